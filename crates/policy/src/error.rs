@@ -1,0 +1,21 @@
+//! The crate's error type for inputs that do not parse.
+
+/// An input the policy crate cannot interpret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    /// Not an RFC 3339 timestamp with an offset.
+    #[error(
+        "{input:?} is not an RFC 3339 timestamp with an offset (e.g. 2026-11-23T10:00:00+09:00): {reason}"
+    )]
+    BadTimestamp {
+        /// What was given.
+        input: String,
+        /// What the parser said.
+        reason: String,
+    },
+    /// No such profile.
+    #[error(
+        "unknown profile {0:?}; known: asahikawa, kawaguchi, kitakyushu, saku, nishiyodogawa (or give a path to a .toml file)"
+    )]
+    UnknownProfile(String),
+}

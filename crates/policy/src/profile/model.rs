@@ -1,0 +1,698 @@
+//! The regulation-profile model: what a city's rules fix, as data.
+//!
+//! A profile is a TOML file (see `profiles/*.toml` for the five seed cities). Every section
+//! cites the rule IDs of `SPEC.md` it encodes. Field names here are the TOML keys.
+
+use crate::retention::{Counting, Period};
+use crate::rule::RuleId;
+use jiff::civil::Time;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A whole regulation profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Identity and provenance.
+    pub profile: ProfileMeta,
+    /// Closed days, office hours (SPEC.md §7).
+    pub calendar: CalendarSettings,
+    /// Recording rules: continuity, no live view, masks, remote viewing.
+    pub recording: RecordingRules,
+    /// Retention period, bounds and extensions (SPEC.md §2, §7).
+    pub retention: RetentionSettings,
+    /// Password rotation, lockout, confidentiality acknowledgement.
+    pub accounts: AccountRules,
+    /// The roles this city names, mapped onto mimamori's permissions (SPEC.md §3).
+    pub roles: Vec<RoleDef>,
+    /// The closed list of purposes a use of footage may record (KIT-2, NIS-3.2.2, KAW-2.2.5).
+    pub purposes: Vec<Purpose>,
+    /// Forms and documents the workflow refers to.
+    pub forms: Vec<FormDef>,
+    /// Legal bases for third-party viewing or provision, each with the documents it requires.
+    pub bases: Vec<LegalBasis>,
+    /// The ordinary footage workflow (SPEC.md §4).
+    pub workflow: Workflow,
+    /// The investigative agencies' emergency path, where the city has one (SPEC.md §5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emergency: Option<EmergencyPath>,
+    /// Public reporting duty (KIT-8).
+    pub report: ReportDuty,
+    /// Complaint handling (KIT-7).
+    pub complaints: ComplaintRules,
+    /// The share of each picture that must be public space, where the city sets one (KAW-2.1.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<CoverageRule>,
+    /// Disposal of media and recorders (ASA-3.3d, KIT-5.7).
+    pub disposal: DisposalRule,
+}
+
+/// Who the profile is for and where its rules come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileMeta {
+    /// Short lowercase identifier (`asahikawa`).
+    pub id: String,
+    /// Japanese name (`旭川市`).
+    pub name_ja: String,
+    /// English name (`Asahikawa`).
+    pub name_en: String,
+    /// Title of the source document.
+    pub source_ja: String,
+    /// File name of the seed document in `shared/seeds/`, for the five seed cities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<String>,
+    /// The source is a draft or minutes: to be checked against the enacted text before a city
+    /// certifies the profile.
+    #[serde(default)]
+    pub draft_derived: bool,
+    /// The rule-ID prefix of this city's own clauses (`ASA`).
+    pub rule_prefix: String,
+    /// Purpose of installation (設置目的), Japanese.
+    pub purpose_ja: String,
+    /// Purpose of installation, English.
+    pub purpose_en: String,
+    /// Governing law for personal information (KAW-2.2.7 rules document), Japanese.
+    pub governing_law_ja: String,
+    /// Governing law, English.
+    pub governing_law_en: String,
+}
+
+/// A clock time of day written `HH:MM` in profile files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ClockTime(pub Time);
+
+impl fmt::Display for ClockTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}", self.0.hour(), self.0.minute())
+    }
+}
+
+impl Serialize for ClockTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ClockTime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let bad = || serde::de::Error::custom(format!("expected a time \"HH:MM\", got {s:?}"));
+        let (h, m) = s.split_once(':').ok_or_else(bad)?;
+        if h.len() != 2 || m.len() != 2 {
+            return Err(bad());
+        }
+        let h: i8 = h.parse().map_err(|_| bad())?;
+        let m: i8 = m.parse().map_err(|_| bad())?;
+        Time::new(h, m, 0, 0).map(ClockTime).map_err(|_| bad())
+    }
+}
+
+/// A day of the year written `MM-DD` in profile files (recurring every year).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MonthDay {
+    /// 1–12.
+    pub month: i8,
+    /// 1–31 (29 February allowed).
+    pub day: i8,
+}
+
+impl fmt::Display for MonthDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}-{:02}", self.month, self.day)
+    }
+}
+
+impl Serialize for MonthDay {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for MonthDay {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let bad = || serde::de::Error::custom(format!("expected a day \"MM-DD\", got {s:?}"));
+        let (m, dd) = s.split_once('-').ok_or_else(bad)?;
+        if m.len() != 2 || dd.len() != 2 {
+            return Err(bad());
+        }
+        let month: i8 = m.parse().map_err(|_| bad())?;
+        let day: i8 = dd.parse().map_err(|_| bad())?;
+        // 2024 is a leap year, so 02-29 is accepted as a recurring day.
+        jiff::civil::Date::new(2024, month, day).map_err(|_| bad())?;
+        Ok(MonthDay { month, day })
+    }
+}
+
+/// Closed days and office hours (SPEC.md §7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSettings {
+    /// Start of office hours on an open day (inclusive).
+    pub office_opens: ClockTime,
+    /// End of office hours on an open day (exclusive).
+    pub office_closes: ClockTime,
+    /// Rule for the office hours (no seed states them: a `PROD-*` ID).
+    pub office_hours_rule: RuleId,
+    /// The year-end closure set by ordinance (e.g. 12-29 to 01-03), inclusive at both ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year_end_closure: Option<YearEndClosure>,
+    /// City holidays beyond the national ones.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub local_holidays: Vec<LocalHoliday>,
+    /// Rule for what counts as a closed day.
+    pub closed_days_rule: RuleId,
+}
+
+/// A closure range that may wrap over New Year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YearEndClosure {
+    /// First closed day.
+    pub from: MonthDay,
+    /// Last closed day (inclusive).
+    pub to: MonthDay,
+}
+
+/// A recurring local holiday.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalHoliday {
+    /// The day, every year.
+    pub date: MonthDay,
+    /// Name in Japanese.
+    pub name_ja: String,
+    /// Name in English.
+    pub name_en: String,
+}
+
+/// Recording rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordingRules {
+    /// Continuous 24 h recording; gaps recorded with their cause (ALL-REC-1).
+    pub continuous_rule: RuleId,
+    /// Whether a live view may exist. Always `false` (ALL-REC-2); the checker refuses `true`.
+    pub live_view: bool,
+    /// Rule forbidding live monitoring.
+    pub live_view_rule: RuleId,
+    /// Masks are burned into the recording where the camera cannot mask (ASA-2.1, PROD-MASK-1).
+    pub masks_rule: RuleId,
+    /// Viewing from outside the site (SAK-M: off by default).
+    pub remote_viewing: bool,
+    /// Where the camera itself holds the footage and a PC pulls it (NIS-2).
+    #[serde(default)]
+    pub camera_holds_footage: bool,
+}
+
+/// Retention settings (SPEC.md §2 and §7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Clause that sets the period.
+    pub rule: RuleId,
+    /// How the first day is counted.
+    pub counting: Counting,
+    /// The period used when a camera sets none.
+    pub default: PeriodSpec,
+    /// The shortest allowed setting.
+    pub floor: BoundSpec,
+    /// The longest allowed setting.
+    pub ceiling: BoundSpec,
+    /// Extensions and legal holds.
+    pub extension: ExtensionRule,
+}
+
+/// A period written `{ days = N }` or `{ months = N }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodSpec {
+    /// Length in days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    /// Length in months.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub months: Option<u32>,
+}
+
+impl PeriodSpec {
+    /// The period, when exactly one of `days`/`months` is set and positive.
+    pub fn period(&self) -> Option<Period> {
+        match (self.days, self.months) {
+            (Some(d), None) if d > 0 => Some(Period::Days(d)),
+            (None, Some(m)) if m > 0 => Some(Period::Months(m)),
+            _ => None,
+        }
+    }
+}
+
+/// A floor or ceiling: a period and the rule that sets it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoundSpec {
+    /// Length in days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    /// Length in months.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub months: Option<u32>,
+    /// The rule a setting outside this bound breaks.
+    pub rule: RuleId,
+}
+
+impl BoundSpec {
+    /// The period, when exactly one of `days`/`months` is set and positive.
+    pub fn period(&self) -> Option<Period> {
+        PeriodSpec { days: self.days, months: self.months }.period()
+    }
+}
+
+/// Whether and how footage may be kept past its period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionRule {
+    /// Extensions/holds exist only where a seed grants them (KIT-5.6, KAW-2.2.6イ).
+    pub allowed: bool,
+    /// The rule that grants them or, where not allowed, the rule that says what to do instead.
+    pub rule: RuleId,
+    /// Roles that may place one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by: Vec<String>,
+    /// What the holder must record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires: Option<HoldJustification>,
+    /// Whether a hold may keep footage past the retention ceiling.
+    #[serde(default)]
+    pub may_exceed_ceiling: bool,
+}
+
+/// What a hold must carry besides who and until when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldJustification {
+    /// A written reason (KIT-5.6).
+    Reason,
+    /// The reference of a legal-procedure inquiry (court warrant, 照会書) and a reason
+    /// (KAW-2.2.6イ).
+    LegalInquiry,
+}
+
+/// Account rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountRules {
+    /// Passwords must be changed after this many days.
+    pub password_rotation_days: u32,
+    /// Rule requiring rotation (ASA-3.2c, NIS-3.3.1).
+    pub password_rotation_rule: RuleId,
+    /// Failed logins before the account locks.
+    pub lockout_after_failures: u32,
+    /// Rule for the lockout (a product rule).
+    pub lockout_rule: RuleId,
+    /// Confidentiality duty acknowledged at first login, Japanese.
+    pub confidentiality_ja: String,
+    /// Confidentiality duty, English.
+    pub confidentiality_en: String,
+    /// Rules behind the confidentiality duty.
+    pub confidentiality_rules: Vec<RuleId>,
+}
+
+/// What kind of organisation a role's holders belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgKind {
+    /// A city section.
+    City,
+    /// A business under contract (system management, O&M).
+    Contractor,
+    /// A police station.
+    Police,
+    /// An investigative agency other than police (prosecutors, courts…).
+    Agency,
+    /// A community group installing cameras (KAW).
+    Community,
+    /// A public facility (SAK).
+    Facility,
+}
+
+macro_rules! permissions {
+    ($($(#[doc = $doc:literal])* $variant:ident = $key:literal,)*) => {
+        /// One of mimamori's permissions. Roles map onto these; endpoints check them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum Permission {
+            $($(#[doc = $doc])* #[serde(rename = $key)] $variant,)*
+        }
+
+        impl Permission {
+            /// Every permission, in declaration order.
+            pub const ALL: &'static [Permission] = &[$(Permission::$variant,)*];
+
+            /// The key used in profile files and the API (`footage.extract`).
+            pub fn key(self) -> &'static str {
+                match self {
+                    $(Permission::$variant => $key,)*
+                }
+            }
+        }
+    };
+}
+
+permissions! {
+    /// Create and disable accounts of the city's own organisation.
+    AccountsAdminister = "accounts.administer",
+    /// Designate holders of roles (ASA-3.1, KIT-3, NIS-7.2(4)).
+    RolesDesignate = "roles.designate",
+    /// File a request for footage (申請書, 照会書, form 2).
+    RequestSubmit = "request.submit",
+    /// Relay a request to the deciding manager (SAK-M: the city relays police requests).
+    RequestRelay = "request.relay",
+    /// Approve or refuse a request.
+    RequestReview = "request.review",
+    /// Issue an extraction instruction (first link of the chain).
+    InstructionIssue = "instruction.issue",
+    /// Pass an instruction on to the extracting role (NIS-9.2).
+    InstructionRelay = "instruction.relay",
+    /// Extract footage under a live instruction naming the user.
+    FootageExtract = "footage.extract",
+    /// View footage for management purposes (ASA-3.4a), recorded.
+    FootageView = "footage.view",
+    /// Receive the extractor's report (NIS-9.3).
+    ExtractionReceiveReport = "extraction.receive_report",
+    /// Write usage-ledger entries.
+    LedgerWrite = "ledger.write",
+    /// Read the usage ledger.
+    LedgerRead = "ledger.read",
+    /// Judge urgency and order an emergency extraction (ASA-3.5b, NIS-11.1).
+    EmergencyOrder = "emergency.order",
+    /// Carry out an emergency extraction.
+    EmergencyExtract = "emergency.extract",
+    /// File the post-hoc request for an emergency extraction.
+    EmergencyFile = "emergency.file",
+    /// Grant or revoke a written delegation to an agency (NIS-10.2).
+    DelegationManage = "delegation.manage",
+    /// Submit the monthly extraction history of a lent PC (ASA-3.5c, NIS-11.3).
+    ReconciliationSubmit = "reconciliation.submit",
+    /// Run the monthly reconciliation and close its incidents.
+    ReconciliationReview = "reconciliation.review",
+    /// Place and release retention extensions or holds.
+    HoldManage = "hold.manage",
+    /// Operate recorders within a contract scope (KIT-5.2); never export footage.
+    RecorderOperate = "recorder.operate",
+    /// Maintain the site and camera registry.
+    RegistryManage = "registry.manage",
+    /// Change privacy masks (PROD-MASK-1: the manager only).
+    MaskManage = "mask.manage",
+    /// Register, check and revoke dedicated workstations.
+    WorkstationManage = "workstation.manage",
+    /// Record contracts and sign off their clause checklist (ASA-3.7).
+    ContractManage = "contract.manage",
+    /// Read the audit log.
+    AuditRead = "audit.read",
+    /// Produce and publish the public report (KIT-8).
+    ReportPublish = "report.publish",
+    /// Handle complaints (KIT-7).
+    ComplaintHandle = "complaint.handle",
+    /// Confirm disposal of media or a recorder (KIT-5.7, ASA-3.3d).
+    DisposalConfirm = "disposal.confirm",
+}
+
+impl Permission {
+    /// Permissions that move footage out of the system. A contractor role may hold none of them
+    /// (PROD-CONTRACTOR-1).
+    pub fn exports_footage(self) -> bool {
+        matches!(self, Permission::FootageExtract | Permission::EmergencyExtract)
+    }
+}
+
+/// A role the city names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleDef {
+    /// Stable key (`manager`, `handling_officer`…), lowercase with underscores.
+    pub id: String,
+    /// The city's own name for it (`防犯カメラシステム管理責任者`).
+    pub name_ja: String,
+    /// English name.
+    pub name_en: String,
+    /// Organisation kinds its holders may belong to.
+    pub organisations: Vec<OrgKind>,
+    /// The post that holds it by office, where the rules fix one (KIT-3, NIS-7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_ja: Option<String>,
+    /// Roles that may designate holders of this role. Empty: set up by the administrator (a post
+    /// held by office).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub designated_by: Vec<String>,
+    /// A designation lasts at most this many days (KIT-3 temporary operator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_term_days: Option<u32>,
+    /// What the role may do.
+    pub permissions: Vec<Permission>,
+    /// The clause that creates the role.
+    pub rule: RuleId,
+}
+
+/// A purpose on the closed list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Purpose {
+    /// Key.
+    pub id: String,
+    /// Japanese.
+    pub name_ja: String,
+    /// English.
+    pub name_en: String,
+    /// Clause.
+    pub rule: RuleId,
+}
+
+/// A form or document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormDef {
+    /// Key.
+    pub id: String,
+    /// Japanese title as the rules name it.
+    pub name_ja: String,
+    /// English title.
+    pub name_en: String,
+    /// Issued with a serial number (e.g. the 承認書).
+    #[serde(default)]
+    pub numbered: bool,
+    /// Clause.
+    pub rule: RuleId,
+}
+
+/// A legal basis for third-party viewing or provision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegalBasis {
+    /// Key.
+    pub id: String,
+    /// Japanese.
+    pub name_ja: String,
+    /// English.
+    pub name_en: String,
+    /// Documents (form ids) the requester must supply, all of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<String>,
+    /// Documents of which the requester must supply at least one (KAW-2.2.5イ warrant or
+    /// inquiry; NIS-10.1 照会書 or form 2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents_any_of: Vec<String>,
+    /// Whether the deciding role must review and permit it (KIT-6.2: basis (1) yes).
+    #[serde(default = "yes")]
+    pub review: bool,
+    /// Clause.
+    pub rule: RuleId,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The ordinary footage workflow: request → decision → instruction chain → extraction → ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workflow {
+    /// Clause that sets the workflow.
+    pub rule: RuleId,
+    /// Roles that may file a request.
+    pub requested_by: Vec<String>,
+    /// Roles that relay a request to the decider (SAK-M), if any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relayed_by: Vec<String>,
+    /// The application form every request uses, if the city has one (ASA 申請書).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_form: Option<String>,
+    /// Roles that approve or refuse.
+    pub reviewed_by: Vec<String>,
+    /// The certificate issued on approval (ASA 承認書), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_form: Option<String>,
+    /// A refusal must record its reason (PROD-REFUSE-1).
+    pub refusal_reason_required: bool,
+    /// The instruction chain: the first step issues, each next step receives; the last step
+    /// extracts (ASA-3.4c, NIS-9, KIT-6.2).
+    pub chain: Vec<ChainStep>,
+    /// Role the extractor reports to (NIS-9.3), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_to: Option<String>,
+    /// The ledger form (画像利用簿, 画像管理台帳 form 1, KIT-6.3 record).
+    pub ledger_form: String,
+    /// Roles that write the ledger entry.
+    pub ledger_written_by: Vec<String>,
+    /// Use on the manager's own judgement without a request, through the same chain (NIS-9.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal_use_rule: Option<RuleId>,
+    /// Extraction only from a registered dedicated workstation.
+    pub workstation_required: bool,
+    /// Witnesses may be present at viewing, recorded (ASA-3.4a).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witness_rule: Option<RuleId>,
+}
+
+/// One link of the instruction chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainStep {
+    /// Roles that may act at this step.
+    pub roles: Vec<String>,
+    /// Clause.
+    pub rule: RuleId,
+}
+
+/// Which instants the emergency path is open at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowKind {
+    /// A closed list (ASA-3.5b 早朝・夜間・休日・祝日・週休日): outside it the path is refused.
+    ClosedList,
+    /// An open list (NIS-11.1 夜間、休日など): outside it only with a written reason.
+    OpenList,
+}
+
+/// What happens to an emergency order outside the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutsideWindow {
+    /// Refused.
+    Refuse,
+    /// Allowed only with a mandatory written reason, flagged to the manager.
+    AllowWithReason,
+}
+
+/// An investigative agency's emergency path (SPEC.md §5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencyPath {
+    /// Clause.
+    pub rule: RuleId,
+    /// Closed or open list of occasions.
+    pub window: WindowKind,
+    /// Outside the window.
+    pub outside_window: OutsideWindow,
+    /// Roles that judge urgency and order.
+    pub ordered_by: Vec<String>,
+    /// Roles that extract.
+    pub executed_by: Vec<String>,
+    /// A written delegation must be in force first (NIS-10.2), with its clause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegation_rule: Option<RuleId>,
+    /// The post-hoc filing.
+    pub filing: EmergencyFiling,
+    /// The monthly reconciliation.
+    pub reconciliation: Reconciliation,
+}
+
+/// The filing that must follow an emergency extraction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencyFiling {
+    /// Forms any one of which satisfies the filing.
+    pub forms: Vec<String>,
+    /// Roles that file.
+    pub by: Vec<String>,
+    /// Due by the end of this many office days after the extraction day (遅滞なく, SPEC.md §7).
+    /// Missing: the checker reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_office_days: Option<u32>,
+    /// Rule for the deadline.
+    pub deadline_rule: RuleId,
+    /// On receipt, these roles write the ledger entry (NIS-11.2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ledger_written_by: Vec<String>,
+    /// The ledger writer reports to this role (NIS-11.2 applies NIS-9.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_to: Option<String>,
+    /// Clause.
+    pub rule: RuleId,
+}
+
+/// Monthly reconciliation of a lent PC's history (ASA-3.5c, NIS-11.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reconciliation {
+    /// Roles that submit the month's history.
+    pub submitted_by: Vec<String>,
+    /// Roles that check it and close incidents.
+    pub reviewed_by: Vec<String>,
+    /// Clause.
+    pub rule: RuleId,
+}
+
+/// Public reporting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportDuty {
+    /// A yearly public report is required (KIT-8).
+    pub yearly_required: bool,
+    /// Clause that requires it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<RuleId>,
+    /// Counts below this are shown as "< N" so no person can be singled out.
+    pub suppress_below: u32,
+    /// Rule for the suppression (a product rule).
+    pub suppression_rule: RuleId,
+}
+
+/// Complaint handling (KIT-7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintRules {
+    /// A complaint is answered within this many days, then escalated.
+    pub respond_within_days: u32,
+    /// Clause.
+    pub rule: RuleId,
+}
+
+/// The coverage rule (KAW-2.1.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageRule {
+    /// Minimum public share of the picture, as `[numerator, denominator]`.
+    pub min_public_share: [u32; 2],
+    /// Minimum with a recorded exemption reason (building shapes).
+    pub exemption_min_public_share: [u32; 2],
+    /// Years a camera must be operated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_operation_years: Option<u32>,
+    /// Local consensus and the owner's permission must be recorded.
+    pub consensus_required: bool,
+    /// Clause.
+    pub rule: RuleId,
+}
+
+/// Disposal of media and recorders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisposalRule {
+    /// Distinct people who must confirm the erasure.
+    pub min_confirmers: u32,
+    /// Roles one of whose holders must be among them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_roles: Vec<String>,
+    /// Clauses.
+    pub rules: Vec<RuleId>,
+}
