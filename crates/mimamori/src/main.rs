@@ -1,1 +1,45 @@
-fn main() {}
+//! `mimamori` — the command-line entry point: parses arguments and wires the crates together.
+//! No rule lives here; every decision is asked of the `policy` crate (and later `store`,
+//! `recorder`, `server`).
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// mimamori (見守り): recorder and governance system for municipal street security cameras.
+#[derive(Debug, Parser)]
+#[command(name = "mimamori", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List, show and check regulation profiles.
+    #[command(subcommand)]
+    Profile(cmd::profile::ProfileCmd),
+    /// Ask a profile's rules about an instant: calendar, retention.
+    #[command(subcommand)]
+    Policy(cmd::policy::PolicyCmd),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return cmd::clap_error(e),
+    };
+    let result = match cli.command {
+        Command::Profile(c) => c.run(),
+        Command::Policy(c) => c.run(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            // One line: the error and its causes joined, never a panic or a backtrace.
+            eprintln!("error: {}", cmd::one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
