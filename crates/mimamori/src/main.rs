@@ -23,6 +23,9 @@ enum Command {
     /// Ask a profile's rules about an instant: calendar, retention.
     #[command(subcommand)]
     Policy(cmd::policy::PolicyCmd),
+    /// Verify the tamper-evident audit log; export a signed checkpoint for publication.
+    #[command(subcommand)]
+    Audit(cmd::audit::AuditCmd),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Profile(c) => c.run(),
         Command::Policy(c) => c.run(),
+        Command::Audit(c) => c.run(),
     };
     match result {
         Ok(code) => code,

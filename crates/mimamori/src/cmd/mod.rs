@@ -1,5 +1,6 @@
 //! Subcommands and the helpers they share.
 
+pub mod audit;
 pub mod policy;
 pub mod profile;
 
