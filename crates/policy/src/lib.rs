@@ -23,13 +23,16 @@
 //! `grep -rn KIT-5.6` finds the rule, its data and its test.
 
 pub mod calendar;
+pub mod emergency;
 mod error;
 pub mod hold;
 pub mod holidays;
 pub mod jst;
 pub mod profile;
+pub mod reconcile;
 pub mod retention;
 pub mod rule;
+pub mod workflow;
 
 pub use error::PolicyError;
 pub use profile::{Permission, Profile};

@@ -1,0 +1,456 @@
+//! The footage workflow as a state machine over a profile (SPEC.md §4).
+//!
+//! request → (relay) → decision → instruction chain → extraction → (report) → ledger.
+//!
+//! The five cities' workflows differ and are not merged: the differences are in the profile's
+//! `[workflow]` data (who files, whether the city relays, who decides, whether a certificate is
+//! issued, how many links the instruction chain has, whom the extractor reports to, who writes the
+//! ledger). Every function here answers "may this role do this now?" and, when not, returns a
+//! [`Refusal`] naming the rule.
+
+use crate::profile::{LegalBasis, Permission, Profile};
+use crate::rule::RuleId;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Where a request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestState {
+    /// Filed, awaiting relay or decision.
+    Submitted,
+    /// Relayed by the city to the deciding manager (SAK-M).
+    Relayed,
+    /// Approved (a certificate issued where the profile has one).
+    Approved,
+    /// Refused, with a reason (PROD-REFUSE-1).
+    Refused,
+    /// Withdrawn by the requester before a decision.
+    Withdrawn,
+    /// An instruction has been issued and the chain is running.
+    Instructed,
+    /// The footage was extracted.
+    Extracted,
+    /// The extractor reported to the receiving role (NIS-9.3).
+    Reported,
+    /// The ledger entry is written; the request is closed.
+    Closed,
+}
+
+impl RequestState {
+    /// Every state.
+    pub const ALL: [RequestState; 9] = [
+        RequestState::Submitted,
+        RequestState::Relayed,
+        RequestState::Approved,
+        RequestState::Refused,
+        RequestState::Withdrawn,
+        RequestState::Instructed,
+        RequestState::Extracted,
+        RequestState::Reported,
+        RequestState::Closed,
+    ];
+
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestState::Submitted => "submitted",
+            RequestState::Relayed => "relayed",
+            RequestState::Approved => "approved",
+            RequestState::Refused => "refused",
+            RequestState::Withdrawn => "withdrawn",
+            RequestState::Instructed => "instructed",
+            RequestState::Extracted => "extracted",
+            RequestState::Reported => "reported",
+            RequestState::Closed => "closed",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        RequestState::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+impl fmt::Display for RequestState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why an action is refused: the rule and a sentence saying what to do instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[error("{rule}: {message}")]
+pub struct Refusal {
+    /// The rule that refuses it.
+    pub rule: RuleId,
+    /// What is wrong and how to proceed.
+    pub message: String,
+    /// The input field at fault, if one is.
+    pub field: Option<String>,
+}
+
+impl Refusal {
+    /// A refusal citing `rule`.
+    pub fn new(rule: &RuleId, message: impl Into<String>) -> Self {
+        Refusal { rule: rule.clone(), message: message.into(), field: None }
+    }
+
+    /// Names the input field at fault.
+    pub fn at(mut self, field: &str) -> Self {
+        self.field = Some(field.to_owned());
+        self
+    }
+}
+
+/// The facts the rules need about an actor: the roles they hold now.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    /// Account id (for segregation of duties).
+    pub account: &'a str,
+    /// Roles held now (designations in force).
+    pub roles: &'a [String],
+}
+
+impl Actor<'_> {
+    fn holds_any(&self, roles: &[String]) -> Option<&String> {
+        self.roles.iter().find(|r| roles.contains(r))
+    }
+}
+
+/// A request being filed.
+#[derive(Debug, Clone)]
+pub struct Filing<'a> {
+    /// Basis id.
+    pub basis: &'a str,
+    /// Purpose id.
+    pub purpose: &'a str,
+    /// Forms supplied (ids).
+    pub documents: &'a [String],
+}
+
+/// The product rule behind segregation of duties (the requester never decides their own request).
+pub const SEGREGATION_RULE: &str = "PROD-SOD-1";
+
+impl Profile {
+    fn workflow_rule(&self) -> &RuleId {
+        &self.workflow.rule
+    }
+
+    /// May `actor` file this request? Returns the role they file in.
+    pub fn check_submit(&self, actor: Actor<'_>, filing: &Filing<'_>) -> Result<String, Refusal> {
+        let w = &self.workflow;
+        let role = actor.holds_any(&w.requested_by).ok_or_else(|| {
+            Refusal::new(
+                self.workflow_rule(),
+                format!("only {} may file a request", self.role_names(&w.requested_by)),
+            )
+        })?;
+        let basis = self.basis(filing.basis).ok_or_else(|| {
+            Refusal::new(
+                self.workflow_rule(),
+                format!(
+                    "{:?} is not a legal basis of this profile; choose one of {}",
+                    filing.basis,
+                    self.basis_ids()
+                ),
+            )
+            .at("basis")
+        })?;
+        if self.purpose(filing.purpose).is_none() {
+            return Err(self.purpose_refusal(filing.purpose));
+        }
+        self.check_documents(basis, filing.documents)?;
+        Ok(role.clone())
+    }
+
+    fn purpose_refusal(&self, purpose: &str) -> Refusal {
+        let rule = self.purposes.first().map_or(self.workflow_rule(), |p| &p.rule);
+        Refusal::new(
+            rule,
+            format!(
+                "{purpose:?} is not on this profile's closed list of purposes; use one of {}",
+                self.purposes.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .at("purpose")
+    }
+
+    /// Checks a purpose against the closed list (KIT-2, NIS-3.2.2, KAW-2.2.5).
+    pub fn check_purpose(&self, purpose: &str) -> Result<(), Refusal> {
+        if self.purpose(purpose).is_some() { Ok(()) } else { Err(self.purpose_refusal(purpose)) }
+    }
+
+    fn check_documents(&self, basis: &LegalBasis, supplied: &[String]) -> Result<(), Refusal> {
+        let has = |id: &str| supplied.iter().any(|s| s == id);
+        let mut required: Vec<&String> = basis.documents.iter().collect();
+        if let Some(form) = &self.workflow.request_form {
+            required.push(form);
+        }
+        for doc in required {
+            if !has(doc) {
+                let name = self.form(doc).map_or(doc.as_str(), |f| f.name_ja.as_str());
+                return Err(Refusal::new(
+                    &basis.rule,
+                    format!("this basis requires the document {name} ({doc})"),
+                )
+                .at("documents"));
+            }
+        }
+        if !basis.documents_any_of.is_empty() && !basis.documents_any_of.iter().any(|d| has(d)) {
+            let names: Vec<_> = basis
+                .documents_any_of
+                .iter()
+                .map(|d| self.form(d).map_or(d.clone(), |f| format!("{} ({d})", f.name_ja)))
+                .collect();
+            return Err(Refusal::new(
+                &basis.rule,
+                format!("this basis requires one of: {}", names.join(", ")),
+            )
+            .at("documents"));
+        }
+        for doc in supplied {
+            if self.form(doc).is_none() {
+                return Err(Refusal::new(
+                    self.workflow_rule(),
+                    format!("{doc:?} is not a form of this profile"),
+                )
+                .at("documents"));
+            }
+        }
+        Ok(())
+    }
+
+    /// May `actor` relay the request to the deciding manager (SAK-M)?
+    pub fn check_relay(&self, actor: Actor<'_>, state: RequestState) -> Result<String, Refusal> {
+        let w = &self.workflow;
+        if w.relayed_by.is_empty() {
+            return Err(Refusal::new(self.workflow_rule(), "this profile has no relay step"));
+        }
+        let role = actor.holds_any(&w.relayed_by).ok_or_else(|| {
+            Refusal::new(
+                self.workflow_rule(),
+                format!("only {} relays requests", self.role_names(&w.relayed_by)),
+            )
+        })?;
+        if state != RequestState::Submitted {
+            return Err(Refusal::new(
+                self.workflow_rule(),
+                format!("a {state} request cannot be relayed"),
+            ));
+        }
+        Ok(role.clone())
+    }
+
+    fn ready_for_decision(&self, state: RequestState) -> bool {
+        if self.workflow.relayed_by.is_empty() {
+            state == RequestState::Submitted
+        } else {
+            state == RequestState::Relayed
+        }
+    }
+
+    /// May `actor` approve or refuse a request filed by `requester`? Refusals need a reason.
+    pub fn check_decide(
+        &self,
+        actor: Actor<'_>,
+        requester: &str,
+        state: RequestState,
+        approve: bool,
+        reason: Option<&str>,
+    ) -> Result<String, Refusal> {
+        let w = &self.workflow;
+        let role = actor.holds_any(&w.reviewed_by).ok_or_else(|| {
+            Refusal::new(
+                self.workflow_rule(),
+                format!("only {} decides requests", self.role_names(&w.reviewed_by)),
+            )
+        })?;
+        if actor.account == requester {
+            // rule: PROD-SOD-1 — segregation of duties.
+            return Err(Refusal::new(
+                &RuleId::new(SEGREGATION_RULE),
+                "the requester may not decide their own request",
+            ));
+        }
+        if !self.ready_for_decision(state) {
+            let hint = if state == RequestState::Submitted {
+                " — it must first be relayed by the city"
+            } else {
+                ""
+            };
+            return Err(Refusal::new(
+                self.workflow_rule(),
+                format!("a {state} request cannot be decided{hint}"),
+            ));
+        }
+        if !approve && reason.is_none_or(|r| r.trim().is_empty()) {
+            // rule: PROD-REFUSE-1
+            return Err(Refusal::new(
+                &RuleId::new("PROD-REFUSE-1"),
+                "a refusal must record its reason",
+            )
+            .at("reason"));
+        }
+        Ok(role.clone())
+    }
+
+    /// May `actor` issue the first instruction (chain step 0) for a request in `state` under
+    /// `basis`, naming someone who holds `target_roles`?
+    ///
+    /// Bases whose profile entry says `review = false` (KIT-6.1(2)/(3)) need no decision first.
+    pub fn check_instruct(
+        &self,
+        actor: Actor<'_>,
+        state: RequestState,
+        basis: Option<&str>,
+        target_roles: &[String],
+    ) -> Result<String, Refusal> {
+        let chain = &self.workflow.chain;
+        let first = &chain[0];
+        let role = actor.holds_any(&first.roles).ok_or_else(|| {
+            Refusal::new(
+                &first.rule,
+                format!("only {} issues the instruction", self.role_names(&first.roles)),
+            )
+        })?;
+        let no_review = basis.and_then(|b| self.basis(b)).is_some_and(|b| !b.review);
+        let ready =
+            state == RequestState::Approved || (no_review && self.ready_for_decision(state));
+        if !ready {
+            return Err(Refusal::new(
+                &first.rule,
+                format!("no instruction before the request is approved (it is {state})"),
+            ));
+        }
+        self.check_next_link(1, target_roles)?;
+        Ok(role.clone())
+    }
+
+    /// Checks that the person named at chain step `step` holds a role allowed there.
+    pub fn check_next_link(&self, step: usize, target_roles: &[String]) -> Result<(), Refusal> {
+        let chain = &self.workflow.chain;
+        let Some(next) = chain.get(step) else {
+            return Err(Refusal::new(
+                self.workflow_rule(),
+                "the instruction chain has no further step",
+            ));
+        };
+        if !target_roles.iter().any(|r| next.roles.contains(r)) {
+            return Err(Refusal::new(
+                &next.rule,
+                format!("the instruction must name {}", self.role_names(&next.roles)),
+            )
+            .at("to_account"));
+        }
+        Ok(())
+    }
+
+    /// May `actor`, holding an open instruction at chain `step` addressed to them, pass it on to
+    /// someone holding `target_roles` (NIS-9.2)?
+    pub fn check_relay_instruction(
+        &self,
+        actor: Actor<'_>,
+        step: usize,
+        target_roles: &[String],
+    ) -> Result<String, Refusal> {
+        let chain = &self.workflow.chain;
+        if step == 0 || step + 1 >= chain.len() {
+            return Err(Refusal::new(
+                self.workflow_rule(),
+                "this instruction goes to the extractor; it cannot be passed on",
+            ));
+        }
+        let here = &chain[step];
+        let role = actor.holds_any(&here.roles).ok_or_else(|| {
+            Refusal::new(
+                &here.rule,
+                format!("only {} passes this instruction on", self.role_names(&here.roles)),
+            )
+        })?;
+        self.check_next_link(step + 1, target_roles)?;
+        Ok(role.clone())
+    }
+
+    /// May `actor`, holding an open instruction at chain `step` addressed to them, extract?
+    /// `on_registered_workstation` says whether the request comes from one.
+    pub fn check_extract(
+        &self,
+        actor: Actor<'_>,
+        step: usize,
+        on_registered_workstation: bool,
+    ) -> Result<String, Refusal> {
+        let chain = &self.workflow.chain;
+        let last = chain.len() - 1;
+        if step != last {
+            return Err(Refusal::new(
+                &chain[last].rule,
+                "extraction needs an instruction addressed to the extractor (the end of the chain)",
+            ));
+        }
+        let role = actor.holds_any(&chain[last].roles).ok_or_else(|| {
+            Refusal::new(
+                &chain[last].rule,
+                format!("only {} extracts", self.role_names(&chain[last].roles)),
+            )
+        })?;
+        if !self.allows(role, Permission::FootageExtract) {
+            return Err(Refusal::new(&chain[last].rule, "this role may not extract footage"));
+        }
+        if self.workflow.workstation_required && !on_registered_workstation {
+            return Err(Refusal::new(
+                self.workflow_rule(),
+                "extraction only from a registered dedicated workstation (専用パソコン)",
+            ));
+        }
+        Ok(role.clone())
+    }
+
+    /// The state after extraction: reported next where the profile has a report step.
+    pub fn needs_report(&self) -> bool {
+        self.workflow.report_to.is_some()
+    }
+
+    /// May `actor` write the ledger entry for a request in `state`?
+    pub fn check_ledger(&self, actor: Actor<'_>, state: RequestState) -> Result<String, Refusal> {
+        let w = &self.workflow;
+        let role = actor.holds_any(&w.ledger_written_by).ok_or_else(|| {
+            Refusal::new(
+                self.workflow_rule(),
+                format!("only {} writes the ledger", self.role_names(&w.ledger_written_by)),
+            )
+        })?;
+        let ready = if self.needs_report() {
+            state == RequestState::Reported
+        } else {
+            state == RequestState::Extracted
+        };
+        if !ready {
+            let need = if self.needs_report() {
+                "the extraction has been reported"
+            } else {
+                "the extraction is done"
+            };
+            return Err(Refusal::new(
+                self.workflow_rule(),
+                format!("the ledger is written after {need} (the request is {state})"),
+            ));
+        }
+        Ok(role.clone())
+    }
+
+    /// Role names in Japanese, for messages: "防犯カメラシステム管理責任者 (manager)".
+    pub fn role_names(&self, ids: &[String]) -> String {
+        ids.iter()
+            .map(|id| match self.role(id) {
+                Some(r) => format!("{} ({id})", r.name_ja),
+                None => id.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(" or ")
+    }
+
+    fn basis_ids(&self) -> String {
+        self.bases.iter().map(|b| b.id.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}

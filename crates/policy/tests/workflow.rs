@@ -1,0 +1,369 @@
+//! The five workflows and the two emergency paths as pure rules (SPEC.md §4, §5).
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a panic is the failure report
+
+use policy::emergency::Order;
+use policy::jst;
+use policy::profile::{self, Profile};
+use policy::workflow::{Actor, Filing, RequestState as S};
+
+fn seed(id: &str) -> Profile {
+    profile::seed(id).unwrap().unwrap()
+}
+
+fn roles(r: &[&str]) -> Vec<String> {
+    r.iter().map(|s| s.to_string()).collect()
+}
+
+fn docs(d: &[&str]) -> Vec<String> {
+    d.iter().map(|s| s.to_string()).collect()
+}
+
+/// Walks request → decision → chain → extraction → (report) → ledger with the profile's roles.
+fn walk(p: &Profile, requester: &[&str], basis: &str, purpose: &str, documents: &[&str]) {
+    let req_roles = roles(requester);
+    let d = docs(documents);
+    let filer = Actor { account: "req", roles: &req_roles };
+    p.check_submit(filer, &Filing { basis, purpose, documents: &d }).unwrap();
+    let mut state = S::Submitted;
+    if !p.workflow.relayed_by.is_empty() {
+        let relay = roles(&[p.workflow.relayed_by[0].as_str()]);
+        p.check_relay(Actor { account: "city", roles: &relay }, state).unwrap();
+        state = S::Relayed;
+    }
+    let decider = roles(&[p.workflow.reviewed_by[0].as_str()]);
+    p.check_decide(Actor { account: "mgr", roles: &decider }, "req", state, true, None).unwrap();
+    state = S::Approved;
+    let chain = &p.workflow.chain;
+    let issuer = roles(&[chain[0].roles[0].as_str()]);
+    let next = roles(&[chain[1].roles[0].as_str()]);
+    p.check_instruct(Actor { account: "mgr", roles: &issuer }, state, Some(basis), &next).unwrap();
+    let _instructed = S::Instructed;
+    for step in 1..chain.len() - 1 {
+        let here = roles(&[chain[step].roles[0].as_str()]);
+        let after = roles(&[chain[step + 1].roles[0].as_str()]);
+        p.check_relay_instruction(Actor { account: "mid", roles: &here }, step, &after).unwrap();
+    }
+    let extractor = roles(&[chain[chain.len() - 1].roles[0].as_str()]);
+    p.check_extract(Actor { account: "ext", roles: &extractor }, chain.len() - 1, true).unwrap();
+    state = if p.needs_report() { S::Reported } else { S::Extracted };
+    let writer = roles(&[p.workflow.ledger_written_by[0].as_str()]);
+    p.check_ledger(Actor { account: "ext", roles: &writer }, state).unwrap();
+}
+
+#[test]
+fn every_profile_has_a_complete_path_with_its_own_roles_and_documents() {
+    // rule: ASA-3.4c — 申請書 → 承認書 → instruction → 画像利用簿
+    walk(
+        &seed("asahikawa"),
+        &["applicant"],
+        "legal_request",
+        "criminal_investigation",
+        &["application", "written_inquiry"],
+    );
+    // rule: KAW-2.2.5イ — warrant or inquiry
+    walk(
+        &seed("kawaguchi"),
+        &["applicant"],
+        "legal_procedure",
+        "legal_procedure",
+        &["court_warrant"],
+    );
+    // rule: KIT-6.2 — 捜査関係事項照会書 and the manager's review
+    walk(
+        &seed("kitakyushu"),
+        &["applicant"],
+        "criminal_investigation",
+        "criminal_investigation",
+        &["inquiry_letter"],
+    );
+    // rule: SAK-11 — written request, relayed by the city (SAK-M)
+    walk(
+        &seed("saku"),
+        &["applicant"],
+        "written_request",
+        "police_cooperation",
+        &["written_request"],
+    );
+    // rule: NIS-10.1, NIS-9 — 照会書 or form 2; manager → operations chief → image clerk
+    walk(&seed("nishiyodogawa"), &["agency_head"], "agency_request", "crime_response", &["form2"]);
+}
+
+#[test]
+fn missing_documents_are_refused_with_the_basis_rule() {
+    let p = seed("kitakyushu");
+    let r = roles(&["applicant"]);
+    let e = p
+        .check_submit(
+            Actor { account: "a", roles: &r },
+            &Filing {
+                basis: "criminal_investigation",
+                purpose: "criminal_investigation",
+                documents: &[],
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.rule.as_str(), "KIT-6.1(1)");
+    assert!(e.message.contains("捜査関係事項照会書"));
+    let p = seed("asahikawa");
+    let e = p
+        .check_submit(
+            Actor { account: "a", roles: &r },
+            &Filing {
+                basis: "consent",
+                purpose: "crime_prevention",
+                documents: &docs(&["consent"]),
+            },
+        )
+        .unwrap_err();
+    assert!(e.message.contains("申請書"), "the ASA application form is always required: {e}");
+    let p = seed("nishiyodogawa");
+    let h = roles(&["agency_head"]);
+    let e = p
+        .check_submit(
+            Actor { account: "a", roles: &h },
+            &Filing { basis: "agency_request", purpose: "crime_response", documents: &[] },
+        )
+        .unwrap_err();
+    assert_eq!(e.rule.as_str(), "NIS-10.1");
+}
+
+#[test]
+fn purposes_outside_the_closed_list_are_refused() {
+    let p = seed("kitakyushu");
+    let r = roles(&["applicant"]);
+    let e = p
+        .check_submit(
+            Actor { account: "a", roles: &r },
+            &Filing { basis: "imminent_danger", purpose: "marketing", documents: &[] },
+        )
+        .unwrap_err();
+    assert_eq!(e.rule.as_str(), "KIT-2");
+    assert_eq!(e.field.as_deref(), Some("purpose"));
+}
+
+#[test]
+fn segregation_of_duties_and_refusal_reasons() {
+    let p = seed("asahikawa");
+    let m = roles(&["manager", "applicant"]);
+    let e = p
+        .check_decide(Actor { account: "same", roles: &m }, "same", S::Submitted, true, None)
+        .unwrap_err();
+    assert_eq!(e.rule.as_str(), "PROD-SOD-1");
+    let e = p
+        .check_decide(Actor { account: "mgr", roles: &m }, "req", S::Submitted, false, Some("  "))
+        .unwrap_err();
+    assert_eq!(e.rule.as_str(), "PROD-REFUSE-1");
+    assert!(
+        p.check_decide(
+            Actor { account: "mgr", roles: &m },
+            "req",
+            S::Submitted,
+            false,
+            Some("目的外")
+        )
+        .is_ok()
+    );
+    let h = roles(&["handling_officer"]);
+    assert!(
+        p.check_decide(Actor { account: "x", roles: &h }, "req", S::Submitted, true, None).is_err()
+    );
+}
+
+// rule: SAK-M — the city relays police requests to the facility's manager.
+#[test]
+fn saku_decides_only_relayed_requests() {
+    let p = seed("saku");
+    let m = roles(&["facility_manager"]);
+    let e = p
+        .check_decide(Actor { account: "m", roles: &m }, "r", S::Submitted, true, None)
+        .unwrap_err();
+    assert!(e.message.contains("relayed"));
+    assert!(p.check_relay(Actor { account: "m", roles: &m }, S::Submitted).is_err());
+}
+
+// rule: KIT-6.2 — only basis (1) needs the manager's review and permission.
+#[test]
+fn kitakyushu_bases_2_and_3_go_straight_to_instruction() {
+    let p = seed("kitakyushu");
+    let m = roles(&["manager"]);
+    let h = roles(&["handling_officer"]);
+    assert!(
+        p.check_instruct(
+            Actor { account: "m", roles: &m },
+            S::Submitted,
+            Some("imminent_danger"),
+            &h
+        )
+        .is_ok()
+    );
+    assert!(
+        p.check_instruct(
+            Actor { account: "m", roles: &m },
+            S::Submitted,
+            Some("criminal_investigation"),
+            &h
+        )
+        .is_err()
+    );
+    // The instruction must name a handling officer or temporary operator, not a contractor.
+    let c = roles(&["om_contractor"]);
+    let e = p
+        .check_instruct(
+            Actor { account: "m", roles: &m },
+            S::Approved,
+            Some("criminal_investigation"),
+            &c,
+        )
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("to_account"));
+}
+
+// rule: NIS-9.2, NIS-9.4 — the clerk extracts only on the operations chief's instruction.
+#[test]
+fn nishiyodogawa_chain_has_three_links() {
+    let p = seed("nishiyodogawa");
+    let m = roles(&["manager"]);
+    let clerk = roles(&["image_clerk"]);
+    let chief = roles(&["operations_chief"]);
+    // The manager cannot instruct the clerk directly.
+    let e = p
+        .check_instruct(
+            Actor { account: "m", roles: &m },
+            S::Approved,
+            Some("agency_request"),
+            &clerk,
+        )
+        .unwrap_err();
+    assert_eq!(e.rule.as_str(), "NIS-9.2");
+    assert!(
+        p.check_instruct(
+            Actor { account: "m", roles: &m },
+            S::Approved,
+            Some("agency_request"),
+            &chief
+        )
+        .is_ok()
+    );
+    // The clerk cannot extract on an instruction at step 1 (addressed to the chief).
+    assert!(p.check_extract(Actor { account: "c", roles: &clerk }, 1, true).is_err());
+    assert!(p.check_extract(Actor { account: "c", roles: &clerk }, 2, true).is_ok());
+    // The ledger follows the report (NIS-9.3).
+    assert!(p.check_ledger(Actor { account: "c", roles: &clerk }, S::Extracted).is_err());
+    assert!(p.check_ledger(Actor { account: "c", roles: &clerk }, S::Reported).is_ok());
+}
+
+#[test]
+fn extraction_only_from_a_registered_workstation() {
+    let p = seed("asahikawa");
+    let h = roles(&["handling_officer"]);
+    let e = p.check_extract(Actor { account: "h", roles: &h }, 1, false).unwrap_err();
+    assert!(e.message.contains("専用パソコン"));
+}
+
+fn order<'a>(
+    at: &str,
+    executor: &'a [String],
+    outside: Option<&'a str>,
+    delegation: bool,
+) -> Order<'a> {
+    Order {
+        at: jst::parse_rfc3339(at).unwrap(),
+        urgency_reason: "強盗事件の犯人追跡",
+        outside_reason: outside,
+        delegation_in_force: delegation,
+        executor_roles: executor,
+    }
+}
+
+// rule: ASA-3.5b — closed list; refused during office hours on an open day.
+#[test]
+fn asahikawa_police_path_inside_and_outside_the_window() {
+    let p = seed("asahikawa");
+    let chief = roles(&["police_image_manager"]);
+    let op = roles(&["police_image_operator"]);
+    let a = Actor { account: "chief", roles: &chief };
+    // Labour Thanksgiving Day, a Monday holiday, 11:00.
+    let d =
+        p.check_emergency_order(a, &order("2026-11-23T11:00:00+09:00", &op, None, false)).unwrap();
+    assert!(!d.flagged && d.moment.national_holiday == Some("勤労感謝の日"));
+    assert_eq!(jst::rfc3339(d.filing_due_at.unwrap()), "2026-11-25T00:00:00+09:00");
+    // Year-end closure, a Wednesday.
+    assert!(
+        p.check_emergency_order(a, &order("2026-12-30T14:00:00+09:00", &op, None, false)).is_ok()
+    );
+    // Tuesday 11:00: refused even with a reason.
+    let e = p
+        .check_emergency_order(a, &order("2026-11-24T11:00:00+09:00", &op, Some("急ぎ"), false))
+        .unwrap_err();
+    assert_eq!(e.rule.as_str(), "ASA-3.5b");
+    // Tuesday 06:00 (早朝): allowed.
+    assert!(
+        p.check_emergency_order(a, &order("2026-11-24T06:00:00+09:00", &op, None, false)).is_ok()
+    );
+    // Only the police chief orders; the operator must be named.
+    let ao = Actor { account: "op", roles: &op };
+    assert!(
+        p.check_emergency_order(ao, &order("2026-11-23T11:00:00+09:00", &op, None, false)).is_err()
+    );
+    assert!(
+        p.check_emergency_order(a, &order("2026-11-23T11:00:00+09:00", &chief, None, false))
+            .is_err()
+    );
+}
+
+// rule: NIS-10.2, NIS-11.1 — delegation first; outside the window only with a reason, flagged.
+#[test]
+fn nishiyodogawa_agency_path() {
+    let p = seed("nishiyodogawa");
+    let head = roles(&["agency_head"]);
+    let staff = roles(&["agency_staff"]);
+    let a = Actor { account: "head", roles: &head };
+    let e = p
+        .check_emergency_order(a, &order("2026-11-23T22:00:00+09:00", &staff, None, false))
+        .unwrap_err();
+    assert_eq!(e.rule.as_str(), "NIS-10.2");
+    let d = p
+        .check_emergency_order(a, &order("2026-11-23T22:00:00+09:00", &staff, None, true))
+        .unwrap();
+    assert!(!d.flagged);
+    // Citizens' holiday 2026-09-22 at noon: inside.
+    assert!(
+        !p.check_emergency_order(a, &order("2026-09-22T12:00:00+09:00", &staff, None, true))
+            .unwrap()
+            .flagged
+    );
+    // A Tuesday at 10:00: needs a reason and is flagged.
+    let e = p
+        .check_emergency_order(a, &order("2026-11-24T10:00:00+09:00", &staff, None, true))
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("outside_reason"));
+    let d = p
+        .check_emergency_order(
+            a,
+            &order("2026-11-24T10:00:00+09:00", &staff, Some("逃走中の被疑者"), true),
+        )
+        .unwrap();
+    assert!(d.flagged);
+    // Filing: 照会書 or form 3; the clerk writes form 1 afterwards (NIS-11.2).
+    assert!(p.check_emergency_filing(a, "form3").is_ok());
+    assert!(p.check_emergency_filing(a, "form2").is_err());
+    assert!(p.emergency_needs_ledger_after_filing());
+    assert!(!seed("asahikawa").emergency_needs_ledger_after_filing());
+}
+
+#[test]
+fn profiles_without_an_emergency_path_refuse_it() {
+    for id in ["kawaguchi", "kitakyushu", "saku"] {
+        let p = seed(id);
+        let r = roles(&["applicant"]);
+        assert!(
+            p.check_emergency_order(
+                Actor { account: "x", roles: &r },
+                &order("2026-11-23T22:00:00+09:00", &r, None, true)
+            )
+            .is_err(),
+            "{id}"
+        );
+    }
+}
