@@ -38,7 +38,6 @@ fn walk(p: &Profile, requester: &[&str], basis: &str, purpose: &str, documents: 
     let issuer = roles(&[chain[0].roles[0].as_str()]);
     let next = roles(&[chain[1].roles[0].as_str()]);
     p.check_instruct(Actor { account: "mgr", roles: &issuer }, state, Some(basis), &next).unwrap();
-    let _instructed = S::Instructed;
     for step in 1..chain.len() - 1 {
         let here = roles(&[chain[step].roles[0].as_str()]);
         let after = roles(&[chain[step + 1].roles[0].as_str()]);
