@@ -1,0 +1,452 @@
+//! Organisations, accounts, role designations and sessions.
+
+use crate::{Db, Result, StoreError};
+use serde::Serialize;
+
+/// An organisation: a city section, a contractor, a police station, an agency, a community group
+/// or a facility.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct Organisation {
+    /// Id.
+    pub id: i64,
+    /// `city`, `contractor`, `police`, `agency`, `community`, `facility`.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// Created (UTC ms).
+    pub created_at: i64,
+}
+
+/// An account. Holds the password hash: never serialise it to clients.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Account {
+    /// Id.
+    pub id: i64,
+    /// Login name.
+    pub login: String,
+    /// Name shown to others.
+    pub display_name: String,
+    /// Its organisation.
+    pub organisation_id: i64,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// When the password was last set (UTC ms).
+    pub password_changed_at: i64,
+    /// 1 when the next login must change the password (set by an administrator).
+    pub must_change_password: i64,
+    /// Consecutive failed logins.
+    pub failed_logins: i64,
+    /// Locked until (UTC ms).
+    pub locked_until: Option<i64>,
+    /// TOTP secret (base32), when enrolled.
+    pub totp_secret: Option<String>,
+    /// 1 when TOTP is confirmed and required.
+    pub totp_enabled: i64,
+    /// When the confidentiality duty was acknowledged.
+    pub confidentiality_ack_at: Option<i64>,
+    /// Disabled since.
+    pub disabled_at: Option<i64>,
+    /// Created.
+    pub created_at: i64,
+    /// Created by (account id).
+    pub created_by: Option<i64>,
+}
+
+/// A new account.
+#[derive(Debug, Clone)]
+pub struct NewAccount<'a> {
+    /// Login name.
+    pub login: &'a str,
+    /// Display name.
+    pub display_name: &'a str,
+    /// Organisation.
+    pub organisation_id: i64,
+    /// argon2id PHC string.
+    pub password_hash: &'a str,
+    /// Force a password change at first login.
+    pub must_change_password: bool,
+    /// Creator.
+    pub created_by: Option<i64>,
+}
+
+/// A role designation: who holds which role, designated by whom and when.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct Designation {
+    /// Id.
+    pub id: i64,
+    /// Holder.
+    pub account_id: i64,
+    /// Role id of the profile.
+    pub role: String,
+    /// Designating account (None: set up by the administrator).
+    pub designated_by: Option<i64>,
+    /// When.
+    pub designated_at: i64,
+    /// End of a time-boxed designation (KIT-3 temporary operator).
+    pub valid_until: Option<i64>,
+    /// Revoked at.
+    pub revoked_at: Option<i64>,
+    /// Revoked by.
+    pub revoked_by: Option<i64>,
+    /// Note.
+    pub note: String,
+}
+
+impl Designation {
+    /// In force at `now`.
+    pub fn in_force(&self, now: i64) -> bool {
+        self.revoked_at.is_none_or(|r| r > now)
+            && self.valid_until.is_none_or(|u| u > now)
+            && self.designated_at <= now
+    }
+}
+
+/// A login session (cookie) or an API token (bearer).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Session {
+    /// Id.
+    pub id: i64,
+    /// BLAKE3 of the token; the token itself is never stored.
+    pub token_hash: String,
+    /// Owner.
+    pub account_id: i64,
+    /// `cookie` or `bearer`.
+    pub kind: String,
+    /// Label of an API token.
+    pub name: String,
+    /// CSRF token bound to a cookie session.
+    pub csrf_token: String,
+    /// Created.
+    pub created_at: i64,
+    /// Expires.
+    pub expires_at: i64,
+    /// Last used.
+    pub last_seen_at: i64,
+    /// Revoked.
+    pub revoked_at: Option<i64>,
+}
+
+macro_rules! account_cols {
+    () => {
+        "id, login, display_name, organisation_id, password_hash, password_changed_at, \
+    must_change_password, failed_logins, locked_until, totp_secret, totp_enabled, confidentiality_ack_at, \
+    disabled_at, created_at, created_by"
+    };
+}
+
+impl Db {
+    /// Creates an organisation.
+    pub async fn create_organisation(
+        &self,
+        kind: &str,
+        name: &str,
+        now: i64,
+    ) -> Result<Organisation> {
+        sqlx::query_as("INSERT INTO organisations (kind, name, created_at) VALUES ($1, $2, $3) RETURNING id, kind, name, created_at")
+            .bind(kind)
+            .bind(name)
+            .bind(now)
+            .fetch_one(self.pool())
+            .await
+            .map_err(|e| StoreError::from_write(e, "an organisation with that name"))
+    }
+
+    /// An organisation by id.
+    pub async fn organisation(&self, id: i64) -> Result<Option<Organisation>> {
+        Ok(sqlx::query_as("SELECT id, kind, name, created_at FROM organisations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// All organisations.
+    pub async fn organisations(&self) -> Result<Vec<Organisation>> {
+        Ok(sqlx::query_as("SELECT id, kind, name, created_at FROM organisations ORDER BY id")
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// Creates an account.
+    pub async fn create_account(&self, a: &NewAccount<'_>, now: i64) -> Result<Account> {
+        sqlx::query_as(concat!("INSERT INTO accounts (login, display_name, organisation_id, password_hash, password_changed_at, \
+             must_change_password, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ", account_cols!()))
+        .bind(a.login)
+        .bind(a.display_name)
+        .bind(a.organisation_id)
+        .bind(a.password_hash)
+        .bind(now)
+        .bind(i64::from(a.must_change_password))
+        .bind(now)
+        .bind(a.created_by)
+        .fetch_one(self.pool())
+        .await
+        .map_err(|e| StoreError::from_write(e, "an account with that login"))
+    }
+
+    /// An account by id.
+    pub async fn account(&self, id: i64) -> Result<Option<Account>> {
+        Ok(sqlx::query_as(concat!("SELECT ", account_cols!(), " FROM accounts WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// An account by login name.
+    pub async fn account_by_login(&self, login: &str) -> Result<Option<Account>> {
+        Ok(sqlx::query_as(concat!("SELECT ", account_cols!(), " FROM accounts WHERE login = $1"))
+            .bind(login)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// All accounts.
+    pub async fn accounts(&self) -> Result<Vec<Account>> {
+        Ok(sqlx::query_as(concat!("SELECT ", account_cols!(), " FROM accounts ORDER BY id"))
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// Counts a failed login; locks the account for `lock_ms` once `lock_after` failures are
+    /// reached. Returns the updated account.
+    pub async fn record_login_failure(
+        &self,
+        id: i64,
+        now: i64,
+        lock_after: i64,
+        lock_ms: i64,
+    ) -> Result<Account> {
+        sqlx::query_as(concat!(
+            "UPDATE accounts SET failed_logins = failed_logins + 1, \
+             locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END \
+             WHERE id = $1 RETURNING ",
+            account_cols!()
+        ))
+        .bind(id)
+        .bind(lock_after)
+        .bind(now + lock_ms)
+        .fetch_one(self.pool())
+        .await
+        .map_err(Into::into)
+    }
+
+    /// Clears the failure count after a successful login.
+    pub async fn record_login_success(&self, id: i64) -> Result<()> {
+        sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Unlocks an account.
+    pub async fn unlock_account(&self, id: i64) -> Result<()> {
+        self.record_login_success(id).await
+    }
+
+    /// Sets a new password hash.
+    pub async fn set_password(
+        &self,
+        id: i64,
+        hash: &str,
+        now: i64,
+        must_change: bool,
+    ) -> Result<()> {
+        sqlx::query("UPDATE accounts SET password_hash = $2, password_changed_at = $3, must_change_password = $4 WHERE id = $1")
+            .bind(id)
+            .bind(hash)
+            .bind(now)
+            .bind(i64::from(must_change))
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Records the confidentiality acknowledgement.
+    pub async fn acknowledge_confidentiality(&self, id: i64, now: i64) -> Result<()> {
+        sqlx::query("UPDATE accounts SET confidentiality_ack_at = $2 WHERE id = $1 AND confidentiality_ack_at IS NULL")
+            .bind(id)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a TOTP secret (pending until `enabled`).
+    pub async fn set_totp(&self, id: i64, secret: Option<&str>, enabled: bool) -> Result<()> {
+        sqlx::query("UPDATE accounts SET totp_secret = $2, totp_enabled = $3 WHERE id = $1")
+            .bind(id)
+            .bind(secret)
+            .bind(i64::from(enabled))
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Disables (Some) or re-enables (None) an account.
+    pub async fn set_disabled(&self, id: i64, at: Option<i64>) -> Result<()> {
+        sqlx::query("UPDATE accounts SET disabled_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(at)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Designates `account_id` to `role`.
+    pub async fn designate(
+        &self,
+        account_id: i64,
+        role: &str,
+        by: Option<i64>,
+        now: i64,
+        valid_until: Option<i64>,
+        note: &str,
+    ) -> Result<Designation> {
+        Ok(sqlx::query_as(
+            "INSERT INTO designations (account_id, role, designated_by, designated_at, valid_until, note) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, account_id, role, designated_by, designated_at, valid_until, revoked_at, revoked_by, note",
+        )
+        .bind(account_id)
+        .bind(role)
+        .bind(by)
+        .bind(now)
+        .bind(valid_until)
+        .bind(note)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// A designation by id.
+    pub async fn designation(&self, id: i64) -> Result<Option<Designation>> {
+        Ok(sqlx::query_as(
+            "SELECT id, account_id, role, designated_by, designated_at, valid_until, revoked_at, revoked_by, note FROM designations WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Revokes a designation still in force.
+    pub async fn revoke_designation(&self, id: i64, by: i64, now: i64) -> Result<()> {
+        let r = sqlx::query("UPDATE designations SET revoked_at = $3, revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(by)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "designation {id} is already revoked or does not exist"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Every designation of an account, past and present.
+    pub async fn designations_of(&self, account_id: i64) -> Result<Vec<Designation>> {
+        Ok(sqlx::query_as(
+            "SELECT id, account_id, role, designated_by, designated_at, valid_until, revoked_at, revoked_by, note \
+             FROM designations WHERE account_id = $1 ORDER BY id",
+        )
+        .bind(account_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Every designation, past and present.
+    pub async fn all_designations(&self) -> Result<Vec<Designation>> {
+        Ok(sqlx::query_as(
+            "SELECT id, account_id, role, designated_by, designated_at, valid_until, revoked_at, revoked_by, note FROM designations ORDER BY id",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Roles an account holds at `now`.
+    pub async fn active_roles(&self, account_id: i64, now: i64) -> Result<Vec<String>> {
+        let mut roles: Vec<String> = self
+            .designations_of(account_id)
+            .await?
+            .into_iter()
+            .filter(|d| d.in_force(now))
+            .map(|d| d.role)
+            .collect();
+        roles.sort();
+        roles.dedup();
+        Ok(roles)
+    }
+
+    /// Creates a session or API token.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        account_id: i64,
+        kind: &str,
+        name: &str,
+        csrf: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<Session> {
+        Ok(sqlx::query_as(
+            "INSERT INTO sessions (token_hash, account_id, kind, name, csrf_token, created_at, expires_at, last_seen_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $6) RETURNING id, token_hash, account_id, kind, name, csrf_token, created_at, expires_at, last_seen_at, revoked_at",
+        )
+        .bind(token_hash)
+        .bind(account_id)
+        .bind(kind)
+        .bind(name)
+        .bind(csrf)
+        .bind(now)
+        .bind(expires_at)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// A session by the hash of its token.
+    pub async fn session_by_token(&self, token_hash: &str) -> Result<Option<Session>> {
+        Ok(sqlx::query_as(
+            "SELECT id, token_hash, account_id, kind, name, csrf_token, created_at, expires_at, last_seen_at, revoked_at \
+             FROM sessions WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Marks a session used.
+    pub async fn touch_session(&self, id: i64, now: i64) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Revokes one session.
+    pub async fn revoke_session(&self, id: i64, now: i64) -> Result<()> {
+        sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Revokes every session of an account (password change, disable).
+    pub async fn revoke_sessions_of(
+        &self,
+        account_id: i64,
+        now: i64,
+        except: Option<i64>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL AND id <> $3")
+            .bind(account_id)
+            .bind(now)
+            .bind(except.unwrap_or(-1))
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,191 @@
+//! The database backend of the audit log (`audit::Store`), on the same database as the
+//! governance records so that a state change and its audit entry live side by side.
+
+use crate::Db;
+use audit::{Checkpoint, Digest, Entry, Head, LogId, Outcome, Store, StoreError};
+use sqlx::Row;
+
+/// The audit log in the governance database.
+#[derive(Clone)]
+pub struct DbAuditStore {
+    db: Db,
+    log_id: LogId,
+}
+
+fn backend(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(0),
+        _ => StoreError::backend(e),
+    }
+}
+
+impl DbAuditStore {
+    /// Opens the log, creating its id on first use.
+    pub async fn open(db: Db, now_ms: i64) -> Result<Self, StoreError> {
+        let fresh = LogId::random()
+            .map_err(|e| StoreError::backend(std::io::Error::other(e.to_string())))?;
+        sqlx::query("INSERT INTO audit_meta (id, log_id, created_at) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING")
+            .bind(fresh.0.to_hex())
+            .bind(now_ms)
+            .execute(db.pool())
+            .await
+            .map_err(backend)?;
+        let text: String = sqlx::query_scalar("SELECT log_id FROM audit_meta WHERE id = 1")
+            .fetch_one(db.pool())
+            .await
+            .map_err(backend)?;
+        let log_id = Digest::from_hex(&text).map(LogId).ok_or_else(|| StoreError::Unreadable {
+            position: 0,
+            reason: "audit_meta.log_id is not a digest".into(),
+        })?;
+        Ok(DbAuditStore { db, log_id })
+    }
+
+    /// Entries matching simple filters, newest first (for the audit search screen).
+    pub async fn search(
+        &self,
+        actor: Option<&str>,
+        action: Option<&str>,
+        object: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, role, workstation, action, object, outcome, rule, detail, prev_hash, hash FROM audit_entries \
+             WHERE ($1 = '' OR actor = $1) AND ($2 = '' OR action LIKE $2) AND ($3 = '' OR object = $3) ORDER BY seq DESC LIMIT $4",
+        )
+        .bind(actor.unwrap_or(""))
+        .bind(action.map(|a| format!("{a}%")).unwrap_or_default())
+        .bind(object.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(backend)?;
+        rows.iter().enumerate().map(|(i, r)| row_to_entry(r, i as u64 + 1)).collect()
+    }
+}
+
+fn row_to_entry(r: &sqlx::any::AnyRow, position: u64) -> Result<Entry, StoreError> {
+    let bad = |what: &str| StoreError::Unreadable { position, reason: format!("bad {what}") };
+    let seq: i64 = r.try_get("seq").map_err(|_| bad("seq"))?;
+    let at: i64 = r.try_get("at").map_err(|_| bad("at"))?;
+    let outcome: String = r.try_get("outcome").map_err(|_| bad("outcome"))?;
+    let prev: String = r.try_get("prev_hash").map_err(|_| bad("prev_hash"))?;
+    let hash: String = r.try_get("hash").map_err(|_| bad("hash"))?;
+    Ok(Entry {
+        seq: u64::try_from(seq).map_err(|_| bad("seq"))?,
+        at: jiff::Timestamp::from_millisecond(at).map_err(|_| bad("at"))?,
+        actor: r.try_get("actor").map_err(|_| bad("actor"))?,
+        role: r.try_get("role").map_err(|_| bad("role"))?,
+        workstation: r.try_get("workstation").map_err(|_| bad("workstation"))?,
+        action: r.try_get("action").map_err(|_| bad("action"))?,
+        object: r.try_get("object").map_err(|_| bad("object"))?,
+        outcome: Outcome::parse(&outcome).ok_or_else(|| bad("outcome"))?,
+        rule: r.try_get("rule").map_err(|_| bad("rule"))?,
+        detail: r.try_get("detail").map_err(|_| bad("detail"))?,
+        prev_hash: Digest::from_hex(&prev).ok_or_else(|| bad("prev_hash"))?,
+        hash: Digest::from_hex(&hash).ok_or_else(|| bad("hash"))?,
+    })
+}
+
+impl Store for DbAuditStore {
+    async fn log_id(&self) -> Result<LogId, StoreError> {
+        Ok(self.log_id)
+    }
+
+    async fn head(&self) -> Result<Option<Head>, StoreError> {
+        let row = sqlx::query("SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(self.db.pool())
+            .await
+            .map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        let seq: i64 = row.try_get("seq").map_err(backend)?;
+        let hash: String = row.try_get("hash").map_err(backend)?;
+        Ok(Some(Head {
+            seq: seq as u64,
+            hash: Digest::from_hex(&hash).ok_or(StoreError::Unreadable {
+                position: seq as u64,
+                reason: "bad hash".into(),
+            })?,
+        }))
+    }
+
+    async fn append(&self, e: &Entry, checkpoint: Option<&Checkpoint>) -> Result<(), StoreError> {
+        let mut tx = self.db.pool().begin().await.map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO audit_entries (seq, at, actor, role, workstation, action, object, outcome, rule, detail, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(e.seq as i64)
+        .bind(e.at.as_millisecond())
+        .bind(&e.actor)
+        .bind(&e.role)
+        .bind(&e.workstation)
+        .bind(&e.action)
+        .bind(&e.object)
+        .bind(e.outcome.as_str())
+        .bind(&e.rule)
+        .bind(&e.detail)
+        .bind(e.prev_hash.to_hex())
+        .bind(e.hash.to_hex())
+        .execute(&mut *tx)
+        .await
+        .map_err(|err| match backend(err) {
+            StoreError::Conflict(_) => StoreError::Conflict(e.seq),
+            other => other,
+        })?;
+        if let Some(c) = checkpoint {
+            sqlx::query("INSERT INTO audit_checkpoints (seq, log_id, hash, at, public_key, signature) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(c.seq as i64)
+                .bind(c.log_id.0.to_hex())
+                .bind(c.hash.to_hex())
+                .bind(c.at.as_millisecond())
+                .bind(&c.public_key)
+                .bind(&c.signature)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn entries(&self, skip: u64, limit: usize) -> Result<Vec<Entry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, role, workstation, action, object, outcome, rule, detail, prev_hash, hash FROM audit_entries \
+             ORDER BY seq LIMIT $1 OFFSET $2",
+        )
+        .bind(limit as i64)
+        .bind(skip as i64)
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(backend)?;
+        rows.iter().enumerate().map(|(i, r)| row_to_entry(r, skip + i as u64 + 1)).collect()
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        let rows = sqlx::query("SELECT seq, log_id, hash, at, public_key, signature FROM audit_checkpoints ORDER BY seq")
+            .fetch_all(self.db.pool())
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let seq: i64 = r.try_get("seq").map_err(backend)?;
+                let bad = || StoreError::Unreadable {
+                    position: seq as u64,
+                    reason: "bad checkpoint".into(),
+                };
+                let log_id: String = r.try_get("log_id").map_err(backend)?;
+                let hash: String = r.try_get("hash").map_err(backend)?;
+                let at: i64 = r.try_get("at").map_err(backend)?;
+                Ok(Checkpoint {
+                    log_id: LogId(Digest::from_hex(&log_id).ok_or_else(bad)?),
+                    seq: seq as u64,
+                    hash: Digest::from_hex(&hash).ok_or_else(bad)?,
+                    at: jiff::Timestamp::from_millisecond(at).map_err(|_| bad())?,
+                    public_key: r.try_get("public_key").map_err(backend)?,
+                    signature: r.try_get("signature").map_err(backend)?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,415 @@
+//! Delegations, emergency orders, monthly histories and reconciliation incidents (SPEC.md §5).
+
+use crate::{Db, Result, StoreError};
+use serde::Serialize;
+
+/// A written delegation to an investigative agency (NIS-10.2).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct Delegation {
+    /// Id.
+    pub id: i64,
+    /// The agency.
+    pub organisation_id: i64,
+    /// Reference of the written confirmation.
+    pub document_ref: String,
+    /// Confirmed by (the manager).
+    pub confirmed_by: i64,
+    /// When.
+    pub confirmed_at: i64,
+    /// Revoked.
+    pub revoked_at: Option<i64>,
+    /// Revoked by.
+    pub revoked_by: Option<i64>,
+}
+
+/// An emergency extraction order (ASA-3.5b, NIS-11.1).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct EmergencyOrder {
+    /// Id.
+    pub id: i64,
+    /// Number.
+    pub number: String,
+    /// The police station or agency.
+    pub organisation_id: i64,
+    /// Who judged it urgent and ordered it.
+    pub ordered_by: i64,
+    /// In which role.
+    pub ordered_role: String,
+    /// Why it was judged urgent and especially necessary.
+    pub urgency_reason: String,
+    /// Who is to extract.
+    pub executor_id: i64,
+    /// Cameras JSON.
+    pub cameras: String,
+    /// From.
+    pub range_from: i64,
+    /// To.
+    pub range_to: i64,
+    /// Purpose id.
+    pub purpose: String,
+    /// Ordered at.
+    pub ordered_at: i64,
+    /// Inside the emergency window, 0/1.
+    pub in_window: i64,
+    /// Written reason outside the window (NIS).
+    pub outside_reason: Option<String>,
+    /// Flagged to the manager, 0/1.
+    pub flagged: i64,
+    /// Filing due (UTC ms).
+    pub filing_due_at: Option<i64>,
+    /// `ordered`, `extracted`, `filed`, `closed`.
+    pub state: String,
+    /// The extraction.
+    pub extraction_id: Option<i64>,
+    /// Filed by.
+    pub filed_by: Option<i64>,
+    /// Filed at.
+    pub filed_at: Option<i64>,
+    /// Form filed.
+    pub filing_form: Option<String>,
+    /// Reference of the filed document.
+    pub filing_reference: Option<String>,
+    /// Reason recorded for a late filing.
+    pub delay_reason: Option<String>,
+    /// Ledger entry written on receipt.
+    pub ledger_entry_id: Option<i64>,
+}
+
+/// A new emergency order.
+#[derive(Debug, Clone)]
+pub struct NewOrder<'a> {
+    /// Number.
+    pub number: &'a str,
+    /// Organisation.
+    pub organisation_id: i64,
+    /// Orderer.
+    pub ordered_by: i64,
+    /// Role.
+    pub ordered_role: &'a str,
+    /// Urgency reason.
+    pub urgency_reason: &'a str,
+    /// Executor.
+    pub executor_id: i64,
+    /// Cameras JSON.
+    pub cameras: &'a str,
+    /// From.
+    pub range_from: i64,
+    /// To.
+    pub range_to: i64,
+    /// Purpose.
+    pub purpose: &'a str,
+    /// In window.
+    pub in_window: bool,
+    /// Outside reason.
+    pub outside_reason: Option<&'a str>,
+    /// Flagged.
+    pub flagged: bool,
+    /// Filing due.
+    pub filing_due_at: Option<i64>,
+}
+
+/// A monthly extraction history submitted for a lent PC.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct MonthlyHistory {
+    /// Id.
+    pub id: i64,
+    /// Workstation.
+    pub workstation_id: i64,
+    /// `YYYY-MM` (JST).
+    pub month: String,
+    /// Submitted by.
+    pub submitted_by: i64,
+    /// When.
+    pub submitted_at: i64,
+    /// Items JSON (policy::reconcile::HistoryItem list).
+    pub items: String,
+}
+
+/// A reconciliation incident.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct Incident {
+    /// Id.
+    pub id: i64,
+    /// Month.
+    pub month: String,
+    /// Workstation.
+    pub workstation_id: i64,
+    /// Kind (policy::reconcile::Discrepancy tag).
+    pub kind: String,
+    /// Deduplication key.
+    pub ref_key: String,
+    /// Detail JSON.
+    pub detail: String,
+    /// Opened.
+    pub opened_at: i64,
+    /// Closed by.
+    pub closed_by: Option<i64>,
+    /// Closed at.
+    pub closed_at: Option<i64>,
+    /// Closing note.
+    pub note: Option<String>,
+}
+
+macro_rules! order_cols {
+    () => {
+        "id, number, organisation_id, ordered_by, ordered_role, urgency_reason, executor_id, cameras, range_from, \
+    range_to, purpose, ordered_at, in_window, outside_reason, flagged, filing_due_at, state, extraction_id, filed_by, filed_at, \
+    filing_form, filing_reference, delay_reason, ledger_entry_id"
+    };
+}
+
+impl Db {
+    /// Records a written delegation.
+    pub async fn create_delegation(
+        &self,
+        org: i64,
+        document_ref: &str,
+        by: i64,
+        now: i64,
+    ) -> Result<Delegation> {
+        Ok(sqlx::query_as(
+            "INSERT INTO delegations (organisation_id, document_ref, confirmed_by, confirmed_at) VALUES ($1, $2, $3, $4) \
+             RETURNING id, organisation_id, document_ref, confirmed_by, confirmed_at, revoked_at, revoked_by",
+        )
+        .bind(org)
+        .bind(document_ref)
+        .bind(by)
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// All delegations.
+    pub async fn delegations(&self) -> Result<Vec<Delegation>> {
+        Ok(sqlx::query_as("SELECT id, organisation_id, document_ref, confirmed_by, confirmed_at, revoked_at, revoked_by FROM delegations ORDER BY id")
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// Revokes a delegation.
+    pub async fn revoke_delegation(&self, id: i64, by: i64, now: i64) -> Result<()> {
+        let r = sqlx::query("UPDATE delegations SET revoked_at = $3, revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(by)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "delegation {id} is already revoked or does not exist"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether the organisation holds a delegation in force.
+    pub async fn delegation_in_force(&self, org: i64, now: i64) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM delegations WHERE organisation_id = $1 AND confirmed_at <= $2 AND (revoked_at IS NULL OR revoked_at > $2)",
+        )
+        .bind(org)
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n > 0)
+    }
+
+    /// Records an emergency order.
+    pub async fn create_order(&self, o: &NewOrder<'_>, now: i64) -> Result<EmergencyOrder> {
+        Ok(sqlx::query_as(concat!("INSERT INTO emergency_orders (number, organisation_id, ordered_by, ordered_role, urgency_reason, executor_id, cameras, \
+             range_from, range_to, purpose, ordered_at, in_window, outside_reason, flagged, filing_due_at, state) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'ordered') RETURNING ", order_cols!()))
+        .bind(o.number)
+        .bind(o.organisation_id)
+        .bind(o.ordered_by)
+        .bind(o.ordered_role)
+        .bind(o.urgency_reason)
+        .bind(o.executor_id)
+        .bind(o.cameras)
+        .bind(o.range_from)
+        .bind(o.range_to)
+        .bind(o.purpose)
+        .bind(now)
+        .bind(i64::from(o.in_window))
+        .bind(o.outside_reason)
+        .bind(i64::from(o.flagged))
+        .bind(o.filing_due_at)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// An order by id.
+    pub async fn order(&self, id: i64) -> Result<Option<EmergencyOrder>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            order_cols!(),
+            " FROM emergency_orders WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// All orders, newest first.
+    pub async fn orders(&self) -> Result<Vec<EmergencyOrder>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            order_cols!(),
+            " FROM emergency_orders ORDER BY id DESC"
+        ))
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Records the extraction of an order.
+    pub async fn order_extracted(&self, id: i64, extraction_id: i64) -> Result<EmergencyOrder> {
+        sqlx::query_as(concat!("UPDATE emergency_orders SET state = 'extracted', extraction_id = $2 WHERE id = $1 AND state = 'ordered' RETURNING ", order_cols!()))
+        .bind(id)
+        .bind(extraction_id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| StoreError::Conflict(format!("emergency order {id} is not awaiting extraction")))
+    }
+
+    /// Records the post-hoc filing; `closes` when no ledger step follows.
+    pub async fn order_filed(
+        &self,
+        id: i64,
+        by: i64,
+        form: &str,
+        reference: &str,
+        closes: bool,
+        now: i64,
+    ) -> Result<EmergencyOrder> {
+        let to = if closes { "closed" } else { "filed" };
+        sqlx::query_as(concat!("UPDATE emergency_orders SET state = $2, filed_by = $3, filed_at = $4, filing_form = $5, filing_reference = $6 \
+             WHERE id = $1 AND state = 'extracted' RETURNING ", order_cols!()))
+        .bind(id)
+        .bind(to)
+        .bind(by)
+        .bind(now)
+        .bind(form)
+        .bind(reference)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| StoreError::Conflict(format!("emergency order {id} is not awaiting its filing")))
+    }
+
+    /// Records the ledger entry written on receipt of the filing (NIS-11.2) and closes the order.
+    pub async fn order_ledgered(&self, id: i64, ledger_entry_id: i64) -> Result<EmergencyOrder> {
+        sqlx::query_as(concat!("UPDATE emergency_orders SET state = 'closed', ledger_entry_id = $2 WHERE id = $1 AND state = 'filed' RETURNING ", order_cols!()))
+        .bind(id)
+        .bind(ledger_entry_id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| StoreError::Conflict(format!("emergency order {id} is not awaiting its ledger entry")))
+    }
+
+    /// Links the auto-written ledger entry of a closing filing.
+    pub async fn set_order_ledger_entry(&self, id: i64, ledger_entry_id: i64) -> Result<()> {
+        sqlx::query("UPDATE emergency_orders SET ledger_entry_id = $2 WHERE id = $1")
+            .bind(id)
+            .bind(ledger_entry_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Records the reason a filing came late.
+    pub async fn order_delay_reason(&self, id: i64, reason: &str) -> Result<()> {
+        let r = sqlx::query("UPDATE emergency_orders SET delay_reason = $2 WHERE id = $1")
+            .bind(id)
+            .bind(reason)
+            .execute(self.pool())
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("emergency order {id}")));
+        }
+        Ok(())
+    }
+
+    /// Submits (or replaces, before reconciliation) a month's history for a workstation.
+    pub async fn submit_history(
+        &self,
+        workstation: i64,
+        month: &str,
+        by: i64,
+        items_json: &str,
+        now: i64,
+    ) -> Result<MonthlyHistory> {
+        sqlx::query_as(
+            "INSERT INTO monthly_histories (workstation_id, month, submitted_by, submitted_at, items) VALUES ($1, $2, $3, $4, $5) \
+             RETURNING id, workstation_id, month, submitted_by, submitted_at, items",
+        )
+        .bind(workstation)
+        .bind(month)
+        .bind(by)
+        .bind(now)
+        .bind(items_json)
+        .fetch_one(self.pool())
+        .await
+        .map_err(|e| StoreError::from_write(e, "a history for that workstation and month"))
+    }
+
+    /// The history of a workstation for a month.
+    pub async fn history(&self, workstation: i64, month: &str) -> Result<Option<MonthlyHistory>> {
+        Ok(sqlx::query_as(
+            "SELECT id, workstation_id, month, submitted_by, submitted_at, items FROM monthly_histories WHERE workstation_id = $1 AND month = $2",
+        )
+        .bind(workstation)
+        .bind(month)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Opens an incident unless the same one is already recorded. Returns whether it was new.
+    pub async fn open_incident(
+        &self,
+        month: &str,
+        workstation: i64,
+        kind: &str,
+        ref_key: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT INTO reconciliation_incidents (month, workstation_id, kind, ref_key, detail, opened_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (month, workstation_id, kind, ref_key) DO NOTHING",
+        )
+        .bind(month)
+        .bind(workstation)
+        .bind(kind)
+        .bind(ref_key)
+        .bind(detail)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// All incidents, newest first.
+    pub async fn incidents(&self) -> Result<Vec<Incident>> {
+        Ok(sqlx::query_as(
+            "SELECT id, month, workstation_id, kind, ref_key, detail, opened_at, closed_by, closed_at, note FROM reconciliation_incidents ORDER BY id DESC",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Closes an incident with a note.
+    pub async fn close_incident(&self, id: i64, by: i64, note: &str, now: i64) -> Result<()> {
+        let r = sqlx::query("UPDATE reconciliation_incidents SET closed_by = $2, closed_at = $3, note = $4 WHERE id = $1 AND closed_at IS NULL")
+            .bind(id)
+            .bind(by)
+            .bind(now)
+            .bind(note)
+            .execute(self.pool())
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "incident {id} is already closed or does not exist"
+            )));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,165 @@
+//! Retention holds and management viewings.
+
+use crate::{Db, Result, StoreError};
+use serde::Serialize;
+
+/// A stored hold (KIT-5.6, KAW-2.2.6イ).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct StoredHold {
+    /// Id.
+    pub id: i64,
+    /// Camera code.
+    pub camera: String,
+    /// From.
+    pub range_from: i64,
+    /// To.
+    pub range_to: i64,
+    /// Kept until.
+    pub until_at: i64,
+    /// Placed by.
+    pub placed_by: i64,
+    /// In which role.
+    pub placed_role: String,
+    /// Reason.
+    pub reason: String,
+    /// Legal-procedure inquiry reference.
+    pub inquiry_reference: Option<String>,
+    /// Placed at.
+    pub placed_at: i64,
+    /// Released by.
+    pub released_by: Option<i64>,
+    /// Released at.
+    pub released_at: Option<i64>,
+}
+
+/// A management viewing (ASA-3.4a).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct Viewing {
+    /// Id.
+    pub id: i64,
+    /// Viewer.
+    pub viewer_id: i64,
+    /// Role.
+    pub role: String,
+    /// Workstation.
+    pub workstation_id: i64,
+    /// Cameras JSON.
+    pub cameras: String,
+    /// From.
+    pub range_from: i64,
+    /// To.
+    pub range_to: i64,
+    /// Purpose.
+    pub purpose: String,
+    /// Witnesses JSON list (立会い).
+    pub witnesses: String,
+    /// When.
+    pub viewed_at: i64,
+}
+
+macro_rules! hold_cols {
+    () => {
+        "id, camera, range_from, range_to, until_at, placed_by, placed_role, reason, inquiry_reference, placed_at, released_by, released_at"
+    };
+}
+
+impl Db {
+    /// Places a hold.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_hold(
+        &self,
+        camera: &str,
+        range: (i64, i64),
+        until: i64,
+        by: i64,
+        role: &str,
+        reason: &str,
+        inquiry: Option<&str>,
+        now: i64,
+    ) -> Result<StoredHold> {
+        Ok(sqlx::query_as(concat!("INSERT INTO holds (camera, range_from, range_to, until_at, placed_by, placed_role, reason, inquiry_reference, placed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ", hold_cols!()))
+        .bind(camera)
+        .bind(range.0)
+        .bind(range.1)
+        .bind(until)
+        .bind(by)
+        .bind(role)
+        .bind(reason)
+        .bind(inquiry)
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// All holds, newest first.
+    pub async fn holds(&self) -> Result<Vec<StoredHold>> {
+        Ok(sqlx::query_as(concat!("SELECT ", hold_cols!(), " FROM holds ORDER BY id DESC"))
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// Holds in force at `now` (not released, not expired).
+    pub async fn holds_in_force(&self, now: i64) -> Result<Vec<StoredHold>> {
+        Ok(sqlx::query_as(concat!("SELECT ", hold_cols!(), " FROM holds WHERE until_at > $1 AND (released_at IS NULL OR released_at > $1) ORDER BY id"))
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Releases a hold early.
+    pub async fn release_hold(&self, id: i64, by: i64, now: i64) -> Result<()> {
+        let r = sqlx::query("UPDATE holds SET released_by = $2, released_at = $3 WHERE id = $1 AND released_at IS NULL AND until_at > $3")
+            .bind(id)
+            .bind(by)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "hold {id} is already released, expired or does not exist"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Records a management viewing.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_viewing(
+        &self,
+        viewer: i64,
+        role: &str,
+        workstation: i64,
+        cameras: &str,
+        range: (i64, i64),
+        purpose: &str,
+        witnesses: &str,
+        now: i64,
+    ) -> Result<Viewing> {
+        Ok(sqlx::query_as(
+            "INSERT INTO viewings (viewer_id, role, workstation_id, cameras, range_from, range_to, purpose, witnesses, viewed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             RETURNING id, viewer_id, role, workstation_id, cameras, range_from, range_to, purpose, witnesses, viewed_at",
+        )
+        .bind(viewer)
+        .bind(role)
+        .bind(workstation)
+        .bind(cameras)
+        .bind(range.0)
+        .bind(range.1)
+        .bind(purpose)
+        .bind(witnesses)
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// All viewings, newest first.
+    pub async fn viewings(&self) -> Result<Vec<Viewing>> {
+        Ok(sqlx::query_as(
+            "SELECT id, viewer_id, role, workstation_id, cameras, range_from, range_to, purpose, witnesses, viewed_at FROM viewings ORDER BY id DESC",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+}

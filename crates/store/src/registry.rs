@@ -1,0 +1,475 @@
+//! Sites, cameras, dedicated workstations and contracts.
+
+use crate::{Db, Result, StoreError};
+use serde::Serialize;
+
+/// A site where cameras are installed (ASA-2.2, KIT-4.1, NIS-4.1).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
+pub struct Site {
+    /// Id.
+    pub id: i64,
+    /// Short code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Address.
+    pub address: String,
+    /// Latitude.
+    pub latitude: Option<f64>,
+    /// Longitude.
+    pub longitude: Option<f64>,
+    /// System (KIT-1: 繁華街 / 駅周辺).
+    pub system: String,
+    /// Why the site was chosen (NIS-4.1: from police crime information).
+    pub reason: String,
+    /// Sign text (ASA-3.2b, KIT-4.2, KAW-2.2.1, NIS-4.2).
+    pub signage_text: String,
+    /// When the sign was last checked (UTC ms).
+    pub signage_checked_at: Option<i64>,
+    /// Created.
+    pub created_at: i64,
+    /// Created by.
+    pub created_by: Option<i64>,
+}
+
+/// A new site.
+#[derive(Debug, Clone)]
+pub struct NewSite<'a> {
+    /// Short code.
+    pub code: &'a str,
+    /// Name.
+    pub name: &'a str,
+    /// Address.
+    pub address: &'a str,
+    /// Latitude.
+    pub latitude: Option<f64>,
+    /// Longitude.
+    pub longitude: Option<f64>,
+    /// System.
+    pub system: &'a str,
+    /// Reason.
+    pub reason: &'a str,
+    /// Sign text.
+    pub signage_text: &'a str,
+}
+
+/// A camera.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct Camera {
+    /// Id.
+    pub id: i64,
+    /// Short code (`cam1`), unique.
+    pub code: String,
+    /// Site.
+    pub site_id: i64,
+    /// Name.
+    pub name: String,
+    /// Installation date (YYYY-MM-DD).
+    pub install_date: String,
+    /// Recorder node it records on.
+    pub recorder: String,
+    /// Stream address (credentials never here).
+    pub rtsp_url: String,
+    /// Public share of the picture, per mille (KAW-2.1.3).
+    pub public_share_permille: Option<i64>,
+    /// Exemption reason when under 2/3 (KAW-2.1.3).
+    pub coverage_exemption: String,
+    /// Local consensus record (KAW-2.1.3).
+    pub consensus_note: String,
+    /// Owner permission record (KAW-2.1.3).
+    pub owner_permission: String,
+    /// Mounted so it cannot easily be removed (ASA-3.2d), 0/1.
+    pub anti_removal: i64,
+    /// The camera masks by itself (PROD-MASK-1), 0/1.
+    pub masks_native: i64,
+    /// Retention setting in days, if not the profile default.
+    pub retention_days: Option<i64>,
+    /// Retention setting in months.
+    pub retention_months: Option<i64>,
+    /// `active` or `decommissioned`.
+    pub status: String,
+    /// Commissioned at.
+    pub commissioned_at: Option<i64>,
+    /// Decommissioned at.
+    pub decommissioned_at: Option<i64>,
+    /// Created.
+    pub created_at: i64,
+    /// Created by.
+    pub created_by: Option<i64>,
+}
+
+/// A new camera.
+#[derive(Debug, Clone, Default)]
+pub struct NewCamera<'a> {
+    /// Code.
+    pub code: &'a str,
+    /// Site.
+    pub site_id: i64,
+    /// Name.
+    pub name: &'a str,
+    /// Installation date.
+    pub install_date: &'a str,
+    /// Recorder.
+    pub recorder: &'a str,
+    /// Stream address.
+    pub rtsp_url: &'a str,
+    /// Public share, per mille.
+    pub public_share_permille: Option<i64>,
+    /// Exemption reason.
+    pub coverage_exemption: &'a str,
+    /// Consensus record.
+    pub consensus_note: &'a str,
+    /// Owner permission.
+    pub owner_permission: &'a str,
+    /// Anti-removal mounting.
+    pub anti_removal: bool,
+    /// Masks natively.
+    pub masks_native: bool,
+    /// Retention days.
+    pub retention_days: Option<i64>,
+    /// Retention months.
+    pub retention_months: Option<i64>,
+}
+
+/// A dedicated workstation (専用パソコン).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct Workstation {
+    /// Id.
+    pub id: i64,
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// `section`, `police`, `agency`, `central_room`, `facility` (ASA-3.2e, NIS-8, NIS-10.4, KIT-5.5).
+    pub placement: String,
+    /// The organisation that keeps it.
+    pub organisation_id: i64,
+    /// Where it is stored (ASA-3.2f: lockable cabinet…).
+    pub storage: String,
+    /// BLAKE3 of the device token given at enrolment (never shown).
+    #[serde(skip)]
+    pub device_token_hash: Option<String>,
+    /// Enrolled at.
+    pub enrolled_at: Option<i64>,
+    /// Last custody check (NIS-3.3.2).
+    pub last_custody_check_at: Option<i64>,
+    /// Revoked (lost/stolen).
+    pub revoked_at: Option<i64>,
+    /// Why revoked.
+    pub revoked_reason: String,
+    /// Created.
+    pub created_at: i64,
+    /// Created by.
+    pub created_by: Option<i64>,
+}
+
+/// A contract with a contractor, with the ASA-3.7 clause checklist.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct Contract {
+    /// Id.
+    pub id: i64,
+    /// The contractor.
+    pub organisation_id: i64,
+    /// Title.
+    pub title: String,
+    /// Scope of work.
+    pub scope: String,
+    /// Checklist as JSON: `[{"clause":1,"included":true,"reason":""}, …]`.
+    pub clauses: String,
+    /// Valid from (UTC ms).
+    pub valid_from: i64,
+    /// Valid until (UTC ms).
+    pub valid_until: i64,
+    /// Signed off by (the manager).
+    pub signed_off_by: Option<i64>,
+    /// Signed off at.
+    pub signed_off_at: Option<i64>,
+    /// Created.
+    pub created_at: i64,
+    /// Created by.
+    pub created_by: Option<i64>,
+}
+
+macro_rules! site_cols {
+    () => {
+        "id, code, name, address, latitude, longitude, system, reason, signage_text, signage_checked_at, created_at, created_by"
+    };
+}
+macro_rules! camera_cols {
+    () => {
+        "id, code, site_id, name, install_date, recorder, rtsp_url, public_share_permille, coverage_exemption, \
+    consensus_note, owner_permission, anti_removal, masks_native, retention_days, retention_months, status, commissioned_at, \
+    decommissioned_at, created_at, created_by"
+    };
+}
+macro_rules! ws_cols {
+    () => {
+        "id, code, name, placement, organisation_id, storage, device_token_hash, enrolled_at, last_custody_check_at, \
+    revoked_at, revoked_reason, created_at, created_by"
+    };
+}
+macro_rules! contract_cols {
+    () => {
+        "id, organisation_id, title, scope, clauses, valid_from, valid_until, signed_off_by, signed_off_at, created_at, created_by"
+    };
+}
+
+impl Db {
+    /// Registers a site.
+    pub async fn create_site(&self, s: &NewSite<'_>, by: i64, now: i64) -> Result<Site> {
+        sqlx::query_as(concat!("INSERT INTO sites (code, name, address, latitude, longitude, system, reason, signage_text, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ", site_cols!()))
+        .bind(s.code)
+        .bind(s.name)
+        .bind(s.address)
+        .bind(s.latitude)
+        .bind(s.longitude)
+        .bind(s.system)
+        .bind(s.reason)
+        .bind(s.signage_text)
+        .bind(now)
+        .bind(by)
+        .fetch_one(self.pool())
+        .await
+        .map_err(|e| StoreError::from_write(e, "a site with that code"))
+    }
+
+    /// All sites.
+    pub async fn sites(&self) -> Result<Vec<Site>> {
+        Ok(sqlx::query_as(concat!("SELECT ", site_cols!(), " FROM sites ORDER BY id"))
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// A site by id.
+    pub async fn site(&self, id: i64) -> Result<Option<Site>> {
+        Ok(sqlx::query_as(concat!("SELECT ", site_cols!(), " FROM sites WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// Records a signage check.
+    pub async fn check_signage(&self, id: i64, now: i64) -> Result<()> {
+        let r = sqlx::query("UPDATE sites SET signage_checked_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("site {id}")));
+        }
+        Ok(())
+    }
+
+    /// Registers a camera.
+    pub async fn create_camera(&self, c: &NewCamera<'_>, by: i64, now: i64) -> Result<Camera> {
+        sqlx::query_as(concat!("INSERT INTO cameras (code, site_id, name, install_date, recorder, rtsp_url, public_share_permille, coverage_exemption, \
+             consensus_note, owner_permission, anti_removal, masks_native, retention_days, retention_months, status, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'active', $15, $16) RETURNING ", camera_cols!()))
+        .bind(c.code)
+        .bind(c.site_id)
+        .bind(c.name)
+        .bind(c.install_date)
+        .bind(c.recorder)
+        .bind(c.rtsp_url)
+        .bind(c.public_share_permille)
+        .bind(c.coverage_exemption)
+        .bind(c.consensus_note)
+        .bind(c.owner_permission)
+        .bind(i64::from(c.anti_removal))
+        .bind(i64::from(c.masks_native))
+        .bind(c.retention_days)
+        .bind(c.retention_months)
+        .bind(now)
+        .bind(by)
+        .fetch_one(self.pool())
+        .await
+        .map_err(|e| StoreError::from_write(e, "a camera with that code"))
+    }
+
+    /// All cameras.
+    pub async fn cameras(&self) -> Result<Vec<Camera>> {
+        Ok(sqlx::query_as(concat!("SELECT ", camera_cols!(), " FROM cameras ORDER BY id"))
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// A camera by code.
+    pub async fn camera_by_code(&self, code: &str) -> Result<Option<Camera>> {
+        Ok(sqlx::query_as(concat!("SELECT ", camera_cols!(), " FROM cameras WHERE code = $1"))
+            .bind(code)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// Registers a workstation.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_workstation(
+        &self,
+        code: &str,
+        name: &str,
+        placement: &str,
+        organisation_id: i64,
+        storage: &str,
+        by: i64,
+        now: i64,
+    ) -> Result<Workstation> {
+        sqlx::query_as(concat!("INSERT INTO workstations (code, name, placement, organisation_id, storage, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ", ws_cols!()))
+        .bind(code)
+        .bind(name)
+        .bind(placement)
+        .bind(organisation_id)
+        .bind(storage)
+        .bind(now)
+        .bind(by)
+        .fetch_one(self.pool())
+        .await
+        .map_err(|e| StoreError::from_write(e, "a workstation with that code"))
+    }
+
+    /// All workstations.
+    pub async fn workstations(&self) -> Result<Vec<Workstation>> {
+        Ok(sqlx::query_as(concat!("SELECT ", ws_cols!(), " FROM workstations ORDER BY id"))
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// A workstation by id.
+    pub async fn workstation(&self, id: i64) -> Result<Option<Workstation>> {
+        Ok(sqlx::query_as(concat!("SELECT ", ws_cols!(), " FROM workstations WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// The workstation a device token belongs to.
+    pub async fn workstation_by_token(&self, token_hash: &str) -> Result<Option<Workstation>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            ws_cols!(),
+            " FROM workstations WHERE device_token_hash = $1"
+        ))
+        .bind(token_hash)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Binds a device token to a workstation (replacing any earlier one).
+    pub async fn enrol_workstation(&self, id: i64, token_hash: &str, now: i64) -> Result<()> {
+        let r = sqlx::query("UPDATE workstations SET device_token_hash = $2, enrolled_at = $3 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(token_hash)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "workstation {id} is revoked or does not exist"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Records a custody check.
+    pub async fn custody_check(&self, id: i64, now: i64) -> Result<()> {
+        let r = sqlx::query("UPDATE workstations SET last_custody_check_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "workstation {id} is revoked or does not exist"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Revokes a lost or stolen workstation (NIS-3.3.2): its device token stops working.
+    pub async fn revoke_workstation(&self, id: i64, reason: &str, now: i64) -> Result<()> {
+        let r = sqlx::query("UPDATE workstations SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(now)
+            .bind(reason)
+            .execute(self.pool())
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "workstation {id} is already revoked or does not exist"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Records a contract.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_contract(
+        &self,
+        organisation_id: i64,
+        title: &str,
+        scope: &str,
+        clauses_json: &str,
+        valid_from: i64,
+        valid_until: i64,
+        by: i64,
+        now: i64,
+    ) -> Result<Contract> {
+        Ok(sqlx::query_as(concat!("INSERT INTO contracts (organisation_id, title, scope, clauses, valid_from, valid_until, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ", contract_cols!()))
+        .bind(organisation_id)
+        .bind(title)
+        .bind(scope)
+        .bind(clauses_json)
+        .bind(valid_from)
+        .bind(valid_until)
+        .bind(now)
+        .bind(by)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// All contracts.
+    pub async fn contracts(&self) -> Result<Vec<Contract>> {
+        Ok(sqlx::query_as(concat!("SELECT ", contract_cols!(), " FROM contracts ORDER BY id"))
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// A contract by id.
+    pub async fn contract(&self, id: i64) -> Result<Option<Contract>> {
+        Ok(sqlx::query_as(concat!("SELECT ", contract_cols!(), " FROM contracts WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// The manager signs off a contract's checklist.
+    pub async fn sign_off_contract(&self, id: i64, by: i64, now: i64) -> Result<()> {
+        let r = sqlx::query("UPDATE contracts SET signed_off_by = $2, signed_off_at = $3 WHERE id = $1 AND signed_off_at IS NULL")
+            .bind(id)
+            .bind(by)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "contract {id} is already signed off or does not exist"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether the organisation has a signed-off contract in force at `now`.
+    pub async fn has_current_contract(&self, organisation_id: i64, now: i64) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM contracts WHERE organisation_id = $1 AND signed_off_at IS NOT NULL AND valid_from <= $2 AND valid_until > $2",
+        )
+        .bind(organisation_id)
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n > 0)
+    }
+}

@@ -1,0 +1,560 @@
+//! Requests, instructions, extractions and the usage ledger.
+//!
+//! State changes are conditional updates (`… WHERE state = $expected`): of two managers approving
+//! the same request at once exactly one changes a row; the other gets [`StoreError::Conflict`].
+
+use crate::{Db, Result, StoreError};
+use serde::Serialize;
+
+/// A request for footage (or an internal use, NIS-9.1).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct Request {
+    /// Id.
+    pub id: i64,
+    /// Number shown on forms.
+    pub number: String,
+    /// `request` or `internal`.
+    pub kind: String,
+    /// Legal basis id.
+    pub basis: String,
+    /// Purpose id.
+    pub purpose: String,
+    /// Who filed it.
+    pub requester_id: Option<i64>,
+    /// In which role.
+    pub requester_role: String,
+    /// Who receives the footage.
+    pub recipient: String,
+    /// The case, as the requester states it (personal data: reads are audited).
+    pub case_summary: String,
+    /// Documents supplied, JSON `[{"form":…, "reference":…}]`.
+    pub documents: String,
+    /// Camera codes, JSON list.
+    pub cameras: String,
+    /// Range start (UTC ms, inclusive).
+    pub range_from: i64,
+    /// Range end (UTC ms, exclusive).
+    pub range_to: i64,
+    /// State (policy::workflow::RequestState).
+    pub state: String,
+    /// Filed at.
+    pub created_at: i64,
+    /// Relayed by (SAK-M).
+    pub relayed_by: Option<i64>,
+    /// Relayed at.
+    pub relayed_at: Option<i64>,
+    /// Decided by.
+    pub decided_by: Option<i64>,
+    /// Decided at.
+    pub decided_at: Option<i64>,
+    /// Reason (required for a refusal).
+    pub decision_reason: Option<String>,
+    /// Certificate number (ASA 承認書).
+    pub certificate_number: Option<String>,
+    /// The emergency order this request files for, if any.
+    pub emergency_order_id: Option<i64>,
+}
+
+/// A new request.
+#[derive(Debug, Clone)]
+pub struct NewRequest<'a> {
+    /// Number.
+    pub number: &'a str,
+    /// `request` or `internal`.
+    pub kind: &'a str,
+    /// Basis.
+    pub basis: &'a str,
+    /// Purpose.
+    pub purpose: &'a str,
+    /// Requester.
+    pub requester_id: Option<i64>,
+    /// Role.
+    pub requester_role: &'a str,
+    /// Recipient.
+    pub recipient: &'a str,
+    /// Case.
+    pub case_summary: &'a str,
+    /// Documents JSON.
+    pub documents: &'a str,
+    /// Cameras JSON.
+    pub cameras: &'a str,
+    /// From.
+    pub range_from: i64,
+    /// To.
+    pub range_to: i64,
+    /// Initial state.
+    pub state: &'a str,
+}
+
+/// One link of an instruction chain.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct Instruction {
+    /// Id.
+    pub id: i64,
+    /// The request.
+    pub request_id: i64,
+    /// Chain step of the addressee (1 = second link…).
+    pub step: i64,
+    /// The instruction it passes on.
+    pub parent_id: Option<i64>,
+    /// Issuer.
+    pub issued_by: i64,
+    /// Issuer's role.
+    pub issued_role: String,
+    /// Addressee.
+    pub issued_to: i64,
+    /// Cameras, JSON.
+    pub cameras: String,
+    /// From.
+    pub range_from: i64,
+    /// To.
+    pub range_to: i64,
+    /// Note.
+    pub note: String,
+    /// Issued at.
+    pub issued_at: i64,
+    /// `open`, `passed`, `executed`, `cancelled`.
+    pub state: String,
+}
+
+/// An extraction of footage.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct Extraction {
+    /// Id.
+    pub id: i64,
+    /// Request.
+    pub request_id: Option<i64>,
+    /// Instruction.
+    pub instruction_id: Option<i64>,
+    /// Emergency order.
+    pub emergency_order_id: Option<i64>,
+    /// Operator.
+    pub operator_id: i64,
+    /// Operator's role.
+    pub operator_role: String,
+    /// Workstation.
+    pub workstation_id: i64,
+    /// Cameras, JSON.
+    pub cameras: String,
+    /// From.
+    pub range_from: i64,
+    /// To.
+    pub range_to: i64,
+    /// When.
+    pub extracted_at: i64,
+    /// Evidence package id (evidence issue).
+    pub package_id: Option<String>,
+    /// Manifest hash.
+    pub manifest_hash: Option<String>,
+    /// Reported to (NIS-9.3).
+    pub reported_to: Option<i64>,
+    /// Reported at.
+    pub reported_at: Option<i64>,
+}
+
+/// A new extraction.
+#[derive(Debug, Clone)]
+pub struct NewExtraction<'a> {
+    /// Request.
+    pub request_id: Option<i64>,
+    /// Instruction.
+    pub instruction_id: Option<i64>,
+    /// Emergency order.
+    pub emergency_order_id: Option<i64>,
+    /// Operator.
+    pub operator_id: i64,
+    /// Role.
+    pub operator_role: &'a str,
+    /// Workstation.
+    pub workstation_id: i64,
+    /// Cameras JSON.
+    pub cameras: &'a str,
+    /// From.
+    pub range_from: i64,
+    /// To.
+    pub range_to: i64,
+    /// Package id.
+    pub package_id: Option<&'a str>,
+    /// Manifest hash.
+    pub manifest_hash: Option<&'a str>,
+}
+
+/// A usage-ledger entry with the LEDGER-1 fields.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct LedgerEntry {
+    /// Id.
+    pub id: i64,
+    /// Form id (usage_ledger, form1, provision_record).
+    pub form: String,
+    /// Request.
+    pub request_id: Option<i64>,
+    /// Emergency order.
+    pub emergency_order_id: Option<i64>,
+    /// Extraction.
+    pub extraction_id: i64,
+    /// Instruction id.
+    pub instruction_id: Option<i64>,
+    /// Instruction issuer.
+    pub instruction_issuer: Option<i64>,
+    /// Operator.
+    pub operator_id: i64,
+    /// Cameras JSON.
+    pub cameras: String,
+    /// From.
+    pub range_from: i64,
+    /// To.
+    pub range_to: i64,
+    /// Extraction time.
+    pub extracted_at: i64,
+    /// Workstation.
+    pub workstation_id: i64,
+    /// Request / 照会書 reference.
+    pub request_ref: String,
+    /// Basis.
+    pub basis: String,
+    /// Purpose.
+    pub purpose: String,
+    /// Recipient.
+    pub recipient: String,
+    /// Handover date (YYYY-MM-DD).
+    pub handover_date: Option<String>,
+    /// Data handed over (hashes), JSON.
+    pub data_hashes: String,
+    /// Written by.
+    pub written_by: i64,
+    /// Writer's role.
+    pub written_role: String,
+    /// Written at.
+    pub written_at: i64,
+}
+
+macro_rules! req_cols {
+    () => {
+        "id, number, kind, basis, purpose, requester_id, requester_role, recipient, case_summary, documents, cameras, \
+    range_from, range_to, state, created_at, relayed_by, relayed_at, decided_by, decided_at, decision_reason, certificate_number, \
+    emergency_order_id"
+    };
+}
+macro_rules! ins_cols {
+    () => {
+        "id, request_id, step, parent_id, issued_by, issued_role, issued_to, cameras, range_from, range_to, note, issued_at, state"
+    };
+}
+macro_rules! ext_cols {
+    () => {
+        "id, request_id, instruction_id, emergency_order_id, operator_id, operator_role, workstation_id, cameras, \
+    range_from, range_to, extracted_at, package_id, manifest_hash, reported_to, reported_at"
+    };
+}
+macro_rules! ledger_cols {
+    () => {
+        "id, form, request_id, emergency_order_id, extraction_id, instruction_id, instruction_issuer, operator_id, \
+    cameras, range_from, range_to, extracted_at, workstation_id, request_ref, basis, purpose, recipient, handover_date, data_hashes, \
+    written_by, written_role, written_at"
+    };
+}
+
+fn stale(what: &str, id: i64, expected: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "{what} {id} is no longer {expected}: someone else acted on it first"
+    ))
+}
+
+impl Db {
+    /// Files a request.
+    pub async fn create_request(&self, r: &NewRequest<'_>, now: i64) -> Result<Request> {
+        sqlx::query_as(concat!("INSERT INTO requests (number, kind, basis, purpose, requester_id, requester_role, recipient, case_summary, documents, \
+             cameras, range_from, range_to, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             RETURNING ", req_cols!()))
+        .bind(r.number)
+        .bind(r.kind)
+        .bind(r.basis)
+        .bind(r.purpose)
+        .bind(r.requester_id)
+        .bind(r.requester_role)
+        .bind(r.recipient)
+        .bind(r.case_summary)
+        .bind(r.documents)
+        .bind(r.cameras)
+        .bind(r.range_from)
+        .bind(r.range_to)
+        .bind(r.state)
+        .bind(now)
+        .fetch_one(self.pool())
+        .await
+        .map_err(|e| StoreError::from_write(e, "a request with that number"))
+    }
+
+    /// A request by id.
+    pub async fn request(&self, id: i64) -> Result<Option<Request>> {
+        Ok(sqlx::query_as(concat!("SELECT ", req_cols!(), " FROM requests WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// All requests, newest first.
+    pub async fn requests(&self) -> Result<Vec<Request>> {
+        Ok(sqlx::query_as(concat!("SELECT ", req_cols!(), " FROM requests ORDER BY id DESC"))
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// Moves a request from `from` to `to` (a plain transition).
+    pub async fn transition_request(&self, id: i64, from: &str, to: &str) -> Result<Request> {
+        sqlx::query_as(concat!(
+            "UPDATE requests SET state = $3 WHERE id = $1 AND state = $2 RETURNING ",
+            req_cols!()
+        ))
+        .bind(id)
+        .bind(from)
+        .bind(to)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| stale("request", id, from))
+    }
+
+    /// Records the relay (SAK-M).
+    pub async fn relay_request(&self, id: i64, from: &str, by: i64, now: i64) -> Result<Request> {
+        sqlx::query_as(concat!("UPDATE requests SET state = 'relayed', relayed_by = $3, relayed_at = $4 WHERE id = $1 AND state = $2 RETURNING ", req_cols!()))
+        .bind(id)
+        .bind(from)
+        .bind(by)
+        .bind(now)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| stale("request", id, from))
+    }
+
+    /// Records a decision. On approval with a certificate, `certificate` is its number; the
+    /// number is taken only after the state change succeeds, so losers of a race take none.
+    pub async fn decide_request(
+        &self,
+        id: i64,
+        from: &str,
+        approve: bool,
+        by: i64,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<Request> {
+        let to = if approve { "approved" } else { "refused" };
+        sqlx::query_as(concat!("UPDATE requests SET state = $3, decided_by = $4, decided_at = $5, decision_reason = $6 \
+             WHERE id = $1 AND state = $2 RETURNING ", req_cols!()))
+        .bind(id)
+        .bind(from)
+        .bind(to)
+        .bind(by)
+        .bind(now)
+        .bind(reason)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| stale("request", id, from))
+    }
+
+    /// Sets the certificate number of an approved request (once).
+    pub async fn set_certificate_number(&self, id: i64, number: &str) -> Result<Request> {
+        sqlx::query_as(concat!("UPDATE requests SET certificate_number = $2 WHERE id = $1 AND certificate_number IS NULL RETURNING ", req_cols!()))
+        .bind(id)
+        .bind(number)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(|e| StoreError::from_write(e, "that certificate number"))?
+        .ok_or_else(|| StoreError::Conflict(format!("request {id} already has a certificate")))
+    }
+
+    /// Links a request to the emergency order it files for.
+    pub async fn link_request_to_order(&self, id: i64, order_id: i64) -> Result<()> {
+        sqlx::query("UPDATE requests SET emergency_order_id = $2 WHERE id = $1")
+            .bind(id)
+            .bind(order_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Issues an instruction.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_instruction(
+        &self,
+        request_id: i64,
+        step: i64,
+        parent_id: Option<i64>,
+        issued_by: i64,
+        issued_role: &str,
+        issued_to: i64,
+        cameras: &str,
+        range: (i64, i64),
+        note: &str,
+        now: i64,
+    ) -> Result<Instruction> {
+        Ok(sqlx::query_as(concat!("INSERT INTO instructions (request_id, step, parent_id, issued_by, issued_role, issued_to, cameras, range_from, range_to, \
+             note, issued_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open') RETURNING ", ins_cols!()))
+        .bind(request_id)
+        .bind(step)
+        .bind(parent_id)
+        .bind(issued_by)
+        .bind(issued_role)
+        .bind(issued_to)
+        .bind(cameras)
+        .bind(range.0)
+        .bind(range.1)
+        .bind(note)
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// An instruction by id.
+    pub async fn instruction(&self, id: i64) -> Result<Option<Instruction>> {
+        Ok(sqlx::query_as(concat!("SELECT ", ins_cols!(), " FROM instructions WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// Instructions of a request, in order.
+    pub async fn instructions_of(&self, request_id: i64) -> Result<Vec<Instruction>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            ins_cols!(),
+            " FROM instructions WHERE request_id = $1 ORDER BY id"
+        ))
+        .bind(request_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Open instructions addressed to an account.
+    pub async fn open_instructions_for(&self, account: i64) -> Result<Vec<Instruction>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            ins_cols!(),
+            " FROM instructions WHERE issued_to = $1 AND state = 'open' ORDER BY id"
+        ))
+        .bind(account)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Moves an instruction from `open` to `to` (`passed`, `executed`, `cancelled`).
+    pub async fn close_instruction(&self, id: i64, to: &str) -> Result<Instruction> {
+        sqlx::query_as(concat!(
+            "UPDATE instructions SET state = $2 WHERE id = $1 AND state = 'open' RETURNING ",
+            ins_cols!()
+        ))
+        .bind(id)
+        .bind(to)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| stale("instruction", id, "open"))
+    }
+
+    /// Records an extraction.
+    pub async fn create_extraction(&self, e: &NewExtraction<'_>, now: i64) -> Result<Extraction> {
+        Ok(sqlx::query_as(concat!("INSERT INTO extractions (request_id, instruction_id, emergency_order_id, operator_id, operator_role, workstation_id, \
+             cameras, range_from, range_to, extracted_at, package_id, manifest_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ", ext_cols!()))
+        .bind(e.request_id)
+        .bind(e.instruction_id)
+        .bind(e.emergency_order_id)
+        .bind(e.operator_id)
+        .bind(e.operator_role)
+        .bind(e.workstation_id)
+        .bind(e.cameras)
+        .bind(e.range_from)
+        .bind(e.range_to)
+        .bind(now)
+        .bind(e.package_id)
+        .bind(e.manifest_hash)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// An extraction by id.
+    pub async fn extraction(&self, id: i64) -> Result<Option<Extraction>> {
+        Ok(sqlx::query_as(concat!("SELECT ", ext_cols!(), " FROM extractions WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// Extractions of a request.
+    pub async fn extractions_of(&self, request_id: i64) -> Result<Vec<Extraction>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            ext_cols!(),
+            " FROM extractions WHERE request_id = $1 ORDER BY id"
+        ))
+        .bind(request_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Extractions on a workstation within `[from, to)`.
+    pub async fn extractions_on(
+        &self,
+        workstation_id: i64,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Extraction>> {
+        Ok(sqlx::query_as(concat!("SELECT ", ext_cols!(), " FROM extractions WHERE workstation_id = $1 AND extracted_at >= $2 AND extracted_at < $3 ORDER BY id"))
+        .bind(workstation_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Records the extractor's report (NIS-9.3).
+    pub async fn report_extraction(&self, id: i64, to: i64, now: i64) -> Result<Extraction> {
+        sqlx::query_as(concat!("UPDATE extractions SET reported_to = $2, reported_at = $3 WHERE id = $1 AND reported_at IS NULL RETURNING ", ext_cols!()))
+        .bind(id)
+        .bind(to)
+        .bind(now)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| StoreError::Conflict(format!("extraction {id} is already reported")))
+    }
+
+    /// Writes a ledger entry.
+    pub async fn create_ledger_entry(&self, l: &LedgerEntry) -> Result<LedgerEntry> {
+        Ok(sqlx::query_as(concat!("INSERT INTO ledger_entries (form, request_id, emergency_order_id, extraction_id, instruction_id, instruction_issuer, \
+             operator_id, cameras, range_from, range_to, extracted_at, workstation_id, request_ref, basis, purpose, recipient, \
+             handover_date, data_hashes, written_by, written_role, written_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING ", ledger_cols!()))
+        .bind(&l.form)
+        .bind(l.request_id)
+        .bind(l.emergency_order_id)
+        .bind(l.extraction_id)
+        .bind(l.instruction_id)
+        .bind(l.instruction_issuer)
+        .bind(l.operator_id)
+        .bind(&l.cameras)
+        .bind(l.range_from)
+        .bind(l.range_to)
+        .bind(l.extracted_at)
+        .bind(l.workstation_id)
+        .bind(&l.request_ref)
+        .bind(&l.basis)
+        .bind(&l.purpose)
+        .bind(&l.recipient)
+        .bind(&l.handover_date)
+        .bind(&l.data_hashes)
+        .bind(l.written_by)
+        .bind(&l.written_role)
+        .bind(l.written_at)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// The ledger, newest first.
+    pub async fn ledger(&self) -> Result<Vec<LedgerEntry>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            ledger_cols!(),
+            " FROM ledger_entries ORDER BY id DESC"
+        ))
+        .fetch_all(self.pool())
+        .await?)
+    }
+}

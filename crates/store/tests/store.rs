@@ -1,0 +1,170 @@
+//! The governance store on SQLite and PostgreSQL: the same code, the same results.
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a panic is the failure report
+
+use audit::{AuditLog, CheckpointPolicy, Event, Outcome, verify};
+use store::accounts::NewAccount;
+use store::audit_store::DbAuditStore;
+use store::workflow::NewRequest;
+use store::{Db, StoreError};
+use testkit::{BACKENDS, database_url};
+
+async fn fresh(backend: testkit::Backend, dir: &std::path::Path) -> (Db, String) {
+    let url = database_url(backend, dir).await;
+    (Db::connect(&url).await.unwrap(), url)
+}
+
+fn request<'a>(number: &'a str) -> NewRequest<'a> {
+    NewRequest {
+        number,
+        kind: "request",
+        basis: "legal_request",
+        purpose: "criminal_investigation",
+        requester_id: None,
+        requester_role: "applicant",
+        recipient: "旭川中央警察署",
+        case_summary: "事件",
+        documents: "[]",
+        cameras: "[\"cam1\"]",
+        range_from: 1,
+        range_to: 2,
+        state: "submitted",
+    }
+}
+
+#[tokio::test]
+async fn records_survive_a_reconnect_on_both_backends() {
+    for backend in BACKENDS {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, url) = fresh(backend, dir.path()).await;
+        let org = db.create_organisation("city", "交通防犯課", 10).await.unwrap();
+        let acc = db
+            .create_account(
+                &NewAccount {
+                    login: "kanri",
+                    display_name: "管理 太郎",
+                    organisation_id: org.id,
+                    password_hash: "x",
+                    must_change_password: true,
+                    created_by: None,
+                },
+                10,
+            )
+            .await
+            .unwrap();
+        db.designate(acc.id, "manager", None, 10, None, "").await.unwrap();
+        let temp = db.designate(acc.id, "handling_officer", None, 10, Some(100), "").await.unwrap();
+        assert_eq!(db.active_roles(acc.id, 50).await.unwrap(), ["handling_officer", "manager"]);
+        assert_eq!(
+            db.active_roles(acc.id, 100).await.unwrap(),
+            ["manager"],
+            "{backend:?}: expired designation"
+        );
+        db.revoke_designation(temp.id, acc.id, 60).await.unwrap();
+        assert!(matches!(
+            db.revoke_designation(temp.id, acc.id, 61).await,
+            Err(StoreError::Conflict(_))
+        ));
+        let r = db.create_request(&request("R-1"), 20).await.unwrap();
+        assert!(
+            matches!(db.create_request(&request("R-1"), 20).await, Err(StoreError::Conflict(_))),
+            "{backend:?}"
+        );
+        db.close().await;
+        // Reconnect: migrations are idempotent and everything is still there.
+        let db = Db::connect(&url).await.unwrap();
+        assert_eq!(db.account_by_login("kanri").await.unwrap().unwrap().display_name, "管理 太郎");
+        assert_eq!(db.request(r.id).await.unwrap().unwrap().recipient, "旭川中央警察署");
+        assert_eq!(db.designations_of(acc.id).await.unwrap().len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn of_two_concurrent_decisions_exactly_one_wins() {
+    for backend in BACKENDS {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = fresh(backend, dir.path()).await;
+        for round in 0..10 {
+            let r = db.create_request(&request(&format!("R-{round}")), 1).await.unwrap();
+            let (a, b) = tokio::join!(
+                db.decide_request(r.id, "submitted", true, 1, None, 2),
+                db.decide_request(r.id, "submitted", false, 2, Some("no"), 2)
+            );
+            let wins = [a.is_ok(), b.is_ok()].iter().filter(|x| **x).count();
+            assert_eq!(wins, 1, "{backend:?} round {round}");
+            assert!(matches!(a.err().or(b.err()), Some(StoreError::Conflict(_))));
+        }
+    }
+}
+
+#[tokio::test]
+async fn fifty_parallel_numbers_are_all_distinct() {
+    for backend in BACKENDS {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = fresh(backend, dir.path()).await;
+        let mut tasks = Vec::new();
+        for _ in 0..50 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(
+                async move { db.next_number("certificate-2026").await.unwrap() },
+            ));
+        }
+        let mut got = Vec::new();
+        for t in tasks {
+            got.push(t.await.unwrap());
+        }
+        got.sort();
+        assert_eq!(got, (1..=50).collect::<Vec<i64>>(), "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_in_the_database_verifies_and_catches_tampering() {
+    for backend in BACKENDS {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, url) = fresh(backend, dir.path()).await;
+        let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+        let policy =
+            CheckpointPolicy { every_entries: 5, every: jiff::SignedDuration::from_hours(1) };
+        let log =
+            AuditLog::open(DbAuditStore::open(db.clone(), 0).await.unwrap(), key.clone(), policy)
+                .await
+                .unwrap();
+        for i in 0..12 {
+            log.append(Event::new("1", "request.read", format!("request:{i}"), Outcome::Ok))
+                .await
+                .unwrap();
+        }
+        let report = verify(log.store(), Some(&key.verifying_key()), &[]).await.unwrap();
+        assert!(report.is_ok(), "{backend:?}: {:?}", report.findings);
+        assert_eq!((report.entries, report.checkpoints), (12, 3));
+        // Reopen on a new connection: the chain continues.
+        let db2 = Db::connect(&url).await.unwrap();
+        let log2 =
+            AuditLog::open(DbAuditStore::open(db2.clone(), 0).await.unwrap(), key.clone(), policy)
+                .await
+                .unwrap();
+        assert_eq!(
+            log2.append(Event::new("1", "login", "account:1", Outcome::Ok)).await.unwrap().seq,
+            13
+        );
+        // An administrator edits a row with SQL…
+        sqlx::query("UPDATE audit_entries SET actor = '2' WHERE seq = 4")
+            .execute(db2.pool())
+            .await
+            .unwrap();
+        let report = verify(log2.store(), Some(&key.verifying_key()), &[]).await.unwrap();
+        assert_eq!(
+            report.findings.first(),
+            Some(&audit::Finding::Edited { seq: 4 }),
+            "{backend:?}"
+        );
+        // …or deletes one.
+        sqlx::query("DELETE FROM audit_entries WHERE seq = 8").execute(db2.pool()).await.unwrap();
+        let report = verify(log2.store(), Some(&key.verifying_key()), &[]).await.unwrap();
+        assert!(
+            report.findings.contains(&audit::Finding::Missing { from: 8, to: 8 }),
+            "{backend:?}"
+        );
+    }
+}
