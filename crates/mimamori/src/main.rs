@@ -26,6 +26,11 @@ enum Command {
     /// Verify the tamper-evident audit log; export a signed checkpoint for publication.
     #[command(subcommand)]
     Audit(cmd::audit::AuditCmd),
+    /// Run the governance server (HTTP API).
+    Serve(cmd::serve::ServeArgs),
+    /// Administration: create the first administrator account.
+    #[command(subcommand)]
+    Admin(cmd::admin::AdminCmd),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +42,8 @@ fn main() -> ExitCode {
         Command::Profile(c) => c.run(),
         Command::Policy(c) => c.run(),
         Command::Audit(c) => c.run(),
+        Command::Serve(a) => a.run(),
+        Command::Admin(c) => c.run(),
     };
     match result {
         Ok(code) => code,

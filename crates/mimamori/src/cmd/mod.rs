@@ -1,8 +1,10 @@
 //! Subcommands and the helpers they share.
 
+pub mod admin;
 pub mod audit;
 pub mod policy;
 pub mod profile;
+pub mod serve;
 
 use ::policy::Profile;
 use anyhow::{Context, bail};
@@ -63,5 +65,17 @@ pub fn parse_instant(s: &str) -> anyhow::Result<jiff::Timestamp> {
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+/// Creates the directory of a SQLite database file (no-op for PostgreSQL URLs).
+pub fn ensure_db_dir(db: &str) -> anyhow::Result<()> {
+    if db.starts_with("postgres") {
+        return Ok(());
+    }
+    let path = std::path::Path::new(db.strip_prefix("sqlite://").unwrap_or(db));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
     Ok(())
 }

@@ -99,6 +99,7 @@ impl Checker<'_> {
             ("retention.extension.rule".into(), &p.retention.extension.rule),
             ("accounts.password_rotation_rule".into(), &p.accounts.password_rotation_rule),
             ("accounts.lockout_rule".into(), &p.accounts.lockout_rule),
+            ("accounts.contractor_gate_rule".into(), &p.accounts.contractor_gate_rule),
             ("workflow.rule".into(), &p.workflow.rule),
             ("report.suppression_rule".into(), &p.report.suppression_rule),
             ("complaints.rule".into(), &p.complaints.rule),

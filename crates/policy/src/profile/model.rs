@@ -316,6 +316,14 @@ pub struct AccountRules {
     pub confidentiality_en: String,
     /// Rules behind the confidentiality duty.
     pub confidentiality_rules: Vec<RuleId>,
+    /// The rule that gates contractor staff on a contract whose clause checklist the manager
+    /// signed off (ASA-3.7; elsewhere a product rule).
+    #[serde(default = "contractor_gate_rule")]
+    pub contractor_gate_rule: RuleId,
+}
+
+fn contractor_gate_rule() -> RuleId {
+    RuleId::new("PROD-CONTRACTOR-2")
 }
 
 /// What kind of organisation a role's holders belong to.

@@ -1,0 +1,682 @@
+//! Organisations, accounts, role designations, the site and camera registry, dedicated
+//! workstations and contracts.
+
+use super::types::*;
+use super::{Body, Id};
+use crate::auth::{self, Principal, WORKSTATION_COOKIE};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use audit::Outcome;
+use axum::extract::State;
+use axum::http::header::SET_COOKIE;
+use axum::response::{AppendHeaders, IntoResponse, Response};
+use axum::{Extension, Json};
+use policy::Permission;
+use policy::retention::Period;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use store::accounts::NewAccount;
+use store::registry::{NewCamera, NewSite};
+
+const ORG_KINDS: [&str; 6] = ["city", "contractor", "police", "agency", "community", "facility"];
+const PLACEMENTS: [&str; 5] = ["section", "police", "agency", "central_room", "facility"];
+
+/// `GET /api/v1/organisations`.
+pub async fn list_organisations(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(st.db.organisations().await?)))
+}
+
+/// `POST /api/v1/organisations`.
+pub async fn create_organisation(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<OrganisationBody>,
+) -> ApiResult<Json<Value>> {
+    if !ORG_KINDS.contains(&b.kind.as_str()) {
+        return Err(ApiError::invalid("kind", format!("one of {}", ORG_KINDS.join(", "))));
+    }
+    required("name", &b.name)?;
+    let org = st.db.create_organisation(&b.kind, b.name.trim(), st.clock.now_ms()).await?;
+    st.audit(p.event("organisation.create", format!("organisation:{}", org.id), Outcome::Ok))
+        .await?;
+    Ok(Json(json!(org)))
+}
+
+fn account_json(a: &store::accounts::Account) -> Value {
+    json!({
+        "id": a.id,
+        "login": a.login,
+        "display_name": a.display_name,
+        "organisation_id": a.organisation_id,
+        "locked_until": jst_opt(a.locked_until),
+        "failed_logins": a.failed_logins,
+        "disabled_at": jst_opt(a.disabled_at),
+        "acknowledged_at": jst_opt(a.confidentiality_ack_at),
+        "password_changed_at": jst(a.password_changed_at),
+        "totp_enabled": a.totp_enabled != 0,
+        "created_at": jst(a.created_at),
+    })
+}
+
+/// `GET /api/v1/accounts` (personal data: audited).
+pub async fn list_accounts(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    let accounts = st.db.accounts().await?;
+    st.audit(p.event("account.list", "accounts", Outcome::Ok)).await?;
+    Ok(Json(Value::Array(accounts.iter().map(account_json).collect())))
+}
+
+/// `POST /api/v1/accounts`.
+pub async fn create_account(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<AccountBody>,
+) -> ApiResult<Json<Value>> {
+    required("login", &b.login)?;
+    required("display_name", &b.display_name)?;
+    if !b.login.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c)) {
+        return Err(ApiError::invalid("login", "letters, digits and . _ - @ only"));
+    }
+    if st.db.organisation(b.organisation_id).await?.is_none() {
+        return Err(ApiError::invalid("organisation_id", "no such organisation"));
+    }
+    auth::check_new_password(&b.login, &b.initial_password).map_err(|mut e| {
+        e.0.errors.iter_mut().for_each(|f| f.field = "initial_password".into());
+        e
+    })?;
+    let hash = auth::hash_password(&b.initial_password)?;
+    let now = st.clock.now_ms();
+    let a = st
+        .db
+        .create_account(
+            &NewAccount {
+                login: b.login.trim(),
+                display_name: b.display_name.trim(),
+                organisation_id: b.organisation_id,
+                password_hash: &hash,
+                must_change_password: true,
+                created_by: Some(p.account.id),
+            },
+            now,
+        )
+        .await?;
+    st.audit(p.event("account.create", format!("account:{}", a.id), Outcome::Ok)).await?;
+    Ok(Json(account_json(&a)))
+}
+
+/// `POST /api/v1/accounts/{id}/unlock`.
+pub async fn unlock_account(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    st.db.account(id).await?.ok_or_else(|| ApiError::not_found(format!("account {id}")))?;
+    st.db.unlock_account(id).await?;
+    st.audit(p.event("account.unlock", format!("account:{id}"), Outcome::Ok)).await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+/// `POST /api/v1/accounts/{id}/disable`.
+pub async fn disable_account(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    if id == p.account.id {
+        return Err(ApiError::invalid("id", "you cannot disable your own account"));
+    }
+    st.db.account(id).await?.ok_or_else(|| ApiError::not_found(format!("account {id}")))?;
+    let now = st.clock.now_ms();
+    st.db.set_disabled(id, Some(now)).await?;
+    st.db.revoke_sessions_of(id, now, None).await?;
+    st.audit(p.event("account.disable", format!("account:{id}"), Outcome::Ok)).await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+/// `GET /api/v1/designations`.
+pub async fn list_designations(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    let all = st.db.all_designations().await?;
+    st.audit(p.event("designation.list", "designations", Outcome::Ok)).await?;
+    let now = st.clock.now_ms();
+    Ok(Json(Value::Array(
+        all.iter()
+            .map(|d| {
+                json!({
+                    "id": d.id, "account_id": d.account_id, "role": d.role,
+                    "role_name_ja": st.profile.role(&d.role).map(|r| r.name_ja.clone()),
+                    "designated_by": d.designated_by, "designated_at": jst(d.designated_at),
+                    "valid_until": jst_opt(d.valid_until), "revoked_at": jst_opt(d.revoked_at),
+                    "revoked_by": d.revoked_by, "note": d.note, "in_force": d.in_force(now),
+                })
+            })
+            .collect(),
+    )))
+}
+
+/// Whether `p` may designate (or revoke) holders of `role`: one of the role's `designated_by`
+/// roles, or — for posts held by office (no designating role) — the account administrator.
+fn may_designate(
+    st: &AppState,
+    p: &Principal,
+    role: &policy::profile::RoleDef,
+) -> Result<String, ApiError> {
+    let profile = &st.profile;
+    if role.designated_by.is_empty() {
+        return p.role_with(profile, Permission::AccountsAdminister).cloned().ok_or_else(|| {
+            ApiError::forbidden(
+                role.rule.as_str(),
+                format!("{} is a post set up by the account administrator", role.name_ja),
+            )
+        });
+    }
+    p.roles
+        .iter()
+        .find(|r| role.designated_by.contains(r) && profile.allows(r, Permission::RolesDesignate))
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::forbidden(
+                role.rule.as_str(),
+                format!(
+                    "{} is designated by {}",
+                    role.name_ja,
+                    profile.role_names(&role.designated_by)
+                ),
+            )
+        })
+}
+
+/// `POST /api/v1/designations`.
+pub async fn designate(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<DesignationBody>,
+) -> ApiResult<Json<Value>> {
+    let profile = st.profile.clone();
+    let now = st.clock.now_ms();
+    let role = profile.role(&b.role).ok_or_else(|| {
+        ApiError::invalid(
+            "role",
+            format!("{:?} is not a role of profile {}", b.role, profile.profile.id),
+        )
+    })?;
+    let acting = may_designate(&st, &p, role)?;
+    let target = st.db.account(b.account_id).await?.filter(|a| a.disabled_at.is_none());
+    let target = target.ok_or_else(|| ApiError::invalid("account_id", "no such active account"))?;
+    let org = st
+        .db
+        .organisation(target.organisation_id)
+        .await?
+        .ok_or_else(|| ApiError::invalid("account_id", "account without organisation"))?;
+    let kind_ok = role.organisations.iter().any(|k| {
+        serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_owned)).as_deref()
+            == Some(org.kind.as_str())
+    });
+    if !kind_ok {
+        // rule: KIT-3 (city staff only), ASA-3.1 (取扱者 from the contractor) …
+        return Err(ApiError::refused(
+            role.rule.as_str(),
+            Some("account_id"),
+            format!(
+                "{} is held by members of a {:?} organisation, not {:?}",
+                role.name_ja, role.organisations, org.kind
+            ),
+        ));
+    }
+    // Police and agency heads designate only their own staff (ASA-3.5a, NIS-10.3).
+    if matches!(p.org_kind.as_str(), "police" | "agency")
+        && target.organisation_id != p.account.organisation_id
+    {
+        return Err(ApiError::refused(
+            role.rule.as_str(),
+            Some("account_id"),
+            "you may designate only staff of your own organisation",
+        ));
+    }
+    let valid_until = match &b.valid_until {
+        Some(s) => Some(instant("valid_until", s)?.as_millisecond()),
+        None => None,
+    };
+    if let Some(max_days) = role.max_term_days {
+        let limit = now + i64::from(max_days) * 86_400_000;
+        match valid_until {
+            None => {
+                return Err(ApiError::refused(
+                    role.rule.as_str(),
+                    Some("valid_until"),
+                    format!(
+                        "{} is time-boxed: give valid_until (at most {max_days} days)",
+                        role.name_ja
+                    ),
+                ));
+            }
+            Some(u) if u > limit || u <= now => {
+                return Err(ApiError::refused(
+                    role.rule.as_str(),
+                    Some("valid_until"),
+                    format!("a designation as {} lasts at most {max_days} days", role.name_ja),
+                ));
+            }
+            _ => {}
+        }
+    }
+    let d = st
+        .db
+        .designate(
+            target.id,
+            &role.id,
+            Some(p.account.id),
+            now,
+            valid_until,
+            b.note.as_deref().unwrap_or(""),
+        )
+        .await?;
+    let mut ev = p.event("designation.create", format!("designation:{}", d.id), Outcome::Ok);
+    ev.role = Some(acting);
+    ev.detail =
+        json!({ "account": target.id, "role": role.id, "valid_until": jst_opt(valid_until) });
+    st.audit(ev).await?;
+    Ok(Json(
+        json!({ "id": d.id, "account_id": d.account_id, "role": d.role, "designated_by": d.designated_by, "designated_at": jst(d.designated_at), "valid_until": jst_opt(d.valid_until) }),
+    ))
+}
+
+/// `POST /api/v1/designations/{id}/revoke`.
+pub async fn revoke_designation(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let d = st
+        .db
+        .designation(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("designation {id}")))?;
+    let role = st
+        .profile
+        .role(&d.role)
+        .ok_or_else(|| ApiError::conflict("the role no longer exists in this profile"))?;
+    may_designate(&st, &p, role)?;
+    st.db.revoke_designation(id, p.account.id, st.clock.now_ms()).await?;
+    st.audit(p.event("designation.revoke", format!("designation:{id}"), Outcome::Ok)).await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+/// `GET /api/v1/sites`.
+pub async fn list_sites(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    let sites = st.db.sites().await?;
+    Ok(Json(Value::Array(
+        sites
+            .iter()
+            .map(|s| {
+                let mut v = json!(s);
+                v["signage_checked_at"] = json!(jst_opt(s.signage_checked_at));
+                v["created_at"] = json!(jst(s.created_at));
+                v
+            })
+            .collect(),
+    )))
+}
+
+/// `POST /api/v1/sites`.
+pub async fn create_site(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<SiteBody>,
+) -> ApiResult<Json<Value>> {
+    required("code", &b.code)?;
+    required("name", &b.name)?;
+    required("address", &b.address)?;
+    // Signage is required by every seed (ASA-3.2b, KIT-4.2, KAW-2.2.1, NIS-4.2).
+    required("signage_text", &b.signage_text)?;
+    let s = st
+        .db
+        .create_site(
+            &NewSite {
+                code: b.code.trim(),
+                name: b.name.trim(),
+                address: b.address.trim(),
+                latitude: b.latitude,
+                longitude: b.longitude,
+                system: b.system.as_deref().unwrap_or(""),
+                reason: b.reason.as_deref().unwrap_or(""),
+                signage_text: &b.signage_text,
+            },
+            p.account.id,
+            st.clock.now_ms(),
+        )
+        .await?;
+    st.audit(p.event("site.create", format!("site:{}", s.id), Outcome::Ok)).await?;
+    Ok(Json(json!(s)))
+}
+
+/// `POST /api/v1/sites/{id}/signage-check`.
+pub async fn check_signage(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    st.db.check_signage(id, st.clock.now_ms()).await?;
+    st.audit(p.event("site.signage_check", format!("site:{id}"), Outcome::Ok)).await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+/// `GET /api/v1/cameras`.
+pub async fn list_cameras(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(st.db.cameras().await?)))
+}
+
+/// Checks a camera's declared coverage against the profile's rule (KAW-2.1.3).
+fn check_coverage(profile: &policy::Profile, b: &CameraBody) -> ApiResult<()> {
+    let Some(c) = &profile.coverage else { return Ok(()) };
+    let rule = c.rule.as_str();
+    let Some(share) = b.public_share_permille else {
+        return Err(ApiError::refused(
+            rule,
+            Some("public_share_permille"),
+            "declare the public share of the picture (per mille)",
+        ));
+    };
+    if !(0..=1000).contains(&share) {
+        return Err(ApiError::invalid("public_share_permille", "between 0 and 1000"));
+    }
+    let at_least = |[n, d]: [u32; 2]| share * i64::from(d) >= i64::from(n) * 1000;
+    let pct = share as f64 / 10.0;
+    if !at_least(c.exemption_min_public_share) {
+        return Err(ApiError::refused(
+            rule,
+            Some("public_share_permille"),
+            format!(
+                "public space is {pct:.1} % of the picture; at least {}/{} is required even with an exemption",
+                c.exemption_min_public_share[0], c.exemption_min_public_share[1]
+            ),
+        ));
+    }
+    if !at_least(c.min_public_share)
+        && b.coverage_exemption.as_deref().is_none_or(|r| r.trim().is_empty())
+    {
+        return Err(ApiError::refused(
+            rule,
+            Some("coverage_exemption"),
+            format!(
+                "public space is {pct:.1} % of the picture; {}/{} is required, or {}/{} with an exemption reason",
+                c.min_public_share[0],
+                c.min_public_share[1],
+                c.exemption_min_public_share[0],
+                c.exemption_min_public_share[1]
+            ),
+        ));
+    }
+    if c.consensus_required && b.consensus_note.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        return Err(ApiError::refused(
+            rule,
+            Some("consensus_note"),
+            "record how local consensus was formed",
+        ));
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/cameras`.
+pub async fn create_camera(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<CameraBody>,
+) -> ApiResult<Json<Value>> {
+    required("code", &b.code)?;
+    required("name", &b.name)?;
+    if b.install_date.parse::<jiff::civil::Date>().is_err() {
+        return Err(ApiError::invalid("install_date", "YYYY-MM-DD"));
+    }
+    if st.db.site(b.site_id).await?.is_none() {
+        return Err(ApiError::invalid("site_id", "no such site"));
+    }
+    if b.rtsp_url.as_deref().is_some_and(|u| u.contains('@')) {
+        return Err(ApiError::invalid(
+            "rtsp_url",
+            "no credentials in the URL: they are configured on the recorder",
+        ));
+    }
+    check_coverage(&st.profile, &b)?;
+    let period = match (b.retention_days, b.retention_months) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid("retention_days", "set days or months, not both"));
+        }
+        (Some(d), None) => Some(Period::Days(d)),
+        (None, Some(m)) => Some(Period::Months(m)),
+        _ => None,
+    };
+    if let Some(period) = period {
+        st.profile.check_retention_setting(period).map_err(|e| {
+            ApiError::refused(
+                e.rule().as_str(),
+                Some(if b.retention_days.is_some() {
+                    "retention_days"
+                } else {
+                    "retention_months"
+                }),
+                e.to_string(),
+            )
+        })?;
+    }
+    let c = st
+        .db
+        .create_camera(
+            &NewCamera {
+                code: b.code.trim(),
+                site_id: b.site_id,
+                name: b.name.trim(),
+                install_date: &b.install_date,
+                recorder: b.recorder.as_deref().unwrap_or(""),
+                rtsp_url: b.rtsp_url.as_deref().unwrap_or(""),
+                public_share_permille: b.public_share_permille,
+                coverage_exemption: b.coverage_exemption.as_deref().unwrap_or(""),
+                consensus_note: b.consensus_note.as_deref().unwrap_or(""),
+                owner_permission: b.owner_permission.as_deref().unwrap_or(""),
+                anti_removal: b.anti_removal,
+                masks_native: b.masks_native,
+                retention_days: b.retention_days.map(i64::from),
+                retention_months: b.retention_months.map(i64::from),
+            },
+            p.account.id,
+            st.clock.now_ms(),
+        )
+        .await?;
+    st.audit(p.event("camera.create", format!("camera:{}", c.code), Outcome::Ok)).await?;
+    Ok(Json(json!(c)))
+}
+
+/// `GET /api/v1/workstations`.
+pub async fn list_workstations(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(st.db.workstations().await?)))
+}
+
+/// `POST /api/v1/workstations`.
+pub async fn create_workstation(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<WorkstationBody>,
+) -> ApiResult<Json<Value>> {
+    required("code", &b.code)?;
+    required("name", &b.name)?;
+    // ASA-3.2f, NIS-3.3.2: kept in a lockable cabinet or other suitable place.
+    required("storage", &b.storage)?;
+    if !PLACEMENTS.contains(&b.placement.as_str()) {
+        return Err(ApiError::invalid("placement", format!("one of {}", PLACEMENTS.join(", "))));
+    }
+    let org = st
+        .db
+        .organisation(b.organisation_id)
+        .await?
+        .ok_or_else(|| ApiError::invalid("organisation_id", "no such organisation"))?;
+    let fits = match b.placement.as_str() {
+        "police" | "agency" => matches!(org.kind.as_str(), "police" | "agency"),
+        "facility" => org.kind == "facility",
+        _ => matches!(org.kind.as_str(), "city" | "community"),
+    };
+    if !fits {
+        return Err(ApiError::invalid(
+            "placement",
+            format!("a {:?} placement does not fit a {:?} organisation", b.placement, org.kind),
+        ));
+    }
+    let w = st
+        .db
+        .create_workstation(
+            b.code.trim(),
+            b.name.trim(),
+            &b.placement,
+            org.id,
+            b.storage.trim(),
+            p.account.id,
+            st.clock.now_ms(),
+        )
+        .await?;
+    st.audit(p.event("workstation.create", format!("workstation:{}", w.code), Outcome::Ok)).await?;
+    Ok(Json(json!(w)))
+}
+
+/// `POST /api/v1/workstations/{id}/enrol`: issues the device token (shown once) and sets it as
+/// a cookie for the browser on that PC.
+pub async fn enrol_workstation(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Response> {
+    let w = st
+        .db
+        .workstation(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("workstation {id}")))?;
+    let token = auth::new_token()?;
+    st.db.enrol_workstation(id, &auth::token_hash(&token), st.clock.now_ms()).await?;
+    st.audit(p.event("workstation.enrol", format!("workstation:{}", w.code), Outcome::Ok)).await?;
+    let secure = if st.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!(
+        "{WORKSTATION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=157680000{secure}"
+    );
+    Ok((
+        AppendHeaders([(SET_COOKIE, cookie)]),
+        Json(json!({ "workstation": w.code, "device_token": token })),
+    )
+        .into_response())
+}
+
+/// `POST /api/v1/workstations/{id}/custody-check`.
+pub async fn custody_check(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    st.db.custody_check(id, st.clock.now_ms()).await?;
+    st.audit(p.event("workstation.custody_check", format!("workstation:{id}"), Outcome::Ok))
+        .await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+/// `POST /api/v1/workstations/{id}/revoke` (NIS-3.3.2: a lost or stolen PC).
+pub async fn revoke_workstation(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    Body(b): Body<ReasonBody>,
+) -> ApiResult<Json<Value>> {
+    required("reason", &b.reason)?;
+    st.db.revoke_workstation(id, b.reason.trim(), st.clock.now_ms()).await?;
+    st.audit(p.event("workstation.revoke", format!("workstation:{id}"), Outcome::Ok)).await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+/// `GET /api/v1/contracts`.
+pub async fn list_contracts(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(st.db.contracts().await?)))
+}
+
+/// `POST /api/v1/contracts`: the ASA-3.7 checklist — all seven clauses, a reason for each left out.
+pub async fn create_contract(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<ContractBody>,
+) -> ApiResult<Json<Value>> {
+    required("title", &b.title)?;
+    required("scope", &b.scope)?;
+    let org = st
+        .db
+        .organisation(b.organisation_id)
+        .await?
+        .ok_or_else(|| ApiError::invalid("organisation_id", "no such organisation"))?;
+    if org.kind != "contractor" {
+        return Err(ApiError::invalid(
+            "organisation_id",
+            "contracts are with contractor organisations",
+        ));
+    }
+    let mut seen = [false; 7];
+    for c in &b.clauses {
+        let i = usize::from(c.clause)
+            .checked_sub(1)
+            .filter(|i| *i < 7)
+            .ok_or_else(|| ApiError::invalid("clauses", "clauses are numbered 1 to 7"))?;
+        if std::mem::replace(&mut seen[i], true) {
+            return Err(ApiError::invalid(
+                "clauses",
+                format!("clause {} is listed twice", c.clause),
+            ));
+        }
+        if !c.included && c.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            return Err(ApiError::refused(
+                "ASA-3.7",
+                Some("clauses"),
+                format!("clause {} is left out: record the manager's reason", c.clause),
+            ));
+        }
+    }
+    if let Some(missing) = seen.iter().position(|s| !s) {
+        return Err(ApiError::refused(
+            "ASA-3.7",
+            Some("clauses"),
+            format!(
+                "clause {} is missing: say for each of ①–⑦ whether it is included",
+                missing + 1
+            ),
+        ));
+    }
+    let from = instant("valid_from", &b.valid_from)?.as_millisecond();
+    let until = instant("valid_until", &b.valid_until)?.as_millisecond();
+    if until <= from {
+        return Err(ApiError::invalid("valid_until", "must be after valid_from"));
+    }
+    let clauses =
+        serde_json::to_string(&b.clauses).map_err(|_| ApiError::internal("encoding clauses"))?;
+    let c = st
+        .db
+        .create_contract(
+            org.id,
+            b.title.trim(),
+            b.scope.trim(),
+            &clauses,
+            from,
+            until,
+            p.account.id,
+            st.clock.now_ms(),
+        )
+        .await?;
+    st.audit(p.event("contract.create", format!("contract:{}", c.id), Outcome::Ok)).await?;
+    Ok(Json(json!(c)))
+}
+
+/// `POST /api/v1/contracts/{id}/sign-off`.
+pub async fn sign_off_contract(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    st.db.contract(id).await?.ok_or_else(|| ApiError::not_found(format!("contract {id}")))?;
+    st.db.sign_off_contract(id, p.account.id, st.clock.now_ms()).await?;
+    st.audit(p.event("contract.sign_off", format!("contract:{id}"), Outcome::Ok)).await?;
+    Ok(Json(json!({ "ok": true })))
+}

@@ -1,0 +1,534 @@
+//! The investigative agencies' emergency paths and the monthly reconciliation (SPEC.md §5).
+
+use super::footage::{check_range_available, checked_cameras, fiscal_year, ledger_json};
+use super::types::*;
+use super::{Body, Id, MaybeBody};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use audit::Outcome;
+use axum::extract::State;
+use axum::{Extension, Json};
+use jiff::civil::Date;
+use policy::Permission;
+use policy::emergency::Order;
+use policy::reconcile::{HistoryItem, LoggedExtraction, reconcile};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use store::emergency::{EmergencyOrder, NewOrder};
+use store::workflow::{LedgerEntry, NewExtraction};
+use store::{json_list, parse_list};
+
+/// `GET /api/v1/delegations`.
+pub async fn list_delegations(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(st.db.delegations().await?)))
+}
+
+/// `POST /api/v1/delegations` (NIS-10.2: written confirmation, stored).
+pub async fn create_delegation(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<DelegationBody>,
+) -> ApiResult<Json<Value>> {
+    required("document_ref", &b.document_ref)?;
+    let org = st
+        .db
+        .organisation(b.organisation_id)
+        .await?
+        .ok_or_else(|| ApiError::invalid("organisation_id", "no such organisation"))?;
+    if !matches!(org.kind.as_str(), "police" | "agency") {
+        return Err(ApiError::invalid(
+            "organisation_id",
+            "delegations are to investigative agencies",
+        ));
+    }
+    let d = st
+        .db
+        .create_delegation(org.id, b.document_ref.trim(), p.account.id, st.clock.now_ms())
+        .await?;
+    st.audit(p.event("delegation.create", format!("delegation:{}", d.id), Outcome::Ok)).await?;
+    Ok(Json(json!(d)))
+}
+
+/// `POST /api/v1/delegations/{id}/revoke`.
+pub async fn revoke_delegation(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    st.db.revoke_delegation(id, p.account.id, st.clock.now_ms()).await?;
+    st.audit(p.event("delegation.revoke", format!("delegation:{id}"), Outcome::Ok)).await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+fn order_json(st: &AppState, o: &EmergencyOrder, now: i64) -> Value {
+    let open = matches!(o.state.as_str(), "ordered" | "extracted");
+    json!({
+        "id": o.id, "number": o.number, "organisation_id": o.organisation_id, "ordered_by": o.ordered_by,
+        "ordered_role": o.ordered_role, "urgency_reason": o.urgency_reason, "executor_id": o.executor_id,
+        "cameras": parse_list(&o.cameras).unwrap_or_default(), "from": jst(o.range_from), "to": jst(o.range_to),
+        "purpose": o.purpose, "ordered_at": jst(o.ordered_at), "in_window": o.in_window != 0,
+        "outside_reason": o.outside_reason, "flagged": o.flagged != 0, "filing_due_at": jst_opt(o.filing_due_at),
+        "state": o.state, "extraction_id": o.extraction_id, "filed_by": o.filed_by, "filed_at": jst_opt(o.filed_at),
+        "filing_form": o.filing_form, "filing_reference": o.filing_reference, "delay_reason": o.delay_reason,
+        "ledger_entry_id": o.ledger_entry_id,
+        // 遅滞なく: a reminder, not a breach (SPEC.md §7). rule: PROD-FILING-1
+        "follow_up_due": open && o.filing_due_at.is_some_and(|d| now >= d),
+        "filed_late": o.filed_at.zip(o.filing_due_at).is_some_and(|(f, d)| f > d),
+        "needs_ledger": o.state == "filed",
+        "rule": st.profile.emergency.as_ref().map(|e| e.rule.to_string()),
+    })
+}
+
+/// `GET /api/v1/emergency/orders`: agencies see their own; the city sees all.
+pub async fn list_orders(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    let now = st.clock.now_ms();
+    let city_view = matches!(p.org_kind.as_str(), "city" | "facility" | "community");
+    let orders = st.db.orders().await?;
+    let visible: Vec<Value> = orders
+        .iter()
+        .filter(|o| city_view || o.organisation_id == p.account.organisation_id)
+        .map(|o| order_json(&st, o, now))
+        .collect();
+    st.audit(p.event("emergency.list", "emergency_orders", Outcome::Ok)).await?;
+    Ok(Json(Value::Array(visible)))
+}
+
+/// `POST /api/v1/emergency/orders` (ASA-3.5b, NIS-11.1).
+pub async fn create_order(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<OrderBody>,
+) -> ApiResult<Json<Value>> {
+    let profile = st.profile.clone();
+    let now = st.clock.now();
+    let now_ms = now.as_millisecond();
+    profile.check_purpose(&b.purpose)?;
+    let executor = st.db.account(b.executor_account).await?.filter(|a| a.disabled_at.is_none());
+    let executor =
+        executor.ok_or_else(|| ApiError::invalid("executor_account", "no such active account"))?;
+    if executor.organisation_id != p.account.organisation_id {
+        return Err(ApiError::invalid(
+            "executor_account",
+            "the executor must be a member of your own organisation",
+        ));
+    }
+    let executor_roles = st.db.active_roles(executor.id, now_ms).await?;
+    let delegation = st.db.delegation_in_force(p.account.organisation_id, now_ms).await?;
+    let order = Order {
+        at: now,
+        urgency_reason: &b.urgency_reason,
+        outside_reason: b.outside_reason.as_deref(),
+        delegation_in_force: delegation,
+        executor_roles: &executor_roles,
+    };
+    let decision = match profile.check_emergency_order(p.actor(), &order) {
+        Ok(d) => d,
+        Err(refusal) => {
+            let mut ev = p.event("emergency.order", "emergency_orders", Outcome::Denied);
+            ev.rule = Some(refusal.rule.to_string());
+            ev.detail = json!({ "reason": refusal.message });
+            st.audit(ev).await?;
+            return Err(refusal.into());
+        }
+    };
+    let (from, to) = range(&b.from, &b.to)?;
+    let cams = checked_cameras(&st, "cameras", &b.cameras).await?;
+    check_range_available(&st, &cams, from, to).await?;
+    let fy = fiscal_year(now_ms);
+    let n = st.db.next_number(&format!("emergency-{fy}")).await?;
+    let o = st
+        .db
+        .create_order(
+            &NewOrder {
+                number: &format!("EM-{fy}-{n:04}"),
+                organisation_id: p.account.organisation_id,
+                ordered_by: p.account.id,
+                ordered_role: &decision.role,
+                urgency_reason: b.urgency_reason.trim(),
+                executor_id: executor.id,
+                cameras: &json_list(&b.cameras),
+                range_from: from,
+                range_to: to,
+                purpose: &b.purpose,
+                in_window: decision.moment.emergency_window,
+                outside_reason: b.outside_reason.as_deref().map(str::trim),
+                flagged: decision.flagged,
+                filing_due_at: decision.filing_due_at.map(|t| t.as_millisecond()),
+            },
+            now_ms,
+        )
+        .await?;
+    let mut ev = p.event("emergency.order", format!("emergency_order:{}", o.id), Outcome::Ok);
+    ev.role = Some(decision.role.clone());
+    ev.rule = profile.emergency.as_ref().map(|e| e.rule.to_string());
+    ev.detail = json!({
+        "number": o.number, "judged_urgent_by": p.account.id, "urgency_reason": o.urgency_reason,
+        "in_window": decision.moment.emergency_window, "holiday": decision.moment.national_holiday,
+        "flagged_to_manager": decision.flagged, "outside_reason": o.outside_reason,
+    });
+    st.audit(ev).await?;
+    Ok(Json(order_json(&st, &o, now_ms)))
+}
+
+async fn load_order(st: &AppState, p: &Principal, id: i64) -> ApiResult<EmergencyOrder> {
+    let o = st
+        .db
+        .order(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("emergency order {id}")))?;
+    let city_view = matches!(p.org_kind.as_str(), "city" | "facility" | "community");
+    if !city_view && o.organisation_id != p.account.organisation_id {
+        return Err(ApiError::not_found(format!("emergency order {id}")));
+    }
+    Ok(o)
+}
+
+/// `POST /api/v1/emergency/orders/{id}/extract`: the named executor, on the PC lent to (placed
+/// at) the agency (ASA-3.5b, NIS-10.4).
+pub async fn extract_order(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    MaybeBody(b): MaybeBody<ExtractBody>,
+) -> ApiResult<Json<Value>> {
+    let o = load_order(&st, &p, id).await?;
+    let rule = st
+        .profile
+        .emergency
+        .as_ref()
+        .map_or(st.profile.workflow.rule.to_string(), |e| e.rule.to_string());
+    if o.executor_id != p.account.id {
+        return Err(ApiError::forbidden(rule, "this order names another executor"));
+    }
+    let ws = p
+        .workstation
+        .as_ref()
+        .filter(|w| w.organisation_id == o.organisation_id && matches!(w.placement.as_str(), "police" | "agency"))
+        .ok_or_else(|| ApiError::forbidden(rule.clone(), "an emergency extraction runs only on the dedicated PC lent to (placed at) your organisation"))?;
+    let role = p.role_with(&st.profile, Permission::EmergencyExtract).cloned().unwrap_or_default();
+    let now = st.clock.now_ms();
+    let e = st
+        .db
+        .create_extraction(
+            &NewExtraction {
+                request_id: None,
+                instruction_id: None,
+                emergency_order_id: Some(o.id),
+                operator_id: p.account.id,
+                operator_role: &role,
+                workstation_id: ws.id,
+                cameras: &o.cameras,
+                range_from: o.range_from,
+                range_to: o.range_to,
+                package_id: b.package_id.as_deref(),
+                manifest_hash: b.manifest_hash.as_deref(),
+            },
+            now,
+        )
+        .await?;
+    let o = st.db.order_extracted(o.id, e.id).await?;
+    let mut ev = p.event("emergency.extract", format!("emergency_order:{}", o.id), Outcome::Ok);
+    ev.role = Some(role);
+    ev.detail = json!({ "extraction": e.id, "cameras": parse_list(&o.cameras)? });
+    st.audit(ev).await?;
+    Ok(Json(order_json(&st, &o, now)))
+}
+
+/// `POST /api/v1/emergency/orders/{id}/file`: the post-hoc 申請書 / 照会書 / form 3.
+pub async fn file_order(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    Body(b): Body<FilingBody>,
+) -> ApiResult<Json<Value>> {
+    let profile = st.profile.clone();
+    required("reference", &b.reference)?;
+    let o = load_order(&st, &p, id).await?;
+    if o.organisation_id != p.account.organisation_id {
+        return Err(ApiError::forbidden(
+            profile.workflow.rule.as_str(),
+            "the order's own agency files for it",
+        ));
+    }
+    let role = profile.check_emergency_filing(p.actor(), &b.form)?;
+    let now = st.clock.now_ms();
+    let late = o.filing_due_at.is_some_and(|d| now >= d);
+    let closes = !profile.emergency_needs_ledger_after_filing();
+    let o = st.db.order_filed(o.id, p.account.id, &b.form, b.reference.trim(), closes, now).await?;
+    if let Some(reason) = b.delay_reason.as_deref().filter(|r| !r.trim().is_empty()) {
+        st.db.order_delay_reason(o.id, reason.trim()).await?;
+    }
+    let mut entry = None;
+    if closes {
+        // ASA: the filed 申請書 completes the record; the extraction goes into the usage ledger.
+        entry = Some(write_order_ledger(&st, &p, &role, &o, None, &[]).await?);
+    }
+    let mut ev = p.event("emergency.file", format!("emergency_order:{}", o.id), Outcome::Ok);
+    ev.role = Some(role);
+    ev.detail = json!({ "form": b.form, "reference": b.reference, "late": late, "delay_reason": b.delay_reason });
+    st.audit(ev).await?;
+    let o = st.db.order(o.id).await?.unwrap_or(o);
+    let mut v = order_json(&st, &o, now);
+    v["ledger_entry"] = entry.map_or(Value::Null, |l| ledger_json(&st, &l));
+    v["prompt_delay_reason"] = json!(late && o.delay_reason.is_none());
+    Ok(Json(v))
+}
+
+async fn write_order_ledger(
+    st: &AppState,
+    p: &Principal,
+    role: &str,
+    o: &EmergencyOrder,
+    handover: Option<String>,
+    hashes: &[String],
+) -> ApiResult<LedgerEntry> {
+    let e = match o.extraction_id {
+        Some(x) => st.db.extraction(x).await?,
+        None => None,
+    };
+    let e = e.ok_or_else(|| ApiError::conflict("the order has no extraction"))?;
+    let org = st.db.organisation(o.organisation_id).await?.map(|x| x.name).unwrap_or_default();
+    let entry = st
+        .db
+        .create_ledger_entry(&LedgerEntry {
+            id: 0,
+            form: st.profile.workflow.ledger_form.clone(),
+            request_id: None,
+            emergency_order_id: Some(o.id),
+            extraction_id: e.id,
+            instruction_id: None,
+            instruction_issuer: Some(o.ordered_by),
+            operator_id: e.operator_id,
+            cameras: e.cameras.clone(),
+            range_from: e.range_from,
+            range_to: e.range_to,
+            extracted_at: e.extracted_at,
+            workstation_id: e.workstation_id,
+            request_ref: format!(
+                "{} / {}:{}",
+                o.number,
+                o.filing_form.clone().unwrap_or_default(),
+                o.filing_reference.clone().unwrap_or_default()
+            ),
+            basis: "emergency".into(),
+            purpose: o.purpose.clone(),
+            recipient: org,
+            handover_date: handover,
+            data_hashes: json_list(hashes),
+            written_by: p.account.id,
+            written_role: role.to_owned(),
+            written_at: st.clock.now_ms(),
+        })
+        .await?;
+    if o.state == "closed" {
+        st.db.set_order_ledger_entry(o.id, entry.id).await?;
+    }
+    Ok(entry)
+}
+
+/// `POST /api/v1/emergency/orders/{id}/ledger`: NIS-11.2 — on receipt of the filing, the image
+/// clerk enters the extraction in form 1 and reports to the operations chief.
+pub async fn ledger_order(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    Body(b): Body<LedgerBody>,
+) -> ApiResult<Json<Value>> {
+    let profile = st.profile.clone();
+    let Some(em) = &profile.emergency else {
+        return Err(ApiError::forbidden(
+            profile.workflow.rule.as_str(),
+            "this profile has no emergency path",
+        ));
+    };
+    let Some(role) = p.roles.iter().find(|r| em.filing.ledger_written_by.contains(r)).cloned()
+    else {
+        return Err(ApiError::forbidden(
+            em.filing.rule.as_str(),
+            "the filing closes this order itself; no separate ledger entry is written",
+        ));
+    };
+    let o = st
+        .db
+        .order(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("emergency order {id}")))?;
+    if o.state != "filed" {
+        return Err(ApiError::conflict(format!(
+            "emergency order {id} is {}: the ledger is written once the filing is in",
+            o.state
+        )));
+    }
+    let entry = write_order_ledger(&st, &p, &role, &o, b.handover_date, &b.data_hashes).await?;
+    let o = st.db.order_ledgered(o.id, entry.id).await?;
+    let mut ev = p.event("emergency.ledger", format!("emergency_order:{}", o.id), Outcome::Ok);
+    ev.role = Some(role);
+    ev.rule = Some("NIS-11.2".into());
+    ev.detail = json!({ "ledger": entry.id, "reported_to_role": em.filing.report_to });
+    st.audit(ev).await?;
+    let mut v = order_json(&st, &o, st.clock.now_ms());
+    v["ledger_entry"] = ledger_json(&st, &entry);
+    Ok(Json(v))
+}
+
+/// `POST /api/v1/emergency/orders/{id}/delay-reason`.
+pub async fn delay_reason(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    Body(b): Body<ReasonBody>,
+) -> ApiResult<Json<Value>> {
+    required("reason", &b.reason)?;
+    let o = load_order(&st, &p, id).await?;
+    st.db.order_delay_reason(o.id, b.reason.trim()).await?;
+    st.audit(p.event("emergency.delay_reason", format!("emergency_order:{id}"), Outcome::Ok))
+        .await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+/// Parses `YYYY-MM` into the JST month's `[start, end)` in UTC ms.
+fn month_range(month: &str) -> ApiResult<(i64, i64)> {
+    let bad = || ApiError::invalid("month", "YYYY-MM");
+    let (y, m) = month.split_once('-').ok_or_else(bad)?;
+    let (y, m): (i16, i8) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    let first = Date::new(y, m, 1).map_err(|_| bad())?;
+    let next = first.last_of_month().tomorrow().map_err(|_| bad())?;
+    let s = policy::jst::midnight(first).map_err(|_| bad())?;
+    let e = policy::jst::midnight(next).map_err(|_| bad())?;
+    Ok((s.as_millisecond(), e.as_millisecond()))
+}
+
+/// `POST /api/v1/reconciliation/histories` (ASA-3.5c, NIS-11.3).
+pub async fn submit_history(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<HistoryBody>,
+) -> ApiResult<Json<Value>> {
+    month_range(&b.month)?;
+    let ws = st
+        .db
+        .workstation(b.workstation_id)
+        .await?
+        .ok_or_else(|| ApiError::invalid("workstation_id", "no such workstation"))?;
+    if ws.organisation_id != p.account.organisation_id {
+        return Err(ApiError::invalid(
+            "workstation_id",
+            "submit the history of your own organisation's PC",
+        ));
+    }
+    let mut items = Vec::new();
+    for (i, it) in b.items.iter().enumerate() {
+        items.push(HistoryItem {
+            extracted_at: instant(&format!("items[{i}].extracted_at"), &it.extracted_at)?,
+            camera: it.camera.clone(),
+        });
+    }
+    let text =
+        serde_json::to_string(&items).map_err(|_| ApiError::internal("encoding a history"))?;
+    let h = st.db.submit_history(ws.id, &b.month, p.account.id, &text, st.clock.now_ms()).await?;
+    let mut ev = p.event("reconciliation.submit", format!("workstation:{}", ws.code), Outcome::Ok);
+    ev.detail = json!({ "month": b.month, "items": items.len() });
+    st.audit(ev).await?;
+    Ok(Json(
+        json!({ "id": h.id, "workstation_id": h.workstation_id, "month": h.month, "items": items.len(), "submitted_at": jst(h.submitted_at) }),
+    ))
+}
+
+/// `POST /api/v1/reconciliation/run`: matches each lent PC's submitted history against the
+/// system's own extraction log and the filings; every mismatch becomes an incident.
+pub async fn run_reconciliation(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<MonthBody>,
+) -> ApiResult<Json<Value>> {
+    let (start, end) = month_range(&b.month)?;
+    let now = st.clock.now_ms();
+    if now < end {
+        return Err(ApiError::invalid("month", "a month is reconciled after it ends"));
+    }
+    let rule = st
+        .profile
+        .emergency
+        .as_ref()
+        .map_or(st.profile.workflow.rule.to_string(), |e| e.reconciliation.rule.to_string());
+    let mut opened = Vec::new();
+    for ws in st
+        .db
+        .workstations()
+        .await?
+        .into_iter()
+        .filter(|w| matches!(w.placement.as_str(), "police" | "agency"))
+    {
+        let history: Option<Vec<HistoryItem>> = match st.db.history(ws.id, &b.month).await? {
+            Some(h) => Some(
+                serde_json::from_str(&h.items)
+                    .map_err(|_| ApiError::internal("reading a history"))?,
+            ),
+            None => None,
+        };
+        let mut logged = Vec::new();
+        for e in st.db.extractions_on(ws.id, start, end).await? {
+            let filed = match e.emergency_order_id {
+                Some(o) => st.db.order(o).await?.is_some_and(|o| o.filed_at.is_some()),
+                None => true,
+            };
+            logged.push(LoggedExtraction {
+                id: e.id,
+                extracted_at: store::ts(e.extracted_at),
+                cameras: parse_list(&e.cameras)?,
+                filed,
+            });
+        }
+        for d in reconcile(history.as_deref(), &logged, jiff::SignedDuration::from_mins(10)) {
+            let detail = serde_json::to_value(&d).unwrap_or(Value::Null);
+            let kind = detail["kind"].as_str().unwrap_or("mismatch").to_owned();
+            let key = match &d {
+                policy::reconcile::Discrepancy::MissingSubmission => "-".to_owned(),
+                policy::reconcile::Discrepancy::NotInHistory { id }
+                | policy::reconcile::Discrepancy::Unfiled { id } => format!("extraction:{id}"),
+                policy::reconcile::Discrepancy::NotInLog { item } => {
+                    format!("{}@{}", item.camera, item.extracted_at.as_millisecond())
+                }
+            };
+            if st.db.open_incident(&b.month, ws.id, &kind, &key, &detail.to_string(), now).await? {
+                opened.push(json!({ "workstation": ws.code, "kind": kind, "detail": detail }));
+            }
+        }
+    }
+    let mut ev = p.event("reconciliation.run", format!("month:{}", b.month), Outcome::Ok);
+    ev.rule = Some(rule);
+    ev.detail = json!({ "opened": opened.len() });
+    st.audit(ev).await?;
+    Ok(Json(json!({ "month": b.month, "opened": opened })))
+}
+
+/// `GET /api/v1/reconciliation/incidents`.
+pub async fn list_incidents(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    let all = st.db.incidents().await?;
+    Ok(Json(Value::Array(
+        all.iter()
+            .map(|i| {
+                json!({"id": i.id, "month": i.month, "workstation_id": i.workstation_id, "kind": i.kind,
+                       "detail": serde_json::from_str::<Value>(&i.detail).unwrap_or(Value::Null), "opened_at": jst(i.opened_at),
+                       "closed_by": i.closed_by, "closed_at": jst_opt(i.closed_at), "note": i.note})
+            })
+            .collect(),
+    )))
+}
+
+/// `POST /api/v1/reconciliation/incidents/{id}/close`.
+pub async fn close_incident(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    Body(b): Body<NoteBody>,
+) -> ApiResult<Json<Value>> {
+    required("note", &b.note)?;
+    st.db.close_incident(id, p.account.id, b.note.trim(), st.clock.now_ms()).await?;
+    st.audit(p.event("reconciliation.close", format!("incident:{id}"), Outcome::Ok)).await?;
+    Ok(Json(json!({ "ok": true })))
+}

@@ -1,0 +1,874 @@
+//! The footage workflow (SPEC.md §4): request → (relay) → decision → instruction chain →
+//! extraction → (report) → ledger; internal use (NIS-9.1); management viewings (ASA-3.4a).
+//!
+//! Every transition asks the `policy` crate first, then changes state with a conditional update
+//! (so a concurrent actor gets 409), then writes the audit entry.
+
+use super::types::*;
+use super::{Body, Id, MaybeBody};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use audit::Outcome;
+use axum::extract::State;
+use axum::{Extension, Json};
+use policy::Permission;
+use policy::retention::Period;
+use policy::workflow::{Filing, RequestState};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use store::workflow::{LedgerEntry, NewExtraction, NewRequest, Request};
+use store::{json_list, parse_list};
+
+/// The Japanese fiscal year (1 April – 31 March) of an instant.
+pub fn fiscal_year(ms: i64) -> i16 {
+    let d = policy::jst::date(store::ts(ms));
+    if d.month() >= 4 { d.year() } else { d.year() - 1 }
+}
+
+/// Checks camera codes against the registry (active cameras only).
+pub async fn checked_cameras(
+    st: &AppState,
+    field: &str,
+    codes: &[String],
+) -> ApiResult<Vec<store::registry::Camera>> {
+    if codes.is_empty() {
+        return Err(ApiError::invalid(field, "name at least one camera"));
+    }
+    if codes.len() > 100 {
+        return Err(ApiError::invalid(field, "at most 100 cameras"));
+    }
+    let mut out = Vec::new();
+    for code in codes {
+        let c = st.db.camera_by_code(code).await?;
+        match c {
+            Some(c) if c.status == "active" => out.push(c),
+            Some(_) => {
+                return Err(ApiError::invalid(field, format!("camera {code:?} is decommissioned")));
+            }
+            None => {
+                return Err(ApiError::invalid(
+                    field,
+                    format!("camera {code:?} is not in the registry"),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Checks that footage for `[from, to)` can still exist: not in the future, not already erased
+/// under the retention rule (unless a hold pins it).
+pub async fn check_range_available(
+    st: &AppState,
+    cameras: &[store::registry::Camera],
+    from: i64,
+    to: i64,
+) -> ApiResult<()> {
+    let now = st.clock.now_ms();
+    if from >= now {
+        return Err(ApiError::invalid(
+            "from",
+            "the range starts in the future: there is no footage yet",
+        ));
+    }
+    if to > now + 60_000 {
+        return Err(ApiError::invalid("to", "the range ends in the future"));
+    }
+    let holds = st.db.holds_in_force(now).await?;
+    let profile = &st.profile;
+    for cam in cameras {
+        let period = match (cam.retention_days, cam.retention_months) {
+            (Some(d), _) => Period::Days(d as u32),
+            (None, Some(m)) => Period::Months(m as u32),
+            _ => profile.default_period(),
+        };
+        let erase =
+            policy::retention::erase_at(store::ts(from), period, profile.retention.counting)
+                .map_err(|e| ApiError::invalid("from", e.to_string()))?;
+        let held =
+            holds.iter().any(|h| h.camera == cam.code && h.range_from <= from && from < h.range_to);
+        if erase.as_millisecond() <= now && !held {
+            return Err(ApiError::refused(
+                profile.retention.rule.as_str(),
+                Some("from"),
+                format!(
+                    "footage of {} recorded at {} was erased at {} (retention {period}); the range reaches past retention",
+                    cam.code,
+                    jst(from),
+                    policy::jst::rfc3339(erase)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the caller may see a request: deciders, chain members and ledger readers see all;
+/// a requester sees their own.
+fn sees_all(st: &AppState, p: &Principal) -> bool {
+    [
+        Permission::RequestReview,
+        Permission::RequestRelay,
+        Permission::InstructionIssue,
+        Permission::LedgerRead,
+    ]
+    .into_iter()
+    .any(|perm| p.role_with(&st.profile, perm).is_some())
+}
+
+async fn visible(st: &AppState, p: &Principal, r: &Request) -> ApiResult<bool> {
+    if sees_all(st, p) || r.requester_id == Some(p.account.id) {
+        return Ok(true);
+    }
+    let mine = st.db.instructions_of(r.id).await?.iter().any(|i| i.issued_to == p.account.id);
+    Ok(mine)
+}
+
+/// A request as JSON, times in JST.
+pub fn request_json(st: &AppState, r: &Request) -> Value {
+    let basis = st.profile.basis(&r.basis);
+    let purpose = st.profile.purpose(&r.purpose);
+    json!({
+        "id": r.id,
+        "number": r.number,
+        "kind": r.kind,
+        "basis": r.basis,
+        "basis_name_ja": basis.map(|b| b.name_ja.clone()),
+        "basis_rule": basis.map(|b| b.rule.to_string()),
+        "purpose": r.purpose,
+        "purpose_name_ja": purpose.map(|x| x.name_ja.clone()),
+        "requester_id": r.requester_id,
+        "requester_role": r.requester_role,
+        "recipient": r.recipient,
+        "case_summary": r.case_summary,
+        "documents": serde_json::from_str::<Value>(&r.documents).unwrap_or(Value::Null),
+        "cameras": parse_list(&r.cameras).unwrap_or_default(),
+        "from": jst(r.range_from),
+        "to": jst(r.range_to),
+        "state": r.state,
+        "created_at": jst(r.created_at),
+        "relayed_by": r.relayed_by,
+        "relayed_at": jst_opt(r.relayed_at),
+        "decided_by": r.decided_by,
+        "decided_at": jst_opt(r.decided_at),
+        "decision_reason": r.decision_reason,
+        "certificate_number": r.certificate_number,
+        "emergency_order_id": r.emergency_order_id,
+    })
+}
+
+async fn load(st: &AppState, id: i64) -> ApiResult<Request> {
+    st.db.request(id).await?.ok_or_else(|| ApiError::not_found(format!("request {id}")))
+}
+
+fn state_of(r: &Request) -> ApiResult<RequestState> {
+    RequestState::parse(&r.state).ok_or_else(|| ApiError::internal("reading a request state"))
+}
+
+/// `POST /api/v1/requests`.
+pub async fn create_request(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<RequestBody>,
+) -> ApiResult<Json<Value>> {
+    let profile = st.profile.clone();
+    required("recipient", &b.recipient)?;
+    required("case_summary", &b.case_summary)?;
+    for (i, d) in b.documents.iter().enumerate() {
+        required(&format!("documents[{i}].reference"), &d.reference)?;
+    }
+    let forms: Vec<String> = b.documents.iter().map(|d| d.form.clone()).collect();
+    let role = profile.check_submit(
+        p.actor(),
+        &Filing { basis: &b.basis, purpose: &b.purpose, documents: &forms },
+    )?;
+    let (from, to) = range(&b.from, &b.to)?;
+    let cams = checked_cameras(&st, "cameras", &b.cameras).await?;
+    check_range_available(&st, &cams, from, to).await?;
+    let now = st.clock.now_ms();
+    let fy = fiscal_year(now);
+    let n = st.db.next_number(&format!("request-{fy}")).await?;
+    let number = format!("{}-{fy}-{n:04}", profile.profile.rule_prefix);
+    let docs = serde_json::to_string(&b.documents)
+        .map_err(|_| ApiError::internal("encoding documents"))?;
+    let r = st
+        .db
+        .create_request(
+            &NewRequest {
+                number: &number,
+                kind: "request",
+                basis: &b.basis,
+                purpose: &b.purpose,
+                requester_id: Some(p.account.id),
+                requester_role: &role,
+                recipient: b.recipient.trim(),
+                case_summary: b.case_summary.trim(),
+                documents: &docs,
+                cameras: &json_list(&b.cameras),
+                range_from: from,
+                range_to: to,
+                state: RequestState::Submitted.as_str(),
+            },
+            now,
+        )
+        .await?;
+    let mut ev = p.event("request.create", format!("request:{}", r.id), Outcome::Ok);
+    ev.role = Some(role);
+    ev.detail = json!({ "number": r.number, "basis": r.basis, "cameras": b.cameras });
+    st.audit(ev).await?;
+    Ok(Json(request_json(&st, &r)))
+}
+
+/// `GET /api/v1/requests`.
+pub async fn list_requests(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    let all = st.db.requests().await?;
+    let mut out = Vec::new();
+    for r in &all {
+        if visible(&st, &p, r).await? {
+            out.push(request_json(&st, r));
+        }
+    }
+    st.audit(p.event("request.list", "requests", Outcome::Ok)).await?;
+    Ok(Json(Value::Array(out)))
+}
+
+/// `GET /api/v1/requests/{id}` — personal data: every read is audited.
+pub async fn get_request(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let r = load(&st, id).await?;
+    if !visible(&st, &p, &r).await? {
+        st.audit(p.event("request.read", format!("request:{id}"), Outcome::Denied)).await?;
+        return Err(ApiError::not_found(format!("request {id}")));
+    }
+    let mut v = request_json(&st, &r);
+    let ins = st.db.instructions_of(id).await?;
+    v["instructions"] = Value::Array(
+        ins.iter()
+            .map(|i| {
+                json!({"id": i.id, "step": i.step, "issued_by": i.issued_by, "issued_role": i.issued_role, "issued_to": i.issued_to,
+                       "cameras": parse_list(&i.cameras).unwrap_or_default(), "from": jst(i.range_from), "to": jst(i.range_to),
+                       "issued_at": jst(i.issued_at), "state": i.state, "note": i.note})
+            })
+            .collect(),
+    );
+    let ex = st.db.extractions_of(id).await?;
+    v["extractions"] = Value::Array(
+        ex.iter()
+            .map(|e| {
+                json!({"id": e.id, "operator_id": e.operator_id, "workstation_id": e.workstation_id, "extracted_at": jst(e.extracted_at),
+                       "package_id": e.package_id, "manifest_hash": e.manifest_hash, "reported_to": e.reported_to, "reported_at": jst_opt(e.reported_at)})
+            })
+            .collect(),
+    );
+    st.audit(p.event("request.read", format!("request:{id}"), Outcome::Ok)).await?;
+    Ok(Json(v))
+}
+
+/// `POST /api/v1/requests/{id}/relay` (SAK-M).
+pub async fn relay_request(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let r = load(&st, id).await?;
+    let role = st.profile.check_relay(p.actor(), state_of(&r)?)?;
+    let r = st.db.relay_request(id, &r.state, p.account.id, st.clock.now_ms()).await?;
+    let mut ev = p.event("request.relay", format!("request:{id}"), Outcome::Ok);
+    ev.role = Some(role);
+    st.audit(ev).await?;
+    Ok(Json(request_json(&st, &r)))
+}
+
+async fn decide(
+    st: Arc<AppState>,
+    p: Principal,
+    id: i64,
+    approve: bool,
+    reason: Option<String>,
+) -> ApiResult<Json<Value>> {
+    let r = load(&st, id).await?;
+    let requester = r.requester_id.map(|x| x.to_string()).unwrap_or_default();
+    let action = if approve { "request.approve" } else { "request.refuse" };
+    let role = match st.profile.check_decide(
+        p.actor(),
+        &requester,
+        state_of(&r)?,
+        approve,
+        reason.as_deref(),
+    ) {
+        Ok(role) => role,
+        Err(refusal) => {
+            let mut ev = p.event(action, format!("request:{id}"), Outcome::Denied);
+            ev.rule = Some(refusal.rule.to_string());
+            st.audit(ev).await?;
+            return Err(refusal.into());
+        }
+    };
+    let now = st.clock.now_ms();
+    let mut r = st
+        .db
+        .decide_request(id, &r.state, approve, p.account.id, reason.as_deref().map(str::trim), now)
+        .await?;
+    if approve && st.profile.workflow.certificate_form.is_some() {
+        // Numbered only after this decision won: a losing concurrent approval takes no number.
+        let fy = fiscal_year(now);
+        let n = st.db.next_number(&format!("certificate-{fy}")).await?;
+        r = st.db.set_certificate_number(id, &format!("{fy}-{n:04}")).await?;
+    }
+    let mut ev = p.event(action, format!("request:{id}"), Outcome::Ok);
+    ev.role = Some(role);
+    ev.detail = json!({ "certificate_number": r.certificate_number, "reason": reason });
+    st.audit(ev).await?;
+    Ok(Json(request_json(&st, &r)))
+}
+
+/// `POST /api/v1/requests/{id}/approve`.
+pub async fn approve_request(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    decide(st, p, id, true, None).await
+}
+
+/// `POST /api/v1/requests/{id}/refuse`.
+pub async fn refuse_request(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    Body(b): Body<ReasonBody>,
+) -> ApiResult<Json<Value>> {
+    decide(st, p, id, false, Some(b.reason)).await
+}
+
+/// `POST /api/v1/requests/{id}/withdraw`.
+pub async fn withdraw_request(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let r = load(&st, id).await?;
+    if r.requester_id != Some(p.account.id) {
+        return Err(ApiError::forbidden(
+            st.profile.workflow.rule.as_str(),
+            "only the requester may withdraw a request",
+        ));
+    }
+    if !matches!(state_of(&r)?, RequestState::Submitted | RequestState::Relayed) {
+        return Err(ApiError::conflict(format!(
+            "a {} request can no longer be withdrawn",
+            r.state
+        )));
+    }
+    let r = st.db.transition_request(id, &r.state, RequestState::Withdrawn.as_str()).await?;
+    st.audit(p.event("request.withdraw", format!("request:{id}"), Outcome::Ok)).await?;
+    Ok(Json(request_json(&st, &r)))
+}
+
+/// `GET /api/v1/requests/{id}/certificate`: the data printed on the approval certificate.
+pub async fn certificate(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let r = load(&st, id).await?;
+    if !visible(&st, &p, &r).await? {
+        return Err(ApiError::not_found(format!("request {id}")));
+    }
+    let (Some(number), Some(form_id)) =
+        (r.certificate_number.clone(), st.profile.workflow.certificate_form.clone())
+    else {
+        return Err(ApiError::not_found("this request has no approval certificate"));
+    };
+    let form = st.profile.form(&form_id).cloned();
+    let decider = match r.decided_by {
+        Some(d) => st.db.account(d).await?.map(|a| a.display_name),
+        None => None,
+    };
+    st.audit(p.event("request.certificate", format!("request:{id}"), Outcome::Ok)).await?;
+    Ok(Json(json!({
+        "form": form,
+        "number": number,
+        "request": request_json(&st, &r),
+        "approved_by": decider,
+        "approved_at": jst_opt(r.decided_at),
+        "profile": st.profile.profile.name_ja,
+    })))
+}
+
+async fn target_roles(st: &AppState, account: i64) -> ApiResult<Vec<String>> {
+    let a = st.db.account(account).await?.filter(|a| a.disabled_at.is_none());
+    if a.is_none() {
+        return Err(ApiError::invalid("to_account", "no such active account"));
+    }
+    Ok(st.db.active_roles(account, st.clock.now_ms()).await?)
+}
+
+/// Narrows an instruction to a subset of the request's cameras and range.
+fn narrowed(
+    r: &Request,
+    cameras: Option<Vec<String>>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> ApiResult<(Vec<String>, i64, i64)> {
+    let all = parse_list(&r.cameras)?;
+    let cams = cameras.unwrap_or_else(|| all.clone());
+    if cams.is_empty() || cams.iter().any(|c| !all.contains(c)) {
+        return Err(ApiError::invalid(
+            "cameras",
+            "an instruction names cameras of its request only",
+        ));
+    }
+    let f = match from {
+        Some(s) => instant("from", s)?.as_millisecond(),
+        None => r.range_from,
+    };
+    let t = match to {
+        Some(s) => instant("to", s)?.as_millisecond(),
+        None => r.range_to,
+    };
+    if f < r.range_from || t > r.range_to || t <= f {
+        return Err(ApiError::invalid(
+            "from",
+            "an instruction's range lies within its request's range",
+        ));
+    }
+    Ok((cams, f, t))
+}
+
+/// `POST /api/v1/instructions`: the first link of the chain.
+pub async fn create_instruction(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<InstructionBody>,
+) -> ApiResult<Json<Value>> {
+    let r = load(&st, b.request_id)
+        .await
+        .map_err(|_| ApiError::invalid("request_id", "no such request"))?;
+    let targets = target_roles(&st, b.to_account).await?;
+    let state = state_of(&r)?;
+    let role = st.profile.check_instruct(p.actor(), state, Some(&r.basis), &targets)?;
+    let (cams, f, t) = narrowed(&r, b.cameras, b.from.as_deref(), b.to.as_deref())?;
+    // The instruction takes the request forward first, so two concurrent instructions cannot both
+    // succeed.
+    st.db.transition_request(r.id, &r.state, RequestState::Instructed.as_str()).await?;
+    let now = st.clock.now_ms();
+    let i = st
+        .db
+        .create_instruction(
+            r.id,
+            1,
+            None,
+            p.account.id,
+            &role,
+            b.to_account,
+            &json_list(&cams),
+            (f, t),
+            b.note.as_deref().unwrap_or(""),
+            now,
+        )
+        .await?;
+    let mut ev = p.event("instruction.create", format!("instruction:{}", i.id), Outcome::Ok);
+    ev.role = Some(role);
+    ev.detail = json!({ "request": r.id, "to": b.to_account, "cameras": cams, "from": jst(f), "to_time": jst(t) });
+    st.audit(ev).await?;
+    Ok(Json(json!(i)))
+}
+
+/// `POST /api/v1/internal-uses` (NIS-9.1: the manager's own judgement, same chain).
+pub async fn create_internal_use(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<InternalUseBody>,
+) -> ApiResult<Json<Value>> {
+    let profile = st.profile.clone();
+    let Some(rule) = profile.workflow.internal_use_rule.clone() else {
+        return Err(ApiError::forbidden(
+            profile.workflow.rule.as_str(),
+            "this profile has no internal use without a request: file a request instead",
+        ));
+    };
+    profile.check_purpose(&b.purpose)?;
+    let (from, to) = range(&b.from, &b.to)?;
+    let cams = checked_cameras(&st, "cameras", &b.cameras).await?;
+    check_range_available(&st, &cams, from, to).await?;
+    let targets = target_roles(&st, b.to_account).await?;
+    let role = profile.check_instruct(p.actor(), RequestState::Approved, None, &targets)?;
+    let now = st.clock.now_ms();
+    let fy = fiscal_year(now);
+    let n = st.db.next_number(&format!("request-{fy}")).await?;
+    let r = st
+        .db
+        .create_request(
+            &NewRequest {
+                number: &format!("{}-{fy}-{n:04}", profile.profile.rule_prefix),
+                kind: "internal",
+                basis: "internal",
+                purpose: &b.purpose,
+                requester_id: Some(p.account.id),
+                requester_role: &role,
+                recipient: &profile.profile.name_ja,
+                case_summary: b.note.as_deref().unwrap_or(""),
+                documents: "[]",
+                cameras: &json_list(&b.cameras),
+                range_from: from,
+                range_to: to,
+                state: RequestState::Instructed.as_str(),
+            },
+            now,
+        )
+        .await?;
+    let i = st
+        .db
+        .create_instruction(
+            r.id,
+            1,
+            None,
+            p.account.id,
+            &role,
+            b.to_account,
+            &json_list(&b.cameras),
+            (from, to),
+            b.note.as_deref().unwrap_or(""),
+            now,
+        )
+        .await?;
+    let mut ev = p.event("request.internal", format!("request:{}", r.id), Outcome::Ok);
+    ev.role = Some(role);
+    ev.rule = Some(rule.to_string());
+    ev.detail = json!({ "instruction": i.id, "purpose": b.purpose });
+    st.audit(ev).await?;
+    Ok(Json(json!({ "request": request_json(&st, &r), "instruction": i })))
+}
+
+/// `GET /api/v1/instructions`.
+pub async fn list_instructions(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    let open = st.db.open_instructions_for(p.account.id).await?;
+    Ok(Json(Value::Array(
+        open.iter()
+            .map(|i| {
+                json!({"id": i.id, "request_id": i.request_id, "step": i.step, "issued_by": i.issued_by, "issued_role": i.issued_role,
+                       "cameras": parse_list(&i.cameras).unwrap_or_default(), "from": jst(i.range_from), "to": jst(i.range_to),
+                       "issued_at": jst(i.issued_at), "state": i.state, "note": i.note,
+                       "final": (i.step as usize) + 1 == st.profile.workflow.chain.len()})
+            })
+            .collect(),
+    )))
+}
+
+async fn my_open_instruction(
+    st: &AppState,
+    p: &Principal,
+    id: i64,
+) -> ApiResult<store::workflow::Instruction> {
+    let i = st
+        .db
+        .instruction(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("instruction {id}")))?;
+    if i.issued_to != p.account.id {
+        // rule: ASA-3.4c, NIS-9.4 — only on an instruction naming this user.
+        return Err(ApiError::forbidden(
+            st.profile.workflow.rule.as_str(),
+            "this instruction is not addressed to you",
+        ));
+    }
+    if i.state != "open" {
+        return Err(ApiError::conflict(format!("instruction {id} is {}", i.state)));
+    }
+    Ok(i)
+}
+
+/// `POST /api/v1/instructions/{id}/relay` (NIS-9.2).
+pub async fn relay_instruction(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    Body(b): Body<RelayBody>,
+) -> ApiResult<Json<Value>> {
+    let i = my_open_instruction(&st, &p, id).await?;
+    let targets = target_roles(&st, b.to_account).await?;
+    let role = st.profile.check_relay_instruction(p.actor(), i.step as usize, &targets)?;
+    st.db.close_instruction(id, "passed").await?;
+    let next = st
+        .db
+        .create_instruction(
+            i.request_id,
+            i.step + 1,
+            Some(i.id),
+            p.account.id,
+            &role,
+            b.to_account,
+            &i.cameras,
+            (i.range_from, i.range_to),
+            b.note.as_deref().unwrap_or(""),
+            st.clock.now_ms(),
+        )
+        .await?;
+    let mut ev = p.event("instruction.relay", format!("instruction:{}", next.id), Outcome::Ok);
+    ev.role = Some(role);
+    ev.detail = json!({ "parent": i.id, "to": b.to_account });
+    st.audit(ev).await?;
+    Ok(Json(json!(next)))
+}
+
+/// Whether the caller is on a registered workstation of their own organisation.
+fn on_own_workstation(p: &Principal) -> bool {
+    p.workstation
+        .as_ref()
+        .is_some_and(|w| w.revoked_at.is_none() && w.organisation_id == p.account.organisation_id)
+}
+
+/// `POST /api/v1/instructions/{id}/extract`.
+pub async fn extract(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    MaybeBody(b): MaybeBody<ExtractBody>,
+) -> ApiResult<Json<Value>> {
+    let i = my_open_instruction(&st, &p, id).await?;
+    let role = match st.profile.check_extract(p.actor(), i.step as usize, on_own_workstation(&p)) {
+        Ok(r) => r,
+        Err(refusal) => {
+            let mut ev = p.event("footage.extract", format!("instruction:{id}"), Outcome::Denied);
+            ev.rule = Some(refusal.rule.to_string());
+            st.audit(ev).await?;
+            return Err(refusal.into());
+        }
+    };
+    let r = load(&st, i.request_id).await?;
+    st.db
+        .transition_request(
+            r.id,
+            RequestState::Instructed.as_str(),
+            RequestState::Extracted.as_str(),
+        )
+        .await?;
+    st.db.close_instruction(id, "executed").await?;
+    let ws = p.workstation.as_ref().map_or(0, |w| w.id);
+    let e = st
+        .db
+        .create_extraction(
+            &NewExtraction {
+                request_id: Some(r.id),
+                instruction_id: Some(i.id),
+                emergency_order_id: None,
+                operator_id: p.account.id,
+                operator_role: &role,
+                workstation_id: ws,
+                cameras: &i.cameras,
+                range_from: i.range_from,
+                range_to: i.range_to,
+                package_id: b.package_id.as_deref(),
+                manifest_hash: b.manifest_hash.as_deref(),
+            },
+            st.clock.now_ms(),
+        )
+        .await?;
+    let mut ev = p.event("footage.extract", format!("request:{}", r.id), Outcome::Ok);
+    ev.role = Some(role);
+    ev.detail = json!({ "extraction": e.id, "instruction": i.id, "cameras": parse_list(&i.cameras)?, "from": jst(i.range_from), "to": jst(i.range_to) });
+    st.audit(ev).await?;
+    Ok(Json(json!({ "extraction": e, "needs_report": st.profile.needs_report() })))
+}
+
+/// `POST /api/v1/extractions/{id}/report` (NIS-9.3: to the operations chief who instructed).
+pub async fn report_extraction(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let profile = st.profile.clone();
+    let Some(report_role) = profile.workflow.report_to.clone() else {
+        return Err(ApiError::forbidden(
+            profile.workflow.rule.as_str(),
+            "this profile has no report step",
+        ));
+    };
+    let e = st
+        .db
+        .extraction(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("extraction {id}")))?;
+    if e.operator_id != p.account.id {
+        return Err(ApiError::forbidden(
+            profile.workflow.rule.as_str(),
+            "only the extractor reports the extraction",
+        ));
+    }
+    let ins = match e.instruction_id {
+        Some(i) => st.db.instruction(i).await?,
+        None => None,
+    };
+    let ins =
+        ins.ok_or_else(|| ApiError::conflict("this extraction has no instruction to report on"))?;
+    let chief_roles = st.db.active_roles(ins.issued_by, st.clock.now_ms()).await?;
+    if !chief_roles.contains(&report_role) {
+        return Err(ApiError::conflict(
+            "the instruction's issuer no longer holds the role that receives reports",
+        ));
+    }
+    let request_id =
+        e.request_id.ok_or_else(|| ApiError::conflict("extraction without a request"))?;
+    st.db
+        .transition_request(
+            request_id,
+            RequestState::Extracted.as_str(),
+            RequestState::Reported.as_str(),
+        )
+        .await?;
+    let e = st.db.report_extraction(id, ins.issued_by, st.clock.now_ms()).await?;
+    let mut ev = p.event("extraction.report", format!("extraction:{id}"), Outcome::Ok);
+    ev.detail = json!({ "reported_to": ins.issued_by });
+    st.audit(ev).await?;
+    Ok(Json(json!(e)))
+}
+
+/// `POST /api/v1/ledger`: the ledger entry with the LEDGER-1 fields closes the request.
+pub async fn write_ledger(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<LedgerBody>,
+) -> ApiResult<Json<Value>> {
+    let request_id =
+        b.request_id.ok_or_else(|| ApiError::invalid("request_id", "name the request"))?;
+    let r = load(&st, request_id)
+        .await
+        .map_err(|_| ApiError::invalid("request_id", "no such request"))?;
+    let role = st.profile.check_ledger(p.actor(), state_of(&r)?)?;
+    if let Some(d) = &b.handover_date
+        && d.parse::<jiff::civil::Date>().is_err()
+    {
+        return Err(ApiError::invalid("handover_date", "YYYY-MM-DD"));
+    }
+    let e = st
+        .db
+        .extractions_of(r.id)
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::conflict("the request has no extraction"))?;
+    let issuer = match e.instruction_id {
+        Some(i) => st.db.instruction(i).await?.map(|x| x.issued_by),
+        None => None,
+    };
+    let docs: Vec<DocRef> = serde_json::from_str(&r.documents).unwrap_or_default();
+    let request_ref = std::iter::once(r.number.clone())
+        .chain(docs.iter().map(|d| format!("{}:{}", d.form, d.reference)))
+        .collect::<Vec<_>>()
+        .join(" / ");
+    st.db.transition_request(r.id, &r.state, RequestState::Closed.as_str()).await?;
+    let now = st.clock.now_ms();
+    let entry = st
+        .db
+        .create_ledger_entry(&LedgerEntry {
+            id: 0,
+            form: st.profile.workflow.ledger_form.clone(),
+            request_id: Some(r.id),
+            emergency_order_id: None,
+            extraction_id: e.id,
+            instruction_id: e.instruction_id,
+            instruction_issuer: issuer,
+            operator_id: e.operator_id,
+            cameras: e.cameras.clone(),
+            range_from: e.range_from,
+            range_to: e.range_to,
+            extracted_at: e.extracted_at,
+            workstation_id: e.workstation_id,
+            request_ref,
+            basis: r.basis.clone(),
+            purpose: r.purpose.clone(),
+            recipient: r.recipient.clone(),
+            handover_date: b.handover_date.clone(),
+            data_hashes: json_list(&b.data_hashes),
+            written_by: p.account.id,
+            written_role: role.clone(),
+            written_at: now,
+        })
+        .await?;
+    let mut ev = p.event("ledger.write", format!("ledger:{}", entry.id), Outcome::Ok);
+    ev.role = Some(role);
+    ev.detail = json!({ "request": r.id, "form": entry.form });
+    st.audit(ev).await?;
+    Ok(Json(ledger_json(&st, &entry)))
+}
+
+/// A ledger entry as JSON.
+pub fn ledger_json(st: &AppState, l: &LedgerEntry) -> Value {
+    json!({
+        "id": l.id, "form": l.form, "form_name_ja": st.profile.form(&l.form).map(|f| f.name_ja.clone()),
+        "request_id": l.request_id, "emergency_order_id": l.emergency_order_id, "extraction_id": l.extraction_id,
+        "instruction_id": l.instruction_id, "instruction_issuer": l.instruction_issuer, "operator_id": l.operator_id,
+        "cameras": parse_list(&l.cameras).unwrap_or_default(), "from": jst(l.range_from), "to": jst(l.range_to),
+        "extracted_at": jst(l.extracted_at), "workstation_id": l.workstation_id, "request_ref": l.request_ref,
+        "basis": l.basis, "purpose": l.purpose, "recipient": l.recipient, "handover_date": l.handover_date,
+        "data_hashes": parse_list(&l.data_hashes).unwrap_or_default(), "written_by": l.written_by, "written_role": l.written_role,
+        "written_at": jst(l.written_at),
+    })
+}
+
+/// `GET /api/v1/ledger`.
+pub async fn list_ledger(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    let entries = st.db.ledger().await?;
+    st.audit(p.event("ledger.list", "ledger", Outcome::Ok)).await?;
+    Ok(Json(Value::Array(entries.iter().map(|l| ledger_json(&st, l)).collect())))
+}
+
+/// `POST /api/v1/viewings` (ASA-3.4a: viewing for management, witnesses recorded).
+pub async fn create_viewing(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<ViewingBody>,
+) -> ApiResult<Json<Value>> {
+    st.profile.check_purpose(&b.purpose)?;
+    if !on_own_workstation(&p) && st.profile.workflow.workstation_required {
+        return Err(ApiError::forbidden(
+            st.profile.workflow.rule.as_str(),
+            "footage is viewed only on a registered dedicated workstation",
+        ));
+    }
+    let (from, to) = range(&b.from, &b.to)?;
+    let cams = checked_cameras(&st, "cameras", &b.cameras).await?;
+    check_range_available(&st, &cams, from, to).await?;
+    let role = p.role_with(&st.profile, Permission::FootageView).cloned().unwrap_or_default();
+    let ws = p.workstation.as_ref().map_or(0, |w| w.id);
+    let v = st
+        .db
+        .create_viewing(
+            p.account.id,
+            &role,
+            ws,
+            &json_list(&b.cameras),
+            (from, to),
+            &b.purpose,
+            &json_list(&b.witnesses),
+            st.clock.now_ms(),
+        )
+        .await?;
+    let mut ev = p.event("footage.view", format!("viewing:{}", v.id), Outcome::Ok);
+    ev.detail = json!({ "cameras": b.cameras, "witnesses": b.witnesses.len(), "rule": st.profile.workflow.witness_rule });
+    st.audit(ev).await?;
+    Ok(Json(json!(v)))
+}
+
+/// `GET /api/v1/viewings`.
+pub async fn list_viewings(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    let v = st.db.viewings().await?;
+    st.audit(p.event("viewing.list", "viewings", Outcome::Ok)).await?;
+    Ok(Json(json!(v)))
+}

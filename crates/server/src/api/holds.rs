@@ -1,0 +1,164 @@
+//! Retention holds (KIT-5.6, KAW-2.2.6イ) and the audit log's search and verification.
+
+use super::footage::checked_cameras;
+use super::types::*;
+use super::{Body, Id};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use audit::Outcome;
+use axum::extract::{Query, State};
+use axum::{Extension, Json};
+use policy::Permission;
+use policy::hold::Hold;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+fn hold_json(h: &store::holds::StoredHold, now: i64) -> Value {
+    json!({
+        "id": h.id, "camera": h.camera, "from": jst(h.range_from), "to": jst(h.range_to), "until": jst(h.until_at),
+        "placed_by": h.placed_by, "placed_role": h.placed_role, "reason": h.reason, "inquiry_reference": h.inquiry_reference,
+        "placed_at": jst(h.placed_at), "released_by": h.released_by, "released_at": jst_opt(h.released_at),
+        "in_force": h.until_at > now && h.released_at.is_none_or(|r| r > now),
+    })
+}
+
+/// `GET /api/v1/holds`.
+pub async fn list_holds(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    let now = st.clock.now_ms();
+    Ok(Json(Value::Array(st.db.holds().await?.iter().map(|h| hold_json(h, now)).collect())))
+}
+
+/// `POST /api/v1/holds`.
+pub async fn create_hold(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<HoldBody>,
+) -> ApiResult<Json<Value>> {
+    let now = st.clock.now();
+    let (from, to) = range(&b.from, &b.to)?;
+    let until = instant("until", &b.until)?;
+    checked_cameras(&st, "camera", std::slice::from_ref(&b.camera)).await?;
+    let role = p.role_with(&st.profile, Permission::HoldManage).cloned().unwrap_or_default();
+    let hold = Hold {
+        camera: b.camera.clone(),
+        from: store::ts(from),
+        to: store::ts(to),
+        until,
+        placed_by_role: role.clone(),
+        reason: b.reason.clone(),
+        inquiry_reference: b.inquiry_reference.clone(),
+        released_at: None,
+    };
+    if let Err(e) = st.profile.check_hold(&hold, now) {
+        let mut ev = p.event("hold.create", format!("camera:{}", b.camera), Outcome::Denied);
+        ev.rule = e.rule().map(|r| r.to_string());
+        st.audit(ev).await?;
+        return Err(match e.rule() {
+            Some(rule) => ApiError::refused(
+                rule.as_str(),
+                Some(if matches!(e, policy::hold::HoldError::MissingInquiry { .. }) {
+                    "inquiry_reference"
+                } else {
+                    "reason"
+                }),
+                e.to_string(),
+            ),
+            None => ApiError::invalid("until", e.to_string()),
+        });
+    }
+    // The footage must still exist to be held.
+    super::footage::check_range_available(
+        &st,
+        &checked_cameras(&st, "camera", std::slice::from_ref(&b.camera)).await?,
+        from,
+        to,
+    )
+    .await?;
+    let h = st
+        .db
+        .create_hold(
+            &b.camera,
+            (from, to),
+            until.as_millisecond(),
+            p.account.id,
+            &role,
+            b.reason.trim(),
+            b.inquiry_reference.as_deref(),
+            now.as_millisecond(),
+        )
+        .await?;
+    let mut ev = p.event("hold.create", format!("hold:{}", h.id), Outcome::Ok);
+    ev.role = Some(role);
+    ev.rule = Some(st.profile.retention.extension.rule.to_string());
+    ev.detail = json!({ "camera": h.camera, "until": jst(h.until_at), "reason": h.reason });
+    st.audit(ev).await?;
+    Ok(Json(hold_json(&h, now.as_millisecond())))
+}
+
+/// `POST /api/v1/holds/{id}/release`.
+pub async fn release_hold(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    st.db.release_hold(id, p.account.id, st.clock.now_ms()).await?;
+    st.audit(p.event("hold.release", format!("hold:{id}"), Outcome::Ok)).await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+/// Filters of the audit search.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    actor: Option<String>,
+    action: Option<String>,
+    object: Option<String>,
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/audit?actor=&action=&object=&limit=`.
+pub async fn search_audit(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let limit = q.limit.unwrap_or(200).clamp(1, 1000);
+    let entries = st
+        .audit
+        .store()
+        .search(q.actor.as_deref(), q.action.as_deref(), q.object.as_deref(), limit)
+        .await?;
+    st.audit(p.event("audit.search", "audit", Outcome::Ok)).await?;
+    Ok(Json(Value::Array(
+        entries
+            .iter()
+            .map(|e| {
+                json!({"seq": e.seq, "at": policy::jst::rfc3339(e.at), "actor": e.actor, "role": e.role, "workstation": e.workstation,
+                       "action": e.action, "object": e.object, "outcome": e.outcome, "rule": e.rule,
+                       "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::Null), "hash": e.hash.to_hex()})
+            })
+            .collect(),
+    )))
+}
+
+/// `GET /api/v1/audit/verify`.
+pub async fn verify_audit(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    let key = st.audit.public_key();
+    let report = audit::verify(st.audit.store(), Some(&key), &[]).await?;
+    st.audit(p.event(
+        "audit.verify",
+        "audit",
+        if report.is_ok() { Outcome::Ok } else { Outcome::Failed },
+    ))
+    .await?;
+    let first = report.findings.first().map(|f| f.describe());
+    Ok(Json(
+        json!({ "ok": report.is_ok(), "report": report, "first_bad_entry": first, "public_key": hex::encode(key.to_bytes()) }),
+    ))
+}

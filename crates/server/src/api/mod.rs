@@ -1,0 +1,379 @@
+//! The HTTP API under `/api/v1`: one registry of endpoints drives the router, the authorization
+//! layer of every route, the OpenAPI document and the authorization-matrix test.
+
+mod admin;
+mod emergency;
+mod footage;
+mod holds;
+mod session;
+pub mod types;
+
+use crate::auth::{Access, Guard, authorize};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use policy::Permission as P;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
+
+/// A request body's schema, for the OpenAPI document.
+#[derive(Clone, Copy)]
+pub struct BodySchema {
+    /// Component name.
+    pub name: fn() -> std::borrow::Cow<'static, str>,
+    /// Its schema.
+    pub schema: fn() -> RefOr<Schema>,
+    /// Schemas it refers to.
+    pub deps: fn(&mut Vec<(String, RefOr<Schema>)>),
+}
+
+/// One endpoint of the API.
+#[derive(Clone, Copy)]
+pub struct Endpoint {
+    /// `GET`, `POST`, `DELETE`.
+    pub method: &'static str,
+    /// Path with `{param}` segments.
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// Audit action name.
+    pub action: &'static str,
+    /// Group in the document.
+    pub tag: &'static str,
+    /// One line.
+    pub summary: &'static str,
+    /// Request body, if any.
+    pub body: Option<BodySchema>,
+}
+
+macro_rules! body_schema {
+    () => {
+        None
+    };
+    ($t:ty) => {
+        Some(BodySchema {
+            name: <$t as utoipa::ToSchema>::name,
+            schema: <$t as utoipa::PartialSchema>::schema,
+            deps: <$t as utoipa::ToSchema>::schemas,
+        })
+    };
+}
+
+macro_rules! api {
+    ($( $method:ident $path:literal => $handler:path, $access:expr, $action:literal, $tag:literal, $summary:literal $(, $body:ty)? ; )*) => {
+        /// Every endpoint, in registration order.
+        pub fn endpoints() -> Vec<Endpoint> {
+            vec![$( Endpoint {
+                method: method_name(stringify!($method)),
+                path: $path,
+                access: $access,
+                action: $action,
+                tag: $tag,
+                summary: $summary,
+                body: body_schema!($($body)?),
+            }, )*]
+        }
+
+        /// The API router; every route behind its own authorization guard.
+        pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
+            let mut r = Router::new();
+            $(
+                let guard = Guard { state: state.clone(), access: $access, action: $action };
+                r = r.route(
+                    $path,
+                    axum::routing::$method($handler)
+                        .route_layer(axum::middleware::from_fn_with_state(guard, authorize)),
+                );
+            )*
+            r
+        }
+    };
+}
+
+fn method_name(m: &'static str) -> &'static str {
+    match m {
+        "get" => "GET",
+        "post" => "POST",
+        "delete" => "DELETE",
+        "put" => "PUT",
+        "patch" => "PATCH",
+        other => other,
+    }
+}
+
+use types::*;
+
+const READ_REQUESTS: &[P] = &[
+    P::RequestSubmit,
+    P::RequestRelay,
+    P::RequestReview,
+    P::InstructionIssue,
+    P::InstructionRelay,
+    P::FootageExtract,
+    P::LedgerRead,
+];
+const INSTRUCTIONS: &[P] = &[P::InstructionIssue, P::InstructionRelay, P::FootageExtract];
+const DESIGNATE: &[P] = &[P::RolesDesignate, P::AccountsAdminister];
+const ORDERS: &[P] = &[
+    P::EmergencyOrder,
+    P::EmergencyExtract,
+    P::EmergencyFile,
+    P::ReconciliationReview,
+    P::LedgerWrite,
+];
+const DELAY: &[P] = &[P::EmergencyFile, P::ReconciliationReview];
+
+api! {
+    post "/api/v1/auth/login" => session::login, Access::Public, "login", "session", "Log in (cookie session or bearer token)", LoginBody;
+    post "/api/v1/auth/logout" => session::logout, Access::SelfService, "logout", "session", "Log out";
+    get "/api/v1/me" => session::me, Access::SelfService, "me.read", "session", "Who am I: account, roles, pending duties";
+    post "/api/v1/me/password" => session::change_password, Access::SelfService, "me.password", "session", "Change my password", PasswordBody;
+    post "/api/v1/me/acknowledge" => session::acknowledge, Access::SelfService, "me.acknowledge", "session", "Acknowledge the confidentiality duty";
+    post "/api/v1/me/totp" => session::totp_enrol, Access::SelfService, "me.totp.enrol", "session", "Start TOTP enrolment";
+    post "/api/v1/me/totp/confirm" => session::totp_confirm, Access::SelfService, "me.totp.confirm", "session", "Confirm TOTP with a code", CodeBody;
+    post "/api/v1/me/tokens" => session::create_token, Access::Authenticated, "me.token", "session", "Create an API token", TokenBody;
+    get "/api/v1/profile" => session::profile, Access::Authenticated, "profile.read", "session", "The active regulation profile";
+
+    get "/api/v1/organisations" => admin::list_organisations, Access::Perm(P::AccountsAdminister), "organisation.list", "accounts", "List organisations";
+    post "/api/v1/organisations" => admin::create_organisation, Access::Perm(P::AccountsAdminister), "organisation.create", "accounts", "Create an organisation", OrganisationBody;
+    get "/api/v1/accounts" => admin::list_accounts, Access::Perm(P::AccountsAdminister), "account.list", "accounts", "List accounts";
+    post "/api/v1/accounts" => admin::create_account, Access::Perm(P::AccountsAdminister), "account.create", "accounts", "Create an account", AccountBody;
+    post "/api/v1/accounts/{id}/unlock" => admin::unlock_account, Access::Perm(P::AccountsAdminister), "account.unlock", "accounts", "Unlock an account";
+    post "/api/v1/accounts/{id}/disable" => admin::disable_account, Access::Perm(P::AccountsAdminister), "account.disable", "accounts", "Disable an account and end its sessions";
+    get "/api/v1/designations" => admin::list_designations, Access::AnyOf(DESIGNATE), "designation.list", "accounts", "List role designations";
+    post "/api/v1/designations" => admin::designate, Access::AnyOf(DESIGNATE), "designation.create", "accounts", "Designate an account to a role", DesignationBody;
+    post "/api/v1/designations/{id}/revoke" => admin::revoke_designation, Access::AnyOf(DESIGNATE), "designation.revoke", "accounts", "Revoke a designation";
+
+    get "/api/v1/sites" => admin::list_sites, Access::Authenticated, "site.list", "registry", "List sites";
+    post "/api/v1/sites" => admin::create_site, Access::Perm(P::RegistryManage), "site.create", "registry", "Register a site", SiteBody;
+    post "/api/v1/sites/{id}/signage-check" => admin::check_signage, Access::Perm(P::RegistryManage), "site.signage_check", "registry", "Record a signage check";
+    get "/api/v1/cameras" => admin::list_cameras, Access::Authenticated, "camera.list", "registry", "List cameras";
+    post "/api/v1/cameras" => admin::create_camera, Access::Perm(P::RegistryManage), "camera.create", "registry", "Register a camera", CameraBody;
+    get "/api/v1/workstations" => admin::list_workstations, Access::Perm(P::WorkstationManage), "workstation.list", "registry", "List dedicated workstations";
+    post "/api/v1/workstations" => admin::create_workstation, Access::Perm(P::WorkstationManage), "workstation.create", "registry", "Register a dedicated workstation", WorkstationBody;
+    post "/api/v1/workstations/{id}/enrol" => admin::enrol_workstation, Access::Perm(P::WorkstationManage), "workstation.enrol", "registry", "Issue the device token of a workstation";
+    post "/api/v1/workstations/{id}/custody-check" => admin::custody_check, Access::Perm(P::WorkstationManage), "workstation.custody_check", "registry", "Record a custody check";
+    post "/api/v1/workstations/{id}/revoke" => admin::revoke_workstation, Access::Perm(P::WorkstationManage), "workstation.revoke", "registry", "Revoke a lost or stolen workstation", ReasonBody;
+    get "/api/v1/contracts" => admin::list_contracts, Access::Perm(P::ContractManage), "contract.list", "registry", "List contracts";
+    post "/api/v1/contracts" => admin::create_contract, Access::Perm(P::ContractManage), "contract.create", "registry", "Record a contract and its clause checklist", ContractBody;
+    post "/api/v1/contracts/{id}/sign-off" => admin::sign_off_contract, Access::Perm(P::ContractManage), "contract.sign_off", "registry", "Sign off a contract's clause checklist";
+
+    get "/api/v1/requests" => footage::list_requests, Access::AnyOf(READ_REQUESTS), "request.list", "footage", "List requests visible to me";
+    post "/api/v1/requests" => footage::create_request, Access::Perm(P::RequestSubmit), "request.create", "footage", "File a request", RequestBody;
+    get "/api/v1/requests/{id}" => footage::get_request, Access::AnyOf(READ_REQUESTS), "request.read", "footage", "Read a request with its instructions and extractions";
+    post "/api/v1/requests/{id}/relay" => footage::relay_request, Access::Perm(P::RequestRelay), "request.relay", "footage", "Relay a request to the deciding manager";
+    post "/api/v1/requests/{id}/approve" => footage::approve_request, Access::Perm(P::RequestReview), "request.approve", "footage", "Approve a request";
+    post "/api/v1/requests/{id}/refuse" => footage::refuse_request, Access::Perm(P::RequestReview), "request.refuse", "footage", "Refuse a request with a reason", ReasonBody;
+    post "/api/v1/requests/{id}/withdraw" => footage::withdraw_request, Access::Perm(P::RequestSubmit), "request.withdraw", "footage", "Withdraw my request";
+    get "/api/v1/requests/{id}/certificate" => footage::certificate, Access::AnyOf(&[P::RequestReview, P::RequestSubmit]), "request.certificate", "footage", "The approval certificate of a request";
+    post "/api/v1/internal-uses" => footage::create_internal_use, Access::Perm(P::InstructionIssue), "request.internal", "footage", "Start an internal use on the manager's own judgement", InternalUseBody;
+    get "/api/v1/instructions" => footage::list_instructions, Access::AnyOf(INSTRUCTIONS), "instruction.list", "footage", "Instructions issued by or to me";
+    post "/api/v1/instructions" => footage::create_instruction, Access::Perm(P::InstructionIssue), "instruction.create", "footage", "Issue an extraction instruction", InstructionBody;
+    post "/api/v1/instructions/{id}/relay" => footage::relay_instruction, Access::Perm(P::InstructionRelay), "instruction.relay", "footage", "Pass an instruction on to the extractor", RelayBody;
+    post "/api/v1/instructions/{id}/extract" => footage::extract, Access::Perm(P::FootageExtract), "footage.extract", "footage", "Extract footage under an instruction addressed to me", ExtractBody;
+    post "/api/v1/extractions/{id}/report" => footage::report_extraction, Access::Perm(P::FootageExtract), "extraction.report", "footage", "Report an extraction to the operations chief";
+    get "/api/v1/ledger" => footage::list_ledger, Access::Perm(P::LedgerRead), "ledger.list", "footage", "The usage ledger";
+    post "/api/v1/ledger" => footage::write_ledger, Access::Perm(P::LedgerWrite), "ledger.write", "footage", "Write the ledger entry of a request", LedgerBody;
+    get "/api/v1/viewings" => footage::list_viewings, Access::Perm(P::FootageView), "viewing.list", "footage", "Management viewings";
+    post "/api/v1/viewings" => footage::create_viewing, Access::Perm(P::FootageView), "footage.view", "footage", "Record a management viewing, with witnesses", ViewingBody;
+
+    get "/api/v1/delegations" => emergency::list_delegations, Access::Perm(P::DelegationManage), "delegation.list", "emergency", "Written delegations to agencies";
+    post "/api/v1/delegations" => emergency::create_delegation, Access::Perm(P::DelegationManage), "delegation.create", "emergency", "Record a written delegation", DelegationBody;
+    post "/api/v1/delegations/{id}/revoke" => emergency::revoke_delegation, Access::Perm(P::DelegationManage), "delegation.revoke", "emergency", "Revoke a delegation";
+    get "/api/v1/emergency/orders" => emergency::list_orders, Access::AnyOf(ORDERS), "emergency.list", "emergency", "Emergency orders, with follow-ups due";
+    post "/api/v1/emergency/orders" => emergency::create_order, Access::Perm(P::EmergencyOrder), "emergency.order", "emergency", "Order an emergency extraction", OrderBody;
+    post "/api/v1/emergency/orders/{id}/extract" => emergency::extract_order, Access::Perm(P::EmergencyExtract), "emergency.extract", "emergency", "Carry out an emergency extraction", ExtractBody;
+    post "/api/v1/emergency/orders/{id}/file" => emergency::file_order, Access::Perm(P::EmergencyFile), "emergency.file", "emergency", "File the post-hoc request", FilingBody;
+    post "/api/v1/emergency/orders/{id}/delay-reason" => emergency::delay_reason, Access::AnyOf(DELAY), "emergency.delay_reason", "emergency", "Record why a filing came late", ReasonBody;
+    post "/api/v1/emergency/orders/{id}/ledger" => emergency::ledger_order, Access::Perm(P::LedgerWrite), "emergency.ledger", "emergency", "Write the ledger entry on receipt of the filing", LedgerBody;
+    post "/api/v1/reconciliation/histories" => emergency::submit_history, Access::Perm(P::ReconciliationSubmit), "reconciliation.submit", "emergency", "Submit a month's extraction history", HistoryBody;
+    post "/api/v1/reconciliation/run" => emergency::run_reconciliation, Access::Perm(P::ReconciliationReview), "reconciliation.run", "emergency", "Reconcile a month", MonthBody;
+    get "/api/v1/reconciliation/incidents" => emergency::list_incidents, Access::Perm(P::ReconciliationReview), "reconciliation.list", "emergency", "Reconciliation incidents";
+    post "/api/v1/reconciliation/incidents/{id}/close" => emergency::close_incident, Access::Perm(P::ReconciliationReview), "reconciliation.close", "emergency", "Close an incident with a note", NoteBody;
+
+    get "/api/v1/holds" => holds::list_holds, Access::Perm(P::HoldManage), "hold.list", "retention", "Retention holds";
+    post "/api/v1/holds" => holds::create_hold, Access::Perm(P::HoldManage), "hold.create", "retention", "Place a retention hold", HoldBody;
+    post "/api/v1/holds/{id}/release" => holds::release_hold, Access::Perm(P::HoldManage), "hold.release", "retention", "Release a hold";
+    get "/api/v1/audit" => holds::search_audit, Access::Perm(P::AuditRead), "audit.search", "audit", "Search the audit log";
+    get "/api/v1/audit/verify" => holds::verify_audit, Access::Perm(P::AuditRead), "audit.verify", "audit", "Verify the audit chain";
+}
+
+/// A JSON body whose rejections (malformed JSON, unknown fields, wrong types, too large) are
+/// problem documents.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::rejection::JsonRejection;
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Body(v)),
+            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::invalid("body", e.body_text())),
+            Err(JsonRejection::JsonSyntaxError(e)) => {
+                Err(ApiError::bad_request(format!("malformed JSON: {}", e.body_text())))
+            }
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(ApiError::bad_request("send the body as JSON (Content-Type: application/json)"))
+            }
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                let mut err =
+                    ApiError::bad_request("the request body is too large (64 KiB at most)");
+                err.0.status = 413;
+                err.0.title = "Payload Too Large".into();
+                Err(err)
+            }
+            Err(e) => Err(ApiError::bad_request(e.body_text())),
+        }
+    }
+}
+
+/// An optional JSON body: empty means `T::default()`; otherwise parsed like [`Body`].
+pub struct MaybeBody<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for MaybeBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|_| {
+            ApiError::bad_request("the request body could not be read (64 KiB at most)")
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(MaybeBody(T::default()));
+        }
+        serde_json::from_slice(&bytes).map(MaybeBody).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => ApiError::invalid("body", e.to_string()),
+            _ => ApiError::bad_request(format!("malformed JSON: {e}")),
+        })
+    }
+}
+
+/// An `{id}` path segment that must be a positive integer.
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::bad_request("missing id in the path"))?;
+        raw.parse::<i64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(Id)
+            .ok_or_else(|| ApiError::invalid("id", format!("{raw:?} is not a record id")))
+    }
+}
+
+/// The OpenAPI document of every registered endpoint.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::path::{
+        HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+    };
+    use utoipa::openapi::request_body::RequestBodyBuilder;
+    use utoipa::openapi::security::{
+        ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+    };
+    use utoipa::openapi::{
+        ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApiBuilder, PathsBuilder, Ref,
+        ResponseBuilder,
+    };
+
+    let mut components = ComponentsBuilder::new()
+        .security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        )
+        .security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))),
+        );
+    let mut schemas: Vec<(String, RefOr<Schema>)> = Vec::new();
+    schemas.push(("Problem".into(), <crate::error::Problem as utoipa::PartialSchema>::schema()));
+    <crate::error::Problem as utoipa::ToSchema>::schemas(&mut schemas);
+    let mut paths = PathsBuilder::new();
+    for ep in endpoints() {
+        let method = match ep.method {
+            "GET" => HttpMethod::Get,
+            "DELETE" => HttpMethod::Delete,
+            "PUT" => HttpMethod::Put,
+            "PATCH" => HttpMethod::Patch,
+            _ => HttpMethod::Post,
+        };
+        let perms: Vec<_> = ep.access.permissions().iter().map(|p| p.key()).collect();
+        let who = match ep.access {
+            Access::Public => "Public.".to_owned(),
+            Access::SelfService => "Any logged-in user.".to_owned(),
+            Access::Authenticated => "Any logged-in user who has acknowledged the confidentiality duty and rotated an expired password.".to_owned(),
+            _ => format!("Requires the permission {} (granted by the active profile's roles).", perms.join(" or ")),
+        };
+        let problem = || {
+            ResponseBuilder::new()
+                .description("Problem details (RFC 9457), with the rule ID when a rule refused it")
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                )
+                .build()
+        };
+        let mut op = OperationBuilder::new()
+            .summary(Some(ep.summary))
+            .description(Some(who))
+            .operation_id(Some(format!("{} {}", ep.method, ep.path)))
+            .tag(ep.tag)
+            .response("200", ResponseBuilder::new().description("OK (JSON)").build())
+            .response("400", problem())
+            .response("422", problem());
+        if ep.access != Access::Public {
+            op = op
+                .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
+                .security(SecurityRequirement::new("cookie", Vec::<String>::new()))
+                .response("401", problem())
+                .response("403", problem());
+        }
+        if ep.path.contains("{id}") {
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name("id")
+                    .parameter_in(ParameterIn::Path)
+                    .required(utoipa::openapi::Required::True)
+                    .schema(Some(<i64 as utoipa::PartialSchema>::schema()))
+                    .build(),
+            );
+        }
+        if let Some(b) = ep.body {
+            let name = (b.name)().to_string();
+            schemas.push((name.clone(), (b.schema)()));
+            (b.deps)(&mut schemas);
+            op = op.request_body(Some(
+                RequestBodyBuilder::new()
+                    .required(Some(utoipa::openapi::Required::True))
+                    .content(
+                        "application/json",
+                        ContentBuilder::new().schema(Some(Ref::from_schema_name(name))).build(),
+                    )
+                    .build(),
+            ));
+        }
+        paths = paths.path(ep.path, PathItem::new(method, op.build()));
+    }
+    for (name, schema) in schemas {
+        components = components.schema(name, schema);
+    }
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("mimamori governance API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .build(),
+        )
+        .paths(paths.build())
+        .components(Some(components.build()))
+        .build()
+}

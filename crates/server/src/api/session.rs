@@ -1,0 +1,332 @@
+//! Login, logout, the caller's own account: password rotation, confidentiality acknowledgement,
+//! TOTP, API tokens.
+
+use super::Body;
+use super::types::*;
+use crate::auth::{self, Principal, SESSION_COOKIE, SESSION_MS, Via};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use audit::{Event, Outcome};
+use axum::Extension;
+use axum::Json;
+use axum::extract::State;
+use axum::http::header::SET_COOKIE;
+use axum::response::{AppendHeaders, IntoResponse, Response};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use totp_rs::{Algorithm, Secret, TOTP};
+
+fn totp_for(secret_b32: &str) -> Option<TOTP> {
+    let bytes = Secret::Encoded(secret_b32.to_owned()).to_bytes().ok()?;
+    TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes).ok()
+}
+
+fn session_cookie(st: &AppState, token: &str, max_age_s: i64) -> String {
+    let secure = if st.secure_cookies { "; Secure" } else { "" };
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{secure}"
+    )
+}
+
+async fn me_json(st: &AppState, p: &Principal) -> ApiResult<Value> {
+    let now = st.clock.now_ms();
+    let profile = &st.profile;
+    let roles: Vec<Value> = p
+        .roles
+        .iter()
+        .map(|r| {
+            let def = profile.role(r);
+            json!({
+                "id": r,
+                "name_ja": def.map(|d| d.name_ja.clone()),
+                "name_en": def.map(|d| d.name_en.clone()),
+                "permissions": def.map(|d| d.permissions.iter().map(|x| x.key()).collect::<Vec<_>>()),
+            })
+        })
+        .collect();
+    let org = st.db.organisation(p.account.organisation_id).await?;
+    Ok(json!({
+        "id": p.account.id,
+        "login": p.account.login,
+        "display_name": p.account.display_name,
+        "organisation": org,
+        "roles": roles,
+        "via": if p.via == Via::Cookie { "cookie" } else { "bearer" },
+        "csrf_token": if p.via == Via::Cookie { Some(p.csrf.clone()) } else { None },
+        "must_acknowledge": p.account.confidentiality_ack_at.is_none(),
+        "must_change_password": auth::password_expired(profile, &p.account, now),
+        "password_changed_at": jst(p.account.password_changed_at),
+        "totp_enabled": p.account.totp_enabled != 0,
+        "workstation": p.workstation.as_ref().map(|w| json!({"id": w.id, "code": w.code, "name": w.name, "placement": w.placement})),
+        "confidentiality": {
+            "ja": profile.accounts.confidentiality_ja.trim(),
+            "en": profile.accounts.confidentiality_en.trim(),
+            "rules": profile.accounts.confidentiality_rules,
+        },
+        "profile": profile.profile.id,
+    }))
+}
+
+/// `POST /api/v1/auth/login`.
+pub async fn login(
+    State(st): State<Arc<AppState>>,
+    Body(b): Body<LoginBody>,
+) -> ApiResult<Response> {
+    let now = st.clock.now_ms();
+    let profile = &st.profile;
+    let bearer = match b.session.as_deref() {
+        None | Some("cookie") => false,
+        Some("bearer") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "session",
+                format!("{other:?}: use \"cookie\" or \"bearer\""),
+            ));
+        }
+    };
+    let wrong = || ApiError::unauthenticated("the login name or password is wrong");
+    let Some(account) = st.db.account_by_login(&b.login).await? else {
+        // Same work as for a real account, so timing does not reveal which logins exist.
+        auth::verify_password(&b.password, auth::dummy_hash());
+        let mut ev = Event::new("anonymous", "login", "account:?", Outcome::Denied);
+        ev.detail = json!({ "reason": "unknown login" });
+        st.audit(ev).await?;
+        return Err(wrong());
+    };
+    let object = format!("account:{}", account.id);
+    let deny = |reason: &str| {
+        let mut ev = Event::new(account.id.to_string(), "login", object.clone(), Outcome::Denied);
+        ev.detail = json!({ "reason": reason });
+        ev
+    };
+    if account.disabled_at.is_some() {
+        st.audit(deny("disabled")).await?;
+        return Err(ApiError::unauthenticated("this account is disabled"));
+    }
+    if let Some(until) = account.locked_until.filter(|u| *u > now) {
+        st.audit(deny("locked")).await?;
+        return Err(ApiError::locked(format!(
+            "too many failed logins: the account is locked until {} (or until an administrator unlocks it)",
+            jst(until)
+        )));
+    }
+    let password_ok = auth::verify_password(&b.password, &account.password_hash);
+    let totp_ok = account.totp_enabled == 0
+        || b.totp.as_deref().is_some_and(|code| {
+            account
+                .totp_secret
+                .as_deref()
+                .and_then(totp_for)
+                .is_some_and(|t| t.check(code.trim(), (now / 1000) as u64))
+        });
+    if !password_ok || !totp_ok {
+        let lock_after = i64::from(profile.accounts.lockout_after_failures);
+        let updated =
+            st.db.record_login_failure(account.id, now, lock_after, auth::LOCK_MS).await?;
+        let mut ev = deny(if password_ok { "wrong TOTP code" } else { "wrong password" });
+        if updated.locked_until.is_some_and(|u| u > now) {
+            ev.rule = Some(profile.accounts.lockout_rule.to_string());
+            st.audit(ev).await?;
+            return Err(ApiError::locked(format!(
+                "{}: {} failed logins — the account is locked for 15 minutes",
+                profile.accounts.lockout_rule, updated.failed_logins
+            )));
+        }
+        st.audit(ev).await?;
+        if password_ok {
+            return Err(ApiError::unauthenticated("a valid TOTP code is required"));
+        }
+        return Err(wrong());
+    }
+    st.db.record_login_success(account.id).await?;
+    let token = auth::new_token()?;
+    let csrf = auth::new_token()?;
+    let (kind, expires) =
+        if bearer { ("bearer", now + 30 * 86_400_000) } else { ("cookie", now + SESSION_MS) };
+    st.db
+        .create_session(&auth::token_hash(&token), account.id, kind, "login", &csrf, now, expires)
+        .await?;
+    let mut ev = Event::new(account.id.to_string(), "login", object, Outcome::Ok);
+    ev.detail = json!({ "session": kind });
+    st.audit(ev).await?;
+    let roles = st.db.active_roles(account.id, now).await?;
+    let body = json!({
+        "account_id": account.id,
+        "display_name": account.display_name,
+        "roles": roles,
+        "token": if bearer { Some(token.clone()) } else { None },
+        "csrf_token": if bearer { None } else { Some(csrf) },
+        "expires_at": jst(expires),
+        "must_acknowledge": account.confidentiality_ack_at.is_none(),
+        "must_change_password": auth::password_expired(profile, &account, now),
+    });
+    if bearer {
+        Ok(Json(body).into_response())
+    } else {
+        let cookie = session_cookie(&st, &token, SESSION_MS / 1000);
+        Ok((AppendHeaders([(SET_COOKIE, cookie)]), Json(body)).into_response())
+    }
+}
+
+/// `POST /api/v1/auth/logout`.
+pub async fn logout(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Response> {
+    st.db.revoke_session(p.session_id, st.clock.now_ms()).await?;
+    st.audit(p.event("logout", format!("account:{}", p.account.id), Outcome::Ok)).await?;
+    let clear = session_cookie(&st, "", 0);
+    Ok((AppendHeaders([(SET_COOKIE, clear)]), Json(json!({ "ok": true }))).into_response())
+}
+
+/// `GET /api/v1/me`.
+pub async fn me(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(me_json(&st, &p).await?))
+}
+
+/// `POST /api/v1/me/password`.
+pub async fn change_password(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<PasswordBody>,
+) -> ApiResult<Json<Value>> {
+    let now = st.clock.now_ms();
+    let object = format!("account:{}", p.account.id);
+    if !auth::verify_password(&b.current_password, &p.account.password_hash) {
+        st.audit(p.event("me.password", object, Outcome::Denied)).await?;
+        return Err(ApiError::invalid("current_password", "the current password is wrong"));
+    }
+    auth::check_new_password(&p.account.login, &b.new_password)?;
+    if b.new_password == b.current_password {
+        return Err(ApiError::refused(
+            p.profile_rotation_rule(&st),
+            Some("new_password"),
+            "the new password must differ from the current one",
+        ));
+    }
+    let hash = auth::hash_password(&b.new_password)?;
+    st.db.set_password(p.account.id, &hash, now, false).await?;
+    // Other sessions end: a changed password must lock out whoever else had it.
+    st.db.revoke_sessions_of(p.account.id, now, Some(p.session_id)).await?;
+    st.audit(p.event("me.password", object, Outcome::Ok)).await?;
+    Ok(Json(json!({ "ok": true, "password_changed_at": jst(now) })))
+}
+
+impl Principal {
+    fn profile_rotation_rule(&self, st: &AppState) -> String {
+        st.profile.accounts.password_rotation_rule.to_string()
+    }
+}
+
+/// `POST /api/v1/me/acknowledge`.
+pub async fn acknowledge(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    let now = st.clock.now_ms();
+    st.db.acknowledge_confidentiality(p.account.id, now).await?;
+    let mut ev = p.event("me.acknowledge", format!("account:{}", p.account.id), Outcome::Ok);
+    // The exact text acknowledged, by hash, so a later change of wording is visible.
+    let text = format!(
+        "{}\n{}",
+        st.profile.accounts.confidentiality_ja.trim(),
+        st.profile.accounts.confidentiality_en.trim()
+    );
+    ev.detail = json!({ "text_blake3": blake3::hash(text.as_bytes()).to_hex().to_string() });
+    st.audit(ev).await?;
+    Ok(Json(json!({ "ok": true, "acknowledged_at": jst(now) })))
+}
+
+/// `POST /api/v1/me/totp`: a new secret, pending until confirmed.
+pub async fn totp_enrol(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    let mut raw = [0u8; 20];
+    getrandom::fill(&mut raw).map_err(|_| ApiError::internal("drawing a TOTP secret"))?;
+    let Secret::Encoded(secret) = Secret::Raw(raw.to_vec()).to_encoded() else {
+        return Err(ApiError::internal("encoding a TOTP secret"));
+    };
+    st.db.set_totp(p.account.id, Some(&secret), false).await?;
+    st.audit(p.event("me.totp.enrol", format!("account:{}", p.account.id), Outcome::Ok)).await?;
+    let issuer = format!("mimamori {}", st.profile.profile.name_en);
+    let url = format!(
+        "otpauth://totp/{}:{}?secret={secret}&issuer={}&algorithm=SHA1&digits=6&period=30",
+        pct(&issuer),
+        pct(&p.account.login),
+        pct(&issuer)
+    );
+    Ok(Json(json!({ "secret": secret, "otpauth_url": url })))
+}
+
+fn pct(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// `POST /api/v1/me/totp/confirm`.
+pub async fn totp_confirm(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<CodeBody>,
+) -> ApiResult<Json<Value>> {
+    let now = st.clock.now_ms();
+    let Some(secret) = p.account.totp_secret.clone() else {
+        return Err(ApiError::invalid("code", "start the enrolment first (POST /api/v1/me/totp)"));
+    };
+    let ok = totp_for(&secret).is_some_and(|t| t.check(b.code.trim(), (now / 1000) as u64));
+    if !ok {
+        st.audit(p.event("me.totp.confirm", format!("account:{}", p.account.id), Outcome::Denied))
+            .await?;
+        return Err(ApiError::invalid("code", "the code does not match; check the device's clock"));
+    }
+    st.db.set_totp(p.account.id, Some(&secret), true).await?;
+    st.audit(p.event("me.totp.confirm", format!("account:{}", p.account.id), Outcome::Ok)).await?;
+    Ok(Json(json!({ "ok": true, "totp_enabled": true })))
+}
+
+/// `POST /api/v1/me/tokens`: a bearer token for an API client, shown once.
+pub async fn create_token(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<TokenBody>,
+) -> ApiResult<Json<Value>> {
+    required("name", &b.name)?;
+    if !(1..=365).contains(&b.days) {
+        return Err(ApiError::invalid("days", "between 1 and 365"));
+    }
+    let now = st.clock.now_ms();
+    let token = auth::new_token()?;
+    let expires = now + i64::from(b.days) * 86_400_000;
+    let s = st
+        .db
+        .create_session(
+            &auth::token_hash(&token),
+            p.account.id,
+            "bearer",
+            &b.name,
+            "",
+            now,
+            expires,
+        )
+        .await?;
+    let mut ev = p.event("me.token", format!("session:{}", s.id), Outcome::Ok);
+    ev.detail = json!({ "name": b.name, "expires_at": jst(expires) });
+    st.audit(ev).await?;
+    Ok(Json(json!({ "id": s.id, "token": token, "expires_at": jst(expires) })))
+}
+
+/// `GET /api/v1/profile`.
+pub async fn profile(State(st): State<Arc<AppState>>) -> Json<Value> {
+    Json(serde_json::to_value(st.profile.as_ref()).unwrap_or(Value::Null))
+}

@@ -1,0 +1,487 @@
+//! Request bodies (unknown fields refused) and response shapes. Instants go in as RFC 3339 with
+//! an offset and come out in JST (`+09:00`).
+
+use crate::error::{ApiError, ApiResult};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Formats stored UTC milliseconds as RFC 3339 in JST.
+pub fn jst(ms: i64) -> String {
+    policy::jst::rfc3339(store::ts(ms))
+}
+
+/// Formats optional milliseconds.
+pub fn jst_opt(ms: Option<i64>) -> Option<String> {
+    ms.map(jst)
+}
+
+/// Parses an RFC 3339 field, naming it on error.
+pub fn instant(field: &str, s: &str) -> ApiResult<Timestamp> {
+    policy::jst::parse_rfc3339(s).map_err(|_| {
+        ApiError::invalid(
+            field,
+            format!("{s:?} is not an RFC 3339 time with an offset, e.g. 2026-11-23T10:00:00+09:00"),
+        )
+    })
+}
+
+/// Parses a `[from, to)` range: both RFC 3339, `to` after `from`.
+pub fn range(from: &str, to: &str) -> ApiResult<(i64, i64)> {
+    let f = instant("from", from)?;
+    let t = instant("to", to)?;
+    if t <= f {
+        return Err(ApiError::invalid("to", "the range must end after it starts"));
+    }
+    Ok((f.as_millisecond(), t.as_millisecond()))
+}
+
+/// Rejects an empty text field.
+pub fn required(field: &str, value: &str) -> ApiResult<()> {
+    if value.trim().is_empty() {
+        return Err(ApiError::invalid(field, "must not be empty"));
+    }
+    if value.len() > 4000 {
+        return Err(ApiError::invalid(field, "is too long (4000 bytes at most)"));
+    }
+    Ok(())
+}
+
+/// `POST /auth/login`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    /// Login name.
+    pub login: String,
+    /// Password.
+    pub password: String,
+    /// TOTP code, when enrolled.
+    #[serde(default)]
+    pub totp: Option<String>,
+    /// `cookie` (default, for browsers) or `bearer` (returns a token for API clients).
+    #[serde(default)]
+    pub session: Option<String>,
+}
+
+/// `POST /me/password`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    /// Current password.
+    pub current_password: String,
+    /// New password (12 characters at least).
+    pub new_password: String,
+}
+
+/// A TOTP code.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBody {
+    /// Six digits.
+    pub code: String,
+}
+
+/// `POST /me/tokens`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    /// Label.
+    pub name: String,
+    /// Lifetime in days (1–365).
+    pub days: u32,
+}
+
+/// `POST /organisations`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationBody {
+    /// `city`, `contractor`, `police`, `agency`, `community`, `facility`.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+}
+
+/// `POST /accounts`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountBody {
+    /// Login name.
+    pub login: String,
+    /// Name.
+    pub display_name: String,
+    /// Organisation id.
+    pub organisation_id: i64,
+    /// Initial password, to be changed at first login.
+    pub initial_password: String,
+}
+
+/// `POST /designations`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DesignationBody {
+    /// Account id.
+    pub account_id: i64,
+    /// Role id of the active profile.
+    pub role: String,
+    /// End of a time-boxed designation (RFC 3339).
+    #[serde(default)]
+    pub valid_until: Option<String>,
+    /// Note.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `POST /sites`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SiteBody {
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Address.
+    pub address: String,
+    /// Latitude.
+    #[serde(default)]
+    pub latitude: Option<f64>,
+    /// Longitude.
+    #[serde(default)]
+    pub longitude: Option<f64>,
+    /// System (KIT-1).
+    #[serde(default)]
+    pub system: Option<String>,
+    /// Reason (NIS-4.1).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Sign text.
+    pub signage_text: String,
+}
+
+/// `POST /cameras`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CameraBody {
+    /// Code.
+    pub code: String,
+    /// Site id.
+    pub site_id: i64,
+    /// Name.
+    pub name: String,
+    /// YYYY-MM-DD.
+    pub install_date: String,
+    /// Recorder node.
+    #[serde(default)]
+    pub recorder: Option<String>,
+    /// Stream URL (without credentials).
+    #[serde(default)]
+    pub rtsp_url: Option<String>,
+    /// Public share of the picture in per mille (KAW-2.1.3).
+    #[serde(default)]
+    pub public_share_permille: Option<i64>,
+    /// Exemption reason when under 2/3.
+    #[serde(default)]
+    pub coverage_exemption: Option<String>,
+    /// Local consensus record.
+    #[serde(default)]
+    pub consensus_note: Option<String>,
+    /// Owner permission record.
+    #[serde(default)]
+    pub owner_permission: Option<String>,
+    /// Anti-removal mounting (ASA-3.2d).
+    #[serde(default)]
+    pub anti_removal: bool,
+    /// Masks natively.
+    #[serde(default)]
+    pub masks_native: bool,
+    /// Retention in days (profile default when absent).
+    #[serde(default)]
+    pub retention_days: Option<u32>,
+    /// Retention in months.
+    #[serde(default)]
+    pub retention_months: Option<u32>,
+}
+
+/// `POST /workstations`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkstationBody {
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// `section`, `police`, `agency`, `central_room`, `facility`.
+    pub placement: String,
+    /// Keeping organisation.
+    pub organisation_id: i64,
+    /// Storage (lockable cabinet…).
+    pub storage: String,
+}
+
+/// A reason.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonBody {
+    /// Why.
+    pub reason: String,
+}
+
+/// A note.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    /// Note.
+    pub note: String,
+}
+
+/// One clause of the ASA-3.7 checklist.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Clause {
+    /// 1–7 (① confidentiality … ⑦ cancellation and damages).
+    pub clause: u8,
+    /// Included in the contract.
+    pub included: bool,
+    /// The manager's reason for leaving it out.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `POST /contracts`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContractBody {
+    /// Contractor organisation id.
+    pub organisation_id: i64,
+    /// Title.
+    pub title: String,
+    /// Scope of work.
+    pub scope: String,
+    /// All seven clauses.
+    pub clauses: Vec<Clause>,
+    /// From (RFC 3339).
+    pub valid_from: String,
+    /// Until (RFC 3339).
+    pub valid_until: String,
+}
+
+/// A document supplied with a request.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocRef {
+    /// Form id of the profile.
+    pub form: String,
+    /// Its reference (number, date).
+    pub reference: String,
+}
+
+/// `POST /requests`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestBody {
+    /// Legal basis id.
+    pub basis: String,
+    /// Purpose id.
+    pub purpose: String,
+    /// Who receives the footage.
+    pub recipient: String,
+    /// The case.
+    pub case_summary: String,
+    /// Documents supplied.
+    #[serde(default)]
+    pub documents: Vec<DocRef>,
+    /// Camera codes.
+    pub cameras: Vec<String>,
+    /// From (RFC 3339).
+    pub from: String,
+    /// To (RFC 3339).
+    pub to: String,
+}
+
+/// `POST /internal-uses` (NIS-9.1).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InternalUseBody {
+    /// Purpose id.
+    pub purpose: String,
+    /// Camera codes.
+    pub cameras: Vec<String>,
+    /// From.
+    pub from: String,
+    /// To.
+    pub to: String,
+    /// First link of the chain.
+    pub to_account: i64,
+    /// Note.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `POST /instructions`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstructionBody {
+    /// Request id.
+    pub request_id: i64,
+    /// The next link of the chain.
+    pub to_account: i64,
+    /// Subset of the request's cameras (default: all).
+    #[serde(default)]
+    pub cameras: Option<Vec<String>>,
+    /// Narrower start (default: the request's).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Narrower end.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Note.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `POST /instructions/{id}/relay`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RelayBody {
+    /// The extractor.
+    pub to_account: i64,
+    /// Note.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// An extraction's evidence package, when the export ran.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtractBody {
+    /// Evidence package id.
+    #[serde(default)]
+    pub package_id: Option<String>,
+    /// Manifest hash.
+    #[serde(default)]
+    pub manifest_hash: Option<String>,
+}
+
+/// `POST /ledger` and `POST /emergency/orders/{id}/ledger`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerBody {
+    /// Request id (for `POST /ledger`).
+    #[serde(default)]
+    pub request_id: Option<i64>,
+    /// Handover date (YYYY-MM-DD).
+    #[serde(default)]
+    pub handover_date: Option<String>,
+    /// Hashes of the data handed over.
+    #[serde(default)]
+    pub data_hashes: Vec<String>,
+}
+
+/// `POST /viewings`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ViewingBody {
+    /// Cameras.
+    pub cameras: Vec<String>,
+    /// From.
+    pub from: String,
+    /// To.
+    pub to: String,
+    /// Purpose id.
+    pub purpose: String,
+    /// Witnesses present (立会い, ASA-3.4a).
+    #[serde(default)]
+    pub witnesses: Vec<String>,
+}
+
+/// `POST /delegations`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DelegationBody {
+    /// The agency's organisation id.
+    pub organisation_id: i64,
+    /// Reference of the written confirmation.
+    pub document_ref: String,
+}
+
+/// `POST /emergency/orders`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderBody {
+    /// Who extracts.
+    pub executor_account: i64,
+    /// Cameras.
+    pub cameras: Vec<String>,
+    /// From.
+    pub from: String,
+    /// To.
+    pub to: String,
+    /// Purpose id.
+    pub purpose: String,
+    /// Why it is urgent and especially necessary.
+    pub urgency_reason: String,
+    /// Outside the window: the written reason (NIS-11.1).
+    #[serde(default)]
+    pub outside_reason: Option<String>,
+}
+
+/// `POST /emergency/orders/{id}/file`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FilingBody {
+    /// Form id.
+    pub form: String,
+    /// Its reference.
+    pub reference: String,
+    /// Why it comes late, if it does.
+    #[serde(default)]
+    pub delay_reason: Option<String>,
+}
+
+/// One item of a submitted history.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryItemBody {
+    /// When (RFC 3339).
+    pub extracted_at: String,
+    /// Camera code.
+    pub camera: String,
+}
+
+/// `POST /reconciliation/histories`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryBody {
+    /// The lent PC.
+    pub workstation_id: i64,
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Every extraction of the month.
+    pub items: Vec<HistoryItemBody>,
+}
+
+/// `POST /reconciliation/run`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonthBody {
+    /// `YYYY-MM`.
+    pub month: String,
+}
+
+/// `POST /holds`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldBody {
+    /// Camera code.
+    pub camera: String,
+    /// From.
+    pub from: String,
+    /// To.
+    pub to: String,
+    /// Kept until.
+    pub until: String,
+    /// Reason.
+    pub reason: String,
+    /// Inquiry reference (KAW-2.2.6イ).
+    #[serde(default)]
+    pub inquiry_reference: Option<String>,
+}

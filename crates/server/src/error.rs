@@ -1,0 +1,173 @@
+//! API errors as RFC 9457 problem details (`application/problem+json`), with the rule ID when a
+//! rule refused the action and the field at fault when an input was wrong.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use policy::workflow::Refusal;
+use serde::Serialize;
+
+/// One problem with one input field.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// The field (`range.to`, `basis`…).
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// An error response.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short title.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// What happened and what to do.
+    pub detail: String,
+    /// The rule that refused it (SPEC.md IDs), if a rule did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// Input fields at fault.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// An error a handler returns.
+#[derive(Debug, Clone)]
+pub struct ApiError(pub Box<Problem>);
+
+impl ApiError {
+    fn new(status: StatusCode, kind: &str, detail: impl Into<String>) -> Self {
+        ApiError(Box::new(Problem {
+            kind: format!("https://mimamori.invalid/problems/{kind}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            rule: None,
+            errors: Vec::new(),
+        }))
+    }
+
+    /// 400: malformed input.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad-request", detail)
+    }
+
+    /// 401: not logged in, or the session is invalid.
+    pub fn unauthenticated(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
+    }
+
+    /// 403: refused, citing a rule.
+    pub fn forbidden(rule: impl Into<String>, detail: impl Into<String>) -> Self {
+        let mut e = Self::new(StatusCode::FORBIDDEN, "forbidden", detail);
+        e.0.rule = Some(rule.into());
+        e
+    }
+
+    /// 404.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", detail)
+    }
+
+    /// 409: someone else acted first, or the record already exists.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", detail)
+    }
+
+    /// 422: well-formed but invalid input, naming the field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut e =
+            Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("{field}: {message}"));
+        e.0.errors.push(FieldError { field: field.to_owned(), message });
+        e
+    }
+
+    /// 422 citing a rule.
+    pub fn refused(
+        rule: impl Into<String>,
+        field: Option<&str>,
+        detail: impl Into<String>,
+    ) -> Self {
+        let detail = detail.into();
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "refused-by-rule", detail.clone());
+        e.0.rule = Some(rule.into());
+        if let Some(f) = field {
+            e.0.errors.push(FieldError { field: f.to_owned(), message: detail });
+        }
+        e
+    }
+
+    /// 423: account locked.
+    pub fn locked(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::LOCKED, "locked", detail)
+    }
+
+    /// 500, with nothing internal in the text.
+    pub fn internal(context: &str) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("internal error while {context}; the event is logged"),
+        )
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The rule, if any.
+    pub fn rule(&self) -> Option<&str> {
+        self.0.rule.as_deref()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut resp = (status, axum::Json(*self.0)).into_response();
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        resp
+    }
+}
+
+/// A workflow refusal: the actor's role may not do this (403) or the input breaks a rule (422).
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        let mut e = match &r.field {
+            Some(f) => ApiError::refused(r.rule.as_str(), Some(f), r.message.clone()),
+            None => ApiError::forbidden(r.rule.as_str(), r.message.clone()),
+        };
+        e.0.detail = format!("{}: {}", r.rule, r.message);
+        e
+    }
+}
+
+impl From<store::StoreError> for ApiError {
+    fn from(e: store::StoreError) -> Self {
+        match e {
+            store::StoreError::Conflict(m) => ApiError::conflict(m),
+            store::StoreError::NotFound(m) => ApiError::not_found(m),
+            other => {
+                tracing::error!(error = %other, "store error");
+                ApiError::internal("using the database")
+            }
+        }
+    }
+}
+
+impl From<audit::StoreError> for ApiError {
+    fn from(e: audit::StoreError) -> Self {
+        tracing::error!(error = %e, "audit store error");
+        ApiError::internal("writing the audit log")
+    }
+}
+
+/// Handler result.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,82 @@
+//! # server — mimamori's governance server
+//!
+//! The HTTP API (`/api/v1`, OpenAPI at `/api/openapi.json`) over the governance store: accounts
+//! and sessions, role designations from the active regulation profile, the registries, the
+//! footage workflows of each city, the emergency paths, reconciliation, holds, and the audit log.
+//! Every rule is asked of the `policy` crate; every route declares who may reach it and is denied
+//! to everyone else; every state change and every read of footage or personal data is audited.
+
+pub mod api;
+pub mod auth;
+pub mod bootstrap;
+pub mod clock;
+pub mod error;
+pub mod state;
+
+use audit::{AuditLog, CheckpointPolicy};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use clock::Clock;
+use policy::Profile;
+use state::AppState;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use store::Db;
+use store::audit_store::DbAuditStore;
+
+/// How to start a server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Database URL or SQLite path.
+    pub db: String,
+    /// The regulation profile.
+    pub profile: Profile,
+    /// The node's signing key file (created 0600 if missing).
+    pub key_path: PathBuf,
+    /// The clock.
+    pub clock: Clock,
+    /// Mark cookies `Secure`.
+    pub secure_cookies: bool,
+}
+
+/// A built application: its state and router.
+pub struct App {
+    /// Shared state.
+    pub state: Arc<AppState>,
+    /// The router.
+    pub router: Router,
+}
+
+/// Connects to the store, opens the audit log and builds the router.
+pub async fn build(config: Config) -> anyhow::Result<App> {
+    let db = Db::connect(&config.db).await?;
+    let key = audit::key::load_or_create(&config.key_path)?;
+    let audit_store = DbAuditStore::open(db.clone(), config.clock.now_ms()).await?;
+    let audit = AuditLog::open(audit_store, key, CheckpointPolicy::default()).await?;
+    let state = Arc::new(AppState {
+        db,
+        profile: Arc::new(config.profile),
+        audit: Arc::new(audit),
+        clock: config.clock,
+        secure_cookies: config.secure_cookies,
+    });
+    let router = api::router(state.clone())
+        .route("/api/openapi.json", axum::routing::get(|| async { axum::Json(api::openapi()) }))
+        .fallback(|| async { error::ApiError::not_found("no such endpoint") })
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .with_state(state.clone());
+    Ok(App { state, router })
+}
+
+/// Serves `app` on `addr` until `shutdown` resolves.
+pub async fn serve(
+    app: App,
+    addr: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    axum::serve(listener, app.router).with_graceful_shutdown(shutdown).await?;
+    app.state.db.close().await;
+    Ok(())
+}
