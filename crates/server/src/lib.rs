@@ -76,6 +76,15 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
+    serve_on(app, listener, shutdown).await
+}
+
+/// Serves `app` on a bound listener until `shutdown` resolves, then closes the store.
+pub async fn serve_on(
+    app: App,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     axum::serve(listener, app.router).with_graceful_shutdown(shutdown).await?;
     app.state.db.close().await;
     Ok(())

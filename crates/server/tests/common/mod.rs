@@ -1,0 +1,303 @@
+//! Test harness: a real server on a random loopback port, a manual clock, and a "world" with one
+//! account per role of a profile, created through the API the way an administrator would.
+
+#![allow(clippy::unwrap_used, dead_code)] // tests unwrap: a panic is the failure report
+
+use jiff::Timestamp;
+use policy::{Permission, Profile};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use server::clock::Clock;
+use server::state::AppState;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use testkit::{BACKENDS, Backend};
+
+/// A running server.
+pub struct Server {
+    pub base: String,
+    pub clock: Clock,
+    pub state: Arc<AppState>,
+    pub db: String,
+    pub key: PathBuf,
+    pub profile_id: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Server {
+    pub async fn start(profile_id: &str, db: &str, key: &Path, clock: Clock) -> Server {
+        let profile = policy::resolve_seed(profile_id).unwrap();
+        let app = server::build(server::Config { db: db.into(), profile, key_path: key.into(), clock: clock.clone(), secure_cookies: true })
+            .await
+            .unwrap();
+        let state = app.state.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            server::serve_on(app, listener, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        Server { base, clock, state, db: db.into(), key: key.into(), profile_id: profile_id.into(), stop: Some(tx), task: Some(task) }
+    }
+
+    /// Stops and starts again on the same database and key: nothing may be lost.
+    pub async fn restart(mut self) -> Server {
+        self.shutdown().await;
+        Server::start(&self.profile_id, &self.db, &self.key, self.clock.clone()).await
+    }
+
+    pub async fn shutdown(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.unwrap();
+        }
+    }
+}
+
+/// An account with its bearer token and (when it has one) its workstation's device token.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: i64,
+    pub login: String,
+    pub token: String,
+    pub org: i64,
+    pub role: String,
+    pub ws: Option<String>,
+}
+
+/// HTTP calls.
+#[derive(Clone)]
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+impl Api {
+    pub fn new(base: &str) -> Api {
+        Api { http: reqwest::Client::new(), base: base.into() }
+    }
+
+    pub async fn call(&self, method: &str, path: &str, user: Option<&User>, body: Option<Value>) -> (StatusCode, Value) {
+        let url = format!("{}{}", self.base, path);
+        let mut rb = self.http.request(method.parse().unwrap(), url);
+        if let Some(u) = user {
+            rb = rb.bearer_auth(&u.token);
+            if let Some(ws) = &u.ws {
+                rb = rb.header("x-mimamori-workstation", ws);
+            }
+        }
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let resp = rb.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str, user: &User) -> (StatusCode, Value) {
+        self.call("GET", path, Some(user), None).await
+    }
+
+    pub async fn post(&self, path: &str, user: &User, body: Value) -> (StatusCode, Value) {
+        self.call("POST", path, Some(user), Some(body)).await
+    }
+
+    /// POST that must succeed.
+    pub async fn ok(&self, path: &str, user: &User, body: Value) -> Value {
+        let (s, v) = self.post(path, user, body).await;
+        assert_eq!(s, StatusCode::OK, "POST {path} as {} ({}): {v:#}", user.login, user.role);
+        v
+    }
+
+    /// Logs in with a password; returns the bearer token.
+    pub async fn login(&self, login: &str, password: &str) -> (StatusCode, Value) {
+        self.call("POST", "/api/v1/auth/login", None, Some(json!({ "login": login, "password": password, "session": "bearer" }))).await
+    }
+}
+
+pub const INITIAL: &str = "initial-password-0";
+pub const PASSWORD: &str = "a-long-enough-password-1";
+
+/// First login: acknowledge the duty and rotate the initial password.
+pub async fn onboard(api: &Api, login: &str, role: &str, org: i64) -> User {
+    let (s, v) = api.login(login, INITIAL).await;
+    assert_eq!(s, StatusCode::OK, "login {login}: {v}");
+    let mut u = User { id: v["account_id"].as_i64().unwrap(), login: login.into(), token: v["token"].as_str().unwrap().into(), org, role: role.into(), ws: None };
+    api.ok("/api/v1/me/acknowledge", &u, json!({})).await;
+    api.ok("/api/v1/me/password", &u, json!({ "current_password": INITIAL, "new_password": PASSWORD })).await;
+    // The token survives the change (only other sessions end).
+    u.token = u.token.clone();
+    u
+}
+
+/// Everything a test needs: a server and one user per role.
+pub struct World {
+    pub srv: Server,
+    pub api: Api,
+    pub profile: Profile,
+    pub admin: User,
+    pub users: HashMap<String, User>,
+    pub orgs: HashMap<String, i64>,
+    pub cameras: Vec<String>,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn t(s: &str) -> Timestamp {
+    policy::jst::parse_rfc3339(s).unwrap()
+}
+
+fn kind_str(k: &policy::profile::OrgKind) -> String {
+    serde_json::to_value(k).unwrap().as_str().unwrap().to_owned()
+}
+
+impl World {
+    /// Builds a world for `profile_id` on `backend` with the clock at `now`.
+    pub async fn new(profile_id: &str, backend: Backend, now: &str) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let db = testkit::database_url(backend, dir.path()).await;
+        let clock = Clock::manual(t(now));
+        let srv = Server::start(profile_id, &db, &dir.path().join("node.key"), clock).await;
+        let api = Api::new(&srv.base);
+        let profile = policy::resolve_seed(profile_id).unwrap();
+        let admin_role = server::bootstrap::admin_role(&profile).unwrap().clone();
+        let a = server::bootstrap::create_admin(&srv.state.db, &profile, "管理部署", "admin", "管理者", INITIAL, srv.clock.now_ms()).await.unwrap();
+        let admin = onboard(&api, "admin", &admin_role.id, a.organisation_id).await;
+        let mut orgs = HashMap::new();
+        orgs.insert(kind_str(&admin_role.organisations[0]), a.organisation_id);
+        let mut w = World { srv, api, profile, admin: admin.clone(), users: HashMap::new(), orgs, cameras: Vec::new(), dir };
+        w.users.insert(admin_role.id.clone(), admin);
+        // Organisations for every kind a role needs.
+        let kinds: Vec<String> = w.profile.roles.iter().map(|r| kind_str(&r.organisations[0])).collect();
+        for kind in kinds {
+            if !w.orgs.contains_key(&kind) {
+                let v = w.api.ok("/api/v1/organisations", &w.admin, json!({ "kind": kind, "name": format!("{kind} 組織") })).await;
+                w.orgs.insert(kind.clone(), v["id"].as_i64().unwrap());
+            }
+        }
+        // Contractors log in only under a signed-off contract (ASA-3.7).
+        if let Some(&org) = w.orgs.get("contractor") {
+            let mgr = w.holder(Permission::ContractManage).clone();
+            let clauses: Vec<Value> = (1..=7).map(|c| json!({ "clause": c, "included": true })).collect();
+            let c = w
+                .api
+                .ok("/api/v1/contracts", &mgr, json!({ "organisation_id": org, "title": "保守委託", "scope": "録画装置の保守", "clauses": clauses, "valid_from": "2026-04-01T00:00:00+09:00", "valid_until": "2027-04-01T00:00:00+09:00" }))
+                .await;
+            w.api.ok(&format!("/api/v1/contracts/{}/sign-off", c["id"]), &mgr, json!({})).await;
+        }
+        // One account per role, designated by whoever the profile says designates it.
+        let mut pending: Vec<policy::profile::RoleDef> = w.profile.roles.iter().filter(|r| r.id != admin_role.id).cloned().collect();
+        while !pending.is_empty() {
+            let before = pending.len();
+            let mut next = Vec::new();
+            for role in pending {
+                let designator = if role.designated_by.is_empty() {
+                    Some(w.admin.clone())
+                } else {
+                    role.designated_by.iter().find_map(|d| w.users.get(d).cloned())
+                };
+                match designator {
+                    Some(d) => {
+                        w.add_user(&role, &d).await;
+                    }
+                    None => next.push(role),
+                }
+            }
+            assert!(next.len() < before, "cannot designate roles {:?}", next.iter().map(|r| &r.id).collect::<Vec<_>>());
+            pending = next;
+        }
+        // Registry: a site with two cameras.
+        let reg = w.holder(Permission::RegistryManage).clone();
+        let site = w.api.ok("/api/v1/sites", &reg, json!({ "code": "S1", "name": "駅前通り", "address": "1条通7丁目", "signage_text": "防犯カメラ作動中" })).await;
+        for code in ["cam1", "cam2"] {
+            w.api
+                .ok("/api/v1/cameras", &reg, json!({ "code": code, "site_id": site["id"], "name": format!("{code} 交差点"), "install_date": "2026-04-01", "public_share_permille": 800, "consensus_note": "町内会で合意" }))
+                .await;
+            w.cameras.push(code.into());
+        }
+        // A registered workstation for every organisation whose users extract.
+        let wsm = w.holder(Permission::WorkstationManage).clone();
+        let orgs: Vec<(String, i64)> = w.orgs.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        for (kind, org) in orgs {
+            let placement = match kind.as_str() {
+                "police" => "police",
+                "agency" => "agency",
+                "facility" => "facility",
+                "contractor" => continue,
+                _ if profile_id == "kitakyushu" => "central_room",
+                _ => "section",
+            };
+            let ws = w
+                .api
+                .ok("/api/v1/workstations", &wsm, json!({ "code": format!("PC-{kind}"), "name": format!("専用パソコン {kind}"), "placement": placement, "organisation_id": org, "storage": "施錠できる保管庫" }))
+                .await;
+            let e = w.api.ok(&format!("/api/v1/workstations/{}/enrol", ws["id"]), &wsm, json!({})).await;
+            let token = e["device_token"].as_str().unwrap().to_owned();
+            for u in w.users.values_mut().filter(|u| u.org == org) {
+                u.ws = Some(token.clone());
+            }
+            if w.admin.org == org {
+                w.admin.ws = Some(token.clone());
+            }
+        }
+        w
+    }
+
+    async fn add_user(&mut self, role: &policy::profile::RoleDef, designator: &User) -> User {
+        let kind = kind_str(&role.organisations[0]);
+        let org = self.orgs[&kind];
+        let login = format!("u_{}", role.id);
+        self.api
+            .ok("/api/v1/accounts", &self.admin, json!({ "login": login, "display_name": role.name_ja, "organisation_id": org, "initial_password": INITIAL }))
+            .await;
+        let (_, list) = self.api.get("/api/v1/accounts", &self.admin).await;
+        let id = list.as_array().unwrap().iter().find(|a| a["login"] == login.as_str()).unwrap()["id"].as_i64().unwrap();
+        let mut body = json!({ "account_id": id, "role": role.id });
+        if let Some(days) = role.max_term_days {
+            let until = self.srv.clock.now() + jiff::SignedDuration::from_hours(i64::from(days) * 24 - 1);
+            body["valid_until"] = json!(policy::jst::rfc3339(until));
+        }
+        self.api.ok("/api/v1/designations", designator, body).await;
+        let u = onboard(&self.api, &login, &role.id, org).await;
+        self.users.insert(role.id.clone(), u.clone());
+        u
+    }
+
+    /// The user holding `role`.
+    pub fn user(&self, role: &str) -> User {
+        self.users.get(role).unwrap_or_else(|| panic!("no user for role {role}")).clone()
+    }
+
+    /// Some user whose role holds `perm`.
+    pub fn holder(&self, perm: Permission) -> &User {
+        self.profile
+            .roles
+            .iter()
+            .filter(|r| r.permissions.contains(&perm))
+            .find_map(|r| self.users.get(&r.id))
+            .unwrap_or_else(|| panic!("nobody holds {}", perm.key()))
+    }
+
+    /// Sets the clock.
+    pub fn set_now(&self, at: &str) {
+        self.srv.clock.set(t(at));
+    }
+
+    /// Restarts the server on the same database.
+    pub async fn restart(mut self) -> World {
+        let srv = self.srv.restart().await;
+        self.api = Api::new(&srv.base);
+        self.srv = srv;
+        self
+    }
+}
