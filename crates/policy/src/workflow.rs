@@ -88,12 +88,21 @@ pub struct Refusal {
     pub message: String,
     /// The input field at fault, if one is.
     pub field: Option<String>,
+    /// Refused because of where the record stands (already decided, not yet approved…), not
+    /// because of who asks: the same action may be right at another moment, or someone else
+    /// acted first.
+    pub state_conflict: bool,
 }
 
 impl Refusal {
     /// A refusal citing `rule`.
     pub fn new(rule: &RuleId, message: impl Into<String>) -> Self {
-        Refusal { rule: rule.clone(), message: message.into(), field: None }
+        Refusal { rule: rule.clone(), message: message.into(), field: None, state_conflict: false }
+    }
+
+    /// A refusal because of the record's state.
+    pub fn state(rule: &RuleId, message: impl Into<String>) -> Self {
+        Refusal { state_conflict: true, ..Refusal::new(rule, message) }
     }
 
     /// Names the input field at fault.
@@ -234,9 +243,9 @@ impl Profile {
             )
         })?;
         if state != RequestState::Submitted {
-            return Err(Refusal::new(
+            return Err(Refusal::state(
                 self.workflow_rule(),
-                format!("a {state} request cannot be relayed"),
+                format!("the request is {state}: it cannot be relayed"),
             ));
         }
         Ok(role.clone())
@@ -279,9 +288,9 @@ impl Profile {
             } else {
                 ""
             };
-            return Err(Refusal::new(
+            return Err(Refusal::state(
                 self.workflow_rule(),
-                format!("a {state} request cannot be decided{hint}"),
+                format!("the request is {state}: it cannot be decided{hint}"),
             ));
         }
         if !approve && reason.is_none_or(|r| r.trim().is_empty()) {
@@ -318,7 +327,7 @@ impl Profile {
         let ready =
             state == RequestState::Approved || (no_review && self.ready_for_decision(state));
         if !ready {
-            return Err(Refusal::new(
+            return Err(Refusal::state(
                 &first.rule,
                 format!("no instruction before the request is approved (it is {state})"),
             ));
@@ -431,7 +440,7 @@ impl Profile {
             } else {
                 "the extraction is done"
             };
-            return Err(Refusal::new(
+            return Err(Refusal::state(
                 self.workflow_rule(),
                 format!("the ledger is written after {need} (the request is {state})"),
             ));

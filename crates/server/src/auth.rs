@@ -246,8 +246,21 @@ pub async fn authorize(State(guard): State<Guard>, mut req: Request, next: Next)
     let object = req.uri().path().to_owned();
     match gates(&guard, &method, req.headers()).await {
         Ok(principal) => {
-            req.extensions_mut().insert(principal);
-            next.run(req).await
+            req.extensions_mut().insert(principal.clone());
+            let resp = next.run(req).await;
+            // Every refused or failed call is audited here, once, whatever refused it: the body
+            // extractor, a rule, the store.
+            if let Some(problem) = resp.extensions().get::<crate::error::Problem>() {
+                let outcome = if problem.status == 403 { Outcome::Denied } else { Outcome::Failed };
+                let mut ev = principal.event(guard.action, object, outcome);
+                ev.rule = problem.rule.clone();
+                ev.detail =
+                    serde_json::json!({ "status": problem.status, "reason": problem.detail });
+                if let Err(err) = guard.state.audit.append_at(ev, guard.state.clock.now()).await {
+                    tracing::error!(error = %err, "could not audit a failed call");
+                }
+            }
+            resp
         }
         Err((e, actor)) => {
             let mut ev = Event::new(

@@ -130,7 +130,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let problem = (*self.0).clone();
         let mut resp = (status, axum::Json(*self.0)).into_response();
+        // The route guard audits every failed response from this copy.
+        resp.extensions_mut().insert(problem);
         resp.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         resp
@@ -142,6 +145,11 @@ impl From<Refusal> for ApiError {
     fn from(r: Refusal) -> Self {
         let mut e = match &r.field {
             Some(f) => ApiError::refused(r.rule.as_str(), Some(f), r.message.clone()),
+            None if r.state_conflict => {
+                let mut e = ApiError::conflict(r.message.clone());
+                e.0.rule = Some(r.rule.to_string());
+                e
+            }
             None => ApiError::forbidden(r.rule.as_str(), r.message.clone()),
         };
         e.0.detail = format!("{}: {}", r.rule, r.message);

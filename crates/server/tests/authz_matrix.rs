@@ -7,13 +7,16 @@
 mod common;
 
 use common::*;
-use server::auth::Access;
 use server::api::endpoints;
+use server::auth::Access;
 
 #[tokio::test]
 async fn every_role_times_every_endpoint() {
     let mut checked = 0;
-    let guarded = endpoints().iter().filter(|e| !matches!(e.access, Access::Public | Access::SelfService)).count();
+    let guarded = endpoints()
+        .iter()
+        .filter(|e| !matches!(e.access, Access::Public | Access::SelfService))
+        .count();
     let roles: usize = policy::profile::seeds().map(|p| p.roles.len()).sum();
     for profile_id in policy::profile::SEED_IDS {
         let w = World::new(profile_id, Backend::Sqlite, "2026-11-24T10:00:00+09:00").await;
@@ -29,13 +32,12 @@ async fn every_role_times_every_endpoint() {
                 let path = ep.path.replace("{id}", "999999");
                 let body = (ep.method != "GET").then(|| serde_json::json!({}));
                 let (status, v) = w.api.call(ep.method, &path, Some(user), body).await;
-                let guard_denied = status == 403 && v["detail"].as_str().is_some_and(|d| d.starts_with("none of your roles"));
+                let guard_denied = status == 403
+                    && v["detail"].as_str().is_some_and(|d| d.starts_with("none of your roles"));
                 assert_eq!(
-                    !guard_denied,
-                    expected_allow,
+                    !guard_denied, expected_allow,
                     "{profile_id}: role {role} on {} {}: got {status} {v}",
-                    ep.method,
-                    ep.path
+                    ep.method, ep.path
                 );
                 if guard_denied {
                     assert!(v["rule"].as_str().is_some(), "a denial names its rule: {v}");

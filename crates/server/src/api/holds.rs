@@ -52,9 +52,6 @@ pub async fn create_hold(
         released_at: None,
     };
     if let Err(e) = st.profile.check_hold(&hold, now) {
-        let mut ev = p.event("hold.create", format!("camera:{}", b.camera), Outcome::Denied);
-        ev.rule = e.rule().map(|r| r.to_string());
-        st.audit(ev).await?;
         return Err(match e.rule() {
             Some(rule) => ApiError::refused(
                 rule.as_str(),

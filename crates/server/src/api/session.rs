@@ -196,7 +196,6 @@ pub async fn change_password(
     let now = st.clock.now_ms();
     let object = format!("account:{}", p.account.id);
     if !auth::verify_password(&b.current_password, &p.account.password_hash) {
-        st.audit(p.event("me.password", object, Outcome::Denied)).await?;
         return Err(ApiError::invalid("current_password", "the current password is wrong"));
     }
     auth::check_new_password(&p.account.login, &b.new_password)?;

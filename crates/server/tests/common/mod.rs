@@ -1,7 +1,7 @@
 //! Test harness: a real server on a random loopback port, a manual clock, and a "world" with one
 //! account per role of a profile, created through the API the way an administrator would.
 
-#![allow(clippy::unwrap_used, dead_code)] // tests unwrap: a panic is the failure report
+#![allow(clippy::unwrap_used, dead_code, unused_imports)] // tests unwrap: a panic is the failure report
 
 use jiff::Timestamp;
 use policy::{Permission, Profile};
@@ -30,9 +30,15 @@ pub struct Server {
 impl Server {
     pub async fn start(profile_id: &str, db: &str, key: &Path, clock: Clock) -> Server {
         let profile = policy::resolve_seed(profile_id).unwrap();
-        let app = server::build(server::Config { db: db.into(), profile, key_path: key.into(), clock: clock.clone(), secure_cookies: true })
-            .await
-            .unwrap();
+        let app = server::build(server::Config {
+            db: db.into(),
+            profile,
+            key_path: key.into(),
+            clock: clock.clone(),
+            secure_cookies: true,
+        })
+        .await
+        .unwrap();
         let state = app.state.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -44,7 +50,16 @@ impl Server {
             .await
             .unwrap();
         });
-        Server { base, clock, state, db: db.into(), key: key.into(), profile_id: profile_id.into(), stop: Some(tx), task: Some(task) }
+        Server {
+            base,
+            clock,
+            state,
+            db: db.into(),
+            key: key.into(),
+            profile_id: profile_id.into(),
+            stop: Some(tx),
+            task: Some(task),
+        }
     }
 
     /// Stops and starts again on the same database and key: nothing may be lost.
@@ -86,7 +101,13 @@ impl Api {
         Api { http: reqwest::Client::new(), base: base.into() }
     }
 
-    pub async fn call(&self, method: &str, path: &str, user: Option<&User>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        user: Option<&User>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let url = format!("{}{}", self.base, path);
         let mut rb = self.http.request(method.parse().unwrap(), url);
         if let Some(u) = user {
@@ -122,7 +143,13 @@ impl Api {
 
     /// Logs in with a password; returns the bearer token.
     pub async fn login(&self, login: &str, password: &str) -> (StatusCode, Value) {
-        self.call("POST", "/api/v1/auth/login", None, Some(json!({ "login": login, "password": password, "session": "bearer" }))).await
+        self.call(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(json!({ "login": login, "password": password, "session": "bearer" })),
+        )
+        .await
     }
 }
 
@@ -133,9 +160,21 @@ pub const PASSWORD: &str = "a-long-enough-password-1";
 pub async fn onboard(api: &Api, login: &str, role: &str, org: i64) -> User {
     let (s, v) = api.login(login, INITIAL).await;
     assert_eq!(s, StatusCode::OK, "login {login}: {v}");
-    let mut u = User { id: v["account_id"].as_i64().unwrap(), login: login.into(), token: v["token"].as_str().unwrap().into(), org, role: role.into(), ws: None };
+    let mut u = User {
+        id: v["account_id"].as_i64().unwrap(),
+        login: login.into(),
+        token: v["token"].as_str().unwrap().into(),
+        org,
+        role: role.into(),
+        ws: None,
+    };
     api.ok("/api/v1/me/acknowledge", &u, json!({})).await;
-    api.ok("/api/v1/me/password", &u, json!({ "current_password": INITIAL, "new_password": PASSWORD })).await;
+    api.ok(
+        "/api/v1/me/password",
+        &u,
+        json!({ "current_password": INITIAL, "new_password": PASSWORD }),
+    )
+    .await;
     // The token survives the change (only other sessions end).
     u.token = u.token.clone();
     u
@@ -171,24 +210,52 @@ impl World {
         let api = Api::new(&srv.base);
         let profile = policy::resolve_seed(profile_id).unwrap();
         let admin_role = server::bootstrap::admin_role(&profile).unwrap().clone();
-        let a = server::bootstrap::create_admin(&srv.state.db, &profile, "管理部署", "admin", "管理者", INITIAL, srv.clock.now_ms()).await.unwrap();
+        let a = server::bootstrap::create_admin(
+            &srv.state.db,
+            &profile,
+            "管理部署",
+            "admin",
+            "管理者",
+            INITIAL,
+            srv.clock.now_ms(),
+        )
+        .await
+        .unwrap();
         let admin = onboard(&api, "admin", &admin_role.id, a.organisation_id).await;
         let mut orgs = HashMap::new();
         orgs.insert(kind_str(&admin_role.organisations[0]), a.organisation_id);
-        let mut w = World { srv, api, profile, admin: admin.clone(), users: HashMap::new(), orgs, cameras: Vec::new(), dir };
+        let mut w = World {
+            srv,
+            api,
+            profile,
+            admin: admin.clone(),
+            users: HashMap::new(),
+            orgs,
+            cameras: Vec::new(),
+            dir,
+        };
         w.users.insert(admin_role.id.clone(), admin);
         // Organisations for every kind a role needs.
-        let kinds: Vec<String> = w.profile.roles.iter().map(|r| kind_str(&r.organisations[0])).collect();
+        let kinds: Vec<String> =
+            w.profile.roles.iter().map(|r| kind_str(&r.organisations[0])).collect();
         for kind in kinds {
             if !w.orgs.contains_key(&kind) {
-                let v = w.api.ok("/api/v1/organisations", &w.admin, json!({ "kind": kind, "name": format!("{kind} 組織") })).await;
+                let v = w
+                    .api
+                    .ok(
+                        "/api/v1/organisations",
+                        &w.admin,
+                        json!({ "kind": kind, "name": format!("{kind} 組織") }),
+                    )
+                    .await;
                 w.orgs.insert(kind.clone(), v["id"].as_i64().unwrap());
             }
         }
         // Contractors log in only under a signed-off contract (ASA-3.7).
         if let Some(&org) = w.orgs.get("contractor") {
             let mgr = w.holder(Permission::ContractManage).clone();
-            let clauses: Vec<Value> = (1..=7).map(|c| json!({ "clause": c, "included": true })).collect();
+            let clauses: Vec<Value> =
+                (1..=7).map(|c| json!({ "clause": c, "included": true })).collect();
             let c = w
                 .api
                 .ok("/api/v1/contracts", &mgr, json!({ "organisation_id": org, "title": "保守委託", "scope": "録画装置の保守", "clauses": clauses, "valid_from": "2026-04-01T00:00:00+09:00", "valid_until": "2027-04-01T00:00:00+09:00" }))
@@ -196,7 +263,8 @@ impl World {
             w.api.ok(&format!("/api/v1/contracts/{}/sign-off", c["id"]), &mgr, json!({})).await;
         }
         // One account per role, designated by whoever the profile says designates it.
-        let mut pending: Vec<policy::profile::RoleDef> = w.profile.roles.iter().filter(|r| r.id != admin_role.id).cloned().collect();
+        let mut pending: Vec<policy::profile::RoleDef> =
+            w.profile.roles.iter().filter(|r| r.id != admin_role.id).cloned().collect();
         while !pending.is_empty() {
             let before = pending.len();
             let mut next = Vec::new();
@@ -213,7 +281,11 @@ impl World {
                     None => next.push(role),
                 }
             }
-            assert!(next.len() < before, "cannot designate roles {:?}", next.iter().map(|r| &r.id).collect::<Vec<_>>());
+            assert!(
+                next.len() < before,
+                "cannot designate roles {:?}",
+                next.iter().map(|r| &r.id).collect::<Vec<_>>()
+            );
             pending = next;
         }
         // Registry: a site with two cameras.
@@ -241,7 +313,10 @@ impl World {
                 .api
                 .ok("/api/v1/workstations", &wsm, json!({ "code": format!("PC-{kind}"), "name": format!("専用パソコン {kind}"), "placement": placement, "organisation_id": org, "storage": "施錠できる保管庫" }))
                 .await;
-            let e = w.api.ok(&format!("/api/v1/workstations/{}/enrol", ws["id"]), &wsm, json!({})).await;
+            let e = w
+                .api
+                .ok(&format!("/api/v1/workstations/{}/enrol", ws["id"]), &wsm, json!({}))
+                .await;
             let token = e["device_token"].as_str().unwrap().to_owned();
             for u in w.users.values_mut().filter(|u| u.org == org) {
                 u.ws = Some(token.clone());
@@ -261,10 +336,14 @@ impl World {
             .ok("/api/v1/accounts", &self.admin, json!({ "login": login, "display_name": role.name_ja, "organisation_id": org, "initial_password": INITIAL }))
             .await;
         let (_, list) = self.api.get("/api/v1/accounts", &self.admin).await;
-        let id = list.as_array().unwrap().iter().find(|a| a["login"] == login.as_str()).unwrap()["id"].as_i64().unwrap();
+        let id =
+            list.as_array().unwrap().iter().find(|a| a["login"] == login.as_str()).unwrap()["id"]
+                .as_i64()
+                .unwrap();
         let mut body = json!({ "account_id": id, "role": role.id });
         if let Some(days) = role.max_term_days {
-            let until = self.srv.clock.now() + jiff::SignedDuration::from_hours(i64::from(days) * 24 - 1);
+            let until =
+                self.srv.clock.now() + jiff::SignedDuration::from_hours(i64::from(days) * 24 - 1);
             body["valid_until"] = json!(policy::jst::rfc3339(until));
         }
         self.api.ok("/api/v1/designations", designator, body).await;
@@ -286,6 +365,16 @@ impl World {
             .filter(|r| r.permissions.contains(&perm))
             .find_map(|r| self.users.get(&r.id))
             .unwrap_or_else(|| panic!("nobody holds {}", perm.key()))
+    }
+
+    /// A fresh login for a role's user (sessions expire when the clock jumps weeks ahead).
+    pub async fn relogin(&mut self, role: &str) -> User {
+        let mut u = self.user(role);
+        let (s, v) = self.api.login(&u.login, PASSWORD).await;
+        assert_eq!(s, 200, "{v}");
+        u.token = v["token"].as_str().unwrap().into();
+        self.users.insert(role.into(), u.clone());
+        u
     }
 
     /// Sets the clock.

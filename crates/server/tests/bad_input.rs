@@ -1,0 +1,203 @@
+//! Bad input gets a clear 4xx with a message, changes nothing, and is audited: unknown fields,
+//! wrong types, oversized bodies, backwards ranges, ranges past retention, unknown cameras, roles
+//! acting outside their permission, forged and replayed sessions, missing CSRF tokens, repeated
+//! failed logins.
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a panic is the failure report
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+fn request_body() -> Value {
+    json!({ "basis": "legal_request", "purpose": "criminal_investigation", "recipient": "旭川中央警察署", "case_summary": "窃盗",
+            "documents": [{"form": "application", "reference": "申-1"}, {"form": "written_inquiry", "reference": "照-1"}],
+            "cameras": ["cam1"], "from": "2026-11-23T09:00:00+09:00", "to": "2026-11-23T10:00:00+09:00" })
+}
+
+async fn count(w: &World, what: &str) -> usize {
+    let (_, v) = w.api.get(what, &w.admin).await;
+    v.as_array().unwrap().len()
+}
+
+async fn failures(w: &World, action: &str) -> usize {
+    let (_, v) = w.api.get(&format!("/api/v1/audit?action={action}&limit=1000"), &w.admin).await;
+    v.as_array().unwrap().iter().filter(|e| e["action"] == action && e["outcome"] != "ok").count()
+}
+
+#[tokio::test]
+async fn malformed_requests_are_refused_changing_nothing_and_audited() {
+    for backend in BACKENDS {
+        let w = World::new("asahikawa", backend, "2026-11-24T10:00:00+09:00").await;
+        let applicant = w.user("applicant");
+        let before = count(&w, "/api/v1/requests").await;
+        let audited_before = failures(&w, "request.create").await;
+        let mut cases: Vec<(Value, u16, &str)> = Vec::new();
+        let mut b = request_body();
+        b["priority"] = json!("high");
+        cases.push((b, 422, "unknown field"));
+        let mut b = request_body();
+        b["cameras"] = json!("cam1");
+        cases.push((b, 422, "invalid type"));
+        let mut b = request_body();
+        b["to"] = json!("2026-11-23T08:00:00+09:00");
+        cases.push((b, 422, "end after it starts"));
+        let mut b = request_body();
+        b["from"] = json!("2026-11-01T09:00:00+09:00");
+        cases.push((b, 422, "reaches past retention"));
+        let mut b = request_body();
+        b["cameras"] = json!(["cam9"]);
+        cases.push((b, 422, "not in the registry"));
+        let mut b = request_body();
+        b["from"] = json!("yesterday");
+        cases.push((b, 422, "RFC 3339"));
+        let mut b = request_body();
+        b["documents"] = json!([{"form": "application", "reference": "申-1"}]);
+        cases.push((b, 422, "written_inquiry"));
+        let n = cases.len();
+        for (body, status, needle) in cases {
+            let (s, v) = w.api.post("/api/v1/requests", &applicant, body).await;
+            assert_eq!(s.as_u16(), status, "{needle}: {v}");
+            assert!(v["detail"].as_str().unwrap().contains(needle), "{needle}: {v}");
+        }
+        // A retention refusal names the rule.
+        let mut b = request_body();
+        b["from"] = json!("2026-11-01T09:00:00+09:00");
+        let (_, v) = w.api.post("/api/v1/requests", &applicant, b).await;
+        assert_eq!(v["rule"], "ASA-3.3c");
+        // Malformed JSON, and an oversized body.
+        let url = format!("{}/api/v1/requests", w.srv.base);
+        let r = w
+            .api
+            .http
+            .post(&url)
+            .bearer_auth(&applicant.token)
+            .header("content-type", "application/json")
+            .body("{\"basis\":")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let big = json!({ "case_summary": "x".repeat(100_000) });
+        let r =
+            w.api.http.post(&url).bearer_auth(&applicant.token).json(&big).send().await.unwrap();
+        assert_eq!(r.status(), 413);
+        // Nothing was created; every refusal is in the audit log.
+        assert_eq!(count(&w, "/api/v1/requests").await, before);
+        assert_eq!(failures(&w, "request.create").await, audited_before + n + 3);
+    }
+}
+
+#[tokio::test]
+async fn sessions_forged_replayed_or_without_csrf_are_refused() {
+    let w = World::new("nishiyodogawa", Backend::Sqlite, "2026-11-24T10:00:00+09:00").await;
+    let url = |p: &str| format!("{}{p}", w.srv.base);
+    // Forged cookie and forged bearer.
+    let r = w
+        .api
+        .http
+        .get(url("/api/v1/me"))
+        .header("cookie", "mimamori_session=00ff00ff")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = w.api.http.get(url("/api/v1/me")).bearer_auth("forged").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    // A cookie session: Secure, HttpOnly, SameSite=Strict; state changes need the CSRF token.
+    let r = w
+        .api
+        .http
+        .post(url("/api/v1/auth/login"))
+        .json(&json!({ "login": "admin", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    for attr in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+        assert!(cookie.contains(attr), "{cookie}");
+    }
+    let csrf = r.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_owned();
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let post = |path: &str, csrf: Option<&str>| {
+        let mut rb = w
+            .api
+            .http
+            .post(url(path))
+            .header("cookie", &session)
+            .json(&json!({ "kind": "police", "name": "CSRF署" }));
+        if let Some(c) = csrf {
+            rb = rb.header("x-csrf-token", c);
+        }
+        rb.send()
+    };
+    let r = post("/api/v1/organisations", None).await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.json::<Value>().await.unwrap()["rule"], "PROD-CSRF-1");
+    let r = post("/api/v1/organisations", Some(&csrf)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    // Replay after logout.
+    let r = w
+        .api
+        .http
+        .post(url("/api/v1/auth/logout"))
+        .header("cookie", &session)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = w.api.http.get(url("/api/v1/me")).header("cookie", &session).send().await.unwrap();
+    assert_eq!(r.status(), 401, "a logged-out session cannot be replayed");
+    // The refusals are audited.
+    let (_, log) = w.api.get("/api/v1/audit?actor=anonymous&limit=1000", &w.admin).await;
+    assert!(
+        log.as_array().unwrap().iter().filter(|e| e["outcome"] == "denied").count() >= 3,
+        "{log:#}"
+    );
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_lock_the_account() {
+    let w = World::new("kitakyushu", Backend::Sqlite, "2026-11-24T10:00:00+09:00").await;
+    let login = &w.user("handling_officer").login;
+    for _ in 0..4 {
+        assert_eq!(w.api.login(login, "wrong-password-xx").await.0, 401);
+    }
+    let (s, v) = w.api.login(login, "wrong-password-xx").await;
+    assert_eq!(s, 423, "{v}");
+    assert!(v["detail"].as_str().unwrap().starts_with("PROD-AUTH-1"));
+    // Even the right password is refused while locked…
+    assert_eq!(w.api.login(login, PASSWORD).await.0, 423);
+    // …until 15 minutes pass.
+    w.set_now("2026-11-24T10:16:00+09:00");
+    assert_eq!(w.api.login(login, PASSWORD).await.0, 200);
+    // Passwords expire after the profile's interval (90 days).
+    w.set_now("2027-02-23T10:16:00+09:00");
+    let (_, v) = w.api.login(login, PASSWORD).await;
+    assert_eq!(v["must_change_password"], true);
+    let u = User { token: v["token"].as_str().unwrap().into(), ..w.user("handling_officer") };
+    let (s, e) = w.api.get("/api/v1/requests", &u).await;
+    assert_eq!((s.as_u16(), e["rule"].as_str()), (403, Some("PROD-AUTH-2")));
+}
+
+#[tokio::test]
+async fn contractors_without_a_signed_off_contract_are_refused() {
+    let mut w = World::new("asahikawa", Backend::Sqlite, "2026-11-24T10:00:00+09:00").await;
+    let op = w.user("operator");
+    assert_eq!(w.api.get("/api/v1/me", &op).await.0, 200);
+    // A checklist with a clause left out needs the manager's reason (ASA-3.7).
+    let clauses: Vec<Value> = (1..=7).map(|c| json!({ "clause": c, "included": c != 5 })).collect();
+    let (s, v) = w
+        .api
+        .post("/api/v1/contracts", &w.admin, json!({ "organisation_id": op.org, "title": "保守", "scope": "保守", "clauses": clauses, "valid_from": "2027-04-01T00:00:00+09:00", "valid_until": "2028-04-01T00:00:00+09:00" }))
+        .await;
+    assert_eq!((s.as_u16(), v["rule"].as_str()), (422, Some("ASA-3.7")), "{v}");
+    // The contract ends: the operator can still log in, but every call is refused, citing ASA-3.7.
+    w.set_now("2027-04-02T10:00:00+09:00");
+    let op = w.relogin("operator").await;
+    let (s, v) = w.api.get("/api/v1/cameras", &op).await;
+    assert_eq!((s.as_u16(), v["rule"].as_str()), (403, Some("ASA-3.7")), "{v}");
+}

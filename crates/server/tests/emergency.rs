@@ -1,0 +1,312 @@
+//! The two emergency paths through the HTTP API (SPEC.md §5), at real national holidays and the
+//! year-end closure; the post-hoc filing; the monthly reconciliation.
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a panic is the failure report
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+fn order(executor: i64, from: &str, to: &str, outside: Option<&str>) -> Value {
+    order_for("criminal_investigation", executor, from, to, outside)
+}
+
+fn order_for(purpose: &str, executor: i64, from: &str, to: &str, outside: Option<&str>) -> Value {
+    let mut b = json!({
+        "executor_account": executor, "cameras": ["cam1"], "from": from, "to": to,
+        "purpose": purpose, "urgency_reason": "強盗致傷事件の被疑者が逃走中",
+    });
+    if let Some(r) = outside {
+        b["outside_reason"] = json!(r);
+    }
+    b
+}
+
+async fn orders(w: &World, who: &User) -> Vec<Value> {
+    let (s, v) = w.api.get("/api/v1/emergency/orders", who).await;
+    assert_eq!(s, 200, "{v}");
+    v.as_array().unwrap().clone()
+}
+
+// rule: ASA-3.5b, ASA-3.5c
+#[tokio::test]
+async fn asahikawa_police_path_filing_and_reconciliation() {
+    for backend in BACKENDS {
+        // 勤労感謝の日 (Monday 23 Nov 2026), 11:00 — a national holiday, inside the window.
+        let w = World::new("asahikawa", backend, "2026-11-23T11:00:00+09:00").await;
+        let chief = w.user("police_image_manager");
+        let operator = w.user("police_image_operator");
+        let v = w
+            .api
+            .ok(
+                "/api/v1/emergency/orders",
+                &chief,
+                order(operator.id, "2026-11-23T08:00:00+09:00", "2026-11-23T09:00:00+09:00", None),
+            )
+            .await;
+        assert_eq!((v["in_window"].as_bool(), v["flagged"].as_bool()), (Some(true), Some(false)));
+        assert_eq!(
+            v["filing_due_at"], "2026-11-25T00:00:00+09:00",
+            "end of the next office day (Tuesday)"
+        );
+        let first = v["id"].as_i64().unwrap();
+        // Only on the PC lent to the station.
+        let mut no_pc = operator.clone();
+        no_pc.ws = None;
+        let (s, e) = w
+            .api
+            .post(&format!("/api/v1/emergency/orders/{first}/extract"), &no_pc, json!({}))
+            .await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (403, Some("ASA-3.5b")));
+        w.api.ok(&format!("/api/v1/emergency/orders/{first}/extract"), &operator, json!({})).await;
+
+        // Tuesday 11:00, an open office day: refused.
+        w.set_now("2026-11-24T11:00:00+09:00");
+        let (s, e) = w
+            .api
+            .post(
+                "/api/v1/emergency/orders",
+                &chief,
+                order(
+                    operator.id,
+                    "2026-11-24T08:00:00+09:00",
+                    "2026-11-24T09:00:00+09:00",
+                    Some("急ぎ"),
+                ),
+            )
+            .await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (403, Some("ASA-3.5b")), "{e}");
+        // The same Tuesday at 06:30 (早朝): allowed. Extracted, never filed.
+        w.set_now("2026-11-24T06:30:00+09:00");
+        let v = w
+            .api
+            .ok(
+                "/api/v1/emergency/orders",
+                &chief,
+                order(operator.id, "2026-11-24T05:00:00+09:00", "2026-11-24T06:00:00+09:00", None),
+            )
+            .await;
+        let unfiled = v["id"].as_i64().unwrap();
+        w.api
+            .ok(&format!("/api/v1/emergency/orders/{unfiled}/extract"), &operator, json!({}))
+            .await;
+
+        // Wednesday 09:00: the first filing is overdue — a reminder to the manager.
+        w.set_now("2026-11-25T09:00:00+09:00");
+        let mgr = w.user("manager");
+        let all = orders(&w, &mgr).await;
+        let o = all.iter().find(|o| o["id"] == first).unwrap();
+        assert_eq!(o["follow_up_due"], true);
+        let v = w
+            .api
+            .ok(
+                &format!("/api/v1/emergency/orders/{first}/file"),
+                &chief,
+                json!({ "form": "application", "reference": "旭中署第123号" }),
+            )
+            .await;
+        assert_eq!(v["state"], "closed", "the 申請書 closes the order");
+        assert_eq!(
+            (
+                v["follow_up_due"].as_bool(),
+                v["filed_late"].as_bool(),
+                v["prompt_delay_reason"].as_bool()
+            ),
+            (Some(false), Some(true), Some(true))
+        );
+        assert_eq!(v["ledger_entry"]["form"], "usage_ledger");
+        w.api
+            .ok(
+                &format!("/api/v1/emergency/orders/{first}/delay-reason"),
+                &chief,
+                json!({ "reason": "事件対応のため提出が遅れた" }),
+            )
+            .await;
+
+        // Year-end closure: Wednesday 30 Dec at 14:00 is inside the window.
+        w.set_now("2026-12-30T14:00:00+09:00");
+        let mut w = w;
+        let chief = w.relogin("police_image_manager").await;
+        let operator = w.relogin("police_image_operator").await;
+        let mgr = w.relogin("manager").await;
+        w.api
+            .ok(
+                "/api/v1/emergency/orders",
+                &chief,
+                order(operator.id, "2026-12-30T10:00:00+09:00", "2026-12-30T11:00:00+09:00", None),
+            )
+            .await;
+
+        // December: the station submits November's save history (listing only the first order).
+        let ws_id = {
+            let wsm = mgr.clone();
+            let (_, list) = w.api.get("/api/v1/workstations", &wsm).await;
+            list.as_array().unwrap().iter().find(|x| x["placement"] == "police").unwrap()["id"]
+                .as_i64()
+                .unwrap()
+        };
+        w.api
+            .ok("/api/v1/reconciliation/histories", &chief, json!({ "workstation_id": ws_id, "month": "2026-11", "items": [{ "extracted_at": "2026-11-23T11:02:00+09:00", "camera": "cam1" }] }))
+            .await;
+        // Reconciling a month that has not ended is refused.
+        let (s, _) =
+            w.api.post("/api/v1/reconciliation/run", &mgr, json!({ "month": "2026-12" })).await;
+        assert_eq!(s, 422);
+        let v = w.api.ok("/api/v1/reconciliation/run", &mgr, json!({ "month": "2026-11" })).await;
+        let kinds: Vec<&str> =
+            v["opened"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+        assert!(kinds.contains(&"unfiled"), "{v:#}");
+        assert!(
+            kinds.contains(&"not_in_history"),
+            "the unfiled extraction is missing from the history too: {v:#}"
+        );
+        assert!(!kinds.contains(&"missing_submission"));
+        // January: nobody submitted December's history.
+        w.set_now("2027-01-05T10:00:00+09:00");
+        let mgr = w.relogin("manager").await;
+        let v = w.api.ok("/api/v1/reconciliation/run", &mgr, json!({ "month": "2026-12" })).await;
+        let kinds: Vec<&str> =
+            v["opened"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+        assert!(kinds.contains(&"missing_submission"), "{v:#}");
+        // Running again opens nothing new; the manager closes an incident with a note.
+        let again =
+            w.api.ok("/api/v1/reconciliation/run", &mgr, json!({ "month": "2026-12" })).await;
+        assert_eq!(again["opened"].as_array().unwrap().len(), 0);
+        let (_, incidents) = w.api.get("/api/v1/reconciliation/incidents", &mgr).await;
+        let id = incidents[0]["id"].as_i64().unwrap();
+        let (s, _) = w
+            .api
+            .post(
+                &format!("/api/v1/reconciliation/incidents/{id}/close"),
+                &mgr,
+                json!({ "note": " " }),
+            )
+            .await;
+        assert_eq!(s, 422, "a note is required");
+        w.api
+            .ok(
+                &format!("/api/v1/reconciliation/incidents/{id}/close"),
+                &mgr,
+                json!({ "note": "署長に確認、提出予定" }),
+            )
+            .await;
+    }
+}
+
+// rule: NIS-10.2, NIS-11.1, NIS-11.2, NIS-11.3
+#[tokio::test]
+async fn nishiyodogawa_agency_path_with_delegation_reason_and_form_1() {
+    for backend in BACKENDS {
+        // 23 Nov 2026 22:00, a holiday night.
+        let w = World::new("nishiyodogawa", backend, "2026-11-23T22:00:00+09:00").await;
+        let head = w.user("agency_head");
+        let staff = w.user("agency_staff");
+        let mgr = w.user("manager");
+        let body = order_for(
+            "crime_response",
+            staff.id,
+            "2026-11-23T20:00:00+09:00",
+            "2026-11-23T21:00:00+09:00",
+            None,
+        );
+        let (s, e) = w.api.post("/api/v1/emergency/orders", &head, body.clone()).await;
+        assert_eq!(
+            (s.as_u16(), e["rule"].as_str()),
+            (403, Some("NIS-10.2")),
+            "no delegation yet: {e}"
+        );
+        w.api
+            .ok(
+                "/api/v1/delegations",
+                &mgr,
+                json!({ "organisation_id": head.org, "document_ref": "西淀確認第5号" }),
+            )
+            .await;
+        let v = w.api.ok("/api/v1/emergency/orders", &head, body).await;
+        assert_eq!(v["flagged"], false);
+        let night = v["id"].as_i64().unwrap();
+        // Tuesday 10:00: outside the window — a written reason is mandatory, and flagged.
+        w.set_now("2026-11-24T10:00:00+09:00");
+        let (s, e) = w
+            .api
+            .post(
+                "/api/v1/emergency/orders",
+                &head,
+                order_for(
+                    "crime_response",
+                    staff.id,
+                    "2026-11-24T08:00:00+09:00",
+                    "2026-11-24T09:00:00+09:00",
+                    None,
+                ),
+            )
+            .await;
+        assert_eq!(s, 422);
+        assert_eq!(e["errors"][0]["field"], "outside_reason");
+        let v = w
+            .api
+            .ok(
+                "/api/v1/emergency/orders",
+                &head,
+                order_for(
+                    "crime_response",
+                    staff.id,
+                    "2026-11-24T08:00:00+09:00",
+                    "2026-11-24T09:00:00+09:00",
+                    Some("被疑者の逃走経路の確認が急を要する"),
+                ),
+            )
+            .await;
+        assert_eq!((v["in_window"].as_bool(), v["flagged"].as_bool()), (Some(false), Some(true)));
+        let all = orders(&w, &mgr).await;
+        assert!(all.iter().any(|o| o["flagged"] == true), "the manager sees the flagged order");
+
+        w.api.ok(&format!("/api/v1/emergency/orders/{night}/extract"), &staff, json!({})).await;
+        // Filing with form 3 keeps the order open until the image clerk writes form 1 (NIS-11.2).
+        let (s, _) = w
+            .api
+            .post(
+                &format!("/api/v1/emergency/orders/{night}/file"),
+                &head,
+                json!({ "form": "form2", "reference": "x" }),
+            )
+            .await;
+        assert_eq!(s, 422, "form 2 is not a filing form for the emergency path");
+        let v = w
+            .api
+            .ok(
+                &format!("/api/v1/emergency/orders/{night}/file"),
+                &head,
+                json!({ "form": "form3", "reference": "西淀署緊急第7号" }),
+            )
+            .await;
+        assert_eq!(
+            (v["state"].as_str(), v["needs_ledger"].as_bool(), v["follow_up_due"].as_bool()),
+            (Some("filed"), Some(true), Some(false))
+        );
+        let clerk = w.user("image_clerk");
+        let (s, _) =
+            w.api.post(&format!("/api/v1/emergency/orders/{night}/ledger"), &head, json!({})).await;
+        assert_eq!(s, 403, "only the image clerk writes form 1");
+        let v = w
+            .api
+            .ok(
+                &format!("/api/v1/emergency/orders/{night}/ledger"),
+                &clerk,
+                json!({ "data_hashes": ["blake3:ff"] }),
+            )
+            .await;
+        assert_eq!(
+            (v["state"].as_str(), v["ledger_entry"]["form"].as_str()),
+            (Some("closed"), Some("form1"))
+        );
+
+        // December: no November history was submitted; the reconciliation says so.
+        w.set_now("2026-12-02T10:00:00+09:00");
+        let v = w.api.ok("/api/v1/reconciliation/run", &mgr, json!({ "month": "2026-11" })).await;
+        let kinds: Vec<&str> =
+            v["opened"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+        assert!(kinds.contains(&"missing_submission"), "{v:#}");
+    }
+}
