@@ -1,0 +1,211 @@
+//! Accounts and the other records of the governance core: TOTP, time-boxed designations,
+//! workstation revocation, holds, management viewings, segregation of duties, internal use.
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a panic is the failure report
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use totp_rs::{Algorithm, Secret, TOTP};
+
+const NOW: &str = "2026-11-24T10:00:00+09:00";
+
+#[tokio::test]
+async fn totp_enrolment_makes_the_code_mandatory() {
+    let w = World::new("saku", Backend::Sqlite, NOW).await;
+    let u = w.user("facility_staff");
+    let v = w.api.ok("/api/v1/me/totp", &u, json!({})).await;
+    assert!(v["otpauth_url"].as_str().unwrap().starts_with("otpauth://totp/"));
+    let secret = Secret::Encoded(v["secret"].as_str().unwrap().into()).to_bytes().unwrap();
+    let totp = TOTP::new(Algorithm::SHA1, 6, 1, 30, secret).unwrap();
+    let at = (w.srv.clock.now_ms() / 1000) as u64;
+    let (s, _) = w.api.post("/api/v1/me/totp/confirm", &u, json!({ "code": "000000" })).await;
+    assert_eq!(s, 422);
+    w.api.ok("/api/v1/me/totp/confirm", &u, json!({ "code": totp.generate(at) })).await;
+    let (s, v) = w.api.login(&u.login, PASSWORD).await;
+    assert_eq!(s, 401, "{v}");
+    let (s, _) = w.api.call("POST", "/api/v1/auth/login", None, Some(json!({ "login": u.login, "password": PASSWORD, "totp": totp.generate(at), "session": "bearer" }))).await;
+    assert_eq!(s, 200);
+}
+
+// rule: KIT-3.2 — a temporary operator, city staff only, for a bounded time.
+#[tokio::test]
+async fn temporary_operators_are_time_boxed_city_staff() {
+    let w = World::new("kitakyushu", Backend::Sqlite, NOW).await;
+    let temp = w.user("temporary_operator");
+    let (_, me) = w.api.get("/api/v1/me", &temp).await;
+    assert_eq!(me["roles"][0]["id"], "temporary_operator");
+    // A designation without an end, or longer than 7 days, is refused.
+    let body = |until: Option<&str>| {
+        let mut b = json!({ "account_id": temp.id, "role": "temporary_operator" });
+        if let Some(u) = until {
+            b["valid_until"] = json!(u);
+        }
+        b
+    };
+    let (s, v) = w.api.post("/api/v1/designations", &w.admin, body(None)).await;
+    assert_eq!((s.as_u16(), v["rule"].as_str()), (422, Some("KIT-3.2")));
+    let (s, _) =
+        w.api.post("/api/v1/designations", &w.admin, body(Some("2026-12-24T10:00:00+09:00"))).await;
+    assert_eq!(s, 422);
+    // A contractor may not be made temporary operator.
+    let contractor = w.user("om_contractor");
+    let (s, v) = w.api.post("/api/v1/designations", &w.admin, json!({ "account_id": contractor.id, "role": "temporary_operator", "valid_until": "2026-11-25T10:00:00+09:00" })).await;
+    assert_eq!((s.as_u16(), v["rule"].as_str()), (422, Some("KIT-3.2")), "{v}");
+    // The designation records who made it and when; after the term the role is gone.
+    let (_, list) = w.api.get("/api/v1/designations", &w.admin).await;
+    let d = list.as_array().unwrap().iter().find(|d| d["account_id"] == temp.id).unwrap();
+    assert_eq!(d["designated_by"], w.admin.id);
+    assert_eq!(d["designated_at"], NOW);
+    w.set_now("2026-12-02T10:00:00+09:00");
+    let (_, me) = w.api.get("/api/v1/me", &temp).await;
+    assert_eq!(me["roles"], json!([]));
+}
+
+// rule: NIS-3.3.2 — a lost PC is revoked and can no longer be used.
+#[tokio::test]
+async fn a_revoked_workstation_is_refused() {
+    let w = World::new("nishiyodogawa", Backend::Sqlite, NOW).await;
+    let chief = w.user("operations_chief");
+    let (_, list) = w.api.get("/api/v1/workstations", &chief).await;
+    let ws = list.as_array().unwrap().iter().find(|x| x["placement"] == "section").unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    w.api.ok(&format!("/api/v1/workstations/{ws}/custody-check"), &chief, json!({})).await;
+    w.api
+        .ok(&format!("/api/v1/workstations/{ws}/revoke"), &chief, json!({ "reason": "庁外で紛失" }))
+        .await;
+    let clerk = w.user("image_clerk");
+    let (s, v) = w.api.get("/api/v1/me", &clerk).await;
+    assert_eq!((s.as_u16(), v["rule"].as_str()), (403, Some("NIS-3.3.2")), "{v}");
+    let mut off_pc = clerk.clone();
+    off_pc.ws = None;
+    assert_eq!(w.api.get("/api/v1/me", &off_pc).await.0, 200);
+}
+
+// rule: KIT-5.6, KAW-2.2.6イ; refused elsewhere with the profile's retention clause.
+#[tokio::test]
+async fn holds_only_where_a_seed_grants_them() {
+    let hold = |reason: &str, inquiry: Option<&str>| {
+        let mut b = json!({ "camera": "cam1", "from": "2026-11-23T09:00:00+09:00", "to": "2026-11-23T10:00:00+09:00", "until": "2027-02-01T00:00:00+09:00", "reason": reason });
+        if let Some(i) = inquiry {
+            b["inquiry_reference"] = json!(i);
+        }
+        b
+    };
+    let w = World::new("kitakyushu", Backend::Sqlite, NOW).await;
+    let (s, v) = w.api.post("/api/v1/holds", &w.admin, hold(" ", None)).await;
+    assert_eq!((s.as_u16(), v["rule"].as_str()), (422, Some("KIT-5.6")));
+    let h = w.api.ok("/api/v1/holds", &w.admin, hold("捜査機関から保存要請", None)).await;
+    assert_eq!(h["in_force"], true);
+    // Held footage stays requestable past the 7-day period.
+    w.set_now("2026-12-10T10:00:00+09:00");
+    let mut w = w;
+    let applicant = w.relogin("applicant").await;
+    let body = json!({ "basis": "criminal_investigation", "purpose": "criminal_investigation", "recipient": "小倉北署", "case_summary": "強盗",
+                       "documents": [{"form": "inquiry_letter", "reference": "照会第9号"}], "cameras": ["cam1"],
+                       "from": "2026-11-23T09:00:00+09:00", "to": "2026-11-23T10:00:00+09:00" });
+    w.api.ok("/api/v1/requests", &applicant, body.clone()).await;
+    let mut other = body;
+    other["cameras"] = json!(["cam2"]);
+    let (s, v) = w.api.post("/api/v1/requests", &applicant, other).await;
+    assert_eq!(
+        (s.as_u16(), v["rule"].as_str()),
+        (422, Some("KIT-5.6")),
+        "unheld footage is gone: {v}"
+    );
+    let mgr = w.relogin("manager").await;
+    w.api.ok(&format!("/api/v1/holds/{}/release", h["id"]), &mgr, json!({})).await;
+
+    let w = World::new("kawaguchi", Backend::Sqlite, NOW).await;
+    let mgr = w.user("manager");
+    let (s, v) = w.api.post("/api/v1/holds", &mgr, hold("照会あり", None)).await;
+    assert_eq!(
+        (s.as_u16(), v["rule"].as_str(), v["errors"][0]["field"].as_str()),
+        (422, Some("KAW-2.2.6イ"), Some("inquiry_reference"))
+    );
+    w.api.ok("/api/v1/holds", &mgr, hold("照会あり", Some("川口署照会第3号"))).await;
+
+    for (profile, rule) in
+        [("asahikawa", "ASA-3.3c"), ("saku", "SAK-9"), ("nishiyodogawa", "NIS-6")]
+    {
+        let w = World::new(profile, Backend::Sqlite, NOW).await;
+        let (s, v) = w.api.post("/api/v1/holds", &w.admin, hold("x", Some("y"))).await;
+        assert_eq!((s.as_u16(), v["rule"].as_str()), (403, Some(rule)), "{profile}: {v}");
+    }
+}
+
+// rule: ASA-3.4a — viewing for management, with witnesses, on the dedicated PC.
+#[tokio::test]
+async fn management_viewings_record_witnesses() {
+    let w = World::new("asahikawa", Backend::Sqlite, NOW).await;
+    let officer = w.user("handling_officer");
+    let body = json!({ "cameras": ["cam2"], "from": "2026-11-23T09:00:00+09:00", "to": "2026-11-23T09:30:00+09:00", "purpose": "system_management", "witnesses": ["交通防犯課 主査"] });
+    let mut off_pc = officer.clone();
+    off_pc.ws = None;
+    assert_eq!(w.api.post("/api/v1/viewings", &off_pc, body.clone()).await.0, 403);
+    w.api.ok("/api/v1/viewings", &officer, body).await;
+    let (_, v) = w.api.get("/api/v1/viewings", &officer).await;
+    assert_eq!(v[0]["witnesses"], "[\"交通防犯課 主査\"]");
+    let (_, log) = w.api.get("/api/v1/audit?action=footage.view", &w.admin).await;
+    assert_eq!(log[0]["workstation"], "PC-city");
+}
+
+// rule: PROD-SOD-1 — the requester never decides their own request.
+#[tokio::test]
+async fn the_requester_cannot_approve_their_own_request() {
+    let w = World::new("kitakyushu", Backend::Sqlite, NOW).await;
+    // The manager also holds the handling-officer post (a second designation) and files a request.
+    w.api
+        .ok(
+            "/api/v1/designations",
+            &w.admin,
+            json!({ "account_id": w.admin.id, "role": "handling_officer" }),
+        )
+        .await;
+    let body = json!({ "basis": "imminent_danger", "purpose": "imminent_danger", "recipient": "消防局", "case_summary": "行方不明者",
+                       "cameras": ["cam1"], "from": "2026-11-23T09:00:00+09:00", "to": "2026-11-23T10:00:00+09:00" });
+    let r = w.api.ok("/api/v1/requests", &w.admin, body).await;
+    let (s, v) =
+        w.api.post(&format!("/api/v1/requests/{}/approve", r["id"]), &w.admin, json!({})).await;
+    assert_eq!((s.as_u16(), v["rule"].as_str()), (403, Some("PROD-SOD-1")), "{v}");
+    // KIT-6.1(2) needs no review: the manager instructs directly.
+    let h = w.user("handling_officer");
+    let i = w
+        .api
+        .ok("/api/v1/instructions", &w.admin, json!({ "request_id": r["id"], "to_account": h.id }))
+        .await;
+    // Extraction needs an instruction naming that user, on a registered workstation.
+    let temp = w.user("temporary_operator");
+    let (s, _) =
+        w.api.post(&format!("/api/v1/instructions/{}/extract", i["id"]), &temp, json!({})).await;
+    assert_eq!(s, 403, "the instruction names someone else");
+    let mut off_pc = h.clone();
+    off_pc.ws = None;
+    let (s, v) =
+        w.api.post(&format!("/api/v1/instructions/{}/extract", i["id"]), &off_pc, json!({})).await;
+    assert_eq!(s, 403, "{v}");
+    w.api.ok(&format!("/api/v1/instructions/{}/extract", i["id"]), &h, json!({})).await;
+}
+
+// rule: NIS-9.1 — internal use on the manager's judgement runs the same chain; other profiles refuse it.
+#[tokio::test]
+async fn internal_use_only_in_nishiyodogawa() {
+    let w = World::new("nishiyodogawa", Backend::Sqlite, NOW).await;
+    let chief = w.user("operations_chief");
+    let body = |to: i64| json!({ "purpose": "crime_prevention", "cameras": ["cam1"], "from": "2026-11-23T09:00:00+09:00", "to": "2026-11-23T10:00:00+09:00", "to_account": to, "note": "ごみ不法投棄の確認" });
+    let (s, v) =
+        w.api.post("/api/v1/internal-uses", &w.admin, body(w.user("image_clerk").id)).await;
+    assert_eq!(
+        (s.as_u16(), v["rule"].as_str()),
+        (422, Some("NIS-9.2")),
+        "the manager instructs the operations chief: {v}"
+    );
+    let v: Value = w.api.ok("/api/v1/internal-uses", &w.admin, body(chief.id)).await;
+    assert_eq!(v["request"]["kind"], "internal");
+    let w = World::new("asahikawa", Backend::Sqlite, NOW).await;
+    let (s, v) =
+        w.api.post("/api/v1/internal-uses", &w.admin, body(w.user("handling_officer").id)).await;
+    assert_eq!((s.as_u16(), v["rule"].as_str()), (403, Some("ASA-3.4c")));
+}
