@@ -1,0 +1,371 @@
+//! The segment file: one ~minute of one camera, every chunk sealed with XChaCha20-Poly1305 in
+//! the STREAM construction (Hoang–Reyhanitabar–Rogaway–Vizár, as `aead::stream::StreamBE32`)
+//! under the (camera, JST day) data key. See `docs/storage.md` for the layout and invariants.
+//!
+//! ```text
+//! "MMSEG\0\x01\0" | u32 header length | header JSON (plaintext: camera, day, seq, key id, nonce prefix)
+//! then chunks: u32 ciphertext length | ciphertext (plaintext kind byte + body, 16-byte tag)
+//!   chunk 0        kind 0: codec parameters (SPS/PPS inside: encrypted)
+//!   chunk 1..=n    kind 1: frame — pts i64 | wall_ms i64 | flags u8 | access unit
+//!   chunk n+1      kind 2: trailer — frame count, Merkle root, chain link (the STREAM "last" chunk)
+//! ```
+//! Every chunk's associated data is BLAKE3 of the header, so chunks cannot move between files;
+//! the STREAM position binds their order; the "last" flag of the trailer makes truncation
+//! detectable. A file without its trailer is an open (or crashed) segment: every whole chunk
+//! before the tear still decrypts and authenticates, so it can be recovered.
+
+use crate::Error;
+use crate::chain::LinkInput;
+use crate::frame::{Frame, Leaf, segment_root};
+use crate::keys::DataKey;
+use crate::merkle::Hash;
+use chacha20poly1305::aead::stream::{NewStream, StreamBE32, StreamPrimitive};
+use chacha20poly1305::{KeyInit, XChaCha20Poly1305};
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::Path;
+
+/// File magic.
+pub const MAGIC: &[u8; 8] = b"MMSEG\x00\x01\x00";
+const KIND_PARAMS: u8 = 0;
+const KIND_FRAME: u8 = 1;
+const KIND_TRAILER: u8 = 2;
+/// Largest chunk accepted when reading (a frame of 32 MiB is far beyond any camera).
+pub const MAX_CHUNK: u32 = 32 << 20;
+
+/// The plaintext header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentHeader {
+    /// Format version (1).
+    pub version: u32,
+    /// Camera code.
+    pub camera: String,
+    /// JST day, `YYYY-MM-DD`: the data key's day.
+    pub day: String,
+    /// Sequence number within the camera.
+    pub seq: u64,
+    /// Id of the day key that seals it.
+    pub key_id: String,
+    /// 19-byte STREAM nonce prefix, hex (random per segment).
+    pub nonce_prefix: String,
+    /// Media clock rate (90000 for video over RTP).
+    pub clock_rate: u32,
+    /// When the file was created, UTC ms.
+    pub created_ms: i64,
+}
+
+/// Codec parameters: the MP4 sample entry needs them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodecParams {
+    /// RFC 6381 codec string (`avc1.640028`, `hvc1…`).
+    pub rfc6381: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// The decoder configuration record (`avcC` / `hvcC` box body), hex.
+    pub extra_data: String,
+}
+
+/// The trailer of a sealed segment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trailer {
+    /// Frames in the segment.
+    pub frames: u64,
+    /// Merkle root over the frames' leaves.
+    #[serde(with = "crate::frame::hex32")]
+    pub root: Hash,
+    /// What the chain link binds.
+    pub link_input: LinkInput,
+    /// The chain link.
+    #[serde(with = "crate::frame::hex32")]
+    pub link: Hash,
+}
+
+type Stream = StreamBE32<XChaCha20Poly1305>;
+
+fn stream(key: &DataKey, nonce_prefix: &[u8; 19]) -> Stream {
+    Stream::from_aead(XChaCha20Poly1305::new(&key.0.into()), nonce_prefix.into())
+}
+
+fn header_aad(header_bytes: &[u8]) -> [u8; 32] {
+    *blake3::Hasher::new_derive_key("mimamori segment header v1")
+        .update(header_bytes)
+        .finalize()
+        .as_bytes()
+}
+
+/// Writes one segment.
+pub struct SegmentWriter {
+    out: BufWriter<File>,
+    stream: Stream,
+    aad: [u8; 32],
+    position: u32,
+    buf: Vec<u8>,
+    leaves: Vec<Leaf>,
+    bytes: u64,
+    header: SegmentHeader,
+}
+
+/// What a sealed segment reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sealed {
+    /// The trailer written.
+    pub trailer: Trailer,
+    /// The frames' leaves, in order.
+    pub leaves: Vec<Leaf>,
+    /// File size.
+    pub bytes: u64,
+}
+
+impl SegmentWriter {
+    /// Creates the file (which must not exist) and writes the header and codec parameters.
+    pub fn create(
+        path: &Path,
+        header: SegmentHeader,
+        key: &DataKey,
+        params: &CodecParams,
+    ) -> Result<Self, Error> {
+        let mut prefix = [0u8; 19];
+        hex::decode_to_slice(&header.nonce_prefix, &mut prefix)
+            .map_err(|_| Error::Format("nonce prefix".into()))?;
+        let file = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+        let mut out = BufWriter::with_capacity(256 * 1024, file);
+        let hb = serde_json::to_vec(&header).map_err(|e| Error::Format(e.to_string()))?;
+        out.write_all(MAGIC)?;
+        out.write_all(&(hb.len() as u32).to_le_bytes())?;
+        out.write_all(&hb)?;
+        let mut w = SegmentWriter {
+            out,
+            stream: stream(key, &prefix),
+            aad: header_aad(&hb),
+            position: 0,
+            buf: Vec::with_capacity(64 * 1024),
+            leaves: Vec::new(),
+            bytes: (MAGIC.len() + 4 + hb.len()) as u64,
+            header,
+        };
+        let pj = serde_json::to_vec(params).map_err(|e| Error::Format(e.to_string()))?;
+        w.buf.clear();
+        w.buf.push(KIND_PARAMS);
+        w.buf.extend_from_slice(&pj);
+        w.seal_and_write(false)?;
+        Ok(w)
+    }
+
+    fn seal_and_write(&mut self, last: bool) -> Result<(), Error> {
+        self.stream
+            .encrypt_in_place(self.position, last, &self.aad, &mut self.buf)
+            .map_err(|_| Error::Crypto("sealing a chunk"))?;
+        self.out.write_all(&(self.buf.len() as u32).to_le_bytes())?;
+        self.out.write_all(&self.buf)?;
+        self.bytes += 4 + self.buf.len() as u64;
+        self.position =
+            self.position.checked_add(1).ok_or(Error::Format("too many chunks".into()))?;
+        Ok(())
+    }
+
+    /// Hashes, seals and appends a frame. Returns its leaf.
+    pub fn append(&mut self, frame: &Frame) -> Result<Leaf, Error> {
+        let leaf = Leaf::of(frame);
+        self.buf.clear();
+        self.buf.push(KIND_FRAME);
+        self.buf.extend_from_slice(&frame.pts.to_le_bytes());
+        self.buf.extend_from_slice(&frame.wall_ms.to_le_bytes());
+        self.buf.push(u8::from(frame.keyframe));
+        self.buf.extend_from_slice(&frame.data);
+        self.seal_and_write(false)?;
+        self.leaves.push(leaf);
+        Ok(leaf)
+    }
+
+    /// Frames appended so far.
+    pub fn leaves(&self) -> &[Leaf] {
+        &self.leaves
+    }
+
+    /// Bytes written so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// The header.
+    pub fn header(&self) -> &SegmentHeader {
+        &self.header
+    }
+
+    /// Pushes buffered chunks to the OS and the disk (data only).
+    pub fn sync(&mut self) -> Result<(), Error> {
+        self.out.flush()?;
+        self.out.get_ref().sync_data()?;
+        Ok(())
+    }
+
+    /// Writes the trailer (the chain link over this segment's root) and fsyncs the file.
+    /// `link_input` carries everything but the root and frame count, which this fills in.
+    pub fn finish(mut self, mut link_input: LinkInput) -> Result<Sealed, Error> {
+        let root = segment_root(&self.leaves);
+        link_input.root = root;
+        link_input.frames = self.leaves.len() as u64;
+        let link = link_input.link();
+        let trailer = Trailer { frames: self.leaves.len() as u64, root, link_input, link };
+        let tj = serde_json::to_vec(&trailer).map_err(|e| Error::Format(e.to_string()))?;
+        self.buf.clear();
+        self.buf.push(KIND_TRAILER);
+        self.buf.extend_from_slice(&tj);
+        self.seal_and_write(true)?;
+        self.out.flush()?;
+        self.out.get_ref().sync_all()?;
+        Ok(Sealed { trailer, leaves: self.leaves, bytes: self.bytes })
+    }
+}
+
+/// A segment read back.
+#[derive(Debug, Clone)]
+pub struct SegmentContents {
+    /// Header.
+    pub header: SegmentHeader,
+    /// Codec parameters.
+    pub params: Option<CodecParams>,
+    /// Frames in order.
+    pub frames: Vec<Frame>,
+    /// The trailer, if the segment was sealed.
+    pub trailer: Option<Trailer>,
+    /// Why reading stopped early, if it did (a torn or corrupt chunk).
+    pub torn: Option<String>,
+}
+
+impl SegmentContents {
+    /// The frames' leaves.
+    pub fn leaves(&self) -> Vec<Leaf> {
+        self.frames.iter().map(Leaf::of).collect()
+    }
+}
+
+/// Reads only the plaintext header.
+pub fn read_header(path: &Path) -> Result<SegmentHeader, Error> {
+    let mut r = BufReader::new(File::open(path)?);
+    read_header_from(&mut r).map(|(h, _)| h)
+}
+
+fn read_header_from(r: &mut impl Read) -> Result<(SegmentHeader, Vec<u8>), Error> {
+    let mut magic = [0u8; 8];
+    r.read_exact(&mut magic).map_err(|_| Error::Format("not a segment file (too short)".into()))?;
+    if &magic != MAGIC {
+        return Err(Error::Format("not a segment file (bad magic)".into()));
+    }
+    let mut len = [0u8; 4];
+    r.read_exact(&mut len)?;
+    let len = u32::from_le_bytes(len);
+    if len > 64 * 1024 {
+        return Err(Error::Format("header too large".into()));
+    }
+    let mut hb = vec![0u8; len as usize];
+    r.read_exact(&mut hb)?;
+    let h: SegmentHeader =
+        serde_json::from_slice(&hb).map_err(|e| Error::Format(format!("header: {e}")))?;
+    Ok((h, hb))
+}
+
+/// Reads a segment with its day key. A sealed segment must authenticate to the end; an open or
+/// crashed one yields every whole frame before the tear, with `torn` saying why it stopped.
+pub fn read(path: &Path, key: &DataKey) -> Result<SegmentContents, Error> {
+    let mut r = BufReader::with_capacity(256 * 1024, File::open(path)?);
+    let (header, hb) = read_header_from(&mut r)?;
+    let mut prefix = [0u8; 19];
+    hex::decode_to_slice(&header.nonce_prefix, &mut prefix)
+        .map_err(|_| Error::Format("nonce prefix".into()))?;
+    let s = stream(key, &prefix);
+    let aad = header_aad(&hb);
+    let mut out =
+        SegmentContents { header, params: None, frames: Vec::new(), trailer: None, torn: None };
+    let mut position = 0u32;
+    let mut buf = Vec::new();
+    loop {
+        let mut len = [0u8; 4];
+        match r.read_exact(&mut len) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                if out.trailer.is_none() {
+                    out.torn = Some("the segment has no trailer (it was not sealed)".into());
+                }
+                break;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        if out.trailer.is_some() {
+            out.torn = Some("data after the trailer".into());
+            break;
+        }
+        let len = u32::from_le_bytes(len);
+        if len > MAX_CHUNK || len < 17 {
+            out.torn = Some(format!("chunk {position} has an impossible length {len}"));
+            break;
+        }
+        buf.resize(len as usize, 0);
+        if r.read_exact(&mut buf).is_err() {
+            out.torn = Some(format!("chunk {position} is cut short"));
+            break;
+        }
+        let sealed = buf.clone();
+        let last = if s.decrypt_in_place(position, false, &aad, &mut buf).is_ok() {
+            false
+        } else {
+            buf = sealed;
+            if s.decrypt_in_place(position, true, &aad, &mut buf).is_err() {
+                out.torn = Some(format!(
+                    "chunk {position} does not authenticate (altered, or another key)"
+                ));
+                break;
+            }
+            true
+        };
+        let (kind, body) = buf.split_first().ok_or_else(|| Error::Format("empty chunk".into()))?;
+        match (*kind, last, position) {
+            (KIND_PARAMS, false, 0) => {
+                out.params = Some(
+                    serde_json::from_slice(body)
+                        .map_err(|e| Error::Format(format!("params: {e}")))?,
+                );
+            }
+            (KIND_FRAME, false, p) if p > 0 && body.len() >= 17 => {
+                out.frames.push(Frame {
+                    pts: i64::from_le_bytes(
+                        body[..8].try_into().map_err(|_| Error::Format("pts".into()))?,
+                    ),
+                    wall_ms: i64::from_le_bytes(
+                        body[8..16].try_into().map_err(|_| Error::Format("wall".into()))?,
+                    ),
+                    keyframe: body[16] == 1,
+                    data: body[17..].to_vec(),
+                });
+            }
+            (KIND_TRAILER, true, _) => {
+                out.trailer = Some(
+                    serde_json::from_slice(body)
+                        .map_err(|e| Error::Format(format!("trailer: {e}")))?,
+                );
+            }
+            _ => {
+                out.torn = Some(format!("chunk {position} is out of place"));
+                break;
+            }
+        }
+        position += 1;
+    }
+    if let Some(t) = &out.trailer {
+        let root = segment_root(&out.leaves());
+        if t.root != root || t.frames != out.frames.len() as u64 || t.link_input.link() != t.link {
+            return Err(Error::Format("the trailer does not match the frames".into()));
+        }
+    }
+    Ok(out)
+}
+
+/// A fresh random nonce prefix, hex.
+pub fn new_nonce_prefix() -> Result<String, Error> {
+    let mut b = [0u8; 19];
+    getrandom::fill(&mut b).map_err(|e| Error::Random(e.to_string()))?;
+    Ok(hex::encode(b))
+}

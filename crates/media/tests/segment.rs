@@ -1,0 +1,206 @@
+//! The segment format: round trip, crash recovery, tamper and wrong-key detection, no plaintext.
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a panic is the failure report
+
+use media::chain::{Gap, LinkInput, genesis};
+use media::frame::{Frame, segment_root};
+use media::keys::{DataKey, Kek, new_key_id};
+use media::segment::{CodecParams, SegmentHeader, SegmentWriter, new_nonce_prefix, read};
+use std::path::Path;
+
+const SPS: &[u8] = &[0x67, 0x64, 0x00, 0x28, 0xac, 0xd9, 0x40, 0x78];
+
+fn params() -> CodecParams {
+    // avcC with the SPS above inside.
+    let mut avcc = vec![1, 0x64, 0, 0x28, 0xff, 0xe1, 0, SPS.len() as u8];
+    avcc.extend_from_slice(SPS);
+    CodecParams {
+        rfc6381: "avc1.640028".into(),
+        width: 1920,
+        height: 1080,
+        extra_data: hex::encode(avcc),
+    }
+}
+
+fn frames(n: usize) -> Vec<Frame> {
+    (0..n)
+        .map(|i| {
+            // AVCC: 4-byte length then a NAL (IDR every 25 frames), with an Annex B start code
+            // pattern inside the payload that must not survive in plaintext.
+            let nal_type = if i % 25 == 0 { 0x65 } else { 0x41 };
+            let mut nal = vec![nal_type, 0, 0, 0, 1, (i % 251) as u8];
+            nal.extend(std::iter::repeat_n((i % 7) as u8, 2000 + i));
+            let mut data = (nal.len() as u32).to_be_bytes().to_vec();
+            data.extend_from_slice(&nal);
+            Frame {
+                pts: 90_000 + i as i64 * 3600,
+                wall_ms: 1_795_000_000_000 + i as i64 * 40,
+                keyframe: i % 25 == 0,
+                data,
+            }
+        })
+        .collect()
+}
+
+fn header(seq: u64) -> SegmentHeader {
+    SegmentHeader {
+        version: 1,
+        camera: "cam1".into(),
+        day: "2026-11-24".into(),
+        seq,
+        key_id: new_key_id().unwrap(),
+        nonce_prefix: new_nonce_prefix().unwrap(),
+        clock_rate: 90_000,
+        created_ms: 1_795_000_000_000,
+    }
+}
+
+fn link_input(seq: u64) -> LinkInput {
+    LinkInput {
+        camera: "cam1".into(),
+        seq,
+        prev: genesis("cam1", "node1"),
+        root: [0; 32],
+        frames: 0,
+        start_ms: 1,
+        end_ms: 2,
+        gap_before: None,
+    }
+}
+
+fn write(path: &Path, key: &DataKey, fs: &[Frame]) -> media::segment::Sealed {
+    let mut w = SegmentWriter::create(path, header(1), key, &params()).unwrap();
+    for f in fs {
+        w.append(f).unwrap();
+    }
+    w.finish(link_input(1)).unwrap()
+}
+
+#[test]
+fn round_trip_every_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = DataKey::generate().unwrap();
+    let fs = frames(100);
+    let sealed = write(&dir.path().join("1.mseg"), &key, &fs);
+    let back = read(&dir.path().join("1.mseg"), &key).unwrap();
+    assert_eq!(back.frames, fs);
+    assert_eq!(back.params, Some(params()));
+    assert!(back.torn.is_none());
+    let t = back.trailer.clone().unwrap();
+    assert_eq!(t, sealed.trailer);
+    assert_eq!(t.root, segment_root(&back.leaves()));
+    assert_eq!(t.frames, 100);
+}
+
+#[test]
+fn no_codec_bytes_in_plaintext() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = DataKey::generate().unwrap();
+    write(&dir.path().join("1.mseg"), &key, &frames(50));
+    let bytes = std::fs::read(dir.path().join("1.mseg")).unwrap();
+    assert!(!bytes.windows(4).any(|w| w == [0, 0, 0, 1]), "an Annex B start code in plaintext");
+    assert!(!bytes.windows(SPS.len()).any(|w| w == SPS), "SPS bytes in plaintext");
+}
+
+#[test]
+fn a_torn_file_recovers_every_whole_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = DataKey::generate().unwrap();
+    let path = dir.path().join("1.mseg");
+    let fs = frames(60);
+    let mut w = SegmentWriter::create(&path, header(1), &key, &params()).unwrap();
+    for f in &fs {
+        w.append(f).unwrap();
+    }
+    w.sync().unwrap();
+    drop(w); // a crash: no trailer
+    let len = std::fs::metadata(&path).unwrap().len();
+    // Cut in the middle of the last frame's chunk.
+    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    f.set_len(len - 500).unwrap();
+    let back = read(&path, &key).unwrap();
+    assert_eq!(back.frames, fs[..59]);
+    assert!(back.trailer.is_none());
+    assert!(back.torn.unwrap().contains("cut short"));
+}
+
+#[test]
+fn tampering_and_wrong_keys_are_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = DataKey::generate().unwrap();
+    let path = dir.path().join("1.mseg");
+    write(&path, &key, &frames(30));
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    std::fs::write(dir.path().join("flipped.mseg"), &bytes).unwrap();
+    let back = read(&dir.path().join("flipped.mseg"), &key).unwrap();
+    assert!(back.torn.unwrap().contains("does not authenticate"));
+    assert!(back.frames.len() < 30);
+    // Another key reads nothing.
+    let other = DataKey::generate().unwrap();
+    let back = read(&path, &other).unwrap();
+    assert!(back.frames.is_empty() && back.params.is_none());
+    // Cutting off the trailer exactly at a chunk boundary is still noticed: no trailer.
+    let sealed = std::fs::read(&path).unwrap();
+    let mut cut = sealed.clone();
+    let trailer_len = {
+        // Walk chunks to find the last one's offset.
+        let hlen = u32::from_le_bytes(cut[8..12].try_into().unwrap()) as usize;
+        let mut off = 12 + hlen;
+        let mut last = off;
+        while off < cut.len() {
+            last = off;
+            off += 4 + u32::from_le_bytes(cut[off..off + 4].try_into().unwrap()) as usize;
+        }
+        cut.len() - last
+    };
+    cut.truncate(sealed.len() - trailer_len);
+    std::fs::write(dir.path().join("cut.mseg"), &cut).unwrap();
+    let back = read(&dir.path().join("cut.mseg"), &key).unwrap();
+    assert_eq!(back.frames.len(), 30);
+    assert!(back.trailer.is_none() && back.torn.is_some());
+}
+
+#[test]
+fn chunks_cannot_move_between_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = DataKey::generate().unwrap();
+    let (a, b) = (dir.path().join("a.mseg"), dir.path().join("b.mseg"));
+    write(&a, &key, &frames(5));
+    // Same key, different header (fresh nonce prefix): splice b's header onto a's chunks.
+    let mut w = SegmentWriter::create(&b, header(2), &key, &params()).unwrap();
+    for f in frames(5) {
+        w.append(&f).unwrap();
+    }
+    w.finish(link_input(2)).unwrap();
+    let (ab, bb) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    let hl = |x: &[u8]| 12 + u32::from_le_bytes(x[8..12].try_into().unwrap()) as usize;
+    let mut spliced = bb[..hl(&bb)].to_vec();
+    spliced.extend_from_slice(&ab[hl(&ab)..]);
+    std::fs::write(dir.path().join("s.mseg"), &spliced).unwrap();
+    let back = read(&dir.path().join("s.mseg"), &key).unwrap();
+    assert!(back.frames.is_empty(), "chunks from another segment must not authenticate");
+}
+
+#[test]
+fn day_keys_wrap_for_exactly_one_camera_and_day() {
+    let kek = Kek::derive(b"node secret");
+    let key = DataKey::generate().unwrap();
+    let w = kek.wrap(&key, "cam1", "2026-11-24", "k1").unwrap();
+    assert!(kek.unwrap(&w, "cam1", "2026-11-24", "k1").is_ok());
+    assert!(kek.unwrap(&w, "cam2", "2026-11-24", "k1").is_err());
+    assert!(kek.unwrap(&w, "cam1", "2026-11-25", "k1").is_err());
+    assert!(Kek::derive(b"other node").unwrap(&w, "cam1", "2026-11-24", "k1").is_err());
+}
+
+#[test]
+fn chain_links_bind_the_gap_and_the_previous_link() {
+    let a = link_input(1);
+    let mut b = a.clone();
+    b.gap_before = Some(Gap { start_ms: 5, end_ms: 9, cause: "camera unreachable".into() });
+    assert_ne!(a.link(), b.link());
+    let mut c = a.clone();
+    c.prev = [1; 32];
+    assert_ne!(a.link(), c.link());
+}
