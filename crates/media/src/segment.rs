@@ -234,6 +234,10 @@ pub struct SegmentContents {
     pub trailer: Option<Trailer>,
     /// Why reading stopped early, if it did (a torn or corrupt chunk).
     pub torn: Option<String>,
+    /// Bytes from the start of the file to the end of the last chunk that authenticated.
+    pub valid_len: u64,
+    /// Chunks that authenticated (parameters, frames and trailer).
+    pub chunks: u32,
 }
 
 impl SegmentContents {
@@ -278,8 +282,15 @@ pub fn read(path: &Path, key: &DataKey) -> Result<SegmentContents, Error> {
         .map_err(|_| Error::Format("nonce prefix".into()))?;
     let s = stream(key, &prefix);
     let aad = header_aad(&hb);
-    let mut out =
-        SegmentContents { header, params: None, frames: Vec::new(), trailer: None, torn: None };
+    let mut out = SegmentContents {
+        header,
+        params: None,
+        frames: Vec::new(),
+        trailer: None,
+        torn: None,
+        valid_len: (MAGIC.len() + 4 + hb.len()) as u64,
+        chunks: 0,
+    };
     let mut position = 0u32;
     let mut buf = Vec::new();
     loop {
@@ -353,6 +364,8 @@ pub fn read(path: &Path, key: &DataKey) -> Result<SegmentContents, Error> {
             }
         }
         position += 1;
+        out.chunks = position;
+        out.valid_len += 4 + u64::from(len);
     }
     if let Some(t) = &out.trailer {
         let root = segment_root(&out.leaves());
@@ -361,6 +374,41 @@ pub fn read(path: &Path, key: &DataKey) -> Result<SegmentContents, Error> {
         }
     }
     Ok(out)
+}
+
+impl SegmentWriter {
+    /// Reopens an unsealed (torn) segment to seal it: truncates the file after the last chunk
+    /// that authenticates and continues the STREAM from there. Fails for a sealed segment or one
+    /// without codec parameters.
+    pub fn resume(path: &Path, key: &DataKey) -> Result<(SegmentWriter, SegmentContents), Error> {
+        let contents = read(path, key)?;
+        if contents.trailer.is_some() {
+            return Err(Error::Format("the segment is already sealed".into()));
+        }
+        if contents.params.is_none() {
+            return Err(Error::Format("the segment has no codec parameters".into()));
+        }
+        let mut r = BufReader::new(File::open(path)?);
+        let (_, hb) = read_header_from(&mut r)?;
+        let mut prefix = [0u8; 19];
+        hex::decode_to_slice(&contents.header.nonce_prefix, &mut prefix)
+            .map_err(|_| Error::Format("nonce prefix".into()))?;
+        let file = std::fs::OpenOptions::new().write(true).open(path)?;
+        file.set_len(contents.valid_len)?;
+        let mut out = BufWriter::with_capacity(256 * 1024, file);
+        std::io::Seek::seek(&mut out, std::io::SeekFrom::End(0))?;
+        let w = SegmentWriter {
+            out,
+            stream: stream(key, &prefix),
+            aad: header_aad(&hb),
+            position: contents.chunks,
+            buf: Vec::with_capacity(64 * 1024),
+            leaves: contents.leaves(),
+            bytes: contents.valid_len,
+            header: contents.header.clone(),
+        };
+        Ok((w, contents))
+    }
 }
 
 /// A fresh random nonce prefix, hex.

@@ -204,3 +204,30 @@ fn chain_links_bind_the_gap_and_the_previous_link() {
     c.prev = [1; 32];
     assert_ne!(a.link(), c.link());
 }
+
+#[test]
+fn a_torn_segment_can_be_resumed_and_sealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = DataKey::generate().unwrap();
+    let path = dir.path().join("1.mseg");
+    let fs = frames(40);
+    let mut w = SegmentWriter::create(&path, header(1), &key, &params()).unwrap();
+    for f in &fs[..30] {
+        w.append(f).unwrap();
+    }
+    w.sync().unwrap();
+    drop(w);
+    let len = std::fs::metadata(&path).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(len - 100).unwrap();
+    let (mut w, got) = SegmentWriter::resume(&path, &key).unwrap();
+    assert_eq!(got.frames.len(), 29);
+    for f in &fs[29..] {
+        w.append(f).unwrap();
+    }
+    let sealed = w.finish(link_input(1)).unwrap();
+    let back = read(&path, &key).unwrap();
+    assert_eq!(back.frames, fs);
+    assert_eq!(back.trailer.unwrap(), sealed.trailer);
+    assert!(back.torn.is_none());
+    assert!(SegmentWriter::resume(&path, &key).is_err(), "a sealed segment is not resumed");
+}

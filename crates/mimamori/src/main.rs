@@ -26,6 +26,8 @@ enum Command {
     /// Verify the tamper-evident audit log; export a signed checkpoint for publication.
     #[command(subcommand)]
     Audit(cmd::audit::AuditCmd),
+    /// Camera simulator: serve N RTSP cameras from a looped clip.
+    Camsim(cmd::camsim::CamsimArgs),
     /// Run the governance server (HTTP API).
     Serve(cmd::serve::ServeArgs),
     /// Administration: create the first administrator account.
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Policy(c) => c.run(),
         Command::Audit(c) => c.run(),
         Command::Serve(a) => a.run(),
+        Command::Camsim(a) => a.run(),
         Command::Admin(c) => c.run(),
     };
     match result {

@@ -9,14 +9,14 @@
 pub mod api;
 pub mod auth;
 pub mod bootstrap;
-pub mod clock;
+pub use ::clock;
 pub mod error;
 pub mod state;
 
+use ::clock::Clock;
 use audit::{AuditLog, CheckpointPolicy};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use clock::Clock;
 use policy::Profile;
 use state::AppState;
 use std::net::SocketAddr;

@@ -1,0 +1,196 @@
+//! The clip every simulated camera loops: H.264 access units in AVCC form with the parameter sets
+//! kept apart, loaded from an MP4 file or synthesised with openh264.
+
+use crate::Error;
+use std::path::Path;
+
+/// One access unit of the clip.
+#[derive(Debug, Clone)]
+pub struct ClipFrame {
+    /// NAL units without start codes or length prefixes (SPS/PPS removed).
+    pub nals: Vec<Vec<u8>>,
+    /// An IDR access unit.
+    pub keyframe: bool,
+}
+
+/// A clip.
+#[derive(Debug, Clone)]
+pub struct Clip {
+    /// Frames in decoding order (no B-frames).
+    pub frames: Vec<ClipFrame>,
+    /// Sequence parameter set NAL.
+    pub sps: Vec<u8>,
+    /// Picture parameter set NAL.
+    pub pps: Vec<u8>,
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+    /// Frames per second.
+    pub fps: u32,
+}
+
+impl Clip {
+    /// Bytes of all frames.
+    pub fn bytes(&self) -> usize {
+        self.frames.iter().flat_map(|f| &f.nals).map(Vec::len).sum()
+    }
+
+    /// `profile-level-id` for the SDP (three bytes of the SPS after the NAL header).
+    pub fn profile_level_id(&self) -> String {
+        self.sps
+            .get(1..4)
+            .map(|b| format!("{:02x}{:02x}{:02x}", b[0], b[1], b[2]))
+            .unwrap_or_else(|| "42e01f".into())
+    }
+}
+
+/// Splits an Annex B byte stream into NAL units.
+pub fn annexb_nals(data: &[u8]) -> Vec<&[u8]> {
+    let mut starts = Vec::new();
+    let mut i = 0;
+    while i + 3 <= data.len() {
+        if data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 {
+            starts.push(i + 3);
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    let mut out = Vec::new();
+    for (k, &s) in starts.iter().enumerate() {
+        let mut e = starts.get(k + 1).map_or(data.len(), |&n| n - 3);
+        // A 4-byte start code leaves a zero before the next 3-byte one.
+        while e > s && data[e - 1] == 0 && k + 1 < starts.len() {
+            e -= 1;
+        }
+        if e > s {
+            out.push(&data[s..e]);
+        }
+    }
+    out
+}
+
+fn split_params(
+    frames_nals: Vec<(Vec<Vec<u8>>, bool)>,
+    width: u32,
+    height: u32,
+    fps: u32,
+) -> Result<Clip, Error> {
+    let mut sps = None;
+    let mut pps = None;
+    let mut frames = Vec::new();
+    for (nals, keyframe) in frames_nals {
+        let mut kept = Vec::new();
+        for n in nals {
+            match n.first().map(|b| b & 0x1f) {
+                Some(7) => sps = Some(n),
+                Some(8) => pps = Some(n),
+                Some(9) | None => {}
+                Some(_) => kept.push(n),
+            }
+        }
+        if !kept.is_empty() {
+            frames.push(ClipFrame { nals: kept, keyframe });
+        }
+    }
+    let (Some(sps), Some(pps)) = (sps, pps) else {
+        return Err(Error::Clip("the clip carries no SPS/PPS".into()));
+    };
+    if !frames.first().is_some_and(|f| f.keyframe) {
+        return Err(Error::Clip("the clip must start with a keyframe".into()));
+    }
+    Ok(Clip { frames, sps, pps, width, height, fps })
+}
+
+/// Loads the first H.264 track of an MP4 file (High profile, no B-frames works best: see
+/// shared/tools/make-clip.sh).
+pub fn load_mp4(path: &Path) -> Result<Clip, Error> {
+    let f = std::fs::File::open(path)?;
+    let size = f.metadata()?.len();
+    let mut r = mp4::Mp4Reader::read_header(std::io::BufReader::new(f), size)
+        .map_err(|e| Error::Clip(e.to_string()))?;
+    let (id, width, height, fps, sps, pps, count) = {
+        let (id, t) = r
+            .tracks()
+            .iter()
+            .find(|(_, t)| matches!(t.media_type(), Ok(mp4::MediaType::H264)))
+            .ok_or_else(|| Error::Clip("no H.264 track".into()))?;
+        let sps = t.sequence_parameter_set().map_err(|e| Error::Clip(e.to_string()))?.to_vec();
+        let pps = t.picture_parameter_set().map_err(|e| Error::Clip(e.to_string()))?.to_vec();
+        let fps = t.frame_rate().round().max(1.0) as u32;
+        (*id, u32::from(t.width()), u32::from(t.height()), fps, sps, pps, t.sample_count())
+    };
+    let mut frames = vec![(vec![sps, pps], false)];
+    for i in 1..=count {
+        let Some(s) = r.read_sample(id, i).map_err(|e| Error::Clip(e.to_string()))? else { break };
+        if s.rendering_offset != 0 {
+            return Err(Error::Clip(
+                "the clip has B-frames; re-encode it with -bf 0 (make-clip.sh does)".into(),
+            ));
+        }
+        let mut nals = Vec::new();
+        let mut b = &s.bytes[..];
+        while b.len() >= 4 {
+            let n = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+            if b.len() < 4 + n {
+                return Err(Error::Clip(format!("sample {i} is malformed")));
+            }
+            nals.push(b[4..4 + n].to_vec());
+            b = &b[4 + n..];
+        }
+        frames.push((nals, s.is_sync));
+    }
+    // The first pseudo-frame only carries the parameter sets; split_params drops it.
+    split_params(frames, width, height, fps)
+}
+
+/// Synthesises a clip with openh264: `seconds` of a moving test pattern, a keyframe every two
+/// seconds.
+pub fn synthesize(
+    width: u32,
+    height: u32,
+    fps: u32,
+    bitrate: u32,
+    seconds: u32,
+) -> Result<Clip, Error> {
+    use openh264::OpenH264API;
+    use openh264::encoder::{
+        BitRate, Encoder, EncoderConfig, FrameRate, IntraFramePeriod, RateControlMode, UsageType,
+    };
+    use openh264::formats::YUVBuffer;
+    let (w, h) = ((width & !1) as usize, (height & !1) as usize);
+    let config = EncoderConfig::new()
+        .bitrate(BitRate::from_bps(bitrate))
+        .max_frame_rate(FrameRate::from_hz(fps as f32))
+        .rate_control_mode(RateControlMode::Bitrate)
+        .usage_type(UsageType::CameraVideoRealTime)
+        .skip_frames(false)
+        .intra_frame_period(IntraFramePeriod::from_num_frames(fps * 2));
+    let mut enc = Encoder::with_api_config(OpenH264API::from_source(), config)
+        .map_err(|e| Error::Clip(e.to_string()))?;
+    let mut yuv = vec![0u8; w * h * 3 / 2];
+    let mut out = Vec::new();
+    for i in 0..(fps * seconds) as usize {
+        let (luma, chroma) = yuv.split_at_mut(w * h);
+        for y in 0..h {
+            for x in 0..w {
+                // Diagonal bands moving right, and a bright box walking across.
+                let band = ((x + y + i * 4) / 32 % 2) as u8;
+                let in_box = (x + i * 8) % w < w / 8 && y > h / 3 && y < h / 2;
+                luma[y * w + x] =
+                    if in_box { 235 } else { 60 + band * 90 + ((x * 255 / w) as u8 / 4) };
+            }
+        }
+        for (k, c) in chroma.iter_mut().enumerate() {
+            *c = (128 + ((k + i * 3) % 64) as i32 - 32) as u8;
+        }
+        let buf = YUVBuffer::from_vec(yuv.clone(), w, h);
+        let bs = enc.encode(&buf).map_err(|e| Error::Clip(e.to_string()))?;
+        let annexb = bs.to_vec();
+        let nals: Vec<Vec<u8>> = annexb_nals(&annexb).into_iter().map(<[u8]>::to_vec).collect();
+        let key = nals.iter().any(|n| n.first().is_some_and(|b| b & 0x1f == 5));
+        out.push((nals, key));
+    }
+    split_params(out, w as u32, h as u32, fps)
+}

@@ -1,0 +1,100 @@
+//! `mimamori camsim`: many simulated RTSP cameras in one process.
+
+use anyhow::Context;
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Options of `mimamori camsim`.
+#[derive(Debug, Args)]
+pub struct CamsimArgs {
+    /// Number of cameras (rtsp://HOST:PORT/cam1 … camN).
+    #[arg(long, default_value_t = 4)]
+    pub cameras: usize,
+    /// Port to listen on.
+    #[arg(long, default_value_t = 8554)]
+    pub port: u16,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: String,
+    /// An H.264 MP4 clip to loop (no B-frames). Without it, a clip is synthesised with openh264.
+    #[arg(long)]
+    pub clip: Option<PathBuf>,
+    /// Synthesised clip width.
+    #[arg(long, default_value_t = 1280)]
+    pub width: u32,
+    /// Synthesised clip height.
+    #[arg(long, default_value_t = 720)]
+    pub height: u32,
+    /// Synthesised clip frame rate.
+    #[arg(long, default_value_t = 25)]
+    pub fps: u32,
+    /// Synthesised clip bitrate, bits/s.
+    #[arg(long, default_value_t = 2_000_000)]
+    pub bitrate: u32,
+    /// Synthesised clip length, seconds.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u32,
+    /// Fault: close each client this many seconds after PLAY.
+    #[arg(long)]
+    pub drop_after: Option<f64>,
+    /// Fault: stop sending this many seconds after PLAY…
+    #[arg(long)]
+    pub stall_after: Option<f64>,
+    /// …for this many seconds.
+    #[arg(long, default_value_t = 10.0)]
+    pub stall_for: f64,
+    /// Fault: send a malformed RTP packet every this many seconds.
+    #[arg(long)]
+    pub corrupt_every: Option<f64>,
+    /// Cameras the faults apply to (comma-separated, e.g. cam2,cam3); default all.
+    #[arg(long, value_delimiter = ',')]
+    pub faulty: Vec<String>,
+}
+
+impl CamsimArgs {
+    /// Runs until killed.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        super::serve::init_tracing();
+        let clip = match &self.clip {
+            Some(p) => {
+                camsim::load_mp4(p).with_context(|| format!("cannot use clip {}", p.display()))?
+            }
+            None => {
+                camsim::synthesize(self.width, self.height, self.fps, self.bitrate, self.seconds)?
+            }
+        };
+        let secs = |s: f64| Duration::from_secs_f64(s.max(0.0));
+        let faults = camsim::Faults {
+            drop_after: self.drop_after.map(secs),
+            stall_after: self.stall_after.map(secs),
+            stall_for: secs(self.stall_for),
+            corrupt_every: self.corrupt_every.map(secs),
+            cameras: self.faulty.clone(),
+        };
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind((self.bind.as_str(), self.port))
+                .await
+                .with_context(|| format!("cannot listen on {}:{}", self.bind, self.port))?;
+            let addr = listener.local_addr()?;
+            println!(
+                "camsim: {} cameras ({}x{} @ {} fps, {} frames, {} KiB) on rtsp://{addr}/cam1 … cam{}",
+                self.cameras,
+                clip.width,
+                clip.height,
+                clip.fps,
+                clip.frames.len(),
+                clip.bytes() / 1024,
+                self.cameras
+            );
+            let sim = camsim::CamSim::new(clip, self.cameras, faults);
+            tokio::select! {
+                r = sim.serve(listener) => r.map_err(anyhow::Error::from),
+                _ = super::serve::shutdown_signal() => Ok(()),
+            }
+        })?;
+        Ok(ExitCode::SUCCESS)
+    }
+}

@@ -1,0 +1,695 @@
+//! One camera: a supervisor that pulls RTSP with retina, reconnects with capped exponential
+//! backoff, records gaps with their cause, and writes frames into sealed segments.
+//!
+//! Segment cuts (docs/storage.md): at the first keyframe after the target length (the first
+//! segment of each camera staggered so cameras do not all cut together); at once at JST midnight
+//! (a day key never covers another day's frames); on new codec parameters; on a timestamp
+//! discontinuity or a wall-clock jump (docs/time.md); when the stream ends.
+
+use crate::db::SegmentRow;
+use crate::index;
+use crate::status::State;
+use crate::{Ctx, Error};
+use futures::StreamExt;
+use media::chain::{ChainCheckpoint, Gap, LinkInput};
+use media::frame::Frame;
+use media::keys::DataKey;
+use media::merkle::Hash;
+use media::segment::{CodecParams, SegmentHeader, SegmentWriter};
+use retina::client::{PlayOptions, SessionOptions, SetupOptions, Transport};
+use retina::codec::{CodecItem, ParametersRef};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A wall-clock disagreement larger than this re-anchors the media clock (docs/time.md).
+const MAX_CLOCK_SLIP_MS: i64 = 2_000;
+/// A media timestamp jump larger than this (or backwards) is a discontinuity.
+const MAX_PTS_JUMP_S: i64 = 10;
+/// Flush and fdatasync the open segment this often (media time).
+const SYNC_EVERY_MS: i64 = 5_000;
+/// Sign a chain checkpoint at least this often.
+const CHECKPOINT_EVERY_MS: i64 = 5 * 60_000;
+
+struct Open {
+    writer: Option<SegmentWriter>,
+    path: PathBuf,
+    seq: u64,
+    day: String,
+    key_id: String,
+    start_pts: i64,
+    start_ms: i64,
+    last_pts: i64,
+    last_ms: i64,
+    anchor_pts: i64,
+    anchor_ms: i64,
+    target_ms: i64,
+    synced_ms: i64,
+    gap_before: Option<Gap>,
+    index: index::Builder,
+}
+
+/// The per-camera task.
+pub struct CameraTask {
+    ctx: Arc<Ctx>,
+    pub(crate) code: String,
+    cfg: crate::config::CameraConfig,
+    head_seq: u64,
+    head_link: Hash,
+    next_seq: u64,
+    last_end_ms: Option<i64>,
+    open: Option<Open>,
+    params: Option<CodecParams>,
+    key: Option<(String, String, DataKey)>,
+    /// A gap waiting for the next segment: (db id, start, cause).
+    gap: Option<(i64, i64, String)>,
+    disk_full: bool,
+    torn: Vec<PathBuf>,
+    stagger_ms: i64,
+    first: bool,
+    last_checkpoint_ms: i64,
+    bitrate_window: (i64, u64),
+}
+
+fn day_of(ms: i64) -> String {
+    policy::jst::date(store_ts(ms)).to_string()
+}
+
+fn store_ts(ms: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+fn is_disk_full(e: &Error) -> bool {
+    match e {
+        Error::Media(media::Error::Io(io)) | Error::Io(io) => {
+            io.raw_os_error() == Some(28) || io.kind() == std::io::ErrorKind::StorageFull
+        }
+        _ => false,
+    }
+}
+
+impl CameraTask {
+    /// Prepares the task from the node database's chain head (run after startup recovery).
+    pub async fn new(
+        ctx: Arc<Ctx>,
+        cfg: crate::config::CameraConfig,
+        index: usize,
+    ) -> Result<Self, Error> {
+        let head = ctx.db.head(&cfg.code).await?;
+        let (head_seq, head_link, last_end) = match &head {
+            Some(h) => (
+                h.seq as u64,
+                h.link.clone().try_into().map_err(|_| Error::Corrupt("link".into()))?,
+                Some(h.end_ms),
+            ),
+            None => (0, media::chain::genesis(&cfg.code, &ctx.node_id), None),
+        };
+        let on_disk = crate::recovery::highest_seq_on_disk(&ctx.data_dir, &cfg.code);
+        let now = ctx.clock.now_ms();
+        // The time since the last segment (or an open gap left by a stop or crash) is a gap.
+        let gap = match ctx.db.open_gap_of(&cfg.code).await? {
+            Some(g) => Some(g),
+            None => {
+                let start = last_end.unwrap_or(now);
+                let cause = if head.is_some() {
+                    "recorder not running"
+                } else {
+                    "recording not yet started"
+                };
+                let id = ctx.db.open_gap(&cfg.code, start, cause).await?;
+                Some((id, start, cause.to_owned()))
+            }
+        };
+        Ok(CameraTask {
+            code: cfg.code.clone(),
+            stagger_ms: ((index as i64) * 7_919) % ctx.segment_ms.max(1),
+            ctx,
+            cfg,
+            head_seq,
+            head_link,
+            next_seq: head_seq.max(on_disk) + 1,
+            last_end_ms: last_end,
+            open: None,
+            params: None,
+            key: None,
+            gap,
+            disk_full: false,
+            torn: Vec::new(),
+            first: true,
+            last_checkpoint_ms: now,
+            bitrate_window: (now, 0),
+        })
+    }
+
+    /// Runs until shutdown: connect, record, reconnect with backoff.
+    pub async fn run(mut self) {
+        let mut shutdown = self.ctx.shutdown.clone();
+        let mut backoff = Duration::from_millis(500);
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let now = self.ctx.clock.now_ms();
+            self.ctx.status.set_state(&self.code, now, State::Connecting, "");
+            let recorded_before = self
+                .ctx
+                .status
+                .snapshot()
+                .iter()
+                .find(|s| s.camera == self.code)
+                .map_or(0, |s| s.frames);
+            let cause = match self.session(&mut shutdown).await {
+                Ok(()) => "recorder stopped".to_owned(),
+                Err(e) => e.to_string(),
+            };
+            let end = self
+                .open
+                .as_ref()
+                .map(|o| o.last_ms)
+                .or(self.last_end_ms)
+                .unwrap_or_else(|| self.ctx.clock.now_ms());
+            self.seal("stream ended").await;
+            if self.gap.is_none() {
+                self.start_gap(end, &cause).await;
+            }
+            if *shutdown.borrow() {
+                break;
+            }
+            let now = self.ctx.clock.now_ms();
+            tracing::warn!(camera = %self.code, cause = %cause, "camera not recording; reconnecting");
+            self.ctx.status.set_state(&self.code, now, State::Error, &cause);
+            let recorded_after = self
+                .ctx
+                .status
+                .snapshot()
+                .iter()
+                .find(|s| s.camera == self.code)
+                .map_or(0, |s| s.frames);
+            if recorded_after > recorded_before {
+                backoff = Duration::from_millis(500);
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {}
+                _ = shutdown.changed() => {}
+            }
+            backoff = (backoff * 2).min(Duration::from_millis(self.ctx.max_backoff_ms));
+        }
+        self.seal("recorder stopped").await;
+        let now = self.ctx.clock.now_ms();
+        if self.gap.is_none() {
+            let end = self.last_end_ms.unwrap_or(now);
+            self.start_gap(end, "recorder stopped").await;
+        }
+        self.ctx.status.set_state(&self.code, now, State::Stopped, "");
+    }
+
+    async fn start_gap(&mut self, start: i64, cause: &str) {
+        match self.ctx.db.open_gap(&self.code, start, cause).await {
+            Ok(id) => {
+                self.gap = Some((id, start, cause.to_owned()));
+                let now = self.ctx.clock.now_ms();
+                self.ctx.status.update(&self.code, now, |s| s.gaps_today += 1);
+                let mut ev = audit::Event::new(
+                    "recorder",
+                    "camera.gap",
+                    format!("camera:{}", self.code),
+                    audit::Outcome::Failed,
+                );
+                ev.detail = serde_json::json!({ "start_ms": start, "cause": cause });
+                self.ctx.audit_event(ev).await;
+            }
+            Err(e) => tracing::error!(camera = %self.code, error = %e, "could not record a gap"),
+        }
+    }
+
+    async fn session(
+        &mut self,
+        shutdown: &mut tokio::sync::watch::Receiver<bool>,
+    ) -> Result<(), Error> {
+        let url =
+            url::Url::parse(&self.cfg.url).map_err(|e| Error::Camera(format!("bad URL: {e}")))?;
+        let creds = match (&self.cfg.username, &self.cfg.password) {
+            (Some(u), Some(p)) => {
+                Some(retina::client::Credentials { username: u.clone(), password: p.clone() })
+            }
+            _ => None,
+        };
+        let opts = SessionOptions::default().creds(creds).user_agent("mimamori-recorder".into());
+        let mut session = tokio::time::timeout(
+            Duration::from_secs(10),
+            retina::client::Session::describe(url, opts),
+        )
+        .await
+        .map_err(|_| Error::Camera("no answer to DESCRIBE within 10 s".into()))?
+        .map_err(|e| Error::Camera(format!("DESCRIBE failed: {e}")))?;
+        let found: Vec<String> = session
+            .streams()
+            .iter()
+            .map(|s| format!("{}/{}", s.media(), s.encoding_name()))
+            .collect();
+        let stream_i = session
+            .streams()
+            .iter()
+            .position(|s| s.media() == "video" && matches!(s.encoding_name(), "h264" | "h265"))
+            .ok_or_else(|| {
+                Error::Camera(format!("no H.264/H.265 video stream (found: {})", found.join(", ")))
+            })?;
+        session
+            .setup(stream_i, SetupOptions::default().transport(Transport::Tcp(Default::default())))
+            .await
+            .map_err(|e| Error::Camera(format!("SETUP failed: {e}")))?;
+        let playing = session
+            .play(PlayOptions::default())
+            .await
+            .map_err(|e| Error::Camera(format!("PLAY failed: {e}")))?;
+        let demuxed = playing.demuxed().map_err(|e| Error::Camera(e.to_string()))?;
+        tokio::pin!(demuxed);
+        let now = self.ctx.clock.now_ms();
+        self.ctx.status.set_state(&self.code, now, State::Recording, "");
+        let stall = Duration::from_millis(self.ctx.stall_ms);
+        loop {
+            let item = tokio::select! {
+                _ = shutdown.changed() => return Ok(()),
+                item = tokio::time::timeout(stall, demuxed.next()) => item,
+            };
+            let item = match item {
+                Err(_) => {
+                    return Err(Error::Camera(format!(
+                        "no frames for {} s (stalled)",
+                        stall.as_secs()
+                    )));
+                }
+                Ok(None) => return Err(Error::Camera("the camera closed the stream".into())),
+                Ok(Some(Err(e))) => return Err(Error::Camera(e.to_string())),
+                Ok(Some(Ok(item))) => item,
+            };
+            if let CodecItem::VideoFrame(f) = item {
+                let params = match demuxed.streams()[stream_i].parameters() {
+                    Some(ParametersRef::Video(v)) => Some(CodecParams {
+                        rfc6381: v.rfc6381_codec().to_owned(),
+                        width: v.pixel_dimensions().0,
+                        height: v.pixel_dimensions().1,
+                        extra_data: hex::encode(v.extra_data()),
+                    }),
+                    _ => None,
+                };
+                let keyframe = f.is_random_access_point();
+                let pts = f.timestamp().timestamp();
+                let rate = i64::from(f.timestamp().clock_rate().get());
+                self.frame(pts, rate, keyframe, f.into_data(), params).await;
+            }
+        }
+    }
+
+    async fn frame(
+        &mut self,
+        pts: i64,
+        rate: i64,
+        keyframe: bool,
+        data: Vec<u8>,
+        params: Option<CodecParams>,
+    ) {
+        let now = self.ctx.clock.now_ms();
+        if let Some(p) = params
+            && self.params.as_ref() != Some(&p)
+        {
+            if self.params.is_some() {
+                self.seal("new codec parameters").await;
+            }
+            self.params = Some(p);
+        }
+        // Discontinuities and clock slips (docs/time.md).
+        let mut wall = now;
+        if let Some(o) = &self.open {
+            let predicted = o.anchor_ms + (pts - o.anchor_pts) * 1000 / rate;
+            if pts <= o.last_pts || pts - o.last_pts > MAX_PTS_JUMP_S * rate {
+                self.seal("camera timestamp discontinuity").await;
+                self.event("camera.discontinuity", serde_json::json!({ "pts_jump": pts - self.open.as_ref().map_or(pts, |o| o.last_pts) })).await;
+            } else if (now - predicted).abs() > MAX_CLOCK_SLIP_MS {
+                let slip = now - predicted;
+                self.seal("wall clock adjusted").await;
+                self.event("recorder.clock_adjusted", serde_json::json!({ "slip_ms": slip })).await;
+            } else {
+                wall = predicted;
+            }
+        }
+        if self.disk_full && !self.retry_after_disk_full(now).await {
+            self.ctx.status.update(&self.code, now, |s| s.dropped += 1);
+            return;
+        }
+        if let Some(o) = &self.open {
+            let new_day = day_of(wall) != o.day;
+            let long = keyframe && wall - o.start_ms >= o.target_ms;
+            if new_day || long {
+                self.seal(if new_day { "JST midnight" } else { "segment length" }).await;
+            }
+        }
+        if self.open.is_none() {
+            // A new segment starts at a keyframe, or mid-GOP right after a cut at midnight or
+            // for a clock slip (the previous segment holds the GOP's keyframe).
+            let continues =
+                self.last_end_ms.is_some_and(|e| wall - e < 1_000) && self.gap.is_none();
+            if !keyframe && !continues {
+                self.ctx.status.update(&self.code, now, |s| s.dropped += 1);
+                return;
+            }
+            if let Err(e) = self.open_segment(pts, wall).await {
+                self.write_failed(e, now).await;
+                return;
+            }
+        }
+        let frame = Frame { pts, wall_ms: wall, keyframe, data };
+        let size = frame.data.len();
+        let result = {
+            let Some(o) = self.open.as_mut() else { return };
+            let Some(w) = o.writer.as_mut() else { return };
+            w.append(&frame).map_err(Error::from)
+        };
+        if let Err(e) = result {
+            self.write_failed(e, now).await;
+            return;
+        }
+        let sync_due = {
+            let Some(o) = self.open.as_mut() else { return };
+            o.index.push(pts, wall, size as u32, keyframe);
+            o.last_pts = pts;
+            o.last_ms = wall;
+            wall - o.synced_ms >= SYNC_EVERY_MS
+        };
+        if sync_due {
+            self.sync_open(wall).await;
+        }
+        let (t0, bytes) = self.bitrate_window;
+        let bytes = bytes + size as u64;
+        let bps = if now - t0 >= 2_000 {
+            let bps = bytes * 8 * 1000 / (now - t0).max(1) as u64;
+            self.bitrate_window = (now, 0);
+            Some(bps)
+        } else {
+            self.bitrate_window = (t0, bytes);
+            None
+        };
+        let seq = self.open.as_ref().map(|o| o.seq);
+        self.ctx.status.update(&self.code, now, |s| {
+            s.frames += 1;
+            s.bytes += size as u64;
+            s.last_frame_ms = Some(wall);
+            s.segment = seq;
+            if let Some(b) = bps {
+                s.bitrate_bps = b;
+            }
+        });
+    }
+
+    async fn event(&self, action: &str, detail: serde_json::Value) {
+        let mut ev = audit::Event::new(
+            "recorder",
+            action,
+            format!("camera:{}", self.code),
+            audit::Outcome::Ok,
+        );
+        ev.detail = detail;
+        self.ctx.audit_event(ev).await;
+    }
+
+    async fn day_key(&mut self, day: &str) -> Result<(String, DataKey), Error> {
+        if let Some((d, id, k)) = &self.key
+            && d == day
+        {
+            return Ok((id.clone(), k.clone()));
+        }
+        let (id, key) = match self.ctx.db.day_key(&self.code, day).await? {
+            Some(row) => {
+                let k = self.ctx.kek.unwrap(&row.wrapped, &self.code, day, &row.key_id)?;
+                (row.key_id, k)
+            }
+            None => {
+                let k = DataKey::generate()?;
+                let id = media::keys::new_key_id()?;
+                let wrapped = self.ctx.kek.wrap(&k, &self.code, day, &id)?;
+                // Invariant S2: the key is committed before any file it seals exists.
+                self.ctx
+                    .db
+                    .insert_key(&id, &self.code, day, None, &wrapped, self.ctx.clock.now_ms())
+                    .await?;
+                (id, k)
+            }
+        };
+        self.key = Some((day.to_owned(), id.clone(), key.clone()));
+        Ok((id, key))
+    }
+
+    async fn open_segment(&mut self, pts: i64, wall: i64) -> Result<(), Error> {
+        let params =
+            self.params.clone().ok_or_else(|| Error::Camera("no codec parameters yet".into()))?;
+        let day = day_of(wall);
+        let (key_id, key) = self.day_key(&day).await?;
+        let dir = self.ctx.data_dir.join("segments").join(&self.code).join(&day);
+        let seq = self.next_seq;
+        let path = dir.join(format!("{seq:010}.mseg"));
+        let header = SegmentHeader {
+            version: 1,
+            camera: self.code.clone(),
+            day: day.clone(),
+            seq,
+            key_id: key_id.clone(),
+            nonce_prefix: media::segment::new_nonce_prefix()?,
+            clock_rate: 90_000,
+            created_ms: wall,
+        };
+        let (writer, first_offset) =
+            tokio::task::spawn_blocking(move || -> Result<(SegmentWriter, u64), Error> {
+                let fresh = !dir.exists();
+                std::fs::create_dir_all(&dir)?;
+                if fresh {
+                    // Invariant S3: new directories are durable before files in them are indexed.
+                    crate::recovery::sync_dir_chain(&dir)?;
+                }
+                let w = SegmentWriter::create(&path, header, &key, &params)?;
+                let off = w.bytes();
+                Ok((w, off))
+            })
+            .await
+            .map_err(|e| Error::Camera(e.to_string()))??;
+        self.next_seq += 1;
+        let gap_before = match self.gap.take() {
+            Some((id, start, cause)) => {
+                self.ctx.db.close_gap(id, wall).await?;
+                Some(Gap { start_ms: start, end_ms: wall, cause })
+            }
+            None => None,
+        };
+        let target_ms =
+            if self.first { self.ctx.segment_ms + self.stagger_ms } else { self.ctx.segment_ms };
+        self.first = false;
+        let path = self
+            .ctx
+            .data_dir
+            .join("segments")
+            .join(&self.code)
+            .join(&day)
+            .join(format!("{seq:010}.mseg"));
+        self.open = Some(Open {
+            writer: Some(writer),
+            path,
+            seq,
+            day,
+            key_id,
+            start_pts: pts,
+            start_ms: wall,
+            last_pts: pts,
+            last_ms: wall,
+            anchor_pts: pts,
+            anchor_ms: wall,
+            target_ms,
+            synced_ms: wall,
+            gap_before,
+            index: index::Builder::new(first_offset),
+        });
+        Ok(())
+    }
+
+    async fn sync_open(&mut self, wall: i64) {
+        let Some(o) = self.open.as_mut() else { return };
+        let Some(mut w) = o.writer.take() else { return };
+        let (w, r) = tokio::task::spawn_blocking(move || {
+            let r = w.sync();
+            (w, r)
+        })
+        .await
+        .unwrap_or_else(|e| panic!("sync task panicked: {e}"));
+        o.writer = Some(w);
+        o.synced_ms = wall;
+        if let Err(e) = r {
+            let now = self.ctx.clock.now_ms();
+            self.write_failed(e.into(), now).await;
+        }
+    }
+
+    /// Seals the open segment: trailer, fsync, index row, chain head (invariant S1).
+    async fn seal(&mut self, why: &str) {
+        let Some(mut o) = self.open.take() else { return };
+        let Some(writer) = o.writer.take() else { return };
+        if writer.leaves().is_empty() {
+            let path = o.path.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                drop(writer);
+                std::fs::remove_file(path)
+            })
+            .await;
+            return;
+        }
+        let link_input = LinkInput {
+            camera: self.code.clone(),
+            seq: o.seq,
+            prev: self.head_link,
+            root: [0; 32],
+            frames: 0,
+            start_ms: o.start_ms,
+            end_ms: o.last_ms,
+            gap_before: o.gap_before.clone(),
+        };
+        let sealed = match tokio::task::spawn_blocking(move || writer.finish(link_input)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                let now = self.ctx.clock.now_ms();
+                self.torn.push(o.path.clone());
+                self.write_failed(e.into(), now).await;
+                return;
+            }
+            Err(e) => {
+                tracing::error!(camera = %self.code, error = %e, "seal task failed");
+                return;
+            }
+        };
+        let row = SegmentRow {
+            id: 0,
+            camera: self.code.clone(),
+            day: o.day.clone(),
+            seq: o.seq as i64,
+            path: o.path.display().to_string(),
+            key_id: o.key_id.clone(),
+            start_ms: o.start_ms,
+            end_ms: o.last_ms,
+            start_pts: o.start_pts,
+            end_pts: o.last_pts,
+            frames: sealed.trailer.frames as i64,
+            bytes: sealed.bytes as i64,
+            root: sealed.trailer.root.to_vec(),
+            prev_link: self.head_link.to_vec(),
+            link: sealed.trailer.link.to_vec(),
+            recovered: 0,
+            frame_index: o.index.finish(),
+        };
+        if let Err(e) = self.ctx.db.insert_segment(&row).await {
+            // The file is sealed on disk; startup recovery will index it.
+            tracing::error!(camera = %self.code, error = %e, "could not index a sealed segment");
+            return;
+        }
+        tracing::debug!(camera = %self.code, seq = o.seq, frames = row.frames, why, "segment sealed");
+        self.head_seq = o.seq;
+        self.head_link = sealed.trailer.link;
+        self.last_end_ms = Some(o.last_ms);
+        if o.last_ms - self.last_checkpoint_ms >= CHECKPOINT_EVERY_MS || why != "segment length" {
+            self.checkpoint(o.last_ms).await;
+        }
+    }
+
+    async fn checkpoint(&mut self, at: i64) {
+        let c =
+            ChainCheckpoint::sign(&self.ctx.signing, &self.code, self.head_seq, self.head_link, at);
+        if self.ctx.db.insert_checkpoint(&c).await.is_ok() {
+            self.last_checkpoint_ms = at;
+        }
+    }
+
+    async fn write_failed(&mut self, e: Error, now: i64) {
+        if let Some(mut o) = self.open.take() {
+            drop(o.writer.take());
+            self.torn.push(o.path.clone());
+            self.last_end_ms = Some(o.last_ms);
+        }
+        if is_disk_full(&e) {
+            if !self.disk_full {
+                self.disk_full = true;
+                tracing::error!(camera = %self.code, "disk full: recording paused; nothing in retention is deleted to make room");
+                self.ctx.status.set_state(
+                    &self.code,
+                    now,
+                    State::DiskFull,
+                    "disk full: recording paused until space returns",
+                );
+                let mut ev = audit::Event::new(
+                    "recorder",
+                    "recorder.disk_full",
+                    format!("camera:{}", self.code),
+                    audit::Outcome::Failed,
+                );
+                ev.detail = serde_json::json!({ "error": e.to_string() });
+                self.ctx.audit_event(ev).await;
+                let start = self.last_end_ms.unwrap_or(now);
+                if self.gap.is_none() {
+                    self.start_gap(start, "disk full").await;
+                }
+            }
+        } else {
+            tracing::error!(camera = %self.code, error = %e, "write failed");
+            self.ctx.status.set_state(&self.code, now, State::Error, &format!("write failed: {e}"));
+            if self.gap.is_none() {
+                let start = self.last_end_ms.unwrap_or(now);
+                self.start_gap(start, &format!("write failed: {e}")).await;
+            }
+        }
+    }
+
+    /// While the disk is full, every few seconds: try to seal the torn segments; if that
+    /// works, recording resumes.
+    async fn retry_after_disk_full(&mut self, now: i64) -> bool {
+        if now
+            - self
+                .ctx
+                .status
+                .snapshot()
+                .iter()
+                .find(|s| s.camera == self.code)
+                .map_or(0, |s| s.since_ms)
+            < 3_000
+        {
+            return false;
+        }
+        let torn = std::mem::take(&mut self.torn);
+        for path in torn {
+            match crate::recovery::seal_torn(
+                &self.ctx,
+                &self.code,
+                &path,
+                self.head_seq,
+                self.head_link,
+            )
+            .await
+            {
+                Ok(Some((seq, link, end))) => {
+                    self.head_seq = seq;
+                    self.head_link = link;
+                    self.last_end_ms = Some(end);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(camera = %self.code, error = %e, "still cannot seal after disk full");
+                    self.torn.push(path);
+                    self.ctx.status.set_state(
+                        &self.code,
+                        now,
+                        State::DiskFull,
+                        "disk full: recording paused until space returns",
+                    );
+                    return false;
+                }
+            }
+        }
+        self.disk_full = false;
+        self.ctx.status.set_state(&self.code, now, State::Recording, "");
+        self.event("recorder.disk_space_returned", serde_json::json!({})).await;
+        true
+    }
+}

@@ -1,0 +1,57 @@
+//! Recorder configuration.
+
+use policy::retention::Period;
+use std::path::PathBuf;
+
+/// One camera.
+#[derive(Debug, Clone)]
+pub struct CameraConfig {
+    /// Code (`cam1`), as in the governance registry.
+    pub code: String,
+    /// `rtsp://…` without credentials.
+    pub url: String,
+    /// Username, if the camera needs one.
+    pub username: Option<String>,
+    /// Password (never logged).
+    pub password: Option<String>,
+    /// Retention setting; the profile's default when `None`.
+    pub retention: Option<Period>,
+}
+
+/// The recorder node.
+#[derive(Debug, Clone)]
+pub struct RecorderConfig {
+    /// Node name (bound into the chain genesis).
+    pub node_id: String,
+    /// Where segments, the node database, the audit log and status live.
+    pub data_dir: PathBuf,
+    /// The node's signing key file (its KEK is derived from it).
+    pub key_path: PathBuf,
+    /// Cameras.
+    pub cameras: Vec<CameraConfig>,
+    /// Target segment length, ms (cut at the first keyframe after it).
+    pub segment_ms: i64,
+    /// No frame for this long: the camera is stalled; reconnect (ms).
+    pub stall_ms: u64,
+    /// Largest reconnect backoff (ms).
+    pub max_backoff_ms: u64,
+    /// How often the retention sweeper runs (ms).
+    pub sweep_every_ms: u64,
+}
+
+impl RecorderConfig {
+    /// Defaults for a node writing under `data_dir`.
+    pub fn new(node_id: &str, data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
+        RecorderConfig {
+            node_id: node_id.to_owned(),
+            key_path: data_dir.join("node.key"),
+            data_dir,
+            cameras: Vec::new(),
+            segment_ms: 60_000,
+            stall_ms: 10_000,
+            max_backoff_ms: 30_000,
+            sweep_every_ms: 60_000,
+        }
+    }
+}

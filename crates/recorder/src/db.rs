@@ -1,0 +1,436 @@
+//! The node database (SQLite, WAL, `secure_delete`): day keys, the segment index, gaps, chain
+//! checkpoints, erasures and the cached holds.
+
+use crate::Error;
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::path::Path;
+use std::str::FromStr;
+
+/// A sealed segment's row.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SegmentRow {
+    /// Row id.
+    pub id: i64,
+    /// Camera.
+    pub camera: String,
+    /// JST day.
+    pub day: String,
+    /// Sequence number.
+    pub seq: i64,
+    /// File path.
+    pub path: String,
+    /// Key id.
+    pub key_id: String,
+    /// First frame wall time.
+    pub start_ms: i64,
+    /// Last frame wall time.
+    pub end_ms: i64,
+    /// First pts.
+    pub start_pts: i64,
+    /// Last pts.
+    pub end_pts: i64,
+    /// Frames.
+    pub frames: i64,
+    /// File size.
+    pub bytes: i64,
+    /// Merkle root.
+    pub root: Vec<u8>,
+    /// Previous link.
+    pub prev_link: Vec<u8>,
+    /// Link.
+    pub link: Vec<u8>,
+    /// Recovered after a crash.
+    pub recovered: i64,
+    /// Compact frame index.
+    pub frame_index: Vec<u8>,
+}
+
+/// A day key row.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct KeyRow {
+    /// Key id.
+    pub key_id: String,
+    /// Camera.
+    pub camera: String,
+    /// JST day.
+    pub day: String,
+    /// Hold id for a hold key.
+    pub hold_id: Option<i64>,
+    /// Wrapped key.
+    pub wrapped: Vec<u8>,
+}
+
+/// A cached hold.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
+pub struct HoldRow {
+    /// The governance hold id.
+    pub id: i64,
+    /// Camera.
+    pub camera: String,
+    /// From.
+    pub range_from: i64,
+    /// To.
+    pub range_to: i64,
+    /// Until.
+    pub until_at: i64,
+}
+
+/// The node database.
+#[derive(Clone)]
+pub struct NodeDb {
+    pool: SqlitePool,
+}
+
+const SEG_COLS: &str = "id, camera, day, seq, path, key_id, start_ms, end_ms, start_pts, end_pts, frames, bytes, root, prev_link, link, recovered, frame_index";
+
+impl NodeDb {
+    /// Opens (creating) `data_dir/node.db` and migrates it.
+    pub async fn open(data_dir: &Path) -> Result<NodeDb, Error> {
+        let opts = SqliteConnectOptions::from_str(&format!(
+            "sqlite://{}",
+            data_dir.join("node.db").display()
+        ))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        // Deleted content (wrapped keys!) is overwritten with zeros (PROD-ERASE-1).
+        .pragma("secure_delete", "ON")
+        .busy_timeout(std::time::Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(NodeDb { pool })
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The day key row of (camera, day), if it exists.
+    pub async fn day_key(&self, camera: &str, day: &str) -> Result<Option<KeyRow>, Error> {
+        Ok(sqlx::query_as("SELECT key_id, camera, day, hold_id, wrapped FROM day_keys WHERE camera = ? AND day = ? AND hold_id IS NULL")
+            .bind(camera)
+            .bind(day)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// A key row by id.
+    pub async fn key(&self, key_id: &str) -> Result<Option<KeyRow>, Error> {
+        Ok(sqlx::query_as(
+            "SELECT key_id, camera, day, hold_id, wrapped FROM day_keys WHERE key_id = ?",
+        )
+        .bind(key_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Every key row.
+    pub async fn keys(&self) -> Result<Vec<KeyRow>, Error> {
+        Ok(sqlx::query_as(
+            "SELECT key_id, camera, day, hold_id, wrapped FROM day_keys ORDER BY camera, day",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Stores a wrapped key (committed before any file it seals is created: invariant S2).
+    pub async fn insert_key(
+        &self,
+        key_id: &str,
+        camera: &str,
+        day: &str,
+        hold_id: Option<i64>,
+        wrapped: &[u8],
+        now: i64,
+    ) -> Result<(), Error> {
+        sqlx::query("INSERT INTO day_keys (key_id, camera, day, hold_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(key_id)
+            .bind(camera)
+            .bind(day)
+            .bind(hold_id)
+            .bind(wrapped)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Destroys a key: deletes the row (`secure_delete` zeroes its page) and checkpoints the WAL
+    /// so no copy stays in the log (invariant E1).
+    pub async fn destroy_key(&self, key_id: &str) -> Result<(), Error> {
+        sqlx::query("DELETE FROM day_keys WHERE key_id = ?")
+            .bind(key_id)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Records a sealed segment (invariant S1: only after its file is fsynced).
+    pub async fn insert_segment(&self, s: &SegmentRow) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO segments (camera, day, seq, path, key_id, start_ms, end_ms, start_pts, end_pts, frames, bytes, root, prev_link, link, recovered, frame_index) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.camera)
+        .bind(&s.day)
+        .bind(s.seq)
+        .bind(&s.path)
+        .bind(&s.key_id)
+        .bind(s.start_ms)
+        .bind(s.end_ms)
+        .bind(s.start_pts)
+        .bind(s.end_pts)
+        .bind(s.frames)
+        .bind(s.bytes)
+        .bind(&s.root)
+        .bind(&s.prev_link)
+        .bind(&s.link)
+        .bind(s.recovered)
+        .bind(&s.frame_index)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The chain head of a camera: the highest sealed segment.
+    pub async fn head(&self, camera: &str) -> Result<Option<SegmentRow>, Error> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {SEG_COLS} FROM segments WHERE camera = ? ORDER BY seq DESC LIMIT 1"
+        )))
+        .bind(camera)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Segments of a camera overlapping `[from, to)`, in order.
+    pub async fn segments_between(
+        &self,
+        camera: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<SegmentRow>, Error> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {SEG_COLS} FROM segments WHERE camera = ? AND end_ms >= ? AND start_ms < ? ORDER BY seq"
+        )))
+        .bind(camera)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Segments sealed with a key.
+    pub async fn segments_with_key(&self, key_id: &str) -> Result<Vec<SegmentRow>, Error> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {SEG_COLS} FROM segments WHERE key_id = ? ORDER BY seq"
+        )))
+        .bind(key_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Every segment of a camera, in order.
+    pub async fn segments_of(&self, camera: &str) -> Result<Vec<SegmentRow>, Error> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {SEG_COLS} FROM segments WHERE camera = ? ORDER BY seq"
+        )))
+        .bind(camera)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Whether a file is indexed.
+    pub async fn has_path(&self, path: &str) -> Result<bool, Error> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM segments WHERE path = ?")
+            .bind(path)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    /// Moves a held segment to its re-sealed file and key.
+    pub async fn rekey_segment(
+        &self,
+        id: i64,
+        path: &str,
+        key_id: &str,
+        bytes: i64,
+    ) -> Result<(), Error> {
+        sqlx::query("UPDATE segments SET path = ?, key_id = ?, bytes = ? WHERE id = ?")
+            .bind(path)
+            .bind(key_id)
+            .bind(bytes)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes segment rows.
+    pub async fn delete_segments(&self, ids: &[i64]) -> Result<(), Error> {
+        for id in ids {
+            sqlx::query("DELETE FROM segments WHERE id = ?").bind(id).execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
+    /// Opens a gap.
+    pub async fn open_gap(&self, camera: &str, start_ms: i64, cause: &str) -> Result<i64, Error> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO gaps (camera, start_ms, cause) VALUES (?, ?, ?) RETURNING id",
+        )
+        .bind(camera)
+        .bind(start_ms)
+        .bind(cause)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Closes a gap.
+    pub async fn close_gap(&self, id: i64, end_ms: i64) -> Result<(), Error> {
+        sqlx::query("UPDATE gaps SET end_ms = ? WHERE id = ?")
+            .bind(end_ms)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The open gap of a camera (left by a stop or crash), if any.
+    pub async fn open_gap_of(&self, camera: &str) -> Result<Option<(i64, i64, String)>, Error> {
+        let row = sqlx::query("SELECT id, start_ms, cause FROM gaps WHERE camera = ? AND end_ms IS NULL ORDER BY id DESC LIMIT 1")
+            .bind(camera)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| (r.get("id"), r.get("start_ms"), r.get("cause"))))
+    }
+
+    /// Gaps of a camera overlapping `[from, to)`: `(start, end, cause)`, end `None` while open.
+    pub async fn gaps_between(
+        &self,
+        camera: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(i64, Option<i64>, String)>, Error> {
+        let rows = sqlx::query(
+            "SELECT start_ms, end_ms, cause FROM gaps WHERE camera = ? AND start_ms < ? AND (end_ms IS NULL OR end_ms > ?) ORDER BY start_ms",
+        )
+        .bind(camera)
+        .bind(to)
+        .bind(from)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(|r| (r.get("start_ms"), r.get("end_ms"), r.get("cause"))).collect())
+    }
+
+    /// Stores a chain checkpoint.
+    pub async fn insert_checkpoint(&self, c: &media::chain::ChainCheckpoint) -> Result<(), Error> {
+        sqlx::query("INSERT OR REPLACE INTO chain_checkpoints (camera, seq, link, at_ms, public_key, signature) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(&c.camera)
+            .bind(c.seq as i64)
+            .bind(c.link.to_vec())
+            .bind(c.at_ms)
+            .bind(&c.public_key)
+            .bind(&c.signature)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Checkpoints of a camera with `seq` in `[from_seq, to_seq]`.
+    pub async fn checkpoints_between(
+        &self,
+        camera: &str,
+        from_seq: i64,
+        to_seq: i64,
+    ) -> Result<Vec<media::chain::ChainCheckpoint>, Error> {
+        let rows = sqlx::query("SELECT camera, seq, link, at_ms, public_key, signature FROM chain_checkpoints WHERE camera = ? AND seq >= ? AND seq <= ? ORDER BY seq")
+            .bind(camera)
+            .bind(from_seq)
+            .bind(to_seq)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let link: Vec<u8> = r.get("link");
+                Ok(media::chain::ChainCheckpoint {
+                    camera: r.get("camera"),
+                    seq: r.get::<i64, _>("seq") as u64,
+                    link: link.try_into().map_err(|_| Error::Corrupt("checkpoint link".into()))?,
+                    at_ms: r.get("at_ms"),
+                    public_key: r.get("public_key"),
+                    signature: r.get("signature"),
+                })
+            })
+            .collect()
+    }
+
+    /// Records an erasure.
+    pub async fn insert_erasure(
+        &self,
+        camera: &str,
+        day: &str,
+        key_id: &str,
+        segments: i64,
+        frames: i64,
+        bytes: i64,
+        now: i64,
+    ) -> Result<(), Error> {
+        sqlx::query("INSERT INTO erasures (camera, day, key_id, segments, frames, bytes, erased_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .bind(camera)
+            .bind(day)
+            .bind(key_id)
+            .bind(segments)
+            .bind(frames)
+            .bind(bytes)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Erasures performed, as `(camera, day, key_id, frames)`.
+    pub async fn erasures(&self) -> Result<Vec<(String, String, String, i64)>, Error> {
+        let rows = sqlx::query("SELECT camera, day, key_id, frames FROM erasures ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("camera"), r.get("day"), r.get("key_id"), r.get("frames")))
+            .collect())
+    }
+
+    /// Replaces the cached holds.
+    pub async fn replace_holds(&self, holds: &[HoldRow]) -> Result<(), Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM holds").execute(&mut *tx).await?;
+        for h in holds {
+            sqlx::query("INSERT INTO holds (id, camera, range_from, range_to, until_at) VALUES (?, ?, ?, ?, ?)")
+                .bind(h.id)
+                .bind(&h.camera)
+                .bind(h.range_from)
+                .bind(h.range_to)
+                .bind(h.until_at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Cached holds in force at `now`.
+    pub async fn holds_in_force(&self, now: i64) -> Result<Vec<HoldRow>, Error> {
+        Ok(sqlx::query_as(
+            "SELECT id, camera, range_from, range_to, until_at FROM holds WHERE until_at > ?",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

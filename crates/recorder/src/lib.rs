@@ -1,0 +1,249 @@
+//! # recorder — continuous recording into encrypted, crash-safe segments
+//!
+//! One task per camera pulls RTSP with `retina` and writes every frame into a segment sealed
+//! under its (camera, JST day) key, hashing it into the segment's Merkle root and the camera's
+//! chain as it arrives (before encryption). A sweeper erases each day when its retention ends
+//! by destroying the day key first. The recorder offers status, never a picture (ALL-REC-2).
+//!
+//! Storage layout and numbered invariants: `docs/storage.md`; clocks: `docs/time.md`.
+
+pub mod camera;
+pub mod config;
+pub mod db;
+pub mod index;
+pub mod recovery;
+pub mod status;
+pub mod sweeper;
+
+use audit::{AuditLog, CheckpointPolicy, FileStore};
+use clock::Clock;
+use config::RecorderConfig;
+use db::NodeDb;
+use ed25519_dalek::SigningKey;
+use media::keys::Kek;
+use policy::Profile;
+use policy::retention::Period;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// A recorder error.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// File system.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    /// Segment format or crypto.
+    #[error(transparent)]
+    Media(#[from] media::Error),
+    /// Node database.
+    #[error("node database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// Node database migration.
+    #[error("node database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The node key.
+    #[error(transparent)]
+    Key(#[from] audit::key::KeyError),
+    /// The audit log.
+    #[error(transparent)]
+    Audit(#[from] audit::StoreError),
+    /// The camera or its stream.
+    #[error("{0}")]
+    Camera(String),
+    /// Stored data that does not make sense.
+    #[error("corrupt: {0}")]
+    Corrupt(String),
+    /// Bad configuration.
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+/// What every camera task and the sweeper share.
+pub struct Ctx {
+    /// Node name.
+    pub node_id: String,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Node database.
+    pub db: NodeDb,
+    /// Key-encryption key.
+    pub kek: Kek,
+    /// Node signing key (chain checkpoints).
+    pub signing: SigningKey,
+    /// The node's audit log.
+    pub audit: AuditLog<FileStore>,
+    /// Clock.
+    pub clock: Clock,
+    /// Profile.
+    pub profile: Profile,
+    /// Status board.
+    pub status: status::Board,
+    /// Shutdown signal.
+    pub shutdown: watch::Receiver<bool>,
+    /// Target segment length.
+    pub segment_ms: i64,
+    /// Stall timeout.
+    pub stall_ms: u64,
+    /// Max backoff.
+    pub max_backoff_ms: u64,
+    retention: HashMap<String, Period>,
+}
+
+impl Ctx {
+    /// The retention period of a camera.
+    pub fn retention_of(&self, camera: &str) -> Period {
+        self.retention.get(camera).copied().unwrap_or_else(|| self.profile.default_period())
+    }
+
+    /// Appends to the node audit log; a failure is logged, never fatal to recording.
+    pub async fn audit_event(&self, ev: audit::Event) {
+        if let Err(e) = self.audit.append_at(ev, self.clock.now()).await {
+            tracing::error!(error = %e, "could not write the node audit log");
+        }
+    }
+}
+
+/// A running recorder.
+pub struct Recorder {
+    /// Shared context.
+    pub ctx: Arc<Ctx>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Recorder {
+    /// Opens the node database and key, recovers from any crash, and starts one task per camera,
+    /// the sweeper and the status writer.
+    pub async fn start(
+        config: RecorderConfig,
+        profile: Profile,
+        clock: Clock,
+    ) -> Result<Recorder, Error> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let mut retention = HashMap::new();
+        for c in &config.cameras {
+            if let Some(p) = c.retention {
+                profile
+                    .check_retention_setting(p)
+                    .map_err(|e| Error::Config(format!("camera {}: {e}", c.code)))?;
+                retention.insert(c.code.clone(), p);
+            }
+        }
+        let signing = audit::key::load_or_create(&config.key_path)?;
+        let kek = Kek::derive(&signing.to_bytes());
+        let db = NodeDb::open(&config.data_dir).await?;
+        let audit = AuditLog::open(
+            FileStore::open(config.data_dir.join("audit.log"))?,
+            signing.clone(),
+            CheckpointPolicy::default(),
+        )
+        .await?;
+        let (stop, shutdown) = watch::channel(false);
+        let ctx = Arc::new(Ctx {
+            node_id: config.node_id.clone(),
+            data_dir: config.data_dir.clone(),
+            db,
+            kek,
+            signing,
+            audit,
+            clock,
+            profile,
+            status: status::Board::default(),
+            shutdown,
+            segment_ms: config.segment_ms,
+            stall_ms: config.stall_ms,
+            max_backoff_ms: config.max_backoff_ms,
+            retention,
+        });
+        let codes: Vec<String> = config.cameras.iter().map(|c| c.code.clone()).collect();
+        let recovered = recovery::recover_all(&ctx, &codes).await?;
+        let mut ev = audit::Event::new(
+            "recorder",
+            "recorder.start",
+            format!("node:{}", config.node_id),
+            audit::Outcome::Ok,
+        );
+        ev.detail = serde_json::json!({ "cameras": codes, "recovered_segments": recovered });
+        ctx.audit_event(ev).await;
+        let mut tasks = Vec::new();
+        for (i, cam) in config.cameras.into_iter().enumerate() {
+            let task = camera::CameraTask::new(ctx.clone(), cam, i).await?;
+            tasks.push(tokio::spawn(task.run()));
+        }
+        tasks.push(tokio::spawn(sweep_loop(ctx.clone(), config.sweep_every_ms)));
+        tasks.push(tokio::spawn(status_loop(ctx.clone())));
+        Ok(Recorder { ctx, stop, tasks })
+    }
+
+    /// Stops cleanly: every open segment is sealed and indexed before this returns (SIGTERM loses
+    /// nothing).
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        write_status(&self.ctx);
+        let ev = audit::Event::new(
+            "recorder",
+            "recorder.stop",
+            format!("node:{}", self.ctx.node_id),
+            audit::Outcome::Ok,
+        );
+        self.ctx.audit_event(ev).await;
+        self.ctx.db.close().await;
+    }
+
+    /// Replaces the holds the sweeper obeys (from the governance server or configuration).
+    pub async fn set_holds(&self, holds: &[db::HoldRow]) -> Result<(), Error> {
+        self.ctx.db.replace_holds(holds).await
+    }
+
+    /// Runs one retention sweep now.
+    pub async fn sweep_now(&self) -> Result<sweeper::SweepReport, Error> {
+        sweeper::sweep(&self.ctx).await
+    }
+
+    /// Every camera's status.
+    pub fn status(&self) -> Vec<status::CameraStatus> {
+        self.ctx.status.snapshot()
+    }
+}
+
+async fn sweep_loop(ctx: Arc<Ctx>, every_ms: u64) {
+    let mut shutdown = ctx.shutdown.clone();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_millis(every_ms)) => {}
+            _ = shutdown.changed() => return,
+        }
+        if let Err(e) = sweeper::sweep(&ctx).await {
+            tracing::error!(error = %e, "retention sweep failed; will retry");
+        }
+    }
+}
+
+/// Writes `status.json` beside the data (read by `mimamori recorder status`).
+fn write_status(ctx: &Ctx) {
+    let v = serde_json::json!({
+        "node": ctx.node_id,
+        "written_at": policy::jst::rfc3339(ctx.clock.now()),
+        "cameras": ctx.status.snapshot(),
+    });
+    let tmp = ctx.data_dir.join("status.json.tmp");
+    if std::fs::write(&tmp, serde_json::to_vec_pretty(&v).unwrap_or_default()).is_ok() {
+        let _ = std::fs::rename(&tmp, ctx.data_dir.join("status.json"));
+    }
+}
+
+async fn status_loop(ctx: Arc<Ctx>) {
+    let mut shutdown = ctx.shutdown.clone();
+    loop {
+        write_status(&ctx);
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
