@@ -30,6 +30,8 @@ pub struct Faults {
     pub stall_for: Duration,
     /// Send a malformed RTP packet this often.
     pub corrupt_every: Option<Duration>,
+    /// Jump the RTP timestamps by an hour this often (absurd camera timestamps).
+    pub timestamp_jump_every: Option<Duration>,
     /// Mounts the faults apply to (`cam2`…); empty: all.
     pub cameras: Vec<String>,
 }
@@ -65,6 +67,8 @@ pub struct CamSim {
     /// Counters.
     pub stats: Arc<Stats>,
     sdp_params: String,
+    /// `user:password` required (HTTP Basic) when set.
+    auth: Option<String>,
 }
 
 fn random_u32() -> u32 {
@@ -74,8 +78,19 @@ fn random_u32() -> u32 {
 }
 
 impl CamSim {
-    /// Serves `cameras` mounts named `cam1` … `camN` from `clip`.
+    /// Serves `cameras` mounts named `cam1` … `camN` from `clip`, plus a mount `audio` whose
+    /// only stream is audio (for "not a video stream" tests).
     pub fn new(clip: Clip, cameras: usize, faults: Faults) -> Arc<Self> {
+        Self::with_auth(clip, cameras, faults, None)
+    }
+
+    /// Like [`CamSim::new`], requiring HTTP Basic credentials `user:password`.
+    pub fn with_auth(
+        clip: Clip,
+        cameras: usize,
+        faults: Faults,
+        auth: Option<String>,
+    ) -> Arc<Self> {
         let b64 = base64::engine::general_purpose::STANDARD;
         let sdp_params = format!(
             "packetization-mode=1;profile-level-id={};sprop-parameter-sets={},{}",
@@ -95,10 +110,11 @@ impl CamSim {
                 tx,
                 seq_ts: std::sync::Mutex::new((0, 0)),
             });
-            tokio::spawn(pace(m.clone(), clip.clone(), i));
+            let jump = if faults.applies(&name) { faults.timestamp_jump_every } else { None };
+            tokio::spawn(pace(m.clone(), clip.clone(), i, jump));
             mounts.insert(name, m);
         }
-        Arc::new(CamSim { clip, mounts, faults, stats, sdp_params })
+        Arc::new(CamSim { clip, mounts, faults, stats, sdp_params, auth })
     }
 
     /// Accepts clients forever.
@@ -144,12 +160,35 @@ impl CamSim {
                 )
             };
             let name = req.mount();
+            if let Some(auth) = &self.auth
+                && req.method != "OPTIONS"
+            {
+                let want =
+                    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(auth));
+                if req.header("authorization") != Some(want.as_str()) {
+                    let r = reply(
+                        "401 Unauthorized",
+                        "WWW-Authenticate: Basic realm=\"camsim\"\r\n",
+                        "",
+                    );
+                    wr.lock().await.write_all(r.as_bytes()).await?;
+                    continue;
+                }
+            }
             let text = match req.method.as_str() {
                 "OPTIONS" => reply(
                     "200 OK",
                     "Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER, SET_PARAMETER\r\n",
                     "",
                 ),
+                "DESCRIBE" if name == "audio" => {
+                    let sdp = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=audio only\r\nt=0 0\r\nm=audio 0 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=control:track1\r\n";
+                    reply(
+                        "200 OK",
+                        &format!("Content-Base: {}/\r\n", req.url.trim_end_matches('/')),
+                        sdp,
+                    )
+                }
                 "DESCRIBE" => match self.mounts.get(&name) {
                     Some(_) => {
                         let base = req.url.trim_end_matches('/');
@@ -224,7 +263,7 @@ impl CamSim {
 }
 
 /// Builds and broadcasts each frame of a mount at the clip's pace.
-async fn pace(m: Arc<Mount>, clip: Arc<Clip>, index: usize) {
+async fn pace(m: Arc<Mount>, clip: Arc<Clip>, index: usize, jump_every: Option<Duration>) {
     let ssrc = m.ssrc;
     let mut seq: u16 = (random_u32() & 0x7fff) as u16;
     let mut ts: u32 = random_u32();
@@ -251,8 +290,15 @@ async fn pace(m: Arc<Mount>, clip: Arc<Clip>, index: usize) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut buf = Vec::new();
     let mut k = 0usize;
+    let mut last_jump = tokio::time::Instant::now();
     loop {
         tick.tick().await;
+        if let Some(every) = jump_every
+            && last_jump.elapsed() >= every
+        {
+            last_jump = tokio::time::Instant::now();
+            ts = ts.wrapping_add(3600 * 90_000);
+        }
         let frame = &payloads[k % payloads.len()];
         if m.tx.receiver_count() > 0 {
             buf.clear();

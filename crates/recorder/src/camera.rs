@@ -145,12 +145,18 @@ impl CameraTask {
     pub async fn run(mut self) {
         let mut shutdown = self.ctx.shutdown.clone();
         let mut backoff = Duration::from_millis(500);
+        let mut last_cause = String::new();
         loop {
             if *shutdown.borrow() {
                 break;
             }
             let now = self.ctx.clock.now_ms();
-            self.ctx.status.set_state(&self.code, now, State::Connecting, "");
+            let detail = if last_cause.is_empty() {
+                String::new()
+            } else {
+                format!("retrying after: {last_cause}")
+            };
+            self.ctx.status.set_state(&self.code, now, State::Connecting, &detail);
             let recorded_before = self
                 .ctx
                 .status
@@ -178,6 +184,7 @@ impl CameraTask {
             let now = self.ctx.clock.now_ms();
             tracing::warn!(camera = %self.code, cause = %cause, "camera not recording; reconnecting");
             self.ctx.status.set_state(&self.code, now, State::Error, &cause);
+            last_cause = cause.clone();
             let recorded_after = self
                 .ctx
                 .status

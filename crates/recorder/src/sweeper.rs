@@ -23,7 +23,8 @@ pub struct SweepReport {
 
 fn erase_at_of_day(ctx: &Ctx, camera: &str, day: &str) -> Option<i64> {
     let period: Period = ctx.retention_of(camera);
-    let date: jiff::civil::Date = day.parse().ok()?;
+    // Hold keys are named `DAY+holdN`: the footage is still that day's.
+    let date: jiff::civil::Date = day.split('+').next()?.parse().ok()?;
     let d = policy::retention::erase_day(date, period, ctx.profile.retention.counting).ok()?;
     policy::jst::midnight(d).ok().map(|t| t.as_millisecond())
 }

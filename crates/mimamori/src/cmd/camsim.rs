@@ -48,6 +48,12 @@ pub struct CamsimArgs {
     /// Fault: send a malformed RTP packet every this many seconds.
     #[arg(long)]
     pub corrupt_every: Option<f64>,
+    /// Fault: jump the RTP timestamps by an hour every this many seconds.
+    #[arg(long)]
+    pub timestamp_jump_every: Option<f64>,
+    /// Require these RTSP credentials (`user:password`, HTTP Basic).
+    #[arg(long)]
+    pub auth: Option<String>,
     /// Cameras the faults apply to (comma-separated, e.g. cam2,cam3); default all.
     #[arg(long, value_delimiter = ',')]
     pub faulty: Vec<String>,
@@ -71,6 +77,7 @@ impl CamsimArgs {
             stall_after: self.stall_after.map(secs),
             stall_for: secs(self.stall_for),
             corrupt_every: self.corrupt_every.map(secs),
+            timestamp_jump_every: self.timestamp_jump_every.map(secs),
             cameras: self.faulty.clone(),
         };
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -89,7 +96,7 @@ impl CamsimArgs {
                 clip.bytes() / 1024,
                 self.cameras
             );
-            let sim = camsim::CamSim::new(clip, self.cameras, faults);
+            let sim = camsim::CamSim::with_auth(clip, self.cameras, faults, self.auth.clone());
             tokio::select! {
                 r = sim.serve(listener) => r.map_err(anyhow::Error::from),
                 _ = super::serve::shutdown_signal() => Ok(()),
