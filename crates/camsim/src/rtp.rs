@@ -20,7 +20,7 @@ pub fn payloads(nals: &[&[u8]]) -> Vec<Vec<u8>> {
         let body = &nal[1..];
         let chunks: Vec<&[u8]> = body.chunks(MAX_PAYLOAD - 2).collect();
         for (i, c) in chunks.iter().enumerate() {
-            let mut fu = 0x00 | kind;
+            let mut fu = kind;
             if i == 0 {
                 fu |= 0x80;
             }

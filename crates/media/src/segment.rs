@@ -310,7 +310,7 @@ pub fn read(path: &Path, key: &DataKey) -> Result<SegmentContents, Error> {
             break;
         }
         let len = u32::from_le_bytes(len);
-        if len > MAX_CHUNK || len < 17 {
+        if !(17..=MAX_CHUNK).contains(&len) {
             out.torn = Some(format!("chunk {position} has an impossible length {len}"));
             break;
         }

@@ -61,8 +61,8 @@ pub struct CameraTask {
     open: Option<Open>,
     params: Option<CodecParams>,
     key: Option<(String, String, DataKey)>,
-    /// A gap waiting for the next segment: (db id, start, cause).
-    gap: Option<(i64, i64, String)>,
+    /// A gap waiting for the next segment: (db row id if it could be written, start, cause).
+    gap: Option<(Option<i64>, i64, String)>,
     disk_full: bool,
     torn: Vec<PathBuf>,
     stagger_ms: i64,
@@ -108,7 +108,7 @@ impl CameraTask {
         let now = ctx.clock.now_ms();
         // The time since the last segment (or an open gap left by a stop or crash) is a gap.
         let gap = match ctx.db.open_gap_of(&cfg.code).await? {
-            Some(g) => Some(g),
+            Some((id, start, cause)) => Some((Some(id), start, cause)),
             None => {
                 let start = last_end.unwrap_or(now);
                 let cause = if head.is_some() {
@@ -117,7 +117,7 @@ impl CameraTask {
                     "recording not yet started"
                 };
                 let id = ctx.db.open_gap(&cfg.code, start, cause).await?;
-                Some((id, start, cause.to_owned()))
+                Some((Some(id), start, cause.to_owned()))
             }
         };
         Ok(CameraTask {
@@ -210,23 +210,27 @@ impl CameraTask {
         self.ctx.status.set_state(&self.code, now, State::Stopped, "");
     }
 
+    /// Opens a gap. If the database cannot take it now (a full disk), the gap is kept in memory,
+    /// bound into the next segment's chain link, and written when the database accepts writes.
     async fn start_gap(&mut self, start: i64, cause: &str) {
-        match self.ctx.db.open_gap(&self.code, start, cause).await {
-            Ok(id) => {
-                self.gap = Some((id, start, cause.to_owned()));
-                let now = self.ctx.clock.now_ms();
-                self.ctx.status.update(&self.code, now, |s| s.gaps_today += 1);
-                let mut ev = audit::Event::new(
-                    "recorder",
-                    "camera.gap",
-                    format!("camera:{}", self.code),
-                    audit::Outcome::Failed,
-                );
-                ev.detail = serde_json::json!({ "start_ms": start, "cause": cause });
-                self.ctx.audit_event(ev).await;
+        let id = match self.ctx.db.open_gap(&self.code, start, cause).await {
+            Ok(id) => Some(id),
+            Err(e) => {
+                tracing::error!(camera = %self.code, error = %e, "could not record a gap yet; keeping it");
+                None
             }
-            Err(e) => tracing::error!(camera = %self.code, error = %e, "could not record a gap"),
-        }
+        };
+        self.gap = Some((id, start, cause.to_owned()));
+        let now = self.ctx.clock.now_ms();
+        self.ctx.status.update(&self.code, now, |s| s.gaps_today += 1);
+        let mut ev = audit::Event::new(
+            "recorder",
+            "camera.gap",
+            format!("camera:{}", self.code),
+            audit::Outcome::Failed,
+        );
+        ev.detail = serde_json::json!({ "start_ms": start, "cause": cause });
+        self.ctx.audit_event(ev).await;
     }
 
     async fn session(
@@ -447,6 +451,12 @@ impl CameraTask {
     }
 
     async fn open_segment(&mut self, pts: i64, wall: i64) -> Result<(), Error> {
+        if self.ctx.low_on_space() {
+            return Err(Error::Io(std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                "less free space than the configured minimum",
+            )));
+        }
         let params =
             self.params.clone().ok_or_else(|| Error::Camera("no codec parameters yet".into()))?;
         let day = day_of(wall);
@@ -481,7 +491,24 @@ impl CameraTask {
         self.next_seq += 1;
         let gap_before = match self.gap.take() {
             Some((id, start, cause)) => {
-                self.ctx.db.close_gap(id, wall).await?;
+                let written = match id {
+                    Some(id) => self.ctx.db.close_gap(id, wall).await,
+                    None => self.ctx.db.insert_gap(&self.code, start, wall, &cause).await,
+                };
+                if let Err(e) = written {
+                    // Keep the gap for the next attempt and remove the file just created.
+                    self.gap = Some((id, start, cause));
+                    drop(writer);
+                    let _ = std::fs::remove_file(
+                        self.ctx
+                            .data_dir
+                            .join("segments")
+                            .join(&self.code)
+                            .join(&day)
+                            .join(format!("{seq:010}.mseg")),
+                    );
+                    return Err(e);
+                }
                 Some(Gap { start_ms: start, end_ms: wall, cause })
             }
             None => None,
@@ -652,16 +679,14 @@ impl CameraTask {
     /// While the disk is full, every few seconds: try to seal the torn segments; if that
     /// works, recording resumes.
     async fn retry_after_disk_full(&mut self, now: i64) -> bool {
-        if now
-            - self
-                .ctx
-                .status
-                .snapshot()
-                .iter()
-                .find(|s| s.camera == self.code)
-                .map_or(0, |s| s.since_ms)
-            < 3_000
-        {
+        let since = self
+            .ctx
+            .status
+            .snapshot()
+            .iter()
+            .find(|s| s.camera == self.code)
+            .map_or(0, |s| s.since_ms);
+        if now - since < 3_000 || self.ctx.low_on_space() {
             return false;
         }
         let torn = std::mem::take(&mut self.torn);

@@ -37,6 +37,9 @@ pub struct RecorderConfig {
     pub max_backoff_ms: u64,
     /// How often the retention sweeper runs (ms).
     pub sweep_every_ms: u64,
+    /// Below this much free space recording pauses cleanly (before the disk is completely
+    /// full, so the index and audit log can still be written); it resumes above it.
+    pub min_free_bytes: u64,
 }
 
 impl RecorderConfig {
@@ -52,6 +55,7 @@ impl RecorderConfig {
             stall_ms: 10_000,
             max_backoff_ms: 30_000,
             sweep_every_ms: 60_000,
+            min_free_bytes: 64 << 20,
         }
     }
 }

@@ -292,6 +292,24 @@ impl NodeDb {
         .await?)
     }
 
+    /// Records a gap known only after the fact (it could not be written when it began).
+    pub async fn insert_gap(
+        &self,
+        camera: &str,
+        start_ms: i64,
+        end_ms: i64,
+        cause: &str,
+    ) -> Result<(), Error> {
+        sqlx::query("INSERT INTO gaps (camera, start_ms, end_ms, cause) VALUES (?, ?, ?, ?)")
+            .bind(camera)
+            .bind(start_ms)
+            .bind(end_ms)
+            .bind(cause)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Closes a gap.
     pub async fn close_gap(&self, id: i64, end_ms: i64) -> Result<(), Error> {
         sqlx::query("UPDATE gaps SET end_ms = ? WHERE id = ?")
@@ -372,6 +390,7 @@ impl NodeDb {
     }
 
     /// Records an erasure.
+    #[allow(clippy::too_many_arguments)]
     pub async fn insert_erasure(
         &self,
         camera: &str,

@@ -88,19 +88,39 @@ pub struct Ctx {
     pub stall_ms: u64,
     /// Max backoff.
     pub max_backoff_ms: u64,
+    /// Minimum free space to keep writing.
+    pub min_free_bytes: u64,
     retention: HashMap<String, Period>,
+    /// Audit events not yet written (a full disk): written first at the next chance, in order.
+    pending_audit: tokio::sync::Mutex<Vec<(audit::Event, jiff::Timestamp)>>,
 }
 
 impl Ctx {
+    /// Whether the data directory has less free space than the minimum.
+    pub fn low_on_space(&self) -> bool {
+        fs4::available_space(&self.data_dir).is_ok_and(|free| free < self.min_free_bytes)
+    }
+
     /// The retention period of a camera.
     pub fn retention_of(&self, camera: &str) -> Period {
         self.retention.get(camera).copied().unwrap_or_else(|| self.profile.default_period())
     }
 
-    /// Appends to the node audit log; a failure is logged, never fatal to recording.
+    /// Appends to the node audit log. An event that cannot be written now (a full disk) is kept
+    /// and written, in order, at the next chance; recording never stops for it.
     pub async fn audit_event(&self, ev: audit::Event) {
-        if let Err(e) = self.audit.append_at(ev, self.clock.now()).await {
-            tracing::error!(error = %e, "could not write the node audit log");
+        let mut q = self.pending_audit.lock().await;
+        q.push((ev, self.clock.now()));
+        while let Some((e, at)) = q.first().cloned() {
+            match self.audit.append_at(e, at).await {
+                Ok(_) => {
+                    q.remove(0);
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, pending = q.len(), "could not write the node audit log yet");
+                    break;
+                }
+            }
         }
     }
 }
@@ -155,7 +175,9 @@ impl Recorder {
             segment_ms: config.segment_ms,
             stall_ms: config.stall_ms,
             max_backoff_ms: config.max_backoff_ms,
+            min_free_bytes: config.min_free_bytes,
             retention,
+            pending_audit: tokio::sync::Mutex::new(Vec::new()),
         });
         let codes: Vec<String> = config.cameras.iter().map(|c| c.code.clone()).collect();
         let recovered = recovery::recover_all(&ctx, &codes).await?;
