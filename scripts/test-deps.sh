@@ -3,6 +3,9 @@
 #
 #  - PostgreSQL server (Debian `postgresql`): the governance store is tested on PostgreSQL as
 #    well as SQLite; scripts/test starts a throwaway cluster.
+#  - ffmpeg/ffprobe: decoding checks of recorded footage; clips for the interop tests.
+#  - nasm: openh264 (camsim's synthetic clips) builds its SIMD code only when nasm is present.
+#  - gst-rtsp-server and plugins: a third-party RTSP server (tools/gst-camfarm.py) for interop.
 #  - Python `holidays` (PyPI), pinned, in ./.venv: the independent dataset the holiday tests
 #    compare against (crates/policy/tests/holidays_reference.rs).
 set -euo pipefail
@@ -12,6 +15,10 @@ HOLIDAYS_VERSION=0.109
 apt_packages=()
 
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_packages+=(postgresql)
+command -v ffprobe >/dev/null 2>&1 || apt_packages+=(ffmpeg)
+command -v nasm >/dev/null 2>&1 || apt_packages+=(nasm)
+/usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0')" >/dev/null 2>&1 ||
+  apt_packages+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-tools)
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "test-deps: installing ${apt_packages[*]}"

@@ -195,6 +195,13 @@ impl SegmentWriter {
         &self.header
     }
 
+    /// Pushes buffered chunks to the OS (no fsync): a killed process then loses nothing the OS
+    /// holds.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        self.out.flush()?;
+        Ok(())
+    }
+
     /// Pushes buffered chunks to the OS and the disk (data only).
     pub fn sync(&mut self) -> Result<(), Error> {
         self.out.flush()?;

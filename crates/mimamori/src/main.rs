@@ -28,7 +28,10 @@ enum Command {
     Audit(cmd::audit::AuditCmd),
     /// Camera simulator: serve N RTSP cameras from a looped clip.
     Camsim(cmd::camsim::CamsimArgs),
-    /// Run the governance server (HTTP API).
+    /// Recorder status (no live view).
+    #[command(subcommand)]
+    Recorder(cmd::recorder::RecorderCmd),
+    /// Run the governance server (HTTP API), a recorder node, or both.
     Serve(cmd::serve::ServeArgs),
     /// Administration: create the first administrator account.
     #[command(subcommand)]
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Command::Audit(c) => c.run(),
         Command::Serve(a) => a.run(),
         Command::Camsim(a) => a.run(),
+        Command::Recorder(c) => c.run(),
         Command::Admin(c) => c.run(),
     };
     match result {

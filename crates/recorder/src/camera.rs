@@ -26,7 +26,9 @@ use std::time::Duration;
 const MAX_CLOCK_SLIP_MS: i64 = 2_000;
 /// A media timestamp jump larger than this (or backwards) is a discontinuity.
 const MAX_PTS_JUMP_S: i64 = 10;
-/// Flush and fdatasync the open segment this often (media time).
+/// Hand buffered frames to the OS this often (a killed process loses at most this much).
+const FLUSH_EVERY_MS: i64 = 1_000;
+/// Flush and fdatasync the open segment this often (a power cut loses at most this much).
 const SYNC_EVERY_MS: i64 = 5_000;
 /// Sign a chain checkpoint at least this often.
 const CHECKPOINT_EVERY_MS: i64 = 5 * 60_000;
@@ -45,6 +47,7 @@ struct Open {
     anchor_ms: i64,
     target_ms: i64,
     synced_ms: i64,
+    flushed_ms: i64,
     gap_before: Option<Gap>,
     index: index::Builder,
 }
@@ -380,13 +383,24 @@ impl CameraTask {
             self.write_failed(e, now).await;
             return;
         }
-        let sync_due = {
+        let (sync_due, flushed) = {
             let Some(o) = self.open.as_mut() else { return };
             o.index.push(pts, wall, size as u32, keyframe);
             o.last_pts = pts;
             o.last_ms = wall;
-            wall - o.synced_ms >= SYNC_EVERY_MS
+            let mut flushed = Ok(());
+            if wall - o.flushed_ms >= FLUSH_EVERY_MS {
+                o.flushed_ms = wall;
+                if let Some(w) = o.writer.as_mut() {
+                    flushed = w.flush();
+                }
+            }
+            (wall - o.synced_ms >= SYNC_EVERY_MS, flushed)
         };
+        if let Err(e) = flushed {
+            self.write_failed(e.into(), now).await;
+            return;
+        }
         if sync_due {
             self.sync_open(wall).await;
         }
@@ -537,6 +551,7 @@ impl CameraTask {
             anchor_ms: wall,
             target_ms,
             synced_ms: wall,
+            flushed_ms: wall,
             gap_before,
             index: index::Builder::new(first_offset),
         });

@@ -60,6 +60,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         audit: Arc::new(audit),
         clock: config.clock,
         secure_cookies: config.secure_cookies,
+        recorder: std::sync::RwLock::new(None),
     });
     let router = api::router(state.clone())
         .route("/api/openapi.json", axum::routing::get(|| async { axum::Json(api::openapi()) }))

@@ -19,6 +19,14 @@ pub struct AppState {
     pub clock: Clock,
     /// Mark cookies `Secure` (on unless explicitly turned off for plain-HTTP development).
     pub secure_cookies: bool,
+    /// The recorder running in this process, if any (status only: no live view).
+    pub recorder: std::sync::RwLock<Option<Arc<dyn RecorderStatus>>>,
+}
+
+/// What the server may ask a recorder: per-camera status, never a picture (ALL-REC-2).
+pub trait RecorderStatus: Send + Sync {
+    /// Per-camera status as JSON.
+    fn status(&self) -> serde_json::Value;
 }
 
 impl AppState {

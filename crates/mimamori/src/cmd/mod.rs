@@ -5,6 +5,7 @@ pub mod audit;
 pub mod camsim;
 pub mod policy;
 pub mod profile;
+pub mod recorder;
 pub mod serve;
 
 use ::policy::Profile;

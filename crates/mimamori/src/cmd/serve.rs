@@ -1,22 +1,38 @@
-//! `mimamori serve`: the governance server.
+//! `mimamori serve`: the governance server, the recorder, or both in one process.
 
 use super::load_profile;
-use clap::Args;
+use anyhow::Context;
+use clap::{Args, ValueEnum};
 use server::clock::Clock;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+/// What this process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    /// The governance server (HTTP API) only.
+    Central,
+    /// A recorder node only.
+    Recorder,
+    /// Both; cameras registered with a stream URL are recorded.
+    All,
+}
 
 /// Options of `mimamori serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Database: a SQLite file path (default) or postgres://user@host/db.
+    /// What to run.
+    #[arg(long, value_enum, default_value = "central")]
+    pub role: Role,
+    /// Governance database: a SQLite file path (default) or postgres://user@host/db.
     #[arg(long, default_value = "mimamori-data/mimamori.db")]
     pub db: String,
     /// Regulation profile: a seed name or a .toml path.
     #[arg(long, default_value = "asahikawa")]
     pub profile: String,
-    /// Address to listen on.
+    /// Address the HTTP API listens on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// The node's signing key (created with mode 0600 if missing). Default: beside a SQLite
@@ -26,30 +42,154 @@ pub struct ServeArgs {
     /// Do not mark cookies Secure (plain HTTP on a non-loopback address, for development only).
     #[arg(long)]
     pub insecure_cookies: bool,
+    /// Recorder data directory (segments, node index, node audit log, status).
+    #[arg(long, default_value = "mimamori-data/recorder")]
+    pub data: PathBuf,
+    /// A camera to record: CODE=rtsp://[user:password@]host/path (repeatable). Credentials are
+    /// taken out of the URL and never logged.
+    #[arg(long = "camera", value_name = "CODE=URL")]
+    pub cameras: Vec<String>,
+    /// Recorder node name.
+    #[arg(long, default_value = "node1")]
+    pub node_id: String,
+    /// Target segment length in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub segment_secs: u32,
+    /// Pause recording below this much free space (MiB).
+    #[arg(long, default_value_t = 64)]
+    pub min_free_mib: u64,
+}
+
+/// Parses `CODE=URL`, moving credentials out of the URL.
+pub fn parse_camera(spec: &str) -> anyhow::Result<recorder::config::CameraConfig> {
+    let (code, url) = spec.split_once('=').context("--camera takes CODE=rtsp://host/path")?;
+    let mut u = url::Url::parse(url).with_context(|| format!("camera {code}: bad URL"))?;
+    if u.scheme() != "rtsp" {
+        anyhow::bail!("camera {code}: the URL must be rtsp://");
+    }
+    let username = (!u.username().is_empty()).then(|| u.username().to_owned());
+    let password = u.password().map(str::to_owned);
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    Ok(recorder::config::CameraConfig {
+        code: code.to_owned(),
+        url: u.to_string(),
+        username,
+        password,
+        retention: None,
+    })
+}
+
+struct Status(recorder::status::Board);
+
+impl server::state::RecorderStatus for Status {
+    fn status(&self) -> serde_json::Value {
+        serde_json::json!({ "cameras": self.0.snapshot() })
+    }
 }
 
 impl ServeArgs {
-    /// Runs the server until SIGTERM or Ctrl-C.
+    /// Runs until SIGTERM or Ctrl-C; a recorder seals every open segment before exiting.
     pub fn run(self) -> anyhow::Result<ExitCode> {
         init_tracing();
         let profile = load_profile(&self.profile)?;
         let key_path = self.key.clone().unwrap_or_else(|| default_key_path(&self.db));
-        super::ensure_db_dir(&self.db)?;
+        let mut cameras = Vec::new();
+        for c in &self.cameras {
+            cameras.push(parse_camera(c)?);
+        }
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
         rt.block_on(async move {
-            let app = server::build(server::Config {
-                db: self.db.clone(),
-                profile,
-                key_path,
-                clock: Clock::System,
-                secure_cookies: !self.insecure_cookies,
-            })
-            .await?;
-            tracing::info!(listen = %self.listen, profile = %app.state.profile.profile.id, "mimamori server listening");
-            println!("mimamori: serving profile {} on http://{}", app.state.profile.profile.id, self.listen);
-            server::serve(app, self.listen, shutdown_signal()).await
+            let rec_config = |cams: Vec<recorder::config::CameraConfig>| {
+                let mut c = recorder::config::RecorderConfig::new(&self.node_id, &self.data);
+                c.key_path = key_path.clone();
+                c.cameras = cams;
+                c.segment_ms = i64::from(self.segment_secs.max(1)) * 1000;
+                c.min_free_bytes = self.min_free_mib << 20;
+                c
+            };
+            match self.role {
+                Role::Recorder => {
+                    let rec = recorder::Recorder::start(rec_config(cameras), profile, Clock::System).await?;
+                    println!("mimamori: recorder {} recording {} cameras into {}", self.node_id, rec.status().len(), self.data.display());
+                    shutdown_signal().await;
+                    rec.stop().await;
+                    Ok(())
+                }
+                Role::Central | Role::All => {
+                    super::ensure_db_dir(&self.db)?;
+                    let app = server::build(server::Config {
+                        db: self.db.clone(),
+                        profile: profile.clone(),
+                        key_path: key_path.clone(),
+                        clock: Clock::System,
+                        secure_cookies: !self.insecure_cookies,
+                    })
+                    .await?;
+                    let mut rec = None;
+                    if self.role == Role::All {
+                        // Cameras registered with a stream URL are recorded too.
+                        for c in app.state.db.cameras().await? {
+                            if c.status == "active" && !c.rtsp_url.is_empty() && !cameras.iter().any(|x| x.code == c.code) {
+                                let period = match (c.retention_days, c.retention_months) {
+                                    (Some(d), _) => Some(policy::retention::Period::Days(d as u32)),
+                                    (None, Some(m)) => Some(policy::retention::Period::Months(m as u32)),
+                                    _ => None,
+                                };
+                                let mut cc = parse_camera(&format!("{}={}", c.code, c.rtsp_url))?;
+                                cc.retention = period;
+                                cameras.push(cc);
+                            }
+                        }
+                        let r = recorder::Recorder::start(rec_config(cameras), profile, Clock::System).await?;
+                        *app.state.recorder.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(Status(r.ctx.status.clone())));
+                        tokio::spawn(sync_holds(app.state.db.clone(), r.ctx.clone()));
+                        rec = Some(r);
+                    }
+                    tracing::info!(listen = %self.listen, profile = %app.state.profile.profile.id, "mimamori server listening");
+                    println!("mimamori: serving profile {} on http://{}", app.state.profile.profile.id, self.listen);
+                    let served = server::serve(app, self.listen, shutdown_signal()).await;
+                    if let Some(r) = rec {
+                        r.stop().await;
+                    }
+                    served
+                }
+            }
         })?;
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Copies the governance store's holds in force to the recorder every 30 s; the recorder keeps
+/// the last copy, so erasure keeps its schedule if the store is unreachable.
+async fn sync_holds(db: store::Db, ctx: Arc<recorder::Ctx>) {
+    let mut shutdown = ctx.shutdown.clone();
+    loop {
+        let now = ctx.clock.now_ms();
+        match db.holds_in_force(now).await {
+            Ok(holds) => {
+                let rows: Vec<recorder::db::HoldRow> = holds
+                    .iter()
+                    .map(|h| recorder::db::HoldRow {
+                        id: h.id,
+                        camera: h.camera.clone(),
+                        range_from: h.range_from,
+                        range_to: h.range_to,
+                        until_at: h.until_at.min(h.released_at.unwrap_or(i64::MAX)),
+                    })
+                    .collect();
+                if let Err(e) = ctx.db.replace_holds(&rows).await {
+                    tracing::error!(error = %e, "could not cache holds on the recorder");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "governance store unreachable; the recorder keeps its last holds")
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {}
+            _ = shutdown.changed() => return,
+        }
     }
 }
 

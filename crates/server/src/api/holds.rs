@@ -159,3 +159,15 @@ pub async fn verify_audit(
         json!({ "ok": report.is_ok(), "report": report, "first_bad_entry": first, "public_key": hex::encode(key.to_bytes()) }),
     ))
 }
+
+/// `GET /api/v1/recorder/status`: state, last frame, bitrate and gaps per camera — never a
+/// picture (ALL-REC-2).
+pub async fn recorder_status(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    let rec = st.recorder.read().unwrap_or_else(|p| p.into_inner()).clone();
+    match rec {
+        Some(r) => Ok(Json(r.status())),
+        None => Err(ApiError::not_found(
+            "no recorder runs in this server (role central); ask the recorder nodes",
+        )),
+    }
+}

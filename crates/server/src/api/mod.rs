@@ -198,6 +198,7 @@ api! {
     get "/api/v1/holds" => holds::list_holds, Access::Perm(P::HoldManage), "hold.list", "retention", "Retention holds";
     post "/api/v1/holds" => holds::create_hold, Access::Perm(P::HoldManage), "hold.create", "retention", "Place a retention hold", HoldBody;
     post "/api/v1/holds/{id}/release" => holds::release_hold, Access::Perm(P::HoldManage), "hold.release", "retention", "Release a hold";
+    get "/api/v1/recorder/status" => holds::recorder_status, Access::Authenticated, "recorder.status", "recorder", "Recording state of each camera (no live view)";
     get "/api/v1/audit" => holds::search_audit, Access::Perm(P::AuditRead), "audit.search", "audit", "Search the audit log";
     get "/api/v1/audit/verify" => holds::verify_audit, Access::Perm(P::AuditRead), "audit.verify", "audit", "Verify the audit chain";
 }
