@@ -69,6 +69,9 @@ pub struct CameraTask {
     disk_full: bool,
     torn: Vec<PathBuf>,
     stagger_ms: i64,
+    /// The next segment continues the stream without a break (a cut at midnight or for a clock
+    /// slip): it may start mid-GOP; the previous segment holds the GOP's keyframe.
+    continuation: bool,
     first: bool,
     last_checkpoint_ms: i64,
     bitrate_window: (i64, u64),
@@ -138,6 +141,7 @@ impl CameraTask {
             gap,
             disk_full: false,
             torn: Vec::new(),
+            continuation: false,
             first: true,
             last_checkpoint_ms: now,
             bitrate_window: (now, 0),
@@ -342,6 +346,7 @@ impl CameraTask {
             } else if (now - predicted).abs() > MAX_CLOCK_SLIP_MS {
                 let slip = now - predicted;
                 self.seal("wall clock adjusted").await;
+                self.continuation = true;
                 self.event("recorder.clock_adjusted", serde_json::json!({ "slip_ms": slip })).await;
             } else {
                 wall = predicted;
@@ -356,14 +361,13 @@ impl CameraTask {
             let long = keyframe && wall - o.start_ms >= o.target_ms;
             if new_day || long {
                 self.seal(if new_day { "JST midnight" } else { "segment length" }).await;
+                self.continuation = new_day;
             }
         }
         if self.open.is_none() {
             // A new segment starts at a keyframe, or mid-GOP right after a cut at midnight or
             // for a clock slip (the previous segment holds the GOP's keyframe).
-            let continues =
-                self.last_end_ms.is_some_and(|e| wall - e < 1_000) && self.gap.is_none();
-            if !keyframe && !continues {
+            if !keyframe && !(self.continuation && self.gap.is_none()) {
                 self.ctx.status.update(&self.code, now, |s| s.dropped += 1);
                 return;
             }
@@ -371,6 +375,7 @@ impl CameraTask {
                 self.write_failed(e, now).await;
                 return;
             }
+            self.continuation = false;
         }
         let frame = Frame { pts, wall_ms: wall, keyframe, data };
         let size = frame.data.len();
