@@ -5,7 +5,7 @@
 use media::chain::{Gap, LinkInput, genesis};
 use media::frame::{Frame, segment_root};
 use media::keys::{DataKey, Kek, new_key_id};
-use media::segment::{CodecParams, SegmentHeader, SegmentWriter, new_nonce_prefix, read};
+use media::segment::{CodecParams, SegmentHeader, SegmentWriter, new_salt, read};
 use std::path::Path;
 
 const SPS: &[u8] = &[0x67, 0x64, 0x00, 0x28, 0xac, 0xd9, 0x40, 0x78];
@@ -49,7 +49,7 @@ fn header(seq: u64) -> SegmentHeader {
         day: "2026-11-24".into(),
         seq,
         key_id: new_key_id().unwrap(),
-        nonce_prefix: new_nonce_prefix().unwrap(),
+        salt: new_salt().unwrap(),
         clock_rate: 90_000,
         created_ms: 1_795_000_000_000,
     }

@@ -26,6 +26,9 @@ enum Command {
     /// Verify the tamper-evident audit log; export a signed checkpoint for publication.
     #[command(subcommand)]
     Audit(cmd::audit::AuditCmd),
+    /// Benchmarks against peers measured in the same run.
+    #[command(subcommand)]
+    Bench(cmd::bench::BenchCmd),
     /// Camera simulator: serve N RTSP cameras from a looped clip.
     Camsim(cmd::camsim::CamsimArgs),
     /// Recorder status (no live view).
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         Command::Audit(c) => c.run(),
         Command::Serve(a) => a.run(),
         Command::Camsim(a) => a.run(),
+        Command::Bench(c) => c.run(),
         Command::Recorder(c) => c.run(),
         Command::Admin(c) => c.run(),
     };

@@ -75,6 +75,18 @@ pub struct CameraTask {
     first: bool,
     last_checkpoint_ms: i64,
     bitrate_window: (i64, u64),
+    /// Counters not yet published to the status board (published once a second: no per-frame
+    /// lock or map lookup).
+    unpublished: Unpublished,
+}
+
+#[derive(Default)]
+struct Unpublished {
+    frames: u64,
+    bytes: u64,
+    dropped: u64,
+    last_frame_ms: Option<i64>,
+    published_ms: i64,
 }
 
 fn day_of(ms: i64) -> String {
@@ -145,6 +157,7 @@ impl CameraTask {
             first: true,
             last_checkpoint_ms: now,
             bitrate_window: (now, 0),
+            unpublished: Unpublished::default(),
         })
     }
 
@@ -285,6 +298,7 @@ impl CameraTask {
         let now = self.ctx.clock.now_ms();
         self.ctx.status.set_state(&self.code, now, State::Recording, "");
         let stall = Duration::from_millis(self.ctx.stall_ms);
+        let mut first_frame = true;
         loop {
             let item = tokio::select! {
                 _ = shutdown.changed() => return Ok(()),
@@ -302,8 +316,11 @@ impl CameraTask {
                 Ok(Some(Ok(item))) => item,
             };
             if let CodecItem::VideoFrame(f) = item {
+                // Parameters are read only when they change (or at the first frame of a session).
+                let fresh = f.has_new_parameters() || self.params.is_none() || first_frame;
+                first_frame = false;
                 let params = match demuxed.streams()[stream_i].parameters() {
-                    Some(ParametersRef::Video(v)) => Some(CodecParams {
+                    Some(ParametersRef::Video(v)) if fresh => Some(CodecParams {
                         rfc6381: v.rfc6381_codec().to_owned(),
                         width: v.pixel_dimensions().0,
                         height: v.pixel_dimensions().1,
@@ -353,7 +370,10 @@ impl CameraTask {
             }
         }
         if self.disk_full && !self.retry_after_disk_full(now).await {
-            self.ctx.status.update(&self.code, now, |s| s.dropped += 1);
+            self.unpublished.dropped += 1;
+            if now - self.unpublished.published_ms >= 1_000 {
+                self.publish(now);
+            }
             return;
         }
         if let Some(o) = &self.open {
@@ -367,8 +387,15 @@ impl CameraTask {
         if self.open.is_none() {
             // A new segment starts at a keyframe, or mid-GOP right after a cut at midnight or
             // for a clock slip (the previous segment holds the GOP's keyframe).
-            if !keyframe && !(self.continuation && self.gap.is_none()) {
-                self.ctx.status.update(&self.code, now, |s| s.dropped += 1);
+            let may_start = keyframe || (self.continuation && self.gap.is_none());
+            if !may_start {
+                self.unpublished.dropped += 1;
+                if now - self.unpublished.published_ms >= 1_000 {
+                    self.publish(now);
+                }
+                if now - self.unpublished.published_ms >= 1_000 {
+                    self.publish(now);
+                }
                 return;
             }
             if let Err(e) = self.open_segment(pts, wall).await {
@@ -409,21 +436,36 @@ impl CameraTask {
         if sync_due {
             self.sync_open(wall).await;
         }
+        let u = &mut self.unpublished;
+        u.frames += 1;
+        u.bytes += size as u64;
+        u.last_frame_ms = Some(wall);
+        if now - u.published_ms >= 1_000 {
+            self.publish(now);
+        }
+    }
+
+    /// Publishes the accumulated counters and the bitrate to the status board.
+    fn publish(&mut self, now: i64) {
+        let u = std::mem::take(&mut self.unpublished);
+        self.unpublished.published_ms = now;
         let (t0, bytes) = self.bitrate_window;
-        let bytes = bytes + size as u64;
+        let bytes = bytes + u.bytes;
         let bps = if now - t0 >= 2_000 {
-            let bps = bytes * 8 * 1000 / (now - t0).max(1) as u64;
             self.bitrate_window = (now, 0);
-            Some(bps)
+            Some(bytes * 8 * 1000 / (now - t0).max(1) as u64)
         } else {
             self.bitrate_window = (t0, bytes);
             None
         };
         let seq = self.open.as_ref().map(|o| o.seq);
         self.ctx.status.update(&self.code, now, |s| {
-            s.frames += 1;
-            s.bytes += size as u64;
-            s.last_frame_ms = Some(wall);
+            s.frames += u.frames;
+            s.bytes += u.bytes;
+            s.dropped += u.dropped;
+            if u.last_frame_ms.is_some() {
+                s.last_frame_ms = u.last_frame_ms;
+            }
             s.segment = seq;
             if let Some(b) = bps {
                 s.bitrate_bps = b;
@@ -489,7 +531,7 @@ impl CameraTask {
             day: day.clone(),
             seq,
             key_id: key_id.clone(),
-            nonce_prefix: media::segment::new_nonce_prefix()?,
+            salt: media::segment::new_salt()?,
             clock_rate: 90_000,
             created_ms: wall,
         };
@@ -582,6 +624,8 @@ impl CameraTask {
 
     /// Seals the open segment: trailer, fsync, index row, chain head (invariant S1).
     async fn seal(&mut self, why: &str) {
+        let now = self.ctx.clock.now_ms();
+        self.publish(now);
         let Some(mut o) = self.open.take() else { return };
         let Some(writer) = o.writer.take() else { return };
         if writer.leaves().is_empty() {

@@ -109,8 +109,7 @@ async fn rekey(
         let trailer =
             c.trailer.ok_or_else(|| Error::Corrupt(format!("{} is not sealed", old.display())))?;
         let params = c.params.ok_or_else(|| Error::Corrupt("no codec parameters".into()))?;
-        let header =
-            SegmentHeader { key_id, nonce_prefix: segment::new_nonce_prefix()?, ..c.header };
+        let header = SegmentHeader { key_id, salt: segment::new_salt()?, ..c.header };
         let _ = std::fs::remove_file(&new2);
         let mut w = SegmentWriter::create(&new2, header, &hold_key, &params)?;
         for f in &c.frames {

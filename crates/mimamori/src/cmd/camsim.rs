@@ -97,10 +97,18 @@ impl CamsimArgs {
                 self.cameras
             );
             let sim = camsim::CamSim::with_auth(clip, self.cameras, faults, self.auth.clone());
-            tokio::select! {
+            let stats = sim.stats.clone();
+            let r = tokio::select! {
                 r = sim.serve(listener) => r.map_err(anyhow::Error::from),
                 _ = super::serve::shutdown_signal() => Ok(()),
-            }
+            };
+            // Benchmarks read this line: frames and bytes written to clients.
+            println!(
+                "camsim: sent {} frames, {} bytes",
+                stats.frames_sent.load(std::sync::atomic::Ordering::Relaxed),
+                stats.bytes_sent.load(std::sync::atomic::Ordering::Relaxed)
+            );
+            r
         })?;
         Ok(ExitCode::SUCCESS)
     }

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod bench;
 pub mod camsim;
 pub mod policy;
 pub mod profile;
