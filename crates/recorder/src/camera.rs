@@ -82,6 +82,7 @@ pub struct CameraTask {
 
 #[derive(Default)]
 struct Unpublished {
+    lost_packets: u64,
     frames: u64,
     bytes: u64,
     dropped: u64,
@@ -328,6 +329,7 @@ impl CameraTask {
                     }),
                     _ => None,
                 };
+                self.unpublished.lost_packets += u64::from(f.loss());
                 let keyframe = f.is_random_access_point();
                 let pts = f.timestamp().timestamp();
                 let rate = i64::from(f.timestamp().clock_rate().get());
@@ -463,6 +465,7 @@ impl CameraTask {
             s.frames += u.frames;
             s.bytes += u.bytes;
             s.dropped += u.dropped;
+            s.lost_packets += u.lost_packets;
             if u.last_frame_ms.is_some() {
                 s.last_frame_ms = u.last_frame_ms;
             }

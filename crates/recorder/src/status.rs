@@ -45,6 +45,8 @@ pub struct CameraStatus {
     pub gaps_today: u32,
     /// Frames dropped (before the first keyframe, during a full disk).
     pub dropped: u64,
+    /// RTP packets the camera sent that never arrived (as `retina` counts them).
+    pub lost_packets: u64,
 }
 
 impl CameraStatus {
@@ -61,6 +63,7 @@ impl CameraStatus {
             segment: None,
             gaps_today: 0,
             dropped: 0,
+            lost_packets: 0,
         }
     }
 }

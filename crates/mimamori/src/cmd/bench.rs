@@ -174,6 +174,7 @@ impl BenchCmd {
         let url = |i: usize| format!("rtsp://127.0.0.1:{port}/cam{i}");
 
         let mut rec_runs = Vec::new();
+        let mut losses = Vec::new();
         let mut ff_runs = Vec::new();
         for round in 0..rounds.max(1) {
             // mimamori's recorder, as its own process.
@@ -203,24 +204,49 @@ impl BenchCmd {
             rec.0.wait()?;
             // Frames stored in the measured window, from the node index.
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            let stored = rt.block_on(async {
+            let (stored, total_stored, unexpected_gaps) = rt.block_on(async {
                 let db = recorder::db::NodeDb::open(&data).await?;
                 let mut stored = 0i64;
+                let mut total = 0i64;
+                let mut gaps = 0usize;
                 for i in 1..=cameras {
-                    for s in db.segments_of(&format!("cam{i}")).await? {
+                    let cam = format!("cam{i}");
+                    for s in db.segments_of(&cam).await? {
+                        total += s.frames;
                         stored += recorder::index::decode(&s.frame_index)
                             .unwrap_or_default()
                             .iter()
                             .filter(|e| e.wall_ms >= window_start && e.wall_ms < window_end)
                             .count() as i64;
                     }
+                    gaps += db
+                        .gaps_between(&cam, 0, i64::MAX)
+                        .await?
+                        .iter()
+                        .filter(|g| g.2 != "recording not yet started" && g.2 != "recorder stopped")
+                        .count();
                 }
                 db.close().await;
-                anyhow::Ok(stored)
+                anyhow::Ok((stored, total, gaps))
             })?;
+            // What the recorder counted (written at its clean stop): frames written, RTP packets
+            // lost on the way, frames dropped.
+            let status: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(data.join("status.json"))?)?;
+            let cams = status["cameras"].as_array().cloned().unwrap_or_default();
+            let sum = |k: &str| cams.iter().map(|c| c[k].as_i64().unwrap_or(0)).sum::<i64>();
+            let (counted, lost_packets, dropped) =
+                (sum("frames"), sum("lost_packets"), sum("dropped"));
             let expected = (cameras as f64) * 25.0 * ((window_end - window_start) as f64 / 1000.0);
             let _ = std::fs::remove_dir_all(&data);
             rec_runs.push((cpu, rss, stored, expected));
+            losses.push(serde_json::json!({
+                "frames_stored_total": total_stored,
+                "frames_counted_by_recorder": counted,
+                "rtp_packets_lost": lost_packets,
+                "frames_dropped_waiting_for_first_keyframe": dropped,
+                "unexpected_gaps": unexpected_gaps,
+            }));
             if !no_ffmpeg {
                 // ffmpeg, one process per camera.
                 let out = tmp.join(format!("ffmpeg{round}"));
@@ -303,6 +329,7 @@ impl BenchCmd {
                 "frames_stored_in_window": stored,
                 "frames_expected_in_window": expected.round(),
                 "cpu_cores_per_round": lost_note,
+                "loss_per_round": losses,
             },
             "ffmpeg": ff.map(|(cpu, rss_total, rss_max)| serde_json::json!({
                 "cpu_cores": cpu,
@@ -329,6 +356,16 @@ impl BenchCmd {
                 expected
             );
             println!("  recorder cores per round: {lost_note}");
+            for l in &losses {
+                println!(
+                    "  loss: {} RTP packets lost, {} unexpected gaps; {} frames stored = {} counted; {} dropped before each camera's first keyframe",
+                    l["rtp_packets_lost"],
+                    l["unexpected_gaps"],
+                    l["frames_stored_total"],
+                    l["frames_counted_by_recorder"],
+                    l["frames_dropped_waiting_for_first_keyframe"]
+                );
+            }
             if let Some((cpu, rss_total, rss_max)) = ff {
                 println!("  ffmpeg cores per round: {ff_note}");
                 println!(
