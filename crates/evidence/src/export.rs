@@ -1,0 +1,495 @@
+//! Building a package from recorded segments.
+//!
+//! The MP4's sample tables come from the node index (sizes, times, keyframes) before a byte is
+//! decrypted, so the file is written front to back in one pass: `ftyp moov mdat meta`. A reader
+//! thread decrypts segments and hashes frames (BLAKE3 leaves) while the writer thread feeds the
+//! bytes to the zip entry and SHA-256; the ONVIF signature covers the whole file with the `sibo`
+//! payload zeroed, and since `meta` comes last it is signed before it is written.
+
+use crate::city::CityIdentity;
+use crate::manifest::{self, Camera, Manifest, Node, Range, Refs, Video};
+use crate::mp4::{self, ExportInfo, Track};
+use crate::{Error, package};
+use ed25519_dalek::SigningKey;
+use media::chain::{ChainCheckpoint, Gap, LinkInput};
+use media::frame::{Leaf, segment_root};
+use media::keys::DataKey;
+use media::merkle::Hash;
+use media::segment::{CodecParams, SegmentContents};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A frame as the node index knows it (no bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameMeta {
+    /// Media timestamp (90 kHz).
+    pub pts: i64,
+    /// Wall clock, UTC ms.
+    pub wall_ms: i64,
+    /// Access unit size.
+    pub size: u32,
+    /// Keyframe.
+    pub keyframe: bool,
+}
+
+/// A sealed segment the export may read.
+#[derive(Clone)]
+pub struct SegmentSource {
+    /// Sequence number.
+    pub seq: u64,
+    /// JST day.
+    pub day: String,
+    /// The sealed file.
+    pub path: PathBuf,
+    /// Its day (or hold) key.
+    pub key: DataKey,
+    /// Its link, per the index.
+    pub link: Hash,
+    /// Its frames, per the index.
+    pub frames: Vec<FrameMeta>,
+}
+
+/// What to export.
+pub struct Request<'a> {
+    /// Package id (the extraction records it).
+    pub package_id: String,
+    /// Regulation profile id.
+    pub profile: String,
+    /// Workflow records.
+    pub refs: Refs,
+    /// Operator (account login and name).
+    pub operator: String,
+    /// Recorder node id.
+    pub node_id: String,
+    /// Camera code.
+    pub camera: String,
+    /// Site, when known.
+    pub site: Option<String>,
+    /// Camera URL without credentials (ONVIF `suep`).
+    pub camera_url: String,
+    /// Requested range, UTC ms.
+    pub from_ms: i64,
+    /// Requested range end, UTC ms.
+    pub to_ms: i64,
+    /// Export time, UTC ms.
+    pub now_ms: i64,
+    /// The camera's segments overlapping the range, in sequence order, with no hole in the
+    /// sequence; the first may start before the range (for the keyframe).
+    pub segments: Vec<SegmentSource>,
+    /// Segments after the last one in `segments`, in order, up to and including the first one
+    /// with a checkpoint (their frames are not exported; their links carry the chain on).
+    pub tail: Vec<SegmentSource>,
+    /// Node checkpoints of this camera from the first segment on.
+    pub checkpoints: Vec<ChainCheckpoint>,
+    /// Gaps recorded inside the range.
+    pub gaps: Vec<Gap>,
+    /// The node's key.
+    pub signing: &'a SigningKey,
+    /// The city's export identity.
+    pub city: &'a CityIdentity,
+    /// Exporting unit name (ONVIF `suep`).
+    pub unit_name: String,
+    /// Exporting unit URL.
+    pub unit_url: String,
+}
+
+/// What an export produced.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// The package file.
+    pub path: PathBuf,
+    /// Package id.
+    pub package_id: String,
+    /// SHA-256 of `manifest.json`, hex (the extraction and ledger record it).
+    pub manifest_sha256: String,
+    /// Package size.
+    pub bytes: u64,
+    /// Frames exported.
+    pub frames: u64,
+    /// Video bytes (samples).
+    pub video_bytes: u64,
+    /// Range delivered.
+    pub delivered: Range,
+    /// Whether the package is encrypted.
+    pub encrypted: bool,
+}
+
+/// A new package id: `EV-` and 16 random bytes in hex.
+pub fn new_package_id() -> Result<String, Error> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|e| Error::Export(format!("random: {e}")))?;
+    Ok(format!("EV-{}", hex::encode(b)))
+}
+
+/// A frame's place: (segment index, frame index).
+pub type FramePos = (usize, usize);
+
+/// Which frames go out: from the last keyframe at or before `from` (or the first keyframe after
+/// it) to the last frame at or before `to`. Returns (segment index, frame index) of the first and
+/// last frame.
+pub fn select(
+    segments: &[SegmentSource],
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<(FramePos, FramePos), Error> {
+    let all: Vec<(usize, usize, &FrameMeta)> = segments
+        .iter()
+        .enumerate()
+        .flat_map(|(s, seg)| seg.frames.iter().enumerate().map(move |(f, m)| (s, f, m)))
+        .collect();
+    if !all.iter().any(|(_, _, m)| m.wall_ms >= from_ms && m.wall_ms <= to_ms) {
+        return Err(Error::Export("no footage recorded in this range".into()));
+    }
+    let start = all
+        .iter()
+        .rposition(|(_, _, m)| m.keyframe && m.wall_ms <= from_ms)
+        .or_else(|| all.iter().position(|(_, _, m)| m.keyframe && m.wall_ms >= from_ms))
+        .ok_or_else(|| Error::Export("no keyframe recorded for this range".into()))?;
+    let end = all
+        .iter()
+        .rposition(|(_, _, m)| m.wall_ms <= to_ms)
+        .filter(|e| *e >= start)
+        .ok_or_else(|| Error::Export("no footage recorded in this range".into()))?;
+    Ok(((all[start].0, all[start].1), (all[end].0, all[end].1)))
+}
+
+/// What the reader thread hands over per segment.
+struct Read {
+    contents: SegmentContents,
+    leaves: Vec<Leaf>,
+}
+
+fn read_segment(s: &SegmentSource) -> Result<Read, Error> {
+    let contents = media::segment::read(&s.path, &s.key)?;
+    if let Some(why) = &contents.torn {
+        return Err(Error::Export(format!("segment {} cannot be read whole: {why}", s.seq)));
+    }
+    let trailer = contents
+        .trailer
+        .as_ref()
+        .ok_or_else(|| Error::Export(format!("segment {} is not sealed", s.seq)))?;
+    let leaves = contents.leaves();
+    if segment_root(&leaves) != trailer.root || trailer.link != s.link {
+        return Err(Error::Export(format!(
+            "segment {} does not match its recorded root and link; run `mimamori recorder \
+             check` and report it",
+            s.seq
+        )));
+    }
+    if contents.frames.len() != s.frames.len()
+        || contents.frames.iter().zip(&s.frames).any(|(f, m)| {
+            f.data.len() as u64 != u64::from(m.size) || f.pts != m.pts || f.keyframe != m.keyframe
+        })
+    {
+        return Err(Error::Export(format!("segment {} differs from its index entry", s.seq)));
+    }
+    Ok(Read { contents, leaves })
+}
+
+/// A `Write` that also feeds SHA-256 and counts.
+struct Tee<W: Write> {
+    inner: W,
+    sha: Sha256,
+    n: u64,
+}
+
+impl<W: Write> Write for Tee<W> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(b)?;
+        self.sha.update(&b[..n]);
+        self.n += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn codec_track(params: &CodecParams, frames: &[FrameMeta]) -> Result<Track, Error> {
+    let sample_entry = if params.rfc6381.starts_with("hvc1") || params.rfc6381.starts_with("hev1") {
+        *b"hvc1"
+    } else if params.rfc6381.starts_with("avc1") || params.rfc6381.starts_with("avc3") {
+        *b"avc1"
+    } else {
+        return Err(Error::Export(format!("codec {} cannot go into MP4", params.rfc6381)));
+    };
+    let config = hex::decode(&params.extra_data)
+        .map_err(|_| Error::Export("recorded codec parameters are not hex".into()))?;
+    let pts: Vec<i64> = frames.iter().map(|f| f.pts).collect();
+    let sync =
+        frames.iter().enumerate().filter(|(_, f)| f.keyframe).map(|(i, _)| i as u32 + 1).collect();
+    Ok(Track {
+        sample_entry,
+        config,
+        width: u16::try_from(params.width).unwrap_or(u16::MAX),
+        height: u16::try_from(params.height).unwrap_or(u16::MAX),
+        sizes: frames.iter().map(|f| f.size).collect(),
+        durations: mp4::durations(&pts),
+        sync,
+    })
+}
+
+/// Exports `req` to `out` (a `.zip`, or with `encrypt`, an age file). The file appears only when
+/// complete: it is written as `out.partial` and renamed.
+pub fn export(
+    req: &Request<'_>,
+    out: &Path,
+    encrypt: Option<&package::Encryption>,
+) -> Result<Output, Error> {
+    let partial = out.with_extension("partial");
+    let r = export_inner(req, &partial, encrypt);
+    match r {
+        Ok(mut o) => {
+            std::fs::rename(&partial, out)?;
+            o.path = out.to_owned();
+            Ok(o)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e)
+        }
+    }
+}
+
+fn export_inner(
+    req: &Request<'_>,
+    partial: &Path,
+    encrypt: Option<&package::Encryption>,
+) -> Result<Output, Error> {
+    if req.to_ms <= req.from_ms {
+        return Err(Error::Export("the range ends before it starts".into()));
+    }
+    let ((s0, f0), (s1, f1)) = select(&req.segments, req.from_ms, req.to_ms)?;
+    for w in req.segments.windows(2).chain(req.tail.windows(2)) {
+        if w[1].seq != w[0].seq + 1 {
+            return Err(Error::Export(format!("segment {} missing from the index", w[0].seq + 1)));
+        }
+    }
+    let segs = &req.segments[s0..=s1];
+    // The exported slice of each segment.
+    let slices: Vec<(usize, usize)> = segs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let a = if i == 0 { f0 } else { 0 };
+            let b = if i + 1 == segs.len() { f1 + 1 } else { s.frames.len() };
+            (a, b)
+        })
+        .collect();
+    let frames: Vec<FrameMeta> =
+        segs.iter().zip(&slices).flat_map(|(s, (a, b))| s.frames[*a..*b].iter().copied()).collect();
+    let first = frames[0];
+    let last = frames[frames.len() - 1];
+
+    // The reader thread: decrypt and hash ahead of the writer.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Read, Error>>(2);
+    let to_read: Vec<SegmentSource> = segs.iter().chain(&req.tail).cloned().collect();
+    let reader = std::thread::spawn(move || {
+        for s in &to_read {
+            let r = read_segment(s);
+            let stop = r.is_err();
+            if tx.send(r).is_err() || stop {
+                break;
+            }
+        }
+    });
+
+    let result = (|| -> Result<Output, Error> {
+        let file = std::fs::File::create(partial)?;
+        let sink: Box<dyn package::Sink> = match encrypt {
+            Some(e) => e.wrap(file)?,
+            None => Box::new(package::Plain(file)),
+        };
+        let mut zip = package::Writer::new(sink, req.now_ms)?;
+        let mut params: Option<CodecParams> = None;
+        let mut reads: Vec<Read> = Vec::new();
+        let mut video_bytes = 0u64;
+        let (mp4_len, sha_final) = {
+            let mut tee =
+                Tee { inner: zip.start_stored(package::VIDEO)?, sha: Sha256::new(), n: 0 };
+            for (i, (s, (a, b))) in segs.iter().zip(&slices).enumerate() {
+                let r =
+                    rx.recv().map_err(|_| Error::Export("the segment reader stopped".into()))??;
+                let p = r.contents.params.clone().ok_or_else(|| {
+                    Error::Export(format!("segment {} has no codec parameters", s.seq))
+                })?;
+                match &params {
+                    None => {
+                        let track = codec_track(&p, &frames)?;
+                        let info = ExportInfo {
+                            unit_name: req.unit_name.clone(),
+                            unit_url: req.unit_url.clone(),
+                            export_ms: req.now_ms,
+                            operator: req.operator.clone(),
+                            source_name: req.camera.clone(),
+                            source_url: req.camera_url.clone(),
+                            start_ms: first.wall_ms,
+                        };
+                        tee.write_all(&mp4::head(&track, &info))?;
+                        let total: u64 = frames.iter().map(|f| u64::from(f.size)).sum();
+                        tee.write_all(&mp4::mdat_header(total))?;
+                        params = Some(p);
+                    }
+                    Some(q) if *q != p => {
+                        return Err(Error::Export(format!(
+                            "the camera's codec parameters change at segment {} ({}); export \
+                             the parts before and after it separately",
+                            s.seq,
+                            manifest::jst(s.frames.first().map_or(0, |f| f.wall_ms))
+                        )));
+                    }
+                    Some(_) => {}
+                }
+                for f in &r.contents.frames[*a..*b] {
+                    tee.write_all(&f.data)?;
+                    video_bytes += f.data.len() as u64;
+                }
+                let _ = i;
+                reads.push(r);
+            }
+            // meta: sign the file with the sibo payload zeroed, then write it signed.
+            let info = ExportInfo {
+                unit_name: req.unit_name.clone(),
+                unit_url: req.unit_url.clone(),
+                export_ms: req.now_ms,
+                operator: req.operator.clone(),
+                source_name: req.camera.clone(),
+                source_url: req.camera_url.clone(),
+                start_ms: first.wall_ms,
+            };
+            let (mut meta, sibo_at) =
+                mp4::meta(&info, req.city.cert_der(), req.city.signature_len());
+            let mut signed = tee.sha.clone();
+            signed.update(&meta);
+            let digest: [u8; 32] = signed.finalize().into();
+            let sig = req.city.sign_digest(&digest)?;
+            meta[sibo_at..sibo_at + sig.len()].copy_from_slice(&sig);
+            tee.write_all(&meta)?;
+            (tee.n, hex::encode(tee.sha.finalize()))
+        };
+        let mut tail_reads = Vec::new();
+        for s in &req.tail {
+            let r = rx.recv().map_err(|_| Error::Export("the segment reader stopped".into()))??;
+            tail_reads.push((s.seq, r));
+        }
+        let manifest = build_manifest(
+            req,
+            segs,
+            &slices,
+            &reads,
+            &tail_reads,
+            params.as_ref(),
+            (first, last),
+            Video {
+                file: package::VIDEO.to_owned(),
+                bytes: mp4_len,
+                sha256: sha_final,
+                samples: frames.len() as u64,
+                timescale: 90_000,
+                codec: params.as_ref().map(|p| p.rfc6381.clone()).unwrap_or_default(),
+                width: params.as_ref().map_or(0, |p| p.width),
+                height: params.as_ref().map_or(0, |p| p.height),
+                city_cert_sha256: req.city.cert_sha256(),
+            },
+        )?;
+        let json = manifest.to_json()?;
+        let sig = manifest::sign(req.signing, &json);
+        zip.add(package::MANIFEST, &json)?;
+        zip.add(package::SIGNATURE, sig.as_bytes())?;
+        let (_, cert_pem) = req.city.to_pem()?;
+        zip.add(package::CITY_CERT, cert_pem.as_bytes())?;
+        zip.add(package::README, package::readme(&manifest).as_bytes())?;
+        zip.finish()?;
+        let bytes = std::fs::metadata(partial)?.len();
+        Ok(Output {
+            path: partial.to_owned(),
+            package_id: req.package_id.clone(),
+            manifest_sha256: hex::encode(Sha256::digest(&json)),
+            bytes,
+            frames: frames.len() as u64,
+            video_bytes,
+            delivered: manifest.delivered.clone(),
+            encrypted: encrypt.is_some(),
+        })
+    })();
+    drop(rx);
+    let _ = reader.join();
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_manifest(
+    req: &Request<'_>,
+    segs: &[SegmentSource],
+    slices: &[(usize, usize)],
+    reads: &[Read],
+    tail: &[(u64, Read)],
+    params: Option<&CodecParams>,
+    (first, last): (FrameMeta, FrameMeta),
+    video: Video,
+) -> Result<Manifest, Error> {
+    let _ = params;
+    let mut segments = Vec::new();
+    for ((s, (a, b)), r) in segs.iter().zip(slices).zip(reads) {
+        let t = r.contents.trailer.as_ref().ok_or_else(|| Error::Export("unsealed".into()))?;
+        segments.push(manifest::Segment {
+            seq: s.seq,
+            day: s.day.clone(),
+            prev: t.link_input.prev,
+            root: t.root,
+            link: t.link,
+            frames: t.frames,
+            start_ms: t.link_input.start_ms,
+            end_ms: t.link_input.end_ms,
+            gap_before: t.link_input.gap_before.clone(),
+            leaves: r.leaves.iter().map(|l| hex::encode(l.encode())).collect(),
+            exported_first: *a as u64,
+            exported_count: (*b - *a) as u64,
+        });
+    }
+    let chain_tail: Vec<LinkInput> = tail
+        .iter()
+        .filter_map(|(_, r)| r.contents.trailer.as_ref().map(|t| t.link_input.clone()))
+        .collect();
+    // Checkpoints that sign a link we carry; if none does, sign the last one now.
+    let mut links: Vec<(u64, Hash)> = segments.iter().map(|s| (s.seq, s.link)).collect();
+    links.extend(chain_tail.iter().map(|l| (l.seq, l.link())));
+    let mut checkpoints: Vec<ChainCheckpoint> = req
+        .checkpoints
+        .iter()
+        .filter(|c| c.camera == req.camera && links.contains(&(c.seq, c.link)))
+        .cloned()
+        .collect();
+    if checkpoints.is_empty() {
+        let (seq, link) = links[links.len() - 1];
+        checkpoints.push(ChainCheckpoint::sign(req.signing, &req.camera, seq, link, req.now_ms));
+    }
+    let gaps = req
+        .gaps
+        .iter()
+        .filter(|g| g.end_ms > req.from_ms && g.start_ms < req.to_ms)
+        .cloned()
+        .collect();
+    Ok(Manifest {
+        format: manifest::FORMAT.to_owned(),
+        package_id: req.package_id.clone(),
+        created_ms: req.now_ms,
+        created: manifest::jst(req.now_ms),
+        profile: req.profile.clone(),
+        refs: req.refs.clone(),
+        operator: req.operator.clone(),
+        node: Node {
+            id: req.node_id.clone(),
+            public_key: hex::encode(req.signing.verifying_key().to_bytes()),
+        },
+        camera: Camera { code: req.camera.clone(), site: req.site.clone() },
+        requested: Range::new(req.from_ms, req.to_ms),
+        delivered: Range::new(first.wall_ms, last.wall_ms),
+        video,
+        segments,
+        chain_tail,
+        checkpoints,
+        gaps,
+    })
+}
