@@ -36,6 +36,8 @@ enum Command {
     Recorder(cmd::recorder::RecorderCmd),
     /// Run the governance server (HTTP API), a recorder node, or both.
     Serve(cmd::serve::ServeArgs),
+    /// Verify an evidence package offline (exit 0 only if everything verifies).
+    Verify(cmd::verify::VerifyArgs),
     /// Administration: create the first administrator account.
     #[command(subcommand)]
     Admin(cmd::admin::AdminCmd),
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         Command::Bench(c) => c.run(),
         Command::Recorder(c) => c.run(),
         Command::Admin(c) => c.run(),
+        Command::Verify(a) => a.run(),
     };
     match result {
         Ok(code) => code,

@@ -225,6 +225,23 @@ impl NodeDb {
         .await?)
     }
 
+    /// Segments of a camera with `seq` in `[from_seq, to_seq]`, in order.
+    pub async fn segments_by_seq(
+        &self,
+        camera: &str,
+        from_seq: i64,
+        to_seq: i64,
+    ) -> Result<Vec<SegmentRow>, Error> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {SEG_COLS} FROM segments WHERE camera = ? AND seq >= ? AND seq <= ? ORDER BY seq"
+        )))
+        .bind(camera)
+        .bind(from_seq)
+        .bind(to_seq)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Segments sealed with a key.
     pub async fn segments_with_key(&self, key_id: &str) -> Result<Vec<SegmentRow>, Error> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(

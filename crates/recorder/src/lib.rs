@@ -10,6 +10,7 @@
 pub mod camera;
 pub mod config;
 pub mod db;
+pub mod export;
 pub mod index;
 pub mod recovery;
 pub mod status;
@@ -52,12 +53,32 @@ pub enum Error {
     /// The camera or its stream.
     #[error("{0}")]
     Camera(String),
+    /// An export could not be made.
+    #[error(transparent)]
+    Evidence(#[from] evidence::Error),
     /// Stored data that does not make sense.
     #[error("corrupt: {0}")]
     Corrupt(String),
     /// Bad configuration.
     #[error("configuration: {0}")]
     Config(String),
+}
+
+/// Takes the data directory's lock: two recorders on one directory would interleave chains.
+fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, Error> {
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("lock"))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Config(format!(
+            "another recorder is running on {} (its lock file is held)",
+            dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::Io(e)),
+    }
 }
 
 /// What every camera task and the sweeper share.
@@ -93,6 +114,12 @@ pub struct Ctx {
     retention: HashMap<String, Period>,
     /// Audit events not yet written (a full disk): written first at the next chance, in order.
     pending_audit: tokio::sync::Mutex<Vec<(audit::Event, jiff::Timestamp)>>,
+    /// Camera URLs without credentials (named in exported files).
+    camera_urls: HashMap<String, String>,
+    /// The city's export signing identity, loaded or created at the first export.
+    city: tokio::sync::OnceCell<Arc<evidence::city::CityIdentity>>,
+    /// Exclusive lock on the data directory, held while the recorder runs.
+    lock: std::sync::Mutex<Option<std::fs::File>>,
 }
 
 impl Ctx {
@@ -142,6 +169,7 @@ impl Recorder {
         clock: Clock,
     ) -> Result<Recorder, Error> {
         std::fs::create_dir_all(&config.data_dir)?;
+        let lock = lock_data_dir(&config.data_dir)?;
         let mut retention = HashMap::new();
         for c in &config.cameras {
             if let Some(p) = c.retention {
@@ -178,6 +206,13 @@ impl Recorder {
             min_free_bytes: config.min_free_bytes,
             retention,
             pending_audit: tokio::sync::Mutex::new(Vec::new()),
+            camera_urls: config
+                .cameras
+                .iter()
+                .map(|c| (c.code.clone(), export::public_url(&c.url)))
+                .collect(),
+            city: tokio::sync::OnceCell::new(),
+            lock: std::sync::Mutex::new(Some(lock)),
         });
         let codes: Vec<String> = config.cameras.iter().map(|c| c.code.clone()).collect();
         let recovered = recovery::recover_all(&ctx, &codes).await?;
@@ -215,6 +250,10 @@ impl Recorder {
         );
         self.ctx.audit_event(ev).await;
         self.ctx.db.close().await;
+        // Release the data directory for the next recorder.
+        if let Ok(mut l) = self.ctx.lock.lock() {
+            l.take();
+        }
     }
 
     /// Replaces the holds the sweeper obeys (from the governance server or configuration).

@@ -8,6 +8,7 @@ pub mod policy;
 pub mod profile;
 pub mod recorder;
 pub mod serve;
+pub mod verify;
 
 use ::policy::Profile;
 use anyhow::{Context, bail};
