@@ -201,6 +201,11 @@ impl CityIdentity {
     }
 }
 
+/// SHA-256 of a certificate (DER), hex: the fingerprint a city publishes and manifests carry.
+pub fn cert_fingerprint(der: &[u8]) -> String {
+    hex::encode(sha256(der))
+}
+
 /// Verifies an RSASSA-PSS (SHA-256, salt 20) signature over `digest` with the certificate's key.
 pub fn verify_digest(cert_der: &[u8], digest: &[u8; 32], sig: &[u8]) -> Result<(), Error> {
     let cert = Certificate::from_der(cert_der)

@@ -123,6 +123,11 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// Whether this node records `camera`.
+    pub fn records(&self, camera: &str) -> bool {
+        self.camera_urls.contains_key(camera)
+    }
+
     /// Whether the data directory has less free space than the minimum.
     pub fn low_on_space(&self) -> bool {
         fs4::available_space(&self.data_dir).is_ok_and(|free| free < self.min_free_bytes)

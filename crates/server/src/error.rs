@@ -102,6 +102,11 @@ impl ApiError {
         e
     }
 
+    /// 503: a part the call needs (the recorder) could not do it; nothing was changed.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)
+    }
+
     /// 423: account locked.
     pub fn locked(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::LOCKED, "locked", detail)

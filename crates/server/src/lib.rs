@@ -11,6 +11,7 @@ pub mod auth;
 pub mod bootstrap;
 pub use ::clock;
 pub mod error;
+pub mod node;
 pub mod state;
 
 use ::clock::Clock;
@@ -61,6 +62,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         clock: config.clock,
         secure_cookies: config.secure_cookies,
         recorder: std::sync::RwLock::new(None),
+        exporter: std::sync::RwLock::new(None),
     });
     let router = api::router(state.clone())
         .route("/api/openapi.json", axum::routing::get(|| async { axum::Json(api::openapi()) }))

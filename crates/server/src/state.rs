@@ -21,12 +21,99 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The recorder running in this process, if any (status only: no live view).
     pub recorder: std::sync::RwLock<Option<Arc<dyn RecorderStatus>>>,
+    /// The recorder's export, when footage is recorded in this process. Without one, an
+    /// extraction records the package id and manifest hash of a package made on the node.
+    pub exporter: std::sync::RwLock<Option<Arc<dyn Exporter>>>,
 }
 
 /// What the server may ask a recorder: per-camera status, never a picture (ALL-REC-2).
 pub trait RecorderStatus: Send + Sync {
     /// Per-camera status as JSON.
     fn status(&self) -> serde_json::Value;
+}
+
+/// What to export: one camera's footage under an instruction or an emergency order.
+#[derive(Debug, Clone)]
+pub struct ExportJob {
+    /// Camera code.
+    pub camera: String,
+    /// Site name, when known.
+    pub site: Option<String>,
+    /// Range asked, UTC ms.
+    pub from_ms: i64,
+    /// End of the range asked.
+    pub to_ms: i64,
+    /// Who exports: `login (name)`.
+    pub operator: String,
+    /// Request.
+    pub request: Option<i64>,
+    /// Instruction.
+    pub instruction: Option<i64>,
+    /// Emergency order.
+    pub emergency_order: Option<i64>,
+    /// Encryption to the recipient.
+    pub encryption: Option<ExportEncryption>,
+}
+
+/// Encryption of a package (age): a passphrase handed over separately, or X25519 recipients.
+#[derive(Clone)]
+pub enum ExportEncryption {
+    /// Passphrase.
+    Passphrase(String),
+    /// `age1…` recipients.
+    Recipients(Vec<String>),
+}
+
+impl std::fmt::Debug for ExportEncryption {
+    // A passphrase never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExportEncryption::Passphrase(_) => f.write_str("Passphrase(…)"),
+            ExportEncryption::Recipients(r) => f.debug_tuple("Recipients").field(r).finish(),
+        }
+    }
+}
+
+/// A package an export produced.
+#[derive(Debug, Clone)]
+pub struct ExportedPackage {
+    /// Package id.
+    pub id: String,
+    /// Camera code.
+    pub camera: String,
+    /// Where the file is.
+    pub path: std::path::PathBuf,
+    /// SHA-256 of its manifest, hex.
+    pub manifest_sha256: String,
+    /// File size.
+    pub bytes: u64,
+    /// Frames.
+    pub frames: u64,
+    /// Range delivered, UTC ms.
+    pub delivered: (i64, i64),
+    /// Encrypted to the recipient.
+    pub encrypted: bool,
+}
+
+/// Why an export failed, in words for the operator.
+#[derive(Debug, Clone)]
+pub struct ExportError {
+    /// The export refused the range (nothing recorded there, erased, no frame inside): a
+    /// conflict with the records, not a fault of the system.
+    pub refused: bool,
+    /// What happened.
+    pub message: String,
+}
+
+/// Takes footage off the recorder into evidence packages; the only way out (ALL-REC-2).
+pub trait Exporter: Send + Sync {
+    /// Whether this recorder records `camera`.
+    fn records(&self, camera: &str) -> bool;
+    /// Exports one camera's range.
+    fn export(
+        &self,
+        job: ExportJob,
+    ) -> futures::future::BoxFuture<'static, Result<ExportedPackage, ExportError>>;
 }
 
 impl AppState {

@@ -8,23 +8,9 @@ mod common;
 
 use common::*;
 use policy::Permission;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const NOW: &str = "2026-11-24T10:00:00+09:00"; // a Tuesday, office hours
-
-/// Documents the basis needs, as the requester would attach them.
-fn documents(w: &World, basis: &policy::profile::LegalBasis) -> Vec<Value> {
-    let mut forms: Vec<String> = basis.documents.clone();
-    if let Some(first) = basis.documents_any_of.first() {
-        forms.push(first.clone());
-    }
-    if let Some(f) = &w.profile.workflow.request_form
-        && !forms.contains(f)
-    {
-        forms.push(f.clone());
-    }
-    forms.iter().map(|f| json!({ "form": f, "reference": format!("{f}-2026-17") })).collect()
-}
 
 async fn full_flow(profile_id: &str, backend: Backend) {
     let w = World::new(profile_id, backend, NOW).await;

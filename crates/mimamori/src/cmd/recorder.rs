@@ -17,12 +17,28 @@ pub enum RecorderCmd {
         #[arg(long)]
         json: bool,
     },
+    /// What the city publishes so anyone can verify this node's evidence packages offline: the
+    /// node's public key (for `mimamori verify --public-key`) and the city's export certificate.
+    Publish {
+        /// The recorder's data directory.
+        #[arg(long, default_value = "mimamori-data/recorder")]
+        data: PathBuf,
+        /// The node key (default DATA/node.key).
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Write `node-public-key.txt` and `city-export.crt` into this directory too.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 impl RecorderCmd {
     /// Runs the subcommand.
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let RecorderCmd::Status { data, json } = self;
+        let (data, json) = match self {
+            RecorderCmd::Status { data, json } => (data, json),
+            RecorderCmd::Publish { data, key, out } => return publish(&data, key, out),
+        };
         let path = data.join("status.json");
         let text = std::fs::read_to_string(&path).with_context(|| {
             format!("no recorder status at {} (is a recorder running there?)", path.display())
@@ -56,4 +72,35 @@ impl RecorderCmd {
         }
         Ok(ExitCode::SUCCESS)
     }
+}
+
+fn publish(
+    data: &std::path::Path,
+    key: Option<PathBuf>,
+    out: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let key = key.unwrap_or_else(|| data.join("node.key"));
+    let signing = audit::key::load_existing(&key)?;
+    let public = hex::encode(signing.verifying_key().as_bytes());
+    println!("node public key (mimamori verify --public-key): {public}");
+    let cert = data.join("city-export.crt");
+    let pem = std::fs::read(&cert).ok();
+    match &pem {
+        Some(p) => {
+            let der = evidence::city::pem_to_der(p)
+                .context("city-export.crt is not a PEM certificate")?;
+            println!("city export certificate (--city-cert): {}", cert.display());
+            println!("  SHA-256 {}", evidence::city::cert_fingerprint(&der));
+        }
+        None => println!("city export certificate: none yet (created at the first export)"),
+    }
+    if let Some(dir) = out {
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("node-public-key.txt"), format!("{public}\n"))?;
+        if let Some(p) = pem {
+            std::fs::write(dir.join("city-export.crt"), p)?;
+        }
+        println!("written to {}", dir.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }

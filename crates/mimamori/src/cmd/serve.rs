@@ -80,14 +80,6 @@ pub fn parse_camera(spec: &str) -> anyhow::Result<recorder::config::CameraConfig
     })
 }
 
-struct Status(recorder::status::Board);
-
-impl server::state::RecorderStatus for Status {
-    fn status(&self) -> serde_json::Value {
-        serde_json::json!({ "cameras": self.0.snapshot() })
-    }
-}
-
 impl ServeArgs {
     /// Runs until SIGTERM or Ctrl-C; a recorder seals every open segment before exiting.
     pub fn run(self) -> anyhow::Result<ExitCode> {
@@ -142,7 +134,7 @@ impl ServeArgs {
                             }
                         }
                         let r = recorder::Recorder::start(rec_config(cameras), profile, Clock::System).await?;
-                        *app.state.recorder.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(Status(r.ctx.status.clone())));
+                        server::node::LocalRecorder::attach(&app.state, r.ctx.clone(), self.data.join("exports"));
                         tokio::spawn(sync_holds(app.state.db.clone(), r.ctx.clone()));
                         rec = Some(r);
                     }

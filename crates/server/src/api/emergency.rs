@@ -2,7 +2,7 @@
 
 use super::footage::{check_range_available, checked_cameras, fiscal_year, ledger_json};
 use super::types::*;
-use super::{Body, Id, MaybeBody};
+use super::{Body, Id, MaybeBody, evidence};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -201,6 +201,17 @@ pub async fn extract_order(
         .filter(|w| w.organisation_id == o.organisation_id && matches!(w.placement.as_str(), "police" | "agency"))
         .ok_or_else(|| ApiError::forbidden(rule.clone(), "an emergency extraction runs only on the dedicated PC lent to (placed at) your organisation"))?;
     let role = p.role_with(&st.profile, Permission::EmergencyExtract).cloned().unwrap_or_default();
+    if o.state != "ordered" {
+        return Err(ApiError::conflict(format!(
+            "emergency order {} is {}, not ordered",
+            o.id, o.state
+        )));
+    }
+    let cameras = parse_list(&o.cameras)?;
+    let refs = evidence::Refs { request: None, instruction: None, emergency_order: Some(o.id) };
+    let made =
+        evidence::make_packages(&st, &p, &cameras, (o.range_from, o.range_to), refs, &b).await?;
+    let (package_id, manifest_hash) = evidence::recorded_ids(made.as_deref(), &b);
     let now = st.clock.now_ms();
     let e = st
         .db
@@ -215,18 +226,25 @@ pub async fn extract_order(
                 cameras: &o.cameras,
                 range_from: o.range_from,
                 range_to: o.range_to,
-                package_id: b.package_id.as_deref(),
-                manifest_hash: b.manifest_hash.as_deref(),
+                package_id: package_id.as_deref(),
+                manifest_hash: manifest_hash.as_deref(),
             },
             now,
         )
         .await?;
     let o = st.db.order_extracted(o.id, e.id).await?;
+    let pkgs = match &made {
+        Some(pk) => evidence::record_packages(&st, e.id, pk, now).await?,
+        None => Vec::new(),
+    };
     let mut ev = p.event("emergency.extract", format!("emergency_order:{}", o.id), Outcome::Ok);
     ev.role = Some(role);
-    ev.detail = json!({ "extraction": e.id, "cameras": parse_list(&o.cameras)? });
+    ev.detail = json!({ "extraction": e.id, "cameras": cameras,
+        "packages": pkgs.iter().map(|k| json!({"id": k.id, "camera": k.camera, "manifest_sha256": k.manifest_sha256})).collect::<Vec<_>>() });
     st.audit(ev).await?;
-    Ok(Json(order_json(&st, &o, now)))
+    let mut v = order_json(&st, &o, now);
+    v["packages"] = Value::Array(pkgs.iter().map(evidence::package_json).collect());
+    Ok(Json(v))
 }
 
 /// `POST /api/v1/emergency/orders/{id}/file`: the post-hoc 申請書 / 照会書 / form 3.

@@ -5,7 +5,7 @@
 //! (so a concurrent actor gets 409), then writes the audit entry.
 
 use super::types::*;
-use super::{Body, Id, MaybeBody};
+use super::{Body, Id, MaybeBody, evidence};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -638,6 +638,17 @@ pub async fn extract(
     let i = my_open_instruction(&st, &p, id).await?;
     let role = st.profile.check_extract(p.actor(), i.step as usize, on_own_workstation(&p))?;
     let r = load(&st, i.request_id).await?;
+    let cameras = parse_list(&i.cameras)?;
+    if r.state != RequestState::Instructed.as_str() {
+        return Err(ApiError::conflict(format!("request {} is {}, not instructed", r.id, r.state)));
+    }
+    // The packages are made before anything changes: a failed export leaves the instruction
+    // open (the failure is audited by the guard).
+    let refs =
+        evidence::Refs { request: Some(r.id), instruction: Some(i.id), emergency_order: None };
+    let made =
+        evidence::make_packages(&st, &p, &cameras, (i.range_from, i.range_to), refs, &b).await?;
+    let (package_id, manifest_hash) = evidence::recorded_ids(made.as_deref(), &b);
     st.db
         .transition_request(
             r.id,
@@ -660,17 +671,23 @@ pub async fn extract(
                 cameras: &i.cameras,
                 range_from: i.range_from,
                 range_to: i.range_to,
-                package_id: b.package_id.as_deref(),
-                manifest_hash: b.manifest_hash.as_deref(),
+                package_id: package_id.as_deref(),
+                manifest_hash: manifest_hash.as_deref(),
             },
             st.clock.now_ms(),
         )
         .await?;
+    let pkgs = match &made {
+        Some(pk) => evidence::record_packages(&st, e.id, pk, st.clock.now_ms()).await?,
+        None => Vec::new(),
+    };
     let mut ev = p.event("footage.extract", format!("request:{}", r.id), Outcome::Ok);
     ev.role = Some(role);
-    ev.detail = json!({ "extraction": e.id, "instruction": i.id, "cameras": parse_list(&i.cameras)?, "from": jst(i.range_from), "to": jst(i.range_to) });
+    ev.detail = json!({ "extraction": e.id, "instruction": i.id, "cameras": cameras, "from": jst(i.range_from), "to": jst(i.range_to),
+        "packages": pkgs.iter().map(|k| json!({"id": k.id, "camera": k.camera, "manifest_sha256": k.manifest_sha256})).collect::<Vec<_>>() });
     st.audit(ev).await?;
-    Ok(Json(json!({ "extraction": e, "needs_report": st.profile.needs_report() })))
+    Ok(Json(json!({ "extraction": e, "needs_report": st.profile.needs_report(),
+        "packages": pkgs.iter().map(evidence::package_json).collect::<Vec<_>>() })))
 }
 
 /// `POST /api/v1/extractions/{id}/report` (NIS-9.3: to the operations chief who instructed).

@@ -3,6 +3,7 @@
 
 mod admin;
 mod emergency;
+mod evidence;
 mod footage;
 mod holds;
 mod session;
@@ -116,6 +117,7 @@ const READ_REQUESTS: &[P] = &[
     P::FootageExtract,
     P::LedgerRead,
 ];
+const EXTRACTORS: &[P] = &[P::FootageExtract, P::EmergencyExtract];
 const INSTRUCTIONS: &[P] = &[P::InstructionIssue, P::InstructionRelay, P::FootageExtract];
 const DESIGNATE: &[P] = &[P::RolesDesignate, P::AccountsAdminister];
 const ORDERS: &[P] = &[
@@ -175,6 +177,8 @@ api! {
     post "/api/v1/instructions" => footage::create_instruction, Access::Perm(P::InstructionIssue), "instruction.create", "footage", "Issue an extraction instruction", InstructionBody;
     post "/api/v1/instructions/{id}/relay" => footage::relay_instruction, Access::Perm(P::InstructionRelay), "instruction.relay", "footage", "Pass an instruction on to the extractor", RelayBody;
     post "/api/v1/instructions/{id}/extract" => footage::extract, Access::Perm(P::FootageExtract), "footage.extract", "footage", "Extract footage under an instruction addressed to me", ExtractBody;
+    get "/api/v1/extractions/{id}/packages" => evidence::list, Access::AnyOf(EXTRACTORS), "package.list", "footage", "The evidence packages of my extraction";
+    get "/api/v1/packages/{id}" => evidence::download, Access::AnyOf(EXTRACTORS), "footage.download", "footage", "Download an evidence package I extracted, on the workstation it was made on";
     post "/api/v1/extractions/{id}/report" => footage::report_extraction, Access::Perm(P::FootageExtract), "extraction.report", "footage", "Report an extraction to the operations chief";
     get "/api/v1/ledger" => footage::list_ledger, Access::Perm(P::LedgerRead), "ledger.list", "footage", "The usage ledger";
     post "/api/v1/ledger" => footage::write_ledger, Access::Perm(P::LedgerWrite), "ledger.write", "footage", "Write the ledger entry of a request", LedgerBody;

@@ -353,12 +353,39 @@ pub struct RelayBody {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtractBody {
-    /// Evidence package id.
+    /// Evidence package id, when the package was made on a recorder node elsewhere. When the
+    /// cameras are recorded in this process the server makes the packages and this is refused.
     #[serde(default)]
     pub package_id: Option<String>,
-    /// Manifest hash.
+    /// Manifest hash of that package.
     #[serde(default)]
     pub manifest_hash: Option<String>,
+    /// Encrypt the packages to the recipient (PROD-EVIDENCE-1).
+    #[serde(default)]
+    pub encrypt: Option<EncryptBody>,
+}
+
+/// Encryption of evidence packages: exactly one of a passphrase (handed over separately, at
+/// least 12 characters) or X25519 recipients (`age1…`).
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptBody {
+    /// Passphrase.
+    #[serde(default)]
+    pub passphrase: Option<String>,
+    /// age recipients.
+    #[serde(default)]
+    pub recipients: Vec<String>,
+}
+
+impl std::fmt::Debug for EncryptBody {
+    // The passphrase never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncryptBody")
+            .field("passphrase", &self.passphrase.as_ref().map(|_| "…"))
+            .field("recipients", &self.recipients)
+            .finish()
+    }
 }
 
 /// `POST /ledger` and `POST /emergency/orders/{id}/ledger`.

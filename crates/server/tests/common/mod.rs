@@ -390,3 +390,17 @@ impl World {
         self
     }
 }
+
+/// Documents the basis needs, as the requester would attach them.
+pub fn documents(w: &World, basis: &policy::profile::LegalBasis) -> Vec<Value> {
+    let mut forms: Vec<String> = basis.documents.clone();
+    if let Some(first) = basis.documents_any_of.first() {
+        forms.push(first.clone());
+    }
+    if let Some(f) = &w.profile.workflow.request_form
+        && !forms.contains(f)
+    {
+        forms.push(f.clone());
+    }
+    forms.iter().map(|f| json!({ "form": f, "reference": format!("{f}-2026-17") })).collect()
+}

@@ -1,0 +1,260 @@
+//! Evidence packages of an extraction (evidence issue): made by the recorder in this process
+//! when an instruction or emergency order is carried out, recorded with the extraction, and
+//! downloaded only by the extractor on the workstation it was made on. Every download is audited.
+
+use super::types::{EncryptBody, ExtractBody};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::state::{AppState, ExportEncryption, ExportJob, ExportedPackage};
+use audit::Outcome;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::Response;
+use axum::{Extension, Json};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use store::evidence::EvidencePackage;
+
+/// The workflow records an export belongs to.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Refs {
+    /// Request.
+    pub request: Option<i64>,
+    /// Instruction.
+    pub instruction: Option<i64>,
+    /// Emergency order.
+    pub emergency_order: Option<i64>,
+}
+
+/// Shortest passphrase accepted (age uses scrypt; the passphrase travels apart from the file).
+const MIN_PASSPHRASE: usize = 12;
+
+fn encryption(b: Option<&EncryptBody>) -> ApiResult<Option<ExportEncryption>> {
+    let Some(b) = b else { return Ok(None) };
+    match (&b.passphrase, b.recipients.is_empty()) {
+        (Some(_), false) => {
+            Err(ApiError::invalid("encrypt", "give either a passphrase or recipients, not both"))
+        }
+        (Some(p), true) if p.chars().count() < MIN_PASSPHRASE => Err(ApiError::invalid(
+            "encrypt.passphrase",
+            format!("at least {MIN_PASSPHRASE} characters"),
+        )),
+        (Some(p), true) => Ok(Some(ExportEncryption::Passphrase(p.clone()))),
+        (None, false) => {
+            for (i, r) in b.recipients.iter().enumerate() {
+                if !r.trim().starts_with("age1") {
+                    return Err(ApiError::invalid(
+                        &format!("encrypt.recipients[{i}]"),
+                        "an age X25519 recipient starts with age1",
+                    ));
+                }
+            }
+            Ok(Some(ExportEncryption::Recipients(b.recipients.clone())))
+        }
+        (None, true) => Err(ApiError::invalid("encrypt", "a passphrase or recipients")),
+    }
+}
+
+/// Makes one package per camera when the cameras are recorded in this process; `None` when no
+/// recorder runs here (the body may then name a package made on the node). Nothing is recorded
+/// in the store: on any failure the caller changes nothing.
+pub async fn make_packages(
+    st: &AppState,
+    p: &Principal,
+    cameras: &[String],
+    range: (i64, i64),
+    refs: Refs,
+    body: &ExtractBody,
+) -> ApiResult<Option<Vec<ExportedPackage>>> {
+    let exporter = st.exporter.read().unwrap_or_else(|e| e.into_inner()).clone();
+    let Some(exporter) = exporter else {
+        if body.encrypt.is_some() {
+            return Err(ApiError::invalid(
+                "encrypt",
+                "no recorder runs in this server; encrypt when exporting on the node",
+            ));
+        }
+        return Ok(None);
+    };
+    if body.package_id.is_some() || body.manifest_hash.is_some() {
+        return Err(ApiError::invalid(
+            "package_id",
+            "this server records the cameras and makes the package itself",
+        ));
+    }
+    let enc = encryption(body.encrypt.as_ref())?;
+    if let Some(c) = cameras.iter().find(|c| !exporter.records(c)) {
+        return Err(ApiError::conflict(format!(
+            "camera {c} is not recorded by this server; export it on its recorder node"
+        )));
+    }
+    let mut out = Vec::new();
+    for cam in cameras {
+        let site = match st.db.camera_by_code(cam).await? {
+            Some(c) => st.db.site(c.site_id).await?.map(|s| s.name),
+            None => None,
+        };
+        let job = ExportJob {
+            camera: cam.clone(),
+            site,
+            from_ms: range.0,
+            to_ms: range.1,
+            operator: format!("{} ({})", p.account.login, p.account.display_name),
+            request: refs.request,
+            instruction: refs.instruction,
+            emergency_order: refs.emergency_order,
+            encryption: enc.clone(),
+        };
+        match exporter.export(job).await {
+            Ok(pkg) => out.push(pkg),
+            Err(e) => {
+                // Packages already made for other cameras are removed: the extraction did not
+                // happen, and no copy of footage may be left outside the workflow.
+                for made in &out {
+                    let _ = tokio::fs::remove_file(&made.path).await;
+                }
+                return Err(if e.refused {
+                    ApiError::conflict(format!("camera {cam}: {}", e.message))
+                } else {
+                    ApiError::unavailable(format!("camera {cam}: export failed: {}", e.message))
+                });
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Records the packages of extraction `extraction_id`.
+pub async fn record_packages(
+    st: &AppState,
+    extraction_id: i64,
+    pkgs: &[ExportedPackage],
+    now: i64,
+) -> ApiResult<Vec<EvidencePackage>> {
+    let mut rows = Vec::new();
+    for pkg in pkgs {
+        let row = EvidencePackage {
+            id: pkg.id.clone(),
+            extraction_id,
+            camera: pkg.camera.clone(),
+            path: pkg.path.to_string_lossy().into_owned(),
+            manifest_sha256: pkg.manifest_sha256.clone(),
+            bytes: i64::try_from(pkg.bytes).unwrap_or(i64::MAX),
+            frames: i64::try_from(pkg.frames).unwrap_or(i64::MAX),
+            delivered_from: pkg.delivered.0,
+            delivered_to: pkg.delivered.1,
+            encrypted: i64::from(pkg.encrypted),
+            created_at: now,
+            downloads: 0,
+        };
+        st.db.add_evidence_package(&row).await?;
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// The package ids and manifest hashes the extraction records (space-separated when several
+/// cameras): those of the packages made here, else those the body names.
+pub fn recorded_ids(
+    made: Option<&[ExportedPackage]>,
+    body: &ExtractBody,
+) -> (Option<String>, Option<String>) {
+    match made {
+        Some(pkgs) => {
+            let ids: Vec<_> = pkgs.iter().map(|p| p.id.as_str()).collect();
+            let hashes: Vec<_> = pkgs.iter().map(|p| p.manifest_sha256.as_str()).collect();
+            (Some(ids.join(" ")), Some(hashes.join(" ")))
+        }
+        None => (body.package_id.clone(), body.manifest_hash.clone()),
+    }
+}
+
+/// A package as the API shows it, with its download link.
+pub fn package_json(p: &EvidencePackage) -> Value {
+    json!({
+        "id": p.id, "camera": p.camera, "manifest_sha256": p.manifest_sha256, "bytes": p.bytes,
+        "frames": p.frames, "delivered_from": super::types::jst(p.delivered_from),
+        "delivered_to": super::types::jst(p.delivered_to), "encrypted": p.encrypted != 0,
+        "downloads": p.downloads, "href": format!("/api/v1/packages/{}", p.id),
+    })
+}
+
+fn valid_id(id: &str) -> bool {
+    id.len() == 35 && id.starts_with("EV-") && id[3..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// `GET /api/v1/packages/{id}`: the extractor, on the workstation of the extraction, fetches
+/// the package. Audited with the package id and manifest hash.
+pub async fn download(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    if !valid_id(&id) {
+        return Err(ApiError::invalid("id", "a package id is EV- and 32 hex digits"));
+    }
+    let pkg = st
+        .db
+        .evidence_package(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("package {id}")))?;
+    let e = st
+        .db
+        .extraction(pkg.extraction_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("package {id}")))?;
+    let rule = st.profile.workflow.rule.to_string();
+    if e.operator_id != p.account.id {
+        return Err(ApiError::forbidden(
+            rule,
+            "only the extractor takes the package off the system",
+        ));
+    }
+    if p.workstation.as_ref().map(|w| w.id) != Some(e.workstation_id) {
+        return Err(ApiError::forbidden(
+            rule,
+            "the package is taken off on the workstation it was extracted on",
+        ));
+    }
+    let file = tokio::fs::File::open(&pkg.path).await.map_err(|err| {
+        tracing::error!(package = %id, error = %err, "evidence package file missing");
+        ApiError::conflict(format!("package {id} is no longer on the server"))
+    })?;
+    st.db.count_evidence_download(&id).await?;
+    let mut ev = p.event("footage.download", format!("package:{id}"), Outcome::Ok);
+    ev.detail = json!({ "extraction": e.id, "camera": pkg.camera, "manifest_sha256": pkg.manifest_sha256, "bytes": pkg.bytes });
+    st.audit(ev).await?;
+    let name = if pkg.encrypted != 0 { format!("{id}.zip.age") } else { format!("{id}.zip") };
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .header(header::CONTENT_LENGTH, pkg.bytes)
+        .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(body)
+        .map_err(|_| ApiError::internal("sending the package"))
+}
+
+/// `GET /api/v1/extractions/{id}/packages`: the extraction's packages, for its extractor.
+pub async fn list(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    super::Id(id): super::Id,
+) -> ApiResult<Json<Value>> {
+    let e = st
+        .db
+        .extraction(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("extraction {id}")))?;
+    if e.operator_id != p.account.id {
+        return Err(ApiError::forbidden(
+            st.profile.workflow.rule.as_str(),
+            "only the extractor sees the packages of an extraction",
+        ));
+    }
+    let pkgs = st.db.evidence_packages_of(id).await?;
+    Ok(Json(
+        json!({ "extraction": id, "packages": pkgs.iter().map(package_json).collect::<Vec<_>>() }),
+    ))
+}

@@ -1,0 +1,104 @@
+//! The recorder running in this process (`serve --role all`, `demo`): its status for the
+//! dashboard and its export for extractions. No picture ever crosses this boundary except as an
+//! evidence package made for an extraction (ALL-REC-2).
+
+use crate::state::{
+    AppState, ExportEncryption, ExportError, ExportJob, ExportedPackage, Exporter, RecorderStatus,
+};
+use futures::future::BoxFuture;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A recorder in this process.
+pub struct LocalRecorder {
+    ctx: Arc<recorder::Ctx>,
+    exports: PathBuf,
+}
+
+impl LocalRecorder {
+    /// Links the recorder to the server: status, and exports written under `exports`.
+    pub fn attach(state: &AppState, ctx: Arc<recorder::Ctx>, exports: PathBuf) {
+        let me = Arc::new(LocalRecorder { ctx, exports });
+        *state.recorder.write().unwrap_or_else(|p| p.into_inner()) = Some(me.clone());
+        *state.exporter.write().unwrap_or_else(|p| p.into_inner()) = Some(me);
+    }
+}
+
+impl RecorderStatus for LocalRecorder {
+    fn status(&self) -> serde_json::Value {
+        serde_json::json!({ "cameras": self.ctx.status.snapshot() })
+    }
+}
+
+fn failed(refused: bool, message: impl Into<String>) -> ExportError {
+    ExportError { refused, message: message.into() }
+}
+
+impl Exporter for LocalRecorder {
+    fn records(&self, camera: &str) -> bool {
+        self.ctx.records(camera)
+    }
+
+    fn export(&self, job: ExportJob) -> BoxFuture<'static, Result<ExportedPackage, ExportError>> {
+        let ctx = self.ctx.clone();
+        let dir = self.exports.clone();
+        Box::pin(async move {
+            let encryption = match job.encryption {
+                None => None,
+                Some(ExportEncryption::Passphrase(p)) => {
+                    Some(evidence::package::Encryption::Passphrase(p.into()))
+                }
+                Some(ExportEncryption::Recipients(r)) => Some(
+                    evidence::package::Encryption::recipients(&r)
+                        .map_err(|e| failed(true, e.to_string()))?,
+                ),
+            };
+            tokio::fs::create_dir_all(&dir)
+                .await
+                .map_err(|e| failed(false, format!("export directory: {e}")))?;
+            let tmp =
+                evidence::export::new_package_id().map_err(|e| failed(false, e.to_string()))?;
+            let out = dir.join(format!("{tmp}.tmp"));
+            let refs = evidence::manifest::Refs {
+                request: job.request,
+                instruction: job.instruction,
+                emergency_order: job.emergency_order,
+                ..Default::default()
+            };
+            let camera = job.camera.clone();
+            let o = recorder::export::export(
+                &ctx,
+                recorder::export::Job {
+                    camera: job.camera,
+                    from_ms: job.from_ms,
+                    to_ms: job.to_ms,
+                    operator: job.operator,
+                    refs,
+                    site: job.site,
+                    out: out.clone(),
+                    encryption,
+                },
+            )
+            .await
+            .map_err(|e| match e {
+                recorder::Error::Evidence(evidence::Error::Export(m)) => failed(true, m),
+                other => failed(false, other.to_string()),
+            })?;
+            let ext = if o.encrypted { "zip.age" } else { "zip" };
+            let path = dir.join(format!("{}.{ext}", o.package_id));
+            tokio::fs::rename(&out, &path)
+                .await
+                .map_err(|e| failed(false, format!("placing the package: {e}")))?;
+            Ok(ExportedPackage {
+                id: o.package_id,
+                camera,
+                path,
+                manifest_sha256: o.manifest_sha256,
+                bytes: o.bytes,
+                frames: o.frames,
+                delivered: (o.delivered.from_ms, o.delivered.to_ms),
+                encrypted: o.encrypted,
+            })
+        })
+    }
+}

@@ -1,0 +1,218 @@
+//! The evidence package as the workflow makes it (issue 5): a recorder in the server's process
+//! records the camera simulator; an approved instruction is carried out through the API, the
+//! server exports one package per camera, the extraction records their ids and manifest hashes,
+//! the extractor downloads them on the workstation, and each verifies offline. On SQLite
+//! (packages encrypted to a passphrase) and PostgreSQL (plain).
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a panic is the failure report
+
+mod common;
+
+use common::*;
+use policy::Permission;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+async fn camsim() -> u16 {
+    let clip = camsim::synthesize(320, 240, 25, 300_000, 4).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(camsim::CamSim::new(clip, 2, camsim::Faults::default()).serve(listener));
+    port
+}
+
+fn jst_secs(ms: i64) -> String {
+    policy::jst::rfc3339(jiff::Timestamp::from_second(ms.div_euclid(1000)).unwrap())
+}
+
+/// Request → decision → instruction chain, for `cameras` over `[from, to)`; returns the request
+/// id, the open instruction and the user who extracts.
+async fn instructed(w: &World, cameras: &[&str], from: i64, to: i64) -> (i64, Value, User) {
+    let p = &w.profile;
+    let basis = p.bases.iter().find(|b| b.review).unwrap_or(&p.bases[0]).clone();
+    let requester = w.user(&p.workflow.requested_by[0]);
+    let r = w
+        .api
+        .ok("/api/v1/requests", &requester, json!({
+            "basis": basis.id, "purpose": p.purposes.last().unwrap().id, "recipient": "中央警察署 刑事課",
+            "case_summary": "窃盗事件", "documents": documents(w, &basis),
+            "cameras": cameras, "from": jst_secs(from), "to": jst_secs(to)
+        }))
+        .await;
+    let id = r["id"].as_i64().unwrap();
+    if let Some(relay) = p.workflow.relayed_by.first() {
+        w.api.ok(&format!("/api/v1/requests/{id}/relay"), &w.user(relay), json!({})).await;
+    }
+    w.api
+        .ok(
+            &format!("/api/v1/requests/{id}/approve"),
+            &w.user(&p.workflow.reviewed_by[0]),
+            json!({}),
+        )
+        .await;
+    let chain = &p.workflow.chain;
+    let issuer = w.user(&chain[0].roles[0]);
+    let mut ins = w
+        .api
+        .ok(
+            "/api/v1/instructions",
+            &issuer,
+            json!({ "request_id": id, "to_account": w.user(&chain[1].roles[0]).id }),
+        )
+        .await;
+    for step in 1..chain.len() - 1 {
+        let holder = w.user(&chain[step].roles[0]);
+        ins = w
+            .api
+            .ok(
+                &format!("/api/v1/instructions/{}/relay", ins["id"]),
+                &holder,
+                json!({ "to_account": w.user(&chain[step + 1].roles[0]).id }),
+            )
+            .await;
+    }
+    (id, ins, w.user(&chain[chain.len() - 1].roles[0]))
+}
+
+async fn download(w: &World, href: &str, user: &User) -> (reqwest::StatusCode, Vec<u8>) {
+    let mut rb = w.api.http.get(format!("{}{}", w.api.base, href)).bearer_auth(&user.token);
+    if let Some(ws) = &user.ws {
+        rb = rb.header("x-mimamori-workstation", ws);
+    }
+    let resp = rb.send().await.unwrap();
+    (resp.status(), resp.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instruction_extracts_packages_that_verify_offline() {
+    let port = camsim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let profile = policy::resolve_seed("asahikawa").unwrap();
+    let mut cfg = recorder::config::RecorderConfig::new("node-e2e", dir.path());
+    cfg.segment_ms = 2_000;
+    cfg.cameras = ["cam1", "cam2"]
+        .iter()
+        .map(|c| recorder::config::CameraConfig {
+            code: (*c).into(),
+            url: format!("rtsp://127.0.0.1:{port}/{}", if *c == "cam1" { "cam1" } else { "cam2" }),
+            username: None,
+            password: None,
+            retention: None,
+        })
+        .collect();
+    let rec = recorder::Recorder::start(cfg, profile, clock::Clock::System).await.unwrap();
+    let node_key = rec.ctx.signing.verifying_key();
+    // Long enough for a keyframe (every 2 s) well before the range asked.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let pass = "correct horse battery staple";
+    for backend in BACKENDS {
+        let now = jiff::Timestamp::now();
+        let w = World::new("asahikawa", backend, &policy::jst::rfc3339(now)).await;
+        server::node::LocalRecorder::attach(
+            &w.srv.state,
+            rec.ctx.clone(),
+            dir.path().join("exports"),
+        );
+        let now_ms = now.as_millisecond();
+        let (from, to) = ((now_ms - 7_000) / 1000 * 1000, (now_ms - 3_000) / 1000 * 1000);
+        let (req, ins, extractor) = instructed(&w, &["cam1", "cam2"], from, to).await;
+        let encrypted = backend == Backend::Sqlite;
+        let body = if encrypted { json!({ "encrypt": { "passphrase": pass } }) } else { json!({}) };
+        // Naming a package made elsewhere is refused when the server makes them itself.
+        let (s, v) = w
+            .api
+            .post(
+                &format!("/api/v1/instructions/{}/extract", ins["id"]),
+                &extractor,
+                json!({ "package_id": "x", "manifest_hash": "y" }),
+            )
+            .await;
+        assert_eq!(s, 422, "{v:#}");
+        let ex = w
+            .api
+            .ok(&format!("/api/v1/instructions/{}/extract", ins["id"]), &extractor, body)
+            .await;
+        let pkgs = ex["packages"].as_array().unwrap().clone();
+        assert_eq!(pkgs.len(), 2, "{ex:#}");
+        // The extraction records every package id and manifest hash.
+        let ids: Vec<&str> = pkgs.iter().map(|p| p["id"].as_str().unwrap()).collect();
+        assert_eq!(ex["extraction"]["package_id"], ids.join(" "));
+        let hashes: Vec<&str> =
+            pkgs.iter().map(|p| p["manifest_sha256"].as_str().unwrap()).collect();
+        assert_eq!(ex["extraction"]["manifest_hash"], hashes.join(" "));
+        for (p, cam) in pkgs.iter().zip(["cam1", "cam2"]) {
+            assert_eq!(p["camera"], cam);
+            assert_eq!(p["encrypted"], encrypted);
+            let href = p["href"].as_str().unwrap();
+            // Only the extractor, only on the workstation.
+            let decider = w.user(&w.profile.workflow.reviewed_by[0]);
+            let (s, _) = download(&w, href, &decider).await;
+            assert_eq!(s, 403, "the approver may not take the package");
+            let mut no_ws = extractor.clone();
+            no_ws.ws = None;
+            let (s, _) = download(&w, href, &no_ws).await;
+            assert_eq!(s, 403, "not off the workstation");
+            let (s, bytes) = download(&w, href, &extractor).await;
+            assert_eq!(s, 200);
+            assert_eq!(bytes.len() as i64, p["bytes"].as_i64().unwrap());
+            let file = dir.path().join(format!("{backend:?}-{cam}.pkg"));
+            std::fs::write(&file, &bytes).unwrap();
+            let dec = evidence::package::Decryption::Passphrase(pass.to_owned().into());
+            let r = evidence::verify::verify(
+                &file,
+                &evidence::verify::Options {
+                    node_key,
+                    city_cert: None,
+                    decryption: encrypted.then_some(&dec),
+                },
+            );
+            assert!(r.ok(), "{}", r.render());
+            assert_eq!(r.package_id.as_deref(), p["id"].as_str());
+            assert_eq!(r.camera.as_deref(), Some(cam));
+            assert_eq!(r.encrypted, encrypted);
+            assert_eq!(r.frames_ok, p["frames"].as_u64().unwrap());
+            assert!(r.frames_ok >= 80, "4 s at 25 fps: {}", r.frames_ok);
+            let d = r.delivered.unwrap();
+            assert!(
+                d.from_ms <= from && d.to_ms >= to - 100,
+                "{backend:?} from={from} to={to} {d:?}"
+            );
+        }
+        let (_, r) = w.api.get(&format!("/api/v1/requests/{req}"), &extractor).await;
+        assert_eq!(r["state"], "extracted", "{r:#}");
+
+        // A range with nothing recorded: refused, and nothing changes (the instruction stays open).
+        let (req2, ins2, extractor) =
+            instructed(&w, &["cam1"], now_ms - 7_200_000, now_ms - 7_000_000).await;
+        let (s, v) = w
+            .api
+            .post(&format!("/api/v1/instructions/{}/extract", ins2["id"]), &extractor, json!({}))
+            .await;
+        assert_eq!(s, 409, "{v:#}");
+        assert!(v["detail"].as_str().unwrap().contains("no footage"), "{v:#}");
+        let (_, r) = w.api.get(&format!("/api/v1/requests/{req2}"), &extractor).await;
+        assert_eq!(r["state"], "instructed");
+        // A short passphrase is refused by field.
+        let (s, v) = w
+            .api
+            .post(
+                &format!("/api/v1/instructions/{}/extract", ins2["id"]),
+                &extractor,
+                json!({ "encrypt": { "passphrase": "short" } }),
+            )
+            .await;
+        assert_eq!(s, 422);
+        assert_eq!(v["errors"][0]["field"], "encrypt.passphrase");
+
+        // Every download is audited with the package id; the refused ones too.
+        let auditor = w.holder(Permission::AuditRead).clone();
+        let (_, log) = w.api.get("/api/v1/audit?action=footage.download", &auditor).await;
+        let log = log.as_array().unwrap();
+        assert_eq!(log.iter().filter(|e| e["outcome"] == "ok").count(), 2, "{log:#?}");
+        assert_eq!(log.iter().filter(|e| e["outcome"] == "denied").count(), 4);
+        assert!(log.iter().any(|e| e["object"] == format!("package:{}", ids[0])));
+        let (_, v) = w.api.get("/api/v1/audit/verify", &auditor).await;
+        assert_eq!(v["ok"], true);
+    }
+    rec.stop().await;
+}

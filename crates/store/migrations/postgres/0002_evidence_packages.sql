@@ -1,0 +1,19 @@
+-- DERIVED from migrations/sqlite/ by src/schema.rs — do not edit by hand.
+
+-- Evidence packages produced by an extraction (evidence issue): one per camera. The file stays
+-- on the server until the extractor downloads it; every download is audited.
+CREATE TABLE evidence_packages (
+    id TEXT PRIMARY KEY,
+    extraction_id BIGINT NOT NULL REFERENCES extractions(id),
+    camera TEXT NOT NULL,
+    path TEXT NOT NULL,
+    manifest_sha256 TEXT NOT NULL,
+    bytes BIGINT NOT NULL,
+    frames BIGINT NOT NULL,
+    delivered_from BIGINT NOT NULL,
+    delivered_to BIGINT NOT NULL,
+    encrypted BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    downloads BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX evidence_packages_extraction ON evidence_packages (extraction_id);

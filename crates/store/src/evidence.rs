@@ -1,0 +1,93 @@
+//! Evidence packages produced by extractions (evidence issue).
+
+use crate::{Db, Result, StoreError};
+use serde::Serialize;
+
+/// An evidence package on the server, waiting for (or already fetched by) its extractor.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct EvidencePackage {
+    /// Package id (`EV-…`), also inside the package's manifest.
+    pub id: String,
+    /// The extraction that produced it.
+    pub extraction_id: i64,
+    /// Camera code.
+    pub camera: String,
+    /// File on the server.
+    #[serde(skip)]
+    pub path: String,
+    /// SHA-256 of the package's `manifest.json`, hex.
+    pub manifest_sha256: String,
+    /// Package size.
+    pub bytes: i64,
+    /// Frames in the video.
+    pub frames: i64,
+    /// Range delivered (keyframe-aligned), UTC ms.
+    pub delivered_from: i64,
+    /// End of the range delivered.
+    pub delivered_to: i64,
+    /// 1 when encrypted to the recipient.
+    pub encrypted: i64,
+    /// When it was made.
+    pub created_at: i64,
+    /// Times downloaded.
+    pub downloads: i64,
+}
+
+const COLS: &str = "id, extraction_id, camera, path, manifest_sha256, bytes, frames, delivered_from, \
+     delivered_to, encrypted, created_at, downloads";
+
+impl Db {
+    /// Records a package.
+    pub async fn add_evidence_package(&self, p: &EvidencePackage) -> Result<()> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO evidence_packages ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        )))
+        .bind(&p.id)
+        .bind(p.extraction_id)
+        .bind(&p.camera)
+        .bind(&p.path)
+        .bind(&p.manifest_sha256)
+        .bind(p.bytes)
+        .bind(p.frames)
+        .bind(p.delivered_from)
+        .bind(p.delivered_to)
+        .bind(p.encrypted)
+        .bind(p.created_at)
+        .bind(p.downloads)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// A package by id.
+    pub async fn evidence_package(&self, id: &str) -> Result<Option<EvidencePackage>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM evidence_packages WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Packages of an extraction.
+    pub async fn evidence_packages_of(&self, extraction_id: i64) -> Result<Vec<EvidencePackage>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM evidence_packages WHERE extraction_id = $1 ORDER BY camera"
+        )))
+        .bind(extraction_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Counts a download.
+    pub async fn count_evidence_download(&self, id: &str) -> Result<()> {
+        let r = sqlx::query("UPDATE evidence_packages SET downloads = downloads + 1 WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        if r.rows_affected() != 1 {
+            return Err(StoreError::NotFound(format!("evidence package {id}")));
+        }
+        Ok(())
+    }
+}
