@@ -299,7 +299,7 @@ fn export_inner(
         let file = std::fs::File::create(partial)?;
         let sink: Box<dyn package::Sink> = match encrypt {
             Some(e) => e.wrap(file)?,
-            None => Box::new(package::Plain(file)),
+            None => Box::new(package::Plain::new(file)?),
         };
         let mut zip = package::Writer::new(sink, req.now_ms)?;
         let mut params: Option<CodecParams> = None;
@@ -346,6 +346,10 @@ fn export_inner(
                     video_bytes += f.data.len() as u64;
                 }
                 let _ = i;
+                // Only the trailer and leaves are kept for the manifest: an hour of video is
+                // never held in memory.
+                let mut r = r;
+                r.contents.frames = Vec::new();
                 reads.push(r);
             }
             // meta: sign the file with the sibo payload zeroed, then write it signed.
@@ -370,7 +374,9 @@ fn export_inner(
         };
         let mut tail_reads = Vec::new();
         for s in &req.tail {
-            let r = rx.recv().map_err(|_| Error::Export("the segment reader stopped".into()))??;
+            let mut r =
+                rx.recv().map_err(|_| Error::Export("the segment reader stopped".into()))??;
+            r.contents.frames = Vec::new();
             tail_reads.push((s.seq, r));
         }
         let manifest = build_manifest(

@@ -39,21 +39,67 @@ pub trait Sink: Write + Send {
     fn finish(self: Box<Self>) -> std::io::Result<()>;
 }
 
-/// An unencrypted file.
-pub struct Plain(pub File);
+/// Written bytes between two background flushes of an unencrypted package.
+const FLUSH_EVERY: u64 = 64 << 20;
+
+/// An unencrypted file. Writes are buffered; every [`FLUSH_EVERY`] bytes a background thread
+/// flushes what is written so far (`fdatasync` on a second handle), so the disk works while the
+/// export computes and the final `fsync` has little left to wait for.
+pub struct Plain {
+    out: std::io::BufWriter<File>,
+    written: u64,
+    flushed_at: u64,
+    flusher:
+        Option<(std::sync::mpsc::SyncSender<()>, std::thread::JoinHandle<std::io::Result<()>>)>,
+}
+
+impl Plain {
+    /// Writes to `file`.
+    pub fn new(file: File) -> std::io::Result<Plain> {
+        let handle = file.try_clone()?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+        let t = std::thread::Builder::new().name("package-flush".into()).spawn(move || {
+            for () in rx {
+                handle.sync_data()?;
+            }
+            Ok(())
+        })?;
+        Ok(Plain {
+            out: std::io::BufWriter::with_capacity(1 << 20, file),
+            written: 0,
+            flushed_at: 0,
+            flusher: Some((tx, t)),
+        })
+    }
+}
 
 impl Write for Plain {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.write(b)
+        let n = self.out.write(b)?;
+        self.written += n as u64;
+        if self.written - self.flushed_at >= FLUSH_EVERY {
+            self.out.flush()?;
+            self.flushed_at = self.written;
+            if let Some((tx, _)) = &self.flusher {
+                // A flush still running covers this one's pages soon enough: skip, never wait.
+                let _ = tx.try_send(());
+            }
+        }
+        Ok(n)
     }
     fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
+        self.out.flush()
     }
 }
 
 impl Sink for Plain {
-    fn finish(self: Box<Self>) -> std::io::Result<()> {
-        self.0.sync_all()
+    fn finish(mut self: Box<Self>) -> std::io::Result<()> {
+        self.out.flush()?;
+        if let Some((tx, t)) = self.flusher.take() {
+            drop(tx);
+            t.join().map_err(|_| std::io::Error::other("the flush thread failed"))??;
+        }
+        self.out.get_ref().sync_all()
     }
 }
 

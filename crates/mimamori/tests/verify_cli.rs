@@ -130,7 +130,8 @@ async fn verify_cli_accepts_exported_packages_and_names_an_altered_frame() {
     let at = mdat + 12 + (mp4.len() - mdat) / 2;
     mp4[at] ^= 0x40;
     let bad = dir.path().join("altered.zip");
-    let mut w = Writer::new(Box::new(Plain(std::fs::File::create(&bad).unwrap())), 0).unwrap();
+    let mut w = Writer::new(Box::new(Plain::new(std::fs::File::create(&bad).unwrap()).unwrap()), 0)
+        .unwrap();
     for (n, b) in &entries {
         w.add(n, b).unwrap();
     }

@@ -205,7 +205,9 @@ pub fn entries(path: &Path) -> Vec<(String, Vec<u8>)> {
 /// Writes a package from entries (as an attacker with the zip would).
 pub fn repack(entries: &[(String, Vec<u8>)], out: &Path) -> PathBuf {
     let f = std::fs::File::create(out).unwrap();
-    let mut w = evidence::package::Writer::new(Box::new(evidence::package::Plain(f)), T0).unwrap();
+    let mut w =
+        evidence::package::Writer::new(Box::new(evidence::package::Plain::new(f).unwrap()), T0)
+            .unwrap();
     for (n, b) in entries {
         w.add(n, b).unwrap();
     }

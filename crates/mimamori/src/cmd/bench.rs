@@ -37,6 +37,9 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Export speed: an evidence package of recorded footage vs `cat` of the same segment files
+    /// and `ffmpeg -c copy` remuxing the same video.
+    Export(super::bench_export::ExportBench),
 }
 
 struct Proc(Child);
@@ -80,7 +83,7 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-fn make_clip(dir: &Path) -> anyhow::Result<PathBuf> {
+pub(super) fn make_clip(dir: &Path) -> anyhow::Result<PathBuf> {
     let out = dir.join("clip.mp4");
     let ok = Command::new("ffmpeg")
         .args([
@@ -147,7 +150,12 @@ fn measure(pids: &[u32], warmup: u64, seconds: u64) -> anyhow::Result<(f64, u64,
 impl BenchCmd {
     /// Runs the benchmark.
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let BenchCmd::Ingest { cameras, seconds, warmup, clip, no_ffmpeg, rounds, json } = self;
+        let (cameras, seconds, warmup, clip, no_ffmpeg, rounds, json) = match self {
+            BenchCmd::Ingest { cameras, seconds, warmup, clip, no_ffmpeg, rounds, json } => {
+                (cameras, seconds, warmup, clip, no_ffmpeg, rounds, json)
+            }
+            BenchCmd::Export(b) => return b.run(),
+        };
         let me = std::env::current_exe()?;
         let tmp = tempfile_dir()?;
         let clip = match clip {
@@ -384,7 +392,7 @@ impl BenchCmd {
     }
 }
 
-fn tempfile_dir() -> anyhow::Result<PathBuf> {
+pub(super) fn tempfile_dir() -> anyhow::Result<PathBuf> {
     let mut b = [0u8; 6];
     getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("{e}"))?;
     let d = std::env::temp_dir().join(format!("mimamori-bench-{}", hex::encode(b)));

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod bench;
+pub mod bench_export;
 pub mod camsim;
 pub mod policy;
 pub mod profile;
