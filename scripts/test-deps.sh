@@ -4,6 +4,7 @@
 #  - PostgreSQL server (Debian `postgresql`): the governance store is tested on PostgreSQL as
 #    well as SQLite; scripts/test starts a throwaway cluster.
 #  - ffmpeg/ffprobe: decoding checks of recorded footage; clips for the interop tests.
+#  - chromium + chromium-driver: the browser tests of the web application (WebDriver).
 #  - nasm: openh264 (camsim's synthetic clips) builds its SIMD code only when nasm is present.
 #  - gst-rtsp-server and plugins: a third-party RTSP server (tools/gst-camfarm.py) for interop.
 #  - Python `holidays` (PyPI), pinned, in ./.venv: the independent dataset the holiday tests
@@ -17,6 +18,11 @@ apt_packages=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_packages+=(postgresql)
 command -v ffprobe >/dev/null 2>&1 || apt_packages+=(ffmpeg)
 command -v nasm >/dev/null 2>&1 || apt_packages+=(nasm)
+# A real browser for the web application's end-to-end tests.
+command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || apt_packages+=(chromium-driver)
+# Japanese glyphs in the browser tests' screenshots.
+[ -d /usr/share/fonts/opentype/noto ] || apt_packages+=(fonts-noto-cjk)
 /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0')" >/dev/null 2>&1 ||
   apt_packages+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-tools)
 

@@ -38,6 +38,9 @@ enum Command {
     Serve(cmd::serve::ServeArgs),
     /// Verify an evidence package offline (exit 0 only if everything verifies).
     Verify(cmd::verify::VerifyArgs),
+    /// The demo: server, web application, recorder and simulated cameras in one process, with
+    /// an account for every role (127.0.0.1 only).
+    Demo(cmd::demo::DemoArgs),
     /// Administration: create the first administrator account.
     #[command(subcommand)]
     Admin(cmd::admin::AdminCmd),
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Recorder(c) => c.run(),
         Command::Admin(c) => c.run(),
         Command::Verify(a) => a.run(),
+        Command::Demo(a) => a.run(),
     };
     match result {
         Ok(code) => code,

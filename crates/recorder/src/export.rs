@@ -73,9 +73,19 @@ pub async fn export(ctx: &Arc<Ctx>, job: Job) -> Result<Output, Error> {
     let cam = &job.camera;
     let mut rows = db.segments_between(cam, job.from_ms, job.to_ms).await?;
     let Some(first) = rows.first() else {
+        let recent = job.to_ms > ctx.clock.now_ms() - ctx.segment_ms;
+        let hint = if recent {
+            format!(
+                "; footage of the last {} s is still in the open segment and can be exported \
+                 once it is sealed",
+                ctx.segment_ms / 1000
+            )
+        } else {
+            String::new()
+        };
         return Err(Error::Evidence(evidence::Error::Export(format!(
             "no footage of camera {cam} is recorded on this node in that range (never recorded, \
-             or already erased)"
+             or already erased){hint}"
         ))));
     };
     // The segment before, for a keyframe at or before the start (a cut at midnight starts

@@ -295,6 +295,16 @@ impl Db {
             .await?)
     }
 
+    /// Points a camera at a new stream URL (the demo's simulator moves between runs).
+    pub async fn set_camera_url(&self, code: &str, url: &str) -> Result<()> {
+        sqlx::query("UPDATE cameras SET rtsp_url = $2 WHERE code = $1")
+            .bind(code)
+            .bind(url)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     /// A camera by code.
     pub async fn camera_by_code(&self, code: &str) -> Result<Option<Camera>> {
         Ok(sqlx::query_as(concat!("SELECT ", camera_cols!(), " FROM cameras WHERE code = $1"))

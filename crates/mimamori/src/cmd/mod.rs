@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bench;
 pub mod bench_export;
 pub mod camsim;
+pub mod demo;
 pub mod policy;
 pub mod profile;
 pub mod recorder;

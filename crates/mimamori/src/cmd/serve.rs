@@ -140,6 +140,8 @@ impl ServeArgs {
                     }
                     tracing::info!(listen = %self.listen, profile = %app.state.profile.profile.id, "mimamori server listening");
                     println!("mimamori: serving profile {} on http://{}", app.state.profile.profile.id, self.listen);
+                    // The web application over the same API.
+                    let app = server::App { router: webui::router(app.router.clone()).merge(app.router), state: app.state };
                     let served = server::serve(app, self.listen, shutdown_signal()).await;
                     if let Some(r) = rec {
                         r.stop().await;

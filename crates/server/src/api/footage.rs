@@ -880,3 +880,35 @@ pub async fn list_viewings(
     st.audit(p.event("viewing.list", "viewings", Outcome::Ok)).await?;
     Ok(Json(json!(v)))
 }
+
+/// `GET /api/v1/instructions/recipients?step=N`: the accounts that may act at step N of the
+/// instruction chain (a role named at that step, designation in force), for the instruction form.
+pub async fn instruction_recipients(
+    State(st): State<Arc<AppState>>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let step: usize = q
+        .get("step")
+        .map_or(Ok(1), |s| s.parse())
+        .map_err(|_| ApiError::invalid("step", "a step number"))?;
+    let chain = &st.profile.workflow.chain;
+    let roles = chain
+        .get(step)
+        .map(|s| s.roles.clone())
+        .ok_or_else(|| ApiError::invalid("step", format!("the chain has {} steps", chain.len())))?;
+    let now = st.clock.now_ms();
+    let mut out = Vec::new();
+    for d in st.db.all_designations().await? {
+        if !d.in_force(now) || !roles.contains(&d.role) {
+            continue;
+        }
+        if let Some(a) = st.db.account(d.account_id).await?
+            && a.disabled_at.is_none()
+        {
+            out.push(json!({ "id": a.id, "display_name": a.display_name, "login": a.login, "role": d.role,
+                "role_name_ja": st.profile.role(&d.role).map(|r| r.name_ja.clone()),
+                "role_name_en": st.profile.role(&d.role).map(|r| r.name_en.clone()) }));
+        }
+    }
+    Ok(Json(Value::Array(out)))
+}

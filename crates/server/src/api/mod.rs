@@ -174,6 +174,7 @@ api! {
     get "/api/v1/requests/{id}/certificate" => footage::certificate, Access::AnyOf(&[P::RequestReview, P::RequestSubmit]), "request.certificate", "footage", "The approval certificate of a request";
     post "/api/v1/internal-uses" => footage::create_internal_use, Access::Perm(P::InstructionIssue), "request.internal", "footage", "Start an internal use on the manager's own judgement", InternalUseBody;
     get "/api/v1/instructions" => footage::list_instructions, Access::AnyOf(INSTRUCTIONS), "instruction.list", "footage", "Instructions issued by or to me";
+    get "/api/v1/instructions/recipients" => footage::instruction_recipients, Access::AnyOf(&[P::InstructionIssue, P::InstructionRelay]), "instruction.recipients", "footage", "Who may receive an instruction at a step of the chain";
     post "/api/v1/instructions" => footage::create_instruction, Access::Perm(P::InstructionIssue), "instruction.create", "footage", "Issue an extraction instruction", InstructionBody;
     post "/api/v1/instructions/{id}/relay" => footage::relay_instruction, Access::Perm(P::InstructionRelay), "instruction.relay", "footage", "Pass an instruction on to the extractor", RelayBody;
     post "/api/v1/instructions/{id}/extract" => footage::extract, Access::Perm(P::FootageExtract), "footage.extract", "footage", "Extract footage under an instruction addressed to me", ExtractBody;

@@ -1,0 +1,394 @@
+//! `mimamori demo`: everything in one process on 127.0.0.1 — the governance server with the web
+//! application, a recorder recording simulated cameras, and one account per role of the chosen
+//! profile, made through the API the way an administrator would. The README's first command.
+
+use anyhow::{Context, bail};
+use axum::http::{HeaderMap, HeaderValue, Method};
+use clap::Args;
+use serde_json::{Value, json};
+use server::clock::Clock;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use webui::client::Api;
+
+/// Options of `mimamori demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Regulation profile: a seed name or a .toml path.
+    #[arg(long, default_value = "asahikawa")]
+    pub profile: String,
+    /// Where the demo keeps its database, keys and recordings (kept between runs).
+    #[arg(long, default_value = "demo-data")]
+    pub data: PathBuf,
+    /// Address to listen on; loopback only.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Simulated cameras.
+    #[arg(long, default_value_t = 4)]
+    pub cameras: usize,
+    /// Segment length in seconds (short, so fresh footage can be extracted soon in the demo).
+    #[arg(long, default_value_t = 10)]
+    pub segment_secs: u32,
+    /// Start over: delete the data directory first.
+    #[arg(long)]
+    pub fresh: bool,
+}
+
+/// The password every demo account gets (printed; the demo binds to loopback only).
+const DEMO_PASSWORD: &str = "mimamori-demo-2026";
+const INITIAL: &str = "initial-password-0";
+
+struct Caller {
+    api: Api,
+}
+
+impl Caller {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let mut h = HeaderMap::new();
+        if let Some(t) = token {
+            h.insert("authorization", HeaderValue::from_str(&format!("Bearer {t}"))?);
+        }
+        let a = self.api.call(method.clone(), path, &h, None, body).await;
+        if !a.ok() {
+            bail!("{method} {path}: {} {}", a.status, a.json);
+        }
+        Ok(a.json)
+    }
+    async fn post(&self, path: &str, token: &str, body: Value) -> anyhow::Result<Value> {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+    async fn login(&self, login: &str, password: &str) -> anyhow::Result<String> {
+        let v = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({ "login": login, "password": password, "session": "bearer" })),
+            )
+            .await?;
+        Ok(v["token"].as_str().context("no token")?.to_owned())
+    }
+    /// First login: the duty acknowledged and the initial password replaced.
+    async fn onboard(&self, login: &str) -> anyhow::Result<String> {
+        let token = self.login(login, INITIAL).await?;
+        self.post("/api/v1/me/acknowledge", &token, json!({})).await?;
+        self.post(
+            "/api/v1/me/password",
+            &token,
+            json!({ "current_password": INITIAL, "new_password": DEMO_PASSWORD }),
+        )
+        .await?;
+        Ok(token)
+    }
+}
+
+fn kind_str(k: &policy::profile::OrgKind) -> String {
+    serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// One demo login, as printed.
+struct Login {
+    login: String,
+    role: String,
+    org_kind: String,
+}
+
+/// Creates the organisations, accounts, registry and workstations; returns the logins and the
+/// enrolment token of each organisation's workstation.
+async fn seed(
+    c: &Caller,
+    app: &server::App,
+    profile: &policy::Profile,
+    cams: &[(String, String)],
+) -> anyhow::Result<(Vec<Login>, HashMap<String, String>)> {
+    let now = app.state.clock.now_ms();
+    let admin_role = server::bootstrap::admin_role(profile)
+        .context("the profile has no administrator role")?
+        .clone();
+    let a = server::bootstrap::create_admin(
+        &app.state.db,
+        profile,
+        "管理部署",
+        "admin",
+        "管理者",
+        INITIAL,
+        now,
+    )
+    .await?;
+    let admin = c.onboard("admin").await?;
+    let mut orgs: HashMap<String, i64> = HashMap::new();
+    orgs.insert(kind_str(&admin_role.organisations[0]), a.organisation_id);
+    for r in &profile.roles {
+        let kind = kind_str(&r.organisations[0]);
+        if !orgs.contains_key(&kind) {
+            let name = match kind.as_str() {
+                "police" => "中央警察署",
+                "contractor" => "保守委託会社",
+                "agency" => "関係機関",
+                "facility" => "施設管理者",
+                _ => "市役所",
+            };
+            let v = c
+                .post("/api/v1/organisations", &admin, json!({ "kind": kind, "name": name }))
+                .await?;
+            orgs.insert(kind.clone(), v["id"].as_i64().context("org id")?);
+        }
+    }
+    let mut tokens: HashMap<String, String> = HashMap::new();
+    tokens.insert(admin_role.id.clone(), admin.clone());
+    let mut logins = vec![Login {
+        login: "admin".into(),
+        role: admin_role.name_ja.clone(),
+        org_kind: kind_str(&admin_role.organisations[0]),
+    }];
+    let holder = |perm: policy::Permission, tokens: &HashMap<String, String>| {
+        profile
+            .roles
+            .iter()
+            .filter(|r| r.permissions.contains(&perm))
+            .find_map(|r| tokens.get(&r.id).cloned())
+    };
+    // Contractors log in only under a signed-off contract (ASA-3.7).
+    let mut pending: Vec<policy::profile::RoleDef> =
+        profile.roles.iter().filter(|r| r.id != admin_role.id).cloned().collect();
+    let mut contract_done = false;
+    while !pending.is_empty() {
+        let before = pending.len();
+        let mut next = Vec::new();
+        for role in pending {
+            let designator = if role.designated_by.is_empty() {
+                Some(admin.clone())
+            } else {
+                role.designated_by.iter().find_map(|d| tokens.get(d).cloned())
+            };
+            let Some(d) = designator else {
+                next.push(role);
+                continue;
+            };
+            let kind = kind_str(&role.organisations[0]);
+            if kind == "contractor" && !contract_done {
+                let Some(mgr) = holder(policy::Permission::ContractManage, &tokens) else {
+                    next.push(role);
+                    continue;
+                };
+                let clauses: Vec<Value> =
+                    (1..=7).map(|n| json!({ "clause": n, "included": true })).collect();
+                let ct = c
+                    .post("/api/v1/contracts", &mgr, json!({ "organisation_id": orgs[&kind], "title": "録画装置保守委託", "scope": "録画装置の保守点検", "clauses": clauses,
+                        "valid_from": policy::jst::rfc3339(app.state.clock.now() - jiff::SignedDuration::from_hours(24)), "valid_until": policy::jst::rfc3339(app.state.clock.now() + jiff::SignedDuration::from_hours(24 * 365)) }))
+                    .await?;
+                c.post(&format!("/api/v1/contracts/{}/sign-off", ct["id"]), &mgr, json!({}))
+                    .await?;
+                contract_done = true;
+            }
+            let login = format!("u_{}", role.id);
+            let acc = c
+                .post("/api/v1/accounts", &admin, json!({ "login": login, "display_name": role.name_ja, "organisation_id": orgs[&kind], "initial_password": INITIAL }))
+                .await?;
+            let mut body = json!({ "account_id": acc["id"], "role": role.id });
+            if let Some(days) = role.max_term_days {
+                let until = app.state.clock.now()
+                    + jiff::SignedDuration::from_hours(i64::from(days) * 24 - 1);
+                body["valid_until"] = json!(policy::jst::rfc3339(until));
+            }
+            c.post("/api/v1/designations", &d, body).await?;
+            let t = c.onboard(&login).await?;
+            tokens.insert(role.id.clone(), t);
+            logins.push(Login { login, role: role.name_ja.clone(), org_kind: kind });
+        }
+        if next.len() == before {
+            bail!("cannot designate roles {:?}", next.iter().map(|r| &r.id).collect::<Vec<_>>());
+        }
+        pending = next;
+    }
+    // Registry: two sites, the cameras recorded by this demo's recorder.
+    let reg = holder(policy::Permission::RegistryManage, &tokens)
+        .context("nobody manages the registry")?;
+    let s1 = c.post("/api/v1/sites", &reg, json!({ "code": "S1", "name": "駅前通り", "address": "1条通7丁目", "signage_text": "防犯カメラ作動中（旭川市）" })).await?;
+    let s2 = c.post("/api/v1/sites", &reg, json!({ "code": "S2", "name": "買物公園", "address": "平和通", "signage_text": "防犯カメラ作動中" })).await?;
+    for (i, (code, url)) in cams.iter().enumerate() {
+        let site = if i % 2 == 0 { &s1 } else { &s2 };
+        c.post("/api/v1/cameras", &reg, json!({ "code": code, "site_id": site["id"], "name": format!("{} {}", site["name"].as_str().unwrap_or(""), i + 1),
+            "install_date": "2026-04-01", "public_share_permille": 850, "consensus_note": "町内会で合意（2026年3月）", "rtsp_url": url }))
+            .await?;
+    }
+    // A dedicated workstation for every organisation that extracts.
+    let wsm = holder(policy::Permission::WorkstationManage, &tokens)
+        .context("nobody manages workstations")?;
+    let mut enrol = HashMap::new();
+    for (kind, org) in &orgs {
+        let placement = match kind.as_str() {
+            "police" => "police",
+            "agency" => "agency",
+            "facility" => "facility",
+            "contractor" => continue,
+            _ if profile.profile.id == "kitakyushu" => "central_room",
+            _ => "section",
+        };
+        let ws = c
+            .post("/api/v1/workstations", &wsm, json!({ "code": format!("PC-{kind}"), "name": format!("専用パソコン（{kind}）"), "placement": placement, "organisation_id": org, "storage": "施錠できる保管庫" }))
+            .await?;
+        let e =
+            c.post(&format!("/api/v1/workstations/{}/enrol", ws["id"]), &wsm, json!({})).await?;
+        enrol.insert(kind.clone(), e["device_token"].as_str().unwrap_or("").to_owned());
+    }
+    // A little history: a request waiting for review and one refused.
+    let p = profile;
+    if let (Some(req_role), Some(rev_role)) =
+        (p.workflow.requested_by.first(), p.workflow.reviewed_by.first())
+        && let (Some(req), Some(rev)) = (tokens.get(req_role), tokens.get(rev_role))
+    {
+        let basis = p
+            .bases
+            .iter()
+            .find(|b| b.documents.is_empty() && b.documents_any_of.is_empty())
+            .unwrap_or(&p.bases[0]);
+        let mut docs: Vec<Value> = basis
+            .documents
+            .iter()
+            .chain(basis.documents_any_of.first())
+            .map(|f| json!({ "form": f, "reference": format!("{f}-2026-101") }))
+            .collect();
+        if let Some(f) = &p.workflow.request_form {
+            docs.push(json!({ "form": f, "reference": "申請-2026-101" }));
+        }
+        let day_ago = app.state.clock.now() - jiff::SignedDuration::from_hours(20);
+        let range = (
+            policy::jst::rfc3339(day_ago),
+            policy::jst::rfc3339(day_ago + jiff::SignedDuration::from_mins(30)),
+        );
+        for (summary, refuse) in [("自転車盗難（駅前駐輪場）", false), ("器物損壊の確認", true)]
+        {
+            let r = c
+                .post("/api/v1/requests", req, json!({ "basis": basis.id, "purpose": p.purposes[0].id, "recipient": "中央警察署 生活安全課",
+                    "case_summary": summary, "documents": docs, "cameras": [cams[0].0], "from": range.0, "to": range.1 }))
+                .await?;
+            if refuse {
+                if let Some(relay) = p.workflow.relayed_by.first().and_then(|r| tokens.get(r)) {
+                    c.post(&format!("/api/v1/requests/{}/relay", r["id"]), relay, json!({}))
+                        .await?;
+                }
+                c.post(&format!("/api/v1/requests/{}/refuse", r["id"]), rev, json!({ "reason": "対象期間の映像は保存期間を過ぎる見込みがなく、緊急性が認められないため" })).await?;
+            }
+        }
+    }
+    Ok((logins, enrol))
+}
+
+impl DemoArgs {
+    /// Runs the demo until Ctrl-C.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        if !self.listen.ip().is_loopback() {
+            bail!(
+                "the demo listens on a loopback address only (127.0.0.1 or ::1), not {}",
+                self.listen
+            );
+        }
+        super::serve::init_tracing();
+        let profile = super::load_profile(&self.profile)?;
+        if self.fresh && self.data.exists() {
+            std::fs::remove_dir_all(&self.data)
+                .with_context(|| format!("cannot delete {}", self.data.display()))?;
+        }
+        std::fs::create_dir_all(&self.data)?;
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        rt.block_on(self.run_async(profile))?;
+        Ok(ExitCode::SUCCESS)
+    }
+
+    async fn run_async(self, profile: policy::Profile) -> anyhow::Result<()> {
+        println!(
+            "mimamori demo: preparing ({} simulated cameras, profile {})…",
+            self.cameras, profile.profile.id
+        );
+        let clip =
+            tokio::task::spawn_blocking(|| camsim::synthesize(640, 360, 25, 600_000, 4)).await??;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let cam_port = listener.local_addr()?.port();
+        tokio::spawn(
+            camsim::CamSim::new(clip, self.cameras, camsim::Faults::default()).serve(listener),
+        );
+        let cams: Vec<(String, String)> = (1..=self.cameras)
+            .map(|i| (format!("cam{i}"), format!("rtsp://127.0.0.1:{cam_port}/cam{i}")))
+            .collect();
+
+        let db = self.data.join("mimamori.db");
+        let fresh = !db.exists();
+        let app = server::build(server::Config {
+            db: db.to_string_lossy().into_owned(),
+            profile: profile.clone(),
+            key_path: self.data.join("node.key"),
+            clock: Clock::System,
+            // Loopback only: the browser reaches it over plain HTTP.
+            secure_cookies: false,
+        })
+        .await?;
+        let caller = Caller { api: Api::new(app.router.clone()) };
+        let logins_file = self.data.join("demo-logins.txt");
+        if fresh {
+            let (logins, enrol) = seed(&caller, &app, &profile, &cams).await?;
+            let mut text = String::new();
+            text.push_str(&format!(
+                "パスワード（全員） / password (everyone): {DEMO_PASSWORD}\n\n"
+            ));
+            text.push_str("ログイン / logins:\n");
+            for l in &logins {
+                text.push_str(&format!("  {:<28} {} [{}]\n", l.login, l.role, l.org_kind));
+            }
+            text.push_str("\n専用端末（組織ごと、その端末で一度開く） / dedicated PCs (open once on that PC):\n");
+            let mut kinds: Vec<_> = enrol.keys().collect();
+            kinds.sort();
+            for k in kinds {
+                text.push_str(&format!("  {k}: http://{}/enrol/{}\n", self.listen, enrol[k]));
+            }
+            std::fs::write(&logins_file, &text)?;
+        } else {
+            // Cameras of an earlier run get this run's simulator address.
+            for (code, url) in &cams {
+                app.state.db.set_camera_url(code, url).await.ok();
+            }
+        }
+        let mut cfg =
+            recorder::config::RecorderConfig::new("demo-node", self.data.join("recorder"));
+        cfg.key_path = self.data.join("node.key");
+        cfg.segment_ms = i64::from(self.segment_secs.max(2)) * 1000;
+        for (code, url) in &cams {
+            cfg.cameras.push(super::serve::parse_camera(&format!("{code}={url}"))?);
+        }
+        let rec = recorder::Recorder::start(cfg, profile.clone(), Clock::System).await?;
+        server::node::LocalRecorder::attach(
+            &app.state,
+            rec.ctx.clone(),
+            self.data.join("recorder/exports"),
+        );
+        let app = server::App {
+            router: webui::router(app.router.clone()).merge(app.router),
+            state: app.state,
+        };
+        let listener = tokio::net::TcpListener::bind(self.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", self.listen))?;
+        println!();
+        println!("mimamori demo — {} ({})", profile.profile.name_ja, profile.profile.id);
+        println!("  ブラウザで開く / open: http://{}/", self.listen);
+        println!(
+            "  録画中 / recording: {} simulated cameras (no live view, by design)",
+            self.cameras
+        );
+        println!("  データ / data: {}", self.data.display());
+        println!();
+        print!("{}", std::fs::read_to_string(&logins_file).unwrap_or_default());
+        println!("\nCtrl-C で終了 / Ctrl-C to stop");
+        let served = server::serve_on(app, listener, super::serve::shutdown_signal()).await;
+        rec.stop().await;
+        served
+    }
+}

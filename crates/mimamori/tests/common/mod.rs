@@ -1,0 +1,33 @@
+//! Helpers shared by the tests that run the `mimamori` binary as a process.
+
+#![allow(dead_code, clippy::unwrap_used)] // tests unwrap: a panic is the failure report
+
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+/// A child process killed when dropped (a failing test leaves nothing running).
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits until something accepts connections on `port`.
+pub fn wait_for_port(port: u16, within: Duration) {
+    let t = Instant::now();
+    while t.elapsed() < within {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("nothing listens on port {port}");
+}

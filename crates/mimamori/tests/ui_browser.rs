@@ -1,0 +1,273 @@
+//! The web application in a real browser (issue 6): `mimamori demo` is started as a user would
+//! start it, and headless Chromium (Debian's `chromium` + `chromedriver`, WebDriver) walks the
+//! Asahikawa flow across three people — the applicant files a request (and gets the field
+//! messages back without losing what was typed), the manager approves and instructs, the
+//! handling officer extracts on the dedicated PC (evidence packages made from the recorded
+//! cameras) and writes the usage ledger — and checks that a role sees no link to what it may not
+//! open and is refused on a direct URL. Screenshots go to `target/ui-screenshots/`.
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a panic is the failure report
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+mod common;
+use common::{Proc, free_port, wait_for_port};
+
+fn wait_port(port: u16) {
+    wait_for_port(port, Duration::from_secs(30));
+}
+
+fn shots() -> PathBuf {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/ui-screenshots");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Starts the demo; returns it, its base URL and its logins file.
+fn demo(profile: &str, dir: &Path) -> (Proc, String, String) {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mimamori"))
+        .args([
+            "demo",
+            "--fresh",
+            "--profile",
+            profile,
+            "--cameras",
+            "2",
+            "--segment-secs",
+            "4",
+            "--listen",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data")
+        .arg(dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(out).lines();
+    for l in lines.by_ref() {
+        if l.unwrap().contains("Ctrl-C") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    wait_port(port);
+    let logins = std::fs::read_to_string(dir.join("demo-logins.txt")).unwrap();
+    (Proc(child), format!("http://127.0.0.1:{port}"), logins)
+}
+
+async fn browser() -> (Proc, Client) {
+    let port = free_port();
+    let driver = Proc(
+        Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (scripts/test-deps.sh installs chromium-driver)"),
+    );
+    wait_port(port);
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({ "binary": "/usr/bin/chromium", "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1100", "--lang=ja"] }),
+    );
+    let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    (driver, c)
+}
+
+/// Clicks the element matching `css`.
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(shots().join(format!("{name}.png")), png).unwrap();
+}
+
+/// The text of the first element matching `css`, once the page after a click has loaded (a
+/// click does not wait for the next page).
+async fn text(c: &Client, css: &str) -> String {
+    let mut last = None;
+    for _ in 0..50 {
+        let ready = c.execute("return document.readyState", vec![]).await.ok();
+        if ready.as_ref().and_then(|v| v.as_str()) == Some("complete") {
+            match c.find(Locator::Css(css)).await {
+                Ok(e) => match e.text().await {
+                    Ok(t) => return t,
+                    Err(err) => last = Some(err.to_string()),
+                },
+                Err(err) => last = Some(err.to_string()),
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no {css}: {last:?}");
+}
+
+/// Waits until the element's text is `want` (the next page may still be loading).
+async fn expect_text(c: &Client, css: &str, want: &str) {
+    let mut seen = String::new();
+    for _ in 0..50 {
+        seen = text(c, css).await;
+        if seen == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css}: {seen:?}, expected {want:?}; page: {}", text(c, "main").await);
+}
+
+async fn login(c: &Client, base: &str, user: &str) {
+    c.goto(&format!("{base}/login")).await.unwrap();
+    c.find(Locator::Id("login")).await.unwrap().send_keys(user).await.unwrap();
+    c.find(Locator::Id("password")).await.unwrap().send_keys("mimamori-demo-2026").await.unwrap();
+    click(c, "form[action='/login'] button").await;
+    expect_text(c, "h1", "ホーム").await;
+}
+
+async fn logout(c: &Client) {
+    click(c, "form[action='/logout'] button").await;
+}
+
+async fn links(c: &Client) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in c.find_all(Locator::Css("nav a")).await.unwrap() {
+        out.push(a.attr("href").await.unwrap().unwrap_or_default());
+    }
+    out
+}
+
+fn jst_local(ms_ago: i64) -> String {
+    let t = jiff::Timestamp::now() - jiff::SignedDuration::from_millis(ms_ago);
+    let s = policy::jst::rfc3339(t);
+    s[..19].to_owned() // YYYY-MM-DDTHH:MM:SS in JST
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asahikawa_request_to_ledger_in_a_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, base, logins) = demo("asahikawa", dir.path());
+    let enrol_city = logins
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("city: "))
+        .expect("an enrolment URL for the city's PC")
+        .to_owned();
+    let (_driver, c) = browser().await;
+
+    // 1. The applicant (police): no ledger link, and the ledger URL is refused.
+    login(&c, &base, "u_applicant").await;
+    shot(&c, "01-applicant-home").await;
+    let nav = links(&c).await;
+    assert!(nav.contains(&"/requests/new".to_owned()), "{nav:?}");
+    assert!(!nav.contains(&"/ledger".to_owned()), "no ledger link for the applicant: {nav:?}");
+    c.goto(&format!("{base}/ledger")).await.unwrap();
+    expect_text(&c, "h1", "この画面を開く権限がありません").await;
+    shot(&c, "02-applicant-ledger-403").await;
+
+    // 2. A request with the recipient missing: the API's message next to the field, the rest kept.
+    // Footage to extract: the demo seals 10 s segments; the range ends 8 s before the request.
+    tokio::time::sleep(Duration::from_secs(16)).await;
+    c.goto(&format!("{base}/requests/new")).await.unwrap();
+    c.find(Locator::Id("case_summary"))
+        .await
+        .unwrap()
+        .send_keys("駅前での自転車盗難")
+        .await
+        .unwrap();
+    for input in c.find_all(Locator::Css("input[name^='doc:']")).await.unwrap() {
+        input.send_keys("2026-旭-55").await.unwrap();
+    }
+    click(&c, "input[name='cam:cam1']").await;
+    let (from, to) = (jst_local(14_000), jst_local(8_000));
+    c.execute(
+        "document.getElementById('from').value = arguments[0]; document.getElementById('to').value = arguments[1];",
+        vec![json!(from), json!(to)],
+    )
+    .await
+    .unwrap();
+    click(&c, "form[action='/requests/new'] button").await;
+    let err = text(&c, ".field-error").await;
+    assert!(!err.is_empty());
+    let kept = c.find(Locator::Id("case_summary")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some("駅前での自転車盗難"), "typed text survives a failed submit");
+    shot(&c, "03-request-validation").await;
+    c.find(Locator::Id("recipient"))
+        .await
+        .unwrap()
+        .send_keys("旭川中央警察署 刑事課")
+        .await
+        .unwrap();
+    click(&c, "form[action='/requests/new'] button").await;
+    let number = text(&c, "#number").await;
+    assert!(number.starts_with("ASA-2026-"), "{number}");
+    expect_text(&c, "#state", "申請中").await;
+    let request_url = c.current_url().await.unwrap().to_string();
+    shot(&c, "04-request-submitted").await;
+    logout(&c).await;
+
+    // 3. The manager approves (a numbered certificate) and instructs the handling officer.
+    login(&c, &base, "admin").await;
+    assert!(
+        c.find(Locator::LinkText(&number)).await.is_ok(),
+        "the request is in the manager's tasks"
+    );
+    shot(&c, "05-manager-tasks").await;
+    c.goto(&request_url).await.unwrap();
+    click(&c, "#approve").await;
+    expect_text(&c, "#state", "承認").await;
+    c.find(Locator::Css("select#to_account option")).await.unwrap();
+    click(&c, "#instruct").await;
+    expect_text(&c, "#state", "指示済み").await;
+    shot(&c, "06-manager-instructed").await;
+    logout(&c).await;
+
+    // 4. The handling officer, on the city's dedicated PC, extracts and writes the ledger.
+    c.goto(&enrol_city).await.unwrap();
+    assert!(c.find(Locator::Id("enrolled")).await.is_ok());
+    login(&c, &base, "u_handling_officer").await;
+    assert!(text(&c, ".ws").await.contains("専用パソコン"), "on the dedicated PC");
+    c.goto(&request_url).await.unwrap();
+    click(&c, "#extract").await;
+    c.accept_alert().await.unwrap(); // the irreversible-action confirmation
+    expect_text(&c, "#state", "抽出済み").await;
+    shot(&c, "07-officer-extracted").await;
+    let pkgs = text(&c, "#packages").await;
+    assert!(pkgs.contains("EV-") && pkgs.contains("cam1"), "{pkgs}");
+    let href = c
+        .find(Locator::Css("#packages a[download]"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(href.starts_with("/api/v1/packages/EV-"), "{href}");
+    c.execute("document.getElementById('handover_date').value = '2026-11-24';", vec![])
+        .await
+        .unwrap();
+    click(&c, "#write-ledger").await;
+    expect_text(&c, "h1", "画像利用簿").await;
+    let ledger = text(&c, "#ledger").await;
+    assert!(ledger.contains("cam1") && ledger.contains("sha256:"), "{ledger}");
+    shot(&c, "08-ledger").await;
+
+    // 5. English by the switch.
+    click(&c, "a.lang").await;
+    expect_text(&c, "h1", "Usage ledger").await;
+    shot(&c, "09-ledger-en").await;
+    c.close().await.unwrap();
+}

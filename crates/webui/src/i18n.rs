@@ -1,0 +1,87 @@
+//! Message catalogues: `messages/ja.toml` (default) and `messages/en.toml`, flat `key = "text"`.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// A UI language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// 日本語 (default).
+    Ja,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// From a cookie or query value; anything else is Japanese.
+    pub fn parse(s: Option<&str>) -> Lang {
+        if s == Some("en") { Lang::En } else { Lang::Ja }
+    }
+
+    /// The code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Ja => "ja",
+            Lang::En => "en",
+        }
+    }
+
+    /// The other language.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Ja => Lang::En,
+            Lang::En => Lang::Ja,
+        }
+    }
+}
+
+type Catalogue = HashMap<String, String>;
+
+fn parse(text: &str) -> Catalogue {
+    toml::from_str::<Catalogue>(text).unwrap_or_default()
+}
+
+/// The catalogue of `lang`.
+pub fn catalogue(lang: Lang) -> &'static Catalogue {
+    static JA: OnceLock<Catalogue> = OnceLock::new();
+    static EN: OnceLock<Catalogue> = OnceLock::new();
+    match lang {
+        Lang::Ja => JA.get_or_init(|| parse(include_str!("../messages/ja.toml"))),
+        Lang::En => EN.get_or_init(|| parse(include_str!("../messages/en.toml"))),
+    }
+}
+
+/// The text of `key` (the key itself if missing, which a test forbids).
+pub fn t(lang: Lang, key: &str) -> String {
+    catalogue(lang).get(key).cloned().unwrap_or_else(|| key.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogues_have_the_same_keys_and_no_empty_text() {
+        let ja = catalogue(Lang::Ja);
+        let en = catalogue(Lang::En);
+        assert!(ja.len() > 50, "ja.toml parsed");
+        let mut a: Vec<_> = ja.keys().collect();
+        let mut b: Vec<_> = en.keys().collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+        assert!(ja.values().chain(en.values()).all(|v| !v.trim().is_empty()));
+    }
+
+    #[test]
+    fn every_key_the_pages_use_is_in_the_catalogue() {
+        let src = include_str!("pages.rs");
+        let mut n = 0;
+        for part in src.split("t(l, \"").skip(1) {
+            let key = &part[..part.find('"').unwrap_or(0)];
+            assert!(catalogue(Lang::Ja).contains_key(key), "missing key {key}");
+            n += 1;
+        }
+        assert!(n > 40, "{n} uses found");
+    }
+}

@@ -1,0 +1,47 @@
+//! mimamori's web application (issue 6): server-rendered HTML pages in Japanese first, English
+//! by a switch, with no JavaScript build step.
+//!
+//! The pages are a thin layer over the HTTP API: every page reads through the API and every form
+//! posts to the API, in process (`tower::ServiceExt::oneshot` on the API router) with the
+//! browser's own session cookie and CSRF token. So the API's guards decide what each role may see
+//! and do (deny by default, every refusal audited), the API's validation messages appear next to
+//! the fields, and there is no second implementation of any rule here. There is no live view
+//! anywhere (ALL-REC-2).
+
+pub mod client;
+pub mod i18n;
+mod pages;
+
+use axum::Router;
+use axum::routing::{get, post};
+use std::sync::Arc;
+
+/// The web application's state: the API it renders.
+pub struct Ui {
+    api: client::Api,
+}
+
+/// The pages, to be merged with the API router. `api` is the API router with its state (the
+/// same one the server serves).
+pub fn router(api: Router) -> Router {
+    let ui = Arc::new(Ui { api: client::Api::new(api) });
+    Router::new()
+        .route("/", get(pages::dashboard))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/lang/{lang}", get(pages::set_lang))
+        .route("/account", get(pages::account).post(pages::account_update))
+        .route("/requests", get(pages::requests))
+        .route("/requests/new", get(pages::new_request).post(pages::create_request))
+        .route("/requests/{id}", get(pages::request))
+        .route("/requests/{id}/certificate", get(pages::certificate))
+        .route("/requests/{id}/act/{action}", post(pages::request_action))
+        .route("/requests/{id}/instruct", post(pages::instruct))
+        .route("/instructions/{id}/{action}", post(pages::instruction_action))
+        .route("/requests/{id}/ledger", post(pages::write_ledger))
+        .route("/ledger", get(pages::ledger))
+        .route("/cameras", get(pages::cameras))
+        .route("/enrol/{token}", get(pages::enrol))
+        .route("/assets/style.css", get(pages::style))
+        .with_state(ui)
+}
