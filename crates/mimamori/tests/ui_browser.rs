@@ -131,7 +131,7 @@ async fn expect_text(c: &Client, css: &str, want: &str) {
     panic!("{css}: {seen:?}, expected {want:?}; page: {}", text(c, "main").await);
 }
 
-async fn login(c: &Client, base: &str, user: &str) {
+async fn login_as(c: &Client, base: &str, user: &str) {
     c.goto(&format!("{base}/login")).await.unwrap();
     c.find(Locator::Id("login")).await.unwrap().send_keys(user).await.unwrap();
     c.find(Locator::Id("password")).await.unwrap().send_keys("mimamori-demo-2026").await.unwrap();
@@ -169,7 +169,7 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
     let (_driver, c) = browser().await;
 
     // 1. The applicant (police): no ledger link, and the ledger URL is refused.
-    login(&c, &base, "u_applicant").await;
+    login_as(&c, &base, "u_applicant").await;
     shot(&c, "01-applicant-home").await;
     let nav = links(&c).await;
     assert!(nav.contains(&"/requests/new".to_owned()), "{nav:?}");
@@ -220,7 +220,7 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
     logout(&c).await;
 
     // 3. The manager approves (a numbered certificate) and instructs the handling officer.
-    login(&c, &base, "admin").await;
+    login_as(&c, &base, "admin").await;
     assert!(
         c.find(Locator::LinkText(&number)).await.is_ok(),
         "the request is in the manager's tasks"
@@ -238,7 +238,7 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
     // 4. The handling officer, on the city's dedicated PC, extracts and writes the ledger.
     c.goto(&enrol_city).await.unwrap();
     assert!(c.find(Locator::Id("enrolled")).await.is_ok());
-    login(&c, &base, "u_handling_officer").await;
+    login_as(&c, &base, "u_handling_officer").await;
     assert!(text(&c, ".ws").await.contains("専用パソコン"), "on the dedicated PC");
     c.goto(&request_url).await.unwrap();
     click(&c, "#extract").await;
@@ -269,5 +269,57 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
     click(&c, "a.lang").await;
     expect_text(&c, "h1", "Usage ledger").await;
     shot(&c, "09-ledger-en").await;
+    c.close().await.unwrap();
+}
+
+/// Whether `role` of `profile` holds `perm`.
+fn holds(profile: &policy::Profile, role: &str, perm: policy::Permission) -> bool {
+    profile.role(role).is_some_and(|r| r.permissions.contains(&perm))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kitakyushu_every_role_sees_only_its_screens() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, base, logins) = demo("kitakyushu", dir.path());
+    let profile = policy::resolve_seed("kitakyushu").unwrap();
+    let admin_role = profile
+        .roles
+        .iter()
+        .find(|r| r.permissions.contains(&policy::Permission::AccountsAdminister))
+        .unwrap()
+        .id
+        .clone();
+    let (_driver, c) = browser().await;
+    let mut seen = 0;
+    for line in logins.lines() {
+        let Some(login) =
+            line.split_whitespace().next().filter(|l| l.starts_with("u_") || *l == "admin")
+        else {
+            continue;
+        };
+        let role =
+            if login == "admin" { admin_role.clone() } else { login["u_".len()..].to_owned() };
+        login_as(&c, &base, login).await;
+        shot(&c, &format!("kit-{login}-home")).await;
+        let nav = links(&c).await;
+        for (href, perm) in [
+            ("/ledger", policy::Permission::LedgerRead),
+            ("/requests/new", policy::Permission::RequestSubmit),
+        ] {
+            let may = holds(&profile, &role, perm);
+            assert_eq!(nav.contains(&href.to_owned()), may, "{login}: link {href} in {nav:?}");
+            c.goto(&format!("{base}{href}")).await.unwrap();
+            let h1 = text(&c, "h1").await;
+            if may {
+                assert_ne!(h1, "この画面を開く権限がありません", "{login} may open {href}");
+            } else {
+                assert_eq!(h1, "この画面を開く権限がありません", "{login} is refused {href}");
+            }
+        }
+        c.goto(&format!("{base}/")).await.unwrap();
+        logout(&c).await;
+        seen += 1;
+    }
+    assert_eq!(seen, profile.roles.len(), "one login per role");
     c.close().await.unwrap();
 }
