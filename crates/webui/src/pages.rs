@@ -237,10 +237,19 @@ pub async fn logout(
     with_cookies(Redirect::to("/login").into_response(), &a.set_cookies)
 }
 
-fn state_label(l: Lang, s: &str) -> String {
-    let key = format!("state_{s}");
+/// The catalogue text of `{prefix}_{value}`, or the value itself for one the catalogue lacks.
+fn label(l: Lang, prefix: &str, value: &str) -> String {
+    let key = format!("{prefix}_{value}");
     let v = t(l, &key);
-    if v == key { s.to_owned() } else { v }
+    if v == key { value.to_owned() } else { v }
+}
+
+fn state_label(l: Lang, s: &str) -> String {
+    label(l, "state", s)
+}
+
+fn rec_label(l: Lang, s: &str) -> String {
+    label(l, "rec", s)
 }
 
 /// `GET /`: my tasks and the cameras.
@@ -327,7 +336,7 @@ fn recorder_table(l: Lang, a: &Answer) -> Markup {
                 @for c in a.json["cameras"].as_array().into_iter().flatten() {
                     tr {
                         td { (c["camera"].as_str().unwrap_or("")) }
-                        td { (c["state"].as_str().unwrap_or("")) }
+                        td { (rec_label(l, c["state"].as_str().unwrap_or(""))) " " (c["detail"].as_str().unwrap_or("")) }
                         td { (c["last_frame_ms"].as_i64().and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()).map(policy::jst::rfc3339).unwrap_or_default()) }
                         td { (c["gaps_today"]) }
                     }
