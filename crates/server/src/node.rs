@@ -22,6 +22,22 @@ impl LocalRecorder {
         *state.recorder.write().unwrap_or_else(|p| p.into_inner()) = Some(me.clone());
         *state.exporter.write().unwrap_or_else(|p| p.into_inner()) = Some(me);
     }
+
+    /// Erases expired evidence packages every hour until the recorder stops.
+    pub fn spawn_package_sweeper(state: Arc<AppState>, ctx: &recorder::Ctx) {
+        let mut shutdown = ctx.shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = crate::api::erase_expired_packages(&state).await {
+                    tracing::error!(error = ?e.0.detail, "evidence package sweep failed");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+                    _ = shutdown.changed() => return,
+                }
+            }
+        });
+    }
 }
 
 impl RecorderStatus for LocalRecorder {

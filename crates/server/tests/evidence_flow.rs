@@ -181,6 +181,21 @@ async fn instruction_extracts_packages_that_verify_offline() {
         let (_, r) = w.api.get(&format!("/api/v1/requests/{req}"), &extractor).await;
         assert_eq!(r["state"], "extracted", "{r:#}");
 
+        // After the keeping period the files are erased (audited); a download then says why.
+        assert_eq!(server::api::erase_expired_packages(&w.srv.state).await.unwrap(), 0);
+        let later =
+            now + jiff::SignedDuration::from_hours(24 * (server::api::PACKAGE_KEEP_DAYS + 1));
+        w.set_now(&policy::jst::rfc3339(later));
+        assert_eq!(server::api::erase_expired_packages(&w.srv.state).await.unwrap(), 2);
+        for p in &pkgs {
+            let (s, body) = download(&w, p["href"].as_str().unwrap(), &extractor).await;
+            assert_eq!(s, 409);
+            assert!(String::from_utf8_lossy(&body).contains("erased"));
+        }
+        let files = std::fs::read_dir(dir.path().join("exports")).unwrap().count();
+        assert_eq!(files, 0, "no package file is left on the server");
+        w.set_now(&policy::jst::rfc3339(now));
+
         // A range with nothing recorded: refused, and nothing changes (the instruction stays open).
         let (req2, ins2, extractor) =
             instructed(&w, &["cam1"], now_ms - 7_200_000, now_ms - 7_000_000).await;

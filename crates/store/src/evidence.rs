@@ -31,16 +31,18 @@ pub struct EvidencePackage {
     pub created_at: i64,
     /// Times downloaded.
     pub downloads: i64,
+    /// When the file was erased from the server.
+    pub erased_at: Option<i64>,
 }
 
 const COLS: &str = "id, extraction_id, camera, path, manifest_sha256, bytes, frames, delivered_from, \
-     delivered_to, encrypted, created_at, downloads";
+     delivered_to, encrypted, created_at, downloads, erased_at";
 
 impl Db {
     /// Records a package.
     pub async fn add_evidence_package(&self, p: &EvidencePackage) -> Result<()> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO evidence_packages ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+            "INSERT INTO evidence_packages ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         )))
         .bind(&p.id)
         .bind(p.extraction_id)
@@ -54,6 +56,7 @@ impl Db {
         .bind(p.encrypted)
         .bind(p.created_at)
         .bind(p.downloads)
+        .bind(p.erased_at)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -77,6 +80,28 @@ impl Db {
         .bind(extraction_id)
         .fetch_all(self.pool())
         .await?)
+    }
+
+    /// Packages made before `before` whose file is not yet erased.
+    pub async fn evidence_packages_to_erase(&self, before: i64) -> Result<Vec<EvidencePackage>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM evidence_packages WHERE created_at < $1 AND erased_at IS NULL ORDER BY created_at"
+        )))
+        .bind(before)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Records that a package's file was erased.
+    pub async fn mark_evidence_erased(&self, id: &str, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE evidence_packages SET erased_at = $2 WHERE id = $1 AND erased_at IS NULL",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(())
     }
 
     /// Counts a download.

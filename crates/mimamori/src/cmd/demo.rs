@@ -369,6 +369,7 @@ impl DemoArgs {
             rec.ctx.clone(),
             self.data.join("recorder/exports"),
         );
+        server::node::LocalRecorder::spawn_package_sweeper(app.state.clone(), &rec.ctx);
         let app = server::App {
             router: webui::router(app.router.clone()).merge(app.router),
             state: app.state,

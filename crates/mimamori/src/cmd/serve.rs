@@ -135,6 +135,7 @@ impl ServeArgs {
                         }
                         let r = recorder::Recorder::start(rec_config(cameras), profile, Clock::System).await?;
                         server::node::LocalRecorder::attach(&app.state, r.ctx.clone(), self.data.join("exports"));
+                        server::node::LocalRecorder::spawn_package_sweeper(app.state.clone(), &r.ctx);
                         tokio::spawn(sync_holds(app.state.db.clone(), r.ctx.clone()));
                         rec = Some(r);
                     }

@@ -27,6 +27,37 @@ pub struct Refs {
     pub emergency_order: Option<i64>,
 }
 
+/// Days a package stays on the server for its extractor to download; then the file is erased
+/// (rule: PROD-EVIDENCE-2 — a copy of footage does not outlive its purpose; the extraction
+/// record, the manifest hash and the audit trail remain).
+pub const KEEP_DAYS: i64 = 7;
+
+/// Erases the files of packages older than [`KEEP_DAYS`]; each erasure is audited. Returns how
+/// many were erased. Run hourly by the server when a recorder exports in its process.
+pub async fn erase_expired(st: &AppState) -> ApiResult<usize> {
+    let now = st.clock.now_ms();
+    let mut n = 0;
+    for p in st.db.evidence_packages_to_erase(now - KEEP_DAYS * 86_400_000).await? {
+        let outcome = match tokio::fs::remove_file(&p.path).await {
+            Ok(()) => Outcome::Ok,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Outcome::Ok,
+            Err(e) => {
+                tracing::error!(package = %p.id, error = %e, "could not erase an evidence package");
+                Outcome::Failed
+            }
+        };
+        let mut ev =
+            audit::Event::new("system", "package.erase", format!("package:{}", p.id), outcome);
+        ev.detail = json!({ "extraction": p.extraction_id, "camera": p.camera, "downloads": p.downloads, "keep_days": KEEP_DAYS });
+        st.audit(ev).await?;
+        if outcome == Outcome::Ok {
+            st.db.mark_evidence_erased(&p.id, now).await?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 /// Shortest passphrase accepted (age uses scrypt; the passphrase travels apart from the file).
 const MIN_PASSPHRASE: usize = 12;
 
@@ -147,6 +178,7 @@ pub async fn record_packages(
             encrypted: i64::from(pkg.encrypted),
             created_at: now,
             downloads: 0,
+            erased_at: None,
         };
         st.db.add_evidence_package(&row).await?;
         rows.push(row);
@@ -216,6 +248,14 @@ pub async fn download(
             rule,
             "the package is taken off on the workstation it was extracted on",
         ));
+    }
+    if let Some(at) = pkg.erased_at {
+        return Err(ApiError::conflict(format!(
+            "package {id} was erased from the server on {} ({} days after it was made); \
+             extract again under a new instruction if it is still needed",
+            super::types::jst(at),
+            KEEP_DAYS
+        )));
     }
     let file = tokio::fs::File::open(&pkg.path).await.map_err(|err| {
         tracing::error!(package = %id, error = %err, "evidence package file missing");

@@ -4,6 +4,7 @@
 mod admin;
 mod emergency;
 mod evidence;
+pub use evidence::{KEEP_DAYS as PACKAGE_KEEP_DAYS, erase_expired as erase_expired_packages};
 mod footage;
 mod holds;
 mod session;
