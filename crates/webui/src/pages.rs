@@ -366,6 +366,18 @@ fn request_list(l: Lang, rows: &[Value]) -> Markup {
     }
 }
 
+/// A form's name in the profile (`[[forms]]`), or its id.
+fn form_name(profile: &Value, id: &str, name: &str) -> String {
+    profile["forms"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["id"].as_str() == Some(id))
+        .and_then(|f| f[name].as_str())
+        .unwrap_or(id)
+        .to_owned()
+}
+
 fn list(v: &Value) -> String {
     v.as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")
 }
@@ -453,7 +465,7 @@ async fn request_form(ui: &Ui, headers: &HeaderMap, me: &Me, l: Lang, d: &Reques
             fieldset {
                 legend { (t(l, "documents")) }
                 @for (i, f) in forms.iter().enumerate() {
-                    label for={ "doc-" (i) } { (f) " — " (t(l, "document_reference")) }
+                    label for={ "doc-" (i) } { (form_name(&profile, f, name)) " — " (t(l, "document_reference")) }
                     input id={ "doc-" (i) } name={ "doc:" (f) } value=(v(&format!("doc:{f}")));
                 }
                 @if let Some(e) = err("documents") { p.field-error { (e) } }
