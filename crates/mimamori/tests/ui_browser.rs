@@ -30,6 +30,11 @@ fn shots() -> PathBuf {
 
 /// Starts the demo; returns it, its base URL and its logins file.
 fn demo(profile: &str, dir: &Path) -> (Proc, String, String) {
+    demo_at(profile, dir, None)
+}
+
+/// Starts the demo with its clock running from `at` (JST), if given.
+fn demo_at(profile: &str, dir: &Path, at: Option<&str>) -> (Proc, String, String) {
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_mimamori"))
         .args([
@@ -46,6 +51,7 @@ fn demo(profile: &str, dir: &Path) -> (Proc, String, String) {
         .arg(format!("127.0.0.1:{port}"))
         .arg("--data")
         .arg(dir)
+        .args(at.map(|a| vec!["--at", a]).unwrap_or_default())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -321,5 +327,76 @@ async fn kitakyushu_every_role_sees_only_its_screens() {
         seen += 1;
     }
     assert_eq!(seen, profile.roles.len(), "one login per role");
+    c.close().await.unwrap();
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` (a datetime-local value) of the demo clock's now minus `secs`.
+fn before(now: &str, secs: i64) -> String {
+    let t = policy::jst::parse_rfc3339(now).unwrap() - jiff::SignedDuration::from_secs(secs);
+    policy::jst::rfc3339(t)[..19].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asahikawa_police_emergency_extraction_at_night() {
+    let dir = tempfile::tempdir().unwrap();
+    // Saturday 02:00 JST: inside Asahikawa's emergency window (ASA-3.5b).
+    let (_demo, base, logins) = demo_at("asahikawa", dir.path(), Some("2026-11-28T02:00:00+09:00"));
+    let enrol_police = logins
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("police: "))
+        .expect("an enrolment URL for the police PC")
+        .to_owned();
+    let (_driver, c) = browser().await;
+
+    // The image manager orders it for the image operator.
+    tokio::time::sleep(Duration::from_secs(16)).await; // footage in sealed segments
+    login_as(&c, &base, "u_police_image_manager").await;
+    assert!(links(&c).await.contains(&"/emergency".to_owned()));
+    c.goto(&format!("{base}/emergency")).await.unwrap();
+    let now = text(&c, "#now").await;
+    assert!(now.starts_with("2026-11-28T02:"), "the demo's clock: {now}");
+    click(&c, "input[name='cam:cam1']").await;
+    c.execute(
+        "document.getElementById('from').value = arguments[0]; document.getElementById('to').value = arguments[1];",
+        vec![json!(before(&now, 14)), json!(before(&now, 8))],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Id("urgency_reason"))
+        .await
+        .unwrap()
+        .send_keys("逃走中の被疑者の確認")
+        .await
+        .unwrap();
+    click(&c, "#order").await;
+    expect_text(&c, "section.actions .state", "命令済み").await;
+    shot(&c, "em-01-ordered").await;
+    logout(&c).await;
+
+    // The operator, on the PC lent to the police, carries it out.
+    c.goto(&enrol_police).await.unwrap();
+    login_as(&c, &base, "u_police_image_operator").await;
+    c.goto(&format!("{base}/emergency")).await.unwrap();
+    click(&c, ".extract-order").await;
+    c.accept_alert().await.unwrap();
+    expect_text(&c, "section.actions .state", "抽出済み").await;
+    let pk = text(&c, "ul.packages").await;
+    assert!(pk.contains("EV-"), "{pk}");
+    shot(&c, "em-02-extracted").await;
+    logout(&c).await;
+
+    // The manager files the application afterwards (遅滞なく); in Asahikawa the filed 申請書
+    // completes the record and the extraction goes into the usage ledger.
+    login_as(&c, &base, "u_police_image_manager").await;
+    c.goto(&format!("{base}/emergency")).await.unwrap();
+    c.find(Locator::Css("input[name='reference']"))
+        .await
+        .unwrap()
+        .send_keys("旭川中央署-2026-緊-1")
+        .await
+        .unwrap();
+    click(&c, ".file-order").await;
+    expect_text(&c, "section.actions .state", "完了").await;
+    shot(&c, "em-03-filed").await;
     c.close().await.unwrap();
 }

@@ -31,6 +31,10 @@ pub struct DemoArgs {
     /// Segment length in seconds (short, so fresh footage can be extracted soon in the demo).
     #[arg(long, default_value_t = 10)]
     pub segment_secs: u32,
+    /// Run the demo's clock from this JST instant (e.g. `2026-11-28T02:00:00+09:00`, a Saturday
+    /// night, to show the police emergency path in office hours). Recorder and server share it.
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
     /// Start over: delete the data directory first.
     #[arg(long)]
     pub fresh: bool,
@@ -320,13 +324,19 @@ impl DemoArgs {
             .map(|i| (format!("cam{i}"), format!("rtsp://127.0.0.1:{cam_port}/cam{i}")))
             .collect();
 
+        let clock = match &self.at {
+            Some(at) => Clock::offset(
+                policy::jst::parse_rfc3339(at).map_err(|e| anyhow::anyhow!("--at {at}: {e}"))?,
+            ),
+            None => Clock::System,
+        };
         let db = self.data.join("mimamori.db");
         let fresh = !db.exists();
         let app = server::build(server::Config {
             db: db.to_string_lossy().into_owned(),
             profile: profile.clone(),
             key_path: self.data.join("node.key"),
-            clock: Clock::System,
+            clock: clock.clone(),
             // Loopback only: the browser reaches it over plain HTTP.
             secure_cookies: false,
         })
@@ -363,7 +373,7 @@ impl DemoArgs {
         for (code, url) in &cams {
             cfg.cameras.push(super::serve::parse_camera(&format!("{code}={url}"))?);
         }
-        let rec = recorder::Recorder::start(cfg, profile.clone(), Clock::System).await?;
+        let rec = recorder::Recorder::start(cfg, profile.clone(), clock).await?;
         server::node::LocalRecorder::attach(
             &app.state,
             rec.ctx.clone(),

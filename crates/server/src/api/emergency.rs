@@ -541,3 +541,28 @@ pub async fn close_incident(
     st.audit(p.event("reconciliation.close", format!("incident:{id}"), Outcome::Ok)).await?;
     Ok(Json(json!({ "ok": true })))
 }
+
+/// `GET /api/v1/emergency/executors`: the accounts of my organisation that may carry out an
+/// emergency extraction (a role named in the profile's `executed_by`, designation in force).
+pub async fn executors(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    let Some(em) = st.profile.emergency.as_ref() else {
+        return Ok(Json(Value::Array(Vec::new())));
+    };
+    let now = st.clock.now_ms();
+    let mut out = Vec::new();
+    for d in st.db.all_designations().await? {
+        if !d.in_force(now) || !em.executed_by.contains(&d.role) {
+            continue;
+        }
+        if let Some(a) = st.db.account(d.account_id).await?
+            && a.disabled_at.is_none()
+            && a.organisation_id == p.account.organisation_id
+        {
+            out.push(json!({ "id": a.id, "display_name": a.display_name, "login": a.login, "role": d.role }));
+        }
+    }
+    Ok(Json(Value::Array(out)))
+}

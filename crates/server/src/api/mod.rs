@@ -191,6 +191,7 @@ api! {
     post "/api/v1/delegations" => emergency::create_delegation, Access::Perm(P::DelegationManage), "delegation.create", "emergency", "Record a written delegation", DelegationBody;
     post "/api/v1/delegations/{id}/revoke" => emergency::revoke_delegation, Access::Perm(P::DelegationManage), "delegation.revoke", "emergency", "Revoke a delegation";
     get "/api/v1/emergency/orders" => emergency::list_orders, Access::AnyOf(ORDERS), "emergency.list", "emergency", "Emergency orders, with follow-ups due";
+    get "/api/v1/emergency/executors" => emergency::executors, Access::Perm(P::EmergencyOrder), "emergency.executors", "emergency", "Who in my organisation may carry out an emergency extraction";
     post "/api/v1/emergency/orders" => emergency::create_order, Access::Perm(P::EmergencyOrder), "emergency.order", "emergency", "Order an emergency extraction", OrderBody;
     post "/api/v1/emergency/orders/{id}/extract" => emergency::extract_order, Access::Perm(P::EmergencyExtract), "emergency.extract", "emergency", "Carry out an emergency extraction", ExtractBody;
     post "/api/v1/emergency/orders/{id}/file" => emergency::file_order, Access::Perm(P::EmergencyFile), "emergency.file", "emergency", "File the post-hoc request", FilingBody;
