@@ -169,12 +169,7 @@ impl CityIdentity {
             .as_ref()
             .to_pkcs8_pem(LineEnding::LF)
             .map_err(|e| Error::Identity(format!("key encoding: {e}")))?;
-        let cert = Certificate::from_der(&self.cert_der)
-            .map_err(|e| Error::Identity(format!("certificate: {e}")))?;
-        let c = cert
-            .to_pem(x509_cert::der::pem::LineEnding::LF)
-            .map_err(|e| Error::Identity(format!("certificate encoding: {e}")))?;
-        Ok((k.to_string(), c))
+        Ok((k.to_string(), der_to_pem(&self.cert_der)?))
     }
 
     /// The certificate, DER.
@@ -199,6 +194,13 @@ impl CityIdentity {
             self.key.sign_prehash(digest).map_err(|e| Error::Identity(format!("signing: {e}")))?;
         Ok(Box::<[u8]>::from(sig).into_vec())
     }
+}
+
+/// A certificate (DER) as the PEM text a package carries (LF line endings).
+pub fn der_to_pem(der: &[u8]) -> Result<String, Error> {
+    Certificate::from_der(der)
+        .and_then(|c| c.to_pem(x509_cert::der::pem::LineEnding::LF))
+        .map_err(|e| Error::Identity(format!("certificate: {e}")))
 }
 
 /// SHA-256 of a certificate (DER), hex: the fingerprint a city publishes and manifests carry.

@@ -206,6 +206,19 @@ impl<W: Write> Write for Tee<W> {
     }
 }
 
+/// The ONVIF `suep`/`cstb` facts of an export whose first frame is at `start_ms`.
+fn export_info(req: &Request<'_>, start_ms: i64) -> ExportInfo {
+    ExportInfo {
+        unit_name: req.unit_name.clone(),
+        unit_url: req.unit_url.clone(),
+        export_ms: req.now_ms,
+        operator: req.operator.clone(),
+        source_name: req.camera.clone(),
+        source_url: req.camera_url.clone(),
+        start_ms,
+    }
+}
+
 fn codec_track(params: &CodecParams, frames: &[FrameMeta]) -> Result<Track, Error> {
     let sample_entry = if params.rfc6381.starts_with("hvc1") || params.rfc6381.starts_with("hev1") {
         *b"hvc1"
@@ -308,7 +321,7 @@ fn export_inner(
         let (mp4_len, sha_final) = {
             let mut tee =
                 Tee { inner: zip.start_stored(package::VIDEO)?, sha: Sha256::new(), n: 0 };
-            for (i, (s, (a, b))) in segs.iter().zip(&slices).enumerate() {
+            for (s, (a, b)) in segs.iter().zip(&slices) {
                 let r =
                     rx.recv().map_err(|_| Error::Export("the segment reader stopped".into()))??;
                 let p = r.contents.params.clone().ok_or_else(|| {
@@ -317,15 +330,7 @@ fn export_inner(
                 match &params {
                     None => {
                         let track = codec_track(&p, &frames)?;
-                        let info = ExportInfo {
-                            unit_name: req.unit_name.clone(),
-                            unit_url: req.unit_url.clone(),
-                            export_ms: req.now_ms,
-                            operator: req.operator.clone(),
-                            source_name: req.camera.clone(),
-                            source_url: req.camera_url.clone(),
-                            start_ms: first.wall_ms,
-                        };
+                        let info = export_info(req, first.wall_ms);
                         tee.write_all(&mp4::head(&track, &info))?;
                         let total: u64 = frames.iter().map(|f| u64::from(f.size)).sum();
                         tee.write_all(&mp4::mdat_header(total))?;
@@ -345,7 +350,6 @@ fn export_inner(
                     tee.write_all(&f.data)?;
                     video_bytes += f.data.len() as u64;
                 }
-                let _ = i;
                 // Only the trailer and leaves are kept for the manifest: an hour of video is
                 // never held in memory.
                 let mut r = r;
@@ -353,15 +357,7 @@ fn export_inner(
                 reads.push(r);
             }
             // meta: sign the file with the sibo payload zeroed, then write it signed.
-            let info = ExportInfo {
-                unit_name: req.unit_name.clone(),
-                unit_url: req.unit_url.clone(),
-                export_ms: req.now_ms,
-                operator: req.operator.clone(),
-                source_name: req.camera.clone(),
-                source_url: req.camera_url.clone(),
-                start_ms: first.wall_ms,
-            };
+            let info = export_info(req, first.wall_ms);
             let (mut meta, sibo_at) =
                 mp4::meta(&info, req.city.cert_der(), req.city.signature_len());
             let mut signed = tee.sha.clone();

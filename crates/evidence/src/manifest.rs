@@ -237,8 +237,16 @@ pub fn sign(key: &SigningKey, manifest_json: &[u8]) -> String {
 pub fn verify(key: &VerifyingKey, manifest_json: &[u8], sig_text: &[u8]) -> Result<(), Error> {
     let text = std::str::from_utf8(sig_text)
         .map_err(|_| Error::Signature("manifest.sig is not text".into()))?;
+    // Exactly as written: 128 lowercase hex digits and a newline. Nothing in a package may
+    // change, not even whitespace (found by the fuzz test).
+    let hex_part = text.strip_suffix('\n').unwrap_or("");
+    if hex_part.len() != 128 || !hex_part.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Err(Error::Signature(
+            "manifest.sig is not one line of 128 lowercase hex digits".into(),
+        ));
+    }
     let bytes =
-        hex::decode(text.trim()).map_err(|_| Error::Signature("manifest.sig is not hex".into()))?;
+        hex::decode(hex_part).map_err(|_| Error::Signature("manifest.sig is not hex".into()))?;
     let sig = Signature::from_slice(&bytes)
         .map_err(|_| Error::Signature("manifest.sig is not an Ed25519 signature".into()))?;
     let mut msg = SIG_CONTEXT.to_vec();

@@ -202,23 +202,28 @@ fn verify_inner(path: &Path, opts: &Options<'_>, r: &mut Report) -> Result<(), E
     let expected = check_chain(&m, opts, r)?;
     check_range(&m, &expected, r);
     let cert = check_video(&mut pkg, &m, &expected, opts, r)?;
-    if pkg.has(package::CITY_CERT) {
-        let pem = pkg.read_small(package::CITY_CERT)?;
-        if city::pem_to_der(&pem).ok().as_ref() != Some(&cert) {
+    {
+        // Byte for byte the PEM of the certificate in the MP4: nothing in a package may change.
+        let pem = if pkg.has(package::CITY_CERT) {
+            pkg.read_small(package::CITY_CERT)?
+        } else {
+            Vec::new()
+        };
+        if city::der_to_pem(&cert).ok().map(String::into_bytes).as_ref() != Some(&pem) {
             r.fail(
                 "package.cert",
-                "city-cert.pem が MP4 内の証明書と異なります",
-                "city-cert.pem is not the certificate inside the MP4",
+                "city-cert.pem が MP4 内の証明書と異なるか、ありません",
+                "city-cert.pem is missing or not the certificate inside the MP4",
             );
         }
     }
-    if pkg.has(package::README)
-        && pkg.read_small(package::README)? != package::readme(&m).as_bytes()
-    {
+    let readme =
+        if pkg.has(package::README) { pkg.read_small(package::README)? } else { Vec::new() };
+    if readme != package::readme(&m).as_bytes() {
         r.fail(
             "package.readme",
-            "README.txt が書き換えられています",
-            "README.txt was edited after export",
+            "README.txt が書き換えられているか、ありません",
+            "README.txt was edited after export, or is missing",
         );
     }
     Ok(())

@@ -52,7 +52,17 @@ fn ok_implies_original(path: &Path, r: &Report) {
     }
     let (_, orig) = original();
     let now = entries(path);
-    assert_eq!(&now, orig, "verified OK but the contents differ");
+    for ((name, a), (_, b)) in now.iter().zip(orig) {
+        let at = a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
+        assert!(
+            a == b,
+            "verified OK but {name} differs at byte {at} (len {} vs {}): {:?} vs {:?}",
+            a.len(),
+            b.len(),
+            String::from_utf8_lossy(&a[at.saturating_sub(40)..(at + 40).min(a.len())]),
+            String::from_utf8_lossy(&b[at.saturating_sub(40)..(at + 40).min(b.len())]),
+        );
+    }
 }
 
 #[derive(Debug, Clone)]
