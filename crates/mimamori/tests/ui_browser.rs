@@ -174,7 +174,7 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
         .to_owned();
     let (_driver, c) = browser().await;
 
-    // 1. The applicant (police): no ledger link, and the ledger URL is refused.
+    // 1. The applicant (police): no ledger link, and the ledger URL is refused. rule: ASA-3.3a
     login_as(&c, &base, "u_applicant").await;
     shot(&c, "01-applicant-home").await;
     let nav = links(&c).await;
@@ -242,6 +242,7 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
     logout(&c).await;
 
     // 4. The handling officer, on the city's dedicated PC, extracts and writes the ledger.
+    // rule: ASA-3.4c (instruction → extraction → 画像利用簿), ASA-3.3a (dedicated PC)
     c.goto(&enrol_city).await.unwrap();
     assert!(c.find(Locator::Id("enrolled")).await.is_ok());
     login_as(&c, &base, "u_handling_officer").await;
@@ -348,7 +349,7 @@ async fn asahikawa_police_emergency_extraction_at_night() {
         .to_owned();
     let (_driver, c) = browser().await;
 
-    // The image manager orders it for the image operator.
+    // The image manager orders it for the image operator. rule: ASA-3.5b
     tokio::time::sleep(Duration::from_secs(16)).await; // footage in sealed segments
     login_as(&c, &base, "u_police_image_manager").await;
     assert!(links(&c).await.contains(&"/emergency".to_owned()));

@@ -144,7 +144,7 @@ async fn instruction_extracts_packages_that_verify_offline() {
             assert_eq!(p["camera"], cam);
             assert_eq!(p["encrypted"], encrypted);
             let href = p["href"].as_str().unwrap();
-            // Only the extractor, only on the workstation.
+            // Only the extractor, only on the workstation. rule: ASA-3.3a, PROD-EVIDENCE-2
             let decider = w.user(&w.profile.workflow.reviewed_by[0]);
             let (s, _) = download(&w, href, &decider).await;
             assert_eq!(s, 403, "the approver may not take the package");
@@ -157,6 +157,7 @@ async fn instruction_extracts_packages_that_verify_offline() {
             assert_eq!(bytes.len() as i64, p["bytes"].as_i64().unwrap());
             let file = dir.path().join(format!("{backend:?}-{cam}.pkg"));
             std::fs::write(&file, &bytes).unwrap();
+            // rule: KAW-2.2.7オ, ASA-3.3b, PROD-EVIDENCE-1 — unaltered, verifiable offline.
             let dec = evidence::package::Decryption::Passphrase(pass.to_owned().into());
             let r = evidence::verify::verify(
                 &file,
@@ -182,6 +183,7 @@ async fn instruction_extracts_packages_that_verify_offline() {
         assert_eq!(r["state"], "extracted", "{r:#}");
 
         // After the keeping period the files are erased (audited); a download then says why.
+        // rule: PROD-EVIDENCE-2
         assert_eq!(server::api::erase_expired_packages(&w.srv.state).await.unwrap(), 0);
         let later =
             now + jiff::SignedDuration::from_hours(24 * (server::api::PACKAGE_KEEP_DAYS + 1));

@@ -967,6 +967,7 @@ pub async fn enrol(headers: HeaderMap, Path(token): Path<String>) -> Response {
     r
 }
 
+/// rule: ASA-3.5b, NIS-10.4 (the rules themselves are the API's; this page shows them).
 /// `GET /emergency`: emergency orders of my organisation (the city sees all), with the actions
 /// this user may take, and the order form for those who may order.
 pub async fn emergency(State(ui): State<Arc<Ui>>, s: Session) -> Response {
