@@ -180,6 +180,12 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
     let nav = links(&c).await;
     assert!(nav.contains(&"/requests/new".to_owned()), "{nav:?}");
     assert!(!nav.contains(&"/ledger".to_owned()), "no ledger link for the applicant: {nav:?}");
+    // No live view anywhere: the cameras page shows recording state, never a picture.
+    // rule: ALL-REC-2
+    c.goto(&format!("{base}/cameras")).await.unwrap();
+    expect_text(&c, "h1", "カメラと録画状態").await;
+    assert!(c.find_all(Locator::Css("video, img, canvas, iframe")).await.unwrap().is_empty());
+    assert!(text(&c, "#registry").await.contains("cam1"));
     c.goto(&format!("{base}/ledger")).await.unwrap();
     expect_text(&c, "h1", "この画面を開く権限がありません").await;
     shot(&c, "02-applicant-ledger-403").await;
