@@ -241,6 +241,12 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
     c.goto(&request_url).await.unwrap();
     click(&c, "#approve").await;
     expect_text(&c, "#state", "承認").await;
+    // The numbered 承認書, printable, dated in the Japanese era. rule: ASA-3.4c
+    click(&c, "a[href$='/certificate']").await;
+    let cert = text(&c, "article.certificate").await;
+    assert!(cert.contains("承認書") && cert.contains("令和") && cert.contains(&number), "{cert}");
+    shot(&c, "05b-certificate").await;
+    c.goto(&request_url).await.unwrap();
     c.find(Locator::Css("select#to_account option")).await.unwrap();
     click(&c, "#instruct").await;
     expect_text(&c, "#state", "指示済み").await;

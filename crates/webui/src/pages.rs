@@ -243,6 +243,21 @@ pub async fn logout(
     with_cookies(Redirect::to("/login").into_response(), &a.set_cookies)
 }
 
+/// A JST RFC 3339 instant as printed on Japanese forms: `令和8年11月24日 10時05分` (the Reiwa era
+/// from 2019-05-01; earlier dates in the Gregorian calendar).
+fn wareki(rfc3339: &str) -> String {
+    let Ok(t) = policy::jst::parse_rfc3339(rfc3339) else { return rfc3339.to_owned() };
+    let d = policy::jst::civil(t);
+    let date = if (d.year(), d.month(), d.day()) >= (2019, 5, 1) {
+        let y = d.year() - 2018;
+        let y = if y == 1 { "元".to_owned() } else { y.to_string() };
+        format!("令和{y}年{}月{}日", d.month(), d.day())
+    } else {
+        format!("{}年{}月{}日", d.year(), d.month(), d.day())
+    };
+    format!("{date} {}時{:02}分", d.hour(), d.minute())
+}
+
 /// The catalogue text of `{prefix}_{value}`, or the value itself for one the catalogue lacks.
 fn label(l: Lang, prefix: &str, value: &str) -> String {
     let key = format!("{prefix}_{value}");
@@ -726,10 +741,23 @@ pub async fn certificate(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i
         return problem_page(l, Some(&me), &a);
     }
     let c = &a.json;
+    let r = &c["request"];
     let body = html! {
-        article.print-a4 {
-            h2 { (c["form"]["name_ja"].as_str().unwrap_or("")) }
-            pre.cert { (serde_json::to_string_pretty(c).unwrap_or_default()) }
+        article.print-a4.certificate {
+            p.right { (t(l, "number")) " " span #cert-number { (c["number"].as_str().unwrap_or("")) } }
+            p.right { (wareki(c["approved_at"].as_str().unwrap_or(""))) }
+            h2.center { (c["form"]["name_ja"].as_str().unwrap_or("")) }
+            p { (r["recipient"].as_str().unwrap_or("")) " 様" }
+            p { "次のとおり画像の提供を承認します。" }
+            table {
+                tr { th { (t(l, "requests")) } td { (r["number"].as_str().unwrap_or("")) } }
+                tr { th { (t(l, "basis")) } td { (r["basis_name_ja"].as_str().unwrap_or("")) " (" (r["basis_rule"].as_str().unwrap_or("")) ")" } }
+                tr { th { (t(l, "purpose")) } td { (r["purpose_name_ja"].as_str().unwrap_or("")) } }
+                tr { th { (t(l, "cameras_field")) } td { (list(&r["cameras"])) } }
+                tr { th { (t(l, "range_from")) } td { (wareki(r["from"].as_str().unwrap_or(""))) } }
+                tr { th { (t(l, "range_to")) } td { (wareki(r["to"].as_str().unwrap_or(""))) } }
+            }
+            p.right { (c["profile"].as_str().unwrap_or("")) " " (c["approved_by"].as_str().unwrap_or("")) }
         }
         p.noprint { button onclick="window.print()" { (t(l, "print")) } }
     };
@@ -1103,4 +1131,16 @@ pub async fn order_action(
         .post(&format!("/api/v1/emergency/orders/{id}/{action}"), &headers, &f.csrf, body)
         .await;
     after(&ui, &headers, a, "/emergency").await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn japanese_era_on_forms() {
+        assert_eq!(super::wareki("2026-11-24T10:05:00+09:00"), "令和8年11月24日 10時05分");
+        assert_eq!(super::wareki("2019-05-01T00:00:00+09:00"), "令和元年5月1日 0時00分");
+        assert_eq!(super::wareki("2019-04-30T23:59:00+09:00"), "2019年4月30日 23時59分");
+        // UTC input is shown in JST.
+        assert_eq!(super::wareki("2026-11-23T15:30:00Z"), "令和8年11月24日 0時30分");
+    }
 }
