@@ -209,6 +209,23 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// The leaves of the exported frames, in MP4 sample order (each segment's exported run).
+    pub fn exported_leaves(&self) -> Result<Vec<Leaf>, Error> {
+        let mut out = Vec::new();
+        for s in &self.segments {
+            let l = s.decoded_leaves()?;
+            let run = usize::try_from(s.exported_first)
+                .ok()
+                .zip(usize::try_from(s.exported_first.saturating_add(s.exported_count)).ok())
+                .and_then(|(a, b)| l.get(a..b))
+                .ok_or_else(|| {
+                    Error::Manifest(format!("segment {}: exported run out of range", s.seq))
+                })?;
+            out.extend_from_slice(run);
+        }
+        Ok(out)
+    }
+
     /// Pretty JSON.
     pub fn to_json(&self) -> Result<Vec<u8>, Error> {
         let mut v = serde_json::to_vec_pretty(self).map_err(|e| Error::Manifest(e.to_string()))?;

@@ -85,14 +85,7 @@ fn ffprobe_reads_the_mp4_and_agrees_with_the_manifest() {
     let packets = v["packets"].as_array().unwrap();
     assert_eq!(packets.len() as u64, m.video.samples);
     // Durations follow the recorded media clock: frame k lasts until frame k+1.
-    let leaves: Vec<_> = m
-        .segments
-        .iter()
-        .flat_map(|s| {
-            let l = s.decoded_leaves().unwrap();
-            l[s.exported_first as usize..(s.exported_first + s.exported_count) as usize].to_vec()
-        })
-        .collect();
+    let leaves = m.exported_leaves().unwrap();
     for (k, p) in packets.iter().enumerate().take(leaves.len() - 1) {
         assert_eq!(p["duration"].as_i64().unwrap(), leaves[k + 1].pts - leaves[k].pts);
         assert_eq!(p["pts"].as_i64().unwrap(), leaves[k].pts - leaves[0].pts);
@@ -223,14 +216,7 @@ fn samples(e: &[(String, Vec<u8>)]) -> (Vec<Vec<u8>>, Vec<bool>, Vec<i64>) {
         at += *s as usize;
     }
     let m = evidence::manifest::Manifest::from_json(get(e, package::MANIFEST)).unwrap();
-    let leaves: Vec<_> = m
-        .segments
-        .iter()
-        .flat_map(|s| {
-            let l = s.decoded_leaves().unwrap();
-            l[s.exported_first as usize..(s.exported_first + s.exported_count) as usize].to_vec()
-        })
-        .collect();
+    let leaves = m.exported_leaves().unwrap();
     (out, leaves.iter().map(|l| l.keyframe).collect(), leaves.iter().map(|l| l.pts).collect())
 }
 

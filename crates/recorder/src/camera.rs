@@ -258,23 +258,12 @@ impl CameraTask {
         &mut self,
         shutdown: &mut tokio::sync::watch::Receiver<bool>,
     ) -> Result<(), Error> {
-        let mut url =
+        // Credentials live apart from the URL (config::CameraConfig::from_url).
+        let url =
             url::Url::parse(&self.cfg.url).map_err(|e| Error::Camera(format!("bad URL: {e}")))?;
-        // Credentials written into the URL (`rtsp://user:pass@host/…`, common in camera
-        // configurations) are taken out of it: retina wants them apart, and the URL is logged.
-        let in_url = (!url.username().is_empty()).then(|| {
-            let decode =
-                |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
-            (decode(url.username()), decode(url.password().unwrap_or("")))
-        });
-        let _ = url.set_username("");
-        let _ = url.set_password(None);
-        let creds = match (&self.cfg.username, &self.cfg.password, in_url) {
-            (Some(u), Some(p), _) => {
+        let creds = match (&self.cfg.username, &self.cfg.password) {
+            (Some(u), Some(p)) => {
                 Some(retina::client::Credentials { username: u.clone(), password: p.clone() })
-            }
-            (_, _, Some((username, password))) => {
-                Some(retina::client::Credentials { username, password })
             }
             _ => None,
         };

@@ -18,6 +18,46 @@ pub struct CameraConfig {
     pub retention: Option<Period>,
 }
 
+impl CameraConfig {
+    /// A camera at `url` (`rtsp://[user:password@]host/path`, the way camera configurations are
+    /// usually written). The credentials are taken out of the URL, percent-decoded, so the URL
+    /// that is logged and named in exported files never carries them.
+    pub fn from_url(code: &str, url: &str) -> Result<CameraConfig, crate::Error> {
+        let bad = |why: String| crate::Error::Config(format!("camera {code}: {why}"));
+        let u = url::Url::parse(url).map_err(|e| bad(format!("bad URL: {e}")))?;
+        if u.scheme() != "rtsp" {
+            return Err(bad("the URL must be rtsp://".into()));
+        }
+        let decode =
+            |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+        let (username, password) = if u.username().is_empty() {
+            (None, None)
+        } else {
+            (Some(decode(u.username())), Some(decode(u.password().unwrap_or(""))))
+        };
+        Ok(CameraConfig {
+            code: code.to_owned(),
+            url: without_credentials(url),
+            username,
+            password,
+            retention: None,
+        })
+    }
+}
+
+/// `url` with any user and password removed (what may appear in logs and exported files); empty
+/// if it is not a URL.
+pub fn without_credentials(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        Err(_) => String::new(),
+    }
+}
+
 /// The recorder node.
 #[derive(Debug, Clone)]
 pub struct RecorderConfig {

@@ -35,18 +35,6 @@ pub struct Job {
     pub encryption: Option<Encryption>,
 }
 
-/// A camera URL as it may appear in an exported file: no user or password.
-pub fn public_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) => {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.to_string()
-        }
-        Err(_) => String::new(),
-    }
-}
-
 impl Ctx {
     /// The city's export identity: `DATA/city-export.{key,crt}`, created (self-signed) at the
     /// first export if the city has not installed its own.

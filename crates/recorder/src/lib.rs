@@ -214,7 +214,7 @@ impl Recorder {
             camera_urls: config
                 .cameras
                 .iter()
-                .map(|c| (c.code.clone(), export::public_url(&c.url)))
+                .map(|c| (c.code.clone(), config::without_credentials(&c.url)))
                 .collect(),
             city: tokio::sync::OnceCell::new(),
             lock: std::sync::Mutex::new(Some(lock)),

@@ -14,13 +14,10 @@ use std::time::Duration;
 fn config(dir: &std::path::Path, port: u16) -> RecorderConfig {
     let mut c = RecorderConfig::new("node-test", dir);
     c.segment_ms = 2_000;
-    c.cameras = vec![CameraConfig {
-        code: "cam1".into(),
-        url: format!("rtsp://user:secret@127.0.0.1:{port}/cam1"),
-        username: None,
-        password: None,
-        retention: None,
-    }];
+    c.cameras = vec![
+        CameraConfig::from_url("cam1", &format!("rtsp://user:secret@127.0.0.1:{port}/cam1"))
+            .unwrap(),
+    ];
     c
 }
 

@@ -525,6 +525,16 @@ pub async fn new_request(State(ui): State<Arc<Ui>>, s: Session) -> Response {
     page(l, Some(&me), &t(l, "new_request"), form).into_response()
 }
 
+/// A field of a form posted as pairs (empty if absent).
+fn field(f: &[(String, String)], k: &str) -> String {
+    f.iter().find(|(a, _)| a == k).map(|(_, b)| b.clone()).unwrap_or_default()
+}
+
+/// The cameras ticked in a form (`cam:CODE` checkboxes).
+fn checked_cameras(f: &[(String, String)]) -> Vec<String> {
+    f.iter().filter_map(|(k, _)| k.strip_prefix("cam:").map(str::to_owned)).collect()
+}
+
 /// A `datetime-local` value (JST wall time) as RFC 3339 with +09:00.
 fn jst_input(v: &str) -> String {
     let v = v.trim();
@@ -542,9 +552,8 @@ pub async fn create_request(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let Session { l, me, headers } = s;
-    let get = |k: &str| f.iter().find(|(a, _)| a == k).map(|(_, b)| b.clone()).unwrap_or_default();
-    let cameras: Vec<String> =
-        f.iter().filter_map(|(k, _)| k.strip_prefix("cam:").map(str::to_owned)).collect();
+    let get = |k: &str| field(&f, k);
+    let cameras = checked_cameras(&f);
     let documents: Vec<Value> = f
         .iter()
         .filter_map(|(k, v)| {
@@ -764,7 +773,17 @@ pub async fn certificate(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i
     page(l, Some(&me), &t(l, "certificate"), body).into_response()
 }
 
-async fn after(ui: &Ui, headers: &HeaderMap, a: Answer, back: &str) -> Response {
+/// Posts a form's JSON to the API as the browser's session; on success goes to `back`, on a
+/// refusal shows the API's reason with its status.
+async fn submit(
+    ui: &Ui,
+    headers: &HeaderMap,
+    csrf: &str,
+    path: &str,
+    body: Value,
+    back: &str,
+) -> Response {
+    let a = ui.api.post(path, headers, csrf, body).await;
     let l = lang(headers);
     if a.ok() {
         return Redirect::to(back).into_response();
@@ -785,8 +804,15 @@ pub async fn request_action(
         "approve" | "relay" | "withdraw" => json!({}),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
-    let a = ui.api.post(&format!("/api/v1/requests/{id}/{action}"), &headers, &f.csrf, body).await;
-    after(&ui, &headers, a, &format!("/requests/{id}")).await
+    submit(
+        &ui,
+        &headers,
+        &f.csrf,
+        &format!("/api/v1/requests/{id}/{action}"),
+        body,
+        &format!("/requests/{id}"),
+    )
+    .await
 }
 
 fn account_field(f: &Plain) -> Value {
@@ -804,8 +830,7 @@ pub async fn instruct(
     if let Some(n) = f.fields.get("note").filter(|n| !n.trim().is_empty()) {
         body["note"] = json!(n);
     }
-    let a = ui.api.post("/api/v1/instructions", &headers, &f.csrf, body).await;
-    after(&ui, &headers, a, &format!("/requests/{id}")).await
+    submit(&ui, &headers, &f.csrf, "/api/v1/instructions", body, &format!("/requests/{id}")).await
 }
 
 /// `POST /instructions/{id}/{relay|extract}`: pass the instruction on, or carry it out (the
@@ -825,9 +850,8 @@ pub async fn instruction_action(
         },
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
-    let a =
-        ui.api.post(&format!("/api/v1/instructions/{id}/{action}"), &headers, &f.csrf, body).await;
-    after(&ui, &headers, a, &back).await
+    submit(&ui, &headers, &f.csrf, &format!("/api/v1/instructions/{id}/{action}"), body, &back)
+        .await
 }
 
 /// `POST /requests/{id}/ledger`.
@@ -846,8 +870,7 @@ pub async fn write_ledger(
     if let Some(d) = f.fields.get("handover_date").filter(|d| !d.is_empty()) {
         body["handover_date"] = json!(d);
     }
-    let a = ui.api.post("/api/v1/ledger", &headers, &f.csrf, body).await;
-    after(&ui, &headers, a, "/ledger").await
+    submit(&ui, &headers, &f.csrf, "/api/v1/ledger", body, "/ledger").await
 }
 
 /// `GET /ledger`: the usage ledger, printable.
@@ -1102,16 +1125,14 @@ pub async fn create_order(
     headers: HeaderMap,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
-    let get = |k: &str| f.iter().find(|(a, _)| a == k).map(|(_, b)| b.clone()).unwrap_or_default();
-    let cameras: Vec<String> =
-        f.iter().filter_map(|(k, _)| k.strip_prefix("cam:").map(str::to_owned)).collect();
+    let get = |k: &str| field(&f, k);
+    let cameras = checked_cameras(&f);
     let body = json!({
         "executor_account": get("executor").parse::<i64>().ok(), "cameras": cameras,
         "from": jst_input(&get("from")), "to": jst_input(&get("to")),
         "purpose": get("purpose"), "urgency_reason": get("urgency_reason"),
     });
-    let a = ui.api.post("/api/v1/emergency/orders", &headers, &get("csrf"), body).await;
-    after(&ui, &headers, a, "/emergency").await
+    submit(&ui, &headers, &get("csrf"), "/api/v1/emergency/orders", body, "/emergency").await
 }
 
 /// `POST /emergency/{id}/{extract|file}`.
@@ -1126,11 +1147,15 @@ pub async fn order_action(
         "file" => json!({ "form": f.fields.get("form"), "reference": f.fields.get("reference") }),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
-    let a = ui
-        .api
-        .post(&format!("/api/v1/emergency/orders/{id}/{action}"), &headers, &f.csrf, body)
-        .await;
-    after(&ui, &headers, a, "/emergency").await
+    submit(
+        &ui,
+        &headers,
+        &f.csrf,
+        &format!("/api/v1/emergency/orders/{id}/{action}"),
+        body,
+        "/emergency",
+    )
+    .await
 }
 
 #[cfg(test)]

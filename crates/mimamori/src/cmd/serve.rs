@@ -63,21 +63,7 @@ pub struct ServeArgs {
 /// Parses `CODE=URL`, moving credentials out of the URL.
 pub fn parse_camera(spec: &str) -> anyhow::Result<recorder::config::CameraConfig> {
     let (code, url) = spec.split_once('=').context("--camera takes CODE=rtsp://host/path")?;
-    let mut u = url::Url::parse(url).with_context(|| format!("camera {code}: bad URL"))?;
-    if u.scheme() != "rtsp" {
-        anyhow::bail!("camera {code}: the URL must be rtsp://");
-    }
-    let username = (!u.username().is_empty()).then(|| u.username().to_owned());
-    let password = u.password().map(str::to_owned);
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    Ok(recorder::config::CameraConfig {
-        code: code.to_owned(),
-        url: u.to_string(),
-        username,
-        password,
-        retention: None,
-    })
+    Ok(recorder::config::CameraConfig::from_url(code, url)?)
 }
 
 impl ServeArgs {
