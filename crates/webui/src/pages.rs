@@ -279,14 +279,15 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
     if me.0["must_acknowledge"] == true || me.0["must_change_password"] == true {
         return Redirect::to("/account").into_response();
     }
-    let mut review = Vec::new();
-    let mut relay = Vec::new();
-    if me.can("request.review") || me.can("request.relay") {
+    // One read of the requests for every list built from them.
+    let (mut review, mut relay, mut approved) = (Vec::new(), Vec::new(), Vec::new());
+    if me.can("request.review") || me.can("request.relay") || me.can("instruction.issue") {
         let a = ui.api.get("/api/v1/requests", &headers).await;
         for r in a.json.as_array().into_iter().flatten() {
             match r["state"].as_str() {
                 Some("submitted") if me.can("request.relay") => relay.push(r.clone()),
                 Some("submitted" | "relayed") if me.can("request.review") => review.push(r.clone()),
+                Some("approved") if me.can("instruction.issue") => approved.push(r.clone()),
                 _ => {}
             }
         }
@@ -300,18 +301,6 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
             }
         }
     }
-    let approved: Vec<Value> = if me.can("instruction.issue") {
-        let a = ui.api.get("/api/v1/requests", &headers).await;
-        a.json
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|r| r["state"] == "approved")
-            .cloned()
-            .collect()
-    } else {
-        Vec::new()
-    };
     let recorder = ui.api.get("/api/v1/recorder/status", &headers).await;
     let nothing = review.is_empty() && relay.is_empty() && mine.is_empty() && approved.is_empty();
     let body = html! {
