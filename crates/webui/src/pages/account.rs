@@ -1,0 +1,137 @@
+//! My account: confidentiality duty, password, TOTP; enrolling a workstation.
+use super::*;
+/// `GET /account`: confidentiality acknowledgement and password change.
+pub async fn account(s: Session) -> Response {
+    let Session { l, me, .. } = s;
+    account_page(l, &me, None, None).into_response()
+}
+
+/// A TOTP enrolment in progress: the secret and its `otpauth://` URL, shown once.
+struct Enrolment {
+    secret: String,
+    url: String,
+}
+
+fn account_page(l: Lang, me: &Me, error: Option<&str>, totp: Option<&Enrolment>) -> Markup {
+    let conf = &me.0["confidentiality"][l.code()];
+    page(
+        l,
+        Some(me),
+        me.0["display_name"].as_str().unwrap_or(""),
+        html! {
+            @if let Some(e) = error { p.problem role="alert" { (e) } }
+            p { (t(l, "role")) ": " (me.roles(l)) }
+            @if me.0["must_acknowledge"] == true {
+                section {
+                    p.duty { (conf.as_str().unwrap_or("")) }
+                    form method="post" action="/account" {
+                        input type="hidden" name="csrf" value=(me.csrf());
+                        input type="hidden" name="op" value="acknowledge";
+                        button #acknowledge { "OK" }
+                    }
+                }
+            }
+            section {
+                h2 { (t(l, "password")) }
+                form method="post" action="/account" {
+                    input type="hidden" name="csrf" value=(me.csrf());
+                    input type="hidden" name="op" value="password";
+                    label for="current" { "現在 / current" }
+                    input #current name="current" type="password" autocomplete="current-password" required;
+                    label for="new" { "新しい / new" }
+                    input #new name="new" type="password" autocomplete="new-password" required;
+                    button { (t(l, "change_password")) }
+                }
+            }
+            section #totp-section {
+                h2 { (t(l, "totp_title")) }
+                @if me.0["totp_enabled"] == true {
+                    p #totp-on { (t(l, "totp_on")) }
+                } @else if let Some(e) = totp {
+                    p { (t(l, "totp_scan")) }
+                    p { code #totp-secret { (e.secret) } }
+                    p { code.hash { (e.url) } }
+                    form method="post" action="/account" {
+                        input type="hidden" name="csrf" value=(me.csrf());
+                        input type="hidden" name="op" value="totp_confirm";
+                        label for="code" { (t(l, "totp_code")) }
+                        input #code name="code" inputmode="numeric" autocomplete="one-time-code" required;
+                        button #totp-confirm { (t(l, "totp_confirm")) }
+                    }
+                } @else {
+                    p { (t(l, "totp_off")) }
+                    form method="post" action="/account" {
+                        input type="hidden" name="csrf" value=(me.csrf());
+                        input type="hidden" name="op" value="totp";
+                        button #totp-start { (t(l, "totp_start")) }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// `POST /account`.
+pub async fn account_update(
+    State(ui): State<Arc<Ui>>,
+    headers: HeaderMap,
+    Form(f): Form<Plain>,
+) -> Response {
+    let l = lang(&headers);
+    let (path, body) = match f.fields.get("op").map(String::as_str) {
+        Some("acknowledge") => ("/api/v1/me/acknowledge", json!({})),
+        Some("password") => (
+            "/api/v1/me/password",
+            json!({ "current_password": f.fields.get("current"), "new_password": f.fields.get("new") }),
+        ),
+        Some("totp") => ("/api/v1/me/totp", json!({})),
+        Some("totp_confirm") => {
+            ("/api/v1/me/totp/confirm", json!({ "code": f.fields.get("code") }))
+        }
+        _ => return StatusCode::BAD_REQUEST.into_response(),
+    };
+    let a = ui.api.post(path, &headers, &f.csrf, body).await;
+    if a.ok() && a.json["secret"].is_string() {
+        let e = Enrolment {
+            secret: js(&a.json["secret"]).to_owned(),
+            url: js(&a.json["otpauth_url"]).to_owned(),
+        };
+        return match me(&ui, &headers).await {
+            Ok(m) => account_page(l, &m, None, Some(&e)).into_response(),
+            Err(r) => r,
+        };
+    }
+    if a.ok() {
+        return with_cookies(Redirect::to("/").into_response(), &a.set_cookies);
+    }
+    match me(&ui, &headers).await {
+        Ok(m) => (a.status, account_page(l, &m, Some(&a.detail()), None)).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `GET /enrol/{token}`: installs a workstation's device token on this browser (done once on
+/// the dedicated PC when it is enrolled).
+pub async fn enrol(headers: HeaderMap, Path(token): Path<String>) -> Response {
+    let l = lang(&headers);
+    if token.len() > 200
+        || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    let cookie = format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=315360000",
+        server::auth::WORKSTATION_COOKIE
+    );
+    let mut r = page(
+        l,
+        None,
+        &t(l, "workstation"),
+        html! { p #enrolled { (t(l, "enrolled")) } a href="/login" { (t(l, "login")) } },
+    )
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}

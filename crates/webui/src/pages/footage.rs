@@ -1,0 +1,458 @@
+//! Requests, their review, instructions, extraction and the usage ledger.
+use super::*;
+/// `GET /requests`.
+pub async fn requests(State(ui): State<Arc<Ui>>, s: Session) -> Response {
+    let Session { l, me, headers } = s;
+    let a = ui.api.get("/api/v1/requests", &headers).await;
+    if !a.ok() {
+        return problem_page(l, Some(&me), &a);
+    }
+    let rows: Vec<Value> = a.json.as_array().cloned().unwrap_or_default();
+    page(l, Some(&me), &t(l, "requests"), request_list(l, &rows)).into_response()
+}
+
+/// Values and errors of the request form, kept when it fails.
+#[derive(Default)]
+struct RequestDraft {
+    values: HashMap<String, String>,
+    errors: Vec<(String, String)>,
+    detail: Option<String>,
+}
+
+fn field_error(d: &RequestDraft, field: &str) -> Option<String> {
+    d.errors
+        .iter()
+        .find(|(f, _)| f == field || f.starts_with(&format!("{field}[")))
+        .map(|(_, m)| m.clone())
+}
+
+async fn request_form(ui: &Ui, headers: &HeaderMap, me: &Me, l: Lang, d: &RequestDraft) -> Markup {
+    let profile = ui.api.get("/api/v1/profile", headers).await.json;
+    let cams = ui.api.get("/api/v1/cameras", headers).await.json;
+    let name = if l == Lang::Ja { "name_ja" } else { "name_en" };
+    let v = |k: &str| d.values.get(k).cloned().unwrap_or_default();
+    let err = |k: &str| field_error(d, k);
+    let chosen: Vec<String> = v("cameras").split(',').map(str::to_owned).collect();
+    let forms: Vec<String> = {
+        let mut f: Vec<String> = Vec::new();
+        for b in profile["bases"].as_array().into_iter().flatten() {
+            for x in b["documents"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .chain(b["documents_any_of"].as_array().into_iter().flatten())
+            {
+                if let Some(s) = x.as_str()
+                    && !f.iter().any(|y| y == s)
+                {
+                    f.push(s.to_owned());
+                }
+            }
+        }
+        if let Some(s) = profile["workflow"]["request_form"].as_str()
+            && !f.iter().any(|y| y == s)
+        {
+            f.push(s.to_owned());
+        }
+        f
+    };
+    html! {
+        @if let Some(dt) = &d.detail { p.problem role="alert" { (dt) } }
+        form method="post" action="/requests/new" novalidate {
+            input type="hidden" name="csrf" value=(me.csrf());
+            label for="basis" { (t(l, "basis")) }
+            select #basis name="basis" required aria-describedby="basis-err" {
+                @for b in profile["bases"].as_array().into_iter().flatten() {
+                    option value=(b["id"].as_str().unwrap_or("")) selected[v("basis") == b["id"].as_str().unwrap_or("")] { (b[name].as_str().unwrap_or("")) " (" (b["rule"].as_str().unwrap_or("")) ")" }
+                }
+            }
+            @if let Some(e) = err("basis") { p.field-error #basis-err { (e) } }
+            label for="purpose" { (t(l, "purpose")) }
+            select #purpose name="purpose" required {
+                @for p in profile["purposes"].as_array().into_iter().flatten() {
+                    option value=(p["id"].as_str().unwrap_or("")) selected[v("purpose") == p["id"].as_str().unwrap_or("")] { (p[name].as_str().unwrap_or("")) }
+                }
+            }
+            @if let Some(e) = err("purpose") { p.field-error { (e) } }
+            label for="recipient" { (t(l, "recipient")) }
+            input #recipient name="recipient" value=(v("recipient")) required;
+            @if let Some(e) = err("recipient") { p.field-error { (e) } }
+            label for="case_summary" { (t(l, "case_summary")) }
+            textarea #case_summary name="case_summary" rows="3" { (v("case_summary")) }
+            @if let Some(e) = err("case_summary") { p.field-error { (e) } }
+            fieldset {
+                legend { (t(l, "documents")) }
+                @for (i, f) in forms.iter().enumerate() {
+                    label for={ "doc-" (i) } { (form_name(&profile, f, name)) " — " (t(l, "document_reference")) }
+                    input id={ "doc-" (i) } name={ "doc:" (f) } value=(v(&format!("doc:{f}")));
+                }
+                @if let Some(e) = err("documents") { p.field-error { (e) } }
+            }
+            fieldset {
+                legend { (t(l, "cameras_field")) }
+                @for c in cams.as_array().into_iter().flatten() {
+                    @let code = c["code"].as_str().unwrap_or("");
+                    label.check {
+                        input type="checkbox" name={ "cam:" (code) } value="1" checked[chosen.iter().any(|x| x == code)];
+                        (code) " " (c["name"].as_str().unwrap_or(""))
+                    }
+                }
+                @if let Some(e) = err("cameras") { p.field-error { (e) } }
+            }
+            label for="from" { (t(l, "range_from")) }
+            input #from name="from" type="datetime-local" step="1" value=(v("from")) required;
+            @if let Some(e) = err("from") { p.field-error { (e) } }
+            label for="to" { (t(l, "range_to")) }
+            input #to name="to" type="datetime-local" step="1" value=(v("to")) required;
+            @if let Some(e) = err("to").or_else(|| err("range")) { p.field-error { (e) } }
+            button type="submit" { (t(l, "submit")) }
+        }
+    }
+}
+
+/// `GET /requests/new`.
+pub async fn new_request(State(ui): State<Arc<Ui>>, s: Session) -> Response {
+    let Session { l, me, headers } = s;
+    if !me.can("request.submit") {
+        // The API would refuse the POST too; the page says so at once.
+        let a = ui.api.post("/api/v1/requests", &headers, me.csrf(), json!({})).await;
+        return problem_page(l, Some(&me), &a);
+    }
+    let form = request_form(&ui, &headers, &me, l, &RequestDraft::default()).await;
+    page(l, Some(&me), &t(l, "new_request"), form).into_response()
+}
+
+/// `POST /requests/new`.
+pub async fn create_request(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let Session { l, me, headers } = s;
+    let get = |k: &str| field(&f, k);
+    let cameras = checked_cameras(&f);
+    let documents: Vec<Value> = f
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("doc:")
+                .filter(|_| !v.trim().is_empty())
+                .map(|form| json!({ "form": form, "reference": v.trim() }))
+        })
+        .collect();
+    let body = json!({
+        "basis": get("basis"), "purpose": get("purpose"), "recipient": get("recipient"),
+        "case_summary": get("case_summary"), "documents": documents, "cameras": cameras,
+        "from": jst_input(&get("from")), "to": jst_input(&get("to")),
+    });
+    let a = ui.api.post("/api/v1/requests", &headers, &get("csrf"), body).await;
+    if a.ok() {
+        return Redirect::to(&format!("/requests/{}", a.json["id"])).into_response();
+    }
+    // Nothing typed is lost: the form comes back with the API's messages beside the fields.
+    let mut values: HashMap<String, String> = f.iter().cloned().collect();
+    values.insert("cameras".into(), cameras.join(","));
+    let d = RequestDraft { values, errors: a.field_errors(), detail: Some(a.detail()) };
+    let form = request_form(&ui, &headers, &me, l, &d).await;
+    (a.status, page(l, Some(&me), &t(l, "new_request"), form)).into_response()
+}
+
+/// `GET /requests/{id}`: the request, its instructions, extractions and packages, and the
+/// actions this user may take now.
+pub async fn request(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i64>) -> Response {
+    let Session { l, me, headers } = s;
+    let a = ui.api.get(&format!("/api/v1/requests/{id}"), &headers).await;
+    if !a.ok() {
+        return problem_page(l, Some(&me), &a);
+    }
+    let r = a.json;
+    let state = r["state"].as_str().unwrap_or("");
+    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
+    let csrf = me.csrf();
+    let mut packages = Vec::new();
+    for e in r["extractions"].as_array().into_iter().flatten() {
+        if e["operator_id"].as_i64() == Some(me.id()) {
+            let p =
+                ui.api.get(&format!("/api/v1/extractions/{}/packages", e["id"]), &headers).await;
+            packages.extend(p.json["packages"].as_array().cloned().unwrap_or_default());
+        }
+    }
+    let my_open: Vec<&Value> = r["instructions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["state"] == "open" && i["issued_to"].as_i64() == Some(me.id()))
+        .collect();
+    let chain_len = profile["workflow"]["chain"].as_array().map_or(0, Vec::len);
+    let recipients = |step: usize| {
+        let ui = ui.clone();
+        let headers = headers.clone();
+        async move {
+            ui.api.get(&format!("/api/v1/instructions/recipients?step={step}"), &headers).await.json
+        }
+    };
+    let first_recipients = if state == "approved" && me.can("instruction.issue") {
+        recipients(1).await
+    } else {
+        Value::Null
+    };
+    let mut relay_to = HashMap::new();
+    for i in &my_open {
+        let step = i["step"].as_u64().unwrap_or(1) as usize;
+        if step + 1 < chain_len {
+            relay_to.insert(i["id"].as_i64().unwrap_or(0), recipients(step + 1).await);
+        }
+    }
+    let confirm = t(l, "confirm_irreversible");
+    let body = html! {
+        dl.record {
+            dt { (t(l, "number")) } dd #number { (r["number"].as_str().unwrap_or("")) }
+            dt { (t(l, "state")) } dd #state { (state_label(l, state)) }
+            dt { (t(l, "basis")) } dd { (r["basis_name_ja"].as_str().unwrap_or("")) " (" (r["basis_rule"].as_str().unwrap_or("")) ")" }
+            dt { (t(l, "purpose")) } dd { (r["purpose_name_ja"].as_str().unwrap_or("")) }
+            dt { (t(l, "recipient")) } dd { (r["recipient"].as_str().unwrap_or("")) }
+            dt { (t(l, "case_summary")) } dd { (r["case_summary"].as_str().unwrap_or("")) }
+            dt { (t(l, "cameras_field")) } dd { (list(&r["cameras"])) }
+            dt { (t(l, "range_from")) } dd { (r["from"].as_str().unwrap_or("")) }
+            dt { (t(l, "range_to")) } dd { (r["to"].as_str().unwrap_or("")) }
+            dt { (t(l, "submitted_at")) } dd { (r["created_at"].as_str().unwrap_or("")) }
+        }
+        @if r["certificate_number"].is_string() {
+            p { a href={ "/requests/" (id) "/certificate" } { (t(l, "certificate")) " " (r["certificate_number"].as_str().unwrap_or("")) } }
+        }
+        @if (state == "submitted") && me.can("request.relay") {
+            form method="post" action={ "/requests/" (id) "/act/relay" } { input type="hidden" name="csrf" value=(csrf); button #relay { (t(l, "relay")) } }
+        }
+        @if (state == "submitted" || state == "relayed") && me.can("request.review") {
+            section.actions {
+                h2 { (t(l, "reviewed")) }
+                form method="post" action={ "/requests/" (id) "/act/approve" } { input type="hidden" name="csrf" value=(csrf); button #approve { (t(l, "approve")) } }
+                form method="post" action={ "/requests/" (id) "/act/refuse" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label for="reason" { (t(l, "refuse_reason")) }
+                    input #reason name="reason" required;
+                    button #refuse { (t(l, "refuse")) }
+                }
+            }
+        }
+        @if state == "approved" && me.can("instruction.issue") {
+            section.actions {
+                h2 { (t(l, "instruct")) }
+                form method="post" action={ "/requests/" (id) "/instruct" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label for="to_account" { (t(l, "instruct_to")) }
+                    select #to_account name="to_account" required {
+                        @for a in first_recipients.as_array().into_iter().flatten() {
+                            option value=(a["id"]) { (a["display_name"].as_str().unwrap_or("")) " (" (a[if l == Lang::Ja { "role_name_ja" } else { "role_name_en" }].as_str().unwrap_or("")) ")" }
+                        }
+                    }
+                    label for="note" { (t(l, "instruction_note")) }
+                    input #note name="note";
+                    button #instruct { (t(l, "instruct")) }
+                }
+            }
+        }
+        @for i in &my_open {
+            @let iid = i["id"].as_i64().unwrap_or(0);
+            section.actions {
+                h2 { (t(l, "instructions")) " #" (iid) }
+                @if let Some(list) = relay_to.get(&iid) {
+                    form method="post" action={ "/instructions/" (iid) "/relay" } {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="request" value=(id);
+                        label for="relay_to" { (t(l, "instruct_to")) }
+                        select #relay_to name="to_account" {
+                            @for a in list.as_array().into_iter().flatten() { option value=(a["id"]) { (a["display_name"].as_str().unwrap_or("")) } }
+                        }
+                        button #relay-instruction { (t(l, "relay")) }
+                    }
+                } @else {
+                    form method="post" action={ "/instructions/" (iid) "/extract" } onsubmit={ "return confirm('" (confirm) "')" } {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="request" value=(id);
+                        label for="passphrase" { (t(l, "encrypt_passphrase")) }
+                        input #passphrase name="passphrase" type="password" autocomplete="new-password";
+                        button #extract { (t(l, "extract")) }
+                    }
+                }
+            }
+        }
+        @if !packages.is_empty() {
+            section {
+                h2 { (t(l, "packages")) }
+                table #packages {
+                    thead { tr { th { "ID" } th { (t(l, "cameras_field")) } th { "SHA-256 (manifest)" } th { "" } } }
+                    tbody {
+                        @for p in &packages {
+                            tr {
+                                td { code { (p["id"].as_str().unwrap_or("")) } }
+                                td { (p["camera"].as_str().unwrap_or("")) }
+                                td { code.hash { (p["manifest_sha256"].as_str().unwrap_or("")) } }
+                                td { a href=(p["href"].as_str().unwrap_or("")) download { (t(l, "download")) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if state == "extracted" && me.can("ledger.write") {
+            section.actions {
+                h2 { (t(l, "write_ledger")) }
+                form method="post" action={ "/requests/" (id) "/ledger" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label for="handover_date" { (t(l, "handover_date")) }
+                    input #handover_date name="handover_date" type="date";
+                    label for="data_hashes" { (t(l, "data_hashes")) }
+                    textarea #data_hashes name="data_hashes" rows="3" {
+                        @for e in r["extractions"].as_array().into_iter().flatten() {
+                            @for h in e["manifest_hash"].as_str().unwrap_or("").split_whitespace() { "sha256:" (h) "\n" }
+                        }
+                    }
+                    button #write-ledger { (t(l, "write_ledger")) }
+                }
+            }
+        }
+        @if state == "submitted" && me.can("request.submit") && r["requester_id"].as_i64() == Some(me.id()) {
+            form method="post" action={ "/requests/" (id) "/act/withdraw" } onsubmit={ "return confirm('" (confirm) "')" } { input type="hidden" name="csrf" value=(csrf); button { (t(l, "withdraw")) } }
+        }
+    };
+    let title = format!("{} {}", t(l, "requests"), r["number"].as_str().unwrap_or(""));
+    page(l, Some(&me), &title, body).into_response()
+}
+
+/// `GET /requests/{id}/certificate`: the approval certificate, printable on A4.
+pub async fn certificate(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i64>) -> Response {
+    let Session { l, me, headers } = s;
+    let a = ui.api.get(&format!("/api/v1/requests/{id}/certificate"), &headers).await;
+    if !a.ok() {
+        return problem_page(l, Some(&me), &a);
+    }
+    let c = &a.json;
+    let r = &c["request"];
+    let body = html! {
+        article.print-a4.certificate {
+            p.right { (t(l, "number")) " " span #cert-number { (c["number"].as_str().unwrap_or("")) } }
+            p.right { (wareki(c["approved_at"].as_str().unwrap_or(""))) }
+            h2.center { (c["form"]["name_ja"].as_str().unwrap_or("")) }
+            p { (r["recipient"].as_str().unwrap_or("")) " 様" }
+            p { "次のとおり画像の提供を承認します。" }
+            table {
+                tr { th { (t(l, "requests")) } td { (r["number"].as_str().unwrap_or("")) } }
+                tr { th { (t(l, "basis")) } td { (r["basis_name_ja"].as_str().unwrap_or("")) " (" (r["basis_rule"].as_str().unwrap_or("")) ")" } }
+                tr { th { (t(l, "purpose")) } td { (r["purpose_name_ja"].as_str().unwrap_or("")) } }
+                tr { th { (t(l, "cameras_field")) } td { (list(&r["cameras"])) } }
+                tr { th { (t(l, "range_from")) } td { (wareki(r["from"].as_str().unwrap_or(""))) } }
+                tr { th { (t(l, "range_to")) } td { (wareki(r["to"].as_str().unwrap_or(""))) } }
+            }
+            p.right { (c["profile"].as_str().unwrap_or("")) " " (c["approved_by"].as_str().unwrap_or("")) }
+        }
+        p.noprint { button onclick="window.print()" { (t(l, "print")) } }
+    };
+    page(l, Some(&me), &t(l, "certificate"), body).into_response()
+}
+
+/// `POST /requests/{id}/act/{approve|refuse|relay|withdraw}`.
+pub async fn request_action(
+    State(ui): State<Arc<Ui>>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(i64, String)>,
+    Form(f): Form<Plain>,
+) -> Response {
+    let body = match action.as_str() {
+        "refuse" => json!({ "reason": f.fields.get("reason").cloned().unwrap_or_default() }),
+        "approve" | "relay" | "withdraw" => json!({}),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    submit(
+        &ui,
+        &headers,
+        &f.csrf,
+        &format!("/api/v1/requests/{id}/{action}"),
+        body,
+        &format!("/requests/{id}"),
+    )
+    .await
+}
+
+/// `POST /requests/{id}/instruct`.
+pub async fn instruct(
+    State(ui): State<Arc<Ui>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<Plain>,
+) -> Response {
+    let mut body = json!({ "request_id": id, "to_account": account_field(&f) });
+    if let Some(n) = f.fields.get("note").filter(|n| !n.trim().is_empty()) {
+        body["note"] = json!(n);
+    }
+    submit(&ui, &headers, &f.csrf, "/api/v1/instructions", body, &format!("/requests/{id}")).await
+}
+
+/// `POST /instructions/{id}/{relay|extract}`: pass the instruction on, or carry it out (the
+/// server makes the evidence packages, optionally encrypted to a passphrase).
+pub async fn instruction_action(
+    State(ui): State<Arc<Ui>>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(i64, String)>,
+    Form(f): Form<Plain>,
+) -> Response {
+    let back = format!("/requests/{}", f.fields.get("request").cloned().unwrap_or_default());
+    let body = match action.as_str() {
+        "relay" => json!({ "to_account": account_field(&f) }),
+        "extract" => match f.fields.get("passphrase").filter(|p| !p.is_empty()) {
+            Some(p) => json!({ "encrypt": { "passphrase": p } }),
+            None => json!({}),
+        },
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    submit(&ui, &headers, &f.csrf, &format!("/api/v1/instructions/{id}/{action}"), body, &back)
+        .await
+}
+
+/// `POST /requests/{id}/ledger`.
+pub async fn write_ledger(
+    State(ui): State<Arc<Ui>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<Plain>,
+) -> Response {
+    let hashes: Vec<String> = f
+        .fields
+        .get("data_hashes")
+        .map(|s| s.lines().map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default();
+    let mut body = json!({ "request_id": id, "data_hashes": hashes });
+    if let Some(d) = f.fields.get("handover_date").filter(|d| !d.is_empty()) {
+        body["handover_date"] = json!(d);
+    }
+    submit(&ui, &headers, &f.csrf, "/api/v1/ledger", body, "/ledger").await
+}
+
+/// `GET /ledger`: the usage ledger, printable.
+pub async fn ledger(State(ui): State<Arc<Ui>>, s: Session) -> Response {
+    let Session { l, me, headers } = s;
+    let a = ui.api.get("/api/v1/ledger", &headers).await;
+    if !a.ok() {
+        return problem_page(l, Some(&me), &a);
+    }
+    let body = html! {
+        table #ledger.print-a4 {
+            thead { tr { th { "#" } th { (t(l, "cameras_field")) } th { (t(l, "range_from")) } th { (t(l, "range_to")) } th { (t(l, "recipient")) } th { (t(l, "purpose")) } th { (t(l, "handover_date")) } th { (t(l, "data_hashes")) } } }
+            tbody {
+                @for e in a.json.as_array().into_iter().flatten() {
+                    tr {
+                        td { (e["id"]) }
+                        td { (list(&e["cameras"])) }
+                        td { (e["from"].as_str().unwrap_or("")) }
+                        td { (e["to"].as_str().unwrap_or("")) }
+                        td { (e["recipient"].as_str().unwrap_or("")) }
+                        td { (e["purpose"].as_str().unwrap_or("")) }
+                        td { (e["handover_date"].as_str().unwrap_or("")) }
+                        td { code.hash { (list(&e["data_hashes"])) } }
+                    }
+                }
+            }
+        }
+        p.noprint { button onclick="window.print()" { (t(l, "print")) } }
+    };
+    page(l, Some(&me), &t(l, "ledger"), body).into_response()
+}

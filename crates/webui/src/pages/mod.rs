@@ -1,0 +1,570 @@
+//! The pages. Each handler reads through the API as the browser's session, renders HTML, and
+//! turns an API refusal into the same status with the API's reason.
+
+use crate::Ui;
+use crate::client::Answer;
+use crate::i18n::{Lang, t};
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{DOCTYPE, Markup, html};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+mod account;
+mod admin;
+mod emergency;
+mod footage;
+mod home;
+mod oversight;
+mod registry;
+
+pub use account::{account, account_update, enrol};
+pub use admin::{accounts, accounts_post};
+pub use emergency::{create_order, emergency, order_action};
+pub use footage::{
+    certificate, create_request, instruct, instruction_action, ledger, new_request, request,
+    request_action, requests, write_ledger,
+};
+pub use home::dashboard;
+pub use oversight::{audit, holds, holds_post, reconciliation, reconciliation_post};
+pub use registry::{
+    cameras, cameras_post, contracts, contracts_post, workstations, workstations_post,
+};
+
+const LANG_COOKIE: &str = "mimamori_lang";
+
+fn lang(headers: &HeaderMap) -> Lang {
+    let jar = axum_extra::extract::cookie::CookieJar::from_headers(headers);
+    Lang::parse(jar.get(LANG_COOKIE).map(|c| c.value()))
+}
+
+/// The signed-in user as `/api/v1/me` describes them.
+struct Me(Value);
+
+impl Me {
+    fn csrf(&self) -> &str {
+        self.0["csrf_token"].as_str().unwrap_or("")
+    }
+    fn id(&self) -> i64 {
+        self.0["id"].as_i64().unwrap_or(0)
+    }
+    fn can(&self, perm: &str) -> bool {
+        self.0["roles"].as_array().into_iter().flatten().any(|r| {
+            r["permissions"].as_array().into_iter().flatten().any(|p| p.as_str() == Some(perm))
+        })
+    }
+    fn roles(&self, l: Lang) -> String {
+        let key = if l == Lang::Ja { "name_ja" } else { "name_en" };
+        let names: Vec<&str> = self.0["roles"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r[key].as_str())
+            .collect();
+        names.join("、")
+    }
+}
+
+/// Loads the user, or answers with the login page redirect.
+async fn me(ui: &Ui, headers: &HeaderMap) -> Result<Me, Response> {
+    let a = ui.api.get("/api/v1/me", headers).await;
+    if a.ok() { Ok(Me(a.json)) } else { Err(Redirect::to("/login").into_response()) }
+}
+
+/// A page request from a logged-in user: language, the user, and the browser's headers (to call
+/// the API as that user). Without a session the browser is sent to the login page.
+pub struct Session {
+    l: Lang,
+    me: Me,
+    headers: HeaderMap,
+}
+
+impl axum::extract::FromRequestParts<Arc<Ui>> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        ui: &Arc<Ui>,
+    ) -> Result<Self, Self::Rejection> {
+        let headers = parts.headers.clone();
+        let me = me(ui, &headers).await?;
+        Ok(Session { l: lang(&headers), me, headers })
+    }
+}
+
+fn style_link() -> Markup {
+    html! { link rel="stylesheet" href="/assets/style.css"; }
+}
+
+/// The page frame: header, navigation for what this user may do, language switch.
+fn page(l: Lang, me: Option<&Me>, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(l.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — " (t(l, "app_name")) }
+                (style_link())
+            }
+            body {
+                header.top {
+                    a.brand href="/" { (t(l, "app_name")) }
+                    @if let Some(m) = me {
+                        nav aria-label="main" {
+                            a href="/" { (t(l, "dashboard")) }
+                            @if m.can("request.submit") || m.can("request.review") || m.can("instruction.issue") || m.can("footage.extract") || m.can("ledger.read") || m.can("request.relay") || m.can("instruction.relay") {
+                                a href="/requests" { (t(l, "requests")) }
+                            }
+                            @if m.can("request.submit") { a href="/requests/new" { (t(l, "new_request")) } }
+                            @if m.can("ledger.read") { a href="/ledger" { (t(l, "ledger")) } }
+                            @if m.can("emergency.order") || m.can("emergency.extract") || m.can("emergency.file") {
+                                a href="/emergency" { (t(l, "emergency")) }
+                            }
+                            a href="/cameras" { (t(l, "cameras")) }
+                            @if m.can("hold.manage") { a href="/holds" { (t(l, "holds")) } }
+                            @if m.can("reconciliation.review") || m.can("reconciliation.submit") { a href="/reconciliation" { (t(l, "reconciliation")) } }
+                            @if m.can("workstation.manage") { a href="/workstations" { (t(l, "workstations")) } }
+                            @if m.can("contract.manage") { a href="/contracts" { (t(l, "contracts")) } }
+                            @if m.can("accounts.administer") || m.can("roles.designate") { a href="/accounts" { (t(l, "accounts")) } }
+                            @if m.can("audit.read") { a href="/audit" { (t(l, "audit")) } }
+                            a href="/account" { (m.0["display_name"].as_str().unwrap_or("")) }
+                        }
+                        form.inline method="post" action="/logout" {
+                            input type="hidden" name="csrf" value=(m.csrf());
+                            button type="submit" { (t(l, "logout")) }
+                        }
+                    }
+                    a.lang href={ "/lang/" (l.other().code()) } lang=(l.other().code()) { (t(l, "language")) }
+                }
+                main {
+                    h1 { (title) }
+                    (body)
+                }
+                footer {
+                    p.note { (t(l, "no_live_view")) }
+                    @if let Some(m) = me { p.note { (t(l, "now")) ": " span #now { (m.0["now"].as_str().unwrap_or("")) } } }
+                }
+            }
+        }
+    }
+}
+
+fn problem_page(l: Lang, me: Option<&Me>, a: &Answer) -> Response {
+    let key = match a.status {
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        _ => "error",
+    };
+    let body = html! {
+        p.problem role="alert" { (a.detail()) }
+        @if let Some(rule) = a.json["rule"].as_str() { p { "rule: " code { (rule) } } }
+        p { a href="/" { (t(l, "back")) } }
+    };
+    (a.status, page(l, me, &t(l, key), body)).into_response()
+}
+
+/// `GET /assets/style.css`: plain CSS, A4 print for certificates and ledgers.
+pub async fn style() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../assets/style.css"))
+        .into_response()
+}
+
+/// `GET /lang/{ja|en}`: remembers the language.
+pub async fn set_lang(Path(code): Path<String>, headers: HeaderMap) -> Response {
+    let l = Lang::parse(Some(code.as_str()));
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())
+        .map_or_else(|| "/".to_owned(), |u| u.path().to_owned());
+    let cookie = format!("{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000", l.code());
+    let mut r = Redirect::to(&back).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+fn with_cookies(mut r: Response, cookies: &[HeaderValue]) -> Response {
+    for c in cookies {
+        r.headers_mut().append(header::SET_COOKIE, c.clone());
+    }
+    r
+}
+
+/// The login form.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    login: String,
+    password: String,
+    #[serde(default)]
+    totp: String,
+}
+
+fn login_page(l: Lang, login: &str, error: Option<&str>) -> Markup {
+    page(
+        l,
+        None,
+        &t(l, "login"),
+        html! {
+            @if let Some(e) = error { p.problem role="alert" id="login-error" { (t(l, "login_failed")) ": " (e) } }
+            form method="post" action="/login" {
+                label for="login" { (t(l, "login_name")) }
+                input #login name="login" value=(login) autocomplete="username" required autofocus;
+                label for="password" { (t(l, "password")) }
+                input #password name="password" type="password" autocomplete="current-password" required;
+                label for="totp" { (t(l, "totp")) }
+                input #totp name="totp" inputmode="numeric" autocomplete="one-time-code";
+                button type="submit" { (t(l, "login")) }
+            }
+        },
+    )
+}
+
+/// `GET /login`.
+pub async fn login_form(headers: HeaderMap) -> Markup {
+    login_page(lang(&headers), "", None)
+}
+
+/// `POST /login`: a cookie session through the API.
+pub async fn login(
+    State(ui): State<Arc<Ui>>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let l = lang(&headers);
+    let mut body = json!({ "login": f.login, "password": f.password, "session": "cookie" });
+    if !f.totp.trim().is_empty() {
+        body["totp"] = json!(f.totp.trim());
+    }
+    let a = ui
+        .api
+        .call(axum::http::Method::POST, "/api/v1/auth/login", &headers, None, Some(body))
+        .await;
+    if a.ok() {
+        with_cookies(Redirect::to("/").into_response(), &a.set_cookies)
+    } else {
+        (a.status, login_page(l, &f.login, Some(&a.detail()))).into_response()
+    }
+}
+
+/// A form carrying only the CSRF token (and maybe a few fields).
+#[derive(Deserialize)]
+pub struct Plain {
+    csrf: String,
+    #[serde(flatten)]
+    fields: HashMap<String, String>,
+}
+
+/// `POST /logout`.
+pub async fn logout(
+    State(ui): State<Arc<Ui>>,
+    headers: HeaderMap,
+    Form(f): Form<Plain>,
+) -> Response {
+    let a = ui.api.post("/api/v1/auth/logout", &headers, &f.csrf, json!({})).await;
+    with_cookies(Redirect::to("/login").into_response(), &a.set_cookies)
+}
+
+/// A JST RFC 3339 instant as printed on Japanese forms: `令和8年11月24日 10時05分` (the Reiwa era
+/// from 2019-05-01; earlier dates in the Gregorian calendar).
+fn wareki(rfc3339: &str) -> String {
+    let Ok(t) = policy::jst::parse_rfc3339(rfc3339) else { return rfc3339.to_owned() };
+    let d = policy::jst::civil(t);
+    let date = if (d.year(), d.month(), d.day()) >= (2019, 5, 1) {
+        let y = d.year() - 2018;
+        let y = if y == 1 { "元".to_owned() } else { y.to_string() };
+        format!("令和{y}年{}月{}日", d.month(), d.day())
+    } else {
+        format!("{}年{}月{}日", d.year(), d.month(), d.day())
+    };
+    format!("{date} {}時{:02}分", d.hour(), d.minute())
+}
+
+/// The catalogue text of `{prefix}_{value}`, or the value itself for one the catalogue lacks.
+fn label(l: Lang, prefix: &str, value: &str) -> String {
+    let key = format!("{prefix}_{value}");
+    let v = t(l, &key);
+    if v == key { value.to_owned() } else { v }
+}
+
+fn state_label(l: Lang, s: &str) -> String {
+    label(l, "state", s)
+}
+
+fn rec_label(l: Lang, s: &str) -> String {
+    label(l, "rec", s)
+}
+
+fn recorder_table(l: Lang, a: &Answer) -> Markup {
+    if !a.ok() {
+        return html! { p { (t(l, "no_recorder")) } };
+    }
+    html! {
+        table {
+            thead { tr { th { (t(l, "cameras_field")) } th { (t(l, "recorder_state")) } th { (t(l, "last_frame")) } th { (t(l, "gaps_today")) } } }
+            tbody {
+                @for c in a.json["cameras"].as_array().into_iter().flatten() {
+                    tr {
+                        td { (c["camera"].as_str().unwrap_or("")) }
+                        td { (rec_label(l, c["state"].as_str().unwrap_or(""))) " " (c["detail"].as_str().unwrap_or("")) }
+                        td { (c["last_frame_ms"].as_i64().and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()).map(policy::jst::rfc3339).unwrap_or_default()) }
+                        td { (c["gaps_today"]) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn request_list(l: Lang, rows: &[Value]) -> Markup {
+    html! {
+        table {
+            thead { tr { th { (t(l, "number")) } th { (t(l, "state")) } th { (t(l, "recipient")) } th { (t(l, "cameras_field")) } th { (t(l, "range_from")) } th { (t(l, "range_to")) } } }
+            tbody {
+                @for r in rows {
+                    tr {
+                        td { a href={ "/requests/" (r["id"]) } { (r["number"].as_str().unwrap_or("")) } }
+                        td { (state_label(l, r["state"].as_str().unwrap_or(""))) }
+                        td { (r["recipient"].as_str().unwrap_or("")) }
+                        td { (list(&r["cameras"])) }
+                        td { (r["from"].as_str().unwrap_or("")) }
+                        td { (r["to"].as_str().unwrap_or("")) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A form's name in the profile (`[[forms]]`), or its id.
+fn form_name(profile: &Value, id: &str, name: &str) -> String {
+    profile["forms"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["id"].as_str() == Some(id))
+        .and_then(|f| f[name].as_str())
+        .unwrap_or(id)
+        .to_owned()
+}
+
+fn list(v: &Value) -> String {
+    v.as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")
+}
+
+/// A field of a form posted as pairs (empty if absent).
+fn field(f: &[(String, String)], k: &str) -> String {
+    f.iter().find(|(a, _)| a == k).map(|(_, b)| b.clone()).unwrap_or_default()
+}
+
+/// The cameras ticked in a form (`cam:CODE` checkboxes).
+fn checked_cameras(f: &[(String, String)]) -> Vec<String> {
+    f.iter().filter_map(|(k, _)| k.strip_prefix("cam:").map(str::to_owned)).collect()
+}
+
+/// A `datetime-local` value (JST wall time) as RFC 3339 with +09:00.
+fn jst_input(v: &str) -> String {
+    let v = v.trim();
+    if v.is_empty() {
+        return String::new();
+    }
+    let with_secs = if v.len() == 16 { format!("{v}:00") } else { v.to_owned() };
+    format!("{with_secs}+09:00")
+}
+
+/// Posts a form's JSON to the API as the browser's session; on success goes to `back`, on a
+/// refusal shows the API's reason with its status.
+async fn submit(
+    ui: &Ui,
+    headers: &HeaderMap,
+    csrf: &str,
+    path: &str,
+    body: Value,
+    back: &str,
+) -> Response {
+    let a = ui.api.post(path, headers, csrf, body).await;
+    let l = lang(headers);
+    if a.ok() {
+        return Redirect::to(back).into_response();
+    }
+    let me = me(ui, headers).await.ok();
+    problem_page(l, me.as_ref(), &a)
+}
+
+fn account_field(f: &Plain) -> Value {
+    f.fields.get("to_account").and_then(|s| s.parse::<i64>().ok()).map_or(Value::Null, Value::from)
+}
+
+/// A form that the API refused: which form, what was typed, and the API's messages, so the page
+/// comes back with everything still filled in and each message beside its field.
+#[derive(Default)]
+struct Draft {
+    form: String,
+    values: HashMap<String, String>,
+    errors: Vec<(String, String)>,
+    detail: String,
+    rule: Option<String>,
+}
+
+impl Draft {
+    /// A refused submission of `form` with the posted `values`.
+    fn refused(form: &str, values: HashMap<String, String>, a: &Answer) -> Draft {
+        Draft {
+            form: form.to_owned(),
+            values,
+            errors: a.field_errors(),
+            detail: a.detail(),
+            rule: a.json["rule"].as_str().map(str::to_owned),
+        }
+    }
+
+    /// What was typed into `name` of `form` (empty for another form or a fresh page).
+    fn v(&self, form: &str, name: &str) -> String {
+        if self.form == form {
+            self.values.get(name).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    }
+
+    /// The API's message about `name` of `form`.
+    fn err(&self, form: &str, name: &str) -> Option<String> {
+        if self.form != form {
+            return None;
+        }
+        self.errors
+            .iter()
+            .find(|(f, _)| {
+                f == name
+                    || f.starts_with(&format!("{name}["))
+                    || f.starts_with(&format!("{name}."))
+            })
+            .map(|(_, m)| m.clone())
+    }
+
+    /// The refusal shown at the top of `form`.
+    fn alert(&self, form: &str) -> Markup {
+        html! {
+            @if self.form == form && !self.detail.is_empty() {
+                p.problem role="alert" {
+                    (self.detail)
+                    @if let Some(r) = &self.rule { " (rule: " code { (r) } ")" }
+                }
+            }
+        }
+    }
+}
+
+/// A labelled input of `form` with the API's message beside it. `kind` is the input type.
+fn input(d: &Draft, form: &str, name: &str, label: &str, kind: &str, required: bool) -> Markup {
+    let id = format!("{form}-{name}");
+    let err = d.err(form, name);
+    html! {
+        label for=(id) { (label) @if required { " " span.req aria-hidden="true" { "*" } } }
+        @if kind == "textarea" {
+            textarea id=(id) name=(name) rows="3" required[required] aria-invalid=[err.as_ref().map(|_| "true")] aria-describedby=[err.as_ref().map(|_| format!("{id}-err"))] { (d.v(form, name)) }
+        } @else {
+            input id=(id) name=(name) type=(kind) step=[(kind == "datetime-local").then_some("1")] value=(d.v(form, name)) required[required] aria-invalid=[err.as_ref().map(|_| "true")] aria-describedby=[err.as_ref().map(|_| format!("{id}-err"))];
+        }
+        @if let Some(e) = err { p.field-error id={ (id) "-err" } { (e) } }
+    }
+}
+
+/// A labelled select of `form`: `(value, text)` options, the typed value kept.
+fn select(d: &Draft, form: &str, name: &str, label: &str, options: &[(String, String)]) -> Markup {
+    let id = format!("{form}-{name}");
+    let chosen = d.v(form, name);
+    let err = d.err(form, name);
+    html! {
+        label for=(id) { (label) }
+        select id=(id) name=(name) aria-describedby=[err.as_ref().map(|_| format!("{id}-err"))] {
+            @for (v, text) in options { option value=(v) selected[*v == chosen] { (text) } }
+        }
+        @if let Some(e) = err { p.field-error id={ (id) "-err" } { (e) } }
+    }
+}
+
+/// The hidden fields every form carries: the CSRF token and which form it is.
+fn form_head(me: &Me, form: &str) -> Markup {
+    html! {
+        input type="hidden" name="csrf" value=(me.csrf());
+        input type="hidden" name="form" value=(form);
+    }
+}
+
+/// A JSON string field, or "".
+fn js(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
+
+/// A UTC-millisecond field as JST wall time (`2026-11-24 10:05`), or "".
+fn ms(v: &Value) -> String {
+    v.as_i64()
+        .and_then(|m| jiff::Timestamp::from_millisecond(m).ok())
+        .map(|t| {
+            let d = policy::jst::civil(t);
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}",
+                d.year(),
+                d.month(),
+                d.day(),
+                d.hour(),
+                d.minute()
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// Posts a page's form to the API. On success: `Ok(answer)`. On a refusal: the posted values
+/// and the API's messages, for the page to render again with nothing lost.
+async fn post_form(
+    ui: &Ui,
+    headers: &HeaderMap,
+    f: &Plain,
+    path: &str,
+    body: Value,
+) -> Result<Answer, (StatusCode, Draft)> {
+    let a = ui.api.post(path, headers, &f.csrf, body).await;
+    if a.ok() {
+        return Ok(a);
+    }
+    let form = f.fields.get("form").cloned().unwrap_or_default();
+    let mut values = f.fields.clone();
+    // Secrets are never sent back into the page.
+    for k in ["passphrase", "initial_password", "current", "new", "code"] {
+        values.remove(k);
+    }
+    Err((a.status, Draft::refused(&form, values, &a)))
+}
+
+/// An optional text field: `null` when blank.
+fn opt(f: &Plain, k: &str) -> Value {
+    f.fields.get(k).map(|v| v.trim()).filter(|v| !v.is_empty()).map_or(Value::Null, |v| json!(v))
+}
+
+/// A text field, trimmed ("" when absent).
+fn txt(f: &Plain, k: &str) -> String {
+    f.fields.get(k).map(|v| v.trim().to_owned()).unwrap_or_default()
+}
+
+/// An id field: a number or `null` (the API then names the field).
+fn num(f: &Plain, k: &str) -> Value {
+    f.fields.get(k).and_then(|v| v.trim().parse::<i64>().ok()).map_or(Value::Null, Value::from)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn japanese_era_on_forms() {
+        assert_eq!(super::wareki("2026-11-24T10:05:00+09:00"), "令和8年11月24日 10時05分");
+        assert_eq!(super::wareki("2019-05-01T00:00:00+09:00"), "令和元年5月1日 0時00分");
+        assert_eq!(super::wareki("2019-04-30T23:59:00+09:00"), "2019年4月30日 23時59分");
+        // UTC input is shown in JST.
+        assert_eq!(super::wareki("2026-11-23T15:30:00Z"), "令和8年11月24日 0時30分");
+    }
+}

@@ -1,0 +1,306 @@
+//! Oversight: retention extensions (holds), the monthly reconciliation of police extractions,
+//! and the audit log.
+
+use super::*;
+
+/// `GET /holds`: retention extensions with their recorded reasons (KIT-5.6, KAW-2.2.6イ).
+pub async fn holds(State(ui): State<Arc<Ui>>, s: Session) -> Response {
+    holds_page(&ui, s, Draft::default(), StatusCode::OK).await
+}
+
+async fn holds_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
+    let Session { l, me, headers } = s;
+    let a = ui.api.get("/api/v1/holds", &headers).await;
+    if !a.ok() {
+        return problem_page(l, Some(&me), &a);
+    }
+    let cams: Vec<(String, String)> = ui
+        .api
+        .get("/api/v1/cameras", &headers)
+        .await
+        .json
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| (js(&c["code"]).to_owned(), format!("{} {}", js(&c["code"]), js(&c["name"]))))
+        .collect();
+    let confirm = t(l, "confirm_irreversible");
+    let body = html! {
+        p { (t(l, "holds_help")) }
+        table #holds {
+            thead { tr { th { "#" } th { (t(l, "cameras_field")) } th { (t(l, "range_from")) } th { (t(l, "range_to")) } th { (t(l, "hold_until")) } th { (t(l, "reason")) } th { (t(l, "inquiry_reference")) } th { (t(l, "in_force")) } th { "" } } }
+            tbody {
+                @for h in a.json.as_array().into_iter().flatten() {
+                    tr {
+                        td { (h["id"]) } td { (js(&h["camera"])) } td { (js(&h["from"])) } td { (js(&h["to"])) } td { (js(&h["until"])) }
+                        td { (js(&h["reason"])) } td { (js(&h["inquiry_reference"])) }
+                        td { @if h["in_force"] == true { (t(l, "yes")) } @else { (t(l, "no")) " " (js(&h["released_at"])) } }
+                        td { @if h["in_force"] == true {
+                            form.inline method="post" action="/holds" onsubmit={ "return confirm('" (confirm) "')" } { (form_head(&me, "release")) input type="hidden" name="id" value=(h["id"]); button { (t(l, "release")) } }
+                        } }
+                    }
+                }
+            }
+        }
+        (d.alert("release"))
+        section.actions {
+            h2 { (t(l, "new_hold")) }
+            (d.alert("hold"))
+            form method="post" action="/holds" {
+                (form_head(&me, "hold"))
+                (select(&d, "hold", "camera", &t(l, "cameras_field"), &cams))
+                (input(&d, "hold", "from", &t(l, "range_from"), "datetime-local", true))
+                (input(&d, "hold", "to", &t(l, "range_to"), "datetime-local", true))
+                (input(&d, "hold", "until", &t(l, "hold_until"), "date", true))
+                (input(&d, "hold", "reason", &t(l, "reason"), "textarea", true))
+                (input(&d, "hold", "inquiry_reference", &t(l, "inquiry_reference"), "text", false))
+                button #create-hold { (t(l, "extend")) }
+            }
+        }
+    };
+    (status, page(l, Some(&me), &t(l, "holds"), body)).into_response()
+}
+
+/// `POST /holds`.
+pub async fn holds_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Plain>) -> Response {
+    let (path, body) = match f.fields.get("form").map(String::as_str) {
+        Some("hold") => {
+            let until = txt(&f, "until");
+            (
+                "/api/v1/holds".to_owned(),
+                json!({ "camera": txt(&f, "camera"), "from": jst_input(&txt(&f, "from")), "to": jst_input(&txt(&f, "to")),
+                        "until": if until.is_empty() { until } else { format!("{until}T23:59:59+09:00") },
+                        "reason": txt(&f, "reason"), "inquiry_reference": opt(&f, "inquiry_reference") }),
+            )
+        }
+        Some("release") => (format!("/api/v1/holds/{}/release", txt(&f, "id")), json!({})),
+        _ => return StatusCode::BAD_REQUEST.into_response(),
+    };
+    match post_form(&ui, &s.headers, &f, &path, body).await {
+        Ok(_) => Redirect::to("/holds").into_response(),
+        Err((status, d)) => holds_page(&ui, s, d, status).await,
+    }
+}
+
+/// The month before `now` (`YYYY-MM`), the one usually reconciled.
+fn last_month(now: &str) -> String {
+    policy::jst::parse_rfc3339(now)
+        .ok()
+        .map(|t| {
+            let d = policy::jst::civil(t);
+            let (y, m) =
+                if d.month() == 1 { (d.year() - 1, 12) } else { (d.year(), d.month() - 1) };
+            format!("{y:04}-{m:02}")
+        })
+        .unwrap_or_default()
+}
+
+/// `GET /reconciliation`: the police submit each lent PC's monthly extraction history; the city
+/// runs the match and closes each incident with a note (the emergency path's after-check).
+pub async fn reconciliation(State(ui): State<Arc<Ui>>, s: Session) -> Response {
+    reconciliation_page(&ui, s, Draft::default(), StatusCode::OK).await
+}
+
+async fn reconciliation_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
+    let Session { l, me, headers } = s;
+    let review = me.can("reconciliation.review");
+    let submit = me.can("reconciliation.submit");
+    if !review && !submit {
+        let a = ui.api.get("/api/v1/reconciliation/incidents", &headers).await;
+        return problem_page(l, Some(&me), &a);
+    }
+    let incidents = if review {
+        ui.api.get("/api/v1/reconciliation/incidents", &headers).await.json
+    } else {
+        Value::Null
+    };
+    let month = last_month(js(&me.0["now"]));
+    let mut d = d;
+    if d.form.is_empty() {
+        // Defaults on a fresh page: last month, and this PC.
+        d.values.insert("month".into(), month);
+        if let Some(w) = me.0["workstation"]["id"].as_i64() {
+            d.values.insert("workstation_id".into(), w.to_string());
+        }
+    }
+    let dv = |form: &str, k: &str| {
+        if d.form.is_empty() || d.form == form {
+            d.values.get(k).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
+    let body = html! {
+        @if review {
+            h2 #incidents-h { (t(l, "incidents")) }
+            @if incidents.as_array().is_none_or(Vec::is_empty) { p #no-incidents { (t(l, "no_incidents")) } }
+            table #incidents aria-labelledby="incidents-h" {
+                thead { tr { th { "#" } th { (t(l, "month")) } th { (t(l, "incident_kind")) } th { (t(l, "detail")) } th { (t(l, "opened_at")) } th { (t(l, "closed")) } } }
+                tbody {
+                    @for i in incidents.as_array().into_iter().flatten() {
+                        tr {
+                            td { (i["id"]) } td { (js(&i["month"])) } td { (label(l, "incident", js(&i["kind"]))) }
+                            td { code { (i["detail"].to_string()) } } td { (js(&i["opened_at"])) }
+                            td {
+                                @if i["closed_at"].is_null() {
+                                    form method="post" action="/reconciliation" {
+                                        (form_head(&me, "close")) input type="hidden" name="id" value=(i["id"]);
+                                        label for={ "note-" (i["id"]) } { (t(l, "close_note")) }
+                                        input id={ "note-" (i["id"]) } name="note" required;
+                                        button { (t(l, "close")) }
+                                    }
+                                } @else { (js(&i["closed_at"])) " " (js(&i["note"])) }
+                            }
+                        }
+                    }
+                }
+            }
+            (d.alert("close"))
+            section.actions {
+                h2 { (t(l, "run_reconciliation")) }
+                (d.alert("run"))
+                form method="post" action="/reconciliation" {
+                    (form_head(&me, "run"))
+                    label for="run-month" { (t(l, "month")) }
+                    input #run-month name="month" type="month" value=(dv("run", "month")) required;
+                    @if let Some(e) = d.err("run", "month") { p.field-error { (e) } }
+                    button #run { (t(l, "run_reconciliation")) }
+                }
+            }
+        }
+        @if submit {
+            section.actions {
+                h2 { (t(l, "submit_history")) }
+                p { (t(l, "history_help")) }
+                (d.alert("history"))
+                form method="post" action="/reconciliation" {
+                    (form_head(&me, "history"))
+                    label for="history-ws" { (t(l, "workstation")) " (ID)" }
+                    input #history-ws name="workstation_id" type="number" value=(dv("history", "workstation_id")) required;
+                    @if let Some(e) = d.err("history", "workstation_id") { p.field-error { (e) } }
+                    label for="history-month" { (t(l, "month")) }
+                    input #history-month name="month" type="month" value=(dv("history", "month")) required;
+                    @if let Some(e) = d.err("history", "month") { p.field-error { (e) } }
+                    label for="history-items" { (t(l, "history_items")) }
+                    textarea #history-items name="items" rows="6" placeholder="2026-11-28T02:10:00+09:00 cam1" { (dv("history", "items")) }
+                    @if let Some(e) = d.err("history", "items") { p.field-error { (e) } }
+                    button #submit-history { (t(l, "submit_history")) }
+                }
+            }
+        }
+    };
+    (status, page(l, Some(&me), &t(l, "reconciliation"), body)).into_response()
+}
+
+/// `POST /reconciliation`.
+pub async fn reconciliation_post(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    Form(f): Form<Plain>,
+) -> Response {
+    let (path, body) = match f.fields.get("form").map(String::as_str) {
+        Some("run") => {
+            ("/api/v1/reconciliation/run".to_owned(), json!({ "month": txt(&f, "month") }))
+        }
+        Some("close") => (
+            format!("/api/v1/reconciliation/incidents/{}/close", txt(&f, "id")),
+            json!({ "note": txt(&f, "note") }),
+        ),
+        Some("history") => {
+            // One extraction per line: "<instant> <camera>".
+            let items: Vec<Value> = txt(&f, "items")
+                .lines()
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(|x| {
+                    let (at, cam) = x.split_once(char::is_whitespace).unwrap_or((x, ""));
+                    json!({ "extracted_at": at, "camera": cam.trim() })
+                })
+                .collect();
+            (
+                "/api/v1/reconciliation/histories".to_owned(),
+                json!({ "workstation_id": num(&f, "workstation_id"), "month": txt(&f, "month"), "items": items }),
+            )
+        }
+        _ => return StatusCode::BAD_REQUEST.into_response(),
+    };
+    match post_form(&ui, &s.headers, &f, &path, body).await {
+        Ok(_) => Redirect::to("/reconciliation").into_response(),
+        Err((status, d)) => reconciliation_page(&ui, s, d, status).await,
+    }
+}
+
+/// Filters of the audit search page.
+#[derive(Deserialize, Default)]
+pub struct AuditFilter {
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    object: String,
+    #[serde(default)]
+    verify: Option<String>,
+}
+
+/// `GET /audit?actor=&action=&object=[&verify=1]`: search the tamper-evident audit log, and
+/// verify its chain.
+pub async fn audit(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    axum::extract::Query(q): axum::extract::Query<AuditFilter>,
+) -> Response {
+    let Session { l, me, headers } = s;
+    let query = {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [("actor", &q.actor), ("action", &q.action), ("object", &q.object)] {
+            if !v.trim().is_empty() {
+                query.append_pair(k, v.trim());
+            }
+        }
+        query.finish()
+    };
+    let a = ui.api.get(&format!("/api/v1/audit?{query}"), &headers).await;
+    if !a.ok() {
+        return problem_page(l, Some(&me), &a);
+    }
+    let verified = if q.verify.is_some() {
+        Some(ui.api.get("/api/v1/audit/verify", &headers).await)
+    } else {
+        None
+    };
+    let body = html! {
+        form method="get" action="/audit" role="search" {
+            label for="actor" { (t(l, "actor")) " (ID)" }
+            input #actor name="actor" value=(q.actor);
+            label for="action" { (t(l, "action")) }
+            input #action name="action" value=(q.action) placeholder="footage.extract";
+            label for="object" { (t(l, "object")) }
+            input #object name="object" value=(q.object) placeholder="request:12";
+            button #search { (t(l, "search")) }
+        }
+        form method="get" action="/audit" {
+            input type="hidden" name="verify" value="1";
+            button #verify { (t(l, "verify_chain")) }
+        }
+        @if let Some(v) = &verified {
+            @if v.json["ok"] == true {
+                p #verify-result.ok role="status" { (t(l, "chain_ok")) " " code.hash { (js(&v.json["public_key"])) } }
+            } @else {
+                p #verify-result.problem role="alert" { (t(l, "chain_bad")) ": " (js(&v.json["first_bad_entry"])) (v.detail()) }
+            }
+        }
+        table #audit {
+            thead { tr { th { "seq" } th { (t(l, "at")) } th { (t(l, "actor")) } th { (t(l, "role")) } th { (t(l, "action")) } th { (t(l, "object")) } th { (t(l, "outcome")) } th { "rule" } } }
+            tbody {
+                @for e in a.json.as_array().into_iter().flatten() {
+                    tr.outcome[e["outcome"] != "ok"] {
+                        td { (e["seq"]) } td { (js(&e["at"])) } td { (e["actor"]) } td { (js(&e["role"])) }
+                        td { code { (js(&e["action"])) } } td { (js(&e["object"])) } td { (js(&e["outcome"])) } td { (js(&e["rule"])) }
+                    }
+                }
+            }
+        }
+    };
+    page(l, Some(&me), &t(l, "audit"), body).into_response()
+}

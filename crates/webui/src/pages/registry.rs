@@ -1,0 +1,395 @@
+//! The camera and site registry (with signage and coverage), dedicated workstations, and
+//! contractors' contracts with their clause checklist.
+
+use super::*;
+
+/// Organisations as select options, when this user may list them (accounts administrators).
+async fn organisations(ui: &Ui, headers: &HeaderMap) -> Option<Vec<(String, String)>> {
+    let a = ui.api.get("/api/v1/organisations", headers).await;
+    a.ok().then(|| {
+        a.json
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|o| (o["id"].to_string(), format!("{} ({})", js(&o["name"]), js(&o["kind"]))))
+            .collect()
+    })
+}
+
+/// An organisation field: a select when the organisations can be listed, else the id.
+fn organisation_field(
+    l: Lang,
+    d: &Draft,
+    form: &str,
+    orgs: &Option<Vec<(String, String)>>,
+) -> Markup {
+    match orgs {
+        Some(o) => select(d, form, "organisation_id", &t(l, "organisation"), o),
+        None => input(d, form, "organisation_id", &t(l, "organisation_id"), "number", true),
+    }
+}
+
+fn yes(l: Lang, v: &Value) -> String {
+    if v.as_i64().is_some_and(|x| x != 0) || v == &Value::Bool(true) {
+        t(l, "yes")
+    } else {
+        t(l, "no")
+    }
+}
+
+/// `GET /cameras`: sites with their signage, cameras with coverage and recording state; the
+/// registration forms for those who keep the registry. Never a picture (ALL-REC-2).
+pub async fn cameras(State(ui): State<Arc<Ui>>, s: Session) -> Response {
+    cameras_page(&ui, s, Draft::default(), StatusCode::OK).await
+}
+
+async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
+    let Session { l, me, headers } = s;
+    let cams = ui.api.get("/api/v1/cameras", &headers).await;
+    if !cams.ok() {
+        return problem_page(l, Some(&me), &cams);
+    }
+    let sites = ui.api.get("/api/v1/sites", &headers).await.json;
+    let rec = ui.api.get("/api/v1/recorder/status", &headers).await;
+    let manage = me.can("registry.manage");
+    let site_name = |id: &Value| {
+        sites
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|x| x["id"] == *id)
+            .map(|x| js(&x["name"]).to_owned())
+            .unwrap_or_default()
+    };
+    let site_options: Vec<(String, String)> = sites
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|x| (x["id"].to_string(), format!("{} {}", js(&x["code"]), js(&x["name"]))))
+        .collect();
+    let body = html! {
+        h2 #sites-h { (t(l, "sites")) }
+        table #sites aria-labelledby="sites-h" {
+            thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "address")) } th { (t(l, "signage_text")) } th { (t(l, "signage_checked")) } @if manage { th { "" } } } }
+            tbody {
+                @for x in sites.as_array().into_iter().flatten() {
+                    tr {
+                        td { (js(&x["code"])) } td { (js(&x["name"])) } td { (js(&x["address"])) }
+                        td { (js(&x["signage_text"])) } td { (js(&x["signage_checked_at"])) }
+                        @if manage {
+                            td { form.inline method="post" action="/cameras" {
+                                (form_head(&me, "signage")) input type="hidden" name="id" value=(x["id"]);
+                                button { (t(l, "record_signage_check")) }
+                            } }
+                        }
+                    }
+                }
+            }
+        }
+        h2 #registry-h { (t(l, "cameras_field")) }
+        table #registry aria-labelledby="registry-h" {
+            thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "install_date")) } th { (t(l, "public_share")) } th { (t(l, "coverage_exemption")) } th { (t(l, "masks_native")) } th { (t(l, "anti_removal")) } } }
+            tbody {
+                @for c in cams.json.as_array().into_iter().flatten() {
+                    tr {
+                        td { (js(&c["code"])) } td { (js(&c["name"])) } td { (site_name(&c["site_id"])) }
+                        td { (js(&c["install_date"])) }
+                        td { (c["public_share_permille"].as_i64().map(|p| format!("{:.1} %", p as f64 / 10.0)).unwrap_or_default()) }
+                        td { (js(&c["coverage_exemption"])) }
+                        td { (yes(l, &c["masks_native"])) } td { (yes(l, &c["anti_removal"])) }
+                    }
+                }
+            }
+        }
+        h2 { (t(l, "recorder_state")) }
+        (recorder_table(l, &rec))
+        @if manage {
+            section.actions {
+                h2 { (t(l, "new_site")) }
+                (d.alert("site"))
+                form method="post" action="/cameras" {
+                    (form_head(&me, "site"))
+                    (input(&d, "site", "code", &t(l, "code"), "text", true))
+                    (input(&d, "site", "name", &t(l, "name"), "text", true))
+                    (input(&d, "site", "address", &t(l, "address"), "text", true))
+                    (input(&d, "site", "latitude", &t(l, "latitude"), "text", false))
+                    (input(&d, "site", "longitude", &t(l, "longitude"), "text", false))
+                    (input(&d, "site", "reason", &t(l, "site_reason"), "text", false))
+                    (input(&d, "site", "signage_text", &t(l, "signage_text"), "textarea", true))
+                    button #create-site { (t(l, "register")) }
+                }
+            }
+            section.actions {
+                h2 { (t(l, "new_camera")) }
+                (d.alert("camera"))
+                form method="post" action="/cameras" {
+                    (form_head(&me, "camera"))
+                    (input(&d, "camera", "code", &t(l, "code"), "text", true))
+                    (select(&d, "camera", "site_id", &t(l, "site"), &site_options))
+                    (input(&d, "camera", "name", &t(l, "name"), "text", true))
+                    (input(&d, "camera", "install_date", &t(l, "install_date"), "date", true))
+                    (input(&d, "camera", "rtsp_url", &t(l, "rtsp_url"), "text", false))
+                    (input(&d, "camera", "public_share_percent", &t(l, "public_share"), "number", false))
+                    @if let Some(e) = d.err("camera", "public_share_permille") { p.field-error { (e) } }
+                    (input(&d, "camera", "coverage_exemption", &t(l, "coverage_exemption"), "text", false))
+                    (input(&d, "camera", "consensus_note", &t(l, "consensus_note"), "text", false))
+                    (input(&d, "camera", "owner_permission", &t(l, "owner_permission"), "text", false))
+                    label.check { input type="checkbox" name="anti_removal" value="1" checked[!d.v("camera", "anti_removal").is_empty()]; (t(l, "anti_removal")) }
+                    label.check { input type="checkbox" name="masks_native" value="1" checked[!d.v("camera", "masks_native").is_empty()]; (t(l, "masks_native")) }
+                    button #create-camera { (t(l, "register")) }
+                }
+            }
+        }
+    };
+    (status, page(l, Some(&me), &t(l, "cameras"), body)).into_response()
+}
+
+/// `POST /cameras`: register a site or a camera, or record a signage check.
+pub async fn cameras_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Plain>) -> Response {
+    let form = f.fields.get("form").cloned().unwrap_or_default();
+    let (path, body) = match form.as_str() {
+        "signage" => (format!("/api/v1/sites/{}/signage-check", txt(&f, "id")), json!({})),
+        "site" => {
+            let coord = |k: &str| txt(&f, k).parse::<f64>().ok();
+            (
+                "/api/v1/sites".to_owned(),
+                json!({ "code": txt(&f, "code"), "name": txt(&f, "name"), "address": txt(&f, "address"),
+                        "latitude": coord("latitude"), "longitude": coord("longitude"), "reason": opt(&f, "reason"),
+                        "signage_text": txt(&f, "signage_text") }),
+            )
+        }
+        "camera" => {
+            let share = txt(&f, "public_share_percent");
+            let permille = match share.parse::<f64>() {
+                Ok(p) if (0.0..=100.0).contains(&p) => json!((p * 10.0).round() as i64),
+                _ if share.is_empty() => Value::Null,
+                _ => {
+                    let mut d =
+                        Draft { form: form.clone(), values: f.fields.clone(), ..Draft::default() };
+                    d.errors.push(("public_share_percent".into(), t(s.l, "percent_expected")));
+                    return cameras_page(&ui, s, d, StatusCode::UNPROCESSABLE_ENTITY).await;
+                }
+            };
+            (
+                "/api/v1/cameras".to_owned(),
+                json!({ "code": txt(&f, "code"), "site_id": num(&f, "site_id"), "name": txt(&f, "name"),
+                        "install_date": txt(&f, "install_date"), "rtsp_url": opt(&f, "rtsp_url"),
+                        "public_share_permille": permille, "coverage_exemption": opt(&f, "coverage_exemption"),
+                        "consensus_note": opt(&f, "consensus_note"), "owner_permission": opt(&f, "owner_permission"),
+                        "anti_removal": f.fields.contains_key("anti_removal"), "masks_native": f.fields.contains_key("masks_native") }),
+            )
+        }
+        _ => return StatusCode::BAD_REQUEST.into_response(),
+    };
+    match post_form(&ui, &s.headers, &f, &path, body).await {
+        Ok(_) => Redirect::to("/cameras").into_response(),
+        Err((status, d)) => cameras_page(&ui, s, d, status).await,
+    }
+}
+
+/// `GET /workstations`: the dedicated PCs (NIS-3.3, KIT-5.4): enrolment, custody checks,
+/// revocation of a lost one.
+pub async fn workstations(State(ui): State<Arc<Ui>>, s: Session) -> Response {
+    workstations_page(&ui, s, Draft::default(), StatusCode::OK, None).await
+}
+
+async fn workstations_page(
+    ui: &Ui,
+    s: Session,
+    d: Draft,
+    status: StatusCode,
+    enrolled: Option<(String, String)>,
+) -> Response {
+    let Session { l, me, headers } = s;
+    let a = ui.api.get("/api/v1/workstations", &headers).await;
+    if !a.ok() {
+        return problem_page(l, Some(&me), &a);
+    }
+    let orgs = organisations(ui, &headers).await;
+    let confirm = t(l, "confirm_irreversible");
+    let body = html! {
+        @if let Some((code, token)) = &enrolled {
+            section.actions #enrolment role="status" {
+                h2 { (t(l, "enrol_link")) " — " (code) }
+                p { (t(l, "enrol_link_help")) }
+                p { code.hash { "/enrol/" (token) } }
+            }
+        }
+        table #workstations {
+            thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "placement")) } th { (t(l, "storage")) } th { (t(l, "enrolled_at")) } th { (t(l, "custody_checked")) } th { (t(l, "revoked")) } th { "" } } }
+            tbody {
+                @for w in a.json.as_array().into_iter().flatten() {
+                    @let id = w["id"].to_string();
+                    tr {
+                        td { (js(&w["code"])) } td { (js(&w["name"])) } td { (js(&w["placement"])) } td { (js(&w["storage"])) }
+                        td { (ms(&w["enrolled_at"])) } td { (ms(&w["last_custody_check_at"])) }
+                        td { (ms(&w["revoked_at"])) " " (js(&w["revoked_reason"])) }
+                        td {
+                            @if w["revoked_at"].is_null() {
+                                form.inline method="post" action="/workstations" { (form_head(&me, "enrol")) input type="hidden" name="id" value=(id); button { (t(l, "enrol")) } }
+                                " "
+                                form.inline method="post" action="/workstations" { (form_head(&me, "custody")) input type="hidden" name="id" value=(id); button { (t(l, "custody_check")) } }
+                                form method="post" action="/workstations" onsubmit={ "return confirm('" (confirm) "')" } {
+                                    (form_head(&me, "revoke")) input type="hidden" name="id" value=(id);
+                                    label for={ "revoke-" (id) } { (t(l, "revoke_reason")) }
+                                    input id={ "revoke-" (id) } name="reason" required;
+                                    button { (t(l, "revoke")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        (d.alert("enrol")) (d.alert("custody")) (d.alert("revoke"))
+        section.actions {
+            h2 { (t(l, "new_workstation")) }
+            (d.alert("workstation"))
+            form method="post" action="/workstations" {
+                (form_head(&me, "workstation"))
+                (input(&d, "workstation", "code", &t(l, "code"), "text", true))
+                (input(&d, "workstation", "name", &t(l, "name"), "text", true))
+                (input(&d, "workstation", "placement", &t(l, "placement"), "text", true))
+                (organisation_field(l, &d, "workstation", &orgs))
+                (input(&d, "workstation", "storage", &t(l, "storage"), "text", true))
+                button #create-workstation { (t(l, "register")) }
+            }
+        }
+    };
+    (status, page(l, Some(&me), &t(l, "workstations"), body)).into_response()
+}
+
+/// `POST /workstations`.
+pub async fn workstations_post(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    Form(f): Form<Plain>,
+) -> Response {
+    let id = txt(&f, "id");
+    let (path, body) = match f.fields.get("form").map(String::as_str) {
+        Some("workstation") => (
+            "/api/v1/workstations".to_owned(),
+            json!({ "code": txt(&f, "code"), "name": txt(&f, "name"), "placement": txt(&f, "placement"),
+                    "organisation_id": num(&f, "organisation_id"), "storage": txt(&f, "storage") }),
+        ),
+        Some("enrol") => (format!("/api/v1/workstations/{id}/enrol"), json!({})),
+        Some("custody") => (format!("/api/v1/workstations/{id}/custody-check"), json!({})),
+        Some("revoke") => {
+            (format!("/api/v1/workstations/{id}/revoke"), json!({ "reason": txt(&f, "reason") }))
+        }
+        _ => return StatusCode::BAD_REQUEST.into_response(),
+    };
+    match post_form(&ui, &s.headers, &f, &path, body).await {
+        Ok(a) if a.json["device_token"].is_string() => {
+            // The token is shown once, to the manager enrolling the PC; it is not stored in
+            // clear anywhere.
+            let e = (s_owned(&a.json["workstation"]), s_owned(&a.json["device_token"]));
+            workstations_page(&ui, s, Draft::default(), StatusCode::OK, Some(e)).await
+        }
+        Ok(_) => Redirect::to("/workstations").into_response(),
+        Err((status, d)) => workstations_page(&ui, s, d, status, None).await,
+    }
+}
+
+fn s_owned(v: &Value) -> String {
+    js(v).to_owned()
+}
+
+/// The seven clauses a contract must carry or explain (ASA-3.7 ①–⑦).
+const CLAUSES: [&str; 7] = ["①", "②", "③", "④", "⑤", "⑥", "⑦"];
+
+/// `GET /contracts`: contractors' contracts, their clause checklist and the manager's sign-off
+/// (ASA-3.7, KIT-5.2).
+pub async fn contracts(State(ui): State<Arc<Ui>>, s: Session) -> Response {
+    contracts_page(&ui, s, Draft::default(), StatusCode::OK).await
+}
+
+async fn contracts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
+    let Session { l, me, headers } = s;
+    let a = ui.api.get("/api/v1/contracts", &headers).await;
+    if !a.ok() {
+        return problem_page(l, Some(&me), &a);
+    }
+    let orgs = organisations(ui, &headers).await;
+    let body = html! {
+        table #contracts {
+            thead { tr { th { "#" } th { (t(l, "contract_title")) } th { (t(l, "scope")) } th { (t(l, "clauses")) } th { (t(l, "valid")) } th { (t(l, "signed_off")) } } }
+            tbody {
+                @for c in a.json.as_array().into_iter().flatten() {
+                    @let clauses: Vec<Value> = serde_json::from_str(js(&c["clauses"])).unwrap_or_default();
+                    tr {
+                        td { (c["id"]) } td { (js(&c["title"])) } td { (js(&c["scope"])) }
+                        td { ul.clauses { @for k in &clauses {
+                            li { (CLAUSES.get((k["clause"].as_u64().unwrap_or(1) as usize).saturating_sub(1)).copied().unwrap_or("?")) " "
+                                 @if k["included"] == true { (t(l, "included")) } @else { (t(l, "left_out")) ": " (js(&k["reason"])) } }
+                        } } }
+                        td { (ms(&c["valid_from"])) " 〜 " (ms(&c["valid_until"])) }
+                        td {
+                            @if c["signed_off_at"].is_null() {
+                                form.inline method="post" action="/contracts" { (form_head(&me, "sign_off")) input type="hidden" name="id" value=(c["id"]); button.sign-off { (t(l, "sign_off")) } }
+                            } @else { (ms(&c["signed_off_at"])) }
+                        }
+                    }
+                }
+            }
+        }
+        (d.alert("sign_off"))
+        section.actions {
+            h2 { (t(l, "new_contract")) }
+            (d.alert("contract"))
+            form method="post" action="/contracts" {
+                (form_head(&me, "contract"))
+                (organisation_field(l, &d, "contract", &orgs))
+                (input(&d, "contract", "title", &t(l, "contract_title"), "text", true))
+                (input(&d, "contract", "scope", &t(l, "scope"), "text", true))
+                (input(&d, "contract", "valid_from", &t(l, "valid_from"), "date", true))
+                (input(&d, "contract", "valid_until", &t(l, "valid_until"), "date", true))
+                fieldset {
+                    legend { (t(l, "clauses")) " (ASA-3.7)" }
+                    @if let Some(e) = d.err("contract", "clauses") { p.field-error { (e) } }
+                    @for (i, mark) in CLAUSES.iter().enumerate() {
+                        @let n = i + 1;
+                        label.check { input type="checkbox" name={ "clause" (n) } value="1" checked[d.form != "contract" || !d.v("contract", &format!("clause{n}")).is_empty()]; (mark) " " (t(l, &format!("clause_{n}"))) }
+                        label for={ "contract-reason" (n) } { (mark) " " (t(l, "left_out_reason")) }
+                        input id={ "contract-reason" (n) } name={ "reason" (n) } value=(d.v("contract", &format!("reason{n}")));
+                    }
+                }
+                button #create-contract { (t(l, "register")) }
+            }
+        }
+    };
+    (status, page(l, Some(&me), &t(l, "contracts"), body)).into_response()
+}
+
+/// `POST /contracts`.
+pub async fn contracts_post(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    Form(f): Form<Plain>,
+) -> Response {
+    let (path, body) = match f.fields.get("form").map(String::as_str) {
+        Some("contract") => {
+            let clauses: Vec<Value> = (1..=7)
+                .map(|n| {
+                    let included = f.fields.contains_key(&format!("clause{n}"));
+                    json!({ "clause": n, "included": included, "reason": if included { Value::Null } else { opt(&f, &format!("reason{n}")) } })
+                })
+                .collect();
+            let day = |k: &str| {
+                let v = txt(&f, k);
+                if v.is_empty() { v } else { format!("{v}T00:00:00+09:00") }
+            };
+            (
+                "/api/v1/contracts".to_owned(),
+                json!({ "organisation_id": num(&f, "organisation_id"), "title": txt(&f, "title"), "scope": txt(&f, "scope"),
+                        "clauses": clauses, "valid_from": day("valid_from"), "valid_until": day("valid_until") }),
+            )
+        }
+        Some("sign_off") => (format!("/api/v1/contracts/{}/sign-off", txt(&f, "id")), json!({})),
+        _ => return StatusCode::BAD_REQUEST.into_response(),
+    };
+    match post_form(&ui, &s.headers, &f, &path, body).await {
+        Ok(_) => Redirect::to("/contracts").into_response(),
+        Err((status, d)) => contracts_page(&ui, s, d, status).await,
+    }
+}
