@@ -296,18 +296,45 @@ fn holds(profile: &policy::Profile, role: &str, perm: policy::Permission) -> boo
     profile.role(role).is_some_and(|r| r.permissions.contains(&perm))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kitakyushu_every_role_sees_only_its_screens() {
+const FORBIDDEN: &str = "この画面を開く権限がありません";
+
+/// Logs in as every role of `profile` and checks each screen: a link exactly when the role's
+/// permissions allow it, and a direct URL refused (403, or 404 for a path the profile lacks)
+/// otherwise (deny by default). rule: ASA-3.1, ASA-3.3a, KIT-5.2, KIT-6.2
+async fn every_role_sees_only_its_screens(profile_id: &str) {
+    use policy::Permission as P;
     let dir = tempfile::tempdir().unwrap();
-    let (_demo, base, logins) = demo("kitakyushu", dir.path());
-    let profile = policy::resolve_seed("kitakyushu").unwrap();
+    let (_demo, base, logins) = demo(profile_id, dir.path());
+    let profile = policy::resolve_seed(profile_id).unwrap();
     let admin_role = profile
         .roles
         .iter()
-        .find(|r| r.permissions.contains(&policy::Permission::AccountsAdminister))
+        .find(|r| r.permissions.contains(&P::AccountsAdminister))
         .unwrap()
         .id
         .clone();
+    let emergency = profile.emergency.is_some();
+    let screens: [(&str, &[P], bool); 9] = [
+        ("/ledger", &[P::LedgerRead], true),
+        ("/requests/new", &[P::RequestSubmit], true),
+        ("/holds", &[P::HoldManage], true),
+        ("/workstations", &[P::WorkstationManage], true),
+        ("/contracts", &[P::ContractManage], true),
+        ("/accounts", &[P::AccountsAdminister, P::RolesDesignate], true),
+        ("/audit", &[P::AuditRead], true),
+        ("/reconciliation", &[P::ReconciliationReview, P::ReconciliationSubmit], emergency),
+        (
+            "/emergency",
+            &[
+                P::EmergencyOrder,
+                P::EmergencyExtract,
+                P::EmergencyFile,
+                P::ReconciliationReview,
+                P::LedgerWrite,
+            ],
+            emergency,
+        ),
+    ];
     let (_driver, c) = browser().await;
     let mut seen = 0;
     for line in logins.lines() {
@@ -319,20 +346,20 @@ async fn kitakyushu_every_role_sees_only_its_screens() {
         let role =
             if login == "admin" { admin_role.clone() } else { login["u_".len()..].to_owned() };
         login_as(&c, &base, login).await;
-        shot(&c, &format!("kit-{login}-home")).await;
+        shot(&c, &format!("{profile_id}-{login}-home")).await;
         let nav = links(&c).await;
-        for (href, perm) in [
-            ("/ledger", policy::Permission::LedgerRead),
-            ("/requests/new", policy::Permission::RequestSubmit),
-        ] {
-            let may = holds(&profile, &role, perm);
+        for (href, perms, path_exists) in screens {
+            let may = path_exists && perms.iter().any(|p| holds(&profile, &role, *p));
             assert_eq!(nav.contains(&href.to_owned()), may, "{login}: link {href} in {nav:?}");
             c.goto(&format!("{base}{href}")).await.unwrap();
             let h1 = text(&c, "h1").await;
             if may {
-                assert_ne!(h1, "この画面を開く権限がありません", "{login} may open {href}");
+                assert_ne!(h1, FORBIDDEN, "{login} may open {href}");
+                assert_ne!(h1, "見つかりません", "{login} may open {href}");
+            } else if path_exists {
+                assert_eq!(h1, FORBIDDEN, "{login} is refused {href}");
             } else {
-                assert_eq!(h1, "この画面を開く権限がありません", "{login} is refused {href}");
+                assert!(h1 == FORBIDDEN || h1 == "見つかりません", "{login} on {href}: {h1}");
             }
         }
         c.goto(&format!("{base}/")).await.unwrap();
@@ -340,6 +367,134 @@ async fn kitakyushu_every_role_sees_only_its_screens() {
         seen += 1;
     }
     assert_eq!(seen, profile.roles.len(), "one login per role");
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kitakyushu_every_role_sees_only_its_screens() {
+    every_role_sees_only_its_screens("kitakyushu").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asahikawa_every_role_sees_only_its_screens() {
+    every_role_sees_only_its_screens("asahikawa").await;
+}
+
+/// Fills `css` with `value` (clearing it first).
+async fn fill(c: &Client, css: &str, value: &str) {
+    let e = c.find(Locator::Css(css)).await.unwrap();
+    e.clear().await.unwrap();
+    e.send_keys(value).await.unwrap();
+}
+
+/// The manager's screens on the demo's history (Asahikawa): a contract refused for a clause left
+/// out without a reason (ASA-3.7) keeps what was typed, then passes and is signed off; the
+/// reconciliation shows last month's incidents and one is closed (ASA-3.5c); the audit log finds
+/// that and its chain verifies; the registry takes a site, refusing one without signage
+/// (ASA-3.2b); a workstation custody check; designations; TOTP enrolment starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asahikawa_manager_screens() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, base, _logins) = demo("asahikawa", dir.path());
+    let (_driver, c) = browser().await;
+    login_as(&c, &base, "admin").await;
+    // The history: requests in every state, the manager's tasks.
+    c.goto(&format!("{base}/requests")).await.unwrap();
+    let list = text(&c, "main table").await;
+    for state in ["申請中", "承認", "不承認", "取下げ", "指示済み", "抽出済み", "完了"]
+    {
+        assert!(list.contains(state), "a request {state} in the history: {list}");
+    }
+    shot(&c, "mgr-01-requests").await;
+
+    // Contracts: clause ③ left out without a reason is refused, the form comes back filled in.
+    c.goto(&format!("{base}/contracts")).await.unwrap();
+    assert!(text(&c, "#contracts").await.contains("録画装置保守委託"), "the seeded contract");
+    fill(&c, "#contract-title", "カメラ清掃業務").await;
+    fill(&c, "#contract-scope", "レンズ清掃と外観点検").await;
+    c.execute(
+        "document.getElementById('contract-valid_from').value = '2026-12-01'; document.getElementById('contract-valid_until').value = '2027-11-30';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(&c, "input[name='clause3']").await; // untick ③
+    click(&c, "#create-contract").await;
+    let alert = text(&c, "p.problem").await;
+    assert!(alert.contains("ASA-3.7") && alert.contains("clause 3"), "{alert}");
+    let kept = c.find(Locator::Id("contract-title")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some("カメラ清掃業務"), "typed text survives a refusal");
+    shot(&c, "mgr-02-contract-refused").await;
+    fill(&c, "#contract-reason3", "清掃業務では画像を扱わないため").await;
+    click(&c, "#create-contract").await;
+    expect_text(&c, "h1", "委託契約").await;
+    let rows = text(&c, "#contracts").await;
+    assert!(
+        rows.contains("カメラ清掃業務") && rows.contains("清掃業務では画像を扱わないため"),
+        "{rows}"
+    );
+    click(&c, ".sign-off").await;
+    expect_text(&c, "h1", "委託契約").await;
+    assert!(c.find_all(Locator::Css(".sign-off")).await.unwrap().is_empty(), "all signed off");
+    shot(&c, "mgr-03-contracts").await;
+
+    // Reconciliation: last month's history left one extraction out and one was never filed.
+    c.goto(&format!("{base}/reconciliation")).await.unwrap();
+    let inc = text(&c, "#incidents").await;
+    assert!(inc.contains("履歴にない抽出") && inc.contains("事後申請の未提出"), "{inc}");
+    shot(&c, "mgr-04-reconciliation").await;
+    fill(&c, "#incidents input[name='note']", "警察署に確認、端末の履歴出力漏れと判明").await;
+    click(&c, "#incidents form button").await;
+    expect_text(&c, "h1", "月次照合").await;
+    assert!(text(&c, "#incidents").await.contains("端末の履歴出力漏れと判明"));
+
+    // The audit log finds the closing, and the chain verifies.
+    c.goto(&format!("{base}/audit?action=reconciliation.close")).await.unwrap();
+    let audit = text(&c, "#audit").await;
+    assert!(audit.contains("reconciliation.close"), "{audit}");
+    click(&c, "#verify").await;
+    let v = text(&c, "#verify-result").await;
+    assert!(v.contains("検証しました"), "{v}");
+    shot(&c, "mgr-05-audit").await;
+
+    // Registry: a site without signage text is refused next to the field. rule: ASA-3.2b
+    c.goto(&format!("{base}/cameras")).await.unwrap();
+    fill(&c, "#site-code", "S3").await;
+    fill(&c, "#site-name", "常磐公園入口").await;
+    fill(&c, "#site-address", "常磐公園").await;
+    click(&c, "#create-site").await;
+    let e = text(&c, "#site-signage_text-err").await;
+    assert!(!e.is_empty());
+    let kept = c.find(Locator::Id("site-name")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some("常磐公園入口"));
+    fill(&c, "#site-signage_text", "防犯カメラ作動中（旭川市・常磐公園町内会）").await;
+    click(&c, "#create-site").await;
+    expect_text(&c, "h1", "カメラと録画状態").await;
+    let sites = text(&c, "#sites").await;
+    assert!(sites.contains("常磐公園入口"), "{sites}\n{}", text(&c, "main").await);
+    assert!(c.find_all(Locator::Css("video, img, canvas, iframe")).await.unwrap().is_empty());
+    shot(&c, "mgr-06-registry").await;
+
+    // Workstations: a custody check is recorded.
+    c.goto(&format!("{base}/workstations")).await.unwrap();
+    click(&c, "form[action='/workstations'] input[value='custody'] ~ button").await;
+    expect_text(&c, "h1", "専用端末").await;
+    let ws = text(&c, "#workstations").await;
+    let today = &text(&c, "#now").await[..10];
+    assert!(ws.contains(today), "custody checked today ({today}): {ws}");
+    shot(&c, "mgr-07-workstations").await;
+
+    // Accounts and designations.
+    c.goto(&format!("{base}/accounts")).await.unwrap();
+    assert!(text(&c, "#designations").await.contains("police_image_manager"));
+    shot(&c, "mgr-08-accounts").await;
+
+    // TOTP enrolment shows a key to add to an authenticator app.
+    c.goto(&format!("{base}/account")).await.unwrap();
+    click(&c, "#totp-start").await;
+    let secret = text(&c, "#totp-secret").await;
+    assert!(secret.len() >= 16, "{secret}");
+    shot(&c, "mgr-09-totp").await;
     c.close().await.unwrap();
 }
 

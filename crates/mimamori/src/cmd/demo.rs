@@ -41,10 +41,11 @@ pub struct DemoArgs {
 }
 
 /// The password every demo account gets (printed; the demo binds to loopback only).
-const DEMO_PASSWORD: &str = "mimamori-demo-2026";
+pub(crate) const DEMO_PASSWORD: &str = "mimamori-demo-2026";
 const INITIAL: &str = "initial-password-0";
 
-struct Caller {
+/// Calls the API in process with a bearer token, as the demo's people.
+pub(crate) struct Caller {
     api: Api,
 }
 
@@ -56,9 +57,24 @@ impl Caller {
         token: Option<&str>,
         body: Option<Value>,
     ) -> anyhow::Result<Value> {
+        self.call_on(method, path, token, None, body).await
+    }
+
+    /// A call from a dedicated PC (its device token), when `workstation` is given.
+    async fn call_on(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        workstation: Option<&str>,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
         let mut h = HeaderMap::new();
         if let Some(t) = token {
             h.insert("authorization", HeaderValue::from_str(&format!("Bearer {t}"))?);
+        }
+        if let Some(w) = workstation {
+            h.insert("x-mimamori-workstation", HeaderValue::from_str(w)?);
         }
         let a = self.api.call(method.clone(), path, &h, None, body).await;
         if !a.ok() {
@@ -66,10 +82,26 @@ impl Caller {
         }
         Ok(a.json)
     }
-    async fn post(&self, path: &str, token: &str, body: Value) -> anyhow::Result<Value> {
+    /// POST as the holder of `token`.
+    pub(crate) async fn post(&self, path: &str, token: &str, body: Value) -> anyhow::Result<Value> {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
-    async fn login(&self, login: &str, password: &str) -> anyhow::Result<String> {
+    /// POST from the dedicated PC whose device token is `workstation`.
+    pub(crate) async fn post_on(
+        &self,
+        path: &str,
+        token: &str,
+        workstation: &str,
+        body: Value,
+    ) -> anyhow::Result<Value> {
+        self.call_on(Method::POST, path, Some(token), Some(workstation), Some(body)).await
+    }
+    /// GET as the holder of `token`.
+    pub(crate) async fn get(&self, path: &str, token: &str) -> anyhow::Result<Value> {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+    /// A bearer session of `login`.
+    pub(crate) async fn login(&self, login: &str, password: &str) -> anyhow::Result<String> {
         let v = self
             .call(
                 Method::POST,
@@ -94,7 +126,7 @@ impl Caller {
     }
 }
 
-fn kind_str(k: &policy::profile::OrgKind) -> String {
+pub(crate) fn kind_str(k: &policy::profile::OrgKind) -> String {
     serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
@@ -105,14 +137,28 @@ struct Login {
     org_kind: String,
 }
 
-/// Creates the organisations, accounts, registry and workstations; returns the logins and the
-/// enrolment token of each organisation's workstation.
+/// What seeding made: the printed logins, and what the history needs.
+struct Seed {
+    logins: Vec<Login>,
+    /// Organisation kind → device token of its PC.
+    enrol: HashMap<String, String>,
+    /// Organisation kind → workstation id.
+    workstations: HashMap<String, i64>,
+    /// Organisation kind → organisation id.
+    orgs: HashMap<String, i64>,
+    /// Role id → login (designated roles only).
+    role_logins: HashMap<String, String>,
+    /// Time-boxed designations to make when the demo starts: (account, role, designator role).
+    late: Vec<(i64, String, String)>,
+}
+
+/// Creates the organisations, accounts, registry and workstations.
 async fn seed(
     c: &Caller,
     app: &server::App,
     profile: &policy::Profile,
     cams: &[(String, String)],
-) -> anyhow::Result<(Vec<Login>, HashMap<String, String>)> {
+) -> anyhow::Result<Seed> {
     let now = app.state.clock.now_ms();
     let admin_role = server::bootstrap::admin_role(profile)
         .context("the profile has no administrator role")?
@@ -164,6 +210,7 @@ async fn seed(
     let mut pending: Vec<policy::profile::RoleDef> =
         profile.roles.iter().filter(|r| r.id != admin_role.id).cloned().collect();
     let mut contract_done = false;
+    let mut late = Vec::new();
     while !pending.is_empty() {
         let before = pending.len();
         let mut next = Vec::new();
@@ -197,15 +244,24 @@ async fn seed(
             let acc = c
                 .post("/api/v1/accounts", &admin, json!({ "login": login, "display_name": role.name_ja, "organisation_id": orgs[&kind], "initial_password": INITIAL }))
                 .await?;
-            let mut body = json!({ "account_id": acc["id"], "role": role.id });
-            if let Some(days) = role.max_term_days {
-                let until = app.state.clock.now()
-                    + jiff::SignedDuration::from_hours(i64::from(days) * 24 - 1);
-                body["valid_until"] = json!(policy::jst::rfc3339(until));
-            }
-            c.post("/api/v1/designations", &d, body).await?;
             let t = c.onboard(&login).await?;
-            tokens.insert(role.id.clone(), t);
+            if role.max_term_days.is_some() {
+                // A time-boxed role is designated when the demo starts (after the history),
+                // so that its term runs from the demo's now.
+                let designator = profile
+                    .role(&role.id)
+                    .and_then(|r| r.designated_by.iter().find(|d| tokens.contains_key(*d)).cloned())
+                    .unwrap_or_else(|| admin_role.id.clone());
+                late.push((acc["id"].as_i64().unwrap_or(0), role.id.clone(), designator));
+            } else {
+                c.post(
+                    "/api/v1/designations",
+                    &d,
+                    json!({ "account_id": acc["id"], "role": role.id }),
+                )
+                .await?;
+                tokens.insert(role.id.clone(), t);
+            }
             logins.push(Login { login, role: role.name_ja.clone(), org_kind: kind });
         }
         if next.len() == before {
@@ -228,6 +284,7 @@ async fn seed(
     let wsm = holder(policy::Permission::WorkstationManage, &tokens)
         .context("nobody manages workstations")?;
     let mut enrol = HashMap::new();
+    let mut workstations = HashMap::new();
     for (kind, org) in &orgs {
         let placement = match kind.as_str() {
             "police" => "police",
@@ -243,48 +300,16 @@ async fn seed(
         let e =
             c.post(&format!("/api/v1/workstations/{}/enrol", ws["id"]), &wsm, json!({})).await?;
         enrol.insert(kind.clone(), e["device_token"].as_str().unwrap_or("").to_owned());
+        workstations.insert(kind.clone(), ws["id"].as_i64().unwrap_or(0));
     }
-    // A little history: a request waiting for review and one refused.
-    let p = profile;
-    if let (Some(req_role), Some(rev_role)) =
-        (p.workflow.requested_by.first(), p.workflow.reviewed_by.first())
-        && let (Some(req), Some(rev)) = (tokens.get(req_role), tokens.get(rev_role))
-    {
-        let basis = p
-            .bases
-            .iter()
-            .find(|b| b.documents.is_empty() && b.documents_any_of.is_empty())
-            .unwrap_or(&p.bases[0]);
-        let mut docs: Vec<Value> = basis
-            .documents
-            .iter()
-            .chain(basis.documents_any_of.first())
-            .map(|f| json!({ "form": f, "reference": format!("{f}-2026-101") }))
-            .collect();
-        if let Some(f) = &p.workflow.request_form {
-            docs.push(json!({ "form": f, "reference": "申請-2026-101" }));
-        }
-        let day_ago = app.state.clock.now() - jiff::SignedDuration::from_hours(20);
-        let range = (
-            policy::jst::rfc3339(day_ago),
-            policy::jst::rfc3339(day_ago + jiff::SignedDuration::from_mins(30)),
-        );
-        for (summary, refuse) in [("自転車盗難（駅前駐輪場）", false), ("器物損壊の確認", true)]
-        {
-            let r = c
-                .post("/api/v1/requests", req, json!({ "basis": basis.id, "purpose": p.purposes[0].id, "recipient": "中央警察署 生活安全課",
-                    "case_summary": summary, "documents": docs, "cameras": [cams[0].0], "from": range.0, "to": range.1 }))
-                .await?;
-            if refuse {
-                if let Some(relay) = p.workflow.relayed_by.first().and_then(|r| tokens.get(r)) {
-                    c.post(&format!("/api/v1/requests/{}/relay", r["id"]), relay, json!({}))
-                        .await?;
-                }
-                c.post(&format!("/api/v1/requests/{}/refuse", r["id"]), rev, json!({ "reason": "対象期間の映像は保存期間を過ぎる見込みがなく、緊急性が認められないため" })).await?;
-            }
+    let mut role_logins: HashMap<String, String> = HashMap::new();
+    role_logins.insert(admin_role.id.clone(), "admin".into());
+    for r in &profile.roles {
+        if r.id != admin_role.id && tokens.contains_key(&r.id) {
+            role_logins.insert(r.id.clone(), format!("u_{}", r.id));
         }
     }
-    Ok((logins, enrol))
+    Ok(Seed { logins, enrol, workstations, orgs, role_logins, late })
 }
 
 impl DemoArgs {
@@ -324,14 +349,22 @@ impl DemoArgs {
             .map(|i| (format!("cam{i}"), format!("rtsp://127.0.0.1:{cam_port}/cam{i}")))
             .collect();
 
-        let clock = match &self.at {
-            Some(at) => Clock::offset(
-                policy::jst::parse_rfc3339(at).map_err(|e| anyhow::anyhow!("--at {at}: {e}"))?,
-            ),
-            None => Clock::System,
+        let t0 = match &self.at {
+            Some(at) => {
+                policy::jst::parse_rfc3339(at).map_err(|e| anyhow::anyhow!("--at {at}: {e}"))?
+            }
+            None => jiff::Timestamp::now(),
         };
+        let started = jiff::Timestamp::now();
+        let clock = Clock::offset(t0);
         let db = self.data.join("mimamori.db");
         let fresh = !db.exists();
+        if fresh {
+            // The demo's history starts weeks back (last month's emergency extractions and their
+            // reconciliation) or days back; the clock is set there and walks forward to now.
+            let days = if profile.emergency.is_some() { 42 } else { 7 };
+            clock.set(t0 - jiff::SignedDuration::from_hours(24 * days));
+        }
         let app = server::build(server::Config {
             db: db.to_string_lossy().into_owned(),
             profile: profile.clone(),
@@ -344,7 +377,29 @@ impl DemoArgs {
         let caller = Caller { api: Api::new(app.router.clone()) };
         let logins_file = self.data.join("demo-logins.txt");
         if fresh {
-            let (logins, enrol) = seed(&caller, &app, &profile, &cams).await?;
+            println!("  履歴を作成中 / writing a few weeks of history…");
+            let seeded = seed(&caller, &app, &profile, &cams).await?;
+            let codes: Vec<String> = cams.iter().map(|(c, _)| c.clone()).collect();
+            let h = super::demo_history::Seeded {
+                logins: seeded.role_logins.clone(),
+                enrol: &seeded.enrol,
+                workstations: seeded.workstations.clone(),
+                orgs: seeded.orgs.clone(),
+                cameras: codes,
+            };
+            super::demo_history::write(&caller, &clock, &profile, &h, t0, started).await?;
+            for (account, role, designator) in &seeded.late {
+                let login = seeded.role_logins.get(designator).map_or("admin", String::as_str);
+                let tok = caller.login(login, DEMO_PASSWORD).await?;
+                let mut body = json!({ "account_id": account, "role": role });
+                if let Some(days) = profile.role(role).and_then(|r| r.max_term_days) {
+                    let until =
+                        clock.now() + jiff::SignedDuration::from_hours(i64::from(days) * 24 - 1);
+                    body["valid_until"] = json!(policy::jst::rfc3339(until));
+                }
+                caller.post("/api/v1/designations", &tok, body).await?;
+            }
+            let Seed { logins, enrol, .. } = seeded;
             let mut text = String::new();
             text.push_str(&format!(
                 "パスワード（全員） / password (everyone): {DEMO_PASSWORD}\n\n"

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod bench_export;
 pub mod camsim;
 pub mod demo;
+mod demo_history;
 pub mod policy;
 pub mod profile;
 pub mod recorder;

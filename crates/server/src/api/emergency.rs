@@ -85,6 +85,12 @@ pub async fn list_orders(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
 ) -> ApiResult<Json<Value>> {
+    if st.profile.emergency.is_none() {
+        return Err(ApiError::not_found(format!(
+            "profile {} has no emergency extraction path",
+            st.profile.profile.id
+        )));
+    }
     let now = st.clock.now_ms();
     let city_view = matches!(p.org_kind.as_str(), "city" | "facility" | "community");
     let orders = st.db.orders().await?;

@@ -64,6 +64,7 @@ async fn me_json(st: &AppState, p: &Principal) -> ApiResult<Value> {
             "rules": profile.accounts.confidentiality_rules,
         },
         "profile": profile.profile.id,
+        "emergency_path": profile.emergency.is_some(),
         "now": jst(now),
     }))
 }

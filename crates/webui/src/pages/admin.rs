@@ -76,7 +76,7 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
             section.actions {
                 h2 { (t(l, "new_account")) }
                 (d.alert("account"))
-                form method="post" action="/accounts" {
+                form method="post" action="/accounts" novalidate {
                     (form_head(&me, "account"))
                     (input(&d, "account", "login", &t(l, "login_name"), "text", true))
                     (input(&d, "account", "display_name", &t(l, "name"), "text", true))
@@ -107,7 +107,7 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
             section.actions {
                 h2 { (t(l, "designate")) }
                 (d.alert("designation"))
-                form method="post" action="/accounts" {
+                form method="post" action="/accounts" novalidate {
                     (form_head(&me, "designation"))
                     @if account_options.is_empty() {
                         (input(&d, "designation", "account_id", &t(l, "account_id"), "number", true))

@@ -4,6 +4,10 @@ use super::*;
 /// `GET /emergency`: emergency orders of my organisation (the city sees all), with the actions
 /// this user may take, and the order form for those who may order.
 pub async fn emergency(State(ui): State<Arc<Ui>>, s: Session) -> Response {
+    emergency_page(&ui, s, Draft::default(), StatusCode::OK).await
+}
+
+async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
     let Session { l, me, headers } = s;
     let a = ui.api.get("/api/v1/emergency/orders", &headers).await;
     if !a.ok() {
@@ -11,7 +15,6 @@ pub async fn emergency(State(ui): State<Arc<Ui>>, s: Session) -> Response {
     }
     let profile = ui.api.get("/api/v1/profile", &headers).await.json;
     let name = if l == Lang::Ja { "name_ja" } else { "name_en" };
-    let csrf = me.csrf();
     let executors = if me.can("emergency.order") {
         ui.api.get("/api/v1/emergency/executors", &headers).await.json
     } else {
@@ -41,9 +44,12 @@ pub async fn emergency(State(ui): State<Arc<Ui>>, s: Session) -> Response {
                 p { (t(l, "urgency_reason")) ": " (o["urgency_reason"].as_str().unwrap_or("")) }
                 @if let Some(due) = o["filing_due_at"].as_str() { p { (t(l, "filing_due")) ": " (due) } }
                 @if o["follow_up_due"] == true { p.problem { (t(l, "follow_up_due")) } }
+                @let fx = format!("extract-{id}");
+                @let ff = format!("file-{id}");
+                (d.alert(&fx)) (d.alert(&ff))
                 @if o["state"] == "ordered" && o["executor_id"].as_i64() == Some(me.id()) {
                     form method="post" action={ "/emergency/" (id) "/extract" } onsubmit={ "return confirm('" (confirm) "')" } {
-                        input type="hidden" name="csrf" value=(csrf);
+                        (form_head(&me, &fx))
                         button.extract-order { (t(l, "extract_order")) }
                     }
                 }
@@ -52,16 +58,22 @@ pub async fn emergency(State(ui): State<Arc<Ui>>, s: Session) -> Response {
                 }
                 @if o["state"] == "extracted" && me.can("emergency.file") {
                     form method="post" action={ "/emergency/" (id) "/file" } {
-                        input type="hidden" name="csrf" value=(csrf);
+                        (form_head(&me, &ff))
                         label for={ "form-" (id) } { (t(l, "form")) }
-                        select id={ "form-" (id) } name="form" {
+                        select id={ "form-" (id) } name="filing_form" {
                             @for f in profile["emergency"]["filing"]["forms"].as_array().into_iter().flatten() {
                                 @let fid = f.as_str().unwrap_or("");
-                                option value=(fid) { (form_name(&profile, fid, name)) }
+                                option value=(fid) selected[d.v(&ff, "filing_form") == fid] { (form_name(&profile, fid, name)) }
                             }
                         }
                         label for={ "ref-" (id) } { (t(l, "document_reference")) }
-                        input id={ "ref-" (id) } name="reference" required;
+                        input id={ "ref-" (id) } name="reference" value=(d.v(&ff, "reference")) required;
+                        @if let Some(e) = d.err(&ff, "reference") { p.field-error { (e) } }
+                        @if o["follow_up_due"] == true || d.err(&ff, "delay_reason").is_some() {
+                            label for={ "delay-" (id) } { (t(l, "delay_reason")) }
+                            input id={ "delay-" (id) } name="delay_reason" value=(d.v(&ff, "delay_reason"));
+                            @if let Some(e) = d.err(&ff, "delay_reason") { p.field-error { (e) } }
+                        }
                         button.file-order { (t(l, "file_order")) }
                     }
                 }
@@ -70,72 +82,79 @@ pub async fn emergency(State(ui): State<Arc<Ui>>, s: Session) -> Response {
         @if me.can("emergency.order") {
             section.actions {
                 h2 { (t(l, "new_order")) }
-                form method="post" action="/emergency/new" {
-                    input type="hidden" name="csrf" value=(csrf);
+                (d.alert("order"))
+                form method="post" action="/emergency/new" novalidate {
+                    (form_head(&me, "order"))
                     label for="executor" { (t(l, "executor")) }
                     select #executor name="executor" {
-                        @for e in executors.as_array().into_iter().flatten() { option value=(e["id"]) { (e["display_name"].as_str().unwrap_or("")) } }
+                        @for e in executors.as_array().into_iter().flatten() { option value=(e["id"]) selected[d.v("order", "executor").parse::<i64>().ok() == e["id"].as_i64()] { (e["display_name"].as_str().unwrap_or("")) } }
                     }
+                    @if let Some(e) = d.err("order", "executor_account") { p.field-error { (e) } }
                     fieldset {
                         legend { (t(l, "cameras_field")) }
                         @for c in cams.as_array().into_iter().flatten() {
                             @let code = c["code"].as_str().unwrap_or("");
-                            label.check { input type="checkbox" name={ "cam:" (code) } value="1"; (code) " " (c["name"].as_str().unwrap_or("")) }
+                            label.check { input type="checkbox" name={ "cam:" (code) } value="1" checked[!d.v("order", &format!("cam:{code}")).is_empty()]; (code) " " (c["name"].as_str().unwrap_or("")) }
                         }
+                        @if let Some(e) = d.err("order", "cameras") { p.field-error { (e) } }
                     }
                     label for="from" { (t(l, "range_from")) }
-                    input #from name="from" type="datetime-local" step="1" required;
+                    input #from name="from" type="datetime-local" step="1" value=(d.v("order", "from")) required;
+                    @if let Some(e) = d.err("order", "from") { p.field-error { (e) } }
                     label for="to" { (t(l, "range_to")) }
-                    input #to name="to" type="datetime-local" step="1" required;
+                    input #to name="to" type="datetime-local" step="1" value=(d.v("order", "to")) required;
+                    @if let Some(e) = d.err("order", "to").or_else(|| d.err("order", "range")) { p.field-error { (e) } }
                     label for="purpose" { (t(l, "purpose")) }
                     select #purpose name="purpose" {
-                        @for p in profile["purposes"].as_array().into_iter().flatten() { option value=(p["id"].as_str().unwrap_or("")) { (p[name].as_str().unwrap_or("")) } }
+                        @for p in profile["purposes"].as_array().into_iter().flatten() { option value=(p["id"].as_str().unwrap_or("")) selected[d.v("order", "purpose") == p["id"].as_str().unwrap_or("")] { (p[name].as_str().unwrap_or("")) } }
                     }
                     label for="urgency_reason" { (t(l, "urgency_reason")) }
-                    input #urgency_reason name="urgency_reason" required;
+                    input #urgency_reason name="urgency_reason" value=(d.v("order", "urgency_reason")) required;
+                    @if let Some(e) = d.err("order", "urgency_reason") { p.field-error { (e) } }
+                    label for="outside_reason" { (t(l, "outside_reason")) }
+                    input #outside_reason name="outside_reason" value=(d.v("order", "outside_reason"));
+                    @if let Some(e) = d.err("order", "outside_reason") { p.field-error { (e) } }
                     button #order { (t(l, "order")) }
                 }
             }
         }
     };
-    page(l, Some(&me), &t(l, "emergency"), body).into_response()
+    (status, page(l, Some(&me), &t(l, "emergency"), body)).into_response()
+}
+
+/// Posts one of the emergency page's forms; a refusal brings the page back filled in.
+async fn post_order(ui: &Ui, s: Session, f: &Plain, path: &str, body: Value) -> Response {
+    match post_form(ui, &s.headers, f, path, body).await {
+        Ok(_) => Redirect::to("/emergency").into_response(),
+        Err((status, d)) => emergency_page(ui, s, d, status).await,
+    }
 }
 
 /// `POST /emergency/new`.
-pub async fn create_order(
-    State(ui): State<Arc<Ui>>,
-    headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let get = |k: &str| field(&f, k);
-    let cameras = checked_cameras(&f);
+pub async fn create_order(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Plain>) -> Response {
+    let cameras: Vec<&str> = f.fields.keys().filter_map(|k| k.strip_prefix("cam:")).collect();
     let body = json!({
-        "executor_account": get("executor").parse::<i64>().ok(), "cameras": cameras,
-        "from": jst_input(&get("from")), "to": jst_input(&get("to")),
-        "purpose": get("purpose"), "urgency_reason": get("urgency_reason"),
+        "executor_account": num(&f, "executor"), "cameras": cameras,
+        "from": jst_input(&txt(&f, "from")), "to": jst_input(&txt(&f, "to")),
+        "purpose": txt(&f, "purpose"), "urgency_reason": txt(&f, "urgency_reason"),
+        "outside_reason": opt(&f, "outside_reason"),
     });
-    submit(&ui, &headers, &get("csrf"), "/api/v1/emergency/orders", body, "/emergency").await
+    post_order(&ui, s, &f, "/api/v1/emergency/orders", body).await
 }
 
 /// `POST /emergency/{id}/{extract|file}`.
 pub async fn order_action(
     State(ui): State<Arc<Ui>>,
-    headers: HeaderMap,
+    s: Session,
     Path((id, action)): Path<(i64, String)>,
     Form(f): Form<Plain>,
 ) -> Response {
     let body = match action.as_str() {
         "extract" => json!({}),
-        "file" => json!({ "form": f.fields.get("form"), "reference": f.fields.get("reference") }),
+        "file" => {
+            json!({ "form": txt(&f, "filing_form"), "reference": txt(&f, "reference"), "delay_reason": opt(&f, "delay_reason") })
+        }
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
-    submit(
-        &ui,
-        &headers,
-        &f.csrf,
-        &format!("/api/v1/emergency/orders/{id}/{action}"),
-        body,
-        "/emergency",
-    )
-    .await
+    post_order(&ui, s, &f, &format!("/api/v1/emergency/orders/{id}/{action}"), body).await
 }

@@ -159,6 +159,11 @@ pub async fn create_request(
 /// `GET /requests/{id}`: the request, its instructions, extractions and packages, and the
 /// actions this user may take now.
 pub async fn request(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i64>) -> Response {
+    request_page(&ui, s, id, Draft::default(), StatusCode::OK).await
+}
+
+/// The request page; `d` carries a refused form back, filled in, with the API's messages.
+async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: StatusCode) -> Response {
     let Session { l, me, headers } = s;
     let a = ui.api.get(&format!("/api/v1/requests/{id}"), &headers).await;
     if !a.ok() {
@@ -167,7 +172,6 @@ pub async fn request(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i64>)
     let r = a.json;
     let state = r["state"].as_str().unwrap_or("");
     let profile = ui.api.get("/api/v1/profile", &headers).await.json;
-    let csrf = me.csrf();
     let mut packages = Vec::new();
     for e in r["extractions"].as_array().into_iter().flatten() {
         if e["operator_id"].as_i64() == Some(me.id()) {
@@ -220,16 +224,19 @@ pub async fn request(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i64>)
             p { a href={ "/requests/" (id) "/certificate" } { (t(l, "certificate")) " " (r["certificate_number"].as_str().unwrap_or("")) } }
         }
         @if (state == "submitted") && me.can("request.relay") {
-            form method="post" action={ "/requests/" (id) "/act/relay" } { input type="hidden" name="csrf" value=(csrf); button #relay { (t(l, "relay")) } }
+            (d.alert("relay")) form method="post" action={ "/requests/" (id) "/act/relay" } { (form_head(&me, "relay")) button #relay { (t(l, "relay")) } }
         }
         @if (state == "submitted" || state == "relayed") && me.can("request.review") {
             section.actions {
                 h2 { (t(l, "reviewed")) }
-                form method="post" action={ "/requests/" (id) "/act/approve" } { input type="hidden" name="csrf" value=(csrf); button #approve { (t(l, "approve")) } }
+                form method="post" action={ "/requests/" (id) "/act/approve" } { (form_head(&me, "approve")) button #approve { (t(l, "approve")) } }
+                (d.alert("approve"))
+                (d.alert("refuse"))
                 form method="post" action={ "/requests/" (id) "/act/refuse" } {
-                    input type="hidden" name="csrf" value=(csrf);
+                    (form_head(&me, "refuse"))
                     label for="reason" { (t(l, "refuse_reason")) }
-                    input #reason name="reason" required;
+                    input #reason name="reason" value=(d.v("refuse", "reason")) required;
+                    @if let Some(e) = d.err("refuse", "reason") { p.field-error { (e) } }
                     button #refuse { (t(l, "refuse")) }
                 }
             }
@@ -237,8 +244,9 @@ pub async fn request(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i64>)
         @if state == "approved" && me.can("instruction.issue") {
             section.actions {
                 h2 { (t(l, "instruct")) }
+                (d.alert("instruct"))
                 form method="post" action={ "/requests/" (id) "/instruct" } {
-                    input type="hidden" name="csrf" value=(csrf);
+                    (form_head(&me, "instruct"))
                     label for="to_account" { (t(l, "instruct_to")) }
                     select #to_account name="to_account" required {
                         @for a in first_recipients.as_array().into_iter().flatten() {
@@ -246,7 +254,7 @@ pub async fn request(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i64>)
                         }
                     }
                     label for="note" { (t(l, "instruction_note")) }
-                    input #note name="note";
+                    input #note name="note" value=(d.v("instruct", "note"));
                     button #instruct { (t(l, "instruct")) }
                 }
             }
@@ -256,8 +264,9 @@ pub async fn request(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i64>)
             section.actions {
                 h2 { (t(l, "instructions")) " #" (iid) }
                 @if let Some(list) = relay_to.get(&iid) {
+                    (d.alert("relay_instruction"))
                     form method="post" action={ "/instructions/" (iid) "/relay" } {
-                        input type="hidden" name="csrf" value=(csrf);
+                        (form_head(&me, "relay_instruction"))
                         input type="hidden" name="request" value=(id);
                         label for="relay_to" { (t(l, "instruct_to")) }
                         select #relay_to name="to_account" {
@@ -266,11 +275,13 @@ pub async fn request(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i64>)
                         button #relay-instruction { (t(l, "relay")) }
                     }
                 } @else {
+                    (d.alert("extract"))
                     form method="post" action={ "/instructions/" (iid) "/extract" } onsubmit={ "return confirm('" (confirm) "')" } {
-                        input type="hidden" name="csrf" value=(csrf);
+                        (form_head(&me, "extract"))
                         input type="hidden" name="request" value=(id);
                         label for="passphrase" { (t(l, "encrypt_passphrase")) }
                         input #passphrase name="passphrase" type="password" autocomplete="new-password";
+                        @if let Some(e) = d.err("extract", "encrypt") { p.field-error { (e) } }
                         button #extract { (t(l, "extract")) }
                     }
                 }
@@ -297,26 +308,31 @@ pub async fn request(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i64>)
         @if state == "extracted" && me.can("ledger.write") {
             section.actions {
                 h2 { (t(l, "write_ledger")) }
+                (d.alert("ledger"))
                 form method="post" action={ "/requests/" (id) "/ledger" } {
-                    input type="hidden" name="csrf" value=(csrf);
+                    (form_head(&me, "ledger"))
                     label for="handover_date" { (t(l, "handover_date")) }
-                    input #handover_date name="handover_date" type="date";
+                    input #handover_date name="handover_date" type="date" value=(d.v("ledger", "handover_date"));
+                    @if let Some(e) = d.err("ledger", "handover_date") { p.field-error { (e) } }
                     label for="data_hashes" { (t(l, "data_hashes")) }
                     textarea #data_hashes name="data_hashes" rows="3" {
+                        @if d.form == "ledger" { (d.v("ledger", "data_hashes")) } @else {
                         @for e in r["extractions"].as_array().into_iter().flatten() {
                             @for h in e["manifest_hash"].as_str().unwrap_or("").split_whitespace() { "sha256:" (h) "\n" }
                         }
+                        }
                     }
+                    @if let Some(e) = d.err("ledger", "data_hashes") { p.field-error { (e) } }
                     button #write-ledger { (t(l, "write_ledger")) }
                 }
             }
         }
         @if state == "submitted" && me.can("request.submit") && r["requester_id"].as_i64() == Some(me.id()) {
-            form method="post" action={ "/requests/" (id) "/act/withdraw" } onsubmit={ "return confirm('" (confirm) "')" } { input type="hidden" name="csrf" value=(csrf); button { (t(l, "withdraw")) } }
+            (d.alert("withdraw")) form method="post" action={ "/requests/" (id) "/act/withdraw" } onsubmit={ "return confirm('" (confirm) "')" } { (form_head(&me, "withdraw")) button { (t(l, "withdraw")) } }
         }
     };
     let title = format!("{} {}", t(l, "requests"), r["number"].as_str().unwrap_or(""));
-    page(l, Some(&me), &title, body).into_response()
+    (status, page(l, Some(&me), &title, body)).into_response()
 }
 
 /// `GET /requests/{id}/certificate`: the approval certificate, printable on A4.
@@ -350,52 +366,60 @@ pub async fn certificate(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i
     page(l, Some(&me), &t(l, "certificate"), body).into_response()
 }
 
+/// Posts one of the request page's forms; on a refusal the request page comes back with the
+/// form filled in and the API's reason beside it.
+async fn act(
+    ui: &Arc<Ui>,
+    s: Session,
+    request: i64,
+    f: &Plain,
+    path: &str,
+    body: Value,
+    back: &str,
+) -> Response {
+    match post_form(ui, &s.headers, f, path, body).await {
+        Ok(_) => Redirect::to(back).into_response(),
+        Err((status, d)) => request_page(ui, s, request, d, status).await,
+    }
+}
+
 /// `POST /requests/{id}/act/{approve|refuse|relay|withdraw}`.
 pub async fn request_action(
     State(ui): State<Arc<Ui>>,
-    headers: HeaderMap,
+    s: Session,
     Path((id, action)): Path<(i64, String)>,
     Form(f): Form<Plain>,
 ) -> Response {
     let body = match action.as_str() {
-        "refuse" => json!({ "reason": f.fields.get("reason").cloned().unwrap_or_default() }),
+        "refuse" => json!({ "reason": txt(&f, "reason") }),
         "approve" | "relay" | "withdraw" => json!({}),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
-    submit(
-        &ui,
-        &headers,
-        &f.csrf,
-        &format!("/api/v1/requests/{id}/{action}"),
-        body,
-        &format!("/requests/{id}"),
-    )
-    .await
+    let back = format!("/requests/{id}");
+    act(&ui, s, id, &f, &format!("/api/v1/requests/{id}/{action}"), body, &back).await
 }
 
 /// `POST /requests/{id}/instruct`.
 pub async fn instruct(
     State(ui): State<Arc<Ui>>,
-    headers: HeaderMap,
+    s: Session,
     Path(id): Path<i64>,
     Form(f): Form<Plain>,
 ) -> Response {
-    let mut body = json!({ "request_id": id, "to_account": account_field(&f) });
-    if let Some(n) = f.fields.get("note").filter(|n| !n.trim().is_empty()) {
-        body["note"] = json!(n);
-    }
-    submit(&ui, &headers, &f.csrf, "/api/v1/instructions", body, &format!("/requests/{id}")).await
+    let body =
+        json!({ "request_id": id, "to_account": account_field(&f), "note": opt(&f, "note") });
+    act(&ui, s, id, &f, "/api/v1/instructions", body, &format!("/requests/{id}")).await
 }
 
 /// `POST /instructions/{id}/{relay|extract}`: pass the instruction on, or carry it out (the
 /// server makes the evidence packages, optionally encrypted to a passphrase).
 pub async fn instruction_action(
     State(ui): State<Arc<Ui>>,
-    headers: HeaderMap,
+    s: Session,
     Path((id, action)): Path<(i64, String)>,
     Form(f): Form<Plain>,
 ) -> Response {
-    let back = format!("/requests/{}", f.fields.get("request").cloned().unwrap_or_default());
+    let request = txt(&f, "request").parse::<i64>().unwrap_or(0);
     let body = match action.as_str() {
         "relay" => json!({ "to_account": account_field(&f) }),
         "extract" => match f.fields.get("passphrase").filter(|p| !p.is_empty()) {
@@ -404,14 +428,14 @@ pub async fn instruction_action(
         },
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
-    submit(&ui, &headers, &f.csrf, &format!("/api/v1/instructions/{id}/{action}"), body, &back)
-        .await
+    let path = format!("/api/v1/instructions/{id}/{action}");
+    act(&ui, s, request, &f, &path, body, &format!("/requests/{request}")).await
 }
 
 /// `POST /requests/{id}/ledger`.
 pub async fn write_ledger(
     State(ui): State<Arc<Ui>>,
-    headers: HeaderMap,
+    s: Session,
     Path(id): Path<i64>,
     Form(f): Form<Plain>,
 ) -> Response {
@@ -420,11 +444,8 @@ pub async fn write_ledger(
         .get("data_hashes")
         .map(|s| s.lines().map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect())
         .unwrap_or_default();
-    let mut body = json!({ "request_id": id, "data_hashes": hashes });
-    if let Some(d) = f.fields.get("handover_date").filter(|d| !d.is_empty()) {
-        body["handover_date"] = json!(d);
-    }
-    submit(&ui, &headers, &f.csrf, "/api/v1/ledger", body, "/ledger").await
+    let body = json!({ "request_id": id, "data_hashes": hashes, "handover_date": opt(&f, "handover_date") });
+    act(&ui, s, id, &f, "/api/v1/ledger", body, "/ledger").await
 }
 
 /// `GET /ledger`: the usage ledger, printable.

@@ -121,12 +121,12 @@ fn page(l: Lang, me: Option<&Me>, title: &str, body: Markup) -> Markup {
                             }
                             @if m.can("request.submit") { a href="/requests/new" { (t(l, "new_request")) } }
                             @if m.can("ledger.read") { a href="/ledger" { (t(l, "ledger")) } }
-                            @if m.can("emergency.order") || m.can("emergency.extract") || m.can("emergency.file") {
+                            @if m.0["emergency_path"] == true && (m.can("emergency.order") || m.can("emergency.extract") || m.can("emergency.file") || m.can("reconciliation.review") || m.can("ledger.write")) {
                                 a href="/emergency" { (t(l, "emergency")) }
                             }
                             a href="/cameras" { (t(l, "cameras")) }
                             @if m.can("hold.manage") { a href="/holds" { (t(l, "holds")) } }
-                            @if m.can("reconciliation.review") || m.can("reconciliation.submit") { a href="/reconciliation" { (t(l, "reconciliation")) } }
+                            @if m.0["emergency_path"] == true && (m.can("reconciliation.review") || m.can("reconciliation.submit")) { a href="/reconciliation" { (t(l, "reconciliation")) } }
                             @if m.can("workstation.manage") { a href="/workstations" { (t(l, "workstations")) } }
                             @if m.can("contract.manage") { a href="/contracts" { (t(l, "contracts")) } }
                             @if m.can("accounts.administer") || m.can("roles.designate") { a href="/accounts" { (t(l, "accounts")) } }
@@ -377,25 +377,6 @@ fn jst_input(v: &str) -> String {
     format!("{with_secs}+09:00")
 }
 
-/// Posts a form's JSON to the API as the browser's session; on success goes to `back`, on a
-/// refusal shows the API's reason with its status.
-async fn submit(
-    ui: &Ui,
-    headers: &HeaderMap,
-    csrf: &str,
-    path: &str,
-    body: Value,
-    back: &str,
-) -> Response {
-    let a = ui.api.post(path, headers, csrf, body).await;
-    let l = lang(headers);
-    if a.ok() {
-        return Redirect::to(back).into_response();
-    }
-    let me = me(ui, headers).await.ok();
-    problem_page(l, me.as_ref(), &a)
-}
-
 fn account_field(f: &Plain) -> Value {
     f.fields.get("to_account").and_then(|s| s.parse::<i64>().ok()).map_or(Value::Null, Value::from)
 }
@@ -536,7 +517,7 @@ async fn post_form(
     let form = f.fields.get("form").cloned().unwrap_or_default();
     let mut values = f.fields.clone();
     // Secrets are never sent back into the page.
-    for k in ["passphrase", "initial_password", "current", "new", "code"] {
+    for k in ["passphrase", "initial_password", "current", "new"] {
         values.remove(k);
     }
     Err((a.status, Draft::refused(&form, values, &a)))

@@ -46,7 +46,7 @@ async fn holds_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Respon
         section.actions {
             h2 { (t(l, "new_hold")) }
             (d.alert("hold"))
-            form method="post" action="/holds" {
+            form method="post" action="/holds" novalidate {
                 (form_head(&me, "hold"))
                 (select(&d, "hold", "camera", &t(l, "cameras_field"), &cams))
                 (input(&d, "hold", "from", &t(l, "range_from"), "datetime-local", true))
@@ -143,7 +143,7 @@ async fn reconciliation_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) 
                             td { code { (i["detail"].to_string()) } } td { (js(&i["opened_at"])) }
                             td {
                                 @if i["closed_at"].is_null() {
-                                    form method="post" action="/reconciliation" {
+                                    form method="post" action="/reconciliation" novalidate {
                                         (form_head(&me, "close")) input type="hidden" name="id" value=(i["id"]);
                                         label for={ "note-" (i["id"]) } { (t(l, "close_note")) }
                                         input id={ "note-" (i["id"]) } name="note" required;
@@ -159,7 +159,7 @@ async fn reconciliation_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) 
             section.actions {
                 h2 { (t(l, "run_reconciliation")) }
                 (d.alert("run"))
-                form method="post" action="/reconciliation" {
+                form method="post" action="/reconciliation" novalidate {
                     (form_head(&me, "run"))
                     label for="run-month" { (t(l, "month")) }
                     input #run-month name="month" type="month" value=(dv("run", "month")) required;
@@ -173,7 +173,7 @@ async fn reconciliation_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) 
                 h2 { (t(l, "submit_history")) }
                 p { (t(l, "history_help")) }
                 (d.alert("history"))
-                form method="post" action="/reconciliation" {
+                form method="post" action="/reconciliation" novalidate {
                     (form_head(&me, "history"))
                     label for="history-ws" { (t(l, "workstation")) " (ID)" }
                     input #history-ws name="workstation_id" type="number" value=(dv("history", "workstation_id")) required;

@@ -3,14 +3,20 @@
 
 use super::*;
 
-/// Organisations as select options, when this user may list them (accounts administrators).
-async fn organisations(ui: &Ui, headers: &HeaderMap) -> Option<Vec<(String, String)>> {
+/// Organisations of the kinds `kinds` accepts, as select options, when this user may list them
+/// (accounts administrators).
+async fn organisations(
+    ui: &Ui,
+    headers: &HeaderMap,
+    kinds: fn(&str) -> bool,
+) -> Option<Vec<(String, String)>> {
     let a = ui.api.get("/api/v1/organisations", headers).await;
     a.ok().then(|| {
         a.json
             .as_array()
             .into_iter()
             .flatten()
+            .filter(|o| kinds(js(&o["kind"])))
             .map(|o| (o["id"].to_string(), format!("{} ({})", js(&o["name"]), js(&o["kind"]))))
             .collect()
     })
@@ -107,7 +113,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
             section.actions {
                 h2 { (t(l, "new_site")) }
                 (d.alert("site"))
-                form method="post" action="/cameras" {
+                form method="post" action="/cameras" novalidate {
                     (form_head(&me, "site"))
                     (input(&d, "site", "code", &t(l, "code"), "text", true))
                     (input(&d, "site", "name", &t(l, "name"), "text", true))
@@ -122,7 +128,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
             section.actions {
                 h2 { (t(l, "new_camera")) }
                 (d.alert("camera"))
-                form method="post" action="/cameras" {
+                form method="post" action="/cameras" novalidate {
                     (form_head(&me, "camera"))
                     (input(&d, "camera", "code", &t(l, "code"), "text", true))
                     (select(&d, "camera", "site_id", &t(l, "site"), &site_options))
@@ -205,7 +211,8 @@ async fn workstations_page(
     if !a.ok() {
         return problem_page(l, Some(&me), &a);
     }
-    let orgs = organisations(ui, &headers).await;
+    // Contractors get no dedicated PC: they never extract footage (PROD-CONTRACTOR-1).
+    let orgs = organisations(ui, &headers, |k| k != "contractor").await;
     let confirm = t(l, "confirm_irreversible");
     let body = html! {
         @if let Some((code, token)) = &enrolled {
@@ -245,7 +252,7 @@ async fn workstations_page(
         section.actions {
             h2 { (t(l, "new_workstation")) }
             (d.alert("workstation"))
-            form method="post" action="/workstations" {
+            form method="post" action="/workstations" novalidate {
                 (form_head(&me, "workstation"))
                 (input(&d, "workstation", "code", &t(l, "code"), "text", true))
                 (input(&d, "workstation", "name", &t(l, "name"), "text", true))
@@ -310,7 +317,7 @@ async fn contracts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
     if !a.ok() {
         return problem_page(l, Some(&me), &a);
     }
-    let orgs = organisations(ui, &headers).await;
+    let orgs = organisations(ui, &headers, |k| k == "contractor").await;
     let body = html! {
         table #contracts {
             thead { tr { th { "#" } th { (t(l, "contract_title")) } th { (t(l, "scope")) } th { (t(l, "clauses")) } th { (t(l, "valid")) } th { (t(l, "signed_off")) } } }
@@ -337,7 +344,7 @@ async fn contracts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
         section.actions {
             h2 { (t(l, "new_contract")) }
             (d.alert("contract"))
-            form method="post" action="/contracts" {
+            form method="post" action="/contracts" novalidate {
                 (form_head(&me, "contract"))
                 (organisation_field(l, &d, "contract", &orgs))
                 (input(&d, "contract", "title", &t(l, "contract_title"), "text", true))

@@ -1,0 +1,424 @@
+//! A few weeks of history for `mimamori demo`, made through the API the way the people would
+//! have made it, with the demo's clock set back to each moment: requests in every state, an
+//! extension with its reason, and (where the profile has the police emergency path) last month's
+//! emergency extractions — one filed late, one never filed — with the monthly reconciliation
+//! that found it.
+//!
+//! Footage extracted in this history predates the simulated cameras, so those extractions carry
+//! no evidence package and their ledger entries no data hashes; extractions made in the demo
+//! itself do.
+
+use super::demo::Caller;
+use anyhow::Context;
+use jiff::{SignedDuration, Timestamp};
+use policy::{Permission, Profile};
+use serde_json::{Value, json};
+use server::clock::Clock;
+use std::collections::HashMap;
+
+/// How far a request of the history goes.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Stage {
+    Withdrawn,
+    Refused,
+    Submitted,
+    Relayed,
+    Approved,
+    Instructed,
+    Extracted,
+    Recorded,
+}
+
+/// What the history needs to know of the seeded demo.
+pub struct Seeded<'a> {
+    /// Role id → login.
+    pub logins: HashMap<String, String>,
+    /// Organisation kind → device token of its dedicated PC.
+    pub enrol: &'a HashMap<String, String>,
+    /// Organisation kind → workstation id.
+    pub workstations: HashMap<String, i64>,
+    /// Organisation kind → organisation id.
+    pub orgs: HashMap<String, i64>,
+    /// Camera codes.
+    pub cameras: Vec<String>,
+}
+
+struct History<'a> {
+    c: &'a Caller,
+    clock: &'a Clock,
+    p: &'a Profile,
+    s: &'a Seeded<'a>,
+    /// The demo's "now": history is placed before it.
+    t0: Timestamp,
+}
+
+fn hours(h: i64) -> SignedDuration {
+    SignedDuration::from_hours(h)
+}
+
+/// The organisation kind of a role.
+fn kind_of(p: &Profile, role: &str) -> String {
+    p.role(role).map(|r| super::demo::kind_str(&r.organisations[0])).unwrap_or_default()
+}
+
+impl History<'_> {
+    /// Sets the demo clock to `ago` before the demo's now.
+    fn at(&self, ago: SignedDuration) -> Timestamp {
+        let t = self.t0 - ago;
+        self.clock.set(t);
+        t
+    }
+
+    /// A fresh session of the holder of `role` (sessions of an earlier moment may have expired).
+    async fn as_role(&self, role: &str) -> anyhow::Result<String> {
+        let login = self.s.logins.get(role).with_context(|| format!("no demo login for {role}"))?;
+        self.c.login(login, super::demo::DEMO_PASSWORD).await
+    }
+
+    /// Some role holding `perm`, preferring `among`.
+    fn role_with(&self, among: &[String], perm: Permission) -> Option<String> {
+        among.iter().find(|r| self.s.logins.contains_key(*r)).cloned().or_else(|| {
+            self.p
+                .roles
+                .iter()
+                .filter(|r| r.permissions.contains(&perm))
+                .find(|r| self.s.logins.contains_key(&r.id))
+                .map(|r| r.id.clone())
+        })
+    }
+
+    /// Files a request for 30 minutes of `camera` from `range_ago` before now, and takes it as
+    /// far as `stage`.
+    async fn request(
+        &self,
+        summary: &str,
+        camera: &str,
+        range_ago: SignedDuration,
+        stage: Stage,
+    ) -> anyhow::Result<()> {
+        let p = self.p;
+        let wf = &p.workflow;
+        let now = self.clock.now();
+        let basis = p
+            .bases
+            .iter()
+            .find(|b| b.documents.is_empty() && b.documents_any_of.is_empty())
+            .unwrap_or(&p.bases[0]);
+        let year = policy::jst::civil(now).year();
+        let mut docs: Vec<Value> = basis
+            .documents
+            .iter()
+            .chain(basis.documents_any_of.first())
+            .map(|f| json!({ "form": f, "reference": format!("{f}-{year}-{}", now.as_second() % 1000) }))
+            .collect();
+        if let Some(f) = &wf.request_form {
+            docs.push(json!({ "form": f, "reference": format!("申請-{year}-{}", now.as_second() % 1000) }));
+        }
+        let from = now - range_ago;
+        let requester = self
+            .role_with(&wf.requested_by, Permission::RequestSubmit)
+            .context("nobody may file requests")?;
+        let tok = self.as_role(&requester).await?;
+        let r = self
+            .c
+            .post(
+                "/api/v1/requests",
+                &tok,
+                json!({ "basis": basis.id, "purpose": p.purposes[0].id, "recipient": "中央警察署 生活安全課",
+                        "case_summary": summary, "documents": docs, "cameras": [camera],
+                        "from": policy::jst::rfc3339(from), "to": policy::jst::rfc3339(from + SignedDuration::from_mins(30)) }),
+            )
+            .await?;
+        let id = r["id"].as_i64().context("request id")?;
+        if stage == Stage::Withdrawn {
+            self.c.post(&format!("/api/v1/requests/{id}/withdraw"), &tok, json!({})).await?;
+            return Ok(());
+        }
+        if stage == Stage::Submitted {
+            return Ok(());
+        }
+        match wf.relayed_by.iter().find(|r| self.s.logins.contains_key(*r)) {
+            Some(relay) => {
+                let t = self.as_role(relay).await?;
+                self.c.post(&format!("/api/v1/requests/{id}/relay"), &t, json!({})).await?;
+            }
+            // Without a relaying office the request waits for review as filed.
+            None if stage == Stage::Relayed => return Ok(()),
+            None => {}
+        }
+        if stage == Stage::Relayed {
+            return Ok(());
+        }
+        let reviewer = self
+            .role_with(&wf.reviewed_by, Permission::RequestReview)
+            .context("nobody reviews requests")?;
+        let t = self.as_role(&reviewer).await?;
+        if stage == Stage::Refused {
+            self.c
+                .post(
+                    &format!("/api/v1/requests/{id}/refuse"),
+                    &t,
+                    json!({ "reason": "捜査との関連が具体的に示されておらず、提供の必要性が認められないため" }),
+                )
+                .await?;
+            return Ok(());
+        }
+        self.c.post(&format!("/api/v1/requests/{id}/approve"), &t, json!({})).await?;
+        if stage <= Stage::Approved {
+            return Ok(());
+        }
+        // The instruction chain, step by step, each recipient the first the API offers.
+        let issuer = self
+            .role_with(&[], Permission::InstructionIssue)
+            .context("nobody issues instructions")?;
+        let mut tok = self.as_role(&issuer).await?;
+        let recipients = self.c.get("/api/v1/instructions/recipients?step=1", &tok).await?;
+        let first = recipients.as_array().and_then(|a| a.first()).context("no recipient")?;
+        let ins = self
+            .c
+            .post(
+                "/api/v1/instructions",
+                &tok,
+                json!({ "request_id": id, "to_account": first["id"], "note": "指定範囲のみ抽出すること" }),
+            )
+            .await?;
+        let mut holder = (
+            first["login"].as_str().unwrap_or("").to_owned(),
+            first["role"].as_str().unwrap_or("").to_owned(),
+        );
+        let mut ins_id = ins["id"].as_i64().context("instruction id")?;
+        let chain = wf.chain.len();
+        for step in 2..chain {
+            tok = self.c.login(&holder.0, super::demo::DEMO_PASSWORD).await?;
+            let next =
+                self.c.get(&format!("/api/v1/instructions/recipients?step={step}"), &tok).await?;
+            let n = next.as_array().and_then(|a| a.first()).context("no recipient")?;
+            let relayed = self
+                .c
+                .post(
+                    &format!("/api/v1/instructions/{ins_id}/relay"),
+                    &tok,
+                    json!({ "to_account": n["id"] }),
+                )
+                .await?;
+            ins_id = relayed["id"].as_i64().unwrap_or(ins_id);
+            holder = (
+                n["login"].as_str().unwrap_or("").to_owned(),
+                n["role"].as_str().unwrap_or("").to_owned(),
+            );
+        }
+        if stage == Stage::Instructed {
+            return Ok(());
+        }
+        // Extraction on the extractor's organisation's dedicated PC.
+        tok = self.c.login(&holder.0, super::demo::DEMO_PASSWORD).await?;
+        let ws = self.s.enrol.get(&kind_of(p, &holder.1)).cloned().unwrap_or_default();
+        self.c
+            .post_on(&format!("/api/v1/instructions/{ins_id}/extract"), &tok, &ws, json!({}))
+            .await?;
+        if stage == Stage::Extracted {
+            return Ok(());
+        }
+        let writer =
+            self.role_with(&[], Permission::LedgerWrite).context("nobody writes the ledger")?;
+        let t = self.as_role(&writer).await?;
+        let day = policy::jst::rfc3339(self.clock.now());
+        self.c
+            .post(
+                "/api/v1/ledger",
+                &t,
+                json!({ "request_id": id, "handover_date": &day[..10], "data_hashes": [] }),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// An extension (hold) of `camera`'s footage from `range_ago` before now, with its reason.
+    async fn hold(&self, camera: &str, range_ago: SignedDuration) -> anyhow::Result<()> {
+        let ext = &self.p.retention.extension;
+        if !ext.allowed {
+            return Ok(());
+        }
+        let Some(role) = ext.by.iter().find(|r| self.s.logins.contains_key(*r)) else {
+            return Ok(());
+        };
+        let t = self.as_role(role).await?;
+        let now = self.clock.now();
+        let from = now - range_ago;
+        let mut until = now + hours(24 * 30);
+        if !ext.may_exceed_ceiling
+            && let Some(ceiling) = self.p.retention.ceiling.period()
+        {
+            let limit = policy::retention::erase_at(
+                from + hours(1) - SignedDuration::from_secs(1),
+                ceiling,
+                self.p.retention.counting,
+            )?;
+            until = until.min(limit - SignedDuration::from_mins(1));
+        }
+        if until <= now {
+            return Ok(());
+        }
+        self.c
+            .post(
+                "/api/v1/holds",
+                &t,
+                json!({ "camera": camera, "from": policy::jst::rfc3339(from), "to": policy::jst::rfc3339(from + hours(1)),
+                        "until": policy::jst::rfc3339(until),
+                        "reason": "警察署からの照会（事件捜査中）により、回答まで保存期間を延長する",
+                        "inquiry_reference": "照会-2026-0042" }),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Last month's police emergency path: two orders on a Saturday night, one filed the next
+    /// office day, one never filed; a history submitted without the second; the reconciliation
+    /// run, leaving its incidents open for the demo's manager.
+    async fn emergency(&self) -> anyhow::Result<()> {
+        let Some(em) = &self.p.emergency else { return Ok(()) };
+        let (Some(orderer), Some(executor)) = (
+            em.ordered_by.iter().find(|r| self.s.logins.contains_key(*r)),
+            em.executed_by.iter().find(|r| self.s.logins.contains_key(*r)),
+        ) else {
+            return Ok(());
+        };
+        // A Saturday 02:00 JST five to six weeks back: its month has ended by now.
+        let mut night = None;
+        for days in 35..42 {
+            let t = self.t0 - hours(24 * days);
+            let d = policy::jst::civil(t);
+            if d.weekday() == jiff::civil::Weekday::Saturday {
+                night = Some(policy::jst::at(d.date(), jiff::civil::time(2, 0, 0, 0))?);
+                break;
+            }
+        }
+        let night = night.context("no Saturday found")?;
+        let kind = kind_of(self.p, executor);
+        let ws = self.s.enrol.get(&kind).cloned().unwrap_or_default();
+        if em.delegation_rule.is_some()
+            && let (Some(mgr), Some(org)) =
+                (self.role_with(&[], Permission::DelegationManage), self.s.orgs.get(&kind))
+        {
+            self.clock.set(night - hours(24 * 3));
+            let t = self.as_role(&mgr).await?;
+            self.c
+                .post(
+                    "/api/v1/delegations",
+                    &t,
+                    json!({ "organisation_id": org, "document_ref": "委任-2026-01" }),
+                )
+                .await?;
+        }
+        let mut orders = Vec::new();
+        for (i, (camera, reason)) in [
+            (&self.s.cameras[0], "ひったくり事件の被疑者が逃走中"),
+            (self.s.cameras.last().unwrap_or(&self.s.cameras[0]), "行方不明者の足取りの確認"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let at = night + SignedDuration::from_mins(30 * i as i64);
+            self.clock.set(at);
+            let t = self.as_role(orderer).await?;
+            let executors = self.c.get("/api/v1/emergency/executors", &t).await?;
+            let ex = executors.as_array().and_then(|a| a.first()).context("no executor")?;
+            let o = self
+                .c
+                .post(
+                    "/api/v1/emergency/orders",
+                    &t,
+                    json!({ "executor_account": ex["id"], "cameras": [camera],
+                            "from": policy::jst::rfc3339(at - hours(2)), "to": policy::jst::rfc3339(at - hours(1)),
+                            "purpose": self.p.purposes[0].id, "urgency_reason": reason }),
+                )
+                .await?;
+            let oid = o["id"].as_i64().context("order id")?;
+            self.clock.set(at + SignedDuration::from_mins(10));
+            let te = self
+                .c
+                .login(ex["login"].as_str().unwrap_or(""), super::demo::DEMO_PASSWORD)
+                .await?;
+            self.c
+                .post_on(&format!("/api/v1/emergency/orders/{oid}/extract"), &te, &ws, json!({}))
+                .await?;
+            orders.push((oid, at + SignedDuration::from_mins(10), camera.clone()));
+        }
+        // The first is filed on the Monday (the next office day); the second never is.
+        if let Some(filer) = em.filing.by.iter().find(|r| self.s.logins.contains_key(*r)) {
+            self.clock.set(night + hours(24 * 2 + 8));
+            let t = self.as_role(filer).await?;
+            let form = em.filing.forms.first().cloned().unwrap_or_default();
+            self.c
+                .post(
+                    &format!("/api/v1/emergency/orders/{}/file", orders[0].0),
+                    &t,
+                    json!({ "form": form, "reference": "署-2026-緊-7" }),
+                )
+                .await?;
+        }
+        // Early next month: the police submit the PC's history, the city reconciles.
+        let d = policy::jst::civil(night);
+        let month = format!("{:04}-{:02}", d.year(), d.month());
+        let first_next = d.date().first_of_month().checked_add(jiff::Span::new().months(1))?;
+        let early = policy::jst::at(first_next, jiff::civil::time(10, 0, 0, 0))? + hours(24 * 3);
+        let (rec_sub, rec_rev) = (
+            em.reconciliation.submitted_by.iter().find(|r| self.s.logins.contains_key(*r)),
+            em.reconciliation.reviewed_by.iter().find(|r| self.s.logins.contains_key(*r)),
+        );
+        if let (Some(sub), Some(rev), Some(ws_id)) =
+            (rec_sub, rec_rev, self.s.workstations.get(&kind))
+        {
+            self.clock.set(early);
+            let t = self.as_role(sub).await?;
+            // The PC's own history lists only the first extraction.
+            let items = json!([{ "extracted_at": policy::jst::rfc3339(orders[0].1), "camera": orders[0].2 }]);
+            self.c
+                .post(
+                    "/api/v1/reconciliation/histories",
+                    &t,
+                    json!({ "workstation_id": ws_id, "month": month, "items": items }),
+                )
+                .await?;
+            self.clock.set(early + hours(24 * 2));
+            let t = self.as_role(rev).await?;
+            self.c.post("/api/v1/reconciliation/run", &t, json!({ "month": month })).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes the history, then sets the clock back to `t0` plus the time the writing took.
+pub async fn write(
+    c: &Caller,
+    clock: &Clock,
+    p: &Profile,
+    s: &Seeded<'_>,
+    t0: Timestamp,
+    started: Timestamp,
+) -> anyhow::Result<()> {
+    let h = History { c, clock, p, s, t0 };
+    let cams = &s.cameras;
+    let cam = |i: usize| cams[i % cams.len()].as_str();
+    h.emergency().await?;
+    h.at(hours(24 * 6));
+    h.request("自転車盗難（駅前駐輪場）", cam(0), hours(20), Stage::Recorded).await?;
+    h.at(hours(24 * 4));
+    h.request("車上荒らし（買物公園）", cam(1), hours(10), Stage::Extracted).await?;
+    h.at(hours(24 * 3));
+    h.request("傷害事件の目撃状況の確認", cam(0), hours(30), Stage::Instructed).await?;
+    h.at(hours(24 * 2 + 3));
+    h.hold(cam(0), hours(30)).await?;
+    h.at(hours(24 * 2));
+    h.request("置き引き（駅前通り）", cam(1), hours(6), Stage::Approved).await?;
+    h.at(hours(26));
+    h.request("器物損壊の確認", cam(0), hours(5), Stage::Refused).await?;
+    h.at(hours(25));
+    h.request("落とし物の確認", cam(1), hours(3), Stage::Withdrawn).await?;
+    h.at(hours(22));
+    h.request("不審者の通報（通学路）", cam(0), hours(12), Stage::Relayed).await?;
+    h.at(hours(20));
+    h.request("自転車盗難（買物公園）", cam(1), hours(4), Stage::Submitted).await?;
+    clock.set(t0 + Timestamp::now().duration_since(started));
+    Ok(())
+}
