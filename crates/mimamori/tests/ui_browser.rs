@@ -314,7 +314,9 @@ async fn every_role_sees_only_its_screens(profile_id: &str) {
         .id
         .clone();
     let emergency = profile.emergency.is_some();
-    let screens: [(&str, &[P], bool); 9] = [
+    let screens: [(&str, &[P], bool); 11] = [
+        ("/viewings", &[P::FootageView], true),
+        ("/delegations", &[P::DelegationManage], true),
         ("/ledger", &[P::LedgerRead], true),
         ("/requests/new", &[P::RequestSubmit], true),
         ("/holds", &[P::HoldManage], true),
@@ -398,7 +400,10 @@ async fn asahikawa_manager_screens() {
     let (_demo, base, _logins) = demo("asahikawa", dir.path());
     let (_driver, c) = browser().await;
     login_as(&c, &base, "admin").await;
-    // The history: requests in every state, the manager's tasks.
+    // The manager's tasks include last month's reconciliation incidents.
+    assert!(text(&c, "#open-incidents").await.contains('2'), "two open incidents");
+    shot(&c, "mgr-00-home").await;
+    // The history: requests in every state.
     c.goto(&format!("{base}/requests")).await.unwrap();
     let list = text(&c, "main table").await;
     for state in ["申請中", "承認", "不承認", "取下げ", "指示済み", "抽出済み", "完了"]
@@ -406,6 +411,15 @@ async fn asahikawa_manager_screens() {
         assert!(list.contains(state), "a request {state} in the history: {list}");
     }
     shot(&c, "mgr-01-requests").await;
+    // A request's printable application (申請書), dated in the Japanese era, with the pledge.
+    click(&c, "main table tbody tr:last-child a").await;
+    click(&c, "#application-link").await;
+    let app = text(&c, "#application").await;
+    assert!(app.contains("令和") && app.contains("第三者に提供しません"), "{app}");
+    shot(&c, "mgr-01b-application").await;
+    // The ledger, printable with era dates.
+    c.goto(&format!("{base}/ledger?era=1")).await.unwrap();
+    assert!(text(&c, "#ledger").await.contains("令和"));
 
     // Contracts: clause ③ left out without a reason is refused, the form comes back filled in.
     c.goto(&format!("{base}/contracts")).await.unwrap();
@@ -519,6 +533,10 @@ async fn asahikawa_police_emergency_extraction_at_night() {
     // The image manager orders it for the image operator. rule: ASA-3.5b
     tokio::time::sleep(Duration::from_secs(16)).await; // footage in sealed segments
     login_as(&c, &base, "u_police_image_manager").await;
+    // Last month's unfiled emergency extraction is overdue on the dashboard (遅滞なく: the end
+    // of the next office day, SPEC.md).
+    let due = text(&c, "#filings").await;
+    assert!(due.contains("提出期限を過ぎています"), "{due}");
     assert!(links(&c).await.contains(&"/emergency".to_owned()));
     c.goto(&format!("{base}/emergency")).await.unwrap();
     let now = text(&c, "#now").await;
@@ -566,5 +584,10 @@ async fn asahikawa_police_emergency_extraction_at_night() {
     click(&c, ".file-order").await;
     expect_text(&c, "section.actions .state", "完了").await;
     shot(&c, "em-03-filed").await;
+    // The filing, printable (the form the profile names; NIS: form 3), with the extraction date.
+    click(&c, ".order-application").await;
+    let form = text(&c, "#order-application").await;
+    assert!(form.contains("令和8年11月28日") && form.contains("cam1"), "{form}");
+    shot(&c, "em-04-filing-form").await;
     c.close().await.unwrap();
 }

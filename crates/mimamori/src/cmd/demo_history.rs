@@ -111,7 +111,9 @@ impl History<'_> {
             .chain(basis.documents_any_of.first())
             .map(|f| json!({ "form": f, "reference": format!("{f}-{year}-{}", now.as_second() % 1000) }))
             .collect();
-        if let Some(f) = &wf.request_form {
+        if let Some(f) = &wf.request_form
+            && !docs.iter().any(|d| d["form"] == f.as_str())
+        {
             docs.push(json!({ "form": f, "reference": format!("申請-{year}-{}", now.as_second() % 1000) }));
         }
         let from = now - range_ago;

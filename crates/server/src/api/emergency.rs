@@ -94,11 +94,15 @@ pub async fn list_orders(
     let now = st.clock.now_ms();
     let city_view = matches!(p.org_kind.as_str(), "city" | "facility" | "community");
     let orders = st.db.orders().await?;
-    let visible: Vec<Value> = orders
-        .iter()
-        .filter(|o| city_view || o.organisation_id == p.account.organisation_id)
-        .map(|o| order_json(&st, o, now))
-        .collect();
+    let mut visible = Vec::new();
+    for o in orders.iter().filter(|o| city_view || o.organisation_id == p.account.organisation_id) {
+        let mut v = order_json(&st, o, now);
+        // When it was carried out (NIS form 3 names the extraction date).
+        if let Some(x) = o.extraction_id {
+            v["extracted_at"] = json!(st.db.extraction(x).await?.map(|e| jst(e.extracted_at)));
+        }
+        visible.push(v);
+    }
     st.audit(p.event("emergency.list", "emergency_orders", Outcome::Ok)).await?;
     Ok(Json(Value::Array(visible)))
 }

@@ -56,6 +56,7 @@ async fn me_json(st: &AppState, p: &Principal) -> ApiResult<Value> {
         "must_acknowledge": p.account.confidentiality_ack_at.is_none(),
         "must_change_password": auth::password_expired(profile, &p.account, now),
         "password_changed_at": jst(p.account.password_changed_at),
+        "password_due_at": jst(p.account.password_changed_at + i64::from(profile.accounts.password_rotation_days) * 86_400_000),
         "totp_enabled": p.account.totp_enabled != 0,
         "workstation": p.workstation.as_ref().map(|w| json!({"id": w.id, "code": w.code, "name": w.name, "placement": w.placement})),
         "confidentiality": {

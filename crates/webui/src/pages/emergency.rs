@@ -53,6 +53,7 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                         button.extract-order { (t(l, "extract_order")) }
                     }
                 }
+                @if o["state"] != "ordered" { p { a.order-application href={ "/emergency/" (id) "/application" } { (t(l, "application_print")) } } }
                 @if let Some(pk) = packages.get(&id) {
                     ul.packages { @for p in pk { li { code { (p["id"].as_str().unwrap_or("")) } " " a href=(p["href"].as_str().unwrap_or("")) download { (t(l, "download")) } } } }
                 }
@@ -120,6 +121,65 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
         }
     };
     (status, page(l, Some(&me), &t(l, "emergency"), body)).into_response()
+}
+
+/// `GET /emergency/{id}/application`: the post-hoc filing as the profile's printed form
+/// (NIS 様式第3号 緊急利用申請書兼誓約書: purpose, camera location, extraction date, pledge;
+/// rule: NIS-11.1, ASA-3.5b), A4, dates in the Japanese era.
+pub async fn order_application(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    Path(id): Path<i64>,
+) -> Response {
+    let Session { l, me, headers } = s;
+    let a = ui.api.get("/api/v1/emergency/orders", &headers).await;
+    if !a.ok() {
+        return problem_page(l, Some(&me), &a);
+    }
+    let Some(o) = a.json.as_array().into_iter().flatten().find(|o| o["id"].as_i64() == Some(id))
+    else {
+        return (StatusCode::NOT_FOUND, page(l, Some(&me), &t(l, "not_found"), html! {}))
+            .into_response();
+    };
+    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
+    let form = profile["emergency"]["filing"]["forms"][0].as_str().unwrap_or("");
+    let title = form_name(&profile, form, "name_ja");
+    let cams = ui.api.get("/api/v1/cameras", &headers).await.json;
+    let sites = ui.api.get("/api/v1/sites", &headers).await.json;
+    let place = |code: &str| {
+        let cam = cams.as_array().into_iter().flatten().find(|c| c["code"] == code);
+        let site = cam
+            .and_then(|c| sites.as_array().into_iter().flatten().find(|x| x["id"] == c["site_id"]));
+        match site {
+            Some(x) => format!("{code}（{} {}）", js(&x["name"]), js(&x["address"])),
+            None => code.to_owned(),
+        }
+    };
+    let purpose = profile["purposes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["id"] == o["purpose"])
+        .map_or_else(|| js(&o["purpose"]).to_owned(), |p| js(&p["name_ja"]).to_owned());
+    let body = html! {
+        article.print-a4.certificate #order-application {
+            p.right { (t(l, "number")) " " (js(&o["number"])) }
+            h2.center { (title) }
+            table {
+                tr { th { (t(l, "purpose")) } td { (purpose) } }
+                tr { th { (t(l, "urgency_reason")) } td { (js(&o["urgency_reason"])) } }
+                tr { th { (t(l, "cameras_field")) } td { @for c in o["cameras"].as_array().into_iter().flatten() { (place(js(c))) br; } } }
+                tr { th { (t(l, "range_from")) } td { (wareki(js(&o["from"]))) } }
+                tr { th { (t(l, "range_to")) } td { (wareki(js(&o["to"]))) } }
+                tr { th { (t(l, "extracted_at")) } td { (wareki(js(&o["extracted_at"]))) } }
+            }
+            p.pledge { (super::footage::PLEDGE) }
+            p.right { (js(&profile["profile"]["name_ja"])) "長 様" }
+            p.right.sign { "＿＿＿＿＿＿＿＿＿＿ 印" }
+        }
+        p.noprint { button onclick="window.print()" { (t(l, "print")) } }
+    };
+    page(l, Some(&me), &title, body).into_response()
 }
 
 /// Posts one of the emergency page's forms; a refusal brings the page back filled in.

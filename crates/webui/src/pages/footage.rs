@@ -220,6 +220,7 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
             dt { (t(l, "range_to")) } dd { (r["to"].as_str().unwrap_or("")) }
             dt { (t(l, "submitted_at")) } dd { (r["created_at"].as_str().unwrap_or("")) }
         }
+        p { a #application-link href={ "/requests/" (id) "/application" } { (t(l, "application_print")) } }
         @if r["certificate_number"].is_string() {
             p { a href={ "/requests/" (id) "/certificate" } { (t(l, "certificate")) " " (r["certificate_number"].as_str().unwrap_or("")) } }
         }
@@ -333,6 +334,54 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
     };
     let title = format!("{} {}", t(l, "requests"), r["number"].as_str().unwrap_or(""));
     (status, page(l, Some(&me), &title, body)).into_response()
+}
+
+/// The pledge printed on applications (NIS form 2 and 3 are 申請書兼誓約書; the other cities'
+/// applications carry the same undertakings, e.g. ASA-3.4e).
+pub(super) const PLEDGE: &str = "提供を受けた画像は、上記の利用目的以外に利用せず、複製し、又は第三者に提供しません。\
+利用目的を達成したときは、速やかに消去し、又は返却します。";
+
+/// `GET /requests/{id}/application`: the request as the profile's printed application form
+/// (申請書, NIS 様式第2号 利用申請書兼誓約書), A4, dates in the Japanese era.
+pub async fn application(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i64>) -> Response {
+    let Session { l, me, headers } = s;
+    let a = ui.api.get(&format!("/api/v1/requests/{id}"), &headers).await;
+    if !a.ok() {
+        return problem_page(l, Some(&me), &a);
+    }
+    let r = &a.json;
+    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
+    let docs: Vec<&Value> = r["documents"].as_array().into_iter().flatten().collect();
+    // The profile's own application form, else the application among the documents attached.
+    let form = profile["workflow"]["request_form"].as_str().map(str::to_owned).or_else(|| {
+        docs.iter()
+            .filter_map(|d| d["form"].as_str())
+            .find(|f| form_name(&profile, f, "name_ja").contains("申請書"))
+            .map(str::to_owned)
+    });
+    let title = form.map_or_else(|| "申請書".to_owned(), |f| form_name(&profile, &f, "name_ja"));
+    let body = html! {
+        article.print-a4.certificate #application {
+            p.right { (t(l, "number")) " " (js(&r["number"])) }
+            p.right { (wareki(js(&r["created_at"]))) }
+            h2.center { (title) }
+            table {
+                tr { th { (t(l, "recipient")) } td { (js(&r["recipient"])) } }
+                tr { th { (t(l, "basis")) } td { (js(&r["basis_name_ja"])) " (" (js(&r["basis_rule"])) ")" } }
+                tr { th { (t(l, "purpose")) } td { (js(&r["purpose_name_ja"])) } }
+                tr { th { (t(l, "case_summary")) } td { (js(&r["case_summary"])) } }
+                tr { th { (t(l, "cameras_field")) } td { (list(&r["cameras"])) } }
+                tr { th { (t(l, "range_from")) } td { (wareki(js(&r["from"]))) } }
+                tr { th { (t(l, "range_to")) } td { (wareki(js(&r["to"]))) } }
+                tr { th { (t(l, "documents")) } td { @for d in &docs { (form_name(&profile, js(&d["form"]), "name_ja")) " " (js(&d["reference"])) br; } } }
+            }
+            p.pledge { (PLEDGE) }
+            p.right { (js(&profile["profile"]["name_ja"])) "長 様" }
+            p.right.sign { "申請者 ＿＿＿＿＿＿＿＿＿＿ 印" }
+        }
+        p.noprint { button onclick="window.print()" { (t(l, "print")) } }
+    };
+    page(l, Some(&me), &title, body).into_response()
 }
 
 /// `GET /requests/{id}/certificate`: the approval certificate, printable on A4.
@@ -449,7 +498,22 @@ pub async fn write_ledger(
 }
 
 /// `GET /ledger`: the usage ledger, printable.
-pub async fn ledger(State(ui): State<Arc<Ui>>, s: Session) -> Response {
+pub async fn ledger(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    // Dates in the Japanese era (令和) for the printed ledger, on request.
+    let era = q.get("era").is_some_and(|v| v == "1");
+    let when = |v: &Value| if era { wareki(js(v)) } else { js(v).to_owned() };
+    let day = |v: &Value| {
+        let d = js(v);
+        if era && d.len() == 10 {
+            wareki(&format!("{d}T00:00:00+09:00")).split(' ').next().unwrap_or("").to_owned()
+        } else {
+            d.to_owned()
+        }
+    };
     let Session { l, me, headers } = s;
     let a = ui.api.get("/api/v1/ledger", &headers).await;
     if !a.ok() {
@@ -463,17 +527,21 @@ pub async fn ledger(State(ui): State<Arc<Ui>>, s: Session) -> Response {
                     tr {
                         td { (e["id"]) }
                         td { (list(&e["cameras"])) }
-                        td { (e["from"].as_str().unwrap_or("")) }
-                        td { (e["to"].as_str().unwrap_or("")) }
+                        td { (when(&e["from"])) }
+                        td { (when(&e["to"])) }
                         td { (e["recipient"].as_str().unwrap_or("")) }
                         td { (e["purpose"].as_str().unwrap_or("")) }
-                        td { (e["handover_date"].as_str().unwrap_or("")) }
+                        td { (day(&e["handover_date"])) }
                         td { code.hash { (list(&e["data_hashes"])) } }
                     }
                 }
             }
         }
-        p.noprint { button onclick="window.print()" { (t(l, "print")) } }
+        p.noprint {
+            @if era { a #era href="/ledger" { (t(l, "western_dates")) } } @else { a #era href="/ledger?era=1" { (t(l, "era_dates")) } }
+            " "
+            button onclick="window.print()" { (t(l, "print")) }
+        }
     };
     page(l, Some(&me), &t(l, "ledger"), body).into_response()
 }

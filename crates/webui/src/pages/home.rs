@@ -7,17 +7,39 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
         return Redirect::to("/account").into_response();
     }
     // One read of the requests for every list built from them.
-    let (mut review, mut relay, mut approved) = (Vec::new(), Vec::new(), Vec::new());
-    if me.can("request.review") || me.can("request.relay") || me.can("instruction.issue") {
+    let (mut review, mut relay, mut approved, mut to_ledger) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    if me.can("request.review")
+        || me.can("request.relay")
+        || me.can("instruction.issue")
+        || me.can("ledger.write")
+    {
         let a = ui.api.get("/api/v1/requests", &headers).await;
         for r in a.json.as_array().into_iter().flatten() {
             match r["state"].as_str() {
                 Some("submitted") if me.can("request.relay") => relay.push(r.clone()),
                 Some("submitted" | "relayed") if me.can("request.review") => review.push(r.clone()),
                 Some("approved") if me.can("instruction.issue") => approved.push(r.clone()),
+                Some("extracted") if me.can("ledger.write") => to_ledger.push(r.clone()),
                 _ => {}
             }
         }
+    }
+    // Emergency filings due (the police) and open reconciliation incidents (the city).
+    let mut filings = Vec::new();
+    if me.0["emergency_path"] == true && me.can("emergency.file") {
+        let a = ui.api.get("/api/v1/emergency/orders", &headers).await;
+        for o in a.json.as_array().into_iter().flatten() {
+            if o["state"] == "extracted" {
+                filings.push(o.clone());
+            }
+        }
+    }
+    let mut incidents = 0;
+    if me.0["emergency_path"] == true && me.can("reconciliation.review") {
+        let a = ui.api.get("/api/v1/reconciliation/incidents", &headers).await;
+        incidents =
+            a.json.as_array().map_or(0, |v| v.iter().filter(|i| i["closed_at"].is_null()).count());
     }
     let mut mine = Vec::new();
     if me.can("instruction.issue") || me.can("instruction.relay") || me.can("footage.extract") {
@@ -28,8 +50,21 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
             }
         }
     }
+    // A password due within 14 days (an expired one sends the user to the account page).
+    let due = js(&me.0["password_due_at"]).to_owned();
+    let rotate_soon = policy::jst::parse_rfc3339(&due)
+        .ok()
+        .zip(policy::jst::parse_rfc3339(js(&me.0["now"])).ok())
+        .is_some_and(|(d, n)| d.duration_since(n) < jiff::SignedDuration::from_hours(24 * 14));
     let recorder = ui.api.get("/api/v1/recorder/status", &headers).await;
-    let nothing = review.is_empty() && relay.is_empty() && mine.is_empty() && approved.is_empty();
+    let nothing = review.is_empty()
+        && relay.is_empty()
+        && mine.is_empty()
+        && approved.is_empty()
+        && to_ledger.is_empty()
+        && filings.is_empty()
+        && incidents == 0
+        && !rotate_soon;
     let body = html! {
         p { (me.0["display_name"].as_str().unwrap_or("")) "（" (me.roles(l)) "）" }
         p.ws {
@@ -45,6 +80,26 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
             @if !relay.is_empty() { h3 { (t(l, "task_relay")) } (request_list(l, &relay)) }
             @if !review.is_empty() { h3 { (t(l, "task_review")) } (request_list(l, &review)) }
             @if !approved.is_empty() { h3 { (t(l, "instruct")) } (request_list(l, &approved)) }
+            @if !to_ledger.is_empty() { h3 { (t(l, "task_ledger")) } (request_list(l, &to_ledger)) }
+            @if !filings.is_empty() {
+                h3 { (t(l, "task_filing")) }
+                ul.tasks #filings {
+                    @for o in &filings {
+                        li.problem[o["follow_up_due"] == true] {
+                            a href={ "/emergency#order-" (o["id"]) } { (js(&o["number"])) }
+                            " — " (t(l, "filing_due")) ": " (js(&o["filing_due_at"]))
+                            @if o["follow_up_due"] == true { " (" (t(l, "follow_up_due")) ")" }
+                        }
+                    }
+                }
+            }
+            @if rotate_soon {
+                p #rotate { a href="/account" { (t(l, "password_rotate_soon")) } " (" (due) ")" }
+            }
+            @if incidents > 0 {
+                h3 { (t(l, "incidents")) }
+                p #open-incidents { a href="/reconciliation" { (t(l, "open_incidents")) ": " (incidents) } }
+            }
             @if !mine.is_empty() {
                 h3 { (t(l, "task_instruction")) }
                 ul.tasks {

@@ -23,13 +23,16 @@ mod registry;
 
 pub use account::{account, account_update, enrol};
 pub use admin::{accounts, accounts_post};
-pub use emergency::{create_order, emergency, order_action};
+pub use emergency::{create_order, emergency, order_action, order_application};
 pub use footage::{
-    certificate, create_request, instruct, instruction_action, ledger, new_request, request,
-    request_action, requests, write_ledger,
+    application, certificate, create_request, instruct, instruction_action, ledger, new_request,
+    request, request_action, requests, write_ledger,
 };
 pub use home::dashboard;
-pub use oversight::{audit, holds, holds_post, reconciliation, reconciliation_post};
+pub use oversight::{
+    audit, delegations, delegations_post, holds, holds_post, reconciliation, reconciliation_post,
+    viewings, viewings_post,
+};
 pub use registry::{
     cameras, cameras_post, contracts, contracts_post, workstations, workstations_post,
 };
@@ -126,6 +129,8 @@ fn page(l: Lang, me: Option<&Me>, title: &str, body: Markup) -> Markup {
                             }
                             a href="/cameras" { (t(l, "cameras")) }
                             @if m.can("hold.manage") { a href="/holds" { (t(l, "holds")) } }
+                            @if m.can("footage.view") { a href="/viewings" { (t(l, "viewings")) } }
+                            @if m.can("delegation.manage") { a href="/delegations" { (t(l, "delegations")) } }
                             @if m.0["emergency_path"] == true && (m.can("reconciliation.review") || m.can("reconciliation.submit")) { a href="/reconciliation" { (t(l, "reconciliation")) } }
                             @if m.can("workstation.manage") { a href="/workstations" { (t(l, "workstations")) } }
                             @if m.can("contract.manage") { a href="/contracts" { (t(l, "contracts")) } }

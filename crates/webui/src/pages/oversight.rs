@@ -304,3 +304,146 @@ pub async fn audit(
     };
     page(l, Some(&me), &t(l, "audit"), body).into_response()
 }
+
+/// `GET /viewings`: management viewings of recorded footage, each with its witnesses
+/// (ASA-3.4a), made on a dedicated PC; the record of who looked at what, when and why.
+pub async fn viewings(State(ui): State<Arc<Ui>>, s: Session) -> Response {
+    viewings_page(&ui, s, Draft::default(), StatusCode::OK).await
+}
+
+async fn viewings_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
+    let Session { l, me, headers } = s;
+    let a = ui.api.get("/api/v1/viewings", &headers).await;
+    if !a.ok() {
+        return problem_page(l, Some(&me), &a);
+    }
+    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
+    let name = if l == Lang::Ja { "name_ja" } else { "name_en" };
+    let purposes: Vec<(String, String)> = profile["purposes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| (js(&p["id"]).to_owned(), js(&p[name]).to_owned()))
+        .collect();
+    let cams: Vec<(String, String)> = ui
+        .api
+        .get("/api/v1/cameras", &headers)
+        .await
+        .json
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| (js(&c["code"]).to_owned(), format!("{} {}", js(&c["code"]), js(&c["name"]))))
+        .collect();
+    let body = html! {
+        table #viewings {
+            thead { tr { th { "#" } th { (t(l, "viewed_at")) } th { (t(l, "actor")) } th { (t(l, "cameras_field")) } th { (t(l, "range_from")) } th { (t(l, "range_to")) } th { (t(l, "purpose")) } th { (t(l, "witnesses")) } } }
+            tbody {
+                @for v in a.json.as_array().into_iter().flatten() {
+                    tr {
+                        td { (v["id"]) } td { (ms(&v["viewed_at"])) } td { (v["viewer_id"]) " (" (js(&v["role"])) ")" }
+                        td { (js(&v["cameras"])) } td { (ms(&v["range_from"])) } td { (ms(&v["range_to"])) }
+                        td { (js(&v["purpose"])) } td { (js(&v["witnesses"])) }
+                    }
+                }
+            }
+        }
+        section.actions {
+            h2 { (t(l, "new_viewing")) }
+            p { (t(l, "viewing_help")) }
+            (d.alert("viewing"))
+            form method="post" action="/viewings" novalidate {
+                (form_head(&me, "viewing"))
+                (select(&d, "viewing", "camera", &t(l, "cameras_field"), &cams))
+                (input(&d, "viewing", "from", &t(l, "range_from"), "datetime-local", true))
+                (input(&d, "viewing", "to", &t(l, "range_to"), "datetime-local", true))
+                (select(&d, "viewing", "purpose", &t(l, "purpose"), &purposes))
+                (input(&d, "viewing", "witnesses", &t(l, "witnesses_input"), "text", true))
+                button #record-viewing { (t(l, "register")) }
+            }
+        }
+    };
+    (status, page(l, Some(&me), &t(l, "viewings"), body)).into_response()
+}
+
+/// `POST /viewings`.
+pub async fn viewings_post(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    Form(f): Form<Plain>,
+) -> Response {
+    let witnesses: Vec<String> = txt(&f, "witnesses")
+        .split(['、', ','])
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let body = json!({ "cameras": [txt(&f, "camera")], "from": jst_input(&txt(&f, "from")), "to": jst_input(&txt(&f, "to")),
+                       "purpose": txt(&f, "purpose"), "witnesses": witnesses });
+    match post_form(&ui, &s.headers, &f, "/api/v1/viewings", body).await {
+        Ok(_) => Redirect::to("/viewings").into_response(),
+        Err((status, d)) => viewings_page(&ui, s, d, status).await,
+    }
+}
+
+/// `GET /delegations`: written confirmations that an agency's head delegated the emergency
+/// extraction to named staff (NIS-10.2), stored and revocable.
+pub async fn delegations(State(ui): State<Arc<Ui>>, s: Session) -> Response {
+    delegations_page(&ui, s, Draft::default(), StatusCode::OK).await
+}
+
+async fn delegations_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
+    let Session { l, me, headers } = s;
+    let a = ui.api.get("/api/v1/delegations", &headers).await;
+    if !a.ok() {
+        return problem_page(l, Some(&me), &a);
+    }
+    let confirm = t(l, "confirm_irreversible");
+    let body = html! {
+        table #delegations {
+            thead { tr { th { "#" } th { (t(l, "organisation_id")) } th { (t(l, "document_reference")) } th { (t(l, "confirmed_at")) } th { (t(l, "revoked")) } th { "" } } }
+            tbody {
+                @for x in a.json.as_array().into_iter().flatten() {
+                    tr {
+                        td { (x["id"]) } td { (x["organisation_id"]) } td { (js(&x["document_ref"])) } td { (ms(&x["confirmed_at"])) } td { (ms(&x["revoked_at"])) }
+                        td { @if x["revoked_at"].is_null() {
+                            form.inline method="post" action="/delegations" onsubmit={ "return confirm('" (confirm) "')" } { (form_head(&me, "revoke")) input type="hidden" name="id" value=(x["id"]); button { (t(l, "revoke")) } }
+                        } }
+                    }
+                }
+            }
+        }
+        (d.alert("revoke"))
+        section.actions {
+            h2 { (t(l, "new_delegation")) }
+            (d.alert("delegation"))
+            form method="post" action="/delegations" novalidate {
+                (form_head(&me, "delegation"))
+                (input(&d, "delegation", "organisation_id", &t(l, "organisation_id"), "number", true))
+                (input(&d, "delegation", "document_ref", &t(l, "document_reference"), "text", true))
+                button #create-delegation { (t(l, "register")) }
+            }
+        }
+    };
+    (status, page(l, Some(&me), &t(l, "delegations"), body)).into_response()
+}
+
+/// `POST /delegations`.
+pub async fn delegations_post(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    Form(f): Form<Plain>,
+) -> Response {
+    let (path, body) = match f.fields.get("form").map(String::as_str) {
+        Some("delegation") => (
+            "/api/v1/delegations".to_owned(),
+            json!({ "organisation_id": num(&f, "organisation_id"), "document_ref": txt(&f, "document_ref") }),
+        ),
+        Some("revoke") => (format!("/api/v1/delegations/{}/revoke", txt(&f, "id")), json!({})),
+        _ => return StatusCode::BAD_REQUEST.into_response(),
+    };
+    match post_form(&ui, &s.headers, &f, &path, body).await {
+        Ok(_) => Redirect::to("/delegations").into_response(),
+        Err((status, d)) => delegations_page(&ui, s, d, status).await,
+    }
+}
