@@ -291,6 +291,75 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
     c.close().await.unwrap();
 }
 
+/// Nishiyodogawa's three-step chain in the browser (NIS-9): the agency head applies, the manager
+/// approves and instructs the operations chief, who passes the instruction to the image clerk;
+/// the clerk extracts on the section's PC, reports back to the chief (NIS-9.3) and only then
+/// writes form 1 (NIS-9.3 画像管理台帳).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nishiyodogawa_three_step_chain_with_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, base, logins) = demo("nishiyodogawa", dir.path());
+    let enrol_city = logins
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("city: "))
+        .expect("an enrolment URL for the city's PC")
+        .to_owned();
+    let (_driver, c) = browser().await;
+    tokio::time::sleep(Duration::from_secs(16)).await; // footage in sealed segments
+    login_as(&c, &base, "u_agency_head").await;
+    c.goto(&format!("{base}/requests/new")).await.unwrap();
+    fill(&c, "#recipient", "西淀川警察署 刑事課").await;
+    fill(&c, "#case_summary", "路上強盗事件の捜査").await;
+    for input in c.find_all(Locator::Css("input[name^='doc:']")).await.unwrap() {
+        input.send_keys("西淀-2026-12").await.unwrap();
+    }
+    click(&c, "input[name='cam:cam1']").await;
+    let (from, to) = (jst_local(14_000), jst_local(8_000));
+    c.execute(
+        "document.getElementById('from').value = arguments[0]; document.getElementById('to').value = arguments[1];",
+        vec![json!(from), json!(to)],
+    )
+    .await
+    .unwrap();
+    click(&c, "form[action='/requests/new'] button").await;
+    expect_text(&c, "#state", "申請中").await;
+    let request_url = c.current_url().await.unwrap().to_string();
+    logout(&c).await;
+
+    login_as(&c, &base, "admin").await;
+    c.goto(&request_url).await.unwrap();
+    click(&c, "#approve").await;
+    expect_text(&c, "#state", "承認").await;
+    click(&c, "#instruct").await;
+    expect_text(&c, "#state", "指示済み").await;
+    logout(&c).await;
+
+    login_as(&c, &base, "u_operations_chief").await;
+    c.goto(&request_url).await.unwrap();
+    click(&c, "#relay-instruction").await;
+    expect_text(&c, "#state", "指示済み").await;
+    assert!(c.find_all(Locator::Css("#relay-instruction")).await.unwrap().is_empty());
+    logout(&c).await;
+
+    c.goto(&enrol_city).await.unwrap();
+    login_as(&c, &base, "u_image_clerk").await;
+    c.goto(&request_url).await.unwrap();
+    click(&c, "#extract").await;
+    c.accept_alert().await.unwrap();
+    expect_text(&c, "#state", "抽出済み").await;
+    // No ledger form before the report to the chief. rule: NIS-9.3
+    assert!(c.find_all(Locator::Css("#write-ledger")).await.unwrap().is_empty());
+    click(&c, "#report").await;
+    expect_text(&c, "#state", "報告済み").await;
+    shot(&c, "nis-01-reported").await;
+    click(&c, "#write-ledger").await;
+    expect_text(&c, "h1", "画像利用簿").await;
+    let ledger = text(&c, "#ledger").await;
+    assert!(ledger.contains("cam1") && ledger.contains("sha256:"), "{ledger}");
+    shot(&c, "nis-02-ledger").await;
+    c.close().await.unwrap();
+}
+
 /// Whether `role` of `profile` holds `perm`.
 fn holds(profile: &policy::Profile, role: &str, perm: policy::Permission) -> bool {
     profile.role(role).is_some_and(|r| r.permissions.contains(&perm))

@@ -41,6 +41,7 @@ pub fn router(api: Router) -> Router {
         .route("/requests/{id}/instruct", post(pages::instruct))
         .route("/instructions/{id}/{action}", post(pages::instruction_action))
         .route("/requests/{id}/ledger", post(pages::write_ledger))
+        .route("/requests/{id}/report/{extraction}", post(pages::report))
         .route("/ledger", get(pages::ledger))
         .route("/emergency", get(pages::emergency))
         .route("/emergency/new", post(pages::create_order))

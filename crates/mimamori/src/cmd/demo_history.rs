@@ -215,9 +215,15 @@ impl History<'_> {
         // Extraction on the extractor's organisation's dedicated PC.
         tok = self.c.login(&holder.0, super::demo::DEMO_PASSWORD).await?;
         let ws = self.s.enrol.get(&kind_of(p, &holder.1)).cloned().unwrap_or_default();
-        self.c
+        let x = self
+            .c
             .post_on(&format!("/api/v1/instructions/{ins_id}/extract"), &tok, &ws, json!({}))
             .await?;
+        if wf.report_to.is_some() {
+            // NIS-9.3: the extractor reports to the operations chief before the ledger entry.
+            let eid = x["extraction"]["id"].as_i64().context("extraction id")?;
+            self.c.post(&format!("/api/v1/extractions/{eid}/report"), &tok, json!({})).await?;
+        }
         if stage == Stage::Extracted {
             return Ok(());
         }

@@ -306,7 +306,19 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                 }
             }
         }
-        @if state == "extracted" && me.can("ledger.write") {
+        @if state == "extracted" && profile["workflow"]["report_to"].is_string() {
+            @for e in r["extractions"].as_array().into_iter().flatten().filter(|e| e["operator_id"].as_i64() == Some(me.id()) && e["reported_at"].is_null()) {
+                section.actions {
+                    h2 { (t(l, "report_extraction")) }
+                    (d.alert("report"))
+                    form method="post" action={ "/requests/" (id) "/report/" (e["id"]) } {
+                        (form_head(&me, "report"))
+                        button #report { (t(l, "report_extraction")) }
+                    }
+                }
+            }
+        }
+        @if (state == "extracted" && !profile["workflow"]["report_to"].is_string() || state == "reported") && me.can("ledger.write") {
             section.actions {
                 h2 { (t(l, "write_ledger")) }
                 (d.alert("ledger"))
@@ -479,6 +491,18 @@ pub async fn instruction_action(
     };
     let path = format!("/api/v1/instructions/{id}/{action}");
     act(&ui, s, request, &f, &path, body, &format!("/requests/{request}")).await
+}
+
+/// `POST /requests/{id}/report/{extraction}`: the extractor reports to the operations chief who
+/// instructed (NIS-9.3), before the ledger entry.
+pub async fn report(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    Path((id, extraction)): Path<(i64, i64)>,
+    Form(f): Form<Plain>,
+) -> Response {
+    let path = format!("/api/v1/extractions/{extraction}/report");
+    act(&ui, s, id, &f, &path, json!({}), &format!("/requests/{id}")).await
 }
 
 /// `POST /requests/{id}/ledger`.

@@ -26,7 +26,7 @@ pub use admin::{accounts, accounts_post};
 pub use emergency::{create_order, emergency, order_action, order_application};
 pub use footage::{
     application, certificate, create_request, instruct, instruction_action, ledger, new_request,
-    request, request_action, requests, write_ledger,
+    report, request, request_action, requests, write_ledger,
 };
 pub use home::dashboard;
 pub use oversight::{
