@@ -442,6 +442,53 @@ impl NodeDb {
             .collect())
     }
 
+    /// What the yearly report needs from this node for `[from, to)`: gaps, when each camera
+    /// was first recorded, and the camera-days erased (KIT-8).
+    pub async fn report_facts(&self, from: i64, to: i64) -> Result<NodeFacts, Error> {
+        let gaps = sqlx::query(
+            "SELECT camera, start_ms, end_ms FROM gaps WHERE start_ms < ? AND (end_ms IS NULL OR end_ms > ?)",
+        )
+        .bind(to)
+        .bind(from)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| (r.get("camera"), r.get("start_ms"), r.get("end_ms")))
+        .collect();
+        let mut first: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+        for r in sqlx::query("SELECT camera, MIN(start_ms) AS first FROM segments GROUP BY camera")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            first.insert(r.get("camera"), r.get("first"));
+        }
+        // Erased days were recorded too (from their JST midnight at the latest).
+        for r in sqlx::query("SELECT camera, MIN(day) AS day FROM erasures GROUP BY camera")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let day: String = r.get("day");
+            let cam: String = r.get("camera");
+            if let Some(ms) = day
+                .parse::<jiff::civil::Date>()
+                .ok()
+                .and_then(|d| policy::jst::midnight(d).ok())
+                .map(|t| t.as_millisecond())
+            {
+                let e = first.entry(cam).or_insert(ms);
+                *e = (*e).min(ms);
+            }
+        }
+        let erased: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM erasures WHERE erased_at >= ? AND erased_at < ?")
+                .bind(from)
+                .bind(to)
+                .fetch_one(&self.pool)
+                .await?
+                .get("n");
+        Ok(NodeFacts { gaps, first_recorded: first, erased_camera_days: erased as u64 })
+    }
+
     /// Replaces the cached holds.
     pub async fn replace_holds(&self, holds: &[HoldRow]) -> Result<(), Error> {
         let mut tx = self.pool.begin().await?;
@@ -469,4 +516,15 @@ impl NodeDb {
         .fetch_all(&self.pool)
         .await?)
     }
+}
+
+/// A node's records for the yearly report.
+#[derive(Debug, Clone, Default)]
+pub struct NodeFacts {
+    /// Gaps overlapping the period: (camera, start, end or `None` while open).
+    pub gaps: Vec<(String, i64, Option<i64>)>,
+    /// When each camera was first recorded on this node.
+    pub first_recorded: std::collections::HashMap<String, i64>,
+    /// Camera-days erased in the period.
+    pub erased_camera_days: u64,
 }

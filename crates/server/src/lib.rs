@@ -12,6 +12,7 @@ pub mod bootstrap;
 pub use ::clock;
 pub mod error;
 pub mod node;
+pub mod report;
 pub mod state;
 
 use ::clock::Clock;

@@ -55,6 +55,27 @@ impl Exporter for LocalRecorder {
         self.ctx.records(camera)
     }
 
+    fn node_id(&self) -> String {
+        self.ctx.node_id.clone()
+    }
+
+    fn live_keys(&self) -> BoxFuture<'static, Result<Vec<String>, String>> {
+        let ctx = self.ctx.clone();
+        Box::pin(async move {
+            let keys = ctx.db.keys().await.map_err(|e| e.to_string())?;
+            Ok(keys.iter().map(|k| format!("{}/{}", k.camera, k.day)).collect())
+        })
+    }
+
+    fn report_facts(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> BoxFuture<'static, Result<recorder::db::NodeFacts, String>> {
+        let ctx = self.ctx.clone();
+        Box::pin(async move { ctx.db.report_facts(from, to).await.map_err(|e| e.to_string()) })
+    }
+
     fn export(&self, job: ExportJob) -> BoxFuture<'static, Result<ExportedPackage, ExportError>> {
         let ctx = self.ctx.clone();
         let dir = self.exports.clone();

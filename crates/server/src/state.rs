@@ -114,6 +114,17 @@ pub trait Exporter: Send + Sync {
         &self,
         job: ExportJob,
     ) -> futures::future::BoxFuture<'static, Result<ExportedPackage, ExportError>>;
+    /// The recorder node's id.
+    fn node_id(&self) -> String;
+    /// The footage keys still on the node (`camera/day`): a disposal waits until none is left
+    /// (ASA-3.3d, KIT-5.7).
+    fn live_keys(&self) -> futures::future::BoxFuture<'static, Result<Vec<String>, String>>;
+    /// Gaps, first recordings and erasures for the yearly report (KIT-8).
+    fn report_facts(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> futures::future::BoxFuture<'static, Result<recorder::db::NodeFacts, String>>;
 }
 
 impl AppState {

@@ -14,6 +14,7 @@ pub mod audit_store;
 pub mod emergency;
 pub mod evidence;
 pub mod holds;
+pub mod lifecycle;
 pub mod registry;
 pub mod schema;
 pub mod workflow;

@@ -96,6 +96,10 @@ pub struct Camera {
     pub created_at: i64,
     /// Created by.
     pub created_by: Option<i64>,
+    /// Why it was decommissioned.
+    pub decommission_reason: String,
+    /// 0/1: decommissioned before the profile's minimum operation period (KAW-2.1.3).
+    pub decommissioned_early: i64,
 }
 
 /// A new camera.
@@ -199,7 +203,7 @@ macro_rules! camera_cols {
     () => {
         "id, code, site_id, name, install_date, recorder, rtsp_url, public_share_permille, coverage_exemption, \
     consensus_note, owner_permission, anti_removal, masks_native, retention_days, retention_months, status, commissioned_at, \
-    decommissioned_at, created_at, created_by"
+    decommissioned_at, created_at, created_by, decommission_reason, decommissioned_early"
     };
 }
 macro_rules! ws_cols {

@@ -7,6 +7,8 @@ mod evidence;
 pub use evidence::{KEEP_DAYS as PACKAGE_KEEP_DAYS, erase_expired as erase_expired_packages};
 mod footage;
 mod holds;
+mod lifecycle;
+pub use lifecycle::escalate_overdue;
 mod session;
 pub mod types;
 
@@ -208,6 +210,19 @@ api! {
     get "/api/v1/recorder/status" => holds::recorder_status, Access::Authenticated, "recorder.status", "recorder", "Recording state of each camera (no live view)";
     get "/api/v1/audit" => holds::search_audit, Access::Perm(P::AuditRead), "audit.search", "audit", "Search the audit log";
     get "/api/v1/audit/verify" => holds::verify_audit, Access::Perm(P::AuditRead), "audit.verify", "audit", "Verify the audit chain";
+
+    post "/api/v1/public/complaints" => lifecycle::public_complaint, Access::Public, "complaint.receive", "transparency", "Send a complaint or inquiry (public form, no login)", ComplaintBody;
+    get "/api/v1/public/cameras" => lifecycle::public_cameras, Access::Public, "camera.public", "transparency", "Where the cameras are and what their signs say (open data; ?format=csv)";
+    get "/api/v1/complaints" => lifecycle::list_complaints, Access::Perm(P::ComplaintHandle), "complaint.list", "transparency", "The complaints register (overdue ones escalated)";
+    post "/api/v1/complaints" => lifecycle::create_complaint, Access::Perm(P::ComplaintHandle), "complaint.create", "transparency", "Record a complaint received by phone, counter or mail", ComplaintBody;
+    post "/api/v1/complaints/{id}/respond" => lifecycle::respond_complaint, Access::Perm(P::ComplaintHandle), "complaint.respond", "transparency", "Record the answer to a complaint", ResponseBody;
+    post "/api/v1/complaints/{id}/close" => lifecycle::close_complaint, Access::Perm(P::ComplaintHandle), "complaint.close", "transparency", "Close an answered complaint";
+    get "/api/v1/reports/annual" => lifecycle::annual_report, Access::Perm(P::ReportPublish), "report.annual", "transparency", "The yearly public report of a fiscal year (?fiscal_year=2026)";
+    post "/api/v1/cameras/{id}/decommission" => lifecycle::decommission_camera, Access::Perm(P::RegistryManage), "camera.decommission", "registry", "Decommission a camera, with a reason", ReasonBody;
+    get "/api/v1/disposals" => lifecycle::list_disposals, Access::Perm(P::DisposalConfirm), "disposal.list", "registry", "Disposals of recorders";
+    post "/api/v1/disposals" => lifecycle::create_disposal, Access::Perm(P::DisposalConfirm), "disposal.create", "registry", "Record the disposal of a recorder whose footage keys are all destroyed", DisposalBody;
+    post "/api/v1/disposals/{id}/confirm" => lifecycle::confirm_disposal, Access::Perm(P::DisposalConfirm), "disposal.confirm", "registry", "Confirm a disposal (several people, the manager among them)";
+    get "/api/v1/disposals/{id}/certificate" => lifecycle::disposal_certificate, Access::Perm(P::DisposalConfirm), "disposal.certificate", "registry", "The certificate of a completed disposal";
 }
 
 /// A JSON body whose rejections (malformed JSON, unknown fields, wrong types, too large) are

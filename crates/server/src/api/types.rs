@@ -512,3 +512,45 @@ pub struct HoldBody {
     #[serde(default)]
     pub inquiry_reference: Option<String>,
 }
+
+/// `POST /public/complaints` and `POST /complaints`: a complaint or inquiry.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintBody {
+    /// `privacy`, `signage`, `placement`, `footage`, `other`.
+    pub category: String,
+    /// The camera it concerns, if any.
+    #[serde(default)]
+    pub camera: Option<String>,
+    /// What it is about.
+    pub body: String,
+    /// How to answer (optional; personal data, seen only by complaint handlers).
+    #[serde(default)]
+    pub contact: Option<String>,
+    /// `phone`, `counter`, `mail` (staff recording one received otherwise; the public form is `web`).
+    #[serde(default)]
+    pub channel: Option<String>,
+}
+
+/// `POST /complaints/{id}/respond`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseBody {
+    /// The answer given.
+    pub response: String,
+}
+
+/// `POST /disposals`: a recorder or medium to dispose of.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisposalBody {
+    /// The recorder node id.
+    pub device: String,
+    /// Serial numbers of the disks and the unit.
+    pub serials: Vec<String>,
+    /// `overwrite_verified`, `shred`, `melt`, `degauss`.
+    pub method: String,
+    /// Note.
+    #[serde(default)]
+    pub note: Option<String>,
+}

@@ -1,0 +1,432 @@
+//! Transparency and lifecycle (issue 7): complaints from the public (KIT-7), the yearly report
+//! (KIT-8), the public camera list (NIS-3.1b), decommissioning cameras (KAW-2.1.3) and disposal
+//! of recorders (ASA-3.3d, KIT-5.7).
+
+use super::footage::fiscal_year;
+use super::types::*;
+use super::{Body, Id};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use audit::{Event, Outcome};
+use axum::Json;
+use axum::extract::{Extension, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use policy::Permission;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const CATEGORIES: [&str; 5] = ["privacy", "signage", "placement", "footage", "other"];
+const CHANNELS: [&str; 4] = ["phone", "counter", "mail", "web"];
+const METHODS: [&str; 4] = ["overwrite_verified", "shred", "melt", "degauss"];
+
+fn limit(field: &str, v: &str, max: usize) -> ApiResult<()> {
+    if v.len() > max {
+        return Err(ApiError::invalid(field, format!("is too long ({max} bytes at most)")));
+    }
+    Ok(())
+}
+
+async fn complaint_new(
+    st: &AppState,
+    b: &ComplaintBody,
+    channel: &str,
+    by: Option<i64>,
+) -> ApiResult<store::lifecycle::Complaint> {
+    if !CATEGORIES.contains(&b.category.as_str()) {
+        return Err(ApiError::invalid("category", format!("one of {}", CATEGORIES.join(", "))));
+    }
+    required("body", &b.body)?;
+    let contact = b.contact.as_deref().unwrap_or("").trim();
+    limit("contact", contact, 200)?;
+    let camera = b.camera.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    if let Some(c) = camera
+        && st.db.camera_by_code(c).await?.is_none()
+    {
+        return Err(ApiError::invalid("camera", format!("no camera {c}")));
+    }
+    let now = st.clock.now_ms();
+    let days = i64::from(st.profile.complaints.respond_within_days);
+    let c = st
+        .db
+        .create_complaint(
+            &store::lifecycle::NewComplaint {
+                channel,
+                category: &b.category,
+                camera,
+                body: b.body.trim(),
+                contact,
+                due_at: now + days * 86_400_000,
+                recorded_by: by,
+            },
+            fiscal_year(now),
+            now,
+        )
+        .await?;
+    Ok(c)
+}
+
+/// `POST /api/v1/public/complaints`: the public contact form, no login (KIT-7). Audited without
+/// the body or contact (personal data stays in the register).
+pub async fn public_complaint(
+    State(st): State<Arc<AppState>>,
+    Body(b): Body<ComplaintBody>,
+) -> ApiResult<Json<Value>> {
+    if b.channel.is_some() {
+        return Err(ApiError::invalid("channel", "the public form is always the web channel"));
+    }
+    let c = complaint_new(&st, &b, "web", None).await?;
+    let mut ev = Event::new("public", "complaint.receive", format!("complaint:{}", c.id), Outcome::Ok);
+    ev.rule = Some(st.profile.complaints.rule.to_string());
+    ev.detail = json!({ "number": c.number, "category": c.category, "channel": "web" });
+    st.audit(ev).await?;
+    Ok(Json(json!({ "number": c.number, "received_at": jst(c.received_at), "answer_by": jst(c.due_at) })))
+}
+
+fn complaint_json(c: &store::lifecycle::Complaint, now: i64) -> Value {
+    json!({
+        "id": c.id, "number": c.number, "received_at": jst(c.received_at), "channel": c.channel,
+        "category": c.category, "camera": c.camera, "body": c.body, "contact": c.contact,
+        "due_at": jst(c.due_at), "escalated_at": jst_opt(c.escalated_at), "response": c.response,
+        "responded_at": jst_opt(c.responded_at), "closed_at": jst_opt(c.closed_at),
+        "overdue": c.responded_at.is_none() && c.closed_at.is_none() && c.due_at < now,
+    })
+}
+
+/// Escalates every complaint past its deadline, once, to the audit log (the manager's
+/// dashboard and the register show it). rule: KIT-7
+pub async fn escalate_overdue(st: &AppState) -> ApiResult<usize> {
+    let now = st.clock.now_ms();
+    let late = st.db.escalate_overdue(now).await?;
+    for c in &late {
+        let mut ev =
+            Event::new("system", "complaint.escalate", format!("complaint:{}", c.id), Outcome::Ok);
+        ev.rule = Some(st.profile.complaints.rule.to_string());
+        ev.detail = json!({ "number": c.number, "due_at": jst(c.due_at) });
+        st.audit(ev).await?;
+    }
+    Ok(late.len())
+}
+
+/// `GET /api/v1/complaints`: the register, overdue ones escalated first.
+pub async fn list_complaints(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    escalate_overdue(&st).await?;
+    let now = st.clock.now_ms();
+    let all = st.db.complaints().await?;
+    st.audit(p.event("complaint.list", "complaints", Outcome::Ok)).await?;
+    Ok(Json(Value::Array(all.iter().map(|c| complaint_json(c, now)).collect())))
+}
+
+/// `POST /api/v1/complaints`: staff record one received by phone, at the counter or by mail.
+pub async fn create_complaint(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<ComplaintBody>,
+) -> ApiResult<Json<Value>> {
+    let channel = b.channel.clone().unwrap_or_else(|| "phone".into());
+    if !CHANNELS.contains(&channel.as_str()) {
+        return Err(ApiError::invalid("channel", format!("one of {}", CHANNELS.join(", "))));
+    }
+    let c = complaint_new(&st, &b, &channel, Some(p.account.id)).await?;
+    let mut ev = p.event("complaint.create", format!("complaint:{}", c.id), Outcome::Ok);
+    ev.rule = Some(st.profile.complaints.rule.to_string());
+    ev.detail = json!({ "number": c.number, "category": c.category, "channel": channel });
+    st.audit(ev).await?;
+    Ok(Json(complaint_json(&c, st.clock.now_ms())))
+}
+
+/// `POST /api/v1/complaints/{id}/respond`.
+pub async fn respond_complaint(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    Body(b): Body<ResponseBody>,
+) -> ApiResult<Json<Value>> {
+    required("response", &b.response)?;
+    let now = st.clock.now_ms();
+    let c = st.db.respond_complaint(id, b.response.trim(), p.account.id, now).await?;
+    let mut ev = p.event("complaint.respond", format!("complaint:{id}"), Outcome::Ok);
+    ev.detail = json!({ "number": c.number, "late": now > c.due_at });
+    st.audit(ev).await?;
+    Ok(Json(complaint_json(&c, now)))
+}
+
+/// `POST /api/v1/complaints/{id}/close`.
+pub async fn close_complaint(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let now = st.clock.now_ms();
+    let c = st.db.close_complaint(id, p.account.id, now).await?;
+    st.audit(p.event("complaint.close", format!("complaint:{id}"), Outcome::Ok)).await?;
+    Ok(Json(complaint_json(&c, now)))
+}
+
+/// `GET /api/v1/reports/annual?fiscal_year=2026`: the yearly report (KIT-8), counts only,
+/// small counts suppressed.
+pub async fn annual_report(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let fy = match q.get("fiscal_year") {
+        Some(v) => v
+            .parse::<i16>()
+            .ok()
+            .filter(|y| (2000..=2100).contains(y))
+            .ok_or_else(|| ApiError::invalid("fiscal_year", "a year such as 2026"))?,
+        None => fiscal_year(st.clock.now_ms()),
+    };
+    let facts = crate::report::gather(&st, fy).await.map_err(|e| match e {
+        crate::report::ReportError::Store(s) => ApiError::from(s),
+        other => ApiError::invalid("fiscal_year", other.to_string()),
+    })?;
+    let r = report::build(&facts);
+    let mut ev = p.event("report.annual", format!("report:{fy}"), Outcome::Ok);
+    ev.rule = st.profile.report.rule.as_ref().map(|r| r.to_string());
+    st.audit(ev).await?;
+    Ok(Json(json!(r)))
+}
+
+fn public_cameras_rows(
+    cams: &[store::registry::Camera],
+    sites: &[store::registry::Site],
+) -> Vec<Value> {
+    cams.iter()
+        .filter(|c| c.status != "decommissioned")
+        .map(|c| {
+            let s = sites.iter().find(|s| s.id == c.site_id);
+            json!({
+                "code": c.code, "name": c.name,
+                "site": s.map(|s| s.name.clone()), "address": s.map(|s| s.address.clone()),
+                "latitude": s.and_then(|s| s.latitude), "longitude": s.and_then(|s| s.longitude),
+                "signage_text": s.map(|s| s.signage_text.clone()), "installed": c.install_date,
+            })
+        })
+        .collect()
+}
+
+/// `GET /api/v1/public/cameras`: where the cameras are and what their signs say (NIS-3.1b),
+/// open data: no footage, no personal data. `?format=csv` gives UTF-8 CSV with a BOM.
+pub async fn public_cameras(
+    State(st): State<Arc<AppState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let cams = st.db.cameras().await?;
+    let sites = st.db.sites().await?;
+    let rows = public_cameras_rows(&cams, &sites);
+    let operator = &st.profile.profile.name_ja;
+    if q.get("format").map(String::as_str) == Some("csv") {
+        let mut out = String::from("\u{feff}カメラ番号,名称,設置場所,所在地,緯度,経度,設置者,表示の文言,設置日\r\n");
+        let field = |v: &Value| {
+            let s = match v {
+                Value::String(s) => s.clone(),
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            format!("\"{}\"", s.replace('"', "\"\""))
+        };
+        for r in &rows {
+            let cells = [
+                field(&r["code"]),
+                field(&r["name"]),
+                field(&r["site"]),
+                field(&r["address"]),
+                field(&r["latitude"]),
+                field(&r["longitude"]),
+                field(&json!(operator)),
+                field(&r["signage_text"]),
+                field(&r["installed"]),
+            ];
+            out.push_str(&cells.join(","));
+            out.push_str("\r\n");
+        }
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response());
+    }
+    Ok(Json(json!({ "operator": operator, "cameras": rows })).into_response())
+}
+
+/// `POST /api/v1/cameras/{id}/decommission`: with a reason; before the profile's minimum
+/// operation period (KAW-2.1.3: five years) it is flagged as early.
+pub async fn decommission_camera(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    Body(b): Body<ReasonBody>,
+) -> ApiResult<Json<Value>> {
+    required("reason", &b.reason)?;
+    let cam = st
+        .db
+        .cameras()
+        .await?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or_else(|| ApiError::not_found(format!("camera {id}")))?;
+    let now = st.clock.now();
+    let mut early = false;
+    let mut rule = None;
+    if let Some(cov) = &st.profile.coverage
+        && let Some(years) = cov.minimum_operation_years
+        && let Ok(installed) = cam.install_date.parse::<jiff::civil::Date>()
+        && let Ok(until) = installed.checked_add(jiff::Span::new().years(i64::from(years)))
+    {
+        early = policy::jst::date(now) < until;
+        rule = Some(cov.rule.to_string());
+    }
+    st.db.decommission_camera(id, b.reason.trim(), early, now.as_millisecond()).await?;
+    let mut ev = p.event("camera.decommission", format!("camera:{}", cam.code), Outcome::Ok);
+    ev.rule = if early { rule } else { None };
+    ev.detail = json!({ "reason": b.reason.trim(), "early": early, "installed": cam.install_date });
+    st.audit(ev).await?;
+    Ok(Json(json!({ "camera": cam.code, "early": early })))
+}
+
+fn disposal_rules(st: &AppState) -> String {
+    st.profile.disposal.rules.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}
+
+async fn disposal_json(st: &AppState, d: &store::lifecycle::Disposal) -> ApiResult<Value> {
+    let confirmations = st.db.confirmations(d.id).await?;
+    Ok(json!({
+        "id": d.id, "number": d.number, "device": d.device,
+        "serials": serde_json::from_str::<Value>(&d.serials).unwrap_or(Value::Null),
+        "method": d.method, "note": d.note, "keys_checked_at": jst_opt(d.keys_checked_at),
+        "recorded_by": d.recorded_by, "recorded_at": jst(d.recorded_at), "completed_at": jst_opt(d.completed_at),
+        "confirmations": confirmations.iter().map(|c| json!({ "account_id": c.account_id, "role": c.role, "confirmed_at": jst(c.confirmed_at) })).collect::<Vec<_>>(),
+        "min_confirmers": st.profile.disposal.min_confirmers, "required_roles": st.profile.disposal.required_roles,
+    }))
+}
+
+/// `POST /api/v1/disposals`: records the disposal of a recorder node, only once every key for
+/// footage on it has been destroyed (so nothing on its disks can be decrypted). rule: ASA-3.3d,
+/// KIT-5.7
+pub async fn create_disposal(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<DisposalBody>,
+) -> ApiResult<Json<Value>> {
+    required("device", &b.device)?;
+    if !METHODS.contains(&b.method.as_str()) {
+        return Err(ApiError::invalid("method", format!("one of {}", METHODS.join(", "))));
+    }
+    if b.serials.iter().all(|s| s.trim().is_empty()) {
+        return Err(ApiError::invalid("serials", "list the serial numbers of the unit and its disks"));
+    }
+    let exporter = st.exporter.read().unwrap_or_else(|e| e.into_inner()).clone();
+    let Some(node) = exporter.filter(|x| x.node_id() == b.device.trim()) else {
+        return Err(ApiError::conflict(format!(
+            "the footage keys of {} cannot be checked from this server: record the disposal on the server running that recorder",
+            b.device.trim()
+        )));
+    };
+    let keys = node.live_keys().await.map_err(|e| ApiError::conflict(format!("checking keys: {e}")))?;
+    if !keys.is_empty() {
+        let shown: Vec<&String> = keys.iter().take(5).collect();
+        return Err(ApiError::refused(
+            disposal_rules(&st),
+            Some("device"),
+            format!(
+                "{} footage key(s) still exist on {} (e.g. {:?}): erase the footage (retention or decommissioning) before disposal",
+                keys.len(),
+                b.device.trim(),
+                shown
+            ),
+        ));
+    }
+    let now = st.clock.now_ms();
+    let serials: Vec<&str> = b.serials.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+    let d = st
+        .db
+        .create_disposal(
+            b.device.trim(),
+            &serde_json::to_string(&serials).unwrap_or_default(),
+            &b.method,
+            b.note.as_deref().unwrap_or("").trim(),
+            Some(now),
+            p.account.id,
+            fiscal_year(now),
+            now,
+        )
+        .await?;
+    let mut ev = p.event("disposal.create", format!("disposal:{}", d.id), Outcome::Ok);
+    ev.rule = Some(disposal_rules(&st));
+    ev.detail = json!({ "device": d.device, "method": d.method, "keys_left": 0 });
+    st.audit(ev).await?;
+    Ok(Json(disposal_json(&st, &d).await?))
+}
+
+/// `GET /api/v1/disposals`.
+pub async fn list_disposals(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    let mut out = Vec::new();
+    for d in st.db.disposals().await? {
+        out.push(disposal_json(&st, &d).await?);
+    }
+    Ok(Json(Value::Array(out)))
+}
+
+/// `POST /api/v1/disposals/{id}/confirm`: one person confirms; the disposal completes when
+/// enough distinct people, the required roles among them, have. rule: KIT-5.7
+pub async fn confirm_disposal(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let d = st.db.disposal(id).await?.ok_or_else(|| ApiError::not_found(format!("disposal {id}")))?;
+    if d.completed_at.is_some() {
+        return Err(ApiError::conflict(format!("disposal {} is already complete", d.number)));
+    }
+    let role = p
+        .roles
+        .iter()
+        .find(|r| st.profile.disposal.required_roles.contains(r))
+        .or_else(|| p.role_with(&st.profile, Permission::DisposalConfirm))
+        .cloned()
+        .unwrap_or_default();
+    let now = st.clock.now_ms();
+    st.db.confirm_disposal(id, p.account.id, &role, now).await?;
+    let confirmations = st.db.confirmations(id).await?;
+    let rule = &st.profile.disposal;
+    let complete = confirmations.len() as u32 >= rule.min_confirmers
+        && rule.required_roles.iter().all(|r| confirmations.iter().any(|c| &c.role == r));
+    if complete {
+        st.db.complete_disposal(id, now).await?;
+    }
+    let mut ev = p.event("disposal.confirm", format!("disposal:{id}"), Outcome::Ok);
+    ev.role = Some(role);
+    ev.rule = Some(disposal_rules(&st));
+    ev.detail = json!({ "confirmations": confirmations.len(), "complete": complete });
+    st.audit(ev).await?;
+    let d = st.db.disposal(id).await?.ok_or_else(|| ApiError::not_found(format!("disposal {id}")))?;
+    Ok(Json(disposal_json(&st, &d).await?))
+}
+
+/// `GET /api/v1/disposals/{id}/certificate`: only for a completed disposal (enough confirmers,
+/// the required roles among them).
+pub async fn disposal_certificate(
+    State(st): State<Arc<AppState>>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let d = st.db.disposal(id).await?.ok_or_else(|| ApiError::not_found(format!("disposal {id}")))?;
+    if d.completed_at.is_none() {
+        let rule = &st.profile.disposal;
+        return Err(ApiError::refused(
+            disposal_rules(&st),
+            None,
+            format!(
+                "disposal {} is not confirmed yet: {} distinct people are needed, the {} among them",
+                d.number,
+                rule.min_confirmers,
+                rule.required_roles.join(", ")
+            ),
+        ));
+    }
+    let mut v = disposal_json(&st, &d).await?;
+    v["profile"] = json!(st.profile.profile.name_ja);
+    Ok(Json(v))
+}
