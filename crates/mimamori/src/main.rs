@@ -41,6 +41,11 @@ enum Command {
     /// The demo: server, web application, recorder and simulated cameras in one process, with
     /// an account for every role (127.0.0.1 only).
     Demo(cmd::demo::DemoArgs),
+    /// Reports from the records: the yearly public report (KIT-8).
+    #[command(subcommand)]
+    Report(cmd::report::ReportCmd),
+    /// The installer's rules document (KAW-2.2.7 ア–キ) from the live configuration.
+    RulesDoc(cmd::report::RulesDocArgs),
     /// Administration: create the first administrator account.
     #[command(subcommand)]
     Admin(cmd::admin::AdminCmd),
@@ -62,6 +67,8 @@ fn main() -> ExitCode {
         Command::Admin(c) => c.run(),
         Command::Verify(a) => a.run(),
         Command::Demo(a) => a.run(),
+        Command::Report(c) => c.run(),
+        Command::RulesDoc(a) => a.run(),
     };
     match result {
         Ok(code) => code,

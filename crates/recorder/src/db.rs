@@ -479,13 +479,14 @@ impl NodeDb {
                 *e = (*e).min(ms);
             }
         }
-        let erased: i64 =
-            sqlx::query("SELECT COUNT(*) AS n FROM erasures WHERE erased_at >= ? AND erased_at < ?")
-                .bind(from)
-                .bind(to)
-                .fetch_one(&self.pool)
-                .await?
-                .get("n");
+        let erased: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM erasures WHERE erased_at >= ? AND erased_at < ?",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
+        .await?
+        .get("n");
         Ok(NodeFacts { gaps, first_recorded: first, erased_camera_days: erased as u64 })
     }
 

@@ -9,6 +9,8 @@
 //! out. The report renders as a static HTML page (Japanese or English) for the city website,
 //! open-data CSV (UTF-8 with BOM, one table per file, Japanese column names) and JSON.
 
+pub mod rules_doc;
+
 use maud::{DOCTYPE, Markup, html};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -235,11 +237,9 @@ pub fn build(f: &Facts) -> AnnualReport {
     }
     // Camera numbers are public (signs, the public map): not suppressed.
     let total: u64 = groups.values().sum();
-    let mut rows: Vec<Vec<Cell>> = groups
-        .iter()
-        .map(|(g, n)| vec![Cell::Text((*g).to_owned()), Cell::Count(*n)])
-        .collect();
-    rows.push(vec![Cell::Text("合計 / total".into()), Cell::Count(total)]);
+    let mut rows: Vec<Vec<Cell>> =
+        groups.iter().map(|(g, n)| vec![Cell::Text((*g).to_owned()), Cell::Count(*n)]).collect();
+    rows.push(vec![Cell::Text("合計".into()), Cell::Count(total)]);
     tables.push(Table {
         id: "cameras".into(),
         title_ja: "設置・稼働台数".into(),
@@ -284,15 +284,12 @@ pub fn build(f: &Facts) -> AnnualReport {
     });
 
     // 3. Provisions by legal basis and recipient type.
-    let mut prov: BTreeMap<(String, String, String, String), (u64, u64, u64)> = BTreeMap::new();
+    // (basis, basis in Japanese, recipient kind) → (requests, provided, refused)
+    type Key = (String, String, String);
+    let mut prov: BTreeMap<Key, (u64, u64, u64)> = BTreeMap::new();
     for r in &f.requests {
         let e = prov
-            .entry((
-                r.basis.clone(),
-                r.basis_ja.clone(),
-                r.basis_en.clone(),
-                r.recipient_kind.clone(),
-            ))
+            .entry((r.basis.clone(), r.basis_ja.clone(), r.recipient_kind.clone()))
             .or_default();
         e.0 += 1;
         e.1 += u64::from(r.provided);
@@ -300,7 +297,7 @@ pub fn build(f: &Facts) -> AnnualReport {
     }
     let rows = prov
         .iter()
-        .map(|((_, ja, _, kind), (n, p, x))| {
+        .map(|((_, ja, kind), (n, p, x))| {
             vec![
                 Cell::Text(ja.clone()),
                 Cell::Text(recipient_ja(kind).to_owned()),
@@ -370,12 +367,7 @@ pub fn build(f: &Facts) -> AnnualReport {
     let rows = cats
         .iter()
         .map(|(c, (r, cl, od))| {
-            vec![
-                Cell::Text(category_ja(c).to_owned()),
-                count(*r, k),
-                count(*cl, k),
-                count(*od, k),
-            ]
+            vec![Cell::Text(category_ja(c).to_owned()), count(*r, k), count(*cl, k), count(*od, k)]
         })
         .collect();
     tables.push(Table {
@@ -456,7 +448,10 @@ pub fn html(r: &AnnualReport, ja: bool) -> Markup {
     let title = if ja {
         format!("{} 防犯カメラの運用状況・情報提供状況（令和{reiwa}年度）", m.city_ja)
     } else {
-        format!("{}: street security cameras, operation and provision of footage (FY{})", m.city_en, m.fiscal_year)
+        format!(
+            "{}: street security cameras, operation and provision of footage (FY{})",
+            m.city_en, m.fiscal_year
+        )
     };
     html! {
         (DOCTYPE)

@@ -41,24 +41,25 @@ fn in_range(t: Option<i64>, from: i64, to: i64) -> bool {
     t.is_some_and(|t| t >= from && t < to)
 }
 
-/// The facts of fiscal year `fy`, up to now if it has not ended.
-pub async fn gather(st: &AppState, fy: i16) -> Result<Facts, ReportError> {
-    let now = st.clock.now_ms();
+/// The period of fiscal year `fy` as far as it has run at `now`: `(from, to)` in UTC ms.
+pub fn period(fy: i16, now: i64) -> Result<(i64, i64), ReportError> {
     let (from, end) = fiscal_year_bounds(fy)?;
     if from > now {
         return Err(ReportError::Future(fy));
     }
-    let to = end.min(now);
-    let p = &st.profile;
+    Ok((from, end.min(now)))
+}
 
-    // Cameras and their recording, from the recorder in this process when there is one.
-    let node = {
-        let exporter = st.exporter.read().unwrap_or_else(|e| e.into_inner()).clone();
-        match exporter {
-            Some(x) => x.report_facts(from, to).await.ok(),
-            None => None,
-        }
-    };
+/// The facts of fiscal year `fy`, up to now if it has not ended. `node` is the recorder's
+/// records for the period (uptime, gaps, erasures), when they are available.
+pub async fn gather(
+    st: &AppState,
+    fy: i16,
+    node: Option<recorder::db::NodeFacts>,
+) -> Result<Facts, ReportError> {
+    let now = st.clock.now_ms();
+    let (from, to) = period(fy, now)?;
+    let p = &st.profile;
     let sites: HashMap<i64, store::registry::Site> =
         st.db.sites().await?.into_iter().map(|s| (s.id, s)).collect();
     let mut cameras = Vec::new();
@@ -143,9 +144,7 @@ pub async fn gather(st: &AppState, fy: i16) -> Result<Facts, ReportError> {
         .complaints()
         .await?
         .into_iter()
-        .filter(|c| {
-            in_range(Some(c.received_at), from, to) || in_range(c.closed_at, from, to)
-        })
+        .filter(|c| in_range(Some(c.received_at), from, to) || in_range(c.closed_at, from, to))
         .map(|c| ComplaintFact {
             received: in_range(Some(c.received_at), from, to),
             closed: in_range(c.closed_at, from, to),
@@ -159,7 +158,8 @@ pub async fn gather(st: &AppState, fy: i16) -> Result<Facts, ReportError> {
     let store = st.audit.store();
     let mut skip = 0u64;
     loop {
-        let page = store.entries(skip, 5000).await.map_err(|e| ReportError::Audit(e.to_string()))?;
+        let page =
+            store.entries(skip, 5000).await.map_err(|e| ReportError::Audit(e.to_string()))?;
         if page.is_empty() {
             break;
         }
@@ -194,5 +194,180 @@ pub async fn gather(st: &AppState, fy: i16) -> Result<Facts, ReportError> {
         complaints,
         erasures: node.map(|n| n.erased_camera_days),
         audit,
+    })
+}
+
+/// The installer's rules document (KAW-2.2.7 ア–キ) from the live configuration: the profile,
+/// the registry, the designations and contracts in force.
+pub async fn rules_doc(st: &AppState) -> Result<report::rules_doc::RulesDoc, ReportError> {
+    use report::rules_doc::{Item, RulesDoc};
+    let p = &st.profile;
+    let now = st.clock.now_ms();
+    let item = |mark: &str, heading: &str, lines: Vec<String>| Item {
+        mark: mark.into(),
+        heading: heading.into(),
+        lines,
+    };
+    let period = |days: Option<u32>, months: Option<u32>| match (days, months) {
+        (Some(d), _) => format!("{d}日"),
+        (None, Some(m)) => format!("{m}か月"),
+        _ => "（未設定）".into(),
+    };
+
+    // ア 設置目的
+    let mut purpose = vec![p.profile.purpose_ja.trim().to_owned()];
+    purpose.extend(p.purposes.iter().map(|x| format!("{}（{}）", x.name_ja, x.rule)));
+
+    // イ 設置場所
+    let sites = st.db.sites().await?;
+    let cams = st.db.cameras().await?;
+    let mut places = Vec::new();
+    for s in &sites {
+        let mine: Vec<String> = cams
+            .iter()
+            .filter(|c| c.site_id == s.id && c.status != "decommissioned")
+            .map(|c| match c.public_share_permille {
+                Some(pm) => format!("{}（公共空間 {:.1}%）", c.code, pm as f64 / 10.0),
+                None => c.code.clone(),
+            })
+            .collect();
+        if !mine.is_empty() {
+            places.push(format!(
+                "{} {}（{}）: {} — 表示「{}」",
+                s.code,
+                s.name,
+                s.address,
+                mine.join("、"),
+                s.signage_text
+            ));
+        }
+    }
+    if places.is_empty() {
+        places.push("（登録されたカメラはありません）".into());
+    }
+
+    // ウ 管理責任者及び従事者
+    let designations = st.db.all_designations().await?;
+    let staff = p
+        .roles
+        .iter()
+        .map(|r| {
+            let n = designations.iter().filter(|d| d.role == r.id && d.in_force(now)).count();
+            format!("{}（{}名を指定）", r.name_ja, n)
+        })
+        .collect();
+
+    // エ 画像の取扱い制限
+    let mut limits = vec![
+        "ライブ映像を表示する機能を持たず、録画のみを行う（モニターによる監視をしない）。"
+            .to_owned(),
+        "画像の提供は、次の場合に限り、申請・承認・指示・抽出・利用簿への記録の手続を経て行う。"
+            .to_owned(),
+    ];
+    limits.extend(p.bases.iter().map(|b| format!("{}（{}）", b.name_ja, b.rule)));
+    let chain: Vec<String> = p
+        .workflow
+        .chain
+        .iter()
+        .map(|s| {
+            s.roles
+                .iter()
+                .map(|r| p.role(r).map_or(r.clone(), |d| d.name_ja.clone()))
+                .collect::<Vec<_>>()
+                .join("・")
+        })
+        .collect();
+    limits.push(format!("抽出の指示は {} の順に行う（{}）。", chain.join(" → "), p.workflow.rule));
+    if p.workflow.workstation_required {
+        limits.push("画像の抽出は登録した専用パソコンでのみ行う。".into());
+    }
+    if let Some(em) = &p.emergency {
+        limits.push(format!(
+            "夜間・休日等の緊急時には、捜査機関の長の命令により専用パソコンで抽出し、遅滞なく申請書を提出する（{}）。毎月、抽出履歴を照合する。",
+            em.rule
+        ));
+    }
+
+    // オ 漏えい、滅失、毀損及び改ざんの防止
+    let workstations = st.db.workstations().await?;
+    let ws = workstations.iter().filter(|w| w.revoked_at.is_none()).count();
+    let contracts = st.db.contracts().await?;
+    let signed =
+        contracts.iter().filter(|c| c.signed_off_at.is_some() && c.valid_until > now).count();
+    let protect = vec![
+        "録画は撮影と同時に暗号化（AES-256-GCM、カメラ・日ごとの鍵）して保存し、鍵は録画装置の鍵で保護する。".to_owned(),
+        "各フレームのハッシュ値と連鎖により、録画の欠落・差替え・改ざんを検出できるようにする。提供する画像には署名付きの検証情報を添える。".to_owned(),
+        format!("操作できる者を役割ごとに指定し、パスワードは{}日ごとに変更する。専用パソコンは{}台を登録している。", p.accounts.password_rotation_days, ws),
+        "すべての操作・閲覧・拒否は改ざん検知可能な操作記録に残す。".to_owned(),
+        format!("保守を委託する場合は、契約に①〜⑦の事項を定め、管理責任者が確認する（現在有効な契約 {signed} 件）。"),
+    ];
+
+    // カ 保存期間、消去、廃棄及び記録媒体の保管
+    let r = &p.retention;
+    let mut keep = vec![format!(
+        "保存期間は{}（{}）とし、{}から起算する。",
+        period(r.default.days, r.default.months),
+        r.rule,
+        match r.counting {
+            policy::retention::Counting::FromNextDay => "撮影した日の翌日",
+            policy::retention::Counting::FromRecordingDay => "撮影した日",
+        }
+    )];
+    keep.push(
+        "保存期間を過ぎた画像は、その日の鍵を破棄して復元できない状態にし、ファイルを削除する。"
+            .into(),
+    );
+    keep.push(if r.extension.allowed {
+        format!("保存期間の延長は、理由を記録した場合に限り行う（{}）。", r.extension.rule)
+    } else {
+        format!("保存期間の延長は行わない（{}）。", r.extension.rule)
+    });
+    let d = &p.disposal;
+    keep.push(format!(
+        "録画装置・記録媒体を廃棄するときは、すべての鍵の破棄を確認した上で、{}名以上（{}を含む）が確認し、記録する（{}）。",
+        d.min_confirmers,
+        d.required_roles.iter().map(|r| p.role(r).map_or(r.clone(), |x| x.name_ja.clone())).collect::<Vec<_>>().join("・"),
+        d.rules.iter().map(ToString::to_string).collect::<Vec<_>>().join("、")
+    ));
+
+    // キ その他
+    let mut other = vec![format!(
+        "苦情・問合せには{}日以内に回答する（{}）。",
+        p.complaints.respond_within_days, p.complaints.rule
+    )];
+    if let Some(cov) = &p.coverage {
+        other.push(format!(
+            "画像の{}/{}以上が公共空間となるよう設置し、困難な場合も{}/{}以上とする。{}（{}）",
+            cov.min_public_share[0],
+            cov.min_public_share[1],
+            cov.exemption_min_public_share[0],
+            cov.exemption_min_public_share[1],
+            cov.minimum_operation_years
+                .map_or(String::new(), |y| format!("設置後{y}年間は運用する。")),
+            cov.rule
+        ));
+    }
+    if p.report.yearly_required {
+        other.push(format!(
+            "運用状況及び情報提供状況を年1回以上公表する（{}）。",
+            p.report.rule.as_ref().map_or_else(String::new, ToString::to_string)
+        ));
+    }
+    other.push("設置場所には、防犯カメラが作動中である旨と設置者を表示する。".into());
+
+    Ok(RulesDoc {
+        title: format!("{} 防犯カメラの設置及び運用に関する規程", p.profile.name_ja),
+        installer: p.profile.name_ja.clone(),
+        generated_at: jst::rfc3339(st.clock.now())[..16].replace('T', " "),
+        law: p.profile.governing_law_ja.clone(),
+        items: vec![
+            item("ア", "設置目的", purpose),
+            item("イ", "設置場所", places),
+            item("ウ", "管理責任者及び従事者", staff),
+            item("エ", "画像の取扱いの制限", limits),
+            item("オ", "漏えい、滅失、毀損及び改ざんの防止", protect),
+            item("カ", "保存期間、消去、廃棄及び記録媒体の保管", keep),
+            item("キ", "その他", other),
+        ],
     })
 }

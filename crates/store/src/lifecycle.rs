@@ -140,9 +140,13 @@ impl Db {
 
     /// All complaints, newest first.
     pub async fn complaints(&self) -> Result<Vec<Complaint>> {
-        Ok(sqlx::query_as(concat!("SELECT ", complaint_cols!(), " FROM complaints ORDER BY id DESC"))
-            .fetch_all(self.pool())
-            .await?)
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            complaint_cols!(),
+            " FROM complaints ORDER BY id DESC"
+        ))
+        .fetch_all(self.pool())
+        .await?)
     }
 
     /// Marks every open complaint past its deadline as escalated; returns those just escalated.
@@ -283,11 +287,13 @@ impl Db {
 
     /// Marks a disposal complete.
     pub async fn complete_disposal(&self, id: i64, now: i64) -> Result<()> {
-        sqlx::query("UPDATE disposals SET completed_at = $2 WHERE id = $1 AND completed_at IS NULL")
-            .bind(id)
-            .bind(now)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "UPDATE disposals SET completed_at = $2 WHERE id = $1 AND completed_at IS NULL",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 

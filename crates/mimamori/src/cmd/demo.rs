@@ -96,6 +96,10 @@ impl Caller {
     ) -> anyhow::Result<Value> {
         self.call_on(Method::POST, path, Some(token), Some(workstation), Some(body)).await
     }
+    /// POST without a session (the public endpoints).
+    pub(crate) async fn post_public(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        self.call(Method::POST, path, None, Some(body)).await
+    }
     /// GET as the holder of `token`.
     pub(crate) async fn get(&self, path: &str, token: &str) -> anyhow::Result<Value> {
         self.call(Method::GET, path, Some(token), None).await
@@ -272,8 +276,16 @@ async fn seed(
     // Registry: two sites, the cameras recorded by this demo's recorder.
     let reg = holder(policy::Permission::RegistryManage, &tokens)
         .context("nobody manages the registry")?;
-    let s1 = c.post("/api/v1/sites", &reg, json!({ "code": "S1", "name": "駅前通り", "address": "1条通7丁目", "signage_text": "防犯カメラ作動中（旭川市）" })).await?;
-    let s2 = c.post("/api/v1/sites", &reg, json!({ "code": "S2", "name": "買物公園", "address": "平和通", "signage_text": "防犯カメラ作動中" })).await?;
+    // Near each city's centre, for the public camera map.
+    let here = match profile.profile.id.as_str() {
+        "kitakyushu" => (33.8834, 130.8752),
+        "kawaguchi" => (35.8077, 139.7241),
+        "nishiyodogawa" => (34.7100, 135.4525),
+        "saku" => (36.2489, 138.4769),
+        _ => (43.7706, 142.3650),
+    };
+    let s1 = c.post("/api/v1/sites", &reg, json!({ "code": "S1", "name": "駅前通り", "address": "1条通7丁目", "latitude": here.0, "longitude": here.1, "signage_text": format!("防犯カメラ作動中（{}）", profile.profile.name_ja) })).await?;
+    let s2 = c.post("/api/v1/sites", &reg, json!({ "code": "S2", "name": "買物公園", "address": "平和通", "latitude": here.0 + 0.002, "longitude": here.1 + 0.001, "signage_text": format!("防犯カメラ作動中　設置者 {}", profile.profile.name_ja) })).await?;
     for (i, (code, url)) in cams.iter().enumerate() {
         let site = if i % 2 == 0 { &s1 } else { &s2 };
         c.post("/api/v1/cameras", &reg, json!({ "code": code, "site_id": site["id"], "name": format!("{} {}", site["name"].as_str().unwrap_or(""), i + 1),

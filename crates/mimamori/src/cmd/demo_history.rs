@@ -280,6 +280,43 @@ impl History<'_> {
         Ok(())
     }
 
+    /// A complaint sent through the public form `ago` before now; answered and closed when
+    /// `answer` is given.
+    async fn complaint(
+        &self,
+        category: &str,
+        camera: Option<&str>,
+        body: &str,
+        answer: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let c = self
+            .c
+            .post_public(
+                "/api/v1/public/complaints",
+                json!({ "category": category, "camera": camera, "body": body, "contact": "電話 0166-00-0000（平日日中）" }),
+            )
+            .await?;
+        let (Some(answer), Some(role)) = (answer, self.role_with(&[], Permission::ComplaintHandle))
+        else {
+            return Ok(());
+        };
+        let t = self.as_role(&role).await?;
+        let list = self.c.get("/api/v1/complaints", &t).await?;
+        let id = list
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|x| x["number"] == c["number"])
+            .and_then(|x| x["id"].as_i64())
+            .context("the complaint just sent")?;
+        self.clock.set(self.clock.now() + hours(24 * 3));
+        self.c
+            .post(&format!("/api/v1/complaints/{id}/respond"), &t, json!({ "response": answer }))
+            .await?;
+        self.c.post(&format!("/api/v1/complaints/{id}/close"), &t, json!({})).await?;
+        Ok(())
+    }
+
     /// Last month's police emergency path: two orders on a Saturday night, one filed the next
     /// office day, one never filed; a history submitted without the second; the reconciliation
     /// run, leaving its incidents open for the demo's manager.
@@ -409,6 +446,17 @@ pub async fn write(
     let cams = &s.cameras;
     let cam = |i: usize| cams[i % cams.len()].as_str();
     h.emergency().await?;
+    // Complaints: one answered in time, one left open past its deadline (escalated), one new.
+    h.at(hours(24 * 30));
+    h.complaint(
+        "privacy",
+        Some(cam(0)),
+        "自宅の窓が映っていないか確認してほしい。",
+        Some("撮影範囲を確認し、窓は画角に入っていないことをお伝えしました。"),
+    )
+    .await?;
+    h.at(hours(24 * 20));
+    h.complaint("signage", None, "表示板が街路樹に隠れて見えにくい。", None).await?;
     h.at(hours(24 * 6));
     h.request("自転車盗難（駅前駐輪場）", cam(0), hours(20), Stage::Recorded).await?;
     h.at(hours(24 * 4));
@@ -427,6 +475,8 @@ pub async fn write(
     h.request("不審者の通報（通学路）", cam(0), hours(12), Stage::Relayed).await?;
     h.at(hours(20));
     h.request("自転車盗難（買物公園）", cam(1), hours(4), Stage::Submitted).await?;
+    h.at(hours(6));
+    h.complaint("placement", Some(cam(1)), "カメラの設置目的と保存期間を知りたい。", None).await?;
     clock.set(t0 + Timestamp::now().duration_since(started));
     Ok(())
 }

@@ -10,6 +10,7 @@ mod demo_history;
 pub mod policy;
 pub mod profile;
 pub mod recorder;
+pub mod report;
 pub mod serve;
 pub mod verify;
 

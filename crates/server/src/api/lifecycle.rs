@@ -78,11 +78,14 @@ pub async fn public_complaint(
         return Err(ApiError::invalid("channel", "the public form is always the web channel"));
     }
     let c = complaint_new(&st, &b, "web", None).await?;
-    let mut ev = Event::new("public", "complaint.receive", format!("complaint:{}", c.id), Outcome::Ok);
+    let mut ev =
+        Event::new("public", "complaint.receive", format!("complaint:{}", c.id), Outcome::Ok);
     ev.rule = Some(st.profile.complaints.rule.to_string());
     ev.detail = json!({ "number": c.number, "category": c.category, "channel": "web" });
     st.audit(ev).await?;
-    Ok(Json(json!({ "number": c.number, "received_at": jst(c.received_at), "answer_by": jst(c.due_at) })))
+    Ok(Json(
+        json!({ "number": c.number, "received_at": jst(c.received_at), "answer_by": jst(c.due_at) }),
+    ))
 }
 
 fn complaint_json(c: &store::lifecycle::Complaint, now: i64) -> Value {
@@ -183,7 +186,18 @@ pub async fn annual_report(
             .ok_or_else(|| ApiError::invalid("fiscal_year", "a year such as 2026"))?,
         None => fiscal_year(st.clock.now_ms()),
     };
-    let facts = crate::report::gather(&st, fy).await.map_err(|e| match e {
+    let bad = |e: crate::report::ReportError| match e {
+        crate::report::ReportError::Store(s) => ApiError::from(s),
+        other => ApiError::invalid("fiscal_year", other.to_string()),
+    };
+    let (from, to) = crate::report::period(fy, st.clock.now_ms()).map_err(bad)?;
+    // Uptime, gaps and erasures from the recorder in this process, when there is one.
+    let exporter = st.exporter.read().unwrap_or_else(|e| e.into_inner()).clone();
+    let node = match exporter {
+        Some(x) => x.report_facts(from, to).await.ok(),
+        None => None,
+    };
+    let facts = crate::report::gather(&st, fy, node).await.map_err(|e| match e {
         crate::report::ReportError::Store(s) => ApiError::from(s),
         other => ApiError::invalid("fiscal_year", other.to_string()),
     })?;
@@ -223,7 +237,9 @@ pub async fn public_cameras(
     let rows = public_cameras_rows(&cams, &sites);
     let operator = &st.profile.profile.name_ja;
     if q.get("format").map(String::as_str) == Some("csv") {
-        let mut out = String::from("\u{feff}カメラ番号,名称,設置場所,所在地,緯度,経度,設置者,表示の文言,設置日\r\n");
+        let mut out = String::from(
+            "\u{feff}カメラ番号,名称,設置場所,所在地,緯度,経度,設置者,表示の文言,設置日\r\n",
+        );
         let field = |v: &Value| {
             let s = match v {
                 Value::String(s) => s.clone(),
@@ -316,7 +332,10 @@ pub async fn create_disposal(
         return Err(ApiError::invalid("method", format!("one of {}", METHODS.join(", "))));
     }
     if b.serials.iter().all(|s| s.trim().is_empty()) {
-        return Err(ApiError::invalid("serials", "list the serial numbers of the unit and its disks"));
+        return Err(ApiError::invalid(
+            "serials",
+            "list the serial numbers of the unit and its disks",
+        ));
     }
     let exporter = st.exporter.read().unwrap_or_else(|e| e.into_inner()).clone();
     let Some(node) = exporter.filter(|x| x.node_id() == b.device.trim()) else {
@@ -325,7 +344,8 @@ pub async fn create_disposal(
             b.device.trim()
         )));
     };
-    let keys = node.live_keys().await.map_err(|e| ApiError::conflict(format!("checking keys: {e}")))?;
+    let keys =
+        node.live_keys().await.map_err(|e| ApiError::conflict(format!("checking keys: {e}")))?;
     if !keys.is_empty() {
         let shown: Vec<&String> = keys.iter().take(5).collect();
         return Err(ApiError::refused(
@@ -377,7 +397,8 @@ pub async fn confirm_disposal(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    let d = st.db.disposal(id).await?.ok_or_else(|| ApiError::not_found(format!("disposal {id}")))?;
+    let d =
+        st.db.disposal(id).await?.ok_or_else(|| ApiError::not_found(format!("disposal {id}")))?;
     if d.completed_at.is_some() {
         return Err(ApiError::conflict(format!("disposal {} is already complete", d.number)));
     }
@@ -402,7 +423,8 @@ pub async fn confirm_disposal(
     ev.rule = Some(disposal_rules(&st));
     ev.detail = json!({ "confirmations": confirmations.len(), "complete": complete });
     st.audit(ev).await?;
-    let d = st.db.disposal(id).await?.ok_or_else(|| ApiError::not_found(format!("disposal {id}")))?;
+    let d =
+        st.db.disposal(id).await?.ok_or_else(|| ApiError::not_found(format!("disposal {id}")))?;
     Ok(Json(disposal_json(&st, &d).await?))
 }
 
@@ -412,7 +434,8 @@ pub async fn disposal_certificate(
     State(st): State<Arc<AppState>>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    let d = st.db.disposal(id).await?.ok_or_else(|| ApiError::not_found(format!("disposal {id}")))?;
+    let d =
+        st.db.disposal(id).await?.ok_or_else(|| ApiError::not_found(format!("disposal {id}")))?;
     if d.completed_at.is_none() {
         let rule = &st.profile.disposal;
         return Err(ApiError::refused(
@@ -429,4 +452,14 @@ pub async fn disposal_certificate(
     let mut v = disposal_json(&st, &d).await?;
     v["profile"] = json!(st.profile.profile.name_ja);
     Ok(Json(v))
+}
+
+/// `GET /api/v1/rules-doc`: the installer's rules document (KAW-2.2.7 ア–キ) made from the live
+/// configuration.
+pub async fn rules_doc(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    let d = crate::report::rules_doc(&st).await.map_err(|e| match e {
+        crate::report::ReportError::Store(s) => ApiError::from(s),
+        other => ApiError::conflict(other.to_string()),
+    })?;
+    Ok(Json(json!(d)))
 }

@@ -217,6 +217,7 @@ api! {
     post "/api/v1/complaints" => lifecycle::create_complaint, Access::Perm(P::ComplaintHandle), "complaint.create", "transparency", "Record a complaint received by phone, counter or mail", ComplaintBody;
     post "/api/v1/complaints/{id}/respond" => lifecycle::respond_complaint, Access::Perm(P::ComplaintHandle), "complaint.respond", "transparency", "Record the answer to a complaint", ResponseBody;
     post "/api/v1/complaints/{id}/close" => lifecycle::close_complaint, Access::Perm(P::ComplaintHandle), "complaint.close", "transparency", "Close an answered complaint";
+    get "/api/v1/rules-doc" => lifecycle::rules_doc, Access::Authenticated, "rules_doc.read", "transparency", "The installer's rules document (KAW-2.2.7), from the live configuration";
     get "/api/v1/reports/annual" => lifecycle::annual_report, Access::Perm(P::ReportPublish), "report.annual", "transparency", "The yearly public report of a fiscal year (?fiscal_year=2026)";
     post "/api/v1/cameras/{id}/decommission" => lifecycle::decommission_camera, Access::Perm(P::RegistryManage), "camera.decommission", "registry", "Decommission a camera, with a reason", ReasonBody;
     get "/api/v1/disposals" => lifecycle::list_disposals, Access::Perm(P::DisposalConfirm), "disposal.list", "registry", "Disposals of recorders";

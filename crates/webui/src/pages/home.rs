@@ -1,5 +1,8 @@
 //! The dashboard: my tasks and the cameras.
 use super::*;
+
+/// Days after which a site's sign is due for a check.
+const SIGNAGE_CHECK_DAYS: i64 = 180;
 /// `GET /`: my tasks and the cameras.
 pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
     let Session { l, me, headers } = s;
@@ -50,6 +53,29 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
             }
         }
     }
+    // Complaints past their deadline (escalated to the handlers). rule: KIT-7
+    let mut overdue_complaints = 0;
+    if me.can("complaint.handle") {
+        let a = ui.api.get("/api/v1/complaints", &headers).await;
+        overdue_complaints =
+            a.json.as_array().map_or(0, |v| v.iter().filter(|c| c["overdue"] == true).count());
+    }
+    // Signs not checked for half a year (ASA-3.2b, KIT-4.2, KAW-2.2.1, NIS-4.2).
+    let mut signage_due = Vec::new();
+    if me.can("registry.manage") {
+        let now = policy::jst::parse_rfc3339(js(&me.0["now"])).ok();
+        let a = ui.api.get("/api/v1/sites", &headers).await;
+        for x in a.json.as_array().into_iter().flatten() {
+            let checked = policy::jst::parse_rfc3339(js(&x["signage_checked_at"]))
+                .or_else(|_| policy::jst::parse_rfc3339(js(&x["created_at"])))
+                .ok();
+            if let (Some(n), Some(c)) = (now, checked)
+                && n.duration_since(c) > jiff::SignedDuration::from_hours(24 * SIGNAGE_CHECK_DAYS)
+            {
+                signage_due.push(format!("{} {}", js(&x["code"]), js(&x["name"])));
+            }
+        }
+    }
     // A password due within 14 days (an expired one sends the user to the account page).
     let due = js(&me.0["password_due_at"]).to_owned();
     let rotate_soon = policy::jst::parse_rfc3339(&due)
@@ -64,7 +90,9 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
         && to_ledger.is_empty()
         && filings.is_empty()
         && incidents == 0
-        && !rotate_soon;
+        && !rotate_soon
+        && overdue_complaints == 0
+        && signage_due.is_empty();
     let body = html! {
         p { (me.0["display_name"].as_str().unwrap_or("")) "（" (me.roles(l)) "）" }
         p.ws {
@@ -92,6 +120,13 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
                         }
                     }
                 }
+            }
+            @if overdue_complaints > 0 {
+                p #overdue-complaints.problem { a href="/complaints" { (t(l, "overdue_complaints")) ": " (overdue_complaints) } }
+            }
+            @if !signage_due.is_empty() {
+                h3 { (t(l, "signage_due")) }
+                ul #signage-due { @for x in &signage_due { li { a href="/cameras" { (x) } } } }
             }
             @if rotate_soon {
                 p #rotate { a href="/account" { (t(l, "password_rotate_soon")) } " (" (due) ")" }

@@ -20,6 +20,7 @@ mod footage;
 mod home;
 mod oversight;
 mod registry;
+mod transparency;
 
 pub use account::{account, account_update, enrol};
 pub use admin::{accounts, accounts_post};
@@ -35,6 +36,10 @@ pub use oversight::{
 };
 pub use registry::{
     cameras, cameras_post, contracts, contracts_post, workstations, workstations_post,
+};
+pub use transparency::{
+    complaints, complaints_post, contact, contact_post, disposal_certificate, disposals,
+    disposals_post, public_cameras, report_file, reports, rules,
 };
 
 const LANG_COOKIE: &str = "mimamori_lang";
@@ -136,6 +141,10 @@ fn page(l: Lang, me: Option<&Me>, title: &str, body: Markup) -> Markup {
                             @if m.can("contract.manage") { a href="/contracts" { (t(l, "contracts")) } }
                             @if m.can("accounts.administer") || m.can("roles.designate") { a href="/accounts" { (t(l, "accounts")) } }
                             @if m.can("audit.read") { a href="/audit" { (t(l, "audit")) } }
+                            @if m.can("complaint.handle") { a href="/complaints" { (t(l, "complaints")) } }
+                            @if m.can("report.publish") { a href="/reports" { (t(l, "reports")) } }
+                            @if m.can("disposal.confirm") { a href="/disposals" { (t(l, "disposals")) } }
+                            a href="/rules" { (t(l, "rules")) }
                             a href="/account" { (m.0["display_name"].as_str().unwrap_or("")) }
                         }
                         form.inline method="post" action="/logout" {
@@ -151,6 +160,7 @@ fn page(l: Lang, me: Option<&Me>, title: &str, body: Markup) -> Markup {
                 }
                 footer {
                     p.note { (t(l, "no_live_view")) }
+                    p.note { a href="/public/cameras" { (t(l, "public_cameras")) } " · " a href="/contact" { (t(l, "contact")) } }
                     @if let Some(m) = me { p.note { (t(l, "now")) ": " span #now { (m.0["now"].as_str().unwrap_or("")) } } }
                 }
             }

@@ -94,7 +94,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
         }
         h2 #registry-h { (t(l, "cameras_field")) }
         table #registry aria-labelledby="registry-h" {
-            thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "install_date")) } th { (t(l, "public_share")) } th { (t(l, "coverage_exemption")) } th { (t(l, "masks_native")) } th { (t(l, "anti_removal")) } } }
+            thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "install_date")) } th { (t(l, "public_share")) } th { (t(l, "coverage_exemption")) } th { (t(l, "masks_native")) } th { (t(l, "anti_removal")) } th { (t(l, "state")) } } }
             tbody {
                 @for c in cams.json.as_array().into_iter().flatten() {
                     tr {
@@ -103,10 +103,24 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                         td { (c["public_share_permille"].as_i64().map(|p| format!("{:.1} %", p as f64 / 10.0)).unwrap_or_default()) }
                         td { (js(&c["coverage_exemption"])) }
                         td { (yes(l, &c["masks_native"])) } td { (yes(l, &c["anti_removal"])) }
+                        td {
+                            @if c["status"] == "decommissioned" {
+                                (t(l, "decommissioned")) " " (ms(&c["decommissioned_at"])) " " (js(&c["decommission_reason"]))
+                                @if c["decommissioned_early"] == 1 { br; strong.problem { (t(l, "decommissioned_early")) } }
+                            } @else if manage {
+                                form method="post" action="/cameras" onsubmit={ "return confirm('" (t(l, "confirm_irreversible")) "')" } {
+                                    (form_head(&me, "decommission")) input type="hidden" name="id" value=(c["id"]);
+                                    label for={ "decom-" (c["id"]) } { (t(l, "decommission_reason")) }
+                                    input id={ "decom-" (c["id"]) } name="reason" required;
+                                    button.decommission { (t(l, "decommission")) }
+                                }
+                            } @else { (t(l, "in_operation")) }
+                        }
                     }
                 }
             }
         }
+        (d.alert("decommission"))
         h2 { (t(l, "recorder_state")) }
         (recorder_table(l, &rec))
         @if manage {
@@ -155,6 +169,10 @@ pub async fn cameras_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<P
     let form = f.fields.get("form").cloned().unwrap_or_default();
     let (path, body) = match form.as_str() {
         "signage" => (format!("/api/v1/sites/{}/signage-check", txt(&f, "id")), json!({})),
+        "decommission" => (
+            format!("/api/v1/cameras/{}/decommission", txt(&f, "id")),
+            json!({ "reason": txt(&f, "reason") }),
+        ),
         "site" => {
             let coord = |k: &str| txt(&f, k).parse::<f64>().ok();
             (

@@ -1,0 +1,393 @@
+//! Transparency and lifecycle: the public contact form and camera list (no login), the
+//! complaints register, the yearly report, the rules document, and disposals.
+
+use super::*;
+
+const CATEGORIES: [&str; 5] = ["privacy", "signage", "placement", "footage", "other"];
+
+fn categories(l: Lang) -> Vec<(String, String)> {
+    CATEGORIES.iter().map(|c| ((*c).to_owned(), label(l, "category", c))).collect()
+}
+
+/// `GET /contact`: the public complaint and inquiry form (KIT-7), no login.
+pub async fn contact(headers: HeaderMap) -> Response {
+    contact_page(lang(&headers), &Draft::default(), StatusCode::OK)
+}
+
+fn contact_page(l: Lang, d: &Draft, status: StatusCode) -> Response {
+    let body = html! {
+        p { (t(l, "contact_help")) }
+        (d.alert("contact"))
+        form method="post" action="/contact" novalidate {
+            input type="hidden" name="form" value="contact";
+            (select(d, "contact", "category", &t(l, "category"), &categories(l)))
+            (input(d, "contact", "camera", &t(l, "contact_camera"), "text", false))
+            (input(d, "contact", "body", &t(l, "contact_body"), "textarea", true))
+            (input(d, "contact", "contact", &t(l, "contact_reply"), "text", false))
+            p.note { (t(l, "contact_privacy")) }
+            button #send { (t(l, "send")) }
+        }
+        p { a href="/public/cameras" { (t(l, "public_cameras")) } }
+    };
+    (status, page(l, None, &t(l, "contact"), body)).into_response()
+}
+
+/// `POST /contact`.
+pub async fn contact_post(
+    State(ui): State<Arc<Ui>>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let l = lang(&headers);
+    let get = |k: &str| f.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
+    let opt = |k: &str| Some(get(k)).filter(|v| !v.is_empty());
+    let body = json!({ "category": get("category"), "camera": opt("camera"), "body": get("body"), "contact": opt("contact") });
+    let a = ui
+        .api
+        .call(axum::http::Method::POST, "/api/v1/public/complaints", &headers, None, Some(body))
+        .await;
+    if !a.ok() {
+        let d = Draft::refused("contact", f, &a);
+        return contact_page(l, &d, a.status);
+    }
+    let body = html! {
+        p #received role="status" { (t(l, "contact_received")) }
+        dl.record {
+            dt { (t(l, "number")) } dd #complaint-number { (js(&a.json["number"])) }
+            dt { (t(l, "answer_by")) } dd { (wareki(js(&a.json["answer_by"]))) }
+        }
+    };
+    page(l, None, &t(l, "contact"), body).into_response()
+}
+
+/// `GET /public/cameras`: where the cameras are, who runs them and what their signs say
+/// (NIS-3.1b), with the open-data CSV; no footage, no personal data, no login.
+pub async fn public_cameras(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Response {
+    let l = lang(&headers);
+    let a = ui.api.get("/api/v1/public/cameras", &headers).await;
+    let body = html! {
+        p { (t(l, "public_cameras_help")) " " (js(&a.json["operator"])) }
+        table #public-cameras {
+            thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "address")) } th { (t(l, "signage_text")) } th { (t(l, "map")) } } }
+            tbody {
+                @for c in a.json["cameras"].as_array().into_iter().flatten() {
+                    tr {
+                        td { (js(&c["code"])) } td { (js(&c["name"])) } td { (js(&c["site"])) } td { (js(&c["address"])) } td { (js(&c["signage_text"])) }
+                        td { @if let (Some(la), Some(lo)) = (c["latitude"].as_f64(), c["longitude"].as_f64()) {
+                            a href={ "https://maps.gsi.go.jp/#17/" (la) "/" (lo) "/" } rel="noopener" { (format!("{la:.4}, {lo:.4}")) }
+                        } }
+                    }
+                }
+            }
+        }
+        p { a #cameras-csv href="/api/v1/public/cameras?format=csv" download { (t(l, "open_data_csv")) } " · " a href="/contact" { (t(l, "contact")) } }
+    };
+    page(l, None, &t(l, "public_cameras"), body).into_response()
+}
+
+/// `GET /complaints`: the register — overdue ones escalated and marked, answers and closing.
+pub async fn complaints(State(ui): State<Arc<Ui>>, s: Session) -> Response {
+    complaints_page(&ui, s, Draft::default(), StatusCode::OK).await
+}
+
+async fn complaints_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
+    let Session { l, me, headers } = s;
+    let a = ui.api.get("/api/v1/complaints", &headers).await;
+    if !a.ok() {
+        return problem_page(l, Some(&me), &a);
+    }
+    let channels: Vec<(String, String)> = ["phone", "counter", "mail"]
+        .iter()
+        .map(|c| ((*c).to_owned(), label(l, "channel", c)))
+        .collect();
+    let body = html! {
+        table #complaints {
+            thead { tr { th { (t(l, "number")) } th { (t(l, "received_at")) } th { (t(l, "category")) } th { (t(l, "cameras_field")) } th { (t(l, "contact_body")) } th { (t(l, "answer_by")) } th { (t(l, "state")) } } }
+            tbody {
+                @for c in a.json.as_array().into_iter().flatten() {
+                    @let id = c["id"].to_string();
+                    tr.overdue[c["overdue"] == true] {
+                        td { (js(&c["number"])) br; small { (label(l, "channel", js(&c["channel"]))) } }
+                        td { (js(&c["received_at"])) } td { (label(l, "category", js(&c["category"]))) } td { (js(&c["camera"])) }
+                        td { (js(&c["body"])) br; small { (js(&c["contact"])) } }
+                        td { (js(&c["due_at"])) @if c["overdue"] == true { br; strong.problem { (t(l, "overdue")) } } }
+                        td {
+                            @if !c["closed_at"].is_null() { (t(l, "closed")) " " (js(&c["closed_at"])) br; (js(&c["response"])) }
+                            @else if !c["responded_at"].is_null() {
+                                (js(&c["response"]))
+                                form method="post" action="/complaints" { (form_head(&me, "close")) input type="hidden" name="id" value=(id); button.close-complaint { (t(l, "close")) } }
+                            } @else {
+                                form method="post" action="/complaints" {
+                                    (form_head(&me, "respond")) input type="hidden" name="id" value=(id);
+                                    label for={ "response-" (id) } { (t(l, "response")) }
+                                    textarea id={ "response-" (id) } name="response" rows="2" required {}
+                                    button.respond { (t(l, "record_response")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        (d.alert("respond")) (d.alert("close"))
+        section.actions {
+            h2 { (t(l, "new_complaint")) }
+            (d.alert("complaint"))
+            form method="post" action="/complaints" novalidate {
+                (form_head(&me, "complaint"))
+                (select(&d, "complaint", "channel", &t(l, "channel"), &channels))
+                (select(&d, "complaint", "category", &t(l, "category"), &categories(l)))
+                (input(&d, "complaint", "camera", &t(l, "contact_camera"), "text", false))
+                (input(&d, "complaint", "body", &t(l, "contact_body"), "textarea", true))
+                (input(&d, "complaint", "contact", &t(l, "contact_reply"), "text", false))
+                button #record-complaint { (t(l, "register")) }
+            }
+        }
+    };
+    (status, page(l, Some(&me), &t(l, "complaints"), body)).into_response()
+}
+
+/// `POST /complaints`.
+pub async fn complaints_post(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    Form(f): Form<Plain>,
+) -> Response {
+    let id = txt(&f, "id");
+    let (path, body) = match f.fields.get("form").map(String::as_str) {
+        Some("complaint") => (
+            "/api/v1/complaints".to_owned(),
+            json!({ "channel": txt(&f, "channel"), "category": txt(&f, "category"), "camera": opt(&f, "camera"),
+                    "body": txt(&f, "body"), "contact": opt(&f, "contact") }),
+        ),
+        Some("respond") => {
+            (format!("/api/v1/complaints/{id}/respond"), json!({ "response": txt(&f, "response") }))
+        }
+        Some("close") => (format!("/api/v1/complaints/{id}/close"), json!({})),
+        _ => return StatusCode::BAD_REQUEST.into_response(),
+    };
+    match post_form(&ui, &s.headers, &f, &path, body).await {
+        Ok(_) => Redirect::to("/complaints").into_response(),
+        Err((status, d)) => complaints_page(&ui, s, d, status).await,
+    }
+}
+
+/// The report of a fiscal year, through the API as this user.
+async fn annual(ui: &Ui, headers: &HeaderMap, fy: &str) -> Result<report::AnnualReport, Answer> {
+    let a = ui.api.get(&format!("/api/v1/reports/annual?fiscal_year={fy}"), headers).await;
+    if !a.ok() {
+        return Err(a);
+    }
+    serde_json::from_value(a.json.clone()).map_err(|_| a)
+}
+
+/// `GET /reports?fiscal_year=2026`: the yearly public report (KIT-8), with its files.
+pub async fn reports(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    let Session { l, me, headers } = s;
+    let now = js(&me.0["now"]).to_owned();
+    let this_fy = policy::jst::parse_rfc3339(&now)
+        .map(|t| {
+            let d = policy::jst::civil(t);
+            if d.month() >= 4 { d.year() } else { d.year() - 1 }
+        })
+        .unwrap_or(2026);
+    let fy = q.get("fiscal_year").cloned().unwrap_or_else(|| this_fy.to_string());
+    let r = match annual(&ui, &headers, &fy).await {
+        Ok(r) => r,
+        Err(a) => return problem_page(l, Some(&me), &a),
+    };
+    let ja = l == Lang::Ja;
+    let below = r.meta.suppress_below;
+    let body = html! {
+        form method="get" action="/reports" {
+            label for="fiscal_year" { (t(l, "fiscal_year")) }
+            input #fiscal_year name="fiscal_year" type="number" value=(fy) min="2000" max="2100";
+            button { (t(l, "show")) }
+        }
+        p { (t(l, "period")) ": " (&r.meta.from[..10]) " 〜 " (&r.meta.to[..10]) }
+        p #report-files {
+            a href={ "/reports/" (fy) "/report.ja.html" } { "HTML（日本語）" } " · "
+            a href={ "/reports/" (fy) "/report.en.html" } { "HTML (English)" } " · "
+            a href={ "/reports/" (fy) "/report.json" } { "JSON" }
+            @for t in &r.tables { " · " a href={ "/reports/" (fy) "/" (t.id) ".csv" } { (t.id) ".csv" } }
+        }
+        @for tb in &r.tables {
+            h2 { @if ja { (tb.title_ja) } @else { (tb.title_en) } }
+            table id={ "report-" (tb.id) } {
+                thead { tr { @for c in &tb.columns { th { @if ja { (c.0) } @else { (c.1) } } } } }
+                tbody { @for row in &tb.rows { tr { @for c in row { td { (c.text(ja, below)) } } } } }
+            }
+        }
+        p.note { (t(l, "suppression_note")) " (" (r.meta.suppression_rule) ")" }
+    };
+    page(l, Some(&me), &t(l, "reports"), body).into_response()
+}
+
+/// `GET /reports/{fy}/{file}`: the report's files for the city website (HTML ja/en, JSON, CSV).
+pub async fn report_file(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    Path((fy, file)): Path<(String, String)>,
+) -> Response {
+    let r = match annual(&ui, &s.headers, &fy).await {
+        Ok(r) => r,
+        Err(a) => return problem_page(s.l, Some(&s.me), &a),
+    };
+    let typed =
+        |ct: &'static str, body: Vec<u8>| ([(header::CONTENT_TYPE, ct)], body).into_response();
+    match file.as_str() {
+        "report.ja.html" => {
+            typed("text/html; charset=utf-8", report::html(&r, true).into_string().into_bytes())
+        }
+        "report.en.html" => {
+            typed("text/html; charset=utf-8", report::html(&r, false).into_string().into_bytes())
+        }
+        "report.json" => {
+            typed("application/json", report::json(&r).unwrap_or_default().into_bytes())
+        }
+        csv => match report::csv_files(&r) {
+            Ok(files) => {
+                match files.into_iter().find(|(name, _)| name.ends_with(&format!("-{csv}"))) {
+                    Some((name, bytes)) => {
+                        let mut resp = typed("text/csv; charset=utf-8", bytes);
+                        if let Ok(v) =
+                            HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+                        {
+                            resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+                        }
+                        resp
+                    }
+                    None => StatusCode::NOT_FOUND.into_response(),
+                }
+            }
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
+    }
+}
+
+/// `GET /rules`: the installer's rules document (KAW-2.2.7 ア–キ), printable A4.
+pub async fn rules(State(ui): State<Arc<Ui>>, s: Session) -> Response {
+    let a = ui.api.get("/api/v1/rules-doc", &s.headers).await;
+    let doc: Option<report::rules_doc::RulesDoc> = serde_json::from_value(a.json.clone()).ok();
+    match doc {
+        Some(d) if a.ok() => report::rules_doc::html(&d).into_response(),
+        _ => problem_page(s.l, Some(&s.me), &a),
+    }
+}
+
+/// `GET /disposals`: recorder disposals, their confirmations and certificates (ASA-3.3d,
+/// KIT-5.7).
+pub async fn disposals(State(ui): State<Arc<Ui>>, s: Session) -> Response {
+    disposals_page(&ui, s, Draft::default(), StatusCode::OK).await
+}
+
+async fn disposals_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
+    let Session { l, me, headers } = s;
+    let a = ui.api.get("/api/v1/disposals", &headers).await;
+    if !a.ok() {
+        return problem_page(l, Some(&me), &a);
+    }
+    let methods: Vec<(String, String)> = ["overwrite_verified", "shred", "melt", "degauss"]
+        .iter()
+        .map(|m| ((*m).to_owned(), label(l, "method", m)))
+        .collect();
+    let body = html! {
+        table #disposals {
+            thead { tr { th { (t(l, "number")) } th { (t(l, "device")) } th { (t(l, "serials")) } th { (t(l, "method")) } th { (t(l, "confirmations")) } th { (t(l, "state")) } } }
+            tbody {
+                @for x in a.json.as_array().into_iter().flatten() {
+                    tr {
+                        td { (js(&x["number"])) } td { (js(&x["device"])) } td { (list(&x["serials"])) } td { (label(l, "method", js(&x["method"]))) }
+                        td { (x["confirmations"].as_array().map_or(0, Vec::len)) " / " (x["min_confirmers"]) }
+                        td {
+                            @if x["completed_at"].is_null() {
+                                form.inline method="post" action="/disposals" { (form_head(&me, "confirm")) input type="hidden" name="id" value=(x["id"]); button.confirm-disposal { (t(l, "confirm_disposal")) } }
+                            } @else {
+                                (t(l, "closed")) " " a href={ "/disposals/" (x["id"]) "/certificate" } { (t(l, "certificate")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        (d.alert("confirm"))
+        section.actions {
+            h2 { (t(l, "new_disposal")) }
+            p { (t(l, "disposal_help")) }
+            (d.alert("disposal"))
+            form method="post" action="/disposals" novalidate {
+                (form_head(&me, "disposal"))
+                (input(&d, "disposal", "device", &t(l, "device"), "text", true))
+                (input(&d, "disposal", "serials", &t(l, "serials"), "text", true))
+                (select(&d, "disposal", "method", &t(l, "method"), &methods))
+                (input(&d, "disposal", "note", &t(l, "note"), "text", false))
+                button #create-disposal { (t(l, "register")) }
+            }
+        }
+    };
+    (status, page(l, Some(&me), &t(l, "disposals"), body)).into_response()
+}
+
+/// `POST /disposals`.
+pub async fn disposals_post(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    Form(f): Form<Plain>,
+) -> Response {
+    let (path, body) = match f.fields.get("form").map(String::as_str) {
+        Some("disposal") => {
+            let serials: Vec<String> = txt(&f, "serials")
+                .split(['、', ',', ' '])
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_owned)
+                .collect();
+            (
+                "/api/v1/disposals".to_owned(),
+                json!({ "device": txt(&f, "device"), "serials": serials, "method": txt(&f, "method"), "note": opt(&f, "note") }),
+            )
+        }
+        Some("confirm") => (format!("/api/v1/disposals/{}/confirm", txt(&f, "id")), json!({})),
+        _ => return StatusCode::BAD_REQUEST.into_response(),
+    };
+    match post_form(&ui, &s.headers, &f, &path, body).await {
+        Ok(_) => Redirect::to("/disposals").into_response(),
+        Err((status, d)) => disposals_page(&ui, s, d, status).await,
+    }
+}
+
+/// `GET /disposals/{id}/certificate`: printable, only once the disposal is complete.
+pub async fn disposal_certificate(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    Path(id): Path<i64>,
+) -> Response {
+    let Session { l, me, headers } = s;
+    let a = ui.api.get(&format!("/api/v1/disposals/{id}/certificate"), &headers).await;
+    if !a.ok() {
+        return problem_page(l, Some(&me), &a);
+    }
+    let c = &a.json;
+    let body = html! {
+        article.print-a4.certificate #disposal-certificate {
+            p.right { (t(l, "number")) " " (js(&c["number"])) }
+            p.right { (wareki(js(&c["completed_at"]))) }
+            h2.center { "記録媒体等廃棄証明書" }
+            table {
+                tr { th { (t(l, "device")) } td { (js(&c["device"])) } }
+                tr { th { (t(l, "serials")) } td { (list(&c["serials"])) } }
+                tr { th { (t(l, "method")) } td { (label(l, "method", js(&c["method"]))) } }
+                tr { th { (t(l, "keys_checked")) } td { (wareki(js(&c["keys_checked_at"]))) } }
+                tr { th { (t(l, "confirmations")) } td { @for x in c["confirmations"].as_array().into_iter().flatten() { "#" (x["account_id"]) "（" (js(&x["role"])) "） " (wareki(js(&x["confirmed_at"]))) br; } } }
+            }
+            p { "上記の録画装置・記録媒体について、画像を復元できない状態にしたうえで廃棄したことを確認しました。" }
+            p.right { (js(&c["profile"])) }
+        }
+        p.noprint { button onclick="window.print()" { (t(l, "print")) } }
+    };
+    page(l, Some(&me), &t(l, "certificate"), body).into_response()
+}
