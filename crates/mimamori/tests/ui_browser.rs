@@ -660,3 +660,89 @@ async fn asahikawa_police_emergency_extraction_at_night() {
     shot(&c, "em-04-filing-form").await;
     c.close().await.unwrap();
 }
+
+/// Transparency in the browser (Kitakyushu): a citizen sends a complaint through the public
+/// form with no login (and gets the field message back without losing what was typed) and finds
+/// the public camera list; the manager sees the overdue one on the dashboard, answers the new
+/// one, reads the yearly report (no personal data on it), the rules document, and cannot record
+/// the disposal of a recorder whose footage keys remain. rule: KIT-7, KIT-8, KIT-5.7, NIS-3.1b,
+/// KAW-2.2.7
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kitakyushu_transparency_in_a_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, base, _logins) = demo("kitakyushu", dir.path());
+    let (_driver, c) = browser().await;
+
+    c.goto(&format!("{base}/contact")).await.unwrap();
+    fill(&c, "#contact-contact", "090-3333-4444").await;
+    click(&c, "#send").await;
+    assert!(!text(&c, "#contact-body-err").await.is_empty());
+    let kept = c.find(Locator::Id("contact-contact")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some("090-3333-4444"), "typed text survives a refusal");
+    fill(&c, "#contact-body", "夜間にカメラのランプが点滅していて気になる").await;
+    click(&c, "#send").await;
+    let number = text(&c, "#complaint-number").await;
+    assert!(number.starts_with("CP-2026-"), "{number}");
+    shot(&c, "pub-01-complaint-received").await;
+    c.goto(&format!("{base}/public/cameras")).await.unwrap();
+    assert!(text(&c, "#public-cameras").await.contains("cam1"));
+    assert!(c.find(Locator::Id("cameras-csv")).await.is_ok());
+    assert!(c.find_all(Locator::Css("video, img, canvas, iframe")).await.unwrap().is_empty());
+    shot(&c, "pub-02-cameras").await;
+
+    login_as(&c, &base, "admin").await;
+    assert!(text(&c, "#overdue-complaints").await.contains('1'), "the demo's unanswered one");
+    c.goto(&format!("{base}/complaints")).await.unwrap();
+    let reg = text(&c, "#complaints").await;
+    assert!(reg.contains(&number) && reg.contains("090-3333-4444"), "{reg}");
+    let rows = c.find_all(Locator::Css("#complaints tbody tr")).await.unwrap();
+    let mut answered = false;
+    for row in rows {
+        if row.text().await.unwrap().contains(&number) {
+            row.find(Locator::Css("textarea[name='response']"))
+                .await
+                .unwrap()
+                .send_keys("点検し、録画中の表示灯であることを説明しました。")
+                .await
+                .unwrap();
+            row.find(Locator::Css("button.respond")).await.unwrap().click().await.unwrap();
+            answered = true;
+            break;
+        }
+    }
+    assert!(answered);
+    expect_text(&c, "h1", "苦情・問合せ").await;
+    assert!(text(&c, "#complaints").await.contains("録画中の表示灯"));
+    shot(&c, "mgr-10-complaints").await;
+
+    c.goto(&format!("{base}/reports?fiscal_year=2026")).await.unwrap();
+    let rep = text(&c, "main").await;
+    assert!(rep.contains("画像の提供状況") && rep.contains("苦情・問合せ"), "{rep}");
+    for personal in ["u_applicant", "自転車盗難", "090-3333-4444", "中央警察署 生活安全課"]
+    {
+        assert!(!rep.contains(personal), "{personal} on the report");
+    }
+    shot(&c, "mgr-11-report").await;
+    c.goto(&format!("{base}/reports/2026/report.ja.html")).await.unwrap();
+    assert!(text(&c, "h1").await.contains("令和8年度"));
+
+    c.goto(&format!("{base}/rules")).await.unwrap();
+    let rules = text(&c, "body").await;
+    assert!(
+        rules.contains("（ア）設置目的") && rules.contains("（キ）その他") && rules.contains("7日"),
+        "{rules}"
+    );
+    shot(&c, "mgr-12-rules").await;
+
+    // The demo's recorder is recording: its keys exist, so it cannot be disposed of.
+    c.goto(&format!("{base}/disposals")).await.unwrap();
+    fill(&c, "#disposal-device", "demo-node").await;
+    fill(&c, "#disposal-serials", "SN-1, HDD-2").await;
+    click(&c, "#create-disposal").await;
+    let alert = text(&c, "p.problem").await;
+    assert!(alert.contains("KIT-5.7") && alert.contains("key"), "{alert}");
+    let kept = c.find(Locator::Id("disposal-serials")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some("SN-1, HDD-2"));
+    shot(&c, "mgr-13-disposal-refused").await;
+    c.close().await.unwrap();
+}

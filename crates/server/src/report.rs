@@ -47,7 +47,8 @@ pub fn period(fy: i16, now: i64) -> Result<(i64, i64), ReportError> {
     if from > now {
         return Err(ReportError::Future(fy));
     }
-    Ok((from, end.min(now)))
+    // Up to and including this millisecond.
+    Ok((from, end.min(now + 1)))
 }
 
 /// The facts of fiscal year `fy`, up to now if it has not ended. `node` is the recorder's

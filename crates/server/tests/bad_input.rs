@@ -195,9 +195,13 @@ async fn contractors_without_a_signed_off_contract_are_refused() {
         .post("/api/v1/contracts", &w.admin, json!({ "organisation_id": op.org, "title": "保守", "scope": "保守", "clauses": clauses, "valid_from": "2027-04-01T00:00:00+09:00", "valid_until": "2028-04-01T00:00:00+09:00" }))
         .await;
     assert_eq!((s.as_u16(), v["rule"].as_str()), (422, Some("ASA-3.7")), "{v}");
-    // The contract ends: the operator can still log in, but every call is refused, citing ASA-3.7.
-    w.set_now("2027-04-02T10:00:00+09:00");
+    // The contract ends: the session still open is refused on every call, and a new login is
+    // refused, both citing ASA-3.7.
+    w.set_now("2027-03-31T10:00:00+09:00");
     let op = w.relogin("operator").await;
+    w.set_now("2027-04-02T10:00:00+09:00");
     let (s, v) = w.api.get("/api/v1/cameras", &op).await;
+    assert_eq!((s.as_u16(), v["rule"].as_str()), (403, Some("ASA-3.7")), "{v}");
+    let (s, v) = w.api.login(&op.login, PASSWORD).await;
     assert_eq!((s.as_u16(), v["rule"].as_str()), (403, Some("ASA-3.7")), "{v}");
 }

@@ -372,10 +372,10 @@ impl DemoArgs {
         let db = self.data.join("mimamori.db");
         let fresh = !db.exists();
         if fresh {
-            // The demo's history starts weeks back (last month's emergency extractions and their
-            // reconciliation) or days back; the clock is set there and walks forward to now.
-            let days = if profile.emergency.is_some() { 42 } else { 7 };
-            clock.set(t0 - jiff::SignedDuration::from_hours(24 * days));
+            // The demo's history starts six weeks back (last month's emergency extractions and
+            // their reconciliation, a month-old complaint); the clock is set there and walks
+            // forward to now.
+            clock.set(t0 - jiff::SignedDuration::from_hours(24 * 42));
         }
         let app = server::build(server::Config {
             db: db.to_string_lossy().into_owned(),

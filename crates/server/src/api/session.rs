@@ -141,6 +141,18 @@ pub async fn login(
         }
         return Err(wrong());
     }
+    // A contractor's staff log in only under a current contract whose clause checklist the
+    // manager signed off (ASA-3.7, PROD-CONTRACTOR-1); every call is gated the same way.
+    let org = st.db.organisation(account.organisation_id).await?;
+    if org.is_some_and(|o| o.kind == "contractor")
+        && !st.db.has_current_contract(account.organisation_id, now).await?
+    {
+        st.audit(deny("no current signed-off contract")).await?;
+        return Err(ApiError::forbidden(
+            st.profile.accounts.contractor_gate_rule.as_str(),
+            "your organisation has no current contract whose clause checklist the manager has signed off",
+        ));
+    }
     st.db.record_login_success(account.id).await?;
     let token = auth::new_token()?;
     let csrf = auth::new_token()?;
