@@ -35,7 +35,12 @@ async fn records_every_frame_encrypted_indexed_and_chained() {
     let clock =
         clock::Clock::offset(policy::jst::parse_rfc3339("2026-11-24T10:00:00+09:00").unwrap());
     let rec = Recorder::start(config(dir.path(), port, 2), profile, clock).await.unwrap();
-    tokio::time::sleep(Duration::from_secs(9)).await;
+    // Six seconds of frames from each camera (a loaded CI machine may take longer to connect:
+    // wait for the frames, up to 30 s, rather than for a fixed time).
+    let t = std::time::Instant::now();
+    while !rec.status().iter().all(|s| s.frames > 150) && t.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let status = rec.status();
     assert!(status.iter().all(|s| s.frames > 150), "{status:#?}");
     let ctx = rec.ctx.clone();

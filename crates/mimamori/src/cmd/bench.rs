@@ -40,6 +40,9 @@ pub enum BenchCmd {
     /// Export speed: an evidence package of recorded footage vs `cat` of the same segment files
     /// and `ffmpeg -c copy` remuxing the same video.
     Export(super::bench_export::ExportBench),
+    /// Privacy-mask burn-in speed: decode + mask + encode fps on one core vs ffmpeg's
+    /// decode + drawbox + libx264 ultrafast, with PSNR outside the mask for both.
+    Mask(super::bench_mask::MaskBench),
 }
 
 struct Proc(Child);
@@ -155,6 +158,7 @@ impl BenchCmd {
                 (cameras, seconds, warmup, clip, no_ffmpeg, rounds, json)
             }
             BenchCmd::Export(b) => return b.run(),
+            BenchCmd::Mask(b) => return b.run(),
         };
         let me = std::env::current_exe()?;
         let tmp = tempfile_dir()?;

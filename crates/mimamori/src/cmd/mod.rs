@@ -4,6 +4,7 @@ pub mod admin;
 pub mod audit;
 pub mod bench;
 pub mod bench_export;
+pub mod bench_mask;
 pub mod camsim;
 pub mod demo;
 mod demo_history;
