@@ -107,7 +107,11 @@ impl MacroblockMask {
                 let x1 = (((c + 1) * 16).min(width)) as f64 / width as f64;
                 let y0 = (r * 16) as f64 / height as f64;
                 let y1 = (((r + 1) * 16).min(height)) as f64 / height as f64;
-                masked[r * cols + c] = polygons.iter().any(|p| p.touches_rect(x0, y0, x1, y1));
+                // A polygon that only meets the block on its border (a mask drawn on macroblock
+                // lines) does not take the neighbouring block.
+                let e = 1e-9;
+                masked[r * cols + c] =
+                    polygons.iter().any(|p| p.touches_rect(x0 + e, y0 + e, x1 - e, y1 - e));
             }
         }
         MacroblockMask { width, height, cols, rows, masked }
@@ -193,5 +197,9 @@ mod tests {
         let m = MacroblockMask::new(&[thin], 320, 240);
         assert!(m.count() >= 19, "{}", m.count());
         assert!(Polygon::from_pairs(&[(0.0, 0.0), (1.2, 0.0), (0.0, 1.0)]).validate().is_err());
+        // A rectangle on macroblock lines masks exactly its blocks.
+        let r = Polygon::from_pairs(&[(0.1, 0.2), (0.3, 0.2), (0.3, 0.4), (0.1, 0.4)]);
+        let m = MacroblockMask::new(&[r], 320, 240); // x 32..96, y 48..96: 4 × 3 blocks
+        assert_eq!(m.count(), 12);
     }
 }

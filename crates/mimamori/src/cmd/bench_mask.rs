@@ -25,6 +25,9 @@ pub struct MaskBench {
     /// Source bitrate, bits per second (the re-encode targets the same).
     #[arg(long, default_value_t = 3_000_000)]
     pub bitrate: u32,
+    /// Bitrate of the re-encode (default: the source's). Raise it to compare at equal PSNR.
+    #[arg(long)]
+    pub encode_bitrate: Option<u32>,
     /// Alternating rounds; the best of each side is reported.
     #[arg(long, default_value_t = 3)]
     pub rounds: u32,
@@ -118,9 +121,9 @@ impl MaskBench {
         let (bx, by, bw, bh) = ((w / 10) & !15, (h / 10) & !15, (w / 4) & !15, (h * 3 / 10) & !15);
         let poly = Polygon::from_pairs(&[
             (bx as f64 / w as f64, by as f64 / h as f64),
-            ((bx + bw) as f64 / w as f64 - 1e-6, by as f64 / h as f64),
-            ((bx + bw) as f64 / w as f64 - 1e-6, (by + bh) as f64 / h as f64 - 1e-6),
-            (bx as f64 / w as f64, (by + bh) as f64 / h as f64 - 1e-6),
+            ((bx + bw) as f64 / w as f64, by as f64 / h as f64),
+            ((bx + bw) as f64 / w as f64, (by + bh) as f64 / h as f64),
+            (bx as f64 / w as f64, (by + bh) as f64 / h as f64),
         ]);
         let cam_avcc = build_avcc(&clip.sps, &clip.pps);
         let inputs: Vec<(Vec<u8>, bool)> = clip
@@ -164,7 +167,7 @@ impl MaskBench {
         for round in 0..self.rounds {
             // Ours, on this thread (one core).
             let mut m =
-                Masker::new(vec![poly.clone()], Settings { bitrate: self.bitrate, fps: 25.0 })?;
+                Masker::new(vec![poly.clone()], Settings { bitrate: self.encode_bitrate.unwrap_or(self.bitrate), fps: 25.0 })?;
             let mut out = Vec::with_capacity(frames);
             let t = Instant::now();
             for (data, key) in &inputs {
