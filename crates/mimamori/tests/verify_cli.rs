@@ -31,6 +31,7 @@ async fn export(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, evidence
         username: None,
         password: None,
         retention: None,
+        masks: Vec::new(),
     }];
     let profile = policy::resolve_seed("kawaguchi").unwrap();
     let rec = recorder::Recorder::start(cfg, profile, clock::Clock::System).await.unwrap();

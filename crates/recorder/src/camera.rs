@@ -78,6 +78,18 @@ pub struct CameraTask {
     /// Counters not yet published to the status board (published once a second: no per-frame
     /// lock or map lookup).
     unpublished: Unpublished,
+    /// The privacy-mask burn-in, for a camera configured with masks (ASA-2.1): every frame is
+    /// decoded, masked and re-encoded before it is hashed, encrypted and stored.
+    masker: Option<Masking>,
+}
+
+/// A camera's masker and the parameters on either side of it.
+struct Masking {
+    masker: masking::Masker,
+    /// The camera's own avcC (its SPS/PPS feed the decoder).
+    camera_avcc: Vec<u8>,
+    /// The codec parameters of the masked stream, as stored.
+    stored: Option<CodecParams>,
 }
 
 #[derive(Default)]
@@ -89,6 +101,9 @@ struct Unpublished {
     last_frame_ms: Option<i64>,
     published_ms: i64,
 }
+
+/// Bitrate of a masked camera's re-encoded stream (4 Mbit/s: 1080p at good quality).
+const MASKED_BITRATE: u32 = 4_000_000;
 
 fn day_of(ms: i64) -> String {
     policy::jst::date(store_ts(ms)).to_string()
@@ -139,6 +154,16 @@ impl CameraTask {
                 Some((Some(id), start, cause.to_owned()))
             }
         };
+        let masker = if cfg.masks.is_empty() {
+            None
+        } else {
+            let m = masking::Masker::new(
+                cfg.masks.clone(),
+                masking::Settings { bitrate: MASKED_BITRATE, fps: 25.0 },
+            )
+            .map_err(|e| Error::Camera(format!("privacy masks: {e}")))?;
+            Some(Masking { masker: m, camera_avcc: Vec::new(), stored: None })
+        };
         Ok(CameraTask {
             code: cfg.code.clone(),
             stagger_ms: ((index as i64) * 7_919) % ctx.segment_ms.max(1),
@@ -159,6 +184,7 @@ impl CameraTask {
             last_checkpoint_ms: now,
             bitrate_window: (now, 0),
             unpublished: Unpublished::default(),
+            masker,
         })
     }
 
@@ -334,9 +360,66 @@ impl CameraTask {
                 let keyframe = f.is_random_access_point();
                 let pts = f.timestamp().timestamp();
                 let rate = i64::from(f.timestamp().clock_rate().get());
-                self.frame(pts, rate, keyframe, f.into_data(), params).await;
+                let data = f.into_data();
+                match self.masked(keyframe, data, params) {
+                    Some((keyframe, data, params)) => {
+                        self.frame(pts, rate, keyframe, data, params).await;
+                    }
+                    None => {
+                        // Fail closed: a frame that could not be masked is not stored.
+                        self.unpublished.dropped += 1;
+                    }
+                }
             }
         }
+    }
+
+    /// Passes a frame through the privacy masks, if the camera has any: the re-encoded frame
+    /// and, when they change, the masked stream's parameters. `None` when the frame could not
+    /// be masked (it is then not stored). Without masks the frame is returned as it came.
+    fn masked(
+        &mut self,
+        keyframe: bool,
+        data: Vec<u8>,
+        params: Option<CodecParams>,
+    ) -> Option<(bool, Vec<u8>, Option<CodecParams>)> {
+        let Some(m) = self.masker.as_mut() else { return Some((keyframe, data, params)) };
+        if let Some(p) = &params {
+            m.camera_avcc = hex::decode(&p.extra_data).unwrap_or_default();
+        }
+        if m.camera_avcc.is_empty() {
+            return None;
+        }
+        let work = |m: &mut Masking| m.masker.process(&data, keyframe, &m.camera_avcc);
+        // Decoding and encoding are CPU work: off the async worker's cooperative budget.
+        let out = match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
+                tokio::task::block_in_place(|| work(m))
+            }
+            _ => work(m),
+        };
+        let out = match out {
+            Ok(Some(f)) => f,
+            Ok(None) => return None,
+            Err(e) => {
+                tracing::warn!(camera = %self.code, error = %e, "frame not masked: not stored");
+                return None;
+            }
+        };
+        let avcc = m.masker.avcc()?;
+        let dims =
+            params.as_ref().or(m.stored.as_ref()).map(|p| (p.width, p.height)).unwrap_or_default();
+        let stored = CodecParams {
+            rfc6381: format!("avc1.{}", hex::encode(avcc.get(1..4).unwrap_or(&[0x42, 0, 0x1e]))),
+            width: dims.0,
+            height: dims.1,
+            extra_data: hex::encode(&avcc),
+        };
+        let changed = m.stored.as_ref() != Some(&stored);
+        if changed {
+            m.stored = Some(stored.clone());
+        }
+        Some((out.keyframe, out.data, changed.then_some(stored)))
     }
 
     async fn frame(

@@ -16,6 +16,9 @@ pub struct CameraConfig {
     pub password: Option<String>,
     /// Retention setting; the profile's default when `None`.
     pub retention: Option<Period>,
+    /// Privacy masks burned in by the recorder (a camera that cannot mask by itself): polygons
+    /// in normalised picture coordinates; empty for none (ASA-2.1).
+    pub masks: Vec<masking::Polygon>,
 }
 
 impl CameraConfig {
@@ -41,6 +44,7 @@ impl CameraConfig {
             username,
             password,
             retention: None,
+            masks: Vec::new(),
         })
     }
 }

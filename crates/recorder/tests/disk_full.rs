@@ -54,6 +54,7 @@ async fn a_full_disk_pauses_recording_and_loses_nothing_recorded() {
         username: None,
         password: None,
         retention: None,
+        masks: Vec::new(),
     }];
     let profile = policy::resolve_seed("nishiyodogawa").unwrap();
     let rec = Recorder::start(c, profile, clock::Clock::System).await.unwrap();

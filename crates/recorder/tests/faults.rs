@@ -13,7 +13,14 @@ use recorder::db::NodeDb;
 use std::time::Duration;
 
 fn cam(code: &str, url: String) -> CameraConfig {
-    CameraConfig { code: code.into(), url, username: None, password: None, retention: None }
+    CameraConfig {
+        code: code.into(),
+        url,
+        username: None,
+        password: None,
+        retention: None,
+        masks: Vec::new(),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

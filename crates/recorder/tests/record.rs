@@ -22,6 +22,7 @@ fn config(dir: &std::path::Path, port: u16, cameras: usize) -> RecorderConfig {
             username: None,
             password: None,
             retention: None,
+            masks: Vec::new(),
         })
         .collect();
     c

@@ -26,6 +26,7 @@ fn config(dir: &std::path::Path, port: Option<u16>) -> RecorderConfig {
                 username: None,
                 password: None,
                 retention: None,
+                masks: Vec::new(),
             })
             .collect();
     }

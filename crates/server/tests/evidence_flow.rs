@@ -98,6 +98,7 @@ async fn instruction_extracts_packages_that_verify_offline() {
             username: None,
             password: None,
             retention: None,
+            masks: Vec::new(),
         })
         .collect();
     let rec = recorder::Recorder::start(cfg, profile, clock::Clock::System).await.unwrap();

@@ -166,8 +166,10 @@ impl MaskBench {
         let mut ours_out: Vec<Vec<u8>> = Vec::new();
         for round in 0..self.rounds {
             // Ours, on this thread (one core).
-            let mut m =
-                Masker::new(vec![poly.clone()], Settings { bitrate: self.encode_bitrate.unwrap_or(self.bitrate), fps: 25.0 })?;
+            let mut m = Masker::new(
+                vec![poly.clone()],
+                Settings { bitrate: self.encode_bitrate.unwrap_or(self.bitrate), fps: 25.0 },
+            )?;
             let mut out = Vec::with_capacity(frames);
             let t = Instant::now();
             for (data, key) in &inputs {
