@@ -27,7 +27,9 @@ async fn masked_camera_stores_only_masked_pictures() {
     let profile = policy::resolve_seed("asahikawa").unwrap();
     let rec = Recorder::start(cfg, profile, clock::Clock::System).await.unwrap();
     let t = std::time::Instant::now();
-    while rec.status().first().map_or(0, |s| s.frames) < 150 && t.elapsed() < Duration::from_secs(30) {
+    while rec.status().first().map_or(0, |s| s.frames) < 150
+        && t.elapsed() < Duration::from_secs(30)
+    {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // An export of the masked camera verifies offline.

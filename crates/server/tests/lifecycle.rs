@@ -382,3 +382,98 @@ async fn a_recorder_is_disposed_of_only_without_keys_and_with_enough_confirmers(
     busy.stop().await;
     empty.stop().await;
 }
+
+// rule: KAW-2.1.3
+#[tokio::test]
+async fn coverage_is_measured_from_the_public_area_after_masks() {
+    let w = World::new("kawaguchi", Backend::Sqlite, "2026-11-24T10:00:00+09:00").await;
+    let reg = w.holder(Permission::RegistryManage).clone();
+    let site = w.api.get("/api/v1/sites", &reg).await.1[0]["id"].clone();
+    let cam = |code: &str, area: Value, masks: Value, exemption: Option<&str>| {
+        json!({ "code": code, "site_id": site, "name": code, "install_date": "2026-11-01",
+                "public_area": area, "masks": masks, "coverage_exemption": exemption,
+                "consensus_note": "町内会で合意" })
+    };
+    let left = |x: f64| json!([[0.0, 0.0], [x, 0.0], [x, 1.0], [0.0, 1.0]]);
+    // 80 % public: accepted, the measured share stored.
+    let v = w.api.ok("/api/v1/cameras", &reg, cam("k1", left(0.8), json!([]), None)).await;
+    assert_eq!(v["public_share_permille"], 800);
+    // 80 % public but a mask over a quarter of it: 60 %, under 2/3 — an exemption reason needed.
+    let mask = json!([[[0.0, 0.0], [0.8, 0.0], [0.8, 0.25], [0.0, 0.25]]]);
+    let (s, v) =
+        w.api.post("/api/v1/cameras", &reg, cam("k2", left(0.8), mask.clone(), None)).await;
+    assert_eq!(
+        (s.as_u16(), v["rule"].as_str(), v["errors"][0]["field"].as_str()),
+        (422, Some("KAW-2.1.3"), Some("coverage_exemption")),
+        "{v}"
+    );
+    let v = w
+        .api
+        .ok("/api/v1/cameras", &reg, cam("k2", left(0.8), mask, Some("建物の形状により困難")))
+        .await;
+    assert_eq!(v["public_share_permille"], 600);
+    // Under one half: refused even with a reason.
+    let (s, v) =
+        w.api.post("/api/v1/cameras", &reg, cam("k3", left(0.45), json!([]), Some("理由"))).await;
+    assert_eq!(
+        (s.as_u16(), v["rule"].as_str(), v["errors"][0]["field"].as_str()),
+        (422, Some("KAW-2.1.3"), Some("public_area")),
+        "{v}"
+    );
+    // A polygon outside the picture is a field error.
+    let (s, v) = w
+        .api
+        .post(
+            "/api/v1/cameras",
+            &reg,
+            cam("k4", json!([[0.0, 0.0], [1.5, 0.0], [0.0, 1.0]]), json!([]), None),
+        )
+        .await;
+    assert_eq!((s.as_u16(), v["errors"][0]["field"].as_str()), (422, Some("public_area")), "{v}");
+}
+
+// rule: ASA-2.1
+#[tokio::test]
+async fn masks_are_versioned_changed_by_the_manager_and_audited() {
+    let w = World::new("asahikawa", Backend::Sqlite, "2026-11-24T10:00:00+09:00").await;
+    let manager = w.holder(Permission::MaskManage).clone();
+    let cams = w.api.get("/api/v1/cameras", &manager).await.1;
+    let id = cams[0]["id"].as_i64().unwrap();
+    let entrance = json!([[[0.6, 0.3], [0.9, 0.3], [0.9, 0.8], [0.6, 0.8]]]);
+    let body =
+        json!({ "polygons": entrance, "in_recorder": true, "reason": "住宅の玄関が映るため" });
+    // Not by the applicant (police).
+    let (s, _) = w
+        .api
+        .post(&format!("/api/v1/cameras/{id}/masks"), &w.user("applicant"), body.clone())
+        .await;
+    assert_eq!(s, 403);
+    let (s, v) = w
+        .api
+        .post(
+            &format!("/api/v1/cameras/{id}/masks"),
+            &manager,
+            json!({ "polygons": [[[0.1, 0.1], [0.2, 0.2]]], "reason": "x" }),
+        )
+        .await;
+    assert_eq!((s.as_u16(), v["errors"][0]["field"].as_str()), (422, Some("polygons[0]")), "{v}");
+    let v1 = w.api.ok(&format!("/api/v1/cameras/{id}/masks"), &manager, body).await;
+    assert_eq!(v1["version"], 1);
+    let v2 = w
+        .api
+        .ok(
+            &format!("/api/v1/cameras/{id}/masks"),
+            &manager,
+            json!({ "polygons": [], "reason": "住宅が取り壊されたため" }),
+        )
+        .await;
+    assert_eq!(v2["version"], 2);
+    let list = w.api.get(&format!("/api/v1/cameras/{id}/masks"), &manager).await.1;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["reason"], "住宅が取り壊されたため");
+    let ev = audit_actions(&w, "mask.change").await;
+    let ok: Vec<&Value> = ev.iter().filter(|e| e["outcome"] == "ok").collect();
+    assert_eq!(ok.len(), 2, "two changes");
+    assert_eq!(ok[0]["rule"], "ASA-2.1");
+    assert_eq!(ev.len() - ok.len(), 2, "and the two refusals, audited too");
+}

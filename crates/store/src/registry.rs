@@ -487,3 +487,86 @@ impl Db {
         Ok(n > 0)
     }
 }
+
+/// One version of a camera's privacy masks (ASA-2.1).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct CameraMasks {
+    /// Id.
+    pub id: i64,
+    /// Camera.
+    pub camera_id: i64,
+    /// 1, 2, …
+    pub version: i64,
+    /// Mask polygons, JSON (`[[[x, y], …], …]`, normalised).
+    pub polygons: String,
+    /// Public-space polygon, JSON, if measured.
+    pub public_area: Option<String>,
+    /// Public share after masks, per mille.
+    pub public_share_permille: Option<i64>,
+    /// 0/1: burnt in by the recorder.
+    pub in_recorder: i64,
+    /// Why.
+    pub reason: String,
+    /// Who.
+    pub created_by: i64,
+    /// When.
+    pub created_at: i64,
+}
+
+impl Db {
+    /// Records a new version of a camera's masks (and its public share on the camera).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn set_camera_masks(
+        &self,
+        camera_id: i64,
+        polygons: &str,
+        public_area: Option<&str>,
+        share: Option<i64>,
+        in_recorder: bool,
+        reason: &str,
+        by: i64,
+        now: i64,
+    ) -> Result<CameraMasks> {
+        let version: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM camera_masks WHERE camera_id = $1",
+        )
+        .bind(camera_id)
+        .fetch_one(self.pool())
+        .await?;
+        let m: CameraMasks = sqlx::query_as(
+            "INSERT INTO camera_masks (camera_id, version, polygons, public_area, public_share_permille, in_recorder, reason, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id, camera_id, version, polygons, public_area, public_share_permille, in_recorder, reason, created_by, created_at",
+        )
+        .bind(camera_id)
+        .bind(version)
+        .bind(polygons)
+        .bind(public_area)
+        .bind(share)
+        .bind(i64::from(in_recorder))
+        .bind(reason)
+        .bind(by)
+        .bind(now)
+        .fetch_one(self.pool())
+        .await
+        .map_err(|e| StoreError::from_write(e, "this mask version"))?;
+        if let Some(s) = share {
+            sqlx::query("UPDATE cameras SET public_share_permille = $2 WHERE id = $1")
+                .bind(camera_id)
+                .bind(s)
+                .execute(self.pool())
+                .await?;
+        }
+        Ok(m)
+    }
+
+    /// Every version of a camera's masks, newest first.
+    pub async fn camera_masks(&self, camera_id: i64) -> Result<Vec<CameraMasks>> {
+        Ok(sqlx::query_as(
+            "SELECT id, camera_id, version, polygons, public_area, public_share_permille, in_recorder, reason, created_by, created_at \
+             FROM camera_masks WHERE camera_id = $1 ORDER BY version DESC",
+        )
+        .bind(camera_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}

@@ -370,35 +370,70 @@ pub async fn list_cameras(State(st): State<Arc<AppState>>) -> ApiResult<Json<Val
     Ok(Json(json!(st.db.cameras().await?)))
 }
 
-/// Checks a camera's declared coverage against the profile's rule (KAW-2.1.3).
-fn check_coverage(profile: &policy::Profile, b: &CameraBody) -> ApiResult<()> {
+/// A polygon from JSON points, checked (three points or more, inside the picture).
+pub fn polygon(field: &str, points: &[Vec<f64>]) -> ApiResult<masking::Polygon> {
+    let mut pairs = Vec::new();
+    for p in points {
+        match p.as_slice() {
+            [x, y] => pairs.push((*x, *y)),
+            _ => return Err(ApiError::invalid(field, "each point is [x, y]")),
+        }
+    }
+    let poly = masking::Polygon::from_pairs(&pairs);
+    poly.validate().map_err(|e| ApiError::invalid(field, e))?;
+    Ok(poly)
+}
+
+/// The public share the rule measures: computed from the public-space polygon after the masks
+/// when one is given, else as declared.
+pub fn measured_share(
+    declared: Option<i64>,
+    public_area: Option<&Vec<Vec<f64>>>,
+    masks: &[Vec<Vec<f64>>],
+) -> ApiResult<Option<i64>> {
+    let Some(area) = public_area else { return Ok(declared) };
+    let public = polygon("public_area", area)?;
+    let masks = masks
+        .iter()
+        .enumerate()
+        .map(|(i, m)| polygon(&format!("masks[{i}]"), m))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(Some(masking::public_share_permille(&public, &masks)))
+}
+
+/// Checks a public share against the profile's coverage rule (KAW-2.1.3): under the minimum
+/// (2/3) only with an exemption reason, under the exemption minimum (1/2) never.
+pub fn check_share(
+    profile: &policy::Profile,
+    share: Option<i64>,
+    exemption: Option<&str>,
+    field: &str,
+) -> ApiResult<()> {
     let Some(c) = &profile.coverage else { return Ok(()) };
     let rule = c.rule.as_str();
-    let Some(share) = b.public_share_permille else {
+    let Some(share) = share else {
         return Err(ApiError::refused(
             rule,
-            Some("public_share_permille"),
-            "declare the public share of the picture (per mille)",
+            Some(field),
+            "declare the public share of the picture (per mille), or give the public-space polygon",
         ));
     };
     if !(0..=1000).contains(&share) {
-        return Err(ApiError::invalid("public_share_permille", "between 0 and 1000"));
+        return Err(ApiError::invalid(field, "between 0 and 1000"));
     }
     let at_least = |[n, d]: [u32; 2]| share * i64::from(d) >= i64::from(n) * 1000;
     let pct = share as f64 / 10.0;
     if !at_least(c.exemption_min_public_share) {
         return Err(ApiError::refused(
             rule,
-            Some("public_share_permille"),
+            Some(field),
             format!(
                 "public space is {pct:.1} % of the picture; at least {}/{} is required even with an exemption",
                 c.exemption_min_public_share[0], c.exemption_min_public_share[1]
             ),
         ));
     }
-    if !at_least(c.min_public_share)
-        && b.coverage_exemption.as_deref().is_none_or(|r| r.trim().is_empty())
-    {
+    if !at_least(c.min_public_share) && exemption.is_none_or(|r| r.trim().is_empty()) {
         return Err(ApiError::refused(
             rule,
             Some("coverage_exemption"),
@@ -411,6 +446,15 @@ fn check_coverage(profile: &policy::Profile, b: &CameraBody) -> ApiResult<()> {
             ),
         ));
     }
+    Ok(())
+}
+
+/// Checks a camera's coverage against the profile's rule (KAW-2.1.3).
+fn check_coverage(profile: &policy::Profile, b: &CameraBody) -> ApiResult<()> {
+    let Some(c) = &profile.coverage else { return Ok(()) };
+    let rule = c.rule.as_str();
+    let field = if b.public_area.is_some() { "public_area" } else { "public_share_permille" };
+    check_share(profile, b.public_share_permille, b.coverage_exemption.as_deref(), field)?;
     if c.consensus_required && b.consensus_note.as_deref().is_none_or(|r| r.trim().is_empty()) {
         return Err(ApiError::refused(
             rule,
@@ -425,8 +469,18 @@ fn check_coverage(profile: &policy::Profile, b: &CameraBody) -> ApiResult<()> {
 pub async fn create_camera(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-    Body(b): Body<CameraBody>,
+    Body(mut b): Body<CameraBody>,
 ) -> ApiResult<Json<Value>> {
+    // A public-space polygon makes the share measured, after the masks (KAW-2.1.3).
+    let masks = b.masks.clone().unwrap_or_default();
+    b.public_share_permille =
+        measured_share(b.public_share_permille, b.public_area.as_ref(), &masks)?;
+    if b.mask_in_recorder && masks.is_empty() {
+        return Err(ApiError::invalid("masks", "give the mask polygons the recorder burns in"));
+    }
+    if b.mask_in_recorder && b.masks_native {
+        return Err(ApiError::invalid("mask_in_recorder", "the camera masks natively"));
+    }
     required("code", &b.code)?;
     required("name", &b.name)?;
     if b.install_date.parse::<jiff::civil::Date>().is_err() {
@@ -487,7 +541,85 @@ pub async fn create_camera(
         )
         .await?;
     st.audit(p.event("camera.create", format!("camera:{}", c.code), Outcome::Ok)).await?;
+    if !masks.is_empty() {
+        let area = b.public_area.as_ref().map(|a| json!(a).to_string());
+        let m = st
+            .db
+            .set_camera_masks(
+                c.id,
+                &json!(masks).to_string(),
+                area.as_deref(),
+                b.public_share_permille,
+                b.mask_in_recorder,
+                "設置時の設定 / at installation",
+                p.account.id,
+                st.clock.now_ms(),
+            )
+            .await?;
+        let mut ev = p.event("mask.change", format!("camera:{}", c.code), Outcome::Ok);
+        ev.rule = Some("ASA-2.1".into());
+        ev.detail = json!({ "version": m.version, "polygons": masks.len(), "in_recorder": b.mask_in_recorder });
+        st.audit(ev).await?;
+    }
     Ok(Json(json!(c)))
+}
+
+fn masks_json(m: &store::registry::CameraMasks) -> Value {
+    json!({
+        "version": m.version, "polygons": serde_json::from_str::<Value>(&m.polygons).unwrap_or(Value::Null),
+        "public_area": m.public_area.as_deref().and_then(|a| serde_json::from_str::<Value>(a).ok()),
+        "public_share_permille": m.public_share_permille, "in_recorder": m.in_recorder != 0,
+        "reason": m.reason, "created_by": m.created_by, "created_at": jst(m.created_at),
+    })
+}
+
+/// `GET /api/v1/cameras/{id}/masks`: every version of a camera's masks, newest first.
+pub async fn list_masks(State(st): State<Arc<AppState>>, Id(id): Id) -> ApiResult<Json<Value>> {
+    Ok(Json(Value::Array(st.db.camera_masks(id).await?.iter().map(masks_json).collect())))
+}
+
+/// `POST /api/v1/cameras/{id}/masks`: a new version of the masks, by the manager, with a
+/// reason; the public share is measured again and the coverage rule applied (ASA-2.1,
+/// KAW-2.1.3). The recorder applies it from the next keyframe.
+pub async fn set_masks(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    Body(b): Body<MasksBody>,
+) -> ApiResult<Json<Value>> {
+    required("reason", &b.reason)?;
+    let cam = st
+        .db
+        .cameras()
+        .await?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or_else(|| ApiError::not_found(format!("camera {id}")))?;
+    for (i, m) in b.polygons.iter().enumerate() {
+        polygon(&format!("polygons[{i}]"), m)?;
+    }
+    let share = measured_share(cam.public_share_permille, b.public_area.as_ref(), &b.polygons)?;
+    let exemption = b.coverage_exemption.as_deref().or(Some(cam.coverage_exemption.as_str()));
+    check_share(&st.profile, share, exemption, "public_area")?;
+    let area = b.public_area.as_ref().map(|a| json!(a).to_string());
+    let m = st
+        .db
+        .set_camera_masks(
+            id,
+            &json!(b.polygons).to_string(),
+            area.as_deref(),
+            share,
+            b.in_recorder,
+            b.reason.trim(),
+            p.account.id,
+            st.clock.now_ms(),
+        )
+        .await?;
+    let mut ev = p.event("mask.change", format!("camera:{}", cam.code), Outcome::Ok);
+    ev.rule = Some("ASA-2.1".into());
+    ev.detail = json!({ "version": m.version, "polygons": b.polygons.len(), "public_share_permille": share, "reason": b.reason.trim() });
+    st.audit(ev).await?;
+    Ok(Json(masks_json(&m)))
 }
 
 /// `GET /api/v1/workstations`.

@@ -158,6 +158,8 @@ api! {
     post "/api/v1/sites/{id}/signage-check" => admin::check_signage, Access::Perm(P::RegistryManage), "site.signage_check", "registry", "Record a signage check";
     get "/api/v1/cameras" => admin::list_cameras, Access::Authenticated, "camera.list", "registry", "List cameras";
     post "/api/v1/cameras" => admin::create_camera, Access::Perm(P::RegistryManage), "camera.create", "registry", "Register a camera", CameraBody;
+    get "/api/v1/cameras/{id}/masks" => admin::list_masks, Access::AnyOf(&[P::MaskManage, P::RegistryManage]), "mask.list", "registry", "Every version of a camera's privacy masks";
+    post "/api/v1/cameras/{id}/masks" => admin::set_masks, Access::Perm(P::MaskManage), "mask.change", "registry", "A new version of a camera's privacy masks, with a reason", MasksBody;
     get "/api/v1/workstations" => admin::list_workstations, Access::Perm(P::WorkstationManage), "workstation.list", "registry", "List dedicated workstations";
     post "/api/v1/workstations" => admin::create_workstation, Access::Perm(P::WorkstationManage), "workstation.create", "registry", "Register a dedicated workstation", WorkstationBody;
     post "/api/v1/workstations/{id}/enrol" => admin::enrol_workstation, Access::Perm(P::WorkstationManage), "workstation.enrol", "registry", "Issue the device token of a workstation";

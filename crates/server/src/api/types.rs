@@ -199,6 +199,36 @@ pub struct CameraBody {
     /// Retention in months.
     #[serde(default)]
     pub retention_months: Option<u32>,
+    /// The public-space polygon of the picture, `[[x, y], …]` normalised: the public share is
+    /// then computed (after masks) instead of declared (KAW-2.1.3).
+    #[serde(default)]
+    pub public_area: Option<Vec<Vec<f64>>>,
+    /// Privacy-mask polygons, `[[[x, y], …], …]` normalised (ASA-2.1).
+    #[serde(default)]
+    pub masks: Option<Vec<Vec<Vec<f64>>>>,
+    /// The recorder burns the masks in (the camera cannot mask by itself).
+    #[serde(default)]
+    pub mask_in_recorder: bool,
+}
+
+/// `POST /cameras/{id}/masks`: a new version of a camera's privacy masks.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MasksBody {
+    /// Mask polygons, `[[[x, y], …], …]` normalised.
+    pub polygons: Vec<Vec<Vec<f64>>>,
+    /// The public-space polygon, to recompute the public share after the masks.
+    #[serde(default)]
+    pub public_area: Option<Vec<Vec<f64>>>,
+    /// Burnt in by the recorder (else the camera masks natively and the commissioning still is
+    /// the check).
+    #[serde(default)]
+    pub in_recorder: bool,
+    /// Why the masks change.
+    pub reason: String,
+    /// Exemption reason when the public share falls under 2/3 (KAW-2.1.3).
+    #[serde(default)]
+    pub coverage_exemption: Option<String>,
 }
 
 /// `POST /workstations`.
