@@ -139,3 +139,26 @@ impl Exporter for LocalRecorder {
         })
     }
 }
+
+/// The privacy masks the recorder must burn in for `camera`: the newest registered version, if
+/// it is marked "in recorder" (ASA-2.1). Read when the recorder starts.
+pub async fn recorder_masks(
+    db: &store::Db,
+    camera: &str,
+) -> Result<Vec<masking::Polygon>, store::StoreError> {
+    let Some(c) = db.camera_by_code(camera).await? else { return Ok(Vec::new()) };
+    let Some(m) = db.camera_masks(c.id).await?.into_iter().next() else { return Ok(Vec::new()) };
+    if m.in_recorder == 0 {
+        return Ok(Vec::new());
+    }
+    let polys: Vec<Vec<Vec<f64>>> = serde_json::from_str(&m.polygons).unwrap_or_default();
+    Ok(polys
+        .iter()
+        .map(|p| {
+            masking::Polygon::from_pairs(
+                &p.iter().filter_map(|xy| Some((*xy.first()?, *xy.get(1)?))).collect::<Vec<_>>(),
+            )
+        })
+        .filter(|p| p.validate().is_ok())
+        .collect())
+}

@@ -288,7 +288,19 @@ async fn seed(
     let s2 = c.post("/api/v1/sites", &reg, json!({ "code": "S2", "name": "買物公園", "address": "平和通", "latitude": here.0 + 0.002, "longitude": here.1 + 0.001, "signage_text": format!("防犯カメラ作動中　設置者 {}", profile.profile.name_ja) })).await?;
     for (i, (code, url)) in cams.iter().enumerate() {
         let site = if i % 2 == 0 { &s1 } else { &s2 };
+        // cam1 looks at a house's entrance: masked by the recorder (ASA-2.1), and its public
+        // share measured from the public-space polygon after the mask (KAW-2.1.3).
+        let (masks, area, in_rec) = if i == 0 {
+            (
+                json!([[[0.62, 0.15], [0.95, 0.15], [0.95, 0.7], [0.62, 0.7]]]),
+                json!([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]),
+                true,
+            )
+        } else {
+            (json!([]), Value::Null, false)
+        };
         c.post("/api/v1/cameras", &reg, json!({ "code": code, "site_id": site["id"], "name": format!("{} {}", site["name"].as_str().unwrap_or(""), i + 1),
+            "masks": masks, "public_area": area, "mask_in_recorder": in_rec, "coverage_exemption": if in_rec { Some("住宅の玄関をマスクしたため") } else { None },
             "install_date": "2026-04-01", "public_share_permille": 850, "consensus_note": "町内会で合意（2026年3月）", "rtsp_url": url }))
             .await?;
     }
@@ -438,7 +450,9 @@ impl DemoArgs {
         cfg.key_path = self.data.join("node.key");
         cfg.segment_ms = i64::from(self.segment_secs.max(2)) * 1000;
         for (code, url) in &cams {
-            cfg.cameras.push(super::serve::parse_camera(&format!("{code}={url}"))?);
+            let mut cc = super::serve::parse_camera(&format!("{code}={url}"))?;
+            cc.masks = server::node::recorder_masks(&app.state.db, code).await?;
+            cfg.cameras.push(cc);
         }
         let rec = recorder::Recorder::start(cfg, profile.clone(), clock).await?;
         server::node::LocalRecorder::attach(
