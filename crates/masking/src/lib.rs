@@ -11,6 +11,8 @@
 //! Why, and what the alternatives cost, is in `docs/masking.md`.
 
 mod geometry;
+#[cfg(feature = "libav")]
+pub mod libav;
 
 pub use geometry::{MacroblockMask, Point, Polygon, public_share_permille};
 
@@ -273,6 +275,22 @@ impl Masker {
             (w, h)
         };
         self.annexb = annexb;
+        self.mask_and_encode(w, h, keyframe)
+    }
+
+    /// The picture buffer (contiguous I420) that [`Masker::mask_and_encode`] works on, for a
+    /// decoder outside the masker (the optional libavcodec one) to decode into.
+    pub fn picture_buffer(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+
+    /// Masks the picture in the picture buffer (I420, `w × h`) and encodes it.
+    pub fn mask_and_encode(
+        &mut self,
+        w: usize,
+        h: usize,
+        keyframe: bool,
+    ) -> Result<Option<MaskedFrame>, MaskError> {
         // A new plan at a keyframe only: a GOP is masked one way throughout.
         if self.plan.as_ref().is_none_or(|p| p.width != w || p.height != h)
             || (keyframe && self.pending_change)
