@@ -6,46 +6,16 @@
 
 mod common;
 
-use common::{Proc, free_port, wait_for_port};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use common::start_demo;
+use std::process::Command;
 use std::time::Duration;
 
 #[test]
 fn annual_report_and_rules_document_from_the_demo_records() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mimamori"))
-        .args([
-            "demo",
-            "--fresh",
-            "--profile",
-            "kitakyushu",
-            "--cameras",
-            "1",
-            "--segment-secs",
-            "2",
-        ])
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--data")
-        .arg(dir.path())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(out).lines();
-    for l in lines.by_ref() {
-        if l.unwrap().contains("Ctrl-C") {
-            break;
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    wait_for_port(port, Duration::from_secs(30));
+    let (demo, _base) =
+        start_demo("kitakyushu", dir.path(), &["--cameras", "1", "--segment-secs", "2"]);
     std::thread::sleep(Duration::from_secs(6)); // a few sealed segments
-    let demo = Proc(child);
     let pid = demo.0.id();
     assert!(Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success());
     let mut demo = demo;

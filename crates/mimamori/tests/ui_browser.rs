@@ -10,13 +10,12 @@
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 mod common;
-use common::{Proc, free_port, wait_for_port};
+use common::{Proc, free_port, start_demo, wait_for_port};
 
 fn wait_port(port: u16) {
     wait_for_port(port, Duration::from_secs(30));
@@ -35,39 +34,13 @@ fn demo(profile: &str, dir: &Path) -> (Proc, String, String) {
 
 /// Starts the demo with its clock running from `at` (JST), if given.
 fn demo_at(profile: &str, dir: &Path, at: Option<&str>) -> (Proc, String, String) {
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mimamori"))
-        .args([
-            "demo",
-            "--fresh",
-            "--profile",
-            profile,
-            "--cameras",
-            "2",
-            "--segment-secs",
-            "4",
-            "--listen",
-        ])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--data")
-        .arg(dir)
-        .args(at.map(|a| vec!["--at", a]).unwrap_or_default())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(out).lines();
-    for l in lines.by_ref() {
-        if l.unwrap().contains("Ctrl-C") {
-            break;
-        }
+    let mut args = vec!["--cameras", "2", "--segment-secs", "4"];
+    if let Some(a) = at {
+        args.extend(["--at", a]);
     }
-    std::thread::spawn(move || for _ in lines {});
-    wait_port(port);
+    let (p, base) = start_demo(profile, dir, &args);
     let logins = std::fs::read_to_string(dir.join("demo-logins.txt")).unwrap();
-    (Proc(child), format!("http://127.0.0.1:{port}"), logins)
+    (p, base, logins)
 }
 
 async fn browser() -> (Proc, Client) {

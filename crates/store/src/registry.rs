@@ -317,6 +317,14 @@ impl Db {
             .await?)
     }
 
+    /// One camera by id.
+    pub async fn camera(&self, id: i64) -> Result<Option<Camera>> {
+        Ok(sqlx::query_as(concat!("SELECT ", camera_cols!(), " FROM cameras WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
     /// Registers a workstation.
     #[allow(clippy::too_many_arguments)]
     pub async fn create_workstation(

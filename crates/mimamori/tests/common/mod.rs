@@ -31,3 +31,33 @@ pub fn wait_for_port(port: u16, within: Duration) {
     }
     panic!("nothing listens on port {port}");
 }
+
+/// Starts `mimamori demo --fresh` for `profile` in `dir` with `extra` options, on a free
+/// loopback port; returns it once it serves, and its base URL.
+pub fn start_demo(profile: &str, dir: &std::path::Path, extra: &[&str]) -> (Proc, String) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mimamori"))
+        .args(["demo", "--fresh", "--profile", profile])
+        .args(extra)
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data")
+        .arg(dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(out).lines();
+    for l in lines.by_ref() {
+        if l.unwrap().contains("Ctrl-C") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    wait_for_port(port, Duration::from_secs(30));
+    (Proc(child), format!("http://127.0.0.1:{port}"))
+}

@@ -588,13 +588,7 @@ pub async fn set_masks(
     Body(b): Body<MasksBody>,
 ) -> ApiResult<Json<Value>> {
     required("reason", &b.reason)?;
-    let cam = st
-        .db
-        .cameras()
-        .await?
-        .into_iter()
-        .find(|c| c.id == id)
-        .ok_or_else(|| ApiError::not_found(format!("camera {id}")))?;
+    let cam = st.db.camera(id).await?.ok_or_else(|| ApiError::not_found(format!("camera {id}")))?;
     for (i, m) in b.polygons.iter().enumerate() {
         polygon(&format!("polygons[{i}]"), m)?;
     }

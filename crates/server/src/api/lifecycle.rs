@@ -277,13 +277,7 @@ pub async fn decommission_camera(
     Body(b): Body<ReasonBody>,
 ) -> ApiResult<Json<Value>> {
     required("reason", &b.reason)?;
-    let cam = st
-        .db
-        .cameras()
-        .await?
-        .into_iter()
-        .find(|c| c.id == id)
-        .ok_or_else(|| ApiError::not_found(format!("camera {id}")))?;
+    let cam = st.db.camera(id).await?.ok_or_else(|| ApiError::not_found(format!("camera {id}")))?;
     let now = st.clock.now();
     let mut early = false;
     let mut rule = None;
