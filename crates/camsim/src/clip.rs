@@ -45,31 +45,8 @@ impl Clip {
     }
 }
 
-/// Splits an Annex B byte stream into NAL units.
-pub fn annexb_nals(data: &[u8]) -> Vec<&[u8]> {
-    let mut starts = Vec::new();
-    let mut i = 0;
-    while i + 3 <= data.len() {
-        if data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 {
-            starts.push(i + 3);
-            i += 3;
-        } else {
-            i += 1;
-        }
-    }
-    let mut out = Vec::new();
-    for (k, &s) in starts.iter().enumerate() {
-        let mut e = starts.get(k + 1).map_or(data.len(), |&n| n - 3);
-        // A 4-byte start code leaves a zero before the next 3-byte one.
-        while e > s && data[e - 1] == 0 && k + 1 < starts.len() {
-            e -= 1;
-        }
-        if e > s {
-            out.push(&data[s..e]);
-        }
-    }
-    out
-}
+/// Splits an Annex B byte stream into NAL units (the recorder's masking crate's splitter).
+pub use masking::annexb_nals;
 
 fn split_params(
     frames_nals: Vec<(Vec<Vec<u8>>, bool)>,

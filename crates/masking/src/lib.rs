@@ -163,11 +163,14 @@ pub fn annexb_nals(data: &[u8]) -> Vec<&[u8]> {
     }
     let mut out = Vec::new();
     for (k, &s) in starts.iter().enumerate() {
-        let mut e = starts.get(k + 1).map_or(data.len(), |n| n - 3);
-        while e > s && data[e - 1] == 0 {
-            e -= 1; // the 4-byte start code's leading zero, trailing zeros
+        let mut e = starts.get(k + 1).map_or(data.len(), |&n| n - 3);
+        // A 4-byte start code leaves a zero before the next 3-byte one.
+        while e > s && data[e - 1] == 0 && k + 1 < starts.len() {
+            e -= 1;
         }
-        out.push(&data[s..e]);
+        if e > s {
+            out.push(&data[s..e]);
+        }
     }
     out
 }

@@ -406,6 +406,10 @@ impl CameraTask {
                 return None;
             }
         };
+        // Parameter sets come only with keyframes: between them the stored ones stand.
+        if !out.keyframe && m.stored.is_some() {
+            return Some((out.keyframe, out.data, None));
+        }
         let avcc = m.masker.avcc()?;
         let dims =
             params.as_ref().or(m.stored.as_ref()).map(|p| (p.width, p.height)).unwrap_or_default();
