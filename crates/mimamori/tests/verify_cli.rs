@@ -32,6 +32,7 @@ async fn export(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, evidence
         password: None,
         retention: None,
         masks: Vec::new(),
+        mask_version: 0,
     }];
     let profile = policy::resolve_seed("kawaguchi").unwrap();
     let rec = recorder::Recorder::start(cfg, profile, clock::Clock::System).await.unwrap();

@@ -81,6 +81,14 @@ pub struct CameraTask {
     /// The privacy-mask burn-in, for a camera configured with masks (ASA-2.1): every frame is
     /// decoded, masked and re-encoded before it is hashed, encrypted and stored.
     masker: Option<Masking>,
+    /// New mask versions from the registry (`Ctx::set_masks`).
+    mask_rx: Option<tokio::sync::watch::Receiver<crate::MaskSet>>,
+    /// A mask version waiting for the next keyframe.
+    pending_masks: Option<crate::MaskSet>,
+    /// A mask version to record in the segment index with the next segment (version, polygons).
+    record_mask: Option<(i64, i64)>,
+    /// The camera's own codec parameters, as last received (the masked stream has others).
+    camera_params: Option<CodecParams>,
 }
 
 /// A camera's masker and the parameters on either side of it.
@@ -104,6 +112,11 @@ struct Unpublished {
 
 /// Bitrate of a masked camera's re-encoded stream (4 Mbit/s: 1080p at good quality).
 const MASKED_BITRATE: u32 = 4_000_000;
+
+fn new_masker(polygons: Vec<masking::Polygon>) -> Result<masking::Masker, Error> {
+    masking::Masker::new(polygons, masking::Settings { bitrate: MASKED_BITRATE, fps: 25.0 })
+        .map_err(|e| Error::Camera(format!("privacy masks: {e}")))
+}
 
 fn day_of(ms: i64) -> String {
     policy::jst::date(store_ts(ms)).to_string()
@@ -157,13 +170,13 @@ impl CameraTask {
         let masker = if cfg.masks.is_empty() {
             None
         } else {
-            let m = masking::Masker::new(
-                cfg.masks.clone(),
-                masking::Settings { bitrate: MASKED_BITRATE, fps: 25.0 },
-            )
-            .map_err(|e| Error::Camera(format!("privacy masks: {e}")))?;
+            let m = new_masker(cfg.masks.clone())?;
             Some(Masking { masker: m, camera_avcc: Vec::new(), stored: None })
         };
+        // The segment index says which mask version each segment was recorded under.
+        let record_mask = (ctx.db.last_mask_version(&cfg.code).await? != cfg.mask_version)
+            .then_some((cfg.mask_version, cfg.masks.len() as i64));
+        let mask_rx = ctx.mask_updates(&cfg.code);
         Ok(CameraTask {
             code: cfg.code.clone(),
             stagger_ms: ((index as i64) * 7_919) % ctx.segment_ms.max(1),
@@ -185,6 +198,10 @@ impl CameraTask {
             bitrate_window: (now, 0),
             unpublished: Unpublished::default(),
             masker,
+            mask_rx,
+            pending_masks: None,
+            record_mask,
+            camera_params: None,
         })
     }
 
@@ -361,6 +378,25 @@ impl CameraTask {
                 let pts = f.timestamp().timestamp();
                 let rate = i64::from(f.timestamp().clock_rate().get());
                 let data = f.into_data();
+                if let Some(p) = &params {
+                    self.camera_params = Some(p.clone());
+                }
+                let mut params = params;
+                if let Some(rx) = self.mask_rx.as_mut()
+                    && rx.has_changed().unwrap_or(false)
+                {
+                    self.pending_masks = Some(rx.borrow_and_update().clone());
+                }
+                if keyframe && let Some(set) = self.pending_masks.take() {
+                    match self.apply_masks(set, params).await {
+                        Ok(p) => params = p,
+                        Err(()) => {
+                            // Fail closed: masks that could not be set up keep the frame out.
+                            self.unpublished.dropped += 1;
+                            continue;
+                        }
+                    }
+                }
                 match self.masked(keyframe, data, params) {
                     Some((keyframe, data, params)) => {
                         self.frame(pts, rate, keyframe, data, params).await;
@@ -372,6 +408,52 @@ impl CameraTask {
                 }
             }
         }
+    }
+
+    /// Applies a new mask version at a keyframe (ASA-2.1): the open segment is sealed so that
+    /// each segment is masked one way throughout, and the next segment, which starts with this
+    /// keyframe, records the version in the segment index. Returns the codec parameters to hand
+    /// on with the frame (the camera's own when masking stops). `Err` when a masker could not be
+    /// made: the version stays pending and the frame is not stored.
+    async fn apply_masks(
+        &mut self,
+        set: crate::MaskSet,
+        params: Option<CodecParams>,
+    ) -> Result<Option<CodecParams>, ()> {
+        let (version, polygons) = set;
+        let count = polygons.len() as i64;
+        let mut params = params;
+        if polygons.is_empty() {
+            if self.masker.take().is_some() {
+                params = params.or_else(|| self.camera_params.clone());
+            }
+        } else if let Some(m) = self.masker.as_mut() {
+            m.masker.set_polygons(polygons);
+        } else {
+            match new_masker(polygons.clone()) {
+                Ok(m) => {
+                    let camera_avcc = self
+                        .camera_params
+                        .as_ref()
+                        .and_then(|p| hex::decode(&p.extra_data).ok())
+                        .unwrap_or_default();
+                    self.masker = Some(Masking { masker: m, camera_avcc, stored: None });
+                }
+                Err(e) => {
+                    tracing::error!(camera = %self.code, error = %e, "privacy masks could not be applied");
+                    self.pending_masks = Some((version, polygons));
+                    return Err(());
+                }
+            }
+        }
+        self.seal("privacy masks changed").await;
+        self.record_mask = Some((version, count));
+        self.event(
+            "recorder.masks_applied",
+            serde_json::json!({ "version": version, "polygons": count }),
+        )
+        .await;
+        Ok(params)
     }
 
     /// Passes a frame through the privacy masks, if the camera has any: the re-encoded frame
@@ -693,6 +775,15 @@ impl CameraTask {
             gap_before,
             index: index::Builder::new(first_offset),
         });
+        if let Some((version, polygons)) = self.record_mask.take()
+            && let Err(e) = self
+                .ctx
+                .db
+                .insert_mask_change(&self.code, version, seq as i64, wall, polygons)
+                .await
+        {
+            tracing::error!(camera = %self.code, error = %e, version, "could not record the mask version in the segment index");
+        }
         Ok(())
     }
 

@@ -19,6 +19,8 @@ pub struct CameraConfig {
     /// Privacy masks burned in by the recorder (a camera that cannot mask by itself): polygons
     /// in normalised picture coordinates; empty for none (ASA-2.1).
     pub masks: Vec<masking::Polygon>,
+    /// The registry's version of `masks` (0: none), recorded with the segments it applies to.
+    pub mask_version: i64,
 }
 
 impl CameraConfig {
@@ -45,6 +47,7 @@ impl CameraConfig {
             password,
             retention: None,
             masks: Vec::new(),
+            mask_version: 0,
         })
     }
 }

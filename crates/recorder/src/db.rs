@@ -309,6 +309,47 @@ impl NodeDb {
         .await?)
     }
 
+    /// Records that mask `version` (`polygons` polygons; 0 for none) is burned in from the
+    /// segment `first_seq` on (ASA-2.1).
+    pub async fn insert_mask_change(
+        &self,
+        camera: &str,
+        version: i64,
+        first_seq: i64,
+        effective_ms: i64,
+        polygons: i64,
+    ) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO mask_changes (camera, version, first_seq, effective_ms, polygons) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(camera)
+        .bind(version)
+        .bind(first_seq)
+        .bind(effective_ms)
+        .bind(polygons)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The mask version a camera's segment `seq` was recorded under (0: no masks in the
+    /// recorder, or none recorded yet).
+    pub async fn mask_version_of(&self, camera: &str, seq: i64) -> Result<i64, Error> {
+        let v: Option<i64> = sqlx::query_scalar(
+            "SELECT version FROM mask_changes WHERE camera = ? AND first_seq <= ? ORDER BY first_seq DESC, id DESC LIMIT 1",
+        )
+        .bind(camera)
+        .bind(seq)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(v.unwrap_or(0))
+    }
+
+    /// The newest mask version recorded for a camera (0 if none).
+    pub async fn last_mask_version(&self, camera: &str) -> Result<i64, Error> {
+        self.mask_version_of(camera, i64::MAX).await
+    }
+
     /// Records a gap known only after the fact (it could not be written when it began).
     pub async fn insert_gap(
         &self,

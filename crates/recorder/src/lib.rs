@@ -81,6 +81,9 @@ fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, Error> {
     }
 }
 
+/// A version of a camera's privacy masks (version 0 and no polygons: none).
+pub type MaskSet = (i64, Vec<masking::Polygon>);
+
 /// What every camera task and the sweeper share.
 pub struct Ctx {
     /// Node name.
@@ -118,6 +121,9 @@ pub struct Ctx {
     camera_urls: HashMap<String, String>,
     /// The city's export signing identity, loaded or created at the first export.
     city: tokio::sync::OnceCell<Arc<evidence::city::CityIdentity>>,
+    /// Each camera's privacy masks (version, polygons): a new value reaches the camera's task,
+    /// which applies it at the next keyframe.
+    masks: HashMap<String, watch::Sender<MaskSet>>,
     /// Exclusive lock on the data directory, held while the recorder runs.
     lock: std::sync::Mutex<Option<std::fs::File>>,
 }
@@ -126,6 +132,24 @@ impl Ctx {
     /// Whether this node records `camera`.
     pub fn records(&self, camera: &str) -> bool {
         self.camera_urls.contains_key(camera)
+    }
+
+    /// Hands a new version of a camera's privacy masks to its running task, which burns it in
+    /// from the next keyframe on and records the change in the segment index (ASA-2.1). False
+    /// when this node does not record the camera.
+    pub fn set_masks(&self, camera: &str, version: i64, polygons: Vec<masking::Polygon>) -> bool {
+        match self.masks.get(camera) {
+            Some(tx) => {
+                tx.send_replace((version, polygons));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A receiver of a camera's mask versions.
+    pub(crate) fn mask_updates(&self, camera: &str) -> Option<watch::Receiver<MaskSet>> {
+        self.masks.get(camera).map(watch::Sender::subscribe)
     }
 
     /// Whether the data directory has less free space than the minimum.
@@ -217,6 +241,11 @@ impl Recorder {
                 .map(|c| (c.code.clone(), config::without_credentials(&c.url)))
                 .collect(),
             city: tokio::sync::OnceCell::new(),
+            masks: config
+                .cameras
+                .iter()
+                .map(|c| (c.code.clone(), watch::channel((c.mask_version, c.masks.clone())).0))
+                .collect(),
             lock: std::sync::Mutex::new(Some(lock)),
         });
         let codes: Vec<String> = config.cameras.iter().map(|c| c.code.clone()).collect();

@@ -25,6 +25,7 @@ async fn a_clock_jump_cuts_the_segment_and_is_recorded() {
         password: None,
         retention: None,
         masks: Vec::new(),
+        mask_version: 0,
     }];
     let start = policy::jst::parse_rfc3339("2026-11-24T10:00:00+09:00").unwrap();
     let clock = clock::Clock::offset(start);

@@ -55,6 +55,7 @@ async fn a_full_disk_pauses_recording_and_loses_nothing_recorded() {
         password: None,
         retention: None,
         masks: Vec::new(),
+        mask_version: 0,
     }];
     let profile = policy::resolve_seed("nishiyodogawa").unwrap();
     let rec = Recorder::start(c, profile, clock::Clock::System).await.unwrap();

@@ -20,6 +20,7 @@ fn cam(code: &str, url: String) -> CameraConfig {
         password: None,
         retention: None,
         masks: Vec::new(),
+        mask_version: 0,
     }
 }
 

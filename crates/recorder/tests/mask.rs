@@ -77,36 +77,155 @@ async fn masked_camera_stores_only_masked_pictures() {
     assert!(
         !hex::decode(&params.extra_data).unwrap().windows(clip.sps.len()).any(|w| w == clip.sps)
     );
-    // Decode what was stored: black inside the mask, in every frame.
-    let es = annexb(&params, &frames);
+    // Decode what was stored: black inside the mask, in every frame, all planes.
+    let pictures = decode(&params, &frames);
+    for (n, p) in pictures.iter().enumerate() {
+        for py in 0..p.h {
+            for px in 0..p.w {
+                let (nx, ny) = ((px as f64 + 0.5) / p.w as f64, (py as f64 + 0.5) / p.h as f64);
+                if entrance.contains(nx, ny) {
+                    let l = p.y[py * p.w + px];
+                    assert!(l <= 16 + 8, "frame {n}: luma {l} at ({px},{py})");
+                    let u = p.u[(py / 2) * (p.w / 2) + px / 2];
+                    assert!(u.abs_diff(128) <= 12, "frame {n}: chroma {u}");
+                }
+            }
+        }
+    }
+    let decoded = pictures.len();
+    assert_eq!(decoded, frames.len(), "every stored frame decodes");
+}
+
+/// Waits until `more` frames more have been recorded (30 s at most).
+async fn wait_frames(rec: &Recorder, more: u64) {
+    let start = rec.status().first().map_or(0, |s| s.frames);
+    let t = std::time::Instant::now();
+    while rec.status().first().map_or(0, |s| s.frames) < start + more
+        && t.elapsed() < Duration::from_secs(30)
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A decoded picture: luma and one chroma plane, tightly packed.
+struct Picture {
+    w: usize,
+    h: usize,
+    y: Vec<u8>,
+    u: Vec<u8>,
+}
+
+/// Decodes stored frames (a fresh decoder: the first is a keyframe). Access units are fed one
+/// by one: each slice NAL ends one (the parameter sets ride with the keyframes).
+fn decode(params: &media::segment::CodecParams, frames: &[media::frame::Frame]) -> Vec<Picture> {
+    let es = annexb(params, frames);
     let mut d = Decoder::new().unwrap();
-    let mut decoded = 0;
+    let mut out = Vec::new();
     let mut at = 0;
     let starts: Vec<usize> =
         (0..es.len().saturating_sub(4)).filter(|&i| es[i..i + 4] == [0, 0, 0, 1]).collect();
-    // Feed access units: each slice NAL ends one (the parameter sets ride with the keyframes).
     for (k, &s) in starts.iter().enumerate() {
         let e = starts.get(k + 1).copied().unwrap_or(es.len());
         let t = es[s + 4] & 0x1f;
         if t == 1 || t == 5 {
-            if let Some(y) = d.decode(&es[at..e]).unwrap() {
-                let (w, h) = y.dimensions();
-                let (sy, su, _) = y.strides();
-                for py in 0..h {
-                    for px in 0..w {
-                        let (nx, ny) = ((px as f64 + 0.5) / w as f64, (py as f64 + 0.5) / h as f64);
-                        if entrance.contains(nx, ny) {
-                            let l = y.y()[py * sy + px];
-                            assert!(l <= 16 + 8, "frame {decoded}: luma {l} at ({px},{py})");
-                            let u = y.u()[(py / 2) * su + px / 2];
-                            assert!(u.abs_diff(128) <= 12, "frame {decoded}: chroma {u}");
-                        }
-                    }
-                }
-                decoded += 1;
+            if let Some(p) = d.decode(&es[at..e]).unwrap() {
+                let (w, h) = p.dimensions();
+                let (sy, su, _) = p.strides();
+                let plane = |data: &[u8], stride: usize, w: usize, h: usize| {
+                    (0..h).flat_map(|r| data[r * stride..r * stride + w].to_vec()).collect()
+                };
+                out.push(Picture {
+                    w,
+                    h,
+                    y: plane(p.y(), sy, w, h),
+                    u: plane(p.u(), su, w / 2, h / 2),
+                });
             }
             at = e;
         }
     }
-    assert_eq!(decoded, frames.len(), "every stored frame decodes");
+    out
+}
+
+/// The share (‰) of a polygon's pixels darker than black plus codec tolerance.
+fn black_permille(p: &Picture, poly: &masking::Polygon) -> usize {
+    let (mut inside, mut black) = (0, 0);
+    for py in 0..p.h {
+        for px in 0..p.w {
+            if poly.contains((px as f64 + 0.5) / p.w as f64, (py as f64 + 0.5) / p.h as f64) {
+                inside += 1;
+                black += usize::from(p.y[py * p.w + px] <= 16 + 8);
+            }
+        }
+    }
+    black * 1000 / inside.max(1)
+}
+
+// rule: ASA-2.1 — a mask change reaches the running recorder and takes effect at the next
+// keyframe: the open segment is sealed there, the new segment starts with that keyframe and the
+// segment index records the version it was recorded under.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mask_change_takes_effect_at_the_next_keyframe() {
+    let port = camsim(1, camsim::Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let entrance =
+        masking::Polygon::from_pairs(&[(0.55, 0.3), (0.9, 0.3), (0.9, 0.8), (0.55, 0.8)]);
+    let window = masking::Polygon::from_pairs(&[(0.05, 0.1), (0.4, 0.1), (0.4, 0.5), (0.05, 0.5)]);
+    let mut cfg = RecorderConfig::new("node-mask-change", dir.path());
+    cfg.segment_ms = 60_000; // long: every cut below is the mask change's
+    let cam = CameraConfig::from_url("cam1", &format!("rtsp://127.0.0.1:{port}/cam1")).unwrap();
+    cfg.cameras = vec![cam];
+    let profile = policy::resolve_seed("asahikawa").unwrap();
+    let rec = Recorder::start(cfg, profile, clock::Clock::System).await.unwrap();
+    // Unmasked at first; then version 7 (the entrance), then version 8 (a window instead).
+    wait_frames(&rec, 75).await;
+    let sent7 = rec.ctx.clock.now_ms();
+    assert!(rec.ctx.set_masks("cam1", 7, vec![entrance.clone()]));
+    wait_frames(&rec, 100).await;
+    let sent8 = rec.ctx.clock.now_ms();
+    assert!(rec.ctx.set_masks("cam1", 8, vec![window.clone()]));
+    wait_frames(&rec, 100).await;
+    assert!(!rec.ctx.set_masks("cam9", 1, vec![]), "a camera this node does not record");
+    let ctx = rec.ctx.clone();
+    rec.stop().await;
+
+    let db = recorder::db::NodeDb::open(dir.path()).await.unwrap();
+    let rows = db.segments_of("cam1").await.unwrap();
+    check_chain(&rows);
+    assert_eq!(rows.len(), 3, "one segment per mask version: {rows:?}");
+    let versions: Vec<i64> = {
+        let mut v = Vec::new();
+        for r in &rows {
+            v.push(db.mask_version_of("cam1", r.seq).await.unwrap());
+        }
+        v
+    };
+    assert_eq!(versions, [0, 7, 8]);
+    // Each change took effect at the first keyframe after it was sent (keyframes every 2 s).
+    for (row, sent) in rows[1..].iter().zip([sent7, sent8]) {
+        assert!(row.start_ms >= sent && row.start_ms - sent <= 2_600, "{} vs {sent}", row.start_ms);
+    }
+    for (i, row) in rows.iter().enumerate() {
+        let key = key_of(&db, &ctx, row).await.unwrap();
+        let c = media::segment::read(std::path::Path::new(&row.path), &key).unwrap();
+        assert!(c.frames.first().unwrap().keyframe, "segment {i} starts with a keyframe");
+        let pictures = decode(c.params.as_ref().unwrap(), &c.frames);
+        assert_eq!(pictures.len(), c.frames.len());
+        for (n, p) in pictures.iter().enumerate() {
+            let (e, win) = (black_permille(p, &entrance), black_permille(p, &window));
+            match versions[i] {
+                0 => {
+                    assert!(e < 500 && win < 500, "segment {i} frame {n}: unmasked ({e}‰, {win}‰)")
+                }
+                7 => assert!(
+                    e == 1000 && win < 500,
+                    "segment {i} frame {n}: entrance {e}‰, window {win}‰"
+                ),
+                _ => assert!(
+                    win == 1000 && e < 500,
+                    "segment {i} frame {n}: entrance {e}‰, window {win}‰"
+                ),
+            }
+        }
+    }
 }

@@ -23,6 +23,7 @@ fn config(dir: &std::path::Path, port: u16, cameras: usize) -> RecorderConfig {
             password: None,
             retention: None,
             masks: Vec::new(),
+            mask_version: 0,
         })
         .collect();
     c

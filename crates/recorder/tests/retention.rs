@@ -27,6 +27,7 @@ fn config(dir: &std::path::Path, port: Option<u16>) -> RecorderConfig {
                 password: None,
                 retention: None,
                 masks: Vec::new(),
+                mask_version: 0,
             })
             .collect();
     }

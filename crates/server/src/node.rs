@@ -59,6 +59,10 @@ impl Exporter for LocalRecorder {
         self.ctx.node_id.clone()
     }
 
+    fn set_masks(&self, camera: &str, version: i64, polygons: Vec<masking::Polygon>) -> bool {
+        self.ctx.set_masks(camera, version, polygons)
+    }
+
     fn live_keys(&self) -> BoxFuture<'static, Result<Vec<String>, String>> {
         let ctx = self.ctx.clone();
         Box::pin(async move {
@@ -141,18 +145,26 @@ impl Exporter for LocalRecorder {
 }
 
 /// The privacy masks the recorder must burn in for `camera`: the newest registered version, if
-/// it is marked "in recorder" (ASA-2.1). Read when the recorder starts.
+/// it is marked "in recorder" (ASA-2.1), with its version (0 and none when there is none). Read
+/// when the recorder starts; later versions reach it through [`Exporter::set_masks`].
 pub async fn recorder_masks(
     db: &store::Db,
     camera: &str,
-) -> Result<Vec<masking::Polygon>, store::StoreError> {
-    let Some(c) = db.camera_by_code(camera).await? else { return Ok(Vec::new()) };
-    let Some(m) = db.camera_masks(c.id).await?.into_iter().next() else { return Ok(Vec::new()) };
+) -> Result<(i64, Vec<masking::Polygon>), store::StoreError> {
+    let Some(c) = db.camera_by_code(camera).await? else { return Ok((0, Vec::new())) };
+    let Some(m) = db.camera_masks(c.id).await?.into_iter().next() else {
+        return Ok((0, Vec::new()));
+    };
+    Ok((m.version, mask_polygons(&m)))
+}
+
+/// The polygons a mask version has the recorder burn in (none unless "in recorder").
+pub fn mask_polygons(m: &store::registry::CameraMasks) -> Vec<masking::Polygon> {
     if m.in_recorder == 0 {
-        return Ok(Vec::new());
+        return Vec::new();
     }
     let polys: Vec<Vec<Vec<f64>>> = serde_json::from_str(&m.polygons).unwrap_or_default();
-    Ok(polys
+    polys
         .iter()
         .map(|p| {
             masking::Polygon::from_pairs(
@@ -160,5 +172,5 @@ pub async fn recorder_masks(
             )
         })
         .filter(|p| p.validate().is_ok())
-        .collect())
+        .collect()
 }

@@ -125,6 +125,9 @@ pub trait Exporter: Send + Sync {
         from: i64,
         to: i64,
     ) -> futures::future::BoxFuture<'static, Result<recorder::db::NodeFacts, String>>;
+    /// Hands a camera's new privacy-mask version to the running recorder, which burns it in
+    /// from the next keyframe (ASA-2.1). False when the recorder does not record the camera.
+    fn set_masks(&self, camera: &str, version: i64, polygons: Vec<masking::Polygon>) -> bool;
 }
 
 impl AppState {

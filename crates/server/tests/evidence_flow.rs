@@ -99,6 +99,7 @@ async fn instruction_extracts_packages_that_verify_offline() {
             password: None,
             retention: None,
             masks: Vec::new(),
+            mask_version: 0,
         })
         .collect();
     let rec = recorder::Recorder::start(cfg, profile, clock::Clock::System).await.unwrap();

@@ -451,7 +451,7 @@ impl DemoArgs {
         cfg.segment_ms = i64::from(self.segment_secs.max(2)) * 1000;
         for (code, url) in &cams {
             let mut cc = super::serve::parse_camera(&format!("{code}={url}"))?;
-            cc.masks = server::node::recorder_masks(&app.state.db, code).await?;
+            (cc.mask_version, cc.masks) = server::node::recorder_masks(&app.state.db, code).await?;
             cfg.cameras.push(cc);
         }
         let rec = recorder::Recorder::start(cfg, profile.clone(), clock).await?;

@@ -121,7 +121,7 @@ impl ServeArgs {
                         }
                         // Masks the registry says the recorder burns in (ASA-2.1).
                         for cc in &mut cameras {
-                            cc.masks = server::node::recorder_masks(&app.state.db, &cc.code).await?;
+                            (cc.mask_version, cc.masks) = server::node::recorder_masks(&app.state.db, &cc.code).await?;
                         }
                         let r = recorder::Recorder::start(rec_config(cameras), profile, Clock::System).await?;
                         server::node::LocalRecorder::attach(&app.state, r.ctx.clone(), self.data.join("exports"));

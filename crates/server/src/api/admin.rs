@@ -611,9 +611,15 @@ pub async fn set_masks(
         .await?;
     let mut ev = p.event("mask.change", format!("camera:{}", cam.code), Outcome::Ok);
     ev.rule = Some("ASA-2.1".into());
-    ev.detail = json!({ "version": m.version, "polygons": b.polygons.len(), "public_share_permille": share, "reason": b.reason.trim() });
+    // The running recorder burns the new version in from the next keyframe.
+    let exporter = st.exporter.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let applied =
+        exporter.is_some_and(|x| x.set_masks(&cam.code, m.version, crate::node::mask_polygons(&m)));
+    ev.detail = json!({ "version": m.version, "polygons": b.polygons.len(), "public_share_permille": share, "reason": b.reason.trim(), "sent_to_recorder": applied });
     st.audit(ev).await?;
-    Ok(Json(masks_json(&m)))
+    let mut out = masks_json(&m);
+    out["sent_to_recorder"] = json!(applied);
+    Ok(Json(out))
 }
 
 /// `GET /api/v1/workstations`.
