@@ -551,6 +551,50 @@ async fn asahikawa_manager_screens() {
     let secret = text(&c, "#totp-secret").await;
     assert!(secret.len() >= 16, "{secret}");
     shot(&c, "mgr-09-totp").await;
+
+    // Privacy masks (ASA-2.1): cam1's registered version drawn as a diagram (no picture); a new
+    // version with a malformed point comes back with the message and the typed text; a proper one
+    // is recorded, drawn, and reaches the running recorder, which records it in the segment index
+    // from the next keyframe.
+    c.goto(&format!("{base}/cameras")).await.unwrap();
+    click(&c, "#registry tbody tr:first-child a.masks").await;
+    assert!(text(&c, "#mask-versions").await.contains("1"), "version 1");
+    assert_eq!(c.find_all(Locator::Css("#mask-diagram polygon.mask")).await.unwrap().len(), 1);
+    assert!(c.find_all(Locator::Css("main img, main video")).await.unwrap().is_empty());
+    let two = "0.62,0.15 0.95,0.15 0.95,0.7 0.62,0.7\\n0.02,0.05 0.2,0.05 0.2,0.3 0.02,0.3";
+    c.execute("document.getElementById('masks-polygons').value = '0.1,0.1 0.3,oops';", vec![])
+        .await
+        .unwrap();
+    fill(&c, "#masks-reason", "隣家の窓が写り込むため").await;
+    click(&c, "#save-masks").await;
+    let err = text(&c, "#masks-polygons-err").await;
+    assert!(err.contains("0.3,oops"), "{err}");
+    assert_eq!(
+        c.find(Locator::Id("masks-reason")).await.unwrap().prop("value").await.unwrap().as_deref(),
+        Some("隣家の窓が写り込むため")
+    );
+    c.execute(&format!("document.getElementById('masks-polygons').value = '{two}';"), vec![])
+        .await
+        .unwrap();
+    click(&c, "#save-masks").await;
+    for _ in 0..50 {
+        if c.find_all(Locator::Css("#mask-diagram polygon.mask")).await.unwrap().len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let versions = text(&c, "#mask-versions").await;
+    assert!(versions.contains("隣家の窓が写り込むため"), "{versions}");
+    assert_eq!(c.find_all(Locator::Css("#mask-diagram polygon.mask")).await.unwrap().len(), 2);
+    shot(&c, "mgr-10-masks").await;
+    let node = recorder::db::NodeDb::open(&dir.path().join("recorder")).await.unwrap();
+    let t = std::time::Instant::now();
+    while node.last_mask_version("cam1").await.unwrap() != 2
+        && t.elapsed() < Duration::from_secs(15)
+    {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(node.last_mask_version("cam1").await.unwrap(), 2, "the recorder burns in version 2");
     c.close().await.unwrap();
 }
 

@@ -47,6 +47,7 @@ pub fn router(api: Router) -> Router {
         .route("/emergency/new", post(pages::create_order))
         .route("/emergency/{id}/{action}", post(pages::order_action))
         .route("/cameras", get(pages::cameras).post(pages::cameras_post))
+        .route("/cameras/{id}/masks", get(pages::masks).post(pages::masks_post))
         .route("/workstations", get(pages::workstations).post(pages::workstations_post))
         .route("/contracts", get(pages::contracts).post(pages::contracts_post))
         .route("/accounts", get(pages::accounts).post(pages::accounts_post))

@@ -35,7 +35,8 @@ pub use oversight::{
     viewings, viewings_post,
 };
 pub use registry::{
-    cameras, cameras_post, contracts, contracts_post, workstations, workstations_post,
+    cameras, cameras_post, contracts, contracts_post, masks, masks_post, workstations,
+    workstations_post,
 };
 pub use transparency::{
     complaints, complaints_post, contact, contact_post, disposal_certificate, disposals,

@@ -58,6 +58,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
     let sites = ui.api.get("/api/v1/sites", &headers).await.json;
     let rec = ui.api.get("/api/v1/recorder/status", &headers).await;
     let manage = me.can("registry.manage");
+    let see_masks = me.can("mask.manage") || manage;
     let site_name = |id: &Value| {
         sites
             .as_array()
@@ -94,7 +95,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
         }
         h2 #registry-h { (t(l, "cameras_field")) }
         table #registry aria-labelledby="registry-h" {
-            thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "install_date")) } th { (t(l, "public_share")) } th { (t(l, "coverage_exemption")) } th { (t(l, "masks_native")) } th { (t(l, "anti_removal")) } th { (t(l, "state")) } } }
+            thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "install_date")) } th { (t(l, "public_share")) } th { (t(l, "coverage_exemption")) } th { (t(l, "masks_native")) } th { (t(l, "anti_removal")) } th { (t(l, "state")) } @if see_masks { th { (t(l, "privacy_masks")) } } } }
             tbody {
                 @for c in cams.json.as_array().into_iter().flatten() {
                     tr {
@@ -116,6 +117,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                                 }
                             } @else { (t(l, "in_operation")) }
                         }
+                        @if see_masks { td { a.masks href={ "/cameras/" (c["id"]) "/masks" } { (t(l, "masks_link")) } } }
                     }
                 }
             }
@@ -416,5 +418,176 @@ pub async fn contracts_post(
     match post_form(&ui, &s.headers, &f, &path, body).await {
         Ok(_) => Redirect::to("/contracts").into_response(),
         Err((status, d)) => contracts_page(&ui, s, d, status).await,
+    }
+}
+
+/// Points as typed on the masks page: `x,y x,y x,y` in normalised picture coordinates (0–1).
+fn parse_points(line: &str) -> Result<Vec<Vec<f64>>, String> {
+    line.split_whitespace()
+        .map(|p| {
+            let (x, y) = p.split_once(',').ok_or_else(|| p.to_owned())?;
+            match (x.trim().parse::<f64>(), y.trim().parse::<f64>()) {
+                (Ok(x), Ok(y)) => Ok(vec![x, y]),
+                _ => Err(p.to_owned()),
+            }
+        })
+        .collect()
+}
+
+/// A polygon written back the way the form takes it.
+fn points_text(poly: &Value) -> String {
+    poly.as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| format!("{},{}", p[0], p[1]))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `points` of an SVG polygon in a 1000 × 562.5 (16:9) picture box.
+fn svg_points(poly: &Value) -> String {
+    poly.as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            format!(
+                "{:.1},{:.1}",
+                p[0].as_f64().unwrap_or(0.0) * 1000.0,
+                p[1].as_f64().unwrap_or(0.0) * 562.5
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `GET /cameras/{id}/masks`: a camera's privacy masks, every version with who, when and why,
+/// drawn as a diagram of the picture (never the picture: ALL-REC-2), and for the manager the form
+/// for a new version (ASA-2.1, KAW-2.1.3).
+pub async fn masks(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i64>) -> Response {
+    masks_page(&ui, s, id, Draft::default(), StatusCode::OK).await
+}
+
+async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) -> Response {
+    let Session { l, me, headers } = s;
+    let versions = ui.api.get(&format!("/api/v1/cameras/{id}/masks"), &headers).await;
+    if !versions.ok() {
+        return problem_page(l, Some(&me), &versions);
+    }
+    let cams = ui.api.get("/api/v1/cameras", &headers).await.json;
+    let cam = cams.as_array().into_iter().flatten().find(|c| c["id"] == id).cloned();
+    let cam = cam.unwrap_or(Value::Null);
+    let list: Vec<Value> = versions.json.as_array().cloned().unwrap_or_default();
+    let current = list.first().cloned().unwrap_or(Value::Null);
+    let polys: Vec<Value> = current["polygons"].as_array().cloned().unwrap_or_default();
+    // A fresh form starts from the version in force.
+    let mut d = d;
+    if d.form != "masks" {
+        d.form = "masks".into();
+        d.values.insert(
+            "polygons".into(),
+            polys.iter().map(points_text).collect::<Vec<_>>().join("\n"),
+        );
+        if !current["public_area"].is_null() {
+            d.values.insert("public_area".into(), points_text(&current["public_area"]));
+        }
+        if current["in_recorder"] == true {
+            d.values.insert("in_recorder".into(), "1".into());
+        }
+    }
+    let title = format!("{} {} — {}", js(&cam["code"]), js(&cam["name"]), t(l, "privacy_masks"));
+    let body = html! {
+        p { a href="/cameras" { (t(l, "cameras")) } }
+        p.note { (t(l, "masks_note")) }
+        @if !current.is_null() {
+            figure {
+                svg #mask-diagram viewBox="0 0 1000 562.5" width="480" role="img" aria-label=(t(l, "mask_diagram")) {
+                    rect x="0" y="0" width="1000" height="562.5" fill="#9aa4ad" {}
+                    @if !current["public_area"].is_null() {
+                        polygon points=(svg_points(&current["public_area"])) fill="#cfe8cf" stroke="#2e7d32" stroke-width="4" {}
+                    }
+                    @for p in &polys { polygon.mask points=(svg_points(p)) fill="#000" {} }
+                }
+                figcaption {
+                    (t(l, "version")) " " (current["version"]) " · "
+                    (t(l, "public_share")) " "
+                    (current["public_share_permille"].as_i64().map(|p| format!("{:.1} %", p as f64 / 10.0)).unwrap_or_else(|| "—".into()))
+                    " · " @if current["in_recorder"] == true { (t(l, "mask_in_recorder")) } @else { (t(l, "masks_native")) }
+                }
+            }
+        }
+        table #mask-versions {
+            thead { tr { th { (t(l, "version")) } th { (t(l, "mask_polygons")) } th { (t(l, "public_share")) } th { (t(l, "mask_in_recorder")) } th { (t(l, "reason")) } th { (t(l, "by")) } th { (t(l, "at")) } } }
+            tbody {
+                @for v in &list {
+                    tr {
+                        td { (v["version"]) }
+                        td { (v["polygons"].as_array().map_or(0, Vec::len)) }
+                        td { (v["public_share_permille"].as_i64().map(|p| format!("{:.1} %", p as f64 / 10.0)).unwrap_or_default()) }
+                        td { (yes(l, &v["in_recorder"])) }
+                        td { (js(&v["reason"])) } td { (v["created_by"]) } td { (js(&v["created_at"])) }
+                    }
+                }
+            }
+        }
+        @if me.can("mask.manage") {
+            section.actions {
+                h2 { (t(l, "new_mask_version")) }
+                (d.alert("masks"))
+                form method="post" action={ "/cameras/" (id) "/masks" } novalidate {
+                    (form_head(&me, "masks"))
+                    (input(&d, "masks", "polygons", &t(l, "mask_polygons_help"), "textarea", false))
+                    (input(&d, "masks", "public_area", &t(l, "public_area_help"), "text", false))
+                    label.check { input type="checkbox" name="in_recorder" value="1" checked[!d.v("masks", "in_recorder").is_empty()]; (t(l, "mask_in_recorder")) }
+                    (input(&d, "masks", "coverage_exemption", &t(l, "coverage_exemption"), "text", false))
+                    (input(&d, "masks", "reason", &t(l, "mask_reason"), "text", true))
+                    button #save-masks { (t(l, "register")) }
+                }
+            }
+        }
+    };
+    (status, page(l, Some(&me), &title, body)).into_response()
+}
+
+/// `POST /cameras/{id}/masks`: a new version of the masks; the recorder burns it in from the next
+/// keyframe.
+pub async fn masks_post(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    Path(id): Path<i64>,
+    Form(f): Form<Plain>,
+) -> Response {
+    let refuse = |field: &str, msg: String| {
+        let mut d = Draft { form: "masks".into(), values: f.fields.clone(), ..Draft::default() };
+        d.errors.push((field.to_owned(), msg));
+        d
+    };
+    let mut polygons = Vec::new();
+    for line in txt(&f, "polygons").lines().filter(|x| !x.trim().is_empty()) {
+        match parse_points(line) {
+            Ok(p) => polygons.push(p),
+            Err(bad) => {
+                let d = refuse("polygons", format!("{}: {bad}", t(s.l, "points_expected")));
+                return masks_page(&ui, s, id, d, StatusCode::UNPROCESSABLE_ENTITY).await;
+            }
+        }
+    }
+    let area = txt(&f, "public_area");
+    let public_area = if area.is_empty() {
+        Value::Null
+    } else {
+        match parse_points(&area) {
+            Ok(p) => json!(p),
+            Err(bad) => {
+                let d = refuse("public_area", format!("{}: {bad}", t(s.l, "points_expected")));
+                return masks_page(&ui, s, id, d, StatusCode::UNPROCESSABLE_ENTITY).await;
+            }
+        }
+    };
+    let body = json!({ "polygons": polygons, "public_area": public_area,
+                       "in_recorder": f.fields.contains_key("in_recorder"),
+                       "coverage_exemption": opt(&f, "coverage_exemption"), "reason": txt(&f, "reason") });
+    match post_form(&ui, &s.headers, &f, &format!("/api/v1/cameras/{id}/masks"), body).await {
+        Ok(_) => Redirect::to(&format!("/cameras/{id}/masks")).into_response(),
+        Err((status, d)) => masks_page(&ui, s, id, d, status).await,
     }
 }
