@@ -471,6 +471,10 @@ async fn masks_are_versioned_changed_by_the_manager_and_audited() {
     let list = w.api.get(&format!("/api/v1/cameras/{id}/masks"), &manager).await.1;
     assert_eq!(list.as_array().unwrap().len(), 2);
     assert_eq!(list[0]["reason"], "住宅が取り壊されたため");
+    // No recorder runs in this test: the version was not handed to one.
+    assert_eq!(v2["sent_to_recorder"], false);
+    let (status, _) = w.api.get("/api/v1/cameras/99999/masks", &manager).await;
+    assert_eq!(status.as_u16(), 404, "an unknown camera is named, not an empty list");
     let ev = audit_actions(&w, "mask.change").await;
     let ok: Vec<&Value> = ev.iter().filter(|e| e["outcome"] == "ok").collect();
     assert_eq!(ok.len(), 2, "two changes");

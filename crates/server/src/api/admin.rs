@@ -575,6 +575,7 @@ fn masks_json(m: &store::registry::CameraMasks) -> Value {
 
 /// `GET /api/v1/cameras/{id}/masks`: every version of a camera's masks, newest first.
 pub async fn list_masks(State(st): State<Arc<AppState>>, Id(id): Id) -> ApiResult<Json<Value>> {
+    st.db.camera(id).await?.ok_or_else(|| ApiError::not_found(format!("camera {id}")))?;
     Ok(Json(Value::Array(st.db.camera_masks(id).await?.iter().map(masks_json).collect())))
 }
 
