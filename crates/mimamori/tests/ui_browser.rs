@@ -560,7 +560,33 @@ async fn asahikawa_manager_screens() {
     click(&c, "#registry tbody tr:first-child a.masks").await;
     assert!(text(&c, "#mask-versions").await.contains("1"), "version 1");
     assert_eq!(c.find_all(Locator::Css("#mask-diagram polygon.mask")).await.unwrap().len(), 1);
-    assert!(c.find_all(Locator::Css("main img, main video")).await.unwrap().is_empty());
+    assert!(c.find_all(Locator::Css("main video")).await.unwrap().is_empty(), "no live view");
+    // cam1 is not yet commissioned: its still, decoded from what was stored, shows the mask black
+    // (the mask's centre) while the picture around it is not (ALL-REC-2, ASA-2.1).
+    let probe = r#"const img = document.getElementById('still');
+        const done = arguments[arguments.length - 1];
+        const look = () => {
+            const c = document.createElement('canvas');
+            c.width = img.naturalWidth; c.height = img.naturalHeight;
+            const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+            const px = (x, y) => Array.from(g.getImageData(Math.floor(x * c.width), Math.floor(y * c.height), 1, 1).data.slice(0, 3));
+            done({ w: c.width, mask: px(0.785, 0.425), outside: [px(0.3, 0.5), px(0.1, 0.9), px(0.5, 0.3)] });
+        };
+        if (img.complete && img.naturalWidth > 0) { look(); } else { img.onload = look; img.onerror = () => done({ w: 0 }); }"#;
+    let v = c.execute_async(probe, vec![]).await.unwrap();
+    assert!(v["w"].as_u64().unwrap() > 0, "the still loads: {v}");
+    assert!(
+        v["mask"].as_array().unwrap().iter().all(|x| x.as_u64().unwrap() < 40),
+        "black inside the mask: {v}"
+    );
+    let lit = v["outside"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p.as_array().unwrap().iter().any(|x| x.as_u64().unwrap() > 60));
+    assert!(lit, "the picture outside the mask is not black: {v}");
+    let masks_url = c.current_url().await.unwrap().to_string();
+    let cam_id = masks_url.split('/').rev().nth(1).unwrap().to_owned();
     let two = "0.62,0.15 0.95,0.15 0.95,0.7 0.62,0.7\\n0.02,0.05 0.2,0.05 0.2,0.3 0.02,0.3";
     c.execute("document.getElementById('masks-polygons').value = '0.1,0.1 0.3,oops';", vec![])
         .await
@@ -595,6 +621,14 @@ async fn asahikawa_manager_screens() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(node.last_mask_version("cam1").await.unwrap(), 2, "the recorder burns in version 2");
+    // Commissioning ends the still: the page says so and the API refuses with the rule.
+    click(&c, "#commission").await;
+    c.accept_alert().await.unwrap();
+    assert!(text(&c, "#commissioned").await.contains("ALL-REC-2"));
+    assert!(c.find_all(Locator::Id("still")).await.unwrap().is_empty());
+    c.goto(&format!("{base}/api/v1/cameras/{cam_id}/still")).await.unwrap();
+    let refused = text(&c, "body").await;
+    assert!(refused.contains("ALL-REC-2"), "{refused}");
     c.close().await.unwrap();
 }
 

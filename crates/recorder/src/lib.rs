@@ -14,6 +14,7 @@ pub mod export;
 pub mod index;
 pub mod recovery;
 pub mod status;
+pub mod still;
 pub mod sweeper;
 
 use audit::{AuditLog, CheckpointPolicy, FileStore};

@@ -63,6 +63,14 @@ impl Exporter for LocalRecorder {
         self.ctx.set_masks(camera, version, polygons)
     }
 
+    fn still(&self, camera: &str) -> BoxFuture<'static, Result<(Vec<u8>, i64), String>> {
+        let ctx = self.ctx.clone();
+        let camera = camera.to_owned();
+        Box::pin(
+            async move { recorder::still::newest(&ctx, &camera).await.map_err(|e| e.to_string()) },
+        )
+    }
+
     fn live_keys(&self) -> BoxFuture<'static, Result<Vec<String>, String>> {
         let ctx = self.ctx.clone();
         Box::pin(async move {

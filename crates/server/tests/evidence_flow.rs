@@ -232,6 +232,30 @@ async fn instruction_extracts_packages_that_verify_offline() {
         assert!(log.iter().any(|e| e["object"] == format!("package:{}", ids[0])));
         let (_, v) = w.api.get("/api/v1/audit/verify", &auditor).await;
         assert_eq!(v["ok"], true);
+
+        // rule: ALL-REC-2 — the still for checking aim and masks: before commissioning a PNG
+        // decoded from what was stored, audited; after commissioning refused with the rule.
+        let registrar = w.holder(Permission::RegistryManage).clone();
+        let (_, cams) = w.api.get("/api/v1/cameras", &registrar).await;
+        let cam1 =
+            cams.as_array().unwrap().iter().find(|c| c["code"] == "cam1").unwrap()["id"].clone();
+        let (s, png) = download(&w, &format!("/api/v1/cameras/{cam1}/still"), &registrar).await;
+        assert_eq!(s, 200);
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+        let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        assert!(width >= 160, "the camera's picture, {width} wide");
+        w.api.ok(&format!("/api/v1/cameras/{cam1}/commission"), &registrar, json!({})).await;
+        let (s, _) =
+            w.api.post(&format!("/api/v1/cameras/{cam1}/commission"), &registrar, json!({})).await;
+        assert_eq!(s, 409, "commissioned once");
+        let (s, v) = w.api.get(&format!("/api/v1/cameras/{cam1}/still"), &registrar).await;
+        assert_eq!(s, 403);
+        assert_eq!(v["rule"], "ALL-REC-2");
+        let (_, log) = w.api.get("/api/v1/audit?action=camera.still", &auditor).await;
+        let outcomes: Vec<&str> =
+            log.as_array().unwrap().iter().map(|e| e["outcome"].as_str().unwrap()).collect();
+        assert_eq!(outcomes.iter().filter(|o| **o == "ok").count(), 1, "{outcomes:?}");
+        assert!(outcomes.contains(&"denied"), "{outcomes:?}");
     }
     rec.stop().await;
 }

@@ -1,6 +1,6 @@
 //! Organisations, accounts, role designations and sessions.
 
-use crate::{Db, Result, StoreError};
+use crate::{Db, Result, StoreError, changed_one};
 use serde::Serialize;
 
 /// An organisation: a city section, a contractor, a police station, an agency, a community group
@@ -334,12 +334,7 @@ impl Db {
             .bind(now)
             .execute(self.pool())
             .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
-                "designation {id} is already revoked or does not exist"
-            )));
-        }
-        Ok(())
+        changed_one(&r, || format!("designation {id} is already revoked or does not exist"))
     }
 
     /// Every designation of an account, past and present.

@@ -1,6 +1,6 @@
 //! Delegations, emergency orders, monthly histories and reconciliation incidents (SPEC.md §5).
 
-use crate::{Db, Result, StoreError};
+use crate::{Db, Result, StoreError, changed_one};
 use serde::Serialize;
 
 /// A written delegation to an investigative agency (NIS-10.2).
@@ -194,12 +194,7 @@ impl Db {
             .bind(now)
             .execute(self.pool())
             .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
-                "delegation {id} is already revoked or does not exist"
-            )));
-        }
-        Ok(())
+        changed_one(&r, || format!("delegation {id} is already revoked or does not exist"))
     }
 
     /// Whether the organisation holds a delegation in force.
@@ -405,11 +400,6 @@ impl Db {
             .bind(note)
             .execute(self.pool())
             .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
-                "incident {id} is already closed or does not exist"
-            )));
-        }
-        Ok(())
+        changed_one(&r, || format!("incident {id} is already closed or does not exist"))
     }
 }

@@ -1,6 +1,6 @@
 //! Retention holds and management viewings.
 
-use crate::{Db, Result, StoreError};
+use crate::{Db, Result, changed_one};
 use serde::Serialize;
 
 /// A stored hold (KIT-5.6, KAW-2.2.6イ).
@@ -115,12 +115,7 @@ impl Db {
             .bind(now)
             .execute(self.pool())
             .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
-                "hold {id} is already released, expired or does not exist"
-            )));
-        }
-        Ok(())
+        changed_one(&r, || format!("hold {id} is already released, expired or does not exist"))
     }
 
     /// Records a management viewing.

@@ -68,6 +68,18 @@ impl StoreError {
 /// Result alias.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// A guarded state change (`UPDATE … WHERE <still in the right state>`) that touched no row was
+/// refused by that guard: a [`StoreError::Conflict`] with `why`.
+pub(crate) fn changed_one(
+    r: &sqlx::any::AnyQueryResult,
+    why: impl FnOnce() -> String,
+) -> Result<()> {
+    if r.rows_affected() == 0 {
+        return Err(StoreError::Conflict(why()));
+    }
+    Ok(())
+}
+
 /// The store: a connection pool and the backend it talks to.
 #[derive(Clone)]
 pub struct Db {

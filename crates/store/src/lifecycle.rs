@@ -1,7 +1,7 @@
 //! Complaints from the public (KIT-7), disposal of recorders and media (ASA-3.3d, KIT-5.7), and
 //! decommissioning cameras (KAW-2.1.3).
 
-use crate::{Db, Result, StoreError};
+use crate::{Db, Result, StoreError, changed_one};
 use serde::Serialize;
 
 /// A complaint or inquiry.
@@ -297,6 +297,21 @@ impl Db {
         Ok(())
     }
 
+    /// Records that a camera was commissioned: from now on no still of it may be taken outside
+    /// the instruction chain (ALL-REC-2).
+    pub async fn commission_camera(&self, id: i64, now: i64) -> Result<()> {
+        let r = sqlx::query(
+            "UPDATE cameras SET commissioned_at = $2 WHERE id = $1 AND commissioned_at IS NULL AND status = 'active'",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        changed_one(&r, || {
+            format!("camera {id} is already commissioned, decommissioned, or does not exist")
+        })
+    }
+
     /// Decommissions an active camera.
     pub async fn decommission_camera(
         &self,
@@ -315,11 +330,6 @@ impl Db {
         .bind(i64::from(early))
         .execute(self.pool())
         .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
-                "camera {id} is already decommissioned or does not exist"
-            )));
-        }
-        Ok(())
+        changed_one(&r, || format!("camera {id} is already decommissioned or does not exist"))
     }
 }

@@ -1,6 +1,6 @@
 //! Sites, cameras, dedicated workstations and contracts.
 
-use crate::{Db, Result, StoreError};
+use crate::{Db, Result, StoreError, changed_one};
 use serde::Serialize;
 
 /// A site where cameras are installed (ASA-2.2, KIT-4.1, NIS-4.1).
@@ -386,12 +386,7 @@ impl Db {
             .bind(now)
             .execute(self.pool())
             .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
-                "workstation {id} is revoked or does not exist"
-            )));
-        }
-        Ok(())
+        changed_one(&r, || format!("workstation {id} is revoked or does not exist"))
     }
 
     /// Records a custody check.
@@ -401,12 +396,7 @@ impl Db {
             .bind(now)
             .execute(self.pool())
             .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
-                "workstation {id} is revoked or does not exist"
-            )));
-        }
-        Ok(())
+        changed_one(&r, || format!("workstation {id} is revoked or does not exist"))
     }
 
     /// Revokes a lost or stolen workstation (NIS-3.3.2): its device token stops working.
@@ -417,12 +407,7 @@ impl Db {
             .bind(reason)
             .execute(self.pool())
             .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
-                "workstation {id} is already revoked or does not exist"
-            )));
-        }
-        Ok(())
+        changed_one(&r, || format!("workstation {id} is already revoked or does not exist"))
     }
 
     /// Records a contract.
@@ -475,12 +460,7 @@ impl Db {
             .bind(now)
             .execute(self.pool())
             .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
-                "contract {id} is already signed off or does not exist"
-            )));
-        }
-        Ok(())
+        changed_one(&r, || format!("contract {id} is already signed off or does not exist"))
     }
 
     /// Whether the organisation has a signed-off contract in force at `now`.

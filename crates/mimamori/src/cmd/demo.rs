@@ -299,10 +299,15 @@ async fn seed(
         } else {
             (json!([]), Value::Null, false)
         };
-        c.post("/api/v1/cameras", &reg, json!({ "code": code, "site_id": site["id"], "name": format!("{} {}", site["name"].as_str().unwrap_or(""), i + 1),
+        let cam = c.post("/api/v1/cameras", &reg, json!({ "code": code, "site_id": site["id"], "name": format!("{} {}", site["name"].as_str().unwrap_or(""), i + 1),
             "masks": masks, "public_area": area, "mask_in_recorder": in_rec, "coverage_exemption": if in_rec { Some("住宅の玄関をマスクしたため") } else { None },
             "install_date": "2026-04-01", "public_share_permille": 850, "consensus_note": "町内会で合意（2026年3月）", "rtsp_url": url }))
             .await?;
+        // Every camera but cam1 is in operation; cam1's masks are still being checked, so its
+        // still can be seen (ALL-REC-2: before commissioning only).
+        if i > 0 {
+            c.post(&format!("/api/v1/cameras/{}/commission", cam["id"]), &reg, json!({})).await?;
+        }
     }
     // A dedicated workstation for every organisation that extracts.
     let wsm = holder(policy::Permission::WorkstationManage, &tokens)

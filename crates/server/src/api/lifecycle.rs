@@ -297,6 +297,56 @@ pub async fn decommission_camera(
     Ok(Json(json!({ "camera": cam.code, "early": early })))
 }
 
+/// `POST /api/v1/cameras/{id}/commission`: the camera goes into operation, its aim and masks
+/// checked; from now on no still of it is taken outside the instruction chain (ALL-REC-2).
+pub async fn commission_camera(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let cam = st.db.camera(id).await?.ok_or_else(|| ApiError::not_found(format!("camera {id}")))?;
+    let now = st.clock.now_ms();
+    st.db.commission_camera(id, now).await?;
+    let mut ev = p.event("camera.commission", format!("camera:{}", cam.code), Outcome::Ok);
+    ev.rule = Some("ALL-REC-2".into());
+    st.audit(ev).await?;
+    Ok(Json(json!({ "camera": cam.code, "commissioned_at": jst(now) })))
+}
+
+/// `GET /api/v1/cameras/{id}/still`: the still for checking aim and masks, decoded from what was
+/// stored (so a camera masked in the recorder shows its masks). Only before the camera is
+/// commissioned (ALL-REC-2); afterwards a picture leaves only through the instruction chain.
+/// Every still taken is audited.
+pub async fn camera_still(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Response> {
+    let cam = st.db.camera(id).await?.ok_or_else(|| ApiError::not_found(format!("camera {id}")))?;
+    let target = format!("camera:{}", cam.code);
+    if cam.commissioned_at.is_some() || cam.status != "active" {
+        let err = ApiError::forbidden(
+            "ALL-REC-2",
+            "this camera is in operation: a still is taken only through the instruction chain, with a ledger entry",
+        );
+        let mut ev = p.event("camera.still", target, Outcome::Denied);
+        ev.rule = Some("ALL-REC-2".into());
+        st.audit(ev).await?;
+        return Err(err);
+    }
+    let exporter = st.exporter.read().unwrap_or_else(|e| e.into_inner()).clone();
+    let Some(x) = exporter.filter(|x| x.records(&cam.code)) else {
+        return Err(ApiError::unavailable(format!("no recorder records camera {}", cam.code)));
+    };
+    let (png, at) = x.still(&cam.code).await.map_err(ApiError::unavailable)?;
+    let mut ev = p.event("camera.still", target, Outcome::Ok);
+    ev.rule = Some("ALL-REC-2".into());
+    ev.detail = json!({ "recorded_at": jst(at), "bytes": png.len() });
+    st.audit(ev).await?;
+    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "no-store")], png)
+        .into_response())
+}
+
 fn disposal_rules(st: &AppState) -> String {
     st.profile.disposal.rules.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }

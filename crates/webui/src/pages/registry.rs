@@ -515,6 +515,22 @@ async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) 
                 }
             }
         }
+        @if cam["status"] == "active" && cam["commissioned_at"].is_null() {
+            section #commissioning {
+                h2 { (t(l, "commissioning_still")) }
+                p.note { (t(l, "commissioning_still_note")) }
+                img #still src={ "/api/v1/cameras/" (id) "/still" } width="480" alt=(t(l, "commissioning_still"));
+                (d.alert("commission"))
+                @if me.can("registry.manage") {
+                    form method="post" action={ "/cameras/" (id) "/masks" } onsubmit={ "return confirm('" (t(l, "confirm_irreversible")) "')" } {
+                        (form_head(&me, "commission"))
+                        button #commission { (t(l, "commission")) }
+                    }
+                }
+            }
+        } @else if !cam["commissioned_at"].is_null() {
+            p #commissioned { (t(l, "commissioned_at")) " " (ms(&cam["commissioned_at"])) " — " (t(l, "still_through_chain")) }
+        }
         table #mask-versions {
             thead { tr { th { (t(l, "version")) } th { (t(l, "mask_polygons")) } th { (t(l, "public_share")) } th { (t(l, "mask_in_recorder")) } th { (t(l, "reason")) } th { (t(l, "by")) } th { (t(l, "at")) } } }
             tbody {
@@ -556,6 +572,13 @@ pub async fn masks_post(
     Path(id): Path<i64>,
     Form(f): Form<Plain>,
 ) -> Response {
+    if txt(&f, "form") == "commission" {
+        let path = format!("/api/v1/cameras/{id}/commission");
+        return match post_form(&ui, &s.headers, &f, &path, json!({})).await {
+            Ok(_) => Redirect::to(&format!("/cameras/{id}/masks")).into_response(),
+            Err((status, d)) => masks_page(&ui, s, id, d, status).await,
+        };
+    }
     let refuse = |field: &str, msg: String| {
         let mut d = Draft { form: "masks".into(), values: f.fields.clone(), ..Draft::default() };
         d.errors.push((field.to_owned(), msg));

@@ -1,0 +1,62 @@
+//! The still for checking a camera's aim and masks (ALL-REC-2): one picture, the first keyframe
+//! of the newest sealed segment, decoded *from what was stored* — for a camera masked in the
+//! recorder that is the masked stream, so the still shows the masks as recorded. Whether a still
+//! may be taken at all (before commissioning only, or through the instruction chain) is the
+//! governance server's decision; this module only makes the picture.
+
+use crate::{Ctx, Error};
+use openh264::decoder::Decoder;
+use openh264::formats::YUVSource;
+
+/// A PNG of the newest stored keyframe of `camera`, with when it was recorded (UTC ms).
+pub async fn newest(ctx: &Ctx, camera: &str) -> Result<(Vec<u8>, i64), Error> {
+    let row = ctx
+        .db
+        .head(camera)
+        .await?
+        .ok_or_else(|| Error::Camera(format!("camera {camera}: nothing recorded yet")))?;
+    let k =
+        ctx.db.key(&row.key_id).await?.ok_or_else(|| {
+            Error::Camera(format!("camera {camera}: the newest footage was erased"))
+        })?;
+    let key = ctx.kek.unwrap(&k.wrapped, camera, &k.day, &k.key_id)?;
+    let path = std::path::PathBuf::from(&row.path);
+    let png = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, Error> {
+        let c = media::segment::read(&path, &key)?;
+        let params = c.params.ok_or_else(|| Error::Corrupt("segment without parameters".into()))?;
+        let frame = c
+            .frames
+            .iter()
+            .find(|f| f.keyframe)
+            .ok_or_else(|| Error::Corrupt("segment without a keyframe".into()))?;
+        let avcc = hex::decode(&params.extra_data)
+            .map_err(|_| Error::Corrupt("codec parameters".into()))?;
+        let (sps, pps) =
+            masking::parse_avcc(&avcc).map_err(|e| Error::Corrupt(format!("avcC: {e}")))?;
+        let mut annexb = Vec::new();
+        let nals = masking::avcc_nals(&frame.data).map_err(|e| Error::Corrupt(e.to_string()))?;
+        for nal in sps.iter().chain(&pps).map(Vec::as_slice).chain(nals) {
+            annexb.extend_from_slice(&[0, 0, 0, 1]);
+            annexb.extend_from_slice(nal);
+        }
+        let mut d = Decoder::new().map_err(|e| Error::Camera(format!("decoder: {e}")))?;
+        let yuv = d
+            .decode(&annexb)
+            .map_err(|e| Error::Corrupt(format!("keyframe: {e}")))?
+            .ok_or_else(|| Error::Corrupt("the keyframe decodes to no picture".into()))?;
+        let (w, h) = yuv.dimensions();
+        let mut rgb = vec![0; w * h * 3];
+        yuv.write_rgb8(&mut rgb);
+        let mut out = Vec::new();
+        let mut enc = png::Encoder::new(&mut out, w as u32, h as u32);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut wr = enc.write_header().map_err(|e| Error::Camera(format!("png: {e}")))?;
+        wr.write_image_data(&rgb).map_err(|e| Error::Camera(format!("png: {e}")))?;
+        wr.finish().map_err(|e| Error::Camera(format!("png: {e}")))?;
+        Ok(out)
+    })
+    .await
+    .map_err(|e| Error::Camera(e.to_string()))??;
+    Ok((png, row.start_ms))
+}
