@@ -97,6 +97,11 @@ async fn text(c: &Client, css: &str) -> String {
     panic!("no {css}: {last:?}");
 }
 
+/// The `href` of the first element matching `css`.
+async fn href(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css)).await.unwrap().attr("href").await.unwrap().unwrap()
+}
+
 /// Waits until the element's text is `want` (the next page may still be loading).
 async fn expect_text(c: &Client, css: &str, want: &str) {
     let mut seen = String::new();
@@ -239,15 +244,22 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
     shot(&c, "07-officer-extracted").await;
     let pkgs = text(&c, "#packages").await;
     assert!(pkgs.contains("EV-") && pkgs.contains("cam1"), "{pkgs}");
-    let href = c
-        .find(Locator::Css("#packages a[download]"))
+    let pkg = href(&c, "#packages a[download]").await;
+    assert!(pkg.starts_with("/api/v1/packages/EV-"), "{pkg}");
+    // rule: ALL-REC-2 — the extractor's still of each camera, under this extraction, before
+    // the ledger entry: a PNG fetched with the browser's own session.
+    let still = href(&c, "#packages a.still").await;
+    assert!(still.contains("/still?extraction="), "{still}");
+    let got = c
+        .execute_async(
+            "const [href, done] = arguments; fetch(href).then(r => r.arrayBuffer().then(b => done([r.status, r.headers.get('content-type'), b.byteLength])));",
+            vec![json!(still)],
+        )
         .await
-        .unwrap()
-        .attr("href")
-        .await
-        .unwrap()
         .unwrap();
-    assert!(href.starts_with("/api/v1/packages/EV-"), "{href}");
+    assert_eq!(got[0], 200, "{got}");
+    assert_eq!(got[1], "image/png", "{got}");
+    assert!(got[2].as_u64().unwrap() > 1000, "{got}");
     c.execute("document.getElementById('handover_date').value = '2026-11-24';", vec![])
         .await
         .unwrap();

@@ -1,34 +1,58 @@
-//! The still for checking a camera's aim and masks (ALL-REC-2): one picture, the first keyframe
-//! of the newest sealed segment, decoded *from what was stored* — for a camera masked in the
-//! recorder that is the masked stream, so the still shows the masks as recorded. Whether a still
-//! may be taken at all (before commissioning only, or through the instruction chain) is the
-//! governance server's decision; this module only makes the picture.
+//! The still for checking a camera's aim and masks (ALL-REC-2): one picture, decoded *from what
+//! was stored* — for a camera masked in the recorder that is the masked stream, so the still
+//! shows the masks as recorded. Before commissioning it is the first keyframe of the newest
+//! sealed segment; under an instruction it is the first keyframe recorded within the instructed
+//! range. Whether a still may be taken at all is the governance server's decision; this module
+//! only makes the picture.
 
 use crate::{Ctx, Error};
 use openh264::decoder::Decoder;
 use openh264::formats::YUVSource;
 
-/// A PNG of the newest stored keyframe of `camera`, with when it was recorded (UTC ms).
-pub async fn newest(ctx: &Ctx, camera: &str) -> Result<(Vec<u8>, i64), Error> {
-    let row = ctx
-        .db
-        .head(camera)
-        .await?
-        .ok_or_else(|| Error::Camera(format!("camera {camera}: nothing recorded yet")))?;
+/// A PNG of a stored keyframe of `camera`, with when it was recorded (UTC ms): the newest
+/// segment's first keyframe, or with `within = Some((from, to))` the first keyframe recorded in
+/// `[from, to)` (UTC ms).
+pub async fn take(
+    ctx: &Ctx,
+    camera: &str,
+    within: Option<(i64, i64)>,
+) -> Result<(Vec<u8>, i64), Error> {
+    let nothing = || Error::Camera(format!("camera {camera}: no keyframe recorded in the range"));
+    let rows = match within {
+        None => ctx.db.head(camera).await?.into_iter().collect(),
+        Some((from, to)) => ctx.db.segments_between(camera, from, to).await?,
+    };
+    let (from, to) = within.unwrap_or((i64::MIN, i64::MAX));
+    for row in rows {
+        if let Some(found) = keyframe_png(ctx, camera, &row, from, to).await? {
+            return Ok(found);
+        }
+    }
+    Err(nothing())
+}
+
+/// The first keyframe of segment `row` recorded in `[from, to)`, as a PNG, with its time.
+async fn keyframe_png(
+    ctx: &Ctx,
+    camera: &str,
+    row: &crate::db::SegmentRow,
+    from: i64,
+    to: i64,
+) -> Result<Option<(Vec<u8>, i64)>, Error> {
     let k =
         ctx.db.key(&row.key_id).await?.ok_or_else(|| {
             Error::Camera(format!("camera {camera}: the newest footage was erased"))
         })?;
     let key = ctx.kek.unwrap(&k.wrapped, camera, &k.day, &k.key_id)?;
     let path = std::path::PathBuf::from(&row.path);
-    let png = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, Error> {
+    tokio::task::spawn_blocking(move || -> Result<Option<(Vec<u8>, i64)>, Error> {
         let c = media::segment::read(&path, &key)?;
         let params = c.params.ok_or_else(|| Error::Corrupt("segment without parameters".into()))?;
-        let frame = c
-            .frames
-            .iter()
-            .find(|f| f.keyframe)
-            .ok_or_else(|| Error::Corrupt("segment without a keyframe".into()))?;
+        let Some(frame) =
+            c.frames.iter().find(|f| f.keyframe && f.wall_ms >= from && f.wall_ms < to)
+        else {
+            return Ok(None);
+        };
         let avcc = hex::decode(&params.extra_data)
             .map_err(|_| Error::Corrupt("codec parameters".into()))?;
         let (sps, pps) =
@@ -54,9 +78,8 @@ pub async fn newest(ctx: &Ctx, camera: &str) -> Result<(Vec<u8>, i64), Error> {
         let mut wr = enc.write_header().map_err(|e| Error::Camera(format!("png: {e}")))?;
         wr.write_image_data(&rgb).map_err(|e| Error::Camera(format!("png: {e}")))?;
         wr.finish().map_err(|e| Error::Camera(format!("png: {e}")))?;
-        Ok(out)
+        Ok(Some((out, frame.wall_ms)))
     })
     .await
-    .map_err(|e| Error::Camera(e.to_string()))??;
-    Ok((png, row.start_ms))
+    .map_err(|e| Error::Camera(e.to_string()))?
 }

@@ -63,12 +63,16 @@ impl Exporter for LocalRecorder {
         self.ctx.set_masks(camera, version, polygons)
     }
 
-    fn still(&self, camera: &str) -> BoxFuture<'static, Result<(Vec<u8>, i64), String>> {
+    fn still(
+        &self,
+        camera: &str,
+        within: Option<(i64, i64)>,
+    ) -> BoxFuture<'static, Result<(Vec<u8>, i64), String>> {
         let ctx = self.ctx.clone();
         let camera = camera.to_owned();
-        Box::pin(
-            async move { recorder::still::newest(&ctx, &camera).await.map_err(|e| e.to_string()) },
-        )
+        Box::pin(async move {
+            recorder::still::take(&ctx, &camera, within).await.map_err(|e| e.to_string())
+        })
     }
 
     fn live_keys(&self) -> BoxFuture<'static, Result<Vec<String>, String>> {

@@ -128,11 +128,13 @@ pub trait Exporter: Send + Sync {
     /// Hands a camera's new privacy-mask version to the running recorder, which burns it in
     /// from the next keyframe (ASA-2.1). False when the recorder does not record the camera.
     fn set_masks(&self, camera: &str, version: i64, polygons: Vec<masking::Polygon>) -> bool;
-    /// A PNG of the newest stored keyframe of `camera` and when it was recorded (UTC ms): the
-    /// still for checking aim and masks (ALL-REC-2; the caller decides whether it may be taken).
+    /// A PNG of a stored keyframe of `camera` and when it was recorded (UTC ms): the still for
+    /// checking aim and masks (ALL-REC-2; the caller decides whether it may be taken). The
+    /// newest segment's first keyframe, or the first keyframe within `within` (UTC ms).
     fn still(
         &self,
         camera: &str,
+        within: Option<(i64, i64)>,
     ) -> futures::future::BoxFuture<'static, Result<(Vec<u8>, i64), String>>;
 }
 

@@ -136,6 +136,8 @@ async fn instruction_extracts_packages_that_verify_offline() {
             .await;
         let pkgs = ex["packages"].as_array().unwrap().clone();
         assert_eq!(pkgs.len(), 2, "{ex:#}");
+        let (first_extraction, first_extractor) =
+            (ex["extraction"]["id"].clone(), extractor.clone());
         // The extraction records every package id and manifest hash.
         let ids: Vec<&str> = pkgs.iter().map(|p| p["id"].as_str().unwrap()).collect();
         assert_eq!(ex["extraction"]["package_id"], ids.join(" "));
@@ -256,6 +258,53 @@ async fn instruction_extracts_packages_that_verify_offline() {
             log.as_array().unwrap().iter().map(|e| e["outcome"].as_str().unwrap()).collect();
         assert_eq!(outcomes.iter().filter(|o| **o == "ok").count(), 1, "{outcomes:?}");
         assert!(outcomes.contains(&"denied"), "{outcomes:?}");
+
+        // rule: ALL-REC-2 — after commissioning, only through the chain: the extractor of the
+        // instructed extraction, on its workstation, gets the first keyframe of the instructed
+        // range, until the ledger entry closes the request.
+        let still = format!("/api/v1/cameras/{cam1}/still?extraction={first_extraction}");
+        let (s, png) = download(&w, &still, &first_extractor).await;
+        assert_eq!(s, 200, "{}", String::from_utf8_lossy(&png));
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+        let (s, v) = w.api.get(&still, &registrar).await;
+        assert_eq!(s, 403, "not the extractor: {v}");
+        assert_eq!(v["rule"], "ALL-REC-2");
+        let mut no_ws = first_extractor.clone();
+        no_ws.ws = None;
+        let (s, _) = w.api.get(&still, &no_ws).await;
+        assert_eq!(s, 403, "not on the extraction's workstation");
+        let (s, _) = w
+            .api
+            .get(&format!("/api/v1/cameras/{cam1}/still?extraction=x"), &first_extractor)
+            .await;
+        assert_eq!(s, 422, "a malformed extraction id");
+        let (_, log) = w.api.get("/api/v1/audit?action=camera.still", &auditor).await;
+        let taken = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["outcome"] == "ok" && e["detail"]["extraction"] == first_extraction)
+            .unwrap()
+            .clone();
+        assert_eq!(
+            taken["detail"]["blake3"].as_str().unwrap(),
+            blake3::hash(&png).to_hex().as_str()
+        );
+        let recorded = taken["detail"]["recorded_at"]
+            .as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_millisecond();
+        assert!((from..to).contains(&recorded), "the still lies in the instructed range: {taken}");
+        // The ledger entry closes the request; no still after it.
+        let writer = w.holder(Permission::LedgerWrite).clone();
+        w.api
+            .ok("/api/v1/ledger", &writer, json!({ "request_id": req, "handover_date": "2026-11-24",
+                "data_hashes": [format!("blake3:{}", taken["detail"]["blake3"].as_str().unwrap())] }))
+            .await;
+        let (s, v) = w.api.get(&still, &first_extractor).await;
+        assert_eq!(s, 409, "closed by its ledger entry: {v}");
     }
     rec.stop().await;
 }

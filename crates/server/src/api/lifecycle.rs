@@ -313,38 +313,129 @@ pub async fn commission_camera(
     Ok(Json(json!({ "camera": cam.code, "commissioned_at": jst(now) })))
 }
 
-/// `GET /api/v1/cameras/{id}/still`: the still for checking aim and masks, decoded from what was
-/// stored (so a camera masked in the recorder shows its masks). Only before the camera is
-/// commissioned (ALL-REC-2); afterwards a picture leaves only through the instruction chain.
-/// Every still taken is audited.
+/// `GET /api/v1/cameras/{id}/still[?extraction=E]`: the still for checking aim and masks,
+/// decoded from what was stored (so a camera masked in the recorder shows its masks).
+/// rule: ALL-REC-2 — before the camera is commissioned, for the people who keep the registry or
+/// the masks: the newest keyframe. Afterwards only through the instruction chain: the extractor
+/// of an instructed extraction covering the camera, on the workstation it was made on, while
+/// the request is still open for its ledger entry, gets the first keyframe within the instructed
+/// range. Every still taken or refused is audited (with the PNG's BLAKE3 hash, for the ledger).
 pub async fn camera_still(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
+    Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     let cam = st.db.camera(id).await?.ok_or_else(|| ApiError::not_found(format!("camera {id}")))?;
     let target = format!("camera:{}", cam.code);
-    if cam.commissioned_at.is_some() || cam.status != "active" {
-        let err = ApiError::forbidden(
-            "ALL-REC-2",
-            "this camera is in operation: a still is taken only through the instruction chain, with a ledger entry",
-        );
-        let mut ev = p.event("camera.still", target, Outcome::Denied);
-        ev.rule = Some("ALL-REC-2".into());
-        st.audit(ev).await?;
-        return Err(err);
-    }
+    let extraction = match q.get("extraction") {
+        Some(v) => Some(
+            v.parse::<i64>()
+                .map_err(|_| ApiError::invalid("extraction", "an extraction id (a number)"))?,
+        ),
+        None => None,
+    };
+    let refusal = match extraction {
+        None => still_before_commissioning(&st, &p, &cam),
+        Some(eid) => still_under_extraction(&st, &p, &cam, eid).await?,
+    };
+    let (within, mut detail) = match refusal {
+        Ok(ok) => ok,
+        Err(why) => {
+            let mut ev = p.event("camera.still", target, Outcome::Denied);
+            ev.rule = Some("ALL-REC-2".into());
+            ev.detail = json!({ "extraction": extraction, "why": why });
+            st.audit(ev).await?;
+            return Err(ApiError::forbidden("ALL-REC-2", why));
+        }
+    };
     let exporter = st.exporter.read().unwrap_or_else(|e| e.into_inner()).clone();
     let Some(x) = exporter.filter(|x| x.records(&cam.code)) else {
         return Err(ApiError::unavailable(format!("no recorder records camera {}", cam.code)));
     };
-    let (png, at) = x.still(&cam.code).await.map_err(ApiError::unavailable)?;
+    let (png, at) = x.still(&cam.code, within).await.map_err(ApiError::unavailable)?;
     let mut ev = p.event("camera.still", target, Outcome::Ok);
     ev.rule = Some("ALL-REC-2".into());
-    ev.detail = json!({ "recorded_at": jst(at), "bytes": png.len() });
+    detail["recorded_at"] = json!(jst(at));
+    detail["bytes"] = json!(png.len());
+    detail["blake3"] = json!(blake3::hash(&png).to_hex().to_string());
+    ev.detail = detail;
     st.audit(ev).await?;
     Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "no-store")], png)
         .into_response())
+}
+
+/// What a still may show: `Ok((range, audit detail))` or `Err(why it is refused)`.
+type StillGrant = Result<(Option<(i64, i64)>, Value), String>;
+
+/// Before commissioning: the registry's or the masks' keepers, the newest keyframe.
+fn still_before_commissioning(
+    st: &AppState,
+    p: &Principal,
+    cam: &store::registry::Camera,
+) -> StillGrant {
+    let keeper = [Permission::MaskManage, Permission::RegistryManage]
+        .into_iter()
+        .any(|perm| p.role_with(&st.profile, perm).is_some());
+    if !keeper {
+        return Err(
+            "a still is taken under an extraction of this camera: add ?extraction=<id>".into()
+        );
+    }
+    if cam.commissioned_at.is_some() || cam.status != "active" {
+        return Err("this camera is in operation: a still is taken only through the instruction chain (the extractor of an instructed extraction, ?extraction=<id>), with a ledger entry".into());
+    }
+    Ok((None, json!({ "before_commissioning": true })))
+}
+
+/// Through the instruction chain: the extractor, on the extraction's workstation, for a camera
+/// and range the instruction covered, while the request awaits its ledger entry.
+async fn still_under_extraction(
+    st: &AppState,
+    p: &Principal,
+    cam: &store::registry::Camera,
+    eid: i64,
+) -> ApiResult<StillGrant> {
+    let e = st
+        .db
+        .extraction(eid)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("extraction {eid}")))?;
+    let Some(request) = e.request_id else {
+        return Ok(Err(
+            "a still is taken under an instructed extraction, not an emergency one".into()
+        ));
+    };
+    if e.operator_id != p.account.id {
+        return Ok(Err(format!("only the extractor of extraction {eid} takes its still")));
+    }
+    if p.workstation.as_ref().map(|w| w.id) != Some(e.workstation_id) {
+        return Ok(Err(format!(
+            "the still of extraction {eid} is taken on the workstation it was extracted on"
+        )));
+    }
+    if !store::parse_list(&e.cameras)?.contains(&cam.code) {
+        return Ok(Err(format!("extraction {eid} does not cover camera {}", cam.code)));
+    }
+    let r = st
+        .db
+        .request(request)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("request {request}")))?;
+    let open =
+        [policy::workflow::RequestState::Extracted, policy::workflow::RequestState::Reported]
+            .iter()
+            .any(|s| s.as_str() == r.state);
+    if !open {
+        return Err(ApiError::conflict(format!(
+            "request {request} is {}: a still is taken before its ledger entry closes it",
+            r.state
+        )));
+    }
+    Ok(Ok((
+        Some((e.range_from, e.range_to)),
+        json!({ "extraction": eid, "request": request, "from": jst(e.range_from), "to": jst(e.range_to) }),
+    )))
 }
 
 fn disposal_rules(st: &AppState) -> String {

@@ -222,7 +222,7 @@ api! {
     get "/api/v1/rules-doc" => lifecycle::rules_doc, Access::Authenticated, "rules_doc.read", "transparency", "The installer's rules document (KAW-2.2.7), from the live configuration";
     get "/api/v1/reports/annual" => lifecycle::annual_report, Access::Perm(P::ReportPublish), "report.annual", "transparency", "The yearly public report of a fiscal year (?fiscal_year=2026)";
     post "/api/v1/cameras/{id}/commission" => lifecycle::commission_camera, Access::Perm(P::RegistryManage), "camera.commission", "registry", "Commission a camera: its aim and masks checked";
-    get "/api/v1/cameras/{id}/still" => lifecycle::camera_still, Access::AnyOf(&[P::MaskManage, P::RegistryManage]), "camera.still", "registry", "The still for checking aim and masks, before commissioning only (ALL-REC-2)";
+    get "/api/v1/cameras/{id}/still" => lifecycle::camera_still, Access::AnyOf(&[P::MaskManage, P::RegistryManage, P::FootageExtract]), "camera.still", "registry", "The still for checking aim and masks: before commissioning, or under an instructed extraction (?extraction=id) before its ledger entry (ALL-REC-2)";
     post "/api/v1/cameras/{id}/decommission" => lifecycle::decommission_camera, Access::Perm(P::RegistryManage), "camera.decommission", "registry", "Decommission a camera, with a reason", ReasonBody;
     get "/api/v1/disposals" => lifecycle::list_disposals, Access::Perm(P::DisposalConfirm), "disposal.list", "registry", "Disposals of recorders";
     post "/api/v1/disposals" => lifecycle::create_disposal, Access::Perm(P::DisposalConfirm), "disposal.create", "registry", "Record the disposal of a recorder whose footage keys are all destroyed", DisposalBody;

@@ -177,9 +177,25 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
         if e["operator_id"].as_i64() == Some(me.id()) {
             let p =
                 ui.api.get(&format!("/api/v1/extractions/{}/packages", e["id"]), &headers).await;
-            packages.extend(p.json["packages"].as_array().cloned().unwrap_or_default());
+            let eid = e["id"].as_i64().unwrap_or(0);
+            packages.extend(
+                p.json["packages"].as_array().into_iter().flatten().map(|p| (eid, p.clone())),
+            );
         }
     }
+    // rule: ALL-REC-2 — the extractor may look at a still of each camera (aim and masks) while
+    // the request awaits its ledger entry.
+    let camera_ids: std::collections::HashMap<String, i64> =
+        if !packages.is_empty() && (state == "extracted" || state == "reported") {
+            let c = ui.api.get("/api/v1/cameras", &headers).await.json;
+            c.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| Some((c["code"].as_str()?.to_owned(), c["id"].as_i64()?)))
+                .collect()
+        } else {
+            Default::default()
+        };
     let my_open: Vec<&Value> = r["instructions"]
         .as_array()
         .into_iter()
@@ -292,14 +308,19 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
             section {
                 h2 { (t(l, "packages")) }
                 table #packages {
-                    thead { tr { th { "ID" } th { (t(l, "cameras_field")) } th { "SHA-256 (manifest)" } th { "" } } }
+                    thead { tr { th { "ID" } th { (t(l, "cameras_field")) } th { "SHA-256 (manifest)" } th { "" } th { "" } } }
                     tbody {
-                        @for p in &packages {
+                        @for (eid, p) in &packages {
                             tr {
                                 td { code { (p["id"].as_str().unwrap_or("")) } }
                                 td { (p["camera"].as_str().unwrap_or("")) }
                                 td { code.hash { (p["manifest_sha256"].as_str().unwrap_or("")) } }
                                 td { a href=(p["href"].as_str().unwrap_or("")) download { (t(l, "download")) } }
+                                td {
+                                    @if let Some(cid) = p["camera"].as_str().and_then(|c| camera_ids.get(c)) {
+                                        a.still href={ "/api/v1/cameras/" (cid) "/still?extraction=" (eid) } target="_blank" { (t(l, "still_for_aim")) }
+                                    }
+                                }
                             }
                         }
                     }
