@@ -7,6 +7,8 @@
 #  - chromium + chromium-driver: the browser tests of the web application (WebDriver).
 #  - nasm: openh264 (camsim's synthetic clips) builds its SIMD code only when nasm is present.
 #  - gst-rtsp-server and plugins: a third-party RTSP server (tools/gst-camfarm.py) for interop.
+#  - libavcodec/libavformat dev packages, pkg-config and libclang: the optional `libav` build of
+#    the mask burn-in (libavcodec's decoder, libx264 through libavcodec) is tested too.
 #  - Python `holidays` (PyPI), pinned, in ./.venv: the independent dataset the holiday tests
 #    compare against (crates/policy/tests/holidays_reference.rs).
 set -euo pipefail
@@ -21,6 +23,10 @@ command -v nasm >/dev/null 2>&1 || apt_packages+=(nasm)
 # A real browser for the web application's end-to-end tests.
 command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || apt_packages+=(chromium-driver)
+# The optional libav build of the mask burn-in: libraries, and what its bindings are made with.
+pkg-config --exists libavcodec libavformat libavutil libswscale libswresample 2>/dev/null ||
+  apt_packages+=(pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev)
+ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || apt_packages+=(libclang-dev)
 # Japanese glyphs in the browser tests' screenshots.
 [ -d /usr/share/fonts/opentype/noto ] || apt_packages+=(fonts-noto-cjk)
 /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0')" >/dev/null 2>&1 ||

@@ -316,20 +316,26 @@ impl Masker {
             enc.encode(&src).map_err(codec)?.to_vec()
         };
         self.buf = buf;
-        let mut out = Vec::with_capacity(stream.len());
-        let mut idr = false;
-        for nal in annexb_nals(&stream) {
-            match nal.first().map(|b| b & 0x1f) {
-                Some(7) => self.sps = nal.to_vec(),
-                Some(8) => self.pps = nal.to_vec(),
-                Some(t) => {
-                    idr |= t == 5;
-                    out.extend_from_slice(&(nal.len() as u32).to_be_bytes());
-                    out.extend_from_slice(nal);
-                }
-                None => {}
-            }
-        }
-        Ok(Some(MaskedFrame { data: out, keyframe: idr }))
+        Ok(Some(repack(&stream, &mut self.sps, &mut self.pps)))
     }
+}
+
+/// An encoder's Annex B output as one stored frame: parameter sets kept aside (they go into the
+/// avcC), every other NAL unit 4-byte length-prefixed; an IDR slice makes it a keyframe.
+pub(crate) fn repack(stream: &[u8], sps: &mut Vec<u8>, pps: &mut Vec<u8>) -> MaskedFrame {
+    let mut out = Vec::with_capacity(stream.len());
+    let mut idr = false;
+    for nal in annexb_nals(stream) {
+        match nal.first().map(|b| b & 0x1f) {
+            Some(7) => *sps = nal.to_vec(),
+            Some(8) => *pps = nal.to_vec(),
+            Some(t) => {
+                idr |= t == 5;
+                out.extend_from_slice(&(nal.len() as u32).to_be_bytes());
+                out.extend_from_slice(nal);
+            }
+            None => {}
+        }
+    }
+    MaskedFrame { data: out, keyframe: idr }
 }

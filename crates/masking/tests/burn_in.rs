@@ -58,20 +58,77 @@ fn psnr(a: &[u8], b: &[u8]) -> f64 {
     if mse == 0.0 { 99.0 } else { 10.0 * (255.0f64 * 255.0 / mse).log10() }
 }
 
+/// What a masker is asked in these tests: set the polygons, mask one frame (given both as the
+/// camera's length-prefixed NAL units with its avcC, and as an Annex B access unit), and the
+/// re-encoded stream's avcC.
+trait Burner {
+    fn set(&mut self, polygons: Vec<Polygon>);
+    fn frame(
+        &mut self,
+        avcc_frame: &[u8],
+        annexb: &[u8],
+        key: bool,
+        cam_avcc: &[u8],
+    ) -> masking::MaskedFrame;
+    fn avcc(&self) -> Vec<u8>;
+}
+
+impl Burner for Masker {
+    fn set(&mut self, polygons: Vec<Polygon>) {
+        self.set_polygons(polygons);
+    }
+    fn frame(&mut self, f: &[u8], _: &[u8], key: bool, cam_avcc: &[u8]) -> masking::MaskedFrame {
+        self.process(f, key, cam_avcc).unwrap().expect("a picture per frame")
+    }
+    fn avcc(&self) -> Vec<u8> {
+        Masker::avcc(self).unwrap()
+    }
+}
+
+#[cfg(feature = "libav")]
+impl Burner for masking::libav::X264Masker {
+    fn set(&mut self, polygons: Vec<Polygon>) {
+        self.set_polygons(polygons);
+    }
+    fn frame(&mut self, _: &[u8], unit: &[u8], key: bool, _: &[u8]) -> masking::MaskedFrame {
+        self.process(unit, key).unwrap().expect("a picture per frame")
+    }
+    fn avcc(&self) -> Vec<u8> {
+        masking::libav::X264Masker::avcc(self).unwrap()
+    }
+}
+
+const FIRST: [(f64, f64); 4] = [(0.1, 0.2), (0.45, 0.25), (0.4, 0.6), (0.12, 0.55)];
+
 #[test]
 fn masked_pixels_are_black_and_the_rest_is_kept() {
+    let first = Polygon::from_pairs(&FIRST);
+    let m = Masker::new(vec![first], Settings { bitrate: 800_000, fps: 25.0 }).unwrap();
+    burn_in(m);
+}
+
+/// The same checks for the libav build's libavcodec decoder + libx264 encoder.
+#[cfg(feature = "libav")]
+#[test]
+fn masked_pixels_are_black_and_the_rest_is_kept_with_libx264() {
+    let first = Polygon::from_pairs(&FIRST);
+    let m = masking::libav::X264Masker::new(vec![first], Settings { bitrate: 800_000, fps: 25.0 })
+        .unwrap();
+    burn_in(m);
+}
+
+fn burn_in(mut m: impl Burner) {
     let clip = camsim::synthesize(320, 240, 25, 800_000, 4).unwrap();
     let cam_avcc = build_avcc(&clip.sps, &clip.pps);
-    let first = Polygon::from_pairs(&[(0.1, 0.2), (0.45, 0.25), (0.4, 0.6), (0.12, 0.55)]);
+    let first = Polygon::from_pairs(&FIRST);
     let second = Polygon::from_pairs(&[(0.6, 0.6), (0.95, 0.6), (0.95, 0.95), (0.6, 0.95)]);
-    let mut m = Masker::new(vec![first.clone()], Settings { bitrate: 800_000, fps: 25.0 }).unwrap();
     let change_at = 30; // mid-GOP: keyframes are at 0, 50
     let mut source_units = Vec::new();
     let mut masked_units = Vec::new();
     let mut keyframes = Vec::new();
     for (i, f) in clip.frames.iter().enumerate() {
         if i == change_at {
-            m.set_polygons(vec![second.clone()]);
+            m.set(vec![second.clone()]);
         }
         let mut src: Vec<&[u8]> = Vec::new();
         if f.keyframe {
@@ -80,13 +137,11 @@ fn masked_pixels_are_black_and_the_rest_is_kept() {
         }
         src.extend(f.nals.iter().map(Vec::as_slice));
         source_units.push(annexb(&src));
-        let out = m
-            .process(&avcc_frame(&f.nals), f.keyframe, &cam_avcc)
-            .unwrap()
-            .expect("a picture per frame");
+        let out =
+            m.frame(&avcc_frame(&f.nals), source_units.last().unwrap(), f.keyframe, &cam_avcc);
         assert_eq!(out.keyframe, f.keyframe, "frame {i}: keyframes where the camera put them");
         keyframes.push(out.keyframe);
-        let avcc = m.avcc().unwrap();
+        let avcc = m.avcc();
         let (sps, pps) = masking::parse_avcc(&avcc).unwrap();
         let mut nals: Vec<Vec<u8>> = Vec::new();
         if out.keyframe {
