@@ -13,8 +13,10 @@
 mod geometry;
 #[cfg(feature = "libav")]
 pub mod libav;
+mod worker;
 
 pub use geometry::{MacroblockMask, Point, Polygon, public_share_permille};
+pub use worker::{Codec, MaskWorker};
 
 use openh264::OpenH264API;
 use openh264::decoder::{Decoder, DecoderConfig};
@@ -243,19 +245,7 @@ impl Masker {
         keyframe: bool,
         camera_avcc: &[u8],
     ) -> Result<Option<MaskedFrame>, MaskError> {
-        // Annex B for the decoder, parameter sets in front of every keyframe.
-        self.annexb.clear();
-        if keyframe {
-            let (sps, pps) = parse_avcc(camera_avcc)?;
-            for nal in sps.iter().chain(pps.iter()) {
-                self.annexb.extend_from_slice(&[0, 0, 0, 1]);
-                self.annexb.extend_from_slice(nal);
-            }
-        }
-        for nal in avcc_nals(frame)? {
-            self.annexb.extend_from_slice(&[0, 0, 0, 1]);
-            self.annexb.extend_from_slice(nal);
-        }
+        to_annexb(frame, keyframe, camera_avcc, &mut self.annexb)?;
         let annexb = std::mem::take(&mut self.annexb);
         let decoded = self.decoder.decode(&annexb).map_err(codec);
         let (w, h) = {
@@ -318,6 +308,29 @@ impl Masker {
         self.buf = buf;
         Ok(Some(repack(&stream, &mut self.sps, &mut self.pps)))
     }
+}
+
+/// A camera frame (4-byte length-prefixed NAL units) as an Annex B access unit in `out`, for a
+/// decoder: the camera's parameter sets (from its avcC) in front of every keyframe.
+pub fn to_annexb(
+    frame: &[u8],
+    keyframe: bool,
+    camera_avcc: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), MaskError> {
+    out.clear();
+    if keyframe {
+        let (sps, pps) = parse_avcc(camera_avcc)?;
+        for nal in sps.iter().chain(pps.iter()) {
+            out.extend_from_slice(&[0, 0, 0, 1]);
+            out.extend_from_slice(nal);
+        }
+    }
+    for nal in avcc_nals(frame)? {
+        out.extend_from_slice(&[0, 0, 0, 1]);
+        out.extend_from_slice(nal);
+    }
+    Ok(())
 }
 
 /// An encoder's Annex B output as one stored frame: parameter sets kept aside (they go into the

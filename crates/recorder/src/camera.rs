@@ -93,7 +93,7 @@ pub struct CameraTask {
 
 /// A camera's masker and the parameters on either side of it.
 struct Masking {
-    masker: masking::Masker,
+    masker: masking::MaskWorker,
     /// The camera's own avcC (its SPS/PPS feed the decoder).
     camera_avcc: Vec<u8>,
     /// The codec parameters of the masked stream, as stored.
@@ -113,8 +113,10 @@ struct Unpublished {
 /// Bitrate of a masked camera's re-encoded stream (4 Mbit/s: 1080p at good quality).
 const MASKED_BITRATE: u32 = 4_000_000;
 
-fn new_masker(polygons: Vec<masking::Polygon>) -> Result<masking::Masker, Error> {
-    masking::Masker::new(polygons, masking::Settings { bitrate: MASKED_BITRATE, fps: 25.0 })
+/// A masker on its own thread, with the fastest codec of this build (`masking::Codec`).
+fn new_masker(camera: &str, polygons: Vec<masking::Polygon>) -> Result<masking::MaskWorker, Error> {
+    let settings = masking::Settings { bitrate: MASKED_BITRATE, fps: 25.0 };
+    masking::MaskWorker::spawn(camera, masking::Codec::best_built(), polygons, settings)
         .map_err(|e| Error::Camera(format!("privacy masks: {e}")))
 }
 
@@ -170,7 +172,7 @@ impl CameraTask {
         let masker = if cfg.masks.is_empty() {
             None
         } else {
-            let m = new_masker(cfg.masks.clone())?;
+            let m = new_masker(&cfg.code, cfg.masks.clone())?;
             Some(Masking { masker: m, camera_avcc: Vec::new(), stored: None })
         };
         // The segment index says which mask version each segment was recorded under.
@@ -427,10 +429,13 @@ impl CameraTask {
             if self.masker.take().is_some() {
                 params = params.or_else(|| self.camera_params.clone());
             }
-        } else if let Some(m) = self.masker.as_mut() {
-            m.masker.set_polygons(polygons);
-        } else {
-            match new_masker(polygons.clone()) {
+        } else if self
+            .masker
+            .as_mut()
+            .is_none_or(|m| m.masker.set_polygons(polygons.clone()).is_err())
+        {
+            // No masker yet, or its thread stopped: a new one from this keyframe.
+            match new_masker(&self.code, polygons.clone()) {
                 Ok(m) => {
                     let camera_avcc = self
                         .camera_params
@@ -472,7 +477,7 @@ impl CameraTask {
         if m.camera_avcc.is_empty() {
             return None;
         }
-        let work = |m: &mut Masking| m.masker.process(&data, keyframe, &m.camera_avcc);
+        let work = move |m: &mut Masking| m.masker.process(data, keyframe, &m.camera_avcc);
         // Decoding and encoding are CPU work: off the async worker's cooperative budget.
         let out = match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
             Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {

@@ -364,9 +364,13 @@ impl MaskBench {
                 x_ratios[x_ratios.len() / 2],
                 fx / ff
             );
+            println!(
+                "  masked {w}×{h} 25 fps cameras per 2-core node with libx264 (80 % of both cores): {}",
+                (2.0 * 0.8 * fx / 25.0).floor()
+            );
         }
         println!(
-            "  masked {w}×{h} 25 fps cameras per 2-core node (80 % of both cores): {}",
+            "  masked {w}×{h} 25 fps cameras per 2-core node with openh264 (80 % of both cores): {}",
             (2.0 * 0.8 * fo / 25.0).floor()
         );
         println!(
