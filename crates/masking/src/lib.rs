@@ -7,8 +7,10 @@
 //! exactly where the camera had one, and only then hash, encrypt and store. The stored stream —
 //! the one the evidence chain attests — never contains the masked pixels.
 //!
-//! Codec: openh264 (decoder and encoder), built from source by its crate (with `nasm` for SIMD).
-//! Why, and what the alternatives cost, is in `docs/masking.md`.
+//! Codec: openh264 (decoder and encoder, [`Masker`]), built from source by its crate (with
+//! `nasm` for SIMD); with the `libav` feature also libavcodec's decoder + libx264
+//! (`libav::X264Masker`), as fast as ffmpeg but GPL. [`MaskWorker`] runs either on a thread of
+//! its own per camera. Why, and what each costs, is in `docs/masking.md`.
 
 mod geometry;
 #[cfg(feature = "libav")]
