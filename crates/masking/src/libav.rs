@@ -1,7 +1,7 @@
 //! The optional `libav` build: libavcodec's H.264 decoder (faster than openh264's) in front of
 //! openh264's encoder, and [`X264Masker`], libavcodec's decoder in front of libx264. Not `Send`
-//! (libavcodec's contexts), so the recorder does not use them yet: each needs its own thread per
-//! camera. `mimamori bench mask` measures both.
+//! (libavcodec's contexts): the recorder runs an `X264Masker` on a thread of its own per camera
+//! (`crate::MaskWorker`). `mimamori bench mask` measures both.
 
 use crate::MaskError;
 use ffmpeg_next as ff;

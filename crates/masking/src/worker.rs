@@ -161,7 +161,9 @@ impl MaskWorker {
         keyframe: bool,
         camera_avcc: &[u8],
     ) -> Result<Option<MaskedFrame>, MaskError> {
-        let job = Job::Frame { data, keyframe, camera_avcc: camera_avcc.to_vec() };
+        // Only keyframes read the camera's parameter sets: no copy for the frames between.
+        let camera_avcc = if keyframe { camera_avcc.to_vec() } else { Vec::new() };
+        let job = Job::Frame { data, keyframe, camera_avcc };
         self.jobs.as_ref().ok_or_else(stopped)?.send(job).map_err(|_| stopped())?;
         let replies = self.replies.get_mut().map_err(|_| stopped())?;
         let (frame, avcc) = replies.recv().map_err(|_| stopped())??;

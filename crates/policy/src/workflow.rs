@@ -70,6 +70,12 @@ impl RequestState {
     pub fn parse(s: &str) -> Option<Self> {
         RequestState::ALL.into_iter().find(|st| st.as_str() == s)
     }
+
+    /// Extracted (and perhaps reported) but not yet closed by its ledger entry: the footage has
+    /// left and its use is still to be recorded.
+    pub fn awaits_ledger(self) -> bool {
+        matches!(self, RequestState::Extracted | RequestState::Reported)
+    }
 }
 
 impl fmt::Display for RequestState {

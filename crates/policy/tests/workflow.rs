@@ -366,3 +366,12 @@ fn profiles_without_an_emergency_path_refuse_it() {
         );
     }
 }
+
+/// rule: ALL-REC-2 — footage that has left awaits its ledger entry until the request closes; the
+/// still under an extraction is offered only in these states.
+#[test]
+fn only_extracted_and_reported_requests_await_the_ledger() {
+    let waiting: Vec<&str> =
+        S::ALL.into_iter().filter(|s| s.awaits_ledger()).map(S::as_str).collect();
+    assert_eq!(waiting, ["extracted", "reported"]);
+}

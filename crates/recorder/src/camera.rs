@@ -478,7 +478,8 @@ impl CameraTask {
             return None;
         }
         let work = move |m: &mut Masking| m.masker.process(data, keyframe, &m.camera_avcc);
-        // Decoding and encoding are CPU work: off the async worker's cooperative budget.
+        // The masking thread does the CPU work; waiting for its answer blocks, so the async
+        // worker hands its other tasks on meanwhile.
         let out = match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
             Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
                 tokio::task::block_in_place(|| work(m))

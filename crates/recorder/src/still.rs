@@ -39,10 +39,11 @@ async fn keyframe_png(
     from: i64,
     to: i64,
 ) -> Result<Option<(Vec<u8>, i64)>, Error> {
-    let k =
-        ctx.db.key(&row.key_id).await?.ok_or_else(|| {
-            Error::Camera(format!("camera {camera}: the newest footage was erased"))
-        })?;
+    let k = ctx
+        .db
+        .key(&row.key_id)
+        .await?
+        .ok_or_else(|| Error::Camera(format!("camera {camera}: this footage was erased")))?;
     let key = ctx.kek.unwrap(&k.wrapped, camera, &k.day, &k.key_id)?;
     let path = std::path::PathBuf::from(&row.path);
     tokio::task::spawn_blocking(move || -> Result<Option<(Vec<u8>, i64)>, Error> {

@@ -422,10 +422,8 @@ async fn still_under_extraction(
         .request(request)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("request {request}")))?;
-    let open =
-        [policy::workflow::RequestState::Extracted, policy::workflow::RequestState::Reported]
-            .iter()
-            .any(|s| s.as_str() == r.state);
+    let open = policy::workflow::RequestState::parse(&r.state)
+        .is_some_and(policy::workflow::RequestState::awaits_ledger);
     if !open {
         return Err(ApiError::conflict(format!(
             "request {request} is {}: a still is taken before its ledger entry closes it",
