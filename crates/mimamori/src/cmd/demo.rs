@@ -389,10 +389,10 @@ impl DemoArgs {
         let db = self.data.join("mimamori.db");
         let fresh = !db.exists();
         if fresh {
-            // The demo's history starts six weeks back (last month's emergency extractions and
-            // their reconciliation, a month-old complaint); the clock is set there and walks
-            // forward to now.
-            clock.set(t0 - jiff::SignedDuration::from_hours(24 * 42));
+            // The demo's history starts six weeks or more back (last month's emergency
+            // extractions and their reconciliation, a month-old complaint); the clock is set
+            // before its first event and walks forward to now.
+            clock.set(super::demo_history::start(t0)?);
         }
         let app = server::build(server::Config {
             db: db.to_string_lossy().into_owned(),

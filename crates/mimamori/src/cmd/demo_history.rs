@@ -43,6 +43,29 @@ pub struct Seeded<'a> {
     pub cameras: Vec<String>,
 }
 
+/// How long before the emergency night the delegation (NIS-10.2) is confirmed.
+const DELEGATION_BEFORE: SignedDuration = SignedDuration::from_hours(24 * 3);
+
+/// The night of last month's police emergency extractions: a Saturday 02:00 JST five to six weeks
+/// before `t0`, so that its month has ended and been reconciled by the demo's now.
+fn emergency_night(t0: Timestamp) -> anyhow::Result<Timestamp> {
+    for days in 35..42 {
+        let d = policy::jst::civil(t0 - hours(24 * days));
+        if d.weekday() == jiff::civil::Weekday::Saturday {
+            return Ok(policy::jst::at(d.date(), jiff::civil::time(2, 0, 0, 0))?);
+        }
+    }
+    anyhow::bail!("no Saturday 35 to 41 days before {t0}")
+}
+
+/// Where the demo's clock starts before seeding: before the first moment the history writes
+/// at, whatever weekday `t0` is (the delegation of NIS-10.2 needs the designations made at
+/// seeding to exist already), and never later than six weeks back.
+pub fn start(t0: Timestamp) -> anyhow::Result<Timestamp> {
+    let earliest = emergency_night(t0)? - DELEGATION_BEFORE - hours(24);
+    Ok(earliest.min(t0 - hours(24 * 42)))
+}
+
 struct History<'a> {
     c: &'a Caller,
     clock: &'a Clock,
@@ -328,24 +351,14 @@ impl History<'_> {
         ) else {
             return Ok(());
         };
-        // A Saturday 02:00 JST five to six weeks back: its month has ended by now.
-        let mut night = None;
-        for days in 35..42 {
-            let t = self.t0 - hours(24 * days);
-            let d = policy::jst::civil(t);
-            if d.weekday() == jiff::civil::Weekday::Saturday {
-                night = Some(policy::jst::at(d.date(), jiff::civil::time(2, 0, 0, 0))?);
-                break;
-            }
-        }
-        let night = night.context("no Saturday found")?;
+        let night = emergency_night(self.t0)?;
         let kind = kind_of(self.p, executor);
         let ws = self.s.enrol.get(&kind).cloned().unwrap_or_default();
         if em.delegation_rule.is_some()
             && let (Some(mgr), Some(org)) =
                 (self.role_with(&[], Permission::DelegationManage), self.s.orgs.get(&kind))
         {
-            self.clock.set(night - hours(24 * 3));
+            self.clock.set(night - DELEGATION_BEFORE);
             let t = self.as_role(&mgr).await?;
             self.c
                 .post(
