@@ -99,7 +99,7 @@ async fn verify(data: &Path, cameras: &[&str]) -> Vec<Checked> {
         for r in &rows {
             let k = db.key(&r.key_id).await.unwrap().unwrap();
             let key = kek.unwrap(&k.wrapped, &k.camera, &k.day, &k.key_id).unwrap();
-            let c = media::segment::read(Path::new(&r.path), &key).unwrap();
+            let c = media::segment::read(&data.join(&r.path), &key).unwrap();
             assert!(c.torn.is_none(), "{cam} seq {}: {:?}", r.seq, c.torn);
             assert_eq!(c.frames.len() as i64, r.frames);
             assert_eq!(c.trailer.unwrap().root.to_vec(), r.root);
@@ -107,7 +107,7 @@ async fn verify(data: &Path, cameras: &[&str]) -> Vec<Checked> {
         }
         // No file on disk that the index does not know.
         for f in recorder::recovery::files_of(data, cam) {
-            assert!(rows.iter().any(|r| Path::new(&r.path) == f), "unindexed file {}", f.display());
+            assert!(rows.iter().any(|r| data.join(&r.path) == f), "unindexed file {}", f.display());
         }
         out.push(Checked {
             segments: rows.len(),
@@ -239,7 +239,7 @@ async fn records_from_gst_rtsp_server() {
     for r in &rows {
         let k = db.key(&r.key_id).await.unwrap().unwrap();
         let c = media::segment::read(
-            Path::new(&r.path),
+            &data.join(&r.path),
             &kek.unwrap(&k.wrapped, &k.camera, &k.day, &k.key_id).unwrap(),
         )
         .unwrap();

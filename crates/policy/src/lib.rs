@@ -27,6 +27,7 @@ pub mod emergency;
 mod error;
 pub mod hold;
 pub mod holidays;
+pub mod ident;
 pub mod jst;
 pub mod profile;
 pub mod reconcile;

@@ -853,7 +853,7 @@ impl CameraTask {
             camera: self.code.clone(),
             day: o.day.clone(),
             seq: o.seq as i64,
-            path: o.path.display().to_string(),
+            path: self.ctx.indexed_path(&o.path),
             key_id: o.key_id.clone(),
             start_ms: o.start_ms,
             end_ms: o.last_ms,

@@ -52,6 +52,13 @@ impl CameraConfig {
     }
 }
 
+/// Checks a camera code before it names a directory (PROD-IDENT-1): a code such as
+/// `../../x` would make the recorder write outside its data directory.
+pub fn check_code(code: &str) -> Result<(), String> {
+    policy::ident::check_camera_code(code)
+        .map_err(|why| format!("PROD-IDENT-1: camera code {code:?} {why}"))
+}
+
 /// `url` with any user and password removed (what may appear in logs and exported files); empty
 /// if it is not a URL.
 pub fn without_credentials(url: &str) -> String {

@@ -20,7 +20,7 @@ pub struct SegmentRow {
     pub day: String,
     /// Sequence number.
     pub seq: i64,
-    /// File path.
+    /// The file, relative to the data directory (invariant S6): `segments/<camera>/<day>/<file>`.
     pub path: String,
     /// Key id.
     pub key_id: String,
@@ -102,7 +102,32 @@ impl NodeDb {
         .busy_timeout(std::time::Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(NodeDb { pool })
+        let db = NodeDb { pool };
+        db.relativise_paths().await?;
+        Ok(db)
+    }
+
+    /// Index rows written before invariant S6 hold the segment's path with the data directory
+    /// in it, spelled as that run was given it (`demo-data/segments/…`, `/srv/data/segments/…`).
+    /// Rewrites them to the path relative to the data directory — always the last four
+    /// components, `segments/<camera>/<day>/<file>` — once; a no-op afterwards.
+    async fn relativise_paths(&self) -> Result<(), Error> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, path FROM segments WHERE path NOT LIKE 'segments/%'")
+                .fetch_all(&self.pool)
+                .await?;
+        for (id, path) in rows {
+            let parts: Vec<&str> = path.rsplit(['/', '\\']).take(4).collect();
+            let [file, day, camera, "segments"] = parts[..] else {
+                return Err(Error::Corrupt(format!("segment {id}: unexpected path {path:?}")));
+            };
+            sqlx::query("UPDATE segments SET path = ? WHERE id = ?")
+                .bind(format!("segments/{camera}/{day}/{file}"))
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Closes the pool.

@@ -59,7 +59,23 @@ pub async fn export(ctx: &Arc<Ctx>, job: Job) -> Result<Output, Error> {
     let city = ctx.city().await?;
     let db = &ctx.db;
     let cam = &job.camera;
-    let mut rows = db.segments_between(cam, job.from_ms, job.to_ms).await?;
+    let now = ctx.clock.now_ms();
+    let mut rows = Vec::new();
+    let mut expired = 0;
+    for r in db.segments_between(cam, job.from_ms, job.to_ms).await? {
+        // Footage past its erase instant never leaves, even before the sweeper reaches it.
+        if crate::sweeper::retained(ctx, &r, now).await? {
+            rows.push(r);
+        } else {
+            expired += 1;
+        }
+    }
+    if rows.is_empty() && expired > 0 {
+        return Err(Error::Evidence(evidence::Error::Export(format!(
+            "the footage of camera {cam} in that range is past the end of its retention period \
+             and is being erased; it cannot be exported"
+        ))));
+    }
     let Some(first) = rows.first() else {
         let recent = job.to_ms > ctx.clock.now_ms() - ctx.segment_ms;
         let hint = if recent {
@@ -78,7 +94,12 @@ pub async fn export(ctx: &Arc<Ctx>, job: Job) -> Result<Output, Error> {
     };
     // The segment before, for a keyframe at or before the start (a cut at midnight starts
     // mid-GOP).
-    let before = db.segments_by_seq(cam, first.seq - 1, first.seq - 1).await?;
+    let mut before = db.segments_by_seq(cam, first.seq - 1, first.seq - 1).await?;
+    if let Some(b) = before.first()
+        && !crate::sweeper::retained(ctx, b, now).await?
+    {
+        before.clear();
+    }
     rows.splice(0..0, before);
     let last_seq = rows.last().map_or(0, |r| r.seq);
     let checkpoints = db.checkpoints_between(cam, rows[0].seq, last_seq + MAX_TAIL).await?;
@@ -109,14 +130,13 @@ pub async fn export(ctx: &Arc<Ctx>, job: Job) -> Result<Output, Error> {
         sources.push(SegmentSource {
             seq: r.seq as u64,
             day: r.day.clone(),
-            path: ctx.data_dir.join(&r.path),
+            path: ctx.segment_file(&r.path),
             key,
             link: r.link.as_slice().try_into().map_err(|_| Error::Corrupt("link".into()))?,
             frames,
         });
     }
     let tail_sources = sources.split_off(rows.len());
-    let now = ctx.clock.now_ms();
     let gaps = db
         .gaps_between(cam, job.from_ms, job.to_ms)
         .await?

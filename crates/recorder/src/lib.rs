@@ -130,6 +130,17 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The file of an indexed segment. Index rows hold paths relative to the data directory
+    /// (invariant S6), so the directory can be spelled, moved or restored differently.
+    pub fn segment_file(&self, indexed: &str) -> PathBuf {
+        self.data_dir.join(indexed)
+    }
+
+    /// The path an index row holds for `file`, a file under the data directory.
+    pub fn indexed_path(&self, file: &std::path::Path) -> String {
+        file.strip_prefix(&self.data_dir).unwrap_or(file).to_string_lossy().into_owned()
+    }
+
     /// Whether this node records `camera`.
     pub fn records(&self, camera: &str) -> bool {
         self.camera_urls.contains_key(camera)
@@ -199,7 +210,14 @@ impl Recorder {
         clock: Clock,
     ) -> Result<Recorder, Error> {
         std::fs::create_dir_all(&config.data_dir)?;
-        let lock = lock_data_dir(&config.data_dir)?;
+        // One spelling of the data directory for the whole run, whatever the command line said
+        // (`data`, `./data`, `/abs/data`, a symlinked mount): index rows hold paths relative to
+        // it (docs/storage.md, invariant S6).
+        let data_dir = std::fs::canonicalize(&config.data_dir)?;
+        for c in &config.cameras {
+            config::check_code(&c.code).map_err(Error::Config)?;
+        }
+        let lock = lock_data_dir(&data_dir)?;
         let mut retention = HashMap::new();
         for c in &config.cameras {
             if let Some(p) = c.retention {
@@ -211,9 +229,9 @@ impl Recorder {
         }
         let signing = audit::key::load_or_create(&config.key_path)?;
         let kek = Kek::derive(&signing.to_bytes());
-        let db = NodeDb::open(&config.data_dir).await?;
+        let db = NodeDb::open(&data_dir).await?;
         let audit = AuditLog::open(
-            FileStore::open(config.data_dir.join("audit.log"))?,
+            FileStore::open(data_dir.join("audit.log"))?,
             signing.clone(),
             CheckpointPolicy::default(),
         )
@@ -221,7 +239,7 @@ impl Recorder {
         let (stop, shutdown) = watch::channel(false);
         let ctx = Arc::new(Ctx {
             node_id: config.node_id.clone(),
-            data_dir: config.data_dir.clone(),
+            data_dir,
             db,
             kek,
             signing,
@@ -259,6 +277,11 @@ impl Recorder {
         );
         ev.detail = serde_json::json!({ "cameras": codes, "recovered_segments": recovered });
         ctx.audit_event(ev).await;
+        // Nothing past its erase instant is served after a restart: the first sweep runs before
+        // the recorder is handed to anyone (issue 25, D8; exports check the instant as well).
+        if let Err(e) = sweeper::sweep(&ctx).await {
+            tracing::error!(error = %e, "the retention sweep at start failed; will retry");
+        }
         let mut tasks = Vec::new();
         for (i, cam) in config.cameras.into_iter().enumerate() {
             let task = camera::CameraTask::new(ctx.clone(), cam, i).await?;

@@ -48,7 +48,7 @@ pub fn highest_seq_on_disk(data_dir: &Path, camera: &str) -> u64 {
 
 fn row_of(
     camera: &str,
-    path: &Path,
+    indexed_path: String,
     c: &SegmentContents,
     trailer: &segment::Trailer,
     bytes: u64,
@@ -67,7 +67,7 @@ fn row_of(
         camera: camera.to_owned(),
         day: c.header.day.clone(),
         seq: c.header.seq as i64,
-        path: path.display().to_string(),
+        path: indexed_path,
         key_id: c.header.key_id.clone(),
         start_ms: c.frames.first().map_or(0, |f| f.wall_ms),
         end_ms: c.frames.last().map_or(0, |f| f.wall_ms),
@@ -132,7 +132,8 @@ pub async fn seal_torn(
     .map_err(|e| Error::Camera(e.to_string()))??;
     let Some((contents, sealed)) = done else { return Ok(None) };
     let _ = head_seq;
-    let row = row_of(camera, path, &contents, &sealed.trailer, sealed.bytes, true);
+    let row =
+        row_of(camera, ctx.indexed_path(path), &contents, &sealed.trailer, sealed.bytes, true);
     ctx.db.insert_segment(&row).await?;
     let mut ev = audit::Event::new(
         "recorder",
@@ -151,8 +152,8 @@ pub async fn recover_all(ctx: &Ctx, cameras: &[String]) -> Result<usize, Error> 
     let mut recovered = 0;
     for camera in cameras {
         for path in files_of(&ctx.data_dir, camera) {
-            let shown = path.display().to_string();
-            if ctx.db.has_path(&shown).await? {
+            let indexed = ctx.indexed_path(&path);
+            if ctx.db.has_path(&indexed).await? {
                 continue;
             }
             let header = match segment::read_header(&path) {
@@ -163,6 +164,19 @@ pub async fn recover_all(ctx: &Ctx, cameras: &[String]) -> Result<usize, Error> 
                     continue;
                 }
             };
+            // Identity is (camera, seq), not the file's name: a segment indexed under another
+            // file is this file's stale copy (a crash between re-sealing a held segment and
+            // removing the original), never a second segment with the same number.
+            if !ctx
+                .db
+                .segments_by_seq(camera, header.seq as i64, header.seq as i64)
+                .await?
+                .is_empty()
+            {
+                tracing::warn!(camera, file = %path.display(), "removing a stale copy of an indexed segment");
+                std::fs::remove_file(&path)?;
+                continue;
+            }
             let Some(krow) = ctx.db.key(&header.key_id).await? else {
                 // Its day was erased: the file is unreadable; remove what is left.
                 std::fs::remove_file(&path)?;
@@ -184,7 +198,7 @@ pub async fn recover_all(ctx: &Ctx, cameras: &[String]) -> Result<usize, Error> 
             if let Some(t) = &contents.trailer {
                 // Invariant R1: sealed and fsynced, crash before the index row.
                 let bytes = std::fs::metadata(&path)?.len();
-                ctx.db.insert_segment(&row_of(camera, &path, &contents, t, bytes, false)).await?;
+                ctx.db.insert_segment(&row_of(camera, indexed, &contents, t, bytes, false)).await?;
             } else if seal_torn(ctx, camera, &path, head_seq, head_link).await?.is_some() {
                 // Invariant R2: the open segment is sealed from its whole frames; the time after
                 // it is a gap caused by the crash.

@@ -23,7 +23,12 @@ pub async fn take(
         Some((from, to)) => ctx.db.segments_between(camera, from, to).await?,
     };
     let (from, to) = within.unwrap_or((i64::MIN, i64::MAX));
+    let now = ctx.clock.now_ms();
     for row in rows {
+        // Footage past its erase instant is not shown either (issue 25, D8).
+        if !crate::sweeper::retained(ctx, &row, now).await? {
+            continue;
+        }
         if let Some(found) = keyframe_png(ctx, camera, &row, from, to).await? {
             return Ok(found);
         }
@@ -45,7 +50,7 @@ async fn keyframe_png(
         .await?
         .ok_or_else(|| Error::Camera(format!("camera {camera}: this footage was erased")))?;
     let key = ctx.kek.unwrap(&k.wrapped, camera, &k.day, &k.key_id)?;
-    let path = std::path::PathBuf::from(&row.path);
+    let path = ctx.segment_file(&row.path);
     tokio::task::spawn_blocking(move || -> Result<Option<(Vec<u8>, i64)>, Error> {
         let c = media::segment::read(&path, &key)?;
         let params = c.params.ok_or_else(|| Error::Corrupt("segment without parameters".into()))?;

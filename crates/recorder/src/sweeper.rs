@@ -29,6 +29,23 @@ fn erase_at_of_day(ctx: &Ctx, camera: &str, day: &str) -> Option<i64> {
     policy::jst::midnight(d).ok().map(|t| t.as_millisecond())
 }
 
+/// Whether a segment may still leave the node at `now`: its day's erase instant has not
+/// passed, or a hold in force covers it (SPEC.md §2). The sweeper erases exactly the others;
+/// an export or a still asks this too, so that footage past its instant never leaves between
+/// two sweeps (issue 25, D8).
+pub async fn retained(ctx: &Ctx, s: &crate::db::SegmentRow, now: i64) -> Result<bool, Error> {
+    let Some(key) = ctx.db.key(&s.key_id).await? else { return Ok(false) };
+    if erase_at_of_day(ctx, &s.camera, &key.day).is_some_and(|at| now < at) {
+        return Ok(true);
+    }
+    Ok(ctx
+        .db
+        .holds_in_force(now)
+        .await?
+        .iter()
+        .any(|h| h.camera == s.camera && h.range_from <= s.end_ms && s.start_ms < h.range_to))
+}
+
 /// Runs one sweep at the clock's "now".
 pub async fn sweep(ctx: &Ctx) -> Result<SweepReport, Error> {
     let now = ctx.clock.now_ms();
@@ -100,7 +117,7 @@ async fn rekey(
             (id, dk)
         }
     };
-    let old = std::path::PathBuf::from(&s.path);
+    let old = ctx.segment_file(&s.path);
     let new = old.with_extension(format!("hold{hold_id}.mseg"));
     let key_id = hold_key_id.clone();
     let new2 = new.clone();
@@ -124,8 +141,8 @@ async fn rekey(
     })
     .await
     .map_err(|e| Error::Camera(e.to_string()))??;
-    ctx.db.rekey_segment(s.id, &new.display().to_string(), &hold_key_id, bytes as i64).await?;
-    std::fs::remove_file(&s.path)?;
+    ctx.db.rekey_segment(s.id, &ctx.indexed_path(&new), &hold_key_id, bytes as i64).await?;
+    std::fs::remove_file(ctx.segment_file(&s.path))?;
     Ok(())
 }
 
@@ -140,8 +157,8 @@ async fn erase_key(ctx: &Ctx, key: &KeyRow, now: i64) -> Result<(), Error> {
     for s in &segments {
         frames += s.frames;
         bytes += s.bytes;
-        let p = std::path::Path::new(&s.path);
-        match std::fs::remove_file(p) {
+        let p = ctx.segment_file(&s.path);
+        match std::fs::remove_file(&p) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e.into()),

@@ -97,7 +97,7 @@ async fn a_full_disk_pauses_recording_and_loses_nothing_recorded() {
     }
     for r in &rows {
         let key = key_of(&db, &ctx, r).await.unwrap();
-        assert!(media::segment::read(std::path::Path::new(&r.path), &key).unwrap().torn.is_none());
+        assert!(media::segment::read(&data.join(&r.path), &key).unwrap().torn.is_none());
     }
     let gaps = db.gaps_between("cam1", 0, i64::MAX).await.unwrap();
     let log_now = std::fs::read_to_string(data.join("audit.log")).unwrap_or_default();

@@ -66,7 +66,7 @@ async fn masked_camera_stores_only_masked_pictures() {
     let mut params = None;
     for row in &rows {
         let key = key_of(&db, &ctx, row).await.unwrap();
-        let c = media::segment::read(std::path::Path::new(&row.path), &key).unwrap();
+        let c = media::segment::read(&dir.path().join(&row.path), &key).unwrap();
         params = params.or(c.params.clone());
         frames.extend(c.frames);
     }
@@ -207,7 +207,7 @@ async fn mask_change_takes_effect_at_the_next_keyframe() {
     }
     for (i, row) in rows.iter().enumerate() {
         let key = key_of(&db, &ctx, row).await.unwrap();
-        let c = media::segment::read(std::path::Path::new(&row.path), &key).unwrap();
+        let c = media::segment::read(&dir.path().join(&row.path), &key).unwrap();
         assert!(c.frames.first().unwrap().keyframe, "segment {i} starts with a keyframe");
         let pictures = decode(c.params.as_ref().unwrap(), &c.frames);
         assert_eq!(pictures.len(), c.frames.len());

@@ -55,7 +55,7 @@ async fn records_every_frame_encrypted_indexed_and_chained() {
         let mut total = 0;
         for row in &rows {
             let key = key_of(&db, &ctx, row).await.unwrap();
-            let c = media::segment::read(std::path::Path::new(&row.path), &key).unwrap();
+            let c = media::segment::read(&dir.path().join(&row.path), &key).unwrap();
             assert!(c.torn.is_none(), "{:?}", c.torn);
             assert_eq!(c.frames.len() as i64, row.frames);
             assert_eq!(c.trailer.as_ref().unwrap().root.to_vec(), row.root);
@@ -80,7 +80,7 @@ async fn records_every_frame_encrypted_indexed_and_chained() {
     // No H.264 start code or SPS bytes in plaintext anywhere in the data directory.
     let rows = db.segments_of("cam1").await.unwrap();
     let key = key_of(&db, &ctx, &rows[0]).await.unwrap();
-    let c = media::segment::read(std::path::Path::new(&rows[0].path), &key).unwrap();
+    let c = media::segment::read(&dir.path().join(&rows[0].path), &key).unwrap();
     let params = c.params.clone().unwrap();
     let avcc = hex::decode(&params.extra_data).unwrap();
     let sps = &avcc[8..8 + u16::from_be_bytes([avcc[6], avcc[7]]) as usize];
@@ -95,7 +95,7 @@ async fn records_every_frame_encrypted_indexed_and_chained() {
     let mut frames = Vec::new();
     for row in &rows {
         let key = key_of(&db, &ctx, row).await.unwrap();
-        frames.extend(media::segment::read(std::path::Path::new(&row.path), &key).unwrap().frames);
+        frames.extend(media::segment::read(&dir.path().join(&row.path), &key).unwrap().frames);
     }
     let es = dir.path().join("cam1.h264");
     std::fs::write(&es, annexb(&params, &frames)).unwrap();

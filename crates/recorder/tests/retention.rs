@@ -128,7 +128,7 @@ async fn a_day_is_erased_at_its_instant_keys_first_and_held_footage_stays() {
             "only overlapping segments stay"
         );
         let key = key_of(&db, &ctx2, r).await.expect("hold key");
-        let c = media::segment::read(std::path::Path::new(&r.path), &key).unwrap();
+        let c = media::segment::read(&dir.path().join(&r.path), &key).unwrap();
         assert_eq!(c.trailer.unwrap().root.to_vec(), r.root, "the chain is unchanged by re-keying");
     }
     // The old day-key ciphertext of the held segment is unreadable now: its key is gone.
@@ -138,17 +138,66 @@ async fn a_day_is_erased_at_its_instant_keys_first_and_held_footage_stays() {
     assert_eq!(log.matches("\"retention.erase\"").count(), 2);
     let _ = ctx;
 
-    // When the hold ends, the held footage goes too.
+    // When the hold ends, the held footage goes too — here at the recorder's start, by the
+    // sweep that runs before the recorder serves anything (issue 25, D8).
     db.close().await;
     clock.set(policy::jst::parse_rfc3339("2027-01-15T00:00:01+09:00").unwrap());
     let rec = Recorder::start(config(dir.path(), None), profile(), clock.clone()).await.unwrap();
-    let report = rec.sweep_now().await.unwrap();
-    assert!(
-        report.erased.iter().any(|(c, d)| c == "cam1" && d.starts_with("2026-11-24+hold7")),
-        "{report:?}"
-    );
+    assert!(rec.sweep_now().await.unwrap().erased.is_empty(), "erased by the sweep at start");
     rec.stop().await;
     let db = NodeDb::open(dir.path()).await.unwrap();
+    assert!(
+        db.erasures()
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.0 == "cam1" && e.1.starts_with("2026-11-24+hold7")),
+        "the held footage's erasure is recorded"
+    );
     assert!(db.segments_of("cam1").await.unwrap().is_empty(), "everything past retention is gone");
     assert!(db.keys().await.unwrap().is_empty());
+}
+
+/// Issue 25, D8: footage past its erase instant never leaves — not between two sweeps (the
+/// export asks the same retention question as the sweeper), not after a restart (the first sweep
+/// runs before the recorder is handed to anyone).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn footage_past_its_erase_instant_is_never_exported() {
+    let port = camsim(2, camsim::Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let profile = || policy::resolve_seed("kitakyushu").unwrap();
+    // Recorded on Saturday 28 November (a closed day): KIT-5.6 erases it at 00:00 on 6 December.
+    let clock =
+        clock::Clock::offset(policy::jst::parse_rfc3339("2026-11-28T21:00:00+09:00").unwrap());
+    let rec =
+        Recorder::start(config(dir.path(), Some(port)), profile(), clock.clone()).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let recorded = (clock.now_ms() - 6_000, clock.now_ms() - 2_500);
+    let job = |name: &str| recorder::export::Job {
+        camera: "cam1".into(),
+        from_ms: recorded.0,
+        to_ms: recorded.1,
+        operator: "officer1".into(),
+        refs: Default::default(),
+        site: None,
+        out: dir.path().join(name),
+        encryption: None,
+    };
+    // Before the instant it leaves, through the instruction chain.
+    recorder::export::export(&rec.ctx, job("before.zip")).await.unwrap();
+    // One second past the instant, before any sweep has run (the sweeper runs hourly here).
+    clock.set(policy::jst::parse_rfc3339("2026-12-06T00:00:01+09:00").unwrap());
+    let e = recorder::export::export(&rec.ctx, job("after.zip")).await.unwrap_err();
+    assert!(e.to_string().contains("past the end of its retention period"), "{e}");
+    assert!(!dir.path().join("after.zip").exists());
+    let still = recorder::still::take(&rec.ctx, "cam1", Some(recorded)).await;
+    assert!(still.is_err(), "no still of expired footage either");
+    rec.stop().await;
+    // After a restart nine days later, before anyone asks: already erased.
+    clock.set(policy::jst::parse_rfc3339("2026-12-15T09:00:00+09:00").unwrap());
+    let rec = Recorder::start(config(dir.path(), None), profile(), clock.clone()).await.unwrap();
+    assert!(rec.ctx.db.segments_of("cam1").await.unwrap().is_empty(), "erased at start");
+    let e = recorder::export::export(&rec.ctx, job("restart.zip")).await.unwrap_err();
+    assert!(e.to_string().contains("no footage"), "{e}");
+    rec.stop().await;
 }

@@ -79,7 +79,15 @@ fn publish(
     key: Option<PathBuf>,
     out: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
-    let key = key.unwrap_or_else(|| data.join("node.key"));
+    // A recorder keeps its key in its data directory; `demo` (and `serve --role all`) keep one
+    // key for the server and the recorder beside the recorder's directory.
+    let key = key.unwrap_or_else(|| {
+        let own = data.join("node.key");
+        match data.parent().map(|p| p.join("node.key")) {
+            Some(shared) if !own.exists() && shared.exists() => shared,
+            _ => own,
+        }
+    });
     let signing = audit::key::load_existing(&key)?;
     let public = hex::encode(signing.verifying_key().as_bytes());
     println!("node public key (mimamori verify --public-key): {public}");

@@ -35,16 +35,25 @@ pub fn wait_for_port(port: u16, within: Duration) {
 /// Starts `mimamori demo --fresh` for `profile` in `dir` with `extra` options, on a free
 /// loopback port; returns it once it serves, and its base URL.
 pub fn start_demo(profile: &str, dir: &std::path::Path, extra: &[&str]) -> (Proc, String) {
+    let mut args = vec!["--fresh", "--profile", profile, "--data"];
+    let data = dir.to_string_lossy();
+    args.push(&data);
+    args.extend_from_slice(extra);
+    start_demo_in(std::path::Path::new("."), &args)
+}
+
+/// Starts `mimamori demo ARGS` in the working directory `cwd` (the README's way: relative
+/// paths resolve there) on a free loopback port; returns it once it serves, and its base URL.
+pub fn start_demo_in(cwd: &std::path::Path, args: &[&str]) -> (Proc, String) {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_mimamori"))
-        .args(["demo", "--fresh", "--profile", profile])
-        .args(extra)
+        .arg("demo")
+        .args(args)
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
-        .arg("--data")
-        .arg(dir)
+        .current_dir(cwd)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -481,7 +481,9 @@ pub async fn create_camera(
     if b.mask_in_recorder && b.masks_native {
         return Err(ApiError::invalid("mask_in_recorder", "the camera masks natively"));
     }
-    required("code", &b.code)?;
+    // rule: PROD-IDENT-1 — the code names directories on the recorder.
+    policy::ident::check_camera_code(b.code.trim())
+        .map_err(|why| ApiError::invalid("code", why))?;
     required("name", &b.name)?;
     if b.install_date.parse::<jiff::civil::Date>().is_err() {
         return Err(ApiError::invalid("install_date", "YYYY-MM-DD"));

@@ -1,0 +1,151 @@
+//! The README's own commands (issue 25, D1): `mimamori demo` run from a fresh directory with its
+//! default, *relative* data directory (`demo-data`), then footage taken out exactly as a city
+//! would — request, approval, instruction, extraction on the dedicated PC, download — and the
+//! package verified offline with what `recorder publish` prints for the demo's layout.
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a panic is the failure report
+
+mod common;
+
+use common::start_demo_in;
+use serde_json::{Value, json};
+use std::process::Command;
+use std::time::Duration;
+
+const PASSWORD: &str = "mimamori-demo-2026";
+
+struct Http {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Http {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        pc: Option<&str>,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut rb = self.client.request(method.parse().unwrap(), format!("{}{path}", self.base));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some(pc) = pc {
+            rb = rb.header("x-mimamori-workstation", pc);
+        }
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        rb.send().await.unwrap()
+    }
+
+    async fn ok(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        pc: Option<&str>,
+        body: Option<Value>,
+    ) -> Value {
+        let r = self.call(method, path, token, pc, body).await;
+        let status = r.status();
+        let v: Value = r.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{method} {path}: {status} {v}");
+        v
+    }
+
+    async fn login(&self, login: &str) -> String {
+        let body = json!({ "login": login, "password": PASSWORD, "session": "bearer" });
+        let v = self.ok("POST", "/api/v1/auth/login", None, None, Some(body)).await;
+        v["token"].as_str().unwrap().to_owned()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_demo_extracts_from_its_relative_data_directory() {
+    let cwd = tempfile::tempdir().unwrap();
+    // As the README says: no `--data`, so the default, relative `demo-data`.
+    let (_demo, base) = start_demo_in(cwd.path(), &["--cameras", "2", "--segment-secs", "2"]);
+    let data = cwd.path().join("demo-data");
+    assert!(data.join("recorder/node.db").exists(), "the default data directory is ./demo-data");
+
+    // The city's dedicated PC, from the printed enrolment links.
+    let logins = std::fs::read_to_string(data.join("demo-logins.txt")).unwrap();
+    let city_pc = logins
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("city: ").and_then(|u| u.rsplit('/').next()))
+        .unwrap()
+        .to_owned();
+    let http = Http { base, client: reqwest::Client::new() };
+    let from = jiff::Timestamp::now();
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let to = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(3);
+
+    let applicant = http.login("u_applicant").await;
+    let request = http
+        .ok("POST", "/api/v1/requests", Some(&applicant), None, Some(json!({
+            "basis": "legal_request", "purpose": "criminal_investigation", "recipient": "旭川東警察署 刑事課",
+            "case_summary": "コンビニ強盗の逃走経路の確認",
+            "documents": [{"form": "application", "reference": "申-2026-88"}, {"form": "written_inquiry", "reference": "照-2026-88"}],
+            "cameras": ["cam2"], "from": policy::jst::rfc3339(from), "to": policy::jst::rfc3339(to) })))
+        .await;
+    let rid = request["id"].as_i64().unwrap();
+    let manager = http.login("admin").await;
+    http.ok(
+        "POST",
+        &format!("/api/v1/requests/{rid}/approve"),
+        Some(&manager),
+        None,
+        Some(json!({})),
+    )
+    .await;
+    let recipients =
+        http.ok("GET", "/api/v1/instructions/recipients?step=1", Some(&manager), None, None).await;
+    let officer =
+        recipients.as_array().unwrap().iter().find(|r| r["login"] == "u_handling_officer").unwrap();
+    let ins = http
+        .ok(
+            "POST",
+            "/api/v1/instructions",
+            Some(&manager),
+            None,
+            Some(json!({ "request_id": rid, "to_account": officer["id"], "note": "指定範囲のみ" })),
+        )
+        .await;
+    let officer = http.login("u_handling_officer").await;
+    let x = http
+        .ok(
+            "POST",
+            &format!("/api/v1/instructions/{}/extract", ins["id"]),
+            Some(&officer),
+            Some(&city_pc),
+            Some(json!({})),
+        )
+        .await;
+    let pkg = &x["packages"][0];
+    assert!(pkg["frames"].as_u64().unwrap() > 50, "{x}");
+    let zip =
+        http.call("GET", pkg["href"].as_str().unwrap(), Some(&officer), Some(&city_pc), None).await;
+    assert_eq!(zip.status(), 200);
+    let bytes = zip.bytes().await.unwrap();
+    let file = cwd.path().join("package.zip");
+    std::fs::write(&file, &bytes).unwrap();
+
+    // What the city publishes, from the demo's own layout, then the offline check.
+    let published = Command::new(env!("CARGO_BIN_EXE_mimamori"))
+        .args(["recorder", "publish", "--data", "demo-data/recorder", "--out", "published"])
+        .current_dir(cwd.path())
+        .output()
+        .unwrap();
+    assert!(published.status.success(), "{}", String::from_utf8_lossy(&published.stderr));
+    let verify = Command::new(env!("CARGO_BIN_EXE_mimamori"))
+        .args(["verify", "package.zip", "--public-key", "published/node-public-key.txt"])
+        .args(["--city-cert", "published/city-export.crt"])
+        .current_dir(cwd.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&verify.stdout);
+    assert!(verify.status.success(), "{text}\n{}", String::from_utf8_lossy(&verify.stderr));
+}
