@@ -28,6 +28,31 @@ struct State {
     prev: crate::entry::Digest,
     since_checkpoint: u64,
     last_checkpoint_at: Option<Timestamp>,
+    /// The head above may be behind the store: an append was under way when its future was
+    /// dropped (a client gone, a timeout), or it failed after the store may have written it.
+    /// The next append reads the head from the store before it seals anything.
+    stale: bool,
+}
+
+impl State {
+    /// Reads the head (and checkpoint bookkeeping) from the store.
+    async fn load<S: Store>(store: &S) -> Result<State, StoreError> {
+        let log_id = store.log_id().await?;
+        let head = store.head().await?;
+        let last = store.checkpoints().await?.into_iter().last();
+        Ok(State {
+            log_id,
+            seq: head.map_or(0, |h| h.seq),
+            prev: head.map_or_else(|| log_id.genesis(), |h| h.hash),
+            since_checkpoint: match (&head, &last) {
+                (Some(h), Some(c)) => h.seq.saturating_sub(c.seq),
+                (Some(h), None) => h.seq,
+                _ => 0,
+            },
+            last_checkpoint_at: last.map(|c| c.at),
+            stale: false,
+        })
+    }
 }
 
 /// An append-only audit log over a [`Store`].
@@ -45,20 +70,7 @@ impl<S: Store> AuditLog<S> {
         key: SigningKey,
         policy: CheckpointPolicy,
     ) -> Result<Self, StoreError> {
-        let log_id = store.log_id().await?;
-        let head = store.head().await?;
-        let last = store.checkpoints().await?.into_iter().last();
-        let state = State {
-            log_id,
-            seq: head.map_or(0, |h| h.seq),
-            prev: head.map_or_else(|| log_id.genesis(), |h| h.hash),
-            since_checkpoint: match (&head, &last) {
-                (Some(h), Some(c)) => h.seq.saturating_sub(c.seq),
-                (Some(h), None) => h.seq,
-                _ => 0,
-            },
-            last_checkpoint_at: last.map(|c| c.at),
-        };
+        let state = State::load(&store).await?;
         Ok(AuditLog { store, key, policy, state: Mutex::new(state) })
     }
 
@@ -68,25 +80,47 @@ impl<S: Store> AuditLog<S> {
     }
 
     /// Appends an event at a given instant (tests, imports).
+    ///
+    /// Cancellation-safe: if this future is dropped while the store is writing, or the store
+    /// fails, the in-memory head is marked stale and the next append reads the head from the
+    /// store first — so an entry that did land is chained onto, never overwritten or
+    /// conflicted with forever. A conflict (another writer on the same store took the number)
+    /// re-reads the head and seals the entry again on top of it.
     pub async fn append_at(&self, event: Event, at: Timestamp) -> Result<Entry, StoreError> {
         let mut st = self.state.lock().await;
-        let entry = Entry::seal(st.seq + 1, at, event, st.prev);
-        let due = st.since_checkpoint + 1 >= self.policy.every_entries
-            || st
-                .last_checkpoint_at
-                .is_none_or(|t| entry.at.duration_since(t) >= self.policy.every);
-        let checkpoint =
-            due.then(|| Checkpoint::sign(&self.key, st.log_id, entry.seq, entry.hash, entry.at));
-        self.store.append(&entry, checkpoint.as_ref()).await?;
-        st.seq = entry.seq;
-        st.prev = entry.hash;
-        if let Some(c) = &checkpoint {
-            st.since_checkpoint = 0;
-            st.last_checkpoint_at = Some(c.at);
-        } else {
-            st.since_checkpoint += 1;
+        let mut attempts = 0;
+        loop {
+            if st.stale {
+                *st = State::load(&self.store).await?;
+            }
+            let entry = Entry::seal(st.seq + 1, at, event.clone(), st.prev);
+            let due = st.since_checkpoint + 1 >= self.policy.every_entries
+                || st
+                    .last_checkpoint_at
+                    .is_none_or(|t| entry.at.duration_since(t) >= self.policy.every);
+            let checkpoint = due
+                .then(|| Checkpoint::sign(&self.key, st.log_id, entry.seq, entry.hash, entry.at));
+            // Until the store answers, the head is unknown (this future may be dropped here).
+            st.stale = true;
+            match self.store.append(&entry, checkpoint.as_ref()).await {
+                Ok(()) => {}
+                Err(StoreError::Conflict(_)) if attempts < 3 => {
+                    attempts += 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            st.stale = false;
+            st.seq = entry.seq;
+            st.prev = entry.hash;
+            if let Some(c) = &checkpoint {
+                st.since_checkpoint = 0;
+                st.last_checkpoint_at = Some(c.at);
+            } else {
+                st.since_checkpoint += 1;
+            }
+            return Ok(entry);
         }
-        Ok(entry)
     }
 
     /// A checkpoint of the current head, signed now, for publication (not stored). `None` for

@@ -69,8 +69,30 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         .route("/api/openapi.json", axum::routing::get(|| async { axum::Json(api::openapi()) }))
         .fallback(|| async { error::ApiError::not_found("no such endpoint") })
         .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(axum::middleware::from_fn(run_to_completion))
         .with_state(state.clone());
     Ok(App { state, router })
+}
+
+/// Runs every API call on a task of its own, which the connection only waits for.
+///
+/// A client that goes away mid-call (a closed tab, a proxy's timeout, `curl -m 0.05`) drops the
+/// connection's future; without this, a state change could commit and its audit entry never be
+/// written, or the audit log's append be cut between the store and its in-memory head. Spawned,
+/// a call that has started runs to its end — state change, audit entry, response — whoever is
+/// still listening.
+async fn run_to_completion(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::spawn(next.run(req)).await {
+        Ok(resp) => resp,
+        Err(err) => {
+            tracing::error!(error = %err, "an API call panicked");
+            error::ApiError::internal("handling the call").into_response()
+        }
+    }
 }
 
 /// Serves `app` on `addr` until `shutdown` resolves.
