@@ -33,6 +33,6 @@ mod verify;
 pub use checkpoint::Checkpoint;
 pub use entry::{Digest, Entry, Event, LogId, Outcome};
 pub use file::FileStore;
-pub use log::{AuditLog, CheckpointPolicy};
+pub use log::{AuditLog, CheckpointPolicy, Position, Sealer};
 pub use store::{Head, Store, StoreError};
 pub use verify::{Finding, Report, verify};

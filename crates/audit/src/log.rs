@@ -22,35 +22,86 @@ impl Default for CheckpointPolicy {
     }
 }
 
+/// Where a log stands, as a writer needs it to seal the next entry.
+#[derive(Debug, Clone, Copy)]
+pub struct Position {
+    /// The log's id.
+    pub log_id: LogId,
+    /// The last entry, or `None` for an empty log.
+    pub head: Option<crate::store::Head>,
+    /// The last checkpoint's sequence number and instant.
+    pub last_checkpoint: Option<(u64, Timestamp)>,
+}
+
+/// Seals entries onto a log's head and signs checkpoints when the policy says one is due: the
+/// one place that decides both, for [`AuditLog`] and for writers that keep the head in a
+/// database transaction (`store::audit_store`).
+pub struct Sealer {
+    key: SigningKey,
+    policy: CheckpointPolicy,
+}
+
+impl Sealer {
+    /// A sealer signing with `key` under `policy`.
+    pub fn new(key: SigningKey, policy: CheckpointPolicy) -> Self {
+        Sealer { key, policy }
+    }
+
+    /// Seals `event` at `at` as the entry after `pos`, with a checkpoint of it when due, and
+    /// moves `pos` past it.
+    pub fn seal(
+        &self,
+        pos: &mut Position,
+        event: Event,
+        at: Timestamp,
+    ) -> (Entry, Option<Checkpoint>) {
+        let (seq, prev) = match pos.head {
+            Some(h) => (h.seq + 1, h.hash),
+            None => (1, pos.log_id.genesis()),
+        };
+        let entry = Entry::seal(seq, at, event, prev);
+        let since = pos.last_checkpoint.map_or(seq, |(cs, _)| seq.saturating_sub(cs));
+        let due = since >= self.policy.every_entries
+            || pos
+                .last_checkpoint
+                .is_none_or(|(_, t)| entry.at.duration_since(t) >= self.policy.every);
+        let checkpoint =
+            due.then(|| Checkpoint::sign(&self.key, pos.log_id, entry.seq, entry.hash, entry.at));
+        pos.head = Some(crate::store::Head { seq: entry.seq, hash: entry.hash });
+        if let Some(c) = &checkpoint {
+            pos.last_checkpoint = Some((c.seq, c.at));
+        }
+        (entry, checkpoint)
+    }
+
+    /// A checkpoint of `pos`'s head signed at `at` (for publication or at shutdown); `None`
+    /// for an empty log.
+    pub fn checkpoint(&self, pos: &Position, at: Timestamp) -> Option<Checkpoint> {
+        pos.head.map(|h| Checkpoint::sign(&self.key, pos.log_id, h.seq, h.hash, at))
+    }
+
+    /// The signing key's public half.
+    pub fn public_key(&self) -> ed25519_dalek::VerifyingKey {
+        self.key.verifying_key()
+    }
+}
+
 struct State {
-    log_id: LogId,
-    seq: u64,
-    prev: crate::entry::Digest,
-    since_checkpoint: u64,
-    last_checkpoint_at: Option<Timestamp>,
-    /// The head above may be behind the store: an append was under way when its future was
-    /// dropped (a client gone, a timeout), or it failed after the store may have written it.
-    /// The next append reads the head from the store before it seals anything.
+    pos: Position,
+    /// The position above may be behind the store: an append was under way when its future
+    /// was dropped (a client gone, a timeout), or it failed after the store may have written
+    /// it. The next append reads the position from the store before it seals anything.
     stale: bool,
 }
 
-impl State {
-    /// Reads the head (and checkpoint bookkeeping) from the store.
-    async fn load<S: Store>(store: &S) -> Result<State, StoreError> {
-        let log_id = store.log_id().await?;
-        let head = store.head().await?;
+impl Position {
+    /// Reads a log's position from its store.
+    pub async fn load<S: Store>(store: &S) -> Result<Position, StoreError> {
         let last = store.checkpoints().await?.into_iter().last();
-        Ok(State {
-            log_id,
-            seq: head.map_or(0, |h| h.seq),
-            prev: head.map_or_else(|| log_id.genesis(), |h| h.hash),
-            since_checkpoint: match (&head, &last) {
-                (Some(h), Some(c)) => h.seq.saturating_sub(c.seq),
-                (Some(h), None) => h.seq,
-                _ => 0,
-            },
-            last_checkpoint_at: last.map(|c| c.at),
-            stale: false,
+        Ok(Position {
+            log_id: store.log_id().await?,
+            head: store.head().await?,
+            last_checkpoint: last.map(|c| (c.seq, c.at)),
         })
     }
 }
@@ -58,8 +109,7 @@ impl State {
 /// An append-only audit log over a [`Store`].
 pub struct AuditLog<S> {
     store: S,
-    key: SigningKey,
-    policy: CheckpointPolicy,
+    sealer: Sealer,
     state: Mutex<State>,
 }
 
@@ -70,8 +120,12 @@ impl<S: Store> AuditLog<S> {
         key: SigningKey,
         policy: CheckpointPolicy,
     ) -> Result<Self, StoreError> {
-        let state = State::load(&store).await?;
-        Ok(AuditLog { store, key, policy, state: Mutex::new(state) })
+        let pos = Position::load(&store).await?;
+        Ok(AuditLog {
+            store,
+            sealer: Sealer::new(key, policy),
+            state: Mutex::new(State { pos, stale: false }),
+        })
     }
 
     /// Appends an event now.
@@ -91,15 +145,10 @@ impl<S: Store> AuditLog<S> {
         let mut attempts = 0;
         loop {
             if st.stale {
-                *st = State::load(&self.store).await?;
+                st.pos = Position::load(&self.store).await?;
             }
-            let entry = Entry::seal(st.seq + 1, at, event.clone(), st.prev);
-            let due = st.since_checkpoint + 1 >= self.policy.every_entries
-                || st
-                    .last_checkpoint_at
-                    .is_none_or(|t| entry.at.duration_since(t) >= self.policy.every);
-            let checkpoint = due
-                .then(|| Checkpoint::sign(&self.key, st.log_id, entry.seq, entry.hash, entry.at));
+            let mut next = st.pos;
+            let (entry, checkpoint) = self.sealer.seal(&mut next, event.clone(), at);
             // Until the store answers, the head is unknown (this future may be dropped here).
             st.stale = true;
             match self.store.append(&entry, checkpoint.as_ref()).await {
@@ -110,15 +159,7 @@ impl<S: Store> AuditLog<S> {
                 }
                 Err(e) => return Err(e),
             }
-            st.stale = false;
-            st.seq = entry.seq;
-            st.prev = entry.hash;
-            if let Some(c) = &checkpoint {
-                st.since_checkpoint = 0;
-                st.last_checkpoint_at = Some(c.at);
-            } else {
-                st.since_checkpoint += 1;
-            }
+            *st = State { pos: next, stale: false };
             return Ok(entry);
         }
     }
@@ -127,8 +168,7 @@ impl<S: Store> AuditLog<S> {
     /// an empty log.
     pub async fn checkpoint_now(&self) -> Option<Checkpoint> {
         let st = self.state.lock().await;
-        (st.seq > 0)
-            .then(|| Checkpoint::sign(&self.key, st.log_id, st.seq, st.prev, Timestamp::now()))
+        self.sealer.checkpoint(&st.pos, Timestamp::now())
     }
 
     /// The store.
@@ -138,6 +178,6 @@ impl<S: Store> AuditLog<S> {
 
     /// The signing key's public half.
     pub fn public_key(&self) -> ed25519_dalek::VerifyingKey {
-        self.key.verifying_key()
+        self.sealer.public_key()
     }
 }

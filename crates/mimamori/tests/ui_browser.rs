@@ -125,6 +125,15 @@ async fn login_as(c: &Client, base: &str, user: &str) {
 
 async fn logout(c: &Client) {
     click(c, "form[action='/logout'] button").await;
+    // Wait for the login page: a navigation started while the logout is still in flight would
+    // race its redirect (and lose, e.g., a workstation enrolment's cookie).
+    for _ in 0..100 {
+        if c.current_url().await.is_ok_and(|u| u.path() == "/login") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("logout did not reach the login page");
 }
 
 async fn links(c: &Client) -> Vec<String> {
@@ -201,11 +210,47 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
         .send_keys("旭川中央警察署 刑事課")
         .await
         .unwrap();
+    // What the form sends, kept to send it a second time below (Back + submit, a double click).
+    c.execute(
+        "const f = document.querySelector(\"form[action='/requests/new']\"); \
+         sessionStorage.setItem('sent', JSON.stringify([...new FormData(f).entries()]));",
+        vec![],
+    )
+    .await
+    .unwrap();
     click(&c, "form[action='/requests/new'] button").await;
     let number = text(&c, "#number").await;
     assert!(number.starts_with("ASA-2026-"), "{number}");
     expect_text(&c, "#state", "申請中").await;
     let request_url = c.current_url().await.unwrap().to_string();
+    // The same form sent again, one-time token and all: the same request, not a second one.
+    c.execute(
+        "const f = document.createElement('form'); f.method = 'post'; f.action = '/requests/new'; \
+         for (const [k, v] of JSON.parse(sessionStorage.getItem('sent'))) { \
+           const i = document.createElement('input'); i.type = 'hidden'; i.name = k; i.value = v; f.appendChild(i); } \
+         document.body.dataset.resent = '1'; document.body.appendChild(f); f.submit();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    for _ in 0..50 {
+        let old = c.execute("return document.body.dataset.resent || null;", vec![]).await.unwrap();
+        if old.is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    expect_text(&c, "#number", &number).await;
+    assert_eq!(c.current_url().await.unwrap().to_string(), request_url, "resent: the same request");
+    let filed = c
+        .execute_async(
+            "const done = arguments[0]; fetch('/api/v1/requests').then(r => r.json()) \
+             .then(l => done(l.filter(x => x.case_summary === '駅前での自転車盗難').length));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(filed, json!(1), "the form sent twice filed one request");
     shot(&c, "04-request-submitted").await;
     logout(&c).await;
 
@@ -218,7 +263,7 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
     shot(&c, "05-manager-tasks").await;
     c.goto(&request_url).await.unwrap();
     click(&c, "#approve").await;
-    expect_text(&c, "#state", "承認").await;
+    expect_text(&c, "#state", "承認済み").await;
     // The numbered 承認書, printable, dated in the Japanese era. rule: ASA-3.4c
     click(&c, "a[href$='/certificate']").await;
     let cert = text(&c, "article.certificate").await;
@@ -234,7 +279,9 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
     // 4. The handling officer, on the city's dedicated PC, extracts and writes the ledger.
     // rule: ASA-3.4c (instruction → extraction → 画像利用簿), ASA-3.3a (dedicated PC)
     c.goto(&enrol_city).await.unwrap();
-    assert!(c.find(Locator::Id("enrolled")).await.is_ok());
+    if c.find(Locator::Id("enrolled")).await.is_err() {
+        panic!("enrol page: {} {}", c.current_url().await.unwrap(), text(&c, "body").await);
+    }
     login_as(&c, &base, "u_handling_officer").await;
     assert!(text(&c, ".ws").await.contains("専用パソコン"), "on the dedicated PC");
     c.goto(&request_url).await.unwrap();
@@ -314,7 +361,7 @@ async fn nishiyodogawa_three_step_chain_with_report() {
     login_as(&c, &base, "admin").await;
     c.goto(&request_url).await.unwrap();
     click(&c, "#approve").await;
-    expect_text(&c, "#state", "承認").await;
+    expect_text(&c, "#state", "承認済み").await;
     click(&c, "#instruct").await;
     expect_text(&c, "#state", "指示済み").await;
     logout(&c).await;
@@ -460,7 +507,7 @@ async fn asahikawa_manager_screens() {
     // The history: requests in every state.
     c.goto(&format!("{base}/requests")).await.unwrap();
     let list = text(&c, "main table").await;
-    for state in ["申請中", "承認", "不承認", "取下げ", "指示済み", "抽出済み", "完了"]
+    for state in ["申請中", "承認済み", "不承認", "取下げ", "指示済み", "抽出済み", "完了"]
     {
         assert!(list.contains(state), "a request {state} in the history: {list}");
     }

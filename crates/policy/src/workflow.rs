@@ -144,6 +144,57 @@ pub struct Filing<'a> {
     pub documents: &'a [String],
 }
 
+/// The facts about a request that decide what can be done with it.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestFacts<'a> {
+    /// Its state.
+    pub state: RequestState,
+    /// The requester's account id (segregation of duties).
+    pub requester: &'a str,
+    /// Its legal basis id.
+    pub basis: &'a str,
+    /// The account id of whoever extracted its footage, once extracted.
+    pub extractor: Option<&'a str>,
+}
+
+/// Something that can be done with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestAction {
+    /// Relay it to the deciding manager (SAK-M).
+    Relay,
+    /// Approve it.
+    Approve,
+    /// Refuse it, with a reason.
+    Refuse,
+    /// Issue the first instruction of the chain.
+    Instruct,
+    /// Report the extraction to the receiving role (NIS-9.3: the extractor, before the ledger).
+    Report,
+    /// Write its ledger entry.
+    Ledger,
+    /// Withdraw it (the requester, before a decision).
+    Withdraw,
+}
+
+impl RequestAction {
+    /// Whether the action is someone's work to do (a withdrawal is a choice, not a task).
+    pub fn is_task(self) -> bool {
+        self != RequestAction::Withdraw
+    }
+}
+
+/// An action available now: what, in which role, under which rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Available {
+    /// The action.
+    pub action: RequestAction,
+    /// The role the actor acts in.
+    pub role: String,
+    /// The rule that allows it.
+    pub rule: RuleId,
+}
+
 /// The product rule behind segregation of duties (the requester never decides their own request).
 pub const SEGREGATION_RULE: &str = "PROD-SOD-1";
 
@@ -321,8 +372,20 @@ impl Profile {
         basis: Option<&str>,
         target_roles: &[String],
     ) -> Result<String, Refusal> {
-        let chain = &self.workflow.chain;
-        let first = &chain[0];
+        let role = self.check_may_instruct(actor, state, basis)?;
+        self.check_next_link(1, target_roles)?;
+        Ok(role)
+    }
+
+    /// May `actor` issue the first instruction for a request in `state` under `basis` (whoever
+    /// it names)?
+    pub fn check_may_instruct(
+        &self,
+        actor: Actor<'_>,
+        state: RequestState,
+        basis: Option<&str>,
+    ) -> Result<String, Refusal> {
+        let first = &self.workflow.chain[0];
         let role = actor.holds_any(&first.roles).ok_or_else(|| {
             Refusal::new(
                 &first.rule,
@@ -338,8 +401,46 @@ impl Profile {
                 format!("no instruction before the request is approved (it is {state})"),
             ));
         }
-        self.check_next_link(1, target_roles)?;
         Ok(role.clone())
+    }
+
+    /// What `actor` may do with a request now — each action with the role it acts in and the
+    /// rule that allows it. An action is listed exactly when its `check_*` function passes, so
+    /// the API's refusals and the lists of things to do can never disagree (the web app only
+    /// renders this; it never decides from state names).
+    pub fn request_actions(&self, actor: Actor<'_>, r: &RequestFacts<'_>) -> Vec<Available> {
+        let mut out = Vec::new();
+        let mut offer = |action: RequestAction, checked: Result<String, Refusal>, rule: &RuleId| {
+            if let Ok(role) = checked {
+                out.push(Available { action, role, rule: rule.clone() });
+            }
+        };
+        let w = &self.workflow;
+        offer(RequestAction::Relay, self.check_relay(actor, r.state), &w.rule);
+        offer(
+            RequestAction::Approve,
+            self.check_decide(actor, r.requester, r.state, true, None),
+            &w.rule,
+        );
+        offer(
+            RequestAction::Refuse,
+            self.check_decide(actor, r.requester, r.state, false, Some("-")),
+            &w.rule,
+        );
+        offer(
+            RequestAction::Instruct,
+            self.check_may_instruct(actor, r.state, Some(r.basis)),
+            &w.chain[0].rule,
+        );
+        offer(RequestAction::Report, self.check_report(actor, r), &w.rule);
+        offer(RequestAction::Ledger, self.check_ledger(actor, r.state), &w.rule);
+        if actor.account == r.requester
+            && matches!(r.state, RequestState::Submitted | RequestState::Relayed)
+        {
+            let role = actor.holds_any(&w.requested_by).cloned().unwrap_or_default();
+            out.push(Available { action: RequestAction::Withdraw, role, rule: w.rule.clone() });
+        }
+        out
     }
 
     /// Checks that the person named at chain step `step` holds a role allowed there.
@@ -424,6 +525,29 @@ impl Profile {
     /// The state after extraction: reported next where the profile has a report step.
     pub fn needs_report(&self) -> bool {
         self.workflow.report_to.is_some()
+    }
+
+    /// May `actor` report the extraction of request `r` to the receiving role? Only its
+    /// extractor, once extracted, where the profile has a report step (NIS-9.3).
+    pub fn check_report(&self, actor: Actor<'_>, r: &RequestFacts<'_>) -> Result<String, Refusal> {
+        let w = &self.workflow;
+        if !self.needs_report() {
+            return Err(Refusal::new(self.workflow_rule(), "this profile has no report step"));
+        }
+        if r.extractor != Some(actor.account) {
+            return Err(Refusal::new(
+                self.workflow_rule(),
+                "only the extractor reports the extraction",
+            ));
+        }
+        if r.state != RequestState::Extracted {
+            return Err(Refusal::state(
+                self.workflow_rule(),
+                format!("the request is {}: there is no extraction to report", r.state),
+            ));
+        }
+        let last = &w.chain[w.chain.len() - 1];
+        Ok(actor.holds_any(&last.roles).cloned().unwrap_or_default())
     }
 
     /// May `actor` write the ledger entry for a request in `state`?

@@ -375,3 +375,72 @@ fn only_extracted_and_reported_requests_await_the_ledger() {
         S::ALL.into_iter().filter(|s| s.awaits_ledger()).map(S::as_str).collect();
     assert_eq!(waiting, ["extracted", "reported"]);
 }
+
+mod next_actions {
+    use super::*;
+    use policy::workflow::{RequestAction as A, RequestFacts};
+
+    fn actions(p: &Profile, account: &str, held: &[&str], state: S, basis: &str) -> Vec<A> {
+        let r = roles(held);
+        p.request_actions(
+            Actor { account, roles: &r },
+            &RequestFacts { state, requester: "req", basis, extractor: Some("clerk") },
+        )
+        .into_iter()
+        .map(|a| a.action)
+        .collect()
+    }
+
+    // rule: SAK-M — the city relays first; the facility's manager decides only what was relayed
+    // (the web app once offered Approve/Refuse on unrelayed requests, which always ended in 409).
+    #[test]
+    fn saku_reviewer_decides_only_relayed_requests() {
+        let saku = seed("saku");
+        let b = saku.bases[0].id.clone();
+        assert!(actions(&saku, "mgr", &["facility_manager"], S::Submitted, &b).is_empty());
+        assert_eq!(actions(&saku, "city", &["city_liaison"], S::Submitted, &b), vec![A::Relay]);
+        assert_eq!(
+            actions(&saku, "mgr", &["facility_manager"], S::Relayed, &b),
+            vec![A::Approve, A::Refuse]
+        );
+    }
+
+    // rule: NIS-9.3 — the extractor reports to the operations chief before the form-1 entry
+    // (the web app once listed extracted requests as "ledger entries to write").
+    #[test]
+    fn nishiyodogawa_ledger_only_after_the_report() {
+        let nis = seed("nishiyodogawa");
+        let b = nis.bases[0].id.clone();
+        assert_eq!(actions(&nis, "clerk", &["image_clerk"], S::Extracted, &b), vec![A::Report]);
+        assert!(actions(&nis, "other", &["image_clerk"], S::Extracted, &b).is_empty());
+        assert_eq!(actions(&nis, "clerk", &["image_clerk"], S::Reported, &b), vec![A::Ledger]);
+    }
+
+    // rule: PROD-SOD-1 — the requester never decides their own request, and may withdraw it.
+    #[test]
+    fn the_requester_is_offered_withdrawal_never_a_decision() {
+        let asa = seed("asahikawa");
+        let both = ["applicant", "manager"];
+        let offered = actions(&asa, "req", &both, S::Submitted, "legal_request");
+        assert_eq!(offered, vec![A::Withdraw]);
+        assert!(!A::Withdraw.is_task());
+        let other = actions(&asa, "mgr", &["manager"], S::Submitted, "legal_request");
+        assert_eq!(other, vec![A::Approve, A::Refuse]);
+        assert_eq!(
+            actions(&asa, "mgr", &["manager"], S::Approved, "legal_request"),
+            vec![A::Instruct]
+        );
+        assert!(actions(&asa, "mgr", &["manager"], S::Closed, "legal_request").is_empty());
+    }
+
+    // rule: KIT-6.2 — bases (2) and (3) need no review: the instruction comes straight away.
+    #[test]
+    fn kitakyushu_instructs_unreviewed_bases_at_once() {
+        let kit = seed("kitakyushu");
+        let unreviewed = kit.bases.iter().find(|b| !b.review).unwrap().id.clone();
+        let reviewed = kit.bases.iter().find(|b| b.review).unwrap().id.clone();
+        let mgr = kit.workflow.chain[0].roles[0].clone();
+        assert!(actions(&kit, "mgr", &[&mgr], S::Submitted, &unreviewed).contains(&A::Instruct));
+        assert!(!actions(&kit, "mgr", &[&mgr], S::Submitted, &reviewed).contains(&A::Instruct));
+    }
+}

@@ -247,7 +247,7 @@ pub async fn authorize(State(guard): State<Guard>, mut req: Request, next: Next)
     match gates(&guard, &method, req.headers()).await {
         Ok(principal) => {
             req.extensions_mut().insert(principal.clone());
-            let resp = next.run(req).await;
+            let resp = crate::idempotent::run(&guard.state, principal.account.id, req, next).await;
             // Every refused or failed call is audited here, once, whatever refused it: the body
             // extractor, a rule, the store.
             if let Some(problem) = resp.extensions().get::<crate::error::Problem>() {

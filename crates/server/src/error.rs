@@ -178,7 +178,14 @@ impl From<store::StoreError> for ApiError {
 impl From<audit::StoreError> for ApiError {
     fn from(e: audit::StoreError) -> Self {
         tracing::error!(error = %e, "audit store error");
-        ApiError::internal("writing the audit log")
+        // A change and its audit entry commit together, and a read is answered only once its
+        // entry is durable: a failed append means the call did not happen.
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the audit log could not be written, so the call was not carried out and nothing \
+             was changed; try again, and tell the system administrator if it persists",
+        )
     }
 }
 

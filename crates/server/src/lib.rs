@@ -11,12 +11,13 @@ pub mod auth;
 pub mod bootstrap;
 pub use ::clock;
 pub mod error;
+pub mod idempotent;
 pub mod node;
 pub mod report;
 pub mod state;
 
 use ::clock::Clock;
-use audit::{AuditLog, CheckpointPolicy};
+use audit::{CheckpointPolicy, Sealer};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use policy::Profile;
@@ -26,6 +27,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use store::Db;
 use store::audit_store::DbAuditStore;
+use store::audit_writer::AuditWriter;
 
 /// How to start a server.
 #[derive(Debug, Clone)]
@@ -55,7 +57,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let db = Db::connect(&config.db).await?;
     let key = audit::key::load_or_create(&config.key_path)?;
     let audit_store = DbAuditStore::open(db.clone(), config.clock.now_ms()).await?;
-    let audit = AuditLog::open(audit_store, key, CheckpointPolicy::default()).await?;
+    let audit =
+        AuditWriter::start(db.clone(), audit_store, Sealer::new(key, CheckpointPolicy::default()));
     let state = Arc::new(AppState {
         db,
         profile: Arc::new(config.profile),

@@ -1,11 +1,10 @@
 //! Shared state of a running server.
 
 use crate::clock::Clock;
-use audit::AuditLog;
 use policy::Profile;
 use std::sync::Arc;
 use store::Db;
-use store::audit_store::DbAuditStore;
+use store::audit_writer::AuditWriter;
 
 /// What every handler sees.
 pub struct AppState {
@@ -14,7 +13,7 @@ pub struct AppState {
     /// The active regulation profile.
     pub profile: Arc<Profile>,
     /// The tamper-evident audit log.
-    pub audit: Arc<AuditLog<DbAuditStore>>,
+    pub audit: Arc<AuditWriter>,
     /// The clock.
     pub clock: Clock,
     /// Mark cookies `Secure` (on unless explicitly turned off for plain-HTTP development).
@@ -139,8 +138,27 @@ pub trait Exporter: Send + Sync {
 }
 
 impl AppState {
-    /// Appends an audit event at the server's "now".
+    /// Appends an audit event at the server's "now", for an event that belongs to no change (a
+    /// read, a refusal); resolves once the entry is durable.
     pub async fn audit(&self, event: audit::Event) -> Result<audit::Entry, crate::error::ApiError> {
         Ok(self.audit.append_at(event, self.clock.now()).await?)
+    }
+
+    /// Begins a change: one transaction for a state change and its audit entries
+    /// ([`AppState::audit_in`]), committed with [`store::Db::commit`]. Dropped before the
+    /// commit — an error, a refusal — nothing of it remains (issue 26). Inside a change, write
+    /// only through the change: the change holds the database's write lock.
+    pub async fn change(&self) -> Result<store::Db, crate::error::ApiError> {
+        Ok(self.db.begin_change().await?)
+    }
+
+    /// Appends an audit event at the server's "now" inside `change`: it commits with the
+    /// change or not at all.
+    pub async fn audit_in(
+        &self,
+        change: &store::Db,
+        event: audit::Event,
+    ) -> Result<audit::Entry, crate::error::ApiError> {
+        Ok(self.audit.append_in(change, event, self.clock.now()).await?)
     }
 }

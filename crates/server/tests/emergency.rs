@@ -23,6 +23,21 @@ fn order_for(purpose: &str, executor: i64, from: &str, to: &str, outside: Option
     b
 }
 
+/// `who`'s tasks about emergency order `id`: (action, due_at, overdue).
+async fn order_tasks(w: &World, who: &User, id: i64) -> Vec<(String, Value, bool)> {
+    let (s, v) = w.api.get("/api/v1/me/tasks", who).await;
+    assert_eq!(s, 200, "{v}");
+    v["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["object"] == format!("emergency_order:{id}"))
+        .map(|t| {
+            (t["action"].as_str().unwrap().to_owned(), t["due_at"].clone(), t["overdue"] == true)
+        })
+        .collect()
+}
+
 async fn orders(w: &World, who: &User) -> Vec<Value> {
     let (s, v) = w.api.get("/api/v1/emergency/orders", who).await;
     assert_eq!(s, 200, "{v}");
@@ -59,7 +74,19 @@ async fn asahikawa_police_path_filing_and_reconciliation() {
             .post(&format!("/api/v1/emergency/orders/{first}/extract"), &no_pc, json!({}))
             .await;
         assert_eq!((s.as_u16(), e["rule"].as_str()), (403, Some("ASA-3.5b")));
+        // The order waits on its executor's home, not on the orderer's.
+        assert_eq!(
+            order_tasks(&w, &operator, first).await,
+            [("extract".into(), Value::Null, false)]
+        );
+        assert!(order_tasks(&w, &chief, first).await.is_empty());
         w.api.ok(&format!("/api/v1/emergency/orders/{first}/extract"), &operator, json!({})).await;
+        // Then the filing waits on the chief's home, with its deadline (遅滞なく).
+        assert_eq!(
+            order_tasks(&w, &chief, first).await,
+            [("file".into(), json!("2026-11-25T00:00:00+09:00"), false)]
+        );
+        assert!(order_tasks(&w, &operator, first).await.is_empty());
 
         // Tuesday 11:00, an open office day: refused.
         w.set_now("2026-11-24T11:00:00+09:00");
@@ -98,6 +125,11 @@ async fn asahikawa_police_path_filing_and_reconciliation() {
         let all = orders(&w, &mgr).await;
         let o = all.iter().find(|o| o["id"] == first).unwrap();
         assert_eq!(o["follow_up_due"], true);
+        assert_eq!(
+            order_tasks(&w, &chief, first).await,
+            [("file".into(), json!("2026-11-25T00:00:00+09:00"), true)],
+            "overdue on the chief's home"
+        );
         let v = w
             .api
             .ok(

@@ -12,6 +12,20 @@ use serde_json::json;
 
 const NOW: &str = "2026-11-24T10:00:00+09:00"; // a Tuesday, office hours
 
+/// What `u` must do now about request `id`, from `GET /api/v1/me/tasks`: `kind:action` each.
+async fn todo(w: &World, u: &User, id: i64) -> Vec<String> {
+    let (s, v) = w.api.get("/api/v1/me/tasks", u).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["count"].as_u64().unwrap() as usize, v["tasks"].as_array().unwrap().len());
+    v["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["href"] == format!("/requests/{id}"))
+        .map(|t| format!("{}:{}", t["kind"].as_str().unwrap(), t["action"].as_str().unwrap()))
+        .collect()
+}
+
 async fn full_flow(profile_id: &str, backend: Backend) {
     let w = World::new(profile_id, backend, NOW).await;
     let p = w.profile.clone();
@@ -41,12 +55,21 @@ async fn full_flow(profile_id: &str, backend: Backend) {
     assert!(r["number"].as_str().unwrap().starts_with(&format!("{}-2026-", p.profile.rule_prefix)));
 
     let w = w.restart().await;
+    let decider = w.user(&p.workflow.reviewed_by[0]);
+    // Each step is on the home of whoever must take it, and on nobody else's (issue 19).
     if let Some(relay) = p.workflow.relayed_by.first() {
-        // rule: SAK-M — the city relays police requests to the facility's manager.
+        // rule: SAK-M — the city relays police requests to the facility's manager; the
+        // manager has nothing to decide until then.
+        assert_eq!(todo(&w, &w.user(relay), id).await, ["request:relay"], "{profile_id}");
+        assert!(todo(&w, &decider, id).await.is_empty(), "{profile_id}");
         let v = w.api.ok(&format!("/api/v1/requests/{id}/relay"), &w.user(relay), json!({})).await;
         assert_eq!(v["state"], "relayed");
     }
-    let decider = w.user(&p.workflow.reviewed_by[0]);
+    assert!(todo(&w, &decider, id).await.contains(&"request:decide".to_owned()), "{profile_id}");
+    assert!(
+        todo(&w, &requester, id).await.is_empty(),
+        "{profile_id}: the requester decides nothing"
+    );
     let v = w.api.ok(&format!("/api/v1/requests/{id}/approve"), &decider, json!({})).await;
     assert_eq!(v["state"], "approved");
     if p.workflow.certificate_form.is_some() {
@@ -60,10 +83,13 @@ async fn full_flow(profile_id: &str, backend: Backend) {
     let w = w.restart().await;
     let chain = &p.workflow.chain;
     let issuer = w.user(&chain[0].roles[0]);
+    assert!(todo(&w, &issuer, id).await.contains(&"request:instruct".to_owned()), "{profile_id}");
     let mut ins = w.api.ok("/api/v1/instructions", &issuer, json!({ "request_id": id, "to_account": w.user(&chain[1].roles[0]).id, "note": "cam1, cam2 の9時台" })).await;
+    assert!(!todo(&w, &issuer, id).await.contains(&"request:instruct".to_owned()));
     for step in 1..chain.len() - 1 {
         // rule: NIS-9.2 — the operations chief passes the instruction to the image clerk.
         let holder = w.user(&chain[step].roles[0]);
+        assert_eq!(todo(&w, &holder, id).await, ["instruction:pass_on"], "{profile_id}");
         ins = w
             .api
             .ok(
@@ -74,6 +100,10 @@ async fn full_flow(profile_id: &str, backend: Backend) {
             .await;
     }
     let extractor = w.user(&chain[chain.len() - 1].roles[0]);
+    assert!(
+        todo(&w, &extractor, id).await.contains(&"instruction:extract".to_owned()),
+        "{profile_id}"
+    );
     let ex = w
         .api
         .ok(
@@ -85,13 +115,21 @@ async fn full_flow(profile_id: &str, backend: Backend) {
     let extraction = ex["extraction"]["id"].as_i64().unwrap();
 
     let w = w.restart().await;
+    let writer = w.user(&p.workflow.ledger_written_by[0]);
     if p.workflow.report_to.is_some() {
-        // rule: NIS-9.3 — the clerk reports to the operations chief.
+        // rule: NIS-9.3 — the clerk reports to the operations chief before the form-1 entry.
+        assert_eq!(todo(&w, &extractor, id).await, ["request:report"], "{profile_id}");
         w.api.ok(&format!("/api/v1/extractions/{extraction}/report"), &extractor, json!({})).await;
     }
-    let writer = w.user(&p.workflow.ledger_written_by[0]);
+    assert!(todo(&w, &writer, id).await.contains(&"request:ledger".to_owned()), "{profile_id}");
     let entry = w.api.ok("/api/v1/ledger", &writer, json!({ "request_id": id, "handover_date": "2026-11-24", "data_hashes": ["blake3:0011"] })).await;
     assert_eq!(entry["form"], p.workflow.ledger_form.as_str());
+    for u in [&requester, &decider, &issuer, &extractor, &writer] {
+        assert!(
+            todo(&w, u, id).await.is_empty(),
+            "{profile_id}: a closed request is no one's task"
+        );
+    }
 
     let w = w.restart().await;
     // LEDGER-1: every field present.

@@ -146,7 +146,7 @@ impl Db {
             .bind(kind)
             .bind(name)
             .bind(now)
-            .fetch_one(self.pool())
+            .fetch_one(&mut *self.conn().await?)
             .await
             .map_err(|e| StoreError::from_write(e, "an organisation with that name"))
     }
@@ -155,14 +155,14 @@ impl Db {
     pub async fn organisation(&self, id: i64) -> Result<Option<Organisation>> {
         Ok(sqlx::query_as("SELECT id, kind, name, created_at FROM organisations WHERE id = $1")
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await?)
     }
 
     /// All organisations.
     pub async fn organisations(&self) -> Result<Vec<Organisation>> {
         Ok(sqlx::query_as("SELECT id, kind, name, created_at FROM organisations ORDER BY id")
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await?)
     }
 
@@ -178,7 +178,7 @@ impl Db {
         .bind(i64::from(a.must_change_password))
         .bind(now)
         .bind(a.created_by)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await
         .map_err(|e| StoreError::from_write(e, "an account with that login"))
     }
@@ -187,7 +187,7 @@ impl Db {
     pub async fn account(&self, id: i64) -> Result<Option<Account>> {
         Ok(sqlx::query_as(concat!("SELECT ", account_cols!(), " FROM accounts WHERE id = $1"))
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await?)
     }
 
@@ -195,14 +195,14 @@ impl Db {
     pub async fn account_by_login(&self, login: &str) -> Result<Option<Account>> {
         Ok(sqlx::query_as(concat!("SELECT ", account_cols!(), " FROM accounts WHERE login = $1"))
             .bind(login)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await?)
     }
 
     /// All accounts.
     pub async fn accounts(&self) -> Result<Vec<Account>> {
         Ok(sqlx::query_as(concat!("SELECT ", account_cols!(), " FROM accounts ORDER BY id"))
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await?)
     }
 
@@ -224,7 +224,7 @@ impl Db {
         .bind(id)
         .bind(lock_after)
         .bind(now + lock_ms)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await
         .map_err(Into::into)
     }
@@ -233,7 +233,7 @@ impl Db {
     pub async fn record_login_success(&self, id: i64) -> Result<()> {
         sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
             .bind(id)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         Ok(())
     }
@@ -256,7 +256,7 @@ impl Db {
             .bind(hash)
             .bind(now)
             .bind(i64::from(must_change))
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         Ok(())
     }
@@ -266,7 +266,7 @@ impl Db {
         sqlx::query("UPDATE accounts SET confidentiality_ack_at = $2 WHERE id = $1 AND confidentiality_ack_at IS NULL")
             .bind(id)
             .bind(now)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         Ok(())
     }
@@ -277,7 +277,7 @@ impl Db {
             .bind(id)
             .bind(secret)
             .bind(i64::from(enabled))
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         Ok(())
     }
@@ -287,7 +287,7 @@ impl Db {
         sqlx::query("UPDATE accounts SET disabled_at = $2 WHERE id = $1")
             .bind(id)
             .bind(at)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         Ok(())
     }
@@ -312,7 +312,7 @@ impl Db {
         .bind(now)
         .bind(valid_until)
         .bind(note)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?)
     }
 
@@ -322,7 +322,7 @@ impl Db {
             "SELECT id, account_id, role, designated_by, designated_at, valid_until, revoked_at, revoked_by, note FROM designations WHERE id = $1",
         )
         .bind(id)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?)
     }
 
@@ -332,7 +332,7 @@ impl Db {
             .bind(id)
             .bind(by)
             .bind(now)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         changed_one(&r, || format!("designation {id} is already revoked or does not exist"))
     }
@@ -344,7 +344,7 @@ impl Db {
              FROM designations WHERE account_id = $1 ORDER BY id",
         )
         .bind(account_id)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?)
     }
 
@@ -353,7 +353,7 @@ impl Db {
         Ok(sqlx::query_as(
             "SELECT id, account_id, role, designated_by, designated_at, valid_until, revoked_at, revoked_by, note FROM designations ORDER BY id",
         )
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?)
     }
 
@@ -394,7 +394,7 @@ impl Db {
         .bind(csrf)
         .bind(now)
         .bind(expires_at)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?)
     }
 
@@ -405,7 +405,7 @@ impl Db {
              FROM sessions WHERE token_hash = $1",
         )
         .bind(token_hash)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?)
     }
 
@@ -414,7 +414,7 @@ impl Db {
         sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
             .bind(id)
             .bind(now)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         Ok(())
     }
@@ -424,7 +424,7 @@ impl Db {
         sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
             .bind(id)
             .bind(now)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         Ok(())
     }
@@ -440,7 +440,7 @@ impl Db {
             .bind(account_id)
             .bind(now)
             .bind(except.unwrap_or(-1))
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         Ok(())
     }

@@ -2,7 +2,9 @@
 //! governance records so that a state change and its audit entry live side by side.
 
 use crate::Db;
-use audit::{Checkpoint, Digest, Entry, Head, LogId, Outcome, Store, StoreError};
+use audit::{
+    Checkpoint, Digest, Entry, Event, Head, LogId, Outcome, Position, Sealer, Store, StoreError,
+};
 use sqlx::Row;
 
 /// The audit log in the governance database.
@@ -87,6 +89,105 @@ fn row_to_entry(r: &sqlx::any::AnyRow, position: u64) -> Result<Entry, StoreErro
     })
 }
 
+/// Inserts one entry, and the checkpoint covering it, in `db`'s connection or change.
+async fn insert(db: &Db, e: &Entry, checkpoint: Option<&Checkpoint>) -> Result<(), StoreError> {
+    let mut conn = db.conn().await.map_err(StoreError::backend)?;
+    sqlx::query(
+        "INSERT INTO audit_entries (seq, at, actor, role, workstation, action, object, outcome, rule, detail, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(e.seq as i64)
+    .bind(e.at.as_millisecond())
+    .bind(&e.actor)
+    .bind(&e.role)
+    .bind(&e.workstation)
+    .bind(&e.action)
+    .bind(&e.object)
+    .bind(e.outcome.as_str())
+    .bind(&e.rule)
+    .bind(&e.detail)
+    .bind(e.prev_hash.to_hex())
+    .bind(e.hash.to_hex())
+    .execute(&mut *conn)
+    .await
+    .map_err(|err| match backend(err) {
+        StoreError::Conflict(_) => StoreError::Conflict(e.seq),
+        other => other,
+    })?;
+    if let Some(c) = checkpoint {
+        sqlx::query("INSERT INTO audit_checkpoints (seq, log_id, hash, at, public_key, signature) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(c.seq as i64)
+            .bind(c.log_id.0.to_hex())
+            .bind(c.hash.to_hex())
+            .bind(c.at.as_millisecond())
+            .bind(&c.public_key)
+            .bind(&c.signature)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
+impl DbAuditStore {
+    /// The log's position as `db` (a change, or the pool) sees it.
+    pub async fn position_in(&self, db: &Db) -> Result<Position, StoreError> {
+        let mut conn = db.conn().await.map_err(StoreError::backend)?;
+        let head = sqlx::query("SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(backend)?;
+        let head = match head {
+            None => None,
+            Some(row) => {
+                let seq: i64 = row.try_get("seq").map_err(backend)?;
+                let hash: String = row.try_get("hash").map_err(backend)?;
+                let hash = Digest::from_hex(&hash).ok_or(StoreError::Unreadable {
+                    position: seq as u64,
+                    reason: "bad hash".into(),
+                })?;
+                Some(Head { seq: seq as u64, hash })
+            }
+        };
+        let last = sqlx::query("SELECT seq, at FROM audit_checkpoints ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(backend)?;
+        let last_checkpoint = match last {
+            None => None,
+            Some(row) => {
+                let seq: i64 = row.try_get("seq").map_err(backend)?;
+                let at: i64 = row.try_get("at").map_err(backend)?;
+                let at = jiff::Timestamp::from_millisecond(at).map_err(|_| {
+                    StoreError::Unreadable { position: seq as u64, reason: "bad checkpoint".into() }
+                })?;
+                Some((seq as u64, at))
+            }
+        };
+        Ok(Position { log_id: self.log_id, head, last_checkpoint })
+    }
+
+    /// Appends `events` inside `change` (a [`Db::begin_change`] handle): the head is read in
+    /// the change, under its lock, so the entries chain onto what is committed and commit (or
+    /// roll back) with the change they describe — never a change without its entry, never an
+    /// entry without its change (issue 26).
+    pub async fn append_in(
+        &self,
+        change: &Db,
+        sealer: &Sealer,
+        events: Vec<(Event, jiff::Timestamp)>,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let mut pos = self.position_in(change).await?;
+        let mut out = Vec::with_capacity(events.len());
+        for (event, at) in events {
+            let (entry, checkpoint) = sealer.seal(&mut pos, event, at);
+            insert(change, &entry, checkpoint.as_ref()).await?;
+            out.push(entry);
+        }
+        Ok(out)
+    }
+}
+
 impl Store for DbAuditStore {
     async fn log_id(&self) -> Result<LogId, StoreError> {
         Ok(self.log_id)
@@ -110,43 +211,9 @@ impl Store for DbAuditStore {
     }
 
     async fn append(&self, e: &Entry, checkpoint: Option<&Checkpoint>) -> Result<(), StoreError> {
-        let mut tx = self.db.pool().begin().await.map_err(backend)?;
-        sqlx::query(
-            "INSERT INTO audit_entries (seq, at, actor, role, workstation, action, object, outcome, rule, detail, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(e.seq as i64)
-        .bind(e.at.as_millisecond())
-        .bind(&e.actor)
-        .bind(&e.role)
-        .bind(&e.workstation)
-        .bind(&e.action)
-        .bind(&e.object)
-        .bind(e.outcome.as_str())
-        .bind(&e.rule)
-        .bind(&e.detail)
-        .bind(e.prev_hash.to_hex())
-        .bind(e.hash.to_hex())
-        .execute(&mut *tx)
-        .await
-        .map_err(|err| match backend(err) {
-            StoreError::Conflict(_) => StoreError::Conflict(e.seq),
-            other => other,
-        })?;
-        if let Some(c) = checkpoint {
-            sqlx::query("INSERT INTO audit_checkpoints (seq, log_id, hash, at, public_key, signature) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(c.seq as i64)
-                .bind(c.log_id.0.to_hex())
-                .bind(c.hash.to_hex())
-                .bind(c.at.as_millisecond())
-                .bind(&c.public_key)
-                .bind(&c.signature)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-        }
-        tx.commit().await.map_err(backend)?;
-        Ok(())
+        let change = self.db.begin_change().await.map_err(StoreError::backend)?;
+        insert(&change, e, checkpoint).await?;
+        change.commit().await.map_err(StoreError::backend)
     }
 
     async fn entries(&self, skip: u64, limit: usize) -> Result<Vec<Entry>, StoreError> {

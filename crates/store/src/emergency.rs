@@ -175,14 +175,14 @@ impl Db {
         .bind(document_ref)
         .bind(by)
         .bind(now)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?)
     }
 
     /// All delegations.
     pub async fn delegations(&self) -> Result<Vec<Delegation>> {
         Ok(sqlx::query_as("SELECT id, organisation_id, document_ref, confirmed_by, confirmed_at, revoked_at, revoked_by FROM delegations ORDER BY id")
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await?)
     }
 
@@ -192,7 +192,7 @@ impl Db {
             .bind(id)
             .bind(by)
             .bind(now)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         changed_one(&r, || format!("delegation {id} is already revoked or does not exist"))
     }
@@ -204,7 +204,7 @@ impl Db {
         )
         .bind(org)
         .bind(now)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?;
         Ok(n > 0)
     }
@@ -229,7 +229,7 @@ impl Db {
         .bind(o.outside_reason)
         .bind(i64::from(o.flagged))
         .bind(o.filing_due_at)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?)
     }
 
@@ -241,7 +241,7 @@ impl Db {
             " FROM emergency_orders WHERE id = $1"
         ))
         .bind(id)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?)
     }
 
@@ -252,7 +252,7 @@ impl Db {
             order_cols!(),
             " FROM emergency_orders ORDER BY id DESC"
         ))
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?)
     }
 
@@ -261,7 +261,7 @@ impl Db {
         sqlx::query_as(concat!("UPDATE emergency_orders SET state = 'extracted', extraction_id = $2 WHERE id = $1 AND state = 'ordered' RETURNING ", order_cols!()))
         .bind(id)
         .bind(extraction_id)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?
         .ok_or_else(|| StoreError::Conflict(format!("emergency order {id} is not awaiting extraction")))
     }
@@ -285,7 +285,7 @@ impl Db {
         .bind(now)
         .bind(form)
         .bind(reference)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?
         .ok_or_else(|| StoreError::Conflict(format!("emergency order {id} is not awaiting its filing")))
     }
@@ -295,7 +295,7 @@ impl Db {
         sqlx::query_as(concat!("UPDATE emergency_orders SET state = 'closed', ledger_entry_id = $2 WHERE id = $1 AND state = 'filed' RETURNING ", order_cols!()))
         .bind(id)
         .bind(ledger_entry_id)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?
         .ok_or_else(|| StoreError::Conflict(format!("emergency order {id} is not awaiting its ledger entry")))
     }
@@ -305,7 +305,7 @@ impl Db {
         sqlx::query("UPDATE emergency_orders SET ledger_entry_id = $2 WHERE id = $1")
             .bind(id)
             .bind(ledger_entry_id)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         Ok(())
     }
@@ -315,7 +315,7 @@ impl Db {
         let r = sqlx::query("UPDATE emergency_orders SET delay_reason = $2 WHERE id = $1")
             .bind(id)
             .bind(reason)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("emergency order {id}")));
@@ -341,7 +341,7 @@ impl Db {
         .bind(by)
         .bind(now)
         .bind(items_json)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await
         .map_err(|e| StoreError::from_write(e, "a history for that workstation and month"))
     }
@@ -353,7 +353,7 @@ impl Db {
         )
         .bind(workstation)
         .bind(month)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?)
     }
 
@@ -377,7 +377,7 @@ impl Db {
         .bind(ref_key)
         .bind(detail)
         .bind(now)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await?;
         Ok(r.rows_affected() > 0)
     }
@@ -387,7 +387,7 @@ impl Db {
         Ok(sqlx::query_as(
             "SELECT id, month, workstation_id, kind, ref_key, detail, opened_at, closed_by, closed_at, note FROM reconciliation_incidents ORDER BY id DESC",
         )
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?)
     }
 
@@ -398,7 +398,7 @@ impl Db {
             .bind(by)
             .bind(now)
             .bind(note)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         changed_one(&r, || format!("incident {id} is already closed or does not exist"))
     }

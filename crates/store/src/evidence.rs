@@ -57,7 +57,7 @@ impl Db {
         .bind(p.created_at)
         .bind(p.downloads)
         .bind(p.erased_at)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await?;
         Ok(())
     }
@@ -68,7 +68,7 @@ impl Db {
             "SELECT {COLS} FROM evidence_packages WHERE id = $1"
         )))
         .bind(id)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?)
     }
 
@@ -78,7 +78,7 @@ impl Db {
             "SELECT {COLS} FROM evidence_packages WHERE extraction_id = $1 ORDER BY camera"
         )))
         .bind(extraction_id)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?)
     }
 
@@ -88,7 +88,7 @@ impl Db {
             "SELECT {COLS} FROM evidence_packages WHERE created_at < $1 AND erased_at IS NULL ORDER BY created_at"
         )))
         .bind(before)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?)
     }
 
@@ -99,7 +99,7 @@ impl Db {
         )
         .bind(id)
         .bind(now)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await?;
         Ok(())
     }
@@ -108,7 +108,7 @@ impl Db {
     pub async fn count_evidence_download(&self, id: &str) -> Result<()> {
         let r = sqlx::query("UPDATE evidence_packages SET downloads = downloads + 1 WHERE id = $1")
             .bind(id)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         if r.rows_affected() != 1 {
             return Err(StoreError::NotFound(format!("evidence package {id}")));

@@ -88,14 +88,14 @@ impl Db {
         .bind(reason)
         .bind(inquiry)
         .bind(now)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?)
     }
 
     /// All holds, newest first.
     pub async fn holds(&self) -> Result<Vec<StoredHold>> {
         Ok(sqlx::query_as(concat!("SELECT ", hold_cols!(), " FROM holds ORDER BY id DESC"))
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await?)
     }
 
@@ -103,7 +103,7 @@ impl Db {
     pub async fn holds_in_force(&self, now: i64) -> Result<Vec<StoredHold>> {
         Ok(sqlx::query_as(concat!("SELECT ", hold_cols!(), " FROM holds WHERE until_at > $1 AND (released_at IS NULL OR released_at > $1) ORDER BY id"))
         .bind(now)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?)
     }
 
@@ -113,7 +113,7 @@ impl Db {
             .bind(id)
             .bind(by)
             .bind(now)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         changed_one(&r, || format!("hold {id} is already released, expired or does not exist"))
     }
@@ -145,7 +145,7 @@ impl Db {
         .bind(purpose)
         .bind(witnesses)
         .bind(now)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?)
     }
 
@@ -154,7 +154,7 @@ impl Db {
         Ok(sqlx::query_as(
             "SELECT id, viewer_id, role, workstation_id, cameras, range_from, range_to, purpose, witnesses, viewed_at FROM viewings ORDER BY id DESC",
         )
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?)
     }
 }

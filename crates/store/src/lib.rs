@@ -11,9 +11,11 @@
 
 pub mod accounts;
 pub mod audit_store;
+pub mod audit_writer;
 pub mod emergency;
 pub mod evidence;
 pub mod holds;
+pub mod idempotency;
 pub mod lifecycle;
 pub mod registry;
 pub mod schema;
@@ -21,7 +23,9 @@ pub mod workflow;
 
 use jiff::Timestamp;
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Executor};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Which database the store runs on.
@@ -80,12 +84,46 @@ pub(crate) fn changed_one(
     Ok(())
 }
 
-/// The store: a connection pool and the backend it talks to.
+/// The store: a connection pool and the backend it talks to — or, for a [`Db::begin_change`]
+/// handle, one open transaction that every repository method of the handle runs in.
 #[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// The transaction of a change handle (`None` once committed or rolled back).
+    tx: Option<Arc<tokio::sync::Mutex<Option<Transaction<'static, Any>>>>>,
 }
+
+/// A connection for one statement: from the pool, or the handle's transaction.
+pub(crate) enum Conn<'a> {
+    /// A pooled connection (autocommit).
+    Pool(PoolConnection<Any>),
+    /// The change handle's transaction.
+    Tx(tokio::sync::MappedMutexGuard<'a, Transaction<'static, Any>>),
+}
+
+impl std::ops::Deref for Conn<'_> {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        match self {
+            Conn::Pool(c) => c,
+            Conn::Tx(t) => t,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Conn<'_> {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match self {
+            Conn::Pool(c) => c,
+            Conn::Tx(t) => t,
+        }
+    }
+}
+
+/// The advisory lock key that serialises audited changes across central processes on
+/// PostgreSQL (SQLite serialises them with `BEGIN IMMEDIATE`).
+const AUDIT_LOCK: i64 = 0x6d69_6d61_6d6f_7269; // "mimamori"
 
 impl Db {
     /// Connects to `url` and runs the migrations. `url` is `postgres://…`, `sqlite://PATH`, or a
@@ -115,10 +153,17 @@ impl Db {
                 })
             });
         } else {
-            opts = opts.max_connections(16);
+            // A change waits for the audit lock (an advisory lock) at most this long, then
+            // fails with a clear error instead of hanging (SQLite's busy_timeout does the same).
+            opts = opts.max_connections(16).after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("SET lock_timeout = '10s'").await?;
+                    Ok(())
+                })
+            });
         }
         let pool = opts.connect(&url).await?;
-        let db = Db { pool, backend };
+        let db = Db { pool, backend, tx: None };
         db.migrate().await?;
         Ok(db)
     }
@@ -134,6 +179,56 @@ impl Db {
     /// The pool.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// A connection for one statement: the handle's transaction, or one from the pool.
+    pub(crate) async fn conn(&self) -> Result<Conn<'_>> {
+        match &self.tx {
+            None => Ok(Conn::Pool(self.pool.acquire().await?)),
+            Some(tx) => tokio::sync::MutexGuard::try_map(tx.lock().await, Option::as_mut)
+                .map(Conn::Tx)
+                .map_err(|_| StoreError::Conflict("this change has already ended".into())),
+        }
+    }
+
+    /// Begins a change: a handle on one transaction in which every repository method runs, so
+    /// that a state change and its audit entry ([`audit_store::DbAuditStore::append_in`])
+    /// commit together or not at all. The audit writer's lock is taken first — `BEGIN
+    /// IMMEDIATE` on SQLite, a transaction-scoped advisory lock on PostgreSQL — so changes are
+    /// serialised across connections and processes, and the chain head read inside the change
+    /// is the head it appends to. Dropped without [`Db::commit`], it rolls back.
+    pub async fn begin_change(&self) -> Result<Db> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(AUDIT_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                tx
+            }
+        };
+        Ok(Db {
+            pool: self.pool.clone(),
+            backend: self.backend,
+            tx: Some(Arc::new(tokio::sync::Mutex::new(Some(tx)))),
+        })
+    }
+
+    /// Commits a change handle ([`Db::begin_change`]); on a pool handle, nothing to do.
+    pub async fn commit(&self) -> Result<()> {
+        if let Some(tx) = &self.tx
+            && let Some(t) = tx.lock().await.take()
+        {
+            t.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Whether this handle is a change (one transaction).
+    pub fn in_change(&self) -> bool {
+        self.tx.is_some()
     }
 
     /// The backend.
@@ -153,16 +248,35 @@ impl Db {
             "INSERT INTO counters (name, next) VALUES ($1, 1) ON CONFLICT (name) DO NOTHING",
         )
         .bind(name)
-        .execute(&self.pool)
+        .execute(&mut *self.conn().await?)
         .await?;
         let n: i64 = sqlx::query_scalar(
             "UPDATE counters SET next = next + 1 WHERE name = $1 RETURNING next - 1",
         )
         .bind(name)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.conn().await?)
         .await?;
         Ok(n)
     }
+}
+
+/// Creates the empty database `name` (ASCII letters, digits, `_`) on the PostgreSQL server at
+/// `server_url` (`postgres://user@host:port/db`, a user allowed to `CREATE DATABASE`) and
+/// returns its URL — for tests and benchmarks that need a database of their own.
+pub async fn create_pg_database(server_url: &str, name: &str) -> Result<String> {
+    use sqlx::Connection;
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(StoreError::Conflict(format!("{name:?} is not a plain database name")));
+    }
+    let (prefix, _) = server_url.rsplit_once('/').ok_or_else(|| {
+        StoreError::Conflict(format!("{server_url}: no database name in the URL"))
+    })?;
+    let mut conn = sqlx::PgConnection::connect(server_url).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok(format!("{prefix}/{name}"))
 }
 
 /// UTC milliseconds of an instant.

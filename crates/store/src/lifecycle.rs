@@ -134,7 +134,7 @@ impl Db {
         .bind(c.contact)
         .bind(c.due_at)
         .bind(c.recorded_by)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?)
     }
 
@@ -145,7 +145,7 @@ impl Db {
             complaint_cols!(),
             " FROM complaints ORDER BY id DESC"
         ))
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?)
     }
 
@@ -157,7 +157,7 @@ impl Db {
             complaint_cols!()
         ))
         .bind(now)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?)
     }
 
@@ -178,7 +178,7 @@ impl Db {
         .bind(response)
         .bind(by)
         .bind(now)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?
         .ok_or_else(|| StoreError::Conflict(format!("complaint {id} is closed or does not exist")))
     }
@@ -193,7 +193,7 @@ impl Db {
         .bind(id)
         .bind(by)
         .bind(now)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?
         .ok_or_else(|| {
             StoreError::Conflict(format!(
@@ -229,14 +229,14 @@ impl Db {
         .bind(keys_checked_at)
         .bind(by)
         .bind(now)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?)
     }
 
     /// All disposals, newest first.
     pub async fn disposals(&self) -> Result<Vec<Disposal>> {
         Ok(sqlx::query_as(concat!("SELECT ", disposal_cols!(), " FROM disposals ORDER BY id DESC"))
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await?)
     }
 
@@ -244,7 +244,7 @@ impl Db {
     pub async fn disposal(&self, id: i64) -> Result<Option<Disposal>> {
         Ok(sqlx::query_as(concat!("SELECT ", disposal_cols!(), " FROM disposals WHERE id = $1"))
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await?)
     }
 
@@ -255,7 +255,7 @@ impl Db {
              WHERE disposal_id = $1 ORDER BY confirmed_at",
         )
         .bind(id)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?)
     }
 
@@ -274,7 +274,7 @@ impl Db {
         .bind(account)
         .bind(role)
         .bind(now)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(|e| match e {
             sqlx::Error::Database(d) if d.is_unique_violation() => {
@@ -292,7 +292,7 @@ impl Db {
         )
         .bind(id)
         .bind(now)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await?;
         Ok(())
     }
@@ -305,7 +305,7 @@ impl Db {
         )
         .bind(id)
         .bind(now)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await?;
         changed_one(&r, || {
             format!("camera {id} is already commissioned, decommissioned, or does not exist")
@@ -328,7 +328,7 @@ impl Db {
         .bind(now)
         .bind(reason)
         .bind(i64::from(early))
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await?;
         changed_one(&r, || format!("camera {id} is already decommissioned or does not exist"))
     }

@@ -233,7 +233,7 @@ impl Db {
         .bind(s.signage_text)
         .bind(now)
         .bind(by)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await
         .map_err(|e| StoreError::from_write(e, "a site with that code"))
     }
@@ -241,7 +241,7 @@ impl Db {
     /// All sites.
     pub async fn sites(&self) -> Result<Vec<Site>> {
         Ok(sqlx::query_as(concat!("SELECT ", site_cols!(), " FROM sites ORDER BY id"))
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await?)
     }
 
@@ -249,7 +249,7 @@ impl Db {
     pub async fn site(&self, id: i64) -> Result<Option<Site>> {
         Ok(sqlx::query_as(concat!("SELECT ", site_cols!(), " FROM sites WHERE id = $1"))
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await?)
     }
 
@@ -258,7 +258,7 @@ impl Db {
         let r = sqlx::query("UPDATE sites SET signage_checked_at = $2 WHERE id = $1")
             .bind(id)
             .bind(now)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("site {id}")));
@@ -287,7 +287,7 @@ impl Db {
         .bind(c.retention_months)
         .bind(now)
         .bind(by)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await
         .map_err(|e| StoreError::from_write(e, "a camera with that code"))
     }
@@ -295,7 +295,7 @@ impl Db {
     /// All cameras.
     pub async fn cameras(&self) -> Result<Vec<Camera>> {
         Ok(sqlx::query_as(concat!("SELECT ", camera_cols!(), " FROM cameras ORDER BY id"))
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await?)
     }
 
@@ -304,7 +304,7 @@ impl Db {
         sqlx::query("UPDATE cameras SET rtsp_url = $2 WHERE code = $1")
             .bind(code)
             .bind(url)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         Ok(())
     }
@@ -313,7 +313,7 @@ impl Db {
     pub async fn camera_by_code(&self, code: &str) -> Result<Option<Camera>> {
         Ok(sqlx::query_as(concat!("SELECT ", camera_cols!(), " FROM cameras WHERE code = $1"))
             .bind(code)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await?)
     }
 
@@ -321,7 +321,7 @@ impl Db {
     pub async fn camera(&self, id: i64) -> Result<Option<Camera>> {
         Ok(sqlx::query_as(concat!("SELECT ", camera_cols!(), " FROM cameras WHERE id = $1"))
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await?)
     }
 
@@ -346,7 +346,7 @@ impl Db {
         .bind(storage)
         .bind(now)
         .bind(by)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await
         .map_err(|e| StoreError::from_write(e, "a workstation with that code"))
     }
@@ -354,7 +354,7 @@ impl Db {
     /// All workstations.
     pub async fn workstations(&self) -> Result<Vec<Workstation>> {
         Ok(sqlx::query_as(concat!("SELECT ", ws_cols!(), " FROM workstations ORDER BY id"))
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await?)
     }
 
@@ -362,7 +362,7 @@ impl Db {
     pub async fn workstation(&self, id: i64) -> Result<Option<Workstation>> {
         Ok(sqlx::query_as(concat!("SELECT ", ws_cols!(), " FROM workstations WHERE id = $1"))
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await?)
     }
 
@@ -374,7 +374,7 @@ impl Db {
             " FROM workstations WHERE device_token_hash = $1"
         ))
         .bind(token_hash)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?)
     }
 
@@ -384,7 +384,7 @@ impl Db {
             .bind(id)
             .bind(token_hash)
             .bind(now)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         changed_one(&r, || format!("workstation {id} is revoked or does not exist"))
     }
@@ -394,7 +394,7 @@ impl Db {
         let r = sqlx::query("UPDATE workstations SET last_custody_check_at = $2 WHERE id = $1 AND revoked_at IS NULL")
             .bind(id)
             .bind(now)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         changed_one(&r, || format!("workstation {id} is revoked or does not exist"))
     }
@@ -405,7 +405,7 @@ impl Db {
             .bind(id)
             .bind(now)
             .bind(reason)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         changed_one(&r, || format!("workstation {id} is already revoked or does not exist"))
     }
@@ -433,14 +433,14 @@ impl Db {
         .bind(valid_until)
         .bind(now)
         .bind(by)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?)
     }
 
     /// All contracts.
     pub async fn contracts(&self) -> Result<Vec<Contract>> {
         Ok(sqlx::query_as(concat!("SELECT ", contract_cols!(), " FROM contracts ORDER BY id"))
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await?)
     }
 
@@ -448,7 +448,7 @@ impl Db {
     pub async fn contract(&self, id: i64) -> Result<Option<Contract>> {
         Ok(sqlx::query_as(concat!("SELECT ", contract_cols!(), " FROM contracts WHERE id = $1"))
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await?)
     }
 
@@ -458,7 +458,7 @@ impl Db {
             .bind(id)
             .bind(by)
             .bind(now)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         changed_one(&r, || format!("contract {id} is already signed off or does not exist"))
     }
@@ -470,7 +470,7 @@ impl Db {
         )
         .bind(organisation_id)
         .bind(now)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?;
         Ok(n > 0)
     }
@@ -519,7 +519,7 @@ impl Db {
             "SELECT COALESCE(MAX(version), 0) + 1 FROM camera_masks WHERE camera_id = $1",
         )
         .bind(camera_id)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?;
         let m: CameraMasks = sqlx::query_as(
             "INSERT INTO camera_masks (camera_id, version, polygons, public_area, public_share_permille, in_recorder, reason, created_by, created_at) \
@@ -534,14 +534,14 @@ impl Db {
         .bind(reason)
         .bind(by)
         .bind(now)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await
         .map_err(|e| StoreError::from_write(e, "this mask version"))?;
         if let Some(s) = share {
             sqlx::query("UPDATE cameras SET public_share_permille = $2 WHERE id = $1")
                 .bind(camera_id)
                 .bind(s)
-                .execute(self.pool())
+                .execute(&mut *self.conn().await?)
                 .await?;
         }
         Ok(m)
@@ -554,7 +554,7 @@ impl Db {
              FROM camera_masks WHERE camera_id = $1 ORDER BY version DESC",
         )
         .bind(camera_id)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?)
     }
 }

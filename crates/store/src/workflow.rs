@@ -280,7 +280,7 @@ impl Db {
         .bind(r.range_to)
         .bind(r.state)
         .bind(now)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await
         .map_err(|e| StoreError::from_write(e, "a request with that number"))
     }
@@ -289,14 +289,38 @@ impl Db {
     pub async fn request(&self, id: i64) -> Result<Option<Request>> {
         Ok(sqlx::query_as(concat!("SELECT ", req_cols!(), " FROM requests WHERE id = $1"))
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await?)
+    }
+
+    /// A page of requests (the visibility rule, filters and cursor evaluated in SQL).
+    pub async fn requests_page(&self, q: &RequestQuery) -> Result<Vec<Request>> {
+        let states = q.states.join(",");
+        let text = q.text.as_deref().map(contains_pattern).unwrap_or_default();
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            req_cols!(),
+            " FROM requests r WHERE \
+             ($1 = 1 OR r.requester_id = $2 OR EXISTS (SELECT 1 FROM instructions i WHERE i.request_id = r.id AND i.issued_to = $2)) \
+             AND ($3 = '' OR (',' || $3 || ',') LIKE ('%,' || r.state || ',%')) \
+             AND ($4 = '' OR r.number LIKE $4 ESCAPE '\\' OR r.recipient LIKE $4 ESCAPE '\\' OR r.case_summary LIKE $4 ESCAPE '\\') \
+             AND ($5 = 0 OR r.id < $5) \
+             ORDER BY r.id DESC LIMIT $6"
+        ))
+        .bind(i64::from(q.all))
+        .bind(q.viewer)
+        .bind(states)
+        .bind(text)
+        .bind(q.before.unwrap_or(0))
+        .bind(q.limit)
+        .fetch_all(&mut *self.conn().await?)
+        .await?)
     }
 
     /// All requests, newest first.
     pub async fn requests(&self) -> Result<Vec<Request>> {
         Ok(sqlx::query_as(concat!("SELECT ", req_cols!(), " FROM requests ORDER BY id DESC"))
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await?)
     }
 
@@ -309,7 +333,7 @@ impl Db {
         .bind(id)
         .bind(from)
         .bind(to)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?
         .ok_or_else(|| stale("request", id, from))
     }
@@ -321,7 +345,7 @@ impl Db {
         .bind(from)
         .bind(by)
         .bind(now)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?
         .ok_or_else(|| stale("request", id, from))
     }
@@ -346,7 +370,7 @@ impl Db {
         .bind(by)
         .bind(now)
         .bind(reason)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?
         .ok_or_else(|| stale("request", id, from))
     }
@@ -356,7 +380,7 @@ impl Db {
         sqlx::query_as(concat!("UPDATE requests SET certificate_number = $2 WHERE id = $1 AND certificate_number IS NULL RETURNING ", req_cols!()))
         .bind(id)
         .bind(number)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(|e| StoreError::from_write(e, "that certificate number"))?
         .ok_or_else(|| StoreError::Conflict(format!("request {id} already has a certificate")))
@@ -367,7 +391,7 @@ impl Db {
         sqlx::query("UPDATE requests SET emergency_order_id = $2 WHERE id = $1")
             .bind(id)
             .bind(order_id)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         Ok(())
     }
@@ -400,7 +424,7 @@ impl Db {
         .bind(range.1)
         .bind(note)
         .bind(now)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?)
     }
 
@@ -408,7 +432,7 @@ impl Db {
     pub async fn instruction(&self, id: i64) -> Result<Option<Instruction>> {
         Ok(sqlx::query_as(concat!("SELECT ", ins_cols!(), " FROM instructions WHERE id = $1"))
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await?)
     }
 
@@ -420,7 +444,7 @@ impl Db {
             " FROM instructions WHERE request_id = $1 ORDER BY id"
         ))
         .bind(request_id)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?)
     }
 
@@ -432,7 +456,7 @@ impl Db {
             " FROM instructions WHERE issued_to = $1 AND state = 'open' ORDER BY id"
         ))
         .bind(account)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?)
     }
 
@@ -444,7 +468,7 @@ impl Db {
         ))
         .bind(id)
         .bind(to)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?
         .ok_or_else(|| stale("instruction", id, "open"))
     }
@@ -466,7 +490,7 @@ impl Db {
         .bind(now)
         .bind(e.package_id)
         .bind(e.manifest_hash)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?)
     }
 
@@ -474,7 +498,7 @@ impl Db {
     pub async fn extraction(&self, id: i64) -> Result<Option<Extraction>> {
         Ok(sqlx::query_as(concat!("SELECT ", ext_cols!(), " FROM extractions WHERE id = $1"))
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await?)
     }
 
@@ -486,7 +510,7 @@ impl Db {
             " FROM extractions WHERE request_id = $1 ORDER BY id"
         ))
         .bind(request_id)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?)
     }
 
@@ -501,7 +525,7 @@ impl Db {
         .bind(workstation_id)
         .bind(from)
         .bind(to)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?)
     }
 
@@ -511,7 +535,7 @@ impl Db {
         .bind(id)
         .bind(to)
         .bind(now)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?
         .ok_or_else(|| StoreError::Conflict(format!("extraction {id} is already reported")))
     }
@@ -543,7 +567,7 @@ impl Db {
         .bind(l.written_by)
         .bind(&l.written_role)
         .bind(l.written_at)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?)
     }
 
@@ -554,7 +578,39 @@ impl Db {
             ledger_cols!(),
             " FROM ledger_entries ORDER BY id DESC"
         ))
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?)
     }
+}
+
+/// Which requests a list shows, newest first (a page of them).
+#[derive(Debug, Clone, Default)]
+pub struct RequestQuery {
+    /// The account listing: without `all`, only requests it filed or was instructed on.
+    pub viewer: i64,
+    /// The viewer sees every request (reviewers, relaying offices, instruction issuers, ledger
+    /// readers).
+    pub all: bool,
+    /// Only these states (empty: any).
+    pub states: Vec<String>,
+    /// Only requests whose number, recipient or case summary contains this text.
+    pub text: Option<String>,
+    /// The cursor: only requests with a smaller id.
+    pub before: Option<i64>,
+    /// At most this many.
+    pub limit: i64,
+}
+
+/// `text` for a `LIKE … ESCAPE '\'` pattern that matches it anywhere.
+fn contains_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
 }

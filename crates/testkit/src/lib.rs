@@ -31,7 +31,6 @@ pub async fn database_url(backend: Backend, dir: &Path) -> String {
 /// # Panics
 /// When `MIMAMORI_TEST_PG` is unset or the server is unreachable: run `./scripts/test`.
 pub async fn pg_database() -> String {
-    use sqlx::Connection;
     let base = std::env::var("MIMAMORI_TEST_PG").unwrap_or_else(|_| {
         panic!(
             "MIMAMORI_TEST_PG is not set: these tests run on PostgreSQL as well as SQLite. \
@@ -42,13 +41,7 @@ pub async fn pg_database() -> String {
     let mut b = [0u8; 8];
     getrandom::fill(&mut b).expect("randomness");
     let name = format!("t_{}", hex::encode(b));
-    let mut conn = sqlx::PgConnection::connect(&base)
+    store::create_pg_database(&base, &name)
         .await
-        .unwrap_or_else(|e| panic!("cannot reach {base}: {e}"));
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .expect("CREATE DATABASE");
-    let (prefix, _) = base.rsplit_once('/').expect("URL with a database name");
-    format!("{prefix}/{name}")
+        .unwrap_or_else(|e| panic!("cannot create a database on {base}: {e}"))
 }

@@ -20,6 +20,8 @@ pub struct Answer {
     pub json: Value,
     /// `Set-Cookie` headers to pass on to the browser.
     pub set_cookies: Vec<HeaderValue>,
+    /// The next page of a list (`Link: <…>; rel="next"`), as an API path.
+    pub next: Option<String>,
 }
 
 impl Answer {
@@ -64,7 +66,24 @@ impl Api {
         csrf: Option<&str>,
         body: Option<Value>,
     ) -> Answer {
+        self.call_once(method, path, browser, csrf, None, body).await
+    }
+
+    /// [`Api::call`] with an idempotency key: the API runs the call at most once per key
+    /// (`server::idempotent`), so a form sent twice files once.
+    pub async fn call_once(
+        &self,
+        method: Method,
+        path: &str,
+        browser: &HeaderMap,
+        csrf: Option<&str>,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
         let mut rb = Request::builder().method(method).uri(path);
+        if let Some(k) = key {
+            rb = rb.header(server::idempotent::HEADER, k);
+        }
         for name in
             [header::COOKIE.as_str(), header::AUTHORIZATION.as_str(), "x-mimamori-workstation"]
         {
@@ -85,15 +104,18 @@ impl Api {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             json: serde_json::json!({ "detail": what }),
             set_cookies: Vec::new(),
+            next: None,
         };
         let Ok(req) = req else { return failed("could not build the request") };
         // The router's error type is Infallible: every failure is a response.
         let Ok(resp) = self.router.clone().oneshot(req).await;
         let status = resp.status();
         let set_cookies = resp.headers().get_all(header::SET_COOKIE).iter().cloned().collect();
+        let next =
+            resp.headers().get(header::LINK).and_then(|v| v.to_str().ok()).and_then(next_link);
         let bytes = axum::body::to_bytes(resp.into_body(), 16 << 20).await.unwrap_or_default();
         let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer { status, json, set_cookies }
+        Answer { status, json, set_cookies, next }
     }
 
     /// GET.
@@ -104,5 +126,26 @@ impl Api {
     /// POST with the CSRF token.
     pub async fn post(&self, path: &str, browser: &HeaderMap, csrf: &str, body: Value) -> Answer {
         self.call(Method::POST, path, browser, Some(csrf), Some(body)).await
+    }
+}
+
+/// The target of a `Link` header's `rel="next"` (RFC 8288), e.g. `</api/v1/requests?…>; rel="next"`.
+fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|link| {
+        let (target, params) = link.trim().split_once(';')?;
+        let rel_next = params.split(';').any(|p| p.trim().replace(' ', "") == "rel=\"next\"");
+        rel_next.then(|| target.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_next_page_is_read_from_the_link_header() {
+        assert_eq!(
+            super::next_link("</api/v1/requests?limit=50&before=7>; rel=\"next\"").as_deref(),
+            Some("/api/v1/requests?limit=50&before=7")
+        );
+        assert_eq!(super::next_link("</x>; rel=\"prev\""), None);
     }
 }

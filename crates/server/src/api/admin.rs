@@ -36,9 +36,14 @@ pub async fn create_organisation(
         return Err(ApiError::invalid("kind", format!("one of {}", ORG_KINDS.join(", "))));
     }
     required("name", &b.name)?;
-    let org = st.db.create_organisation(&b.kind, b.name.trim(), st.clock.now_ms()).await?;
-    st.audit(p.event("organisation.create", format!("organisation:{}", org.id), Outcome::Ok))
-        .await?;
+    let ch = st.change().await?;
+    let org = ch.create_organisation(&b.kind, b.name.trim(), st.clock.now_ms()).await?;
+    st.audit_in(
+        &ch,
+        p.event("organisation.create", format!("organisation:{}", org.id), Outcome::Ok),
+    )
+    .await?;
+    ch.commit().await?;
     Ok(Json(json!(org)))
 }
 
@@ -88,8 +93,8 @@ pub async fn create_account(
     })?;
     let hash = auth::hash_password(&b.initial_password)?;
     let now = st.clock.now_ms();
-    let a = st
-        .db
+    let ch = st.change().await?;
+    let a = ch
         .create_account(
             &NewAccount {
                 login: b.login.trim(),
@@ -102,7 +107,8 @@ pub async fn create_account(
             now,
         )
         .await?;
-    st.audit(p.event("account.create", format!("account:{}", a.id), Outcome::Ok)).await?;
+    st.audit_in(&ch, p.event("account.create", format!("account:{}", a.id), Outcome::Ok)).await?;
+    ch.commit().await?;
     Ok(Json(account_json(&a)))
 }
 
@@ -113,8 +119,10 @@ pub async fn unlock_account(
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
     st.db.account(id).await?.ok_or_else(|| ApiError::not_found(format!("account {id}")))?;
-    st.db.unlock_account(id).await?;
-    st.audit(p.event("account.unlock", format!("account:{id}"), Outcome::Ok)).await?;
+    let ch = st.change().await?;
+    ch.unlock_account(id).await?;
+    st.audit_in(&ch, p.event("account.unlock", format!("account:{id}"), Outcome::Ok)).await?;
+    ch.commit().await?;
     Ok(Json(json!({ "ok": true })))
 }
 
@@ -129,9 +137,11 @@ pub async fn disable_account(
     }
     st.db.account(id).await?.ok_or_else(|| ApiError::not_found(format!("account {id}")))?;
     let now = st.clock.now_ms();
-    st.db.set_disabled(id, Some(now)).await?;
-    st.db.revoke_sessions_of(id, now, None).await?;
-    st.audit(p.event("account.disable", format!("account:{id}"), Outcome::Ok)).await?;
+    let ch = st.change().await?;
+    ch.set_disabled(id, Some(now)).await?;
+    ch.revoke_sessions_of(id, now, None).await?;
+    st.audit_in(&ch, p.event("account.disable", format!("account:{id}"), Outcome::Ok)).await?;
+    ch.commit().await?;
     Ok(Json(json!({ "ok": true })))
 }
 
@@ -264,8 +274,8 @@ pub async fn designate(
             _ => {}
         }
     }
-    let d = st
-        .db
+    let ch = st.change().await?;
+    let d = ch
         .designate(
             target.id,
             &role.id,
@@ -279,7 +289,8 @@ pub async fn designate(
     ev.role = Some(acting);
     ev.detail =
         json!({ "account": target.id, "role": role.id, "valid_until": jst_opt(valid_until) });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(
         json!({ "id": d.id, "account_id": d.account_id, "role": d.role, "designated_by": d.designated_by, "designated_at": jst(d.designated_at), "valid_until": jst_opt(d.valid_until) }),
     ))
@@ -301,8 +312,11 @@ pub async fn revoke_designation(
         .role(&d.role)
         .ok_or_else(|| ApiError::conflict("the role no longer exists in this profile"))?;
     may_designate(&st, &p, role)?;
-    st.db.revoke_designation(id, p.account.id, st.clock.now_ms()).await?;
-    st.audit(p.event("designation.revoke", format!("designation:{id}"), Outcome::Ok)).await?;
+    let ch = st.change().await?;
+    ch.revoke_designation(id, p.account.id, st.clock.now_ms()).await?;
+    st.audit_in(&ch, p.event("designation.revoke", format!("designation:{id}"), Outcome::Ok))
+        .await?;
+    ch.commit().await?;
     Ok(Json(json!({ "ok": true })))
 }
 
@@ -333,8 +347,8 @@ pub async fn create_site(
     required("address", &b.address)?;
     // Signage is required by every seed (ASA-3.2b, KIT-4.2, KAW-2.2.1, NIS-4.2).
     required("signage_text", &b.signage_text)?;
-    let s = st
-        .db
+    let ch = st.change().await?;
+    let s = ch
         .create_site(
             &NewSite {
                 code: b.code.trim(),
@@ -350,7 +364,8 @@ pub async fn create_site(
             st.clock.now_ms(),
         )
         .await?;
-    st.audit(p.event("site.create", format!("site:{}", s.id), Outcome::Ok)).await?;
+    st.audit_in(&ch, p.event("site.create", format!("site:{}", s.id), Outcome::Ok)).await?;
+    ch.commit().await?;
     Ok(Json(json!(s)))
 }
 
@@ -360,8 +375,10 @@ pub async fn check_signage(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    st.db.check_signage(id, st.clock.now_ms()).await?;
-    st.audit(p.event("site.signage_check", format!("site:{id}"), Outcome::Ok)).await?;
+    let ch = st.change().await?;
+    ch.check_signage(id, st.clock.now_ms()).await?;
+    st.audit_in(&ch, p.event("site.signage_check", format!("site:{id}"), Outcome::Ok)).await?;
+    ch.commit().await?;
     Ok(Json(json!({ "ok": true })))
 }
 
@@ -519,8 +536,9 @@ pub async fn create_camera(
             )
         })?;
     }
-    let c = st
-        .db
+    // The camera, its first masks and both audit entries commit together.
+    let ch = st.change().await?;
+    let c = ch
         .create_camera(
             &NewCamera {
                 code: b.code.trim(),
@@ -542,11 +560,10 @@ pub async fn create_camera(
             st.clock.now_ms(),
         )
         .await?;
-    st.audit(p.event("camera.create", format!("camera:{}", c.code), Outcome::Ok)).await?;
+    st.audit_in(&ch, p.event("camera.create", format!("camera:{}", c.code), Outcome::Ok)).await?;
     if !masks.is_empty() {
         let area = b.public_area.as_ref().map(|a| json!(a).to_string());
-        let m = st
-            .db
+        let m = ch
             .set_camera_masks(
                 c.id,
                 &json!(masks).to_string(),
@@ -561,8 +578,9 @@ pub async fn create_camera(
         let mut ev = p.event("mask.change", format!("camera:{}", c.code), Outcome::Ok);
         ev.rule = Some("ASA-2.1".into());
         ev.detail = json!({ "version": m.version, "polygons": masks.len(), "in_recorder": b.mask_in_recorder });
-        st.audit(ev).await?;
+        st.audit_in(&ch, ev).await?;
     }
+    ch.commit().await?;
     Ok(Json(json!(c)))
 }
 
@@ -599,8 +617,8 @@ pub async fn set_masks(
     let exemption = b.coverage_exemption.as_deref().or(Some(cam.coverage_exemption.as_str()));
     check_share(&st.profile, share, exemption, "public_area")?;
     let area = b.public_area.as_ref().map(|a| json!(a).to_string());
-    let m = st
-        .db
+    let ch = st.change().await?;
+    let m = ch
         .set_camera_masks(
             id,
             &json!(b.polygons).to_string(),
@@ -614,12 +632,14 @@ pub async fn set_masks(
         .await?;
     let mut ev = p.event("mask.change", format!("camera:{}", cam.code), Outcome::Ok);
     ev.rule = Some("ASA-2.1".into());
-    // The running recorder burns the new version in from the next keyframe.
+    ev.detail = json!({ "version": m.version, "polygons": b.polygons.len(), "public_share_permille": share, "reason": b.reason.trim() });
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
+    // Once the version is on record, the running recorder burns it in from the next keyframe
+    // (the recorder writes the change into its own index and audit log).
     let exporter = st.exporter.read().unwrap_or_else(|p| p.into_inner()).clone();
     let applied =
         exporter.is_some_and(|x| x.set_masks(&cam.code, m.version, crate::node::mask_polygons(&m)));
-    ev.detail = json!({ "version": m.version, "polygons": b.polygons.len(), "public_share_permille": share, "reason": b.reason.trim(), "sent_to_recorder": applied });
-    st.audit(ev).await?;
     let mut out = masks_json(&m);
     out["sent_to_recorder"] = json!(applied);
     Ok(Json(out))
@@ -659,8 +679,8 @@ pub async fn create_workstation(
             format!("a {:?} placement does not fit a {:?} organisation", b.placement, org.kind),
         ));
     }
-    let w = st
-        .db
+    let ch = st.change().await?;
+    let w = ch
         .create_workstation(
             b.code.trim(),
             b.name.trim(),
@@ -671,7 +691,9 @@ pub async fn create_workstation(
             st.clock.now_ms(),
         )
         .await?;
-    st.audit(p.event("workstation.create", format!("workstation:{}", w.code), Outcome::Ok)).await?;
+    st.audit_in(&ch, p.event("workstation.create", format!("workstation:{}", w.code), Outcome::Ok))
+        .await?;
+    ch.commit().await?;
     Ok(Json(json!(w)))
 }
 
@@ -688,8 +710,11 @@ pub async fn enrol_workstation(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("workstation {id}")))?;
     let token = auth::new_token()?;
-    st.db.enrol_workstation(id, &auth::token_hash(&token), st.clock.now_ms()).await?;
-    st.audit(p.event("workstation.enrol", format!("workstation:{}", w.code), Outcome::Ok)).await?;
+    let ch = st.change().await?;
+    ch.enrol_workstation(id, &auth::token_hash(&token), st.clock.now_ms()).await?;
+    st.audit_in(&ch, p.event("workstation.enrol", format!("workstation:{}", w.code), Outcome::Ok))
+        .await?;
+    ch.commit().await?;
     let secure = if st.secure_cookies { "; Secure" } else { "" };
     let cookie = format!(
         "{WORKSTATION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=157680000{secure}"
@@ -707,9 +732,14 @@ pub async fn custody_check(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    st.db.custody_check(id, st.clock.now_ms()).await?;
-    st.audit(p.event("workstation.custody_check", format!("workstation:{id}"), Outcome::Ok))
-        .await?;
+    let ch = st.change().await?;
+    ch.custody_check(id, st.clock.now_ms()).await?;
+    st.audit_in(
+        &ch,
+        p.event("workstation.custody_check", format!("workstation:{id}"), Outcome::Ok),
+    )
+    .await?;
+    ch.commit().await?;
     Ok(Json(json!({ "ok": true })))
 }
 
@@ -721,8 +751,11 @@ pub async fn revoke_workstation(
     Body(b): Body<ReasonBody>,
 ) -> ApiResult<Json<Value>> {
     required("reason", &b.reason)?;
-    st.db.revoke_workstation(id, b.reason.trim(), st.clock.now_ms()).await?;
-    st.audit(p.event("workstation.revoke", format!("workstation:{id}"), Outcome::Ok)).await?;
+    let ch = st.change().await?;
+    ch.revoke_workstation(id, b.reason.trim(), st.clock.now_ms()).await?;
+    st.audit_in(&ch, p.event("workstation.revoke", format!("workstation:{id}"), Outcome::Ok))
+        .await?;
+    ch.commit().await?;
     Ok(Json(json!({ "ok": true })))
 }
 
@@ -787,8 +820,8 @@ pub async fn create_contract(
     }
     let clauses =
         serde_json::to_string(&b.clauses).map_err(|_| ApiError::internal("encoding clauses"))?;
-    let c = st
-        .db
+    let ch = st.change().await?;
+    let c = ch
         .create_contract(
             org.id,
             b.title.trim(),
@@ -800,7 +833,8 @@ pub async fn create_contract(
             st.clock.now_ms(),
         )
         .await?;
-    st.audit(p.event("contract.create", format!("contract:{}", c.id), Outcome::Ok)).await?;
+    st.audit_in(&ch, p.event("contract.create", format!("contract:{}", c.id), Outcome::Ok)).await?;
+    ch.commit().await?;
     Ok(Json(json!(c)))
 }
 
@@ -811,7 +845,9 @@ pub async fn sign_off_contract(
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
     st.db.contract(id).await?.ok_or_else(|| ApiError::not_found(format!("contract {id}")))?;
-    st.db.sign_off_contract(id, p.account.id, st.clock.now_ms()).await?;
-    st.audit(p.event("contract.sign_off", format!("contract:{id}"), Outcome::Ok)).await?;
+    let ch = st.change().await?;
+    ch.sign_off_contract(id, p.account.id, st.clock.now_ms()).await?;
+    st.audit_in(&ch, p.event("contract.sign_off", format!("contract:{id}"), Outcome::Ok)).await?;
+    ch.commit().await?;
     Ok(Json(json!({ "ok": true })))
 }

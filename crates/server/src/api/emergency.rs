@@ -42,11 +42,13 @@ pub async fn create_delegation(
             "delegations are to investigative agencies",
         ));
     }
-    let d = st
-        .db
+    let ch = st.change().await?;
+    let d = ch
         .create_delegation(org.id, b.document_ref.trim(), p.account.id, st.clock.now_ms())
         .await?;
-    st.audit(p.event("delegation.create", format!("delegation:{}", d.id), Outcome::Ok)).await?;
+    st.audit_in(&ch, p.event("delegation.create", format!("delegation:{}", d.id), Outcome::Ok))
+        .await?;
+    ch.commit().await?;
     Ok(Json(json!(d)))
 }
 
@@ -56,8 +58,10 @@ pub async fn revoke_delegation(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    st.db.revoke_delegation(id, p.account.id, st.clock.now_ms()).await?;
-    st.audit(p.event("delegation.revoke", format!("delegation:{id}"), Outcome::Ok)).await?;
+    let ch = st.change().await?;
+    ch.revoke_delegation(id, p.account.id, st.clock.now_ms()).await?;
+    st.audit_in(&ch, p.event("delegation.revoke", format!("delegation:{id}"), Outcome::Ok)).await?;
+    ch.commit().await?;
     Ok(Json(json!({ "ok": true })))
 }
 
@@ -140,9 +144,9 @@ pub async fn create_order(
     let cams = checked_cameras(&st, "cameras", &b.cameras).await?;
     check_range_available(&st, &cams, from, to).await?;
     let fy = fiscal_year(now_ms);
-    let n = st.db.next_number(&format!("emergency-{fy}")).await?;
-    let o = st
-        .db
+    let ch = st.change().await?;
+    let n = ch.next_number(&format!("emergency-{fy}")).await?;
+    let o = ch
         .create_order(
             &NewOrder {
                 number: &format!("EM-{fy}-{n:04}"),
@@ -171,7 +175,8 @@ pub async fn create_order(
         "in_window": decision.moment.emergency_window, "holiday": decision.moment.national_holiday,
         "flagged_to_manager": decision.flagged, "outside_reason": o.outside_reason,
     });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(order_json(&st, &o, now_ms)))
 }
 
@@ -223,35 +228,43 @@ pub async fn extract_order(
         evidence::make_packages(&st, &p, &cameras, (o.range_from, o.range_to), refs, &b).await?;
     let (package_id, manifest_hash) = evidence::recorded_ids(made.as_deref(), &b);
     let now = st.clock.now_ms();
-    let e = st
-        .db
-        .create_extraction(
-            &NewExtraction {
-                request_id: None,
-                instruction_id: None,
-                emergency_order_id: Some(o.id),
-                operator_id: p.account.id,
-                operator_role: &role,
-                workstation_id: ws.id,
-                cameras: &o.cameras,
-                range_from: o.range_from,
-                range_to: o.range_to,
-                package_id: package_id.as_deref(),
-                manifest_hash: manifest_hash.as_deref(),
-            },
-            now,
-        )
-        .await?;
-    let o = st.db.order_extracted(o.id, e.id).await?;
-    let pkgs = match &made {
-        Some(pk) => evidence::record_packages(&st, e.id, pk, now).await?,
-        None => Vec::new(),
-    };
-    let mut ev = p.event("emergency.extract", format!("emergency_order:{}", o.id), Outcome::Ok);
-    ev.role = Some(role);
-    ev.detail = json!({ "extraction": e.id, "cameras": cameras,
-        "packages": pkgs.iter().map(|k| json!({"id": k.id, "camera": k.camera, "manifest_sha256": k.manifest_sha256})).collect::<Vec<_>>() });
-    st.audit(ev).await?;
+    // The extraction's records and audit entry commit together; if they cannot, the packages
+    // just made are removed (no copy of footage outside the workflow).
+    let recorded = async {
+        let ch = st.change().await?;
+        let e = ch
+            .create_extraction(
+                &NewExtraction {
+                    request_id: None,
+                    instruction_id: None,
+                    emergency_order_id: Some(o.id),
+                    operator_id: p.account.id,
+                    operator_role: &role,
+                    workstation_id: ws.id,
+                    cameras: &o.cameras,
+                    range_from: o.range_from,
+                    range_to: o.range_to,
+                    package_id: package_id.as_deref(),
+                    manifest_hash: manifest_hash.as_deref(),
+                },
+                now,
+            )
+            .await?;
+        let o = ch.order_extracted(o.id, e.id).await?;
+        let pkgs = match &made {
+            Some(pk) => evidence::record_packages(&ch, e.id, pk, now).await?,
+            None => Vec::new(),
+        };
+        let mut ev = p.event("emergency.extract", format!("emergency_order:{}", o.id), Outcome::Ok);
+        ev.role = Some(role);
+        ev.detail = json!({ "extraction": e.id, "cameras": cameras,
+            "packages": pkgs.iter().map(|k| json!({"id": k.id, "camera": k.camera, "manifest_sha256": k.manifest_sha256})).collect::<Vec<_>>() });
+        st.audit_in(&ch, ev).await?;
+        ch.commit().await?;
+        Ok::<_, ApiError>((o, pkgs))
+    }
+    .await;
+    let (o, pkgs) = evidence::kept_or_discarded(recorded, made.as_deref()).await?;
     let mut v = order_json(&st, &o, now);
     v["packages"] = Value::Array(pkgs.iter().map(evidence::package_json).collect());
     Ok(Json(v))
@@ -277,19 +290,21 @@ pub async fn file_order(
     let now = st.clock.now_ms();
     let late = o.filing_due_at.is_some_and(|d| now >= d);
     let closes = !profile.emergency_needs_ledger_after_filing();
-    let o = st.db.order_filed(o.id, p.account.id, &b.form, b.reference.trim(), closes, now).await?;
+    let ch = st.change().await?;
+    let o = ch.order_filed(o.id, p.account.id, &b.form, b.reference.trim(), closes, now).await?;
     if let Some(reason) = b.delay_reason.as_deref().filter(|r| !r.trim().is_empty()) {
-        st.db.order_delay_reason(o.id, reason.trim()).await?;
+        ch.order_delay_reason(o.id, reason.trim()).await?;
     }
     let mut entry = None;
     if closes {
         // ASA: the filed 申請書 completes the record; the extraction goes into the usage ledger.
-        entry = Some(write_order_ledger(&st, &p, &role, &o, None, &[]).await?);
+        entry = Some(write_order_ledger(&st, &ch, &p, &role, &o, None, &[]).await?);
     }
     let mut ev = p.event("emergency.file", format!("emergency_order:{}", o.id), Outcome::Ok);
     ev.role = Some(role);
     ev.detail = json!({ "form": b.form, "reference": b.reference, "late": late, "delay_reason": b.delay_reason });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     let o = st.db.order(o.id).await?.unwrap_or(o);
     let mut v = order_json(&st, &o, now);
     v["ledger_entry"] = entry.map_or(Value::Null, |l| ledger_json(&st, &l));
@@ -297,8 +312,11 @@ pub async fn file_order(
     Ok(Json(v))
 }
 
+/// Writes the ledger entry of an emergency extraction in `ch`, the filing's or ledger step's
+/// change.
 async fn write_order_ledger(
     st: &AppState,
+    ch: &store::Db,
     p: &Principal,
     role: &str,
     o: &EmergencyOrder,
@@ -306,13 +324,12 @@ async fn write_order_ledger(
     hashes: &[String],
 ) -> ApiResult<LedgerEntry> {
     let e = match o.extraction_id {
-        Some(x) => st.db.extraction(x).await?,
+        Some(x) => ch.extraction(x).await?,
         None => None,
     };
     let e = e.ok_or_else(|| ApiError::conflict("the order has no extraction"))?;
-    let org = st.db.organisation(o.organisation_id).await?.map(|x| x.name).unwrap_or_default();
-    let entry = st
-        .db
+    let org = ch.organisation(o.organisation_id).await?.map(|x| x.name).unwrap_or_default();
+    let entry = ch
         .create_ledger_entry(&LedgerEntry {
             id: 0,
             form: st.profile.workflow.ledger_form.clone(),
@@ -344,7 +361,7 @@ async fn write_order_ledger(
         })
         .await?;
     if o.state == "closed" {
-        st.db.set_order_ledger_entry(o.id, entry.id).await?;
+        ch.set_order_ledger_entry(o.id, entry.id).await?;
     }
     Ok(entry)
 }
@@ -382,13 +399,16 @@ pub async fn ledger_order(
             o.state
         )));
     }
-    let entry = write_order_ledger(&st, &p, &role, &o, b.handover_date, &b.data_hashes).await?;
-    let o = st.db.order_ledgered(o.id, entry.id).await?;
+    let ch = st.change().await?;
+    let entry =
+        write_order_ledger(&st, &ch, &p, &role, &o, b.handover_date, &b.data_hashes).await?;
+    let o = ch.order_ledgered(o.id, entry.id).await?;
     let mut ev = p.event("emergency.ledger", format!("emergency_order:{}", o.id), Outcome::Ok);
     ev.role = Some(role);
     ev.rule = Some("NIS-11.2".into());
     ev.detail = json!({ "ledger": entry.id, "reported_to_role": em.filing.report_to });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     let mut v = order_json(&st, &o, st.clock.now_ms());
     v["ledger_entry"] = ledger_json(&st, &entry);
     Ok(Json(v))
@@ -403,9 +423,14 @@ pub async fn delay_reason(
 ) -> ApiResult<Json<Value>> {
     required("reason", &b.reason)?;
     let o = load_order(&st, &p, id).await?;
-    st.db.order_delay_reason(o.id, b.reason.trim()).await?;
-    st.audit(p.event("emergency.delay_reason", format!("emergency_order:{id}"), Outcome::Ok))
-        .await?;
+    let ch = st.change().await?;
+    ch.order_delay_reason(o.id, b.reason.trim()).await?;
+    st.audit_in(
+        &ch,
+        p.event("emergency.delay_reason", format!("emergency_order:{id}"), Outcome::Ok),
+    )
+    .await?;
+    ch.commit().await?;
     Ok(Json(json!({ "ok": true })))
 }
 
@@ -448,10 +473,12 @@ pub async fn submit_history(
     }
     let text =
         serde_json::to_string(&items).map_err(|_| ApiError::internal("encoding a history"))?;
-    let h = st.db.submit_history(ws.id, &b.month, p.account.id, &text, st.clock.now_ms()).await?;
+    let ch = st.change().await?;
+    let h = ch.submit_history(ws.id, &b.month, p.account.id, &text, st.clock.now_ms()).await?;
     let mut ev = p.event("reconciliation.submit", format!("workstation:{}", ws.code), Outcome::Ok);
     ev.detail = json!({ "month": b.month, "items": items.len() });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(
         json!({ "id": h.id, "workstation_id": h.workstation_id, "month": h.month, "items": items.len(), "submitted_at": jst(h.submitted_at) }),
     ))
@@ -474,15 +501,16 @@ pub async fn run_reconciliation(
         .emergency
         .as_ref()
         .map_or(st.profile.workflow.rule.to_string(), |e| e.reconciliation.rule.to_string());
+    // The incidents and the run's audit entry commit together, read and written under one lock.
+    let ch = st.change().await?;
     let mut opened = Vec::new();
-    for ws in st
-        .db
+    for ws in ch
         .workstations()
         .await?
         .into_iter()
         .filter(|w| matches!(w.placement.as_str(), "police" | "agency"))
     {
-        let history: Option<Vec<HistoryItem>> = match st.db.history(ws.id, &b.month).await? {
+        let history: Option<Vec<HistoryItem>> = match ch.history(ws.id, &b.month).await? {
             Some(h) => Some(
                 serde_json::from_str(&h.items)
                     .map_err(|_| ApiError::internal("reading a history"))?,
@@ -490,9 +518,9 @@ pub async fn run_reconciliation(
             None => None,
         };
         let mut logged = Vec::new();
-        for e in st.db.extractions_on(ws.id, start, end).await? {
+        for e in ch.extractions_on(ws.id, start, end).await? {
             let filed = match e.emergency_order_id {
-                Some(o) => st.db.order(o).await?.is_some_and(|o| o.filed_at.is_some()),
+                Some(o) => ch.order(o).await?.is_some_and(|o| o.filed_at.is_some()),
                 None => true,
             };
             logged.push(LoggedExtraction {
@@ -513,7 +541,7 @@ pub async fn run_reconciliation(
                     format!("{}@{}", item.camera, item.extracted_at.as_millisecond())
                 }
             };
-            if st.db.open_incident(&b.month, ws.id, &kind, &key, &detail.to_string(), now).await? {
+            if ch.open_incident(&b.month, ws.id, &kind, &key, &detail.to_string(), now).await? {
                 opened.push(json!({ "workstation": ws.code, "kind": kind, "detail": detail }));
             }
         }
@@ -521,7 +549,8 @@ pub async fn run_reconciliation(
     let mut ev = p.event("reconciliation.run", format!("month:{}", b.month), Outcome::Ok);
     ev.rule = Some(rule);
     ev.detail = json!({ "opened": opened.len() });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(json!({ "month": b.month, "opened": opened })))
 }
 
@@ -547,8 +576,11 @@ pub async fn close_incident(
     Body(b): Body<NoteBody>,
 ) -> ApiResult<Json<Value>> {
     required("note", &b.note)?;
-    st.db.close_incident(id, p.account.id, b.note.trim(), st.clock.now_ms()).await?;
-    st.audit(p.event("reconciliation.close", format!("incident:{id}"), Outcome::Ok)).await?;
+    let ch = st.change().await?;
+    ch.close_incident(id, p.account.id, b.note.trim(), st.clock.now_ms()).await?;
+    st.audit_in(&ch, p.event("reconciliation.close", format!("incident:{id}"), Outcome::Ok))
+        .await?;
+    ch.commit().await?;
     Ok(Json(json!({ "ok": true })))
 }
 

@@ -49,11 +49,13 @@ pub async fn erase_expired(st: &AppState) -> ApiResult<usize> {
         let mut ev =
             audit::Event::new("system", "package.erase", format!("package:{}", p.id), outcome);
         ev.detail = json!({ "extraction": p.extraction_id, "camera": p.camera, "downloads": p.downloads, "keep_days": KEEP_DAYS });
-        st.audit(ev).await?;
+        let ch = st.change().await?;
         if outcome == Outcome::Ok {
-            st.db.mark_evidence_erased(&p.id, now).await?;
+            ch.mark_evidence_erased(&p.id, now).await?;
             n += 1;
         }
+        st.audit_in(&ch, ev).await?;
+        ch.commit().await?;
     }
     Ok(n)
 }
@@ -142,9 +144,7 @@ pub async fn make_packages(
             Err(e) => {
                 // Packages already made for other cameras are removed: the extraction did not
                 // happen, and no copy of footage may be left outside the workflow.
-                for made in &out {
-                    let _ = tokio::fs::remove_file(&made.path).await;
-                }
+                discard(Some(&out)).await;
                 return Err(if e.refused {
                     ApiError::conflict(format!("camera {cam}: {}", e.message))
                 } else {
@@ -156,9 +156,31 @@ pub async fn make_packages(
     Ok(Some(out))
 }
 
-/// Records the packages of extraction `extraction_id`.
+/// Removes the files of packages whose extraction was not recorded: no copy of footage may be
+/// left outside the workflow.
+pub async fn discard(made: Option<&[ExportedPackage]>) {
+    for pkg in made.unwrap_or_default() {
+        if let Err(e) = tokio::fs::remove_file(&pkg.path).await {
+            tracing::error!(package = %pkg.id, error = %e, "could not remove an unrecorded package");
+        }
+    }
+}
+
+/// The outcome of recording an extraction: when it failed, the packages made for it are
+/// removed before the error is answered.
+pub async fn kept_or_discarded<T>(
+    recorded: ApiResult<T>,
+    made: Option<&[ExportedPackage]>,
+) -> ApiResult<T> {
+    if recorded.is_err() {
+        discard(made).await;
+    }
+    recorded
+}
+
+/// Records the packages of extraction `extraction_id` (in the extraction's change).
 pub async fn record_packages(
-    st: &AppState,
+    db: &store::Db,
     extraction_id: i64,
     pkgs: &[ExportedPackage],
     now: i64,
@@ -180,7 +202,7 @@ pub async fn record_packages(
             downloads: 0,
             erased_at: None,
         };
-        st.db.add_evidence_package(&row).await?;
+        db.add_evidence_package(&row).await?;
         rows.push(row);
     }
     Ok(rows)
@@ -261,10 +283,12 @@ pub async fn download(
         tracing::error!(package = %id, error = %err, "evidence package file missing");
         ApiError::conflict(format!("package {id} is no longer on the server"))
     })?;
-    st.db.count_evidence_download(&id).await?;
+    let ch = st.change().await?;
+    ch.count_evidence_download(&id).await?;
     let mut ev = p.event("footage.download", format!("package:{id}"), Outcome::Ok);
     ev.detail = json!({ "extraction": e.id, "camera": pkg.camera, "manifest_sha256": pkg.manifest_sha256, "bytes": pkg.bytes });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     let name = if pkg.encrypted != 0 { format!("{id}.zip.age") } else { format!("{id}.zip") };
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
     Response::builder()

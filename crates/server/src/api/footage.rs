@@ -106,7 +106,7 @@ pub async fn check_range_available(
 
 /// Whether the caller may see a request: deciders, chain members and ledger readers see all;
 /// a requester sees their own.
-fn sees_all(st: &AppState, p: &Principal) -> bool {
+pub(crate) fn sees_all(st: &AppState, p: &Principal) -> bool {
     [
         Permission::RequestReview,
         Permission::RequestRelay,
@@ -188,12 +188,12 @@ pub async fn create_request(
     check_range_available(&st, &cams, from, to).await?;
     let now = st.clock.now_ms();
     let fy = fiscal_year(now);
-    let n = st.db.next_number(&format!("request-{fy}")).await?;
-    let number = format!("{}-{fy}-{n:04}", profile.profile.rule_prefix);
     let docs = serde_json::to_string(&b.documents)
         .map_err(|_| ApiError::internal("encoding documents"))?;
-    let r = st
-        .db
+    let ch = st.change().await?;
+    let n = ch.next_number(&format!("request-{fy}")).await?;
+    let number = format!("{}-{fy}-{n:04}", profile.profile.rule_prefix);
+    let r = ch
         .create_request(
             &NewRequest {
                 number: &number,
@@ -216,24 +216,102 @@ pub async fn create_request(
     let mut ev = p.event("request.create", format!("request:{}", r.id), Outcome::Ok);
     ev.role = Some(role);
     ev.detail = json!({ "number": r.number, "basis": r.basis, "cameras": b.cameras });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(request_json(&st, &r)))
 }
 
-/// `GET /api/v1/requests`.
+/// The query of `GET /api/v1/requests`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestListQuery {
+    /// At most this many (1–200, default 50: a page stays well under 50 KB).
+    pub limit: Option<i64>,
+    /// The cursor: requests older than this id (from the `Link: …; rel="next"` header).
+    pub before: Option<i64>,
+    /// Only these states, comma-separated (`submitted,relayed`).
+    pub state: Option<String>,
+    /// Only requests whose number, recipient or case summary contains this text.
+    pub q: Option<String>,
+}
+
+/// The default page of a list.
+pub const PAGE: i64 = 50;
+/// The largest page of a list.
+pub const MAX_PAGE: i64 = 200;
+
+/// `GET /api/v1/requests?limit=&before=&state=&q=`: a page of the requests visible to me,
+/// newest first; the next page, when there is one, is named in a `Link: <…>; rel="next"`
+/// header (RFC 8288). Visibility, filters and paging run in the database.
 pub async fn list_requests(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
-    let all = st.db.requests().await?;
-    let mut out = Vec::new();
-    for r in &all {
-        if visible(&st, &p, r).await? {
-            out.push(request_json(&st, r));
-        }
+    q: Result<axum::extract::Query<RequestListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let axum::extract::Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let limit = q.limit.unwrap_or(PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::invalid("limit", format!("between 1 and {MAX_PAGE}")));
     }
+    let states: Vec<String> = q
+        .state
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(bad) = states.iter().find(|s| RequestState::parse(s).is_none()) {
+        return Err(ApiError::invalid("state", format!("{bad:?} is not a request state")));
+    }
+    let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
+    if text.as_ref().is_some_and(|t| t.len() > 200) {
+        return Err(ApiError::invalid("q", "is too long (200 bytes at most)"));
+    }
+    let query = store::workflow::RequestQuery {
+        viewer: p.account.id,
+        all: sees_all(&st, &p),
+        states,
+        text,
+        before: q.before,
+        limit: limit + 1,
+    };
+    let mut page = st.db.requests_page(&query).await?;
+    let more = page.len() as i64 > limit;
+    page.truncate(limit as usize);
     st.audit(p.event("request.list", "requests", Outcome::Ok)).await?;
-    Ok(Json(Value::Array(out)))
+    let body = Json(Value::Array(page.iter().map(|r| request_json(&st, r)).collect()));
+    match page.last().filter(|_| more) {
+        Some(last) => {
+            let mut next = form_urlencoded_pairs(&[
+                ("limit", Some(limit.to_string())),
+                ("before", Some(last.id.to_string())),
+                ("state", q.state.clone().filter(|s| !s.is_empty())),
+                ("q", q.q.clone().filter(|s| !s.trim().is_empty())),
+            ]);
+            next = format!("</api/v1/requests?{next}>; rel=\"next\"");
+            Ok(([(axum::http::header::LINK, next)], body).into_response())
+        }
+        None => Ok(body.into_response()),
+    }
+}
+
+/// `k=v&…` of the present pairs, values percent-encoded.
+fn form_urlencoded_pairs(pairs: &[(&str, Option<String>)]) -> String {
+    pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            v.as_ref().map(|v| {
+                format!(
+                    "{k}={}",
+                    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+                )
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// `GET /api/v1/requests/{id}` — personal data: every read is audited.
@@ -266,6 +344,22 @@ pub async fn get_request(
             })
             .collect(),
     );
+    // What this person may do with it now, as `policy` decides (the web app only renders it).
+    if let Some(state) = RequestState::parse(&r.state) {
+        let requester = r.requester_id.map(|x| x.to_string()).unwrap_or_default();
+        let extractor = v["extractions"]
+            .as_array()
+            .and_then(|x| x.last())
+            .and_then(|e| e["operator_id"].as_i64())
+            .map(|x| x.to_string());
+        let facts = policy::workflow::RequestFacts {
+            state,
+            requester: &requester,
+            basis: &r.basis,
+            extractor: extractor.as_deref(),
+        };
+        v["actions"] = json!(st.profile.request_actions(p.actor(), &facts));
+    }
     st.audit(p.event("request.read", format!("request:{id}"), Outcome::Ok)).await?;
     Ok(Json(v))
 }
@@ -278,10 +372,12 @@ pub async fn relay_request(
 ) -> ApiResult<Json<Value>> {
     let r = load(&st, id).await?;
     let role = st.profile.check_relay(p.actor(), state_of(&r)?)?;
-    let r = st.db.relay_request(id, &r.state, p.account.id, st.clock.now_ms()).await?;
+    let ch = st.change().await?;
+    let r = ch.relay_request(id, &r.state, p.account.id, st.clock.now_ms()).await?;
     let mut ev = p.event("request.relay", format!("request:{id}"), Outcome::Ok);
     ev.role = Some(role);
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(request_json(&st, &r)))
 }
 
@@ -311,20 +407,21 @@ async fn decide(
         }
     };
     let now = st.clock.now_ms();
-    let mut r = st
-        .db
+    let ch = st.change().await?;
+    let mut r = ch
         .decide_request(id, &r.state, approve, p.account.id, reason.as_deref().map(str::trim), now)
         .await?;
     if approve && st.profile.workflow.certificate_form.is_some() {
         // Numbered only after this decision won: a losing concurrent approval takes no number.
         let fy = fiscal_year(now);
-        let n = st.db.next_number(&format!("certificate-{fy}")).await?;
-        r = st.db.set_certificate_number(id, &format!("{fy}-{n:04}")).await?;
+        let n = ch.next_number(&format!("certificate-{fy}")).await?;
+        r = ch.set_certificate_number(id, &format!("{fy}-{n:04}")).await?;
     }
     let mut ev = p.event(action, format!("request:{id}"), Outcome::Ok);
     ev.role = Some(role);
     ev.detail = json!({ "certificate_number": r.certificate_number, "reason": reason });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(request_json(&st, &r)))
 }
 
@@ -366,8 +463,10 @@ pub async fn withdraw_request(
             r.state
         )));
     }
-    let r = st.db.transition_request(id, &r.state, RequestState::Withdrawn.as_str()).await?;
-    st.audit(p.event("request.withdraw", format!("request:{id}"), Outcome::Ok)).await?;
+    let ch = st.change().await?;
+    let r = ch.transition_request(id, &r.state, RequestState::Withdrawn.as_str()).await?;
+    st.audit_in(&ch, p.event("request.withdraw", format!("request:{id}"), Outcome::Ok)).await?;
+    ch.commit().await?;
     Ok(Json(request_json(&st, &r)))
 }
 
@@ -457,10 +556,10 @@ pub async fn create_instruction(
     let (cams, f, t) = narrowed(&r, b.cameras, b.from.as_deref(), b.to.as_deref())?;
     // The instruction takes the request forward first, so two concurrent instructions cannot both
     // succeed.
-    st.db.transition_request(r.id, &r.state, RequestState::Instructed.as_str()).await?;
+    let ch = st.change().await?;
+    ch.transition_request(r.id, &r.state, RequestState::Instructed.as_str()).await?;
     let now = st.clock.now_ms();
-    let i = st
-        .db
+    let i = ch
         .create_instruction(
             r.id,
             1,
@@ -477,7 +576,8 @@ pub async fn create_instruction(
     let mut ev = p.event("instruction.create", format!("instruction:{}", i.id), Outcome::Ok);
     ev.role = Some(role);
     ev.detail = json!({ "request": r.id, "to": b.to_account, "cameras": cams, "from": jst(f), "to_time": jst(t) });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(json!(i)))
 }
 
@@ -502,9 +602,9 @@ pub async fn create_internal_use(
     let role = profile.check_instruct(p.actor(), RequestState::Approved, None, &targets)?;
     let now = st.clock.now_ms();
     let fy = fiscal_year(now);
-    let n = st.db.next_number(&format!("request-{fy}")).await?;
-    let r = st
-        .db
+    let ch = st.change().await?;
+    let n = ch.next_number(&format!("request-{fy}")).await?;
+    let r = ch
         .create_request(
             &NewRequest {
                 number: &format!("{}-{fy}-{n:04}", profile.profile.rule_prefix),
@@ -524,8 +624,7 @@ pub async fn create_internal_use(
             now,
         )
         .await?;
-    let i = st
-        .db
+    let i = ch
         .create_instruction(
             r.id,
             1,
@@ -543,7 +642,8 @@ pub async fn create_internal_use(
     ev.role = Some(role);
     ev.rule = Some(rule.to_string());
     ev.detail = json!({ "instruction": i.id, "purpose": b.purpose });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(json!({ "request": request_json(&st, &r), "instruction": i })))
 }
 
@@ -598,9 +698,9 @@ pub async fn relay_instruction(
     let i = my_open_instruction(&st, &p, id).await?;
     let targets = target_roles(&st, b.to_account).await?;
     let role = st.profile.check_relay_instruction(p.actor(), i.step as usize, &targets)?;
-    st.db.close_instruction(id, "passed").await?;
-    let next = st
-        .db
+    let ch = st.change().await?;
+    ch.close_instruction(id, "passed").await?;
+    let next = ch
         .create_instruction(
             i.request_id,
             i.step + 1,
@@ -617,7 +717,8 @@ pub async fn relay_instruction(
     let mut ev = p.event("instruction.relay", format!("instruction:{}", next.id), Outcome::Ok);
     ev.role = Some(role);
     ev.detail = json!({ "parent": i.id, "to": b.to_account });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(json!(next)))
 }
 
@@ -649,43 +750,50 @@ pub async fn extract(
     let made =
         evidence::make_packages(&st, &p, &cameras, (i.range_from, i.range_to), refs, &b).await?;
     let (package_id, manifest_hash) = evidence::recorded_ids(made.as_deref(), &b);
-    st.db
-        .transition_request(
+    // The records of the extraction and its audit entry commit together; if they cannot, the
+    // packages just made are removed (no copy of footage outside the workflow).
+    let recorded = async {
+        let ch = st.change().await?;
+        ch.transition_request(
             r.id,
             RequestState::Instructed.as_str(),
             RequestState::Extracted.as_str(),
         )
         .await?;
-    st.db.close_instruction(id, "executed").await?;
-    let ws = p.workstation.as_ref().map_or(0, |w| w.id);
-    let e = st
-        .db
-        .create_extraction(
-            &NewExtraction {
-                request_id: Some(r.id),
-                instruction_id: Some(i.id),
-                emergency_order_id: None,
-                operator_id: p.account.id,
-                operator_role: &role,
-                workstation_id: ws,
-                cameras: &i.cameras,
-                range_from: i.range_from,
-                range_to: i.range_to,
-                package_id: package_id.as_deref(),
-                manifest_hash: manifest_hash.as_deref(),
-            },
-            st.clock.now_ms(),
-        )
-        .await?;
-    let pkgs = match &made {
-        Some(pk) => evidence::record_packages(&st, e.id, pk, st.clock.now_ms()).await?,
-        None => Vec::new(),
-    };
-    let mut ev = p.event("footage.extract", format!("request:{}", r.id), Outcome::Ok);
-    ev.role = Some(role);
-    ev.detail = json!({ "extraction": e.id, "instruction": i.id, "cameras": cameras, "from": jst(i.range_from), "to": jst(i.range_to),
-        "packages": pkgs.iter().map(|k| json!({"id": k.id, "camera": k.camera, "manifest_sha256": k.manifest_sha256})).collect::<Vec<_>>() });
-    st.audit(ev).await?;
+        ch.close_instruction(id, "executed").await?;
+        let ws = p.workstation.as_ref().map_or(0, |w| w.id);
+        let e = ch
+            .create_extraction(
+                &NewExtraction {
+                    request_id: Some(r.id),
+                    instruction_id: Some(i.id),
+                    emergency_order_id: None,
+                    operator_id: p.account.id,
+                    operator_role: &role,
+                    workstation_id: ws,
+                    cameras: &i.cameras,
+                    range_from: i.range_from,
+                    range_to: i.range_to,
+                    package_id: package_id.as_deref(),
+                    manifest_hash: manifest_hash.as_deref(),
+                },
+                st.clock.now_ms(),
+            )
+            .await?;
+        let pkgs = match &made {
+            Some(pk) => evidence::record_packages(&ch, e.id, pk, st.clock.now_ms()).await?,
+            None => Vec::new(),
+        };
+        let mut ev = p.event("footage.extract", format!("request:{}", r.id), Outcome::Ok);
+        ev.role = Some(role);
+        ev.detail = json!({ "extraction": e.id, "instruction": i.id, "cameras": cameras, "from": jst(i.range_from), "to": jst(i.range_to),
+            "packages": pkgs.iter().map(|k| json!({"id": k.id, "camera": k.camera, "manifest_sha256": k.manifest_sha256})).collect::<Vec<_>>() });
+        st.audit_in(&ch, ev).await?;
+        ch.commit().await?;
+        Ok::<_, ApiError>((e, pkgs))
+    }
+    .await;
+    let (e, pkgs) = evidence::kept_or_discarded(recorded, made.as_deref()).await?;
     Ok(Json(json!({ "extraction": e, "needs_report": st.profile.needs_report(),
         "packages": pkgs.iter().map(evidence::package_json).collect::<Vec<_>>() })))
 }
@@ -708,12 +816,21 @@ pub async fn report_extraction(
         .extraction(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("extraction {id}")))?;
-    if e.operator_id != p.account.id {
-        return Err(ApiError::forbidden(
-            profile.workflow.rule.as_str(),
-            "only the extractor reports the extraction",
-        ));
-    }
+    let request = match e.request_id {
+        Some(rid) => st.db.request(rid).await?,
+        None => None,
+    };
+    let request = request.ok_or_else(|| ApiError::conflict("extraction without a request"))?;
+    let extractor = e.operator_id.to_string();
+    profile.check_report(
+        p.actor(),
+        &policy::workflow::RequestFacts {
+            state: state_of(&request)?,
+            requester: "",
+            basis: &request.basis,
+            extractor: Some(&extractor),
+        },
+    )?;
     let ins = match e.instruction_id {
         Some(i) => st.db.instruction(i).await?,
         None => None,
@@ -728,17 +845,18 @@ pub async fn report_extraction(
     }
     let request_id =
         e.request_id.ok_or_else(|| ApiError::conflict("extraction without a request"))?;
-    st.db
-        .transition_request(
-            request_id,
-            RequestState::Extracted.as_str(),
-            RequestState::Reported.as_str(),
-        )
-        .await?;
-    let e = st.db.report_extraction(id, ins.issued_by, st.clock.now_ms()).await?;
+    let ch = st.change().await?;
+    ch.transition_request(
+        request_id,
+        RequestState::Extracted.as_str(),
+        RequestState::Reported.as_str(),
+    )
+    .await?;
+    let e = ch.report_extraction(id, ins.issued_by, st.clock.now_ms()).await?;
     let mut ev = p.event("extraction.report", format!("extraction:{id}"), Outcome::Ok);
     ev.detail = json!({ "reported_to": ins.issued_by });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(json!(e)))
 }
 
@@ -774,10 +892,10 @@ pub async fn write_ledger(
         .chain(docs.iter().map(|d| format!("{}:{}", d.form, d.reference)))
         .collect::<Vec<_>>()
         .join(" / ");
-    st.db.transition_request(r.id, &r.state, RequestState::Closed.as_str()).await?;
+    let ch = st.change().await?;
+    ch.transition_request(r.id, &r.state, RequestState::Closed.as_str()).await?;
     let now = st.clock.now_ms();
-    let entry = st
-        .db
+    let entry = ch
         .create_ledger_entry(&LedgerEntry {
             id: 0,
             form: st.profile.workflow.ledger_form.clone(),
@@ -806,7 +924,8 @@ pub async fn write_ledger(
     let mut ev = p.event("ledger.write", format!("ledger:{}", entry.id), Outcome::Ok);
     ev.role = Some(role);
     ev.detail = json!({ "request": r.id, "form": entry.form });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(ledger_json(&st, &entry)))
 }
 
@@ -852,8 +971,8 @@ pub async fn create_viewing(
     check_range_available(&st, &cams, from, to).await?;
     let role = p.role_with(&st.profile, Permission::FootageView).cloned().unwrap_or_default();
     let ws = p.workstation.as_ref().map_or(0, |w| w.id);
-    let v = st
-        .db
+    let ch = st.change().await?;
+    let v = ch
         .create_viewing(
             p.account.id,
             &role,
@@ -867,7 +986,8 @@ pub async fn create_viewing(
         .await?;
     let mut ev = p.event("footage.view", format!("viewing:{}", v.id), Outcome::Ok);
     ev.detail = json!({ "cameras": b.cameras, "witnesses": b.witnesses.len(), "rule": st.profile.workflow.witness_rule });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(json!(v)))
 }
 

@@ -73,8 +73,8 @@ pub async fn create_hold(
         to,
     )
     .await?;
-    let h = st
-        .db
+    let ch = st.change().await?;
+    let h = ch
         .create_hold(
             &b.camera,
             (from, to),
@@ -90,7 +90,8 @@ pub async fn create_hold(
     ev.role = Some(role);
     ev.rule = Some(st.profile.retention.extension.rule.to_string());
     ev.detail = json!({ "camera": h.camera, "until": jst(h.until_at), "reason": h.reason });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(hold_json(&h, now.as_millisecond())))
 }
 
@@ -100,8 +101,10 @@ pub async fn release_hold(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    st.db.release_hold(id, p.account.id, st.clock.now_ms()).await?;
-    st.audit(p.event("hold.release", format!("hold:{id}"), Outcome::Ok)).await?;
+    let ch = st.change().await?;
+    ch.release_hold(id, p.account.id, st.clock.now_ms()).await?;
+    st.audit_in(&ch, p.event("hold.release", format!("hold:{id}"), Outcome::Ok)).await?;
+    ch.commit().await?;
     Ok(Json(json!({ "ok": true })))
 }
 

@@ -29,8 +29,10 @@ fn limit(field: &str, v: &str, max: usize) -> ApiResult<()> {
     Ok(())
 }
 
+/// Records a complaint in `ch`, the change that also writes its audit entry.
 async fn complaint_new(
     st: &AppState,
+    ch: &store::Db,
     b: &ComplaintBody,
     channel: &str,
     by: Option<i64>,
@@ -43,14 +45,13 @@ async fn complaint_new(
     limit("contact", contact, 200)?;
     let camera = b.camera.as_deref().map(str::trim).filter(|c| !c.is_empty());
     if let Some(c) = camera
-        && st.db.camera_by_code(c).await?.is_none()
+        && ch.camera_by_code(c).await?.is_none()
     {
         return Err(ApiError::invalid("camera", format!("no camera {c}")));
     }
     let now = st.clock.now_ms();
     let days = i64::from(st.profile.complaints.respond_within_days);
-    let c = st
-        .db
+    let c = ch
         .create_complaint(
             &store::lifecycle::NewComplaint {
                 channel,
@@ -77,12 +78,14 @@ pub async fn public_complaint(
     if b.channel.is_some() {
         return Err(ApiError::invalid("channel", "the public form is always the web channel"));
     }
-    let c = complaint_new(&st, &b, "web", None).await?;
+    let ch = st.change().await?;
+    let c = complaint_new(&st, &ch, &b, "web", None).await?;
     let mut ev =
         Event::new("public", "complaint.receive", format!("complaint:{}", c.id), Outcome::Ok);
     ev.rule = Some(st.profile.complaints.rule.to_string());
     ev.detail = json!({ "number": c.number, "category": c.category, "channel": "web" });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(
         json!({ "number": c.number, "received_at": jst(c.received_at), "answer_by": jst(c.due_at) }),
     ))
@@ -102,14 +105,16 @@ fn complaint_json(c: &store::lifecycle::Complaint, now: i64) -> Value {
 /// dashboard and the register show it). rule: KIT-7
 pub async fn escalate_overdue(st: &AppState) -> ApiResult<usize> {
     let now = st.clock.now_ms();
-    let late = st.db.escalate_overdue(now).await?;
+    let ch = st.change().await?;
+    let late = ch.escalate_overdue(now).await?;
     for c in &late {
         let mut ev =
             Event::new("system", "complaint.escalate", format!("complaint:{}", c.id), Outcome::Ok);
         ev.rule = Some(st.profile.complaints.rule.to_string());
         ev.detail = json!({ "number": c.number, "due_at": jst(c.due_at) });
-        st.audit(ev).await?;
+        st.audit_in(&ch, ev).await?;
     }
+    ch.commit().await?;
     Ok(late.len())
 }
 
@@ -135,11 +140,13 @@ pub async fn create_complaint(
     if !CHANNELS.contains(&channel.as_str()) {
         return Err(ApiError::invalid("channel", format!("one of {}", CHANNELS.join(", "))));
     }
-    let c = complaint_new(&st, &b, &channel, Some(p.account.id)).await?;
+    let ch = st.change().await?;
+    let c = complaint_new(&st, &ch, &b, &channel, Some(p.account.id)).await?;
     let mut ev = p.event("complaint.create", format!("complaint:{}", c.id), Outcome::Ok);
     ev.rule = Some(st.profile.complaints.rule.to_string());
     ev.detail = json!({ "number": c.number, "category": c.category, "channel": channel });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(complaint_json(&c, st.clock.now_ms())))
 }
 
@@ -152,10 +159,12 @@ pub async fn respond_complaint(
 ) -> ApiResult<Json<Value>> {
     required("response", &b.response)?;
     let now = st.clock.now_ms();
-    let c = st.db.respond_complaint(id, b.response.trim(), p.account.id, now).await?;
+    let ch = st.change().await?;
+    let c = ch.respond_complaint(id, b.response.trim(), p.account.id, now).await?;
     let mut ev = p.event("complaint.respond", format!("complaint:{id}"), Outcome::Ok);
     ev.detail = json!({ "number": c.number, "late": now > c.due_at });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(complaint_json(&c, now)))
 }
 
@@ -166,8 +175,10 @@ pub async fn close_complaint(
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
     let now = st.clock.now_ms();
-    let c = st.db.close_complaint(id, p.account.id, now).await?;
-    st.audit(p.event("complaint.close", format!("complaint:{id}"), Outcome::Ok)).await?;
+    let ch = st.change().await?;
+    let c = ch.close_complaint(id, p.account.id, now).await?;
+    st.audit_in(&ch, p.event("complaint.close", format!("complaint:{id}"), Outcome::Ok)).await?;
+    ch.commit().await?;
     Ok(Json(complaint_json(&c, now)))
 }
 
@@ -289,11 +300,13 @@ pub async fn decommission_camera(
         early = policy::jst::date(now) < until;
         rule = Some(cov.rule.to_string());
     }
-    st.db.decommission_camera(id, b.reason.trim(), early, now.as_millisecond()).await?;
+    let ch = st.change().await?;
+    ch.decommission_camera(id, b.reason.trim(), early, now.as_millisecond()).await?;
     let mut ev = p.event("camera.decommission", format!("camera:{}", cam.code), Outcome::Ok);
     ev.rule = if early { rule } else { None };
     ev.detail = json!({ "reason": b.reason.trim(), "early": early, "installed": cam.install_date });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(json!({ "camera": cam.code, "early": early })))
 }
 
@@ -306,10 +319,12 @@ pub async fn commission_camera(
 ) -> ApiResult<Json<Value>> {
     let cam = st.db.camera(id).await?.ok_or_else(|| ApiError::not_found(format!("camera {id}")))?;
     let now = st.clock.now_ms();
-    st.db.commission_camera(id, now).await?;
+    let ch = st.change().await?;
+    ch.commission_camera(id, now).await?;
     let mut ev = p.event("camera.commission", format!("camera:{}", cam.code), Outcome::Ok);
     ev.rule = Some("ALL-REC-2".into());
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(json!({ "camera": cam.code, "commissioned_at": jst(now) })))
 }
 
@@ -494,8 +509,8 @@ pub async fn create_disposal(
     }
     let now = st.clock.now_ms();
     let serials: Vec<&str> = b.serials.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
-    let d = st
-        .db
+    let ch = st.change().await?;
+    let d = ch
         .create_disposal(
             b.device.trim(),
             &serde_json::to_string(&serials).unwrap_or_default(),
@@ -510,7 +525,8 @@ pub async fn create_disposal(
     let mut ev = p.event("disposal.create", format!("disposal:{}", d.id), Outcome::Ok);
     ev.rule = Some(disposal_rules(&st));
     ev.detail = json!({ "device": d.device, "method": d.method, "keys_left": 0 });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(disposal_json(&st, &d).await?))
 }
 
@@ -543,19 +559,21 @@ pub async fn confirm_disposal(
         .cloned()
         .unwrap_or_default();
     let now = st.clock.now_ms();
-    st.db.confirm_disposal(id, p.account.id, &role, now).await?;
-    let confirmations = st.db.confirmations(id).await?;
+    let ch = st.change().await?;
+    ch.confirm_disposal(id, p.account.id, &role, now).await?;
+    let confirmations = ch.confirmations(id).await?;
     let rule = &st.profile.disposal;
     let complete = confirmations.len() as u32 >= rule.min_confirmers
         && rule.required_roles.iter().all(|r| confirmations.iter().any(|c| &c.role == r));
     if complete {
-        st.db.complete_disposal(id, now).await?;
+        ch.complete_disposal(id, now).await?;
     }
     let mut ev = p.event("disposal.confirm", format!("disposal:{id}"), Outcome::Ok);
     ev.role = Some(role);
     ev.rule = Some(disposal_rules(&st));
     ev.detail = json!({ "confirmations": confirmations.len(), "complete": complete });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     let d =
         st.db.disposal(id).await?.ok_or_else(|| ApiError::not_found(format!("disposal {id}")))?;
     Ok(Json(disposal_json(&st, &d).await?))

@@ -10,6 +10,7 @@ mod holds;
 mod lifecycle;
 pub use lifecycle::escalate_overdue;
 mod session;
+pub mod tasks;
 pub mod types;
 
 use crate::auth::{Access, Guard, authorize};
@@ -136,6 +137,7 @@ api! {
     post "/api/v1/auth/login" => session::login, Access::Public, "login", "session", "Log in (cookie session or bearer token)", LoginBody;
     post "/api/v1/auth/logout" => session::logout, Access::SelfService, "logout", "session", "Log out";
     get "/api/v1/me" => session::me, Access::SelfService, "me.read", "session", "Who am I: account, roles, pending duties";
+    get "/api/v1/me/tasks" => tasks::my_tasks, Access::SelfService, "me.tasks", "session", "What I must do now, and by when";
     post "/api/v1/me/password" => session::change_password, Access::SelfService, "me.password", "session", "Change my password", PasswordBody;
     post "/api/v1/me/acknowledge" => session::acknowledge, Access::SelfService, "me.acknowledge", "session", "Acknowledge the confidentiality duty";
     post "/api/v1/me/totp" => session::totp_enrol, Access::SelfService, "me.totp.enrol", "session", "Start TOTP enrolment";

@@ -45,6 +45,7 @@ async fn me_json(st: &AppState, p: &Principal) -> ApiResult<Value> {
         })
         .collect();
     let org = st.db.organisation(p.account.organisation_id).await?;
+    let task_count = super::tasks::tasks_of(st, p).await?.len();
     Ok(json!({
         "id": p.account.id,
         "login": p.account.login,
@@ -67,6 +68,7 @@ async fn me_json(st: &AppState, p: &Principal) -> ApiResult<Value> {
         "profile": profile.profile.id,
         "emergency_path": profile.emergency.is_some(),
         "now": jst(now),
+        "task_count": task_count,
     }))
 }
 
@@ -124,18 +126,21 @@ pub async fn login(
         });
     if !password_ok || !totp_ok {
         let lock_after = i64::from(profile.accounts.lockout_after_failures);
-        let updated =
-            st.db.record_login_failure(account.id, now, lock_after, auth::LOCK_MS).await?;
+        let ch = st.change().await?;
+        let updated = ch.record_login_failure(account.id, now, lock_after, auth::LOCK_MS).await?;
         let mut ev = deny(if password_ok { "wrong TOTP code" } else { "wrong password" });
-        if updated.locked_until.is_some_and(|u| u > now) {
+        let locked = updated.locked_until.is_some_and(|u| u > now);
+        if locked {
             ev.rule = Some(profile.accounts.lockout_rule.to_string());
-            st.audit(ev).await?;
+        }
+        st.audit_in(&ch, ev).await?;
+        ch.commit().await?;
+        if locked {
             return Err(ApiError::locked(format!(
                 "{}: {} failed logins — the account is locked for 15 minutes",
                 profile.accounts.lockout_rule, updated.failed_logins
             )));
         }
-        st.audit(ev).await?;
         if password_ok {
             return Err(ApiError::unauthenticated("a valid TOTP code is required"));
         }
@@ -153,17 +158,18 @@ pub async fn login(
             "your organisation has no current contract whose clause checklist the manager has signed off",
         ));
     }
-    st.db.record_login_success(account.id).await?;
     let token = auth::new_token()?;
     let csrf = auth::new_token()?;
     let (kind, expires) =
         if bearer { ("bearer", now + 30 * 86_400_000) } else { ("cookie", now + SESSION_MS) };
-    st.db
-        .create_session(&auth::token_hash(&token), account.id, kind, "login", &csrf, now, expires)
+    let ch = st.change().await?;
+    ch.record_login_success(account.id).await?;
+    ch.create_session(&auth::token_hash(&token), account.id, kind, "login", &csrf, now, expires)
         .await?;
     let mut ev = Event::new(account.id.to_string(), "login", object, Outcome::Ok);
     ev.detail = json!({ "session": kind });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     let roles = st.db.active_roles(account.id, now).await?;
     let body = json!({
         "account_id": account.id,
@@ -188,8 +194,10 @@ pub async fn logout(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
 ) -> ApiResult<Response> {
-    st.db.revoke_session(p.session_id, st.clock.now_ms()).await?;
-    st.audit(p.event("logout", format!("account:{}", p.account.id), Outcome::Ok)).await?;
+    let ch = st.change().await?;
+    ch.revoke_session(p.session_id, st.clock.now_ms()).await?;
+    st.audit_in(&ch, p.event("logout", format!("account:{}", p.account.id), Outcome::Ok)).await?;
+    ch.commit().await?;
     let clear = session_cookie(&st, "", 0);
     Ok((AppendHeaders([(SET_COOKIE, clear)]), Json(json!({ "ok": true }))).into_response())
 }
@@ -222,10 +230,12 @@ pub async fn change_password(
         ));
     }
     let hash = auth::hash_password(&b.new_password)?;
-    st.db.set_password(p.account.id, &hash, now, false).await?;
+    let ch = st.change().await?;
+    ch.set_password(p.account.id, &hash, now, false).await?;
     // Other sessions end: a changed password must lock out whoever else had it.
-    st.db.revoke_sessions_of(p.account.id, now, Some(p.session_id)).await?;
-    st.audit(p.event("me.password", object, Outcome::Ok)).await?;
+    ch.revoke_sessions_of(p.account.id, now, Some(p.session_id)).await?;
+    st.audit_in(&ch, p.event("me.password", object, Outcome::Ok)).await?;
+    ch.commit().await?;
     Ok(Json(json!({ "ok": true, "password_changed_at": jst(now) })))
 }
 
@@ -241,7 +251,8 @@ pub async fn acknowledge(
     Extension(p): Extension<Principal>,
 ) -> ApiResult<Json<Value>> {
     let now = st.clock.now_ms();
-    st.db.acknowledge_confidentiality(p.account.id, now).await?;
+    let ch = st.change().await?;
+    ch.acknowledge_confidentiality(p.account.id, now).await?;
     let mut ev = p.event("me.acknowledge", format!("account:{}", p.account.id), Outcome::Ok);
     // The exact text acknowledged, by hash, so a later change of wording is visible.
     let text = format!(
@@ -250,7 +261,8 @@ pub async fn acknowledge(
         st.profile.accounts.confidentiality_en.trim()
     );
     ev.detail = json!({ "text_blake3": blake3::hash(text.as_bytes()).to_hex().to_string() });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(json!({ "ok": true, "acknowledged_at": jst(now) })))
 }
 
@@ -264,8 +276,11 @@ pub async fn totp_enrol(
     let Secret::Encoded(secret) = Secret::Raw(raw.to_vec()).to_encoded() else {
         return Err(ApiError::internal("encoding a TOTP secret"));
     };
-    st.db.set_totp(p.account.id, Some(&secret), false).await?;
-    st.audit(p.event("me.totp.enrol", format!("account:{}", p.account.id), Outcome::Ok)).await?;
+    let ch = st.change().await?;
+    ch.set_totp(p.account.id, Some(&secret), false).await?;
+    st.audit_in(&ch, p.event("me.totp.enrol", format!("account:{}", p.account.id), Outcome::Ok))
+        .await?;
+    ch.commit().await?;
     let issuer = format!("mimamori {}", st.profile.profile.name_en);
     let url = format!(
         "otpauth://totp/{}:{}?secret={secret}&issuer={}&algorithm=SHA1&digits=6&period=30",
@@ -304,8 +319,11 @@ pub async fn totp_confirm(
             .await?;
         return Err(ApiError::invalid("code", "the code does not match; check the device's clock"));
     }
-    st.db.set_totp(p.account.id, Some(&secret), true).await?;
-    st.audit(p.event("me.totp.confirm", format!("account:{}", p.account.id), Outcome::Ok)).await?;
+    let ch = st.change().await?;
+    ch.set_totp(p.account.id, Some(&secret), true).await?;
+    st.audit_in(&ch, p.event("me.totp.confirm", format!("account:{}", p.account.id), Outcome::Ok))
+        .await?;
+    ch.commit().await?;
     Ok(Json(json!({ "ok": true, "totp_enabled": true })))
 }
 
@@ -322,8 +340,8 @@ pub async fn create_token(
     let now = st.clock.now_ms();
     let token = auth::new_token()?;
     let expires = now + i64::from(b.days) * 86_400_000;
-    let s = st
-        .db
+    let ch = st.change().await?;
+    let s = ch
         .create_session(
             &auth::token_hash(&token),
             p.account.id,
@@ -336,7 +354,8 @@ pub async fn create_token(
         .await?;
     let mut ev = p.event("me.token", format!("session:{}", s.id), Outcome::Ok);
     ev.detail = json!({ "name": b.name, "expires_at": jst(expires) });
-    st.audit(ev).await?;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
     Ok(Json(json!({ "id": s.id, "token": token, "expires_at": jst(expires) })))
 }
 

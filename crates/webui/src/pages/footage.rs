@@ -1,14 +1,62 @@
 //! Requests, their review, instructions, extraction and the usage ledger.
 use super::*;
-/// `GET /requests`.
-pub async fn requests(State(ui): State<Arc<Ui>>, s: Session) -> Response {
+/// `GET /requests?state=&q=&before=`: a page of the requests, filtered, with the next page.
+pub async fn requests(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
     let Session { l, me, headers } = s;
-    let a = ui.api.get("/api/v1/requests", &headers).await;
+    let pick = |k: &str| q.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let mut query: Vec<(&str, &str)> = Vec::new();
+    for k in ["state", "q", "before"] {
+        if let Some(v) = pick(k) {
+            query.push((k, v));
+        }
+    }
+    let qs = query
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    let a = ui.api.get(&format!("/api/v1/requests?{qs}"), &headers).await;
     if !a.ok() {
         return problem_page(l, Some(&me), &a);
     }
     let rows: Vec<Value> = a.json.as_array().cloned().unwrap_or_default();
-    page(l, Some(&me), &t(l, "requests"), request_list(l, &rows)).into_response()
+    let next = a.next.as_deref().and_then(|n| n.strip_prefix("/api/v1")).map(str::to_owned);
+    let states = [
+        "submitted",
+        "relayed",
+        "approved",
+        "refused",
+        "withdrawn",
+        "instructed",
+        "extracted",
+        "reported",
+        "closed",
+    ];
+    let chosen = pick("state").unwrap_or("");
+    let body = html! {
+        form.filters method="get" action="/requests" role="search" {
+            label for="f-state" { (t(l, "state")) }
+            select #f-state name="state" {
+                option value="" { (t(l, "all_states")) }
+                @for s in states { option value=(s) selected[chosen == s] { (state_label(l, s)) } }
+            }
+            label for="f-q" { (t(l, "filter_text")) }
+            input #f-q name="q" type="search" value=(pick("q").unwrap_or(""));
+            button type="submit" { (t(l, "search")) }
+        }
+        (request_list(l, &rows))
+        @if let Some(n) = &next { p { a #next-page href=(n) rel="next" { (t(l, "next_page")) } } }
+    };
+    page(l, Some(&me), &t(l, "requests"), body).into_response()
 }
 
 /// Values and errors of the request form, kept when it fails.
@@ -59,7 +107,7 @@ async fn request_form(ui: &Ui, headers: &HeaderMap, me: &Me, l: Lang, d: &Reques
     html! {
         @if let Some(dt) = &d.detail { p.problem role="alert" { (dt) } }
         form method="post" action="/requests/new" novalidate {
-            input type="hidden" name="csrf" value=(me.csrf());
+            (form_head(me, "request"))
             label for="basis" { (t(l, "basis")) }
             select #basis name="basis" required aria-describedby="basis-err" {
                 @for b in profile["bases"].as_array().into_iter().flatten() {
@@ -144,7 +192,13 @@ pub async fn create_request(
         "case_summary": get("case_summary"), "documents": documents, "cameras": cameras,
         "from": jst_input(&get("from")), "to": jst_input(&get("to")),
     });
-    let a = ui.api.post("/api/v1/requests", &headers, &get("csrf"), body).await;
+    // The form's one-time token: Back and submit again files once.
+    let once = get("form_token");
+    let key = Some(once.as_str()).filter(|k| !k.is_empty());
+    let a = ui
+        .api
+        .call_once(Method::POST, "/api/v1/requests", &headers, Some(&get("csrf")), key, Some(body))
+        .await;
     if a.ok() {
         return Redirect::to(&format!("/requests/{}", a.json["id"])).into_response();
     }
@@ -171,6 +225,10 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
     }
     let r = a.json;
     let state = r["state"].as_str().unwrap_or("");
+    // What this user may do now is the API's answer (`actions`, from `policy`); the page never
+    // decides it from state names.
+    let act =
+        |action: &str| r["actions"].as_array().into_iter().flatten().any(|a| a["action"] == action);
     let profile = ui.api.get("/api/v1/profile", &headers).await.json;
     let mut packages = Vec::new();
     for e in r["extractions"].as_array().into_iter().flatten() {
@@ -210,11 +268,7 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
             ui.api.get(&format!("/api/v1/instructions/recipients?step={step}"), &headers).await.json
         }
     };
-    let first_recipients = if state == "approved" && me.can("instruction.issue") {
-        recipients(1).await
-    } else {
-        Value::Null
-    };
+    let first_recipients = if act("instruct") { recipients(1).await } else { Value::Null };
     let mut relay_to = HashMap::new();
     for i in &my_open {
         let step = i["step"].as_u64().unwrap_or(1) as usize;
@@ -240,10 +294,10 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
         @if r["certificate_number"].is_string() {
             p { a href={ "/requests/" (id) "/certificate" } { (t(l, "certificate")) " " (r["certificate_number"].as_str().unwrap_or("")) } }
         }
-        @if (state == "submitted") && me.can("request.relay") {
+        @if act("relay") {
             (d.alert("relay")) form method="post" action={ "/requests/" (id) "/act/relay" } { (form_head(&me, "relay")) button #relay { (t(l, "relay")) } }
         }
-        @if (state == "submitted" || state == "relayed") && me.can("request.review") {
+        @if act("approve") {
             section.actions {
                 h2 { (t(l, "reviewed")) }
                 form method="post" action={ "/requests/" (id) "/act/approve" } { (form_head(&me, "approve")) button #approve { (t(l, "approve")) } }
@@ -258,7 +312,7 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                 }
             }
         }
-        @if state == "approved" && me.can("instruction.issue") {
+        @if act("instruct") {
             section.actions {
                 h2 { (t(l, "instruct")) }
                 (d.alert("instruct"))
@@ -327,7 +381,7 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                 }
             }
         }
-        @if state == "extracted" && profile["workflow"]["report_to"].is_string() {
+        @if act("report") {
             @for e in r["extractions"].as_array().into_iter().flatten().filter(|e| e["operator_id"].as_i64() == Some(me.id()) && e["reported_at"].is_null()) {
                 section.actions {
                     h2 { (t(l, "report_extraction")) }
@@ -339,7 +393,7 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                 }
             }
         }
-        @if (state == "extracted" && !profile["workflow"]["report_to"].is_string() || state == "reported") && me.can("ledger.write") {
+        @if act("ledger") {
             section.actions {
                 h2 { (t(l, "write_ledger")) }
                 (d.alert("ledger"))
@@ -361,7 +415,7 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                 }
             }
         }
-        @if state == "submitted" && me.can("request.submit") && r["requester_id"].as_i64() == Some(me.id()) {
+        @if act("withdraw") {
             (d.alert("withdraw")) form method="post" action={ "/requests/" (id) "/act/withdraw" } onsubmit={ "return confirm('" (confirm) "')" } { (form_head(&me, "withdraw")) button { (t(l, "withdraw")) } }
         }
     };

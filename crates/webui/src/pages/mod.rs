@@ -5,7 +5,7 @@ use crate::Ui;
 use crate::client::Answer;
 use crate::i18n::{Lang, t};
 use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
@@ -124,7 +124,12 @@ fn page(l: Lang, me: Option<&Me>, title: &str, body: Markup) -> Markup {
                     a.brand href="/" { (t(l, "app_name")) }
                     @if let Some(m) = me {
                         nav aria-label="main" {
-                            a href="/" { (t(l, "dashboard")) }
+                            a href="/" {
+                                (t(l, "dashboard"))
+                                @if let Some(n) = m.0["task_count"].as_u64().filter(|n| *n > 0) {
+                                    " " span.count #task-count aria-label={ (t(l, "my_tasks")) " " (n) } { (n) }
+                                }
+                            }
                             @if m.can("request.submit") || m.can("request.review") || m.can("instruction.issue") || m.can("footage.extract") || m.can("ledger.read") || m.can("request.relay") || m.can("instruction.relay") {
                                 a href="/requests" { (t(l, "requests")) }
                             }
@@ -486,11 +491,15 @@ fn select(d: &Draft, form: &str, name: &str, label: &str, options: &[(String, St
     }
 }
 
-/// The hidden fields every form carries: the CSRF token and which form it is.
+/// The hidden fields every form carries: the CSRF token, which form it is, and a one-time
+/// token the API uses as the call's idempotency key — the same form sent twice (a double click,
+/// Back and submit again, a retry after a timeout) files once.
 fn form_head(me: &Me, form: &str) -> Markup {
+    let once = server::auth::new_token().unwrap_or_default();
     html! {
         input type="hidden" name="csrf" value=(me.csrf());
         input type="hidden" name="form" value=(form);
+        input type="hidden" name="form_token" value=(once);
     }
 }
 
@@ -526,7 +535,8 @@ async fn post_form(
     path: &str,
     body: Value,
 ) -> Result<Answer, (StatusCode, Draft)> {
-    let a = ui.api.post(path, headers, &f.csrf, body).await;
+    let key = f.fields.get("form_token").map(String::as_str).filter(|k| !k.is_empty());
+    let a = ui.api.call_once(Method::POST, path, headers, Some(&f.csrf), key, Some(body)).await;
     if a.ok() {
         return Ok(a);
     }

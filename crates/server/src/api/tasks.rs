@@ -1,0 +1,266 @@
+//! `GET /api/v1/me/tasks`: everything the caller must do now, and by when — computed here, from
+//! the rules in `policy`, so that the web app only renders it (issue 19 item 2, issue 23 item
+//! 1). A request's actions are exactly those whose `policy` check passes; nothing a role must
+//! act on is reachable only by searching.
+
+use super::types::jst;
+use crate::auth::Principal;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Extension, State};
+use policy::Permission;
+use policy::workflow::{RequestAction, RequestFacts, RequestState};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// One thing to do.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Task {
+    /// What it is about: `request`, `instruction`, `extraction`, `emergency_order`,
+    /// `incident`, `complaint`, `site`, `account`.
+    pub kind: &'static str,
+    /// What to do: `relay`, `decide`, `instruct`, `ledger`, `extract`, `pass_on`, `report`,
+    /// `file`, `close`, `respond`, `check_signage`, `change_password`.
+    pub action: String,
+    /// The record (`request:12`).
+    pub object: String,
+    /// Its number or name, to show.
+    pub label: String,
+    /// A line about it (recipient, case, camera range).
+    pub detail: String,
+    /// The deadline (JST), when there is one.
+    pub due_at: Option<String>,
+    /// Past its deadline.
+    pub overdue: bool,
+    /// The rule that makes it this person's work.
+    pub rule: String,
+    /// Where the web app does it.
+    pub href: String,
+}
+
+/// The tasks of the caller, most urgent first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Tasks {
+    /// How many.
+    pub count: usize,
+    /// The tasks.
+    pub tasks: Vec<Task>,
+}
+
+/// `GET /api/v1/me/tasks`.
+pub async fn my_tasks(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Tasks>> {
+    let tasks = tasks_of(&st, &p).await?;
+    Ok(Json(Tasks { count: tasks.len(), tasks }))
+}
+
+/// Every task of `p` now.
+pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
+    let now = st.clock.now_ms();
+    let profile = &st.profile;
+    let mut out = Vec::new();
+    let holds = |perm: Permission| p.role_with(profile, perm).is_some();
+
+    // Requests: one task per action the policy offers this person now.
+    let open = [
+        RequestState::Submitted,
+        RequestState::Relayed,
+        RequestState::Approved,
+        RequestState::Extracted,
+        RequestState::Reported,
+    ];
+    let query = store::workflow::RequestQuery {
+        viewer: p.account.id,
+        all: super::footage::sees_all(st, p),
+        states: open.iter().map(|s| s.as_str().to_owned()).collect(),
+        text: None,
+        before: None,
+        limit: 1000,
+    };
+    let requests = st.db.requests_page(&query).await?;
+    for r in &requests {
+        let Some(state) = RequestState::parse(&r.state) else { continue };
+        let requester = r.requester_id.map(|x| x.to_string()).unwrap_or_default();
+        let extractor = match state {
+            RequestState::Extracted => {
+                st.db.extractions_of(r.id).await?.last().map(|e| e.operator_id.to_string())
+            }
+            _ => None,
+        };
+        let facts = RequestFacts {
+            state,
+            requester: &requester,
+            basis: &r.basis,
+            extractor: extractor.as_deref(),
+        };
+        for a in profile.request_actions(p.actor(), &facts) {
+            // One decision, whichever way it goes; a withdrawal is a choice, not a task.
+            let action = match a.action {
+                RequestAction::Approve => "decide",
+                RequestAction::Refuse | RequestAction::Withdraw => continue,
+                RequestAction::Relay => "relay",
+                RequestAction::Instruct => "instruct",
+                RequestAction::Report => "report",
+                RequestAction::Ledger => "ledger",
+            }
+            .to_owned();
+            out.push(Task {
+                kind: "request",
+                action,
+                object: format!("request:{}", r.id),
+                label: r.number.clone(),
+                detail: format!("{} — {}", r.recipient, r.case_summary),
+                due_at: None,
+                overdue: false,
+                rule: a.rule.to_string(),
+                href: format!("/requests/{}", r.id),
+            });
+        }
+    }
+
+    // Instructions addressed to me: extract at the end of the chain, pass on before it.
+    let chain = &profile.workflow.chain;
+    for i in st.db.open_instructions_for(p.account.id).await? {
+        let step = usize::try_from(i.step).unwrap_or(0);
+        let last = step + 1 >= chain.len();
+        out.push(Task {
+            kind: "instruction",
+            action: if last { "extract" } else { "pass_on" }.into(),
+            object: format!("instruction:{}", i.id),
+            label: requests
+                .iter()
+                .find(|r| r.id == i.request_id)
+                .map_or_else(|| format!("#{}", i.id), |r| r.number.clone()),
+            detail: format!(
+                "{} {} 〜 {}",
+                store::parse_list(&i.cameras).unwrap_or_default().join(", "),
+                jst(i.range_from),
+                jst(i.range_to)
+            ),
+            due_at: None,
+            overdue: false,
+            rule: chain
+                .get(step)
+                .map_or_else(|| profile.workflow.rule.to_string(), |c| c.rule.to_string()),
+            href: format!("/requests/{}", i.request_id),
+        });
+    }
+
+    // The emergency path: the order to carry out, the filing due, the entry after the filing.
+    if let Some(em) = &profile.emergency {
+        let ledger_writer = p.roles.iter().any(|r| em.filing.ledger_written_by.contains(r));
+        for o in st.db.orders().await? {
+            let (action, due) = match o.state.as_str() {
+                "ordered" if o.executor_id == p.account.id => ("extract", None),
+                "extracted"
+                    if holds(Permission::EmergencyFile)
+                        && o.organisation_id == p.account.organisation_id =>
+                {
+                    ("file", o.filing_due_at)
+                }
+                "filed" if ledger_writer => ("ledger", None),
+                _ => continue,
+            };
+            out.push(Task {
+                kind: "emergency_order",
+                action: action.into(),
+                object: format!("emergency_order:{}", o.id),
+                label: o.number.clone(),
+                detail: format!(
+                    "{} {} 〜 {}",
+                    store::parse_list(&o.cameras).unwrap_or_default().join(", "),
+                    jst(o.range_from),
+                    jst(o.range_to)
+                ),
+                due_at: due.map(jst),
+                overdue: due.is_some_and(|d| now >= d),
+                rule: if action == "file" {
+                    em.filing.rule.to_string()
+                } else {
+                    em.rule.to_string()
+                },
+                href: format!("/emergency#order-{}", o.id),
+            });
+        }
+        if holds(Permission::ReconciliationReview) {
+            for i in st.db.incidents().await?.into_iter().filter(|i| i.closed_at.is_none()) {
+                out.push(Task {
+                    kind: "incident",
+                    action: "close".into(),
+                    object: format!("incident:{}", i.id),
+                    label: i.month.clone(),
+                    detail: i.kind.clone(),
+                    due_at: None,
+                    overdue: false,
+                    rule: em.reconciliation.rule.to_string(),
+                    href: "/reconciliation".into(),
+                });
+            }
+        }
+    }
+
+    // KIT-7: complaints past their deadline.
+    if holds(Permission::ComplaintHandle) {
+        for c in st.db.complaints().await? {
+            if c.responded_at.is_none() && c.closed_at.is_none() && c.due_at < now {
+                out.push(Task {
+                    kind: "complaint",
+                    action: "respond".into(),
+                    object: format!("complaint:{}", c.id),
+                    label: c.number.clone(),
+                    detail: c.category.clone(),
+                    due_at: Some(jst(c.due_at)),
+                    overdue: true,
+                    rule: profile.complaints.rule.to_string(),
+                    href: "/complaints".into(),
+                });
+            }
+        }
+    }
+
+    // PROD-SIGNAGE-1: signs not checked for half a year.
+    if holds(Permission::RegistryManage) {
+        for s in st.db.sites().await? {
+            let checked = s.signage_checked_at.unwrap_or(s.created_at);
+            if policy::duties::signage_check_due(checked, now) {
+                let due = checked + policy::duties::SIGNAGE_CHECK_DAYS * 86_400_000;
+                out.push(Task {
+                    kind: "site",
+                    action: "check_signage".into(),
+                    object: format!("site:{}", s.id),
+                    label: s.code.clone(),
+                    detail: s.name.clone(),
+                    due_at: Some(jst(due)),
+                    overdue: true,
+                    rule: "PROD-SIGNAGE-1".into(),
+                    href: "/cameras".into(),
+                });
+            }
+        }
+    }
+
+    // My password, due for rotation within the notice period.
+    let rotation = &profile.accounts;
+    let due =
+        p.account.password_changed_at + i64::from(rotation.password_rotation_days) * 86_400_000;
+    if due - now < policy::duties::PASSWORD_NOTICE_DAYS * 86_400_000 {
+        out.push(Task {
+            kind: "account",
+            action: "change_password".into(),
+            object: format!("account:{}", p.account.id),
+            label: p.account.login.clone(),
+            detail: String::new(),
+            due_at: Some(jst(due)),
+            overdue: now >= due,
+            rule: rotation.password_rotation_rule.to_string(),
+            href: "/account".into(),
+        });
+    }
+
+    // Overdue first, then by deadline, then as found.
+    out.sort_by_key(|t| (!t.overdue, t.due_at.is_none(), t.due_at.clone()));
+    Ok(out)
+}

@@ -1,0 +1,116 @@
+//! The governance server's audit writer (issue 26).
+//!
+//! Two ways in, one chain:
+//! - **inside a change** ([`AuditWriter::append_in`]): the entry is written in the transaction
+//!   of the state change it describes ([`Db::begin_change`]) and commits or rolls back with it;
+//! - **on its own** ([`AuditWriter::append_at`]): events that belong to no change — a read of a
+//!   request, a refused call — go to one writer task that appends whatever has queued up in one
+//!   transaction (group commit: one `fsync` for many readers instead of one each). The caller's
+//!   future resolves once its entry is durable; if the caller goes away, the entry is written
+//!   all the same.
+//!
+//! Both read the chain head from the database inside their transaction, under the lock that
+//! serialises changes ([`Db::begin_change`]), so no in-memory head can go stale — a dropped
+//! request, a second central process or a failed commit leaves nothing to repair.
+
+use crate::Db;
+use crate::audit_store::DbAuditStore;
+use audit::{Checkpoint, Entry, Event, Sealer, StoreError};
+use jiff::Timestamp;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// The most events one group commit writes.
+const MAX_BATCH: usize = 512;
+
+struct Pending {
+    event: Event,
+    at: Timestamp,
+    done: oneshot::Sender<Result<Entry, String>>,
+}
+
+/// Writes the governance database's audit log.
+pub struct AuditWriter {
+    store: DbAuditStore,
+    db: Db,
+    sealer: Arc<Sealer>,
+    queue: mpsc::Sender<Pending>,
+}
+
+impl AuditWriter {
+    /// A writer over `store` in `db`, signing with `sealer`; starts its group-commit task (call
+    /// within a Tokio runtime).
+    pub fn start(db: Db, store: DbAuditStore, sealer: Sealer) -> AuditWriter {
+        let sealer = Arc::new(sealer);
+        let (queue, rx) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(group_commit(db.clone(), store.clone(), sealer.clone(), rx));
+        AuditWriter { store, db, sealer, queue }
+    }
+
+    /// Appends `event` at `at` inside `change`: it commits with the change or not at all.
+    pub async fn append_in(
+        &self,
+        change: &Db,
+        event: Event,
+        at: Timestamp,
+    ) -> Result<Entry, StoreError> {
+        let mut entries = self.store.append_in(change, &self.sealer, vec![(event, at)]).await?;
+        entries.pop().ok_or_else(|| StoreError::backend(std::io::Error::other("nothing appended")))
+    }
+
+    /// Appends `event` at `at` on its own (group commit); resolves once it is durable.
+    pub async fn append_at(&self, event: Event, at: Timestamp) -> Result<Entry, StoreError> {
+        let (done, answer) = oneshot::channel();
+        let gone = || StoreError::backend(std::io::Error::other("the audit writer has stopped"));
+        self.queue.send(Pending { event, at, done }).await.map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?.map_err(|e| StoreError::backend(std::io::Error::other(e)))
+    }
+
+    /// A checkpoint of the committed head, signed at `at`, for publication (not stored).
+    pub async fn checkpoint_at(&self, at: Timestamp) -> Result<Option<Checkpoint>, StoreError> {
+        let pos = self.store.position_in(&self.db).await?;
+        Ok(self.sealer.checkpoint(&pos, at))
+    }
+
+    /// The store, for verification and search.
+    pub fn store(&self) -> &DbAuditStore {
+        &self.store
+    }
+
+    /// The signing key's public half.
+    pub fn public_key(&self) -> ed25519_dalek::VerifyingKey {
+        self.sealer.public_key()
+    }
+}
+
+async fn group_commit(
+    db: Db,
+    store: DbAuditStore,
+    sealer: Arc<Sealer>,
+    mut rx: mpsc::Receiver<Pending>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let events = batch.iter().map(|p| (p.event.clone(), p.at)).collect();
+        let written = async {
+            let change = db.begin_change().await.map_err(StoreError::backend)?;
+            let entries = store.append_in(&change, &sealer, events).await?;
+            change.commit().await.map_err(StoreError::backend)?;
+            Ok::<_, StoreError>(entries)
+        }
+        .await;
+        match written {
+            Ok(entries) => {
+                for (p, e) in batch.drain(..).zip(entries) {
+                    let _ = p.done.send(Ok(e));
+                }
+            }
+            Err(e) => {
+                let why = e.to_string();
+                for p in batch.drain(..) {
+                    let _ = p.done.send(Err(why.clone()));
+                }
+            }
+        }
+    }
+}
