@@ -127,8 +127,14 @@ impl Store for FileStore {
             .append(true)
             .open(&self.path)
             .map_err(StoreError::backend)?;
-        f.write_all(text.as_bytes()).map_err(StoreError::backend)?;
-        f.sync_data().map_err(StoreError::backend)?;
+        let before = f.metadata().map_err(StoreError::backend)?.len();
+        if let Err(e) = f.write_all(text.as_bytes()).and_then(|()| f.sync_data()) {
+            // A write that could not complete (a full disk) is cut back to the last whole
+            // record before anything else is written, so the next entry does not follow a torn
+            // line and the log still verifies (issue 25, D3).
+            let _ = f.set_len(before).and_then(|()| f.sync_data());
+            return Err(StoreError::backend(e));
+        }
         *head = Some(Head { seq: entry.seq, hash: entry.hash });
         Ok(())
     }
