@@ -43,6 +43,10 @@ pub enum BenchCmd {
     /// Privacy-mask burn-in speed: decode + mask + encode fps on one core vs ffmpeg's
     /// decode + drawbox + libx264 ultrafast, with PSNR outside the mask for both.
     Mask(super::bench_mask::MaskBench),
+    /// The governance server under a mixed workload of 10/50/200 users over real HTTP: p50/p99
+    /// per kind, throughput, errors, server CPU and RSS, unaudited changes (SQLite, and
+    /// PostgreSQL with --postgres).
+    Api(super::bench_api::ApiBench),
 }
 
 struct Proc(Child);
@@ -159,6 +163,7 @@ impl BenchCmd {
             }
             BenchCmd::Export(b) => return b.run(),
             BenchCmd::Mask(b) => return b.run(),
+            BenchCmd::Api(b) => return b.run(),
         };
         let me = std::env::current_exe()?;
         let tmp = tempfile_dir()?;

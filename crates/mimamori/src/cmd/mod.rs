@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod bench;
+pub mod bench_api;
 pub mod bench_export;
 pub mod bench_mask;
 pub mod camsim;
