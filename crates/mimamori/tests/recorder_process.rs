@@ -77,6 +77,8 @@ struct Checked {
     segments: usize,
     recovered: usize,
     frames: i64,
+    /// Gaps bound into the chain (segments' `gap_before`), as (start, end).
+    chained_gaps: Vec<(i64, i64)>,
 }
 
 /// Verifies the node's index and files after everything stopped.
@@ -96,13 +98,16 @@ async fn verify(data: &Path, cameras: &[&str]) -> Vec<Checked> {
             );
         }
         let mut frames = 0;
+        let mut chained_gaps = Vec::new();
         for r in &rows {
             let k = db.key(&r.key_id).await.unwrap().unwrap();
             let key = kek.unwrap(&k.wrapped, &k.camera, &k.day, &k.key_id).unwrap();
             let c = media::segment::read(&data.join(&r.path), &key).unwrap();
             assert!(c.torn.is_none(), "{cam} seq {}: {:?}", r.seq, c.torn);
             assert_eq!(c.frames.len() as i64, r.frames);
-            assert_eq!(c.trailer.unwrap().root.to_vec(), r.root);
+            let t = c.trailer.unwrap();
+            assert_eq!(t.root.to_vec(), r.root);
+            chained_gaps.extend(t.link_input.gap_before.map(|g| (g.start_ms, g.end_ms)));
             frames += r.frames;
         }
         // No file on disk that the index does not know.
@@ -113,6 +118,7 @@ async fn verify(data: &Path, cameras: &[&str]) -> Vec<Checked> {
             segments: rows.len(),
             recovered: rows.iter().filter(|r| r.recovered != 0).count(),
             frames,
+            chained_gaps,
         });
     }
     out
@@ -178,8 +184,27 @@ async fn kill_9_twenty_times_then_sigterm_loses_nothing_and_corrupts_nothing() {
         assert_eq!(stored, counted, "{cam}: SIGTERM must lose no frame");
         assert!(counted > 60);
     }
-    let gaps = db.gaps_between("cam1", 0, i64::MAX).await.unwrap();
-    assert!(gaps.iter().any(|g| g.2.contains("crash") || g.2.contains("not running")), "{gaps:?}");
+    // Every interruption is a gap named as a crash (issue 25, D12), and every closed gap is
+    // bound into the chain (D7): the signed chain, not only the index, says what is missing.
+    for (i, cam) in ["cam1", "cam2"].iter().enumerate() {
+        let gaps = db.gaps_between(cam, 0, i64::MAX).await.unwrap();
+        let closed: Vec<(i64, i64)> =
+            gaps.iter().filter_map(|(s, e, _)| e.map(|e| (*s, e))).collect();
+        // A kill before a run's first frame (connecting, waiting for a keyframe) only extends
+        // the gap before it: fewer gaps than kills.
+        assert!(closed.len() >= 2, "{cam}: gaps for the kills: {gaps:?}");
+        for (_, _, cause) in &gaps[1..] {
+            assert!(
+                cause.contains("crash") || cause.contains("recorder stopped"),
+                "{cam}: an interruption after a kill is a crash: {cause}"
+            );
+        }
+        let mut chained = checked[i].chained_gaps.clone();
+        chained.sort_unstable();
+        let mut want = closed.clone();
+        want.sort_unstable();
+        assert_eq!(chained, want, "{cam}: every closed gap in the chain");
+    }
     eprintln!(
         "kill -9 ×20: {} segments, {} recovered, {} frames",
         checked.iter().map(|c| c.segments).sum::<usize>(),

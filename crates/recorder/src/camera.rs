@@ -32,6 +32,22 @@ const FLUSH_EVERY_MS: i64 = 1_000;
 const SYNC_EVERY_MS: i64 = 5_000;
 /// Sign a chain checkpoint at least this often.
 const CHECKPOINT_EVERY_MS: i64 = 5 * 60_000;
+/// This many malformed packets in a row, with no frame between them, end the session.
+const MAX_BAD_PACKETS: u32 = 100;
+
+/// A retina error as a short reason, and whether it concerns one packet (the session goes on)
+/// rather than the connection. retina's messages carry a multi-line context (connection,
+/// packet, a hex dump); the reason is the first line.
+fn classify(e: &retina::Error) -> (bool, String) {
+    let text = e.to_string();
+    let packet = text.contains("\npkt: ");
+    let first = text.lines().next().unwrap_or("").trim();
+    let mut short: String = first.chars().take(120).collect();
+    if first.chars().count() > 120 {
+        short.push('…');
+    }
+    (packet, short)
+}
 
 struct Open {
     writer: Option<SegmentWriter>,
@@ -66,6 +82,8 @@ pub struct CameraTask {
     key: Option<(String, String, DataKey)>,
     /// A gap waiting for the next segment: (db row id if it could be written, start, cause).
     gap: Option<(Option<i64>, i64, String)>,
+    /// The waiting gap lost no frame (a stall): the next segment may start mid-GOP.
+    gap_lost_nothing: bool,
     disk_full: bool,
     torn: Vec<PathBuf>,
     stagger_ms: i64,
@@ -103,6 +121,7 @@ struct Masking {
 #[derive(Default)]
 struct Unpublished {
     lost_packets: u64,
+    bad_packets: u64,
     frames: u64,
     bytes: u64,
     dropped: u64,
@@ -158,9 +177,21 @@ impl CameraTask {
         // The time since the last segment (or an open gap left by a stop or crash) is a gap.
         let gap = match ctx.db.open_gap_of(&cfg.code).await? {
             Some((id, start, cause)) => Some((Some(id), start, cause)),
+            // A gap closed by a segment that never reached the index (a crash between opening
+            // the segment and indexing it) is still open in truth: opened again, it is bound
+            // into the chain by the next segment (issue 25, D7).
+            None if let Some((id, start, Some(end), cause)) =
+                ctx.db.last_gap_of(&cfg.code).await?
+                && last_end.is_none_or(|e| end > e) =>
+            {
+                ctx.db.reopen_gap(id).await?;
+                Some((Some(id), start, cause))
+            }
             None => {
                 let start = last_end.unwrap_or(now);
-                let cause = if head.is_some() {
+                let cause = if head.is_some() && ctx.previous_run_crashed {
+                    "recorder stopped unexpectedly (crash)"
+                } else if head.is_some() {
                     "recorder not running"
                 } else {
                     "recording not yet started"
@@ -192,6 +223,7 @@ impl CameraTask {
             params: None,
             key: None,
             gap,
+            gap_lost_nothing: false,
             disk_full: false,
             torn: Vec::new(),
             continuation: false,
@@ -287,6 +319,7 @@ impl CameraTask {
             }
         };
         self.gap = Some((id, start, cause.to_owned()));
+        self.gap_lost_nothing = false;
         let now = self.ctx.clock.now_ms();
         self.ctx.status.update(&self.code, now, |s| s.gaps_today += 1);
         let mut ev = audit::Event::new(
@@ -346,6 +379,9 @@ impl CameraTask {
         self.ctx.status.set_state(&self.code, now, State::Recording, "");
         let stall = Duration::from_millis(self.ctx.stall_ms);
         let mut first_frame = true;
+        // Malformed packets since the last frame, and the last one's reason (issue 25, D11).
+        let mut bad_packets = 0u32;
+        let mut last_bad: Option<String> = None;
         loop {
             let item = tokio::select! {
                 _ = shutdown.changed() => return Ok(()),
@@ -358,11 +394,36 @@ impl CameraTask {
                         stall.as_secs()
                     )));
                 }
-                Ok(None) => return Err(Error::Camera("the camera closed the stream".into())),
-                Ok(Some(Err(e))) => return Err(Error::Camera(e.to_string())),
+                Ok(None) => {
+                    return Err(Error::Camera(match last_bad {
+                        Some(why) => format!("the stream ended after a malformed packet: {why}"),
+                        None => "the camera closed the stream".into(),
+                    }));
+                }
+                Ok(Some(Err(e))) => {
+                    let (packet, why) = classify(&e);
+                    if !packet {
+                        return Err(Error::Camera(why));
+                    }
+                    // A malformed packet costs that packet (or the frame it was part of), not
+                    // the session; a stream of nothing else ends it.
+                    bad_packets += 1;
+                    if bad_packets == 1 {
+                        self.event("camera.bad_packet", serde_json::json!({ "reason": why })).await;
+                    }
+                    if bad_packets >= MAX_BAD_PACKETS {
+                        return Err(Error::Camera(format!(
+                            "{bad_packets} malformed packets and no frame: {why}"
+                        )));
+                    }
+                    self.unpublished.bad_packets += 1;
+                    last_bad = Some(why);
+                    continue;
+                }
                 Ok(Some(Ok(item))) => item,
             };
             if let CodecItem::VideoFrame(f) = item {
+                bad_packets = 0;
                 // Parameters are read only when they change (or at the first frame of a session).
                 let fresh = f.has_new_parameters() || self.params.is_none() || first_frame;
                 first_frame = false;
@@ -375,6 +436,7 @@ impl CameraTask {
                     }),
                     _ => None,
                 };
+                let lost = f.loss() > 0;
                 self.unpublished.lost_packets += u64::from(f.loss());
                 let keyframe = f.is_random_access_point();
                 let pts = f.timestamp().timestamp();
@@ -401,7 +463,7 @@ impl CameraTask {
                 }
                 match self.masked(keyframe, data, params) {
                     Some((keyframe, data, params)) => {
-                        self.frame(pts, rate, keyframe, data, params).await;
+                        self.frame(pts, rate, keyframe, lost, data, params).await;
                     }
                     None => {
                         // Fail closed: a frame that could not be masked is not stored.
@@ -519,6 +581,7 @@ impl CameraTask {
         pts: i64,
         rate: i64,
         keyframe: bool,
+        lost: bool,
         data: Vec<u8>,
         params: Option<CodecParams>,
     ) {
@@ -531,13 +594,39 @@ impl CameraTask {
             }
             self.params = Some(p);
         }
-        // Discontinuities and clock slips (docs/time.md).
+        // Discontinuities, holes and clock slips (docs/time.md). Every hole is a gap, bound into
+        // the chain by the next segment (issue 25, D9/D10).
         let mut wall = now;
         if let Some(o) = &self.open {
             let predicted = o.anchor_ms + (pts - o.anchor_pts) * 1000 / rate;
-            if pts <= o.last_pts || pts - o.last_pts > MAX_PTS_JUMP_S * rate {
+            let (last_pts, last_ms) = (o.last_pts, o.last_ms);
+            if pts <= last_pts || pts - last_pts > MAX_PTS_JUMP_S * rate {
+                let jump = pts - last_pts;
                 self.seal("camera timestamp discontinuity").await;
-                self.event("camera.discontinuity", serde_json::json!({ "pts_jump": pts - self.open.as_ref().map_or(pts, |o| o.last_pts) })).await;
+                self.event(
+                    "camera.discontinuity",
+                    serde_json::json!({ "pts_jump": jump, "pts_jump_s": jump as f64 / rate as f64 }),
+                )
+                .await;
+                // Frames until the next keyframe cannot be stored: the time until it is a gap.
+                let cause = format!(
+                    "camera timestamp discontinuity ({:+.1} s); frames until the next keyframe dropped",
+                    jump as f64 / rate as f64
+                );
+                self.start_gap(last_ms, &cause).await;
+            } else if predicted - last_ms > self.ctx.hole_ms
+                && (now - predicted).abs() <= MAX_CLOCK_SLIP_MS
+            {
+                // A stall shorter than the stall timeout: the stream resumed after a hole.
+                self.seal("stream stalled").await;
+                let cause =
+                    format!("stream stalled for {:.1} s", (predicted - last_ms) as f64 / 1000.0);
+                self.start_gap(last_ms, &cause).await;
+                // Nothing lost: the next segment may start mid-GOP (the previous one holds its
+                // keyframe); packets lost: it waits for the next keyframe.
+                self.continuation = !lost;
+                self.gap_lost_nothing = !lost;
+                wall = predicted;
             } else if (now - predicted).abs() > MAX_CLOCK_SLIP_MS {
                 let slip = now - predicted;
                 self.seal("wall clock adjusted").await;
@@ -565,7 +654,8 @@ impl CameraTask {
         if self.open.is_none() {
             // A new segment starts at a keyframe, or mid-GOP right after a cut at midnight or
             // for a clock slip (the previous segment holds the GOP's keyframe).
-            let may_start = keyframe || (self.continuation && self.gap.is_none());
+            let may_start =
+                keyframe || (self.continuation && (self.gap.is_none() || self.gap_lost_nothing));
             if !may_start {
                 self.unpublished.dropped += 1;
                 if now - self.unpublished.published_ms >= 1_000 {
@@ -599,16 +689,33 @@ impl CameraTask {
             o.last_pts = pts;
             o.last_ms = wall;
             let mut flushed = Ok(());
+            let mut flush_due = false;
             if wall - o.flushed_ms >= FLUSH_EVERY_MS {
                 o.flushed_ms = wall;
+                flush_due = true;
                 if let Some(w) = o.writer.as_mut() {
                     flushed = w.flush();
                 }
             }
-            (wall - o.synced_ms >= SYNC_EVERY_MS, flushed)
+            (wall - o.synced_ms >= SYNC_EVERY_MS, (flushed, flush_due))
         };
+        let (flushed, flush_due) = flushed;
         if let Err(e) = flushed {
             self.write_failed(e.into(), now).await;
+            return;
+        }
+        // The free-space threshold holds while a segment is open, not only when one opens:
+        // below it the segment is sealed while there is still room (issue 25, D5).
+        if flush_due && self.ctx.low_on_space() {
+            self.seal("disk nearly full").await;
+            self.write_failed(
+                Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::StorageFull,
+                    "less free space than the reserve; recording paused before the disk is full",
+                )),
+                now,
+            )
+            .await;
             return;
         }
         if sync_due {
@@ -642,6 +749,7 @@ impl CameraTask {
             s.bytes += u.bytes;
             s.dropped += u.dropped;
             s.lost_packets += u.lost_packets;
+            s.bad_packets += u.bad_packets;
             if u.last_frame_ms.is_some() {
                 s.last_frame_ms = u.last_frame_ms;
             }
@@ -732,7 +840,13 @@ impl CameraTask {
         let gap_before = match self.gap.take() {
             Some((id, start, cause)) => {
                 let written = match id {
-                    Some(id) => self.ctx.db.close_gap(id, wall).await,
+                    Some(id) => match self.ctx.db.close_gap(id, wall).await {
+                        // A gap whose row never landed (a full disk): recorded whole now.
+                        Err(Error::Corrupt(_)) => {
+                            self.ctx.db.insert_gap(&self.code, start, wall, &cause).await
+                        }
+                        other => other,
+                    },
                     None => self.ctx.db.insert_gap(&self.code, start, wall, &cause).await,
                 };
                 if let Err(e) = written {

@@ -94,6 +94,12 @@ pub struct RecorderConfig {
     /// Below this much free space recording pauses cleanly (before the disk is completely
     /// full, so the index and audit log can still be written); it resumes above it.
     pub min_free_bytes: u64,
+    /// Free space kept per camera on top of `min_free_bytes`: room for a second of frames and
+    /// to seal the open segment, write its index row and audit entry once the threshold is
+    /// crossed (it is checked at every flush, once a second per camera).
+    pub reserve_per_camera: u64,
+    /// A pause longer than this between two frames of a stream is a gap (ms).
+    pub hole_ms: i64,
 }
 
 impl RecorderConfig {
@@ -110,6 +116,8 @@ impl RecorderConfig {
             max_backoff_ms: 30_000,
             sweep_every_ms: 60_000,
             min_free_bytes: 64 << 20,
+            reserve_per_camera: 2 << 20,
+            hole_ms: 2_000,
         }
     }
 }

@@ -322,16 +322,38 @@ impl NodeDb {
         Ok(())
     }
 
-    /// Opens a gap.
+    /// Opens a gap. In an explicit transaction: with `INSERT … RETURNING` in autocommit, SQLite
+    /// hands out the row before the commit, and a commit that then fails (a full disk) went
+    /// unnoticed — the gap vanished while its id was believed written (issue 25, D4).
     pub async fn open_gap(&self, camera: &str, start_ms: i64, cause: &str) -> Result<i64, Error> {
-        Ok(sqlx::query_scalar(
+        let mut tx = self.pool.begin().await?;
+        let id = sqlx::query_scalar(
             "INSERT INTO gaps (camera, start_ms, cause) VALUES (?, ?, ?) RETURNING id",
         )
         .bind(camera)
         .bind(start_ms)
         .bind(cause)
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The gap that ended when a segment starting at `start_ms` began, if one did: it belongs
+    /// in that segment's chain link (recovery of a torn segment, issue 25 D7).
+    pub async fn gap_ending_at(
+        &self,
+        camera: &str,
+        start_ms: i64,
+    ) -> Result<Option<(i64, String)>, Error> {
+        let row = sqlx::query(
+            "SELECT start_ms, cause FROM gaps WHERE camera = ? AND end_ms = ? ORDER BY id DESC LIMIT 1",
+        )
+        .bind(camera)
+        .bind(start_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| (r.get("start_ms"), r.get("cause"))))
     }
 
     /// Records that mask `version` (`polygons` polygons; 0 for none) is burned in from the
@@ -393,13 +415,40 @@ impl NodeDb {
         Ok(())
     }
 
-    /// Closes a gap.
+    /// The newest gap of a camera: `(id, start, end, cause)`.
+    pub async fn last_gap_of(
+        &self,
+        camera: &str,
+    ) -> Result<Option<(i64, i64, Option<i64>, String)>, Error> {
+        let row = sqlx::query(
+            "SELECT id, start_ms, end_ms, cause FROM gaps WHERE camera = ? ORDER BY id DESC LIMIT 1",
+        )
+        .bind(camera)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| (r.get("id"), r.get("start_ms"), r.get("end_ms"), r.get("cause"))))
+    }
+
+    /// Opens a closed gap again (the segment that closed it never reached the index).
+    pub async fn reopen_gap(&self, id: i64) -> Result<(), Error> {
+        sqlx::query("UPDATE gaps SET end_ms = NULL WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Closes a gap. An error if no open gap has that id (it was never written): the caller
+    /// then records the whole gap with [`NodeDb::insert_gap`], so no gap is lost.
     pub async fn close_gap(&self, id: i64, end_ms: i64) -> Result<(), Error> {
-        sqlx::query("UPDATE gaps SET end_ms = ? WHERE id = ?")
+        let done = sqlx::query("UPDATE gaps SET end_ms = ? WHERE id = ? AND end_ms IS NULL")
             .bind(end_ms)
             .bind(id)
             .execute(&self.pool)
             .await?;
+        if done.rows_affected() != 1 {
+            return Err(Error::Corrupt(format!("gap {id} is not open in the index")));
+        }
         Ok(())
     }
 

@@ -113,8 +113,10 @@ pub struct Ctx {
     pub stall_ms: u64,
     /// Max backoff.
     pub max_backoff_ms: u64,
-    /// Minimum free space to keep writing.
+    /// Minimum free space to keep writing: the configured minimum plus a reserve per camera.
     pub min_free_bytes: u64,
+    /// A pause between frames longer than this is a gap (ms).
+    pub hole_ms: i64,
     retention: HashMap<String, Period>,
     /// Audit events not yet written (a full disk): written first at the next chance, in order.
     pending_audit: tokio::sync::Mutex<Vec<(audit::Event, jiff::Timestamp)>>,
@@ -127,7 +129,13 @@ pub struct Ctx {
     masks: HashMap<String, watch::Sender<MaskSet>>,
     /// Exclusive lock on the data directory, held while the recorder runs.
     lock: std::sync::Mutex<Option<std::fs::File>>,
+    /// The previous run on this data directory did not stop cleanly (no shutdown marker): the
+    /// time since its last frames is a crash gap, not "recorder not running" (issue 25, D12).
+    pub previous_run_crashed: bool,
 }
+
+/// Written at a clean stop, removed at start: its absence at start means the last run crashed.
+const CLEAN_STOP_MARKER: &str = "clean-stop";
 
 impl Ctx {
     /// The file of an indexed segment. Index rows hold paths relative to the data directory
@@ -218,6 +226,11 @@ impl Recorder {
             config::check_code(&c.code).map_err(Error::Config)?;
         }
         let lock = lock_data_dir(&data_dir)?;
+        let marker = data_dir.join(CLEAN_STOP_MARKER);
+        let previous_run_crashed = !marker.exists() && data_dir.join("node.db").exists();
+        if marker.exists() {
+            std::fs::remove_file(&marker)?;
+        }
         let mut retention = HashMap::new();
         for c in &config.cameras {
             if let Some(p) = c.retention {
@@ -251,7 +264,9 @@ impl Recorder {
             segment_ms: config.segment_ms,
             stall_ms: config.stall_ms,
             max_backoff_ms: config.max_backoff_ms,
-            min_free_bytes: config.min_free_bytes,
+            min_free_bytes: config.min_free_bytes
+                + config.reserve_per_camera * config.cameras.len() as u64,
+            hole_ms: config.hole_ms,
             retention,
             pending_audit: tokio::sync::Mutex::new(Vec::new()),
             camera_urls: config
@@ -266,6 +281,7 @@ impl Recorder {
                 .map(|c| (c.code.clone(), watch::channel((c.mask_version, c.masks.clone())).0))
                 .collect(),
             lock: std::sync::Mutex::new(Some(lock)),
+            previous_run_crashed,
         });
         let codes: Vec<String> = config.cameras.iter().map(|c| c.code.clone()).collect();
         let recovered = recovery::recover_all(&ctx, &codes).await?;
@@ -308,6 +324,13 @@ impl Recorder {
         );
         self.ctx.audit_event(ev).await;
         self.ctx.db.close().await;
+        // Everything is sealed and indexed: the next start knows this run ended cleanly.
+        if let Err(e) = std::fs::File::create(self.ctx.data_dir.join(CLEAN_STOP_MARKER))
+            .and_then(|f| f.sync_all())
+            .and_then(|()| recovery::sync_dir_chain(&self.ctx.data_dir))
+        {
+            tracing::error!(error = %e, "could not mark the clean stop; the next start will call the time since a crash");
+        }
         // Release the data directory for the next recorder.
         if let Ok(mut l) = self.ctx.lock.lock() {
             l.take();
@@ -328,6 +351,13 @@ impl Recorder {
     pub fn status(&self) -> Vec<status::CameraStatus> {
         self.ctx.status.snapshot()
     }
+
+    /// The cameras this recorder records (configured, whether or not connected yet).
+    pub fn cameras(&self) -> Vec<String> {
+        let mut c: Vec<String> = self.ctx.camera_urls.keys().cloned().collect();
+        c.sort();
+        c
+    }
 }
 
 async fn sweep_loop(ctx: Arc<Ctx>, every_ms: u64) {
@@ -344,15 +374,33 @@ async fn sweep_loop(ctx: Arc<Ctx>, every_ms: u64) {
 }
 
 /// Writes `status.json` beside the data (read by `mimamori recorder status`).
+///
+/// The file is padded to a multiple of 4 KiB, so that when the disk is full — exactly when the
+/// status matters (issue 25, D6) — the new status can still overwrite the old one in place
+/// (blocks already allocated) instead of the write-then-rename, which needs new blocks.
 fn write_status(ctx: &Ctx) {
+    use std::io::{Seek, Write};
     let v = serde_json::json!({
         "node": ctx.node_id,
         "written_at": policy::jst::rfc3339(ctx.clock.now()),
         "cameras": ctx.status.snapshot(),
     });
+    let mut text = serde_json::to_vec_pretty(&v).unwrap_or_default();
+    text.push(b'\n');
+    let padded = text.len().div_ceil(4096) * 4096;
+    text.resize(padded, b' ');
+    let path = ctx.data_dir.join("status.json");
     let tmp = ctx.data_dir.join("status.json.tmp");
-    if std::fs::write(&tmp, serde_json::to_vec_pretty(&v).unwrap_or_default()).is_ok() {
-        let _ = std::fs::rename(&tmp, ctx.data_dir.join("status.json"));
+    if std::fs::write(&tmp, &text).is_ok() && std::fs::rename(&tmp, &path).is_ok() {
+        return;
+    }
+    let _ = std::fs::remove_file(&tmp);
+    // No room for a new file: overwrite in place if the old one is large enough.
+    let fits = std::fs::metadata(&path).is_ok_and(|m| m.len() >= text.len() as u64);
+    if fits && let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&path) {
+        let old_len = f.metadata().map(|m| m.len()).unwrap_or(0) as usize;
+        text.resize(old_len, b' ');
+        let _ = f.seek(std::io::SeekFrom::Start(0)).and_then(|_| f.write_all(&text));
     }
 }
 

@@ -5,7 +5,7 @@
 
 use crate::db::SegmentRow;
 use crate::{Ctx, Error, index};
-use media::chain::LinkInput;
+use media::chain::{Gap, LinkInput};
 use media::merkle::Hash;
 use media::segment::{self, SegmentContents, SegmentWriter};
 use std::path::{Path, PathBuf};
@@ -97,6 +97,14 @@ pub async fn seal_torn(
         return Ok(None);
     };
     let key = ctx.kek.unwrap(&krow.wrapped, camera, &krow.day, &krow.key_id)?;
+    // The gap the segment closed when it opened is bound into its link, as it would have been
+    // had it been sealed normally (issue 25, D7: after repeated crashes, crash gaps were missing
+    // from the chain).
+    let gap_before = ctx
+        .db
+        .gap_ending_at(camera, header.created_ms)
+        .await?
+        .map(|(start_ms, cause)| Gap { start_ms, end_ms: header.created_ms, cause });
     let p = path.to_path_buf();
     let cam = camera.to_owned();
     let done = tokio::task::spawn_blocking(
@@ -122,7 +130,7 @@ pub async fn seal_torn(
                 frames: 0,
                 start_ms: contents.frames.first().map_or(0, |f| f.wall_ms),
                 end_ms: contents.frames.last().map_or(0, |f| f.wall_ms),
-                gap_before: None,
+                gap_before,
             };
             let sealed = w.finish(link_input)?;
             Ok(Some((contents, sealed)))
@@ -130,6 +138,8 @@ pub async fn seal_torn(
     )
     .await
     .map_err(|e| Error::Camera(e.to_string()))??;
+    // A segment that held no frame is gone; the gap it closed is opened again when the camera
+    // starts (`CameraTask::new`), so the next segment binds it.
     let Some((contents, sealed)) = done else { return Ok(None) };
     let _ = head_seq;
     let row =

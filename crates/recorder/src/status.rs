@@ -47,6 +47,8 @@ pub struct CameraStatus {
     pub dropped: u64,
     /// RTP packets the camera sent that never arrived (as `retina` counts them).
     pub lost_packets: u64,
+    /// Malformed packets skipped (each cost its packet, not the session).
+    pub bad_packets: u64,
 }
 
 impl CameraStatus {
@@ -64,6 +66,7 @@ impl CameraStatus {
             gaps_today: 0,
             dropped: 0,
             lost_packets: 0,
+            bad_packets: 0,
         }
     }
 }

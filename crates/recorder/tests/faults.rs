@@ -133,16 +133,39 @@ async fn each_camera_fails_alone_and_says_why() {
         check_chain(&rows);
         assert!(rows.len() >= 2, "{code} recorded again after the fault");
     }
-    // Garbage RTP: the camera's own problem, reported; recording resumes.
+    // Garbage RTP costs the packet, not the session (issue 25, D11): no interruption, the
+    // packets counted, the reason short and classified in the audit log.
     let g = gaps("cam4").await;
-    assert!(g.len() >= 3, "garbage RTP is a recorded interruption: {g:?}");
-    assert!(by("cam4").frames > 0);
-    // Absurd timestamps cut the segment; recording continues.
+    assert_eq!(g.len(), 2, "start and stop only: {g:?}");
+    assert!(by("cam4").bad_packets >= 4, "{:?}", by("cam4"));
+    assert!(
+        by("cam4").frames * 10 >= by("cam1").frames * 9,
+        "{:?} vs {:?}",
+        by("cam4"),
+        by("cam1")
+    );
+    let log = std::fs::read_to_string(dir.path().join("audit.log")).unwrap();
+    let bad = log.lines().find(|l| l.contains("camera.bad_packet")).expect("audited");
+    let line: serde_json::Value = serde_json::from_str(bad).unwrap();
+    let detail: serde_json::Value =
+        serde_json::from_str(line["entry"]["detail"].as_str().unwrap()).unwrap();
+    let reason = detail["reason"].as_str().unwrap().to_owned();
+    assert!(
+        !reason.is_empty() && reason.chars().count() <= 121 && !reason.contains('\n'),
+        "{reason:?}"
+    );
+    // Absurd timestamps cut the segment; recording continues; each jump is a gap with its real
+    // size (issue 25, D10), the frames until the next keyframe inside it.
     let rows = db.segments_of("cam5").await.unwrap();
     check_chain(&rows);
     assert!(rows.len() >= 3, "cut at each jump: {}", rows.len());
-    let log = std::fs::read_to_string(dir.path().join("audit.log")).unwrap();
     assert!(log.contains("camera.discontinuity"));
+    assert!(!log.contains("\"pts_jump\":0"), "the jump's size is recorded");
+    let g = gaps("cam5").await;
+    assert!(
+        g.iter().filter(|(_, _, c)| c.contains("timestamp discontinuity (+3600")).count() >= 2,
+        "{g:?}"
+    );
     // Cameras that never record: the status says why, a gap is open, no segment exists.
     for (code, needle) in [
         ("unreachable", "DESCRIBE failed"),
@@ -156,4 +179,63 @@ async fn each_camera_fails_alone_and_says_why() {
         assert!(!gaps(code).await.is_empty());
     }
     assert!(by("rightpw").frames > 100, "the right credentials record");
+}
+
+/// Issue 25, D9: a stall shorter than the stall timeout (the session goes on) is a gap all the
+/// same, with its length, bound into the chain — an export across it names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stall_shorter_than_the_timeout_is_a_gap_in_the_chain() {
+    let secs = Duration::from_secs;
+    let port = camsim(
+        1,
+        camsim::Faults { stall_after: Some(secs(3)), stall_for: secs(4), ..Default::default() },
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = RecorderConfig::new("node-stall", dir.path());
+    c.segment_ms = 2_000;
+    c.stall_ms = 10_000; // the session outlives the stall
+    c.cameras = vec![cam("cam1", format!("rtsp://127.0.0.1:{port}/cam1"))];
+    let profile = policy::resolve_seed("kitakyushu").unwrap();
+    let t0 = jiff::Timestamp::now().as_millisecond();
+    let rec = Recorder::start(c, profile, clock::Clock::System).await.unwrap();
+    tokio::time::sleep(secs(13)).await;
+    let now = rec.ctx.clock.now_ms();
+    let out = dir.path().join("across.zip");
+    let job = recorder::export::Job {
+        camera: "cam1".into(),
+        from_ms: t0 + 1_000,
+        to_ms: now - 2_500,
+        operator: "officer".into(),
+        refs: Default::default(),
+        site: None,
+        out: out.clone(),
+        encryption: None,
+    };
+    recorder::export::export(&rec.ctx, job).await.unwrap();
+    let report = evidence::verify::verify(
+        &out,
+        &evidence::verify::Options {
+            node_key: rec.ctx.signing.verifying_key(),
+            city_cert: None,
+            decryption: None,
+        },
+    );
+    rec.stop().await;
+    let db = NodeDb::open(dir.path()).await.unwrap();
+    let gaps = db.gaps_between("cam1", 0, i64::MAX).await.unwrap();
+    let stalls: Vec<_> =
+        gaps.iter().filter(|(_, _, c)| c.starts_with("stream stalled for")).collect();
+    assert_eq!(stalls.len(), 1, "{gaps:?}");
+    let (start, end, _) = stalls[0];
+    let len = end.unwrap() - start;
+    assert!((3_500..7_000).contains(&len), "the hole is 4 s (to the next keyframe): {len} ms");
+    assert!(!gaps.iter().any(|(_, _, c)| c.contains("no frames for")), "no reconnect: {gaps:?}");
+    check_chain(&db.segments_of("cam1").await.unwrap());
+    assert!(report.ok(), "{}", report.render());
+    assert!(
+        report.findings.iter().any(|f| f.code == "range.gap" && f.en.contains("stream stalled")),
+        "the export names the stall: {}",
+        report.render()
+    );
 }

@@ -89,7 +89,7 @@ impl ServeArgs {
             match self.role {
                 Role::Recorder => {
                     let rec = recorder::Recorder::start(rec_config(cameras), profile, Clock::System).await?;
-                    println!("mimamori: recorder {} recording {} cameras into {}", self.node_id, rec.status().len(), self.data.display());
+                    println!("mimamori: recorder {} recording {} cameras into {}", self.node_id, rec.cameras().len(), self.data.display());
                     shutdown_signal().await;
                     rec.stop().await;
                     Ok(())
