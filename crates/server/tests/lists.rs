@@ -95,5 +95,39 @@ async fn request_lists_page_filter_and_show_only_what_one_may_see() {
         assert_eq!(s, 400);
         let (s, _) = w.api.get("/api/v1/requests?sort=up", &w.admin).await;
         assert_eq!(s, 400, "unknown parameters are refused");
+
+        // The audit log pages the same way (it was silently cut at 200 rows), newest first, and
+        // filters by JST dates.
+        let r = w
+            .api
+            .http
+            .get(format!("{}/api/v1/audit?limit=5&action=request.", w.api.base))
+            .bearer_auth(&w.admin.token)
+            .send()
+            .await
+            .unwrap();
+        let link = r.headers().get("link").unwrap().to_str().unwrap().to_owned();
+        let first: Value = r.json().await.unwrap();
+        let seqs: Vec<i64> =
+            first.as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+        assert_eq!(seqs.len(), 5);
+        assert!(seqs.windows(2).all(|p| p[0] > p[1]), "{seqs:?}");
+        let next = link.trim_start_matches('<').split('>').next().unwrap();
+        assert!(
+            next.contains(&format!("before={}", seqs[4])) && next.contains("action=request."),
+            "{next}"
+        );
+        let (_, second) = w.api.get(next, &w.admin).await;
+        let after: Vec<i64> =
+            second.as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+        assert!(after.iter().all(|s| *s < seqs[4]), "{after:?}");
+        let (_, today) =
+            w.api.get("/api/v1/audit?from=2027-01-01&to=2027-01-01&limit=1000", &w.admin).await;
+        assert!(today.as_array().unwrap().len() > 20);
+        let (_, before) = w.api.get("/api/v1/audit?to=2026-12-31", &w.admin).await;
+        assert!(
+            before.as_array().unwrap().is_empty(),
+            "nothing before New Year's Day 2027: {before}"
+        );
     }
 }

@@ -43,7 +43,7 @@ impl DbAuditStore {
         Ok(DbAuditStore { db, log_id })
     }
 
-    /// Entries matching simple filters, newest first (for the audit search screen).
+    /// Entries matching simple filters, newest first.
     pub async fn search(
         &self,
         actor: Option<&str>,
@@ -51,19 +51,55 @@ impl DbAuditStore {
         object: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Entry>, StoreError> {
+        self.search_page(&AuditFilter {
+            actor: actor.map(str::to_owned),
+            action: action.map(str::to_owned),
+            object: object.map(str::to_owned),
+            limit,
+            ..AuditFilter::default()
+        })
+        .await
+    }
+
+    /// A page of the entries matching `f`, newest first (the audit search screen).
+    pub async fn search_page(&self, f: &AuditFilter) -> Result<Vec<Entry>, StoreError> {
         let rows = sqlx::query(
             "SELECT seq, at, actor, role, workstation, action, object, outcome, rule, detail, prev_hash, hash FROM audit_entries \
-             WHERE ($1 = '' OR actor = $1) AND ($2 = '' OR action LIKE $2) AND ($3 = '' OR object = $3) ORDER BY seq DESC LIMIT $4",
+             WHERE ($1 = '' OR actor = $1) AND ($2 = '' OR action LIKE $2) AND ($3 = '' OR object = $3) \
+             AND ($4 = 0 OR seq < $4) AND ($5 = 0 OR at >= $5) AND ($6 = 0 OR at < $6) \
+             ORDER BY seq DESC LIMIT $7",
         )
-        .bind(actor.unwrap_or(""))
-        .bind(action.map(|a| format!("{a}%")).unwrap_or_default())
-        .bind(object.unwrap_or(""))
-        .bind(limit)
+        .bind(f.actor.as_deref().unwrap_or(""))
+        .bind(f.action.as_deref().map(|a| format!("{a}%")).unwrap_or_default())
+        .bind(f.object.as_deref().unwrap_or(""))
+        .bind(f.before_seq.unwrap_or(0))
+        .bind(f.from_ms.unwrap_or(0))
+        .bind(f.to_ms.unwrap_or(0))
+        .bind(f.limit)
         .fetch_all(self.db.pool())
         .await
         .map_err(backend)?;
         rows.iter().enumerate().map(|(i, r)| row_to_entry(r, i as u64 + 1)).collect()
     }
+}
+
+/// Filters of an audit search.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only this actor (account id, `system`, `public`, `anonymous`).
+    pub actor: Option<String>,
+    /// Only actions beginning with this (`footage.`, `request.approve`).
+    pub action: Option<String>,
+    /// Only this object (`request:12`).
+    pub object: Option<String>,
+    /// The cursor: entries before this sequence number.
+    pub before_seq: Option<i64>,
+    /// From this instant (UTC ms).
+    pub from_ms: Option<i64>,
+    /// Before this instant (UTC ms).
+    pub to_ms: Option<i64>,
+    /// At most this many.
+    pub limit: i64,
 }
 
 fn row_to_entry(r: &sqlx::any::AnyRow, position: u64) -> Result<Entry, StoreError> {

@@ -571,6 +571,19 @@ impl Db {
         .await?)
     }
 
+    /// A page of the ledger, newest first: at most `limit` entries older than `before`.
+    pub async fn ledger_page(&self, before: Option<i64>, limit: i64) -> Result<Vec<LedgerEntry>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            ledger_cols!(),
+            " FROM ledger_entries WHERE ($1 = 0 OR id < $1) ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(before.unwrap_or(0))
+        .bind(limit)
+        .fetch_all(&mut *self.conn().await?)
+        .await?)
+    }
+
     /// The ledger, newest first.
     pub async fn ledger(&self) -> Result<Vec<LedgerEntry>> {
         Ok(sqlx::query_as(concat!(

@@ -248,12 +248,8 @@ pub async fn list_requests(
     Extension(p): Extension<Principal>,
     q: Result<axum::extract::Query<RequestListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<axum::response::Response> {
-    use axum::response::IntoResponse;
     let axum::extract::Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let limit = q.limit.unwrap_or(PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid("limit", format!("between 1 and {MAX_PAGE}")));
-    }
+    let limit = super::types::page_limit(q.limit, PAGE, MAX_PAGE)?;
     let states: Vec<String> = q
         .state
         .as_deref()
@@ -282,36 +278,16 @@ pub async fn list_requests(
     let more = page.len() as i64 > limit;
     page.truncate(limit as usize);
     st.audit(p.event("request.list", "requests", Outcome::Ok)).await?;
-    let body = Json(Value::Array(page.iter().map(|r| request_json(&st, r)).collect()));
-    match page.last().filter(|_| more) {
-        Some(last) => {
-            let mut next = form_urlencoded_pairs(&[
-                ("limit", Some(limit.to_string())),
-                ("before", Some(last.id.to_string())),
-                ("state", q.state.clone().filter(|s| !s.is_empty())),
-                ("q", q.q.clone().filter(|s| !s.trim().is_empty())),
-            ]);
-            next = format!("</api/v1/requests?{next}>; rel=\"next\"");
-            Ok(([(axum::http::header::LINK, next)], body).into_response())
-        }
-        None => Ok(body.into_response()),
-    }
-}
-
-/// `k=v&…` of the present pairs, values percent-encoded.
-fn form_urlencoded_pairs(pairs: &[(&str, Option<String>)]) -> String {
-    pairs
-        .iter()
-        .filter_map(|(k, v)| {
-            v.as_ref().map(|v| {
-                format!(
-                    "{k}={}",
-                    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
-                )
-            })
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+    let next = page.last().filter(|_| more).map(|last| {
+        [
+            ("limit", Some(limit.to_string())),
+            ("before", Some(last.id.to_string())),
+            ("state", q.state.clone().filter(|s| !s.is_empty())),
+            ("q", q.q.clone().filter(|s| !s.trim().is_empty())),
+        ]
+    });
+    let items = page.iter().map(|r| request_json(&st, r)).collect();
+    Ok(super::types::page_response(items, "/api/v1/requests", next.as_ref().map(|n| &n[..])))
 }
 
 /// `GET /api/v1/requests/{id}` — personal data: every read is audited.
@@ -947,10 +923,30 @@ pub fn ledger_json(st: &AppState, l: &LedgerEntry) -> Value {
 pub async fn list_ledger(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
-    let entries = st.db.ledger().await?;
+    q: Result<axum::extract::Query<LedgerListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<axum::response::Response> {
+    let axum::extract::Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let limit = super::types::page_limit(q.limit, 100, 500)?;
+    let mut entries = st.db.ledger_page(q.before, limit + 1).await?;
+    let more = entries.len() as i64 > limit;
+    entries.truncate(limit as usize);
     st.audit(p.event("ledger.list", "ledger", Outcome::Ok)).await?;
-    Ok(Json(Value::Array(entries.iter().map(|l| ledger_json(&st, l)).collect())))
+    let next = entries
+        .last()
+        .filter(|_| more)
+        .map(|last| [("limit", Some(limit.to_string())), ("before", Some(last.id.to_string()))]);
+    let items = entries.iter().map(|l| ledger_json(&st, l)).collect();
+    Ok(super::types::page_response(items, "/api/v1/ledger", next.as_ref().map(|n| &n[..])))
+}
+
+/// The query of `GET /api/v1/ledger`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerListQuery {
+    /// At most this many (1–500, default 100).
+    pub limit: Option<i64>,
+    /// The cursor: entries older than this id.
+    pub before: Option<i64>,
 }
 
 /// `POST /api/v1/viewings` (ASA-3.4a: viewing for management, witnesses recorded).

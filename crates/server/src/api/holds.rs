@@ -115,33 +115,71 @@ pub struct AuditQuery {
     actor: Option<String>,
     action: Option<String>,
     object: Option<String>,
+    /// From this instant or JST date (`2026-12-01`, `2026-12-01T09:00:00+09:00`).
+    from: Option<String>,
+    /// Before this instant, or to the end of this JST date.
+    to: Option<String>,
+    /// The cursor: entries before this sequence number.
+    before: Option<i64>,
     limit: Option<i64>,
 }
 
-/// `GET /api/v1/audit?actor=&action=&object=&limit=`.
+/// An instant, or the start of a JST date; with `end`, the end of that date.
+fn instant_or_day(field: &str, v: &str, end: bool) -> ApiResult<i64> {
+    if let Ok(d) = v.parse::<jiff::civil::Date>() {
+        let d = if end { d.tomorrow().map_err(|_| ApiError::invalid(field, "date"))? } else { d };
+        return policy::jst::midnight(d)
+            .map(|t| t.as_millisecond())
+            .map_err(|_| ApiError::invalid(field, "date"));
+    }
+    Ok(super::types::instant(field, v)?.as_millisecond())
+}
+
+/// `GET /api/v1/audit?actor=&action=&object=&from=&to=&before=&limit=`: a page of the log,
+/// newest first, the next page in a `Link` header (never silently cut).
 pub async fn search_audit(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<axum::response::Response> {
     let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let limit = q.limit.unwrap_or(200).clamp(1, 1000);
-    let entries = st
-        .audit
-        .store()
-        .search(q.actor.as_deref(), q.action.as_deref(), q.object.as_deref(), limit)
-        .await?;
+    let limit = super::types::page_limit(q.limit, 100, 1000)?;
+    let blank = |v: &Option<String>| {
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+    };
+    let filter = store::audit_store::AuditFilter {
+        actor: blank(&q.actor),
+        action: blank(&q.action),
+        object: blank(&q.object),
+        before_seq: q.before,
+        from_ms: blank(&q.from).map(|v| instant_or_day("from", &v, false)).transpose()?,
+        to_ms: blank(&q.to).map(|v| instant_or_day("to", &v, true)).transpose()?,
+        limit: limit + 1,
+    };
+    let mut entries = st.audit.store().search_page(&filter).await?;
+    let more = entries.len() as i64 > limit;
+    entries.truncate(limit as usize);
     st.audit(p.event("audit.search", "audit", Outcome::Ok)).await?;
-    Ok(Json(Value::Array(
-        entries
-            .iter()
-            .map(|e| {
-                json!({"seq": e.seq, "at": policy::jst::rfc3339(e.at), "actor": e.actor, "role": e.role, "workstation": e.workstation,
-                       "action": e.action, "object": e.object, "outcome": e.outcome, "rule": e.rule,
-                       "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::Null), "hash": e.hash.to_hex()})
-            })
-            .collect(),
-    )))
+    let next = entries.last().filter(|_| more).map(|last| {
+        [
+            ("actor", blank(&q.actor)),
+            ("action", blank(&q.action)),
+            ("object", blank(&q.object)),
+            ("from", blank(&q.from)),
+            ("to", blank(&q.to)),
+            ("limit", Some(limit.to_string())),
+            ("before", Some(last.seq.to_string())),
+        ]
+    });
+    let items = entries
+        .iter()
+        .map(|e| {
+            json!({"seq": e.seq, "at": policy::jst::rfc3339(e.at), "actor": e.actor, "role": e.role, "workstation": e.workstation,
+                   "action": e.action, "object": e.object, "outcome": e.outcome, "rule": e.rule,
+                   "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::Null), "hash": e.hash.to_hex()})
+        })
+        .collect();
+    Ok(super::types::page_response(items, "/api/v1/audit", next.as_ref().map(|n| &n[..])))
 }
 
 /// `GET /api/v1/audit/verify`.

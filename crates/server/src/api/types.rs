@@ -584,3 +584,38 @@ pub struct DisposalBody {
     #[serde(default)]
     pub note: Option<String>,
 }
+
+/// What is percent-encoded in a query value: everything but RFC 3986's unreserved characters.
+const QUERY_VALUE: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// A page of a list: the items as a JSON array and, when there are more, a
+/// `Link: <path?query>; rel="next"` header (RFC 8288) whose query carries the present `next`
+/// pairs, values percent-encoded. Every paged list answers this way.
+pub fn page_response(
+    items: Vec<serde_json::Value>,
+    path: &str,
+    next: Option<&[(&str, Option<String>)]>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let body = axum::Json(serde_json::Value::Array(items));
+    let Some(pairs) = next else { return body.into_response() };
+    let query = pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            v.as_ref()
+                .map(|v| format!("{k}={}", percent_encoding::utf8_percent_encode(v, QUERY_VALUE)))
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    ([(axum::http::header::LINK, format!("<{path}?{query}>; rel=\"next\""))], body).into_response()
+}
+
+/// A page size from `limit`: `default` when absent, refused outside `1..=max`.
+pub fn page_limit(limit: Option<i64>, default: i64, max: i64) -> ApiResult<i64> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(ApiError::invalid("limit", format!("between 1 and {max}")));
+    }
+    Ok(limit)
+}

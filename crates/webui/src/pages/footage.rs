@@ -614,7 +614,12 @@ pub async fn ledger(
         }
     };
     let Session { l, me, headers } = s;
-    let a = ui.api.get("/api/v1/ledger", &headers).await;
+    let before = q.get("before").and_then(|b| b.parse::<i64>().ok());
+    let path = match before {
+        Some(b) => format!("/api/v1/ledger?limit=500&before={b}"),
+        None => "/api/v1/ledger?limit=500".to_owned(),
+    };
+    let a = ui.api.get(&path, &headers).await;
     if !a.ok() {
         return problem_page(l, Some(&me), &a);
     }
@@ -640,6 +645,9 @@ pub async fn ledger(
             @if era { a #era href="/ledger" { (t(l, "western_dates")) } } @else { a #era href="/ledger?era=1" { (t(l, "era_dates")) } }
             " "
             button onclick="window.print()" { (t(l, "print")) }
+            @if let Some(n) = a.next.as_deref().and_then(|n| n.split("before=").nth(1)) {
+                " " a #next-page rel="next" href={ "/ledger?before=" (n) @if era { "&era=1" } } { (t(l, "next_page")) }
+            }
         }
     };
     page(l, Some(&me), &t(l, "ledger"), body).into_response()

@@ -240,6 +240,12 @@ pub struct AuditFilter {
     #[serde(default)]
     object: String,
     #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    before: String,
+    #[serde(default)]
     verify: Option<String>,
 }
 
@@ -253,7 +259,14 @@ pub async fn audit(
     let Session { l, me, headers } = s;
     let query = {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [("actor", &q.actor), ("action", &q.action), ("object", &q.object)] {
+        for (k, v) in [
+            ("actor", &q.actor),
+            ("action", &q.action),
+            ("object", &q.object),
+            ("from", &q.from),
+            ("to", &q.to),
+            ("before", &q.before),
+        ] {
             if !v.trim().is_empty() {
                 query.append_pair(k, v.trim());
             }
@@ -277,6 +290,10 @@ pub async fn audit(
             input #action name="action" value=(q.action) placeholder="footage.extract";
             label for="object" { (t(l, "object")) }
             input #object name="object" value=(q.object) placeholder="request:12";
+            label for="from" { (t(l, "range_from")) }
+            input #from name="from" type="date" value=(q.from);
+            label for="to" { (t(l, "range_to")) }
+            input #to name="to" type="date" value=(q.to);
             button #search { (t(l, "search")) }
         }
         form method="get" action="/audit" {
@@ -300,6 +317,9 @@ pub async fn audit(
                     }
                 }
             }
+        }
+        @if let Some(n) = a.next.as_deref().and_then(|n| n.strip_prefix("/api/v1")) {
+            p { a #next-page href=(n) rel="next" { (t(l, "next_page")) } }
         }
     };
     page(l, Some(&me), &t(l, "audit"), body).into_response()
