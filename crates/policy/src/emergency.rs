@@ -37,6 +37,8 @@ pub struct Order<'a> {
     pub urgency_reason: &'a str,
     /// Outside the window: the written reason (NIS).
     pub outside_reason: Option<&'a str>,
+    /// The purpose id.
+    pub purpose: &'a str,
     /// Whether the agency holds a written delegation in force (NIS-10.2).
     pub delegation_in_force: bool,
     /// Roles of the person named to carry it out.
@@ -78,6 +80,17 @@ impl Profile {
                 rule,
                 "no written delegation is in force for this agency: the manager must confirm it in writing first",
             ));
+        }
+        if !em.purposes.is_empty() && !em.purposes.iter().any(|p| p == order.purpose) {
+            // rule: ASA-3.5b — the path is for an urgent criminal investigation only.
+            return Err(Refusal::new(
+                &em.rule,
+                format!(
+                    "the emergency path serves only: {}; any other purpose goes through a request",
+                    em.purposes.join(", ")
+                ),
+            )
+            .at("purpose"));
         }
         if order.urgency_reason.trim().is_empty() {
             return Err(Refusal::new(
@@ -121,6 +134,63 @@ impl Profile {
         }
         let filing_due_at = self.filing_due_at(order.at).map_err(|e| calendar_refusal(self, e))?;
         Ok(OrderDecision { role: role.clone(), moment, flagged, filing_due_at })
+    }
+
+    /// When an emergency order given at `ordered_at` lapses: at the end of the period it was
+    /// given in — an order given in the emergency window (night, a closed day) lapses when office
+    /// hours begin; one given outside it with a written reason (NIS-11.1) when they end. Past
+    /// it the power is gone: footage leaves through a request (ASA-3.5b, NIS-11.1; issue 15).
+    pub fn emergency_expires_at(&self, ordered_at: Timestamp) -> Result<Timestamp, Refusal> {
+        let window_at = |t: Timestamp| {
+            self.moment(t).map(|m| m.emergency_window).map_err(|e| calendar_refusal(self, e))
+        };
+        let start = window_at(ordered_at)?;
+        // Office hours begin and end on the quarter hour; step to the next quarter, then by
+        // quarters, for at most three weeks (the longest closure is the year end's six days).
+        let quarter = jiff::SignedDuration::from_mins(15);
+        let ms = ordered_at.as_millisecond();
+        let q = 15 * 60_000;
+        let mut t = Timestamp::from_millisecond((ms / q + 1) * q).unwrap_or(ordered_at);
+        for _ in 0..(21 * 24 * 4) {
+            if window_at(t)? != start {
+                return Ok(t);
+            }
+            t += quarter;
+        }
+        Ok(t)
+    }
+
+    /// May the executor carry out an order given at `ordered_at` now (`at`)? The power lapses
+    /// with its period ([`Profile::emergency_expires_at`]), and a delegation must still be in
+    /// force (NIS-10.2).
+    pub fn check_emergency_extract(
+        &self,
+        ordered_at: Timestamp,
+        at: Timestamp,
+        delegation_in_force: bool,
+    ) -> Result<(), Refusal> {
+        let Some(em) = &self.emergency else {
+            return Err(Refusal::new(&self.workflow.rule, "this profile has no emergency path"));
+        };
+        let expires = self.emergency_expires_at(ordered_at)?;
+        if at >= expires {
+            return Err(Refusal::state(
+                &em.rule,
+                format!(
+                    "the order lapsed at {}, when the period it was given in ended: the footage now leaves only through a request",
+                    crate::jst::rfc3339(expires)
+                ),
+            ));
+        }
+        if let Some(rule) = &em.delegation_rule
+            && !delegation_in_force
+        {
+            return Err(Refusal::new(
+                rule,
+                "the written delegation is no longer in force: the order cannot be carried out",
+            ));
+        }
+        Ok(())
     }
 
     /// May `actor` file the post-hoc request for an emergency order with `form`?

@@ -34,6 +34,7 @@ pub mod profile;
 pub mod reconcile;
 pub mod retention;
 pub mod rule;
+pub mod scope;
 pub mod workflow;
 
 pub use error::PolicyError;

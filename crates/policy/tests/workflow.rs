@@ -270,9 +270,54 @@ fn order<'a>(
         at: jst::parse_rfc3339(at).unwrap(),
         urgency_reason: "強盗事件の犯人追跡",
         outside_reason: outside,
+        purpose: "criminal_investigation",
         delegation_in_force: delegation,
         executor_roles: executor,
     }
+}
+
+// rule: ASA-3.5b, NIS-11.1 — an emergency power lapses with the period it was given in; the
+// executor cannot use it afterwards, nor without a delegation in force (NIS-10.2).
+#[test]
+fn emergency_orders_lapse_when_their_period_ends() {
+    let asa = seed("asahikawa");
+    let t = |s: &str| jst::parse_rfc3339(s).unwrap();
+    // Saturday 28 November 02:00: lapses at Monday 30 November 08:45 (office hours).
+    assert_eq!(
+        jst::rfc3339(asa.emergency_expires_at(t("2026-11-28T02:00:00+09:00")).unwrap()),
+        "2026-11-30T08:45:00+09:00"
+    );
+    let given = t("2026-11-28T02:00:00+09:00");
+    assert!(asa.check_emergency_extract(given, t("2026-11-30T08:44:00+09:00"), true).is_ok());
+    let e = asa.check_emergency_extract(given, t("2026-11-30T10:00:00+09:00"), true).unwrap_err();
+    assert_eq!(e.rule.as_str(), "ASA-3.5b");
+    assert!(e.state_conflict, "{e:?}");
+    // 29 December (year-end closure) at 20:00: through the closure to 4 January 08:45.
+    assert_eq!(
+        jst::rfc3339(asa.emergency_expires_at(t("2026-12-29T20:00:00+09:00")).unwrap()),
+        "2027-01-04T08:45:00+09:00"
+    );
+    // Nishiyodogawa: an order given at 14:00 with a written reason lapses at 17:30; without a
+    // delegation in force nothing is carried out.
+    let nis = seed("nishiyodogawa");
+    let day = t("2026-12-02T14:00:00+09:00");
+    assert_eq!(jst::rfc3339(nis.emergency_expires_at(day).unwrap()), "2026-12-02T17:30:00+09:00");
+    let e = nis.check_emergency_extract(day, t("2026-12-02T15:00:00+09:00"), false).unwrap_err();
+    assert_eq!(e.rule.as_str(), "NIS-10.2");
+}
+
+// rule: ASA-3.5b — the police path serves an urgent criminal investigation only.
+#[test]
+fn asahikawa_police_path_is_for_criminal_investigations_only() {
+    let p = seed("asahikawa");
+    let chief = roles(&["police_image_manager"]);
+    let op = roles(&["police_image_operator"]);
+    let a = Actor { account: "chief", roles: &chief };
+    let mut o = order("2026-11-28T02:00:00+09:00", &op, None, false);
+    assert!(p.check_emergency_order(a, &o).is_ok());
+    o.purpose = "protection_of_life";
+    let e = p.check_emergency_order(a, &o).unwrap_err();
+    assert_eq!((e.rule.as_str(), e.field.as_deref()), ("ASA-3.5b", Some("purpose")));
 }
 
 // rule: ASA-3.5b — closed list; refused during office hours on an open day.

@@ -142,6 +142,8 @@ pub struct Principal {
     pub uid: String,
     /// Its organisation's kind.
     pub org_kind: String,
+    /// Which cameras its organisation governs (issue 15).
+    pub scope: policy::scope::Scope,
     /// Roles held now.
     pub roles: Vec<String>,
     /// The role that granted this route's permission.
@@ -178,6 +180,11 @@ impl Principal {
     /// The first of the caller's roles that holds `p`.
     pub fn role_with(&self, profile: &policy::Profile, p: Permission) -> Option<&String> {
         self.roles.iter().find(|r| profile.allows(r, p))
+    }
+
+    /// Whether something owned by `owner` is within this caller's organisation's scope.
+    pub fn governs(&self, owner: Option<i64>) -> bool {
+        self.scope.covers(owner)
     }
 }
 
@@ -392,10 +399,13 @@ async fn gates(
     if now - session.last_seen_at > 60_000 {
         let _ = st.db.touch_session(session.id, now).await;
     }
+    let scope = serde_json::from_value::<policy::profile::OrgKind>(serde_json::json!(org_kind))
+        .map_or(policy::scope::Scope::Outside, |k| profile.scope_of(account.organisation_id, k));
     Ok(Principal {
         uid: account.id.to_string(),
         account,
         org_kind,
+        scope,
         roles,
         acting_role,
         session_id: session.id,

@@ -157,10 +157,29 @@ async fn management_viewings_record_witnesses() {
 async fn the_requester_cannot_approve_their_own_request() {
     let w = World::new("kitakyushu", Backend::Sqlite, NOW).await;
     // The manager also holds the handling-officer post (a second designation) and files a request.
+    // No one designates himself (PROD-SOD-2): a second manager does it.
+    let (_, v) = w
+        .api
+        .post(
+            "/api/v1/designations",
+            &w.admin,
+            json!({ "account_id": w.admin.id, "role": "handling_officer" }),
+        )
+        .await;
+    assert_eq!(v["rule"], "PROD-SOD-2", "{v}");
+    w.api.ok("/api/v1/accounts", &w.admin, json!({ "login": "kanri2", "display_name": "管理 二郎", "organisation_id": w.admin.org, "initial_password": INITIAL })).await;
+    let (_, list) = w.api.get("/api/v1/accounts", &w.admin).await;
+    let second = list.as_array().unwrap().iter().find(|a| a["login"] == "kanri2").unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    w.api
+        .ok("/api/v1/designations", &w.admin, json!({ "account_id": second, "role": "manager" }))
+        .await;
+    let kanri2 = onboard(&w.api, "kanri2", "manager", w.admin.org).await;
     w.api
         .ok(
             "/api/v1/designations",
-            &w.admin,
+            &kanri2,
             json!({ "account_id": w.admin.id, "role": "handling_officer" }),
         )
         .await;

@@ -75,9 +75,10 @@ async fn asahikawa_police_path_filing_and_reconciliation() {
             .await;
         assert_eq!((s.as_u16(), e["rule"].as_str()), (403, Some("ASA-3.5b")));
         // The order waits on its executor's home, not on the orderer's.
+        // With the instant the power lapses (the next start of office hours) as its deadline.
         assert_eq!(
             order_tasks(&w, &operator, first).await,
-            [("extract".into(), Value::Null, false)]
+            [("extract".into(), json!("2026-11-24T08:45:00+09:00"), false)]
         );
         assert!(order_tasks(&w, &chief, first).await.is_empty());
         w.api.ok(&format!("/api/v1/emergency/orders/{first}/extract"), &operator, json!({})).await;
@@ -258,6 +259,8 @@ async fn nishiyodogawa_agency_path_with_delegation_reason_and_form_1() {
         let v = w.api.ok("/api/v1/emergency/orders", &head, body).await;
         assert_eq!(v["flagged"], false);
         let night = v["id"].as_i64().unwrap();
+        // Carried out the same night: by Tuesday 09:00 (office hours) the power has lapsed.
+        w.api.ok(&format!("/api/v1/emergency/orders/{night}/extract"), &staff, json!({})).await;
         // Tuesday 10:00: outside the window — a written reason is mandatory, and flagged.
         w.set_now("2026-11-24T10:00:00+09:00");
         let (s, e) = w
@@ -294,7 +297,6 @@ async fn nishiyodogawa_agency_path_with_delegation_reason_and_form_1() {
         let all = orders(&w, &mgr).await;
         assert!(all.iter().any(|o| o["flagged"] == true), "the manager sees the flagged order");
 
-        w.api.ok(&format!("/api/v1/emergency/orders/{night}/extract"), &staff, json!({})).await;
         // Filing with form 3 keeps the order open until the image clerk writes form 1 (NIS-11.2).
         let (s, _) = w
             .api

@@ -73,6 +73,8 @@ pub struct EmergencyOrder {
     pub delay_reason: Option<String>,
     /// Ledger entry written on receipt.
     pub ledger_entry_id: Option<i64>,
+    /// The owner of the cameras (issue 15).
+    pub owner_org_id: Option<i64>,
 }
 
 /// A new emergency order.
@@ -106,6 +108,8 @@ pub struct NewOrder<'a> {
     pub flagged: bool,
     /// Filing due.
     pub filing_due_at: Option<i64>,
+    /// The owner of the cameras.
+    pub owner_org_id: Option<i64>,
 }
 
 /// A monthly extraction history submitted for a lent PC.
@@ -154,7 +158,7 @@ macro_rules! order_cols {
     () => {
         "id, number, organisation_id, ordered_by, ordered_role, urgency_reason, executor_id, cameras, range_from, \
     range_to, purpose, ordered_at, in_window, outside_reason, flagged, filing_due_at, state, extraction_id, filed_by, filed_at, \
-    filing_form, filing_reference, delay_reason, ledger_entry_id"
+    filing_form, filing_reference, delay_reason, ledger_entry_id, owner_org_id"
     };
 }
 
@@ -212,8 +216,8 @@ impl Db {
     /// Records an emergency order.
     pub async fn create_order(&self, o: &NewOrder<'_>, now: i64) -> Result<EmergencyOrder> {
         Ok(sqlx::query_as(concat!("INSERT INTO emergency_orders (number, organisation_id, ordered_by, ordered_role, urgency_reason, executor_id, cameras, \
-             range_from, range_to, purpose, ordered_at, in_window, outside_reason, flagged, filing_due_at, state) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'ordered') RETURNING ", order_cols!()))
+             range_from, range_to, purpose, ordered_at, in_window, outside_reason, flagged, filing_due_at, state, owner_org_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'ordered', $16) RETURNING ", order_cols!()))
         .bind(o.number)
         .bind(o.organisation_id)
         .bind(o.ordered_by)
@@ -229,6 +233,7 @@ impl Db {
         .bind(o.outside_reason)
         .bind(i64::from(o.flagged))
         .bind(o.filing_due_at)
+        .bind(o.owner_org_id)
         .fetch_one(&mut *self.conn().await?)
         .await?)
     }
@@ -257,10 +262,30 @@ impl Db {
     }
 
     /// Records the extraction of an order.
-    pub async fn order_extracted(&self, id: i64, extraction_id: i64) -> Result<EmergencyOrder> {
-        sqlx::query_as(concat!("UPDATE emergency_orders SET state = 'extracted', extraction_id = $2 WHERE id = $1 AND state = 'ordered' RETURNING ", order_cols!()))
+    /// The order was carried out; its filing is due `filing_due_at` (counted from the
+    /// extraction).
+    pub async fn order_extracted(
+        &self,
+        id: i64,
+        extraction_id: i64,
+        filing_due_at: Option<i64>,
+    ) -> Result<EmergencyOrder> {
+        sqlx::query_as(concat!("UPDATE emergency_orders SET state = 'extracted', extraction_id = $2, filing_due_at = $3 WHERE id = $1 AND state = 'ordered' RETURNING ", order_cols!()))
         .bind(id)
         .bind(extraction_id)
+        .bind(filing_due_at)
+        .fetch_optional(&mut *self.conn().await?)
+        .await?
+        .ok_or_else(|| StoreError::Conflict(format!("emergency order {id} is not awaiting extraction")))
+    }
+
+    /// An order not carried out before its power lapsed (issue 15).
+    pub async fn order_expired(&self, id: i64) -> Result<EmergencyOrder> {
+        sqlx::query_as(concat!(
+            "UPDATE emergency_orders SET state = 'expired' WHERE id = $1 AND state = 'ordered' RETURNING ",
+            order_cols!()
+        ))
+        .bind(id)
         .fetch_optional(&mut *self.conn().await?)
         .await?
         .ok_or_else(|| StoreError::Conflict(format!("emergency order {id} is not awaiting extraction")))

@@ -30,6 +30,8 @@ pub struct Site {
     pub created_at: i64,
     /// Created by.
     pub created_by: Option<i64>,
+    /// The organisation that owns the site and its cameras (issue 15).
+    pub owner_org_id: Option<i64>,
 }
 
 /// A new site.
@@ -51,6 +53,8 @@ pub struct NewSite<'a> {
     pub reason: &'a str,
     /// Sign text.
     pub signage_text: &'a str,
+    /// The owning organisation.
+    pub owner_org_id: i64,
 }
 
 /// A camera.
@@ -100,6 +104,8 @@ pub struct Camera {
     pub decommission_reason: String,
     /// 0/1: decommissioned before the profile's minimum operation period (KAW-2.1.3).
     pub decommissioned_early: i64,
+    /// The owning organisation: its site's (issue 15).
+    pub owner_org_id: Option<i64>,
 }
 
 /// A new camera.
@@ -196,14 +202,14 @@ pub struct Contract {
 
 macro_rules! site_cols {
     () => {
-        "id, code, name, address, latitude, longitude, system, reason, signage_text, signage_checked_at, created_at, created_by"
+        "id, code, name, address, latitude, longitude, system, reason, signage_text, signage_checked_at, created_at, created_by, owner_org_id"
     };
 }
 macro_rules! camera_cols {
     () => {
         "id, code, site_id, name, install_date, recorder, rtsp_url, public_share_permille, coverage_exemption, \
     consensus_note, owner_permission, anti_removal, masks_native, retention_days, retention_months, status, commissioned_at, \
-    decommissioned_at, created_at, created_by, decommission_reason, decommissioned_early"
+    decommissioned_at, created_at, created_by, decommission_reason, decommissioned_early, owner_org_id"
     };
 }
 macro_rules! ws_cols {
@@ -221,8 +227,8 @@ macro_rules! contract_cols {
 impl Db {
     /// Registers a site.
     pub async fn create_site(&self, s: &NewSite<'_>, by: i64, now: i64) -> Result<Site> {
-        sqlx::query_as(concat!("INSERT INTO sites (code, name, address, latitude, longitude, system, reason, signage_text, created_at, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ", site_cols!()))
+        sqlx::query_as(concat!("INSERT INTO sites (code, name, address, latitude, longitude, system, reason, signage_text, created_at, created_by, owner_org_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ", site_cols!()))
         .bind(s.code)
         .bind(s.name)
         .bind(s.address)
@@ -233,6 +239,7 @@ impl Db {
         .bind(s.signage_text)
         .bind(now)
         .bind(by)
+        .bind(s.owner_org_id)
         .fetch_one(&mut *self.conn().await?)
         .await
         .map_err(|e| StoreError::from_write(e, "a site with that code"))
@@ -269,8 +276,9 @@ impl Db {
     /// Registers a camera.
     pub async fn create_camera(&self, c: &NewCamera<'_>, by: i64, now: i64) -> Result<Camera> {
         sqlx::query_as(concat!("INSERT INTO cameras (code, site_id, name, install_date, recorder, rtsp_url, public_share_permille, coverage_exemption, \
-             consensus_note, owner_permission, anti_removal, masks_native, retention_days, retention_months, status, created_at, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'active', $15, $16) RETURNING ", camera_cols!()))
+             consensus_note, owner_permission, anti_removal, masks_native, retention_days, retention_months, status, created_at, created_by, owner_org_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'active', $15, $16, \
+             (SELECT owner_org_id FROM sites WHERE id = $2)) RETURNING ", camera_cols!()))
         .bind(c.code)
         .bind(c.site_id)
         .bind(c.name)

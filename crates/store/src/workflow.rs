@@ -53,6 +53,8 @@ pub struct Request {
     pub certificate_number: Option<String>,
     /// The emergency order this request files for, if any.
     pub emergency_order_id: Option<i64>,
+    /// The organisation that owns its cameras and decides on it (issue 15).
+    pub owner_org_id: Option<i64>,
 }
 
 /// A new request.
@@ -84,6 +86,8 @@ pub struct NewRequest<'a> {
     pub range_to: i64,
     /// Initial state.
     pub state: &'a str,
+    /// The owner of its cameras.
+    pub owner_org_id: Option<i64>,
 }
 
 /// One link of an instruction chain.
@@ -232,7 +236,7 @@ macro_rules! req_cols {
     () => {
         "id, number, kind, basis, purpose, requester_id, requester_role, recipient, case_summary, documents, cameras, \
     range_from, range_to, state, created_at, relayed_by, relayed_at, decided_by, decided_at, decision_reason, certificate_number, \
-    emergency_order_id"
+    emergency_order_id, owner_org_id"
     };
 }
 macro_rules! ins_cols {
@@ -264,7 +268,7 @@ impl Db {
     /// Files a request.
     pub async fn create_request(&self, r: &NewRequest<'_>, now: i64) -> Result<Request> {
         sqlx::query_as(concat!("INSERT INTO requests (number, kind, basis, purpose, requester_id, requester_role, recipient, case_summary, documents, \
-             cameras, range_from, range_to, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             cameras, range_from, range_to, state, created_at, owner_org_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
              RETURNING ", req_cols!()))
         .bind(r.number)
         .bind(r.kind)
@@ -280,6 +284,7 @@ impl Db {
         .bind(r.range_to)
         .bind(r.state)
         .bind(now)
+        .bind(r.owner_org_id)
         .fetch_one(&mut *self.conn().await?)
         .await
         .map_err(|e| StoreError::from_write(e, "a request with that number"))
@@ -301,7 +306,7 @@ impl Db {
             "SELECT ",
             req_cols!(),
             " FROM requests r WHERE \
-             ($1 = 1 OR r.requester_id = $2 OR EXISTS (SELECT 1 FROM instructions i WHERE i.request_id = r.id AND i.issued_to = $2)) \
+             (($1 = 1 AND ($7 = 0 OR r.owner_org_id = $7)) OR r.requester_id = $2 OR EXISTS (SELECT 1 FROM instructions i WHERE i.request_id = r.id AND i.issued_to = $2)) \
              AND ($3 = '' OR (',' || $3 || ',') LIKE ('%,' || r.state || ',%')) \
              AND ($4 = '' OR r.number LIKE $4 ESCAPE '\\' OR r.recipient LIKE $4 ESCAPE '\\' OR r.case_summary LIKE $4 ESCAPE '\\') \
              AND ($5 = 0 OR r.id < $5) \
@@ -313,6 +318,7 @@ impl Db {
         .bind(text)
         .bind(q.before.unwrap_or(0))
         .bind(q.limit)
+        .bind(q.owner.unwrap_or(0))
         .fetch_all(&mut *self.conn().await?)
         .await?)
     }
@@ -602,8 +608,10 @@ pub struct RequestQuery {
     /// The account listing: without `all`, only requests it filed or was instructed on.
     pub viewer: i64,
     /// The viewer sees every request (reviewers, relaying offices, instruction issuers, ledger
-    /// readers).
+    /// readers) — of `owner` only, when given (issue 15).
     pub all: bool,
+    /// With `all`: only requests about this organisation's cameras.
+    pub owner: Option<i64>,
     /// Only these states (empty: any).
     pub states: Vec<String>,
     /// Only requests whose number, recipient or case summary contains this text.

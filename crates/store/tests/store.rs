@@ -29,6 +29,7 @@ fn request<'a>(number: &'a str) -> NewRequest<'a> {
         range_from: 1,
         range_to: 2,
         state: "submitted",
+        owner_org_id: None,
     }
 }
 

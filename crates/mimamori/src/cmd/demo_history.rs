@@ -368,6 +368,8 @@ impl History<'_> {
                 )
                 .await?;
         }
+        // A purpose the emergency path serves (ASA-3.5b: criminal investigation only).
+        let purpose = em.purposes.first().cloned().unwrap_or_else(|| self.p.purposes[0].id.clone());
         let mut orders = Vec::new();
         for (i, (camera, reason)) in [
             (&self.s.cameras[0], "ひったくり事件の被疑者が逃走中"),
@@ -388,7 +390,7 @@ impl History<'_> {
                     &t,
                     json!({ "executor_account": ex["id"], "cameras": [camera],
                             "from": policy::jst::rfc3339(at - hours(2)), "to": policy::jst::rfc3339(at - hours(1)),
-                            "purpose": self.p.purposes[0].id, "urgency_reason": reason }),
+                            "purpose": purpose, "urgency_reason": reason }),
                 )
                 .await?;
             let oid = o["id"].as_i64().context("order id")?;

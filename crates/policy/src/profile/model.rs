@@ -43,6 +43,9 @@ pub struct Profile {
     /// The share of each picture that must be public space, where the city sets one (KAW-2.1.3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<CoverageRule>,
+    /// Which organisations own cameras (issue 15): each governs only its own.
+    #[serde(default)]
+    pub ownership: Ownership,
     /// Disposal of media and recorders (ASA-3.3d, KIT-5.7).
     pub disposal: DisposalRule,
 }
@@ -608,6 +611,10 @@ pub struct EmergencyPath {
     /// A written delegation must be in force first (NIS-10.2), with its clause.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delegation_rule: Option<RuleId>,
+    /// The purposes the path serves (ids of `[[purposes]]`); empty: every purpose of the
+    /// profile. ASA-3.5b: only an urgent criminal investigation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purposes: Vec<String>,
     /// The post-hoc filing.
     pub filing: EmergencyFiling,
     /// The monthly reconciliation.
@@ -673,6 +680,24 @@ pub struct ComplaintRules {
     pub respond_within_days: u32,
     /// Clause.
     pub rule: RuleId,
+}
+
+/// Who owns cameras. Each site (and its cameras) belongs to one organisation of these kinds;
+/// its roles act only on its own cameras and the records that concern them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ownership {
+    /// The clause that makes each owner responsible for its own cameras.
+    pub rule: RuleId,
+    /// The kinds of organisation that own cameras.
+    pub owners: Vec<OrgKind>,
+}
+
+impl Default for Ownership {
+    fn default() -> Self {
+        // One city section owns every camera (ASA, KIT, NIS): PROD-OWN-1 states the reading.
+        Ownership { rule: RuleId::new("PROD-OWN-1"), owners: vec![OrgKind::City] }
+    }
 }
 
 /// The coverage rule (KAW-2.1.3).

@@ -151,10 +151,17 @@ pub async fn list_designations(
     Extension(p): Extension<Principal>,
 ) -> ApiResult<Json<Value>> {
     let all = st.db.all_designations().await?;
+    // An organisation sees the designations of its own staff and those it made (issue 15).
+    let org_of: std::collections::HashMap<i64, i64> =
+        st.db.accounts().await?.iter().map(|a| (a.id, a.organisation_id)).collect();
+    let mine = |account: Option<i64>| {
+        account.and_then(|a| org_of.get(&a)) == Some(&p.account.organisation_id)
+    };
     st.audit(p.event("designation.list", "designations", Outcome::Ok)).await?;
     let now = st.clock.now_ms();
     Ok(Json(Value::Array(
         all.iter()
+            .filter(|d| mine(Some(d.account_id)) || mine(d.designated_by))
             .map(|d| {
                 json!({
                     "id": d.id, "account_id": d.account_id, "role": d.role,
@@ -200,6 +207,29 @@ fn may_designate(
         })
 }
 
+/// [`policy::Profile::check_designation_scope`] for the caller and a target organisation.
+fn check_designation_scope(
+    st: &AppState,
+    p: &Principal,
+    role: &policy::profile::RoleDef,
+    target_org: i64,
+) -> ApiResult<()> {
+    let Ok(kind) = serde_json::from_value::<policy::profile::OrgKind>(json!(p.org_kind)) else {
+        return Err(ApiError::forbidden(
+            st.profile.ownership.rule.as_str(),
+            "unknown organisation",
+        ));
+    };
+    let admin = p.role_with(&st.profile, Permission::AccountsAdminister).is_some();
+    Ok(st.profile.check_designation_scope(
+        role,
+        p.account.organisation_id,
+        kind,
+        admin,
+        target_org,
+    )?)
+}
+
 /// `POST /api/v1/designations`.
 pub async fn designate(
     State(st): State<Arc<AppState>>,
@@ -237,16 +267,11 @@ pub async fn designate(
             ),
         ));
     }
-    // Police and agency heads designate only their own staff (ASA-3.5a, NIS-10.3).
-    if matches!(p.org_kind.as_str(), "police" | "agency")
-        && target.organisation_id != p.account.organisation_id
-    {
-        return Err(ApiError::refused(
-            role.rule.as_str(),
-            Some("account_id"),
-            "you may designate only staff of your own organisation",
-        ));
-    }
+    // rule: PROD-SOD-2 — never oneself.
+    policy::scope::sod::check_designation(p.account.id, target.id)?;
+    // An organisation designates its own staff (KAW-2.2.2; ASA-3.5a, NIS-10.3 for police and
+    // agency heads), across organisations only where the profile says so (issue 15).
+    check_designation_scope(&st, &p, role, target.organisation_id)?;
     let valid_until = match &b.valid_until {
         Some(s) => Some(instant("valid_until", s)?.as_millisecond()),
         None => None,
@@ -312,6 +337,12 @@ pub async fn revoke_designation(
         .role(&d.role)
         .ok_or_else(|| ApiError::conflict("the role no longer exists in this profile"))?;
     may_designate(&st, &p, role)?;
+    let holder = st.db.account(d.account_id).await?;
+    match holder {
+        Some(h) => check_designation_scope(&st, &p, role, h.organisation_id)
+            .map_err(|_| ApiError::not_found(format!("designation {id}")))?,
+        None => return Err(ApiError::not_found(format!("designation {id}"))),
+    }
     let ch = st.change().await?;
     ch.revoke_designation(id, p.account.id, st.clock.now_ms()).await?;
     st.audit_in(&ch, p.event("designation.revoke", format!("designation:{id}"), Outcome::Ok))
@@ -320,12 +351,45 @@ pub async fn revoke_designation(
     Ok(Json(json!({ "ok": true })))
 }
 
-/// `GET /api/v1/sites`.
-pub async fn list_sites(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+/// A camera within the caller's scope (issue 15): another organisation's camera answers as if it
+/// did not exist.
+pub async fn own_camera(
+    st: &AppState,
+    p: &Principal,
+    id: i64,
+) -> ApiResult<store::registry::Camera> {
+    st.db
+        .camera(id)
+        .await?
+        .filter(|c| p.governs(c.owner_org_id))
+        .ok_or_else(|| ApiError::not_found(format!("camera {id}")))
+}
+
+/// A site within the caller's scope (issue 15), else 404.
+async fn own_site(st: &AppState, p: &Principal, id: i64) -> ApiResult<store::registry::Site> {
+    st.db
+        .site(id)
+        .await?
+        .filter(|s| p.governs(s.owner_org_id))
+        .ok_or_else(|| ApiError::not_found(format!("site {id}")))
+}
+
+/// Whether the caller sees every registry entry (police, agencies and offices: to name cameras
+/// in a request) or only its own organisation's (an owner).
+fn lists_all(p: &Principal) -> bool {
+    !matches!(p.scope, policy::scope::Scope::Own(_))
+}
+
+/// `GET /api/v1/sites`: an owner's staff see their own sites; others see all.
+pub async fn list_sites(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
     let sites = st.db.sites().await?;
     Ok(Json(Value::Array(
         sites
             .iter()
+            .filter(|s| lists_all(&p) || p.governs(s.owner_org_id))
             .map(|s| {
                 let mut v = json!(s);
                 v["signage_checked_at"] = json!(jst_opt(s.signage_checked_at));
@@ -334,6 +398,42 @@ pub async fn list_sites(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value
             })
             .collect(),
     )))
+}
+
+/// Who owns a new site (issue 15): an owner registers its own sites; a registry office that
+/// owns no camera (Saku's city) registers them for an owning organisation it names.
+async fn site_owner(st: &AppState, p: &Principal, asked: Option<i64>) -> ApiResult<i64> {
+    let rule = st.profile.ownership.rule.as_str();
+    match p.scope {
+        policy::scope::Scope::Own(org) => match asked {
+            Some(other) if other != org => Err(ApiError::refused(
+                rule,
+                Some("owner_org_id"),
+                "you register the sites of your own organisation only",
+            )),
+            _ => Ok(org),
+        },
+        policy::scope::Scope::Office => {
+            let id = asked.ok_or_else(|| {
+                ApiError::invalid("owner_org_id", "name the organisation that owns the site")
+            })?;
+            let org = st.db.organisation(id).await?;
+            let owns = org.as_ref().and_then(|o| {
+                serde_json::from_value::<policy::profile::OrgKind>(json!(o.kind)).ok()
+            });
+            match owns {
+                Some(kind) if st.profile.owns_cameras(kind) => Ok(id),
+                _ => Err(ApiError::invalid(
+                    "owner_org_id",
+                    format!("not an organisation that owns cameras ({rule})"),
+                )),
+            }
+        }
+        policy::scope::Scope::Outside => Err(ApiError::forbidden(
+            rule,
+            "your organisation owns no cameras and registers no sites",
+        )),
+    }
 }
 
 /// `POST /api/v1/sites`.
@@ -347,6 +447,7 @@ pub async fn create_site(
     required("address", &b.address)?;
     // Signage is required by every seed (ASA-3.2b, KIT-4.2, KAW-2.2.1, NIS-4.2).
     required("signage_text", &b.signage_text)?;
+    let owner = site_owner(&st, &p, b.owner_org_id).await?;
     let ch = st.change().await?;
     let s = ch
         .create_site(
@@ -359,6 +460,7 @@ pub async fn create_site(
                 system: b.system.as_deref().unwrap_or(""),
                 reason: b.reason.as_deref().unwrap_or(""),
                 signage_text: &b.signage_text,
+                owner_org_id: owner,
             },
             p.account.id,
             st.clock.now_ms(),
@@ -375,6 +477,7 @@ pub async fn check_signage(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
+    own_site(&st, &p, id).await?;
     let ch = st.change().await?;
     ch.check_signage(id, st.clock.now_ms()).await?;
     st.audit_in(&ch, p.event("site.signage_check", format!("site:{id}"), Outcome::Ok)).await?;
@@ -383,8 +486,28 @@ pub async fn check_signage(
 }
 
 /// `GET /api/v1/cameras`.
-pub async fn list_cameras(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.db.cameras().await?)))
+pub async fn list_cameras(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    let keeper = p.role_with(&st.profile, Permission::RegistryManage).is_some();
+    let cams: Vec<Value> = st
+        .db
+        .cameras()
+        .await?
+        .into_iter()
+        .filter(|c| lists_all(&p) || p.governs(c.owner_org_id))
+        .map(|c| {
+            // Where a camera's stream is fetched from is for those who keep its registry entry.
+            let hide = !(keeper && p.governs(c.owner_org_id));
+            let mut v = json!(c);
+            if hide {
+                v["rtsp_url"] = Value::Null;
+            }
+            v
+        })
+        .collect();
+    Ok(Json(Value::Array(cams)))
 }
 
 /// A polygon from JSON points, checked (three points or more, inside the picture).
@@ -505,7 +628,8 @@ pub async fn create_camera(
     if b.install_date.parse::<jiff::civil::Date>().is_err() {
         return Err(ApiError::invalid("install_date", "YYYY-MM-DD"));
     }
-    if st.db.site(b.site_id).await?.is_none() {
+    // Cameras are registered at one's own organisation's sites (issue 15).
+    if own_site(&st, &p, b.site_id).await.is_err() {
         return Err(ApiError::invalid("site_id", "no such site"));
     }
     if b.rtsp_url.as_deref().is_some_and(|u| u.contains('@')) {
@@ -594,8 +718,12 @@ fn masks_json(m: &store::registry::CameraMasks) -> Value {
 }
 
 /// `GET /api/v1/cameras/{id}/masks`: every version of a camera's masks, newest first.
-pub async fn list_masks(State(st): State<Arc<AppState>>, Id(id): Id) -> ApiResult<Json<Value>> {
-    st.db.camera(id).await?.ok_or_else(|| ApiError::not_found(format!("camera {id}")))?;
+pub async fn list_masks(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    own_camera(&st, &p, id).await?;
     Ok(Json(Value::Array(st.db.camera_masks(id).await?.iter().map(masks_json).collect())))
 }
 
@@ -609,7 +737,7 @@ pub async fn set_masks(
     Body(b): Body<MasksBody>,
 ) -> ApiResult<Json<Value>> {
     required("reason", &b.reason)?;
-    let cam = st.db.camera(id).await?.ok_or_else(|| ApiError::not_found(format!("camera {id}")))?;
+    let cam = own_camera(&st, &p, id).await?;
     for (i, m) in b.polygons.iter().enumerate() {
         polygon(&format!("polygons[{i}]"), m)?;
     }

@@ -81,6 +81,11 @@ fn order_json(st: &AppState, o: &EmergencyOrder, now: i64) -> Value {
         "filed_late": o.filed_at.zip(o.filing_due_at).is_some_and(|(f, d)| f > d),
         "needs_ledger": o.state == "filed",
         "rule": st.profile.emergency.as_ref().map(|e| e.rule.to_string()),
+        // When the power to carry it out lapses (issue 15).
+        "expires_at": (o.state == "ordered")
+            .then(|| st.profile.emergency_expires_at(store::ts(o.ordered_at)).ok())
+            .flatten()
+            .map(policy::jst::rfc3339),
     })
 }
 
@@ -96,10 +101,12 @@ pub async fn list_orders(
         )));
     }
     let now = st.clock.now_ms();
-    let city_view = matches!(p.org_kind.as_str(), "city" | "facility" | "community");
     let orders = st.db.orders().await?;
     let mut visible = Vec::new();
-    for o in orders.iter().filter(|o| city_view || o.organisation_id == p.account.organisation_id) {
+    for o in orders
+        .iter()
+        .filter(|o| o.organisation_id == p.account.organisation_id || p.governs(o.owner_org_id))
+    {
         let mut v = order_json(&st, o, now);
         // When it was carried out (NIS form 3 names the extraction date).
         if let Some(x) = o.extraction_id {
@@ -130,18 +137,23 @@ pub async fn create_order(
             "the executor must be a member of your own organisation",
         ));
     }
+    // rule: PROD-SOD-4 — the orderer does not carry out the order.
+    policy::scope::sod::check_emergency_executor(p.account.id, executor.id)?;
     let executor_roles = st.db.active_roles(executor.id, now_ms).await?;
     let delegation = st.db.delegation_in_force(p.account.organisation_id, now_ms).await?;
     let order = Order {
         at: now,
         urgency_reason: &b.urgency_reason,
         outside_reason: b.outside_reason.as_deref(),
+        purpose: &b.purpose,
         delegation_in_force: delegation,
         executor_roles: &executor_roles,
     };
     let decision = profile.check_emergency_order(p.actor(), &order)?;
     let (from, to) = range(&b.from, &b.to)?;
     let cams = checked_cameras(&st, "cameras", &b.cameras).await?;
+    let owners: Vec<Option<i64>> = cams.iter().map(|c| c.owner_org_id).collect();
+    let owner = profile.single_owner(&owners)?;
     check_range_available(&st, &cams, from, to).await?;
     let fy = fiscal_year(now_ms);
     let ch = st.change().await?;
@@ -163,6 +175,7 @@ pub async fn create_order(
                 outside_reason: b.outside_reason.as_deref().map(str::trim),
                 flagged: decision.flagged,
                 filing_due_at: decision.filing_due_at.map(|t| t.as_millisecond()),
+                owner_org_id: owner,
             },
             now_ms,
         )
@@ -186,8 +199,9 @@ async fn load_order(st: &AppState, p: &Principal, id: i64) -> ApiResult<Emergenc
         .order(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("emergency order {id}")))?;
-    let city_view = matches!(p.org_kind.as_str(), "city" | "facility" | "community");
-    if !city_view && o.organisation_id != p.account.organisation_id {
+    // The ordering agency sees its own orders; the owner of the cameras sees the orders on
+    // them (issue 15).
+    if o.organisation_id != p.account.organisation_id && !p.governs(o.owner_org_id) {
         return Err(ApiError::not_found(format!("emergency order {id}")));
     }
     Ok(o)
@@ -222,6 +236,25 @@ pub async fn extract_order(
             o.id, o.state
         )));
     }
+    // The power is checked again when it is used: it lapses with the period it was given in,
+    // and a delegation must still be in force (ASA-3.5b, NIS-10.2, NIS-11.1; issue 15).
+    let now_at = st.clock.now();
+    let delegation = st.db.delegation_in_force(o.organisation_id, now_at.as_millisecond()).await?;
+    if let Err(refusal) =
+        st.profile.check_emergency_extract(store::ts(o.ordered_at), now_at, delegation)
+    {
+        if refusal.state_conflict {
+            // Lapsed: closed as expired, on record.
+            let ch = st.change().await?;
+            ch.order_expired(o.id).await?;
+            let mut ev =
+                p.event("emergency.expire", format!("emergency_order:{}", o.id), Outcome::Ok);
+            ev.rule = Some(refusal.rule.to_string());
+            st.audit_in(&ch, ev).await?;
+            ch.commit().await?;
+        }
+        return Err(refusal.into());
+    }
     let cameras = parse_list(&o.cameras)?;
     let refs = evidence::Refs { request: None, instruction: None, emergency_order: Some(o.id) };
     let made =
@@ -250,7 +283,13 @@ pub async fn extract_order(
                 now,
             )
             .await?;
-        let o = ch.order_extracted(o.id, e.id).await?;
+        // 遅滞なく counts from the extraction, not from the order.
+        let due = st
+            .profile
+            .filing_due_at(store::ts(now))
+            .map_err(|e| ApiError::internal(&format!("computing the filing deadline: {e}")))?
+            .map(|t| t.as_millisecond());
+        let o = ch.order_extracted(o.id, e.id, due).await?;
         let pkgs = match &made {
             Some(pk) => evidence::record_packages(&ch, e.id, pk, now).await?,
             None => Vec::new(),
@@ -602,6 +641,7 @@ pub async fn executors(
         if let Some(a) = st.db.account(d.account_id).await?
             && a.disabled_at.is_none()
             && a.organisation_id == p.account.organisation_id
+            && a.id != p.account.id
         {
             out.push(json!({ "id": a.id, "display_name": a.display_name, "login": a.login, "role": d.role }));
         }

@@ -118,7 +118,7 @@ pub(crate) fn sees_all(st: &AppState, p: &Principal) -> bool {
 }
 
 async fn visible(st: &AppState, p: &Principal, r: &Request) -> ApiResult<bool> {
-    if sees_all(st, p) || r.requester_id == Some(p.account.id) {
+    if (sees_all(st, p) && p.governs(r.owner_org_id)) || r.requester_id == Some(p.account.id) {
         return Ok(true);
     }
     let mine = st.db.instructions_of(r.id).await?.iter().any(|i| i.issued_to == p.account.id);
@@ -158,8 +158,14 @@ pub fn request_json(st: &AppState, r: &Request) -> Value {
     })
 }
 
-async fn load(st: &AppState, id: i64) -> ApiResult<Request> {
-    st.db.request(id).await?.ok_or_else(|| ApiError::not_found(format!("request {id}")))
+/// A request the caller may see (issue 15: a request about another organisation's cameras
+/// answers as if it did not exist, for reads and writes alike).
+async fn load(st: &AppState, p: &Principal, id: i64) -> ApiResult<Request> {
+    let r = st.db.request(id).await?.ok_or_else(|| ApiError::not_found(format!("request {id}")))?;
+    if !visible(st, p, &r).await? {
+        return Err(ApiError::not_found(format!("request {id}")));
+    }
+    Ok(r)
 }
 
 fn state_of(r: &Request) -> ApiResult<RequestState> {
@@ -185,6 +191,9 @@ pub async fn create_request(
     )?;
     let (from, to) = range(&b.from, &b.to)?;
     let cams = checked_cameras(&st, "cameras", &b.cameras).await?;
+    // A request concerns the cameras of one owner, who decides on it (issue 15).
+    let owners: Vec<Option<i64>> = cams.iter().map(|c| c.owner_org_id).collect();
+    let owner = profile.single_owner(&owners)?;
     check_range_available(&st, &cams, from, to).await?;
     let now = st.clock.now_ms();
     let fy = fiscal_year(now);
@@ -209,6 +218,7 @@ pub async fn create_request(
                 range_from: from,
                 range_to: to,
                 state: RequestState::Submitted.as_str(),
+                owner_org_id: owner,
             },
             now,
         )
@@ -269,6 +279,7 @@ pub async fn list_requests(
     let query = store::workflow::RequestQuery {
         viewer: p.account.id,
         all: sees_all(&st, &p),
+        owner: p.scope.owner(),
         states,
         text,
         before: q.before,
@@ -296,7 +307,7 @@ pub async fn get_request(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    let r = load(&st, id).await?;
+    let r = load(&st, &p, id).await?;
     if !visible(&st, &p, &r).await? {
         return Err(ApiError::not_found(format!("request {id}")));
     }
@@ -346,7 +357,7 @@ pub async fn relay_request(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    let r = load(&st, id).await?;
+    let r = load(&st, &p, id).await?;
     let role = st.profile.check_relay(p.actor(), state_of(&r)?)?;
     let ch = st.change().await?;
     let r = ch.relay_request(id, &r.state, p.account.id, st.clock.now_ms()).await?;
@@ -364,7 +375,7 @@ async fn decide(
     approve: bool,
     reason: Option<String>,
 ) -> ApiResult<Json<Value>> {
-    let r = load(&st, id).await?;
+    let r = load(&st, &p, id).await?;
     let requester = r.requester_id.map(|x| x.to_string()).unwrap_or_default();
     let action = if approve { "request.approve" } else { "request.refuse" };
     let role = match st.profile.check_decide(
@@ -426,7 +437,7 @@ pub async fn withdraw_request(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    let r = load(&st, id).await?;
+    let r = load(&st, &p, id).await?;
     if r.requester_id != Some(p.account.id) {
         return Err(ApiError::forbidden(
             st.profile.workflow.rule.as_str(),
@@ -452,7 +463,7 @@ pub async fn certificate(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    let r = load(&st, id).await?;
+    let r = load(&st, &p, id).await?;
     if !visible(&st, &p, &r).await? {
         return Err(ApiError::not_found(format!("request {id}")));
     }
@@ -477,10 +488,19 @@ pub async fn certificate(
     })))
 }
 
-async fn target_roles(st: &AppState, account: i64) -> ApiResult<Vec<String>> {
+/// The roles of the person an instruction is addressed to: another person (PROD-SOD-3), of the
+/// organisation that owns the cameras (issue 15).
+async fn target_roles(st: &AppState, p: &Principal, account: i64) -> ApiResult<Vec<String>> {
+    policy::scope::sod::check_instruction(p.account.id, account)?;
     let a = st.db.account(account).await?.filter(|a| a.disabled_at.is_none());
-    if a.is_none() {
+    let Some(a) = a else {
         return Err(ApiError::invalid("to_account", "no such active account"));
+    };
+    if p.scope.owner().is_some_and(|org| a.organisation_id != org) {
+        return Err(ApiError::invalid(
+            "to_account",
+            "an instruction goes to a member of your own organisation",
+        ));
     }
     Ok(st.db.active_roles(account, st.clock.now_ms()).await?)
 }
@@ -523,10 +543,10 @@ pub async fn create_instruction(
     Extension(p): Extension<Principal>,
     Body(b): Body<InstructionBody>,
 ) -> ApiResult<Json<Value>> {
-    let r = load(&st, b.request_id)
+    let r = load(&st, &p, b.request_id)
         .await
         .map_err(|_| ApiError::invalid("request_id", "no such request"))?;
-    let targets = target_roles(&st, b.to_account).await?;
+    let targets = target_roles(&st, &p, b.to_account).await?;
     let state = state_of(&r)?;
     let role = st.profile.check_instruct(p.actor(), state, Some(&r.basis), &targets)?;
     let (cams, f, t) = narrowed(&r, b.cameras, b.from.as_deref(), b.to.as_deref())?;
@@ -573,8 +593,14 @@ pub async fn create_internal_use(
     profile.check_purpose(&b.purpose)?;
     let (from, to) = range(&b.from, &b.to)?;
     let cams = checked_cameras(&st, "cameras", &b.cameras).await?;
+    // Internal use is the owner's own judgement on its own cameras (NIS-9.1, issue 15).
+    let owners: Vec<Option<i64>> = cams.iter().map(|c| c.owner_org_id).collect();
+    let owner = profile.single_owner(&owners)?;
+    if !p.governs(owner) {
+        return Err(ApiError::invalid("cameras", "name cameras of your own organisation"));
+    }
     check_range_available(&st, &cams, from, to).await?;
-    let targets = target_roles(&st, b.to_account).await?;
+    let targets = target_roles(&st, &p, b.to_account).await?;
     let role = profile.check_instruct(p.actor(), RequestState::Approved, None, &targets)?;
     let now = st.clock.now_ms();
     let fy = fiscal_year(now);
@@ -596,6 +622,7 @@ pub async fn create_internal_use(
                 range_from: from,
                 range_to: to,
                 state: RequestState::Instructed.as_str(),
+                owner_org_id: owner,
             },
             now,
         )
@@ -672,7 +699,7 @@ pub async fn relay_instruction(
     Body(b): Body<RelayBody>,
 ) -> ApiResult<Json<Value>> {
     let i = my_open_instruction(&st, &p, id).await?;
-    let targets = target_roles(&st, b.to_account).await?;
+    let targets = target_roles(&st, &p, b.to_account).await?;
     let role = st.profile.check_relay_instruction(p.actor(), i.step as usize, &targets)?;
     let ch = st.change().await?;
     ch.close_instruction(id, "passed").await?;
@@ -714,7 +741,7 @@ pub async fn extract(
 ) -> ApiResult<Json<Value>> {
     let i = my_open_instruction(&st, &p, id).await?;
     let role = st.profile.check_extract(p.actor(), i.step as usize, on_own_workstation(&p))?;
-    let r = load(&st, i.request_id).await?;
+    let r = load(&st, &p, i.request_id).await?;
     let cameras = parse_list(&i.cameras)?;
     if r.state != RequestState::Instructed.as_str() {
         return Err(ApiError::conflict(format!("request {} is {}, not instructed", r.id, r.state)));
@@ -844,7 +871,7 @@ pub async fn write_ledger(
 ) -> ApiResult<Json<Value>> {
     let request_id =
         b.request_id.ok_or_else(|| ApiError::invalid("request_id", "name the request"))?;
-    let r = load(&st, request_id)
+    let r = load(&st, &p, request_id)
         .await
         .map_err(|_| ApiError::invalid("request_id", "no such request"))?;
     let role = st.profile.check_ledger(p.actor(), state_of(&r)?)?;
@@ -1001,6 +1028,7 @@ pub async fn list_viewings(
 /// instruction chain (a role named at that step, designation in force), for the instruction form.
 pub async fn instruction_recipients(
     State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
     let step: usize = q
@@ -1018,8 +1046,11 @@ pub async fn instruction_recipients(
         if !d.in_force(now) || !roles.contains(&d.role) {
             continue;
         }
+        // Another person (PROD-SOD-3), of one's own organisation (issue 15).
         if let Some(a) = st.db.account(d.account_id).await?
             && a.disabled_at.is_none()
+            && a.id != p.account.id
+            && p.scope.owner().is_none_or(|org| a.organisation_id == org)
         {
             out.push(json!({ "id": a.id, "display_name": a.display_name, "login": a.login, "role": d.role,
                 "role_name_ja": st.profile.role(&d.role).map(|r| r.name_ja.clone()),

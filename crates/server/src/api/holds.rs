@@ -24,10 +24,23 @@ fn hold_json(h: &store::holds::StoredHold, now: i64) -> Value {
     })
 }
 
-/// `GET /api/v1/holds`.
-pub async fn list_holds(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+/// `GET /api/v1/holds`: the holds on the caller's organisation's cameras (issue 15).
+pub async fn list_holds(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
     let now = st.clock.now_ms();
-    Ok(Json(Value::Array(st.db.holds().await?.iter().map(|h| hold_json(h, now)).collect())))
+    let owner: std::collections::HashMap<String, Option<i64>> =
+        st.db.cameras().await?.into_iter().map(|c| (c.code, c.owner_org_id)).collect();
+    Ok(Json(Value::Array(
+        st.db
+            .holds()
+            .await?
+            .iter()
+            .filter(|h| p.governs(owner.get(&h.camera).copied().flatten()))
+            .map(|h| hold_json(h, now))
+            .collect(),
+    )))
 }
 
 /// `POST /api/v1/holds`.
@@ -39,7 +52,14 @@ pub async fn create_hold(
     let now = st.clock.now();
     let (from, to) = range(&b.from, &b.to)?;
     let until = instant("until", &b.until)?;
-    checked_cameras(&st, "camera", std::slice::from_ref(&b.camera)).await?;
+    let cams = checked_cameras(&st, "camera", std::slice::from_ref(&b.camera)).await?;
+    // Holds only on one's own cameras (issue 15).
+    if cams.iter().any(|c| !p.governs(c.owner_org_id)) {
+        return Err(ApiError::invalid(
+            "camera",
+            format!("camera {:?} is not in the registry", b.camera),
+        ));
+    }
     let role = p.role_with(&st.profile, Permission::HoldManage).cloned().unwrap_or_default();
     let hold = Hold {
         camera: b.camera.clone(),
@@ -101,6 +121,15 @@ pub async fn release_hold(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
+    // Only a hold on one's own cameras (issue 15); another's answers as if it did not exist.
+    let hold = st.db.holds().await?.into_iter().find(|h| h.id == id);
+    let owner = match &hold {
+        Some(h) => st.db.camera_by_code(&h.camera).await?.and_then(|c| c.owner_org_id),
+        None => None,
+    };
+    if hold.is_none() || !p.governs(owner) {
+        return Err(ApiError::not_found(format!("hold {id}")));
+    }
     let ch = st.change().await?;
     ch.release_hold(id, p.account.id, st.clock.now_ms()).await?;
     st.audit_in(&ch, p.event("hold.release", format!("hold:{id}"), Outcome::Ok)).await?;

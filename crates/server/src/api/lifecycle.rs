@@ -288,7 +288,7 @@ pub async fn decommission_camera(
     Body(b): Body<ReasonBody>,
 ) -> ApiResult<Json<Value>> {
     required("reason", &b.reason)?;
-    let cam = st.db.camera(id).await?.ok_or_else(|| ApiError::not_found(format!("camera {id}")))?;
+    let cam = super::admin::own_camera(&st, &p, id).await?;
     let now = st.clock.now();
     let mut early = false;
     let mut rule = None;
@@ -317,7 +317,7 @@ pub async fn commission_camera(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    let cam = st.db.camera(id).await?.ok_or_else(|| ApiError::not_found(format!("camera {id}")))?;
+    let cam = super::admin::own_camera(&st, &p, id).await?;
     let now = st.clock.now_ms();
     let ch = st.change().await?;
     ch.commission_camera(id, now).await?;
@@ -341,7 +341,7 @@ pub async fn camera_still(
     Id(id): Id,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
-    let cam = st.db.camera(id).await?.ok_or_else(|| ApiError::not_found(format!("camera {id}")))?;
+    let cam = super::admin::own_camera(&st, &p, id).await?;
     let target = format!("camera:{}", cam.code);
     let extraction = match q.get("extraction") {
         Some(v) => Some(

@@ -75,6 +75,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
     let query = store::workflow::RequestQuery {
         viewer: p.account.id,
         all: super::footage::sees_all(st, p),
+        owner: p.scope.owner(),
         states: open.iter().map(|s| s.as_str().to_owned()).collect(),
         text: None,
         before: None,
@@ -153,8 +154,15 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
     if let Some(em) = &profile.emergency {
         let ledger_writer = p.roles.iter().any(|r| em.filing.ledger_written_by.contains(r));
         for o in st.db.orders().await? {
+            let lapses = profile
+                .emergency_expires_at(store::ts(o.ordered_at))
+                .ok()
+                .map(|t| t.as_millisecond());
             let (action, due) = match o.state.as_str() {
-                "ordered" if o.executor_id == p.account.id => ("extract", None),
+                // Until the power lapses (issue 15); after that it is no one's task.
+                "ordered" if o.executor_id == p.account.id && lapses.is_some_and(|l| now < l) => {
+                    ("extract", lapses)
+                }
                 "extracted"
                     if holds(Permission::EmergencyFile)
                         && o.organisation_id == p.account.organisation_id =>

@@ -155,6 +155,10 @@ pub struct SiteBody {
     pub reason: Option<String>,
     /// Sign text.
     pub signage_text: String,
+    /// The owning organisation (issue 15): one's own by default; a registry office that owns
+    /// no camera (Saku's city) names the facility.
+    #[serde(default)]
+    pub owner_org_id: Option<i64>,
 }
 
 /// `POST /cameras`.

@@ -290,7 +290,9 @@ impl World {
         }
         // Registry: a site with two cameras.
         let reg = w.holder(Permission::RegistryManage).clone();
-        let site = w.api.ok("/api/v1/sites", &reg, json!({ "code": "S1", "name": "駅前通り", "address": "1条通7丁目", "signage_text": "防犯カメラ作動中" })).await;
+        // Owned by the profile's first kind of camera owner (the city; Saku: the facility).
+        let owner_kind = kind_str(&w.profile.ownership.owners[0]);
+        let site = w.api.ok("/api/v1/sites", &reg, json!({ "code": "S1", "name": "駅前通り", "address": "1条通7丁目", "signage_text": "防犯カメラ作動中", "owner_org_id": w.orgs[&owner_kind] })).await;
         for code in ["cam1", "cam2"] {
             w.api
                 .ok("/api/v1/cameras", &reg, json!({ "code": code, "site_id": site["id"], "name": format!("{code} 交差点"), "install_date": "2026-04-01", "public_share_permille": 800, "consensus_note": "町内会で合意" }))

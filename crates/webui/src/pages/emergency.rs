@@ -107,7 +107,11 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                     @if let Some(e) = d.err("order", "to").or_else(|| d.err("order", "range")) { p.field-error { (e) } }
                     label for="purpose" { (t(l, "purpose")) }
                     select #purpose name="purpose" {
-                        @for p in profile["purposes"].as_array().into_iter().flatten() { option value=(p["id"].as_str().unwrap_or("")) selected[d.v("order", "purpose") == p["id"].as_str().unwrap_or("")] { (p[name].as_str().unwrap_or("")) } }
+                        @for p in profile["purposes"].as_array().into_iter().flatten().filter(|p| {
+                            // Only the purposes the emergency path serves (ASA-3.5b).
+                            let served = profile["emergency"]["purposes"].as_array();
+                            served.is_none_or(|v| v.is_empty() || v.contains(&p["id"]))
+                        }) { option value=(p["id"].as_str().unwrap_or("")) selected[d.v("order", "purpose") == p["id"].as_str().unwrap_or("")] { (p[name].as_str().unwrap_or("")) } }
                     }
                     label for="urgency_reason" { (t(l, "urgency_reason")) }
                     input #urgency_reason name="urgency_reason" value=(d.v("order", "urgency_reason")) required;

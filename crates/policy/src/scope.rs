@@ -1,0 +1,221 @@
+//! Trust boundaries (issue 15): which organisation governs which cameras, and who completes a
+//! two-person act.
+//!
+//! Each site, with its cameras, belongs to one organisation of a kind the profile names as an
+//! owner (`[ownership]`: the city in Asahikawa, Kitakyushu and Nishiyodogawa; the city and each
+//! community group in Kawaguchi, KAW-2.2.2; each facility in Saku, SAK-M). Roles held in an owner
+//! act only on their own cameras and the records that concern them; a city office that is not
+//! an owner (Saku's, which registers cameras and relays requests) acts for every owner; police,
+//! agencies and contractors govern no camera.
+
+use crate::profile::{OrgKind, Profile};
+use crate::rule::RuleId;
+use crate::workflow::Refusal;
+
+/// Where a person's organisation stands towards the cameras.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// An owner: acts on its own cameras (organisation id).
+    Own(i64),
+    /// A city office that owns no camera but keeps the registry or relays for every owner.
+    Office,
+    /// Governs no camera (police, agencies, contractors): only what it filed or was given.
+    Outside,
+}
+
+impl Scope {
+    /// Whether something owned by `owner` is within this scope (`None`: owned by nobody yet).
+    pub fn covers(self, owner: Option<i64>) -> bool {
+        match self {
+            Scope::Own(org) => owner == Some(org),
+            Scope::Office => true,
+            Scope::Outside => false,
+        }
+    }
+
+    /// The owner this scope is limited to, if any.
+    pub fn owner(self) -> Option<i64> {
+        match self {
+            Scope::Own(org) => Some(org),
+            _ => None,
+        }
+    }
+}
+
+/// The product rule for ownership where the profile states none (PROD-OWN-1) and for a request
+/// naming cameras of two owners (PROD-OWN-2).
+pub const ONE_OWNER_PER_REQUEST: &str = "PROD-OWN-2";
+
+impl Profile {
+    /// Whether organisations of `kind` own cameras.
+    pub fn owns_cameras(&self, kind: OrgKind) -> bool {
+        self.ownership.owners.contains(&kind)
+    }
+
+    /// The scope of a member of organisation `org`, of `kind`.
+    pub fn scope_of(&self, org: i64, kind: OrgKind) -> Scope {
+        if self.owns_cameras(kind) {
+            Scope::Own(org)
+        } else if kind == OrgKind::City {
+            Scope::Office
+        } else {
+            Scope::Outside
+        }
+    }
+
+    /// The one owner of the cameras a request names (their owners, one per camera). Cameras of
+    /// two owners are two requests: each owner decides on its own footage.
+    pub fn single_owner(&self, owners: &[Option<i64>]) -> Result<Option<i64>, Refusal> {
+        let first = owners.first().copied().flatten();
+        if owners.iter().any(|o| *o != first) {
+            return Err(Refusal::new(
+                &RuleId::new(ONE_OWNER_PER_REQUEST),
+                format!(
+                    "these cameras belong to different organisations, each of which decides on its \
+                     own footage ({}): file one request per owner",
+                    self.ownership.rule
+                ),
+            )
+            .at("cameras"));
+        }
+        Ok(first)
+    }
+}
+
+impl Profile {
+    /// May a member of organisation `designator_org` (of `designator_kind`) designate (or
+    /// revoke) a member of `target_org` as `role`? An organisation designates its own staff into
+    /// the roles its own kind holds (KAW-2.2.2: each installer appoints its own manager; a police
+    /// chief selects his own station's staff, ASA-3.5a); across kinds only where the profile says
+    /// one kind designates another's (ASA-3.1: the city designates the contractor's 取扱者; SAK-M:
+    /// the city, the facility's manager), or for a post the city's account administrator sets up
+    /// in another organisation (a community group's first installer, a police station's chief).
+    pub fn check_designation_scope(
+        &self,
+        role: &crate::profile::RoleDef,
+        designator_org: i64,
+        designator_kind: OrgKind,
+        by_account_administrator: bool,
+        target_org: i64,
+    ) -> Result<(), Refusal> {
+        let same_kind = role.organisations.contains(&designator_kind);
+        // The city's account administrator sets up posts in other organisations (a group's
+        // first installer, a station's chief); no other organisation does.
+        let post = role.designated_by.is_empty()
+            && by_account_administrator
+            && designator_kind == OrgKind::City;
+        if same_kind && !post && target_org != designator_org {
+            return Err(Refusal::new(
+                &self.ownership.rule,
+                format!("{} is designated by each organisation for its own staff", role.name_ja),
+            )
+            .at("account_id"));
+        }
+        Ok(())
+    }
+}
+
+/// Separation of duties (PROD-SOD-2…4): one person never completes a two-person act alone.
+pub mod sod {
+    use crate::rule::RuleId;
+    use crate::workflow::Refusal;
+
+    /// rule: PROD-SOD-2 — a designation never names its designator.
+    pub fn check_designation(designator: i64, account: i64) -> Result<(), Refusal> {
+        if designator == account {
+            return Err(Refusal::new(
+                &RuleId::new("PROD-SOD-2"),
+                "you cannot designate yourself: another person holding the designating role must",
+            )
+            .at("account_id"));
+        }
+        Ok(())
+    }
+
+    /// rule: PROD-SOD-3 — an instruction is never addressed to its issuer.
+    pub fn check_instruction(issuer: i64, recipient: i64) -> Result<(), Refusal> {
+        if issuer == recipient {
+            return Err(Refusal::new(
+                &RuleId::new("PROD-SOD-3"),
+                "an instruction goes to another person: you cannot instruct yourself",
+            )
+            .at("to_account"));
+        }
+        Ok(())
+    }
+
+    /// rule: PROD-SOD-4 — whoever orders an emergency extraction does not carry it out.
+    pub fn check_emergency_executor(orderer: i64, executor: i64) -> Result<(), Refusal> {
+        if orderer == executor {
+            return Err(Refusal::new(
+                &RuleId::new("PROD-SOD-4"),
+                "name another member of your staff to carry out the order you give",
+            )
+            .at("executor_account"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Scope, sod};
+    use crate::profile::{OrgKind, seed};
+
+    fn p(id: &str) -> crate::Profile {
+        seed(id).unwrap().unwrap()
+    }
+
+    // rule: KAW-2.2.2 — the city and each group govern their own cameras.
+    #[test]
+    fn kawaguchi_groups_and_the_city_each_own_their_cameras() {
+        let kaw = p("kawaguchi");
+        assert_eq!(kaw.scope_of(7, OrgKind::Community), Scope::Own(7));
+        assert_eq!(kaw.scope_of(1, OrgKind::City), Scope::Own(1));
+        assert!(!Scope::Own(7).covers(Some(1)) && Scope::Own(7).covers(Some(7)));
+        assert_eq!(kaw.scope_of(3, OrgKind::Police), Scope::Outside);
+        assert!(kaw.single_owner(&[Some(1), Some(7)]).is_err());
+        assert_eq!(kaw.single_owner(&[Some(7), Some(7)]).unwrap(), Some(7));
+    }
+
+    // rule: SAK-M — each facility owns its cameras; the city relays for all of them.
+    #[test]
+    fn saku_facilities_own_and_the_city_relays() {
+        let saku = p("saku");
+        assert_eq!(saku.scope_of(5, OrgKind::Facility), Scope::Own(5));
+        assert_eq!(saku.scope_of(1, OrgKind::City), Scope::Office);
+        assert!(Scope::Office.covers(Some(5)));
+        assert_eq!(p("asahikawa").scope_of(1, OrgKind::City), Scope::Own(1));
+    }
+
+    // rule: KAW-2.2.2 — a group designates its own manager; the city sets up a group's first
+    // installer (a post of the account administrator) but appoints no manager for it.
+    #[test]
+    fn organisations_designate_their_own_staff() {
+        let kaw = p("kawaguchi");
+        let manager = kaw.role("manager").unwrap();
+        let installer = kaw.role("installer").unwrap();
+        assert!(kaw.check_designation_scope(manager, 7, OrgKind::Community, false, 7).is_ok());
+        let e = kaw.check_designation_scope(manager, 1, OrgKind::City, false, 7).unwrap_err();
+        assert_eq!(e.rule.as_str(), "KAW-2.2.2");
+        assert!(kaw.check_designation_scope(installer, 1, OrgKind::City, true, 7).is_ok());
+        // …but one group's installer sets up no post in another group.
+        assert!(kaw.check_designation_scope(installer, 7, OrgKind::Community, true, 8).is_err());
+        // ASA-3.1: the city designates the contractor's 取扱者.
+        let asa = p("asahikawa");
+        let operator = asa.role("operator").unwrap();
+        assert!(asa.check_designation_scope(operator, 1, OrgKind::City, false, 9).is_ok());
+        // ASA-3.5a: one station's chief does not designate another station's staff.
+        let police_op = asa.role("police_image_operator").unwrap();
+        assert!(asa.check_designation_scope(police_op, 3, OrgKind::Police, false, 4).is_err());
+    }
+
+    // rule: PROD-SOD-2, PROD-SOD-3, PROD-SOD-4
+    #[test]
+    fn no_one_completes_a_two_person_act_alone() {
+        assert_eq!(sod::check_designation(4, 4).unwrap_err().rule.as_str(), "PROD-SOD-2");
+        assert!(sod::check_designation(4, 5).is_ok());
+        assert_eq!(sod::check_instruction(4, 4).unwrap_err().rule.as_str(), "PROD-SOD-3");
+        assert_eq!(sod::check_emergency_executor(9, 9).unwrap_err().rule.as_str(), "PROD-SOD-4");
+    }
+}

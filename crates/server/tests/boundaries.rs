@@ -1,0 +1,338 @@
+//! Trust boundaries (issue 15) with several organisations of a kind: each organisation governs
+//! only its own cameras and the records about them (reads outside one's scope answer 404 as if
+//! nothing were there, writes are refused naming the rule), designations stay inside their
+//! organisation, and no one completes a two-person act alone. On SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a panic is the failure report
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+/// A new organisation of `kind`.
+async fn org(w: &World, kind: &str, name: &str) -> i64 {
+    w.api.ok("/api/v1/organisations", &w.admin, json!({ "kind": kind, "name": name })).await["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// An account in `org`, designated `role` by `by`, onboarded.
+async fn member(w: &World, login: &str, org: i64, role: &str, by: &User) -> User {
+    w.api.ok("/api/v1/accounts", &w.admin, json!({ "login": login, "display_name": login, "organisation_id": org, "initial_password": INITIAL })).await;
+    let (_, list) = w.api.get("/api/v1/accounts", &w.admin).await;
+    let id = list.as_array().unwrap().iter().find(|a| a["login"] == login).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    w.api.ok("/api/v1/designations", by, json!({ "account_id": id, "role": role })).await;
+    let mut u = onboard(&w.api, login, role, org).await;
+    u.id = id;
+    u
+}
+
+/// A site and camera `code` registered by `reg` for `owner`.
+async fn camera(w: &World, reg: &User, owner: i64, site: &str, code: &str) -> i64 {
+    let s = w.api.ok("/api/v1/sites", reg, json!({ "code": site, "name": format!("{site} 通り"), "address": "本町1丁目", "signage_text": "防犯カメラ作動中", "owner_org_id": owner })).await;
+    let c = w.api.ok("/api/v1/cameras", reg, json!({ "code": code, "site_id": s["id"], "name": code, "install_date": "2026-04-01", "public_share_permille": 800, "consensus_note": "町内会で合意" })).await;
+    c["id"].as_i64().unwrap()
+}
+
+fn request(cams: &[&str]) -> Value {
+    json!({ "basis": "legal_procedure", "purpose": "legal_procedure", "recipient": "川口警察署", "case_summary": "ひったくり",
+            "documents": [{"form": "inquiry_letter", "reference": "照-88"}],
+            "cameras": cams, "from": "2026-12-05T20:00:00+09:00", "to": "2026-12-05T21:00:00+09:00" })
+}
+
+fn codes(v: &Value) -> Vec<String> {
+    v.as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap().to_owned()).collect()
+}
+
+// rule: KAW-2.2.2, KAW-2.2.5 — the city and two community groups, each governing its own.
+#[tokio::test]
+async fn kawaguchi_groups_govern_only_their_own_cameras() {
+    for backend in BACKENDS {
+        // Sunday 6 December 2026.
+        let w = World::new("kawaguchi", backend, "2026-12-06T10:00:00+09:00").await;
+        let city_mgr = w.user("manager");
+        // Two groups, each with its installer (a post the city's administrator sets up), who
+        // appoints the group's own manager and operator (KAW-2.2.2).
+        let (a, b) = (
+            org(&w, "community", "本町一丁目町会").await,
+            org(&w, "community", "栄町防犯協会").await,
+        );
+        let a_inst = member(&w, "a_inst", a, "installer", &w.admin).await;
+        let a_mgr = member(&w, "a_mgr", a, "manager", &a_inst).await;
+        let b_inst = member(&w, "b_inst", b, "installer", &w.admin).await;
+        let b_mgr = member(&w, "b_mgr", b, "manager", &b_inst).await;
+        let a_cam = camera(&w, &a_inst, a, "A1", "a-cam1").await;
+        camera(&w, &b_inst, b, "B1", "b-cam1").await;
+
+        // Lists: each group sees its own cameras and sites; the police see every camera (to
+        // name it) but no stream address.
+        let (_, v) = w.api.get("/api/v1/cameras", &a_mgr).await;
+        assert_eq!(codes(&v), ["a-cam1"], "{backend:?}");
+        let (_, v) = w.api.get("/api/v1/sites", &b_mgr).await;
+        assert_eq!(codes(&v), ["B1"]);
+        let police = w.user("applicant");
+        let (_, v) = w.api.get("/api/v1/cameras", &police).await;
+        assert_eq!(codes(&v).len(), 4);
+        assert!(v.as_array().unwrap().iter().all(|c| c["rtsp_url"].is_null()), "{v}");
+
+        // A group registers sites for itself only.
+        let (s, e) = w.api.post("/api/v1/sites", &a_inst, json!({ "code": "X", "name": "x", "address": "x", "signage_text": "x", "owner_org_id": w.admin.org })).await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (422, Some("KAW-2.2.2")), "{e}");
+        // …and registers cameras at its own sites only.
+        let (_, city_sites) = w.api.get("/api/v1/sites", &w.admin).await;
+        let city_site = city_sites[0]["id"].clone();
+        let (s, _) = w.api.post("/api/v1/cameras", &a_inst, json!({ "code": "a-cam9", "site_id": city_site, "name": "x", "install_date": "2026-04-01", "public_share_permille": 800, "consensus_note": "x" })).await;
+        assert_eq!(s, 422);
+
+        // A request about the city's camera: the city decides; group A cannot see it.
+        let r_city =
+            w.api.ok("/api/v1/requests", &police, request(&["cam1"])).await["id"].as_i64().unwrap();
+        let r_b = w.api.ok("/api/v1/requests", &police, request(&["b-cam1"])).await["id"]
+            .as_i64()
+            .unwrap();
+        for (path, body) in [
+            (format!("/api/v1/requests/{r_city}"), None),
+            (format!("/api/v1/requests/{r_city}/certificate"), None),
+            (format!("/api/v1/requests/{r_city}/approve"), Some(json!({}))),
+            (format!("/api/v1/requests/{r_city}/refuse"), Some(json!({ "reason": "x" }))),
+            (format!("/api/v1/requests/{r_b}/approve"), Some(json!({}))),
+        ] {
+            let (s, v) = match body {
+                None => w.api.get(&path, &a_mgr).await,
+                Some(b) => w.api.post(&path, &a_mgr, b).await,
+            };
+            assert_eq!(s, 404, "{backend:?} {path}: {v}");
+        }
+        let (_, list) = w.api.get("/api/v1/requests", &a_mgr).await;
+        assert!(list.as_array().unwrap().is_empty(), "{list}");
+        let (_, tasks) = w.api.get("/api/v1/me/tasks", &b_mgr).await;
+        assert!(
+            tasks["tasks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["object"] == format!("request:{r_b}"))
+        );
+        assert!(
+            !tasks["tasks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["object"] == format!("request:{r_city}"))
+        );
+        w.api.ok(&format!("/api/v1/requests/{r_city}/approve"), &city_mgr, json!({})).await;
+        w.api.ok(&format!("/api/v1/requests/{r_b}/approve"), &b_mgr, json!({})).await;
+        // One request per owner.
+        let (s, e) = w.api.post("/api/v1/requests", &police, request(&["cam1", "a-cam1"])).await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (422, Some("PROD-OWN-2")), "{e}");
+
+        // The camera's own records: masks, still, commissioning, decommissioning, holds.
+        for (method, path, body) in [
+            ("GET", format!("/api/v1/cameras/{}/masks", 1), None),
+            (
+                "POST",
+                "/api/v1/cameras/1/masks".to_owned(),
+                Some(json!({ "polygons": [], "reason": "x" })),
+            ),
+            ("GET", "/api/v1/cameras/1/still".to_owned(), None),
+            ("POST", "/api/v1/cameras/1/commission".to_owned(), Some(json!({}))),
+            ("POST", "/api/v1/cameras/1/decommission".to_owned(), Some(json!({ "reason": "x" }))),
+        ] {
+            let (s, v) = w.api.call(method, &path, Some(&a_mgr), body).await;
+            assert!(s == 404 || s == 403, "{backend:?} {method} {path}: {s} {v}");
+            assert_ne!(s, 200);
+        }
+        let (s, v) = w.api.get(&format!("/api/v1/cameras/{a_cam}/masks"), &a_mgr).await;
+        assert_eq!(s, 200, "{v}");
+        let (s, _) = w.api.post("/api/v1/holds", &a_mgr, json!({ "camera": "cam1", "from": "2026-12-05T20:00:00+09:00", "to": "2026-12-05T21:00:00+09:00", "until": "2026-12-20T00:00:00+09:00", "reason": "照会", "inquiry_reference": "照-1" })).await;
+        assert_eq!(s, 422, "no hold on another's camera");
+
+        // Designations stay inside the organisation; never oneself.
+        let (_, e) = w
+            .api
+            .post(
+                "/api/v1/designations",
+                &a_inst,
+                json!({ "account_id": city_mgr.id, "role": "manager" }),
+            )
+            .await;
+        assert_eq!(e["rule"], "KAW-2.2.2", "{e}");
+        let (_, e) = w
+            .api
+            .post(
+                "/api/v1/designations",
+                &a_mgr,
+                json!({ "account_id": b_mgr.id, "role": "operator" }),
+            )
+            .await;
+        assert_eq!(e["rule"], "KAW-2.2.2", "{e}");
+        let (_, e) = w
+            .api
+            .post(
+                "/api/v1/designations",
+                &a_inst,
+                json!({ "account_id": a_inst.id, "role": "manager" }),
+            )
+            .await;
+        assert_eq!(e["rule"], "PROD-SOD-2", "{e}");
+        let (_, mine) = w.api.get("/api/v1/designations", &a_inst).await;
+        let accounts: Vec<i64> =
+            mine.as_array().unwrap().iter().map(|d| d["account_id"].as_i64().unwrap()).collect();
+        assert!(accounts.iter().all(|a| *a == a_inst.id || *a == a_mgr.id), "{mine}");
+        let (_, city_list) = w.api.get("/api/v1/designations", &w.admin).await;
+        let b_designation = city_list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["account_id"] == b_inst.id)
+            .unwrap()["id"]
+            .clone();
+        let (s, _) = w
+            .api
+            .post(&format!("/api/v1/designations/{b_designation}/revoke"), &a_inst, json!({}))
+            .await;
+        assert_ne!(s, 200, "group A cannot revoke group B's installer");
+
+        // An instruction goes to another person of one's own organisation.
+        let (_, e) = w
+            .api
+            .post(
+                "/api/v1/instructions",
+                &b_mgr,
+                json!({ "request_id": r_b, "to_account": b_mgr.id }),
+            )
+            .await;
+        assert_eq!(e["rule"], "PROD-SOD-3", "{e}");
+        let (s, e) = w
+            .api
+            .post(
+                "/api/v1/instructions",
+                &b_mgr,
+                json!({ "request_id": r_b, "to_account": w.user("operator").id }),
+            )
+            .await;
+        assert_eq!(s, 422, "the city's operator is not group B's: {e}");
+        let (_, offered) = w.api.get("/api/v1/instructions/recipients?step=1", &b_mgr).await;
+        assert!(offered.as_array().unwrap().is_empty(), "group B has no operator yet: {offered}");
+    }
+}
+
+// rule: SAK-M — each facility decides on its own footage; the city relays to the right one.
+#[tokio::test]
+async fn saku_facilities_decide_only_on_their_own_footage() {
+    for backend in BACKENDS {
+        let w = World::new("saku", backend, "2026-12-26T13:00:00+09:00").await;
+        let city = w.user("city_liaison");
+        let fac_a = w.orgs["facility"];
+        let mgr_a = w.user("facility_manager");
+        let fac_b = org(&w, "facility", "望月体育館").await;
+        let mgr_b = member(&w, "mgr_b", fac_b, "facility_manager", &city).await;
+        camera(&w, &city, fac_b, "F2", "f2-cam1").await;
+        let police = w.user("applicant");
+        let body = |cams: &[&str]| {
+            json!({ "basis": w.profile.bases[0].id, "purpose": w.profile.purposes[0].id, "recipient": "佐久警察署",
+            "case_summary": "行方不明者の捜索", "documents": documents(&w, &w.profile.bases[0]), "cameras": cams,
+            "from": "2026-12-25T18:00:00+09:00", "to": "2026-12-25T19:00:00+09:00" })
+        };
+        let r =
+            w.api.ok("/api/v1/requests", &police, body(&["f2-cam1"])).await["id"].as_i64().unwrap();
+        // The city sees and relays every facility's requests; it decides none.
+        w.api.ok(&format!("/api/v1/requests/{r}/relay"), &city, json!({})).await;
+        let (s, _) = w.api.post(&format!("/api/v1/requests/{r}/approve"), &mgr_a, json!({})).await;
+        assert_eq!(s, 404, "{backend:?}: facility A does not see facility B's request");
+        let (s, _) = w.api.get(&format!("/api/v1/requests/{r}"), &mgr_a).await;
+        assert_eq!(s, 404);
+        w.api.ok(&format!("/api/v1/requests/{r}/approve"), &mgr_b, json!({})).await;
+        let (_, v) = w.api.get("/api/v1/cameras", &mgr_a).await;
+        assert_eq!(codes(&v), ["cam1", "cam2"], "facility A's own cameras (fixture)");
+        assert_ne!(fac_a, fac_b);
+    }
+}
+
+// rule: ASA-3.5a, PROD-SOD-4 — two police stations: each chief governs his own station.
+#[tokio::test]
+async fn police_stations_act_for_themselves_and_never_alone() {
+    for backend in BACKENDS {
+        // Saturday night: inside the emergency window.
+        let mut w = World::new("asahikawa", backend, "2026-12-05T23:30:00+09:00").await;
+        let chief1 = w.user("police_image_manager");
+        let op1 = w.user("police_image_operator");
+        let station2 = org(&w, "police", "旭川東警察署").await;
+        let chief2 = member(&w, "chief2", station2, "police_image_manager", &w.admin).await;
+        let order = |executor: i64| {
+            json!({ "executor_account": executor, "cameras": ["cam1"], "from": "2026-12-05T22:00:00+09:00",
+            "to": "2026-12-05T23:00:00+09:00", "purpose": "criminal_investigation", "urgency_reason": "逃走中の被疑者" })
+        };
+        // The chief does not carry out his own order.
+        let (_, e) = w.api.post("/api/v1/emergency/orders", &chief1, order(chief1.id)).await;
+        assert_eq!(e["rule"], "PROD-SOD-4", "{backend:?}: {e}");
+        let o = w.api.ok("/api/v1/emergency/orders", &chief1, order(op1.id)).await["id"]
+            .as_i64()
+            .unwrap();
+        // Station 2 neither sees station 1's order nor designates its staff.
+        let (s, _) = w
+            .api
+            .post(
+                &format!("/api/v1/emergency/orders/{o}/file"),
+                &chief2,
+                json!({ "form": "application", "reference": "x" }),
+            )
+            .await;
+        assert_eq!(s, 404);
+        let (_, orders) = w.api.get("/api/v1/emergency/orders", &chief2).await;
+        assert!(orders.as_array().unwrap().is_empty(), "{orders}");
+        let (_, e) = w
+            .api
+            .post(
+                "/api/v1/designations",
+                &chief2,
+                json!({ "account_id": op1.id, "role": "police_image_operator" }),
+            )
+            .await;
+        assert_eq!(
+            e["rule"].as_str().map(|r| r.starts_with("PROD-OWN") || r.starts_with("ASA")),
+            Some(true),
+            "{e}"
+        );
+        let (_, d) = w.api.get("/api/v1/designations", &chief2).await;
+        assert!(d.as_array().unwrap().iter().all(|x| x["account_id"] == chief2.id), "{d}");
+        // The city, owner of the cameras, sees the order.
+        let (_, orders) = w.api.get("/api/v1/emergency/orders", &w.admin).await;
+        assert_eq!(orders.as_array().unwrap().len(), 1);
+        assert_eq!(orders[0]["expires_at"], "2026-12-07T08:45:00+09:00", "{orders}");
+
+        // ASA-3.5b: only an urgent criminal investigation.
+        let mut other = order(op1.id);
+        other["purpose"] = json!("protection_of_life");
+        let (s, e) = w.api.post("/api/v1/emergency/orders", &chief1, other).await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (422, Some("ASA-3.5b")), "{e}");
+
+        // Carried out on Monday before office hours: the filing is due by the end of the next
+        // office day after the extraction (Tuesday), not after the order.
+        w.set_now("2026-12-07T08:00:00+09:00");
+        let v = w.api.ok(&format!("/api/v1/emergency/orders/{o}/extract"), &op1, json!({})).await;
+        assert_eq!(v["filing_due_at"], "2026-12-09T00:00:00+09:00", "{v}");
+
+        // An order given on Saturday night and not carried out lapses when office hours begin:
+        // on Monday at 10:00 it is refused and closed as expired, on record.
+        w.set_now("2026-12-05T23:40:00+09:00");
+        let late = w.api.ok("/api/v1/emergency/orders", &chief1, order(op1.id)).await["id"]
+            .as_i64()
+            .unwrap();
+        w.set_now("2026-12-07T10:00:00+09:00");
+        let op1 = w.relogin("police_image_operator").await;
+        let (s, e) =
+            w.api.post(&format!("/api/v1/emergency/orders/{late}/extract"), &op1, json!({})).await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (409, Some("ASA-3.5b")), "{backend:?}: {e}");
+        let chief1 = w.relogin("police_image_manager").await;
+        let (_, orders) = w.api.get("/api/v1/emergency/orders", &chief1).await;
+        let lapsed = orders.as_array().unwrap().iter().find(|x| x["id"] == late).unwrap();
+        assert_eq!(lapsed["state"], "expired");
+        let mgr = w.relogin("manager").await;
+        let (_, log) = w.api.get("/api/v1/audit?action=emergency.expire", &mgr).await;
+        assert_eq!(log.as_array().unwrap().len(), 1, "{log}");
+    }
+}
