@@ -52,6 +52,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Everything mimamori writes — the governance database (password hashes, TOTP seeds), keys,
+    // footage, evidence packages, logs — is for its own user only, whatever the umask it was
+    // started with (issue 16, M9): files 0600, directories 0700.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return cmd::clap_error(e),

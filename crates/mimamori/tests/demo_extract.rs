@@ -69,6 +69,18 @@ async fn the_readme_demo_extracts_from_its_relative_data_directory() {
     // As the README says: no `--data`, so the default, relative `demo-data`.
     let (_demo, base) = start_demo_in(cwd.path(), &["--cameras", "2", "--segment-secs", "2"]);
     let data = cwd.path().join("demo-data");
+    // What the demo writes is its own user's only (issue 16, M9), whatever the umask.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for f in
+            ["mimamori.db", "node.key", "recorder/node.db", "recorder/audit.log", "demo-logins.txt"]
+        {
+            let mode = std::fs::metadata(data.join(f)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{f}: {mode:o}");
+        }
+        let mode = std::fs::metadata(data.join("recorder")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "recorder/: {mode:o}");
+    }
     assert!(data.join("recorder/node.db").exists(), "the default data directory is ./demo-data");
 
     // The city's dedicated PC, from the printed enrolment links.

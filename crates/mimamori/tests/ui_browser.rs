@@ -123,6 +123,22 @@ async fn login_as(c: &Client, base: &str, user: &str) {
     expect_text(c, "h1", "ホーム").await;
 }
 
+/// No legal basis or purpose is preselected on the request form: the applicant chooses (here the
+/// profile's first of each).
+async fn choose_basis_and_purpose(c: &Client) {
+    let empty = c
+        .execute("return document.getElementById('basis').value + document.getElementById('purpose').value;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(empty, json!(""), "nothing chosen in advance");
+    c.execute(
+        "for (const id of ['basis', 'purpose']) { document.getElementById(id).selectedIndex = 1; }",
+        vec![],
+    )
+    .await
+    .unwrap();
+}
+
 async fn logout(c: &Client) {
     click(c, "form[action='/logout'] button").await;
     // Wait for the login page: a navigation started while the logout is still in flight would
@@ -181,6 +197,7 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
     // Footage to extract: the demo seals 10 s segments; the range ends 8 s before the request.
     tokio::time::sleep(Duration::from_secs(16)).await;
     c.goto(&format!("{base}/requests/new")).await.unwrap();
+    choose_basis_and_purpose(&c).await;
     c.find(Locator::Id("case_summary"))
         .await
         .unwrap()
@@ -340,6 +357,7 @@ async fn nishiyodogawa_three_step_chain_with_report() {
     tokio::time::sleep(Duration::from_secs(16)).await; // footage in sealed segments
     login_as(&c, &base, "u_agency_head").await;
     c.goto(&format!("{base}/requests/new")).await.unwrap();
+    choose_basis_and_purpose(&c).await;
     fill(&c, "#recipient", "西淀川警察署 刑事課").await;
     fill(&c, "#case_summary", "路上強盗事件の捜査").await;
     for input in c.find_all(Locator::Css("input[name^='doc:']")).await.unwrap() {
@@ -606,6 +624,7 @@ async fn asahikawa_manager_screens() {
 
     // TOTP enrolment shows a key to add to an authenticator app.
     c.goto(&format!("{base}/account")).await.unwrap();
+    fill(&c, "#totp-password", "mimamori-demo-2026").await;
     click(&c, "#totp-start").await;
     let secret = text(&c, "#totp-secret").await;
     assert!(secret.len() >= 16, "{secret}");

@@ -536,7 +536,9 @@ impl CameraTask {
         if let Some(p) = &params {
             m.camera_avcc = hex::decode(&p.extra_data).unwrap_or_default();
         }
-        if m.camera_avcc.is_empty() {
+        // Until the first keyframe there is nothing a decoder can start from: those frames are
+        // dropped (counted), not fed to the masker to fail one by one (issue 19, item 13).
+        if m.camera_avcc.is_empty() || (!keyframe && m.stored.is_none()) {
             return None;
         }
         let work = move |m: &mut Masking| m.masker.process(data, keyframe, &m.camera_avcc);

@@ -59,6 +59,27 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
+/// Password hashing runs here, at most this many at once, off the async workers (issue 16, L3):
+/// a flood of logins waits its turn instead of slowing every other call.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// [`verify_password`] on a blocking thread, bounded.
+pub async fn verify_password_blocking(password: &str, hash: &str) -> bool {
+    let Ok(_permit) = HASHING.acquire().await else { return false };
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false)
+}
+
+/// [`hash_password`] on a blocking thread, bounded.
+pub async fn hash_password_blocking(password: &str) -> Result<String, ApiError> {
+    let _permit =
+        HASHING.acquire().await.map_err(|_| ApiError::internal("waiting to hash a password"))?;
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|_| ApiError::internal("hashing a password"))?
+}
+
 /// A password for an unknown login is still checked against this, so timing does not reveal
 /// which logins exist.
 pub fn dummy_hash() -> &'static str {

@@ -15,7 +15,11 @@ const NOW: &str = "2026-11-24T10:00:00+09:00";
 async fn totp_enrolment_makes_the_code_mandatory() {
     let w = World::new("saku", Backend::Sqlite, NOW).await;
     let u = w.user("facility_staff");
-    let v = w.api.ok("/api/v1/me/totp", &u, json!({})).await;
+    // A bare session cannot start (or replace) TOTP: the password is asked again (ASVS, M4).
+    let (s, _) =
+        w.api.post("/api/v1/me/totp", &u, json!({ "password": "not-my-password-1" })).await;
+    assert_eq!(s, 422);
+    let v = w.api.ok("/api/v1/me/totp", &u, json!({ "password": PASSWORD })).await;
     assert!(v["otpauth_url"].as_str().unwrap().starts_with("otpauth://totp/"));
     let secret = Secret::Encoded(v["secret"].as_str().unwrap().into()).to_bytes().unwrap();
     let totp = TOTP::new(Algorithm::SHA1, 6, 1, 30, secret).unwrap();
@@ -25,8 +29,18 @@ async fn totp_enrolment_makes_the_code_mandatory() {
     w.api.ok("/api/v1/me/totp/confirm", &u, json!({ "code": totp.generate(at) })).await;
     let (s, v) = w.api.login(&u.login, PASSWORD).await;
     assert_eq!(s, 401, "{v}");
-    let (s, _) = w.api.call("POST", "/api/v1/auth/login", None, Some(json!({ "login": u.login, "password": PASSWORD, "totp": totp.generate(at), "session": "bearer" }))).await;
+    // The code used to confirm is spent (a TOTP step is accepted once, L2): the next one logs in.
+    let with = |code: String| json!({ "login": u.login, "password": PASSWORD, "totp": code, "session": "bearer" });
+    let (s, _) =
+        w.api.call("POST", "/api/v1/auth/login", None, Some(with(totp.generate(at)))).await;
+    assert_eq!(s, 401, "a code is used once");
+    w.srv.clock.set(w.srv.clock.now() + jiff::SignedDuration::from_secs(30));
+    let (s, _) =
+        w.api.call("POST", "/api/v1/auth/login", None, Some(with(totp.generate(at + 30)))).await;
     assert_eq!(s, 200);
+    let (s, v) =
+        w.api.call("POST", "/api/v1/auth/login", None, Some(with(totp.generate(at + 30)))).await;
+    assert_eq!(s, 401, "replayed: {v}");
 }
 
 // rule: KIT-3.2 — a temporary operator, city staff only, for a bounded time.

@@ -163,16 +163,22 @@ async fn sessions_forged_replayed_or_without_csrf_are_refused() {
 async fn repeated_failed_logins_lock_the_account() {
     let w = World::new("kitakyushu", Backend::Sqlite, "2026-11-24T10:00:00+09:00").await;
     let login = &w.user("handling_officer").login;
-    for _ in 0..4 {
-        assert_eq!(w.api.login(login, "wrong-password-xx").await.0, 401);
+    let (_, unknown) = w.api.login("no-such-login", "wrong-password-xx").await;
+    for _ in 0..5 {
+        let (s, v) = w.api.login(login, "wrong-password-xx").await;
+        assert_eq!(s, 401);
+        // One answer for every failure: nothing tells which logins exist (issue 16, M3).
+        assert_eq!(v["detail"], unknown["detail"]);
     }
-    let (s, v) = w.api.login(login, "wrong-password-xx").await;
-    assert_eq!(s, 423, "{v}");
-    assert!(v["detail"].as_str().unwrap().starts_with("PROD-AUTH-1"));
-    // Even the right password is refused while locked…
-    assert_eq!(w.api.login(login, PASSWORD).await.0, 423);
-    // …until 15 minutes pass.
+    // Locked: even the right password is refused, with the same answer…
+    let (s, v) = w.api.login(login, PASSWORD).await;
+    assert_eq!((s.as_u16(), &v["detail"]), (401, &unknown["detail"]));
+    let (_, log) = w.api.get("/api/v1/audit?action=login&limit=20", &w.admin).await;
+    assert!(log.as_array().unwrap().iter().any(|e| e["rule"] == "PROD-AUTH-1"), "{log}");
+    // …until 15 minutes pass; then one wrong try does not lock it again (a stranger cannot keep
+    // it locked with one request per quarter hour).
     w.set_now("2026-11-24T10:16:00+09:00");
+    assert_eq!(w.api.login(login, "wrong-password-xx").await.0, 401);
     assert_eq!(w.api.login(login, PASSWORD).await.0, 200);
     // Passwords expire after the profile's interval (90 days).
     w.set_now("2027-02-23T10:16:00+09:00");
@@ -204,4 +210,38 @@ async fn contractors_without_a_signed_off_contract_are_refused() {
     assert_eq!((s.as_u16(), v["rule"].as_str()), (403, Some("ASA-3.7")), "{v}");
     let (s, v) = w.api.login(&op.login, PASSWORD).await;
     assert_eq!((s.as_u16(), v["rule"].as_str()), (403, Some("ASA-3.7")), "{v}");
+}
+
+/// Issue 16, L1: synchronised guesses cannot race the lockout — each attempt is counted before
+/// its password is checked, so twenty at once get at most the profile's five checks, and the
+/// right password sent among them is refused once the account is locked.
+#[tokio::test]
+async fn parallel_guesses_get_at_most_five_checks() {
+    for backend in BACKENDS {
+        let w = World::new("kitakyushu", backend, "2026-11-24T10:00:00+09:00").await;
+        let login = w.user("handling_officer").login.clone();
+        let (_, head) = w.api.get("/api/v1/audit?limit=1", &w.admin).await;
+        let before = head[0]["seq"].as_i64().unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..20 {
+            let api = w.api.clone();
+            let login = login.clone();
+            let pw = if i == 19 { PASSWORD.to_owned() } else { format!("wrong-guess-{i:04}") };
+            tasks.spawn(async move { api.login(&login, &pw).await.0.as_u16() });
+        }
+        let mut ok = 0;
+        while let Some(s) = tasks.join_next().await {
+            ok += usize::from(s.unwrap() == 200);
+        }
+        let (_, log) = w.api.get("/api/v1/audit?action=login&limit=100", &w.admin).await;
+        let checked = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["seq"].as_i64().unwrap() > before)
+            .filter(|e| e["detail"]["reason"] == "wrong password" || e["outcome"] == "ok")
+            .count();
+        assert!(checked <= 5, "{backend:?}: {checked} passwords checked: {log}");
+        assert!(ok <= 1);
+    }
 }

@@ -156,6 +156,16 @@ async fn asahikawa_police_path_filing_and_reconciliation() {
                 json!({ "reason": "事件対応のため提出が遅れた" }),
             )
             .await;
+        // Once on record, the reason is not rewritten (issue 16, L11).
+        let (s, _) = w
+            .api
+            .post(
+                &format!("/api/v1/emergency/orders/{first}/delay-reason"),
+                &chief,
+                json!({ "reason": "書き換え" }),
+            )
+            .await;
+        assert_eq!(s, 409);
 
         // Year-end closure: Wednesday 30 Dec at 14:00 is inside the window.
         w.set_now("2026-12-30T14:00:00+09:00");

@@ -305,6 +305,9 @@ async fn instruction_extracts_packages_that_verify_offline() {
             .await;
         let (s, v) = w.api.get(&still, &first_extractor).await;
         assert_eq!(s, 409, "closed by its ledger entry: {v}");
+        // Nor the package: the footage has been delivered and recorded (issue 16, L4).
+        let (s, _) = download(&w, pkgs[0]["href"].as_str().unwrap(), &first_extractor).await;
+        assert_eq!(s, 409, "no download after the ledger entry");
     }
     rec.stop().await;
 }

@@ -206,6 +206,48 @@ impl Db {
             .await?)
     }
 
+    /// Claims one login attempt before the password is checked (issue 16, M3/L1), atomically:
+    /// `None` while the account is locked (nothing is checked then). A lock that has run out
+    /// starts the count afresh, so one wrong try cannot renew it; the attempt that reaches
+    /// `lock_after` locks the account for `lock_ms`, so parallel guesses get at most
+    /// `lock_after` checks per lock. A success clears the count
+    /// ([`Db::record_login_success`]).
+    pub async fn claim_login_attempt(
+        &self,
+        id: i64,
+        now: i64,
+        lock_after: i64,
+        lock_ms: i64,
+    ) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "UPDATE accounts SET \
+             failed_logins = CASE WHEN locked_until IS NOT NULL AND locked_until <= $2 THEN 1 ELSE failed_logins + 1 END, \
+             locked_until = CASE \
+               WHEN (CASE WHEN locked_until IS NOT NULL AND locked_until <= $2 THEN 1 ELSE failed_logins + 1 END) >= $3 THEN $4 \
+               WHEN locked_until IS NOT NULL AND locked_until <= $2 THEN NULL \
+               ELSE locked_until END \
+             WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) RETURNING failed_logins",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(lock_after)
+        .bind(now + lock_ms)
+        .fetch_optional(&mut *self.conn().await?)
+        .await?)
+    }
+
+    /// Accepts TOTP time step `step` for an account once: false if it (or a later one) was used.
+    pub async fn use_totp_step(&self, id: i64, step: i64) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE accounts SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+        )
+        .bind(id)
+        .bind(step)
+        .execute(&mut *self.conn().await?)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
     /// Counts a failed login; locks the account for `lock_ms` once `lock_after` failures are
     /// reached. Returns the updated account.
     pub async fn record_login_failure(

@@ -337,13 +337,18 @@ impl Db {
 
     /// Records the reason a filing came late.
     pub async fn order_delay_reason(&self, id: i64, reason: &str) -> Result<()> {
-        let r = sqlx::query("UPDATE emergency_orders SET delay_reason = $2 WHERE id = $1")
-            .bind(id)
-            .bind(reason)
-            .execute(&mut *self.conn().await?)
-            .await?;
+        // Once given, the reason stands: it is part of the record (issue 16, L11).
+        let r = sqlx::query(
+            "UPDATE emergency_orders SET delay_reason = $2 WHERE id = $1 AND delay_reason IS NULL",
+        )
+        .bind(id)
+        .bind(reason)
+        .execute(&mut *self.conn().await?)
+        .await?;
         if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("emergency order {id}")));
+            return Err(StoreError::Conflict(format!(
+                "emergency order {id} already has its delay reason on record; it is not changed"
+            )));
         }
         Ok(())
     }

@@ -66,5 +66,38 @@ pub fn router(api: Router) -> Router {
         .route("/delegations", get(pages::delegations).post(pages::delegations_post))
         .route("/enrol/{token}", get(pages::enrol))
         .route("/assets/style.css", get(pages::style))
+        .route("/assets/app.js", get(pages::script))
         .with_state(ui)
+        .layer(axum::middleware::from_fn(same_origin_posts))
+        .layer(axum::middleware::from_fn(server::security_headers))
+}
+
+/// Every form post comes from this site's own pages (issue 16, L5: login CSRF included): a
+/// `POST` whose `Origin` (or, without one, `Referer`) names another host is refused before any
+/// page sees it.
+async fn same_origin_posts(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{Method, StatusCode, header};
+    use axum::response::IntoResponse;
+    if req.method() == Method::POST {
+        let h = req.headers();
+        let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        // An `Origin: null` or an unreadable one is refused too; without either header (an old
+        // client) the CSRF token still guards every post but the login.
+        let named = h.get(header::ORIGIN).or_else(|| h.get(header::REFERER));
+        if let Some(v) = named {
+            let origin_host =
+                v.to_str().ok().and_then(|v| url::Url::parse(v).ok()).map(|u| match u.port() {
+                    Some(p) => format!("{}:{p}", u.host_str().unwrap_or("")),
+                    None => u.host_str().unwrap_or("").to_owned(),
+                });
+            if origin_host.as_deref() != Some(host) {
+                return (StatusCode::FORBIDDEN, "この送信は本システムの画面からのものではありません / this form was not sent from this site's pages")
+                    .into_response();
+            }
+        }
+    }
+    next.run(req).await
 }

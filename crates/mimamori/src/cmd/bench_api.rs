@@ -165,7 +165,7 @@ impl Http {
                     "POST",
                     "/api/v1/me/tokens",
                     Some(token),
-                    Some(json!({ "name": format!("bench-{i}"), "days": 1 })),
+                    Some(json!({ "name": format!("bench-{i}"), "days": 1, "password": PASSWORD })),
                 )
                 .await?;
             out.push(v["token"].as_str().context("token")?.to_owned());

@@ -91,7 +91,7 @@ pub async fn create_account(
         e.0.errors.iter_mut().for_each(|f| f.field = "initial_password".into());
         e
     })?;
-    let hash = auth::hash_password(&b.initial_password)?;
+    let hash = auth::hash_password_blocking(&b.initial_password).await?;
     let now = st.clock.now_ms();
     let ch = st.change().await?;
     let a = ch
@@ -349,6 +349,29 @@ pub async fn revoke_designation(
         .await?;
     ch.commit().await?;
     Ok(Json(json!({ "ok": true })))
+}
+
+/// A camera's stream address (issue 16, M7): `rtsp://` or `rtsps://` to a host, with no
+/// credentials anywhere in it — not as user and password, not in the query — since they are
+/// configured on the recorder and never shown.
+fn check_stream_url(u: &str) -> ApiResult<()> {
+    let bad = |why: &str| ApiError::invalid("rtsp_url", why);
+    let url = url::Url::parse(u.trim()).map_err(|_| bad("not a URL"))?;
+    if !matches!(url.scheme(), "rtsp" | "rtsps") {
+        return Err(bad("a camera stream is rtsp:// or rtsps://"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("name the camera's host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("no credentials in the URL: they are configured on the recorder"));
+    }
+    const SECRET: [&str; 8] =
+        ["password", "passwd", "pwd", "pass", "user", "username", "token", "auth"];
+    if url.query_pairs().any(|(k, _)| SECRET.contains(&k.to_ascii_lowercase().as_str())) {
+        return Err(bad("no credentials in the query string: they are configured on the recorder"));
+    }
+    Ok(())
 }
 
 /// A camera within the caller's scope (issue 15): another organisation's camera answers as if it
@@ -632,11 +655,8 @@ pub async fn create_camera(
     if own_site(&st, &p, b.site_id).await.is_err() {
         return Err(ApiError::invalid("site_id", "no such site"));
     }
-    if b.rtsp_url.as_deref().is_some_and(|u| u.contains('@')) {
-        return Err(ApiError::invalid(
-            "rtsp_url",
-            "no credentials in the URL: they are configured on the recorder",
-        ));
+    if let Some(u) = b.rtsp_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        check_stream_url(u)?;
     }
     check_coverage(&st.profile, &b)?;
     let period = match (b.retention_days, b.retention_months) {

@@ -461,6 +461,8 @@ pub async fn delay_reason(
     Body(b): Body<ReasonBody>,
 ) -> ApiResult<Json<Value>> {
     required("reason", &b.reason)?;
+    // A late filing's reason may follow the filing (the answer prompts for it), once: the
+    // store refuses to overwrite a reason on record (issue 16, L11).
     let o = load_order(&st, &p, id).await?;
     let ch = st.change().await?;
     ch.order_delay_reason(o.id, b.reason.trim()).await?;

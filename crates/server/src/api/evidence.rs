@@ -265,6 +265,18 @@ pub async fn download(
             "only the extractor takes the package off the system",
         ));
     }
+    // A package is handed out until the ledger entry closes its request (or order): after that
+    // the footage has been delivered and recorded (issue 16, L4).
+    let closed = match (e.request_id, e.emergency_order_id) {
+        (Some(r), _) => st.db.request(r).await?.is_some_and(|r| r.state == "closed"),
+        (None, Some(o)) => st.db.order(o).await?.is_some_and(|o| o.state == "closed"),
+        _ => false,
+    };
+    if closed {
+        return Err(ApiError::conflict(format!(
+            "package {id}: the ledger entry has closed its record; the package is no longer handed out"
+        )));
+    }
     if p.workstation.as_ref().map(|w| w.id) != Some(e.workstation_id) {
         return Err(ApiError::forbidden(
             rule,

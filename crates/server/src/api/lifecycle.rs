@@ -253,6 +253,11 @@ pub async fn public_cameras(
         );
         let field = |v: &Value| {
             let s = match v {
+                // A text cell that a spreadsheet would run as a formula is written as text
+                // (issue 16, L9: `=`, `+`, `-`, `@`, tab, carriage return).
+                Value::String(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => {
+                    format!("'{s}")
+                }
                 Value::String(s) => s.clone(),
                 Value::Null => String::new(),
                 other => other.to_string(),

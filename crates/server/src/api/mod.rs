@@ -140,7 +140,7 @@ api! {
     get "/api/v1/me/tasks" => tasks::my_tasks, Access::SelfService, "me.tasks", "session", "What I must do now, and by when";
     post "/api/v1/me/password" => session::change_password, Access::SelfService, "me.password", "session", "Change my password", PasswordBody;
     post "/api/v1/me/acknowledge" => session::acknowledge, Access::SelfService, "me.acknowledge", "session", "Acknowledge the confidentiality duty";
-    post "/api/v1/me/totp" => session::totp_enrol, Access::SelfService, "me.totp.enrol", "session", "Start TOTP enrolment";
+    post "/api/v1/me/totp" => session::totp_enrol, Access::SelfService, "me.totp.enrol", "session", "Start TOTP enrolment (re-authenticates)", ReauthBody;
     post "/api/v1/me/totp/confirm" => session::totp_confirm, Access::SelfService, "me.totp.confirm", "session", "Confirm TOTP with a code", CodeBody;
     post "/api/v1/me/tokens" => session::create_token, Access::Authenticated, "me.token", "session", "Create an API token", TokenBody;
     get "/api/v1/profile" => session::profile, Access::Authenticated, "profile.read", "session", "The active regulation profile";

@@ -21,6 +21,51 @@ fn totp_for(secret_b32: &str) -> Option<TOTP> {
     TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes).ok()
 }
 
+/// The time step (30 s) a TOTP code belongs to, within one step either side of `now_ms`.
+fn totp_step(t: &TOTP, code: &str, now_ms: i64) -> Option<i64> {
+    let now = u64::try_from(now_ms / 1000).ok()?;
+    let step = now / 30;
+    [step.saturating_sub(1), step, step + 1]
+        .into_iter()
+        .find(|s| t.generate(s * 30) == code)
+        .and_then(|s| i64::try_from(s).ok())
+}
+
+/// Re-authentication before a change to one's own sign-in — password, TOTP, API tokens (issue
+/// 16, M4/M5): the current password, and the current code when TOTP is on. A wrong password
+/// counts towards the lockout like a failed login.
+async fn reauthenticate(
+    st: &AppState,
+    p: &Principal,
+    password: &str,
+    code: Option<&str>,
+) -> ApiResult<()> {
+    let now = st.clock.now_ms();
+    let a = &p.account;
+    let lock_after = i64::from(st.profile.accounts.lockout_after_failures);
+    let refused = |field: &str, why: &str| ApiError::invalid(field, why);
+    if st.db.claim_login_attempt(a.id, now, lock_after, auth::LOCK_MS).await?.is_none() {
+        return Err(refused("current_password", "too many wrong passwords: try again later"));
+    }
+    if !auth::verify_password_blocking(password, &a.password_hash).await {
+        return Err(refused("current_password", "the current password is wrong"));
+    }
+    if a.totp_enabled != 0 {
+        let ok = match (code, a.totp_secret.as_deref().and_then(totp_for)) {
+            (Some(c), Some(t)) => match totp_step(&t, c.trim(), now) {
+                Some(step) => st.db.use_totp_step(a.id, step).await?,
+                None => false,
+            },
+            _ => false,
+        };
+        if !ok {
+            return Err(refused("totp", "give the current code from your authenticator"));
+        }
+    }
+    st.db.record_login_success(a.id).await?;
+    Ok(())
+}
+
 fn session_cookie(st: &AppState, token: &str, max_age_s: i64) -> String {
     let secure = if st.secure_cookies { "; Secure" } else { "" };
     format!(
@@ -89,10 +134,17 @@ pub async fn login(
             ));
         }
     };
-    let wrong = || ApiError::unauthenticated("the login name or password is wrong");
+    // One answer for every failure — unknown login, wrong password, wrong or missing code, a
+    // locked or disabled account — and the same work for each (a password check), so an
+    // answer tells a stranger nothing (issue 16, M3, L2). The audit log keeps the real reason.
+    let wrong = || {
+        ApiError::unauthenticated(
+            "the login name, password or code is wrong, or the account cannot log in now; \
+             ask your administrator if this persists",
+        )
+    };
     let Some(account) = st.db.account_by_login(&b.login).await? else {
-        // Same work as for a real account, so timing does not reveal which logins exist.
-        auth::verify_password(&b.password, auth::dummy_hash());
+        auth::verify_password_blocking(&b.password, auth::dummy_hash()).await;
         let mut ev = Event::new("anonymous", "login", "account:?", Outcome::Denied);
         ev.detail = json!({ "reason": "unknown login" });
         st.audit(ev).await?;
@@ -105,45 +157,42 @@ pub async fn login(
         ev
     };
     if account.disabled_at.is_some() {
+        auth::verify_password_blocking(&b.password, auth::dummy_hash()).await;
         st.audit(deny("disabled")).await?;
-        return Err(ApiError::unauthenticated("this account is disabled"));
+        return Err(wrong());
     }
-    if let Some(until) = account.locked_until.filter(|u| *u > now) {
-        st.audit(deny("locked")).await?;
-        return Err(ApiError::locked(format!(
-            "too many failed logins: the account is locked until {} (or until an administrator unlocks it)",
-            jst(until)
-        )));
-    }
-    let password_ok = auth::verify_password(&b.password, &account.password_hash);
+    // The attempt is counted before the password is checked, atomically: parallel guesses get
+    // at most the profile's number of checks per lock, and a lock that has run out is not
+    // renewed by one wrong try.
+    let lock_after = i64::from(profile.accounts.lockout_after_failures);
+    let Some(attempt) =
+        st.db.claim_login_attempt(account.id, now, lock_after, auth::LOCK_MS).await?
+    else {
+        auth::verify_password_blocking(&b.password, auth::dummy_hash()).await;
+        let mut ev = deny("locked");
+        ev.rule = Some(profile.accounts.lockout_rule.to_string());
+        st.audit(ev).await?;
+        return Err(wrong());
+    };
+    let password_ok = auth::verify_password_blocking(&b.password, &account.password_hash).await;
+    // A TOTP code is accepted once (its time step is recorded), and only after the password.
     let totp_ok = account.totp_enabled == 0
-        || b.totp.as_deref().is_some_and(|code| {
-            account
-                .totp_secret
-                .as_deref()
-                .and_then(totp_for)
-                .is_some_and(|t| t.check(code.trim(), (now / 1000) as u64))
-        });
+        || (password_ok
+            && match (b.totp.as_deref(), account.totp_secret.as_deref().and_then(totp_for)) {
+                (Some(code), Some(t)) => match totp_step(&t, code.trim(), now) {
+                    Some(step) => st.db.use_totp_step(account.id, step).await?,
+                    None => false,
+                },
+                _ => false,
+            });
     if !password_ok || !totp_ok {
-        let lock_after = i64::from(profile.accounts.lockout_after_failures);
-        let ch = st.change().await?;
-        let updated = ch.record_login_failure(account.id, now, lock_after, auth::LOCK_MS).await?;
-        let mut ev = deny(if password_ok { "wrong TOTP code" } else { "wrong password" });
-        let locked = updated.locked_until.is_some_and(|u| u > now);
-        if locked {
+        let mut ev =
+            deny(if password_ok { "wrong, missing or reused TOTP code" } else { "wrong password" });
+        if attempt >= lock_after {
             ev.rule = Some(profile.accounts.lockout_rule.to_string());
+            ev.detail["locked_for_minutes"] = json!(auth::LOCK_MS / 60_000);
         }
-        st.audit_in(&ch, ev).await?;
-        ch.commit().await?;
-        if locked {
-            return Err(ApiError::locked(format!(
-                "{}: {} failed logins — the account is locked for 15 minutes",
-                profile.accounts.lockout_rule, updated.failed_logins
-            )));
-        }
-        if password_ok {
-            return Err(ApiError::unauthenticated("a valid TOTP code is required"));
-        }
+        st.audit(ev).await?;
         return Err(wrong());
     }
     // A contractor's staff log in only under a current contract whose clause checklist the
@@ -218,9 +267,7 @@ pub async fn change_password(
 ) -> ApiResult<Json<Value>> {
     let now = st.clock.now_ms();
     let object = format!("account:{}", p.account.id);
-    if !auth::verify_password(&b.current_password, &p.account.password_hash) {
-        return Err(ApiError::invalid("current_password", "the current password is wrong"));
-    }
+    reauthenticate(&st, &p, &b.current_password, b.totp.as_deref()).await?;
     auth::check_new_password(&p.account.login, &b.new_password)?;
     if b.new_password == b.current_password {
         return Err(ApiError::refused(
@@ -229,7 +276,7 @@ pub async fn change_password(
             "the new password must differ from the current one",
         ));
     }
-    let hash = auth::hash_password(&b.new_password)?;
+    let hash = auth::hash_password_blocking(&b.new_password).await?;
     let ch = st.change().await?;
     ch.set_password(p.account.id, &hash, now, false).await?;
     // Other sessions end: a changed password must lock out whoever else had it.
@@ -270,7 +317,10 @@ pub async fn acknowledge(
 pub async fn totp_enrol(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
+    Body(b): Body<ReauthBody>,
 ) -> ApiResult<Json<Value>> {
+    // A bare session cannot replace (or switch off) the second factor (issue 16, M4).
+    reauthenticate(&st, &p, &b.password, b.totp.as_deref()).await?;
     let mut raw = [0u8; 20];
     getrandom::fill(&mut raw).map_err(|_| ApiError::internal("drawing a TOTP secret"))?;
     let Secret::Encoded(secret) = Secret::Raw(raw.to_vec()).to_encoded() else {
@@ -313,7 +363,11 @@ pub async fn totp_confirm(
     let Some(secret) = p.account.totp_secret.clone() else {
         return Err(ApiError::invalid("code", "start the enrolment first (POST /api/v1/me/totp)"));
     };
-    let ok = totp_for(&secret).is_some_and(|t| t.check(b.code.trim(), (now / 1000) as u64));
+    let step = totp_for(&secret).and_then(|t| totp_step(&t, b.code.trim(), now));
+    let ok = match step {
+        Some(step) => st.db.use_totp_step(p.account.id, step).await?,
+        None => false,
+    };
     if !ok {
         st.audit(p.event("me.totp.confirm", format!("account:{}", p.account.id), Outcome::Denied))
             .await?;
@@ -334,9 +388,10 @@ pub async fn create_token(
     Body(b): Body<TokenBody>,
 ) -> ApiResult<Json<Value>> {
     required("name", &b.name)?;
-    if !(1..=365).contains(&b.days) {
-        return Err(ApiError::invalid("days", "between 1 and 365"));
+    if !(1..=90).contains(&b.days) {
+        return Err(ApiError::invalid("days", "between 1 and 90"));
     }
+    reauthenticate(&st, &p, &b.password, b.totp.as_deref()).await?;
     let now = st.clock.now_ms();
     let token = auth::new_token()?;
     let expires = now + i64::from(b.days) * 86_400_000;

@@ -71,6 +71,20 @@ pub struct PasswordBody {
     pub current_password: String,
     /// New password (12 characters at least).
     pub new_password: String,
+    /// The current TOTP code, when TOTP is on.
+    #[serde(default)]
+    pub totp: Option<String>,
+}
+
+/// Re-authentication for a change to one's own sign-in (`POST /me/totp`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReauthBody {
+    /// The current password.
+    pub password: String,
+    /// The current TOTP code, when TOTP is on.
+    #[serde(default)]
+    pub totp: Option<String>,
 }
 
 /// A TOTP code.
@@ -87,8 +101,13 @@ pub struct CodeBody {
 pub struct TokenBody {
     /// Label.
     pub name: String,
-    /// Lifetime in days (1–365).
+    /// Lifetime in days (1–90).
     pub days: u32,
+    /// The current password (a token is a credential: minting one re-authenticates).
+    pub password: String,
+    /// The current TOTP code, when TOTP is on.
+    #[serde(default)]
+    pub totp: Option<String>,
 }
 
 /// `POST /organisations`.

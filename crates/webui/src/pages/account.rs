@@ -63,6 +63,8 @@ fn account_page(l: Lang, me: &Me, error: Option<&str>, totp: Option<&Enrolment>)
                     form method="post" action="/account" {
                         input type="hidden" name="csrf" value=(me.csrf());
                         input type="hidden" name="op" value="totp";
+                        label for="totp-password" { (t(l, "password")) }
+                        input #totp-password name="password" type="password" autocomplete="current-password" required;
                         button #totp-start { (t(l, "totp_start")) }
                     }
                 }
@@ -84,7 +86,10 @@ pub async fn account_update(
             "/api/v1/me/password",
             json!({ "current_password": f.fields.get("current"), "new_password": f.fields.get("new") }),
         ),
-        Some("totp") => ("/api/v1/me/totp", json!({})),
+        Some("totp") => (
+            "/api/v1/me/totp",
+            json!({ "password": f.fields.get("password").map_or("", |v| v.as_str()) }),
+        ),
         Some("totp_confirm") => {
             ("/api/v1/me/totp/confirm", json!({ "code": f.fields.get("code") }))
         }

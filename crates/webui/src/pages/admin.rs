@@ -49,7 +49,7 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
         @if accounts.ok() {
             h2 #accounts-h { (t(l, "accounts")) }
             table #accounts aria-labelledby="accounts-h" {
-                thead { tr { th { (t(l, "login_name")) } th { (t(l, "name")) } th { (t(l, "password_changed")) } th { "TOTP" } th { (t(l, "acknowledged")) } th { (t(l, "account_state")) } th { "" } } }
+                thead { tr { th { (t(l, "login_name")) } th { (t(l, "person_name")) } th { (t(l, "password_changed")) } th { "TOTP" } th { (t(l, "acknowledged")) } th { (t(l, "account_state")) } th { "" } } }
                 tbody {
                     @for a in accounts.json.as_array().into_iter().flatten() {
                         tr {
@@ -65,7 +65,7 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
                                     form.inline method="post" action="/accounts" { (form_head(&me, "unlock")) input type="hidden" name="id" value=(a["id"]); button { (t(l, "unlock")) } }
                                 }
                                 @if a["disabled_at"].is_null() && a["id"].as_i64() != Some(me.id()) {
-                                    form.inline method="post" action="/accounts" onsubmit={ "return confirm('" (confirm) "')" } { (form_head(&me, "disable")) input type="hidden" name="id" value=(a["id"]); button { (t(l, "disable")) } }
+                                    form.inline method="post" action="/accounts" data-confirm=(confirm) { (form_head(&me, "disable")) input type="hidden" name="id" value=(a["id"]); button { (t(l, "disable")) } }
                                 }
                             }
                         }
@@ -79,7 +79,7 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
                 form method="post" action="/accounts" novalidate {
                     (form_head(&me, "account"))
                     (input(&d, "account", "login", &t(l, "login_name"), "text", true))
-                    (input(&d, "account", "display_name", &t(l, "name"), "text", true))
+                    (input(&d, "account", "display_name", &t(l, "person_name"), "text", true))
                     (select(&d, "account", "organisation_id", &t(l, "organisation"), &org_options))
                     (input(&d, "account", "initial_password", &t(l, "initial_password"), "password", true))
                     button #create-account { (t(l, "register")) }
@@ -97,7 +97,7 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
                             td { (js(&x["designated_at"])) } td { (js(&x["valid_until"])) }
                             td { @if x["in_force"] == true { (t(l, "yes")) } @else { (t(l, "no")) " " (js(&x["revoked_at"])) } }
                             td { @if x["in_force"] == true {
-                                form.inline method="post" action="/accounts" onsubmit={ "return confirm('" (confirm) "')" } { (form_head(&me, "revoke")) input type="hidden" name="id" value=(x["id"]); button { (t(l, "revoke")) } }
+                                form.inline method="post" action="/accounts" data-confirm=(confirm) { (form_head(&me, "revoke")) input type="hidden" name="id" value=(x["id"]); button { (t(l, "revoke")) } }
                             } }
                         }
                     }

@@ -48,7 +48,7 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                 @let ff = format!("file-{id}");
                 (d.alert(&fx)) (d.alert(&ff))
                 @if o["state"] == "ordered" && o["executor_id"].as_i64() == Some(me.id()) {
-                    form method="post" action={ "/emergency/" (id) "/extract" } onsubmit={ "return confirm('" (confirm) "')" } {
+                    form method="post" action={ "/emergency/" (id) "/extract" } data-confirm=(confirm) {
                         (form_head(&me, &fx))
                         button.extract-order { (t(l, "extract_order")) }
                     }
@@ -181,7 +181,7 @@ pub async fn order_application(
             p.right { (js(&profile["profile"]["name_ja"])) "長 様" }
             p.right.sign { "＿＿＿＿＿＿＿＿＿＿ 印" }
         }
-        p.noprint { button onclick="window.print()" { (t(l, "print")) } }
+        p.noprint { button type="button" data-print { (t(l, "print")) } }
     };
     page(l, Some(&me), &title, body).into_response()
 }

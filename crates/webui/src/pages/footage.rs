@@ -110,6 +110,8 @@ async fn request_form(ui: &Ui, headers: &HeaderMap, me: &Me, l: Lang, d: &Reques
             (form_head(me, "request"))
             label for="basis" { (t(l, "basis")) }
             select #basis name="basis" required aria-describedby="basis-err" {
+                // No legal basis is assumed: the applicant chooses one (issue 19, item 7).
+                option value="" { (t(l, "choose")) }
                 @for b in profile["bases"].as_array().into_iter().flatten() {
                     option value=(b["id"].as_str().unwrap_or("")) selected[v("basis") == b["id"].as_str().unwrap_or("")] { (b[name].as_str().unwrap_or("")) " (" (b["rule"].as_str().unwrap_or("")) ")" }
                 }
@@ -117,6 +119,7 @@ async fn request_form(ui: &Ui, headers: &HeaderMap, me: &Me, l: Lang, d: &Reques
             @if let Some(e) = err("basis") { p.field-error #basis-err { (e) } }
             label for="purpose" { (t(l, "purpose")) }
             select #purpose name="purpose" required {
+                option value="" { (t(l, "choose")) }
                 @for p in profile["purposes"].as_array().into_iter().flatten() {
                     option value=(p["id"].as_str().unwrap_or("")) selected[v("purpose") == p["id"].as_str().unwrap_or("")] { (p[name].as_str().unwrap_or("")) }
                 }
@@ -347,7 +350,7 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                     }
                 } @else {
                     (d.alert("extract"))
-                    form method="post" action={ "/instructions/" (iid) "/extract" } onsubmit={ "return confirm('" (confirm) "')" } {
+                    form method="post" action={ "/instructions/" (iid) "/extract" } data-confirm=(confirm) {
                         (form_head(&me, "extract"))
                         input type="hidden" name="request" value=(id);
                         label for="passphrase" { (t(l, "encrypt_passphrase")) }
@@ -416,7 +419,7 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
             }
         }
         @if act("withdraw") {
-            (d.alert("withdraw")) form method="post" action={ "/requests/" (id) "/act/withdraw" } onsubmit={ "return confirm('" (confirm) "')" } { (form_head(&me, "withdraw")) button { (t(l, "withdraw")) } }
+            (d.alert("withdraw")) form method="post" action={ "/requests/" (id) "/act/withdraw" } data-confirm=(confirm) { (form_head(&me, "withdraw")) button { (t(l, "withdraw")) } }
         }
     };
     let title = format!("{} {}", t(l, "requests"), r["number"].as_str().unwrap_or(""));
@@ -466,7 +469,7 @@ pub async fn application(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i
             p.right { (js(&profile["profile"]["name_ja"])) "長 様" }
             p.right.sign { "申請者 ＿＿＿＿＿＿＿＿＿＿ 印" }
         }
-        p.noprint { button onclick="window.print()" { (t(l, "print")) } }
+        p.noprint { button type="button" data-print { (t(l, "print")) } }
     };
     page(l, Some(&me), &title, body).into_response()
 }
@@ -497,7 +500,7 @@ pub async fn certificate(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i
             }
             p.right { (c["profile"].as_str().unwrap_or("")) " " (c["approved_by"].as_str().unwrap_or("")) }
         }
-        p.noprint { button onclick="window.print()" { (t(l, "print")) } }
+        p.noprint { button type="button" data-print { (t(l, "print")) } }
     };
     page(l, Some(&me), &t(l, "certificate"), body).into_response()
 }
@@ -644,7 +647,7 @@ pub async fn ledger(
         p.noprint {
             @if era { a #era href="/ledger" { (t(l, "western_dates")) } } @else { a #era href="/ledger?era=1" { (t(l, "era_dates")) } }
             " "
-            button onclick="window.print()" { (t(l, "print")) }
+            button type="button" data-print { (t(l, "print")) }
             @if let Some(n) = a.next.as_deref().and_then(|n| n.split("before=").nth(1)) {
                 " " a #next-page rel="next" href={ "/ledger?before=" (n) @if era { "&era=1" } } { (t(l, "next_page")) }
             }

@@ -104,8 +104,13 @@ impl axum::extract::FromRequestParts<Arc<Ui>> for Session {
     }
 }
 
+/// The page's stylesheet and its one script (confirmations, printing): files, never inline, so
+/// the Content-Security-Policy forbids inline script (issue 16, L6).
 fn style_link() -> Markup {
-    html! { link rel="stylesheet" href="/assets/style.css"; }
+    html! {
+        link rel="stylesheet" href="/assets/style.css";
+        script src="/assets/app.js" defer {}
+    }
 }
 
 /// The page frame: header, navigation for what this user may do, language switch.
@@ -188,6 +193,15 @@ fn problem_page(l: Lang, me: Option<&Me>, a: &Answer) -> Response {
     (a.status, page(l, me, &t(l, key), body)).into_response()
 }
 
+/// `GET /assets/app.js`: confirmations and print buttons.
+pub async fn script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../assets/app.js"),
+    )
+        .into_response()
+}
+
 /// `GET /assets/style.css`: plain CSS, A4 print for certificates and ledgers.
 pub async fn style() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../assets/style.css"))
@@ -201,7 +215,10 @@ pub async fn set_lang(Path(code): Path<String>, headers: HeaderMap) -> Response 
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
         .and_then(|r| url::Url::parse(r).ok())
-        .map_or_else(|| "/".to_owned(), |u| u.path().to_owned());
+        .map(|u| u.path().to_owned())
+        // Back to a path of this site only: `//host…` is another site (issue 16, L7).
+        .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\'))
+        .unwrap_or_else(|| "/".to_owned());
     let cookie = format!("{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000", l.code());
     let mut r = Redirect::to(&back).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {

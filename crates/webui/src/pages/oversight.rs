@@ -36,7 +36,7 @@ async fn holds_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Respon
                         td { (js(&h["reason"])) } td { (js(&h["inquiry_reference"])) }
                         td { @if h["in_force"] == true { (t(l, "yes")) } @else { (t(l, "no")) " " (js(&h["released_at"])) } }
                         td { @if h["in_force"] == true {
-                            form.inline method="post" action="/holds" onsubmit={ "return confirm('" (confirm) "')" } { (form_head(&me, "release")) input type="hidden" name="id" value=(h["id"]); button { (t(l, "release")) } }
+                            form.inline method="post" action="/holds" data-confirm=(confirm) { (form_head(&me, "release")) input type="hidden" name="id" value=(h["id"]); button { (t(l, "release")) } }
                         } }
                     }
                 }
@@ -427,7 +427,7 @@ async fn delegations_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> 
                     tr {
                         td { (x["id"]) } td { (x["organisation_id"]) } td { (js(&x["document_ref"])) } td { (ms(&x["confirmed_at"])) } td { (ms(&x["revoked_at"])) }
                         td { @if x["revoked_at"].is_null() {
-                            form.inline method="post" action="/delegations" onsubmit={ "return confirm('" (confirm) "')" } { (form_head(&me, "revoke")) input type="hidden" name="id" value=(x["id"]); button { (t(l, "revoke")) } }
+                            form.inline method="post" action="/delegations" data-confirm=(confirm) { (form_head(&me, "revoke")) input type="hidden" name="id" value=(x["id"]); button { (t(l, "revoke")) } }
                         } }
                     }
                 }

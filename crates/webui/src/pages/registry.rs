@@ -109,7 +109,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                                 (t(l, "decommissioned")) " " (ms(&c["decommissioned_at"])) " " (js(&c["decommission_reason"]))
                                 @if c["decommissioned_early"] == 1 { br; strong.problem { (t(l, "decommissioned_early")) } }
                             } @else if manage {
-                                form method="post" action="/cameras" onsubmit={ "return confirm('" (t(l, "confirm_irreversible")) "')" } {
+                                form method="post" action="/cameras" data-confirm=(t(l, "confirm_irreversible")) {
                                     (form_head(&me, "decommission")) input type="hidden" name="id" value=(c["id"]);
                                     label for={ "decom-" (c["id"]) } { (t(l, "decommission_reason")) }
                                     input id={ "decom-" (c["id"]) } name="reason" required;
@@ -256,7 +256,7 @@ async fn workstations_page(
                                 form.inline method="post" action="/workstations" { (form_head(&me, "enrol")) input type="hidden" name="id" value=(id); button { (t(l, "enrol")) } }
                                 " "
                                 form.inline method="post" action="/workstations" { (form_head(&me, "custody")) input type="hidden" name="id" value=(id); button { (t(l, "custody_check")) } }
-                                form method="post" action="/workstations" onsubmit={ "return confirm('" (confirm) "')" } {
+                                form method="post" action="/workstations" data-confirm=(confirm) {
                                     (form_head(&me, "revoke")) input type="hidden" name="id" value=(id);
                                     label for={ "revoke-" (id) } { (t(l, "revoke_reason")) }
                                     input id={ "revoke-" (id) } name="reason" required;
@@ -522,7 +522,7 @@ async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) 
                 img #still src={ "/api/v1/cameras/" (id) "/still" } width="480" alt=(t(l, "commissioning_still"));
                 (d.alert("commission"))
                 @if me.can("registry.manage") {
-                    form method="post" action={ "/cameras/" (id) "/masks" } onsubmit={ "return confirm('" (t(l, "confirm_irreversible")) "')" } {
+                    form method="post" action={ "/cameras/" (id) "/masks" } data-confirm=(t(l, "confirm_irreversible")) {
                         (form_head(&me, "commission"))
                         button #commission { (t(l, "commission")) }
                     }

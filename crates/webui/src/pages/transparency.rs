@@ -387,7 +387,7 @@ pub async fn disposal_certificate(
             p { "上記の録画装置・記録媒体について、画像を復元できない状態にしたうえで廃棄したことを確認しました。" }
             p.right { (js(&c["profile"])) }
         }
-        p.noprint { button onclick="window.print()" { (t(l, "print")) } }
+        p.noprint { button type="button" data-print { (t(l, "print")) } }
     };
     page(l, Some(&me), &t(l, "certificate"), body).into_response()
 }
