@@ -20,6 +20,9 @@ apt_packages=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_packages+=(postgresql)
 command -v ffprobe >/dev/null 2>&1 || apt_packages+=(ffmpeg)
 command -v nasm >/dev/null 2>&1 || apt_packages+=(nasm)
+# Third-party zip readers: evidence packages must open in them exactly as the verifier reads them.
+command -v unzip >/dev/null 2>&1 || apt_packages+=(unzip)
+command -v bsdtar >/dev/null 2>&1 || apt_packages+=(libarchive-tools)
 # A real browser for the web application's end-to-end tests.
 command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || apt_packages+=(chromium-driver)

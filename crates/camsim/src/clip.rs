@@ -43,6 +43,23 @@ impl Clip {
             .map(|b| format!("{:02x}{:02x}{:02x}", b[0], b[1], b[2]))
             .unwrap_or_else(|| "42e01f".into())
     }
+
+    /// The AVCDecoderConfigurationRecord (ISO/IEC 14496-15 §5.3.3.1) of the clip's parameter
+    /// sets: what an MP4 `avcC` box and the recorder's segment header carry.
+    pub fn avc_decoder_config(&self) -> Result<Vec<u8>, Error> {
+        let (Some(profile), Ok(sps_len), Ok(pps_len)) =
+            (self.sps.get(1..4), u16::try_from(self.sps.len()), u16::try_from(self.pps.len()))
+        else {
+            return Err(Error::Clip("the clip's parameter sets are malformed".into()));
+        };
+        let mut avcc = vec![1, profile[0], profile[1], profile[2], 0xff, 0xe1];
+        avcc.extend_from_slice(&sps_len.to_be_bytes());
+        avcc.extend_from_slice(&self.sps);
+        avcc.push(1);
+        avcc.extend_from_slice(&pps_len.to_be_bytes());
+        avcc.extend_from_slice(&self.pps);
+        Ok(avcc)
+    }
 }
 
 /// Splits an Annex B byte stream into NAL units (the recorder's masking crate's splitter).

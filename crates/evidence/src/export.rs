@@ -473,7 +473,7 @@ fn build_manifest(
         .filter(|g| g.end_ms > req.from_ms && g.start_ms < req.to_ms)
         .cloned()
         .collect();
-    Ok(Manifest {
+    let mut m = Manifest {
         format: manifest::FORMAT.to_owned(),
         package_id: req.package_id.clone(),
         created_ms: req.now_ms,
@@ -493,5 +493,8 @@ fn build_manifest(
         chain_tail,
         checkpoints,
         gaps,
-    })
+        clock_steps: Vec::new(),
+    };
+    m.clock_steps = m.derived_clock_steps()?;
+    Ok(m)
 }

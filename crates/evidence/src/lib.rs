@@ -28,9 +28,13 @@ pub enum Error {
     /// The MP4 is not one this format describes.
     #[error("MP4: {0}")]
     Mp4(String),
-    /// The package (zip, entries, encryption) is malformed or unsafe.
+    /// The package (zip, entries, encryption) is malformed or unsafe: altered.
     #[error("package: {0}")]
     Package(String),
+    /// The package could not be checked at all: unreadable file, encrypted without the key or
+    /// with the wrong passphrase (the verifier's exit status 2, not "tampered").
+    #[error("{0}")]
+    Unchecked(String),
     /// The manifest is malformed.
     #[error("manifest: {0}")]
     Manifest(String),

@@ -8,30 +8,71 @@ use media::frame::{Leaf, hex32};
 use media::merkle::Hash;
 use serde::{Deserialize, Serialize};
 
-/// The format identifier.
-pub const FORMAT: &str = "mimamori-evidence/1";
+/// The format identifier. Version 2 (issue 17): the canonical container layout, and the
+/// workflow references that bind a package to the request or order it was made for.
+pub const FORMAT: &str = "mimamori-evidence/2";
 /// Domain separation of the manifest signature.
 const SIG_CONTEXT: &[u8] = b"mimamori evidence manifest v1\n";
 /// The largest manifest a verifier reads (a day of one camera at 30 fps is ≈ 260 MB; an export
 /// is at most a few hours).
 pub const MAX_MANIFEST_BYTES: u64 = 512 << 20;
 
-/// Workflow records the package belongs to (KIT-6.3, LEDGER-1).
+/// The workflow records the package was made for (KIT-6.3, LEDGER-1; issue 17 item 2). A
+/// verifier prints them first, so a package replayed for another request names the one it
+/// belongs to. The extraction and ledger records are written after the package and hold its
+/// `package_id` and manifest hash: the binding runs from them to the package.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Refs {
-    /// Provision request.
+    /// Provision request (id).
     pub request: Option<i64>,
-    /// Approval (decision on the request).
-    pub approval: Option<i64>,
-    /// Instruction executed.
+    /// The request's number on its forms (e.g. `2026-0012`).
+    pub request_number: Option<String>,
+    /// Approval certificate number, in profiles that issue one.
+    pub approval_certificate: Option<String>,
+    /// Instruction executed (id).
     pub instruction: Option<i64>,
-    /// Emergency order (police night/holiday path).
+    /// Emergency order (police night/holiday path), id.
     pub emergency_order: Option<i64>,
-    /// Extraction record.
-    pub extraction: Option<i64>,
-    /// Usage ledger entry.
-    pub ledger: Option<i64>,
+    /// The emergency order's number.
+    pub emergency_order_number: Option<String>,
+    /// The delegation in force when an emergency extraction ran (id).
+    pub delegation: Option<i64>,
+    /// The organisation the footage is provided to.
+    pub recipient: Option<String>,
+}
+
+impl Refs {
+    /// One line naming the records, for reports: `request 2026-0012 (id 4), approval
+    /// certificate 2026-0003, instruction 9, recipient 川口警察署`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(id) = self.request {
+            parts.push(match &self.request_number {
+                Some(n) => format!("request {n} (id {id})"),
+                None => format!("request id {id}"),
+            });
+        }
+        if let Some(c) = &self.approval_certificate {
+            parts.push(format!("approval certificate {c}"));
+        }
+        if let Some(i) = self.instruction {
+            parts.push(format!("instruction {i}"));
+        }
+        if let Some(id) = self.emergency_order {
+            parts.push(match &self.emergency_order_number {
+                Some(n) => format!("emergency order {n} (id {id})"),
+                None => format!("emergency order id {id}"),
+            });
+        }
+        if let Some(d) = self.delegation {
+            parts.push(format!("delegation {d}"));
+        }
+        if let Some(r) = &self.recipient {
+            parts.push(format!("recipient {r}"));
+        }
+        if parts.is_empty() { "none".to_owned() } else { parts.join(", ") }
+    }
 }
 
 /// A time range, UTC ms with its JST rendering.
@@ -186,7 +227,7 @@ pub struct Manifest {
     pub profile: String,
     /// Workflow records.
     pub refs: Refs,
-    /// Who exported (account).
+    /// Who extracted (account: `login (name)`).
     pub operator: String,
     /// Exporting node.
     pub node: Node,
@@ -206,6 +247,25 @@ pub struct Manifest {
     pub checkpoints: Vec<ChainCheckpoint>,
     /// Recording gaps inside the requested range, with their causes.
     pub gaps: Vec<Gap>,
+    /// Adjustments of the recorder's clock inside the delivered range (issue 17 item 3).
+    pub clock_steps: Vec<ClockStep>,
+}
+
+/// The smallest difference between wall and media time across two frames reported as a
+/// clock step.
+pub const CLOCK_STEP_MS: i64 = 500;
+
+/// A step of the recorder's wall clock while it recorded: frames after `at_ms` carry wall
+/// times `step_ms` away from where a steady clock would have put them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockStep {
+    /// When (UTC ms, new clock).
+    pub at_ms: i64,
+    /// The step: positive when the clock jumped forward.
+    pub step_ms: i64,
+    /// What the recorder logged about it (e.g. `NTP step`).
+    pub cause: String,
 }
 
 impl Manifest {
@@ -222,6 +282,40 @@ impl Manifest {
                     Error::Manifest(format!("segment {}: exported run out of range", s.seq))
                 })?;
             out.extend_from_slice(run);
+        }
+        Ok(out)
+    }
+
+    /// Steps of the recorder's wall clock between consecutive exported frames: where the wall
+    /// times move by more than [`CLOCK_STEP_MS`] more (or less) than the media times, and no
+    /// recorded gap explains it. The exporter writes these as `clock_steps`; a verifier
+    /// recomputes them from the leaves.
+    pub fn derived_clock_steps(&self) -> Result<Vec<ClockStep>, Error> {
+        let mut prev: Option<Leaf> = None;
+        let mut out = Vec::new();
+        for s in &self.segments {
+            let l = s.decoded_leaves()?;
+            let a = usize::try_from(s.exported_first).unwrap_or(usize::MAX);
+            let b = a.saturating_add(usize::try_from(s.exported_count).unwrap_or(usize::MAX));
+            let run = l.get(a..b).ok_or_else(|| {
+                Error::Manifest(format!("segment {}: exported run out of range", s.seq))
+            })?;
+            for (k, leaf) in run.iter().enumerate() {
+                let after_gap = k == 0 && a == 0 && s.gap_before.is_some();
+                if let Some(p) = prev
+                    && !after_gap
+                {
+                    let step = (leaf.wall_ms - p.wall_ms) - (leaf.pts - p.pts) / 90;
+                    if step.abs() >= CLOCK_STEP_MS {
+                        out.push(ClockStep {
+                            at_ms: leaf.wall_ms,
+                            step_ms: step,
+                            cause: "recorder wall clock adjusted".to_owned(),
+                        });
+                    }
+                }
+                prev = Some(*leaf);
+            }
         }
         Ok(out)
     }

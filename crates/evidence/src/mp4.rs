@@ -147,7 +147,9 @@ pub fn head(track: &Track, info: &ExportInfo) -> Vec<u8> {
     b.close();
     let duration_90k: u64 = track.durations.iter().map(|d| u64::from(*d)).sum();
     let duration_ms = duration_90k / 90;
-    let t = iso_time(info.export_ms);
+    // creation_time is when the first frame was captured, not when it was exported (issue 17
+    // item 3): players show it as the recording's date. The export time is in `suep`.
+    let t = iso_time(info.start_ms);
     // moov is built twice: the first pass learns its size, the second writes the right offset.
     let moov_len = moov(track, t, duration_ms, duration_90k, 0).len();
     let data_offset = (out.len() + moov_len + 16) as u64;

@@ -23,6 +23,31 @@ pub enum Severity {
     Fail,
     /// Worth knowing (a recording gap, footage starting after the asked start); not a failure.
     Note,
+    /// The package could not be checked at all (unreadable, or no way to decrypt it).
+    Unchecked,
+}
+
+/// What a verification concluded; the command's exit status (docs/evidence-format.md §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every check passed (exit 0).
+    Verified,
+    /// At least one check failed: the package is not what was exported (exit 1).
+    Tampered,
+    /// Nothing could be checked: unreadable input, encrypted without the key, wrong
+    /// passphrase (exit 2). Says nothing about the package either way.
+    Unchecked,
+}
+
+impl Verdict {
+    /// The exit status of `mimamori verify`.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Verdict::Verified => 0,
+            Verdict::Tampered => 1,
+            Verdict::Unchecked => 2,
+        }
+    }
 }
 
 /// One thing the verifier found.
@@ -57,12 +82,33 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Whether the package was encrypted.
     pub encrypted: bool,
+    /// The workflow records the package was made for (shown only from a verified manifest).
+    pub refs: Option<manifest::Refs>,
+    /// Who extracted it.
+    pub operator: Option<String>,
+    /// When it was made (JST).
+    pub created: Option<String>,
+    /// Whether the manifest's signature verified with the trusted key.
+    pub manifest_verified: bool,
+    /// SHA-256 of `manifest.json` as stored, hex (what the extraction records).
+    pub manifest_sha256: Option<String>,
 }
 
 impl Report {
     /// Everything verified.
     pub fn ok(&self) -> bool {
-        !self.findings.iter().any(|f| f.severity == Severity::Fail)
+        self.verdict() == Verdict::Verified
+    }
+
+    /// The verdict: unchecked if anything stopped the check, else tampered if anything failed.
+    pub fn verdict(&self) -> Verdict {
+        if self.findings.iter().any(|f| f.severity == Severity::Unchecked) {
+            Verdict::Unchecked
+        } else if self.findings.iter().any(|f| f.severity == Severity::Fail) {
+            Verdict::Tampered
+        } else {
+            Verdict::Verified
+        }
     }
 
     /// Failures with this code.
@@ -70,7 +116,8 @@ impl Report {
         self.findings.iter().filter(|f| f.severity == Severity::Fail && f.code == code).count()
     }
 
-    fn fail(&mut self, code: &'static str, ja: impl Into<String>, en: impl Into<String>) {
+    /// Adds a failure (used by callers that check more, e.g. against the city's records).
+    pub fn fail(&mut self, code: &'static str, ja: impl Into<String>, en: impl Into<String>) {
         self.findings.push(Finding {
             severity: Severity::Fail,
             code,
@@ -79,7 +126,18 @@ impl Report {
         });
     }
 
-    fn note(&mut self, code: &'static str, ja: impl Into<String>, en: impl Into<String>) {
+    /// Adds a finding that stops the check (the verdict becomes "could not check").
+    pub fn unchecked(&mut self, ja: impl Into<String>, en: impl Into<String>) {
+        self.findings.push(Finding {
+            severity: Severity::Unchecked,
+            code: "unchecked",
+            ja: ja.into(),
+            en: en.into(),
+        });
+    }
+
+    /// Adds a note.
+    pub fn note(&mut self, code: &'static str, ja: impl Into<String>, en: impl Into<String>) {
         self.findings.push(Finding {
             severity: Severity::Note,
             code,
@@ -88,22 +146,38 @@ impl Report {
         });
     }
 
-    /// The plain verdict, Japanese then English.
+    /// The plain verdict, Japanese then English: the verdict, then what the package was made
+    /// for (request, approval, order, recipient, extractor), then the footage, then findings.
     pub fn render(&self) -> String {
         let mut s = String::new();
-        let ok = self.ok();
-        s.push_str(if ok {
-            "判定: 検証成功（改ざん・欠落なし）\n"
-        } else {
-            "判定: 検証失敗\n"
-        });
-        s.push_str(if ok {
-            "Verdict: VERIFIED (no alteration, nothing missing)\n"
-        } else {
-            "Verdict: FAILED\n"
+        s.push_str(match self.verdict() {
+            Verdict::Verified => {
+                "判定: 検証成功（改ざん・欠落なし）\nVerdict: VERIFIED (no alteration, nothing missing)\n"
+            }
+            Verdict::Tampered => {
+                "判定: 検証失敗（書き出し時から変更されています）\nVerdict: FAILED (not the package as exported)\n"
+            }
+            Verdict::Unchecked => {
+                "判定: 検証できません（改ざんの有無は不明）\nVerdict: NOT CHECKED (could not be checked; says nothing either way)\n"
+            }
         });
         if let Some(id) = &self.package_id {
             s.push_str(&format!("パッケージ / package: {id}\n"));
+        }
+        match (&self.refs, self.manifest_verified) {
+            (Some(r), true) => {
+                s.push_str(&format!("作成の根拠 / made for: {}\n", r.describe()));
+            }
+            (Some(_), false) => s.push_str(
+                "作成の根拠 / made for: （マニフェスト未検証のため表示しません / not shown: the manifest did not verify）\n",
+            ),
+            (None, _) => {}
+        }
+        if let (Some(o), true) = (&self.operator, self.manifest_verified) {
+            s.push_str(&format!("抽出者 / extracted by: {o}\n"));
+        }
+        if let (Some(c), true) = (&self.created, self.manifest_verified) {
+            s.push_str(&format!("作成日時 / made: {c}\n"));
         }
         if let Some(c) = &self.camera {
             s.push_str(&format!("カメラ / camera: {c}\n"));
@@ -125,9 +199,13 @@ impl Report {
             let tag = match f.severity {
                 Severity::Fail => "[NG]",
                 Severity::Note => "[注意/note]",
+                Severity::Unchecked => "[未検証/not checked]",
             };
             s.push_str(&format!("{tag} {}\n      {}\n", f.ja, f.en));
         }
+        s.push_str(
+            "終了コード / exit status: 0 = 検証成功 verified, 1 = 改ざん・不一致 tampered, 2 = 検証不能 could not check\n",
+        );
         s
     }
 }
@@ -140,17 +218,22 @@ pub struct Options<'a> {
     pub city_cert: Option<Vec<u8>>,
     /// How to open an encrypted package.
     pub decryption: Option<&'a Decryption>,
+    /// The request number the package is presented for: a package made for another request
+    /// (a replay) fails `binding.request`.
+    pub expect_request: Option<String>,
 }
 
 /// Verifies the package at `path`. Never panics on hostile input; every problem is a finding.
 pub fn verify(path: &Path, opts: &Options<'_>) -> Report {
     let mut r = Report::default();
-    if let Err(e) = verify_inner(path, opts, &mut r) {
-        r.fail(
+    match verify_inner(path, opts, &mut r) {
+        Ok(()) => {}
+        Err(Error::Unchecked(e)) => r.unchecked(format!("検証できません: {e}"), e),
+        Err(e) => r.fail(
             "package",
-            format!("パッケージを検証できません: {e}"),
-            format!("cannot verify the package: {e}"),
-        );
+            format!("パッケージが書き出し時の形ではありません: {e}"),
+            format!("the package is not as exported: {e}"),
+        ),
     }
     r
 }
@@ -171,24 +254,49 @@ fn verify_inner(path: &Path, opts: &Options<'_>, r: &mut Report) -> Result<(), E
     let json = pkg.read_small(package::MANIFEST)?;
     let sig = pkg.read_small(package::SIGNATURE)?;
     let trusted = hex::encode(opts.node_key.to_bytes());
+    r.manifest_sha256 = Some(hex::encode(Sha256::digest(&json)));
+    let parsed = Manifest::from_json(&json);
+    if let Ok(m) = &parsed {
+        r.package_id = Some(m.package_id.clone());
+        r.camera = Some(m.camera.code.clone());
+        r.refs = Some(m.refs.clone());
+    }
     if let Err(e) = manifest::verify(&opts.node_key, &json, &sig) {
+        let other_node = parsed.as_ref().ok().filter(|m| m.node.public_key != trusted);
+        if let Some(m) = other_node {
+            r.fail(
+                "manifest.node",
+                format!(
+                    "このパッケージはノード {} の別の鍵で署名されており、指定の公開鍵では検証できません（他の市・ノードのもの、または鍵を差し替えて作り直されたもの）",
+                    m.node.id
+                ),
+                format!(
+                    "the package is signed by node {} with another key than the one given: from another city or node, or re-made with a substituted key",
+                    m.node.id
+                ),
+            );
+        }
         r.fail(
             "manifest.signature",
-            "マニフェストの署名が指定の公開鍵で検証できません（他の市・ノードのパッケージか、マニフェストが書き換えられています）",
-            format!("{e}: the package is from another city or node, or the manifest was edited"),
+            "マニフェストの署名が指定の公開鍵で検証できません。マニフェストが書き換えられているため、映像との照合は行いません",
+            format!(
+                "{e}: the manifest was edited (or signed by another key); nothing is checked against an unverified manifest"
+            ),
         );
+        return Ok(());
     }
-    let m = match Manifest::from_json(&json) {
+    r.manifest_verified = true;
+    let m = match parsed {
         Ok(m) => m,
         Err(e) => {
             r.fail("manifest.format", format!("マニフェストを読めません: {e}"), e.to_string());
             return Ok(());
         }
     };
-    r.package_id = Some(m.package_id.clone());
-    r.camera = Some(m.camera.code.clone());
     r.requested = Some(m.requested.clone());
     r.delivered = Some(m.delivered.clone());
+    r.operator = Some(m.operator.clone());
+    r.created = Some(m.created.clone());
     if m.node.public_key != trusted {
         r.fail(
             "manifest.node",
@@ -199,9 +307,50 @@ fn verify_inner(path: &Path, opts: &Options<'_>, r: &mut Report) -> Result<(), E
             format!("the package names node {} with another key than the one given", m.node.id),
         );
     }
+    if pkg.dos_time != package::dos_time(m.created_ms) {
+        r.fail(
+            "package",
+            "ZIP の各項目の日時が作成日時と一致しません（作り直されたパッケージです）",
+            "the zip entries' times are not the package's creation time: the archive was re-made",
+        );
+    }
+    if let Some(want) = &opts.expect_request
+        && m.refs.request_number.as_deref() != Some(want.as_str())
+    {
+        let made_for = m.refs.describe();
+        r.fail(
+            "binding.request",
+            format!("このパッケージは依頼 {want} のために作られたものではありません（作成の根拠: {made_for}）。別の依頼のための提供の再利用です"),
+            format!("this package was not made for request {want} (made for: {made_for}): it is replayed from another provision"),
+        );
+    }
     let expected = check_chain(&m, opts, r)?;
     check_range(&m, &expected, r);
-    let cert = check_video(&mut pkg, &m, &expected, opts, r)?;
+    let cert = match check_video(&mut pkg, &m, &expected, opts, r) {
+        Ok(c) => c,
+        Err(Error::Mp4(why)) => {
+            // Not laid out as an export: say what it is instead, and whether it is the file.
+            let (sha, boxes) = survey(&mut pkg)?;
+            if sha != m.video.sha256 {
+                r.fail(
+                    "video.hash",
+                    "video.mp4 は書き出されたファイルと異なります（SHA-256 不一致）",
+                    "video.mp4 is not the file that was exported (SHA-256 differs)",
+                );
+            }
+            r.fail(
+                "video.layout",
+                format!(
+                    "video.mp4 の構造が書き出し時と異なります（{why}）。最上位ボックス: {boxes}（書き出し時は ftyp moov mdat meta）。別のプログラムで書き直された（リマックス等）ものです"
+                ),
+                format!(
+                    "video.mp4 is not laid out as exported ({why}); its top-level boxes are {boxes}, an export's are ftyp moov mdat meta: it was rewritten by another program (e.g. a remux)"
+                ),
+            );
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
     {
         // Byte for byte the PEM of the certificate in the MP4: nothing in a package may change.
         let pem = if pkg.has(package::CITY_CERT) {
@@ -365,6 +514,29 @@ fn check_range(m: &Manifest, expected: &[Expected], r: &mut Report) {
             ),
         );
     }
+    match m.derived_clock_steps() {
+        Ok(steps) if steps == m.clock_steps => {
+            for c in &steps {
+                let secs = c.step_ms as f64 / 1000.0;
+                r.note(
+                    "time.clock_step",
+                    format!(
+                        "{} に記録装置の時計が {secs:+.1} 秒調整されました。以降のフレームの記録時刻は MP4 の時間軸より {secs:+.1} 秒ずれています",
+                        manifest::jst(c.at_ms)
+                    ),
+                    format!(
+                        "the recorder's clock was adjusted by {secs:+.1} s at {}: recorded times from there on are {secs:+.1} s off the MP4's timeline",
+                        manifest::jst(c.at_ms)
+                    ),
+                );
+            }
+        }
+        _ => r.fail(
+            "time.clock_steps",
+            "マニフェストの時計調整の記載がフレームの時刻と一致しません",
+            "the manifest's clock adjustments do not match its frames' times",
+        ),
+    }
     for s in &m.segments {
         if let Some(g) = &s.gap_before
             && g.end_ms > rq.from_ms
@@ -514,19 +686,6 @@ fn check_video(
         sha.update(&buf);
         actual.push(frame_hash(&buf));
     }
-    r.frames_checked = actual.len() as u64;
-    align(m, expected, &actual, &sync, r);
-    // Durations follow the recorded times.
-    if t.sizes.len() == expected.len() && r.frames_ok == expected.len() as u64 {
-        let pts: Vec<i64> = expected.iter().map(|e| e.leaf.pts).collect();
-        if mp4::durations(&pts) != t.durations || t.timescale != 90_000 {
-            r.fail(
-                "video.timing",
-                "MP4 の再生時間情報が記録時刻と一致しません",
-                "the MP4's sample durations do not follow the recorded times",
-            );
-        }
-    }
     // meta
     let sha_before_meta = sha.clone();
     let Some((kind, size, h)) = next_box(&mut rd, &mut sha)? else {
@@ -554,6 +713,81 @@ fn check_video(
         );
     }
     let info = mp4::parse_meta(&meta)?;
+    if info.start_ms.is_none() {
+        r.fail(
+            "onvif.start",
+            "MP4 に ONVIF の開始時刻 (cstb) がありません",
+            "the MP4 has no ONVIF start time (cstb)",
+        );
+    }
+    let onvif_signed = {
+        let (at, len) = info.sibo;
+        let sig = meta[at..at + len].to_vec();
+        let mut zeroed = meta;
+        zeroed[at..at + len].fill(0);
+        let mut signed = sha_before_meta;
+        signed.update(&zeroed);
+        let digest: [u8; 32] = signed.finalize().into();
+        city::verify_digest(&info.cert, &digest, &sig)
+    };
+    r.frames_checked = actual.len() as u64;
+    match info.start_ms {
+        // The ONVIF start time is the first frame's capture time. In a file the city's
+        // signature covers, another value means a genuine export of another range was put in
+        // this package, and a frame-by-frame list would only obscure that.
+        Some(start) if start != m.delivered.from_ms && onvif_signed.is_ok() => {
+            let want: std::collections::HashSet<Hash> =
+                expected.iter().map(|e| e.leaf.hash).collect();
+            let common = actual.iter().filter(|h| want.contains(*h)).count();
+            r.frames_ok = common as u64;
+            r.fail(
+                "range.other",
+                format!(
+                    "video.mp4 は {} から始まる映像ですが、このパッケージの提供範囲は {} からです。別の範囲の映像に差し替えられています（{} フレーム中 {common} フレームのみ提供範囲と重なります）",
+                    manifest::jst(start),
+                    m.delivered.from,
+                    actual.len()
+                ),
+                format!(
+                    "video.mp4 is footage starting at {} (its ONVIF start time) but this package delivered footage from {}: the video of another time range was put in (only {common} of its {} frames fall in the delivered range)",
+                    manifest::jst(start),
+                    m.delivered.from,
+                    actual.len()
+                ),
+            );
+        }
+        other => {
+            if let Some(start) = other
+                && start != m.delivered.from_ms
+            {
+                r.fail(
+                    "onvif.start",
+                    format!(
+                        "MP4 の開始時刻 {} が提供範囲の開始 {} と異なります",
+                        manifest::jst(start),
+                        m.delivered.from
+                    ),
+                    format!(
+                        "the MP4's start time {} is not the delivered range's start {}",
+                        manifest::jst(start),
+                        m.delivered.from
+                    ),
+                );
+            }
+            align(m, expected, &actual, &sync, r);
+            // Durations follow the recorded times.
+            if t.sizes.len() == expected.len() && r.frames_ok == expected.len() as u64 {
+                let pts: Vec<i64> = expected.iter().map(|e| e.leaf.pts).collect();
+                if mp4::durations(&pts) != t.durations || t.timescale != 90_000 {
+                    r.fail(
+                        "video.timing",
+                        "MP4 の再生時間情報が記録時刻と一致しません",
+                        "the MP4's sample durations do not follow the recorded times",
+                    );
+                }
+            }
+        }
+    }
     if &info.scheme != b"oeff" {
         r.fail(
             "onvif.scheme",
@@ -585,14 +819,7 @@ fn check_video(
             "the certificate in the MP4 is not the city's certificate given",
         );
     }
-    let (at, len) = info.sibo;
-    let sig = meta[at..at + len].to_vec();
-    let mut zeroed = meta;
-    zeroed[at..at + len].fill(0);
-    let mut signed = sha_before_meta;
-    signed.update(&zeroed);
-    let digest: [u8; 32] = signed.finalize().into();
-    if let Err(e) = city::verify_digest(&info.cert, &digest, &sig) {
+    if let Err(e) = &onvif_signed {
         r.fail(
             "onvif.signature",
             format!("ONVIF ファイル署名が検証できません: {e}"),
@@ -726,6 +953,53 @@ fn align(
             format!("and {more} more frame problems"),
         );
     }
+}
+
+/// A reader that hashes what passes through it.
+struct Hashing<R> {
+    inner: R,
+    sha: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(b)?;
+        self.sha.update(&b[..n]);
+        Ok(n)
+    }
+}
+
+/// SHA-256 of `video.mp4` and the list of its top-level boxes, read however it is laid out.
+fn survey(pkg: &mut Package) -> Result<(String, String), Error> {
+    let (rd, total) = pkg.reader(package::VIDEO)?;
+    let mut rd = Hashing { inner: rd, sha: Sha256::new() };
+    let io = |e: std::io::Error| Error::Package(e.to_string());
+    let mut kinds = Vec::new();
+    let mut pos = 0u64;
+    while pos + 8 <= total && kinds.len() < 64 {
+        let mut h = [0u8; 8];
+        rd.read_exact(&mut h).map_err(io)?;
+        let (mut size, mut hl) = (u64::from(u32::from_be_bytes([h[0], h[1], h[2], h[3]])), 8);
+        if size == 1 && pos + 16 <= total {
+            let mut l = [0u8; 8];
+            rd.read_exact(&mut l).map_err(io)?;
+            size = u64::from_be_bytes(l);
+            hl = 16;
+        } else if size == 0 {
+            size = total - pos;
+        }
+        kinds.push(String::from_utf8_lossy(&h[4..8]).into_owned());
+        if size < hl || pos + size > total {
+            pos += hl;
+            break;
+        }
+        std::io::copy(&mut (&mut rd).take(size - hl), &mut std::io::sink()).map_err(io)?;
+        pos += size;
+    }
+    let _ = pos;
+    std::io::copy(&mut rd, &mut std::io::sink()).map_err(io)?;
+    let kinds = if kinds.is_empty() { "(none)".to_owned() } else { kinds.join(" ") };
+    Ok((hex::encode(rd.sha.finalize()), kinds))
 }
 
 /// Length of a box header (8, or 16 with a 64-bit size) at the start of `b`.

@@ -10,15 +10,11 @@ mod common;
 use common::*;
 use evidence::export::export;
 use evidence::package::{self, Package};
-use evidence::verify::{Options, Report, verify};
+use evidence::verify::{Report, verify};
 use proptest::prelude::*;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-
-fn opts() -> Options<'static> {
-    Options { node_key: node_key().verifying_key(), city_cert: None, decryption: None }
-}
 
 /// A package's file bytes and its entries.
 type Exported = (Vec<u8>, Vec<(String, Vec<u8>)>);
@@ -215,6 +211,6 @@ fn hostile_archives_are_refused_with_a_reason() {
     // Missing parts.
     refused(&zip_with(&[(package::VIDEO, real(package::VIDEO), false)]), "no manifest.json");
     // Not a zip at all.
-    refused(b"definitely not a zip", "not a readable zip");
-    refused(b"", "not a readable zip");
+    refused(b"definitely not a zip", "not a zip archive");
+    refused(b"", "not a zip archive");
 }

@@ -160,4 +160,52 @@ async fn the_readme_demo_extracts_from_its_relative_data_directory() {
         .unwrap();
     let text = String::from_utf8_lossy(&verify.stdout);
     assert!(verify.status.success(), "{text}\n{}", String::from_utf8_lossy(&verify.stderr));
+
+    // Issue 17 item 2: the package names what it was made for, first; presented for another
+    // request it fails, offline and against the city's records.
+    let number = request["number"].as_str().unwrap().to_owned();
+    assert!(
+        text.contains(&format!("made for: request {number} (id {rid})"))
+            && text.contains("recipient 旭川東警察署 刑事課"),
+        "{text}"
+    );
+    let run = |extra: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_mimamori"))
+            .args(["verify", "package.zip", "--public-key", "published/node-public-key.txt"])
+            .args(extra)
+            .current_dir(cwd.path())
+            .output()
+            .unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let (code, t) = run(&["--request", &number]);
+    assert_eq!(code, Some(0), "{t}");
+    let (code, t) = run(&["--request", "1999-0001"]);
+    assert_eq!(code, Some(1), "{t}");
+    assert!(t.contains("not made for request 1999-0001"), "{t}");
+    // Against the records (the token in a file, never in argv).
+    std::fs::write(cwd.path().join("token.txt"), format!("{officer}\n")).unwrap();
+    let against = ["--against", http.base.as_str(), "--token-file", "token.txt"];
+    let (code, t) = run(&[&against[..], &["--request", &number]].concat());
+    assert_eq!(code, Some(0), "{t}");
+    assert!(t.contains("matches the city's records") && !t.contains("already used"), "{t}");
+    // Its use written in the ledger: the records say it is already used.
+    http.ok(
+        "POST",
+        "/api/v1/ledger",
+        Some(&officer),
+        None,
+        Some(json!({ "request_id": rid, "handover_date": "2026-12-02" })),
+    )
+    .await;
+    let (code, t) = run(&against);
+    assert_eq!(code, Some(0), "{t}");
+    assert!(t.contains("already used: recorded in the usage ledger"), "{t}");
+    let (code, t) = run(&[&against[..], &["--request", "1999-0001"]].concat());
+    assert_eq!(code, Some(1), "{t}");
+    assert!(t.contains("the city's records say this package was made for request"), "{t}");
+    // Without a usable token: could not check (2), not "tampered".
+    std::fs::write(cwd.path().join("token.txt"), "not-a-token\n").unwrap();
+    let (code, t) = run(&against);
+    assert_eq!(code, Some(2), "{t}");
 }

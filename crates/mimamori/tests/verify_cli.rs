@@ -110,9 +110,9 @@ async fn verify_cli_accepts_exported_packages_and_names_an_altered_frame() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["frames_ok"], o.frames);
 
-    // Encrypted: refused without the passphrase, verified with it.
+    // Encrypted: not checked without the passphrase (exit 2), verified with it.
     let out = run(args(&sealed));
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let pf = dir.path().join("pass.txt");
     std::fs::write(&pf, "a passphrase told by phone\n").unwrap();
     let mut a = args(&sealed);

@@ -50,6 +50,7 @@ async fn run(dir: &Path, port: u16, since_ms: i64, out: &Path) -> u64 {
             node_key: rec.ctx.signing.verifying_key(),
             city_cert: None,
             decryption: None,
+            expect_request: None,
         },
     );
     assert!(r.ok(), "{}", r.render());

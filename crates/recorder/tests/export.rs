@@ -51,7 +51,12 @@ async fn export_while_recording_verifies_offline() {
     let node_key = rec.ctx.signing.verifying_key();
     let r = evidence::verify::verify(
         &out,
-        &evidence::verify::Options { node_key, city_cert: None, decryption: None },
+        &evidence::verify::Options {
+            node_key,
+            city_cert: None,
+            decryption: None,
+            expect_request: None,
+        },
     );
     assert!(r.ok(), "{}", r.render());
     assert_eq!(r.frames_ok, o.frames);

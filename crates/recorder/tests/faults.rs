@@ -219,6 +219,7 @@ async fn a_stall_shorter_than_the_timeout_is_a_gap_in_the_chain() {
             node_key: rec.ctx.signing.verifying_key(),
             city_cert: None,
             decryption: None,
+            expect_request: None,
         },
     );
     rec.stop().await;

@@ -52,6 +52,7 @@ async fn masked_camera_stores_only_masked_pictures() {
             node_key: rec.ctx.signing.verifying_key(),
             city_cert: None,
             decryption: None,
+            expect_request: None,
         },
     );
     assert!(r.ok(), "{}", r.render());

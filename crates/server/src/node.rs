@@ -112,12 +112,7 @@ impl Exporter for LocalRecorder {
             let tmp =
                 evidence::export::new_package_id().map_err(|e| failed(false, e.to_string()))?;
             let out = dir.join(format!("{tmp}.tmp"));
-            let refs = evidence::manifest::Refs {
-                request: job.request,
-                instruction: job.instruction,
-                emergency_order: job.emergency_order,
-                ..Default::default()
-            };
+            let refs = job.refs;
             let camera = job.camera.clone();
             let o = recorder::export::export(
                 &ctx,

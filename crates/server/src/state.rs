@@ -44,12 +44,8 @@ pub struct ExportJob {
     pub to_ms: i64,
     /// Who exports: `login (name)`.
     pub operator: String,
-    /// Request.
-    pub request: Option<i64>,
-    /// Instruction.
-    pub instruction: Option<i64>,
-    /// Emergency order.
-    pub emergency_order: Option<i64>,
+    /// The workflow records the package is made for (signed into its manifest).
+    pub refs: evidence::manifest::Refs,
     /// Encryption to the recipient.
     pub encryption: Option<ExportEncryption>,
 }

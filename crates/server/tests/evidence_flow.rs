@@ -169,6 +169,7 @@ async fn instruction_extracts_packages_that_verify_offline() {
                     node_key,
                     city_cert: None,
                     decryption: encrypted.then_some(&dec),
+                    expect_request: None,
                 },
             );
             assert!(r.ok(), "{}", r.render());

@@ -203,14 +203,19 @@ impl Db {
 
     /// Whether the organisation holds a delegation in force.
     pub async fn delegation_in_force(&self, org: i64, now: i64) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM delegations WHERE organisation_id = $1 AND confirmed_at <= $2 AND (revoked_at IS NULL OR revoked_at > $2)",
+        Ok(self.delegation_id_in_force(org, now).await?.is_some())
+    }
+
+    /// The delegation in force for an organisation at `now` (the most recently confirmed), if
+    /// any: an emergency package names it.
+    pub async fn delegation_id_in_force(&self, org: i64, now: i64) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM delegations WHERE organisation_id = $1 AND confirmed_at <= $2 AND (revoked_at IS NULL OR revoked_at > $2) ORDER BY confirmed_at DESC, id DESC LIMIT 1",
         )
         .bind(org)
         .bind(now)
-        .fetch_one(&mut *self.conn().await?)
-        .await?;
-        Ok(n > 0)
+        .fetch_optional(&mut *self.conn().await?)
+        .await?)
     }
 
     /// Records an emergency order.

@@ -590,6 +590,18 @@ impl Db {
         .await?)
     }
 
+    /// The ledger entry that records an extraction's use, if written.
+    pub async fn ledger_of_extraction(&self, extraction_id: i64) -> Result<Option<LedgerEntry>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            ledger_cols!(),
+            " FROM ledger_entries WHERE extraction_id = $1 ORDER BY id LIMIT 1"
+        ))
+        .bind(extraction_id)
+        .fetch_optional(&mut *self.conn().await?)
+        .await?)
+    }
+
     /// The ledger, newest first.
     pub async fn ledger(&self) -> Result<Vec<LedgerEntry>> {
         Ok(sqlx::query_as(concat!(

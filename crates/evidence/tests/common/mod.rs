@@ -7,6 +7,7 @@ use ed25519_dalek::SigningKey;
 use evidence::city::CityIdentity;
 use evidence::export::{FrameMeta, Request, SegmentSource};
 use evidence::manifest::Refs;
+use evidence::verify::Options;
 use media::chain::{ChainCheckpoint, Gap, LinkInput, genesis};
 use media::frame::Frame;
 use media::keys::{DataKey, new_key_id};
@@ -36,17 +37,21 @@ pub fn clip(seed_seconds: u32) -> &'static camsim::Clip {
 }
 
 pub fn params(c: &camsim::Clip) -> CodecParams {
-    let mut avcc = vec![1, c.sps[1], c.sps[2], c.sps[3], 0xff, 0xe1];
-    avcc.extend_from_slice(&(c.sps.len() as u16).to_be_bytes());
-    avcc.extend_from_slice(&c.sps);
-    avcc.push(1);
-    avcc.extend_from_slice(&(c.pps.len() as u16).to_be_bytes());
-    avcc.extend_from_slice(&c.pps);
     CodecParams {
         rfc6381: format!("avc1.{}", c.profile_level_id()),
         width: c.width,
         height: c.height,
-        extra_data: hex::encode(avcc),
+        extra_data: hex::encode(c.avc_decoder_config().unwrap()),
+    }
+}
+
+/// Verification options with the test node key and nothing else.
+pub fn opts() -> Options<'static> {
+    Options {
+        node_key: node_key().verifying_key(),
+        city_cert: None,
+        decryption: None,
+        expect_request: None,
     }
 }
 
@@ -71,6 +76,12 @@ pub struct Recorded {
 
 /// Records `n` segments of camera `cam`, with a gap of `gap_ms` before segment 3 if non-zero.
 pub fn record(cam: &str, n: u64, gap_ms: i64) -> Recorded {
+    record_opts(cam, n, gap_ms, 0)
+}
+
+/// As [`record`], and the recorder's wall clock stepped by `step_ms` before segment 3 (an NTP
+/// step: wall times jump, media times do not; the recorder cuts the segment there).
+pub fn record_opts(cam: &str, n: u64, gap_ms: i64, step_ms: i64) -> Recorded {
     let dir = tempfile::tempdir().unwrap();
     let c = clip(4);
     let key = DataKey::generate().unwrap();
@@ -82,7 +93,11 @@ pub fn record(cam: &str, n: u64, gap_ms: i64) -> Recorded {
     let mut gaps = Vec::new();
     let mut frame_no: i64 = 0;
     let mut shift = 0i64;
+    let mut clock = 0i64;
     for seq in 1..=n {
+        if seq == 3 {
+            clock += step_ms;
+        }
         let path = dir.path().join(format!("{seq:010}.mseg"));
         let header = SegmentHeader {
             version: 1,
@@ -111,7 +126,7 @@ pub fn record(cam: &str, n: u64, gap_ms: i64) -> Recorded {
         let mut last_wall = 0;
         for k in 0..100 {
             let (data, keyframe) = access_unit(c, k);
-            let wall = T0 + frame_no * 40 + shift;
+            let wall = T0 + frame_no * 40 + shift + clock;
             if k == 0 {
                 first_wall = wall;
             }
@@ -202,12 +217,15 @@ pub fn entries(path: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// Writes a package from entries (as an attacker with the zip would).
+/// Writes a package from entries in the canonical layout (as an attacker who read the format
+/// would), with the entry times of the packages `request` makes.
 pub fn repack(entries: &[(String, Vec<u8>)], out: &Path) -> PathBuf {
     let f = std::fs::File::create(out).unwrap();
-    let mut w =
-        evidence::package::Writer::new(Box::new(evidence::package::Plain::new(f).unwrap()), T0)
-            .unwrap();
+    let mut w = evidence::package::Writer::new(
+        Box::new(evidence::package::Plain::new(f).unwrap()),
+        T0 + 3_600_000,
+    )
+    .unwrap();
     for (n, b) in entries {
         w.add(n, b).unwrap();
     }

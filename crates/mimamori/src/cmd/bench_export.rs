@@ -39,20 +39,11 @@ const T0: i64 = 1_795_482_000_000; // 2026-11-24 10:00 JST
 const SEGMENT_FRAMES: usize = 25 * 60;
 
 fn params(c: &camsim::Clip) -> anyhow::Result<CodecParams> {
-    if c.sps.len() < 4 {
-        bail!("the clip's SPS is too short");
-    }
-    let mut avcc = vec![1, c.sps[1], c.sps[2], c.sps[3], 0xff, 0xe1];
-    avcc.extend_from_slice(&u16::try_from(c.sps.len())?.to_be_bytes());
-    avcc.extend_from_slice(&c.sps);
-    avcc.push(1);
-    avcc.extend_from_slice(&u16::try_from(c.pps.len())?.to_be_bytes());
-    avcc.extend_from_slice(&c.pps);
     Ok(CodecParams {
         rfc6381: format!("avc1.{}", c.profile_level_id()),
         width: c.width,
         height: c.height,
-        extra_data: hex::encode(avcc),
+        extra_data: hex::encode(c.avc_decoder_config()?),
     })
 }
 

@@ -239,9 +239,10 @@ pub async fn extract_order(
     // The power is checked again when it is used: it lapses with the period it was given in,
     // and a delegation must still be in force (ASA-3.5b, NIS-10.2, NIS-11.1; issue 15).
     let now_at = st.clock.now();
-    let delegation = st.db.delegation_in_force(o.organisation_id, now_at.as_millisecond()).await?;
+    let delegation =
+        st.db.delegation_id_in_force(o.organisation_id, now_at.as_millisecond()).await?;
     if let Err(refusal) =
-        st.profile.check_emergency_extract(store::ts(o.ordered_at), now_at, delegation)
+        st.profile.check_emergency_extract(store::ts(o.ordered_at), now_at, delegation.is_some())
     {
         if refusal.state_conflict {
             // Lapsed: closed as expired, on record.
@@ -256,7 +257,14 @@ pub async fn extract_order(
         return Err(refusal.into());
     }
     let cameras = parse_list(&o.cameras)?;
-    let refs = evidence::Refs { request: None, instruction: None, emergency_order: Some(o.id) };
+    let recipient = st.db.organisation(o.organisation_id).await?.map(|org| org.name);
+    let refs = evidence::Refs {
+        emergency_order: Some(o.id),
+        emergency_order_number: Some(o.number.clone()),
+        delegation,
+        recipient,
+        ..Default::default()
+    };
     let made =
         evidence::make_packages(&st, &p, &cameras, (o.range_from, o.range_to), refs, &b).await?;
     let (package_id, manifest_hash) = evidence::recorded_ids(made.as_deref(), &b);

@@ -16,16 +16,8 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use store::evidence::EvidencePackage;
 
-/// The workflow records an export belongs to.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Refs {
-    /// Request.
-    pub request: Option<i64>,
-    /// Instruction.
-    pub instruction: Option<i64>,
-    /// Emergency order.
-    pub emergency_order: Option<i64>,
-}
+/// The workflow records an export is made for: signed into its manifest (issue 17 item 2).
+pub use ::evidence::manifest::Refs;
 
 /// Days a package stays on the server for its extractor to download; then the file is erased
 /// (rule: PROD-EVIDENCE-2 — a copy of footage does not outlive its purpose; the extraction
@@ -134,9 +126,7 @@ pub async fn make_packages(
             from_ms: range.0,
             to_ms: range.1,
             operator: format!("{} ({})", p.account.login, p.account.display_name),
-            request: refs.request,
-            instruction: refs.instruction,
-            emergency_order: refs.emergency_order,
+            refs: refs.clone(),
             encryption: enc.clone(),
         };
         match exporter.export(job).await {
@@ -333,4 +323,62 @@ pub async fn list(
     Ok(Json(
         json!({ "extraction": id, "packages": pkgs.iter().map(package_json).collect::<Vec<_>>() }),
     ))
+}
+
+/// `GET /api/v1/packages/{id}/record`: what the city's records say about a package (issue 17
+/// item 2) — the extraction that made it, the request or emergency order it was made for, its
+/// recipient, its manifest hash, whether its use is already in the usage ledger. `mimamori
+/// verify --against` compares a package with this answer, so a package replayed for another
+/// request, or a manifest that is not the recorded one, is named. For holders of the ledger
+/// or the decision on requests, within the organisations they govern; audited.
+pub async fn record(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    if !valid_id(&id) {
+        return Err(ApiError::invalid("id", "a package id is EV- and 32 hex digits"));
+    }
+    let unknown = || ApiError::not_found(format!("package {id}: no extraction recorded it"));
+    let pkg = st.db.evidence_package(&id).await?.ok_or_else(unknown)?;
+    let e = st.db.extraction(pkg.extraction_id).await?.ok_or_else(unknown)?;
+    let (made_for, owner) = match (e.request_id, e.emergency_order_id) {
+        (Some(rid), _) => {
+            let r = st.db.request(rid).await?.ok_or_else(unknown)?;
+            (
+                json!({ "request": r.id, "request_number": r.number, "approval_certificate": r.certificate_number,
+                        "instruction": e.instruction_id, "recipient": r.recipient, "state": r.state }),
+                r.owner_org_id,
+            )
+        }
+        (None, Some(oid)) => {
+            let o = st.db.order(oid).await?.ok_or_else(unknown)?;
+            let recipient = st.db.organisation(o.organisation_id).await?.map(|x| x.name);
+            (
+                json!({ "emergency_order": o.id, "emergency_order_number": o.number, "recipient": recipient, "state": o.state }),
+                o.owner_org_id,
+            )
+        }
+        _ => return Err(unknown()),
+    };
+    // Another organisation's provision answers as if it did not exist (issue 15).
+    if !p.governs(owner) {
+        return Err(unknown());
+    }
+    let ledger = st.db.ledger_of_extraction(e.id).await?;
+    let mut ev = p.event("package.record", format!("package:{id}"), Outcome::Ok);
+    ev.detail = json!({ "extraction": e.id });
+    st.audit(ev).await?;
+    Ok(Json(json!({
+        "package_id": pkg.id,
+        "camera": pkg.camera,
+        "manifest_sha256": pkg.manifest_sha256,
+        "delivered_from": super::types::jst(pkg.delivered_from),
+        "delivered_to": super::types::jst(pkg.delivered_to),
+        "extraction": { "id": e.id, "at": super::types::jst(e.extracted_at), "operator_id": e.operator_id },
+        "made_for": made_for,
+        "downloads": pkg.downloads,
+        "erased_at": pkg.erased_at.map(super::types::jst),
+        "ledger": ledger.map(|l| json!({ "id": l.id, "written_at": super::types::jst(l.written_at), "recipient": l.recipient, "handover_date": l.handover_date, "purpose": l.purpose })),
+    })))
 }

@@ -748,8 +748,14 @@ pub async fn extract(
     }
     // The packages are made before anything changes: a failed export leaves the instruction
     // open (the failure is audited by the guard).
-    let refs =
-        evidence::Refs { request: Some(r.id), instruction: Some(i.id), emergency_order: None };
+    let refs = evidence::Refs {
+        request: Some(r.id),
+        request_number: Some(r.number.clone()),
+        approval_certificate: r.certificate_number.clone(),
+        instruction: Some(i.id),
+        recipient: Some(r.recipient.clone()).filter(|s| !s.trim().is_empty()),
+        ..Default::default()
+    };
     let made =
         evidence::make_packages(&st, &p, &cameras, (i.range_from, i.range_to), refs, &b).await?;
     let (package_id, manifest_hash) = evidence::recorded_ids(made.as_deref(), &b);
