@@ -29,7 +29,9 @@ command -v chromedriver >/dev/null 2>&1 || apt_packages+=(chromium-driver)
 # The optional libav build of the mask burn-in: libraries, and what its bindings are made with.
 pkg-config --exists libavcodec libavformat libavutil libswscale libswresample 2>/dev/null ||
   apt_packages+=(pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev)
-ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || apt_packages+=(libclang-dev)
+# bindgen loads libclang.so / libclang-N.so.*; libclang-cpp (present on some images) is not it.
+compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null ||
+  compgen -G '/usr/lib/*/libclang-[0-9]*.so*' >/dev/null || apt_packages+=(libclang-dev)
 # Japanese glyphs in the browser tests' screenshots.
 [ -d /usr/share/fonts/opentype/noto ] || apt_packages+=(fonts-noto-cjk)
 /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0')" >/dev/null 2>&1 ||
