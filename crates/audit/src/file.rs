@@ -23,7 +23,7 @@ enum Line {
 }
 
 /// A line number and the line parsed, or why it does not parse.
-type Record = (u64, Result<Line, String>);
+type Record = (u64, Result<Line, Tail>);
 
 /// An audit log in a JSON-lines file.
 pub struct FileStore {
@@ -79,18 +79,72 @@ impl FileStore {
     }
 }
 
+/// The records of the file. A last line without its newline is a write that never completed
+/// (every append ends with one): it comes back as [`Tail::Torn`] unless it happens to parse.
 fn read_lines(path: &Path) -> Result<Vec<Record>, StoreError> {
     let f = std::fs::File::open(path).map_err(StoreError::backend)?;
+    let mut reader = std::io::BufReader::new(f);
     let mut out = Vec::new();
-    for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
-        let n = i as u64 + 1;
-        let line = line.map_err(StoreError::backend)?;
+    let mut buf = Vec::new();
+    let mut n = 0u64;
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf).map_err(StoreError::backend)? == 0 {
+            break;
+        }
+        n += 1;
+        let complete = buf.last() == Some(&b'\n');
+        let line = String::from_utf8_lossy(&buf);
         if line.trim().is_empty() {
             continue;
         }
-        out.push((n, serde_json::from_str::<Line>(&line).map_err(|e| e.to_string())));
+        let parsed = serde_json::from_str::<Line>(line.trim_end());
+        out.push(match parsed {
+            Ok(l) => (n, Ok(l)),
+            Err(_) if !complete => (n, Err(Tail::Torn)),
+            Err(e) => (n, Err(Tail::Bad(e.to_string()))),
+        });
     }
     Ok(out)
+}
+
+/// Why a record does not parse.
+enum Tail {
+    /// The last line, cut mid-write.
+    Torn,
+    /// Anything else: a damaged or edited record.
+    Bad(String),
+}
+
+impl FileStore {
+    /// Moves a torn last line (a crash while appending) out of the log into `<log>.torn`, so the
+    /// next entry follows a whole record; returns its line number. The writer calls this when
+    /// it opens the log; a verifier never does (it reports the torn line as a crash).
+    pub fn set_aside_torn_tail(&self) -> Result<Option<u64>, StoreError> {
+        let bytes = std::fs::read(&self.path).map_err(StoreError::backend)?;
+        if bytes.last().is_none_or(|b| *b == b'\n') {
+            return Ok(None);
+        }
+        let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let line = bytes[..keep].iter().filter(|b| **b == b'\n').count() as u64 + 1;
+        let mut torn = std::path::PathBuf::from(&self.path).into_os_string();
+        torn.push(".torn");
+        let mut side = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&torn)
+            .map_err(StoreError::backend)?;
+        side.write_all(&bytes[keep..])
+            .and_then(|()| side.write_all(b"\n"))
+            .map_err(StoreError::backend)?;
+        side.sync_all().map_err(StoreError::backend)?;
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&self.path)
+            .map_err(StoreError::backend)?;
+        f.set_len(keep as u64).and_then(|()| f.sync_all()).map_err(StoreError::backend)?;
+        Ok(Some(line))
+    }
 }
 
 impl Store for FileStore {
@@ -121,20 +175,7 @@ impl Store for FileStore {
             );
             text.push('\n');
         }
-        // One write of whole lines, then fsync: a crash leaves at most a torn last line, which
-        // the verifier reports as unreadable.
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&self.path)
-            .map_err(StoreError::backend)?;
-        let before = f.metadata().map_err(StoreError::backend)?.len();
-        if let Err(e) = f.write_all(text.as_bytes()).and_then(|()| f.sync_data()) {
-            // A write that could not complete (a full disk) is cut back to the last whole
-            // record before anything else is written, so the next entry does not follow a torn
-            // line and the log still verifies (issue 25, D3).
-            let _ = f.set_len(before).and_then(|()| f.sync_data());
-            return Err(StoreError::backend(e));
-        }
+        self.write_whole(&text)?;
         *head = Some(Head { seq: entry.seq, hash: entry.hash });
         Ok(())
     }
@@ -151,7 +192,14 @@ impl Store for FileStore {
                     index += 1;
                 }
                 Ok(_) => {}
-                Err(reason) => {
+                Err(Tail::Torn) => {
+                    // Reported on the call that starts at it, after the whole records.
+                    if index >= skip && out.is_empty() {
+                        return Err(StoreError::Torn { position: n });
+                    }
+                    break;
+                }
+                Err(Tail::Bad(reason)) => {
                     if index >= skip {
                         return Err(StoreError::Unreadable { position: n, reason });
                     }
@@ -171,6 +219,40 @@ impl Store for FileStore {
                 _ => None,
             })
             .collect())
+    }
+
+    async fn add_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        let _head = self.head.lock().map_err(|_| poisoned())?;
+        if self
+            .records()?
+            .iter()
+            .any(|(_, l)| matches!(l, Ok(Line::Checkpoint(c)) if c.seq == checkpoint.seq))
+        {
+            return Ok(());
+        }
+        let mut text = serde_json::to_string(&Line::Checkpoint(checkpoint.clone()))
+            .map_err(StoreError::backend)?;
+        text.push('\n');
+        self.write_whole(&text)
+    }
+}
+
+impl FileStore {
+    /// Appends whole lines in one write, then fsync: a crash leaves at most a torn last line,
+    /// which the verifier reports as a crash. A write that cannot complete (a full disk) is cut
+    /// back to the last whole record before anything else is written, so the next entry does
+    /// not follow a torn line and the log still verifies (issue 25, D3).
+    fn write_whole(&self, text: &str) -> Result<(), StoreError> {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.path)
+            .map_err(StoreError::backend)?;
+        let before = f.metadata().map_err(StoreError::backend)?.len();
+        if let Err(e) = f.write_all(text.as_bytes()).and_then(|()| f.sync_data()) {
+            let _ = f.set_len(before).and_then(|()| f.sync_data());
+            return Err(StoreError::backend(e));
+        }
+        Ok(())
     }
 }
 

@@ -3,8 +3,9 @@
 //! Every action on footage, accounts, settings and masks in mimamori lands here (SPEC.md §6).
 //! Each [`Entry`] carries a sequence number, a timestamp, and the BLAKE3 hash of the entry before
 //! it, so editing, deleting, reordering or inserting an entry breaks the chain. Every N entries or
-//! M minutes the writer signs a [`Checkpoint`] (Ed25519) of the head; a checkpoint exported and
-//! published elsewhere (the yearly report) also makes removal of the tail detectable.
+//! M minutes the writer signs a [`Checkpoint`] (Ed25519) of the head; a checkpoint kept
+//! elsewhere — witnessed in another log ([`witness`]) or published — also makes removal of the
+//! tail detectable.
 //!
 //! Storage sits behind the small [`Store`] trait: [`FileStore`] (JSON lines) here, a database
 //! backend in the `store` crate.
@@ -29,10 +30,12 @@ pub mod key;
 mod log;
 mod store;
 mod verify;
+pub mod witness;
 
 pub use checkpoint::Checkpoint;
 pub use entry::{Digest, Entry, Event, LogId, Outcome};
 pub use file::FileStore;
 pub use log::{AuditLog, CheckpointPolicy, Position, Sealer};
 pub use store::{Head, Store, StoreError};
-pub use verify::{Finding, Report, verify};
+pub use verify::{Finding, Report, Verdict, verify};
+pub use witness::{WITNESS_ACTION, witness_event, witnessed_in};

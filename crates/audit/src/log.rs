@@ -12,13 +12,16 @@ use tokio::sync::Mutex;
 pub struct CheckpointPolicy {
     /// After this many entries since the last checkpoint.
     pub every_entries: u64,
-    /// Or when the last checkpoint is this old (checked at the next append).
+    /// Or when the last checkpoint is this old: checked at the next append, and by the writer's
+    /// owner on a timer ([`AuditLog::checkpoint_if_moved`]) so a quiet log is signed too.
     pub every: SignedDuration,
 }
 
 impl Default for CheckpointPolicy {
     fn default() -> Self {
-        CheckpointPolicy { every_entries: 100, every: SignedDuration::from_mins(10) }
+        // Issue 17, item 6: at most 100 entries and at most 5 minutes unsigned (the window in
+        // which a cut tail goes unnoticed; docs/evidence-format.md).
+        CheckpointPolicy { every_entries: 100, every: SignedDuration::from_mins(5) }
     }
 }
 
@@ -164,11 +167,51 @@ impl<S: Store> AuditLog<S> {
         }
     }
 
-    /// A checkpoint of the current head, signed now, for publication (not stored). `None` for
-    /// an empty log.
-    pub async fn checkpoint_now(&self) -> Option<Checkpoint> {
-        let st = self.state.lock().await;
-        self.sealer.checkpoint(&st.pos, Timestamp::now())
+    /// A checkpoint of the current head, signed now and stored, for publication. `None` for an
+    /// empty log. Stored so that a verifier holding the published copy can tell a checkpoint
+    /// deleted from the log ([`crate::Finding::CheckpointRemoved`]).
+    pub async fn checkpoint_now(&self) -> Result<Option<Checkpoint>, StoreError> {
+        let mut st = self.state.lock().await;
+        if st.stale {
+            st.pos = Position::load(&self.store).await?;
+            st.stale = false;
+        }
+        let Some(c) = self.sealer.checkpoint(&st.pos, Timestamp::now()) else { return Ok(None) };
+        if st.pos.last_checkpoint.is_some_and(|(seq, _)| seq == c.seq) {
+            return Ok(self.store.checkpoints().await?.into_iter().last());
+        }
+        self.store.add_checkpoint(&c).await?;
+        st.pos.last_checkpoint = Some((c.seq, c.at));
+        Ok(Some(c))
+    }
+
+    /// Signs and stores a checkpoint of the head at `at` when entries other than `ignore` (the
+    /// witness records, which would otherwise answer each other for ever) have been appended
+    /// since the last checkpoint; the timer that bounds how long a quiet log stays unsigned.
+    pub async fn checkpoint_if_moved(
+        &self,
+        at: Timestamp,
+        ignore: &str,
+    ) -> Result<Option<Checkpoint>, StoreError> {
+        let mut st = self.state.lock().await;
+        if st.stale {
+            st.pos = Position::load(&self.store).await?;
+            st.stale = false;
+        }
+        let Some(head) = st.pos.head else { return Ok(None) };
+        let since = st.pos.last_checkpoint.map_or(0, |(seq, _)| seq);
+        if head.seq <= since {
+            return Ok(None);
+        }
+        // In a whole log, entry n is record n.
+        let newer = self.store.entries(since, (head.seq - since) as usize).await?;
+        if newer.iter().all(|e| e.action == ignore) {
+            return Ok(None);
+        }
+        let c = Checkpoint::sign(&self.sealer.key, st.pos.log_id, head.seq, head.hash, at);
+        self.store.add_checkpoint(&c).await?;
+        st.pos.last_checkpoint = Some((c.seq, c.at));
+        Ok(Some(c))
     }
 
     /// The store.

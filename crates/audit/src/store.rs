@@ -31,6 +31,17 @@ pub enum StoreError {
     /// Another writer appended the same sequence number first.
     #[error("audit store: sequence number {0} was taken by a concurrent writer")]
     Conflict(u64),
+    /// The last record was cut mid-write (a crash or a full disk while appending): everything
+    /// before it is whole. Not tampering — but the verifier says so rather than pass it over.
+    #[error("audit store: the last record (at {position}) was cut mid-write")]
+    Torn {
+        /// Line of the cut record.
+        position: u64,
+    },
+    /// The log failed verification, so nothing more is appended on its head until an operator
+    /// has looked (issue 17, item 6).
+    #[error("audit store: the audit log failed verification and is halted: {0}")]
+    Halted(String),
 }
 
 impl StoreError {
@@ -62,4 +73,10 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
     /// Every checkpoint, oldest first.
     fn checkpoints(&self) -> impl Future<Output = Result<Vec<Checkpoint>, StoreError>> + Send;
+    /// Stores a checkpoint of an entry already in the log (one signed when the log has been
+    /// quiet, or at shutdown). A second checkpoint of the same entry is ignored.
+    fn add_checkpoint(
+        &self,
+        checkpoint: &Checkpoint,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

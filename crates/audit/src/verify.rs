@@ -5,11 +5,11 @@ use crate::checkpoint::Checkpoint;
 use crate::entry::{Digest, LogId};
 use crate::store::{Store, StoreError};
 use ed25519_dalek::VerifyingKey;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// What is wrong with a log. Positions count stored records from 1.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Finding {
     /// A stored record cannot be parsed.
@@ -60,6 +60,12 @@ pub enum Finding {
         /// The sequence number.
         seq: u64,
     },
+    /// A checkpoint kept outside the log (witnessed or published) is no longer among the log's
+    /// own checkpoints: it was deleted.
+    CheckpointRemoved {
+        /// The sequence number.
+        seq: u64,
+    },
     /// The log ends before a published checkpoint: its tail was removed.
     Truncated {
         /// Last entry in the log.
@@ -70,6 +76,21 @@ pub enum Finding {
 }
 
 impl Finding {
+    /// The checkpoint a finding is about (its entry's sequence number), for findings that a
+    /// checkpoint raises; `None` for findings about the entries themselves. A checkpoint keeps
+    /// its number while the log grows, where the finding's kind may change (a cut tail that
+    /// grows back past the checkpoint becomes a mismatch).
+    pub fn checkpoint_seq(&self) -> Option<u64> {
+        match self {
+            Finding::BadSignature { seq }
+            | Finding::CheckpointMismatch { seq }
+            | Finding::ForeignCheckpoint { seq }
+            | Finding::CheckpointRemoved { seq } => Some(*seq),
+            Finding::Truncated { published_seq, .. } => Some(*published_seq),
+            _ => None,
+        }
+    }
+
     /// A plain sentence.
     pub fn describe(&self) -> String {
         match self {
@@ -98,9 +119,36 @@ impl Finding {
             Finding::ForeignCheckpoint { seq } => {
                 format!("the checkpoint at entry {seq} belongs to another log")
             }
+            Finding::CheckpointRemoved { seq } => format!(
+                "the checkpoint at entry {seq}, kept outside the log, was deleted from the log's own checkpoints"
+            ),
             Finding::Truncated { log_seq, published_seq } => format!(
                 "the log ends at entry {log_seq} but a published checkpoint covers entry {published_seq}: its tail was removed"
             ),
+        }
+    }
+}
+
+/// What a verification concludes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The chain is whole and every checkpoint verifies with the trusted key.
+    Verified,
+    /// Something was changed: see the findings.
+    Tampered,
+    /// Nothing wrong was found, but without a trusted key the signatures prove nothing: the
+    /// log could have been rewritten and re-signed with another key.
+    NotVerified,
+}
+
+impl Verdict {
+    /// The word printed: `VERIFIED`, `TAMPERED`, `NOT VERIFIED: no trusted key`.
+    pub fn text(self) -> &'static str {
+        match self {
+            Verdict::Verified => "VERIFIED",
+            Verdict::Tampered => "TAMPERED",
+            Verdict::NotVerified => "NOT VERIFIED: no trusted key",
         }
     }
 }
@@ -116,8 +164,16 @@ pub struct Report {
     pub head_seq: u64,
     /// Its hash.
     pub head_hash: Option<Digest>,
-    /// Checkpoints checked.
+    /// Checkpoints checked (the log's own and those kept outside it).
     pub checkpoints: u64,
+    /// Of those, checkpoints kept outside the log (witnessed elsewhere, published).
+    pub outside: u64,
+    /// The newest entry vouched for by a checkpoint kept outside the log: a tail cut after it
+    /// goes unnoticed (the window is the checkpoint interval).
+    pub outside_seq: Option<u64>,
+    /// The line of a last record cut mid-write (a crash while appending): everything before it
+    /// is whole. A crash, not tampering; printed as a note.
+    pub crash: Option<u64>,
     /// Whether signatures were checked against a trusted key (not only the embedded one).
     pub trusted_key: bool,
     /// Everything wrong, in log order; the first is the first bad entry.
@@ -128,6 +184,17 @@ impl Report {
     /// No findings.
     pub fn is_ok(&self) -> bool {
         self.findings.is_empty()
+    }
+
+    /// The verdict.
+    pub fn verdict(&self) -> Verdict {
+        if !self.findings.is_empty() {
+            Verdict::Tampered
+        } else if !self.trusted_key {
+            Verdict::NotVerified
+        } else {
+            Verdict::Verified
+        }
     }
 }
 
@@ -149,6 +216,7 @@ pub async fn verify<S: Store>(
     let mut position = 0u64;
     let mut count = 0u64;
     let mut head_hash = None;
+    let mut crash = None;
     const PAGE: usize = 1000;
     'read: loop {
         let page = match store.entries(position, PAGE).await {
@@ -157,9 +225,15 @@ pub async fn verify<S: Store>(
                 findings.push(Finding::Unreadable { position: at, reason });
                 break 'read;
             }
+            Err(StoreError::Torn { position: at }) => {
+                crash = Some(at);
+                break 'read;
+            }
             Err(e) => return Err(e),
         };
-        let n = page.len();
+        if page.is_empty() {
+            break;
+        }
         for e in page {
             position += 1;
             count += 1;
@@ -182,14 +256,15 @@ pub async fn verify<S: Store>(
             head_hash = Some(e.hash);
             expected = expected.max(e.seq + 1);
         }
-        if n < PAGE {
-            break;
-        }
     }
     let head_seq = expected - 1;
     let checkpoints = store.checkpoints().await?;
+    let own: std::collections::HashSet<(u64, Digest)> =
+        checkpoints.iter().map(|c| (c.seq, c.hash)).collect();
     let mut checked = 0;
-    for c in checkpoints.iter().chain(published) {
+    let mut outside_seq = None;
+    for (i, c) in checkpoints.iter().chain(published).enumerate() {
+        let is_outside = i >= checkpoints.len();
         checked += 1;
         if c.log_id != log_id {
             findings.push(Finding::ForeignCheckpoint { seq: c.seq });
@@ -201,7 +276,14 @@ pub async fn verify<S: Store>(
             continue;
         }
         match hashes.get(&c.seq) {
-            Some(h) if *h == c.hash => {}
+            Some(h) if *h == c.hash => {
+                if is_outside {
+                    outside_seq = outside_seq.max(Some(c.seq));
+                    if !own.contains(&(c.seq, c.hash)) {
+                        findings.push(Finding::CheckpointRemoved { seq: c.seq });
+                    }
+                }
+            }
             Some(_) => findings.push(Finding::CheckpointMismatch { seq: c.seq }),
             None if c.seq > head_seq => {
                 findings.push(Finding::Truncated { log_seq: head_seq, published_seq: c.seq })
@@ -216,6 +298,9 @@ pub async fn verify<S: Store>(
         head_seq,
         head_hash,
         checkpoints: checked,
+        outside: published.len() as u64,
+        outside_seq,
+        crash,
         trusted_key: trusted.is_some(),
         findings,
     })

@@ -33,6 +33,9 @@ impl Store for SlowAnswer {
     async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
         self.0.checkpoints().await
     }
+    async fn add_checkpoint(&self, c: &Checkpoint) -> Result<(), StoreError> {
+        self.0.add_checkpoint(c).await
+    }
 }
 
 fn ev(i: u32) -> Event {

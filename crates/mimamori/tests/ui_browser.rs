@@ -818,6 +818,15 @@ async fn kitakyushu_transparency_in_a_browser() {
     assert!(c.find(Locator::Id("cameras-csv")).await.is_ok());
     assert!(c.find_all(Locator::Css("video, img, canvas, iframe")).await.unwrap().is_empty());
     shot(&c, "pub-02-cameras").await;
+    // The audit log's public key and signed checkpoints, for anyone to keep (issue 17).
+    c.goto(&format!("{base}/public/audit")).await.unwrap();
+    let key = text(&c, "#audit-public-key").await;
+    assert!(key.len() == 64 && key.chars().all(|ch| ch.is_ascii_hexdigit()), "{key}");
+    let rows = c.find_all(Locator::Css("#audit-checkpoints tbody tr")).await.unwrap();
+    assert!(!rows.is_empty(), "the demo signs its log at start");
+    assert!(rows[0].text().await.unwrap().contains("令和"), "signed at, in JST");
+    assert!(c.find(Locator::Id("audit-halted")).await.is_err());
+    shot(&c, "pub-03-audit").await;
 
     login_as(&c, &base, "admin").await;
     assert!(text(&c, "#overdue-complaints").await.contains('1'), "the demo's unanswered one");

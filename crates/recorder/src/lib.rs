@@ -243,12 +243,12 @@ impl Recorder {
         let signing = audit::key::load_or_create(&config.key_path)?;
         let kek = Kek::derive(&signing.to_bytes());
         let db = NodeDb::open(&data_dir).await?;
-        let audit = AuditLog::open(
-            FileStore::open(data_dir.join("audit.log"))?,
-            signing.clone(),
-            CheckpointPolicy::default(),
-        )
-        .await?;
+        let audit_file = FileStore::open(data_dir.join("audit.log"))?;
+        // A line cut by a crash mid-append is set aside (audit.log.torn) so the chain carries
+        // on after whole records; the start entry says so (issue 17, item 6).
+        let torn_audit_line = audit_file.set_aside_torn_tail()?;
+        let audit =
+            AuditLog::open(audit_file, signing.clone(), CheckpointPolicy::default()).await?;
         let (stop, shutdown) = watch::channel(false);
         let ctx = Arc::new(Ctx {
             node_id: config.node_id.clone(),
@@ -291,7 +291,11 @@ impl Recorder {
             format!("node:{}", config.node_id),
             audit::Outcome::Ok,
         );
-        ev.detail = serde_json::json!({ "cameras": codes, "recovered_segments": recovered });
+        ev.detail = serde_json::json!({
+            "cameras": codes,
+            "recovered_segments": recovered,
+            "torn_audit_line": torn_audit_line,
+        });
         ctx.audit_event(ev).await;
         // Nothing past its erase instant is served after a restart: the first sweep runs before
         // the recorder is handed to anyone (issue 25, D8; exports check the instant as well).
@@ -305,6 +309,7 @@ impl Recorder {
         }
         tasks.push(tokio::spawn(sweep_loop(ctx.clone(), config.sweep_every_ms)));
         tasks.push(tokio::spawn(status_loop(ctx.clone())));
+        tasks.push(tokio::spawn(checkpoint_loop(ctx.clone())));
         Ok(Recorder { ctx, stop, tasks })
     }
 
@@ -323,6 +328,12 @@ impl Recorder {
             audit::Outcome::Ok,
         );
         self.ctx.audit_event(ev).await;
+        // The stop is signed: a clean shutdown leaves no unsigned tail.
+        if let Err(e) =
+            self.ctx.audit.checkpoint_if_moved(self.ctx.clock.now(), audit::WITNESS_ACTION).await
+        {
+            tracing::error!(error = %e, "could not sign the node audit log at stop");
+        }
         self.ctx.db.close().await;
         // Everything is sealed and indexed: the next start knows this run ended cleanly.
         if let Err(e) = std::fs::File::create(self.ctx.data_dir.join(CLEAN_STOP_MARKER))
@@ -401,6 +412,23 @@ fn write_status(ctx: &Ctx) {
         let old_len = f.metadata().map(|m| m.len()).unwrap_or(0) as usize;
         text.resize(old_len, b' ');
         let _ = f.seek(std::io::SeekFrom::Start(0)).and_then(|_| f.write_all(&text));
+    }
+}
+
+/// Signs the node audit log's head every [`CheckpointPolicy::every`] when entries came since
+/// the last checkpoint, so a quiet log is not left unsigned longer than that (issue 17, item 6).
+async fn checkpoint_loop(ctx: Arc<Ctx>) {
+    let mut shutdown = ctx.shutdown.clone();
+    let every = CheckpointPolicy::default().every.unsigned_abs();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => return,
+        }
+        if let Err(e) = ctx.audit.checkpoint_if_moved(ctx.clock.now(), audit::WITNESS_ACTION).await
+        {
+            tracing::error!(error = %e, "could not sign the node audit log");
+        }
     }
 }
 

@@ -177,6 +177,14 @@ impl From<store::StoreError> for ApiError {
 
 impl From<audit::StoreError> for ApiError {
     fn from(e: audit::StoreError) -> Self {
+        if let audit::StoreError::Halted(why) = &e {
+            // The log failed verification at start: nothing that must be audited is done.
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "audit_halted",
+                format!("{why}; the call was not carried out and nothing was changed"),
+            );
+        }
         tracing::error!(error = %e, "audit store error");
         // A change and its audit entry commit together, and a read is answered only once its
         // entry is durable: a failed append means the call did not happen.

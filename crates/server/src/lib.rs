@@ -7,6 +7,7 @@
 //! to everyone else; every state change and every read of footage or personal data is audited.
 
 pub mod api;
+pub mod audit_watch;
 pub mod auth;
 pub mod bootstrap;
 pub use ::clock;
@@ -67,6 +68,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         secure_cookies: config.secure_cookies,
         recorder: std::sync::RwLock::new(None),
         exporter: std::sync::RwLock::new(None),
+        audit_watch: tokio::sync::Mutex::new(None),
     });
     let router = api::router(state.clone())
         .route("/api/openapi.json", axum::routing::get(|| async { axum::Json(api::openapi()) }))
@@ -141,6 +143,43 @@ pub async fn serve_on(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     axum::serve(listener, app.router).with_graceful_shutdown(shutdown).await?;
+    stop_audit_watch(&app.state).await;
     app.state.db.close().await;
     Ok(())
+}
+
+/// Checks the audit log against every checkpoint kept outside it (halting it on a finding not
+/// accepted), then starts signing and witnessing it every `watch.every` until the server stops
+/// ([`audit_watch`]). Call after the recorder in this process, if any, is attached.
+pub async fn start_audit_watch(
+    state: &Arc<AppState>,
+    watch: audit_watch::Watch,
+    accept: Option<&str>,
+) -> anyhow::Result<audit_watch::StartCheck> {
+    let check = audit_watch::check_at_start(state, &watch, accept).await?;
+    if check.may_append() {
+        // Sign and witness what is there now, so the window starts at zero.
+        if let Err(e) = audit_watch::checkpoint_and_witness(state, &watch).await {
+            tracing::error!(error = %e, "could not sign or witness the audit log at start");
+        }
+    }
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(audit_watch::run(state.clone(), watch, async move {
+        let _ = stopped.await;
+    }));
+    let old = state.audit_watch.lock().await.replace(state::WatchTask { stop, task });
+    if let Some(old) = old {
+        let _ = old.stop.send(());
+        let _ = old.task.await;
+    }
+    Ok(check)
+}
+
+/// Stops the audit watch: `audit.close`, signed and witnessed. Call before the recorder in
+/// this process stops.
+pub async fn stop_audit_watch(state: &AppState) {
+    if let Some(w) = state.audit_watch.lock().await.take() {
+        let _ = w.stop.send(());
+        let _ = w.task.await;
+    }
 }

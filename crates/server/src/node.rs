@@ -63,6 +63,42 @@ impl Exporter for LocalRecorder {
         self.ctx.set_masks(camera, version, polygons)
     }
 
+    fn witness(
+        &self,
+        server: audit::Checkpoint,
+    ) -> BoxFuture<'static, Result<Option<audit::Checkpoint>, String>> {
+        let ctx = self.ctx.clone();
+        Box::pin(async move {
+            let log = &ctx.audit;
+            let seen = audit::witnessed_in(log.store(), &server.log_id)
+                .await
+                .map_err(|e| e.to_string())?;
+            if !seen.iter().any(|c| c.seq == server.seq && c.hash == server.hash) {
+                log.append_at(audit::witness_event(&server), ctx.clock.now())
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            match log.checkpoint_if_moved(ctx.clock.now(), audit::WITNESS_ACTION).await {
+                Ok(Some(c)) => Ok(Some(c)),
+                Ok(None) => audit::Store::checkpoints(log.store())
+                    .await
+                    .map(|cs| cs.into_iter().last())
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+    }
+
+    fn witnessed(
+        &self,
+        of: audit::LogId,
+    ) -> BoxFuture<'static, Result<Vec<audit::Checkpoint>, String>> {
+        let ctx = self.ctx.clone();
+        Box::pin(async move {
+            audit::witnessed_in(ctx.audit.store(), &of).await.map_err(|e| e.to_string())
+        })
+    }
+
     fn still(
         &self,
         camera: &str,

@@ -23,6 +23,17 @@ pub struct AppState {
     /// The recorder's export, when footage is recorded in this process. Without one, an
     /// extraction records the package id and manifest hash of a package made on the node.
     pub exporter: std::sync::RwLock<Option<Arc<dyn Exporter>>>,
+    /// The task that signs and witnesses the audit log on a timer, and how to stop it
+    /// ([`crate::audit_watch`]).
+    pub audit_watch: tokio::sync::Mutex<Option<WatchTask>>,
+}
+
+/// A running [`crate::audit_watch::run`].
+pub struct WatchTask {
+    /// Resolves the task's stop.
+    pub stop: tokio::sync::oneshot::Sender<()>,
+    /// The task: it ends after writing `audit.close` and its checkpoint.
+    pub task: tokio::task::JoinHandle<()>,
 }
 
 /// What the server may ask a recorder: per-camera status, never a picture (ALL-REC-2).
@@ -123,6 +134,18 @@ pub trait Exporter: Send + Sync {
     /// Hands a camera's new privacy-mask version to the running recorder, which burns it in
     /// from the next keyframe (ASA-2.1). False when the recorder does not record the camera.
     fn set_masks(&self, camera: &str, version: i64, polygons: Vec<masking::Polygon>) -> bool;
+    /// Witnessing (issue 17, item 6): records the server's newest checkpoint in the node's
+    /// audit log (unless it holds it already) and returns the node's newest checkpoint, signed
+    /// now if entries came since its last one.
+    fn witness(
+        &self,
+        server: audit::Checkpoint,
+    ) -> futures::future::BoxFuture<'static, Result<Option<audit::Checkpoint>, String>>;
+    /// The checkpoints of log `of` (the server's) that the node's audit log witnesses.
+    fn witnessed(
+        &self,
+        of: audit::LogId,
+    ) -> futures::future::BoxFuture<'static, Result<Vec<audit::Checkpoint>, String>>;
     /// A PNG of a stored keyframe of `camera` and when it was recorded (UTC ms): the still for
     /// checking aim and masks (ALL-REC-2; the caller decides whether it may be taken). The
     /// newest segment's first keyframe, or the first keyframe within `within` (UTC ms).

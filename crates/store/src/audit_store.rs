@@ -150,17 +150,9 @@ async fn insert(db: &Db, e: &Entry, checkpoint: Option<&Checkpoint>) -> Result<(
         StoreError::Conflict(_) => StoreError::Conflict(e.seq),
         other => other,
     })?;
+    drop(conn);
     if let Some(c) = checkpoint {
-        sqlx::query("INSERT INTO audit_checkpoints (seq, log_id, hash, at, public_key, signature) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(c.seq as i64)
-            .bind(c.log_id.0.to_hex())
-            .bind(c.hash.to_hex())
-            .bind(c.at.as_millisecond())
-            .bind(&c.public_key)
-            .bind(&c.signature)
-            .execute(&mut *conn)
-            .await
-            .map_err(backend)?;
+        insert_checkpoint(db, c).await?;
     }
     Ok(())
 }
@@ -221,6 +213,84 @@ impl DbAuditStore {
             out.push(entry);
         }
         Ok(out)
+    }
+}
+
+/// Stores `c`, a checkpoint of an entry already in the log, in `db`'s connection or change; a
+/// second checkpoint of the same entry is ignored.
+async fn insert_checkpoint(db: &Db, c: &Checkpoint) -> Result<(), StoreError> {
+    let mut conn = db.conn().await.map_err(StoreError::backend)?;
+    sqlx::query("INSERT INTO audit_checkpoints (seq, log_id, hash, at, public_key, signature) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (seq) DO NOTHING")
+        .bind(c.seq as i64)
+        .bind(c.log_id.0.to_hex())
+        .bind(c.hash.to_hex())
+        .bind(c.at.as_millisecond())
+        .bind(&c.public_key)
+        .bind(&c.signature)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    Ok(())
+}
+
+impl DbAuditStore {
+    /// Signs and stores, inside `change`, a checkpoint of the head at `at` when entries other
+    /// than witness records have been appended since the last checkpoint (the timer that keeps a
+    /// quiet log signed; issue 17, item 6).
+    pub async fn checkpoint_if_moved_in(
+        &self,
+        change: &Db,
+        sealer: &Sealer,
+        at: jiff::Timestamp,
+    ) -> Result<Option<Checkpoint>, StoreError> {
+        let pos = self.position_in(change).await?;
+        let Some(head) = pos.head else { return Ok(None) };
+        let since = pos.last_checkpoint.map_or(0, |(seq, _)| seq);
+        if head.seq <= since {
+            return Ok(None);
+        }
+        let mut conn = change.conn().await.map_err(StoreError::backend)?;
+        let moved: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_entries WHERE seq > $1 AND action <> $2",
+        )
+        .bind(since as i64)
+        .bind(audit::WITNESS_ACTION)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(backend)?;
+        drop(conn);
+        if moved == 0 {
+            return Ok(None);
+        }
+        let Some(c) = sealer.checkpoint(&pos, at) else { return Ok(None) };
+        insert_checkpoint(change, &c).await?;
+        Ok(Some(c))
+    }
+
+    /// Every checkpoint of log `of` witnessed in this log (entries `audit.witness`), oldest
+    /// first.
+    pub async fn witnessed(&self, of: &LogId) -> Result<Vec<Checkpoint>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, role, workstation, action, object, outcome, rule, detail, prev_hash, hash FROM audit_entries \
+             WHERE action = $1 AND object = $2 ORDER BY seq",
+        )
+        .bind(audit::WITNESS_ACTION)
+        .bind(format!("audit-log:{}", of.0.to_hex()))
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(backend)?;
+        let mut out = Vec::new();
+        for (i, r) in rows.iter().enumerate() {
+            if let Some(c) = audit::witness::witnessed_by(&row_to_entry(r, i as u64 + 1)?, of) {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The log's id.
+    pub fn id(&self) -> LogId {
+        self.log_id
     }
 }
 
@@ -290,5 +360,9 @@ impl Store for DbAuditStore {
                 })
             })
             .collect()
+    }
+
+    async fn add_checkpoint(&self, c: &Checkpoint) -> Result<(), StoreError> {
+        insert_checkpoint(&self.db, c).await
     }
 }

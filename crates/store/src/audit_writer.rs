@@ -35,6 +35,9 @@ pub struct AuditWriter {
     db: Db,
     sealer: Arc<Sealer>,
     queue: mpsc::Sender<Pending>,
+    /// Why the log is halted: it failed verification, and nothing is appended on a head that
+    /// may have been rewritten until an operator has looked (issue 17, item 6).
+    halted: Arc<std::sync::RwLock<Option<String>>>,
 }
 
 impl AuditWriter {
@@ -43,8 +46,27 @@ impl AuditWriter {
     pub fn start(db: Db, store: DbAuditStore, sealer: Sealer) -> AuditWriter {
         let sealer = Arc::new(sealer);
         let (queue, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(group_commit(db.clone(), store.clone(), sealer.clone(), rx));
-        AuditWriter { store, db, sealer, queue }
+        let halted = Arc::new(std::sync::RwLock::new(None));
+        tokio::spawn(group_commit(db.clone(), store.clone(), sealer.clone(), halted.clone(), rx));
+        AuditWriter { store, db, sealer, queue, halted }
+    }
+
+    /// Halts the log (`Some(why)`): every append fails with [`StoreError::Halted`], so no call
+    /// that must be audited is carried out. `None` resumes.
+    pub fn halt(&self, why: Option<String>) {
+        *self.halted.write().unwrap_or_else(|p| p.into_inner()) = why;
+    }
+
+    /// Why the log is halted, if it is.
+    pub fn halted(&self) -> Option<String> {
+        self.halted.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn check_running(&self) -> Result<(), StoreError> {
+        match self.halted() {
+            Some(why) => Err(StoreError::Halted(why)),
+            None => Ok(()),
+        }
     }
 
     /// Appends `event` at `at` inside `change`: it commits with the change or not at all.
@@ -54,22 +76,47 @@ impl AuditWriter {
         event: Event,
         at: Timestamp,
     ) -> Result<Entry, StoreError> {
+        self.check_running()?;
         let mut entries = self.store.append_in(change, &self.sealer, vec![(event, at)]).await?;
         entries.pop().ok_or_else(|| StoreError::backend(std::io::Error::other("nothing appended")))
     }
 
     /// Appends `event` at `at` on its own (group commit); resolves once it is durable.
     pub async fn append_at(&self, event: Event, at: Timestamp) -> Result<Entry, StoreError> {
+        self.check_running()?;
         let (done, answer) = oneshot::channel();
         let gone = || StoreError::backend(std::io::Error::other("the audit writer has stopped"));
         self.queue.send(Pending { event, at, done }).await.map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?.map_err(|e| StoreError::backend(std::io::Error::other(e)))
     }
 
-    /// A checkpoint of the committed head, signed at `at`, for publication (not stored).
+    /// Signs and stores a checkpoint of the committed head at `at` if entries other than
+    /// witness records came after the last one; the newest stored checkpoint either way (for
+    /// publication and witnessing). `None` for an empty log. A halted log signs nothing.
     pub async fn checkpoint_at(&self, at: Timestamp) -> Result<Option<Checkpoint>, StoreError> {
-        let pos = self.store.position_in(&self.db).await?;
-        Ok(self.sealer.checkpoint(&pos, at))
+        self.check_running()?;
+        let change = self.db.begin_change().await.map_err(StoreError::backend)?;
+        let made = self.store.checkpoint_if_moved_in(&change, &self.sealer, at).await?;
+        change.commit().await.map_err(StoreError::backend)?;
+        if made.is_some() {
+            return Ok(made);
+        }
+        Ok(audit::Store::checkpoints(&self.store).await?.into_iter().last())
+    }
+
+    /// Records `checkpoint`, another log's, as witnessed here — unless this log already holds
+    /// that very checkpoint. Returns whether it was written.
+    pub async fn witness(
+        &self,
+        checkpoint: &Checkpoint,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let seen = self.store.witnessed(&checkpoint.log_id).await?;
+        if seen.iter().any(|c| c.seq == checkpoint.seq && c.hash == checkpoint.hash) {
+            return Ok(false);
+        }
+        self.append_at(audit::witness_event(checkpoint), at).await?;
+        Ok(true)
     }
 
     /// The store, for verification and search.
@@ -87,12 +134,17 @@ async fn group_commit(
     db: Db,
     store: DbAuditStore,
     sealer: Arc<Sealer>,
+    halted: Arc<std::sync::RwLock<Option<String>>>,
     mut rx: mpsc::Receiver<Pending>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let events = batch.iter().map(|p| (p.event.clone(), p.at)).collect();
+        let halt = halted.read().unwrap_or_else(|p| p.into_inner()).clone();
         let written = async {
+            if let Some(why) = halt {
+                return Err(StoreError::Halted(why));
+            }
             let change = db.begin_change().await.map_err(StoreError::backend)?;
             let entries = store.append_in(&change, &sealer, events).await?;
             change.commit().await.map_err(StoreError::backend)?;

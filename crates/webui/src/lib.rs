@@ -56,6 +56,7 @@ pub fn router(api: Router) -> Router {
         .route("/audit", get(pages::audit))
         .route("/contact", get(pages::contact).post(pages::contact_post))
         .route("/public/cameras", get(pages::public_cameras))
+        .route("/public/audit", get(pages::public_audit))
         .route("/complaints", get(pages::complaints).post(pages::complaints_post))
         .route("/reports", get(pages::reports))
         .route("/reports/{fy}/{file}", get(pages::report_file))

@@ -468,6 +468,11 @@ impl DemoArgs {
             self.data.join("recorder/exports"),
         );
         server::node::LocalRecorder::spawn_package_sweeper(app.state.clone(), &rec.ctx);
+        let watch = server::audit_watch::Watch::beside(&self.data.join("node.key"));
+        let check = server::start_audit_watch(&app.state, watch, None).await?;
+        if let Some(first) = check.open.first() {
+            println!("監査ログの検証に失敗 / AUDIT LOG FAILED VERIFICATION: {first}");
+        }
         let app = server::App {
             router: webui::router(app.router.clone()).merge(app.router),
             state: app.state,

@@ -58,6 +58,15 @@ pub struct ServeArgs {
     /// Pause recording below this much free space (MiB).
     #[arg(long, default_value_t = 64)]
     pub min_free_mib: u64,
+    /// Verify the governance audit log against every checkpoint kept outside it (the published
+    /// file, the recorder's witness records) and exit: 0 verified, 1 tampered, 2 could not
+    /// check. Nothing is written.
+    #[arg(long)]
+    pub verify_audit: bool,
+    /// Start although the audit log failed verification, recording these findings as examined
+    /// with this reason (after an investigation; later starts halt only on new findings).
+    #[arg(long, value_name = "REASON")]
+    pub accept_audit_findings: Option<String>,
 }
 
 /// Parses `CODE=URL`, moving credentials out of the URL.
@@ -77,6 +86,9 @@ impl ServeArgs {
             cameras.push(parse_camera(c)?);
         }
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        if self.verify_audit {
+            return rt.block_on(self.verify_audit_only(key_path));
+        }
         rt.block_on(async move {
             let rec_config = |cams: Vec<recorder::config::CameraConfig>| {
                 let mut c = recorder::config::RecorderConfig::new(&self.node_id, &self.data);
@@ -129,6 +141,11 @@ impl ServeArgs {
                         tokio::spawn(sync_holds(app.state.db.clone(), r.ctx.clone()));
                         rec = Some(r);
                     }
+                    let watch = server::audit_watch::Watch::beside(&key_path);
+                    let check = server::start_audit_watch(&app.state, watch, self.accept_audit_findings.as_deref()).await?;
+                    if let Some(first) = check.open.first() {
+                        eprintln!("mimamori: AUDIT LOG FAILED VERIFICATION, audited calls are refused: {first}");
+                    }
                     tracing::info!(listen = %self.listen, profile = %app.state.profile.profile.id, "mimamori server listening");
                     println!("mimamori: serving profile {} on http://{}", app.state.profile.profile.id, self.listen);
                     // The web application over the same API.
@@ -142,6 +159,38 @@ impl ServeArgs {
             }
         })?;
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+impl ServeArgs {
+    /// `serve --verify-audit`: the check the server makes at start, read-only.
+    async fn verify_audit_only(&self, key_path: PathBuf) -> anyhow::Result<ExitCode> {
+        if !self.db.starts_with("postgres")
+            && !std::path::Path::new(self.db.strip_prefix("sqlite://").unwrap_or(&self.db)).exists()
+        {
+            eprintln!("mimamori: cannot check: no database at {}", self.db);
+            return Ok(ExitCode::from(2));
+        }
+        if !key_path.exists() {
+            eprintln!("mimamori: cannot check: no signing key at {}", key_path.display());
+            return Ok(ExitCode::from(2));
+        }
+        let db = store::Db::connect(&self.db).await?;
+        let key = audit::key::load_existing(&key_path)?;
+        let log =
+            store::audit_store::DbAuditStore::open(db.clone(), Clock::System.now_ms()).await?;
+        let mut outside = server::audit_watch::read_published(
+            &server::audit_watch::Watch::beside(&key_path).published,
+        );
+        let node_log = self.data.join("audit.log");
+        if self.role != Role::Central && node_log.exists() {
+            outside
+                .extend(audit::witnessed_in(&audit::FileStore::open(&node_log)?, &log.id()).await?);
+        }
+        let report = audit::verify(&log, Some(&key.verifying_key()), &outside).await?;
+        super::audit::print_report(&report, false)?;
+        db.close().await;
+        Ok(super::audit::exit_code(&report))
     }
 }
 

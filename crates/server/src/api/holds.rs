@@ -230,6 +230,21 @@ pub async fn verify_audit(
     ))
 }
 
+/// `GET /api/v1/public/audit`: the audit log's id and public key, its newest signed
+/// checkpoints, and whether it is halted (issue 17, item 6). Public: anyone may keep copies of
+/// the checkpoints, and every copy kept is one more witness that the tail was not cut.
+pub async fn public_audit(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    let mut checkpoints = audit::Store::checkpoints(st.audit.store()).await?;
+    let newest: Vec<_> = checkpoints.split_off(checkpoints.len().saturating_sub(50));
+    Ok(Json(json!({
+        "log_id": st.audit.store().id().0.to_hex(),
+        "public_key": hex::encode(st.audit.public_key().to_bytes()),
+        "halted": st.audit.halted(),
+        "checkpoint_every": { "entries": 100, "minutes": 5 },
+        "checkpoints": newest.into_iter().rev().collect::<Vec<_>>(),
+    })))
+}
+
 /// `GET /api/v1/recorder/status`: state, last frame, bitrate and gaps per camera — never a
 /// picture (ALL-REC-2).
 pub async fn recorder_status(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {

@@ -40,7 +40,7 @@ pub use registry::{
 };
 pub use transparency::{
     complaints, complaints_post, contact, contact_post, disposal_certificate, disposals,
-    disposals_post, public_cameras, report_file, reports, rules,
+    disposals_post, public_audit, public_cameras, report_file, reports, rules,
 };
 
 const LANG_COOKIE: &str = "mimamori_lang";
@@ -171,7 +171,7 @@ fn page(l: Lang, me: Option<&Me>, title: &str, body: Markup) -> Markup {
                 }
                 footer {
                     p.note { (t(l, "no_live_view")) }
-                    p.note { a href="/public/cameras" { (t(l, "public_cameras")) } " · " a href="/contact" { (t(l, "contact")) } }
+                    p.note { a href="/public/cameras" { (t(l, "public_cameras")) } " · " a href="/public/audit" { (t(l, "public_audit")) } " · " a href="/contact" { (t(l, "contact")) } }
                     @if let Some(m) = me { p.note { (t(l, "now")) ": " span #now { (m.0["now"].as_str().unwrap_or("")) } } }
                 }
             }

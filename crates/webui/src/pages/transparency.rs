@@ -85,6 +85,38 @@ pub async fn public_cameras(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Re
     page(l, None, &t(l, "public_cameras"), body).into_response()
 }
 
+/// `GET /public/audit`: the audit log's public key and newest signed checkpoints, and whether
+/// the log is halted (issue 17, item 6). Anyone may keep copies: each copy kept is a witness
+/// that the log's tail was not cut later.
+pub async fn public_audit(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Response {
+    let l = lang(&headers);
+    let a = ui.api.get("/api/v1/public/audit", &headers).await;
+    let body = html! {
+        @if let Some(why) = a.json["halted"].as_str() {
+            p.problem #audit-halted role="alert" { (t(l, "audit_halted")) " (" (why) ")" }
+        }
+        p { (t(l, "public_audit_help")) }
+        dl {
+            dt { (t(l, "audit_log_id")) } dd { code #audit-log-id { (js(&a.json["log_id"])) } }
+            dt { (t(l, "audit_public_key")) } dd { code #audit-public-key { (js(&a.json["public_key"])) } }
+        }
+        table #audit-checkpoints {
+            thead { tr { th { (t(l, "audit_entry_no")) } th { (t(l, "audit_signed_at")) } th { (t(l, "audit_entry_hash")) } } }
+            tbody {
+                @for c in a.json["checkpoints"].as_array().into_iter().flatten() {
+                    tr {
+                        td { (c["seq"]) }
+                        td { (wareki(js(&c["at"]))) }
+                        td { code { (js(&c["hash"])) } }
+                    }
+                }
+            }
+        }
+        p { a #audit-json href="/api/v1/public/audit" download="audit-checkpoints.json" { (t(l, "audit_checkpoints_json")) } }
+    };
+    page(l, None, &t(l, "public_audit"), body).into_response()
+}
+
 /// `GET /complaints`: the register — overdue ones escalated and marked, answers and closing.
 pub async fn complaints(State(ui): State<Arc<Ui>>, s: Session) -> Response {
     complaints_page(&ui, s, Draft::default(), StatusCode::OK).await
