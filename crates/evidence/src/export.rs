@@ -169,7 +169,9 @@ fn read_segment(s: &SegmentSource) -> Result<Read, Error> {
         .trailer
         .as_ref()
         .ok_or_else(|| Error::Export(format!("segment {} is not sealed", s.seq)))?;
-    let leaves = contents.leaves();
+    // The frame hashes sealed at recording time: each frame's chunk authenticated on
+    // decryption, and the leaves must still give the sealed root (issue 17, item 7).
+    let leaves = contents.sealed_leaves();
     if segment_root(&leaves) != trailer.root || trailer.link != s.link {
         return Err(Error::Export(format!(
             "segment {} does not match its recorded root and link; run `mimamori recorder \

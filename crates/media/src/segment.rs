@@ -15,7 +15,7 @@
 //! then chunks: u32 ciphertext length | ciphertext (plaintext kind byte + body, 16-byte tag)
 //!   chunk 0        kind 0: codec parameters (SPS/PPS inside: encrypted)
 //!   chunk 1..=n    kind 1: frame — pts i64 | wall_ms i64 | flags u8 | access unit
-//!   chunk n+1      kind 2: trailer — frame count, Merkle root, chain link (the STREAM "last" chunk)
+//!   chunk n+1      kind 2: trailer — frame count, Merkle root, chain link, frame hashes (the STREAM "last" chunk)
 //! ```
 //! Every chunk's associated data is BLAKE3 of the header, so chunks cannot move between files;
 //! the STREAM position binds their order; the "last" flag of the trailer makes truncation
@@ -88,6 +88,32 @@ pub struct Trailer {
     /// The chain link.
     #[serde(with = "crate::frame::hex32")]
     pub link: Hash,
+    /// Each frame's [`crate::frame::frame_hash`], in order, as one hex string (64 digits per
+    /// frame): computed while recording, kept so an export need not hash every frame again —
+    /// each frame chunk's AES-GCM tag already proves its bytes are the ones hashed here, and the
+    /// leaves built from these hashes must still give [`Trailer::root`]. Absent in segments
+    /// sealed before it was added; those are hashed on export.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame_hashes: Option<String>,
+}
+
+impl Trailer {
+    /// The stored frame hashes, when present and one per frame.
+    pub fn stored_frame_hashes(&self) -> Option<Vec<Hash>> {
+        let hex_text = self.frame_hashes.as_deref()?;
+        if hex_text.len() as u64 != self.frames * 64 {
+            return None;
+        }
+        hex_text
+            .as_bytes()
+            .chunks(64)
+            .map(|c| {
+                let mut h = [0u8; 32];
+                hex::decode_to_slice(c, &mut h).ok()?;
+                Some(h)
+            })
+            .collect()
+    }
 }
 
 /// The segment's own AES-256-GCM key: `BLAKE3-derive_key("mimamori segment key v1", day key ‖
@@ -291,7 +317,17 @@ impl SegmentWriter {
         link_input.root = root;
         link_input.frames = self.leaves.len() as u64;
         let link = link_input.link();
-        let trailer = Trailer { frames: self.leaves.len() as u64, root, link_input, link };
+        let mut frame_hashes = String::with_capacity(self.leaves.len() * 64);
+        for l in &self.leaves {
+            frame_hashes.push_str(&hex::encode(l.hash));
+        }
+        let trailer = Trailer {
+            frames: self.leaves.len() as u64,
+            root,
+            link_input,
+            link,
+            frame_hashes: Some(frame_hashes),
+        };
         let tj = serde_json::to_vec(&trailer).map_err(|e| Error::Format(e.to_string()))?;
         let start = self.begin_chunk(KIND_TRAILER);
         self.pending.extend_from_slice(&tj);
@@ -322,9 +358,30 @@ pub struct SegmentContents {
 }
 
 impl SegmentContents {
-    /// The frames' leaves.
+    /// The frames' leaves, each frame hashed.
     pub fn leaves(&self) -> Vec<Leaf> {
         self.frames.iter().map(Leaf::of).collect()
+    }
+
+    /// The frames' leaves with the frame hashes the trailer keeps, where it keeps one per frame
+    /// (every frame authenticated by its chunk's tag); otherwise [`SegmentContents::leaves`].
+    /// The caller still checks the leaves against the trailer's root.
+    pub fn sealed_leaves(&self) -> Vec<Leaf> {
+        let stored = self.trailer.as_ref().and_then(Trailer::stored_frame_hashes);
+        match stored {
+            Some(hashes) if hashes.len() == self.frames.len() => self
+                .frames
+                .iter()
+                .zip(hashes)
+                .map(|(f, hash)| Leaf {
+                    pts: f.pts,
+                    wall_ms: f.wall_ms,
+                    keyframe: f.keyframe,
+                    hash,
+                })
+                .collect(),
+            _ => self.leaves(),
+        }
     }
 }
 

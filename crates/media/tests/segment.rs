@@ -231,3 +231,29 @@ fn a_torn_segment_can_be_resumed_and_sealed() {
     assert!(back.torn.is_none());
     assert!(SegmentWriter::resume(&path, &key).is_err(), "a sealed segment is not resumed");
 }
+
+/// The trailer keeps each frame's hash, so an export need not hash every frame again: the
+/// leaves built from them are the leaves of the frames, and give the sealed root.
+#[test]
+fn the_trailer_keeps_the_frame_hashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = DataKey::generate().unwrap();
+    let path = dir.path().join("s.seg");
+    let fs = frames(60);
+    let sealed = write(&path, &key, &fs);
+    let c = read(&path, &key).unwrap();
+    let t = c.trailer.clone().unwrap();
+    let stored = t.stored_frame_hashes().expect("one hash per frame");
+    assert_eq!(stored.len(), 60);
+    assert_eq!(c.sealed_leaves(), c.leaves());
+    assert_eq!(segment_root(&c.sealed_leaves()), sealed.trailer.root);
+    // A trailer without them (a segment sealed before they were kept) is hashed instead.
+    let mut old = c.clone();
+    old.trailer.as_mut().unwrap().frame_hashes = None;
+    assert_eq!(old.sealed_leaves(), c.leaves());
+    // A wrong count is not trusted either.
+    let mut short = c.clone();
+    short.trailer.as_mut().unwrap().frame_hashes =
+        Some(t.frame_hashes.unwrap()[..64 * 59].to_owned());
+    assert_eq!(short.sealed_leaves(), c.leaves());
+}

@@ -401,6 +401,19 @@ impl BenchCmd {
     }
 }
 
+/// CPU time (user + system) used so far by `who`: this thread, this process, or the
+/// waited-for children.
+///
+/// On a shared virtual machine the wall clock swings with the neighbours and the disk (±20 %
+/// between back-to-back runs here), the CPU time of each side much less: benchmarks print both.
+pub(super) fn cpu_time(who: nix::sys::resource::UsageWho) -> anyhow::Result<std::time::Duration> {
+    let u = nix::sys::resource::getrusage(who)?;
+    let tv = |t: nix::sys::time::TimeVal| {
+        std::time::Duration::new(t.tv_sec().max(0) as u64, (t.tv_usec().max(0) as u32) * 1000)
+    };
+    Ok(tv(u.user_time()) + tv(u.system_time()))
+}
+
 pub(super) fn tempfile_dir() -> anyhow::Result<PathBuf> {
     let mut b = [0u8; 6];
     getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -2,27 +2,15 @@
 //! `ffmpeg -threads 1 … -vf drawbox=…:t=fill -c:v libx264 -preset ultrafast` in the same run,
 //! with the picture quality outside the mask (PSNR against the decoded source) for both.
 
+use super::bench::cpu_time;
 use anyhow::{Context, bail};
 use clap::Args;
 use masking::{Masker, Polygon, Settings, build_avcc};
-use nix::sys::resource::{UsageWho, getrusage};
+use nix::sys::resource::UsageWho;
 use openh264::decoder::Decoder;
 use openh264::formats::YUVSource;
 use std::process::{Command, ExitCode, Stdio};
-use std::time::{Duration, Instant};
-
-/// CPU time (user + system) used so far by `who`: this thread, or the waited-for children.
-///
-/// Frames per second *per core* are frames per CPU second: on a shared virtual machine the wall
-/// clock swings with the neighbours (±20 % between back-to-back runs here), the CPU time of each
-/// side much less. Both are printed.
-fn cpu_time(who: UsageWho) -> anyhow::Result<Duration> {
-    let u = getrusage(who)?;
-    let tv = |t: nix::sys::time::TimeVal| {
-        Duration::new(t.tv_sec().max(0) as u64, (t.tv_usec().max(0) as u32) * 1000)
-    };
-    Ok(tv(u.user_time()) + tv(u.system_time()))
-}
+use std::time::Instant;
 
 /// Options of `mimamori bench mask`.
 #[derive(Debug, Args)]
