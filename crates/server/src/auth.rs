@@ -33,6 +33,10 @@ pub const WORKSTATION_HEADER: &str = "x-mimamori-workstation";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Cookie sessions last 8 hours.
 pub const SESSION_MS: i64 = 8 * 3600 * 1000;
+/// A browser (cookie) session left unused this long ends: a workstation left unattended does
+/// not stay signed in for the rest of the 8 hours (ASVS 4.0 V3.3.2, level 2: 30 minutes).
+/// Named API tokens (bearer) keep the expiry they were issued with.
+pub const IDLE_MS: i64 = 30 * 60 * 1000;
 /// A locked account stays locked 15 minutes.
 pub const LOCK_MS: i64 = 15 * 60 * 1000;
 /// CSRF protection for cookie sessions (a product rule).
@@ -331,6 +335,15 @@ async fn gates(
             ApiError::unauthenticated("the session is invalid or has expired; log in again"),
             None,
         ))?;
+    // The last use is recorded to the minute (below), so the idle limit holds to the minute.
+    if session.kind == "cookie" && now - session.last_seen_at > IDLE_MS {
+        return Err((
+            ApiError::unauthenticated(
+                "the session ended after 30 minutes without use; log in again",
+            ),
+            Some(session.account_id.to_string()),
+        ));
+    }
     let account = st
         .db
         .account(session.account_id)

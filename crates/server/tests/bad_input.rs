@@ -151,6 +151,35 @@ async fn sessions_forged_replayed_or_without_csrf_are_refused() {
     assert_eq!(r.status(), 200);
     let r = w.api.http.get(url("/api/v1/me")).header("cookie", &session).send().await.unwrap();
     assert_eq!(r.status(), 401, "a logged-out session cannot be replayed");
+    // A second session, used within 30 minutes, lives on; left idle longer a session ends
+    // (ASVS V3.3.2), while a bearer token keeps its own expiry.
+    let cookie_login = || async {
+        let r = w
+            .api
+            .http
+            .post(url("/api/v1/auth/login"))
+            .json(&json!({ "login": "admin", "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
+    };
+    let live = cookie_login().await;
+    let me = |cookie: String| {
+        let rb = w.api.http.get(url("/api/v1/me")).header("cookie", cookie);
+        async move { rb.send().await.unwrap().status() }
+    };
+    w.set_now("2026-11-24T10:29:00+09:00");
+    assert_eq!(me(live.clone()).await, 200);
+    w.set_now("2026-11-24T10:58:00+09:00");
+    assert_eq!(me(live.clone()).await, 200, "used at 10:29, so not idle for 30 minutes");
+    let idle_cookie = cookie_login().await;
+    w.set_now("2026-11-24T11:29:00+09:00");
+    let r = w.api.http.get(url("/api/v1/me")).header("cookie", &idle_cookie).send().await.unwrap();
+    assert_eq!(r.status(), 401, "idle for 31 minutes");
+    assert!(r.json::<Value>().await.unwrap()["detail"].as_str().unwrap().contains("30 minutes"));
+    let (s, _) = w.api.get("/api/v1/me", &w.admin).await;
+    assert_eq!(s, 200, "bearer tokens keep their own expiry");
     // The refusals are audited.
     let (_, log) = w.api.get("/api/v1/audit?actor=anonymous&limit=1000", &w.admin).await;
     assert!(
