@@ -242,3 +242,44 @@ async fn internal_use_only_in_nishiyodogawa() {
         w.api.post("/api/v1/internal-uses", &w.admin, body(w.user("handling_officer").id)).await;
     assert_eq!((s.as_u16(), v["rule"].as_str()), (403, Some("ASA-3.4c")));
 }
+
+// rule: ASA-3.2c — passwords are changed regularly, and a change is a change: none of the last
+// five passwords comes back (A→B→A refused), on SQLite and PostgreSQL.
+#[tokio::test]
+async fn a_rotation_cannot_come_back_to_a_recent_password() {
+    for backend in BACKENDS {
+        let w = World::new("asahikawa", backend, NOW).await;
+        let u = w.user("handling_officer");
+        let change = |from: &str, to: &str| {
+            let body = json!({ "current_password": from, "new_password": to });
+            let (api, u) = (w.api.clone(), u.clone());
+            async move { api.post("/api/v1/me/password", &u, body).await }
+        };
+        // INITIAL → PASSWORD happened at onboarding. PASSWORD → B → back to PASSWORD: refused.
+        let b = "second-password-bb";
+        assert_eq!(change(PASSWORD, b).await.0, 200);
+        let (s, v) = change(b, PASSWORD).await;
+        assert_eq!(s, 422, "{backend:?}: {v}");
+        assert_eq!(v["rule"], "ASA-3.2c", "{v}");
+        assert!(v["detail"].as_str().unwrap().contains("last 5 passwords"), "{v}");
+        let (s, _) = change(b, INITIAL).await;
+        assert_eq!(s, 422, "the initial password is in the history too");
+        // Four more changes push PASSWORD out of the last five.
+        let mut current = b.to_owned();
+        for i in 3..=6 {
+            let next = format!("password-number-{i}x");
+            assert_eq!(change(&current, &next).await.0, 200, "{backend:?}: change {i}");
+            current = next;
+        }
+        let (s, v) = change(&current, PASSWORD).await;
+        assert_eq!(s, 200, "{backend:?}: six changes later: {v}");
+        // The history keeps only what it must.
+        let kept: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM password_history WHERE account_id = $1")
+                .bind(u.id)
+                .fetch_one(w.srv.state.db.pool())
+                .await
+                .unwrap();
+        assert_eq!(kept, 4, "{backend:?}");
+    }
+}

@@ -285,6 +285,46 @@ impl Db {
         self.record_login_success(id).await
     }
 
+    /// The hashes of the account's earlier passwords, newest first, at most `limit`.
+    pub async fn password_history(&self, account_id: i64, limit: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT password_hash FROM password_history WHERE account_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(account_id)
+        .bind(limit)
+        .fetch_all(&mut *self.conn().await?)
+        .await?)
+    }
+
+    /// Keeps `old_hash` (the password being replaced) in the account's history, and no more
+    /// than `keep` entries.
+    pub async fn push_password_history(
+        &self,
+        account_id: i64,
+        old_hash: &str,
+        at: i64,
+        keep: i64,
+    ) -> Result<()> {
+        let mut conn = self.conn().await?;
+        sqlx::query(
+            "INSERT INTO password_history (account_id, password_hash, replaced_at) VALUES ($1, $2, $3)",
+        )
+        .bind(account_id)
+        .bind(old_hash)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "DELETE FROM password_history WHERE account_id = $1 AND id NOT IN \
+             (SELECT id FROM password_history WHERE account_id = $1 ORDER BY id DESC LIMIT $2)",
+        )
+        .bind(account_id)
+        .bind(keep)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
     /// Sets a new password hash.
     pub async fn set_password(
         &self,

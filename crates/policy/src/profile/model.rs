@@ -309,6 +309,11 @@ pub struct AccountRules {
     pub password_rotation_days: u32,
     /// Rule requiring rotation (ASA-3.2c, NIS-3.3.1).
     pub password_rotation_rule: RuleId,
+    /// A new password may not be any of the account's last this many passwords (the current
+    /// one included), so a rotation is a change and not A→B→A (ASVS 4.0 V2.1; the rotation rule
+    /// above is the one cited). Default 5.
+    #[serde(default = "password_history")]
+    pub password_history: u32,
     /// Failed logins before the account locks.
     pub lockout_after_failures: u32,
     /// Rule for the lockout (a product rule).
@@ -323,6 +328,10 @@ pub struct AccountRules {
     /// signed off (ASA-3.7; elsewhere a product rule).
     #[serde(default = "contractor_gate_rule")]
     pub contractor_gate_rule: RuleId,
+}
+
+fn password_history() -> u32 {
+    5
 }
 
 fn contractor_gate_rule() -> RuleId {

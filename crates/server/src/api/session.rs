@@ -276,8 +276,21 @@ pub async fn change_password(
             "the new password must differ from the current one",
         ));
     }
+    // Not one of the last N passwords either (the current one is N = 1): a rotation that
+    // comes back to an old password is no change (ASVS V2.1; the profile's rotation rule).
+    let keep = i64::from(st.profile.accounts.password_history.max(1)) - 1;
+    for old in st.db.password_history(p.account.id, keep).await? {
+        if auth::verify_password_blocking(&b.new_password, &old).await {
+            return Err(ApiError::refused(
+                p.profile_rotation_rule(&st),
+                Some("new_password"),
+                format!("the new password must differ from your last {} passwords", keep + 1),
+            ));
+        }
+    }
     let hash = auth::hash_password_blocking(&b.new_password).await?;
     let ch = st.change().await?;
+    ch.push_password_history(p.account.id, &p.account.password_hash, now, keep).await?;
     ch.set_password(p.account.id, &hash, now, false).await?;
     // Other sessions end: a changed password must lock out whoever else had it.
     ch.revoke_sessions_of(p.account.id, now, Some(p.session_id)).await?;
