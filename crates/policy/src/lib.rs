@@ -30,6 +30,7 @@ pub mod hold;
 pub mod holidays;
 pub mod ident;
 pub mod jst;
+pub mod password;
 pub mod profile;
 pub mod reconcile;
 pub mod retention;

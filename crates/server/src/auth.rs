@@ -93,21 +93,7 @@ pub fn dummy_hash() -> &'static str {
 
 /// Checks a new password's quality. rule: PROD-AUTH-3
 pub fn check_new_password(login: &str, new: &str) -> Result<(), ApiError> {
-    if new.chars().count() < 12 {
-        return Err(ApiError::refused(
-            PASSWORD_RULE,
-            Some("new_password"),
-            "a password needs at least 12 characters",
-        ));
-    }
-    if new.eq_ignore_ascii_case(login) {
-        return Err(ApiError::refused(
-            PASSWORD_RULE,
-            Some("new_password"),
-            "the password must differ from the login name",
-        ));
-    }
-    Ok(())
+    Ok(policy::password::check_new(login, new)?)
 }
 
 /// A fresh random token (hex, 256 bits).

@@ -255,6 +255,11 @@ async fn a_rotation_cannot_come_back_to_a_recent_password() {
             let (api, u) = (w.api.clone(), u.clone());
             async move { api.post("/api/v1/me/password", &u, body).await }
         };
+        // A common password, even with digits added, is refused (PROD-AUTH-3, ASVS V2.1.7).
+        let (s, v) = change(PASSWORD, "qwerty123456").await;
+        assert_eq!((s.as_u16(), v["rule"].as_str()), (422, Some("PROD-AUTH-3")), "{v}");
+        let (s, _) = change(PASSWORD, "Sunshine!2026").await;
+        assert_eq!(s, 422);
         // INITIAL → PASSWORD happened at onboarding. PASSWORD → B → back to PASSWORD: refused.
         let b = "second-password-bb";
         assert_eq!(change(PASSWORD, b).await.0, 200);
