@@ -60,6 +60,11 @@ pub struct StartCheck {
     pub accepted: Vec<String>,
     /// Findings not accepted: the log is halted while there are any.
     pub open: Vec<String>,
+    /// What is wrong with the audit log of the recorder in this process, checked against its
+    /// checkpoints witnessed in the governance log. The recorder keeps recording (footage must
+    /// not stop for a damaged log); the findings are written to the governance log
+    /// (`audit.node_log_failed`) and shown by `GET /api/v1/public/audit`.
+    pub node: Vec<String>,
 }
 
 impl StartCheck {
@@ -184,7 +189,8 @@ pub async fn check_at_start(
             st.audit.halt(None);
             st.audit.append_at(ev, now).await?;
             tracing::warn!(findings = ?all.findings, reason, "audit findings accepted by the operator");
-            return Ok(StartCheck { report, accepted: all.findings, open: Vec::new() });
+            let node = check_node(st).await;
+            return Ok(StartCheck { report, accepted: all.findings, open: Vec::new(), node });
         }
         let why = format!(
             "the audit log failed verification at start: {} (run `mimamori audit verify`; once examined, start with --accept-audit-findings REASON)",
@@ -192,7 +198,8 @@ pub async fn check_at_start(
         );
         tracing::error!(findings = ?open, "{why}");
         st.audit.halt(Some(why));
-        return Ok(StartCheck { report, accepted, open });
+        let node = check_node(st).await;
+        return Ok(StartCheck { report, accepted, open, node });
     }
     let mut ev = audit::Event::new("system", "audit.open", "audit", audit::Outcome::Ok);
     ev.detail = serde_json::json!({
@@ -202,7 +209,40 @@ pub async fn check_at_start(
         "accepted_findings": accepted.len(),
     });
     st.audit.append_at(ev, now).await?;
-    Ok(StartCheck { report, accepted, open })
+    let node = check_node(st).await;
+    Ok(StartCheck { report, accepted, open, node })
+}
+
+/// Verifies the audit log of the recorder in this process against its checkpoints witnessed in
+/// the governance log; records what is wrong (`audit.node_log_failed`) and returns it.
+async fn check_node(st: &AppState) -> Vec<String> {
+    let node = st.exporter.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let Some(node) = node else { return Vec::new() };
+    let checked = async {
+        let id = node.audit_log_id().await.map_err(anyhow::Error::msg)?;
+        let outside = st.audit.store().witnessed(&id).await?;
+        node.verify_audit(outside).await.map_err(anyhow::Error::msg)
+    }
+    .await;
+    let found: Vec<String> = match checked {
+        Ok(r) => r.findings.iter().map(|f| f.describe()).collect(),
+        Err(e) => vec![format!("the recorder's audit log could not be checked: {e}")],
+    };
+    *st.node_audit_findings.write().unwrap_or_else(|p| p.into_inner()) = found.clone();
+    if !found.is_empty() {
+        tracing::error!(findings = ?found, "the recorder's audit log failed verification");
+        let mut ev = audit::Event::new(
+            "system",
+            "audit.node_log_failed",
+            format!("node:{}", node.node_id()),
+            audit::Outcome::Failed,
+        );
+        ev.detail = serde_json::json!({ "findings": found });
+        if let Err(e) = st.audit.append_at(ev, st.clock.now()).await {
+            tracing::error!(error = %e, "could not record the recorder's audit findings");
+        }
+    }
+    found
 }
 
 /// Signs the head if it moved, publishes the newest checkpoint and exchanges checkpoints with

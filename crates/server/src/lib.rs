@@ -69,6 +69,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         recorder: std::sync::RwLock::new(None),
         exporter: std::sync::RwLock::new(None),
         audit_watch: tokio::sync::Mutex::new(None),
+        node_audit_findings: std::sync::RwLock::new(Vec::new()),
     });
     let router = api::router(state.clone())
         .route("/api/openapi.json", axum::routing::get(|| async { axum::Json(api::openapi()) }))

@@ -89,6 +89,24 @@ impl Exporter for LocalRecorder {
         })
     }
 
+    fn audit_log_id(&self) -> BoxFuture<'static, Result<audit::LogId, String>> {
+        let ctx = self.ctx.clone();
+        Box::pin(
+            async move { audit::Store::log_id(ctx.audit.store()).await.map_err(|e| e.to_string()) },
+        )
+    }
+
+    fn verify_audit(
+        &self,
+        outside: Vec<audit::Checkpoint>,
+    ) -> BoxFuture<'static, Result<audit::Report, String>> {
+        let ctx = self.ctx.clone();
+        Box::pin(async move {
+            let key = ctx.signing.verifying_key();
+            audit::verify(ctx.audit.store(), Some(&key), &outside).await.map_err(|e| e.to_string())
+        })
+    }
+
     fn witnessed(
         &self,
         of: audit::LogId,

@@ -26,6 +26,8 @@ pub struct AppState {
     /// The task that signs and witnesses the audit log on a timer, and how to stop it
     /// ([`crate::audit_watch`]).
     pub audit_watch: tokio::sync::Mutex<Option<WatchTask>>,
+    /// What the check at start found wrong with the recorder's audit log (empty: nothing).
+    pub node_audit_findings: std::sync::RwLock<Vec<String>>,
 }
 
 /// A running [`crate::audit_watch::run`].
@@ -141,6 +143,14 @@ pub trait Exporter: Send + Sync {
         &self,
         server: audit::Checkpoint,
     ) -> futures::future::BoxFuture<'static, Result<Option<audit::Checkpoint>, String>>;
+    /// The id of the node's audit log.
+    fn audit_log_id(&self) -> futures::future::BoxFuture<'static, Result<audit::LogId, String>>;
+    /// Verifies the node's audit log with the node's key against `outside`, its checkpoints
+    /// witnessed in the governance log.
+    fn verify_audit(
+        &self,
+        outside: Vec<audit::Checkpoint>,
+    ) -> futures::future::BoxFuture<'static, Result<audit::Report, String>>;
     /// The checkpoints of log `of` (the server's) that the node's audit log witnesses.
     fn witnessed(
         &self,

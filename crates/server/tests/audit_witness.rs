@@ -157,3 +157,49 @@ async fn a_cut_tail_is_found_at_start_and_halts_the_log_until_accepted() {
 fn api_of(srv: &Server) -> Api {
     Api::new(&srv.base)
 }
+
+/// The recorder's log is checked at start against its checkpoints witnessed in the governance
+/// log: an edit is found, recorded in the governance log and shown publicly — and the recorder
+/// keeps recording.
+#[tokio::test]
+async fn a_damaged_recorder_log_is_found_at_start() {
+    for backend in BACKENDS {
+        let dir = tempfile::tempdir().unwrap();
+        let db = testkit::database_url(backend, dir.path()).await;
+        let rec = recorder(dir.path()).await;
+        let mut srv = start(dir.path(), &db, &rec).await;
+        let w = watch(dir.path());
+        let check = server::start_audit_watch(&srv.state, w.clone(), None).await.unwrap();
+        assert!(check.node.is_empty(), "{backend:?}: {:?}", check.node);
+        srv.shutdown().await;
+        rec.stop().await;
+
+        // Someone edits the recorder's start entry in its log file.
+        let log = dir.path().join("rec").join("audit.log");
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(text.contains("node:node-w"));
+        std::fs::write(&log, text.replacen("node:node-w", "node:node-x", 1)).unwrap();
+
+        let rec = recorder(dir.path()).await;
+        let mut srv = start(dir.path(), &db, &rec).await;
+        let check = server::start_audit_watch(&srv.state, w.clone(), None).await.unwrap();
+        assert!(check.may_append(), "the governance log itself is whole");
+        assert!(
+            check.node.iter().any(|f| f.contains("was edited")),
+            "{backend:?}: {:?}",
+            check.node
+        );
+        let found = srv
+            .state
+            .audit
+            .store()
+            .search(None, Some("audit.node_log_failed"), None, 5)
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "{backend:?}");
+        let (_, v) = api_of(&srv).call("GET", "/api/v1/public/audit", None, None).await;
+        assert!(v["recorder_findings"][0].as_str().unwrap().contains("was edited"), "{v}");
+        srv.shutdown().await;
+        rec.stop().await;
+    }
+}

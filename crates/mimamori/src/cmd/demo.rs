@@ -473,6 +473,9 @@ impl DemoArgs {
         if let Some(first) = check.open.first() {
             println!("監査ログの検証に失敗 / AUDIT LOG FAILED VERIFICATION: {first}");
         }
+        for f in &check.node {
+            println!("録画装置の監査ログ / RECORDER AUDIT LOG: {f}");
+        }
         let app = server::App {
             router: webui::router(app.router.clone()).merge(app.router),
             state: app.state,

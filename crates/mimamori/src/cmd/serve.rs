@@ -146,6 +146,9 @@ impl ServeArgs {
                     if let Some(first) = check.open.first() {
                         eprintln!("mimamori: AUDIT LOG FAILED VERIFICATION, audited calls are refused: {first}");
                     }
+                    for f in &check.node {
+                        eprintln!("mimamori: the recorder's audit log failed verification (recording continues): {f}");
+                    }
                     tracing::info!(listen = %self.listen, profile = %app.state.profile.profile.id, "mimamori server listening");
                     println!("mimamori: serving profile {} on http://{}", app.state.profile.profile.id, self.listen);
                     // The web application over the same API.

@@ -240,6 +240,7 @@ pub async fn public_audit(State(st): State<Arc<AppState>>) -> ApiResult<Json<Val
         "log_id": st.audit.store().id().0.to_hex(),
         "public_key": hex::encode(st.audit.public_key().to_bytes()),
         "halted": st.audit.halted(),
+        "recorder_findings": st.node_audit_findings.read().unwrap_or_else(|p| p.into_inner()).clone(),
         "checkpoint_every": { "entries": 100, "minutes": 5 },
         "checkpoints": newest.into_iter().rev().collect::<Vec<_>>(),
     })))

@@ -95,6 +95,9 @@ pub async fn public_audit(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Resp
         @if let Some(why) = a.json["halted"].as_str() {
             p.problem #audit-halted role="alert" { (t(l, "audit_halted")) " (" (why) ")" }
         }
+        @for f in a.json["recorder_findings"].as_array().into_iter().flatten() {
+            p.problem.recorder-finding role="alert" { (t(l, "audit_recorder_finding")) " (" (js(f)) ")" }
+        }
         p { (t(l, "public_audit_help")) }
         dl {
             dt { (t(l, "audit_log_id")) } dd { code #audit-log-id { (js(&a.json["log_id"])) } }
