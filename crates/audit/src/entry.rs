@@ -120,6 +120,9 @@ pub struct Event {
     pub rule: Option<String>,
     /// Further facts, as a JSON object.
     pub detail: serde_json::Value,
+    /// The client's network address, when the event came over the network (ASVS V7.1.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
 }
 
 impl Event {
@@ -139,6 +142,7 @@ impl Event {
             outcome,
             rule: None,
             detail: serde_json::Value::Object(Default::default()),
+            client: None,
         }
     }
 }
@@ -166,6 +170,10 @@ pub struct Entry {
     pub rule: Option<String>,
     /// The detail as the exact JSON text that was hashed.
     pub detail: String,
+    /// The client's network address, when known. Hashed only when present, after
+    /// `prev_hash`, so entries written before it was kept keep their hashes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
     /// Hash of the previous entry (or the log's genesis digest for entry 1).
     pub prev_hash: Digest,
     /// Hash of this entry.
@@ -188,6 +196,7 @@ impl Entry {
             outcome: event.outcome,
             rule: event.rule,
             detail: event.detail.to_string(),
+            client: event.client,
             prev_hash,
             hash: Digest([0; 32]),
         };
@@ -211,6 +220,10 @@ impl Entry {
         put_opt(&mut h, self.rule.as_deref());
         put(&mut h, &self.detail);
         h.update(&self.prev_hash.0);
+        if let Some(c) = &self.client {
+            h.update(b"client");
+            put(&mut h, c);
+        }
         Digest(*h.finalize().as_bytes())
     }
 }

@@ -341,3 +341,20 @@ async fn witnessed_checkpoints_catch_a_cut_made_with_the_checkpoints() {
     let r = verify(&store, None, &[]).await.unwrap();
     assert_eq!(r.verdict(), audit::Verdict::NotVerified);
 }
+
+/// The client address is covered by the hash: changing it is an edit.
+#[tokio::test]
+async fn an_edited_client_address_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let log = AuditLog::open(FileStore::open(&path).unwrap(), key(), policy()).await.unwrap();
+    let mut ev = Event::new("u1", "login", "account:1", Outcome::Ok);
+    ev.client = Some("192.0.2.10".into());
+    let e = log.append(ev).await.unwrap();
+    assert_eq!(e.client.as_deref(), Some("192.0.2.10"));
+    drop(log);
+    assert!(findings(&path).await.is_empty());
+    let text = std::fs::read_to_string(&path).unwrap().replace("192.0.2.10", "198.51.100.1");
+    std::fs::write(&path, text).unwrap();
+    assert_eq!(findings(&path).await.first(), Some(&Finding::Edited { seq: 1 }));
+}

@@ -167,6 +167,9 @@ pub struct Principal {
     pub via: Via,
     /// The registered workstation the request comes from, if any.
     pub workstation: Option<Workstation>,
+    /// The client's network address (`x-mimamori-peer`, set by the accept loop), written into
+    /// every audit entry of the call (ASVS V7.1.3).
+    pub client: Option<String>,
 }
 
 impl Principal {
@@ -185,6 +188,7 @@ impl Principal {
         let mut e = Event::new(self.id(), action, object, outcome);
         e.role = self.acting_role.clone().or_else(|| self.roles.first().cloned());
         e.workstation = self.workstation.as_ref().map(|w| w.code.clone());
+        e.client = self.client.clone();
         e
     }
 
@@ -262,6 +266,7 @@ pub async fn authorize(State(guard): State<Guard>, mut req: Request, next: Next)
     }
     let method = req.method().clone();
     let object = req.uri().path().to_owned();
+    let client = crate::limits::peer(req.headers());
     match gates(&guard, &method, req.headers()).await {
         Ok(principal) => {
             req.extensions_mut().insert(principal.clone());
@@ -287,6 +292,7 @@ pub async fn authorize(State(guard): State<Guard>, mut req: Request, next: Next)
                 object,
                 Outcome::Denied,
             );
+            ev.client = client;
             ev.rule = e.rule().map(str::to_owned);
             ev.detail = serde_json::json!({ "status": e.0.status, "reason": e.0.detail });
             if let Err(err) = guard.state.audit.append_at(ev, guard.state.clock.now()).await {
@@ -432,6 +438,7 @@ async fn gates(
         csrf: session.csrf_token,
         via,
         workstation,
+        client: crate::limits::peer(headers),
     })
 }
 

@@ -33,6 +33,9 @@ pub struct Problem {
     /// Input fields at fault.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Seconds to wait before trying again (429).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<i64>,
 }
 
 /// An error a handler returns.
@@ -48,6 +51,7 @@ impl ApiError {
             detail: detail.into(),
             rule: None,
             errors: Vec::new(),
+            retry_after: None,
         }))
     }
 
@@ -132,11 +136,26 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// 429: too many from this address; try again after `retry_after_s` seconds
+    /// (`Retry-After`).
+    pub fn too_many(retry_after_s: i64, detail: impl Into<String>) -> Self {
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", detail);
+        e.0.rule = Some("PROD-RATE-1".into());
+        e.0.retry_after = Some(retry_after_s);
+        e
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let problem = (*self.0).clone();
+        let retry_after = self.0.retry_after;
         let mut resp = (status, axum::Json(*self.0)).into_response();
+        if let Some(s) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, s);
+        }
         // The route guard audits every failed response from this copy.
         resp.extensions_mut().insert(problem);
         resp.headers_mut()

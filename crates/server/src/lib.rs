@@ -13,6 +13,7 @@ pub mod bootstrap;
 pub use ::clock;
 pub mod error;
 pub mod idempotent;
+pub mod limits;
 pub mod node;
 pub mod report;
 pub mod state;
@@ -70,6 +71,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         exporter: std::sync::RwLock::new(None),
         audit_watch: tokio::sync::Mutex::new(None),
         node_audit_findings: std::sync::RwLock::new(Vec::new()),
+        // The public contact form: 10 submissions (accepted or not) per address and hour (M11).
+        public_form_rate: limits::SourceRate::new(10, std::time::Duration::from_secs(3600)),
     });
     let router = api::router(state.clone())
         .route("/api/openapi.json", axum::routing::get(|| async { axum::Json(api::openapi()) }))
@@ -143,7 +146,7 @@ pub async fn serve_on(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, app.router).with_graceful_shutdown(shutdown).await?;
+    limits::serve_limited(app.router, listener, limits::Limits::default(), shutdown).await?;
     stop_audit_watch(&app.state).await;
     app.state.db.close().await;
     Ok(())

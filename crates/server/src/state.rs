@@ -28,6 +28,8 @@ pub struct AppState {
     pub audit_watch: tokio::sync::Mutex<Option<WatchTask>>,
     /// What the check at start found wrong with the recorder's audit log (empty: nothing).
     pub node_audit_findings: std::sync::RwLock<Vec<String>>,
+    /// Submissions of the public contact form per client address (PROD-RATE-1).
+    pub public_form_rate: crate::limits::SourceRate,
 }
 
 /// A running [`crate::audit_watch::run`].

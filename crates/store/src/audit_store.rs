@@ -64,7 +64,7 @@ impl DbAuditStore {
     /// A page of the entries matching `f`, newest first (the audit search screen).
     pub async fn search_page(&self, f: &AuditFilter) -> Result<Vec<Entry>, StoreError> {
         let rows = sqlx::query(
-            "SELECT seq, at, actor, role, workstation, action, object, outcome, rule, detail, prev_hash, hash FROM audit_entries \
+            "SELECT seq, at, actor, role, workstation, action, object, outcome, rule, detail, prev_hash, hash, client FROM audit_entries \
              WHERE ($1 = '' OR actor = $1) AND ($2 = '' OR action LIKE $2) AND ($3 = '' OR object = $3) \
              AND ($4 = 0 OR seq < $4) AND ($5 = 0 OR at >= $5) AND ($6 = 0 OR at < $6) \
              ORDER BY seq DESC LIMIT $7",
@@ -122,6 +122,7 @@ fn row_to_entry(r: &sqlx::any::AnyRow, position: u64) -> Result<Entry, StoreErro
         detail: r.try_get("detail").map_err(|_| bad("detail"))?,
         prev_hash: Digest::from_hex(&prev).ok_or_else(|| bad("prev_hash"))?,
         hash: Digest::from_hex(&hash).ok_or_else(|| bad("hash"))?,
+        client: r.try_get("client").map_err(|_| bad("client"))?,
     })
 }
 
@@ -129,8 +130,8 @@ fn row_to_entry(r: &sqlx::any::AnyRow, position: u64) -> Result<Entry, StoreErro
 async fn insert(db: &Db, e: &Entry, checkpoint: Option<&Checkpoint>) -> Result<(), StoreError> {
     let mut conn = db.conn().await.map_err(StoreError::backend)?;
     sqlx::query(
-        "INSERT INTO audit_entries (seq, at, actor, role, workstation, action, object, outcome, rule, detail, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        "INSERT INTO audit_entries (seq, at, actor, role, workstation, action, object, outcome, rule, detail, prev_hash, hash, client) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(e.seq as i64)
     .bind(e.at.as_millisecond())
@@ -144,6 +145,7 @@ async fn insert(db: &Db, e: &Entry, checkpoint: Option<&Checkpoint>) -> Result<(
     .bind(&e.detail)
     .bind(e.prev_hash.to_hex())
     .bind(e.hash.to_hex())
+    .bind(&e.client)
     .execute(&mut *conn)
     .await
     .map_err(|err| match backend(err) {
@@ -271,7 +273,7 @@ impl DbAuditStore {
     /// first.
     pub async fn witnessed(&self, of: &LogId) -> Result<Vec<Checkpoint>, StoreError> {
         let rows = sqlx::query(
-            "SELECT seq, at, actor, role, workstation, action, object, outcome, rule, detail, prev_hash, hash FROM audit_entries \
+            "SELECT seq, at, actor, role, workstation, action, object, outcome, rule, detail, prev_hash, hash, client FROM audit_entries \
              WHERE action = $1 AND object = $2 ORDER BY seq",
         )
         .bind(audit::WITNESS_ACTION)
@@ -324,7 +326,7 @@ impl Store for DbAuditStore {
 
     async fn entries(&self, skip: u64, limit: usize) -> Result<Vec<Entry>, StoreError> {
         let rows = sqlx::query(
-            "SELECT seq, at, actor, role, workstation, action, object, outcome, rule, detail, prev_hash, hash FROM audit_entries \
+            "SELECT seq, at, actor, role, workstation, action, object, outcome, rule, detail, prev_hash, hash, client FROM audit_entries \
              ORDER BY seq LIMIT $1 OFFSET $2",
         )
         .bind(limit as i64)

@@ -203,7 +203,7 @@ pub async fn search_audit(
     let items = entries
         .iter()
         .map(|e| {
-            json!({"seq": e.seq, "at": policy::jst::rfc3339(e.at), "actor": e.actor, "role": e.role, "workstation": e.workstation,
+            json!({"seq": e.seq, "at": policy::jst::rfc3339(e.at), "actor": e.actor, "role": e.role, "workstation": e.workstation, "client": e.client,
                    "action": e.action, "object": e.object, "outcome": e.outcome, "rule": e.rule,
                    "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::Null), "hash": e.hash.to_hex()})
         })

@@ -73,8 +73,20 @@ async fn complaint_new(
 /// the body or contact (personal data stays in the register).
 pub async fn public_complaint(
     State(st): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
     Body(b): Body<ComplaintBody>,
 ) -> ApiResult<Json<Value>> {
+    // rule: PROD-RATE-1 — a few submissions per address and hour (issue 16, M11).
+    let source = crate::limits::peer(&headers).unwrap_or_else(|| "unknown".into());
+    if let Err(wait) = st.public_form_rate.check(&source, st.clock.now_ms()) {
+        return Err(ApiError::too_many(
+            wait,
+            format!(
+                "too many messages from your address: please try again in {} minutes, or call the office",
+                (wait + 59) / 60
+            ),
+        ));
+    }
     if b.channel.is_some() {
         return Err(ApiError::invalid("channel", "the public form is always the web channel"));
     }
@@ -82,6 +94,7 @@ pub async fn public_complaint(
     let c = complaint_new(&st, &ch, &b, "web", None).await?;
     let mut ev =
         Event::new("public", "complaint.receive", format!("complaint:{}", c.id), Outcome::Ok);
+    ev.client = crate::limits::peer(&headers);
     ev.rule = Some(st.profile.complaints.rule.to_string());
     ev.detail = json!({ "number": c.number, "category": c.category, "channel": "web" });
     st.audit_in(&ch, ev).await?;

@@ -120,8 +120,10 @@ async fn me_json(st: &AppState, p: &Principal) -> ApiResult<Value> {
 /// `POST /api/v1/auth/login`.
 pub async fn login(
     State(st): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
     Body(b): Body<LoginBody>,
 ) -> ApiResult<Response> {
+    let client = crate::limits::peer(&headers);
     let now = st.clock.now_ms();
     let profile = &st.profile;
     let bearer = match b.session.as_deref() {
@@ -146,6 +148,7 @@ pub async fn login(
     let Some(account) = st.db.account_by_login(&b.login).await? else {
         auth::verify_password_blocking(&b.password, auth::dummy_hash()).await;
         let mut ev = Event::new("anonymous", "login", "account:?", Outcome::Denied);
+        ev.client = client.clone();
         ev.detail = json!({ "reason": "unknown login" });
         st.audit(ev).await?;
         return Err(wrong());
@@ -153,6 +156,7 @@ pub async fn login(
     let object = format!("account:{}", account.id);
     let deny = |reason: &str| {
         let mut ev = Event::new(account.id.to_string(), "login", object.clone(), Outcome::Denied);
+        ev.client = client.clone();
         ev.detail = json!({ "reason": reason });
         ev
     };
@@ -216,6 +220,7 @@ pub async fn login(
     ch.create_session(&auth::token_hash(&token), account.id, kind, "login", &csrf, now, expires)
         .await?;
     let mut ev = Event::new(account.id.to_string(), "login", object, Outcome::Ok);
+    ev.client = client.clone();
     ev.detail = json!({ "session": kind });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
