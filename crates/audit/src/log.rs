@@ -95,6 +95,9 @@ struct State {
     /// was dropped (a client gone, a timeout), or it failed after the store may have written
     /// it. The next append reads the position from the store before it seals anything.
     stale: bool,
+    /// Whether entries other than witness records came after the last checkpoint: known from
+    /// the appends since the log was opened, `None` until then (the store is read once).
+    moved: Option<bool>,
 }
 
 impl Position {
@@ -127,7 +130,7 @@ impl<S: Store> AuditLog<S> {
         Ok(AuditLog {
             store,
             sealer: Sealer::new(key, policy),
-            state: Mutex::new(State { pos, stale: false }),
+            state: Mutex::new(State { pos, stale: false, moved: None }),
         })
     }
 
@@ -149,6 +152,7 @@ impl<S: Store> AuditLog<S> {
         loop {
             if st.stale {
                 st.pos = Position::load(&self.store).await?;
+                st.moved = None;
             }
             let mut next = st.pos;
             let (entry, checkpoint) = self.sealer.seal(&mut next, event.clone(), at);
@@ -162,7 +166,14 @@ impl<S: Store> AuditLog<S> {
                 }
                 Err(e) => return Err(e),
             }
-            *st = State { pos: next, stale: false };
+            let moved = if checkpoint.is_some() {
+                Some(false)
+            } else if entry.action != crate::witness::WITNESS_ACTION {
+                Some(true)
+            } else {
+                st.moved
+            };
+            *st = State { pos: next, stale: false, moved };
             return Ok(entry);
         }
     }
@@ -175,6 +186,7 @@ impl<S: Store> AuditLog<S> {
         if st.stale {
             st.pos = Position::load(&self.store).await?;
             st.stale = false;
+            st.moved = None;
         }
         let Some(c) = self.sealer.checkpoint(&st.pos, Timestamp::now()) else { return Ok(None) };
         if st.pos.last_checkpoint.is_some_and(|(seq, _)| seq == c.seq) {
@@ -182,35 +194,46 @@ impl<S: Store> AuditLog<S> {
         }
         self.store.add_checkpoint(&c).await?;
         st.pos.last_checkpoint = Some((c.seq, c.at));
+        st.moved = Some(false);
         Ok(Some(c))
     }
 
-    /// Signs and stores a checkpoint of the head at `at` when entries other than `ignore` (the
-    /// witness records, which would otherwise answer each other for ever) have been appended
-    /// since the last checkpoint; the timer that bounds how long a quiet log stays unsigned.
+    /// Signs and stores a checkpoint of the head at `at` when entries other than witness records
+    /// (which would otherwise answer each other for ever) have been appended since the last
+    /// checkpoint; the timer that bounds how long a quiet log stays unsigned. Known from the
+    /// appends since the log was opened; the store is read only the first time.
     pub async fn checkpoint_if_moved(
         &self,
         at: Timestamp,
-        ignore: &str,
     ) -> Result<Option<Checkpoint>, StoreError> {
         let mut st = self.state.lock().await;
         if st.stale {
             st.pos = Position::load(&self.store).await?;
             st.stale = false;
+            st.moved = None;
         }
         let Some(head) = st.pos.head else { return Ok(None) };
         let since = st.pos.last_checkpoint.map_or(0, |(seq, _)| seq);
         if head.seq <= since {
+            st.moved = Some(false);
             return Ok(None);
         }
-        // In a whole log, entry n is record n.
-        let newer = self.store.entries(since, (head.seq - since) as usize).await?;
-        if newer.iter().all(|e| e.action == ignore) {
+        let moved = match st.moved {
+            Some(m) => m,
+            None => {
+                // In a whole log, entry n is record n.
+                let newer = self.store.entries(since, (head.seq - since) as usize).await?;
+                newer.iter().any(|e| e.action != crate::witness::WITNESS_ACTION)
+            }
+        };
+        if !moved {
+            st.moved = Some(false);
             return Ok(None);
         }
         let c = Checkpoint::sign(&self.sealer.key, st.pos.log_id, head.seq, head.hash, at);
         self.store.add_checkpoint(&c).await?;
         st.pos.last_checkpoint = Some((c.seq, c.at));
+        st.moved = Some(false);
         Ok(Some(c))
     }
 

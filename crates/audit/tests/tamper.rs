@@ -258,14 +258,12 @@ async fn witnessed_checkpoints_catch_a_cut_made_with_the_checkpoints() {
     let t11: Timestamp = "2026-11-23T01:11:00Z".parse().unwrap();
     log.append_at(Event::new("u", "request.read", "request:1", Outcome::Ok), t11).await.unwrap();
     let c = log
-        .checkpoint_if_moved(Timestamp::now(), audit::WITNESS_ACTION)
+        .checkpoint_if_moved(Timestamp::now())
         .await
         .unwrap()
         .expect("entry 11 is not yet signed");
     assert_eq!(c.seq, 11);
-    assert!(
-        log.checkpoint_if_moved(Timestamp::now(), audit::WITNESS_ACTION).await.unwrap().is_none()
-    );
+    assert!(log.checkpoint_if_moved(Timestamp::now()).await.unwrap().is_none());
     drop(log);
     let wpath = dir.path().join("witness").join("audit.log");
     let witness_key = SigningKey::from_bytes(&[5; 32]);

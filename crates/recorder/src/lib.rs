@@ -329,9 +329,7 @@ impl Recorder {
         );
         self.ctx.audit_event(ev).await;
         // The stop is signed: a clean shutdown leaves no unsigned tail.
-        if let Err(e) =
-            self.ctx.audit.checkpoint_if_moved(self.ctx.clock.now(), audit::WITNESS_ACTION).await
-        {
+        if let Err(e) = self.ctx.audit.checkpoint_if_moved(self.ctx.clock.now()).await {
             tracing::error!(error = %e, "could not sign the node audit log at stop");
         }
         self.ctx.db.close().await;
@@ -425,8 +423,7 @@ async fn checkpoint_loop(ctx: Arc<Ctx>) {
             _ = tokio::time::sleep(every) => {}
             _ = shutdown.changed() => return,
         }
-        if let Err(e) = ctx.audit.checkpoint_if_moved(ctx.clock.now(), audit::WITNESS_ACTION).await
-        {
+        if let Err(e) = ctx.audit.checkpoint_if_moved(ctx.clock.now()).await {
             tracing::error!(error = %e, "could not sign the node audit log");
         }
     }

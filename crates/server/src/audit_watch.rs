@@ -115,8 +115,19 @@ pub fn read_published(path: &Path) -> Vec<Checkpoint> {
         .collect()
 }
 
+/// The last checkpoint in the published file, read from its end (the file grows for years).
+fn last_published(path: &Path) -> Option<Checkpoint> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).ok()?;
+    let len = f.metadata().ok()?.len();
+    f.seek(SeekFrom::Start(len.saturating_sub(4096))).ok()?;
+    let mut tail = String::new();
+    f.read_to_string(&mut tail).ok()?;
+    tail.lines().rev().find_map(|l| serde_json::from_str(l).ok())
+}
+
 fn publish(path: &Path, c: &Checkpoint) -> std::io::Result<()> {
-    if read_published(path).iter().any(|p| p.seq == c.seq && p.hash == c.hash) {
+    if last_published(path).is_some_and(|p| p.seq == c.seq && p.hash == c.hash) {
         return Ok(());
     }
     if let Some(dir) = path.parent() {

@@ -13,12 +13,15 @@ use std::sync::Arc;
 pub struct LocalRecorder {
     ctx: Arc<recorder::Ctx>,
     exports: PathBuf,
+    /// The server checkpoint last witnessed in the node's log (read from the log once, then
+    /// kept here, so witnessing does not read the whole log every time).
+    witnessed: Arc<std::sync::Mutex<Option<(u64, audit::Digest)>>>,
 }
 
 impl LocalRecorder {
     /// Links the recorder to the server: status, and exports written under `exports`.
     pub fn attach(state: &AppState, ctx: Arc<recorder::Ctx>, exports: PathBuf) {
-        let me = Arc::new(LocalRecorder { ctx, exports });
+        let me = Arc::new(LocalRecorder { ctx, exports, witnessed: Arc::default() });
         *state.recorder.write().unwrap_or_else(|p| p.into_inner()) = Some(me.clone());
         *state.exporter.write().unwrap_or_else(|p| p.into_inner()) = Some(me);
     }
@@ -68,17 +71,25 @@ impl Exporter for LocalRecorder {
         server: audit::Checkpoint,
     ) -> BoxFuture<'static, Result<Option<audit::Checkpoint>, String>> {
         let ctx = self.ctx.clone();
+        let cache = self.witnessed.clone();
         Box::pin(async move {
             let log = &ctx.audit;
-            let seen = audit::witnessed_in(log.store(), &server.log_id)
-                .await
-                .map_err(|e| e.to_string())?;
-            if !seen.iter().any(|c| c.seq == server.seq && c.hash == server.hash) {
+            let cached = *cache.lock().unwrap_or_else(|p| p.into_inner());
+            let last = match cached {
+                Some(c) => Some(c),
+                None => audit::witnessed_in(log.store(), &server.log_id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .last()
+                    .map(|c| (c.seq, c.hash)),
+            };
+            if last != Some((server.seq, server.hash)) {
                 log.append_at(audit::witness_event(&server), ctx.clock.now())
                     .await
                     .map_err(|e| e.to_string())?;
             }
-            match log.checkpoint_if_moved(ctx.clock.now(), audit::WITNESS_ACTION).await {
+            *cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((server.seq, server.hash));
+            match log.checkpoint_if_moved(ctx.clock.now()).await {
                 Ok(Some(c)) => Ok(Some(c)),
                 Ok(None) => audit::Store::checkpoints(log.store())
                     .await
