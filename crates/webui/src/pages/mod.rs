@@ -243,12 +243,17 @@ pub struct LoginForm {
     totp: String,
 }
 
-fn login_page(l: Lang, login: &str, error: Option<&str>) -> Markup {
+fn login_page(l: Lang, login: &str, error: Option<&str>, audit_halted: bool) -> Markup {
     page(
         l,
         None,
         &t(l, "login"),
         html! {
+            // The audit log failed verification at start: nothing audited can be done, a login
+            // included (issue 17) — said plainly before anyone tries.
+            @if audit_halted {
+                p.problem role="alert" #audit-halted { (t(l, "audit_halted")) " " a href="/public/audit" { (t(l, "public_audit")) } }
+            }
             @if let Some(e) = error { p.problem role="alert" id="login-error" { (t(l, "login_failed")) ": " (e) } }
             form method="post" action="/login" {
                 label for="login" { (t(l, "login_name")) }
@@ -264,8 +269,9 @@ fn login_page(l: Lang, login: &str, error: Option<&str>) -> Markup {
 }
 
 /// `GET /login`.
-pub async fn login_form(headers: HeaderMap) -> Markup {
-    login_page(lang(&headers), "", None)
+pub async fn login_form(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Markup {
+    let audit = ui.api.get("/api/v1/public/audit", &headers).await;
+    login_page(lang(&headers), "", None, audit.json["halted"].is_string())
 }
 
 /// `POST /login`: a cookie session through the API.
@@ -286,7 +292,8 @@ pub async fn login(
     if a.ok() {
         with_cookies(Redirect::to("/").into_response(), &a.set_cookies)
     } else {
-        (a.status, login_page(l, &f.login, Some(&a.detail()))).into_response()
+        let halted = a.status == axum::http::StatusCode::SERVICE_UNAVAILABLE;
+        (a.status, login_page(l, &f.login, Some(&a.detail()), halted)).into_response()
     }
 }
 
