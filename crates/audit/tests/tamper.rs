@@ -38,6 +38,37 @@ fn write(path: &Path, lines: &[String]) {
     std::fs::write(path, lines.join("\n") + "\n").unwrap();
 }
 
+/// The attacker's rewrite: `edit` applied to every entry, every hash recomputed so the chain is
+/// consistent again, and — given a key — every checkpoint re-signed over the new hashes.
+fn rewrite(
+    lines: &[String],
+    edit: impl Fn(&mut Entry),
+    resign: Option<&SigningKey>,
+) -> Vec<String> {
+    let mut prev = None;
+    let mut out = Vec::new();
+    for l in lines {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        if let Some(e) = v.get("entry") {
+            let mut e: Entry = serde_json::from_value(e.clone()).unwrap();
+            edit(&mut e);
+            if let Some(p) = prev {
+                e.prev_hash = p;
+            }
+            e.hash = e.compute_hash();
+            prev = Some(e.hash);
+            out.push(serde_json::json!({ "entry": e }).to_string());
+        } else if let (Some(c), Some(k)) = (v.get("checkpoint"), resign) {
+            let c: audit::Checkpoint = serde_json::from_value(c.clone()).unwrap();
+            let c = audit::Checkpoint::sign(k, c.log_id, c.seq, prev.unwrap(), c.at);
+            out.push(serde_json::json!({ "checkpoint": c }).to_string());
+        } else {
+            out.push(l.clone());
+        }
+    }
+    out
+}
+
 fn entry_line(lines: &[String], seq: u64) -> usize {
     lines
         .iter()
@@ -127,25 +158,15 @@ async fn a_consistently_rewritten_history_is_caught_by_the_signed_checkpoints() 
     let path = make_log(dir.path()).await;
     let ls = lines(&path);
     // The attacker edits entry 3 and recomputes every hash after it: the chain is consistent…
-    let mut prev = None;
-    let mut out = Vec::new();
-    for l in &ls {
-        let v: serde_json::Value = serde_json::from_str(l).unwrap();
-        if let Some(e) = v.get("entry") {
-            let mut e: Entry = serde_json::from_value(e.clone()).unwrap();
+    let out = rewrite(
+        &ls,
+        |e| {
             if e.seq == 3 {
                 e.object = "request:33".into();
             }
-            if let Some(p) = prev {
-                e.prev_hash = p;
-            }
-            e.hash = e.compute_hash();
-            prev = Some(e.hash);
-            out.push(serde_json::json!({ "entry": e }).to_string());
-        } else {
-            out.push(l.clone());
-        }
-    }
+        },
+        None,
+    );
     write(&path, &out);
     // …but the checkpoints signed at 5 and 9 vouch for the old hashes.
     let f = findings(&path).await;
@@ -302,30 +323,15 @@ async fn witnessed_checkpoints_catch_a_cut_made_with_the_checkpoints() {
 
     // 3. History rewritten from entry 2 on, checkpoints re-signed with another key.
     let forger = SigningKey::from_bytes(&[66; 32]);
-    let mut prev = None;
-    let mut out = Vec::new();
-    for l in &original {
-        let v: serde_json::Value = serde_json::from_str(l).unwrap();
-        if let Some(e) = v.get("entry") {
-            let mut e: Entry = serde_json::from_value(e.clone()).unwrap();
+    let out = rewrite(
+        &original,
+        |e| {
             if e.seq == 2 {
                 e.actor = "someone-else".into();
             }
-            if let Some(p) = prev {
-                e.prev_hash = p;
-            }
-            e.hash = e.compute_hash();
-            prev = Some(e.hash);
-            out.push(serde_json::json!({ "entry": e }).to_string());
-        } else if let Some(c) = v.get("checkpoint") {
-            let c: audit::Checkpoint = serde_json::from_value(c.clone()).unwrap();
-            let h = prev.unwrap();
-            let c = audit::Checkpoint::sign(&forger, c.log_id, c.seq, h, c.at);
-            out.push(serde_json::json!({ "checkpoint": c }).to_string());
-        } else {
-            out.push(l.clone());
-        }
-    }
+        },
+        Some(&forger),
+    );
     write(&path, &out);
     let store = FileStore::open(&path).unwrap();
     let r = verify(&store, Some(&key().verifying_key()), &witnessed).await.unwrap();
