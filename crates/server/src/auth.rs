@@ -43,8 +43,6 @@ pub const LOCK_MS: i64 = 15 * 60 * 1000;
 pub const CSRF_RULE: &str = "PROD-CSRF-1";
 /// Deny by default: a role without the permission (a product rule).
 pub const RBAC_RULE: &str = "PROD-RBAC-1";
-/// Password quality (a product rule).
-pub const PASSWORD_RULE: &str = "PROD-AUTH-3";
 
 /// Hashes a password with argon2id.
 pub fn hash_password(password: &str) -> Result<String, ApiError> {

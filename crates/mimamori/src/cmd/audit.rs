@@ -146,7 +146,9 @@ impl AuditCmd {
 }
 
 /// Opens the governance database's audit log, refusing to create a database that is not there.
-async fn open_db(url: &str) -> anyhow::Result<(store::Db, store::audit_store::DbAuditStore)> {
+pub(super) async fn open_db(
+    url: &str,
+) -> anyhow::Result<(store::Db, store::audit_store::DbAuditStore)> {
     if !url.starts_with("postgres") {
         let path =
             url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
@@ -160,7 +162,7 @@ async fn open_db(url: &str) -> anyhow::Result<(store::Db, store::audit_store::Db
 }
 
 /// The checkpoints of `id` witnessed in other logs.
-async fn witnessed(
+pub(super) async fn witnessed(
     id: &::audit::LogId,
     logs: &[PathBuf],
     dbs: &[String],
