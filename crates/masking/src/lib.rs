@@ -12,12 +12,13 @@
 //! (`libav::X264Masker`), as fast as ffmpeg but GPL. [`MaskWorker`] runs either on a thread of
 //! its own per camera. Why, and what each costs, is in `docs/masking.md`.
 
-mod geometry;
 #[cfg(feature = "libav")]
 pub mod libav;
+mod macroblocks;
 mod worker;
 
-pub use geometry::{MacroblockMask, Point, Polygon, public_share_permille};
+pub use geometry::{Point, Polygon, public_share_permille};
+pub use macroblocks::MacroblockMask;
 pub use worker::{Codec, MaskWorker};
 
 use openh264::OpenH264API;

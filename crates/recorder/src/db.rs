@@ -559,7 +559,7 @@ impl NodeDb {
 
     /// What the yearly report needs from this node for `[from, to)`: gaps, when each camera
     /// was first recorded, and the camera-days erased (KIT-8).
-    pub async fn report_facts(&self, from: i64, to: i64) -> Result<NodeFacts, Error> {
+    pub async fn report_facts(&self, from: i64, to: i64) -> Result<node::NodeFacts, Error> {
         let gaps = sqlx::query(
             "SELECT camera, start_ms, end_ms FROM gaps WHERE start_ms < ? AND (end_ms IS NULL OR end_ms > ?)",
         )
@@ -568,7 +568,11 @@ impl NodeDb {
         .fetch_all(&self.pool)
         .await?
         .iter()
-        .map(|r| (r.get("camera"), r.get("start_ms"), r.get("end_ms")))
+        .map(|r| node::Gap {
+            camera: r.get("camera"),
+            start_ms: r.get("start_ms"),
+            end_ms: r.get("end_ms"),
+        })
         .collect();
         let mut first: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
         for r in sqlx::query("SELECT camera, MIN(start_ms) AS first FROM segments GROUP BY camera")
@@ -602,7 +606,7 @@ impl NodeDb {
         .fetch_one(&self.pool)
         .await?
         .get("n");
-        Ok(NodeFacts { gaps, first_recorded: first, erased_camera_days: erased as u64 })
+        Ok(node::NodeFacts { gaps, first_recorded: first, erased_camera_days: erased as u64 })
     }
 
     /// Replaces the cached holds.
@@ -632,15 +636,4 @@ impl NodeDb {
         .fetch_all(&self.pool)
         .await?)
     }
-}
-
-/// A node's records for the yearly report.
-#[derive(Debug, Clone, Default)]
-pub struct NodeFacts {
-    /// Gaps overlapping the period: (camera, start, end or `None` while open).
-    pub gaps: Vec<(String, i64, Option<i64>)>,
-    /// When each camera was first recorded on this node.
-    pub first_recorded: std::collections::HashMap<String, i64>,
-    /// Camera-days erased in the period.
-    pub erased_camera_days: u64,
 }

@@ -12,6 +12,8 @@ pub mod config;
 pub mod db;
 pub mod export;
 pub mod index;
+mod local_node;
+pub use local_node::LocalNode;
 pub mod recovery;
 pub mod status;
 pub mod still;
@@ -57,6 +59,10 @@ pub enum Error {
     /// An export could not be made.
     #[error(transparent)]
     Evidence(#[from] evidence::Error),
+    /// The records refuse what was asked (nothing recorded there, erased): a conflict with the
+    /// records, not a fault.
+    #[error("{0}")]
+    Refused(String),
     /// Stored data that does not make sense.
     #[error("corrupt: {0}")]
     Corrupt(String),

@@ -17,7 +17,7 @@ pub async fn take(
     camera: &str,
     within: Option<(i64, i64)>,
 ) -> Result<(Vec<u8>, i64), Error> {
-    let nothing = || Error::Camera(format!("camera {camera}: no keyframe recorded in the range"));
+    let nothing = || Error::Refused(format!("camera {camera}: no keyframe recorded in the range"));
     let rows = match within {
         None => ctx.db.head(camera).await?.into_iter().collect(),
         Some((from, to)) => ctx.db.segments_between(camera, from, to).await?,
@@ -48,7 +48,7 @@ async fn keyframe_png(
         .db
         .key(&row.key_id)
         .await?
-        .ok_or_else(|| Error::Camera(format!("camera {camera}: this footage was erased")))?;
+        .ok_or_else(|| Error::Refused(format!("camera {camera}: this footage was erased")))?;
     let key = ctx.kek.unwrap(&k.wrapped, camera, &k.day, &k.key_id)?;
     let path = ctx.segment_file(&row.path);
     tokio::task::spawn_blocking(move || -> Result<Option<(Vec<u8>, i64)>, Error> {

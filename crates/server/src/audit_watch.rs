@@ -144,7 +144,7 @@ fn publish(path: &Path, c: &Checkpoint) -> std::io::Result<()> {
 /// recorder in this process.
 pub async fn outside_checkpoints(st: &AppState, watch: &Watch) -> Vec<Checkpoint> {
     let mut out = read_published(&watch.published);
-    let node = st.exporter.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let node = st.node();
     if let Some(node) = node {
         match node.witnessed(st.audit.store().id()).await {
             Ok(w) => out.extend(w),
@@ -227,7 +227,7 @@ pub async fn check_at_start(
 /// Verifies the audit log of the recorder in this process against its checkpoints witnessed in
 /// the governance log; records what is wrong (`audit.node_log_failed`) and returns it.
 async fn check_node(st: &AppState) -> Vec<String> {
-    let node = st.exporter.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let node = st.node();
     let Some(node) = node else { return Vec::new() };
     let checked = async {
         let id = node.audit_log_id().await.map_err(anyhow::Error::msg)?;
@@ -245,7 +245,7 @@ async fn check_node(st: &AppState) -> Vec<String> {
         let mut ev = audit::Event::new(
             "system",
             "audit.node_log_failed",
-            format!("node:{}", node.node_id()),
+            format!("node:{}", node.id()),
             audit::Outcome::Failed,
         );
         ev.detail = serde_json::json!({ "findings": found });
@@ -261,7 +261,7 @@ async fn check_node(st: &AppState) -> Vec<String> {
 pub async fn checkpoint_and_witness(st: &AppState, watch: &Watch) -> anyhow::Result<()> {
     let Some(c) = st.audit.checkpoint_at(st.clock.now()).await? else { return Ok(()) };
     publish(&watch.published, &c)?;
-    let node = st.exporter.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let node = st.node();
     if let Some(node) = node {
         let theirs = node.witness(c).await.map_err(anyhow::Error::msg)?;
         if let Some(n) = theirs {

@@ -194,6 +194,19 @@ impl From<store::StoreError> for ApiError {
     }
 }
 
+impl From<node::NodeError> for ApiError {
+    /// The records' refusals are conflicts (409); a node that failed or cannot be reached is
+    /// unavailable (503), with its words, which name no secret and no picture.
+    fn from(e: node::NodeError) -> Self {
+        if e.is_refusal() {
+            ApiError::conflict(e.to_string())
+        } else {
+            tracing::error!(error = %e, "recorder node error");
+            ApiError::unavailable(e.to_string())
+        }
+    }
+}
+
 impl From<audit::StoreError> for ApiError {
     fn from(e: audit::StoreError) -> Self {
         if let audit::StoreError::Halted(why) = &e {

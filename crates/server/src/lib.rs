@@ -14,7 +14,7 @@ pub use ::clock;
 pub mod error;
 pub mod idempotent;
 pub mod limits;
-pub mod node;
+pub mod nodes;
 pub mod report;
 pub mod state;
 
@@ -67,8 +67,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         audit: Arc::new(audit),
         clock: config.clock,
         secure_cookies: config.secure_cookies,
-        recorder: std::sync::RwLock::new(None),
-        exporter: std::sync::RwLock::new(None),
+        node: std::sync::RwLock::new(None),
         audit_watch: tokio::sync::Mutex::new(None),
         node_audit_findings: std::sync::RwLock::new(Vec::new()),
         // The public contact form: 10 submissions (accepted or not) per address and hour (M11).

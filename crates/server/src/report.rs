@@ -56,7 +56,7 @@ pub fn period(fy: i16, now: i64) -> Result<(i64, i64), ReportError> {
 pub async fn gather(
     st: &AppState,
     fy: i16,
-    node: Option<recorder::db::NodeFacts>,
+    node: Option<node::NodeFacts>,
 ) -> Result<Facts, ReportError> {
     let now = st.clock.now_ms();
     let (from, to) = period(fy, now)?;
@@ -81,8 +81,8 @@ pub async fn gather(
                 let mine: Vec<(i64, i64)> = n
                     .gaps
                     .iter()
-                    .filter(|g| g.0 == c.code)
-                    .map(|g| (g.1.max(start), g.2.unwrap_or(stop).min(stop)))
+                    .filter(|g| g.camera == c.code)
+                    .map(|g| (g.start_ms.max(start), g.end_ms.unwrap_or(stop).min(stop)))
                     .filter(|(a, b)| b > a)
                     .collect();
                 period_ms = Some(stop - start);

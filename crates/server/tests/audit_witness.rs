@@ -22,7 +22,10 @@ async fn recorder(dir: &std::path::Path) -> recorder::Recorder {
 
 async fn start(dir: &std::path::Path, db: &str, rec: &recorder::Recorder) -> Server {
     let srv = Server::start("asahikawa", db, &dir.join("node.key"), Clock::System).await;
-    server::node::LocalRecorder::attach(&srv.state, rec.ctx.clone(), dir.join("exports"));
+    srv.state.attach_node(std::sync::Arc::new(recorder::LocalNode::new(
+        rec.ctx.clone(),
+        dir.join("exports"),
+    )));
     srv
 }
 

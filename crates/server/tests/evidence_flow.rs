@@ -110,11 +110,10 @@ async fn instruction_extracts_packages_that_verify_offline() {
     for backend in BACKENDS {
         let now = jiff::Timestamp::now();
         let w = World::new("asahikawa", backend, &policy::jst::rfc3339(now)).await;
-        server::node::LocalRecorder::attach(
-            &w.srv.state,
+        w.srv.state.attach_node(std::sync::Arc::new(recorder::LocalNode::new(
             rec.ctx.clone(),
             dir.path().join("exports"),
-        );
+        )));
         let now_ms = now.as_millisecond();
         let (from, to) = ((now_ms - 7_000) / 1000 * 1000, (now_ms - 3_000) / 1000 * 1000);
         let (req, ins, extractor) = instructed(&w, &["cam1", "cam2"], from, to).await;

@@ -350,19 +350,17 @@ async fn a_recorder_is_disposed_of_only_without_keys_and_with_enough_confirmers(
         // No recorder in this server: the keys cannot be checked.
         let (s, v) = w.api.post("/api/v1/disposals", &manager, body("node-busy")).await;
         assert_eq!(s, 409, "{v}");
-        server::node::LocalRecorder::attach(
-            &w.srv.state,
+        w.srv.state.attach_node(std::sync::Arc::new(recorder::LocalNode::new(
             busy.ctx.clone(),
             busy_dir.path().join("exports"),
-        );
+        )));
         let (s, v) = w.api.post("/api/v1/disposals", &manager, body("node-busy")).await;
         assert_eq!((s.as_u16(), v["rule"].as_str()), (422, Some("KIT-5.7")), "keys remain: {v}");
         assert!(v["detail"].as_str().unwrap().contains("cam1/"), "{v}");
-        server::node::LocalRecorder::attach(
-            &w.srv.state,
+        w.srv.state.attach_node(std::sync::Arc::new(recorder::LocalNode::new(
             empty.ctx.clone(),
             empty_dir.path().join("exports"),
-        );
+        )));
         let d = w.api.ok("/api/v1/disposals", &manager, body("node-old")).await;
         let id = d["id"].as_i64().unwrap();
         // One confirmation is not enough (two people, the manager among them).

@@ -458,16 +458,12 @@ impl DemoArgs {
         cfg.segment_ms = i64::from(self.segment_secs.max(2)) * 1000;
         for (code, url) in &cams {
             let mut cc = super::serve::parse_camera(&format!("{code}={url}"))?;
-            (cc.mask_version, cc.masks) = server::node::recorder_masks(&app.state.db, code).await?;
+            (cc.mask_version, cc.masks) =
+                server::nodes::recorder_masks(&app.state.db, code).await?;
             cfg.cameras.push(cc);
         }
         let rec = recorder::Recorder::start(cfg, profile.clone(), clock).await?;
-        server::node::LocalRecorder::attach(
-            &app.state,
-            rec.ctx.clone(),
-            self.data.join("recorder/exports"),
-        );
-        server::node::LocalRecorder::spawn_package_sweeper(app.state.clone(), &rec.ctx);
+        super::serve::attach_recorder(&app.state, &rec, self.data.join("recorder/exports"));
         let watch = server::audit_watch::Watch::beside(&self.data.join("node.key"));
         let check = server::start_audit_watch(&app.state, watch, None).await?;
         if let Some(first) = check.open.first() {

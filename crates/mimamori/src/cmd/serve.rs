@@ -133,12 +133,10 @@ impl ServeArgs {
                         }
                         // Masks the registry says the recorder burns in (ASA-2.1).
                         for cc in &mut cameras {
-                            (cc.mask_version, cc.masks) = server::node::recorder_masks(&app.state.db, &cc.code).await?;
+                            (cc.mask_version, cc.masks) = server::nodes::recorder_masks(&app.state.db, &cc.code).await?;
                         }
                         let r = recorder::Recorder::start(rec_config(cameras), profile, Clock::System).await?;
-                        server::node::LocalRecorder::attach(&app.state, r.ctx.clone(), self.data.join("exports"));
-                        server::node::LocalRecorder::spawn_package_sweeper(app.state.clone(), &r.ctx);
-                        tokio::spawn(sync_holds(app.state.db.clone(), r.ctx.clone()));
+                        attach_recorder(&app.state, &r, self.data.join("exports"));
                         rec = Some(r);
                     }
                     let watch = server::audit_watch::Watch::beside(&key_path);
@@ -196,37 +194,18 @@ impl ServeArgs {
     }
 }
 
-/// Copies the governance store's holds in force to the recorder every 30 s; the recorder keeps
-/// the last copy, so erasure keeps its schedule if the store is unreachable.
-async fn sync_holds(db: store::Db, ctx: Arc<recorder::Ctx>) {
-    let mut shutdown = ctx.shutdown.clone();
-    loop {
-        let now = ctx.clock.now_ms();
-        match db.holds_in_force(now).await {
-            Ok(holds) => {
-                let rows: Vec<recorder::db::HoldRow> = holds
-                    .iter()
-                    .map(|h| recorder::db::HoldRow {
-                        id: h.id,
-                        camera: h.camera.clone(),
-                        range_from: h.range_from,
-                        range_to: h.range_to,
-                        until_at: h.until_at.min(h.released_at.unwrap_or(i64::MAX)),
-                    })
-                    .collect();
-                if let Err(e) = ctx.db.replace_holds(&rows).await {
-                    tracing::error!(error = %e, "could not cache holds on the recorder");
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "governance store unreachable; the recorder keeps its last holds")
-            }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {}
-            _ = shutdown.changed() => return,
-        }
-    }
+/// Puts the recorder of this process behind the server's node seam, with the chores that run
+/// while it is attached: hourly erasure of expired evidence packages, and the holds in force
+/// sent to it every 30 s (it keeps the last copy, so erasure keeps its schedule if the store is
+/// unreachable).
+pub fn attach_recorder(
+    state: &Arc<server::state::AppState>,
+    rec: &recorder::Recorder,
+    exports: PathBuf,
+) {
+    state.attach_node(Arc::new(recorder::LocalNode::new(rec.ctx.clone(), exports)));
+    server::nodes::spawn_package_sweeper(state.clone(), rec.ctx.shutdown.clone());
+    server::nodes::spawn_hold_sync(state.clone(), rec.ctx.shutdown.clone());
 }
 
 /// The signing key's default place: beside a SQLite file, else `mimamori-data/node.key`.

@@ -534,7 +534,7 @@ pub async fn list_cameras(
 }
 
 /// A polygon from JSON points, checked (three points or more, inside the picture).
-pub fn polygon(field: &str, points: &[Vec<f64>]) -> ApiResult<masking::Polygon> {
+pub fn polygon(field: &str, points: &[Vec<f64>]) -> ApiResult<geometry::Polygon> {
     let mut pairs = Vec::new();
     for p in points {
         match p.as_slice() {
@@ -542,7 +542,7 @@ pub fn polygon(field: &str, points: &[Vec<f64>]) -> ApiResult<masking::Polygon> 
             _ => return Err(ApiError::invalid(field, "each point is [x, y]")),
         }
     }
-    let poly = masking::Polygon::from_pairs(&pairs);
+    let poly = geometry::Polygon::from_pairs(&pairs);
     poly.validate().map_err(|e| ApiError::invalid(field, e))?;
     Ok(poly)
 }
@@ -561,7 +561,7 @@ pub fn measured_share(
         .enumerate()
         .map(|(i, m)| polygon(&format!("masks[{i}]"), m))
         .collect::<ApiResult<Vec<_>>>()?;
-    Ok(Some(masking::public_share_permille(&public, &masks)))
+    Ok(Some(geometry::public_share_permille(&public, &masks)))
 }
 
 /// Checks a public share against the profile's coverage rule (KAW-2.1.3): under the minimum
@@ -785,9 +785,20 @@ pub async fn set_masks(
     ch.commit().await?;
     // Once the version is on record, the running recorder burns it in from the next keyframe
     // (the recorder writes the change into its own index and audit log).
-    let exporter = st.exporter.read().unwrap_or_else(|p| p.into_inner()).clone();
-    let applied =
-        exporter.is_some_and(|x| x.set_masks(&cam.code, m.version, crate::node::mask_polygons(&m)));
+    let applied = match st.node() {
+        Some(node) => {
+            match node.set_masks(&cam.code, m.version, crate::nodes::mask_polygons(&m)).await {
+                Ok(()) => true,
+                Err(node::NodeError::NotRecorded(_)) => false,
+                Err(e) => {
+                    // On record already; the node reads the newest version when it starts.
+                    tracing::error!(camera = %cam.code, error = %e, "masks not sent to the recorder");
+                    false
+                }
+            }
+        }
+        None => false,
+    };
     let mut out = masks_json(&m);
     out["sent_to_recorder"] = json!(applied);
     Ok(Json(out))

@@ -5,13 +5,14 @@
 use super::types::{EncryptBody, ExtractBody};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::state::{AppState, ExportEncryption, ExportJob, ExportedPackage};
+use crate::state::AppState;
 use audit::Outcome;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::Response;
 use axum::{Extension, Json};
+use node::{ExportEncryption, ExportJob, ExportedPackage};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use store::evidence::EvidencePackage;
@@ -92,8 +93,7 @@ pub async fn make_packages(
     refs: Refs,
     body: &ExtractBody,
 ) -> ApiResult<Option<Vec<ExportedPackage>>> {
-    let exporter = st.exporter.read().unwrap_or_else(|e| e.into_inner()).clone();
-    let Some(exporter) = exporter else {
+    let Some(exporter) = st.node() else {
         if body.encrypt.is_some() {
             return Err(ApiError::invalid(
                 "encrypt",
@@ -135,10 +135,10 @@ pub async fn make_packages(
                 // Packages already made for other cameras are removed: the extraction did not
                 // happen, and no copy of footage may be left outside the workflow.
                 discard(Some(&out)).await;
-                return Err(if e.refused {
-                    ApiError::conflict(format!("camera {cam}: {}", e.message))
+                return Err(if e.is_refusal() {
+                    ApiError::conflict(format!("camera {cam}: {e}"))
                 } else {
-                    ApiError::unavailable(format!("camera {cam}: export failed: {}", e.message))
+                    ApiError::unavailable(format!("camera {cam}: export failed: {e}"))
                 });
             }
         }

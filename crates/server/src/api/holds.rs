@@ -248,12 +248,18 @@ pub async fn public_audit(State(st): State<Arc<AppState>>) -> ApiResult<Json<Val
 
 /// `GET /api/v1/recorder/status`: state, last frame, bitrate and gaps per camera — never a
 /// picture (ALL-REC-2).
-pub async fn recorder_status(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
-    let rec = st.recorder.read().unwrap_or_else(|p| p.into_inner()).clone();
-    match rec {
-        Some(r) => Ok(Json(r.status())),
-        None => Err(ApiError::not_found(
+pub async fn recorder_status(State(st): State<Arc<AppState>>) -> ApiResult<Json<RecorderStatus>> {
+    let Some(node) = st.node() else {
+        return Err(ApiError::not_found(
             "no recorder runs in this server (role central); ask the recorder nodes",
-        )),
-    }
+        ));
+    };
+    Ok(Json(RecorderStatus { cameras: node.status().await? }))
+}
+
+/// The answer of `GET /api/v1/recorder/status`.
+#[derive(Debug, serde::Serialize)]
+pub struct RecorderStatus {
+    /// Every camera the node records.
+    pub cameras: Vec<node::CameraStatus>,
 }

@@ -216,9 +216,8 @@ pub async fn annual_report(
     };
     let (from, to) = crate::report::period(fy, st.clock.now_ms()).map_err(bad)?;
     // Uptime, gaps and erasures from the recorder in this process, when there is one.
-    let exporter = st.exporter.read().unwrap_or_else(|e| e.into_inner()).clone();
-    let node = match exporter {
-        Some(x) => x.report_facts(from, to).await.ok(),
+    let node = match st.node() {
+        Some(n) => n.report_facts(from, to).await.ok(),
         None => None,
     };
     let facts = crate::report::gather(&st, fy, node).await.map_err(|e| match e {
@@ -382,11 +381,10 @@ pub async fn camera_still(
             return Err(ApiError::forbidden("ALL-REC-2", why));
         }
     };
-    let exporter = st.exporter.read().unwrap_or_else(|e| e.into_inner()).clone();
-    let Some(x) = exporter.filter(|x| x.records(&cam.code)) else {
+    let Some(node) = st.node().filter(|n| n.records(&cam.code)) else {
         return Err(ApiError::unavailable(format!("no recorder records camera {}", cam.code)));
     };
-    let (png, at) = x.still(&cam.code, within).await.map_err(ApiError::unavailable)?;
+    let node::Still { png, recorded_ms: at } = node.still(&cam.code, within).await?;
     let mut ev = p.event("camera.still", target, Outcome::Ok);
     ev.rule = Some("ALL-REC-2".into());
     detail["recorded_at"] = json!(jst(at));
@@ -503,15 +501,19 @@ pub async fn create_disposal(
             "list the serial numbers of the unit and its disks",
         ));
     }
-    let exporter = st.exporter.read().unwrap_or_else(|e| e.into_inner()).clone();
-    let Some(node) = exporter.filter(|x| x.node_id() == b.device.trim()) else {
+    let Some(node) = st.node().filter(|n| n.id() == b.device.trim()) else {
         return Err(ApiError::conflict(format!(
             "the footage keys of {} cannot be checked from this server: record the disposal on the server running that recorder",
             b.device.trim()
         )));
     };
-    let keys =
-        node.live_keys().await.map_err(|e| ApiError::conflict(format!("checking keys: {e}")))?;
+    let keys: Vec<String> = node
+        .live_keys()
+        .await
+        .map_err(|e| ApiError::conflict(format!("checking keys: {e}")))?
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     if !keys.is_empty() {
         let shown: Vec<&String> = keys.iter().take(5).collect();
         return Err(ApiError::refused(

@@ -1,0 +1,338 @@
+//! # node — what the governance server may ask a recorder
+//!
+//! The governance server never links a recorder: it holds `Arc<dyn Node>` values and asks them
+//! through this one trait. The recorder in the same process implements it (`recorder::LocalNode`);
+//! a recorder on another machine is a second implementation of the same trait, with the same
+//! typed answers and errors.
+//!
+//! What crosses the seam is what ALL-REC-2 allows: per-camera status (never a picture), an
+//! evidence package made for an extraction, a still taken under a recorded grant, the privacy
+//! masks to burn in (ASA-2.1), the holds that stay erasure (SAK-8), the facts the yearly report
+//! needs (KIT-8), the footage keys a disposal waits on (ASA-3.3d, KIT-5.7), and the audit
+//! checkpoints the two logs witness of each other (issue 17).
+
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fmt;
+
+pub use geometry::Polygon;
+
+/// The future a [`Node`] answers with: owned, so a remote node can answer over the network.
+pub type NodeFuture<T> = BoxFuture<'static, Result<T, NodeError>>;
+
+/// Why a node could not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NodeError {
+    /// The node does not record this camera: ask the node that does.
+    #[error("camera {0} is not recorded by this node")]
+    NotRecorded(String),
+    /// The records refuse it — nothing recorded in the range, already erased, no frame inside,
+    /// an unusable encryption recipient: a conflict with the records, not a fault.
+    #[error("{0}")]
+    Refused(String),
+    /// The node failed (storage, its audit log, a codec): a fault to look into.
+    #[error("{0}")]
+    Failed(String),
+    /// The node could not be reached.
+    #[error("the recorder node cannot be reached: {0}")]
+    Unreachable(String),
+}
+
+impl NodeError {
+    /// A node fault, from anything that displays.
+    pub fn failed(e: impl fmt::Display) -> NodeError {
+        NodeError::Failed(e.to_string())
+    }
+
+    /// Whether the records refused it (as opposed to the node failing).
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, NodeError::NotRecorded(_) | NodeError::Refused(_))
+    }
+}
+
+/// A camera's recording state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CameraState {
+    /// Connecting (or waiting to reconnect).
+    Connecting,
+    /// Receiving and writing frames.
+    Recording,
+    /// Not recording, with the cause.
+    Error,
+    /// The disk is full: frames are dropped until space returns; nothing recorded is deleted.
+    DiskFull,
+    /// The recorder is stopping or stopped.
+    Stopped,
+}
+
+/// What a node says about one camera — and nothing more: no live view (ALL-REC-2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CameraStatus {
+    /// Camera code.
+    pub camera: String,
+    /// State.
+    pub state: CameraState,
+    /// Why, when not recording.
+    pub detail: String,
+    /// Since when (UTC ms).
+    pub since_ms: i64,
+    /// Last frame received (UTC ms).
+    pub last_frame_ms: Option<i64>,
+    /// Frames written since start.
+    pub frames: u64,
+    /// Bytes of access units written since start.
+    pub bytes: u64,
+    /// Recent bitrate, bits/s.
+    pub bitrate_bps: u64,
+    /// Sequence number of the open segment.
+    pub segment: Option<u64>,
+    /// Gaps recorded today (JST).
+    pub gaps_today: u32,
+    /// Frames dropped (before the first keyframe, during a full disk).
+    pub dropped: u64,
+    /// RTP packets the camera sent that never arrived.
+    pub lost_packets: u64,
+    /// Malformed packets skipped (each cost its packet, not the session).
+    pub bad_packets: u64,
+}
+
+impl CameraStatus {
+    /// A camera the node has just begun to connect to at `now` (UTC ms).
+    pub fn connecting(camera: &str, now: i64) -> CameraStatus {
+        CameraStatus {
+            camera: camera.to_owned(),
+            state: CameraState::Connecting,
+            detail: String::new(),
+            since_ms: now,
+            last_frame_ms: None,
+            frames: 0,
+            bytes: 0,
+            bitrate_bps: 0,
+            segment: None,
+            gaps_today: 0,
+            dropped: 0,
+            lost_packets: 0,
+            bad_packets: 0,
+        }
+    }
+}
+
+/// What to export: one camera's footage under an instruction or an emergency order.
+#[derive(Debug, Clone)]
+pub struct ExportJob {
+    /// Camera code.
+    pub camera: String,
+    /// Site name, when known.
+    pub site: Option<String>,
+    /// Range asked, UTC ms.
+    pub from_ms: i64,
+    /// End of the range asked.
+    pub to_ms: i64,
+    /// Who exports: `login (name)`.
+    pub operator: String,
+    /// The workflow records the package is made for (signed into its manifest).
+    pub refs: evidence::manifest::Refs,
+    /// Encryption to the recipient.
+    pub encryption: Option<ExportEncryption>,
+}
+
+/// Encryption of a package (age): a passphrase handed over separately, or X25519 recipients.
+#[derive(Clone)]
+pub enum ExportEncryption {
+    /// Passphrase.
+    Passphrase(String),
+    /// `age1…` recipients.
+    Recipients(Vec<String>),
+}
+
+impl fmt::Debug for ExportEncryption {
+    // A passphrase never reaches a log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExportEncryption::Passphrase(_) => f.write_str("Passphrase(…)"),
+            ExportEncryption::Recipients(r) => f.debug_tuple("Recipients").field(r).finish(),
+        }
+    }
+}
+
+/// A package an export produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedPackage {
+    /// Package id.
+    pub id: String,
+    /// Camera code.
+    pub camera: String,
+    /// Where the file is.
+    pub path: std::path::PathBuf,
+    /// SHA-256 of its manifest, hex.
+    pub manifest_sha256: String,
+    /// File size.
+    pub bytes: u64,
+    /// Frames.
+    pub frames: u64,
+    /// Range delivered, UTC ms.
+    pub delivered: (i64, i64),
+    /// Encrypted to the recipient.
+    pub encrypted: bool,
+}
+
+/// A still: a PNG of one stored keyframe, and when it was recorded.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Still {
+    /// The PNG.
+    pub png: Vec<u8>,
+    /// When the keyframe was recorded, UTC ms.
+    pub recorded_ms: i64,
+}
+
+impl fmt::Debug for Still {
+    // A picture never reaches a log: its size only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Still")
+            .field("png_bytes", &self.png.len())
+            .field("recorded_ms", &self.recorded_ms)
+            .finish()
+    }
+}
+
+/// The key of one camera-day of footage on a node: while it exists, the day can be decrypted.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FootageKey {
+    /// Camera code.
+    pub camera: String,
+    /// The JST day the key encrypts (`YYYY-MM-DD`).
+    pub day: String,
+}
+
+impl fmt::Display for FootageKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.camera, self.day)
+    }
+}
+
+/// A hold the governance store has in force: footage of `camera` within the range is not
+/// erased until `until_ms` (SAK-8, KAW-2.3.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    /// The hold's id in the governance store.
+    pub id: i64,
+    /// Camera code.
+    pub camera: String,
+    /// Start of the footage held, UTC ms.
+    pub range_from: i64,
+    /// End of the footage held, UTC ms.
+    pub range_to: i64,
+    /// Held until (UTC ms): its end, or its release when released earlier.
+    pub until_ms: i64,
+}
+
+/// A gap in a camera's recording.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gap {
+    /// Camera code.
+    pub camera: String,
+    /// Start, UTC ms.
+    pub start_ms: i64,
+    /// End, UTC ms, or `None` while it lasts.
+    pub end_ms: Option<i64>,
+}
+
+/// A node's records for the yearly report (KIT-8): what it recorded, missed and erased.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeFacts {
+    /// Gaps overlapping the period.
+    pub gaps: Vec<Gap>,
+    /// When each camera was first recorded on this node (UTC ms).
+    pub first_recorded: HashMap<String, i64>,
+    /// Camera-days erased in the period.
+    pub erased_camera_days: u64,
+}
+
+/// A recorder node, as the governance server may ask it. Every method is asked on behalf of a
+/// decision the server has already made and recorded: the node does not decide who may.
+pub trait Node: Send + Sync {
+    /// The node's id (named in disposals and audit entries).
+    fn id(&self) -> &str;
+
+    /// Whether this node records `camera`.
+    fn records(&self, camera: &str) -> bool;
+
+    /// Every camera's status; never a picture (ALL-REC-2).
+    fn status(&self) -> NodeFuture<Vec<CameraStatus>>;
+
+    /// Exports one camera's range into an evidence package: the only way footage leaves
+    /// (ALL-REC-2).
+    fn export(&self, job: ExportJob) -> NodeFuture<ExportedPackage>;
+
+    /// A PNG of a stored keyframe of `camera`: the newest segment's first keyframe, or the
+    /// first keyframe within `within` (UTC ms). The still for checking aim and masks; the
+    /// server decides whether it may be taken (ALL-REC-2).
+    fn still(&self, camera: &str, within: Option<(i64, i64)>) -> NodeFuture<Still>;
+
+    /// Hands a camera's new privacy-mask version to the node, which burns it in from the next
+    /// keyframe (ASA-2.1). Fails with [`NodeError::NotRecorded`] for a camera it does not record.
+    fn set_masks(&self, camera: &str, version: i64, polygons: Vec<Polygon>) -> NodeFuture<()>;
+
+    /// Replaces the holds the node's erasure obeys (the governance store's, in force now). The
+    /// node keeps the last copy, so erasure keeps its schedule while the store is unreachable.
+    fn set_holds(&self, holds: Vec<Hold>) -> NodeFuture<()>;
+
+    /// The footage keys still on the node: a disposal waits until none is left (ASA-3.3d,
+    /// KIT-5.7).
+    fn live_keys(&self) -> NodeFuture<Vec<FootageKey>>;
+
+    /// Gaps, first recordings and erasures in `[from_ms, to_ms)` for the yearly report (KIT-8).
+    fn report_facts(&self, from_ms: i64, to_ms: i64) -> NodeFuture<NodeFacts>;
+
+    /// Witnessing (issue 17): records the server's newest checkpoint in the node's audit log
+    /// (unless it holds it already) and returns the node's newest checkpoint, signed now if
+    /// entries came since its last one.
+    fn witness(&self, server: audit::Checkpoint) -> NodeFuture<Option<audit::Checkpoint>>;
+
+    /// The id of the node's audit log.
+    fn audit_log_id(&self) -> NodeFuture<audit::LogId>;
+
+    /// Verifies the node's audit log with the node's key against `outside`: its checkpoints
+    /// witnessed in the governance log.
+    fn verify_audit(&self, outside: Vec<audit::Checkpoint>) -> NodeFuture<audit::Report>;
+
+    /// The checkpoints of log `of` (the server's) that the node's audit log witnesses.
+    fn witnessed(&self, of: audit::LogId) -> NodeFuture<Vec<audit::Checkpoint>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_speaks_the_api_shape() {
+        let mut s = CameraStatus::connecting("KAW-001", 5);
+        s.state = CameraState::DiskFull;
+        let v = serde_json::to_value(&s).unwrap_or_default();
+        assert_eq!(v["state"], "disk_full");
+        assert_eq!(v["camera"], "KAW-001");
+        assert_eq!(v["since_ms"], 5);
+    }
+
+    #[test]
+    fn secrets_and_pictures_stay_out_of_logs() {
+        let e = ExportEncryption::Passphrase("hunter2-correct-horse".into());
+        assert!(!format!("{e:?}").contains("hunter2"));
+        let s = Still { png: vec![0x89; 4096], recorded_ms: 1 };
+        assert_eq!(format!("{s:?}"), "Still { png_bytes: 4096, recorded_ms: 1 }");
+    }
+
+    #[test]
+    fn errors_say_refusal_or_fault() {
+        assert!(NodeError::NotRecorded("A".into()).is_refusal());
+        assert!(NodeError::Refused("erased".into()).is_refusal());
+        assert!(!NodeError::failed("disk").is_refusal());
+        assert!(!NodeError::Unreachable("timeout".into()).is_refusal());
+        assert_eq!(
+            FootageKey { camera: "A".into(), day: "2026-12-03".into() }.to_string(),
+            "A/2026-12-03"
+        );
+    }
+}

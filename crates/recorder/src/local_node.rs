@@ -1,0 +1,214 @@
+//! The recorder in this process behind the [`node::Node`] seam: what the governance server may
+//! ask it, with typed answers. No picture crosses except as an evidence package made for an
+//! extraction or a still under a grant the server recorded (ALL-REC-2).
+
+use crate::{Ctx, Error};
+use node::{
+    CameraStatus, ExportEncryption, ExportJob, ExportedPackage, FootageKey, Hold, NodeError,
+    NodeFacts, NodeFuture, Polygon, Still,
+};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// The recorder of this process as a [`node::Node`].
+pub struct LocalNode {
+    ctx: Arc<Ctx>,
+    exports: PathBuf,
+    /// The server checkpoint last witnessed in the node's log (read from the log once, then
+    /// kept here, so witnessing does not read the whole log every time).
+    witnessed: Arc<Mutex<Option<(u64, audit::Digest)>>>,
+}
+
+impl LocalNode {
+    /// The recorder of `ctx`, writing evidence packages under `exports`.
+    pub fn new(ctx: Arc<Ctx>, exports: PathBuf) -> LocalNode {
+        LocalNode { ctx, exports, witnessed: Arc::default() }
+    }
+}
+
+/// A recorder error as the seam names it: the records' refusals apart from faults.
+fn seam(e: Error) -> NodeError {
+    match e {
+        Error::Refused(m) | Error::Evidence(evidence::Error::Export(m)) => NodeError::Refused(m),
+        other => NodeError::Failed(other.to_string()),
+    }
+}
+
+impl node::Node for LocalNode {
+    fn id(&self) -> &str {
+        &self.ctx.node_id
+    }
+
+    fn records(&self, camera: &str) -> bool {
+        self.ctx.records(camera)
+    }
+
+    fn status(&self) -> NodeFuture<Vec<CameraStatus>> {
+        let snapshot = self.ctx.status.snapshot();
+        Box::pin(async move { Ok(snapshot) })
+    }
+
+    fn export(&self, job: ExportJob) -> NodeFuture<ExportedPackage> {
+        let ctx = self.ctx.clone();
+        let dir = self.exports.clone();
+        Box::pin(async move { export(&ctx, &dir, job).await })
+    }
+
+    fn still(&self, camera: &str, within: Option<(i64, i64)>) -> NodeFuture<Still> {
+        let ctx = self.ctx.clone();
+        let camera = camera.to_owned();
+        Box::pin(async move {
+            if !ctx.records(&camera) {
+                return Err(NodeError::NotRecorded(camera));
+            }
+            let (png, recorded_ms) =
+                crate::still::take(&ctx, &camera, within).await.map_err(seam)?;
+            Ok(Still { png, recorded_ms })
+        })
+    }
+
+    fn set_masks(&self, camera: &str, version: i64, polygons: Vec<Polygon>) -> NodeFuture<()> {
+        let applied = self.ctx.set_masks(camera, version, polygons);
+        let camera = camera.to_owned();
+        Box::pin(async move { if applied { Ok(()) } else { Err(NodeError::NotRecorded(camera)) } })
+    }
+
+    fn set_holds(&self, holds: Vec<Hold>) -> NodeFuture<()> {
+        let ctx = self.ctx.clone();
+        Box::pin(async move {
+            let rows: Vec<crate::db::HoldRow> = holds
+                .into_iter()
+                .map(|h| crate::db::HoldRow {
+                    id: h.id,
+                    camera: h.camera,
+                    range_from: h.range_from,
+                    range_to: h.range_to,
+                    until_at: h.until_ms,
+                })
+                .collect();
+            ctx.db.replace_holds(&rows).await.map_err(seam)
+        })
+    }
+
+    fn live_keys(&self) -> NodeFuture<Vec<FootageKey>> {
+        let ctx = self.ctx.clone();
+        Box::pin(async move {
+            let keys = ctx.db.keys().await.map_err(seam)?;
+            Ok(keys.into_iter().map(|k| FootageKey { camera: k.camera, day: k.day }).collect())
+        })
+    }
+
+    fn report_facts(&self, from_ms: i64, to_ms: i64) -> NodeFuture<NodeFacts> {
+        let ctx = self.ctx.clone();
+        Box::pin(async move { ctx.db.report_facts(from_ms, to_ms).await.map_err(seam) })
+    }
+
+    fn witness(&self, server: audit::Checkpoint) -> NodeFuture<Option<audit::Checkpoint>> {
+        let ctx = self.ctx.clone();
+        let cache = self.witnessed.clone();
+        Box::pin(async move {
+            let log = &ctx.audit;
+            let cached = *cache.lock().unwrap_or_else(|p| p.into_inner());
+            let last = match cached {
+                Some(c) => Some(c),
+                None => audit::witnessed_in(log.store(), &server.log_id)
+                    .await
+                    .map_err(NodeError::failed)?
+                    .last()
+                    .map(|c| (c.seq, c.hash)),
+            };
+            if last != Some((server.seq, server.hash)) {
+                log.append_at(audit::witness_event(&server), ctx.clock.now())
+                    .await
+                    .map_err(NodeError::failed)?;
+            }
+            *cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((server.seq, server.hash));
+            match log.checkpoint_if_moved(ctx.clock.now()).await.map_err(NodeError::failed)? {
+                Some(c) => Ok(Some(c)),
+                None => audit::Store::checkpoints(log.store())
+                    .await
+                    .map(|cs| cs.into_iter().last())
+                    .map_err(NodeError::failed),
+            }
+        })
+    }
+
+    fn audit_log_id(&self) -> NodeFuture<audit::LogId> {
+        let ctx = self.ctx.clone();
+        Box::pin(
+            async move { audit::Store::log_id(ctx.audit.store()).await.map_err(NodeError::failed) },
+        )
+    }
+
+    fn verify_audit(&self, outside: Vec<audit::Checkpoint>) -> NodeFuture<audit::Report> {
+        let ctx = self.ctx.clone();
+        Box::pin(async move {
+            let key = ctx.signing.verifying_key();
+            audit::verify(ctx.audit.store(), Some(&key), &outside).await.map_err(NodeError::failed)
+        })
+    }
+
+    fn witnessed(&self, of: audit::LogId) -> NodeFuture<Vec<audit::Checkpoint>> {
+        let ctx = self.ctx.clone();
+        Box::pin(async move {
+            audit::witnessed_in(ctx.audit.store(), &of).await.map_err(NodeError::failed)
+        })
+    }
+}
+
+/// Makes one package under `dir`: written to a temporary name, renamed to its id once whole.
+async fn export(
+    ctx: &Arc<Ctx>,
+    dir: &std::path::Path,
+    job: ExportJob,
+) -> Result<ExportedPackage, NodeError> {
+    if !ctx.records(&job.camera) {
+        return Err(NodeError::NotRecorded(job.camera));
+    }
+    let encryption = match job.encryption {
+        None => None,
+        Some(ExportEncryption::Passphrase(p)) => {
+            Some(evidence::package::Encryption::Passphrase(p.into()))
+        }
+        Some(ExportEncryption::Recipients(r)) => Some(
+            evidence::package::Encryption::recipients(&r)
+                .map_err(|e| NodeError::Refused(e.to_string()))?,
+        ),
+    };
+    tokio::fs::create_dir_all(dir)
+        .await
+        .map_err(|e| NodeError::Failed(format!("export directory: {e}")))?;
+    let tmp = evidence::export::new_package_id().map_err(NodeError::failed)?;
+    let out = dir.join(format!("{tmp}.tmp"));
+    let camera = job.camera.clone();
+    let made = crate::export::export(
+        ctx,
+        crate::export::Job {
+            camera: job.camera,
+            from_ms: job.from_ms,
+            to_ms: job.to_ms,
+            operator: job.operator,
+            refs: job.refs,
+            site: job.site,
+            out: out.clone(),
+            encryption,
+        },
+    )
+    .await
+    .map_err(seam)?;
+    let ext = if made.encrypted { "zip.age" } else { "zip" };
+    let path = dir.join(format!("{}.{ext}", made.package_id));
+    tokio::fs::rename(&out, &path)
+        .await
+        .map_err(|e| NodeError::Failed(format!("placing the package: {e}")))?;
+    Ok(ExportedPackage {
+        id: made.package_id,
+        camera,
+        path,
+        manifest_sha256: made.manifest_sha256,
+        bytes: made.bytes,
+        frames: made.frames,
+        delivered: (made.delivered.from_ms, made.delivered.to_ms),
+        encrypted: made.encrypted,
+    })
+}

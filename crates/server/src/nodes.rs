@@ -1,0 +1,91 @@
+//! The server's side of the recorder seam ([`node::Node`]): what the governance store sends a
+//! node (privacy masks, holds) and the chores that run while one is attached.
+
+use crate::state::AppState;
+use node::{Hold, Polygon};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Erases expired evidence packages every hour until `shutdown` changes.
+pub fn spawn_package_sweeper(state: Arc<AppState>, mut shutdown: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = crate::api::erase_expired_packages(&state).await {
+                tracing::error!(error = ?e.0.detail, "evidence package sweep failed");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    });
+}
+
+/// Sends the governance store's holds in force to the attached node every 30 s until
+/// `shutdown` changes. The node keeps its last copy, so erasure keeps its schedule while the
+/// store is unreachable (SAK-8, KAW-2.3.4).
+pub fn spawn_hold_sync(state: Arc<AppState>, mut shutdown: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = send_holds(&state).await {
+                tracing::warn!(error = %e, "holds not sent to the recorder; it keeps its last copy");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    });
+}
+
+/// Sends the holds in force now to the attached node (nothing without one).
+pub async fn send_holds(state: &AppState) -> anyhow::Result<()> {
+    let Some(node) = state.node() else { return Ok(()) };
+    let holds = state
+        .db
+        .holds_in_force(state.clock.now_ms())
+        .await?
+        .into_iter()
+        .map(|h| Hold {
+            id: h.id,
+            camera: h.camera,
+            range_from: h.range_from,
+            range_to: h.range_to,
+            until_ms: h.until_at.min(h.released_at.unwrap_or(i64::MAX)),
+        })
+        .collect();
+    node.set_holds(holds).await?;
+    Ok(())
+}
+
+/// The privacy masks a recorder must burn in for `camera`: the newest registered version, if
+/// it is marked "in recorder" (ASA-2.1), with its version (0 and none when there is none). Read
+/// when the recorder starts; later versions reach it through [`node::Node::set_masks`].
+pub async fn recorder_masks(
+    db: &store::Db,
+    camera: &str,
+) -> Result<(i64, Vec<Polygon>), store::StoreError> {
+    let Some(c) = db.camera_by_code(camera).await? else { return Ok((0, Vec::new())) };
+    let Some(m) = db.camera_masks(c.id).await?.into_iter().next() else {
+        return Ok((0, Vec::new()));
+    };
+    Ok((m.version, mask_polygons(&m)))
+}
+
+/// The polygons a mask version has the recorder burn in (none unless "in recorder").
+pub fn mask_polygons(m: &store::registry::CameraMasks) -> Vec<Polygon> {
+    if m.in_recorder == 0 {
+        return Vec::new();
+    }
+    let polys: Vec<Vec<Vec<f64>>> = serde_json::from_str(&m.polygons).unwrap_or_default();
+    polys
+        .iter()
+        .map(|p| {
+            Polygon::from_pairs(
+                &p.iter().filter_map(|xy| Some((*xy.first()?, *xy.get(1)?))).collect::<Vec<_>>(),
+            )
+        })
+        .filter(|p| p.validate().is_ok())
+        .collect()
+}
