@@ -736,24 +736,7 @@ async fn asahikawa_police_emergency_extraction_at_night() {
     let due = text(&c, "#filings").await;
     assert!(due.contains("提出期限を過ぎています"), "{due}");
     assert!(links(&c).await.contains(&"/emergency".to_owned()));
-    c.goto(&format!("{base}/emergency")).await.unwrap();
-    let now = text(&c, "#now").await;
-    assert!(now.starts_with("2026-11-28T02:"), "the demo's clock: {now}");
-    click(&c, "input[name='cam:cam1']").await;
-    c.execute(
-        "document.getElementById('from').value = arguments[0]; document.getElementById('to').value = arguments[1];",
-        vec![json!(before(&now, 14)), json!(before(&now, 8))],
-    )
-    .await
-    .unwrap();
-    c.find(Locator::Id("urgency_reason"))
-        .await
-        .unwrap()
-        .send_keys("逃走中の被疑者の確認")
-        .await
-        .unwrap();
-    click(&c, "#order").await;
-    expect_text(&c, "section.actions .state", "命令済み").await;
+    order_cam1(&c, &base, "2026-11-28T02:", "逃走中の被疑者の確認").await;
     shot(&c, "em-01-ordered").await;
     logout(&c).await;
 
@@ -787,6 +770,101 @@ async fn asahikawa_police_emergency_extraction_at_night() {
     let form = text(&c, "#order-application").await;
     assert!(form.contains("令和8年11月28日") && form.contains("cam1"), "{form}");
     shot(&c, "em-04-filing-form").await;
+    c.close().await.unwrap();
+}
+
+/// On the emergency page, orders cam1's footage of 14 to 8 seconds ago with `reason`, checking
+/// first that the demo's clock reads `clock` (a prefix of its JST time).
+async fn order_cam1(c: &Client, base: &str, clock: &str, reason: &str) {
+    c.goto(&format!("{base}/emergency")).await.unwrap();
+    let now = text(c, "#now").await;
+    assert!(now.starts_with(clock), "the demo's clock: {now}");
+    click(c, "input[name='cam:cam1']").await;
+    c.execute(
+        "document.getElementById('from').value = arguments[0]; document.getElementById('to').value = arguments[1];",
+        vec![json!(before(&now, 14)), json!(before(&now, 8))],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Id("urgency_reason")).await.unwrap().send_keys(reason).await.unwrap();
+    click(c, "#order").await;
+    expect_text(c, "section.actions .state", "命令済み").await;
+}
+
+/// Nishiyodogawa's agency path in the browser, on a Saturday night: the agency head orders, the
+/// staff member carries it out on the agency's PC, the head files form 3 afterwards, and the
+/// image clerk — offered the step by the API's `actions`, not by the page reading state names —
+/// enters form 1 on receipt. rule: NIS-10.2, NIS-11.1, NIS-11.2
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nishiyodogawa_agency_emergency_path_to_form_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, base, logins) =
+        demo_at("nishiyodogawa", dir.path(), Some("2026-12-05T22:00:00+09:00"));
+    let enrol_agency = logins
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("police: "))
+        .expect("an enrolment URL for the police station's PC")
+        .to_owned();
+    let (_driver, c) = browser().await;
+    tokio::time::sleep(Duration::from_secs(16)).await; // footage in sealed segments
+
+    login_as(&c, &base, "u_agency_head").await;
+    order_cam1(&c, &base, "2026-12-05T22:", "ひったくり事件の逃走経路の確認").await;
+    // The head orders; only the named staff member carries it out.
+    assert!(c.find_all(Locator::Css(".extract-order")).await.unwrap().is_empty());
+    logout(&c).await;
+
+    c.goto(&enrol_agency).await.unwrap();
+    login_as(&c, &base, "u_agency_staff").await;
+    c.goto(&format!("{base}/emergency")).await.unwrap();
+    // The order just given (the only one this person carries out).
+    let action = c
+        .find(Locator::Css("form[action$='/extract']"))
+        .await
+        .unwrap()
+        .attr("action")
+        .await
+        .unwrap()
+        .unwrap();
+    let id: i64 =
+        action.trim_start_matches("/emergency/").trim_end_matches("/extract").parse().unwrap();
+    let order = format!("#order-{id}");
+    click(&c, ".extract-order").await;
+    c.accept_alert().await.unwrap();
+    expect_text(&c, &format!("{order} .state"), "抽出済み").await;
+    assert!(text(&c, &format!("{order} ul.packages")).await.contains("EV-"));
+    assert!(c.find_all(Locator::Css(".file-order")).await.unwrap().is_empty(), "the head files");
+    logout(&c).await;
+
+    login_as(&c, &base, "u_agency_head").await;
+    c.goto(&format!("{base}/emergency")).await.unwrap();
+    c.find(Locator::Css(&format!("{order} input[name='reference']")))
+        .await
+        .unwrap()
+        .send_keys("西淀川署-2026-緊-3")
+        .await
+        .unwrap();
+    click(&c, &format!("{order} .file-order")).await;
+    expect_text(&c, &format!("{order} .state"), "申請提出済み").await;
+    let mine = format!("{order} .ledger-order");
+    assert!(c.find_all(Locator::Css(&mine)).await.unwrap().is_empty(), "the clerk's step");
+    logout(&c).await;
+
+    // The image clerk: the step is on the home page's task list and on the order.
+    login_as(&c, &base, "u_image_clerk").await;
+    c.goto(&format!("{base}/emergency")).await.unwrap();
+    c.find(Locator::Css(&format!("{order} textarea[name='data_hashes']")))
+        .await
+        .unwrap()
+        .send_keys("blake3:00ff")
+        .await
+        .unwrap();
+    click(&c, &mine).await;
+    expect_text(&c, &format!("{order} .state"), "完了").await;
+    assert!(c.find_all(Locator::Css(&mine)).await.unwrap().is_empty(), "entered once");
+    c.goto(&format!("{base}/ledger")).await.unwrap();
+    let ledger = text(&c, "main").await;
+    assert!(ledger.contains("blake3:00ff") && ledger.contains("cam1"), "{ledger}");
     c.close().await.unwrap();
 }
 

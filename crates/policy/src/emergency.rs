@@ -229,3 +229,225 @@ impl Profile {
         self.emergency.as_ref().is_some_and(|e| !e.filing.ledger_written_by.is_empty())
     }
 }
+
+/// Where an emergency order stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderState {
+    /// Given; the named executor may carry it out until its period ends.
+    Ordered,
+    /// Carried out; the post-hoc filing is due.
+    Extracted,
+    /// Filed; the ledger entry by another role is still to come (NIS-11.2).
+    Filed,
+    /// Filed and entered in the usage ledger.
+    Closed,
+    /// Lapsed unexecuted when its period ended (issue 15).
+    Expired,
+}
+
+impl OrderState {
+    /// Every state.
+    pub const ALL: [OrderState; 5] = [
+        OrderState::Ordered,
+        OrderState::Extracted,
+        OrderState::Filed,
+        OrderState::Closed,
+        OrderState::Expired,
+    ];
+
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderState::Ordered => "ordered",
+            OrderState::Extracted => "extracted",
+            OrderState::Filed => "filed",
+            OrderState::Closed => "closed",
+            OrderState::Expired => "expired",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        OrderState::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Not yet filed: the footage may have left, and the agency still owes its filing.
+    pub fn awaits_filing(self) -> bool {
+        matches!(self, OrderState::Ordered | OrderState::Extracted)
+    }
+}
+
+impl std::fmt::Display for OrderState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Something that can be done with an emergency order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderAction {
+    /// Carry it out: extract the footage (the named executor, within the order's period).
+    Extract,
+    /// File the post-hoc request for it (the order's own agency).
+    File,
+    /// Enter it in the usage ledger on receipt of the filing (NIS-11.2).
+    Ledger,
+}
+
+/// The facts about an order that decide what an actor can do with it.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderFacts {
+    /// Its state.
+    pub state: OrderState,
+    /// When it was given.
+    pub ordered_at: Timestamp,
+    /// The actor is the executor it names.
+    pub actor_executes: bool,
+    /// The actor belongs to the agency that gave it.
+    pub actor_in_agency: bool,
+    /// A written delegation to the agency is in force now (NIS-10.2).
+    pub delegation_in_force: bool,
+}
+
+/// An order action available now: what, in which role, under which rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderAvailable {
+    /// The action.
+    pub action: OrderAction,
+    /// The role the actor acts in.
+    pub role: String,
+    /// The rule that allows it.
+    pub rule: crate::RuleId,
+}
+
+impl Profile {
+    fn emergency_or_refuse(&self) -> Result<&crate::profile::EmergencyPath, Refusal> {
+        self.emergency
+            .as_ref()
+            .ok_or_else(|| Refusal::new(&self.workflow.rule, "this profile has no emergency path"))
+    }
+
+    /// May `actor` carry out the order now (`at`)? Only the executor it names, in a role that
+    /// executes emergency orders, while it is `ordered` and its power has not lapsed
+    /// ([`Profile::check_emergency_extract`]). Returns the role.
+    pub fn check_order_extract(
+        &self,
+        actor: Actor<'_>,
+        order: &OrderFacts,
+        at: Timestamp,
+    ) -> Result<String, Refusal> {
+        let em = self.emergency_or_refuse()?;
+        if !order.actor_executes {
+            return Err(Refusal::new(&em.rule, "this order names another executor"));
+        }
+        let role = actor.roles.iter().find(|r| em.executed_by.contains(r)).ok_or_else(|| {
+            Refusal::new(
+                &em.rule,
+                format!("only {} carries out emergency orders", self.role_names(&em.executed_by)),
+            )
+        })?;
+        if order.state != OrderState::Ordered {
+            return Err(Refusal::state(
+                &em.rule,
+                format!("the order is {}: it can be carried out only once", order.state),
+            ));
+        }
+        self.check_emergency_extract(order.ordered_at, at, order.delegation_in_force)?;
+        Ok(role.clone())
+    }
+
+    /// May `actor` file for the order (with `form`, when one is chosen)? Its own agency files,
+    /// once it was carried out. Returns the role.
+    pub fn check_order_filing(
+        &self,
+        actor: Actor<'_>,
+        order: &OrderFacts,
+        form: Option<&str>,
+    ) -> Result<String, Refusal> {
+        let em = self.emergency_or_refuse()?;
+        if !order.actor_in_agency {
+            return Err(Refusal::new(&em.filing.rule, "the order's own agency files for it"));
+        }
+        let role = match form {
+            Some(form) => self.check_emergency_filing(actor, form)?,
+            None => {
+                actor.roles.iter().find(|r| em.filing.by.contains(r)).cloned().ok_or_else(|| {
+                    Refusal::new(
+                        &em.filing.rule,
+                        format!(
+                            "only {} files for an emergency extraction",
+                            self.role_names(&em.filing.by)
+                        ),
+                    )
+                })?
+            }
+        };
+        if order.state != OrderState::Extracted {
+            return Err(Refusal::state(
+                &em.filing.rule,
+                format!("the order is {}: a filing follows its extraction, once", order.state),
+            ));
+        }
+        Ok(role)
+    }
+
+    /// May `actor` enter a filed order in the usage ledger (NIS-11.2: the image clerk, on
+    /// receipt of the filing)? Returns the role and the rule.
+    pub fn check_order_ledger(
+        &self,
+        actor: Actor<'_>,
+        state: OrderState,
+    ) -> Result<(String, crate::RuleId), Refusal> {
+        let em = self.emergency_or_refuse()?;
+        let rule = em.filing.ledger_rule.as_ref().unwrap_or(&em.filing.rule);
+        if em.filing.ledger_written_by.is_empty() {
+            return Err(Refusal::new(
+                rule,
+                "the filing closes this order itself; no separate ledger entry is written",
+            ));
+        }
+        let role =
+            actor.roles.iter().find(|r| em.filing.ledger_written_by.contains(r)).ok_or_else(
+                || {
+                    Refusal::new(
+                        rule,
+                        format!(
+                            "only {} enters filed orders in the ledger",
+                            self.role_names(&em.filing.ledger_written_by)
+                        ),
+                    )
+                },
+            )?;
+        if state != OrderState::Filed {
+            return Err(Refusal::state(
+                rule,
+                format!("the order is {state}: the ledger is written once the filing is in"),
+            ));
+        }
+        Ok((role.clone(), rule.clone()))
+    }
+
+    /// What `actor` can do with the order now (`at`): exactly the actions whose check passes.
+    pub fn order_actions(
+        &self,
+        actor: Actor<'_>,
+        order: &OrderFacts,
+        at: Timestamp,
+    ) -> Vec<OrderAvailable> {
+        let Some(em) = &self.emergency else { return Vec::new() };
+        let mut out = Vec::new();
+        if let Ok(role) = self.check_order_extract(actor, order, at) {
+            out.push(OrderAvailable { action: OrderAction::Extract, role, rule: em.rule.clone() });
+        }
+        if let Ok(role) = self.check_order_filing(actor, order, None) {
+            let rule = em.filing.rule.clone();
+            out.push(OrderAvailable { action: OrderAction::File, role, rule });
+        }
+        if let Ok((role, rule)) = self.check_order_ledger(actor, order.state) {
+            out.push(OrderAvailable { action: OrderAction::Ledger, role, rule });
+        }
+        out
+    }
+}

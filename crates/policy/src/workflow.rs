@@ -195,6 +195,40 @@ pub struct Available {
     pub rule: RuleId,
 }
 
+/// Something the addressee of an instruction can do with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstructionAction {
+    /// Pass it on to the next link of the chain (NIS-9.2).
+    PassOn,
+    /// Extract the footage it names (the end of the chain).
+    Extract,
+}
+
+/// The facts about an instruction that decide what an actor can do with it.
+#[derive(Debug, Clone, Copy)]
+pub struct InstructionFacts {
+    /// Its link in the chain (0: the first instruction).
+    pub step: usize,
+    /// Still open (not passed on or executed).
+    pub open: bool,
+    /// Addressed to the actor.
+    pub addressed_to_actor: bool,
+    /// The actor works on a registered dedicated workstation of their organisation.
+    pub on_registered_workstation: bool,
+}
+
+/// An instruction action available now: what, in which role, under which rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InstructionAvailable {
+    /// The action.
+    pub action: InstructionAction,
+    /// The role the actor acts in.
+    pub role: String,
+    /// The rule that allows it.
+    pub rule: RuleId,
+}
+
 /// The product rule behind segregation of duties (the requester never decides their own request).
 pub const SEGREGATION_RULE: &str = "PROD-SOD-1";
 
@@ -470,6 +504,14 @@ impl Profile {
         step: usize,
         target_roles: &[String],
     ) -> Result<String, Refusal> {
+        let role = self.check_may_pass_on(actor, step)?;
+        self.check_next_link(step + 1, target_roles)?;
+        Ok(role)
+    }
+
+    /// May `actor`, holding an open instruction at chain `step` addressed to them, pass it on
+    /// (whoever it will name)? Returns the role.
+    pub fn check_may_pass_on(&self, actor: Actor<'_>, step: usize) -> Result<String, Refusal> {
         let chain = &self.workflow.chain;
         if step == 0 || step + 1 >= chain.len() {
             return Err(Refusal::new(
@@ -484,8 +526,47 @@ impl Profile {
                 format!("only {} passes this instruction on", self.role_names(&here.roles)),
             )
         })?;
-        self.check_next_link(step + 1, target_roles)?;
         Ok(role.clone())
+    }
+
+    /// Does the actor hold the instruction — addressed to them, and still open? (ASA-3.4c,
+    /// NIS-9.4: only on an instruction naming this user.)
+    pub fn check_instruction_held(&self, i: &InstructionFacts) -> Result<(), Refusal> {
+        if !i.addressed_to_actor {
+            return Err(Refusal::new(
+                self.workflow_rule(),
+                "this instruction is not addressed to you",
+            ));
+        }
+        if !i.open {
+            return Err(Refusal::state(
+                self.workflow_rule(),
+                "the instruction was already passed on or carried out",
+            ));
+        }
+        Ok(())
+    }
+
+    /// What `actor` can do with an instruction now: exactly the actions whose check passes.
+    pub fn instruction_actions(
+        &self,
+        actor: Actor<'_>,
+        i: &InstructionFacts,
+    ) -> Vec<InstructionAvailable> {
+        if self.check_instruction_held(i).is_err() {
+            return Vec::new();
+        }
+        let chain = &self.workflow.chain;
+        let mut out = Vec::new();
+        if let Ok(role) = self.check_may_pass_on(actor, i.step) {
+            let rule = chain[i.step].rule.clone();
+            out.push(InstructionAvailable { action: InstructionAction::PassOn, role, rule });
+        }
+        if let Ok(role) = self.check_extract(actor, i.step, i.on_registered_workstation) {
+            let rule = chain[chain.len() - 1].rule.clone();
+            out.push(InstructionAvailable { action: InstructionAction::Extract, role, rule });
+        }
+        out
     }
 
     /// May `actor`, holding an open instruction at chain `step` addressed to them, extract?

@@ -306,6 +306,76 @@ fn emergency_orders_lapse_when_their_period_ends() {
     assert_eq!(e.rule.as_str(), "NIS-10.2");
 }
 
+// rule: ASA-3.5b, NIS-11.1, NIS-11.2 — what each person can do with an emergency order is the
+// set of actions whose check passes: the executor extracts while the power lasts, the agency
+// files once, the image clerk (Nishiyodogawa only) enters the filed order in the ledger.
+#[test]
+fn emergency_order_actions_follow_the_checks() {
+    use policy::emergency::{OrderAction as A, OrderFacts, OrderState as O};
+    let t = |s: &str| jst::parse_rfc3339(s).unwrap();
+    let actions = |p: &Profile, r: &[String], f: &OrderFacts, at: &str| -> Vec<A> {
+        let who = Actor { account: "x", roles: r };
+        p.order_actions(who, f, t(at)).into_iter().map(|a| a.action).collect()
+    };
+    let asa = seed("asahikawa");
+    let (operator, manager) = (roles(&["police_image_operator"]), roles(&["police_image_manager"]));
+    // Saturday 28 November 02:00 (lapses Monday 08:45).
+    let mut f = OrderFacts {
+        state: O::Ordered,
+        ordered_at: t("2026-11-28T02:00:00+09:00"),
+        actor_executes: true,
+        actor_in_agency: true,
+        delegation_in_force: false,
+    };
+    assert_eq!(actions(&asa, &operator, &f, "2026-11-28T03:00:00+09:00"), [A::Extract]);
+    // Lapsed on Monday morning: no one's task any more.
+    assert!(actions(&asa, &operator, &f, "2026-11-30T09:00:00+09:00").is_empty());
+    // Named executor only, and in an executing role.
+    f.actor_executes = false;
+    assert!(actions(&asa, &operator, &f, "2026-11-28T03:00:00+09:00").is_empty());
+    f.actor_executes = true;
+    assert!(actions(&asa, &manager, &f, "2026-11-28T03:00:00+09:00").is_empty());
+    // Extracted: the agency's manager files (once, for its own agency's order only).
+    f.state = O::Extracted;
+    assert_eq!(actions(&asa, &manager, &f, "2026-11-30T09:00:00+09:00"), [A::File]);
+    f.actor_in_agency = false;
+    let e = asa.check_order_filing(Actor { account: "x", roles: &manager }, &f, Some("form3"));
+    assert_eq!(e.unwrap_err().rule.as_str(), "ASA-3.5b");
+    f.actor_in_agency = true;
+    f.state = O::Filed;
+    assert!(actions(&asa, &manager, &f, "2026-11-30T09:00:00+09:00").is_empty());
+    let e = asa.check_order_ledger(Actor { account: "x", roles: &manager }, O::Filed).unwrap_err();
+    assert!(e.message.contains("closes this order itself"), "{e:?}");
+
+    // Nishiyodogawa: without a delegation in force the executor has nothing to do (NIS-10.2).
+    let nis = seed("nishiyodogawa");
+    let (staff, head, clerk) =
+        (roles(&["agency_staff"]), roles(&["agency_head"]), roles(&["image_clerk"]));
+    let mut g = OrderFacts {
+        state: O::Ordered,
+        ordered_at: t("2026-12-05T22:00:00+09:00"),
+        actor_executes: true,
+        actor_in_agency: true,
+        delegation_in_force: false,
+    };
+    assert!(actions(&nis, &staff, &g, "2026-12-05T22:30:00+09:00").is_empty());
+    g.delegation_in_force = true;
+    assert_eq!(actions(&nis, &staff, &g, "2026-12-05T22:30:00+09:00"), [A::Extract]);
+    g.state = O::Extracted;
+    assert_eq!(actions(&nis, &head, &g, "2026-12-07T10:00:00+09:00"), [A::File]);
+    // The clerk enters it once filed, under NIS-11.2; not before.
+    assert!(actions(&nis, &clerk, &g, "2026-12-07T10:00:00+09:00").is_empty());
+    g.state = O::Filed;
+    let who = Actor { account: "c", roles: &clerk };
+    let a = nis.order_actions(who, &g, t("2026-12-07T11:00:00+09:00"));
+    assert_eq!((a.len(), a[0].action, a[0].rule.as_str()), (1, A::Ledger, "NIS-11.2"));
+    let e = nis.check_order_ledger(who, O::Extracted).unwrap_err();
+    assert!(e.state_conflict && e.rule.as_str() == "NIS-11.2", "{e:?}");
+    for s in O::ALL {
+        assert_eq!(O::parse(s.as_str()), Some(s));
+    }
+}
+
 // rule: ASA-3.5b — the police path serves an urgent criminal investigation only.
 #[test]
 fn asahikawa_police_path_is_for_criminal_investigations_only() {

@@ -38,6 +38,13 @@ async fn order_tasks(w: &World, who: &User, id: i64) -> Vec<(String, Value, bool
         .collect()
 }
 
+/// What `who` can do with emergency order `id` now, as the API says (`actions`).
+async fn actions_on(w: &World, who: &User, id: i64) -> Vec<String> {
+    let all = orders(w, who).await;
+    let o = all.iter().find(|o| o["id"] == id).expect("the order is listed");
+    o["actions"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap().into()).collect()
+}
+
 async fn orders(w: &World, who: &User) -> Vec<Value> {
     let (s, v) = w.api.get("/api/v1/emergency/orders", who).await;
     assert_eq!(s, 200, "{v}");
@@ -81,7 +88,12 @@ async fn asahikawa_police_path_filing_and_reconciliation() {
             [("extract".into(), json!("2026-11-24T08:45:00+09:00"), false)]
         );
         assert!(order_tasks(&w, &chief, first).await.is_empty());
+        // The same answer on the order itself: only the named executor may carry it out.
+        assert_eq!(actions_on(&w, &operator, first).await, ["extract"]);
+        assert!(actions_on(&w, &chief, first).await.is_empty());
         w.api.ok(&format!("/api/v1/emergency/orders/{first}/extract"), &operator, json!({})).await;
+        assert_eq!(actions_on(&w, &chief, first).await, ["file"]);
+        assert!(actions_on(&w, &operator, first).await.is_empty(), "carried out once");
         // Then the filing waits on the chief's home, with its deadline (遅滞なく).
         assert_eq!(
             order_tasks(&w, &chief, first).await,
@@ -330,6 +342,11 @@ async fn nishiyodogawa_agency_path_with_delegation_reason_and_form_1() {
             (Some("filed"), Some(true), Some(false))
         );
         let clerk = w.user("image_clerk");
+        // rule: NIS-11.2 — what each can do with the filed order is the API's `actions`, from
+        // `policy`: the clerk enters it; the head, who filed it, has nothing more to do.
+        assert_eq!(actions_on(&w, &clerk, night).await, ["ledger"]);
+        assert!(actions_on(&w, &head, night).await.is_empty());
+        assert_eq!(order_tasks(&w, &clerk, night).await.len(), 1, "the clerk's task");
         let (s, _) =
             w.api.post(&format!("/api/v1/emergency/orders/{night}/ledger"), &head, json!({})).await;
         assert_eq!(s, 403, "only the image clerk writes form 1");
@@ -345,6 +362,16 @@ async fn nishiyodogawa_agency_path_with_delegation_reason_and_form_1() {
             (v["state"].as_str(), v["ledger_entry"]["form"].as_str()),
             (Some("closed"), Some("form1"))
         );
+        assert!(actions_on(&w, &clerk, night).await.is_empty(), "entered once");
+        let (s, e) = w
+            .api
+            .post(
+                &format!("/api/v1/emergency/orders/{night}/ledger"),
+                &clerk,
+                json!({ "data_hashes": ["blake3:ff"] }),
+            )
+            .await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (409, Some("NIS-11.2")), "{e}");
 
         // December: no November history was submitted; the reconciliation says so.
         w.set_now("2026-12-02T10:00:00+09:00");

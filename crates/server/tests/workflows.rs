@@ -90,6 +90,8 @@ async fn full_flow(profile_id: &str, backend: Backend) {
         // rule: NIS-9.2 — the operations chief passes the instruction to the image clerk.
         let holder = w.user(&chain[step].roles[0]);
         assert_eq!(todo(&w, &holder, id).await, ["instruction:pass_on"], "{profile_id}");
+        assert_eq!(instruction_actions(&w, &holder, id).await, ["pass_on"], "{profile_id}");
+        assert!(instruction_actions(&w, &issuer, id).await.is_empty(), "{profile_id}");
         ins = w
             .api
             .ok(
@@ -104,6 +106,9 @@ async fn full_flow(profile_id: &str, backend: Backend) {
         todo(&w, &extractor, id).await.contains(&"instruction:extract".to_owned()),
         "{profile_id}"
     );
+    // The request page offers the extractor the extraction, and no one else anything.
+    assert_eq!(instruction_actions(&w, &extractor, id).await, ["extract"], "{profile_id}");
+    assert!(instruction_actions(&w, &decider, id).await.is_empty(), "{profile_id}");
     let ex = w
         .api
         .ok(
@@ -177,6 +182,21 @@ async fn full_flow(profile_id: &str, backend: Backend) {
         Some(true),
         "with the workstation"
     );
+}
+
+/// What `who` can do now with the instructions of request `id`, as the API says (`actions`).
+async fn instruction_actions(w: &World, who: &User, id: i64) -> Vec<String> {
+    let (s, r) = w.api.get(&format!("/api/v1/requests/{id}"), who).await;
+    if s != 200 {
+        return Vec::new();
+    }
+    r["instructions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["actions"].as_array().unwrap().iter())
+        .map(|a| a["action"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]

@@ -90,6 +90,9 @@ pub struct NewRequest<'a> {
     pub owner_org_id: Option<i64>,
 }
 
+/// The state of an instruction not yet passed on or executed (stored as `'open'`).
+pub const INSTRUCTION_OPEN: &str = "open";
+
 /// One link of an instruction chain.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
 pub struct Instruction {

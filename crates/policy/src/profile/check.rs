@@ -132,6 +132,9 @@ impl Checker<'_> {
             ids.push(("emergency.rule".into(), &e.rule));
             ids.push(("emergency.filing.rule".into(), &e.filing.rule));
             ids.push(("emergency.filing.deadline_rule".into(), &e.filing.deadline_rule));
+            if let Some(r) = &e.filing.ledger_rule {
+                ids.push(("emergency.filing.ledger_rule".into(), r));
+            }
             ids.push(("emergency.reconciliation.rule".into(), &e.reconciliation.rule));
             if let Some(r) = &e.delegation_rule {
                 ids.push(("emergency.delegation_rule".into(), r));

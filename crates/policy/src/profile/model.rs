@@ -650,6 +650,10 @@ pub struct EmergencyFiling {
     /// The ledger writer reports to this role (NIS-11.2 applies NIS-9.3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_to: Option<String>,
+    /// The clause that has the ledger writer enter it on receipt (NIS-11.2); the filing's
+    /// `rule` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger_rule: Option<RuleId>,
     /// Clause.
     pub rule: RuleId,
 }

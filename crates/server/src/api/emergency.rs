@@ -10,8 +10,7 @@ use audit::Outcome;
 use axum::extract::State;
 use axum::{Extension, Json};
 use jiff::civil::Date;
-use policy::Permission;
-use policy::emergency::Order;
+use policy::emergency::{Order, OrderFacts, OrderState};
 use policy::reconcile::{HistoryItem, LoggedExtraction, reconcile};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -65,8 +64,33 @@ pub async fn revoke_delegation(
     Ok(Json(json!({ "ok": true })))
 }
 
-fn order_json(st: &AppState, o: &EmergencyOrder, now: i64) -> Value {
-    let open = matches!(o.state.as_str(), "ordered" | "extracted");
+/// The facts `policy` decides an order's actions from, for `p` now.
+async fn order_facts(st: &AppState, p: &Principal, o: &EmergencyOrder) -> ApiResult<OrderFacts> {
+    let state = OrderState::parse(&o.state).ok_or_else(|| {
+        ApiError::internal(&format!("emergency order {} has an unknown state {:?}", o.id, o.state))
+    })?;
+    let delegation = st.db.delegation_id_in_force(o.organisation_id, st.clock.now_ms()).await?;
+    Ok(OrderFacts {
+        state,
+        ordered_at: store::ts(o.ordered_at),
+        actor_executes: o.executor_id == p.account.id,
+        actor_in_agency: o.organisation_id == p.account.organisation_id,
+        delegation_in_force: delegation.is_some(),
+    })
+}
+
+/// An order as the API shows it to `p`, with what `p` can do with it now (`actions`, from
+/// `policy`: the web app renders them and decides nothing from state names).
+async fn order_view(st: &AppState, p: &Principal, o: &EmergencyOrder) -> ApiResult<Value> {
+    let facts = order_facts(st, p, o).await?;
+    let actions = st.profile.order_actions(p.actor(), &facts, st.clock.now());
+    let mut v = order_json(st, o, facts.state, st.clock.now_ms());
+    v["actions"] = json!(actions);
+    Ok(v)
+}
+
+fn order_json(st: &AppState, o: &EmergencyOrder, state: OrderState, now: i64) -> Value {
+    let open = state.awaits_filing();
     json!({
         "id": o.id, "number": o.number, "organisation_id": o.organisation_id, "ordered_by": o.ordered_by,
         "ordered_role": o.ordered_role, "urgency_reason": o.urgency_reason, "executor_id": o.executor_id,
@@ -79,10 +103,10 @@ fn order_json(st: &AppState, o: &EmergencyOrder, now: i64) -> Value {
         // 遅滞なく: a reminder, not a breach (SPEC.md §7). rule: PROD-FILING-1
         "follow_up_due": open && o.filing_due_at.is_some_and(|d| now >= d),
         "filed_late": o.filed_at.zip(o.filing_due_at).is_some_and(|(f, d)| f > d),
-        "needs_ledger": o.state == "filed",
+        "needs_ledger": state == OrderState::Filed,
         "rule": st.profile.emergency.as_ref().map(|e| e.rule.to_string()),
         // When the power to carry it out lapses (issue 15).
-        "expires_at": (o.state == "ordered")
+        "expires_at": (state == OrderState::Ordered)
             .then(|| st.profile.emergency_expires_at(store::ts(o.ordered_at)).ok())
             .flatten()
             .map(policy::jst::rfc3339),
@@ -100,14 +124,13 @@ pub async fn list_orders(
             st.profile.profile.id
         )));
     }
-    let now = st.clock.now_ms();
     let orders = st.db.orders().await?;
     let mut visible = Vec::new();
     for o in orders
         .iter()
         .filter(|o| o.organisation_id == p.account.organisation_id || p.governs(o.owner_org_id))
     {
-        let mut v = order_json(&st, o, now);
+        let mut v = order_view(&st, &p, o).await?;
         // When it was carried out (NIS form 3 names the extraction date).
         if let Some(x) = o.extraction_id {
             v["extracted_at"] = json!(st.db.extraction(x).await?.map(|e| jst(e.extracted_at)));
@@ -190,7 +213,7 @@ pub async fn create_order(
     });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(order_json(&st, &o, now_ms)))
+    Ok(Json(order_view(&st, &p, &o).await?))
 }
 
 async fn load_order(st: &AppState, p: &Principal, id: i64) -> ApiResult<EmergencyOrder> {
@@ -216,46 +239,37 @@ pub async fn extract_order(
     MaybeBody(b): MaybeBody<ExtractBody>,
 ) -> ApiResult<Json<Value>> {
     let o = load_order(&st, &p, id).await?;
+    // The power is checked when it is used: the named executor, once, while it lasts — it
+    // lapses with the period it was given in, and a delegation must still be in force
+    // (ASA-3.5b, NIS-10.2, NIS-11.1; issue 15).
+    let facts = order_facts(&st, &p, &o).await?;
+    let role = match st.profile.check_order_extract(p.actor(), &facts, st.clock.now()) {
+        Ok(role) => role,
+        Err(refusal) => {
+            if refusal.state_conflict && facts.state == OrderState::Ordered {
+                // Lapsed: closed as expired, on record.
+                let ch = st.change().await?;
+                ch.order_expired(o.id).await?;
+                let mut ev =
+                    p.event("emergency.expire", format!("emergency_order:{}", o.id), Outcome::Ok);
+                ev.rule = Some(refusal.rule.to_string());
+                st.audit_in(&ch, ev).await?;
+                ch.commit().await?;
+            }
+            return Err(refusal.into());
+        }
+    };
     let rule = st
         .profile
         .emergency
         .as_ref()
         .map_or(st.profile.workflow.rule.to_string(), |e| e.rule.to_string());
-    if o.executor_id != p.account.id {
-        return Err(ApiError::forbidden(rule, "this order names another executor"));
-    }
     let ws = p
         .workstation
         .as_ref()
         .filter(|w| w.organisation_id == o.organisation_id && matches!(w.placement.as_str(), "police" | "agency"))
         .ok_or_else(|| ApiError::forbidden(rule.clone(), "an emergency extraction runs only on the dedicated PC lent to (placed at) your organisation"))?;
-    let role = p.role_with(&st.profile, Permission::EmergencyExtract).cloned().unwrap_or_default();
-    if o.state != "ordered" {
-        return Err(ApiError::conflict(format!(
-            "emergency order {} is {}, not ordered",
-            o.id, o.state
-        )));
-    }
-    // The power is checked again when it is used: it lapses with the period it was given in,
-    // and a delegation must still be in force (ASA-3.5b, NIS-10.2, NIS-11.1; issue 15).
-    let now_at = st.clock.now();
-    let delegation =
-        st.db.delegation_id_in_force(o.organisation_id, now_at.as_millisecond()).await?;
-    if let Err(refusal) =
-        st.profile.check_emergency_extract(store::ts(o.ordered_at), now_at, delegation.is_some())
-    {
-        if refusal.state_conflict {
-            // Lapsed: closed as expired, on record.
-            let ch = st.change().await?;
-            ch.order_expired(o.id).await?;
-            let mut ev =
-                p.event("emergency.expire", format!("emergency_order:{}", o.id), Outcome::Ok);
-            ev.rule = Some(refusal.rule.to_string());
-            st.audit_in(&ch, ev).await?;
-            ch.commit().await?;
-        }
-        return Err(refusal.into());
-    }
+    let delegation = st.db.delegation_id_in_force(o.organisation_id, st.clock.now_ms()).await?;
     let cameras = parse_list(&o.cameras)?;
     let recipient = st.db.organisation(o.organisation_id).await?.map(|org| org.name);
     let refs = evidence::Refs {
@@ -312,7 +326,7 @@ pub async fn extract_order(
     }
     .await;
     let (o, pkgs) = evidence::kept_or_discarded(recorded, made.as_deref()).await?;
-    let mut v = order_json(&st, &o, now);
+    let mut v = order_view(&st, &p, &o).await?;
     v["packages"] = Value::Array(pkgs.iter().map(evidence::package_json).collect());
     Ok(Json(v))
 }
@@ -327,13 +341,8 @@ pub async fn file_order(
     let profile = st.profile.clone();
     required("reference", &b.reference)?;
     let o = load_order(&st, &p, id).await?;
-    if o.organisation_id != p.account.organisation_id {
-        return Err(ApiError::forbidden(
-            profile.workflow.rule.as_str(),
-            "the order's own agency files for it",
-        ));
-    }
-    let role = profile.check_emergency_filing(p.actor(), &b.form)?;
+    let facts = order_facts(&st, &p, &o).await?;
+    let role = profile.check_order_filing(p.actor(), &facts, Some(&b.form))?;
     let now = st.clock.now_ms();
     let late = o.filing_due_at.is_some_and(|d| now >= d);
     let closes = !profile.emergency_needs_ledger_after_filing();
@@ -353,7 +362,7 @@ pub async fn file_order(
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
     let o = st.db.order(o.id).await?.unwrap_or(o);
-    let mut v = order_json(&st, &o, now);
+    let mut v = order_view(&st, &p, &o).await?;
     v["ledger_entry"] = entry.map_or(Value::Null, |l| ledger_json(&st, &l));
     v["prompt_delay_reason"] = json!(late && o.delay_reason.is_none());
     Ok(Json(v))
@@ -407,7 +416,7 @@ async fn write_order_ledger(
             written_at: st.clock.now_ms(),
         })
         .await?;
-    if o.state == "closed" {
+    if OrderState::parse(&o.state) == Some(OrderState::Closed) {
         ch.set_order_ledger_entry(o.id, entry.id).await?;
     }
     Ok(entry)
@@ -428,35 +437,26 @@ pub async fn ledger_order(
             "this profile has no emergency path",
         ));
     };
-    let Some(role) = p.roles.iter().find(|r| em.filing.ledger_written_by.contains(r)).cloned()
-    else {
-        return Err(ApiError::forbidden(
-            em.filing.rule.as_str(),
-            "the filing closes this order itself; no separate ledger entry is written",
-        ));
-    };
     let o = st
         .db
         .order(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("emergency order {id}")))?;
-    if o.state != "filed" {
-        return Err(ApiError::conflict(format!(
-            "emergency order {id} is {}: the ledger is written once the filing is in",
-            o.state
-        )));
-    }
+    let state = OrderState::parse(&o.state).ok_or_else(|| {
+        ApiError::internal(&format!("emergency order {id} has an unknown state {:?}", o.state))
+    })?;
+    let (role, rule) = profile.check_order_ledger(p.actor(), state)?;
     let ch = st.change().await?;
     let entry =
         write_order_ledger(&st, &ch, &p, &role, &o, b.handover_date, &b.data_hashes).await?;
     let o = ch.order_ledgered(o.id, entry.id).await?;
     let mut ev = p.event("emergency.ledger", format!("emergency_order:{}", o.id), Outcome::Ok);
     ev.role = Some(role);
-    ev.rule = Some("NIS-11.2".into());
+    ev.rule = Some(rule.to_string());
     ev.detail = json!({ "ledger": entry.id, "reported_to_role": em.filing.report_to });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    let mut v = order_json(&st, &o, st.clock.now_ms());
+    let mut v = order_view(&st, &p, &o).await?;
     v["ledger_entry"] = ledger_json(&st, &entry);
     Ok(Json(v))
 }

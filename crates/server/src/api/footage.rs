@@ -313,15 +313,7 @@ pub async fn get_request(
     }
     let mut v = request_json(&st, &r);
     let ins = st.db.instructions_of(id).await?;
-    v["instructions"] = Value::Array(
-        ins.iter()
-            .map(|i| {
-                json!({"id": i.id, "step": i.step, "issued_by": i.issued_by, "issued_role": i.issued_role, "issued_to": i.issued_to,
-                       "cameras": parse_list(&i.cameras).unwrap_or_default(), "from": jst(i.range_from), "to": jst(i.range_to),
-                       "issued_at": jst(i.issued_at), "state": i.state, "note": i.note})
-            })
-            .collect(),
-    );
+    v["instructions"] = Value::Array(ins.iter().map(|i| instruction_json(&st, &p, i)).collect());
     let ex = st.db.extractions_of(id).await?;
     v["extractions"] = Value::Array(
         ex.iter()
@@ -346,6 +338,9 @@ pub async fn get_request(
             extractor: extractor.as_deref(),
         };
         v["actions"] = json!(st.profile.request_actions(p.actor(), &facts));
+        // The footage has left and its use is still to be recorded (the extractor's still of
+        // each camera is allowed meanwhile, ALL-REC-2).
+        v["awaits_ledger"] = json!(state.awaits_ledger());
     }
     st.audit(p.event("request.read", format!("request:{id}"), Outcome::Ok)).await?;
     Ok(Json(v))
@@ -656,16 +651,31 @@ pub async fn list_instructions(
     Extension(p): Extension<Principal>,
 ) -> ApiResult<Json<Value>> {
     let open = st.db.open_instructions_for(p.account.id).await?;
-    Ok(Json(Value::Array(
-        open.iter()
-            .map(|i| {
-                json!({"id": i.id, "request_id": i.request_id, "step": i.step, "issued_by": i.issued_by, "issued_role": i.issued_role,
-                       "cameras": parse_list(&i.cameras).unwrap_or_default(), "from": jst(i.range_from), "to": jst(i.range_to),
-                       "issued_at": jst(i.issued_at), "state": i.state, "note": i.note,
-                       "final": (i.step as usize) + 1 == st.profile.workflow.chain.len()})
-            })
-            .collect(),
-    )))
+    Ok(Json(Value::Array(open.iter().map(|i| instruction_json(&st, &p, i)).collect())))
+}
+
+/// The facts `policy` decides an instruction's actions from, for `p`.
+fn instruction_facts(
+    p: &Principal,
+    i: &store::workflow::Instruction,
+) -> policy::workflow::InstructionFacts {
+    policy::workflow::InstructionFacts {
+        step: usize::try_from(i.step).unwrap_or(usize::MAX),
+        open: i.state == store::workflow::INSTRUCTION_OPEN,
+        addressed_to_actor: i.issued_to == p.account.id,
+        on_registered_workstation: on_own_workstation(p),
+    }
+}
+
+/// An instruction as the API shows it to `p`, with what `p` can do with it now (`actions`).
+fn instruction_json(st: &AppState, p: &Principal, i: &store::workflow::Instruction) -> Value {
+    let actions = st.profile.instruction_actions(p.actor(), &instruction_facts(p, i));
+    json!({"id": i.id, "request_id": i.request_id, "step": i.step, "issued_by": i.issued_by,
+           "issued_role": i.issued_role, "issued_to": i.issued_to,
+           "cameras": parse_list(&i.cameras).unwrap_or_default(), "from": jst(i.range_from),
+           "to": jst(i.range_to), "issued_at": jst(i.issued_at), "state": i.state, "note": i.note,
+           "final": usize::try_from(i.step).is_ok_and(|s| s + 1 == st.profile.workflow.chain.len()),
+           "actions": actions})
 }
 
 async fn my_open_instruction(
@@ -678,16 +688,8 @@ async fn my_open_instruction(
         .instruction(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("instruction {id}")))?;
-    if i.issued_to != p.account.id {
-        // rule: ASA-3.4c, NIS-9.4 — only on an instruction naming this user.
-        return Err(ApiError::forbidden(
-            st.profile.workflow.rule.as_str(),
-            "this instruction is not addressed to you",
-        ));
-    }
-    if i.state != "open" {
-        return Err(ApiError::conflict(format!("instruction {id} is {}", i.state)));
-    }
+    // rule: ASA-3.4c, NIS-9.4 — only on an open instruction naming this user.
+    st.profile.check_instruction_held(&instruction_facts(p, &i))?;
     Ok(i)
 }
 

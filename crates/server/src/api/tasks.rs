@@ -10,6 +10,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Extension, State};
 use policy::Permission;
+use policy::emergency::{OrderAction, OrderFacts, OrderState};
 use policy::workflow::{RequestAction, RequestFacts, RequestState};
 use serde::Serialize;
 use std::sync::Arc;
@@ -152,46 +153,51 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
 
     // The emergency path: the order to carry out, the filing due, the entry after the filing.
     if let Some(em) = &profile.emergency {
-        let ledger_writer = p.roles.iter().any(|r| em.filing.ledger_written_by.contains(r));
+        let at = st.clock.now();
         for o in st.db.orders().await? {
-            let lapses = profile
-                .emergency_expires_at(store::ts(o.ordered_at))
-                .ok()
-                .map(|t| t.as_millisecond());
-            let (action, due) = match o.state.as_str() {
-                // Until the power lapses (issue 15); after that it is no one's task.
-                "ordered" if o.executor_id == p.account.id && lapses.is_some_and(|l| now < l) => {
-                    ("extract", lapses)
-                }
-                "extracted"
-                    if holds(Permission::EmergencyFile)
-                        && o.organisation_id == p.account.organisation_id =>
-                {
-                    ("file", o.filing_due_at)
-                }
-                "filed" if ledger_writer => ("ledger", None),
-                _ => continue,
+            // Only orders this person could act on: their agency's, or on cameras they govern.
+            if o.organisation_id != p.account.organisation_id && !p.governs(o.owner_org_id) {
+                continue;
+            }
+            let Some(state) = OrderState::parse(&o.state) else { continue };
+            let delegation = st.db.delegation_id_in_force(o.organisation_id, now).await?;
+            let facts = OrderFacts {
+                state,
+                ordered_at: store::ts(o.ordered_at),
+                actor_executes: o.executor_id == p.account.id,
+                actor_in_agency: o.organisation_id == p.account.organisation_id,
+                delegation_in_force: delegation.is_some(),
             };
-            out.push(Task {
-                kind: "emergency_order",
-                action: action.into(),
-                object: format!("emergency_order:{}", o.id),
-                label: o.number.clone(),
-                detail: format!(
-                    "{} {} 〜 {}",
-                    store::parse_list(&o.cameras).unwrap_or_default().join(", "),
-                    jst(o.range_from),
-                    jst(o.range_to)
-                ),
-                due_at: due.map(jst),
-                overdue: due.is_some_and(|d| now >= d),
-                rule: if action == "file" {
-                    em.filing.rule.to_string()
-                } else {
-                    em.rule.to_string()
-                },
-                href: format!("/emergency#order-{}", o.id),
-            });
+            for a in profile.order_actions(p.actor(), &facts, at) {
+                let (action, due) = match a.action {
+                    // Until the power lapses (issue 15); after that it is no one's task.
+                    OrderAction::Extract => (
+                        "extract",
+                        profile
+                            .emergency_expires_at(facts.ordered_at)
+                            .ok()
+                            .map(|t| t.as_millisecond()),
+                    ),
+                    OrderAction::File => ("file", o.filing_due_at),
+                    OrderAction::Ledger => ("ledger", None),
+                };
+                out.push(Task {
+                    kind: "emergency_order",
+                    action: action.into(),
+                    object: format!("emergency_order:{}", o.id),
+                    label: o.number.clone(),
+                    detail: format!(
+                        "{} {} 〜 {}",
+                        store::parse_list(&o.cameras).unwrap_or_default().join(", "),
+                        jst(o.range_from),
+                        jst(o.range_to)
+                    ),
+                    due_at: due.map(jst),
+                    overdue: due.is_some_and(|d| now >= d),
+                    rule: a.rule.to_string(),
+                    href: format!("/emergency#order-{}", o.id),
+                });
+            }
         }
         if holds(Permission::ReconciliationReview) {
             for i in st.db.incidents().await?.into_iter().filter(|i| i.closed_at.is_none()) {

@@ -38,6 +38,8 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
         @if a.json.as_array().is_none_or(Vec::is_empty) { p { (t(l, "no_orders")) } }
         @for o in a.json.as_array().into_iter().flatten() {
             @let id = o["id"].as_i64().unwrap_or(0);
+            // What this user may do now is the API's answer (`actions`, from `policy`).
+            @let act = |action: &str| o["actions"].as_array().into_iter().flatten().any(|a| a["action"] == action);
             section.actions id={ "order-" (id) } {
                 h2 { (o["number"].as_str().unwrap_or("")) " — " span.state { (state_label(l, o["state"].as_str().unwrap_or(""))) } }
                 p { (list(&o["cameras"])) " " (o["from"].as_str().unwrap_or("")) " 〜 " (o["to"].as_str().unwrap_or("")) }
@@ -47,17 +49,17 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                 @let fx = format!("extract-{id}");
                 @let ff = format!("file-{id}");
                 (d.alert(&fx)) (d.alert(&ff))
-                @if o["state"] == "ordered" && o["executor_id"].as_i64() == Some(me.id()) {
+                @if act("extract") {
                     form method="post" action={ "/emergency/" (id) "/extract" } data-confirm=(confirm) {
                         (form_head(&me, &fx))
                         button.extract-order { (t(l, "extract_order")) }
                     }
                 }
-                @if o["state"] != "ordered" { p { a.order-application href={ "/emergency/" (id) "/application" } { (t(l, "application_print")) } } }
+                @if !o["extraction_id"].is_null() { p { a.order-application href={ "/emergency/" (id) "/application" } { (t(l, "application_print")) } } }
                 @if let Some(pk) = packages.get(&id) {
                     ul.packages { @for p in pk { li { code { (p["id"].as_str().unwrap_or("")) } " " a href=(p["href"].as_str().unwrap_or("")) download { (t(l, "download")) } } } }
                 }
-                @if o["state"] == "extracted" && me.can("emergency.file") {
+                @if act("file") {
                     form method="post" action={ "/emergency/" (id) "/file" } {
                         (form_head(&me, &ff))
                         label for={ "form-" (id) } { (t(l, "form")) }
@@ -76,6 +78,20 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                             @if let Some(e) = d.err(&ff, "delay_reason") { p.field-error { (e) } }
                         }
                         button.file-order { (t(l, "file_order")) }
+                    }
+                }
+                @let fl = format!("ledger-{id}");
+                @if act("ledger") {
+                    (d.alert(&fl))
+                    form method="post" action={ "/emergency/" (id) "/ledger" } {
+                        (form_head(&me, &fl))
+                        label for={ "handover-" (id) } { (t(l, "handover_date")) }
+                        input id={ "handover-" (id) } name="handover_date" type="date" value=(d.v(&fl, "handover_date"));
+                        @if let Some(e) = d.err(&fl, "handover_date") { p.field-error { (e) } }
+                        label for={ "hashes-" (id) } { (t(l, "data_hashes")) }
+                        textarea id={ "hashes-" (id) } name="data_hashes" rows="3" { (d.v(&fl, "data_hashes")) }
+                        @if let Some(e) = d.err(&fl, "data_hashes") { p.field-error { (e) } }
+                        button.ledger-order { (t(l, "write_ledger")) }
                     }
                 }
             }
@@ -206,7 +222,7 @@ pub async fn create_order(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<P
     post_order(&ui, s, &f, "/api/v1/emergency/orders", body).await
 }
 
-/// `POST /emergency/{id}/{extract|file}`.
+/// `POST /emergency/{id}/{extract|file|ledger}`: the actions the API offers on an order.
 pub async fn order_action(
     State(ui): State<Arc<Ui>>,
     s: Session,
@@ -217,6 +233,11 @@ pub async fn order_action(
         "extract" => json!({}),
         "file" => {
             json!({ "form": txt(&f, "filing_form"), "reference": txt(&f, "reference"), "delay_reason": opt(&f, "delay_reason") })
+        }
+        "ledger" => {
+            let raw = txt(&f, "data_hashes");
+            let hashes: Vec<&str> = raw.lines().map(str::trim).filter(|x| !x.is_empty()).collect();
+            json!({ "handover_date": opt(&f, "handover_date"), "data_hashes": hashes })
         }
         _ => return StatusCode::NOT_FOUND.into_response(),
     };

@@ -30,17 +30,8 @@ pub async fn requests(
     }
     let rows: Vec<Value> = a.json.as_array().cloned().unwrap_or_default();
     let next = a.next.as_deref().and_then(|n| n.strip_prefix("/api/v1")).map(str::to_owned);
-    let states = [
-        "submitted",
-        "relayed",
-        "approved",
-        "refused",
-        "withdrawn",
-        "instructed",
-        "extracted",
-        "reported",
-        "closed",
-    ];
+    // The filter offers every state the workflow has (typed in `policy`, named by the catalogue).
+    let states = policy::workflow::RequestState::ALL.map(policy::workflow::RequestState::as_str);
     let chosen = pick("state").unwrap_or("");
     let body = html! {
         form.filters method="get" action="/requests" role="search" {
@@ -232,7 +223,6 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
     // decides it from state names.
     let act =
         |action: &str| r["actions"].as_array().into_iter().flatten().any(|a| a["action"] == action);
-    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
     let mut packages = Vec::new();
     for e in r["extractions"].as_array().into_iter().flatten() {
         if e["operator_id"].as_i64() == Some(me.id()) {
@@ -247,7 +237,7 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
     // rule: ALL-REC-2 — the extractor may look at a still of each camera (aim and masks) while
     // the request awaits its ledger entry.
     let camera_ids: std::collections::HashMap<String, i64> =
-        if !packages.is_empty() && (state == "extracted" || state == "reported") {
+        if !packages.is_empty() && r["awaits_ledger"] == true {
             let c = ui.api.get("/api/v1/cameras", &headers).await.json;
             c.as_array()
                 .into_iter()
@@ -257,13 +247,16 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
         } else {
             Default::default()
         };
+    // Instructions this user can act on now (`actions`, from `policy`).
+    let offers = |i: &Value, action: &str| {
+        i["actions"].as_array().into_iter().flatten().any(|a| a["action"] == action)
+    };
     let my_open: Vec<&Value> = r["instructions"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|i| i["state"] == "open" && i["issued_to"].as_i64() == Some(me.id()))
+        .filter(|i| i["actions"].as_array().is_some_and(|a| !a.is_empty()))
         .collect();
-    let chain_len = profile["workflow"]["chain"].as_array().map_or(0, Vec::len);
     let recipients = |step: usize| {
         let ui = ui.clone();
         let headers = headers.clone();
@@ -273,11 +266,9 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
     };
     let first_recipients = if act("instruct") { recipients(1).await } else { Value::Null };
     let mut relay_to = HashMap::new();
-    for i in &my_open {
+    for i in my_open.iter().filter(|i| offers(i, "pass_on")) {
         let step = i["step"].as_u64().unwrap_or(1) as usize;
-        if step + 1 < chain_len {
-            relay_to.insert(i["id"].as_i64().unwrap_or(0), recipients(step + 1).await);
-        }
+        relay_to.insert(i["id"].as_i64().unwrap_or(0), recipients(step + 1).await);
     }
     let confirm = t(l, "confirm_irreversible");
     let body = html! {
@@ -348,7 +339,8 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                         }
                         button #relay-instruction { (t(l, "relay")) }
                     }
-                } @else {
+                }
+                @if offers(i, "extract") {
                     (d.alert("extract"))
                     form method="post" action={ "/instructions/" (iid) "/extract" } data-confirm=(confirm) {
                         (form_head(&me, "extract"))
