@@ -1,6 +1,7 @@
 //! Rule identifiers: the IDs of `SPEC.md` (`KIT-5.6`, `KAW-2.2.6イ`, `PROD-RET-1`…).
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
 
 /// A rule ID from `SPEC.md`, cited by code, tests, profile files and every refusal message.
@@ -9,12 +10,17 @@ use std::fmt;
 /// their messages must never cite a seed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct RuleId(String);
+pub struct RuleId(Cow<'static, str>);
 
 impl RuleId {
     /// Wraps a rule ID. Use [`RuleId::is_well_formed`] to check user-supplied ones.
     pub fn new(id: impl Into<String>) -> Self {
-        Self(id.into())
+        Self(Cow::Owned(id.into()))
+    }
+
+    /// A rule ID written in the code: the constants of [`cited`].
+    pub const fn from_static(id: &'static str) -> Self {
+        Self(Cow::Borrowed(id))
     }
 
     /// The ID as written.
@@ -58,9 +64,62 @@ impl From<&str> for RuleId {
     }
 }
 
+/// The rules the code cites by name, because no profile field carries them: product rules
+/// (`PROD-*`, listed in `docs/product-rules.md`) and rules every seed states alike (`ALL-*`).
+/// A handler cites one of these or a profile's field — it cannot write a rule ID of its own.
+pub mod cited {
+    use super::RuleId;
+
+    /// No live view; footage leaves only as an evidence package or a still under a grant.
+    pub static NO_LIVE_VIEW: RuleId = RuleId::from_static("ALL-REC-2");
+    /// Accounts lock after repeated failed logins.
+    pub static LOCKOUT: RuleId = RuleId::from_static("PROD-AUTH-1");
+    /// Role-based access: deny by default.
+    pub static RBAC: RuleId = RuleId::from_static("PROD-RBAC-1");
+    /// Every state-changing call carries the session's CSRF token.
+    pub static CSRF: RuleId = RuleId::from_static("PROD-CSRF-1");
+    /// The public contact form is rate-limited per client address.
+    pub static CONTACT_RATE: RuleId = RuleId::from_static("PROD-RATE-1");
+    /// A site's sign is checked at least every 180 days.
+    pub static SIGNAGE_CHECK: RuleId = RuleId::from_static("PROD-SIGNAGE-1");
+    /// The requester never decides their own request.
+    pub static SEGREGATION: RuleId = RuleId::from_static("PROD-SOD-1");
+    /// The confidentiality duty is acknowledged before first use (where no clause says so).
+    pub static CONFIDENTIALITY: RuleId = RuleId::from_static("PROD-AUTH-4");
+    /// A revoked workstation can no longer be used (where the profile cites no clause).
+    pub static WORKSTATION_REVOKED: RuleId = RuleId::from_static("PROD-WS-1");
+
+    /// Every cited rule.
+    pub static ALL: [&RuleId; 9] = [
+        &NO_LIVE_VIEW,
+        &LOCKOUT,
+        &RBAC,
+        &CSRF,
+        &CONTACT_RATE,
+        &SIGNAGE_CHECK,
+        &SEGREGATION,
+        &CONFIDENTIALITY,
+        &WORKSTATION_REVOKED,
+    ];
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cited_rules_are_written_down() {
+        let product_rules = include_str!("../../../docs/product-rules.md");
+        for r in cited::ALL {
+            assert!(r.is_well_formed(), "{r}");
+            if r.is_product_rule() {
+                assert!(
+                    product_rules.contains(&format!("| {r} |")),
+                    "{r} is cited by the code but not listed in docs/product-rules.md"
+                );
+            }
+        }
+    }
 
     #[test]
     fn well_formed_ids() {

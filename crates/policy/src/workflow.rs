@@ -229,9 +229,6 @@ pub struct InstructionAvailable {
     pub rule: RuleId,
 }
 
-/// The product rule behind segregation of duties (the requester never decides their own request).
-pub const SEGREGATION_RULE: &str = "PROD-SOD-1";
-
 impl Profile {
     fn workflow_rule(&self) -> &RuleId {
         &self.workflow.rule
@@ -369,7 +366,7 @@ impl Profile {
         if actor.account == requester {
             // rule: PROD-SOD-1 — segregation of duties.
             return Err(Refusal::new(
-                &RuleId::new(SEGREGATION_RULE),
+                &crate::rule::cited::SEGREGATION,
                 "the requester may not decide their own request",
             ));
         }

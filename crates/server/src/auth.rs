@@ -18,7 +18,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use policy::Permission;
+use policy::rule::cited;
+use policy::{Permission, RuleId};
 use std::sync::Arc;
 use store::accounts::Account;
 use store::registry::Workstation;
@@ -39,10 +40,6 @@ pub const SESSION_MS: i64 = 8 * 3600 * 1000;
 pub const IDLE_MS: i64 = 30 * 60 * 1000;
 /// A locked account stays locked 15 minutes.
 pub const LOCK_MS: i64 = 15 * 60 * 1000;
-/// CSRF protection for cookie sessions (a product rule).
-pub const CSRF_RULE: &str = "PROD-CSRF-1";
-/// Deny by default: a role without the permission (a product rule).
-pub const RBAC_RULE: &str = "PROD-RBAC-1";
 
 /// Hashes a password with argon2id.
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
@@ -236,13 +233,13 @@ fn workstation_token(headers: &HeaderMap) -> Option<String> {
 
 /// The rule to cite when a role lacks `perm`: where the whole profile lacks the function, the
 /// clause that says so; otherwise deny-by-default.
-pub fn denial_rule(profile: &policy::Profile, perm: Permission) -> String {
+pub fn denial_rule(profile: &policy::Profile, perm: Permission) -> &RuleId {
     let held_by_any = profile.roles.iter().any(|r| r.permissions.contains(&perm));
     if held_by_any {
-        return RBAC_RULE.to_owned();
+        return &cited::RBAC;
     }
     match perm {
-        Permission::HoldManage => profile.retention.extension.rule.to_string(),
+        Permission::HoldManage => &profile.retention.extension.rule,
         Permission::EmergencyOrder
         | Permission::EmergencyExtract
         | Permission::EmergencyFile
@@ -250,9 +247,9 @@ pub fn denial_rule(profile: &policy::Profile, perm: Permission) -> String {
         | Permission::ReconciliationReview
             if profile.emergency.is_none() =>
         {
-            profile.workflow.rule.to_string()
+            &profile.workflow.rule
         }
-        _ => RBAC_RULE.to_owned(),
+        _ => &cited::RBAC,
     }
 }
 
@@ -347,7 +344,7 @@ async fn gates(
         let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
         if sent != Some(session.csrf_token.as_str()) {
             return Err(deny(ApiError::forbidden(
-                CSRF_RULE,
+                &cited::CSRF,
                 "missing or wrong CSRF token (X-CSRF-Token)",
             )));
         }
@@ -359,7 +356,11 @@ async fn gates(
             match ws {
                 Some(w) if w.revoked_at.is_some() => {
                     return Err(deny(ApiError::forbidden(
-                        "NIS-3.3.2",
+                        st.profile
+                            .workflow
+                            .workstation_rule
+                            .as_ref()
+                            .unwrap_or(&cited::WORKSTATION_REVOKED),
                         format!(
                             "workstation {} has been revoked ({}); it can no longer be used",
                             w.code, w.revoked_reason
@@ -377,17 +378,14 @@ async fn gates(
         && !st.db.has_current_contract(account.organisation_id, now).await.map_err(internal)?
     {
         return Err(deny(ApiError::forbidden(
-            profile.accounts.contractor_gate_rule.as_str(),
+            &profile.accounts.contractor_gate_rule,
             "your organisation has no current contract whose clause checklist the manager has signed off",
         )));
     }
     if guard.access != Access::SelfService {
         if account.confidentiality_ack_at.is_none() {
-            let rule = profile
-                .accounts
-                .confidentiality_rules
-                .first()
-                .map_or("PROD-AUTH-1", |r| r.as_str());
+            let rule =
+                profile.accounts.confidentiality_rules.first().unwrap_or(&cited::CONFIDENTIALITY);
             return Err(deny(ApiError::forbidden(
                 rule,
                 "acknowledge the confidentiality duty first (POST /api/v1/me/acknowledge)",
@@ -395,7 +393,7 @@ async fn gates(
         }
         if password_expired(profile, &account, now) {
             return Err(deny(ApiError::forbidden(
-                profile.accounts.password_rotation_rule.as_str(),
+                &profile.accounts.password_rotation_rule,
                 "your password must be changed before you continue (POST /api/v1/me/password)",
             )));
         }

@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use policy::RuleId;
 use policy::workflow::Refusal;
 use serde::Serialize;
 
@@ -66,9 +67,9 @@ impl ApiError {
     }
 
     /// 403: refused, citing a rule.
-    pub fn forbidden(rule: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn forbidden(rule: &RuleId, detail: impl Into<String>) -> Self {
         let mut e = Self::new(StatusCode::FORBIDDEN, "forbidden", detail);
-        e.0.rule = Some(rule.into());
+        e.0.rule = Some(rule.to_string());
         e
     }
 
@@ -92,14 +93,10 @@ impl ApiError {
     }
 
     /// 422 citing a rule.
-    pub fn refused(
-        rule: impl Into<String>,
-        field: Option<&str>,
-        detail: impl Into<String>,
-    ) -> Self {
+    pub fn refused(rule: &RuleId, field: Option<&str>, detail: impl Into<String>) -> Self {
         let detail = detail.into();
         let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "refused-by-rule", detail.clone());
-        e.0.rule = Some(rule.into());
+        e.0.rule = Some(rule.to_string());
         if let Some(f) = field {
             e.0.errors.push(FieldError { field: f.to_owned(), message: detail });
         }
@@ -141,7 +138,7 @@ impl ApiError {
     /// (`Retry-After`).
     pub fn too_many(retry_after_s: i64, detail: impl Into<String>) -> Self {
         let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", detail);
-        e.0.rule = Some("PROD-RATE-1".into());
+        e.0.rule = Some(policy::rule::cited::CONTACT_RATE.to_string());
         e.0.retry_after = Some(retry_after_s);
         e
     }
@@ -168,13 +165,13 @@ impl IntoResponse for ApiError {
 impl From<Refusal> for ApiError {
     fn from(r: Refusal) -> Self {
         let mut e = match &r.field {
-            Some(f) => ApiError::refused(r.rule.as_str(), Some(f), r.message.clone()),
+            Some(f) => ApiError::refused(&r.rule, Some(f), r.message.clone()),
             None if r.state_conflict => {
                 let mut e = ApiError::conflict(r.message.clone());
                 e.0.rule = Some(r.rule.to_string());
                 e
             }
-            None => ApiError::forbidden(r.rule.as_str(), r.message.clone()),
+            None => ApiError::forbidden(&r.rule, r.message.clone()),
         };
         e.0.detail = format!("{}: {}", r.rule, r.message);
         e

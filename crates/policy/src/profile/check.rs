@@ -104,6 +104,9 @@ impl Checker<'_> {
             ("report.suppression_rule".into(), &p.report.suppression_rule),
             ("complaints.rule".into(), &p.complaints.rule),
         ];
+        if let Some(r) = &p.workflow.workstation_rule {
+            ids.push(("workflow.workstation_rule".into(), r));
+        }
         for (i, r) in p.accounts.confidentiality_rules.iter().enumerate() {
             ids.push((format!("accounts.confidentiality_rules[{i}]"), r));
         }

@@ -568,6 +568,10 @@ pub struct Workflow {
     pub internal_use_rule: Option<RuleId>,
     /// Extraction only from a registered dedicated workstation.
     pub workstation_required: bool,
+    /// The clause that governs the dedicated workstations (NIS-3.3.2: a lost one is revoked and
+    /// no longer used); absent, the product rule PROD-WS-1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workstation_rule: Option<RuleId>,
     /// Witnesses may be present at viewing, recorded (ASA-3.4a).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub witness_rule: Option<RuleId>,

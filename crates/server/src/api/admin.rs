@@ -186,7 +186,7 @@ fn may_designate(
     if role.designated_by.is_empty() {
         return p.role_with(profile, Permission::AccountsAdminister).cloned().ok_or_else(|| {
             ApiError::forbidden(
-                role.rule.as_str(),
+                &role.rule,
                 format!("{} is a post set up by the account administrator", role.name_ja),
             )
         });
@@ -197,7 +197,7 @@ fn may_designate(
         .cloned()
         .ok_or_else(|| {
             ApiError::forbidden(
-                role.rule.as_str(),
+                &role.rule,
                 format!(
                     "{} is designated by {}",
                     role.name_ja,
@@ -215,10 +215,7 @@ fn check_designation_scope(
     target_org: i64,
 ) -> ApiResult<()> {
     let Ok(kind) = serde_json::from_value::<policy::profile::OrgKind>(json!(p.org_kind)) else {
-        return Err(ApiError::forbidden(
-            st.profile.ownership.rule.as_str(),
-            "unknown organisation",
-        ));
+        return Err(ApiError::forbidden(&st.profile.ownership.rule, "unknown organisation"));
     };
     let admin = p.role_with(&st.profile, Permission::AccountsAdminister).is_some();
     Ok(st.profile.check_designation_scope(
@@ -259,7 +256,7 @@ pub async fn designate(
     if !kind_ok {
         // rule: KIT-3 (city staff only), ASA-3.1 (取扱者 from the contractor) …
         return Err(ApiError::refused(
-            role.rule.as_str(),
+            &role.rule,
             Some("account_id"),
             format!(
                 "{} is held by members of a {:?} organisation, not {:?}",
@@ -281,7 +278,7 @@ pub async fn designate(
         match valid_until {
             None => {
                 return Err(ApiError::refused(
-                    role.rule.as_str(),
+                    &role.rule,
                     Some("valid_until"),
                     format!(
                         "{} is time-boxed: give valid_until (at most {max_days} days)",
@@ -291,7 +288,7 @@ pub async fn designate(
             }
             Some(u) if u > limit || u <= now => {
                 return Err(ApiError::refused(
-                    role.rule.as_str(),
+                    &role.rule,
                     Some("valid_until"),
                     format!("a designation as {} lasts at most {max_days} days", role.name_ja),
                 ));
@@ -426,7 +423,7 @@ pub async fn list_sites(
 /// Who owns a new site (issue 15): an owner registers its own sites; a registry office that
 /// owns no camera (Saku's city) registers them for an owning organisation it names.
 async fn site_owner(st: &AppState, p: &Principal, asked: Option<i64>) -> ApiResult<i64> {
-    let rule = st.profile.ownership.rule.as_str();
+    let rule = &st.profile.ownership.rule;
     match p.scope {
         policy::scope::Scope::Own(org) => match asked {
             Some(other) if other != org => Err(ApiError::refused(
@@ -564,68 +561,32 @@ pub fn measured_share(
     Ok(Some(geometry::public_share_permille(&public, &masks)))
 }
 
-/// Checks a public share against the profile's coverage rule (KAW-2.1.3): under the minimum
-/// (2/3) only with an exemption reason, under the exemption minimum (1/2) never.
+/// Checks a public share (per mille) against the profile's coverage rule (KAW-2.1.3, decided
+/// in `policy::coverage`); `field` is the input that carried it.
 pub fn check_share(
     profile: &policy::Profile,
     share: Option<i64>,
     exemption: Option<&str>,
     field: &str,
 ) -> ApiResult<()> {
-    let Some(c) = &profile.coverage else { return Ok(()) };
-    let rule = c.rule.as_str();
-    let Some(share) = share else {
-        return Err(ApiError::refused(
-            rule,
-            Some(field),
-            "declare the public share of the picture (per mille), or give the public-space polygon",
-        ));
-    };
-    if !(0..=1000).contains(&share) {
+    if share.is_some_and(|s| !(0..=1000).contains(&s)) {
         return Err(ApiError::invalid(field, "between 0 and 1000"));
     }
-    let at_least = |[n, d]: [u32; 2]| share * i64::from(d) >= i64::from(n) * 1000;
-    let pct = share as f64 / 10.0;
-    if !at_least(c.exemption_min_public_share) {
-        return Err(ApiError::refused(
-            rule,
-            Some(field),
-            format!(
-                "public space is {pct:.1} % of the picture; at least {}/{} is required even with an exemption",
-                c.exemption_min_public_share[0], c.exemption_min_public_share[1]
-            ),
-        ));
-    }
-    if !at_least(c.min_public_share) && exemption.is_none_or(|r| r.trim().is_empty()) {
-        return Err(ApiError::refused(
-            rule,
-            Some("coverage_exemption"),
-            format!(
-                "public space is {pct:.1} % of the picture; {}/{} is required, or {}/{} with an exemption reason",
-                c.min_public_share[0],
-                c.min_public_share[1],
-                c.exemption_min_public_share[0],
-                c.exemption_min_public_share[1]
-            ),
-        ));
-    }
-    Ok(())
+    Ok(profile.check_public_share(share, exemption, field)?)
 }
 
 /// Checks a camera's coverage against the profile's rule (KAW-2.1.3).
 fn check_coverage(profile: &policy::Profile, b: &CameraBody) -> ApiResult<()> {
-    let Some(c) = &profile.coverage else { return Ok(()) };
-    let rule = c.rule.as_str();
     let field = if b.public_area.is_some() { "public_area" } else { "public_share_permille" };
-    check_share(profile, b.public_share_permille, b.coverage_exemption.as_deref(), field)?;
-    if c.consensus_required && b.consensus_note.as_deref().is_none_or(|r| r.trim().is_empty()) {
-        return Err(ApiError::refused(
-            rule,
-            Some("consensus_note"),
-            "record how local consensus was formed",
-        ));
+    if b.public_share_permille.is_some_and(|s| !(0..=1000).contains(&s)) {
+        return Err(ApiError::invalid(field, "between 0 and 1000"));
     }
-    Ok(())
+    let cov = policy::coverage::Coverage {
+        public_share_permille: b.public_share_permille,
+        exemption: b.coverage_exemption.as_deref(),
+        consensus_note: b.consensus_note.as_deref(),
+    };
+    Ok(profile.check_coverage(&cov, field)?)
 }
 
 /// `POST /api/v1/cameras`.
@@ -670,7 +631,7 @@ pub async fn create_camera(
     if let Some(period) = period {
         st.profile.check_retention_setting(period).map_err(|e| {
             ApiError::refused(
-                e.rule().as_str(),
+                e.rule(),
                 Some(if b.retention_days.is_some() {
                     "retention_days"
                 } else {
@@ -720,7 +681,7 @@ pub async fn create_camera(
             )
             .await?;
         let mut ev = p.event("mask.change", format!("camera:{}", c.code), Outcome::Ok);
-        ev.rule = Some("ASA-2.1".into());
+        ev.rule = Some(st.profile.recording.masks_rule.to_string());
         ev.detail = json!({ "version": m.version, "polygons": masks.len(), "in_recorder": b.mask_in_recorder });
         st.audit_in(&ch, ev).await?;
     }
@@ -779,7 +740,7 @@ pub async fn set_masks(
         )
         .await?;
     let mut ev = p.event("mask.change", format!("camera:{}", cam.code), Outcome::Ok);
-    ev.rule = Some("ASA-2.1".into());
+    ev.rule = Some(st.profile.recording.masks_rule.to_string());
     ev.detail = json!({ "version": m.version, "polygons": b.polygons.len(), "public_share_permille": share, "reason": b.reason.trim() });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
@@ -956,7 +917,7 @@ pub async fn create_contract(
         }
         if !c.included && c.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
             return Err(ApiError::refused(
-                "ASA-3.7",
+                &st.profile.accounts.contractor_gate_rule,
                 Some("clauses"),
                 format!("clause {} is left out: record the manager's reason", c.clause),
             ));
@@ -964,7 +925,7 @@ pub async fn create_contract(
     }
     if let Some(missing) = seen.iter().position(|s| !s) {
         return Err(ApiError::refused(
-            "ASA-3.7",
+            &st.profile.accounts.contractor_gate_rule,
             Some("clauses"),
             format!(
                 "clause {} is missing: say for each of ①–⑦ whether it is included",

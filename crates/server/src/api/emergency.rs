@@ -259,16 +259,12 @@ pub async fn extract_order(
             return Err(refusal.into());
         }
     };
-    let rule = st
-        .profile
-        .emergency
-        .as_ref()
-        .map_or(st.profile.workflow.rule.to_string(), |e| e.rule.to_string());
+    let rule = st.profile.emergency.as_ref().map_or(&st.profile.workflow.rule, |e| &e.rule);
     let ws = p
         .workstation
         .as_ref()
         .filter(|w| w.organisation_id == o.organisation_id && matches!(w.placement.as_str(), "police" | "agency"))
-        .ok_or_else(|| ApiError::forbidden(rule.clone(), "an emergency extraction runs only on the dedicated PC lent to (placed at) your organisation"))?;
+        .ok_or_else(|| ApiError::forbidden(rule, "an emergency extraction runs only on the dedicated PC lent to (placed at) your organisation"))?;
     let delegation = st.db.delegation_id_in_force(o.organisation_id, st.clock.now_ms()).await?;
     let cameras = parse_list(&o.cameras)?;
     let recipient = st.db.organisation(o.organisation_id).await?.map(|org| org.name);
@@ -433,7 +429,7 @@ pub async fn ledger_order(
     let profile = st.profile.clone();
     let Some(em) = &profile.emergency else {
         return Err(ApiError::forbidden(
-            profile.workflow.rule.as_str(),
+            &profile.workflow.rule,
             "this profile has no emergency path",
         ));
     };

@@ -248,7 +248,7 @@ pub async fn download(
         .extraction(pkg.extraction_id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("package {id}")))?;
-    let rule = st.profile.workflow.rule.to_string();
+    let rule = &st.profile.workflow.rule;
     if e.operator_id != p.account.id {
         return Err(ApiError::forbidden(
             rule,
@@ -315,7 +315,7 @@ pub async fn list(
         .ok_or_else(|| ApiError::not_found(format!("extraction {id}")))?;
     if e.operator_id != p.account.id {
         return Err(ApiError::forbidden(
-            st.profile.workflow.rule.as_str(),
+            &st.profile.workflow.rule,
             "only the extractor sees the packages of an extraction",
         ));
     }

@@ -90,7 +90,7 @@ pub async fn check_range_available(
             holds.iter().any(|h| h.camera == cam.code && h.range_from <= from && from < h.range_to);
         if erase.as_millisecond() <= now && !held {
             return Err(ApiError::refused(
-                profile.retention.rule.as_str(),
+                &profile.retention.rule,
                 Some("from"),
                 format!(
                     "footage of {} recorded at {} was erased at {} (retention {period}); the range reaches past retention",
@@ -435,7 +435,7 @@ pub async fn withdraw_request(
     let r = load(&st, &p, id).await?;
     if r.requester_id != Some(p.account.id) {
         return Err(ApiError::forbidden(
-            st.profile.workflow.rule.as_str(),
+            &st.profile.workflow.rule,
             "only the requester may withdraw a request",
         ));
     }
@@ -581,7 +581,7 @@ pub async fn create_internal_use(
     let profile = st.profile.clone();
     let Some(rule) = profile.workflow.internal_use_rule.clone() else {
         return Err(ApiError::forbidden(
-            profile.workflow.rule.as_str(),
+            &profile.workflow.rule,
             "this profile has no internal use without a request: file a request instead",
         ));
     };
@@ -817,10 +817,7 @@ pub async fn report_extraction(
 ) -> ApiResult<Json<Value>> {
     let profile = st.profile.clone();
     let Some(report_role) = profile.workflow.report_to.clone() else {
-        return Err(ApiError::forbidden(
-            profile.workflow.rule.as_str(),
-            "this profile has no report step",
-        ));
+        return Err(ApiError::forbidden(&profile.workflow.rule, "this profile has no report step"));
     };
     let e = st
         .db
@@ -993,7 +990,7 @@ pub async fn create_viewing(
     st.profile.check_purpose(&b.purpose)?;
     if !on_own_workstation(&p) && st.profile.workflow.workstation_required {
         return Err(ApiError::forbidden(
-            st.profile.workflow.rule.as_str(),
+            &st.profile.workflow.rule,
             "footage is viewed only on a registered dedicated workstation",
         ));
     }

@@ -74,7 +74,7 @@ pub async fn create_hold(
     if let Err(e) = st.profile.check_hold(&hold, now) {
         return Err(match e.rule() {
             Some(rule) => ApiError::refused(
-                rule.as_str(),
+                rule,
                 Some(if matches!(e, policy::hold::HoldError::MissingInquiry { .. }) {
                     "inquiry_reference"
                 } else {

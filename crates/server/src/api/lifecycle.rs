@@ -13,7 +13,8 @@ use axum::Json;
 use axum::extract::{Extension, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use policy::Permission;
+use policy::rule::cited;
+use policy::{Permission, RuleId};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -339,7 +340,7 @@ pub async fn commission_camera(
     let ch = st.change().await?;
     ch.commission_camera(id, now).await?;
     let mut ev = p.event("camera.commission", format!("camera:{}", cam.code), Outcome::Ok);
-    ev.rule = Some("ALL-REC-2".into());
+    ev.rule = Some(cited::NO_LIVE_VIEW.to_string());
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
     Ok(Json(json!({ "camera": cam.code, "commissioned_at": jst(now) })))
@@ -375,10 +376,10 @@ pub async fn camera_still(
         Ok(ok) => ok,
         Err(why) => {
             let mut ev = p.event("camera.still", target, Outcome::Denied);
-            ev.rule = Some("ALL-REC-2".into());
+            ev.rule = Some(cited::NO_LIVE_VIEW.to_string());
             ev.detail = json!({ "extraction": extraction, "why": why });
             st.audit(ev).await?;
-            return Err(ApiError::forbidden("ALL-REC-2", why));
+            return Err(ApiError::forbidden(&cited::NO_LIVE_VIEW, why));
         }
     };
     let Some(node) = st.node().filter(|n| n.records(&cam.code)) else {
@@ -386,7 +387,7 @@ pub async fn camera_still(
     };
     let node::Still { png, recorded_ms: at } = node.still(&cam.code, within).await?;
     let mut ev = p.event("camera.still", target, Outcome::Ok);
-    ev.rule = Some("ALL-REC-2".into());
+    ev.rule = Some(cited::NO_LIVE_VIEW.to_string());
     detail["recorded_at"] = json!(jst(at));
     detail["bytes"] = json!(png.len());
     detail["blake3"] = json!(blake3::hash(&png).to_hex().to_string());
@@ -467,8 +468,9 @@ async fn still_under_extraction(
     )))
 }
 
-fn disposal_rules(st: &AppState) -> String {
-    st.profile.disposal.rules.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+/// The clause a disposal cites: the profile's first disposal rule.
+fn disposal_rule(st: &AppState) -> &RuleId {
+    st.profile.disposal.rules.first().unwrap_or(&st.profile.workflow.rule)
 }
 
 async fn disposal_json(st: &AppState, d: &store::lifecycle::Disposal) -> ApiResult<Value> {
@@ -517,7 +519,7 @@ pub async fn create_disposal(
     if !keys.is_empty() {
         let shown: Vec<&String> = keys.iter().take(5).collect();
         return Err(ApiError::refused(
-            disposal_rules(&st),
+            disposal_rule(&st),
             Some("device"),
             format!(
                 "{} footage key(s) still exist on {} (e.g. {:?}): erase the footage (retention or decommissioning) before disposal",
@@ -543,7 +545,7 @@ pub async fn create_disposal(
         )
         .await?;
     let mut ev = p.event("disposal.create", format!("disposal:{}", d.id), Outcome::Ok);
-    ev.rule = Some(disposal_rules(&st));
+    ev.rule = Some(disposal_rule(&st).to_string());
     ev.detail = json!({ "device": d.device, "method": d.method, "keys_left": 0 });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
@@ -590,7 +592,7 @@ pub async fn confirm_disposal(
     }
     let mut ev = p.event("disposal.confirm", format!("disposal:{id}"), Outcome::Ok);
     ev.role = Some(role);
-    ev.rule = Some(disposal_rules(&st));
+    ev.rule = Some(disposal_rule(&st).to_string());
     ev.detail = json!({ "confirmations": confirmations.len(), "complete": complete });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
@@ -610,7 +612,7 @@ pub async fn disposal_certificate(
     if d.completed_at.is_none() {
         let rule = &st.profile.disposal;
         return Err(ApiError::refused(
-            disposal_rules(&st),
+            disposal_rule(&st),
             None,
             format!(
                 "disposal {} is not confirmed yet: {} distinct people are needed, the {} among them",

@@ -207,7 +207,7 @@ pub async fn login(
     {
         st.audit(deny("no current signed-off contract")).await?;
         return Err(ApiError::forbidden(
-            st.profile.accounts.contractor_gate_rule.as_str(),
+            &st.profile.accounts.contractor_gate_rule,
             "your organisation has no current contract whose clause checklist the manager has signed off",
         ));
     }
@@ -305,8 +305,8 @@ pub async fn change_password(
 }
 
 impl Principal {
-    fn profile_rotation_rule(&self, st: &AppState) -> String {
-        st.profile.accounts.password_rotation_rule.to_string()
+    fn profile_rotation_rule<'a>(&self, st: &'a AppState) -> &'a policy::RuleId {
+        &st.profile.accounts.password_rotation_rule
     }
 }
 

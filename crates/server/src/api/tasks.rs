@@ -249,7 +249,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                     detail: s.name.clone(),
                     due_at: Some(jst(due)),
                     overdue: true,
-                    rule: "PROD-SIGNAGE-1".into(),
+                    rule: policy::rule::cited::SIGNAGE_CHECK.to_string(),
                     href: "/cameras".into(),
                 });
             }
