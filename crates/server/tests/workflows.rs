@@ -137,7 +137,7 @@ async fn full_flow(profile_id: &str, backend: Backend) {
     }
 
     let w = w.restart().await;
-    // LEDGER-1: every field present.
+    // rule: LEDGER-1 — every field present.
     let reader = w.holder(Permission::LedgerRead).clone();
     let (_, ledger) = w.api.get("/api/v1/ledger", &reader).await;
     let l = &ledger[0];
