@@ -85,12 +85,35 @@ async fn the_readme_demo_extracts_from_its_relative_data_directory() {
 
     // The city's dedicated PC, from the printed enrolment links.
     let logins = std::fs::read_to_string(data.join("demo-logins.txt")).unwrap();
-    let city_pc = logins
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("city: ").and_then(|u| u.rsplit('/').next()))
+    let link = logins.lines().find_map(|l| l.trim().strip_prefix("city: ")).unwrap().to_owned();
+    let code = link.rsplit('/').next().unwrap();
+    let http = Http { base, client: reqwest::Client::new() };
+    // Redeemed once on the PC that opens it: the device token comes back as its cookie.
+    let redeemed = http
+        .client
+        .post(format!("{}/api/v1/workstations/enrol", http.base))
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redeemed.status(), 200);
+    let city_pc = redeemed
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix(&format!("{}=", server::auth::WORKSTATION_COOKIE)))
+        .and_then(|c| c.split(';').next())
         .unwrap()
         .to_owned();
-    let http = Http { base, client: reqwest::Client::new() };
+    let again = http
+        .client
+        .post(format!("{}/api/v1/workstations/enrol", http.base))
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404, "a link enrols one PC");
     let from = jiff::Timestamp::now();
     tokio::time::sleep(Duration::from_secs(8)).await;
     let to = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(3);

@@ -72,6 +72,15 @@ async fn click(c: &Client, css: &str) {
     c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
 }
 
+/// Opens a printed one-time enrolment link on this browser and enrols it (issue 16, L8).
+async fn enrol_here(c: &Client, link: &str) {
+    c.goto(link).await.unwrap();
+    click(c, "#enrol").await;
+    if c.find(Locator::Id("enrolled")).await.is_err() {
+        panic!("enrol page: {} {}", c.current_url().await.unwrap(), text(c, "body").await);
+    }
+}
+
 async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     std::fs::write(shots().join(format!("{name}.png")), png).unwrap();
@@ -295,10 +304,7 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
 
     // 4. The handling officer, on the city's dedicated PC, extracts and writes the ledger.
     // rule: ASA-3.4c (instruction → extraction → 画像利用簿), ASA-3.3a (dedicated PC)
-    c.goto(&enrol_city).await.unwrap();
-    if c.find(Locator::Id("enrolled")).await.is_err() {
-        panic!("enrol page: {} {}", c.current_url().await.unwrap(), text(&c, "body").await);
-    }
+    enrol_here(&c, &enrol_city).await;
     login_as(&c, &base, "u_handling_officer").await;
     assert!(text(&c, ".ws").await.contains("専用パソコン"), "on the dedicated PC");
     c.goto(&request_url).await.unwrap();
@@ -391,7 +397,7 @@ async fn nishiyodogawa_three_step_chain_with_report() {
     assert!(c.find_all(Locator::Css("#relay-instruction")).await.unwrap().is_empty());
     logout(&c).await;
 
-    c.goto(&enrol_city).await.unwrap();
+    enrol_here(&c, &enrol_city).await;
     login_as(&c, &base, "u_image_clerk").await;
     c.goto(&request_url).await.unwrap();
     click(&c, "#extract").await;
@@ -741,7 +747,7 @@ async fn asahikawa_police_emergency_extraction_at_night() {
     logout(&c).await;
 
     // The operator, on the PC lent to the police, carries it out.
-    c.goto(&enrol_police).await.unwrap();
+    enrol_here(&c, &enrol_police).await;
     login_as(&c, &base, "u_police_image_operator").await;
     c.goto(&format!("{base}/emergency")).await.unwrap();
     click(&c, ".extract-order").await;
@@ -814,7 +820,7 @@ async fn nishiyodogawa_agency_emergency_path_to_form_1() {
     assert!(c.find_all(Locator::Css(".extract-order")).await.unwrap().is_empty());
     logout(&c).await;
 
-    c.goto(&enrol_agency).await.unwrap();
+    enrol_here(&c, &enrol_agency).await;
     login_as(&c, &base, "u_agency_staff").await;
     c.goto(&format!("{base}/emergency")).await.unwrap();
     // The order just given (the only one this person carries out).

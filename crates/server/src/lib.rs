@@ -72,6 +72,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         node_audit_findings: std::sync::RwLock::new(Vec::new()),
         // The public contact form: 10 submissions (accepted or not) per address and hour (M11).
         public_form_rate: limits::SourceRate::new(10, std::time::Duration::from_secs(3600)),
+        enrol_rate: limits::SourceRate::new(20, std::time::Duration::from_secs(3600)),
     });
     let router = api::router(state.clone())
         .route("/api/openapi.json", axum::routing::get(|| async { axum::Json(api::openapi()) }))

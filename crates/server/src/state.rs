@@ -29,6 +29,8 @@ pub struct AppState {
     pub node_audit_findings: std::sync::RwLock<Vec<String>>,
     /// Submissions of the public contact form per client address (PROD-RATE-1).
     pub public_form_rate: crate::limits::SourceRate,
+    /// Attempts to redeem a workstation enrolment link per client address (PROD-RATE-1).
+    pub enrol_rate: crate::limits::SourceRate,
 }
 
 /// A running [`crate::audit_watch::run`].

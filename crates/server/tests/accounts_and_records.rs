@@ -288,3 +288,83 @@ async fn a_rotation_cannot_come_back_to_a_recent_password() {
         assert_eq!(kept, 4, "{backend:?}");
     }
 }
+
+// issue 16, L8 — an enrolment link carries a one-time code, not the device token: opening the
+// page spends nothing, the code is redeemed once within 24 hours on a workstation that is not
+// revoked, the cookie is made by the server (Secure unless the server runs plain HTTP), an
+// arbitrary value in the link enrols nothing, and every attempt is audited.
+#[tokio::test]
+async fn enrolment_links_are_one_time_codes() {
+    let w = World::new("nishiyodogawa", Backend::Sqlite, NOW).await;
+    let chief = w.user("operations_chief");
+    let (_, list) = w.api.get("/api/v1/workstations", &chief).await;
+    let ws = |placement: &str| {
+        list.as_array().unwrap().iter().find(|x| x["placement"] == placement).unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (section, agency) = (ws("section"), ws("police"));
+    let link =
+        w.api.ok(&format!("/api/v1/workstations/{section}/enrol-link"), &chief, json!({})).await;
+    let href = link["href"].as_str().unwrap();
+    let code = href.strip_prefix("/enrol/").unwrap().to_owned();
+    assert_eq!(code.len(), 64, "{link}");
+    assert!(!href.contains(chief.ws.as_deref().unwrap()), "no device token in a link");
+    // Only the workstation manager issues links.
+    let staff = w.user("agency_staff");
+    let (s, _) =
+        w.api.post(&format!("/api/v1/workstations/{agency}/enrol-link"), &staff, json!({})).await;
+    assert_eq!(s, 403);
+
+    let redeem = |code: String| {
+        let http = w.api.http.clone();
+        let url = format!("{}/api/v1/workstations/enrol", w.api.base);
+        async move { http.post(url).json(&json!({ "code": code })).send().await.unwrap() }
+    };
+    // Made up, malformed or somebody else's device token: nothing is enrolled.
+    for bogus in ["0".repeat(64), "../../etc".to_owned(), chief.ws.clone().unwrap()] {
+        let r = redeem(bogus).await;
+        assert_eq!(r.status(), 404);
+        assert!(r.headers().get("set-cookie").is_none());
+    }
+    // The right code, once: the cookie is the server's new device token.
+    let r = redeem(code.clone()).await;
+    assert_eq!(r.status(), 200);
+    let cookie = r.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("mimamori_ws=") && cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict") && cookie.contains("Max-Age=31536000"), "{cookie}");
+    let token = cookie["mimamori_ws=".len()..].split(';').next().unwrap().to_owned();
+    assert_ne!(token, code);
+    let mut on_pc = w.user("image_clerk");
+    on_pc.ws = Some(token);
+    let (_, me) = w.api.get("/api/v1/me", &on_pc).await;
+    assert_eq!(me["workstation"]["id"], section, "{me}");
+    assert_eq!(redeem(code).await.status(), 404, "a link enrols one PC");
+
+    // A link not redeemed within 24 hours has expired.
+    let late =
+        w.api.ok(&format!("/api/v1/workstations/{agency}/enrol-link"), &chief, json!({})).await;
+    w.set_now("2026-11-25T12:00:00+09:00");
+    let late_code = late["href"].as_str().unwrap().trim_start_matches("/enrol/").to_owned();
+    assert_eq!(redeem(late_code).await.status(), 404, "expired");
+    // A revoked workstation's link enrols nothing.
+    let fresh =
+        w.api.ok(&format!("/api/v1/workstations/{agency}/enrol-link"), &chief, json!({})).await;
+    w.api
+        .ok(&format!("/api/v1/workstations/{agency}/revoke"), &chief, json!({ "reason": "紛失" }))
+        .await;
+    let fresh_code = fresh["href"].as_str().unwrap().trim_start_matches("/enrol/").to_owned();
+    assert_eq!(redeem(fresh_code).await.status(), 404, "revoked");
+
+    // Every attempt is on the audit trail, the refused ones too.
+    let auditor = w.holder(policy::Permission::AuditRead).clone();
+    let (_, log) = w.api.get("/api/v1/audit?action=workstation.enrol&limit=50", &auditor).await;
+    let entries = log["entries"].as_array().or(log.as_array()).unwrap().clone();
+    let redeemed = |e: &&Value| {
+        e["action"] == "workstation.enrol" && (e["actor"] == "device" || e["actor"] == "anonymous")
+    };
+    let denied = entries.iter().filter(redeemed).filter(|e| e["outcome"] == "denied").count();
+    let ok = entries.iter().filter(redeemed).filter(|e| e["outcome"] == "ok").count();
+    assert!(entries.iter().filter(redeemed).all(|e| e["client"] == "127.0.0.1"), "{log}");
+    assert_eq!((ok, denied), (1, 6), "{log}");
+}

@@ -397,6 +397,40 @@ impl Db {
         changed_one(&r, || format!("workstation {id} is revoked or does not exist"))
     }
 
+    /// Sets a workstation's one-time enrolment code (its hash), valid until `expires_at`,
+    /// replacing any earlier code that was not redeemed.
+    pub async fn set_enrol_code(&self, id: i64, code_hash: &str, expires_at: i64) -> Result<()> {
+        let r = sqlx::query("UPDATE workstations SET enrol_code_hash = $2, enrol_code_expires_at = $3 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(code_hash)
+            .bind(expires_at)
+            .execute(&mut *self.conn().await?)
+            .await?;
+        changed_one(&r, || format!("workstation {id} is revoked or does not exist"))
+    }
+
+    /// Redeems an enrolment code at `now`: binds the device token to its workstation and spends
+    /// the code, in one statement — a code is redeemed once, before it expires, on a workstation
+    /// that is not revoked. `None` when no such code is waiting.
+    pub async fn redeem_enrol_code(
+        &self,
+        code_hash: &str,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<Workstation>> {
+        Ok(sqlx::query_as(concat!(
+            "UPDATE workstations SET device_token_hash = $2, enrolled_at = $3, enrol_code_hash = NULL, \
+             enrol_code_expires_at = NULL WHERE enrol_code_hash = $1 AND enrol_code_expires_at > $3 \
+             AND revoked_at IS NULL RETURNING ",
+            ws_cols!()
+        ))
+        .bind(code_hash)
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&mut *self.conn().await?)
+        .await?)
+    }
+
     /// Records a custody check.
     pub async fn custody_check(&self, id: i64, now: i64) -> Result<()> {
         let r = sqlx::query("UPDATE workstations SET last_custody_check_at = $2 WHERE id = $1 AND revoked_at IS NULL")

@@ -65,7 +65,7 @@ pub fn router(api: Router) -> Router {
         .route("/disposals/{id}/certificate", get(pages::disposal_certificate))
         .route("/viewings", get(pages::viewings).post(pages::viewings_post))
         .route("/delegations", get(pages::delegations).post(pages::delegations_post))
-        .route("/enrol/{token}", get(pages::enrol))
+        .route("/enrol/{code}", get(pages::enrol).post(pages::enrol_confirm))
         .route("/assets/style.css", get(pages::style))
         .route("/assets/app.js", get(pages::script))
         .with_state(ui)

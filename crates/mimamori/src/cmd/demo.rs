@@ -430,7 +430,23 @@ impl DemoArgs {
                 }
                 caller.post("/api/v1/designations", &tok, body).await?;
             }
-            let Seed { logins, enrol, .. } = seeded;
+            // The links printed for people: one-time codes, valid 24 hours from now (after the
+            // history), each redeemed on the PC that opens it (issue 16, L8).
+            let wsm_login = profile
+                .roles
+                .iter()
+                .filter(|r| r.permissions.contains(&policy::Permission::WorkstationManage))
+                .find_map(|r| seeded.role_logins.get(&r.id))
+                .context("nobody manages workstations")?;
+            let tok = caller.login(wsm_login, DEMO_PASSWORD).await?;
+            let mut links = HashMap::new();
+            for (kind, id) in &seeded.workstations {
+                let link = caller
+                    .post(&format!("/api/v1/workstations/{id}/enrol-link"), &tok, json!({}))
+                    .await?;
+                links.insert(kind.clone(), link["href"].as_str().unwrap_or("").to_owned());
+            }
+            let Seed { logins, .. } = seeded;
             let mut text = String::new();
             text.push_str(&format!(
                 "パスワード（全員） / password (everyone): {DEMO_PASSWORD}\n\n"
@@ -439,11 +455,11 @@ impl DemoArgs {
             for l in &logins {
                 text.push_str(&format!("  {:<28} {} [{}]\n", l.login, l.role, l.org_kind));
             }
-            text.push_str("\n専用端末（組織ごと、その端末で一度開く） / dedicated PCs (open once on that PC):\n");
-            let mut kinds: Vec<_> = enrol.keys().collect();
+            text.push_str("\n専用端末（組織ごと、その端末で一度だけ開く・24時間有効） / dedicated PCs (open once on that PC, within 24 h):\n");
+            let mut kinds: Vec<_> = links.keys().collect();
             kinds.sort();
             for k in kinds {
-                text.push_str(&format!("  {k}: http://{}/enrol/{}\n", self.listen, enrol[k]));
+                text.push_str(&format!("  {k}: http://{}{}\n", self.listen, links[k]));
             }
             std::fs::write(&logins_file, &text)?;
         } else {

@@ -835,13 +835,103 @@ pub async fn enrol_workstation(
     st.audit_in(&ch, p.event("workstation.enrol", format!("workstation:{}", w.code), Outcome::Ok))
         .await?;
     ch.commit().await?;
-    let secure = if st.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!(
-        "{WORKSTATION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=157680000{secure}"
-    );
     Ok((
-        AppendHeaders([(SET_COOKIE, cookie)]),
+        AppendHeaders([(SET_COOKIE, workstation_cookie(&st, &token))]),
         Json(json!({ "workstation": w.code, "device_token": token })),
+    )
+        .into_response())
+}
+
+/// How long an enrolment link stays usable.
+const ENROL_LINK_MS: i64 = 24 * 3600 * 1000;
+
+/// The cookie that carries a device token: HttpOnly, SameSite=Strict, Secure unless the server
+/// runs without TLS for development, kept a year (a custody check re-enrols a PC sooner).
+fn workstation_cookie(st: &AppState, token: &str) -> String {
+    let secure = if st.secure_cookies { "; Secure" } else { "" };
+    format!(
+        "{WORKSTATION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000{secure}"
+    )
+}
+
+/// `POST /api/v1/workstations/{id}/enrol-link`: a one-time link that enrols the PC which opens
+/// it (issue 16, L8). The link carries a code, not the device token: the code is redeemed once,
+/// within 24 hours, and the token is made then and set as a cookie on that PC only.
+pub async fn enrol_link(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let w = st
+        .db
+        .workstation(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("workstation {id}")))?;
+    let code = auth::new_token()?;
+    let expires = st.clock.now_ms() + ENROL_LINK_MS;
+    let ch = st.change().await?;
+    ch.set_enrol_code(id, &auth::token_hash(&code), expires).await?;
+    let mut ev = p.event("workstation.enrol_link", format!("workstation:{}", w.code), Outcome::Ok);
+    ev.detail = json!({ "expires_at": jst(expires) });
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
+    Ok(Json(
+        json!({ "workstation": w.code, "href": format!("/enrol/{code}"), "expires_at": jst(expires) }),
+    ))
+}
+
+/// `POST /api/v1/workstations/enrol`: redeems an enrolment link's code on the PC that opened
+/// it — once, before it expires, for a workstation that is not revoked — and sets the new
+/// device token as that PC's cookie. Public (the PC has no session yet), rate-limited per
+/// address, every attempt audited.
+pub async fn redeem_enrolment(
+    State(st): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
+    Body(b): Body<EnrolCodeBody>,
+) -> ApiResult<Response> {
+    let client = crate::limits::peer(&headers);
+    let source = client.clone().unwrap_or_else(|| "unknown".into());
+    if let Err(wait) = st.enrol_rate.check(&source, st.clock.now_ms()) {
+        return Err(ApiError::too_many(
+            wait,
+            format!(
+                "too many enrolment attempts from your address: try again in {} minutes",
+                (wait + 59) / 60
+            ),
+        ));
+    }
+    let code = b.code.trim();
+    let well_formed = code.len() == 64 && code.bytes().all(|c| c.is_ascii_hexdigit());
+    let token = auth::new_token()?;
+    let now = st.clock.now_ms();
+    let ch = st.change().await?;
+    let enrolled = if well_formed {
+        ch.redeem_enrol_code(&auth::token_hash(code), &auth::token_hash(&token), now).await?
+    } else {
+        None
+    };
+    let Some(w) = enrolled else {
+        drop(ch);
+        let mut ev =
+            audit::Event::new("anonymous", "workstation.enrol", "workstation:?", Outcome::Denied);
+        ev.client = client;
+        st.audit(ev).await?;
+        return Err(ApiError::not_found(
+            "this enrolment link is unknown, already used or expired: ask the workstation manager for a new one",
+        ));
+    };
+    let mut ev = audit::Event::new(
+        "device",
+        "workstation.enrol",
+        format!("workstation:{}", w.code),
+        Outcome::Ok,
+    );
+    ev.client = client;
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
+    Ok((
+        AppendHeaders([(SET_COOKIE, workstation_cookie(&st, &token))]),
+        Json(json!({ "workstation": w.code, "name": w.name })),
     )
         .into_response())
 }

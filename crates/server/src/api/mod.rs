@@ -164,6 +164,8 @@ api! {
     post "/api/v1/cameras/{id}/masks" => admin::set_masks, Access::Perm(P::MaskManage), "mask.change", "registry", "A new version of a camera's privacy masks, with a reason", MasksBody;
     get "/api/v1/workstations" => admin::list_workstations, Access::Perm(P::WorkstationManage), "workstation.list", "registry", "List dedicated workstations";
     post "/api/v1/workstations" => admin::create_workstation, Access::Perm(P::WorkstationManage), "workstation.create", "registry", "Register a dedicated workstation", WorkstationBody;
+    post "/api/v1/workstations/{id}/enrol-link" => admin::enrol_link, Access::Perm(P::WorkstationManage), "workstation.enrol_link", "registry", "A one-time link that enrols the PC which opens it (24 h)";
+    post "/api/v1/workstations/enrol" => admin::redeem_enrolment, Access::Public, "workstation.enrol", "registry", "Redeem an enrolment link's code on the PC that opened it (sets the device cookie)", EnrolCodeBody;
     post "/api/v1/workstations/{id}/enrol" => admin::enrol_workstation, Access::Perm(P::WorkstationManage), "workstation.enrol", "registry", "Issue the device token of a workstation";
     post "/api/v1/workstations/{id}/custody-check" => admin::custody_check, Access::Perm(P::WorkstationManage), "workstation.custody_check", "registry", "Record a custody check";
     post "/api/v1/workstations/{id}/revoke" => admin::revoke_workstation, Access::Perm(P::WorkstationManage), "workstation.revoke", "registry", "Revoke a lost or stolen workstation", ReasonBody;

@@ -270,6 +270,14 @@ pub struct WorkstationBody {
     pub storage: String,
 }
 
+/// A workstation's one-time enrolment code, from its link.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolCodeBody {
+    /// The code of the link `/enrol/{code}`.
+    pub code: String,
+}
+
 /// A reason.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -115,28 +115,71 @@ pub async fn account_update(
     }
 }
 
-/// `GET /enrol/{token}`: installs a workstation's device token on this browser (done once on
-/// the dedicated PC when it is enrolled).
-pub async fn enrol(headers: HeaderMap, Path(token): Path<String>) -> Response {
+/// `GET /enrol/{code}`: the page a workstation's one-time enrolment link opens — a button that
+/// enrols this PC. Opening the link changes nothing (a link previewer or a second look does not
+/// spend it); the POST does (issue 16, L8).
+pub async fn enrol(headers: HeaderMap, Path(code): Path<String>) -> Response {
     let l = lang(&headers);
-    if token.len() > 200
-        || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        return StatusCode::BAD_REQUEST.into_response();
+    if !enrol_code_shape(&code) {
+        return enrol_result(l, StatusCode::NOT_FOUND, None);
     }
-    let cookie = format!(
-        "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=315360000",
-        server::auth::WORKSTATION_COOKIE
-    );
-    let mut r = page(
+    page(
         l,
         None,
         &t(l, "workstation"),
-        html! { p #enrolled { (t(l, "enrolled")) } a href="/login" { (t(l, "login")) } },
+        html! {
+            p { (t(l, "enrol_explain")) }
+            form method="post" action={ "/enrol/" (code) } {
+                button #enrol type="submit" { (t(l, "enrol_this_pc")) }
+            }
+        },
     )
-    .into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        r.headers_mut().append(header::SET_COOKIE, v);
+    .into_response()
+}
+
+/// `POST /enrol/{code}`: redeems the code through the API, which sets the device cookie on this
+/// browser once; a used, expired or unknown code is refused with a clear message.
+pub async fn enrol_confirm(
+    State(ui): State<Arc<Ui>>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Response {
+    let l = lang(&headers);
+    if !enrol_code_shape(&code) {
+        return enrol_result(l, StatusCode::NOT_FOUND, None);
     }
-    r
+    let a = ui
+        .api
+        .call(
+            axum::http::Method::POST,
+            "/api/v1/workstations/enrol",
+            &headers,
+            None,
+            Some(json!({ "code": code })),
+        )
+        .await;
+    if a.ok() {
+        let name = a.json["name"].as_str().unwrap_or("").to_owned();
+        return with_cookies(enrol_result(l, StatusCode::OK, Some(&name)), &a.set_cookies);
+    }
+    enrol_result(l, a.status, None)
+}
+
+/// A code of the shape the API issues (64 hex digits); anything else is answered at once.
+fn enrol_code_shape(code: &str) -> bool {
+    code.len() == 64 && code.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn enrol_result(l: Lang, status: StatusCode, enrolled: Option<&str>) -> Response {
+    let body = match enrolled {
+        Some(name) => html! {
+            p #enrolled { (t(l, "enrolled")) " " strong { (name) } }
+            a href="/login" { (t(l, "login")) }
+        },
+        None if status == StatusCode::TOO_MANY_REQUESTS => {
+            html! { p.problem #enrol-refused { (t(l, "enrol_too_many")) } }
+        }
+        None => html! { p.problem #enrol-refused { (t(l, "enrol_link_invalid")) } },
+    };
+    (status, page(l, None, &t(l, "workstation"), body)).into_response()
 }

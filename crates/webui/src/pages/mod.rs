@@ -22,7 +22,7 @@ mod oversight;
 mod registry;
 mod transparency;
 
-pub use account::{account, account_update, enrol};
+pub use account::{account, account_update, enrol, enrol_confirm};
 pub use admin::{accounts, accounts_post};
 pub use emergency::{create_order, emergency, order_action, order_application};
 pub use footage::{
