@@ -16,6 +16,7 @@ pub mod idempotent;
 pub mod limits;
 pub mod nodes;
 pub mod report;
+pub mod secrets;
 pub mod state;
 
 use ::clock::Clock;
@@ -58,6 +59,8 @@ pub struct App {
 pub async fn build(config: Config) -> anyhow::Result<App> {
     let db = Db::connect(&config.db).await?;
     let key = audit::key::load_or_create(&config.key_path)?;
+    let seed_key = secrets::SeedKey::derive(&key);
+    seal_clear_totp_seeds(&db, &seed_key).await?;
     let audit_store = DbAuditStore::open(db.clone(), config.clock.now_ms()).await?;
     let audit =
         AuditWriter::start(db.clone(), audit_store, Sealer::new(key, CheckpointPolicy::default()));
@@ -73,6 +76,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         // The public contact form: 10 submissions (accepted or not) per address and hour (M11).
         public_form_rate: limits::SourceRate::new(10, std::time::Duration::from_secs(3600)),
         enrol_rate: limits::SourceRate::new(20, std::time::Duration::from_secs(3600)),
+        seed_key,
     });
     let router = api::router(state.clone())
         .route("/api/openapi.json", axum::routing::get(|| async { axum::Json(api::openapi()) }))
@@ -82,6 +86,18 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         .layer(axum::middleware::from_fn(run_to_completion))
         .with_state(state.clone());
     Ok(App { state, router })
+}
+
+/// Seals the TOTP seeds an earlier version stored in clear (issue 16, M9), once, at start.
+async fn seal_clear_totp_seeds(db: &Db, key: &secrets::SeedKey) -> anyhow::Result<()> {
+    for a in db.accounts().await? {
+        if let Some(seed) = a.totp_secret.as_deref().filter(|s| !secrets::SeedKey::is_sealed(s)) {
+            let sealed = key.seal(a.id, seed)?;
+            db.set_totp(a.id, Some(&sealed), a.totp_enabled != 0).await?;
+            tracing::info!(account = a.id, "sealed a TOTP seed stored in clear");
+        }
+    }
+    Ok(())
 }
 
 /// The response headers every answer carries (issue 16, L6): a strict Content-Security-Policy

@@ -31,6 +31,8 @@ pub struct AppState {
     pub public_form_rate: crate::limits::SourceRate,
     /// Attempts to redeem a workstation enrolment link per client address (PROD-RATE-1).
     pub enrol_rate: crate::limits::SourceRate,
+    /// Seals the TOTP seeds in the store (ASVS V6.4).
+    pub seed_key: crate::secrets::SeedKey,
 }
 
 /// A running [`crate::audit_watch::run`].

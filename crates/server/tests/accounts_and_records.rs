@@ -41,6 +41,26 @@ async fn totp_enrolment_makes_the_code_mandatory() {
     let (s, v) =
         w.api.call("POST", "/api/v1/auth/login", None, Some(with(totp.generate(at + 30)))).await;
     assert_eq!(s, 401, "replayed: {v}");
+
+    // ASVS V6.4 (issue 16, M9): the database holds the seed sealed with the server's key — a
+    // copy of the database does not give the second factor away.
+    let b32 = v_secret(&w, u.id).await;
+    let plain = totp.get_secret_base32();
+    assert!(b32.starts_with("v1:") && !b32.contains(&plain), "{b32}");
+    // A seed an earlier version stored in clear is sealed at the next start and still works.
+    w.srv.state.db.set_totp(u.id, Some(&plain), true).await.unwrap();
+    let w = w.restart().await;
+    let resealed = v_secret(&w, u.id).await;
+    assert!(resealed.starts_with("v1:") && !resealed.contains(&plain), "{resealed}");
+    w.srv.clock.set(w.srv.clock.now() + jiff::SignedDuration::from_secs(30));
+    let (s, v) =
+        w.api.call("POST", "/api/v1/auth/login", None, Some(with(totp.generate(at + 60)))).await;
+    assert_eq!(s, 200, "{v}");
+}
+
+/// The stored TOTP seed of account `id`, as a copy of the database would show it.
+async fn v_secret(w: &World, id: i64) -> String {
+    w.srv.state.db.account(id).await.unwrap().unwrap().totp_secret.unwrap()
 }
 
 // rule: KIT-3.2 — a temporary operator, city staff only, for a bounded time.

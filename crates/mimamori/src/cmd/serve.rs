@@ -45,10 +45,17 @@ pub struct ServeArgs {
     /// Recorder data directory (segments, node index, node audit log, status).
     #[arg(long, default_value = "mimamori-data/recorder")]
     pub data: PathBuf,
-    /// A camera to record: CODE=rtsp://[user:password@]host/path (repeatable). Credentials are
-    /// taken out of the URL and never logged.
+    /// A camera to record: CODE=rtsp://host/path (repeatable). Without credentials: the
+    /// command line is visible to every user of the machine; give cameras with credentials in
+    /// `--cameras-file` or `MIMAMORI_CAMERAS`.
     #[arg(long = "camera", value_name = "CODE=URL")]
     pub cameras: Vec<String>,
+    /// Cameras to record, one `CODE=rtsp://[user:password@]host/path` per line (`#` comments).
+    /// The file must be readable by its owner only (0600). The environment variable
+    /// `MIMAMORI_CAMERAS` may hold the same lines. Credentials are taken out of the URL and
+    /// never logged.
+    #[arg(long, value_name = "FILE")]
+    pub cameras_file: Option<PathBuf>,
     /// Recorder node name.
     #[arg(long, default_value = "node1")]
     pub node_id: String,
@@ -69,6 +76,53 @@ pub struct ServeArgs {
     pub accept_audit_findings: Option<String>,
 }
 
+/// The cameras of `--camera`, `--cameras-file` and `MIMAMORI_CAMERAS` (issue 16, M9: camera
+/// passwords never on the command line, which every user of the machine can read).
+fn configured_cameras(
+    args: &[String],
+    file: Option<&std::path::Path>,
+    env: Option<String>,
+) -> anyhow::Result<Vec<recorder::config::CameraConfig>> {
+    let mut out = Vec::new();
+    for spec in args {
+        let (code, url) = spec.split_once('=').context("--camera takes CODE=rtsp://host/path")?;
+        if url::Url::parse(url).is_ok_and(|u| !u.username().is_empty() || u.password().is_some()) {
+            anyhow::bail!(
+                "camera {code}: credentials on the command line are visible to every user of this machine; put the camera in --cameras-file (mode 0600) or MIMAMORI_CAMERAS"
+            );
+        }
+        out.push(parse_camera(spec)?);
+    }
+    let mut lines = Vec::new();
+    if let Some(path) = file {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path)
+                .with_context(|| format!("--cameras-file {}", path.display()))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                anyhow::bail!(
+                    "{} holds camera passwords and is readable by others (mode {:o}): chmod 600 it",
+                    path.display(),
+                    mode & 0o777
+                );
+            }
+        }
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("--cameras-file {}", path.display()))?;
+        lines.extend(text.lines().map(str::to_owned));
+    }
+    if let Some(text) = env {
+        lines.extend(text.lines().flat_map(str::split_whitespace).map(str::to_owned));
+    }
+    for line in lines.iter().map(|l| l.trim()).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        out.push(parse_camera(line)?);
+    }
+    Ok(out)
+}
+
 /// Parses `CODE=URL`, moving credentials out of the URL.
 pub fn parse_camera(spec: &str) -> anyhow::Result<recorder::config::CameraConfig> {
     let (code, url) = spec.split_once('=').context("--camera takes CODE=rtsp://host/path")?;
@@ -81,10 +135,11 @@ impl ServeArgs {
         init_tracing();
         let profile = load_profile(&self.profile)?;
         let key_path = self.key.clone().unwrap_or_else(|| default_key_path(&self.db));
-        let mut cameras = Vec::new();
-        for c in &self.cameras {
-            cameras.push(parse_camera(c)?);
-        }
+        let mut cameras = configured_cameras(
+            &self.cameras,
+            self.cameras_file.as_deref(),
+            std::env::var("MIMAMORI_CAMERAS").ok(),
+        )?;
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
         if self.verify_audit {
             return rt.block_on(self.verify_audit_only(key_path));
@@ -243,4 +298,45 @@ pub fn init_tracing() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ =
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::configured_cameras;
+
+    // issue 16, M9 — camera passwords never on the command line; a cameras file only when its
+    // owner alone can read it; the passwords leave the URL.
+    #[test]
+    fn camera_credentials_come_from_a_private_file_or_the_environment() {
+        let argv = ["cam1=rtsp://admin:pw@10.0.0.5/s".to_owned()];
+        let e = configured_cameras(&argv, None, None).unwrap_err().to_string();
+        assert!(e.contains("visible to every user") && !e.contains("pw@"), "{e}");
+        assert_eq!(
+            configured_cameras(&["cam1=rtsp://10.0.0.5/s".into()], None, None).unwrap().len(),
+            1
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cameras");
+        std::fs::write(&file, "# the station square\ncam2=rtsp://admin:s%40cret@10.0.0.6/s\n\n")
+            .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let e = configured_cameras(&[], Some(&file), None).unwrap_err().to_string();
+            assert!(e.contains("chmod 600"), "{e}");
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let env = Some("cam3=rtsp://op:pw3@10.0.0.7/s cam4=rtsp://10.0.0.8/s".to_owned());
+        let cams = configured_cameras(&[], Some(&file), env).unwrap();
+        let codes: Vec<&str> = cams.iter().map(|c| c.code.as_str()).collect();
+        assert_eq!(codes, ["cam2", "cam3", "cam4"]);
+        assert_eq!(
+            (cams[0].username.as_deref(), cams[0].password.as_deref()),
+            (Some("admin"), Some("s@cret"))
+        );
+        assert!(cams.iter().all(|c| !c.url.contains('@')), "no credentials left in a URL");
+    }
 }

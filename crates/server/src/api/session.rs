@@ -21,6 +21,19 @@ fn totp_for(secret_b32: &str) -> Option<TOTP> {
     TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes).ok()
 }
 
+/// The TOTP of an account, from its sealed seed (none when it has none, or when the seed does
+/// not open — logged, and then no code is accepted).
+fn account_totp(st: &AppState, a: &store::accounts::Account) -> Option<TOTP> {
+    let sealed = a.totp_secret.as_deref()?;
+    match st.seed_key.open(a.id, sealed) {
+        Ok(seed) => totp_for(&seed),
+        Err(e) => {
+            tracing::error!(account = a.id, error = %e, "a TOTP seed does not open");
+            None
+        }
+    }
+}
+
 /// The time step (30 s) a TOTP code belongs to, within one step either side of `now_ms`.
 fn totp_step(t: &TOTP, code: &str, now_ms: i64) -> Option<i64> {
     let now = u64::try_from(now_ms / 1000).ok()?;
@@ -51,7 +64,7 @@ async fn reauthenticate(
         return Err(refused("current_password", "the current password is wrong"));
     }
     if a.totp_enabled != 0 {
-        let ok = match (code, a.totp_secret.as_deref().and_then(totp_for)) {
+        let ok = match (code, account_totp(st, a)) {
             (Some(c), Some(t)) => match totp_step(&t, c.trim(), now) {
                 Some(step) => st.db.use_totp_step(a.id, step).await?,
                 None => false,
@@ -182,7 +195,7 @@ pub async fn login(
     // A TOTP code is accepted once (its time step is recorded), and only after the password.
     let totp_ok = account.totp_enabled == 0
         || (password_ok
-            && match (b.totp.as_deref(), account.totp_secret.as_deref().and_then(totp_for)) {
+            && match (b.totp.as_deref(), account_totp(&st, &account)) {
                 (Some(code), Some(t)) => match totp_step(&t, code.trim(), now) {
                     Some(step) => st.db.use_totp_step(account.id, step).await?,
                     None => false,
@@ -344,8 +357,12 @@ pub async fn totp_enrol(
     let Secret::Encoded(secret) = Secret::Raw(raw.to_vec()).to_encoded() else {
         return Err(ApiError::internal("encoding a TOTP secret"));
     };
+    let sealed = st
+        .seed_key
+        .seal(p.account.id, &secret)
+        .map_err(|_| ApiError::internal("sealing a TOTP seed"))?;
     let ch = st.change().await?;
-    ch.set_totp(p.account.id, Some(&secret), false).await?;
+    ch.set_totp(p.account.id, Some(&sealed), false).await?;
     st.audit_in(&ch, p.event("me.totp.enrol", format!("account:{}", p.account.id), Outcome::Ok))
         .await?;
     ch.commit().await?;
@@ -378,10 +395,10 @@ pub async fn totp_confirm(
     Body(b): Body<CodeBody>,
 ) -> ApiResult<Json<Value>> {
     let now = st.clock.now_ms();
-    let Some(secret) = p.account.totp_secret.clone() else {
+    let Some(sealed) = p.account.totp_secret.clone() else {
         return Err(ApiError::invalid("code", "start the enrolment first (POST /api/v1/me/totp)"));
     };
-    let step = totp_for(&secret).and_then(|t| totp_step(&t, b.code.trim(), now));
+    let step = account_totp(&st, &p.account).and_then(|t| totp_step(&t, b.code.trim(), now));
     let ok = match step {
         Some(step) => st.db.use_totp_step(p.account.id, step).await?,
         None => false,
@@ -392,7 +409,7 @@ pub async fn totp_confirm(
         return Err(ApiError::invalid("code", "the code does not match; check the device's clock"));
     }
     let ch = st.change().await?;
-    ch.set_totp(p.account.id, Some(&secret), true).await?;
+    ch.set_totp(p.account.id, Some(&sealed), true).await?;
     st.audit_in(&ch, p.event("me.totp.confirm", format!("account:{}", p.account.id), Outcome::Ok))
         .await?;
     ch.commit().await?;
