@@ -635,6 +635,20 @@ async fn asahikawa_manager_screens() {
     let secret = text(&c, "#totp-secret").await;
     assert!(secret.len() >= 16, "{secret}");
     shot(&c, "mgr-09-totp").await;
+    // Confirmed with the authenticator's code, the page shows ten recovery codes, this once
+    // (ASVS V2.8), and afterwards only how many are left.
+    let bytes = totp_rs::Secret::Encoded(secret.trim().into()).to_bytes().unwrap();
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).unwrap();
+    fill(&c, "#code", &totp.generate_current().unwrap()).await;
+    click(&c, "#totp-confirm").await;
+    c.wait().for_element(Locator::Css("#recovery-codes")).await.unwrap();
+    let codes = c.find_all(Locator::Css("#recovery-codes li")).await.unwrap();
+    assert_eq!(codes.len(), 10, "{}", text(&c, "main").await);
+    shot(&c, "mgr-09b-recovery-codes").await;
+    c.goto(&format!("{base}/account")).await.unwrap();
+    c.wait().for_element(Locator::Id("recovery-left")).await.unwrap();
+    assert!(c.find_all(Locator::Css("#recovery-codes li")).await.unwrap().is_empty());
+    assert!(text(&c, "#recovery-left").await.contains("10"));
 
     // Privacy masks (ASA-2.1): cam1's registered version drawn as a diagram (no picture); a new
     // version with a malformed point comes back with the message and the typed text; a proper one

@@ -388,3 +388,77 @@ async fn enrolment_links_are_one_time_codes() {
     assert!(entries.iter().filter(redeemed).all(|e| e["client"] == "127.0.0.1"), "{log}");
     assert_eq!((ok, denied), (1, 6), "{log}");
 }
+
+// ASVS V2.8 (issue 16) — recovery codes: ten one-time codes come with TOTP, shown once; one
+// stands in for a lost authenticator at login and for re-authentication, and is spent; a new set
+// makes the old one useless; every use is on the audit trail.
+#[tokio::test]
+async fn recovery_codes_stand_in_for_a_lost_authenticator() {
+    let w = World::new("kawaguchi", Backend::Sqlite, NOW).await;
+    let u = w.user("operator");
+    let v = w.api.ok("/api/v1/me/totp", &u, json!({ "password": PASSWORD })).await;
+    let secret = Secret::Encoded(v["secret"].as_str().unwrap().into()).to_bytes().unwrap();
+    let totp = TOTP::new(Algorithm::SHA1, 6, 1, 30, secret).unwrap();
+    let at = (w.srv.clock.now_ms() / 1000) as u64;
+    let v = w.api.ok("/api/v1/me/totp/confirm", &u, json!({ "code": totp.generate(at) })).await;
+    let codes: Vec<String> = v["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().into())
+        .collect();
+    assert_eq!(codes.len(), 10);
+    assert!(codes.iter().all(|c| c.len() == 29 && c.matches('-').count() == 5), "{codes:?}");
+    let distinct: std::collections::BTreeSet<&String> = codes.iter().collect();
+    assert_eq!(distinct.len(), 10);
+
+    let login = |second: String| json!({ "login": u.login, "password": PASSWORD, "totp": second, "session": "bearer" });
+    // The phone is lost: a recovery code (typed in lower case, without dashes) logs in, once.
+    let typed = codes[0].replace('-', "").to_lowercase();
+    let (s, v) = w.api.call("POST", "/api/v1/auth/login", None, Some(login(typed.clone()))).await;
+    assert_eq!(s, 200, "{v}");
+    let mut back = u.clone();
+    back.token = v["token"].as_str().unwrap().into();
+    let (s, _) = w.api.call("POST", "/api/v1/auth/login", None, Some(login(typed))).await;
+    assert_eq!(s, 401, "a recovery code is spent by its use");
+    let (_, me) = w.api.get("/api/v1/me", &back).await;
+    assert_eq!(me["recovery_codes_left"], 9);
+    // Another account's code, or a made-up one, is no second factor.
+    let made_up = "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA".to_owned();
+    let (s, _) = w.api.call("POST", "/api/v1/auth/login", None, Some(login(made_up))).await;
+    assert_eq!(s, 401);
+
+    // With a recovery code the holder re-authenticates to enrol a new authenticator.
+    let (s, _) = w.api.post("/api/v1/me/totp", &back, json!({ "password": PASSWORD })).await;
+    assert_eq!(s, 422, "TOTP is on: a second factor is asked");
+    w.api.ok("/api/v1/me/totp", &back, json!({ "password": PASSWORD, "totp": codes[1] })).await;
+    // Starting a re-enrolment (and abandoning it) never switches the second factor off.
+    let (_, me) = w.api.get("/api/v1/me", &back).await;
+    assert_eq!(me["totp_enabled"], true, "{me}");
+    // A new set replaces the old: the old codes stop working.
+    let fresh = w
+        .api
+        .ok("/api/v1/me/recovery-codes", &back, json!({ "password": PASSWORD, "totp": codes[2] }))
+        .await;
+    let fresh = fresh["recovery_codes"].as_array().unwrap().clone();
+    assert_eq!(fresh.len(), 10);
+    let (s, _) =
+        w.api.call("POST", "/api/v1/auth/login", None, Some(login(codes[3].clone()))).await;
+    assert_eq!(s, 401, "the old set is gone");
+    let (s, _) = w
+        .api
+        .call("POST", "/api/v1/auth/login", None, Some(login(fresh[0].as_str().unwrap().into())))
+        .await;
+    assert_eq!(s, 200);
+
+    // The audit trail says when a recovery code stood in, and how many are left.
+    let auditor = w.holder(policy::Permission::AuditRead).clone();
+    let (_, log) = w.api.get("/api/v1/audit?action=login&limit=100", &auditor).await;
+    let uses = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "login" && e["detail"]["second_factor"] == "recovery_code")
+        .count();
+    assert_eq!(uses, 2, "{log}");
+}

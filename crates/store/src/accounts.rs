@@ -42,6 +42,8 @@ pub struct Account {
     pub totp_secret: Option<String>,
     /// 1 when TOTP is confirmed and required.
     pub totp_enabled: i64,
+    /// A new TOTP secret awaiting confirmation while the current one stays in force (sealed).
+    pub totp_pending: Option<String>,
     /// When the confidentiality duty was acknowledged.
     pub confidentiality_ack_at: Option<i64>,
     /// Disabled since.
@@ -129,7 +131,7 @@ pub struct Session {
 macro_rules! account_cols {
     () => {
         "id, login, display_name, organisation_id, password_hash, password_changed_at, \
-    must_change_password, failed_logins, locked_until, totp_secret, totp_enabled, confidentiality_ack_at, \
+    must_change_password, failed_logins, locked_until, totp_secret, totp_enabled, totp_pending, confidentiality_ack_at, \
     disabled_at, created_at, created_by"
     };
 }
@@ -285,6 +287,60 @@ impl Db {
         self.record_login_success(id).await
     }
 
+    /// Replaces the account's recovery codes with `hashes` (the old set stops working).
+    pub async fn replace_recovery_codes(
+        &self,
+        account_id: i64,
+        hashes: &[String],
+        now: i64,
+    ) -> Result<()> {
+        let mut conn = self.conn().await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&mut *conn)
+            .await?;
+        for h in hashes {
+            sqlx::query(
+                "INSERT INTO recovery_codes (account_id, code_hash, created_at) VALUES ($1, $2, $3)",
+            )
+            .bind(account_id)
+            .bind(h)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Spends one of the account's recovery codes at `now`, in one statement: true when an
+    /// unused code with this hash was there (and is now used).
+    pub async fn use_recovery_code(
+        &self,
+        account_id: i64,
+        code_hash: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE recovery_codes SET used_at = $3 WHERE account_id = $1 AND code_hash = $2 AND used_at IS NULL",
+        )
+        .bind(account_id)
+        .bind(code_hash)
+        .bind(now)
+        .execute(&mut *self.conn().await?)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// How many of the account's recovery codes are left.
+    pub async fn recovery_codes_left(&self, account_id: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL",
+        )
+        .bind(account_id)
+        .fetch_one(&mut *self.conn().await?)
+        .await?)
+    }
+
     /// The hashes of the account's earlier passwords, newest first, at most `limit`.
     pub async fn password_history(&self, account_id: i64, limit: i64) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
@@ -355,10 +411,22 @@ impl Db {
 
     /// Stores a TOTP secret (pending until `enabled`).
     pub async fn set_totp(&self, id: i64, secret: Option<&str>, enabled: bool) -> Result<()> {
-        sqlx::query("UPDATE accounts SET totp_secret = $2, totp_enabled = $3 WHERE id = $1")
+        sqlx::query(
+            "UPDATE accounts SET totp_secret = $2, totp_enabled = $3, totp_pending = NULL WHERE id = $1",
+        )
             .bind(id)
             .bind(secret)
             .bind(i64::from(enabled))
+            .execute(&mut *self.conn().await?)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets the TOTP secret awaiting confirmation, leaving the one in force as it is.
+    pub async fn set_totp_pending(&self, id: i64, secret: &str) -> Result<()> {
+        sqlx::query("UPDATE accounts SET totp_pending = $2 WHERE id = $1")
+            .bind(id)
+            .bind(secret)
             .execute(&mut *self.conn().await?)
             .await?;
         Ok(())

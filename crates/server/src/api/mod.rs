@@ -142,6 +142,7 @@ api! {
     post "/api/v1/me/acknowledge" => session::acknowledge, Access::SelfService, "me.acknowledge", "session", "Acknowledge the confidentiality duty";
     post "/api/v1/me/totp" => session::totp_enrol, Access::SelfService, "me.totp.enrol", "session", "Start TOTP enrolment (re-authenticates)", ReauthBody;
     post "/api/v1/me/totp/confirm" => session::totp_confirm, Access::SelfService, "me.totp.confirm", "session", "Confirm TOTP with a code", CodeBody;
+    post "/api/v1/me/recovery-codes" => session::renew_recovery, Access::SelfService, "me.recovery_codes", "session", "A new set of recovery codes (re-authenticates; the old set stops working)", ReauthBody;
     post "/api/v1/me/tokens" => session::create_token, Access::Authenticated, "me.token", "session", "Create an API token", TokenBody;
     get "/api/v1/profile" => session::profile, Access::Authenticated, "profile.read", "session", "The active regulation profile";
 

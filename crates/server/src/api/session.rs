@@ -24,11 +24,15 @@ fn totp_for(secret_b32: &str) -> Option<TOTP> {
 /// The TOTP of an account, from its sealed seed (none when it has none, or when the seed does
 /// not open — logged, and then no code is accepted).
 fn account_totp(st: &AppState, a: &store::accounts::Account) -> Option<TOTP> {
-    let sealed = a.totp_secret.as_deref()?;
-    match st.seed_key.open(a.id, sealed) {
+    sealed_totp(st, a.id, a.totp_secret.as_deref()?)
+}
+
+/// The TOTP of a sealed seed of account `id`.
+fn sealed_totp(st: &AppState, id: i64, sealed: &str) -> Option<TOTP> {
+    match st.seed_key.open(id, sealed) {
         Ok(seed) => totp_for(&seed),
         Err(e) => {
-            tracing::error!(account = a.id, error = %e, "a TOTP seed does not open");
+            tracing::error!(account = id, error = %e, "a TOTP seed does not open");
             None
         }
     }
@@ -42,6 +46,87 @@ fn totp_step(t: &TOTP, code: &str, now_ms: i64) -> Option<i64> {
         .into_iter()
         .find(|s| t.generate(s * 30) == code)
         .and_then(|s| i64::try_from(s).ok())
+}
+
+/// How many recovery codes a set holds.
+const RECOVERY_CODES: usize = 10;
+
+/// Ten fresh recovery codes: 24 base32 characters (120 bits, above ASVS V2.6.2's 112) each,
+/// written as six groups of four.
+fn new_recovery_codes() -> ApiResult<Vec<String>> {
+    (0..RECOVERY_CODES)
+        .map(|_| {
+            let mut raw = [0u8; 15];
+            getrandom::fill(&mut raw).map_err(|_| ApiError::internal("drawing a recovery code"))?;
+            let Secret::Encoded(b32) = Secret::Raw(raw.to_vec()).to_encoded() else {
+                return Err(ApiError::internal("encoding a recovery code"));
+            };
+            let groups: Vec<String> =
+                b32.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+            Ok(groups.join("-"))
+        })
+        .collect()
+}
+
+/// A recovery code as typed (any case, dashes or spaces) in its canonical form, or `None` when
+/// it cannot be one.
+fn canonical_recovery_code(typed: &str) -> Option<String> {
+    let c: String =
+        typed.chars().filter(|c| !matches!(c, '-' | ' ')).map(|c| c.to_ascii_uppercase()).collect();
+    (c.len() == 24 && c.bytes().all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)))
+        .then_some(c)
+}
+
+/// The stored form of an account's recovery code.
+fn recovery_hash(account: i64, canonical: &str) -> String {
+    blake3::hash(format!("mimamori recovery code:{account}:{canonical}").as_bytes())
+        .to_hex()
+        .to_string()
+}
+
+/// Stores a fresh set of recovery codes for `account` in `change`, and returns them (shown once).
+async fn renew_recovery_codes(
+    st: &AppState,
+    change: &store::Db,
+    account: i64,
+) -> ApiResult<Vec<String>> {
+    let codes = new_recovery_codes()?;
+    let hashes: Vec<String> = codes
+        .iter()
+        .filter_map(|c| canonical_recovery_code(c))
+        .map(|c| recovery_hash(account, &c))
+        .collect();
+    change.replace_recovery_codes(account, &hashes, st.clock.now_ms()).await?;
+    Ok(codes)
+}
+
+/// Which second factor was accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SecondFactor {
+    /// A current authenticator code (its time step is spent).
+    Totp,
+    /// One of the recovery codes (it is spent).
+    RecoveryCode,
+}
+
+/// Checks the second factor `given` for an account with TOTP on: a current authenticator code,
+/// accepted once per time step, or an unused recovery code, spent by this use.
+async fn second_factor(
+    st: &AppState,
+    a: &store::accounts::Account,
+    given: Option<&str>,
+    now: i64,
+) -> ApiResult<Option<SecondFactor>> {
+    let Some(given) = given.map(str::trim).filter(|g| !g.is_empty()) else { return Ok(None) };
+    if let Some(code) = canonical_recovery_code(given) {
+        let spent = st.db.use_recovery_code(a.id, &recovery_hash(a.id, &code), now).await?;
+        return Ok(spent.then_some(SecondFactor::RecoveryCode));
+    }
+    let Some(t) = account_totp(st, a) else { return Ok(None) };
+    Ok(match totp_step(&t, given, now) {
+        Some(step) if st.db.use_totp_step(a.id, step).await? => Some(SecondFactor::Totp),
+        _ => None,
+    })
 }
 
 /// Re-authentication before a change to one's own sign-in — password, TOTP, API tokens (issue
@@ -63,17 +148,11 @@ async fn reauthenticate(
     if !auth::verify_password_blocking(password, &a.password_hash).await {
         return Err(refused("current_password", "the current password is wrong"));
     }
-    if a.totp_enabled != 0 {
-        let ok = match (code, account_totp(st, a)) {
-            (Some(c), Some(t)) => match totp_step(&t, c.trim(), now) {
-                Some(step) => st.db.use_totp_step(a.id, step).await?,
-                None => false,
-            },
-            _ => false,
-        };
-        if !ok {
-            return Err(refused("totp", "give the current code from your authenticator"));
-        }
+    if a.totp_enabled != 0 && second_factor(st, a, code, now).await?.is_none() {
+        return Err(refused(
+            "totp",
+            "give the current code from your authenticator, or one of your recovery codes",
+        ));
     }
     st.db.record_login_success(a.id).await?;
     Ok(())
@@ -117,6 +196,11 @@ async fn me_json(st: &AppState, p: &Principal) -> ApiResult<Value> {
         "password_changed_at": jst(p.account.password_changed_at),
         "password_due_at": jst(p.account.password_changed_at + i64::from(profile.accounts.password_rotation_days) * 86_400_000),
         "totp_enabled": p.account.totp_enabled != 0,
+        "recovery_codes_left": if p.account.totp_enabled != 0 {
+            Some(st.db.recovery_codes_left(p.account.id).await?)
+        } else {
+            None
+        },
         "workstation": p.workstation.as_ref().map(|w| json!({"id": w.id, "code": w.code, "name": w.name, "placement": w.placement})),
         "confidentiality": {
             "ja": profile.accounts.confidentiality_ja.trim(),
@@ -192,16 +276,14 @@ pub async fn login(
         return Err(wrong());
     };
     let password_ok = auth::verify_password_blocking(&b.password, &account.password_hash).await;
-    // A TOTP code is accepted once (its time step is recorded), and only after the password.
-    let totp_ok = account.totp_enabled == 0
-        || (password_ok
-            && match (b.totp.as_deref(), account_totp(&st, &account)) {
-                (Some(code), Some(t)) => match totp_step(&t, code.trim(), now) {
-                    Some(step) => st.db.use_totp_step(account.id, step).await?,
-                    None => false,
-                },
-                _ => false,
-            });
+    // A TOTP code is accepted once (its time step is recorded), and only after the password; a
+    // recovery code in its place is spent.
+    let factor = if account.totp_enabled != 0 && password_ok {
+        second_factor(&st, &account, b.totp.as_deref(), now).await?
+    } else {
+        None
+    };
+    let totp_ok = account.totp_enabled == 0 || factor.is_some();
     if !password_ok || !totp_ok {
         let mut ev =
             deny(if password_ok { "wrong, missing or reused TOTP code" } else { "wrong password" });
@@ -235,6 +317,11 @@ pub async fn login(
     let mut ev = Event::new(account.id.to_string(), "login", object, Outcome::Ok);
     ev.client = client.clone();
     ev.detail = json!({ "session": kind });
+    if factor == Some(SecondFactor::RecoveryCode) {
+        // Seen on the audit trail, and by the account holder on their account page.
+        ev.detail["second_factor"] = json!("recovery_code");
+        ev.detail["recovery_codes_left"] = json!(ch.recovery_codes_left(account.id).await?);
+    }
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
     let roles = st.db.active_roles(account.id, now).await?;
@@ -362,7 +449,12 @@ pub async fn totp_enrol(
         .seal(p.account.id, &secret)
         .map_err(|_| ApiError::internal("sealing a TOTP seed"))?;
     let ch = st.change().await?;
-    ch.set_totp(p.account.id, Some(&sealed), false).await?;
+    if p.account.totp_enabled != 0 {
+        // A new authenticator: the current one stays in force until the new one is confirmed.
+        ch.set_totp_pending(p.account.id, &sealed).await?;
+    } else {
+        ch.set_totp(p.account.id, Some(&sealed), false).await?;
+    }
     st.audit_in(&ch, p.event("me.totp.enrol", format!("account:{}", p.account.id), Outcome::Ok))
         .await?;
     ch.commit().await?;
@@ -395,10 +487,17 @@ pub async fn totp_confirm(
     Body(b): Body<CodeBody>,
 ) -> ApiResult<Json<Value>> {
     let now = st.clock.now_ms();
-    let Some(sealed) = p.account.totp_secret.clone() else {
+    // The seed being enrolled: a new authenticator's (TOTP on), or the first one's.
+    let candidate = match (&p.account.totp_pending, p.account.totp_enabled != 0) {
+        (Some(pending), _) => Some(pending.clone()),
+        (None, false) => p.account.totp_secret.clone(),
+        (None, true) => None,
+    };
+    let Some(sealed) = candidate else {
         return Err(ApiError::invalid("code", "start the enrolment first (POST /api/v1/me/totp)"));
     };
-    let step = account_totp(&st, &p.account).and_then(|t| totp_step(&t, b.code.trim(), now));
+    let step =
+        sealed_totp(&st, p.account.id, &sealed).and_then(|t| totp_step(&t, b.code.trim(), now));
     let ok = match step {
         Some(step) => st.db.use_totp_step(p.account.id, step).await?,
         None => false,
@@ -410,10 +509,35 @@ pub async fn totp_confirm(
     }
     let ch = st.change().await?;
     ch.set_totp(p.account.id, Some(&sealed), true).await?;
+    // With the second factor on, a lost device must not lock its holder out: ten one-time
+    // recovery codes, shown this once (ASVS V2.8).
+    let codes = renew_recovery_codes(&st, &ch, p.account.id).await?;
     st.audit_in(&ch, p.event("me.totp.confirm", format!("account:{}", p.account.id), Outcome::Ok))
         .await?;
     ch.commit().await?;
-    Ok(Json(json!({ "ok": true, "totp_enabled": true })))
+    Ok(Json(json!({ "ok": true, "totp_enabled": true, "recovery_codes": codes })))
+}
+
+/// `POST /api/v1/me/recovery-codes`: a new set of recovery codes (the old set stops working),
+/// after re-authentication; shown once.
+pub async fn renew_recovery(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<ReauthBody>,
+) -> ApiResult<Json<Value>> {
+    if p.account.totp_enabled == 0 {
+        return Err(ApiError::conflict("recovery codes come with TOTP: turn TOTP on first"));
+    }
+    reauthenticate(&st, &p, &b.password, b.totp.as_deref()).await?;
+    let ch = st.change().await?;
+    let codes = renew_recovery_codes(&st, &ch, p.account.id).await?;
+    st.audit_in(
+        &ch,
+        p.event("me.recovery_codes", format!("account:{}", p.account.id), Outcome::Ok),
+    )
+    .await?;
+    ch.commit().await?;
+    Ok(Json(json!({ "recovery_codes": codes })))
 }
 
 /// `POST /api/v1/me/tokens`: a bearer token for an API client, shown once.

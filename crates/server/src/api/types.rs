@@ -55,7 +55,7 @@ pub struct LoginBody {
     pub login: String,
     /// Password.
     pub password: String,
-    /// TOTP code, when enrolled.
+    /// TOTP code (or one of the recovery codes, which it spends), when enrolled.
     #[serde(default)]
     pub totp: Option<String>,
     /// `cookie` (default, for browsers) or `bearer` (returns a token for API clients).
@@ -71,7 +71,7 @@ pub struct PasswordBody {
     pub current_password: String,
     /// New password (12 characters at least).
     pub new_password: String,
-    /// The current TOTP code, when TOTP is on.
+    /// The current TOTP code (or one of the recovery codes), when TOTP is on.
     #[serde(default)]
     pub totp: Option<String>,
 }

@@ -6,13 +6,14 @@ pub async fn account(s: Session) -> Response {
     account_page(l, &me, None, None).into_response()
 }
 
-/// A TOTP enrolment in progress: the secret and its `otpauth://` URL, shown once.
-struct Enrolment {
-    secret: String,
-    url: String,
+/// Secrets the account page shows once: a TOTP enrolment in progress (the secret and its
+/// `otpauth://` URL), or a new set of recovery codes.
+enum Shown {
+    Enrolment { secret: String, url: String },
+    RecoveryCodes(Vec<String>),
 }
 
-fn account_page(l: Lang, me: &Me, error: Option<&str>, totp: Option<&Enrolment>) -> Markup {
+fn account_page(l: Lang, me: &Me, error: Option<&str>, shown: Option<&Shown>) -> Markup {
     let conf = &me.0["confidentiality"][l.code()];
     page(
         l,
@@ -45,18 +46,32 @@ fn account_page(l: Lang, me: &Me, error: Option<&str>, totp: Option<&Enrolment>)
             }
             section #totp-section {
                 h2 { (t(l, "totp_title")) }
-                @if me.0["totp_enabled"] == true {
-                    p #totp-on { (t(l, "totp_on")) }
-                } @else if let Some(e) = totp {
+                @if let Some(Shown::RecoveryCodes(codes)) = shown {
+                    p.duty { (t(l, "recovery_codes_once")) }
+                    ol #recovery-codes { @for c in codes { li { code { (c) } } } }
+                }
+                @if let Some(Shown::Enrolment { secret, url }) = shown {
                     p { (t(l, "totp_scan")) }
-                    p { code #totp-secret { (e.secret) } }
-                    p { code.hash { (e.url) } }
+                    p { code #totp-secret { (secret) } }
+                    p { code.hash { (url) } }
                     form method="post" action="/account" {
                         input type="hidden" name="csrf" value=(me.csrf());
                         input type="hidden" name="op" value="totp_confirm";
                         label for="code" { (t(l, "totp_code")) }
                         input #code name="code" inputmode="numeric" autocomplete="one-time-code" required;
                         button #totp-confirm { (t(l, "totp_confirm")) }
+                    }
+                } @else if me.0["totp_enabled"] == true {
+                    p #totp-on { (t(l, "totp_on")) }
+                    p #recovery-left { (t(l, "recovery_codes_left")) ": " (me.0["recovery_codes_left"].as_i64().unwrap_or(0)) }
+                    form method="post" action="/account" {
+                        input type="hidden" name="csrf" value=(me.csrf());
+                        input type="hidden" name="op" value="recovery_codes";
+                        label for="rc-password" { (t(l, "password")) }
+                        input #rc-password name="password" type="password" autocomplete="current-password" required;
+                        label for="rc-code" { (t(l, "totp")) }
+                        input #rc-code name="code" autocomplete="one-time-code" required;
+                        button #recovery-renew { (t(l, "recovery_codes_renew")) }
                     }
                 } @else {
                     p { (t(l, "totp_off")) }
@@ -93,14 +108,24 @@ pub async fn account_update(
         Some("totp_confirm") => {
             ("/api/v1/me/totp/confirm", json!({ "code": f.fields.get("code") }))
         }
+        Some("recovery_codes") => (
+            "/api/v1/me/recovery-codes",
+            json!({ "password": txt(&f, "password"), "totp": txt(&f, "code") }),
+        ),
         _ => return StatusCode::BAD_REQUEST.into_response(),
     };
     let a = ui.api.post(path, &headers, &f.csrf, body).await;
-    if a.ok() && a.json["secret"].is_string() {
-        let e = Enrolment {
+    let shown = if a.json["secret"].is_string() {
+        Some(Shown::Enrolment {
             secret: js(&a.json["secret"]).to_owned(),
             url: js(&a.json["otpauth_url"]).to_owned(),
-        };
+        })
+    } else {
+        a.json["recovery_codes"]
+            .as_array()
+            .map(|codes| Shown::RecoveryCodes(codes.iter().map(|c| js(c).to_owned()).collect()))
+    };
+    if let Some(e) = shown.filter(|_| a.ok()) {
         return match me(&ui, &headers).await {
             Ok(m) => account_page(l, &m, None, Some(&e)).into_response(),
             Err(r) => r,

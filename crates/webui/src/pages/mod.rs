@@ -261,7 +261,7 @@ fn login_page(l: Lang, login: &str, error: Option<&str>, audit_halted: bool) -> 
                 label for="password" { (t(l, "password")) }
                 input #password name="password" type="password" autocomplete="current-password" required;
                 label for="totp" { (t(l, "totp")) }
-                input #totp name="totp" inputmode="numeric" autocomplete="one-time-code";
+                input #totp name="totp" autocomplete="one-time-code" maxlength="40";
                 button type="submit" { (t(l, "login")) }
             }
         },
