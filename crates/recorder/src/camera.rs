@@ -49,6 +49,30 @@ fn classify(e: &retina::Error) -> (bool, String) {
     (packet, short)
 }
 
+/// Checks that the camera's address lies in the allowed camera networks (empty: any): every
+/// address its host resolves to. A host name is resolved here and again by the RTSP client, so
+/// a registry that must be strict names cameras by IP address (the governance server checks
+/// those when they are registered).
+async fn allowed_network(url: &url::Url, nets: &[ipnet::IpNet]) -> Result<(), Error> {
+    if nets.is_empty() {
+        return Ok(());
+    }
+    let host = url.host_str().unwrap_or("").trim_start_matches('[').trim_end_matches(']');
+    let port = url.port().unwrap_or(554);
+    let addrs: Vec<std::net::IpAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| Error::Camera(format!("cannot resolve the camera's host: {e}")))?
+        .map(|a| a.ip())
+        .collect();
+    match addrs.iter().find(|ip| !nets.iter().any(|n| n.contains(*ip))) {
+        Some(ip) => Err(Error::Camera(format!(
+            "the camera's address {ip} is outside the allowed camera networks; not connected"
+        ))),
+        None if addrs.is_empty() => Err(Error::Camera("the camera's host has no address".into())),
+        None => Ok(()),
+    }
+}
+
 struct Open {
     writer: Option<SegmentWriter>,
     path: PathBuf,
@@ -339,6 +363,7 @@ impl CameraTask {
         // Credentials live apart from the URL (config::CameraConfig::from_url).
         let url =
             url::Url::parse(&self.cfg.url).map_err(|e| Error::Camera(format!("bad URL: {e}")))?;
+        allowed_network(&url, &self.ctx.camera_networks).await?;
         let creds = match (&self.cfg.username, &self.cfg.password) {
             (Some(u), Some(p)) => {
                 Some(retina::client::Credentials { username: u.clone(), password: p.clone() })

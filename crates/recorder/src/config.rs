@@ -100,6 +100,9 @@ pub struct RecorderConfig {
     pub reserve_per_camera: u64,
     /// A pause longer than this between two frames of a stream is a gap (ms).
     pub hole_ms: i64,
+    /// The networks cameras may be in (empty: any). A camera whose address resolves outside
+    /// them is not connected to (issue 16: an allow-list of camera networks).
+    pub camera_networks: Vec<ipnet::IpNet>,
 }
 
 impl RecorderConfig {
@@ -118,6 +121,7 @@ impl RecorderConfig {
             min_free_bytes: 64 << 20,
             reserve_per_camera: 2 << 20,
             hole_ms: 2_000,
+            camera_networks: Vec::new(),
         }
     }
 }

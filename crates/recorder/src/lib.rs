@@ -123,6 +123,8 @@ pub struct Ctx {
     pub min_free_bytes: u64,
     /// A pause between frames longer than this is a gap (ms).
     pub hole_ms: i64,
+    /// The networks cameras may be in (empty: any).
+    pub camera_networks: Vec<ipnet::IpNet>,
     retention: HashMap<String, Period>,
     /// Audit events not yet written (a full disk): written first at the next chance, in order.
     pending_audit: tokio::sync::Mutex<Vec<(audit::Event, jiff::Timestamp)>>,
@@ -273,6 +275,7 @@ impl Recorder {
             min_free_bytes: config.min_free_bytes
                 + config.reserve_per_camera * config.cameras.len() as u64,
             hole_ms: config.hole_ms,
+            camera_networks: config.camera_networks.clone(),
             retention,
             pending_audit: tokio::sync::Mutex::new(Vec::new()),
             camera_urls: config

@@ -240,3 +240,45 @@ async fn a_stall_shorter_than_the_timeout_is_a_gap_in_the_chain() {
         report.render()
     );
 }
+
+// issue 16 — an allow-list of camera networks: a camera whose address lies outside it is not
+// connected to (its status says why, nothing is recorded); inside it, recording goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cameras_outside_the_allowed_networks_are_not_connected() {
+    let port = camsim(1, camsim::Faults::default()).await;
+    let profile = policy::resolve_seed("kitakyushu").unwrap();
+    for (nets, records) in
+        [(vec!["10.0.0.0/8", "192.168.0.0/16"], false), (vec!["127.0.0.0/8"], true)]
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = recorder::config::RecorderConfig::new("node-nets", dir.path());
+        c.stall_ms = 3_000;
+        c.max_backoff_ms = 1_000;
+        c.camera_networks = nets.iter().map(|n| n.parse().unwrap()).collect();
+        c.cameras = vec![
+            recorder::config::CameraConfig::from_url(
+                "cam1",
+                &format!("rtsp://127.0.0.1:{port}/cam1"),
+            )
+            .unwrap(),
+        ];
+        let rec =
+            recorder::Recorder::start(c, profile.clone(), clock::Clock::System).await.unwrap();
+        let t = std::time::Instant::now();
+        let done = |s: &[recorder::status::CameraStatus]| {
+            s.first().is_some_and(|s| {
+                if records { s.frames > 30 } else { s.detail.contains("allowed camera networks") }
+            })
+        };
+        while !done(&rec.status()) && t.elapsed() < Duration::from_secs(20) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let s = rec.status();
+        assert!(done(&s), "{nets:?}: {s:#?}");
+        if !records {
+            assert_eq!(s[0].frames, 0, "nothing recorded");
+            assert!(s[0].detail.contains("127.0.0.1"), "{}", s[0].detail);
+        }
+        rec.stop().await;
+    }
+}

@@ -77,6 +77,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         public_form_rate: limits::SourceRate::new(10, std::time::Duration::from_secs(3600)),
         enrol_rate: limits::SourceRate::new(20, std::time::Duration::from_secs(3600)),
         seed_key,
+        camera_networks: std::sync::RwLock::new(Vec::new()),
     });
     let router = api::router(state.clone())
         .route("/api/openapi.json", axum::routing::get(|| async { axum::Json(api::openapi()) }))

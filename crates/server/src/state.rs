@@ -33,6 +33,8 @@ pub struct AppState {
     pub enrol_rate: crate::limits::SourceRate,
     /// Seals the TOTP seeds in the store (ASVS V6.4).
     pub seed_key: crate::secrets::SeedKey,
+    /// The networks cameras may be in (empty: any); see [`AppState::set_camera_networks`].
+    pub(crate) camera_networks: std::sync::RwLock<Vec<ipnet::IpNet>>,
 }
 
 /// A running [`crate::audit_watch::run`].
@@ -48,6 +50,17 @@ impl AppState {
     /// holds and audit witnessing go through it).
     pub fn attach_node(&self, node: Arc<dyn node::Node>) {
         *self.node.write().unwrap_or_else(|p| p.into_inner()) = Some(node);
+    }
+
+    /// Limits camera stream addresses to these networks (the operator's allow-list): a camera
+    /// registered by IP address outside them is refused (issue 16).
+    pub fn set_camera_networks(&self, nets: Vec<ipnet::IpNet>) {
+        *self.camera_networks.write().unwrap_or_else(|p| p.into_inner()) = nets;
+    }
+
+    /// The allowed camera networks (empty: any).
+    pub fn camera_networks(&self) -> Vec<ipnet::IpNet> {
+        self.camera_networks.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The recorder node this server governs, if one is attached.

@@ -274,3 +274,36 @@ async fn parallel_guesses_get_at_most_five_checks() {
         assert!(ok <= 1);
     }
 }
+
+// issue 16 — the operator's camera networks: a camera registered by an address outside them is
+// refused with the field named; inside them, or by host name (the recorder checks those when it
+// connects), it is accepted.
+#[tokio::test]
+async fn camera_addresses_outside_the_allowed_networks_are_refused() {
+    let w = World::new("kitakyushu", Backend::Sqlite, "2026-11-24T10:00:00+09:00").await;
+    w.srv
+        .state
+        .set_camera_networks(vec!["10.20.0.0/16".parse().unwrap(), "fd00::/8".parse().unwrap()]);
+    let keeper = w.holder(policy::Permission::RegistryManage).clone();
+    let (_, sites) = w.api.get("/api/v1/sites", &keeper).await;
+    let site = sites[0]["id"].clone();
+    let camera = |code: &str, url: &str| {
+        json!({ "code": code, "site_id": site, "name": code, "install_date": "2026-04-01",
+                "public_share_permille": 900, "consensus_note": "合意", "rtsp_url": url })
+    };
+    for (code, url, ok) in [
+        ("net-a", "rtsp://192.168.1.20/s", false),
+        ("net-b", "rtsp://[2001:db8::5]/s", false),
+        ("net-c", "rtsp://10.20.3.4:554/s", true),
+        ("net-d", "rtsp://[fd00::5]/s", true),
+        ("net-e", "rtsp://cam-e.city.local/s", true),
+    ] {
+        let (s, v) = w.api.post("/api/v1/cameras", &keeper, camera(code, url)).await;
+        if ok {
+            assert_eq!(s, 200, "{url}: {v}");
+        } else {
+            assert_eq!(s, 422, "{url}: {v}");
+            assert_eq!(v["errors"][0]["field"], "rtsp_url", "{v}");
+        }
+    }
+}

@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// never logged.
     #[arg(long, value_name = "FILE")]
     pub cameras_file: Option<PathBuf>,
+    /// A network cameras may be in, as CIDR (repeatable; none: any). The registry refuses a
+    /// camera addressed outside them and the recorder does not connect to one.
+    #[arg(long = "camera-network", value_name = "CIDR")]
+    pub camera_networks: Vec<ipnet::IpNet>,
     /// Recorder node name.
     #[arg(long, default_value = "node1")]
     pub node_id: String,
@@ -151,6 +155,7 @@ impl ServeArgs {
                 c.cameras = cams;
                 c.segment_ms = i64::from(self.segment_secs.max(1)) * 1000;
                 c.min_free_bytes = self.min_free_mib << 20;
+                c.camera_networks = self.camera_networks.clone();
                 c
             };
             match self.role {
@@ -171,6 +176,7 @@ impl ServeArgs {
                         secure_cookies: !self.insecure_cookies,
                     })
                     .await?;
+                    app.state.set_camera_networks(self.camera_networks.clone());
                     let mut rec = None;
                     if self.role == Role::All {
                         // Cameras registered with a stream URL are recorded too.

@@ -351,7 +351,7 @@ pub async fn revoke_designation(
 /// A camera's stream address (issue 16, M7): `rtsp://` or `rtsps://` to a host, with no
 /// credentials anywhere in it — not as user and password, not in the query — since they are
 /// configured on the recorder and never shown.
-fn check_stream_url(u: &str) -> ApiResult<()> {
+fn check_stream_url(u: &str, networks: &[ipnet::IpNet]) -> ApiResult<()> {
     let bad = |why: &str| ApiError::invalid("rtsp_url", why);
     let url = url::Url::parse(u.trim()).map_err(|_| bad("not a URL"))?;
     if !matches!(url.scheme(), "rtsp" | "rtsps") {
@@ -367,6 +367,21 @@ fn check_stream_url(u: &str) -> ApiResult<()> {
         ["password", "passwd", "pwd", "pass", "user", "username", "token", "auth"];
     if url.query_pairs().any(|(k, _)| SECRET.contains(&k.to_ascii_lowercase().as_str())) {
         return Err(bad("no credentials in the query string: they are configured on the recorder"));
+    }
+    // The operator's camera networks: an address outside them is refused here; a host name is
+    // checked by the recorder each time it connects.
+    // (rtsp is not a "special" scheme to the URL standard: an IPv4 address arrives as a name.)
+    let ip = match url.host() {
+        Some(url::Host::Ipv4(a)) => Some(std::net::IpAddr::V4(a)),
+        Some(url::Host::Ipv6(a)) => Some(std::net::IpAddr::V6(a)),
+        Some(url::Host::Domain(d)) => d.parse::<std::net::IpAddr>().ok(),
+        None => None,
+    };
+    if let Some(ip) = ip
+        && !networks.is_empty()
+        && !networks.iter().any(|n| n.contains(&ip))
+    {
+        return Err(bad("this address is outside the camera networks the operator allows"));
     }
     Ok(())
 }
@@ -617,7 +632,7 @@ pub async fn create_camera(
         return Err(ApiError::invalid("site_id", "no such site"));
     }
     if let Some(u) = b.rtsp_url.as_deref().filter(|u| !u.trim().is_empty()) {
-        check_stream_url(u)?;
+        check_stream_url(u, &st.camera_networks())?;
     }
     check_coverage(&st.profile, &b)?;
     let period = match (b.retention_days, b.retention_months) {
