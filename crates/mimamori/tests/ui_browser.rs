@@ -622,6 +622,21 @@ async fn asahikawa_manager_screens() {
     let today = &text(&c, "#now").await[..10];
     assert!(ws.contains(today), "custody checked today ({today}): {ws}");
     shot(&c, "mgr-07-workstations").await;
+    // New PCs go only where Asahikawa's rules put them (ASA-3.2e): the section or the police
+    // station; re-enrolling one gives a one-time link, not a device token (issue 16, L8).
+    let offered: Vec<String> = {
+        let mut v = Vec::new();
+        for o in c.find_all(Locator::Css("#placement option")).await.unwrap() {
+            v.push(o.attr("value").await.unwrap().unwrap_or_default());
+        }
+        v
+    };
+    assert_eq!(offered, ["section", "police"]);
+    click(&c, "form[action='/workstations'] input[value='enrol'] ~ button").await;
+    c.wait().for_element(Locator::Id("enrolment")).await.unwrap();
+    let link = text(&c, "#enrolment code").await;
+    let code = link.strip_prefix("/enrol/").unwrap_or_default();
+    assert!(code.len() == 64 && code.bytes().all(|b| b.is_ascii_hexdigit()), "{link}");
 
     // Accounts and designations.
     c.goto(&format!("{base}/accounts")).await.unwrap();

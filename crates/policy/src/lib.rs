@@ -32,6 +32,7 @@ pub mod holidays;
 pub mod ident;
 pub mod jst;
 pub mod password;
+pub mod placement;
 pub mod profile;
 pub mod reconcile;
 pub mod retention;

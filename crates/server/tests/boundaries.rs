@@ -336,3 +336,49 @@ async fn police_stations_act_for_themselves_and_never_alone() {
         assert_eq!(log.as_array().unwrap().len(), 1, "{log}");
     }
 }
+
+// rule: KIT-5.5, ASA-3.2e, SAK-M — a dedicated PC stands where the city's rules put it: a
+// Kitakyushu section PC is refused at registration (only the central room's terminals), an
+// Asahikawa city PC cannot be registered at the police station, and a PC registered elsewhere
+// before (straight into the store) takes no footage out.
+#[tokio::test]
+async fn workstations_stand_where_each_city_puts_them() {
+    let w = World::new("kitakyushu", Backend::Sqlite, "2026-11-24T10:00:00+09:00").await;
+    let wsm = w.holder(policy::Permission::WorkstationManage).clone();
+    let city = w.orgs["city"];
+    let body = |code: &str, placement: &str, org: i64| json!({ "code": code, "name": code, "placement": placement, "organisation_id": org, "storage": "施錠できる保管庫" });
+    let (s, v) = w.api.post("/api/v1/workstations", &wsm, body("PC-X", "section", city)).await;
+    assert_eq!((s.as_u16(), v["rule"].as_str()), (422, Some("KIT-5.5")), "{v}");
+    assert_eq!(v["errors"][0]["field"], "placement");
+    let (s, v) = w.api.post("/api/v1/workstations", &wsm, body("PC-Y", "central_room", city)).await;
+    assert_eq!(s, 200, "{v}");
+    // A PC written into the store at the section (an earlier version allowed it): the handling
+    // officer at it cannot view footage there.
+    let now = w.srv.clock.now_ms();
+    let old = w
+        .srv
+        .state
+        .db
+        .create_workstation("PC-OLD", "旧PC", "section", city, "棚", w.admin.id, now)
+        .await
+        .unwrap();
+    let token = "ab".repeat(32);
+    w.srv.state.db.enrol_workstation(old.id, &server::auth::token_hash(&token), now).await.unwrap();
+    let mut at_old = w.holder(policy::Permission::FootageExtract).clone();
+    at_old.ws = Some(token);
+    let cam = &w.cameras[0];
+    let viewing = json!({ "cameras": [cam], "from": "2026-11-24T08:00:00+09:00", "to": "2026-11-24T09:00:00+09:00", "purpose": "criminal_investigation", "witnesses": [] });
+    let (s, v) = w.api.post("/api/v1/viewings", &at_old, viewing.clone()).await;
+    assert_eq!(s, 403, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("registered dedicated workstation"), "{v}");
+    // The same person at the central room's terminal may.
+    let at_room = w.holder(policy::Permission::FootageExtract).clone();
+    let (s, v) = w.api.post("/api/v1/viewings", &at_room, viewing).await;
+    assert_ne!(s, 403, "{v}");
+
+    let a = World::new("asahikawa", Backend::Sqlite, "2026-11-24T10:00:00+09:00").await;
+    let wsm = a.holder(policy::Permission::WorkstationManage).clone();
+    let (s, v) =
+        a.api.post("/api/v1/workstations", &wsm, body("PC-Z", "police", a.orgs["city"])).await;
+    assert_eq!((s.as_u16(), v["rule"].as_str()), (422, Some("ASA-3.2e")), "{v}");
+}

@@ -317,14 +317,15 @@ async fn seed(
     let mut enrol = HashMap::new();
     let mut workstations = HashMap::new();
     for (kind, org) in &orgs {
-        let placement = match kind.as_str() {
-            "police" => "police",
-            "agency" => "agency",
-            "facility" => "facility",
-            "contractor" => continue,
-            _ if profile.profile.id == "kitakyushu" => "central_room",
-            _ => "section",
+        // Where the profile places this kind of organisation's PC (none: it has none).
+        let Ok(k) = serde_json::from_value::<policy::profile::OrgKind>(json!(kind)) else {
+            continue;
         };
+        let Some(placement) = profile.workstations.placements.iter().find(|p| p.kinds.contains(&k))
+        else {
+            continue;
+        };
+        let placement = placement.id.clone();
         let ws = c
             .post("/api/v1/workstations", &wsm, json!({ "code": format!("PC-{kind}"), "name": format!("専用パソコン（{kind}）"), "placement": placement, "organisation_id": org, "storage": "施錠できる保管庫" }))
             .await?;

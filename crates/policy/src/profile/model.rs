@@ -46,6 +46,9 @@ pub struct Profile {
     /// Which organisations own cameras (issue 15): each governs only its own.
     #[serde(default)]
     pub ownership: Ownership,
+    /// Where dedicated workstations may be placed, and for which organisations.
+    #[serde(default)]
+    pub workstations: Workstations,
     /// Disposal of media and recorders (ASA-3.3d, KIT-5.7).
     pub disposal: DisposalRule,
 }
@@ -714,6 +717,46 @@ impl Default for Ownership {
     fn default() -> Self {
         // One city section owns every camera (ASA, KIT, NIS): PROD-OWN-1 states the reading.
         Ownership { rule: RuleId::new("PROD-OWN-1"), owners: vec![OrgKind::City] }
+    }
+}
+
+/// Where a city's dedicated workstations stand (ASA-3.2e, KIT-5.5, NIS-8, NIS-10.4, SAK-M):
+/// each placement, and the kinds of organisation whose PC it may be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workstations {
+    /// The clause that places them.
+    pub rule: RuleId,
+    /// The placements of this profile.
+    pub placements: Vec<Placement>,
+}
+
+/// One place a dedicated workstation may stand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Placement {
+    /// Id (`section`, `central_room`, `police`, `agency`, `facility`).
+    pub id: String,
+    /// The kinds of organisation whose PC may stand there.
+    pub kinds: Vec<OrgKind>,
+}
+
+impl Default for Workstations {
+    fn default() -> Self {
+        // No seed places the PCs: PROD-WS-2 states the reading — the city's at the section or
+        // the central room, an investigative agency's at the agency, a facility's at the
+        // facility, a community group's at the section.
+        let p = |id: &str, kinds: &[OrgKind]| Placement { id: id.into(), kinds: kinds.to_vec() };
+        Workstations {
+            rule: RuleId::new("PROD-WS-2"),
+            placements: vec![
+                p("section", &[OrgKind::City, OrgKind::Community]),
+                p("central_room", &[OrgKind::City]),
+                p("police", &[OrgKind::Police, OrgKind::Agency]),
+                p("agency", &[OrgKind::Police, OrgKind::Agency]),
+                p("facility", &[OrgKind::Facility]),
+            ],
+        }
     }
 }
 

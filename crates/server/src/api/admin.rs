@@ -19,7 +19,6 @@ use store::accounts::NewAccount;
 use store::registry::{NewCamera, NewSite};
 
 const ORG_KINDS: [&str; 6] = ["city", "contractor", "police", "agency", "community", "facility"];
-const PLACEMENTS: [&str; 5] = ["section", "police", "agency", "central_room", "facility"];
 
 /// `GET /api/v1/organisations`.
 pub async fn list_organisations(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
@@ -785,6 +784,13 @@ pub async fn list_workstations(State(st): State<Arc<AppState>>) -> ApiResult<Jso
     Ok(Json(json!(st.db.workstations().await?)))
 }
 
+/// The kind of an organisation, as the profile names kinds.
+pub fn org_kind(org: &store::accounts::Organisation) -> ApiResult<policy::profile::OrgKind> {
+    serde_json::from_value(json!(org.kind)).map_err(|_| {
+        ApiError::internal(&format!("organisation {} has an unknown kind {:?}", org.id, org.kind))
+    })
+}
+
 /// `POST /api/v1/workstations`.
 pub async fn create_workstation(
     State(st): State<Arc<AppState>>,
@@ -795,25 +801,13 @@ pub async fn create_workstation(
     required("name", &b.name)?;
     // ASA-3.2f, NIS-3.3.2: kept in a lockable cabinet or other suitable place.
     required("storage", &b.storage)?;
-    if !PLACEMENTS.contains(&b.placement.as_str()) {
-        return Err(ApiError::invalid("placement", format!("one of {}", PLACEMENTS.join(", "))));
-    }
     let org = st
         .db
         .organisation(b.organisation_id)
         .await?
         .ok_or_else(|| ApiError::invalid("organisation_id", "no such organisation"))?;
-    let fits = match b.placement.as_str() {
-        "police" | "agency" => matches!(org.kind.as_str(), "police" | "agency"),
-        "facility" => org.kind == "facility",
-        _ => matches!(org.kind.as_str(), "city" | "community"),
-    };
-    if !fits {
-        return Err(ApiError::invalid(
-            "placement",
-            format!("a {:?} placement does not fit a {:?} organisation", b.placement, org.kind),
-        ));
-    }
+    // Where the profile lets this kind of organisation place a PC (ASA-3.2e, KIT-5.5, NIS-8…).
+    st.profile.check_placement(&b.placement, org_kind(&org)?)?;
     let ch = st.change().await?;
     let w = ch
         .create_workstation(

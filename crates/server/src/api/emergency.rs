@@ -263,7 +263,7 @@ pub async fn extract_order(
     let ws = p
         .workstation
         .as_ref()
-        .filter(|w| w.organisation_id == o.organisation_id && matches!(w.placement.as_str(), "police" | "agency"))
+        .filter(|w| w.organisation_id == o.organisation_id && st.profile.lent_placement(&w.placement))
         .ok_or_else(|| ApiError::forbidden(rule, "an emergency extraction runs only on the dedicated PC lent to (placed at) your organisation"))?;
     let delegation = st.db.delegation_id_in_force(o.organisation_id, st.clock.now_ms()).await?;
     let cameras = parse_list(&o.cameras)?;
@@ -549,11 +549,8 @@ pub async fn run_reconciliation(
     // The incidents and the run's audit entry commit together, read and written under one lock.
     let ch = st.change().await?;
     let mut opened = Vec::new();
-    for ws in ch
-        .workstations()
-        .await?
-        .into_iter()
-        .filter(|w| matches!(w.placement.as_str(), "police" | "agency"))
+    for ws in
+        ch.workstations().await?.into_iter().filter(|w| st.profile.lent_placement(&w.placement))
     {
         let history: Option<Vec<HistoryItem>> = match ch.history(ws.id, &b.month).await? {
             Some(h) => Some(

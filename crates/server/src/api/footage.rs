@@ -656,6 +656,7 @@ pub async fn list_instructions(
 
 /// The facts `policy` decides an instruction's actions from, for `p`.
 fn instruction_facts(
+    st: &AppState,
     p: &Principal,
     i: &store::workflow::Instruction,
 ) -> policy::workflow::InstructionFacts {
@@ -663,13 +664,13 @@ fn instruction_facts(
         step: usize::try_from(i.step).unwrap_or(usize::MAX),
         open: i.state == store::workflow::INSTRUCTION_OPEN,
         addressed_to_actor: i.issued_to == p.account.id,
-        on_registered_workstation: on_own_workstation(p),
+        on_registered_workstation: on_own_workstation(st, p),
     }
 }
 
 /// An instruction as the API shows it to `p`, with what `p` can do with it now (`actions`).
 fn instruction_json(st: &AppState, p: &Principal, i: &store::workflow::Instruction) -> Value {
-    let actions = st.profile.instruction_actions(p.actor(), &instruction_facts(p, i));
+    let actions = st.profile.instruction_actions(p.actor(), &instruction_facts(st, p, i));
     json!({"id": i.id, "request_id": i.request_id, "step": i.step, "issued_by": i.issued_by,
            "issued_role": i.issued_role, "issued_to": i.issued_to,
            "cameras": parse_list(&i.cameras).unwrap_or_default(), "from": jst(i.range_from),
@@ -689,7 +690,7 @@ async fn my_open_instruction(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("instruction {id}")))?;
     // rule: ASA-3.4c, NIS-9.4 — only on an open instruction naming this user.
-    st.profile.check_instruction_held(&instruction_facts(p, &i))?;
+    st.profile.check_instruction_held(&instruction_facts(st, p, &i))?;
     Ok(i)
 }
 
@@ -727,11 +728,15 @@ pub async fn relay_instruction(
     Ok(Json(json!(next)))
 }
 
-/// Whether the caller is on a registered workstation of their own organisation.
-fn on_own_workstation(p: &Principal) -> bool {
-    p.workstation
-        .as_ref()
-        .is_some_and(|w| w.revoked_at.is_none() && w.organisation_id == p.account.organisation_id)
+/// Whether the caller is on a registered workstation of their own organisation, at a
+/// placement the profile allows that organisation (ASA-3.2e, KIT-5.5, NIS-8, SAK-M).
+fn on_own_workstation(st: &AppState, p: &Principal) -> bool {
+    let kind = serde_json::from_value::<policy::profile::OrgKind>(json!(p.org_kind)).ok();
+    p.workstation.as_ref().is_some_and(|w| {
+        w.revoked_at.is_none()
+            && w.organisation_id == p.account.organisation_id
+            && kind.is_some_and(|k| st.profile.check_workstation_use(&w.placement, k).is_ok())
+    })
 }
 
 /// `POST /api/v1/instructions/{id}/extract`.
@@ -742,7 +747,7 @@ pub async fn extract(
     MaybeBody(b): MaybeBody<ExtractBody>,
 ) -> ApiResult<Json<Value>> {
     let i = my_open_instruction(&st, &p, id).await?;
-    let role = st.profile.check_extract(p.actor(), i.step as usize, on_own_workstation(&p))?;
+    let role = st.profile.check_extract(p.actor(), i.step as usize, on_own_workstation(&st, &p))?;
     let r = load(&st, &p, i.request_id).await?;
     let cameras = parse_list(&i.cameras)?;
     if r.state != RequestState::Instructed.as_str() {
@@ -988,7 +993,7 @@ pub async fn create_viewing(
     Body(b): Body<ViewingBody>,
 ) -> ApiResult<Json<Value>> {
     st.profile.check_purpose(&b.purpose)?;
-    if !on_own_workstation(&p) && st.profile.workflow.workstation_required {
+    if !on_own_workstation(&st, &p) && st.profile.workflow.workstation_required {
         return Err(ApiError::forbidden(
             &st.profile.workflow.rule,
             "footage is viewed only on a registered dedicated workstation",

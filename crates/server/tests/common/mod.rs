@@ -303,14 +303,14 @@ impl World {
         let wsm = w.holder(Permission::WorkstationManage).clone();
         let orgs: Vec<(String, i64)> = w.orgs.iter().map(|(k, v)| (k.clone(), *v)).collect();
         for (kind, org) in orgs {
-            let placement = match kind.as_str() {
-                "police" => "police",
-                "agency" => "agency",
-                "facility" => "facility",
-                "contractor" => continue,
-                _ if profile_id == "kitakyushu" => "central_room",
-                _ => "section",
+            // Where the profile places this kind of organisation's PC (none: it has none).
+            let k: policy::profile::OrgKind = serde_json::from_value(json!(kind)).unwrap();
+            let Some(placement) =
+                w.profile.workstations.placements.iter().find(|p| p.kinds.contains(&k))
+            else {
+                continue;
             };
+            let placement = placement.id.clone();
             let ws = w
                 .api
                 .ok("/api/v1/workstations", &wsm, json!({ "code": format!("PC-{kind}"), "name": format!("専用パソコン {kind}"), "placement": placement, "organisation_id": org, "storage": "施錠できる保管庫" }))

@@ -233,13 +233,15 @@ async fn workstations_page(
     }
     // Contractors get no dedicated PC: they never extract footage (PROD-CONTRACTOR-1).
     let orgs = organisations(ui, &headers, |k| k != "contractor").await;
+    // The placements this city's rules allow (ASA-3.2e, KIT-5.5, NIS-8, SAK-M).
+    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
     let confirm = t(l, "confirm_irreversible");
     let body = html! {
-        @if let Some((code, token)) = &enrolled {
+        @if let Some((code, href)) = &enrolled {
             section.actions #enrolment role="status" {
                 h2 { (t(l, "enrol_link")) " — " (code) }
                 p { (t(l, "enrol_link_help")) }
-                p { code.hash { "/enrol/" (token) } }
+                p { code.hash { (href) } }
             }
         }
         table #workstations {
@@ -276,7 +278,14 @@ async fn workstations_page(
                 (form_head(&me, "workstation"))
                 (input(&d, "workstation", "code", &t(l, "code"), "text", true))
                 (input(&d, "workstation", "name", &t(l, "name"), "text", true))
-                (input(&d, "workstation", "placement", &t(l, "placement"), "text", true))
+                label for="placement" { (t(l, "placement")) }
+                select #placement name="placement" {
+                    @for pl in profile["workstations"]["placements"].as_array().into_iter().flatten() {
+                        @let id = js(&pl["id"]);
+                        option value=(id) selected[d.v("workstation", "placement") == id] { (label(l, "placement", id)) }
+                    }
+                }
+                @if let Some(e) = d.err("workstation", "placement") { p.field-error { (e) } }
                 (organisation_field(l, &d, "workstation", &orgs))
                 (input(&d, "workstation", "storage", &t(l, "storage"), "text", true))
                 button #create-workstation { (t(l, "register")) }
@@ -299,7 +308,7 @@ pub async fn workstations_post(
             json!({ "code": txt(&f, "code"), "name": txt(&f, "name"), "placement": txt(&f, "placement"),
                     "organisation_id": num(&f, "organisation_id"), "storage": txt(&f, "storage") }),
         ),
-        Some("enrol") => (format!("/api/v1/workstations/{id}/enrol"), json!({})),
+        Some("enrol") => (format!("/api/v1/workstations/{id}/enrol-link"), json!({})),
         Some("custody") => (format!("/api/v1/workstations/{id}/custody-check"), json!({})),
         Some("revoke") => {
             (format!("/api/v1/workstations/{id}/revoke"), json!({ "reason": txt(&f, "reason") }))
@@ -307,10 +316,10 @@ pub async fn workstations_post(
         _ => return StatusCode::BAD_REQUEST.into_response(),
     };
     match post_form(&ui, &s.headers, &f, &path, body).await {
-        Ok(a) if a.json["device_token"].is_string() => {
-            // The token is shown once, to the manager enrolling the PC; it is not stored in
-            // clear anywhere.
-            let e = (s_owned(&a.json["workstation"]), s_owned(&a.json["device_token"]));
+        Ok(a) if a.json["href"].is_string() => {
+            // A one-time link (24 h), shown once to the manager; the PC that opens it is
+            // enrolled (issue 16, L8). Only its hash is stored.
+            let e = (s_owned(&a.json["workstation"]), s_owned(&a.json["href"]));
             workstations_page(&ui, s, Draft::default(), StatusCode::OK, Some(e)).await
         }
         Ok(_) => Redirect::to("/workstations").into_response(),

@@ -1,0 +1,91 @@
+//! Where a dedicated workstation may stand, and for whom (ASA-3.2e, KIT-5.5, NIS-8, NIS-10.4,
+//! SAK-M): profile data, decided here — at registration, and again whenever a workstation is
+//! used to take footage out.
+
+use crate::profile::{OrgKind, Profile};
+use crate::workflow::Refusal;
+
+impl Profile {
+    /// May a workstation of an organisation of `kind` be placed at `placement`?
+    pub fn check_placement(&self, placement: &str, kind: OrgKind) -> Result<(), Refusal> {
+        let w = &self.workstations;
+        let Some(p) = w.placements.iter().find(|p| p.id == placement) else {
+            let ids: Vec<&str> = w.placements.iter().map(|p| p.id.as_str()).collect();
+            return Err(Refusal::new(
+                &w.rule,
+                format!(
+                    "{placement:?} is not a placement of this profile: one of {}",
+                    ids.join(", ")
+                ),
+            )
+            .at("placement"));
+        };
+        if !p.kinds.contains(&kind) {
+            return Err(Refusal::new(
+                &w.rule,
+                format!("a {placement:?} workstation is not one a {kind:?} organisation may have"),
+            )
+            .at("placement"));
+        }
+        Ok(())
+    }
+
+    /// Whether PCs at `placement` are lent to investigative agencies (their history is
+    /// reconciled monthly, ASA-3.5c, NIS-11.3).
+    pub fn lent_placement(&self, placement: &str) -> bool {
+        self.workstations.placements.iter().any(|p| {
+            p.id == placement
+                && p.kinds.iter().any(|k| matches!(k, OrgKind::Police | OrgKind::Agency))
+        })
+    }
+
+    /// May footage be taken out on a workstation placed at `placement` by someone of an
+    /// organisation of `kind`? (The placement must still be one of this profile's, for that
+    /// kind: a PC registered under an earlier profile, or for another kind, takes nothing out.)
+    pub fn check_workstation_use(&self, placement: &str, kind: OrgKind) -> Result<(), Refusal> {
+        self.check_placement(placement, kind).map_err(|mut r| {
+            r.field = None;
+            r.message = format!("this workstation cannot be used here: {}", r.message);
+            r
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn seed(id: &str) -> Profile {
+        crate::profile::seed(id).unwrap().unwrap()
+    }
+
+    // rule: ASA-3.2e, KIT-5.5, NIS-8, NIS-10.4, SAK-M — each city's PCs where its seed puts them.
+    #[test]
+    fn placements_per_city() {
+        let kit = seed("kitakyushu");
+        assert!(kit.check_placement("central_room", OrgKind::City).is_ok());
+        let e = kit.check_placement("section", OrgKind::City).unwrap_err();
+        assert_eq!((e.rule.as_str(), e.field.as_deref()), ("KIT-5.5", Some("placement")));
+        let asa = seed("asahikawa");
+        assert!(asa.check_placement("section", OrgKind::City).is_ok());
+        assert!(asa.check_placement("police", OrgKind::Police).is_ok());
+        assert_eq!(
+            asa.check_placement("central_room", OrgKind::City).unwrap_err().rule.as_str(),
+            "ASA-3.2e"
+        );
+        assert!(
+            asa.check_placement("police", OrgKind::City).is_err(),
+            "the city's PC is at the section"
+        );
+        let nis = seed("nishiyodogawa");
+        assert!(nis.check_placement("section", OrgKind::City).is_ok());
+        assert!(nis.check_placement("agency", OrgKind::Police).is_ok());
+        assert!(nis.check_placement("central_room", OrgKind::City).is_err());
+        let sak = seed("saku");
+        assert!(sak.check_placement("facility", OrgKind::Facility).is_ok());
+        assert!(sak.check_placement("section", OrgKind::Facility).is_err());
+        let e = kit.check_workstation_use("section", OrgKind::City).unwrap_err();
+        assert!(e.field.is_none() && e.message.contains("cannot be used"), "{e:?}");
+    }
+}
