@@ -787,8 +787,7 @@ async fn asahikawa_police_emergency_extraction_at_night() {
     shot(&c, "em-02-extracted").await;
     logout(&c).await;
 
-    // The manager files the application afterwards (遅滞なく); in Asahikawa the filed 申請書
-    // completes the record and the extraction goes into the usage ledger.
+    // The image manager files the application afterwards (遅滞なく).
     login_as(&c, &base, "u_police_image_manager").await;
     c.goto(&format!("{base}/emergency")).await.unwrap();
     c.find(Locator::Css("input[name='reference']"))
@@ -798,8 +797,15 @@ async fn asahikawa_police_emergency_extraction_at_night() {
         .await
         .unwrap();
     click(&c, ".file-order").await;
-    expect_text(&c, "section.actions .state", "完了").await;
+    expect_text(&c, "section.actions .state", "申請提出済み").await;
     shot(&c, "em-03-filed").await;
+    logout(&c).await;
+    // The 申請書 goes to the city's manager, who receives it and enters the extraction in the
+    // usage ledger; only then is the order complete (ASA-3.5b; issue 15).
+    login_as(&c, &base, "admin").await;
+    c.goto(&format!("{base}/emergency")).await.unwrap();
+    click(&c, ".ledger-order").await;
+    expect_text(&c, "section.actions .state", "完了").await;
     // The filing, printable (the form the profile names; NIS: form 3), with the extraction date.
     click(&c, ".order-application").await;
     let form = text(&c, "#order-application").await;

@@ -344,8 +344,16 @@ fn emergency_order_actions_follow_the_checks() {
     f.actor_in_agency = true;
     f.state = O::Filed;
     assert!(actions(&asa, &manager, &f, "2026-11-30T09:00:00+09:00").is_empty());
+    // The 申請書 goes to the city's manager (管理責任者に申請書を提出), who receives it and enters
+    // the extraction in the usage ledger; only then is the order closed (issue 15, item 4).
+    let city_manager = roles(&["manager"]);
+    f.actor_in_agency = false;
+    f.actor_executes = false;
+    let who = Actor { account: "m", roles: &city_manager };
+    let a = asa.order_actions(who, &f, t("2026-11-30T09:00:00+09:00"));
+    assert_eq!((a.len(), a[0].action, a[0].rule.as_str()), (1, A::Ledger, "ASA-3.5b"));
     let e = asa.check_order_ledger(Actor { account: "x", roles: &manager }, O::Filed).unwrap_err();
-    assert!(e.message.contains("closes this order itself"), "{e:?}");
+    assert!(e.message.contains("enters filed orders"), "{e:?}");
 
     // Nishiyodogawa: without a delegation in force the executor has nothing to do (NIS-10.2).
     let nis = seed("nishiyodogawa");
@@ -463,7 +471,8 @@ fn nishiyodogawa_agency_path() {
     assert!(p.check_emergency_filing(a, "form3").is_ok());
     assert!(p.check_emergency_filing(a, "form2").is_err());
     assert!(p.emergency_needs_ledger_after_filing());
-    assert!(!seed("asahikawa").emergency_needs_ledger_after_filing());
+    // Asahikawa too: the manager receives the 申請書 (ASA-3.5b).
+    assert!(seed("asahikawa").emergency_needs_ledger_after_filing());
 }
 
 #[test]

@@ -151,7 +151,9 @@ async fn asahikawa_police_path_filing_and_reconciliation() {
                 json!({ "form": "application", "reference": "旭中署第123号" }),
             )
             .await;
-        assert_eq!(v["state"], "closed", "the 申請書 closes the order");
+        // The 申請書 goes to the city's manager (管理責任者に申請書を提出): the order waits for
+        // the manager's receipt, which enters it in the usage ledger and closes it (issue 15).
+        assert_eq!(v["state"], "filed", "filed, not yet received");
         assert_eq!(
             (
                 v["follow_up_due"].as_bool(),
@@ -160,7 +162,15 @@ async fn asahikawa_police_path_filing_and_reconciliation() {
             ),
             (Some(false), Some(true), Some(true))
         );
+        assert!(v["ledger_entry"].is_null(), "{v}");
+        assert!(actions_on(&w, &chief, first).await.is_empty());
+        assert_eq!(actions_on(&w, &mgr, first).await, ["ledger"]);
+        assert_eq!(order_tasks(&w, &mgr, first).await.len(), 1, "on the manager's home");
+        let v =
+            w.api.ok(&format!("/api/v1/emergency/orders/{first}/ledger"), &mgr, json!({})).await;
+        assert_eq!(v["state"], "closed", "received: closed");
         assert_eq!(v["ledger_entry"]["form"], "usage_ledger");
+        assert!(actions_on(&w, &mgr, first).await.is_empty());
         w.api
             .ok(
                 &format!("/api/v1/emergency/orders/{first}/delay-reason"),

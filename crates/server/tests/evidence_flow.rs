@@ -298,7 +298,7 @@ async fn instruction_extracts_packages_that_verify_offline() {
             .as_millisecond();
         assert!((from..to).contains(&recorded), "the still lies in the instructed range: {taken}");
         // The ledger entry closes the request; no still after it.
-        let writer = w.holder(Permission::LedgerWrite).clone();
+        let writer = w.user(&w.profile.workflow.ledger_written_by[0]);
         w.api
             .ok("/api/v1/ledger", &writer, json!({ "request_id": req, "handover_date": "2026-11-24",
                 "data_hashes": [format!("blake3:{}", taken["detail"]["blake3"].as_str().unwrap())] }))

@@ -250,8 +250,9 @@ impl History<'_> {
         if stage == Stage::Extracted {
             return Ok(());
         }
-        let writer =
-            self.role_with(&[], Permission::LedgerWrite).context("nobody writes the ledger")?;
+        let writer = self
+            .role_with(&wf.ledger_written_by, Permission::LedgerWrite)
+            .context("nobody writes the ledger")?;
         let t = self.as_role(&writer).await?;
         let day = policy::jst::rfc3339(self.clock.now());
         self.c
@@ -416,6 +417,20 @@ impl History<'_> {
                     json!({ "form": form, "reference": "署-2026-緊-7" }),
                 )
                 .await?;
+            // Received the same day: the city enters it in the usage ledger (ASA-3.5b, NIS-11.2).
+            if let Some(receiver) =
+                em.filing.ledger_written_by.iter().find(|r| self.s.logins.contains_key(*r))
+            {
+                self.clock.set(night + hours(24 * 2 + 10));
+                let t = self.as_role(receiver).await?;
+                self.c
+                    .post(
+                        &format!("/api/v1/emergency/orders/{}/ledger", orders[0].0),
+                        &t,
+                        json!({}),
+                    )
+                    .await?;
+            }
         }
         // Early next month: the police submit the PC's history, the city reconciles.
         let d = policy::jst::civil(night);
