@@ -286,9 +286,12 @@ impl Profile {
         }
         for doc in required {
             if !has(doc) {
-                let name = self.form(doc).map_or(doc.as_str(), |f| f.name_ja.as_str());
+                // The clause that requires the document (KIT-6.2: the 捜査関係事項照会書), not the
+                // basis it serves (KIT-6.1(1)).
+                let form = self.form(doc);
+                let name = form.map_or(doc.as_str(), |f| f.name_ja.as_str());
                 return Err(Refusal::new(
-                    &basis.rule,
+                    form.map_or(&basis.rule, |f| &f.rule),
                     format!("this basis requires the document {name} ({doc})"),
                 )
                 .at("documents"));

@@ -102,7 +102,8 @@ fn missing_documents_are_refused_with_the_basis_rule() {
             },
         )
         .unwrap_err();
-    assert_eq!(e.rule.as_str(), "KIT-6.1(1)");
+    // rule: KIT-6.2 — the clause that requires the 照会書 is cited, not the basis (KIT-6.1(1)).
+    assert_eq!(e.rule.as_str(), "KIT-6.2");
     assert!(e.message.contains("捜査関係事項照会書"));
     let p = seed("asahikawa");
     let e = p
@@ -116,6 +117,7 @@ fn missing_documents_are_refused_with_the_basis_rule() {
         )
         .unwrap_err();
     assert!(e.message.contains("申請書"), "the ASA application form is always required: {e}");
+    assert_eq!(e.rule.as_str(), "ASA-3.4c");
     let p = seed("nishiyodogawa");
     let h = roles(&["agency_head"]);
     let e = p

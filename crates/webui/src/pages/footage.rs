@@ -419,7 +419,7 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
 }
 
 /// The pledge printed on applications (NIS form 2 and 3 are 申請書兼誓約書; the other cities'
-/// applications carry the same undertakings, e.g. ASA-3.4e).
+/// applications carry the same undertakings).
 pub(super) const PLEDGE: &str = "提供を受けた画像は、上記の利用目的以外に利用せず、複製し、又は第三者に提供しません。\
 利用目的を達成したときは、速やかに消去し、又は返却します。";
 
