@@ -76,7 +76,10 @@ async fn click(c: &Client, css: &str) {
 async fn enrol_here(c: &Client, link: &str) {
     c.goto(link).await.unwrap();
     click(c, "#enrol").await;
-    if c.find(Locator::Id("enrolled")).await.is_err() {
+    // The answer is a new page: wait for it rather than look at the old one.
+    let waited =
+        c.wait().at_most(Duration::from_secs(15)).for_element(Locator::Id("enrolled")).await;
+    if waited.is_err() {
         panic!("enrol page: {} {}", c.current_url().await.unwrap(), text(c, "body").await);
     }
 }
