@@ -89,13 +89,13 @@ async fn the_readme_demo_extracts_from_its_relative_data_directory() {
     let code = link.rsplit('/').next().unwrap();
     let http = Http { base, client: reqwest::Client::new() };
     // Redeemed once on the PC that opens it: the device token comes back as its cookie.
-    let redeemed = http
-        .client
-        .post(format!("{}/api/v1/workstations/enrol", http.base))
-        .json(&json!({ "code": code }))
-        .send()
-        .await
-        .unwrap();
+    let redeem = || {
+        http.client
+            .post(format!("{}/api/v1/workstations/enrol", http.base))
+            .json(&json!({ "code": code }))
+            .send()
+    };
+    let redeemed = redeem().await.unwrap();
     assert_eq!(redeemed.status(), 200);
     let city_pc = redeemed
         .headers()
@@ -106,14 +106,7 @@ async fn the_readme_demo_extracts_from_its_relative_data_directory() {
         .and_then(|c| c.split(';').next())
         .unwrap()
         .to_owned();
-    let again = http
-        .client
-        .post(format!("{}/api/v1/workstations/enrol", http.base))
-        .json(&json!({ "code": code }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), 404, "a link enrols one PC");
+    assert_eq!(redeem().await.unwrap().status(), 404, "a link enrols one PC");
     let from = jiff::Timestamp::now();
     tokio::time::sleep(Duration::from_secs(8)).await;
     let to = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(3);
