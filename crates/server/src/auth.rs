@@ -421,7 +421,7 @@ async fn gates(
     if now - session.last_seen_at > 60_000 {
         let _ = st.db.touch_session(session.id, now).await;
     }
-    let scope = serde_json::from_value::<policy::profile::OrgKind>(serde_json::json!(org_kind))
+    let scope = policy::profile::OrgKind::parse(&org_kind)
         .map_or(policy::scope::Scope::Outside, |k| profile.scope_of(account.organisation_id, k));
     Ok(Principal {
         uid: account.id.to_string(),

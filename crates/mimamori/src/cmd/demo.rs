@@ -318,7 +318,7 @@ async fn seed(
     let mut workstations = HashMap::new();
     for (kind, org) in &orgs {
         // Where the profile places this kind of organisation's PC (none: it has none).
-        let Ok(k) = serde_json::from_value::<policy::profile::OrgKind>(json!(kind)) else {
+        let Some(k) = policy::profile::OrgKind::parse(kind) else {
             continue;
         };
         let Some(placement) = profile.workstations.placements.iter().find(|p| p.kinds.contains(&k))

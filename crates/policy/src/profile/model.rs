@@ -359,6 +359,35 @@ pub enum OrgKind {
     Facility,
 }
 
+impl OrgKind {
+    /// Every kind.
+    pub const ALL: [OrgKind; 6] = [
+        OrgKind::City,
+        OrgKind::Contractor,
+        OrgKind::Police,
+        OrgKind::Agency,
+        OrgKind::Community,
+        OrgKind::Facility,
+    ];
+
+    /// The stored name (`city`, `police`…), as in profile files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgKind::City => "city",
+            OrgKind::Contractor => "contractor",
+            OrgKind::Police => "police",
+            OrgKind::Agency => "agency",
+            OrgKind::Community => "community",
+            OrgKind::Facility => "facility",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<OrgKind> {
+        OrgKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 macro_rules! permissions {
     ($($(#[doc = $doc:literal])* $variant:ident = $key:literal,)*) => {
         /// One of mimamori's permissions. Roles map onto these; endpoints check them.
@@ -788,4 +817,17 @@ pub struct DisposalRule {
     pub required_roles: Vec<String>,
     /// Clauses.
     pub rules: Vec<RuleId>,
+}
+
+#[cfg(test)]
+mod org_kind_tests {
+    #[test]
+    fn org_kind_names_are_the_profile_files_names() {
+        for k in super::OrgKind::ALL {
+            let json = serde_json::to_value(k).unwrap_or_default();
+            assert_eq!(json, k.as_str());
+            assert_eq!(super::OrgKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(super::OrgKind::parse("City"), None);
+    }
 }

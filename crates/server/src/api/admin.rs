@@ -213,7 +213,7 @@ fn check_designation_scope(
     role: &policy::profile::RoleDef,
     target_org: i64,
 ) -> ApiResult<()> {
-    let Ok(kind) = serde_json::from_value::<policy::profile::OrgKind>(json!(p.org_kind)) else {
+    let Some(kind) = policy::profile::OrgKind::parse(&p.org_kind) else {
         return Err(ApiError::forbidden(&st.profile.ownership.rule, "unknown organisation"));
     };
     let admin = p.role_with(&st.profile, Permission::AccountsAdminister).is_some();
@@ -452,9 +452,7 @@ async fn site_owner(st: &AppState, p: &Principal, asked: Option<i64>) -> ApiResu
                 ApiError::invalid("owner_org_id", "name the organisation that owns the site")
             })?;
             let org = st.db.organisation(id).await?;
-            let owns = org.as_ref().and_then(|o| {
-                serde_json::from_value::<policy::profile::OrgKind>(json!(o.kind)).ok()
-            });
+            let owns = org.as_ref().and_then(|o| policy::profile::OrgKind::parse(&o.kind));
             match owns {
                 Some(kind) if st.profile.owns_cameras(kind) => Ok(id),
                 _ => Err(ApiError::invalid(
@@ -786,7 +784,7 @@ pub async fn list_workstations(State(st): State<Arc<AppState>>) -> ApiResult<Jso
 
 /// The kind of an organisation, as the profile names kinds.
 pub fn org_kind(org: &store::accounts::Organisation) -> ApiResult<policy::profile::OrgKind> {
-    serde_json::from_value(json!(org.kind)).map_err(|_| {
+    policy::profile::OrgKind::parse(&org.kind).ok_or_else(|| {
         ApiError::internal(&format!("organisation {} has an unknown kind {:?}", org.id, org.kind))
     })
 }

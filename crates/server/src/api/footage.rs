@@ -731,7 +731,7 @@ pub async fn relay_instruction(
 /// Whether the caller is on a registered workstation of their own organisation, at a
 /// placement the profile allows that organisation (ASA-3.2e, KIT-5.5, NIS-8, SAK-M).
 fn on_own_workstation(st: &AppState, p: &Principal) -> bool {
-    let kind = serde_json::from_value::<policy::profile::OrgKind>(json!(p.org_kind)).ok();
+    let kind = policy::profile::OrgKind::parse(&p.org_kind);
     p.workstation.as_ref().is_some_and(|w| {
         w.revoked_at.is_none()
             && w.organisation_id == p.account.organisation_id

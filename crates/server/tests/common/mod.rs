@@ -304,7 +304,7 @@ impl World {
         let orgs: Vec<(String, i64)> = w.orgs.iter().map(|(k, v)| (k.clone(), *v)).collect();
         for (kind, org) in orgs {
             // Where the profile places this kind of organisation's PC (none: it has none).
-            let k: policy::profile::OrgKind = serde_json::from_value(json!(kind)).unwrap();
+            let k: policy::profile::OrgKind = policy::profile::OrgKind::parse(&kind).unwrap();
             let Some(placement) =
                 w.profile.workstations.placements.iter().find(|p| p.kinds.contains(&k))
             else {
