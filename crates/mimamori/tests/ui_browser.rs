@@ -1006,3 +1006,54 @@ async fn kitakyushu_transparency_in_a_browser() {
     shot(&c, "mgr-13-disposal-refused").await;
     c.close().await.unwrap();
 }
+
+/// Recurring duties in the browser (Asahikawa, demo at Monday 7 December 2026): the history kept
+/// October's duties in time; November's check of the PC histories and of access to all cameras
+/// are on the manager's home with their deadline (21 December); the access review is recorded
+/// on the duties page with what was checked, and leaves the home. rule: ASA-3.5c, PROD-DUTY-2
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asahikawa_recurring_duties_in_a_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, base, _logins) =
+        demo_at("asahikawa", dir.path(), Some("2026-12-07T10:00:00+09:00"));
+    let (_driver, c) = browser().await;
+    login_as(&c, &base, "admin").await;
+    let due = text(&c, "#duties-due").await;
+    assert!(
+        due.contains("全防犯カメラのアクセス状況の確認") && due.contains("提出された履歴の確認"),
+        "{due}"
+    );
+    assert!(due.contains("2026-11") && due.contains("2026-12-21"), "{due}");
+    shot(&c, "duty-01-home").await;
+    c.goto(&format!("{base}/duties")).await.unwrap();
+    let review = text(&c, "#duty-access_review").await;
+    assert!(review.contains("2026-11") && review.contains("期限前"), "{review}");
+    // October's was done in time by the history.
+    click(&c, "#duty-access_review details summary").await;
+    assert!(text(&c, "#duty-access_review table.done").await.contains("2026-10"));
+    // The history's reconciliation is done by running it: no form for it here.
+    assert!(
+        c.find_all(Locator::Css("#duty-monthly_reconciliation form")).await.unwrap().is_empty()
+    );
+    // An empty note is refused beside the field, then the record goes through.
+    click(&c, "#duty-access_review form button").await;
+    expect_text(&c, "h1", "定期業務").await;
+    assert!(!text(&c, "#duty-access_review .field-error").await.is_empty());
+    fill(
+        &c,
+        "#duty-access_review input[name='note']",
+        "11月分の全カメラのアクセス記録を確認、異常なし",
+    )
+    .await;
+    click(&c, "#duty-access_review form button").await;
+    expect_text(&c, "h1", "定期業務").await;
+    let review = text(&c, "#duty-access_review").await;
+    assert!(review.contains("いま行うものはありません"), "{review}");
+    shot(&c, "duty-02-recorded").await;
+    c.goto(&format!("{base}/")).await.unwrap();
+    let due = text(&c, "#duties-due").await;
+    assert!(!due.contains("全防犯カメラのアクセス状況の確認"), "{due}");
+    // The record is in the audit log.
+    c.goto(&format!("{base}/audit?action=duty.done")).await.unwrap();
+    assert!(text(&c, "#audit").await.contains("duty:access_review/2026-11/office"));
+}

@@ -89,8 +89,12 @@ pub mod cited {
     /// A revoked workstation can no longer be used (where the profile cites no clause).
     pub static WORKSTATION_REVOKED: RuleId = RuleId::from_static("PROD-WS-1");
 
+    /// A duty not done by its deadline becomes an incident the reviewers close.
+    pub static DUTY_LAPSED: RuleId = RuleId::from_static("PROD-DUTY-5");
+
     /// Every cited rule.
-    pub static ALL: [&RuleId; 9] = [
+    pub static ALL: [&RuleId; 10] = [
+        &DUTY_LAPSED,
         &NO_LIVE_VIEW,
         &LOCKOUT,
         &RBAC,

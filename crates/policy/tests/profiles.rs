@@ -292,3 +292,31 @@ fn resolved_profile_round_trips_through_json() {
         assert!(json["roles"].as_array().unwrap().len() >= 2);
     }
 }
+
+// rule: PROD-DUTY-5 — a duty that could never be done or never be owed is refused.
+#[test]
+fn duties_that_cannot_work_are_reported() {
+    // A rolling duty without its interval.
+    let ps = problems(|s| s.replacen("every_days = 180\n", "", 1));
+    assert!(
+        ps.iter().any(|p| p.path.ends_with(".every_days") && p.message.contains("rolling")),
+        "{ps:?}"
+    );
+    // A duty only an action does, claimed as done by a record of another kind of subject.
+    let ps = problems(|s| {
+        s.replacen("done_by = \"history_submission\"", "done_by = \"signage_check\"", 1)
+    });
+    assert!(ps.iter().any(|p| p.path.ends_with(".done_by")), "{ps:?}");
+    // Nobody holds the permission.
+    let ps = problems(|s| {
+        s.replacen(
+            "performed_with = \"reconciliation.submit\"",
+            "performed_with = \"delegation.manage\"",
+            1,
+        )
+    });
+    assert!(ps.iter().any(|p| p.path.ends_with(".performed_with")), "{ps:?}");
+    // Two duties with one id.
+    let ps = problems(|s| s.replacen("id = \"access_review\"", "id = \"monthly_history\"", 1));
+    assert!(ps.iter().any(|p| p.path.ends_with(".id")), "{ps:?}");
+}

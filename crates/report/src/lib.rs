@@ -121,8 +121,23 @@ pub struct Facts {
     /// Camera-days of footage erased at the end of retention (when the recorder's records are
     /// available).
     pub erasures: Option<u64>,
+    /// Oversight incidents opened in the period (reconciliation mismatches, lapsed duties).
+    #[serde(default)]
+    pub incidents: IncidentFacts,
     /// The audit chain.
     pub audit: AuditDigest,
+}
+
+/// Oversight incidents of the period: what the manager's checks found (ASA-3.5c, NIS-11.3) and
+/// the recurring duties not done in time (issue 18, PROD-DUTY-5). No person is named.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentFacts {
+    /// Mismatches the monthly reconciliation found.
+    pub reconciliation: u64,
+    /// Recurring duties not done by their deadline.
+    pub duties_lapsed: u64,
+    /// Of these, closed with a note by the end of the period.
+    pub closed: u64,
 }
 
 /// A cell of a table.
@@ -381,6 +396,25 @@ pub fn build(f: &Facts) -> AnnualReport {
             col("回答期限超過", "Past the deadline"),
         ],
         rows,
+    });
+
+    // 7. Oversight: the checks' findings and duties not done in time. These count the
+    // office's own lapses, not people: shown as they are.
+    let i = &f.incidents;
+    tables.push(Table {
+        id: "oversight".into(),
+        title_ja: "点検・照合の結果".into(),
+        title_en: "Checks and reconciliation".into(),
+        columns: vec![
+            col("照合で見つかった不一致", "Reconciliation mismatches"),
+            col("期限内に行われなかった定期業務", "Recurring duties not done in time"),
+            col("対応済み", "Resolved"),
+        ],
+        rows: vec![vec![
+            Cell::Count(i.reconciliation),
+            Cell::Count(i.duties_lapsed),
+            Cell::Count(i.closed),
+        ]],
     });
 
     AnnualReport {

@@ -10,6 +10,7 @@ pub mod api;
 pub mod audit_watch;
 pub mod auth;
 pub mod bootstrap;
+pub mod duties;
 pub use ::clock;
 pub mod error;
 pub mod idempotent;

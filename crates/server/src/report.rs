@@ -154,6 +154,17 @@ pub async fn gather(
         })
         .collect();
 
+    // Oversight incidents opened in the period (issue 18 item 1).
+    let mut incidents = report::IncidentFacts::default();
+    for i in st.db.incidents().await?.iter().filter(|i| in_range(Some(i.opened_at), from, to)) {
+        if i.kind == crate::duties::LAPSED {
+            incidents.duties_lapsed += 1;
+        } else {
+            incidents.reconciliation += 1;
+        }
+        incidents.closed += u64::from(i.closed_at.is_some_and(|c| c < to));
+    }
+
     // The audit chain's state at the end of the period.
     let mut audit = AuditDigest::default();
     let store = st.audit.store();
@@ -194,6 +205,7 @@ pub async fn gather(
         holds,
         complaints,
         erasures: node.map(|n| n.erased_camera_days),
+        incidents,
         audit,
     })
 }

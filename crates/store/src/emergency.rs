@@ -112,6 +112,24 @@ pub struct NewOrder<'a> {
     pub owner_org_id: Option<i64>,
 }
 
+/// An incident to open: a reconciliation mismatch or a lapsed duty. The same (month,
+/// workstation, kind, key) is one incident however often it is found.
+#[derive(Debug, Clone)]
+pub struct NewIncident<'a> {
+    /// The month (or a duty's period).
+    pub month: &'a str,
+    /// The workstation it concerns; 0 for none (a duty of the office, a site or a camera).
+    pub workstation: i64,
+    /// `policy::reconcile::Discrepancy` tag, or `duty_lapsed`.
+    pub kind: &'a str,
+    /// Deduplication key.
+    pub ref_key: &'a str,
+    /// Detail JSON.
+    pub detail: &'a str,
+    /// The owner of the cameras it is about, if any (issue 15).
+    pub owner: Option<i64>,
+}
+
 /// A monthly extraction history submitted for a lent PC.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
 pub struct MonthlyHistory {
@@ -152,6 +170,9 @@ pub struct Incident {
     pub closed_at: Option<i64>,
     /// Closing note.
     pub note: Option<String>,
+    /// The owner of the cameras it is about (a lapsed duty on a site or camera); `None`: the
+    /// city as a whole or a lent PC.
+    pub owner_org_id: Option<i64>,
 }
 
 macro_rules! order_cols {
@@ -393,25 +414,18 @@ impl Db {
     }
 
     /// Opens an incident unless the same one is already recorded. Returns whether it was new.
-    pub async fn open_incident(
-        &self,
-        month: &str,
-        workstation: i64,
-        kind: &str,
-        ref_key: &str,
-        detail: &str,
-        now: i64,
-    ) -> Result<bool> {
+    pub async fn open_incident(&self, i: &NewIncident<'_>, now: i64) -> Result<bool> {
         let r = sqlx::query(
-            "INSERT INTO reconciliation_incidents (month, workstation_id, kind, ref_key, detail, opened_at) VALUES ($1, $2, $3, $4, $5, $6) \
+            "INSERT INTO reconciliation_incidents (month, workstation_id, kind, ref_key, detail, opened_at, owner_org_id) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (month, workstation_id, kind, ref_key) DO NOTHING",
         )
-        .bind(month)
-        .bind(workstation)
-        .bind(kind)
-        .bind(ref_key)
-        .bind(detail)
+        .bind(i.month)
+        .bind(i.workstation)
+        .bind(i.kind)
+        .bind(i.ref_key)
+        .bind(i.detail)
         .bind(now)
+        .bind(i.owner)
         .execute(&mut *self.conn().await?)
         .await?;
         Ok(r.rows_affected() > 0)
@@ -420,9 +434,19 @@ impl Db {
     /// All incidents, newest first.
     pub async fn incidents(&self) -> Result<Vec<Incident>> {
         Ok(sqlx::query_as(
-            "SELECT id, month, workstation_id, kind, ref_key, detail, opened_at, closed_by, closed_at, note FROM reconciliation_incidents ORDER BY id DESC",
+            "SELECT id, month, workstation_id, kind, ref_key, detail, opened_at, closed_by, closed_at, note, owner_org_id FROM reconciliation_incidents ORDER BY id DESC",
         )
         .fetch_all(&mut *self.conn().await?)
+        .await?)
+    }
+
+    /// One incident.
+    pub async fn incident(&self, id: i64) -> Result<Option<Incident>> {
+        Ok(sqlx::query_as(
+            "SELECT id, month, workstation_id, kind, ref_key, detail, opened_at, closed_by, closed_at, note, owner_org_id FROM reconciliation_incidents WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *self.conn().await?)
         .await?)
     }
 

@@ -53,6 +53,7 @@ pub fn router(api: Router) -> Router {
         .route("/accounts", get(pages::accounts).post(pages::accounts_post))
         .route("/holds", get(pages::holds).post(pages::holds_post))
         .route("/reconciliation", get(pages::reconciliation).post(pages::reconciliation_post))
+        .route("/duties", get(pages::duties).post(pages::duties_post))
         .route("/audit", get(pages::audit))
         .route("/contact", get(pages::contact).post(pages::contact_post))
         .route("/public/cameras", get(pages::public_cameras))

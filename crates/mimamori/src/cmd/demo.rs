@@ -496,6 +496,13 @@ impl DemoArgs {
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
             .with_context(|| format!("cannot listen on {}", self.listen))?;
+        // The history keeps every duty in time; a lapse here is a fault of the demo, said aloud.
+        let lapsed = server::duties::sweep(&app.state)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.0.detail))?;
+        if lapsed > 0 {
+            println!("定期業務の期限切れ / recurring duties lapsed: {lapsed} (/reconciliation)");
+        }
         println!();
         println!("mimamori demo — {} ({})", profile.profile.name_ja, profile.profile.id);
         println!("  ブラウザで開く / open: http://{}/", self.listen);
@@ -507,7 +514,10 @@ impl DemoArgs {
         println!();
         print!("{}", std::fs::read_to_string(&logins_file).unwrap_or_default());
         println!("\nCtrl-C で終了 / Ctrl-C to stop");
+        // Lapsed duties become incidents: at start, then hourly (issue 18 item 1).
+        let sweeper = server::duties::spawn_sweeper(app.state.clone());
         let served = server::serve_on(app, listener, super::serve::shutdown_signal()).await;
+        sweeper.abort();
         rec.stop().await;
         served
     }

@@ -463,6 +463,75 @@ impl History<'_> {
     }
 }
 
+impl History<'_> {
+    /// A city that keeps its duties (issue 18 item 1): every occurrence of a recurring duty
+    /// whose deadline fell before the demo's now is done five days before that deadline, by the
+    /// person the profile names — so that, whatever the date, the demo opens with duties due
+    /// and none lapsed.
+    async fn duties(&self) -> anyhow::Result<()> {
+        self.clock.set(self.t0);
+        let mut todo: Vec<(Timestamp, String, Value, Value)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut roles: Vec<&String> = self.s.logins.keys().collect();
+        roles.sort();
+        for role in roles {
+            // A role that cannot log in now (a term that ended) does no duty here.
+            let Ok(t) = self.as_role(role).await else { continue };
+            let Ok(duties) = self.c.get("/api/v1/duties", &t).await else { continue };
+            for d in duties.as_array().into_iter().flatten() {
+                for o in d["owed"].as_array().into_iter().flatten() {
+                    let Some(due) =
+                        o["due_at"].as_str().and_then(|x| policy::jst::parse_rfc3339(x).ok())
+                    else {
+                        continue;
+                    };
+                    let key = (d["id"].clone(), o["subject"].clone(), o["period"].clone());
+                    if o["mine"] == true && due <= self.t0 && seen.insert(key) {
+                        todo.push((due, role.clone(), d.clone(), o.clone()));
+                    }
+                }
+            }
+        }
+        todo.sort_by_key(|(due, ..)| *due);
+        for (due, role, d, o) in todo {
+            self.clock.set(due - hours(24 * 5));
+            let t = self.as_role(&role).await?;
+            let period = o["period"].as_str().unwrap_or_default();
+            match d["done_by"].as_str() {
+                Some("record") => {
+                    let path = format!("/api/v1/duties/{}/done", d["id"].as_str().unwrap_or(""));
+                    let note = "実施済み（点検・変更の記録）";
+                    self.c
+                        .post(
+                            &path,
+                            &t,
+                            json!({ "subject": o["subject"], "period": period, "note": note }),
+                        )
+                        .await?;
+                }
+                Some("history_submission") => {
+                    let ws = o["subject"].as_str().and_then(|x| x.strip_prefix("workstation:"));
+                    let ws: i64 = ws.and_then(|x| x.parse().ok()).context("a PC subject")?;
+                    self.c
+                        .post(
+                            "/api/v1/reconciliation/histories",
+                            &t,
+                            json!({ "workstation_id": ws, "month": period, "items": [] }),
+                        )
+                        .await?;
+                }
+                Some("reconciliation_run") => {
+                    self.c
+                        .post("/api/v1/reconciliation/run", &t, json!({ "month": period }))
+                        .await?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Writes the history, then sets the clock back to `t0` plus the time the writing took.
 pub async fn write(
     c: &Caller,
@@ -507,6 +576,7 @@ pub async fn write(
     h.request("自転車盗難（買物公園）", cam(1), hours(4), Stage::Submitted).await?;
     h.at(hours(6));
     h.complaint("placement", Some(cam(1)), "カメラの設置目的と保存期間を知りたい。", None).await?;
+    h.duties().await?;
     clock.set(t0 + Timestamp::now().duration_since(started));
     Ok(())
 }

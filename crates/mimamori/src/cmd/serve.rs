@@ -212,7 +212,10 @@ impl ServeArgs {
                     println!("mimamori: serving profile {} on http://{}", app.state.profile.profile.id, self.listen);
                     // The web application over the same API.
                     let app = server::App { router: webui::router(app.router.clone()).merge(app.router), state: app.state };
+                    // Lapsed duties become incidents: at start, then hourly (issue 18 item 1).
+                    let sweeper = server::duties::spawn_sweeper(app.state.clone());
                     let served = server::serve(app, self.listen, shutdown_signal()).await;
+                    sweeper.abort();
                     if let Some(r) = rec {
                         r.stop().await;
                     }

@@ -28,6 +28,7 @@ pub fn check(p: &Profile) -> Vec<Problem> {
     c.report();
     c.coverage();
     c.disposal();
+    c.duties();
     c.problems
 }
 
@@ -151,6 +152,12 @@ impl Checker<'_> {
         }
         for (i, r) in p.disposal.rules.iter().enumerate() {
             ids.push((format!("disposal.rules[{i}]"), r));
+        }
+        for (i, d) in p.duties.iter().enumerate() {
+            ids.push((format!("duties[{i}].rule"), &d.rule));
+            if let Some(r) = &d.timing_rule {
+                ids.push((format!("duties[{i}].timing_rule"), r));
+            }
         }
         let bad: Vec<(String, String)> = ids
             .into_iter()
@@ -530,6 +537,56 @@ impl Checker<'_> {
             self.structure("disposal.min_confirmers", "must be at least 1");
         }
         self.roles_hold(&d.required_roles, "disposal.required_roles", Permission::DisposalConfirm);
+    }
+
+    /// Each duty can occur, be done and be performed by someone (issue 18 item 1).
+    fn duties(&mut self) {
+        use crate::duties::{Cadence, DoneBy, DutySubject};
+        let mut seen = std::collections::HashSet::new();
+        for (i, d) in self.p.duties.iter().enumerate() {
+            let at = |f: &str| format!("duties[{i}].{f}");
+            if !is_key(&d.id) || !seen.insert(d.id.as_str()) {
+                self.structure(at("id"), format!("{:?} must be a unique lowercase key", d.id));
+            }
+            match (d.cadence, d.every_days) {
+                (Cadence::Rolling, None | Some(0)) => {
+                    self.structure(at("every_days"), "a rolling duty needs every_days ≥ 1");
+                }
+                (Cadence::Monthly | Cadence::FiscalYear, Some(_)) => self.structure(
+                    at("every_days"),
+                    "every_days is for rolling duties; a calendar duty sets within_days",
+                ),
+                _ => {}
+            }
+            if !self.p.roles.iter().any(|r| r.permissions.contains(&d.performed_with)) {
+                self.structure(
+                    at("performed_with"),
+                    format!(
+                        "no role holds {:?}: nobody could do this duty",
+                        d.performed_with.key()
+                    ),
+                );
+            }
+            let fits = match d.done_by {
+                DoneBy::Record => true,
+                DoneBy::HistorySubmission => {
+                    d.per == DutySubject::LentWorkstation && d.cadence == Cadence::Monthly
+                }
+                DoneBy::ReconciliationRun => {
+                    d.per == DutySubject::Office && d.cadence == Cadence::Monthly
+                }
+                DoneBy::SignageCheck => d.per == DutySubject::Site && d.cadence == Cadence::Rolling,
+            };
+            if !fits {
+                self.structure(
+                    at("done_by"),
+                    "this action cannot fulfil a duty of this subject and cadence (history: monthly per lent workstation; reconciliation: monthly per office; signage check: rolling per site)",
+                );
+            }
+            if d.per == DutySubject::LentWorkstation && self.p.emergency.is_none() {
+                self.structure(at("per"), "lent workstations exist only with an [emergency] path");
+            }
+        }
     }
 
     /// Each listed role exists and holds `perm`.

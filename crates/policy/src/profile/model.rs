@@ -51,6 +51,10 @@ pub struct Profile {
     pub workstations: Workstations,
     /// Disposal of media and recorders (ASA-3.3d, KIT-5.7).
     pub disposal: DisposalRule,
+    /// Recurring duties: monthly histories, access reviews, device passwords, signs, the
+    /// yearly publication (issue 18 item 1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duties: Vec<crate::duties::DutyDef>,
 }
 
 /// Who the profile is for and where its rules come from.

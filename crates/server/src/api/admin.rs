@@ -511,8 +511,26 @@ pub async fn check_signage(
 ) -> ApiResult<Json<Value>> {
     own_site(&st, &p, id).await?;
     let ch = st.change().await?;
+    // The sign-check duty owed before this check is done by it (PROD-SIGNAGE-1).
+    let key = format!("site:{id}");
+    let site = crate::duties::subjects(&st, &ch, policy::duties::DutySubject::Site)
+        .await?
+        .into_iter()
+        .find(|s| s.key == key);
     ch.check_signage(id, st.clock.now_ms()).await?;
-    st.audit_in(&ch, p.event("site.signage_check", format!("site:{id}"), Outcome::Ok)).await?;
+    st.audit_in(&ch, p.event("site.signage_check", key, Outcome::Ok)).await?;
+    if let Some(site) = site {
+        crate::duties::fulfilled_by_action(
+            &st,
+            &ch,
+            &p,
+            policy::duties::DoneBy::SignageCheck,
+            &site,
+            None,
+            "sign checked",
+        )
+        .await?;
+    }
     ch.commit().await?;
     Ok(Json(json!({ "ok": true })))
 }

@@ -523,6 +523,26 @@ pub async fn submit_history(
     let mut ev = p.event("reconciliation.submit", format!("workstation:{}", ws.code), Outcome::Ok);
     ev.detail = json!({ "month": b.month, "items": items.len() });
     st.audit_in(&ch, ev).await?;
+    // The month's history duty of this PC is done (ASA-3.5c, NIS-11.3).
+    let subject = crate::duties::Subject {
+        key: format!("workstation:{}", ws.id),
+        label: ws.code.clone(),
+        owner: None,
+        holder: Some(ws.organisation_id),
+        workstation: Some(ws.id),
+        since: ws.created_at,
+        last_elsewhere: None,
+    };
+    crate::duties::fulfilled_by_action(
+        &st,
+        &ch,
+        &p,
+        policy::duties::DoneBy::HistorySubmission,
+        &subject,
+        Some(&b.month),
+        &format!("history {} submitted ({} items)", h.id, items.len()),
+    )
+    .await?;
     ch.commit().await?;
     Ok(Json(
         json!({ "id": h.id, "workstation_id": h.workstation_id, "month": h.month, "items": items.len(), "submitted_at": jst(h.submitted_at) }),
@@ -583,7 +603,16 @@ pub async fn run_reconciliation(
                     format!("{}@{}", item.camera, item.extracted_at.as_millisecond())
                 }
             };
-            if ch.open_incident(&b.month, ws.id, &kind, &key, &detail.to_string(), now).await? {
+            let detail_text = detail.to_string();
+            let incident = store::emergency::NewIncident {
+                month: &b.month,
+                workstation: ws.id,
+                kind: &kind,
+                ref_key: &key,
+                detail: &detail_text,
+                owner: None,
+            };
+            if ch.open_incident(&incident, now).await? {
                 opened.push(json!({ "workstation": ws.code, "kind": kind, "detail": detail }));
             }
         }
@@ -592,15 +621,33 @@ pub async fn run_reconciliation(
     ev.rule = Some(rule);
     ev.detail = json!({ "opened": opened.len() });
     st.audit_in(&ch, ev).await?;
+    // The month's reconciliation duty is done (the first run counts).
+    for subject in crate::duties::subjects(&st, &ch, policy::duties::DutySubject::Office).await? {
+        crate::duties::fulfilled_by_action(
+            &st,
+            &ch,
+            &p,
+            policy::duties::DoneBy::ReconciliationRun,
+            &subject,
+            Some(&b.month),
+            &format!("reconciliation run: {} incidents opened", opened.len()),
+        )
+        .await?;
+    }
     ch.commit().await?;
     Ok(Json(json!({ "month": b.month, "opened": opened })))
 }
 
-/// `GET /api/v1/reconciliation/incidents`.
-pub async fn list_incidents(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+/// `GET /api/v1/reconciliation/incidents`: those about what the caller governs (a lapsed
+/// duty on another owner's site is that owner's).
+pub async fn list_incidents(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
     let all = st.db.incidents().await?;
     Ok(Json(Value::Array(
         all.iter()
+            .filter(|i| i.owner_org_id.is_none() || p.governs(i.owner_org_id))
             .map(|i| {
                 json!({"id": i.id, "month": i.month, "workstation_id": i.workstation_id, "kind": i.kind,
                        "detail": serde_json::from_str::<Value>(&i.detail).unwrap_or(Value::Null), "opened_at": jst(i.opened_at),
@@ -619,6 +666,11 @@ pub async fn close_incident(
 ) -> ApiResult<Json<Value>> {
     required("note", &b.note)?;
     let ch = st.change().await?;
+    match ch.incident(id).await? {
+        Some(i) if i.owner_org_id.is_none() || p.governs(i.owner_org_id) => {}
+        // Another owner's incident is as unknown as one that does not exist (issue 15).
+        _ => return Err(ApiError::not_found(format!("no incident {id}"))),
+    }
     ch.close_incident(id, p.account.id, b.note.trim(), st.clock.now_ms()).await?;
     st.audit_in(&ch, p.event("reconciliation.close", format!("incident:{id}"), Outcome::Ok))
         .await?;

@@ -2,6 +2,7 @@
 //! layer of every route, the OpenAPI document and the authorization-matrix test.
 
 mod admin;
+mod duties;
 mod emergency;
 mod evidence;
 pub use evidence::{KEEP_DAYS as PACKAGE_KEEP_DAYS, erase_expired as erase_expired_packages};
@@ -110,6 +111,7 @@ fn method_name(m: &'static str) -> &'static str {
     }
 }
 
+use duties::DutyDoneBody;
 use types::*;
 
 const READ_REQUESTS: &[P] = &[
@@ -211,6 +213,9 @@ api! {
     post "/api/v1/reconciliation/run" => emergency::run_reconciliation, Access::Perm(P::ReconciliationReview), "reconciliation.run", "emergency", "Reconcile a month", MonthBody;
     get "/api/v1/reconciliation/incidents" => emergency::list_incidents, Access::Perm(P::ReconciliationReview), "reconciliation.list", "emergency", "Reconciliation incidents";
     post "/api/v1/reconciliation/incidents/{id}/close" => emergency::close_incident, Access::Perm(P::ReconciliationReview), "reconciliation.close", "emergency", "Close an incident with a note", NoteBody;
+
+    get "/api/v1/duties" => duties::list_duties, Access::Authenticated, "duty.list", "duties", "The recurring duties I do or oversee: what is owed, by when, what was done";
+    post "/api/v1/duties/{duty}/done" => duties::record_done, Access::Authenticated, "duty.done", "duties", "Record a duty done by a person (an access review, a device password changed, the report published)", DutyDoneBody;
 
     get "/api/v1/holds" => holds::list_holds, Access::Perm(P::HoldManage), "hold.list", "retention", "Retention holds";
     post "/api/v1/holds" => holds::create_hold, Access::Perm(P::HoldManage), "hold.create", "retention", "Place a retention hold", HoldBody;
@@ -379,6 +384,16 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
                     .parameter_in(ParameterIn::Path)
                     .required(utoipa::openapi::Required::True)
                     .schema(Some(<i64 as utoipa::PartialSchema>::schema()))
+                    .build(),
+            );
+        }
+        if ep.path.contains("{duty}") {
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name("duty")
+                    .parameter_in(ParameterIn::Path)
+                    .required(utoipa::openapi::Required::True)
+                    .schema(Some(<String as utoipa::PartialSchema>::schema()))
                     .build(),
             );
         }

@@ -209,6 +209,9 @@ async fn me_json(st: &AppState, p: &Principal) -> ApiResult<Value> {
         },
         "profile": profile.profile.id,
         "emergency_path": profile.emergency.is_some(),
+        // Whether the duties page concerns me: I do a recurring duty, or review lapses.
+        "has_duties": profile.duties.iter().any(|d| p.role_with(profile, d.performed_with).is_some())
+            || p.role_with(profile, policy::Permission::ReconciliationReview).is_some(),
         "now": jst(now),
         "task_count": task_count,
     }))

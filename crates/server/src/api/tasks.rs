@@ -10,6 +10,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Extension, State};
 use policy::Permission;
+use policy::duties::{DoneBy, Standing};
 use policy::emergency::{OrderAction, OrderFacts, OrderState};
 use policy::workflow::{RequestAction, RequestFacts, RequestState};
 use serde::Serialize;
@@ -19,10 +20,10 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Task {
     /// What it is about: `request`, `instruction`, `extraction`, `emergency_order`,
-    /// `incident`, `complaint`, `site`, `account`.
+    /// `incident`, `complaint`, `duty`, `account`.
     pub kind: &'static str,
     /// What to do: `relay`, `decide`, `instruct`, `ledger`, `extract`, `pass_on`, `report`,
-    /// `file`, `close`, `respond`, `check_signage`, `change_password`.
+    /// `file`, `close`, `respond`, `change_password`; for a duty, the profile's duty id.
     pub action: String,
     /// The record (`request:12`).
     pub object: String,
@@ -38,6 +39,17 @@ pub struct Task {
     pub rule: String,
     /// Where the web app does it.
     pub href: String,
+    /// What it is, in both languages, where the profile names it (a recurring duty).
+    pub title: Option<Title>,
+}
+
+/// A name in Japanese and English.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Title {
+    /// Japanese.
+    pub ja: String,
+    /// English.
+    pub en: String,
 }
 
 /// The tasks of the caller, most urgent first.
@@ -119,6 +131,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                 overdue: false,
                 rule: a.rule.to_string(),
                 href: format!("/requests/{}", r.id),
+                title: None,
             });
         }
     }
@@ -148,11 +161,12 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                 .get(step)
                 .map_or_else(|| profile.workflow.rule.to_string(), |c| c.rule.to_string()),
             href: format!("/requests/{}", i.request_id),
+            title: None,
         });
     }
 
     // The emergency path: the order to carry out, the filing due, the entry after the filing.
-    if let Some(em) = &profile.emergency {
+    if profile.emergency.is_some() {
         let at = st.clock.now();
         for o in st.db.orders().await? {
             // Only orders this person could act on: their agency's, or on cameras they govern.
@@ -196,23 +210,52 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                     overdue: due.is_some_and(|d| now >= d),
                     rule: a.rule.to_string(),
                     href: format!("/emergency#order-{}", o.id),
+                    title: None,
                 });
             }
         }
-        if holds(Permission::ReconciliationReview) {
-            for i in st.db.incidents().await?.into_iter().filter(|i| i.closed_at.is_none()) {
-                out.push(Task {
-                    kind: "incident",
-                    action: "close".into(),
-                    object: format!("incident:{}", i.id),
-                    label: i.month.clone(),
-                    detail: i.kind.clone(),
-                    due_at: None,
-                    overdue: false,
-                    rule: em.reconciliation.rule.to_string(),
-                    href: "/reconciliation".into(),
-                });
+    }
+
+    // Incidents (reconciliation mismatches, lapsed duties) about what I govern.
+    if holds(Permission::ReconciliationReview) {
+        let rule = profile.emergency.as_ref().map_or_else(
+            || policy::rule::cited::DUTY_LAPSED.to_string(),
+            |e| e.reconciliation.rule.to_string(),
+        );
+        for i in st.db.incidents().await?.into_iter().filter(|i| i.closed_at.is_none()) {
+            if i.owner_org_id.is_some() && !p.governs(i.owner_org_id) {
+                continue;
             }
+            let lapsed = i.kind == crate::duties::LAPSED;
+            out.push(Task {
+                kind: "incident",
+                action: "close".into(),
+                object: format!("incident:{}", i.id),
+                label: i.month.clone(),
+                detail: if lapsed {
+                    serde_json::from_str::<serde_json::Value>(&i.detail)
+                        .ok()
+                        .map(|d| {
+                            format!(
+                                "{} {}",
+                                d["name_ja"].as_str().unwrap_or(""),
+                                d["label"].as_str().unwrap_or("")
+                            )
+                        })
+                        .unwrap_or_else(|| i.kind.clone())
+                } else {
+                    i.kind.clone()
+                },
+                due_at: None,
+                overdue: lapsed,
+                rule: if lapsed {
+                    policy::rule::cited::DUTY_LAPSED.to_string()
+                } else {
+                    rule.clone()
+                },
+                href: "/reconciliation".into(),
+                title: None,
+            });
         }
     }
 
@@ -230,30 +273,34 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                     overdue: true,
                     rule: profile.complaints.rule.to_string(),
                     href: "/complaints".into(),
+                    title: None,
                 });
             }
         }
     }
 
-    // PROD-SIGNAGE-1: signs not checked for half a year.
-    if holds(Permission::RegistryManage) {
-        for s in st.db.sites().await? {
-            let checked = s.signage_checked_at.unwrap_or(s.created_at);
-            if policy::duties::signage_check_due(checked, now) {
-                let due = checked + policy::duties::SIGNAGE_CHECK_DAYS * 86_400_000;
-                out.push(Task {
-                    kind: "site",
-                    action: "check_signage".into(),
-                    object: format!("site:{}", s.id),
-                    label: s.code.clone(),
-                    detail: s.name.clone(),
-                    due_at: Some(jst(due)),
-                    overdue: true,
-                    rule: policy::rule::cited::SIGNAGE_CHECK.to_string(),
-                    href: "/cameras".into(),
-                });
-            }
+    // Recurring duties (issue 18 item 1): each occurrence due or lapsed that is mine to do.
+    for o in crate::duties::open_occurrences(st, &st.db).await? {
+        if o.standing == Standing::NotYet || !crate::duties::performs(st, p, &o.duty, &o.subject) {
+            continue;
         }
+        let due = o.occurrence.due_at.as_millisecond();
+        out.push(Task {
+            kind: "duty",
+            action: o.duty.id.clone(),
+            object: crate::duties::duty_object(&o.duty, &o.occurrence.period, &o.subject.key),
+            label: o.subject.label.clone(),
+            detail: o.occurrence.period.clone(),
+            due_at: Some(jst(due)),
+            overdue: o.standing == Standing::Lapsed,
+            rule: o.duty.rule.to_string(),
+            href: match o.duty.done_by {
+                DoneBy::HistorySubmission | DoneBy::ReconciliationRun => "/reconciliation".into(),
+                DoneBy::SignageCheck => "/cameras".into(),
+                DoneBy::Record => format!("/duties#duty-{}", o.duty.id),
+            },
+            title: Some(Title { ja: o.duty.name_ja.clone(), en: o.duty.name_en.clone() }),
+        });
     }
 
     // My password, due for rotation within the notice period.
@@ -271,6 +318,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
             overdue: now >= due,
             rule: rotation.password_rotation_rule.to_string(),
             href: "/account".into(),
+            title: None,
         });
     }
 

@@ -406,3 +406,30 @@ pub fn documents(w: &World, basis: &policy::profile::LegalBasis) -> Vec<Value> {
     }
     forms.iter().map(|f| json!({ "form": f, "reference": format!("{f}-2026-17") })).collect()
 }
+
+/// A new organisation of `kind`.
+pub async fn org(w: &World, kind: &str, name: &str) -> i64 {
+    w.api.ok("/api/v1/organisations", &w.admin, json!({ "kind": kind, "name": name })).await["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// An account in `org`, designated `role` by `by`, onboarded.
+pub async fn member(w: &World, login: &str, org: i64, role: &str, by: &User) -> User {
+    w.api.ok("/api/v1/accounts", &w.admin, json!({ "login": login, "display_name": login, "organisation_id": org, "initial_password": INITIAL })).await;
+    let (_, list) = w.api.get("/api/v1/accounts", &w.admin).await;
+    let id = list.as_array().unwrap().iter().find(|a| a["login"] == login).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    w.api.ok("/api/v1/designations", by, json!({ "account_id": id, "role": role })).await;
+    let mut u = onboard(&w.api, login, role, org).await;
+    u.id = id;
+    u
+}
+
+/// A site and camera `code` registered by `reg` for `owner`.
+pub async fn camera(w: &World, reg: &User, owner: i64, site: &str, code: &str) -> i64 {
+    let s = w.api.ok("/api/v1/sites", reg, json!({ "code": site, "name": format!("{site} 通り"), "address": "本町1丁目", "signage_text": "防犯カメラ作動中", "owner_org_id": owner })).await;
+    let c = w.api.ok("/api/v1/cameras", reg, json!({ "code": code, "site_id": s["id"], "name": code, "install_date": "2026-04-01", "public_share_permille": 800, "consensus_note": "町内会で合意" })).await;
+    c["id"].as_i64().unwrap()
+}

@@ -30,7 +30,7 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
         ("task_emergency_ledger", "task-emergency-ledger", of("emergency_order", "ledger")),
         ("overdue_complaints", "overdue-complaints", of("complaint", "respond")),
         ("open_incidents", "open-incidents", of("incident", "close")),
-        ("signage_due", "signage-due", of("site", "check_signage")),
+        ("duties_due", "duties-due", tasks.iter().filter(|t| t["kind"] == "duty").collect()),
         ("password_rotate_soon", "rotate", of("account", "change_password")),
     ];
     let recorder = ui.api.get("/api/v1/recorder/status", &headers).await;
@@ -52,6 +52,7 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
                     ul.tasks id=(id) {
                         @for x in items {
                             li.problem[x["overdue"] == true] {
+                                @if let Some(title) = x["title"][l.code()].as_str() { (title) ": " }
                                 a href=(js(&x["href"])) { (js(&x["label"])) }
                                 @if !js(&x["detail"]).is_empty() { " — " (js(&x["detail"])) }
                                 @if let Some(due) = x["due_at"].as_str() {

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 mod account;
 mod admin;
+mod duties;
 mod emergency;
 mod footage;
 mod home;
@@ -24,6 +25,7 @@ mod transparency;
 
 pub use account::{account, account_update, enrol, enrol_confirm};
 pub use admin::{accounts, accounts_post};
+pub use duties::{duties, duties_post};
 pub use emergency::{create_order, emergency, order_action, order_application};
 pub use footage::{
     application, certificate, create_request, instruct, instruction_action, ledger, new_request,
@@ -147,7 +149,8 @@ fn page(l: Lang, me: Option<&Me>, title: &str, body: Markup) -> Markup {
                             @if m.can("hold.manage") { a href="/holds" { (t(l, "holds")) } }
                             @if m.can("footage.view") { a href="/viewings" { (t(l, "viewings")) } }
                             @if m.can("delegation.manage") { a href="/delegations" { (t(l, "delegations")) } }
-                            @if m.0["emergency_path"] == true && (m.can("reconciliation.review") || m.can("reconciliation.submit")) { a href="/reconciliation" { (t(l, "reconciliation")) } }
+                            @if m.0["has_duties"] == true { a href="/duties" { (t(l, "duties")) } }
+                            @if (m.0["emergency_path"] == true && m.can("reconciliation.submit")) || m.can("reconciliation.review") { a href="/reconciliation" { (t(l, "reconciliation")) } }
                             @if m.can("workstation.manage") { a href="/workstations" { (t(l, "workstations")) } }
                             @if m.can("contract.manage") { a href="/contracts" { (t(l, "contracts")) } }
                             @if m.can("accounts.administer") || m.can("roles.designate") { a href="/accounts" { (t(l, "accounts")) } }

@@ -140,7 +140,13 @@ async fn reconciliation_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) 
                     @for i in incidents.as_array().into_iter().flatten() {
                         tr {
                             td { (i["id"]) } td { (js(&i["month"])) } td { (label(l, "incident", js(&i["kind"]))) }
-                            td { code { (i["detail"].to_string()) } } td { (js(&i["opened_at"])) }
+                            td {
+                                @if js(&i["kind"]) == "duty_lapsed" {
+                                    (js(&i["detail"][format!("name_{}", l.code())])) " — " (js(&i["detail"]["label"]))
+                                    " (" (t(l, "due_by")) ": " (js(&i["detail"]["due_at"])) ")"
+                                } @else { code { (i["detail"].to_string()) } }
+                            }
+                            td { (js(&i["opened_at"])) }
                             td {
                                 @if i["closed_at"].is_null() {
                                     form method="post" action="/reconciliation" novalidate {
@@ -156,6 +162,8 @@ async fn reconciliation_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) 
                 }
             }
             (d.alert("close"))
+        }
+        @if review && me.0["emergency_path"] == true {
             section.actions {
                 h2 { (t(l, "run_reconciliation")) }
                 (d.alert("run"))
