@@ -206,12 +206,14 @@ async fn the_readme_demo_extracts_from_its_relative_data_directory() {
     assert_eq!(code, Some(0), "{t}");
     assert!(t.contains("matches the city's records") && !t.contains("already used"), "{t}");
     // Its use written in the ledger: the records say it is already used.
+    // Handed over now, as the server's clock says.
+    let me = http.ok("GET", "/api/v1/me", Some(&officer), None, None).await;
     http.ok(
         "POST",
         "/api/v1/ledger",
         Some(&officer),
         None,
-        Some(json!({ "request_id": rid, "handover_date": "2026-12-02" })),
+        Some(json!({ "request_id": rid, "handed_over_at": me["now"] })),
     )
     .await;
     let (code, t) = run(&against);

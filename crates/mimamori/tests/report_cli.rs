@@ -42,7 +42,8 @@ fn annual_report_and_rules_document_from_the_demo_records() {
         "--recorder",
         dir.path().join("recorder").to_str().unwrap(),
     ]);
-    assert_eq!(listed.lines().count(), 9, "{listed}");
+    assert_eq!(listed.lines().count(), 10, "{listed}");
+    assert!(listed.contains("2026-oversight.csv"), "checks and lapsed duties (issue 18)");
     let html = std::fs::read_to_string(out_dir.join("2026-report.ja.html")).unwrap();
     assert!(html.contains("令和8年度") && html.contains("KIT-8"), "the rule that requires it");
     let csv = std::fs::read(out_dir.join("2026-recording.csv")).unwrap();

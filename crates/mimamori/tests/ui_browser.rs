@@ -333,9 +333,23 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
     assert_eq!(got[0], 200, "{got}");
     assert_eq!(got[1], "image/png", "{got}");
     assert!(got[2].as_u64().unwrap() > 1000, "{got}");
-    c.execute("document.getElementById('handover_date').value = '2026-11-24';", vec![])
-        .await
-        .unwrap();
+    // 提供日時 is required (LEDGER-1): emptied, the entry is refused beside the field; the
+    // time the form offers (now) goes through.
+    let offered =
+        c.find(Locator::Id("handed_over_at")).await.unwrap().prop("value").await.unwrap().unwrap();
+    assert!(
+        offered.len() >= 16 && offered.starts_with("20"),
+        "now, as a datetime-local value: {offered}"
+    );
+    c.execute("document.getElementById('handed_over_at').value = '';", vec![]).await.unwrap();
+    click(&c, "#write-ledger").await;
+    assert!(!text(&c, "#handed_over_at-err").await.is_empty());
+    c.execute(
+        "document.getElementById('handed_over_at').value = arguments[0];",
+        vec![json!(offered)],
+    )
+    .await
+    .unwrap();
     click(&c, "#write-ledger").await;
     expect_text(&c, "h1", "画像利用簿").await;
     let ledger = text(&c, "#ledger").await;
@@ -452,7 +466,17 @@ async fn every_role_sees_only_its_screens(profile_id: &str) {
         ("/contracts", &[P::ContractManage], true),
         ("/accounts", &[P::AccountsAdminister, P::RolesDesignate], true),
         ("/audit", &[P::AuditRead], true),
-        ("/reconciliation", &[P::ReconciliationReview, P::ReconciliationSubmit], emergency),
+        // Incidents (mismatches and lapsed duties) in every profile; history submission only
+        // with an emergency path.
+        (
+            "/reconciliation",
+            if emergency {
+                &[P::ReconciliationReview, P::ReconciliationSubmit]
+            } else {
+                &[P::ReconciliationReview]
+            },
+            true,
+        ),
         (
             "/emergency",
             &[
@@ -478,6 +502,19 @@ async fn every_role_sees_only_its_screens(profile_id: &str) {
         login_as(&c, &base, login).await;
         shot(&c, &format!("{profile_id}-{login}-home")).await;
         let nav = links(&c).await;
+        // The duties page: for whoever does a recurring duty or reviews their lapses.
+        let duty_perms: Vec<P> = profile
+            .duties
+            .iter()
+            .map(|d| d.performed_with)
+            .chain([P::ReconciliationReview])
+            .collect();
+        let has_duties = duty_perms.iter().any(|p| holds(&profile, &role, *p));
+        assert_eq!(
+            nav.contains(&"/duties".to_owned()),
+            has_duties,
+            "{login}: link /duties in {nav:?}"
+        );
         for (href, perms, path_exists) in screens {
             let may = path_exists && perms.iter().any(|p| holds(&profile, &role, *p));
             assert_eq!(nav.contains(&href.to_owned()), may, "{login}: link {href} in {nav:?}");

@@ -393,6 +393,27 @@ impl Profile {
         Ok(role)
     }
 
+    /// A filing made at `now`, due at `due` (none: no deadline), must say why it is late
+    /// (PROD-FILING-1): the reason is part of the record the manager reviews. A reason already
+    /// on record counts.
+    pub fn check_filing_delay(
+        &self,
+        due: Option<Timestamp>,
+        now: Timestamp,
+        reason: Option<&str>,
+    ) -> Result<(), Refusal> {
+        let em = self.emergency_or_refuse()?;
+        let late = due.is_some_and(|d| now >= d);
+        if late && reason.is_none_or(|r| r.trim().is_empty()) {
+            return Err(Refusal::new(
+                &em.filing.deadline_rule,
+                "this filing is past its deadline: say why it comes late (delay_reason)",
+            )
+            .at("delay_reason"));
+        }
+        Ok(())
+    }
+
     /// May `actor` enter a filed order in the usage ledger (NIS-11.2: the image clerk, on
     /// receipt of the filing)? Returns the role and the rule.
     pub fn check_order_ledger(

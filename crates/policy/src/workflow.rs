@@ -10,6 +10,7 @@
 
 use crate::profile::{LegalBasis, Permission, Profile};
 use crate::rule::RuleId;
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -629,6 +630,40 @@ impl Profile {
         }
         let last = &w.chain[w.chain.len() - 1];
         Ok(actor.holds_any(&last.roles).cloned().unwrap_or_default())
+    }
+
+    /// The 提供日時 of a ledger entry (LEDGER-1; KIT-6.3 「提供日時…を記録」): required, not
+    /// before the extraction it hands over, not in the future. The refusal cites the rule of the
+    /// profile's ledger form.
+    pub fn check_handover(
+        &self,
+        extracted_at: Timestamp,
+        handed_over_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<Timestamp, Refusal> {
+        let rule = self
+            .form(&self.workflow.ledger_form)
+            .map_or_else(|| self.workflow_rule().clone(), |f| f.rule.clone());
+        let at = handed_over_at.ok_or_else(|| {
+            Refusal::new(&rule, "record when the data were handed over (提供日時, date and time)")
+                .at("handed_over_at")
+        })?;
+        // Times are written to the minute: the minute of the extraction itself is not before it.
+        if at + jiff::SignedDuration::from_secs(60) <= extracted_at {
+            return Err(Refusal::new(
+                &rule,
+                "the data cannot be handed over before they were extracted",
+            )
+            .at("handed_over_at"));
+        }
+        if at > now {
+            return Err(Refusal::new(
+                &rule,
+                "a handover is recorded once it has happened, not ahead",
+            )
+            .at("handed_over_at"));
+        }
+        Ok(at)
     }
 
     /// May `actor` write the ledger entry for a request in `state`?

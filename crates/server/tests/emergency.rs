@@ -143,12 +143,25 @@ async fn asahikawa_police_path_filing_and_reconciliation() {
             [("file".into(), json!("2026-11-25T00:00:00+09:00"), true)],
             "overdue on the chief's home"
         );
+        // rule: PROD-FILING-1 — a late filing says why; without the reason it is refused and
+        // nothing is filed.
+        let (s, e) = w
+            .api
+            .post(
+                &format!("/api/v1/emergency/orders/{first}/file"),
+                &chief,
+                json!({ "form": "application", "reference": "旭中署第123号" }),
+            )
+            .await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (422, Some("PROD-FILING-1")), "{e}");
+        assert_eq!(e["errors"][0]["field"], "delay_reason", "{e}");
+        assert_eq!(actions_on(&w, &chief, first).await, ["file"], "still to file");
         let v = w
             .api
             .ok(
                 &format!("/api/v1/emergency/orders/{first}/file"),
                 &chief,
-                json!({ "form": "application", "reference": "旭中署第123号" }),
+                json!({ "form": "application", "reference": "旭中署第123号", "delay_reason": "事件対応のため提出が遅れた" }),
             )
             .await;
         // The 申請書 goes to the city's manager (管理責任者に申請書を提出): the order waits for
@@ -160,8 +173,10 @@ async fn asahikawa_police_path_filing_and_reconciliation() {
                 v["filed_late"].as_bool(),
                 v["prompt_delay_reason"].as_bool()
             ),
-            (Some(false), Some(true), Some(true))
+            (Some(false), Some(true), Some(false)),
+            "late, with its reason on record"
         );
+        assert_eq!(v["delay_reason"], "事件対応のため提出が遅れた");
         assert!(v["ledger_entry"].is_null(), "{v}");
         assert!(actions_on(&w, &chief, first).await.is_empty());
         assert_eq!(actions_on(&w, &mgr, first).await, ["ledger"]);
@@ -171,13 +186,6 @@ async fn asahikawa_police_path_filing_and_reconciliation() {
         assert_eq!(v["state"], "closed", "received: closed");
         assert_eq!(v["ledger_entry"]["form"], "usage_ledger");
         assert!(actions_on(&w, &mgr, first).await.is_empty());
-        w.api
-            .ok(
-                &format!("/api/v1/emergency/orders/{first}/delay-reason"),
-                &chief,
-                json!({ "reason": "事件対応のため提出が遅れた" }),
-            )
-            .await;
         // Once on record, the reason is not rewritten (issue 16, L11).
         let (s, _) = w
             .api

@@ -300,7 +300,7 @@ async fn instruction_extracts_packages_that_verify_offline() {
         // The ledger entry closes the request; no still after it.
         let writer = w.user(&w.profile.workflow.ledger_written_by[0]);
         w.api
-            .ok("/api/v1/ledger", &writer, json!({ "request_id": req, "handover_date": "2026-11-24",
+            .ok("/api/v1/ledger", &writer, json!({ "request_id": req, "handed_over_at": policy::jst::rfc3339(w.srv.clock.now()),
                 "data_hashes": [format!("blake3:{}", taken["detail"]["blake3"].as_str().unwrap())] }))
             .await;
         let (s, v) = w.api.get(&still, &first_extractor).await;

@@ -127,7 +127,44 @@ async fn full_flow(profile_id: &str, backend: Backend) {
         w.api.ok(&format!("/api/v1/extractions/{extraction}/report"), &extractor, json!({})).await;
     }
     assert!(todo(&w, &writer, id).await.contains(&"request:ledger".to_owned()), "{profile_id}");
-    let entry = w.api.ok("/api/v1/ledger", &writer, json!({ "request_id": id, "handover_date": "2026-11-24", "data_hashes": ["blake3:0011"] })).await;
+    // rule: LEDGER-1, KIT-6.3 — the entry records when the data were handed over (提供日時):
+    // without it, with a date only, before the extraction or ahead of time, it is refused
+    // citing the ledger form's rule, and the request stays open.
+    let form_rule = p.form(&p.workflow.ledger_form).unwrap().rule.to_string();
+    let now = w.srv.clock.now();
+    let hour = jiff::SignedDuration::from_hours(1);
+    for (handed, why) in [
+        (None, "missing"),
+        (Some(policy::jst::rfc3339(now - hour)), "before the extraction"),
+        (Some(policy::jst::rfc3339(now + hour)), "ahead of time"),
+    ] {
+        let mut body = json!({ "request_id": id, "data_hashes": ["blake3:0011"] });
+        if let Some(h) = handed {
+            body["handed_over_at"] = json!(h);
+        }
+        let (s, v) = w.api.post("/api/v1/ledger", &writer, body).await;
+        assert_eq!(
+            (s.as_u16(), v["rule"].as_str()),
+            (422, Some(form_rule.as_str())),
+            "{profile_id} {why}: {v}"
+        );
+        assert_eq!(v["errors"][0]["field"], "handed_over_at", "{v}");
+    }
+    let (s, v) = w
+        .api
+        .post(
+            "/api/v1/ledger",
+            &writer,
+            json!({ "request_id": id, "handed_over_at": "2026-11-24" }),
+        )
+        .await;
+    assert_eq!(s, 422, "a date without its time: {v}");
+    assert!(
+        todo(&w, &writer, id).await.contains(&"request:ledger".to_owned()),
+        "{profile_id}: still open"
+    );
+    let entry = w.api.ok("/api/v1/ledger", &writer, json!({ "request_id": id, "handed_over_at": policy::jst::rfc3339(now), "data_hashes": ["blake3:0011"] })).await;
+    assert_eq!(entry["handover_date"], policy::jst::rfc3339(now), "{profile_id}");
     assert_eq!(entry["form"], p.workflow.ledger_form.as_str());
     for u in [&requester, &decider, &issuer, &extractor, &writer] {
         assert!(

@@ -259,7 +259,7 @@ impl History<'_> {
             .post(
                 "/api/v1/ledger",
                 &t,
-                json!({ "request_id": id, "handover_date": &day[..10], "data_hashes": [] }),
+                json!({ "request_id": id, "handed_over_at": day, "data_hashes": [] }),
             )
             .await?;
         Ok(())

@@ -341,6 +341,11 @@ pub async fn file_order(
     let role = profile.check_order_filing(p.actor(), &facts, Some(&b.form))?;
     let now = st.clock.now_ms();
     let late = o.filing_due_at.is_some_and(|d| now >= d);
+    profile.check_filing_delay(
+        o.filing_due_at.map(store::ts),
+        st.clock.now(),
+        b.delay_reason.as_deref().or(o.delay_reason.as_deref()),
+    )?;
     let closes = !profile.emergency_needs_ledger_after_filing();
     let ch = st.change().await?;
     let o = ch.order_filed(o.id, p.account.id, &b.form, b.reference.trim(), closes, now).await?;
@@ -372,7 +377,7 @@ async fn write_order_ledger(
     p: &Principal,
     role: &str,
     o: &EmergencyOrder,
-    handover: Option<String>,
+    handover: Option<jiff::Timestamp>,
     hashes: &[String],
 ) -> ApiResult<LedgerEntry> {
     let e = match o.extraction_id {
@@ -381,6 +386,12 @@ async fn write_order_ledger(
     };
     let e = e.ok_or_else(|| ApiError::conflict("the order has no extraction"))?;
     let org = ch.organisation(o.organisation_id).await?.map(|x| x.name).unwrap_or_default();
+    // The agency extracted on its own PC: the data were in its hands from the extraction.
+    let handed = st.profile.check_handover(
+        store::ts(e.extracted_at),
+        Some(handover.unwrap_or_else(|| store::ts(e.extracted_at))),
+        st.clock.now(),
+    )?;
     let entry = ch
         .create_ledger_entry(&LedgerEntry {
             id: 0,
@@ -405,7 +416,7 @@ async fn write_order_ledger(
             basis: "emergency".into(),
             purpose: o.purpose.clone(),
             recipient: org,
-            handover_date: handover,
+            handover_date: Some(policy::jst::rfc3339(handed)),
             data_hashes: json_list(hashes),
             written_by: p.account.id,
             written_role: role.to_owned(),
@@ -442,9 +453,9 @@ pub async fn ledger_order(
         ApiError::internal(&format!("emergency order {id} has an unknown state {:?}", o.state))
     })?;
     let (role, rule) = profile.check_order_ledger(p.actor(), state)?;
+    let handed = b.handed_over_at.as_deref().map(|s| instant("handed_over_at", s)).transpose()?;
     let ch = st.change().await?;
-    let entry =
-        write_order_ledger(&st, &ch, &p, &role, &o, b.handover_date, &b.data_hashes).await?;
+    let entry = write_order_ledger(&st, &ch, &p, &role, &o, handed, &b.data_hashes).await?;
     let o = ch.order_ledgered(o.id, entry.id).await?;
     let mut ev = p.event("emergency.ledger", format!("emergency_order:{}", o.id), Outcome::Ok);
     ev.role = Some(role);

@@ -885,17 +885,14 @@ pub async fn write_ledger(
         .await
         .map_err(|_| ApiError::invalid("request_id", "no such request"))?;
     let role = st.profile.check_ledger(p.actor(), state_of(&r)?)?;
-    if let Some(d) = &b.handover_date
-        && d.parse::<jiff::civil::Date>().is_err()
-    {
-        return Err(ApiError::invalid("handover_date", "YYYY-MM-DD"));
-    }
+    let handed = b.handed_over_at.as_deref().map(|s| instant("handed_over_at", s)).transpose()?;
     let e = st
         .db
         .extractions_of(r.id)
         .await?
         .pop()
         .ok_or_else(|| ApiError::conflict("the request has no extraction"))?;
+    let handed = st.profile.check_handover(store::ts(e.extracted_at), handed, st.clock.now())?;
     let issuer = match e.instruction_id {
         Some(i) => st.db.instruction(i).await?.map(|x| x.issued_by),
         None => None,
@@ -927,7 +924,7 @@ pub async fn write_ledger(
             basis: r.basis.clone(),
             purpose: r.purpose.clone(),
             recipient: r.recipient.clone(),
-            handover_date: b.handover_date.clone(),
+            handover_date: Some(policy::jst::rfc3339(handed)),
             data_hashes: json_list(&b.data_hashes),
             written_by: p.account.id,
             written_role: role.clone(),

@@ -456,9 +456,11 @@ pub struct LedgerBody {
     /// Request id (for `POST /ledger`).
     #[serde(default)]
     pub request_id: Option<i64>,
-    /// Handover date (YYYY-MM-DD).
-    #[serde(default)]
-    pub handover_date: Option<String>,
+    /// When the data were handed over (提供日時: LEDGER-1, KIT-6.3), RFC 3339. Required for a
+    /// request's entry; an emergency extraction's defaults to its extraction (the agency made
+    /// it on its own PC).
+    #[serde(default, alias = "handover_date")]
+    pub handed_over_at: Option<String>,
     /// Hashes of the data handed over.
     #[serde(default)]
     pub data_hashes: Vec<String>,

@@ -85,9 +85,10 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                     (d.alert(&fl))
                     form method="post" action={ "/emergency/" (id) "/ledger" } {
                         (form_head(&me, &fl))
+                        // Blank: handed over at the extraction (the agency made it on its own PC).
                         label for={ "handover-" (id) } { (t(l, "handover_date")) }
-                        input id={ "handover-" (id) } name="handover_date" type="date" value=(d.v(&fl, "handover_date"));
-                        @if let Some(e) = d.err(&fl, "handover_date") { p.field-error { (e) } }
+                        input id={ "handover-" (id) } name="handed_over_at" type="datetime-local" value=(d.v(&fl, "handed_over_at"));
+                        @if let Some(e) = d.err(&fl, "handed_over_at") { p.field-error { (e) } }
                         label for={ "hashes-" (id) } { (t(l, "data_hashes")) }
                         textarea id={ "hashes-" (id) } name="data_hashes" rows="3" { (d.v(&fl, "data_hashes")) }
                         @if let Some(e) = d.err(&fl, "data_hashes") { p.field-error { (e) } }
@@ -237,7 +238,7 @@ pub async fn order_action(
         "ledger" => {
             let raw = txt(&f, "data_hashes");
             let hashes: Vec<&str> = raw.lines().map(str::trim).filter(|x| !x.is_empty()).collect();
-            json!({ "handover_date": opt(&f, "handover_date"), "data_hashes": hashes })
+            json!({ "handed_over_at": local_instant(&f, "handed_over_at"), "data_hashes": hashes })
         }
         _ => return StatusCode::NOT_FOUND.into_response(),
     };

@@ -392,11 +392,13 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
             section.actions {
                 h2 { (t(l, "write_ledger")) }
                 (d.alert("ledger"))
-                form method="post" action={ "/requests/" (id) "/ledger" } {
+                form method="post" action={ "/requests/" (id) "/ledger" } novalidate {
                     (form_head(&me, "ledger"))
-                    label for="handover_date" { (t(l, "handover_date")) }
-                    input #handover_date name="handover_date" type="date" value=(d.v("ledger", "handover_date"));
-                    @if let Some(e) = d.err("ledger", "handover_date") { p.field-error { (e) } }
+                    // 提供日時 (LEDGER-1, KIT-6.3): date and time, now unless changed.
+                    label for="handed_over_at" { (t(l, "handover_date")) " " span.req aria-hidden="true" { "*" } }
+                    input #handed_over_at name="handed_over_at" type="datetime-local" step="1" required
+                        value=(if d.form == "ledger" { d.v("ledger", "handed_over_at") } else { js(&me.0["now"]).chars().take(19).collect::<String>() });
+                    @if let Some(e) = d.err("ledger", "handed_over_at") { p.field-error #handed_over_at-err { (e) } }
                     label for="data_hashes" { (t(l, "data_hashes")) }
                     textarea #data_hashes name="data_hashes" rows="3" {
                         @if d.form == "ledger" { (d.v("ledger", "data_hashes")) } @else {
@@ -587,7 +589,7 @@ pub async fn write_ledger(
         .get("data_hashes")
         .map(|s| s.lines().map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect())
         .unwrap_or_default();
-    let body = json!({ "request_id": id, "data_hashes": hashes, "handover_date": opt(&f, "handover_date") });
+    let body = json!({ "request_id": id, "data_hashes": hashes, "handed_over_at": local_instant(&f, "handed_over_at") });
     act(&ui, s, id, &f, "/api/v1/ledger", body, "/ledger").await
 }
 
@@ -604,6 +606,8 @@ pub async fn ledger(
         let d = js(v);
         if era && d.len() == 10 {
             wareki(&format!("{d}T00:00:00+09:00")).split(' ').next().unwrap_or("").to_owned()
+        } else if era && !d.is_empty() {
+            wareki(d)
         } else {
             d.to_owned()
         }

@@ -425,6 +425,12 @@ fn jst_input(v: &str) -> String {
     format!("{with_secs}+09:00")
 }
 
+/// An optional `datetime-local` field as RFC 3339 (JST), or `null` when blank.
+fn local_instant(f: &Plain, k: &str) -> Value {
+    let v = txt(f, k);
+    if v.is_empty() { Value::Null } else { json!(jst_input(&v)) }
+}
+
 fn account_field(f: &Plain) -> Value {
     f.fields.get("to_account").and_then(|s| s.parse::<i64>().ok()).map_or(Value::Null, Value::from)
 }
