@@ -632,6 +632,29 @@ impl Profile {
         Ok(actor.holds_any(&last.roles).cloned().unwrap_or_default())
     }
 
+    /// A designation to `role` names the document it rests on, where the profile requires one
+    /// (NIS-10.3: only the staff the agency head notified act). Returns the reference, trimmed.
+    pub fn check_designation_document<'r>(
+        &self,
+        role: &crate::profile::RoleDef,
+        reference: Option<&'r str>,
+    ) -> Result<Option<&'r str>, Refusal> {
+        let Some(form) = &role.designation_document else { return Ok(None) };
+        let rule = self.form(form).map_or_else(|| role.rule.clone(), |f| f.rule.clone());
+        let name = self.form(form).map_or(form.as_str(), |f| f.name_ja.as_str());
+        match reference.map(str::trim).filter(|r| !r.is_empty()) {
+            Some(r) => Ok(Some(r)),
+            None => Err(Refusal::new(
+                &rule,
+                format!(
+                    "{} is designated on the strength of a {name}: give its reference (document_ref)",
+                    role.name_ja
+                ),
+            )
+            .at("document_ref")),
+        }
+    }
+
     /// The 提供日時 of a ledger entry (LEDGER-1; KIT-6.3 「提供日時…を記録」): required, not
     /// before the extraction it hands over, not in the future. The refusal cites the rule of the
     /// profile's ledger form.

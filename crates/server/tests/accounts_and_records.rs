@@ -462,3 +462,52 @@ async fn recovery_codes_stand_in_for_a_lost_authenticator() {
         .count();
     assert_eq!(uses, 2, "{log}");
 }
+
+// rule: NIS-10.3 — agency staff act only once the head's 届出 of their names and affiliations
+// is on file: a designation without its reference is refused and designates no one.
+#[tokio::test]
+async fn nishiyodogawa_agency_staff_rest_on_the_heads_notification() {
+    for backend in BACKENDS {
+        // Saturday 5 December 2026.
+        let w = World::new("nishiyodogawa", backend, "2026-12-05T10:00:00+09:00").await;
+        let head = w.user("agency_head");
+        let station = head.org;
+        w.api.ok("/api/v1/accounts", &w.admin, json!({ "login": "staff2", "display_name": "西淀署 巡査", "organisation_id": station, "initial_password": INITIAL })).await;
+        let (_, list) = w.api.get("/api/v1/accounts", &w.admin).await;
+        let id = list.as_array().unwrap().iter().find(|a| a["login"] == "staff2").unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        for missing in [json!(null), json!("  ")] {
+            let (s, v) = w
+                .api
+                .post(
+                    "/api/v1/designations",
+                    &head,
+                    json!({ "account_id": id, "role": "agency_staff", "document_ref": missing }),
+                )
+                .await;
+            assert_eq!((s.as_u16(), v["rule"].as_str()), (422, Some("NIS-10.3")), "{v}");
+            assert_eq!(v["errors"][0]["field"], "document_ref", "{v}");
+        }
+        let (_, ds) = w.api.get("/api/v1/designations", &head).await;
+        assert!(!ds.as_array().unwrap().iter().any(|d| d["account_id"] == id), "no one designated");
+        let d = w
+            .api
+            .ok(
+                "/api/v1/designations",
+                &head,
+                json!({ "account_id": id, "role": "agency_staff", "document_ref": " 西淀警届第45号 " }),
+            )
+            .await;
+        assert_eq!(d["document_ref"], "西淀警届第45号");
+        let (_, ds) = w.api.get("/api/v1/designations", &head).await;
+        let mine = ds.as_array().unwrap().iter().find(|d| d["account_id"] == id).unwrap().clone();
+        assert_eq!(
+            (mine["document_ref"].as_str(), mine["in_force"].as_bool()),
+            (Some("西淀警届第45号"), Some(true))
+        );
+        // The reference is in the audit trail.
+        let (_, a) = w.api.get("/api/v1/audit?action=designation.create", &w.user("manager")).await;
+        assert!(a.to_string().contains("西淀警届第45号"), "the reference is in the audit trail");
+    }
+}

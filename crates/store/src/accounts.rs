@@ -71,6 +71,23 @@ pub struct NewAccount<'a> {
     pub created_by: Option<i64>,
 }
 
+/// A designation to record.
+#[derive(Debug, Clone)]
+pub struct NewDesignation<'a> {
+    /// The account designated.
+    pub account_id: i64,
+    /// The role.
+    pub role: &'a str,
+    /// Who designates (`None`: bootstrap).
+    pub by: Option<i64>,
+    /// End of a time-boxed designation (UTC ms).
+    pub valid_until: Option<i64>,
+    /// Note.
+    pub note: &'a str,
+    /// The reference of the document it rests on (NIS-10.3's 届出).
+    pub document_ref: Option<&'a str>,
+}
+
 /// A role designation: who holds which role, designated by whom and when.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
 pub struct Designation {
@@ -92,6 +109,9 @@ pub struct Designation {
     pub revoked_by: Option<i64>,
     /// Note.
     pub note: String,
+    /// The reference of the document the designation rests on (NIS-10.3's 届出), if the
+    /// profile names one for the role.
+    pub document_ref: Option<String>,
 }
 
 impl Designation {
@@ -452,16 +472,24 @@ impl Db {
         valid_until: Option<i64>,
         note: &str,
     ) -> Result<Designation> {
+        let d = NewDesignation { account_id, role, by, valid_until, note, document_ref: None };
+        self.designate_with(&d, now).await
+    }
+
+    /// Designates with every field, including the document the designation rests on
+    /// (NIS-10.3).
+    pub async fn designate_with(&self, d: &NewDesignation<'_>, now: i64) -> Result<Designation> {
         Ok(sqlx::query_as(
-            "INSERT INTO designations (account_id, role, designated_by, designated_at, valid_until, note) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, account_id, role, designated_by, designated_at, valid_until, revoked_at, revoked_by, note",
+            "INSERT INTO designations (account_id, role, designated_by, designated_at, valid_until, note, document_ref) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, account_id, role, designated_by, designated_at, valid_until, revoked_at, revoked_by, note, document_ref",
         )
-        .bind(account_id)
-        .bind(role)
-        .bind(by)
+        .bind(d.account_id)
+        .bind(d.role)
+        .bind(d.by)
         .bind(now)
-        .bind(valid_until)
-        .bind(note)
+        .bind(d.valid_until)
+        .bind(d.note)
+        .bind(d.document_ref)
         .fetch_one(&mut *self.conn().await?)
         .await?)
     }
@@ -469,7 +497,7 @@ impl Db {
     /// A designation by id.
     pub async fn designation(&self, id: i64) -> Result<Option<Designation>> {
         Ok(sqlx::query_as(
-            "SELECT id, account_id, role, designated_by, designated_at, valid_until, revoked_at, revoked_by, note FROM designations WHERE id = $1",
+            "SELECT id, account_id, role, designated_by, designated_at, valid_until, revoked_at, revoked_by, note, document_ref FROM designations WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&mut *self.conn().await?)
@@ -490,7 +518,7 @@ impl Db {
     /// Every designation of an account, past and present.
     pub async fn designations_of(&self, account_id: i64) -> Result<Vec<Designation>> {
         Ok(sqlx::query_as(
-            "SELECT id, account_id, role, designated_by, designated_at, valid_until, revoked_at, revoked_by, note \
+            "SELECT id, account_id, role, designated_by, designated_at, valid_until, revoked_at, revoked_by, note, document_ref \
              FROM designations WHERE account_id = $1 ORDER BY id",
         )
         .bind(account_id)
@@ -501,7 +529,7 @@ impl Db {
     /// Every designation, past and present.
     pub async fn all_designations(&self) -> Result<Vec<Designation>> {
         Ok(sqlx::query_as(
-            "SELECT id, account_id, role, designated_by, designated_at, valid_until, revoked_at, revoked_by, note FROM designations ORDER BY id",
+            "SELECT id, account_id, role, designated_by, designated_at, valid_until, revoked_at, revoked_by, note, document_ref FROM designations ORDER BY id",
         )
         .fetch_all(&mut *self.conn().await?)
         .await?)

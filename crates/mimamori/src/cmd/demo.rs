@@ -258,12 +258,12 @@ async fn seed(
                     .unwrap_or_else(|| admin_role.id.clone());
                 late.push((acc["id"].as_i64().unwrap_or(0), role.id.clone(), designator));
             } else {
-                c.post(
-                    "/api/v1/designations",
-                    &d,
-                    json!({ "account_id": acc["id"], "role": role.id }),
-                )
-                .await?;
+                let mut body = json!({ "account_id": acc["id"], "role": role.id });
+                if role.designation_document.is_some() {
+                    // NIS-10.3: the head's notification of the staff, as received.
+                    body["document_ref"] = json!(format!("届出第{}号", acc["id"]));
+                }
+                c.post("/api/v1/designations", &d, body).await?;
                 tokens.insert(role.id.clone(), t);
             }
             logins.push(Login { login, role: role.name_ja.clone(), org_kind: kind });

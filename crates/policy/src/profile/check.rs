@@ -29,6 +29,7 @@ pub fn check(p: &Profile) -> Vec<Problem> {
     c.coverage();
     c.disposal();
     c.duties();
+    c.designation_documents();
     c.problems
 }
 
@@ -537,6 +538,24 @@ impl Checker<'_> {
             self.structure("disposal.min_confirmers", "must be at least 1");
         }
         self.roles_hold(&d.required_roles, "disposal.required_roles", Permission::DisposalConfirm);
+    }
+
+    /// A role's designation document is a form of the profile.
+    fn designation_documents(&mut self) {
+        let refs: Vec<(String, String)> = self
+            .p
+            .roles
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                r.designation_document
+                    .clone()
+                    .map(|f| (f, format!("roles[{i}].designation_document")))
+            })
+            .collect();
+        for (form, path) in refs {
+            self.form_ref(&form, path);
+        }
     }
 
     /// Each duty can occur, be done and be performed by someone (issue 18 item 1).

@@ -503,6 +503,10 @@ pub struct RoleDef {
     /// A designation lasts at most this many days (KIT-3 temporary operator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_term_days: Option<u32>,
+    /// A designation to this role rests on a document of this form (`[[forms]]` id), whose
+    /// reference it records: NIS-10.3's 届出 of the agency staff's names and affiliations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub designation_document: Option<String>,
     /// What the role may do.
     pub permissions: Vec<Permission>,
     /// The clause that creates the role.

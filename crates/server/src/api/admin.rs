@@ -168,6 +168,7 @@ pub async fn list_designations(
                     "designated_by": d.designated_by, "designated_at": jst(d.designated_at),
                     "valid_until": jst_opt(d.valid_until), "revoked_at": jst_opt(d.revoked_at),
                     "revoked_by": d.revoked_by, "note": d.note, "in_force": d.in_force(now),
+                    "document_ref": d.document_ref,
                 })
             })
             .collect(),
@@ -295,25 +296,28 @@ pub async fn designate(
             _ => {}
         }
     }
+    let document = profile.check_designation_document(role, b.document_ref.as_deref())?;
     let ch = st.change().await?;
     let d = ch
-        .designate(
-            target.id,
-            &role.id,
-            Some(p.account.id),
+        .designate_with(
+            &store::accounts::NewDesignation {
+                account_id: target.id,
+                role: &role.id,
+                by: Some(p.account.id),
+                valid_until,
+                note: b.note.as_deref().unwrap_or(""),
+                document_ref: document,
+            },
             now,
-            valid_until,
-            b.note.as_deref().unwrap_or(""),
         )
         .await?;
     let mut ev = p.event("designation.create", format!("designation:{}", d.id), Outcome::Ok);
     ev.role = Some(acting);
-    ev.detail =
-        json!({ "account": target.id, "role": role.id, "valid_until": jst_opt(valid_until) });
+    ev.detail = json!({ "account": target.id, "role": role.id, "valid_until": jst_opt(valid_until), "document_ref": document });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
     Ok(Json(
-        json!({ "id": d.id, "account_id": d.account_id, "role": d.role, "designated_by": d.designated_by, "designated_at": jst(d.designated_at), "valid_until": jst_opt(d.valid_until) }),
+        json!({ "id": d.id, "account_id": d.account_id, "role": d.role, "designated_by": d.designated_by, "designated_at": jst(d.designated_at), "valid_until": jst_opt(d.valid_until), "document_ref": d.document_ref }),
     ))
 }
 

@@ -148,6 +148,10 @@ pub struct DesignationBody {
     /// Note.
     #[serde(default)]
     pub note: Option<String>,
+    /// The reference of the document the designation rests on, where the profile names one for
+    /// the role (NIS-10.3: the agency head's 届出 of the staff's names and affiliations).
+    #[serde(default)]
+    pub document_ref: Option<String>,
 }
 
 /// `POST /sites`.

@@ -343,6 +343,9 @@ impl World {
                 .as_i64()
                 .unwrap();
         let mut body = json!({ "account_id": id, "role": role.id });
+        if role.designation_document.is_some() {
+            body["document_ref"] = json!(format!("届出-{login}"));
+        }
         if let Some(days) = role.max_term_days {
             let until =
                 self.srv.clock.now() + jiff::SignedDuration::from_hours(i64::from(days) * 24 - 1);

@@ -89,12 +89,12 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
         @if designations.ok() {
             h2 #designations-h { (t(l, "designations")) }
             table #designations aria-labelledby="designations-h" {
-                thead { tr { th { (t(l, "login_name")) } th { (t(l, "role")) } th { (t(l, "designated_at")) } th { (t(l, "valid_until")) } th { (t(l, "in_force")) } th { "" } } }
+                thead { tr { th { (t(l, "login_name")) } th { (t(l, "role")) } th { (t(l, "designated_at")) } th { (t(l, "valid_until")) } th { (t(l, "designation_document")) } th { (t(l, "in_force")) } th { "" } } }
                 tbody {
                     @for x in designations.json.as_array().into_iter().flatten() {
                         tr {
                             td { (login_of(&x["account_id"])) } td { (js(&x["role_name_ja"])) " (" (js(&x["role"])) ")" }
-                            td { (js(&x["designated_at"])) } td { (js(&x["valid_until"])) }
+                            td { (js(&x["designated_at"])) } td { (js(&x["valid_until"])) } td { (js(&x["document_ref"])) }
                             td { @if x["in_force"] == true { (t(l, "yes")) } @else { (t(l, "no")) " " (js(&x["revoked_at"])) } }
                             td { @if x["in_force"] == true {
                                 form.inline method="post" action="/accounts" data-confirm=(confirm) { (form_head(&me, "revoke")) input type="hidden" name="id" value=(x["id"]); button { (t(l, "revoke")) } }
@@ -117,6 +117,8 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
                     (select(&d, "designation", "role", &t(l, "role"), &role_options))
                     (input(&d, "designation", "valid_until", &t(l, "valid_until"), "date", false))
                     (input(&d, "designation", "note", &t(l, "designation_note"), "text", false))
+                    // Where the role rests on a document (NIS-10.3 届出), its reference.
+                    (input(&d, "designation", "document_ref", &t(l, "designation_document"), "text", false))
                     button #designate { (t(l, "designate")) }
                 }
             }
@@ -145,7 +147,7 @@ pub async fn accounts_post(
                 "/api/v1/designations".to_owned(),
                 json!({ "account_id": num(&f, "account_id"), "role": txt(&f, "role"),
                         "valid_until": if until.is_empty() { Value::Null } else { json!(format!("{until}T23:59:59+09:00")) },
-                        "note": opt(&f, "note") }),
+                        "note": opt(&f, "note"), "document_ref": opt(&f, "document_ref") }),
             )
         }
         Some("unlock") => (format!("/api/v1/accounts/{id}/unlock"), json!({})),
