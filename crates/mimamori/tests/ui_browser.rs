@@ -941,8 +941,12 @@ async fn nishiyodogawa_agency_emergency_path_to_form_1() {
         .await
         .unwrap();
     click(&c, &mine).await;
-    expect_text(&c, &format!("{order} .state"), "完了").await;
+    // NIS-11.2: entered in form 1, then reported to the operations chief — open until then.
+    expect_text(&c, &format!("{order} .state"), "様式第1号記載済み（報告待ち）").await;
     assert!(c.find_all(Locator::Css(&mine)).await.unwrap().is_empty(), "entered once");
+    click(&c, &format!("{order} .report-order")).await;
+    expect_text(&c, &format!("{order} .state"), "完了").await;
+    assert!(text(&c, &format!("{order} .reported")).await.contains("運用責任者への報告"));
     c.goto(&format!("{base}/ledger")).await.unwrap();
     let ledger = text(&c, "main").await;
     assert!(ledger.contains("blake3:00ff") && ledger.contains("cam1"), "{ledger}");

@@ -240,7 +240,10 @@ pub enum OrderState {
     Extracted,
     /// Filed; the ledger entry by another role is still to come (NIS-11.2).
     Filed,
-    /// Filed and entered in the usage ledger.
+    /// Entered in the usage ledger; the clerk's report to the operations chief is still to
+    /// come (NIS-11.2 「様式第1号に記載するとともに、運用責任者に報告」: open until then).
+    Ledgered,
+    /// Filed and entered in the usage ledger (and reported, where the profile says so).
     Closed,
     /// Lapsed unexecuted when its period ended (issue 15).
     Expired,
@@ -248,10 +251,11 @@ pub enum OrderState {
 
 impl OrderState {
     /// Every state.
-    pub const ALL: [OrderState; 5] = [
+    pub const ALL: [OrderState; 6] = [
         OrderState::Ordered,
         OrderState::Extracted,
         OrderState::Filed,
+        OrderState::Ledgered,
         OrderState::Closed,
         OrderState::Expired,
     ];
@@ -262,6 +266,7 @@ impl OrderState {
             OrderState::Ordered => "ordered",
             OrderState::Extracted => "extracted",
             OrderState::Filed => "filed",
+            OrderState::Ledgered => "ledgered",
             OrderState::Closed => "closed",
             OrderState::Expired => "expired",
         }
@@ -294,6 +299,8 @@ pub enum OrderAction {
     File,
     /// Enter it in the usage ledger on receipt of the filing (NIS-11.2).
     Ledger,
+    /// Report the entry to the operations chief (NIS-11.2), which closes it.
+    Report,
 }
 
 /// The facts about an order that decide what an actor can do with it.
@@ -414,6 +421,43 @@ impl Profile {
         Ok(())
     }
 
+    /// Whether the ledger entry of a filed order is followed by a report to another role
+    /// (NIS-11.2: to the 運用責任者) before the order closes.
+    pub fn emergency_report_after_ledger(&self) -> bool {
+        self.emergency
+            .as_ref()
+            .is_some_and(|e| !e.filing.ledger_written_by.is_empty() && e.filing.report_to.is_some())
+    }
+
+    /// May `actor` report a ledgered order to the profile's `report_to` role (NIS-11.2: the
+    /// image clerk who keeps form 1 reports to the operations chief)? Returns the role and the
+    /// rule.
+    pub fn check_order_report(
+        &self,
+        actor: Actor<'_>,
+        state: OrderState,
+    ) -> Result<(String, crate::RuleId), Refusal> {
+        let em = self.emergency_or_refuse()?;
+        let rule = em.filing.ledger_rule.as_ref().unwrap_or(&em.filing.rule);
+        let Some(to) = &em.filing.report_to else {
+            return Err(Refusal::new(rule, "no report follows the ledger entry in this profile"));
+        };
+        let role = self.ledger_writer(actor, rule, || {
+            format!(
+                "{} reports the entry to {}",
+                self.role_names(&em.filing.ledger_written_by),
+                self.role_names(std::slice::from_ref(to))
+            )
+        })?;
+        if state != OrderState::Ledgered {
+            return Err(Refusal::state(
+                rule,
+                format!("the order is {state}: the report follows the ledger entry, once"),
+            ));
+        }
+        Ok((role, rule.clone()))
+    }
+
     /// May `actor` enter a filed order in the usage ledger (NIS-11.2: the image clerk, on
     /// receipt of the filing)? Returns the role and the rule.
     pub fn check_order_ledger(
@@ -429,25 +473,35 @@ impl Profile {
                 "the filing closes this order itself; no separate ledger entry is written",
             ));
         }
-        let role =
-            actor.roles.iter().find(|r| em.filing.ledger_written_by.contains(r)).ok_or_else(
-                || {
-                    Refusal::new(
-                        rule,
-                        format!(
-                            "only {} enters filed orders in the ledger",
-                            self.role_names(&em.filing.ledger_written_by)
-                        ),
-                    )
-                },
-            )?;
+        let role = self.ledger_writer(actor, rule, || {
+            format!(
+                "only {} enters filed orders in the ledger",
+                self.role_names(&em.filing.ledger_written_by)
+            )
+        })?;
         if state != OrderState::Filed {
             return Err(Refusal::state(
                 rule,
                 format!("the order is {state}: the ledger is written once the filing is in"),
             ));
         }
-        Ok((role.clone(), rule.clone()))
+        Ok((role, rule.clone()))
+    }
+
+    /// The role by which `actor` writes the emergency ledger, or a refusal with `why`.
+    fn ledger_writer(
+        &self,
+        actor: Actor<'_>,
+        rule: &crate::RuleId,
+        why: impl FnOnce() -> String,
+    ) -> Result<String, Refusal> {
+        let writers = self.emergency.as_ref().map(|em| em.filing.ledger_written_by.as_slice());
+        actor
+            .roles
+            .iter()
+            .find(|r| writers.is_some_and(|w| w.contains(r)))
+            .cloned()
+            .ok_or_else(|| Refusal::new(rule, why()))
     }
 
     /// What `actor` can do with the order now (`at`): exactly the actions whose check passes.
@@ -468,6 +522,9 @@ impl Profile {
         }
         if let Ok((role, rule)) = self.check_order_ledger(actor, order.state) {
             out.push(OrderAvailable { action: OrderAction::Ledger, role, rule });
+        }
+        if let Ok((role, rule)) = self.check_order_report(actor, order.state) {
+            out.push(OrderAvailable { action: OrderAction::Report, role, rule });
         }
         out
     }

@@ -376,11 +376,36 @@ async fn nishiyodogawa_agency_path_with_delegation_reason_and_form_1() {
                 json!({ "data_hashes": ["blake3:ff"] }),
             )
             .await;
+        // rule: NIS-11.2 — entered in form 1, the order stays open until the clerk has
+        // reported it to the operations chief; the report is a step with a person and a time.
         assert_eq!(
-            (v["state"].as_str(), v["ledger_entry"]["form"].as_str()),
-            (Some("closed"), Some("form1"))
+            (v["state"].as_str(), v["ledger_entry"]["form"].as_str(), v["needs_report"].as_bool()),
+            (Some("ledgered"), Some("form1"), Some(true))
         );
-        assert!(actions_on(&w, &clerk, night).await.is_empty(), "entered once");
+        assert_eq!(actions_on(&w, &clerk, night).await, ["report"], "entered once; report next");
+        assert_eq!(order_tasks(&w, &clerk, night).await.len(), 1, "the report is the clerk's task");
+        let chief = w.user("operations_chief");
+        let (s, e) = w
+            .api
+            .post(&format!("/api/v1/emergency/orders/{night}/report"), &chief, json!({}))
+            .await;
+        assert_eq!(s, 403, "the chief receives the report, he does not make it: {e}");
+        let (s, e) =
+            w.api.post(&format!("/api/v1/emergency/orders/{night}/report"), &head, json!({})).await;
+        assert_eq!(s, 403, "{e}");
+        let v =
+            w.api.ok(&format!("/api/v1/emergency/orders/{night}/report"), &clerk, json!({})).await;
+        assert_eq!(
+            (v["state"].as_str(), v["reported_by"].as_i64(), v["reported_at"].as_str()),
+            (Some("closed"), Some(clerk.id), Some("2026-11-24T10:00:00+09:00"))
+        );
+        assert!(actions_on(&w, &clerk, night).await.is_empty(), "reported once");
+        assert!(order_tasks(&w, &clerk, night).await.is_empty());
+        let (s, e) = w
+            .api
+            .post(&format!("/api/v1/emergency/orders/{night}/report"), &clerk, json!({}))
+            .await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (409, Some("NIS-11.2")), "{e}");
         let (s, e) = w
             .api
             .post(

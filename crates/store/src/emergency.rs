@@ -75,6 +75,10 @@ pub struct EmergencyOrder {
     pub ledger_entry_id: Option<i64>,
     /// The owner of the cameras (issue 15).
     pub owner_org_id: Option<i64>,
+    /// Who reported the ledger entry to the operations chief (NIS-11.2).
+    pub reported_by: Option<i64>,
+    /// When.
+    pub reported_at: Option<i64>,
 }
 
 /// A new emergency order.
@@ -179,7 +183,7 @@ macro_rules! order_cols {
     () => {
         "id, number, organisation_id, ordered_by, ordered_role, urgency_reason, executor_id, cameras, range_from, \
     range_to, purpose, ordered_at, in_window, outside_reason, flagged, filing_due_at, state, extraction_id, filed_by, filed_at, \
-    filing_form, filing_reference, delay_reason, ledger_entry_id, owner_org_id"
+    filing_form, filing_reference, delay_reason, ledger_entry_id, owner_org_id, reported_by, reported_at"
     };
 }
 
@@ -342,13 +346,32 @@ impl Db {
     }
 
     /// Records the ledger entry written on receipt of the filing (NIS-11.2) and closes the order.
-    pub async fn order_ledgered(&self, id: i64, ledger_entry_id: i64) -> Result<EmergencyOrder> {
-        sqlx::query_as(concat!("UPDATE emergency_orders SET state = 'closed', ledger_entry_id = $2 WHERE id = $1 AND state = 'filed' RETURNING ", order_cols!()))
+    pub async fn order_ledgered(
+        &self,
+        id: i64,
+        ledger_entry_id: i64,
+        report_follows: bool,
+    ) -> Result<EmergencyOrder> {
+        let state = if report_follows { "ledgered" } else { "closed" };
+        sqlx::query_as(concat!("UPDATE emergency_orders SET state = $3, ledger_entry_id = $2 WHERE id = $1 AND state = 'filed' RETURNING ", order_cols!()))
         .bind(id)
         .bind(ledger_entry_id)
+        .bind(state)
         .fetch_optional(&mut *self.conn().await?)
         .await?
         .ok_or_else(|| StoreError::Conflict(format!("emergency order {id} is not awaiting its ledger entry")))
+    }
+
+    /// Records the clerk's report of a ledgered order to the operations chief (NIS-11.2), which
+    /// closes it. Only once, and only after the ledger entry.
+    pub async fn order_reported(&self, id: i64, by: i64, now: i64) -> Result<EmergencyOrder> {
+        sqlx::query_as(concat!("UPDATE emergency_orders SET state = 'closed', reported_by = $2, reported_at = $3 WHERE id = $1 AND state = 'ledgered' RETURNING ", order_cols!()))
+        .bind(id)
+        .bind(by)
+        .bind(now)
+        .fetch_optional(&mut *self.conn().await?)
+        .await?
+        .ok_or_else(|| StoreError::Conflict(format!("emergency order {id} is not awaiting its report")))
     }
 
     /// Links the auto-written ledger entry of a closing filing.

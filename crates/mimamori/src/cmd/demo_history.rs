@@ -430,6 +430,16 @@ impl History<'_> {
                         json!({}),
                     )
                     .await?;
+                // NIS-11.2: and reports the entry to the operations chief, which closes it.
+                if em.filing.report_to.is_some() {
+                    self.c
+                        .post(
+                            &format!("/api/v1/emergency/orders/{}/report", orders[0].0),
+                            &t,
+                            json!({}),
+                        )
+                        .await?;
+                }
             }
         }
         // Early next month: the police submit the PC's history, the city reconciles.

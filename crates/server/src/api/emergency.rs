@@ -104,6 +104,9 @@ fn order_json(st: &AppState, o: &EmergencyOrder, state: OrderState, now: i64) ->
         "follow_up_due": open && o.filing_due_at.is_some_and(|d| now >= d),
         "filed_late": o.filed_at.zip(o.filing_due_at).is_some_and(|(f, d)| f > d),
         "needs_ledger": state == OrderState::Filed,
+        // NIS-11.2: the entry is reported to the operations chief; open until then.
+        "needs_report": state == OrderState::Ledgered,
+        "reported_by": o.reported_by, "reported_at": jst_opt(o.reported_at),
         "rule": st.profile.emergency.as_ref().map(|e| e.rule.to_string()),
         // When the power to carry it out lapses (issue 15).
         "expires_at": (state == OrderState::Ordered)
@@ -456,7 +459,7 @@ pub async fn ledger_order(
     let handed = b.handed_over_at.as_deref().map(|s| instant("handed_over_at", s)).transpose()?;
     let ch = st.change().await?;
     let entry = write_order_ledger(&st, &ch, &p, &role, &o, handed, &b.data_hashes).await?;
-    let o = ch.order_ledgered(o.id, entry.id).await?;
+    let o = ch.order_ledgered(o.id, entry.id, profile.emergency_report_after_ledger()).await?;
     let mut ev = p.event("emergency.ledger", format!("emergency_order:{}", o.id), Outcome::Ok);
     ev.role = Some(role);
     ev.rule = Some(rule.to_string());
@@ -466,6 +469,33 @@ pub async fn ledger_order(
     let mut v = order_view(&st, &p, &o).await?;
     v["ledger_entry"] = ledger_json(&st, &entry);
     Ok(Json(v))
+}
+
+/// `POST /api/v1/emergency/orders/{id}/report`: NIS-11.2 — the image clerk reports the form-1
+/// entry to the operations chief; the order closes with who reported it and when.
+pub async fn report_order(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let profile = st.profile.clone();
+    let o = load_order(&st, &p, id).await?;
+    let state = OrderState::parse(&o.state).ok_or_else(|| {
+        ApiError::internal(&format!("emergency order {id} has an unknown state {:?}", o.state))
+    })?;
+    let (role, rule) = profile.check_order_report(p.actor(), state)?;
+    let ch = st.change().await?;
+    let o = ch.order_reported(o.id, p.account.id, st.clock.now_ms()).await?;
+    let mut ev = p.event("emergency.report", format!("emergency_order:{}", o.id), Outcome::Ok);
+    ev.role = Some(role);
+    ev.rule = Some(rule.to_string());
+    ev.detail = json!({
+        "reported_to_role": profile.emergency.as_ref().and_then(|e| e.filing.report_to.clone()),
+        "ledger": o.ledger_entry_id,
+    });
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
+    Ok(Json(order_view(&st, &p, &o).await?))
 }
 
 /// `POST /api/v1/emergency/orders/{id}/delay-reason`.

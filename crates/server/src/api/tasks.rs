@@ -194,6 +194,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                     ),
                     OrderAction::File => ("file", o.filing_due_at),
                     OrderAction::Ledger => ("ledger", None),
+                    OrderAction::Report => ("report", None),
                 };
                 out.push(Task {
                     kind: "emergency_order",

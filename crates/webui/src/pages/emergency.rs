@@ -95,6 +95,16 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                         button.ledger-order { (t(l, "write_ledger")) }
                     }
                 }
+                // NIS-11.2: the entry is reported to the operations chief, which closes the order.
+                @let fr = format!("report-{id}");
+                @if act("report") {
+                    (d.alert(&fr))
+                    form method="post" action={ "/emergency/" (id) "/report" } {
+                        (form_head(&me, &fr))
+                        button.report-order { (t(l, "report_order")) }
+                    }
+                }
+                @if let Some(at) = o["reported_at"].as_str() { p.reported { (t(l, "reported_at")) ": " (at) } }
             }
         }
         @if me.can("emergency.order") {
@@ -223,7 +233,7 @@ pub async fn create_order(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<P
     post_order(&ui, s, &f, "/api/v1/emergency/orders", body).await
 }
 
-/// `POST /emergency/{id}/{extract|file|ledger}`: the actions the API offers on an order.
+/// `POST /emergency/{id}/{extract|file|ledger|report}`: the actions the API offers on an order.
 pub async fn order_action(
     State(ui): State<Arc<Ui>>,
     s: Session,
@@ -231,7 +241,7 @@ pub async fn order_action(
     Form(f): Form<Plain>,
 ) -> Response {
     let body = match action.as_str() {
-        "extract" => json!({}),
+        "extract" | "report" => json!({}),
         "file" => {
             json!({ "form": txt(&f, "filing_form"), "reference": txt(&f, "reference"), "delay_reason": opt(&f, "delay_reason") })
         }

@@ -28,6 +28,7 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
         ("task_emergency_extract", "task-emergency-extract", of("emergency_order", "extract")),
         ("task_filing", "filings", of("emergency_order", "file")),
         ("task_emergency_ledger", "task-emergency-ledger", of("emergency_order", "ledger")),
+        ("task_emergency_report", "task-emergency-report", of("emergency_order", "report")),
         ("overdue_complaints", "overdue-complaints", of("complaint", "respond")),
         ("open_incidents", "open-incidents", of("incident", "close")),
         ("duties_due", "duties-due", tasks.iter().filter(|t| t["kind"] == "duty").collect()),
