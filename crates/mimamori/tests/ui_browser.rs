@@ -968,9 +968,26 @@ async fn kitakyushu_transparency_in_a_browser() {
     c.goto(&format!("{base}/contact")).await.unwrap();
     fill(&c, "#contact-contact", "090-3333-4444").await;
     click(&c, "#send").await;
-    assert!(!text(&c, "#contact-body-err").await.is_empty());
+    // Every field at fault in one answer, in Japanese, each linked from the summary (issue 19).
+    assert_eq!(text(&c, "#contact-body-err").await, "入力してください。");
+    assert_eq!(text(&c, "#contact-category-err").await, "選択してください。");
+    let summary = text(&c, ".error-summary").await;
+    assert!(summary.contains("入力内容を確認してください（2件）"), "{summary}");
+    assert!(
+        summary.contains("内容: 入力してください。")
+            && summary.contains("種別: 選択してください。"),
+        "{summary}"
+    );
+    assert!(
+        !summary.chars().any(|ch| ch.is_ascii_lowercase()),
+        "no English inside the Japanese page: {summary}"
+    );
     let kept = c.find(Locator::Id("contact-contact")).await.unwrap().prop("value").await.unwrap();
     assert_eq!(kept.as_deref(), Some("090-3333-4444"), "typed text survives a refusal");
+    shot(&c, "pub-00-contact-errors").await;
+    c.execute("document.getElementById('contact-category').value = 'other';", vec![])
+        .await
+        .unwrap();
     fill(&c, "#contact-body", "夜間にカメラのランプが点滅していて気になる").await;
     click(&c, "#send").await;
     let number = text(&c, "#complaint-number").await;
@@ -990,6 +1007,10 @@ async fn kitakyushu_transparency_in_a_browser() {
     assert!(rows[0].text().await.unwrap().contains("令和"), "signed at, in JST");
     assert!(c.find(Locator::Id("audit-halted")).await.is_err());
     shot(&c, "pub-03-audit").await;
+    // A mistyped address: a page in Japanese that leads home, not JSON.
+    c.goto(&format!("{base}/no-such-page")).await.unwrap();
+    expect_text(&c, "h1", "ページが見つかりません").await;
+    assert!(c.find(Locator::Css("a[href='/']")).await.is_ok());
 
     login_as(&c, &base, "admin").await;
     assert!(text(&c, "#overdue-complaints").await.contains('1'), "the demo's unanswered one");

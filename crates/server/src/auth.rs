@@ -9,7 +9,7 @@
 //! - Every route declares its [`Access`]; the [`authorize`] layer runs the gates in order and
 //!   denies by default. Denials are audited.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Msg};
 use crate::state::AppState;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -307,7 +307,7 @@ async fn gates(
     let now = st.clock.now_ms();
     let internal = |_| (ApiError::internal("checking the session"), None);
     let (token, via) =
-        credentials(headers).ok_or((ApiError::unauthenticated("log in first"), None))?;
+        credentials(headers).ok_or((ApiError::unauthenticated(Msg::new("login_first")), None))?;
     let session = st
         .db
         .session_by_token(&token_hash(&token))
@@ -318,16 +318,11 @@ async fn gates(
                 && s.expires_at > now
                 && (s.kind == "bearer") == (via == Via::Bearer)
         })
-        .ok_or((
-            ApiError::unauthenticated("the session is invalid or has expired; log in again"),
-            None,
-        ))?;
+        .ok_or((ApiError::unauthenticated(Msg::new("session_expired")), None))?;
     // The last use is recorded to the minute (below), so the idle limit holds to the minute.
     if session.kind == "cookie" && now - session.last_seen_at > IDLE_MS {
         return Err((
-            ApiError::unauthenticated(
-                "the session ended after 30 minutes without use; log in again",
-            ),
+            ApiError::unauthenticated(Msg::new("session_idle")),
             Some(session.account_id.to_string()),
         ));
     }
@@ -337,16 +332,13 @@ async fn gates(
         .await
         .map_err(internal)?
         .filter(|a| a.disabled_at.is_none())
-        .ok_or((ApiError::unauthenticated("the account is disabled"), None))?;
+        .ok_or((ApiError::unauthenticated(Msg::new("account_disabled")), None))?;
     let actor = Some(account.id.to_string());
     let deny = |e: ApiError| (e, actor.clone());
     if via == Via::Cookie && !matches!(*method, Method::GET | Method::HEAD) {
         let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
         if sent != Some(session.csrf_token.as_str()) {
-            return Err(deny(ApiError::forbidden(
-                &cited::CSRF,
-                "missing or wrong CSRF token (X-CSRF-Token)",
-            )));
+            return Err(deny(ApiError::forbidden(&cited::CSRF, Msg::new("csrf"))));
         }
     }
     let workstation = match workstation_token(headers) {
@@ -361,10 +353,9 @@ async fn gates(
                             .workstation_rule
                             .as_ref()
                             .unwrap_or(&cited::WORKSTATION_REVOKED),
-                        format!(
-                            "workstation {} has been revoked ({}); it can no longer be used",
-                            w.code, w.revoked_reason
-                        ),
+                        Msg::new("workstation_revoked")
+                            .with("code", &w.code)
+                            .with("reason", &w.revoked_reason),
                     )));
                 }
                 other => other,
@@ -379,22 +370,19 @@ async fn gates(
     {
         return Err(deny(ApiError::forbidden(
             &profile.accounts.contractor_gate_rule,
-            "your organisation has no current contract whose clause checklist the manager has signed off",
+            Msg::new("no_contract"),
         )));
     }
     if guard.access != Access::SelfService {
         if account.confidentiality_ack_at.is_none() {
             let rule =
                 profile.accounts.confidentiality_rules.first().unwrap_or(&cited::CONFIDENTIALITY);
-            return Err(deny(ApiError::forbidden(
-                rule,
-                "acknowledge the confidentiality duty first (POST /api/v1/me/acknowledge)",
-            )));
+            return Err(deny(ApiError::forbidden(rule, Msg::new("acknowledge_first"))));
         }
         if password_expired(profile, &account, now) {
             return Err(deny(ApiError::forbidden(
                 &profile.accounts.password_rotation_rule,
-                "your password must be changed before you continue (POST /api/v1/me/password)",
+                Msg::new("password_change_first"),
             )));
         }
     }
@@ -409,11 +397,21 @@ async fn gates(
             let names: Vec<_> = perms.iter().map(|p| p.key()).collect();
             return Err(deny(ApiError::forbidden(
                 rule,
-                format!(
-                    "none of your roles ({}) holds {}",
-                    if roles.is_empty() { "none".into() } else { roles.join(", ") },
-                    names.join(" or ")
-                ),
+                Msg::new("no_role")
+                    .with("roles", if roles.is_empty() { "none".into() } else { roles.join(", ") })
+                    .with(
+                        "role_names",
+                        if roles.is_empty() {
+                            "なし".into()
+                        } else {
+                            roles
+                                .iter()
+                                .map(|r| profile.role(r).map_or(r.as_str(), |d| &d.name_ja))
+                                .collect::<Vec<_>>()
+                                .join("、")
+                        },
+                    )
+                    .with("permissions", names.join(" or ")),
             )));
         }
         found

@@ -82,12 +82,35 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     });
     let router = api::router(state.clone())
         .route("/api/openapi.json", axum::routing::get(|| async { axum::Json(api::openapi()) }))
-        .fallback(|| async { error::ApiError::not_found("no such endpoint") })
+        .fallback(no_such_route)
         .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(axum::middleware::from_fn(error::localize_problems))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(axum::middleware::from_fn(run_to_completion))
         .with_state(state.clone());
     Ok(App { state, router })
+}
+
+/// The answer to a path nothing serves: the API's problem (in the client's language), or — for a
+/// browser asking for a page outside `/api/` — a small page in the language the user chose on
+/// the web application (Japanese by default) that leads back home (issue 19, item 8).
+async fn no_such_route(
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let wants_page = !uri.path().starts_with("/api/")
+        && headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"));
+    if !wants_page {
+        return error::ApiError::not_found(error::Msg::new("no_endpoint")).into_response();
+    }
+    let jar = axum_extra::extract::cookie::CookieJar::from_headers(&headers);
+    let lang = messages::Lang::parse(jar.get(messages::LANG_COOKIE).map(|c| c.value()));
+    (axum::http::StatusCode::NOT_FOUND, axum::response::Html(messages::not_found_page(lang)))
+        .into_response()
 }
 
 /// Seals the TOTP seeds an earlier version stored in clear (issue 16, M9), once, at start.

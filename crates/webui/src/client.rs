@@ -12,6 +12,24 @@ pub struct Api {
     router: Router,
 }
 
+/// One field at fault, as the API named it.
+#[derive(Debug, Clone, Default)]
+pub struct FieldProblem {
+    /// The field (`body`, `documents[0].reference`…).
+    pub field: String,
+    /// Its name in the page's language.
+    pub label: String,
+    /// What is wrong, in the page's language.
+    pub message: String,
+}
+
+impl FieldProblem {
+    /// A problem the page itself found in `field`, before asking the API.
+    pub fn local(field: &str, message: String) -> FieldProblem {
+        FieldProblem { field: field.to_owned(), label: String::new(), message }
+    }
+}
+
 /// An API answer.
 pub struct Answer {
     /// Status.
@@ -35,17 +53,19 @@ impl Answer {
         self.json["detail"].as_str().unwrap_or("").to_owned()
     }
 
-    /// Field errors of a problem: (field, message).
-    pub fn field_errors(&self) -> Vec<(String, String)> {
+    /// Field errors of a problem, in the page's language.
+    pub fn field_errors(&self) -> Vec<FieldProblem> {
         self.json["errors"]
             .as_array()
             .into_iter()
             .flatten()
             .map(|e| {
-                (
-                    e["field"].as_str().unwrap_or("").to_owned(),
-                    e["message"].as_str().unwrap_or("").to_owned(),
-                )
+                let text = |k: &str| e[k].as_str().unwrap_or("").to_owned();
+                FieldProblem {
+                    field: text("field"),
+                    label: text("label"),
+                    message: text("message"),
+                }
             })
             .collect()
     }
@@ -94,6 +114,10 @@ impl Api {
         if let Some(t) = csrf {
             rb = rb.header(server::auth::CSRF_HEADER, t);
         }
+        // The API answers problems in the page's language: the user's choice, Japanese first.
+        let jar = axum_extra::extract::cookie::CookieJar::from_headers(browser);
+        let lang = messages::Lang::parse(jar.get(messages::LANG_COOKIE).map(|c| c.value()));
+        rb = rb.header(header::ACCEPT_LANGUAGE, lang.code());
         let req = match body {
             Some(b) => rb
                 .header(header::CONTENT_TYPE, "application/json")

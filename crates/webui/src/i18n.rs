@@ -1,44 +1,13 @@
 //! Message catalogues: `messages/ja.toml` (default) and `messages/en.toml`, flat `key = "text"`.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
-/// A UI language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// 日本語 (default).
-    Ja,
-    /// English.
-    En,
-}
+pub use messages::Lang;
 
-impl Lang {
-    /// From a cookie or query value; anything else is Japanese.
-    pub fn parse(s: Option<&str>) -> Lang {
-        if s == Some("en") { Lang::En } else { Lang::Ja }
-    }
-
-    /// The code.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Ja => "ja",
-            Lang::En => "en",
-        }
-    }
-
-    /// The other language.
-    pub fn other(self) -> Lang {
-        match self {
-            Lang::Ja => Lang::En,
-            Lang::En => Lang::Ja,
-        }
-    }
-}
-
-type Catalogue = HashMap<String, String>;
+type Catalogue = messages::Catalogue;
 
 fn parse(text: &str) -> Catalogue {
-    toml::from_str::<Catalogue>(text).unwrap_or_default()
+    messages::parse_catalogue(text)
 }
 
 /// The catalogue of `lang`.

@@ -921,13 +921,7 @@ pub async fn redeem_enrolment(
     let client = crate::limits::peer(&headers);
     let source = client.clone().unwrap_or_else(|| "unknown".into());
     if let Err(wait) = st.enrol_rate.check(&source, st.clock.now_ms()) {
-        return Err(ApiError::too_many(
-            wait,
-            format!(
-                "too many enrolment attempts from your address: try again in {} minutes",
-                (wait + 59) / 60
-            ),
-        ));
+        return Err(ApiError::too_many(wait, "enrol_rate_limited"));
     }
     let code = b.code.trim();
     let well_formed = code.len() == 64 && code.bytes().all(|c| c.is_ascii_hexdigit());

@@ -7,7 +7,7 @@
 use super::types::*;
 use super::{Body, Id, MaybeBody, evidence};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Check, Msg};
 use crate::state::AppState;
 use audit::Outcome;
 use axum::extract::State;
@@ -33,10 +33,10 @@ pub async fn checked_cameras(
     codes: &[String],
 ) -> ApiResult<Vec<store::registry::Camera>> {
     if codes.is_empty() {
-        return Err(ApiError::invalid(field, "name at least one camera"));
+        return Err(ApiError::invalid(field, Msg::new("cameras_required")));
     }
     if codes.len() > 100 {
-        return Err(ApiError::invalid(field, "at most 100 cameras"));
+        return Err(ApiError::invalid(field, Msg::new("cameras_too_many").with("max", 100)));
     }
     let mut out = Vec::new();
     for code in codes {
@@ -44,13 +44,12 @@ pub async fn checked_cameras(
         match c {
             Some(c) if c.status == "active" => out.push(c),
             Some(_) => {
-                return Err(ApiError::invalid(field, format!("camera {code:?} is decommissioned")));
+                let msg = Msg::new("camera_decommissioned").with("code", code);
+                return Err(ApiError::invalid(field, msg));
             }
             None => {
-                return Err(ApiError::invalid(
-                    field,
-                    format!("camera {code:?} is not in the registry"),
-                ));
+                let msg = Msg::new("camera_not_registered").with("code", code);
+                return Err(ApiError::invalid(field, msg));
             }
         }
     }
@@ -179,18 +178,33 @@ pub async fn create_request(
     Body(b): Body<RequestBody>,
 ) -> ApiResult<Json<Value>> {
     let profile = st.profile.clone();
-    required("recipient", &b.recipient)?;
-    required("case_summary", &b.case_summary)?;
-    for (i, d) in b.documents.iter().enumerate() {
-        required(&format!("documents[{i}].reference"), &d.reference)?;
+    // Every field at fault in one answer (issue 19, item 3); the legal choices have no default,
+    // so an unchosen one is asked for (item 7).
+    let mut check = Check::new();
+    if b.basis.trim().is_empty() {
+        check.fail("basis", Msg::new("choose"));
     }
+    if b.purpose.trim().is_empty() {
+        check.fail("purpose", Msg::new("choose"));
+    }
+    check.take(required("recipient", &b.recipient))?;
+    check.take(required("case_summary", &b.case_summary))?;
+    for (i, d) in b.documents.iter().enumerate() {
+        check.take(required(&format!("documents[{i}].reference"), &d.reference))?;
+    }
+    let range = check.take(range(&b.from, &b.to))?;
+    let cams = check.take(checked_cameras(&st, "cameras", &b.cameras).await)?;
     let forms: Vec<String> = b.documents.iter().map(|d| d.form.clone()).collect();
-    let role = profile.check_submit(
-        p.actor(),
-        &Filing { basis: &b.basis, purpose: &b.purpose, documents: &forms },
-    )?;
-    let (from, to) = range(&b.from, &b.to)?;
-    let cams = checked_cameras(&st, "cameras", &b.cameras).await?;
+    let role = if check.faults("basis") || check.faults("purpose") {
+        None
+    } else {
+        let filing = Filing { basis: &b.basis, purpose: &b.purpose, documents: &forms };
+        check.take(profile.check_submit(p.actor(), &filing).map_err(ApiError::from))?
+    };
+    check.finish()?;
+    let (Some(role), Some((from, to)), Some(cams)) = (role, range, cams) else {
+        return Err(ApiError::internal("checking a request"));
+    };
     // A request concerns the cameras of one owner, who decides on it (issue 15).
     let owners: Vec<Option<i64>> = cams.iter().map(|c| c.owner_org_id).collect();
     let owner = profile.single_owner(&owners)?;

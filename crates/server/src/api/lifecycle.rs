@@ -6,7 +6,7 @@ use super::footage::fiscal_year;
 use super::types::*;
 use super::{Body, Id};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Check, Msg};
 use crate::state::AppState;
 use audit::{Event, Outcome};
 use axum::Json;
@@ -23,13 +23,6 @@ const CATEGORIES: [&str; 5] = ["privacy", "signage", "placement", "footage", "ot
 const CHANNELS: [&str; 4] = ["phone", "counter", "mail", "web"];
 const METHODS: [&str; 4] = ["overwrite_verified", "shred", "melt", "degauss"];
 
-fn limit(field: &str, v: &str, max: usize) -> ApiResult<()> {
-    if v.len() > max {
-        return Err(ApiError::invalid(field, format!("is too long ({max} bytes at most)")));
-    }
-    Ok(())
-}
-
 /// Records a complaint in `ch`, the change that also writes its audit entry.
 async fn complaint_new(
     st: &AppState,
@@ -38,18 +31,19 @@ async fn complaint_new(
     channel: &str,
     by: Option<i64>,
 ) -> ApiResult<store::lifecycle::Complaint> {
-    if !CATEGORIES.contains(&b.category.as_str()) {
-        return Err(ApiError::invalid("category", format!("one of {}", CATEGORIES.join(", "))));
-    }
-    required("body", &b.body)?;
+    // Every field at fault in one answer (issue 19, item 3).
+    let mut check = Check::new();
+    check.take(one_of("category", &b.category, &CATEGORIES))?;
+    check.take(required("body", &b.body))?;
     let contact = b.contact.as_deref().unwrap_or("").trim();
-    limit("contact", contact, 200)?;
+    check.take(max_len("contact", contact, 200))?;
     let camera = b.camera.as_deref().map(str::trim).filter(|c| !c.is_empty());
     if let Some(c) = camera
         && ch.camera_by_code(c).await?.is_none()
     {
-        return Err(ApiError::invalid("camera", format!("no camera {c}")));
+        check.fail("camera", Msg::new("no_such_camera").with("code", c));
     }
+    check.finish()?;
     let now = st.clock.now_ms();
     let days = i64::from(st.profile.complaints.respond_within_days);
     let c = ch
@@ -80,16 +74,10 @@ pub async fn public_complaint(
     // rule: PROD-RATE-1 — a few submissions per address and hour (issue 16, M11).
     let source = crate::limits::peer(&headers).unwrap_or_else(|| "unknown".into());
     if let Err(wait) = st.public_form_rate.check(&source, st.clock.now_ms()) {
-        return Err(ApiError::too_many(
-            wait,
-            format!(
-                "too many messages from your address: please try again in {} minutes, or call the office",
-                (wait + 59) / 60
-            ),
-        ));
+        return Err(ApiError::too_many(wait, "rate_limited"));
     }
     if b.channel.is_some() {
-        return Err(ApiError::invalid("channel", "the public form is always the web channel"));
+        return Err(ApiError::invalid("channel", Msg::new("public_form_channel")));
     }
     let ch = st.change().await?;
     let c = complaint_new(&st, &ch, &b, "web", None).await?;

@@ -4,7 +4,7 @@
 use super::Body;
 use super::types::*;
 use crate::auth::{self, Principal, SESSION_COOKIE, SESSION_MS, Via};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Check, Msg};
 use crate::state::AppState;
 use audit::{Event, Outcome};
 use axum::Extension;
@@ -226,25 +226,27 @@ pub async fn login(
     let client = crate::limits::peer(&headers);
     let now = st.clock.now_ms();
     let profile = &st.profile;
+    // An empty field is said as such, both at once; it tells nothing about any account.
+    let mut check = Check::new();
+    check.take(required("login", &b.login))?;
+    if b.password.is_empty() {
+        check.fail("password", Msg::new("required"));
+    }
+    check.finish()?;
     let bearer = match b.session.as_deref() {
         None | Some("cookie") => false,
         Some("bearer") => true,
         Some(other) => {
             return Err(ApiError::invalid(
                 "session",
-                format!("{other:?}: use \"cookie\" or \"bearer\""),
+                Msg::new("session_kind").with("value", format!("{other:?}")),
             ));
         }
     };
     // One answer for every failure — unknown login, wrong password, wrong or missing code, a
     // locked or disabled account — and the same work for each (a password check), so an
     // answer tells a stranger nothing (issue 16, M3, L2). The audit log keeps the real reason.
-    let wrong = || {
-        ApiError::unauthenticated(
-            "the login name, password or code is wrong, or the account cannot log in now; \
-             ask your administrator if this persists",
-        )
-    };
+    let wrong = || ApiError::unauthenticated(Msg::new("login_failed"));
     let Some(account) = st.db.account_by_login(&b.login).await? else {
         auth::verify_password_blocking(&b.password, auth::dummy_hash()).await;
         let mut ev = Event::new("anonymous", "login", "account:?", Outcome::Denied);
@@ -306,7 +308,7 @@ pub async fn login(
         st.audit(deny("no current signed-off contract")).await?;
         return Err(ApiError::forbidden(
             &st.profile.accounts.contractor_gate_rule,
-            "your organisation has no current contract whose clause checklist the manager has signed off",
+            Msg::new("no_contract"),
         ));
     }
     let token = auth::new_token()?;

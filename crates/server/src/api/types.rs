@@ -1,7 +1,7 @@
 //! Request bodies (unknown fields refused) and response shapes. Instants go in as RFC 3339 with
 //! an offset and come out in JST (`+09:00`).
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Check, Msg};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -18,31 +18,51 @@ pub fn jst_opt(ms: Option<i64>) -> Option<String> {
 
 /// Parses an RFC 3339 field, naming it on error.
 pub fn instant(field: &str, s: &str) -> ApiResult<Timestamp> {
-    policy::jst::parse_rfc3339(s).map_err(|_| {
-        ApiError::invalid(
-            field,
-            format!("{s:?} is not an RFC 3339 time with an offset, e.g. 2026-11-23T10:00:00+09:00"),
-        )
-    })
-}
-
-/// Parses a `[from, to)` range: both RFC 3339, `to` after `from`.
-pub fn range(from: &str, to: &str) -> ApiResult<(i64, i64)> {
-    let f = instant("from", from)?;
-    let t = instant("to", to)?;
-    if t <= f {
-        return Err(ApiError::invalid("to", "the range must end after it starts"));
+    if s.trim().is_empty() {
+        return Err(ApiError::invalid(field, Msg::new("required")));
     }
-    Ok((f.as_millisecond(), t.as_millisecond()))
+    policy::jst::parse_rfc3339(s)
+        .map_err(|_| ApiError::invalid(field, Msg::new("instant").with("value", format!("{s:?}"))))
 }
 
-/// Rejects an empty text field.
+/// Parses a `[from, to)` range: both RFC 3339, `to` after `from`; both ends' faults at once.
+pub fn range(from: &str, to: &str) -> ApiResult<(i64, i64)> {
+    let mut check = Check::new();
+    let f = check.take(instant("from", from))?;
+    let t = check.take(instant("to", to))?;
+    check.finish()?;
+    match (f, t) {
+        (Some(f), Some(t)) if t > f => Ok((f.as_millisecond(), t.as_millisecond())),
+        _ => Err(ApiError::invalid("to", Msg::new("range_order"))),
+    }
+}
+
+/// Rejects an empty text field (or one over 4000 bytes).
 pub fn required(field: &str, value: &str) -> ApiResult<()> {
     if value.trim().is_empty() {
-        return Err(ApiError::invalid(field, "must not be empty"));
+        return Err(ApiError::invalid(field, Msg::new("required")));
     }
-    if value.len() > 4000 {
-        return Err(ApiError::invalid(field, "is too long (4000 bytes at most)"));
+    max_len(field, value, 4000)
+}
+
+/// Rejects a text over `max` bytes.
+pub fn max_len(field: &str, value: &str, max: usize) -> ApiResult<()> {
+    if value.len() > max {
+        return Err(ApiError::invalid(field, Msg::new("too_long").with("max", max)));
+    }
+    Ok(())
+}
+
+/// Rejects a value outside `choices` (an empty one is asked to be chosen).
+pub fn one_of(field: &str, value: &str, choices: &[&str]) -> ApiResult<()> {
+    if value.trim().is_empty() {
+        return Err(ApiError::invalid(field, Msg::new("choose")));
+    }
+    if !choices.contains(&value) {
+        return Err(ApiError::invalid(
+            field,
+            Msg::new("one_of").with("choices", choices.join(", ")),
+        ));
     }
     Ok(())
 }

@@ -54,15 +54,22 @@ pub async fn requests(
 #[derive(Default)]
 struct RequestDraft {
     values: HashMap<String, String>,
-    errors: Vec<(String, String)>,
+    errors: Vec<FieldProblem>,
     detail: Option<String>,
+    rule: Option<String>,
 }
 
 fn field_error(d: &RequestDraft, field: &str) -> Option<String> {
-    d.errors
-        .iter()
-        .find(|(f, _)| f == field || f.starts_with(&format!("{field}[")))
-        .map(|(_, m)| m.clone())
+    message_for(&d.errors, field)
+}
+
+/// The request form's input for an API field, for the summary's links.
+fn request_input_id(field: &str) -> String {
+    match base_field(field) {
+        "documents" => "doc-0".to_owned(),
+        "cameras" => "cameras-field".to_owned(),
+        other => other.to_owned(),
+    }
 }
 
 async fn request_form(ui: &Ui, headers: &HeaderMap, me: &Me, l: Lang, d: &RequestDraft) -> Markup {
@@ -96,7 +103,9 @@ async fn request_form(ui: &Ui, headers: &HeaderMap, me: &Me, l: Lang, d: &Reques
         f
     };
     html! {
-        @if let Some(dt) = &d.detail { p.problem role="alert" { (dt) } }
+        @if let Some(dt) = &d.detail {
+            (error_summary(dt, d.rule.as_deref(), &d.errors, &request_input_id))
+        }
         form method="post" action="/requests/new" novalidate {
             (form_head(me, "request"))
             label for="basis" { (t(l, "basis")) }
@@ -130,7 +139,7 @@ async fn request_form(ui: &Ui, headers: &HeaderMap, me: &Me, l: Lang, d: &Reques
                 }
                 @if let Some(e) = err("documents") { p.field-error { (e) } }
             }
-            fieldset {
+            fieldset #cameras-field {
                 legend { (t(l, "cameras_field")) }
                 @for c in cams.as_array().into_iter().flatten() {
                     @let code = c["code"].as_str().unwrap_or("");
@@ -199,7 +208,12 @@ pub async fn create_request(
     // Nothing typed is lost: the form comes back with the API's messages beside the fields.
     let mut values: HashMap<String, String> = f.iter().cloned().collect();
     values.insert("cameras".into(), cameras.join(","));
-    let d = RequestDraft { values, errors: a.field_errors(), detail: Some(a.detail()) };
+    let d = RequestDraft {
+        values,
+        errors: a.field_errors(),
+        detail: Some(a.detail()),
+        rule: a.json["rule"].as_str().map(str::to_owned),
+    };
     let form = request_form(&ui, &headers, &me, l, &d).await;
     (a.status, page(l, Some(&me), &t(l, "new_request"), form)).into_response()
 }

@@ -2,7 +2,7 @@
 //! turns an API refusal into the same status with the API's reason.
 
 use crate::Ui;
-use crate::client::Answer;
+use crate::client::{Answer, FieldProblem};
 use crate::i18n::{Lang, t};
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -45,7 +45,7 @@ pub use transparency::{
     disposals_post, public_audit, public_cameras, report_file, reports, rules,
 };
 
-const LANG_COOKIE: &str = "mimamori_lang";
+use messages::LANG_COOKIE;
 
 fn lang(headers: &HeaderMap) -> Lang {
     let jar = axum_extra::extract::cookie::CookieJar::from_headers(headers);
@@ -441,7 +441,7 @@ fn account_field(f: &Plain) -> Value {
 struct Draft {
     form: String,
     values: HashMap<String, String>,
-    errors: Vec<(String, String)>,
+    errors: Vec<FieldProblem>,
     detail: String,
     rule: Option<String>,
 }
@@ -472,23 +472,56 @@ impl Draft {
         if self.form != form {
             return None;
         }
-        self.errors
-            .iter()
-            .find(|(f, _)| {
-                f == name
-                    || f.starts_with(&format!("{name}["))
-                    || f.starts_with(&format!("{name}."))
-            })
-            .map(|(_, m)| m.clone())
+        message_for(&self.errors, name)
     }
 
-    /// The refusal shown at the top of `form`.
+    /// The refusal shown at the top of `form`, with every field at fault linked.
     fn alert(&self, form: &str) -> Markup {
         html! {
             @if self.form == form && !self.detail.is_empty() {
-                p.problem role="alert" {
-                    (self.detail)
-                    @if let Some(r) = &self.rule { " (rule: " code { (r) } ")" }
+                (error_summary(&self.detail, self.rule.as_deref(), &self.errors, &|f| {
+                    format!("{form}-{}", base_field(f))
+                }))
+            }
+        }
+    }
+}
+
+/// The base name of an API field (`documents` for `documents[0].reference`).
+fn base_field(field: &str) -> &str {
+    field.split(['[', '.']).next().unwrap_or(field)
+}
+
+/// The message about input `name` among `errors` (its own, or of one of its parts).
+fn message_for(errors: &[FieldProblem], name: &str) -> Option<String> {
+    errors.iter().find(|e| base_field(&e.field) == name).map(|e| e.message.clone())
+}
+
+/// A refused form's summary at its top (issue 19, item 3): what happened, the rule if one
+/// refused it, and — when more than one field is at fault — each of them, linked to its input
+/// (`id_of` gives the input's id for an API field).
+fn error_summary(
+    detail: &str,
+    rule: Option<&str>,
+    errors: &[FieldProblem],
+    id_of: &dyn Fn(&str) -> String,
+) -> Markup {
+    html! {
+        div.error-summary role="alert" {
+            p.problem {
+                (detail)
+                @if let Some(r) = rule { " (rule: " code { (r) } ")" }
+            }
+            @if errors.len() > 1 {
+                ul {
+                    @for e in errors {
+                        li {
+                            a href={ "#" (id_of(&e.field)) } {
+                                @if !e.label.is_empty() { (e.label) ": " }
+                                (e.message)
+                            }
+                        }
+                    }
                 }
             }
         }

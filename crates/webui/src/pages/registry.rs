@@ -192,7 +192,10 @@ pub async fn cameras_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<P
                 _ => {
                     let mut d =
                         Draft { form: form.clone(), values: f.fields.clone(), ..Draft::default() };
-                    d.errors.push(("public_share_percent".into(), t(s.l, "percent_expected")));
+                    d.errors.push(FieldProblem::local(
+                        "public_share_percent",
+                        t(s.l, "percent_expected"),
+                    ));
                     return cameras_page(&ui, s, d, StatusCode::UNPROCESSABLE_ENTITY).await;
                 }
             };
@@ -590,7 +593,7 @@ pub async fn masks_post(
     }
     let refuse = |field: &str, msg: String| {
         let mut d = Draft { form: "masks".into(), values: f.fields.clone(), ..Draft::default() };
-        d.errors.push((field.to_owned(), msg));
+        d.errors.push(FieldProblem::local(field, msg));
         d
     };
     let mut polygons = Vec::new();

@@ -5,8 +5,11 @@ use super::*;
 
 const CATEGORIES: [&str; 5] = ["privacy", "signage", "placement", "footage", "other"];
 
+/// The categories, none chosen for the writer (issue 19, item 7).
 fn categories(l: Lang) -> Vec<(String, String)> {
-    CATEGORIES.iter().map(|c| ((*c).to_owned(), label(l, "category", c))).collect()
+    std::iter::once((String::new(), t(l, "choose")))
+        .chain(CATEGORIES.iter().map(|c| ((*c).to_owned(), label(l, "category", c))))
+        .collect()
 }
 
 /// `GET /contact`: the public complaint and inquiry form (KIT-7), no login.

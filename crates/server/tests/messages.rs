@@ -1,0 +1,232 @@
+//! Problems in the client's language (issue 19, item 3): every error carries a stable message key
+//! and parameters besides its text, the text follows `Accept-Language` (English by default), every
+//! field at fault is named in one answer, and a browser asking for an unknown page gets a page in
+//! its language, not JSON. Every message key the server names is in both catalogues.
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a panic is the failure report
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn send(
+    w: &World,
+    path: &str,
+    lang: Option<&str>,
+    user: Option<&User>,
+    body: Value,
+) -> (StatusCode, Value, String) {
+    let mut rb = w.api.http.post(format!("{}{path}", w.api.base)).json(&body);
+    if let Some(l) = lang {
+        rb = rb.header("accept-language", l);
+    }
+    if let Some(u) = user {
+        rb = rb.bearer_auth(&u.token);
+    }
+    let resp = rb.send().await.unwrap();
+    let status = resp.status();
+    let content_language = resp
+        .headers()
+        .get("content-language")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, resp.json().await.unwrap(), content_language)
+}
+
+fn fields(v: &Value) -> Vec<(String, String, String)> {
+    v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+                e["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_public_form_and_login_answer_in_japanese_with_every_field_at_once() {
+    for backend in BACKENDS {
+        // A Sunday, one of the public form's busy days.
+        let w = World::new("kitakyushu", backend, "2026-12-06T10:00:00+09:00").await;
+        let empty = json!({ "category": "", "body": "  ", "contact": "x".repeat(201), "camera": "nowhere" });
+        let (s, v, cl) = send(
+            &w,
+            "/api/v1/public/complaints",
+            Some("ja-JP,ja;q=0.9,en;q=0.5"),
+            None,
+            empty.clone(),
+        )
+        .await;
+        assert_eq!((s.as_u16(), cl.as_str()), (422, "ja"), "{v:#}");
+        assert_eq!(v["code"], "invalid_many");
+        assert_eq!(v["detail"], "入力内容を確認してください（4件）。");
+        let f = fields(&v);
+        let codes: Vec<_> =
+            f.iter().map(|(field, code, _)| (field.as_str(), code.as_str())).collect();
+        assert_eq!(
+            codes,
+            [
+                ("category", "choose"),
+                ("body", "required"),
+                ("contact", "too_long"),
+                ("camera", "no_such_camera")
+            ]
+        );
+        assert_eq!(f[1].2, "入力してください。");
+        assert_eq!(f[2].2, "200バイト以内で入力してください。");
+        assert_eq!(f[3].2, "カメラ「nowhere」は登録されていません。");
+        assert_eq!(v["errors"][1]["label"], "内容");
+        // The same problem in English, for a client that asks for it or names no language.
+        for lang in [Some("en-GB,en;q=0.8"), None, Some("fr")] {
+            let (s, v, cl) = send(&w, "/api/v1/public/complaints", lang, None, empty.clone()).await;
+            assert_eq!((s.as_u16(), cl.as_str()), (422, "en"));
+            assert_eq!(v["code"], "invalid_many");
+            assert_eq!(v["errors"][1]["message"], "must not be empty", "{v:#}");
+            assert!(
+                v["detail"].as_str().unwrap().starts_with("4 problems: category: choose one"),
+                "{v}"
+            );
+        }
+        // Nothing was received.
+        let (_, list) =
+            w.api.get("/api/v1/complaints", w.holder(policy::Permission::ComplaintHandle)).await;
+        assert!(list["items"].as_array().or(list.as_array()).unwrap().is_empty(), "{list}");
+
+        // Login: empty fields are said together; a wrong password gets the one answer for every
+        // failure, in Japanese.
+        let (s, v, _) = send(
+            &w,
+            "/api/v1/auth/login",
+            Some("ja"),
+            None,
+            json!({ "login": "", "password": "" }),
+        )
+        .await;
+        assert_eq!(s.as_u16(), 422);
+        let f = fields(&v);
+        assert_eq!(f.iter().map(|x| x.0.as_str()).collect::<Vec<_>>(), ["login", "password"]);
+        let login = w.user("manager").login;
+        let (s, v, _) = send(
+            &w,
+            "/api/v1/auth/login",
+            Some("ja"),
+            None,
+            json!({ "login": login, "password": "wrong-password-0" }),
+        )
+        .await;
+        assert_eq!((s.as_u16(), v["code"].as_str()), (401, Some("login_failed")));
+        assert!(
+            v["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("ログイン名、パスワードまたは確認コードが違う"),
+            "{v}"
+        );
+
+        // A refusal for lack of a role names the permission and, in Japanese, the roles by name.
+        let officer = w.user("applicant");
+        let mut rb =
+            w.api.http.get(format!("{}/api/v1/accounts", w.api.base)).bearer_auth(&officer.token);
+        rb = rb.header("accept-language", "ja");
+        let v: Value = rb.send().await.unwrap().json().await.unwrap();
+        assert_eq!(v["code"], "no_role", "{v}");
+        assert!(v["detail"].as_str().unwrap().starts_with("この操作を行う権限がありません"), "{v}");
+        assert!(v["rule"].is_string());
+    }
+}
+
+#[tokio::test]
+async fn a_request_form_sent_empty_is_told_everything_it_lacks_in_one_answer() {
+    let w = World::new("asahikawa", Backend::Sqlite, "2026-12-29T10:00:00+09:00").await; // year-end closure
+    let applicant = w.user("applicant");
+    let body = json!({ "basis": "", "purpose": "", "recipient": "", "case_summary": "",
+        "documents": [{"form": "application", "reference": ""}], "cameras": [], "from": "", "to": "" });
+    let (s, v, _) = send(&w, "/api/v1/requests", Some("ja"), Some(&applicant), body).await;
+    assert_eq!(s.as_u16(), 422, "{v:#}");
+    let got: Vec<_> = fields(&v).into_iter().map(|(f, c, _)| format!("{f}={c}")).collect();
+    assert_eq!(
+        got,
+        [
+            "basis=choose",
+            "purpose=choose",
+            "recipient=required",
+            "case_summary=required",
+            "documents[0].reference=required",
+            "from=required",
+            "to=required",
+            "cameras=cameras_required",
+        ]
+    );
+    assert_eq!(v["detail"], "入力内容を確認してください（8件）。");
+    // A policy refusal of one field stays among the others, with its rule.
+    let body = json!({ "basis": "legal_request", "purpose": "criminal_investigation", "recipient": "旭川中央警察署",
+        "case_summary": "", "documents": [{"form": "application", "reference": "申-1"}], "cameras": ["cam1"],
+        "from": "2026-12-28T09:00:00+09:00", "to": "2026-12-28T10:00:00+09:00" });
+    let (s, v, _) = send(&w, "/api/v1/requests", Some("ja"), Some(&applicant), body).await;
+    assert_eq!(s.as_u16(), 422, "{v:#}");
+    let f = fields(&v);
+    assert_eq!(f[0].0, "case_summary");
+    assert!(f.iter().any(|(field, _, _)| field.starts_with("documents")), "{v:#}");
+    assert!(v["errors"].as_array().unwrap().iter().any(|e| e["rule"].is_string()), "{v:#}");
+}
+
+#[tokio::test]
+async fn an_unknown_address_is_a_page_for_a_browser_and_a_problem_for_a_client() {
+    let w = World::new("saku", Backend::Sqlite, "2026-12-07T09:00:00+09:00").await;
+    let get = |path: &str, accept: &str, cookie: Option<&str>| {
+        let mut rb = w.api.http.get(format!("{}{path}", w.api.base)).header("accept", accept);
+        if let Some(c) = cookie {
+            rb = rb.header("cookie", c);
+        }
+        rb.send()
+    };
+    let html = "text/html,application/xhtml+xml;q=0.9";
+    let r = get("/no/such/page", html, None).await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let body = r.text().await.unwrap();
+    assert!(body.contains("ページが見つかりません") && body.contains("href=\"/\""), "{body}");
+    let r = get("/no/such/page", html, Some("mimamori_lang=en")).await.unwrap();
+    assert!(r.text().await.unwrap().contains("Page not found"));
+    // Under /api/, or for a client not asking for HTML: the problem document.
+    for (path, accept) in [("/api/v1/nothing", html), ("/no/such/page", "application/json")] {
+        let r = get(path, accept, None).await.unwrap();
+        assert_eq!(r.status().as_u16(), 404);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["code"], "no_endpoint", "{path}");
+    }
+}
+
+/// Every key the server names (`Msg::new("…")`, `too_many(…, "…")`) is in both catalogues, so no
+/// answer falls back to a bare key.
+#[test]
+fn every_message_key_the_server_names_is_in_the_catalogues() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = vec![src.clone()];
+    let mut keys = Vec::new();
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        for marker in ["Msg::new(\"", "too_many(wait, \""] {
+            for part in text.split(marker).skip(1) {
+                keys.push(part[..part.find('"').unwrap()].to_owned());
+            }
+        }
+    }
+    assert!(keys.len() > 25, "{} keys found", keys.len());
+    for lang in [messages::Lang::Ja, messages::Lang::En] {
+        for k in &keys {
+            assert!(messages::problems(lang).contains_key(k), "{k} missing in {lang:?}");
+        }
+    }
+}
