@@ -659,7 +659,10 @@ async fn asahikawa_manager_screens() {
     click(&c, "form[action='/workstations'] input[value='custody'] ~ button").await;
     expect_text(&c, "h1", "専用端末").await;
     let ws = text(&c, "#workstations").await;
-    let today = &text(&c, "#now").await[..10];
+    // Dates for people: 令和8年12月3日(木) 10:00 (issue 19, item 4).
+    let now = text(&c, "#now").await;
+    let today = now.split(' ').next().unwrap();
+    assert!(today.starts_with("令和") && today.ends_with(')'), "{now}");
     assert!(ws.contains(today), "custody checked today ({today}): {ws}");
     shot(&c, "mgr-07-workstations").await;
     // New PCs go only where Asahikawa's rules put them (ASA-3.2e): the section or the police
@@ -858,7 +861,7 @@ async fn asahikawa_police_emergency_extraction_at_night() {
 /// first that the demo's clock reads `clock` (a prefix of its JST time).
 async fn order_cam1(c: &Client, base: &str, clock: &str, reason: &str) {
     c.goto(&format!("{base}/emergency")).await.unwrap();
-    let now = text(c, "#now").await;
+    let now = c.find(Locator::Id("now")).await.unwrap().attr("datetime").await.unwrap().unwrap();
     assert!(now.starts_with(clock), "the demo's clock: {now}");
     click(c, "input[name='cam:cam1']").await;
     c.execute(
@@ -1085,7 +1088,9 @@ async fn asahikawa_recurring_duties_in_a_browser() {
         due.contains("全防犯カメラのアクセス状況の確認") && due.contains("提出された履歴の確認"),
         "{due}"
     );
-    assert!(due.contains("2026-11") && due.contains("2026-12-21"), "{due}");
+    // November's duties are due within 20 days of the month's end: by the end of 20 December,
+    // written as that last day (issue 19, item 4).
+    assert!(due.contains("2026-11") && due.contains("12月20日(日)まで"), "{due}");
     shot(&c, "duty-01-home").await;
     c.goto(&format!("{base}/duties")).await.unwrap();
     let review = text(&c, "#duty-access_review").await;

@@ -54,9 +54,95 @@ pub fn parse_rfc3339(s: &str) -> Result<Timestamp, crate::PolicyError> {
     })
 }
 
+/// The Japanese era and its year for `day`: 令和 from 2019-05-01, 平成 from 1989-01-08, 昭和
+/// before (this crate's dates begin in 1973). The first year of an era is written 元年.
+pub fn era(day: Date) -> (&'static str, i16) {
+    let ymd = (day.year(), day.month(), day.day());
+    if ymd >= (2019, 5, 1) {
+        ("令和", day.year() - 2018)
+    } else if ymd >= (1989, 1, 8) {
+        ("平成", day.year() - 1988)
+    } else {
+        ("昭和", day.year() - 1925)
+    }
+}
+
+const WEEKDAYS_JA: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
+const WEEKDAYS_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const MONTHS_EN: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// A date as written on Japanese forms, with its weekday: `令和8年12月1日(火)`.
+pub fn date_ja(day: Date) -> String {
+    let (name, y) = era(day);
+    let year = if y == 1 { "元".to_owned() } else { y.to_string() };
+    let wd = WEEKDAYS_JA[usize::from(day.weekday().to_monday_zero_offset().unsigned_abs())];
+    format!("{name}{year}年{}月{}日({wd})", day.month(), day.day())
+}
+
+/// The same date in English: `Tue 1 Dec 2026`.
+pub fn date_en(day: Date) -> String {
+    let wd = WEEKDAYS_EN[usize::from(day.weekday().to_monday_zero_offset().unsigned_abs())];
+    let month = MONTHS_EN[usize::from(day.month().unsigned_abs()).saturating_sub(1) % 12];
+    format!("{wd} {} {month} {}", day.day(), day.year())
+}
+
+/// An instant for people, to the minute in JST: `令和8年12月1日(火) 22:00` or
+/// `Tue 1 Dec 2026 22:00`.
+pub fn when(at: Timestamp, japanese: bool) -> String {
+    let d = civil(at);
+    let day = if japanese { date_ja(d.date()) } else { date_en(d.date()) };
+    format!("{day} {:02}:{:02}", d.hour(), d.minute())
+}
+
+/// A deadline for people. Deadlines are kept as the instant they pass — the midnight after the
+/// last day (Civil Code art. 141: a period ends at the end of its last day) — and are written as
+/// that last day: `12月3日(木)まで` / `by Thu 3 Dec 2026`; one at another time keeps it
+/// (`12月3日(木) 17:00まで`). The year is left out in Japanese when it is `this_year`'s.
+pub fn deadline(at: Timestamp, japanese: bool, this_year: i16) -> String {
+    let d = civil(at);
+    let midnight = (d.hour(), d.minute(), d.second()) == (0, 0, 0);
+    let (day, time) = if midnight {
+        (d.date().yesterday().unwrap_or(d.date()), String::new())
+    } else {
+        (d.date(), format!(" {:02}:{:02}", d.hour(), d.minute()))
+    };
+    if japanese {
+        let date = if day.year() == this_year {
+            let wd = WEEKDAYS_JA[usize::from(day.weekday().to_monday_zero_offset().unsigned_abs())];
+            format!("{}月{}日({wd})", day.month(), day.day())
+        } else {
+            date_ja(day)
+        };
+        format!("{date}{time}まで")
+    } else {
+        format!("by {}{time}", date_en(day))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_for_people_in_both_languages() {
+        let t = parse_rfc3339("2026-12-01T22:00:41.075+09:00").unwrap();
+        assert_eq!(when(t, true), "令和8年12月1日(火) 22:00");
+        assert_eq!(when(t, false), "Tue 1 Dec 2026 22:00");
+        assert_eq!(date_ja(Date::constant(2019, 5, 1)), "令和元年5月1日(水)");
+        assert_eq!(date_ja(Date::constant(2019, 4, 30)), "平成31年4月30日(火)");
+        assert_eq!(date_ja(Date::constant(1989, 1, 7)), "昭和64年1月7日(土)");
+        // A deadline at the midnight after its last day is written as that day.
+        let due = parse_rfc3339("2026-12-04T00:00:00+09:00").unwrap();
+        assert_eq!(deadline(due, true, 2026), "12月3日(木)まで");
+        assert_eq!(deadline(due, false, 2026), "by Thu 3 Dec 2026");
+        assert_eq!(deadline(due, true, 2025), "令和8年12月3日(木)まで");
+        // Year-end: the last day of the year, due at New Year's midnight.
+        let ny = parse_rfc3339("2027-01-01T00:00:00+09:00").unwrap();
+        assert_eq!(deadline(ny, true, 2026), "12月31日(木)まで");
+        let at_five = parse_rfc3339("2026-12-03T17:00:00+09:00").unwrap();
+        assert_eq!(deadline(at_five, true, 2026), "12月3日(木) 17:00まで");
+    }
 
     #[test]
     fn jst_date_rolls_over_at_15_utc() {

@@ -53,11 +53,11 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
                 tbody {
                     @for a in accounts.json.as_array().into_iter().flatten() {
                         tr {
-                            td { (js(&a["login"])) } td { (js(&a["display_name"])) } td { (js(&a["password_changed_at"])) }
+                            td { (js(&a["login"])) } td { (js(&a["display_name"])) } td { (when(l, &a["password_changed_at"])) }
                             td { @if a["totp_enabled"] == true { (t(l, "yes")) } @else { (t(l, "no")) } }
-                            td { (js(&a["acknowledged_at"])) }
+                            td { (when(l, &a["acknowledged_at"])) }
                             td {
-                                @if !a["disabled_at"].is_null() { (t(l, "disabled")) " " (js(&a["disabled_at"])) }
+                                @if !a["disabled_at"].is_null() { (t(l, "disabled")) " " (when(l, &a["disabled_at"])) }
                                 @else if !a["locked_until"].is_null() { (t(l, "locked")) " 〜" (js(&a["locked_until"])) }
                             }
                             td {
@@ -94,8 +94,8 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
                     @for x in designations.json.as_array().into_iter().flatten() {
                         tr {
                             td { (login_of(&x["account_id"])) } td { (js(&x["role_name_ja"])) " (" (js(&x["role"])) ")" }
-                            td { (js(&x["designated_at"])) } td { (js(&x["valid_until"])) } td { (js(&x["document_ref"])) }
-                            td { @if x["in_force"] == true { (t(l, "yes")) } @else { (t(l, "no")) " " (js(&x["revoked_at"])) } }
+                            td { (when(l, &x["designated_at"])) } td { (when(l, &x["valid_until"])) } td { (js(&x["document_ref"])) }
+                            td { @if x["in_force"] == true { (t(l, "yes")) } @else { (t(l, "no")) " " (when(l, &x["revoked_at"])) } }
                             td { @if x["in_force"] == true {
                                 form.inline method="post" action="/accounts" data-confirm=(confirm) { (form_head(&me, "revoke")) input type="hidden" name="id" value=(x["id"]); button { (t(l, "revoke")) } }
                             } }

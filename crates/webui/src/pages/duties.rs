@@ -34,7 +34,7 @@ async fn duties_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Respo
                         tbody {
                             @for o in &owed {
                                 tr.problem[o["standing"] == "lapsed"] {
-                                    td { (js(&o["label"])) } td { (js(&o["period"])) } td { (js(&o["due_at"])) }
+                                    td { (js(&o["label"])) } td { (js(&o["period"])) } td { (until(l, &o["due_at"])) }
                                     td { (label(l, "standing", js(&o["standing"]))) }
                                     td {
                                         @if o["mine"] == true && duty["done_by"] == "record" && (o["standing"] != "not_yet" || duty["cadence"] == "rolling") {
@@ -66,7 +66,7 @@ async fn duties_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Respo
                             thead { tr { th { (t(l, "duty_subject")) } th { (t(l, "duty_period")) } th { (t(l, "duty_done_at")) } th { (t(l, "detail")) } } }
                             tbody {
                                 @for f in &done {
-                                    tr { td { (js(&f["subject"])) } td { (js(&f["period"])) } td { (js(&f["fulfilled_at"])) } td { (js(&f["note"])) } }
+                                    tr { td { (js(&f["subject"])) } td { (js(&f["period"])) } td { (when(l, &f["fulfilled_at"])) } td { (js(&f["note"])) } }
                                 }
                             }
                         }

@@ -42,9 +42,9 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
             @let act = |action: &str| o["actions"].as_array().into_iter().flatten().any(|a| a["action"] == action);
             section.actions id={ "order-" (id) } {
                 h2 { (o["number"].as_str().unwrap_or("")) " — " span.state { (state_label(l, o["state"].as_str().unwrap_or(""))) } }
-                p { (list(&o["cameras"])) " " (o["from"].as_str().unwrap_or("")) " 〜 " (o["to"].as_str().unwrap_or("")) }
+                p { (list(&o["cameras"])) " " (when(l, &o["from"])) " 〜 " (when(l, &o["to"])) }
                 p { (t(l, "urgency_reason")) ": " (o["urgency_reason"].as_str().unwrap_or("")) }
-                @if let Some(due) = o["filing_due_at"].as_str() { p { (t(l, "filing_due")) ": " (due) } }
+                @if !o["filing_due_at"].is_null() { p { (t(l, "filing_due")) ": " (until(l, &o["filing_due_at"])) } }
                 @if o["follow_up_due"] == true { p.problem { (t(l, "follow_up_due")) } }
                 @let fx = format!("extract-{id}");
                 @let ff = format!("file-{id}");
@@ -104,7 +104,7 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                         button.report-order { (t(l, "report_order")) }
                     }
                 }
-                @if let Some(at) = o["reported_at"].as_str() { p.reported { (t(l, "reported_at")) ": " (at) } }
+                @if !o["reported_at"].is_null() { p.reported { (t(l, "reported_at")) ": " (when(l, &o["reported_at"])) } }
             }
         }
         @if me.can("emergency.order") {

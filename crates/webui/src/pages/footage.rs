@@ -294,9 +294,9 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
             dt { (t(l, "recipient")) } dd { (r["recipient"].as_str().unwrap_or("")) }
             dt { (t(l, "case_summary")) } dd { (r["case_summary"].as_str().unwrap_or("")) }
             dt { (t(l, "cameras_field")) } dd { (list(&r["cameras"])) }
-            dt { (t(l, "range_from")) } dd { (r["from"].as_str().unwrap_or("")) }
-            dt { (t(l, "range_to")) } dd { (r["to"].as_str().unwrap_or("")) }
-            dt { (t(l, "submitted_at")) } dd { (r["created_at"].as_str().unwrap_or("")) }
+            dt { (t(l, "range_from")) } dd { (when(l, &r["from"])) }
+            dt { (t(l, "range_to")) } dd { (when(l, &r["to"])) }
+            dt { (t(l, "submitted_at")) } dd { (when(l, &r["created_at"])) }
         }
         p { a #application-link href={ "/requests/" (id) "/application" } { (t(l, "application_print")) } }
         @if r["certificate_number"].is_string() {
@@ -503,8 +503,8 @@ pub async fn certificate(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i
                 tr { th { (t(l, "basis")) } td { (r["basis_name_ja"].as_str().unwrap_or("")) " (" (r["basis_rule"].as_str().unwrap_or("")) ")" } }
                 tr { th { (t(l, "purpose")) } td { (r["purpose_name_ja"].as_str().unwrap_or("")) } }
                 tr { th { (t(l, "cameras_field")) } td { (list(&r["cameras"])) } }
-                tr { th { (t(l, "range_from")) } td { (wareki(r["from"].as_str().unwrap_or(""))) } }
-                tr { th { (t(l, "range_to")) } td { (wareki(r["to"].as_str().unwrap_or(""))) } }
+                tr { th { (t(l, "range_from")) } td { (wareki(js(&r["from"]))) } }
+                tr { th { (t(l, "range_to")) } td { (wareki(js(&r["to"]))) } }
             }
             p.right { (c["profile"].as_str().unwrap_or("")) " " (c["approved_by"].as_str().unwrap_or("")) }
         }
@@ -615,7 +615,8 @@ pub async fn ledger(
 ) -> Response {
     // Dates in the Japanese era (令和) for the printed ledger, on request.
     let era = q.get("era").is_some_and(|v| v == "1");
-    let when = |v: &Value| if era { wareki(js(v)) } else { js(v).to_owned() };
+    let l = s.l;
+    let when = |v: &Value| if era { wareki(js(v)) } else { when(l, v) };
     let day = |v: &Value| {
         let d = js(v);
         if era && d.len() == 10 {

@@ -56,8 +56,8 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
                                 @if let Some(title) = x["title"][l.code()].as_str() { (title) ": " }
                                 a href=(js(&x["href"])) { (js(&x["label"])) }
                                 @if !js(&x["detail"]).is_empty() { " — " (js(&x["detail"])) }
-                                @if let Some(due) = x["due_at"].as_str() {
-                                    " — " (t(l, "due_by")) ": " (due)
+                                @if !x["due_at"].is_null() {
+                                    " — " (until(l, &x["due_at"]))
                                     @if x["overdue"] == true { " (" (t(l, "follow_up_due")) ")" }
                                 }
                             }

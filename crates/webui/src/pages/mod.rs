@@ -175,7 +175,7 @@ fn page(l: Lang, me: Option<&Me>, title: &str, body: Markup) -> Markup {
                 footer {
                     p.note { (t(l, "no_live_view")) }
                     p.note { a href="/public/cameras" { (t(l, "public_cameras")) } " · " a href="/public/audit" { (t(l, "public_audit")) } " · " a href="/contact" { (t(l, "contact")) } }
-                    @if let Some(m) = me { p.note { (t(l, "now")) ": " span #now { (m.0["now"].as_str().unwrap_or("")) } } }
+                    @if let Some(m) = me { p.note { (t(l, "now")) ": " time #now datetime=(js(&m.0["now"])) { (when(l, &m.0["now"])) } } }
                 }
             }
         }
@@ -318,6 +318,26 @@ pub async fn logout(
     with_cookies(Redirect::to("/login").into_response(), &a.set_cookies)
 }
 
+/// An instant from the API — RFC 3339 or UTC milliseconds — for people, to the minute in JST:
+/// `令和8年12月1日(火) 22:00` / `Tue 1 Dec 2026 22:00` (issue 19, item 4); empty for none.
+fn when(l: Lang, v: &Value) -> String {
+    instant_of(v).map(|t| policy::jst::when(t, l == Lang::Ja)).unwrap_or_default()
+}
+
+/// A deadline from the API (the instant it passes) as its last day: `12月3日(木)まで`.
+fn until(l: Lang, v: &Value) -> String {
+    let this_year = policy::jst::civil(jiff::Timestamp::now()).year();
+    instant_of(v).map(|t| policy::jst::deadline(t, l == Lang::Ja, this_year)).unwrap_or_default()
+}
+
+fn instant_of(v: &Value) -> Option<jiff::Timestamp> {
+    match v {
+        Value::String(s) => policy::jst::parse_rfc3339(s).ok(),
+        Value::Number(n) => n.as_i64().and_then(|m| jiff::Timestamp::from_millisecond(m).ok()),
+        _ => None,
+    }
+}
+
 /// A JST RFC 3339 instant as printed on Japanese forms: `令和8年11月24日 10時05分` (the Reiwa era
 /// from 2019-05-01; earlier dates in the Gregorian calendar).
 fn wareki(rfc3339: &str) -> String {
@@ -380,8 +400,8 @@ fn request_list(l: Lang, rows: &[Value]) -> Markup {
                         td { (state_label(l, r["state"].as_str().unwrap_or(""))) }
                         td { (r["recipient"].as_str().unwrap_or("")) }
                         td { (list(&r["cameras"])) }
-                        td { (r["from"].as_str().unwrap_or("")) }
-                        td { (r["to"].as_str().unwrap_or("")) }
+                        td { (when(l, &r["from"])) }
+                        td { (when(l, &r["to"])) }
                     }
                 }
             }
@@ -572,24 +592,6 @@ fn form_head(me: &Me, form: &str) -> Markup {
 /// A JSON string field, or "".
 fn js(v: &Value) -> &str {
     v.as_str().unwrap_or("")
-}
-
-/// A UTC-millisecond field as JST wall time (`2026-11-24 10:05`), or "".
-fn ms(v: &Value) -> String {
-    v.as_i64()
-        .and_then(|m| jiff::Timestamp::from_millisecond(m).ok())
-        .map(|t| {
-            let d = policy::jst::civil(t);
-            format!(
-                "{:04}-{:02}-{:02} {:02}:{:02}",
-                d.year(),
-                d.month(),
-                d.day(),
-                d.hour(),
-                d.minute()
-            )
-        })
-        .unwrap_or_default()
 }
 
 /// Posts a page's form to the API. On success: `Ok(answer)`. On a refusal: the posted values

@@ -32,9 +32,9 @@ async fn holds_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Respon
             tbody {
                 @for h in a.json.as_array().into_iter().flatten() {
                     tr {
-                        td { (h["id"]) } td { (js(&h["camera"])) } td { (js(&h["from"])) } td { (js(&h["to"])) } td { (js(&h["until"])) }
+                        td { (h["id"]) } td { (js(&h["camera"])) } td { (when(l, &h["from"])) } td { (when(l, &h["to"])) } td { (when(l, &h["until"])) }
                         td { (js(&h["reason"])) } td { (js(&h["inquiry_reference"])) }
-                        td { @if h["in_force"] == true { (t(l, "yes")) } @else { (t(l, "no")) " " (js(&h["released_at"])) } }
+                        td { @if h["in_force"] == true { (t(l, "yes")) } @else { (t(l, "no")) " " (when(l, &h["released_at"])) } }
                         td { @if h["in_force"] == true {
                             form.inline method="post" action="/holds" data-confirm=(confirm) { (form_head(&me, "release")) input type="hidden" name="id" value=(h["id"]); button { (t(l, "release")) } }
                         } }
@@ -143,10 +143,10 @@ async fn reconciliation_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) 
                             td {
                                 @if js(&i["kind"]) == "duty_lapsed" {
                                     (js(&i["detail"][format!("name_{}", l.code())])) " — " (js(&i["detail"]["label"]))
-                                    " (" (t(l, "due_by")) ": " (js(&i["detail"]["due_at"])) ")"
+                                    " (" (until(l, &i["detail"]["due_at"])) ")"
                                 } @else { code { (i["detail"].to_string()) } }
                             }
-                            td { (js(&i["opened_at"])) }
+                            td { (when(l, &i["opened_at"])) }
                             td {
                                 @if i["closed_at"].is_null() {
                                     form method="post" action="/reconciliation" novalidate {
@@ -155,7 +155,7 @@ async fn reconciliation_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) 
                                         input id={ "note-" (i["id"]) } name="note" required;
                                         button { (t(l, "close")) }
                                     }
-                                } @else { (js(&i["closed_at"])) " " (js(&i["note"])) }
+                                } @else { (when(l, &i["closed_at"])) " " (js(&i["note"])) }
                             }
                         }
                     }
@@ -320,7 +320,7 @@ pub async fn audit(
             tbody {
                 @for e in a.json.as_array().into_iter().flatten() {
                     tr.outcome[e["outcome"] != "ok"] {
-                        td { (e["seq"]) } td { (js(&e["at"])) } td { (e["actor"]) } td { (js(&e["role"])) }
+                        td { (e["seq"]) } td { (when(l, &e["at"])) } td { (e["actor"]) } td { (js(&e["role"])) }
                         td { code { (js(&e["action"])) } } td { (js(&e["object"])) } td { (js(&e["outcome"])) } td { (js(&e["rule"])) }
                     }
                 }
@@ -369,8 +369,8 @@ async fn viewings_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
             tbody {
                 @for v in a.json.as_array().into_iter().flatten() {
                     tr {
-                        td { (v["id"]) } td { (ms(&v["viewed_at"])) } td { (v["viewer_id"]) " (" (js(&v["role"])) ")" }
-                        td { (js(&v["cameras"])) } td { (ms(&v["range_from"])) } td { (ms(&v["range_to"])) }
+                        td { (v["id"]) } td { (when(l, &v["viewed_at"])) } td { (v["viewer_id"]) " (" (js(&v["role"])) ")" }
+                        td { (js(&v["cameras"])) } td { (when(l, &v["range_from"])) } td { (when(l, &v["range_to"])) }
                         td { (js(&v["purpose"])) } td { (js(&v["witnesses"])) }
                     }
                 }
@@ -433,7 +433,7 @@ async fn delegations_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> 
             tbody {
                 @for x in a.json.as_array().into_iter().flatten() {
                     tr {
-                        td { (x["id"]) } td { (x["organisation_id"]) } td { (js(&x["document_ref"])) } td { (ms(&x["confirmed_at"])) } td { (ms(&x["revoked_at"])) }
+                        td { (x["id"]) } td { (x["organisation_id"]) } td { (js(&x["document_ref"])) } td { (when(l, &x["confirmed_at"])) } td { (when(l, &x["revoked_at"])) }
                         td { @if x["revoked_at"].is_null() {
                             form.inline method="post" action="/delegations" data-confirm=(confirm) { (form_head(&me, "revoke")) input type="hidden" name="id" value=(x["id"]); button { (t(l, "revoke")) } }
                         } }

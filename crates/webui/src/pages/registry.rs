@@ -82,7 +82,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                 @for x in sites.as_array().into_iter().flatten() {
                     tr {
                         td { (js(&x["code"])) } td { (js(&x["name"])) } td { (js(&x["address"])) }
-                        td { (js(&x["signage_text"])) } td { (js(&x["signage_checked_at"])) }
+                        td { (js(&x["signage_text"])) } td { (when(l, &x["signage_checked_at"])) }
                         @if manage {
                             td { form.inline method="post" action="/cameras" {
                                 (form_head(&me, "signage")) input type="hidden" name="id" value=(x["id"]);
@@ -106,7 +106,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                         td { (yes(l, &c["masks_native"])) } td { (yes(l, &c["anti_removal"])) }
                         td {
                             @if c["status"] == "decommissioned" {
-                                (t(l, "decommissioned")) " " (ms(&c["decommissioned_at"])) " " (js(&c["decommission_reason"]))
+                                (t(l, "decommissioned")) " " (when(l, &c["decommissioned_at"])) " " (js(&c["decommission_reason"]))
                                 @if c["decommissioned_early"] == 1 { br; strong.problem { (t(l, "decommissioned_early")) } }
                             } @else if manage {
                                 form method="post" action="/cameras" data-confirm=(t(l, "confirm_irreversible")) {
@@ -254,8 +254,8 @@ async fn workstations_page(
                     @let id = w["id"].to_string();
                     tr {
                         td { (js(&w["code"])) } td { (js(&w["name"])) } td { (js(&w["placement"])) } td { (js(&w["storage"])) }
-                        td { (ms(&w["enrolled_at"])) } td { (ms(&w["last_custody_check_at"])) }
-                        td { (ms(&w["revoked_at"])) " " (js(&w["revoked_reason"])) }
+                        td { (when(l, &w["enrolled_at"])) } td { (when(l, &w["last_custody_check_at"])) }
+                        td { (when(l, &w["revoked_at"])) " " (js(&w["revoked_reason"])) }
                         td {
                             @if w["revoked_at"].is_null() {
                                 form.inline method="post" action="/workstations" { (form_head(&me, "enrol")) input type="hidden" name="id" value=(id); button { (t(l, "enrol")) } }
@@ -362,11 +362,11 @@ async fn contracts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                             li { (CLAUSES.get((k["clause"].as_u64().unwrap_or(1) as usize).saturating_sub(1)).copied().unwrap_or("?")) " "
                                  @if k["included"] == true { (t(l, "included")) } @else { (t(l, "left_out")) ": " (js(&k["reason"])) } }
                         } } }
-                        td { (ms(&c["valid_from"])) " 〜 " (ms(&c["valid_until"])) }
+                        td { (when(l, &c["valid_from"])) " 〜 " (when(l, &c["valid_until"])) }
                         td {
                             @if c["signed_off_at"].is_null() {
                                 form.inline method="post" action="/contracts" { (form_head(&me, "sign_off")) input type="hidden" name="id" value=(c["id"]); button.sign-off { (t(l, "sign_off")) } }
-                            } @else { (ms(&c["signed_off_at"])) }
+                            } @else { (when(l, &c["signed_off_at"])) }
                         }
                     }
                 }
@@ -541,7 +541,7 @@ async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) 
                 }
             }
         } @else if !cam["commissioned_at"].is_null() {
-            p #commissioned { (t(l, "commissioned_at")) " " (ms(&cam["commissioned_at"])) " — " (t(l, "still_through_chain")) }
+            p #commissioned { (t(l, "commissioned_at")) " " (when(l, &cam["commissioned_at"])) " — " (t(l, "still_through_chain")) }
         }
         table #mask-versions {
             thead { tr { th { (t(l, "version")) } th { (t(l, "mask_polygons")) } th { (t(l, "public_share")) } th { (t(l, "mask_in_recorder")) } th { (t(l, "reason")) } th { (t(l, "by")) } th { (t(l, "at")) } } }
@@ -552,7 +552,7 @@ async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) 
                         td { (v["polygons"].as_array().map_or(0, Vec::len)) }
                         td { (v["public_share_permille"].as_i64().map(|p| format!("{:.1} %", p as f64 / 10.0)).unwrap_or_default()) }
                         td { (yes(l, &v["in_recorder"])) }
-                        td { (js(&v["reason"])) } td { (v["created_by"]) } td { (js(&v["created_at"])) }
+                        td { (js(&v["reason"])) } td { (v["created_by"]) } td { (when(l, &v["created_at"])) }
                     }
                 }
             }

@@ -57,7 +57,7 @@ pub async fn contact_post(
         p #received role="status" { (t(l, "contact_received")) }
         dl.record {
             dt { (t(l, "number")) } dd #complaint-number { (js(&a.json["number"])) }
-            dt { (t(l, "answer_by")) } dd { (wareki(js(&a.json["answer_by"]))) }
+            dt { (t(l, "answer_by")) } dd { (until(l, &a.json["answer_by"])) }
         }
     };
     page(l, None, &t(l, "contact"), body).into_response()
@@ -146,11 +146,11 @@ async fn complaints_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> R
                     @let id = c["id"].to_string();
                     tr.overdue[c["overdue"] == true] {
                         td { (js(&c["number"])) br; small { (label(l, "channel", js(&c["channel"]))) } }
-                        td { (js(&c["received_at"])) } td { (label(l, "category", js(&c["category"]))) } td { (js(&c["camera"])) }
+                        td { (when(l, &c["received_at"])) } td { (label(l, "category", js(&c["category"]))) } td { (js(&c["camera"])) }
                         td { (js(&c["body"])) br; small { (js(&c["contact"])) } }
-                        td { (js(&c["due_at"])) @if c["overdue"] == true { br; strong.problem { (t(l, "overdue")) } } }
+                        td { (until(l, &c["due_at"])) @if c["overdue"] == true { br; strong.problem { (t(l, "overdue")) } } }
                         td {
-                            @if !c["closed_at"].is_null() { (t(l, "closed")) " " (js(&c["closed_at"])) br; (js(&c["response"])) }
+                            @if !c["closed_at"].is_null() { (t(l, "closed")) " " (when(l, &c["closed_at"])) br; (js(&c["response"])) }
                             @else if !c["responded_at"].is_null() {
                                 (js(&c["response"]))
                                 form method="post" action="/complaints" { (form_head(&me, "close")) input type="hidden" name="id" value=(id); button.close-complaint { (t(l, "close")) } }
