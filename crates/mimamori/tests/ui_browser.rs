@@ -978,7 +978,7 @@ async fn kitakyushu_transparency_in_a_browser() {
     assert!(summary.contains("入力内容を確認してください（2件）"), "{summary}");
     assert!(
         summary.contains("内容: 入力してください。")
-            && summary.contains("種別: 選択してください。"),
+            && summary.contains("分類: 選択してください。"),
         "{summary}"
     );
     assert!(
@@ -1051,6 +1051,39 @@ async fn kitakyushu_transparency_in_a_browser() {
     c.goto(&format!("{base}/reports/2026/report.ja.html")).await.unwrap();
     assert!(text(&c, "h1").await.contains("令和8年度"));
 
+    // The year in progress cannot be published; the year before can, once (KIT-8).
+    c.goto(&format!("{base}/reports")).await.unwrap();
+    assert!(c.find(Locator::Id("publish-report")).await.is_err(), "this year has not ended");
+    let this_fy: i64 = c
+        .find(Locator::Id("fiscal_year"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let last_fy = this_fy - 1;
+    c.goto(&format!("{base}/reports?fiscal_year={last_fy}")).await.unwrap();
+    fill(&c, "#publish-note", "市ホームページ「防犯カメラ」に掲載").await;
+    click(&c, "#publish").await;
+    c.accept_alert().await.unwrap(); // published reports are public
+    let published = text(&c, "#published-as").await;
+    assert!(published.contains("令和") && published.contains('1'), "{published}");
+    shot(&c, "mgr-11b-report-published").await;
+
+    // Without a session: the published report, the rules document and the camera list are
+    // public, linked from every public page (issue 19, item 8).
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&format!("{base}/contact")).await.unwrap();
+    click(&c, "nav.public a[href='/public/reports']").await;
+    let list = text(&c, "#published-reports").await;
+    let era_year = format!("令和{}年度", last_fy - 2018);
+    assert!(list.contains(&era_year), "{list}");
+    click(&c, "#published-reports a").await;
+    assert!(text(&c, "h1").await.contains(&era_year));
+    shot(&c, "pub-04-report").await;
     c.goto(&format!("{base}/rules")).await.unwrap();
     let rules = text(&c, "body").await;
     assert!(
@@ -1058,6 +1091,7 @@ async fn kitakyushu_transparency_in_a_browser() {
         "{rules}"
     );
     shot(&c, "mgr-12-rules").await;
+    login_as(&c, &base, "admin").await;
 
     // The demo's recorder is recording: its keys exist, so it cannot be disposed of.
     c.goto(&format!("{base}/disposals")).await.unwrap();

@@ -78,6 +78,8 @@ pub enum DoneBy {
     ReconciliationRun,
     /// Recording a sign check on the site.
     SignageCheck,
+    /// Publishing the fiscal year's public report (`POST /reports/annual/publish`).
+    ReportPublication,
 }
 
 /// One recurring duty of a profile (`[[duties]]`).

@@ -394,8 +394,9 @@ async fn kawaguchi_sign_checks_stay_with_the_group_that_owns_the_site() {
     }
 }
 
-// rule: KIT-8, PROD-DUTY-4 — the yearly publication is owed after 31 March, recorded by the
-// manager with where it was published.
+// rule: KIT-8, PROD-DUTY-4 — the yearly publication is owed after 31 March and done by
+// publishing the ended year's report, which the public then reads without logging in, exactly as
+// published (issue 19, item 8).
 #[tokio::test]
 async fn kitakyushu_yearly_publication_is_tracked() {
     for backend in BACKENDS {
@@ -404,6 +405,10 @@ async fn kitakyushu_yearly_publication_is_tracked() {
         w.set_now("2027-03-31T23:00:00+09:00");
         let mgr = relogin(&w, &w.user("manager")).await;
         assert!(!duty_tasks(&w, &mgr).await.iter().any(|t| t.0 == "yearly_publication"));
+        // FY2026 has not ended: its report cannot be published yet.
+        let publish = |fy: i64, note: &str| json!({ "fiscal_year": fy, "note": note });
+        let (s, v) = w.api.post("/api/v1/reports/annual/publish", &mgr, publish(2026, "")).await;
+        assert_eq!((s.as_u16(), v["errors"][0]["code"].as_str()), (422, Some("fiscal_year_open")));
         // Thursday 1 April 2027: FY2026 has ended.
         w.set_now("2027-04-01T09:00:00+09:00");
         let mgr = relogin(&w, &mgr).await;
@@ -411,19 +416,62 @@ async fn kitakyushu_yearly_publication_is_tracked() {
         let y: Vec<_> = t.iter().filter(|t| t.0 == "yearly_publication").collect();
         assert_eq!(y.len(), 1, "{t:?}");
         assert_eq!((y[0].2.as_str(), y[0].3.as_str()), ("FY2026", "2027-07-01T00:00:00+09:00"));
-        // A handling officer does not publish.
+        // Nothing is published yet; the public list says so.
+        let (s, v) = w.api.call("GET", "/api/v1/public/reports", None, None).await;
+        assert_eq!((s.as_u16(), v["reports"].as_array().unwrap().len()), (200, 0));
+        let (s, _) = w.api.call("GET", "/api/v1/public/reports/2026", None, None).await;
+        assert_eq!(s, 404);
+        // A handling officer does not publish, by the report or by a note.
         let officer = relogin(&w, &w.user("handling_officer")).await;
+        let (s, _) =
+            w.api.post("/api/v1/reports/annual/publish", &officer, publish(2026, "")).await;
+        assert_eq!(s, 403);
         let (s, _) = w
             .api
             .post(
                 "/api/v1/duties/yearly_publication/done",
-                &officer,
+                &mgr,
                 json!({ "subject": "office", "period": "FY2026", "note": "掲載" }),
             )
             .await;
-        assert_eq!(s, 403);
-        w.api.ok("/api/v1/duties/yearly_publication/done", &mgr, json!({ "subject": "office", "period": "FY2026", "note": "市ウェブサイト「防犯カメラの運用状況」に令和8年度分を掲載" })).await;
+        assert_eq!(s, 422, "done by publishing the report, not by a note");
+        let note = "市ウェブサイト「防犯カメラの運用状況」に令和8年度分を掲載";
+        let first = w.api.ok("/api/v1/reports/annual/publish", &mgr, publish(2026, note)).await;
+        assert_eq!(
+            (first["fiscal_year"].as_i64(), first["version"].as_i64()),
+            (Some(2026), Some(1))
+        );
         assert!(!duty_tasks(&w, &mgr).await.iter().any(|t| t.0 == "yearly_publication"));
+        let (_, duties) = w.api.get("/api/v1/duties", &mgr).await;
+        let yp =
+            duties.as_array().unwrap().iter().find(|d| d["id"] == "yearly_publication").unwrap();
+        assert_eq!(
+            (yp["done"][0]["period"].as_str(), yp["done"][0]["note"].as_str()),
+            (Some("FY2026"), Some(note))
+        );
+        // The public reads it without logging in: the report as published, with its date.
+        let (s, v) = w.api.call("GET", "/api/v1/public/reports/2026", None, None).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["version"], 1);
+        assert_eq!(v["report"]["meta"]["fiscal_year"], 2026, "{v}");
+        let live = w.api.get("/api/v1/reports/annual?fiscal_year=2026", &mgr).await.1;
+        assert_eq!(v["report"]["tables"], live["tables"], "published as computed");
+        // A correction is a second version; the public sees the newest.
+        w.set_now("2027-04-02T09:00:00+09:00");
+        let second =
+            w.api.ok("/api/v1/reports/annual/publish", &mgr, publish(2026, "表の誤記を訂正")).await;
+        assert_eq!(second["version"], 2);
+        let (_, v) = w.api.call("GET", "/api/v1/public/reports", None, None).await;
+        let list = v["reports"].as_array().unwrap();
+        assert_eq!((list.len(), list[0]["version"].as_i64()), (1, Some(2)), "{v}");
+        let audit = w.api.get("/api/v1/audit?action=report.publish", &w.admin).await.1;
+        let outcomes: Vec<&str> =
+            audit.as_array().unwrap().iter().map(|e| e["outcome"].as_str().unwrap()).collect();
+        assert_eq!(outcomes, ["ok", "ok", "denied", "failed"], "refusals audited too: {audit}");
+        // The rules document is public too: it names no person.
+        let (s, doc) = w.api.call("GET", "/api/v1/public/rules-doc", None, None).await;
+        assert_eq!(s, 200, "{doc}");
+        assert!(!doc.to_string().contains(&mgr.login));
         // Nothing lapses that was done.
         w.set_now("2027-07-02T09:00:00+09:00");
         sweep(&w).await;

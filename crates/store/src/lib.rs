@@ -19,6 +19,7 @@ pub mod holds;
 pub mod idempotency;
 pub mod lifecycle;
 pub mod registry;
+pub mod reports;
 pub mod schema;
 pub mod workflow;
 

@@ -52,7 +52,9 @@ mod tests {
             include_str!("pages/account.rs"),
             include_str!("pages/emergency.rs"),
             include_str!("pages/admin.rs"),
-            include_str!("pages/oversight.rs")
+            include_str!("pages/oversight.rs"),
+            include_str!("pages/transparency.rs"),
+            include_str!("pages/duties.rs")
         );
         let mut n = 0;
         for part in src.split("t(l, \"").skip(1) {

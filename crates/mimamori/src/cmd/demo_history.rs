@@ -535,6 +535,17 @@ impl History<'_> {
                         .post("/api/v1/reconciliation/run", &t, json!({ "month": period }))
                         .await?;
                 }
+                Some("report_publication") => {
+                    let fy: i64 = period.trim_start_matches("FY").parse().context("FY period")?;
+                    let note = "市ホームページに掲載";
+                    self.c
+                        .post(
+                            "/api/v1/reports/annual/publish",
+                            &t,
+                            json!({ "fiscal_year": fy, "note": note }),
+                        )
+                        .await?;
+                }
                 _ => {}
             }
         }

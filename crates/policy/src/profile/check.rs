@@ -595,11 +595,14 @@ impl Checker<'_> {
                     d.per == DutySubject::Office && d.cadence == Cadence::Monthly
                 }
                 DoneBy::SignageCheck => d.per == DutySubject::Site && d.cadence == Cadence::Rolling,
+                DoneBy::ReportPublication => {
+                    d.per == DutySubject::Office && d.cadence == Cadence::FiscalYear
+                }
             };
             if !fits {
                 self.structure(
                     at("done_by"),
-                    "this action cannot fulfil a duty of this subject and cadence (history: monthly per lent workstation; reconciliation: monthly per office; signage check: rolling per site)",
+                    "this action cannot fulfil a duty of this subject and cadence (history: monthly per lent workstation; reconciliation: monthly per office; signage check: rolling per site; report publication: fiscal year per office)",
                 );
             }
             if d.per == DutySubject::LentWorkstation && self.p.emergency.is_none() {

@@ -184,6 +184,15 @@ pub async fn close_complaint(
     Ok(Json(complaint_json(&c, now)))
 }
 
+/// A fiscal year as the API takes it: 2000–2100.
+fn fiscal_year_field(v: &str) -> ApiResult<i16> {
+    v.trim()
+        .parse::<i16>()
+        .ok()
+        .filter(|y| (2000..=2100).contains(y))
+        .ok_or_else(|| ApiError::invalid("fiscal_year", Msg::new("fiscal_year_format")))
+}
+
 /// `GET /api/v1/reports/annual?fiscal_year=2026`: the yearly report (KIT-8), counts only,
 /// small counts suppressed.
 pub async fn annual_report(
@@ -192,13 +201,89 @@ pub async fn annual_report(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
     let fy = match q.get("fiscal_year") {
-        Some(v) => v
-            .parse::<i16>()
-            .ok()
-            .filter(|y| (2000..=2100).contains(y))
-            .ok_or_else(|| ApiError::invalid("fiscal_year", "a year such as 2026"))?,
+        Some(v) => fiscal_year_field(v)?,
         None => fiscal_year(st.clock.now_ms()),
     };
+    let r = compute_report(&st, fy).await?;
+    let mut ev = p.event("report.annual", format!("report:{fy}"), Outcome::Ok);
+    ev.rule = st.profile.report.rule.as_ref().map(|r| r.to_string());
+    st.audit(ev).await?;
+    Ok(Json(json!(r)))
+}
+
+/// `POST /api/v1/reports/annual/publish`: publishes an ended fiscal year's report (KIT-8) as it
+/// stands now — frozen, so the public reads what was published — and fulfils the yearly
+/// publication duty where the profile has one. Publishing again is a correction: a new version.
+pub async fn publish_report(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<PublishReportBody>,
+) -> ApiResult<Json<Value>> {
+    let fy = fiscal_year_field(&b.fiscal_year.to_string())?;
+    let now = st.clock.now_ms();
+    if fy >= fiscal_year(now) {
+        // A year is reported once it has ended (KIT-8: 運用状況を年度ごとに公表).
+        return Err(ApiError::invalid(
+            "fiscal_year",
+            Msg::new("fiscal_year_open").with("year", fy),
+        ));
+    }
+    let note = b.note.as_deref().unwrap_or("").trim().to_owned();
+    max_len("note", &note, 1000)?;
+    let r = compute_report(&st, fy).await?;
+    let text = serde_json::to_string(&r).map_err(|_| ApiError::internal("encoding the report"))?;
+    let ch = st.change().await?;
+    let published = ch.publish_report(fy, &text, p.account.id, &note, now).await?;
+    let mut ev = p.event("report.publish", format!("report:{fy}"), Outcome::Ok);
+    ev.rule = st.profile.report.rule.as_ref().map(|r| r.to_string());
+    ev.detail = json!({ "version": published.version });
+    st.audit_in(&ch, ev).await?;
+    let office = crate::duties::subjects(&st, &ch, policy::duties::DutySubject::Office).await?;
+    for subject in &office {
+        crate::duties::fulfilled_by_action(
+            &st,
+            &ch,
+            &p,
+            policy::duties::DoneBy::ReportPublication,
+            subject,
+            Some(&format!("FY{fy}")),
+            if note.is_empty() { "published" } else { &note },
+        )
+        .await?;
+    }
+    ch.commit().await?;
+    Ok(Json(published_json(&published)))
+}
+
+fn published_json(r: &store::reports::PublishedReport) -> Value {
+    json!({
+        "fiscal_year": r.fiscal_year, "version": r.version, "published_at": jst(r.published_at),
+        "note": r.note,
+    })
+}
+
+/// `GET /api/v1/public/reports`: the published yearly reports, newest year first (no login).
+pub async fn public_reports(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    let list: Vec<Value> = st.db.published_reports().await?.iter().map(published_json).collect();
+    Ok(Json(json!({ "operator": st.profile.profile.name_ja, "reports": list })))
+}
+
+/// `GET /api/v1/public/reports/{fy}`: a year's report as published (its newest version), with
+/// the version and date; 404 before it is published.
+pub async fn public_report(State(st): State<Arc<AppState>>, Id(fy): Id) -> ApiResult<Json<Value>> {
+    let fy = fiscal_year_field(&fy.to_string())?;
+    let Some(r) = st.db.published_report(fy).await? else {
+        return Err(ApiError::not_found(Msg::new("report_not_published").with("year", fy)));
+    };
+    let report: Value =
+        serde_json::from_str(&r.report).map_err(|_| ApiError::internal("reading a report"))?;
+    let mut out = published_json(&r);
+    out["report"] = report;
+    Ok(Json(out))
+}
+
+/// The yearly report of `fy` as the records stand now.
+async fn compute_report(st: &AppState, fy: i16) -> ApiResult<report::AnnualReport> {
     let bad = |e: crate::report::ReportError| match e {
         crate::report::ReportError::Store(s) => ApiError::from(s),
         other => ApiError::invalid("fiscal_year", other.to_string()),
@@ -209,15 +294,8 @@ pub async fn annual_report(
         Some(n) => n.report_facts(from, to).await.ok(),
         None => None,
     };
-    let facts = crate::report::gather(&st, fy, node).await.map_err(|e| match e {
-        crate::report::ReportError::Store(s) => ApiError::from(s),
-        other => ApiError::invalid("fiscal_year", other.to_string()),
-    })?;
-    let r = report::build(&facts);
-    let mut ev = p.event("report.annual", format!("report:{fy}"), Outcome::Ok);
-    ev.rule = st.profile.report.rule.as_ref().map(|r| r.to_string());
-    st.audit(ev).await?;
-    Ok(Json(json!(r)))
+    let facts = crate::report::gather(st, fy, node).await.map_err(bad)?;
+    Ok(report::build(&facts))
 }
 
 fn public_cameras_rows(

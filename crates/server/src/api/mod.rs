@@ -232,8 +232,11 @@ api! {
     post "/api/v1/complaints" => lifecycle::create_complaint, Access::Perm(P::ComplaintHandle), "complaint.create", "transparency", "Record a complaint received by phone, counter or mail", ComplaintBody;
     post "/api/v1/complaints/{id}/respond" => lifecycle::respond_complaint, Access::Perm(P::ComplaintHandle), "complaint.respond", "transparency", "Record the answer to a complaint", ResponseBody;
     post "/api/v1/complaints/{id}/close" => lifecycle::close_complaint, Access::Perm(P::ComplaintHandle), "complaint.close", "transparency", "Close an answered complaint";
-    get "/api/v1/rules-doc" => lifecycle::rules_doc, Access::Authenticated, "rules_doc.read", "transparency", "The installer's rules document (KAW-2.2.7), from the live configuration";
-    get "/api/v1/reports/annual" => lifecycle::annual_report, Access::Perm(P::ReportPublish), "report.annual", "transparency", "The yearly public report of a fiscal year (?fiscal_year=2026)";
+    get "/api/v1/public/rules-doc" => lifecycle::rules_doc, Access::Public, "rules_doc.read", "transparency", "The installer's rules document (KAW-2.2.7), from the live configuration: public, it names no person";
+    get "/api/v1/reports/annual" => lifecycle::annual_report, Access::Perm(P::ReportPublish), "report.annual", "transparency", "The yearly public report of a fiscal year as it stands now (?fiscal_year=2026), before publication";
+    post "/api/v1/reports/annual/publish" => lifecycle::publish_report, Access::Perm(P::ReportPublish), "report.publish", "transparency", "Publish an ended fiscal year's report (KIT-8): frozen as published, a correction is a new version", PublishReportBody;
+    get "/api/v1/public/reports" => lifecycle::public_reports, Access::Public, "report.public_list", "transparency", "The published yearly reports (newest version of each year)";
+    get "/api/v1/public/reports/{fy}" => lifecycle::public_report, Access::Public, "report.public", "transparency", "A fiscal year's report as published (newest version), with its version and date";
     post "/api/v1/cameras/{id}/commission" => lifecycle::commission_camera, Access::Perm(P::RegistryManage), "camera.commission", "registry", "Commission a camera: its aim and masks checked";
     get "/api/v1/cameras/{id}/still" => lifecycle::camera_still, Access::AnyOf(&[P::MaskManage, P::RegistryManage, P::FootageExtract]), "camera.still", "registry", "The still for checking aim and masks: before commissioning, or under an instructed extraction (?extraction=id) before its ledger entry (ALL-REC-2)";
     post "/api/v1/cameras/{id}/decommission" => lifecycle::decommission_camera, Access::Perm(P::RegistryManage), "camera.decommission", "registry", "Decommission a camera, with a reason", ReasonBody;

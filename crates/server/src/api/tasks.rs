@@ -298,6 +298,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
             href: match o.duty.done_by {
                 DoneBy::HistorySubmission | DoneBy::ReconciliationRun => "/reconciliation".into(),
                 DoneBy::SignageCheck => "/cameras".into(),
+                DoneBy::ReportPublication => "/reports".into(),
                 DoneBy::Record => format!("/duties#duty-{}", o.duty.id),
             },
             title: Some(Title { ja: o.duty.name_ja.clone(), en: o.duty.name_en.clone() }),

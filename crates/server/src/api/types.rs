@@ -600,6 +600,17 @@ pub struct HoldBody {
     pub inquiry_reference: Option<String>,
 }
 
+/// `POST /reports/annual/publish`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishReportBody {
+    /// The fiscal year (by the year it starts in), ended.
+    pub fiscal_year: i64,
+    /// Where else it was published, or what a correction corrects.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
 /// `POST /public/complaints` and `POST /complaints`: a complaint or inquiry.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -42,7 +42,8 @@ pub use registry::{
 };
 pub use transparency::{
     complaints, complaints_post, contact, contact_post, disposal_certificate, disposals,
-    disposals_post, public_audit, public_cameras, report_file, reports, rules,
+    disposals_post, public_audit, public_cameras, public_report_file, public_reports, report_file,
+    reports, reports_post, rules,
 };
 
 use messages::LANG_COOKIE;
@@ -174,7 +175,15 @@ fn page(l: Lang, me: Option<&Me>, title: &str, body: Markup) -> Markup {
                 }
                 footer {
                     p.note { (t(l, "no_live_view")) }
-                    p.note { a href="/public/cameras" { (t(l, "public_cameras")) } " · " a href="/public/audit" { (t(l, "public_audit")) } " · " a href="/contact" { (t(l, "contact")) } }
+                    nav.public aria-label=(t(l, "public_pages")) {
+                        p.note {
+                            a href="/public/cameras" { (t(l, "public_cameras")) } " · "
+                            a href="/public/reports" { (t(l, "public_reports")) } " · "
+                            a href="/rules" { (t(l, "rules_doc")) } " · "
+                            a href="/public/audit" { (t(l, "public_audit")) } " · "
+                            a href="/contact" { (t(l, "contact")) }
+                        }
+                    }
                     @if let Some(m) = me { p.note { (t(l, "now")) ": " time #now datetime=(js(&m.0["now"])) { (when(l, &m.0["now"])) } } }
                 }
             }

@@ -219,11 +219,32 @@ async fn annual(ui: &Ui, headers: &HeaderMap, fy: &str) -> Result<report::Annual
     serde_json::from_value(a.json.clone()).map_err(|_| a)
 }
 
-/// `GET /reports?fiscal_year=2026`: the yearly public report (KIT-8), with its files.
+/// `GET /reports?fiscal_year=2026`: the yearly public report (KIT-8) as it stands now, with its
+/// files, and — for an ended year — the form that publishes it.
 pub async fn reports(
     State(ui): State<Arc<Ui>>,
     s: Session,
     axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    reports_page(&ui, s, q.get("fiscal_year").cloned(), Draft::default(), StatusCode::OK).await
+}
+
+/// `POST /reports`: publishes the shown year's report.
+pub async fn reports_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Plain>) -> Response {
+    let fy = txt(&f, "fiscal_year");
+    let body = json!({ "fiscal_year": fy.parse::<i64>().unwrap_or(0), "note": opt(&f, "note") });
+    match post_form(&ui, &s.headers, &f, "/api/v1/reports/annual/publish", body).await {
+        Ok(_) => Redirect::to(&format!("/reports?fiscal_year={fy}#published-as")).into_response(),
+        Err((status, d)) => reports_page(&ui, s, Some(fy), d, status).await,
+    }
+}
+
+async fn reports_page(
+    ui: &Ui,
+    s: Session,
+    fiscal_year: Option<String>,
+    d: Draft,
+    status: StatusCode,
 ) -> Response {
     let Session { l, me, headers } = s;
     let now = js(&me.0["now"]).to_owned();
@@ -233,8 +254,12 @@ pub async fn reports(
             if d.month() >= 4 { d.year() } else { d.year() - 1 }
         })
         .unwrap_or(2026);
-    let fy = q.get("fiscal_year").cloned().unwrap_or_else(|| this_fy.to_string());
-    let r = match annual(&ui, &headers, &fy).await {
+    let fy = fiscal_year.unwrap_or_else(|| this_fy.to_string());
+    let published = ui.api.get("/api/v1/public/reports", &headers).await.json["reports"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let r = match annual(ui, &headers, &fy).await {
         Ok(r) => r,
         Err(a) => return problem_page(l, Some(&me), &a),
     };
@@ -247,11 +272,21 @@ pub async fn reports(
             button { (t(l, "show")) }
         }
         p { (t(l, "period")) ": " (&r.meta.from[..10]) " 〜 " (&r.meta.to[..10]) }
-        p #report-files {
-            a href={ "/reports/" (fy) "/report.ja.html" } { "HTML（日本語）" } " · "
-            a href={ "/reports/" (fy) "/report.en.html" } { "HTML (English)" } " · "
-            a href={ "/reports/" (fy) "/report.json" } { "JSON" }
-            @for t in &r.tables { " · " a href={ "/reports/" (fy) "/" (t.id) ".csv" } { (t.id) ".csv" } }
+        p #report-files { (report_links(&r, &format!("/reports/{fy}"))) }
+        @if fy.parse::<i32>().is_ok_and(|y| y < i32::from(this_fy)) {
+            // An ended year can be published: frozen for the public page (KIT-8).
+            (d.alert("publish"))
+            form #publish-report method="post" action="/reports" data-confirm=(t(l, "publish_confirm")) {
+                (form_head(&me, "publish"))
+                input type="hidden" name="fiscal_year" value=(fy);
+                (input(&d, "publish", "note", &t(l, "publish_note"), "text", false))
+                button #publish type="submit" { (t(l, "publish_report")) }
+            }
+        } @else {
+            p.note { (t(l, "report_year_open")) }
+        }
+        @if let Some(x) = published.iter().find(|x| x["fiscal_year"].as_i64().map(|y| y.to_string()) == Some(fy.clone())) {
+            p #published-as { (t(l, "published_at")) " " (when(l, &x["published_at"])) " (" (t(l, "version")) " " (x["version"]) ") — " a href="/public/reports" { (t(l, "public_reports")) } }
         }
         @for tb in &r.tables {
             h2 { @if ja { (tb.title_ja) } @else { (tb.title_en) } }
@@ -262,32 +297,37 @@ pub async fn reports(
         }
         p.note { (t(l, "suppression_note")) " (" (r.meta.suppression_rule) ")" }
     };
-    page(l, Some(&me), &t(l, "reports"), body).into_response()
+    (status, page(l, Some(&me), &t(l, "reports"), body)).into_response()
 }
 
-/// `GET /reports/{fy}/{file}`: the report's files for the city website (HTML ja/en, JSON, CSV).
+/// `GET /reports/{fy}/{file}`: the report's files as they stand now (HTML ja/en, JSON, CSV),
+/// for checking before publication.
 pub async fn report_file(
     State(ui): State<Arc<Ui>>,
     s: Session,
     Path((fy, file)): Path<(String, String)>,
 ) -> Response {
-    let r = match annual(&ui, &s.headers, &fy).await {
-        Ok(r) => r,
-        Err(a) => return problem_page(s.l, Some(&s.me), &a),
-    };
+    match annual(&ui, &s.headers, &fy).await {
+        Ok(r) => report_file_of(&r, &file),
+        Err(a) => problem_page(s.l, Some(&s.me), &a),
+    }
+}
+
+/// One file of report `r`: `report.ja.html`, `report.en.html`, `report.json` or a table's CSV.
+fn report_file_of(r: &report::AnnualReport, file: &str) -> Response {
     let typed =
         |ct: &'static str, body: Vec<u8>| ([(header::CONTENT_TYPE, ct)], body).into_response();
-    match file.as_str() {
+    match file {
         "report.ja.html" => {
-            typed("text/html; charset=utf-8", report::html(&r, true).into_string().into_bytes())
+            typed("text/html; charset=utf-8", report::html(r, true).into_string().into_bytes())
         }
         "report.en.html" => {
-            typed("text/html; charset=utf-8", report::html(&r, false).into_string().into_bytes())
+            typed("text/html; charset=utf-8", report::html(r, false).into_string().into_bytes())
         }
         "report.json" => {
-            typed("application/json", report::json(&r).unwrap_or_default().into_bytes())
+            typed("application/json", report::json(r).unwrap_or_default().into_bytes())
         }
-        csv => match report::csv_files(&r) {
+        csv => match report::csv_files(r) {
             Ok(files) => {
                 match files.into_iter().find(|(name, _)| name.ends_with(&format!("-{csv}"))) {
                     Some((name, bytes)) => {
@@ -307,13 +347,70 @@ pub async fn report_file(
     }
 }
 
-/// `GET /rules`: the installer's rules document (KAW-2.2.7 ア–キ), printable A4.
-pub async fn rules(State(ui): State<Arc<Ui>>, s: Session) -> Response {
-    let a = ui.api.get("/api/v1/rules-doc", &s.headers).await;
+/// The links to a report's files under `base` (`/reports/2026` or `/public/reports/2026`).
+fn report_links(r: &report::AnnualReport, base: &str) -> Markup {
+    html! {
+        a href={ (base) "/report.ja.html" } { "HTML（日本語）" } " · "
+        a href={ (base) "/report.en.html" } { "HTML (English)" } " · "
+        a href={ (base) "/report.json" } { "JSON" }
+        @for t in &r.tables { " · " a href={ (base) "/" (t.id) ".csv" } { (t.id) ".csv" } }
+    }
+}
+
+/// `GET /public/reports`: the published yearly reports (KIT-8), no login.
+pub async fn public_reports(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Response {
+    let l = lang(&headers);
+    let a = ui.api.get("/api/v1/public/reports", &headers).await;
+    let list = a.json["reports"].as_array().cloned().unwrap_or_default();
+    let body = html! {
+        p { (js(&a.json["operator"])) " — " (t(l, "public_reports_help")) }
+        @if list.is_empty() { p #no-reports { (t(l, "no_published_reports")) } }
+        ul #published-reports {
+            @for x in &list {
+                @let fy = x["fiscal_year"].as_i64().unwrap_or(0);
+                li {
+                    a href={ "/public/reports/" (fy) "/report." (l.code()) ".html" } { (fiscal_year_name(l, fy)) }
+                    " — " (t(l, "published_at")) " " (when(l, &x["published_at"]))
+                    @if x["version"].as_i64().unwrap_or(1) > 1 { " (" (t(l, "revised")) " " (x["version"]) ")" }
+                    " · " a href={ "/public/reports/" (fy) "/report.json" } { "JSON" }
+                }
+            }
+        }
+    };
+    page(l, None, &t(l, "public_reports"), body).into_response()
+}
+
+/// `GET /public/reports/{fy}/{file}`: a file of the report as published, no login.
+pub async fn public_report_file(
+    State(ui): State<Arc<Ui>>,
+    headers: HeaderMap,
+    Path((fy, file)): Path<(String, String)>,
+) -> Response {
+    let l = lang(&headers);
+    let a = ui.api.get(&format!("/api/v1/public/reports/{fy}"), &headers).await;
+    match serde_json::from_value::<report::AnnualReport>(a.json["report"].clone()) {
+        Ok(r) if a.ok() => report_file_of(&r, &file),
+        _ => problem_page(l, None, &a),
+    }
+}
+
+/// `令和7年度` / `FY2025`.
+fn fiscal_year_name(l: Lang, fy: i64) -> String {
+    if l == Lang::Ja {
+        let y = fy - 2018;
+        if y == 1 { "令和元年度".to_owned() } else { format!("令和{y}年度") }
+    } else {
+        format!("FY{fy}")
+    }
+}
+
+/// `GET /rules`: the installer's rules document (KAW-2.2.7 ア–キ), printable A4; public.
+pub async fn rules(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Response {
+    let a = ui.api.get("/api/v1/public/rules-doc", &headers).await;
     let doc: Option<report::rules_doc::RulesDoc> = serde_json::from_value(a.json.clone()).ok();
     match doc {
         Some(d) if a.ok() => report::rules_doc::html(&d).into_response(),
-        _ => problem_page(s.l, Some(&s.me), &a),
+        _ => problem_page(lang(&headers), None, &a),
     }
 }
 
