@@ -302,6 +302,14 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
     c.find(Locator::Css("select#to_account option")).await.unwrap();
     click(&c, "#instruct").await;
     expect_text(&c, "#state", "指示済み").await;
+    // Confirmed, and the case file shows each step with who did it (issue 19, item 6).
+    assert_eq!(text(&c, "#done").await, "抽出を指示しました。");
+    let history = text(&c, "#timeline").await;
+    for step in ["申請", "承認", "抽出の指示", "令和"] {
+        assert!(history.contains(step), "{step}: {history}");
+    }
+    assert!(text(&c, "#footage-erasure").await.contains("令和"));
+    assert!(!text(&c, "#applicant").await.is_empty());
     shot(&c, "06-manager-instructed").await;
     logout(&c).await;
 

@@ -203,6 +203,33 @@ async fn full_flow(profile_id: &str, backend: Backend) {
     );
     let (_, r) = w.api.get(&format!("/api/v1/requests/{id}"), &decider).await;
     assert_eq!(r["state"], "closed", "{profile_id}");
+    // The case file (issue 19, item 6): who applied, each step with who and when, in order, and
+    // until when the footage exists.
+    assert_eq!(r["applicant"]["id"], requester.id, "{profile_id}");
+    assert!(!r["applicant"]["organisation"].as_str().unwrap().is_empty());
+    let steps: Vec<&str> =
+        r["timeline"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    let chain = p.workflow.chain.len();
+    let mut want = vec!["submitted"];
+    if !p.workflow.relayed_by.is_empty() {
+        want.push("relayed");
+    }
+    want.push("approved");
+    want.extend(std::iter::repeat_n("instructed", chain.saturating_sub(1).max(1)));
+    want.push("extracted");
+    if p.workflow.report_to.is_some() {
+        want.push("reported");
+    }
+    want.push("ledgered");
+    assert_eq!(steps, want, "{profile_id}: {:#}", r["timeline"]);
+    let approved =
+        r["timeline"].as_array().unwrap().iter().find(|s| s["kind"] == "approved").unwrap();
+    assert_eq!(approved["by"]["id"], decider.id);
+    assert_eq!(approved["note"], r["certificate_number"]);
+    let ledgered = r["timeline"].as_array().unwrap().last().unwrap();
+    assert_eq!(ledgered["by"]["id"], writer.id);
+    assert!(r["footage"]["erased_at"].as_str().unwrap().ends_with("T00:00:00+09:00"), "{r:#}");
+    assert_eq!(r["footage"]["rule"], p.retention.rule.to_string());
     // The audit chain holds every step, and verifies.
     let auditor = w.holder(Permission::AuditRead).clone();
     let (_, v) = w.api.get("/api/v1/audit/verify", &auditor).await;

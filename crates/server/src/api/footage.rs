@@ -16,6 +16,7 @@ use policy::Permission;
 use policy::retention::Period;
 use policy::workflow::{Filing, RequestState};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::sync::Arc;
 use store::workflow::{LedgerEntry, NewExtraction, NewRequest, Request};
 use store::{json_list, parse_list};
@@ -77,11 +78,7 @@ pub async fn check_range_available(
     let holds = st.db.holds_in_force(now).await?;
     let profile = &st.profile;
     for cam in cameras {
-        let period = match (cam.retention_days, cam.retention_months) {
-            (Some(d), _) => Period::Days(d as u32),
-            (None, Some(m)) => Period::Months(m as u32),
-            _ => profile.default_period(),
-        };
+        let period = camera_period(st, cam);
         let erase =
             policy::retention::erase_at(store::ts(from), period, profile.retention.counting)
                 .map_err(|e| ApiError::invalid("from", e.to_string()))?;
@@ -337,6 +334,15 @@ pub async fn get_request(
             })
             .collect(),
     );
+    // The case file: who applied, what happened when and by whom, until when the footage
+    // exists (issue 19, item 6).
+    let mut people = People::default();
+    v["applicant"] = match r.requester_id {
+        Some(id) => json!(people.get(&st, id).await?),
+        None => Value::Null,
+    };
+    v["timeline"] = json!(timeline(&st, &r, &ins, &ex, &mut people).await?);
+    v["footage"] = footage_lifetime(&st, &r).await?;
     // What this person may do with it now, as `policy` decides (the web app only renders it).
     if let Some(state) = RequestState::parse(&r.state) {
         let requester = r.requester_id.map(|x| x.to_string()).unwrap_or_default();
@@ -358,6 +364,184 @@ pub async fn get_request(
     }
     st.audit(p.event("request.read", format!("request:{id}"), Outcome::Ok)).await?;
     Ok(Json(v))
+}
+
+/// A person on a case file: name and organisation (no login, no contact details).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Person {
+    /// Account id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Organisation.
+    pub organisation: String,
+}
+
+/// The people a case file names, each read once.
+#[derive(Default)]
+struct People(HashMap<i64, Person>);
+
+impl People {
+    async fn get(&mut self, st: &AppState, id: i64) -> ApiResult<Person> {
+        if let Some(p) = self.0.get(&id) {
+            return Ok(p.clone());
+        }
+        let a = st.db.account(id).await?;
+        let org = match &a {
+            Some(a) => st.db.organisation(a.organisation_id).await?.map(|o| o.name),
+            None => None,
+        };
+        let p = Person {
+            id,
+            name: a.map_or_else(|| format!("#{id}"), |a| a.display_name),
+            organisation: org.unwrap_or_default(),
+        };
+        self.0.insert(id, p.clone());
+        Ok(p)
+    }
+}
+
+/// One step of a request's history.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Step {
+    /// `submitted`, `relayed`, `approved`, `refused`, `instructed`, `extracted`, `reported`,
+    /// `ledgered`.
+    pub kind: &'static str,
+    /// When (JST).
+    pub at: String,
+    /// Who.
+    pub by: Option<Person>,
+    /// The role they acted in (its name in the profile).
+    pub role: Option<String>,
+    /// To whom (an instruction's recipient, a report's addressee).
+    pub to: Option<Person>,
+    /// What was said or produced (a refusal's reason, an instruction's note, a certificate or
+    /// package number, the handover time).
+    pub note: Option<String>,
+}
+
+/// The request's history from the application to the ledger, oldest first.
+async fn timeline(
+    st: &AppState,
+    r: &Request,
+    ins: &[store::workflow::Instruction],
+    ex: &[store::workflow::Extraction],
+    people: &mut People,
+) -> ApiResult<Vec<Step>> {
+    let role = |id: &str| st.profile.role(id).map(|d| d.name_ja.clone()).or(Some(id.to_owned()));
+    let mut steps = Vec::new();
+    let by = match r.requester_id {
+        Some(id) => Some(people.get(st, id).await?),
+        None => None,
+    };
+    let submitted = Step {
+        kind: "submitted",
+        at: jst(r.created_at),
+        by,
+        role: role(&r.requester_role),
+        to: None,
+        note: None,
+    };
+    steps.push(submitted);
+    if let (Some(id), Some(at)) = (r.relayed_by, r.relayed_at) {
+        let by = Some(people.get(st, id).await?);
+        steps.push(Step { kind: "relayed", at: jst(at), by, role: None, to: None, note: None });
+    }
+    if let (Some(id), Some(at)) = (r.decided_by, r.decided_at) {
+        let approved = RequestState::parse(&r.state) != Some(RequestState::Refused);
+        steps.push(Step {
+            kind: if approved { "approved" } else { "refused" },
+            at: jst(at),
+            by: Some(people.get(st, id).await?),
+            role: None,
+            to: None,
+            note: if approved { r.certificate_number.clone() } else { r.decision_reason.clone() },
+        });
+    }
+    for i in ins {
+        steps.push(Step {
+            kind: "instructed",
+            at: jst(i.issued_at),
+            by: Some(people.get(st, i.issued_by).await?),
+            role: role(&i.issued_role),
+            to: Some(people.get(st, i.issued_to).await?),
+            note: Some(i.note.clone()).filter(|n| !n.is_empty()),
+        });
+    }
+    for e in ex {
+        steps.push(Step {
+            kind: "extracted",
+            at: jst(e.extracted_at),
+            by: Some(people.get(st, e.operator_id).await?),
+            role: role(&e.operator_role),
+            to: None,
+            note: e.package_id.clone(),
+        });
+        if let (Some(to), Some(at)) = (e.reported_to, e.reported_at) {
+            steps.push(Step {
+                kind: "reported",
+                at: jst(at),
+                by: Some(people.get(st, e.operator_id).await?),
+                role: None,
+                to: Some(people.get(st, to).await?),
+                note: None,
+            });
+        }
+        if let Some(l) = st.db.ledger_of_extraction(e.id).await? {
+            steps.push(Step {
+                kind: "ledgered",
+                at: jst(l.written_at),
+                by: Some(people.get(st, l.written_by).await?),
+                role: role(&l.written_role),
+                to: None,
+                note: l.handover_date.clone(),
+            });
+        }
+    }
+    steps.sort_by(|a, b| a.at.cmp(&b.at));
+    Ok(steps)
+}
+
+/// Until when the requested footage exists: the first moment any of its cameras' footage of the
+/// range's start is erased under retention, and whether a hold keeps it (`erased_at` is then
+/// the erasure the hold postpones).
+async fn footage_lifetime(st: &AppState, r: &Request) -> ApiResult<Value> {
+    let codes: Vec<String> = parse_list(&r.cameras).unwrap_or_default();
+    let now = st.clock.now_ms();
+    let holds = st.db.holds_in_force(now).await?;
+    let mut first: Option<i64> = None;
+    let mut held = false;
+    for code in &codes {
+        let Some(cam) = st.db.camera_by_code(code).await? else { continue };
+        let period = camera_period(st, &cam);
+        let Ok(erase) = policy::retention::erase_at(
+            store::ts(r.range_from),
+            period,
+            st.profile.retention.counting,
+        ) else {
+            continue;
+        };
+        let at = erase.as_millisecond();
+        first = Some(first.map_or(at, |f| f.min(at)));
+        held |= holds.iter().any(|h| {
+            h.camera == cam.code && h.range_from <= r.range_from && r.range_from < h.range_to
+        });
+    }
+    Ok(json!({
+        "erased_at": jst_opt(first),
+        "erased": first.is_some_and(|f| f <= now) && !held,
+        "held": held,
+        "rule": st.profile.retention.rule.to_string(),
+    }))
+}
+
+/// A camera's retention period: its own (within the profile's bounds) or the profile's.
+fn camera_period(st: &AppState, cam: &store::registry::Camera) -> Period {
+    match (cam.retention_days, cam.retention_months) {
+        (Some(d), _) => Period::Days(d as u32),
+        (None, Some(m)) => Period::Months(m as u32),
+        _ => st.profile.default_period(),
+    }
 }
 
 /// `POST /api/v1/requests/{id}/relay` (SAK-M).

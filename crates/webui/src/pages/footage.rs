@@ -220,8 +220,14 @@ pub async fn create_request(
 
 /// `GET /requests/{id}`: the request, its instructions, extractions and packages, and the
 /// actions this user may take now.
-pub async fn request(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i64>) -> Response {
-    request_page(&ui, s, id, Draft::default(), StatusCode::OK).await
+pub async fn request(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    let d = Draft { done: q.get("done").cloned(), ..Draft::default() };
+    request_page(&ui, s, id, d, StatusCode::OK).await
 }
 
 /// The request page; `d` carries a refused form back, filled in, with the API's messages.
@@ -285,9 +291,13 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
         relay_to.insert(i["id"].as_i64().unwrap_or(0), recipients(step + 1).await);
     }
     let confirm = t(l, "confirm_irreversible");
+    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
+    let footage = &r["footage"];
     let body = html! {
+        (d.confirmation(l))
         dl.record {
             dt { (t(l, "number")) } dd #number { (r["number"].as_str().unwrap_or("")) }
+            dt { (t(l, "applicant")) } dd #applicant { (js(&r["applicant"]["name"])) "（" (js(&r["applicant"]["organisation"])) "）" }
             dt { (t(l, "state")) } dd #state { (state_label(l, state)) }
             dt { (t(l, "basis")) } dd { (r["basis_name_ja"].as_str().unwrap_or("")) " (" (r["basis_rule"].as_str().unwrap_or("")) ")" }
             dt { (t(l, "purpose")) } dd { (r["purpose_name_ja"].as_str().unwrap_or("")) }
@@ -297,6 +307,40 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
             dt { (t(l, "range_from")) } dd { (when(l, &r["from"])) }
             dt { (t(l, "range_to")) } dd { (when(l, &r["to"])) }
             dt { (t(l, "submitted_at")) } dd { (when(l, &r["created_at"])) }
+            dt { (t(l, "documents")) } dd #documents {
+                @for doc in r["documents"].as_array().into_iter().flatten() {
+                    (form_name(&profile, js(&doc["form"]), if l == Lang::Ja { "name_ja" } else { "name_en" })) ": " (js(&doc["reference"])) br;
+                }
+            }
+            dt { (t(l, "footage_erased_at")) } dd #footage-erasure {
+                (when(l, &footage["erased_at"]))
+                @if footage["held"] == true { " — " (t(l, "footage_held")) }
+                @else if footage["erased"] == true { " — " (t(l, "footage_erased")) }
+                " (" (js(&footage["rule"])) ")"
+            }
+        }
+        section #timeline {
+            h2 { (t(l, "timeline")) }
+            table {
+                thead { tr { th { (t(l, "when")) } th { (t(l, "step")) } th { (t(l, "step_by")) } th { (t(l, "details")) } } }
+                tbody {
+                    @for x in r["timeline"].as_array().into_iter().flatten() {
+                        tr {
+                            td { (when(l, &x["at"])) }
+                            td { (label(l, "step", js(&x["kind"]))) }
+                            td {
+                                (js(&x["by"]["name"]))
+                                @if !js(&x["by"]["organisation"]).is_empty() { "（" (js(&x["by"]["organisation"])) "）" }
+                                @if !js(&x["role"]).is_empty() { br; small { (js(&x["role"])) } }
+                            }
+                            td {
+                                @if x["to"].is_object() { (t(l, "to_person")) " " (js(&x["to"]["name"])) "（" (js(&x["to"]["organisation"])) "） " }
+                                (js(&x["note"]))
+                            }
+                        }
+                    }
+                }
+            }
         }
         p { a #application-link href={ "/requests/" (id) "/application" } { (t(l, "application_print")) } }
         @if r["certificate_number"].is_string() {
@@ -525,7 +569,13 @@ async fn act(
     back: &str,
 ) -> Response {
     match post_form(ui, &s.headers, f, path, body).await {
-        Ok(_) => Redirect::to(back).into_response(),
+        Ok(_) => {
+            // Said on the page it lands on (issue 19, item 6: every action confirmed).
+            let form = txt(f, "form");
+            let done: String =
+                form.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            Redirect::to(&format!("{back}?done={done}#done")).into_response()
+        }
         Err((status, d)) => request_page(ui, s, request, d, status).await,
     }
 }

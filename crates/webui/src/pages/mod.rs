@@ -473,6 +473,8 @@ struct Draft {
     errors: Vec<FieldProblem>,
     detail: String,
     rule: Option<String>,
+    /// The form whose submission just succeeded (`?done=approve`), for its confirmation.
+    done: Option<String>,
 }
 
 impl Draft {
@@ -484,7 +486,16 @@ impl Draft {
             errors: a.field_errors(),
             detail: a.detail(),
             rule: a.json["rule"].as_str().map(str::to_owned),
+            done: None,
         }
+    }
+
+    /// The confirmation of the form that just succeeded, if the catalogue has one
+    /// (`done_approve` …).
+    fn confirmation(&self, l: Lang) -> Markup {
+        let key = self.done.as_deref().map(|f| format!("done_{f}"));
+        let text = key.as_deref().map(|k| t(l, k)).filter(|x| Some(x.as_str()) != key.as_deref());
+        html! { @if let Some(x) = text { p #done.success role="status" { (x) } } }
     }
 
     /// What was typed into `name` of `form` (empty for another form or a fresh page).
