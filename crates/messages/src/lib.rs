@@ -109,11 +109,22 @@ pub const UNKEYED: &str = "text";
 /// Renders message `key` in `lang`, replacing each `{name}` by its parameter. An unknown key
 /// renders as its `text` parameter, else as the key itself (a test forbids unknown keys in the
 /// code that builds problems).
+///
+/// A parameter named `state` holds a record's state id (`submitted`…) and is shown by its name
+/// in the catalogue (`state.submitted`), when it has one.
 pub fn render(lang: Lang, key: &str, params: &BTreeMap<String, String>) -> String {
-    let Some(template) = problems(lang).get(key) else {
+    let cat = problems(lang);
+    let Some(template) = cat.get(key) else {
         return params.get(UNKEYED).cloned().unwrap_or_else(|| key.to_owned());
     };
-    fill(template, params)
+    match params.get("state").and_then(|s| cat.get(&format!("state.{s}"))) {
+        Some(name) => {
+            let mut named = params.clone();
+            named.insert("state".into(), name.clone());
+            fill(template, &named)
+        }
+        None => fill(template, params),
+    }
 }
 
 /// `template` with each `{name}` replaced by `params[name]` (left as written when absent).
@@ -180,10 +191,15 @@ mod tests {
         for (k, text) in ja {
             assert!(!text.trim().is_empty(), "{k} empty");
             // The Japanese text may leave out a parameter the English one uses (a role's id
-            // where its name is shown) but uses none the English text lacks.
+            // where its name is shown) but uses none the English text lacks — except where the
+            // English is the refusal's own text (`{en}`), which carries no holes of its own.
             let en_holes = holes(&en[k]);
             for h in holes(text) {
-                assert!(en_holes.contains(&h) || k.starts_with("no_role"), "{k}: {{{h}}}");
+                let own_text = en[k] == "{en}";
+                assert!(
+                    en_holes.contains(&h) || own_text || k.starts_with("no_role"),
+                    "{k}: {{{h}}}"
+                );
             }
         }
     }

@@ -99,12 +99,36 @@ pub struct Refusal {
     /// because of who asks: the same action may be right at another moment, or someone else
     /// acted first.
     pub state_conflict: bool,
+    /// The message's key in the problem catalogue (the `messages` crate), so it can be said in
+    /// Japanese; `message` stays the English text. `None` for a message without a key yet.
+    pub key: Option<&'static str>,
+    /// The key's parameters (a parameter named `state` holds a state id, shown by its name).
+    pub params: Vec<(&'static str, String)>,
 }
 
 impl Refusal {
     /// A refusal citing `rule`.
     pub fn new(rule: &RuleId, message: impl Into<String>) -> Self {
-        Refusal { rule: rule.clone(), message: message.into(), field: None, state_conflict: false }
+        Refusal {
+            rule: rule.clone(),
+            message: message.into(),
+            field: None,
+            state_conflict: false,
+            key: None,
+            params: Vec::new(),
+        }
+    }
+
+    /// The message's catalogue key.
+    pub fn key(mut self, key: &'static str) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// A parameter of the message's key.
+    pub fn with(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.params.push((name, value.to_string()));
+        self
     }
 
     /// A refusal because of the record's state.
@@ -243,6 +267,8 @@ impl Profile {
                 self.workflow_rule(),
                 format!("only {} may file a request", self.role_names(&w.requested_by)),
             )
+            .key("only_file")
+            .with("roles", self.role_list(&w.requested_by))
         })?;
         let basis = self.basis(filing.basis).ok_or_else(|| {
             Refusal::new(
@@ -253,6 +279,8 @@ impl Profile {
                     self.basis_ids()
                 ),
             )
+            .key("basis_unknown")
+            .with("value", filing.basis)
             .at("basis")
         })?;
         if self.purpose(filing.purpose).is_none() {
@@ -271,6 +299,8 @@ impl Profile {
                 self.purposes.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
             ),
         )
+        .key("purpose_unknown")
+        .with("value", purpose)
         .at("purpose")
     }
 
@@ -295,6 +325,8 @@ impl Profile {
                     form.map_or(&basis.rule, |f| &f.rule),
                     format!("this basis requires the document {name} ({doc})"),
                 )
+                .key("document_required")
+                .with("name", name)
                 .at("documents"));
             }
         }
@@ -308,6 +340,8 @@ impl Profile {
                 &basis.rule,
                 format!("this basis requires one of: {}", names.join(", ")),
             )
+            .key("documents_one_of")
+            .with("names", names.join("、"))
             .at("documents"));
         }
         for doc in supplied {
@@ -333,12 +367,16 @@ impl Profile {
                 self.workflow_rule(),
                 format!("only {} relays requests", self.role_names(&w.relayed_by)),
             )
+            .key("only_relay")
+            .with("roles", self.role_list(&w.relayed_by))
         })?;
         if state != RequestState::Submitted {
             return Err(Refusal::state(
                 self.workflow_rule(),
                 format!("the request is {state}: it cannot be relayed"),
-            ));
+            )
+            .key("state_no_relay")
+            .with("state", state));
         }
         Ok(role.clone())
     }
@@ -366,13 +404,16 @@ impl Profile {
                 self.workflow_rule(),
                 format!("only {} decides requests", self.role_names(&w.reviewed_by)),
             )
+            .key("only_decide")
+            .with("roles", self.role_list(&w.reviewed_by))
         })?;
         if actor.account == requester {
             // rule: PROD-SOD-1 — segregation of duties.
             return Err(Refusal::new(
                 &crate::rule::cited::SEGREGATION,
                 "the requester may not decide their own request",
-            ));
+            )
+            .key("requester_decides"));
         }
         if !self.ready_for_decision(state) {
             let hint = if state == RequestState::Submitted {
@@ -383,7 +424,9 @@ impl Profile {
             return Err(Refusal::state(
                 self.workflow_rule(),
                 format!("the request is {state}: it cannot be decided{hint}"),
-            ));
+            )
+            .key(if hint.is_empty() { "state_no_decision" } else { "state_not_relayed" })
+            .with("state", state));
         }
         if !approve && reason.is_none_or(|r| r.trim().is_empty()) {
             // rule: PROD-REFUSE-1
@@ -391,6 +434,7 @@ impl Profile {
                 &RuleId::new("PROD-REFUSE-1"),
                 "a refusal must record its reason",
             )
+            .key("refusal_reason_required")
             .at("reason"));
         }
         Ok(role.clone())
@@ -426,6 +470,8 @@ impl Profile {
                 &first.rule,
                 format!("only {} issues the instruction", self.role_names(&first.roles)),
             )
+            .key("only_instruct")
+            .with("roles", self.role_list(&first.roles))
         })?;
         let no_review = basis.and_then(|b| self.basis(b)).is_some_and(|b| !b.review);
         let ready =
@@ -434,7 +480,9 @@ impl Profile {
             return Err(Refusal::state(
                 &first.rule,
                 format!("no instruction before the request is approved (it is {state})"),
-            ));
+            )
+            .key("state_not_approved")
+            .with("state", state));
         }
         Ok(role.clone())
     }
@@ -591,6 +639,8 @@ impl Profile {
                 &chain[last].rule,
                 format!("only {} extracts", self.role_names(&chain[last].roles)),
             )
+            .key("only_extract")
+            .with("roles", self.role_list(&chain[last].roles))
         })?;
         if !self.allows(role, Permission::FootageExtract) {
             return Err(Refusal::new(&chain[last].rule, "this role may not extract footage"));
@@ -599,7 +649,8 @@ impl Profile {
             return Err(Refusal::new(
                 self.workflow_rule(),
                 "extraction only from a registered dedicated workstation (専用パソコン)",
-            ));
+            )
+            .key("workstation_required"));
         }
         Ok(role.clone())
     }
@@ -651,6 +702,9 @@ impl Profile {
                     role.name_ja
                 ),
             )
+            .key("designation_document")
+            .with("role", &role.name_ja)
+            .with("name", name)
             .at("document_ref")),
         }
     }
@@ -669,6 +723,7 @@ impl Profile {
             .map_or_else(|| self.workflow_rule().clone(), |f| f.rule.clone());
         let at = handed_over_at.ok_or_else(|| {
             Refusal::new(&rule, "record when the data were handed over (提供日時, date and time)")
+                .key("handover_required")
                 .at("handed_over_at")
         })?;
         // Times are written to the minute: the minute of the extraction itself is not before it.
@@ -677,6 +732,7 @@ impl Profile {
                 &rule,
                 "the data cannot be handed over before they were extracted",
             )
+            .key("handover_before_extraction")
             .at("handed_over_at"));
         }
         if at > now {
@@ -684,6 +740,7 @@ impl Profile {
                 &rule,
                 "a handover is recorded once it has happened, not ahead",
             )
+            .key("handover_ahead")
             .at("handed_over_at"));
         }
         Ok(at)
@@ -697,6 +754,8 @@ impl Profile {
                 self.workflow_rule(),
                 format!("only {} writes the ledger", self.role_names(&w.ledger_written_by)),
             )
+            .key("only_ledger")
+            .with("roles", self.role_list(&w.ledger_written_by))
         })?;
         let ready = if self.needs_report() {
             state == RequestState::Reported
@@ -712,9 +771,23 @@ impl Profile {
             return Err(Refusal::state(
                 self.workflow_rule(),
                 format!("the ledger is written after {need} (the request is {state})"),
-            ));
+            )
+            .key(if self.needs_report() {
+                "ledger_after_report"
+            } else {
+                "ledger_after_extraction"
+            })
+            .with("state", state));
         }
         Ok(role.clone())
+    }
+
+    /// Role names in Japanese joined for a Japanese sentence: "防犯カメラシステム管理責任者、取扱責任者".
+    pub fn role_list(&self, ids: &[String]) -> String {
+        ids.iter()
+            .map(|id| self.role(id).map_or(id.as_str(), |r| r.name_ja.as_str()))
+            .collect::<Vec<_>>()
+            .join("、")
     }
 
     /// Role names in Japanese, for messages: "防犯カメラシステム管理責任者 (manager)".

@@ -124,6 +124,12 @@ impl Problem {
         for e in &mut self.errors {
             e.localize(lang);
         }
+        if self.code == "refusal_keyed"
+            && let Some(key) = self.params.get("key").cloned()
+        {
+            let text = messages::render(lang, &key, &self.params);
+            self.params.insert("text".into(), text);
+        }
         match (self.code.as_str(), self.errors.as_slice()) {
             ("invalid_one", [e]) => {
                 self.params.insert("field".into(), e.label.clone());
@@ -369,6 +375,9 @@ impl IntoResponse for ApiError {
 /// A workflow refusal: the actor's role may not do this (403) or the input breaks a rule (422).
 impl From<Refusal> for ApiError {
     fn from(r: Refusal) -> Self {
+        if r.key.is_some() {
+            return keyed_refusal(r);
+        }
         let mut e = match &r.field {
             Some(f) => ApiError::refused(&r.rule, Some(f), r.message.clone()),
             None if r.state_conflict => {
@@ -385,6 +394,38 @@ impl From<Refusal> for ApiError {
         ]);
         e.rendered()
     }
+}
+
+/// A refusal whose message has a catalogue key: said in the client's language, its English the
+/// refusal's own text (parameter `en`).
+fn keyed_refusal(r: Refusal) -> ApiError {
+    let key = r.key.unwrap_or(messages::UNKEYED);
+    let mut params: BTreeMap<String, String> =
+        r.params.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+    params.insert("en".into(), r.message.clone());
+    params.insert("rule".into(), r.rule.to_string());
+    let status = if r.field.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else if r.state_conflict {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::FORBIDDEN
+    };
+    let kind = match status {
+        StatusCode::UNPROCESSABLE_ENTITY => "refused-by-rule",
+        StatusCode::CONFLICT => "conflict",
+        _ => "forbidden",
+    };
+    let mut problem_params = params.clone();
+    problem_params.insert("key".into(), key.to_owned());
+    let mut e = ApiError::new(status, kind, Msg { key: "refusal_keyed", params: problem_params });
+    e.0.rule = Some(r.rule.to_string());
+    if let Some(f) = &r.field {
+        let mut fe = FieldError::new(f, Msg { key, params });
+        fe.rule = Some(r.rule.to_string());
+        e.0.errors.push(fe);
+    }
+    e.rendered()
 }
 
 impl From<store::StoreError> for ApiError {

@@ -230,3 +230,36 @@ fn every_message_key_the_server_names_is_in_the_catalogues() {
         }
     }
 }
+
+/// Refusals by the workflow's rules are said in Japanese too, with their rule; the English text
+/// stays the refusal's own.
+#[tokio::test]
+async fn refusals_by_the_rules_are_said_in_the_clients_language() {
+    // Monday 23 November 2026 is Labour Thanksgiving Day; the request is filed the day after.
+    let w = World::new("asahikawa", Backend::Sqlite, "2026-11-24T10:00:00+09:00").await;
+    let applicant = w.user("applicant");
+    let body = json!({ "basis": "legal_request", "purpose": "criminal_investigation", "recipient": "旭川中央警察署",
+        "case_summary": "窃盗", "documents": [{"form": "application", "reference": "申-1"}, {"form": "written_inquiry", "reference": "照-1"}],
+        "cameras": ["cam1"], "from": "2026-11-23T09:00:00+09:00", "to": "2026-11-23T10:00:00+09:00" });
+    let id = w.api.ok("/api/v1/requests", &applicant, body).await["id"].as_i64().unwrap();
+    let reviewer = w.holder(policy::Permission::RequestReview).clone();
+    let refuse = format!("/api/v1/requests/{id}/refuse");
+    // No reason: the field is named, in Japanese, with the product rule.
+    let (s, v, _) = send(&w, &refuse, Some("ja"), Some(&reviewer), json!({ "reason": " " })).await;
+    assert_eq!(s.as_u16(), 422, "{v:#}");
+    assert_eq!(v["errors"][0]["code"], "refusal_reason_required");
+    assert_eq!(v["errors"][0]["message"], "不承認の理由を記入してください。");
+    assert_eq!(v["detail"], "不承認の理由を記入してください。（PROD-REFUSE-1）");
+    let (_, en, _) = send(&w, &refuse, None, Some(&reviewer), json!({ "reason": " " })).await;
+    assert_eq!(en["detail"], "PROD-REFUSE-1: a refusal must record its reason");
+    // Decided once: a second decision is a conflict, the state by its Japanese name.
+    w.api.ok(&format!("/api/v1/requests/{id}/approve"), &reviewer, json!({})).await;
+    let (s, v, _) =
+        send(&w, &format!("/api/v1/requests/{id}/approve"), Some("ja"), Some(&reviewer), json!({}))
+            .await;
+    assert_eq!(s.as_u16(), 409, "{v:#}");
+    let d = v["detail"].as_str().unwrap();
+    assert!(d.starts_with("この申請は「承認済み」のため") && d.contains("（ASA-"), "{d}");
+    let text = &d[..d.find('（').unwrap()];
+    assert!(!text.chars().any(|c| c.is_ascii_lowercase()), "no English left: {d}");
+}
