@@ -700,11 +700,21 @@ async fn asahikawa_manager_screens() {
     click(&c, "#totp-start").await;
     let secret = text(&c, "#totp-secret").await;
     assert!(secret.len() >= 16, "{secret}");
+    // The key comes as a QR code too, drawn on the server (issue 19, item 9).
+    assert_eq!(c.find_all(Locator::Css("#totp-qr svg path")).await.unwrap().len(), 1);
     shot(&c, "mgr-09-totp").await;
-    // Confirmed with the authenticator's code, the page shows ten recovery codes, this once
-    // (ASVS V2.8), and afterwards only how many are left.
+    // A mistyped code (an hour's code from now) keeps the enrolment with the same key.
     let bytes = totp_rs::Secret::Encoded(secret.trim().into()).to_bytes().unwrap();
     let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).unwrap();
+    let later =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    fill(&c, "#code", &totp.generate(later + 3600)).await;
+    click(&c, "#totp-confirm").await;
+    c.wait().for_element(Locator::Css("main .problem")).await.unwrap();
+    assert!(text(&c, "main .problem").await.contains("同じ鍵のまま"));
+    assert_eq!(text(&c, "#totp-secret").await, secret, "the same key after a typo");
+    // Confirmed with the authenticator's code, the page shows ten recovery codes, this once
+    // (ASVS V2.8), and afterwards only how many are left.
     fill(&c, "#code", &totp.generate_current().unwrap()).await;
     click(&c, "#totp-confirm").await;
     c.wait().for_element(Locator::Css("#recovery-codes")).await.unwrap();
@@ -715,6 +725,13 @@ async fn asahikawa_manager_screens() {
     c.wait().for_element(Locator::Id("recovery-left")).await.unwrap();
     assert!(c.find_all(Locator::Css("#recovery-codes li")).await.unwrap().is_empty());
     assert!(text(&c, "#recovery-left").await.contains("10"));
+    // A new password is typed twice; two different entries are refused by the form.
+    fill(&c, "#current", "mimamori-demo-2026").await;
+    fill(&c, "#new", "a-new-long-passphrase-2027").await;
+    fill(&c, "#confirm", "a-new-long-passphrase-2028").await;
+    click(&c, "form input[value='password'] ~ button").await;
+    c.wait().for_element(Locator::Css("main .problem")).await.unwrap();
+    assert!(text(&c, "main .problem").await.contains("一致しません"));
 
     // Privacy masks (ASA-2.1): cam1's registered version drawn as a diagram (no picture); a new
     // version with a malformed point comes back with the message and the typed text; a proper one

@@ -1,9 +1,14 @@
 //! My account: confidentiality duty, password, TOTP; enrolling a workstation.
 use super::*;
-/// `GET /account`: confidentiality acknowledgement and password change.
-pub async fn account(s: Session) -> Response {
+/// `GET /account`: confidentiality acknowledgement, password change and the second factor;
+/// `?done=password` (…) shows the confirmation of what was just done.
+pub async fn account(
+    s: Session,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
     let Session { l, me, .. } = s;
-    account_page(l, &me, None, None).into_response()
+    let done = Draft { done: q.get("done").cloned(), ..Draft::default() };
+    account_page(l, &me, Some(&done), None, None).into_response()
 }
 
 /// Secrets the account page shows once: a TOTP enrolment in progress (the secret and its
@@ -13,13 +18,33 @@ enum Shown {
     RecoveryCodes(Vec<String>),
 }
 
-fn account_page(l: Lang, me: &Me, error: Option<&str>, shown: Option<&Shown>) -> Markup {
+/// The TOTP key as a QR code of its `otpauth://` URL, inline SVG drawn here (no script, no
+/// request for an image that a proxy could log).
+fn qr_svg(url: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(url.as_bytes()).ok()?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    // Inline in HTML: without the XML declaration.
+    Some(svg.find("<svg").map_or(svg.clone(), |i| svg[i..].to_owned()))
+}
+
+fn account_page(
+    l: Lang,
+    me: &Me,
+    done: Option<&Draft>,
+    error: Option<&str>,
+    shown: Option<&Shown>,
+) -> Markup {
     let conf = &me.0["confidentiality"][l.code()];
     page(
         l,
         Some(me),
         me.0["display_name"].as_str().unwrap_or(""),
         html! {
+            @if let Some(d) = done { (d.confirmation(l)) }
             @if let Some(e) = error { p.problem role="alert" { (e) } }
             p { (t(l, "role")) ": " (me.roles(l)) }
             @if me.0["must_acknowledge"] == true {
@@ -37,10 +62,12 @@ fn account_page(l: Lang, me: &Me, error: Option<&str>, shown: Option<&Shown>) ->
                 form method="post" action="/account" {
                     input type="hidden" name="csrf" value=(me.csrf());
                     input type="hidden" name="op" value="password";
-                    label for="current" { "現在 / current" }
+                    label for="current" { (t(l, "password_current")) }
                     input #current name="current" type="password" autocomplete="current-password" required;
-                    label for="new" { "新しい / new" }
+                    label for="new" { (t(l, "password_new")) }
                     input #new name="new" type="password" autocomplete="new-password" required;
+                    label for="confirm" { (t(l, "password_confirm")) }
+                    input #confirm name="confirm" type="password" autocomplete="new-password" required;
                     button { (t(l, "change_password")) }
                 }
             }
@@ -52,11 +79,17 @@ fn account_page(l: Lang, me: &Me, error: Option<&str>, shown: Option<&Shown>) ->
                 }
                 @if let Some(Shown::Enrolment { secret, url }) = shown {
                     p { (t(l, "totp_scan")) }
-                    p { code #totp-secret { (secret) } }
-                    p { code.hash { (url) } }
+                    @if let Some(svg) = qr_svg(url) {
+                        div #totp-qr.qr role="img" aria-label=(t(l, "totp_qr")) { (maud::PreEscaped(svg)) }
+                    }
+                    p { (t(l, "totp_key")) ": " code #totp-secret { (secret) } }
                     form method="post" action="/account" {
                         input type="hidden" name="csrf" value=(me.csrf());
                         input type="hidden" name="op" value="totp_confirm";
+                        // Only to show the same key again after a mistyped code: the server
+                        // checks the code against the seed it keeps pending, never this field.
+                        input type="hidden" name="secret" value=(secret);
+                        input type="hidden" name="url" value=(url);
                         label for="code" { (t(l, "totp_code")) }
                         input #code name="code" inputmode="numeric" autocomplete="one-time-code" required;
                         button #totp-confirm { (t(l, "totp_confirm")) }
@@ -95,20 +128,29 @@ pub async fn account_update(
     Form(f): Form<Plain>,
 ) -> Response {
     let l = lang(&headers);
-    let (path, body) = match f.fields.get("op").map(String::as_str) {
-        Some("acknowledge") => ("/api/v1/me/acknowledge", json!({})),
-        Some("password") => (
-            "/api/v1/me/password",
-            json!({ "current_password": f.fields.get("current"), "new_password": f.fields.get("new") }),
-        ),
-        Some("totp") => (
-            "/api/v1/me/totp",
-            json!({ "password": f.fields.get("password").map_or("", |v| v.as_str()) }),
-        ),
-        Some("totp_confirm") => {
-            ("/api/v1/me/totp/confirm", json!({ "code": f.fields.get("code") }))
+    let op = f.fields.get("op").map(String::as_str).unwrap_or("");
+    let (path, body) = match op {
+        "acknowledge" => ("/api/v1/me/acknowledge", json!({})),
+        "password" => {
+            // The confirmation is the form's own check: the API takes one new password.
+            if txt(&f, "new") != txt(&f, "confirm") {
+                return match me(&ui, &headers).await {
+                    Ok(m) => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        account_page(l, &m, None, Some(&t(l, "password_mismatch")), None),
+                    )
+                        .into_response(),
+                    Err(r) => r,
+                };
+            }
+            (
+                "/api/v1/me/password",
+                json!({ "current_password": txt(&f, "current"), "new_password": txt(&f, "new") }),
+            )
         }
-        Some("recovery_codes") => (
+        "totp" => ("/api/v1/me/totp", json!({ "password": txt(&f, "password") })),
+        "totp_confirm" => ("/api/v1/me/totp/confirm", json!({ "code": txt(&f, "code") })),
+        "recovery_codes" => (
             "/api/v1/me/recovery-codes",
             json!({ "password": txt(&f, "password"), "totp": txt(&f, "code") }),
         ),
@@ -126,16 +168,39 @@ pub async fn account_update(
             .map(|codes| Shown::RecoveryCodes(codes.iter().map(|c| js(c).to_owned()).collect()))
     };
     if let Some(e) = shown.filter(|_| a.ok()) {
+        let done =
+            Draft { done: (op == "totp_confirm").then(|| "totp".to_owned()), ..Draft::default() };
         return match me(&ui, &headers).await {
-            Ok(m) => account_page(l, &m, None, Some(&e)).into_response(),
+            Ok(m) => account_page(l, &m, Some(&done), None, Some(&e)).into_response(),
             Err(r) => r,
         };
     }
     if a.ok() {
-        return with_cookies(Redirect::to("/").into_response(), &a.set_cookies);
+        let to = match op {
+            "password" | "acknowledge" => format!("/account?done={op}#done"),
+            _ => "/".to_owned(),
+        };
+        return with_cookies(Redirect::to(&to).into_response(), &a.set_cookies);
     }
+    // A mistyped code keeps the enrolment on screen with the same key (the server still holds
+    // it pending); the key shown comes back from the form only if it has a key's shape.
+    let retry = (op == "totp_confirm")
+        .then(|| (txt(&f, "secret"), txt(&f, "url")))
+        .filter(|(secret, url)| {
+            !secret.is_empty()
+                && secret.bytes().all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
+                && url.starts_with("otpauth://totp/")
+                && url.contains(&format!("secret={secret}&"))
+        })
+        .map(|(secret, url)| Shown::Enrolment { secret: secret.to_owned(), url: url.to_owned() });
     match me(&ui, &headers).await {
-        Ok(m) => (a.status, account_page(l, &m, Some(&a.detail()), None)).into_response(),
+        Ok(m) => {
+            let error = match &retry {
+                Some(_) => format!("{} {}", a.detail(), t(l, "totp_retry")),
+                None => a.detail(),
+            };
+            (a.status, account_page(l, &m, None, Some(&error), retry.as_ref())).into_response()
+        }
         Err(r) => r,
     }
 }
