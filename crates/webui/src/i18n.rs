@@ -64,4 +64,22 @@ mod tests {
         }
         assert!(n > 40, "{n} uses found");
     }
+
+    /// The API's messages name request states too (`state.approved` in the `messages` crate's
+    /// problem catalogue): both say the same, so a refusal and the page never disagree.
+    #[test]
+    fn state_names_agree_with_the_api_messages() {
+        for lang in [Lang::Ja, Lang::En] {
+            for s in policy::workflow::RequestState::ALL {
+                let id = s.as_str();
+                // English mid-sentence in the API, as a label on the page: case aside.
+                let low = |v: Option<&String>| v.map(|v| v.to_lowercase());
+                assert_eq!(
+                    low(messages::problems(lang).get(&format!("state.{id}"))),
+                    low(catalogue(lang).get(&format!("state_{id}"))),
+                    "{id} in {lang:?}"
+                );
+            }
+        }
+    }
 }
