@@ -9,6 +9,8 @@
 #  - gst-rtsp-server and plugins: a third-party RTSP server (tools/gst-camfarm.py) for interop.
 #  - libavcodec/libavformat dev packages, pkg-config and libclang: the optional `libav` build of
 #    the mask burn-in (libavcodec's decoder, libx264 through libavcodec) is tested too.
+#  - prometheus (Debian): a real Prometheus scrapes `/metrics` in the operations test, and its
+#    promtool checks the exposition text.
 #  - Python `holidays` (PyPI), pinned, in ./.venv: the independent dataset the holiday tests
 #    compare against (crates/policy/tests/holidays_reference.rs).
 set -euo pipefail
@@ -32,6 +34,8 @@ pkg-config --exists libavcodec libavformat libavutil libswscale libswresample 2>
 # bindgen loads libclang.so / libclang-N.so.*; libclang-cpp (present on some images) is not it.
 compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null ||
   compgen -G '/usr/lib/*/libclang-[0-9]*.so*' >/dev/null || apt_packages+=(libclang-dev)
+# A real Prometheus (and promtool) for the /metrics test.
+command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || apt_packages+=(prometheus)
 # Japanese glyphs in the browser tests' screenshots.
 [ -d /usr/share/fonts/opentype/noto ] || apt_packages+=(fonts-noto-cjk)
 /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0')" >/dev/null 2>&1 ||

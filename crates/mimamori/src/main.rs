@@ -34,6 +34,9 @@ enum Command {
     /// Recorder status (no live view).
     #[command(subcommand)]
     Recorder(cmd::recorder::RecorderCmd),
+    /// Check the server's configuration file; print an example to start from.
+    #[command(subcommand)]
+    Config(cmd::config::ConfigCmd),
     /// Run the governance server (HTTP API), a recorder node, or both.
     Serve(cmd::serve::ServeArgs),
     /// Verify an evidence package offline (exit 0 only if everything verifies).
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Policy(c) => c.run(),
         Command::Audit(c) => c.run(),
         Command::Serve(a) => a.run(),
+        Command::Config(c) => c.run(),
         Command::Camsim(a) => a.run(),
         Command::Bench(c) => c.run(),
         Command::Recorder(c) => c.run(),

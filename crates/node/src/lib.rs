@@ -96,6 +96,9 @@ pub struct CameraStatus {
     pub lost_packets: u64,
     /// Malformed packets skipped (each cost its packet, not the session).
     pub bad_packets: u64,
+    /// Times the stream was lost and connected to again since start.
+    #[serde(default)]
+    pub reconnects: u64,
 }
 
 impl CameraStatus {
@@ -115,6 +118,7 @@ impl CameraStatus {
             dropped: 0,
             lost_packets: 0,
             bad_packets: 0,
+            reconnects: 0,
         }
     }
 }
@@ -250,6 +254,24 @@ pub struct NodeFacts {
     pub erased_camera_days: u64,
 }
 
+/// How a node's storage stands, for its operators (issue 22, item 3: metrics). No picture and
+/// no camera's content: sizes, counts and instants.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeHealth {
+    /// Free space on the data directory's file system (bytes), when it could be read.
+    pub disk_free_bytes: Option<u64>,
+    /// Start of the oldest footage held (UTC ms).
+    pub oldest_footage_ms: Option<i64>,
+    /// Sealed segments held.
+    pub segments: u64,
+    /// Bytes of sealed segments held.
+    pub footage_bytes: u64,
+    /// Footage keys held (camera-days not yet erased).
+    pub keys_held: u64,
+    /// Camera-days erased (keys destroyed), ever.
+    pub erased_camera_days: u64,
+}
+
 /// A recorder node, as the governance server may ask it. Every method is asked on behalf of a
 /// decision the server has already made and recorded: the node does not decide who may.
 pub trait Node: Send + Sync {
@@ -282,6 +304,9 @@ pub trait Node: Send + Sync {
     /// The footage keys still on the node: a disposal waits until none is left (ASA-3.3d,
     /// KIT-5.7).
     fn live_keys(&self) -> NodeFuture<Vec<FootageKey>>;
+
+    /// How the node's storage stands (disk, footage, keys, erasures).
+    fn health(&self) -> NodeFuture<NodeHealth>;
 
     /// Gaps, first recordings and erasures in `[from_ms, to_ms)` for the yearly report (KIT-8).
     fn report_facts(&self, from_ms: i64, to_ms: i64) -> NodeFuture<NodeFacts>;

@@ -306,6 +306,7 @@ impl CameraTask {
             let now = self.ctx.clock.now_ms();
             tracing::warn!(camera = %self.code, cause = %cause, "camera not recording; reconnecting");
             self.ctx.status.set_state(&self.code, now, State::Error, &cause);
+            self.ctx.status.update(&self.code, now, |s| s.reconnects += 1);
             last_cause = cause.clone();
             let recorded_after = self
                 .ctx

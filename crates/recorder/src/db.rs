@@ -196,6 +196,27 @@ impl NodeDb {
         Ok(())
     }
 
+    /// Sealed segments held, the oldest one's start and their bytes; keys held; camera-days
+    /// erased — the node's health figures.
+    pub async fn health(&self) -> Result<node::NodeHealth, Error> {
+        use sqlx::Row;
+        let seg = sqlx::query("SELECT COUNT(*) AS n, MIN(start_ms) AS oldest, COALESCE(SUM(bytes), 0) AS bytes FROM segments")
+            .fetch_one(&self.pool)
+            .await?;
+        let keys: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM day_keys").fetch_one(&self.pool).await?;
+        let erased: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM erasures").fetch_one(&self.pool).await?;
+        Ok(node::NodeHealth {
+            disk_free_bytes: None,
+            oldest_footage_ms: seg.try_get("oldest")?,
+            segments: u64::try_from(seg.try_get::<i64, _>("n")?).unwrap_or(0),
+            footage_bytes: u64::try_from(seg.try_get::<i64, _>("bytes")?).unwrap_or(0),
+            keys_held: u64::try_from(keys).unwrap_or(0),
+            erased_camera_days: u64::try_from(erased).unwrap_or(0),
+        })
+    }
+
     /// Records a sealed segment (invariant S1: only after its file is fsynced).
     pub async fn insert_segment(&self, s: &SegmentRow) -> Result<(), Error> {
         sqlx::query(

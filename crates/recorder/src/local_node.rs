@@ -5,7 +5,7 @@
 use crate::{Ctx, Error};
 use node::{
     CameraStatus, ExportEncryption, ExportJob, ExportedPackage, FootageKey, Hold, NodeError,
-    NodeFacts, NodeFuture, Polygon, Still,
+    NodeFacts, NodeFuture, NodeHealth, Polygon, Still,
 };
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -64,6 +64,15 @@ impl node::Node for LocalNode {
             let (png, recorded_ms) =
                 crate::still::take(&ctx, &camera, within).await.map_err(seam)?;
             Ok(Still { png, recorded_ms })
+        })
+    }
+
+    fn health(&self) -> NodeFuture<NodeHealth> {
+        let ctx = self.ctx.clone();
+        Box::pin(async move {
+            let mut h = ctx.db.health().await.map_err(seam)?;
+            h.disk_free_bytes = fs4::available_space(&ctx.data_dir).ok();
+            Ok(h)
         })
     }
 

@@ -15,6 +15,7 @@ pub use ::clock;
 pub mod error;
 pub mod idempotent;
 pub mod limits;
+pub mod metrics;
 pub mod nodes;
 pub mod report;
 pub mod secrets;
@@ -79,10 +80,14 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         enrol_rate: limits::SourceRate::new(20, std::time::Duration::from_secs(3600)),
         seed_key,
         camera_networks: std::sync::RwLock::new(Vec::new()),
+        metrics: metrics::HttpMetrics::default(),
+        metrics_token: std::sync::RwLock::new(None),
     });
     let router = api::router(state.clone())
         .route("/api/openapi.json", axum::routing::get(|| async { axum::Json(api::openapi()) }))
+        .route("/metrics", axum::routing::get(metrics::scrape))
         .fallback(no_such_route)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(axum::middleware::from_fn(error::localize_problems))
         .layer(axum::middleware::from_fn(security_headers))
@@ -187,7 +192,18 @@ pub async fn serve_on(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    limits::serve_limited(app.router, listener, limits::Limits::default(), shutdown).await?;
+    serve_with(app, listener, limits::Limits::default(), shutdown).await
+}
+
+/// Serves `app` on a bound listener within `limits` (connections, trusted proxies) until
+/// `shutdown` resolves, then closes the store.
+pub async fn serve_with(
+    app: App,
+    listener: tokio::net::TcpListener,
+    limits: limits::Limits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    limits::serve_limited(app.router, listener, limits, shutdown).await?;
     stop_audit_watch(&app.state).await;
     app.state.db.close().await;
     Ok(())

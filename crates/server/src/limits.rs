@@ -9,7 +9,9 @@
 //! - **The client address** of every request is put in the `x-mimamori-peer` header by the
 //!   accept loop (a value sent by the client is replaced), so the API — also when the web
 //!   application calls it in process with the browser's headers — knows who is asking. Behind a
-//!   reverse proxy on the same machine, the proxy's `X-Forwarded-For` names the client.
+//!   reverse proxy on the same machine or at an address the operator trusts
+//!   ([`Limits::trusted_proxies`], the configuration's `trusted_proxies`), the proxy's
+//!   `X-Forwarded-For` names the client.
 //! - **Per-source rates** ([`SourceRate`]): the public contact form takes ten submissions per
 //!   address and hour (M11: 300 complaints in one second, each with a deadline and an audit
 //!   entry, before this).
@@ -24,8 +26,8 @@ use std::time::Duration;
 /// The header carrying the client's address, set by the accept loop.
 pub const PEER_HEADER: &str = "x-mimamori-peer";
 
-/// Connection limits.
-#[derive(Debug, Clone, Copy)]
+/// Connection limits, and whom to believe about the client's address.
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// Open connections at most.
     pub connections: usize,
@@ -33,13 +35,20 @@ pub struct Limits {
     pub per_source: usize,
     /// A connection must send its request headers within this.
     pub header_read: Duration,
+    /// Reverse proxies (besides loopback) whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         // Generous per address: a reverse proxy on the same machine brings every client through
         // one address (its upstream pool); what stops a flood is the header-read timeout.
-        Limits { connections: 4096, per_source: 1024, header_read: Duration::from_secs(10) }
+        Limits {
+            connections: 4096,
+            per_source: 1024,
+            header_read: Duration::from_secs(10),
+            trusted_proxies: Arc::from(Vec::new()),
+        }
     }
 }
 
@@ -104,10 +113,12 @@ pub async fn serve_limited(
             tracing::warn!(%peer, "connection refused: too many connections from this address");
             continue;
         }
+        let trusted = limits.trusted_proxies.clone();
         let svc = tower::ServiceExt::map_request(
             router.clone(),
             move |mut req: hyper::Request<hyper::body::Incoming>| {
-                let value = HeaderValue::from_str(&client_address(ip, req.headers())).ok();
+                let value =
+                    HeaderValue::from_str(&client_address(ip, &trusted, req.headers())).ok();
                 let headers = req.headers_mut();
                 headers.remove(PEER_HEADER);
                 if let Some(v) = value {
@@ -136,10 +147,14 @@ pub async fn serve_limited(
 }
 
 /// The client's address: the peer's, or — when the peer is a reverse proxy on this machine
-/// (a loopback address) — the last address it put in `X-Forwarded-For`. Nobody else is
-/// trusted to name the client.
-fn client_address(peer: IpAddr, headers: &axum::http::HeaderMap) -> String {
-    if peer.is_loopback() {
+/// (a loopback address) or one the operator trusts — the last address it put in
+/// `X-Forwarded-For`. Nobody else is trusted to name the client.
+fn client_address(
+    peer: IpAddr,
+    trusted: &[ipnet::IpNet],
+    headers: &axum::http::HeaderMap,
+) -> String {
+    if peer.is_loopback() || trusted.iter().any(|n| n.contains(&peer)) {
         let forwarded = headers
             .get_all("x-forwarded-for")
             .iter()
@@ -215,14 +230,23 @@ mod tests {
     }
 
     #[test]
-    fn only_a_local_proxy_names_the_client() {
+    fn only_a_local_or_trusted_proxy_names_the_client() {
         let mut h = axum::http::HeaderMap::new();
         h.insert("x-forwarded-for", HeaderValue::from_static("198.51.100.7, 203.0.113.9"));
         let local: IpAddr = IpAddr::from([127, 0, 0, 1]);
         let remote: IpAddr = IpAddr::from([192, 0, 2, 1]);
-        assert_eq!(client_address(local, &h), "203.0.113.9");
-        assert_eq!(client_address(remote, &h), "192.0.2.1", "a remote peer cannot name another");
-        assert_eq!(client_address(local, &axum::http::HeaderMap::new()), "127.0.0.1");
+        assert_eq!(client_address(local, &[], &h), "203.0.113.9");
+        assert_eq!(
+            client_address(remote, &[], &h),
+            "192.0.2.1",
+            "a remote peer cannot name another"
+        );
+        assert_eq!(client_address(local, &[], &axum::http::HeaderMap::new()), "127.0.0.1");
+        // issue 22, item 1 — a proxy on another machine the operator named in the configuration.
+        let trusted: Vec<ipnet::IpNet> = vec!["192.0.2.0/28".parse().unwrap()];
+        assert_eq!(client_address(remote, &trusted, &h), "203.0.113.9");
+        let other: IpAddr = IpAddr::from([192, 0, 2, 100]);
+        assert_eq!(client_address(other, &trusted, &h), "192.0.2.100", "outside the trusted net");
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub struct AppState {
     pub seed_key: crate::secrets::SeedKey,
     /// The networks cameras may be in (empty: any); see [`AppState::set_camera_networks`].
     pub(crate) camera_networks: std::sync::RwLock<Vec<ipnet::IpNet>>,
+    /// Calls, latency and logins counted for `/metrics` ([`crate::metrics`]).
+    pub metrics: crate::metrics::HttpMetrics,
+    /// The bearer token `/metrics` requires; `None`: not served ([`AppState::set_metrics_token`]).
+    pub(crate) metrics_token: std::sync::RwLock<Option<String>>,
 }
 
 /// A running [`crate::audit_watch::run`].
@@ -50,6 +54,16 @@ impl AppState {
     /// holds and audit witnessing go through it).
     pub fn attach_node(&self, node: Arc<dyn node::Node>) {
         *self.node.write().unwrap_or_else(|p| p.into_inner()) = Some(node);
+    }
+
+    /// Serves `/metrics` to scrapes that send this bearer token (`None`: not served).
+    pub fn set_metrics_token(&self, token: Option<String>) {
+        *self.metrics_token.write().unwrap_or_else(|p| p.into_inner()) = token;
+    }
+
+    /// The bearer token `/metrics` requires, when it is served.
+    pub fn metrics_token(&self) -> Option<String> {
+        self.metrics_token.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Limits camera stream addresses to these networks (the operator's allow-list): a camera

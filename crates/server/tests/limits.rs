@@ -43,6 +43,7 @@ async fn silent_and_surplus_connections_are_closed() {
         connections: 16,
         per_source: 3,
         header_read: Duration::from_secs(1),
+        ..Default::default()
     };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(server::limits::serve_limited(app.router, listener, limits, async {

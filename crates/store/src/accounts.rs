@@ -587,6 +587,16 @@ impl Db {
         .await?)
     }
 
+    /// Sessions and API tokens in force at `now` (neither expired nor revoked), by kind.
+    pub async fn live_session_counts(&self, now: i64) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT kind, COUNT(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > $1 GROUP BY kind ORDER BY kind",
+        )
+        .bind(now)
+        .fetch_all(&mut *self.conn().await?)
+        .await?)
+    }
+
     /// Marks a session used.
     pub async fn touch_session(&self, id: i64, now: i64) -> Result<()> {
         sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")

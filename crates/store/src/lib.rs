@@ -57,6 +57,17 @@ pub enum StoreError {
     /// A migration failed.
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database was written by a newer release: its schema has migrations this binary
+    /// does not know, and running on it could lose or misread what the newer one stored.
+    #[error(
+        "the database's schema is newer than this mimamori knows (it has migration {found}, this release knows up to {known}): run the release that wrote it, or restore a backup made by this one"
+    )]
+    NewerSchema {
+        /// The newest migration the database has.
+        found: i64,
+        /// The newest migration this binary has.
+        known: i64,
+    },
 }
 
 impl StoreError {
@@ -170,12 +181,27 @@ impl Db {
         Ok(db)
     }
 
+    /// Applies the migrations this release has; refuses a database that has one it does not
+    /// know (issue 22, item 6: a newer release wrote it).
     async fn migrate(&self) -> Result<()> {
-        match self.backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
-            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.pool).await?,
+        let migrator = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+        };
+        let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+        match migrator.run(&self.pool).await {
+            Ok(()) => Ok(()),
+            Err(sqlx::migrate::MigrateError::VersionMissing(found)) => {
+                let newest: Option<i64> =
+                    sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+                        .fetch_one(&self.pool)
+                        .await
+                        .ok()
+                        .flatten();
+                Err(StoreError::NewerSchema { found: newest.unwrap_or(found).max(found), known })
+            }
+            Err(e) => Err(e.into()),
         }
-        Ok(())
     }
 
     /// The pool.

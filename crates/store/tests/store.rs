@@ -169,3 +169,32 @@ async fn the_audit_log_in_the_database_verifies_and_catches_tampering() {
         );
     }
 }
+
+// issue 22, item 6 — a database a newer release migrated is refused with a clear word, and
+// nothing in it is changed; the current schema reconnects as before.
+#[tokio::test]
+async fn a_schema_newer_than_the_release_is_refused_on_both_backends() {
+    for backend in BACKENDS {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, url) = fresh(backend, dir.path()).await;
+        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert!(applied >= 16, "{backend:?}");
+        // What a newer release's migration leaves behind.
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) \
+             VALUES (9001, 'from a newer release', CURRENT_TIMESTAMP, TRUE, $1, 1)",
+        )
+        .bind(vec![0u8; 48])
+        .execute(db.pool())
+        .await
+        .unwrap();
+        db.close().await;
+        let e = Db::connect(&url).await.err().expect("a newer schema must be refused");
+        let said = e.to_string();
+        assert!(matches!(e, StoreError::NewerSchema { found: 9001, .. }), "{backend:?}: {said}");
+        assert!(said.contains("newer than this mimamori knows"), "{said}");
+    }
+}

@@ -7,6 +7,7 @@ pub mod bench_api;
 pub mod bench_export;
 pub mod bench_mask;
 pub mod camsim;
+pub mod config;
 pub mod demo;
 mod demo_history;
 pub mod policy;

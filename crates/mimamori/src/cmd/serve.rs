@@ -10,7 +10,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 /// What this process runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Role {
     /// The governance server (HTTP API) only.
     Central,
@@ -20,21 +21,49 @@ pub enum Role {
     All,
 }
 
-/// Options of `mimamori serve`.
+impl Role {
+    /// The name used in flags and the configuration file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Central => "central",
+            Role::Recorder => "recorder",
+            Role::All => "all",
+        }
+    }
+}
+
+/// How the log is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for a log collector.
+    Json,
+}
+
+/// Options of `mimamori serve`. Each one may also be set in the configuration file
+/// (`--config`, see `mimamori config example`); a flag wins over the file.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// What to run.
-    #[arg(long, value_enum, default_value = "central")]
-    pub role: Role,
-    /// Governance database: a SQLite file path (default) or postgres://user@host/db.
-    #[arg(long, default_value = "mimamori-data/mimamori.db")]
-    pub db: String,
-    /// Regulation profile: a seed name or a .toml path.
-    #[arg(long, default_value = "asahikawa")]
-    pub profile: String,
-    /// Address the HTTP API listens on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
+    /// The configuration file (e.g. /etc/mimamori/mimamori.toml), checked as `mimamori config
+    /// check` does; the server does not start on a problem.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// What to run [default: central].
+    #[arg(long, value_enum)]
+    pub role: Option<Role>,
+    /// Governance database: a SQLite file path or postgres://user@host/db, without a password
+    /// (`MIMAMORI_DB_PASSWORD` or the configuration's `database.password_file` holds it)
+    /// [default: mimamori-data/mimamori.db].
+    #[arg(long)]
+    pub db: Option<String>,
+    /// Regulation profile: a seed name or a .toml path [default: asahikawa].
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Address the HTTP API listens on [default: 127.0.0.1:8080].
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
     /// The node's signing key (created with mode 0600 if missing). Default: beside a SQLite
     /// database, else ./mimamori-data/node.key.
     #[arg(long)]
@@ -42,9 +71,10 @@ pub struct ServeArgs {
     /// Do not mark cookies Secure (plain HTTP on a non-loopback address, for development only).
     #[arg(long)]
     pub insecure_cookies: bool,
-    /// Recorder data directory (segments, node index, node audit log, status).
-    #[arg(long, default_value = "mimamori-data/recorder")]
-    pub data: PathBuf,
+    /// Recorder data directory (segments, node index, node audit log, status)
+    /// [default: mimamori-data/recorder].
+    #[arg(long)]
+    pub data: Option<PathBuf>,
     /// A camera to record: CODE=rtsp://host/path (repeatable). Without credentials: the
     /// command line is visible to every user of the machine; give cameras with credentials in
     /// `--cameras-file` or `MIMAMORI_CAMERAS`.
@@ -60,15 +90,22 @@ pub struct ServeArgs {
     /// camera addressed outside them and the recorder does not connect to one.
     #[arg(long = "camera-network", value_name = "CIDR")]
     pub camera_networks: Vec<ipnet::IpNet>,
-    /// Recorder node name.
-    #[arg(long, default_value = "node1")]
-    pub node_id: String,
-    /// Target segment length in seconds.
-    #[arg(long, default_value_t = 60)]
-    pub segment_secs: u32,
-    /// Pause recording below this much free space (MiB).
-    #[arg(long, default_value_t = 64)]
-    pub min_free_mib: u64,
+    /// A reverse proxy whose X-Forwarded-For names the client, as CIDR (repeatable; loopback
+    /// always is).
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Recorder node name [default: node1].
+    #[arg(long)]
+    pub node_id: Option<String>,
+    /// Target segment length in seconds [default: 60].
+    #[arg(long)]
+    pub segment_secs: Option<u32>,
+    /// Pause recording below this much free space (MiB) [default: 64].
+    #[arg(long)]
+    pub min_free_mib: Option<u64>,
+    /// Log format [default: text].
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
     /// Verify the governance audit log against every checkpoint kept outside it (the published
     /// file, the recorder's witness records) and exit: 0 verified, 1 tampered, 2 could not
     /// check. Nothing is written.
@@ -78,6 +115,118 @@ pub struct ServeArgs {
     /// with this reason (after an investigation; later starts halt only on new findings).
     #[arg(long, value_name = "REASON")]
     pub accept_audit_findings: Option<String>,
+}
+
+/// What `serve` runs with: the flags over the configuration file over the defaults.
+#[derive(Debug)]
+pub struct Settings {
+    role: Role,
+    db: String,
+    profile: String,
+    listen: SocketAddr,
+    key: PathBuf,
+    secure_cookies: bool,
+    data: PathBuf,
+    cameras: Vec<recorder::config::CameraConfig>,
+    camera_networks: Vec<ipnet::IpNet>,
+    trusted_proxies: Vec<ipnet::IpNet>,
+    node_id: String,
+    segment_secs: u32,
+    min_free_mib: u64,
+    log_format: LogFormat,
+    metrics_token: Option<String>,
+}
+
+impl ServeArgs {
+    /// Merges the flags, the configuration file and the defaults; reads the secrets from their
+    /// files or the environment.
+    fn settings(&self) -> anyhow::Result<Settings> {
+        let file = match &self.config {
+            None => super::config::FileConfig::default(),
+            Some(path) => match super::config::load(path)? {
+                Ok(c) => c,
+                Err(problems) => {
+                    let name = path.display().to_string();
+                    for p in &problems {
+                        eprintln!("{}", p.render(&name));
+                    }
+                    anyhow::bail!(
+                        "{name}: {} problem(s); the server does not start",
+                        problems.len()
+                    );
+                }
+            },
+        };
+        if let Some(db) = &self.db
+            && url::Url::parse(db).is_ok_and(|u| u.password().is_some())
+        {
+            anyhow::bail!(
+                "--db: a password on the command line is visible to every user of this machine; use MIMAMORI_DB_PASSWORD or the configuration's database.password_file"
+            );
+        }
+        let mut db = self
+            .db
+            .clone()
+            .or(file.database.url.clone())
+            .unwrap_or_else(|| "mimamori-data/mimamori.db".into());
+        let password = match (&file.database.password_file, std::env::var("MIMAMORI_DB_PASSWORD")) {
+            (_, Ok(p)) if !p.is_empty() => Some(p),
+            (Some(f), _) => Some(super::config::secret_file(f).map_err(anyhow::Error::msg)?),
+            _ => None,
+        };
+        if let Some(pw) = password
+            && db.starts_with("postgres")
+        {
+            let mut u = url::Url::parse(&db).context("the database URL")?;
+            u.set_password(Some(&pw))
+                .map_err(|()| anyhow::anyhow!("the database URL takes no password"))?;
+            db = u.to_string();
+        }
+        let metrics_token = match &file.metrics.token_file {
+            Some(f) => Some(super::config::secret_file(f).map_err(anyhow::Error::msg)?),
+            None => None,
+        };
+        let cameras_file = self.cameras_file.clone().or(file.node.cameras_file.clone());
+        let cameras = configured_cameras(
+            &self.cameras,
+            cameras_file.as_deref(),
+            std::env::var("MIMAMORI_CAMERAS").ok(),
+        )?;
+        let pick = |flag: &Vec<ipnet::IpNet>, file: &Vec<ipnet::IpNet>| {
+            if flag.is_empty() { file.clone() } else { flag.clone() }
+        };
+        let key =
+            self.key.clone().or(file.node.key.clone()).unwrap_or_else(|| default_key_path(&db));
+        Ok(Settings {
+            role: self.role.or(file.role).unwrap_or(Role::Central),
+            profile: self
+                .profile
+                .clone()
+                .or(file.profile.clone())
+                .unwrap_or_else(|| "asahikawa".into()),
+            listen: self.listen.or(file.listen).unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
+            key,
+            secure_cookies: !self.insecure_cookies && file.secure_cookies.unwrap_or(true),
+            data: self
+                .data
+                .clone()
+                .or(file.node.data.clone())
+                .unwrap_or_else(|| "mimamori-data/recorder".into()),
+            cameras,
+            camera_networks: pick(&self.camera_networks, &file.node.camera_networks),
+            trusted_proxies: pick(&self.trusted_proxies, &file.trusted_proxies),
+            node_id: self
+                .node_id
+                .clone()
+                .or(file.node.id.clone())
+                .unwrap_or_else(|| "node1".into()),
+            segment_secs: self.segment_secs.or(file.node.segment_secs).unwrap_or(60),
+            min_free_mib: self.min_free_mib.or(file.node.min_free_mib).unwrap_or(64),
+            log_format: self.log_format.or(file.log.format).unwrap_or(LogFormat::Text),
+            metrics_token,
+            db,
+        })
+    }
 }
 
 /// The cameras of `--camera`, `--cameras-file` and `MIMAMORI_CAMERAS` (issue 16, M9: camera
@@ -136,49 +285,48 @@ pub fn parse_camera(spec: &str) -> anyhow::Result<recorder::config::CameraConfig
 impl ServeArgs {
     /// Runs until SIGTERM or Ctrl-C; a recorder seals every open segment before exiting.
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        init_tracing();
-        let profile = load_profile(&self.profile)?;
-        let key_path = self.key.clone().unwrap_or_else(|| default_key_path(&self.db));
-        let mut cameras = configured_cameras(
-            &self.cameras,
-            self.cameras_file.as_deref(),
-            std::env::var("MIMAMORI_CAMERAS").ok(),
-        )?;
+        let s = self.settings()?;
+        init_tracing_as(s.log_format);
+        let profile = load_profile(&s.profile)?;
+        let key_path = s.key.clone();
+        let mut cameras = s.cameras.clone();
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
         if self.verify_audit {
-            return rt.block_on(self.verify_audit_only(key_path));
+            return rt.block_on(s.verify_audit_only(key_path));
         }
+        let accept = self.accept_audit_findings.clone();
         rt.block_on(async move {
             let rec_config = |cams: Vec<recorder::config::CameraConfig>| {
-                let mut c = recorder::config::RecorderConfig::new(&self.node_id, &self.data);
+                let mut c = recorder::config::RecorderConfig::new(&s.node_id, &s.data);
                 c.key_path = key_path.clone();
                 c.cameras = cams;
-                c.segment_ms = i64::from(self.segment_secs.max(1)) * 1000;
-                c.min_free_bytes = self.min_free_mib << 20;
-                c.camera_networks = self.camera_networks.clone();
+                c.segment_ms = i64::from(s.segment_secs.max(1)) * 1000;
+                c.min_free_bytes = s.min_free_mib << 20;
+                c.camera_networks = s.camera_networks.clone();
                 c
             };
-            match self.role {
+            match s.role {
                 Role::Recorder => {
                     let rec = recorder::Recorder::start(rec_config(cameras), profile, Clock::System).await?;
-                    println!("mimamori: recorder {} recording {} cameras into {}", self.node_id, rec.cameras().len(), self.data.display());
+                    println!("mimamori: recorder {} recording {} cameras into {}", s.node_id, rec.cameras().len(), s.data.display());
                     shutdown_signal().await;
                     rec.stop().await;
                     Ok(())
                 }
                 Role::Central | Role::All => {
-                    super::ensure_db_dir(&self.db)?;
+                    super::ensure_db_dir(&s.db)?;
                     let app = server::build(server::Config {
-                        db: self.db.clone(),
+                        db: s.db.clone(),
                         profile: profile.clone(),
                         key_path: key_path.clone(),
                         clock: Clock::System,
-                        secure_cookies: !self.insecure_cookies,
+                        secure_cookies: s.secure_cookies,
                     })
                     .await?;
-                    app.state.set_camera_networks(self.camera_networks.clone());
+                    app.state.set_camera_networks(s.camera_networks.clone());
+                    app.state.set_metrics_token(s.metrics_token.clone());
                     let mut rec = None;
-                    if self.role == Role::All {
+                    if s.role == Role::All {
                         // Cameras registered with a stream URL are recorded too.
                         for c in app.state.db.cameras().await? {
                             if c.status == "active" && !c.rtsp_url.is_empty() && !cameras.iter().any(|x| x.code == c.code) {
@@ -197,24 +345,31 @@ impl ServeArgs {
                             (cc.mask_version, cc.masks) = server::nodes::recorder_masks(&app.state.db, &cc.code).await?;
                         }
                         let r = recorder::Recorder::start(rec_config(cameras), profile, Clock::System).await?;
-                        attach_recorder(&app.state, &r, self.data.join("exports"));
+                        attach_recorder(&app.state, &r, s.data.join("exports"));
                         rec = Some(r);
                     }
                     let watch = server::audit_watch::Watch::beside(&key_path);
-                    let check = server::start_audit_watch(&app.state, watch, self.accept_audit_findings.as_deref()).await?;
+                    let check = server::start_audit_watch(&app.state, watch, accept.as_deref()).await?;
                     if let Some(first) = check.open.first() {
                         eprintln!("mimamori: AUDIT LOG FAILED VERIFICATION, audited calls are refused: {first}");
                     }
                     for f in &check.node {
                         eprintln!("mimamori: the recorder's audit log failed verification (recording continues): {f}");
                     }
-                    tracing::info!(listen = %self.listen, profile = %app.state.profile.profile.id, "mimamori server listening");
-                    println!("mimamori: serving profile {} on http://{}", app.state.profile.profile.id, self.listen);
+                    tracing::info!(listen = %s.listen, profile = %app.state.profile.profile.id, "mimamori server listening");
+                    println!("mimamori: serving profile {} on http://{}", app.state.profile.profile.id, s.listen);
                     // The web application over the same API.
                     let app = server::App { router: webui::router(app.router.clone()).merge(app.router), state: app.state };
                     // Lapsed duties become incidents: at start, then hourly (issue 18 item 1).
                     let sweeper = server::duties::spawn_sweeper(app.state.clone());
-                    let served = server::serve(app, self.listen, shutdown_signal()).await;
+                    let limits = server::limits::Limits {
+                        trusted_proxies: s.trusted_proxies.clone().into(),
+                        ..Default::default()
+                    };
+                    let served = match tokio::net::TcpListener::bind(s.listen).await {
+                        Ok(listener) => server::serve_with(app, listener, limits, shutdown_signal()).await,
+                        Err(e) => Err(anyhow::Error::new(e).context(format!("cannot listen on {}", s.listen))),
+                    };
                     sweeper.abort();
                     if let Some(r) = rec {
                         r.stop().await;
@@ -227,7 +382,7 @@ impl ServeArgs {
     }
 }
 
-impl ServeArgs {
+impl Settings {
     /// `serve --verify-audit`: the check the server makes at start, read-only.
     async fn verify_audit_only(&self, key_path: PathBuf) -> anyhow::Result<ExitCode> {
         match self.check_audit(&key_path).await {
@@ -301,12 +456,20 @@ pub async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
-/// Logs to stderr; `RUST_LOG` filters.
+/// Logs to stderr as text; `RUST_LOG` filters.
 pub fn init_tracing() {
+    init_tracing_as(LogFormat::Text);
+}
+
+/// Logs to stderr in `format`; `RUST_LOG` filters.
+pub fn init_tracing_as(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ =
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }
 
 #[cfg(test)]

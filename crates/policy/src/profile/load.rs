@@ -17,6 +17,17 @@ pub struct Location {
     pub column: usize,
 }
 
+impl Location {
+    /// `FILE:LINE:COL`, or `FILE` when there is no location: how a problem in a file is
+    /// pointed at (profiles, the server's configuration).
+    pub fn in_file(file: &str, location: Option<&Location>) -> String {
+        match location {
+            Some(l) => format!("{file}:{}:{}", l.line, l.column),
+            None => file.to_owned(),
+        }
+    }
+}
+
 /// One thing wrong with a profile file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
@@ -33,10 +44,7 @@ pub struct Problem {
 impl Problem {
     /// Renders as `FILE:LINE:COL: RULE: message (at PATH)`.
     pub fn render(&self, file: &str) -> String {
-        let at = match &self.location {
-            Some(l) => format!("{file}:{}:{}", l.line, l.column),
-            None => file.to_owned(),
-        };
+        let at = Location::in_file(file, self.location.as_ref());
         let path =
             if self.path.is_empty() { String::new() } else { format!(" (at {})", self.path) };
         format!("{at}: {}: {}{path}", self.rule, self.message)
@@ -75,18 +83,21 @@ pub fn load_str(text: &str) -> Result<Profile, Vec<Problem>> {
     if problems.is_empty() { Ok(profile) } else { Err(problems) }
 }
 
-/// Maps key paths and byte offsets of a TOML text to lines and columns.
-struct Locator<'a> {
+/// Maps key paths and byte offsets of a TOML text to lines and columns (profiles here; the
+/// server's configuration file uses it too).
+pub struct Locator<'a> {
     text: &'a str,
     root: Option<Spanned<DeTable<'a>>>,
 }
 
 impl<'a> Locator<'a> {
-    fn new(text: &'a str) -> Self {
+    /// Parses `text` once; paths are located in it afterwards.
+    pub fn new(text: &'a str) -> Self {
         Self { text, root: DeTable::parse(text).ok() }
     }
 
-    fn position(&self, offset: usize) -> Location {
+    /// The line and column of a byte offset.
+    pub fn position(&self, offset: usize) -> Location {
         let before = &self.text[..offset.min(self.text.len())];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
@@ -95,7 +106,7 @@ impl<'a> Locator<'a> {
 
     /// Locates a path like `roles[2].permissions[0]` or `retention.floor`. Falls back to the
     /// nearest existing ancestor.
-    fn locate(&self, path: &str) -> Option<Location> {
+    pub fn locate(&self, path: &str) -> Option<Location> {
         let root = self.root.as_ref()?;
         let mut span: Range<usize> = root.span();
         let mut table: Option<&DeTable<'_>> = Some(root.get_ref());

@@ -6,7 +6,7 @@ mod model;
 mod seeds;
 
 pub use check::check;
-pub use load::{Location, Problem, load_str};
+pub use load::{Location, Locator, Problem, load_str};
 pub use model::*;
 pub use seeds::{SEED_IDS, seed, seed_source, seeds};
 
