@@ -36,6 +36,9 @@ compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null ||
   compgen -G '/usr/lib/*/libclang-[0-9]*.so*' >/dev/null || apt_packages+=(libclang-dev)
 # A real Prometheus (and promtool) for the /metrics test.
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || apt_packages+=(prometheus)
+# systemd-analyze verifies the packaged units; dpkg-deb builds the package.
+command -v systemd-analyze >/dev/null 2>&1 || apt_packages+=(systemd)
+command -v dpkg-deb >/dev/null 2>&1 || apt_packages+=(dpkg)
 # Japanese glyphs in the browser tests' screenshots.
 [ -d /usr/share/fonts/opentype/noto ] || apt_packages+=(fonts-noto-cjk)
 /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0')" >/dev/null 2>&1 ||

@@ -279,3 +279,87 @@ impl WithStdin for Command {
         )
     }
 }
+
+// issue 22, item 4 — the Debian package: the binary, two hardened units that systemd itself
+// verifies, the example configurations as conffiles that `config check` accepts.
+#[test]
+fn packaged_as_a_deb_with_hardened_units() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(workspace.join("scripts/package-deb"))
+        .arg("--binary")
+        .arg(bin())
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let deb = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let field = |name: &str| {
+        let o = Command::new("dpkg-deb").args(["--field", &deb, name]).output().unwrap();
+        String::from_utf8(o.stdout).unwrap().trim().to_owned()
+    };
+    assert_eq!(field("Package"), "mimamori");
+    assert!(field("Depends").contains("adduser"));
+    let o = Command::new("dpkg-deb").args(["--ctrl-tarfile", &deb]).output().unwrap();
+    assert!(o.status.success());
+
+    let root = dir.path().join("root");
+    let o = Command::new("dpkg-deb").args(["-x", &deb]).arg(&root).output().unwrap();
+    assert!(o.status.success());
+    let o = Command::new("dpkg-deb").args(["-e", &deb]).arg(dir.path().join("DEBIAN")).output();
+    assert!(o.unwrap().status.success());
+    let conffiles = std::fs::read_to_string(dir.path().join("DEBIAN/conffiles")).unwrap();
+    assert_eq!(conffiles, "/etc/mimamori/mimamori.toml\n/etc/mimamori/recorder.toml\n");
+    for script in ["postinst", "postrm"] {
+        let s = Command::new("sh").arg("-n").arg(dir.path().join("DEBIAN").join(script)).status();
+        assert!(s.unwrap().success(), "{script} is not valid sh");
+    }
+    assert!(root.join("usr/bin/mimamori").is_file());
+
+    // The packaged configurations are accepted as they are.
+    for conf in ["mimamori.toml", "recorder.toml"] {
+        let o = Command::new(root.join("usr/bin/mimamori"))
+            .args(["config", "check"])
+            .arg(root.join("etc/mimamori").join(conf))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{conf}: {}", String::from_utf8_lossy(&o.stdout));
+    }
+
+    // systemd verifies the units in the unpacked tree (with the system's own targets beside
+    // them), and rates their exposure: every sandboxing option a recorder can live with.
+    let units = root.join("lib/systemd/system");
+    let o = Command::new("cp").arg("-an").arg("/lib/systemd/system/.").arg(&units).output();
+    assert!(o.unwrap().status.success());
+    let analyze = |args: &[&str]| {
+        Command::new("systemd-analyze")
+            .args(args)
+            .arg(format!("--root={}", root.display()))
+            .args(["mimamori.service", "mimamori-recorder.service"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let o = analyze(&["verify", "--man=no"]);
+    let said =
+        String::from_utf8_lossy(&o.stderr).into_owned() + &String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success() && said.trim().is_empty(), "systemd-analyze verify: {said}");
+    // Exposure on systemd's 0–100 scale (shown as 0.0–10.0): at most 1.5, "OK".
+    let o = analyze(&["security", "--offline=yes", "--threshold=15"]);
+    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "systemd-analyze security: {said}");
+    for unit in ["mimamori.service", "mimamori-recorder.service"] {
+        let text = std::fs::read_to_string(units.join(unit)).unwrap();
+        for line in [
+            "User=mimamori",
+            "NoNewPrivileges=yes",
+            "ProtectSystem=strict",
+            "PrivateTmp=yes",
+            "ReadWritePaths=/var/lib/mimamori",
+            "UMask=0077",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{unit} lacks {line}");
+        }
+    }
+}
