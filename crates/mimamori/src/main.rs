@@ -34,6 +34,11 @@ enum Command {
     /// Recorder status (no live view).
     #[command(subcommand)]
     Recorder(cmd::recorder::RecorderCmd),
+    /// Back up the governance database, keys (sealed under a passphrase), the recorder's
+    /// index and audit log — footage only on request.
+    Backup(cmd::backup::BackupArgs),
+    /// Restore a backup into an empty database, key and data directory.
+    Restore(cmd::backup::RestoreArgs),
     /// Check the server's configuration file; print an example to start from.
     #[command(subcommand)]
     Config(cmd::config::ConfigCmd),
@@ -69,6 +74,8 @@ fn main() -> ExitCode {
         Command::Audit(c) => c.run(),
         Command::Serve(a) => a.run(),
         Command::Config(c) => c.run(),
+        Command::Backup(a) => a.run(),
+        Command::Restore(a) => a.run(),
         Command::Camsim(a) => a.run(),
         Command::Bench(c) => c.run(),
         Command::Recorder(c) => c.run(),

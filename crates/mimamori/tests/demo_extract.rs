@@ -7,61 +7,11 @@
 
 mod common;
 
+use common::city::Http;
 use common::start_demo_in;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::process::Command;
 use std::time::Duration;
-
-const PASSWORD: &str = "mimamori-demo-2026";
-
-struct Http {
-    base: String,
-    client: reqwest::Client,
-}
-
-impl Http {
-    async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        pc: Option<&str>,
-        body: Option<Value>,
-    ) -> reqwest::Response {
-        let mut rb = self.client.request(method.parse().unwrap(), format!("{}{path}", self.base));
-        if let Some(t) = token {
-            rb = rb.bearer_auth(t);
-        }
-        if let Some(pc) = pc {
-            rb = rb.header("x-mimamori-workstation", pc);
-        }
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        rb.send().await.unwrap()
-    }
-
-    async fn ok(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        pc: Option<&str>,
-        body: Option<Value>,
-    ) -> Value {
-        let r = self.call(method, path, token, pc, body).await;
-        let status = r.status();
-        let v: Value = r.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "{method} {path}: {status} {v}");
-        v
-    }
-
-    async fn login(&self, login: &str) -> String {
-        let body = json!({ "login": login, "password": PASSWORD, "session": "bearer" });
-        let v = self.ok("POST", "/api/v1/auth/login", None, None, Some(body)).await;
-        v["token"].as_str().unwrap().to_owned()
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_demo_extracts_from_its_relative_data_directory() {
@@ -84,80 +34,13 @@ async fn the_readme_demo_extracts_from_its_relative_data_directory() {
     assert!(data.join("recorder/node.db").exists(), "the default data directory is ./demo-data");
 
     // The city's dedicated PC, from the printed enrolment links.
-    let logins = std::fs::read_to_string(data.join("demo-logins.txt")).unwrap();
-    let link = logins.lines().find_map(|l| l.trim().strip_prefix("city: ")).unwrap().to_owned();
-    let code = link.rsplit('/').next().unwrap();
-    let http = Http { base, client: reqwest::Client::new() };
-    // Redeemed once on the PC that opens it: the device token comes back as its cookie.
-    let redeem = || {
-        http.client
-            .post(format!("{}/api/v1/workstations/enrol", http.base))
-            .json(&json!({ "code": code }))
-            .send()
-    };
-    let redeemed = redeem().await.unwrap();
-    assert_eq!(redeemed.status(), 200);
-    let city_pc = redeemed
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix(&format!("{}=", server::auth::WORKSTATION_COOKIE)))
-        .and_then(|c| c.split(';').next())
-        .unwrap()
-        .to_owned();
-    assert_eq!(redeem().await.unwrap().status(), 404, "a link enrols one PC");
+    let http = Http::new(&base);
+    let city_pc = http.enrol_city_pc(&data).await;
     let from = jiff::Timestamp::now();
     tokio::time::sleep(Duration::from_secs(8)).await;
     let to = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(3);
-
-    let applicant = http.login("u_applicant").await;
-    let request = http
-        .ok("POST", "/api/v1/requests", Some(&applicant), None, Some(json!({
-            "basis": "legal_request", "purpose": "criminal_investigation", "recipient": "旭川東警察署 刑事課",
-            "case_summary": "コンビニ強盗の逃走経路の確認",
-            "documents": [{"form": "application", "reference": "申-2026-88"}, {"form": "written_inquiry", "reference": "照-2026-88"}],
-            "cameras": ["cam2"], "from": policy::jst::rfc3339(from), "to": policy::jst::rfc3339(to) })))
-        .await;
+    let (request, officer, bytes) = http.extract(&city_pc, "cam2", from, to).await;
     let rid = request["id"].as_i64().unwrap();
-    let manager = http.login("admin").await;
-    http.ok(
-        "POST",
-        &format!("/api/v1/requests/{rid}/approve"),
-        Some(&manager),
-        None,
-        Some(json!({})),
-    )
-    .await;
-    let recipients =
-        http.ok("GET", "/api/v1/instructions/recipients?step=1", Some(&manager), None, None).await;
-    let officer =
-        recipients.as_array().unwrap().iter().find(|r| r["login"] == "u_handling_officer").unwrap();
-    let ins = http
-        .ok(
-            "POST",
-            "/api/v1/instructions",
-            Some(&manager),
-            None,
-            Some(json!({ "request_id": rid, "to_account": officer["id"], "note": "指定範囲のみ" })),
-        )
-        .await;
-    let officer = http.login("u_handling_officer").await;
-    let x = http
-        .ok(
-            "POST",
-            &format!("/api/v1/instructions/{}/extract", ins["id"]),
-            Some(&officer),
-            Some(&city_pc),
-            Some(json!({})),
-        )
-        .await;
-    let pkg = &x["packages"][0];
-    assert!(pkg["frames"].as_u64().unwrap() > 50, "{x}");
-    let zip =
-        http.call("GET", pkg["href"].as_str().unwrap(), Some(&officer), Some(&city_pc), None).await;
-    assert_eq!(zip.status(), 200);
-    let bytes = zip.bytes().await.unwrap();
     let file = cwd.path().join("package.zip");
     std::fs::write(&file, &bytes).unwrap();
 

@@ -130,6 +130,32 @@ impl NodeDb {
         Ok(())
     }
 
+    /// Writes a consistent copy of the index to `to` (SQLite `VACUUM INTO`, while the recorder
+    /// runs), for a backup (issue 22, item 5), and returns the segment files the copy names.
+    ///
+    /// Without `with_footage` the copy holds no footage keys and no segment rows: a backup must
+    /// not keep a camera-day alive past its erasure (PROD-ERASE-1), so footage is in a backup
+    /// only on request, keys and files together. Gaps, erasures, holds and checkpoints stay.
+    pub async fn snapshot(&self, to: &Path, with_footage: bool) -> Result<Vec<String>, Error> {
+        use sqlx::{ConnectOptions, Connection};
+        sqlx::query("VACUUM INTO ?").bind(to.display().to_string()).execute(&self.pool).await?;
+        let mut conn = SqliteConnectOptions::from_str(&format!("sqlite://{}", to.display()))?
+            .pragma("secure_delete", "ON")
+            .connect()
+            .await?;
+        if !with_footage {
+            sqlx::query("DELETE FROM segments").execute(&mut conn).await?;
+            sqlx::query("DELETE FROM day_keys").execute(&mut conn).await?;
+            // Rewrites the file: no page of a deleted key is left in it.
+            sqlx::query("VACUUM").execute(&mut conn).await?;
+        }
+        let paths: Vec<String> = sqlx::query_scalar("SELECT path FROM segments ORDER BY id")
+            .fetch_all(&mut conn)
+            .await?;
+        conn.close().await?;
+        Ok(paths)
+    }
+
     /// Closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;

@@ -204,6 +204,33 @@ impl Db {
         }
     }
 
+    /// Writes a consistent copy of a SQLite store to `to` (`VACUUM INTO`, while the server
+    /// runs), for a backup; a PostgreSQL store is copied with `pg_dump` instead.
+    pub async fn snapshot_sqlite(&self, to: &std::path::Path) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Corrupt("VACUUM INTO is SQLite's; use pg_dump".into()));
+        }
+        sqlx::query("VACUUM INTO $1")
+            .bind(to.display().to_string())
+            .execute(&mut *self.conn().await?)
+            .await?;
+        Ok(())
+    }
+
+    /// The tables a PostgreSQL database holds in its `public` schema, without migrating it (a
+    /// restore goes only into a database that holds none).
+    pub async fn postgres_table_count(url: &str) -> Result<i64> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new().max_connections(1).connect(url).await?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'",
+        )
+        .fetch_one(&pool)
+        .await?;
+        pool.close().await;
+        Ok(n)
+    }
+
     /// The pool.
     pub fn pool(&self) -> &AnyPool {
         &self.pool

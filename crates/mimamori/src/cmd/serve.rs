@@ -141,47 +141,8 @@ impl ServeArgs {
     /// Merges the flags, the configuration file and the defaults; reads the secrets from their
     /// files or the environment.
     fn settings(&self) -> anyhow::Result<Settings> {
-        let file = match &self.config {
-            None => super::config::FileConfig::default(),
-            Some(path) => match super::config::load(path)? {
-                Ok(c) => c,
-                Err(problems) => {
-                    let name = path.display().to_string();
-                    for p in &problems {
-                        eprintln!("{}", p.render(&name));
-                    }
-                    anyhow::bail!(
-                        "{name}: {} problem(s); the server does not start",
-                        problems.len()
-                    );
-                }
-            },
-        };
-        if let Some(db) = &self.db
-            && url::Url::parse(db).is_ok_and(|u| u.password().is_some())
-        {
-            anyhow::bail!(
-                "--db: a password on the command line is visible to every user of this machine; use MIMAMORI_DB_PASSWORD or the configuration's database.password_file"
-            );
-        }
-        let mut db = self
-            .db
-            .clone()
-            .or(file.database.url.clone())
-            .unwrap_or_else(|| "mimamori-data/mimamori.db".into());
-        let password = match (&file.database.password_file, std::env::var("MIMAMORI_DB_PASSWORD")) {
-            (_, Ok(p)) if !p.is_empty() => Some(p),
-            (Some(f), _) => Some(super::config::secret_file(f).map_err(anyhow::Error::msg)?),
-            _ => None,
-        };
-        if let Some(pw) = password
-            && db.starts_with("postgres")
-        {
-            let mut u = url::Url::parse(&db).context("the database URL")?;
-            u.set_password(Some(&pw))
-                .map_err(|()| anyhow::anyhow!("the database URL takes no password"))?;
-            db = u.to_string();
-        }
+        let file = read_config(self.config.as_deref())?;
+        let db = database_url(self.db.as_deref(), &file)?;
         let metrics_token = match &file.metrics.token_file {
             Some(f) => Some(super::config::secret_file(f).map_err(anyhow::Error::msg)?),
             None => None,
@@ -227,6 +188,56 @@ impl ServeArgs {
             db,
         })
     }
+}
+
+/// The configuration file named by `--config`, checked (every problem printed, then an error),
+/// or an empty one.
+pub fn read_config(path: Option<&std::path::Path>) -> anyhow::Result<super::config::FileConfig> {
+    let Some(path) = path else { return Ok(super::config::FileConfig::default()) };
+    match super::config::load(path)? {
+        Ok(c) => Ok(c),
+        Err(problems) => {
+            let name = path.display().to_string();
+            for p in &problems {
+                eprintln!("{}", p.render(&name));
+            }
+            anyhow::bail!("{name}: {} problem(s); nothing was done", problems.len());
+        }
+    }
+}
+
+/// The governance database's URL: `--db`, else the configuration's, else the default; the
+/// PostgreSQL password added from `MIMAMORI_DB_PASSWORD` or `database.password_file` — never
+/// from the command line, which every user of the machine can read.
+pub fn database_url(
+    flag: Option<&str>,
+    file: &super::config::FileConfig,
+) -> anyhow::Result<String> {
+    if let Some(db) = flag
+        && url::Url::parse(db).is_ok_and(|u| u.password().is_some())
+    {
+        anyhow::bail!(
+            "--db: a password on the command line is visible to every user of this machine; use MIMAMORI_DB_PASSWORD or the configuration's database.password_file"
+        );
+    }
+    let mut db = flag
+        .map(str::to_owned)
+        .or(file.database.url.clone())
+        .unwrap_or_else(|| "mimamori-data/mimamori.db".into());
+    let password = match (&file.database.password_file, std::env::var("MIMAMORI_DB_PASSWORD")) {
+        (_, Ok(p)) if !p.is_empty() => Some(p),
+        (Some(f), _) => Some(super::config::secret_file(f).map_err(anyhow::Error::msg)?),
+        _ => None,
+    };
+    if let Some(pw) = password
+        && db.starts_with("postgres")
+    {
+        let mut u = url::Url::parse(&db).context("the database URL")?;
+        u.set_password(Some(&pw))
+            .map_err(|()| anyhow::anyhow!("the database URL takes no password"))?;
+        db = u.to_string();
+    }
+    Ok(db)
 }
 
 /// The cameras of `--camera`, `--cameras-file` and `MIMAMORI_CAMERAS` (issue 16, M9: camera

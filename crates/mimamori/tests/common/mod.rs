@@ -2,6 +2,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)] // tests unwrap: a panic is the failure report
 
+pub mod city;
+
 use std::process::Child;
 use std::time::{Duration, Instant};
 
