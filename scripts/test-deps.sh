@@ -11,6 +11,7 @@
 #    the mask burn-in (libavcodec's decoder, libx264 through libavcodec) is tested too.
 #  - prometheus (Debian): a real Prometheus scrapes `/metrics` in the operations test, and its
 #    promtool checks the exposition text.
+#  - slapd + ldap-utils: a real OpenLDAP server for the directory-login test.
 #  - Python `holidays` (PyPI), pinned, in ./.venv: the independent dataset the holiday tests
 #    compare against (crates/policy/tests/holidays_reference.rs).
 set -euo pipefail
@@ -36,6 +37,9 @@ compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null ||
   compgen -G '/usr/lib/*/libclang-[0-9]*.so*' >/dev/null || apt_packages+=(libclang-dev)
 # A real Prometheus (and promtool) for the /metrics test.
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || apt_packages+=(prometheus)
+# A real OpenLDAP server (slapd, started by the directory-login test) and its tools.
+[ -x /usr/sbin/slapd ] || apt_packages+=(slapd)
+command -v ldapadd >/dev/null 2>&1 || apt_packages+=(ldap-utils)
 # systemd-analyze verifies the packaged units; dpkg-deb builds the package.
 command -v systemd-analyze >/dev/null 2>&1 || apt_packages+=(systemd)
 command -v dpkg-deb >/dev/null 2>&1 || apt_packages+=(dpkg)

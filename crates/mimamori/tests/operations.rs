@@ -224,13 +224,14 @@ format = "json"
             .unwrap(),
     );
     wait_for_port(prom_port, Duration::from_secs(60));
+    // Prometheus answers 503 in plain text until its storage is ready: that is "not yet".
     let query = |q: &str| -> serde_json::Value {
         http.get(format!("http://127.0.0.1:{prom_port}/api/v1/query"))
             .query(&[("query", q)])
             .send()
-            .unwrap()
-            .json()
-            .unwrap()
+            .ok()
+            .and_then(|r| r.json().ok())
+            .unwrap_or(serde_json::Value::Null)
     };
     let t = Instant::now();
     loop {

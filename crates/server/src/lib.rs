@@ -10,6 +10,7 @@ pub mod api;
 pub mod audit_watch;
 pub mod auth;
 pub mod bootstrap;
+pub mod directory;
 pub mod duties;
 pub use ::clock;
 pub mod error;
@@ -82,6 +83,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         camera_networks: std::sync::RwLock::new(Vec::new()),
         metrics: metrics::HttpMetrics::default(),
         metrics_token: std::sync::RwLock::new(None),
+        directory: std::sync::RwLock::new(None),
     });
     let router = api::router(state.clone())
         .route("/api/openapi.json", axum::routing::get(|| async { axum::Json(api::openapi()) }))

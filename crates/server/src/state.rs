@@ -39,6 +39,8 @@ pub struct AppState {
     pub metrics: crate::metrics::HttpMetrics,
     /// The bearer token `/metrics` requires; `None`: not served ([`AppState::set_metrics_token`]).
     pub(crate) metrics_token: std::sync::RwLock<Option<String>>,
+    /// The city's directory, when staff log in with it ([`AppState::set_directory`]).
+    pub(crate) directory: std::sync::RwLock<Option<Arc<crate::directory::Directory>>>,
 }
 
 /// A running [`crate::audit_watch::run`].
@@ -54,6 +56,16 @@ impl AppState {
     /// holds and audit witnessing go through it).
     pub fn attach_node(&self, node: Arc<dyn node::Node>) {
         *self.node.write().unwrap_or_else(|p| p.into_inner()) = Some(node);
+    }
+
+    /// Lets staff log in with the city's directory (`None`: local accounts only).
+    pub fn set_directory(&self, directory: Option<Arc<crate::directory::Directory>>) {
+        *self.directory.write().unwrap_or_else(|p| p.into_inner()) = directory;
+    }
+
+    /// The city's directory, when configured.
+    pub fn directory(&self) -> Option<Arc<crate::directory::Directory>> {
+        self.directory.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Serves `/metrics` to scrapes that send this bearer token (`None`: not served).

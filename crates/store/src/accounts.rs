@@ -52,6 +52,9 @@ pub struct Account {
     pub created_at: i64,
     /// Created by (account id).
     pub created_by: Option<i64>,
+    /// The directory entry (LDAP DN) whose password signs this account in; `None` for an
+    /// account with a password of its own.
+    pub directory_dn: Option<String>,
 }
 
 /// A new account.
@@ -152,7 +155,7 @@ macro_rules! account_cols {
     () => {
         "id, login, display_name, organisation_id, password_hash, password_changed_at, \
     must_change_password, failed_logins, locked_until, totp_secret, totp_enabled, totp_pending, confidentiality_ack_at, \
-    disabled_at, created_at, created_by"
+    disabled_at, created_at, created_by, directory_dn"
     };
 }
 
@@ -186,6 +189,38 @@ impl Db {
         Ok(sqlx::query_as("SELECT id, kind, name, created_at FROM organisations ORDER BY id")
             .fetch_all(&mut *self.conn().await?)
             .await?)
+    }
+
+    /// Creates the account of a directory user at their first login: no password of its own
+    /// (the stored hash is no hash, so no password ever matches it).
+    pub async fn create_directory_account(
+        &self,
+        login: &str,
+        display_name: &str,
+        organisation_id: i64,
+        dn: &str,
+        now: i64,
+    ) -> Result<Account> {
+        sqlx::query_as(concat!("INSERT INTO accounts (login, display_name, organisation_id, password_hash, password_changed_at, \
+             must_change_password, created_at, created_by, directory_dn) VALUES ($1, $2, $3, '!directory', $4, 0, $4, NULL, $5) RETURNING ", account_cols!()))
+        .bind(login)
+        .bind(display_name)
+        .bind(organisation_id)
+        .bind(now)
+        .bind(dn)
+        .fetch_one(&mut *self.conn().await?)
+        .await
+        .map_err(|e| StoreError::from_write(e, "an account with that login or directory entry"))
+    }
+
+    /// Sets the name a directory account shows, as the directory has it now.
+    pub async fn set_display_name(&self, id: i64, name: &str) -> Result<()> {
+        sqlx::query("UPDATE accounts SET display_name = $2 WHERE id = $1")
+            .bind(id)
+            .bind(name)
+            .execute(&mut *self.conn().await?)
+            .await?;
+        Ok(())
     }
 
     /// Creates an account.
@@ -512,6 +547,19 @@ impl Db {
             .bind(now)
             .execute(&mut *self.conn().await?)
             .await?;
+        changed_one(&r, || format!("designation {id} is already revoked or does not exist"))
+    }
+
+    /// Revokes a designation the directory made, when the person left the group it rests on
+    /// (no account revokes it: `revoked_by` stays empty, the audit entry names the directory).
+    pub async fn revoke_designation_by_directory(&self, id: i64, now: i64) -> Result<()> {
+        let r = sqlx::query(
+            "UPDATE designations SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *self.conn().await?)
+        .await?;
         changed_one(&r, || format!("designation {id} is already revoked or does not exist"))
     }
 

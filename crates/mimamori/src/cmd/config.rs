@@ -46,6 +46,8 @@ pub struct FileConfig {
     /// Logging.
     #[serde(default)]
     pub log: LogSection,
+    /// Login with the city's directory (LDAP / Active Directory).
+    pub directory: Option<server::directory::DirectoryConfig>,
 }
 
 /// `[database]`.
@@ -188,6 +190,52 @@ pub fn check_str(text: &str) -> Result<FileConfig, Vec<ConfigProblem>> {
             ),
             Ok(_) => {}
             Err(e) => push("metrics.token_file", e),
+        }
+    }
+    if let Some(d) = &config.directory {
+        if !(d.url.starts_with("ldap://") || d.url.starts_with("ldaps://")) {
+            push(
+                "directory.url",
+                format!("{:?}: use ldaps://host or ldap://host (with starttls = true)", d.url),
+            );
+        }
+        if !d.user_filter.contains("{login}") {
+            push(
+                "directory.user_filter",
+                "the filter must hold {login}, where the login typed is put".into(),
+            );
+        }
+        if d.bind_dn.is_some() != d.bind_password_file.is_some() {
+            push(
+                "directory.bind_dn",
+                "give the service account's bind_dn and bind_password_file together".into(),
+            );
+        }
+        if let Some(f) = &d.bind_password_file
+            && let Err(e) = secret_file(f)
+        {
+            push("directory.bind_password_file", e);
+        }
+        if d.groups.is_empty() {
+            push(
+                "directory",
+                "map at least one group: [[directory.groups]] group, organisation, role".into(),
+            );
+        }
+        if role == Role::Recorder {
+            push("directory", "a recorder node has no logins: remove [directory]".into());
+        }
+        if let Some(p) =
+            config.profile.as_deref().map(super::load_profile).transpose().ok().flatten()
+        {
+            for (i, g) in d.groups.iter().enumerate() {
+                if p.role(&g.role).is_none() {
+                    push(
+                        &format!("directory.groups[{i}].role"),
+                        format!("{:?} is not a role of profile {}", g.role, p.profile.id),
+                    );
+                }
+            }
         }
     }
     if let Some(k) = &config.node.key
@@ -468,5 +516,37 @@ mod tests {
         assert_eq!(p[0].location.as_ref().unwrap().line, 1, "{p:?}");
         let p = check_str("role = \"viewer\"\n").unwrap_err();
         assert!(p[0].message.contains("viewer"), "{p:?}");
+    }
+
+    // issue 22, item 2 — the directory section: a usable one passes, mistakes are located.
+    #[test]
+    fn the_directory_section_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let pw = private(dir.path(), "ldap-password", "reader-pass\n");
+        let good = format!(
+            "profile = \"asahikawa\"\n[directory]\nurl = \"ldaps://dc1.city.local\"\n\
+             bind_dn = \"CN=mimamori,OU=Service,DC=city,DC=local\"\nbind_password_file = {pw:?}\n\
+             user_base = \"OU=Staff,DC=city,DC=local\"\n\
+             user_filter = \"(&(objectClass=user)(sAMAccountName={{login}}))\"\n\
+             group_base = \"OU=Groups,DC=city,DC=local\"\n\
+             [[directory.groups]]\ngroup = \"CN=Camera,OU=Groups,DC=city,DC=local\"\n\
+             organisation = \"防災安全部交通防犯課\"\nrole = \"handling_officer\"\n"
+        );
+        let c = check_str(&good).unwrap();
+        assert_eq!(c.directory.unwrap().groups.len(), 1);
+        let bad = good
+            .replace("ldaps://", "http://")
+            .replace("sAMAccountName={login}", "sAMAccountName=x")
+            .replace("handling_officer", "shogun");
+        let p = check_str(&bad).unwrap_err();
+        let at: Vec<(&str, usize)> = p
+            .iter()
+            .map(|x| (x.path.as_str(), x.location.as_ref().map_or(0, |l| l.line)))
+            .collect();
+        assert_eq!(
+            at,
+            [("directory.url", 3), ("directory.user_filter", 7), ("directory.groups[0].role", 12)],
+            "{p:#?}"
+        );
     }
 }

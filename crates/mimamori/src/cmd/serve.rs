@@ -135,6 +135,7 @@ pub struct Settings {
     min_free_mib: u64,
     log_format: LogFormat,
     metrics_token: Option<String>,
+    directory: Option<server::directory::DirectoryConfig>,
 }
 
 impl ServeArgs {
@@ -185,6 +186,16 @@ impl ServeArgs {
             min_free_mib: self.min_free_mib.or(file.node.min_free_mib).unwrap_or(64),
             log_format: self.log_format.or(file.log.format).unwrap_or(LogFormat::Text),
             metrics_token,
+            directory: match file.directory.clone() {
+                Some(mut d) => {
+                    if let Some(f) = &d.bind_password_file {
+                        d.bind_password =
+                            Some(super::config::secret_file(f).map_err(anyhow::Error::msg)?);
+                    }
+                    Some(d)
+                }
+                None => None,
+            },
             db,
         })
     }
@@ -336,6 +347,12 @@ impl ServeArgs {
                     .await?;
                     app.state.set_camera_networks(s.camera_networks.clone());
                     app.state.set_metrics_token(s.metrics_token.clone());
+                    if let Some(d) = s.directory.clone() {
+                        let dir = server::directory::Directory::resolve(&app.state, d)
+                            .await
+                            .context("[directory] in the configuration")?;
+                        app.state.set_directory(Some(Arc::new(dir)));
+                    }
                     let mut rec = None;
                     if s.role == Role::All {
                         // Cameras registered with a stream URL are recorded too.

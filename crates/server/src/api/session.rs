@@ -247,12 +247,44 @@ pub async fn login(
     // locked or disabled account — and the same work for each (a password check), so an
     // answer tells a stranger nothing (issue 16, M3, L2). The audit log keeps the real reason.
     let wrong = || ApiError::unauthenticated(Msg::new("login_failed"));
-    let Some(account) = st.db.account_by_login(&b.login).await? else {
-        auth::verify_password_blocking(&b.password, auth::dummy_hash()).await;
+    let anonymous = |reason: String| {
         let mut ev = Event::new("anonymous", "login", "account:?", Outcome::Denied);
         ev.client = client.clone();
-        ev.detail = json!({ "reason": "unknown login" });
-        st.audit(ev).await?;
+        ev.detail = json!({ "reason": reason });
+        ev
+    };
+    let directory = st.directory();
+    let mut account = st.db.account_by_login(&b.login).await?;
+    // A login that is no local account is the directory's to check (issue 22, item 2): the
+    // account is made at the first login the directory vouches for.
+    let mut vouched = None;
+    if account.is_none()
+        && let Some(dir) = &directory
+    {
+        match dir.authenticate(&b.login, &b.password).await {
+            Err(e) => {
+                st.audit(anonymous(e.to_string())).await?;
+                return Err(ApiError::unavailable(Msg::new("directory_unreachable")));
+            }
+            Ok(None) => {
+                st.audit(anonymous("unknown login, or the directory refused it".into())).await?;
+                return Err(wrong());
+            }
+            Ok(Some(user)) => match crate::directory::provision(&st, dir, &b.login, &user).await? {
+                Ok(a) => {
+                    account = Some(a);
+                    vouched = Some(user);
+                }
+                Err(reason) => {
+                    st.audit(anonymous(reason)).await?;
+                    return Err(wrong());
+                }
+            },
+        }
+    }
+    let Some(account) = account else {
+        auth::verify_password_blocking(&b.password, auth::dummy_hash()).await;
+        st.audit(anonymous("unknown login".into())).await?;
         return Err(wrong());
     };
     let object = format!("account:{}", account.id);
@@ -280,7 +312,28 @@ pub async fn login(
         st.audit(ev).await?;
         return Err(wrong());
     };
-    let password_ok = auth::verify_password_blocking(&b.password, &account.password_hash).await;
+    let password_ok = match (&account.directory_dn, &directory, vouched) {
+        (None, _, _) => auth::verify_password_blocking(&b.password, &account.password_hash).await,
+        (Some(_), _, Some(_)) => true,
+        (Some(_), None, None) => {
+            st.audit(deny("a directory account, and no directory is configured")).await?;
+            return Err(wrong());
+        }
+        (Some(_), Some(dir), None) => match dir.authenticate(&b.login, &b.password).await {
+            Err(e) => {
+                st.audit(deny(&e.to_string())).await?;
+                return Err(ApiError::unavailable(Msg::new("directory_unreachable")));
+            }
+            Ok(None) => false,
+            Ok(Some(user)) => match crate::directory::reconcile(&st, dir, &account, &user).await? {
+                Ok(()) => true,
+                Err(reason) => {
+                    st.audit(deny(&reason)).await?;
+                    return Err(wrong());
+                }
+            },
+        },
+    };
     // A TOTP code is accepted once (its time step is recorded), and only after the password; a
     // recovery code in its place is spent.
     let factor = if account.totp_enabled != 0 && password_ok {

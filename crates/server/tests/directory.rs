@@ -1,0 +1,317 @@
+//! Login with the city's directory (issue 22, item 2) against a real OpenLDAP server (Debian's
+//! slapd, started here): a group maps to an organisation and a role; the account is made at the
+//! first login; roles follow the groups; a disabled or unmapped person, a wrong password and a
+//! login reused by another entry are refused; with the directory down its users get a clear
+//! 503 and local accounts still sign in. On SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a panic is the failure report
+
+mod common;
+
+use common::{BACKENDS, PASSWORD, World, org};
+use serde_json::{Value, json};
+use server::directory::{Directory, DirectoryConfig, GroupMapping};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const SUFFIX: &str = "dc=city,dc=example";
+const ROOT_PW: &str = "root-secret-2026";
+
+/// A slapd on a free loopback port, killed when dropped.
+struct Slapd {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Slapd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Slapd {
+    fn start() -> Slapd {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("db")).unwrap();
+        let conf = dir.path().join("slapd.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "include /etc/ldap/schema/core.schema\ninclude /etc/ldap/schema/cosine.schema\n\
+                 include /etc/ldap/schema/inetorgperson.schema\npidfile {d}/slapd.pid\n\
+                 modulepath /usr/lib/ldap\nmoduleload back_mdb\ndatabase mdb\nsuffix \"{SUFFIX}\"\n\
+                 rootdn \"cn=admin,{SUFFIX}\"\nrootpw {ROOT_PW}\ndirectory {d}/db\nmaxsize 10485760\n",
+                d = dir.path().display()
+            ),
+        )
+        .unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("/usr/sbin/slapd")
+            .arg("-f")
+            .arg(&conf)
+            .args(["-h", &format!("ldap://127.0.0.1:{port}/"), "-d", "0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("slapd (Debian slapd): run scripts/test-deps.sh");
+        let t = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(t.elapsed() < Duration::from_secs(20), "slapd did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let s = Slapd { child, port, _dir: dir };
+        s.ldif("ldapadd", &base_ldif());
+        s
+    }
+
+    fn url(&self) -> String {
+        format!("ldap://127.0.0.1:{}", self.port)
+    }
+
+    /// Runs `ldapadd`/`ldapmodify`/`ldapdelete` as the directory's administrator.
+    fn ldif(&self, tool: &str, input: &str) {
+        use std::io::Write;
+        let mut c = Command::new(tool)
+            .args(["-x", "-H", &self.url(), "-D", &format!("cn=admin,{SUFFIX}"), "-w", ROOT_PW])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ldap-utils: run scripts/test-deps.sh");
+        c.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "{tool}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+fn person(uid: &str, ou: &str, name: &str, extra: &str) -> String {
+    let mut s = format!(
+        "dn: uid={uid},ou={ou},{SUFFIX}\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: {name}\nsn: {name}\n\
+         displayName: {name}\nuserPassword: {uid}-pass-2026\n"
+    );
+    if !extra.is_empty() {
+        s += extra;
+        s += "\n";
+    }
+    s + "\n"
+}
+
+fn group(cn: &str, members: &[&str]) -> String {
+    let mut s = format!("dn: cn={cn},ou=groups,{SUFFIX}\nobjectClass: groupOfNames\ncn: {cn}\n");
+    for m in members {
+        s.push_str(&format!("member: uid={m},ou=people,{SUFFIX}\n"));
+    }
+    s + "\n"
+}
+
+fn base_ldif() -> String {
+    let mut s = format!(
+        "dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\no: City\ndc: city\n\n\
+         dn: ou=people,{SUFFIX}\nobjectClass: organizationalUnit\nou: people\n\n\
+         dn: ou=groups,{SUFFIX}\nobjectClass: organizationalUnit\nou: groups\n\n\
+         dn: cn=reader,{SUFFIX}\nobjectClass: simpleSecurityObject\nobjectClass: organizationalRole\n\
+         cn: reader\nuserPassword: reader-pass-2026\n\n"
+    );
+    s += &person("tanaka", "people", "田中 一郎", "");
+    s += &person("suzuki", "people", "鈴木 花子", "");
+    s += &person("sato", "people", "佐藤 次郎", "employeeType: disabled");
+    s += &person("kato", "people", "加藤 三郎", "");
+    s += &person("admin", "people", "同名の職員", "");
+    s += &group("camera-officers", &["tanaka", "suzuki", "sato", "admin"]);
+    s += &group("camera-managers", &["suzuki"]);
+    s += &group("all-staff", &["tanaka", "suzuki", "sato", "kato"]);
+    s
+}
+
+fn config(url: &str, city: &str) -> DirectoryConfig {
+    DirectoryConfig {
+        url: url.into(),
+        starttls: false,
+        bind_dn: Some(format!("cn=reader,{SUFFIX}")),
+        bind_password_file: None,
+        bind_password: Some("reader-pass-2026".into()),
+        user_base: format!("ou=people,{SUFFIX}"),
+        user_filter: "(&(objectClass=inetOrgPerson)(uid={login})(!(employeeType=disabled)))".into(),
+        group_base: format!("ou=groups,{SUFFIX}"),
+        display_attribute: "displayName".into(),
+        timeout_secs: 3,
+        groups: vec![
+            GroupMapping {
+                group: format!("cn=camera-officers,ou=groups,{SUFFIX}"),
+                organisation: city.into(),
+                role: "handling_officer".into(),
+            },
+            GroupMapping {
+                group: format!("CN=Camera-Managers,OU=Groups,{SUFFIX}"),
+                organisation: city.into(),
+                role: "manager".into(),
+            },
+        ],
+    }
+}
+
+async fn login(w: &World, login: &str, password: &str) -> (u16, Value) {
+    let (s, v) = w.api.login(login, password).await;
+    (s.as_u16(), v)
+}
+
+async fn audit_reasons(w: &World) -> Vec<String> {
+    let (_, v) = w.api.get("/api/v1/audit?action=login&limit=200", &w.admin).await;
+    let items = v.get("items").cloned().unwrap_or(v);
+    items
+        .as_array()
+        .map(|a| {
+            a.iter().filter_map(|e| e["detail"]["reason"].as_str().map(str::to_owned)).collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn city_staff_sign_in_with_the_directory_and_its_groups_give_their_roles() {
+    let ldap = Slapd::start();
+    for backend in BACKENDS {
+        let w = World::new("asahikawa", backend, "2026-12-04T10:00:00+09:00").await;
+        let city = "管理部署";
+        org(&w, "police", "旭川東警察署").await;
+
+        // A mapping the profile cannot hold keeps the server from using the directory.
+        let mut bad = config(&ldap.url(), city);
+        bad.groups[0].organisation = "旭川東警察署".into();
+        let e = Directory::resolve(&w.srv.state, bad).await.err().unwrap().to_string();
+        assert!(e.contains("ASA-") && e.contains("police"), "{e}");
+
+        let dir = Directory::resolve(&w.srv.state, config(&ldap.url(), city)).await.unwrap();
+        w.srv.state.set_directory(Some(Arc::new(dir)));
+
+        // First login: the account is made in the mapped organisation, with the mapped role.
+        let (s, v) = login(&w, "tanaka", "tanaka-pass-2026").await;
+        assert_eq!(s, 200, "{backend:?}: {v}");
+        assert_eq!(v["roles"], json!(["handling_officer"]), "{v}");
+        assert_eq!(v["display_name"], "田中 一郎");
+        assert_eq!(v["must_acknowledge"], true, "the duty acknowledgement still applies");
+        let tanaka = v["account_id"].as_i64().unwrap();
+        let a = w.srv.state.db.account(tanaka).await.unwrap().unwrap();
+        assert_eq!(
+            a.directory_dn.as_deref(),
+            Some(format!("uid=tanaka,ou=people,{SUFFIX}").as_str())
+        );
+        assert_eq!(a.organisation_id, w.orgs["city"]);
+        // No password of its own: the directory's is never checked against a local hash.
+        assert!(
+            !server::auth::verify_password_blocking("tanaka-pass-2026", &a.password_hash).await
+        );
+
+        // Group case differs from the mapping's: DNs compare without case. Two groups, two roles.
+        let (s, v) = login(&w, "suzuki", "suzuki-pass-2026").await;
+        assert_eq!(s, 200, "{v}");
+        let mut roles: Vec<String> = serde_json::from_value(v["roles"].clone()).unwrap();
+        roles.sort();
+        assert_eq!(roles, ["handling_officer", "manager"]);
+
+        // Refusals: a wrong password, a disabled person, one in no mapped group, an empty
+        // password (never an anonymous bind).
+        assert_eq!(login(&w, "tanaka", "wrong-password").await.0, 401);
+        assert_eq!(login(&w, "sato", "sato-pass-2026").await.0, 401);
+        assert_eq!(login(&w, "kato", "kato-pass-2026").await.0, 401);
+        assert_eq!(login(&w, "nobody", "nobody-pass-2026").await.0, 401);
+        let (s, _) = login(&w, "tanaka", "").await;
+        assert_eq!(s, 422, "an empty password is a form error, never an anonymous bind");
+        let reasons = audit_reasons(&w).await;
+        assert!(
+            reasons.iter().any(|r| r.contains("none of their groups is mapped")),
+            "{reasons:?}"
+        );
+        assert!(reasons.iter().any(|r| r.contains("the directory refused")), "{reasons:?}");
+
+        // A local account of the same name is the local one: the directory is not asked.
+        assert_eq!(login(&w, "admin", "admin-pass-2026").await.0, 401);
+        assert_eq!(login(&w, "admin", PASSWORD).await.0, 200);
+
+        // Roles follow the groups: out of the officers' group, the role goes and the login is
+        // refused (no mapped group is left); back in, with the managers' too, both come back.
+        ldap.ldif(
+            "ldapmodify",
+            &format!("dn: cn=camera-officers,ou=groups,{SUFFIX}\nchangetype: modify\ndelete: member\nmember: uid=tanaka,ou=people,{SUFFIX}\n"),
+        );
+        assert_eq!(login(&w, "tanaka", "tanaka-pass-2026").await.0, 401);
+        let now = w.srv.clock.now_ms();
+        assert!(w.srv.state.db.active_roles(tanaka, now).await.unwrap().is_empty());
+        ldap.ldif(
+            "ldapmodify",
+            &format!("dn: cn=camera-managers,ou=groups,{SUFFIX}\nchangetype: modify\nadd: member\nmember: uid=tanaka,ou=people,{SUFFIX}\n"),
+        );
+        let (s, v) = login(&w, "tanaka", "tanaka-pass-2026").await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["roles"], json!(["manager"]));
+        // Each change is on the audit trail with the directory as its actor.
+        let (_, trail) = w.api.get("/api/v1/audit?actor=directory&limit=50", &w.admin).await;
+        let trail = trail.get("items").cloned().unwrap_or(trail).to_string();
+        for action in ["account.create", "designation.create", "designation.revoke"] {
+            assert!(trail.contains(action), "{action} not audited: {trail}");
+        }
+
+        // A login reused by another entry (the person left, another took the name) is not the
+        // old account.
+        ldap.ldif("ldapdelete", &format!("uid=tanaka,ou=people,{SUFFIX}\n"));
+        ldap.ldif(
+            "ldapadd",
+            &format!(
+                "dn: ou=newcomers,{SUFFIX}\nobjectClass: organizationalUnit\nou: newcomers\n\n{}",
+                person("tanaka", "newcomers", "田中 新", "")
+            ),
+        );
+        let mut moved = config(&ldap.url(), city);
+        moved.user_base = SUFFIX.into();
+        w.srv
+            .state
+            .set_directory(Some(Arc::new(Directory::resolve(&w.srv.state, moved).await.unwrap())));
+        ldap.ldif(
+            "ldapmodify",
+            &format!("dn: cn=camera-managers,ou=groups,{SUFFIX}\nchangetype: modify\nadd: member\nmember: uid=tanaka,ou=newcomers,{SUFFIX}\n"),
+        );
+        assert_eq!(login(&w, "tanaka", "tanaka-pass-2026").await.0, 401);
+        let reasons = audit_reasons(&w).await;
+        assert!(
+            reasons.iter().any(|r| r.contains("not the one this account was made for")),
+            "{reasons:?}"
+        );
+        // Put the directory back as it was for the next backend.
+        ldap.ldif("ldapdelete", &format!("uid=tanaka,ou=newcomers,{SUFFIX}\n"));
+        ldap.ldif("ldapdelete", &format!("ou=newcomers,{SUFFIX}\n"));
+        ldap.ldif("ldapadd", &person("tanaka", "people", "田中 一郎", ""));
+        ldap.ldif(
+            "ldapmodify",
+            &format!("dn: cn=camera-officers,ou=groups,{SUFFIX}\nchangetype: modify\nadd: member\nmember: uid=tanaka,ou=people,{SUFFIX}\n"),
+        );
+        ldap.ldif(
+            "ldapmodify",
+            &format!("dn: cn=camera-managers,ou=groups,{SUFFIX}\nchangetype: modify\ndelete: member\nmember: uid=tanaka,ou=people,{SUFFIX}\nmember: uid=tanaka,ou=newcomers,{SUFFIX}\n"),
+        );
+
+        // The directory down: its users are told so (503, in Japanese by default), local
+        // accounts still sign in.
+        let mut down = config("ldap://127.0.0.1:9", city);
+        down.timeout_secs = 2;
+        w.srv
+            .state
+            .set_directory(Some(Arc::new(Directory::resolve(&w.srv.state, down).await.unwrap())));
+        let r = w
+            .api
+            .http
+            .post(format!("{}/api/v1/auth/login", w.api.base))
+            .header("accept-language", "ja")
+            .json(&json!({ "login": "suzuki", "password": "suzuki-pass-2026" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 503);
+        let body: Value = r.json().await.unwrap();
+        assert!(body.to_string().contains("ディレクトリ"), "{body}");
+        let (s, _) = w.api.login("admin", PASSWORD).await;
+        assert_eq!(s, 200, "a local account signs in with the directory down");
+        w.srv.state.set_directory(None);
+    }
+}
