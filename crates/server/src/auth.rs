@@ -439,6 +439,10 @@ async fn gates(
 /// Whether the account must change its password now (forced, or older than the profile's
 /// rotation interval: ASA-3.2c, NIS-3.3.1).
 pub fn password_expired(profile: &policy::Profile, account: &Account, now: i64) -> bool {
+    // A directory account's password is the directory's: its rotation is the directory's too.
+    if account.directory_dn.is_some() {
+        return false;
+    }
     let max_age = i64::from(profile.accounts.password_rotation_days) * 86_400_000;
     account.must_change_password != 0 || now - account.password_changed_at >= max_age
 }

@@ -211,6 +211,39 @@ async fn city_staff_sign_in_with_the_directory_and_its_groups_give_their_roles()
         roles.sort();
         assert_eq!(roles, ["handling_officer", "manager"]);
 
+        // The password is the directory's: no local change, no local expiry, and a step that
+        // asks for it again (minting an API token) asks the directory.
+        let suzuki = common::User {
+            id: v["account_id"].as_i64().unwrap(),
+            login: "suzuki".into(),
+            token: v["token"].as_str().unwrap().into(),
+            org: w.orgs["city"],
+            role: "manager".into(),
+            ws: None,
+        };
+        // The confidentiality duty is acknowledged as by anyone (ASA-3.6a).
+        w.api.ok("/api/v1/me/acknowledge", &suzuki, json!({})).await;
+        let (s, body) = w
+            .api
+            .post(
+                "/api/v1/me/password",
+                &suzuki,
+                json!({ "current_password": "suzuki-pass-2026", "new_password": "another-pass-2026-x" }),
+            )
+            .await;
+        assert_eq!(s.as_u16(), 422, "{body}");
+        assert!(body.to_string().contains("directory"), "{body}");
+        let mint = |pw: &str| json!({ "name": "集計用", "days": 7, "password": pw });
+        let (s, body) = w.api.post("/api/v1/me/tokens", &suzuki, mint("wrong-password")).await;
+        assert_eq!(s.as_u16(), 422, "{body}");
+        let (s, body) = w.api.post("/api/v1/me/tokens", &suzuki, mint("suzuki-pass-2026")).await;
+        assert_eq!(s.as_u16(), 200, "{body}");
+        w.set_now("2027-12-04T10:00:00+09:00");
+        let (s, v) = login(&w, "suzuki", "suzuki-pass-2026").await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["must_change_password"], false, "a year on: the directory rotates it");
+        w.set_now("2026-12-04T10:05:00+09:00");
+
         // Refusals: a wrong password, a disabled person, one in no mapped group, an empty
         // password (never an anonymous bind).
         assert_eq!(login(&w, "tanaka", "wrong-password").await.0, 401);

@@ -145,7 +145,17 @@ async fn reauthenticate(
     if st.db.claim_login_attempt(a.id, now, lock_after, auth::LOCK_MS).await?.is_none() {
         return Err(refused("current_password", "too many wrong passwords: try again later"));
     }
-    if !auth::verify_password_blocking(password, &a.password_hash).await {
+    let password_ok = match (&a.directory_dn, st.directory()) {
+        (None, _) => auth::verify_password_blocking(password, &a.password_hash).await,
+        // A directory account proves itself to the directory, as the same entry.
+        (Some(dn), Some(dir)) => match dir.authenticate(&a.login, password).await {
+            Ok(Some(user)) => user.dn.eq_ignore_ascii_case(dn),
+            Ok(None) => false,
+            Err(_) => return Err(ApiError::unavailable(Msg::new("directory_unreachable"))),
+        },
+        (Some(_), None) => false,
+    };
+    if !password_ok {
         return Err(refused("current_password", "the current password is wrong"));
     }
     if a.totp_enabled != 0 && second_factor(st, a, code, now).await?.is_none() {
@@ -430,6 +440,12 @@ pub async fn change_password(
 ) -> ApiResult<Json<Value>> {
     let now = st.clock.now_ms();
     let object = format!("account:{}", p.account.id);
+    if p.account.directory_dn.is_some() {
+        return Err(ApiError::invalid(
+            "new_password",
+            "this account signs in with the city's directory: change the password there",
+        ));
+    }
     reauthenticate(&st, &p, &b.current_password, b.totp.as_deref()).await?;
     auth::check_new_password(&p.account.login, &b.new_password)?;
     if b.new_password == b.current_password {
