@@ -183,6 +183,12 @@ format = "json"
     );
     assert!(one("mimamori_audit_head_seq", "") >= 1.0, "the failed login is audited");
     assert_eq!(one("mimamori_audit_halted", ""), 0.0);
+    // Both clocks (PROD-TIME-1): the centre's and the node's, read from the same kernel here.
+    let centre = one("mimamori_clock_synchronised", "host=\"centre\"");
+    assert_eq!(one("mimamori_clock_synchronised", "host=\"east-1\""), centre);
+    assert_eq!(centre == 1.0, clocksync::kernel().unwrap().synchronised);
+    assert!(one("mimamori_clock_max_error_seconds", "host=\"centre\"") >= 0.0);
+    assert_eq!(series(&text, "mimamori_clock_within_tolerance").len(), 2, "centre and node");
     // Kitakyushu's duties are there, due or lapsed, for each duty of the profile.
     assert!(!series(&text, "mimamori_duties").is_empty(), "{text}");
     // Never a concrete path, a token or a password.

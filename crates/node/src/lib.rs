@@ -254,9 +254,24 @@ pub struct NodeFacts {
     pub erased_camera_days: u64,
 }
 
-/// How a node's storage stands, for its operators (issue 22, item 3: metrics). No picture and
-/// no camera's content: sizes, counts and instants.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// A machine's clock as its kernel reports it (IEC 62676-1's time synchronisation).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClockReport {
+    /// Synchronised to a time source.
+    pub synchronised: bool,
+    /// Worst-case error (ms).
+    pub max_error_ms: f64,
+    /// Estimated error (ms).
+    pub est_error_ms: f64,
+    /// Offset still being slewed away (ms).
+    pub offset_ms: f64,
+    /// The machine's time when it reported (UTC ms): the centre compares it with its own.
+    pub at_ms: i64,
+}
+
+/// How a node's storage and clock stand, for its operators (issue 22, items 3 and 7). No picture
+/// and no camera's content: sizes, counts and instants.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NodeHealth {
     /// Free space on the data directory's file system (bytes), when it could be read.
     pub disk_free_bytes: Option<u64>,
@@ -270,6 +285,9 @@ pub struct NodeHealth {
     pub keys_held: u64,
     /// Camera-days erased (keys destroyed), ever.
     pub erased_camera_days: u64,
+    /// The node's clock, when its system can say.
+    #[serde(default)]
+    pub clock: Option<ClockReport>,
 }
 
 /// A recorder node, as the governance server may ask it. Every method is asked on behalf of a

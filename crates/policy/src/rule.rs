@@ -89,11 +89,15 @@ pub mod cited {
     /// A revoked workstation can no longer be used (where the profile cites no clause).
     pub static WORKSTATION_REVOKED: RuleId = RuleId::from_static("PROD-WS-1");
 
+    /// The centre's and the recorders' clocks are synchronised within the profile's tolerance.
+    pub static CLOCK_SYNC: RuleId = RuleId::from_static("PROD-TIME-1");
+
     /// A duty not done by its deadline becomes an incident the reviewers close.
     pub static DUTY_LAPSED: RuleId = RuleId::from_static("PROD-DUTY-5");
 
     /// Every cited rule.
-    pub static ALL: [&RuleId; 10] = [
+    pub static ALL: [&RuleId; 11] = [
+        &CLOCK_SYNC,
         &DUTY_LAPSED,
         &NO_LIVE_VIEW,
         &LOCKOUT,

@@ -240,6 +240,7 @@ impl NodeDb {
             footage_bytes: u64::try_from(seg.try_get::<i64, _>("bytes")?).unwrap_or(0),
             keys_held: u64::try_from(keys).unwrap_or(0),
             erased_camera_days: u64::try_from(erased).unwrap_or(0),
+            clock: None,
         })
     }
 

@@ -72,6 +72,13 @@ impl node::Node for LocalNode {
         Box::pin(async move {
             let mut h = ctx.db.health().await.map_err(seam)?;
             h.disk_free_bytes = fs4::available_space(&ctx.data_dir).ok();
+            h.clock = clocksync::kernel().map(|s| node::ClockReport {
+                synchronised: s.synchronised,
+                max_error_ms: s.max_error_ms,
+                est_error_ms: s.est_error_ms,
+                offset_ms: s.offset_ms,
+                at_ms: ctx.clock.now_ms(),
+            });
             Ok(h)
         })
     }

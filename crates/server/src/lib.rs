@@ -10,6 +10,7 @@ pub mod api;
 pub mod audit_watch;
 pub mod auth;
 pub mod bootstrap;
+pub mod clockwatch;
 pub mod directory;
 pub mod duties;
 pub use ::clock;
@@ -84,6 +85,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         metrics: metrics::HttpMetrics::default(),
         metrics_token: std::sync::RwLock::new(None),
         directory: std::sync::RwLock::new(None),
+        clock_standing: std::sync::Mutex::new(std::collections::HashMap::new()),
     });
     let router = api::router(state.clone())
         .route("/api/openapi.json", axum::routing::get(|| async { axum::Json(api::openapi()) }))

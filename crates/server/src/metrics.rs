@@ -227,10 +227,44 @@ pub async fn render(st: &AppState) -> Result<String, ApiError> {
     if let Some(node) = st.node() {
         node_metrics(&mut reg, node.as_ref(), now_ms).await;
     }
+    clock_metrics(&mut reg, &crate::clockwatch::clocks(st).await);
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &reg)
         .map_err(|_| ApiError::internal("writing the metrics"))?;
     Ok(text)
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HostLabels {
+    host: String,
+}
+
+/// Each clock (the centre's, the node's): synchronised, within tolerance, worst-case error and
+/// offset (PROD-TIME-1).
+fn clock_metrics(reg: &mut Registry, clocks: &[crate::clockwatch::ClockStatus]) {
+    let synced = Family::<HostLabels, Gauge>::default();
+    let within = Family::<HostLabels, Gauge>::default();
+    let max_error = Family::<HostLabels, Gauge<f64, AtomicU64>>::default();
+    let offset = Family::<HostLabels, Gauge<f64, AtomicU64>>::default();
+    for c in clocks {
+        let l = HostLabels { host: c.host.clone() };
+        synced.get_or_create(&l).set(i64::from(c.synchronised));
+        within.get_or_create(&l).set(i64::from(c.within_tolerance));
+        max_error.get_or_create(&l).set(c.max_error_ms / 1000.0);
+        offset.get_or_create(&l).set((c.offset_ms + c.from_centre_ms.unwrap_or(0) as f64) / 1000.0);
+    }
+    reg.register("clock_synchronised", "1 when the kernel reports the clock synchronised", synced);
+    reg.register(
+        "clock_within_tolerance",
+        "1 when the clock is within the profile's tolerance",
+        within,
+    );
+    reg.register("clock_max_error_seconds", "The clock's worst-case error", max_error);
+    reg.register(
+        "clock_offset_seconds",
+        "The clock's offset being corrected, plus its distance from the centre's",
+        offset,
+    );
 }
 
 /// The node's figures; a node that does not answer says so (`node_up 0`) instead of failing the

@@ -41,6 +41,8 @@ pub struct AppState {
     pub(crate) metrics_token: std::sync::RwLock<Option<String>>,
     /// The city's directory, when staff log in with it ([`AppState::set_directory`]).
     pub(crate) directory: std::sync::RwLock<Option<Arc<crate::directory::Directory>>>,
+    /// Each clock's last standing (within tolerance or not), by host ([`crate::clockwatch`]).
+    pub(crate) clock_standing: std::sync::Mutex<std::collections::HashMap<String, bool>>,
 }
 
 /// A running [`crate::audit_watch::run`].

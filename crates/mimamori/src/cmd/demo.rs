@@ -516,8 +516,11 @@ impl DemoArgs {
         println!("\nCtrl-C で終了 / Ctrl-C to stop");
         // Lapsed duties become incidents: at start, then hourly (issue 18 item 1).
         let sweeper = server::duties::spawn_sweeper(app.state.clone());
+        // The clocks every record's time rests on (PROD-TIME-1).
+        let clocks = server::clockwatch::spawn_watch(app.state.clone());
         let served = server::serve_on(app, listener, super::serve::shutdown_signal()).await;
         sweeper.abort();
+        clocks.abort();
         rec.stop().await;
         served
     }

@@ -390,6 +390,8 @@ impl ServeArgs {
                     let app = server::App { router: webui::router(app.router.clone()).merge(app.router), state: app.state };
                     // Lapsed duties become incidents: at start, then hourly (issue 18 item 1).
                     let sweeper = server::duties::spawn_sweeper(app.state.clone());
+                    // The clocks every record's time rests on (PROD-TIME-1).
+                    let clocks = server::clockwatch::spawn_watch(app.state.clone());
                     let limits = server::limits::Limits {
                         trusted_proxies: s.trusted_proxies.clone().into(),
                         ..Default::default()
@@ -399,6 +401,7 @@ impl ServeArgs {
                         Err(e) => Err(anyhow::Error::new(e).context(format!("cannot listen on {}", s.listen))),
                     };
                     sweeper.abort();
+                    clocks.abort();
                     if let Some(r) = rec {
                         r.stop().await;
                     }

@@ -214,6 +214,15 @@ pub struct RecordingRules {
     /// Where the camera itself holds the footage and a PC pulls it (NIS-2).
     #[serde(default)]
     pub camera_holds_footage: bool,
+    /// How far (ms) the centre's and the recorders' clocks may be from true time — their
+    /// synchronisation's worst-case error — before it is an incident of the audit trail
+    /// (PROD-TIME-1; every frame's time and every deadline rest on them).
+    #[serde(default = "default_clock_tolerance_ms")]
+    pub clock_tolerance_ms: u32,
+}
+
+fn default_clock_tolerance_ms() -> u32 {
+    1000
 }
 
 /// Retention settings (SPEC.md §2 and §7).

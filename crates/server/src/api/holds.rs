@@ -254,7 +254,10 @@ pub async fn recorder_status(State(st): State<Arc<AppState>>) -> ApiResult<Json<
             "no recorder runs in this server (role central); ask the recorder nodes",
         ));
     };
-    Ok(Json(RecorderStatus { cameras: node.status().await? }))
+    Ok(Json(RecorderStatus {
+        cameras: node.status().await?,
+        clocks: crate::clockwatch::clocks(&st).await,
+    }))
 }
 
 /// The answer of `GET /api/v1/recorder/status`.
@@ -262,4 +265,6 @@ pub async fn recorder_status(State(st): State<Arc<AppState>>) -> ApiResult<Json<
 pub struct RecorderStatus {
     /// Every camera the node records.
     pub cameras: Vec<node::CameraStatus>,
+    /// The centre's and the node's clocks (PROD-TIME-1).
+    pub clocks: Vec<crate::clockwatch::ClockStatus>,
 }
