@@ -35,6 +35,9 @@ pub struct DirectoryConfig {
     /// Upgrade an `ldap://` connection with StartTLS.
     #[serde(default)]
     pub starttls: bool,
+    /// The CA certificates (PEM) the directory's certificate is checked against — the city's
+    /// own CA, as Active Directory's usually is; without it, the system's trusted roots.
+    pub ca_file: Option<std::path::PathBuf>,
     /// The service account that finds users (none: anonymous search).
     pub bind_dn: Option<String>,
     /// A file (owner-only) holding the service account's password.
@@ -93,6 +96,30 @@ struct Mapping {
 pub struct Directory {
     config: DirectoryConfig,
     mappings: Vec<Mapping>,
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+}
+
+/// A TLS client trusting only the CA certificates in `ca_file`.
+fn tls_trusting(ca_file: &std::path::Path) -> anyhow::Result<std::sync::Arc<rustls::ClientConfig>> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    let shown = ca_file.display();
+    for cert in CertificateDer::pem_file_iter(ca_file)
+        .map_err(|e| anyhow::anyhow!("directory.ca_file {shown}: {e}"))?
+    {
+        let cert = cert.map_err(|e| anyhow::anyhow!("directory.ca_file {shown}: {e}"))?;
+        roots.add(cert).map_err(|e| anyhow::anyhow!("directory.ca_file {shown}: {e}"))?;
+    }
+    if roots.is_empty() {
+        anyhow::bail!("directory.ca_file {shown} holds no certificate");
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(std::sync::Arc::new(config))
 }
 
 /// A person the directory vouched for.
@@ -162,7 +189,8 @@ impl Directory {
                 role: role.id.clone(),
             });
         }
-        Ok(Directory { config, mappings })
+        let tls = config.ca_file.as_deref().map(tls_trusting).transpose()?;
+        Ok(Directory { config, mappings, tls })
     }
 
     /// Checks `login`'s password with the directory: the person, or `None` when the directory
@@ -177,9 +205,12 @@ impl Directory {
         }
         let c = &self.config;
         let fail = |e: ldap3::LdapError| Unreachable(e.to_string());
-        let settings = LdapConnSettings::new()
+        let mut settings = LdapConnSettings::new()
             .set_conn_timeout(Duration::from_secs(c.timeout_secs))
             .set_starttls(c.starttls);
+        if let Some(tls) = &self.tls {
+            settings = settings.set_config(tls.clone());
+        }
         let (conn, mut ldap) =
             LdapConnAsync::with_settings(settings, &c.url).await.map_err(fail)?;
         ldap3::drive!(conn);

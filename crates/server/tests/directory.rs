@@ -22,7 +22,9 @@ const ROOT_PW: &str = "root-secret-2026";
 struct Slapd {
     child: Child,
     port: u16,
-    _dir: tempfile::TempDir,
+    /// The LDAPS port, when started with TLS.
+    tls_port: u16,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for Slapd {
@@ -32,27 +34,113 @@ impl Drop for Slapd {
     }
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A CA of the city's own and a certificate for 127.0.0.1 signed by it (openssl), in `dir`.
+fn city_ca(dir: &std::path::Path) {
+    let run = |args: &[&str]| {
+        let o = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl");
+        assert!(o.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-days",
+        "30",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-subj",
+        "/CN=City Internal CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "dc.key",
+        "-out",
+        "dc.csr",
+        "-subj",
+        "/CN=dc1.city.local",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1,DNS:dc1.city.local\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "dc.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "30",
+        "-out",
+        "dc.crt",
+        "-extfile",
+        "ext.cnf",
+    ]);
+}
+
 impl Slapd {
     fn start() -> Slapd {
+        Slapd::start_with(false)
+    }
+
+    /// With `tls`: also LDAPS, and StartTLS on the plain port, under a certificate of the city's
+    /// own CA (`ca.crt` in [`Slapd::dir`]).
+    fn start_with(tls: bool) -> Slapd {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("db")).unwrap();
         let conf = dir.path().join("slapd.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "include /etc/ldap/schema/core.schema\ninclude /etc/ldap/schema/cosine.schema\n\
-                 include /etc/ldap/schema/inetorgperson.schema\npidfile {d}/slapd.pid\n\
-                 modulepath /usr/lib/ldap\nmoduleload back_mdb\ndatabase mdb\nsuffix \"{SUFFIX}\"\n\
-                 rootdn \"cn=admin,{SUFFIX}\"\nrootpw {ROOT_PW}\ndirectory {d}/db\nmaxsize 10485760\n",
-                d = dir.path().display()
-            ),
-        )
-        .unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let d = dir.path().display();
+        let mut text = format!(
+            "include /etc/ldap/schema/core.schema\ninclude /etc/ldap/schema/cosine.schema\n\
+             include /etc/ldap/schema/inetorgperson.schema\npidfile {d}/slapd.pid\n\
+             modulepath /usr/lib/ldap\nmoduleload back_mdb\n"
+        );
+        if tls {
+            city_ca(dir.path());
+            text += &format!(
+                "TLSCACertificateFile {d}/ca.crt\nTLSCertificateFile {d}/dc.crt\nTLSCertificateKeyFile {d}/dc.key\n"
+            );
+        }
+        text += &format!(
+            "database mdb\nsuffix \"{SUFFIX}\"\nrootdn \"cn=admin,{SUFFIX}\"\nrootpw {ROOT_PW}\n\
+             directory {d}/db\nmaxsize 10485760\n"
+        );
+        std::fs::write(&conf, text).unwrap();
+        let port = free_port();
+        let tls_port = if tls { free_port() } else { 0 };
+        let mut urls = format!("ldap://127.0.0.1:{port}/");
+        if tls {
+            urls += &format!(" ldaps://127.0.0.1:{tls_port}/");
+        }
         let child = Command::new("/usr/sbin/slapd")
             .arg("-f")
             .arg(&conf)
-            .args(["-h", &format!("ldap://127.0.0.1:{port}/"), "-d", "0"])
+            .args(["-h", &urls, "-d", "0"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -62,7 +150,7 @@ impl Slapd {
             assert!(t.elapsed() < Duration::from_secs(20), "slapd did not start");
             std::thread::sleep(Duration::from_millis(100));
         }
-        let s = Slapd { child, port, _dir: dir };
+        let s = Slapd { child, port, tls_port, dir };
         s.ldif("ldapadd", &base_ldif());
         s
     }
@@ -130,6 +218,7 @@ fn config(url: &str, city: &str) -> DirectoryConfig {
     DirectoryConfig {
         url: url.into(),
         starttls: false,
+        ca_file: None,
         bind_dn: Some(format!("cn=reader,{SUFFIX}")),
         bind_password_file: None,
         bind_password: Some("reader-pass-2026".into()),
@@ -347,4 +436,35 @@ async fn city_staff_sign_in_with_the_directory_and_its_groups_give_their_roles()
         assert_eq!(s, 200, "a local account signs in with the directory down");
         w.srv.state.set_directory(None);
     }
+}
+
+// issue 22, item 2 — LDAPS and StartTLS, the directory's certificate checked against the city's
+// own CA; a directory whose certificate is not trusted is not used.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_directory_is_reached_over_ldaps_and_starttls_trusting_the_citys_ca() {
+    let ldap = Slapd::start_with(true);
+    let w = World::new("asahikawa", common::Backend::Sqlite, "2026-12-04T10:00:00+09:00").await;
+    let ca = ldap.dir.path().join("ca.crt");
+    let try_login = async |c: DirectoryConfig| {
+        let dir = Directory::resolve(&w.srv.state, c).await.unwrap();
+        w.srv.state.set_directory(Some(Arc::new(dir)));
+        login(&w, "suzuki", "suzuki-pass-2026").await.0
+    };
+    let mut ldaps = config(&format!("ldaps://127.0.0.1:{}", ldap.tls_port), "管理部署");
+    ldaps.ca_file = Some(ca.clone());
+    assert_eq!(try_login(ldaps.clone()).await, 200, "LDAPS with the city's CA");
+    let mut starttls = config(&ldap.url(), "管理部署");
+    starttls.starttls = true;
+    starttls.ca_file = Some(ca.clone());
+    assert_eq!(try_login(starttls).await, 200, "StartTLS with the city's CA");
+    // The system's roots do not know the city's CA: the directory is not trusted, not used.
+    ldaps.ca_file = None;
+    assert_eq!(try_login(ldaps).await, 503);
+    // A CA file that holds no certificate is refused at start.
+    let empty = ldap.dir.path().join("empty.pem");
+    std::fs::write(&empty, "").unwrap();
+    let mut bad = config(&ldap.url(), "管理部署");
+    bad.ca_file = Some(empty);
+    let e = Directory::resolve(&w.srv.state, bad).await.err().unwrap().to_string();
+    assert!(e.contains("holds no certificate"), "{e}");
 }

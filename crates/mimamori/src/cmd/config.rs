@@ -216,6 +216,11 @@ pub fn check_str(text: &str) -> Result<FileConfig, Vec<ConfigProblem>> {
         {
             push("directory.bind_password_file", e);
         }
+        if let Some(ca) = &d.ca_file
+            && !ca.is_file()
+        {
+            push("directory.ca_file", format!("{}: no such file", ca.display()));
+        }
         if d.groups.is_empty() {
             push(
                 "directory",
