@@ -43,6 +43,9 @@ command -v ldapadd >/dev/null 2>&1 || apt_packages+=(ldap-utils)
 # systemd-analyze verifies the packaged units; dpkg-deb builds the package.
 command -v systemd-analyze >/dev/null 2>&1 || apt_packages+=(systemd)
 command -v dpkg-deb >/dev/null 2>&1 || apt_packages+=(dpkg)
+# openssl makes the tests' certificates; curl checks the HTTPS the server serves.
+command -v openssl >/dev/null 2>&1 || apt_packages+=(openssl)
+command -v curl >/dev/null 2>&1 || apt_packages+=(curl)
 # Japanese glyphs in the browser tests' screenshots.
 [ -d /usr/share/fonts/opentype/noto ] || apt_packages+=(fonts-noto-cjk)
 /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0')" >/dev/null 2>&1 ||

@@ -370,3 +370,75 @@ fn packaged_as_a_deb_with_hardened_units() {
         }
     }
 }
+
+// issue 22, item 1 — HTTPS from the process itself when the configuration names a certificate:
+// a client that trusts it gets the API; plain HTTP and a client that does not trust it do not.
+#[test]
+fn served_over_https_with_the_configured_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"])
+        .args(["-days", "30", "-keyout", "centre.key", "-out", "centre.crt"])
+        .args(["-subj", "/CN=centre.city.local", "-addext", "subjectAltName=IP:127.0.0.1"])
+        .current_dir(d)
+        .output()
+        .expect("openssl");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let port = free_port();
+    let config = d.join("mimamori.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "role = \"central\"\nprofile = \"saku\"\nlisten = \"127.0.0.1:{port}\"\n\
+             [database]\nurl = \"{db}\"\n[node]\nkey = \"{key}\"\n\
+             [tls]\ncert_file = \"{crt}\"\nkey_file = \"{tkey}\"\n",
+            db = d.join("gov.db").display(),
+            key = d.join("node.key").display(),
+            crt = d.join("centre.crt").display(),
+            tkey = d.join("centre.key").display(),
+        ),
+    )
+    .unwrap();
+    // The key readable by others: said with its line, and the server does not start.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = d.join("centre.key");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let out = Command::new(bin()).args(["config", "check"]).arg(&config).output().unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !out.status.success() && said.contains(":10:12: ") && said.contains("chmod 600"),
+            "{said}"
+        );
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let out = Command::new(bin()).args(["config", "check"]).arg(&config).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let _serve = Proc(
+        Command::new(bin())
+            .args(["serve", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(port, Duration::from_secs(60));
+    let curl = |args: &[&str], url: String| {
+        let o = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10"])
+            .args(args)
+            .arg(url)
+            .output()
+            .expect("curl");
+        (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let cert = d.join("centre.crt").display().to_string();
+    let https = format!("https://127.0.0.1:{port}/api/v1/public/rules-doc");
+    assert_eq!(curl(&["--cacert", &cert], https.clone()), (Some(0), "200".into()));
+    let (code, _) = curl(&[], https);
+    assert_eq!(code, Some(60), "a certificate the client does not trust is refused");
+    let (code, status) = curl(&[], format!("http://127.0.0.1:{port}/api/v1/public/rules-doc"));
+    assert!(code != Some(0) || status != "200", "plain HTTP is not served: {code:?} {status}");
+}

@@ -5,7 +5,8 @@
 //!   within [`Limits::header_read`] is closed. 20 000 half-open connections from one client can
 //!   no longer use up the file descriptors every other call needs. Written here rather than with
 //!   `axum::serve` because that has neither limit nor a header-read timeout; the connection
-//!   handling itself is hyper's (HTTP/1.1; TLS and HTTP/2 are the reverse proxy's).
+//!   handling itself is hyper's (HTTP/1.1), TLS rustls' when the configuration names a
+//!   certificate ([`Limits::tls`]; HTTP/2 is a reverse proxy's).
 //! - **The client address** of every request is put in the `x-mimamori-peer` header by the
 //!   accept loop (a value sent by the client is replaced), so the API — also when the web
 //!   application calls it in process with the browser's headers — knows who is asking. Behind a
@@ -37,6 +38,9 @@ pub struct Limits {
     pub header_read: Duration,
     /// Reverse proxies (besides loopback) whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
+    /// Serve HTTPS with this certificate and key (`None`: plain HTTP, for a reverse proxy on
+    /// the same machine or loopback use). The handshake must finish within `header_read`.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Default for Limits {
@@ -48,6 +52,7 @@ impl Default for Limits {
             per_source: 1024,
             header_read: Duration::from_secs(10),
             trusted_proxies: Arc::from(Vec::new()),
+            tls: None,
         }
     }
 }
@@ -131,10 +136,30 @@ pub async fn serve_limited(
         let svc = hyper_util::service::TowerToHyperService::new(svc);
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder.timer(TokioTimer::new()).header_read_timeout(limits.header_read);
-        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), svc));
         let sources = sources.clone();
+        let watcher = graceful.watcher();
+        let tls = limits.tls.clone();
+        let handshake_within = limits.header_read;
+        // The TLS handshake runs in the connection's own task, so a slow client never holds
+        // up the accept loop.
         tokio::spawn(async move {
-            let _ = conn.await;
+            match tls {
+                None => {
+                    let _ =
+                        watcher.watch(builder.serve_connection(TokioIo::new(stream), svc)).await;
+                }
+                Some(config) => {
+                    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+                    match tokio::time::timeout(handshake_within, acceptor.accept(stream)).await {
+                        Ok(Ok(tls_stream)) => {
+                            let conn = builder.serve_connection(TokioIo::new(tls_stream), svc);
+                            let _ = watcher.watch(conn).await;
+                        }
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake not finished in time"),
+                    }
+                }
+            }
             drop(permit);
             sources.leave(ip);
         });
@@ -144,6 +169,32 @@ pub async fn serve_limited(
         tracing::warn!("requests still under way after 30 s at shutdown were cut");
     }
     Ok(())
+}
+
+/// A TLS server configuration from PEM files: the certificate chain (the server's first) and
+/// its private key (PKCS#8, SEC1 or PKCS#1), with rustls' safe defaults (TLS 1.2 and 1.3).
+pub fn tls_config(
+    cert_file: &std::path::Path,
+    key_file: &std::path::Path,
+) -> Result<Arc<rustls::ServerConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_file)
+        .and_then(|i| i.collect::<Result<_, _>>())
+        .map_err(|e| format!("{}: {e}", cert_file.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{} holds no certificate", cert_file.display()));
+    }
+    let key = PrivateKeyDer::from_pem_file(key_file)
+        .map_err(|e| format!("{}: {e}", key_file.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("{} and {}: {e}", cert_file.display(), key_file.display()))?;
+    Ok(Arc::new(config))
 }
 
 /// The client's address: the peer's, or — when the peer is a reverse proxy on this machine

@@ -48,6 +48,18 @@ pub struct FileConfig {
     pub log: LogSection,
     /// Login with the city's directory (LDAP / Active Directory).
     pub directory: Option<server::directory::DirectoryConfig>,
+    /// HTTPS served by the process itself.
+    pub tls: Option<TlsSection>,
+}
+
+/// `[tls]`: HTTPS without a reverse proxy.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// The certificate chain (PEM), the server's certificate first.
+    pub cert_file: PathBuf,
+    /// Its private key (PEM; owner-only).
+    pub key_file: PathBuf,
 }
 
 /// `[database]`.
@@ -190,6 +202,13 @@ pub fn check_str(text: &str) -> Result<FileConfig, Vec<ConfigProblem>> {
             ),
             Ok(_) => {}
             Err(e) => push("metrics.token_file", e),
+        }
+    }
+    if let Some(t) = &config.tls {
+        if let Err(e) = private_mode(&t.key_file) {
+            push("tls.key_file", e);
+        } else if let Err(e) = server::limits::tls_config(&t.cert_file, &t.key_file) {
+            push("tls", e);
         }
     }
     if let Some(d) = &config.directory {

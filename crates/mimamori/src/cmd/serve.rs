@@ -136,6 +136,7 @@ pub struct Settings {
     log_format: LogFormat,
     metrics_token: Option<String>,
     directory: Option<server::directory::DirectoryConfig>,
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl ServeArgs {
@@ -186,6 +187,13 @@ impl ServeArgs {
             min_free_mib: self.min_free_mib.or(file.node.min_free_mib).unwrap_or(64),
             log_format: self.log_format.or(file.log.format).unwrap_or(LogFormat::Text),
             metrics_token,
+            tls: match &file.tls {
+                Some(t) => Some(
+                    server::limits::tls_config(&t.cert_file, &t.key_file)
+                        .map_err(anyhow::Error::msg)?,
+                ),
+                None => None,
+            },
             directory: match file.directory.clone() {
                 Some(mut d) => {
                     if let Some(f) = &d.bind_password_file {
@@ -385,7 +393,8 @@ impl ServeArgs {
                         eprintln!("mimamori: the recorder's audit log failed verification (recording continues): {f}");
                     }
                     tracing::info!(listen = %s.listen, profile = %app.state.profile.profile.id, "mimamori server listening");
-                    println!("mimamori: serving profile {} on http://{}", app.state.profile.profile.id, s.listen);
+                    let scheme = if s.tls.is_some() { "https" } else { "http" };
+                    println!("mimamori: serving profile {} on {scheme}://{}", app.state.profile.profile.id, s.listen);
                     // The web application over the same API.
                     let app = server::App { router: webui::router(app.router.clone()).merge(app.router), state: app.state };
                     // Lapsed duties become incidents: at start, then hourly (issue 18 item 1).
@@ -394,6 +403,7 @@ impl ServeArgs {
                     let clocks = server::clockwatch::spawn_watch(app.state.clone());
                     let limits = server::limits::Limits {
                         trusted_proxies: s.trusted_proxies.clone().into(),
+                        tls: s.tls.clone(),
                         ..Default::default()
                     };
                     let served = match tokio::net::TcpListener::bind(s.listen).await {
