@@ -201,6 +201,14 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
     expect_text(&c, "h1", "カメラと録画状態").await;
     assert!(c.find_all(Locator::Css("video, img, canvas, iframe")).await.unwrap().is_empty());
     assert!(text(&c, "#registry").await.contains("cam1"));
+    // The clocks every recorded time rests on (PROD-TIME-1): the server's and the node's.
+    let clocks = text(&c, "#clocks").await;
+    assert!(
+        clocks.contains("時刻同期")
+            && clocks.contains("管理サーバー")
+            && clocks.contains("demo-node"),
+        "{clocks}"
+    );
     c.goto(&format!("{base}/ledger")).await.unwrap();
     expect_text(&c, "h1", "この画面を開く権限がありません").await;
     shot(&c, "02-applicant-ledger-403").await;

@@ -395,6 +395,24 @@ fn recorder_table(l: Lang, a: &Answer) -> Markup {
                 }
             }
         }
+        // The clocks every recorded time rests on (PROD-TIME-1).
+        table #clocks {
+            caption { (t(l, "clocks")) }
+            thead { tr { th { (t(l, "clock_host")) } th { (t(l, "clock_synced")) } th { (t(l, "clock_error")) } th { (t(l, "clock_ok")) } } }
+            tbody {
+                @for c in a.json["clocks"].as_array().into_iter().flatten() {
+                    tr {
+                        td { (if c["host"] == "centre" { t(l, "clock_centre") } else { c["host"].as_str().unwrap_or("").to_owned() }) }
+                        td { (if c["synchronised"] == true { t(l, "yes") } else { t(l, "no") }) }
+                        td { (format!("{:.0} ms", c["max_error_ms"].as_f64().unwrap_or(0.0))) }
+                        td {
+                            @if c["within_tolerance"] == true { (t(l, "yes")) }
+                            @else { strong.problem { (t(l, "no")) " (" (c["rule"].as_str().unwrap_or("")) ", ±" (c["tolerance_ms"]) " ms)" } }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
