@@ -84,6 +84,8 @@ pub mod cited {
     pub static SIGNAGE_CHECK: RuleId = RuleId::from_static("PROD-SIGNAGE-1");
     /// The requester never decides their own request.
     pub static SEGREGATION: RuleId = RuleId::from_static("PROD-SOD-1");
+    /// Whoever made the requester's account does not decide the request.
+    pub static ACCOUNT_MAKER: RuleId = RuleId::from_static("PROD-SOD-5");
     /// The confidentiality duty is acknowledged before first use (where no clause says so).
     pub static CONFIDENTIALITY: RuleId = RuleId::from_static("PROD-AUTH-4");
     /// A revoked workstation can no longer be used (where the profile cites no clause).
@@ -96,7 +98,8 @@ pub mod cited {
     pub static DUTY_LAPSED: RuleId = RuleId::from_static("PROD-DUTY-5");
 
     /// Every cited rule.
-    pub static ALL: [&RuleId; 11] = [
+    pub static ALL: [&RuleId; 12] = [
+        &ACCOUNT_MAKER,
         &CLOCK_SYNC,
         &DUTY_LAPSED,
         &NO_LIVE_VIEW,

@@ -174,12 +174,29 @@ pub struct Filing<'a> {
 pub struct RequestFacts<'a> {
     /// Its state.
     pub state: RequestState,
-    /// The requester's account id (segregation of duties).
-    pub requester: &'a str,
+    /// Who filed it (segregation of duties).
+    pub requester: Requester<'a>,
     /// Its legal basis id.
     pub basis: &'a str,
     /// The account id of whoever extracted its footage, once extracted.
     pub extractor: Option<&'a str>,
+}
+
+/// Who filed a request, as segregation of duties needs it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Requester<'a> {
+    /// The requester's account id.
+    pub account: &'a str,
+    /// The account that made the requester's account and set its first password, when an
+    /// account did (PROD-SOD-5: whoever could have signed in as the requester does not decide).
+    pub account_made_by: Option<&'a str>,
+}
+
+impl<'a> Requester<'a> {
+    /// The requester `account`, made by `made_by`.
+    pub fn new(account: &'a str, made_by: Option<&'a str>) -> Self {
+        Requester { account, account_made_by: made_by }
+    }
 }
 
 /// Something that can be done with a request.
@@ -393,7 +410,7 @@ impl Profile {
     pub fn check_decide(
         &self,
         actor: Actor<'_>,
-        requester: &str,
+        requester: Requester<'_>,
         state: RequestState,
         approve: bool,
         reason: Option<&str>,
@@ -407,13 +424,22 @@ impl Profile {
             .key("only_decide")
             .with("roles", self.role_list(&w.reviewed_by))
         })?;
-        if actor.account == requester {
+        if actor.account == requester.account {
             // rule: PROD-SOD-1 — segregation of duties.
             return Err(Refusal::new(
                 &crate::rule::cited::SEGREGATION,
                 "the requester may not decide their own request",
             )
             .key("requester_decides"));
+        }
+        if requester.account_made_by == Some(actor.account) {
+            // rule: PROD-SOD-5 — whoever made the requester's account (and so knew its first
+            // password) could have filed as the requester: another person decides.
+            return Err(Refusal::new(
+                &crate::rule::cited::ACCOUNT_MAKER,
+                "you made the requester's account: another person decides this request",
+            )
+            .key("decider_made_requester"));
         }
         if !self.ready_for_decision(state) {
             let hint = if state == RequestState::Submitted {
@@ -517,7 +543,7 @@ impl Profile {
         );
         offer(RequestAction::Report, self.check_report(actor, r), &w.rule);
         offer(RequestAction::Ledger, self.check_ledger(actor, r.state), &w.rule);
-        if actor.account == r.requester
+        if actor.account == r.requester.account
             && matches!(r.state, RequestState::Submitted | RequestState::Relayed)
         {
             let role = actor.holds_any(&w.requested_by).cloned().unwrap_or_default();

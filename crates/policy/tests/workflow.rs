@@ -5,6 +5,7 @@
 use policy::emergency::Order;
 use policy::jst;
 use policy::profile::{self, Profile};
+use policy::workflow::Requester;
 use policy::workflow::{Actor, Filing, RequestState as S};
 
 fn seed(id: &str) -> Profile {
@@ -32,7 +33,14 @@ fn walk(p: &Profile, requester: &[&str], basis: &str, purpose: &str, documents: 
         state = S::Relayed;
     }
     let decider = roles(&[p.workflow.reviewed_by[0].as_str()]);
-    p.check_decide(Actor { account: "mgr", roles: &decider }, "req", state, true, None).unwrap();
+    p.check_decide(
+        Actor { account: "mgr", roles: &decider },
+        Requester::new("req", None),
+        state,
+        true,
+        None,
+    )
+    .unwrap();
     state = S::Approved;
     let chain = &p.workflow.chain;
     let issuer = roles(&[chain[0].roles[0].as_str()]);
@@ -148,17 +156,29 @@ fn segregation_of_duties_and_refusal_reasons() {
     let p = seed("asahikawa");
     let m = roles(&["manager", "applicant"]);
     let e = p
-        .check_decide(Actor { account: "same", roles: &m }, "same", S::Submitted, true, None)
+        .check_decide(
+            Actor { account: "same", roles: &m },
+            Requester::new("same", None),
+            S::Submitted,
+            true,
+            None,
+        )
         .unwrap_err();
     assert_eq!(e.rule.as_str(), "PROD-SOD-1");
     let e = p
-        .check_decide(Actor { account: "mgr", roles: &m }, "req", S::Submitted, false, Some("  "))
+        .check_decide(
+            Actor { account: "mgr", roles: &m },
+            Requester::new("req", None),
+            S::Submitted,
+            false,
+            Some("  "),
+        )
         .unwrap_err();
     assert_eq!(e.rule.as_str(), "PROD-REFUSE-1");
     assert!(
         p.check_decide(
             Actor { account: "mgr", roles: &m },
-            "req",
+            Requester::new("req", None),
             S::Submitted,
             false,
             Some("目的外")
@@ -167,7 +187,36 @@ fn segregation_of_duties_and_refusal_reasons() {
     );
     let h = roles(&["handling_officer"]);
     assert!(
-        p.check_decide(Actor { account: "x", roles: &h }, "req", S::Submitted, true, None).is_err()
+        p.check_decide(
+            Actor { account: "x", roles: &h },
+            Requester::new("req", None),
+            S::Submitted,
+            true,
+            None
+        )
+        .is_err()
+    );
+    // rule: PROD-SOD-5 — whoever made the requester's account does not decide; another does.
+    let made = Requester::new("req", Some("mgr"));
+    let e = p
+        .check_decide(Actor { account: "mgr", roles: &m }, made, S::Submitted, true, None)
+        .unwrap_err();
+    assert_eq!((e.rule.as_str(), e.key), ("PROD-SOD-5", Some("decider_made_requester")));
+    assert!(
+        p.check_decide(Actor { account: "mgr2", roles: &m }, made, S::Submitted, true, None)
+            .is_ok()
+    );
+    let facts = policy::workflow::RequestFacts {
+        state: S::Submitted,
+        requester: made,
+        basis: "legal_request",
+        extractor: None,
+    };
+    assert!(
+        p.request_actions(Actor { account: "mgr", roles: &m }, &facts)
+            .iter()
+            .all(|a| a.action != policy::workflow::RequestAction::Approve),
+        "not offered to whoever made the requester's account"
     );
 }
 
@@ -177,7 +226,13 @@ fn saku_decides_only_relayed_requests() {
     let p = seed("saku");
     let m = roles(&["facility_manager"]);
     let e = p
-        .check_decide(Actor { account: "m", roles: &m }, "r", S::Submitted, true, None)
+        .check_decide(
+            Actor { account: "m", roles: &m },
+            Requester::new("r", None),
+            S::Submitted,
+            true,
+            None,
+        )
         .unwrap_err();
     assert!(e.message.contains("relayed"));
     assert!(p.check_relay(Actor { account: "m", roles: &m }, S::Submitted).is_err());
@@ -510,7 +565,12 @@ mod next_actions {
         let r = roles(held);
         p.request_actions(
             Actor { account, roles: &r },
-            &RequestFacts { state, requester: "req", basis, extractor: Some("clerk") },
+            &RequestFacts {
+                state,
+                requester: Requester::new("req", None),
+                basis,
+                extractor: Some("clerk"),
+            },
         )
         .into_iter()
         .map(|a| a.action)

@@ -511,3 +511,60 @@ async fn nishiyodogawa_agency_staff_rest_on_the_heads_notification() {
         assert!(a.to_string().contains("西淀警届第45号"), "the reference is in the audit trail");
     }
 }
+
+// rule: PROD-SOD-5 — the account administrator who is also the approver (Asahikawa's manager)
+// makes a police applicant's account, files through it and tries to approve: refused, in the
+// client's language, audited; a second manager decides it. On SQLite and PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whoever_made_the_requesters_account_does_not_decide_its_request() {
+    for backend in BACKENDS {
+        let w = World::new("asahikawa", backend, "2026-12-01T10:00:00+09:00").await;
+        let station = common::org(&w, "police", "旭川東警察署").await;
+        w.api.ok("/api/v1/accounts", &w.admin, json!({ "login": "keisatsu9", "display_name": "警察 九郎", "organisation_id": station, "initial_password": INITIAL })).await;
+        let (_, list) = w.api.get("/api/v1/accounts", &w.admin).await;
+        let id = list.as_array().unwrap().iter().find(|a| a["login"] == "keisatsu9").unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        w.api
+            .ok("/api/v1/designations", &w.admin, json!({ "account_id": id, "role": "applicant" }))
+            .await;
+        let made = common::onboard(&w.api, "keisatsu9", "applicant", station).await;
+        let p = w.profile.clone();
+        let basis = p
+            .bases
+            .iter()
+            .find(|b| b.documents.is_empty() && b.documents_any_of.is_empty())
+            .unwrap_or(&p.bases[0]);
+        let r = w
+            .api
+            .ok("/api/v1/requests", &made, json!({ "basis": basis.id, "purpose": p.purposes[0].id, "recipient": "旭川東警察署",
+                "case_summary": "自作自演の申請", "documents": common::documents(&w, basis), "cameras": ["cam1"],
+                "from": "2026-11-30T08:00:00+09:00", "to": "2026-11-30T08:30:00+09:00" }))
+            .await;
+        let rid = r["id"].as_i64().unwrap();
+        // Not even offered to him.
+        let (_, seen) = w.api.get(&format!("/api/v1/requests/{rid}"), &w.admin).await;
+        assert!(!seen["actions"].to_string().contains("approve"), "{}", seen["actions"]);
+        let resp = w
+            .api
+            .http
+            .post(format!("{}/api/v1/requests/{rid}/approve", w.api.base))
+            .bearer_auth(&w.admin.token)
+            .header("accept-language", "ja")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert!(matches!(status, 403 | 422), "{status} {body}");
+        assert_eq!(body["rule"], "PROD-SOD-5", "{body}");
+        assert!(body.to_string().contains("アカウントを作成したのはあなた"), "{body}");
+        let (_, trail) = w.api.get("/api/v1/audit?action=request.approve&limit=20", &w.admin).await;
+        assert!(trail.to_string().contains("PROD-SOD-5"), "the refusal is audited: {trail}");
+        // Another manager — who made no part of it — decides.
+        let (s, v) =
+            w.api.post(&format!("/api/v1/requests/{rid}/approve"), &w.registrar, json!({})).await;
+        assert_eq!(s.as_u16(), 200, "{v}");
+    }
+}

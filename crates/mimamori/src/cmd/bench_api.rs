@@ -221,7 +221,18 @@ async fn prepare(base: &str, history: usize, max_users: usize) -> anyhow::Result
             Some(json!({ "kind": "police", "name": "旭川中央警察署" })),
         )
         .await?;
-    http.call("POST", "/api/v1/accounts", Some(&admin), Some(json!({ "login": "keisatsu", "display_name": "警察 一郎", "organisation_id": org["id"], "initial_password": "initial-password-0" }))).await?;
+    // A second administrator makes the police account: the one who decides made none of the
+    // requesters' accounts (PROD-SOD-5).
+    let reg = http.call("POST", "/api/v1/accounts", Some(&admin), Some(json!({ "login": "touroku", "display_name": "登録 担当", "organisation_id": admin_org(&http, &admin).await?, "initial_password": "initial-password-0" }))).await?;
+    http.call(
+        "POST",
+        "/api/v1/designations",
+        Some(&admin),
+        Some(json!({ "account_id": reg["id"], "role": "manager" })),
+    )
+    .await?;
+    let registrar = http.onboard("touroku").await?;
+    http.call("POST", "/api/v1/accounts", Some(&registrar), Some(json!({ "login": "keisatsu", "display_name": "警察 一郎", "organisation_id": org["id"], "initial_password": "initial-password-0" }))).await?;
     let accounts = http.call("GET", "/api/v1/accounts", Some(&admin), None).await?;
     let police = accounts
         .as_array()
@@ -518,4 +529,10 @@ fn tempfile_dir() -> anyhow::Result<PathBuf> {
         std::fs::create_dir_all(dir.join(d))?;
     }
     Ok(dir)
+}
+
+/// The administrator's own organisation.
+async fn admin_org(http: &Http, admin: &str) -> anyhow::Result<i64> {
+    let me = http.call("GET", "/api/v1/me", Some(admin), None).await?;
+    me["organisation"]["id"].as_i64().context("the administrator's organisation")
 }

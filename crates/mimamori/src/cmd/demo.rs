@@ -178,6 +178,18 @@ async fn seed(
     )
     .await?;
     let admin = c.onboard("admin").await?;
+    // A second account administrator makes the other accounts, so that the administrator —
+    // who decides requests in some profiles — made none of the requesters' (PROD-SOD-5).
+    let reg = c
+        .post("/api/v1/accounts", &admin, json!({ "login": "registrar", "display_name": "アカウント登録担当", "organisation_id": a.organisation_id, "initial_password": INITIAL }))
+        .await?;
+    c.post(
+        "/api/v1/designations",
+        &admin,
+        json!({ "account_id": reg["id"], "role": admin_role.id }),
+    )
+    .await?;
+    let registrar = c.onboard("registrar").await?;
     let mut orgs: HashMap<String, i64> = HashMap::new();
     orgs.insert(kind_str(&admin_role.organisations[0]), a.organisation_id);
     for r in &profile.roles {
@@ -198,11 +210,18 @@ async fn seed(
     }
     let mut tokens: HashMap<String, String> = HashMap::new();
     tokens.insert(admin_role.id.clone(), admin.clone());
-    let mut logins = vec![Login {
-        login: "admin".into(),
-        role: admin_role.name_ja.clone(),
-        org_kind: kind_str(&admin_role.organisations[0]),
-    }];
+    let mut logins = vec![
+        Login {
+            login: "admin".into(),
+            role: admin_role.name_ja.clone(),
+            org_kind: kind_str(&admin_role.organisations[0]),
+        },
+        Login {
+            login: "registrar".into(),
+            role: format!("{}（アカウント登録）", admin_role.name_ja),
+            org_kind: kind_str(&admin_role.organisations[0]),
+        },
+    ];
     let holder = |perm: policy::Permission, tokens: &HashMap<String, String>| {
         profile
             .roles
@@ -246,7 +265,7 @@ async fn seed(
             }
             let login = format!("u_{}", role.id);
             let acc = c
-                .post("/api/v1/accounts", &admin, json!({ "login": login, "display_name": role.name_ja, "organisation_id": orgs[&kind], "initial_password": INITIAL }))
+                .post("/api/v1/accounts", &registrar, json!({ "login": login, "display_name": role.name_ja, "organisation_id": orgs[&kind], "initial_password": INITIAL }))
                 .await?;
             let t = c.onboard(&login).await?;
             if role.max_term_days.is_some() {

@@ -346,6 +346,7 @@ pub async fn get_request(
     // What this person may do with it now, as `policy` decides (the web app only renders it).
     if let Some(state) = RequestState::parse(&r.state) {
         let requester = r.requester_id.map(|x| x.to_string()).unwrap_or_default();
+        let made_by = crate::api::tasks::requester_made_by(&st, r.requester_id).await?;
         let extractor = v["extractions"]
             .as_array()
             .and_then(|x| x.last())
@@ -353,7 +354,7 @@ pub async fn get_request(
             .map(|x| x.to_string());
         let facts = policy::workflow::RequestFacts {
             state,
-            requester: &requester,
+            requester: policy::workflow::Requester::new(&requester, made_by.as_deref()),
             basis: &r.basis,
             extractor: extractor.as_deref(),
         };
@@ -570,10 +571,11 @@ async fn decide(
 ) -> ApiResult<Json<Value>> {
     let r = load(&st, &p, id).await?;
     let requester = r.requester_id.map(|x| x.to_string()).unwrap_or_default();
+    let made_by = crate::api::tasks::requester_made_by(&st, r.requester_id).await?;
     let action = if approve { "request.approve" } else { "request.refuse" };
     let role = match st.profile.check_decide(
         p.actor(),
-        &requester,
+        policy::workflow::Requester::new(&requester, made_by.as_deref()),
         state_of(&r)?,
         approve,
         reason.as_deref(),
@@ -1037,7 +1039,7 @@ pub async fn report_extraction(
         p.actor(),
         &policy::workflow::RequestFacts {
             state: state_of(&request)?,
-            requester: "",
+            requester: policy::workflow::Requester::default(),
             basis: &request.basis,
             extractor: Some(&extractor),
         },

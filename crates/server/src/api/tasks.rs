@@ -98,6 +98,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
     for r in &requests {
         let Some(state) = RequestState::parse(&r.state) else { continue };
         let requester = r.requester_id.map(|x| x.to_string()).unwrap_or_default();
+        let made_by = requester_made_by(&st, r.requester_id).await?;
         let extractor = match state {
             RequestState::Extracted => {
                 st.db.extractions_of(r.id).await?.last().map(|e| e.operator_id.to_string())
@@ -106,7 +107,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
         };
         let facts = RequestFacts {
             state,
-            requester: &requester,
+            requester: policy::workflow::Requester::new(&requester, made_by.as_deref()),
             basis: &r.basis,
             extractor: extractor.as_deref(),
         };
@@ -327,4 +328,13 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
     // Overdue first, then by deadline, then as found.
     out.sort_by_key(|t| (!t.overdue, t.due_at.is_none(), t.due_at.clone()));
     Ok(out)
+}
+
+/// The account that made a requester's account, if one did (PROD-SOD-5).
+pub(crate) async fn requester_made_by(
+    st: &AppState,
+    requester: Option<i64>,
+) -> ApiResult<Option<String>> {
+    let Some(id) = requester else { return Ok(None) };
+    Ok(st.db.account(id).await?.and_then(|a| a.created_by).map(|c| c.to_string()))
 }

@@ -186,6 +186,9 @@ pub struct World {
     pub api: Api,
     pub profile: Profile,
     pub admin: User,
+    /// A second account administrator, who makes the other accounts: the administrator, who
+    /// decides requests in some profiles, made none of them (PROD-SOD-5).
+    pub registrar: User,
     pub users: HashMap<String, User>,
     pub orgs: HashMap<String, i64>,
     pub cameras: Vec<String>,
@@ -222,6 +225,20 @@ impl World {
         .await
         .unwrap();
         let admin = onboard(&api, "admin", &admin_role.id, a.organisation_id).await;
+        let registrar = {
+            let body = json!({ "login": "registrar", "display_name": "登録担当", "organisation_id": a.organisation_id, "initial_password": INITIAL });
+            let acc = api.ok("/api/v1/accounts", &admin, body).await;
+            let id = acc["id"].as_i64().unwrap();
+            api.ok(
+                "/api/v1/designations",
+                &admin,
+                json!({ "account_id": id, "role": admin_role.id }),
+            )
+            .await;
+            let mut r = onboard(&api, "registrar", &admin_role.id, a.organisation_id).await;
+            r.id = id;
+            r
+        };
         let mut orgs = HashMap::new();
         orgs.insert(kind_str(&admin_role.organisations[0]), a.organisation_id);
         let mut w = World {
@@ -229,6 +246,7 @@ impl World {
             api,
             profile,
             admin: admin.clone(),
+            registrar,
             users: HashMap::new(),
             orgs,
             cameras: Vec::new(),
@@ -335,9 +353,9 @@ impl World {
         let org = self.orgs[&kind];
         let login = format!("u_{}", role.id);
         self.api
-            .ok("/api/v1/accounts", &self.admin, json!({ "login": login, "display_name": role.name_ja, "organisation_id": org, "initial_password": INITIAL }))
+            .ok("/api/v1/accounts", &self.registrar, json!({ "login": login, "display_name": role.name_ja, "organisation_id": org, "initial_password": INITIAL }))
             .await;
-        let (_, list) = self.api.get("/api/v1/accounts", &self.admin).await;
+        let (_, list) = self.api.get("/api/v1/accounts", &self.registrar).await;
         let id =
             list.as_array().unwrap().iter().find(|a| a["login"] == login.as_str()).unwrap()["id"]
                 .as_i64()
@@ -419,8 +437,8 @@ pub async fn org(w: &World, kind: &str, name: &str) -> i64 {
 
 /// An account in `org`, designated `role` by `by`, onboarded.
 pub async fn member(w: &World, login: &str, org: i64, role: &str, by: &User) -> User {
-    w.api.ok("/api/v1/accounts", &w.admin, json!({ "login": login, "display_name": login, "organisation_id": org, "initial_password": INITIAL })).await;
-    let (_, list) = w.api.get("/api/v1/accounts", &w.admin).await;
+    w.api.ok("/api/v1/accounts", &w.registrar, json!({ "login": login, "display_name": login, "organisation_id": org, "initial_password": INITIAL })).await;
+    let (_, list) = w.api.get("/api/v1/accounts", &w.registrar).await;
     let id = list.as_array().unwrap().iter().find(|a| a["login"] == login).unwrap()["id"]
         .as_i64()
         .unwrap();
