@@ -98,7 +98,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
     for r in &requests {
         let Some(state) = RequestState::parse(&r.state) else { continue };
         let requester = r.requester_id.map(|x| x.to_string()).unwrap_or_default();
-        let made_by = requester_made_by(&st, r.requester_id).await?;
+        let made_by = requester_made_by(st, r.requester_id).await?;
         let extractor = match state {
             RequestState::Extracted => {
                 st.db.extractions_of(r.id).await?.last().map(|e| e.operator_id.to_string())
