@@ -605,6 +605,8 @@ async fn asahikawa_manager_screens() {
     // Contracts: clause ③ left out without a reason is refused, the form comes back filled in.
     c.goto(&format!("{base}/contracts")).await.unwrap();
     assert!(text(&c, "#contracts").await.contains("録画装置保守委託"), "the seeded contract");
+    // Asahikawa's own clause for the checklist (ASA-3.7), from the running profile.
+    assert!(text(&c, "main form fieldset legend").await.contains("ASA-3.7"));
     fill(&c, "#contract-title", "カメラ清掃業務").await;
     fill(&c, "#contract-scope", "レンズ清掃と外観点検").await;
     c.execute(
@@ -748,6 +750,10 @@ async fn asahikawa_manager_screens() {
     c.goto(&format!("{base}/cameras")).await.unwrap();
     click(&c, "#registry tbody tr:first-child a.masks").await;
     assert!(text(&c, "#mask-versions").await.contains("1"), "version 1");
+    // The running profile's own clauses (issue 15, item 7): Asahikawa's masks rule, and no
+    // other city's (Kawaguchi's coverage clause) in the form.
+    assert!(text(&c, "main p.note").await.contains("ASA-2.1"));
+    assert!(!text(&c, "main form").await.contains("KAW-"), "no other city's clause");
     assert_eq!(c.find_all(Locator::Css("#mask-diagram polygon.mask")).await.unwrap().len(), 1);
     assert!(c.find_all(Locator::Css("main video")).await.unwrap().is_empty(), "no live view");
     // cam1 is not yet commissioned: its still, decoded from what was stored, shows the mask black

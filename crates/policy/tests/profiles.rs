@@ -320,3 +320,36 @@ fn duties_that_cannot_work_are_reported() {
     let ps = problems(|s| s.replacen("id = \"access_review\"", "id = \"monthly_history\"", 1));
     assert!(ps.iter().any(|p| p.path.ends_with(".id")), "{ps:?}");
 }
+
+// issue 15, item 7 — a refusal for a missing permission cites the most specific rule of the
+// running profile: the clause of the role the person holds (rule: KIT-5.2 for the O&M
+// contractor), the clause that says the function is absent, PROD-RBAC-1 only where no seed
+// clause applies.
+#[test]
+fn a_missing_permission_is_refused_with_the_citys_own_clause() {
+    use policy::Permission as P;
+    let kit = policy::resolve_seed("kitakyushu").unwrap();
+    let held = |r: &[&str]| r.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(kit.denial_rule(&held(&["om_contractor"]), P::FootageExtract).as_str(), "KIT-5.2");
+    assert_eq!(kit.denial_rule(&held(&["om_contractor"]), P::RequestSubmit).as_str(), "KIT-5.2");
+    assert_eq!(kit.denial_rule(&held(&[]), P::FootageExtract).as_str(), "PROD-RBAC-1");
+    let asa = policy::resolve_seed("asahikawa").unwrap();
+    let op = asa.role("operator").unwrap().rule.clone();
+    assert!(!op.is_product_rule());
+    assert_eq!(asa.denial_rule(&held(&["operator"]), P::FootageExtract), &op);
+    // No rule of another city in any profile's refusals.
+    for p in policy::profile::seeds() {
+        let prefix = p.roles[0].rule.prefix().to_owned();
+        for r in &p.roles {
+            for perm in [P::FootageExtract, P::AccountsAdminister, P::RequestReview] {
+                let rule = p.denial_rule(std::slice::from_ref(&r.id), perm);
+                assert!(
+                    rule.is_product_rule() || rule.prefix() == prefix || rule.prefix() == "ALL",
+                    "{}: {} refused {perm:?} citing {rule}",
+                    p.profile.id,
+                    r.id
+                );
+            }
+        }
+    }
+}

@@ -18,8 +18,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use policy::Permission;
 use policy::rule::cited;
-use policy::{Permission, RuleId};
 use std::sync::Arc;
 use store::accounts::Account;
 use store::registry::Workstation;
@@ -231,28 +231,6 @@ fn workstation_token(headers: &HeaderMap) -> Option<String> {
         .or_else(|| cookie(headers, WORKSTATION_COOKIE))
 }
 
-/// The rule to cite when a role lacks `perm`: where the whole profile lacks the function, the
-/// clause that says so; otherwise deny-by-default.
-pub fn denial_rule(profile: &policy::Profile, perm: Permission) -> &RuleId {
-    let held_by_any = profile.roles.iter().any(|r| r.permissions.contains(&perm));
-    if held_by_any {
-        return &cited::RBAC;
-    }
-    match perm {
-        Permission::HoldManage => &profile.retention.extension.rule,
-        Permission::EmergencyOrder
-        | Permission::EmergencyExtract
-        | Permission::EmergencyFile
-        | Permission::ReconciliationSubmit
-        | Permission::ReconciliationReview
-            if profile.emergency.is_none() =>
-        {
-            &profile.workflow.rule
-        }
-        _ => &cited::RBAC,
-    }
-}
-
 /// Runs the gates for one request: credentials, CSRF, revoked workstation, contractor contract,
 /// confidentiality acknowledgement, password rotation, permission. Audits every denial.
 pub async fn authorize(State(guard): State<Guard>, mut req: Request, next: Next) -> Response {
@@ -393,7 +371,7 @@ async fn gates(
     } else {
         let found = roles.iter().find(|r| perms.iter().any(|p| profile.allows(r, *p))).cloned();
         if found.is_none() {
-            let rule = denial_rule(profile, perms[0]);
+            let rule = profile.denial_rule(&roles, perms[0]);
             let names: Vec<_> = perms.iter().map(|p| p.key()).collect();
             return Err(deny(ApiError::forbidden(
                 rule,

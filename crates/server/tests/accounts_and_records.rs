@@ -568,3 +568,18 @@ async fn whoever_made_the_requesters_account_does_not_decide_its_request() {
         assert_eq!(s.as_u16(), 200, "{v}");
     }
 }
+
+// rule: KIT-5.2 — Kitakyushu's O&M contractor operates recorders within the O&M scope only: a
+// request list or an extraction is refused citing the city's own clause, not PROD-RBAC-1
+// (issue 15, item 7).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contractor_is_refused_with_the_citys_own_clause() {
+    let w = World::new("kitakyushu", Backend::Sqlite, "2026-12-01T10:00:00+09:00").await;
+    let om = w.user("om_contractor");
+    for path in ["/api/v1/requests", "/api/v1/ledger"] {
+        let (s, v) = w.api.get(path, &om).await;
+        assert_eq!((s.as_u16(), v["rule"].as_str()), (403, Some("KIT-5.2")), "{path}: {v}");
+    }
+    let (s, v) = w.api.post("/api/v1/holds", &om, json!({ "camera": "cam1" })).await;
+    assert_eq!((s.as_u16(), v["rule"].as_str()), (403, Some("KIT-5.2")), "{v}");
+}

@@ -350,6 +350,13 @@ async fn contracts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
         return problem_page(l, Some(&me), &a);
     }
     let orgs = organisations(ui, &headers, |k| k == "contractor").await;
+    // The clause the checklist rests on in the running profile (ASA-3.7 in Asahikawa; a product
+    // rule elsewhere), never another city's.
+    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
+    let gate_rule = profile["accounts"]["contractor_gate_rule"]
+        .as_str()
+        .unwrap_or("PROD-CONTRACTOR-2")
+        .to_owned();
     let body = html! {
         table #contracts {
             thead { tr { th { "#" } th { (t(l, "contract_title")) } th { (t(l, "scope")) } th { (t(l, "clauses")) } th { (t(l, "valid")) } th { (t(l, "signed_off")) } } }
@@ -384,7 +391,7 @@ async fn contracts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                 (input(&d, "contract", "valid_from", &t(l, "valid_from"), "date", true))
                 (input(&d, "contract", "valid_until", &t(l, "valid_until"), "date", true))
                 fieldset {
-                    legend { (t(l, "clauses")) " (ASA-3.7)" }
+                    legend { (t(l, "clauses")) " (" (gate_rule) ")" }
                     @if let Some(e) = d.err("contract", "clauses") { p.field-error { (e) } }
                     @for (i, mark) in CLAUSES.iter().enumerate() {
                         @let n = i + 1;
@@ -507,9 +514,18 @@ async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) 
         }
     }
     let title = format!("{} {} — {}", js(&cam["code"]), js(&cam["name"]), t(l, "privacy_masks"));
+    // The running profile's own clauses, never another city's (issue 15, item 7).
+    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
+    let masks_rule =
+        profile["recording"]["masks_rule"].as_str().unwrap_or("PROD-MASK-1").to_owned();
+    let coverage_rule = match profile["coverage"]["rule"].as_str() {
+        Some(r) if l == Lang::Ja => format!("（{r}）"),
+        Some(r) => format!(" ({r})"),
+        None => String::new(),
+    };
     let body = html! {
         p { a href="/cameras" { (t(l, "cameras")) } }
-        p.note { (t(l, "masks_note")) }
+        p.note { (t(l, "masks_note").replace("{rule}", &masks_rule)) }
         @if !current.is_null() {
             figure {
                 svg #mask-diagram viewBox="0 0 1000 562.5" width="480" role="img" aria-label=(t(l, "mask_diagram")) {
@@ -564,7 +580,7 @@ async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) 
                 form method="post" action={ "/cameras/" (id) "/masks" } novalidate {
                     (form_head(&me, "masks"))
                     (input(&d, "masks", "polygons", &t(l, "mask_polygons_help"), "textarea", false))
-                    (input(&d, "masks", "public_area", &t(l, "public_area_help"), "text", false))
+                    (input(&d, "masks", "public_area", &t(l, "public_area_help").replace("{rule}", &coverage_rule), "text", false))
                     label.check { input type="checkbox" name="in_recorder" value="1" checked[!d.v("masks", "in_recorder").is_empty()]; (t(l, "mask_in_recorder")) }
                     (input(&d, "masks", "coverage_exemption", &t(l, "coverage_exemption"), "text", false))
                     (input(&d, "masks", "reason", &t(l, "mask_reason"), "text", true))
