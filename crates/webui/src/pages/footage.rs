@@ -46,6 +46,7 @@ pub async fn requests(
         }
         (request_list(l, &rows))
         @if let Some(n) = &next { p { a #next-page href=(n) rel="next" { (t(l, "next_page")) } } }
+        p { a #csv href={ "/requests.csv?" (qs) } download { (t(l, "download_csv")) } }
     };
     page(l, Some(&me), &t(l, "requests"), body).into_response()
 }
@@ -688,6 +689,7 @@ pub async fn ledger(
         return problem_page(l, Some(&me), &a);
     }
     let body = html! {
+        p.no-print { a #csv href="/ledger.csv" download { (t(l, "download_csv")) } }
         table #ledger.print-a4 {
             thead { tr { th { "#" } th { (t(l, "cameras_field")) } th { (t(l, "range_from")) } th { (t(l, "range_to")) } th { (t(l, "recipient")) } th { (t(l, "purpose")) } th { (t(l, "handover_date")) } th { (t(l, "data_hashes")) } } }
             tbody {

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 mod account;
 mod admin;
+mod csv_export;
 mod duties;
 mod emergency;
 mod footage;
@@ -25,6 +26,7 @@ mod transparency;
 
 pub use account::{account, account_update, enrol, enrol_confirm};
 pub use admin::{accounts, accounts_post};
+pub use csv_export::{audit_csv, ledger_csv, requests_csv};
 pub use duties::{duties, duties_post};
 pub use emergency::{create_order, emergency, order_action, order_application};
 pub use footage::{

@@ -315,6 +315,7 @@ pub async fn audit(
                 p #verify-result.problem role="alert" { (t(l, "chain_bad")) ": " (js(&v.json["first_bad_entry"])) (v.detail()) }
             }
         }
+        p { a #csv href={ "/audit.csv?" (query) } download { (t(l, "download_csv")) } }
         table #audit {
             thead { tr { th { "seq" } th { (t(l, "at")) } th { (t(l, "actor")) } th { (t(l, "role")) } th { (t(l, "action")) } th { (t(l, "object")) } th { (t(l, "outcome")) } th { "rule" } } }
             tbody {

@@ -1,0 +1,100 @@
+//! Lists as CSV (issue 19, item 5): a clerk downloads the requests, the ledger and the audit
+//! trail from the web app of a real demo — UTF-8 with a BOM, Japanese column names, every row
+//! of every API page, formulas neutralised — and someone without the right gets the page that
+//! says so, not a file.
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a panic is the failure report
+
+mod common;
+
+use common::city::{Http, PASSWORD};
+use common::start_demo;
+use serde_json::json;
+
+async fn cookie_of(http: &reqwest::Client, base: &str, login: &str) -> String {
+    let r = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "login": login, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|c| c.split(';').next())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clerk_downloads_the_lists_as_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, base) = start_demo("asahikawa", &dir.path().join("d"), &["--cameras", "1"]);
+    let api = Http::new(&base);
+    // A recipient a spreadsheet would take for a formula.
+    let applicant = api.login("u_applicant").await;
+    let now = jiff::Timestamp::now();
+    let r = api
+        .call("POST", "/api/v1/requests", Some(&applicant), None, Some(json!({
+            "basis": "legal_request", "purpose": "criminal_investigation",
+            "recipient": "=HYPERLINK(\"http://evil.example\",\"開く\")",
+            "case_summary": "表計算の式", "documents": [{"form": "application", "reference": "申-1"}, {"form": "written_inquiry", "reference": "照-1"}],
+            "cameras": ["cam1"], "from": policy::jst::rfc3339(now - jiff::SignedDuration::from_hours(2)),
+            "to": policy::jst::rfc3339(now - jiff::SignedDuration::from_hours(1)) })))
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+    let http = reqwest::Client::new();
+    let manager = cookie_of(&http, &base, "admin").await;
+    let get = async |path: &str, cookie: &str| {
+        http.get(format!("{base}{path}")).header("cookie", cookie).send().await.unwrap()
+    };
+    let r = get("/requests.csv", &manager).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(r.headers()["content-disposition"].to_str().unwrap().contains("requests.csv"));
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "a BOM for Excel");
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert!(lines[0].starts_with("番号,状態,提供先"), "{}", lines[0]);
+    // Every request the manager may list, across the API's pages.
+    let manager_token = api.login("admin").await;
+    let mut listed = 0;
+    let mut path = Some("/api/v1/requests".to_owned());
+    while let Some(p) = path.take() {
+        let r = api.call("GET", &p, Some(&manager_token), None, None).await;
+        path = r
+            .headers()
+            .get("link")
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| l.split(';').next())
+            .map(|u| u.trim_matches(['<', '>', ' ']).to_owned());
+        listed += r.json::<serde_json::Value>().await.unwrap().as_array().unwrap().len();
+    }
+    assert!(listed >= 2, "the demo's history and the new one");
+    assert_eq!(lines.len() - 1, listed, "{text}");
+    assert!(text.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"開く\"\")\""), "{text}");
+    assert!(!text.contains(",=HYPERLINK"), "no cell begins with a formula");
+
+    // The filters of the page apply.
+    let r = get("/requests.csv?state=approved", &manager).await;
+    let filtered = r.text().await.unwrap();
+    assert!(!filtered.contains("HYPERLINK"), "the new request is not approved");
+
+    let r = get("/audit.csv?action=login", &manager).await;
+    assert_eq!(r.status(), 200);
+    let audit = r.text().await.unwrap();
+    assert!(audit.lines().nth(1).is_some_and(|l| l.contains("login")), "{audit}");
+    let r = get("/ledger.csv", &manager).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("提供先"));
+
+    // The applicant may not read the ledger: the page says so, no file.
+    let applicant_cookie = cookie_of(&http, &base, "u_applicant").await;
+    let r = get("/ledger.csv", &applicant_cookie).await;
+    assert_eq!(r.status(), 403);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+}
