@@ -101,7 +101,10 @@ impl Api {
         body: Option<Value>,
     ) -> Answer {
         let mut rb = Request::builder().method(method).uri(path);
-        if let Some(k) = key {
+        // Values from a form body: one that cannot be a header (a newline in it) is left out,
+        // so the API refuses the call as it refuses a missing token — never a server error.
+        let valid = |v: &str| HeaderValue::from_str(v).is_ok();
+        if let Some(k) = key.filter(|k| valid(k)) {
             rb = rb.header(server::idempotent::HEADER, k);
         }
         for name in
@@ -111,7 +114,7 @@ impl Api {
                 rb = rb.header(name, v);
             }
         }
-        if let Some(t) = csrf {
+        if let Some(t) = csrf.filter(|t| valid(t)) {
             rb = rb.header(server::auth::CSRF_HEADER, t);
         }
         // The API answers problems in the page's language: the user's choice, Japanese first.
