@@ -323,8 +323,12 @@ pub trait Node: Send + Sync {
     /// KIT-5.7).
     fn live_keys(&self) -> NodeFuture<Vec<FootageKey>>;
 
-    /// How the node's storage stands (disk, footage, keys, erasures).
+    /// How the node's storage stands (disk, footage, keys, erasures) and its clock; reads the
+    /// node's index (for `/metrics`, not for every page view).
     fn health(&self) -> NodeFuture<NodeHealth>;
+
+    /// The node's clock only: cheap, for status pages and the minute's check (PROD-TIME-1).
+    fn clock(&self) -> NodeFuture<Option<ClockReport>>;
 
     /// Gaps, first recordings and erasures in `[from_ms, to_ms)` for the yearly report (KIT-8).
     fn report_facts(&self, from_ms: i64, to_ms: i64) -> NodeFuture<NodeFacts>;

@@ -26,6 +26,17 @@ impl LocalNode {
     }
 }
 
+/// This machine's clock as its kernel reports it, stamped with the node's time.
+fn clock_report(ctx: &Ctx) -> Option<node::ClockReport> {
+    clocksync::kernel().map(|s| node::ClockReport {
+        synchronised: s.synchronised,
+        max_error_ms: s.max_error_ms,
+        est_error_ms: s.est_error_ms,
+        offset_ms: s.offset_ms,
+        at_ms: ctx.clock.now_ms(),
+    })
+}
+
 /// A recorder error as the seam names it: the records' refusals apart from faults.
 fn seam(e: Error) -> NodeError {
     match e {
@@ -72,15 +83,14 @@ impl node::Node for LocalNode {
         Box::pin(async move {
             let mut h = ctx.db.health().await.map_err(seam)?;
             h.disk_free_bytes = fs4::available_space(&ctx.data_dir).ok();
-            h.clock = clocksync::kernel().map(|s| node::ClockReport {
-                synchronised: s.synchronised,
-                max_error_ms: s.max_error_ms,
-                est_error_ms: s.est_error_ms,
-                offset_ms: s.offset_ms,
-                at_ms: ctx.clock.now_ms(),
-            });
+            h.clock = clock_report(&ctx);
             Ok(h)
         })
+    }
+
+    fn clock(&self) -> NodeFuture<Option<node::ClockReport>> {
+        let report = clock_report(&self.ctx);
+        Box::pin(async move { Ok(report) })
     }
 
     fn set_masks(&self, camera: &str, version: i64, polygons: Vec<Polygon>) -> NodeFuture<()> {

@@ -69,8 +69,7 @@ pub async fn clocks(st: &AppState) -> Vec<ClockStatus> {
         out.push(status("centre".into(), r, None));
     }
     if let Some(node) = st.node()
-        && let Ok(h) = node.health().await
-        && let Some(r) = h.clock
+        && let Ok(Some(r)) = node.clock().await
     {
         let from_centre = r.at_ms - st.clock.now_ms();
         out.push(status(node.id().to_owned(), r, Some(from_centre)));

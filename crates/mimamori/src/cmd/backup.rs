@@ -405,6 +405,14 @@ impl BackupArgs {
         let mut footage_files = 0usize;
         if self.with_footage {
             for p in &segments {
+                // The index names files under segments/ only (relative, no `..`); anything else
+                // is not copied out of the data directory.
+                let rel = Path::new(p);
+                if !rel.starts_with("segments")
+                    || rel.components().any(|c| !matches!(c, std::path::Component::Normal(_)))
+                {
+                    bail!("the recorder's index names a segment outside segments/: {p:?}");
+                }
                 copy_file(&at.data.join(p), &out.join("recorder").join(p), false)?;
                 footage_files += 1;
             }

@@ -95,10 +95,20 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
         limit: 1000,
     };
     let requests = st.db.requests_page(&query).await?;
+    // Each requester's account maker, read once however many requests they filed.
+    let mut makers: std::collections::HashMap<i64, Option<String>> = Default::default();
     for r in &requests {
         let Some(state) = RequestState::parse(&r.state) else { continue };
         let requester = r.requester_id.map(|x| x.to_string()).unwrap_or_default();
-        let made_by = requester_made_by(st, r.requester_id).await?;
+        let made_by = match r.requester_id {
+            Some(id) if makers.contains_key(&id) => makers[&id].clone(),
+            Some(id) => {
+                let m = requester_made_by(st, Some(id)).await?;
+                makers.insert(id, m.clone());
+                m
+            }
+            None => None,
+        };
         let extractor = match state {
             RequestState::Extracted => {
                 st.db.extractions_of(r.id).await?.last().map(|e| e.operator_id.to_string())
