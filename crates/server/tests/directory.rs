@@ -111,6 +111,10 @@ impl Slapd {
     /// With `tls`: also LDAPS, and StartTLS on the plain port, under a certificate of the city's
     /// own CA (`ca.crt` in [`Slapd::dir`]).
     fn start_with(tls: bool) -> Slapd {
+        // The tests of this file run at once: choosing free ports and binding them is done one
+        // slapd at a time, or two could pick the same port between the choice and the bind.
+        static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one_at_a_time = STARTING.lock().unwrap_or_else(|p| p.into_inner());
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("db")).unwrap();
         let conf = dir.path().join("slapd.conf");
@@ -145,12 +149,15 @@ impl Slapd {
             .stderr(Stdio::null())
             .spawn()
             .expect("slapd (Debian slapd): run scripts/test-deps.sh");
+        let mut s = Slapd { child, port, tls_port, dir };
         let t = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let ports = if tls { vec![port, tls_port] } else { vec![port] };
+        while ports.iter().any(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_err()) {
+            assert!(s.child.try_wait().unwrap().is_none(), "slapd exited (a port taken?)");
             assert!(t.elapsed() < Duration::from_secs(20), "slapd did not start");
             std::thread::sleep(Duration::from_millis(100));
         }
-        let s = Slapd { child, port, tls_port, dir };
+        assert!(s.child.try_wait().unwrap().is_none(), "slapd exited");
         s.ldif("ldapadd", &base_ldif());
         s
     }
