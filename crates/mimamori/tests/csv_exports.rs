@@ -92,9 +92,23 @@ async fn a_clerk_downloads_the_lists_as_csv() {
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("提供先"));
 
+    // The complaints register, with one sent through the public form that starts like a formula.
+    let r = api
+        .call("POST", "/api/v1/public/complaints", None, None, Some(json!({
+            "category": "privacy", "body": "@SUM(1+1) カメラの向きが自宅の窓に向いています", "contact": "090-0000-0000" })))
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r = get("/complaints.csv", &manager).await;
+    assert_eq!(r.status(), 200);
+    let complaints = r.text().await.unwrap();
+    assert!(complaints.trim_start_matches('\u{feff}').starts_with("番号,受付日時"), "{complaints}");
+    assert!(complaints.contains("'@SUM(1+1) カメラの向き"), "{complaints}");
+
     // The applicant may not read the ledger: the page says so, no file.
     let applicant_cookie = cookie_of(&http, &base, "u_applicant").await;
     let r = get("/ledger.csv", &applicant_cookie).await;
     assert_eq!(r.status(), 403);
     assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let r = get("/complaints.csv", &applicant_cookie).await;
+    assert_eq!(r.status(), 403, "the complaints register is for those who handle complaints");
 }

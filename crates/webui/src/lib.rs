@@ -35,6 +35,7 @@ pub fn router(api: Router) -> Router {
         .route("/requests.csv", get(pages::requests_csv))
         .route("/ledger.csv", get(pages::ledger_csv))
         .route("/audit.csv", get(pages::audit_csv))
+        .route("/complaints.csv", get(pages::complaints_csv))
         .route("/requests/new", get(pages::new_request).post(pages::create_request))
         .route("/requests/{id}", get(pages::request))
         .route("/requests/{id}/certificate", get(pages::certificate))

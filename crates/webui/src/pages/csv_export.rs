@@ -189,6 +189,24 @@ pub async fn audit_csv(
     export(&ui, s_, path, "audit.csv", &COLUMNS).await
 }
 
+/// `GET /complaints.csv`: the complaints register (KIT-7 and the others' complaint clauses),
+/// for those who handle complaints — with the complainant's contact, as the register has it.
+pub async fn complaints_csv(State(ui): State<Arc<Ui>>, s_: Session) -> Response {
+    const COLUMNS: [Column; 10] = [
+        column("number", Col::Field("number")),
+        column("received_at", Col::Field("received_at")),
+        column("channel", Col::Field("channel")),
+        column("category", Col::Field("category")),
+        column("cameras_field", Col::Field("camera")),
+        column("contact_body", Col::Field("body")),
+        column("answer_by", Col::Field("due_at")),
+        column("response", Col::Field("response")),
+        column("closed", Col::Field("closed_at")),
+        column("complainant_contact", Col::Field("contact")),
+    ];
+    export(&ui, s_, "/api/v1/complaints".into(), "complaints.csv", &COLUMNS).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::cell;

@@ -26,7 +26,7 @@ mod transparency;
 
 pub use account::{account, account_update, enrol, enrol_confirm};
 pub use admin::{accounts, accounts_post};
-pub use csv_export::{audit_csv, ledger_csv, requests_csv};
+pub use csv_export::{audit_csv, complaints_csv, ledger_csv, requests_csv};
 pub use duties::{duties, duties_post};
 pub use emergency::{create_order, emergency, order_action, order_application};
 pub use footage::{

@@ -139,6 +139,7 @@ async fn complaints_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> R
         .map(|c| ((*c).to_owned(), label(l, "channel", c)))
         .collect();
     let body = html! {
+        p { a #csv href="/complaints.csv" download { (t(l, "download_csv")) } }
         table #complaints {
             thead { tr { th { (t(l, "number")) } th { (t(l, "received_at")) } th { (t(l, "category")) } th { (t(l, "cameras_field")) } th { (t(l, "contact_body")) } th { (t(l, "answer_by")) } th { (t(l, "state")) } } }
             tbody {
