@@ -84,7 +84,8 @@ async fn a_running_city_is_restored_into_an_empty_machine_and_everything_verifie
     assert!(said(&o).contains("no footage and no footage key"), "{}", said(&o));
     drop(demo);
 
-    // The everyday backup holds no footage key and no segment; the full one holds both.
+    // rule: PROD-ERASE-1 — the everyday backup holds no footage key and no segment (no backup
+    // brings a camera-day back after its erasure); the full one holds both.
     let count = async |db: &Path, table: &str| -> i64 {
         use sqlx::Connection;
         let mut c =

@@ -281,6 +281,14 @@ impl Directory {
     }
 }
 
+/// When a session or API token of `account` ends, asked for `wanted`: a directory account's
+/// lasts at most a working session (8 h). Its roles are brought in line with the directory's
+/// groups at each login, so someone removed from a group (or the directory) keeps no access
+/// longer than that — never the 30 days of a token.
+pub fn session_bound(account: &store::accounts::Account, now: i64, wanted: i64) -> i64 {
+    if account.directory_dn.is_some() { wanted.min(now + crate::auth::SESSION_MS) } else { wanted }
+}
+
 /// The note a designation made by the directory carries, and its document reference.
 pub fn designation_reference(group: &str) -> String {
     format!("directory:{group}")

@@ -215,9 +215,14 @@ fn base_ldif() -> String {
     s += &person("sato", "people", "佐藤 次郎", "employeeType: disabled");
     s += &person("kato", "people", "加藤 三郎", "");
     s += &person("admin", "people", "同名の職員", "");
+    s += &person("ito", "people", "伊藤 四郎", "");
+    s += &person("watanabe", "people", "渡辺 五郎", "");
     s += &group("camera-officers", &["tanaka", "suzuki", "sato", "admin"]);
     s += &group("camera-managers", &["suzuki"]);
     s += &group("all-staff", &["tanaka", "suzuki", "sato", "kato"]);
+    // A second city section's officers: ito there only, watanabe in both sections' groups.
+    s += &group("parks-officers", &["ito", "watanabe"]);
+    s += &group("camera-officers-2", &["watanabe"]);
     s
 }
 
@@ -279,6 +284,39 @@ async fn city_staff_sign_in_with_the_directory_and_its_groups_give_their_roles()
         let e = Directory::resolve(&w.srv.state, bad).await.err().unwrap().to_string();
         assert!(e.contains("ASA-") && e.contains("police"), "{e}");
 
+        // Two city sections, each with its own officers' group (several organisations of a kind).
+        let parks = org(&w, "city", "公園緑地課").await;
+        let mut two = config(&ldap.url(), city);
+        two.groups.push(GroupMapping {
+            group: format!("cn=parks-officers,ou=groups,{SUFFIX}"),
+            organisation: "公園緑地課".into(),
+            role: "handling_officer".into(),
+        });
+        let dir = Directory::resolve(&w.srv.state, two).await.unwrap();
+        w.srv.state.set_directory(Some(Arc::new(dir)));
+        let (s, v) = login(&w, "ito", "ito-pass-2026").await;
+        assert_eq!(s, 200, "{v}");
+        let ito = w.srv.state.db.account(v["account_id"].as_i64().unwrap()).await.unwrap().unwrap();
+        assert_eq!(ito.organisation_id, parks, "the section its group maps to");
+        // watanabe's groups map to both sections: an account is in one organisation, so the
+        // login is refused and the reason audited.
+        let mut both = config(&ldap.url(), city);
+        both.groups.push(GroupMapping {
+            group: format!("cn=parks-officers,ou=groups,{SUFFIX}"),
+            organisation: "公園緑地課".into(),
+            role: "handling_officer".into(),
+        });
+        both.groups.push(GroupMapping {
+            group: format!("cn=camera-officers-2,ou=groups,{SUFFIX}"),
+            organisation: city.into(),
+            role: "handling_officer".into(),
+        });
+        w.srv
+            .state
+            .set_directory(Some(Arc::new(Directory::resolve(&w.srv.state, both).await.unwrap())));
+        assert_eq!(login(&w, "watanabe", "watanabe-pass-2026").await.0, 401);
+        let reasons = audit_reasons(&w).await;
+        assert!(reasons.iter().any(|r| r.contains("2 organisations")), "{reasons:?}");
         let dir = Directory::resolve(&w.srv.state, config(&ldap.url(), city)).await.unwrap();
         w.srv.state.set_directory(Some(Arc::new(dir)));
 
@@ -334,6 +372,11 @@ async fn city_staff_sign_in_with_the_directory_and_its_groups_give_their_roles()
         assert_eq!(s.as_u16(), 422, "{body}");
         let (s, body) = w.api.post("/api/v1/me/tokens", &suzuki, mint("suzuki-pass-2026")).await;
         assert_eq!(s.as_u16(), 200, "{body}");
+        // A token of a directory account lasts a working session, not the 7 days asked: someone
+        // removed from the directory keeps no access longer than that.
+        let ends = common::t(body["expires_at"].as_str().unwrap());
+        assert!(ends <= w.srv.clock.now() + jiff::SignedDuration::from_hours(8), "{body}");
+        assert_eq!(v["expires_at"], body["expires_at"], "the bearer login is bounded alike");
         w.set_now("2027-12-04T10:00:00+09:00");
         let (s, v) = login(&w, "suzuki", "suzuki-pass-2026").await;
         assert_eq!(s, 200, "{v}");

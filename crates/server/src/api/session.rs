@@ -378,6 +378,7 @@ pub async fn login(
     let csrf = auth::new_token()?;
     let (kind, expires) =
         if bearer { ("bearer", now + 30 * 86_400_000) } else { ("cookie", now + SESSION_MS) };
+    let expires = crate::directory::session_bound(&account, now, expires);
     let ch = st.change().await?;
     ch.record_login_success(account.id).await?;
     ch.create_session(&auth::token_hash(&token), account.id, kind, "login", &csrf, now, expires)
@@ -627,7 +628,8 @@ pub async fn create_token(
     reauthenticate(&st, &p, &b.password, b.totp.as_deref()).await?;
     let now = st.clock.now_ms();
     let token = auth::new_token()?;
-    let expires = now + i64::from(b.days) * 86_400_000;
+    let expires =
+        crate::directory::session_bound(&p.account, now, now + i64::from(b.days) * 86_400_000);
     let ch = st.change().await?;
     let s = ch
         .create_session(
