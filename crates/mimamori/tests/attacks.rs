@@ -16,16 +16,7 @@ use serde_json::{Value, json};
 const PASSWORD: &str = "mimamori-demo-2026";
 
 async fn token(c: &reqwest::Client, base: &str, login: &str) -> String {
-    let v: Value = c
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({ "login": login, "password": PASSWORD, "session": "bearer" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["token"].as_str().unwrap_or_else(|| panic!("{login}: {v}")).to_owned()
+    common::bearer_token(c, base, login, PASSWORD).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

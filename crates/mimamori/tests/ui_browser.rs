@@ -472,8 +472,9 @@ async fn every_role_sees_only_its_screens(profile_id: &str) {
         .id
         .clone();
     let emergency = profile.emergency.is_some();
-    let screens: [(&str, &[P], bool); 11] = [
+    let screens: [(&str, &[P], bool); 12] = [
         ("/viewings", &[P::FootageView], true),
+        ("/retention", &[P::RetentionSet], true),
         ("/delegations", &[P::DelegationManage], true),
         ("/ledger", &[P::LedgerRead], true),
         ("/requests/new", &[P::RequestSubmit], true),
@@ -1196,4 +1197,158 @@ async fn asahikawa_recurring_duties_in_a_browser() {
     // The record is in the audit log.
     c.goto(&format!("{base}/audit?action=duty.done")).await.unwrap();
     assert!(text(&c, "#audit").await.contains("duty:access_review/2026-11/office"));
+}
+
+/// An API session on the demo, for setting up what the demo's history does not have.
+struct ApiAs {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl ApiAs {
+    async fn login(base: &str, login: &str, password: &str) -> ApiAs {
+        let http = reqwest::Client::new();
+        let token = common::bearer_token(&http, base, login, password).await;
+        ApiAs { http, base: base.to_owned(), token }
+    }
+
+    /// First login of a new account: the duty acknowledged, the demo's password set.
+    async fn onboard(base: &str, login: &str) -> ApiAs {
+        let a = ApiAs::login(base, login, "initial-password-0").await;
+        a.ok("POST", "/api/v1/me/acknowledge", json!({})).await;
+        a.ok("POST", "/api/v1/me/password", json!({ "current_password": "initial-password-0", "new_password": "mimamori-demo-2026" })).await;
+        a
+    }
+
+    async fn ok(&self, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut rq = self.http.request(m, format!("{}{path}", self.base)).bearer_auth(&self.token);
+        if method != "GET" {
+            rq = rq.json(&body);
+        }
+        let r = rq.send().await.unwrap();
+        let status = r.status();
+        let v: serde_json::Value = r.json().await.unwrap_or_default();
+        assert!(status.is_success(), "{method} {path}: {status} {v}");
+        v
+    }
+}
+
+/// Issue 15: two community groups beside the city (Kawaguchi). A group's manager, in the
+/// browser, sees the group's own camera and the requests about it — not the city's cameras, not
+/// the other group's, not the requests others decide. rule: KAW-2.2.2, KAW-2.2.5
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kawaguchi_group_manager_sees_only_the_groups_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, base, _logins) = demo("kawaguchi", dir.path());
+    let admin = ApiAs::login(&base, "admin", "mimamori-demo-2026").await;
+    let registrar = ApiAs::login(&base, "registrar", "mimamori-demo-2026").await;
+    for (g, name) in [("a", "本町一丁目町会"), ("b", "栄町防犯協会")] {
+        let org = admin
+            .ok("POST", "/api/v1/organisations", json!({ "kind": "community", "name": name }))
+            .await["id"]
+            .clone();
+        let person = |login: String| json!({ "login": login, "display_name": format!("{name} {login}"), "organisation_id": org, "initial_password": "initial-password-0" });
+        let inst = registrar.ok("POST", "/api/v1/accounts", person(format!("{g}_inst"))).await;
+        // The city sets up the group's installer post; the installer appoints its own manager.
+        admin
+            .ok(
+                "POST",
+                "/api/v1/designations",
+                json!({ "account_id": inst["id"], "role": "installer" }),
+            )
+            .await;
+        let inst = ApiAs::onboard(&base, &format!("{g}_inst")).await;
+        let mgr = registrar.ok("POST", "/api/v1/accounts", person(format!("{g}_mgr"))).await;
+        inst.ok(
+            "POST",
+            "/api/v1/designations",
+            json!({ "account_id": mgr["id"], "role": "manager" }),
+        )
+        .await;
+        ApiAs::onboard(&base, &format!("{g}_mgr")).await;
+        let site = inst.ok("POST", "/api/v1/sites", json!({ "code": format!("G{g}"), "name": format!("{name} 会館前"), "address": "本町1丁目", "signage_text": format!("防犯カメラ作動中　設置者 {name}"), "owner_org_id": org })).await;
+        inst.ok("POST", "/api/v1/cameras", json!({ "code": format!("{g}-cam1"), "site_id": site["id"], "name": format!("{name} 会館前"), "install_date": "2026-04-01", "public_share_permille": 800, "consensus_note": "町内会で合意" })).await;
+    }
+    let police = ApiAs::login(&base, "u_applicant", "mimamori-demo-2026").await;
+    let now: jiff::Timestamp =
+        police.ok("GET", "/api/v1/me", json!(null)).await["now"].as_str().unwrap().parse().unwrap();
+    let at = |h: i64| policy::jst::rfc3339(now - jiff::SignedDuration::from_hours(h));
+    for (cam, summary) in
+        [("a-cam1", "本町のひったくり"), ("b-cam1", "栄町の自転車盗"), ("cam1", "駅前の置き引き")]
+    {
+        police
+            .ok("POST", "/api/v1/requests", json!({ "basis": "legal_procedure", "purpose": "legal_procedure", "recipient": "川口警察署",
+                "case_summary": summary, "documents": [{ "form": "inquiry_letter", "reference": "照-88" }],
+                "cameras": [cam], "from": at(3), "to": at(2) }))
+            .await;
+    }
+
+    let (_driver, c) = browser().await;
+    login_as(&c, &base, "a_mgr").await;
+    c.goto(&format!("{base}/cameras")).await.unwrap();
+    let cams = text(&c, "#registry").await;
+    assert!(cams.contains("a-cam1"), "{cams}");
+    assert!(!cams.contains("b-cam1") && !cams.contains("cam2"), "only the group's: {cams}");
+    let sites = text(&c, "#sites").await;
+    assert!(
+        sites.contains("本町一丁目町会") && !sites.contains("栄町") && !sites.contains("駅前通り"),
+        "{sites}"
+    );
+    shot(&c, "kawaguchi-group-cameras").await;
+    c.goto(&format!("{base}/requests")).await.unwrap();
+    let list = text(&c, "main").await;
+    let rows: Vec<&str> = list.lines().filter(|l| l.starts_with("KAW-")).collect();
+    assert_eq!(rows.len(), 1, "only the request about the group's camera: {list}");
+    assert!(rows[0].contains("a-cam1"), "{list}");
+    shot(&c, "kawaguchi-group-requests").await;
+    // The city's manager sees the city's request, not the groups'.
+    logout(&c).await;
+    login_as(&c, &base, "u_manager").await;
+    c.goto(&format!("{base}/requests")).await.unwrap();
+    let list = text(&c, "main").await;
+    assert!(list.lines().any(|l| l.starts_with("KAW-") && l.contains(" cam1 ")), "{list}");
+    assert!(!list.contains("a-cam1") && !list.contains("b-cam1"), "{list}");
+}
+
+/// SAK-9 in the browser: a facility's manager sets the facility's own retention period. Two
+/// months is refused naming SAK-9 (at most a month) beside the form, with what was typed kept;
+/// fourteen days is taken and applies to the facility's cameras.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saku_facility_sets_its_own_retention_in_a_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, base, _logins) = demo("saku", dir.path());
+    let (_driver, c) = browser().await;
+    login_as(&c, &base, "u_facility_manager").await;
+    c.goto(&format!("{base}/retention")).await.unwrap();
+    expect_text(&c, "h1", "保存期間").await;
+    assert!(text(&c, "#retention-own").await.contains("定めなし"));
+    fill(&c, "#retention-length", "2").await;
+    c.find(Locator::Css("#retention-unit option[value='months']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(&c, "#retention-reason", "警察との協議により").await;
+    click(&c, "#set-retention").await;
+    let page = text(&c, "main").await;
+    assert!(page.contains("SAK-9"), "{page}");
+    let kept =
+        c.find(Locator::Css("#retention-reason")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some("警察との協議により"));
+    shot(&c, "saku-retention-refused").await;
+    fill(&c, "#retention-length", "14").await;
+    c.find(Locator::Css("#retention-unit option[value='days']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(&c, "#set-retention").await;
+    expect_text(&c, "#retention-own", "14日").await;
+    let cams = text(&c, "#retention-cameras").await;
+    assert!(cams.lines().skip(1).all(|l| l.contains("14日")), "{cams}");
+    shot(&c, "saku-retention-set").await;
 }

@@ -315,6 +315,12 @@ pub trait Node: Send + Sync {
     /// keyframe (ASA-2.1). Fails with [`NodeError::NotRecorded`] for a camera it does not record.
     fn set_masks(&self, camera: &str, version: i64, polygons: Vec<Polygon>) -> NodeFuture<()>;
 
+    /// Sets the retention period the node's erasure applies to `camera` from now on (SAK-9: a
+    /// facility changed its own period). The node checks it against the profile's bounds and
+    /// records the change in its own audit log. Fails with [`NodeError::NotRecorded`] for a
+    /// camera it does not record.
+    fn set_retention(&self, camera: &str, period: policy::retention::Period) -> NodeFuture<()>;
+
     /// Replaces the holds the node's erasure obeys (the governance store's, in force now). The
     /// node keeps the last copy, so erasure keeps its schedule while the store is unreachable.
     fn set_holds(&self, holds: Vec<Hold>) -> NodeFuture<()>;

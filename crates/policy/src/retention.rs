@@ -46,6 +46,17 @@ pub enum Period {
 }
 
 impl Period {
+    /// The period a stored setting names: days or months, `None` when neither (the default
+    /// applies). Days win if a row holds both (the API refuses setting both).
+    pub fn from_setting(days: Option<i64>, months: Option<i64>) -> Option<Period> {
+        let n = |v: i64| u32::try_from(v).ok();
+        match (days, months) {
+            (Some(d), _) => n(d).map(Period::Days),
+            (None, Some(m)) => n(m).map(Period::Months),
+            _ => None,
+        }
+    }
+
     /// Fewest days this period can last (a month can be as short as 28 days).
     pub fn min_days(self) -> u64 {
         match self {
@@ -272,6 +283,13 @@ impl Profile {
             .period()
             .or_else(|| self.retention.floor.period())
             .unwrap_or(Period::Days(7))
+    }
+
+    /// The period a camera keeps its footage for: its own setting (made at registration), else
+    /// its owner organisation's (SAK-9: each facility sets its own period), else the profile's
+    /// default. Each setting was checked against the bounds when it was made.
+    pub fn camera_period(&self, camera: Option<Period>, owner: Option<Period>) -> Period {
+        camera.or(owner).unwrap_or_else(|| self.default_period())
     }
 
     /// Checks a camera's retention setting against this profile's floor and ceiling.

@@ -86,6 +86,8 @@ pub mod cited {
     pub static SEGREGATION: RuleId = RuleId::from_static("PROD-SOD-1");
     /// Whoever made the requester's account does not decide the request.
     pub static ACCOUNT_MAKER: RuleId = RuleId::from_static("PROD-SOD-5");
+    /// An outsider's account the city made waits for a second administrator's activation.
+    pub static ACTIVATION: RuleId = RuleId::from_static("PROD-SOD-6");
     /// The confidentiality duty is acknowledged before first use (where no clause says so).
     pub static CONFIDENTIALITY: RuleId = RuleId::from_static("PROD-AUTH-4");
     /// A revoked workstation can no longer be used (where the profile cites no clause).
@@ -98,8 +100,9 @@ pub mod cited {
     pub static DUTY_LAPSED: RuleId = RuleId::from_static("PROD-DUTY-5");
 
     /// Every cited rule.
-    pub static ALL: [&RuleId; 12] = [
+    pub static ALL: [&RuleId; 13] = [
         &ACCOUNT_MAKER,
+        &ACTIVATION,
         &CLOCK_SYNC,
         &DUTY_LAPSED,
         &NO_LIVE_VIEW,

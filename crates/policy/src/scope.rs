@@ -115,6 +115,29 @@ impl Profile {
     }
 }
 
+impl Profile {
+    /// May an account administrator of organisation `admin_org` (of `admin_kind`) administer the
+    /// accounts of organisation `target_org` — list, make, unlock, disable, activate them? The
+    /// city's administrators keep every organisation's accounts (the city runs the system and
+    /// makes outsiders' accounts, PROD-SOD-6); any other organisation's administrator only its
+    /// own (KAW-2.2.2: each installer for its own group). Outside: as if absent.
+    pub fn check_account_scope(
+        &self,
+        admin_kind: OrgKind,
+        admin_org: i64,
+        target_org: i64,
+    ) -> Result<(), Refusal> {
+        if admin_kind == OrgKind::City || admin_org == target_org {
+            return Ok(());
+        }
+        Err(Refusal::new(
+            &self.ownership.rule,
+            "an organisation keeps the accounts of its own members only",
+        )
+        .at("organisation_id"))
+    }
+}
+
 /// Separation of duties (PROD-SOD-2…4): one person never completes a two-person act alone.
 pub mod sod {
     use crate::rule::RuleId;
@@ -140,6 +163,28 @@ pub mod sod {
                 "an instruction goes to another person: you cannot instruct yourself",
             )
             .at("to_account"));
+        }
+        Ok(())
+    }
+
+    /// rule: PROD-SOD-6 — whether an account made in organisation `org` (of `kind`) by a member
+    /// of `maker_org` waits for a second administrator's activation: an account of an outside
+    /// organisation (police, agency, contractor) made by the city rather than by that
+    /// organisation's own administrator. Whoever made it knows its first password and could
+    /// sign in as it; a second person's activation keeps a made-up outsider from acting alone.
+    pub fn needs_activation(kind: crate::profile::OrgKind, org: i64, maker_org: i64) -> bool {
+        use crate::profile::OrgKind;
+        matches!(kind, OrgKind::Police | OrgKind::Agency | OrgKind::Contractor) && org != maker_org
+    }
+
+    /// rule: PROD-SOD-6 — the account's maker does not activate it.
+    pub fn check_activation(maker: Option<i64>, activator: i64) -> Result<(), Refusal> {
+        if maker == Some(activator) {
+            return Err(Refusal::new(
+                &crate::rule::cited::ACTIVATION,
+                "you made this account: another account administrator activates it",
+            )
+            .key("sod_activation"));
         }
         Ok(())
     }
@@ -210,6 +255,17 @@ mod tests {
         assert!(asa.check_designation_scope(police_op, 3, OrgKind::Police, false, 4).is_err());
     }
 
+    // rule: KAW-2.2.2 — a group's installer keeps its own group's accounts; the city every one.
+    #[test]
+    fn account_administrators_keep_their_own_organisations_accounts() {
+        let kaw = p("kawaguchi");
+        assert!(kaw.check_account_scope(OrgKind::City, 1, 7).is_ok());
+        assert!(kaw.check_account_scope(OrgKind::Community, 7, 7).is_ok());
+        let e = kaw.check_account_scope(OrgKind::Community, 7, 1).unwrap_err();
+        assert_eq!(e.rule.as_str(), "KAW-2.2.2");
+        assert!(kaw.check_account_scope(OrgKind::Community, 7, 8).is_err());
+    }
+
     // rule: PROD-SOD-2, PROD-SOD-3, PROD-SOD-4
     #[test]
     fn no_one_completes_a_two_person_act_alone() {
@@ -217,5 +273,19 @@ mod tests {
         assert!(sod::check_designation(4, 5).is_ok());
         assert_eq!(sod::check_instruction(4, 4).unwrap_err().rule.as_str(), "PROD-SOD-3");
         assert_eq!(sod::check_emergency_executor(9, 9).unwrap_err().rule.as_str(), "PROD-SOD-4");
+    }
+
+    // rule: PROD-SOD-6 — the city makes a police officer's account; a second administrator
+    // activates it. A police station's own administrator (were there one) needs no second.
+    #[test]
+    fn outsiders_made_by_the_city_wait_for_a_second_person() {
+        assert!(sod::needs_activation(OrgKind::Police, 3, 1));
+        assert!(sod::needs_activation(OrgKind::Contractor, 4, 1));
+        assert!(sod::needs_activation(OrgKind::Agency, 5, 1));
+        assert!(!sod::needs_activation(OrgKind::Police, 3, 3), "made inside the station");
+        assert!(!sod::needs_activation(OrgKind::City, 2, 1), "the city's own sections");
+        assert!(!sod::needs_activation(OrgKind::Facility, 6, 1));
+        assert_eq!(sod::check_activation(Some(7), 7).unwrap_err().rule.as_str(), "PROD-SOD-6");
+        assert!(sod::check_activation(Some(7), 8).is_ok());
     }
 }

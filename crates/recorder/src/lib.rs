@@ -125,7 +125,9 @@ pub struct Ctx {
     pub hole_ms: i64,
     /// The networks cameras may be in (empty: any).
     pub camera_networks: Vec<ipnet::IpNet>,
-    retention: HashMap<String, Period>,
+    /// Each camera's retention period where it is not the profile's default; changed while
+    /// running when an owner sets its own period (SAK-9).
+    retention: std::sync::RwLock<HashMap<String, Period>>,
     /// Audit events not yet written (a full disk): written first at the next chance, in order.
     pending_audit: tokio::sync::Mutex<Vec<(audit::Event, jiff::Timestamp)>>,
     /// Camera URLs without credentials (named in exported files).
@@ -187,7 +189,36 @@ impl Ctx {
 
     /// The retention period of a camera.
     pub fn retention_of(&self, camera: &str) -> Period {
-        self.retention.get(camera).copied().unwrap_or_else(|| self.profile.default_period())
+        let set = self.retention.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        set.get(camera).copied().unwrap_or_else(|| self.profile.default_period())
+    }
+
+    /// Sets a camera's retention period from now on, within the profile's bounds (SAK-9), and
+    /// records the change in the node's audit log. The next sweep erases by it.
+    pub async fn set_retention(&self, camera: &str, period: Period) -> Result<(), Error> {
+        if !self.records(camera) {
+            return Err(Error::Config(format!("camera {camera} is not recorded here")));
+        }
+        self.profile
+            .check_retention_setting(period)
+            .map_err(|e| Error::Refused(format!("camera {camera}: {e}")))?;
+        let before = {
+            let mut set = self.retention.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            set.insert(camera.to_owned(), period)
+        };
+        let mut ev = audit::Event::new(
+            "recorder",
+            "retention.set",
+            format!("camera:{camera}"),
+            audit::Outcome::Ok,
+        );
+        ev.rule = Some(self.profile.retention.rule.to_string());
+        ev.detail = serde_json::json!({
+            "period": period.to_string(),
+            "before": before.unwrap_or_else(|| self.profile.default_period()).to_string(),
+        });
+        self.audit_event(ev).await;
+        Ok(())
     }
 
     /// Appends to the node audit log. An event that cannot be written now (a full disk) is kept
@@ -276,7 +307,7 @@ impl Recorder {
                 + config.reserve_per_camera * config.cameras.len() as u64,
             hole_ms: config.hole_ms,
             camera_networks: config.camera_networks.clone(),
-            retention,
+            retention: std::sync::RwLock::new(retention),
             pending_audit: tokio::sync::Mutex::new(Vec::new()),
             camera_urls: config
                 .cameras

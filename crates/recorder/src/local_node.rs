@@ -99,6 +99,17 @@ impl node::Node for LocalNode {
         Box::pin(async move { if applied { Ok(()) } else { Err(NodeError::NotRecorded(camera)) } })
     }
 
+    fn set_retention(&self, camera: &str, period: policy::retention::Period) -> NodeFuture<()> {
+        let ctx = self.ctx.clone();
+        let camera = camera.to_owned();
+        Box::pin(async move {
+            if !ctx.records(&camera) {
+                return Err(NodeError::NotRecorded(camera));
+            }
+            ctx.set_retention(&camera, period).await.map_err(seam)
+        })
+    }
+
     fn set_holds(&self, holds: Vec<Hold>) -> NodeFuture<()> {
         let ctx = self.ctx.clone();
         Box::pin(async move {

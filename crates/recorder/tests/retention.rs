@@ -201,3 +201,43 @@ async fn footage_past_its_erase_instant_is_never_exported() {
     assert!(e.to_string().contains("no footage"), "{e}");
     rec.stop().await;
 }
+
+/// SAK-9: each facility sets its own period within the profile's bounds. The server hands the
+/// new period to the recorder through the node seam; the sweeper erases by it from then on, the
+/// node refuses a period outside the bounds, and the change is on the node's audit log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_facility_period_set_while_recording_governs_erasure() {
+    use node::Node;
+    let port = camsim(2, camsim::Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let profile = || policy::resolve_seed("saku").unwrap();
+    // Recorded on Thursday 3 December 2026; the default (7 days from the next day) erases it at
+    // 00:00 on 11 December.
+    let clock =
+        clock::Clock::offset(policy::jst::parse_rfc3339("2026-12-03T14:00:00+09:00").unwrap());
+    let rec =
+        Recorder::start(config(dir.path(), Some(port)), profile(), clock.clone()).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let node = recorder::LocalNode::new(rec.ctx.clone(), dir.path().join("exports"));
+    // Facility A keeps 14 days for cam1 (within the month of SAK-9).
+    node.set_retention("cam1", policy::retention::Period::Days(14)).await.unwrap();
+    // Outside the bounds the node refuses, whatever the server sent.
+    let e = node.set_retention("cam2", policy::retention::Period::Months(2)).await.unwrap_err();
+    assert!(e.is_refusal() && e.to_string().contains("SAK-9"), "{e}");
+    let e = node.set_retention("cam9", policy::retention::Period::Days(10)).await.unwrap_err();
+    assert!(matches!(e, node::NodeError::NotRecorded(_)), "{e}");
+    assert_eq!(rec.ctx.retention_of("cam1"), policy::retention::Period::Days(14));
+    assert_eq!(rec.ctx.retention_of("cam2"), policy::retention::Period::Days(7));
+
+    clock.set(policy::jst::parse_rfc3339("2026-12-11T00:00:01+09:00").unwrap());
+    let report = rec.sweep_now().await.unwrap();
+    assert_eq!(report.erased, [("cam2".to_owned(), "2026-12-03".to_owned())], "{report:?}");
+    assert!(!rec.ctx.db.segments_of("cam1").await.unwrap().is_empty(), "cam1 keeps 14 days");
+    // Back to 7 days: cam1's day is past it, erased at the next sweep.
+    node.set_retention("cam1", policy::retention::Period::Days(7)).await.unwrap();
+    let report = rec.sweep_now().await.unwrap();
+    assert_eq!(report.erased, [("cam1".to_owned(), "2026-12-03".to_owned())], "{report:?}");
+    rec.stop().await;
+    let log = std::fs::read_to_string(dir.path().join("audit.log")).unwrap();
+    assert_eq!(log.matches("\"retention.set\"").count(), 2, "each change is on the node's log");
+}

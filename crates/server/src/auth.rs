@@ -309,7 +309,7 @@ async fn gates(
         .account(session.account_id)
         .await
         .map_err(internal)?
-        .filter(|a| a.disabled_at.is_none())
+        .filter(|a| a.disabled_at.is_none() && a.pending_activation == 0)
         .ok_or((ApiError::unauthenticated(Msg::new("account_disabled")), None))?;
     let actor = Some(account.id.to_string());
     let deny = |e: ApiError| (e, actor.clone());

@@ -64,6 +64,7 @@ pub async fn create_admin(
                 password_hash: &hash,
                 must_change_password: true,
                 created_by: None,
+                pending_activation: false,
             },
             now,
         )

@@ -472,7 +472,8 @@ async fn nishiyodogawa_agency_staff_rest_on_the_heads_notification() {
         let w = World::new("nishiyodogawa", backend, "2026-12-05T10:00:00+09:00").await;
         let head = w.user("agency_head");
         let station = head.org;
-        w.api.ok("/api/v1/accounts", &w.admin, json!({ "login": "staff2", "display_name": "西淀署 巡査", "organisation_id": station, "initial_password": INITIAL })).await;
+        let acc = w.api.ok("/api/v1/accounts", &w.admin, json!({ "login": "staff2", "display_name": "西淀署 巡査", "organisation_id": station, "initial_password": INITIAL })).await;
+        common::activate_if_pending(&w.api, &acc, &w.registrar).await;
         let (_, list) = w.api.get("/api/v1/accounts", &w.admin).await;
         let id = list.as_array().unwrap().iter().find(|a| a["login"] == "staff2").unwrap()["id"]
             .as_i64()
@@ -520,7 +521,8 @@ async fn whoever_made_the_requesters_account_does_not_decide_its_request() {
     for backend in BACKENDS {
         let w = World::new("asahikawa", backend, "2026-12-01T10:00:00+09:00").await;
         let station = common::org(&w, "police", "旭川東警察署").await;
-        w.api.ok("/api/v1/accounts", &w.admin, json!({ "login": "keisatsu9", "display_name": "警察 九郎", "organisation_id": station, "initial_password": INITIAL })).await;
+        let acc = w.api.ok("/api/v1/accounts", &w.admin, json!({ "login": "keisatsu9", "display_name": "警察 九郎", "organisation_id": station, "initial_password": INITIAL })).await;
+        common::activate_if_pending(&w.api, &acc, &w.registrar).await;
         let (_, list) = w.api.get("/api/v1/accounts", &w.admin).await;
         let id = list.as_array().unwrap().iter().find(|a| a["login"] == "keisatsu9").unwrap()["id"]
             .as_i64()

@@ -169,6 +169,40 @@ async fn kawaguchi_groups_govern_only_their_own_cameras() {
             .await;
         assert_ne!(s, 200, "group A cannot revoke group B's installer");
 
+        // A group's installer keeps its own group's accounts: lists them, makes them; another
+        // organisation's are not there for it, and organisations are the city's to set up.
+        let (_, accounts) = w.api.get("/api/v1/accounts", &a_inst).await;
+        let orgs: Vec<i64> = accounts
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["organisation_id"].as_i64().unwrap())
+            .collect();
+        assert!(!orgs.is_empty() && orgs.iter().all(|o| *o == a), "{backend:?}: {accounts}");
+        let (_, orgs) = w.api.get("/api/v1/organisations", &a_inst).await;
+        assert_eq!(orgs.as_array().unwrap().len(), 1, "{orgs}");
+        let (s, e) = w.api.post("/api/v1/accounts", &a_inst, json!({ "login": "nottheirs", "display_name": "x", "organisation_id": w.admin.org, "initial_password": INITIAL })).await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (422, Some("KAW-2.2.2")), "{e}");
+        let (s, _) = w
+            .api
+            .post(&format!("/api/v1/accounts/{}/disable", city_mgr.id), &a_inst, json!({}))
+            .await;
+        assert_eq!(s, 404, "the city's manager is not group A's to disable");
+        let (s, _) =
+            w.api.post(&format!("/api/v1/accounts/{}/unlock", b_mgr.id), &a_inst, json!({})).await;
+        assert_eq!(s, 404);
+        let (s, e) = w
+            .api
+            .post(
+                "/api/v1/organisations",
+                &a_inst,
+                json!({ "kind": "community", "name": "新しい会" }),
+            )
+            .await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (403, Some("KAW-2.2.2")), "{e}");
+        let own = w.api.ok("/api/v1/accounts", &a_inst, json!({ "login": "a_op", "display_name": "本町 太郎", "organisation_id": a, "initial_password": INITIAL })).await;
+        assert_eq!(own["pending_activation"], false, "a group's own member: {own}");
+
         // An instruction goes to another person of one's own organisation.
         let (_, e) = w
             .api
@@ -222,6 +256,172 @@ async fn saku_facilities_decide_only_on_their_own_footage() {
         let (_, v) = w.api.get("/api/v1/cameras", &mgr_a).await;
         assert_eq!(codes(&v), ["cam1", "cam2"], "facility A's own cameras (fixture)");
         assert_ne!(fac_a, fac_b);
+    }
+}
+
+// rule: SAK-9, SAK-M — each facility sets its own retention within the profile's bounds and
+// views its own footage on its own PC; another facility's period, cameras and viewings are not
+// its business.
+#[tokio::test]
+async fn saku_facilities_keep_their_own_period_and_view_their_own_footage() {
+    for backend in BACKENDS {
+        // Saturday 26 December 2026.
+        let w = World::new("saku", backend, "2026-12-26T13:00:00+09:00").await;
+        let city = w.user("city_liaison");
+        let (fac_a, mgr_a, staff_a) =
+            (w.orgs["facility"], w.user("facility_manager"), w.user("facility_staff"));
+        let fac_b = org(&w, "facility", "望月体育館").await;
+        let mgr_b = member(&w, "mgr_b", fac_b, "facility_manager", &city).await;
+        camera(&w, &city, fac_b, "F2", "f2-cam1").await;
+        let path = |org: i64| format!("/api/v1/organisations/{org}/retention");
+
+        let (s, v) = w.api.get(&path(fac_a), &mgr_a).await;
+        assert_eq!(s, 200, "{backend:?}: {v}");
+        assert_eq!((v["period"].clone(), v["default"]["days"].as_i64()), (Value::Null, Some(7)));
+        assert_eq!(
+            (v["ceiling"]["months"].as_i64(), v["ceiling_rule"].as_str()),
+            (Some(1), Some("SAK-9"))
+        );
+        // Another facility's setting is not there for facility A; the city sets none.
+        let (s, _) = w.api.get(&path(fac_b), &mgr_a).await;
+        assert_eq!(s, 404);
+        let (s, _) = w.api.post(&path(fac_b), &mgr_a, json!({ "days": 14, "reason": "x" })).await;
+        assert_eq!(s, 404);
+        let (s, _) = w.api.post(&path(fac_a), &city, json!({ "days": 14, "reason": "x" })).await;
+        assert_eq!(s, 403);
+        // Within the bounds only, with a reason.
+        for (body, rule) in [
+            (json!({ "months": 2, "reason": "x" }), Some("SAK-9")),
+            (json!({ "days": 3, "reason": "x" }), Some("PROD-RET-1")),
+            (json!({ "days": 10, "months": 1, "reason": "x" }), None),
+            (json!({ "days": 10, "reason": " " }), None),
+        ] {
+            let (s, e) = w.api.post(&path(fac_a), &mgr_a, body.clone()).await;
+            assert_eq!((s.as_u16(), e["rule"].as_str()), (422, rule), "{body}: {e}");
+        }
+        let v = w
+            .api
+            .ok(
+                &path(fac_a),
+                &mgr_a,
+                json!({ "days": 14, "reason": "警察との協議により2週間とする" }),
+            )
+            .await;
+        assert_eq!(v["period"]["days"], 14, "{v}");
+        assert!(v["cameras"].as_array().unwrap().iter().all(|c| c["period"]["days"] == 14), "{v}");
+        let (_, log) = w.api.get("/api/v1/audit?action=retention.set", &mgr_a).await;
+        let log: Vec<&Value> =
+            log.as_array().unwrap().iter().filter(|e| e["outcome"] == "ok").collect();
+        assert_eq!((log.len(), log[0]["rule"].as_str()), (1, Some("SAK-9")), "{log:?}");
+
+        // The period governs what still exists: ten days back, facility A's footage is there
+        // (14 days), facility B's is erased (the default 7).
+        let police = w.user("applicant");
+        let body = |cams: &[&str]| {
+            json!({ "basis": w.profile.bases[0].id, "purpose": w.profile.purposes[0].id, "recipient": "佐久警察署",
+            "case_summary": "器物損壊", "documents": documents(&w, &w.profile.bases[0]), "cameras": cams,
+            "from": "2026-12-16T18:00:00+09:00", "to": "2026-12-16T19:00:00+09:00" })
+        };
+        let (s, v) = w.api.post("/api/v1/requests", &police, body(&["cam1"])).await;
+        assert_eq!(s, 200, "{backend:?}: {v}");
+        let (s, e) = w.api.post("/api/v1/requests", &police, body(&["f2-cam1"])).await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (422, Some("SAK-9")), "{e}");
+
+        // Facility A's staff view facility A's footage on facility A's PC, never B's.
+        let viewing = |cam: &str| json!({ "cameras": [cam], "from": "2026-12-26T08:00:00+09:00", "to": "2026-12-26T09:00:00+09:00", "purpose": w.profile.purposes[0].id, "witnesses": ["施設長"] });
+        let (s, e) = w.api.post("/api/v1/viewings", &staff_a, viewing("f2-cam1")).await;
+        assert_eq!(s, 422, "{e}");
+        let mut off_site = staff_a.clone();
+        off_site.ws = None;
+        let (s, _) = w.api.post("/api/v1/viewings", &off_site, viewing("cam1")).await;
+        assert_eq!(s, 403, "not on the facility's own PC");
+        w.api.ok("/api/v1/viewings", &staff_a, viewing("cam1")).await;
+        let (_, mine) = w.api.get("/api/v1/viewings", &staff_a).await;
+        assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+        let (_, theirs) = w.api.get("/api/v1/viewings", &mgr_b).await;
+        assert!(theirs.as_array().unwrap().is_empty(), "{backend:?}: {theirs}");
+    }
+}
+
+// rule: NIS-10.3 — two agencies: each head lists the requests his own agency filed, never the
+// other's.
+#[tokio::test]
+async fn agencies_see_only_their_own_requests() {
+    for backend in BACKENDS {
+        // Monday 7 December 2026.
+        let w = World::new("nishiyodogawa", backend, "2026-12-07T10:00:00+09:00").await;
+        let head1 = w.user("agency_head");
+        let agency2 = org(&w, "police", "此花警察署").await;
+        let head2 = member(&w, "head2", agency2, "agency_head", &w.admin).await;
+        let basis = &w.profile.bases[0];
+        let r = w
+            .api
+            .ok("/api/v1/requests", &head1, json!({ "basis": basis.id, "purpose": w.profile.purposes[0].id, "recipient": "西淀川警察署",
+                "case_summary": "ひったくり", "documents": documents(&w, basis), "cameras": ["cam1"],
+                "from": "2026-12-05T20:00:00+09:00", "to": "2026-12-05T21:00:00+09:00" }))
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let (_, list) = w.api.get("/api/v1/requests", &head1).await;
+        assert_eq!(list.as_array().unwrap().len(), 1, "{backend:?}: {list}");
+        let (_, list) = w.api.get("/api/v1/requests", &head2).await;
+        assert!(list.as_array().unwrap().is_empty(), "{backend:?}: {list}");
+        let (s, _) = w.api.get(&format!("/api/v1/requests/{r}"), &head2).await;
+        assert_eq!(s, 404);
+        // The city's manager, owner of the cameras, sees it.
+        let (_, list) = w.api.get("/api/v1/requests", &w.user("manager")).await;
+        assert_eq!(list.as_array().unwrap().len(), 1);
+    }
+}
+
+// rule: PROD-SOD-6 — an outsider's account the city makes waits for a second administrator.
+#[tokio::test]
+async fn outsiders_accounts_made_by_the_city_need_a_second_administrator() {
+    for backend in BACKENDS {
+        let w = World::new("asahikawa", backend, "2026-12-07T10:00:00+09:00").await;
+        let station = org(&w, "police", "旭川東警察署").await;
+        let acc = w
+            .api
+            .ok("/api/v1/accounts", &w.admin, json!({ "login": "keisatsu7", "display_name": "警察 七郎", "organisation_id": station, "initial_password": INITIAL }))
+            .await;
+        assert_eq!(acc["pending_activation"], true, "{acc}");
+        let id = acc["id"].as_i64().unwrap();
+        // Its maker knows the first password, but it does not sign in yet.
+        let (s, e) = w.api.login("keisatsu7", INITIAL).await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (403, Some("PROD-SOD-6")), "{backend:?}: {e}");
+        let (s, e) = w.api.login("keisatsu7", "wrong-password-000").await;
+        assert_eq!(
+            (s.as_u16(), e["rule"].as_str()),
+            (401, None),
+            "nothing said without the password: {e}"
+        );
+        // The maker cannot activate it; a second administrator can, once.
+        let path = format!("/api/v1/accounts/{id}/activate");
+        let (s, e) = w.api.post(&path, &w.admin, json!({})).await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (403, Some("PROD-SOD-6")), "{e}");
+        let v = w.api.ok(&path, &w.registrar, json!({})).await;
+        assert_eq!(v["pending_activation"], false);
+        let (s, _) = w.api.post(&path, &w.registrar, json!({})).await;
+        assert_eq!(s, 409, "not waiting any more");
+        let (s, v) = w.api.login("keisatsu7", INITIAL).await;
+        assert_eq!(s, 200, "{v}");
+        // The city's own staff need no second person.
+        let clerk = w
+            .api
+            .ok("/api/v1/accounts", &w.admin, json!({ "login": "shokuin7", "display_name": "職員 七郎", "organisation_id": w.admin.org, "initial_password": INITIAL }))
+            .await;
+        assert_eq!(clerk["pending_activation"], false);
+        let auditor = w.holder(policy::Permission::AuditRead).clone();
+        let (_, log) = w.api.get("/api/v1/audit?action=account.activate", &auditor).await;
+        let log: Vec<&Value> = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["object"] == format!("account:{id}"))
+            .collect();
+        assert_eq!((log.len(), log[0]["rule"].as_str()), (1, Some("PROD-SOD-6")), "{log:?}");
+        let (_, log) = w.api.get("/api/v1/audit?action=login&limit=500", &auditor).await;
+        assert!(log.as_array().unwrap().iter().any(|e| e["rule"] == "PROD-SOD-6"), "{log:?}");
     }
 }
 

@@ -303,6 +303,10 @@ async fn instruction_extracts_packages_that_verify_offline() {
             .ok("/api/v1/ledger", &writer, json!({ "request_id": req, "handed_over_at": policy::jst::rfc3339(w.srv.clock.now()),
                 "data_hashes": [format!("blake3:{}", taken["detail"]["blake3"].as_str().unwrap())] }))
             .await;
+        // The camera's owner reads the entry (the ledger is scoped to one's own cameras).
+        let reader = w.holder(policy::Permission::LedgerRead).clone();
+        let (_, ledger) = w.api.get("/api/v1/ledger", &reader).await;
+        assert!(ledger.as_array().unwrap().iter().any(|e| e["request_id"] == req), "{ledger}");
         let (s, v) = w.api.get(&still, &first_extractor).await;
         assert_eq!(s, 409, "closed by its ledger entry: {v}");
         // Nor the package: the footage has been delivered and recorded (issue 16, L4).

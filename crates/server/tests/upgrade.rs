@@ -15,11 +15,17 @@ use common::{Api, BACKENDS, Server, World, documents};
 use serde_json::json;
 
 /// The newest migration of the previous release.
-const PREVIOUS: i64 = 16;
+const PREVIOUS: i64 = 17;
 
 /// What the migrations added since the previous release did, undone.
-const UNDO: [&str; 2] =
-    ["DROP INDEX accounts_directory_dn", "ALTER TABLE accounts DROP COLUMN directory_dn"];
+const UNDO: [&str; 6] = [
+    "ALTER TABLE accounts DROP COLUMN activated_at",
+    "ALTER TABLE accounts DROP COLUMN activated_by",
+    "ALTER TABLE accounts DROP COLUMN pending_activation",
+    "ALTER TABLE viewings DROP COLUMN owner_org_id",
+    "ALTER TABLE organisations DROP COLUMN retention_months",
+    "ALTER TABLE organisations DROP COLUMN retention_days",
+];
 
 async fn exec(url: &str, sql: &str) {
     sqlx::any::install_default_drivers();

@@ -15,6 +15,10 @@ pub struct Organisation {
     pub name: String,
     /// Created (UTC ms).
     pub created_at: i64,
+    /// Its own retention period in days, within the profile's bounds (SAK-9), if set.
+    pub retention_days: Option<i64>,
+    /// Its own retention period in months (SAK-9), if set.
+    pub retention_months: Option<i64>,
 }
 
 /// An account. Holds the password hash: never serialise it to clients.
@@ -55,6 +59,8 @@ pub struct Account {
     /// The directory entry (LDAP DN) whose password signs this account in; `None` for an
     /// account with a password of its own.
     pub directory_dn: Option<String>,
+    /// 1 while the account waits for a second administrator's activation (PROD-SOD-6).
+    pub pending_activation: i64,
 }
 
 /// A new account.
@@ -72,6 +78,8 @@ pub struct NewAccount<'a> {
     pub must_change_password: bool,
     /// Creator.
     pub created_by: Option<i64>,
+    /// Waits for a second administrator's activation before it signs in (PROD-SOD-6).
+    pub pending_activation: bool,
 }
 
 /// A designation to record.
@@ -155,7 +163,7 @@ macro_rules! account_cols {
     () => {
         "id, login, display_name, organisation_id, password_hash, password_changed_at, \
     must_change_password, failed_logins, locked_until, totp_secret, totp_enabled, totp_pending, confidentiality_ack_at, \
-    disabled_at, created_at, created_by, directory_dn"
+    disabled_at, created_at, created_by, directory_dn, pending_activation"
     };
 }
 
@@ -167,7 +175,7 @@ impl Db {
         name: &str,
         now: i64,
     ) -> Result<Organisation> {
-        sqlx::query_as("INSERT INTO organisations (kind, name, created_at) VALUES ($1, $2, $3) RETURNING id, kind, name, created_at")
+        sqlx::query_as("INSERT INTO organisations (kind, name, created_at) VALUES ($1, $2, $3) RETURNING id, kind, name, created_at, retention_days, retention_months")
             .bind(kind)
             .bind(name)
             .bind(now)
@@ -178,7 +186,7 @@ impl Db {
 
     /// An organisation by id.
     pub async fn organisation(&self, id: i64) -> Result<Option<Organisation>> {
-        Ok(sqlx::query_as("SELECT id, kind, name, created_at FROM organisations WHERE id = $1")
+        Ok(sqlx::query_as("SELECT id, kind, name, created_at, retention_days, retention_months FROM organisations WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *self.conn().await?)
             .await?)
@@ -186,9 +194,44 @@ impl Db {
 
     /// All organisations.
     pub async fn organisations(&self) -> Result<Vec<Organisation>> {
-        Ok(sqlx::query_as("SELECT id, kind, name, created_at FROM organisations ORDER BY id")
+        Ok(sqlx::query_as("SELECT id, kind, name, created_at, retention_days, retention_months FROM organisations ORDER BY id")
             .fetch_all(&mut *self.conn().await?)
             .await?)
+    }
+
+    /// Sets an organisation's own retention period (SAK-9); `None` returns it to the profile's
+    /// default. The caller checks the period against the profile's bounds.
+    pub async fn set_organisation_retention(
+        &self,
+        id: i64,
+        days: Option<i64>,
+        months: Option<i64>,
+    ) -> Result<Organisation> {
+        sqlx::query_as(
+            "UPDATE organisations SET retention_days = $2, retention_months = $3 WHERE id = $1 \
+             RETURNING id, kind, name, created_at, retention_days, retention_months",
+        )
+        .bind(id)
+        .bind(days)
+        .bind(months)
+        .fetch_optional(&mut *self.conn().await?)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("organisation {id}")))
+    }
+
+    /// Activates an account that waited for a second administrator (PROD-SOD-6). False when it
+    /// was not waiting (already activated, or never needed it).
+    pub async fn activate_account(&self, id: i64, by: i64, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE accounts SET pending_activation = 0, activated_by = $2, activated_at = $3 \
+             WHERE id = $1 AND pending_activation = 1",
+        )
+        .bind(id)
+        .bind(by)
+        .bind(now)
+        .execute(&mut *self.conn().await?)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Creates the account of a directory user at their first login: no password of its own
@@ -226,7 +269,7 @@ impl Db {
     /// Creates an account.
     pub async fn create_account(&self, a: &NewAccount<'_>, now: i64) -> Result<Account> {
         sqlx::query_as(concat!("INSERT INTO accounts (login, display_name, organisation_id, password_hash, password_changed_at, \
-             must_change_password, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ", account_cols!()))
+             must_change_password, created_at, created_by, pending_activation) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ", account_cols!()))
         .bind(a.login)
         .bind(a.display_name)
         .bind(a.organisation_id)
@@ -235,6 +278,7 @@ impl Db {
         .bind(i64::from(a.must_change_password))
         .bind(now)
         .bind(a.created_by)
+        .bind(i64::from(a.pending_activation))
         .fetch_one(&mut *self.conn().await?)
         .await
         .map_err(|e| StoreError::from_write(e, "an account with that login"))

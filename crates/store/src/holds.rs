@@ -55,6 +55,8 @@ pub struct Viewing {
     pub witnesses: String,
     /// When.
     pub viewed_at: i64,
+    /// The organisation owning the cameras viewed (PROD-OWN-2).
+    pub owner_org_id: Option<i64>,
 }
 
 macro_rules! hold_cols {
@@ -129,12 +131,13 @@ impl Db {
         range: (i64, i64),
         purpose: &str,
         witnesses: &str,
+        owner: Option<i64>,
         now: i64,
     ) -> Result<Viewing> {
         Ok(sqlx::query_as(
-            "INSERT INTO viewings (viewer_id, role, workstation_id, cameras, range_from, range_to, purpose, witnesses, viewed_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             RETURNING id, viewer_id, role, workstation_id, cameras, range_from, range_to, purpose, witnesses, viewed_at",
+            "INSERT INTO viewings (viewer_id, role, workstation_id, cameras, range_from, range_to, purpose, witnesses, viewed_at, owner_org_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             RETURNING id, viewer_id, role, workstation_id, cameras, range_from, range_to, purpose, witnesses, viewed_at, owner_org_id",
         )
         .bind(viewer)
         .bind(role)
@@ -145,15 +148,25 @@ impl Db {
         .bind(purpose)
         .bind(witnesses)
         .bind(now)
+        .bind(owner)
         .fetch_one(&mut *self.conn().await?)
         .await?)
     }
 
-    /// All viewings, newest first.
-    pub async fn viewings(&self) -> Result<Vec<Viewing>> {
+    /// Viewings, newest first: of cameras owned by `owner` (when given) and by viewers of
+    /// organisation `viewer_org` (when given).
+    pub async fn viewings(
+        &self,
+        owner: Option<i64>,
+        viewer_org: Option<i64>,
+    ) -> Result<Vec<Viewing>> {
         Ok(sqlx::query_as(
-            "SELECT id, viewer_id, role, workstation_id, cameras, range_from, range_to, purpose, witnesses, viewed_at FROM viewings ORDER BY id DESC",
+            "SELECT id, viewer_id, role, workstation_id, cameras, range_from, range_to, purpose, witnesses, viewed_at, owner_org_id \
+             FROM viewings WHERE ($1 = 0 OR owner_org_id = $1) \
+             AND ($2 = 0 OR viewer_id IN (SELECT a.id FROM accounts a WHERE a.organisation_id = $2)) ORDER BY id DESC",
         )
+        .bind(owner.unwrap_or(0))
+        .bind(viewer_org.unwrap_or(0))
         .fetch_all(&mut *self.conn().await?)
         .await?)
     }

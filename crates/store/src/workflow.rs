@@ -253,6 +253,18 @@ macro_rules! ext_cols {
     range_from, range_to, extracted_at, package_id, manifest_hash, reported_to, reported_at"
     };
 }
+/// Whose usage-ledger entries a reader sees (issue 15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerScope {
+    /// Every entry (a city office over every owner).
+    All,
+    /// Entries about the cameras of this owner organisation.
+    Owner(i64),
+    /// Entries this organisation's people took part in: extracted, wrote or requested (police,
+    /// agencies: their own emergency extractions and requests).
+    MadeBy(i64),
+}
+
 macro_rules! ledger_cols {
     () => {
         "id, form, request_id, emergency_order_id, extraction_id, instruction_id, instruction_issuer, operator_id, \
@@ -581,14 +593,32 @@ impl Db {
     }
 
     /// A page of the ledger, newest first: at most `limit` entries older than `before`.
-    pub async fn ledger_page(&self, before: Option<i64>, limit: i64) -> Result<Vec<LedgerEntry>> {
+    pub async fn ledger_page(
+        &self,
+        scope: LedgerScope,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<LedgerEntry>> {
+        let (owner, org) = match scope {
+            LedgerScope::All => (0, 0),
+            LedgerScope::Owner(o) => (o, 0),
+            LedgerScope::MadeBy(o) => (0, o),
+        };
         Ok(sqlx::query_as(concat!(
             "SELECT ",
             ledger_cols!(),
-            " FROM ledger_entries WHERE ($1 = 0 OR id < $1) ORDER BY id DESC LIMIT $2"
+            " FROM ledger_entries l WHERE ($1 = 0 OR l.id < $1) \
+             AND ($3 = 0 OR COALESCE((SELECT r.owner_org_id FROM requests r WHERE r.id = l.request_id), \
+                  (SELECT e.owner_org_id FROM emergency_orders e WHERE e.id = l.emergency_order_id)) = $3) \
+             AND ($4 = 0 OR EXISTS (SELECT 1 FROM accounts a WHERE a.organisation_id = $4 \
+                  AND (a.id = l.operator_id OR a.id = l.written_by \
+                       OR a.id = (SELECT r.requester_id FROM requests r WHERE r.id = l.request_id)))) \
+             ORDER BY l.id DESC LIMIT $2"
         ))
         .bind(before.unwrap_or(0))
         .bind(limit)
+        .bind(owner)
+        .bind(org)
         .fetch_all(&mut *self.conn().await?)
         .await?)
     }

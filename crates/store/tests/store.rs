@@ -48,6 +48,7 @@ async fn records_survive_a_reconnect_on_both_backends() {
                     password_hash: "x",
                     must_change_password: true,
                     created_by: None,
+                    pending_activation: false,
                 },
                 10,
             )

@@ -56,6 +56,7 @@ pub fn router(api: Router) -> Router {
         .route("/contracts", get(pages::contracts).post(pages::contracts_post))
         .route("/accounts", get(pages::accounts).post(pages::accounts_post))
         .route("/holds", get(pages::holds).post(pages::holds_post))
+        .route("/retention", get(pages::retention).post(pages::retention_post))
         .route("/reconciliation", get(pages::reconciliation).post(pages::reconciliation_post))
         .route("/duties", get(pages::duties).post(pages::duties_post))
         .route("/audit", get(pages::audit))

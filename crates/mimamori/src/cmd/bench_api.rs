@@ -232,7 +232,15 @@ async fn prepare(base: &str, history: usize, max_users: usize) -> anyhow::Result
     )
     .await?;
     let registrar = http.onboard("touroku").await?;
-    http.call("POST", "/api/v1/accounts", Some(&registrar), Some(json!({ "login": "keisatsu", "display_name": "警察 一郎", "organisation_id": org["id"], "initial_password": "initial-password-0" }))).await?;
+    let police = http.call("POST", "/api/v1/accounts", Some(&registrar), Some(json!({ "login": "keisatsu", "display_name": "警察 一郎", "organisation_id": org["id"], "initial_password": "initial-password-0" }))).await?;
+    // The administrator activates the account the registrar made (PROD-SOD-6).
+    http.call(
+        "POST",
+        &format!("/api/v1/accounts/{}/activate", police["id"]),
+        Some(&admin),
+        Some(json!({})),
+    )
+    .await?;
     let accounts = http.call("GET", "/api/v1/accounts", Some(&admin), None).await?;
     let police = accounts
         .as_array()

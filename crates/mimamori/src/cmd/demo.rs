@@ -267,6 +267,12 @@ async fn seed(
             let acc = c
                 .post("/api/v1/accounts", &registrar, json!({ "login": login, "display_name": role.name_ja, "organisation_id": orgs[&kind], "initial_password": INITIAL }))
                 .await?;
+            if acc["pending_activation"] == true {
+                // An outsider's account the city made: a second administrator activates it
+                // (PROD-SOD-6).
+                c.post(&format!("/api/v1/accounts/{}/activate", acc["id"]), &admin, json!({}))
+                    .await?;
+            }
             let t = c.onboard(&login).await?;
             if role.max_term_days.is_some() {
                 // A time-boxed role is designated when the demo starts (after the history),

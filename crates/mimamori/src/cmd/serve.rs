@@ -366,13 +366,15 @@ impl ServeArgs {
                         // Cameras registered with a stream URL are recorded too.
                         for c in app.state.db.cameras().await? {
                             if c.status == "active" && !c.rtsp_url.is_empty() && !cameras.iter().any(|x| x.code == c.code) {
-                                let period = match (c.retention_days, c.retention_months) {
-                                    (Some(d), _) => Some(policy::retention::Period::Days(d as u32)),
-                                    (None, Some(m)) => Some(policy::retention::Period::Months(m as u32)),
-                                    _ => None,
+                                // Its own period, else its owner's (SAK-9), else the profile's.
+                                let own = policy::retention::Period::from_setting(c.retention_days, c.retention_months);
+                                let owner = match c.owner_org_id {
+                                    Some(org) => app.state.db.organisation(org).await?
+                                        .and_then(|o| policy::retention::Period::from_setting(o.retention_days, o.retention_months)),
+                                    None => None,
                                 };
                                 let mut cc = parse_camera(&format!("{}={}", c.code, c.rtsp_url))?;
-                                cc.retention = period;
+                                cc.retention = own.or(owner);
                                 cameras.push(cc);
                             }
                         }

@@ -72,3 +72,20 @@ pub fn start_demo_in(cwd: &std::path::Path, args: &[&str]) -> (Proc, String) {
     wait_for_port(port, Duration::from_secs(30));
     (Proc(child), format!("http://127.0.0.1:{port}"))
 }
+
+/// The password the demo gives every account.
+pub const DEMO_PASSWORD: &str = "mimamori-demo-2026";
+
+/// A bearer token for `login` on a running server (panics with the answer when refused).
+pub async fn bearer_token(c: &reqwest::Client, base: &str, login: &str, password: &str) -> String {
+    let v: serde_json::Value = c
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "login": login, "password": password, "session": "bearer" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["token"].as_str().unwrap_or_else(|| panic!("login {login}: {v}")).to_owned()
+}

@@ -36,6 +36,8 @@ impl Profile {
         if !held_by_any {
             return match perm {
                 Permission::HoldManage => &self.retention.extension.rule,
+                // The city's rule fixes the period; no organisation sets its own.
+                Permission::RetentionSet => &self.retention.rule,
                 Permission::EmergencyOrder
                 | Permission::EmergencyExtract
                 | Permission::EmergencyFile

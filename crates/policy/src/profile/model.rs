@@ -462,6 +462,9 @@ permissions! {
     ReconciliationReview = "reconciliation.review",
     /// Place and release retention extensions or holds.
     HoldManage = "hold.manage",
+    /// Set one's own organisation's retention period within the profile's bounds (SAK-9: each
+    /// facility sets its own).
+    RetentionSet = "retention.set",
     /// Operate recorders within a contract scope (KIT-5.2); never export footage.
     RecorderOperate = "recorder.operate",
     /// Maintain the site and camera registry.

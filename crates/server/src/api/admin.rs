@@ -13,6 +13,7 @@ use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::{Extension, Json};
 use policy::Permission;
 use policy::retention::Period;
+use policy::rule::cited;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use store::accounts::NewAccount;
@@ -21,8 +22,40 @@ use store::registry::{NewCamera, NewSite};
 const ORG_KINDS: [&str; 6] = ["city", "contractor", "police", "agency", "community", "facility"];
 
 /// `GET /api/v1/organisations`.
-pub async fn list_organisations(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.db.organisations().await?)))
+pub async fn list_organisations(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    let mut orgs = st.db.organisations().await?;
+    orgs.retain(|o| keeps_accounts_of(&st, &p, o.id).is_ok());
+    Ok(Json(json!(orgs)))
+}
+
+/// Whether the caller, an account administrator, keeps the accounts of organisation `org`: the
+/// city's administrators every organisation's, any other's only its own (issue 15).
+fn keeps_accounts_of(
+    st: &AppState,
+    p: &Principal,
+    org: i64,
+) -> Result<(), policy::workflow::Refusal> {
+    let kind = policy::profile::OrgKind::parse(&p.org_kind);
+    match kind {
+        Some(kind) => st.profile.check_account_scope(kind, p.account.organisation_id, org),
+        None => Err(policy::workflow::Refusal::new(&cited::RBAC, "no organisation kind")),
+    }
+}
+
+/// An account the caller keeps (issue 15), else 404 as if it did not exist.
+async fn kept_account(
+    st: &AppState,
+    p: &Principal,
+    id: i64,
+) -> ApiResult<store::accounts::Account> {
+    st.db
+        .account(id)
+        .await?
+        .filter(|a| keeps_accounts_of(st, p, a.organisation_id).is_ok())
+        .ok_or_else(|| ApiError::not_found(format!("account {id}")))
 }
 
 /// `POST /api/v1/organisations`.
@@ -31,6 +64,13 @@ pub async fn create_organisation(
     Extension(p): Extension<Principal>,
     Body(b): Body<OrganisationBody>,
 ) -> ApiResult<Json<Value>> {
+    // Organisations are set up by the city, which runs the system (issue 15).
+    if p.org_kind != "city" {
+        return Err(ApiError::forbidden(
+            &st.profile.ownership.rule,
+            "organisations are set up by the city's account administrator",
+        ));
+    }
     if !ORG_KINDS.contains(&b.kind.as_str()) {
         return Err(ApiError::invalid("kind", format!("one of {}", ORG_KINDS.join(", "))));
     }
@@ -55,6 +95,7 @@ fn account_json(a: &store::accounts::Account) -> Value {
         "locked_until": jst_opt(a.locked_until),
         "failed_logins": a.failed_logins,
         "disabled_at": jst_opt(a.disabled_at),
+        "pending_activation": a.pending_activation != 0,
         "acknowledged_at": jst_opt(a.confidentiality_ack_at),
         "password_changed_at": jst(a.password_changed_at),
         "totp_enabled": a.totp_enabled != 0,
@@ -67,7 +108,8 @@ pub async fn list_accounts(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
 ) -> ApiResult<Json<Value>> {
-    let accounts = st.db.accounts().await?;
+    let mut accounts = st.db.accounts().await?;
+    accounts.retain(|a| keeps_accounts_of(&st, &p, a.organisation_id).is_ok());
     st.audit(p.event("account.list", "accounts", Outcome::Ok)).await?;
     Ok(Json(Value::Array(accounts.iter().map(account_json).collect())))
 }
@@ -83,9 +125,15 @@ pub async fn create_account(
     if !b.login.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c)) {
         return Err(ApiError::invalid("login", "letters, digits and . _ - @ only"));
     }
-    if st.db.organisation(b.organisation_id).await?.is_none() {
+    let Some(org) = st.db.organisation(b.organisation_id).await? else {
         return Err(ApiError::invalid("organisation_id", "no such organisation"));
-    }
+    };
+    keeps_accounts_of(&st, &p, org.id)?;
+    // rule: PROD-SOD-6 — an outsider's account made by the city waits for a second
+    // administrator: whoever made it knows its first password.
+    let pending = policy::profile::OrgKind::parse(&org.kind).is_some_and(|k| {
+        policy::scope::sod::needs_activation(k, org.id, p.account.organisation_id)
+    });
     auth::check_new_password(&b.login, &b.initial_password).map_err(|mut e| {
         e.0.errors.iter_mut().for_each(|f| f.field = "initial_password".into());
         e
@@ -102,13 +150,159 @@ pub async fn create_account(
                 password_hash: &hash,
                 must_change_password: true,
                 created_by: Some(p.account.id),
+                pending_activation: pending,
             },
             now,
         )
         .await?;
-    st.audit_in(&ch, p.event("account.create", format!("account:{}", a.id), Outcome::Ok)).await?;
+    let mut ev = p.event("account.create", format!("account:{}", a.id), Outcome::Ok);
+    if pending {
+        ev.rule = Some(cited::ACTIVATION.to_string());
+        ev.detail = json!({ "pending_activation": true, "organisation_kind": org.kind });
+    }
+    st.audit_in(&ch, ev).await?;
     ch.commit().await?;
     Ok(Json(account_json(&a)))
+}
+
+/// `POST /api/v1/accounts/{id}/activate`: a second account administrator activates an
+/// outsider's account the city made (PROD-SOD-6); its maker cannot.
+pub async fn activate_account(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let a = kept_account(&st, &p, id).await?;
+    if a.pending_activation == 0 {
+        return Err(ApiError::conflict(format!(
+            "account {} is not waiting for activation",
+            a.login
+        )));
+    }
+    policy::scope::sod::check_activation(a.created_by, p.account.id)?;
+    let ch = st.change().await?;
+    if !ch.activate_account(id, p.account.id, st.clock.now_ms()).await? {
+        return Err(ApiError::conflict(format!(
+            "account {} is not waiting for activation",
+            a.login
+        )));
+    }
+    let mut ev = p.event("account.activate", format!("account:{id}"), Outcome::Ok);
+    ev.rule = Some(cited::ACTIVATION.to_string());
+    ev.detail = json!({ "made_by": a.created_by });
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
+    let a = st.db.account(id).await?.ok_or_else(|| ApiError::not_found(format!("account {id}")))?;
+    Ok(Json(account_json(&a)))
+}
+
+fn period_json(p: Period) -> Value {
+    match p {
+        Period::Days(d) => json!({ "days": d, "text": p.to_string() }),
+        Period::Months(m) => json!({ "months": m, "text": p.to_string() }),
+    }
+}
+
+/// The organisation whose own settings the caller keeps: its own, where it owns cameras
+/// (issue 15); another's answers 404 as if it did not exist.
+async fn own_organisation(
+    st: &AppState,
+    p: &Principal,
+    id: i64,
+) -> ApiResult<store::accounts::Organisation> {
+    st.db
+        .organisation(id)
+        .await?
+        .filter(|o| p.scope.owner() == Some(o.id))
+        .ok_or_else(|| ApiError::not_found(format!("organisation {id}")))
+}
+
+/// The retention of an organisation's cameras: its own period, the profile's default and
+/// bounds, and each camera's period in force.
+async fn retention_json(st: &AppState, o: &store::accounts::Organisation) -> ApiResult<Value> {
+    let r = &st.profile.retention;
+    let mut cameras = Vec::new();
+    for c in st.db.cameras().await?.iter().filter(|c| c.owner_org_id == Some(o.id)) {
+        let own = Period::from_setting(c.retention_days, c.retention_months);
+        let period = super::footage::camera_period(st, c).await?;
+        cameras.push(json!({ "code": c.code, "name": c.name, "period": period_json(period), "own_setting": own.is_some() }));
+    }
+    Ok(json!({
+        "organisation_id": o.id,
+        "organisation": o.name,
+        "period": Period::from_setting(o.retention_days, o.retention_months).map(period_json),
+        "default": period_json(st.profile.default_period()),
+        "floor": r.floor.period().map(period_json), "floor_rule": r.floor.rule.to_string(),
+        "ceiling": r.ceiling.period().map(period_json), "ceiling_rule": r.ceiling.rule.to_string(),
+        "rule": r.rule.to_string(),
+        "cameras": cameras,
+    }))
+}
+
+/// `GET /api/v1/organisations/{id}/retention`: one's own organisation's retention (SAK-9).
+pub async fn organisation_retention(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let o = own_organisation(&st, &p, id).await?;
+    Ok(Json(retention_json(&st, &o).await?))
+}
+
+/// `POST /api/v1/organisations/{id}/retention`: an owner sets its own retention period within
+/// the profile's bounds (SAK-9: 各施設において…最長1ヶ月以内で…できるだけ短期間), with a reason,
+/// audited. Cameras without a period of their own keep footage by it from now on; the recorder
+/// is told at once, so its sweeper erases by the new period.
+pub async fn set_organisation_retention(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    Body(b): Body<RetentionBody>,
+) -> ApiResult<Json<Value>> {
+    required("reason", &b.reason)?;
+    let o = own_organisation(&st, &p, id).await?;
+    let (field, period) = match (b.days, b.months) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid("days", "set days or months, not both"));
+        }
+        (Some(d), None) => ("days", Some(Period::Days(d))),
+        (None, Some(m)) => ("months", Some(Period::Months(m))),
+        (None, None) => ("days", None),
+    };
+    if let Some(period) = period {
+        st.profile
+            .check_retention_setting(period)
+            .map_err(|e| ApiError::refused(e.rule(), Some(field), e.to_string()))?;
+    }
+    let before = Period::from_setting(o.retention_days, o.retention_months);
+    let ch = st.change().await?;
+    let o =
+        ch.set_organisation_retention(o.id, b.days.map(i64::from), b.months.map(i64::from)).await?;
+    let mut ev = p.event("retention.set", format!("organisation:{}", o.id), Outcome::Ok);
+    ev.rule = Some(st.profile.retention.rule.to_string());
+    let shown = |p: Option<Period>| p.unwrap_or_else(|| st.profile.default_period()).to_string();
+    ev.detail =
+        json!({ "period": shown(period), "before": shown(before), "reason": b.reason.trim() });
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
+    // On record: the recorder applies it now (and reads it from the registry when it starts).
+    let mut out = retention_json(&st, &o).await?;
+    if let (Some(node), Some(cams)) = (st.node(), out["cameras"].as_array_mut()) {
+        for c in cams.iter_mut().filter(|c| c["own_setting"] == false) {
+            let code = c["code"].as_str().unwrap_or_default().to_owned();
+            let effective = st.profile.camera_period(None, period);
+            let sent = match node.set_retention(&code, effective).await {
+                Ok(()) => true,
+                Err(node::NodeError::NotRecorded(_)) => false,
+                Err(e) => {
+                    tracing::error!(camera = %code, error = %e, "retention not sent to the recorder");
+                    false
+                }
+            };
+            c["sent_to_recorder"] = json!(sent);
+        }
+    }
+    Ok(Json(out))
 }
 
 /// `POST /api/v1/accounts/{id}/unlock`.
@@ -117,7 +311,7 @@ pub async fn unlock_account(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    st.db.account(id).await?.ok_or_else(|| ApiError::not_found(format!("account {id}")))?;
+    kept_account(&st, &p, id).await?;
     let ch = st.change().await?;
     ch.unlock_account(id).await?;
     st.audit_in(&ch, p.event("account.unlock", format!("account:{id}"), Outcome::Ok)).await?;
@@ -134,7 +328,7 @@ pub async fn disable_account(
     if id == p.account.id {
         return Err(ApiError::invalid("id", "you cannot disable your own account"));
     }
-    st.db.account(id).await?.ok_or_else(|| ApiError::not_found(format!("account {id}")))?;
+    kept_account(&st, &p, id).await?;
     let now = st.clock.now_ms();
     let ch = st.change().await?;
     ch.set_disabled(id, Some(now)).await?;

@@ -78,7 +78,7 @@ pub async fn check_range_available(
     let holds = st.db.holds_in_force(now).await?;
     let profile = &st.profile;
     for cam in cameras {
-        let period = camera_period(st, cam);
+        let period = camera_period(st, cam).await?;
         let erase =
             policy::retention::erase_at(store::ts(from), period, profile.retention.counting)
                 .map_err(|e| ApiError::invalid("from", e.to_string()))?;
@@ -289,7 +289,9 @@ pub async fn list_requests(
     }
     let query = store::workflow::RequestQuery {
         viewer: p.account.id,
-        all: sees_all(&st, &p),
+        // Police and agencies (who govern no camera) see what they filed or were instructed
+        // about, never every owner's requests (issue 15).
+        all: sees_all(&st, &p) && !matches!(p.scope, policy::scope::Scope::Outside),
         owner: p.scope.owner(),
         states,
         text,
@@ -514,7 +516,7 @@ async fn footage_lifetime(st: &AppState, r: &Request) -> ApiResult<Value> {
     let mut held = false;
     for code in &codes {
         let Some(cam) = st.db.camera_by_code(code).await? else { continue };
-        let period = camera_period(st, &cam);
+        let period = camera_period(st, &cam).await?;
         let Ok(erase) = policy::retention::erase_at(
             store::ts(r.range_from),
             period,
@@ -536,13 +538,19 @@ async fn footage_lifetime(st: &AppState, r: &Request) -> ApiResult<Value> {
     }))
 }
 
-/// A camera's retention period: its own (within the profile's bounds) or the profile's.
-fn camera_period(st: &AppState, cam: &store::registry::Camera) -> Period {
-    match (cam.retention_days, cam.retention_months) {
-        (Some(d), _) => Period::Days(d as u32),
-        (None, Some(m)) => Period::Months(m as u32),
-        _ => st.profile.default_period(),
-    }
+/// A camera's retention period: its own (within the profile's bounds), else its owner's
+/// (SAK-9: each facility sets its own), else the profile's.
+pub async fn camera_period(st: &AppState, cam: &store::registry::Camera) -> ApiResult<Period> {
+    let own = Period::from_setting(cam.retention_days, cam.retention_months);
+    let owner = match (own, cam.owner_org_id) {
+        (None, Some(org)) => st
+            .db
+            .organisation(org)
+            .await?
+            .and_then(|o| Period::from_setting(o.retention_days, o.retention_months)),
+        _ => None,
+    };
+    Ok(st.profile.camera_period(own, owner))
 }
 
 /// `POST /api/v1/requests/{id}/relay` (SAK-M).
@@ -1161,7 +1169,16 @@ pub async fn list_ledger(
 ) -> ApiResult<axum::response::Response> {
     let axum::extract::Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = super::types::page_limit(q.limit, 100, 500)?;
-    let mut entries = st.db.ledger_page(q.before, limit + 1).await?;
+    // Each organisation reads the entries about its own cameras; police and agencies those
+    // their own people took part in (issue 15).
+    let scope = match p.scope {
+        policy::scope::Scope::Own(org) => store::workflow::LedgerScope::Owner(org),
+        policy::scope::Scope::Office => store::workflow::LedgerScope::All,
+        policy::scope::Scope::Outside => {
+            store::workflow::LedgerScope::MadeBy(p.account.organisation_id)
+        }
+    };
+    let mut entries = st.db.ledger_page(scope, q.before, limit + 1).await?;
     let more = entries.len() as i64 > limit;
     entries.truncate(limit as usize);
     st.audit(p.event("ledger.list", "ledger", Outcome::Ok)).await?;
@@ -1198,6 +1215,18 @@ pub async fn create_viewing(
     }
     let (from, to) = range(&b.from, &b.to)?;
     let cams = checked_cameras(&st, "cameras", &b.cameras).await?;
+    // One owner's cameras, and the viewer's own organisation's where it owns cameras: a
+    // facility views its own footage on its own PC (SAK-M, issue 15).
+    let owner =
+        st.profile.single_owner(&cams.iter().map(|c| c.owner_org_id).collect::<Vec<_>>())?;
+    if !p.governs(owner) && matches!(p.scope, policy::scope::Scope::Own(_)) {
+        let foreign =
+            cams.iter().find(|c| !p.governs(c.owner_org_id)).map_or("", |c| c.code.as_str());
+        return Err(ApiError::invalid(
+            "cameras",
+            Msg::new("camera_not_registered").with("code", foreign),
+        ));
+    }
     check_range_available(&st, &cams, from, to).await?;
     let role = p.role_with(&st.profile, Permission::FootageView).cloned().unwrap_or_default();
     let ws = p.workstation.as_ref().map_or(0, |w| w.id);
@@ -1211,6 +1240,7 @@ pub async fn create_viewing(
             (from, to),
             &b.purpose,
             &json_list(&b.witnesses),
+            owner,
             st.clock.now_ms(),
         )
         .await?;
@@ -1226,7 +1256,13 @@ pub async fn list_viewings(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
 ) -> ApiResult<Json<Value>> {
-    let v = st.db.viewings().await?;
+    // An owner's viewings to the owner; others' to their own organisation (issue 15).
+    let (owner, viewer_org) = match p.scope {
+        policy::scope::Scope::Own(org) => (Some(org), None),
+        policy::scope::Scope::Office => (None, None),
+        policy::scope::Scope::Outside => (None, Some(p.account.organisation_id)),
+    };
+    let v = st.db.viewings(owner, viewer_org).await?;
     st.audit(p.event("viewing.list", "viewings", Outcome::Ok)).await?;
     Ok(Json(json!(v)))
 }

@@ -150,8 +150,11 @@ api! {
 
     get "/api/v1/organisations" => admin::list_organisations, Access::Perm(P::AccountsAdminister), "organisation.list", "accounts", "List organisations";
     post "/api/v1/organisations" => admin::create_organisation, Access::Perm(P::AccountsAdminister), "organisation.create", "accounts", "Create an organisation", OrganisationBody;
+    get "/api/v1/organisations/{id}/retention" => admin::organisation_retention, Access::Perm(P::RetentionSet), "retention.read", "retention", "One's own organisation's retention period, the profile's bounds and each camera's period (SAK-9)";
+    post "/api/v1/organisations/{id}/retention" => admin::set_organisation_retention, Access::Perm(P::RetentionSet), "retention.set", "retention", "Set one's own organisation's retention period within the profile's bounds (SAK-9)", RetentionBody;
     get "/api/v1/accounts" => admin::list_accounts, Access::Perm(P::AccountsAdminister), "account.list", "accounts", "List accounts";
     post "/api/v1/accounts" => admin::create_account, Access::Perm(P::AccountsAdminister), "account.create", "accounts", "Create an account", AccountBody;
+    post "/api/v1/accounts/{id}/activate" => admin::activate_account, Access::Perm(P::AccountsAdminister), "account.activate", "accounts", "Activate an outsider's account made by another administrator (PROD-SOD-6)";
     post "/api/v1/accounts/{id}/unlock" => admin::unlock_account, Access::Perm(P::AccountsAdminister), "account.unlock", "accounts", "Unlock an account";
     post "/api/v1/accounts/{id}/disable" => admin::disable_account, Access::Perm(P::AccountsAdminister), "account.disable", "accounts", "Disable an account and end its sessions";
     get "/api/v1/designations" => admin::list_designations, Access::AnyOf(DESIGNATE), "designation.list", "accounts", "List role designations";

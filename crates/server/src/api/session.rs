@@ -12,6 +12,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::response::{AppendHeaders, IntoResponse, Response};
+use policy::rule::cited;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use totp_rs::{Algorithm, Secret, TOTP};
@@ -361,6 +362,14 @@ pub async fn login(
         }
         st.audit(ev).await?;
         return Err(wrong());
+    }
+    // An outsider's account the city made signs in once a second administrator has activated
+    // it (PROD-SOD-6). Said only to whoever knows the password.
+    if account.pending_activation != 0 {
+        let mut ev = deny("awaiting activation by a second administrator");
+        ev.rule = Some(cited::ACTIVATION.to_string());
+        st.audit(ev).await?;
+        return Err(ApiError::forbidden(&cited::ACTIVATION, Msg::new("account_pending")));
     }
     // A contractor's staff log in only under a current contract whose clause checklist the
     // manager signed off (ASA-3.7, PROD-CONTRACTOR-1); every call is gated the same way.

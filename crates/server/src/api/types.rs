@@ -258,6 +258,21 @@ pub struct CameraBody {
     pub mask_in_recorder: bool,
 }
 
+/// `POST /organisations/{id}/retention`: an organisation's own retention period (SAK-9). Neither
+/// `days` nor `months`: back to the profile's default.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionBody {
+    /// The period in days.
+    #[serde(default)]
+    pub days: Option<u32>,
+    /// The period in months (Civil Code art. 143).
+    #[serde(default)]
+    pub months: Option<u32>,
+    /// Why the period changes (kept in the audit trail).
+    pub reason: String,
+}
+
 /// `POST /cameras/{id}/masks`: a new version of a camera's privacy masks.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -58,9 +58,14 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
                             td { (when(l, &a["acknowledged_at"])) }
                             td {
                                 @if !a["disabled_at"].is_null() { (t(l, "disabled")) " " (when(l, &a["disabled_at"])) }
+                                @else if a["pending_activation"] == true { (t(l, "pending_activation")) }
                                 @else if !a["locked_until"].is_null() { (t(l, "locked")) " 〜" (js(&a["locked_until"])) }
                             }
                             td {
+                                // PROD-SOD-6: a second administrator activates an outsider's account.
+                                @if a["pending_activation"] == true && a["disabled_at"].is_null() {
+                                    form.inline method="post" action="/accounts" { (form_head(&me, "activate")) input type="hidden" name="id" value=(a["id"]); button { (t(l, "activate")) } }
+                                }
                                 @if !a["locked_until"].is_null() {
                                     form.inline method="post" action="/accounts" { (form_head(&me, "unlock")) input type="hidden" name="id" value=(a["id"]); button { (t(l, "unlock")) } }
                                 }
@@ -72,7 +77,7 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
                     }
                 }
             }
-            (d.alert("unlock")) (d.alert("disable"))
+            (d.alert("activate")) (d.alert("unlock")) (d.alert("disable"))
             section.actions {
                 h2 { (t(l, "new_account")) }
                 (d.alert("account"))
@@ -150,6 +155,7 @@ pub async fn accounts_post(
                         "note": opt(&f, "note"), "document_ref": opt(&f, "document_ref") }),
             )
         }
+        Some("activate") => (format!("/api/v1/accounts/{id}/activate"), json!({})),
         Some("unlock") => (format!("/api/v1/accounts/{id}/unlock"), json!({})),
         Some("disable") => (format!("/api/v1/accounts/{id}/disable"), json!({})),
         Some("revoke") => (format!("/api/v1/designations/{id}/revoke"), json!({})),

@@ -36,7 +36,7 @@ pub use footage::{
 pub use home::dashboard;
 pub use oversight::{
     audit, delegations, delegations_post, holds, holds_post, reconciliation, reconciliation_post,
-    viewings, viewings_post,
+    retention, retention_post, viewings, viewings_post,
 };
 pub use registry::{
     cameras, cameras_post, contracts, contracts_post, masks, masks_post, workstations,
@@ -150,6 +150,7 @@ fn page(l: Lang, me: Option<&Me>, title: &str, body: Markup) -> Markup {
                             }
                             a href="/cameras" { (t(l, "cameras")) }
                             @if m.can("hold.manage") { a href="/holds" { (t(l, "holds")) } }
+                            @if m.can("retention.set") { a href="/retention" { (t(l, "retention")) } }
                             @if m.can("footage.view") { a href="/viewings" { (t(l, "viewings")) } }
                             @if m.can("delegation.manage") { a href="/delegations" { (t(l, "delegations")) } }
                             @if m.0["has_duties"] == true { a href="/duties" { (t(l, "duties")) } }

@@ -82,6 +82,93 @@ pub async fn holds_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Pla
     }
 }
 
+/// `GET /retention`: one's own organisation's retention period (SAK-9: each facility sets its
+/// own, within the profile's bounds), each camera's period in force, and the form to change it.
+pub async fn retention(State(ui): State<Arc<Ui>>, s: Session) -> Response {
+    retention_page(&ui, s, Draft::default(), StatusCode::OK).await
+}
+
+fn period_text(l: Lang, p: &Value) -> String {
+    match (p["days"].as_u64(), p["months"].as_u64()) {
+        (Some(d), _) => t(l, "period_days").replace("{n}", &d.to_string()),
+        (None, Some(m)) => t(l, "period_months").replace("{n}", &m.to_string()),
+        _ => String::new(),
+    }
+}
+
+async fn retention_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
+    let Session { l, me, headers } = s;
+    let org = me.0["organisation"]["id"].as_i64().unwrap_or(0);
+    let a = ui.api.get(&format!("/api/v1/organisations/{org}/retention"), &headers).await;
+    if !a.ok() {
+        return problem_page(l, Some(&me), &a);
+    }
+    let r = &a.json;
+    let units =
+        [("days".to_owned(), t(l, "unit_days")), ("months".to_owned(), t(l, "unit_months"))];
+    let body = html! {
+        p { (t(l, "retention_help").replace("{rule}", js(&r["rule"]))) }
+        dl.facts #retention-facts {
+            dt { (t(l, "organisation")) } dd { (js(&r["organisation"])) }
+            dt { (t(l, "retention_own")) }
+            dd #retention-own { @if r["period"].is_null() { (t(l, "retention_default_used")) } @else { (period_text(l, &r["period"])) } }
+            dt { (t(l, "retention_default")) } dd { (period_text(l, &r["default"])) }
+            dt { (t(l, "retention_bounds")) }
+            dd { (period_text(l, &r["floor"])) " (" (js(&r["floor_rule"])) ") 〜 " (period_text(l, &r["ceiling"])) " (" (js(&r["ceiling_rule"])) ")" }
+        }
+        table #retention-cameras {
+            thead { tr { th { (t(l, "cameras_field")) } th { (t(l, "retention_in_force")) } } }
+            tbody {
+                @for c in r["cameras"].as_array().into_iter().flatten() {
+                    tr {
+                        td { (js(&c["code"])) " " (js(&c["name"])) }
+                        td { (period_text(l, &c["period"])) @if c["own_setting"] == true { " (" (t(l, "retention_camera_own")) ")" } }
+                    }
+                }
+            }
+        }
+        section.actions {
+            h2 { (t(l, "retention_change")) }
+            (d.alert("retention"))
+            form method="post" action="/retention" novalidate {
+                (form_head(&me, "retention"))
+                (input(&d, "retention", "length", &t(l, "retention_length"), "number", false))
+                (select(&d, "retention", "unit", &t(l, "retention_unit"), &units))
+                (input(&d, "retention", "reason", &t(l, "reason"), "textarea", true))
+                p.hint { (t(l, "retention_blank_default")) }
+                button #set-retention { (t(l, "save_change")) }
+            }
+        }
+    };
+    (status, page(l, Some(&me), &t(l, "retention"), body)).into_response()
+}
+
+/// `POST /retention`.
+pub async fn retention_post(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    Form(f): Form<Plain>,
+) -> Response {
+    if f.fields.get("form").map(String::as_str) != Some("retention") {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    let org = s.me.0["organisation"]["id"].as_i64().unwrap_or(0);
+    let length = txt(&f, "length");
+    // A number the API checks against the bounds; text that is no number is sent as it is, for
+    // the API to name the field.
+    let n: Value = length.parse::<u32>().map_or_else(|_| json!(length), |n| json!(n));
+    let mut body = json!({ "reason": txt(&f, "reason") });
+    if !length.is_empty() {
+        let unit = if txt(&f, "unit") == "months" { "months" } else { "days" };
+        body[unit] = n;
+    }
+    let path = format!("/api/v1/organisations/{org}/retention");
+    match post_form(&ui, &s.headers, &f, &path, body).await {
+        Ok(_) => Redirect::to("/retention").into_response(),
+        Err((status, d)) => retention_page(&ui, s, d, status).await,
+    }
+}
+
 /// The month before `now` (`YYYY-MM`), the one usually reconciled.
 fn last_month(now: &str) -> String {
     policy::jst::parse_rfc3339(now)
