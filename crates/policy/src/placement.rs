@@ -39,6 +39,17 @@ impl Profile {
         })
     }
 
+    /// The rule that puts footage work on the dedicated PCs (ASA-3.2e, KIT-5.5, NIS-8, SAK-M):
+    /// the profile's workstation clause, or the workflow's where only a product reading places
+    /// them (issue 15, item 7: the most specific rule of the running profile).
+    pub fn workstation_rule(&self) -> &crate::RuleId {
+        if self.workstations.rule.is_product_rule() {
+            &self.workflow.rule
+        } else {
+            &self.workstations.rule
+        }
+    }
+
     /// May footage be taken out on a workstation placed at `placement` by someone of an
     /// organisation of `kind`? (The placement must still be one of this profile's, for that
     /// kind: a PC registered under an earlier profile, or for another kind, takes nothing out.)
@@ -61,6 +72,15 @@ mod tests {
     }
 
     // rule: ASA-3.2e, KIT-5.5, NIS-8, NIS-10.4, SAK-M — each city's PCs where its seed puts them.
+    // rule: SAK-M, KIT-5.5 — a refusal off the dedicated PC cites the clause that places it;
+    // where only a product reading places PCs (Kawaguchi), the workflow's clause.
+    #[test]
+    fn work_off_the_dedicated_pc_cites_the_placing_clause() {
+        assert_eq!(seed("saku").workstation_rule().as_str(), "SAK-M");
+        assert_eq!(seed("kitakyushu").workstation_rule().as_str(), "KIT-5.5");
+        assert_eq!(seed("kawaguchi").workstation_rule().as_str(), "KAW-2.2.5");
+    }
+
     #[test]
     fn placements_per_city() {
         let kit = seed("kitakyushu");

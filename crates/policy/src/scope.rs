@@ -116,18 +116,26 @@ impl Profile {
 }
 
 impl Profile {
+    /// Whether a member of organisation `org` (of `kind`) keeps the administrative records of
+    /// organisation `target` — its accounts, dedicated workstations, contracts, complaints about
+    /// its cameras, its part of the audit log. The city's keepers keep every organisation's: the
+    /// city runs the system, lends the police their PCs (ASA-3.5c) and makes outsiders' accounts
+    /// (PROD-SOD-6). Any other organisation keeps only its own (KAW-2.2.2: each installer for its
+    /// own group; SAK-M: each facility). `None`: a record of no organisation (the city's).
+    pub fn keeps_records_of(&self, kind: OrgKind, org: i64, target: Option<i64>) -> bool {
+        kind == OrgKind::City || target == Some(org)
+    }
+
     /// May an account administrator of organisation `admin_org` (of `admin_kind`) administer the
-    /// accounts of organisation `target_org` — list, make, unlock, disable, activate them? The
-    /// city's administrators keep every organisation's accounts (the city runs the system and
-    /// makes outsiders' accounts, PROD-SOD-6); any other organisation's administrator only its
-    /// own (KAW-2.2.2: each installer for its own group). Outside: as if absent.
+    /// accounts of organisation `target_org` — list, make, unlock, disable, activate them?
+    /// [`Profile::keeps_records_of`]; outside it: as if absent.
     pub fn check_account_scope(
         &self,
         admin_kind: OrgKind,
         admin_org: i64,
         target_org: i64,
     ) -> Result<(), Refusal> {
-        if admin_kind == OrgKind::City || admin_org == target_org {
+        if self.keeps_records_of(admin_kind, admin_org, Some(target_org)) {
             return Ok(());
         }
         Err(Refusal::new(

@@ -673,7 +673,7 @@ impl Profile {
         }
         if self.workflow.workstation_required && !on_registered_workstation {
             return Err(Refusal::new(
-                self.workflow_rule(),
+                self.workstation_rule(),
                 "extraction only from a registered dedicated workstation (専用パソコン)",
             )
             .key("workstation_required"));

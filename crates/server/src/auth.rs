@@ -196,6 +196,14 @@ impl Principal {
     pub fn governs(&self, owner: Option<i64>) -> bool {
         self.scope.covers(owner)
     }
+
+    /// Whether this person keeps the administrative records (workstations, contracts,
+    /// complaints, the audit log) of organisation `org` (issue 15): the city's people every
+    /// organisation's, others only their own (`policy::Profile::keeps_records_of`).
+    pub fn keeps(&self, profile: &policy::Profile, org: Option<i64>) -> bool {
+        policy::profile::OrgKind::parse(&self.org_kind)
+            .is_some_and(|k| profile.keeps_records_of(k, self.account.organisation_id, org))
+    }
 }
 
 /// What [`authorize`] needs to know about a route.

@@ -203,6 +203,27 @@ async fn kawaguchi_groups_govern_only_their_own_cameras() {
         let own = w.api.ok("/api/v1/accounts", &a_inst, json!({ "login": "a_op", "display_name": "本町 太郎", "organisation_id": a, "initial_password": INITIAL })).await;
         assert_eq!(own["pending_activation"], false, "a group's own member: {own}");
 
+        // Complaints about the city's camera are the city's; contracts the city recorded too.
+        let (s, c) = w.api.call("POST", "/api/v1/public/complaints", None, Some(json!({ "category": "privacy", "camera": "cam1", "body": "自宅の窓が映っている" }))).await;
+        assert_eq!(s, 200, "{c}");
+        let (_, mine) = w.api.get("/api/v1/complaints", &a_mgr).await;
+        assert!(mine.as_array().unwrap().is_empty(), "{backend:?}: {mine}");
+        let (_, city) = w.api.get("/api/v1/complaints", &city_mgr).await;
+        let id = city.as_array().unwrap()[0]["id"].clone();
+        let (s, _) = w.api.post(&format!("/api/v1/complaints/{id}/close"), &a_mgr, json!({})).await;
+        assert_eq!(s, 404);
+        let clauses: Vec<Value> =
+            (1..=7).map(|c| json!({ "clause": c, "included": true })).collect();
+        let contractor = org(&w, "contractor", "保守会社").await;
+        let k = w.api.ok("/api/v1/contracts", &w.admin, json!({ "organisation_id": contractor, "title": "保守", "scope": "録画装置の保守", "clauses": clauses, "valid_from": "2026-04-01T00:00:00+09:00", "valid_until": "2027-04-01T00:00:00+09:00" })).await;
+        let (_, theirs) = w.api.get("/api/v1/contracts", &a_inst).await;
+        assert!(theirs.as_array().unwrap().is_empty(), "{theirs}");
+        let (s, _) = w
+            .api
+            .post(&format!("/api/v1/contracts/{}/sign-off", k["id"]), &a_inst, json!({}))
+            .await;
+        assert_eq!(s, 404);
+
         // An instruction goes to another person of one's own organisation.
         let (_, e) = w
             .api
@@ -333,13 +354,48 @@ async fn saku_facilities_keep_their_own_period_and_view_their_own_footage() {
         assert_eq!(s, 422, "{e}");
         let mut off_site = staff_a.clone();
         off_site.ws = None;
-        let (s, _) = w.api.post("/api/v1/viewings", &off_site, viewing("cam1")).await;
-        assert_eq!(s, 403, "not on the facility's own PC");
+        let (s, e) = w.api.post("/api/v1/viewings", &off_site, viewing("cam1")).await;
+        assert_eq!(
+            (s.as_u16(), e["rule"].as_str()),
+            (403, Some("SAK-M")),
+            "not on the facility's own PC: {e}"
+        );
         w.api.ok("/api/v1/viewings", &staff_a, viewing("cam1")).await;
         let (_, mine) = w.api.get("/api/v1/viewings", &staff_a).await;
         assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
         let (_, theirs) = w.api.get("/api/v1/viewings", &mgr_b).await;
         assert!(theirs.as_array().unwrap().is_empty(), "{backend:?}: {theirs}");
+
+        // Each facility keeps its own PCs and reads its own part of the audit log.
+        let (_, pcs) = w.api.get("/api/v1/workstations", &mgr_a).await;
+        let pc_a = pcs.as_array().unwrap().iter().find(|w| w["organisation_id"] == fac_a).unwrap()
+            ["id"]
+            .clone();
+        let (_, pcs) = w.api.get("/api/v1/workstations", &mgr_b).await;
+        assert!(pcs.as_array().unwrap().iter().all(|w| w["organisation_id"] == fac_b), "{pcs}");
+        let (s, _) = w
+            .api
+            .post(&format!("/api/v1/workstations/{pc_a}/revoke"), &mgr_b, json!({ "reason": "x" }))
+            .await;
+        assert_eq!(s, 404);
+        let (s, _) =
+            w.api.post(&format!("/api/v1/workstations/{pc_a}/enrol-link"), &mgr_b, json!({})).await;
+        assert_eq!(s, 404);
+        let (s, e) = w.api.post("/api/v1/workstations", &mgr_b, json!({ "code": "PC-X", "name": "x", "placement": "facility", "organisation_id": fac_a, "storage": "保管庫" })).await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (422, Some("SAK-M")), "{e}");
+        let (_, log) = w.api.get("/api/v1/audit?action=retention.set", &mgr_b).await;
+        assert!(
+            log.as_array().unwrap().iter().all(|e| e["object"] != format!("organisation:{fac_a}")),
+            "{log}"
+        );
+        let (_, log) = w.api.get("/api/v1/audit?action=footage.view", &mgr_b).await;
+        assert!(log.as_array().unwrap().is_empty(), "facility A's viewing is not B's: {log}");
+        let viewed =
+            |log: &Value| log.as_array().unwrap().iter().filter(|e| e["outcome"] == "ok").count();
+        let (_, log) = w.api.get("/api/v1/audit?action=footage.view", &mgr_a).await;
+        assert_eq!(viewed(&log), 1, "{log}");
+        let (_, log) = w.api.get("/api/v1/audit?action=footage.view", &city).await;
+        assert_eq!(viewed(&log), 1, "the city reads the whole log: {log}");
     }
 }
 

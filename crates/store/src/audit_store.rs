@@ -67,6 +67,11 @@ impl DbAuditStore {
             "SELECT seq, at, actor, role, workstation, action, object, outcome, rule, detail, prev_hash, hash, client FROM audit_entries \
              WHERE ($1 = '' OR actor = $1) AND ($2 = '' OR action LIKE $2) AND ($3 = '' OR object = $3) \
              AND ($4 = 0 OR seq < $4) AND ($5 = 0 OR at >= $5) AND ($6 = 0 OR at < $6) \
+             AND ($8 = 0 OR actor IN (SELECT CAST(a.id AS TEXT) FROM accounts a WHERE a.organisation_id = $8) \
+                  OR object = 'organisation:' || CAST($8 AS TEXT) \
+                  OR object IN (SELECT 'camera:' || c.code FROM cameras c WHERE c.owner_org_id = $8) \
+                  OR object IN (SELECT 'request:' || CAST(r.id AS TEXT) FROM requests r WHERE r.owner_org_id = $8) \
+                  OR object IN (SELECT 'account:' || CAST(a.id AS TEXT) FROM accounts a WHERE a.organisation_id = $8)) \
              ORDER BY seq DESC LIMIT $7",
         )
         .bind(f.actor.as_deref().unwrap_or(""))
@@ -76,6 +81,7 @@ impl DbAuditStore {
         .bind(f.from_ms.unwrap_or(0))
         .bind(f.to_ms.unwrap_or(0))
         .bind(f.limit)
+        .bind(f.organisation.unwrap_or(0))
         .fetch_all(self.db.pool())
         .await
         .map_err(backend)?;
@@ -100,6 +106,9 @@ pub struct AuditFilter {
     pub to_ms: Option<i64>,
     /// At most this many.
     pub limit: i64,
+    /// Only entries concerning this organisation: by its members, or about it, its cameras, its
+    /// requests or its accounts (issue 15: an owner reads its own part of the log).
+    pub organisation: Option<i64>,
 }
 
 fn row_to_entry(r: &sqlx::any::AnyRow, position: u64) -> Result<Entry, StoreError> {

@@ -994,8 +994,26 @@ pub async fn set_masks(
 }
 
 /// `GET /api/v1/workstations`.
-pub async fn list_workstations(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.db.workstations().await?)))
+pub async fn list_workstations(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    let mut all = st.db.workstations().await?;
+    all.retain(|w| p.keeps(&st.profile, Some(w.organisation_id)));
+    Ok(Json(json!(all)))
+}
+
+/// A workstation the caller keeps (issue 15), else 404 as if it did not exist.
+async fn kept_workstation(
+    st: &AppState,
+    p: &Principal,
+    id: i64,
+) -> ApiResult<store::registry::Workstation> {
+    st.db
+        .workstation(id)
+        .await?
+        .filter(|w| p.keeps(&st.profile, Some(w.organisation_id)))
+        .ok_or_else(|| ApiError::not_found(format!("workstation {id}")))
 }
 
 /// The kind of an organisation, as the profile names kinds.
@@ -1020,6 +1038,13 @@ pub async fn create_workstation(
         .organisation(b.organisation_id)
         .await?
         .ok_or_else(|| ApiError::invalid("organisation_id", "no such organisation"))?;
+    if !p.keeps(&st.profile, Some(org.id)) {
+        return Err(ApiError::refused(
+            &st.profile.ownership.rule,
+            Some("organisation_id"),
+            "an organisation registers its own dedicated PCs only",
+        ));
+    }
     // Where the profile lets this kind of organisation place a PC (ASA-3.2e, KIT-5.5, NIS-8…).
     st.profile.check_placement(&b.placement, org_kind(&org)?)?;
     let ch = st.change().await?;
@@ -1047,11 +1072,7 @@ pub async fn enrol_workstation(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Response> {
-    let w = st
-        .db
-        .workstation(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("workstation {id}")))?;
+    let w = kept_workstation(&st, &p, id).await?;
     let token = auth::new_token()?;
     let ch = st.change().await?;
     ch.enrol_workstation(id, &auth::token_hash(&token), st.clock.now_ms()).await?;
@@ -1085,11 +1106,7 @@ pub async fn enrol_link(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    let w = st
-        .db
-        .workstation(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("workstation {id}")))?;
+    let w = kept_workstation(&st, &p, id).await?;
     let code = auth::new_token()?;
     let expires = st.clock.now_ms() + ENROL_LINK_MS;
     let ch = st.change().await?;
@@ -1159,6 +1176,7 @@ pub async fn custody_check(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
+    kept_workstation(&st, &p, id).await?;
     let ch = st.change().await?;
     ch.custody_check(id, st.clock.now_ms()).await?;
     st.audit_in(
@@ -1178,6 +1196,7 @@ pub async fn revoke_workstation(
     Body(b): Body<ReasonBody>,
 ) -> ApiResult<Json<Value>> {
     required("reason", &b.reason)?;
+    kept_workstation(&st, &p, id).await?;
     let ch = st.change().await?;
     ch.revoke_workstation(id, b.reason.trim(), st.clock.now_ms()).await?;
     st.audit_in(&ch, p.event("workstation.revoke", format!("workstation:{id}"), Outcome::Ok))
@@ -1187,8 +1206,31 @@ pub async fn revoke_workstation(
 }
 
 /// `GET /api/v1/contracts`.
-pub async fn list_contracts(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.db.contracts().await?)))
+pub async fn list_contracts(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    let mut all = st.db.contracts().await?;
+    let mut mine = Vec::new();
+    for c in all.drain(..) {
+        if contract_kept(&st, &p, &c).await? {
+            mine.push(c);
+        }
+    }
+    Ok(Json(json!(mine)))
+}
+
+/// Whether the caller keeps a contract: the organisation of whoever recorded it (issue 15).
+async fn contract_kept(
+    st: &AppState,
+    p: &Principal,
+    c: &store::registry::Contract,
+) -> ApiResult<bool> {
+    let maker_org = match c.created_by {
+        Some(a) => st.db.account(a).await?.map(|a| a.organisation_id),
+        None => None,
+    };
+    Ok(p.keeps(&st.profile, maker_org))
 }
 
 /// `POST /api/v1/contracts`: the ASA-3.7 checklist — all seven clauses, a reason for each left out.
@@ -1271,7 +1313,11 @@ pub async fn sign_off_contract(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    st.db.contract(id).await?.ok_or_else(|| ApiError::not_found(format!("contract {id}")))?;
+    let c =
+        st.db.contract(id).await?.ok_or_else(|| ApiError::not_found(format!("contract {id}")))?;
+    if !contract_kept(&st, &p, &c).await? {
+        return Err(ApiError::not_found(format!("contract {id}")));
+    }
     let ch = st.change().await?;
     ch.sign_off_contract(id, p.account.id, st.clock.now_ms()).await?;
     st.audit_in(&ch, p.event("contract.sign_off", format!("contract:{id}"), Outcome::Ok)).await?;

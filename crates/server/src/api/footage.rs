@@ -1209,7 +1209,7 @@ pub async fn create_viewing(
     st.profile.check_purpose(&b.purpose)?;
     if !on_own_workstation(&st, &p) && st.profile.workflow.workstation_required {
         return Err(ApiError::forbidden(
-            &st.profile.workflow.rule,
+            st.profile.workstation_rule(),
             "footage is viewed only on a registered dedicated workstation",
         ));
     }

@@ -184,6 +184,8 @@ pub async fn search_audit(
         from_ms: blank(&q.from).map(|v| instant_or_day("from", &v, false)).transpose()?,
         to_ms: blank(&q.to).map(|v| instant_or_day("to", &v, true)).transpose()?,
         limit: limit + 1,
+        // The city's auditors read the whole log; another organisation its own part (issue 15).
+        organisation: (!p.keeps(&st.profile, None)).then_some(p.account.organisation_id),
     };
     let mut entries = st.audit.store().search_page(&filter).await?;
     let more = entries.len() as i64 > limit;
@@ -248,16 +250,22 @@ pub async fn public_audit(State(st): State<Arc<AppState>>) -> ApiResult<Json<Val
 
 /// `GET /api/v1/recorder/status`: state, last frame, bitrate and gaps per camera — never a
 /// picture (ALL-REC-2).
-pub async fn recorder_status(State(st): State<Arc<AppState>>) -> ApiResult<Json<RecorderStatus>> {
+pub async fn recorder_status(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<RecorderStatus>> {
     let Some(node) = st.node() else {
         return Err(ApiError::not_found(
             "no recorder runs in this server (role central); ask the recorder nodes",
         ));
     };
-    Ok(Json(RecorderStatus {
-        cameras: node.status().await?,
-        clocks: crate::clockwatch::clocks(&st).await,
-    }))
+    // Each owner sees its own cameras' state; police and agencies, who govern none, none of
+    // it — whether a street's camera is down is not theirs to know (issue 15).
+    let owner: std::collections::HashMap<String, Option<i64>> =
+        st.db.cameras().await?.into_iter().map(|c| (c.code, c.owner_org_id)).collect();
+    let mut cameras = node.status().await?;
+    cameras.retain(|c| p.governs(owner.get(&c.camera).copied().flatten()));
+    Ok(Json(RecorderStatus { cameras, clocks: crate::clockwatch::clocks(&st).await }))
 }
 
 /// The answer of `GET /api/v1/recorder/status`.

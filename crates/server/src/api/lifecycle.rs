@@ -127,9 +127,37 @@ pub async fn list_complaints(
 ) -> ApiResult<Json<Value>> {
     escalate_overdue(&st).await?;
     let now = st.clock.now_ms();
+    let owners: std::collections::HashMap<String, Option<i64>> =
+        st.db.cameras().await?.into_iter().map(|c| (c.code, c.owner_org_id)).collect();
     let all = st.db.complaints().await?;
     st.audit(p.event("complaint.list", "complaints", Outcome::Ok)).await?;
-    Ok(Json(Value::Array(all.iter().map(|c| complaint_json(c, now)).collect())))
+    Ok(Json(Value::Array(
+        all.iter()
+            .filter(|c| p.keeps(&st.profile, complaint_owner(&owners, c)))
+            .map(|c| complaint_json(c, now))
+            .collect(),
+    )))
+}
+
+/// The organisation a complaint concerns: its camera's owner; none (the city's) without one.
+fn complaint_owner(
+    owners: &std::collections::HashMap<String, Option<i64>>,
+    c: &store::lifecycle::Complaint,
+) -> Option<i64> {
+    c.camera.as_ref().and_then(|code| owners.get(code).copied().flatten())
+}
+
+/// A complaint the caller handles (issue 15: about its own cameras), else 404.
+async fn kept_complaint(st: &AppState, p: &Principal, id: i64) -> ApiResult<()> {
+    let owners: std::collections::HashMap<String, Option<i64>> =
+        st.db.cameras().await?.into_iter().map(|c| (c.code, c.owner_org_id)).collect();
+    let kept = st
+        .db
+        .complaints()
+        .await?
+        .iter()
+        .any(|c| c.id == id && p.keeps(&st.profile, complaint_owner(&owners, c)));
+    if kept { Ok(()) } else { Err(ApiError::not_found(format!("complaint {id}"))) }
 }
 
 /// `POST /api/v1/complaints`: staff record one received by phone, at the counter or by mail.
@@ -160,6 +188,7 @@ pub async fn respond_complaint(
     Body(b): Body<ResponseBody>,
 ) -> ApiResult<Json<Value>> {
     required("response", &b.response)?;
+    kept_complaint(&st, &p, id).await?;
     let now = st.clock.now_ms();
     let ch = st.change().await?;
     let c = ch.respond_complaint(id, b.response.trim(), p.account.id, now).await?;
@@ -176,6 +205,7 @@ pub async fn close_complaint(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
+    kept_complaint(&st, &p, id).await?;
     let now = st.clock.now_ms();
     let ch = st.change().await?;
     let c = ch.close_complaint(id, p.account.id, now).await?;
