@@ -224,6 +224,24 @@ async fn kawaguchi_groups_govern_only_their_own_cameras() {
             .await;
         assert_eq!(s, 404);
 
+        // The yearly report covers every organisation's cameras: the city's to publish.
+        let (s, e) = w.api.get("/api/v1/reports/annual?fiscal_year=2025", &a_inst).await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (403, Some("KAW-2.2.2")), "{e}");
+        let (s, _) = w.api.get("/api/v1/reports/annual?fiscal_year=2025", &w.admin).await;
+        assert_eq!(s, 200);
+        // The recorder holds the city's and both groups' footage: no group disposes of it.
+        let (_, d) = w.api.get("/api/v1/disposals", &a_mgr).await;
+        assert!(d.as_array().unwrap().is_empty(), "{d}");
+        let (s, e) = w
+            .api
+            .post(
+                "/api/v1/disposals",
+                &a_mgr,
+                json!({ "device": "node-1", "method": "physical_destruction", "serials": ["SN1"] }),
+            )
+            .await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (403, Some("KAW-2.2.2")), "{e}");
+
         // An instruction goes to another person of one's own organisation.
         let (_, e) = w
             .api

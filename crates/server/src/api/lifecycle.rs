@@ -223,6 +223,27 @@ fn fiscal_year_field(v: &str) -> ApiResult<i16> {
         .ok_or_else(|| ApiError::invalid("fiscal_year", Msg::new("fiscal_year_format")))
 }
 
+/// The yearly report covers every organisation's cameras: it is the city's to draw up and
+/// publish (issue 15; PROD-OWN-3). A Kawaguchi group's installer publishes its own rules
+/// document (KAW-2.2.7), not the city's report.
+fn city_report(st: &AppState, p: &Principal) -> ApiResult<()> {
+    if p.keeps(&st.profile, None) {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(
+        &st.profile.ownership.rule,
+        "the yearly report covers every organisation's cameras: the city draws it up and publishes it",
+    ))
+}
+
+/// Whether the caller may dispose of this server's recorder: it keeps the records of every
+/// owner whose cameras the recorder holds (issue 15) — the city; a facility or group only of a
+/// recorder holding its own cameras alone.
+async fn disposes_here(st: &AppState, p: &Principal) -> ApiResult<bool> {
+    let cams = st.db.cameras().await?;
+    Ok(cams.iter().all(|c| p.keeps(&st.profile, c.owner_org_id)))
+}
+
 /// `GET /api/v1/reports/annual?fiscal_year=2026`: the yearly report (KIT-8), counts only,
 /// small counts suppressed.
 pub async fn annual_report(
@@ -230,6 +251,7 @@ pub async fn annual_report(
     Extension(p): Extension<Principal>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
+    city_report(&st, &p)?;
     let fy = match q.get("fiscal_year") {
         Some(v) => fiscal_year_field(v)?,
         None => fiscal_year(st.clock.now_ms()),
@@ -249,6 +271,7 @@ pub async fn publish_report(
     Extension(p): Extension<Principal>,
     Body(b): Body<PublishReportBody>,
 ) -> ApiResult<Json<Value>> {
+    city_report(&st, &p)?;
     let fy = fiscal_year_field(&b.fiscal_year.to_string())?;
     let now = st.clock.now_ms();
     if fy >= fiscal_year(now) {
@@ -590,6 +613,12 @@ pub async fn create_disposal(
     Body(b): Body<DisposalBody>,
 ) -> ApiResult<Json<Value>> {
     required("device", &b.device)?;
+    if !disposes_here(&st, &p).await? {
+        return Err(ApiError::forbidden(
+            &st.profile.ownership.rule,
+            "this recorder holds other organisations' footage: it is not yours alone to dispose of",
+        ));
+    }
     if !METHODS.contains(&b.method.as_str()) {
         return Err(ApiError::invalid("method", format!("one of {}", METHODS.join(", "))));
     }
@@ -649,7 +678,13 @@ pub async fn create_disposal(
 }
 
 /// `GET /api/v1/disposals`.
-pub async fn list_disposals(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+pub async fn list_disposals(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    if !disposes_here(&st, &p).await? {
+        return Ok(Json(Value::Array(Vec::new())));
+    }
     let mut out = Vec::new();
     for d in st.db.disposals().await? {
         out.push(disposal_json(&st, &d).await?);
@@ -666,6 +701,9 @@ pub async fn confirm_disposal(
 ) -> ApiResult<Json<Value>> {
     let d =
         st.db.disposal(id).await?.ok_or_else(|| ApiError::not_found(format!("disposal {id}")))?;
+    if !disposes_here(&st, &p).await? {
+        return Err(ApiError::not_found(format!("disposal {id}")));
+    }
     if d.completed_at.is_some() {
         return Err(ApiError::conflict(format!("disposal {} is already complete", d.number)));
     }
@@ -701,10 +739,14 @@ pub async fn confirm_disposal(
 /// the required roles among them).
 pub async fn disposal_certificate(
     State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
     let d =
         st.db.disposal(id).await?.ok_or_else(|| ApiError::not_found(format!("disposal {id}")))?;
+    if !disposes_here(&st, &p).await? {
+        return Err(ApiError::not_found(format!("disposal {id}")));
+    }
     if d.completed_at.is_none() {
         let rule = &st.profile.disposal;
         return Err(ApiError::refused(

@@ -220,6 +220,9 @@ async fn me_json(st: &AppState, p: &Principal) -> ApiResult<Value> {
         },
         "profile": profile.profile.id,
         "emergency_path": profile.emergency.is_some(),
+        // Whether I keep every organisation's records (the city's people; issue 15): the yearly
+        // report and the whole audit log are theirs.
+        "keeps_all": p.keeps(profile, None),
         // Whether the duties page concerns me: I do a recurring duty, or review lapses.
         "has_duties": profile.duties.iter().any(|d| p.role_with(profile, d.performed_with).is_some())
             || p.role_with(profile, policy::Permission::ReconciliationReview).is_some(),

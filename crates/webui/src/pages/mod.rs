@@ -160,7 +160,7 @@ fn page(l: Lang, me: Option<&Me>, title: &str, body: Markup) -> Markup {
                             @if m.can("accounts.administer") || m.can("roles.designate") { a href="/accounts" { (t(l, "accounts")) } }
                             @if m.can("audit.read") { a href="/audit" { (t(l, "audit")) } }
                             @if m.can("complaint.handle") { a href="/complaints" { (t(l, "complaints")) } }
-                            @if m.can("report.publish") { a href="/reports" { (t(l, "reports")) } }
+                            @if m.can("report.publish") && m.0["keeps_all"] == true { a href="/reports" { (t(l, "reports")) } }
                             @if m.can("disposal.confirm") { a href="/disposals" { (t(l, "disposals")) } }
                             a href="/rules" { (t(l, "rules")) }
                             a href="/account" { (m.0["display_name"].as_str().unwrap_or("")) }
