@@ -629,3 +629,145 @@ async fn workstations_stand_where_each_city_puts_them() {
         a.api.post("/api/v1/workstations", &wsm, body("PC-Z", "police", a.orgs["city"])).await;
     assert_eq!((s.as_u16(), v["rule"].as_str()), (422, Some("ASA-3.2e")), "{v}");
 }
+
+// rule: KAW-2.2.2 — the scope matrix. Every endpoint that names an owned thing by id, called by a
+// community group's people (whoever of them holds the endpoint's permission) on the city's
+// things: never allowed — 404 as if absent, or a refusal naming the rule. The city's own people
+// read the same things. Every `{id}` endpoint is either exercised here or named, with the
+// reason, among those whose things this fixture cannot make (so a new endpoint must be placed).
+// On SQLite and PostgreSQL.
+#[tokio::test]
+async fn scope_matrix_every_id_endpoint_on_another_owners_things() {
+    use server::api::endpoints;
+    use server::auth::Access;
+    // Things of kinds this fixture does not make: footage exported (needs a recorder; the
+    // evidence tests pin their scope), delegations and emergency orders (not in Kawaguchi's
+    // rules), reconciliation incidents (the emergency path's), disposals (pinned above), an
+    // organisation's own retention (Saku's, pinned in the Saku test).
+    const NOT_HERE: [&str; 7] = [
+        "extractions",
+        "packages",
+        "delegations",
+        "emergency",
+        "reconciliation",
+        "disposals",
+        "organisations",
+    ];
+    for backend in BACKENDS {
+        // Monday 7 December 2026.
+        let w = World::new("kawaguchi", backend, "2026-12-07T10:00:00+09:00").await;
+        let (city_mgr, city_op, police) =
+            (w.user("manager"), w.user("operator"), w.user("applicant"));
+        let a = org(&w, "community", "本町一丁目町会").await;
+        let a_inst = member(&w, "a_inst", a, "installer", &w.admin).await;
+        let a_mgr = member(&w, "a_mgr", a, "manager", &a_inst).await;
+        let a_op = member(&w, "a_op", a, "operator", &a_mgr).await;
+        camera(&w, &a_inst, a, "A1", "a-cam1").await;
+
+        // The city's things.
+        let (_, cams) = w.api.get("/api/v1/cameras", &w.admin).await;
+        let cam = cams.as_array().unwrap().iter().find(|c| c["code"] == "cam1").unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let (_, sites) = w.api.get("/api/v1/sites", &w.admin).await;
+        let site = sites.as_array().unwrap().iter().find(|s| s["code"] == "S1").unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let req =
+            w.api.ok("/api/v1/requests", &police, request(&["cam1"])).await["id"].as_i64().unwrap();
+        w.api.ok(&format!("/api/v1/requests/{req}/approve"), &city_mgr, json!({})).await;
+        let ins = w
+            .api
+            .ok(
+                "/api/v1/instructions",
+                &city_mgr,
+                json!({ "request_id": req, "to_account": city_op.id }),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let hold = w.api.ok("/api/v1/holds", &city_mgr, json!({ "camera": "cam1", "from": "2026-12-05T20:00:00+09:00", "to": "2026-12-05T21:00:00+09:00", "until": "2026-12-20T00:00:00+09:00", "reason": "照会", "inquiry_reference": "照-1" })).await["id"].as_i64().unwrap();
+        let (_, pcs) = w.api.get("/api/v1/workstations", &city_mgr).await;
+        let pc = pcs.as_array().unwrap()[0]["id"].as_i64().unwrap();
+        let clauses: Vec<Value> =
+            (1..=7).map(|c| json!({ "clause": c, "included": true })).collect();
+        let contractor = org(&w, "contractor", "保守会社").await;
+        let contract = w.api.ok("/api/v1/contracts", &w.admin, json!({ "organisation_id": contractor, "title": "保守", "scope": "録画装置の保守", "clauses": clauses, "valid_from": "2026-04-01T00:00:00+09:00", "valid_until": "2027-04-01T00:00:00+09:00" })).await["id"].as_i64().unwrap();
+        w.api
+            .call(
+                "POST",
+                "/api/v1/public/complaints",
+                None,
+                Some(json!({ "category": "privacy", "camera": "cam1", "body": "窓が映る" })),
+            )
+            .await;
+        let (_, complaints) = w.api.get("/api/v1/complaints", &city_mgr).await;
+        let complaint = complaints[0]["id"].as_i64().unwrap();
+        let (_, ds) = w.api.get("/api/v1/designations", &w.admin).await;
+        let designation =
+            ds.as_array().unwrap().iter().find(|d| d["account_id"] == city_mgr.id).unwrap()["id"]
+                .as_i64()
+                .unwrap();
+        let id_of = |kind: &str| -> Option<i64> {
+            Some(match kind {
+                "cameras" => cam,
+                "sites" => site,
+                "requests" => req,
+                "instructions" => ins,
+                "holds" => hold,
+                "workstations" => pc,
+                "contracts" => contract,
+                "complaints" => complaint,
+                "designations" => designation,
+                "accounts" => city_mgr.id,
+                _ => return None,
+            })
+        };
+        let body = |path: &str| match path.rsplit('/').next().unwrap() {
+            "refuse" | "decommission" => json!({ "reason": "x" }),
+            "revoke" if path.contains("workstations") => json!({ "reason": "x" }),
+            "respond" => json!({ "response": "x" }),
+            "masks" => json!({ "polygons": [], "reason": "x" }),
+            _ => json!({}),
+        };
+        let group = [&a_inst, &a_mgr, &a_op];
+        let city = [&w.admin, &city_mgr, &city_op];
+        let holds = |u: &User, access: &Access| {
+            access.permissions().iter().any(|p| w.profile.allows(&u.role, *p))
+        };
+        let mut tried = 0;
+        for ep in endpoints().iter().filter(|e| e.path.contains("{id}")) {
+            let kind = ep.path.trim_start_matches("/api/v1/").split('/').next().unwrap();
+            let Some(id) = id_of(kind) else {
+                assert!(
+                    NOT_HERE.contains(&kind),
+                    "{} {}: place it in the matrix",
+                    ep.method,
+                    ep.path
+                );
+                continue;
+            };
+            let path = ep.path.replace("{id}", &id.to_string());
+            for u in group.iter().filter(|u| holds(u, &ep.access)) {
+                let b = (ep.method != "GET").then(|| body(&path));
+                let (s, v) = w.api.call(ep.method, &path, Some(u), b).await;
+                assert!(
+                    s == 404 || ((s == 403 || s == 422 || s == 409) && v["rule"].is_string()),
+                    "{backend:?}: {} as {} ({}) on the city's: {s} {v}",
+                    ep.method,
+                    path,
+                    u.role
+                );
+                tried += 1;
+            }
+            // (Kawaguchi issues no approval certificate: nobody reads one there.)
+            if ep.method == "GET" && !path.ends_with("/certificate") {
+                let owner = city.iter().find(|u| holds(u, &ep.access)).unwrap();
+                let (s, v) = w.api.get(&path, owner).await;
+                // 503: past the scope check, at the recorder this fixture does not run.
+                assert!(s.is_success() || s == 503, "{backend:?}: the city reads {path}: {s} {v}");
+            }
+        }
+        assert!(tried >= 20, "{tried} calls by the group");
+    }
+}
