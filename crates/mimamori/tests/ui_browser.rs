@@ -584,6 +584,12 @@ async fn asahikawa_manager_screens() {
     login_as(&c, &base, "admin").await;
     // The manager's tasks include last month's reconciliation incidents.
     assert!(text(&c, "#open-incidents").await.contains('2'), "two open incidents");
+    // Said in words, not codes (issue 19, item 4).
+    let home = text(&c, "main").await;
+    for code in ["not_in_history", "unfiled", "missing_submission", "signage", "privacy"] {
+        assert!(!home.contains(code), "{code} on the home page: {home}");
+    }
+    assert!(home.contains("履歴にない抽出") || home.contains("事後申請の未提出"), "{home}");
     shot(&c, "mgr-00-home").await;
     // The history: requests in every state.
     c.goto(&format!("{base}/requests")).await.unwrap();
@@ -1323,6 +1329,31 @@ async fn saku_facility_sets_its_own_retention_in_a_browser() {
     login_as(&c, &base, "u_facility_manager").await;
     c.goto(&format!("{base}/retention")).await.unwrap();
     expect_text(&c, "h1", "保存期間").await;
+    // The frame (issue 19, item 10): a skip link first, the current page marked in the grouped
+    // navigation, the design system's tokens in force, a focus ring of high contrast.
+    let first = c.find(Locator::Css("body > a")).await.unwrap();
+    assert_eq!(first.attr("href").await.unwrap().as_deref(), Some("#main"));
+    assert_eq!(first.prop("textContent").await.unwrap().as_deref(), Some("本文へ移動"));
+    let current = c.find(Locator::Css("nav.main a[aria-current=page]")).await.unwrap();
+    assert_eq!(current.attr("href").await.unwrap().as_deref(), Some("/retention"));
+    assert_eq!(c.find_all(Locator::Css("nav.main a[aria-current=page]")).await.unwrap().len(), 1);
+    let groups = text(&c, "nav.main").await;
+    assert!(groups.contains("業務") && groups.contains("台帳・設定"), "{groups}");
+    let style = c
+        .execute(
+            "const a = document.querySelector('nav.main a[aria-current=page]'); a.focus();
+             const s = getComputedStyle(a);
+             return [getComputedStyle(document.documentElement).getPropertyValue('--color-primitive-blue-900').trim(),
+                     s.outlineStyle, s.outlineColor, s.outlineWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        style,
+        json!(["#0017c1", "solid", "rgb(0, 0, 0)", "4px"]),
+        "tokens loaded, focus ring black (21:1 on white)"
+    );
     assert!(text(&c, "#retention-own").await.contains("定めなし"));
     fill(&c, "#retention-length", "2").await;
     c.find(Locator::Css("#retention-unit option[value='months']"))

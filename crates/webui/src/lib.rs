@@ -74,6 +74,7 @@ pub fn router(api: Router) -> Router {
         .route("/viewings", get(pages::viewings).post(pages::viewings_post))
         .route("/delegations", get(pages::delegations).post(pages::delegations_post))
         .route("/enrol/{code}", get(pages::enrol).post(pages::enrol_confirm))
+        .route("/assets/tokens.css", get(pages::tokens))
         .route("/assets/style.css", get(pages::style))
         .route("/assets/app.js", get(pages::script))
         .with_state(ui)

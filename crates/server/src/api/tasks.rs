@@ -31,6 +31,9 @@ pub struct Task {
     pub label: String,
     /// A line about it (recipient, case, camera range).
     pub detail: String,
+    /// When the line is a code (a complaint's category, an incident's kind): its catalogue key
+    /// (`category_signage`, `incident_not_in_history`), for the client to say in words.
+    pub detail_key: Option<String>,
     /// The deadline (JST), when there is one.
     pub due_at: Option<String>,
     /// Past its deadline.
@@ -138,6 +141,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                 object: format!("request:{}", r.id),
                 label: r.number.clone(),
                 detail: format!("{} — {}", r.recipient, r.case_summary),
+                detail_key: None,
                 due_at: None,
                 overdue: false,
                 rule: a.rule.to_string(),
@@ -166,6 +170,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                 jst(i.range_from),
                 jst(i.range_to)
             ),
+            detail_key: None,
             due_at: None,
             overdue: false,
             rule: chain
@@ -218,6 +223,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                         jst(o.range_from),
                         jst(o.range_to)
                     ),
+                    detail_key: None,
                     due_at: due.map(jst),
                     overdue: due.is_some_and(|d| now >= d),
                     rule: a.rule.to_string(),
@@ -258,6 +264,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                 } else {
                     i.kind.clone()
                 },
+                detail_key: (!lapsed).then(|| format!("incident_{}", i.kind)),
                 due_at: None,
                 overdue: lapsed,
                 rule: if lapsed {
@@ -273,7 +280,14 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
 
     // KIT-7: complaints past their deadline.
     if holds(Permission::ComplaintHandle) {
+        let owners: std::collections::HashMap<String, Option<i64>> =
+            st.db.cameras().await?.into_iter().map(|c| (c.code, c.owner_org_id)).collect();
         for c in st.db.complaints().await? {
+            // About one's own cameras (issue 15): a complaint without one is the city's.
+            let owner = c.camera.as_ref().and_then(|code| owners.get(code).copied().flatten());
+            if !p.keeps(profile, owner) {
+                continue;
+            }
             if c.responded_at.is_none() && c.closed_at.is_none() && c.due_at < now {
                 out.push(Task {
                     kind: "complaint",
@@ -281,6 +295,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                     object: format!("complaint:{}", c.id),
                     label: c.number.clone(),
                     detail: c.category.clone(),
+                    detail_key: Some(format!("category_{}", c.category)),
                     due_at: Some(jst(c.due_at)),
                     overdue: true,
                     rule: profile.complaints.rule.to_string(),
@@ -303,6 +318,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
             object: crate::duties::duty_object(&o.duty, &o.occurrence.period, &o.subject.key),
             label: o.subject.label.clone(),
             detail: o.occurrence.period.clone(),
+            detail_key: None,
             due_at: Some(jst(due)),
             overdue: o.standing == Standing::Lapsed,
             rule: o.duty.rule.to_string(),
@@ -327,6 +343,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
             object: format!("account:{}", p.account.id),
             label: p.account.login.clone(),
             detail: String::new(),
+            detail_key: None,
             due_at: Some(jst(due)),
             overdue: now >= due,
             rule: rotation.password_rotation_rule.to_string(),

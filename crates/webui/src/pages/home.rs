@@ -55,7 +55,7 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
                             li.problem[x["overdue"] == true] {
                                 @if let Some(title) = x["title"][l.code()].as_str() { (title) ": " }
                                 a href=(js(&x["href"])) { (js(&x["label"])) }
-                                @if !js(&x["detail"]).is_empty() { " — " (js(&x["detail"])) }
+                                @if !js(&x["detail"]).is_empty() { " — " (task_detail(l, x)) }
                                 @if !x["due_at"].is_null() {
                                     " — " (until(l, &x["due_at"]))
                                     @if x["overdue"] == true { " (" (t(l, "follow_up_due")) ")" }
@@ -72,4 +72,13 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
         }
     };
     page(l, Some(&me), &t(l, "dashboard"), body).into_response()
+}
+
+/// A task's line in words: a code the catalogue names (a complaint's category, an incident's
+/// kind) is said by its name, never shown raw (issue 19, item 4).
+fn task_detail(l: Lang, x: &Value) -> String {
+    match x["detail_key"].as_str() {
+        Some(key) if t(l, key) != key => t(l, key),
+        _ => js(&x["detail"]).to_owned(),
+    }
 }

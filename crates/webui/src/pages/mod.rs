@@ -104,7 +104,9 @@ impl axum::extract::FromRequestParts<Arc<Ui>> for Session {
         ui: &Arc<Ui>,
     ) -> Result<Self, Self::Rejection> {
         let headers = parts.headers.clone();
-        let me = me(ui, &headers).await?;
+        let mut me = me(ui, &headers).await?;
+        // The page asked for, so the navigation marks where the person is.
+        me.0["path"] = Value::String(parts.uri.path().to_owned());
         Ok(Session { l: lang(&headers), me, headers })
     }
 }
@@ -113,9 +115,103 @@ impl axum::extract::FromRequestParts<Arc<Ui>> for Session {
 /// the Content-Security-Policy forbids inline script (issue 16, L6).
 fn style_link() -> Markup {
     html! {
+        link rel="stylesheet" href="/assets/tokens.css";
         link rel="stylesheet" href="/assets/style.css";
         script src="/assets/app.js" defer {}
     }
+}
+
+/// The navigation, grouped as a clerk thinks of the work (issue 19, item 10): the day's work,
+/// the registers kept, oversight, and one's own. Only what this person may open.
+fn nav_groups(l: Lang, m: &Me) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
+    let can = |p: &str| m.can(p);
+    let mut work = vec![("/", t(l, "dashboard"))];
+    if [
+        "request.submit",
+        "request.review",
+        "instruction.issue",
+        "footage.extract",
+        "ledger.read",
+        "request.relay",
+        "instruction.relay",
+    ]
+    .iter()
+    .any(|p| can(p))
+    {
+        work.push(("/requests", t(l, "requests")));
+    }
+    if can("request.submit") {
+        work.push(("/requests/new", t(l, "new_request")));
+    }
+    if can("ledger.read") {
+        work.push(("/ledger", t(l, "ledger")));
+    }
+    if m.0["emergency_path"] == true
+        && [
+            "emergency.order",
+            "emergency.extract",
+            "emergency.file",
+            "reconciliation.review",
+            "ledger.write",
+        ]
+        .iter()
+        .any(|p| can(p))
+    {
+        work.push(("/emergency", t(l, "emergency")));
+    }
+    if can("footage.view") {
+        work.push(("/viewings", t(l, "viewings")));
+    }
+    if m.0["has_duties"] == true {
+        work.push(("/duties", t(l, "duties")));
+    }
+    let mut registers = vec![("/cameras", t(l, "cameras"))];
+    if can("hold.manage") {
+        registers.push(("/holds", t(l, "holds")));
+    }
+    if can("retention.set") {
+        registers.push(("/retention", t(l, "retention")));
+    }
+    if can("delegation.manage") {
+        registers.push(("/delegations", t(l, "delegations")));
+    }
+    if can("workstation.manage") {
+        registers.push(("/workstations", t(l, "workstations")));
+    }
+    if can("contract.manage") {
+        registers.push(("/contracts", t(l, "contracts")));
+    }
+    if can("accounts.administer") || can("roles.designate") {
+        registers.push(("/accounts", t(l, "accounts")));
+    }
+    if can("disposal.confirm") {
+        registers.push(("/disposals", t(l, "disposals")));
+    }
+    let mut oversight = Vec::new();
+    if (m.0["emergency_path"] == true && can("reconciliation.submit"))
+        || can("reconciliation.review")
+    {
+        oversight.push(("/reconciliation", t(l, "reconciliation")));
+    }
+    if can("audit.read") {
+        oversight.push(("/audit", t(l, "audit")));
+    }
+    if can("complaint.handle") {
+        oversight.push(("/complaints", t(l, "complaints")));
+    }
+    if can("report.publish") && m.0["keeps_all"] == true {
+        oversight.push(("/reports", t(l, "reports")));
+    }
+    let mine = vec![
+        ("/rules", t(l, "rules")),
+        ("/account", m.0["display_name"].as_str().unwrap_or("").to_owned()),
+    ];
+    vec![
+        ("nav_work", work),
+        ("nav_registers", registers),
+        ("nav_oversight", oversight),
+        ("nav_mine", mine),
+    ]
 }
 
 /// The page frame: header, navigation for what this user may do, language switch.
@@ -130,40 +226,32 @@ fn page(l: Lang, me: Option<&Me>, title: &str, body: Markup) -> Markup {
                 (style_link())
             }
             body {
+                a.skip href="#main" { (t(l, "skip_to_content")) }
                 header.top {
                     a.brand href="/" { (t(l, "app_name")) }
                     @if let Some(m) = me {
-                        nav aria-label="main" {
-                            a href="/" {
-                                (t(l, "dashboard"))
-                                @if let Some(n) = m.0["task_count"].as_u64().filter(|n| *n > 0) {
-                                    " " span.count #task-count aria-label={ (t(l, "my_tasks")) " " (n) } { (n) }
+                        nav.main aria-label=(t(l, "main_navigation")) {
+                            @for (group, links) in nav_groups(l, m) {
+                                @if !links.is_empty() {
+                                    div.group {
+                                        span.group-name { (t(l, group)) }
+                                        ul {
+                                            @for (href, text) in links {
+                                                li {
+                                                    a href=(href) aria-current=[(m.0["path"].as_str() == Some(href)).then_some("page")] {
+                                                        (text)
+                                                        @if href == "/" {
+                                                            @if let Some(n) = m.0["task_count"].as_u64().filter(|n| *n > 0) {
+                                                                " " span.count #task-count aria-label={ (t(l, "my_tasks")) " " (n) } { (n) }
+                                                            }
+                                                        }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
                                 }
                             }
-                            @if m.can("request.submit") || m.can("request.review") || m.can("instruction.issue") || m.can("footage.extract") || m.can("ledger.read") || m.can("request.relay") || m.can("instruction.relay") {
-                                a href="/requests" { (t(l, "requests")) }
-                            }
-                            @if m.can("request.submit") { a href="/requests/new" { (t(l, "new_request")) } }
-                            @if m.can("ledger.read") { a href="/ledger" { (t(l, "ledger")) } }
-                            @if m.0["emergency_path"] == true && (m.can("emergency.order") || m.can("emergency.extract") || m.can("emergency.file") || m.can("reconciliation.review") || m.can("ledger.write")) {
-                                a href="/emergency" { (t(l, "emergency")) }
-                            }
-                            a href="/cameras" { (t(l, "cameras")) }
-                            @if m.can("hold.manage") { a href="/holds" { (t(l, "holds")) } }
-                            @if m.can("retention.set") { a href="/retention" { (t(l, "retention")) } }
-                            @if m.can("footage.view") { a href="/viewings" { (t(l, "viewings")) } }
-                            @if m.can("delegation.manage") { a href="/delegations" { (t(l, "delegations")) } }
-                            @if m.0["has_duties"] == true { a href="/duties" { (t(l, "duties")) } }
-                            @if (m.0["emergency_path"] == true && m.can("reconciliation.submit")) || m.can("reconciliation.review") { a href="/reconciliation" { (t(l, "reconciliation")) } }
-                            @if m.can("workstation.manage") { a href="/workstations" { (t(l, "workstations")) } }
-                            @if m.can("contract.manage") { a href="/contracts" { (t(l, "contracts")) } }
-                            @if m.can("accounts.administer") || m.can("roles.designate") { a href="/accounts" { (t(l, "accounts")) } }
-                            @if m.can("audit.read") { a href="/audit" { (t(l, "audit")) } }
-                            @if m.can("complaint.handle") { a href="/complaints" { (t(l, "complaints")) } }
-                            @if m.can("report.publish") && m.0["keeps_all"] == true { a href="/reports" { (t(l, "reports")) } }
-                            @if m.can("disposal.confirm") { a href="/disposals" { (t(l, "disposals")) } }
-                            a href="/rules" { (t(l, "rules")) }
-                            a href="/account" { (m.0["display_name"].as_str().unwrap_or("")) }
                         }
                         form.inline method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(m.csrf());
@@ -172,7 +260,7 @@ fn page(l: Lang, me: Option<&Me>, title: &str, body: Markup) -> Markup {
                     }
                     a.lang href={ "/lang/" (l.other().code()) } lang=(l.other().code()) { (t(l, "language")) }
                 }
-                main {
+                main #main tabindex="-1" {
                     h1 { (title) }
                     (body)
                 }
@@ -213,6 +301,16 @@ pub async fn script() -> Response {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         include_str!("../../assets/app.js"),
+    )
+        .into_response()
+}
+
+/// `GET /assets/tokens.css`: the Digital Agency's design tokens, vendored unchanged
+/// (`assets/vendor/design-tokens/SOURCE.md`, MIT).
+pub async fn tokens() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../../assets/vendor/design-tokens/tokens.css"),
     )
         .into_response()
 }
