@@ -1383,3 +1383,61 @@ async fn saku_facility_sets_its_own_retention_in_a_browser() {
     assert!(cams.lines().skip(1).all(|l| l.contains("14日")), "{cams}");
     shot(&c, "saku-retention-set").await;
 }
+
+/// Issue 19, item 11: the camera map, on the public camera page (no login) and in the registry
+/// — Leaflet over map tiles (here a local tile server standing in for the GSI's, so no network),
+/// one marker per site, the tiles' origin allowed by the page's Content-Security-Policy and no
+/// other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn camera_map_on_the_public_page_and_the_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tile_port, tiles_served) = common::tile_server();
+    let tiles = format!("http://127.0.0.1:{tile_port}/{{z}}/{{x}}/{{y}}.png");
+    let data = dir.path().to_string_lossy().into_owned();
+    let (_demo, base) = common::start_demo_env(
+        Path::new("."),
+        &["--fresh", "--profile", "kawaguchi", "--data", &data, "--cameras", "2"],
+        &[("MIMAMORI_MAP_TILES", &tiles)],
+    );
+    let (_driver, c) = browser().await;
+    c.goto(&format!("{base}/public/cameras")).await.unwrap();
+    expect_text(&c, "h1", "防犯カメラの設置場所").await;
+    // Two cameras, at two sites: two markers, drawn over tiles from the tile server.
+    let mut markers = 0;
+    for _ in 0..50 {
+        markers = c.find_all(Locator::Css("#camera-map .leaflet-marker-icon")).await.unwrap().len();
+        if markers == 2 && tiles_served.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(markers, 2, "{}", text(&c, "main").await);
+    assert!(tiles_served.load(std::sync::atomic::Ordering::SeqCst) > 0, "tiles fetched");
+    assert!(
+        !c.find_all(Locator::Css("#camera-map img.leaflet-tile-loaded")).await.unwrap().is_empty()
+    );
+    shot(&c, "map-public").await;
+    let csp = reqwest::get(format!("{base}/public/cameras")).await.unwrap().headers()
+        ["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains(&format!("img-src 'self' data: blob: http://127.0.0.1:{tile_port};")),
+        "{csp}"
+    );
+    assert!(csp.contains("script-src 'self';"), "{csp}");
+    // The registry shows the same sites to those who keep it.
+    login_as(&c, &base, "u_manager").await;
+    c.goto(&format!("{base}/cameras")).await.unwrap();
+    let mut markers = 0;
+    for _ in 0..50 {
+        markers = c.find_all(Locator::Css("#camera-map .leaflet-marker-icon")).await.unwrap().len();
+        if markers == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(markers, 2);
+    shot(&c, "map-registry").await;
+}

@@ -19,12 +19,23 @@ use std::sync::Arc;
 /// The web application's state: the API it renders.
 pub struct Ui {
     api: client::Api,
+    /// The map tiles' URL template (`{z}/{x}/{y}`): the Geospatial Information Authority's
+    /// standard tiles unless `MIMAMORI_MAP_TILES` names others (a city's own tile server, or a
+    /// local one in tests).
+    map_tiles: String,
 }
+
+/// The Geospatial Information Authority of Japan's standard map tiles (地理院タイル 標準地図).
+pub const GSI_TILES: &str = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png";
 
 /// The pages, to be merged with the API router. `api` is the API router with its state (the
 /// same one the server serves).
 pub fn router(api: Router) -> Router {
-    let ui = Arc::new(Ui { api: client::Api::new(api) });
+    let map_tiles = std::env::var("MIMAMORI_MAP_TILES")
+        .ok()
+        .filter(|t| t.starts_with("https://") || t.starts_with("http://"))
+        .unwrap_or_else(|| GSI_TILES.to_owned());
+    let ui = Arc::new(Ui { api: client::Api::new(api), map_tiles });
     Router::new()
         .route("/", get(pages::dashboard))
         .route("/login", get(pages::login_form).post(pages::login))
@@ -75,6 +86,8 @@ pub fn router(api: Router) -> Router {
         .route("/delegations", get(pages::delegations).post(pages::delegations_post))
         .route("/enrol/{code}", get(pages::enrol).post(pages::enrol_confirm))
         .route("/assets/tokens.css", get(pages::tokens))
+        .route("/assets/leaflet/{file}", get(pages::leaflet))
+        .route("/assets/leaflet/images/{file}", get(pages::leaflet_image))
         .route("/assets/style.css", get(pages::style))
         .route("/assets/app.js", get(pages::script))
         .with_state(ui)

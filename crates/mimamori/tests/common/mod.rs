@@ -47,6 +47,15 @@ pub fn start_demo(profile: &str, dir: &std::path::Path, extra: &[&str]) -> (Proc
 /// Starts `mimamori demo ARGS` in the working directory `cwd` (the README's way: relative
 /// paths resolve there) on a free loopback port; returns it once it serves, and its base URL.
 pub fn start_demo_in(cwd: &std::path::Path, args: &[&str]) -> (Proc, String) {
+    start_demo_env(cwd, args, &[])
+}
+
+/// [`start_demo_in`] with extra environment variables.
+pub fn start_demo_env(
+    cwd: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Proc, String) {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
     let port = free_port();
@@ -57,6 +66,7 @@ pub fn start_demo_in(cwd: &std::path::Path, args: &[&str]) -> (Proc, String) {
         .arg(format!("127.0.0.1:{port}"))
         .current_dir(cwd)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -88,4 +98,36 @@ pub async fn bearer_token(c: &reqwest::Client, base: &str, login: &str, password
         .await
         .unwrap();
     v["token"].as_str().unwrap_or_else(|| panic!("login {login}: {v}")).to_owned()
+}
+
+/// A map tile server on loopback that answers every `GET` with a small PNG and counts the
+/// requests: the browser tests draw maps without the network.
+pub fn tile_server() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    // A 1×1 grey PNG.
+    const PNG: [u8; 67] = [
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x3a,
+        0x7e, 0x9b, 0x55, 0x00, 0x00, 0x00, 0x0a, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x68,
+        0x00, 0x00, 0x00, 0x82, 0x00, 0x81, 0x77, 0xcd, 0x72, 0xb6, 0x00, 0x00, 0x00, 0x00, 0x49,
+        0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    ];
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = served.clone();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 2048];
+            let _ = stream.read(&mut buf);
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nAccess-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n",
+                PNG.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&PNG);
+        }
+    });
+    (port, served)
 }

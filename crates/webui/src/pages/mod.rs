@@ -315,6 +315,75 @@ pub async fn tokens() -> Response {
         .into_response()
 }
 
+/// `GET /assets/leaflet/{leaflet.js|leaflet.css}`: Leaflet, vendored unchanged
+/// (`assets/vendor/leaflet/SOURCE.md`, BSD-2-Clause), for the camera maps.
+pub async fn leaflet(Path(file): Path<String>) -> Response {
+    let (kind, body) = match file.as_str() {
+        "leaflet.js" => (
+            "text/javascript; charset=utf-8",
+            include_str!("../../assets/vendor/leaflet/leaflet.js"),
+        ),
+        "leaflet.css" => {
+            ("text/css; charset=utf-8", include_str!("../../assets/vendor/leaflet/leaflet.css"))
+        }
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    ([(header::CONTENT_TYPE, kind)], body).into_response()
+}
+
+/// `GET /assets/leaflet/images/{file}`: the map markers.
+pub async fn leaflet_image(Path(file): Path<String>) -> Response {
+    let body: &[u8] = match file.as_str() {
+        "marker-icon.png" => include_bytes!("../../assets/vendor/leaflet/images/marker-icon.png"),
+        "marker-icon-2x.png" => {
+            include_bytes!("../../assets/vendor/leaflet/images/marker-icon-2x.png")
+        }
+        "marker-shadow.png" => {
+            include_bytes!("../../assets/vendor/leaflet/images/marker-shadow.png")
+        }
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    ([(header::CONTENT_TYPE, "image/png")], body).into_response()
+}
+
+/// A map of camera points (issue 19, item 11): Leaflet over the configured tiles, with the
+/// tiles' attribution; the points also stand in the page's table, so the map adds and hides
+/// nothing. Each point: latitude, longitude, label.
+fn camera_map(l: Lang, tiles: &str, points: &[(f64, f64, String)]) -> Markup {
+    let attribution =
+        if tiles == crate::GSI_TILES { t(l, "map_attribution_gsi") } else { String::new() };
+    html! {
+        @if !points.is_empty() {
+            link rel="stylesheet" href="/assets/leaflet/leaflet.css";
+            script src="/assets/leaflet/leaflet.js" defer {}
+            div #camera-map role="region" aria-label=(t(l, "camera_map")) data-tiles=(tiles) data-attribution=(attribution) {
+                ul.map-points {
+                    @for (la, lo, label) in points {
+                        li data-lat=(la) data-lon=(lo) { (label) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The page's Content-Security-Policy when it shows a map: images also from the tiles' origin.
+fn with_map_csp(tiles: &str, mut resp: Response) -> Response {
+    let origin: String = url::Url::parse(&tiles.replace(['{', '}'], ""))
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
+        .filter(|o| o != "null")
+        .unwrap_or_default();
+    let csp = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: {origin}; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    );
+    if let Ok(v) = header::HeaderValue::from_str(&csp) {
+        resp.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    resp
+}
+
 /// `GET /assets/style.css`: plain CSS, A4 print for certificates and ledgers.
 pub async fn style() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../assets/style.css"))
@@ -780,5 +849,27 @@ mod tests {
         assert_eq!(super::wareki("2019-04-30T23:59:00+09:00"), "2019年4月30日 23時59分");
         // UTC input is shown in JST.
         assert_eq!(super::wareki("2026-11-23T15:30:00Z"), "令和8年11月24日 0時30分");
+    }
+}
+
+#[cfg(test)]
+mod map_tests {
+    use super::*;
+
+    // Issue 19, item 11: a page with a map lets images come from the tiles' origin, and the
+    // GSI's tiles carry their attribution (地理院タイル), as their terms ask.
+    #[test]
+    fn a_map_page_allows_its_tiles_origin_and_credits_the_gsi() {
+        let resp = with_map_csp(crate::GSI_TILES, StatusCode::OK.into_response());
+        let csp = resp.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap_or_default();
+        assert!(
+            csp.contains("img-src 'self' data: blob: https://cyberjapandata.gsi.go.jp;"),
+            "{csp}"
+        );
+        assert!(csp.contains("script-src 'self';") && csp.contains("frame-ancestors 'none'"));
+        let map = camera_map(Lang::Ja, crate::GSI_TILES, &[(35.8, 139.7, "cam1".into())]);
+        assert!(map.0.contains("data-attribution=\"地理院タイル\""), "{}", map.0);
+        let none = camera_map(Lang::Ja, crate::GSI_TILES, &[]);
+        assert!(none.0.is_empty(), "no coordinates, no map");
     }
 }

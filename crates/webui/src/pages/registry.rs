@@ -74,7 +74,29 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
         .flatten()
         .map(|x| (x["id"].to_string(), format!("{} {}", js(&x["code"]), js(&x["name"]))))
         .collect();
+    // The sites on a map (issue 19, item 11), each with its cameras.
+    let points: Vec<(f64, f64, String)> = sites
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| {
+            let on_site: Vec<&str> = cams
+                .json
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|c| c["site_id"] == x["id"])
+                .filter_map(|c| c["code"].as_str())
+                .collect();
+            Some((
+                x["latitude"].as_f64()?,
+                x["longitude"].as_f64()?,
+                format!("{} {} ({})", js(&x["code"]), js(&x["name"]), on_site.join(", ")),
+            ))
+        })
+        .collect();
     let body = html! {
+        (camera_map(l, &ui.map_tiles, &points))
         h2 #sites-h { (t(l, "sites")) }
         table #sites aria-labelledby="sites-h" {
             thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "address")) } th { (t(l, "signage_text")) } th { (t(l, "signage_checked")) } @if manage { th { "" } } } }
@@ -163,7 +185,10 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
             }
         }
     };
-    (status, page(l, Some(&me), &t(l, "cameras"), body)).into_response()
+    with_map_csp(
+        &ui.map_tiles,
+        (status, page(l, Some(&me), &t(l, "cameras"), body)).into_response(),
+    )
 }
 
 /// `POST /cameras`: register a site or a camera, or record a signage check.

@@ -68,8 +68,21 @@ pub async fn contact_post(
 pub async fn public_cameras(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Response {
     let l = lang(&headers);
     let a = ui.api.get("/api/v1/public/cameras", &headers).await;
+    let points: Vec<(f64, f64, String)> = a.json["cameras"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            Some((
+                c["latitude"].as_f64()?,
+                c["longitude"].as_f64()?,
+                format!("{} {}", js(&c["code"]), js(&c["name"])),
+            ))
+        })
+        .collect();
     let body = html! {
         p { (t(l, "public_cameras_help")) " " (js(&a.json["operator"])) }
+        (camera_map(l, &ui.map_tiles, &points))
         table #public-cameras {
             thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "address")) } th { (t(l, "signage_text")) } th { (t(l, "map")) } } }
             tbody {
@@ -85,7 +98,7 @@ pub async fn public_cameras(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Re
         }
         p { a #cameras-csv href="/api/v1/public/cameras?format=csv" download { (t(l, "open_data_csv")) } " · " a href="/contact" { (t(l, "contact")) } }
     };
-    page(l, None, &t(l, "public_cameras"), body).into_response()
+    with_map_csp(&ui.map_tiles, page(l, None, &t(l, "public_cameras"), body).into_response())
 }
 
 /// `GET /public/audit`: the audit log's public key and newest signed checkpoints, and whether
