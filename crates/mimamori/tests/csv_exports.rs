@@ -92,6 +92,43 @@ async fn a_clerk_downloads_the_lists_as_csv() {
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("提供先"));
 
+    // The ledger's filters (text, camera, extraction dates), on the API, the page and the CSV.
+    let ledger = async |q: &str| -> Vec<serde_json::Value> {
+        let r =
+            api.call("GET", &format!("/api/v1/ledger?{q}"), Some(&manager_token), None, None).await;
+        assert_eq!(r.status(), 200, "{q}");
+        r.json::<serde_json::Value>().await.unwrap().as_array().unwrap().clone()
+    };
+    let all = ledger("").await;
+    assert!(!all.is_empty(), "the demo's history wrote ledger entries");
+    let recipient = all[0]["recipient"].as_str().unwrap().to_owned();
+    let same: Vec<_> = all.iter().filter(|e| e["recipient"] == recipient.as_str()).collect();
+    let q =
+        url::form_urlencoded::Serializer::new(String::new()).append_pair("q", &recipient).finish();
+    let found = ledger(&q).await;
+    assert_eq!(found.len(), same.len(), "{recipient}");
+    let extracted = all[0]["extracted_at"].as_str().unwrap()[..10].to_owned();
+    let on_the_day = ledger(&format!("from={extracted}&to={extracted}")).await;
+    assert!(on_the_day.iter().any(|e| e["id"] == all[0]["id"]));
+    assert!(on_the_day.iter().all(|e| e["extracted_at"].as_str().unwrap().starts_with(&extracted)));
+    assert!(ledger("from=2000-01-01&to=2000-01-31").await.is_empty());
+    assert!(
+        ledger("camera=cam1").await.iter().all(|e| e["cameras"].to_string().contains("\"cam1\""))
+    );
+    let r = api.call("GET", "/api/v1/ledger?from=1-2-3", Some(&manager_token), None, None).await;
+    assert_eq!(r.status(), 422);
+    let page = get(&format!("/ledger?{q}"), &manager).await.text().await.unwrap();
+    assert_eq!(page.matches("<tr>").count() - 1, same.len(), "one row per entry, the header aside");
+    assert!(!page.contains("criminal_investigation"), "purposes named, not coded");
+    let csv = get(&format!("/ledger.csv?{q}"), &manager).await.text().await.unwrap();
+    assert_eq!(csv.split("\r\n").filter(|l| !l.is_empty()).count() - 1, same.len());
+    let none = get("/ledger.csv?q=%E8%A9%B2%E5%BD%93%E3%81%AA%E3%81%97", &manager)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(none.split("\r\n").filter(|l| !l.is_empty()).count(), 1, "the header only");
+
     // The complaints register, with one sent through the public form that starts like a formula.
     let r = api
         .call("POST", "/api/v1/public/complaints", None, None, Some(json!({
@@ -103,6 +140,29 @@ async fn a_clerk_downloads_the_lists_as_csv() {
     let complaints = r.text().await.unwrap();
     assert!(complaints.trim_start_matches('\u{feff}').starts_with("番号,受付日時"), "{complaints}");
     assert!(complaints.contains("'@SUM(1+1) カメラの向き"), "{complaints}");
+    // The register's filters: state, category, text — the page, the CSV and the API alike.
+    let listed = async |q: &str| -> Vec<serde_json::Value> {
+        let r = api
+            .call("GET", &format!("/api/v1/complaints?{q}"), Some(&manager_token), None, None)
+            .await;
+        assert_eq!(r.status(), 200, "{q}");
+        r.json::<serde_json::Value>().await.unwrap().as_array().unwrap().clone()
+    };
+    let mine = |v: &[serde_json::Value]| {
+        v.iter().any(|c| c["body"].as_str().is_some_and(|b| b.contains("@SUM")))
+    };
+    assert!(mine(&listed("state=open").await) && mine(&listed("category=privacy").await));
+    assert!(!mine(&listed("state=closed").await) && !mine(&listed("category=signage").await));
+    assert_eq!(listed("q=%40SUM").await.len(), 1);
+    let r =
+        api.call("GET", "/api/v1/complaints?state=lost", Some(&manager_token), None, None).await;
+    assert_eq!(r.status(), 422);
+    let page = get("/complaints?category=signage", &manager).await.text().await.unwrap();
+    assert!(!page.contains("@SUM"), "filtered out of the page");
+    let page = get("/complaints?q=%40SUM", &manager).await.text().await.unwrap();
+    assert!(page.contains("@SUM"));
+    let csv = get("/complaints.csv?category=signage", &manager).await.text().await.unwrap();
+    assert!(!csv.contains("@SUM"), "{csv}");
 
     // The applicant may not read the ledger: the page says so, no file.
     let applicant_cookie = cookie_of(&http, &base, "u_applicant").await;

@@ -265,6 +265,25 @@ pub enum LedgerScope {
     MadeBy(i64),
 }
 
+/// A page of the usage ledger: whose entries, narrowed by text, camera and extraction date.
+#[derive(Debug, Clone)]
+pub struct LedgerQuery {
+    /// Whose entries.
+    pub scope: LedgerScope,
+    /// Text in the recipient, the request's reference or the purpose.
+    pub text: Option<String>,
+    /// Entries naming this camera.
+    pub camera: Option<String>,
+    /// Extracted at or after this instant (UTC ms).
+    pub from_ms: Option<i64>,
+    /// Extracted before this instant (UTC ms).
+    pub to_ms: Option<i64>,
+    /// The cursor: entries older than this id.
+    pub before: Option<i64>,
+    /// At most this many.
+    pub limit: i64,
+}
+
 macro_rules! ledger_cols {
     () => {
         "id, form, request_id, emergency_order_id, extraction_id, instruction_id, instruction_issuer, operator_id, \
@@ -593,17 +612,15 @@ impl Db {
     }
 
     /// A page of the ledger, newest first: at most `limit` entries older than `before`.
-    pub async fn ledger_page(
-        &self,
-        scope: LedgerScope,
-        before: Option<i64>,
-        limit: i64,
-    ) -> Result<Vec<LedgerEntry>> {
-        let (owner, org) = match scope {
+    pub async fn ledger_page(&self, q: &LedgerQuery) -> Result<Vec<LedgerEntry>> {
+        let (owner, org) = match q.scope {
             LedgerScope::All => (0, 0),
             LedgerScope::Owner(o) => (o, 0),
             LedgerScope::MadeBy(o) => (0, o),
         };
+        let text = q.text.as_deref().map(contains_pattern).unwrap_or_default();
+        let camera =
+            q.camera.as_deref().map(|c| contains_pattern(&format!("\"{c}\""))).unwrap_or_default();
         Ok(sqlx::query_as(concat!(
             "SELECT ",
             ledger_cols!(),
@@ -613,12 +630,19 @@ impl Db {
              AND ($4 = 0 OR EXISTS (SELECT 1 FROM accounts a WHERE a.organisation_id = $4 \
                   AND (a.id = l.operator_id OR a.id = l.written_by \
                        OR a.id = (SELECT r.requester_id FROM requests r WHERE r.id = l.request_id)))) \
+             AND ($5 = '' OR l.recipient LIKE $5 ESCAPE '\\' OR l.request_ref LIKE $5 ESCAPE '\\' OR l.purpose LIKE $5 ESCAPE '\\') \
+             AND ($6 = '' OR l.cameras LIKE $6 ESCAPE '\\') \
+             AND ($7 = 0 OR l.extracted_at >= $7) AND ($8 = 0 OR l.extracted_at < $8) \
              ORDER BY l.id DESC LIMIT $2"
         ))
-        .bind(before.unwrap_or(0))
-        .bind(limit)
+        .bind(q.before.unwrap_or(0))
+        .bind(q.limit)
         .bind(owner)
         .bind(org)
+        .bind(text)
+        .bind(camera)
+        .bind(q.from_ms.unwrap_or(0))
+        .bind(q.to_ms.unwrap_or(0))
         .fetch_all(&mut *self.conn().await?)
         .await?)
     }

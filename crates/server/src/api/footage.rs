@@ -1178,14 +1178,46 @@ pub async fn list_ledger(
             store::workflow::LedgerScope::MadeBy(p.account.organisation_id)
         }
     };
-    let mut entries = st.db.ledger_page(scope, q.before, limit + 1).await?;
+    let blank = |v: &Option<String>| {
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+    };
+    let text = blank(&q.q);
+    if text.as_ref().is_some_and(|t| t.len() > 200) {
+        return Err(ApiError::invalid("q", "is too long (200 bytes at most)"));
+    }
+    let day = |field: &str, v: &Option<String>, end: bool| -> ApiResult<Option<i64>> {
+        let Some(v) = blank(v) else { return Ok(None) };
+        let d: jiff::civil::Date =
+            v.parse().map_err(|_| ApiError::invalid(field, "a date, YYYY-MM-DD"))?;
+        let d =
+            if end { d.tomorrow().map_err(|_| ApiError::invalid(field, "a date"))? } else { d };
+        policy::jst::midnight(d)
+            .map(|t| Some(t.as_millisecond()))
+            .map_err(|_| ApiError::invalid(field, "a date"))
+    };
+    let query = store::workflow::LedgerQuery {
+        scope,
+        text,
+        camera: blank(&q.camera),
+        from_ms: day("from", &q.from, false)?,
+        to_ms: day("to", &q.to, true)?,
+        before: q.before,
+        limit: limit + 1,
+    };
+    let mut entries = st.db.ledger_page(&query).await?;
     let more = entries.len() as i64 > limit;
     entries.truncate(limit as usize);
     st.audit(p.event("ledger.list", "ledger", Outcome::Ok)).await?;
-    let next = entries
-        .last()
-        .filter(|_| more)
-        .map(|last| [("limit", Some(limit.to_string())), ("before", Some(last.id.to_string()))]);
+    let next = entries.last().filter(|_| more).map(|last| {
+        [
+            ("limit", Some(limit.to_string())),
+            ("before", Some(last.id.to_string())),
+            ("q", blank(&q.q)),
+            ("camera", blank(&q.camera)),
+            ("from", blank(&q.from)),
+            ("to", blank(&q.to)),
+        ]
+    });
     let items = entries.iter().map(|l| ledger_json(&st, l)).collect();
     Ok(super::types::page_response(items, "/api/v1/ledger", next.as_ref().map(|n| &n[..])))
 }
@@ -1198,6 +1230,14 @@ pub struct LedgerListQuery {
     pub limit: Option<i64>,
     /// The cursor: entries older than this id.
     pub before: Option<i64>,
+    /// Text in the recipient, the request's reference or the purpose.
+    pub q: Option<String>,
+    /// Entries naming this camera (its code).
+    pub camera: Option<String>,
+    /// Extracted on or after this JST date (`YYYY-MM-DD`).
+    pub from: Option<String>,
+    /// Extracted on or before this JST date.
+    pub to: Option<String>,
 }
 
 /// `POST /api/v1/viewings` (ASA-3.4a: viewing for management, witnesses recorded).

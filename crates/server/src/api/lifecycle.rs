@@ -124,19 +124,64 @@ pub async fn escalate_overdue(st: &AppState) -> ApiResult<usize> {
 pub async fn list_complaints(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
+    q: Result<Query<ComplaintListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<Value>> {
+    let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let blank = |v: &Option<String>| {
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+    };
+    let state = blank(&q.state);
+    if let Some(s) = state.as_deref().filter(|s| !COMPLAINT_STATES.contains(s)) {
+        return Err(ApiError::invalid(
+            "state",
+            format!("{s:?}: one of {}", COMPLAINT_STATES.join(", ")),
+        ));
+    }
+    let category = blank(&q.category);
+    let text = blank(&q.q);
     escalate_overdue(&st).await?;
     let now = st.clock.now_ms();
     let owners: std::collections::HashMap<String, Option<i64>> =
         st.db.cameras().await?.into_iter().map(|c| (c.code, c.owner_org_id)).collect();
     let all = st.db.complaints().await?;
     st.audit(p.event("complaint.list", "complaints", Outcome::Ok)).await?;
+    let in_state = |c: &store::lifecycle::Complaint| match state.as_deref() {
+        Some("open") => c.closed_at.is_none(),
+        Some("overdue") => c.responded_at.is_none() && c.closed_at.is_none() && c.due_at < now,
+        Some("answered") => c.responded_at.is_some() && c.closed_at.is_none(),
+        Some("closed") => c.closed_at.is_some(),
+        _ => true,
+    };
     Ok(Json(Value::Array(
         all.iter()
             .filter(|c| p.keeps(&st.profile, complaint_owner(&owners, c)))
+            .filter(|c| in_state(c))
+            .filter(|c| category.as_ref().is_none_or(|k| &c.category == k))
+            .filter(|c| {
+                text.as_ref().is_none_or(|t| {
+                    c.number.contains(t.as_str())
+                        || c.body.contains(t.as_str())
+                        || c.camera.as_deref().is_some_and(|cam| cam.contains(t.as_str()))
+                })
+            })
             .map(|c| complaint_json(c, now))
             .collect(),
     )))
+}
+
+/// The states a complaint can be listed by.
+const COMPLAINT_STATES: [&str; 4] = ["open", "overdue", "answered", "closed"];
+
+/// The filters of `GET /api/v1/complaints`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintListQuery {
+    /// `open` (not closed), `overdue`, `answered` (answered, not closed), `closed`.
+    pub state: Option<String>,
+    /// A category (`privacy`, `signage`…).
+    pub category: Option<String>,
+    /// Text in the number, the complaint or the camera's code.
+    pub q: Option<String>,
 }
 
 /// The organisation a complaint concerns: its camera's owner; none (the city's) without one.

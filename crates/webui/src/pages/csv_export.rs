@@ -71,7 +71,13 @@ fn s(v: &Value) -> String {
 }
 
 /// The query string of the page's filters that the API takes.
-fn filters(q: &HashMap<String, String>, keys: &[&str]) -> String {
+/// The complaints register's filters, as its page and the API name them.
+pub(super) const COMPLAINT_FILTERS: &[&str] = &["state", "category", "q"];
+
+/// The usage ledger's filters, as its page and the API name them.
+pub(super) const LEDGER_FILTERS: &[&str] = &["q", "camera", "from", "to"];
+
+pub(super) fn filters(q: &HashMap<String, String>, keys: &[&str]) -> String {
     let mut out = url::form_urlencoded::Serializer::new(String::new());
     for k in keys {
         if let Some(v) = q.get(*k).map(|v| v.trim()).filter(|v| !v.is_empty()) {
@@ -152,7 +158,11 @@ pub async fn requests_csv(
 }
 
 /// `GET /ledger.csv`: the usage ledger the person may read.
-pub async fn ledger_csv(State(ui): State<Arc<Ui>>, s_: Session) -> Response {
+pub async fn ledger_csv(
+    State(ui): State<Arc<Ui>>,
+    s_: Session,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
     const COLUMNS: [Column; 8] = [
         raw("#", Col::Field("id")),
         column("cameras_field", Col::Field("cameras")),
@@ -163,7 +173,8 @@ pub async fn ledger_csv(State(ui): State<Arc<Ui>>, s_: Session) -> Response {
         column("handover_date", Col::Field("handover_date")),
         column("data_hashes", Col::Field("data_hashes")),
     ];
-    export(&ui, s_, "/api/v1/ledger?limit=500".into(), "ledger.csv", &COLUMNS).await
+    let path = format!("/api/v1/ledger?limit=500&{}", filters(&q, LEDGER_FILTERS));
+    export(&ui, s_, path, "ledger.csv", &COLUMNS).await
 }
 
 /// `GET /audit.csv`: the audit trail with the page's filters (the auditor's working copy; the
@@ -191,7 +202,11 @@ pub async fn audit_csv(
 
 /// `GET /complaints.csv`: the complaints register (KIT-7 and the others' complaint clauses),
 /// for those who handle complaints — with the complainant's contact, as the register has it.
-pub async fn complaints_csv(State(ui): State<Arc<Ui>>, s_: Session) -> Response {
+pub async fn complaints_csv(
+    State(ui): State<Arc<Ui>>,
+    s_: Session,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
     const COLUMNS: [Column; 10] = [
         column("number", Col::Field("number")),
         column("received_at", Col::Field("received_at")),
@@ -204,7 +219,8 @@ pub async fn complaints_csv(State(ui): State<Arc<Ui>>, s_: Session) -> Response 
         column("closed", Col::Field("closed_at")),
         column("complainant_contact", Col::Field("contact")),
     ];
-    export(&ui, s_, "/api/v1/complaints".into(), "complaints.csv", &COLUMNS).await
+    let path = format!("/api/v1/complaints?{}", filters(&q, COMPLAINT_FILTERS));
+    export(&ui, s_, path, "complaints.csv", &COLUMNS).await
 }
 
 #[cfg(test)]

@@ -680,16 +680,57 @@ pub async fn ledger(
     };
     let Session { l, me, headers } = s;
     let before = q.get("before").and_then(|b| b.parse::<i64>().ok());
+    // The filters (issue 19, item 5): text, camera, extraction dates; kept in the CSV link, the
+    // next page and the era switch.
+    let qs = super::csv_export::filters(&q, super::csv_export::LEDGER_FILTERS);
     let path = match before {
-        Some(b) => format!("/api/v1/ledger?limit=500&before={b}"),
-        None => "/api/v1/ledger?limit=500".to_owned(),
+        Some(b) => format!("/api/v1/ledger?limit=500&before={b}&{qs}"),
+        None => format!("/api/v1/ledger?limit=500&{qs}"),
     };
     let a = ui.api.get(&path, &headers).await;
     if !a.ok() {
         return problem_page(l, Some(&me), &a);
     }
+    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
+    let name_key = if l == Lang::Ja { "name_ja" } else { "name_en" };
+    let purpose = |id: &Value| {
+        profile["purposes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["id"] == *id)
+            .and_then(|p| p[name_key].as_str())
+            .unwrap_or_else(|| id.as_str().unwrap_or(""))
+            .to_owned()
+    };
+    let cams: Vec<String> = ui
+        .api
+        .get("/api/v1/cameras", &headers)
+        .await
+        .json
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["code"].as_str().map(str::to_owned))
+        .collect();
+    let pick = |k: &str| q.get(k).map(|v| v.trim()).unwrap_or("");
     let body = html! {
-        p.no-print { a #csv href="/ledger.csv" download { (t(l, "download_csv")) } }
+        form.filters method="get" action="/ledger" role="search" {
+            label for="f-q" { (t(l, "ledger_search")) }
+            input #f-q name="q" type="search" value=(pick("q"));
+            label for="f-camera" { (t(l, "cameras_field")) }
+            select #f-camera name="camera" {
+                option value="" { (t(l, "all_cameras")) }
+                @for c in &cams { option value=(c) selected[pick("camera") == c] { (c) } }
+            }
+            label for="f-from" { (t(l, "extracted_from")) }
+            input #f-from name="from" type="date" value=(pick("from"));
+            label for="f-to" { (t(l, "extracted_to")) }
+            input #f-to name="to" type="date" value=(pick("to"));
+            @if era { input type="hidden" name="era" value="1"; }
+            button type="submit" { (t(l, "search")) }
+        }
+        p.no-print { a #csv href={ "/ledger.csv?" (qs) } download { (t(l, "download_csv")) } }
         table #ledger.print-a4 {
             thead { tr { th { "#" } th { (t(l, "cameras_field")) } th { (t(l, "range_from")) } th { (t(l, "range_to")) } th { (t(l, "recipient")) } th { (t(l, "purpose")) } th { (t(l, "handover_date")) } th { (t(l, "data_hashes")) } } }
             tbody {
@@ -700,7 +741,7 @@ pub async fn ledger(
                         td { (when(&e["from"])) }
                         td { (when(&e["to"])) }
                         td { (e["recipient"].as_str().unwrap_or("")) }
-                        td { (e["purpose"].as_str().unwrap_or("")) }
+                        td { (purpose(&e["purpose"])) }
                         td { (day(&e["handover_date"])) }
                         td { code.hash { (list(&e["data_hashes"])) } }
                     }
@@ -708,11 +749,11 @@ pub async fn ledger(
             }
         }
         p.noprint {
-            @if era { a #era href="/ledger" { (t(l, "western_dates")) } } @else { a #era href="/ledger?era=1" { (t(l, "era_dates")) } }
+            @if era { a #era href={ "/ledger?" (qs) } { (t(l, "western_dates")) } } @else { a #era href={ "/ledger?era=1&" (qs) } { (t(l, "era_dates")) } }
             " "
             button type="button" data-print { (t(l, "print")) }
             @if let Some(n) = a.next.as_deref().and_then(|n| n.split("before=").nth(1)) {
-                " " a #next-page rel="next" href={ "/ledger?before=" (n) @if era { "&era=1" } } { (t(l, "next_page")) }
+                " " a #next-page rel="next" href={ "/ledger?before=" (n.split('&').next().unwrap_or("")) "&" (qs) @if era { "&era=1" } } { (t(l, "next_page")) }
             }
         }
     };

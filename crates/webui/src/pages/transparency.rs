@@ -137,13 +137,26 @@ pub async fn public_audit(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Resp
 }
 
 /// `GET /complaints`: the register — overdue ones escalated and marked, answers and closing.
-pub async fn complaints(State(ui): State<Arc<Ui>>, s: Session) -> Response {
-    complaints_page(&ui, s, Draft::default(), StatusCode::OK).await
+pub async fn complaints(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    complaints_page(&ui, s, Draft::default(), StatusCode::OK, &q).await
 }
 
-async fn complaints_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
+async fn complaints_page(
+    ui: &Ui,
+    s: Session,
+    d: Draft,
+    status: StatusCode,
+    q: &HashMap<String, String>,
+) -> Response {
     let Session { l, me, headers } = s;
-    let a = ui.api.get("/api/v1/complaints", &headers).await;
+    // The filters (issue 19, item 5): state, category, text; kept in the CSV link.
+    let qs = super::csv_export::filters(q, super::csv_export::COMPLAINT_FILTERS);
+    let pick = |k: &str| q.get(k).map(|v| v.trim()).unwrap_or("");
+    let a = ui.api.get(&format!("/api/v1/complaints?{qs}"), &headers).await;
     if !a.ok() {
         return problem_page(l, Some(&me), &a);
     }
@@ -152,7 +165,24 @@ async fn complaints_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> R
         .map(|c| ((*c).to_owned(), label(l, "channel", c)))
         .collect();
     let body = html! {
-        p { a #csv href="/complaints.csv" download { (t(l, "download_csv")) } }
+        form.filters method="get" action="/complaints" role="search" {
+            label for="f-state" { (t(l, "state")) }
+            select #f-state name="state" {
+                option value="" { (t(l, "all_states")) }
+                @for st in ["open", "overdue", "answered", "closed"] {
+                    option value=(st) selected[pick("state") == st] { (label(l, "complaint_state", st)) }
+                }
+            }
+            label for="f-category" { (t(l, "category")) }
+            select #f-category name="category" {
+                option value="" { (t(l, "all_categories")) }
+                @for c in CATEGORIES { option value=(c) selected[pick("category") == c] { (label(l, "category", c)) } }
+            }
+            label for="f-q" { (t(l, "complaint_search")) }
+            input #f-q name="q" type="search" value=(pick("q"));
+            button type="submit" { (t(l, "search")) }
+        }
+        p { a #csv href={ "/complaints.csv?" (qs) } download { (t(l, "download_csv")) } }
         table #complaints {
             thead { tr { th { (t(l, "number")) } th { (t(l, "received_at")) } th { (t(l, "category")) } th { (t(l, "cameras_field")) } th { (t(l, "contact_body")) } th { (t(l, "answer_by")) } th { (t(l, "state")) } } }
             tbody {
@@ -220,7 +250,7 @@ pub async fn complaints_post(
     };
     match post_form(&ui, &s.headers, &f, &path, body).await {
         Ok(_) => Redirect::to("/complaints").into_response(),
-        Err((status, d)) => complaints_page(&ui, s, d, status).await,
+        Err((status, d)) => complaints_page(&ui, s, d, status, &HashMap::new()).await,
     }
 }
 
