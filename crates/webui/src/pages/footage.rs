@@ -703,16 +703,7 @@ pub async fn ledger(
             .unwrap_or_else(|| id.as_str().unwrap_or(""))
             .to_owned()
     };
-    let cams: Vec<String> = ui
-        .api
-        .get("/api/v1/cameras", &headers)
-        .await
-        .json
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c["code"].as_str().map(str::to_owned))
-        .collect();
+    let cams = camera_choices(&ui, &headers).await;
     let pick = |k: &str| q.get(k).map(|v| v.trim()).unwrap_or("");
     let body = html! {
         form.filters method="get" action="/ledger" role="search" {
@@ -721,7 +712,7 @@ pub async fn ledger(
             label for="f-camera" { (t(l, "cameras_field")) }
             select #f-camera name="camera" {
                 option value="" { (t(l, "all_cameras")) }
-                @for c in &cams { option value=(c) selected[pick("camera") == c] { (c) } }
+                @for (code, name) in &cams { option value=(code) selected[pick("camera") == code] { (name) } }
             }
             label for="f-from" { (t(l, "extracted_from")) }
             input #f-from name="from" type="date" value=(pick("from"));

@@ -121,6 +121,19 @@ fn style_link() -> Markup {
     }
 }
 
+/// The cameras this person may name, as choices: (code, "code name").
+async fn camera_choices(ui: &Ui, headers: &HeaderMap) -> Vec<(String, String)> {
+    ui.api
+        .get("/api/v1/cameras", headers)
+        .await
+        .json
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| (js(&c["code"]).to_owned(), format!("{} {}", js(&c["code"]), js(&c["name"]))))
+        .collect()
+}
+
 /// The navigation, grouped as a clerk thinks of the work (issue 19, item 10): the day's work,
 /// the registers kept, oversight, and one's own. Only what this person may open.
 fn nav_groups(l: Lang, m: &Me) -> Vec<(&'static str, Vec<(&'static str, String)>)> {

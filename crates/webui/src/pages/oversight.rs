@@ -14,16 +14,7 @@ async fn holds_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Respon
     if !a.ok() {
         return problem_page(l, Some(&me), &a);
     }
-    let cams: Vec<(String, String)> = ui
-        .api
-        .get("/api/v1/cameras", &headers)
-        .await
-        .json
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| (js(&c["code"]).to_owned(), format!("{} {}", js(&c["code"]), js(&c["name"]))))
-        .collect();
+    let cams = camera_choices(ui, &headers).await;
     let confirm = t(l, "confirm_irreversible");
     let body = html! {
         p { (t(l, "holds_help")) }
@@ -441,16 +432,7 @@ async fn viewings_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
         .flatten()
         .map(|p| (js(&p["id"]).to_owned(), js(&p[name]).to_owned()))
         .collect();
-    let cams: Vec<(String, String)> = ui
-        .api
-        .get("/api/v1/cameras", &headers)
-        .await
-        .json
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| (js(&c["code"]).to_owned(), format!("{} {}", js(&c["code"]), js(&c["name"]))))
-        .collect();
+    let cams = camera_choices(ui, &headers).await;
     let body = html! {
         table #viewings {
             thead { tr { th { "#" } th { (t(l, "viewed_at")) } th { (t(l, "actor")) } th { (t(l, "cameras_field")) } th { (t(l, "range_from")) } th { (t(l, "range_to")) } th { (t(l, "purpose")) } th { (t(l, "witnesses")) } } }
