@@ -142,7 +142,8 @@ impl Profile {
             &self.ownership.rule,
             "an organisation keeps the accounts of its own members only",
         )
-        .at("organisation_id"))
+        .at("organisation_id")
+        .key("account_scope"))
     }
 }
 

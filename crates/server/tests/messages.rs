@@ -263,3 +263,33 @@ async fn refusals_by_the_rules_are_said_in_the_clients_language() {
     let text = &d[..d.find('（').unwrap()];
     assert!(!text.chars().any(|c| c.is_ascii_lowercase()), "no English left: {d}");
 }
+
+// rule: PROD-SOD-6, PROD-OWN-3 — the trust boundaries' refusals are said in the client's
+// language too: an administrator activating the account he made, a PC registered for another
+// organisation's people by someone who keeps only his own.
+#[tokio::test]
+async fn boundary_refusals_are_said_in_the_clients_language() {
+    let w = World::new("kawaguchi", Backend::Sqlite, "2026-12-07T10:00:00+09:00").await;
+    let station = org(&w, "police", "川口警察署").await;
+    let acc = w.api.ok("/api/v1/accounts", &w.admin, json!({ "login": "keisatsu8", "display_name": "警察 八郎", "organisation_id": station, "initial_password": INITIAL })).await;
+    let path = format!("/api/v1/accounts/{}/activate", acc["id"]);
+    let (s, v, _) = send(&w, &path, Some("ja"), Some(&w.admin), json!({})).await;
+    assert_eq!((s.as_u16(), v["params"]["key"].as_str()), (403, Some("sod_activation")), "{v:#}");
+    assert_eq!(
+        v["detail"],
+        "このアカウントを作成したのはあなたです。有効化は別のアカウント管理者が行います。（PROD-SOD-6）"
+    );
+    let (_, en, _) = send(&w, &path, None, Some(&w.admin), json!({})).await;
+    assert_eq!(
+        en["detail"],
+        "PROD-SOD-6: you made this account: another account administrator activates it"
+    );
+    // A community group's installer keeps its own group's accounts only.
+    let group = org(&w, "community", "本町一丁目町会").await;
+    let inst = member(&w, "a_inst", group, "installer", &w.admin).await;
+    let body = json!({ "login": "x1", "display_name": "x", "organisation_id": w.admin.org, "initial_password": INITIAL });
+    let (s, v, _) = send(&w, "/api/v1/accounts", Some("ja"), Some(&inst), body).await;
+    assert_eq!(s.as_u16(), 422, "{v:#}");
+    assert_eq!(v["errors"][0]["message"], "アカウントの管理は自分の組織の職員に限られます。");
+    assert_eq!(v["rule"], "KAW-2.2.2");
+}

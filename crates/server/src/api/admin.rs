@@ -4,7 +4,7 @@
 use super::types::*;
 use super::{Body, Id};
 use crate::auth::{self, Principal, WORKSTATION_COOKIE};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Msg};
 use crate::state::AppState;
 use audit::Outcome;
 use axum::extract::State;
@@ -66,10 +66,7 @@ pub async fn create_organisation(
 ) -> ApiResult<Json<Value>> {
     // Organisations are set up by the city, which runs the system (issue 15).
     if p.org_kind != "city" {
-        return Err(ApiError::forbidden(
-            &st.profile.ownership.rule,
-            "organisations are set up by the city's account administrator",
-        ));
+        return Err(ApiError::forbidden(&st.profile.ownership.rule, Msg::new("org_setup_city")));
     }
     if !ORG_KINDS.contains(&b.kind.as_str()) {
         return Err(ApiError::invalid("kind", format!("one of {}", ORG_KINDS.join(", "))));
@@ -1039,11 +1036,13 @@ pub async fn create_workstation(
         .await?
         .ok_or_else(|| ApiError::invalid("organisation_id", "no such organisation"))?;
     if !p.keeps(&st.profile, Some(org.id)) {
-        return Err(ApiError::refused(
+        return Err(policy::workflow::Refusal::new(
             &st.profile.ownership.rule,
-            Some("organisation_id"),
             "an organisation registers its own dedicated PCs only",
-        ));
+        )
+        .at("organisation_id")
+        .key("workstation_scope")
+        .into());
     }
     // Where the profile lets this kind of organisation place a PC (ASA-3.2e, KIT-5.5, NIS-8…).
     st.profile.check_placement(&b.placement, org_kind(&org)?)?;

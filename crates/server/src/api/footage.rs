@@ -1250,7 +1250,7 @@ pub async fn create_viewing(
     if !on_own_workstation(&st, &p) && st.profile.workflow.workstation_required {
         return Err(ApiError::forbidden(
             st.profile.workstation_rule(),
-            "footage is viewed only on a registered dedicated workstation",
+            Msg::new("viewing_workstation_required"),
         ));
     }
     let (from, to) = range(&b.from, &b.to)?;

@@ -275,10 +275,7 @@ fn city_report(st: &AppState, p: &Principal) -> ApiResult<()> {
     if p.keeps(&st.profile, None) {
         return Ok(());
     }
-    Err(ApiError::forbidden(
-        &st.profile.ownership.rule,
-        "the yearly report covers every organisation's cameras: the city draws it up and publishes it",
-    ))
+    Err(ApiError::forbidden(&st.profile.ownership.rule, Msg::new("report_city")))
 }
 
 /// Whether the caller may dispose of this server's recorder: it keeps the records of every
@@ -659,10 +656,7 @@ pub async fn create_disposal(
 ) -> ApiResult<Json<Value>> {
     required("device", &b.device)?;
     if !disposes_here(&st, &p).await? {
-        return Err(ApiError::forbidden(
-            &st.profile.ownership.rule,
-            "this recorder holds other organisations' footage: it is not yours alone to dispose of",
-        ));
+        return Err(ApiError::forbidden(&st.profile.ownership.rule, Msg::new("disposal_shared")));
     }
     if !METHODS.contains(&b.method.as_str()) {
         return Err(ApiError::invalid("method", format!("one of {}", METHODS.join(", "))));
