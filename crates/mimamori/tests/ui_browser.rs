@@ -1354,6 +1354,7 @@ async fn saku_facility_sets_its_own_retention_in_a_browser() {
     let current = c.find(Locator::Css("nav.main a[aria-current=page]")).await.unwrap();
     assert_eq!(current.attr("href").await.unwrap().as_deref(), Some("/retention"));
     assert_eq!(c.find_all(Locator::Css("nav.main a[aria-current=page]")).await.unwrap().len(), 1);
+    assert!(text(&c, "header .brand").await.starts_with("佐久市 防犯カメラ管理"));
     let groups = text(&c, "nav.main").await;
     assert!(groups.contains("業務") && groups.contains("台帳・設定"), "{groups}");
     let style = c
@@ -1419,6 +1420,9 @@ async fn camera_map_on_the_public_page_and_the_registry() {
     let (_driver, c) = browser().await;
     c.goto(&format!("{base}/public/cameras")).await.unwrap();
     expect_text(&c, "h1", "防犯カメラの設置場所").await;
+    // The city's name heads its public pages (issue 19, item 8), and the login page.
+    assert_eq!(text(&c, "header .brand").await, "川口市 防犯カメラ管理 （見守り）");
+    assert_eq!(c.title().await.unwrap(), "防犯カメラの設置場所 — 川口市 防犯カメラ管理");
     // Two cameras, at two sites: two markers, drawn over tiles from the tile server.
     let mut markers = 0;
     for _ in 0..50 {
@@ -1444,6 +1448,8 @@ async fn camera_map_on_the_public_page_and_the_registry() {
         "{csp}"
     );
     assert!(csp.contains("script-src 'self';"), "{csp}");
+    c.goto(&format!("{base}/login")).await.unwrap();
+    assert_eq!(text(&c, "header .brand").await, "川口市 防犯カメラ管理 （見守り）");
     // The registry shows the same sites to those who keep it.
     login_as(&c, &base, "u_manager").await;
     c.goto(&format!("{base}/cameras")).await.unwrap();

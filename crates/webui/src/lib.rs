@@ -23,6 +23,19 @@ pub struct Ui {
     /// standard tiles unless `MIMAMORI_MAP_TILES` names others (a city's own tile server, or a
     /// local one in tests).
     map_tiles: String,
+    /// The city's name (ja, en), read once from the API for the public pages' header.
+    city: tokio::sync::OnceCell<serde_json::Value>,
+}
+
+impl Ui {
+    /// The city whose system this is: `{"ja": …, "en": …}`.
+    async fn city(&self) -> &serde_json::Value {
+        self.city
+            .get_or_init(|| async {
+                self.api.get("/api/v1/public/city", &axum::http::HeaderMap::new()).await.json
+            })
+            .await
+    }
 }
 
 /// The Geospatial Information Authority of Japan's standard map tiles (地理院タイル 標準地図).
@@ -35,7 +48,8 @@ pub fn router(api: Router) -> Router {
         .ok()
         .filter(|t| t.starts_with("https://") || t.starts_with("http://"))
         .unwrap_or_else(|| GSI_TILES.to_owned());
-    let ui = Arc::new(Ui { api: client::Api::new(api), map_tiles });
+    let ui =
+        Arc::new(Ui { api: client::Api::new(api), map_tiles, city: tokio::sync::OnceCell::new() });
     Router::new()
         .route("/", get(pages::dashboard))
         .route("/login", get(pages::login_form).post(pages::login))

@@ -813,3 +813,10 @@ pub async fn rules_doc(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>
     })?;
     Ok(Json(json!(d)))
 }
+
+/// `GET /api/v1/public/city`: the city whose system this is, for the public pages' header
+/// (issue 19, item 8).
+pub async fn public_city(State(st): State<Arc<AppState>>) -> Json<Value> {
+    let p = &st.profile.profile;
+    Json(json!({ "ja": p.name_ja, "en": p.name_en }))
+}

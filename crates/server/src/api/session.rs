@@ -219,6 +219,8 @@ async fn me_json(st: &AppState, p: &Principal) -> ApiResult<Value> {
             "rules": profile.accounts.confidentiality_rules,
         },
         "profile": profile.profile.id,
+        // The city whose system this is, as its pages name it (issue 19, item 8).
+        "city": { "ja": profile.profile.name_ja, "en": profile.profile.name_en },
         "emergency_path": profile.emergency.is_some(),
         // Whether I keep every organisation's records (the city's people; issue 15): the yearly
         // report and the whole audit log are theirs.

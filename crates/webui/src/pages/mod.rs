@@ -227,21 +227,41 @@ fn nav_groups(l: Lang, m: &Me) -> Vec<(&'static str, Vec<(&'static str, String)>
     ]
 }
 
-/// The page frame: header, navigation for what this user may do, language switch.
+/// The page frame: header, navigation for what this user may do, language switch; the city
+/// named as the person's session says.
 fn page(l: Lang, me: Option<&Me>, title: &str, body: Markup) -> Markup {
+    let city = me.map_or(&Value::Null, |m| &m.0["city"]);
+    page_of(l, me, city, title, body)
+}
+
+/// A public page (no session): the frame with the city's name (issue 19, item 8).
+async fn public_page(ui: &Ui, l: Lang, title: &str, body: Markup) -> Markup {
+    page_of(l, None, ui.city().await, title, body)
+}
+
+/// The frame. `city` is `{"ja": …, "en": …}`, or null where unknown (the product's name then).
+fn page_of(l: Lang, me: Option<&Me>, city: &Value, title: &str, body: Markup) -> Markup {
+    let city = city[l.code()].as_str().filter(|c| !c.is_empty());
+    let site = match city {
+        Some(c) => format!("{c} {}", t(l, "app_name_short")),
+        None => t(l, "app_name"),
+    };
     html! {
         (DOCTYPE)
         html lang=(l.code()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " — " (t(l, "app_name")) }
+                title { (title) " — " (site) }
                 (style_link())
             }
             body {
                 a.skip href="#main" { (t(l, "skip_to_content")) }
                 header.top {
-                    a.brand href="/" { (t(l, "app_name")) }
+                    a.brand href="/" {
+                        @if let Some(c) = city { span.city { (c) } " " (t(l, "app_name_short")) small.product { " " (t(l, "product")) } }
+                        @else { (t(l, "app_name")) }
+                    }
                     @if let Some(m) = me {
                         nav.main aria-label=(t(l, "main_navigation")) {
                             @for (group, links) in nav_groups(l, m) {
@@ -438,10 +458,17 @@ pub struct LoginForm {
     totp: String,
 }
 
-fn login_page(l: Lang, login: &str, error: Option<&str>, audit_halted: bool) -> Markup {
-    page(
+fn login_page(
+    l: Lang,
+    city: &Value,
+    login: &str,
+    error: Option<&str>,
+    audit_halted: bool,
+) -> Markup {
+    page_of(
         l,
         None,
+        city,
         &t(l, "login"),
         html! {
             // The audit log failed verification at start: nothing audited can be done, a login
@@ -466,7 +493,7 @@ fn login_page(l: Lang, login: &str, error: Option<&str>, audit_halted: bool) -> 
 /// `GET /login`.
 pub async fn login_form(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Markup {
     let audit = ui.api.get("/api/v1/public/audit", &headers).await;
-    login_page(lang(&headers), "", None, audit.json["halted"].is_string())
+    login_page(lang(&headers), ui.city().await, "", None, audit.json["halted"].is_string())
 }
 
 /// `POST /login`: a cookie session through the API.
@@ -488,7 +515,8 @@ pub async fn login(
         with_cookies(Redirect::to("/").into_response(), &a.set_cookies)
     } else {
         let halted = a.status == axum::http::StatusCode::SERVICE_UNAVAILABLE;
-        (a.status, login_page(l, &f.login, Some(&a.detail()), halted)).into_response()
+        (a.status, login_page(l, ui.city().await, &f.login, Some(&a.detail()), halted))
+            .into_response()
     }
 }
 

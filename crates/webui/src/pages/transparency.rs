@@ -13,11 +13,11 @@ fn categories(l: Lang) -> Vec<(String, String)> {
 }
 
 /// `GET /contact`: the public complaint and inquiry form (KIT-7), no login.
-pub async fn contact(headers: HeaderMap) -> Response {
-    contact_page(lang(&headers), &Draft::default(), StatusCode::OK)
+pub async fn contact(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Response {
+    contact_page(&ui, lang(&headers), &Draft::default(), StatusCode::OK).await
 }
 
-fn contact_page(l: Lang, d: &Draft, status: StatusCode) -> Response {
+async fn contact_page(ui: &Ui, l: Lang, d: &Draft, status: StatusCode) -> Response {
     let body = html! {
         p { (t(l, "contact_help")) }
         (d.alert("contact"))
@@ -32,7 +32,7 @@ fn contact_page(l: Lang, d: &Draft, status: StatusCode) -> Response {
         }
         p { a href="/public/cameras" { (t(l, "public_cameras")) } }
     };
-    (status, page(l, None, &t(l, "contact"), body)).into_response()
+    (status, public_page(ui, l, &t(l, "contact"), body).await).into_response()
 }
 
 /// `POST /contact`.
@@ -51,7 +51,7 @@ pub async fn contact_post(
         .await;
     if !a.ok() {
         let d = Draft::refused("contact", f, &a);
-        return contact_page(l, &d, a.status);
+        return contact_page(&ui, l, &d, a.status).await;
     }
     let body = html! {
         p #received role="status" { (t(l, "contact_received")) }
@@ -60,7 +60,7 @@ pub async fn contact_post(
             dt { (t(l, "answer_by")) } dd { (until(l, &a.json["answer_by"])) }
         }
     };
-    page(l, None, &t(l, "contact"), body).into_response()
+    public_page(&ui, l, &t(l, "contact"), body).await.into_response()
 }
 
 /// `GET /public/cameras`: where the cameras are, who runs them and what their signs say
@@ -98,7 +98,10 @@ pub async fn public_cameras(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Re
         }
         p { a #cameras-csv href="/api/v1/public/cameras?format=csv" download { (t(l, "open_data_csv")) } " · " a href="/contact" { (t(l, "contact")) } }
     };
-    with_map_csp(&ui.map_tiles, page(l, None, &t(l, "public_cameras"), body).into_response())
+    with_map_csp(
+        &ui.map_tiles,
+        public_page(&ui, l, &t(l, "public_cameras"), body).await.into_response(),
+    )
 }
 
 /// `GET /public/audit`: the audit log's public key and newest signed checkpoints, and whether
@@ -133,7 +136,7 @@ pub async fn public_audit(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Resp
         }
         p { a #audit-json href="/api/v1/public/audit" download="audit-checkpoints.json" { (t(l, "audit_checkpoints_json")) } }
     };
-    page(l, None, &t(l, "public_audit"), body).into_response()
+    public_page(&ui, l, &t(l, "public_audit"), body).await.into_response()
 }
 
 /// `GET /complaints`: the register — overdue ones escalated and marked, answers and closing.
@@ -421,7 +424,7 @@ pub async fn public_reports(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Re
             }
         }
     };
-    page(l, None, &t(l, "public_reports"), body).into_response()
+    public_page(&ui, l, &t(l, "public_reports"), body).await.into_response()
 }
 
 /// `GET /public/reports/{fy}/{file}`: a file of the report as published, no login.
