@@ -157,6 +157,23 @@ async fn instruction_extracts_packages_that_verify_offline() {
             assert_eq!(s, 403, "not off the workstation");
             let (s, bytes) = download(&w, href, &extractor).await;
             assert_eq!(s, 200);
+            // Named for its request, camera and start (issue 19, item 6).
+            let name = p["file_name"].as_str().unwrap();
+            assert!(name.starts_with("ASA-2026-") && name.contains(&format!("_{cam}_")), "{name}");
+            assert!(name.ends_with(if encrypted { ".zip.age" } else { ".zip" }), "{name}");
+            let head = w
+                .api
+                .http
+                .get(format!("{}{}", w.api.base, href))
+                .bearer_auth(&extractor.token)
+                .header("x-mimamori-workstation", extractor.ws.as_deref().unwrap())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                head.headers()["content-disposition"],
+                format!("attachment; filename=\"{name}\"")
+            );
             assert_eq!(bytes.len() as i64, p["bytes"].as_i64().unwrap());
             let file = dir.path().join(format!("{backend:?}-{cam}.pkg"));
             std::fs::write(&file, &bytes).unwrap();
@@ -229,7 +246,8 @@ async fn instruction_extracts_packages_that_verify_offline() {
         let auditor = w.holder(Permission::AuditRead).clone();
         let (_, log) = w.api.get("/api/v1/audit?action=footage.download", &auditor).await;
         let log = log.as_array().unwrap();
-        assert_eq!(log.iter().filter(|e| e["outcome"] == "ok").count(), 2, "{log:#?}");
+        // Two packages, each taken twice (the second read checks its file name).
+        assert_eq!(log.iter().filter(|e| e["outcome"] == "ok").count(), 4, "{log:#?}");
         assert_eq!(log.iter().filter(|e| e["outcome"] == "denied").count(), 4);
         assert!(log.iter().any(|e| e["object"] == format!("package:{}", ids[0])));
         let (_, v) = w.api.get("/api/v1/audit/verify", &auditor).await;

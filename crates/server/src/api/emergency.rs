@@ -326,7 +326,8 @@ pub async fn extract_order(
     .await;
     let (o, pkgs) = evidence::kept_or_discarded(recorded, made.as_deref()).await?;
     let mut v = order_view(&st, &p, &o).await?;
-    v["packages"] = Value::Array(pkgs.iter().map(evidence::package_json).collect());
+    v["packages"] =
+        Value::Array(pkgs.iter().map(|k| evidence::package_json(k, Some(&o.number))).collect());
     Ok(Json(v))
 }
 

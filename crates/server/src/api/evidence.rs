@@ -215,8 +215,9 @@ pub fn recorded_ids(
 }
 
 /// A package as the API shows it, with its download link.
-pub fn package_json(p: &EvidencePackage) -> Value {
+pub fn package_json(p: &EvidencePackage, number: Option<&str>) -> Value {
     json!({
+        "file_name": file_name(number, p),
         "id": p.id, "camera": p.camera, "manifest_sha256": p.manifest_sha256, "bytes": p.bytes,
         "frames": p.frames, "delivered_from": super::types::jst(p.delivered_from),
         "delivered_to": super::types::jst(p.delivered_to), "encrypted": p.encrypted != 0,
@@ -262,6 +263,7 @@ pub async fn download(
         (None, Some(o)) => st.db.order(o).await?.is_some_and(|o| o.state == "closed"),
         _ => false,
     };
+    let number = case_number(&st, &e).await?;
     if closed {
         return Err(ApiError::conflict(format!(
             "package {id}: the ledger entry has closed its record; the package is no longer handed out"
@@ -291,7 +293,7 @@ pub async fn download(
     ev.detail = json!({ "extraction": e.id, "camera": pkg.camera, "manifest_sha256": pkg.manifest_sha256, "bytes": pkg.bytes });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    let name = if pkg.encrypted != 0 { format!("{id}.zip.age") } else { format!("{id}.zip") };
+    let name = file_name(number.as_deref(), &pkg);
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
     Response::builder()
         .header(header::CONTENT_TYPE, "application/octet-stream")
@@ -320,9 +322,9 @@ pub async fn list(
         ));
     }
     let pkgs = st.db.evidence_packages_of(id).await?;
-    Ok(Json(
-        json!({ "extraction": id, "packages": pkgs.iter().map(package_json).collect::<Vec<_>>() }),
-    ))
+    let number = case_number(&st, &e).await?;
+    let items: Vec<Value> = pkgs.iter().map(|p| package_json(p, number.as_deref())).collect();
+    Ok(Json(json!({ "extraction": id, "packages": items })))
 }
 
 /// `GET /api/v1/packages/{id}/record`: what the city's records say about a package (issue 17
@@ -381,4 +383,72 @@ pub async fn record(
         "erased_at": pkg.erased_at.map(super::types::jst),
         "ledger": ledger.map(|l| json!({ "id": l.id, "written_at": super::types::jst(l.written_at), "recipient": l.recipient, "handover_date": l.handover_date, "purpose": l.purpose })),
     })))
+}
+
+/// The number of the request or emergency order an extraction was made for.
+async fn case_number(st: &AppState, e: &store::workflow::Extraction) -> ApiResult<Option<String>> {
+    Ok(match (e.request_id, e.emergency_order_id) {
+        (Some(r), _) => st.db.request(r).await?.map(|r| r.number),
+        (None, Some(o)) => st.db.order(o).await?.map(|o| o.number),
+        _ => None,
+    })
+}
+
+/// The file name a package is saved under (issue 19, item 6): what it is for, which camera and
+/// when — `ASA-2026-0010_cam1_20261202-2156.zip` (`.zip.age` when encrypted to the recipient),
+/// the range's start in JST. The package's id stays inside it (manifest) and on record. Request
+/// numbers and camera codes are ASCII by construction (PROD-IDENT-1); anything else is left
+/// out rather than put in a header.
+fn file_name(number: Option<&str>, pkg: &store::evidence::EvidencePackage) -> String {
+    let safe = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c));
+    let start = policy::jst::civil(
+        jiff::Timestamp::from_millisecond(pkg.delivered_from).unwrap_or_default(),
+    );
+    let stem = match number.filter(|n| !n.is_empty() && safe(n)) {
+        Some(n) if safe(&pkg.camera) => format!(
+            "{n}_{}_{:04}{:02}{:02}-{:02}{:02}",
+            pkg.camera,
+            start.year(),
+            start.month(),
+            start.day(),
+            start.hour(),
+            start.minute()
+        ),
+        _ => pkg.id.clone(),
+    };
+    if pkg.encrypted != 0 { format!("{stem}.zip.age") } else { format!("{stem}.zip") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_name;
+
+    // Issue 19, item 6: a clerk's download says which request, camera and time it holds.
+    #[test]
+    fn packages_are_named_for_their_request_camera_and_time() {
+        let mut pkg = store::evidence::EvidencePackage {
+            id: "EV-0123456789abcdef0123456789abcdef".into(),
+            extraction_id: 1,
+            camera: "cam1".into(),
+            path: String::new(),
+            manifest_sha256: String::new(),
+            bytes: 0,
+            frames: 0,
+            // 2026-12-02T21:56:30+09:00
+            delivered_from: 1_796_216_190_000,
+            delivered_to: 0,
+            encrypted: 0,
+            created_at: 0,
+            downloads: 0,
+            erased_at: None,
+        };
+        assert_eq!(file_name(Some("ASA-2026-0010"), &pkg), "ASA-2026-0010_cam1_20261202-2156.zip");
+        pkg.encrypted = 1;
+        assert_eq!(
+            file_name(Some("ASA-2026-0010"), &pkg),
+            "ASA-2026-0010_cam1_20261202-2156.zip.age"
+        );
+        assert_eq!(file_name(None, &pkg), "EV-0123456789abcdef0123456789abcdef.zip.age");
+        assert_eq!(file_name(Some("申請\"x"), &pkg), "EV-0123456789abcdef0123456789abcdef.zip.age");
+    }
 }

@@ -1019,7 +1019,7 @@ pub async fn extract(
     .await;
     let (e, pkgs) = evidence::kept_or_discarded(recorded, made.as_deref()).await?;
     Ok(Json(json!({ "extraction": e, "needs_report": st.profile.needs_report(),
-        "packages": pkgs.iter().map(evidence::package_json).collect::<Vec<_>>() })))
+        "packages": pkgs.iter().map(|k| evidence::package_json(k, Some(&r.number))).collect::<Vec<_>>() })))
 }
 
 /// `POST /api/v1/extractions/{id}/report` (NIS-9.3: to the operations chief who instructed).

@@ -423,7 +423,7 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                                 td { code { (p["id"].as_str().unwrap_or("")) } }
                                 td { (p["camera"].as_str().unwrap_or("")) }
                                 td { code.hash { (p["manifest_sha256"].as_str().unwrap_or("")) } }
-                                td { a href=(p["href"].as_str().unwrap_or("")) download { (t(l, "download")) } }
+                                td { a href=(p["href"].as_str().unwrap_or("")) download=(p["file_name"].as_str().unwrap_or("")) { (t(l, "download")) } br; small { (p["file_name"].as_str().unwrap_or("")) } }
                                 td {
                                     @if let Some(cid) = p["camera"].as_str().and_then(|c| camera_ids.get(c)) {
                                         a.still href={ "/api/v1/cameras/" (cid) "/still?extraction=" (eid) } target="_blank" { (t(l, "still_for_aim")) }
