@@ -39,6 +39,13 @@ impl Profile {
         })
     }
 
+    /// Whether footage is viewed only on a registered dedicated PC: where extraction is
+    /// (`workflow.workstation_required`), and wherever remote viewing is off (`recording.
+    /// remote_viewing = false`; SAK-M 「外部からパスワードを入力し画像を確認することは想定していない」).
+    pub fn viewing_needs_workstation(&self) -> bool {
+        self.workflow.workstation_required || !self.recording.remote_viewing
+    }
+
     /// The rule that puts footage work on the dedicated PCs (ASA-3.2e, KIT-5.5, NIS-8, SAK-M):
     /// the profile's workstation clause, or the workflow's where only a product reading places
     /// them (issue 15, item 7: the most specific rule of the running profile).
@@ -71,7 +78,18 @@ mod tests {
         crate::profile::seed(id).unwrap().unwrap()
     }
 
-    // rule: ASA-3.2e, KIT-5.5, NIS-8, NIS-10.4, SAK-M — each city's PCs where its seed puts them.
+    // rule: SAK-M — remote viewing off: footage is viewed on the dedicated PC only.
+    #[test]
+    fn no_remote_viewing_means_the_dedicated_pc() {
+        let mut saku = seed("saku");
+        assert!(saku.viewing_needs_workstation());
+        // Remote viewing off is enough on its own, whatever extraction needs.
+        saku.workflow.workstation_required = false;
+        assert!(saku.viewing_needs_workstation());
+        saku.recording.remote_viewing = true;
+        assert!(!saku.viewing_needs_workstation());
+    }
+
     // rule: SAK-M, KIT-5.5 — a refusal off the dedicated PC cites the clause that places it;
     // where only a product reading places PCs (Kawaguchi), the workflow's clause.
     #[test]
@@ -81,6 +99,7 @@ mod tests {
         assert_eq!(seed("kawaguchi").workstation_rule().as_str(), "KAW-2.2.5");
     }
 
+    // rule: ASA-3.2e, KIT-5.5, NIS-8, NIS-10.4, SAK-M — each city's PCs where its seed puts them.
     #[test]
     fn placements_per_city() {
         let kit = seed("kitakyushu");

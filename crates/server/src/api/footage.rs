@@ -1247,7 +1247,7 @@ pub async fn create_viewing(
     Body(b): Body<ViewingBody>,
 ) -> ApiResult<Json<Value>> {
     st.profile.check_purpose(&b.purpose)?;
-    if !on_own_workstation(&st, &p) && st.profile.workflow.workstation_required {
+    if !on_own_workstation(&st, &p) && st.profile.viewing_needs_workstation() {
         return Err(ApiError::forbidden(
             st.profile.workstation_rule(),
             Msg::new("viewing_workstation_required"),
