@@ -28,13 +28,18 @@ pub struct Ui {
 }
 
 impl Ui {
-    /// The city whose system this is: `{"ja": …, "en": …}`.
+    /// The city whose system this is: `{"ja": …, "en": …}`; null (the product's name shows)
+    /// while the API cannot say — a failed read is not kept, the next page asks again.
     async fn city(&self) -> &serde_json::Value {
-        self.city
-            .get_or_init(|| async {
-                self.api.get("/api/v1/public/city", &axum::http::HeaderMap::new()).await.json
+        static UNKNOWN: serde_json::Value = serde_json::Value::Null;
+        let read = self
+            .city
+            .get_or_try_init(|| async {
+                let a = self.api.get("/api/v1/public/city", &axum::http::HeaderMap::new()).await;
+                if a.ok() { Ok(a.json) } else { Err(()) }
             })
-            .await
+            .await;
+        read.unwrap_or(&UNKNOWN)
     }
 }
 

@@ -83,9 +83,6 @@ pub fn start_demo_env(
     (Proc(child), format!("http://127.0.0.1:{port}"))
 }
 
-/// The password the demo gives every account.
-pub const DEMO_PASSWORD: &str = "mimamori-demo-2026";
-
 /// A bearer token for `login` on a running server (panics with the answer when refused).
 pub async fn bearer_token(c: &reqwest::Client, base: &str, login: &str, password: &str) -> String {
     let v: serde_json::Value = c
