@@ -76,6 +76,15 @@ fn every_profile_has_a_complete_path_with_its_own_roles_and_documents() {
         "legal_procedure",
         &["court_warrant"],
     );
+    // rule: KAW-2.2.5イ — 照会等: an inquiry under law other than the police's (a court's
+    // 調査嘱託) is the 手続き too.
+    walk(
+        &seed("kawaguchi"),
+        &["applicant"],
+        "legal_procedure",
+        "legal_procedure",
+        &["other_legal_inquiry"],
+    );
     // rule: KIT-6.2 — 捜査関係事項照会書 and the manager's review
     walk(
         &seed("kitakyushu"),
