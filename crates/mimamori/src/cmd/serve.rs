@@ -367,14 +367,11 @@ impl ServeArgs {
                         for c in app.state.db.cameras().await? {
                             if c.status == "active" && !c.rtsp_url.is_empty() && !cameras.iter().any(|x| x.code == c.code) {
                                 // Its own period, else its owner's (SAK-9), else the profile's.
-                                let own = policy::retention::Period::from_setting(c.retention_days, c.retention_months);
-                                let owner = match c.owner_org_id {
-                                    Some(org) => app.state.db.organisation(org).await?
-                                        .and_then(|o| policy::retention::Period::from_setting(o.retention_days, o.retention_months)),
-                                    None => None,
-                                };
+                                let period = server::api::camera_period(&app.state, &c)
+                                    .await
+                                    .map_err(|e| anyhow::anyhow!("retention of camera {}: {}", c.code, e.0.detail))?;
                                 let mut cc = parse_camera(&format!("{}={}", c.code, c.rtsp_url))?;
-                                cc.retention = own.or(owner);
+                                cc.retention = Some(period);
                                 cameras.push(cc);
                             }
                         }

@@ -258,19 +258,7 @@ pub async fn set_organisation_retention(
 ) -> ApiResult<Json<Value>> {
     required("reason", &b.reason)?;
     let o = own_organisation(&st, &p, id).await?;
-    let (field, period) = match (b.days, b.months) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::invalid("days", "set days or months, not both"));
-        }
-        (Some(d), None) => ("days", Some(Period::Days(d))),
-        (None, Some(m)) => ("months", Some(Period::Months(m))),
-        (None, None) => ("days", None),
-    };
-    if let Some(period) = period {
-        st.profile
-            .check_retention_setting(period)
-            .map_err(|e| ApiError::refused(e.rule(), Some(field), e.to_string()))?;
-    }
+    let period = retention_setting(&st.profile, ("days", b.days), ("months", b.months))?;
     let before = Period::from_setting(o.retention_days, o.retention_months);
     let ch = st.change().await?;
     let o =
@@ -845,27 +833,11 @@ pub async fn create_camera(
         check_stream_url(u, &st.camera_networks())?;
     }
     check_coverage(&st.profile, &b)?;
-    let period = match (b.retention_days, b.retention_months) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::invalid("retention_days", "set days or months, not both"));
-        }
-        (Some(d), None) => Some(Period::Days(d)),
-        (None, Some(m)) => Some(Period::Months(m)),
-        _ => None,
-    };
-    if let Some(period) = period {
-        st.profile.check_retention_setting(period).map_err(|e| {
-            ApiError::refused(
-                e.rule(),
-                Some(if b.retention_days.is_some() {
-                    "retention_days"
-                } else {
-                    "retention_months"
-                }),
-                e.to_string(),
-            )
-        })?;
-    }
+    retention_setting(
+        &st.profile,
+        ("retention_days", b.retention_days),
+        ("retention_months", b.retention_months),
+    )?;
     // The camera, its first masks and both audit entries commit together.
     let ch = st.change().await?;
     let c = ch

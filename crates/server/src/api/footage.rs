@@ -1178,9 +1178,7 @@ pub async fn list_ledger(
             store::workflow::LedgerScope::MadeBy(p.account.organisation_id)
         }
     };
-    let blank = |v: &Option<String>| {
-        v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
-    };
+    let blank = super::types::blank;
     let text = blank(&q.q);
     if text.as_ref().is_some_and(|t| t.len() > 200) {
         return Err(ApiError::invalid("q", "is too long (200 bytes at most)"));

@@ -30,8 +30,7 @@ pub async fn list_holds(
     Extension(p): Extension<Principal>,
 ) -> ApiResult<Json<Value>> {
     let now = st.clock.now_ms();
-    let owner: std::collections::HashMap<String, Option<i64>> =
-        st.db.cameras().await?.into_iter().map(|c| (c.code, c.owner_org_id)).collect();
+    let owner = super::types::camera_owners(&st).await?;
     Ok(Json(Value::Array(
         st.db
             .holds()
@@ -173,9 +172,7 @@ pub async fn search_audit(
 ) -> ApiResult<axum::response::Response> {
     let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = super::types::page_limit(q.limit, 100, 1000)?;
-    let blank = |v: &Option<String>| {
-        v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
-    };
+    let blank = super::types::blank;
     let filter = store::audit_store::AuditFilter {
         actor: blank(&q.actor),
         action: blank(&q.action),
@@ -261,8 +258,7 @@ pub async fn recorder_status(
     };
     // Each owner sees its own cameras' state; police and agencies, who govern none, none of
     // it — whether a street's camera is down is not theirs to know (issue 15).
-    let owner: std::collections::HashMap<String, Option<i64>> =
-        st.db.cameras().await?.into_iter().map(|c| (c.code, c.owner_org_id)).collect();
+    let owner = super::types::camera_owners(&st).await?;
     let mut cameras = node.status().await?;
     cameras.retain(|c| p.governs(owner.get(&c.camera).copied().flatten()));
     Ok(Json(RecorderStatus { cameras, clocks: crate::clockwatch::clocks(&st).await }))

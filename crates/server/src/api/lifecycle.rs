@@ -127,9 +127,7 @@ pub async fn list_complaints(
     q: Result<Query<ComplaintListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<Value>> {
     let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let blank = |v: &Option<String>| {
-        v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
-    };
+    let blank = super::types::blank;
     let state = blank(&q.state);
     if let Some(s) = state.as_deref().filter(|s| !COMPLAINT_STATES.contains(s)) {
         return Err(ApiError::invalid(
@@ -141,8 +139,7 @@ pub async fn list_complaints(
     let text = blank(&q.q);
     escalate_overdue(&st).await?;
     let now = st.clock.now_ms();
-    let owners: std::collections::HashMap<String, Option<i64>> =
-        st.db.cameras().await?.into_iter().map(|c| (c.code, c.owner_org_id)).collect();
+    let owners = super::types::camera_owners(&st).await?;
     let all = st.db.complaints().await?;
     st.audit(p.event("complaint.list", "complaints", Outcome::Ok)).await?;
     let in_state = |c: &store::lifecycle::Complaint| match state.as_deref() {
@@ -194,8 +191,7 @@ fn complaint_owner(
 
 /// A complaint the caller handles (issue 15: about its own cameras), else 404.
 async fn kept_complaint(st: &AppState, p: &Principal, id: i64) -> ApiResult<()> {
-    let owners: std::collections::HashMap<String, Option<i64>> =
-        st.db.cameras().await?.into_iter().map(|c| (c.code, c.owner_org_id)).collect();
+    let owners = super::types::camera_owners(st).await?;
     let kept = st
         .db
         .complaints()

@@ -9,6 +9,7 @@ pub use evidence::{KEEP_DAYS as PACKAGE_KEEP_DAYS, erase_expired as erase_expire
 mod footage;
 mod holds;
 mod lifecycle;
+pub use footage::camera_period;
 pub use lifecycle::escalate_overdue;
 mod session;
 pub mod tasks;

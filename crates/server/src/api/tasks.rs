@@ -280,8 +280,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
 
     // KIT-7: complaints past their deadline.
     if holds(Permission::ComplaintHandle) {
-        let owners: std::collections::HashMap<String, Option<i64>> =
-            st.db.cameras().await?.into_iter().map(|c| (c.code, c.owner_org_id)).collect();
+        let owners = super::types::camera_owners(st).await?;
         for c in st.db.complaints().await? {
             // About one's own cameras (issue 15): a complaint without one is the city's.
             let owner = c.camera.as_ref().and_then(|code| owners.get(code).copied().flatten());

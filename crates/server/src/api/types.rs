@@ -694,6 +694,41 @@ pub fn page_response(
     ([(axum::http::header::LINK, format!("<{path}?{query}>; rel=\"next\""))], body).into_response()
 }
 
+/// A query parameter's value, trimmed; `None` when absent or blank.
+pub fn blank(v: &Option<String>) -> Option<String> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+}
+
+/// Each registered camera's owner organisation, by code (issue 15: whose camera a hold, a
+/// complaint or a status line concerns).
+pub async fn camera_owners(
+    st: &crate::state::AppState,
+) -> ApiResult<std::collections::HashMap<String, Option<i64>>> {
+    Ok(st.db.cameras().await?.into_iter().map(|c| (c.code, c.owner_org_id)).collect())
+}
+
+/// A retention setting as the API takes it — days or months, not both — checked against the
+/// profile's bounds (the refusal names the bound's rule and the field); `None`: none given.
+pub fn retention_setting(
+    profile: &policy::Profile,
+    days: (&str, Option<u32>),
+    months: (&str, Option<u32>),
+) -> ApiResult<Option<policy::retention::Period>> {
+    use policy::retention::Period;
+    let (field, period) = match (days.1, months.1) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(days.0, Msg::new("retention_one_unit")));
+        }
+        (Some(d), None) => (days.0, Period::Days(d)),
+        (None, Some(m)) => (months.0, Period::Months(m)),
+        (None, None) => return Ok(None),
+    };
+    profile
+        .check_retention_setting(period)
+        .map_err(|e| ApiError::refused(e.rule(), Some(field), e.to_string()))?;
+    Ok(Some(period))
+}
+
 /// A page size from `limit`: `default` when absent, refused outside `1..=max`.
 pub fn page_limit(limit: Option<i64>, default: i64, max: i64) -> ApiResult<i64> {
     let limit = limit.unwrap_or(default);
