@@ -221,7 +221,7 @@ fn export_info(req: &Request<'_>, start_ms: i64) -> ExportInfo {
     }
 }
 
-fn codec_track(params: &CodecParams, frames: &[FrameMeta]) -> Result<Track, Error> {
+pub(crate) fn codec_track(params: &CodecParams, frames: &[FrameMeta]) -> Result<Track, Error> {
     let sample_entry = if params.rfc6381.starts_with("hvc1") || params.rfc6381.starts_with("hev1") {
         *b"hvc1"
     } else if params.rfc6381.starts_with("avc1") || params.rfc6381.starts_with("avc3") {

@@ -17,6 +17,7 @@
 
 pub mod city;
 pub mod export;
+pub mod fmp4;
 pub mod manifest;
 pub mod mp4;
 pub mod package;

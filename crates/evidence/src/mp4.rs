@@ -52,13 +52,13 @@ impl<'a> BoxWriter<'a> {
     }
 }
 
-fn u16b(v: &mut Vec<u8>, x: u16) {
+pub(crate) fn u16b(v: &mut Vec<u8>, x: u16) {
     v.extend_from_slice(&x.to_be_bytes());
 }
-fn u32b(v: &mut Vec<u8>, x: u32) {
+pub(crate) fn u32b(v: &mut Vec<u8>, x: u32) {
     v.extend_from_slice(&x.to_be_bytes());
 }
-fn u64b(v: &mut Vec<u8>, x: u64) {
+pub(crate) fn u64b(v: &mut Vec<u8>, x: u64) {
     v.extend_from_slice(&x.to_be_bytes());
 }
 fn cstr(v: &mut Vec<u8>, s: &str) {
@@ -151,13 +151,36 @@ pub fn head(track: &Track, info: &ExportInfo) -> Vec<u8> {
     // item 3): players show it as the recording's date. The export time is in `suep`.
     let t = iso_time(info.start_ms);
     // moov is built twice: the first pass learns its size, the second writes the right offset.
-    let moov_len = moov(track, t, duration_ms, duration_90k, 0).len();
+    let moov_len = moov(track, t, duration_ms, duration_90k, Some(0)).len();
     let data_offset = (out.len() + moov_len + 16) as u64;
-    out.extend_from_slice(&moov(track, t, duration_ms, duration_90k, data_offset));
+    out.extend_from_slice(&moov(track, t, duration_ms, duration_90k, Some(data_offset)));
     out
 }
 
-fn moov(track: &Track, t: u64, duration_ms: u64, duration_90k: u64, data_offset: u64) -> Vec<u8> {
+/// `ftyp` (ISO BMFF `iso6`) and `moov` with no samples and an `mvex`: the initialisation segment
+/// of a fragmented MP4, whose samples come in `moof`/`mdat` fragments (see [`crate::fmp4`]).
+pub fn fragmented_head(track: &Track, start_ms: i64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    let mut b = BoxWriter::open(&mut out, b"ftyp");
+    b.body().extend_from_slice(b"iso6");
+    u32b(b.body(), 0);
+    for brand in [b"iso6", b"isom", &track.sample_entry, b"mp41"] {
+        b.body().extend_from_slice(brand);
+    }
+    b.close();
+    out.extend_from_slice(&moov(track, iso_time(start_ms), 0, 0, None));
+    out
+}
+
+/// The movie box. With `data_offset` the samples' tables point into one `mdat` there; without,
+/// the tables are empty and an `mvex` says the samples come in fragments.
+fn moov(
+    track: &Track,
+    t: u64,
+    duration_ms: u64,
+    duration_90k: u64,
+    data_offset: Option<u64>,
+) -> Vec<u8> {
     let mut out = Vec::new();
     let mut moov = BoxWriter::open(&mut out, b"moov");
     {
@@ -276,7 +299,7 @@ fn moov(track: &Track, t: u64, duration_ms: u64, duration_90k: u64, data_offset:
             }
             b.close();
         }
-        {
+        if data_offset.is_some() {
             let mut b = BoxWriter::full(stbl.body(), b"stss", 0, 0);
             u32b(b.body(), track.sync.len() as u32);
             for s in &track.sync {
@@ -286,10 +309,14 @@ fn moov(track: &Track, t: u64, duration_ms: u64, duration_90k: u64, data_offset:
         }
         {
             let mut b = BoxWriter::full(stbl.body(), b"stsc", 0, 0);
-            u32b(b.body(), 1);
-            u32b(b.body(), 1);
-            u32b(b.body(), track.sizes.len() as u32);
-            u32b(b.body(), 1);
+            if data_offset.is_some() {
+                u32b(b.body(), 1);
+                u32b(b.body(), 1);
+                u32b(b.body(), track.sizes.len() as u32);
+                u32b(b.body(), 1);
+            } else {
+                u32b(b.body(), 0);
+            }
             b.close();
         }
         {
@@ -303,14 +330,29 @@ fn moov(track: &Track, t: u64, duration_ms: u64, duration_90k: u64, data_offset:
         }
         {
             let mut b = BoxWriter::full(stbl.body(), b"co64", 0, 0);
-            u32b(b.body(), 1);
-            u64b(b.body(), data_offset);
+            match data_offset {
+                Some(offset) => {
+                    u32b(b.body(), 1);
+                    u64b(b.body(), offset);
+                }
+                None => u32b(b.body(), 0),
+            }
             b.close();
         }
         stbl.close();
         minf.close();
         mdia.close();
         trak.close();
+    }
+    if data_offset.is_none() {
+        // mvex/trex: track 1's samples are in fragments, described there in full.
+        let mut mvex = BoxWriter::open(moov.body(), b"mvex");
+        let mut b = BoxWriter::full(mvex.body(), b"trex", 0, 0);
+        for v in [1u32, 1, 0, 0, 0] {
+            u32b(b.body(), v);
+        }
+        b.close();
+        mvex.close();
     }
     moov.close();
     out

@@ -492,16 +492,7 @@ pub fn read(path: &Path, key: &DataKey) -> Result<SegmentContents, Error> {
                 );
             }
             (KIND_FRAME, false, p) if p > 0 && body.len() >= 17 => {
-                out.frames.push(Frame {
-                    pts: i64::from_le_bytes(
-                        body[..8].try_into().map_err(|_| Error::Format("pts".into()))?,
-                    ),
-                    wall_ms: i64::from_le_bytes(
-                        body[8..16].try_into().map_err(|_| Error::Format("wall".into()))?,
-                    ),
-                    keyframe: body[16] == 1,
-                    data: body[17..].to_vec(),
-                });
+                out.frames.push(frame_from(body)?);
             }
             (KIND_TRAILER, true, _) => {
                 out.trailer = Some(
@@ -525,6 +516,82 @@ pub fn read(path: &Path, key: &DataKey) -> Result<SegmentContents, Error> {
         }
     }
     Ok(out)
+}
+
+/// A frame chunk's plaintext body: pts, wall time, flags, access unit.
+fn frame_from(body: &[u8]) -> Result<Frame, Error> {
+    let field = |r: std::ops::Range<usize>| -> Result<[u8; 8], Error> {
+        body.get(r).and_then(|b| b.try_into().ok()).ok_or(Error::Format("frame chunk".into()))
+    };
+    Ok(Frame {
+        pts: i64::from_le_bytes(field(0..8)?),
+        wall_ms: i64::from_le_bytes(field(8..16)?),
+        keyframe: body.get(16) == Some(&1),
+        data: body.get(17..).ok_or(Error::Format("frame chunk".into()))?.to_vec(),
+    })
+}
+
+/// Where a run of frames sits in a segment file: the recorder's index knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameRun {
+    /// The first frame's number in the segment (0 = the first frame; chunk position + 1).
+    pub first: u32,
+    /// Byte offset of the first frame's chunk (its length prefix).
+    pub offset: u64,
+    /// How many frames.
+    pub count: u32,
+}
+
+/// Reads the codec parameters and the frames of `run` only, seeking past the others — for
+/// playback (issue 20), which needs seconds of a minute's segment, not all of it. Each chunk
+/// authenticates on its own (key, header, position), so a frame read here is exactly the frame
+/// recorded; the segment's completeness (its trailer) is the evidence path's concern, not
+/// checked here.
+pub fn read_frames(
+    path: &Path,
+    key: &DataKey,
+    run: FrameRun,
+) -> Result<(CodecParams, Vec<Frame>), Error> {
+    use std::io::{Seek, SeekFrom};
+    let mut r = BufReader::with_capacity(256 * 1024, File::open(path)?);
+    let (header, hb) = read_header_from(&mut r)?;
+    let s = stream(key, &header.salt)?;
+    let aad = header_aad(&hb);
+    let mut buf = Vec::new();
+    let mut chunk = |r: &mut BufReader<File>, position: u32| -> Result<Vec<u8>, Error> {
+        let mut len = [0u8; 4];
+        r.read_exact(&mut len)?;
+        let len = u32::from_le_bytes(len);
+        if !(17..=MAX_CHUNK).contains(&len) {
+            return Err(Error::Format(format!("chunk {position} has an impossible length {len}")));
+        }
+        buf.resize(len as usize, 0);
+        r.read_exact(&mut buf)?;
+        let n = s.open(position, false, &aad, &mut buf).ok_or_else(|| {
+            Error::Format(format!(
+                "chunk {position} does not authenticate (altered, or another key)"
+            ))
+        })?;
+        Ok(buf[..n].to_vec())
+    };
+    let p = chunk(&mut r, 0)?;
+    let params: CodecParams = match p.split_first() {
+        Some((&KIND_PARAMS, body)) => {
+            serde_json::from_slice(body).map_err(|e| Error::Format(format!("params: {e}")))?
+        }
+        _ => return Err(Error::Format("chunk 0 is not the codec parameters".into())),
+    };
+    r.seek(SeekFrom::Start(run.offset))?;
+    let mut frames = Vec::with_capacity(run.count as usize);
+    for i in 0..run.count {
+        let position = run.first + 1 + i;
+        let c = chunk(&mut r, position)?;
+        match c.split_first() {
+            Some((&KIND_FRAME, body)) => frames.push(frame_from(body)?),
+            _ => return Err(Error::Format(format!("chunk {position} is not a frame"))),
+        }
+    }
+    Ok((params, frames))
 }
 
 impl SegmentWriter {

@@ -269,3 +269,33 @@ fn the_trailer_keeps_the_frame_hashes() {
         Some(t.frame_hashes.unwrap()[..64 * 59].to_owned());
     assert_eq!(short.sealed_leaves(), c.leaves());
 }
+
+// Playback (issue 20) reads a run of frames by their offsets in the recorder's index, and
+// nothing else: the frames are the recorded ones, a wrong offset or key is refused.
+#[test]
+fn a_run_of_frames_is_read_by_its_offset() {
+    use media::segment::{FrameRun, read_frames};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("1.mseg");
+    let key = DataKey::generate().unwrap();
+    let fs = frames(60);
+    let mut w = SegmentWriter::create(&path, header(1), &key, &params()).unwrap();
+    let mut offsets = Vec::new();
+    for f in &fs {
+        offsets.push(w.bytes());
+        w.append(f).unwrap();
+    }
+    w.finish(link_input(1)).unwrap();
+    let run = FrameRun { first: 25, offset: offsets[25], count: 10 };
+    let (p, got) = read_frames(&path, &key, run).unwrap();
+    assert_eq!(p, params());
+    assert_eq!(got, fs[25..35].to_vec());
+    // An offset that is not the frame's, or another key: refused, never another frame.
+    assert!(read_frames(&path, &key, FrameRun { offset: offsets[26], ..run }).is_err());
+    let other = DataKey::generate().unwrap();
+    assert!(read_frames(&path, &other, run).is_err());
+    // Past the last frame: the trailer is not a frame.
+    assert!(
+        read_frames(&path, &key, FrameRun { first: 55, offset: offsets[55], count: 6 }).is_err()
+    );
+}

@@ -6,7 +6,8 @@
 //! typed answers and errors.
 //!
 //! What crosses the seam is what ALL-REC-2 allows: per-camera status (never a picture), an
-//! evidence package made for an extraction, a still taken under a recorded grant, the privacy
+//! evidence package made for an extraction, a still taken under a recorded grant, recorded
+//! footage (never live) for a viewing the server recorded and bounded (issue 20), the privacy
 //! masks to burn in (ASA-2.1), the holds that stay erasure (SAK-8), the facts the yearly report
 //! needs (KIT-8), the footage keys a disposal waits on (ASA-3.3d, KIT-5.7), and the audit
 //! checkpoints the two logs witness of each other (issue 17).
@@ -201,6 +202,58 @@ impl fmt::Debug for Still {
     }
 }
 
+/// What a viewing asks to play (issue 20): from `from_ms` on, about `length_ms` of `camera`'s
+/// footage, never outside `range` (the viewing's recorded range, UTC ms). The media timeline
+/// starts at `origin_ms` (the range's start), so the player's clock is the recording's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlaybackAsk<'a> {
+    /// Camera code.
+    pub camera: &'a str,
+    /// Play from here (UTC ms); the chunk starts at the keyframe at or before it, or the next.
+    pub from_ms: i64,
+    /// About this much footage (ms), cut at a keyframe.
+    pub length_ms: i64,
+    /// The viewing's range: nothing outside it is served.
+    pub range: (i64, i64),
+    /// Wall time at media time zero.
+    pub origin_ms: i64,
+}
+
+/// A piece of recorded footage for playback in an authorised viewing (issue 20): a fragmented
+/// MP4 initialisation segment and fragments of the recorded access units (masks burned in as
+/// recorded; never re-encoded).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PlaybackChunk {
+    /// RFC 6381 codec string (`avc1.640028`), for the player's buffer.
+    pub codec: String,
+    /// `ftyp` + `moov`.
+    pub init: Vec<u8>,
+    /// `moof` + `mdat` fragments.
+    pub media: Vec<u8>,
+    /// Wall time of the first frame served (UTC ms).
+    pub start_ms: i64,
+    /// Where the next chunk starts (UTC ms): the next keyframe, or the end of what was served.
+    pub end_ms: i64,
+    /// Frames served.
+    pub frames: u32,
+    /// Nothing is recorded after this chunk within the range.
+    pub complete: bool,
+}
+
+impl fmt::Debug for PlaybackChunk {
+    // Footage never reaches a log: sizes and times only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PlaybackChunk")
+            .field("codec", &self.codec)
+            .field("media_bytes", &self.media.len())
+            .field("start_ms", &self.start_ms)
+            .field("end_ms", &self.end_ms)
+            .field("frames", &self.frames)
+            .field("complete", &self.complete)
+            .finish()
+    }
+}
+
 /// The key of one camera-day of footage on a node: while it exists, the day can be decrypted.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct FootageKey {
@@ -314,6 +367,14 @@ pub trait Node: Send + Sync {
     /// Hands a camera's new privacy-mask version to the node, which burns it in from the next
     /// keyframe (ASA-2.1). Fails with [`NodeError::NotRecorded`] for a camera it does not record.
     fn set_masks(&self, camera: &str, version: i64, polygons: Vec<Polygon>) -> NodeFuture<()>;
+
+    /// A chunk of `ask.camera`'s recorded footage for playback in a viewing the server has
+    /// recorded and checked (issue 20). Footage past its erase instant is not served.
+    fn playback(&self, ask: PlaybackAsk<'_>) -> NodeFuture<PlaybackChunk>;
+
+    /// What `camera` recorded in `[from_ms, to_ms)` and still holds: the spans without a gap
+    /// (UTC ms), for the player's timeline.
+    fn recorded(&self, camera: &str, from_ms: i64, to_ms: i64) -> NodeFuture<Vec<(i64, i64)>>;
 
     /// Sets the retention period the node's erasure applies to `camera` from now on (SAK-9: a
     /// facility changed its own period). The node checks it against the profile's bounds and

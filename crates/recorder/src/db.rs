@@ -298,6 +298,45 @@ impl NodeDb {
         .await?)
     }
 
+    /// At most `limit` segments of a camera overlapping `[from, to)`, in order (playback reads
+    /// a few at a time).
+    pub async fn segments_from(
+        &self,
+        camera: &str,
+        from: i64,
+        to: i64,
+        limit: i64,
+    ) -> Result<Vec<SegmentRow>, Error> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {SEG_COLS} FROM segments WHERE camera = ? AND end_ms >= ? AND start_ms < ? ORDER BY seq LIMIT ?"
+        )))
+        .bind(camera)
+        .bind(from)
+        .bind(to)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Segments of a camera overlapping `[from, to)`, in order, without their frame index (a
+    /// timeline of hours reads their times only).
+    pub async fn segment_spans(
+        &self,
+        camera: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<SegmentRow>, Error> {
+        let cols = SEG_COLS.replace("frame_index", "X'' AS frame_index");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {cols} FROM segments WHERE camera = ? AND end_ms >= ? AND start_ms < ? ORDER BY seq"
+        )))
+        .bind(camera)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Segments of a camera with `seq` in `[from_seq, to_seq]`, in order.
     pub async fn segments_by_seq(
         &self,

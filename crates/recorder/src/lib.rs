@@ -13,6 +13,7 @@ pub mod db;
 pub mod export;
 pub mod index;
 mod local_node;
+pub mod playback;
 pub use local_node::LocalNode;
 pub mod recovery;
 pub mod status;

@@ -78,6 +78,30 @@ impl node::Node for LocalNode {
         })
     }
 
+    fn playback(&self, ask: node::PlaybackAsk<'_>) -> NodeFuture<node::PlaybackChunk> {
+        let ctx = self.ctx.clone();
+        let camera = ask.camera.to_owned();
+        let ask = node::PlaybackAsk { camera: "", ..ask };
+        Box::pin(async move {
+            if !ctx.records(&camera) {
+                return Err(NodeError::NotRecorded(camera));
+            }
+            let ask = node::PlaybackAsk { camera: &camera, ..ask };
+            crate::playback::chunk(&ctx, ask).await.map_err(seam)
+        })
+    }
+
+    fn recorded(&self, camera: &str, from_ms: i64, to_ms: i64) -> NodeFuture<Vec<(i64, i64)>> {
+        let ctx = self.ctx.clone();
+        let camera = camera.to_owned();
+        Box::pin(async move {
+            if !ctx.records(&camera) {
+                return Err(NodeError::NotRecorded(camera));
+            }
+            crate::playback::recorded(&ctx, &camera, from_ms, to_ms).await.map_err(seam)
+        })
+    }
+
     fn health(&self) -> NodeFuture<NodeHealth> {
         let ctx = self.ctx.clone();
         Box::pin(async move {
