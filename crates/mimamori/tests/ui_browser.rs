@@ -1464,3 +1464,213 @@ async fn camera_map_on_the_public_page_and_the_registry() {
     assert_eq!(markers, 2);
     shot(&c, "map-registry").await;
 }
+
+/// Runs `script` (with `args`) every 100 ms until its answer satisfies `done`, up to 20 s;
+/// returns the last answer. An asynchronous script when `asynchronous`.
+async fn poll_js(
+    c: &Client,
+    script: &str,
+    args: Vec<serde_json::Value>,
+    asynchronous: bool,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let mut last = serde_json::Value::Null;
+    for _ in 0..200 {
+        last = if asynchronous {
+            c.execute_async(script, args.clone()).await.unwrap()
+        } else {
+            c.execute(script, args.clone()).await.unwrap()
+        };
+        if done(&last) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    last
+}
+
+/// Sets the viewing form's fields (camera cam1, the first purpose, `fields` by id).
+async fn viewing_form(c: &Client, fields: &[(&str, &str)]) {
+    c.execute("document.getElementById('viewing-camera').value = 'cam1'; document.getElementById('viewing-purpose').selectedIndex = 1;", vec![]).await.unwrap();
+    for (id, v) in fields {
+        c.execute(
+            "document.getElementById(arguments[0]).value = arguments[1];",
+            vec![json!(id), json!(v)],
+        )
+        .await
+        .unwrap();
+    }
+}
+
+/// Mean absolute difference of two equally long grey images.
+fn grey_diff(a: &[u8], b: &[u8]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| f64::from(x.abs_diff(*y))).sum::<f64>() / a.len().max(1) as f64
+}
+
+/// Authorised viewing in the browser (issue 20): the handling officer records a viewing on the
+/// city's dedicated PC and plays exactly that — the `<video>` plays recorded footage (its
+/// currentTime advances), the frame shown at a given time is the recorded frame (compared, pixel
+/// by pixel at 32×24, with ffmpeg's decoding of the same bytes), seeking across segments shows
+/// the recording's wall-clock time, the viewer's name and the viewing's number stand over the
+/// picture; another camera is refused; closing keeps what was seen. The demo runs with a
+/// one-minute viewing delay (`--viewing-delay-minutes 1`) so the test need not wait ten.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asahikawa_officer_views_recorded_footage() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, base) = start_demo(
+        "asahikawa",
+        dir.path(),
+        &["--cameras", "2", "--segment-secs", "4", "--viewing-delay-minutes", "1"],
+    );
+    // The demo serves once its recorder runs.
+    let serving = jiff::Timestamp::now();
+    let logins = std::fs::read_to_string(dir.path().join("demo-logins.txt")).unwrap();
+    let enrol_city = logins
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("city: "))
+        .expect("an enrolment URL for the city's PC")
+        .to_owned();
+    let (_driver, c) = browser().await;
+    enrol_here(&c, &enrol_city).await;
+    login_as(&c, &base, "u_handling_officer").await;
+
+    // Too recent: refused beside the field, naming the delay (ALL-REC-2; ASA-2.1).
+    c.goto(&format!("{base}/viewings")).await.unwrap();
+    viewing_form(&c, &[("viewing-from", &jst_local(20_000)), ("viewing-to", &jst_local(0))]).await;
+    click(&c, "#record-viewing").await;
+    assert!(text(&c, "#viewing-to-err").await.contains("1分以上"), "{}", text(&c, "main").await);
+
+    // Footage older than a minute: wait until half a minute of recording is that old.
+    let age = jiff::Timestamp::now().duration_since(serving).as_secs();
+    tokio::time::sleep(Duration::from_secs(95u64.saturating_sub(age as u64))).await;
+    let since = jiff::Timestamp::now().duration_since(serving).as_millis() as i64;
+    c.goto(&format!("{base}/viewings")).await.unwrap();
+    // To the second (the form's fields take seconds too).
+    let from = jst_local(since - 3_000);
+    let fields = [
+        ("viewing-from", from.as_str()),
+        ("viewing-to", &jst_local(62_000)),
+        ("viewing-witnesses", "交通防犯課 主査"),
+    ];
+    viewing_form(&c, &fields).await;
+    click(&c, "#record-viewing").await;
+    expect_text(&c, "h1", "録画の閲覧 No.1").await;
+    let state = poll_js(
+        &c,
+        "return document.getElementById('player').getAttribute('data-state');",
+        vec![],
+        false,
+        |s| s == "ready",
+    )
+    .await;
+    assert_eq!(state, "ready", "{}", text(&c, "main").await);
+    let mark = text(&c, "#player .watermark").await;
+    assert!(mark.contains("防犯カメラシステム取扱責任者") && mark.contains("閲覧番号 1"), "{mark}");
+
+    // It plays: currentTime advances, the recording's time runs with it.
+    click(&c, "#play").await;
+    let t = poll_js(
+        &c,
+        "return document.getElementById('viewing-video').currentTime;",
+        vec![],
+        false,
+        |t| t.as_f64().unwrap_or(0.0) > 1.5,
+    )
+    .await;
+    let t = t.as_f64().unwrap();
+    assert!(t > 1.5, "the video plays: currentTime {t}");
+    shot(&c, "20-viewing-playing").await;
+
+    // A frame at a known time is the recorded frame: the chunk the player would fetch from
+    // 3 s in, fetched with the browser's own session, decoded by ffmpeg, against the canvas.
+    let origin: i64 = c
+        .execute(
+            "return Number(document.getElementById('player').getAttribute('data-from'));",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap();
+    let chunk = c
+        .execute_async(
+            "const [url, done] = arguments; fetch(url).then(r => r.arrayBuffer().then(b => { const u = new Uint8Array(b); let h = ''; for (const x of u) { h += x.toString(16).padStart(2, '0'); } done([r.status, Number(r.headers.get('x-start-ms')), h]); }));",
+            vec![json!(format!("/api/v1/viewings/1/media?camera=cam1&from={}", origin + 3_000))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(chunk[0], 200, "{}", chunk[0]);
+    let start = chunk[1].as_i64().unwrap();
+    let bytes = hex::decode(chunk[2].as_str().unwrap()).unwrap();
+    let file = dir.path().join("chunk.mp4");
+    std::fs::write(&file, &bytes).unwrap();
+    let decoded = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&file)
+        .args(["-vf", "scale=32:24:flags=area,format=gray", "-f", "rawvideo", "-"])
+        .output()
+        .unwrap();
+    assert!(decoded.status.success(), "{}", String::from_utf8_lossy(&decoded.stderr));
+    let frames: Vec<&[u8]> = decoded.stdout.chunks(32 * 24).collect();
+    let k = 12;
+    let at = (start - origin) as f64 / 1000.0 + 0.04 * k as f64 + 0.02;
+    c.execute("document.getElementById('viewing-video').pause(); document.getElementById('player').seekTo(arguments[0]);", vec![json!(at)]).await.unwrap();
+    let shown = poll_js(
+        &c,
+        "const [at, done] = arguments; const v = document.getElementById('viewing-video');
+                 if (v.seeking || Math.abs(v.currentTime - at) > 0.001 || v.readyState < 2) { done(null); return; }
+                 requestAnimationFrame(() => { const cv = document.createElement('canvas'); cv.width = 32; cv.height = 24;
+                   const g = cv.getContext('2d'); g.imageSmoothingQuality = 'high'; g.drawImage(v, 0, 0, 32, 24);
+                   const d = g.getImageData(0, 0, 32, 24).data; const out = [];
+                   for (let i = 0; i < d.length; i += 4) { out.push(Math.round(0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2])); }
+                   done(out); });",
+        vec![json!(at)],
+        true,
+        |v| v.is_array(),
+    )
+    .await;
+    let shown: Vec<u8> =
+        shown.as_array().into_iter().flatten().map(|x| x.as_u64().unwrap() as u8).collect();
+    assert_eq!(shown.len(), 32 * 24, "the canvas read the frame at {at}");
+    let here = grey_diff(&shown, frames[k]);
+    let elsewhere = grey_diff(&shown, frames[k + 10]).min(grey_diff(&shown, frames[k - 10]));
+    assert!(
+        here < 12.0 && here < elsewhere,
+        "frame {k}: {here:.1} against {elsewhere:.1} for others"
+    );
+
+    // Seeking across segments (4 s each) shows the recording's wall-clock time of the frame.
+    let far = 9.5;
+    c.execute("document.getElementById('player').seekTo(arguments[0]);", vec![json!(far)])
+        .await
+        .unwrap();
+    let clock = poll_js(&c, "const v = document.getElementById('viewing-video'); return v.seeking ? 0 : Number(document.getElementById('wall-clock').getAttribute('data-ms'));", vec![], false, |v| (v.as_i64().unwrap_or(0) - (origin + 9_500)).abs() < 100).await;
+    let clock = clock.as_i64().unwrap();
+    assert!((clock - (origin + 9_500)).abs() < 100, "wall clock {clock}, origin {origin}");
+    assert!(
+        text(&c, "#wall-clock").await.contains(&from[..10].replace('-', "/")),
+        "{}",
+        text(&c, "#wall-clock").await
+    );
+
+    // Another camera is not in this viewing: refused with the rule.
+    let other = c
+        .execute_async(
+            "const [url, done] = arguments; fetch(url).then(r => r.json().then(p => done([r.status, p.rule])));",
+            vec![json!(format!("/api/v1/viewings/1/media?camera=cam2&from={origin}"))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(other, json!([403, "ASA-3.4a"]));
+
+    // Closing keeps what was seen: seconds served and played for cam1.
+    click(&c, "#play").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    click(&c, "#play").await;
+    click(&c, "#close-viewing").await;
+    let seen = text(&c, "#viewing-seen").await;
+    assert!(seen.contains("cam1"), "{seen}");
+    assert!(text(&c, "main").await.contains("この閲覧は終了しました"));
+    shot(&c, "21-viewing-closed").await;
+    c.close().await.unwrap();
+}

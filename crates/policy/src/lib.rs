@@ -38,6 +38,7 @@ pub mod reconcile;
 pub mod retention;
 pub mod rule;
 pub mod scope;
+pub mod viewing;
 pub mod workflow;
 
 pub use error::PolicyError;

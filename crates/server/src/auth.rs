@@ -247,6 +247,9 @@ pub async fn authorize(State(guard): State<Guard>, mut req: Request, next: Next)
     }
     let method = req.method().clone();
     let object = req.uri().path().to_owned();
+    // The query names what was asked (a camera, a time, a filter); never a secret: the API takes
+    // none in a URL.
+    let query = req.uri().query().map(str::to_owned);
     let client = crate::limits::peer(req.headers());
     match gates(&guard, &method, req.headers()).await {
         Ok(principal) => {
@@ -260,6 +263,9 @@ pub async fn authorize(State(guard): State<Guard>, mut req: Request, next: Next)
                 ev.rule = problem.rule.clone();
                 ev.detail =
                     serde_json::json!({ "status": problem.status, "reason": problem.detail });
+                if let Some(q) = &query {
+                    ev.detail["query"] = serde_json::json!(q);
+                }
                 if let Err(err) = guard.state.audit.append_at(ev, guard.state.clock.now()).await {
                     tracing::error!(error = %err, "could not audit a failed call");
                 }

@@ -181,7 +181,7 @@ async fn management_viewings_record_witnesses() {
     assert_eq!(w.api.post("/api/v1/viewings", &off_pc, body.clone()).await.0, 403);
     w.api.ok("/api/v1/viewings", &officer, body).await;
     let (_, v) = w.api.get("/api/v1/viewings", &officer).await;
-    assert_eq!(v[0]["witnesses"], "[\"交通防犯課 主査\"]");
+    assert_eq!(v[0]["witnesses"], json!(["交通防犯課 主査"]));
     let (_, log) = w.api.get("/api/v1/audit?action=footage.view", &w.admin).await;
     assert_eq!(log[0]["workstation"], "PC-city");
 }

@@ -708,8 +708,13 @@ async fn scope_matrix_every_id_endpoint_on_another_owners_things() {
             ds.as_array().unwrap().iter().find(|d| d["account_id"] == city_mgr.id).unwrap()["id"]
                 .as_i64()
                 .unwrap();
+        // A viewing of the city's camera by the city's manager (issue 20).
+        let viewing = w.api.ok("/api/v1/viewings", &city_mgr, json!({ "cameras": ["cam1"], "from": "2026-12-07T08:00:00+09:00", "to": "2026-12-07T09:00:00+09:00", "purpose": w.profile.purposes[0].id, "witnesses": [] })).await;
+        let viewing_from = viewing["range_from_ms"].as_i64().unwrap();
+        let viewing = viewing["id"].as_i64().unwrap();
         let id_of = |kind: &str| -> Option<i64> {
             Some(match kind {
+                "viewings" => viewing,
                 "cameras" => cam,
                 "sites" => site,
                 "requests" => req,
@@ -728,6 +733,8 @@ async fn scope_matrix_every_id_endpoint_on_another_owners_things() {
             "revoke" if path.contains("workstations") => json!({ "reason": "x" }),
             "respond" => json!({ "response": "x" }),
             "masks" => json!({ "polygons": [], "reason": "x" }),
+            "played" => json!({ "camera": "cam1", "from_ms": 0, "to_ms": 1 }),
+            "prints" => json!({ "camera": "cam1", "at_ms": 0 }),
             _ => json!({}),
         };
         let group = [&a_inst, &a_mgr, &a_op];
@@ -747,7 +754,10 @@ async fn scope_matrix_every_id_endpoint_on_another_owners_things() {
                 );
                 continue;
             };
-            let path = ep.path.replace("{id}", &id.to_string());
+            let mut path = ep.path.replace("{id}", &id.to_string());
+            if path.ends_with("/media") {
+                path = format!("{path}?camera=cam1&from={viewing_from}");
+            }
             for u in group.iter().filter(|u| holds(u, &ep.access)) {
                 let b = (ep.method != "GET").then(|| body(&path));
                 let (s, v) = w.api.call(ep.method, &path, Some(u), b).await;

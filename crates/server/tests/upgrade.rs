@@ -15,16 +15,13 @@ use common::{Api, BACKENDS, Server, World, documents};
 use serde_json::json;
 
 /// The newest migration of the previous release.
-const PREVIOUS: i64 = 17;
+const PREVIOUS: i64 = 18;
 
 /// What the migrations added since the previous release did, undone.
-const UNDO: [&str; 6] = [
-    "ALTER TABLE accounts DROP COLUMN activated_at",
-    "ALTER TABLE accounts DROP COLUMN activated_by",
-    "ALTER TABLE accounts DROP COLUMN pending_activation",
-    "ALTER TABLE viewings DROP COLUMN owner_org_id",
-    "ALTER TABLE organisations DROP COLUMN retention_months",
-    "ALTER TABLE organisations DROP COLUMN retention_days",
+const UNDO: [&str; 3] = [
+    "ALTER TABLE viewings DROP COLUMN seen",
+    "ALTER TABLE viewings DROP COLUMN closed_at",
+    "ALTER TABLE viewings DROP COLUMN expires_at",
 ];
 
 async fn exec(url: &str, sql: &str) {

@@ -57,7 +57,17 @@ pub struct Viewing {
     pub viewed_at: i64,
     /// The organisation owning the cameras viewed (PROD-OWN-2).
     pub owner_org_id: Option<i64>,
+    /// When its playback session ends (issue 20); `None` for a record made before playback.
+    pub expires_at: Option<i64>,
+    /// Closed by the viewer.
+    pub closed_at: Option<i64>,
+    /// What it showed, per camera (JSON: seconds served and played).
+    pub seen: String,
 }
+
+/// The columns of a viewing row.
+const VIEWING_COLS: &str = "id, viewer_id, role, workstation_id, cameras, range_from, range_to, \
+    purpose, witnesses, viewed_at, owner_org_id, expires_at, closed_at, seen";
 
 macro_rules! hold_cols {
     () => {
@@ -120,7 +130,7 @@ impl Db {
         changed_one(&r, || format!("hold {id} is already released, expired or does not exist"))
     }
 
-    /// Records a management viewing.
+    /// Records a viewing, its playback session open until `expires`.
     #[allow(clippy::too_many_arguments)]
     pub async fn create_viewing(
         &self,
@@ -133,12 +143,12 @@ impl Db {
         witnesses: &str,
         owner: Option<i64>,
         now: i64,
+        expires: i64,
     ) -> Result<Viewing> {
-        Ok(sqlx::query_as(
-            "INSERT INTO viewings (viewer_id, role, workstation_id, cameras, range_from, range_to, purpose, witnesses, viewed_at, owner_org_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             RETURNING id, viewer_id, role, workstation_id, cameras, range_from, range_to, purpose, witnesses, viewed_at, owner_org_id",
-        )
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO viewings (viewer_id, role, workstation_id, cameras, range_from, range_to, purpose, witnesses, viewed_at, owner_org_id, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {VIEWING_COLS}"
+        )))
         .bind(viewer)
         .bind(role)
         .bind(workstation)
@@ -149,8 +159,40 @@ impl Db {
         .bind(witnesses)
         .bind(now)
         .bind(owner)
+        .bind(expires)
         .fetch_one(&mut *self.conn().await?)
         .await?)
+    }
+
+    /// One viewing.
+    pub async fn viewing(&self, id: i64) -> Result<Option<Viewing>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {VIEWING_COLS} FROM viewings WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *self.conn().await?)
+        .await?)
+    }
+
+    /// Replaces what a viewing showed (`seen`, JSON).
+    pub async fn set_viewing_seen(&self, id: i64, seen: &str) -> Result<()> {
+        let r = sqlx::query("UPDATE viewings SET seen = $2 WHERE id = $1")
+            .bind(id)
+            .bind(seen)
+            .execute(&mut *self.conn().await?)
+            .await?;
+        changed_one(&r, || format!("viewing {id} does not exist"))
+    }
+
+    /// Closes a viewing's session.
+    pub async fn close_viewing(&self, id: i64, now: i64) -> Result<()> {
+        let r =
+            sqlx::query("UPDATE viewings SET closed_at = $2 WHERE id = $1 AND closed_at IS NULL")
+                .bind(id)
+                .bind(now)
+                .execute(&mut *self.conn().await?)
+                .await?;
+        changed_one(&r, || format!("viewing {id} is already closed or does not exist"))
     }
 
     /// Viewings, newest first: of cameras owned by `owner` (when given) and by viewers of
@@ -160,11 +202,10 @@ impl Db {
         owner: Option<i64>,
         viewer_org: Option<i64>,
     ) -> Result<Vec<Viewing>> {
-        Ok(sqlx::query_as(
-            "SELECT id, viewer_id, role, workstation_id, cameras, range_from, range_to, purpose, witnesses, viewed_at, owner_org_id \
-             FROM viewings WHERE ($1 = 0 OR owner_org_id = $1) \
-             AND ($2 = 0 OR viewer_id IN (SELECT a.id FROM accounts a WHERE a.organisation_id = $2)) ORDER BY id DESC",
-        )
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {VIEWING_COLS} FROM viewings WHERE ($1 = 0 OR owner_org_id = $1) \
+             AND ($2 = 0 OR viewer_id IN (SELECT a.id FROM accounts a WHERE a.organisation_id = $2)) ORDER BY id DESC"
+        )))
         .bind(owner.unwrap_or(0))
         .bind(viewer_org.unwrap_or(0))
         .fetch_all(&mut *self.conn().await?)

@@ -35,6 +35,11 @@ pub struct DemoArgs {
     /// night, to show the police emergency path in office hours). Recorder and server share it.
     #[arg(long, value_name = "RFC3339")]
     pub at: Option<String>,
+    /// Demo only: let viewings show footage recorded this many minutes ago instead of the
+    /// profile's delay (at least 1: never live, ALL-REC-2), so a fresh demo can be viewed without
+    /// waiting. `serve` always takes the profile's.
+    #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..))]
+    pub viewing_delay_minutes: Option<u32>,
     /// Start over: delete the data directory first.
     #[arg(long)]
     pub fresh: bool,
@@ -379,7 +384,10 @@ impl DemoArgs {
             );
         }
         super::serve::init_tracing();
-        let profile = super::load_profile(&self.profile)?;
+        let mut profile = super::load_profile(&self.profile)?;
+        if let Some(m) = self.viewing_delay_minutes {
+            profile.viewing.delay_minutes = m;
+        }
         if self.fresh && self.data.exists() {
             std::fs::remove_dir_all(&self.data)
                 .with_context(|| format!("cannot delete {}", self.data.display()))?;

@@ -95,6 +95,7 @@ impl Checker<'_> {
             ("recording.continuous_rule".into(), &p.recording.continuous_rule),
             ("recording.live_view_rule".into(), &p.recording.live_view_rule),
             ("recording.masks_rule".into(), &p.recording.masks_rule),
+            ("viewing.rule".into(), &p.viewing.rule),
             ("retention.rule".into(), &p.retention.rule),
             ("retention.floor.rule".into(), &p.retention.floor.rule),
             ("retention.ceiling.rule".into(), &p.retention.ceiling.rule),
@@ -190,6 +191,22 @@ impl Checker<'_> {
                 "recording.live_view",
                 "ALL-REC-2",
                 "live view must be false: no city's rules allow live monitoring",
+            );
+        }
+        let v = &self.p.viewing;
+        if v.delay_minutes < 1 {
+            // rule: ALL-REC-2 — a viewing never shows what was just recorded.
+            self.push(
+                "viewing.delay_minutes",
+                "ALL-REC-2",
+                "a viewing must end at least 1 minute before now: a delay of 0 is live monitoring",
+            );
+        }
+        if !(1..=480).contains(&v.session_minutes) {
+            self.push(
+                "viewing.session_minutes",
+                "ALL-REC-2",
+                "a viewing's session lasts between 1 and 480 minutes (one working day)",
             );
         }
     }

@@ -51,6 +51,9 @@ pub struct Profile {
     pub workstations: Workstations,
     /// Disposal of media and recorders (ASA-3.3d, KIT-5.7).
     pub disposal: DisposalRule,
+    /// Authorised viewing of recorded footage (issue 20: ASA-3.4a, KAW-2.2.2, KIT-5.5, NIS-7,
+    /// SAK-M).
+    pub viewing: ViewingRules,
     /// Recurring duties: monthly histories, access reviews, device passwords, signs, the
     /// yearly publication (issue 18 item 1).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -223,6 +226,25 @@ pub struct RecordingRules {
 
 fn default_clock_tolerance_ms() -> u32 {
     1000
+}
+
+/// Authorised viewing of recorded footage (issue 20): who looks at what is recorded first, and
+/// playback stays inside that record — never live (ALL-REC-2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViewingRules {
+    /// The clause under which the designated people view footage (ASA-3.4a 管理責任者等は…閲覧,
+    /// KIT-5.5, NIS-7, SAK-M 管理者等が閲覧).
+    pub rule: RuleId,
+    /// Playback ends at least this many minutes before now: what was just recorded is not
+    /// shown (ALL-REC-2: no live monitoring).
+    pub delay_minutes: u32,
+    /// A viewing's playback session lasts this many minutes from its opening.
+    pub session_minutes: u32,
+    /// A still may be printed from a viewing (ASA-3.4a 「閲覧、印刷、複製できる」); every print
+    /// carries the viewer, the viewing and the time, and is audited.
+    #[serde(default)]
+    pub print: bool,
 }
 
 /// Retention settings (SPEC.md §2 and §7).

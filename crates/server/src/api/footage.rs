@@ -1,5 +1,5 @@
 //! The footage workflow (SPEC.md §4): request → (relay) → decision → instruction chain →
-//! extraction → (report) → ledger; internal use (NIS-9.1); management viewings (ASA-3.4a).
+//! extraction → (report) → ledger; internal use (NIS-9.1). Viewings are in [`super::viewing`].
 //!
 //! Every transition asks the `policy` crate first, then changes state with a conditional update
 //! (so a concurrent actor gets 409), then writes the audit entry.
@@ -938,7 +938,7 @@ pub async fn relay_instruction(
 
 /// Whether the caller is on a registered workstation of their own organisation, at a
 /// placement the profile allows that organisation (ASA-3.2e, KIT-5.5, NIS-8, SAK-M).
-fn on_own_workstation(st: &AppState, p: &Principal) -> bool {
+pub(super) fn on_own_workstation(st: &AppState, p: &Principal) -> bool {
     let kind = policy::profile::OrgKind::parse(&p.org_kind);
     p.workstation.as_ref().is_some_and(|w| {
         w.revoked_at.is_none()
@@ -1236,73 +1236,6 @@ pub struct LedgerListQuery {
     pub from: Option<String>,
     /// Extracted on or before this JST date.
     pub to: Option<String>,
-}
-
-/// `POST /api/v1/viewings` (ASA-3.4a: viewing for management, witnesses recorded).
-pub async fn create_viewing(
-    State(st): State<Arc<AppState>>,
-    Extension(p): Extension<Principal>,
-    Body(b): Body<ViewingBody>,
-) -> ApiResult<Json<Value>> {
-    st.profile.check_purpose(&b.purpose)?;
-    if !on_own_workstation(&st, &p) && st.profile.viewing_needs_workstation() {
-        return Err(ApiError::forbidden(
-            st.profile.workstation_rule(),
-            Msg::new("viewing_workstation_required"),
-        ));
-    }
-    let (from, to) = range(&b.from, &b.to)?;
-    let cams = checked_cameras(&st, "cameras", &b.cameras).await?;
-    // One owner's cameras, and the viewer's own organisation's where it owns cameras: a
-    // facility views its own footage on its own PC (SAK-M, issue 15).
-    let owner =
-        st.profile.single_owner(&cams.iter().map(|c| c.owner_org_id).collect::<Vec<_>>())?;
-    if !p.governs(owner) && matches!(p.scope, policy::scope::Scope::Own(_)) {
-        let foreign =
-            cams.iter().find(|c| !p.governs(c.owner_org_id)).map_or("", |c| c.code.as_str());
-        return Err(ApiError::invalid(
-            "cameras",
-            Msg::new("camera_not_registered").with("code", foreign),
-        ));
-    }
-    check_range_available(&st, &cams, from, to).await?;
-    let role = p.role_with(&st.profile, Permission::FootageView).cloned().unwrap_or_default();
-    let ws = p.workstation.as_ref().map_or(0, |w| w.id);
-    let ch = st.change().await?;
-    let v = ch
-        .create_viewing(
-            p.account.id,
-            &role,
-            ws,
-            &json_list(&b.cameras),
-            (from, to),
-            &b.purpose,
-            &json_list(&b.witnesses),
-            owner,
-            st.clock.now_ms(),
-        )
-        .await?;
-    let mut ev = p.event("footage.view", format!("viewing:{}", v.id), Outcome::Ok);
-    ev.detail = json!({ "cameras": b.cameras, "witnesses": b.witnesses.len(), "rule": st.profile.workflow.witness_rule });
-    st.audit_in(&ch, ev).await?;
-    ch.commit().await?;
-    Ok(Json(json!(v)))
-}
-
-/// `GET /api/v1/viewings`.
-pub async fn list_viewings(
-    State(st): State<Arc<AppState>>,
-    Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
-    // An owner's viewings to the owner; others' to their own organisation (issue 15).
-    let (owner, viewer_org) = match p.scope {
-        policy::scope::Scope::Own(org) => (Some(org), None),
-        policy::scope::Scope::Office => (None, None),
-        policy::scope::Scope::Outside => (None, Some(p.account.organisation_id)),
-    };
-    let v = st.db.viewings(owner, viewer_org).await?;
-    st.audit(p.event("viewing.list", "viewings", Outcome::Ok)).await?;
-    Ok(Json(json!(v)))
 }
 
 /// `GET /api/v1/instructions/recipients?step=N`: the accounts that may act at step N of the

@@ -522,6 +522,28 @@ pub struct ViewingBody {
     pub witnesses: Vec<String>,
 }
 
+/// `POST /viewings/{id}/played`: a stretch the player played.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlayedBody {
+    /// Camera code.
+    pub camera: String,
+    /// Played from (UTC ms of the recording).
+    pub from_ms: i64,
+    /// Played to.
+    pub to_ms: i64,
+}
+
+/// `POST /viewings/{id}/prints`: a still printed from a viewing.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrintBody {
+    /// Camera code.
+    pub camera: String,
+    /// When the printed frame was recorded (UTC ms).
+    pub at_ms: i64,
+}
+
 /// `POST /delegations`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -36,7 +36,7 @@ pub use footage::{
 pub use home::dashboard;
 pub use oversight::{
     audit, delegations, delegations_post, holds, holds_post, reconciliation, reconciliation_post,
-    retention, retention_post, viewings, viewings_post,
+    retention, retention_post, viewing, viewing_close, viewings, viewings_post,
 };
 pub use registry::{
     cameras, cameras_post, contracts, contracts_post, masks, masks_post, workstations,
@@ -415,6 +415,26 @@ fn with_map_csp(tiles: &str, mut resp: Response) -> Response {
         resp.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
     }
     resp
+}
+
+/// The player page's Content-Security-Policy: the video element plays from a Media Source
+/// (a `blob:` URL made by the page's own script), nothing else is loosened (issue 20).
+fn with_player_csp(mut resp: Response) -> Response {
+    const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+        img-src 'self' data: blob:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; \
+        frame-ancestors 'none'; form-action 'self'";
+    resp.headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(CSP));
+    resp
+}
+
+/// `GET /assets/player.js`: the viewing player (Media Source Extensions, watermark, controls).
+pub async fn player_script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../assets/player.js"),
+    )
+        .into_response()
 }
 
 /// `GET /assets/style.css`: plain CSS, A4 print for certificates and ledgers.

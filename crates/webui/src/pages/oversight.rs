@@ -412,10 +412,23 @@ pub async fn audit(
     page(l, Some(&me), &t(l, "audit"), body).into_response()
 }
 
-/// `GET /viewings`: management viewings of recorded footage, each with its witnesses
-/// (ASA-3.4a), made on a dedicated PC; the record of who looked at what, when and why.
+/// `GET /viewings`: viewings of recorded footage (issue 20), each recorded first — who, on which
+/// dedicated PC, which cameras and range, why, with which witnesses — with the form that records
+/// one and opens its player.
 pub async fn viewings(State(ui): State<Arc<Ui>>, s: Session) -> Response {
     viewings_page(&ui, s, Draft::default(), StatusCode::OK).await
+}
+
+/// The profile's purposes, as choices in the page's language.
+async fn purpose_choices(ui: &Ui, headers: &HeaderMap, l: Lang) -> Vec<(String, String)> {
+    let profile = ui.api.get("/api/v1/profile", headers).await.json;
+    let name = if l == Lang::Ja { "name_ja" } else { "name_en" };
+    profile["purposes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| (js(&p["id"]).to_owned(), js(&p[name]).to_owned()))
+        .collect()
 }
 
 async fn viewings_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
@@ -424,24 +437,29 @@ async fn viewings_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
     if !a.ok() {
         return problem_page(l, Some(&me), &a);
     }
-    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
-    let name = if l == Lang::Ja { "name_ja" } else { "name_en" };
-    let purposes: Vec<(String, String)> = profile["purposes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| (js(&p["id"]).to_owned(), js(&p[name]).to_owned()))
-        .collect();
+    let purposes = purpose_choices(ui, &headers, l).await;
+    let purpose_name =
+        |id: &str| purposes.iter().find(|(k, _)| k == id).map_or(id.to_owned(), |(_, n)| n.clone());
     let cams = camera_choices(ui, &headers).await;
     let body = html! {
+        p.note { (t(l, "no_live_view")) }
         table #viewings {
-            thead { tr { th { "#" } th { (t(l, "viewed_at")) } th { (t(l, "actor")) } th { (t(l, "cameras_field")) } th { (t(l, "range_from")) } th { (t(l, "range_to")) } th { (t(l, "purpose")) } th { (t(l, "witnesses")) } } }
+            thead { tr { th { "No." } th { (t(l, "viewed_at")) } th { (t(l, "cameras_field")) } th { (t(l, "range_from")) } th { (t(l, "range_to")) } th { (t(l, "purpose")) } th { (t(l, "witnesses")) } th { (t(l, "state")) } } }
             tbody {
                 @for v in a.json.as_array().into_iter().flatten() {
                     tr {
-                        td { (v["id"]) } td { (when(l, &v["viewed_at"])) } td { (v["viewer_id"]) " (" (js(&v["role"])) ")" }
-                        td { (js(&v["cameras"])) } td { (when(l, &v["range_from"])) } td { (when(l, &v["range_to"])) }
-                        td { (js(&v["purpose"])) } td { (js(&v["witnesses"])) }
+                        td { (v["id"]) } td { (when(l, &v["viewed_at"])) }
+                        td { (join(&v["cameras"])) } td { (when(l, &v["range_from"])) } td { (when(l, &v["range_to"])) }
+                        td { (purpose_name(js(&v["purpose"]))) } td { (join(&v["witnesses"])) }
+                        td {
+                            @if v["open"] == true && v["viewer_id"].as_i64() == Some(me.id()) {
+                                a.play href={ "/viewings/" (v["id"]) } { (t(l, "viewing_play")) }
+                            } @else if v["open"] == true {
+                                (t(l, "viewing_state_open"))
+                            } @else {
+                                a href={ "/viewings/" (v["id"]) } { (t(l, "viewing_state_ended")) }
+                            }
+                        }
                     }
                 }
             }
@@ -456,15 +474,20 @@ async fn viewings_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
                 (input(&d, "viewing", "from", &t(l, "range_from"), "datetime-local", true))
                 (input(&d, "viewing", "to", &t(l, "range_to"), "datetime-local", true))
                 (select(&d, "viewing", "purpose", &t(l, "purpose"), &purposes))
-                (input(&d, "viewing", "witnesses", &t(l, "witnesses_input"), "text", true))
-                button #record-viewing { (t(l, "register")) }
+                (input(&d, "viewing", "witnesses", &t(l, "witnesses_input"), "text", false))
+                button #record-viewing { (t(l, "viewing_open")) }
             }
         }
     };
     (status, page(l, Some(&me), &t(l, "viewings"), body)).into_response()
 }
 
-/// `POST /viewings`.
+/// A JSON list of strings, joined for reading.
+fn join(v: &Value) -> String {
+    v.as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join("、")
+}
+
+/// `POST /viewings`: records the viewing and opens its player.
 pub async fn viewings_post(
     State(ui): State<Arc<Ui>>,
     s: Session,
@@ -479,9 +502,128 @@ pub async fn viewings_post(
     let body = json!({ "cameras": [txt(&f, "camera")], "from": jst_input(&txt(&f, "from")), "to": jst_input(&txt(&f, "to")),
                        "purpose": txt(&f, "purpose"), "witnesses": witnesses });
     match post_form(&ui, &s.headers, &f, "/api/v1/viewings", body).await {
-        Ok(_) => Redirect::to("/viewings").into_response(),
+        Ok(a) => Redirect::to(&format!("/viewings/{}", a.json["id"])).into_response(),
         Err((status, d)) => viewings_page(&ui, s, d, status).await,
     }
+}
+
+/// The query of `GET /viewings/{id}`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ViewingQuery {
+    /// Which of the viewing's cameras to play.
+    camera: Option<String>,
+}
+
+/// `GET /viewings/{id}`: the viewing's record and, while its session lasts, its player — the
+/// recorded footage of one camera at a time, inside the record only, with the viewer's name,
+/// the viewing's number and the time over the picture (issue 20). No download, no live edge.
+pub async fn viewing(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<ViewingQuery>,
+) -> Response {
+    let Session { l, me, headers } = s;
+    let a = ui.api.get(&format!("/api/v1/viewings/{id}"), &headers).await;
+    if !a.ok() {
+        return problem_page(l, Some(&me), &a);
+    }
+    let v = &a.json;
+    let purposes = purpose_choices(&ui, &headers, l).await;
+    let purpose = purposes
+        .iter()
+        .find(|(k, _)| k == js(&v["purpose"]))
+        .map_or(js(&v["purpose"]).to_owned(), |(_, n)| n.clone());
+    let cameras: Vec<String> = v["cameras"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.as_str().map(str::to_owned))
+        .collect();
+    let camera = q
+        .camera
+        .filter(|c| cameras.contains(c))
+        .or_else(|| cameras.first().cloned())
+        .unwrap_or_default();
+    let playable = v["mine"] == true && v["open"] == true;
+    let watermark = format!("{} · {} {}", js(&v["viewer"]), t(l, "viewing_no"), v["id"]);
+    let seen = v["seen"].as_object().cloned().unwrap_or_default();
+    let body = html! {
+        dl.record {
+            dt { (t(l, "viewing_no")) } dd { (v["id"]) }
+            dt { (t(l, "cameras_field")) } dd { (join(&v["cameras"])) }
+            dt { (t(l, "range_from")) } dd { (when(l, &v["range_from"])) }
+            dt { (t(l, "range_to")) } dd { (when(l, &v["range_to"])) }
+            dt { (t(l, "purpose")) } dd { (purpose) }
+            dt { (t(l, "witnesses")) } dd { (join(&v["witnesses"])) }
+            dt { (t(l, "viewing_until")) } dd { (when(l, &v["expires_at"])) }
+            dt { (t(l, "viewing_rule")) } dd { code { (js(&v["rule"])) } }
+        }
+        @if playable {
+            @if cameras.len() > 1 {
+                nav.cameras aria-label=(t(l, "cameras_field")) {
+                    @for c in &cameras {
+                        a href={ "/viewings/" (id) "?camera=" (c) } aria-current=[(c == &camera).then_some("true")] { (c) }
+                    }
+                }
+            }
+            script src="/assets/player.js" defer {}
+            div #player data-viewing=(id) data-camera=(camera) data-from=(v["range_from_ms"]) data-to=(v["range_to_ms"])
+                data-csrf=(me.csrf()) data-spans=(v["spans"][&camera].to_string()) data-watermark=(watermark)
+                data-lang=(l.code()) data-msg-gap=(t(l, "viewing_gap")) data-msg-refused=(t(l, "viewing_refused")) {
+                div.stage {
+                    video #viewing-video playsinline muted disablepictureinpicture controlslist="nodownload" {}
+                    div.watermark aria-hidden="true" { span.wm-line {} span.wm-line {} span.wm-line {} }
+                    p.gap-note hidden role="status" {}
+                }
+                div.timeline aria-hidden="true" {}
+                input #seek type="range" min="0" step="0.04" value="0" aria-label=(t(l, "viewing_seek"));
+                div.controls {
+                    button #play type="button" data-play=(t(l, "viewing_play_button")) data-pause=(t(l, "viewing_pause")) { (t(l, "viewing_play_button")) }
+                    button #frame-back type="button" { (t(l, "viewing_frame_back")) }
+                    button #frame-fwd type="button" { (t(l, "viewing_frame_forward")) }
+                    label { (t(l, "viewing_speed")) " "
+                        select #speed { option value="0.25" { "×0.25" } option value="0.5" { "×0.5" } option value="1" selected { "×1" } option value="2" { "×2" } option value="4" { "×4" } }
+                    }
+                    span { (t(l, "viewing_recorded_time")) ": " output #wall-clock {} }
+                    @if v["print"] == true { button #print-still type="button" { (t(l, "viewing_print")) } }
+                }
+                p.problem #player-error hidden role="alert" {}
+                div #print-area {}
+            }
+            form method="post" action={ "/viewings/" (id) "/close" } {
+                input type="hidden" name="csrf" value=(me.csrf());
+                button #close-viewing type="submit" { (t(l, "viewing_close")) }
+            }
+        } @else {
+            p.note { (t(l, if v["mine"] == true { "viewing_ended_note" } else { "viewing_others_note" })) }
+        }
+        @if !seen.is_empty() {
+            h2 { (t(l, "viewing_seen")) }
+            table #viewing-seen {
+                thead { tr { th { (t(l, "cameras_field")) } th { (t(l, "viewing_served_s")) } th { (t(l, "viewing_played_s")) } } }
+                tbody { @for (c, x) in &seen { tr { td { (c) } td { (x["served"]) } td { (x["played"]) } } } }
+            }
+        }
+        p { a href="/viewings" { (t(l, "viewings")) } }
+    };
+    let title = format!("{} No.{id}", t(l, "viewing_title"));
+    with_player_csp(page(l, Some(&me), &title, body).into_response())
+}
+
+/// `POST /viewings/{id}/close`: the viewer ends the session.
+pub async fn viewing_close(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    Path(id): Path<i64>,
+    Form(f): Form<Plain>,
+) -> Response {
+    let a =
+        ui.api.post(&format!("/api/v1/viewings/{id}/close"), &s.headers, &f.csrf, json!({})).await;
+    if !a.ok() {
+        return problem_page(s.l, Some(&s.me), &a);
+    }
+    Redirect::to(&format!("/viewings/{id}")).into_response()
 }
 
 /// `GET /delegations`: written confirmations that an agency's head delegated the emergency

@@ -1,0 +1,401 @@
+//! Authorised viewing of recorded footage (issue 20; ASA-3.4a, KAW-2.2.2, KIT-5.5, NIS-7,
+//! SAK-M): a viewing is recorded first — who, on which dedicated PC, which cameras and range,
+//! why, with which witnesses — and opens a playback session bound to that person, that PC and
+//! that record for the profile's session time. Every piece of footage served is audited
+//! (`footage.play`, seconds per chunk); refusals are audited with their rule; closing records
+//! what was seen, seconds per camera. Never live: the range ends the profile's delay before now
+//! (ALL-REC-2). The rules are `policy::viewing`'s; this module asks them.
+
+use super::footage::{check_range_available, checked_cameras, on_own_workstation};
+use super::types::*;
+use super::{Body, Id};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, Msg};
+use crate::state::AppState;
+use audit::Outcome;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use policy::Permission;
+use policy::viewing::{Ask, Session};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use store::holds::Viewing;
+use store::{json_list, parse_list};
+
+/// A list the store holds as JSON; unreadable, empty (which plays nothing: deny by default).
+fn stored_list(s: &str) -> Vec<String> {
+    parse_list(s).unwrap_or_default()
+}
+
+/// About this much footage per chunk served (ms): a few seconds to the first frame, a request
+/// every few seconds while playing.
+const CHUNK_MS: i64 = 8_000;
+
+/// `POST /api/v1/viewings`: records a viewing and opens its playback session.
+pub async fn create_viewing(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<ViewingBody>,
+) -> ApiResult<Json<Value>> {
+    st.profile.check_purpose(&b.purpose)?;
+    if !on_own_workstation(&st, &p) && st.profile.viewing_needs_workstation() {
+        return Err(ApiError::forbidden(
+            st.profile.workstation_rule(),
+            Msg::new("viewing_workstation_required"),
+        ));
+    }
+    let (from, to) = range(&b.from, &b.to)?;
+    let now = st.clock.now_ms();
+    // rule: ALL-REC-2 — only footage recorded at least the profile's delay ago.
+    st.profile.check_viewing_range(from, to, now)?;
+    let cams = checked_cameras(&st, "cameras", &b.cameras).await?;
+    // One owner's cameras, and the viewer's own organisation's where it owns cameras: a
+    // facility views its own footage on its own PC (SAK-M, issue 15).
+    let owner =
+        st.profile.single_owner(&cams.iter().map(|c| c.owner_org_id).collect::<Vec<_>>())?;
+    if !p.governs(owner) && matches!(p.scope, policy::scope::Scope::Own(_)) {
+        let foreign =
+            cams.iter().find(|c| !p.governs(c.owner_org_id)).map_or("", |c| c.code.as_str());
+        return Err(ApiError::invalid(
+            "cameras",
+            Msg::new("camera_not_registered").with("code", foreign),
+        ));
+    }
+    check_range_available(&st, &cams, from, to).await?;
+    let role = p.role_with(&st.profile, Permission::FootageView).cloned().unwrap_or_default();
+    let ws = p.workstation.as_ref().map_or(0, |w| w.id);
+    let ch = st.change().await?;
+    let v = ch
+        .create_viewing(
+            p.account.id,
+            &role,
+            ws,
+            &json_list(&b.cameras),
+            (from, to),
+            &b.purpose,
+            &json_list(&b.witnesses),
+            owner,
+            now,
+            st.profile.viewing_expires(now),
+        )
+        .await?;
+    let mut ev = p.event("footage.view", format!("viewing:{}", v.id), Outcome::Ok);
+    ev.rule = Some(st.profile.viewing.rule.to_string());
+    ev.detail = json!({
+        "cameras": b.cameras, "from": jst(from), "to": jst(to), "purpose": b.purpose,
+        "witnesses": b.witnesses.len(), "witness_rule": st.profile.workflow.witness_rule,
+        "expires": v.expires_at.map(jst),
+    });
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
+    Ok(Json(viewing_json(&st, &v)))
+}
+
+/// `GET /api/v1/viewings`.
+pub async fn list_viewings(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    let (owner, viewer_org) = keeping(&p);
+    close_expired(&st).await?;
+    let v = st.db.viewings(owner, viewer_org).await?;
+    st.audit(p.event("viewing.list", "viewings", Outcome::Ok)).await?;
+    Ok(Json(Value::Array(v.iter().map(|v| viewing_json(&st, v)).collect())))
+}
+
+/// Whose viewings `p` keeps: an owner's to the owner, others' to their own organisation
+/// (issue 15), the city's office all.
+fn keeping(p: &Principal) -> (Option<i64>, Option<i64>) {
+    match p.scope {
+        policy::scope::Scope::Own(org) => (Some(org), None),
+        policy::scope::Scope::Office => (None, None),
+        policy::scope::Scope::Outside => (None, Some(p.account.organisation_id)),
+    }
+}
+
+/// Viewing `id` if `p` keeps it (its viewer always does); otherwise not found.
+async fn kept(st: &AppState, p: &Principal, id: i64) -> ApiResult<Viewing> {
+    let v = st.db.viewing(id).await?;
+    let not_found = || ApiError::not_found(format!("viewing {id}"));
+    let v = v.ok_or_else(not_found)?;
+    if v.viewer_id == p.account.id {
+        return Ok(v);
+    }
+    let keeps = match keeping(p) {
+        (Some(owner), _) => v.owner_org_id == Some(owner),
+        (None, Some(org)) => {
+            st.db.account(v.viewer_id).await?.is_some_and(|a| a.organisation_id == org)
+        }
+        (None, None) => true,
+    };
+    if keeps { Ok(v) } else { Err(not_found()) }
+}
+
+/// A viewing as the API answers it.
+fn viewing_json(st: &AppState, v: &Viewing) -> Value {
+    let now = st.clock.now_ms();
+    let open = v.closed_at.is_none() && v.expires_at.is_some_and(|e| now < e);
+    json!({
+        "id": v.id,
+        "viewer_id": v.viewer_id,
+        "role": v.role,
+        "workstation_id": v.workstation_id,
+        "cameras": stored_list(&v.cameras),
+        "range_from": jst(v.range_from),
+        "range_to": jst(v.range_to),
+        "range_from_ms": v.range_from,
+        "range_to_ms": v.range_to,
+        "purpose": v.purpose,
+        "witnesses": stored_list(&v.witnesses),
+        "viewed_at": jst(v.viewed_at),
+        "owner_org_id": v.owner_org_id,
+        "expires_at": v.expires_at.map(jst),
+        "closed_at": v.closed_at.map(jst),
+        "open": open,
+        "seen": serde_json::from_str::<Value>(&v.seen).unwrap_or_else(|_| json!({})),
+    })
+}
+
+/// The record as `policy::viewing` sees it.
+fn session<'a>(v: &Viewing, cameras: &'a [String]) -> Session<'a> {
+    Session {
+        viewer: v.viewer_id,
+        workstation: v.workstation_id,
+        cameras,
+        range: (v.range_from, v.range_to),
+        expires_ms: v.expires_at,
+        closed: v.closed_at.is_some(),
+    }
+}
+
+/// `GET /api/v1/viewings/{id}`: the record, its session, each camera's recorded spans, and the
+/// watermark the player draws.
+pub async fn get_viewing(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    close_expired(&st).await?;
+    let v = kept(&st, &p, id).await?;
+    let cameras = stored_list(&v.cameras);
+    let mut spans = serde_json::Map::new();
+    if let Some(node) = st.node() {
+        for c in cameras.iter().filter(|c| node.records(c)) {
+            let s = node.recorded(c, v.range_from, v.range_to).await?;
+            spans.insert(c.clone(), json!(s));
+        }
+    }
+    let viewer = st.db.account(v.viewer_id).await?;
+    let mut out = viewing_json(&st, &v);
+    out["spans"] = Value::Object(spans);
+    out["viewer"] = json!(viewer.map(|a| a.display_name));
+    out["mine"] = json!(v.viewer_id == p.account.id);
+    out["print"] = json!(st.profile.viewing.print);
+    out["rule"] = json!(st.profile.viewing.rule);
+    st.audit(p.event("viewing.read", format!("viewing:{id}"), Outcome::Ok)).await?;
+    Ok(Json(out))
+}
+
+/// The query of `GET /api/v1/viewings/{id}/media`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaQuery {
+    /// Camera code.
+    pub camera: String,
+    /// From (UTC ms): the chunk starts at the keyframe at or before it.
+    pub from: i64,
+}
+
+/// Checks `p`'s ask against viewing `v`: a refusal is answered 403 (409 once the session has
+/// ended) with its rule, and audited once with the ask (camera, time) by the route's guard.
+fn check_ask(
+    st: &AppState,
+    p: &Principal,
+    v: &Viewing,
+    camera: &str,
+    from: i64,
+    now: i64,
+) -> ApiResult<()> {
+    let cameras = stored_list(&v.cameras);
+    let ask = Ask {
+        viewer: p.account.id,
+        workstation: p.workstation.as_ref().map_or(0, |w| w.id),
+        camera,
+        from_ms: from,
+        now_ms: now,
+    };
+    st.profile.check_play(&session(v, &cameras), &ask).map_err(|mut r| {
+        r.field = None;
+        r.into()
+    })
+}
+
+/// `GET /api/v1/viewings/{id}/media?camera=&from=`: a chunk of recorded footage (fragmented
+/// MP4: the initialisation segment, then fragments) inside the viewing's record, never nearer
+/// now than the profile's delay. Audited: camera, range served, seconds.
+pub async fn media(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    Query(q): Query<MediaQuery>,
+) -> ApiResult<Response> {
+    let v = kept(&st, &p, id).await?;
+    let now = st.clock.now_ms();
+    check_ask(&st, &p, &v, &q.camera, q.from, now)?;
+    let Some(node) = st.node().filter(|n| n.records(&q.camera)) else {
+        return Err(ApiError::unavailable(format!("no recorder records camera {}", q.camera)));
+    };
+    let ask = node::PlaybackAsk {
+        camera: &q.camera,
+        from_ms: q.from,
+        length_ms: CHUNK_MS,
+        range: (v.range_from, v.range_to.min(st.profile.viewing_edge(now))),
+        origin_ms: v.range_from,
+    };
+    let chunk = node.playback(ask).await?;
+    let seconds = (chunk.end_ms - chunk.start_ms).max(0) as f64 / 1000.0;
+    let ch = st.change().await?;
+    let seen = add_seen(ch.viewing(id).await?.map(|v| v.seen), &q.camera, "served", seconds);
+    ch.set_viewing_seen(id, &seen).await?;
+    let mut ev = p.event("footage.play", format!("viewing:{id}"), Outcome::Ok);
+    ev.rule = Some(st.profile.viewing.rule.to_string());
+    ev.detail = json!({
+        "camera": q.camera, "from": jst(chunk.start_ms), "to": jst(chunk.end_ms),
+        "seconds": seconds, "frames": chunk.frames, "bytes": chunk.media.len(),
+    });
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
+    let mut body = chunk.init;
+    body.extend_from_slice(&chunk.media);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "video/mp4".to_owned()),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+            (header::HeaderName::from_static("x-codec"), chunk.codec),
+            (header::HeaderName::from_static("x-start-ms"), chunk.start_ms.to_string()),
+            (header::HeaderName::from_static("x-end-ms"), chunk.end_ms.to_string()),
+            (header::HeaderName::from_static("x-complete"), chunk.complete.to_string()),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `seen` with `seconds` added to `camera`'s `what` ("served" or "played").
+fn add_seen(seen: Option<String>, camera: &str, what: &str, seconds: f64) -> String {
+    let mut v: Value =
+        seen.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_else(|| json!({}));
+    if !v.is_object() {
+        v = json!({});
+    }
+    let slot = &mut v[camera][what];
+    let total = slot.as_f64().unwrap_or(0.0) + seconds;
+    *slot = json!((total * 10.0).round() / 10.0);
+    v.to_string()
+}
+
+/// `POST /api/v1/viewings/{id}/played`: the player reports a stretch it played (the viewer's own
+/// session, on its PC, within its cameras and range; reports may arrive just after the session
+/// ended). Summed per camera into the record; the sum is audited when the viewing closes.
+pub async fn played(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    Body(b): Body<PlayedBody>,
+) -> ApiResult<Json<Value>> {
+    let mut v = kept(&st, &p, id).await?;
+    // What was played before the session ended may be reported up to a minute after it (a
+    // viewing its expiry closed is closed at its expiry instant; one its viewer closed is not
+    // reopened).
+    if v.closed_at.is_some() && v.closed_at == v.expires_at {
+        v.closed_at = None;
+    }
+    let now = st.clock.now_ms();
+    let at = match v.expires_at {
+        Some(e) if now < e + 60_000 => now.min(e - 1),
+        _ => now,
+    };
+    check_ask(&st, &p, &v, &b.camera, b.from_ms, at)?;
+    let seconds = ((b.to_ms.min(v.range_to) - b.from_ms) as f64 / 1000.0).clamp(0.0, 120.0);
+    let ch = st.change().await?;
+    let seen = add_seen(ch.viewing(id).await?.map(|v| v.seen), &b.camera, "played", seconds);
+    ch.set_viewing_seen(id, &seen).await?;
+    ch.commit().await?;
+    Ok(Json(json!({ "seen": serde_json::from_str::<Value>(&seen).unwrap_or_default() })))
+}
+
+/// `POST /api/v1/viewings/{id}/close`: the viewer ends the session; the record keeps what was
+/// seen, seconds per camera, audited.
+pub async fn close(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let v = kept(&st, &p, id).await?;
+    if v.viewer_id != p.account.id {
+        return Err(ApiError::forbidden(
+            &st.profile.viewing.rule,
+            Msg::new("viewing_other_person"),
+        ));
+    }
+    let now = st.clock.now_ms();
+    let ch = st.change().await?;
+    ch.close_viewing(id, now).await?;
+    let mut ev = p.event("viewing.close", format!("viewing:{id}"), Outcome::Ok);
+    ev.rule = Some(st.profile.viewing.rule.to_string());
+    ev.detail = json!({ "seen": serde_json::from_str::<Value>(&v.seen).unwrap_or_default(), "by": "viewer" });
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
+    let v = st.db.viewing(id).await?.ok_or_else(|| ApiError::not_found(format!("viewing {id}")))?;
+    Ok(Json(viewing_json(&st, &v)))
+}
+
+/// Closes the viewings whose session ended without the viewer closing them, each with its
+/// audit entry (what was seen), so every viewing's record ends.
+pub async fn close_expired(st: &AppState) -> ApiResult<()> {
+    let now = st.clock.now_ms();
+    for v in st.db.viewings(None, None).await? {
+        let Some(end) = v.expires_at.filter(|e| *e <= now && v.closed_at.is_none()) else {
+            continue;
+        };
+        let ch = st.change().await?;
+        match ch.close_viewing(v.id, end).await {
+            Ok(()) => {}
+            Err(store::StoreError::Conflict(_)) => continue, // closed meanwhile
+            Err(e) => return Err(e.into()),
+        }
+        let mut ev =
+            audit::Event::new("system", "viewing.close", format!("viewing:{}", v.id), Outcome::Ok);
+        ev.rule = Some(st.profile.viewing.rule.to_string());
+        ev.detail = json!({ "seen": serde_json::from_str::<Value>(&v.seen).unwrap_or_default(), "by": "expiry" });
+        st.audit_in(&ch, ev).await?;
+        ch.commit().await?;
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/viewings/{id}/prints`: a still printed from the viewing, where the profile
+/// allows it (ASA-3.4a 印刷): audited with its time; the page prints it with the watermark.
+pub async fn print(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    Body(b): Body<PrintBody>,
+) -> ApiResult<Json<Value>> {
+    let v = kept(&st, &p, id).await?;
+    if !st.profile.viewing.print {
+        return Err(ApiError::forbidden(&st.profile.viewing.rule, Msg::new("viewing_no_print")));
+    }
+    let now = st.clock.now_ms();
+    check_ask(&st, &p, &v, &b.camera, b.at_ms, now)?;
+    let mut ev = p.event("footage.print", format!("viewing:{id}"), Outcome::Ok);
+    ev.rule = Some(st.profile.viewing.rule.to_string());
+    ev.detail = json!({ "camera": b.camera, "recorded_at": jst(b.at_ms) });
+    st.audit(ev).await?;
+    Ok(Json(json!({
+        "viewer": p.account.display_name, "viewing": id, "camera": b.camera,
+        "recorded_at": jst(b.at_ms), "printed_at": jst(now),
+    })))
+}
