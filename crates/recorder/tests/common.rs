@@ -20,15 +20,8 @@ pub async fn camsim(cameras: usize, faults: camsim::Faults) -> u16 {
 
 /// Camera `code` of a camsim on `port`, without credentials, masks or a retention of its own.
 pub fn camera_config(code: &str, port: u16) -> recorder::config::CameraConfig {
-    recorder::config::CameraConfig {
-        code: code.to_owned(),
-        url: format!("rtsp://127.0.0.1:{port}/{code}"),
-        username: None,
-        password: None,
-        retention: None,
-        masks: Vec::new(),
-        mask_version: 0,
-    }
+    let url = format!("rtsp://127.0.0.1:{port}/{code}");
+    recorder::config::CameraConfig::from_url(code, &url).unwrap()
 }
 
 /// The day key of a segment, from a (possibly reopened) node database.

@@ -47,6 +47,9 @@ pub enum BenchCmd {
     /// per kind, throughput, errors, server CPU and RSS, unaudited changes (SQLite, and
     /// PostgreSQL with --postgres).
     Api(super::bench_api::ApiBench),
+    /// Serving viewings (issue 20): CPU per viewed stream and time to first frame on the
+    /// recorder node, against `cat` of the same segment files.
+    View(super::bench_view::ViewBench),
 }
 
 struct Proc(Child);
@@ -164,6 +167,7 @@ impl BenchCmd {
             BenchCmd::Export(b) => return b.run(),
             BenchCmd::Mask(b) => return b.run(),
             BenchCmd::Api(b) => return b.run(),
+            BenchCmd::View(b) => return b.run(),
         };
         let me = std::env::current_exe()?;
         let tmp = tempfile_dir()?;

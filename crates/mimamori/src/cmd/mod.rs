@@ -7,6 +7,7 @@ pub mod bench;
 pub mod bench_api;
 pub mod bench_export;
 pub mod bench_mask;
+pub mod bench_view;
 pub mod camsim;
 pub mod config;
 pub mod demo;
