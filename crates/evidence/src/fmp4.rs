@@ -6,10 +6,11 @@
 //! The media timeline is the viewing's: a fragment's `tfdt` is the wall-clock time of its first
 //! frame less the viewing's start, in 90 kHz units, so the player's `currentTime` is "seconds
 //! after the start of the range" and a gap in the recording is a gap in the buffered ranges.
-//! Within a fragment, frames follow the camera's media clock ([`crate::mp4::durations`]).
+//! Within a fragment, frames follow the camera's media clock; a silence of more than a second
+//! (a stall, a reconnection) ends the fragment, so the player shows a gap, not a frozen frame.
 
 use crate::Error;
-use crate::mp4::{BoxWriter, DEFAULT_DURATION, MAX_STEP, u32b, u64b};
+use crate::mp4::{BoxWriter, DEFAULT_DURATION, u32b, u64b};
 use media::frame::Frame;
 use media::segment::CodecParams;
 
@@ -39,11 +40,7 @@ pub fn fragments(
     let mut start = 0;
     while start < frames.len() {
         let mut stop = start + 1;
-        while stop < frames.len() {
-            let step = frames[stop].pts.saturating_sub(frames[stop - 1].pts);
-            if !(1..=MAX_STEP).contains(&step) {
-                break;
-            }
+        while stop < frames.len() && follows(&frames[stop - 1], &frames[stop]) {
             stop += 1;
         }
         let run = &frames[start..stop];
@@ -56,7 +53,7 @@ pub fn fragments(
         let prev = durations.last().copied().unwrap_or(DEFAULT_DURATION);
         let last = run.last().map_or(0, |l| l.wall_ms);
         let tail = next_wall
-            .map(|n| (n - last).saturating_mul(90))
+            .map(|n| n.saturating_sub(last).saturating_mul(90))
             .filter(|d| *d > 0 && *d <= 2 * i64::from(prev))
             .map_or(prev, |d| d as u32);
         durations.push(tail);
@@ -66,6 +63,19 @@ pub fn fragments(
         start = stop;
     }
     seq
+}
+
+/// The longest step between two frames of one run (1 s at 90 kHz): a camera sends at least a
+/// frame a second, so a longer silence is a gap to show, not a frame to hold.
+const MAX_RUN_STEP: i64 = 90_000;
+
+/// Whether `b` follows `a` without a gap: a media-clock step of at most a second, and the wall
+/// clock agreeing with it within a second (a stream that stalled and resumed with its clock
+/// paused is a gap too).
+fn follows(a: &Frame, b: &Frame) -> bool {
+    let step = b.pts.saturating_sub(a.pts);
+    let wall = b.wall_ms.saturating_sub(a.wall_ms);
+    (1..=MAX_RUN_STEP).contains(&step) && (wall - step / 90).abs() <= 1_000
 }
 
 /// One `moof` (mfhd, traf(tfhd, tfdt, trun)) and its `mdat`.
@@ -125,6 +135,23 @@ mod tests {
 
     fn frame(i: i64, pts: i64, wall: i64) -> Frame {
         Frame { pts, wall_ms: wall, keyframe: i % 50 == 0, data: vec![0, 0, 0, 2, 0x65, i as u8] }
+    }
+
+    #[test]
+    fn a_stall_is_a_gap_not_a_frozen_frame() {
+        // The camera's clock ran on through a 3 s stall (a step a file's durations would take),
+        // and another time its clock paused while the wall clock went on: both are gaps.
+        let mut fs: Vec<Frame> = (0..5).map(|i| frame(i, i * 3600, 10_000 + i * 40)).collect();
+        fs.extend((5..10).map(|i| frame(i, 270_000 + i * 3600, 13_000 + i * 40)));
+        fs.extend((10..15).map(|i| frame(i, 270_000 + i * 3600, 20_000 + i * 40)));
+        let mut out = Vec::new();
+        assert_eq!(fragments(&mut out, 1, 10_000, &fs, None), 4, "three runs");
+        let moofs = boxes(&out, 0, out.len() as u64)
+            .unwrap()
+            .into_iter()
+            .filter(|b| &b.kind == b"moof")
+            .count();
+        assert_eq!(moofs, 3);
     }
 
     #[test]

@@ -1520,9 +1520,18 @@ async fn asahikawa_officer_views_recorded_footage() {
     let (_demo, base) = start_demo(
         "asahikawa",
         dir.path(),
-        &["--cameras", "2", "--segment-secs", "4", "--viewing-delay-minutes", "1"],
+        &[
+            "--cameras",
+            "2",
+            "--segment-secs",
+            "4",
+            "--viewing-delay-minutes",
+            "1",
+            "--fault-drop-after",
+            "12",
+        ],
     );
-    // The demo serves once its recorder runs.
+    // The demo serves once its recorder runs. cam2 drops its connection every 12 s: gaps.
     let serving = jiff::Timestamp::now();
     let logins = std::fs::read_to_string(dir.path().join("demo-logins.txt")).unwrap();
     let enrol_city = logins
@@ -1672,5 +1681,69 @@ async fn asahikawa_officer_views_recorded_footage() {
     assert!(seen.contains("cam1"), "{seen}");
     assert!(text(&c, "main").await.contains("この閲覧は終了しました"));
     shot(&c, "21-viewing-closed").await;
+
+    // cam2's recording has gaps (its connection drops every 12 s): shown as gaps, said, and
+    // skipped — playback goes on after each.
+    c.goto(&format!("{base}/viewings")).await.unwrap();
+    viewing_form(&c, &fields).await;
+    c.execute("document.getElementById('viewing-camera').value = 'cam2';", vec![]).await.unwrap();
+    click(&c, "#record-viewing").await;
+    expect_text(&c, "h1", "録画の閲覧 No.2").await;
+    let spans: Vec<(i64, i64)> = serde_json::from_str(
+        c.execute("return document.getElementById('player').getAttribute('data-spans');", vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(spans.len() >= 2, "cam2's recording has a gap: {spans:?}");
+    let origin = origin_of(&c).await;
+    let (gap_from, gap_to) = (spans[0].1 - origin, spans[1].0 - origin);
+    assert!(gap_to - gap_from > 1_000, "{spans:?}");
+    c.execute(
+        "document.getElementById('player').seekTo(arguments[0]);",
+        vec![json!((gap_from - 1_500) as f64 / 1000.0)],
+    )
+    .await
+    .unwrap();
+    click(&c, "#play").await;
+    let after = (gap_to as f64 + 500.0) / 1000.0;
+    let t = poll_js(
+        &c,
+        "return document.getElementById('viewing-video').currentTime;",
+        vec![],
+        false,
+        |t| t.as_f64().unwrap_or(0.0) > after,
+    )
+    .await;
+    let why = c
+        .execute("const v = document.getElementById('viewing-video'); const r = []; for (let i = 0; i < v.buffered.length; i++) { r.push([v.buffered.start(i), v.buffered.end(i)]); } return [r, v.readyState, v.paused, document.getElementById('player').getAttribute('data-state'), document.getElementById('player-error').textContent];", vec![])
+        .await
+        .unwrap();
+    assert!(
+        t.as_f64().unwrap() > after,
+        "playback went on past the gap: {t} ≤ {after}; {spans:?} {why}"
+    );
+    let gaps = c
+        .execute("return document.getElementById('player').getAttribute('data-gaps');", vec![])
+        .await
+        .unwrap();
+    assert!(gaps.as_str().is_some_and(|g| g != "0"), "the gap was said and skipped: {gaps}");
+    let note = c
+        .execute("return document.querySelector('#player .gap-note').textContent;", vec![])
+        .await
+        .unwrap();
+    assert!(note.as_str().unwrap_or_default().contains("録画なし"), "{note}");
+    shot(&c, "22-viewing-gap").await;
     c.close().await.unwrap();
+}
+
+/// The viewing's origin (its range's start, UTC ms) from the player.
+async fn origin_of(c: &Client) -> i64 {
+    c.execute("return Number(document.getElementById('player').getAttribute('data-from'));", vec![])
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap()
 }

@@ -11,8 +11,9 @@ use crate::{Ctx, Error, db::SegmentRow, index};
 use media::segment::{CodecParams, FrameRun};
 use node::{PlaybackAsk, PlaybackChunk};
 
-/// Gaps shorter than this between two segments are a segment boundary, not a gap (ms).
-const JOIN_MS: i64 = 2_000;
+/// A pause of at most this between two segments is a segment boundary, not a gap (ms): the same
+/// second the player's fragments are cut at ([`evidence::fmp4`]).
+const JOIN_MS: i64 = 1_000;
 
 /// The spans `camera` recorded in `[from, to)` and still holds, joined across segment
 /// boundaries.

@@ -101,7 +101,11 @@
         if (gen !== generation) { pump(); return; }
         if (!sb) {
           sb = ms.addSourceBuffer('video/mp4; codecs="' + c.codec + '"');
-          sb.addEventListener('updateend', function () { flush(); pump(); });
+          sb.addEventListener('updateend', function () {
+            flush();
+            pump();
+            if (!video.paused && video.readyState < 3) { skipGap(); } // stalled at a gap
+          });
         }
         next = c.end;
         complete = c.complete;
@@ -138,12 +142,17 @@
   // In a gap: say so and go on to the next recorded footage.
   function skipGap() {
     var t = video.currentTime;
-    if (bufferedEnd(t) > t) { gapNote.hidden = true; return; }
+    // Stalled within a frame or so of a buffered range's end counts as at its end.
+    if (bufferedEnd(t) - t > 0.3) { gapNote.hidden = true; return; }
+    // Only a gap in the recording is skipped; footage not loaded yet is waited for.
+    var at = origin + t * 1000 + 300;
+    if (spans.some(function (s) { return s[0] <= at && at < s[1]; })) { return; }
     for (var i = 0; i < video.buffered.length; i++) {
       if (video.buffered.start(i) > t) {
         gapNote.textContent = el.getAttribute('data-msg-gap') + ' ' + fmt(origin + t * 1000) + ' – ' +
           fmt(origin + video.buffered.start(i) * 1000);
         gapNote.hidden = false;
+        el.setAttribute('data-gaps', String(Number(el.getAttribute('data-gaps') || 0) + 1));
         video.currentTime = video.buffered.start(i);
         return;
       }
@@ -181,6 +190,8 @@
     pump();
   });
   video.addEventListener('waiting', skipGap);
+  // A stall the 'waiting' event missed (the next range arrived after it): look twice a second.
+  setInterval(function () { if (!video.paused && !video.seeking && video.readyState < 3) { skipGap(); } }, 500);
   video.addEventListener('playing', function () { el.setAttribute('data-state', 'playing'); });
   video.addEventListener('pause', function () { report(true); el.setAttribute('data-state', 'paused'); });
   video.addEventListener('seeked', function () { watermark(); el.setAttribute('data-seeked', String(video.currentTime)); });

@@ -40,6 +40,10 @@ pub struct DemoArgs {
     /// waiting. `serve` always takes the profile's.
     #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..))]
     pub viewing_delay_minutes: Option<u32>,
+    /// Demo only: the last simulated camera drops its connection this many seconds after each
+    /// start, so the recording has gaps (recorded with their cause) to see in a viewing.
+    #[arg(long, value_name = "SECONDS")]
+    pub fault_drop_after: Option<u64>,
     /// Start over: delete the data directory first.
     #[arg(long)]
     pub fresh: bool,
@@ -405,11 +409,14 @@ impl DemoArgs {
         );
         let clip =
             tokio::task::spawn_blocking(|| camsim::synthesize(640, 360, 25, 600_000, 4)).await??;
+        let faults = camsim::Faults {
+            drop_after: self.fault_drop_after.map(std::time::Duration::from_secs),
+            cameras: vec![format!("cam{}", self.cameras)],
+            ..camsim::Faults::default()
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let cam_port = listener.local_addr()?.port();
-        tokio::spawn(
-            camsim::CamSim::new(clip, self.cameras, camsim::Faults::default()).serve(listener),
-        );
+        tokio::spawn(camsim::CamSim::new(clip, self.cameras, faults).serve(listener));
         let cams: Vec<(String, String)> = (1..=self.cameras)
             .map(|i| (format!("cam{i}"), format!("rtsp://127.0.0.1:{cam_port}/cam{i}")))
             .collect();
