@@ -1556,11 +1556,7 @@ async fn asahikawa_officer_views_recorded_footage() {
     c.goto(&format!("{base}/viewings")).await.unwrap();
     // To the second (the form's fields take seconds too).
     let from = jst_local(since - 3_000);
-    let fields = [
-        ("viewing-from", from.as_str()),
-        ("viewing-to", &jst_local(62_000)),
-        ("viewing-witnesses", "交通防犯課 主査"),
-    ];
+    let fields = [("viewing-from", from.as_str()), ("viewing-to", &jst_local(62_000))];
     viewing_form(&c, &fields).await;
     click(&c, "#record-viewing").await;
     expect_text(&c, "h1", "録画の閲覧 No.1").await;
@@ -1587,7 +1583,11 @@ async fn asahikawa_officer_views_recorded_footage() {
     )
     .await;
     let t = t.as_f64().unwrap();
-    assert!(t > 1.5, "the video plays: currentTime {t}");
+    let why = c
+        .execute("const v = document.getElementById('viewing-video'); const r = []; for (let i = 0; i < v.buffered.length; i++) { r.push([v.buffered.start(i), v.buffered.end(i)]); } const p = document.getElementById('player'); return [r, v.readyState, v.paused, p.getAttribute('data-state'), p.getAttribute('data-spans'), document.getElementById('player-error').textContent];", vec![])
+        .await
+        .unwrap();
+    assert!(t > 1.5, "the video plays: currentTime {t}; {why}");
     shot(&c, "20-viewing-playing").await;
 
     // A frame at a known time is the recorded frame: the chunk the player would fetch from
@@ -1736,6 +1736,38 @@ async fn asahikawa_officer_views_recorded_footage() {
         .unwrap();
     assert!(note.as_str().unwrap_or_default().contains("録画なし"), "{note}");
     shot(&c, "22-viewing-gap").await;
+
+    // ASA-3.4a: a witness named by the officer waits for the manager's judgement; the manager
+    // finds it on the home page and judges; then the viewing plays.
+    c.goto(&format!("{base}/viewings")).await.unwrap();
+    let mut with_witness = fields.to_vec();
+    with_witness.push(("viewing-witnesses", "保守業者 技術員"));
+    with_witness.push(("viewing-witness_reason", "録画装置の確認に技術員の説明が必要"));
+    viewing_form(&c, &with_witness).await;
+    click(&c, "#record-viewing").await;
+    expect_text(&c, "h1", "録画の閲覧 No.3").await;
+    assert!(text(&c, "#pending-note").await.contains("管理責任者が特に必要と認める"));
+    assert!(c.find_all(Locator::Id("player")).await.unwrap().is_empty(), "nothing plays yet");
+    logout(&c).await;
+    login_as(&c, &base, "admin").await;
+    assert!(text(&c, "#task-witnesses").await.contains("No.3"), "on the manager's home");
+    c.goto(&format!("{base}/viewings/3")).await.unwrap();
+    click(&c, "#judge-witnesses").await;
+    c.accept_alert().await.unwrap();
+    let judged = text(&c, "#witness-judgement").await;
+    assert!(judged.contains("令和"), "{judged}");
+    logout(&c).await;
+    login_as(&c, &base, "u_handling_officer").await;
+    c.goto(&format!("{base}/viewings/3")).await.unwrap();
+    let state = poll_js(
+        &c,
+        "const p = document.getElementById('player'); return p && p.getAttribute('data-state');",
+        vec![],
+        false,
+        |s| s == "ready",
+    )
+    .await;
+    assert_eq!(state, "ready", "judged, it plays: {}", text(&c, "main").await);
     c.close().await.unwrap();
 }
 

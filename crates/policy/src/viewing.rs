@@ -29,6 +29,19 @@ pub struct Session<'a> {
     pub expires_ms: Option<i64>,
     /// Closed by the viewer.
     pub closed: bool,
+    /// Witnesses named and not yet judged necessary by the role the profile names (ASA-3.4a).
+    pub witnesses_pending: bool,
+}
+
+/// Where a viewing's witnesses stand when it is recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Witnesses {
+    /// None named, or the profile asks no judgement: recorded as named.
+    AsNamed,
+    /// The viewer holds a role that judges: judged by the viewer, now.
+    JudgedByViewer,
+    /// Waiting for the judgement: nothing plays until then.
+    Pending,
 }
 
 /// One request to play.
@@ -72,6 +85,48 @@ impl Profile {
         Ok(())
     }
 
+    /// Where witnesses named for a viewing stand (ASA-3.4a): with the profile naming roles that
+    /// judge, the viewing must say why others are present (`reason`), and is judged at once when
+    /// the viewer holds such a role, else it waits for one.
+    pub fn check_witnesses(
+        &self,
+        witnesses: &[String],
+        reason: &str,
+        viewer_roles: &[String],
+    ) -> Result<Witnesses, Refusal> {
+        let judges = &self.viewing.witnesses_judged_by;
+        if witnesses.is_empty() || judges.is_empty() {
+            return Ok(Witnesses::AsNamed);
+        }
+        if reason.trim().is_empty() {
+            return Err(Refusal::new(
+                &self.viewing.rule,
+                "others are present only when the manager finds it especially necessary: say why",
+            )
+            .key("viewing_witness_reason")
+            .at("witness_reason"));
+        }
+        Ok(if viewer_roles.iter().any(|r| judges.contains(r)) {
+            Witnesses::JudgedByViewer
+        } else {
+            Witnesses::Pending
+        })
+    }
+
+    /// May someone holding `roles` judge the witnesses of a viewing by `viewer` (ASA-3.4a)?
+    pub fn check_witness_judge(&self, roles: &[String]) -> Result<(), Refusal> {
+        let judges = &self.viewing.witnesses_judged_by;
+        if roles.iter().any(|r| judges.contains(r)) {
+            return Ok(());
+        }
+        Err(Refusal::new(
+            &self.viewing.rule,
+            format!("only the {} judges whether others may be present", judges.join(", ")),
+        )
+        .key("viewing_witness_judge")
+        .with("roles", judges.join(", ")))
+    }
+
     /// The latest instant a viewing at `now` may show (UTC ms).
     pub fn viewing_edge(&self, now: i64) -> i64 {
         now - i64::from(self.viewing.delay_minutes) * MINUTE_MS
@@ -95,6 +150,13 @@ impl Profile {
                 "this viewing was opened on another dedicated PC: it plays only there",
             )
             .key("viewing_other_pc"));
+        }
+        if session.witnesses_pending {
+            return Err(Refusal::state(
+                rule,
+                "others are named as present: the manager has not yet judged it necessary",
+            )
+            .key("viewing_witnesses_pending"));
         }
         if session.closed {
             return Err(Refusal::state(rule, "this viewing is closed").key("viewing_closed"));
@@ -174,6 +236,7 @@ mod tests {
             range: (NOW - 7_200_000, NOW - 3_600_000),
             expires_ms: Some(NOW + 60_000),
             closed: false,
+            witnesses_pending: false,
         };
         let ok = Ask {
             viewer: 7,
@@ -193,9 +256,38 @@ mod tests {
         assert_eq!(key(Ask { now_ms: NOW + 60_000, ..ok }, &s), Some("viewing_expired"));
         assert_eq!(key(ok, &Session { closed: true, ..s.clone() }), Some("viewing_closed"));
         assert_eq!(key(ok, &Session { expires_ms: None, ..s.clone() }), Some("viewing_expired"));
+        assert_eq!(
+            key(ok, &Session { witnesses_pending: true, ..s.clone() }),
+            Some("viewing_witnesses_pending")
+        );
         // The other PC is refused under the clause that places the PCs (ASA-3.2e).
         let r = p.check_play(&s, &Ask { workstation: 4, ..ok }).unwrap_err();
         assert_eq!(r.rule.as_str(), "ASA-3.2e");
+    }
+
+    // rule: ASA-3.4a — others are present only when the manager finds it especially necessary.
+    #[test]
+    fn witnesses_wait_for_the_managers_judgement() {
+        let p = seed("asahikawa");
+        let w = vec!["交通防犯課 主査".to_owned()];
+        let officer = vec!["handling_officer".to_owned()];
+        let manager = vec!["manager".to_owned()];
+        assert_eq!(p.check_witnesses(&[], "", &officer), Ok(Witnesses::AsNamed));
+        let r = p.check_witnesses(&w, " ", &officer).unwrap_err();
+        assert_eq!(
+            (r.key, r.field.as_deref()),
+            (Some("viewing_witness_reason"), Some("witness_reason"))
+        );
+        assert_eq!(p.check_witnesses(&w, "映像の確認に専門知識", &officer), Ok(Witnesses::Pending));
+        assert_eq!(
+            p.check_witnesses(&w, "映像の確認に専門知識", &manager),
+            Ok(Witnesses::JudgedByViewer)
+        );
+        assert!(p.check_witness_judge(&manager).is_ok());
+        assert_eq!(p.check_witness_judge(&officer).unwrap_err().key, Some("viewing_witness_judge"));
+        // Where the seed asks no judgement, witnesses are recorded as named.
+        let k = seed("kitakyushu");
+        assert_eq!(k.check_witnesses(&w, "", &officer), Ok(Witnesses::AsNamed));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The recorder in this process behind the [`node::Node`] seam: what the governance server may
 //! ask it, with typed answers. No picture crosses except as an evidence package made for an
-//! extraction or a still under a grant the server recorded (ALL-REC-2).
+//! extraction, recorded footage for a viewing the server recorded and bounded (issue 20), or a
+//! still under a grant the server recorded (ALL-REC-2).
 
 use crate::{Ctx, Error};
 use node::{

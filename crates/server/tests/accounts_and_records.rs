@@ -175,7 +175,7 @@ async fn holds_only_where_a_seed_grants_them() {
 async fn management_viewings_record_witnesses() {
     let w = World::new("asahikawa", Backend::Sqlite, NOW).await;
     let officer = w.user("handling_officer");
-    let body = json!({ "cameras": ["cam2"], "from": "2026-11-23T09:00:00+09:00", "to": "2026-11-23T09:30:00+09:00", "purpose": "system_management", "witnesses": ["交通防犯課 主査"] });
+    let body = json!({ "cameras": ["cam2"], "from": "2026-11-23T09:00:00+09:00", "to": "2026-11-23T09:30:00+09:00", "purpose": "system_management", "witnesses": ["交通防犯課 主査"], "witness_reason": "機器の専門的な確認" });
     let mut off_pc = officer.clone();
     off_pc.ws = None;
     assert_eq!(w.api.post("/api/v1/viewings", &off_pc, body.clone()).await.0, 403);

@@ -18,7 +18,11 @@ use serde_json::json;
 const PREVIOUS: i64 = 18;
 
 /// What the migrations added since the previous release did, undone.
-const UNDO: [&str; 3] = [
+const UNDO: [&str; 7] = [
+    "ALTER TABLE viewings DROP COLUMN witnesses_judged_at",
+    "ALTER TABLE viewings DROP COLUMN witnesses_judged_by",
+    "ALTER TABLE viewings DROP COLUMN witnesses_pending",
+    "ALTER TABLE viewings DROP COLUMN witness_reason",
     "ALTER TABLE viewings DROP COLUMN seen",
     "ALTER TABLE viewings DROP COLUMN closed_at",
     "ALTER TABLE viewings DROP COLUMN expires_at",

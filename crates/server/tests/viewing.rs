@@ -13,7 +13,7 @@ use common::*;
 use serde_json::{Value, json};
 
 fn viewing(cam: &str, from: &str, to: &str) -> Value {
-    json!({ "cameras": [cam], "from": from, "to": to, "purpose": "system_management", "witnesses": ["交通防犯課 主査"] })
+    json!({ "cameras": [cam], "from": from, "to": to, "purpose": "system_management", "witnesses": [] })
 }
 
 // rule: ASA-3.4a, ALL-REC-2 — viewing is recorded first, plays only inside the record, never live.
@@ -219,6 +219,81 @@ async fn playback_stays_inside_the_viewing_record() {
         assert_eq!(by_expiry["detail"]["seen"]["cam1"]["played"], 42.0, "{by_expiry}");
         let (_, log) = w.api.get("/api/v1/audit?action=footage.print", &w.admin).await;
         assert_eq!(log.as_array().unwrap().len(), 2, "the print and the refused one: {log:#}");
+    }
+}
+
+// rule: ASA-3.4a — others are present only when the manager finds it especially necessary: a
+// viewing naming witnesses says why and plays only once the manager has judged it; the manager's
+// own viewing is judged at once.
+#[tokio::test]
+async fn witnesses_wait_for_the_managers_judgement() {
+    for backend in BACKENDS {
+        // Sunday 6 December 2026.
+        let w = World::new("asahikawa", backend, "2026-12-06T11:00:00+09:00").await;
+        let officer = w.user("handling_officer");
+        let manager = w.user("manager");
+        let mut body = viewing("cam1", "2026-12-06T09:00:00+09:00", "2026-12-06T10:00:00+09:00");
+        body["witnesses"] = json!(["保守業者 技術員"]);
+        let (s, e) = w.api.post("/api/v1/viewings", &officer, body.clone()).await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (422, Some("ASA-3.4a")), "{backend:?}: {e}");
+        assert_eq!(e["errors"][0]["field"], "witness_reason", "{e}");
+        body["witness_reason"] = json!("録画装置の不具合の確認に技術員の説明が必要");
+        let v = w.api.ok("/api/v1/viewings", &officer, body.clone()).await;
+        let id = v["id"].as_i64().unwrap();
+        assert_eq!(
+            (v["witnesses_pending"].as_bool(), v["open"].as_bool()),
+            (Some(true), Some(false)),
+            "{v}"
+        );
+        let media = format!("/api/v1/viewings/{id}/media?camera=cam1&from={}", v["range_from_ms"]);
+        let (s, e) = w.api.get(&media, &officer).await;
+        assert_eq!(
+            (s.as_u16(), e["params"]["key"].as_str()),
+            (409, Some("viewing_witnesses_pending")),
+            "{e}"
+        );
+        // The viewer cannot judge it; it is on the manager's tasks.
+        let judge = format!("/api/v1/viewings/{id}/judge-witnesses");
+        let (s, e) = w.api.post(&judge, &officer, json!({})).await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (403, Some("ASA-3.4a")), "{e}");
+        let (_, tasks) = w.api.get("/api/v1/me/tasks", &manager).await;
+        let task = tasks["tasks"].as_array().unwrap().iter().find(|t| t["kind"] == "viewing");
+        assert_eq!(
+            task.map(|t| t["href"].clone()),
+            Some(json!(format!("/viewings/{id}"))),
+            "{tasks}"
+        );
+        // The manager judges: the session opens from now, the task is gone, it is audited.
+        w.set_now("2026-12-06T11:20:00+09:00");
+        let v = w.api.ok(&judge, &manager, json!({})).await;
+        assert_eq!(
+            (v["witnesses_pending"].as_bool(), v["open"].as_bool()),
+            (Some(false), Some(true)),
+            "{v}"
+        );
+        assert!(v["expires_at"].as_str().unwrap().starts_with("2026-12-06T11:50:00"), "{v}");
+        let (s, _) = w.api.get(&media, &officer).await;
+        assert_eq!(s, 503, "past every check, at the recorder this world does not run");
+        let (s, _) = w.api.post(&judge, &manager, json!({})).await;
+        assert_eq!(s, 409, "judged once");
+        let (_, tasks) = w.api.get("/api/v1/me/tasks", &manager).await;
+        assert!(
+            !tasks["tasks"].as_array().unwrap().iter().any(|t| t["kind"] == "viewing"),
+            "{tasks}"
+        );
+        let (_, log) = w.api.get("/api/v1/audit?action=viewing.witnesses_judged", &w.admin).await;
+        let ok: Vec<&Value> =
+            log.as_array().unwrap().iter().filter(|e| e["outcome"] == "ok").collect();
+        assert_eq!(ok.len(), 1, "{log:#}");
+        assert_eq!(ok[0]["detail"]["reason"], "録画装置の不具合の確認に技術員の説明が必要");
+        // The manager's own viewing with witnesses: judged by the manager at once.
+        let v = w.api.ok("/api/v1/viewings", &manager, body).await;
+        assert_eq!(
+            (v["witnesses_pending"].as_bool(), v["open"].as_bool()),
+            (Some(false), Some(true)),
+            "{v}"
+        );
+        assert_eq!(v["witnesses_judged_by"], manager.id);
     }
 }
 

@@ -63,11 +63,51 @@ pub struct Viewing {
     pub closed_at: Option<i64>,
     /// What it showed, per camera (JSON: seconds served and played).
     pub seen: String,
+    /// Why others are present (ASA-3.4a 特に必要と認める場合).
+    pub witness_reason: String,
+    /// 1 while its witnesses wait for the manager's judgement (nothing plays).
+    pub witnesses_pending: i64,
+    /// Who judged the witnesses necessary.
+    pub witnesses_judged_by: Option<i64>,
+    /// When.
+    pub witnesses_judged_at: Option<i64>,
+}
+
+/// A viewing to record.
+#[derive(Debug, Clone)]
+pub struct NewViewing<'a> {
+    /// The viewer.
+    pub viewer: i64,
+    /// The viewer's role.
+    pub role: &'a str,
+    /// The dedicated PC (0: none).
+    pub workstation: i64,
+    /// Cameras, JSON list.
+    pub cameras: &'a str,
+    /// Range, UTC ms.
+    pub range: (i64, i64),
+    /// Purpose id.
+    pub purpose: &'a str,
+    /// Witnesses, JSON list.
+    pub witnesses: &'a str,
+    /// Why others are present.
+    pub witness_reason: &'a str,
+    /// Waiting for the judgement on its witnesses.
+    pub witnesses_pending: bool,
+    /// Judged by the viewer at recording (the viewer holds a judging role).
+    pub judged_by_viewer: bool,
+    /// The cameras' owner.
+    pub owner: Option<i64>,
+    /// Now.
+    pub now: i64,
+    /// When the session ends; `None` until it opens (witnesses pending).
+    pub expires: Option<i64>,
 }
 
 /// The columns of a viewing row.
 const VIEWING_COLS: &str = "id, viewer_id, role, workstation_id, cameras, range_from, range_to, \
-    purpose, witnesses, viewed_at, owner_org_id, expires_at, closed_at, seen";
+    purpose, witnesses, viewed_at, owner_org_id, expires_at, closed_at, seen, witness_reason, \
+    witnesses_pending, witnesses_judged_by, witnesses_judged_at";
 
 macro_rules! hold_cols {
     () => {
@@ -130,38 +170,53 @@ impl Db {
         changed_one(&r, || format!("hold {id} is already released, expired or does not exist"))
     }
 
-    /// Records a viewing, its playback session open until `expires`.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn create_viewing(
-        &self,
-        viewer: i64,
-        role: &str,
-        workstation: i64,
-        cameras: &str,
-        range: (i64, i64),
-        purpose: &str,
-        witnesses: &str,
-        owner: Option<i64>,
-        now: i64,
-        expires: i64,
-    ) -> Result<Viewing> {
+    /// Records a viewing.
+    pub async fn create_viewing(&self, v: &NewViewing<'_>) -> Result<Viewing> {
+        let judged = v.judged_by_viewer.then_some((v.viewer, v.now));
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO viewings (viewer_id, role, workstation_id, cameras, range_from, range_to, purpose, witnesses, viewed_at, owner_org_id, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {VIEWING_COLS}"
+            "INSERT INTO viewings (viewer_id, role, workstation_id, cameras, range_from, range_to, purpose, witnesses, viewed_at, owner_org_id, expires_at, \
+             witness_reason, witnesses_pending, witnesses_judged_by, witnesses_judged_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING {VIEWING_COLS}"
         )))
-        .bind(viewer)
-        .bind(role)
-        .bind(workstation)
-        .bind(cameras)
-        .bind(range.0)
-        .bind(range.1)
-        .bind(purpose)
-        .bind(witnesses)
-        .bind(now)
-        .bind(owner)
-        .bind(expires)
+        .bind(v.viewer)
+        .bind(v.role)
+        .bind(v.workstation)
+        .bind(v.cameras)
+        .bind(v.range.0)
+        .bind(v.range.1)
+        .bind(v.purpose)
+        .bind(v.witnesses)
+        .bind(v.now)
+        .bind(v.owner)
+        .bind(v.expires)
+        .bind(v.witness_reason)
+        .bind(i64::from(v.witnesses_pending))
+        .bind(judged.map(|j| j.0))
+        .bind(judged.map(|j| j.1))
         .fetch_one(&mut *self.conn().await?)
         .await?)
+    }
+
+    /// Records the judgement that a viewing's witnesses are necessary (ASA-3.4a) and opens its
+    /// session until `expires`.
+    pub async fn judge_viewing_witnesses(
+        &self,
+        id: i64,
+        by: i64,
+        now: i64,
+        expires: i64,
+    ) -> Result<()> {
+        let r = sqlx::query(
+            "UPDATE viewings SET witnesses_pending = 0, witnesses_judged_by = $2, witnesses_judged_at = $3, expires_at = $4 \
+             WHERE id = $1 AND witnesses_pending = 1 AND closed_at IS NULL",
+        )
+        .bind(id)
+        .bind(by)
+        .bind(now)
+        .bind(expires)
+        .execute(&mut *self.conn().await?)
+        .await?;
+        changed_one(&r, || format!("viewing {id} is not waiting for a judgement on its witnesses"))
     }
 
     /// One viewing.

@@ -31,6 +31,7 @@
   var complete = false;
   var generation = 0;       // a seek starts a new generation; older answers are dropped
   var pending = [];
+  var holes = [];           // [from, to) the server had nothing playable in (before a keyframe)
   var playedFrom = null;    // the stretch being played, media seconds
   var lastTime = 0;
 
@@ -107,6 +108,8 @@
             if (!video.paused && video.readyState < 3) { skipGap(); } // stalled at a gap
           });
         }
+        // Asked from `from`, served from the keyframe at `c.start`: nothing plays in between.
+        if (c.start > from + 40) { holes.push([from, c.start]); }
         next = c.end;
         complete = c.complete;
         pending.push(c.buf);
@@ -144,11 +147,15 @@
     var t = video.currentTime;
     // Stalled within a frame or so of a buffered range's end counts as at its end.
     if (bufferedEnd(t) - t > 0.3) { gapNote.hidden = true; return; }
-    // Only a gap in the recording is skipped; footage not loaded yet is waited for.
+    // Only a gap in the recording is skipped — or a hole the server said has nothing playable
+    // (before the range's first keyframe) — never footage still loading (a hole of under a
+    // second before the next buffered range is stepped over too).
     var at = origin + t * 1000 + 300;
-    if (spans.some(function (s) { return s[0] <= at && at < s[1]; })) { return; }
+    var wall = origin + t * 1000;
+    var recorded = spans.some(function (s) { return s[0] <= at && at < s[1]; }) &&
+      !holes.some(function (h) { return h[0] - 300 <= wall && wall < h[1]; });
     for (var i = 0; i < video.buffered.length; i++) {
-      if (video.buffered.start(i) > t) {
+      if (video.buffered.start(i) > t && (!recorded || video.buffered.start(i) - t < 1)) {
         gapNote.textContent = el.getAttribute('data-msg-gap') + ' ' + fmt(origin + t * 1000) + ' – ' +
           fmt(origin + video.buffered.start(i) * 1000);
         gapNote.hidden = false;

@@ -104,6 +104,7 @@ pub fn router(api: Router) -> Router {
         .route("/viewings", get(pages::viewings).post(pages::viewings_post))
         .route("/viewings/{id}", get(pages::viewing))
         .route("/viewings/{id}/close", post(pages::viewing_close))
+        .route("/viewings/{id}/judge-witnesses", post(pages::viewing_judge))
         .route("/delegations", get(pages::delegations).post(pages::delegations_post))
         .route("/enrol/{code}", get(pages::enrol).post(pages::enrol_confirm))
         .route("/assets/tokens.css", get(pages::tokens))

@@ -202,6 +202,8 @@ impl Checker<'_> {
                 "a viewing must end at least 1 minute before now: a delay of 0 is live monitoring",
             );
         }
+        let judges = v.witnesses_judged_by.clone();
+        self.roles_hold(&judges, "viewing.witnesses_judged_by", Permission::FootageView);
         if !(1..=480).contains(&v.session_minutes) {
             self.push(
                 "viewing.session_minutes",

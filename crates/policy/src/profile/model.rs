@@ -245,6 +245,12 @@ pub struct ViewingRules {
     /// carries the viewer, the viewing and the time, and is audited.
     #[serde(default)]
     pub print: bool,
+    /// Roles whose judgement lets others be present at a viewing (ASA-3.4a 「管理責任者が特に
+    /// 必要と認める場合には、管理責任者等以外の者を立ち合わせることが出来る」): with witnesses named,
+    /// the viewing records why, and plays only once one of these roles has judged it (at once
+    /// when the viewer holds one). Empty: witnesses are recorded as named.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub witnesses_judged_by: Vec<String>,
 }
 
 /// Retention settings (SPEC.md §2 and §7).

@@ -20,10 +20,11 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Task {
     /// What it is about: `request`, `instruction`, `extraction`, `emergency_order`,
-    /// `incident`, `complaint`, `duty`, `account`.
+    /// `incident`, `complaint`, `duty`, `account`, `viewing`.
     pub kind: &'static str,
     /// What to do: `relay`, `decide`, `instruct`, `ledger`, `extract`, `pass_on`, `report`,
-    /// `file`, `close`, `respond`, `change_password`; for a duty, the profile's duty id.
+    /// `file`, `close`, `respond`, `change_password`, `judge_witnesses`; for a duty, the
+    /// profile's duty id.
     pub action: String,
     /// The record (`request:12`).
     pub object: String,
@@ -329,6 +330,30 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
             },
             title: Some(Title { ja: o.duty.name_ja.clone(), en: o.duty.name_en.clone() }),
         });
+    }
+
+    // ASA-3.4a: viewings whose witnesses wait for my judgement (others present only when the
+    // manager finds it especially necessary).
+    if profile.check_witness_judge(&p.roles).is_ok() {
+        let (owner, org) = super::viewing::keeping(p);
+        for v in st.db.viewings(owner, org).await? {
+            if v.witnesses_pending == 0 || v.closed_at.is_some() {
+                continue;
+            }
+            out.push(Task {
+                kind: "viewing",
+                action: "judge_witnesses".into(),
+                object: format!("viewing:{}", v.id),
+                label: format!("No.{}", v.id),
+                detail: v.witness_reason.clone(),
+                detail_key: None,
+                due_at: None,
+                overdue: false,
+                rule: profile.viewing.rule.to_string(),
+                href: format!("/viewings/{}", v.id),
+                title: None,
+            });
+        }
     }
 
     // My password, due for rotation within the notice period.

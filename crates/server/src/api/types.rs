@@ -520,6 +520,10 @@ pub struct ViewingBody {
     /// Witnesses present (立会い, ASA-3.4a).
     #[serde(default)]
     pub witnesses: Vec<String>,
+    /// Why others are present, where the profile has the manager judge it (ASA-3.4a 特に必要と
+    /// 認める場合).
+    #[serde(default)]
+    pub witness_reason: String,
 }
 
 /// `POST /viewings/{id}/played`: a stretch the player played.

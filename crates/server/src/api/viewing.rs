@@ -18,10 +18,10 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use policy::Permission;
-use policy::viewing::{Ask, Session};
+use policy::viewing::{Ask, Session, Witnesses};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use store::holds::Viewing;
+use store::holds::{NewViewing, Viewing};
 use store::{json_list, parse_list};
 
 /// A list the store holds as JSON; unreadable, empty (which plays nothing: deny by default).
@@ -65,28 +65,35 @@ pub async fn create_viewing(
     }
     check_range_available(&st, &cams, from, to).await?;
     let role = p.role_with(&st.profile, Permission::FootageView).cloned().unwrap_or_default();
+    // rule: ASA-3.4a — others present only when the manager finds it especially necessary.
+    let witnesses = st.profile.check_witnesses(&b.witnesses, &b.witness_reason, &p.roles)?;
+    let pending = witnesses == Witnesses::Pending;
     let ws = p.workstation.as_ref().map_or(0, |w| w.id);
     let ch = st.change().await?;
     let v = ch
-        .create_viewing(
-            p.account.id,
-            &role,
-            ws,
-            &json_list(&b.cameras),
-            (from, to),
-            &b.purpose,
-            &json_list(&b.witnesses),
+        .create_viewing(&NewViewing {
+            viewer: p.account.id,
+            role: &role,
+            workstation: ws,
+            cameras: &json_list(&b.cameras),
+            range: (from, to),
+            purpose: &b.purpose,
+            witnesses: &json_list(&b.witnesses),
+            witness_reason: b.witness_reason.trim(),
+            witnesses_pending: pending,
+            judged_by_viewer: witnesses == Witnesses::JudgedByViewer,
             owner,
             now,
-            st.profile.viewing_expires(now),
-        )
+            // The session opens once the witnesses are judged necessary.
+            expires: (!pending).then(|| st.profile.viewing_expires(now)),
+        })
         .await?;
     let mut ev = p.event("footage.view", format!("viewing:{}", v.id), Outcome::Ok);
     ev.rule = Some(st.profile.viewing.rule.to_string());
     ev.detail = json!({
         "cameras": b.cameras, "from": jst(from), "to": jst(to), "purpose": b.purpose,
         "witnesses": b.witnesses.len(), "witness_rule": st.profile.workflow.witness_rule,
-        "expires": v.expires_at.map(jst),
+        "expires": v.expires_at.map(jst), "witnesses_pending": pending,
     });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
@@ -107,7 +114,7 @@ pub async fn list_viewings(
 
 /// Whose viewings `p` keeps: an owner's to the owner, others' to their own organisation
 /// (issue 15), the city's office all.
-fn keeping(p: &Principal) -> (Option<i64>, Option<i64>) {
+pub(super) fn keeping(p: &Principal) -> (Option<i64>, Option<i64>) {
     match p.scope {
         policy::scope::Scope::Own(org) => (Some(org), None),
         policy::scope::Scope::Office => (None, None),
@@ -155,6 +162,10 @@ fn viewing_json(st: &AppState, v: &Viewing) -> Value {
         "closed_at": v.closed_at.map(jst),
         "open": open,
         "seen": serde_json::from_str::<Value>(&v.seen).unwrap_or_else(|_| json!({})),
+        "witness_reason": v.witness_reason,
+        "witnesses_pending": v.witnesses_pending != 0,
+        "witnesses_judged_by": v.witnesses_judged_by,
+        "witnesses_judged_at": v.witnesses_judged_at.map(jst),
     })
 }
 
@@ -167,6 +178,7 @@ fn session<'a>(v: &Viewing, cameras: &'a [String]) -> Session<'a> {
         range: (v.range_from, v.range_to),
         expires_ms: v.expires_at,
         closed: v.closed_at.is_some(),
+        witnesses_pending: v.witnesses_pending != 0,
     }
 }
 
@@ -193,6 +205,11 @@ pub async fn get_viewing(
     out["viewer"] = json!(viewer.map(|a| a.display_name));
     out["mine"] = json!(v.viewer_id == p.account.id);
     out["print"] = json!(st.profile.viewing.print);
+    out["can_judge"] = json!(
+        v.witnesses_pending != 0
+            && v.viewer_id != p.account.id
+            && st.profile.check_witness_judge(&p.roles).is_ok()
+    );
     out["rule"] = json!(st.profile.viewing.rule);
     st.audit(p.event("viewing.read", format!("viewing:{id}"), Outcome::Ok)).await?;
     Ok(Json(out))
@@ -374,6 +391,28 @@ pub async fn close_expired(st: &AppState) -> ApiResult<()> {
         ch.commit().await?;
     }
     Ok(())
+}
+
+/// `POST /api/v1/viewings/{id}/judge-witnesses`: the manager finds the others named as present
+/// especially necessary (ASA-3.4a); the viewing's session opens now. Not by its viewer (who,
+/// holding the role, was judged at recording); audited.
+pub async fn judge_witnesses(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let v = kept(&st, &p, id).await?;
+    st.profile.check_witness_judge(&p.roles)?;
+    let now = st.clock.now_ms();
+    let ch = st.change().await?;
+    ch.judge_viewing_witnesses(id, p.account.id, now, st.profile.viewing_expires(now)).await?;
+    let mut ev = p.event("viewing.witnesses_judged", format!("viewing:{id}"), Outcome::Ok);
+    ev.rule = Some(st.profile.viewing.rule.to_string());
+    ev.detail = json!({ "witnesses": stored_list(&v.witnesses), "reason": v.witness_reason, "viewer": v.viewer_id });
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
+    let v = st.db.viewing(id).await?.ok_or_else(|| ApiError::not_found(format!("viewing {id}")))?;
+    Ok(Json(viewing_json(&st, &v)))
 }
 
 /// `POST /api/v1/viewings/{id}/prints`: a still printed from the viewing, where the profile

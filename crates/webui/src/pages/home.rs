@@ -31,6 +31,7 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
         ("task_emergency_report", "task-emergency-report", of("emergency_order", "report")),
         ("overdue_complaints", "overdue-complaints", of("complaint", "respond")),
         ("open_incidents", "open-incidents", of("incident", "close")),
+        ("task_witnesses", "task-witnesses", of("viewing", "judge_witnesses")),
         ("duties_due", "duties-due", tasks.iter().filter(|t| t["kind"] == "duty").collect()),
         ("password_rotate_soon", "rotate", of("account", "change_password")),
     ];

@@ -36,7 +36,7 @@ pub use footage::{
 pub use home::dashboard;
 pub use oversight::{
     audit, delegations, delegations_post, holds, holds_post, reconciliation, reconciliation_post,
-    retention, retention_post, viewing, viewing_close, viewings, viewings_post,
+    retention, retention_post, viewing, viewing_close, viewing_judge, viewings, viewings_post,
 };
 pub use registry::{
     cameras, cameras_post, contracts, contracts_post, masks, masks_post, workstations,

@@ -452,7 +452,9 @@ async fn viewings_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
                         td { (join(&v["cameras"])) } td { (when(l, &v["range_from"])) } td { (when(l, &v["range_to"])) }
                         td { (purpose_name(js(&v["purpose"]))) } td { (join(&v["witnesses"])) }
                         td {
-                            @if v["open"] == true && v["viewer_id"].as_i64() == Some(me.id()) {
+                            @if v["witnesses_pending"] == true {
+                                a href={ "/viewings/" (v["id"]) } { (t(l, "viewing_state_pending")) }
+                            } @else if v["open"] == true && v["viewer_id"].as_i64() == Some(me.id()) {
                                 a.play href={ "/viewings/" (v["id"]) } { (t(l, "viewing_play")) }
                             } @else if v["open"] == true {
                                 (t(l, "viewing_state_open"))
@@ -475,6 +477,7 @@ async fn viewings_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
                 (input(&d, "viewing", "to", &t(l, "range_to"), "datetime-local", true))
                 (select(&d, "viewing", "purpose", &t(l, "purpose"), &purposes))
                 (input(&d, "viewing", "witnesses", &t(l, "witnesses_input"), "text", false))
+                (input(&d, "viewing", "witness_reason", &t(l, "witness_reason"), "text", false))
                 button #record-viewing { (t(l, "viewing_open")) }
             }
         }
@@ -500,7 +503,7 @@ pub async fn viewings_post(
         .map(str::to_owned)
         .collect();
     let body = json!({ "cameras": [txt(&f, "camera")], "from": jst_input(&txt(&f, "from")), "to": jst_input(&txt(&f, "to")),
-                       "purpose": txt(&f, "purpose"), "witnesses": witnesses });
+                       "purpose": txt(&f, "purpose"), "witnesses": witnesses, "witness_reason": txt(&f, "witness_reason") });
     match post_form(&ui, &s.headers, &f, "/api/v1/viewings", body).await {
         Ok(a) => Redirect::to(&format!("/viewings/{}", a.json["id"])).into_response(),
         Err((status, d)) => viewings_page(&ui, s, d, status).await,
@@ -556,6 +559,14 @@ pub async fn viewing(
             dt { (t(l, "range_to")) } dd { (when(l, &v["range_to"])) }
             dt { (t(l, "purpose")) } dd { (purpose) }
             dt { (t(l, "witnesses")) } dd { (join(&v["witnesses"])) }
+            @if !js(&v["witness_reason"]).is_empty() {
+                dt { (t(l, "witness_reason")) } dd { (js(&v["witness_reason"])) }
+                dt { (t(l, "witnesses_judged")) }
+                dd #witness-judgement {
+                    @if v["witnesses_pending"] == true { (t(l, "viewing_state_pending")) }
+                    @else { (when(l, &v["witnesses_judged_at"])) }
+                }
+            }
             dt { (t(l, "viewing_until")) } dd { (when(l, &v["expires_at"])) }
             dt { (t(l, "viewing_rule")) } dd { code { (js(&v["rule"])) } }
         }
@@ -595,6 +606,14 @@ pub async fn viewing(
                 input type="hidden" name="csrf" value=(me.csrf());
                 button #close-viewing type="submit" { (t(l, "viewing_close")) }
             }
+        } @else if v["witnesses_pending"] == true {
+            p.note #pending-note { (t(l, "viewing_pending_note")) }
+            @if v["can_judge"] == true {
+                form method="post" action={ "/viewings/" (id) "/judge-witnesses" } data-confirm=(t(l, "viewing_judge_confirm")) {
+                    input type="hidden" name="csrf" value=(me.csrf());
+                    button #judge-witnesses type="submit" { (t(l, "viewing_judge")) }
+                }
+            }
         } @else {
             p.note { (t(l, if v["mine"] == true { "viewing_ended_note" } else { "viewing_others_note" })) }
         }
@@ -609,6 +628,21 @@ pub async fn viewing(
     };
     let title = format!("{} No.{id}", t(l, "viewing_title"));
     with_player_csp(page(l, Some(&me), &title, body).into_response())
+}
+
+/// `POST /viewings/{id}/judge-witnesses`: the manager finds the witnesses necessary (ASA-3.4a).
+pub async fn viewing_judge(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    Path(id): Path<i64>,
+    Form(f): Form<Plain>,
+) -> Response {
+    let path = format!("/api/v1/viewings/{id}/judge-witnesses");
+    let a = ui.api.post(&path, &s.headers, &f.csrf, json!({})).await;
+    if !a.ok() {
+        return problem_page(s.l, Some(&s.me), &a);
+    }
+    Redirect::to(&format!("/viewings/{id}")).into_response()
 }
 
 /// `POST /viewings/{id}/close`: the viewer ends the session.
