@@ -72,6 +72,16 @@ async fn click(c: &Client, css: &str) {
     c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
 }
 
+/// The enrolment link the demo printed for `who`'s dedicated PC (`city`, `police`…).
+fn enrol_link(logins: &str, who: &str) -> String {
+    let prefix = format!("{who}: ");
+    logins
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(prefix.as_str()))
+        .unwrap_or_else(|| panic!("an enrolment URL for the {who} PC"))
+        .to_owned()
+}
+
 /// Opens a printed one-time enrolment link on this browser and enrols it (issue 16, L8).
 async fn enrol_here(c: &Client, link: &str) {
     c.goto(link).await.unwrap();
@@ -199,11 +209,7 @@ fn jst_local(ms_ago: i64) -> String {
 async fn asahikawa_request_to_ledger_in_a_browser() {
     let dir = tempfile::tempdir().unwrap();
     let (_demo, base, logins) = demo("asahikawa", dir.path());
-    let enrol_city = logins
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("city: "))
-        .expect("an enrolment URL for the city's PC")
-        .to_owned();
+    let enrol_city = enrol_link(&logins, "city");
     let (_driver, c) = browser().await;
 
     // 1. The applicant (police): no ledger link, and the ledger URL is refused. rule: ASA-3.3a
@@ -404,11 +410,7 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
 async fn nishiyodogawa_three_step_chain_with_report() {
     let dir = tempfile::tempdir().unwrap();
     let (_demo, base, logins) = demo("nishiyodogawa", dir.path());
-    let enrol_city = logins
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("city: "))
-        .expect("an enrolment URL for the city's PC")
-        .to_owned();
+    let enrol_city = enrol_link(&logins, "city");
     let (_driver, c) = browser().await;
     tokio::time::sleep(Duration::from_secs(16)).await; // footage in sealed segments
     login_as(&c, &base, "u_agency_head").await;
@@ -862,11 +864,7 @@ async fn asahikawa_police_emergency_extraction_at_night() {
     let dir = tempfile::tempdir().unwrap();
     // Saturday 02:00 JST: inside Asahikawa's emergency window (ASA-3.5b).
     let (_demo, base, logins) = demo_at("asahikawa", dir.path(), Some("2026-11-28T02:00:00+09:00"));
-    let enrol_police = logins
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("police: "))
-        .expect("an enrolment URL for the police PC")
-        .to_owned();
+    let enrol_police = enrol_link(&logins, "police");
     let (_driver, c) = browser().await;
 
     // The image manager orders it for the image operator. rule: ASA-3.5b
@@ -947,11 +945,7 @@ async fn nishiyodogawa_agency_emergency_path_to_form_1() {
     let dir = tempfile::tempdir().unwrap();
     let (_demo, base, logins) =
         demo_at("nishiyodogawa", dir.path(), Some("2026-12-05T22:00:00+09:00"));
-    let enrol_agency = logins
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("police: "))
-        .expect("an enrolment URL for the police station's PC")
-        .to_owned();
+    let enrol_agency = enrol_link(&logins, "police");
     let (_driver, c) = browser().await;
     tokio::time::sleep(Duration::from_secs(16)).await; // footage in sealed segments
 
@@ -1534,11 +1528,7 @@ async fn asahikawa_officer_views_recorded_footage() {
     // The demo serves once its recorder runs. cam2 drops its connection every 12 s: gaps.
     let serving = jiff::Timestamp::now();
     let logins = std::fs::read_to_string(dir.path().join("demo-logins.txt")).unwrap();
-    let enrol_city = logins
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("city: "))
-        .expect("an enrolment URL for the city's PC")
-        .to_owned();
+    let enrol_city = enrol_link(&logins, "city");
     let (_driver, c) = browser().await;
     enrol_here(&c, &enrol_city).await;
     login_as(&c, &base, "u_handling_officer").await;
@@ -1778,4 +1768,68 @@ async fn origin_of(c: &Client) -> i64 {
         .unwrap()
         .as_i64()
         .unwrap()
+}
+
+/// The serious and critical WCAG 2.1 A/AA violations axe-core finds on the current page, each as
+/// `rule: first elements`.
+async fn axe_violations(c: &Client) -> Vec<String> {
+    const AXE: &str = include_str!("assets/axe-core/axe.min.js");
+    c.execute(AXE, vec![]).await.unwrap();
+    let found = c
+        .execute_async(
+            "const done = arguments[0];
+             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+               .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+                 .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))))
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    found.as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+}
+
+/// axe-core on every screen (issue 19): the public pages without a session, then every page the
+/// navigation offers the manager (the administrator here), the handling officer on the city's
+/// PC and the police applicant, in Japanese and once in English — no serious or critical WCAG
+/// 2.1 A/AA violation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_serious_accessibility_violation_on_any_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, base, logins) = demo("asahikawa", dir.path());
+    let enrol_city = enrol_link(&logins, "city");
+    let (_driver, c) = browser().await;
+    let mut problems = Vec::new();
+    let mut pages = 0;
+    let mut check = |path: String, v: Vec<String>| {
+        pages += 1;
+        problems.extend(v.into_iter().map(|x| format!("{path}: {x}")));
+    };
+    for path in
+        ["/login", "/public/cameras", "/public/reports", "/rules", "/public/audit", "/contact"]
+    {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        check(path.to_owned(), axe_violations(&c).await);
+    }
+    enrol_here(&c, &enrol_city).await;
+    for login in ["admin", "u_handling_officer", "u_applicant"] {
+        login_as(&c, &base, login).await;
+        check(format!("{login} /"), axe_violations(&c).await);
+        for href in
+            links(&c).await.into_iter().filter(|h| h.starts_with('/') && !h.starts_with("/lang"))
+        {
+            c.goto(&format!("{base}{href}")).await.unwrap();
+            check(format!("{login} {href}"), axe_violations(&c).await);
+        }
+        c.goto(&format!("{base}/")).await.unwrap();
+        logout(&c).await;
+    }
+    // And in English.
+    login_as(&c, &base, "admin").await;
+    click(&c, "a.lang").await;
+    expect_text(&c, "h1", "Home").await;
+    check("admin / (en)".to_owned(), axe_violations(&c).await);
+    assert!(pages >= 30, "{pages} pages checked");
+    assert!(problems.is_empty(), "{} violations:\n{}", problems.len(), problems.join("\n"));
+    c.close().await.unwrap();
 }
