@@ -1829,6 +1829,20 @@ async fn no_serious_accessibility_violation_on_any_screen() {
     click(&c, "a.lang").await;
     expect_text(&c, "h1", "Home").await;
     check("admin / (en)".to_owned(), axe_violations(&c).await);
+    // Western years by the person's choice (issue 19, item 4): set on the account page, kept
+    // for every page, back to the era the same way.
+    click(&c, "a.lang").await;
+    expect_text(&c, "h1", "ホーム").await;
+    assert!(text(&c, "#now").await.starts_with("令和"));
+    c.goto(&format!("{base}/account")).await.unwrap();
+    click(&c, "#years-western").await;
+    assert!(text(&c, "#date-style").await.contains("西暦で表示"));
+    c.goto(&format!("{base}/")).await.unwrap();
+    let now = text(&c, "#now").await;
+    assert!(now.starts_with("20") && now.contains('年'), "{now}");
+    c.goto(&format!("{base}/account")).await.unwrap();
+    click(&c, "#years-era").await;
+    assert!(text(&c, "#date-style").await.contains("和暦で表示"));
     assert!(pages >= 30, "{pages} pages checked");
     assert!(problems.is_empty(), "{} violations:\n{}", problems.len(), problems.join("\n"));
     c.close().await.unwrap();

@@ -72,12 +72,34 @@ const WEEKDAYS_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 const MONTHS_EN: [&str; 12] =
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
+/// How years are written in Japanese: by the era (和暦, the default of public offices) or by the
+/// Western calendar (西暦), as a person chooses (issue 19, item 4).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Years {
+    /// 令和8年.
+    #[default]
+    Era,
+    /// 2026年.
+    Western,
+}
+
 /// A date as written on Japanese forms, with its weekday: `令和8年12月1日(火)`.
 pub fn date_ja(day: Date) -> String {
-    let (name, y) = era(day);
-    let year = if y == 1 { "元".to_owned() } else { y.to_string() };
+    date_ja_in(day, Years::Era)
+}
+
+/// A Japanese date with its weekday, the year as `years` says: `令和8年12月1日(火)` or
+/// `2026年12月1日(火)`.
+pub fn date_ja_in(day: Date, years: Years) -> String {
     let wd = WEEKDAYS_JA[usize::from(day.weekday().to_monday_zero_offset().unsigned_abs())];
-    format!("{name}{year}年{}月{}日({wd})", day.month(), day.day())
+    let year = match years {
+        Years::Era => {
+            let (name, y) = era(day);
+            format!("{name}{}", if y == 1 { "元".to_owned() } else { y.to_string() })
+        }
+        Years::Western => day.year().to_string(),
+    };
+    format!("{year}年{}月{}日({wd})", day.month(), day.day())
 }
 
 /// The same date in English: `Tue 1 Dec 2026`.
@@ -90,8 +112,13 @@ pub fn date_en(day: Date) -> String {
 /// An instant for people, to the minute in JST: `令和8年12月1日(火) 22:00` or
 /// `Tue 1 Dec 2026 22:00`.
 pub fn when(at: Timestamp, japanese: bool) -> String {
+    when_in(at, japanese, Years::Era)
+}
+
+/// [`when`] with the Japanese year written as `years` says.
+pub fn when_in(at: Timestamp, japanese: bool, years: Years) -> String {
     let d = civil(at);
-    let day = if japanese { date_ja(d.date()) } else { date_en(d.date()) };
+    let day = if japanese { date_ja_in(d.date(), years) } else { date_en(d.date()) };
     format!("{day} {:02}:{:02}", d.hour(), d.minute())
 }
 
@@ -100,6 +127,11 @@ pub fn when(at: Timestamp, japanese: bool) -> String {
 /// that last day: `12月3日(木)まで` / `by Thu 3 Dec 2026`; one at another time keeps it
 /// (`12月3日(木) 17:00まで`). The year is left out in Japanese when it is `this_year`'s.
 pub fn deadline(at: Timestamp, japanese: bool, this_year: i16) -> String {
+    deadline_in(at, japanese, this_year, Years::Era)
+}
+
+/// [`deadline`] with the Japanese year written as `years` says.
+pub fn deadline_in(at: Timestamp, japanese: bool, this_year: i16, years: Years) -> String {
     let d = civil(at);
     let midnight = (d.hour(), d.minute(), d.second()) == (0, 0, 0);
     let (day, time) = if midnight {
@@ -112,7 +144,7 @@ pub fn deadline(at: Timestamp, japanese: bool, this_year: i16) -> String {
             let wd = WEEKDAYS_JA[usize::from(day.weekday().to_monday_zero_offset().unsigned_abs())];
             format!("{}月{}日({wd})", day.month(), day.day())
         } else {
-            date_ja(day)
+            date_ja_in(day, years)
         };
         format!("{date}{time}まで")
     } else {
@@ -123,6 +155,16 @@ pub fn deadline(at: Timestamp, japanese: bool, this_year: i16) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn western_years_when_a_person_prefers_them() {
+        let t = parse_rfc3339("2026-12-01T22:00:41.075+09:00").unwrap();
+        assert_eq!(when_in(t, true, Years::Western), "2026年12月1日(火) 22:00");
+        assert_eq!(when_in(t, false, Years::Western), "Tue 1 Dec 2026 22:00");
+        let d = parse_rfc3339("2027-01-05T00:00:00+09:00").unwrap();
+        assert_eq!(deadline_in(d, true, 2026, Years::Western), "2027年1月4日(月)まで");
+        assert_eq!(deadline_in(d, true, 2026, Years::Era), "令和9年1月4日(月)まで");
+    }
 
     #[test]
     fn dates_for_people_in_both_languages() {

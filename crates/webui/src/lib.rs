@@ -60,6 +60,7 @@ pub fn router(api: Router) -> Router {
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
         .route("/lang/{lang}", get(pages::set_lang))
+        .route("/years/{style}", get(pages::set_years))
         .route("/account", get(pages::account).post(pages::account_update))
         .route("/requests", get(pages::requests))
         .route("/requests.csv", get(pages::requests_csv))
@@ -114,6 +115,7 @@ pub fn router(api: Router) -> Router {
         .route("/assets/app.js", get(pages::script))
         .route("/assets/player.js", get(pages::player_script))
         .with_state(ui)
+        .layer(axum::middleware::from_fn(pages::with_years))
         .layer(axum::middleware::from_fn(same_origin_posts))
         .layer(axum::middleware::from_fn(server::security_headers))
 }

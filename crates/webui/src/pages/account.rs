@@ -57,6 +57,16 @@ fn account_page(
                     }
                 }
             }
+            section #date-style {
+                h2 { (t(l, "date_style")) }
+                p {
+                    @if years() == policy::jst::Years::Western {
+                        (t(l, "date_style_western")) " · " a #years-era href="/years/era" { (t(l, "date_style_use_era")) }
+                    } @else {
+                        (t(l, "date_style_era")) " · " a #years-western href="/years/western" { (t(l, "date_style_use_western")) }
+                    }
+                }
+            }
             section {
                 h2 { (t(l, "password")) }
                 form method="post" action="/account" {

@@ -446,15 +446,20 @@ pub async fn style() -> Response {
 /// `GET /lang/{ja|en}`: remembers the language.
 pub async fn set_lang(Path(code): Path<String>, headers: HeaderMap) -> Response {
     let l = Lang::parse(Some(code.as_str()));
+    remember(&headers, &format!("{LANG_COOKIE}={}", l.code()))
+}
+
+/// Sets a year-long preference cookie (`name=value`) and goes back to the page it was set on —
+/// a path of this site only: `//host…` is another site (issue 16, L7).
+fn remember(headers: &HeaderMap, cookie: &str) -> Response {
     let back = headers
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
         .and_then(|r| url::Url::parse(r).ok())
         .map(|u| u.path().to_owned())
-        // Back to a path of this site only: `//host…` is another site (issue 16, L7).
         .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\'))
         .unwrap_or_else(|| "/".to_owned());
-    let cookie = format!("{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000", l.code());
+    let cookie = format!("{cookie}; Path=/; SameSite=Lax; Max-Age=31536000");
     let mut r = Redirect::to(&back).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         r.headers_mut().append(header::SET_COOKIE, v);
@@ -560,14 +565,45 @@ pub async fn logout(
 
 /// An instant from the API — RFC 3339 or UTC milliseconds — for people, to the minute in JST:
 /// `令和8年12月1日(火) 22:00` / `Tue 1 Dec 2026 22:00` (issue 19, item 4); empty for none.
+/// The cookie that keeps how a person wants years written (`western`; otherwise the era).
+pub const YEARS_COOKIE: &str = "mimamori_years";
+
+tokio::task_local! {
+    /// How years are written on the page being rendered (the person's choice, from their cookie).
+    static YEARS: policy::jst::Years;
+}
+
+/// How years are written on this page: the person's choice (issue 19, item 4), the era by default.
+fn years() -> policy::jst::Years {
+    YEARS.try_with(|y| *y).unwrap_or_default()
+}
+
+/// Renders the rest of the request with the years its cookie asks for.
+pub async fn with_years(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let jar = axum_extra::extract::cookie::CookieJar::from_headers(req.headers());
+    let y = match jar.get(YEARS_COOKIE).map(|c| c.value()) {
+        Some("western") => policy::jst::Years::Western,
+        _ => policy::jst::Years::Era,
+    };
+    YEARS.scope(y, next.run(req)).await
+}
+
+/// `GET /years/{era|western}`: remembers how years are written for this person, back to the page.
+pub async fn set_years(Path(style): Path<String>, headers: HeaderMap) -> Response {
+    let style = if style == "western" { "western" } else { "era" };
+    remember(&headers, &format!("{YEARS_COOKIE}={style}"))
+}
+
 fn when(l: Lang, v: &Value) -> String {
-    instant_of(v).map(|t| policy::jst::when(t, l == Lang::Ja)).unwrap_or_default()
+    instant_of(v).map(|t| policy::jst::when_in(t, l == Lang::Ja, years())).unwrap_or_default()
 }
 
 /// A deadline from the API (the instant it passes) as its last day: `12月3日(木)まで`.
 fn until(l: Lang, v: &Value) -> String {
     let this_year = policy::jst::civil(jiff::Timestamp::now()).year();
-    instant_of(v).map(|t| policy::jst::deadline(t, l == Lang::Ja, this_year)).unwrap_or_default()
+    instant_of(v)
+        .map(|t| policy::jst::deadline_in(t, l == Lang::Ja, this_year, years()))
+        .unwrap_or_default()
 }
 
 fn instant_of(v: &Value) -> Option<jiff::Timestamp> {
