@@ -229,6 +229,16 @@ impl Db {
         .await?)
     }
 
+    /// Viewings whose session ended at or before `now` and that nobody closed.
+    pub async fn expired_open_viewings(&self, now: i64) -> Result<Vec<Viewing>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {VIEWING_COLS} FROM viewings WHERE closed_at IS NULL AND expires_at IS NOT NULL AND expires_at <= $1 ORDER BY id"
+        )))
+        .bind(now)
+        .fetch_all(&mut *self.conn().await?)
+        .await?)
+    }
+
     /// Replaces what a viewing showed (`seen`, JSON).
     pub async fn set_viewing_seen(&self, id: i64, seen: &str) -> Result<()> {
         let r = sqlx::query("UPDATE viewings SET seen = $2 WHERE id = $1")

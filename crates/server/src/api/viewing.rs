@@ -373,10 +373,8 @@ pub async fn close(
 /// audit entry (what was seen), so every viewing's record ends.
 pub async fn close_expired(st: &AppState) -> ApiResult<()> {
     let now = st.clock.now_ms();
-    for v in st.db.viewings(None, None).await? {
-        let Some(end) = v.expires_at.filter(|e| *e <= now && v.closed_at.is_none()) else {
-            continue;
-        };
+    for v in st.db.expired_open_viewings(now).await? {
+        let end = v.expires_at.unwrap_or(now);
         let ch = st.change().await?;
         match ch.close_viewing(v.id, end).await {
             Ok(()) => {}
