@@ -601,16 +601,7 @@ async fn workstations_stand_where_each_city_puts_them() {
     assert_eq!(s, 200, "{v}");
     // A PC written into the store at the section (an earlier version allowed it): the handling
     // officer at it cannot view footage there.
-    let now = w.srv.clock.now_ms();
-    let old = w
-        .srv
-        .state
-        .db
-        .create_workstation("PC-OLD", "旧PC", "section", city, "棚", w.admin.id, now)
-        .await
-        .unwrap();
-    let token = "ab".repeat(32);
-    w.srv.state.db.enrol_workstation(old.id, &server::auth::token_hash(&token), now).await.unwrap();
+    let token = w.stored_workstation("PC-OLD", "section", city, "ab").await;
     let mut at_old = w.holder(policy::Permission::FootageExtract).clone();
     at_old.ws = Some(token);
     let cam = &w.cameras[0];

@@ -76,21 +76,7 @@ async fn playback_stays_inside_the_viewing_record() {
         refused(s, &e, 403, "ASA-3.4a", "viewing_other_person");
         // Another PC of the same section, and no PC at all: the clause that places the PCs.
         let city = w.orgs["city"];
-        let now = w.srv.clock.now_ms();
-        let other = w
-            .srv
-            .state
-            .db
-            .create_workstation("PC-2", "専用パソコン2", "section", city, "保管庫", w.admin.id, now)
-            .await
-            .unwrap();
-        let token = "cd".repeat(32);
-        w.srv
-            .state
-            .db
-            .enrol_workstation(other.id, &server::auth::token_hash(&token), now)
-            .await
-            .unwrap();
+        let token = w.stored_workstation("PC-2", "section", city, "cd").await;
         let mut at_other = officer.clone();
         at_other.ws = Some(token);
         let (s, e) = w.api.get(&media("cam1", from), &at_other).await;

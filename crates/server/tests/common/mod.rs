@@ -401,6 +401,26 @@ impl World {
         u
     }
 
+    /// A dedicated PC written straight into the store (as an earlier version, or another
+    /// section, would have it) and enrolled with a device token; returns the token.
+    pub async fn stored_workstation(
+        &self,
+        code: &str,
+        placement: &str,
+        org: i64,
+        token_byte: &str,
+    ) -> String {
+        let now = self.srv.clock.now_ms();
+        let db = &self.srv.state.db;
+        let ws = db
+            .create_workstation(code, code, placement, org, "保管庫", self.admin.id, now)
+            .await
+            .unwrap();
+        let token = token_byte.repeat(32);
+        db.enrol_workstation(ws.id, &server::auth::token_hash(&token), now).await.unwrap();
+        token
+    }
+
     /// Sets the clock.
     pub fn set_now(&self, at: &str) {
         self.srv.clock.set(t(at));
