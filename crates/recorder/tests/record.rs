@@ -77,18 +77,31 @@ async fn records_every_frame_encrypted_indexed_and_chained() {
         let gaps = db.gaps_between(cam, 0, i64::MAX).await.unwrap();
         assert!(!gaps.is_empty());
     }
-    // No H.264 start code or SPS bytes in plaintext anywhere in the data directory.
+    // Nothing of the codec in plaintext anywhere in the data directory: neither the SPS nor any
+    // 16-byte run of a recorded access unit (its start and its middle). (A bare `00 00 00 01`
+    // search is not a test: random ciphertext after a short chunk's little-endian length
+    // contains it about once in a few hundred segments.)
     let rows = db.segments_of("cam1").await.unwrap();
     let key = key_of(&db, &ctx, &rows[0]).await.unwrap();
     let c = media::segment::read(&dir.path().join(&rows[0].path), &key).unwrap();
     let params = c.params.clone().unwrap();
     let avcc = hex::decode(&params.extra_data).unwrap();
     let sps = &avcc[8..8 + u16::from_be_bytes([avcc[6], avcc[7]]) as usize];
+    let mut probes: Vec<[u8; 16]> = Vec::new();
+    for f in c.frames.iter().filter(|f| f.data.len() >= 32) {
+        let mid = f.data.len() / 2 - 8;
+        probes.push(f.data[..16].try_into().unwrap());
+        probes.push(f.data[mid..mid + 16].try_into().unwrap());
+    }
+    assert!(probes.len() > 100, "{} probes", probes.len());
     for f in all_files(dir.path()) {
         if f.extension().is_some_and(|e| e == "mseg") {
             let bytes = std::fs::read(&f).unwrap();
-            assert!(!bytes.windows(4).any(|w| w == [0, 0, 0, 1]), "start code in {}", f.display());
             assert!(!bytes.windows(sps.len()).any(|w| w == sps), "SPS in {}", f.display());
+            let windows: std::collections::HashSet<&[u8]> = bytes.windows(16).collect();
+            for p in &probes {
+                assert!(!windows.contains(&p[..]), "access unit bytes in {}", f.display());
+            }
         }
     }
     // ffprobe decodes the recorded access units.
