@@ -130,7 +130,7 @@ impl Finding {
 }
 
 /// What a verification concludes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// The chain is whole and every checkpoint verifies with the trusted key.
@@ -154,7 +154,7 @@ impl Verdict {
 }
 
 /// The verdict on a log.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     /// The log's id.
     pub log_id: LogId,
