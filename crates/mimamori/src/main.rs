@@ -34,6 +34,9 @@ enum Command {
     /// Recorder status (no live view).
     #[command(subcommand)]
     Recorder(cmd::recorder::RecorderCmd),
+    /// A recorder node's enrolment with the governance centre.
+    #[command(subcommand)]
+    Node(cmd::node::NodeCmd),
     /// Back up the governance database, keys (sealed under a passphrase), the recorder's
     /// index and audit log — footage only on request.
     Backup(cmd::backup::BackupArgs),
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
         Command::Camsim(a) => a.run(),
         Command::Bench(c) => c.run(),
         Command::Recorder(c) => c.run(),
+        Command::Node(c) => c.run(),
         Command::Admin(c) => c.run(),
         Command::Verify(a) => a.run(),
         Command::Demo(a) => a.run(),

@@ -18,6 +18,7 @@
 //! recorded. Footage crosses only as an evidence package for an extraction, a still under a
 //! recorded grant, or recorded footage for a recorded viewing (ALL-REC-2); never a live view.
 
+pub mod enrol;
 pub mod pki;
 pub mod remote;
 pub mod serve;

@@ -301,11 +301,14 @@ impl NodeIdentity {
         csr.pem().map_err(rcgen_err)
     }
 
-    /// Keeps what the centre answered: the certificate for the key made by [`request`], and
-    /// the CA's certificate.
+    /// Keeps what the centre answered: the node's registered name, the certificate for the key
+    /// made by [`request`], and the CA's certificate.
     ///
     /// [`request`]: NodeIdentity::request
-    pub fn store(&self, cert_pem: &str, ca_pem: &str) -> Result<(), LinkError> {
+    pub fn store(&self, name: &str, cert_pem: &str, ca_pem: &str) -> Result<(), LinkError> {
+        if !valid_node_name(name) {
+            return Err(LinkError::Pki(format!("the centre named the node {name:?}")));
+        }
         first_cert(cert_pem)?;
         roots(ca_pem)?;
         let new = self.dir.join("node.key.new");
@@ -314,7 +317,17 @@ impl NodeIdentity {
         let path = self.dir.join("node.pem");
         std::fs::write(&path, cert_pem).map_err(|e| LinkError::io(&path, e))?;
         let path = self.dir.join("ca.pem");
-        std::fs::write(&path, ca_pem).map_err(|e| LinkError::io(&path, e))
+        std::fs::write(&path, ca_pem).map_err(|e| LinkError::io(&path, e))?;
+        let path = self.dir.join("name");
+        std::fs::write(&path, name).map_err(|e| LinkError::io(&path, e))
+    }
+
+    /// The name the centre registered this node under, once enrolled.
+    pub fn name(&self) -> Option<String> {
+        std::fs::read_to_string(self.dir.join("name"))
+            .ok()
+            .map(|n| n.trim().to_owned())
+            .filter(|n| valid_node_name(n))
     }
 
     /// The TLS settings the node serves its API with: its certificate, and only clients whose
@@ -366,7 +379,8 @@ mod tests {
         let id = NodeIdentity::in_data(dir.path());
         let csr = id.request().unwrap();
         let pem = ca.issue_node("node-2", &csr).unwrap();
-        id.store(&pem, ca.ca_pem()).unwrap();
+        id.store("node-2", &pem, ca.ca_pem()).unwrap();
+        assert_eq!(id.name().as_deref(), Some("node-2"));
         assert!(id.exists());
         id.server_config().unwrap();
         ca.client_config(&fingerprint(&first_cert(&pem).unwrap())).unwrap();

@@ -28,6 +28,8 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(120);
 
 struct Inner {
     id: String,
+    /// The address and pinned certificate it was made for.
+    made_for: (String, String),
     base: String,
     http: reqwest::Client,
     cameras: RwLock<Vec<String>>,
@@ -50,16 +52,19 @@ impl std::fmt::Debug for RemoteNode {
 }
 
 impl RemoteNode {
-    /// The node `id` at `address` (`host:port`), reached with `tls` (from
-    /// [`crate::pki::Ca::client_config`]); packages it exports are kept under `exports`;
-    /// `cameras` is what it recorded when last heard from (refreshed by [`RemoteNode::hello`]).
+    /// The node `id` at `address` (`host:port`) whose enrolled certificate has SHA-256 `pin`,
+    /// reached with the centre's identity from `ca`; packages it exports are kept under
+    /// `exports`; `cameras` is what it recorded when last heard from (refreshed by
+    /// [`RemoteNode::hello`]).
     pub fn new(
         id: &str,
         address: &str,
-        tls: Arc<rustls::ClientConfig>,
+        pin: &str,
+        ca: &crate::pki::Ca,
         exports: PathBuf,
         cameras: Vec<String>,
     ) -> Result<RemoteNode, LinkError> {
+        let tls = ca.client_config(pin)?;
         let addr = address
             .to_socket_addrs()
             .map_err(|e| LinkError::Setup(format!("node {id} address {address:?}: {e}")))?
@@ -75,12 +80,18 @@ impl RemoteNode {
         Ok(RemoteNode {
             inner: Arc::new(Inner {
                 id: id.to_owned(),
+                made_for: (address.to_owned(), pin.to_owned()),
                 base: format!("https://{dns}:{}/node/v{}", addr.port(), crate::API_VERSION),
                 http,
                 cameras: RwLock::new(cameras),
                 exports,
             }),
         })
+    }
+
+    /// Whether this is the node at `address` with the certificate pinned as `pin`.
+    pub fn is(&self, address: &str, pin: &str) -> bool {
+        self.inner.made_for.0 == address && self.inner.made_for.1 == pin
     }
 
     /// Asks the node who it is and what it records, and keeps the camera list.

@@ -15,6 +15,7 @@ pub mod directory;
 pub mod duties;
 pub use ::clock;
 pub mod error;
+pub mod fleet;
 pub mod idempotent;
 pub mod limits;
 pub mod metrics;
@@ -75,6 +76,14 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         clock: config.clock,
         secure_cookies: config.secure_cookies,
         node: std::sync::RwLock::new(None),
+        fleet: std::sync::RwLock::new(Vec::new()),
+        fleet_health: std::sync::Mutex::new(std::collections::HashMap::new()),
+        fleet_dir: config
+            .key_path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."))
+            .join("nodes"),
         audit_watch: tokio::sync::Mutex::new(None),
         node_audit_findings: std::sync::RwLock::new(Vec::new()),
         // The public contact form: 10 submissions (accepted or not) per address and hour (M11).

@@ -39,10 +39,14 @@ pub fn spawn_hold_sync(state: Arc<AppState>, mut shutdown: watch::Receiver<bool>
     });
 }
 
-/// Sends the holds in force now to the attached node (nothing without one).
+/// Sends the holds in force now to every recorder node (nothing without one). A node that
+/// cannot be reached keeps its last copy; the others still get theirs.
 pub async fn send_holds(state: &AppState) -> anyhow::Result<()> {
-    let Some(node) = state.node() else { return Ok(()) };
-    let holds = state
+    let nodes = state.nodes();
+    if nodes.is_empty() {
+        return Ok(());
+    }
+    let holds: Vec<Hold> = state
         .db
         .holds_in_force(state.clock.now_ms())
         .await?
@@ -55,7 +59,15 @@ pub async fn send_holds(state: &AppState) -> anyhow::Result<()> {
             until_ms: h.until_at.min(h.released_at.unwrap_or(i64::MAX)),
         })
         .collect();
-    node.set_holds(holds).await?;
+    let mut failed = Vec::new();
+    for node in nodes {
+        if let Err(e) = node.set_holds(holds.clone()).await {
+            failed.push(format!("{}: {e}", node.id()));
+        }
+    }
+    if !failed.is_empty() {
+        anyhow::bail!("{}", failed.join("; "));
+    }
     Ok(())
 }
 

@@ -22,6 +22,13 @@ pub struct AppState {
     /// Without one, an extraction records the package id and manifest hash of a package made on
     /// the node.
     pub(crate) node: std::sync::RwLock<Option<Arc<dyn node::Node>>>,
+    /// The recorder nodes on other machines, enrolled and not revoked ([`crate::fleet`]).
+    pub(crate) fleet: std::sync::RwLock<Vec<Arc<nodelink::remote::RemoteNode>>>,
+    /// What each remote node last said of its storage and clock ([`crate::fleet`]).
+    pub(crate) fleet_health:
+        std::sync::Mutex<std::collections::HashMap<String, crate::fleet::HealthSeen>>,
+    /// Where the fleet's CA and the packages remote nodes sent are kept (beside the signing key).
+    pub fleet_dir: std::path::PathBuf,
     /// The task that signs and witnesses the audit log on a timer, and how to stop it
     /// ([`crate::audit_watch`]).
     pub audit_watch: tokio::sync::Mutex<Option<WatchTask>>,
@@ -91,9 +98,39 @@ impl AppState {
         self.camera_networks.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// The recorder node this server governs, if one is attached.
+    /// The recorder node in this process, if one is attached.
     pub fn node(&self) -> Option<Arc<dyn node::Node>> {
         self.node.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Every recorder node this centre governs: the one in this process, then the enrolled
+    /// nodes on other machines (issue 21).
+    pub fn nodes(&self) -> Vec<Arc<dyn node::Node>> {
+        let mut out: Vec<Arc<dyn node::Node>> = self.node().into_iter().collect();
+        let fleet = self.fleet.read().unwrap_or_else(|p| p.into_inner());
+        out.extend(fleet.iter().map(|n| n.clone() as Arc<dyn node::Node>));
+        out
+    }
+
+    /// The recorder node that records `camera`, if any.
+    pub fn node_for(&self, camera: &str) -> Option<Arc<dyn node::Node>> {
+        self.nodes().into_iter().find(|n| n.records(camera))
+    }
+
+    /// Whether any recorder node is attached or enrolled: without one, an extraction records
+    /// the id and hash of a package made elsewhere.
+    pub fn has_nodes(&self) -> bool {
+        self.node().is_some() || !self.fleet.read().unwrap_or_else(|p| p.into_inner()).is_empty()
+    }
+
+    /// The remote nodes, by name.
+    pub fn remote_nodes(&self) -> Vec<Arc<nodelink::remote::RemoteNode>> {
+        self.fleet.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replaces the remote nodes ([`crate::fleet::refresh`]).
+    pub fn set_remote_nodes(&self, nodes: Vec<Arc<nodelink::remote::RemoteNode>>) {
+        *self.fleet.write().unwrap_or_else(|p| p.into_inner()) = nodes;
     }
 
     /// Appends an audit event at the server's "now", for an event that belongs to no change (a

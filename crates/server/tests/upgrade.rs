@@ -15,18 +15,10 @@ use common::{Api, BACKENDS, Server, World, documents};
 use serde_json::json;
 
 /// The newest migration of the previous release.
-const PREVIOUS: i64 = 18;
+const PREVIOUS: i64 = 19;
 
 /// What the migrations added since the previous release did, undone.
-const UNDO: [&str; 7] = [
-    "ALTER TABLE viewings DROP COLUMN witnesses_judged_at",
-    "ALTER TABLE viewings DROP COLUMN witnesses_judged_by",
-    "ALTER TABLE viewings DROP COLUMN witnesses_pending",
-    "ALTER TABLE viewings DROP COLUMN witness_reason",
-    "ALTER TABLE viewings DROP COLUMN seen",
-    "ALTER TABLE viewings DROP COLUMN closed_at",
-    "ALTER TABLE viewings DROP COLUMN expires_at",
-];
+const UNDO: [&str; 1] = ["DROP TABLE recorder_nodes"];
 
 async fn exec(url: &str, sql: &str) {
     sqlx::any::install_default_drivers();

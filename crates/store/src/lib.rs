@@ -15,6 +15,7 @@ pub mod audit_writer;
 pub mod duties;
 pub mod emergency;
 pub mod evidence;
+pub mod fleet;
 pub mod holds;
 pub mod idempotency;
 pub mod lifecycle;

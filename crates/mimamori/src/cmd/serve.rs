@@ -94,9 +94,13 @@ pub struct ServeArgs {
     /// always is).
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
     pub trusted_proxies: Vec<ipnet::IpNet>,
-    /// Recorder node name [default: node1].
+    /// Recorder node name [default: the name it enrolled under, else node1].
     #[arg(long)]
     pub node_id: Option<String>,
+    /// Serve the node API to the governance centre on this address (role recorder; the node
+    /// must have enrolled with `mimamori node enrol`): mutual TLS, the centre's certificate only.
+    #[arg(long, value_name = "ADDR")]
+    pub node_listen: Option<SocketAddr>,
     /// Target segment length in seconds [default: 60].
     #[arg(long)]
     pub segment_secs: Option<u32>,
@@ -131,6 +135,7 @@ pub struct Settings {
     camera_networks: Vec<ipnet::IpNet>,
     trusted_proxies: Vec<ipnet::IpNet>,
     node_id: String,
+    node_listen: Option<SocketAddr>,
     segment_secs: u32,
     min_free_mib: u64,
     log_format: LogFormat,
@@ -160,6 +165,24 @@ impl ServeArgs {
         };
         let key =
             self.key.clone().or(file.node.key.clone()).unwrap_or_else(|| default_key_path(&db));
+        let data: PathBuf = self
+            .data
+            .clone()
+            .or(file.node.data.clone())
+            .unwrap_or_else(|| "mimamori-data/recorder".into());
+        // An enrolled node is the name it enrolled under (its certificate's).
+        let enrolled = nodelink::pki::NodeIdentity::in_data(&data).name();
+        let node_id = self
+            .node_id
+            .clone()
+            .or(file.node.id.clone())
+            .or(enrolled.clone())
+            .unwrap_or_else(|| "node1".into());
+        if let Some(e) = enrolled
+            && e != node_id
+        {
+            anyhow::bail!("this recorder enrolled as node {e}; --node-id {node_id} names another");
+        }
         Ok(Settings {
             role: self.role.or(file.role).unwrap_or(Role::Central),
             profile: self
@@ -170,19 +193,12 @@ impl ServeArgs {
             listen: self.listen.or(file.listen).unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
             key,
             secure_cookies: !self.insecure_cookies && file.secure_cookies.unwrap_or(true),
-            data: self
-                .data
-                .clone()
-                .or(file.node.data.clone())
-                .unwrap_or_else(|| "mimamori-data/recorder".into()),
+            data,
             cameras,
             camera_networks: pick(&self.camera_networks, &file.node.camera_networks),
             trusted_proxies: pick(&self.trusted_proxies, &file.trusted_proxies),
-            node_id: self
-                .node_id
-                .clone()
-                .or(file.node.id.clone())
-                .unwrap_or_else(|| "node1".into()),
+            node_id,
+            node_listen: self.node_listen,
             segment_secs: self.segment_secs.or(file.node.segment_secs).unwrap_or(60),
             min_free_mib: self.min_free_mib.or(file.node.min_free_mib).unwrap_or(64),
             log_format: self.log_format.or(file.log.format).unwrap_or(LogFormat::Text),
@@ -337,9 +353,30 @@ impl ServeArgs {
             };
             match s.role {
                 Role::Recorder => {
+                    // The identity is checked before recording starts: a misconfigured node says so.
+                    let api = match s.node_listen {
+                        Some(addr) => {
+                            let id = nodelink::pki::NodeIdentity::in_data(&s.data);
+                            if !id.exists() {
+                                anyhow::bail!("--node-listen: this recorder has not enrolled with a centre; run `mimamori node enrol --data {}` first", s.data.display());
+                            }
+                            let tls = id.server_config()?;
+                            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("--node-listen {addr}"))?;
+                            Some((listener, tls))
+                        }
+                        None => None,
+                    };
                     let rec = recorder::Recorder::start(rec_config(cameras), profile, Clock::System).await?;
-                    println!("mimamori: recorder {} recording {} cameras into {}", s.node_id, rec.cameras().len(), s.data.display());
+                    let served = api.map(|(listener, tls)| {
+                        let node = Arc::new(recorder::LocalNode::new(rec.ctx.clone(), s.data.join("exports")));
+                        tokio::spawn(nodelink::serve::serve_tls(listener, tls, node, std::future::pending()))
+                    });
+                    let to = s.node_listen.map(|a| format!(", node API on {a}")).unwrap_or_default();
+                    println!("mimamori: recorder {} recording {} cameras into {}{to}", s.node_id, rec.cameras().len(), s.data.display());
                     shutdown_signal().await;
+                    if let Some(t) = served {
+                        t.abort();
+                    }
                     rec.stop().await;
                     Ok(())
                 }
@@ -400,6 +437,8 @@ impl ServeArgs {
                     let sweeper = server::duties::spawn_sweeper(app.state.clone());
                     // The clocks every record's time rests on (PROD-TIME-1).
                     let clocks = server::clockwatch::spawn_watch(app.state.clone());
+                    // The recorder nodes on other machines (issue 21).
+                    let fleet = server::fleet::spawn(app.state.clone());
                     let limits = server::limits::Limits {
                         trusted_proxies: s.trusted_proxies.clone().into(),
                         tls: s.tls.clone(),
@@ -411,6 +450,7 @@ impl ServeArgs {
                     };
                     sweeper.abort();
                     clocks.abort();
+                    fleet.abort();
                     if let Some(r) = rec {
                         r.stop().await;
                     }

@@ -272,9 +272,13 @@ pub async fn set_organisation_retention(
     ch.commit().await?;
     // On record: the recorder applies it now (and reads it from the registry when it starts).
     let mut out = retention_json(&st, &o).await?;
-    if let (Some(node), Some(cams)) = (st.node(), out["cameras"].as_array_mut()) {
+    if let Some(cams) = out["cameras"].as_array_mut().filter(|_| st.has_nodes()) {
         for c in cams.iter_mut().filter(|c| c["own_setting"] == false) {
             let code = c["code"].as_str().unwrap_or_default().to_owned();
+            let Some(node) = st.node_for(&code) else {
+                c["sent_to_recorder"] = json!(false);
+                continue;
+            };
             let effective = st.profile.camera_period(None, period);
             let sent = match node.set_retention(&code, effective).await {
                 Ok(()) => true,
@@ -943,7 +947,7 @@ pub async fn set_masks(
     ch.commit().await?;
     // Once the version is on record, the running recorder burns it in from the next keyframe
     // (the recorder writes the change into its own index and audit log).
-    let applied = match st.node() {
+    let applied = match st.node_for(&cam.code) {
         Some(node) => {
             match node.set_masks(&cam.code, m.version, crate::nodes::mask_polygons(&m)).await {
                 Ok(()) => true,

@@ -93,7 +93,7 @@ pub async fn make_packages(
     refs: Refs,
     body: &ExtractBody,
 ) -> ApiResult<Option<Vec<ExportedPackage>>> {
-    let Some(exporter) = st.node() else {
+    if !st.has_nodes() {
         if body.encrypt.is_some() {
             return Err(ApiError::invalid(
                 "encrypt",
@@ -109,13 +109,18 @@ pub async fn make_packages(
         ));
     }
     let enc = encryption(body.encrypt.as_ref())?;
-    if let Some(c) = cameras.iter().find(|c| !exporter.records(c)) {
-        return Err(ApiError::conflict(format!(
-            "camera {c} is not recorded by this server; export it on its recorder node"
-        )));
+    // Each camera's footage is exported by the node that records it (issue 21).
+    let mut exporters = Vec::new();
+    for c in cameras {
+        let Some(n) = st.node_for(c) else {
+            return Err(ApiError::conflict(format!(
+                "camera {c} is not recorded by any recorder node of this centre"
+            )));
+        };
+        exporters.push(n);
     }
     let mut out = Vec::new();
-    for cam in cameras {
+    for (cam, exporter) in cameras.iter().zip(exporters) {
         let site = match st.db.camera_by_code(cam).await? {
             Some(c) => st.db.site(c.site_id).await?.map(|s| s.name),
             None => None,

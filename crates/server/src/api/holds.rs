@@ -251,15 +251,36 @@ pub async fn recorder_status(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
 ) -> ApiResult<Json<RecorderStatus>> {
-    let Some(node) = st.node() else {
+    let nodes = st.nodes();
+    if nodes.is_empty() {
         return Err(ApiError::not_found(
-            "no recorder runs in this server (role central); ask the recorder nodes",
+            "no recorder runs in this server (role central) and no recorder node is enrolled",
         ));
-    };
+    }
     // Each owner sees its own cameras' state; police and agencies, who govern none, none of
     // it — whether a street's camera is down is not theirs to know (issue 15).
     let owner = super::types::camera_owners(&st).await?;
-    let mut cameras = node.status().await?;
+    let mut cameras = Vec::new();
+    for node in nodes {
+        match node.status().await {
+            Ok(s) => cameras.extend(s),
+            // A node that cannot be reached: its cameras as last heard of, in error (issue 21).
+            Err(e) => {
+                let now = st.clock.now_ms();
+                let known = st
+                    .remote_nodes()
+                    .into_iter()
+                    .find(|n| node::Node::id(&**n) == node.id())
+                    .map(|n| n.cameras())
+                    .unwrap_or_default();
+                cameras.extend(known.iter().map(|c| node::CameraStatus {
+                    state: node::CameraState::Error,
+                    detail: e.to_string(),
+                    ..node::CameraStatus::connecting(c, now)
+                }));
+            }
+        }
+    }
     cameras.retain(|c| p.governs(owner.get(&c.camera).copied().flatten()));
     Ok(Json(RecorderStatus { cameras, clocks: crate::clockwatch::clocks(&st).await }))
 }

@@ -380,11 +380,21 @@ async fn compute_report(st: &AppState, fy: i16) -> ApiResult<report::AnnualRepor
         other => ApiError::invalid("fiscal_year", other.to_string()),
     };
     let (from, to) = crate::report::period(fy, st.clock.now_ms()).map_err(bad)?;
-    // Uptime, gaps and erasures from the recorder in this process, when there is one.
-    let node = match st.node() {
-        Some(n) => n.report_facts(from, to).await.ok(),
-        None => None,
-    };
+    // Uptime, gaps and erasures from every recorder node that answers.
+    let mut node: Option<node::NodeFacts> = None;
+    for n in st.nodes() {
+        match n.report_facts(from, to).await {
+            Ok(f) => {
+                let all = node.get_or_insert_with(Default::default);
+                all.gaps.extend(f.gaps);
+                all.first_recorded.extend(f.first_recorded);
+                all.erased_camera_days += f.erased_camera_days;
+            }
+            Err(e) => {
+                tracing::warn!(node = %n.id(), error = %e, "recorder facts missing from the report")
+            }
+        }
+    }
     let facts = crate::report::gather(st, fy, node).await.map_err(bad)?;
     Ok(report::build(&facts))
 }
@@ -539,7 +549,7 @@ pub async fn camera_still(
             return Err(ApiError::forbidden(&cited::NO_LIVE_VIEW, why));
         }
     };
-    let Some(node) = st.node().filter(|n| n.records(&cam.code)) else {
+    let Some(node) = st.node_for(&cam.code) else {
         return Err(ApiError::unavailable(format!("no recorder records camera {}", cam.code)));
     };
     let node::Still { png, recorded_ms: at } = node.still(&cam.code, within).await?;
@@ -663,7 +673,7 @@ pub async fn create_disposal(
             "list the serial numbers of the unit and its disks",
         ));
     }
-    let Some(node) = st.node().filter(|n| n.id() == b.device.trim()) else {
+    let Some(node) = st.nodes().into_iter().find(|n| n.id() == b.device.trim()) else {
         return Err(ApiError::conflict(format!(
             "the footage keys of {} cannot be checked from this server: record the disposal on the server running that recorder",
             b.device.trim()

@@ -6,6 +6,7 @@ mod duties;
 mod emergency;
 mod evidence;
 pub use evidence::{KEEP_DAYS as PACKAGE_KEEP_DAYS, erase_expired as erase_expired_packages};
+mod fleet;
 mod footage;
 mod holds;
 mod lifecycle;
@@ -173,6 +174,10 @@ api! {
     get "/api/v1/workstations" => admin::list_workstations, Access::Perm(P::WorkstationManage), "workstation.list", "registry", "List dedicated workstations";
     post "/api/v1/workstations" => admin::create_workstation, Access::Perm(P::WorkstationManage), "workstation.create", "registry", "Register a dedicated workstation", WorkstationBody;
     post "/api/v1/workstations/{id}/enrol-link" => admin::enrol_link, Access::Perm(P::WorkstationManage), "workstation.enrol_link", "registry", "A one-time link that enrols the PC which opens it (24 h)";
+    get "/api/v1/nodes" => fleet::list, Access::AnyOf(&[P::RegistryManage, P::RecorderOperate]), "node.list", "recorder", "The recorder nodes: state, cameras, last contact, storage (issue 21)";
+    post "/api/v1/nodes" => fleet::register, Access::Perm(P::RegistryManage), "node.register", "recorder", "Register a recorder node and issue its one-time enrolment token (24 h)", NodeBody;
+    post "/api/v1/nodes/enrol" => fleet::enrol, Access::Public, "node.enrol", "recorder", "A node redeems its enrolment token with its certificate signing request", NodeEnrolBody;
+    post "/api/v1/nodes/{id}/revoke" => fleet::revoke, Access::Perm(P::RegistryManage), "node.revoke", "recorder", "Revoke a recorder node: it is never asked again", ReasonBody;
     post "/api/v1/workstations/enrol" => admin::redeem_enrolment, Access::Public, "workstation.enrol", "registry", "Redeem an enrolment link's code on the PC that opened it (sets the device cookie)", EnrolCodeBody;
     post "/api/v1/workstations/{id}/enrol" => admin::enrol_workstation, Access::Perm(P::WorkstationManage), "workstation.enrol", "registry", "Issue the device token of a workstation";
     post "/api/v1/workstations/{id}/custody-check" => admin::custody_check, Access::Perm(P::WorkstationManage), "workstation.custody_check", "registry", "Record a custody check";

@@ -317,6 +317,31 @@ pub struct EnrolCodeBody {
     pub code: String,
 }
 
+/// A recorder node to register (issue 21).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeBody {
+    /// Its name: lower-case letters, digits and hyphens (it names the node's certificate).
+    pub name: String,
+    /// The site it stands at.
+    pub site: String,
+    /// `host:port` its node API listens on (`serve --role recorder --node-listen`).
+    pub address: String,
+    /// The organisation that keeps it (default: the caller's).
+    #[serde(default)]
+    pub organisation_id: Option<i64>,
+}
+
+/// A node's enrolment: its one-time token and certificate signing request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeEnrolBody {
+    /// The token issued at registration.
+    pub token: String,
+    /// The node's certificate signing request, PEM.
+    pub csr: String,
+}
+
 /// A reason.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

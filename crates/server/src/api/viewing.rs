@@ -193,8 +193,8 @@ pub async fn get_viewing(
     let v = kept(&st, &p, id).await?;
     let cameras = stored_list(&v.cameras);
     let mut spans = serde_json::Map::new();
-    if let Some(node) = st.node() {
-        for c in cameras.iter().filter(|c| node.records(c)) {
+    for c in &cameras {
+        if let Some(node) = st.node_for(c) {
             let s = node.recorded(c, v.range_from, v.range_to).await?;
             spans.insert(c.clone(), json!(s));
         }
@@ -261,7 +261,7 @@ pub async fn media(
     let v = kept(&st, &p, id).await?;
     let now = st.clock.now_ms();
     check_ask(&st, &p, &v, &q.camera, q.from, now)?;
-    let Some(node) = st.node().filter(|n| n.records(&q.camera)) else {
+    let Some(node) = st.node_for(&q.camera) else {
         return Err(ApiError::unavailable(format!("no recorder records camera {}", q.camera)));
     };
     let ask = node::PlaybackAsk {

@@ -1,0 +1,395 @@
+//! Recorder nodes on other machines (issue 21): a centre on PostgreSQL and two `mimamori serve
+//! --role recorder` processes, each recording its own camera from the camera simulator. The
+//! nodes are registered and enrol with one-time tokens over the API; the centre reaches them
+//! over mutual TLS only; an extraction of footage held by node 2 is made through the centre and
+//! verifies offline with node 2's key; a mask change reaches the node recording the camera;
+//! a wrong certificate, a client without the centre's certificate, a revoked node and a killed
+//! node are each refused with a clear message.
+
+#![allow(clippy::unwrap_used, dead_code)] // tests unwrap: a panic is the failure report
+
+#[path = "../../server/tests/common/mod.rs"]
+mod world;
+
+mod common;
+
+use common::{Proc, free_port, wait_for_port};
+use policy::Permission;
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use world::{Backend, User, World, documents};
+
+fn jst(ms: i64) -> String {
+    policy::jst::rfc3339(jiff::Timestamp::from_millisecond(ms).unwrap())
+}
+
+fn mimamori() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mimamori"));
+    c.env("RUST_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::piped());
+    c
+}
+
+/// `mimamori node enrol` with `token` in the environment; (exit ok, stdout+stderr).
+fn enrol(base: &str, data: &Path, token: &str) -> (bool, String) {
+    let out = mimamori()
+        .args(["node", "enrol", "--centre", base, "--data"])
+        .arg(data)
+        .env("MIMAMORI_ENROL_TOKEN", token)
+        .output()
+        .unwrap();
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+/// A recorder node process recording `camera` from the simulator's `mount`.
+fn start_node(data: &Path, camera: &str, rtsp_port: u16, mount: &str, api_port: u16) -> Proc {
+    let child = mimamori()
+        .args(["serve", "--role", "recorder", "--profile", "asahikawa", "--segment-secs", "2"])
+        .arg("--data")
+        .arg(data)
+        .arg("--key")
+        .arg(data.join("node.key"))
+        .arg("--camera")
+        .arg(format!("{camera}=rtsp://127.0.0.1:{rtsp_port}/{mount}"))
+        .arg("--node-listen")
+        .arg(format!("127.0.0.1:{api_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(api_port, Duration::from_secs(30));
+    Proc(child)
+}
+
+async fn nodes(w: &World, user: &User) -> Vec<Value> {
+    let (s, v) = w.api.get("/api/v1/nodes", user).await;
+    assert_eq!(s, 200, "{v}");
+    v["nodes"].as_array().unwrap().clone()
+}
+
+fn by_name<'a>(list: &'a [Value], name: &str) -> &'a Value {
+    list.iter().find(|n| n["name"] == name).unwrap_or_else(|| panic!("{name} in {list:#?}"))
+}
+
+/// Request → approval → instruction for `camera` over `[from, to)`; the open instruction and
+/// the user who extracts (Asahikawa: the handling officer on the city's PC).
+async fn instructed(w: &World, camera: &str, from: i64, to: i64) -> (Value, User) {
+    let p = &w.profile;
+    let basis = p.bases.iter().find(|b| b.review).unwrap_or(&p.bases[0]).clone();
+    let r = w
+        .api
+        .ok("/api/v1/requests", &w.user(&p.workflow.requested_by[0]), json!({
+            "basis": basis.id, "purpose": p.purposes.last().unwrap().id, "recipient": "中央警察署 刑事課",
+            "case_summary": "窃盗事件", "documents": documents(w, &basis),
+            "cameras": [camera], "from": jst(from), "to": jst(to)
+        }))
+        .await;
+    let id = r["id"].as_i64().unwrap();
+    let reviewer = w.user(&p.workflow.reviewed_by[0]);
+    w.api.ok(&format!("/api/v1/requests/{id}/approve"), &reviewer, json!({})).await;
+    let chain = &p.workflow.chain;
+    let mut ins = w
+        .api
+        .ok(
+            "/api/v1/instructions",
+            &w.user(&chain[0].roles[0]),
+            json!({ "request_id": id, "to_account": w.user(&chain[1].roles[0]).id }),
+        )
+        .await;
+    for step in 1..chain.len() - 1 {
+        ins = w
+            .api
+            .ok(
+                &format!("/api/v1/instructions/{}/relay", ins["id"]),
+                &w.user(&chain[step].roles[0]),
+                json!({ "to_account": w.user(&chain[step + 1].roles[0]).id }),
+            )
+            .await;
+    }
+    (ins, w.user(&chain[chain.len() - 1].roles[0]))
+}
+
+/// The package's video decoded by ffmpeg to 32×24 grey frames.
+fn grey_frames(package: &Path, dir: &Path) -> Vec<Vec<u8>> {
+    let mut p = evidence::package::Package::open(package, None).unwrap();
+    let (mut r, _) = p.reader("video.mp4").unwrap();
+    let mp4 = dir.join(format!("{}.mp4", package.file_stem().unwrap().to_string_lossy()));
+    std::io::copy(&mut r, &mut std::fs::File::create(&mp4).unwrap()).unwrap();
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&mp4)
+        .args(["-vf", "scale=32:24:flags=neighbor,format=gray", "-f", "rawvideo", "-"])
+        .output()
+        .expect("ffmpeg (scripts/test-deps.sh installs it)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out.stdout.chunks(32 * 24).map(<[u8]>::to_vec).collect()
+}
+
+/// Extracts `camera`'s `[from, to)` through the centre and downloads the package to `file`.
+async fn extract_to(w: &World, camera: &str, from: i64, to: i64, file: &Path) -> Value {
+    let (ins, extractor) = instructed(w, camera, from, to).await;
+    let ex = w
+        .api
+        .ok(&format!("/api/v1/instructions/{}/extract", ins["id"]), &extractor, json!({}))
+        .await;
+    let pkg = ex["packages"][0].clone();
+    assert_eq!(pkg["camera"], camera, "{ex:#}");
+    let mut rb = w.api.http.get(format!("{}{}", w.api.base, pkg["href"].as_str().unwrap()));
+    rb = rb.bearer_auth(&extractor.token);
+    if let Some(ws) = &extractor.ws {
+        rb = rb.header("x-mimamori-workstation", ws);
+    }
+    let resp = rb.send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let bytes = resp.bytes().await.unwrap();
+    assert_eq!(bytes.len() as u64, pkg["bytes"].as_u64().unwrap());
+    std::fs::write(file, &bytes).unwrap();
+    pkg
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_centre_governs_recorder_nodes_on_other_machines() {
+    let clip = camsim::synthesize(320, 240, 25, 300_000, 2).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let rtsp = listener.local_addr().unwrap().port();
+    tokio::spawn(camsim::CamSim::new(clip, 2, camsim::Faults::default()).serve(listener));
+
+    let start = jiff::Timestamp::now();
+    let mut w = World::new("asahikawa", Backend::Postgres, &policy::jst::rfc3339(start)).await;
+    let st = w.srv.state.clone();
+    let manager = w.holder(Permission::RegistryManage).clone();
+    let base = w.api.base.clone();
+    let dir = tempfile::tempdir().unwrap();
+
+    // Registration: a manager of the registry only; a node name is a DNS label.
+    let applicant = w.user(&w.profile.workflow.requested_by[0]);
+    let (s, _) = w
+        .api
+        .post(
+            "/api/v1/nodes",
+            &applicant,
+            json!({ "name": "node-9", "site": "x", "address": "127.0.0.1:1" }),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (s, v) = w
+        .api
+        .post(
+            "/api/v1/nodes",
+            &manager,
+            json!({ "name": "Node 1", "site": "x", "address": "127.0.0.1:1" }),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    let mut ports = Vec::new();
+    let mut tokens = Vec::new();
+    for (name, site) in [("node-1", "駅前交番前"), ("node-2", "市民会館"), ("node-3", "北口")]
+    {
+        let port = free_port();
+        let r = w
+            .api
+            .ok(
+                "/api/v1/nodes",
+                &manager,
+                json!({ "name": name, "site": site, "address": format!("127.0.0.1:{port}") }),
+            )
+            .await;
+        assert_eq!(r["state"], "waiting_for_enrolment", "{r}");
+        tokens.push(r["enrolment_token"].as_str().unwrap().to_owned());
+        ports.push(port);
+    }
+    assert!(
+        nodes(&w, &manager).await.iter().all(|n| n.get("enrolment_token").is_none()),
+        "the token is shown once"
+    );
+
+    // Enrolment: once per token; a used or made-up token is refused and audited.
+    let data: Vec<_> = (1..=3).map(|i| dir.path().join(format!("node{i}"))).collect();
+    for (d, t) in data.iter().zip(&tokens) {
+        let (ok, text) = enrol(&base, d, t);
+        assert!(ok, "{text}");
+    }
+    let (ok, text) = enrol(&base, &dir.path().join("again"), &tokens[0]);
+    assert!(!ok && text.contains("already used"), "{text}");
+    let (ok, text) = enrol(&base, &dir.path().join("made-up"), &"ab".repeat(32));
+    assert!(!ok && text.contains("refused"), "{text}");
+    let (ok, text) = enrol("http://10.0.0.9:8080", &dir.path().join("clear"), &tokens[1]);
+    assert!(!ok && text.contains("in clear"), "{text}");
+    let key = data[0].join("node-tls/node.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o077, 0);
+    }
+
+    // Two nodes record, each its own camera; node-3 is enrolled but node-2 answers at its
+    // address (a wrong certificate for the name and pin the centre expects).
+    let _n1 = start_node(&data[0], "cam1", rtsp, "cam1", ports[0]);
+    let mut n2 = start_node(&data[1], "cam2", rtsp, "cam2", ports[1]);
+    let spoof = tokio::net::TcpListener::bind(("127.0.0.1", ports[2])).await.unwrap();
+    let fwd = ports[1];
+    tokio::spawn(async move {
+        while let Ok((mut a, _)) = spoof.accept().await {
+            tokio::spawn(async move {
+                if let Ok(mut b) = tokio::net::TcpStream::connect(("127.0.0.1", fwd)).await {
+                    let _ = tokio::io::copy_bidirectional(&mut a, &mut b).await;
+                }
+            });
+        }
+    });
+    server::fleet::refresh(&st).await.unwrap();
+    let list = nodes(&w, &manager).await;
+    assert_eq!(by_name(&list, "node-1")["state"], "in_contact", "{list:#?}");
+    assert_eq!(by_name(&list, "node-1")["cameras"], json!(["cam1"]));
+    assert_eq!(by_name(&list, "node-2")["cameras"], json!(["cam2"]));
+    assert_eq!(by_name(&list, "node-3")["state"], "stale", "the wrong certificate is refused");
+    assert!(st.node_for("cam2").is_some_and(|n| n.id() == "node-2"));
+
+    // The node API admits only the centre: no client certificate, or one of another CA, fails
+    // the handshake.
+    let url = format!("https://node-1.nodes.mimamori:{}/node/v1/status", ports[0]);
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", ports[0]).parse().unwrap();
+    let ca_pem = std::fs::read_to_string(data[0].join("node-tls/ca.pem")).unwrap();
+    let bare = reqwest::Client::builder()
+        .use_preconfigured_tls(
+            rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates({
+                let mut r = rustls::RootCertStore::empty();
+                r.add(nodelink::pki::first_cert(&ca_pem).unwrap()).unwrap();
+                r
+            })
+            .with_no_client_auth(),
+        )
+        .resolve("node-1.nodes.mimamori", addr)
+        .build()
+        .unwrap();
+    assert!(bare.get(&url).send().await.is_err(), "no client certificate: refused");
+    let other = nodelink::pki::Ca::open_or_create(&dir.path().join("other-ca")).unwrap();
+    let pin = nodelink::pki::fingerprint(
+        &nodelink::pki::first_cert(
+            &std::fs::read_to_string(data[0].join("node-tls/node.pem")).unwrap(),
+        )
+        .unwrap(),
+    );
+    // The other CA's client also refuses node-1 (not its CA): either way no answer.
+    let foreign = reqwest::Client::builder()
+        .use_preconfigured_tls((*other.client_config(&pin).unwrap()).clone())
+        .resolve("node-1.nodes.mimamori", addr)
+        .build()
+        .unwrap();
+    assert!(foreign.get(&url).send().await.is_err(), "another CA's client: refused");
+
+    // Recording on both nodes; then the centre's clock catches up with it.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let now = jiff::Timestamp::now();
+    w.set_now(&policy::jst::rfc3339(now));
+    let now_ms = now.as_millisecond();
+    let (from, to) = ((now_ms - 7_000) / 1000 * 1000, (now_ms - 3_000) / 1000 * 1000);
+
+    // The recorder status merges every node's cameras.
+    let (_, status) = w.api.get("/api/v1/recorder/status", &manager).await;
+    let cams: Vec<&str> = status["cameras"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["camera"].as_str().unwrap())
+        .collect();
+    assert!(cams.contains(&"cam1") && cams.contains(&"cam2"), "{status:#}");
+
+    // A mask change reaches the node that records the camera.
+    let cam2 = w.srv.state.db.camera_by_code("cam2").await.unwrap().unwrap();
+    let masker = w.holder(Permission::MaskManage).clone();
+    let m = w
+        .api
+        .ok(
+            &format!("/api/v1/cameras/{}/masks", cam2.id),
+            &masker,
+            json!({ "polygons": [[[0.0, 0.0], [0.5, 0.0], [0.5, 0.5]]], "in_recorder": true, "reason": "住宅の窓" }),
+        )
+        .await;
+    assert_eq!(m["sent_to_recorder"], true, "{m:#}");
+
+    // Extraction through the centre of footage node 2 holds: downloads and verifies offline.
+    let file = dir.path().join("cam2.zip");
+    extract_to(&w, "cam2", from, to, &file).await;
+    let node2_key = audit::key::load_existing(&data[1].join("node.key")).unwrap().verifying_key();
+    let r = evidence::verify::verify(
+        &file,
+        &evidence::verify::Options {
+            node_key: node2_key,
+            city_cert: None,
+            decryption: None,
+            expect_request: None,
+        },
+    );
+    assert!(r.ok(), "{}", r.render());
+    assert!(r.frames_ok >= 80, "4 s at 25 fps: {}", r.frames_ok);
+    // The mask reached the remote node: footage recorded after the change is black inside
+    // it (from the next keyframe, every 2 s), footage before it is not.
+    let masked_from = jiff::Timestamp::now().as_millisecond() + 2_500;
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    w.set_now(&policy::jst::rfc3339(jiff::Timestamp::now()));
+    let after = dir.path().join("cam2-masked.zip");
+    extract_to(&w, "cam2", masked_from / 1000 * 1000, masked_from / 1000 * 1000 + 3_000, &after)
+        .await;
+    let inside = |f: &Vec<u8>| f[3 * 32 + 12]; // (0.375, 0.125): inside the triangle
+    let before = grey_frames(&file, dir.path());
+    let masked = grey_frames(&after, dir.path());
+    assert!(!before.is_empty() && !masked.is_empty());
+    assert!(masked.iter().all(|f| inside(f) < 24), "black inside the mask after the change");
+    assert!(before.iter().any(|f| inside(f) >= 24), "not black before the change");
+    // No copy stays on the node once the centre has the package.
+    let left: Vec<_> = std::fs::read_dir(data[1].join("exports"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+
+    // A revoked node is never asked again: its camera cannot be extracted.
+    let n1 = by_name(&nodes(&w, &manager).await, "node-1")["id"].as_i64().unwrap();
+    let (s, v) = w
+        .api
+        .post(&format!("/api/v1/nodes/{n1}/revoke"), &manager, json!({ "reason": "盗難" }))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["state"], "revoked");
+    server::fleet::refresh(&st).await.unwrap();
+    assert!(st.node_for("cam1").is_none());
+    let (ins, extractor) = instructed(&w, "cam1", from, to).await;
+    let (s, v) = w
+        .api
+        .post(&format!("/api/v1/instructions/{}/extract", ins["id"]), &extractor, json!({}))
+        .await;
+    assert_eq!(s, 409, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("not recorded by any recorder node"), "{v}");
+
+    // A node killed: shown stale, and an extraction from it refused saying so.
+    n2.0.kill().unwrap();
+    n2.0.wait().unwrap();
+    w.set_now(&policy::jst::rfc3339(now + jiff::SignedDuration::from_secs(60)));
+    server::fleet::refresh(&st).await.unwrap();
+    assert_eq!(by_name(&nodes(&w, &manager).await, "node-2")["state"], "stale");
+    let (ins, extractor) = instructed(&w, "cam2", from, to).await;
+    let (s, v) = w
+        .api
+        .post(&format!("/api/v1/instructions/{}/extract", ins["id"]), &extractor, json!({}))
+        .await;
+    assert_eq!(s, 503, "{v}");
+    let detail = v["detail"].as_str().unwrap();
+    assert!(detail.contains("cannot be reached") && detail.contains("node-2"), "{detail}");
+
+    // Every step is in the audit trail.
+    let auditor = w.holder(Permission::AuditRead).clone();
+    for action in ["node.register", "node.enrol", "node.revoke"] {
+        let (s, v) = w.api.get(&format!("/api/v1/audit?action={action}"), &auditor).await;
+        assert_eq!(s, 200, "{v}");
+        assert!(v.to_string().contains(action), "{action} audited: {v}");
+    }
+    let _ = &mut w;
+}

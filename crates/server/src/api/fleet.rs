@@ -1,0 +1,241 @@
+//! Recorder nodes on other machines (issue 21): registration with a one-time enrolment token,
+//! the enrolment itself (a node's signing request answered with its certificate), the fleet's
+//! state, and revocation.
+
+use super::types::*;
+use super::{Body, Id};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use audit::Outcome;
+use axum::extract::State;
+use axum::{Extension, Json};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// How long an enrolment token may be redeemed.
+const TOKEN_MS: i64 = 24 * 3600 * 1000;
+
+/// A node's row as the fleet page shows it.
+fn node_json(st: &AppState, r: &store::fleet::RecorderNode, now: i64) -> Value {
+    let seen = crate::fleet::health_seen(st);
+    let health = seen.get(&r.name).map(|h| {
+        let clock = h.health.clock.map(|c| c.at_ms - h.at_ms);
+        json!({
+            "read_at": jst(h.at_ms),
+            "disk_free_bytes": h.health.disk_free_bytes,
+            "oldest_footage_at": h.health.oldest_footage_ms.map(jst),
+            "footage_bytes": h.health.footage_bytes,
+            "keys_held": h.health.keys_held,
+            "erased_camera_days": h.health.erased_camera_days,
+            "clock_offset_ms": clock,
+        })
+    });
+    let state = if r.revoked_at.is_some() {
+        "revoked"
+    } else if r.enrolled_at.is_none() {
+        "waiting_for_enrolment"
+    } else if r.last_contact_at.is_none_or(|t| now - t > crate::fleet::STALE_MS) {
+        "stale"
+    } else {
+        "in_contact"
+    };
+    json!({
+        "id": r.id,
+        "name": r.name,
+        "site": r.site,
+        "organisation_id": r.organisation_id,
+        "address": r.address,
+        "state": state,
+        "enrolled_at": r.enrolled_at.map(jst),
+        "token_expires_at": r.token_expires_at.map(jst),
+        "cameras": serde_json::from_str::<Value>(&r.cameras).unwrap_or(json!([])),
+        "last_contact_at": r.last_contact_at.map(jst),
+        "revoked_at": r.revoked_at.map(jst),
+        "revoked_reason": r.revoked_reason,
+        "health": health,
+    })
+}
+
+/// `GET /api/v1/nodes`: the recorder nodes of the organisations the caller keeps records of,
+/// with their state (`in_contact`, `stale`, `waiting_for_enrolment`, `revoked`), cameras, last
+/// contact and storage; and the recorder in this process, if any.
+pub async fn list(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    let now = st.clock.now_ms();
+    let nodes: Vec<Value> = st
+        .db
+        .recorder_nodes()
+        .await?
+        .iter()
+        .filter(|r| p.keeps(&st.profile, Some(r.organisation_id)))
+        .map(|r| node_json(&st, r, now))
+        .collect();
+    let local = match st.node() {
+        Some(n) => {
+            let cams: Vec<String> = n.status().await?.into_iter().map(|s| s.camera).collect();
+            json!({ "name": n.id(), "cameras": cams })
+        }
+        None => Value::Null,
+    };
+    Ok(Json(
+        json!({ "nodes": nodes, "in_process": local, "stale_after_s": crate::fleet::STALE_MS / 1000 }),
+    ))
+}
+
+/// `POST /api/v1/nodes`: registers a node and issues its one-time enrolment token (shown once;
+/// only its hash is kept), redeemable for 24 hours.
+pub async fn register(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<NodeBody>,
+) -> ApiResult<Json<Value>> {
+    let name = b.name.trim();
+    if !nodelink::pki::valid_node_name(name) {
+        return Err(ApiError::invalid(
+            "name",
+            "1–40 lower-case letters, digits and hyphens (it names the node's certificate)",
+        ));
+    }
+    required("site", &b.site)?;
+    let address = b.address.trim();
+    let port_ok = address
+        .rsplit_once(':')
+        .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0));
+    if !port_ok {
+        return Err(ApiError::invalid("address", "host:port of the node API (--node-listen)"));
+    }
+    let org = b.organisation_id.unwrap_or(p.account.organisation_id);
+    if st.db.organisation(org).await?.is_none() {
+        return Err(ApiError::invalid("organisation_id", "no such organisation"));
+    }
+    if !p.keeps(&st.profile, Some(org)) {
+        return Err(policy::workflow::Refusal::new(
+            &st.profile.ownership.rule,
+            "an organisation registers its own recorder nodes only",
+        )
+        .at("organisation_id")
+        .into());
+    }
+    if st.db.recorder_nodes().await?.iter().any(|r| r.name == name) {
+        return Err(ApiError::conflict(format!(
+            "a recorder node named {name} is registered already"
+        )));
+    }
+    let token = crate::auth::new_token()?;
+    let now = st.clock.now_ms();
+    let expires = now + TOKEN_MS;
+    let ch = st.change().await?;
+    let r = ch
+        .create_recorder_node(
+            &store::fleet::NewNode {
+                name,
+                site: b.site.trim(),
+                organisation_id: org,
+                address,
+                token_hash: &crate::auth::token_hash(&token),
+                token_expires_at: expires,
+            },
+            p.account.id,
+            now,
+        )
+        .await?;
+    let mut ev = p.event("node.register", format!("node:{name}"), Outcome::Ok);
+    ev.detail = json!({ "site": r.site, "address": r.address, "organisation_id": org, "token_expires_at": jst(expires) });
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
+    let mut out = node_json(&st, &r, now);
+    out["enrolment_token"] = json!(token);
+    Ok(Json(out))
+}
+
+/// `POST /api/v1/nodes/enrol`: a node redeems its one-time token with its certificate signing
+/// request and receives its certificate and the CA's. Public (the node has no identity yet),
+/// rate-limited per address, every attempt audited.
+pub async fn enrol(
+    State(st): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
+    Body(b): Body<NodeEnrolBody>,
+) -> ApiResult<Json<nodelink::enrol::Enrolled>> {
+    let client = crate::limits::peer(&headers);
+    let source = client.clone().unwrap_or_else(|| "unknown".into());
+    let now = st.clock.now_ms();
+    if let Err(wait) = st.enrol_rate.check(&source, now) {
+        return Err(ApiError::too_many(wait, "enrol_rate_limited"));
+    }
+    let token = b.token.trim();
+    let well_formed = token.len() == 64 && token.bytes().all(|c| c.is_ascii_hexdigit());
+    let hash = crate::auth::token_hash(token);
+    let found = if well_formed { st.db.recorder_node_by_token(&hash, now).await? } else { None };
+    let refuse = |ev_target: String| {
+        let mut ev = audit::Event::new("anonymous", "node.enrol", ev_target, Outcome::Denied);
+        ev.client = client.clone();
+        ev
+    };
+    let Some(r) = found else {
+        st.audit(refuse("node:?".into())).await?;
+        return Err(ApiError::not_found(
+            "this enrolment token is unknown, already used or expired: ask the centre's manager to register the node again",
+        ));
+    };
+    let ca = crate::fleet::ca(&st).map_err(|e| ApiError::internal(&e.to_string()))?;
+    let cert = match ca.issue_node(&r.name, &b.csr) {
+        Ok(c) => c,
+        Err(e) => {
+            let mut ev = refuse(format!("node:{}", r.name));
+            ev.detail = json!({ "why": e.to_string() });
+            st.audit(ev).await?;
+            return Err(ApiError::invalid("csr", e.to_string()));
+        }
+    };
+    let der = nodelink::pki::first_cert(&cert).map_err(|e| ApiError::internal(&e.to_string()))?;
+    let pin = nodelink::pki::fingerprint(&der);
+    let ch = st.change().await?;
+    ch.enrol_recorder_node(r.id, &hash, &pin, now).await?;
+    let mut ev = audit::Event::new("device", "node.enrol", format!("node:{}", r.name), Outcome::Ok);
+    ev.client = client;
+    ev.detail = json!({ "certificate_sha256": pin });
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
+    Ok(Json(nodelink::enrol::Enrolled {
+        node: r.name,
+        certificate: cert,
+        ca: ca.ca_pem().to_owned(),
+    }))
+}
+
+/// `POST /api/v1/nodes/{id}/revoke`: the centre never asks the node again (a stolen or
+/// replaced recorder); its certificate is no longer accepted.
+pub async fn revoke(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    Body(b): Body<ReasonBody>,
+) -> ApiResult<Json<Value>> {
+    required("reason", &b.reason)?;
+    let r = st
+        .db
+        .recorder_node(id)
+        .await?
+        .filter(|r| p.keeps(&st.profile, Some(r.organisation_id)))
+        .ok_or_else(|| ApiError::not_found(format!("recorder node {id}")))?;
+    let now = st.clock.now_ms();
+    let ch = st.change().await?;
+    ch.revoke_recorder_node(id, b.reason.trim(), p.account.id, now).await?;
+    let mut ev = p.event("node.revoke", format!("node:{}", r.name), Outcome::Ok);
+    ev.detail = json!({ "reason": b.reason.trim() });
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
+    // Dropped from the fleet now, not at the next contact.
+    let keep: Vec<_> =
+        st.remote_nodes().into_iter().filter(|n| node::Node::id(&**n) != r.name).collect();
+    st.set_remote_nodes(keep);
+    let r = st
+        .db
+        .recorder_node(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("recorder node {id}")))?;
+    Ok(Json(node_json(&st, &r, now)))
+}

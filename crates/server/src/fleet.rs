@@ -1,0 +1,128 @@
+//! The centre's fleet: recorder nodes on other machines (issue 21). Every few seconds the
+//! centre asks each enrolled, unrevoked node who it is and what it records (its last contact
+//! and cameras are kept in the store), now and then how its disk, footage, keys and clock
+//! stand, and sends it the holds in force. A node that does not answer is shown stale; what
+//! the centre asks of it meanwhile fails with "the recorder node cannot be reached".
+
+use crate::state::AppState;
+use nodelink::remote::RemoteNode;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often the centre contacts each node.
+pub const CONTACT_EVERY: Duration = Duration::from_secs(10);
+/// A node not heard from for this long is stale.
+pub const STALE_MS: i64 = 45_000;
+/// How often a node's storage and clock are read.
+const HEALTH_EVERY_MS: i64 = 60_000;
+
+/// The fleet's CA (made on first use, beside the signing key).
+pub fn ca(st: &AppState) -> Result<nodelink::pki::Ca, nodelink::LinkError> {
+    nodelink::pki::Ca::open_or_create(&st.fleet_dir.join("ca"))
+}
+
+/// Where packages sent by remote nodes are kept.
+pub fn exports_dir(st: &AppState) -> std::path::PathBuf {
+    st.fleet_dir.join("exports")
+}
+
+/// What the centre last read of a node's storage and clock, and when.
+#[derive(Debug, Clone)]
+pub struct HealthSeen {
+    /// When read (UTC ms).
+    pub at_ms: i64,
+    /// What it said.
+    pub health: node::NodeHealth,
+}
+
+/// The cameras stored as a JSON list.
+fn cameras_of(json: &str) -> Vec<String> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+/// Brings the remote nodes in line with the store and contacts each: enrolled and unrevoked
+/// nodes are asked who they are (their cameras and last contact kept); revoked ones are
+/// dropped at once.
+pub async fn refresh(st: &AppState) -> anyhow::Result<()> {
+    let rows = st.db.recorder_nodes().await?;
+    let current = st.remote_nodes();
+    let live: Vec<_> =
+        rows.into_iter().filter(|r| r.revoked_at.is_none() && r.cert_sha256.is_some()).collect();
+    if live.is_empty() {
+        st.set_remote_nodes(Vec::new());
+        return Ok(());
+    }
+    let ca = ca(st)?;
+    let mut next = Vec::new();
+    for r in &live {
+        let pin = r.cert_sha256.clone().unwrap_or_default();
+        let node = match current
+            .iter()
+            .find(|n| node::Node::id(&***n) == r.name && n.is(&r.address, &pin))
+        {
+            Some(n) => n.clone(),
+            None => match RemoteNode::new(
+                &r.name,
+                &r.address,
+                &pin,
+                &ca,
+                exports_dir(st),
+                cameras_of(&r.cameras),
+            ) {
+                Ok(n) => Arc::new(n),
+                Err(e) => {
+                    tracing::error!(node = %r.name, error = %e, "recorder node cannot be set up");
+                    continue;
+                }
+            },
+        };
+        next.push((r.id, node));
+    }
+    st.set_remote_nodes(next.iter().map(|(_, n)| n.clone()).collect());
+    let now = st.clock.now_ms();
+    for (id, n) in &next {
+        match n.hello().await {
+            Ok(h) => {
+                st.db.recorder_node_contact(*id, &serde_json::to_string(&h.cameras)?, now).await?;
+                let due = {
+                    let seen = st.fleet_health.lock().unwrap_or_else(|p| p.into_inner());
+                    seen.get(&h.node).is_none_or(|s| now - s.at_ms >= HEALTH_EVERY_MS)
+                };
+                if due && let Ok(health) = node::Node::health(&**n).await {
+                    st.fleet_health
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(h.node.clone(), HealthSeen { at_ms: now, health });
+                }
+            }
+            Err(e) => {
+                tracing::warn!(node = %node::Node::id(&**n), error = %e, "recorder node did not answer")
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Contacts the fleet every [`CONTACT_EVERY`] and sends the holds in force to every node
+/// (each keeps its last copy, so erasure keeps its schedule while the centre is down).
+pub fn spawn(st: Arc<AppState>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = refresh(&st).await {
+                tracing::error!(error = %e, "recorder fleet not refreshed");
+            }
+            if !st.remote_nodes().is_empty()
+                && let Err(e) = crate::nodes::send_holds(&st).await
+            {
+                tracing::warn!(error = %e, "holds not sent to every recorder node; each keeps its last copy");
+            }
+            tokio::time::sleep(CONTACT_EVERY).await;
+        }
+    })
+}
+
+/// Last health read of each node, by name.
+pub fn health_seen(st: &AppState) -> HashMap<String, HealthSeen> {
+    st.fleet_health.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}

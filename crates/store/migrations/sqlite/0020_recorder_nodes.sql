@@ -1,0 +1,23 @@
+-- Issue 21: recorder nodes on other machines. A node is registered at the centre (name, site,
+-- the organisation that keeps it, the address its node API listens on) and enrols once with a
+-- one-time token (only its hash is stored); the certificate it enrolled is pinned by its
+-- SHA-256. A revoked node is never asked again. `cameras` is what it said it records when last
+-- heard from (JSON list), `last_contact_at` when that was.
+CREATE TABLE recorder_nodes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    site TEXT NOT NULL,
+    organisation_id BIGINT NOT NULL REFERENCES organisations(id),
+    address TEXT NOT NULL,
+    token_hash TEXT,
+    token_expires_at BIGINT,
+    cert_sha256 TEXT,
+    enrolled_at BIGINT,
+    cameras TEXT NOT NULL DEFAULT '[]',
+    last_contact_at BIGINT,
+    revoked_at BIGINT,
+    revoked_by BIGINT REFERENCES accounts(id),
+    revoked_reason TEXT NOT NULL DEFAULT '',
+    created_at BIGINT NOT NULL,
+    created_by BIGINT NOT NULL REFERENCES accounts(id)
+);

@@ -1,0 +1,179 @@
+//! Recorder nodes on other machines (issue 21): their registration, one-time enrolment, the
+//! certificate each enrolled (pinned), last contact and revocation.
+
+use crate::{Db, Result, changed_one};
+use serde::Serialize;
+
+/// A registered recorder node.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct RecorderNode {
+    /// Id.
+    pub id: i64,
+    /// Its name (a DNS label; its certificate is for `<name>.nodes.mimamori`).
+    pub name: String,
+    /// The site it stands at.
+    pub site: String,
+    /// The organisation that keeps it.
+    pub organisation_id: i64,
+    /// Where its node API listens (`host:port`).
+    pub address: String,
+    /// BLAKE3 of the one-time enrolment token while it waits (never shown).
+    #[serde(skip)]
+    pub token_hash: Option<String>,
+    /// Until when the token may be redeemed.
+    pub token_expires_at: Option<i64>,
+    /// SHA-256 of the certificate it enrolled, hex.
+    pub cert_sha256: Option<String>,
+    /// When it enrolled.
+    pub enrolled_at: Option<i64>,
+    /// The cameras it said it records when last heard from (JSON list).
+    pub cameras: String,
+    /// When it last answered.
+    pub last_contact_at: Option<i64>,
+    /// Revoked at.
+    pub revoked_at: Option<i64>,
+    /// Revoked by.
+    pub revoked_by: Option<i64>,
+    /// Why revoked.
+    pub revoked_reason: String,
+    /// Registered at.
+    pub created_at: i64,
+    /// Registered by.
+    pub created_by: i64,
+}
+
+macro_rules! cols {
+    () => {
+        "id, name, site, organisation_id, address, token_hash, token_expires_at, cert_sha256, enrolled_at, \
+     cameras, last_contact_at, revoked_at, revoked_by, revoked_reason, created_at, created_by"
+    };
+}
+
+/// A node to register.
+#[derive(Debug, Clone)]
+pub struct NewNode<'a> {
+    /// Name.
+    pub name: &'a str,
+    /// Site.
+    pub site: &'a str,
+    /// Keeping organisation.
+    pub organisation_id: i64,
+    /// `host:port` of its node API.
+    pub address: &'a str,
+    /// Hash of its one-time token.
+    pub token_hash: &'a str,
+    /// Token valid until.
+    pub token_expires_at: i64,
+}
+
+impl Db {
+    /// Registers a node waiting for its enrolment.
+    pub async fn create_recorder_node(
+        &self,
+        n: &NewNode<'_>,
+        by: i64,
+        now: i64,
+    ) -> Result<RecorderNode> {
+        Ok(sqlx::query_as(concat!(
+            "INSERT INTO recorder_nodes (name, site, organisation_id, address, token_hash, token_expires_at, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
+            cols!()
+        ))
+        .bind(n.name)
+        .bind(n.site)
+        .bind(n.organisation_id)
+        .bind(n.address)
+        .bind(n.token_hash)
+        .bind(n.token_expires_at)
+        .bind(now)
+        .bind(by)
+        .fetch_one(&mut *self.conn().await?)
+        .await?)
+    }
+
+    /// Every registered node, by name.
+    pub async fn recorder_nodes(&self) -> Result<Vec<RecorderNode>> {
+        Ok(sqlx::query_as(concat!("SELECT ", cols!(), " FROM recorder_nodes ORDER BY name"))
+            .fetch_all(&mut *self.conn().await?)
+            .await?)
+    }
+
+    /// One node.
+    pub async fn recorder_node(&self, id: i64) -> Result<Option<RecorderNode>> {
+        Ok(sqlx::query_as(concat!("SELECT ", cols!(), " FROM recorder_nodes WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *self.conn().await?)
+            .await?)
+    }
+
+    /// The node whose one-time token hashes to `token_hash`, while it may be redeemed.
+    pub async fn recorder_node_by_token(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<RecorderNode>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            cols!(),
+            " FROM recorder_nodes WHERE token_hash = $1 AND token_expires_at > $2 AND revoked_at IS NULL"
+        ))
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&mut *self.conn().await?)
+        .await?)
+    }
+
+    /// Redeems the token of node `id` and pins its certificate, in one statement: a token is
+    /// redeemed once, before it expires, for a node that is not revoked.
+    pub async fn enrol_recorder_node(
+        &self,
+        id: i64,
+        token_hash: &str,
+        cert_sha256: &str,
+        now: i64,
+    ) -> Result<()> {
+        let r = sqlx::query(
+            "UPDATE recorder_nodes SET cert_sha256 = $3, enrolled_at = $4, token_hash = NULL, token_expires_at = NULL \
+             WHERE id = $1 AND token_hash = $2 AND token_expires_at > $4 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .bind(token_hash)
+        .bind(cert_sha256)
+        .bind(now)
+        .execute(&mut *self.conn().await?)
+        .await?;
+        changed_one(&r, || "this enrolment token is unknown, already used or expired".into())
+    }
+
+    /// Records that node `id` answered at `now`, recording `cameras` (JSON list).
+    pub async fn recorder_node_contact(&self, id: i64, cameras: &str, now: i64) -> Result<()> {
+        sqlx::query("UPDATE recorder_nodes SET cameras = $2, last_contact_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(cameras)
+            .bind(now)
+            .execute(&mut *self.conn().await?)
+            .await?;
+        Ok(())
+    }
+
+    /// Revokes node `id`: the centre never asks it again; a waiting token is spent.
+    pub async fn revoke_recorder_node(
+        &self,
+        id: i64,
+        reason: &str,
+        by: i64,
+        now: i64,
+    ) -> Result<()> {
+        let r = sqlx::query(
+            "UPDATE recorder_nodes SET revoked_at = $2, revoked_by = $3, revoked_reason = $4, token_hash = NULL, \
+             token_expires_at = NULL WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(by)
+        .bind(reason)
+        .execute(&mut *self.conn().await?)
+        .await?;
+        changed_one(&r, || format!("recorder node {id} is revoked already or does not exist"))
+    }
+}
