@@ -248,6 +248,44 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
     assert_eq!(by_name(&list, "node-3")["state"], "stale", "the wrong certificate is refused");
     assert!(st.node_for("cam2").is_some_and(|n| n.id() == "node-2"));
 
+    // Configuration flows down: a camera the registry assigns to node-2 starts recording there.
+    let cam1 = w.srv.state.db.camera_by_code("cam1").await.unwrap().unwrap();
+    let registrar = w.holder(Permission::RegistryManage).clone();
+    w.api
+        .ok("/api/v1/cameras", &registrar, json!({ "code": "cam3", "site_id": cam1.site_id, "name": "cam3 北口",
+            "install_date": "2026-04-01", "public_share_permille": 800, "consensus_note": "町内会で合意",
+            "recorder": "node-2", "rtsp_url": format!("rtsp://127.0.0.1:{rtsp}/cam1") }))
+        .await;
+    server::fleet::refresh(&st).await.unwrap();
+    let list = nodes(&w, &manager).await;
+    assert_eq!(by_name(&list, "node-2")["cameras"], json!(["cam2", "cam3"]), "{list:#?}");
+    assert!(st.node_for("cam3").is_some_and(|n| n.id() == "node-2"));
+    // The node keeps its assignment: restarted while the centre does not call, it records cam3.
+    drop(n2);
+    n2 = start_node(&data[1], "cam2", rtsp, "cam2", ports[1]);
+    let t = std::time::Instant::now();
+    loop {
+        let out = mimamori()
+            .args(["recorder", "status", "--json", "--data"])
+            .arg(&data[1])
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        let recording = |c: &str| {
+            v.to_string().contains(c)
+                && v["cameras"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|x| x["camera"] == c && x["state"] == "recording")
+        };
+        if recording("cam3") {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(30), "cam3 not recorded after the restart: {v}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
     // The node API admits only the centre: no client certificate, or one of another CA, fails
     // the handshake.
     let url = format!("https://node-1.nodes.mimamori:{}/node/v1/status", ports[0]);

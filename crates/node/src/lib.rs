@@ -285,6 +285,22 @@ pub struct Hold {
     pub until_ms: i64,
 }
 
+/// A camera the centre assigns to a node (issue 21): what to record, from where (the
+/// registry's stream address; credentials stay on the node), under which retention and masks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assignment {
+    /// Camera code.
+    pub camera: String,
+    /// `rtsp://host/path`, without credentials.
+    pub url: String,
+    /// Its retention period (its own, its owner's or the profile's).
+    pub retention: policy::retention::Period,
+    /// The registry's mask version the recorder burns in (0: none).
+    pub mask_version: i64,
+    /// Its polygons.
+    pub masks: Vec<Polygon>,
+}
+
 /// A gap in a camera's recording.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gap {
@@ -381,6 +397,14 @@ pub trait Node: Send + Sync {
     /// records the change in its own audit log. Fails with [`NodeError::NotRecorded`] for a
     /// camera it does not record.
     fn set_retention(&self, camera: &str, period: policy::retention::Period) -> NodeFuture<()>;
+
+    /// Replaces the cameras the centre assigns to this node (issue 21): a camera new to the list
+    /// starts recording now, one gone from it stops (what it recorded stays and is erased on
+    /// schedule), a changed address restarts it; masks and retention of the others follow the
+    /// list. Cameras the node was configured with locally are not touched. The node keeps the
+    /// list, so it records the same cameras after a restart while the centre is unreachable.
+    /// Answers the cameras it records now.
+    fn set_cameras(&self, cameras: Vec<Assignment>) -> NodeFuture<Vec<String>>;
 
     /// Replaces the holds the node's erasure obeys (the governance store's, in force now). The
     /// node keeps the last copy, so erasure keeps its schedule while the store is unreachable.

@@ -329,6 +329,15 @@ impl node::Node for RemoteNode {
         Box::pin(async move { i.post_empty("/holds", &holds).await })
     }
 
+    fn set_cameras(&self, cameras: Vec<node::Assignment>) -> NodeFuture<Vec<String>> {
+        let i = self.inner.clone();
+        Box::pin(async move {
+            let now: Vec<String> = i.post("/cameras", &cameras).await?;
+            *i.cameras.write().unwrap_or_else(|p| p.into_inner()) = now.clone();
+            Ok(now)
+        })
+    }
+
     fn live_keys(&self) -> NodeFuture<Vec<FootageKey>> {
         let i = self.inner.clone();
         Box::pin(async move { i.get("/keys").await })

@@ -34,6 +34,7 @@ pub fn router(node: Arc<dyn Node>) -> axum::Router {
         .route("/node/v1/recorded", post(recorded))
         .route("/node/v1/retention", post(retention))
         .route("/node/v1/holds", post(holds))
+        .route("/node/v1/cameras", post(cameras))
         .route("/node/v1/keys", get(keys))
         .route("/node/v1/health", get(health))
         .route("/node/v1/clock", get(clock))
@@ -135,6 +136,10 @@ async fn retention(State(n): St, Json(a): Json<RetentionAsk>) -> Result<StatusCo
 async fn holds(State(n): St, Json(h): Json<Vec<Hold>>) -> Result<StatusCode, Fail> {
     n.set_holds(h).await.map_err(Fail)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn cameras(State(n): St, Json(c): Json<Vec<node::Assignment>>) -> Answer<Vec<String>> {
+    Ok(Json(n.set_cameras(c).await.map_err(Fail)?))
 }
 
 async fn keys(State(n): St) -> Answer<Vec<node::FootageKey>> {

@@ -95,6 +95,8 @@ struct Open {
 /// The per-camera task.
 pub struct CameraTask {
     ctx: Arc<Ctx>,
+    /// Stops this camera's task: the recorder's stop, or the camera no longer assigned here.
+    stop: tokio::sync::watch::Receiver<bool>,
     pub(crate) code: String,
     cfg: crate::config::CameraConfig,
     head_seq: u64,
@@ -186,6 +188,7 @@ impl CameraTask {
         ctx: Arc<Ctx>,
         cfg: crate::config::CameraConfig,
         index: usize,
+        stop: tokio::sync::watch::Receiver<bool>,
     ) -> Result<Self, Error> {
         let head = ctx.db.head(&cfg.code).await?;
         let (head_seq, head_link, last_end) = match &head {
@@ -235,6 +238,7 @@ impl CameraTask {
             .then_some((cfg.mask_version, cfg.masks.len() as i64));
         let mask_rx = ctx.mask_updates(&cfg.code);
         Ok(CameraTask {
+            stop,
             code: cfg.code.clone(),
             stagger_ms: ((index as i64) * 7_919) % ctx.segment_ms.max(1),
             ctx,
@@ -265,7 +269,7 @@ impl CameraTask {
 
     /// Runs until shutdown: connect, record, reconnect with backoff.
     pub async fn run(mut self) {
-        let mut shutdown = self.ctx.shutdown.clone();
+        let mut shutdown = self.stop.clone();
         let mut backoff = Duration::from_millis(500);
         let mut last_cause = String::new();
         loop {

@@ -160,7 +160,7 @@ pub async fn export(ctx: &Arc<Ctx>, job: Job) -> Result<Output, Error> {
             node_id: ctx2.node_id.clone(),
             camera: job_camera.clone(),
             site: job.site.clone(),
-            camera_url: ctx2.camera_urls.get(&job_camera).cloned().unwrap_or_default(),
+            camera_url: ctx2.camera_url(&job_camera).unwrap_or_default(),
             from_ms,
             to_ms,
             now_ms: now,

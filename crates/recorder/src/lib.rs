@@ -12,7 +12,7 @@ pub mod config;
 pub mod db;
 pub mod export;
 pub mod index;
-mod local_node;
+pub mod local_node;
 pub mod playback;
 pub use local_node::LocalNode;
 pub mod recovery;
@@ -131,18 +131,26 @@ pub struct Ctx {
     retention: std::sync::RwLock<HashMap<String, Period>>,
     /// Audit events not yet written (a full disk): written first at the next chance, in order.
     pending_audit: tokio::sync::Mutex<Vec<(audit::Event, jiff::Timestamp)>>,
-    /// Camera URLs without credentials (named in exported files).
-    camera_urls: HashMap<String, String>,
+    /// Camera URLs without credentials (named in exported files): the cameras recorded here.
+    camera_urls: std::sync::RwLock<HashMap<String, String>>,
+    /// Each recording camera's task and the switch that stops it.
+    running: tokio::sync::Mutex<HashMap<String, Running>>,
     /// The city's export signing identity, loaded or created at the first export.
     city: tokio::sync::OnceCell<Arc<evidence::city::CityIdentity>>,
     /// Each camera's privacy masks (version, polygons): a new value reaches the camera's task,
     /// which applies it at the next keyframe.
-    masks: HashMap<String, watch::Sender<MaskSet>>,
+    masks: std::sync::RwLock<HashMap<String, watch::Sender<MaskSet>>>,
     /// Exclusive lock on the data directory, held while the recorder runs.
     lock: std::sync::Mutex<Option<std::fs::File>>,
     /// The previous run on this data directory did not stop cleanly (no shutdown marker): the
     /// time since its last frames is a crash gap, not "recorder not running" (issue 25, D12).
     pub previous_run_crashed: bool,
+}
+
+/// A camera's running task.
+struct Running {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
 }
 
 /// Written at a clean stop, removed at start: its absence at start means the last run crashed.
@@ -162,14 +170,111 @@ impl Ctx {
 
     /// Whether this node records `camera`.
     pub fn records(&self, camera: &str) -> bool {
-        self.camera_urls.contains_key(camera)
+        self.camera_urls
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains_key(camera)
+    }
+
+    /// The URL (without credentials) of a camera recorded here.
+    pub fn camera_url(&self, camera: &str) -> Option<String> {
+        self.camera_urls
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(camera)
+            .cloned()
+    }
+
+    /// The cameras recorded here, sorted.
+    pub fn camera_codes(&self) -> Vec<String> {
+        let mut c: Vec<String> = self
+            .camera_urls
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .keys()
+            .cloned()
+            .collect();
+        c.sort();
+        c
+    }
+
+    /// Starts recording a camera while the recorder runs (issue 21: the centre assigned it):
+    /// recovers what an earlier run left of it, then starts its task. Refused for a camera
+    /// recorded already, a bad code or a retention outside the profile's bounds.
+    pub async fn add_camera(self: &Arc<Self>, cam: config::CameraConfig) -> Result<(), Error> {
+        config::check_code(&cam.code).map_err(Error::Config)?;
+        if self.records(&cam.code) {
+            return Err(Error::Config(format!("camera {} is recorded already", cam.code)));
+        }
+        if let Some(p) = cam.retention {
+            self.profile
+                .check_retention_setting(p)
+                .map_err(|e| Error::Config(format!("camera {}: {e}", cam.code)))?;
+            self.retention
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(cam.code.clone(), p);
+        }
+        let mut running = self.running.lock().await;
+        recovery::recover_all(self, std::slice::from_ref(&cam.code)).await?;
+        self.camera_urls
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(cam.code.clone(), config::without_credentials(&cam.url));
+        self.masks
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(cam.code.clone(), watch::channel((cam.mask_version, cam.masks.clone())).0);
+        let code = cam.code.clone();
+        let index = running.len();
+        let (stop, rx) = watch::channel(false);
+        let task = match camera::CameraTask::new(self.clone(), cam, index, rx).await {
+            Ok(t) => t,
+            Err(e) => {
+                self.forget(&code);
+                return Err(e);
+            }
+        };
+        running.insert(code.clone(), Running { stop, task: tokio::spawn(task.run()) });
+        let mut ev = audit::Event::new(
+            "recorder",
+            "camera.assign",
+            format!("camera:{code}"),
+            audit::Outcome::Ok,
+        );
+        ev.detail = serde_json::json!({ "url": self.camera_url(&code) });
+        self.audit_event(ev).await;
+        Ok(())
+    }
+
+    /// Stops recording a camera (no longer assigned here): its open segment is sealed; what it
+    /// recorded stays and is erased on schedule. False when it was not recorded here.
+    pub async fn remove_camera(&self, camera: &str) -> bool {
+        let Some(r) = self.running.lock().await.remove(camera) else { return false };
+        let _ = r.stop.send(true);
+        let _ = r.task.await;
+        self.forget(camera);
+        let ev = audit::Event::new(
+            "recorder",
+            "camera.unassign",
+            format!("camera:{camera}"),
+            audit::Outcome::Ok,
+        );
+        self.audit_event(ev).await;
+        true
+    }
+
+    fn forget(&self, camera: &str) {
+        self.camera_urls.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(camera);
+        self.masks.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(camera);
+        self.status.remove(camera);
     }
 
     /// Hands a new version of a camera's privacy masks to its running task, which burns it in
     /// from the next keyframe on and records the change in the segment index (ASA-2.1). False
     /// when this node does not record the camera.
     pub fn set_masks(&self, camera: &str, version: i64, polygons: Vec<masking::Polygon>) -> bool {
-        match self.masks.get(camera) {
+        match self.masks.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(camera) {
             Some(tx) => {
                 tx.send_replace((version, polygons));
                 true
@@ -180,7 +285,11 @@ impl Ctx {
 
     /// A receiver of a camera's mask versions.
     pub(crate) fn mask_updates(&self, camera: &str) -> Option<watch::Receiver<MaskSet>> {
-        self.masks.get(camera).map(watch::Sender::subscribe)
+        self.masks
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(camera)
+            .map(watch::Sender::subscribe)
     }
 
     /// Whether the data directory has less free space than the minimum.
@@ -310,17 +419,22 @@ impl Recorder {
             camera_networks: config.camera_networks.clone(),
             retention: std::sync::RwLock::new(retention),
             pending_audit: tokio::sync::Mutex::new(Vec::new()),
-            camera_urls: config
-                .cameras
-                .iter()
-                .map(|c| (c.code.clone(), config::without_credentials(&c.url)))
-                .collect(),
+            camera_urls: std::sync::RwLock::new(
+                config
+                    .cameras
+                    .iter()
+                    .map(|c| (c.code.clone(), config::without_credentials(&c.url)))
+                    .collect(),
+            ),
+            running: tokio::sync::Mutex::new(HashMap::new()),
             city: tokio::sync::OnceCell::new(),
-            masks: config
-                .cameras
-                .iter()
-                .map(|c| (c.code.clone(), watch::channel((c.mask_version, c.masks.clone())).0))
-                .collect(),
+            masks: std::sync::RwLock::new(
+                config
+                    .cameras
+                    .iter()
+                    .map(|c| (c.code.clone(), watch::channel((c.mask_version, c.masks.clone())).0))
+                    .collect(),
+            ),
             lock: std::sync::Mutex::new(Some(lock)),
             previous_run_crashed,
         });
@@ -344,9 +458,14 @@ impl Recorder {
             tracing::error!(error = %e, "the retention sweep at start failed; will retry");
         }
         let mut tasks = Vec::new();
-        for (i, cam) in config.cameras.into_iter().enumerate() {
-            let task = camera::CameraTask::new(ctx.clone(), cam, i).await?;
-            tasks.push(tokio::spawn(task.run()));
+        {
+            let mut running = ctx.running.lock().await;
+            for (i, cam) in config.cameras.into_iter().enumerate() {
+                let (stop, rx) = watch::channel(false);
+                let code = cam.code.clone();
+                let task = camera::CameraTask::new(ctx.clone(), cam, i, rx).await?;
+                running.insert(code, Running { stop, task: tokio::spawn(task.run()) });
+            }
         }
         tasks.push(tokio::spawn(sweep_loop(ctx.clone(), config.sweep_every_ms)));
         tasks.push(tokio::spawn(status_loop(ctx.clone())));
@@ -358,6 +477,13 @@ impl Recorder {
     /// nothing).
     pub async fn stop(self) {
         let _ = self.stop.send(true);
+        let cameras: Vec<Running> = self.ctx.running.lock().await.drain().map(|(_, r)| r).collect();
+        for r in &cameras {
+            let _ = r.stop.send(true);
+        }
+        for r in cameras {
+            let _ = r.task.await;
+        }
         for t in self.tasks {
             let _ = t.await;
         }
@@ -404,9 +530,7 @@ impl Recorder {
 
     /// The cameras this recorder records (configured, whether or not connected yet).
     pub fn cameras(&self) -> Vec<String> {
-        let mut c: Vec<String> = self.ctx.camera_urls.keys().cloned().collect();
-        c.sort();
-        c
+        self.ctx.camera_codes()
     }
 }
 

@@ -18,12 +18,50 @@ pub struct LocalNode {
     /// The server checkpoint last witnessed in the node's log (read from the log once, then
     /// kept here, so witnessing does not read the whole log every time).
     witnessed: Arc<Mutex<Option<(u64, audit::Digest)>>>,
+    /// One change of the assigned cameras at a time.
+    assigning: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// The file that keeps the centre's camera assignments on the node (issue 21), so it records
+/// the same cameras after a restart while the centre is unreachable.
+pub const ASSIGNED_FILE: &str = "assigned-cameras.json";
+
+/// The cameras the centre last assigned to the recorder of `data_dir` (none when it never did).
+pub fn assigned(data_dir: &std::path::Path) -> Result<Vec<node::Assignment>, Error> {
+    match std::fs::read(data_dir.join(ASSIGNED_FILE)) {
+        Ok(b) => {
+            serde_json::from_slice(&b).map_err(|e| Error::Config(format!("{ASSIGNED_FILE}: {e}")))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A camera assignment as the recorder's configuration.
+pub fn camera_config(a: &node::Assignment) -> Result<crate::config::CameraConfig, Error> {
+    let mut c = crate::config::CameraConfig::from_url(&a.camera, &a.url)?;
+    c.retention = Some(a.retention);
+    c.mask_version = a.mask_version;
+    c.masks = a.masks.clone();
+    Ok(c)
+}
+
+fn keep_assigned(data_dir: &std::path::Path, list: &[node::Assignment]) -> Result<(), Error> {
+    use std::io::Write;
+    let path = data_dir.join(ASSIGNED_FILE);
+    let tmp = data_dir.join(format!("{ASSIGNED_FILE}.tmp"));
+    let bytes = serde_json::to_vec_pretty(list).map_err(|e| Error::Config(e.to_string()))?;
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(&bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(())
 }
 
 impl LocalNode {
     /// The recorder of `ctx`, writing evidence packages under `exports`.
     pub fn new(ctx: Arc<Ctx>, exports: PathBuf) -> LocalNode {
-        LocalNode { ctx, exports, witnessed: Arc::default() }
+        LocalNode { ctx, exports, witnessed: Arc::default(), assigning: Arc::default() }
     }
 }
 
@@ -132,6 +170,45 @@ impl node::Node for LocalNode {
                 return Err(NodeError::NotRecorded(camera));
             }
             ctx.set_retention(&camera, period).await.map_err(seam)
+        })
+    }
+
+    fn set_cameras(&self, cameras: Vec<node::Assignment>) -> NodeFuture<Vec<String>> {
+        let ctx = self.ctx.clone();
+        let lock = self.assigning.clone();
+        Box::pin(async move {
+            let _one = lock.lock().await;
+            let before = assigned(&ctx.data_dir).map_err(seam)?;
+            // Gone, or moved to another address: stopped (a moved one starts again below).
+            for old in &before {
+                let now = cameras.iter().find(|c| c.camera == old.camera);
+                if now.is_none_or(|c| c.url != old.url) {
+                    ctx.remove_camera(&old.camera).await;
+                }
+            }
+            let mut failed = Vec::new();
+            for a in &cameras {
+                if !ctx.records(&a.camera) {
+                    if let Err(e) = ctx.add_camera(camera_config(a).map_err(seam)?).await {
+                        failed.push(format!("{}: {e}", a.camera));
+                    }
+                    continue;
+                }
+                let was = before.iter().find(|b| b.camera == a.camera);
+                if was.is_none_or(|b| b.mask_version != a.mask_version) {
+                    ctx.set_masks(&a.camera, a.mask_version, a.masks.clone());
+                }
+                if was.is_none_or(|b| b.retention != a.retention)
+                    && let Err(e) = ctx.set_retention(&a.camera, a.retention).await
+                {
+                    failed.push(format!("{}: {e}", a.camera));
+                }
+            }
+            keep_assigned(&ctx.data_dir, &cameras).map_err(seam)?;
+            if !failed.is_empty() {
+                return Err(NodeError::Refused(failed.join("; ")));
+            }
+            Ok(ctx.camera_codes())
         })
     }
 

@@ -26,6 +26,11 @@ impl Board {
         });
     }
 
+    /// Forgets a camera no longer recorded here.
+    pub fn remove(&self, camera: &str) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(camera);
+    }
+
     /// A snapshot.
     pub fn snapshot(&self) -> Vec<CameraStatus> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()

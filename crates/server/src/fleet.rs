@@ -41,6 +41,45 @@ fn cameras_of(json: &str) -> Vec<String> {
     serde_json::from_str(json).unwrap_or_default()
 }
 
+/// The cameras the registry assigns to node `name`: active, with a stream address, recorded
+/// by it (the camera's `recorder`), with their retention and the masks the recorder burns in.
+pub async fn assignments(st: &AppState, name: &str) -> anyhow::Result<Vec<node::Assignment>> {
+    let mut out = Vec::new();
+    for c in st.db.cameras().await? {
+        if c.recorder != name || c.status != "active" || c.rtsp_url.is_empty() {
+            continue;
+        }
+        let retention = crate::api::camera_period(st, &c)
+            .await
+            .map_err(|e| anyhow::anyhow!("retention of camera {}: {}", c.code, e.0.detail))?;
+        let (mask_version, masks) = crate::nodes::recorder_masks(&st.db, &c.code).await?;
+        out.push(node::Assignment {
+            camera: c.code,
+            url: c.rtsp_url,
+            retention,
+            mask_version,
+            masks,
+        });
+    }
+    Ok(out)
+}
+
+/// Sends node `n` the cameras the registry assigns it, when they changed since last sent or
+/// the node does not record one of them. Whether they were sent.
+async fn assign(st: &AppState, n: &RemoteNode, recorded: &[String]) -> anyhow::Result<bool> {
+    let name = node::Node::id(n).to_owned();
+    let list = assignments(st, &name).await?;
+    let digest = serde_json::to_string(&list)?;
+    let sent = st.fleet_sent.lock().unwrap_or_else(|p| p.into_inner()).get(&name).cloned();
+    let missing = list.iter().any(|a| !recorded.contains(&a.camera));
+    if sent.as_deref() == Some(digest.as_str()) && !missing {
+        return Ok(false);
+    }
+    node::Node::set_cameras(n, list).await?;
+    st.fleet_sent.lock().unwrap_or_else(|p| p.into_inner()).insert(name, digest);
+    Ok(true)
+}
+
 /// Brings the remote nodes in line with the store and contacts each: enrolled and unrevoked
 /// nodes are asked who they are (their cameras and last contact kept); revoked ones are
 /// dropped at once.
@@ -84,6 +123,14 @@ pub async fn refresh(st: &AppState) -> anyhow::Result<()> {
     for (id, n) in &next {
         match n.hello().await {
             Ok(h) => {
+                let h = match assign(st, n, &h.cameras).await {
+                    Ok(true) => n.hello().await.unwrap_or(h),
+                    Ok(false) => h,
+                    Err(e) => {
+                        tracing::warn!(node = %h.node, error = %e, "cameras not assigned to the recorder node");
+                        h
+                    }
+                };
                 st.db.recorder_node_contact(*id, &serde_json::to_string(&h.cameras)?, now).await?;
                 let due = {
                     let seen = st.fleet_health.lock().unwrap_or_else(|p| p.into_inner());

@@ -78,6 +78,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         node: std::sync::RwLock::new(None),
         fleet: std::sync::RwLock::new(Vec::new()),
         fleet_health: std::sync::Mutex::new(std::collections::HashMap::new()),
+        fleet_sent: std::sync::Mutex::new(std::collections::HashMap::new()),
         fleet_dir: config
             .key_path
             .parent()

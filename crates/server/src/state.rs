@@ -27,6 +27,8 @@ pub struct AppState {
     /// What each remote node last said of its storage and clock ([`crate::fleet`]).
     pub(crate) fleet_health:
         std::sync::Mutex<std::collections::HashMap<String, crate::fleet::HealthSeen>>,
+    /// The digest of the camera assignments last sent to each remote node ([`crate::fleet`]).
+    pub(crate) fleet_sent: std::sync::Mutex<std::collections::HashMap<String, String>>,
     /// Where the fleet's CA and the packages remote nodes sent are kept (beside the signing key).
     pub fleet_dir: std::path::PathBuf,
     /// The task that signs and witnesses the audit log on a timer, and how to stop it

@@ -366,6 +366,13 @@ impl ServeArgs {
                         }
                         None => None,
                     };
+                    // The cameras the centre last assigned (issue 21): recorded from the start,
+                    // whether or not the centre can be reached now.
+                    for a in recorder::local_node::assigned(&s.data)? {
+                        if !cameras.iter().any(|c| c.code == a.camera) {
+                            cameras.push(recorder::local_node::camera_config(&a)?);
+                        }
+                    }
                     let rec = recorder::Recorder::start(rec_config(cameras), profile, Clock::System).await?;
                     let served = api.map(|(listener, tls)| {
                         let node = Arc::new(recorder::LocalNode::new(rec.ctx.clone(), s.data.join("exports")));
