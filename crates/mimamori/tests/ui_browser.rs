@@ -1847,3 +1847,74 @@ async fn no_serious_accessibility_violation_on_any_screen() {
     assert!(problems.is_empty(), "{} violations:\n{}", problems.len(), problems.join("\n"));
     c.close().await.unwrap();
 }
+
+/// Issue 21: the fleet page. `demo --nodes 1` runs a recorder node process beside the demo's
+/// centre; the manager sees it in contact with the camera the registry assigned it, registers
+/// another node (its one-time token shown once), and revokes it with a reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asahikawa_manager_sees_the_recorder_fleet() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, base) = start_demo(
+        "asahikawa",
+        dir.path(),
+        &["--cameras", "1", "--segment-secs", "4", "--nodes", "1"],
+    );
+    let (_driver, c) = browser().await;
+    login_as(&c, &base, "admin").await;
+    c.goto(&format!("{base}/nodes")).await.unwrap();
+    expect_text(&c, "h1", "録画装置").await;
+    let nav = c.find(Locator::Css("nav.main a[aria-current=page]")).await.unwrap();
+    assert_eq!(nav.attr("href").await.unwrap().as_deref(), Some("/nodes"));
+    // The centre contacts its nodes every 10 s: the node is in contact, recording its camera.
+    let mut row = String::new();
+    for _ in 0..40 {
+        c.goto(&format!("{base}/nodes")).await.unwrap();
+        row = text(&c, "tr[data-node='node-1']").await;
+        if row.contains("接続中") && row.contains("node1-cam1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(750)).await;
+    }
+    assert!(row.contains("接続中") && row.contains("node1-cam1"), "{row}");
+    assert!(row.contains("GiB"), "disk free shown: {row}");
+    assert!(text(&c, "#in-process").await.contains("cam1"));
+    shot(&c, "21-fleet").await;
+    // Registering another: the token is shown once, the node waits for its enrolment.
+    fill(&c, "#node-name", "node-9").await;
+    fill(&c, "#node-site", "北口交番前").await;
+    fill(&c, "#node-address", "127.0.0.1:1").await;
+    click(&c, "#register-node").await;
+    let token = text(&c, "#node-token code").await;
+    assert!(token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()), "{token}");
+    let waiting = text(&c, "tr[data-node='node-9']").await;
+    assert!(waiting.contains("登録待ち"), "{waiting}");
+    c.goto(&format!("{base}/nodes")).await.unwrap();
+    assert!(!text(&c, "main").await.contains(&token), "the token is not shown again");
+    // A bad name is refused on the page, saying why.
+    fill(&c, "#node-name", "Node 10").await;
+    fill(&c, "#node-site", "x").await;
+    fill(&c, "#node-address", "127.0.0.1:2").await;
+    click(&c, "#register-node").await;
+    let page = text(&c, "main").await;
+    assert!(page.contains("英小文字") || page.contains("lower-case"), "{page}");
+    // Revoked, with its reason.
+    c.goto(&format!("{base}/nodes")).await.unwrap();
+    let form = "tr[data-node='node-9'] form";
+    c.find(Locator::Css(&format!("{form} input[name=reason]")))
+        .await
+        .unwrap()
+        .send_keys("設置中止")
+        .await
+        .unwrap();
+    click(&c, &format!("{form} button")).await;
+    c.accept_alert().await.unwrap(); // the irreversible-action confirmation
+    let mut revoked = String::new();
+    for _ in 0..40 {
+        revoked = text(&c, "tr[data-node='node-9']").await;
+        if revoked.contains("失効") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(revoked.contains("失効") && revoked.contains("設置中止"), "{revoked}");
+}

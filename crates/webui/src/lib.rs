@@ -84,6 +84,7 @@ pub fn router(api: Router) -> Router {
         .route("/cameras", get(pages::cameras).post(pages::cameras_post))
         .route("/cameras/{id}/masks", get(pages::masks).post(pages::masks_post))
         .route("/workstations", get(pages::workstations).post(pages::workstations_post))
+        .route("/nodes", get(pages::nodes).post(pages::nodes_post))
         .route("/contracts", get(pages::contracts).post(pages::contracts_post))
         .route("/accounts", get(pages::accounts).post(pages::accounts_post))
         .route("/holds", get(pages::holds).post(pages::holds_post))

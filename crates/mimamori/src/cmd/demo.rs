@@ -44,6 +44,11 @@ pub struct DemoArgs {
     /// start, so the recording has gaps (recorded with their cause) to see in a viewing.
     #[arg(long, value_name = "SECONDS")]
     pub fault_drop_after: Option<u64>,
+    /// Also run this many recorder node processes (issue 21): each registered at the demo's
+    /// centre, enrolled, recording one more simulated camera the registry assigns it, reached
+    /// over mutual TLS (`/nodes` shows them).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=8))]
+    pub nodes: u16,
     /// Start over: delete the data directory first.
     #[arg(long)]
     pub fresh: bool,
@@ -392,6 +397,11 @@ impl DemoArgs {
         if let Some(m) = self.viewing_delay_minutes {
             profile.viewing.delay_minutes = m;
         }
+        if self.nodes > 0 && self.at.is_some() {
+            bail!(
+                "--nodes runs recorder processes on this machine's clock: it cannot be combined with --at"
+            );
+        }
         if self.fresh && self.data.exists() {
             std::fs::remove_dir_all(&self.data)
                 .with_context(|| format!("cannot delete {}", self.data.display()))?;
@@ -416,9 +426,14 @@ impl DemoArgs {
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let cam_port = listener.local_addr()?.port();
-        tokio::spawn(camsim::CamSim::new(clip, self.cameras, faults).serve(listener));
+        let nodes = usize::from(self.nodes);
+        tokio::spawn(camsim::CamSim::new(clip, self.cameras + nodes, faults).serve(listener));
         let cams: Vec<(String, String)> = (1..=self.cameras)
             .map(|i| (format!("cam{i}"), format!("rtsp://127.0.0.1:{cam_port}/cam{i}")))
+            .collect();
+        // The recorder nodes' cameras: the simulator's mounts after the demo's own.
+        let node_urls: Vec<String> = (1..=nodes)
+            .map(|i| format!("rtsp://127.0.0.1:{cam_port}/cam{}", self.cameras + i))
             .collect();
 
         let t0 = match &self.at {
@@ -471,6 +486,17 @@ impl DemoArgs {
                 }
                 caller.post("/api/v1/designations", &tok, body).await?;
             }
+            if nodes > 0 {
+                let reg_login = profile
+                    .roles
+                    .iter()
+                    .filter(|r| r.permissions.contains(&policy::Permission::RegistryManage))
+                    .find_map(|r| seeded.role_logins.get(&r.id))
+                    .context("nobody manages the registry")?;
+                let tok = caller.login(reg_login, DEMO_PASSWORD).await?;
+                super::demo_nodes::register(&caller, &tok, &self.data, self.listen, &node_urls)
+                    .await?;
+            }
             // The links printed for people: one-time codes, valid 24 hours from now (after the
             // history), each redeemed on the PC that opens it (issue 16, L8).
             let wsm_login = profile
@@ -508,6 +534,10 @@ impl DemoArgs {
             for (code, url) in &cams {
                 app.state.db.set_camera_url(code, url).await.ok();
             }
+            for (i, url) in node_urls.iter().enumerate() {
+                let (_, code, _) = super::demo_nodes::node(i + 1, self.listen);
+                app.state.db.set_camera_url(&code, url).await.ok();
+            }
         }
         let mut cfg =
             recorder::config::RecorderConfig::new("demo-node", self.data.join("recorder"));
@@ -521,6 +551,14 @@ impl DemoArgs {
         }
         let rec = recorder::Recorder::start(cfg, profile.clone(), clock).await?;
         super::serve::attach_recorder(&app.state, &rec, self.data.join("recorder/exports"));
+        let node_procs = super::demo_nodes::start(
+            nodes,
+            &self.data,
+            self.listen,
+            &self.profile,
+            self.segment_secs.max(2),
+        )?;
+        let fleet = server::fleet::spawn(app.state.clone());
         let watch = server::audit_watch::Watch::beside(&self.data.join("node.key"));
         let check = server::start_audit_watch(&app.state, watch, None).await?;
         if let Some(first) = check.open.first() {
@@ -551,6 +589,12 @@ impl DemoArgs {
             self.cameras
         );
         println!("  データ / data: {}", self.data.display());
+        if nodes > 0 {
+            println!(
+                "  録画装置 / recorder nodes: {nodes} processes (node-1…node-{nodes}), shown at http://{}/nodes",
+                self.listen
+            );
+        }
         println!();
         print!("{}", std::fs::read_to_string(&logins_file).unwrap_or_default());
         println!("\nCtrl-C で終了 / Ctrl-C to stop");
@@ -561,6 +605,8 @@ impl DemoArgs {
         let served = server::serve_on(app, listener, super::serve::shutdown_signal()).await;
         sweeper.abort();
         clocks.abort();
+        fleet.abort();
+        drop(node_procs);
         rec.stop().await;
         served
     }

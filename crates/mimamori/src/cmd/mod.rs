@@ -12,6 +12,7 @@ pub mod camsim;
 pub mod config;
 pub mod demo;
 mod demo_history;
+mod demo_nodes;
 pub mod node;
 pub mod policy;
 pub mod profile;

@@ -39,8 +39,8 @@ pub use oversight::{
     retention, retention_post, viewing, viewing_close, viewing_judge, viewings, viewings_post,
 };
 pub use registry::{
-    cameras, cameras_post, contracts, contracts_post, masks, masks_post, workstations,
-    workstations_post,
+    cameras, cameras_post, contracts, contracts_post, masks, masks_post, nodes, nodes_post,
+    workstations, workstations_post,
 };
 pub use transparency::{
     complaints, complaints_post, contact, contact_post, disposal_certificate, disposals,
@@ -187,6 +187,9 @@ fn nav_groups(l: Lang, m: &Me) -> Vec<(&'static str, Vec<(&'static str, String)>
     }
     if can("delegation.manage") {
         registers.push(("/delegations", t(l, "delegations")));
+    }
+    if can("registry.manage") || can("recorder.operate") {
+        registers.push(("/nodes", t(l, "nodes")));
     }
     if can("workstation.manage") {
         registers.push(("/workstations", t(l, "workstations")));

@@ -355,6 +355,122 @@ pub async fn workstations_post(
     }
 }
 
+/// Bytes as GiB with one decimal.
+fn gib(v: &Value) -> String {
+    v.as_u64().map(|b| format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64)).unwrap_or_default()
+}
+
+/// `GET /nodes`: the recorder nodes (issue 21) — state, site, cameras, last contact, disk,
+/// oldest footage, keys held, clock — with registration (its one-time token shown once) and
+/// revocation.
+pub async fn nodes(State(ui): State<Arc<Ui>>, s: Session) -> Response {
+    nodes_page(&ui, s, Draft::default(), StatusCode::OK, None).await
+}
+
+async fn nodes_page(
+    ui: &Ui,
+    s: Session,
+    d: Draft,
+    status: StatusCode,
+    token: Option<(String, String)>,
+) -> Response {
+    let Session { l, me, headers } = s;
+    let a = ui.api.get("/api/v1/nodes", &headers).await;
+    if !a.ok() {
+        return problem_page(l, Some(&me), &a);
+    }
+    let confirm = t(l, "confirm_irreversible");
+    let manage = me.can("registry.manage");
+    let body = html! {
+        @if let Some((name, token)) = &token {
+            section.actions #node-token role="status" {
+                h2 { (t(l, "node_token")) " — " (name) }
+                p { (t(l, "node_token_help")) }
+                p { code.hash { (token) } }
+            }
+        }
+        @if let Some(local) = a.json["in_process"].as_object() {
+            p #in-process { (t(l, "node_in_process")) ": " (js(&local["name"].clone())) " — "
+                (local["cameras"].as_array().into_iter().flatten().map(|c| js(c).to_owned()).collect::<Vec<_>>().join("、")) }
+        }
+        table #nodes {
+            thead { tr {
+                th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "state")) } th { (t(l, "node_cameras")) }
+                th { (t(l, "last_contact")) } th { (t(l, "disk_free")) } th { (t(l, "oldest_footage")) }
+                th { (t(l, "keys_held")) } th { (t(l, "clock_offset")) } th { "" }
+            } }
+            tbody {
+                @for n in a.json["nodes"].as_array().into_iter().flatten() {
+                    @let id = n["id"].to_string();
+                    @let state = js(&n["state"]).to_owned();
+                    tr data-node=(js(&n["name"])) {
+                        td { (js(&n["name"])) br; small { (js(&n["address"])) } }
+                        td { (js(&n["site"])) }
+                        td { span class={ "badge node-" (state) } { (label(l, "node_state", &state)) }
+                             @if !n["revoked_reason"].as_str().unwrap_or_default().is_empty() { br; small { (js(&n["revoked_reason"])) } } }
+                        td { (n["cameras"].as_array().into_iter().flatten().map(|c| js(c).to_owned()).collect::<Vec<_>>().join("、")) }
+                        td { (when(l, &n["last_contact_at"])) }
+                        td { (gib(&n["health"]["disk_free_bytes"])) }
+                        td { (when(l, &n["health"]["oldest_footage_at"])) }
+                        td { (n["health"]["keys_held"].as_u64().map(|k| k.to_string()).unwrap_or_default()) }
+                        td { (n["health"]["clock_offset_ms"].as_i64().map(|o| format!("{o} ms")).unwrap_or_default()) }
+                        td {
+                            @if manage && n["revoked_at"].is_null() {
+                                form method="post" action="/nodes" data-confirm=(confirm) {
+                                    (form_head(&me, "revoke")) input type="hidden" name="id" value=(id);
+                                    label for={ "revoke-" (id) } { (t(l, "revoke_reason")) }
+                                    input id={ "revoke-" (id) } name="reason" required;
+                                    button { (t(l, "revoke")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        p { small { (t(l, "node_stale_help")) } }
+        (d.alert("revoke"))
+        @if manage {
+            section.actions {
+                h2 { (t(l, "new_node")) }
+                (d.alert("node"))
+                form method="post" action="/nodes" novalidate {
+                    (form_head(&me, "node"))
+                    (input(&d, "node", "name", &t(l, "node_name"), "text", true))
+                    (input(&d, "node", "site", &t(l, "site"), "text", true))
+                    (input(&d, "node", "address", &t(l, "node_address"), "text", true))
+                    button #register-node { (t(l, "register")) }
+                }
+            }
+        }
+    };
+    (status, page(l, Some(&me), &t(l, "nodes"), body)).into_response()
+}
+
+/// `POST /nodes`.
+pub async fn nodes_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Plain>) -> Response {
+    let id = txt(&f, "id");
+    let (path, body) = match f.fields.get("form").map(String::as_str) {
+        Some("node") => (
+            "/api/v1/nodes".to_owned(),
+            json!({ "name": txt(&f, "name"), "site": txt(&f, "site"), "address": txt(&f, "address") }),
+        ),
+        Some("revoke") => {
+            (format!("/api/v1/nodes/{id}/revoke"), json!({ "reason": txt(&f, "reason") }))
+        }
+        _ => return StatusCode::BAD_REQUEST.into_response(),
+    };
+    match post_form(&ui, &s.headers, &f, &path, body).await {
+        Ok(a) if a.json["enrolment_token"].is_string() => {
+            // Shown once: only its hash is kept (issue 21).
+            let e = (s_owned(&a.json["name"]), s_owned(&a.json["enrolment_token"]));
+            nodes_page(&ui, s, Draft::default(), StatusCode::OK, Some(e)).await
+        }
+        Ok(_) => Redirect::to("/nodes").into_response(),
+        Err((status, d)) => nodes_page(&ui, s, d, status, None).await,
+    }
+}
+
 fn s_owned(v: &Value) -> String {
     js(v).to_owned()
 }
