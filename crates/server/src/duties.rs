@@ -274,10 +274,15 @@ pub async fn sweep(st: &AppState) -> ApiResult<usize> {
     Ok(n)
 }
 
-/// Sweeps for lapsed duties at start and then every hour, until the task is aborted.
+/// Sweeps for lapsed duties at start and then every hour, until the task is aborted — in one
+/// central process of those sharing the database (the holder of the `duties.sweep` lease).
 pub fn spawn_sweeper(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
+            if !state.leased("duties.sweep", Duration::from_secs(3300)).await {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                continue;
+            }
             if let Err(e) = sweep(&state).await {
                 tracing::error!(error = ?e.0.detail, "duty sweep failed");
             }

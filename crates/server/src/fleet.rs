@@ -1,12 +1,13 @@
-//! The centre's fleet: recorder nodes on other machines (issue 21). Every few seconds the
-//! centre asks each enrolled, unrevoked node who it is and what it records (its last contact
-//! and cameras are kept in the store), now and then how its disk, footage, keys and clock
-//! stand, and sends it the holds in force. A node that does not answer is shown stale; what
-//! the centre asks of it meanwhile fails with "the recorder node cannot be reached".
+//! The centre's fleet: recorder nodes on other machines (issue 21). Every central process keeps
+//! the list of enrolled, unrevoked nodes (so any of them routes a camera's export to its node);
+//! the one holding the `fleet.contact` lease asks each node every few seconds who it is and
+//! what it records (its last contact and cameras kept in the store), every minute how its
+//! disk, footage, keys and clock stand, sends it the cameras the registry assigns it and the
+//! holds in force. A node that does not answer is shown stale; what the centre asks of it
+//! meanwhile fails with "the recorder node cannot be reached".
 
 use crate::state::AppState;
 use nodelink::remote::RemoteNode;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,15 +26,6 @@ pub fn ca(st: &AppState) -> Result<nodelink::pki::Ca, nodelink::LinkError> {
 /// Where packages sent by remote nodes are kept.
 pub fn exports_dir(st: &AppState) -> std::path::PathBuf {
     st.fleet_dir.join("exports")
-}
-
-/// What the centre last read of a node's storage and clock, and when.
-#[derive(Debug, Clone)]
-pub struct HealthSeen {
-    /// When read (UTC ms).
-    pub at_ms: i64,
-    /// What it said.
-    pub health: node::NodeHealth,
 }
 
 /// The cameras stored as a JSON list.
@@ -119,6 +111,10 @@ pub async fn refresh(st: &AppState) -> anyhow::Result<()> {
         next.push((r.id, node));
     }
     st.set_remote_nodes(next.iter().map(|(_, n)| n.clone()).collect());
+    // One central process contacts the nodes (issue 21, item 6).
+    if !st.leased("fleet.contact", 3 * CONTACT_EVERY).await {
+        return Ok(());
+    }
     let now = st.clock.now_ms();
     for (id, n) in &next {
         match n.hello().await {
@@ -132,15 +128,12 @@ pub async fn refresh(st: &AppState) -> anyhow::Result<()> {
                     }
                 };
                 st.db.recorder_node_contact(*id, &serde_json::to_string(&h.cameras)?, now).await?;
-                let due = {
-                    let seen = st.fleet_health.lock().unwrap_or_else(|p| p.into_inner());
-                    seen.get(&h.node).is_none_or(|s| now - s.at_ms >= HEALTH_EVERY_MS)
-                };
+                let due = live
+                    .iter()
+                    .find(|r| r.id == *id)
+                    .is_none_or(|r| r.health_at.is_none_or(|t| now - t >= HEALTH_EVERY_MS));
                 if due && let Ok(health) = node::Node::health(&**n).await {
-                    st.fleet_health
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(h.node.clone(), HealthSeen { at_ms: now, health });
+                    st.db.recorder_node_health(*id, &serde_json::to_string(&health)?, now).await?;
                 }
             }
             Err(e) => {
@@ -160,6 +153,7 @@ pub fn spawn(st: Arc<AppState>) -> tokio::task::JoinHandle<()> {
                 tracing::error!(error = %e, "recorder fleet not refreshed");
             }
             if !st.remote_nodes().is_empty()
+                && st.leased("fleet.contact", 3 * CONTACT_EVERY).await
                 && let Err(e) = crate::nodes::send_holds(&st).await
             {
                 tracing::warn!(error = %e, "holds not sent to every recorder node; each keeps its last copy");
@@ -167,9 +161,4 @@ pub fn spawn(st: Arc<AppState>) -> tokio::task::JoinHandle<()> {
             tokio::time::sleep(CONTACT_EVERY).await;
         }
     })
-}
-
-/// Last health read of each node, by name.
-pub fn health_seen(st: &AppState) -> HashMap<String, HealthSeen> {
-    st.fleet_health.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }

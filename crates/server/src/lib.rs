@@ -77,7 +77,11 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         secure_cookies: config.secure_cookies,
         node: std::sync::RwLock::new(None),
         fleet: std::sync::RwLock::new(Vec::new()),
-        fleet_health: std::sync::Mutex::new(std::collections::HashMap::new()),
+        instance: {
+            let mut b = [0u8; 8];
+            getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("randomness: {e}"))?;
+            format!("{}-{}", std::process::id(), hex::encode(b))
+        },
         fleet_sent: std::sync::Mutex::new(std::collections::HashMap::new()),
         fleet_dir: config
             .key_path

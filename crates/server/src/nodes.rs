@@ -11,7 +11,10 @@ use tokio::sync::watch;
 pub fn spawn_package_sweeper(state: Arc<AppState>, mut shutdown: watch::Receiver<bool>) {
     tokio::spawn(async move {
         loop {
-            if let Err(e) = crate::api::erase_expired_packages(&state).await {
+            // One central process at a time erases (the `packages.sweep` lease).
+            if state.leased("packages.sweep", Duration::from_secs(3300)).await
+                && let Err(e) = crate::api::erase_expired_packages(&state).await
+            {
                 tracing::error!(error = ?e.0.detail, "evidence package sweep failed");
             }
             tokio::select! {

@@ -24,9 +24,9 @@ pub struct AppState {
     pub(crate) node: std::sync::RwLock<Option<Arc<dyn node::Node>>>,
     /// The recorder nodes on other machines, enrolled and not revoked ([`crate::fleet`]).
     pub(crate) fleet: std::sync::RwLock<Vec<Arc<nodelink::remote::RemoteNode>>>,
-    /// What each remote node last said of its storage and clock ([`crate::fleet`]).
-    pub(crate) fleet_health:
-        std::sync::Mutex<std::collections::HashMap<String, crate::fleet::HealthSeen>>,
+    /// This process among the central processes sharing the database: the holder named in
+    /// the leases of background jobs ([`AppState::leased`]).
+    pub instance: String,
     /// The digest of the camera assignments last sent to each remote node ([`crate::fleet`]).
     pub(crate) fleet_sent: std::sync::Mutex<std::collections::HashMap<String, String>>,
     /// Where the fleet's CA and the packages remote nodes sent are kept (beside the signing key).
@@ -133,6 +133,19 @@ impl AppState {
     /// Replaces the remote nodes ([`crate::fleet::refresh`]).
     pub fn set_remote_nodes(&self, nodes: Vec<Arc<nodelink::remote::RemoteNode>>) {
         *self.fleet.write().unwrap_or_else(|p| p.into_inner()) = nodes;
+    }
+
+    /// Whether this process holds (took or renewed) the lease `name` for `ttl`: a background
+    /// job runs in one central process at a time (issue 21, item 6). A store error: not held.
+    pub async fn leased(&self, name: &str, ttl: std::time::Duration) -> bool {
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        match self.db.take_lease(name, &self.instance, self.clock.now_ms(), ttl_ms).await {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::warn!(lease = name, error = %e, "lease not taken");
+                false
+            }
+        }
     }
 
     /// Appends an audit event at the server's "now", for an event that belongs to no change (a

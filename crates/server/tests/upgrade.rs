@@ -18,7 +18,7 @@ use serde_json::json;
 const PREVIOUS: i64 = 19;
 
 /// What the migrations added since the previous release did, undone.
-const UNDO: [&str; 1] = ["DROP TABLE recorder_nodes"];
+const UNDO: [&str; 2] = ["DROP TABLE leases", "DROP TABLE recorder_nodes"];
 
 async fn exec(url: &str, sql: &str) {
     sqlx::any::install_default_drivers();

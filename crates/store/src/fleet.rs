@@ -36,6 +36,10 @@ pub struct RecorderNode {
     pub revoked_by: Option<i64>,
     /// Why revoked.
     pub revoked_reason: String,
+    /// What it last said of its storage and clock (JSON `node::NodeHealth`).
+    pub health: Option<String>,
+    /// When that was read.
+    pub health_at: Option<i64>,
     /// Registered at.
     pub created_at: i64,
     /// Registered by.
@@ -45,7 +49,7 @@ pub struct RecorderNode {
 macro_rules! cols {
     () => {
         "id, name, site, organisation_id, address, token_hash, token_expires_at, cert_sha256, enrolled_at, \
-     cameras, last_contact_at, revoked_at, revoked_by, revoked_reason, created_at, created_by"
+     cameras, last_contact_at, revoked_at, revoked_by, revoked_reason, health, health_at, created_at, created_by"
     };
 }
 
@@ -154,6 +158,41 @@ impl Db {
             .execute(&mut *self.conn().await?)
             .await?;
         Ok(())
+    }
+
+    /// Keeps what node `id` said of its storage and clock at `now`.
+    pub async fn recorder_node_health(&self, id: i64, health: &str, now: i64) -> Result<()> {
+        sqlx::query("UPDATE recorder_nodes SET health = $2, health_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(health)
+            .bind(now)
+            .execute(&mut *self.conn().await?)
+            .await?;
+        Ok(())
+    }
+
+    /// Takes or renews the lease `name` for `holder` until `now + ttl_ms`: true when `holder`
+    /// holds it now (it was free, had lapsed, or was `holder`'s already). One statement, so two
+    /// processes asking at once cannot both win.
+    pub async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: i64,
+        ttl_ms: i64,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT INTO leases (name, holder, until_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until_at = excluded.until_at \
+             WHERE leases.until_at <= $4 OR leases.holder = excluded.holder",
+        )
+        .bind(name)
+        .bind(holder)
+        .bind(now + ttl_ms)
+        .bind(now)
+        .execute(&mut *self.conn().await?)
+        .await?;
+        Ok(r.rows_affected() == 1)
     }
 
     /// Revokes node `id`: the centre never asks it again; a waiting token is spent.

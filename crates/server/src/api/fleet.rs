@@ -17,18 +17,17 @@ use std::sync::Arc;
 const TOKEN_MS: i64 = 24 * 3600 * 1000;
 
 /// A node's row as the fleet page shows it.
-fn node_json(st: &AppState, r: &store::fleet::RecorderNode, now: i64) -> Value {
-    let seen = crate::fleet::health_seen(st);
-    let health = seen.get(&r.name).map(|h| {
-        let clock = h.health.clock.map(|c| c.at_ms - h.at_ms);
+fn node_json(r: &store::fleet::RecorderNode, now: i64) -> Value {
+    let seen = r.health.as_deref().and_then(|h| serde_json::from_str::<node::NodeHealth>(h).ok());
+    let health = seen.zip(r.health_at).map(|(h, at)| {
         json!({
-            "read_at": jst(h.at_ms),
-            "disk_free_bytes": h.health.disk_free_bytes,
-            "oldest_footage_at": h.health.oldest_footage_ms.map(jst),
-            "footage_bytes": h.health.footage_bytes,
-            "keys_held": h.health.keys_held,
-            "erased_camera_days": h.health.erased_camera_days,
-            "clock_offset_ms": clock,
+            "read_at": jst(at),
+            "disk_free_bytes": h.disk_free_bytes,
+            "oldest_footage_at": h.oldest_footage_ms.map(jst),
+            "footage_bytes": h.footage_bytes,
+            "keys_held": h.keys_held,
+            "erased_camera_days": h.erased_camera_days,
+            "clock_offset_ms": h.clock.map(|c| c.at_ms - at),
         })
     });
     let state = if r.revoked_at.is_some() {
@@ -71,7 +70,7 @@ pub async fn list(
         .await?
         .iter()
         .filter(|r| p.keeps(&st.profile, Some(r.organisation_id)))
-        .map(|r| node_json(&st, r, now))
+        .map(|r| node_json(r, now))
         .collect();
     let local = match st.node() {
         Some(n) => {
@@ -146,7 +145,7 @@ pub async fn register(
     ev.detail = json!({ "site": r.site, "address": r.address, "organisation_id": org, "token_expires_at": jst(expires) });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    let mut out = node_json(&st, &r, now);
+    let mut out = node_json(&r, now);
     out["enrolment_token"] = json!(token);
     Ok(Json(out))
 }
@@ -237,5 +236,5 @@ pub async fn revoke(
         .recorder_node(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("recorder node {id}")))?;
-    Ok(Json(node_json(&st, &r, now)))
+    Ok(Json(node_json(&r, now)))
 }

@@ -21,3 +21,16 @@ CREATE TABLE recorder_nodes (
     created_at BIGINT NOT NULL,
     created_by BIGINT NOT NULL REFERENCES accounts(id)
 );
+-- What the node last said of its storage and clock (JSON: disk free, oldest footage, keys
+-- held, clock), read every minute or so by the centre process holding the fleet lease.
+ALTER TABLE recorder_nodes ADD COLUMN health TEXT;
+ALTER TABLE recorder_nodes ADD COLUMN health_at BIGINT;
+
+-- Several central processes on one database (issue 21, item 6): a background job (the duty
+-- sweep, package erasure, the fleet's contact) runs in the process holding its lease, so it
+-- runs once, not once per process; a lease left by a process that died lapses at `until_at`.
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    until_at BIGINT NOT NULL
+);
