@@ -112,6 +112,20 @@ async fn instructed(w: &World, camera: &str, from: i64, to: i64) -> (Value, User
     (ins, w.user(&chain[chain.len() - 1].roles[0]))
 }
 
+/// Frames a node process says it recorded of `camera` (its status file).
+fn frames_recorded(data: &Path, camera: &str) -> u64 {
+    let out =
+        mimamori().args(["recorder", "status", "--json", "--data"]).arg(data).output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    v["cameras"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["camera"] == camera)
+        .and_then(|c| c["frames"].as_u64())
+        .unwrap_or(0)
+}
+
 /// The package's video decoded by ffmpeg to 32×24 grey frames.
 fn grey_frames(package: &Path, dir: &Path) -> Vec<Vec<u8>> {
     let mut p = evidence::package::Package::open(package, None).unwrap();
@@ -388,6 +402,36 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "{left:?}");
+
+    // Audit logs witness each other across the link: the centre's checkpoint in node-2's log,
+    // node-2's in the centre's (issue 17's witnessing, now for remote nodes too).
+    let watch = server::audit_watch::Watch::beside(&w.srv.key);
+    // node-3's address answers with node-2's certificate: refused, saying why; the others
+    // witness all the same.
+    let e = server::audit_watch::checkpoint_and_witness(&st, &watch).await.unwrap_err();
+    let e = e.to_string();
+    assert!(e.contains("node-3") && e.contains("not valid for name"), "{e}");
+    assert!(!e.contains("node-1:") && !e.contains("node-2:"), "{e}");
+    let remote2 = st.node_for("cam2").unwrap();
+    let centre_log = st.audit.store().id();
+    assert!(
+        !remote2.witnessed(centre_log).await.unwrap().is_empty(),
+        "node-2 witnessed the centre"
+    );
+    let node_log = remote2.audit_log_id().await.unwrap();
+    assert!(
+        !st.audit.store().witnessed(&node_log).await.unwrap().is_empty(),
+        "the centre witnessed node-2"
+    );
+
+    // The centre down: the nodes keep recording; back, it finds them again.
+    let before = frames_recorded(&data[1], "cam2");
+    w = w.restart_after(Duration::from_secs(3)).await;
+    let st = w.srv.state.clone();
+    assert!(frames_recorded(&data[1], "cam2") > before, "recording went on without the centre");
+    server::fleet::refresh(&st).await.unwrap();
+    assert!(st.node_for("cam2").is_some_and(|n| n.id() == "node-2"));
+    assert_eq!(by_name(&nodes(&w, &manager).await, "node-2")["state"], "in_contact");
 
     // A revoked node is never asked again: its camera cannot be extracted.
     let n1 = by_name(&nodes(&w, &manager).await, "node-1")["id"].as_i64().unwrap();

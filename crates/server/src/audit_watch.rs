@@ -257,16 +257,24 @@ async fn check_node(st: &AppState) -> Vec<String> {
 }
 
 /// Signs the head if it moved, publishes the newest checkpoint and exchanges checkpoints with
-/// the recorder in this process.
+/// every recorder node: the one in this process and the enrolled nodes on other machines
+/// (issue 21: each node's log is witnessed by the centre, the centre's by each node). A node
+/// that cannot be reached is skipped this time (and said so); the others still witness.
 pub async fn checkpoint_and_witness(st: &AppState, watch: &Watch) -> anyhow::Result<()> {
     let Some(c) = st.audit.checkpoint_at(st.clock.now()).await? else { return Ok(()) };
     publish(&watch.published, &c)?;
-    let node = st.node();
-    if let Some(node) = node {
-        let theirs = node.witness(c).await.map_err(anyhow::Error::msg)?;
-        if let Some(n) = theirs {
-            st.audit.witness(&n, st.clock.now()).await?;
+    let mut failed = Vec::new();
+    for node in st.nodes() {
+        match node.witness(c.clone()).await {
+            Ok(Some(n)) => {
+                st.audit.witness(&n, st.clock.now()).await?;
+            }
+            Ok(None) => {}
+            Err(e) => failed.push(format!("{}: {e}", node.id())),
         }
+    }
+    if !failed.is_empty() {
+        anyhow::bail!("checkpoints not exchanged with {}", failed.join("; "));
     }
     Ok(())
 }

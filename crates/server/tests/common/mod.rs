@@ -427,8 +427,21 @@ impl World {
     }
 
     /// Restarts the server on the same database.
-    pub async fn restart(mut self) -> World {
-        let srv = self.srv.restart().await;
+    pub async fn restart(self) -> World {
+        self.restart_after(std::time::Duration::ZERO).await
+    }
+
+    /// Stops the server, waits `down`, and starts it again on the same database.
+    pub async fn restart_after(mut self, down: std::time::Duration) -> World {
+        self.srv.shutdown().await;
+        tokio::time::sleep(down).await;
+        let srv = Server::start(
+            &self.srv.profile_id,
+            &self.srv.db,
+            &self.srv.key,
+            self.srv.clock.clone(),
+        )
+        .await;
         self.api = Api::new(&srv.base);
         self.srv = srv;
         self
