@@ -21,6 +21,10 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 use world::{Backend, User, World, documents};
 
+/// Kitakyushu: footage on network recorders on a closed line (KIT-5.3/5.4), erased by the
+/// recorder itself (KIT-5.7), holds placed by the city.
+const PROFILE: &str = "kitakyushu";
+
 fn jst(ms: i64) -> String {
     policy::jst::rfc3339(jiff::Timestamp::from_millisecond(ms).unwrap())
 }
@@ -47,7 +51,7 @@ fn enrol(base: &str, data: &Path, token: &str) -> (bool, String) {
 /// A recorder node process recording `camera` from the simulator's `mount`.
 fn start_node(data: &Path, camera: &str, rtsp_port: u16, mount: &str, api_port: u16) -> Proc {
     let child = mimamori()
-        .args(["serve", "--role", "recorder", "--profile", "asahikawa", "--segment-secs", "2"])
+        .args(["serve", "--role", "recorder", "--profile", PROFILE, "--segment-secs", "2"])
         .arg("--data")
         .arg(data)
         .arg("--key")
@@ -75,7 +79,7 @@ fn by_name<'a>(list: &'a [Value], name: &str) -> &'a Value {
 }
 
 /// Request → approval → instruction for `camera` over `[from, to)`; the open instruction and
-/// the user who extracts (Asahikawa: the handling officer on the city's PC).
+/// the user who extracts (on the dedicated PC).
 async fn instructed(w: &World, camera: &str, from: i64, to: i64) -> (Value, User) {
     let p = &w.profile;
     let basis = p.bases.iter().find(|b| b.review).unwrap_or(&p.bases[0]).clone();
@@ -172,7 +176,7 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
     tokio::spawn(camsim::CamSim::new(clip, 2, camsim::Faults::default()).serve(listener));
 
     let start = jiff::Timestamp::now();
-    let mut w = World::new("asahikawa", Backend::Postgres, &policy::jst::rfc3339(start)).await;
+    let mut w = World::new(PROFILE, Backend::Postgres, &policy::jst::rfc3339(start)).await;
     let st = w.srv.state.clone();
     let manager = w.holder(Permission::RegistryManage).clone();
     let base = w.api.base.clone();
@@ -451,6 +455,23 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
     assert_eq!(s, 409, "{v}");
     assert!(v["detail"].as_str().unwrap().contains("not recorded by any recorder node"), "{v}");
 
+    // Holds reach the node that records the camera; one placed while it cannot be reached is
+    // shown pending on it (issue 21, item 5).
+    let holder = w.holder(Permission::HoldManage).clone();
+    let hold = |reason: &str| {
+        json!({ "camera": "cam2", "from": jst(from), "to": jst(to),
+                "until": policy::jst::rfc3339(now + jiff::SignedDuration::from_hours(24 * 30)), "reason": reason })
+    };
+    w.api.ok("/api/v1/holds", &holder, hold("捜査機関からの保存依頼")).await;
+    // (node-3's spoofed address refuses them; node-2 takes them.)
+    let e = server::nodes::send_holds(&st).await.unwrap_err().to_string();
+    assert!(e.contains("node-3") && !e.contains("node-2:"), "{e}");
+    let pending = |v: &Value| -> Vec<Value> {
+        v.as_array().unwrap().iter().map(|h| h["pending_on_node"].clone()).collect()
+    };
+    let (_, hs) = w.api.get("/api/v1/holds", &holder).await;
+    assert_eq!(pending(&hs), [Value::Null], "{hs:#}");
+
     // A node killed: shown stale, and an extraction from it refused saying so.
     n2.0.kill().unwrap();
     n2.0.wait().unwrap();
@@ -465,6 +486,12 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
     assert_eq!(s, 503, "{v}");
     let detail = v["detail"].as_str().unwrap();
     assert!(detail.contains("cannot be reached") && detail.contains("node-2"), "{detail}");
+    w.api.ok("/api/v1/holds", &holder, hold("事件の続報")).await;
+    assert!(server::nodes::send_holds(&st).await.is_err(), "node-2 cannot take it");
+    let (_, hs) = w.api.get("/api/v1/holds", &holder).await;
+    let mut p = pending(&hs);
+    p.sort_by_key(|v| v.is_null());
+    assert_eq!(p, [json!("node-2"), Value::Null], "{hs:#}");
 
     // Every step is in the audit trail.
     let auditor = w.holder(Permission::AuditRead).clone();

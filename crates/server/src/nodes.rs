@@ -63,9 +63,16 @@ pub async fn send_holds(state: &AppState) -> anyhow::Result<()> {
         })
         .collect();
     let mut failed = Vec::new();
+    let remote = state.db.recorder_nodes().await?;
     for node in nodes {
-        if let Err(e) = node.set_holds(holds.clone()).await {
-            failed.push(format!("{}: {e}", node.id()));
+        match node.set_holds(holds.clone()).await {
+            // A remote node's copy is recorded: a hold placed after it is pending there.
+            Ok(()) => {
+                if let Some(r) = remote.iter().find(|r| r.name == node.id()) {
+                    state.db.recorder_node_holds_sent(r.id, state.clock.now_ms()).await?;
+                }
+            }
+            Err(e) => failed.push(format!("{}: {e}", node.id())),
         }
     }
     if !failed.is_empty() {

@@ -40,6 +40,8 @@ pub struct RecorderNode {
     pub health: Option<String>,
     /// When that was read.
     pub health_at: Option<i64>,
+    /// When it last took the holds in force.
+    pub holds_sent_at: Option<i64>,
     /// Registered at.
     pub created_at: i64,
     /// Registered by.
@@ -49,7 +51,7 @@ pub struct RecorderNode {
 macro_rules! cols {
     () => {
         "id, name, site, organisation_id, address, token_hash, token_expires_at, cert_sha256, enrolled_at, \
-     cameras, last_contact_at, revoked_at, revoked_by, revoked_reason, health, health_at, created_at, created_by"
+     cameras, last_contact_at, revoked_at, revoked_by, revoked_reason, health, health_at, holds_sent_at, created_at, created_by"
     };
 }
 
@@ -165,6 +167,16 @@ impl Db {
         sqlx::query("UPDATE recorder_nodes SET health = $2, health_at = $3 WHERE id = $1")
             .bind(id)
             .bind(health)
+            .bind(now)
+            .execute(&mut *self.conn().await?)
+            .await?;
+        Ok(())
+    }
+
+    /// Records that node `id` took the holds in force at `now`.
+    pub async fn recorder_node_holds_sent(&self, id: i64, now: i64) -> Result<()> {
+        sqlx::query("UPDATE recorder_nodes SET holds_sent_at = $2 WHERE id = $1")
+            .bind(id)
             .bind(now)
             .execute(&mut *self.conn().await?)
             .await?;

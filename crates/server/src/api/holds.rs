@@ -31,15 +31,35 @@ pub async fn list_holds(
 ) -> ApiResult<Json<Value>> {
     let now = st.clock.now_ms();
     let owner = super::types::camera_owners(&st).await?;
+    let remote = st.db.recorder_nodes().await?;
     Ok(Json(Value::Array(
         st.db
             .holds()
             .await?
             .iter()
             .filter(|h| p.governs(owner.get(&h.camera).copied().flatten()))
-            .map(|h| hold_json(h, now))
+            .map(|h| {
+                let mut v = hold_json(h, now);
+                v["pending_on_node"] = json!(pending_on(&st, &remote, h));
+                v
+            })
             .collect(),
     )))
+}
+
+/// The recorder node on another machine that has not yet taken hold `h` (issue 21, item 5):
+/// the node recording its camera, when its last copy of the holds predates the hold. It takes
+/// effect when the node takes the next copy; footage the node erases on schedule before then
+/// is not held (the node's erasure never waits for the centre, KIT-5.7).
+fn pending_on(
+    st: &AppState,
+    remote: &[store::fleet::RecorderNode],
+    h: &store::holds::StoredHold,
+) -> Option<String> {
+    let node = st.node_for(&h.camera)?;
+    let r = remote.iter().find(|r| r.name == node.id())?;
+    let in_force = h.released_at.is_none() && h.until_at > st.clock.now_ms();
+    (in_force && r.holds_sent_at.is_none_or(|t| t < h.placed_at)).then(|| r.name.clone())
 }
 
 /// `POST /api/v1/holds`.

@@ -25,6 +25,8 @@ CREATE TABLE recorder_nodes (
 -- held, clock), read every minute or so by the centre process holding the fleet lease.
 ALTER TABLE recorder_nodes ADD COLUMN health TEXT;
 ALTER TABLE recorder_nodes ADD COLUMN health_at BIGINT;
+-- When the node last took the holds in force (a hold placed later is pending on it).
+ALTER TABLE recorder_nodes ADD COLUMN holds_sent_at BIGINT;
 
 -- Several central processes on one database (issue 21, item 6): a background job (the duty
 -- sweep, package erasure, the fleet's contact) runs in the process holding its lease, so it

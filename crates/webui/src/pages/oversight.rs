@@ -25,7 +25,8 @@ async fn holds_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Respon
                     tr {
                         td { (h["id"]) } td { (js(&h["camera"])) } td { (when(l, &h["from"])) } td { (when(l, &h["to"])) } td { (when(l, &h["until"])) }
                         td { (js(&h["reason"])) } td { (js(&h["inquiry_reference"])) }
-                        td { @if h["in_force"] == true { (t(l, "yes")) } @else { (t(l, "no")) " " (when(l, &h["released_at"])) } }
+                        td { @if h["in_force"] == true { (t(l, "yes")) } @else { (t(l, "no")) " " (when(l, &h["released_at"])) }
+                             @if let Some(n) = h["pending_on_node"].as_str() { br; span.badge.pending { (t(l, "hold_pending_on")) ": " (n) } } }
                         td { @if h["in_force"] == true {
                             form.inline method="post" action="/holds" data-confirm=(confirm) { (form_head(&me, "release")) input type="hidden" name="id" value=(h["id"]); button { (t(l, "release")) } }
                         } }
