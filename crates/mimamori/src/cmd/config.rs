@@ -91,6 +91,9 @@ pub struct NodeSection {
     pub camera_networks: Vec<ipnet::IpNet>,
     /// Cameras with their credentials, one `CODE=rtsp://…` per line (owner-only file).
     pub cameras_file: Option<PathBuf>,
+    /// Where the node API listens for the governance centre (role recorder, once enrolled with
+    /// `mimamori node enrol`; docs/node-api.md).
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 /// `[metrics]`.

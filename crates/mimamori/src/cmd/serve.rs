@@ -198,7 +198,7 @@ impl ServeArgs {
             camera_networks: pick(&self.camera_networks, &file.node.camera_networks),
             trusted_proxies: pick(&self.trusted_proxies, &file.trusted_proxies),
             node_id,
-            node_listen: self.node_listen,
+            node_listen: self.node_listen.or(file.node.listen),
             segment_secs: self.segment_secs.or(file.node.segment_secs).unwrap_or(60),
             min_free_mib: self.min_free_mib.or(file.node.min_free_mib).unwrap_or(64),
             log_format: self.log_format.or(file.log.format).unwrap_or(LogFormat::Text),
