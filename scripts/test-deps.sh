@@ -63,3 +63,11 @@ if ! .venv/bin/python -c "import holidays, sys; sys.exit(holidays.__version__ !=
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check "holidays==$HOLIDAYS_VERSION"
 fi
+
+# An S3-compatible object store server for the tests of packages kept in one (issue 21, item
+# 4): s3s-fs from crates.io (0.14.1: the newest for rustc 1.95), built once into .tools.
+S3S_FS_VERSION=0.14.1
+if ! [ -x .tools/bin/s3s-fs ] || ! .tools/bin/s3s-fs --version 2>/dev/null | grep -q "$S3S_FS_VERSION"; then
+  echo "test-deps: installing s3s-fs $S3S_FS_VERSION (an S3-compatible server) into .tools"
+  cargo install --quiet --locked "s3s-fs@$S3S_FS_VERSION" --features binary --root .tools
+fi

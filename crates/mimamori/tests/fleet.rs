@@ -502,3 +502,134 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
     }
     let _ = &mut w;
 }
+
+/// An S3-compatible object store server process (s3s-fs, installed by scripts/test-deps.sh);
+/// its port, bucket directory and the process.
+fn s3_server(root: &Path, bucket: &str) -> (u16, std::path::PathBuf, Proc) {
+    let bin = std::env::var("MIMAMORI_S3S_FS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/bin/s3s-fs"));
+    assert!(
+        bin.exists(),
+        "{} is missing: run scripts/test-deps.sh (it installs the S3 test server s3s-fs)",
+        bin.display()
+    );
+    std::fs::create_dir_all(root.join(bucket)).unwrap();
+    let port = free_port();
+    let child = Command::new(bin)
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--access-key", "mimamori-test", "--secret-key", "mimamori-test-secret"])
+        .arg(root)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port, Duration::from_secs(30));
+    (port, root.join(bucket), Proc(child))
+}
+
+/// Issue 21, item 4: two central processes behind a load balancer keep evidence packages in an
+/// S3-compatible store (a real server process): the package made through one is downloaded
+/// through the other and verifies; no copy stays on the disk of the process that made it; the
+/// erasure after the keeping period, run by the other process, removes the object.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn packages_in_an_object_store_serve_every_central_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s3_port, bucket_dir, _s3) = s3_server(&dir.path().join("s3"), "mimamori-packages");
+    let settings = server::packages::S3Settings {
+        endpoint: format!("http://127.0.0.1:{s3_port}"),
+        bucket: "mimamori-packages".into(),
+        region: "us-east-1".into(),
+        access_key_id: "mimamori-test".into(),
+        secret_access_key: "mimamori-test-secret".into(),
+    };
+    assert!(!format!("{settings:?}").contains("secret"), "the secret never reaches a log");
+
+    let clip = camsim::synthesize(320, 240, 25, 300_000, 2).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let rtsp = listener.local_addr().unwrap().port();
+    tokio::spawn(camsim::CamSim::new(clip, 1, camsim::Faults::default()).serve(listener));
+    let mut cfg = recorder::config::RecorderConfig::new("node-s3", dir.path().join("rec"));
+    cfg.segment_ms = 2_000;
+    cfg.cameras = vec![
+        recorder::config::CameraConfig::from_url("cam1", &format!("rtsp://127.0.0.1:{rtsp}/cam1"))
+            .unwrap(),
+    ];
+    let profile = policy::resolve_seed(PROFILE).unwrap();
+    let rec = recorder::Recorder::start(cfg, profile, clock::Clock::System).await.unwrap();
+    let node_key = rec.ctx.signing.verifying_key();
+
+    let start = jiff::Timestamp::now();
+    let w = World::new(PROFILE, Backend::Postgres, &policy::jst::rfc3339(start)).await;
+    let exports = dir.path().join("rec/exports");
+    w.srv.state.attach_node(std::sync::Arc::new(recorder::LocalNode::new(
+        rec.ctx.clone(),
+        exports.clone(),
+    )));
+    let mut b = world::Server::start(PROFILE, &w.srv.db, &w.srv.key, w.srv.clock.clone()).await;
+    let store = server::packages::PackageStore::s3(&settings).unwrap();
+    w.srv.state.set_package_store(store.clone());
+    b.state.set_package_store(store);
+    let api_b = world::Api::new(&b.base);
+
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    let now = jiff::Timestamp::now();
+    w.set_now(&policy::jst::rfc3339(now));
+    let now_ms = now.as_millisecond();
+    let (from, to) = ((now_ms - 6_000) / 1000 * 1000, (now_ms - 3_000) / 1000 * 1000);
+    let (ins, extractor) = instructed(&w, "cam1", from, to).await;
+    // Extracted through process A…
+    let ex = w
+        .api
+        .ok(&format!("/api/v1/instructions/{}/extract", ins["id"]), &extractor, json!({}))
+        .await;
+    let pkg = ex["packages"][0].clone();
+    let href = pkg["href"].as_str().unwrap().to_owned();
+    // …kept in the store, not on A's disk…
+    let left: Vec<_> = std::fs::read_dir(&exports)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+    let objects: Vec<_> = std::fs::read_dir(bucket_dir.join("packages"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "zip"))
+        .collect();
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    // …downloaded through process B, and it verifies.
+    let get = |api: &world::Api| {
+        let mut rb = api.http.get(format!("{}{href}", api.base)).bearer_auth(&extractor.token);
+        if let Some(ws) = &extractor.ws {
+            rb = rb.header("x-mimamori-workstation", ws);
+        }
+        rb.send()
+    };
+    let resp = get(&api_b).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let bytes = resp.bytes().await.unwrap();
+    assert_eq!(bytes.len() as u64, pkg["bytes"].as_u64().unwrap());
+    let file = dir.path().join("cam1.zip");
+    std::fs::write(&file, &bytes).unwrap();
+    let r = evidence::verify::verify(
+        &file,
+        &evidence::verify::Options {
+            node_key,
+            city_cert: None,
+            decryption: None,
+            expect_request: None,
+        },
+    );
+    assert!(r.ok(), "{}", r.render());
+
+    // After the keeping period the other process erases it: the object is gone, and the
+    // download says so.
+    w.set_now(&policy::jst::rfc3339(now + jiff::SignedDuration::from_hours(24 * 8)));
+    let erased = server::api::erase_expired_packages(&b.state).await.unwrap();
+    assert_eq!(erased, 1);
+    assert!(!objects[0].exists(), "the object is erased");
+    let resp = get(&w.api).await.unwrap();
+    assert_eq!(resp.status(), 409);
+    b.shutdown().await;
+    rec.stop().await;
+}

@@ -20,6 +20,7 @@ pub mod idempotent;
 pub mod limits;
 pub mod metrics;
 pub mod nodes;
+pub mod packages;
 pub mod report;
 pub mod secrets;
 pub mod state;
@@ -83,6 +84,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             format!("{}-{}", std::process::id(), hex::encode(b))
         },
         fleet_sent: std::sync::Mutex::new(std::collections::HashMap::new()),
+        packages: std::sync::RwLock::new(packages::PackageStore::Local),
         fleet_dir: config
             .key_path
             .parent()

@@ -29,6 +29,8 @@ pub struct AppState {
     pub instance: String,
     /// The digest of the camera assignments last sent to each remote node ([`crate::fleet`]).
     pub(crate) fleet_sent: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    /// Where evidence packages wait for their extractor ([`AppState::set_package_store`]).
+    pub(crate) packages: std::sync::RwLock<crate::packages::PackageStore>,
     /// Where the fleet's CA and the packages remote nodes sent are kept (beside the signing key).
     pub fleet_dir: std::path::PathBuf,
     /// The task that signs and witnesses the audit log on a timer, and how to stop it
@@ -67,6 +69,17 @@ impl AppState {
     /// holds and audit witnessing go through it).
     pub fn attach_node(&self, node: Arc<dyn node::Node>) {
         *self.node.write().unwrap_or_else(|p| p.into_inner()) = Some(node);
+    }
+
+    /// Keeps evidence packages in `store` from now on (an S3-compatible store every central
+    /// process reaches, or this machine's disk).
+    pub fn set_package_store(&self, store: crate::packages::PackageStore) {
+        *self.packages.write().unwrap_or_else(|p| p.into_inner()) = store;
+    }
+
+    /// Where evidence packages are kept.
+    pub fn package_store(&self) -> crate::packages::PackageStore {
+        self.packages.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Lets staff log in with the city's directory (`None`: local accounts only).

@@ -703,9 +703,22 @@ async fn scope_matrix_every_id_endpoint_on_another_owners_things() {
         let viewing = w.api.ok("/api/v1/viewings", &city_mgr, json!({ "cameras": ["cam1"], "from": "2026-12-07T08:00:00+09:00", "to": "2026-12-07T09:00:00+09:00", "purpose": w.profile.purposes[0].id, "witnesses": [] })).await;
         let viewing_from = viewing["range_from_ms"].as_i64().unwrap();
         let viewing = viewing["id"].as_i64().unwrap();
+        // The city's recorder node (issue 21).
+        let registrar = w.holder(policy::Permission::RegistryManage).clone();
+        let node = w
+            .api
+            .ok(
+                "/api/v1/nodes",
+                &registrar,
+                json!({ "name": "city-node", "site": "市役所", "address": "127.0.0.1:9" }),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
         let id_of = |kind: &str| -> Option<i64> {
             Some(match kind {
                 "viewings" => viewing,
+                "nodes" => node,
                 "cameras" => cam,
                 "sites" => site,
                 "requests" => req,
@@ -721,7 +734,9 @@ async fn scope_matrix_every_id_endpoint_on_another_owners_things() {
         };
         let body = |path: &str| match path.rsplit('/').next().unwrap() {
             "refuse" | "decommission" => json!({ "reason": "x" }),
-            "revoke" if path.contains("workstations") => json!({ "reason": "x" }),
+            "revoke" if path.contains("workstations") || path.contains("nodes") => {
+                json!({ "reason": "x" })
+            }
             "respond" => json!({ "response": "x" }),
             "masks" => json!({ "polygons": [], "reason": "x" }),
             "played" => json!({ "camera": "cam1", "from_ms": 0, "to_ms": 1 }),

@@ -50,6 +50,31 @@ pub struct FileConfig {
     pub directory: Option<server::directory::DirectoryConfig>,
     /// HTTPS served by the process itself.
     pub tls: Option<TlsSection>,
+    /// Evidence packages in an S3-compatible store every central process reaches.
+    pub packages: Option<PackagesSection>,
+}
+
+/// `[packages]`: keep evidence packages in an S3-compatible object store (issue 21, item 4),
+/// so that several central processes behind a load balancer each serve every download. Without
+/// it they stay on the disk of the process that made them.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackagesSection {
+    /// The S3 endpoint (`https://…`).
+    pub s3_endpoint: String,
+    /// The bucket.
+    pub s3_bucket: String,
+    /// The region the endpoint expects.
+    #[serde(default = "default_region")]
+    pub s3_region: String,
+    /// Access key id.
+    pub s3_access_key_id: String,
+    /// A file (owner-only) holding the secret access key.
+    pub s3_secret_access_key_file: PathBuf,
+}
+
+fn default_region() -> String {
+    "us-east-1".into()
 }
 
 /// `[tls]`: HTTPS without a reverse proxy.
@@ -192,6 +217,17 @@ pub fn check_str(text: &str) -> Result<FileConfig, Vec<ConfigProblem>> {
         && let Err(e) = secret_file(f)
     {
         push("node.cameras_file", e);
+    }
+    if let Some(p) = &config.packages {
+        if let Err(e) = secret_file(&p.s3_secret_access_key_file) {
+            push("packages.s3_secret_access_key_file", e);
+        }
+        if !(p.s3_endpoint.starts_with("https://") || p.s3_endpoint.starts_with("http://")) {
+            push("packages.s3_endpoint", "an http(s):// URL of the S3 endpoint".into());
+        }
+        if p.s3_bucket.trim().is_empty() {
+            push("packages.s3_bucket", "the bucket packages are kept in".into());
+        }
     }
     if let Some(f) = &config.metrics.token_file {
         match secret_file(f) {

@@ -142,6 +142,7 @@ pub struct Settings {
     metrics_token: Option<String>,
     directory: Option<server::directory::DirectoryConfig>,
     tls: Option<Arc<rustls::ServerConfig>>,
+    packages: Option<server::packages::S3Settings>,
 }
 
 impl ServeArgs {
@@ -208,6 +209,17 @@ impl ServeArgs {
                     server::limits::tls_config(&t.cert_file, &t.key_file)
                         .map_err(anyhow::Error::msg)?,
                 ),
+                None => None,
+            },
+            packages: match &file.packages {
+                Some(p) => Some(server::packages::S3Settings {
+                    endpoint: p.s3_endpoint.clone(),
+                    bucket: p.s3_bucket.clone(),
+                    region: p.s3_region.clone(),
+                    access_key_id: p.s3_access_key_id.clone(),
+                    secret_access_key: super::config::secret_file(&p.s3_secret_access_key_file)
+                        .map_err(anyhow::Error::msg)?,
+                }),
                 None => None,
             },
             directory: match file.directory.clone() {
@@ -399,6 +411,10 @@ impl ServeArgs {
                     .await?;
                     app.state.set_camera_networks(s.camera_networks.clone());
                     app.state.set_metrics_token(s.metrics_token.clone());
+                    if let Some(p) = &s.packages {
+                        let store = server::packages::PackageStore::s3(p).context("[packages] in the configuration")?;
+                        app.state.set_package_store(store);
+                    }
                     if let Some(d) = s.directory.clone() {
                         let dir = server::directory::Directory::resolve(&app.state, d)
                             .await

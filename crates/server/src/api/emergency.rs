@@ -324,7 +324,7 @@ pub async fn extract_order(
         Ok::<_, ApiError>((o, pkgs))
     }
     .await;
-    let (o, pkgs) = evidence::kept_or_discarded(recorded, made.as_deref()).await?;
+    let (o, pkgs) = evidence::kept_or_discarded(&st, recorded, made.as_deref()).await?;
     let mut v = order_view(&st, &p, &o).await?;
     v["packages"] =
         Value::Array(pkgs.iter().map(|k| evidence::package_json(k, Some(&o.number))).collect());

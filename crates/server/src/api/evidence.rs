@@ -7,7 +7,6 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use audit::Outcome;
-use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::Response;
@@ -31,9 +30,8 @@ pub async fn erase_expired(st: &AppState) -> ApiResult<usize> {
     let now = st.clock.now_ms();
     let mut n = 0;
     for p in st.db.evidence_packages_to_erase(now - KEEP_DAYS * 86_400_000).await? {
-        let outcome = match tokio::fs::remove_file(&p.path).await {
+        let outcome = match st.package_store().erase(&p.path).await {
             Ok(()) => Outcome::Ok,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Outcome::Ok,
             Err(e) => {
                 tracing::error!(package = %p.id, error = %e, "could not erase an evidence package");
                 Outcome::Failed
@@ -135,11 +133,24 @@ pub async fn make_packages(
             encryption: enc.clone(),
         };
         match exporter.export(job).await {
-            Ok(pkg) => out.push(pkg),
+            // Kept where every central process reaches it (issue 21, item 4).
+            Ok(mut pkg) => match st.package_store().keep(&pkg.path).await {
+                Ok(location) => {
+                    pkg.path = location.into();
+                    out.push(pkg);
+                }
+                Err(e) => {
+                    let _ = tokio::fs::remove_file(&pkg.path).await;
+                    discard(st, Some(&out)).await;
+                    return Err(ApiError::unavailable(format!(
+                        "camera {cam}: the package could not be stored: {e}"
+                    )));
+                }
+            },
             Err(e) => {
                 // Packages already made for other cameras are removed: the extraction did not
                 // happen, and no copy of footage may be left outside the workflow.
-                discard(Some(&out)).await;
+                discard(st, Some(&out)).await;
                 return Err(if e.is_refusal() {
                     ApiError::conflict(format!("camera {cam}: {e}"))
                 } else {
@@ -153,9 +164,10 @@ pub async fn make_packages(
 
 /// Removes the files of packages whose extraction was not recorded: no copy of footage may be
 /// left outside the workflow.
-pub async fn discard(made: Option<&[ExportedPackage]>) {
+pub async fn discard(st: &AppState, made: Option<&[ExportedPackage]>) {
+    let store = st.package_store();
     for pkg in made.unwrap_or_default() {
-        if let Err(e) = tokio::fs::remove_file(&pkg.path).await {
+        if let Err(e) = store.erase(&pkg.path.to_string_lossy()).await {
             tracing::error!(package = %pkg.id, error = %e, "could not remove an unrecorded package");
         }
     }
@@ -164,11 +176,12 @@ pub async fn discard(made: Option<&[ExportedPackage]>) {
 /// The outcome of recording an extraction: when it failed, the packages made for it are
 /// removed before the error is answered.
 pub async fn kept_or_discarded<T>(
+    st: &AppState,
     recorded: ApiResult<T>,
     made: Option<&[ExportedPackage]>,
 ) -> ApiResult<T> {
     if recorded.is_err() {
-        discard(made).await;
+        discard(st, made).await;
     }
     recorded
 }
@@ -288,9 +301,15 @@ pub async fn download(
             KEEP_DAYS
         )));
     }
-    let file = tokio::fs::File::open(&pkg.path).await.map_err(|err| {
-        tracing::error!(package = %id, error = %err, "evidence package file missing");
-        ApiError::conflict(format!("package {id} is no longer on the server"))
+    let body = st.package_store().open(&pkg.path).await.map_err(|err| match err {
+        crate::packages::PackageError::NotFound => {
+            tracing::error!(package = %id, "evidence package file missing");
+            ApiError::conflict(format!("package {id} is no longer on the server"))
+        }
+        other => {
+            tracing::error!(package = %id, error = %other, "evidence package cannot be read");
+            ApiError::unavailable(format!("package {id} cannot be read now: {other}"))
+        }
     })?;
     let ch = st.change().await?;
     ch.count_evidence_download(&id).await?;
@@ -299,7 +318,6 @@ pub async fn download(
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
     let name = file_name(number.as_deref(), &pkg);
-    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
     Response::builder()
         .header(header::CONTENT_TYPE, "application/octet-stream")
         .header(header::CONTENT_LENGTH, pkg.bytes)

@@ -1017,7 +1017,7 @@ pub async fn extract(
         Ok::<_, ApiError>((e, pkgs))
     }
     .await;
-    let (e, pkgs) = evidence::kept_or_discarded(recorded, made.as_deref()).await?;
+    let (e, pkgs) = evidence::kept_or_discarded(&st, recorded, made.as_deref()).await?;
     Ok(Json(json!({ "extraction": e, "needs_report": st.profile.needs_report(),
         "packages": pkgs.iter().map(|k| evidence::package_json(k, Some(&r.number))).collect::<Vec<_>>() })))
 }
