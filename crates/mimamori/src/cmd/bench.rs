@@ -47,6 +47,9 @@ pub enum BenchCmd {
     /// per kind, throughput, errors, server CPU and RSS, unaudited changes (SQLite, and
     /// PostgreSQL with --postgres).
     Api(super::bench_api::ApiBench),
+    /// A centre governing recorder node processes (issue 21): the centre's CPU and RSS per
+    /// camera and per node at rest, and API p50/p99 under simulated users with the fleet attached.
+    Fleet(super::bench_fleet::FleetBench),
     /// Serving viewings (issue 20): CPU per viewed stream and time to first frame on the
     /// recorder node, against `cat` of the same segment files.
     View(super::bench_view::ViewBench),
@@ -167,6 +170,7 @@ impl BenchCmd {
             BenchCmd::Export(b) => return b.run(),
             BenchCmd::Mask(b) => return b.run(),
             BenchCmd::Api(b) => return b.run(),
+            BenchCmd::Fleet(b) => return b.run(),
             BenchCmd::View(b) => return b.run(),
         };
         let me = std::env::current_exe()?;

@@ -36,12 +36,12 @@ pub struct ApiBench {
     pub json: bool,
 }
 
-const PASSWORD: &str = "bench-password-2026-x";
+pub(super) const PASSWORD: &str = "bench-password-2026-x";
 const KINDS: [&str; 4] = ["list", "read", "file", "decide"];
 
-struct Server {
-    child: Child,
-    base: String,
+pub(super) struct Server {
+    pub(super) child: Child,
+    pub(super) base: String,
 }
 
 impl Drop for Server {
@@ -56,21 +56,21 @@ fn me() -> anyhow::Result<PathBuf> {
 }
 
 /// `/proc/PID/status` field in bytes (`VmRSS`, `VmHWM`).
-fn status_bytes(pid: u32, field: &str) -> anyhow::Result<u64> {
+pub(super) fn status_bytes(pid: u32, field: &str) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let line = status.lines().find(|l| l.starts_with(field)).context("no such field")?;
     let kb: u64 = line.split_whitespace().nth(1).context(field.to_owned())?.parse()?;
     Ok(kb * 1024)
 }
 
-fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
+pub(super) fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     let after = stat.rsplit_once(')').context("malformed /proc stat")?.1;
     let f: Vec<&str> = after.split_whitespace().collect();
     Ok((f[11].parse::<f64>()? + f[12].parse::<f64>()?) / 100.0)
 }
 
-fn start_server(dir: &Path, db: &str) -> anyhow::Result<Server> {
+pub(super) fn start_server(dir: &Path, db: &str) -> anyhow::Result<Server> {
     let ok = Command::new(me()?)
         .args(["admin", "bootstrap", "--db", db, "--profile", "asahikawa"])
         .args(["--org", "交通防犯課", "--login", "kanri", "--name", "管理 太郎"])
@@ -102,13 +102,13 @@ fn start_server(dir: &Path, db: &str) -> anyhow::Result<Server> {
     Ok(server)
 }
 
-struct Http {
+pub(super) struct Http {
     c: reqwest::Client,
     base: String,
 }
 
 impl Http {
-    async fn call(
+    pub(super) async fn call(
         &self,
         method: &str,
         path: &str,
@@ -131,7 +131,7 @@ impl Http {
         Ok(v)
     }
 
-    async fn login(&self, login: &str, password: &str) -> anyhow::Result<String> {
+    pub(super) async fn login(&self, login: &str, password: &str) -> anyhow::Result<String> {
         let v = self
             .call(
                 "POST",
@@ -174,11 +174,14 @@ impl Http {
     }
 }
 
+/// A filing for an hour of footage two days back: always within every profile's retention,
+/// whatever day the benchmark runs (a fixed date fell out of retention two weeks later).
 fn filing(n: usize) -> Value {
+    let from = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(48);
     json!({ "basis": "legal_request", "purpose": "criminal_investigation", "recipient": "旭川中央警察署 刑事課",
             "case_summary": format!("窃盗事件の確認 第{n}号"),
             "documents": [{"form": "application", "reference": format!("申-{n}")}, {"form": "written_inquiry", "reference": format!("照-{n}")}],
-            "cameras": ["cam1"], "from": "2026-11-20T09:00:00+09:00", "to": "2026-11-20T10:00:00+09:00" })
+            "cameras": ["cam1"], "from": policy::jst::rfc3339(from), "to": policy::jst::rfc3339(from + jiff::SignedDuration::from_hours(1)) })
 }
 
 /// Latencies in microseconds and error counts, per kind.
@@ -196,8 +199,8 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[i]) / 1000.0
 }
 
-struct World {
-    http: Arc<Http>,
+pub(super) struct World {
+    pub(super) http: Arc<Http>,
     managers: Vec<String>,
     applicants: Vec<String>,
     /// Submitted requests waiting for a decision.
@@ -207,7 +210,7 @@ struct World {
     filed: Arc<std::sync::atomic::AtomicUsize>,
 }
 
-async fn prepare(base: &str, history: usize, max_users: usize) -> anyhow::Result<World> {
+pub(super) async fn prepare(base: &str, history: usize, max_users: usize) -> anyhow::Result<World> {
     let http = Arc::new(Http {
         c: reqwest::Client::builder().pool_max_idle_per_host(256).build()?,
         base: base.to_owned(),
@@ -386,38 +389,7 @@ async fn run_backend(
     let idle_rss = status_bytes(pid, "VmRSS:")?;
     let mut out = Vec::new();
     for &n in levels {
-        let warm = Duration::from_secs((args.seconds / 5).max(2));
-        let from = Instant::now() + warm;
-        let until = from + Duration::from_secs(args.seconds);
-        let samples = Arc::new(Mutex::new(Samples::default()));
-        let mut users = tokio::task::JoinSet::new();
-        for i in 0..n {
-            users.spawn(user(w.clone(), i, from, until, samples.clone()));
-        }
-        tokio::time::sleep_until(tokio::time::Instant::from_std(from)).await;
-        let cpu0 = cpu_secs(pid)?;
-        tokio::time::sleep_until(tokio::time::Instant::from_std(until)).await;
-        let cpu1 = cpu_secs(pid)?;
-        let rss = status_bytes(pid, "VmRSS:")?;
-        while users.join_next().await.is_some() {}
-        let mut s = samples.lock().map_err(|_| anyhow::anyhow!("samples"))?;
-        let mut kinds = serde_json::Map::new();
-        let mut total = 0;
-        for k in KINDS {
-            let v = s.micros.entry(k).or_default();
-            v.sort_unstable();
-            total += v.len();
-            kinds.insert(k.into(), json!({ "n": v.len(), "p50_ms": percentile(v, 0.5), "p99_ms": percentile(v, 0.99), "errors": s.errors.get(k).copied().unwrap_or(0) }));
-        }
-        let mut all: Vec<u32> = s.micros.values().flatten().copied().collect();
-        all.sort_unstable();
-        out.push(json!({
-            "users": n, "ops_per_s": total as f64 / args.seconds as f64,
-            "p50_ms": percentile(&all, 0.5), "p99_ms": percentile(&all, 0.99),
-            "errors": s.errors.values().sum::<u64>(), "kinds": kinds,
-            "server_cpu_core_share": (cpu1 - cpu0) / args.seconds as f64,
-            "server_rss_mib": rss as f64 / 1048576.0,
-        }));
+        out.push(measure_level(pid, &w, n, args.seconds).await?);
     }
     // Memory once the load is over (issue 26, item 6: back under 1.5 × idle).
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -449,6 +421,48 @@ async fn run_backend(
         "chain_verifies": verify["ok"], "requests": requests.len(), "request_create_entries": created,
         "approved": approved, "request_approve_entries": approved_entries,
         "unaudited_changes": requests.len().abs_diff(created) + approved.abs_diff(approved_entries),
+    }))
+}
+
+/// `n` simulated users against the server `pid` for `seconds` (after a warm-up of a fifth):
+/// p50/p99 per kind, throughput, errors, the server's CPU share and RSS.
+pub(super) async fn measure_level(
+    pid: u32,
+    w: &Arc<World>,
+    n: usize,
+    seconds: u64,
+) -> anyhow::Result<Value> {
+    let warm = Duration::from_secs((seconds / 5).max(2));
+    let from = Instant::now() + warm;
+    let until = from + Duration::from_secs(seconds);
+    let samples = Arc::new(Mutex::new(Samples::default()));
+    let mut users = tokio::task::JoinSet::new();
+    for i in 0..n {
+        users.spawn(user(w.clone(), i, from, until, samples.clone()));
+    }
+    tokio::time::sleep_until(tokio::time::Instant::from_std(from)).await;
+    let cpu0 = cpu_secs(pid)?;
+    tokio::time::sleep_until(tokio::time::Instant::from_std(until)).await;
+    let cpu1 = cpu_secs(pid)?;
+    let rss = status_bytes(pid, "VmRSS:")?;
+    while users.join_next().await.is_some() {}
+    let mut s = samples.lock().map_err(|_| anyhow::anyhow!("samples"))?;
+    let mut kinds = serde_json::Map::new();
+    let mut total = 0;
+    for k in KINDS {
+        let v = s.micros.entry(k).or_default();
+        v.sort_unstable();
+        total += v.len();
+        kinds.insert(k.into(), json!({ "n": v.len(), "p50_ms": percentile(v, 0.5), "p99_ms": percentile(v, 0.99), "errors": s.errors.get(k).copied().unwrap_or(0) }));
+    }
+    let mut all: Vec<u32> = s.micros.values().flatten().copied().collect();
+    all.sort_unstable();
+    Ok(json!({
+        "users": n, "ops_per_s": total as f64 / seconds as f64,
+        "p50_ms": percentile(&all, 0.5), "p99_ms": percentile(&all, 0.99),
+        "errors": s.errors.values().sum::<u64>(), "kinds": kinds,
+        "server_cpu_core_share": (cpu1 - cpu0) / seconds as f64,
+        "server_rss_mib": rss as f64 / 1048576.0,
     }))
 }
 

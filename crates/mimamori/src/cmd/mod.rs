@@ -6,6 +6,7 @@ pub mod backup;
 pub mod bench;
 pub mod bench_api;
 pub mod bench_export;
+pub mod bench_fleet;
 pub mod bench_mask;
 pub mod bench_view;
 pub mod camsim;
