@@ -262,6 +262,10 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
     let list = nodes(&w, &manager).await;
     assert_eq!(by_name(&list, "node-1")["state"], "in_contact", "{list:#?}");
     assert_eq!(by_name(&list, "node-1")["cameras"], json!(["cam1"]));
+    // (No alert but, perhaps, clock drift: this test's centre runs on a manual clock.)
+    let alerts = by_name(&list, "node-1")["alerts"].as_array().unwrap().clone();
+    assert!(alerts.iter().all(|a| a == "clock_drift"), "{list:#?}");
+    assert!(by_name(&list, "node-1")["health"]["disk_free_bytes"].as_u64().unwrap() > 0);
     assert_eq!(by_name(&list, "node-2")["cameras"], json!(["cam2"]));
     assert_eq!(by_name(&list, "node-3")["state"], "stale", "the wrong certificate is refused");
     assert!(st.node_for("cam2").is_some_and(|n| n.id() == "node-2"));
@@ -477,7 +481,9 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
     n2.0.wait().unwrap();
     w.set_now(&policy::jst::rfc3339(now + jiff::SignedDuration::from_secs(60)));
     server::fleet::refresh(&st).await.unwrap();
-    assert_eq!(by_name(&nodes(&w, &manager).await, "node-2")["state"], "stale");
+    let n2row = by_name(&nodes(&w, &manager).await, "node-2").clone();
+    assert_eq!(n2row["state"], "stale");
+    assert_eq!(n2row["alerts"][0], "stale", "{n2row:#}");
     let (ins, extractor) = instructed(&w, "cam2", from, to).await;
     let (s, v) = w
         .api

@@ -132,8 +132,16 @@ pub async fn refresh(st: &AppState) -> anyhow::Result<()> {
                     .iter()
                     .find(|r| r.id == *id)
                     .is_none_or(|r| r.health_at.is_none_or(|t| now - t >= HEALTH_EVERY_MS));
-                if due && let Ok(health) = node::Node::health(&**n).await {
-                    st.db.recorder_node_health(*id, &serde_json::to_string(&health)?, now).await?;
+                if due {
+                    // The node's clock is compared with the centre's at the middle of the call
+                    // (not at the start of the round, which would count the round's own time).
+                    let asked = st.clock.now_ms();
+                    if let Ok(health) = node::Node::health(&**n).await {
+                        let at = asked + (st.clock.now_ms() - asked) / 2;
+                        st.db
+                            .recorder_node_health(*id, &serde_json::to_string(&health)?, at)
+                            .await?;
+                    }
                 }
             }
             Err(e) => {

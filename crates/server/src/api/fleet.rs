@@ -16,8 +16,13 @@ use std::sync::Arc;
 /// How long an enrolment token may be redeemed.
 const TOKEN_MS: i64 = 24 * 3600 * 1000;
 
-/// A node's row as the fleet page shows it.
-fn node_json(r: &store::fleet::RecorderNode, now: i64) -> Value {
+/// Free space under which a node is flagged (it pauses recording at its own minimum).
+const DISK_LOW_BYTES: u64 = 1 << 30;
+
+/// A node's row as the fleet page shows it, with its alerts: `stale` (not answering),
+/// `clock_drift` (its clock off the centre's by more than the profile's tolerance, PROD-TIME-1),
+/// `disk_low` (under 1 GiB free).
+fn node_json(r: &store::fleet::RecorderNode, now: i64, tolerance_ms: i64) -> Value {
     let seen = r.health.as_deref().and_then(|h| serde_json::from_str::<node::NodeHealth>(h).ok());
     let health = seen.zip(r.health_at).map(|(h, at)| {
         json!({
@@ -39,9 +44,22 @@ fn node_json(r: &store::fleet::RecorderNode, now: i64) -> Value {
     } else {
         "in_contact"
     };
+    let mut alerts = Vec::new();
+    if state == "stale" {
+        alerts.push("stale");
+    }
+    if let Some(h) = &health {
+        if h["clock_offset_ms"].as_i64().is_some_and(|o| o.abs() > tolerance_ms) {
+            alerts.push("clock_drift");
+        }
+        if h["disk_free_bytes"].as_u64().is_some_and(|b| b < DISK_LOW_BYTES) {
+            alerts.push("disk_low");
+        }
+    }
     json!({
         "id": r.id,
         "name": r.name,
+        "alerts": alerts,
         "site": r.site,
         "organisation_id": r.organisation_id,
         "address": r.address,
@@ -54,6 +72,10 @@ fn node_json(r: &store::fleet::RecorderNode, now: i64) -> Value {
         "revoked_reason": r.revoked_reason,
         "health": health,
     })
+}
+
+fn tolerance(st: &AppState) -> i64 {
+    i64::from(st.profile.recording.clock_tolerance_ms)
 }
 
 /// `GET /api/v1/nodes`: the recorder nodes of the organisations the caller keeps records of,
@@ -70,7 +92,7 @@ pub async fn list(
         .await?
         .iter()
         .filter(|r| p.keeps(&st.profile, Some(r.organisation_id)))
-        .map(|r| node_json(r, now))
+        .map(|r| node_json(r, now, tolerance(&st)))
         .collect();
     let local = match st.node() {
         Some(n) => {
@@ -145,7 +167,7 @@ pub async fn register(
     ev.detail = json!({ "site": r.site, "address": r.address, "organisation_id": org, "token_expires_at": jst(expires) });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    let mut out = node_json(&r, now);
+    let mut out = node_json(&r, now, tolerance(&st));
     out["enrolment_token"] = json!(token);
     Ok(Json(out))
 }
@@ -236,5 +258,5 @@ pub async fn revoke(
         .recorder_node(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("recorder node {id}")))?;
-    Ok(Json(node_json(&r, now)))
+    Ok(Json(node_json(&r, now, tolerance(&st))))
 }

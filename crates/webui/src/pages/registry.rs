@@ -407,6 +407,8 @@ async fn nodes_page(
                         td { (js(&n["name"])) br; small { (js(&n["address"])) } }
                         td { (js(&n["site"])) }
                         td { span class={ "badge node-" (state) } { (label(l, "node_state", &state)) }
+                             @for a in n["alerts"].as_array().into_iter().flatten().filter(|a| a.as_str() != Some("stale")) {
+                                 br; span.badge.alert { (label(l, "node_alert", js(a))) } }
                              @if !n["revoked_reason"].as_str().unwrap_or_default().is_empty() { br; small { (js(&n["revoked_reason"])) } } }
                         td { (n["cameras"].as_array().into_iter().flatten().map(|c| js(c).to_owned()).collect::<Vec<_>>().join("、")) }
                         td { (when(l, &n["last_contact_at"])) }
