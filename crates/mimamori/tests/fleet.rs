@@ -432,6 +432,29 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
         "the centre witnessed node-2"
     );
 
+    // Recorded spans, a playback chunk and a still cross the link as they do in one process
+    // (the centre's viewing and commissioning routes ask `node_for` the same way).
+    let spans = remote2.recorded("cam2", from, to).await.unwrap();
+    assert!(!spans.is_empty(), "cam2 recorded in [{from}, {to})");
+    let chunk = remote2
+        .playback(node::PlaybackAsk {
+            camera: "cam2",
+            from_ms: from,
+            length_ms: 3_000,
+            range: (from, to),
+            origin_ms: from,
+        })
+        .await
+        .unwrap();
+    assert!(chunk.frames > 0 && !chunk.init.is_empty() && !chunk.media.is_empty(), "{chunk:?}");
+    assert!(chunk.codec.starts_with("avc1"), "{chunk:?}");
+    assert!(chunk.start_ms >= from && chunk.end_ms <= to + 1_000, "{chunk:?}");
+    let still = remote2.still("cam2", Some((from, to))).await.unwrap();
+    assert_eq!(&still.png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!((from - 2_500..=to).contains(&still.recorded_ms), "{still:?}");
+    let e = remote2.recorded("cam9", from, to).await.unwrap_err();
+    assert_eq!(e, node::NodeError::NotRecorded("cam9".into()), "the error keeps its kind");
+
     // The centre down: the nodes keep recording; back, it finds them again.
     let before = frames_recorded(&data[1], "cam2");
     w = w.restart_after(Duration::from_secs(3)).await;
