@@ -35,10 +35,19 @@ fn cameras_of(json: &str) -> Vec<String> {
 
 /// The cameras the registry assigns to node `name`: active, with a stream address, recorded
 /// by it (the camera's `recorder`), with their retention and the masks the recorder burns in.
+/// Only cameras of the organisation that keeps the node (issue 21; the registration refuses
+/// others, and a camera whose site changed hands is not sent either).
 pub async fn assignments(st: &AppState, name: &str) -> anyhow::Result<Vec<node::Assignment>> {
+    let Some(node) = st.db.recorder_nodes().await?.into_iter().find(|n| n.name == name) else {
+        return Ok(Vec::new());
+    };
     let mut out = Vec::new();
     for c in st.db.cameras().await? {
         if c.recorder != name || c.status != "active" || c.rtsp_url.is_empty() {
+            continue;
+        }
+        if c.owner_org_id.is_some_and(|o| o != node.organisation_id) {
+            tracing::warn!(camera = %c.code, node = name, "camera of another organisation not assigned to the recorder node");
             continue;
         }
         let retention = crate::api::camera_period(st, &c)

@@ -21,6 +21,53 @@ fn codes(v: &Value) -> Vec<String> {
 }
 
 // rule: KAW-2.2.2, KAW-2.2.5 — the city and two community groups, each governing its own.
+/// Issue 21: a recorder node records the cameras of the organisation that keeps it — a group's
+/// camera is not handed to the city's node nor to another group's, at registration or when the
+/// centre assigns cameras. rule: KAW-2.2.2
+#[tokio::test]
+async fn recorder_nodes_record_only_their_organisations_cameras() {
+    for backend in BACKENDS {
+        let w = World::new("kawaguchi", backend, "2026-12-07T10:00:00+09:00").await;
+        let a = org(&w, "community", "本町一丁目町会").await;
+        let b = org(&w, "community", "栄町防犯協会").await;
+        let a_inst = member(&w, "a_inst", a, "installer", &w.admin).await;
+        let b_inst = member(&w, "b_inst", b, "installer", &w.admin).await;
+        let city = w.holder(policy::Permission::RegistryManage).clone();
+        // Each registers its own node; a group cannot register one for the city.
+        let node = |name: &str, port: u16| json!({ "name": name, "site": "x", "address": format!("127.0.0.1:{port}") });
+        w.api.ok("/api/v1/nodes", &city, node("city-node", 9001)).await;
+        w.api.ok("/api/v1/nodes", &a_inst, node("a-node", 9002)).await;
+        let (s, v) = w
+            .api
+            .post("/api/v1/nodes", &b_inst, json!({ "name": "b-node", "site": "x", "address": "127.0.0.1:9003", "organisation_id": a }))
+            .await;
+        assert_eq!((s.as_u16(), v["rule"].as_str()), (422, Some("KAW-2.2.2")), "{v}");
+        // Group A's camera names the city's node: refused with the ownership rule.
+        let site = w.api.ok("/api/v1/sites", &a_inst, json!({ "code": "A1", "name": "A 通り", "address": "本町1丁目", "signage_text": "防犯カメラ作動中", "owner_org_id": a })).await;
+        let cam = |code: &str, recorder: &str| {
+            json!({ "code": code, "site_id": site["id"], "name": code, "install_date": "2026-04-01",
+            "public_share_permille": 800, "consensus_note": "町会で合意", "recorder": recorder, "rtsp_url": "rtsp://10.0.0.5/s" })
+        };
+        let (s, v) = w.api.post("/api/v1/cameras", &a_inst, cam("a-cam1", "city-node")).await;
+        assert_eq!((s.as_u16(), v["rule"].as_str()), (422, Some("KAW-2.2.2")), "{v}");
+        w.api.ok("/api/v1/cameras", &a_inst, cam("a-cam1", "a-node")).await;
+        for id in [1, 2] {
+            let _ = w.api.post(&format!("/api/v1/cameras/{id}/commission"), &city, json!({})).await;
+        }
+        let (_, cams) = w.api.get("/api/v1/cameras", &a_inst).await;
+        let a_id =
+            cams.as_array().unwrap().iter().find(|c| c["code"] == "a-cam1").unwrap()["id"].clone();
+        let _ = w.api.post(&format!("/api/v1/cameras/{a_id}/commission"), &a_inst, json!({})).await;
+        let st = &w.srv.state;
+        let codes = |v: Vec<node::Assignment>| v.into_iter().map(|a| a.camera).collect::<Vec<_>>();
+        assert_eq!(codes(server::fleet::assignments(st, "a-node").await.unwrap()), ["a-cam1"]);
+        assert!(server::fleet::assignments(st, "city-node").await.unwrap().is_empty());
+        // Group B sees neither node.
+        let (_, v) = w.api.get("/api/v1/nodes", &b_inst).await;
+        assert_eq!(v["nodes"], json!([]), "{v}");
+    }
+}
+
 #[tokio::test]
 async fn kawaguchi_groups_govern_only_their_own_cameras() {
     for backend in BACKENDS {

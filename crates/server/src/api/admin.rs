@@ -830,8 +830,21 @@ pub async fn create_camera(
         return Err(ApiError::invalid("install_date", "YYYY-MM-DD"));
     }
     // Cameras are registered at one's own organisation's sites (issue 15).
-    if own_site(&st, &p, b.site_id).await.is_err() {
+    let Ok(site) = own_site(&st, &p, b.site_id).await else {
         return Err(ApiError::invalid("site_id", "no such site"));
+    };
+    // A camera is recorded by a node of its own organisation (issue 21): a group's camera is not
+    // handed to the city's recorder, nor the city's to a group's.
+    if let Some(name) = b.recorder.as_deref().map(str::trim).filter(|n| !n.is_empty())
+        && let Some(node) = st.db.recorder_nodes().await?.into_iter().find(|n| n.name == name)
+        && site.owner_org_id.is_some_and(|o| o != node.organisation_id)
+    {
+        return Err(policy::workflow::Refusal::new(
+            &st.profile.ownership.rule,
+            format!("recorder node {name} belongs to another organisation"),
+        )
+        .at("recorder")
+        .into());
     }
     if let Some(u) = b.rtsp_url.as_deref().filter(|u| !u.trim().is_empty()) {
         check_stream_url(u, &st.camera_networks())?;
