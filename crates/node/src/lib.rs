@@ -124,8 +124,9 @@ impl CameraStatus {
     }
 }
 
-/// What to export: one camera's footage under an instruction or an emergency order.
-#[derive(Debug, Clone)]
+/// What to export: one camera's footage under an instruction or an emergency order. It crosses
+/// to a remote node as JSON inside mutual TLS (issue 21).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExportJob {
     /// Camera code.
     pub camera: String,
@@ -144,7 +145,8 @@ pub struct ExportJob {
 }
 
 /// Encryption of a package (age): a passphrase handed over separately, or X25519 recipients.
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ExportEncryption {
     /// Passphrase.
     Passphrase(String),

@@ -9,7 +9,6 @@
 use crate::LinkError;
 use crate::wire::{
     Hello, MasksAsk, PackageMeta, PlaybackAsk, RangeAsk, RetentionAsk, StillAsk, WireError,
-    WireExportJob,
 };
 use base64::Engine;
 use node::{
@@ -180,7 +179,7 @@ impl Inner {
 
     /// Asks for the export and keeps the package's bytes under `exports`, checking their size.
     async fn export(&self, job: ExportJob) -> Result<ExportedPackage, NodeError> {
-        let mut r = self.post_raw("/export", &WireExportJob::from(job), None).await?;
+        let mut r = self.post_raw("/export", &job, None).await?;
         let meta: PackageMeta = r
             .headers()
             .get("x-package")

@@ -8,7 +8,6 @@
 
 use crate::wire::{
     Hello, MasksAsk, PackageMeta, PlaybackAsk, RangeAsk, RetentionAsk, StillAsk, WireError,
-    WireExportJob,
 };
 use axum::Json;
 use axum::body::Body;
@@ -72,9 +71,9 @@ async fn status(State(n): St) -> Answer<Vec<node::CameraStatus>> {
     Ok(Json(n.status().await.map_err(Fail)?))
 }
 
-async fn export(State(n): St, Json(job): Json<WireExportJob>) -> Result<Response, Fail> {
+async fn export(State(n): St, Json(job): Json<node::ExportJob>) -> Result<Response, Fail> {
     tracing::info!(camera = %job.camera, from_ms = job.from_ms, to_ms = job.to_ms, "export asked by the centre");
-    let p = n.export(job.into()).await.map_err(Fail)?;
+    let p = n.export(job).await.map_err(Fail)?;
     let meta = PackageMeta::of(&p);
     let file = tokio::fs::File::open(&p.path).await.map_err(|e| Fail(NodeError::failed(e)))?;
     // The open file is streamed; the name goes now, so no copy stays on the node.

@@ -2,7 +2,7 @@
 //! the export job (a passphrase crosses inside mutual TLS only, never into a log) and the
 //! error body.
 
-use node::{ExportEncryption, ExportJob, ExportedPackage, NodeError, Polygon};
+use node::{ExportedPackage, NodeError, Polygon};
 use serde::{Deserialize, Serialize};
 
 /// `GET /node/v1/hello`: who answers and what it records.
@@ -14,78 +14,6 @@ pub struct Hello {
     pub api: u32,
     /// The cameras it records.
     pub cameras: Vec<String>,
-}
-
-/// Encryption of a package, on the wire.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WireEncryption {
-    /// Passphrase.
-    Passphrase(String),
-    /// `age1…` recipients.
-    Recipients(Vec<String>),
-}
-
-impl std::fmt::Debug for WireEncryption {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            WireEncryption::Passphrase(_) => "Passphrase(…)",
-            WireEncryption::Recipients(_) => "Recipients(…)",
-        })
-    }
-}
-
-/// `POST /node/v1/export`: [`ExportJob`] on the wire.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WireExportJob {
-    /// Camera code.
-    pub camera: String,
-    /// Site name.
-    pub site: Option<String>,
-    /// Range asked, UTC ms.
-    pub from_ms: i64,
-    /// End of the range.
-    pub to_ms: i64,
-    /// Who exports.
-    pub operator: String,
-    /// The workflow records the package is made for.
-    pub refs: evidence::manifest::Refs,
-    /// Encryption to the recipient.
-    pub encryption: Option<WireEncryption>,
-}
-
-impl From<ExportJob> for WireExportJob {
-    fn from(j: ExportJob) -> Self {
-        WireExportJob {
-            camera: j.camera,
-            site: j.site,
-            from_ms: j.from_ms,
-            to_ms: j.to_ms,
-            operator: j.operator,
-            refs: j.refs,
-            encryption: j.encryption.map(|e| match e {
-                ExportEncryption::Passphrase(p) => WireEncryption::Passphrase(p),
-                ExportEncryption::Recipients(r) => WireEncryption::Recipients(r),
-            }),
-        }
-    }
-}
-
-impl From<WireExportJob> for ExportJob {
-    fn from(j: WireExportJob) -> Self {
-        ExportJob {
-            camera: j.camera,
-            site: j.site,
-            from_ms: j.from_ms,
-            to_ms: j.to_ms,
-            operator: j.operator,
-            refs: j.refs,
-            encryption: j.encryption.map(|e| match e {
-                WireEncryption::Passphrase(p) => ExportEncryption::Passphrase(p),
-                WireEncryption::Recipients(r) => ExportEncryption::Recipients(r),
-            }),
-        }
-    }
 }
 
 /// The export's answer, in the `X-Package` header of the package's bytes.
@@ -238,8 +166,21 @@ mod tests {
     }
 
     #[test]
-    fn a_passphrase_never_reaches_a_log() {
-        let w = WireEncryption::Passphrase("correct horse".into());
-        assert!(!format!("{w:?}").contains("horse"));
+    fn a_passphrase_crosses_but_never_reaches_a_log() {
+        let job = node::ExportJob {
+            camera: "cam1".into(),
+            site: None,
+            from_ms: 0,
+            to_ms: 1,
+            operator: "u (U)".into(),
+            refs: Default::default(),
+            encryption: Some(node::ExportEncryption::Passphrase("correct horse".into())),
+        };
+        assert!(!format!("{job:?}").contains("horse"));
+        let back: node::ExportJob =
+            serde_json::from_str(&serde_json::to_string(&job).unwrap()).unwrap();
+        assert!(
+            matches!(back.encryption, Some(node::ExportEncryption::Passphrase(p)) if p == "correct horse")
+        );
     }
 }
