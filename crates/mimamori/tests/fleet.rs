@@ -309,7 +309,7 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
     }
 
     // The node API admits only the centre: no client certificate, or one of another CA, fails
-    // the handshake.
+    // the handshake. rule: KIT-5.4
     let url = format!("https://node-1.nodes.mimamori:{}/node/v1/status", ports[0]);
     let addr: std::net::SocketAddr = format!("127.0.0.1:{}", ports[0]).parse().unwrap();
     let ca_pem = std::fs::read_to_string(data[0].join("node-tls/ca.pem")).unwrap();
@@ -455,7 +455,7 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
     let e = remote2.recorded("cam9", from, to).await.unwrap_err();
     assert_eq!(e, node::NodeError::NotRecorded("cam9".into()), "the error keeps its kind");
 
-    // The centre down: the nodes keep recording; back, it finds them again.
+    // The centre down: the nodes keep recording; back, it finds them again. rule: KIT-5.7
     let before = frames_recorded(&data[1], "cam2");
     w = w.restart_after(Duration::from_secs(3)).await;
     let st = w.srv.state.clone();

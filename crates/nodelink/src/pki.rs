@@ -340,6 +340,7 @@ impl NodeIdentity {
         let key = PrivateKeyDer::from_pem_slice(read(&self.dir.join("node.key"))?.as_bytes())
             .map_err(|e| LinkError::Pki(format!("node.key: {e}")))?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
+        // rule: KIT-5.4 — the link is mutually authenticated and accepts no other peer.
         let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
             roots(&read(&self.dir.join("ca.pem"))?)?,
             provider.clone(),
