@@ -462,7 +462,10 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
     assert!(frames_recorded(&data[1], "cam2") > before, "recording went on without the centre");
     server::fleet::refresh(&st).await.unwrap();
     assert!(st.node_for("cam2").is_some_and(|n| n.id() == "node-2"));
-    assert_eq!(by_name(&nodes(&w, &manager).await, "node-2")["state"], "in_contact");
+    let row = by_name(&nodes(&w, &manager).await, "node-2").clone();
+    assert_eq!(row["state"], "in_contact");
+    // Its audit log was verified against its checkpoints witnessed here: nothing found.
+    assert!(row["audit_checked_at"].is_string() && row["audit_findings"] == json!([]), "{row:#}");
 
     // A revoked node is never asked again: its camera cannot be extracted.
     let n1 = by_name(&nodes(&w, &manager).await, "node-1")["id"].as_i64().unwrap();
@@ -522,9 +525,22 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
     p.sort_by_key(|v| v.is_null());
     assert_eq!(p, [json!("node-2"), Value::Null], "{hs:#}");
 
+    // node-2's audit log edited while it was down: started again, the centre's hourly check
+    // finds it (against the checkpoints of it the centre witnessed), alerts and records it.
+    let log = data[1].join("audit.log");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("\"recorder.start\""));
+    std::fs::write(&log, text.replacen("\"recorder.start\"", "\"recorder.stort\"", 1)).unwrap();
+    let _n2 = start_node(&data[1], "cam2", rtsp, "cam2", ports[1]);
+    w.set_now(&policy::jst::rfc3339(now + jiff::SignedDuration::from_hours(2)));
+    server::fleet::refresh(&st).await.unwrap();
+    let row = by_name(&nodes(&w, &manager).await, "node-2").clone();
+    assert!(row["alerts"].as_array().unwrap().contains(&json!("audit_log")), "{row:#}");
+    assert!(row["audit_findings"][0].as_str().unwrap().contains("edited"), "{row:#}");
+
     // Every step is in the audit trail.
     let auditor = w.holder(Permission::AuditRead).clone();
-    for action in ["node.register", "node.enrol", "node.revoke"] {
+    for action in ["node.register", "node.enrol", "node.revoke", "audit.node_log_failed"] {
         let (s, v) = w.api.get(&format!("/api/v1/audit?action={action}"), &auditor).await;
         assert_eq!(s, 200, "{v}");
         assert!(v.to_string().contains(action), "{action} audited: {v}");

@@ -17,6 +17,36 @@ pub const CONTACT_EVERY: Duration = Duration::from_secs(10);
 pub const STALE_MS: i64 = 45_000;
 /// How often a node's storage and clock are read.
 const HEALTH_EVERY_MS: i64 = 60_000;
+/// How often a node is asked to verify its audit log against its checkpoints witnessed here.
+const AUDIT_EVERY_MS: i64 = 3_600_000;
+
+/// Asks node `n` to verify its audit log against the checkpoints of it the centre's log
+/// witnessed (issue 17's witnessing, across the link); keeps the findings and, when there are
+/// new ones, records `audit.node_log_failed` in the centre's log.
+async fn verify_node_log(
+    st: &AppState,
+    r: &store::fleet::RecorderNode,
+    n: &RemoteNode,
+) -> anyhow::Result<()> {
+    let id = node::Node::audit_log_id(n).await?;
+    let outside = st.audit.store().witnessed(&id).await?;
+    let report = node::Node::verify_audit(n, outside).await?;
+    let found: Vec<String> = report.findings.iter().map(|f| f.describe()).collect();
+    let json = serde_json::to_string(&found)?;
+    if !found.is_empty() && json != r.audit_findings {
+        tracing::error!(node = %r.name, findings = ?found, "a recorder node's audit log failed verification");
+        let mut ev = audit::Event::new(
+            "system",
+            "audit.node_log_failed",
+            format!("node:{}", r.name),
+            audit::Outcome::Failed,
+        );
+        ev.detail = serde_json::json!({ "findings": found });
+        st.audit.append_at(ev, st.clock.now()).await?;
+    }
+    st.db.recorder_node_audit(r.id, &json, st.clock.now_ms()).await?;
+    Ok(())
+}
 
 /// The fleet's CA (made on first use, beside the signing key).
 pub fn ca(st: &AppState) -> Result<nodelink::pki::Ca, nodelink::LinkError> {
@@ -137,10 +167,15 @@ pub async fn refresh(st: &AppState) -> anyhow::Result<()> {
                     }
                 };
                 st.db.recorder_node_contact(*id, &serde_json::to_string(&h.cameras)?, now).await?;
-                let due = live
-                    .iter()
-                    .find(|r| r.id == *id)
-                    .is_none_or(|r| r.health_at.is_none_or(|t| now - t >= HEALTH_EVERY_MS));
+                let row = live.iter().find(|r| r.id == *id);
+                if let Some(r) =
+                    row.filter(|r| r.audit_checked_at.is_none_or(|t| now - t >= AUDIT_EVERY_MS))
+                    && let Err(e) = verify_node_log(st, r, n).await
+                {
+                    tracing::warn!(node = %r.name, error = %e, "the node's audit log could not be checked");
+                }
+                let due =
+                    row.is_none_or(|r| r.health_at.is_none_or(|t| now - t >= HEALTH_EVERY_MS));
                 if due {
                     // The node's clock is compared with the centre's at the middle of the call
                     // (not at the start of the round, which would count the round's own time).

@@ -42,6 +42,10 @@ pub struct RecorderNode {
     pub health_at: Option<i64>,
     /// When it last took the holds in force.
     pub holds_sent_at: Option<i64>,
+    /// What the node's audit log verification found (JSON list; empty: verified).
+    pub audit_findings: String,
+    /// When it was last verified.
+    pub audit_checked_at: Option<i64>,
     /// Registered at.
     pub created_at: i64,
     /// Registered by.
@@ -51,7 +55,7 @@ pub struct RecorderNode {
 macro_rules! cols {
     () => {
         "id, name, site, organisation_id, address, token_hash, token_expires_at, cert_sha256, enrolled_at, \
-     cameras, last_contact_at, revoked_at, revoked_by, revoked_reason, health, health_at, holds_sent_at, created_at, created_by"
+     cameras, last_contact_at, revoked_at, revoked_by, revoked_reason, health, health_at, holds_sent_at, audit_findings, audit_checked_at, created_at, created_by"
     };
 }
 
@@ -170,6 +174,19 @@ impl Db {
             .bind(now)
             .execute(&mut *self.conn().await?)
             .await?;
+        Ok(())
+    }
+
+    /// Keeps what the verification of node `id`'s audit log found at `now` (JSON list).
+    pub async fn recorder_node_audit(&self, id: i64, findings: &str, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE recorder_nodes SET audit_findings = $2, audit_checked_at = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(findings)
+        .bind(now)
+        .execute(&mut *self.conn().await?)
+        .await?;
         Ok(())
     }
 

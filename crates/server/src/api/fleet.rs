@@ -48,6 +48,10 @@ fn node_json(r: &store::fleet::RecorderNode, now: i64, tolerance_ms: i64) -> Val
     if state == "stale" {
         alerts.push("stale");
     }
+    let audit_findings: Value = serde_json::from_str(&r.audit_findings).unwrap_or(json!([]));
+    if audit_findings.as_array().is_some_and(|f| !f.is_empty()) {
+        alerts.push("audit_log");
+    }
     if let Some(h) = &health {
         if h["clock_offset_ms"].as_i64().is_some_and(|o| o.abs() > tolerance_ms) {
             alerts.push("clock_drift");
@@ -60,6 +64,8 @@ fn node_json(r: &store::fleet::RecorderNode, now: i64, tolerance_ms: i64) -> Val
         "id": r.id,
         "name": r.name,
         "alerts": alerts,
+        "audit_findings": audit_findings,
+        "audit_checked_at": r.audit_checked_at.map(jst),
         "site": r.site,
         "organisation_id": r.organisation_id,
         "address": r.address,

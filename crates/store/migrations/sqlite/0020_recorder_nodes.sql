@@ -27,6 +27,10 @@ ALTER TABLE recorder_nodes ADD COLUMN health TEXT;
 ALTER TABLE recorder_nodes ADD COLUMN health_at BIGINT;
 -- When the node last took the holds in force (a hold placed later is pending on it).
 ALTER TABLE recorder_nodes ADD COLUMN holds_sent_at BIGINT;
+-- What the node found when it verified its audit log against its checkpoints witnessed in the
+-- centre's log (JSON list; empty: verified), and when (hourly, by the fleet's contact).
+ALTER TABLE recorder_nodes ADD COLUMN audit_findings TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE recorder_nodes ADD COLUMN audit_checked_at BIGINT;
 
 -- Several central processes on one database (issue 21, item 6): a background job (the duty
 -- sweep, package erasure, the fleet's contact) runs in the process holding its lease, so it
