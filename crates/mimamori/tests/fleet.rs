@@ -50,8 +50,24 @@ fn enrol(base: &str, data: &Path, token: &str) -> (bool, String) {
 
 /// A recorder node process recording `camera` from the simulator's `mount`.
 fn start_node(data: &Path, camera: &str, rtsp_port: u16, mount: &str, api_port: u16) -> Proc {
-    let child = mimamori()
-        .args(["serve", "--role", "recorder", "--profile", PROFILE, "--segment-secs", "2"])
+    start_node_at(data, camera, rtsp_port, mount, api_port, None)
+}
+
+/// [`start_node`], its clock set to read `clock` at start (`--clock-start`, tests only).
+fn start_node_at(
+    data: &Path,
+    camera: &str,
+    rtsp_port: u16,
+    mount: &str,
+    api_port: u16,
+    clock: Option<jiff::Timestamp>,
+) -> Proc {
+    let mut c = mimamori();
+    c.args(["serve", "--role", "recorder", "--profile", PROFILE, "--segment-secs", "2"]);
+    if let Some(t) = clock {
+        c.arg("--clock-start").arg(policy::jst::rfc3339(t));
+    }
+    let child = c
         .arg("--data")
         .arg(data)
         .arg("--key")
@@ -116,8 +132,8 @@ async fn instructed(w: &World, camera: &str, from: i64, to: i64) -> (Value, User
     (ins, w.user(&chain[chain.len() - 1].roles[0]))
 }
 
-/// Frames a node process says it recorded of `camera` (its status file).
-fn frames_recorded(data: &Path, camera: &str) -> u64 {
+/// What a node process says of `camera` in its status file (null when not listed).
+fn camera_status(data: &Path, camera: &str) -> Value {
     let out =
         mimamori().args(["recorder", "status", "--json", "--data"]).arg(data).output().unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
@@ -126,8 +142,18 @@ fn frames_recorded(data: &Path, camera: &str) -> u64 {
         .into_iter()
         .flatten()
         .find(|c| c["camera"] == camera)
-        .and_then(|c| c["frames"].as_u64())
-        .unwrap_or(0)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Frames a node process says it recorded of `camera`.
+fn frames_recorded(data: &Path, camera: &str) -> u64 {
+    camera_status(data, camera)["frames"].as_u64().unwrap_or(0)
+}
+
+/// The state a node process says `camera` is in (empty when not listed).
+fn camera_state(data: &Path, camera: &str) -> String {
+    camera_status(data, camera)["state"].as_str().unwrap_or_default().to_owned()
 }
 
 /// The package's video decoded by ffmpeg to 32×24 grey frames.
@@ -206,15 +232,7 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
     let mut tokens = Vec::new();
     for (name, site) in [("node-1", "駅前交番前"), ("node-2", "市民会館"), ("node-3", "北口")]
     {
-        let port = free_port();
-        let r = w
-            .api
-            .ok(
-                "/api/v1/nodes",
-                &manager,
-                json!({ "name": name, "site": site, "address": format!("127.0.0.1:{port}") }),
-            )
-            .await;
+        let (port, r) = register(&w, &manager, name, site).await;
         assert_eq!(r["state"], "waiting_for_enrolment", "{r}");
         tokens.push(r["enrolment_token"].as_str().unwrap().to_owned());
         ports.push(port);
@@ -307,6 +325,76 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
         assert!(t.elapsed() < Duration::from_secs(30), "cam3 not recorded after the restart: {v}");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+
+    // Credentials flow down sealed to the node (issue 21, item 2): a camera that asks for a
+    // user and password records once they are entered; the store, the audit trail and the
+    // node's assignment file hold them only sealed to node-2's key.
+    let locked = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let rtsp_locked = locked.local_addr().unwrap().port();
+    let clip2 = camsim::synthesize(320, 240, 25, 300_000, 2).unwrap();
+    tokio::spawn(
+        camsim::CamSim::with_auth(
+            clip2,
+            1,
+            camsim::Faults::default(),
+            Some("viewer:kamera-2026!".into()),
+        )
+        .serve(locked),
+    );
+    let c4 = w
+        .api
+        .ok("/api/v1/cameras", &registrar, json!({ "code": "cam4", "site_id": cam1.site_id, "name": "cam4 南口",
+            "install_date": "2026-04-01", "public_share_permille": 800, "consensus_note": "町内会で合意",
+            "recorder": "node-2", "rtsp_url": format!("rtsp://127.0.0.1:{rtsp_locked}/cam1") }))
+        .await;
+    let c4 = c4["id"].as_i64().unwrap();
+    let creds = json!({ "username": "viewer", "password": "kamera-2026!" });
+    let path = format!("/api/v1/cameras/{c4}/stream-credentials");
+    let (s, _) = w.api.post(&path, &applicant, creds.clone()).await;
+    assert_eq!(s, 403, "a registry keeper's act");
+    let c5 = w
+        .api
+        .ok("/api/v1/cameras", &registrar, json!({ "code": "cam5", "site_id": cam1.site_id, "name": "cam5",
+            "install_date": "2026-04-01", "public_share_permille": 800, "consensus_note": "町内会で合意",
+            "recorder": "node-9", "rtsp_url": format!("rtsp://127.0.0.1:{rtsp_locked}/cam1") }))
+        .await;
+    let (s, v) = w
+        .api
+        .post(
+            &format!("/api/v1/cameras/{}/stream-credentials", c5["id"]),
+            &registrar,
+            creds.clone(),
+        )
+        .await;
+    assert_eq!(s, 409, "node-9 never enrolled: {v}");
+    assert!(v["detail"].as_str().unwrap().contains("has not enrolled"), "{v}");
+    server::fleet::refresh(&st).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_ne!(camera_state(&data[1], "cam4"), "recording", "refused without credentials");
+    let v = w.api.ok(&path, &registrar, creds.clone()).await;
+    assert_eq!(v["credentials_node"], "node-2", "{v}");
+    server::fleet::refresh(&st).await.unwrap();
+    let t = std::time::Instant::now();
+    while camera_state(&data[1], "cam4") != "recording" {
+        assert!(t.elapsed() < Duration::from_secs(30), "cam4 not recorded with its credentials");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let sealed = st.db.camera(c4).await.unwrap().unwrap().stream_credentials.unwrap();
+    let raw = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &sealed).unwrap();
+    assert!(!String::from_utf8_lossy(&raw).contains("kamera"), "sealed in the store");
+    let file = std::fs::read_to_string(data[1].join("assigned-cameras.json")).unwrap();
+    assert!(file.contains(&sealed) && !file.contains("kamera"), "sealed on the node's disk");
+    let auditor = w.holder(Permission::AuditRead).clone();
+    let (_, trail) = w.api.get("/api/v1/audit?action=camera.credentials_set", &auditor).await;
+    assert!(trail.to_string().contains("camera:cam4"), "{trail}");
+    let (_, listed) = w.api.get("/api/v1/cameras", &registrar).await;
+    for text in [trail.to_string(), listed.to_string()] {
+        assert!(!text.contains("kamera") && !text.contains(&sealed), "never shown: {text}");
+    }
+    // Sealed to node-2: node-1's key does not open it.
+    let k1 = recorder::local_node::sealing_key(&data[0]).unwrap();
+    assert!(k1.open(&sealed).is_err());
+    assert!(recorder::local_node::sealing_key(&data[1]).unwrap().open(&sealed).is_ok());
 
     // The node API admits only the centre: no client certificate, or one of another CA, fails
     // the handshake. rule: KIT-5.4
@@ -546,6 +634,119 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
         assert!(v.to_string().contains(action), "{action} audited: {v}");
     }
     let _ = &mut w;
+}
+
+/// Registers node `name` at `site`: the port its API is to listen on, and the answer (with
+/// its one-time token).
+async fn register(w: &World, manager: &User, name: &str, site: &str) -> (u16, Value) {
+    let port = free_port();
+    let r = w
+        .api
+        .ok(
+            "/api/v1/nodes",
+            manager,
+            json!({ "name": name, "site": site, "address": format!("127.0.0.1:{port}") }),
+        )
+        .await;
+    (port, r)
+}
+
+/// Registers node `name` at the centre and enrols it into `data`; the port its API listens on.
+async fn enrolled(w: &World, manager: &User, name: &str, data: &Path) -> u16 {
+    let (port, r) = register(w, manager, name, "東口").await;
+    let (ok, text) = enrol(&w.api.base, data, r["enrolment_token"].as_str().unwrap());
+    assert!(ok, "{text}");
+    port
+}
+
+/// The tests' "the centre killed for two minutes" (issue 21, items 3 and 5; KIT-5.7): a node
+/// holding a day whose erase instant comes while the centre is down keeps recording and erases
+/// that day on its own schedule; back, the centre receives the erasure the node kept for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_centre_down_two_minutes_a_node_records_and_erases_on_schedule() {
+    let clip = camsim::synthesize(320, 240, 25, 300_000, 2).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let rtsp = listener.local_addr().unwrap().port();
+    tokio::spawn(camsim::CamSim::new(clip, 1, camsim::Faults::default()).serve(listener));
+    let start = jiff::Timestamp::now();
+    let mut w = World::new(PROFILE, Backend::Postgres, &policy::jst::rfc3339(start)).await;
+    let manager = w.holder(Permission::RegistryManage).clone();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("node-e");
+    let port = enrolled(&w, &manager, "node-e", &data).await;
+
+    // The day that will expire: 40 days back, a Sunday or not (the node counts in JST days,
+    // from the profile's counting rule).
+    let day = policy::jst::date(start) - jiff::Span::new().days(40);
+    let period = w.profile.default_period();
+    let erase_day =
+        policy::retention::erase_day(day, period, w.profile.retention.counting).unwrap();
+    let erase_at = policy::jst::midnight(erase_day).unwrap();
+    let noon = policy::jst::midnight(day).unwrap() + jiff::SignedDuration::from_hours(12);
+
+    // The node records camE that day (its clock set to noon of it), then stops cleanly.
+    let first = start_node_at(&data, "camE", rtsp, "cam1", port, Some(noon));
+    let t = std::time::Instant::now();
+    while frames_recorded(&data, "camE") < 150 {
+        assert!(t.elapsed() < Duration::from_secs(30), "camE not recorded");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let status = Command::new("kill").arg("-TERM").arg(first.0.id().to_string()).status().unwrap();
+    assert!(status.success());
+    drop(first);
+
+    // Started again 40 s before that day's erase instant, it is in contact with the centre and
+    // still holds the day.
+    let _node = start_node_at(
+        &data,
+        "camE",
+        rtsp,
+        "cam1",
+        port,
+        Some(erase_at - jiff::SignedDuration::from_secs(40)),
+    );
+    let st = w.srv.state.clone();
+    server::fleet::refresh(&st).await.unwrap();
+    let row = by_name(&nodes(&w, &manager).await, "node-e").clone();
+    assert_eq!(row["state"], "in_contact", "{row:#}");
+    assert_eq!(row["cameras"], json!(["camE"]), "{row:#}");
+    assert_eq!(row["erasures"], json!([]), "{row:#}");
+    let remote = st.node_for("camE").unwrap();
+    let keys = remote.live_keys().await.unwrap();
+    assert!(keys.iter().any(|k| k.day == day.to_string()), "{keys:?}");
+
+    // The centre down for two minutes: the node records on and erases the day at its instant.
+    let before = frames_recorded(&data, "camE");
+    w = w.restart_after(Duration::from_secs(120)).await;
+    let st = w.srv.state.clone();
+    assert!(
+        frames_recorded(&data, "camE") > before + 1_000,
+        "recording went on without the centre"
+    );
+    let log = std::fs::read_to_string(data.join("audit.log")).unwrap();
+    assert!(log.contains("retention.erase"), "the node recorded its erasure (E3)");
+
+    // Back, the centre receives the erasure the node kept, in the node's order, and shows it.
+    w.set_now(&policy::jst::rfc3339(jiff::Timestamp::now()));
+    server::fleet::refresh(&st).await.unwrap();
+    let row = by_name(&nodes(&w, &manager).await, "node-e").clone();
+    let erased = row["erasures"].as_array().unwrap();
+    let e = erased
+        .iter()
+        .find(|e| e["camera"] == "camE" && e["day"] == day.to_string())
+        .unwrap_or_else(|| panic!("the day's erasure reached the centre: {row:#}"));
+    assert!(e["frames"].as_i64().unwrap() >= 150, "{e}");
+    let at = policy::jst::parse_rfc3339(e["erased_at"].as_str().unwrap()).unwrap();
+    assert!(at >= erase_at, "erased at its instant, not before: {at} < {erase_at}");
+    assert!(at < erase_at + jiff::SignedDuration::from_secs(90), "on schedule: {at}");
+    let seqs: Vec<i64> = erased.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|p| p[0] > p[1]), "newest first, none twice: {seqs:?}");
+    let keys = st.node_for("camE").unwrap().live_keys().await.unwrap();
+    assert!(!keys.iter().any(|k| k.day == day.to_string()), "the day's key is gone: {keys:?}");
+    // Asked again, nothing arrives twice.
+    server::fleet::refresh(&st).await.unwrap();
+    let again = by_name(&nodes(&w, &manager).await, "node-e")["erasures"].clone();
+    assert_eq!(again.as_array().unwrap().len(), erased.len());
 }
 
 /// An S3-compatible object store server process (s3s-fs, installed by scripts/test-deps.sh);

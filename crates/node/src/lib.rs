@@ -19,6 +19,8 @@ use std::fmt;
 
 pub use geometry::Polygon;
 
+pub mod sealed;
+
 /// The future a [`Node`] answers with: owned, so a remote node can answer over the network.
 pub type NodeFuture<T> = BoxFuture<'static, Result<T, NodeError>>;
 
@@ -288,7 +290,8 @@ pub struct Hold {
 }
 
 /// A camera the centre assigns to a node (issue 21): what to record, from where (the
-/// registry's stream address; credentials stay on the node), under which retention and masks.
+/// registry's stream address, and its credentials sealed to this node), under which retention
+/// and masks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assignment {
     /// Camera code.
@@ -301,6 +304,31 @@ pub struct Assignment {
     pub mask_version: i64,
     /// Its polygons.
     pub masks: Vec<Polygon>,
+    /// The camera's user and password sealed to this node's key ([`sealed`]), if it asks for
+    /// them; only the node can open them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<String>,
+}
+
+/// One erasure a node made (E3), as the centre receives it: `seq` is the node's own order, so
+/// the centre asks for what came after the last one it has and misses none made while it
+/// could not ask (issue 21, item 3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Erasure {
+    /// The node's sequence number of the erasure (1, 2, …).
+    pub seq: i64,
+    /// Camera code.
+    pub camera: String,
+    /// The JST day erased (`YYYY-MM-DD`, or `DAY+holdN` for footage a hold had kept).
+    pub day: String,
+    /// Segments erased.
+    pub segments: i64,
+    /// Frames erased.
+    pub frames: i64,
+    /// Bytes erased.
+    pub bytes: i64,
+    /// When, by the node's clock (UTC ms).
+    pub erased_at_ms: i64,
 }
 
 /// A gap in a camera's recording.
@@ -422,6 +450,14 @@ pub trait Node: Send + Sync {
 
     /// The node's clock only: cheap, for status pages and the minute's check (PROD-TIME-1).
     fn clock(&self) -> NodeFuture<Option<ClockReport>>;
+
+    /// The erasures the node made after its `after`-th, in its order, at most `limit`: the
+    /// centre keeps them and asks for the next ones, so erasures made while it was down reach
+    /// it in order once it is back (issue 21, item 3).
+    fn erasures_since(&self, after: i64, limit: u32) -> NodeFuture<Vec<Erasure>>;
+
+    /// The public half of the node's key for camera credentials ([`sealed`], base64).
+    fn sealing_key(&self) -> NodeFuture<String>;
 
     /// Gaps, first recordings and erasures in `[from_ms, to_ms)` for the yearly report (KIT-8).
     fn report_facts(&self, from_ms: i64, to_ms: i64) -> NodeFuture<NodeFacts>;

@@ -8,7 +8,8 @@
 
 use crate::LinkError;
 use crate::wire::{
-    Hello, MasksAsk, PackageMeta, PlaybackAsk, RangeAsk, RetentionAsk, StillAsk, WireError,
+    ErasuresAsk, Hello, MasksAsk, PackageMeta, PlaybackAsk, RangeAsk, RetentionAsk, StillAsk,
+    WireError,
 };
 use base64::Engine;
 use node::{
@@ -356,6 +357,16 @@ impl node::Node for RemoteNode {
         let i = self.inner.clone();
         let ask = RangeAsk { camera: String::new(), from_ms, to_ms };
         Box::pin(async move { i.post("/facts", &ask).await })
+    }
+
+    fn erasures_since(&self, after: i64, limit: u32) -> NodeFuture<Vec<node::Erasure>> {
+        let i = self.inner.clone();
+        Box::pin(async move { i.post("/erasures", &ErasuresAsk { after, limit }).await })
+    }
+
+    fn sealing_key(&self) -> NodeFuture<String> {
+        let i = self.inner.clone();
+        Box::pin(async move { i.get("/sealing-key").await })
     }
 
     fn witness(&self, server: audit::Checkpoint) -> NodeFuture<Option<audit::Checkpoint>> {

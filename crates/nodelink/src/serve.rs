@@ -7,7 +7,8 @@
 //! removed once sent: the centre keeps the package and its erasure.
 
 use crate::wire::{
-    Hello, MasksAsk, PackageMeta, PlaybackAsk, RangeAsk, RetentionAsk, StillAsk, WireError,
+    ErasuresAsk, Hello, MasksAsk, PackageMeta, PlaybackAsk, RangeAsk, RetentionAsk, StillAsk,
+    WireError,
 };
 use axum::Json;
 use axum::body::Body;
@@ -38,6 +39,8 @@ pub fn router(node: Arc<dyn Node>) -> axum::Router {
         .route("/node/v1/health", get(health))
         .route("/node/v1/clock", get(clock))
         .route("/node/v1/facts", post(facts))
+        .route("/node/v1/erasures", post(erasures))
+        .route("/node/v1/sealing-key", get(sealing_key))
         .route("/node/v1/witness", post(witness))
         .route("/node/v1/audit-log-id", get(audit_log_id))
         .route("/node/v1/verify-audit", post(verify_audit))
@@ -155,6 +158,14 @@ async fn clock(State(n): St) -> Answer<Option<node::ClockReport>> {
 
 async fn facts(State(n): St, Json(a): Json<RangeAsk>) -> Answer<node::NodeFacts> {
     Ok(Json(n.report_facts(a.from_ms, a.to_ms).await.map_err(Fail)?))
+}
+
+async fn erasures(State(n): St, Json(a): Json<ErasuresAsk>) -> Answer<Vec<node::Erasure>> {
+    Ok(Json(n.erasures_since(a.after, a.limit.min(1000)).await.map_err(Fail)?))
+}
+
+async fn sealing_key(State(n): St) -> Answer<String> {
+    Ok(Json(n.sealing_key().await.map_err(Fail)?))
 }
 
 async fn witness(

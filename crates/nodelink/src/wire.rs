@@ -104,6 +104,15 @@ pub struct RangeAsk {
     pub to_ms: i64,
 }
 
+/// `POST /node/v1/erasures`: the erasures after the centre's last one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErasuresAsk {
+    /// The sequence number of the last erasure the centre has.
+    pub after: i64,
+    /// At most this many.
+    pub limit: u32,
+}
+
 /// `POST /node/v1/retention`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RetentionAsk {

@@ -644,6 +644,33 @@ impl NodeDb {
             .collect())
     }
 
+    /// The erasures after the `after`-th, in the node's order, at most `limit` (for the centre).
+    pub async fn erasures_since(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<node::Erasure>, Error> {
+        let rows = sqlx::query(
+            "SELECT id, camera, day, segments, frames, bytes, erased_at FROM erasures WHERE id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| node::Erasure {
+                seq: r.get("id"),
+                camera: r.get("camera"),
+                day: r.get("day"),
+                segments: r.get("segments"),
+                frames: r.get("frames"),
+                bytes: r.get("bytes"),
+                erased_at_ms: r.get("erased_at"),
+            })
+            .collect())
+    }
+
     /// What the yearly report needs from this node for `[from, to)`: gaps, when each camera
     /// was first recorded, and the camera-days erased (KIT-8).
     pub async fn report_facts(&self, from: i64, to: i64) -> Result<node::NodeFacts, Error> {

@@ -37,9 +37,57 @@ pub fn assigned(data_dir: &std::path::Path) -> Result<Vec<node::Assignment>, Err
     }
 }
 
-/// A camera assignment as the recorder's configuration.
-pub fn camera_config(a: &node::Assignment) -> Result<crate::config::CameraConfig, Error> {
+/// The file that keeps the node's key for camera credentials (issue 21): the secret half of
+/// the key the centre seals each assigned camera's user and password to. Mode 0600.
+pub const SEALING_KEY_FILE: &str = "credentials.key";
+
+/// The node's key for camera credentials in `data_dir`, made on first use.
+pub fn sealing_key(data_dir: &std::path::Path) -> Result<node::sealed::SealingKey, Error> {
+    let path = data_dir.join(SEALING_KEY_FILE);
+    match std::fs::read(&path) {
+        Ok(b) => {
+            let raw: [u8; 32] = b.try_into().map_err(|_| {
+                Error::Config(format!("{}: not a credentials key (32 bytes)", path.display()))
+            })?;
+            Ok(node::sealed::SealingKey::from_bytes(raw))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            use std::io::Write;
+            std::fs::create_dir_all(data_dir)?;
+            let key = node::sealed::SealingKey::generate();
+            let mut o = std::fs::OpenOptions::new();
+            o.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+            match o.open(&path) {
+                Ok(mut f) => {
+                    f.write_all(&key.to_bytes())?;
+                    f.sync_all()?;
+                    Ok(key)
+                }
+                // Made meanwhile by another caller: that one is the key.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => sealing_key(data_dir),
+                Err(e) => Err(e.into()),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A camera assignment as the recorder's configuration; its credentials, when it has any, are
+/// opened with the node's key in `data_dir`.
+pub fn camera_config(
+    a: &node::Assignment,
+    data_dir: &std::path::Path,
+) -> Result<crate::config::CameraConfig, Error> {
     let mut c = crate::config::CameraConfig::from_url(&a.camera, &a.url)?;
+    if let Some(sealed) = &a.credentials {
+        let creds = sealing_key(data_dir)?
+            .open(sealed)
+            .map_err(|e| Error::Config(format!("camera {}: {e}", a.camera)))?;
+        c.username = Some(creds.username.clone());
+        c.password = Some(creds.password.clone());
+    }
     c.retention = Some(a.retention);
     c.mask_version = a.mask_version;
     c.masks = a.masks.clone();
@@ -141,6 +189,16 @@ impl node::Node for LocalNode {
         })
     }
 
+    fn erasures_since(&self, after: i64, limit: u32) -> NodeFuture<Vec<node::Erasure>> {
+        let ctx = self.ctx.clone();
+        Box::pin(async move { ctx.db.erasures_since(after, limit).await.map_err(seam) })
+    }
+
+    fn sealing_key(&self) -> NodeFuture<String> {
+        let dir = self.ctx.data_dir.clone();
+        Box::pin(async move { sealing_key(&dir).map(|k| k.public()).map_err(seam) })
+    }
+
     fn health(&self) -> NodeFuture<NodeHealth> {
         let ctx = self.ctx.clone();
         Box::pin(async move {
@@ -182,14 +240,16 @@ impl node::Node for LocalNode {
             // Gone, or moved to another address: stopped (a moved one starts again below).
             for old in &before {
                 let now = cameras.iter().find(|c| c.camera == old.camera);
-                if now.is_none_or(|c| c.url != old.url) {
+                if now.is_none_or(|c| c.url != old.url || c.credentials != old.credentials) {
                     ctx.remove_camera(&old.camera).await;
                 }
             }
             let mut failed = Vec::new();
             for a in &cameras {
                 if !ctx.records(&a.camera) {
-                    if let Err(e) = ctx.add_camera(camera_config(a).map_err(seam)?).await {
+                    if let Err(e) =
+                        ctx.add_camera(camera_config(a, &ctx.data_dir).map_err(seam)?).await
+                    {
                         failed.push(format!("{}: {e}", a.camera));
                     }
                     continue;

@@ -48,6 +48,40 @@ async fn verify_node_log(
     Ok(())
 }
 
+/// How many erasures are asked for at a time.
+const ERASURES_PER_ASK: u32 = 500;
+
+/// Takes the erasures node `n` made since the last one kept here, in the node's order (those
+/// made while the centre was down arrive once it is back, issue 21 item 3). How many arrived.
+async fn collect_erasures(st: &AppState, id: i64, n: &RemoteNode) -> anyhow::Result<usize> {
+    let mut total = 0;
+    loop {
+        let after = st.db.last_node_erasure(id).await?;
+        let list = node::Node::erasures_since(n, after, ERASURES_PER_ASK).await?;
+        let received_at = st.clock.now_ms();
+        let rows: Vec<store::fleet::NodeErasure> = list
+            .iter()
+            .filter(|e| e.seq > after)
+            .map(|e| store::fleet::NodeErasure {
+                node_id: id,
+                seq: e.seq,
+                camera: e.camera.clone(),
+                day: e.day.clone(),
+                segments: e.segments,
+                frames: e.frames,
+                bytes: e.bytes,
+                erased_at: e.erased_at_ms,
+                received_at,
+            })
+            .collect();
+        st.db.record_node_erasures(id, &rows).await?;
+        total += rows.len();
+        if rows.is_empty() || list.len() < ERASURES_PER_ASK as usize {
+            return Ok(total);
+        }
+    }
+}
+
 /// The fleet's CA (made on first use, beside the signing key).
 pub fn ca(st: &AppState) -> Result<nodelink::pki::Ca, nodelink::LinkError> {
     nodelink::pki::Ca::open_or_create(&st.fleet_dir.join("ca"))
@@ -84,12 +118,16 @@ pub async fn assignments(st: &AppState, name: &str) -> anyhow::Result<Vec<node::
             .await
             .map_err(|e| anyhow::anyhow!("retention of camera {}: {}", c.code, e.0.detail))?;
         let (mask_version, masks) = crate::nodes::recorder_masks(&st.db, &c.code).await?;
+        // Credentials sealed to this node only: sealed to another, they would not open here.
+        let credentials =
+            c.stream_credentials.filter(|_| c.credentials_node.as_deref() == Some(name));
         out.push(node::Assignment {
             camera: c.code,
             url: c.rtsp_url,
             retention,
             mask_version,
             masks,
+            credentials,
         });
     }
     Ok(out)
@@ -167,6 +205,9 @@ pub async fn refresh(st: &AppState) -> anyhow::Result<()> {
                     }
                 };
                 st.db.recorder_node_contact(*id, &serde_json::to_string(&h.cameras)?, now).await?;
+                if let Err(e) = collect_erasures(st, *id, n).await {
+                    tracing::warn!(node = %h.node, error = %e, "the node's erasures not collected; asked again next time");
+                }
                 let row = live.iter().find(|r| r.id == *id);
                 if let Some(r) =
                     row.filter(|r| r.audit_checked_at.is_none_or(|t| now - t >= AUDIT_EVERY_MS))

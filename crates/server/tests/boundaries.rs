@@ -786,6 +786,7 @@ async fn scope_matrix_every_id_endpoint_on_another_owners_things() {
             }
             "respond" => json!({ "response": "x" }),
             "masks" => json!({ "polygons": [], "reason": "x" }),
+            "stream-credentials" => json!({ "username": "u", "password": "p" }),
             "played" => json!({ "camera": "cam1", "from_ms": 0, "to_ms": 1 }),
             "prints" => json!({ "camera": "cam1", "at_ms": 0 }),
             _ => json!({}),

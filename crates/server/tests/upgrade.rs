@@ -15,10 +15,14 @@ use common::{Api, BACKENDS, Server, World, documents};
 use serde_json::json;
 
 /// The newest migration of the previous release.
-const PREVIOUS: i64 = 19;
+const PREVIOUS: i64 = 20;
 
 /// What the migrations added since the previous release did, undone.
-const UNDO: [&str; 2] = ["DROP TABLE leases", "DROP TABLE recorder_nodes"];
+const UNDO: [&str; 3] = [
+    "DROP TABLE node_erasures",
+    "ALTER TABLE cameras DROP COLUMN credentials_node",
+    "ALTER TABLE cameras DROP COLUMN stream_credentials",
+];
 
 async fn exec(url: &str, sql: &str) {
     sqlx::any::install_default_drivers();

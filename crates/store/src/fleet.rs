@@ -244,4 +244,73 @@ impl Db {
         .await?;
         changed_one(&r, || format!("recorder node {id} is revoked already or does not exist"))
     }
+
+    /// The sequence number of the last erasure the centre has from node `id` (0: none).
+    pub async fn last_node_erasure(&self, id: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar::<_, Option<i64>>(
+            "SELECT MAX(seq) FROM node_erasures WHERE node_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut *self.conn().await?)
+        .await?
+        .unwrap_or(0))
+    }
+
+    /// Keeps erasures node `id` reports (one already kept is not kept twice).
+    pub async fn record_node_erasures(&self, id: i64, list: &[NodeErasure]) -> Result<()> {
+        let mut conn = self.conn().await?;
+        for e in list {
+            sqlx::query(
+                "INSERT INTO node_erasures (node_id, seq, camera, day, segments, frames, bytes, erased_at, received_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (node_id, seq) DO NOTHING",
+            )
+            .bind(id)
+            .bind(e.seq)
+            .bind(&e.camera)
+            .bind(&e.day)
+            .bind(e.segments)
+            .bind(e.frames)
+            .bind(e.bytes)
+            .bind(e.erased_at)
+            .bind(e.received_at)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The newest `limit` erasures received from node `id`, newest first.
+    pub async fn node_erasures(&self, id: i64, limit: i64) -> Result<Vec<NodeErasure>> {
+        Ok(sqlx::query_as(
+            "SELECT node_id, seq, camera, day, segments, frames, bytes, erased_at, received_at FROM node_erasures \
+             WHERE node_id = $1 ORDER BY seq DESC LIMIT $2",
+        )
+        .bind(id)
+        .bind(limit)
+        .fetch_all(&mut *self.conn().await?)
+        .await?)
+    }
+}
+
+/// An erasure a recorder node made (its record E3), as the centre received it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct NodeErasure {
+    /// The node.
+    pub node_id: i64,
+    /// The node's sequence number of it.
+    pub seq: i64,
+    /// Camera code.
+    pub camera: String,
+    /// The JST day erased.
+    pub day: String,
+    /// Segments erased.
+    pub segments: i64,
+    /// Frames erased.
+    pub frames: i64,
+    /// Bytes erased.
+    pub bytes: i64,
+    /// When, by the node's clock (UTC ms).
+    pub erased_at: i64,
+    /// When the centre received it (UTC ms).
+    pub received_at: i64,
 }

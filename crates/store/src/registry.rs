@@ -106,6 +106,12 @@ pub struct Camera {
     pub decommissioned_early: i64,
     /// The owning organisation: its site's (issue 15).
     pub owner_org_id: Option<i64>,
+    /// The camera's user and password sealed to its recorder node's key (issue 21; never
+    /// shown, and the centre cannot open it).
+    #[serde(skip)]
+    pub stream_credentials: Option<String>,
+    /// The recorder node the credentials were sealed to.
+    pub credentials_node: Option<String>,
 }
 
 /// A new camera.
@@ -209,7 +215,8 @@ macro_rules! camera_cols {
     () => {
         "id, code, site_id, name, install_date, recorder, rtsp_url, public_share_permille, coverage_exemption, \
     consensus_note, owner_permission, anti_removal, masks_native, retention_days, retention_months, status, commissioned_at, \
-    decommissioned_at, created_at, created_by, decommission_reason, decommissioned_early, owner_org_id"
+    decommissioned_at, created_at, created_by, decommission_reason, decommissioned_early, owner_org_id, stream_credentials, \
+    credentials_node"
     };
 }
 macro_rules! ws_cols {
@@ -315,6 +322,24 @@ impl Db {
             .execute(&mut *self.conn().await?)
             .await?;
         Ok(())
+    }
+
+    /// Sets camera `id`'s stream credentials, sealed to recorder node `node`; `None` clears
+    /// them.
+    pub async fn set_camera_credentials(
+        &self,
+        id: i64,
+        sealed: Option<(&str, &str)>,
+    ) -> Result<()> {
+        let r = sqlx::query(
+            "UPDATE cameras SET stream_credentials = $2, credentials_node = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(sealed.map(|s| s.0))
+        .bind(sealed.map(|s| s.1))
+        .execute(&mut *self.conn().await?)
+        .await?;
+        changed_one(&r, || format!("camera {id} does not exist"))
     }
 
     /// A camera by code.

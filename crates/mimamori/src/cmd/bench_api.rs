@@ -24,6 +24,10 @@ pub struct ApiBench {
     /// Concurrent users per level, comma-separated.
     #[arg(long, default_value = "10,50,200")]
     pub users: String,
+    /// Each user's mean pause between actions, in ms (0: none — every user asks again at
+    /// once, which saturates the server; a person reading a page pauses seconds).
+    #[arg(long, default_value_t = 0)]
+    pub think_ms: u64,
     /// Measured seconds per level (after a warm-up of a fifth of it).
     #[arg(long, default_value_t = 20)]
     pub seconds: u64,
@@ -306,12 +310,14 @@ pub(super) async fn prepare(base: &str, history: usize, max_users: usize) -> any
     })
 }
 
-/// One simulated user's loop until `until`; latencies recorded after `from`.
+/// One simulated user's loop until `until`; latencies recorded after `from`. Between two
+/// actions the user waits `think_ms` on average (uniformly 0.5–1.5 times it; 0: none, every
+/// user asks again at once — the server saturated).
 async fn user(
     w: Arc<World>,
     i: usize,
-    from: Instant,
-    until: Instant,
+    (from, until): (Instant, Instant),
+    think_ms: u64,
     samples: Arc<Mutex<Samples>>,
 ) {
     let mut x: u64 = 0x2545_F491_4F6C_DD1D ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -357,6 +363,10 @@ async fn user(
             }
         };
         let took = t.elapsed();
+        if think_ms > 0 {
+            let wait = think_ms / 2 + (x >> 11) % think_ms.max(1);
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+        }
         if t < from {
             continue;
         }
@@ -389,7 +399,7 @@ async fn run_backend(
     let idle_rss = status_bytes(pid, "VmRSS:")?;
     let mut out = Vec::new();
     for &n in levels {
-        out.push(measure_level(pid, &w, n, args.seconds).await?);
+        out.push(measure_level(pid, &w, n, args.seconds, args.think_ms).await?);
     }
     // Memory once the load is over (issue 26, item 6: back under 1.5 × idle).
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -424,13 +434,15 @@ async fn run_backend(
     }))
 }
 
-/// `n` simulated users against the server `pid` for `seconds` (after a warm-up of a fifth):
-/// p50/p99 per kind, throughput, errors, the server's CPU share and RSS.
+/// `n` simulated users against the server `pid` for `seconds` (after a warm-up of a fifth),
+/// each waiting `think_ms` on average between actions (0: none): p50/p99 per kind, throughput,
+/// errors, the server's CPU share and RSS.
 pub(super) async fn measure_level(
     pid: u32,
     w: &Arc<World>,
     n: usize,
     seconds: u64,
+    think_ms: u64,
 ) -> anyhow::Result<Value> {
     let warm = Duration::from_secs((seconds / 5).max(2));
     let from = Instant::now() + warm;
@@ -438,7 +450,7 @@ pub(super) async fn measure_level(
     let samples = Arc::new(Mutex::new(Samples::default()));
     let mut users = tokio::task::JoinSet::new();
     for i in 0..n {
-        users.spawn(user(w.clone(), i, from, until, samples.clone()));
+        users.spawn(user(w.clone(), i, (from, until), think_ms, samples.clone()));
     }
     tokio::time::sleep_until(tokio::time::Instant::from_std(from)).await;
     let cpu0 = cpu_secs(pid)?;
@@ -458,7 +470,7 @@ pub(super) async fn measure_level(
     let mut all: Vec<u32> = s.micros.values().flatten().copied().collect();
     all.sort_unstable();
     Ok(json!({
-        "users": n, "ops_per_s": total as f64 / seconds as f64,
+        "users": n, "think_ms": think_ms, "ops_per_s": total as f64 / seconds as f64,
         "p50_ms": percentile(&all, 0.5), "p99_ms": percentile(&all, 0.99),
         "errors": s.errors.values().sum::<u64>(), "kinds": kinds,
         "server_cpu_core_share": (cpu1 - cpu0) / seconds as f64,

@@ -110,6 +110,11 @@ pub struct ServeArgs {
     /// Log format [default: text].
     #[arg(long, value_enum)]
     pub log_format: Option<LogFormat>,
+    /// Tests and demonstrations only (role recorder): the recorder's clock reads this instant
+    /// (RFC 3339) at start and runs on in real time, so recording times and erasure follow it;
+    /// the centre shows the difference as clock drift. Never in production.
+    #[arg(long, value_name = "RFC3339", hide = true)]
+    pub clock_start: Option<String>,
     /// Verify the governance audit log against every checkpoint kept outside it (the published
     /// file, the recorder's witness records) and exit: 0 verified, 1 tampered, 2 could not
     /// check. Nothing is written.
@@ -353,6 +358,18 @@ impl ServeArgs {
             return rt.block_on(s.verify_audit_only(key_path));
         }
         let accept = self.accept_audit_findings.clone();
+        if self.clock_start.is_some() && !matches!(s.role, Role::Recorder) {
+            anyhow::bail!("--clock-start is for a recorder node (--role recorder) only");
+        }
+        let recorder_clock = match &self.clock_start {
+            Some(at) => {
+                let at = policy::jst::parse_rfc3339(at)
+                    .map_err(|e| anyhow::anyhow!("--clock-start {at}: {e}"))?;
+                tracing::warn!(clock_start = %at, "the recorder runs on a clock set for a test, not the system clock");
+                Clock::offset(at)
+            }
+            None => Clock::System,
+        };
         rt.block_on(async move {
             let rec_config = |cams: Vec<recorder::config::CameraConfig>| {
                 let mut c = recorder::config::RecorderConfig::new(&s.node_id, &s.data);
@@ -382,10 +399,10 @@ impl ServeArgs {
                     // whether or not the centre can be reached now.
                     for a in recorder::local_node::assigned(&s.data)? {
                         if !cameras.iter().any(|c| c.code == a.camera) {
-                            cameras.push(recorder::local_node::camera_config(&a)?);
+                            cameras.push(recorder::local_node::camera_config(&a, &s.data)?);
                         }
                     }
-                    let rec = recorder::Recorder::start(rec_config(cameras), profile, Clock::System).await?;
+                    let rec = recorder::Recorder::start(rec_config(cameras), profile, recorder_clock).await?;
                     let served = api.map(|(listener, tls)| {
                         let node = Arc::new(recorder::LocalNode::new(rec.ctx.clone(), s.data.join("exports")));
                         tokio::spawn(nodelink::serve::serve_tls(listener, tls, node, std::future::pending()))

@@ -979,6 +979,61 @@ pub async fn set_masks(
     Ok(Json(out))
 }
 
+/// `POST /api/v1/cameras/{id}/stream-credentials`: the user and password the camera asks
+/// for, sealed at once to the key of the recorder node that records it (issue 21, item 2): the
+/// store keeps only the sealed box, which no central process can open; the node receives it
+/// with the camera's assignment and opens it when it connects. Both empty removes them.
+pub async fn set_stream_credentials(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    Body(b): Body<StreamCredentialsBody>,
+) -> ApiResult<Json<Value>> {
+    let cam = own_camera(&st, &p, id).await?;
+    let clear = b.username.is_empty() && b.password.is_empty();
+    let recorder = cam.recorder.trim().to_owned();
+    let sealed = if clear {
+        None
+    } else {
+        required("username", &b.username)?;
+        required("password", &b.password)?;
+        if recorder.is_empty() {
+            return Err(ApiError::invalid(
+                "recorder",
+                "the camera names no recorder node: credentials are sealed to the node that records it",
+            ));
+        }
+        let Some(node) = st.nodes().into_iter().find(|n| n.id() == recorder) else {
+            return Err(ApiError::conflict(format!(
+                "recorder node {recorder} has not enrolled: credentials are sealed to its key"
+            )));
+        };
+        let key = node.sealing_key().await?;
+        let creds = node::sealed::StreamCredentials {
+            username: b.username.clone(),
+            password: b.password.clone(),
+        };
+        let sealed = node::sealed::seal(&key, &creds).map_err(|e| {
+            tracing::error!(node = %recorder, error = %e, "credentials not sealed");
+            ApiError::unavailable(format!("{recorder}: {e}"))
+        })?;
+        Some(sealed)
+    };
+    let ch = st.change().await?;
+    ch.set_camera_credentials(id, sealed.as_deref().map(|s| (s, recorder.as_str()))).await?;
+    let action = if clear { "camera.credentials_clear" } else { "camera.credentials_set" };
+    let mut ev = p.event(action, format!("camera:{}", cam.code), Outcome::Ok);
+    // Who and for which node; never the user name or the password.
+    ev.detail = json!({ "node": recorder });
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
+    Ok(Json(json!({
+        "camera": cam.code,
+        "credentials_node": (!clear).then_some(recorder),
+        "has_credentials": !clear,
+    })))
+}
+
 /// `GET /api/v1/workstations`.
 pub async fn list_workstations(
     State(st): State<Arc<AppState>>,

@@ -16,6 +16,9 @@ use std::sync::Arc;
 /// How long an enrolment token may be redeemed.
 const TOKEN_MS: i64 = 24 * 3600 * 1000;
 
+/// How many of a node's newest erasures the fleet list shows.
+const ERASURES_SHOWN: i64 = 10;
+
 /// Free space under which a node is flagged (it pauses recording at its own minimum).
 const DISK_LOW_BYTES: u64 = 1 << 30;
 
@@ -92,14 +95,28 @@ pub async fn list(
     Extension(p): Extension<Principal>,
 ) -> ApiResult<Json<Value>> {
     let now = st.clock.now_ms();
-    let nodes: Vec<Value> = st
-        .db
-        .recorder_nodes()
-        .await?
-        .iter()
-        .filter(|r| p.keeps(&st.profile, Some(r.organisation_id)))
-        .map(|r| node_json(r, now, tolerance(&st)))
-        .collect();
+    let mut nodes = Vec::new();
+    for r in st.db.recorder_nodes().await? {
+        if !p.keeps(&st.profile, Some(r.organisation_id)) {
+            continue;
+        }
+        let mut v = node_json(&r, now, tolerance(&st));
+        // The newest erasures the node reported (made on its own schedule, KIT-5.7; those made
+        // while the centre was down arrive when it is back).
+        let erased: Vec<Value> = st
+            .db
+            .node_erasures(r.id, ERASURES_SHOWN)
+            .await?
+            .iter()
+            .map(|e| {
+                json!({ "seq": e.seq, "camera": e.camera, "day": e.day, "segments": e.segments,
+                        "frames": e.frames, "bytes": e.bytes, "erased_at": jst(e.erased_at),
+                        "received_at": jst(e.received_at) })
+            })
+            .collect();
+        v["erasures"] = json!(erased);
+        nodes.push(v);
+    }
     let local = match st.node() {
         Some(n) => {
             let cams: Vec<String> = n.status().await?.into_iter().map(|s| s.camera).collect();

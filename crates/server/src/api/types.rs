@@ -317,6 +317,25 @@ pub struct EnrolCodeBody {
     pub code: String,
 }
 
+/// `POST /cameras/{id}/stream-credentials`: what the camera asks for when its recorder
+/// connects (issue 21). Both empty: the stored credentials are removed.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StreamCredentialsBody {
+    /// User name.
+    pub username: String,
+    /// Password (sealed at once to the recorder node; never stored or shown in clear).
+    pub password: String,
+}
+
+impl std::fmt::Debug for StreamCredentialsBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamCredentialsBody")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A recorder node to register (issue 21).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
