@@ -1917,4 +1917,24 @@ async fn asahikawa_manager_sees_the_recorder_fleet() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(revoked.contains("失効") && revoked.contains("設置中止"), "{revoked}");
+
+    // The camera's credentials, sealed to node-1 from the registry page (issue 21, item 2):
+    // the page says they are sealed and never shows them again.
+    c.goto(&format!("{base}/cameras")).await.unwrap();
+    let row = "#registry tr:has(form.credentials)";
+    assert!(text(&c, row).await.contains("node-1"));
+    click(&c, &format!("{row} summary")).await;
+    fill(&c, &format!("{row} input[name=username]"), "viewer").await;
+    fill(&c, &format!("{row} input[name=password]"), "kamera-2026!").await;
+    click(&c, &format!("{row} form.credentials button")).await;
+    let mut sealed = String::new();
+    for _ in 0..40 {
+        sealed = text(&c, "#registry").await;
+        if sealed.contains("封印済み") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(sealed.contains("認証情報：封印済み"), "{sealed}");
+    assert!(!c.source().await.unwrap().contains("kamera-2026"), "never shown again");
 }

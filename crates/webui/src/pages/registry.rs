@@ -59,6 +59,22 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
     let rec = ui.api.get("/api/v1/recorder/status", &headers).await;
     let manage = me.can("registry.manage");
     let see_masks = me.can("mask.manage") || manage;
+    // The recorder nodes a camera may be given to (issue 21): this centre's own recorder, or an
+    // enrolled node.
+    let mut recorder_options = vec![(String::new(), t(l, "recorder_node_here"))];
+    if manage {
+        let nodes = ui.api.get("/api/v1/nodes", &headers).await.json;
+        recorder_options.extend(
+            nodes["nodes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|n| n["revoked_at"].is_null())
+                .map(|n| {
+                    (js(&n["name"]).to_owned(), format!("{} ({})", js(&n["name"]), js(&n["site"])))
+                }),
+        );
+    }
     let site_name = |id: &Value| {
         sites
             .as_array()
@@ -117,7 +133,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
         }
         h2 #registry-h { (t(l, "cameras_field")) }
         table #registry aria-labelledby="registry-h" {
-            thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "install_date")) } th { (t(l, "public_share")) } th { (t(l, "coverage_exemption")) } th { (t(l, "masks_native")) } th { (t(l, "anti_removal")) } th { (t(l, "state")) } @if see_masks { th { (t(l, "privacy_masks")) } } } }
+            thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "install_date")) } th { (t(l, "public_share")) } th { (t(l, "coverage_exemption")) } th { (t(l, "masks_native")) } th { (t(l, "anti_removal")) } th { (t(l, "recorder_node")) } th { (t(l, "state")) } @if see_masks { th { (t(l, "privacy_masks")) } } } }
             tbody {
                 @for c in cams.json.as_array().into_iter().flatten() {
                     tr {
@@ -126,6 +142,27 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                         td { (c["public_share_permille"].as_i64().map(|p| format!("{:.1} %", p as f64 / 10.0)).unwrap_or_default()) }
                         td { (js(&c["coverage_exemption"])) }
                         td { (yes(l, &c["masks_native"])) } td { (yes(l, &c["anti_removal"])) }
+                        td.recorder {
+                            (js(&c["recorder"]))
+                            @if c["credentials_node"].is_string() {
+                                br; span.badge.sealed { (t(l, "credentials_sealed")) }
+                            }
+                            // The camera's user and password, sealed to the node that records it.
+                            @if manage && c["status"] != "decommissioned" && !js(&c["recorder"]).is_empty() {
+                                details {
+                                    summary { (t(l, "stream_credentials")) }
+                                    form.credentials method="post" action="/cameras" autocomplete="off" {
+                                        (form_head(&me, "credentials")) input type="hidden" name="id" value=(c["id"]);
+                                        label for={ "cu-" (c["id"]) } { (t(l, "stream_username")) }
+                                        input id={ "cu-" (c["id"]) } name="username" autocomplete="off";
+                                        label for={ "cp-" (c["id"]) } { (t(l, "stream_password")) }
+                                        input id={ "cp-" (c["id"]) } name="password" type="password" autocomplete="new-password";
+                                        button { (t(l, "seal_credentials")) }
+                                        p { small { (t(l, "credentials_help")) } }
+                                    }
+                                }
+                            }
+                        }
                         td {
                             @if c["status"] == "decommissioned" {
                                 (t(l, "decommissioned")) " " (when(l, &c["decommissioned_at"])) " " (js(&c["decommission_reason"]))
@@ -145,6 +182,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
             }
         }
         (d.alert("decommission"))
+        (d.alert("credentials"))
         h2 { (t(l, "recorder_state")) }
         (recorder_table(l, &rec))
         @if manage {
@@ -173,6 +211,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                     (input(&d, "camera", "name", &t(l, "name"), "text", true))
                     (input(&d, "camera", "install_date", &t(l, "install_date"), "date", true))
                     (input(&d, "camera", "rtsp_url", &t(l, "rtsp_url"), "text", false))
+                    (select(&d, "camera", "recorder", &t(l, "recorder_node"), &recorder_options))
                     (input(&d, "camera", "public_share_percent", &t(l, "public_share"), "number", false))
                     @if let Some(e) = d.err("camera", "public_share_permille") { p.field-error { (e) } }
                     (input(&d, "camera", "coverage_exemption", &t(l, "coverage_exemption"), "text", false))
@@ -199,6 +238,10 @@ pub async fn cameras_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<P
         "decommission" => (
             format!("/api/v1/cameras/{}/decommission", txt(&f, "id")),
             json!({ "reason": txt(&f, "reason") }),
+        ),
+        "credentials" => (
+            format!("/api/v1/cameras/{}/stream-credentials", txt(&f, "id")),
+            json!({ "username": txt(&f, "username"), "password": txt(&f, "password") }),
         ),
         "site" => {
             let coord = |k: &str| txt(&f, k).parse::<f64>().ok();
@@ -227,7 +270,7 @@ pub async fn cameras_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<P
             (
                 "/api/v1/cameras".to_owned(),
                 json!({ "code": txt(&f, "code"), "site_id": num(&f, "site_id"), "name": txt(&f, "name"),
-                        "install_date": txt(&f, "install_date"), "rtsp_url": opt(&f, "rtsp_url"),
+                        "install_date": txt(&f, "install_date"), "rtsp_url": opt(&f, "rtsp_url"), "recorder": opt(&f, "recorder"),
                         "public_share_permille": permille, "coverage_exemption": opt(&f, "coverage_exemption"),
                         "consensus_note": opt(&f, "consensus_note"), "owner_permission": opt(&f, "owner_permission"),
                         "anti_removal": f.fields.contains_key("anti_removal"), "masks_native": f.fields.contains_key("masks_native") }),
@@ -397,7 +440,7 @@ async fn nodes_page(
             thead { tr {
                 th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "state")) } th { (t(l, "node_cameras")) }
                 th { (t(l, "last_contact")) } th { (t(l, "disk_free")) } th { (t(l, "oldest_footage")) }
-                th { (t(l, "keys_held")) } th { (t(l, "clock_offset")) } th { "" }
+                th { (t(l, "keys_held")) } th { (t(l, "clock_offset")) } th { (t(l, "last_erasures")) } th { "" }
             } }
             tbody {
                 @for n in a.json["nodes"].as_array().into_iter().flatten() {
@@ -416,6 +459,11 @@ async fn nodes_page(
                         td { (when(l, &n["health"]["oldest_footage_at"])) }
                         td { (n["health"]["keys_held"].as_u64().map(|k| k.to_string()).unwrap_or_default()) }
                         td { (n["health"]["clock_offset_ms"].as_i64().map(|o| format!("{o} ms")).unwrap_or_default()) }
+                        td.erasures {
+                            @for e in n["erasures"].as_array().into_iter().flatten().take(3) {
+                                (js(&e["camera"])) " " (js(&e["day"])) " " small { (when(l, &e["erased_at"])) } br;
+                            }
+                        }
                         td {
                             @if manage && n["revoked_at"].is_null() {
                                 form method="post" action="/nodes" data-confirm=(confirm) {
