@@ -1,4 +1,4 @@
-//! Recorder nodes on other machines (issue 21): a centre on PostgreSQL and two `mimamori serve
+//! Recorder nodes on other machines (issue 21): a centre on PostgreSQL and three `mimamori serve
 //! --role recorder` processes, each recording its own camera from the camera simulator. The
 //! nodes are registered and enrol with one-time tokens over the API; the centre reaches them
 //! over mutual TLS only; an extraction of footage held by node 2 is made through the centre and
@@ -230,8 +230,9 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
     assert_eq!(s, 422, "{v}");
     let mut ports = Vec::new();
     let mut tokens = Vec::new();
-    for (name, site) in [("node-1", "駅前交番前"), ("node-2", "市民会館"), ("node-3", "北口")]
-    {
+    let sites =
+        [("node-1", "駅前交番前"), ("node-2", "市民会館"), ("node-3", "東口"), ("node-4", "北口")];
+    for (name, site) in sites {
         let (port, r) = register(&w, &manager, name, site).await;
         assert_eq!(r["state"], "waiting_for_enrolment", "{r}");
         tokens.push(r["enrolment_token"].as_str().unwrap().to_owned());
@@ -243,7 +244,7 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
     );
 
     // Enrolment: once per token; a used or made-up token is refused and audited.
-    let data: Vec<_> = (1..=3).map(|i| dir.path().join(format!("node{i}"))).collect();
+    let data: Vec<_> = (1..=4).map(|i| dir.path().join(format!("node{i}"))).collect();
     for (d, t) in data.iter().zip(&tokens) {
         let (ok, text) = enrol(&base, d, t);
         assert!(ok, "{text}");
@@ -261,11 +262,12 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
         assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o077, 0);
     }
 
-    // Two nodes record, each its own camera; node-3 is enrolled but node-2 answers at its
+    // Three nodes record, each its own camera; node-4 is enrolled but node-2 answers at its
     // address (a wrong certificate for the name and pin the centre expects).
     let _n1 = start_node(&data[0], "cam1", rtsp, "cam1", ports[0]);
     let mut n2 = start_node(&data[1], "cam2", rtsp, "cam2", ports[1]);
-    let spoof = tokio::net::TcpListener::bind(("127.0.0.1", ports[2])).await.unwrap();
+    let _n3 = start_node(&data[2], "cam7", rtsp, "cam1", ports[2]);
+    let spoof = tokio::net::TcpListener::bind(("127.0.0.1", ports[3])).await.unwrap();
     let fwd = ports[1];
     tokio::spawn(async move {
         while let Ok((mut a, _)) = spoof.accept().await {
@@ -285,7 +287,8 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
     assert!(alerts.iter().all(|a| a == "clock_drift"), "{list:#?}");
     assert!(by_name(&list, "node-1")["health"]["disk_free_bytes"].as_u64().unwrap() > 0);
     assert_eq!(by_name(&list, "node-2")["cameras"], json!(["cam2"]));
-    assert_eq!(by_name(&list, "node-3")["state"], "stale", "the wrong certificate is refused");
+    assert_eq!(by_name(&list, "node-3")["cameras"], json!(["cam7"]));
+    assert_eq!(by_name(&list, "node-4")["state"], "stale", "the wrong certificate is refused");
     assert!(st.node_for("cam2").is_some_and(|n| n.id() == "node-2"));
 
     // Configuration flows down: a camera the registry assigns to node-2 starts recording there.
@@ -300,29 +303,13 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
     let list = nodes(&w, &manager).await;
     assert_eq!(by_name(&list, "node-2")["cameras"], json!(["cam2", "cam3"]), "{list:#?}");
     assert!(st.node_for("cam3").is_some_and(|n| n.id() == "node-2"));
+    assert_eq!(by_name(&list, "node-3")["cameras"], json!(["cam7"]), "only the node it names");
     // The node keeps its assignment: restarted while the centre does not call, it records cam3.
     drop(n2);
     n2 = start_node(&data[1], "cam2", rtsp, "cam2", ports[1]);
     let t = std::time::Instant::now();
-    loop {
-        let out = mimamori()
-            .args(["recorder", "status", "--json", "--data"])
-            .arg(&data[1])
-            .output()
-            .unwrap();
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-        let recording = |c: &str| {
-            v.to_string().contains(c)
-                && v["cameras"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|x| x["camera"] == c && x["state"] == "recording")
-        };
-        if recording("cam3") {
-            break;
-        }
-        assert!(t.elapsed() < Duration::from_secs(30), "cam3 not recorded after the restart: {v}");
+    while camera_state(&data[1], "cam3") != "recording" {
+        assert!(t.elapsed() < Duration::from_secs(30), "cam3 not recorded after the restart");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 
@@ -502,11 +489,11 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
     // Audit logs witness each other across the link: the centre's checkpoint in node-2's log,
     // node-2's in the centre's (issue 17's witnessing, now for remote nodes too).
     let watch = server::audit_watch::Watch::beside(&w.srv.key);
-    // node-3's address answers with node-2's certificate: refused, saying why; the others
+    // node-4's address answers with node-2's certificate: refused, saying why; the others
     // witness all the same.
     let e = server::audit_watch::checkpoint_and_witness(&st, &watch).await.unwrap_err();
     let e = e.to_string();
-    assert!(e.contains("node-3") && e.contains("not valid for name"), "{e}");
+    assert!(e.contains("node-4") && e.contains("not valid for name"), "{e}");
     assert!(!e.contains("node-1:") && !e.contains("node-2:"), "{e}");
     let remote2 = st.node_for("cam2").unwrap();
     let centre_log = st.audit.store().id();
@@ -581,9 +568,9 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
                 "until": policy::jst::rfc3339(now + jiff::SignedDuration::from_hours(24 * 30)), "reason": reason })
     };
     w.api.ok("/api/v1/holds", &holder, hold("捜査機関からの保存依頼")).await;
-    // (node-3's spoofed address refuses them; node-2 takes them.)
+    // (node-4's spoofed address refuses them; node-2 takes them.)
     let e = server::nodes::send_holds(&st).await.unwrap_err().to_string();
-    assert!(e.contains("node-3") && !e.contains("node-2:"), "{e}");
+    assert!(e.contains("node-4") && !e.contains("node-2:"), "{e}");
     let pending = |v: &Value| -> Vec<Value> {
         v.as_array().unwrap().iter().map(|h| h["pending_on_node"].clone()).collect()
     };
