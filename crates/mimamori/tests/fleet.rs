@@ -599,6 +599,23 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
     let mut p = pending(&hs);
     p.sort_by_key(|v| v.is_null());
     assert_eq!(p, [json!("node-2"), Value::Null], "{hs:#}");
+    // Silent a minute: an alert only. Silent six: an incident for whoever reviews them, once,
+    // kept by the node's organisation, audited.
+    let incidents = |kind: &'static str| {
+        let st = st.clone();
+        async move {
+            let all = st.db.incidents().await.unwrap();
+            all.into_iter().filter(|i| i.kind == kind && i.ref_key == "node-2").collect::<Vec<_>>()
+        }
+    };
+    assert!(incidents("node_stale").await.is_empty(), "not yet an incident");
+    w.set_now(&policy::jst::rfc3339(now + jiff::SignedDuration::from_mins(6)));
+    server::fleet::refresh(&st).await.unwrap();
+    server::fleet::refresh(&st).await.unwrap();
+    let stale = incidents("node_stale").await;
+    assert_eq!(stale.len(), 1, "one incident however often found: {stale:?}");
+    let org = by_name(&nodes(&w, &manager).await, "node-2")["organisation_id"].as_i64();
+    assert_eq!(stale[0].owner_org_id, org);
 
     // node-2's audit log edited while it was down: started again, the centre's hourly check
     // finds it (against the checkpoints of it the centre witnessed), alerts and records it.
@@ -612,10 +629,13 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
     let row = by_name(&nodes(&w, &manager).await, "node-2").clone();
     assert!(row["alerts"].as_array().unwrap().contains(&json!("audit_log")), "{row:#}");
     assert!(row["audit_findings"][0].as_str().unwrap().contains("edited"), "{row:#}");
+    assert_eq!(incidents("node_audit_log").await.len(), 1, "the failed log is an incident");
 
     // Every step is in the audit trail.
     let auditor = w.holder(Permission::AuditRead).clone();
-    for action in ["node.register", "node.enrol", "node.revoke", "audit.node_log_failed"] {
+    for action in
+        ["node.register", "node.enrol", "node.revoke", "audit.node_log_failed", "node.alert"]
+    {
         let (s, v) = w.api.get(&format!("/api/v1/audit?action={action}"), &auditor).await;
         assert_eq!(s, 200, "{v}");
         assert!(v.to_string().contains(action), "{action} audited: {v}");

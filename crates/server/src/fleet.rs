@@ -48,6 +48,93 @@ async fn verify_node_log(
     Ok(())
 }
 
+/// Free space under which a node is flagged (it pauses recording at its own minimum).
+pub const DISK_LOW_BYTES: u64 = 1 << 30;
+/// A node not heard from for this long is an incident, not only an alert.
+pub const STALE_INCIDENT_MS: i64 = 5 * 60_000;
+
+/// Node `r`'s alerts at `now`: `stale` (enrolled, unrevoked, not heard from for
+/// [`STALE_MS`]), `audit_log` (its log failed verification against its checkpoints witnessed
+/// here), `clock_drift` (its clock off the centre's by more than `tolerance_ms`, PROD-TIME-1),
+/// `disk_low` (under 1 GiB free).
+pub fn alerts(r: &store::fleet::RecorderNode, now: i64, tolerance_ms: i64) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let live = r.revoked_at.is_none() && r.enrolled_at.is_some();
+    if live && r.last_contact_at.is_none_or(|t| now - t > STALE_MS) {
+        out.push("stale");
+    }
+    if serde_json::from_str::<Vec<String>>(&r.audit_findings).is_ok_and(|f| !f.is_empty()) {
+        out.push("audit_log");
+    }
+    let health = r.health.as_deref().and_then(|h| serde_json::from_str::<node::NodeHealth>(h).ok());
+    if let (Some(h), Some(at)) = (health, r.health_at) {
+        if h.clock.is_some_and(|c| (c.at_ms - at).abs() > tolerance_ms) {
+            out.push("clock_drift");
+        }
+        if h.disk_free_bytes.is_some_and(|b| b < DISK_LOW_BYTES) {
+            out.push("disk_low");
+        }
+    }
+    out
+}
+
+/// Hands a node's alerts to whoever reviews incidents (issue 21): for each enrolled, unrevoked
+/// node, each alert opens an incident `node_<alert>` once per node and JST day, kept by the
+/// node's organisation and audited (`node.alert`); a node counts as not answering here only
+/// after [`STALE_INCIDENT_MS`] (since its last contact, or its enrolment). How many opened.
+pub async fn escalate(st: &AppState) -> anyhow::Result<usize> {
+    let now = st.clock.now_ms();
+    let day = policy::jst::date(st.clock.now()).to_string();
+    let tolerance = i64::from(st.profile.recording.clock_tolerance_ms);
+    let mut opened = 0;
+    for r in st.db.recorder_nodes().await? {
+        if r.revoked_at.is_some() || r.enrolled_at.is_none() {
+            continue;
+        }
+        let silent_since = r.last_contact_at.or(r.enrolled_at).unwrap_or(now);
+        for alert in alerts(&r, now, tolerance) {
+            if alert == "stale" && now - silent_since < STALE_INCIDENT_MS {
+                continue;
+            }
+            let kind = format!("node_{alert}");
+            let detail = serde_json::json!({
+                "node": r.name, "site": r.site, "alert": alert,
+                "last_contact_at": r.last_contact_at.map(crate::api::types::jst),
+                "audit_findings": serde_json::from_str::<serde_json::Value>(&r.audit_findings).ok(),
+                "health": r.health.as_deref().and_then(|h| serde_json::from_str::<serde_json::Value>(h).ok()),
+            });
+            let ch = st.change().await.map_err(|e| anyhow::anyhow!("{}", e.0.detail))?;
+            let incident = store::emergency::NewIncident {
+                month: &day,
+                workstation: 0,
+                kind: &kind,
+                ref_key: &r.name,
+                detail: &detail.to_string(),
+                owner: Some(r.organisation_id),
+            };
+            if ch.open_incident(&incident, now).await? {
+                let mut ev = audit::Event::new(
+                    "system",
+                    "node.alert",
+                    format!("node:{}", r.name),
+                    audit::Outcome::Failed,
+                );
+                if alert == "clock_drift" {
+                    ev.rule = Some("PROD-TIME-1".into());
+                }
+                ev.detail = serde_json::json!({ "alert": alert, "incident": kind });
+                st.audit_in(&ch, ev).await.map_err(|e| anyhow::anyhow!("{}", e.0.detail))?;
+                opened += 1;
+            }
+            ch.commit().await?;
+        }
+    }
+    if opened > 0 {
+        tracing::warn!(opened, "recorder node alerts: incidents opened");
+    }
+    Ok(opened)
+}
+
 /// How many erasures are asked for at a time.
 const ERASURES_PER_ASK: u32 = 500;
 
@@ -234,6 +321,7 @@ pub async fn refresh(st: &AppState) -> anyhow::Result<()> {
             }
         }
     }
+    escalate(st).await?;
     Ok(())
 }
 

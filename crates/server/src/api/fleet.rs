@@ -19,12 +19,7 @@ const TOKEN_MS: i64 = 24 * 3600 * 1000;
 /// How many of a node's newest erasures the fleet list shows.
 const ERASURES_SHOWN: i64 = 10;
 
-/// Free space under which a node is flagged (it pauses recording at its own minimum).
-const DISK_LOW_BYTES: u64 = 1 << 30;
-
-/// A node's row as the fleet page shows it, with its alerts: `stale` (not answering),
-/// `clock_drift` (its clock off the centre's by more than the profile's tolerance, PROD-TIME-1),
-/// `disk_low` (under 1 GiB free).
+/// A node's row as the fleet page shows it, with its alerts ([`crate::fleet::alerts`]).
 fn node_json(r: &store::fleet::RecorderNode, now: i64, tolerance_ms: i64) -> Value {
     let seen = r.health.as_deref().and_then(|h| serde_json::from_str::<node::NodeHealth>(h).ok());
     let health = seen.zip(r.health_at).map(|(h, at)| {
@@ -47,22 +42,8 @@ fn node_json(r: &store::fleet::RecorderNode, now: i64, tolerance_ms: i64) -> Val
     } else {
         "in_contact"
     };
-    let mut alerts = Vec::new();
-    if state == "stale" {
-        alerts.push("stale");
-    }
+    let alerts = crate::fleet::alerts(r, now, tolerance_ms);
     let audit_findings: Value = serde_json::from_str(&r.audit_findings).unwrap_or(json!([]));
-    if audit_findings.as_array().is_some_and(|f| !f.is_empty()) {
-        alerts.push("audit_log");
-    }
-    if let Some(h) = &health {
-        if h["clock_offset_ms"].as_i64().is_some_and(|o| o.abs() > tolerance_ms) {
-            alerts.push("clock_drift");
-        }
-        if h["disk_free_bytes"].as_u64().is_some_and(|b| b < DISK_LOW_BYTES) {
-            alerts.push("disk_low");
-        }
-    }
     json!({
         "id": r.id,
         "name": r.name,
