@@ -39,6 +39,39 @@ impl Profile {
         })
     }
 
+    /// Whether a site may be registered at `placement` (`public_facility` or `street`; absent:
+    /// a public facility) with `review` (the date and the minutes of the body's review, if
+    /// any): a street site needs the review where the profile names a reviewing body (SAK-M).
+    pub fn check_site(
+        &self,
+        placement: Option<&str>,
+        review: Option<(jiff::civil::Date, &str)>,
+    ) -> Result<(), crate::workflow::Refusal> {
+        let street = match placement.map(str::trim).filter(|p| !p.is_empty()) {
+            None | Some("public_facility") => false,
+            Some("street") => true,
+            Some(other) => {
+                return Err(crate::workflow::Refusal::new(
+                    &crate::rule::cited::SITE_PLACEMENT,
+                    format!("a site is a public_facility or on a street, not {other:?}"),
+                )
+                .at("placement"));
+            }
+        };
+        let Some(r) = self.sites.street_review.as_ref().filter(|_| street) else { return Ok(()) };
+        match review {
+            Some((_, minutes)) if !minutes.trim().is_empty() => Ok(()),
+            _ => Err(crate::workflow::Refusal::new(
+                &r.rule,
+                format!(
+                    "a camera on a street is installed only after a review by the {} (its date and minutes)",
+                    r.body_en
+                ),
+            )
+            .at("council_review_date")),
+        }
+    }
+
     /// Whether footage is viewed only on a registered dedicated PC: where extraction is
     /// (`workflow.workstation_required`), and wherever remote viewing is off (`recording.
     /// remote_viewing = false`; SAK-M 「外部からパスワードを入力し画像を確認することは想定していない」).

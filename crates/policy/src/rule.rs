@@ -78,6 +78,8 @@ pub mod cited {
     pub static RBAC: RuleId = RuleId::from_static("PROD-RBAC-1");
     /// Every state-changing call carries the session's CSRF token.
     pub static CSRF: RuleId = RuleId::from_static("PROD-CSRF-1");
+    /// A site is declared at a public facility or on a street (issue 18).
+    pub static SITE_PLACEMENT: RuleId = RuleId::from_static("PROD-SITE-1");
     /// The public contact form is rate-limited per client address.
     pub static CONTACT_RATE: RuleId = RuleId::from_static("PROD-RATE-1");
     /// A site's sign is checked at least every 180 days.

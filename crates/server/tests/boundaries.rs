@@ -835,3 +835,88 @@ async fn scope_matrix_every_id_endpoint_on_another_owners_things() {
         assert!(tried >= 20, "{tried} calls by the group");
     }
 }
+
+// rule: SAK-M, PROD-SITE-1 — in Saku a camera goes on a street only after the council's review
+// (「その際は、改めてこの協議会を通じて検討」): a street site is registered with the review's day
+// and minutes or not at all; a public facility needs none; Asahikawa asks for no review.
+#[tokio::test]
+async fn saku_street_sites_need_the_councils_review() {
+    for backend in BACKENDS {
+        // Saturday 26 December 2026.
+        let w = World::new("saku", backend, "2026-12-26T13:00:00+09:00").await;
+        let city = w.user("city_liaison");
+        let fac = w.orgs["facility"];
+        let site = |code: &str, extra: Value| {
+            let mut b = json!({ "code": code, "name": "岩村田交差点", "address": "岩村田1丁目",
+                                "signage_text": "防犯カメラ作動中", "owner_org_id": fac });
+            for (k, v) in extra.as_object().unwrap() {
+                b[k] = v.clone();
+            }
+            b
+        };
+        let (s, e) =
+            w.api.post("/api/v1/sites", &city, site("ST1", json!({ "placement": "street" }))).await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (422, Some("SAK-M")), "{backend:?}: {e}");
+        assert!(
+            e.to_string().contains("Community Safety Council") || e.to_string().contains("協議会"),
+            "{e}"
+        );
+        // A date without minutes is no record of a review.
+        let (s, e) = w
+            .api
+            .post(
+                "/api/v1/sites",
+                &city,
+                site("ST1", json!({ "placement": "street", "council_review_date": "2026-11-30" })),
+            )
+            .await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (422, Some("SAK-M")), "{e}");
+        // Nor a review to come.
+        let (s, e) = w
+            .api
+            .post(
+                "/api/v1/sites",
+                &city,
+                site(
+                    "S1",
+                    json!({ "placement": "street",
+                "council_review_date": "2027-01-20", "council_review_minutes": "第3回協議会" }),
+                ),
+            )
+            .await;
+        assert_eq!(s, 422, "{e}");
+        let (s, e) =
+            w.api.post("/api/v1/sites", &city, site("ST1", json!({ "placement": "roof" }))).await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (422, Some("PROD-SITE-1")), "{e}");
+        let ok = w
+            .api
+            .ok("/api/v1/sites", &city, site("ST1", json!({ "placement": "street",
+                "council_review_date": "2026-11-30", "council_review_minutes": "第3回佐久市生活安全推進協議会 議事録 2頁" })))
+            .await;
+        assert_eq!(
+            (ok["placement"].as_str(), ok["council_review_date"].as_str()),
+            (Some("street"), Some("2026-11-30"))
+        );
+        // A public facility, declared or not, needs no review.
+        w.api
+            .ok("/api/v1/sites", &city, site("ST2", json!({ "placement": "public_facility" })))
+            .await;
+        w.api.ok("/api/v1/sites", &city, site("ST3", json!({}))).await;
+        let auditor = w.holder(policy::Permission::AuditRead).clone();
+        let (_, trail) = w.api.get("/api/v1/audit?action=site.create", &auditor).await;
+        assert!(trail.to_string().matches("site.create").count() >= 3, "{trail}");
+
+        let w = World::new("asahikawa", backend, "2026-12-26T13:00:00+09:00").await;
+        let keeper = w.holder(policy::Permission::RegistryManage).clone();
+        let v = w
+            .api
+            .ok(
+                "/api/v1/sites",
+                &keeper,
+                json!({ "code": "A9", "name": "買物公園", "address": "平和通",
+                "signage_text": "防犯カメラ作動中", "placement": "street" }),
+            )
+            .await;
+        assert_eq!(v["placement"], "street", "no review asked where the profile names none");
+    }
+}

@@ -18,7 +18,10 @@ use serde_json::json;
 const PREVIOUS: i64 = 20;
 
 /// What the migrations added since the previous release did, undone.
-const UNDO: [&str; 3] = [
+const UNDO: [&str; 6] = [
+    "ALTER TABLE sites DROP COLUMN council_review_minutes",
+    "ALTER TABLE sites DROP COLUMN council_review_date",
+    "ALTER TABLE sites DROP COLUMN placement",
     "DROP TABLE node_erasures",
     "ALTER TABLE cameras DROP COLUMN credentials_node",
     "ALTER TABLE cameras DROP COLUMN stream_credentials",

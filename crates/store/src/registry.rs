@@ -32,6 +32,12 @@ pub struct Site {
     pub created_by: Option<i64>,
     /// The organisation that owns the site and its cameras (issue 15).
     pub owner_org_id: Option<i64>,
+    /// `public_facility` or `street` (issue 18; empty: not declared, a public facility).
+    pub placement: String,
+    /// The day a street site was reviewed before installation (SAK-M), `YYYY-MM-DD`.
+    pub council_review_date: Option<String>,
+    /// The review's minutes (reference or summary).
+    pub council_review_minutes: String,
 }
 
 /// A new site.
@@ -55,6 +61,10 @@ pub struct NewSite<'a> {
     pub signage_text: &'a str,
     /// The owning organisation.
     pub owner_org_id: i64,
+    /// `public_facility` or `street` (empty: not declared).
+    pub placement: &'a str,
+    /// A street site's review: its day and minutes.
+    pub council_review: Option<(&'a str, &'a str)>,
 }
 
 /// A camera.
@@ -208,7 +218,8 @@ pub struct Contract {
 
 macro_rules! site_cols {
     () => {
-        "id, code, name, address, latitude, longitude, system, reason, signage_text, signage_checked_at, created_at, created_by, owner_org_id"
+        "id, code, name, address, latitude, longitude, system, reason, signage_text, signage_checked_at, created_at, created_by, owner_org_id, \
+         placement, council_review_date, council_review_minutes"
     };
 }
 macro_rules! camera_cols {
@@ -234,8 +245,9 @@ macro_rules! contract_cols {
 impl Db {
     /// Registers a site.
     pub async fn create_site(&self, s: &NewSite<'_>, by: i64, now: i64) -> Result<Site> {
-        sqlx::query_as(concat!("INSERT INTO sites (code, name, address, latitude, longitude, system, reason, signage_text, created_at, created_by, owner_org_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ", site_cols!()))
+        sqlx::query_as(concat!("INSERT INTO sites (code, name, address, latitude, longitude, system, reason, signage_text, created_at, created_by, owner_org_id, \
+             placement, council_review_date, council_review_minutes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ", site_cols!()))
         .bind(s.code)
         .bind(s.name)
         .bind(s.address)
@@ -247,6 +259,9 @@ impl Db {
         .bind(now)
         .bind(by)
         .bind(s.owner_org_id)
+        .bind(s.placement)
+        .bind(s.council_review.map(|r| r.0))
+        .bind(s.council_review.map_or("", |r| r.1))
         .fetch_one(&mut *self.conn().await?)
         .await
         .map_err(|e| StoreError::from_write(e, "a site with that code"))

@@ -54,6 +54,10 @@ pub struct Profile {
     /// Authorised viewing of recorded footage (issue 20: ASA-3.4a, KAW-2.2.2, KIT-5.5, NIS-7,
     /// SAK-M).
     pub viewing: ViewingRules,
+    /// What a site's registration must carry (issue 18): a street site's prior review where
+    /// the city requires one (SAK-M).
+    #[serde(default)]
+    pub sites: SiteRules,
     /// Recurring duties: monthly histories, access reviews, device passwords, signs, the
     /// yearly publication (issue 18 item 1).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -251,6 +255,29 @@ pub struct ViewingRules {
     /// when the viewer holds one). Empty: witnesses are recorded as named.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub witnesses_judged_by: Vec<String>,
+}
+
+/// What a site's registration must carry (issue 18).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteRules {
+    /// A site on a street (not at a public facility) is registered only with the record of a
+    /// review by this body (SAK-M: 「今後、街頭…への設置が想定される…その際は、改めてこの協議会を
+    /// 通じて検討」). None: no such review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street_review: Option<StreetReview>,
+}
+
+/// The body that reviews a street site before it is installed, and the clause.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreetReview {
+    /// The clause.
+    pub rule: RuleId,
+    /// The reviewing body, Japanese (佐久市生活安全推進協議会).
+    pub body_ja: String,
+    /// The reviewing body, English.
+    pub body_en: String,
 }
 
 /// Retention settings (SPEC.md §2 and §7).

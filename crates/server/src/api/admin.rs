@@ -666,6 +666,21 @@ pub async fn create_site(
     required("address", &b.address)?;
     // Signage is required by every seed (ASA-3.2b, KIT-4.2, KAW-2.2.1, NIS-4.2).
     required("signage_text", &b.signage_text)?;
+    // A street site only after the review the profile requires (SAK-M; policy decides).
+    let review_date =
+        match b.council_review_date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            Some(d) => Some(
+                d.parse::<jiff::civil::Date>()
+                    .map_err(|_| ApiError::invalid("council_review_date", "YYYY-MM-DD"))?,
+            ),
+            None => None,
+        };
+    let minutes = b.council_review_minutes.as_deref().unwrap_or("").trim();
+    st.profile.check_site(b.placement.as_deref(), review_date.map(|d| (d, minutes)))?;
+    if review_date.is_some_and(|d| d > policy::jst::date(st.clock.now())) {
+        return Err(ApiError::invalid("council_review_date", "the review is in the future"));
+    }
+    let review_text = review_date.map(|d| d.to_string());
     let owner = site_owner(&st, &p, b.owner_org_id).await?;
     let ch = st.change().await?;
     let s = ch
@@ -680,6 +695,8 @@ pub async fn create_site(
                 reason: b.reason.as_deref().unwrap_or(""),
                 signage_text: &b.signage_text,
                 owner_org_id: owner,
+                placement: b.placement.as_deref().map_or("", str::trim),
+                council_review: review_text.as_deref().map(|d| (d, minutes)),
             },
             p.account.id,
             st.clock.now_ms(),

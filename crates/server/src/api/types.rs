@@ -193,6 +193,15 @@ pub struct SiteBody {
     /// System (KIT-1).
     #[serde(default)]
     pub system: Option<String>,
+    /// `public_facility` (the default) or `street` (issue 18).
+    #[serde(default)]
+    pub placement: Option<String>,
+    /// A street site's review before installation (SAK-M): its day, `YYYY-MM-DD`.
+    #[serde(default)]
+    pub council_review_date: Option<String>,
+    /// The review's minutes (reference or summary).
+    #[serde(default)]
+    pub council_review_minutes: Option<String>,
     /// Reason (NIS-4.1).
     #[serde(default)]
     pub reason: Option<String>,

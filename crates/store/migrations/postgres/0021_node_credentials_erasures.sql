@@ -20,3 +20,10 @@ CREATE TABLE node_erasures (
     received_at BIGINT NOT NULL,
     PRIMARY KEY (node_id, seq)
 );
+
+-- Issue 18 (SAK-M): a site is at a public facility (the default) or on a street; where the
+-- profile names a body that reviews street sites first, a street site carries the day and the
+-- minutes of that review.
+ALTER TABLE sites ADD COLUMN placement TEXT NOT NULL DEFAULT '';
+ALTER TABLE sites ADD COLUMN council_review_date TEXT;
+ALTER TABLE sites ADD COLUMN council_review_minutes TEXT NOT NULL DEFAULT '';

@@ -57,6 +57,17 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
     }
     let sites = ui.api.get("/api/v1/sites", &headers).await.json;
     let rec = ui.api.get("/api/v1/recorder/status", &headers).await;
+    // Where the profile names a body that reviews street sites first (SAK-M), the site form
+    // asks for its review.
+    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
+    let review_body = profile["sites"]["street_review"]
+        [if l.code() == "ja" { "body_ja" } else { "body_en" }]
+    .as_str()
+    .map(str::to_owned);
+    let placements = vec![
+        ("public_facility".to_owned(), t(l, "placement_public_facility")),
+        ("street".to_owned(), t(l, "placement_street")),
+    ];
     let manage = me.can("registry.manage");
     let see_masks = me.can("mask.manage") || manage;
     // The recorder nodes a camera may be given to (issue 21): this centre's own recorder, or an
@@ -197,6 +208,12 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                     (input(&d, "site", "latitude", &t(l, "latitude"), "text", false))
                     (input(&d, "site", "longitude", &t(l, "longitude"), "text", false))
                     (input(&d, "site", "reason", &t(l, "site_reason"), "text", false))
+                    (select(&d, "site", "placement", &t(l, "site_placement"), &placements))
+                    @if let Some(body) = &review_body {
+                        p { small { (t(l, "street_review_help")) " (" (body) ")" } }
+                        (input(&d, "site", "council_review_date", &t(l, "council_review_date"), "date", false))
+                        (input(&d, "site", "council_review_minutes", &t(l, "council_review_minutes"), "text", false))
+                    }
                     (input(&d, "site", "signage_text", &t(l, "signage_text"), "textarea", true))
                     button #create-site { (t(l, "register")) }
                 }
@@ -249,6 +266,8 @@ pub async fn cameras_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<P
                 "/api/v1/sites".to_owned(),
                 json!({ "code": txt(&f, "code"), "name": txt(&f, "name"), "address": txt(&f, "address"),
                         "latitude": coord("latitude"), "longitude": coord("longitude"), "reason": opt(&f, "reason"),
+                        "placement": opt(&f, "placement"), "council_review_date": opt(&f, "council_review_date"),
+                        "council_review_minutes": opt(&f, "council_review_minutes"),
                         "signage_text": txt(&f, "signage_text") }),
             )
         }
