@@ -39,6 +39,40 @@ impl Profile {
         })
     }
 
+    /// On what ground a person holding `person_roles` enters the profile's central room, the
+    /// entry recorded by someone holding `recorder_roles` (`same_person` when they record their
+    /// own): a role that enters, a contractor role within its contract (the sign-in gate refuses
+    /// a contractor without one), or an approver's approval of another person (KIT-5.5).
+    pub fn check_room_entry(
+        &self,
+        person_roles: &[String],
+        recorder_roles: &[String],
+        same_person: bool,
+    ) -> Result<RoomEntryGround, crate::workflow::Refusal> {
+        let Some(room) = &self.central_room else {
+            return Err(crate::workflow::Refusal::new(
+                &crate::rule::cited::RBAC,
+                "this city keeps no record of a central room",
+            ));
+        };
+        let any = |list: &[String], roles: &[String]| roles.iter().any(|r| list.contains(r));
+        if any(&room.enter, person_roles) {
+            Ok(RoomEntryGround::Role)
+        } else if any(&room.contractor_roles, person_roles) {
+            Ok(RoomEntryGround::Contract)
+        } else if !same_person && any(&room.approvers, recorder_roles) {
+            Ok(RoomEntryGround::Approved)
+        } else {
+            Err(crate::workflow::Refusal::new(
+                &room.rule,
+                format!(
+                    "the {} is entered only by the manager, the handling officers and persons the manager approved: the manager records such a person's entry",
+                    room.name_en
+                ),
+            ))
+        }
+    }
+
     /// Whether a site may be registered at `placement` (`public_facility` or `street`; absent:
     /// a public facility) with `review` (the date and the minutes of the body's review, if
     /// any): a street site needs the review where the profile names a reviewing body (SAK-M).
@@ -160,4 +194,16 @@ mod tests {
         let e = kit.check_workstation_use("section", OrgKind::City).unwrap_err();
         assert!(e.field.is_none() && e.message.contains("cannot be used"), "{e:?}");
     }
+}
+
+/// Why a person may enter the central room (KIT-5.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomEntryGround {
+    /// Their role enters (the manager, a handling officer).
+    Role,
+    /// A maintenance contractor within its contract.
+    Contract,
+    /// A person the manager approved, entry recorded by the manager.
+    Approved,
 }

@@ -681,8 +681,9 @@ async fn scope_matrix_every_id_endpoint_on_another_owners_things() {
     // Things of kinds this fixture does not make: footage exported (needs a recorder; the
     // evidence tests pin their scope), delegations and emergency orders (not in Kawaguchi's
     // rules), reconciliation incidents (the emergency path's), disposals (pinned above), an
-    // organisation's own retention (Saku's, pinned in the Saku test).
-    const NOT_HERE: [&str; 7] = [
+    // organisation's own retention (Saku's, pinned in the Saku test), central-room entries
+    // (Kitakyushu's, pinned in its test).
+    const NOT_HERE: [&str; 8] = [
         "extractions",
         "packages",
         "delegations",
@@ -690,6 +691,7 @@ async fn scope_matrix_every_id_endpoint_on_another_owners_things() {
         "reconciliation",
         "disposals",
         "organisations",
+        "room-entries",
     ];
     for backend in BACKENDS {
         // Monday 7 December 2026.
@@ -918,5 +920,81 @@ async fn saku_street_sites_need_the_councils_review() {
             )
             .await;
         assert_eq!(v["placement"], "street", "no review asked where the profile names none");
+    }
+}
+
+// rule: KIT-5.5 — the central room is entered only by the manager, the handling officers,
+// persons the manager approved (the manager records their entry) and the maintenance
+// contractor within its contract; every entry and leaving is recorded and audited. A city
+// without such a room keeps no record of one.
+#[tokio::test]
+async fn kitakyushu_central_room_entries() {
+    for backend in BACKENDS {
+        // Sunday 27 December 2026, in the year-end closure's eve.
+        let w = World::new("kitakyushu", backend, "2026-12-27T10:00:00+09:00").await;
+        let officer = w.user("handling_officer");
+        let manager = w.user("manager");
+        let police = w.user("applicant");
+        let e =
+            w.api.ok("/api/v1/room-entries", &officer, json!({ "purpose": "画像の抽出" })).await;
+        assert_eq!(
+            (e["ground"].as_str(), e["left_at"].as_str()),
+            (Some("role"), None),
+            "{backend:?}: {e}"
+        );
+        // A person of another role does not let himself in…
+        let (s, v) =
+            w.api.post("/api/v1/room-entries", &police, json!({ "purpose": "見学" })).await;
+        assert_eq!((s.as_u16(), v["rule"].as_str()), (403, Some("KIT-5.5")), "{v}");
+        // …nor does a handling officer let him in: only the manager's record is an approval.
+        let (s, v) = w
+            .api
+            .post(
+                "/api/v1/room-entries",
+                &officer,
+                json!({ "purpose": "立会い", "account_id": police.id }),
+            )
+            .await;
+        assert_eq!((s.as_u16(), v["rule"].as_str()), (403, Some("KIT-5.5")), "{v}");
+        let a = w
+            .api
+            .ok(
+                "/api/v1/room-entries",
+                &manager,
+                json!({ "purpose": "機器の確認に立会い", "account_id": police.id }),
+            )
+            .await;
+        assert_eq!(a["ground"], "approved", "{a}");
+        assert!(a["approved_by"].is_string(), "{a}");
+        // Leaving is recorded once, by the person or the manager; not by another.
+        let (s, _) = w
+            .api
+            .post(&format!("/api/v1/room-entries/{}/leave", e["id"]), &police, json!({}))
+            .await;
+        assert_eq!(s, 404, "another person's entry");
+        let left =
+            w.api.ok(&format!("/api/v1/room-entries/{}/leave", e["id"]), &officer, json!({})).await;
+        assert!(left["left_at"].is_string(), "{left}");
+        let (s, _) = w
+            .api
+            .post(&format!("/api/v1/room-entries/{}/leave", e["id"]), &officer, json!({}))
+            .await;
+        assert_eq!(s, 409, "left once");
+        // The manager reads every entry; the police officer only his own.
+        let (_, all) = w.api.get("/api/v1/room-entries", &manager).await;
+        assert_eq!(all["entries"].as_array().unwrap().len(), 2, "{all}");
+        assert_eq!(all["room"]["ja"], "集中管理室");
+        let (_, own) = w.api.get("/api/v1/room-entries", &police).await;
+        assert_eq!(own["entries"].as_array().unwrap().len(), 1, "{own}");
+        let auditor = w.holder(policy::Permission::AuditRead).clone();
+        for action in ["room.enter", "room.leave"] {
+            let (_, trail) = w.api.get(&format!("/api/v1/audit?action={action}"), &auditor).await;
+            assert!(trail.to_string().contains(action), "{action}: {trail}");
+        }
+
+        let w = World::new("asahikawa", backend, "2026-12-27T10:00:00+09:00").await;
+        let (s, _) =
+            w.api.post("/api/v1/room-entries", &w.user("manager"), json!({ "purpose": "x" })).await;
+        assert_eq!(s, 404, "no central room in Asahikawa's rules");
     }
 }

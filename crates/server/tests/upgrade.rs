@@ -18,7 +18,8 @@ use serde_json::json;
 const PREVIOUS: i64 = 20;
 
 /// What the migrations added since the previous release did, undone.
-const UNDO: [&str; 6] = [
+const UNDO: [&str; 7] = [
+    "DROP TABLE room_entries",
     "ALTER TABLE sites DROP COLUMN council_review_minutes",
     "ALTER TABLE sites DROP COLUMN council_review_date",
     "ALTER TABLE sites DROP COLUMN placement",

@@ -21,6 +21,7 @@ pub mod idempotency;
 pub mod lifecycle;
 pub mod registry;
 pub mod reports;
+pub mod room;
 pub mod schema;
 pub mod workflow;
 

@@ -58,6 +58,9 @@ pub struct Profile {
     /// the city requires one (SAK-M).
     #[serde(default)]
     pub sites: SiteRules,
+    /// A locked room whose entries are recorded, where the city has one (KIT-5.5 集中管理室).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub central_room: Option<CentralRoom>,
     /// Recurring duties: monthly histories, access reviews, device passwords, signs, the
     /// yearly publication (issue 18 item 1).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -266,6 +269,27 @@ pub struct SiteRules {
     /// 通じて検討」). None: no such review.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub street_review: Option<StreetReview>,
+}
+
+/// The room footage is worked in, entered only by named roles, persons the manager approved
+/// and the maintenance contractor within its contract; every entry recorded (KIT-5.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CentralRoom {
+    /// The clause.
+    pub rule: RuleId,
+    /// Its name, Japanese (集中管理室).
+    pub name_ja: String,
+    /// Its name, English.
+    pub name_en: String,
+    /// Roles that enter on their own (管理責任者, 取扱責任者).
+    pub enter: Vec<String>,
+    /// Contractor roles that enter within their contract (保守業者が委託契約の範囲内で).
+    #[serde(default)]
+    pub contractor_roles: Vec<String>,
+    /// Roles whose approval lets another person enter (その他管理責任者が認めた者): the
+    /// approver records the entry.
+    pub approvers: Vec<String>,
 }
 
 /// The body that reviews a street site before it is installed, and the clause.

@@ -10,6 +10,7 @@ mod fleet;
 mod footage;
 mod holds;
 mod lifecycle;
+mod room;
 pub use footage::camera_period;
 pub use lifecycle::escalate_overdue;
 mod session;
@@ -175,6 +176,9 @@ api! {
     get "/api/v1/workstations" => admin::list_workstations, Access::Perm(P::WorkstationManage), "workstation.list", "registry", "List dedicated workstations";
     post "/api/v1/workstations" => admin::create_workstation, Access::Perm(P::WorkstationManage), "workstation.create", "registry", "Register a dedicated workstation", WorkstationBody;
     post "/api/v1/workstations/{id}/enrol-link" => admin::enrol_link, Access::Perm(P::WorkstationManage), "workstation.enrol_link", "registry", "A one-time link that enrols the PC which opens it (24 h)";
+    get "/api/v1/room-entries" => room::list, Access::Authenticated, "room.list", "registry", "Entries to the central room (KIT-5.5): all for the manager and auditors, one's own otherwise";
+    post "/api/v1/room-entries" => room::enter, Access::Authenticated, "room.enter", "registry", "Record an entry to the central room now: one's own, or (by the manager) an approved person's (KIT-5.5)", RoomEntryBody;
+    post "/api/v1/room-entries/{id}/leave" => room::leave, Access::Authenticated, "room.leave", "registry", "Record leaving the central room";
     get "/api/v1/nodes" => fleet::list, Access::AnyOf(&[P::RegistryManage, P::RecorderOperate]), "node.list", "recorder", "The recorder nodes: state, cameras, last contact, storage (issue 21)";
     post "/api/v1/nodes" => fleet::register, Access::Perm(P::RegistryManage), "node.register", "recorder", "Register a recorder node and issue its one-time enrolment token (24 h)", NodeBody;
     post "/api/v1/nodes/enrol" => fleet::enrol, Access::Public, "node.enrol", "recorder", "A node redeems its enrolment token with its certificate signing request", NodeEnrolBody;

@@ -370,6 +370,18 @@ pub struct NodeEnrolBody {
     pub csr: String,
 }
 
+/// `POST /room-entries`: an entry to the central room (KIT-5.5).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoomEntryBody {
+    /// Why the room is entered.
+    pub purpose: String,
+    /// The person entering (default: oneself; another person's entry, recorded by the
+    /// manager, is the manager's approval).
+    #[serde(default)]
+    pub account_id: Option<i64>,
+}
+
 /// A reason.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -27,3 +27,16 @@ CREATE TABLE node_erasures (
 ALTER TABLE sites ADD COLUMN placement TEXT NOT NULL DEFAULT '';
 ALTER TABLE sites ADD COLUMN council_review_date TEXT;
 ALTER TABLE sites ADD COLUMN council_review_minutes TEXT NOT NULL DEFAULT '';
+
+-- Issue 18 (KIT-5.5): entries to the central room — who, why, when in and out, and on what
+-- ground (their role, the maintenance contract, or the manager's approval: who recorded it).
+CREATE TABLE room_entries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id BIGINT NOT NULL REFERENCES accounts(id),
+    purpose TEXT NOT NULL,
+    ground TEXT NOT NULL,
+    approved_by BIGINT REFERENCES accounts(id),
+    recorded_by BIGINT NOT NULL REFERENCES accounts(id),
+    entered_at BIGINT NOT NULL,
+    left_at BIGINT
+);

@@ -1,0 +1,143 @@
+//! Entries to the central room (issue 18, KIT-5.5): entered only by the manager, the handling
+//! officers, persons the manager approved and the maintenance contractor within its contract;
+//! every entry and leaving recorded and audited. Cities without such a room: 404.
+
+use super::types::*;
+use super::{Body, Id};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use audit::Outcome;
+use axum::extract::State;
+use axum::{Extension, Json};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// How many entries the list shows.
+const SHOWN: i64 = 200;
+
+fn room(st: &AppState) -> ApiResult<&policy::profile::CentralRoom> {
+    st.profile
+        .central_room
+        .as_ref()
+        .ok_or_else(|| ApiError::not_found("this city keeps no central room record"))
+}
+
+/// Whether `p` reads every entry: an approver, or an auditor.
+fn reads_all(st: &AppState, p: &Principal, room: &policy::profile::CentralRoom) -> bool {
+    p.roles.iter().any(|r| room.approvers.contains(r))
+        || p.role_with(&st.profile, policy::Permission::AuditRead).is_some()
+}
+
+fn entry_json(e: &store::room::RoomEntry, names: &std::collections::HashMap<i64, String>) -> Value {
+    let name = |id: i64| names.get(&id).cloned().unwrap_or_else(|| id.to_string());
+    json!({
+        "id": e.id, "account_id": e.account_id, "name": name(e.account_id), "purpose": e.purpose,
+        "ground": e.ground, "approved_by": e.approved_by.map(name), "recorded_by": name(e.recorded_by),
+        "entered_at": jst(e.entered_at), "left_at": e.left_at.map(jst),
+    })
+}
+
+async fn names(st: &AppState) -> ApiResult<std::collections::HashMap<i64, String>> {
+    Ok(st.db.accounts().await?.into_iter().map(|a| (a.id, a.display_name)).collect())
+}
+
+/// `GET /api/v1/room-entries`: the entries, newest first — all of them for the manager and
+/// auditors, one's own for others.
+pub async fn list(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    let room = room(&st)?;
+    let all = reads_all(&st, &p, room);
+    let names = names(&st).await?;
+    let entries: Vec<Value> = st
+        .db
+        .room_entries(SHOWN)
+        .await?
+        .iter()
+        .filter(|e| all || e.account_id == p.account.id)
+        .map(|e| entry_json(e, &names))
+        .collect();
+    Ok(Json(
+        json!({ "room": { "ja": room.name_ja, "en": room.name_en, "rule": room.rule }, "entries": entries }),
+    ))
+}
+
+/// `POST /api/v1/room-entries`: records an entry now — one's own, or (by the manager) another
+/// person's, which is the manager's approval (KIT-5.5 「その他管理責任者が認めた者」).
+pub async fn enter(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Body(b): Body<RoomEntryBody>,
+) -> ApiResult<Json<Value>> {
+    let room = room(&st)?;
+    required("purpose", &b.purpose)?;
+    let now = st.clock.now_ms();
+    let person = b.account_id.unwrap_or(p.account.id);
+    let same = person == p.account.id;
+    let roles = if same {
+        p.roles.clone()
+    } else {
+        // Another person: an account the caller's organisation keeps.
+        let a = st
+            .db
+            .account(person)
+            .await?
+            .filter(|a| p.keeps(&st.profile, Some(a.organisation_id)) && a.disabled_at.is_none())
+            .ok_or_else(|| ApiError::invalid("account_id", "no such account"))?;
+        st.db.active_roles(a.id, now).await?
+    };
+    let ground = match st.profile.check_room_entry(&roles, &p.roles, same) {
+        Ok(g) => g,
+        Err(r) => {
+            let mut ev = p.event("room.enter", format!("account:{person}"), Outcome::Denied);
+            ev.rule = Some(room.rule.to_string());
+            st.audit(ev).await?;
+            return Err(r.into());
+        }
+    };
+    let ground_text = serde_json::to_value(ground)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let approved_by =
+        (ground == policy::placement::RoomEntryGround::Approved).then_some(p.account.id);
+    let ch = st.change().await?;
+    let e = ch
+        .record_room_entry(person, b.purpose.trim(), &ground_text, approved_by, p.account.id, now)
+        .await?;
+    let mut ev = p.event("room.enter", format!("room_entry:{}", e.id), Outcome::Ok);
+    ev.rule = Some(room.rule.to_string());
+    ev.detail = json!({ "account": person, "ground": ground_text });
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
+    Ok(Json(entry_json(&e, &names(&st).await?)))
+}
+
+/// `POST /api/v1/room-entries/{id}/leave`: the person (or the manager) records the leaving.
+pub async fn leave(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let room = room(&st)?;
+    let e = st
+        .db
+        .room_entry(id)
+        .await?
+        .filter(|e| e.account_id == p.account.id || reads_all(&st, &p, room))
+        .ok_or_else(|| ApiError::not_found(format!("room entry {id}")))?;
+    let ch = st.change().await?;
+    ch.leave_room(e.id, st.clock.now_ms()).await?;
+    let mut ev = p.event("room.leave", format!("room_entry:{id}"), Outcome::Ok);
+    ev.rule = Some(room.rule.to_string());
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
+    let e = st
+        .db
+        .room_entry(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("room entry {id}")))?;
+    Ok(Json(entry_json(&e, &names(&st).await?)))
+}
