@@ -1938,3 +1938,43 @@ async fn asahikawa_manager_sees_the_recorder_fleet() {
     assert!(sealed.contains("認証情報：封印済み"), "{sealed}");
     assert!(!c.source().await.unwrap().contains("kamera-2026"), "never shown again");
 }
+
+/// Kitakyushu's central room (KIT-5.5): a handling officer records his entry and leaving on
+/// the room page; the police applicant cannot let himself in, and the page says why; the
+/// manager records the applicant's entry, which is the approval.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kitakyushu_central_room_entries_on_the_room_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, base) = start_demo(
+        "kitakyushu",
+        dir.path(),
+        &["--cameras", "1", "--at", "2026-12-29T10:00:00+09:00"],
+    );
+    let (_driver, c) = browser().await;
+    login_as(&c, &base, "u_handling_officer").await;
+    c.goto(&format!("{base}/room")).await.unwrap();
+    expect_text(&c, "h1", "入室記録").await;
+    fill(&c, "#enter-purpose", "画像の抽出").await;
+    click(&c, "#room-enter").await;
+    let row = text(&c, "#room-entries tbody tr").await;
+    assert!(row.contains("画像の抽出") && row.contains("役割"), "{row}");
+    click(&c, "#room-entries tbody tr form button").await;
+    let row = text(&c, "#room-entries tbody tr").await;
+    assert!(!row.contains("退室を記録"), "left: {row}");
+    logout(&c).await;
+    login_as(&c, &base, "u_applicant").await;
+    c.goto(&format!("{base}/room")).await.unwrap();
+    fill(&c, "#enter-purpose", "見学").await;
+    click(&c, "#room-enter").await;
+    let page = text(&c, "main").await;
+    assert!(page.contains("KIT-5.5"), "{page}");
+    logout(&c).await;
+    login_as(&c, &base, "admin").await; // the manager
+    c.goto(&format!("{base}/room")).await.unwrap();
+    fill(&c, "#enter-login", "u_applicant").await;
+    fill(&c, "#enter-purpose", "機器の確認に立会い").await;
+    click(&c, "#room-enter").await;
+    let table = text(&c, "#room-entries").await;
+    assert!(table.contains("管理責任者の承認") && table.contains("画像の抽出"), "{table}");
+    shot(&c, "18-room-entries").await;
+}

@@ -85,6 +85,7 @@ pub fn router(api: Router) -> Router {
         .route("/cameras/{id}/masks", get(pages::masks).post(pages::masks_post))
         .route("/workstations", get(pages::workstations).post(pages::workstations_post))
         .route("/nodes", get(pages::nodes).post(pages::nodes_post))
+        .route("/room", get(pages::room).post(pages::room_post))
         .route("/contracts", get(pages::contracts).post(pages::contracts_post))
         .route("/accounts", get(pages::accounts).post(pages::accounts_post))
         .route("/holds", get(pages::holds).post(pages::holds_post))

@@ -74,7 +74,17 @@ pub async fn enter(
     let room = room(&st)?;
     required("purpose", &b.purpose)?;
     let now = st.clock.now_ms();
-    let person = b.account_id.unwrap_or(p.account.id);
+    let by_login = match b.login.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
+        Some(login) => Some(
+            st.db
+                .account_by_login(login)
+                .await?
+                .ok_or_else(|| ApiError::invalid("login", "no such account"))?
+                .id,
+        ),
+        None => None,
+    };
+    let person = b.account_id.or(by_login).unwrap_or(p.account.id);
     let same = person == p.account.id;
     let roles = if same {
         p.roles.clone()

@@ -222,6 +222,8 @@ async fn me_json(st: &AppState, p: &Principal) -> ApiResult<Value> {
         // The city whose system this is, as its pages name it (issue 19, item 8).
         "city": { "ja": profile.profile.name_ja, "en": profile.profile.name_en },
         "emergency_path": profile.emergency.is_some(),
+        // Whether entries to a central room are recorded here (KIT-5.5).
+        "central_room": profile.central_room.as_ref().map(|r| json!({ "ja": r.name_ja, "en": r.name_en })),
         // Whether I keep every organisation's records (the city's people; issue 15): the yearly
         // report and the whole audit log are theirs.
         "keeps_all": p.keeps(profile, None),

@@ -380,6 +380,9 @@ pub struct RoomEntryBody {
     /// manager, is the manager's approval).
     #[serde(default)]
     pub account_id: Option<i64>,
+    /// The person entering, by login name (instead of `account_id`).
+    #[serde(default)]
+    pub login: Option<String>,
 }
 
 /// A reason.

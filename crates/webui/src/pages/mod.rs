@@ -39,8 +39,8 @@ pub use oversight::{
     retention, retention_post, viewing, viewing_close, viewing_judge, viewings, viewings_post,
 };
 pub use registry::{
-    cameras, cameras_post, contracts, contracts_post, masks, masks_post, nodes, nodes_post,
-    workstations, workstations_post,
+    cameras, cameras_post, contracts, contracts_post, masks, masks_post, nodes, nodes_post, room,
+    room_post, workstations, workstations_post,
 };
 pub use transparency::{
     complaints, complaints_post, contact, contact_post, disposal_certificate, disposals,
@@ -193,6 +193,9 @@ fn nav_groups(l: Lang, m: &Me) -> Vec<(&'static str, Vec<(&'static str, String)>
     }
     if can("workstation.manage") {
         registers.push(("/workstations", t(l, "workstations")));
+    }
+    if m.0["central_room"].is_object() {
+        registers.push(("/room", t(l, "room_entries")));
     }
     if can("contract.manage") {
         registers.push(("/contracts", t(l, "contracts")));

@@ -540,6 +540,74 @@ pub async fn nodes_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Pla
     }
 }
 
+/// `GET /room`: entries to the central room (KIT-5.5) — one's own entry and leaving, and for
+/// the manager every entry and the entry of a person they approve.
+pub async fn room(State(ui): State<Arc<Ui>>, s: Session) -> Response {
+    room_page(&ui, s, Draft::default(), StatusCode::OK).await
+}
+
+async fn room_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
+    let Session { l, me, headers } = s;
+    let a = ui.api.get("/api/v1/room-entries", &headers).await;
+    if !a.ok() {
+        return problem_page(l, Some(&me), &a);
+    }
+    let name = js(&a.json["room"][l.code()]).to_owned();
+    let body = html! {
+        p { (t(l, "room_help")) }
+        table #room-entries {
+            thead { tr { th { (t(l, "person")) } th { (t(l, "purpose")) } th { (t(l, "room_ground")) } th { (t(l, "room_entered")) } th { (t(l, "room_left")) } } }
+            tbody {
+                @for e in a.json["entries"].as_array().into_iter().flatten() {
+                    tr {
+                        td { (js(&e["name"])) }
+                        td { (js(&e["purpose"])) }
+                        td { (label(l, "room_ground", js(&e["ground"])))
+                             @if let Some(by) = e["approved_by"].as_str() { br; small { (by) } } }
+                        td { (when(l, &e["entered_at"])) }
+                        td {
+                            @if e["left_at"].is_null() {
+                                form method="post" action="/room" {
+                                    (form_head(&me, "leave")) input type="hidden" name="id" value=(e["id"]);
+                                    button { (t(l, "room_leave")) }
+                                }
+                            } @else { (when(l, &e["left_at"])) }
+                        }
+                    }
+                }
+            }
+        }
+        (d.alert("leave"))
+        section.actions {
+            h2 { (t(l, "room_enter")) " — " (name) }
+            (d.alert("enter"))
+            form method="post" action="/room" novalidate {
+                (form_head(&me, "enter"))
+                (input(&d, "enter", "login", &t(l, "room_other_login"), "text", false))
+                (input(&d, "enter", "purpose", &t(l, "purpose"), "text", true))
+                button #room-enter { (t(l, "room_enter")) }
+            }
+        }
+    };
+    (status, page(l, Some(&me), &t(l, "room_entries"), body)).into_response()
+}
+
+/// `POST /room`.
+pub async fn room_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Plain>) -> Response {
+    let (path, body) = match f.fields.get("form").map(String::as_str) {
+        Some("enter") => (
+            "/api/v1/room-entries".to_owned(),
+            json!({ "purpose": txt(&f, "purpose"), "login": opt(&f, "login") }),
+        ),
+        Some("leave") => (format!("/api/v1/room-entries/{}/leave", txt(&f, "id")), json!({})),
+        _ => return StatusCode::BAD_REQUEST.into_response(),
+    };
+    match post_form(&ui, &s.headers, &f, &path, body).await {
+        Ok(_) => Redirect::to("/room").into_response(),
+        Err((status, d)) => room_page(&ui, s, d, status).await,
+    }
+}
+
 fn s_owned(v: &Value) -> String {
     js(v).to_owned()
 }
