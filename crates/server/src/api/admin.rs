@@ -1020,12 +1020,15 @@ pub async fn set_stream_credentials(
                 "the camera names no recorder node: credentials are sealed to the node that records it",
             ));
         }
-        let Some(node) = st.nodes().into_iter().find(|n| n.id() == recorder) else {
+        // A recorder node on another machine, enrolled here: the recorder in this process takes
+        // its cameras (and their credentials) from its own configuration, not the registry.
+        let Some(node) = st.remote_nodes().into_iter().find(|n| node::Node::id(&**n) == recorder)
+        else {
             return Err(ApiError::conflict(format!(
                 "recorder node {recorder} has not enrolled: credentials are sealed to its key"
             )));
         };
-        let key = node.sealing_key().await?;
+        let key = node::Node::sealing_key(&*node).await?;
         let creds = node::sealed::StreamCredentials {
             username: b.username.clone(),
             password: b.password.clone(),
