@@ -732,6 +732,7 @@ async fn with_the_centre_down_two_minutes_a_node_records_and_erases_on_schedule(
     );
     let log = std::fs::read_to_string(data.join("audit.log")).unwrap();
     assert!(log.contains("retention.erase"), "the node recorded its erasure (E3)");
+    assert!(log.contains("clock_offset_ms"), "its log says its clock was set, not the system's");
 
     // Back, the centre receives the erasure the node kept, in the node's order, and shows it.
     w.set_now(&policy::jst::rfc3339(jiff::Timestamp::now()));

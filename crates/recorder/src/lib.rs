@@ -451,6 +451,12 @@ impl Recorder {
             "recovered_segments": recovered,
             "torn_audit_line": torn_audit_line,
         });
+        // A clock other than the system's (tests and demonstrations: `serve --clock-start`)
+        // moves erasure with it: the log says so, with how far it is off.
+        if !matches!(ctx.clock, clock::Clock::System) {
+            ev.detail["clock_offset_ms"] =
+                serde_json::json!(ctx.clock.now_ms() - jiff::Timestamp::now().as_millisecond());
+        }
         ctx.audit_event(ev).await;
         // Nothing past its erase instant is served after a restart: the first sweep runs before
         // the recorder is handed to anyone (issue 25, D8; exports check the instant as well).

@@ -120,7 +120,7 @@ pub async fn escalate(st: &AppState) -> anyhow::Result<usize> {
                     audit::Outcome::Failed,
                 );
                 if alert == "clock_drift" {
-                    ev.rule = Some("PROD-TIME-1".into());
+                    ev.rule = Some(policy::rule::cited::CLOCK_SYNC.to_string());
                 }
                 ev.detail = serde_json::json!({ "alert": alert, "incident": kind });
                 st.audit_in(&ch, ev).await.map_err(|e| anyhow::anyhow!("{}", e.0.detail))?;

@@ -937,6 +937,9 @@ async fn kitakyushu_central_room_entries() {
         let police = w.user("applicant");
         let e =
             w.api.ok("/api/v1/room-entries", &officer, json!({ "purpose": "画像の抽出" })).await;
+        let (s, _) =
+            w.api.post("/api/v1/room-entries", &officer, json!({ "purpose": "再入室" })).await;
+        assert_eq!(s, 409, "inside already: the leaving first");
         assert_eq!(
             (e["ground"].as_str(), e["left_at"].as_str()),
             (Some("role"), None),

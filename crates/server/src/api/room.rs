@@ -113,6 +113,18 @@ pub async fn enter(
         .unwrap_or_default();
     let approved_by =
         (ground == policy::placement::RoomEntryGround::Approved).then_some(p.account.id);
+    // One entry at a time: a person inside leaves before entering again.
+    if st
+        .db
+        .room_entries(SHOWN)
+        .await?
+        .iter()
+        .any(|e| e.account_id == person && e.left_at.is_none())
+    {
+        return Err(ApiError::conflict(
+            "this person is in the room already: record the leaving first",
+        ));
+    }
     let ch = st.change().await?;
     let e = ch
         .record_room_entry(person, b.purpose.trim(), &ground_text, approved_by, p.account.id, now)
@@ -136,7 +148,10 @@ pub async fn leave(
         .db
         .room_entry(id)
         .await?
-        .filter(|e| e.account_id == p.account.id || reads_all(&st, &p, room))
+        // The person, or an approver; an auditor reads entries but records no leaving.
+        .filter(|e| {
+            e.account_id == p.account.id || p.roles.iter().any(|r| room.approvers.contains(r))
+        })
         .ok_or_else(|| ApiError::not_found(format!("room entry {id}")))?;
     let ch = st.change().await?;
     ch.leave_room(e.id, st.clock.now_ms()).await?;
