@@ -922,7 +922,7 @@ async fn post_form(
     let form = f.fields.get("form").cloned().unwrap_or_default();
     let mut values = f.fields.clone();
     // Secrets are never sent back into the page.
-    for k in ["passphrase", "initial_password", "current", "new"] {
+    for k in ["passphrase", "initial_password", "current", "new", "password"] {
         values.remove(k);
     }
     Err((a.status, Draft::refused(&form, values, &a)))
