@@ -82,4 +82,14 @@ impl Db {
         .fetch_optional(&mut *self.conn().await?)
         .await?)
     }
+
+    /// The entry of `account` still open (not left), if any.
+    pub async fn open_room_entry(&self, account: i64) -> Result<Option<RoomEntry>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM room_entries WHERE account_id = $1 AND left_at IS NULL"
+        )))
+        .bind(account)
+        .fetch_optional(&mut *self.conn().await?)
+        .await?)
+    }
 }

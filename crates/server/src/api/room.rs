@@ -114,13 +114,7 @@ pub async fn enter(
     let approved_by =
         (ground == policy::placement::RoomEntryGround::Approved).then_some(p.account.id);
     // One entry at a time: a person inside leaves before entering again.
-    if st
-        .db
-        .room_entries(SHOWN)
-        .await?
-        .iter()
-        .any(|e| e.account_id == person && e.left_at.is_none())
-    {
+    if st.db.open_room_entry(person).await?.is_some() {
         return Err(ApiError::conflict(
             "this person is in the room already: record the leaving first",
         ));
