@@ -11,6 +11,7 @@
 #    the mask burn-in (libavcodec's decoder, libx264 through libavcodec) is tested too.
 #  - prometheus (Debian): a real Prometheus scrapes `/metrics` in the operations test, and its
 #    promtool checks the exposition text.
+#  - poppler-utils: pdftotext/pdfinfo check the forms the browser prints to PDF.
 #  - slapd + ldap-utils: a real OpenLDAP server for the directory-login test.
 #  - Python `holidays` (PyPI), pinned, in ./.venv: the independent dataset the holiday tests
 #    compare against (crates/policy/tests/holidays_reference.rs).
@@ -46,6 +47,8 @@ command -v dpkg-deb >/dev/null 2>&1 || apt_packages+=(dpkg)
 # openssl makes the tests' certificates; curl checks the HTTPS the server serves.
 command -v openssl >/dev/null 2>&1 || apt_packages+=(openssl)
 command -v curl >/dev/null 2>&1 || apt_packages+=(curl)
+# pdftotext/pdfinfo read the printed forms the browser tests print to PDF (issue 18 item 6).
+command -v pdftotext >/dev/null 2>&1 && command -v pdfinfo >/dev/null 2>&1 || apt_packages+=(poppler-utils)
 # Japanese glyphs in the browser tests' screenshots.
 [ -d /usr/share/fonts/opentype/noto ] || apt_packages+=(fonts-noto-cjk)
 /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0')" >/dev/null 2>&1 ||

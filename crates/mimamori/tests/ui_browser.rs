@@ -119,6 +119,48 @@ async fn text(c: &Client, css: &str) -> String {
     panic!("no {css}: {last:?}");
 }
 
+/// The current page printed as Chromium prints it (WebDriver Print, A4 portrait), saved next to
+/// the screenshots as `{name}.pdf` and read back with poppler: (page count, text).
+async fn printed(c: &Client, name: &str) -> (u32, String) {
+    use fantoccini::wd::{PrintConfiguration, PrintOrientation, PrintSize};
+    let config = PrintConfiguration::builder()
+        .size(PrintSize::A4)
+        .orientation(PrintOrientation::Portrait)
+        .build()
+        .unwrap();
+    let pdf = c.print(config).await.unwrap();
+    let path = shots().join(format!("{name}.pdf"));
+    std::fs::write(&path, pdf).unwrap();
+    let info = Command::new("pdfinfo").arg(&path).output().expect("pdfinfo (poppler-utils)");
+    let info = String::from_utf8_lossy(&info.stdout).into_owned();
+    let pages = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no page count: {info}"));
+    let text = Command::new("pdftotext").arg(&path).arg("-").output().expect("pdftotext");
+    (pages, String::from_utf8_lossy(&text.stdout).into_owned())
+}
+
+/// No rule ID (`ASA-3.4c`, `NIS-11`, `PROD-…`; a record number such as `ASA-2026-0001` is the
+/// city's own numbering), code or machine timestamp on paper (issue 18 item 6).
+fn paper_is_plain(text: &str, title: &str) {
+    for marker in ["PROD-", "ALL-", "+09:00", "T0", "T1", "T2", "_"] {
+        assert!(!text.contains(marker), "{marker:?} on paper: {text}");
+    }
+    for prefix in ["ASA-", "NIS-", "KIT-", "KAW-", "SAK-"] {
+        for (at, _) in text.match_indices(prefix) {
+            let digits = text[at + prefix.len()..].chars().take_while(char::is_ascii_digit).count();
+            assert!(digits == 0 || digits >= 4, "a rule ID on paper at {at}: {text}");
+        }
+    }
+    // The form's title once: the page heading is not printed over it. (A long title wraps:
+    // then `title` is a distinctive part of it, found within a line.)
+    let long = title.chars().count() > 6;
+    let titles = text.lines().filter(|l| l.trim() == title || (long && l.contains(title))).count();
+    assert_eq!(titles, 1, "{title:?} printed {titles} times: {text}");
+}
+
 /// The `href` of the first element matching `css`.
 async fn href(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css)).await.unwrap().attr("href").await.unwrap().unwrap()
@@ -622,8 +664,17 @@ async fn asahikawa_manager_screens() {
     click(&c, "main table tbody tr:last-child a").await;
     click(&c, "#application-link").await;
     let app = text(&c, "#application").await;
-    assert!(app.contains("令和") && app.contains("第三者に提供しません"), "{app}");
+    // Addressed to the 管理責任者 as the seed names the office; no pledge the seed does not state.
+    assert!(app.contains("令和") && app.contains("管理責任者（交通防犯課長） 様"), "{app}");
+    assert!(!app.contains("誓約") && !app.contains("第三者に提供しません"), "{app}");
     shot(&c, "mgr-01b-application").await;
+    let (pages, paper) = printed(&c, "mgr-01b-application").await;
+    assert_eq!(pages, 1, "{paper}");
+    for field in ["申請書", "記", "利用目的", "画像の日時", "整理番号", "申請者"]
+    {
+        assert!(paper.contains(field), "{field} on the printed application: {paper}");
+    }
+    paper_is_plain(&paper, "申請書");
     // The ledger, printable with era dates.
     c.goto(&format!("{base}/ledger?era=1")).await.unwrap();
     assert!(text(&c, "#ledger").await.contains("令和"));
@@ -979,6 +1030,34 @@ async fn nishiyodogawa_agency_emergency_path_to_form_1() {
 
     login_as(&c, &base, "u_agency_head").await;
     c.goto(&format!("{base}/emergency")).await.unwrap();
+    // 様式第3号 is the city's own form: printed to be completed and signed, addressed to the
+    // 管理責任者 (the ward mayor), with the seed's four items and no rule IDs. rule: NIS-11.1
+    click(&c, &format!("{order} .order-application")).await;
+    let form = text(&c, "#order-application").await;
+    assert!(
+        form.contains("様式第3号") && form.contains("大阪市西淀川区長（管理責任者） 様"),
+        "{form}"
+    );
+    for item in [
+        "利用目的",
+        "防犯カメラ設置場所",
+        "画像取出日",
+        "令和8年12月5日",
+        "記載の利用目的以外に使用しない",
+    ] {
+        assert!(form.contains(item), "{item}: {form}");
+    }
+    let (pages, paper) = printed(&c, "em-nis-form3").await;
+    assert_eq!(pages, 1, "{paper}");
+    assert!(paper.contains("様式第3号") && paper.contains("誓約"), "{paper}");
+    paper_is_plain(&paper, "（様式第3号）");
+    c.goto(&format!("{base}/emergency")).await.unwrap();
+    c.find(Locator::Css(&format!("{order} select[name='filing_form'] option[value='form3']")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     c.find(Locator::Css(&format!("{order} input[name='reference']")))
         .await
         .unwrap()

@@ -123,7 +123,7 @@ impl Profile {
                 OutsideWindow::AllowWithReason => {
                     if order.outside_reason.is_none_or(|r| r.trim().is_empty()) {
                         return Err(Refusal::new(
-                            &em.rule,
+                            em.outside_rule.as_ref().unwrap_or(&em.rule),
                             "outside night and holiday hours an emergency extraction needs a written reason, which is reported to the manager",
                         )
                         .at("outside_reason"));
@@ -301,6 +301,9 @@ pub enum OrderAction {
     Ledger,
     /// Report the entry to the operations chief (NIS-11.2), which closes it.
     Report,
+    /// Review an order given outside the window with a written reason, and record the review
+    /// (PROD-EMERG-1: the manager it was flagged to).
+    ReviewFlag,
 }
 
 /// The facts about an order that decide what an actor can do with it.
@@ -316,6 +319,8 @@ pub struct OrderFacts {
     pub actor_in_agency: bool,
     /// A written delegation to the agency is in force now (NIS-10.2).
     pub delegation_in_force: bool,
+    /// Given outside the window (flagged) and not yet reviewed by the roles it is flagged to.
+    pub flag_open: bool,
 }
 
 /// An order action available now: what, in which role, under which rule.
@@ -488,6 +493,38 @@ impl Profile {
         Ok((role, rule.clone()))
     }
 
+    /// May `actor` record the review of an order given outside the window (PROD-EMERG-1)? Only a
+    /// role it is flagged to, once, whatever the order's state (the footage may already have
+    /// left). Returns the role and the rule.
+    pub fn check_order_flag_review(
+        &self,
+        actor: Actor<'_>,
+        order: &OrderFacts,
+    ) -> Result<(String, crate::RuleId), Refusal> {
+        let em = self.emergency_or_refuse()?;
+        let rule = em.outside_rule.as_ref().unwrap_or(&em.rule);
+        let role = actor.roles.iter().find(|r| em.flagged_to.contains(r)).ok_or_else(|| {
+            Refusal::new(
+                rule,
+                if em.flagged_to.is_empty() {
+                    "no order is flagged for review in this profile".to_owned()
+                } else {
+                    format!(
+                        "only {} reviews an order given outside the window",
+                        self.role_names(&em.flagged_to)
+                    )
+                },
+            )
+        })?;
+        if !order.flag_open {
+            return Err(Refusal::state(
+                rule,
+                "this order is not waiting for a review: it was given inside the window, or its review is on record",
+            ));
+        }
+        Ok((role.clone(), rule.clone()))
+    }
+
     /// The role by which `actor` writes the emergency ledger, or a refusal with `why`.
     fn ledger_writer(
         &self,
@@ -525,6 +562,9 @@ impl Profile {
         }
         if let Ok((role, rule)) = self.check_order_report(actor, order.state) {
             out.push(OrderAvailable { action: OrderAction::Report, role, rule });
+        }
+        if let Ok((role, rule)) = self.check_order_flag_review(actor, order) {
+            out.push(OrderAvailable { action: OrderAction::ReviewFlag, role, rule });
         }
         out
     }

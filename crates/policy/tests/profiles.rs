@@ -353,3 +353,23 @@ fn a_missing_permission_is_refused_with_the_citys_own_clause() {
         }
     }
 }
+
+// rule: PROD-EMERG-1 — an order allowed outside the window is flagged to someone who reviews
+// it; a printed form names the office it is addressed to.
+#[test]
+fn flagged_orders_need_a_reviewer_and_printed_forms_an_addressee() {
+    let src = profile::seed_source("nishiyodogawa").unwrap();
+    let edited = src.replace("flagged_to = [\"manager\"]", "flagged_to = []").replacen(
+        "addressed_to = \"大阪市西淀川区長（管理責任者）\"\n",
+        "",
+        1,
+    );
+    let ps = profile::load_str(&edited).unwrap_err();
+    assert!(ps.iter().any(|p| p.path == "emergency.flagged_to"), "{ps:?}");
+    assert!(ps.iter().any(|p| p.path.ends_with(".addressed_to")), "{ps:?}");
+    let edited = src.replace("flagged_to = [\"manager\"]", "flagged_to = [\"image_clerk\"]");
+    let ps = profile::load_str(&edited).unwrap_err();
+    let p = ps.iter().find(|p| p.path == "emergency.flagged_to[0]");
+    let p = p.unwrap_or_else(|| panic!("{ps:?}"));
+    assert!(p.message.contains("reconciliation.review"), "{}", p.message);
+}

@@ -392,6 +392,7 @@ fn emergency_order_actions_follow_the_checks() {
         actor_executes: true,
         actor_in_agency: true,
         delegation_in_force: false,
+        flag_open: false,
     };
     assert_eq!(actions(&asa, &operator, &f, "2026-11-28T03:00:00+09:00"), [A::Extract]);
     // Lapsed on Monday morning: no one's task any more.
@@ -431,6 +432,7 @@ fn emergency_order_actions_follow_the_checks() {
         actor_executes: true,
         actor_in_agency: true,
         delegation_in_force: false,
+        flag_open: false,
     };
     assert!(actions(&nis, &staff, &g, "2026-12-05T22:30:00+09:00").is_empty());
     g.delegation_in_force = true;
@@ -445,6 +447,25 @@ fn emergency_order_actions_follow_the_checks() {
     assert_eq!((a.len(), a[0].action, a[0].rule.as_str()), (1, A::Ledger, "NIS-11.2"));
     let e = nis.check_order_ledger(who, O::Extracted).unwrap_err();
     assert!(e.state_conflict && e.rule.as_str() == "NIS-11.2", "{e:?}");
+    // PROD-EMERG-1: an order given outside the window waits for the manager's review, in any
+    // state, until it is recorded; the clerk and the head have no such step.
+    let city_manager = roles(&["manager"]);
+    let mgr = Actor { account: "m", roles: &city_manager };
+    g.flag_open = true;
+    let a = nis.order_actions(mgr, &g, t("2026-12-07T11:00:00+09:00"));
+    assert_eq!(
+        a.iter().map(|a| (a.action, a.rule.as_str())).collect::<Vec<_>>(),
+        [(A::ReviewFlag, "PROD-EMERG-1")]
+    );
+    assert_eq!(actions(&nis, &clerk, &g, "2026-12-07T11:00:00+09:00"), [A::Ledger]);
+    assert!(nis.check_order_flag_review(Actor { account: "h", roles: &head }, &g).is_err());
+    g.flag_open = false;
+    let e = nis.check_order_flag_review(mgr, &g).unwrap_err();
+    assert!(e.state_conflict && e.rule.as_str() == "PROD-EMERG-1", "{e:?}");
+    // Asahikawa's closed list never flags: no one reviews.
+    f.flag_open = true;
+    let e = asa.check_order_flag_review(Actor { account: "m", roles: &city_manager }, &f);
+    assert!(e.is_err());
     for s in O::ALL {
         assert_eq!(O::parse(s.as_str()), Some(s));
     }

@@ -337,6 +337,51 @@ async fn nishiyodogawa_agency_path_with_delegation_reason_and_form_1() {
         let all = orders(&w, &mgr).await;
         assert!(all.iter().any(|o| o["flagged"] == true), "the manager sees the flagged order");
 
+        // rule: PROD-EMERG-1 — the flagged order is the manager's to review: on the manager's
+        // home until the review is recorded with a note, once; no one else records it.
+        let flagged = v["id"].as_i64().unwrap();
+        assert_eq!(actions_on(&w, &mgr, flagged).await, ["review_flag"]);
+        let tasks = order_tasks(&w, &mgr, flagged).await;
+        assert_eq!(tasks.iter().map(|t| t.0.as_str()).collect::<Vec<_>>(), ["review_flag"]);
+        assert!(
+            actions_on(&w, &mgr, night).await.is_empty(),
+            "an order in the window is not flagged"
+        );
+        assert!(order_tasks(&w, &head, flagged).await.is_empty());
+        let review = format!("/api/v1/emergency/orders/{flagged}/review-flag");
+        let (s, e) = w.api.post(&review, &head, json!({ "note": "確認" })).await;
+        assert_eq!(s, 403, "the orderer does not review his own order: {e}");
+        let (s, e) = w.api.post(&review, &mgr, json!({ "note": " " })).await;
+        assert_eq!((s.as_u16(), e["errors"][0]["field"].as_str()), (422, Some("note")), "{e}");
+        let (s, e) = w
+            .api
+            .post(
+                &format!("/api/v1/emergency/orders/{night}/review-flag"),
+                &mgr,
+                json!({ "note": "x" }),
+            )
+            .await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (409, Some("PROD-EMERG-1")), "{e}");
+        let r =
+            w.api.ok(&review, &mgr, json!({ "note": "平日だが被疑者逃走中で妥当と認める" })).await;
+        assert_eq!(
+            (r["flag_reviewed_by"].as_i64(), r["flag_reviewed_at"].as_str()),
+            (Some(mgr.id), Some("2026-11-24T10:00:00+09:00")),
+            "{r}"
+        );
+        assert_eq!(r["flag_review_note"], "平日だが被疑者逃走中で妥当と認める");
+        assert!(order_tasks(&w, &mgr, flagged).await.is_empty(), "reviewed: off the home page");
+        let (s, e) = w.api.post(&review, &mgr, json!({ "note": "再確認" })).await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (409, Some("PROD-EMERG-1")), "once: {e}");
+        // Every attempt is in the audit trail; the one review recorded, with its note.
+        let (_, log) = w.api.get("/api/v1/audit?action=emergency.flag_review", &w.admin).await;
+        let log = log.as_array().unwrap();
+        assert_eq!(log.len(), 5, "{log:?}");
+        let ok: Vec<_> = log.iter().filter(|e| e["outcome"] == "ok").collect();
+        assert_eq!(ok.len(), 1, "{log:?}");
+        assert_eq!(ok[0]["object"], format!("emergency_order:{flagged}"));
+        assert_eq!(ok[0]["detail"]["note"], "平日だが被疑者逃走中で妥当と認める");
+
         // Filing with form 3 keeps the order open until the image clerk writes form 1 (NIS-11.2).
         let (s, _) = w
             .api

@@ -15,17 +15,13 @@ use common::{Api, BACKENDS, Server, World, documents};
 use serde_json::json;
 
 /// The newest migration of the previous release.
-const PREVIOUS: i64 = 20;
+const PREVIOUS: i64 = 21;
 
 /// What the migrations added since the previous release did, undone.
-const UNDO: [&str; 7] = [
-    "DROP TABLE room_entries",
-    "ALTER TABLE sites DROP COLUMN council_review_minutes",
-    "ALTER TABLE sites DROP COLUMN council_review_date",
-    "ALTER TABLE sites DROP COLUMN placement",
-    "DROP TABLE node_erasures",
-    "ALTER TABLE cameras DROP COLUMN credentials_node",
-    "ALTER TABLE cameras DROP COLUMN stream_credentials",
+const UNDO: [&str; 3] = [
+    "ALTER TABLE emergency_orders DROP COLUMN flag_review_note",
+    "ALTER TABLE emergency_orders DROP COLUMN flag_reviewed_at",
+    "ALTER TABLE emergency_orders DROP COLUMN flag_reviewed_by",
 ];
 
 async fn exec(url: &str, sql: &str) {

@@ -79,6 +79,12 @@ pub struct EmergencyOrder {
     pub reported_by: Option<i64>,
     /// When.
     pub reported_at: Option<i64>,
+    /// Who reviewed the order it was flagged to them (outside the window, PROD-EMERG-1).
+    pub flag_reviewed_by: Option<i64>,
+    /// When.
+    pub flag_reviewed_at: Option<i64>,
+    /// The reviewer's note.
+    pub flag_review_note: Option<String>,
 }
 
 /// A new emergency order.
@@ -183,7 +189,8 @@ macro_rules! order_cols {
     () => {
         "id, number, organisation_id, ordered_by, ordered_role, urgency_reason, executor_id, cameras, range_from, \
     range_to, purpose, ordered_at, in_window, outside_reason, flagged, filing_due_at, state, extraction_id, filed_by, filed_at, \
-    filing_form, filing_reference, delay_reason, ledger_entry_id, owner_org_id, reported_by, reported_at"
+    filing_form, filing_reference, delay_reason, ledger_entry_id, owner_org_id, reported_by, reported_at, \
+    flag_reviewed_by, flag_reviewed_at, flag_review_note"
     };
 }
 
@@ -372,6 +379,25 @@ impl Db {
         .fetch_optional(&mut *self.conn().await?)
         .await?
         .ok_or_else(|| StoreError::Conflict(format!("emergency order {id} is not awaiting its report")))
+    }
+
+    /// Records the review of a flagged order (PROD-EMERG-1), once: a review on record stands.
+    pub async fn order_flag_reviewed(
+        &self,
+        id: i64,
+        by: i64,
+        now: i64,
+        note: &str,
+    ) -> Result<EmergencyOrder> {
+        sqlx::query_as(concat!("UPDATE emergency_orders SET flag_reviewed_by = $2, flag_reviewed_at = $3, flag_review_note = $4 \
+             WHERE id = $1 AND flagged = 1 AND flag_reviewed_at IS NULL RETURNING ", order_cols!()))
+        .bind(id)
+        .bind(by)
+        .bind(now)
+        .bind(note)
+        .fetch_optional(&mut *self.conn().await?)
+        .await?
+        .ok_or_else(|| StoreError::Conflict(format!("emergency order {id} is not waiting for a review")))
     }
 
     /// Links the auto-written ledger entry of a closing filing.

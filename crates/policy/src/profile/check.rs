@@ -351,6 +351,15 @@ impl Checker<'_> {
         if p.purposes.is_empty() {
             self.structure("purposes", "the closed list of purposes must not be empty");
         }
+        // A form the product prints is addressed to someone (issue 18 item 6).
+        for (i, f) in p.forms.iter().enumerate() {
+            if f.printed && f.addressed_to.as_deref().is_none_or(|a| a.trim().is_empty()) {
+                self.structure(
+                    format!("forms[{i}].addressed_to"),
+                    "a printed form names the office it is addressed to",
+                );
+            }
+        }
         if p.roles.is_empty() {
             self.structure("roles", "at least one role is needed");
         }
@@ -508,6 +517,19 @@ impl Checker<'_> {
         if e.window == WindowKind::ClosedList && e.outside_window != OutsideWindow::Refuse {
             self.structure("emergency.outside_window", "a closed list of occasions refuses the path outside them: use \"refuse\", or window = \"open_list\"");
         }
+        if e.outside_window == OutsideWindow::AllowWithReason {
+            if e.flagged_to.is_empty() {
+                self.structure("emergency.flagged_to", "an order outside the window is flagged to someone who reviews it: name the role(s)");
+            }
+            if e.outside_rule.is_none() {
+                self.structure(
+                    "emergency.outside_rule",
+                    "cite the rule for orders outside the window (a product reading: PROD-EMERG-1)",
+                );
+            }
+        }
+        // The review of a flagged order is part of checking the emergency path's use.
+        self.roles_hold(&e.flagged_to, "emergency.flagged_to", Permission::ReconciliationReview);
     }
 
     fn report(&mut self) {

@@ -631,6 +631,19 @@ pub struct FormDef {
     /// Issued with a serial number (e.g. the 承認書).
     #[serde(default)]
     pub numbered: bool,
+    /// The city's own form (a 様式 of its rules), which mimamori prints for the person who files
+    /// it to complete and sign. Otherwise a document of another body (a police 捜査関係事項照会書,
+    /// a warrant) whose reference mimamori records and never prints as if it were the city's.
+    #[serde(default)]
+    pub printed: bool,
+    /// Whom the printed form is addressed to, as the rules name the office
+    /// (`大阪市西淀川区長（管理責任者）`); printed top left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addressed_to: Option<String>,
+    /// The undertaking printed above the signature, in the rules' own words (NIS-11.1 「記載の利用
+    /// 目的以外に使用しない誓約」); none: the form carries none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pledge: Option<String>,
     /// Clause.
     pub rule: RuleId,
 }
@@ -755,6 +768,14 @@ pub struct EmergencyPath {
     /// A written delegation must be in force first (NIS-10.2), with its clause.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delegation_rule: Option<RuleId>,
+    /// Outside an open window (`outside_window = "allow_with_reason"`): the roles the order is
+    /// flagged to, who review it and record that they did (NIS: the 管理責任者).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flagged_to: Vec<String>,
+    /// The rule for orders outside an open window: the written reason and the review (a product
+    /// reading of 「夜間、休日など」, PROD-EMERG-1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outside_rule: Option<RuleId>,
     /// The purposes the path serves (ids of `[[purposes]]`); empty: every purpose of the
     /// profile. ASA-3.5b: only an urgent criminal investigation.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

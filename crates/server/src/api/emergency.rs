@@ -76,6 +76,7 @@ async fn order_facts(st: &AppState, p: &Principal, o: &EmergencyOrder) -> ApiRes
         actor_executes: o.executor_id == p.account.id,
         actor_in_agency: o.organisation_id == p.account.organisation_id,
         delegation_in_force: delegation.is_some(),
+        flag_open: o.flagged != 0 && o.flag_reviewed_at.is_none(),
     })
 }
 
@@ -107,6 +108,9 @@ fn order_json(st: &AppState, o: &EmergencyOrder, state: OrderState, now: i64) ->
         // NIS-11.2: the entry is reported to the operations chief; open until then.
         "needs_report": state == OrderState::Ledgered,
         "reported_by": o.reported_by, "reported_at": jst_opt(o.reported_at),
+        // PROD-EMERG-1: the review of an order given outside the window.
+        "flag_reviewed_by": o.flag_reviewed_by, "flag_reviewed_at": jst_opt(o.flag_reviewed_at),
+        "flag_review_note": o.flag_review_note,
         "rule": st.profile.emergency.as_ref().map(|e| e.rule.to_string()),
         // When the power to carry it out lapses (issue 15).
         "expires_at": (state == OrderState::Ordered)
@@ -494,6 +498,29 @@ pub async fn report_order(
         "reported_to_role": profile.emergency.as_ref().and_then(|e| e.filing.report_to.clone()),
         "ledger": o.ledger_entry_id,
     });
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
+    Ok(Json(order_view(&st, &p, &o).await?))
+}
+
+/// `POST /api/v1/emergency/orders/{id}/review-flag`: PROD-EMERG-1 — the manager an order given
+/// outside the window was flagged to records their review of it, with a note, once.
+pub async fn review_flag(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    Body(b): Body<NoteBody>,
+) -> ApiResult<Json<Value>> {
+    let o = load_order(&st, &p, id).await?;
+    let facts = order_facts(&st, &p, &o).await?;
+    let (role, rule) = st.profile.check_order_flag_review(p.actor(), &facts)?;
+    required("note", &b.note)?;
+    let ch = st.change().await?;
+    let o = ch.order_flag_reviewed(o.id, p.account.id, st.clock.now_ms(), b.note.trim()).await?;
+    let mut ev = p.event("emergency.flag_review", format!("emergency_order:{}", o.id), Outcome::Ok);
+    ev.role = Some(role);
+    ev.rule = Some(rule.to_string());
+    ev.detail = json!({ "note": b.note.trim(), "outside_reason": o.outside_reason });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
     Ok(Json(order_view(&st, &p, &o).await?))

@@ -231,6 +231,7 @@ api! {
     post "/api/v1/emergency/orders/{id}/delay-reason" => emergency::delay_reason, Access::AnyOf(DELAY), "emergency.delay_reason", "emergency", "Record why a filing came late", ReasonBody;
     post "/api/v1/emergency/orders/{id}/ledger" => emergency::ledger_order, Access::Perm(P::LedgerWrite), "emergency.ledger", "emergency", "Write the ledger entry on receipt of the filing", LedgerBody;
     post "/api/v1/emergency/orders/{id}/report" => emergency::report_order, Access::Perm(P::LedgerWrite), "emergency.report", "emergency", "Report the ledger entry to the operations chief (NIS-11.2), which closes the order";
+    post "/api/v1/emergency/orders/{id}/review-flag" => emergency::review_flag, Access::Perm(P::ReconciliationReview), "emergency.flag_review", "emergency", "Record the review of an order given outside the window (PROD-EMERG-1)", NoteBody;
     post "/api/v1/reconciliation/histories" => emergency::submit_history, Access::Perm(P::ReconciliationSubmit), "reconciliation.submit", "emergency", "Submit a month's extraction history", HistoryBody;
     post "/api/v1/reconciliation/run" => emergency::run_reconciliation, Access::Perm(P::ReconciliationReview), "reconciliation.run", "emergency", "Reconcile a month", MonthBody;
     get "/api/v1/reconciliation/incidents" => emergency::list_incidents, Access::Perm(P::ReconciliationReview), "reconciliation.list", "emergency", "Reconciliation incidents";

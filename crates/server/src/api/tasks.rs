@@ -23,8 +23,8 @@ pub struct Task {
     /// `incident`, `complaint`, `duty`, `account`, `viewing`.
     pub kind: &'static str,
     /// What to do: `relay`, `decide`, `instruct`, `ledger`, `extract`, `pass_on`, `report`,
-    /// `file`, `close`, `respond`, `change_password`, `judge_witnesses`; for a duty, the
-    /// profile's duty id.
+    /// `file`, `close`, `respond`, `change_password`, `judge_witnesses`, `review_flag`; for a
+    /// duty, the profile's duty id.
     pub action: String,
     /// The record (`request:12`).
     pub object: String,
@@ -198,6 +198,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                 actor_executes: o.executor_id == p.account.id,
                 actor_in_agency: o.organisation_id == p.account.organisation_id,
                 delegation_in_force: delegation.is_some(),
+                flag_open: o.flagged != 0 && o.flag_reviewed_at.is_none(),
             };
             for a in profile.order_actions(p.actor(), &facts, at) {
                 let (action, due) = match a.action {
@@ -212,6 +213,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                     OrderAction::File => ("file", o.filing_due_at),
                     OrderAction::Ledger => ("ledger", None),
                     OrderAction::Report => ("report", None),
+                    OrderAction::ReviewFlag => ("review_flag", None),
                 };
                 out.push(Task {
                     kind: "emergency_order",

@@ -46,6 +46,24 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                 p { (t(l, "urgency_reason")) ": " (o["urgency_reason"].as_str().unwrap_or("")) }
                 @if !o["filing_due_at"].is_null() { p { (t(l, "filing_due")) ": " (until(l, &o["filing_due_at"])) } }
                 @if o["follow_up_due"] == true { p.problem { (t(l, "follow_up_due")) } }
+                // PROD-EMERG-1: given outside night and closed days, with its written reason.
+                @if o["flagged"] == true {
+                    p.flagged { strong { (t(l, "flagged_order")) } " " (t(l, "outside_reason")) ": " (js(&o["outside_reason"])) }
+                    @if o["flag_reviewed_at"].is_string() {
+                        p.flag-reviewed { (t(l, "flag_reviewed")) ": " (when(l, &o["flag_reviewed_at"])) " — " (js(&o["flag_review_note"])) }
+                    }
+                }
+                @let fv = format!("review-flag-{id}");
+                @if act("review_flag") {
+                    (d.alert(&fv))
+                    form method="post" action={ "/emergency/" (id) "/review-flag" } {
+                        (form_head(&me, &fv))
+                        label for={ "flag-note-" (id) } { (t(l, "flag_note")) }
+                        textarea id={ "flag-note-" (id) } name="note" rows="2" required { (d.v(&fv, "note")) }
+                        @if let Some(e) = d.err(&fv, "note") { p.field-error { (e) } }
+                        button.review-flag { (t(l, "review_flag")) }
+                    }
+                }
                 @let fx = format!("extract-{id}");
                 @let ff = format!("file-{id}");
                 (d.alert(&fx)) (d.alert(&ff))
@@ -154,9 +172,11 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
     (status, page(l, Some(&me), &t(l, "emergency"), body)).into_response()
 }
 
-/// `GET /emergency/{id}/application`: the post-hoc filing as the profile's printed form
-/// (NIS 様式第3号 緊急利用申請書兼誓約書: purpose, camera location, extraction date, pledge;
-/// rule: NIS-11.1, ASA-3.5b), A4, dates in the Japanese era.
+/// `GET /emergency/{id}/application`: the post-hoc filing as the city's own printed form (NIS
+/// 様式第3号 緊急利用申請書兼誓約書: purpose, camera location, extraction date, the pledge in the
+/// rules' words; ASA 申請書), addressed as the profile says, A4, dates in the Japanese era.
+/// rule: NIS-11.1, ASA-3.5b. A filing made with another body's document (a police 捜査関係事項
+/// 照会書) is never printed as if it were the city's: the page says so.
 pub async fn order_application(
     State(ui): State<Arc<Ui>>,
     s: Session,
@@ -173,8 +193,25 @@ pub async fn order_application(
             .into_response();
     };
     let profile = ui.api.get("/api/v1/profile", &headers).await.json;
-    let form = profile["emergency"]["filing"]["forms"][0].as_str().unwrap_or("");
-    let title = form_name(&profile, form, "name_ja");
+    let filing: Vec<&str> = profile["emergency"]["filing"]["forms"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    // The form filed, when the city prints it; else the city's own form among those that file.
+    let filed = o["filing_form"].as_str();
+    let form = match filed {
+        Some(f) => printed_form(&profile, f),
+        None => filing.iter().find_map(|f| printed_form(&profile, f)),
+    };
+    let Some(form) = form else {
+        let name = if l == Lang::Ja { "name_ja" } else { "name_en" };
+        let doc = filed.map_or_else(String::new, |f| form_name(&profile, f, name));
+        let body = html! { p.notice #not-printed { (t(l, "filing_not_printed")) " " (doc) } };
+        return page(l, Some(&me), &t(l, "application_print"), body).into_response();
+    };
+    let title = js(&form["name_ja"]).to_owned();
     let cams = ui.api.get("/api/v1/cameras", &headers).await.json;
     let sites = ui.api.get("/api/v1/sites", &headers).await.json;
     let place = |code: &str| {
@@ -182,7 +219,7 @@ pub async fn order_application(
         let site = cam
             .and_then(|c| sites.as_array().into_iter().flatten().find(|x| x["id"] == c["site_id"]));
         match site {
-            Some(x) => format!("{code}（{} {}）", js(&x["name"]), js(&x["address"])),
+            Some(x) => format!("{}（{}、カメラ {code}）", js(&x["address"]), js(&x["name"])),
             None => code.to_owned(),
         }
     };
@@ -192,21 +229,28 @@ pub async fn order_application(
         .flatten()
         .find(|p| p["id"] == o["purpose"])
         .map_or_else(|| js(&o["purpose"]).to_owned(), |p| js(&p["name_ja"]).to_owned());
+    // Dated the day it was filed; before that, the day it is printed to be filled in.
+    let dated = if o["filed_at"].is_string() { &o["filed_at"] } else { &me.0["now"] };
     let body = html! {
         article.print-a4.certificate #order-application {
-            p.right { (t(l, "number")) " " (js(&o["number"])) }
-            h2.center { (title) }
-            table {
-                tr { th { (t(l, "purpose")) } td { (purpose) } }
-                tr { th { (t(l, "urgency_reason")) } td { (js(&o["urgency_reason"])) } }
-                tr { th { (t(l, "cameras_field")) } td { @for c in o["cameras"].as_array().into_iter().flatten() { (place(js(c))) br; } } }
-                tr { th { (t(l, "range_from")) } td { (wareki(js(&o["from"]))) } }
-                tr { th { (t(l, "range_to")) } td { (wareki(js(&o["to"]))) } }
-                tr { th { (t(l, "extracted_at")) } td { (wareki(js(&o["extracted_at"]))) } }
+            p.right { (wareki_day(js(dated))) }
+            p.addressee { (js(&form["addressed_to"])) " 様" }
+            div.right.applicant {
+                p { "所属 ＿＿＿＿＿＿＿＿＿＿＿＿" }
+                p { "職・氏名 ＿＿＿＿＿＿＿＿＿＿ 印" }
             }
-            p.pledge { (super::footage::PLEDGE) }
-            p.right { (js(&profile["profile"]["name_ja"])) "長 様" }
-            p.right.sign { "＿＿＿＿＿＿＿＿＿＿ 印" }
+            h2.center { (title) }
+            p { "次のとおり、緊急を要するため画像を取り出したので、申請します。" }
+            p.center { "記" }
+            table {
+                tr { th { "利用目的" } td { (purpose) } }
+                tr { th { "緊急を要した理由" } td { (js(&o["urgency_reason"])) } }
+                tr { th { "防犯カメラ設置場所" } td { @for c in o["cameras"].as_array().into_iter().flatten() { (place(js(c))) br; } } }
+                tr { th { "画像の日時" } td { (wareki(js(&o["from"]))) " 〜 " (wareki(js(&o["to"]))) } }
+                tr { th { "画像取出日" } td { (wareki_day(js(&o["extracted_at"]))) } }
+                tr { th { "整理番号" } td { (js(&o["number"])) } }
+            }
+            @if let Some(pledge) = form["pledge"].as_str() { p.pledge { (pledge) } }
         }
         p.noprint { button type="button" data-print { (t(l, "print")) } }
     };
@@ -233,7 +277,8 @@ pub async fn create_order(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<P
     post_order(&ui, s, &f, "/api/v1/emergency/orders", body).await
 }
 
-/// `POST /emergency/{id}/{extract|file|ledger|report}`: the actions the API offers on an order.
+/// `POST /emergency/{id}/{extract|file|ledger|report|review-flag}`: the actions the API offers
+/// on an order.
 pub async fn order_action(
     State(ui): State<Arc<Ui>>,
     s: Session,
@@ -242,6 +287,7 @@ pub async fn order_action(
 ) -> Response {
     let body = match action.as_str() {
         "extract" | "report" => json!({}),
+        "review-flag" => json!({ "note": txt(&f, "note") }),
         "file" => {
             json!({ "form": txt(&f, "filing_form"), "reference": txt(&f, "reference"), "delay_reason": opt(&f, "delay_reason") })
         }

@@ -479,13 +479,11 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
     (status, page(l, Some(&me), &title, body)).into_response()
 }
 
-/// The pledge printed on applications (NIS form 2 and 3 are 申請書兼誓約書; the other cities'
-/// applications carry the same undertakings).
-pub(super) const PLEDGE: &str = "提供を受けた画像は、上記の利用目的以外に利用せず、複製し、又は第三者に提供しません。\
-利用目的を達成したときは、速やかに消去し、又は返却します。";
-
-/// `GET /requests/{id}/application`: the request as the profile's printed application form
-/// (申請書, NIS 様式第2号 利用申請書兼誓約書), A4, dates in the Japanese era.
+/// `GET /requests/{id}/application`: the request as the city's own printed application form
+/// (ASA 申請書, NIS 様式第2号 利用申請書兼誓約書), addressed and pledged as the profile's form
+/// says, A4, dates in the Japanese era, no rule IDs or codes (issue 18 item 6). Where the city
+/// has no form of its own (the police send their inquiry letter), the page prints the request
+/// as received, addressed to the role that decides it, with no pledge the rules do not state.
 pub async fn application(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i64>) -> Response {
     let Session { l, me, headers } = s;
     let a = ui.api.get(&format!("/api/v1/requests/{id}"), &headers).await;
@@ -495,32 +493,50 @@ pub async fn application(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i
     let r = &a.json;
     let profile = ui.api.get("/api/v1/profile", &headers).await.json;
     let docs: Vec<&Value> = r["documents"].as_array().into_iter().flatten().collect();
-    // The profile's own application form, else the application among the documents attached.
-    let form = profile["workflow"]["request_form"].as_str().map(str::to_owned).or_else(|| {
-        docs.iter()
-            .filter_map(|d| d["form"].as_str())
-            .find(|f| form_name(&profile, f, "name_ja").contains("申請書"))
-            .map(str::to_owned)
-    });
-    let title = form.map_or_else(|| "申請書".to_owned(), |f| form_name(&profile, &f, "name_ja"));
+    // The profile's own application form, else a printed form among the documents attached.
+    let form = profile["workflow"]["request_form"]
+        .as_str()
+        .and_then(|f| printed_form(&profile, f))
+        .or_else(|| {
+            docs.iter().filter_map(|d| d["form"].as_str()).find_map(|f| printed_form(&profile, f))
+        });
+    let title = form.map_or_else(|| "画像提供申請書".to_owned(), |f| js(&f["name_ja"]).to_owned());
+    // Addressed as the form says; else to the role that decides requests, by the rules' name.
+    let addressee = form.and_then(|f| f["addressed_to"].as_str()).map_or_else(
+        || {
+            let decider = profile["workflow"]["reviewed_by"][0].as_str().unwrap_or("");
+            let role =
+                profile["roles"].as_array().into_iter().flatten().find(|x| x["id"] == decider);
+            format!(
+                "{} {}",
+                js(&profile["profile"]["name_ja"]),
+                role.map_or("", |x| js(&x["name_ja"]))
+            )
+        },
+        str::to_owned,
+    );
     let body = html! {
         article.print-a4.certificate #application {
-            p.right { (t(l, "number")) " " (js(&r["number"])) }
-            p.right { (wareki(js(&r["created_at"]))) }
-            h2.center { (title) }
-            table {
-                tr { th { (t(l, "recipient")) } td { (js(&r["recipient"])) } }
-                tr { th { (t(l, "basis")) } td { (js(&r["basis_name_ja"])) " (" (js(&r["basis_rule"])) ")" } }
-                tr { th { (t(l, "purpose")) } td { (js(&r["purpose_name_ja"])) } }
-                tr { th { (t(l, "case_summary")) } td { (js(&r["case_summary"])) } }
-                tr { th { (t(l, "cameras_field")) } td { (list(&r["cameras"])) } }
-                tr { th { (t(l, "range_from")) } td { (wareki(js(&r["from"]))) } }
-                tr { th { (t(l, "range_to")) } td { (wareki(js(&r["to"]))) } }
-                tr { th { (t(l, "documents")) } td { @for d in &docs { (form_name(&profile, js(&d["form"]), "name_ja")) " " (js(&d["reference"])) br; } } }
+            p.right { (wareki_day(js(&r["created_at"]))) }
+            p.addressee { (addressee) " 様" }
+            div.right.applicant {
+                p { (js(&r["recipient"])) }
+                p { "申請者 ＿＿＿＿＿＿＿＿＿＿ 印" }
             }
-            p.pledge { (PLEDGE) }
-            p.right { (js(&profile["profile"]["name_ja"])) "長 様" }
-            p.right.sign { "申請者 ＿＿＿＿＿＿＿＿＿＿ 印" }
+            h2.center { (title) }
+            p { "次のとおり、防犯カメラの画像の提供を申請します。" }
+            p.center { "記" }
+            table {
+                tr { th { "提供を受ける者" } td { (js(&r["recipient"])) } }
+                tr { th { "提供を求める根拠" } td { (js(&r["basis_name_ja"])) } }
+                tr { th { "利用目的" } td { (js(&r["purpose_name_ja"])) } }
+                tr { th { "事件の概要" } td { (js(&r["case_summary"])) } }
+                tr { th { "防犯カメラ" } td { (list(&r["cameras"])) } }
+                tr { th { "画像の日時" } td { (wareki(js(&r["from"]))) " 〜 " (wareki(js(&r["to"]))) } }
+                tr { th { "添付書類" } td { @for d in &docs { (form_name(&profile, js(&d["form"]), "name_ja")) " " (js(&d["reference"])) br; } } }
+                tr { th { "整理番号" } td { (js(&r["number"])) } }
+            }
+            @if let Some(pledge) = form.and_then(|f| f["pledge"].as_str()) { p.pledge { (pledge) } }
         }
         p.noprint { button type="button" data-print { (t(l, "print")) } }
     };

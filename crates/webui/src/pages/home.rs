@@ -29,6 +29,7 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
         ("task_filing", "filings", of("emergency_order", "file")),
         ("task_emergency_ledger", "task-emergency-ledger", of("emergency_order", "ledger")),
         ("task_emergency_report", "task-emergency-report", of("emergency_order", "report")),
+        ("task_review_flag", "task-review-flag", of("emergency_order", "review_flag")),
         ("overdue_complaints", "overdue-complaints", of("complaint", "respond")),
         ("open_incidents", "open-incidents", of("incident", "close")),
         ("task_witnesses", "task-witnesses", of("viewing", "judge_witnesses")),

@@ -635,6 +635,20 @@ fn wareki(rfc3339: &str) -> String {
     format!("{date} {}時{:02}分", d.hour(), d.minute())
 }
 
+/// The day of an instant in the Japanese era (`令和8年12月5日`), as paper dates a document.
+fn wareki_day(rfc3339: &str) -> String {
+    let w = wareki(rfc3339);
+    w.split_once(' ').map_or(w.clone(), |(day, _)| day.to_owned())
+}
+
+/// The profile's form `id`, when it is one the city prints itself (`printed`).
+fn printed_form<'a>(profile: &'a Value, id: &str) -> Option<&'a Value> {
+    profile["forms"]
+        .as_array()?
+        .iter()
+        .find(|f| f["id"].as_str() == Some(id) && f["printed"] == true)
+}
+
 /// The catalogue text of `{prefix}_{value}`, or the value itself for one the catalogue lacks.
 fn label(l: Lang, prefix: &str, value: &str) -> String {
     let key = format!("{prefix}_{value}");
