@@ -122,6 +122,13 @@ async fn text(c: &Client, css: &str) -> String {
 /// The current page printed as Chromium prints it (WebDriver Print, A4 portrait), saved next to
 /// the screenshots as `{name}.pdf` and read back with poppler: (page count, text).
 async fn printed(c: &Client, name: &str) -> (u32, String) {
+    let (pages, text, _) = printed_sheets(c, name).await;
+    (pages, text)
+}
+
+/// As [`printed`], with whether the first page came out landscape (the page's own CSS `@page`
+/// size wins over the requested portrait, as in the browser's print dialog).
+async fn printed_sheets(c: &Client, name: &str) -> (u32, String, bool) {
     use fantoccini::wd::{PrintConfiguration, PrintOrientation, PrintSize};
     let config = PrintConfiguration::builder()
         .size(PrintSize::A4)
@@ -138,8 +145,15 @@ async fn printed(c: &Client, name: &str) -> (u32, String) {
         .find_map(|l| l.strip_prefix("Pages:"))
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or_else(|| panic!("no page count: {info}"));
+    // "Page size:      841.89 x 595.276 pts (A4)"
+    let size: Vec<f64> = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Page size:"))
+        .map(|v| v.split_whitespace().filter_map(|x| x.parse().ok()).collect())
+        .unwrap_or_default();
+    let landscape = size.len() >= 2 && size[0] > size[1];
     let text = Command::new("pdftotext").arg(&path).arg("-").output().expect("pdftotext");
-    (pages, String::from_utf8_lossy(&text.stdout).into_owned())
+    (pages, String::from_utf8_lossy(&text.stdout).into_owned(), landscape)
 }
 
 /// No rule ID (`ASA-3.4c`, `NIS-11`, `PROD-…`; a record number such as `ASA-2026-0001` is the
@@ -370,7 +384,19 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
     click(&c, "a[href$='/certificate']").await;
     let cert = text(&c, "article.certificate").await;
     assert!(cert.contains("承認書") && cert.contains("令和") && cert.contains(&number), "{cert}");
+    // As the city issues it: its 文書番号, the issuing office, 記 and the seed's condition
+    // (issue 18 item 6), on one A4 page, without rule IDs.
+    let doc = text(&c, "#cert-number").await;
+    assert!(doc.starts_with("旭交防第") && doc.ends_with('号'), "{doc}");
     shot(&c, "05b-certificate").await;
+    let (pages, paper) = printed(&c, "05b-certificate").await;
+    assert_eq!(pages, 1, "{paper}");
+    for field in
+        [doc.as_str(), "管理責任者（交通防犯課長）", "記", "画像を適切に管理する責任", "様"]
+    {
+        assert!(paper.contains(field), "{field} on the printed 承認書: {paper}");
+    }
+    paper_is_plain(&paper, "承認書");
     c.goto(&request_url).await.unwrap();
     c.find(Locator::Css("select#to_account option")).await.unwrap();
     click(&c, "#instruct").await;
@@ -506,6 +532,9 @@ async fn nishiyodogawa_three_step_chain_with_report() {
     expect_text(&c, "h1", "画像利用簿").await;
     let ledger = text(&c, "#ledger").await;
     assert!(ledger.contains("cam1") && ledger.contains("sha256:"), "{ledger}");
+    // The register as the rules name it (NIS-9.3), not a generic usage ledger.
+    let title = text(&c, "#ledger-title").await;
+    assert_eq!(title, "大阪市西淀川区無線通信式防犯カメラ画像管理台帳（様式第1号）");
     shot(&c, "nis-02-ledger").await;
     c.close().await.unwrap();
 }
@@ -677,7 +706,22 @@ async fn asahikawa_manager_screens() {
     paper_is_plain(&paper, "申請書");
     // The ledger, printable with era dates.
     c.goto(&format!("{base}/ledger?era=1")).await.unwrap();
-    assert!(text(&c, "#ledger").await.contains("令和"));
+    let ledger = text(&c, "#ledger").await;
+    assert!(ledger.contains("令和"), "{ledger}");
+    assert_eq!(text(&c, "#ledger-title").await, "旭川市防犯カメラ画像利用簿");
+    // On paper (issue 18 item 6): A4 landscape, the rows whole on one sheet, with the request's
+    // number, who extracted it and readable purposes; no codes or rule IDs.
+    let rows = c.find_all(Locator::Css("#ledger tbody tr")).await.unwrap().len();
+    assert!((2..=12).contains(&rows), "the demo's ledger: {rows} rows");
+    let (pages, paper, landscape) = printed_sheets(&c, "mgr-01c-ledger").await;
+    assert!(landscape, "the ledger prints landscape");
+    assert_eq!(pages, 1, "{rows} rows on one sheet: {paper}");
+    for field in ["旭川市防犯カメラ画像利用簿", "ASA-2026-", "申請書 ", "犯罪の", "令和"]
+    {
+        assert!(paper.contains(field), "{field} on the printed ledger: {paper}");
+    }
+    assert!(!paper.contains("application:"), "form ids on paper: {paper}");
+    paper_is_plain(&paper, "旭川市防犯カメラ画像利用簿");
 
     // Contracts: clause ③ left out without a reason is refused, the form comes back filled in.
     c.goto(&format!("{base}/contracts")).await.unwrap();

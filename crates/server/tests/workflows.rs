@@ -78,6 +78,8 @@ async fn full_flow(profile_id: &str, backend: Backend) {
         let (s, cert) = w.api.get(&format!("/api/v1/requests/{id}/certificate"), &requester).await;
         assert_eq!(s, 200);
         assert_eq!(cert["form"]["name_ja"], "承認書");
+        // Printed in the city's document-number style (issue 18 item 6).
+        assert_eq!(cert["document_number"], "旭交防第1号", "{cert}");
     }
 
     let w = w.restart().await;

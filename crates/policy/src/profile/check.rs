@@ -351,6 +351,21 @@ impl Checker<'_> {
         if p.purposes.is_empty() {
             self.structure("purposes", "the closed list of purposes must not be empty");
         }
+        // A numbered form is issued by an office, and its number format has its serial number.
+        for (i, f) in p.forms.iter().enumerate() {
+            if f.numbered && f.issuer.as_deref().is_none_or(|a| a.trim().is_empty()) {
+                self.structure(
+                    format!("forms[{i}].issuer"),
+                    "a numbered form names the office that issues it",
+                );
+            }
+            if f.number_format.as_deref().is_some_and(|n| !n.contains("{n}")) {
+                self.structure(
+                    format!("forms[{i}].number_format"),
+                    "the number format must contain {n}, the serial number",
+                );
+            }
+        }
         // A form the product prints is addressed to someone (issue 18 item 6).
         for (i, f) in p.forms.iter().enumerate() {
             if f.printed && f.addressed_to.as_deref().is_none_or(|a| a.trim().is_empty()) {

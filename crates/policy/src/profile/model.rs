@@ -644,8 +644,36 @@ pub struct FormDef {
     /// 目的以外に使用しない誓約」); none: the form carries none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pledge: Option<String>,
+    /// The office that issues the form, printed with the signer's name (the 承認書: the
+    /// 管理責任者).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// A numbered form's 文書番号 in the city's style: `{n}` the serial number of the fiscal year,
+    /// `{fy}` the fiscal year in the Japanese era (`旭交防第{n}号`). None: `{fiscal year}-{n:04}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_format: Option<String>,
+    /// The conditions printed on the form, in the rules' own words (ASA-3.4c 「画像の提供を受けた
+    /// 者は、関連法令に基づき、画像を適切に管理する責任を負います」).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<String>,
     /// Clause.
     pub rule: RuleId,
+}
+
+impl FormDef {
+    /// The 文書番号 of the `n`th form of fiscal year `fiscal_year` (April to March), in the
+    /// profile's format.
+    pub fn document_number(&self, fiscal_year: i16, n: i64) -> String {
+        match &self.number_format {
+            None => format!("{fiscal_year}-{n:04}"),
+            Some(f) => {
+                // 令和 began on 1 May 2019; fiscal years from 2019 count in it.
+                let era = i64::from(fiscal_year) - 2018;
+                let fy = if era == 1 { "元".to_owned() } else { era.to_string() };
+                f.replace("{fy}", &fy).replace("{n}", &n.to_string())
+            }
+        }
+    }
 }
 
 /// A legal basis for third-party viewing or provision.

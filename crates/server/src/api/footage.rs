@@ -676,6 +676,12 @@ pub async fn certificate(
         return Err(ApiError::not_found("this request has no approval certificate"));
     };
     let form = st.profile.form(&form_id).cloned();
+    // Stored as `{fiscal year}-{serial}`; printed in the city's document-number style.
+    let document_number = number
+        .split_once('-')
+        .and_then(|(fy, n)| Some((fy.parse::<i16>().ok()?, n.parse::<i64>().ok()?)))
+        .zip(form.as_ref())
+        .map_or_else(|| number.clone(), |((fy, n), f)| f.document_number(fy, n));
     let decider = match r.decided_by {
         Some(d) => st.db.account(d).await?.map(|a| a.display_name),
         None => None,
@@ -684,6 +690,7 @@ pub async fn certificate(
     Ok(Json(json!({
         "form": form,
         "number": number,
+        "document_number": document_number,
         "request": request_json(&st, &r),
         "approved_by": decider,
         "approved_at": jst_opt(r.decided_at),
@@ -1216,7 +1223,22 @@ pub async fn list_ledger(
             ("to", blank(&q.to)),
         ]
     });
-    let items = entries.iter().map(|l| ledger_json(&st, l)).collect();
+    // Who extracted and who wrote each entry, by name (the printed ledger names them).
+    let mut names: std::collections::HashMap<i64, String> = Default::default();
+    for id in entries.iter().flat_map(|l| [l.operator_id, l.written_by]) {
+        if let std::collections::hash_map::Entry::Vacant(v) = names.entry(id) {
+            v.insert(st.db.account(id).await?.map(|a| a.display_name).unwrap_or_default());
+        }
+    }
+    let items = entries
+        .iter()
+        .map(|l| {
+            let mut v = ledger_json(&st, l);
+            v["operator_name"] = json!(names.get(&l.operator_id));
+            v["written_by_name"] = json!(names.get(&l.written_by));
+            v
+        })
+        .collect();
     Ok(super::types::page_response(items, "/api/v1/ledger", next.as_ref().map(|n| &n[..])))
 }
 

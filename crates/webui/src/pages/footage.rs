@@ -552,22 +552,36 @@ pub async fn certificate(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i
     }
     let c = &a.json;
     let r = &c["request"];
+    let form = &c["form"];
+    // As a municipal office issues it (issue 18 item 6): 文書番号 and date top right, the
+    // addressee top left, the issuing office and the signer, 記, the conditions in the rules'
+    // own words; no rule IDs or codes.
     let body = html! {
-        article.print-a4.certificate {
-            p.right { (t(l, "number")) " " span #cert-number { (c["number"].as_str().unwrap_or("")) } }
-            p.right { (wareki(c["approved_at"].as_str().unwrap_or(""))) }
-            h2.center { (c["form"]["name_ja"].as_str().unwrap_or("")) }
-            p { (r["recipient"].as_str().unwrap_or("")) " 様" }
-            p { "次のとおり画像の提供を承認します。" }
-            table {
-                tr { th { (t(l, "requests")) } td { (r["number"].as_str().unwrap_or("")) } }
-                tr { th { (t(l, "basis")) } td { (r["basis_name_ja"].as_str().unwrap_or("")) " (" (r["basis_rule"].as_str().unwrap_or("")) ")" } }
-                tr { th { (t(l, "purpose")) } td { (r["purpose_name_ja"].as_str().unwrap_or("")) } }
-                tr { th { (t(l, "cameras_field")) } td { (list(&r["cameras"])) } }
-                tr { th { (t(l, "range_from")) } td { (wareki(js(&r["from"]))) } }
-                tr { th { (t(l, "range_to")) } td { (wareki(js(&r["to"]))) } }
+        article.print-a4.certificate #certificate {
+            div.right {
+                p #cert-number { (js(&c["document_number"])) }
+                p { (wareki_day(js(&c["approved_at"]))) }
             }
-            p.right { (c["profile"].as_str().unwrap_or("")) " " (c["approved_by"].as_str().unwrap_or("")) }
+            p.addressee { (js(&r["recipient"])) " 様" }
+            div.right.applicant {
+                p { (js(&form["issuer"])) }
+                p #cert-signer { (js(&c["approved_by"])) " 印" }
+            }
+            h2.center { (js(&form["name_ja"])) }
+            p { (wareki_day(js(&r["created_at"]))) "付けで申請のあった防犯カメラの画像の提供について、次のとおり承認します。" }
+            p.center { "記" }
+            table {
+                tr { th { "申請の整理番号" } td { (js(&r["number"])) } }
+                tr { th { "提供を受ける者" } td { (js(&r["recipient"])) } }
+                tr { th { "提供の根拠" } td { (js(&r["basis_name_ja"])) } }
+                tr { th { "利用目的" } td { (js(&r["purpose_name_ja"])) } }
+                tr { th { "防犯カメラ" } td { (list(&r["cameras"])) } }
+                tr { th { "画像の日時" } td { (wareki(js(&r["from"]))) " 〜 " (wareki(js(&r["to"]))) } }
+            }
+            @if let Some(conditions) = form["conditions"].as_str() {
+                p { "（条件）" }
+                p.conditions { (conditions) }
+            }
         }
         p.noprint { button type="button" data-print { (t(l, "print")) } }
     };
@@ -674,6 +688,24 @@ pub async fn write_ledger(
     act(&ui, s, id, &f, "/api/v1/ledger", body, "/ledger").await
 }
 
+/// A ledger entry's reference (`ASA-2026-0001 / application:申-400`) in words: each
+/// `form:reference` part as the form's name and the reference.
+fn request_ref(profile: &Value, raw: &str, name_key: &str) -> String {
+    raw.split(" / ")
+        .map(|part| match part.split_once(':') {
+            Some((form, reference))
+                if profile["forms"]
+                    .as_array()
+                    .is_some_and(|fs| fs.iter().any(|f| f["id"] == form)) =>
+            {
+                format!("{} {reference}", form_name(profile, form, name_key))
+            }
+            _ => part.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
 /// `GET /ledger`: the usage ledger, printable.
 pub async fn ledger(
     State(ui): State<Arc<Ui>>,
@@ -737,23 +769,33 @@ pub async fn ledger(
             @if era { input type="hidden" name="era" value="1"; }
             button type="submit" { (t(l, "search")) }
         }
-        p.no-print { a #csv href={ "/ledger.csv?" (qs) } download { (t(l, "download_csv")) } }
-        table #ledger.print-a4 {
-            thead { tr { th { "#" } th { (t(l, "cameras_field")) } th { (t(l, "range_from")) } th { (t(l, "range_to")) } th { (t(l, "recipient")) } th { (t(l, "purpose")) } th { (t(l, "handover_date")) } th { (t(l, "data_hashes")) } } }
+        p.noprint { a #csv href={ "/ledger.csv?" (qs) } download { (t(l, "download_csv")) } }
+        // The ledger as the rules name it (NIS: 画像管理台帳（様式第1号）), A4 landscape on paper,
+        // with who asked, who extracted and who received (issue 18 item 6).
+        section.landscape #ledger-sheet {
+        h2.ledger-title #ledger-title { (form_name(&profile, js(&profile["workflow"]["ledger_form"]), name_key)) }
+        table #ledger {
+            thead { tr {
+                th { "#" } th { (t(l, "ledger_request")) } th { (t(l, "cameras_field")) } th { (t(l, "ledger_range")) }
+                th { (t(l, "ledger_extracted")) } th { (t(l, "recipient")) } th { (t(l, "purpose")) } th { (t(l, "handover_date")) }
+                th { (t(l, "data_hashes")) }
+            } }
             tbody {
                 @for e in a.json.as_array().into_iter().flatten() {
                     tr {
                         td { (e["id"]) }
+                        td { (request_ref(&profile, js(&e["request_ref"]), name_key)) }
                         td { (list(&e["cameras"])) }
-                        td { (when(&e["from"])) }
-                        td { (when(&e["to"])) }
-                        td { (e["recipient"].as_str().unwrap_or("")) }
+                        td { (when(&e["from"])) " 〜 " (when(&e["to"])) }
+                        td { (when(&e["extracted_at"])) br; (js(&e["operator_name"])) }
+                        td { (js(&e["recipient"])) }
                         td { (purpose(&e["purpose"])) }
                         td { (day(&e["handover_date"])) }
                         td { code.hash { (list(&e["data_hashes"])) } }
                     }
                 }
             }
+        }
         }
         p.noprint {
             @if era { a #era href={ "/ledger?" (qs) } { (t(l, "western_dates")) } } @else { a #era href={ "/ledger?era=1&" (qs) } { (t(l, "era_dates")) } }
