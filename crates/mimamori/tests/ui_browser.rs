@@ -536,6 +536,29 @@ async fn nishiyodogawa_three_step_chain_with_report() {
     let title = text(&c, "#ledger-title").await;
     assert_eq!(title, "大阪市西淀川区無線通信式防犯カメラ画像管理台帳（様式第1号）");
     shot(&c, "nis-02-ledger").await;
+    logout(&c).await;
+
+    // The cameras keep their own footage (NIS-2): the operations chief records the day of the
+    // oldest footage on cam2, found with the retrieval software, and sees its age against the
+    // band; a day 13 days back is "kept too long" (NIS-6, PROD-RET-3).
+    login_as(&c, &base, "u_operations_chief").await;
+    c.goto(&format!("{base}/cameras")).await.unwrap();
+    let now = c.find(Locator::Id("now")).await.unwrap().attr("datetime").await.unwrap().unwrap();
+    let today: jiff::civil::Date = now[..10].parse().unwrap();
+    let cycle = text(&c, "#registry tbody tr:nth-child(2) td.camera-footage").await;
+    assert!(cycle.contains("上書きまでの保存日数: 10日"), "set when commissioned: {cycle}");
+    for (days_back, verdict) in [(10, "保存期間内"), (13, "保存期間超過")] {
+        let day = today.checked_sub(jiff::Span::new().days(days_back)).unwrap();
+        click(&c, "#registry tbody tr:nth-child(2) td.camera-footage summary").await;
+        c.execute(
+            "const f = document.querySelector('#registry tbody tr:nth-child(2) form.footage-check'); f.oldest_day.value = arguments[0]; f.note.value = arguments[1]; f.requestSubmit();",
+            vec![json!(day.to_string()), json!("専用パソコンの取出しソフトで一覧を確認")],
+        )
+        .await
+        .unwrap();
+        expect_text(&c, "#registry tbody tr:nth-child(2) td.camera-footage .badge", verdict).await;
+    }
+    shot(&c, "nis-03-camera-footage").await;
     c.close().await.unwrap();
 }
 

@@ -80,6 +80,9 @@ pub enum DoneBy {
     SignageCheck,
     /// Publishing the fiscal year's public report (`POST /reports/annual/publish`).
     ReportPublication,
+    /// Recording a check of the oldest footage a camera holds itself
+    /// (`POST /cameras/{id}/footage-checks`, NIS-2, NIS-6).
+    FootageCheck,
 }
 
 /// One recurring duty of a profile (`[[duties]]`).

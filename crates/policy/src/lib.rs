@@ -23,6 +23,7 @@
 //! `grep -rn KIT-5.6` finds the rule, its data and its test.
 
 pub mod calendar;
+pub mod camera_store;
 pub mod coverage;
 pub mod duties;
 pub mod emergency;

@@ -791,6 +791,7 @@ async fn scope_matrix_every_id_endpoint_on_another_owners_things() {
             "stream-credentials" => json!({ "username": "u", "password": "p" }),
             "played" => json!({ "camera": "cam1", "from_ms": 0, "to_ms": 1 }),
             "prints" => json!({ "camera": "cam1", "at_ms": 0 }),
+            "footage-checks" => json!({ "oldest_day": "2026-11-27", "note": "x" }),
             _ => json!({}),
         };
         let group = [&a_inst, &a_mgr, &a_op];

@@ -507,3 +507,132 @@ async fn renewed(w: &World, u: &User, current: &str, new: &str) -> User {
         .await;
     login_as(w, &u, new).await
 }
+
+/// The camera `code`'s id, as `who` sees the registry.
+async fn camera_id(w: &World, who: &User, code: &str) -> i64 {
+    let (_, cams) = w.api.get("/api/v1/cameras", who).await;
+    cams.as_array().unwrap().iter().find(|c| c["code"] == code).unwrap()["id"].as_i64().unwrap()
+}
+
+// rule: NIS-2, NIS-6, PROD-RET-3, PROD-DUTY-6 — Nishiyodogawa's cameras keep their own
+// footage and overwrite it: the cycle is recorded at commissioning, the oldest footage's day is
+// checked at least every 30 days (on the operations chief's home), and an age outside 9–11
+// days, either way, is an incident.
+#[tokio::test]
+async fn nishiyodogawa_cameras_holding_their_own_footage_are_checked() {
+    for backend in BACKENDS {
+        // Monday 2 November 2026.
+        let w = World::new("nishiyodogawa", backend, "2026-11-02T10:00:00+09:00").await;
+        let chief = w.user("operations_chief");
+        let clerk = w.user("image_clerk");
+        let cam1 = camera_id(&w, &chief, "cam1").await;
+        let cam2 = camera_id(&w, &chief, "cam2").await;
+        let commission = |id: i64| format!("/api/v1/cameras/{id}/commission");
+        // Commissioning asks for the camera's overwrite cycle, within the band.
+        let (s, e) = w.api.post(&commission(cam1), &chief, json!({})).await;
+        assert_eq!(
+            (s.as_u16(), e["rule"].as_str(), e["errors"][0]["field"].as_str()),
+            (422, Some("NIS-6"), Some("overwrite_cycle_days")),
+            "{e}"
+        );
+        let (s, e) =
+            w.api.post(&commission(cam1), &chief, json!({ "overwrite_cycle_days": 14 })).await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (422, Some("PROD-RET-3")), "{e}");
+        let v = w.api.ok(&commission(cam1), &chief, json!({ "overwrite_cycle_days": 10 })).await;
+        assert_eq!(v["overwrite_cycle_days"], 10);
+        let (_, cams) = w.api.get("/api/v1/cameras", &chief).await;
+        let c1 = cams.as_array().unwrap().iter().find(|c| c["id"] == cam1).unwrap();
+        assert_eq!(c1["overwrite_cycle_days"], 10);
+        // A camera not yet in service has nothing to check.
+        let checks = |id: i64| format!("/api/v1/cameras/{id}/footage-checks");
+        let body = |day: &str| json!({ "oldest_day": day, "note": "専用パソコンの取出しソフトで一覧を確認" });
+        let (s, _) = w.api.post(&checks(cam2), &chief, body("2026-10-23")).await;
+        assert_eq!(s, 409);
+        // Bad input: every field at fault in one answer, nothing recorded.
+        let (s, e) =
+            w.api.post(&checks(cam1), &chief, json!({ "oldest_day": "先週", "note": " " })).await;
+        assert_eq!(s, 422, "{e}");
+        let fields: Vec<&str> =
+            e["errors"].as_array().unwrap().iter().filter_map(|x| x["field"].as_str()).collect();
+        assert_eq!(fields, ["oldest_day", "note"], "{e}");
+        // The image clerk does not keep the registry.
+        let (s, _) = w.api.post(&checks(cam1), &clerk, body("2026-10-23")).await;
+        assert_eq!(s, 403);
+
+        // 30 days after registration (2 December) the check is due: on the chief's home from
+        // 25 November.
+        w.set_now("2026-11-26T09:00:00+09:00");
+        let chief = relogin(&w, &chief).await;
+        let t = duty_tasks(&w, &chief).await;
+        assert!(has(&t, "camera_footage_check", "cam1"), "{t:?}");
+        // Checked on Thursday 26 November: the oldest footage is from the 16th, 10 days old.
+        let v = w.api.ok(&checks(cam1), &chief, body("2026-11-16")).await;
+        assert_eq!(
+            (v["age_days"].as_i64(), v["verdict"].as_str(), v["incident"].as_bool()),
+            (Some(10), Some("within"), Some(false)),
+            "{v}"
+        );
+        let t = duty_tasks(&w, &chief).await;
+        assert!(!has(&t, "camera_footage_check", "cam1"), "done by the check: {t:?}");
+        assert!(has(&t, "camera_footage_check", "cam2"), "cam2's is still owed: {t:?}");
+
+        // Monday 4 January 2027, after the year-end closure: the camera has kept footage since
+        // 22 December, 13 days — kept too long: an incident for the reviewers, audited.
+        w.set_now("2027-01-04T09:00:00+09:00");
+        let chief = relogin(&w, &chief).await;
+        let v = w.api.ok(&checks(cam1), &chief, body("2026-12-22")).await;
+        assert_eq!(
+            (v["age_days"].as_i64(), v["verdict"].as_str(), v["rule"].as_str()),
+            (Some(13), Some("too_old"), Some("PROD-RET-3")),
+            "{v}"
+        );
+        assert_eq!(v["incident"], true);
+        let mgr = relogin(&w, &w.user("manager")).await;
+        let open = open_incidents(&w, &mgr).await;
+        let drift: Vec<&Value> =
+            open.iter().filter(|i| i["kind"] == "camera_footage_drift").collect();
+        assert_eq!(drift.len(), 1, "{open:?}");
+        assert_eq!(drift[0]["detail"]["camera"], "cam1");
+        // Overwritten too early (8 days) the same day: one incident per camera and day.
+        let v = w.api.ok(&checks(cam1), &chief, body("2026-12-27")).await;
+        assert_eq!(
+            (v["verdict"].as_str(), v["incident"].as_bool()),
+            (Some("too_young"), Some(false))
+        );
+        let admin = relogin(&w, &w.admin).await;
+        let (_, log) = w.api.get("/api/v1/audit?action=camera.footage_check", &admin).await;
+        let outcomes: Vec<&str> =
+            log.as_array().unwrap().iter().filter_map(|e| e["outcome"].as_str()).collect();
+        assert!(outcomes.iter().filter(|o| **o == "failed").count() >= 2, "{outcomes:?}");
+        let (_, list) = w.api.get(&checks(cam1), &chief).await;
+        assert_eq!(list["checks"].as_array().unwrap().len(), 3, "{list}");
+        assert_eq!(list["band"], json!([9, 11]));
+    }
+}
+
+// rule: ASA-3.3c — where the recorder holds the footage, there is no camera cycle to record.
+#[tokio::test]
+async fn asahikawa_records_no_camera_overwrite_cycle() {
+    let w = World::new("asahikawa", Backend::Sqlite, "2026-11-02T10:00:00+09:00").await;
+    let reg = w.holder(policy::Permission::RegistryManage).clone();
+    let cam1 = camera_id(&w, &reg, "cam1").await;
+    let (s, e) = w
+        .api
+        .post(
+            &format!("/api/v1/cameras/{cam1}/commission"),
+            &reg,
+            json!({ "overwrite_cycle_days": 10 }),
+        )
+        .await;
+    assert_eq!((s.as_u16(), e["errors"][0]["field"].as_str()), (422, Some("overwrite_cycle_days")));
+    w.api.ok(&format!("/api/v1/cameras/{cam1}/commission"), &reg, json!({})).await;
+    let (s, _) = w
+        .api
+        .post(
+            &format!("/api/v1/cameras/{cam1}/footage-checks"),
+            &reg,
+            json!({ "oldest_day": "2026-10-25", "note": "x" }),
+        )
+        .await;
+    assert_eq!(s, 403);
+}

@@ -18,7 +18,10 @@ use serde_json::json;
 const PREVIOUS: i64 = 21;
 
 /// What the migrations added since the previous release did, undone.
-const UNDO: [&str; 3] = [
+const UNDO: [&str; 6] = [
+    "DROP INDEX camera_footage_checks_camera",
+    "DROP TABLE camera_footage_checks",
+    "ALTER TABLE cameras DROP COLUMN overwrite_cycle_days",
     "ALTER TABLE emergency_orders DROP COLUMN flag_review_note",
     "ALTER TABLE emergency_orders DROP COLUMN flag_reviewed_at",
     "ALTER TABLE emergency_orders DROP COLUMN flag_reviewed_by",

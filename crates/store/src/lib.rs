@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod audit_store;
 pub mod audit_writer;
+pub mod camera_store;
 pub mod duties;
 pub mod emergency;
 pub mod evidence;

@@ -298,13 +298,20 @@ impl Db {
     }
 
     /// Records that a camera was commissioned: from now on no still of it may be taken outside
-    /// the instruction chain (ALL-REC-2).
-    pub async fn commission_camera(&self, id: i64, now: i64) -> Result<()> {
+    /// the instruction chain (ALL-REC-2). Where the camera holds the footage, with its overwrite
+    /// cycle (NIS-2, NIS-6).
+    pub async fn commission_camera(
+        &self,
+        id: i64,
+        now: i64,
+        overwrite_cycle_days: Option<i64>,
+    ) -> Result<()> {
         let r = sqlx::query(
-            "UPDATE cameras SET commissioned_at = $2 WHERE id = $1 AND commissioned_at IS NULL AND status = 'active'",
+            "UPDATE cameras SET commissioned_at = $2, overwrite_cycle_days = $3 WHERE id = $1 AND commissioned_at IS NULL AND status = 'active'",
         )
         .bind(id)
         .bind(now)
+        .bind(overwrite_cycle_days)
         .execute(&mut *self.conn().await?)
         .await?;
         changed_one(&r, || {

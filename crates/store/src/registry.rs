@@ -122,6 +122,9 @@ pub struct Camera {
     pub stream_credentials: Option<String>,
     /// The recorder node the credentials were sealed to.
     pub credentials_node: Option<String>,
+    /// Where the camera holds the footage (NIS-2): the days it keeps before overwriting,
+    /// recorded when it was commissioned (NIS-6).
+    pub overwrite_cycle_days: Option<i64>,
 }
 
 /// A new camera.
@@ -227,7 +230,7 @@ macro_rules! camera_cols {
         "id, code, site_id, name, install_date, recorder, rtsp_url, public_share_permille, coverage_exemption, \
     consensus_note, owner_permission, anti_removal, masks_native, retention_days, retention_months, status, commissioned_at, \
     decommissioned_at, created_at, created_by, decommission_reason, decommissioned_early, owner_org_id, stream_credentials, \
-    credentials_node"
+    credentials_node, overwrite_cycle_days"
     };
 }
 macro_rules! ws_cols {

@@ -170,6 +170,18 @@ struct Seed {
     late: Vec<(i64, String, String)>,
 }
 
+/// What commissioning a demo camera records: where the camera holds the footage (NIS-2), its
+/// overwrite cycle, set to the profile's period.
+pub(crate) fn commission_body(profile: &policy::Profile) -> Value {
+    match profile.camera_footage_band() {
+        Some((floor, ceiling)) => {
+            let days = profile.retention.default.days.unwrap_or(ceiling).clamp(floor, ceiling);
+            json!({ "overwrite_cycle_days": days })
+        }
+        None => json!({}),
+    }
+}
+
 /// Creates the organisations, accounts, registry and workstations.
 async fn seed(
     c: &Caller,
@@ -347,7 +359,8 @@ async fn seed(
         // Every camera but cam1 is in operation; cam1's masks are still being checked, so its
         // still can be seen (ALL-REC-2: before commissioning only).
         if i > 0 {
-            c.post(&format!("/api/v1/cameras/{}/commission", cam["id"]), &reg, json!({})).await?;
+            let body = commission_body(profile);
+            c.post(&format!("/api/v1/cameras/{}/commission", cam["id"]), &reg, body).await?;
         }
     }
     // A dedicated workstation for every organisation that extracts.
@@ -494,8 +507,15 @@ impl DemoArgs {
                     .find_map(|r| seeded.role_logins.get(&r.id))
                     .context("nobody manages the registry")?;
                 let tok = caller.login(reg_login, DEMO_PASSWORD).await?;
-                super::demo_nodes::register(&caller, &tok, &self.data, self.listen, &node_urls)
-                    .await?;
+                super::demo_nodes::register(
+                    &caller,
+                    &tok,
+                    &self.data,
+                    self.listen,
+                    &node_urls,
+                    &commission_body(&profile),
+                )
+                .await?;
             }
             // The links printed for people: one-time codes, valid 24 hours from now (after the
             // history), each redeemed on the PC that opens it (issue 16, L8).

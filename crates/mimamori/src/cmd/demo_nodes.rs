@@ -45,6 +45,7 @@ pub async fn register(
     data: &Path,
     listen: SocketAddr,
     urls: &[String],
+    commission: &serde_json::Value,
 ) -> anyhow::Result<()> {
     let site = c
         .post("/api/v1/sites", registrar, json!({ "code": "S3", "name": "地区の拠点施設", "address": "各地区", "signage_text": "防犯カメラ作動中" }))
@@ -56,7 +57,8 @@ pub async fn register(
                 "install_date": "2026-04-01", "public_share_permille": 850, "consensus_note": "町内会で合意（2026年3月）",
                 "rtsp_url": url, "recorder": name }))
             .await?;
-        c.post(&format!("/api/v1/cameras/{}/commission", cam["id"]), registrar, json!({})).await?;
+        c.post(&format!("/api/v1/cameras/{}/commission", cam["id"]), registrar, commission.clone())
+            .await?;
         let r = c
             .post(
                 "/api/v1/nodes",

@@ -651,6 +651,11 @@ impl Checker<'_> {
                     d.per == DutySubject::Office && d.cadence == Cadence::Monthly
                 }
                 DoneBy::SignageCheck => d.per == DutySubject::Site && d.cadence == Cadence::Rolling,
+                DoneBy::FootageCheck => {
+                    d.per == DutySubject::Camera
+                        && d.cadence == Cadence::Rolling
+                        && self.p.recording.camera_holds_footage
+                }
                 DoneBy::ReportPublication => {
                     d.per == DutySubject::Office && d.cadence == Cadence::FiscalYear
                 }
@@ -658,7 +663,7 @@ impl Checker<'_> {
             if !fits {
                 self.structure(
                     at("done_by"),
-                    "this action cannot fulfil a duty of this subject and cadence (history: monthly per lent workstation; reconciliation: monthly per office; signage check: rolling per site; report publication: fiscal year per office)",
+                    "this action cannot fulfil a duty of this subject and cadence (history: monthly per lent workstation; reconciliation: monthly per office; signage check: rolling per site; report publication: fiscal year per office; footage check: rolling per camera, where the camera holds the footage)",
                 );
             }
             if d.per == DutySubject::LentWorkstation && self.p.emergency.is_none() {

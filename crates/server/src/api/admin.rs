@@ -745,6 +745,11 @@ pub async fn list_cameras(
     Extension(p): Extension<Principal>,
 ) -> ApiResult<Json<Value>> {
     let keeper = p.role_with(&st.profile, Permission::RegistryManage).is_some();
+    // Where the cameras hold the footage (NIS-2): each one's latest check, for its keepers.
+    let checks = match st.profile.camera_footage_band() {
+        Some(_) if keeper => st.db.latest_footage_checks().await?,
+        _ => Vec::new(),
+    };
     let cams: Vec<Value> = st
         .db
         .cameras()
@@ -757,6 +762,9 @@ pub async fn list_cameras(
             let mut v = json!(c);
             if hide {
                 v["rtsp_url"] = Value::Null;
+            } else if let Some(k) = checks.iter().find(|k| k.camera_id == c.id) {
+                v["footage_check"] = json!({ "oldest_day": k.oldest_day, "checked_on": k.checked_on,
+                    "age_days": k.age_days, "verdict": k.verdict });
             }
             v
         })

@@ -501,16 +501,171 @@ pub async fn commission_camera(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
+    super::MaybeBody(b): super::MaybeBody<CommissionBody>,
 ) -> ApiResult<Json<Value>> {
     let cam = super::admin::own_camera(&st, &p, id).await?;
+    // rule: NIS-2, NIS-6 — where the camera holds the footage, its overwrite cycle first.
+    let cycle = st.profile.check_overwrite_cycle(b.overwrite_cycle_days)?;
     let now = st.clock.now_ms();
     let ch = st.change().await?;
-    ch.commission_camera(id, now).await?;
+    ch.commission_camera(id, now, cycle.map(i64::from)).await?;
     let mut ev = p.event("camera.commission", format!("camera:{}", cam.code), Outcome::Ok);
     ev.rule = Some(cited::NO_LIVE_VIEW.to_string());
+    ev.detail = json!({ "overwrite_cycle_days": cycle });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(json!({ "camera": cam.code, "commissioned_at": jst(now) })))
+    Ok(Json(
+        json!({ "camera": cam.code, "commissioned_at": jst(now), "overwrite_cycle_days": cycle }),
+    ))
+}
+
+/// `POST /api/v1/cameras/{id}/commission`.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommissionBody {
+    /// Where the camera holds the footage (NIS-2): the days it keeps before overwriting.
+    #[serde(default)]
+    pub overwrite_cycle_days: Option<u32>,
+}
+
+/// `POST /api/v1/cameras/{id}/footage-checks`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FootageCheckBody {
+    /// The recording day of the oldest footage found on the camera (`YYYY-MM-DD`, JST).
+    pub oldest_day: String,
+    /// What was looked at (the retrieval software's list on the dedicated PC).
+    pub note: String,
+}
+
+/// `POST /api/v1/cameras/{id}/footage-checks`: records the day of the oldest footage a camera
+/// holds itself, found with the retrieval software on the dedicated PC (NIS-2), and its age
+/// against the retention band (NIS-6, PROD-RET-3). An age outside the band, either way, opens
+/// an incident (`camera_footage_drift`) for the reviewers; the check does the camera's
+/// footage-check duty (PROD-DUTY-6). Audited.
+pub async fn record_footage_check(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    Body(b): Body<FootageCheckBody>,
+) -> ApiResult<Json<Value>> {
+    let cam = super::admin::own_camera(&st, &p, id).await?;
+    // Every field at fault in one answer (issue 19, item 3).
+    let mut check = Check::new();
+    let oldest = check.take(
+        b.oldest_day
+            .trim()
+            .parse::<jiff::civil::Date>()
+            .map_err(|_| ApiError::invalid("oldest_day", "a date, YYYY-MM-DD")),
+    )?;
+    check.take(required("note", &b.note))?;
+    check.finish()?;
+    let Some(oldest) = oldest else {
+        return Err(ApiError::invalid("oldest_day", "a date, YYYY-MM-DD"));
+    };
+    if cam.status == "decommissioned" || cam.commissioned_at.is_none() {
+        return Err(ApiError::conflict(format!(
+            "camera {} is not in service: its footage is checked once it is commissioned",
+            cam.code
+        )));
+    }
+    let today = policy::jst::date(st.clock.now());
+    let age = st.profile.footage_age(oldest, today)?;
+    let verdict = serde_json::to_value(age.verdict)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let now = st.clock.now_ms();
+    let ch = st.change().await?;
+    let row = ch
+        .record_footage_check(&store::camera_store::NewFootageCheck {
+            camera_id: cam.id,
+            oldest_day: &oldest.to_string(),
+            checked_at: now,
+            checked_on: &today.to_string(),
+            age_days: i64::from(age.age_days),
+            verdict: &verdict,
+            method: "manual",
+            note: b.note.trim(),
+            checked_by: p.account.id,
+        })
+        .await?;
+    let drift = age.verdict != policy::camera_store::AgeVerdict::Within;
+    let rule = match age.verdict {
+        policy::camera_store::AgeVerdict::TooYoung => st.profile.retention.floor.rule.clone(),
+        policy::camera_store::AgeVerdict::TooOld => st.profile.retention.ceiling.rule.clone(),
+        policy::camera_store::AgeVerdict::Within => st.profile.retention.rule.clone(),
+    };
+    let mut ev = p.event(
+        "camera.footage_check",
+        format!("camera:{}", cam.code),
+        if drift { Outcome::Failed } else { Outcome::Ok },
+    );
+    ev.rule = Some(rule.to_string());
+    ev.detail = json!({ "oldest_day": row.oldest_day, "age_days": age.age_days, "verdict": verdict,
+        "band": [age.floor_days, age.ceiling_days], "cycle": cam.overwrite_cycle_days });
+    st.audit_in(&ch, ev).await?;
+    let mut incident = false;
+    if drift {
+        let detail = json!({ "camera": cam.code, "oldest_day": row.oldest_day, "age_days": age.age_days,
+            "verdict": verdict, "band": [age.floor_days, age.ceiling_days], "overwrite_cycle_days": cam.overwrite_cycle_days });
+        incident = ch
+            .open_incident(
+                &store::emergency::NewIncident {
+                    month: &row.checked_on,
+                    workstation: 0,
+                    kind: "camera_footage_drift",
+                    ref_key: &cam.code,
+                    detail: &detail.to_string(),
+                    owner: cam.owner_org_id,
+                },
+                now,
+            )
+            .await?;
+    }
+    let key = format!("camera:{}", cam.code);
+    let subject = crate::duties::subjects(&st, &ch, policy::duties::DutySubject::Camera)
+        .await?
+        .into_iter()
+        .find(|s| s.key == key);
+    if let Some(subject) = subject {
+        crate::duties::fulfilled_by_action(
+            &st,
+            &ch,
+            &p,
+            policy::duties::DoneBy::FootageCheck,
+            &subject,
+            None,
+            "oldest footage checked",
+        )
+        .await?;
+    }
+    ch.commit().await?;
+    Ok(Json(json!({
+        "id": row.id, "camera": cam.code, "oldest_day": row.oldest_day, "checked_on": row.checked_on,
+        "age_days": age.age_days, "verdict": verdict, "band": [age.floor_days, age.ceiling_days],
+        "incident": incident, "rule": rule.to_string(),
+    })))
+}
+
+/// `GET /api/v1/cameras/{id}/footage-checks`: the checks of the footage a camera holds, newest
+/// first (at most 100).
+pub async fn list_footage_checks(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let cam = super::admin::own_camera(&st, &p, id).await?;
+    let checks = st.db.footage_checks(cam.id, 100).await?;
+    Ok(Json(json!({
+        "camera": cam.code,
+        "overwrite_cycle_days": cam.overwrite_cycle_days,
+        "band": st.profile.camera_footage_band(),
+        "checks": checks.iter().map(|c| json!({
+            "id": c.id, "oldest_day": c.oldest_day, "checked_on": c.checked_on, "checked_at": jst(c.checked_at),
+            "age_days": c.age_days, "verdict": c.verdict, "method": c.method, "note": c.note, "checked_by": c.checked_by,
+        })).collect::<Vec<_>>(),
+    })))
 }
 
 /// `GET /api/v1/cameras/{id}/still[?extraction=E]`: the still for checking aim and masks,

@@ -326,7 +326,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
             rule: o.duty.rule.to_string(),
             href: match o.duty.done_by {
                 DoneBy::HistorySubmission | DoneBy::ReconciliationRun => "/reconciliation".into(),
-                DoneBy::SignageCheck => "/cameras".into(),
+                DoneBy::SignageCheck | DoneBy::FootageCheck => "/cameras".into(),
                 DoneBy::ReportPublication => "/reports".into(),
                 DoneBy::Record => format!("/duties#duty-{}", o.duty.id),
             },

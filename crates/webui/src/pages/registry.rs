@@ -70,6 +70,8 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
     ];
     let manage = me.can("registry.manage");
     let see_masks = me.can("mask.manage") || manage;
+    // NIS-2: where each camera holds its own footage, its cycle and the checks of its oldest day.
+    let camera_held = profile["recording"]["camera_holds_footage"] == true && manage;
     // The recorder nodes a camera may be given to (issue 21): this centre's own recorder, or an
     // enrolled node.
     let mut recorder_options = vec![(String::new(), t(l, "recorder_node_here"))];
@@ -144,7 +146,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
         }
         h2 #registry-h { (t(l, "cameras_field")) }
         table #registry aria-labelledby="registry-h" {
-            thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "install_date")) } th { (t(l, "public_share")) } th { (t(l, "coverage_exemption")) } th { (t(l, "masks_native")) } th { (t(l, "anti_removal")) } th { (t(l, "recorder_node")) } th { (t(l, "state")) } @if see_masks { th { (t(l, "privacy_masks")) } } } }
+            thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "install_date")) } th { (t(l, "public_share")) } th { (t(l, "coverage_exemption")) } th { (t(l, "masks_native")) } th { (t(l, "anti_removal")) } th { (t(l, "recorder_node")) } @if camera_held { th { (t(l, "camera_footage")) } } th { (t(l, "state")) } @if see_masks { th { (t(l, "privacy_masks")) } } } }
             tbody {
                 @for c in cams.json.as_array().into_iter().flatten() {
                     tr {
@@ -174,6 +176,30 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                                 }
                             }
                         }
+                        @if camera_held {
+                            td.camera-footage {
+                                @if let Some(days) = c["overwrite_cycle_days"].as_i64() { (t(l, "overwrite_cycle")) ": " (days) (t(l, "days_unit")) br; }
+                                @let k = &c["footage_check"];
+                                @if k.is_object() {
+                                    (t(l, "oldest_on_camera")) ": " (js(&k["oldest_day"])) "（" (k["age_days"]) (t(l, "days_unit")) "）"
+                                    " " span class={ "badge verdict-" (js(&k["verdict"])) } { (label(l, "verdict", js(&k["verdict"]))) }
+                                    br; small { (t(l, "checked_on")) " " (js(&k["checked_on"])) }
+                                }
+                                @if c["status"] == "active" && !c["commissioned_at"].is_null() {
+                                    details {
+                                        summary { (t(l, "record_footage_check")) }
+                                        form.footage-check method="post" action="/cameras" {
+                                            (form_head(&me, "footage_check")) input type="hidden" name="id" value=(c["id"]);
+                                            label for={ "fo-" (c["id"]) } { (t(l, "oldest_footage_day")) }
+                                            input id={ "fo-" (c["id"]) } name="oldest_day" type="date" required;
+                                            label for={ "fn-" (c["id"]) } { (t(l, "footage_check_note")) }
+                                            input id={ "fn-" (c["id"]) } name="note" required;
+                                            button { (t(l, "record")) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
                         td {
                             @if c["status"] == "decommissioned" {
                                 (t(l, "decommissioned")) " " (when(l, &c["decommissioned_at"])) " " (js(&c["decommission_reason"]))
@@ -194,6 +220,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
         }
         (d.alert("decommission"))
         (d.alert("credentials"))
+        (d.alert("footage_check"))
         h2 { (t(l, "recorder_state")) }
         (recorder_table(l, &rec))
         @if manage {
@@ -259,6 +286,10 @@ pub async fn cameras_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<P
         "credentials" => (
             format!("/api/v1/cameras/{}/stream-credentials", txt(&f, "id")),
             json!({ "username": txt(&f, "username"), "password": txt(&f, "password") }),
+        ),
+        "footage_check" => (
+            format!("/api/v1/cameras/{}/footage-checks", txt(&f, "id")),
+            json!({ "oldest_day": txt(&f, "oldest_day"), "note": txt(&f, "note") }),
         ),
         "site" => {
             let coord = |k: &str| txt(&f, k).parse::<f64>().ok();
@@ -830,6 +861,12 @@ async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) 
                 @if me.can("registry.manage") {
                     form method="post" action={ "/cameras/" (id) "/masks" } data-confirm=(t(l, "confirm_irreversible")) {
                         (form_head(&me, "commission"))
+                        // NIS-2, NIS-6: the camera keeps the footage; its cycle is recorded now.
+                        @if profile["recording"]["camera_holds_footage"] == true {
+                            label for="overwrite_cycle_days" { (t(l, "overwrite_cycle")) " (" (t(l, "days_unit")) ")" }
+                            input #overwrite_cycle_days name="overwrite_cycle_days" type="number" min="1" required value=(d.v("commission", "overwrite_cycle_days"));
+                            @if let Some(e) = d.err("commission", "overwrite_cycle_days") { p.field-error { (e) } }
+                        }
                         button #commission { (t(l, "commission")) }
                     }
                 }
@@ -880,7 +917,12 @@ pub async fn masks_post(
 ) -> Response {
     if txt(&f, "form") == "commission" {
         let path = format!("/api/v1/cameras/{id}/commission");
-        return match post_form(&ui, &s.headers, &f, &path, json!({})).await {
+        let cycle = txt(&f, "overwrite_cycle_days").trim().parse::<u32>().ok();
+        let body = match cycle {
+            Some(days) => json!({ "overwrite_cycle_days": days }),
+            None => json!({}),
+        };
+        return match post_form(&ui, &s.headers, &f, &path, body).await {
             Ok(_) => Redirect::to(&format!("/cameras/{id}/masks")).into_response(),
             Err((status, d)) => masks_page(&ui, s, id, d, status).await,
         };
