@@ -2123,4 +2123,24 @@ async fn kitakyushu_central_room_entries_on_the_room_page() {
     let table = text(&c, "#room-entries").await;
     assert!(table.contains("管理責任者の承認") && table.contains("画像の抽出"), "{table}");
     shot(&c, "18-room-entries").await;
+
+    // KIT-5.1: a recorder node is registered with its site's conditions, every one confirmed;
+    // one left unticked brings the form back saying which, with what was typed.
+    c.goto(&format!("{base}/nodes")).await.unwrap();
+    fill(&c, "input[name='name']", "kokura-node").await;
+    fill(&c, "input[name='site']", "小倉北区役所 電算室").await;
+    fill(&c, "input[name='address']", "127.0.0.1:9010").await;
+    click(&c, "input[name='site_kind'][value='network']").await;
+    for cond in ["seismic", "air_conditioning", "strict_security"] {
+        click(&c, &format!("input[name='cond:network:{cond}']")).await;
+    }
+    click(&c, "#register-node").await;
+    let err = text(&c, "#site-conditions .field-error").await;
+    assert!(err.contains("無停電電源装置"), "{err}");
+    click(&c, "input[name='cond:network:ups']").await;
+    click(&c, "#register-node").await;
+    assert!(text(&c, "#node-token").await.contains("kokura-node"));
+    let row = text(&c, "#nodes tr[data-node='kokura-node']").await;
+    assert!(row.contains("ネットワーク型録画装置"), "{row}");
+    shot(&c, "18b-node-site").await;
 }

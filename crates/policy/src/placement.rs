@@ -1,6 +1,7 @@
 //! Where a dedicated workstation may stand, and for whom (ASA-3.2e, KIT-5.5, NIS-8, NIS-10.4,
 //! SAK-M): profile data, decided here — at registration, and again whenever a workstation is
-//! used to take footage out.
+//! used to take footage out — and where a recorder may stand (KIT-5.1: the conditions of its
+//! site, confirmed when it is registered).
 
 use crate::profile::{OrgKind, Profile};
 use crate::workflow::Refusal;
@@ -206,4 +207,53 @@ pub enum RoomEntryGround {
     Contract,
     /// A person the manager approved, entry recorded by the manager.
     Approved,
+}
+
+impl Profile {
+    /// Do the conditions confirmed for a recorder's site meet the profile's (KIT-5.1)? Where the
+    /// profile sets none, nothing is asked (and nothing given is kept). Returns the kind and the
+    /// conditions to keep, in the profile's order.
+    pub fn check_recorder_site(
+        &self,
+        kind: Option<&str>,
+        confirmed: &[String],
+    ) -> Result<Option<(String, Vec<String>)>, Refusal> {
+        let Some(sites) = &self.recorder_sites else { return Ok(None) };
+        let kinds = || sites.kinds.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", ");
+        let Some(kind) = kind.map(str::trim).filter(|k| !k.is_empty()) else {
+            return Err(Refusal::new(
+                &sites.rule,
+                format!("say which kind of recorder it is ({})", kinds()),
+            )
+            .at("site_kind"));
+        };
+        let Some(def) = sites.kinds.iter().find(|k| k.id == kind) else {
+            return Err(Refusal::new(&sites.rule, format!("one of: {}", kinds())).at("site_kind"));
+        };
+        if let Some(bad) = confirmed.iter().find(|c| !def.conditions.iter().any(|d| &d.id == *c)) {
+            return Err(Refusal::new(
+                &sites.rule,
+                format!("{bad:?} is not a condition of a {} site", def.name_en),
+            )
+            .at("site_conditions"));
+        }
+        let missing: Vec<&str> = def
+            .conditions
+            .iter()
+            .filter(|d| !confirmed.contains(&d.id))
+            .map(|d| d.name_ja.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Refusal::new(
+                &sites.rule,
+                format!(
+                    "a {} stands only where every condition is met; not confirmed: {}",
+                    def.name_en,
+                    missing.join("、")
+                ),
+            )
+            .at("site_conditions"));
+        }
+        Ok(Some((def.id.clone(), def.conditions.iter().map(|d| d.id.clone()).collect())))
+    }
 }

@@ -373,3 +373,33 @@ fn flagged_orders_need_a_reviewer_and_printed_forms_an_addressee() {
     let p = p.unwrap_or_else(|| panic!("{ps:?}"));
     assert!(p.message.contains("reconciliation.review"), "{}", p.message);
 }
+
+// rule: KIT-5.1 — a recorder stands only where its site meets every condition of its kind;
+// cities that set none ask nothing.
+#[test]
+fn kitakyushu_recorder_sites_meet_every_condition() {
+    let kit = profile::seed("kitakyushu").unwrap().unwrap();
+    let all = |k: &str| -> Vec<String> {
+        let s = kit.recorder_sites.as_ref().unwrap();
+        s.kinds
+            .iter()
+            .find(|x| x.id == k)
+            .unwrap()
+            .conditions
+            .iter()
+            .map(|c| c.id.clone())
+            .collect()
+    };
+    let e = kit.check_recorder_site(None, &[]).unwrap_err();
+    assert_eq!((e.rule.as_str(), e.field.as_deref()), ("KIT-5.1", Some("site_kind")));
+    let mut partial = all("network");
+    partial.retain(|c| c != "ups");
+    let e = kit.check_recorder_site(Some("network"), &partial).unwrap_err();
+    assert!(e.message.contains("無停電電源装置"), "{}", e.message);
+    let e = kit.check_recorder_site(Some("network"), &all("standalone")).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("site_conditions"));
+    let ok = kit.check_recorder_site(Some("standalone"), &all("standalone")).unwrap();
+    assert_eq!(ok, Some(("standalone".to_owned(), all("standalone"))));
+    let asa = profile::seed("asahikawa").unwrap().unwrap();
+    assert_eq!(asa.check_recorder_site(None, &[]).unwrap(), None);
+}

@@ -479,3 +479,56 @@ async fn masks_are_versioned_changed_by_the_manager_and_audited() {
     assert_eq!(ok[0]["rule"], "ASA-2.1");
     assert_eq!(ev.len() - ok.len(), 2, "and the two refusals, audited too");
 }
+
+// rule: KIT-5.1 — a recorder node is registered only with its site's kind and every condition
+// of that kind confirmed; the registry keeps and shows them.
+#[tokio::test]
+async fn kitakyushu_recorder_sites_are_confirmed_at_registration() {
+    for backend in BACKENDS {
+        // Saturday 5 December 2026.
+        let w = World::new("kitakyushu", backend, "2026-12-05T10:00:00+09:00").await;
+        let reg = w.holder(policy::Permission::RegistryManage).clone();
+        let node = |extra: Value| {
+            let mut b = json!({ "name": "kokura-node", "site": "小倉北区役所 電算室", "address": "127.0.0.1:9010" });
+            for (k, v) in extra.as_object().unwrap() {
+                b[k] = v.clone();
+            }
+            b
+        };
+        let (s, e) = w.api.post("/api/v1/nodes", &reg, node(json!({}))).await;
+        assert_eq!(
+            (s.as_u16(), e["rule"].as_str(), e["errors"][0]["field"].as_str()),
+            (422, Some("KIT-5.1"), Some("site_kind")),
+            "{e}"
+        );
+        let (s, e) = w
+            .api
+            .post(
+                "/api/v1/nodes",
+                &reg,
+                node(json!({ "site_kind": "network", "site_conditions": ["seismic", "air_conditioning", "strict_security"] })),
+            )
+            .await;
+        assert_eq!((s.as_u16(), e["errors"][0]["field"].as_str()), (422, Some("site_conditions")));
+        assert!(e.to_string().contains("無停電電源装置"), "names what is missing: {e}");
+        let v = w
+            .api
+            .ok(
+                "/api/v1/nodes",
+                &reg,
+                node(json!({ "site_kind": "network", "site_conditions": ["ups", "seismic", "air_conditioning", "strict_security"] })),
+            )
+            .await;
+        assert_eq!(v["site_kind"], "network");
+        let (_, list) = w.api.get("/api/v1/nodes", &reg).await;
+        let n = &list["nodes"][0];
+        assert_eq!(
+            n["site_conditions"],
+            json!(["seismic", "ups", "air_conditioning", "strict_security"]),
+            "kept in the profile's order: {n}"
+        );
+        let (_, log) = w.api.get("/api/v1/audit?action=node.register", &w.admin).await;
+        let ok = log.as_array().unwrap().iter().find(|e| e["outcome"] == "ok").unwrap();
+        assert_eq!(ok["detail"]["site_kind"], "network");
+    }
+}

@@ -18,7 +18,9 @@ use serde_json::json;
 const PREVIOUS: i64 = 21;
 
 /// What the migrations added since the previous release did, undone.
-const UNDO: [&str; 6] = [
+const UNDO: [&str; 8] = [
+    "ALTER TABLE recorder_nodes DROP COLUMN site_conditions",
+    "ALTER TABLE recorder_nodes DROP COLUMN site_kind",
     "DROP INDEX camera_footage_checks_camera",
     "DROP TABLE camera_footage_checks",
     "ALTER TABLE cameras DROP COLUMN overwrite_cycle_days",

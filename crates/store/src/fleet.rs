@@ -50,12 +50,17 @@ pub struct RecorderNode {
     pub created_at: i64,
     /// Registered by.
     pub created_by: i64,
+    /// The kind of its site (KIT-5.1: `network`, `standalone`), where the profile asks.
+    pub site_kind: Option<String>,
+    /// The site conditions confirmed at registration, a JSON list of the profile's ids.
+    pub site_conditions: String,
 }
 
 macro_rules! cols {
     () => {
         "id, name, site, organisation_id, address, token_hash, token_expires_at, cert_sha256, enrolled_at, \
-     cameras, last_contact_at, revoked_at, revoked_by, revoked_reason, health, health_at, holds_sent_at, audit_findings, audit_checked_at, created_at, created_by"
+     cameras, last_contact_at, revoked_at, revoked_by, revoked_reason, health, health_at, holds_sent_at, audit_findings, audit_checked_at, created_at, created_by, \
+     site_kind, site_conditions"
     };
 }
 
@@ -74,6 +79,10 @@ pub struct NewNode<'a> {
     pub token_hash: &'a str,
     /// Token valid until.
     pub token_expires_at: i64,
+    /// The kind of its site (KIT-5.1).
+    pub site_kind: Option<&'a str>,
+    /// The site conditions confirmed, a JSON list.
+    pub site_conditions: &'a str,
 }
 
 impl Db {
@@ -85,8 +94,8 @@ impl Db {
         now: i64,
     ) -> Result<RecorderNode> {
         Ok(sqlx::query_as(concat!(
-            "INSERT INTO recorder_nodes (name, site, organisation_id, address, token_hash, token_expires_at, created_at, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
+            "INSERT INTO recorder_nodes (name, site, organisation_id, address, token_hash, token_expires_at, created_at, created_by, site_kind, site_conditions) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ",
             cols!()
         ))
         .bind(n.name)
@@ -97,6 +106,8 @@ impl Db {
         .bind(n.token_expires_at)
         .bind(now)
         .bind(by)
+        .bind(n.site_kind)
+        .bind(n.site_conditions)
         .fetch_one(&mut *self.conn().await?)
         .await?)
     }

@@ -513,7 +513,7 @@ impl DemoArgs {
                     &self.data,
                     self.listen,
                     &node_urls,
-                    &commission_body(&profile),
+                    &profile,
                 )
                 .await?;
             }

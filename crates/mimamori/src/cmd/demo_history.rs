@@ -535,6 +535,29 @@ impl History<'_> {
                         .post("/api/v1/reconciliation/run", &t, json!({ "month": period }))
                         .await?;
                 }
+                Some("footage_check") => {
+                    // NIS-2: the oldest footage on the camera, found with the retrieval
+                    // software, is as old as the profile's period (within the band).
+                    let code = o["subject"].as_str().and_then(|x| x.strip_prefix("camera:"));
+                    let cams = self.c.get("/api/v1/cameras", &t).await?;
+                    let id = cams
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .find(|c| c["code"].as_str() == code)
+                        .and_then(|c| c["id"].as_i64())
+                        .context("the duty's camera")?;
+                    let days = i64::from(self.p.retention.default.days.unwrap_or(10));
+                    let today = policy::jst::date(due - hours(24 * 5));
+                    let oldest = today.checked_sub(jiff::Span::new().days(days))?;
+                    self.c
+                        .post(
+                            &format!("/api/v1/cameras/{id}/footage-checks"),
+                            &t,
+                            json!({ "oldest_day": oldest.to_string(), "note": "専用パソコンの取出しソフトで最古の画像を確認" }),
+                        )
+                        .await?;
+                }
                 Some("report_publication") => {
                     let fy: i64 = period.trim_start_matches("FY").parse().context("FY period")?;
                     let note = "市ホームページに掲載";

@@ -45,8 +45,9 @@ pub async fn register(
     data: &Path,
     listen: SocketAddr,
     urls: &[String],
-    commission: &serde_json::Value,
+    profile: &policy::Profile,
 ) -> anyhow::Result<()> {
+    let commission = super::demo::commission_body(profile);
     let site = c
         .post("/api/v1/sites", registrar, json!({ "code": "S3", "name": "地区の拠点施設", "address": "各地区", "signage_text": "防犯カメラ作動中" }))
         .await?;
@@ -59,13 +60,15 @@ pub async fn register(
             .await?;
         c.post(&format!("/api/v1/cameras/{}/commission", cam["id"]), registrar, commission.clone())
             .await?;
-        let r = c
-            .post(
-                "/api/v1/nodes",
-                registrar,
-                json!({ "name": name, "site": "地区の拠点施設", "address": addr.to_string() }),
-            )
-            .await?;
+        let mut body =
+            json!({ "name": name, "site": "地区の拠点施設", "address": addr.to_string() });
+        // KIT-5.1: a network recorder in a facility that meets every condition.
+        if let Some(kind) = profile.recorder_sites.as_ref().and_then(|r| r.kinds.first()) {
+            body["site_kind"] = json!(kind.id);
+            body["site_conditions"] =
+                json!(kind.conditions.iter().map(|c| &c.id).collect::<Vec<_>>());
+        }
+        let r = c.post("/api/v1/nodes", registrar, body).await?;
         let token = r["enrolment_token"].as_str().context("no enrolment token")?;
         let id = nodelink::pki::NodeIdentity::in_data(&dir(data, &name));
         let csr = id.request()?;

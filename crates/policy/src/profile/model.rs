@@ -61,6 +61,10 @@ pub struct Profile {
     /// A locked room whose entries are recorded, where the city has one (KIT-5.5 集中管理室).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub central_room: Option<CentralRoom>,
+    /// The conditions a recorder's site must meet, kept as a checklist per recorder node, where
+    /// the city sets them (KIT-5.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorder_sites: Option<RecorderSites>,
     /// Recurring duties: monthly histories, access reviews, device passwords, signs, the
     /// yearly publication (issue 18 item 1).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -290,6 +294,45 @@ pub struct CentralRoom {
     /// Roles whose approval lets another person enter (その他管理責任者が認めた者): the
     /// approver records the entry.
     pub approvers: Vec<String>,
+}
+
+/// The conditions of a recorder's site, per kind of recorder (KIT-5.1: a network recorder in a
+/// facility with seismic structure, UPS, air conditioning and strict security; a standalone one
+/// in a heat-, water- and dust-proof place where third parties cannot easily send or alter
+/// data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecorderSites {
+    /// The clause.
+    pub rule: RuleId,
+    /// The kinds of recorder and the conditions of each.
+    pub kinds: Vec<RecorderSiteKind>,
+}
+
+/// One kind of recorder and the conditions its site must meet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecorderSiteKind {
+    /// Key (`network`, `standalone`).
+    pub id: String,
+    /// Japanese.
+    pub name_ja: String,
+    /// English.
+    pub name_en: String,
+    /// The conditions, every one confirmed before the recorder is registered.
+    pub conditions: Vec<SiteCondition>,
+}
+
+/// One condition of a recorder's site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteCondition {
+    /// Key (`seismic`).
+    pub id: String,
+    /// Japanese, in the rules' words (耐震構造).
+    pub name_ja: String,
+    /// English.
+    pub name_en: String,
 }
 
 /// The body that reviews a street site before it is installed, and the clause.

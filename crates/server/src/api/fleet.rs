@@ -51,6 +51,8 @@ fn node_json(r: &store::fleet::RecorderNode, now: i64, tolerance_ms: i64) -> Val
         "audit_findings": audit_findings,
         "audit_checked_at": r.audit_checked_at.map(jst),
         "site": r.site,
+        "site_kind": r.site_kind,
+        "site_conditions": store::parse_list(&r.site_conditions).unwrap_or_default(),
         "organisation_id": r.organisation_id,
         "address": r.address,
         "state": state,
@@ -125,6 +127,8 @@ pub async fn register(
         ));
     }
     required("site", &b.site)?;
+    // rule: KIT-5.1 — the recorder's site meets every condition of its kind.
+    let site = st.profile.check_recorder_site(b.site_kind.as_deref(), &b.site_conditions)?;
     let address = b.address.trim();
     let port_ok = address
         .rsplit_once(':')
@@ -162,13 +166,18 @@ pub async fn register(
                 address,
                 token_hash: &crate::auth::token_hash(&token),
                 token_expires_at: expires,
+                site_kind: site.as_ref().map(|(kind, _)| kind.as_str()),
+                site_conditions: &store::json_list(
+                    &site.as_ref().map(|(_, c)| c.clone()).unwrap_or_default(),
+                ),
             },
             p.account.id,
             now,
         )
         .await?;
     let mut ev = p.event("node.register", format!("node:{name}"), Outcome::Ok);
-    ev.detail = json!({ "site": r.site, "address": r.address, "organisation_id": org, "token_expires_at": jst(expires) });
+    ev.detail = json!({ "site": r.site, "address": r.address, "organisation_id": org, "token_expires_at": jst(expires),
+        "site_kind": r.site_kind, "site_conditions": store::parse_list(&r.site_conditions).unwrap_or_default() });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
     let mut out = node_json(&r, now, tolerance(&st));

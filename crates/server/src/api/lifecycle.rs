@@ -563,9 +563,9 @@ pub async fn record_footage_check(
     let Some(oldest) = oldest else {
         return Err(ApiError::invalid("oldest_day", "a date, YYYY-MM-DD"));
     };
-    if cam.status == "decommissioned" || cam.commissioned_at.is_none() {
+    if cam.status == "decommissioned" {
         return Err(ApiError::conflict(format!(
-            "camera {} is not in service: its footage is checked once it is commissioned",
+            "camera {} is decommissioned: there is no footage on it to check",
             cam.code
         )));
     }

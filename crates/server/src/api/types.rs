@@ -358,6 +358,13 @@ pub struct NodeBody {
     /// The organisation that keeps it (default: the caller's).
     #[serde(default)]
     pub organisation_id: Option<i64>,
+    /// The kind of its site, where the profile sets site conditions (KIT-5.1: `network`,
+    /// `standalone`).
+    #[serde(default)]
+    pub site_kind: Option<String>,
+    /// The site conditions confirmed (the profile's ids), every one of the kind's.
+    #[serde(default)]
+    pub site_conditions: Vec<String>,
 }
 
 /// A node's enrolment: its one-time token and certificate signing request.

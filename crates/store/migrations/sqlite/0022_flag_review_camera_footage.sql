@@ -21,3 +21,8 @@ CREATE TABLE camera_footage_checks (
     checked_by BIGINT NOT NULL REFERENCES accounts(id)
 );
 CREATE INDEX camera_footage_checks_camera ON camera_footage_checks (camera_id, id);
+
+-- Issue 18 (KIT-5.1): the kind of a recorder node's site and the conditions confirmed for it
+-- when it was registered (a JSON list of the profile's condition ids).
+ALTER TABLE recorder_nodes ADD COLUMN site_kind TEXT;
+ALTER TABLE recorder_nodes ADD COLUMN site_conditions TEXT NOT NULL DEFAULT '[]';

@@ -185,7 +185,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                                     " " span class={ "badge verdict-" (js(&k["verdict"])) } { (label(l, "verdict", js(&k["verdict"]))) }
                                     br; small { (t(l, "checked_on")) " " (js(&k["checked_on"])) }
                                 }
-                                @if c["status"] == "active" && !c["commissioned_at"].is_null() {
+                                @if c["status"] != "decommissioned" {
                                     details {
                                         summary { (t(l, "record_footage_check")) }
                                         form.footage-check method="post" action="/cameras" {
@@ -474,6 +474,18 @@ async fn nodes_page(
     }
     let confirm = t(l, "confirm_irreversible");
     let manage = me.can("registry.manage");
+    // KIT-5.1: where the profile sets site conditions, each recorder's are confirmed here.
+    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
+    let site_kinds: Vec<Value> =
+        profile["recorder_sites"]["kinds"].as_array().cloned().unwrap_or_default();
+    let name_key = if l == Lang::Ja { "name_ja" } else { "name_en" };
+    let kind_name = |id: &str| {
+        site_kinds
+            .iter()
+            .find(|k| k["id"] == id)
+            .map(|k| js(&k[name_key]).to_owned())
+            .unwrap_or_default()
+    };
     let body = html! {
         @if let Some((name, token)) = &token {
             section.actions #node-token role="status" {
@@ -498,7 +510,8 @@ async fn nodes_page(
                     @let state = js(&n["state"]).to_owned();
                     tr data-node=(js(&n["name"])) {
                         td { (js(&n["name"])) br; small { (js(&n["address"])) } }
-                        td { (js(&n["site"])) }
+                        td { (js(&n["site"]))
+                             @if let Some(k) = n["site_kind"].as_str() { br; small.site-kind { (kind_name(k)) } } }
                         td { span class={ "badge node-" (state) } { (label(l, "node_state", &state)) }
                              @for a in n["alerts"].as_array().into_iter().flatten().filter(|a| a.as_str() != Some("stale")) {
                                  br; span.badge.alert { (label(l, "node_alert", js(a))) } }
@@ -539,6 +552,22 @@ async fn nodes_page(
                     (input(&d, "node", "name", &t(l, "node_name"), "text", true))
                     (input(&d, "node", "site", &t(l, "site"), "text", true))
                     (input(&d, "node", "address", &t(l, "node_address"), "text", true))
+                    @if !site_kinds.is_empty() {
+                        fieldset #site-conditions {
+                            legend { (t(l, "recorder_site")) }
+                            @for k in &site_kinds {
+                                @let kid = js(&k["id"]);
+                                label.check { input type="radio" name="site_kind" value=(kid) checked[d.v("node", "site_kind") == kid]; strong { (js(&k[name_key])) } }
+                                ul.conditions {
+                                    @for c in k["conditions"].as_array().into_iter().flatten() {
+                                        @let key = format!("cond:{}:{}", kid, js(&c["id"]));
+                                        li { label.check { input type="checkbox" name=(key) value="1" checked[!d.v("node", &key).is_empty()]; (js(&c[name_key])) } }
+                                    }
+                                }
+                            }
+                            @if let Some(e) = d.err("node", "site_kind").or_else(|| d.err("node", "site_conditions")) { p.field-error { (e) } }
+                        }
+                    }
                     button #register-node { (t(l, "register")) }
                 }
             }
@@ -551,10 +580,18 @@ async fn nodes_page(
 pub async fn nodes_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Plain>) -> Response {
     let id = txt(&f, "id");
     let (path, body) = match f.fields.get("form").map(String::as_str) {
-        Some("node") => (
-            "/api/v1/nodes".to_owned(),
-            json!({ "name": txt(&f, "name"), "site": txt(&f, "site"), "address": txt(&f, "address") }),
-        ),
+        Some("node") => {
+            // The conditions ticked under the chosen kind (`cond:{kind}:{id}`).
+            let kind = txt(&f, "site_kind");
+            let prefix = format!("cond:{kind}:");
+            let conditions: Vec<&str> =
+                f.fields.keys().filter_map(|k| k.strip_prefix(prefix.as_str())).collect();
+            (
+                "/api/v1/nodes".to_owned(),
+                json!({ "name": txt(&f, "name"), "site": txt(&f, "site"), "address": txt(&f, "address"),
+                        "site_kind": opt(&f, "site_kind"), "site_conditions": conditions }),
+            )
+        }
         Some("revoke") => {
             (format!("/api/v1/nodes/{id}/revoke"), json!({ "reason": txt(&f, "reason") }))
         }
