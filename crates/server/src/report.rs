@@ -346,7 +346,8 @@ pub async fn rules_doc(st: &AppState) -> Result<report::rules_doc::RulesDoc, Rep
     // キ その他
     let mut other = vec![format!(
         "苦情・問合せには{}日以内に回答する（{}）。",
-        p.complaints.respond_within_days, p.complaints.rule
+        p.complaints.respond_within_days,
+        p.complaints.deadline_rule()
     )];
     if let Some(cov) = &p.coverage {
         other.push(format!(

@@ -88,7 +88,9 @@ async fn complaints_are_answered_or_escalate_when_overdue() {
         let _ = w.api.get("/api/v1/complaints", &handler).await;
         let escalations = audit_actions(&w, "complaint.escalate").await;
         assert_eq!(escalations.len(), 1, "escalated once: {escalations:?}");
-        assert_eq!(escalations[0]["rule"], "KIT-7");
+        // The 14 days are the product's reading of 「迅速かつ誠実に」 (KIT-7): the escalation
+        // cites the reading, not the seed. rule: PROD-COMPLAINT-1
+        assert_eq!(escalations[0]["rule"], "PROD-COMPLAINT-1");
         // Closing before answering is refused.
         let (s, _) = w
             .api

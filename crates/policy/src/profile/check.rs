@@ -115,7 +115,22 @@ impl Checker<'_> {
         }
         for (i, r) in p.roles.iter().enumerate() {
             ids.push((format!("roles[{i}].rule"), &r.rule));
+            if let Some(t) = &r.term_rule {
+                ids.push((format!("roles[{i}].term_rule"), t));
+            }
         }
+        if let Some(r) = &p.complaints.deadline_rule {
+            ids.push(("complaints.deadline_rule".into(), r));
+        }
+        if let Some(e) = &p.emergency
+            && let Some(r) = &e.outside_rule
+        {
+            ids.push(("emergency.outside_rule".into(), r));
+        }
+        if let Some(r) = &p.recorder_sites {
+            ids.push(("recorder_sites.rule".into(), &r.rule));
+        }
+
         for (i, r) in p.purposes.iter().enumerate() {
             ids.push((format!("purposes[{i}].rule"), &r.rule));
         }

@@ -637,6 +637,10 @@ pub struct RoleDef {
     /// A designation lasts at most this many days (KIT-3 temporary operator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_term_days: Option<u32>,
+    /// The rule that fixes `max_term_days` where the seed names no number (KIT-3.2 臨時:
+    /// PROD-TERM-1); the role's `rule` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub term_rule: Option<RuleId>,
     /// A designation to this role rests on a document of this form (`[[forms]]` id), whose
     /// reference it records: NIS-10.3's 届出 of the agency staff's names and affiliations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -920,6 +924,17 @@ pub struct ComplaintRules {
     pub respond_within_days: u32,
     /// Clause.
     pub rule: RuleId,
+    /// The rule that fixes the number of days where the seed states none (KIT-7 「迅速かつ誠実
+    /// に」: PROD-COMPLAINT-1); `rule` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_rule: Option<RuleId>,
+}
+
+impl ComplaintRules {
+    /// The rule a deadline, an overdue complaint or its escalation cites.
+    pub fn deadline_rule(&self) -> &RuleId {
+        self.deadline_rule.as_ref().unwrap_or(&self.rule)
+    }
 }
 
 /// Who owns cameras. Each site (and its cameras) belongs to one organisation of these kinds;

@@ -458,10 +458,11 @@ pub async fn designate(
     };
     if let Some(max_days) = role.max_term_days {
         let limit = now + i64::from(max_days) * 86_400_000;
+        let term_rule = role.term_rule.as_ref().unwrap_or(&role.rule);
         match valid_until {
             None => {
                 return Err(ApiError::refused(
-                    &role.rule,
+                    term_rule,
                     Some("valid_until"),
                     format!(
                         "{} is time-boxed: give valid_until (at most {max_days} days)",
@@ -471,7 +472,7 @@ pub async fn designate(
             }
             Some(u) if u > limit || u <= now => {
                 return Err(ApiError::refused(
-                    &role.rule,
+                    term_rule,
                     Some("valid_until"),
                     format!("a designation as {} lasts at most {max_days} days", role.name_ja),
                 ));

@@ -104,7 +104,8 @@ fn complaint_json(c: &store::lifecycle::Complaint, now: i64) -> Value {
 }
 
 /// Escalates every complaint past its deadline, once, to the audit log (the manager's
-/// dashboard and the register show it). rule: KIT-7
+/// dashboard and the register show it), citing the rule that fixes the deadline
+/// (PROD-COMPLAINT-1 where the seed says only 「迅速かつ誠実に」, KIT-7).
 pub async fn escalate_overdue(st: &AppState) -> ApiResult<usize> {
     let now = st.clock.now_ms();
     let ch = st.change().await?;
@@ -112,7 +113,7 @@ pub async fn escalate_overdue(st: &AppState) -> ApiResult<usize> {
     for c in &late {
         let mut ev =
             Event::new("system", "complaint.escalate", format!("complaint:{}", c.id), Outcome::Ok);
-        ev.rule = Some(st.profile.complaints.rule.to_string());
+        ev.rule = Some(st.profile.complaints.deadline_rule().to_string());
         ev.detail = json!({ "number": c.number, "due_at": jst(c.due_at) });
         st.audit_in(&ch, ev).await?;
     }

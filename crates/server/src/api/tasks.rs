@@ -300,7 +300,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                     detail_key: Some(format!("category_{}", c.category)),
                     due_at: Some(jst(c.due_at)),
                     overdue: true,
-                    rule: profile.complaints.rule.to_string(),
+                    rule: profile.complaints.deadline_rule().to_string(),
                     href: "/complaints".into(),
                     title: None,
                 });
