@@ -1,4 +1,5 @@
-//! Evidence packages (issue 5; KAW-2.2.6, KAW-2.2.7オ, ASA-3.3b, SAK-M, PROD-EVIDENCE-1).
+//! Evidence packages (issue 5; KAW-2.2.6, KAW-2.2.7オ, ASA-3.3b, ASA-3.6b, SAK-M,
+//! PROD-EVIDENCE-1): any alteration of what was recorded is found.
 //!
 //! A package is a zip archive with stored (uncompressed) entries:
 //!

@@ -225,7 +225,7 @@ fn assert_fails(r: &Report, codes: &[&str]) {
 }
 
 #[test]
-// rule: KAW-2.2.7オ (改ざん防止): one flipped bit in one frame is found and named.
+// rule: KAW-2.2.7オ, ASA-3.6b (改ざん防止): one flipped bit in one frame is found and named.
 fn tamper_flip_one_byte_in_a_frame() {
     let (_rec, out, path) = exported();
     let mut e = entries(&path);

@@ -71,7 +71,41 @@ fn short(p: &Path, root: &Path) -> String {
 }
 
 /// The matrix as Markdown.
+/// Rule IDs in SPEC order, and for each the files citing it in code and in tests.
+type Scan = (Vec<String>, BTreeMap<String, BTreeSet<String>>, BTreeMap<String, BTreeSet<String>>);
+
 fn matrix() -> String {
+    let (order, code, tests) = scan();
+    let list = |m: &BTreeMap<String, BTreeSet<String>>, id: &str| {
+        m.get(id).map_or("—".to_owned(), |s| {
+            s.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+        })
+    };
+    let untested: Vec<&String> = order.iter().filter(|id| !tests.contains_key(*id)).collect();
+    let mut out = String::from(
+        "# Rule matrix\n\n\
+         Every rule ID of [SPEC.md](SPEC.md) (vendored from the shared specification), the files\n\
+         that cite it in code and profiles, and the tests that cite it (`// rule: ID`, a test file's
+`//!` summary, or an assertion that an answer names the rule).\n\
+         Written by `UPDATE_RULES=1 cargo test -p mimamori --test rule_matrix`; that test fails\n\
+         when this file is stale. A rule no test cites is listed, with the reason, under \"Clauses\n\
+         no test pins\" in [seed-readings.md](seed-readings.md) (checked by the same test file).\n\n",
+    );
+    out.push_str(&format!(
+        "{} rules; {} cited by a test; {} not applicable as a test: {}.\n\n",
+        order.len(),
+        order.len() - untested.len(),
+        untested.len(),
+        untested.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+    ));
+    out.push_str("| rule | cited in code and profiles | tests |\n|---|---|---|\n");
+    for id in &order {
+        out.push_str(&format!("| {id} | {} | {} |\n", list(&code, id), list(&tests, id)));
+    }
+    out
+}
+
+fn scan() -> Scan {
     let root = workspace();
     let spec = std::fs::read_to_string(root.join("docs/SPEC.md")).expect("docs/SPEC.md");
     let mut order: Vec<String> = Vec::new();
@@ -80,8 +114,8 @@ fn matrix() -> String {
             order.push(id);
         }
     }
-    let mut code: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    let mut tests: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut code: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut tests: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut all = Vec::new();
     files(&root.join("crates"), &mut all);
     for f in &all {
@@ -115,41 +149,14 @@ fn matrix() -> String {
                 let quoted =
                     line.contains(&format!("\"{id}\"")) || line.contains(&format!("\"{id} "));
                 if cites_as_test && (by_comment || quoted) {
-                    tests.entry(known).or_default().insert(name.clone());
+                    tests.entry(known.clone()).or_default().insert(name.clone());
                 } else if !is_test {
-                    code.entry(known).or_default().insert(name.clone());
+                    code.entry(known.clone()).or_default().insert(name.clone());
                 }
             }
         }
     }
-    let list = |m: &BTreeMap<&str, BTreeSet<String>>, id: &str| {
-        m.get(id).map_or("—".to_owned(), |s| {
-            s.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
-        })
-    };
-    let untested: Vec<&String> =
-        order.iter().filter(|id| !tests.contains_key(id.as_str())).collect();
-    let mut out = String::from(
-        "# Rule matrix\n\n\
-         Every rule ID of [SPEC.md](SPEC.md) (vendored from the shared specification), the files\n\
-         that cite it in code and profiles, and the tests that cite it (`// rule: ID`, a test file's
-`//!` summary, or an assertion that an answer names the rule).\n\
-         Written by `UPDATE_RULES=1 cargo test -p mimamori --test rule_matrix`; that test fails\n\
-         when this file is stale. A `—` under *tests* is a rule no test cites yet: work to do, not\n\
-         a rule to forget.\n\n",
-    );
-    out.push_str(&format!(
-        "{} rules; {} cited by a test; {} not yet: {}.\n\n",
-        order.len(),
-        order.len() - untested.len(),
-        untested.len(),
-        untested.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-    ));
-    out.push_str("| rule | cited in code and profiles | tests |\n|---|---|---|\n");
-    for id in &order {
-        out.push_str(&format!("| {id} | {} | {} |\n", list(&code, id), list(&tests, id)));
-    }
-    out
+    (order, code, tests)
 }
 
 #[test]
@@ -174,4 +181,47 @@ fn rule_ids_are_read_as_written() {
         rule_ids("see KAW-2.2.6イ and ASA-3.4b①, (KIT-5.6). PROD-RET-1; LEDGER-1 xKIT-1"),
         ["KAW-2.2.6イ", "ASA-3.4b①", "KIT-5.6", "PROD-RET-1", "LEDGER-1"]
     );
+}
+
+/// The rules listed in docs/seed-readings.md under "Clauses no test pins", each with its reason
+/// (`- **ID** — reason`).
+fn not_applicable() -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(workspace().join("docs/seed-readings.md"))
+        .expect("docs/seed-readings.md");
+    let mut out = BTreeMap::new();
+    let mut inside = false;
+    for line in text.lines() {
+        if line.starts_with("## ") {
+            inside = line.starts_with("## Clauses no test pins");
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("- **").filter(|_| inside)
+            && let Some((id, reason)) = rest.split_once("**")
+        {
+            out.insert(id.to_owned(), reason.trim_start_matches([' ', '—']).trim().to_owned());
+        }
+    }
+    out
+}
+
+// Issue 18 item 5: every SPEC rule ID is pinned by a test, or listed as not applicable as a
+// test with its reason — and nothing is listed that a test pins.
+#[test]
+fn every_rule_is_pinned_by_a_test_or_listed_with_its_reason() {
+    let (order, _, tests) = scan();
+    let listed = not_applicable();
+    let unpinned: Vec<&String> = order.iter().filter(|id| !tests.contains_key(*id)).collect();
+    let unexplained: Vec<&&String> =
+        unpinned.iter().filter(|id| !listed.contains_key(**id)).collect();
+    assert!(
+        unexplained.is_empty(),
+        "rules no test pins and docs/seed-readings.md does not explain: {unexplained:?}"
+    );
+    let stale: Vec<&String> = listed.keys().filter(|id| tests.contains_key(*id)).collect();
+    assert!(stale.is_empty(), "listed as not applicable but pinned by a test: {stale:?}");
+    let unknown: Vec<&String> = listed.keys().filter(|id| !order.contains(id)).collect();
+    assert!(unknown.is_empty(), "listed but not a SPEC rule: {unknown:?}");
+    for (id, reason) in &listed {
+        assert!(reason.len() > 20, "{id}: say why no test pins it");
+    }
 }

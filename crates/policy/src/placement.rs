@@ -210,6 +210,30 @@ pub enum RoomEntryGround {
 }
 
 impl Profile {
+    /// What a site's registration left empty that the profile's clauses ask it to record
+    /// (ASA-2.2, KIT-4.1, KIT-1, NIS-4.1, and the sign: ASA-3.2b, KIT-4.2, KAW-2.2.1, NIS-4.2):
+    /// one refusal per field, each at its field, citing its clause. `filled` says whether a
+    /// field (`address`, `coordinates`, `system`, `reason`, `signage_text`) was given.
+    pub fn missing_site_fields(&self, filled: impl Fn(&str) -> bool) -> Vec<Refusal> {
+        self.sites
+            .required
+            .iter()
+            .filter(|f| !filled(&f.field))
+            .map(|f| {
+                let field = if f.field == "coordinates" { "latitude" } else { f.field.as_str() };
+                Refusal::new(&f.rule, "the rules ask every site to record this")
+                    .key("required")
+                    .at(field)
+            })
+            .collect()
+    }
+
+    /// The clause that has each dedicated PC kept in a recorded secure place (ASA-3.2f,
+    /// NIS-3.3.2, KAW-2.2.6エ), where the profile names one.
+    pub fn workstation_storage_rule(&self) -> Option<&crate::RuleId> {
+        self.workstations.storage_rule.as_ref()
+    }
+
     /// Do the conditions confirmed for a recorder's site meet the profile's (KIT-5.1)? Where the
     /// profile sets none, nothing is asked (and nothing given is kept). Returns the kind and the
     /// conditions to keep, in the profile's order.

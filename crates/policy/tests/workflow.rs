@@ -660,3 +660,48 @@ mod next_actions {
         assert!(!actions(&kit, "mgr", &[&mgr], S::Submitted, &reviewed).contains(&A::Instruct));
     }
 }
+
+// rule: ASA-3.4, ASA-3.4b — outside management, images go to a third party only on ① consent,
+// ② a request under laws (in writing in principle) or ③ an urgent and unavoidable reason, each
+// with its documents and the 申請書; no other ground exists.
+#[test]
+fn asahikawa_provides_images_only_on_the_three_grounds() {
+    let p = seed("asahikawa");
+    let r = roles(&["applicant"]);
+    let who = Actor { account: "a", roles: &r };
+    let grounds: Vec<(&str, &str)> =
+        p.bases.iter().map(|b| (b.id.as_str(), b.rule.as_str())).collect();
+    assert_eq!(
+        grounds,
+        [
+            ("consent", "ASA-3.4b①"),
+            ("legal_request", "ASA-3.4b②"),
+            ("urgent_protection", "ASA-3.4b③")
+        ]
+    );
+    for (basis, needs) in [
+        ("consent", &["application", "consent"][..]),
+        ("legal_request", &["application", "written_inquiry"]),
+        ("urgent_protection", &["application"]),
+    ] {
+        let f = |d: &[&str]| {
+            p.check_submit(
+                who,
+                &Filing { basis, purpose: "criminal_investigation", documents: &docs(d) },
+            )
+        };
+        assert!(f(needs).is_ok(), "{basis} with {needs:?}");
+        assert!(f(&needs[..needs.len() - 1]).is_err(), "{basis} without its last document");
+    }
+    let e = p
+        .check_submit(
+            who,
+            &Filing {
+                basis: "public_interest",
+                purpose: "criminal_investigation",
+                documents: &docs(&["application"]),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("basis"), "{e:?}");
+}

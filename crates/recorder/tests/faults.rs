@@ -24,6 +24,7 @@ fn cam(code: &str, url: String) -> CameraConfig {
     }
 }
 
+// rule: ALL-REC-1, NIS-3.2.1 — a camera that drops is a gap recorded with its cause, never silent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_camera_fails_alone_and_says_why() {
     let secs = Duration::from_secs;

@@ -1,5 +1,6 @@
-//! A camera recorded with privacy masks burned in (ASA-2.1): every stored frame, decoded, is
-//! black inside the mask; the stored stream is the re-encoded one (its own parameter sets), with
+//! A camera recorded with privacy masks burned in by the recorder, as PROD-MASK-1 has it where the
+//! camera cannot mask (ASA-2.1): every stored frame, decoded, is black inside the mask; the
+//! stored stream is the re-encoded one (its own parameter sets), with
 //! every frame hashed and chained as usual; an export of the masked camera verifies offline.
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a panic is the failure report

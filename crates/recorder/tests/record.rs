@@ -29,6 +29,8 @@ fn config(dir: &std::path::Path, port: u16, cameras: usize) -> RecorderConfig {
     c
 }
 
+// rule: ALL-REC-1, ASA-3.2a, NIS-5, KAW-2.2.6ア — the cameras record continuously: every frame
+// they send is stored, in order, with nothing dropped between segments.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_every_frame_encrypted_indexed_and_chained() {
     let port = camsim(2, camsim::Faults::default()).await;

@@ -1,8 +1,8 @@
-//! The clocks every time in the records rests on (issue 22, item 7; PROD-TIME-1): the centre's
-//! and the recorder node's, as their kernels report their synchronisation (`clocksync`), held to
-//! the profile's `clock_tolerance_ms`. A clock leaving the tolerance (or coming back) is written
-//! to the audit trail once per change and logged; the recorder's status and `/metrics` show
-//! each clock as it is now.
+//! The clocks every time in the records rests on (issue 22, item 7; PROD-TIME-1; NIS-3.2.1
+//! 常に正確な内容が記録されるよう): the centre's and the recorder node's, as their kernels report
+//! their synchronisation (`clocksync`), held to the profile's `clock_tolerance_ms`. A clock
+//! leaving the tolerance (or coming back) is written to the audit trail once per change and
+//! logged; the recorder's status and `/metrics` show each clock as it is now.
 
 use crate::state::AppState;
 use audit::{Event, Outcome};

@@ -373,7 +373,11 @@ pub async fn rules_doc(st: &AppState) -> Result<report::rules_doc::RulesDoc, Rep
         title: format!("{} 防犯カメラの設置及び運用に関する規程", p.profile.name_ja),
         installer: p.profile.name_ja.clone(),
         generated_at: jst::rfc3339(st.clock.now())[..16].replace('T', " "),
-        law: p.profile.governing_law_ja.clone(),
+        // The law, with the clause of the rules that names it (KIT-1.2, KAW-3) where there is one.
+        law: match &p.profile.governing_law_rule {
+            Some(rule) => format!("{}（{rule}）", p.profile.governing_law_ja),
+            None => p.profile.governing_law_ja.clone(),
+        },
         items: vec![
             item("ア", "設置目的", purpose),
             item("イ", "設置場所", places),

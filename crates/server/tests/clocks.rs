@@ -8,6 +8,8 @@ mod common;
 
 use common::{BACKENDS, World};
 
+// rule: NIS-3.2.1 — the recording's time is kept accurate: the clock is watched and a drift
+// out of tolerance is audited.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_centres_clock_is_checked_against_the_tolerance_and_a_change_is_audited() {
     for backend in BACKENDS {

@@ -263,7 +263,7 @@ pub(super) async fn prepare(base: &str, history: usize, max_users: usize) -> any
     )
     .await?;
     let applicant = http.onboard("keisatsu").await?;
-    let site = http.call("POST", "/api/v1/sites", Some(&admin), Some(json!({ "code": "S1", "name": "駅前通り", "address": "1条通7丁目", "signage_text": "防犯カメラ作動中" }))).await?;
+    let site = http.call("POST", "/api/v1/sites", Some(&admin), Some(json!({ "code": "S1", "name": "駅前通り", "address": "1条通7丁目", "system": "駅周辺地区", "reason": "警察署から提供された犯罪情報による", "signage_text": "防犯カメラ作動中" }))).await?;
     http.call("POST", "/api/v1/cameras", Some(&admin), Some(json!({ "code": "cam1", "site_id": site["id"], "name": "駅前 1", "install_date": "2026-04-01", "public_share_permille": 800, "consensus_note": "町内会で合意" }))).await?;
     // History: filings, half of them decided, from 16 clients at once.
     let ids = Arc::new(Mutex::new(Vec::new()));

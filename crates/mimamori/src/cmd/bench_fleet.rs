@@ -96,7 +96,7 @@ impl FleetBench {
         let admin = world.http.login("kanri", PASSWORD).await?;
         let http = &world.http;
         let site = http
-            .call("POST", "/api/v1/sites", Some(&admin), Some(json!({ "code": "F1", "name": "各地区", "address": "市内", "signage_text": "防犯カメラ作動中" })))
+            .call("POST", "/api/v1/sites", Some(&admin), Some(json!({ "code": "F1", "name": "各地区", "address": "市内", "system": "駅周辺地区", "reason": "警察署から提供された犯罪情報による", "signage_text": "防犯カメラ作動中" })))
             .await?;
         let exe = std::env::current_exe()?;
         let mut procs = Nodes(Vec::new());

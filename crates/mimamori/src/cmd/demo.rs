@@ -337,8 +337,8 @@ async fn seed(
     };
     // The sites belong to the profile's first kind of camera owner (the city; Saku: a facility).
     let owner = profile.ownership.owners.first().map(kind_str).and_then(|k| orgs.get(&k).copied());
-    let s1 = c.post("/api/v1/sites", &reg, json!({ "code": "S1", "name": "駅前通り", "address": "1条通7丁目", "latitude": here.0, "longitude": here.1, "signage_text": format!("防犯カメラ作動中（{}）", profile.profile.name_ja), "owner_org_id": owner })).await?;
-    let s2 = c.post("/api/v1/sites", &reg, json!({ "code": "S2", "name": "買物公園", "address": "平和通", "latitude": here.0 + 0.002, "longitude": here.1 + 0.001, "signage_text": format!("防犯カメラ作動中　設置者 {}", profile.profile.name_ja), "owner_org_id": owner })).await?;
+    let s1 = c.post("/api/v1/sites", &reg, json!({ "code": "S1", "name": "駅前通り", "address": "1条通7丁目", "latitude": here.0, "longitude": here.1, "system": "駅周辺地区", "reason": "警察署から提供された犯罪情報による", "signage_text": format!("防犯カメラ作動中（{}）", profile.profile.name_ja), "owner_org_id": owner })).await?;
+    let s2 = c.post("/api/v1/sites", &reg, json!({ "code": "S2", "name": "買物公園", "address": "平和通", "latitude": here.0 + 0.002, "longitude": here.1 + 0.001, "system": "駅周辺地区", "reason": "警察署から提供された犯罪情報による", "signage_text": format!("防犯カメラ作動中　設置者 {}", profile.profile.name_ja), "owner_org_id": owner })).await?;
     for (i, (code, url)) in cams.iter().enumerate() {
         let site = if i % 2 == 0 { &s1 } else { &s2 };
         // cam1 looks at a house's entrance: masked by the recorder (ASA-2.1), and its public

@@ -49,7 +49,7 @@ pub async fn register(
 ) -> anyhow::Result<()> {
     let commission = super::demo::commission_body(profile);
     let site = c
-        .post("/api/v1/sites", registrar, json!({ "code": "S3", "name": "地区の拠点施設", "address": "各地区", "signage_text": "防犯カメラ作動中" }))
+        .post("/api/v1/sites", registrar, json!({ "code": "S3", "name": "地区の拠点施設", "address": "各地区", "system": "駅周辺地区", "reason": "警察署から提供された犯罪情報による", "signage_text": "防犯カメラ作動中" }))
         .await?;
     for (i, url) in urls.iter().enumerate() {
         let (name, camera, addr) = node(i + 1, listen);

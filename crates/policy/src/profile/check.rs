@@ -130,6 +130,21 @@ impl Checker<'_> {
         if let Some(r) = &p.recorder_sites {
             ids.push(("recorder_sites.rule".into(), &r.rule));
         }
+        for (i, f) in p.sites.required.iter().enumerate() {
+            ids.push((format!("sites.required[{i}].rule"), &f.rule));
+            if !crate::profile::SiteRules::FIELDS.contains(&f.field.as_str()) {
+                self.structure(
+                    format!("sites.required[{i}].field"),
+                    format!("one of {}", crate::profile::SiteRules::FIELDS.join(", ")),
+                );
+            }
+        }
+        if let Some(r) = &p.workstations.storage_rule {
+            ids.push(("workstations.storage_rule".into(), r));
+        }
+        if let Some(r) = &p.profile.governing_law_rule {
+            ids.push(("profile.governing_law_rule".into(), r));
+        }
 
         for (i, r) in p.purposes.iter().enumerate() {
             ids.push((format!("purposes[{i}].rule"), &r.rule));

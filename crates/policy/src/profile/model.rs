@@ -100,6 +100,9 @@ pub struct ProfileMeta {
     pub governing_law_ja: String,
     /// Governing law, English.
     pub governing_law_en: String,
+    /// The clause that names the governing law, where the rules have one (KIT-1.2, KAW-3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub governing_law_rule: Option<RuleId>,
 }
 
 /// A clock time of day written `HH:MM` in profile files.
@@ -273,6 +276,27 @@ pub struct SiteRules {
     /// 通じて検討」). None: no such review.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub street_review: Option<StreetReview>,
+    /// What a site's registration must record, each under the clause that asks for it
+    /// (ASA-2.2 and KIT-4.1 the location, KIT-1 the system, NIS-4.1 the reason, the sign:
+    /// ASA-3.2b, KIT-4.2, KAW-2.2.1, NIS-4.2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required: Vec<RequiredSiteField>,
+}
+
+/// A field a site's registration must fill, and the clause.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredSiteField {
+    /// `address`, `coordinates`, `system`, `reason` or `signage_text`.
+    pub field: String,
+    /// The clause.
+    pub rule: RuleId,
+}
+
+impl SiteRules {
+    /// The fields a site's registration may be asked to fill.
+    pub const FIELDS: [&'static str; 5] =
+        ["address", "coordinates", "system", "reason", "signage_text"];
 }
 
 /// The room footage is worked in, entered only by named roles, persons the manager approved
@@ -964,6 +988,10 @@ pub struct Workstations {
     pub rule: RuleId,
     /// The placements of this profile.
     pub placements: Vec<Placement>,
+    /// The clause that has each PC (and its media) kept in a recorded secure place (ASA-3.2f
+    /// 施錠できる保管庫, NIS-3.3.2, KAW-2.2.6エ); none: the place is still recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_rule: Option<RuleId>,
 }
 
 /// One place a dedicated workstation may stand.
@@ -991,6 +1019,7 @@ impl Default for Workstations {
                 p("agency", &[OrgKind::Police, OrgKind::Agency]),
                 p("facility", &[OrgKind::Facility]),
             ],
+            storage_rule: None,
         }
     }
 }

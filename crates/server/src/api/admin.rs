@@ -664,8 +664,26 @@ pub async fn create_site(
 ) -> ApiResult<Json<Value>> {
     required("code", &b.code)?;
     required("name", &b.name)?;
+    // What the city's clauses ask every site to record, each citing its clause, all at once
+    // (ASA-2.2, KIT-4.1, KIT-1, NIS-4.1; the sign: ASA-3.2b, KIT-4.2, KAW-2.2.1, NIS-4.2).
+    let given = |v: Option<&str>| v.is_some_and(|x| !x.trim().is_empty());
+    let missing = st.profile.missing_site_fields(|field| match field {
+        "address" => given(Some(&b.address)),
+        "coordinates" => b.latitude.is_some() && b.longitude.is_some(),
+        "system" => given(b.system.as_deref()),
+        "reason" => given(b.reason.as_deref()),
+        "signage_text" => given(Some(&b.signage_text)),
+        _ => true,
+    });
+    let mut missing = missing.into_iter().map(ApiError::from);
+    if let Some(mut first) = missing.next() {
+        for more in missing {
+            first.0.errors.extend(more.0.errors);
+        }
+        return Err(first);
+    }
     required("address", &b.address)?;
-    // Signage is required by every seed (ASA-3.2b, KIT-4.2, KAW-2.2.1, NIS-4.2).
+    // Signage is required by every seed, whether or not the profile names the clause.
     required("signage_text", &b.signage_text)?;
     // A street site only after the review the profile requires (SAK-M; policy decides).
     let review_date =
@@ -1101,7 +1119,18 @@ pub async fn create_workstation(
 ) -> ApiResult<Json<Value>> {
     required("code", &b.code)?;
     required("name", &b.name)?;
-    // ASA-3.2f, NIS-3.3.2: kept in a lockable cabinet or other suitable place.
+    // ASA-3.2f, NIS-3.3.2, KAW-2.2.6エ: kept in a lockable cabinet or other recorded place.
+    if b.storage.trim().is_empty()
+        && let Some(rule) = st.profile.workstation_storage_rule()
+    {
+        return Err(policy::workflow::Refusal::new(
+            rule,
+            "record where the PC is kept (a lockable cabinet or other secure place)",
+        )
+        .key("required")
+        .at("storage")
+        .into());
+    }
     required("storage", &b.storage)?;
     let org = st
         .db

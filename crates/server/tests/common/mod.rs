@@ -310,7 +310,7 @@ impl World {
         let reg = w.holder(Permission::RegistryManage).clone();
         // Owned by the profile's first kind of camera owner (the city; Saku: the facility).
         let owner_kind = kind_str(&w.profile.ownership.owners[0]);
-        let site = w.api.ok("/api/v1/sites", &reg, json!({ "code": "S1", "name": "駅前通り", "address": "1条通7丁目", "signage_text": "防犯カメラ作動中", "owner_org_id": w.orgs[&owner_kind] })).await;
+        let site = w.api.ok("/api/v1/sites", &reg, json!({ "code": "S1", "name": "駅前通り", "address": "1条通7丁目", "system": "駅周辺地区", "reason": "警察署から提供された犯罪情報による", "signage_text": "防犯カメラ作動中", "owner_org_id": w.orgs[&owner_kind] })).await;
         for code in ["cam1", "cam2"] {
             w.api
                 .ok("/api/v1/cameras", &reg, json!({ "code": code, "site_id": site["id"], "name": format!("{code} 交差点"), "install_date": "2026-04-01", "public_share_permille": 800, "consensus_note": "町内会で合意" }))
@@ -495,7 +495,7 @@ pub async fn member(w: &World, login: &str, org: i64, role: &str, by: &User) -> 
 
 /// A site and camera `code` registered by `reg` for `owner`.
 pub async fn camera(w: &World, reg: &User, owner: i64, site: &str, code: &str) -> i64 {
-    let s = w.api.ok("/api/v1/sites", reg, json!({ "code": site, "name": format!("{site} 通り"), "address": "本町1丁目", "signage_text": "防犯カメラ作動中", "owner_org_id": owner })).await;
+    let s = w.api.ok("/api/v1/sites", reg, json!({ "code": site, "name": format!("{site} 通り"), "address": "本町1丁目", "system": "駅周辺地区", "reason": "警察署から提供された犯罪情報による", "signage_text": "防犯カメラ作動中", "owner_org_id": owner })).await;
     let c = w.api.ok("/api/v1/cameras", reg, json!({ "code": code, "site_id": s["id"], "name": code, "install_date": "2026-04-01", "public_share_permille": 800, "consensus_note": "町内会で合意" })).await;
     c["id"].as_i64().unwrap()
 }

@@ -234,6 +234,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                     (input(&d, "site", "address", &t(l, "address"), "text", true))
                     (input(&d, "site", "latitude", &t(l, "latitude"), "text", false))
                     (input(&d, "site", "longitude", &t(l, "longitude"), "text", false))
+                    (input(&d, "site", "system", &t(l, "site_system"), "text", false))
                     (input(&d, "site", "reason", &t(l, "site_reason"), "text", false))
                     (select(&d, "site", "placement", &t(l, "site_placement"), &placements))
                     @if let Some(body) = &review_body {
@@ -297,6 +298,7 @@ pub async fn cameras_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<P
                 "/api/v1/sites".to_owned(),
                 json!({ "code": txt(&f, "code"), "name": txt(&f, "name"), "address": txt(&f, "address"),
                         "latitude": coord("latitude"), "longitude": coord("longitude"), "reason": opt(&f, "reason"),
+                        "system": opt(&f, "system"),
                         "placement": opt(&f, "placement"), "council_review_date": opt(&f, "council_review_date"),
                         "council_review_minutes": opt(&f, "council_review_minutes"),
                         "signage_text": txt(&f, "signage_text") }),
