@@ -6,6 +6,9 @@
 use crate::profile::{OrgKind, Profile};
 use crate::workflow::Refusal;
 
+/// The placement of the terminals inside the central room (KIT-5.5).
+pub const CENTRAL_ROOM: &str = "central_room";
+
 impl Profile {
     /// May a workstation of an organisation of `kind` be placed at `placement`?
     pub fn check_placement(&self, placement: &str, kind: OrgKind) -> Result<(), Refusal> {
@@ -210,6 +213,24 @@ pub enum RoomEntryGround {
 }
 
 impl Profile {
+    /// May footage be worked on a workstation placed at `placement` by someone who is (`inside`)
+    /// or is not inside the central room by a recorded entry? Where the profile has a central
+    /// room, its terminals (placement `central_room`) are used only by a person whose entry is
+    /// on record and open (KIT-5.5: 操作用端末の起動時に限り…入室を行う).
+    pub fn check_room_presence(&self, placement: &str, inside: bool) -> Result<(), Refusal> {
+        match &self.central_room {
+            Some(room) if placement == CENTRAL_ROOM && !inside => Err(Refusal::new(
+                &room.rule,
+                format!(
+                    "this terminal stands in the {}: record your entry first (and your leaving after)",
+                    room.name_en
+                ),
+            )
+            .key("room_entry_first")),
+            _ => Ok(()),
+        }
+    }
+
     /// What a site's registration left empty that the profile's clauses ask it to record
     /// (ASA-2.2, KIT-4.1, KIT-1, NIS-4.1, and the sign: ASA-3.2b, KIT-4.2, KAW-2.2.1, NIS-4.2):
     /// one refusal per field, each at its field, citing its clause. `filled` says whether a

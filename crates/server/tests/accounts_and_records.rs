@@ -240,6 +240,8 @@ async fn the_requester_cannot_approve_their_own_request() {
     let (s, v) =
         w.api.post(&format!("/api/v1/instructions/{}/extract", i["id"]), &off_pc, json!({})).await;
     assert_eq!(s, 403, "{v}");
+    // On the central room's terminal, after recording the entry (KIT-5.5).
+    w.api.ok("/api/v1/room-entries", &h, json!({ "purpose": "画像の抽出" })).await;
     w.api.ok(&format!("/api/v1/instructions/{}/extract", i["id"]), &h, json!({})).await;
 }
 

@@ -656,10 +656,18 @@ async fn workstations_stand_where_each_city_puts_them() {
     let (s, v) = w.api.post("/api/v1/viewings", &at_old, viewing.clone()).await;
     assert_eq!(s, 403, "{v}");
     assert!(v["detail"].as_str().unwrap().contains("registered dedicated workstation"), "{v}");
-    // The same person at the central room's terminal may.
+    // The same person at the central room's terminal may, once inside by a recorded entry
+    // (KIT-5.5); after leaving, not any more.
     let at_room = w.holder(policy::Permission::FootageExtract).clone();
-    let (s, v) = w.api.post("/api/v1/viewings", &at_room, viewing).await;
+    let (s, v) = w.api.post("/api/v1/viewings", &at_room, viewing.clone()).await;
+    assert_eq!((s.as_u16(), v["rule"].as_str()), (403, Some("KIT-5.5")), "{v}");
+    let entry =
+        w.api.ok("/api/v1/room-entries", &at_room, json!({ "purpose": "画像の確認" })).await;
+    let (s, v) = w.api.post("/api/v1/viewings", &at_room, viewing.clone()).await;
     assert_ne!(s, 403, "{v}");
+    w.api.ok(&format!("/api/v1/room-entries/{}/leave", entry["id"]), &at_room, json!({})).await;
+    let (s, v) = w.api.post("/api/v1/viewings", &at_room, viewing).await;
+    assert_eq!((s.as_u16(), v["rule"].as_str()), (403, Some("KIT-5.5")), "{v}");
 
     let a = World::new("asahikawa", Backend::Sqlite, "2026-11-24T10:00:00+09:00").await;
     let wsm = a.holder(policy::Permission::WorkstationManage).clone();

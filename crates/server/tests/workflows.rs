@@ -111,6 +111,16 @@ async fn full_flow(profile_id: &str, backend: Backend) {
     // The request page offers the extractor the extraction, and no one else anything.
     assert_eq!(instruction_actions(&w, &extractor, id).await, ["extract"], "{profile_id}");
     assert!(instruction_actions(&w, &decider, id).await.is_empty(), "{profile_id}");
+    if p.central_room.is_some() {
+        // rule: KIT-5.5 — the central room's terminal works only for a person whose entry is on
+        // record: refused first, then after the entry.
+        let (s, e) = w
+            .api
+            .post(&format!("/api/v1/instructions/{}/extract", ins["id"]), &extractor, json!({}))
+            .await;
+        assert_eq!((s.as_u16(), e["rule"].as_str()), (403, Some("KIT-5.5")), "{e}");
+        w.api.ok("/api/v1/room-entries", &extractor, json!({ "purpose": "画像の抽出" })).await;
+    }
     let ex = w
         .api
         .ok(

@@ -238,10 +238,23 @@ impl History<'_> {
         // Extraction on the extractor's organisation's dedicated PC.
         tok = self.c.login(&holder.0, super::demo::DEMO_PASSWORD).await?;
         let ws = self.s.enrol.get(&kind_of(p, &holder.1)).cloned().unwrap_or_default();
+        // KIT-5.5: the central room's terminal, entered by a recorded entry and left after.
+        let entry = match &p.central_room {
+            Some(_) => Some(
+                self.c
+                    .post("/api/v1/room-entries", &tok, json!({ "purpose": "画像の抽出" }))
+                    .await?,
+            ),
+            None => None,
+        };
         let x = self
             .c
             .post_on(&format!("/api/v1/instructions/{ins_id}/extract"), &tok, &ws, json!({}))
             .await?;
+        if let Some(e) = entry {
+            let leave = format!("/api/v1/room-entries/{}/leave", e["id"]);
+            self.c.post(&leave, &tok, json!({})).await?;
+        }
         if wf.report_to.is_some() {
             // NIS-9.3: the extractor reports to the operations chief before the ledger entry.
             let eid = x["extraction"]["id"].as_i64().context("extraction id")?;

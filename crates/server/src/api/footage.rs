@@ -954,6 +954,18 @@ pub(super) fn on_own_workstation(st: &AppState, p: &Principal) -> bool {
     })
 }
 
+/// On a terminal of the central room, footage is worked only by a person whose entry to the
+/// room is on record and open (KIT-5.5); elsewhere, and in cities without such a room, nothing
+/// is asked.
+pub(super) async fn check_in_room(st: &AppState, p: &Principal) -> ApiResult<()> {
+    let Some(w) = &p.workstation else { return Ok(()) };
+    if st.profile.central_room.is_none() || w.placement != policy::placement::CENTRAL_ROOM {
+        return Ok(());
+    }
+    let inside = st.db.open_room_entry(p.account.id).await?.is_some();
+    Ok(st.profile.check_room_presence(&w.placement, inside)?)
+}
+
 /// `POST /api/v1/instructions/{id}/extract`.
 pub async fn extract(
     State(st): State<Arc<AppState>>,
@@ -963,6 +975,7 @@ pub async fn extract(
 ) -> ApiResult<Json<Value>> {
     let i = my_open_instruction(&st, &p, id).await?;
     let role = st.profile.check_extract(p.actor(), i.step as usize, on_own_workstation(&st, &p))?;
+    check_in_room(&st, &p).await?;
     let r = load(&st, &p, i.request_id).await?;
     let cameras = parse_list(&i.cameras)?;
     if r.state != RequestState::Instructed.as_str() {

@@ -46,6 +46,8 @@ pub async fn create_viewing(
             Msg::new("viewing_workstation_required"),
         ));
     }
+    // rule: KIT-5.5 — a central-room terminal only while one's entry is on record.
+    super::footage::check_in_room(&st, &p).await?;
     let (from, to) = range(&b.from, &b.to)?;
     let now = st.clock.now_ms();
     // rule: ALL-REC-2 — only footage recorded at least the profile's delay ago.
@@ -261,6 +263,8 @@ pub async fn media(
     let v = kept(&st, &p, id).await?;
     let now = st.clock.now_ms();
     check_ask(&st, &p, &v, &q.camera, q.from, now)?;
+    // Who has left the central room plays nothing on its terminal (KIT-5.5).
+    super::footage::check_in_room(&st, &p).await?;
     let Some(node) = st.node_for(&q.camera) else {
         return Err(ApiError::unavailable(format!("no recorder records camera {}", q.camera)));
     };
