@@ -253,7 +253,8 @@ async fn the_public_camera_list_needs_no_login_and_names_no_person() {
                     "latitude",
                     "longitude",
                     "signage_text",
-                    "installed"
+                    "installed",
+                    "installer"
                 ]
                 .contains(&k.as_str()),
                 "{k}"
@@ -272,6 +273,39 @@ async fn the_public_camera_list_needs_no_login_and_names_no_person() {
     let mut rd = csv::Reader::from_reader(&bytes[3..]);
     assert_eq!(rd.headers().unwrap().get(0), Some("カメラ番号"));
     assert_eq!(rd.records().count(), w.cameras.len());
+    // The city installed these: the list says so.
+    assert!(cams.iter().all(|c| c["installer"] == "大阪市西淀川区"), "{cams:?}");
+}
+
+// rule: KAW-2.2.1 — a camera a community group installed names the group as its installer on
+// the public list and in its CSV, the city's own the city.
+#[tokio::test]
+async fn the_public_camera_list_names_each_cameras_installer() {
+    let w = World::new("kawaguchi", Backend::Sqlite, "2026-11-24T10:00:00+09:00").await;
+    let group = org(&w, "community", "本町一丁目町会").await;
+    let inst = member(&w, "inst", group, "installer", &w.admin).await;
+    camera(&w, &inst, group, "HA", "ha1").await;
+    let (_, v) = w.api.call("GET", "/api/v1/public/cameras", None, None).await;
+    let installer = |code: &str| {
+        v["cameras"].as_array().unwrap().iter().find(|c| c["code"] == code).unwrap()["installer"]
+            .clone()
+    };
+    assert_eq!(installer("ha1"), "本町一丁目町会");
+    assert_eq!(installer("cam1"), "川口市");
+    let csv = w
+        .api
+        .http
+        .get(format!("{}/api/v1/public/cameras?format=csv", w.api.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.lines().any(|l| l.starts_with("\"ha1\"") && l.contains("\"本町一丁目町会\"")),
+        "{csv}"
+    );
 }
 
 // rule: KAW-2.1.3

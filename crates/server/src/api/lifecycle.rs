@@ -400,16 +400,23 @@ async fn compute_report(st: &AppState, fy: i16) -> ApiResult<report::AnnualRepor
     Ok(report::build(&facts))
 }
 
+/// The public rows of the cameras in service, each naming its installer: the organisation that
+/// owns it where that is not the city (a Kawaguchi community group, a Saku facility: KAW-2.2.1
+/// has the installer's name on the sign), else the city.
 fn public_cameras_rows(
     cams: &[store::registry::Camera],
     sites: &[store::registry::Site],
+    orgs: &[store::accounts::Organisation],
+    city: &str,
 ) -> Vec<Value> {
     cams.iter()
         .filter(|c| c.status != "decommissioned")
         .map(|c| {
             let s = sites.iter().find(|s| s.id == c.site_id);
+            let owner = orgs.iter().find(|o| Some(o.id) == c.owner_org_id);
+            let installer = owner.filter(|o| o.kind != "city").map_or(city, |o| o.name.as_str());
             json!({
-                "code": c.code, "name": c.name,
+                "code": c.code, "name": c.name, "installer": installer,
                 "site": s.map(|s| s.name.clone()), "address": s.map(|s| s.address.clone()),
                 "latitude": s.and_then(|s| s.latitude), "longitude": s.and_then(|s| s.longitude),
                 "signage_text": s.map(|s| s.signage_text.clone()), "installed": c.install_date,
@@ -426,8 +433,9 @@ pub async fn public_cameras(
 ) -> ApiResult<Response> {
     let cams = st.db.cameras().await?;
     let sites = st.db.sites().await?;
-    let rows = public_cameras_rows(&cams, &sites);
+    let orgs = st.db.organisations().await?;
     let operator = &st.profile.profile.name_ja;
+    let rows = public_cameras_rows(&cams, &sites, &orgs, operator);
     if q.get("format").map(String::as_str) == Some("csv") {
         let mut out = String::from(
             "\u{feff}カメラ番号,名称,設置場所,所在地,緯度,経度,設置者,表示の文言,設置日\r\n",
@@ -453,7 +461,7 @@ pub async fn public_cameras(
                 field(&r["address"]),
                 field(&r["latitude"]),
                 field(&r["longitude"]),
-                field(&json!(operator)),
+                field(&r["installer"]),
                 field(&r["signage_text"]),
                 field(&r["installed"]),
             ];

@@ -84,11 +84,11 @@ pub async fn public_cameras(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Re
         p { (t(l, "public_cameras_help")) " " (js(&a.json["operator"])) }
         (camera_map(l, &ui.map_tiles, &points))
         table #public-cameras {
-            thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "address")) } th { (t(l, "signage_text")) } th { (t(l, "map")) } } }
+            thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "address")) } th { (t(l, "installer")) } th { (t(l, "signage_text")) } th { (t(l, "map")) } } }
             tbody {
                 @for c in a.json["cameras"].as_array().into_iter().flatten() {
                     tr {
-                        td { (js(&c["code"])) } td { (js(&c["name"])) } td { (js(&c["site"])) } td { (js(&c["address"])) } td { (js(&c["signage_text"])) }
+                        td { (js(&c["code"])) } td { (js(&c["name"])) } td { (js(&c["site"])) } td { (js(&c["address"])) } td.installer { (js(&c["installer"])) } td { (js(&c["signage_text"])) }
                         td { @if let (Some(la), Some(lo)) = (c["latitude"].as_f64(), c["longitude"].as_f64()) {
                             a href={ "https://maps.gsi.go.jp/#17/" (la) "/" (lo) "/" } rel="noopener" { (format!("{la:.4}, {lo:.4}")) }
                         } }
