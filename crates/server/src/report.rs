@@ -270,12 +270,29 @@ pub async fn rules_doc(st: &AppState) -> Result<report::rules_doc::RulesDoc, Rep
         })
         .collect();
 
-    // エ 画像の取扱い制限
+    // エ 画像の取扱い制限 — the procedure in this city's own words: who decides, what the
+    // ledger is called, which forms file (issue 18: not the same text in every city).
+    let names = |roles: &[String]| {
+        roles
+            .iter()
+            .map(|r| p.role(r).map_or(r.clone(), |d| d.name_ja.clone()))
+            .collect::<Vec<_>>()
+            .join("・")
+    };
+    let form_name = |id: &str| p.form(id).map_or(id.to_owned(), |f| f.name_ja.clone());
+    let request = p
+        .workflow
+        .request_form
+        .as_deref()
+        .map_or_else(|| "文書による依頼".to_owned(), |f| format!("「{}」の提出", form_name(f)));
     let mut limits = vec![
         "ライブ映像を表示する機能を持たず、録画のみを行う（モニターによる監視をしない）。"
             .to_owned(),
-        "画像の提供は、次の場合に限り、申請・承認・指示・抽出・利用簿への記録の手続を経て行う。"
-            .to_owned(),
+        format!(
+            "画像の提供は、次の場合に限り、{request}、{}の判断、抽出の指示、抽出及び「{}」への記録を経て行う。",
+            names(&p.workflow.reviewed_by),
+            form_name(&p.workflow.ledger_form)
+        ),
     ];
     limits.extend(p.bases.iter().map(|b| format!("{}（{}）", b.name_ja, b.rule)));
     let chain: Vec<String> = p
@@ -295,8 +312,12 @@ pub async fn rules_doc(st: &AppState) -> Result<report::rules_doc::RulesDoc, Rep
         limits.push("画像の抽出は登録した専用パソコンでのみ行う。".into());
     }
     if let Some(em) = &p.emergency {
+        let forms: Vec<String> =
+            em.filing.forms.iter().map(|f| format!("「{}」", form_name(f))).collect();
         limits.push(format!(
-            "夜間・休日等の緊急時には、捜査機関の長の命令により専用パソコンで抽出し、遅滞なく申請書を提出する（{}）。毎月、抽出履歴を照合する。",
+            "夜間・休日等の緊急時には、{}の命令により専用パソコンで抽出し、遅滞なく{}を提出する（{}）。毎月、抽出履歴を照合する。",
+            names(&em.ordered_by),
+            forms.join("又は"),
             em.rule
         ));
     }

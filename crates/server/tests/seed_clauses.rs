@@ -195,6 +195,31 @@ async fn the_rules_document_names_the_governing_law_and_its_clause() {
     }
 }
 
+// rule: KAW-2.2.7 — each city's rules document states its own procedure: who decides, what its
+// register is called, which documents an emergency filing takes; not one text for every city.
+#[tokio::test]
+async fn the_rules_document_states_each_citys_own_procedure() {
+    for (city, has, lacks) in [
+        ("kitakyushu", &["「情報提供記録", "管理責任者の判断"][..], &["利用簿", "承認"][..]),
+        ("asahikawa", &["「申請書」の提出", "「旭川市防犯カメラ画像利用簿」"], &["情報提供記録"]),
+        (
+            "nishiyodogawa",
+            &["「捜査関係事項照会書」又は", "（様式第3号）」", "画像管理台帳（様式第1号）"],
+            &["利用簿"],
+        ),
+    ] {
+        let w = World::new(city, Backend::Sqlite, "2026-12-28T10:00:00+09:00").await;
+        let (_, doc) = w.api.call("GET", "/api/v1/public/rules-doc", None, None).await;
+        let text = doc["items"].to_string();
+        for h in has {
+            assert!(text.contains(h), "{city}: {h} missing from {text}");
+        }
+        for l in lacks {
+            assert!(!text.contains(l), "{city}: {l} is another city's word: {text}");
+        }
+    }
+}
+
 // rule: NIS-6.3, ALL-REC-2 — Nishiyodogawa installs no monitor: footage of the last minutes is
 // never viewed, and the refusal names the city's own clause.
 #[tokio::test]
