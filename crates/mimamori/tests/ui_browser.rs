@@ -2144,3 +2144,53 @@ async fn kitakyushu_central_room_entries_on_the_room_page() {
     assert!(row.contains("ネットワーク型録画装置"), "{row}");
     shot(&c, "18b-node-site").await;
 }
+
+/// Every profile's paper (issue 18 item 6): the register and a request's application, printed
+/// by Chromium to PDF and read back with poppler — the register under the name the city's rules
+/// give it, on A4 landscape; the application on one A4 page; no rule IDs, codes or machine
+/// timestamps, each title printed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_profiles_paper_prints_as_an_office_files_it() {
+    use policy::Permission as P;
+    let (_driver, c) = browser().await;
+    for profile_id in ["asahikawa", "kitakyushu", "kawaguchi", "nishiyodogawa", "saku"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (_demo, base, _logins) = demo(profile_id, dir.path());
+        let profile = policy::resolve_seed(profile_id).unwrap();
+        let admin = profile.roles.iter().find(|r| r.permissions.contains(&P::AccountsAdminister));
+        let reader = profile
+            .roles
+            .iter()
+            .find(|r| {
+                holds(&profile, &r.id, P::LedgerRead) && holds(&profile, &r.id, P::RequestReview)
+            })
+            .unwrap_or_else(|| panic!("{profile_id}: a role that reads the register and decides"));
+        let login = if admin.is_some_and(|a| a.id == reader.id) {
+            "admin".to_owned()
+        } else {
+            format!("u_{}", reader.id)
+        };
+        login_as(&c, &base, &login).await;
+        // A wrapped title is found by its beginning.
+        let head = |t: &str| t.chars().take(8).collect::<String>();
+
+        c.goto(&format!("{base}/ledger?era=1")).await.unwrap();
+        let register = profile.form(&profile.workflow.ledger_form).unwrap().name_ja.clone();
+        assert_eq!(text(&c, "#ledger-title").await, register, "{profile_id}");
+        let (pages, paper, landscape) =
+            printed_sheets(&c, &format!("paper-{profile_id}-register")).await;
+        assert!(landscape && pages >= 1, "{profile_id}: {pages} pages, landscape {landscape}");
+        paper_is_plain(&paper, &head(&register));
+
+        c.goto(&format!("{base}/requests")).await.unwrap();
+        click(&c, "main table tbody tr a").await;
+        click(&c, "#application-link").await;
+        let title = text(&c, "#application h2").await;
+        let (pages, paper) = printed(&c, &format!("paper-{profile_id}-application")).await;
+        assert_eq!(pages, 1, "{profile_id}: {paper}");
+        assert!(paper.contains(" 様") && paper.contains("記"), "{profile_id}: {paper}");
+        paper_is_plain(&paper, &head(&title));
+        logout(&c).await;
+    }
+    c.close().await.unwrap();
+}

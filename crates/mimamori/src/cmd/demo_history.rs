@@ -132,12 +132,13 @@ impl History<'_> {
             .documents
             .iter()
             .chain(basis.documents_any_of.first())
-            .map(|f| json!({ "form": f, "reference": format!("{f}-{year}-{}", now.as_second() % 1000) }))
+            // A document's own number, as its issuer writes it (the form's name goes with it).
+            .map(|f| json!({ "form": f, "reference": format!("{year}年第{}号", now.as_second() % 1000 + 1) }))
             .collect();
         if let Some(f) = &wf.request_form
             && !docs.iter().any(|d| d["form"] == f.as_str())
         {
-            docs.push(json!({ "form": f, "reference": format!("申請-{year}-{}", now.as_second() % 1000) }));
+            docs.push(json!({ "form": f, "reference": format!("{year}年第{}号", now.as_second() % 1000 + 1) }));
         }
         let from = now - range_ago;
         let requester = self
