@@ -213,8 +213,20 @@ pub async fn gather(
 /// The installer's rules document (KAW-2.2.7 ア–キ) from the live configuration: the profile,
 /// the registry, the designations and contracts in force.
 pub async fn rules_doc(st: &AppState) -> Result<report::rules_doc::RulesDoc, ReportError> {
+    installer_rules_doc(st, None).await
+}
+
+/// The rules document of one installer (KAW-2.2.7: 設置者は…規程を定めるよう努める): a camera
+/// owner other than the city — a Kawaguchi community group, a Saku facility — keeps its own,
+/// naming itself, its own sites and cameras and its own staff; the rules are the profile's.
+/// `None`: the city's, over every camera.
+pub async fn installer_rules_doc(
+    st: &AppState,
+    installer: Option<&store::accounts::Organisation>,
+) -> Result<report::rules_doc::RulesDoc, ReportError> {
     use report::rules_doc::{Item, RulesDoc};
     let p = &st.profile;
+    let owned = |owner: Option<i64>| installer.is_none_or(|o| owner == Some(o.id));
     let now = st.clock.now_ms();
     let item = |mark: &str, heading: &str, lines: Vec<String>| Item {
         mark: mark.into(),
@@ -235,7 +247,7 @@ pub async fn rules_doc(st: &AppState) -> Result<report::rules_doc::RulesDoc, Rep
     let sites = st.db.sites().await?;
     let cams = st.db.cameras().await?;
     let mut places = Vec::new();
-    for s in &sites {
+    for s in sites.iter().filter(|s| owned(s.owner_org_id)) {
         let mine: Vec<String> = cams
             .iter()
             .filter(|c| c.site_id == s.id && c.status != "decommissioned")
@@ -260,7 +272,25 @@ pub async fn rules_doc(st: &AppState) -> Result<report::rules_doc::RulesDoc, Rep
     }
 
     // ウ 管理責任者及び従事者
-    let designations = st.db.all_designations().await?;
+    let members: Option<Vec<i64>> = match installer {
+        Some(o) => Some(
+            st.db
+                .accounts()
+                .await?
+                .into_iter()
+                .filter(|a| a.organisation_id == o.id)
+                .map(|a| a.id)
+                .collect(),
+        ),
+        None => None,
+    };
+    let designations: Vec<_> = st
+        .db
+        .all_designations()
+        .await?
+        .into_iter()
+        .filter(|d| members.as_ref().is_none_or(|m| m.contains(&d.account_id)))
+        .collect();
     let staff = p
         .roles
         .iter()
@@ -391,8 +421,11 @@ pub async fn rules_doc(st: &AppState) -> Result<report::rules_doc::RulesDoc, Rep
     other.push("設置場所には、防犯カメラが作動中である旨と設置者を表示する。".into());
 
     Ok(RulesDoc {
-        title: format!("{} 防犯カメラの設置及び運用に関する規程", p.profile.name_ja),
-        installer: p.profile.name_ja.clone(),
+        title: format!(
+            "{} 防犯カメラの設置及び運用に関する規程",
+            installer.map_or(p.profile.name_ja.as_str(), |o| o.name.as_str())
+        ),
+        installer: installer.map_or_else(|| p.profile.name_ja.clone(), |o| o.name.clone()),
         generated_at: jst::rfc3339(st.clock.now())[..16].replace('T', " "),
         // The law, with the clause of the rules that names it (KIT-1.2, KAW-3) where there is one.
         law: match &p.profile.governing_law_rule {

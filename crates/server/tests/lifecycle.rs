@@ -254,7 +254,8 @@ async fn the_public_camera_list_needs_no_login_and_names_no_person() {
                     "longitude",
                     "signage_text",
                     "installed",
-                    "installer"
+                    "installer",
+                    "installer_id"
                 ]
                 .contains(&k.as_str()),
                 "{k}"
@@ -306,6 +307,27 @@ async fn the_public_camera_list_names_each_cameras_installer() {
         csv.lines().any(|l| l.starts_with("\"ha1\"") && l.contains("\"本町一丁目町会\"")),
         "{csv}"
     );
+
+    // rule: KAW-2.2.7 — the group keeps its own rules document: it names the group, its own
+    // site and camera, not the city's; the city's names the city.
+    let id = v["cameras"].as_array().unwrap().iter().find(|c| c["code"] == "ha1").unwrap()
+        ["installer_id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(id, group);
+    let (s, doc) =
+        w.api.call("GET", &format!("/api/v1/public/rules-doc?installer={group}"), None, None).await;
+    assert_eq!(s, 200, "{doc}");
+    assert_eq!(doc["installer"], "本町一丁目町会");
+    let places = doc["items"][1].to_string();
+    assert!(places.contains("ha1") && !places.contains("cam1"), "{places}");
+    let (_, city) = w.api.call("GET", "/api/v1/public/rules-doc", None, None).await;
+    assert_eq!(city["installer"], "川口市");
+    let (s, _) = w
+        .api
+        .call("GET", &format!("/api/v1/public/rules-doc?installer={}", w.admin.org), None, None)
+        .await;
+    assert_eq!(s, 404, "the city's is the document without ?installer");
 }
 
 // rule: KAW-2.1.3

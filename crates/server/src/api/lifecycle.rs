@@ -414,9 +414,10 @@ fn public_cameras_rows(
         .map(|c| {
             let s = sites.iter().find(|s| s.id == c.site_id);
             let owner = orgs.iter().find(|o| Some(o.id) == c.owner_org_id);
-            let installer = owner.filter(|o| o.kind != "city").map_or(city, |o| o.name.as_str());
+            let group = owner.filter(|o| o.kind != "city");
+            let installer = group.map_or(city, |o| o.name.as_str());
             json!({
-                "code": c.code, "name": c.name, "installer": installer,
+                "code": c.code, "name": c.name, "installer": installer, "installer_id": group.map(|o| o.id),
                 "site": s.map(|s| s.name.clone()), "address": s.map(|s| s.address.clone()),
                 "latitude": s.and_then(|s| s.latitude), "longitude": s.and_then(|s| s.longitude),
                 "signage_text": s.map(|s| s.signage_text.clone()), "installed": c.install_date,
@@ -976,11 +977,30 @@ pub async fn disposal_certificate(
 
 /// `GET /api/v1/rules-doc`: the installer's rules document (KAW-2.2.7 ア–キ) made from the live
 /// configuration.
-pub async fn rules_doc(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
-    let d = crate::report::rules_doc(&st).await.map_err(|e| match e {
-        crate::report::ReportError::Store(s) => ApiError::from(s),
-        other => ApiError::conflict(other.to_string()),
-    })?;
+pub async fn rules_doc(
+    State(st): State<Arc<AppState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    // `?installer=ID`: the rules document of a camera owner other than the city (KAW-2.2.7).
+    let installer = match q.get("installer") {
+        None => None,
+        Some(v) => {
+            let id = v
+                .parse::<i64>()
+                .map_err(|_| ApiError::invalid("installer", "an organisation id (a number)"))?;
+            let org = st.db.organisation(id).await?.filter(|o| o.kind != "city");
+            let owns = st.db.sites().await?.iter().any(|s| s.owner_org_id == Some(id));
+            match org {
+                Some(o) if owns => Some(o),
+                _ => return Err(ApiError::not_found(format!("no installer {id}"))),
+            }
+        }
+    };
+    let d =
+        crate::report::installer_rules_doc(&st, installer.as_ref()).await.map_err(|e| match e {
+            crate::report::ReportError::Store(s) => ApiError::from(s),
+            other => ApiError::conflict(other.to_string()),
+        })?;
     Ok(Json(json!(d)))
 }
 

@@ -88,7 +88,11 @@ pub async fn public_cameras(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Re
             tbody {
                 @for c in a.json["cameras"].as_array().into_iter().flatten() {
                     tr {
-                        td { (js(&c["code"])) } td { (js(&c["name"])) } td { (js(&c["site"])) } td { (js(&c["address"])) } td.installer { (js(&c["installer"])) } td { (js(&c["signage_text"])) }
+                        td { (js(&c["code"])) } td { (js(&c["name"])) } td { (js(&c["site"])) } td { (js(&c["address"])) } td.installer {
+                            // A group's or facility's own rules document (KAW-2.2.7).
+                            @if let Some(id) = c["installer_id"].as_i64() { a href={ "/rules?installer=" (id) } { (js(&c["installer"])) } }
+                            @else { (js(&c["installer"])) }
+                        } td { (js(&c["signage_text"])) }
                         td { @if let (Some(la), Some(lo)) = (c["latitude"].as_f64(), c["longitude"].as_f64()) {
                             a href={ "https://maps.gsi.go.jp/#17/" (la) "/" (lo) "/" } rel="noopener" { (format!("{la:.4}, {lo:.4}")) }
                         } }
@@ -451,9 +455,18 @@ fn fiscal_year_name(l: Lang, fy: i64) -> String {
     }
 }
 
-/// `GET /rules`: the installer's rules document (KAW-2.2.7 ア–キ), printable A4; public.
-pub async fn rules(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Response {
-    let a = ui.api.get("/api/v1/public/rules-doc", &headers).await;
+/// `GET /rules[?installer=ID]`: the installer's rules document (KAW-2.2.7 ア–キ) — the city's,
+/// or a community group's or facility's own — printable A4; public.
+pub async fn rules(
+    State(ui): State<Arc<Ui>>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    let path = match q.get("installer").and_then(|v| v.parse::<i64>().ok()) {
+        Some(id) => format!("/api/v1/public/rules-doc?installer={id}"),
+        None => "/api/v1/public/rules-doc".to_owned(),
+    };
+    let a = ui.api.get(&path, &headers).await;
     let doc: Option<report::rules_doc::RulesDoc> = serde_json::from_value(a.json.clone()).ok();
     match doc {
         Some(d) if a.ok() => report::rules_doc::html(&d).into_response(),
