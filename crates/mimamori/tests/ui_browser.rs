@@ -2194,3 +2194,47 @@ async fn every_profiles_paper_prints_as_an_office_files_it() {
     }
     c.close().await.unwrap();
 }
+
+/// Nishiyodogawa on a Monday morning: the agency head orders an emergency extraction outside
+/// night and holidays with a written reason; the order is flagged to the manager, whose home
+/// lists it until the manager records a review with a note on the emergency page.
+/// rule: PROD-EMERG-1, NIS-11.1
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nishiyodogawa_manager_reviews_an_order_given_outside_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, base, _logins) =
+        demo_at("nishiyodogawa", dir.path(), Some("2026-12-07T10:00:00+09:00"));
+    let (_driver, c) = browser().await;
+    tokio::time::sleep(Duration::from_secs(16)).await; // footage in sealed segments
+    login_as(&c, &base, "u_agency_head").await;
+    c.goto(&format!("{base}/emergency")).await.unwrap();
+    let now = c.find(Locator::Id("now")).await.unwrap().attr("datetime").await.unwrap().unwrap();
+    assert!(now.starts_with("2026-12-07T10:"), "the demo's clock: {now}");
+    click(&c, "input[name='cam:cam1']").await;
+    c.execute(
+        "document.getElementById('from').value = arguments[0]; document.getElementById('to').value = arguments[1];",
+        vec![json!(before(&now, 14)), json!(before(&now, 8))],
+    )
+    .await
+    .unwrap();
+    fill(&c, "#urgency_reason", "ひったくり事件の逃走経路の確認").await;
+    fill(&c, "#outside_reason", "被疑者が逃走中で夜を待てない").await;
+    click(&c, "#order").await;
+    expect_text(&c, "section.actions .state", "命令済み").await;
+    let flagged = text(&c, "section.actions p.flagged").await;
+    assert!(flagged.contains("被疑者が逃走中で夜を待てない"), "{flagged}");
+    logout(&c).await;
+
+    login_as(&c, &base, "admin").await; // the manager (管理責任者)
+    let home = text(&c, "#task-review-flag").await;
+    assert!(home.contains("EM-"), "on the manager's home: {home}");
+    c.goto(&format!("{base}/emergency")).await.unwrap();
+    fill(&c, "textarea[name='note']", "平日昼間だが逃走中のため妥当と認める").await;
+    click(&c, ".review-flag").await;
+    let reviewed = text(&c, "section.actions p.flag-reviewed").await;
+    assert!(reviewed.contains("妥当と認める"), "{reviewed}");
+    c.goto(&base).await.unwrap();
+    assert!(c.find_all(Locator::Css("#task-review-flag")).await.unwrap().is_empty());
+    shot(&c, "em-nis-flag-reviewed").await;
+    c.close().await.unwrap();
+}
