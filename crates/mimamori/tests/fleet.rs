@@ -129,7 +129,13 @@ async fn instructed(w: &World, camera: &str, from: i64, to: i64) -> (Value, User
             )
             .await;
     }
-    (ins, w.user(&chain[chain.len() - 1].roles[0]))
+    let extractor = w.user(&chain[chain.len() - 1].roles[0]);
+    // KIT-5.5: the extractor works at the central room's terminal, inside by a recorded entry
+    // (409 when the entry is already open).
+    let (s, v) =
+        w.api.post("/api/v1/room-entries", &extractor, json!({ "purpose": "画像の抽出" })).await;
+    assert!(s == 200 || s == 409, "{v}");
+    (ins, extractor)
 }
 
 /// What a node process says of `camera` in its status file (null when not listed).
@@ -652,7 +658,9 @@ async fn register(w: &World, manager: &User, name: &str, site: &str) -> (u16, Va
         .ok(
             "/api/v1/nodes",
             manager,
-            json!({ "name": name, "site": site, "address": format!("127.0.0.1:{port}") }),
+            // KIT-5.1: a network recorder in a facility meeting every condition.
+            json!({ "name": name, "site": site, "address": format!("127.0.0.1:{port}"),
+                "site_kind": "network", "site_conditions": ["seismic", "ups", "air_conditioning", "strict_security"] }),
         )
         .await;
     (port, r)
