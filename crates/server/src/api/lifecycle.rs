@@ -562,16 +562,16 @@ pub async fn record_footage_check(
     let cam = super::admin::own_camera(&st, &p, id).await?;
     // Every field at fault in one answer (issue 19, item 3).
     let mut check = Check::new();
-    let oldest = check.take(
-        b.oldest_day
-            .trim()
-            .parse::<jiff::civil::Date>()
-            .map_err(|_| ApiError::invalid("oldest_day", "a date, YYYY-MM-DD")),
-    )?;
+    let oldest = check.take(b.oldest_day.trim().parse::<jiff::civil::Date>().map_err(|_| {
+        ApiError::invalid(
+            "oldest_day",
+            Msg::new("day").with("value", format!("{:?}", b.oldest_day)),
+        )
+    }))?;
     check.take(required("note", &b.note))?;
     check.finish()?;
     let Some(oldest) = oldest else {
-        return Err(ApiError::invalid("oldest_day", "a date, YYYY-MM-DD"));
+        return Err(ApiError::invalid("oldest_day", Msg::new("day").with("value", &b.oldest_day)));
     };
     if cam.status == "decommissioned" {
         return Err(ApiError::conflict(format!(
