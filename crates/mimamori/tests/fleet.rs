@@ -187,12 +187,31 @@ async fn extract_to(w: &World, camera: &str, from: i64, to: i64, file: &Path) ->
         .await;
     let pkg = ex["packages"][0].clone();
     assert_eq!(pkg["camera"], camera, "{ex:#}");
-    let mut rb = w.api.http.get(format!("{}{}", w.api.base, pkg["href"].as_str().unwrap()));
-    rb = rb.bearer_auth(&extractor.token);
-    if let Some(ws) = &extractor.ws {
-        rb = rb.header("x-mimamori-workstation", ws);
-    }
-    let resp = rb.send().await.unwrap();
+    let get = || {
+        let mut rb = w.api.http.get(format!("{}{}", w.api.base, pkg["href"].as_str().unwrap()));
+        rb = rb.bearer_auth(&extractor.token);
+        if let Some(ws) = &extractor.ws {
+            rb = rb.header("x-mimamori-workstation", ws);
+        }
+        rb
+    };
+    // rule: KIT-5.5 — the package leaves the central room's terminal only while the extractor
+    // is inside: after leaving, refused; entered again, handed out.
+    let (_, room) = w.api.get("/api/v1/room-entries", &extractor).await;
+    let open = room["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["account_id"] == extractor.id && e["left_at"].is_null())
+        .unwrap()["id"]
+        .clone();
+    w.api.ok(&format!("/api/v1/room-entries/{open}/leave"), &extractor, json!({})).await;
+    let refused = get().send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let why: Value = refused.json().await.unwrap();
+    assert_eq!(why["rule"], "KIT-5.5", "{why}");
+    w.api.ok("/api/v1/room-entries", &extractor, json!({ "purpose": "画像の持ち出し" })).await;
+    let resp = get().send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let bytes = resp.bytes().await.unwrap();
     assert_eq!(bytes.len() as u64, pkg["bytes"].as_u64().unwrap());

@@ -293,6 +293,8 @@ pub async fn download(
             "the package is taken off on the workstation it was extracted on",
         ));
     }
+    // On a central-room terminal, only while inside by a recorded entry (KIT-5.5).
+    super::footage::check_in_room(&st, &p).await?;
     if let Some(at) = pkg.erased_at {
         return Err(ApiError::conflict(format!(
             "package {id} was erased from the server on {} ({} days after it was made); \

@@ -714,6 +714,8 @@ pub async fn camera_still(
             return Err(ApiError::forbidden(&cited::NO_LIVE_VIEW, why));
         }
     };
+    // On a central-room terminal, only while inside by a recorded entry (KIT-5.5).
+    super::footage::check_in_room(&st, &p).await?;
     let Some(node) = st.node_for(&cam.code) else {
         return Err(ApiError::unavailable(format!("no recorder records camera {}", cam.code)));
     };
