@@ -24,6 +24,17 @@ pub enum AgeVerdict {
     TooOld,
 }
 
+impl AgeVerdict {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgeVerdict::Within => "within",
+            AgeVerdict::TooYoung => "too_young",
+            AgeVerdict::TooOld => "too_old",
+        }
+    }
+}
+
 /// The result of a check of the oldest footage on a camera.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FootageAge {
@@ -36,6 +47,9 @@ pub struct FootageAge {
     pub ceiling_days: u32,
     /// Within, too young or too old.
     pub verdict: AgeVerdict,
+    /// The rule the verdict answers to: the band's floor or ceiling when outside it, the
+    /// retention clause when within.
+    pub rule: crate::RuleId,
 }
 
 impl Profile {
@@ -113,7 +127,13 @@ impl Profile {
         } else {
             AgeVerdict::Within
         };
-        Ok(FootageAge { age_days, floor_days: floor, ceiling_days: ceiling, verdict })
+        let rule = match verdict {
+            AgeVerdict::TooYoung => &self.retention.floor.rule,
+            AgeVerdict::TooOld => &self.retention.ceiling.rule,
+            AgeVerdict::Within => &self.retention.rule,
+        }
+        .clone();
+        Ok(FootageAge { age_days, floor_days: floor, ceiling_days: ceiling, verdict, rule })
     }
 }
 
@@ -147,7 +167,10 @@ mod tests {
         // 25 November 12 (kept too long).
         let on = d("2026-12-07");
         let age = nis.footage_age(d("2026-11-27"), on).unwrap();
-        assert_eq!((age.age_days, age.verdict), (10, AgeVerdict::Within));
+        assert_eq!(
+            (age.age_days, age.verdict, age.rule.as_str()),
+            (10, AgeVerdict::Within, "NIS-6")
+        );
         assert_eq!(nis.footage_age(d("2026-11-28"), on).unwrap().verdict, AgeVerdict::Within);
         assert_eq!(nis.footage_age(d("2026-11-26"), on).unwrap().verdict, AgeVerdict::Within);
         assert_eq!(nis.footage_age(d("2026-11-29"), on).unwrap().verdict, AgeVerdict::TooYoung);

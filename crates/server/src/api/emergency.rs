@@ -65,7 +65,11 @@ pub async fn revoke_delegation(
 }
 
 /// The facts `policy` decides an order's actions from, for `p` now.
-async fn order_facts(st: &AppState, p: &Principal, o: &EmergencyOrder) -> ApiResult<OrderFacts> {
+pub(super) async fn order_facts(
+    st: &AppState,
+    p: &Principal,
+    o: &EmergencyOrder,
+) -> ApiResult<OrderFacts> {
     let state = OrderState::parse(&o.state).ok_or_else(|| {
         ApiError::internal(&format!("emergency order {} has an unknown state {:?}", o.id, o.state))
     })?;

@@ -959,10 +959,9 @@ pub(super) fn on_own_workstation(st: &AppState, p: &Principal) -> bool {
 /// is asked.
 pub(super) async fn check_in_room(st: &AppState, p: &Principal) -> ApiResult<()> {
     let Some(w) = &p.workstation else { return Ok(()) };
-    if st.profile.central_room.is_none() || w.placement != policy::placement::CENTRAL_ROOM {
-        return Ok(());
-    }
-    let inside = st.db.open_room_entry(p.account.id).await?.is_some();
+    // The store is asked only where the profile has a room at all; `policy` decides the rest.
+    let inside =
+        st.profile.central_room.is_some() && st.db.open_room_entry(p.account.id).await?.is_some();
     Ok(st.profile.check_room_presence(&w.placement, inside)?)
 }
 

@@ -581,10 +581,7 @@ pub async fn record_footage_check(
     }
     let today = policy::jst::date(st.clock.now());
     let age = st.profile.footage_age(oldest, today)?;
-    let verdict = serde_json::to_value(age.verdict)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let verdict = age.verdict.as_str();
     let now = st.clock.now_ms();
     let ch = st.change().await?;
     let row = ch
@@ -594,18 +591,14 @@ pub async fn record_footage_check(
             checked_at: now,
             checked_on: &today.to_string(),
             age_days: i64::from(age.age_days),
-            verdict: &verdict,
+            verdict,
             method: "manual",
             note: b.note.trim(),
             checked_by: p.account.id,
         })
         .await?;
     let drift = age.verdict != policy::camera_store::AgeVerdict::Within;
-    let rule = match age.verdict {
-        policy::camera_store::AgeVerdict::TooYoung => st.profile.retention.floor.rule.clone(),
-        policy::camera_store::AgeVerdict::TooOld => st.profile.retention.ceiling.rule.clone(),
-        policy::camera_store::AgeVerdict::Within => st.profile.retention.rule.clone(),
-    };
+    let rule = &age.rule;
     let mut ev = p.event(
         "camera.footage_check",
         format!("camera:{}", cam.code),

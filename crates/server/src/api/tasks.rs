@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::{Extension, State};
 use policy::Permission;
 use policy::duties::{DoneBy, Standing};
-use policy::emergency::{OrderAction, OrderFacts, OrderState};
+use policy::emergency::{OrderAction, OrderState};
 use policy::workflow::{RequestAction, RequestFacts, RequestState};
 use serde::Serialize;
 use std::sync::Arc;
@@ -190,16 +190,11 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
             if o.organisation_id != p.account.organisation_id && !p.governs(o.owner_org_id) {
                 continue;
             }
-            let Some(state) = OrderState::parse(&o.state) else { continue };
-            let delegation = st.db.delegation_id_in_force(o.organisation_id, now).await?;
-            let facts = OrderFacts {
-                state,
-                ordered_at: store::ts(o.ordered_at),
-                actor_executes: o.executor_id == p.account.id,
-                actor_in_agency: o.organisation_id == p.account.organisation_id,
-                delegation_in_force: delegation.is_some(),
-                flag_open: o.flagged != 0 && o.flag_reviewed_at.is_none(),
-            };
+            if OrderState::parse(&o.state).is_none() {
+                continue;
+            }
+            // The same facts the order's own page decides its actions from.
+            let facts = super::emergency::order_facts(st, p, &o).await?;
             for a in profile.order_actions(p.actor(), &facts, at) {
                 let (action, due) = match a.action {
                     // Until the power lapses (issue 15); after that it is no one's task.
