@@ -46,7 +46,7 @@ enum Command {
     #[command(subcommand)]
     Config(cmd::config::ConfigCmd),
     /// Run the governance server (HTTP API), a recorder node, or both.
-    Serve(cmd::serve::ServeArgs),
+    Serve(Box<cmd::serve::ServeArgs>),
     /// Verify an evidence package offline (exit 0 only if everything verifies).
     Verify(cmd::verify::VerifyArgs),
     /// The demo: server, web application, recorder and simulated cameras in one process, with

@@ -239,12 +239,18 @@ async fn no_picture(c: &Client) {
         let src = img.attr("src").await.unwrap().unwrap_or_default();
         assert!(
             class.contains("leaflet-tile")
+                || class == "emblem" && src == "/api/v1/public/emblem"
                 || src.starts_with("/assets/leaflet/")
                 || src.contains("/assets/leaflet/images/"),
             "an image that is no map tile or marker: {src} ({class})"
         );
     }
-    assert!(c.find_all(Locator::Css("img:not(#camera-map img)")).await.unwrap().is_empty());
+    assert!(
+        c.find_all(Locator::Css("img:not(#camera-map img):not(img.emblem)"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn links(c: &Client) -> Vec<String> {
@@ -291,6 +297,56 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
     c.goto(&format!("{base}/ledger")).await.unwrap();
     expect_text(&c, "h1", "この画面を開く権限がありません").await;
     shot(&c, "02-applicant-ledger-403").await;
+
+    // 1b. The session ends while the form is being filled (issue 19, item 6): sending it leads
+    // to the login page, which brings the applicant back to the form with what was typed.
+    c.goto(&format!("{base}/requests/new")).await.unwrap();
+    fill(&c, "#case_summary", "下書きの事件概要").await;
+    fill(&c, "#recipient", "旭川東警察署 生活安全課").await;
+    c.delete_cookie("mimamori_session").await.unwrap();
+    click(&c, "form[action='/requests/new'] button").await;
+    expect_text(&c, "h1", "ログイン").await;
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.query(), Some("next=%2Frequests%2Fnew"), "{url}");
+    assert!(text(&c, "#login-return").await.contains("作業していたページに戻ります"));
+    fill(&c, "#login", "u_applicant").await;
+    fill(&c, "#password", "mimamori-demo-2026").await;
+    click(&c, "form[action='/login'] button").await;
+    expect_text(&c, "h1", "新しい申請").await;
+    assert!(text(&c, ".draft-restored").await.contains("送信されていない入力内容を復元しました"));
+    let restored = c
+        .execute(
+            "return [document.getElementById('case_summary').value, document.getElementById('recipient').value];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(restored, json!(["下書きの事件概要", "旭川東警察署 生活安全課"]));
+    shot(&c, "02b-draft-restored").await;
+    // Discarding empties the form and forgets the draft.
+    click(&c, ".draft-restored button").await;
+    c.goto(&format!("{base}/requests/new")).await.unwrap();
+    expect_text(&c, "h1", "新しい申請").await;
+    let after = c
+        .execute(
+            "return [document.getElementById('case_summary').value, document.querySelectorAll('.draft-restored').length];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(after, json!(["", 0]), "a discarded draft does not come back");
+    // A draft left on a form is dropped at logout: the next person in this tab never sees it.
+    fill(&c, "#case_summary", "次の人に見せない下書き").await;
+    logout(&c).await;
+    let left = c
+        .execute(
+            "return Object.keys(sessionStorage).filter(k => k.startsWith('mimamori-draft:')).length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(left, json!(0), "no draft survives a logout");
+    login_as(&c, &base, "u_applicant").await;
 
     // 2. A request with the recipient missing: the API's message next to the field, the rest kept.
     // Footage to extract: the demo seals 10 s segments; the range ends 8 s before the request.
@@ -1551,10 +1607,28 @@ async fn camera_map_on_the_public_page_and_the_registry() {
     let dir = tempfile::tempdir().unwrap();
     let (tile_port, tiles_served) = common::tile_server();
     let tiles = format!("http://127.0.0.1:{tile_port}/{{z}}/{{x}}/{{y}}.png");
-    let data = dir.path().to_string_lossy().into_owned();
+    let data = dir.path().join("demo").to_string_lossy().into_owned();
+    // The city's emblem (issue 19, item 8): a file of the city's, shown beside its name.
+    let emblem = dir.path().join("emblem.svg");
+    std::fs::write(
+        &emblem,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><circle cx="32" cy="32" r="30" fill="#2b6"/></svg>"##,
+    )
+    .unwrap();
+    let emblem = emblem.to_string_lossy().into_owned();
     let (_demo, base) = common::start_demo_env(
         Path::new("."),
-        &["--fresh", "--profile", "kawaguchi", "--data", &data, "--cameras", "2"],
+        &[
+            "--fresh",
+            "--profile",
+            "kawaguchi",
+            "--data",
+            &data,
+            "--cameras",
+            "2",
+            "--emblem",
+            &emblem,
+        ],
         &[("MIMAMORI_MAP_TILES", &tiles)],
     );
     let (_driver, c) = browser().await;
@@ -1562,6 +1636,20 @@ async fn camera_map_on_the_public_page_and_the_registry() {
     expect_text(&c, "h1", "防犯カメラの設置場所").await;
     // The city's name heads its public pages (issue 19, item 8), and the login page.
     assert_eq!(text(&c, "header .brand").await, "川口市 防犯カメラ管理 （見守り）");
+    // Its emblem beside the name, loaded under the page's policy (a drawn image, 64 px wide).
+    let drawn = poll_js(
+        &c,
+        "const i = document.querySelector('header .brand img.emblem'); return i ? i.naturalWidth : -1;",
+        vec![],
+        false,
+        |v| v.as_i64().is_some_and(|w| w > 0),
+    )
+    .await;
+    assert_eq!(drawn, json!(64), "the emblem is shown");
+    let got = reqwest::get(format!("{base}/api/v1/public/emblem")).await.unwrap();
+    assert_eq!(got.headers()["content-type"], "image/svg+xml");
+    assert!(got.headers()["content-security-policy"].to_str().unwrap().contains("sandbox"));
+    no_picture(&c).await;
     assert_eq!(c.title().await.unwrap(), "防犯カメラの設置場所 — 川口市 防犯カメラ管理");
     // Two cameras, at two sites: two markers, drawn over tiles from the tile server.
     let mut markers = 0;

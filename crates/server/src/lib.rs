@@ -13,6 +13,7 @@ pub mod bootstrap;
 pub mod clockwatch;
 pub mod directory;
 pub mod duties;
+pub mod emblem;
 pub use ::clock;
 pub mod error;
 pub mod fleet;
@@ -101,6 +102,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         metrics: metrics::HttpMetrics::default(),
         metrics_token: std::sync::RwLock::new(None),
         directory: std::sync::RwLock::new(None),
+        emblem: std::sync::RwLock::new(None),
         clock_standing: std::sync::Mutex::new(std::collections::HashMap::new()),
     });
     let router = api::router(state.clone())

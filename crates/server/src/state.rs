@@ -52,6 +52,8 @@ pub struct AppState {
     pub(crate) metrics_token: std::sync::RwLock<Option<String>>,
     /// The city's directory, when staff log in with it ([`AppState::set_directory`]).
     pub(crate) directory: std::sync::RwLock<Option<Arc<crate::directory::Directory>>>,
+    /// The city's emblem for the pages' header ([`AppState::set_emblem`]).
+    pub(crate) emblem: std::sync::RwLock<Option<Arc<crate::emblem::Emblem>>>,
     /// Each clock's last standing (within tolerance or not), by host ([`crate::clockwatch`]).
     pub(crate) clock_standing: std::sync::Mutex<std::collections::HashMap<String, bool>>,
 }
@@ -85,6 +87,16 @@ impl AppState {
     /// Lets staff log in with the city's directory (`None`: local accounts only).
     pub fn set_directory(&self, directory: Option<Arc<crate::directory::Directory>>) {
         *self.directory.write().unwrap_or_else(|p| p.into_inner()) = directory;
+    }
+
+    /// Shows `emblem` in the pages' header (`None`: the city's name alone).
+    pub fn set_emblem(&self, emblem: Option<crate::emblem::Emblem>) {
+        *self.emblem.write().unwrap_or_else(|p| p.into_inner()) = emblem.map(Arc::new);
+    }
+
+    /// The city's emblem, when configured.
+    pub fn emblem(&self) -> Option<Arc<crate::emblem::Emblem>> {
+        self.emblem.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The city's directory, when configured.

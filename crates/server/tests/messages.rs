@@ -292,4 +292,20 @@ async fn boundary_refusals_are_said_in_the_clients_language() {
     assert_eq!(s.as_u16(), 422, "{v:#}");
     assert_eq!(v["errors"][0]["message"], "アカウントの管理は自分の組織の職員に限られます。");
     assert_eq!(v["rule"], "KAW-2.2.2");
+    // A record that is not there (or not one's own to see) is named in the client's language.
+    let (s, v, _) =
+        send(&w, "/api/v1/accounts/987654/unlock", Some("ja"), Some(&w.admin), json!({})).await;
+    assert_eq!((s.as_u16(), v["code"].as_str()), (404, Some("no_such_account")), "{v:#}");
+    assert_eq!(v["detail"], "アカウント（987654）は見つかりません。");
+    // The city's emblem where none is configured, asked by a citizen's browser.
+    let r = w
+        .api
+        .http
+        .get(format!("{}/api/v1/public/emblem", w.api.base))
+        .header("accept-language", "ja")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert_eq!(r.json::<Value>().await.unwrap()["detail"], "市章は設定されていません。");
 }

@@ -52,6 +52,9 @@ pub struct FileConfig {
     pub tls: Option<TlsSection>,
     /// Evidence packages in an S3-compatible store every central process reaches.
     pub packages: Option<PackagesSection>,
+    /// The city's emblem (市章) for the pages' header: a PNG, JPEG or SVG file of at most
+    /// 256 KiB. Without it the city's name stands alone.
+    pub emblem: Option<PathBuf>,
 }
 
 /// `[packages]`: keep evidence packages in an S3-compatible object store (issue 21, item 4),
@@ -217,6 +220,11 @@ pub fn check_str(text: &str) -> Result<FileConfig, Vec<ConfigProblem>> {
         && let Err(e) = secret_file(f)
     {
         push("node.cameras_file", e);
+    }
+    if let Some(f) = &config.emblem
+        && let Err(e) = server::emblem::Emblem::from_file(f)
+    {
+        push("emblem", e.to_string());
     }
     if let Some(p) = &config.packages {
         if let Err(e) = secret_file(&p.s3_secret_access_key_file) {
@@ -579,6 +587,25 @@ mod tests {
         assert_eq!(p[0].location.as_ref().unwrap().line, 1, "{p:?}");
         let p = check_str("role = \"viewer\"\n").unwrap_err();
         assert!(p[0].message.contains("viewer"), "{p:?}");
+    }
+
+    // issue 19, item 8 — the city's emblem: an image passes, anything else is located.
+    #[test]
+    fn the_emblem_is_an_image() {
+        let dir = tempfile::tempdir().unwrap();
+        let svg = dir.path().join("emblem.svg");
+        std::fs::write(&svg, "<svg xmlns=\"http://www.w3.org/2000/svg\"/>").unwrap();
+        let c = check_str(&format!("profile = \"saku\"\nemblem = {svg:?}\n")).unwrap();
+        assert_eq!(c.emblem.as_deref(), Some(svg.as_path()));
+        let html = dir.path().join("emblem.html");
+        std::fs::write(&html, "<html><script>alert(1)</script></html>").unwrap();
+        let p = check_str(&format!("profile = \"saku\"\nemblem = {html:?}\n")).unwrap_err();
+        assert_eq!(p.len(), 1);
+        assert_eq!(
+            (p[0].path.as_str(), p[0].location.as_ref().map(|l| l.line)),
+            ("emblem", Some(2))
+        );
+        assert!(p[0].message.contains("not a PNG, JPEG or SVG"), "{}", p[0].message);
     }
 
     // issue 22, item 2 — the directory section: a usable one passes, mistakes are located.

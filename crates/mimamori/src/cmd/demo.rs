@@ -49,6 +49,10 @@ pub struct DemoArgs {
     /// over mutual TLS (`/nodes` shows them).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=8))]
     pub nodes: u16,
+    /// The city's emblem (市章) for the pages' header: a PNG, JPEG or SVG file. The demo ships
+    /// none (no city's emblem is mimamori's to give); the slot stays empty without one.
+    #[arg(long, value_name = "FILE")]
+    pub emblem: Option<PathBuf>,
     /// Start over: delete the data directory first.
     #[arg(long)]
     pub fresh: bool,
@@ -457,6 +461,10 @@ impl DemoArgs {
         };
         let started = jiff::Timestamp::now();
         let clock = Clock::offset(t0);
+        let emblem = match &self.emblem {
+            Some(f) => Some(server::emblem::Emblem::from_file(f).context("--emblem")?),
+            None => None,
+        };
         let db = self.data.join("mimamori.db");
         let fresh = !db.exists();
         if fresh {
@@ -474,6 +482,7 @@ impl DemoArgs {
             secure_cookies: false,
         })
         .await?;
+        app.state.set_emblem(emblem);
         let caller = Caller { api: Api::new(app.router.clone()) };
         let logins_file = self.data.join("demo-logins.txt");
         if fresh {

@@ -71,6 +71,10 @@ pub struct ServeArgs {
     /// Do not mark cookies Secure (plain HTTP on a non-loopback address, for development only).
     #[arg(long)]
     pub insecure_cookies: bool,
+    /// The city's emblem (市章) for the pages' header: a PNG, JPEG or SVG file (overrides the
+    /// configuration's `emblem`).
+    #[arg(long, value_name = "FILE")]
+    pub emblem: Option<PathBuf>,
     /// Recorder data directory (segments, node index, node audit log, status)
     /// [default: mimamori-data/recorder].
     #[arg(long)]
@@ -148,6 +152,7 @@ pub struct Settings {
     directory: Option<server::directory::DirectoryConfig>,
     tls: Option<Arc<rustls::ServerConfig>>,
     packages: Option<server::packages::S3Settings>,
+    emblem: Option<server::emblem::Emblem>,
 }
 
 impl ServeArgs {
@@ -214,6 +219,10 @@ impl ServeArgs {
                     server::limits::tls_config(&t.cert_file, &t.key_file)
                         .map_err(anyhow::Error::msg)?,
                 ),
+                None => None,
+            },
+            emblem: match self.emblem.as_ref().or(file.emblem.as_ref()) {
+                Some(f) => Some(server::emblem::Emblem::from_file(f).context("emblem")?),
                 None => None,
             },
             packages: match &file.packages {
@@ -428,6 +437,7 @@ impl ServeArgs {
                     .await?;
                     app.state.set_camera_networks(s.camera_networks.clone());
                     app.state.set_metrics_token(s.metrics_token.clone());
+                    app.state.set_emblem(s.emblem.clone());
                     if let Some(p) = &s.packages {
                         let store = server::packages::PackageStore::s3(p).context("[packages] in the configuration")?;
                         app.state.set_package_store(store);

@@ -55,7 +55,7 @@ async fn kept_account(
         .account(id)
         .await?
         .filter(|a| keeps_accounts_of(st, p, a.organisation_id).is_ok())
-        .ok_or_else(|| ApiError::not_found(format!("account {id}")))
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_account").with("id", id)))
 }
 
 /// `POST /api/v1/organisations`.
@@ -189,7 +189,11 @@ pub async fn activate_account(
     ev.detail = json!({ "made_by": a.created_by });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    let a = st.db.account(id).await?.ok_or_else(|| ApiError::not_found(format!("account {id}")))?;
+    let a = st
+        .db
+        .account(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_account").with("id", id)))?;
     Ok(Json(account_json(&a)))
 }
 
@@ -211,7 +215,7 @@ async fn own_organisation(
         .organisation(id)
         .await?
         .filter(|o| p.scope.owner() == Some(o.id))
-        .ok_or_else(|| ApiError::not_found(format!("organisation {id}")))
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_organisation").with("id", id)))
 }
 
 /// The retention of an organisation's cameras: its own period, the profile's default and
@@ -515,7 +519,7 @@ pub async fn revoke_designation(
         .db
         .designation(id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("designation {id}")))?;
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_designation").with("id", id)))?;
     let role = st
         .profile
         .role(&d.role)
@@ -524,8 +528,8 @@ pub async fn revoke_designation(
     let holder = st.db.account(d.account_id).await?;
     match holder {
         Some(h) => check_designation_scope(&st, &p, role, h.organisation_id)
-            .map_err(|_| ApiError::not_found(format!("designation {id}")))?,
-        None => return Err(ApiError::not_found(format!("designation {id}"))),
+            .map_err(|_| ApiError::not_found(Msg::new("no_such_designation").with("id", id)))?,
+        None => return Err(ApiError::not_found(Msg::new("no_such_designation").with("id", id))),
     }
     let ch = st.change().await?;
     ch.revoke_designation(id, p.account.id, st.clock.now_ms()).await?;
@@ -584,7 +588,7 @@ pub async fn own_camera(
         .camera(id)
         .await?
         .filter(|c| p.governs(c.owner_org_id))
-        .ok_or_else(|| ApiError::not_found(format!("camera {id}")))
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_camera").with("code", id)))
 }
 
 /// A site within the caller's scope (issue 15), else 404.
@@ -593,7 +597,7 @@ async fn own_site(st: &AppState, p: &Principal, id: i64) -> ApiResult<store::reg
         .site(id)
         .await?
         .filter(|s| p.governs(s.owner_org_id))
-        .ok_or_else(|| ApiError::not_found(format!("site {id}")))
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_site").with("id", id)))
 }
 
 /// Whether the caller sees every registry entry (police, agencies and offices: to name cameras
@@ -1101,7 +1105,7 @@ async fn kept_workstation(
         .workstation(id)
         .await?
         .filter(|w| p.keeps(&st.profile, Some(w.organisation_id)))
-        .ok_or_else(|| ApiError::not_found(format!("workstation {id}")))
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_workstation").with("id", id)))
 }
 
 /// The kind of an organisation, as the profile names kinds.
@@ -1414,10 +1418,13 @@ pub async fn sign_off_contract(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    let c =
-        st.db.contract(id).await?.ok_or_else(|| ApiError::not_found(format!("contract {id}")))?;
+    let c = st
+        .db
+        .contract(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_contract").with("id", id)))?;
     if !contract_kept(&st, &p, &c).await? {
-        return Err(ApiError::not_found(format!("contract {id}")));
+        return Err(ApiError::not_found(Msg::new("no_such_contract").with("id", id)));
     }
     let ch = st.change().await?;
     ch.sign_off_contract(id, p.account.id, st.clock.now_ms()).await?;

@@ -4,7 +4,7 @@ use super::footage::{check_range_available, checked_cameras, fiscal_year, ledger
 use super::types::*;
 use super::{Body, Id, MaybeBody, evidence};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Msg};
 use crate::state::AppState;
 use audit::Outcome;
 use axum::extract::State;
@@ -228,15 +228,14 @@ pub async fn create_order(
 }
 
 async fn load_order(st: &AppState, p: &Principal, id: i64) -> ApiResult<EmergencyOrder> {
-    let o = st
-        .db
-        .order(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("emergency order {id}")))?;
+    let o =
+        st.db.order(id).await?.ok_or_else(|| {
+            ApiError::not_found(Msg::new("no_such_emergency_order").with("id", id))
+        })?;
     // The ordering agency sees its own orders; the owner of the cameras sees the orders on
     // them (issue 15).
     if o.organisation_id != p.account.organisation_id && !p.governs(o.owner_org_id) {
-        return Err(ApiError::not_found(format!("emergency order {id}")));
+        return Err(ApiError::not_found(Msg::new("no_such_emergency_order").with("id", id)));
     }
     Ok(o)
 }
@@ -456,11 +455,10 @@ pub async fn ledger_order(
             "this profile has no emergency path",
         ));
     };
-    let o = st
-        .db
-        .order(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("emergency order {id}")))?;
+    let o =
+        st.db.order(id).await?.ok_or_else(|| {
+            ApiError::not_found(Msg::new("no_such_emergency_order").with("id", id))
+        })?;
     let state = OrderState::parse(&o.state).ok_or_else(|| {
         ApiError::internal(&format!("emergency order {id} has an unknown state {:?}", o.state))
     })?;

@@ -4,7 +4,7 @@
 
 use super::types::{EncryptBody, ExtractBody};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Msg};
 use crate::state::AppState;
 use audit::Outcome;
 use axum::extract::{Path, State};
@@ -57,12 +57,10 @@ const MIN_PASSPHRASE: usize = 12;
 fn encryption(b: Option<&EncryptBody>) -> ApiResult<Option<ExportEncryption>> {
     let Some(b) = b else { return Ok(None) };
     match (&b.passphrase, b.recipients.is_empty()) {
-        (Some(_), false) => {
-            Err(ApiError::invalid("encrypt", "give either a passphrase or recipients, not both"))
-        }
+        (Some(_), false) => Err(ApiError::invalid("encrypt", Msg::new("encrypt_one_way"))),
         (Some(p), true) if p.chars().count() < MIN_PASSPHRASE => Err(ApiError::invalid(
             "encrypt.passphrase",
-            format!("at least {MIN_PASSPHRASE} characters"),
+            Msg::new("passphrase_short").with("min", MIN_PASSPHRASE),
         )),
         (Some(p), true) => Ok(Some(ExportEncryption::Passphrase(p.clone()))),
         (None, false) => {
@@ -76,7 +74,7 @@ fn encryption(b: Option<&EncryptBody>) -> ApiResult<Option<ExportEncryption>> {
             }
             Ok(Some(ExportEncryption::Recipients(b.recipients.clone())))
         }
-        (None, true) => Err(ApiError::invalid("encrypt", "a passphrase or recipients")),
+        (None, true) => Err(ApiError::invalid("encrypt", Msg::new("encrypt_how"))),
     }
 }
 
@@ -111,9 +109,7 @@ pub async fn make_packages(
     let mut exporters = Vec::new();
     for c in cameras {
         let Some(n) = st.node_for(c) else {
-            return Err(ApiError::conflict(format!(
-                "camera {c} is not recorded by any recorder node of this centre"
-            )));
+            return Err(ApiError::conflict(Msg::new("camera_on_no_node").with("code", c)));
         };
         exporters.push(n);
     }
@@ -142,9 +138,9 @@ pub async fn make_packages(
                 Err(e) => {
                     let _ = tokio::fs::remove_file(&pkg.path).await;
                     discard(st, Some(&out)).await;
-                    return Err(ApiError::unavailable(format!(
-                        "camera {cam}: the package could not be stored: {e}"
-                    )));
+                    return Err(ApiError::unavailable(
+                        Msg::new("package_not_stored").with("code", cam).with("error", e),
+                    ));
                 }
             },
             Err(e) => {
@@ -152,9 +148,13 @@ pub async fn make_packages(
                 // happen, and no copy of footage may be left outside the workflow.
                 discard(st, Some(&out)).await;
                 return Err(if e.is_refusal() {
-                    ApiError::conflict(format!("camera {cam}: {e}"))
+                    ApiError::conflict(
+                        Msg::new("export_refused").with("code", cam).with("error", e),
+                    )
                 } else {
-                    ApiError::unavailable(format!("camera {cam}: export failed: {e}"))
+                    ApiError::unavailable(
+                        Msg::new("export_failed").with("code", cam).with("error", e),
+                    )
                 });
             }
         }
@@ -255,24 +255,21 @@ pub async fn download(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     if !valid_id(&id) {
-        return Err(ApiError::invalid("id", "a package id is EV- and 32 hex digits"));
+        return Err(ApiError::invalid("id", Msg::new("package_id_format")));
     }
     let pkg = st
         .db
         .evidence_package(&id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("package {id}")))?;
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_package").with("id", &id)))?;
     let e = st
         .db
         .extraction(pkg.extraction_id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("package {id}")))?;
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_package").with("id", &id)))?;
     let rule = &st.profile.workflow.rule;
     if e.operator_id != p.account.id {
-        return Err(ApiError::forbidden(
-            rule,
-            "only the extractor takes the package off the system",
-        ));
+        return Err(ApiError::forbidden(rule, Msg::new("package_only_extractor")));
     }
     // A package is handed out until the ledger entry closes its request (or order): after that
     // the footage has been delivered and recorded (issue 16, L4).
@@ -283,34 +280,31 @@ pub async fn download(
     };
     let number = case_number(&st, &e).await?;
     if closed {
-        return Err(ApiError::conflict(format!(
-            "package {id}: the ledger entry has closed its record; the package is no longer handed out"
-        )));
+        return Err(ApiError::conflict(Msg::new("package_closed").with("id", &id)));
     }
     if p.workstation.as_ref().map(|w| w.id) != Some(e.workstation_id) {
-        return Err(ApiError::forbidden(
-            rule,
-            "the package is taken off on the workstation it was extracted on",
-        ));
+        return Err(ApiError::forbidden(rule, Msg::new("package_other_workstation")));
     }
     // On a central-room terminal, only while inside by a recorded entry (KIT-5.5).
     super::footage::check_in_room(&st, &p).await?;
     if let Some(at) = pkg.erased_at {
-        return Err(ApiError::conflict(format!(
-            "package {id} was erased from the server on {} ({} days after it was made); \
-             extract again under a new instruction if it is still needed",
-            super::types::jst(at),
-            KEEP_DAYS
-        )));
+        return Err(ApiError::conflict(
+            Msg::new("package_erased")
+                .with("id", &id)
+                .with("at", super::types::jst(at))
+                .with("days", KEEP_DAYS),
+        ));
     }
     let body = st.package_store().open(&pkg.path).await.map_err(|err| match err {
         crate::packages::PackageError::NotFound => {
             tracing::error!(package = %id, "evidence package file missing");
-            ApiError::conflict(format!("package {id} is no longer on the server"))
+            ApiError::conflict(Msg::new("package_missing").with("id", &id))
         }
         other => {
             tracing::error!(package = %id, error = %other, "evidence package cannot be read");
-            ApiError::unavailable(format!("package {id} cannot be read now: {other}"))
+            ApiError::unavailable(
+                Msg::new("package_unreadable").with("id", &id).with("error", other),
+            )
         }
     })?;
     let ch = st.change().await?;
@@ -339,7 +333,7 @@ pub async fn list(
         .db
         .extraction(id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("extraction {id}")))?;
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_extraction").with("id", id)))?;
     if e.operator_id != p.account.id {
         return Err(ApiError::forbidden(
             &st.profile.workflow.rule,
@@ -364,9 +358,9 @@ pub async fn record(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     if !valid_id(&id) {
-        return Err(ApiError::invalid("id", "a package id is EV- and 32 hex digits"));
+        return Err(ApiError::invalid("id", Msg::new("package_id_format")));
     }
-    let unknown = || ApiError::not_found(format!("package {id}: no extraction recorded it"));
+    let unknown = || ApiError::not_found(Msg::new("package_unrecorded").with("id", &id));
     let pkg = st.db.evidence_package(&id).await?.ok_or_else(unknown)?;
     let e = st.db.extraction(pkg.extraction_id).await?.ok_or_else(unknown)?;
     let (made_for, owner) = match (e.request_id, e.emergency_order_id) {

@@ -5,7 +5,7 @@
 use super::types::*;
 use super::{Body, Id};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Msg};
 use crate::state::AppState;
 use audit::Outcome;
 use axum::extract::State;
@@ -254,7 +254,7 @@ pub async fn revoke(
         .recorder_node(id)
         .await?
         .filter(|r| p.keeps(&st.profile, Some(r.organisation_id)))
-        .ok_or_else(|| ApiError::not_found(format!("recorder node {id}")))?;
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_recorder_node").with("id", id)))?;
     let now = st.clock.now_ms();
     let ch = st.change().await?;
     ch.revoke_recorder_node(id, b.reason.trim(), p.account.id, now).await?;
@@ -270,6 +270,6 @@ pub async fn revoke(
         .db
         .recorder_node(id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("recorder node {id}")))?;
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_recorder_node").with("id", id)))?;
     Ok(Json(node_json(&r, now, tolerance(&st))))
 }

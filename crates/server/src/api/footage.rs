@@ -157,9 +157,13 @@ pub fn request_json(st: &AppState, r: &Request) -> Value {
 /// A request the caller may see (issue 15: a request about another organisation's cameras
 /// answers as if it did not exist, for reads and writes alike).
 async fn load(st: &AppState, p: &Principal, id: i64) -> ApiResult<Request> {
-    let r = st.db.request(id).await?.ok_or_else(|| ApiError::not_found(format!("request {id}")))?;
+    let r = st
+        .db
+        .request(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_request").with("id", id)))?;
     if !visible(st, p, &r).await? {
-        return Err(ApiError::not_found(format!("request {id}")));
+        return Err(ApiError::not_found(Msg::new("no_such_request").with("id", id)));
     }
     Ok(r)
 }
@@ -322,7 +326,7 @@ pub async fn get_request(
 ) -> ApiResult<Json<Value>> {
     let r = load(&st, &p, id).await?;
     if !visible(&st, &p, &r).await? {
-        return Err(ApiError::not_found(format!("request {id}")));
+        return Err(ApiError::not_found(Msg::new("no_such_request").with("id", id)));
     }
     let mut v = request_json(&st, &r);
     let ins = st.db.instructions_of(id).await?;
@@ -668,7 +672,7 @@ pub async fn certificate(
 ) -> ApiResult<Json<Value>> {
     let r = load(&st, &p, id).await?;
     if !visible(&st, &p, &r).await? {
-        return Err(ApiError::not_found(format!("request {id}")));
+        return Err(ApiError::not_found(Msg::new("no_such_request").with("id", id)));
     }
     let (Some(number), Some(form_id)) =
         (r.certificate_number.clone(), st.profile.workflow.certificate_form.clone())
@@ -903,7 +907,7 @@ async fn my_open_instruction(
         .db
         .instruction(id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("instruction {id}")))?;
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_instruction").with("id", id)))?;
     // rule: ASA-3.4c, NIS-9.4 — only on an open instruction naming this user.
     st.profile.check_instruction_held(&instruction_facts(st, p, &i))?;
     Ok(i)
@@ -1055,7 +1059,7 @@ pub async fn report_extraction(
         .db
         .extraction(id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("extraction {id}")))?;
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_extraction").with("id", id)))?;
     let request = match e.request_id {
         Some(rid) => st.db.request(rid).await?,
         None => None,

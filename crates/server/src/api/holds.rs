@@ -4,7 +4,7 @@ use super::footage::checked_cameras;
 use super::types::*;
 use super::{Body, Id};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Msg};
 use crate::state::AppState;
 use audit::Outcome;
 use axum::extract::{Query, State};
@@ -147,7 +147,7 @@ pub async fn release_hold(
         None => None,
     };
     if hold.is_none() || !p.governs(owner) {
-        return Err(ApiError::not_found(format!("hold {id}")));
+        return Err(ApiError::not_found(Msg::new("no_such_hold").with("id", id)));
     }
     let ch = st.change().await?;
     ch.release_hold(id, p.account.id, st.clock.now_ms()).await?;

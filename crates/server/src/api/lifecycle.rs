@@ -199,7 +199,11 @@ async fn kept_complaint(st: &AppState, p: &Principal, id: i64) -> ApiResult<()> 
         .await?
         .iter()
         .any(|c| c.id == id && p.keeps(&st.profile, complaint_owner(&owners, c)));
-    if kept { Ok(()) } else { Err(ApiError::not_found(format!("complaint {id}"))) }
+    if kept {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(Msg::new("no_such_complaint").with("id", id)))
+    }
 }
 
 /// `POST /api/v1/complaints`: staff record one received by phone, at the counter or by mail.
@@ -759,7 +763,7 @@ async fn still_under_extraction(
         .db
         .extraction(eid)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("extraction {eid}")))?;
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_extraction").with("id", eid)))?;
     let Some(request) = e.request_id else {
         return Ok(Err(
             "a still is taken under an instructed extraction, not an emergency one".into()
@@ -780,7 +784,7 @@ async fn still_under_extraction(
         .db
         .request(request)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("request {request}")))?;
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_request").with("id", request)))?;
     let open = policy::workflow::RequestState::parse(&r.state)
         .is_some_and(policy::workflow::RequestState::awaits_ledger);
     if !open {
@@ -904,10 +908,13 @@ pub async fn confirm_disposal(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    let d =
-        st.db.disposal(id).await?.ok_or_else(|| ApiError::not_found(format!("disposal {id}")))?;
+    let d = st
+        .db
+        .disposal(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_disposal").with("id", id)))?;
     if !disposes_here(&st, &p).await? {
-        return Err(ApiError::not_found(format!("disposal {id}")));
+        return Err(ApiError::not_found(Msg::new("no_such_disposal").with("id", id)));
     }
     if d.completed_at.is_some() {
         return Err(ApiError::conflict(format!("disposal {} is already complete", d.number)));
@@ -935,8 +942,11 @@ pub async fn confirm_disposal(
     ev.detail = json!({ "confirmations": confirmations.len(), "complete": complete });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    let d =
-        st.db.disposal(id).await?.ok_or_else(|| ApiError::not_found(format!("disposal {id}")))?;
+    let d = st
+        .db
+        .disposal(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_disposal").with("id", id)))?;
     Ok(Json(disposal_json(&st, &d).await?))
 }
 
@@ -947,10 +957,13 @@ pub async fn disposal_certificate(
     Extension(p): Extension<Principal>,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    let d =
-        st.db.disposal(id).await?.ok_or_else(|| ApiError::not_found(format!("disposal {id}")))?;
+    let d = st
+        .db
+        .disposal(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_disposal").with("id", id)))?;
     if !disposes_here(&st, &p).await? {
-        return Err(ApiError::not_found(format!("disposal {id}")));
+        return Err(ApiError::not_found(Msg::new("no_such_disposal").with("id", id)));
     }
     if d.completed_at.is_none() {
         let rule = &st.profile.disposal;
@@ -1003,5 +1016,21 @@ pub async fn rules_doc(
 /// (issue 19, item 8).
 pub async fn public_city(State(st): State<Arc<AppState>>) -> Json<Value> {
     let p = &st.profile.profile;
-    Json(json!({ "ja": p.name_ja, "en": p.name_en }))
+    let emblem = st.emblem().map(|_| "/api/v1/public/emblem");
+    Json(json!({ "ja": p.name_ja, "en": p.name_en, "emblem": emblem }))
+}
+
+/// `GET /api/v1/public/emblem`: the city's emblem (issue 19, item 8). An SVG opened on its own
+/// runs nothing: the policy below forbids scripts and every load.
+pub async fn public_emblem(State(st): State<Arc<AppState>>) -> ApiResult<Response> {
+    let e = st.emblem().ok_or_else(|| ApiError::not_found(Msg::new("no_emblem")))?;
+    Response::builder()
+        .header(header::CONTENT_TYPE, e.content_type())
+        .header(header::CACHE_CONTROL, "public, max-age=3600")
+        .header(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+        )
+        .body(axum::body::Body::from(e.bytes()))
+        .map_err(|_| ApiError::internal("sending the emblem"))
 }

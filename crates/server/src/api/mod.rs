@@ -250,6 +250,7 @@ api! {
     post "/api/v1/public/complaints" => lifecycle::public_complaint, Access::Public, "complaint.receive", "transparency", "Send a complaint or inquiry (public form, no login)", ComplaintBody;
     get "/api/v1/public/audit" => holds::public_audit, Access::Public, "audit.public", "transparency", "The audit log's public key, its newest signed checkpoints (keep copies: they make a cut tail detectable) and whether it is halted";
     get "/api/v1/public/city" => lifecycle::public_city, Access::Public, "city.public", "transparency", "The city whose system this is (for the public pages)";
+    get "/api/v1/public/emblem" => lifecycle::public_emblem, Access::Public, "city.emblem", "transparency", "The city's emblem for the pages' header, when the city configured one (404 otherwise)";
     get "/api/v1/public/cameras" => lifecycle::public_cameras, Access::Public, "camera.public", "transparency", "Where the cameras are and what their signs say (open data; ?format=csv)";
     get "/api/v1/complaints" => lifecycle::list_complaints, Access::Perm(P::ComplaintHandle), "complaint.list", "transparency", "The complaints register (overdue ones escalated)";
     post "/api/v1/complaints" => lifecycle::create_complaint, Access::Perm(P::ComplaintHandle), "complaint.create", "transparency", "Record a complaint received by phone, counter or mail", ComplaintBody;

@@ -5,7 +5,7 @@
 use super::types::*;
 use super::{Body, Id};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Msg};
 use crate::state::AppState;
 use audit::Outcome;
 use axum::extract::State;
@@ -146,7 +146,7 @@ pub async fn leave(
         .filter(|e| {
             e.account_id == p.account.id || p.roles.iter().any(|r| room.approvers.contains(r))
         })
-        .ok_or_else(|| ApiError::not_found(format!("room entry {id}")))?;
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_room_entry").with("id", id)))?;
     let ch = st.change().await?;
     ch.leave_room(e.id, st.clock.now_ms()).await?;
     let mut ev = p.event("room.leave", format!("room_entry:{id}"), Outcome::Ok);
@@ -157,6 +157,6 @@ pub async fn leave(
         .db
         .room_entry(id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("room entry {id}")))?;
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_room_entry").with("id", id)))?;
     Ok(Json(entry_json(&e, &names(&st).await?)))
 }

@@ -127,7 +127,7 @@ pub(super) fn keeping(p: &Principal) -> (Option<i64>, Option<i64>) {
 /// Viewing `id` if `p` keeps it (its viewer always does); otherwise not found.
 async fn kept(st: &AppState, p: &Principal, id: i64) -> ApiResult<Viewing> {
     let v = st.db.viewing(id).await?;
-    let not_found = || ApiError::not_found(format!("viewing {id}"));
+    let not_found = || ApiError::not_found(Msg::new("no_such_viewing").with("id", id));
     let v = v.ok_or_else(not_found)?;
     if v.viewer_id == p.account.id {
         return Ok(v);
@@ -369,7 +369,11 @@ pub async fn close(
     ev.detail = json!({ "seen": serde_json::from_str::<Value>(&v.seen).unwrap_or_default(), "by": "viewer" });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    let v = st.db.viewing(id).await?.ok_or_else(|| ApiError::not_found(format!("viewing {id}")))?;
+    let v = st
+        .db
+        .viewing(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_viewing").with("id", id)))?;
     Ok(Json(viewing_json(&st, &v)))
 }
 
@@ -413,7 +417,11 @@ pub async fn judge_witnesses(
     ev.detail = json!({ "witnesses": stored_list(&v.witnesses), "reason": v.witness_reason, "viewer": v.viewer_id });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    let v = st.db.viewing(id).await?.ok_or_else(|| ApiError::not_found(format!("viewing {id}")))?;
+    let v = st
+        .db
+        .viewing(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_viewing").with("id", id)))?;
     Ok(Json(viewing_json(&st, &v)))
 }
 

@@ -4,7 +4,7 @@
 use crate::Ui;
 use crate::client::{Answer, FieldProblem};
 use crate::i18n::{Lang, t};
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{DOCTYPE, Markup, html};
@@ -104,7 +104,27 @@ impl axum::extract::FromRequestParts<Arc<Ui>> for Session {
         ui: &Arc<Ui>,
     ) -> Result<Self, Self::Rejection> {
         let headers = parts.headers.clone();
-        let mut me = me(ui, &headers).await?;
+        let mut me = match me(ui, &headers).await {
+            Ok(me) => me,
+            // Without a session (never logged in, or expired while a form was being filled):
+            // to the login page, which brings the person back here — for a form post, to the
+            // page the form was on, where the browser restores what was typed (issue 19, item 6).
+            Err(_) => {
+                let back = if parts.method == axum::http::Method::GET {
+                    parts.uri.path_and_query().map(|p| p.as_str().to_owned())
+                } else {
+                    headers
+                        .get(axum::http::header::REFERER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| url::Url::parse(v).ok())
+                        .map(|u| match u.query() {
+                            Some(q) => format!("{}?{q}", u.path()),
+                            None => u.path().to_owned(),
+                        })
+                };
+                return Err(to_login(back.as_deref()));
+            }
+        };
         // The page asked for, so the navigation marks where the person is.
         me.0["path"] = Value::String(parts.uri.path().to_owned());
         Ok(Session { l: lang(&headers), me, headers })
@@ -247,6 +267,9 @@ async fn public_page(ui: &Ui, l: Lang, title: &str, body: Markup) -> Markup {
 
 /// The frame. `city` is `{"ja": …, "en": …}`, or null where unknown (the product's name then).
 fn page_of(l: Lang, me: Option<&Me>, city: &Value, title: &str, body: Markup) -> Markup {
+    // The city's emblem, when it configured one (issue 19, item 8): beside its name, so
+    // decorative for a screen reader (the name follows).
+    let emblem = city["emblem"].as_str().filter(|e| e.starts_with("/api/v1/public/"));
     let city = city[l.code()].as_str().filter(|c| !c.is_empty());
     let site = match city {
         Some(c) => format!("{c} {}", t(l, "app_name_short")),
@@ -261,10 +284,15 @@ fn page_of(l: Lang, me: Option<&Me>, city: &Value, title: &str, body: Markup) ->
                 title { (title) " — " (site) }
                 (style_link())
             }
-            body {
+            // Whose page this is: the browser keeps a form's draft for this person only and
+            // restores it to no one else in the same tab (app.js; issue 19, item 6).
+            body data-user=[me.map(|m| m.id())]
+                data-draft-restored=[me.map(|_| t(l, "draft_restored"))]
+                data-draft-discard=[me.map(|_| t(l, "draft_discard"))] {
                 a.skip href="#main" { (t(l, "skip_to_content")) }
                 header.top {
                     a.brand href="/" {
+                        @if let Some(src) = emblem { img.emblem src=(src) alt="" height="32"; " " }
                         @if let Some(c) = city { span.city { (c) } " " (t(l, "app_name_short")) small.product { " " (t(l, "product")) } }
                         @else { (t(l, "app_name")) }
                     }
@@ -487,12 +515,16 @@ pub struct LoginForm {
     password: String,
     #[serde(default)]
     totp: String,
+    /// The page to return to (see [`local_return`]).
+    #[serde(default)]
+    next: String,
 }
 
 fn login_page(
     l: Lang,
     city: &Value,
     login: &str,
+    next: &str,
     error: Option<&str>,
     audit_halted: bool,
 ) -> Markup {
@@ -508,7 +540,9 @@ fn login_page(
                 p.problem role="alert" #audit-halted { (t(l, "audit_halted")) " " a href="/public/audit" { (t(l, "public_audit")) } }
             }
             @if let Some(e) = error { p.problem role="alert" id="login-error" { (t(l, "login_failed")) ": " (e) } }
+            @if !next.is_empty() { p.note #login-return { (t(l, "login_to_return")) } }
             form method="post" action="/login" {
+                @if !next.is_empty() { input type="hidden" name="next" value=(next); }
                 label for="login" { (t(l, "login_name")) }
                 input #login name="login" value=(login) autocomplete="username" required autofocus;
                 label for="password" { (t(l, "password")) }
@@ -521,10 +555,39 @@ fn login_page(
     )
 }
 
-/// `GET /login`.
-pub async fn login_form(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Markup {
+/// A page of this site to come back to after logging in: a local path only (`/requests/new`),
+/// never another site (`//evil.example`, `https://…`) nor the login and logout pages themselves.
+fn local_return(next: &str) -> Option<&str> {
+    let path = next.split(['?', '#']).next().unwrap_or("");
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(|c| c.is_control() || c == '\\')
+        && next.len() <= 512
+        && !matches!(path, "/login" | "/logout");
+    local.then_some(next)
+}
+
+/// The login page, remembering where to return (`/login?next=/requests/new`).
+fn to_login(back: Option<&str>) -> Response {
+    match back.and_then(local_return).filter(|b| *b != "/") {
+        Some(b) => {
+            let q: String = url::form_urlencoded::byte_serialize(b.as_bytes()).collect();
+            Redirect::to(&format!("/login?next={q}")).into_response()
+        }
+        None => Redirect::to("/login").into_response(),
+    }
+}
+
+/// `GET /login[?next=/page]`.
+pub async fn login_form(
+    State(ui): State<Arc<Ui>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Markup {
     let audit = ui.api.get("/api/v1/public/audit", &headers).await;
-    login_page(lang(&headers), ui.city().await, "", None, audit.json["halted"].is_string())
+    let next = q.get("next").map(String::as_str).and_then(local_return).unwrap_or("");
+    login_page(lang(&headers), ui.city().await, "", next, None, audit.json["halted"].is_string())
 }
 
 /// `POST /login`: a cookie session through the API.
@@ -542,11 +605,13 @@ pub async fn login(
         .api
         .call(axum::http::Method::POST, "/api/v1/auth/login", &headers, None, Some(body))
         .await;
+    let next = local_return(&f.next).unwrap_or("");
     if a.ok() {
-        with_cookies(Redirect::to("/").into_response(), &a.set_cookies)
+        let to = if next.is_empty() { "/" } else { next };
+        with_cookies(Redirect::to(to).into_response(), &a.set_cookies)
     } else {
         let halted = a.status == axum::http::StatusCode::SERVICE_UNAVAILABLE;
-        (a.status, login_page(l, ui.city().await, &f.login, Some(&a.detail()), halted))
+        (a.status, login_page(l, ui.city().await, &f.login, next, Some(&a.detail()), halted))
             .into_response()
     }
 }
