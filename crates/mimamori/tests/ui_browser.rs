@@ -482,6 +482,25 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
     assert!(pkgs.contains("EV-") && pkgs.contains("cam1"), "{pkgs}");
     let pkg = href(&c, "#packages a[download]").await;
     assert!(pkg.starts_with("/api/v1/packages/EV-"), "{pkg}");
+    // Every package of the extraction in one zip (issue 19, item 6), with the browser's session
+    // on the dedicated PC: a zip whose entry is the package the table names.
+    let all = href(&c, "p.download-all a").await;
+    assert!(all.ends_with("/packages.zip"), "{all}");
+    let got = c
+        .execute_async(
+            "const [href, done] = arguments; fetch(href).then(r => r.arrayBuffer().then(b => \
+             done([r.status, r.headers.get('content-type'), r.headers.get('content-disposition'), \
+             new TextDecoder('latin1').decode(new Uint8Array(b).slice(0, 4)), b.byteLength])));",
+            vec![json!(all)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (&got[0], &got[1], &got[3]),
+        (&json!(200), &json!("application/zip"), &json!("PK\u{3}\u{4}")),
+        "{got}"
+    );
+    assert!(got[2].as_str().unwrap().contains("ASA-2026-"), "named for the request: {got}");
     // rule: ALL-REC-2 — the extractor's still of each camera, under this extraction, before
     // the ledger entry: a PNG fetched with the browser's own session.
     let still = href(&c, "#packages a.still").await;

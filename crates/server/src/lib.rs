@@ -10,6 +10,7 @@ pub mod api;
 pub mod audit_watch;
 pub mod auth;
 pub mod bootstrap;
+pub mod bundle;
 pub mod clockwatch;
 pub mod directory;
 pub mod duties;

@@ -200,6 +200,48 @@ async fn instruction_extracts_packages_that_verify_offline() {
                 "{backend:?} from={from} to={to} {d:?}"
             );
         }
+        // Issue 19, item 6 — every package of the extraction in one download: the same
+        // conditions, each package byte for byte as downloaded alone (read back by Python's
+        // zipfile, an independent reader), each audited as downloaded.
+        let all = format!("/api/v1/extractions/{first_extraction}/packages.zip");
+        let decider = w.user(&w.profile.workflow.reviewed_by[0]);
+        assert_eq!(download(&w, &all, &decider).await.0, 403, "the approver may not take them");
+        let mut no_ws = extractor.clone();
+        no_ws.ws = None;
+        assert_eq!(download(&w, &all, &no_ws).await.0, 403, "not off the workstation");
+        let (s, bundle) = download(&w, &all, &extractor).await;
+        assert_eq!(s, 200, "{}", String::from_utf8_lossy(&bundle));
+        let bundle_file = dir.path().join(format!("{backend:?}-all.zip"));
+        std::fs::write(&bundle_file, &bundle).unwrap();
+        let alone: Vec<std::path::PathBuf> = ["cam1", "cam2"]
+            .iter()
+            .map(|cam| dir.path().join(format!("{backend:?}-{cam}.pkg")))
+            .collect();
+        let listing = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(
+                "import sys, zipfile\n\
+                 z = zipfile.ZipFile(sys.argv[1])\n\
+                 assert z.testzip() is None\n\
+                 for i, alone in zip(z.infolist(), sys.argv[2:]):\n    \
+                     same = z.read(i) == open(alone, 'rb').read()\n    \
+                     print(i.filename, i.compress_type, i.file_size, same)\n\
+                 print(len(z.infolist()))",
+            )
+            .arg(&bundle_file)
+            .args(&alone)
+            .output()
+            .unwrap();
+        assert!(listing.status.success(), "{}", String::from_utf8_lossy(&listing.stderr));
+        let listing = String::from_utf8(listing.stdout).unwrap();
+        let mut want = String::new();
+        for (p, file) in pkgs.iter().zip(&alone) {
+            let len = std::fs::metadata(file).unwrap().len();
+            want.push_str(&format!("{} 0 {len} True\n", p["file_name"].as_str().unwrap()));
+        }
+        want.push_str("2\n");
+        assert_eq!(listing, want, "stored, named, byte for byte");
+
         let (_, r) = w.api.get(&format!("/api/v1/requests/{req}"), &extractor).await;
         assert_eq!(r["state"], "extracted", "{r:#}");
 
@@ -246,9 +288,16 @@ async fn instruction_extracts_packages_that_verify_offline() {
         let auditor = w.holder(Permission::AuditRead).clone();
         let (_, log) = w.api.get("/api/v1/audit?action=footage.download", &auditor).await;
         let log = log.as_array().unwrap();
-        // Two packages, each taken twice (the second read checks its file name).
-        assert_eq!(log.iter().filter(|e| e["outcome"] == "ok").count(), 4, "{log:#?}");
-        assert_eq!(log.iter().filter(|e| e["outcome"] == "denied").count(), 4);
+        // Two packages, each taken twice (the second read checks its file name), and once more
+        // with the other in one zip.
+        assert_eq!(log.iter().filter(|e| e["outcome"] == "ok").count(), 6, "{log:#?}");
+        let (_, all_log) = w.api.get("/api/v1/audit?action=footage.download_all", &auditor).await;
+        let refused =
+            all_log.as_array().unwrap().iter().filter(|e| e["outcome"] == "denied").count();
+        assert_eq!(refused, 2, "the refused bundles are audited too: {all_log:#}");
+        // The action filter takes the name as a prefix: the 4 refused single downloads and the
+        // 2 refused bundles.
+        assert_eq!(log.iter().filter(|e| e["outcome"] == "denied").count(), 6);
         assert!(log.iter().any(|e| e["object"] == format!("package:{}", ids[0])));
         let (_, v) = w.api.get("/api/v1/audit/verify", &auditor).await;
         assert_eq!(v["ok"], true);

@@ -267,26 +267,7 @@ pub async fn download(
         .extraction(pkg.extraction_id)
         .await?
         .ok_or_else(|| ApiError::not_found(Msg::new("no_such_package").with("id", &id)))?;
-    let rule = &st.profile.workflow.rule;
-    if e.operator_id != p.account.id {
-        return Err(ApiError::forbidden(rule, Msg::new("package_only_extractor")));
-    }
-    // A package is handed out until the ledger entry closes its request (or order): after that
-    // the footage has been delivered and recorded (issue 16, L4).
-    let closed = match (e.request_id, e.emergency_order_id) {
-        (Some(r), _) => st.db.request(r).await?.is_some_and(|r| r.state == "closed"),
-        (None, Some(o)) => st.db.order(o).await?.is_some_and(|o| o.state == "closed"),
-        _ => false,
-    };
-    let number = case_number(&st, &e).await?;
-    if closed {
-        return Err(ApiError::conflict(Msg::new("package_closed").with("id", &id)));
-    }
-    if p.workstation.as_ref().map(|w| w.id) != Some(e.workstation_id) {
-        return Err(ApiError::forbidden(rule, Msg::new("package_other_workstation")));
-    }
-    // On a central-room terminal, only while inside by a recorded entry (KIT-5.5).
-    super::footage::check_in_room(&st, &p).await?;
+    let number = handed_out(&st, &p, &e, &id).await?;
     if let Some(at) = pkg.erased_at {
         return Err(ApiError::conflict(
             Msg::new("package_erased")
@@ -295,18 +276,7 @@ pub async fn download(
                 .with("days", KEEP_DAYS),
         ));
     }
-    let body = st.package_store().open(&pkg.path).await.map_err(|err| match err {
-        crate::packages::PackageError::NotFound => {
-            tracing::error!(package = %id, "evidence package file missing");
-            ApiError::conflict(Msg::new("package_missing").with("id", &id))
-        }
-        other => {
-            tracing::error!(package = %id, error = %other, "evidence package cannot be read");
-            ApiError::unavailable(
-                Msg::new("package_unreadable").with("id", &id).with("error", other),
-            )
-        }
-    })?;
+    let body = open_package(&st, &pkg).await?;
     let ch = st.change().await?;
     ch.count_evidence_download(&id).await?;
     let mut ev = p.event("footage.download", format!("package:{id}"), Outcome::Ok);
@@ -321,6 +291,108 @@ pub async fn download(
         .header(header::CACHE_CONTROL, "no-store")
         .body(body)
         .map_err(|_| ApiError::internal("sending the package"))
+}
+
+/// Whether `p` may take the packages of extraction `e` off the system now (`what` names them
+/// in a refusal): only the extractor, on the workstation it was extracted on — inside the central
+/// room by a recorded entry where the city has one (KIT-5.5) — and only until the ledger entry
+/// closes its request or order (issue 16, L4: then the footage has been delivered and recorded).
+/// Returns the case number the files are named by.
+async fn handed_out(
+    st: &AppState,
+    p: &Principal,
+    e: &store::workflow::Extraction,
+    what: &str,
+) -> ApiResult<Option<String>> {
+    let rule = &st.profile.workflow.rule;
+    if e.operator_id != p.account.id {
+        return Err(ApiError::forbidden(rule, Msg::new("package_only_extractor")));
+    }
+    let closed = match (e.request_id, e.emergency_order_id) {
+        (Some(r), _) => st.db.request(r).await?.is_some_and(|r| r.state == "closed"),
+        (None, Some(o)) => st.db.order(o).await?.is_some_and(|o| o.state == "closed"),
+        _ => false,
+    };
+    if closed {
+        return Err(ApiError::conflict(Msg::new("package_closed").with("id", what)));
+    }
+    if p.workstation.as_ref().map(|w| w.id) != Some(e.workstation_id) {
+        return Err(ApiError::forbidden(rule, Msg::new("package_other_workstation")));
+    }
+    super::footage::check_in_room(st, p).await?;
+    case_number(st, e).await
+}
+
+/// `GET /api/v1/extractions/{id}/packages.zip`: every package of an extraction still on the
+/// server, in one zip (issue 19, item 6: a download-all), under the same conditions as each
+/// package's own download, each package audited and counted as downloaded. The packages go in
+/// stored (they are zips already, or age-encrypted), byte for byte: each still verifies on its
+/// own. Streamed: memory stays a few chunks whatever the sizes.
+pub async fn download_all(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    super::Id(id): super::Id,
+) -> ApiResult<Response> {
+    let e = st
+        .db
+        .extraction(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_extraction").with("id", id)))?;
+    let number = handed_out(&st, &p, &e, &format!("#{id}")).await?;
+    let pkgs: Vec<EvidencePackage> = st
+        .db
+        .evidence_packages_of(id)
+        .await?
+        .into_iter()
+        .filter(|k| k.erased_at.is_none())
+        .collect();
+    if pkgs.is_empty() {
+        return Err(ApiError::conflict(Msg::new("packages_none_left").with("id", id)));
+    }
+    // Every file is opened before anything is recorded: a missing one refuses the whole.
+    let mut files = Vec::with_capacity(pkgs.len());
+    for pkg in &pkgs {
+        let body = open_package(&st, pkg).await?;
+        files.push((file_name(number.as_deref(), pkg), pkg.bytes, pkg.created_at, body));
+    }
+    let ch = st.change().await?;
+    for pkg in &pkgs {
+        ch.count_evidence_download(&pkg.id).await?;
+        let mut ev = p.event("footage.download", format!("package:{}", pkg.id), Outcome::Ok);
+        ev.detail = json!({ "extraction": e.id, "camera": pkg.camera, "manifest_sha256": pkg.manifest_sha256, "bytes": pkg.bytes, "with_the_others": true });
+        st.audit_in(&ch, ev).await?;
+    }
+    ch.commit().await?;
+    let stem = match number
+        .as_deref()
+        .filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    {
+        Some(n) => format!("{n}_extraction-{id}_all"),
+        None => format!("extraction-{id}_all"),
+    };
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/zip")
+        .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{stem}.zip\""))
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(crate::bundle::stored_zip(files))
+        .map_err(|_| ApiError::internal("sending the packages"))
+}
+
+/// The package's file from the store, or the refusal that says why it cannot be.
+async fn open_package(st: &AppState, pkg: &EvidencePackage) -> ApiResult<axum::body::Body> {
+    let id = &pkg.id;
+    st.package_store().open(&pkg.path).await.map_err(|err| match err {
+        crate::packages::PackageError::NotFound => {
+            tracing::error!(package = %id, "evidence package file missing");
+            ApiError::conflict(Msg::new("package_missing").with("id", id))
+        }
+        other => {
+            tracing::error!(package = %id, error = %other, "evidence package cannot be read");
+            ApiError::unavailable(
+                Msg::new("package_unreadable").with("id", id).with("error", other),
+            )
+        }
+    })
 }
 
 /// `GET /api/v1/extractions/{id}/packages`: the extraction's packages, for its extractor.

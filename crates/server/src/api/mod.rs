@@ -206,6 +206,7 @@ api! {
     post "/api/v1/instructions/{id}/relay" => footage::relay_instruction, Access::Perm(P::InstructionRelay), "instruction.relay", "footage", "Pass an instruction on to the extractor", RelayBody;
     post "/api/v1/instructions/{id}/extract" => footage::extract, Access::Perm(P::FootageExtract), "footage.extract", "footage", "Extract footage under an instruction addressed to me", ExtractBody;
     get "/api/v1/extractions/{id}/packages" => evidence::list, Access::AnyOf(EXTRACTORS), "package.list", "footage", "The evidence packages of my extraction";
+    get "/api/v1/extractions/{id}/packages.zip" => evidence::download_all, Access::AnyOf(EXTRACTORS), "footage.download_all", "footage", "Download every evidence package of my extraction still on the server as one zip, on the workstation it was made on (each package audited as downloaded)";
     get "/api/v1/packages/{id}/record" => evidence::record, Access::AnyOf(&[P::LedgerRead, P::RequestReview]), "package.record", "footage", "What the records say about an evidence package: made for which request or order, recipient, manifest hash, ledger entry";
     get "/api/v1/packages/{id}" => evidence::download, Access::AnyOf(EXTRACTORS), "footage.download", "footage", "Download an evidence package I extracted, on the workstation it was made on";
     post "/api/v1/extractions/{id}/report" => footage::report_extraction, Access::Perm(P::FootageExtract), "extraction.report", "footage", "Report an extraction to the operations chief";

@@ -433,6 +433,15 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                         }
                     }
                 }
+                // Every package of an extraction in one zip (issue 19, item 6), for its extractor.
+                @for eid in package_extractions(&packages) {
+                    p.download-all {
+                        a #{ "download-all-" (eid) } href={ "/api/v1/extractions/" (eid) "/packages.zip" } download {
+                            (t(l, "download_all"))
+                        }
+                        " " small { (t(l, "download_all_note")) }
+                    }
+                }
             }
         }
         @if act("report") {
@@ -807,4 +816,15 @@ pub async fn ledger(
         }
     };
     page(l, Some(&me), &t(l, "ledger"), body).into_response()
+}
+
+/// The extractions the listed packages belong to, each once, in order.
+fn package_extractions(packages: &[(i64, Value)]) -> Vec<i64> {
+    let mut out: Vec<i64> = Vec::new();
+    for (eid, _) in packages {
+        if !out.contains(eid) {
+            out.push(*eid);
+        }
+    }
+    out
 }
