@@ -221,7 +221,12 @@ impl Masker {
             let config = EncoderConfig::new()
                 .bitrate(BitRate::from_bps(self.settings.bitrate))
                 .max_frame_rate(FrameRate::from_hz(self.settings.fps))
-                .rate_control_mode(RateControlMode::Bitrate)
+                // Buffer-based rate control: quality follows the buffer, no frame is ever
+                // skipped (a recorder keeps every frame), and OpenH264 does not print its
+                // "bitrate can't be controlled without enabling skip frame" warning on the
+                // console, which the bitrate mode without skipping does at every start (before
+                // any log level can be set; issue 19, item 13). Same stored size in the demo.
+                .rate_control_mode(RateControlMode::Bufferbased)
                 .usage_type(UsageType::CameraVideoRealTime)
                 .complexity(Complexity::Low)
                 .skip_frames(false)

@@ -202,3 +202,36 @@ fn malformed_input_is_an_error_not_a_panic() {
     assert!(masking::parse_avcc(&[0, 1, 2]).is_err());
     assert!(masking::avcc_nals(&[0, 0, 0, 200, 1, 2]).is_err());
 }
+
+/// Issue 19, item 13 — the masker says nothing on the console: OpenH264 warns on stderr, before
+/// any log level can be set, when its rate control may not skip frames (a recorder never
+/// skips), so the masker uses the buffer-based rate control, which skips none and does not
+/// warn. Run in a child process: the C library writes to the process's stderr.
+#[test]
+fn the_masker_says_nothing_on_the_console() {
+    const CHILD: &str = "MASKING_TEST_CHILD";
+    let clip = camsim::synthesize(320, 240, 25, 800_000, 1).unwrap();
+    if std::env::var_os(CHILD).is_some() {
+        eprintln!("--- masking starts ---");
+        let first = Polygon::from_pairs(&FIRST);
+        let mut m = Masker::new(vec![first], Settings { bitrate: 800_000, fps: 25.0 }).unwrap();
+        let cam_avcc = build_avcc(&clip.sps, &clip.pps);
+        let mut masked = 0;
+        for f in &clip.frames {
+            if m.process(&avcc_frame(&f.nals), f.keyframe, &cam_avcc).unwrap().is_some() {
+                masked += 1;
+            }
+        }
+        assert_eq!(masked, clip.frames.len());
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "the_masker_says_nothing_on_the_console", "--nocapture"])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let (_, masking) = err.split_once("--- masking starts ---").expect("the child ran");
+    assert!(!masking.contains("OpenH264"), "the masker wrote to the console: {masking}");
+}
