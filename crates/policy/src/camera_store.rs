@@ -75,7 +75,7 @@ impl Profile {
                 Some(_) => Err(Refusal::new(
                     &self.retention.rule,
                     "in this city the recorder holds the footage and erases it on schedule: a camera overwrite cycle is not recorded",
-                )
+                ).key("cs_recorder_holds")
                 .at("overwrite_cycle_days")),
             };
         };
@@ -85,7 +85,7 @@ impl Profile {
                 format!(
                     "the camera holds the footage: record its overwrite cycle in days ({floor}–{ceiling}) before commissioning it"
                 ),
-            )
+            ).key("cs_cycle_required").with("floor", floor).with("ceiling", ceiling)
             .at("overwrite_cycle_days"));
         };
         if d < floor || d > ceiling {
@@ -97,7 +97,7 @@ impl Profile {
                     "an overwrite cycle of {d} days is outside the retention band of {floor}–{ceiling} days: set the camera to keep about {} days",
                     self.retention.default.days.unwrap_or(ceiling)
                 ),
-            )
+            ).key("cs_cycle_band").with("d", d).with("floor", floor).with("ceiling", ceiling).with("days", self.retention.default.days.unwrap_or(ceiling))
             .at("overwrite_cycle_days"));
         }
         Ok(Some(d))
@@ -110,13 +110,15 @@ impl Profile {
             return Err(Refusal::new(
                 &self.retention.rule,
                 "in this city the cameras do not hold the footage: nothing to check on them",
-            ));
+            )
+            .key("cs_nothing_to_check"));
         };
         if oldest > checked_on {
             return Err(Refusal::new(
                 &self.retention.rule,
                 "the oldest footage cannot be from after the day of the check",
             )
+            .key("cs_oldest_after_check")
             .at("oldest_day"));
         }
         let age_days = (checked_on - oldest).get_days();

@@ -34,7 +34,7 @@ impl Profile {
             return Err(Refusal::new(
                 &c.rule,
                 "declare the public share of the picture (per mille), or give the public-space polygon",
-            )
+            ).key("cov_declare")
             .at(field));
         };
         let at_least = |[n, d]: [u32; 2]| share * i64::from(d) >= i64::from(n) * 1000;
@@ -46,7 +46,7 @@ impl Profile {
                 format!(
                     "public space is {pct:.1} % of the picture; at least {en}/{ed} is required even with an exemption"
                 ),
-            )
+            ).key("cov_exempt_floor").with("pct", format!("{pct:.1}")).with("en", en).with("ed", ed)
             .at(field));
         }
         let [n, d] = c.min_public_share;
@@ -56,7 +56,7 @@ impl Profile {
                 format!(
                     "public space is {pct:.1} % of the picture; {n}/{d} is required, or {en}/{ed} with an exemption reason"
                 ),
-            )
+            ).key("cov_share").with("pct", format!("{pct:.1}")).with("n", n).with("d", d).with("en", en).with("ed", ed)
             .at("coverage_exemption"));
         }
         Ok(())
@@ -69,9 +69,9 @@ impl Profile {
             && c.consensus_required
             && !given(cov.consensus_note)
         {
-            return Err(
-                Refusal::new(&c.rule, "record how local consensus was formed").at("consensus_note")
-            );
+            return Err(Refusal::new(&c.rule, "record how local consensus was formed")
+                .key("cov_consensus")
+                .at("consensus_note"));
         }
         Ok(())
     }

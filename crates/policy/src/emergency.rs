@@ -62,7 +62,7 @@ impl Profile {
             return Err(Refusal::new(
                 &self.workflow.rule,
                 "this profile has no emergency path: footage leaves only through the request workflow",
-            ));
+            ).key("em_no_path"));
         };
         let role = actor.roles.iter().find(|r| em.ordered_by.contains(r)).ok_or_else(|| {
             Refusal::new(
@@ -72,6 +72,8 @@ impl Profile {
                     self.role_names(&em.ordered_by)
                 ),
             )
+            .key("em_only_order")
+            .with("roles", self.role_list(&em.ordered_by))
         })?;
         if let Some(rule) = &em.delegation_rule
             && !order.delegation_in_force
@@ -79,7 +81,7 @@ impl Profile {
             return Err(Refusal::new(
                 rule,
                 "no written delegation is in force for this agency: the manager must confirm it in writing first",
-            ));
+            ).key("em_no_delegation"));
         }
         if !em.purposes.is_empty() && !em.purposes.iter().any(|p| p == order.purpose) {
             // rule: ASA-3.5b — the path is for an urgent criminal investigation only.
@@ -90,6 +92,8 @@ impl Profile {
                     em.purposes.join(", ")
                 ),
             )
+            .key("em_purpose")
+            .with("purposes", em.purposes.join("、"))
             .at("purpose"));
         }
         if order.urgency_reason.trim().is_empty() {
@@ -97,6 +101,7 @@ impl Profile {
                 &em.rule,
                 "record who judged it urgent and especially necessary, and why",
             )
+            .key("em_urgency_reason")
             .at("urgency_reason"));
         }
         if !order.executor_roles.iter().any(|r| em.executed_by.contains(r)) {
@@ -104,6 +109,8 @@ impl Profile {
                 &em.rule,
                 format!("the order must name {}", self.role_names(&em.executed_by)),
             )
+            .key("em_executor_role")
+            .with("roles", self.role_list(&em.executed_by))
             .at("executor"));
         }
         let moment = self.moment(order.at).map_err(|e| calendar_refusal(self, e))?;
@@ -118,14 +125,14 @@ impl Profile {
                             moment.date,
                             crate::jst::civil(order.at).time().strftime("%H:%M")
                         ),
-                    ));
+                    ).key("em_office_hours").with("date", moment.date).with("time", crate::jst::civil(order.at).time().strftime("%H:%M")));
                 }
                 OutsideWindow::AllowWithReason => {
                     if order.outside_reason.is_none_or(|r| r.trim().is_empty()) {
                         return Err(Refusal::new(
                             em.outside_rule.as_ref().unwrap_or(&em.rule),
                             "outside night and holiday hours an emergency extraction needs a written reason, which is reported to the manager",
-                        )
+                        ).key("em_outside_reason")
                         .at("outside_reason"));
                     }
                     flagged = true;
@@ -170,7 +177,8 @@ impl Profile {
         delegation_in_force: bool,
     ) -> Result<(), Refusal> {
         let Some(em) = &self.emergency else {
-            return Err(Refusal::new(&self.workflow.rule, "this profile has no emergency path"));
+            return Err(Refusal::new(&self.workflow.rule, "this profile has no emergency path")
+                .key("em_no_path"));
         };
         let expires = self.emergency_expires_at(ordered_at)?;
         if at >= expires {
@@ -180,7 +188,7 @@ impl Profile {
                     "the order lapsed at {}, when the period it was given in ended: the footage now leaves only through a request",
                     crate::jst::rfc3339(expires)
                 ),
-            ));
+            ).key("em_lapsed").with("at", crate::jst::rfc3339(expires)));
         }
         if let Some(rule) = &em.delegation_rule
             && !delegation_in_force
@@ -188,7 +196,8 @@ impl Profile {
             return Err(Refusal::new(
                 rule,
                 "the written delegation is no longer in force: the order cannot be carried out",
-            ));
+            )
+            .key("em_delegation_ended"));
         }
         Ok(())
     }
@@ -196,7 +205,8 @@ impl Profile {
     /// May `actor` file the post-hoc request for an emergency order with `form`?
     pub fn check_emergency_filing(&self, actor: Actor<'_>, form: &str) -> Result<String, Refusal> {
         let Some(em) = &self.emergency else {
-            return Err(Refusal::new(&self.workflow.rule, "this profile has no emergency path"));
+            return Err(Refusal::new(&self.workflow.rule, "this profile has no emergency path")
+                .key("em_no_path"));
         };
         let role = actor.roles.iter().find(|r| em.filing.by.contains(r)).ok_or_else(|| {
             Refusal::new(
@@ -206,6 +216,8 @@ impl Profile {
                     self.role_names(&em.filing.by)
                 ),
             )
+            .key("em_only_file")
+            .with("roles", self.role_list(&em.filing.by))
         })?;
         if !em.filing.forms.iter().any(|f| f == form) {
             let names: Vec<_> = em
@@ -218,6 +230,8 @@ impl Profile {
                 &em.filing.rule,
                 format!("file one of: {}", names.join(", ")),
             )
+            .key("em_file_form")
+            .with("forms", names.join("、"))
             .at("form"));
         }
         Ok(role.clone())
@@ -336,9 +350,10 @@ pub struct OrderAvailable {
 
 impl Profile {
     fn emergency_or_refuse(&self) -> Result<&crate::profile::EmergencyPath, Refusal> {
-        self.emergency
-            .as_ref()
-            .ok_or_else(|| Refusal::new(&self.workflow.rule, "this profile has no emergency path"))
+        self.emergency.as_ref().ok_or_else(|| {
+            Refusal::new(&self.workflow.rule, "this profile has no emergency path")
+                .key("em_no_path")
+        })
     }
 
     /// May `actor` carry out the order now (`at`)? Only the executor it names, in a role that
@@ -352,19 +367,24 @@ impl Profile {
     ) -> Result<String, Refusal> {
         let em = self.emergency_or_refuse()?;
         if !order.actor_executes {
-            return Err(Refusal::new(&em.rule, "this order names another executor"));
+            return Err(Refusal::new(&em.rule, "this order names another executor")
+                .key("em_other_executor"));
         }
         let role = actor.roles.iter().find(|r| em.executed_by.contains(r)).ok_or_else(|| {
             Refusal::new(
                 &em.rule,
                 format!("only {} carries out emergency orders", self.role_names(&em.executed_by)),
             )
+            .key("em_only_execute")
+            .with("roles", self.role_list(&em.executed_by))
         })?;
         if order.state != OrderState::Ordered {
             return Err(Refusal::state(
                 &em.rule,
                 format!("the order is {}: it can be carried out only once", order.state),
-            ));
+            )
+            .key("em_carried_once")
+            .with("state", order.state));
         }
         self.check_emergency_extract(order.ordered_at, at, order.delegation_in_force)?;
         Ok(role.clone())
@@ -380,7 +400,8 @@ impl Profile {
     ) -> Result<String, Refusal> {
         let em = self.emergency_or_refuse()?;
         if !order.actor_in_agency {
-            return Err(Refusal::new(&em.filing.rule, "the order's own agency files for it"));
+            return Err(Refusal::new(&em.filing.rule, "the order's own agency files for it")
+                .key("em_own_agency_files"));
         }
         let role = match form {
             Some(form) => self.check_emergency_filing(actor, form)?,
@@ -393,6 +414,8 @@ impl Profile {
                             self.role_names(&em.filing.by)
                         ),
                     )
+                    .key("em_only_file")
+                    .with("roles", self.role_list(&em.filing.by))
                 })?
             }
         };
@@ -400,7 +423,9 @@ impl Profile {
             return Err(Refusal::state(
                 &em.filing.rule,
                 format!("the order is {}: a filing follows its extraction, once", order.state),
-            ));
+            )
+            .key("em_filing_once")
+            .with("state", order.state));
         }
         Ok(role)
     }
@@ -421,6 +446,7 @@ impl Profile {
                 &em.filing.deadline_rule,
                 "this filing is past its deadline: say why it comes late (delay_reason)",
             )
+            .key("em_filing_late")
             .at("delay_reason"));
         }
         Ok(())
@@ -445,7 +471,8 @@ impl Profile {
         let em = self.emergency_or_refuse()?;
         let rule = em.filing.ledger_rule.as_ref().unwrap_or(&em.filing.rule);
         let Some(to) = &em.filing.report_to else {
-            return Err(Refusal::new(rule, "no report follows the ledger entry in this profile"));
+            return Err(Refusal::new(rule, "no report follows the ledger entry in this profile")
+                .key("em_no_report"));
         };
         let role = self.ledger_writer(actor, rule, || {
             format!(
@@ -458,7 +485,9 @@ impl Profile {
             return Err(Refusal::state(
                 rule,
                 format!("the order is {state}: the report follows the ledger entry, once"),
-            ));
+            )
+            .key("em_report_once")
+            .with("state", state));
         }
         Ok((role, rule.clone()))
     }

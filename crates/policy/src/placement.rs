@@ -22,6 +22,9 @@ impl Profile {
                     ids.join(", ")
                 ),
             )
+            .key("pl_placement")
+            .with("placement", placement)
+            .with("choices", ids.join("、"))
             .at("placement"));
         };
         if !p.kinds.contains(&kind) {
@@ -29,6 +32,9 @@ impl Profile {
                 &w.rule,
                 format!("a {placement:?} workstation is not one a {kind:?} organisation may have"),
             )
+            .key("pl_workstation_kind")
+            .with("placement", placement)
+            .with("kind", format!("{kind:?}"))
             .at("placement"));
         }
         Ok(())
@@ -57,7 +63,8 @@ impl Profile {
             return Err(crate::workflow::Refusal::new(
                 &crate::rule::cited::RBAC,
                 "this city keeps no record of a central room",
-            ));
+            )
+            .key("no_central_room"));
         };
         let any = |list: &[String], roles: &[String]| roles.iter().any(|r| list.contains(r));
         if any(&room.enter, person_roles) {
@@ -73,7 +80,7 @@ impl Profile {
                     "the {} is entered only by the manager, the handling officers and persons the manager approved: the manager records such a person's entry",
                     room.name_en
                 ),
-            ))
+            ).key("pl_room_who").with("room", &room.name_ja))
         }
     }
 
@@ -93,6 +100,8 @@ impl Profile {
                     &crate::rule::cited::SITE_PLACEMENT,
                     format!("a site is a public_facility or on a street, not {other:?}"),
                 )
+                .key("pl_site_kind")
+                .with("other", other)
                 .at("placement"));
             }
         };
@@ -105,7 +114,7 @@ impl Profile {
                     "a camera on a street is installed only after a review by the {} (its date and minutes)",
                     r.body_en
                 ),
-            )
+            ).key("pl_street_review").with("body", &r.body_ja)
             .at("council_review_date")),
         }
     }
@@ -270,6 +279,9 @@ impl Profile {
                 &sites.rule,
                 format!("say which kind of recorder it is ({})", kinds()),
             )
+            .key("pl_recorder_kind")
+            .key("pl_recorder_kind")
+            .with("choices", kinds())
             .at("site_kind"));
         };
         let Some(def) = sites.kinds.iter().find(|k| k.id == kind) else {
@@ -280,6 +292,9 @@ impl Profile {
                 &sites.rule,
                 format!("{bad:?} is not a condition of a {} site", def.name_en),
             )
+            .key("pl_not_condition")
+            .with("bad", bad)
+            .with("site", &def.name_ja)
             .at("site_conditions"));
         }
         let missing: Vec<&str> = def
@@ -297,6 +312,9 @@ impl Profile {
                     missing.join("、")
                 ),
             )
+            .key("pl_conditions_missing")
+            .with("site", &def.name_ja)
+            .with("missing", missing.join("、"))
             .at("site_conditions"));
         }
         Ok(Some((def.id.clone(), def.conditions.iter().map(|d| d.id.clone()).collect())))

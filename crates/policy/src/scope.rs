@@ -76,6 +76,7 @@ impl Profile {
                     self.ownership.rule
                 ),
             )
+            .key("scope_one_owner")
             .at("cameras"));
         }
         Ok(first)
@@ -109,6 +110,8 @@ impl Profile {
                 &self.ownership.rule,
                 format!("{} is designated by each organisation for its own staff", role.name_ja),
             )
+            .key("scope_designate_own")
+            .with("role", &role.name_ja)
             .at("account_id"));
         }
         Ok(())
@@ -159,6 +162,7 @@ pub mod sod {
                 &RuleId::new("PROD-SOD-2"),
                 "you cannot designate yourself: another person holding the designating role must",
             )
+            .key("sod_designate_self")
             .at("account_id"));
         }
         Ok(())
@@ -171,6 +175,7 @@ pub mod sod {
                 &RuleId::new("PROD-SOD-3"),
                 "an instruction goes to another person: you cannot instruct yourself",
             )
+            .key("sod_instruct_self")
             .at("to_account"));
         }
         Ok(())
@@ -205,6 +210,7 @@ pub mod sod {
                 &RuleId::new("PROD-SOD-4"),
                 "name another member of your staff to carry out the order you give",
             )
+            .key("sod_order_self")
             .at("executor_account"));
         }
         Ok(())

@@ -367,6 +367,8 @@ impl Profile {
                     self.workflow_rule(),
                     format!("{doc:?} is not a form of this profile"),
                 )
+                .key("wf_not_form")
+                .with("doc", doc)
                 .at("documents"));
             }
         }
@@ -377,7 +379,8 @@ impl Profile {
     pub fn check_relay(&self, actor: Actor<'_>, state: RequestState) -> Result<String, Refusal> {
         let w = &self.workflow;
         if w.relayed_by.is_empty() {
-            return Err(Refusal::new(self.workflow_rule(), "this profile has no relay step"));
+            return Err(Refusal::new(self.workflow_rule(), "this profile has no relay step")
+                .key("wf_no_relay"));
         }
         let role = actor.holds_any(&w.relayed_by).ok_or_else(|| {
             Refusal::new(
@@ -559,13 +562,16 @@ impl Profile {
             return Err(Refusal::new(
                 self.workflow_rule(),
                 "the instruction chain has no further step",
-            ));
+            )
+            .key("wf_chain_end"));
         };
         if !target_roles.iter().any(|r| next.roles.contains(r)) {
             return Err(Refusal::new(
                 &next.rule,
                 format!("the instruction must name {}", self.role_names(&next.roles)),
             )
+            .key("wf_instruction_names")
+            .with("roles", self.role_list(&next.roles))
             .at("to_account"));
         }
         Ok(())
@@ -592,7 +598,8 @@ impl Profile {
             return Err(Refusal::new(
                 self.workflow_rule(),
                 "this instruction goes to the extractor; it cannot be passed on",
-            ));
+            )
+            .key("wf_no_pass_on"));
         }
         let here = &chain[step];
         let role = actor.holds_any(&here.roles).ok_or_else(|| {
@@ -600,6 +607,8 @@ impl Profile {
                 &here.rule,
                 format!("only {} passes this instruction on", self.role_names(&here.roles)),
             )
+            .key("wf_only_pass_on")
+            .with("roles", self.role_list(&here.roles))
         })?;
         Ok(role.clone())
     }
@@ -611,13 +620,15 @@ impl Profile {
             return Err(Refusal::new(
                 self.workflow_rule(),
                 "this instruction is not addressed to you",
-            ));
+            )
+            .key("wf_not_addressed"));
         }
         if !i.open {
             return Err(Refusal::state(
                 self.workflow_rule(),
                 "the instruction was already passed on or carried out",
-            ));
+            )
+            .key("wf_instruction_done"));
         }
         Ok(())
     }
@@ -658,7 +669,8 @@ impl Profile {
             return Err(Refusal::new(
                 &chain[last].rule,
                 "extraction needs an instruction addressed to the extractor (the end of the chain)",
-            ));
+            )
+            .key("wf_extract_needs_instruction"));
         }
         let role = actor.holds_any(&chain[last].roles).ok_or_else(|| {
             Refusal::new(
@@ -669,13 +681,15 @@ impl Profile {
             .with("roles", self.role_list(&chain[last].roles))
         })?;
         if !self.allows(role, Permission::FootageExtract) {
-            return Err(Refusal::new(&chain[last].rule, "this role may not extract footage"));
+            return Err(Refusal::new(&chain[last].rule, "this role may not extract footage")
+                .key("wf_role_no_extract"));
         }
         if self.workflow.workstation_required && !on_registered_workstation {
             return Err(Refusal::new(
                 self.workstation_rule(),
                 "extraction only from a registered dedicated workstation (専用パソコン)",
             )
+            .key("wf_no_report")
             .key("workstation_required"));
         }
         Ok(role.clone())
@@ -697,13 +711,16 @@ impl Profile {
             return Err(Refusal::new(
                 self.workflow_rule(),
                 "only the extractor reports the extraction",
-            ));
+            )
+            .key("wf_only_extractor_reports"));
         }
         if r.state != RequestState::Extracted {
             return Err(Refusal::state(
                 self.workflow_rule(),
                 format!("the request is {}: there is no extraction to report", r.state),
-            ));
+            )
+            .key("wf_nothing_to_report")
+            .with("state", r.state));
         }
         let last = &w.chain[w.chain.len() - 1];
         Ok(actor.holds_any(&last.roles).cloned().unwrap_or_default())

@@ -262,6 +262,25 @@ async fn refusals_by_the_rules_are_said_in_the_clients_language() {
     assert!(d.starts_with("この申請は「承認済み」のため") && d.contains("（ASA-"), "{d}");
     let text = &d[..d.find('（').unwrap()];
     assert!(!text.chars().any(|c| c.is_ascii_lowercase()), "no English left: {d}");
+    // The police's emergency path, asked in office hours on a Tuesday: refused in Japanese, with
+    // the day and time and where to go instead (ASA-3.5b).
+    let chief = w.user("police_image_manager");
+    let op = w.user("police_image_operator");
+    let order = json!({ "executor_account": op.id, "cameras": ["cam1"], "from": "2026-11-24T08:00:00+09:00",
+        "to": "2026-11-24T09:00:00+09:00", "purpose": "criminal_investigation", "urgency_reason": "逃走中の被疑者" });
+    let (s, v, _) =
+        send(&w, "/api/v1/emergency/orders", Some("ja"), Some(&chief), order.clone()).await;
+    assert_eq!((s.as_u16(), v["params"]["key"].as_str()), (403, Some("em_office_hours")), "{v:#}");
+    let d = v["detail"].as_str().unwrap();
+    assert!(
+        d.starts_with("2026-11-24 10:00 は開庁日の執務時間内です。") && d.contains("申請の手続"),
+        "{d}"
+    );
+    let (_, en, _) = send(&w, "/api/v1/emergency/orders", None, Some(&chief), order).await;
+    assert!(
+        en["detail"].as_str().unwrap().contains("is inside office hours on an open day"),
+        "{en}"
+    );
 }
 
 // rule: PROD-SOD-6, PROD-OWN-3 — the trust boundaries' refusals are said in the client's

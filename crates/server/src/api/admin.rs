@@ -69,7 +69,10 @@ pub async fn create_organisation(
         return Err(ApiError::forbidden(&st.profile.ownership.rule, Msg::new("org_setup_city")));
     }
     if !ORG_KINDS.contains(&b.kind.as_str()) {
-        return Err(ApiError::invalid("kind", format!("one of {}", ORG_KINDS.join(", "))));
+        return Err(ApiError::invalid(
+            "kind",
+            Msg::new("one_of").with("choices", ORG_KINDS.join(", ")),
+        ));
     }
     required("name", &b.name)?;
     let ch = st.change().await?;
@@ -120,10 +123,10 @@ pub async fn create_account(
     required("login", &b.login)?;
     required("display_name", &b.display_name)?;
     if !b.login.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c)) {
-        return Err(ApiError::invalid("login", "letters, digits and . _ - @ only"));
+        return Err(ApiError::invalid("login", Msg::new("login_chars")));
     }
     let Some(org) = st.db.organisation(b.organisation_id).await? else {
-        return Err(ApiError::invalid("organisation_id", "no such organisation"));
+        return Err(ApiError::invalid("organisation_id", Msg::new("no_such_organisation_plain")));
     };
     keeps_accounts_of(&st, &p, org.id)?;
     // rule: PROD-SOD-6 — an outsider's account made by the city waits for a second
@@ -171,18 +174,12 @@ pub async fn activate_account(
 ) -> ApiResult<Json<Value>> {
     let a = kept_account(&st, &p, id).await?;
     if a.pending_activation == 0 {
-        return Err(ApiError::conflict(format!(
-            "account {} is not waiting for activation",
-            a.login
-        )));
+        return Err(ApiError::conflict(Msg::new("account_not_waiting").with("login", &a.login)));
     }
     policy::scope::sod::check_activation(a.created_by, p.account.id)?;
     let ch = st.change().await?;
     if !ch.activate_account(id, p.account.id, st.clock.now_ms()).await? {
-        return Err(ApiError::conflict(format!(
-            "account {} is not waiting for activation",
-            a.login
-        )));
+        return Err(ApiError::conflict(Msg::new("account_not_waiting").with("login", &a.login)));
     }
     let mut ev = p.event("account.activate", format!("account:{id}"), Outcome::Ok);
     ev.rule = Some(cited::ACTIVATION.to_string());
@@ -319,7 +316,7 @@ pub async fn disable_account(
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
     if id == p.account.id {
-        return Err(ApiError::invalid("id", "you cannot disable your own account"));
+        return Err(ApiError::invalid("id", Msg::new("disable_self")));
     }
     kept_account(&st, &p, id).await?;
     let now = st.clock.now_ms();
@@ -402,7 +399,10 @@ fn check_designation_scope(
     target_org: i64,
 ) -> ApiResult<()> {
     let Some(kind) = policy::profile::OrgKind::parse(&p.org_kind) else {
-        return Err(ApiError::forbidden(&st.profile.ownership.rule, "unknown organisation"));
+        return Err(ApiError::forbidden(
+            &st.profile.ownership.rule,
+            Msg::new("no_such_organisation_plain"),
+        ));
     };
     let admin = p.role_with(&st.profile, Permission::AccountsAdminister).is_some();
     Ok(st.profile.check_designation_scope(
@@ -430,12 +430,13 @@ pub async fn designate(
     })?;
     let acting = may_designate(&st, &p, role)?;
     let target = st.db.account(b.account_id).await?.filter(|a| a.disabled_at.is_none());
-    let target = target.ok_or_else(|| ApiError::invalid("account_id", "no such active account"))?;
+    let target =
+        target.ok_or_else(|| ApiError::invalid("account_id", Msg::new("no_active_account")))?;
     let org = st
         .db
         .organisation(target.organisation_id)
         .await?
-        .ok_or_else(|| ApiError::invalid("account_id", "account without organisation"))?;
+        .ok_or_else(|| ApiError::invalid("account_id", Msg::new("account_without_org")))?;
     let kind_ok = role.organisations.iter().any(|k| {
         serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_owned)).as_deref()
             == Some(org.kind.as_str())
@@ -520,10 +521,7 @@ pub async fn revoke_designation(
         .designation(id)
         .await?
         .ok_or_else(|| ApiError::not_found(Msg::new("no_such_designation").with("id", id)))?;
-    let role = st
-        .profile
-        .role(&d.role)
-        .ok_or_else(|| ApiError::conflict("the role no longer exists in this profile"))?;
+    let role = st.profile.role(&d.role).ok_or_else(|| ApiError::conflict(Msg::new("role_gone")))?;
     may_designate(&st, &p, role)?;
     let holder = st.db.account(d.account_id).await?;
     match holder {
@@ -543,21 +541,21 @@ pub async fn revoke_designation(
 /// credentials anywhere in it — not as user and password, not in the query — since they are
 /// configured on the recorder and never shown.
 fn check_stream_url(u: &str, networks: &[ipnet::IpNet]) -> ApiResult<()> {
-    let bad = |why: &str| ApiError::invalid("rtsp_url", why);
-    let url = url::Url::parse(u.trim()).map_err(|_| bad("not a URL"))?;
+    let bad = |key: &'static str| ApiError::invalid("rtsp_url", Msg::new(key));
+    let url = url::Url::parse(u.trim()).map_err(|_| bad("rtsp_not_url"))?;
     if !matches!(url.scheme(), "rtsp" | "rtsps") {
-        return Err(bad("a camera stream is rtsp:// or rtsps://"));
+        return Err(bad("rtsp_scheme"));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(bad("name the camera's host"));
+        return Err(bad("rtsp_host"));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad("no credentials in the URL: they are configured on the recorder"));
+        return Err(bad("rtsp_credentials"));
     }
     const SECRET: [&str; 8] =
         ["password", "passwd", "pwd", "pass", "user", "username", "token", "auth"];
     if url.query_pairs().any(|(k, _)| SECRET.contains(&k.to_ascii_lowercase().as_str())) {
-        return Err(bad("no credentials in the query string: they are configured on the recorder"));
+        return Err(bad("rtsp_credentials_query"));
     }
     // The operator's camera networks: an address outside them is refused here; a host name is
     // checked by the recorder each time it connects.
@@ -572,7 +570,7 @@ fn check_stream_url(u: &str, networks: &[ipnet::IpNet]) -> ApiResult<()> {
         && !networks.is_empty()
         && !networks.iter().any(|n| n.contains(&ip))
     {
-        return Err(bad("this address is outside the camera networks the operator allows"));
+        return Err(bad("rtsp_network"));
     }
     Ok(())
 }
@@ -641,7 +639,7 @@ async fn site_owner(st: &AppState, p: &Principal, asked: Option<i64>) -> ApiResu
         },
         policy::scope::Scope::Office => {
             let id = asked.ok_or_else(|| {
-                ApiError::invalid("owner_org_id", "name the organisation that owns the site")
+                ApiError::invalid("owner_org_id", Msg::new("site_owner_required"))
             })?;
             let org = st.db.organisation(id).await?;
             let owns = org.as_ref().and_then(|o| policy::profile::OrgKind::parse(&o.kind));
@@ -692,16 +690,17 @@ pub async fn create_site(
     // A street site only after the review the profile requires (SAK-M; policy decides).
     let review_date =
         match b.council_review_date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-            Some(d) => Some(
-                d.parse::<jiff::civil::Date>()
-                    .map_err(|_| ApiError::invalid("council_review_date", "YYYY-MM-DD"))?,
-            ),
+            Some(d) => {
+                Some(d.parse::<jiff::civil::Date>().map_err(|_| {
+                    ApiError::invalid("council_review_date", Msg::new("date_format"))
+                })?)
+            }
             None => None,
         };
     let minutes = b.council_review_minutes.as_deref().unwrap_or("").trim();
     st.profile.check_site(b.placement.as_deref(), review_date.map(|d| (d, minutes)))?;
     if review_date.is_some_and(|d| d > policy::jst::date(st.clock.now())) {
-        return Err(ApiError::invalid("council_review_date", "the review is in the future"));
+        return Err(ApiError::invalid("council_review_date", Msg::new("review_future")));
     }
     let review_text = review_date.map(|d| d.to_string());
     let owner = site_owner(&st, &p, b.owner_org_id).await?;
@@ -865,21 +864,21 @@ pub async fn create_camera(
     b.public_share_permille =
         measured_share(b.public_share_permille, b.public_area.as_ref(), &masks)?;
     if b.mask_in_recorder && masks.is_empty() {
-        return Err(ApiError::invalid("masks", "give the mask polygons the recorder burns in"));
+        return Err(ApiError::invalid("masks", Msg::new("masks_required")));
     }
     if b.mask_in_recorder && b.masks_native {
-        return Err(ApiError::invalid("mask_in_recorder", "the camera masks natively"));
+        return Err(ApiError::invalid("mask_in_recorder", Msg::new("masks_native")));
     }
     // rule: PROD-IDENT-1 — the code names directories on the recorder.
     policy::ident::check_camera_code(b.code.trim())
         .map_err(|why| ApiError::invalid("code", why))?;
     required("name", &b.name)?;
     if b.install_date.parse::<jiff::civil::Date>().is_err() {
-        return Err(ApiError::invalid("install_date", "YYYY-MM-DD"));
+        return Err(ApiError::invalid("install_date", Msg::new("date_format")));
     }
     // Cameras are registered at one's own organisation's sites (issue 15).
     let Ok(site) = own_site(&st, &p, b.site_id).await else {
-        return Err(ApiError::invalid("site_id", "no such site"));
+        return Err(ApiError::invalid("site_id", Msg::new("no_such_site_plain")));
     };
     // A camera is recorded by a node of its own organisation (issue 21): a group's camera is not
     // handed to the city's recorder, nor the city's to a group's.
@@ -1055,9 +1054,7 @@ pub async fn set_stream_credentials(
         // its cameras (and their credentials) from its own configuration, not the registry.
         let Some(node) = st.remote_nodes().into_iter().find(|n| node::Node::id(&**n) == recorder)
         else {
-            return Err(ApiError::conflict(format!(
-                "recorder node {recorder} has not enrolled: credentials are sealed to its key"
-            )));
+            return Err(ApiError::conflict(Msg::new("node_not_enrolled").with("node", &recorder)));
         };
         let key = node::Node::sealing_key(&*node).await?;
         let creds = node::sealed::StreamCredentials {
@@ -1066,7 +1063,9 @@ pub async fn set_stream_credentials(
         };
         let sealed = node::sealed::seal(&key, &creds).map_err(|e| {
             tracing::error!(node = %recorder, error = %e, "credentials not sealed");
-            ApiError::unavailable(format!("{recorder}: {e}"))
+            ApiError::unavailable(
+                Msg::new("node_seal_failed").with("node", &recorder).with("error", e),
+            )
         })?;
         Some(sealed)
     };
@@ -1136,11 +1135,9 @@ pub async fn create_workstation(
         .into());
     }
     required("storage", &b.storage)?;
-    let org = st
-        .db
-        .organisation(b.organisation_id)
-        .await?
-        .ok_or_else(|| ApiError::invalid("organisation_id", "no such organisation"))?;
+    let org = st.db.organisation(b.organisation_id).await?.ok_or_else(|| {
+        ApiError::invalid("organisation_id", Msg::new("no_such_organisation_plain"))
+    })?;
     if !p.keeps(&st.profile, Some(org.id)) {
         return Err(policy::workflow::Refusal::new(
             &st.profile.ownership.rule,
@@ -1346,27 +1343,22 @@ pub async fn create_contract(
 ) -> ApiResult<Json<Value>> {
     required("title", &b.title)?;
     required("scope", &b.scope)?;
-    let org = st
-        .db
-        .organisation(b.organisation_id)
-        .await?
-        .ok_or_else(|| ApiError::invalid("organisation_id", "no such organisation"))?;
+    let org = st.db.organisation(b.organisation_id).await?.ok_or_else(|| {
+        ApiError::invalid("organisation_id", Msg::new("no_such_organisation_plain"))
+    })?;
     if org.kind != "contractor" {
-        return Err(ApiError::invalid(
-            "organisation_id",
-            "contracts are with contractor organisations",
-        ));
+        return Err(ApiError::invalid("organisation_id", Msg::new("contract_with_contractor")));
     }
     let mut seen = [false; 7];
     for c in &b.clauses {
         let i = usize::from(c.clause)
             .checked_sub(1)
             .filter(|i| *i < 7)
-            .ok_or_else(|| ApiError::invalid("clauses", "clauses are numbered 1 to 7"))?;
+            .ok_or_else(|| ApiError::invalid("clauses", Msg::new("clause_numbers")))?;
         if std::mem::replace(&mut seen[i], true) {
             return Err(ApiError::invalid(
                 "clauses",
-                format!("clause {} is listed twice", c.clause),
+                Msg::new("clause_twice").with("clause", c.clause),
             ));
         }
         if !c.included && c.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
@@ -1390,7 +1382,7 @@ pub async fn create_contract(
     let from = instant("valid_from", &b.valid_from)?.as_millisecond();
     let until = instant("valid_until", &b.valid_until)?.as_millisecond();
     if until <= from {
-        return Err(ApiError::invalid("valid_until", "must be after valid_from"));
+        return Err(ApiError::invalid("valid_until", Msg::new("range_order")));
     }
     let clauses =
         serde_json::to_string(&b.clauses).map_err(|_| ApiError::internal("encoding clauses"))?;

@@ -6,7 +6,7 @@ use super::Body;
 use super::types::{jst, required};
 use crate::auth::Principal;
 use crate::duties::{Subject, duty_object, open_occurrences, performs, subjects};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Msg};
 use crate::state::AppState;
 use audit::Outcome;
 use axum::Json;
@@ -192,7 +192,7 @@ pub async fn record_done(
         .duties
         .iter()
         .find(|d| d.id == duty)
-        .ok_or_else(|| ApiError::not_found(format!("no duty {duty:?} in this profile")))?;
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_duty").with("id", &duty)))?;
     required("note", &b.note)?;
     if def.done_by != DoneBy::Record {
         return Err(ApiError::refused(
@@ -209,12 +209,9 @@ pub async fn record_done(
         .await?
         .into_iter()
         .find(|s| s.key == b.subject)
-        .ok_or_else(|| ApiError::invalid("subject", "not a subject of this duty"))?;
+        .ok_or_else(|| ApiError::invalid("subject", Msg::new("not_duty_subject")))?;
     if !performs(&st, &p, def, &subject) {
-        return Err(ApiError::forbidden(
-            &def.rule,
-            "this duty, for this subject, is not yours to do (its permission, on what your organisation governs or holds)",
-        ));
+        return Err(ApiError::forbidden(&def.rule, Msg::new("duty_not_yours")));
     }
     let owed: Vec<_> = open_occurrences(&st, &ch)
         .await?
@@ -241,7 +238,7 @@ pub async fn record_done(
     let f = ch
         .fulfil_duty(&def.id, &period, &subject.key, p.account.id, b.note.trim(), now)
         .await?
-        .ok_or_else(|| ApiError::conflict("that occurrence was recorded already"))?;
+        .ok_or_else(|| ApiError::conflict(Msg::new("duty_recorded_already")))?;
     let mut ev = p.event("duty.done", duty_object(def, &period, &subject.key), Outcome::Ok);
     ev.rule = Some(def.rule.to_string());
     ev.detail = json!({ "note": f.note });

@@ -30,16 +30,11 @@ pub async fn create_delegation(
     Body(b): Body<DelegationBody>,
 ) -> ApiResult<Json<Value>> {
     required("document_ref", &b.document_ref)?;
-    let org = st
-        .db
-        .organisation(b.organisation_id)
-        .await?
-        .ok_or_else(|| ApiError::invalid("organisation_id", "no such organisation"))?;
+    let org = st.db.organisation(b.organisation_id).await?.ok_or_else(|| {
+        ApiError::invalid("organisation_id", Msg::new("no_such_organisation_plain"))
+    })?;
     if !matches!(org.kind.as_str(), "police" | "agency") {
-        return Err(ApiError::invalid(
-            "organisation_id",
-            "delegations are to investigative agencies",
-        ));
+        return Err(ApiError::invalid("organisation_id", Msg::new("delegation_to_agency")));
     }
     let ch = st.change().await?;
     let d = ch
@@ -130,10 +125,7 @@ pub async fn list_orders(
     Extension(p): Extension<Principal>,
 ) -> ApiResult<Json<Value>> {
     if st.profile.emergency.is_none() {
-        return Err(ApiError::not_found(format!(
-            "profile {} has no emergency extraction path",
-            st.profile.profile.id
-        )));
+        return Err(ApiError::not_found(Msg::new("no_emergency_path")));
     }
     let orders = st.db.orders().await?;
     let mut visible = Vec::new();
@@ -163,13 +155,10 @@ pub async fn create_order(
     let now_ms = now.as_millisecond();
     profile.check_purpose(&b.purpose)?;
     let executor = st.db.account(b.executor_account).await?.filter(|a| a.disabled_at.is_none());
-    let executor =
-        executor.ok_or_else(|| ApiError::invalid("executor_account", "no such active account"))?;
+    let executor = executor
+        .ok_or_else(|| ApiError::invalid("executor_account", Msg::new("no_active_account")))?;
     if executor.organisation_id != p.account.organisation_id {
-        return Err(ApiError::invalid(
-            "executor_account",
-            "the executor must be a member of your own organisation",
-        ));
+        return Err(ApiError::invalid("executor_account", Msg::new("executor_own_org")));
     }
     // rule: PROD-SOD-4 — the orderer does not carry out the order.
     policy::scope::sod::check_emergency_executor(p.account.id, executor.id)?;
@@ -395,7 +384,7 @@ async fn write_order_ledger(
         Some(x) => ch.extraction(x).await?,
         None => None,
     };
-    let e = e.ok_or_else(|| ApiError::conflict("the order has no extraction"))?;
+    let e = e.ok_or_else(|| ApiError::conflict(Msg::new("order_no_extraction")))?;
     let org = ch.organisation(o.organisation_id).await?.map(|x| x.name).unwrap_or_default();
     // The agency extracted on its own PC: the data were in its hands from the extraction.
     let handed = st.profile.check_handover(
@@ -552,7 +541,7 @@ pub async fn delay_reason(
 
 /// Parses `YYYY-MM` into the JST month's `[start, end)` in UTC ms.
 fn month_range(month: &str) -> ApiResult<(i64, i64)> {
-    let bad = || ApiError::invalid("month", "YYYY-MM");
+    let bad = || ApiError::invalid("month", Msg::new("month_format"));
     let (y, m) = month.split_once('-').ok_or_else(bad)?;
     let (y, m): (i16, i8) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
     let first = Date::new(y, m, 1).map_err(|_| bad())?;
@@ -569,16 +558,11 @@ pub async fn submit_history(
     Body(b): Body<HistoryBody>,
 ) -> ApiResult<Json<Value>> {
     month_range(&b.month)?;
-    let ws = st
-        .db
-        .workstation(b.workstation_id)
-        .await?
-        .ok_or_else(|| ApiError::invalid("workstation_id", "no such workstation"))?;
+    let ws = st.db.workstation(b.workstation_id).await?.ok_or_else(|| {
+        ApiError::invalid("workstation_id", Msg::new("no_such_workstation_plain"))
+    })?;
     if ws.organisation_id != p.account.organisation_id {
-        return Err(ApiError::invalid(
-            "workstation_id",
-            "submit the history of your own organisation's PC",
-        ));
+        return Err(ApiError::invalid("workstation_id", Msg::new("history_own_pc")));
     }
     let mut items = Vec::new();
     for (i, it) in b.items.iter().enumerate() {
@@ -630,7 +614,7 @@ pub async fn run_reconciliation(
     let (start, end) = month_range(&b.month)?;
     let now = st.clock.now_ms();
     if now < end {
-        return Err(ApiError::invalid("month", "a month is reconciled after it ends"));
+        return Err(ApiError::invalid("month", Msg::new("month_not_ended")));
     }
     let rule = st
         .profile
@@ -740,7 +724,7 @@ pub async fn close_incident(
     match ch.incident(id).await? {
         Some(i) if i.owner_org_id.is_none() || p.governs(i.owner_org_id) => {}
         // Another owner's incident is as unknown as one that does not exist (issue 15).
-        _ => return Err(ApiError::not_found(format!("no incident {id}"))),
+        _ => return Err(ApiError::not_found(Msg::new("no_such_incident").with("id", id))),
     }
     ch.close_incident(id, p.account.id, b.note.trim(), st.clock.now_ms()).await?;
     st.audit_in(&ch, p.event("reconciliation.close", format!("incident:{id}"), Outcome::Ok))

@@ -134,7 +134,7 @@ pub async fn register(
         .rsplit_once(':')
         .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0));
     if !port_ok {
-        return Err(ApiError::invalid("address", "host:port of the node API (--node-listen)"));
+        return Err(ApiError::invalid("address", Msg::new("node_address")));
     }
     let org = b.organisation_id.unwrap_or(p.account.organisation_id);
     if st.db.organisation(org).await?.is_none() {

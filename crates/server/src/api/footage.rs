@@ -73,7 +73,7 @@ pub async fn check_range_available(
         ));
     }
     if to > now + 60_000 {
-        return Err(ApiError::invalid("to", "the range ends in the future"));
+        return Err(ApiError::invalid("to", Msg::new("range_future")));
     }
     let holds = st.db.holds_in_force(now).await?;
     let profile = &st.profile;
@@ -285,11 +285,11 @@ pub async fn list_requests(
         .map(str::to_owned)
         .collect();
     if let Some(bad) = states.iter().find(|s| RequestState::parse(s).is_none()) {
-        return Err(ApiError::invalid("state", format!("{bad:?} is not a request state")));
+        return Err(ApiError::invalid("state", Msg::new("not_a_state").with("value", bad)));
     }
     let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
     if text.as_ref().is_some_and(|t| t.len() > 200) {
-        return Err(ApiError::invalid("q", "is too long (200 bytes at most)"));
+        return Err(ApiError::invalid("q", Msg::new("too_long").with("max", 200)));
     }
     let query = store::workflow::RequestQuery {
         viewer: p.account.id,
@@ -652,10 +652,7 @@ pub async fn withdraw_request(
         ));
     }
     if !matches!(state_of(&r)?, RequestState::Submitted | RequestState::Relayed) {
-        return Err(ApiError::conflict(format!(
-            "a {} request can no longer be withdrawn",
-            r.state
-        )));
+        return Err(ApiError::conflict(Msg::new("no_longer_withdrawn").with("state", &r.state)));
     }
     let ch = st.change().await?;
     let r = ch.transition_request(id, &r.state, RequestState::Withdrawn.as_str()).await?;
@@ -677,7 +674,7 @@ pub async fn certificate(
     let (Some(number), Some(form_id)) =
         (r.certificate_number.clone(), st.profile.workflow.certificate_form.clone())
     else {
-        return Err(ApiError::not_found("this request has no approval certificate"));
+        return Err(ApiError::not_found(Msg::new("no_certificate")));
     };
     let form = st.profile.form(&form_id).cloned();
     // Stored as `{fiscal year}-{serial}`; printed in the city's document-number style.
@@ -708,13 +705,10 @@ async fn target_roles(st: &AppState, p: &Principal, account: i64) -> ApiResult<V
     policy::scope::sod::check_instruction(p.account.id, account)?;
     let a = st.db.account(account).await?.filter(|a| a.disabled_at.is_none());
     let Some(a) = a else {
-        return Err(ApiError::invalid("to_account", "no such active account"));
+        return Err(ApiError::invalid("to_account", Msg::new("no_active_account")));
     };
     if p.scope.owner().is_some_and(|org| a.organisation_id != org) {
-        return Err(ApiError::invalid(
-            "to_account",
-            "an instruction goes to a member of your own organisation",
-        ));
+        return Err(ApiError::invalid("to_account", Msg::new("instruct_own_org")));
     }
     Ok(st.db.active_roles(account, st.clock.now_ms()).await?)
 }
@@ -757,9 +751,9 @@ pub async fn create_instruction(
     Extension(p): Extension<Principal>,
     Body(b): Body<InstructionBody>,
 ) -> ApiResult<Json<Value>> {
-    let r = load(&st, &p, b.request_id)
-        .await
-        .map_err(|_| ApiError::invalid("request_id", "no such request"))?;
+    let r = load(&st, &p, b.request_id).await.map_err(|_| {
+        ApiError::invalid("request_id", Msg::new("no_such_request").with("id", b.request_id))
+    })?;
     let targets = target_roles(&st, &p, b.to_account).await?;
     let state = state_of(&r)?;
     let role = st.profile.check_instruct(p.actor(), state, Some(&r.basis), &targets)?;
@@ -811,7 +805,7 @@ pub async fn create_internal_use(
     let owners: Vec<Option<i64>> = cams.iter().map(|c| c.owner_org_id).collect();
     let owner = profile.single_owner(&owners)?;
     if !p.governs(owner) {
-        return Err(ApiError::invalid("cameras", "name cameras of your own organisation"));
+        return Err(ApiError::invalid("cameras", Msg::new("cameras_own_org")));
     }
     check_range_available(&st, &cams, from, to).await?;
     let targets = target_roles(&st, &p, b.to_account).await?;
@@ -982,7 +976,9 @@ pub async fn extract(
     let r = load(&st, &p, i.request_id).await?;
     let cameras = parse_list(&i.cameras)?;
     if r.state != RequestState::Instructed.as_str() {
-        return Err(ApiError::conflict(format!("request {} is {}, not instructed", r.id, r.state)));
+        return Err(ApiError::conflict(
+            Msg::new("request_not_instructed").with("id", r.id).with("state", &r.state),
+        ));
     }
     // The packages are made before anything changes: a failed export leaves the instruction
     // open (the failure is audited by the guard).
@@ -1053,7 +1049,7 @@ pub async fn report_extraction(
 ) -> ApiResult<Json<Value>> {
     let profile = st.profile.clone();
     let Some(report_role) = profile.workflow.report_to.clone() else {
-        return Err(ApiError::forbidden(&profile.workflow.rule, "this profile has no report step"));
+        return Err(ApiError::forbidden(&profile.workflow.rule, Msg::new("no_report_step")));
     };
     let e = st
         .db
@@ -1064,7 +1060,8 @@ pub async fn report_extraction(
         Some(rid) => st.db.request(rid).await?,
         None => None,
     };
-    let request = request.ok_or_else(|| ApiError::conflict("extraction without a request"))?;
+    let request =
+        request.ok_or_else(|| ApiError::conflict(Msg::new("extraction_without_request")))?;
     let extractor = e.operator_id.to_string();
     profile.check_report(
         p.actor(),
@@ -1079,16 +1076,13 @@ pub async fn report_extraction(
         Some(i) => st.db.instruction(i).await?,
         None => None,
     };
-    let ins =
-        ins.ok_or_else(|| ApiError::conflict("this extraction has no instruction to report on"))?;
+    let ins = ins.ok_or_else(|| ApiError::conflict(Msg::new("extraction_no_instruction")))?;
     let chief_roles = st.db.active_roles(ins.issued_by, st.clock.now_ms()).await?;
     if !chief_roles.contains(&report_role) {
-        return Err(ApiError::conflict(
-            "the instruction's issuer no longer holds the role that receives reports",
-        ));
+        return Err(ApiError::conflict(Msg::new("issuer_lost_report_role")));
     }
     let request_id =
-        e.request_id.ok_or_else(|| ApiError::conflict("extraction without a request"))?;
+        e.request_id.ok_or_else(|| ApiError::conflict(Msg::new("extraction_without_request")))?;
     let ch = st.change().await?;
     ch.transition_request(
         request_id,
@@ -1111,10 +1105,10 @@ pub async fn write_ledger(
     Body(b): Body<LedgerBody>,
 ) -> ApiResult<Json<Value>> {
     let request_id =
-        b.request_id.ok_or_else(|| ApiError::invalid("request_id", "name the request"))?;
-    let r = load(&st, &p, request_id)
-        .await
-        .map_err(|_| ApiError::invalid("request_id", "no such request"))?;
+        b.request_id.ok_or_else(|| ApiError::invalid("request_id", Msg::new("required")))?;
+    let r = load(&st, &p, request_id).await.map_err(|_| {
+        ApiError::invalid("request_id", Msg::new("no_such_request").with("id", request_id))
+    })?;
     let role = st.profile.check_ledger(p.actor(), state_of(&r)?)?;
     let handed = b.handed_over_at.as_deref().map(|s| instant("handed_over_at", s)).transpose()?;
     let e = st
@@ -1122,7 +1116,7 @@ pub async fn write_ledger(
         .extractions_of(r.id)
         .await?
         .pop()
-        .ok_or_else(|| ApiError::conflict("the request has no extraction"))?;
+        .ok_or_else(|| ApiError::conflict(Msg::new("request_no_extraction")))?;
     let handed = st.profile.check_handover(store::ts(e.extracted_at), handed, st.clock.now())?;
     let issuer = match e.instruction_id {
         Some(i) => st.db.instruction(i).await?.map(|x| x.issued_by),
@@ -1204,7 +1198,7 @@ pub async fn list_ledger(
     let blank = super::types::blank;
     let text = blank(&q.q);
     if text.as_ref().is_some_and(|t| t.len() > 200) {
-        return Err(ApiError::invalid("q", "is too long (200 bytes at most)"));
+        return Err(ApiError::invalid("q", Msg::new("too_long").with("max", 200)));
     }
     let day = |field: &str, v: &Option<String>, end: bool| -> ApiResult<Option<i64>> {
         let Some(v) = blank(v) else { return Ok(None) };
@@ -1286,12 +1280,11 @@ pub async fn instruction_recipients(
     let step: usize = q
         .get("step")
         .map_or(Ok(1), |s| s.parse())
-        .map_err(|_| ApiError::invalid("step", "a step number"))?;
+        .map_err(|_| ApiError::invalid("step", Msg::new("step_number")))?;
     let chain = &st.profile.workflow.chain;
-    let roles = chain
-        .get(step)
-        .map(|s| s.roles.clone())
-        .ok_or_else(|| ApiError::invalid("step", format!("the chain has {} steps", chain.len())))?;
+    let roles = chain.get(step).map(|s| s.roles.clone()).ok_or_else(|| {
+        ApiError::invalid("step", Msg::new("chain_steps").with("count", chain.len()))
+    })?;
     let now = st.clock.now_ms();
     let mut out = Vec::new();
     for d in st.db.all_designations().await? {

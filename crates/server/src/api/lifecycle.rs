@@ -214,7 +214,10 @@ pub async fn create_complaint(
 ) -> ApiResult<Json<Value>> {
     let channel = b.channel.clone().unwrap_or_else(|| "phone".into());
     if !CHANNELS.contains(&channel.as_str()) {
-        return Err(ApiError::invalid("channel", format!("one of {}", CHANNELS.join(", "))));
+        return Err(ApiError::invalid(
+            "channel",
+            Msg::new("one_of").with("choices", CHANNELS.join(", ")),
+        ));
     }
     let ch = st.change().await?;
     let c = complaint_new(&st, &ch, &b, &channel, Some(p.account.id)).await?;
@@ -578,10 +581,9 @@ pub async fn record_footage_check(
         return Err(ApiError::invalid("oldest_day", Msg::new("day").with("value", &b.oldest_day)));
     };
     if cam.status == "decommissioned" {
-        return Err(ApiError::conflict(format!(
-            "camera {} is decommissioned: there is no footage on it to check",
-            cam.code
-        )));
+        return Err(ApiError::conflict(
+            Msg::new("camera_decommissioned_no_footage").with("code", &cam.code),
+        ));
     }
     let today = policy::jst::date(st.clock.now());
     let age = st.profile.footage_age(oldest, today)?;
@@ -692,8 +694,7 @@ pub async fn camera_still(
     let target = format!("camera:{}", cam.code);
     let extraction = match q.get("extraction") {
         Some(v) => Some(
-            v.parse::<i64>()
-                .map_err(|_| ApiError::invalid("extraction", "an extraction id (a number)"))?,
+            v.parse::<i64>().map_err(|_| ApiError::invalid("extraction", Msg::new("id_number")))?,
         ),
         None => None,
     };
@@ -714,7 +715,7 @@ pub async fn camera_still(
     // On a central-room terminal, only while inside by a recorded entry (KIT-5.5).
     super::footage::check_in_room(&st, &p).await?;
     let Some(node) = st.node_for(&cam.code) else {
-        return Err(ApiError::unavailable(format!("no recorder records camera {}", cam.code)));
+        return Err(ApiError::unavailable(Msg::new("camera_not_recorded").with("code", &cam.code)));
     };
     let node::Still { png, recorded_ms: at } = node.still(&cam.code, within).await?;
     let mut ev = p.event("camera.still", target, Outcome::Ok);
@@ -788,10 +789,9 @@ async fn still_under_extraction(
     let open = policy::workflow::RequestState::parse(&r.state)
         .is_some_and(policy::workflow::RequestState::awaits_ledger);
     if !open {
-        return Err(ApiError::conflict(format!(
-            "request {request} is {}: a still is taken before its ledger entry closes it",
-            r.state
-        )));
+        return Err(ApiError::conflict(
+            Msg::new("still_after_close").with("id", request).with("state", &r.state),
+        ));
     }
     Ok(Ok((
         Some((e.range_from, e.range_to)),
@@ -829,24 +829,23 @@ pub async fn create_disposal(
         return Err(ApiError::forbidden(&st.profile.ownership.rule, Msg::new("disposal_shared")));
     }
     if !METHODS.contains(&b.method.as_str()) {
-        return Err(ApiError::invalid("method", format!("one of {}", METHODS.join(", "))));
-    }
-    if b.serials.iter().all(|s| s.trim().is_empty()) {
         return Err(ApiError::invalid(
-            "serials",
-            "list the serial numbers of the unit and its disks",
+            "method",
+            Msg::new("one_of").with("choices", METHODS.join(", ")),
         ));
     }
+    if b.serials.iter().all(|s| s.trim().is_empty()) {
+        return Err(ApiError::invalid("serials", Msg::new("serials_required")));
+    }
     let Some(node) = st.nodes().into_iter().find(|n| n.id() == b.device.trim()) else {
-        return Err(ApiError::conflict(format!(
-            "the footage keys of {} cannot be checked from this server: record the disposal on the server running that recorder",
-            b.device.trim()
-        )));
+        return Err(ApiError::conflict(
+            Msg::new("disposal_other_server").with("device", b.device.trim()),
+        ));
     };
     let keys: Vec<String> = node
         .live_keys()
         .await
-        .map_err(|e| ApiError::conflict(format!("checking keys: {e}")))?
+        .map_err(|e| ApiError::conflict(Msg::new("keys_check_failed").with("error", e)))?
         .iter()
         .map(ToString::to_string)
         .collect();
@@ -917,7 +916,7 @@ pub async fn confirm_disposal(
         return Err(ApiError::not_found(Msg::new("no_such_disposal").with("id", id)));
     }
     if d.completed_at.is_some() {
-        return Err(ApiError::conflict(format!("disposal {} is already complete", d.number)));
+        return Err(ApiError::conflict(Msg::new("disposal_complete").with("number", &d.number)));
     }
     let role = p
         .roles
@@ -995,12 +994,12 @@ pub async fn rules_doc(
         Some(v) => {
             let id = v
                 .parse::<i64>()
-                .map_err(|_| ApiError::invalid("installer", "an organisation id (a number)"))?;
+                .map_err(|_| ApiError::invalid("installer", Msg::new("id_number")))?;
             let org = st.db.organisation(id).await?.filter(|o| o.kind != "city");
             let owns = st.db.sites().await?.iter().any(|s| s.owner_org_id == Some(id));
             match org {
                 Some(o) if owns => Some(o),
-                _ => return Err(ApiError::not_found(format!("no installer {id}"))),
+                _ => return Err(ApiError::not_found(Msg::new("no_such_installer").with("id", id))),
             }
         }
     };

@@ -19,7 +19,7 @@ pub mod types;
 mod viewing;
 
 use crate::auth::{Access, Guard, authorize};
-use crate::error::ApiError;
+use crate::error::{ApiError, Msg};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -338,7 +338,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
             .ok()
             .filter(|n| *n > 0)
             .map(Id)
-            .ok_or_else(|| ApiError::invalid("id", format!("{raw:?} is not a record id")))
+            .ok_or_else(|| ApiError::invalid("id", Msg::new("not_record_id").with("value", raw)))
     }
 }
 

@@ -17,10 +17,7 @@ use std::sync::Arc;
 const SHOWN: i64 = 200;
 
 fn room(st: &AppState) -> ApiResult<&policy::profile::CentralRoom> {
-    st.profile
-        .central_room
-        .as_ref()
-        .ok_or_else(|| ApiError::not_found("this city keeps no central room record"))
+    st.profile.central_room.as_ref().ok_or_else(|| ApiError::not_found(Msg::new("no_central_room")))
 }
 
 /// Whether `p` reads every entry: an approver, or an auditor.
@@ -79,7 +76,7 @@ pub async fn enter(
             st.db
                 .account_by_login(login)
                 .await?
-                .ok_or_else(|| ApiError::invalid("login", "no such account"))?
+                .ok_or_else(|| ApiError::invalid("login", Msg::new("no_such_account_plain")))?
                 .id,
         ),
         None => None,
@@ -95,7 +92,7 @@ pub async fn enter(
             .account(person)
             .await?
             .filter(|a| p.keeps(&st.profile, Some(a.organisation_id)) && a.disabled_at.is_none())
-            .ok_or_else(|| ApiError::invalid("account_id", "no such account"))?;
+            .ok_or_else(|| ApiError::invalid("account_id", Msg::new("no_such_account_plain")))?;
         st.db.active_roles(a.id, now).await?
     };
     let ground = match st.profile.check_room_entry(&roles, &p.roles, same) {

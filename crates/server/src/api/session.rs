@@ -585,7 +585,7 @@ pub async fn totp_confirm(
         (None, true) => None,
     };
     let Some(sealed) = candidate else {
-        return Err(ApiError::invalid("code", "start the enrolment first (POST /api/v1/me/totp)"));
+        return Err(ApiError::invalid("code", Msg::new("totp_start_first")));
     };
     let step =
         sealed_totp(&st, p.account.id, &sealed).and_then(|t| totp_step(&t, b.code.trim(), now));
@@ -596,7 +596,7 @@ pub async fn totp_confirm(
     if !ok {
         st.audit(p.event("me.totp.confirm", format!("account:{}", p.account.id), Outcome::Denied))
             .await?;
-        return Err(ApiError::invalid("code", "the code does not match; check the device's clock"));
+        return Err(ApiError::invalid("code", Msg::new("totp_mismatch")));
     }
     let ch = st.change().await?;
     ch.set_totp(p.account.id, Some(&sealed), true).await?;
@@ -617,7 +617,7 @@ pub async fn renew_recovery(
     Body(b): Body<ReauthBody>,
 ) -> ApiResult<Json<Value>> {
     if p.account.totp_enabled == 0 {
-        return Err(ApiError::conflict("recovery codes come with TOTP: turn TOTP on first"));
+        return Err(ApiError::conflict(Msg::new("recovery_needs_totp")));
     }
     reauthenticate(&st, &p, &b.password, b.totp.as_deref()).await?;
     let ch = st.change().await?;
@@ -639,7 +639,7 @@ pub async fn create_token(
 ) -> ApiResult<Json<Value>> {
     required("name", &b.name)?;
     if !(1..=90).contains(&b.days) {
-        return Err(ApiError::invalid("days", "between 1 and 90"));
+        return Err(ApiError::invalid("days", Msg::new("between").with("min", 1).with("max", 90)));
     }
     reauthenticate(&st, &p, &b.password, b.totp.as_deref()).await?;
     let now = st.clock.now_ms();

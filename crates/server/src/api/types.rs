@@ -834,7 +834,10 @@ pub fn retention_setting(
 pub fn page_limit(limit: Option<i64>, default: i64, max: i64) -> ApiResult<i64> {
     let limit = limit.unwrap_or(default);
     if !(1..=max).contains(&limit) {
-        return Err(ApiError::invalid("limit", format!("between 1 and {max}")));
+        return Err(ApiError::invalid(
+            "limit",
+            Msg::new("between").with("min", 1).with("max", max),
+        ));
     }
     Ok(limit)
 }

@@ -266,7 +266,7 @@ pub async fn media(
     // Who has left the central room plays nothing on its terminal (KIT-5.5).
     super::footage::check_in_room(&st, &p).await?;
     let Some(node) = st.node_for(&q.camera) else {
-        return Err(ApiError::unavailable(format!("no recorder records camera {}", q.camera)));
+        return Err(ApiError::unavailable(Msg::new("camera_not_recorded").with("code", &q.camera)));
     };
     let ask = node::PlaybackAsk {
         camera: &q.camera,

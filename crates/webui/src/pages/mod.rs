@@ -1032,6 +1032,31 @@ mod tests {
         // UTC input is shown in JST.
         assert_eq!(super::wareki("2026-11-23T15:30:00Z"), "令和8年11月24日 0時30分");
     }
+
+    // Issue 19, item 6 — after a login the browser returns only to a page of this site: never
+    // to another host (an open redirect a phishing mail could use), nor to the login itself.
+    #[test]
+    fn the_login_returns_only_to_this_sites_pages() {
+        use super::local_return;
+        assert_eq!(local_return("/requests/new"), Some("/requests/new"));
+        assert_eq!(local_return("/requests?state=submitted"), Some("/requests?state=submitted"));
+        for bad in [
+            "//evil.example/x",
+            "/\\evil.example",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "requests",
+            "/login",
+            "/login?next=/x",
+            "/logout",
+            "/a\nb",
+            "",
+        ] {
+            assert_eq!(local_return(bad), None, "{bad:?}");
+        }
+        let long = format!("/{}", "a".repeat(600));
+        assert_eq!(local_return(&long), None);
+    }
 }
 
 #[cfg(test)]
