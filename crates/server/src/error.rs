@@ -184,6 +184,11 @@ impl ApiError {
         )
     }
 
+    /// 400: malformed input, said by a message of the catalogue.
+    pub fn malformed(msg: Msg) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad-request", msg)
+    }
+
     /// 401: not logged in, or the session is invalid.
     pub fn unauthenticated(msg: impl Into<Msg>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", msg)

@@ -890,6 +890,8 @@ pub async fn create_camera(
             &st.profile.ownership.rule,
             format!("recorder node {name} belongs to another organisation"),
         )
+        .key("node_other_org")
+        .with("node", name)
         .at("recorder")
         .into());
     }

@@ -138,20 +138,19 @@ pub async fn register(
     }
     let org = b.organisation_id.unwrap_or(p.account.organisation_id);
     if st.db.organisation(org).await?.is_none() {
-        return Err(ApiError::invalid("organisation_id", "no such organisation"));
+        return Err(ApiError::invalid("organisation_id", Msg::new("no_such_organisation_plain")));
     }
     if !p.keeps(&st.profile, Some(org)) {
         return Err(policy::workflow::Refusal::new(
             &st.profile.ownership.rule,
             "an organisation registers its own recorder nodes only",
         )
+        .key("node_scope")
         .at("organisation_id")
         .into());
     }
     if st.db.recorder_nodes().await?.iter().any(|r| r.name == name) {
-        return Err(ApiError::conflict(format!(
-            "a recorder node named {name} is registered already"
-        )));
+        return Err(ApiError::conflict(Msg::new("node_exists").with("node", name)));
     }
     let token = crate::auth::new_token()?;
     let now = st.clock.now_ms();

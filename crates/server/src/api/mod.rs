@@ -286,14 +286,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
             Ok(axum::Json(v)) => Ok(Body(v)),
             Err(JsonRejection::JsonDataError(e)) => Err(ApiError::invalid("body", e.body_text())),
             Err(JsonRejection::JsonSyntaxError(e)) => {
-                Err(ApiError::bad_request(format!("malformed JSON: {}", e.body_text())))
+                Err(ApiError::malformed(Msg::new("malformed_json").with("error", e.body_text())))
             }
             Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(ApiError::bad_request("send the body as JSON (Content-Type: application/json)"))
+                Err(ApiError::malformed(Msg::new("json_content_type")))
             }
             Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                let mut err =
-                    ApiError::bad_request("the request body is too large (64 KiB at most)");
+                let mut err = ApiError::malformed(Msg::new("body_too_large"));
                 err.0.status = 413;
                 err.0.title = "Payload Too Large".into();
                 Err(err)
@@ -310,15 +309,15 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for MaybeBody
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|_| {
-            ApiError::bad_request("the request body could not be read (64 KiB at most)")
-        })?;
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::malformed(Msg::new("body_unreadable")))?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(MaybeBody(T::default()));
         }
         serde_json::from_slice(&bytes).map(MaybeBody).map_err(|e| match e.classify() {
             serde_json::error::Category::Data => ApiError::invalid("body", e.to_string()),
-            _ => ApiError::bad_request(format!("malformed JSON: {e}")),
+            _ => ApiError::malformed(Msg::new("malformed_json").with("error", e)),
         })
     }
 }
@@ -333,7 +332,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
         let axum::extract::Path(raw) =
             axum::extract::Path::<String>::from_request_parts(parts, state)
                 .await
-                .map_err(|_| ApiError::bad_request("missing id in the path"))?;
+                .map_err(|_| ApiError::malformed(Msg::new("not_record_id").with("value", "")))?;
         raw.parse::<i64>()
             .ok()
             .filter(|n| *n > 0)
