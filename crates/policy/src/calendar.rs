@@ -127,4 +127,25 @@ impl Profile {
         let end = due_day.tomorrow().map_err(|_| OutOfRange { year: due_day.year() })?;
         jst::midnight(end).map(Some).map_err(|_| OutOfRange { year: end.year() })
     }
+
+    /// When a complaint received at `received_at` must be answered (KIT-7; the number of days
+    /// is the profile's, PROD-COMPLAINT-1): a period in days counted as the law counts one — the
+    /// day of receipt not counted (Civil Code art. 140), the period ending at 24:00 JST of its
+    /// last day (art. 141), and a last day that falls on a closed day moved to the next office
+    /// day (Act on Holidays of Administrative Organs art. 2; a municipality's closed days under
+    /// the Local Autonomy Act art. 4-2 ¶4). Received 1 December with 14 days: due at the end of
+    /// the 15th; received on 15 December, the 29th is inside the year-end closure, so due at
+    /// the end of 4 January.
+    pub fn complaint_due_at(&self, received_at: Timestamp) -> Result<Timestamp, OutOfRange> {
+        let received = jst::date(received_at);
+        let days = i64::from(self.complaints.respond_within_days.max(1));
+        let out = |d: Date| OutOfRange { year: d.year() };
+        let mut last =
+            received.checked_add(jiff::Span::new().days(days)).map_err(|_| out(received))?;
+        while self.is_closed_day(last)? {
+            last = last.tomorrow().map_err(|_| out(last))?;
+        }
+        let end = last.tomorrow().map_err(|_| out(last))?;
+        jst::midnight(end).map_err(|_| out(end))
+    }
 }

@@ -108,3 +108,26 @@ fn local_holidays_from_a_custom_profile_close_the_office() {
     let m = p.moment(jst::parse_rfc3339("2026-11-25T10:00:00+09:00").unwrap()).unwrap();
     assert!(m.closed_day && m.emergency_window && m.national_holiday.is_none());
 }
+
+// rule: KIT-7, PROD-COMPLAINT-1 — a complaint's answer is due as the law counts a period in
+// days: the day of receipt not counted, ending at 24:00 of the last day, a last day on a closed
+// day (weekend, national holiday, year-end closure) moved to the next office day.
+#[test]
+fn a_complaint_is_due_at_the_end_of_its_last_office_day() {
+    let kit = seed("kitakyushu");
+    assert_eq!(kit.complaints.respond_within_days, 14);
+    let due = |received: &str| {
+        jst::rfc3339(kit.complaint_due_at(jst::parse_rfc3339(received).unwrap()).unwrap())
+    };
+    // Tuesday 1 December, in the afternoon: the 15th is a Tuesday.
+    assert_eq!(due("2026-12-01T15:00:00+09:00"), "2026-12-16T00:00:00+09:00");
+    // Late at night on Monday 9 November: the 23rd is Labour Thanksgiving Day.
+    assert_eq!(due("2026-11-09T23:59:00+09:00"), "2026-11-25T00:00:00+09:00");
+    // On a Saturday: the 19th is a Saturday too, then Sunday; due at the end of Monday.
+    assert_eq!(due("2026-12-05T10:00:00+09:00"), "2026-12-22T00:00:00+09:00");
+    // Tuesday 15 December: the 29th is inside the year-end closure (to 3 January); the first
+    // office day after it is Monday 4 January 2027.
+    assert_eq!(due("2026-12-15T09:00:00+09:00"), "2027-01-05T00:00:00+09:00");
+    // Received at 00:30 JST on the 2nd (still the 1st in UTC): counted from the JST day.
+    assert_eq!(due("2026-12-01T15:30:00Z"), "2026-12-17T00:00:00+09:00");
+}

@@ -45,7 +45,12 @@ async fn complaint_new(
     }
     check.finish()?;
     let now = st.clock.now_ms();
-    let days = i64::from(st.profile.complaints.respond_within_days);
+    // rule: KIT-7, PROD-COMPLAINT-1 — the answer's deadline, counted in policy.
+    let due_at = st
+        .profile
+        .complaint_due_at(st.clock.now())
+        .map_err(|e| ApiError::invalid("received_at", e.to_string()))?
+        .as_millisecond();
     let c = ch
         .create_complaint(
             &store::lifecycle::NewComplaint {
@@ -54,7 +59,7 @@ async fn complaint_new(
                 camera,
                 body: b.body.trim(),
                 contact,
-                due_at: now + days * 86_400_000,
+                due_at,
                 recorded_by: by,
             },
             fiscal_year(now),
