@@ -800,7 +800,7 @@ pub fn polygon(field: &str, points: &[Vec<f64>]) -> ApiResult<geometry::Polygon>
     for p in points {
         match p.as_slice() {
             [x, y] => pairs.push((*x, *y)),
-            _ => return Err(ApiError::invalid(field, "each point is [x, y]")),
+            _ => return Err(ApiError::invalid(field, Msg::new("polygon_point"))),
         }
     }
     let poly = geometry::Polygon::from_pairs(&pairs);
@@ -834,7 +834,7 @@ pub fn check_share(
     field: &str,
 ) -> ApiResult<()> {
     if share.is_some_and(|s| !(0..=1000).contains(&s)) {
-        return Err(ApiError::invalid(field, "between 0 and 1000"));
+        return Err(ApiError::invalid(field, Msg::new("between").with("min", 0).with("max", 1000)));
     }
     Ok(profile.check_public_share(share, exemption, field)?)
 }
@@ -843,7 +843,7 @@ pub fn check_share(
 fn check_coverage(profile: &policy::Profile, b: &CameraBody) -> ApiResult<()> {
     let field = if b.public_area.is_some() { "public_area" } else { "public_share_permille" };
     if b.public_share_permille.is_some_and(|s| !(0..=1000).contains(&s)) {
-        return Err(ApiError::invalid(field, "between 0 and 1000"));
+        return Err(ApiError::invalid(field, Msg::new("between").with("min", 0).with("max", 1000)));
     }
     let cov = policy::coverage::Coverage {
         public_share_permille: b.public_share_permille,

@@ -262,8 +262,10 @@ pub async fn extract_order(
     let ws = p
         .workstation
         .as_ref()
-        .filter(|w| w.organisation_id == o.organisation_id && st.profile.lent_placement(&w.placement))
-        .ok_or_else(|| ApiError::forbidden(rule, "an emergency extraction runs only on the dedicated PC lent to (placed at) your organisation"))?;
+        .filter(|w| {
+            w.organisation_id == o.organisation_id && st.profile.lent_placement(&w.placement)
+        })
+        .ok_or_else(|| ApiError::forbidden(rule, Msg::new("em_own_pc")))?;
     let delegation = st.db.delegation_id_in_force(o.organisation_id, st.clock.now_ms()).await?;
     let cameras = parse_list(&o.cameras)?;
     let recipient = st.db.organisation(o.organisation_id).await?.map(|org| org.name);

@@ -1203,12 +1203,15 @@ pub async fn list_ledger(
     let day = |field: &str, v: &Option<String>, end: bool| -> ApiResult<Option<i64>> {
         let Some(v) = blank(v) else { return Ok(None) };
         let d: jiff::civil::Date =
-            v.parse().map_err(|_| ApiError::invalid(field, "a date, YYYY-MM-DD"))?;
-        let d =
-            if end { d.tomorrow().map_err(|_| ApiError::invalid(field, "a date"))? } else { d };
+            v.parse().map_err(|_| ApiError::invalid(field, Msg::new("date_format")))?;
+        let d = if end {
+            d.tomorrow().map_err(|_| ApiError::invalid(field, Msg::new("date_format")))?
+        } else {
+            d
+        };
         policy::jst::midnight(d)
             .map(|t| Some(t.as_millisecond()))
-            .map_err(|_| ApiError::invalid(field, "a date"))
+            .map_err(|_| ApiError::invalid(field, Msg::new("date_format")))
     };
     let query = store::workflow::LedgerQuery {
         scope,

@@ -175,10 +175,14 @@ pub struct AuditQuery {
 /// An instant, or the start of a JST date; with `end`, the end of that date.
 fn instant_or_day(field: &str, v: &str, end: bool) -> ApiResult<i64> {
     if let Ok(d) = v.parse::<jiff::civil::Date>() {
-        let d = if end { d.tomorrow().map_err(|_| ApiError::invalid(field, "date"))? } else { d };
+        let d = if end {
+            d.tomorrow().map_err(|_| ApiError::invalid(field, Msg::new("date_format")))?
+        } else {
+            d
+        };
         return policy::jst::midnight(d)
             .map(|t| t.as_millisecond())
-            .map_err(|_| ApiError::invalid(field, "date"));
+            .map_err(|_| ApiError::invalid(field, Msg::new("date_format")));
     }
     Ok(super::types::instant(field, v)?.as_millisecond())
 }
