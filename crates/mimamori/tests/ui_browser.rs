@@ -1597,7 +1597,7 @@ async fn saku_facility_sets_its_own_retention_in_a_browser() {
         .unwrap();
     fill(&c, "#retention-reason", "警察との協議により").await;
     click(&c, "#set-retention").await;
-    let page = text(&c, "main").await;
+    let page = text(&c, "main .error-summary").await;
     assert!(page.contains("SAK-9"), "{page}");
     let kept =
         c.find(Locator::Css("#retention-reason")).await.unwrap().prop("value").await.unwrap();
@@ -2162,7 +2162,7 @@ async fn asahikawa_manager_sees_the_recorder_fleet() {
     fill(&c, "#node-site", "x").await;
     fill(&c, "#node-address", "127.0.0.1:2").await;
     click(&c, "#register-node").await;
-    let page = text(&c, "main").await;
+    let page = text(&c, "main .error-summary").await;
     assert!(page.contains("英小文字") || page.contains("lower-case"), "{page}");
     // Revoked, with its reason.
     c.goto(&format!("{base}/nodes")).await.unwrap();
@@ -2233,8 +2233,9 @@ async fn kitakyushu_central_room_entries_on_the_room_page() {
     c.goto(&format!("{base}/room")).await.unwrap();
     fill(&c, "#enter-purpose", "見学").await;
     click(&c, "#room-enter").await;
-    let page = text(&c, "main").await;
-    assert!(page.contains("KIT-5.5"), "{page}");
+    // The refusal's own element: reading `main` at once could catch the page before the answer.
+    let page = text(&c, "main .error-summary").await;
+    assert!(page.contains("KIT-5.5") && page.contains("集中管理室に入れるのは"), "{page}");
     logout(&c).await;
     login_as(&c, &base, "admin").await; // the manager
     c.goto(&format!("{base}/room")).await.unwrap();

@@ -66,7 +66,9 @@ document.addEventListener('DOMContentLoaded', function () {
   function fields(form) {
     return Array.prototype.filter.call(form.elements, function (el) {
       var type = (el.type || '').toLowerCase();
+      var auto = (el.getAttribute('autocomplete') || '').toLowerCase();
       return el.name && el.name !== 'csrf' && el.name !== 'totp' &&
+        auto !== 'one-time-code' && auto.indexOf('password') < 0 &&
         ['hidden', 'password', 'file', 'submit', 'button', 'reset'].indexOf(type) < 0;
     });
   }
