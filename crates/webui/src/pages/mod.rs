@@ -607,7 +607,15 @@ pub async fn login(
         .await;
     let next = local_return(&f.next).unwrap_or("");
     if a.ok() {
-        let to = if next.is_empty() { "/" } else { next };
+        // A password to change or rules to acknowledge come first, wherever the person was.
+        let gated = a.json["must_change_password"] == true || a.json["must_acknowledge"] == true;
+        let to = if gated {
+            "/account"
+        } else if next.is_empty() {
+            "/"
+        } else {
+            next
+        };
         with_cookies(Redirect::to(to).into_response(), &a.set_cookies)
     } else {
         let halted = a.status == axum::http::StatusCode::SERVICE_UNAVAILABLE;
