@@ -311,10 +311,13 @@ fn export_inner(
     });
 
     let result = (|| -> Result<Output, Error> {
-        let file = std::fs::File::create(partial)?;
         let sink: Box<dyn package::Sink> = match encrypt {
-            Some(e) => e.wrap(file)?,
-            None => Box::new(package::Plain::new(file)?),
+            Some(e) => e.wrap(std::fs::File::create(partial)?)?,
+            // Written around the page cache where the file system allows (issue 17, item 7).
+            None => match package::Direct::create(partial) {
+                Ok(d) => Box::new(d),
+                Err(_) => Box::new(package::Plain::new(std::fs::File::create(partial)?)?),
+            },
         };
         let mut zip = package::Writer::new(sink, req.now_ms)?;
         let mut params: Option<CodecParams> = None;
