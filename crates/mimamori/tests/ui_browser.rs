@@ -588,8 +588,18 @@ async fn nishiyodogawa_three_step_chain_with_report() {
     login_as(&c, &base, "u_operations_chief").await;
     c.goto(&request_url).await.unwrap();
     click(&c, "#relay-instruction").await;
+    // The state stays 指示済み, so it cannot tell the answer from the page before it: wait until
+    // the relay button is gone from the page the answer brings.
+    let mut relayed = false;
+    for _ in 0..100 {
+        if c.find_all(Locator::Css("#relay-instruction")).await.unwrap().is_empty() {
+            relayed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(relayed, "passed on: {}", text(&c, "main").await);
     expect_text(&c, "#state", "指示済み").await;
-    assert!(c.find_all(Locator::Css("#relay-instruction")).await.unwrap().is_empty());
     logout(&c).await;
 
     enrol_here(&c, &enrol_city).await;
