@@ -72,6 +72,28 @@ async fn click(c: &Client, css: &str) {
     c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
 }
 
+/// Clicks a form's button (`css`) and waits for the page the answer brings: the page before
+/// is marked, and the wait ends when a document without the mark has loaded. Reading right
+/// after a plain click can read the page before the answer when nothing on it changes.
+async fn submit(c: &Client, css: &str) {
+    c.execute("window.__beforeSubmit = true;", vec![]).await.unwrap();
+    click(c, css).await;
+    for _ in 0..200 {
+        let fresh = c
+            .execute(
+                "return window.__beforeSubmit !== true && document.readyState === 'complete';",
+                vec![],
+            )
+            .await
+            .ok();
+        if fresh == Some(json!(true)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no answer to {css}: still {}", c.current_url().await.unwrap());
+}
+
 /// The enrolment link the demo printed for `who`'s dedicated PC (`city`, `police`…).
 fn enrol_link(logins: &str, who: &str) -> String {
     let prefix = format!("{who}: ");
@@ -587,19 +609,10 @@ async fn nishiyodogawa_three_step_chain_with_report() {
 
     login_as(&c, &base, "u_operations_chief").await;
     c.goto(&request_url).await.unwrap();
-    click(&c, "#relay-instruction").await;
-    // The state stays 指示済み, so it cannot tell the answer from the page before it: wait until
-    // the relay button is gone from the page the answer brings.
-    let mut relayed = false;
-    for _ in 0..100 {
-        if c.find_all(Locator::Css("#relay-instruction")).await.unwrap().is_empty() {
-            relayed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(relayed, "passed on: {}", text(&c, "main").await);
+    // The state stays 指示済み: only the answer's own page tells that it was passed on.
+    submit(&c, "#relay-instruction").await;
     expect_text(&c, "#state", "指示済み").await;
+    assert!(c.find_all(Locator::Css("#relay-instruction")).await.unwrap().is_empty());
     logout(&c).await;
 
     enrol_here(&c, &enrol_city).await;
@@ -1620,7 +1633,7 @@ async fn saku_facility_sets_its_own_retention_in_a_browser() {
         .await
         .unwrap();
     fill(&c, "#retention-reason", "警察との協議により").await;
-    click(&c, "#set-retention").await;
+    submit(&c, "#set-retention").await;
     let page = text(&c, "main .error-summary").await;
     assert!(page.contains("SAK-9"), "{page}");
     let kept =
@@ -2185,7 +2198,7 @@ async fn asahikawa_manager_sees_the_recorder_fleet() {
     fill(&c, "#node-name", "Node 10").await;
     fill(&c, "#node-site", "x").await;
     fill(&c, "#node-address", "127.0.0.1:2").await;
-    click(&c, "#register-node").await;
+    submit(&c, "#register-node").await;
     let page = text(&c, "main .error-summary").await;
     assert!(page.contains("英小文字") || page.contains("lower-case"), "{page}");
     // Revoked, with its reason.
@@ -2256,8 +2269,7 @@ async fn kitakyushu_central_room_entries_on_the_room_page() {
     login_as(&c, &base, "u_applicant").await;
     c.goto(&format!("{base}/room")).await.unwrap();
     fill(&c, "#enter-purpose", "見学").await;
-    click(&c, "#room-enter").await;
-    // The refusal's own element: reading `main` at once could catch the page before the answer.
+    submit(&c, "#room-enter").await;
     let page = text(&c, "main .error-summary").await;
     assert!(page.contains("KIT-5.5") && page.contains("集中管理室に入れるのは"), "{page}");
     logout(&c).await;
