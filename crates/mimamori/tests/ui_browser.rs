@@ -15,11 +15,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 mod common;
-use common::{Proc, free_port, start_demo, wait_for_port};
-
-fn wait_port(port: u16) {
-    wait_for_port(port, Duration::from_secs(30));
-}
+use common::{Proc, free_port, start_demo};
 
 fn shots() -> PathBuf {
     let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/ui-screenshots");
@@ -44,16 +40,32 @@ fn demo_at(profile: &str, dir: &Path, at: Option<&str>) -> (Proc, String, String
 }
 
 async fn browser() -> (Proc, Client) {
-    let port = free_port();
-    let driver = Proc(
-        Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver (scripts/test-deps.sh installs chromium-driver)"),
-    );
-    wait_port(port);
+    // The port picked free may be taken by another test's process before chromedriver binds it
+    // (seen once in a full run: nothing listened): then start it again on another port.
+    let mut started = None;
+    for _ in 0..3 {
+        let port = free_port();
+        let driver = Proc(
+            Command::new("chromedriver")
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver (scripts/test-deps.sh installs chromium-driver)"),
+        );
+        let t = std::time::Instant::now();
+        while t.elapsed() < Duration::from_secs(30) {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                started = Some((driver, port));
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if started.is_some() {
+            break;
+        }
+    }
+    let (driver, port) = started.expect("chromedriver listens");
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
