@@ -2271,10 +2271,10 @@ async fn kitakyushu_central_room_entries_on_the_room_page() {
     c.goto(&format!("{base}/room")).await.unwrap();
     expect_text(&c, "h1", "入室記録").await;
     fill(&c, "#enter-purpose", "画像の抽出").await;
-    click(&c, "#room-enter").await;
+    submit(&c, "#room-enter").await;
     let row = text(&c, "#room-entries tbody tr").await;
     assert!(row.contains("画像の抽出") && row.contains("役割"), "{row}");
-    click(&c, "#room-entries tbody tr form button").await;
+    submit(&c, "#room-entries tbody tr form button").await;
     let row = text(&c, "#room-entries tbody tr").await;
     assert!(!row.contains("退室を記録"), "left: {row}");
     logout(&c).await;
@@ -2289,7 +2289,7 @@ async fn kitakyushu_central_room_entries_on_the_room_page() {
     c.goto(&format!("{base}/room")).await.unwrap();
     fill(&c, "#enter-login", "u_applicant").await;
     fill(&c, "#enter-purpose", "機器の確認に立会い").await;
-    click(&c, "#room-enter").await;
+    submit(&c, "#room-enter").await;
     let table = text(&c, "#room-entries").await;
     assert!(table.contains("管理責任者の承認") && table.contains("画像の抽出"), "{table}");
     shot(&c, "18-room-entries").await;
