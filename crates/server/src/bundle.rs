@@ -53,19 +53,11 @@ fn write_zip(
     out.send()
 }
 
-/// The file's time in JST, as zip's DOS time holds it (no zone); 1980-01-01 if out of its range.
+/// The file's time in JST, as zip's DOS time holds it — the packages' own conversion
+/// ([`evidence::package::dos_time`]); 1980-01-01 if out of its range.
 fn dos_time(ms: i64) -> zip::DateTime {
-    let t = policy::jst::civil(jiff::Timestamp::from_millisecond(ms).unwrap_or_default());
-    let part = |v: i8| u8::try_from(v).unwrap_or(0);
-    zip::DateTime::from_date_and_time(
-        u16::try_from(t.year()).unwrap_or(1980),
-        part(t.month()),
-        part(t.day()),
-        part(t.hour()),
-        part(t.minute()),
-        part(t.second()),
-    )
-    .unwrap_or_default()
+    let (time, date) = evidence::package::dos_time(ms);
+    zip::DateTime::try_from_msdos(date, time).unwrap_or_default()
 }
 
 /// The zip's output: gathered into chunks, each sent to the response (waiting while the

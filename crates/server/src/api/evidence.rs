@@ -323,6 +323,17 @@ async fn handed_out(
     case_number(st, e).await
 }
 
+/// Extraction `id`, or the "no such extraction" answer.
+pub(super) async fn extraction_or_404(
+    st: &AppState,
+    id: i64,
+) -> ApiResult<store::workflow::Extraction> {
+    st.db
+        .extraction(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_extraction").with("id", id)))
+}
+
 /// `GET /api/v1/extractions/{id}/packages.zip`: every package of an extraction still on the
 /// server, in one zip (issue 19, item 6: a download-all), under the same conditions as each
 /// package's own download, each package audited and counted as downloaded. The packages go in
@@ -333,11 +344,7 @@ pub async fn download_all(
     Extension(p): Extension<Principal>,
     super::Id(id): super::Id,
 ) -> ApiResult<Response> {
-    let e = st
-        .db
-        .extraction(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_extraction").with("id", id)))?;
+    let e = extraction_or_404(&st, id).await?;
     let number = handed_out(&st, &p, &e, &format!("#{id}")).await?;
     let pkgs: Vec<EvidencePackage> = st
         .db
@@ -401,11 +408,7 @@ pub async fn list(
     Extension(p): Extension<Principal>,
     super::Id(id): super::Id,
 ) -> ApiResult<Json<Value>> {
-    let e = st
-        .db
-        .extraction(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_extraction").with("id", id)))?;
+    let e = extraction_or_404(&st, id).await?;
     if e.operator_id != p.account.id {
         return Err(ApiError::forbidden(
             &st.profile.workflow.rule,

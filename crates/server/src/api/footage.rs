@@ -1051,11 +1051,7 @@ pub async fn report_extraction(
     let Some(report_role) = profile.workflow.report_to.clone() else {
         return Err(ApiError::forbidden(&profile.workflow.rule, Msg::new("no_report_step")));
     };
-    let e = st
-        .db
-        .extraction(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_extraction").with("id", id)))?;
+    let e = super::evidence::extraction_or_404(&st, id).await?;
     let request = match e.request_id {
         Some(rid) => st.db.request(rid).await?,
         None => None,

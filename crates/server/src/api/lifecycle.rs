@@ -765,11 +765,7 @@ async fn still_under_extraction(
     cam: &store::registry::Camera,
     eid: i64,
 ) -> ApiResult<StillGrant> {
-    let e = st
-        .db
-        .extraction(eid)
-        .await?
-        .ok_or_else(|| ApiError::not_found(Msg::new("no_such_extraction").with("id", eid)))?;
+    let e = super::evidence::extraction_or_404(st, eid).await?;
     let Some(request) = e.request_id else {
         return Ok(Err(
             "a still is taken under an instructed extraction, not an emergency one".into()
