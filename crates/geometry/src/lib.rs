@@ -19,6 +19,17 @@ pub struct Point {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Polygon(pub Vec<Point>);
 
+/// Why a polygon is not a mask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PolygonError {
+    /// Fewer than three points.
+    #[error("a polygon needs at least 3 points, not {0}")]
+    TooFewPoints(usize),
+    /// A point outside the picture.
+    #[error("a point is outside the picture (0..1)")]
+    Outside,
+}
+
 impl Polygon {
     /// A polygon from `(x, y)` pairs.
     pub fn from_pairs(pairs: &[(f64, f64)]) -> Polygon {
@@ -26,14 +37,12 @@ impl Polygon {
     }
 
     /// Checks it: three points or more, every coordinate within the picture.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), PolygonError> {
         if self.0.len() < 3 {
-            return Err(format!("a polygon needs at least 3 points, not {}", self.0.len()));
+            return Err(PolygonError::TooFewPoints(self.0.len()));
         }
-        if let Some(p) =
-            self.0.iter().find(|p| !(0.0..=1.0).contains(&p.x) || !(0.0..=1.0).contains(&p.y))
-        {
-            return Err(format!("point ({}, {}) is outside the picture (0..1)", p.x, p.y));
+        if self.0.iter().any(|p| !(0.0..=1.0).contains(&p.x) || !(0.0..=1.0).contains(&p.y)) {
+            return Err(PolygonError::Outside);
         }
         Ok(())
     }

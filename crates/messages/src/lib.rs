@@ -149,16 +149,35 @@ fn fill(template: &str, params: &BTreeMap<String, String>) -> String {
     out
 }
 
-/// The name of input field `field` (`body`, `range.to`, `cameras[0]`…) in `lang`, from the
-/// catalogue's `field.*` entries (the part before `.`/`[` is looked up when the whole is not);
-/// the field's own name when it has none.
+/// The name of input field `field` (`body`, `range.to`, `documents[0].reference`…) in `lang`,
+/// from the catalogue's `field.*` entries: the whole path when it has an entry, else its parts
+/// named one by one with the items counted from one (「添付書類（1件目）の番号」); a part without
+/// an entry keeps its own name.
 pub fn field_label(lang: Lang, field: &str) -> String {
     let cat = problems(lang);
-    let base = field.split(['.', '[']).next().unwrap_or(field);
-    cat.get(&format!("field.{field}"))
-        .or_else(|| cat.get(&format!("field.{base}")))
-        .cloned()
-        .unwrap_or_else(|| field.to_owned())
+    if let Some(label) = cat.get(&format!("field.{field}")) {
+        return label.clone();
+    }
+    let mut out = String::new();
+    for part in field.split('.') {
+        let (name, indices) = part.split_once('[').map_or((part, ""), |(n, i)| (n, i));
+        if !out.is_empty() && !name.is_empty() {
+            out.push_str(match lang {
+                Lang::Ja => "の",
+                Lang::En => ", ",
+            });
+        }
+        out.push_str(cat.get(&format!("field.{name}")).map_or(name, String::as_str));
+        for index in indices.split('[').filter_map(|i| i.trim_end_matches(']').parse::<u64>().ok())
+        {
+            let n = index + 1;
+            match lang {
+                Lang::Ja => out.push_str(&format!("（{n}件目）")),
+                Lang::En => out.push_str(&format!(" (no. {n})")),
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -167,6 +186,18 @@ mod tests {
 
     fn params(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
         kv.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn nested_fields_are_named_part_by_part() {
+        assert_eq!(field_label(Lang::Ja, "body"), "内容");
+        assert_eq!(
+            field_label(Lang::Ja, "documents[0].reference"),
+            "添付書類（1件目）の文書番号・日付"
+        );
+        assert_eq!(field_label(Lang::En, "documents[1].form"), "documents (no. 2), form");
+        assert_eq!(field_label(Lang::Ja, "cameras[2]"), "カメラ（3件目）");
+        assert_eq!(field_label(Lang::En, "unheard_of"), "unheard_of");
     }
 
     #[test]
@@ -230,12 +261,5 @@ mod tests {
         let ja = not_found_page(Lang::Ja);
         assert!(ja.contains("lang=\"ja\"") && ja.contains("ページが見つかりません"), "{ja}");
         assert!(not_found_page(Lang::En).contains("Page not found"));
-    }
-
-    #[test]
-    fn field_labels_fall_back_to_the_base_name_then_the_name() {
-        assert_eq!(field_label(Lang::Ja, "body"), "内容");
-        assert_eq!(field_label(Lang::Ja, "documents[0].reference"), "添付書類");
-        assert_eq!(field_label(Lang::Ja, "zz_unknown"), "zz_unknown");
     }
 }

@@ -48,7 +48,7 @@ pub struct Order<'a> {
 /// Calendar errors surface as refusals of the emergency rule.
 fn calendar_refusal(profile: &Profile, e: OutOfRange) -> Refusal {
     let rule = profile.emergency.as_ref().map_or(&profile.workflow.rule, |em| &em.rule);
-    Refusal::new(rule, e.to_string())
+    Refusal::new(rule, e.to_string()).key("date_outside_calendar")
 }
 
 impl Profile {
@@ -474,12 +474,18 @@ impl Profile {
             return Err(Refusal::new(rule, "no report follows the ledger entry in this profile")
                 .key("em_no_report"));
         };
-        let role = self.ledger_writer(actor, rule, || {
-            format!(
-                "{} reports the entry to {}",
-                self.role_names(&em.filing.ledger_written_by),
-                self.role_names(std::slice::from_ref(to))
+        let role = self.ledger_writer(actor, || {
+            Refusal::new(
+                rule,
+                format!(
+                    "{} reports the entry to {}",
+                    self.role_names(&em.filing.ledger_written_by),
+                    self.role_names(std::slice::from_ref(to))
+                ),
             )
+            .key("em_ledger_reports_to")
+            .with("roles", self.role_list(&em.filing.ledger_written_by))
+            .with("to", self.role_list(std::slice::from_ref(to)))
         })?;
         if state != OrderState::Ledgered {
             return Err(Refusal::state(
@@ -505,19 +511,27 @@ impl Profile {
             return Err(Refusal::new(
                 rule,
                 "the filing closes this order itself; no separate ledger entry is written",
-            ));
-        }
-        let role = self.ledger_writer(actor, rule, || {
-            format!(
-                "only {} enters filed orders in the ledger",
-                self.role_names(&em.filing.ledger_written_by)
             )
+            .key("em_no_ledger_step"));
+        }
+        let role = self.ledger_writer(actor, || {
+            Refusal::new(
+                rule,
+                format!(
+                    "only {} enters filed orders in the ledger",
+                    self.role_names(&em.filing.ledger_written_by)
+                ),
+            )
+            .key("em_ledger_only")
+            .with("roles", self.role_list(&em.filing.ledger_written_by))
         })?;
         if state != OrderState::Filed {
             return Err(Refusal::state(
                 rule,
                 format!("the order is {state}: the ledger is written once the filing is in"),
-            ));
+            )
+            .key("em_ledger_after_filing")
+            .with("state", state));
         }
         Ok((role, rule.clone()))
     }
@@ -533,41 +547,39 @@ impl Profile {
         let em = self.emergency_or_refuse()?;
         let rule = em.outside_rule.as_ref().unwrap_or(&em.rule);
         let role = actor.roles.iter().find(|r| em.flagged_to.contains(r)).ok_or_else(|| {
-            Refusal::new(
-                rule,
-                if em.flagged_to.is_empty() {
-                    "no order is flagged for review in this profile".to_owned()
-                } else {
+            if em.flagged_to.is_empty() {
+                Refusal::new(rule, "no order is flagged for review in this profile")
+                    .key("em_no_review")
+            } else {
+                Refusal::new(
+                    rule,
                     format!(
                         "only {} reviews an order given outside the window",
                         self.role_names(&em.flagged_to)
-                    )
-                },
-            )
+                    ),
+                )
+                .key("em_review_only")
+                .with("roles", self.role_list(&em.flagged_to))
+            }
         })?;
         if !order.flag_open {
             return Err(Refusal::state(
                 rule,
                 "this order is not waiting for a review: it was given inside the window, or its review is on record",
-            ));
+            )
+            .key("em_review_not_waiting"));
         }
         Ok((role.clone(), rule.clone()))
     }
 
-    /// The role by which `actor` writes the emergency ledger, or a refusal with `why`.
+    /// The role by which `actor` writes the emergency ledger, or the refusal `why` makes.
     fn ledger_writer(
         &self,
         actor: Actor<'_>,
-        rule: &crate::RuleId,
-        why: impl FnOnce() -> String,
+        why: impl FnOnce() -> Refusal,
     ) -> Result<String, Refusal> {
         let writers = self.emergency.as_ref().map(|em| em.filing.ledger_written_by.as_slice());
-        actor
-            .roles
-            .iter()
-            .find(|r| writers.is_some_and(|w| w.contains(r)))
-            .cloned()
-            .ok_or_else(|| Refusal::new(rule, why()))
+        actor.roles.iter().find(|r| writers.is_some_and(|w| w.contains(r))).cloned().ok_or_else(why)
     }
 
     /// What `actor` can do with the order now (`at`): exactly the actions whose check passes.

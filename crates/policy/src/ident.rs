@@ -8,19 +8,36 @@
 /// The longest camera code.
 pub const MAX_CODE_LEN: usize = 32;
 
-/// Checks a camera code (PROD-IDENT-1); the error says what is wrong, in words for the form.
-pub fn check_camera_code(code: &str) -> Result<(), String> {
+/// Why a camera code is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CodeError {
+    /// Empty.
+    #[error("must not be empty")]
+    Empty,
+    /// Longer than the maximum (given).
+    #[error("is too long ({0} characters at most)")]
+    TooLong(usize),
+    /// A character outside ASCII letters, digits, `-` and `_`.
+    #[error("may contain only ASCII letters, digits, '-' and '_'")]
+    Characters,
+    /// Does not begin with a letter or digit.
+    #[error("must begin with a letter or a digit")]
+    Start,
+}
+
+/// Checks a camera code (PROD-IDENT-1); the error says what is wrong.
+pub fn check_camera_code(code: &str) -> Result<(), CodeError> {
     if code.is_empty() {
-        return Err("must not be empty".into());
+        return Err(CodeError::Empty);
     }
     if code.len() > MAX_CODE_LEN {
-        return Err(format!("is too long ({MAX_CODE_LEN} characters at most)"));
+        return Err(CodeError::TooLong(MAX_CODE_LEN));
     }
     if !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        return Err("may contain only ASCII letters, digits, '-' and '_'".into());
+        return Err(CodeError::Characters);
     }
     if !code.as_bytes()[0].is_ascii_alphanumeric() {
-        return Err("must begin with a letter or a digit".into());
+        return Err(CodeError::Start);
     }
     Ok(())
 }

@@ -109,6 +109,11 @@ pub fn date_en(day: Date) -> String {
     format!("{wd} {} {month} {}", day.day(), day.year())
 }
 
+/// An instant to the minute in JST, the same in every language: `2026-12-01 22:00`.
+pub fn minute(at: Timestamp) -> String {
+    civil(at).strftime("%Y-%m-%d %H:%M").to_string()
+}
+
 /// An instant for people, to the minute in JST: `令和8年12月1日(火) 22:00` or
 /// `Tue 1 Dec 2026 22:00`.
 pub fn when(at: Timestamp, japanese: bool) -> String {

@@ -27,23 +27,24 @@ fn common() -> &'static HashSet<&'static str> {
     })
 }
 
-fn refuse(message: &str) -> Refusal {
-    Refusal::new(&RuleId::new(RULE), message).at("new_password")
+fn refuse(key: &'static str, message: &str) -> Refusal {
+    Refusal::new(&RuleId::new(RULE), message).key(key).at("new_password")
 }
 
 /// Checks a new password for `login`.
 pub fn check_new(login: &str, new: &str) -> Result<(), Refusal> {
     if new.chars().count() < MIN_CHARS {
-        return Err(refuse("a password needs at least 12 characters"));
+        return Err(refuse("password_short", "a password needs at least 12 characters"));
     }
     let lower = new.to_lowercase();
     if lower == login.to_lowercase() || lower.contains(&login.to_lowercase()) && login.len() >= 4 {
-        return Err(refuse("the password must not contain the login name"));
+        return Err(refuse("password_login", "the password must not contain the login name"));
     }
     // The common password inside, once digits and punctuation around it are taken off.
     let core = lower.trim_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
     if common().contains(lower.as_str()) || (core.chars().count() >= 4 && common().contains(core)) {
         return Err(refuse(
+            "password_common",
             "this password is one of the most commonly used ones (or one with digits added): choose another",
         ));
     }
@@ -60,6 +61,7 @@ pub fn check_new(login: &str, new: &str) -> Result<(), Refusal> {
     };
     if repeated || run(1) || run(-1) {
         return Err(refuse(
+            "password_pattern",
             "a password made of one pattern repeated or a run of characters is easy to guess",
         ));
     }

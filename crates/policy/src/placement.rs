@@ -280,12 +280,14 @@ impl Profile {
                 format!("say which kind of recorder it is ({})", kinds()),
             )
             .key("pl_recorder_kind")
-            .key("pl_recorder_kind")
             .with("choices", kinds())
             .at("site_kind"));
         };
         let Some(def) = sites.kinds.iter().find(|k| k.id == kind) else {
-            return Err(Refusal::new(&sites.rule, format!("one of: {}", kinds())).at("site_kind"));
+            return Err(Refusal::new(&sites.rule, format!("one of: {}", kinds()))
+                .key("one_of")
+                .with("choices", kinds())
+                .at("site_kind"));
         };
         if let Some(bad) = confirmed.iter().find(|c| !def.conditions.iter().any(|d| &d.id == *c)) {
             return Err(Refusal::new(

@@ -705,7 +705,8 @@ impl Profile {
     pub fn check_report(&self, actor: Actor<'_>, r: &RequestFacts<'_>) -> Result<String, Refusal> {
         let w = &self.workflow;
         if !self.needs_report() {
-            return Err(Refusal::new(self.workflow_rule(), "this profile has no report step"));
+            return Err(Refusal::new(self.workflow_rule(), "this profile has no report step")
+                .key("no_report_step"));
         }
         if r.extractor != Some(actor.account) {
             return Err(Refusal::new(

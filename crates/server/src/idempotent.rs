@@ -8,6 +8,7 @@
 //! together), so its claim is released and a retry runs again.
 
 use crate::error::ApiError;
+use crate::error::Msg;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::Request;
@@ -75,16 +76,10 @@ pub async fn run(st: &AppState, account: i64, req: Request, next: Next) -> Respo
             resp.headers_mut().insert(REPLAYED, HeaderValue::from_static("true"));
             resp
         }
-        Claim::Running => ApiError::conflict(
-            "a call with this Idempotency-Key is already being carried out (or was cut off \
-             before it answered): look at the record before trying again",
-        )
-        .into_response(),
-        Claim::Mismatch => ApiError::invalid(
-            "Idempotency-Key",
-            "this key was used for a different request: use a new key per request",
-        )
-        .into_response(),
+        Claim::Running => ApiError::conflict(Msg::new("idempotency_running")).into_response(),
+        Claim::Mismatch => {
+            ApiError::invalid("Idempotency-Key", Msg::new("idempotency_mismatch")).into_response()
+        }
         Claim::New => {
             let resp = next.run(Request::from_parts(parts, Body::from(bytes))).await;
             if !resp.status().is_success() {

@@ -36,10 +36,16 @@ async fn malformed_requests_are_refused_changing_nothing_and_audited() {
         let mut cases: Vec<(Value, u16, &str)> = Vec::new();
         let mut b = request_body();
         b["priority"] = json!("high");
-        cases.push((b, 422, "unknown field"));
+        cases.push((b, 422, "priority: is not a field of this form"));
         let mut b = request_body();
         b["cameras"] = json!("cam1");
-        cases.push((b, 422, "invalid type"));
+        cases.push((b, 422, "cameras: has the wrong type of value (expected a sequence)"));
+        let mut b = request_body();
+        b.as_object_mut().unwrap().remove("basis");
+        cases.push((b, 422, "basis: must not be empty"));
+        let mut b = request_body();
+        b["documents"] = json!([{"form": "application"}]);
+        cases.push((b, 422, "documents (no. 1), reference: must not be empty"));
         let mut b = request_body();
         b["to"] = json!("2026-11-23T08:00:00+09:00");
         cases.push((b, 422, "end after it starts"));
@@ -80,6 +86,9 @@ async fn malformed_requests_are_refused_changing_nothing_and_audited() {
             .unwrap();
         assert_eq!(r.status(), 400);
         assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["code"], "malformed_json_at", "{v}");
+        assert_eq!(v["detail"], "malformed JSON (line 1, character 9)");
         let big = json!({ "case_summary": "x".repeat(100_000) });
         let r =
             w.api.http.post(&url).bearer_auth(&applicant.token).json(&big).send().await.unwrap();
@@ -88,6 +97,44 @@ async fn malformed_requests_are_refused_changing_nothing_and_audited() {
         assert_eq!(count(&w, "/api/v1/requests").await, before);
         assert_eq!(failures(&w, "request.create").await, audited_before + n + 3);
     }
+}
+
+/// Issue 19, item 3 — a body of the wrong shape is answered in the catalogue's words, in
+/// Japanese when asked, naming the field at fault; serde's English never reaches the page.
+#[tokio::test]
+async fn json_shape_errors_are_said_in_japanese() {
+    let w = World::new("kawaguchi", Backend::Sqlite, "2026-12-05T10:00:00+09:00").await;
+    let applicant = w.user("applicant");
+    let url = format!("{}/api/v1/requests", w.srv.base);
+    let send = |body: String| {
+        w.api
+            .http
+            .post(&url)
+            .bearer_auth(&applicant.token)
+            .header("content-type", "application/json")
+            .header("accept-language", "ja")
+            .body(body)
+    };
+    let mut b = request_body();
+    b["priority"] = json!("high");
+    let v: Value = send(b.to_string()).send().await.unwrap().json().await.unwrap();
+    let e = &v["errors"][0];
+    assert_eq!(
+        (e["field"].as_str(), e["code"].as_str()),
+        (Some("priority"), Some("json_unknown_field"))
+    );
+    assert_eq!(e["message"], "この項目は受け付けていません。", "{v}");
+    let mut b = request_body();
+    b["cameras"] = json!(7);
+    let v: Value = send(b.to_string()).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["errors"][0]["code"], "json_wrong_type", "{v}");
+    assert_eq!(v["errors"][0]["message"], "値の種類が正しくありません。", "{v}");
+    let r = send("{\n  \"basis\": \"legal".into()).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["detail"], "送られたJSONの形が正しくありません（2行17文字目）。", "{v}");
+    let text = v["detail"].as_str().unwrap();
+    assert!(!text.contains("EOF") && !text.contains("expected"), "{text}");
 }
 
 #[tokio::test]

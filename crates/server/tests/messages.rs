@@ -204,31 +204,115 @@ async fn an_unknown_address_is_a_page_for_a_browser_and_a_problem_for_a_client()
     }
 }
 
-/// Every key the server names (`Msg::new("…")`, `too_many(…, "…")`) is in both catalogues, so no
-/// answer falls back to a bare key.
-#[test]
-fn every_message_key_the_server_names_is_in_the_catalogues() {
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = vec![src.clone()];
-    let mut keys = Vec::new();
+/// The Rust sources under `crate_dir/src`, each with its path.
+fn sources(crate_dir: &str) -> Vec<(std::path::PathBuf, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(crate_dir);
+    let mut files = vec![root.join("src")];
+    let mut out = Vec::new();
     while let Some(p) = files.pop() {
         if p.is_dir() {
             files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
-            continue;
+        } else if p.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            out.push((p, text));
         }
-        let text = std::fs::read_to_string(&p).unwrap();
-        for marker in ["Msg::new(\"", "too_many(wait, \""] {
-            for part in text.split(marker).skip(1) {
-                keys.push(part[..part.find('"').unwrap()].to_owned());
+    }
+    out
+}
+
+/// Every key the server names (`Msg::new("…")`, `too_many(…, "…")`), the policy crate's
+/// refusals name (`.key("…")`) and the store's conflicts name is in both catalogues, so no
+/// answer falls back to a bare key.
+#[test]
+fn every_message_key_the_server_names_is_in_the_catalogues() {
+    let mut keys = Vec::new();
+    let markers: [(&str, &[&str]); 3] = [
+        ("server", &["Msg::new(\"", "too_many(wait, \""]),
+        ("policy", &[".key(\""]),
+        ("store", &["StoreError::conflict(\"", "from_write(e, \""]),
+    ];
+    for (krate, marks) in markers {
+        for (_, text) in sources(krate) {
+            for marker in marks {
+                for part in text.split(marker).skip(1) {
+                    keys.push(part[..part.find('"').unwrap()].to_owned());
+                }
             }
         }
     }
-    assert!(keys.len() > 25, "{} keys found", keys.len());
+    assert!(keys.len() > 200, "{} keys found", keys.len());
     for lang in [messages::Lang::Ja, messages::Lang::En] {
         for k in &keys {
             assert!(messages::problems(lang).contains_key(k), "{k} missing in {lang:?}");
         }
     }
+}
+
+/// The index just past the `)` closing the `(` at `open`, string literals skipped.
+fn past_close(text: &[u8], open: usize) -> usize {
+    let (mut depth, mut i) = (0usize, open);
+    while i < text.len() {
+        match text[i] {
+            b'"' => {
+                i += 1;
+                while i < text.len() && text[i] != b'"' {
+                    i += if text[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    i
+}
+
+/// Issue 19, item 3 — every refusal the rules make carries a message key (chained `.key(…)`),
+/// so no refusal reaches a Japanese page in English.
+#[test]
+fn every_refusal_has_a_message_key() {
+    let mut unkeyed = Vec::new();
+    for krate in ["policy", "server"] {
+        for (path, text) in sources(krate) {
+            let bytes = text.as_bytes();
+            for marker in ["Refusal::new(", "Refusal::state("] {
+                let mut from = 0;
+                while let Some(at) = text[from..].find(marker).map(|i| i + from) {
+                    from = at + marker.len();
+                    // The constructors themselves, and `..Refusal::new(…)` inside them.
+                    let before = &text[at.saturating_sub(3)..at];
+                    if before.ends_with("..") || text[..at].ends_with("fn ") {
+                        continue;
+                    }
+                    let mut end = past_close(bytes, at + marker.len() - 1);
+                    let mut keyed = false;
+                    loop {
+                        let rest = text[end..].trim_start();
+                        let skipped = text.len() - end - rest.len();
+                        let Some(call) = rest.strip_prefix('.') else { break };
+                        let name: String =
+                            call.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                        if !call[name.len()..].starts_with('(') {
+                            break;
+                        }
+                        keyed |= name == "key";
+                        end = past_close(bytes, end + skipped + 1 + name.len());
+                    }
+                    if !keyed {
+                        let line = text[..at].lines().count();
+                        unkeyed.push(format!("{}:{line}", path.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(unkeyed.is_empty(), "refusals without a message key: {unkeyed:#?}");
 }
 
 /// Refusals by the workflow's rules are said in Japanese too, with their rule; the English text

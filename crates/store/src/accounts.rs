@@ -181,7 +181,7 @@ impl Db {
             .bind(now)
             .fetch_one(&mut *self.conn().await?)
             .await
-            .map_err(|e| StoreError::from_write(e, "an organisation with that name"))
+            .map_err(|e| StoreError::from_write(e, "exists_organisation", "an organisation with that name"))
     }
 
     /// An organisation by id.
@@ -253,7 +253,7 @@ impl Db {
         .bind(dn)
         .fetch_one(&mut *self.conn().await?)
         .await
-        .map_err(|e| StoreError::from_write(e, "an account with that login or directory entry"))
+        .map_err(|e| StoreError::from_write(e, "exists_account", "an account with that login or directory entry"))
     }
 
     /// Sets the name a directory account shows, as the directory has it now.
@@ -281,7 +281,7 @@ impl Db {
         .bind(i64::from(a.pending_activation))
         .fetch_one(&mut *self.conn().await?)
         .await
-        .map_err(|e| StoreError::from_write(e, "an account with that login"))
+        .map_err(|e| StoreError::from_write(e, "exists_account", "an account with that login"))
     }
 
     /// An account by id.

@@ -313,7 +313,7 @@ impl Db {
         .bind(filing_due_at)
         .fetch_optional(&mut *self.conn().await?)
         .await?
-        .ok_or_else(|| StoreError::Conflict(format!("emergency order {id} is not awaiting extraction")))
+        .ok_or_else(|| StoreError::changed(format!("emergency order {id} is not awaiting extraction")))
     }
 
     /// An order not carried out before its power lapsed (issue 15).
@@ -325,7 +325,7 @@ impl Db {
         .bind(id)
         .fetch_optional(&mut *self.conn().await?)
         .await?
-        .ok_or_else(|| StoreError::Conflict(format!("emergency order {id} is not awaiting extraction")))
+        .ok_or_else(|| StoreError::changed(format!("emergency order {id} is not awaiting extraction")))
     }
 
     /// Records the post-hoc filing; `closes` when no ledger step follows.
@@ -349,7 +349,7 @@ impl Db {
         .bind(reference)
         .fetch_optional(&mut *self.conn().await?)
         .await?
-        .ok_or_else(|| StoreError::Conflict(format!("emergency order {id} is not awaiting its filing")))
+        .ok_or_else(|| StoreError::changed(format!("emergency order {id} is not awaiting its filing")))
     }
 
     /// Records the ledger entry written on receipt of the filing (NIS-11.2) and closes the order.
@@ -366,7 +366,7 @@ impl Db {
         .bind(state)
         .fetch_optional(&mut *self.conn().await?)
         .await?
-        .ok_or_else(|| StoreError::Conflict(format!("emergency order {id} is not awaiting its ledger entry")))
+        .ok_or_else(|| StoreError::changed(format!("emergency order {id} is not awaiting its ledger entry")))
     }
 
     /// Records the clerk's report of a ledgered order to the operations chief (NIS-11.2), which
@@ -378,7 +378,7 @@ impl Db {
         .bind(now)
         .fetch_optional(&mut *self.conn().await?)
         .await?
-        .ok_or_else(|| StoreError::Conflict(format!("emergency order {id} is not awaiting its report")))
+        .ok_or_else(|| StoreError::changed(format!("emergency order {id} is not awaiting its report")))
     }
 
     /// Records the review of a flagged order (PROD-EMERG-1), once: a review on record stands.
@@ -397,7 +397,7 @@ impl Db {
         .bind(note)
         .fetch_optional(&mut *self.conn().await?)
         .await?
-        .ok_or_else(|| StoreError::Conflict(format!("emergency order {id} is not waiting for a review")))
+        .ok_or_else(|| StoreError::changed(format!("emergency order {id} is not waiting for a review")))
     }
 
     /// Links the auto-written ledger entry of a closing filing.
@@ -421,7 +421,7 @@ impl Db {
         .execute(&mut *self.conn().await?)
         .await?;
         if r.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
+            return Err(StoreError::changed(format!(
                 "emergency order {id} already has its delay reason on record; it is not changed"
             )));
         }
@@ -448,7 +448,7 @@ impl Db {
         .bind(items_json)
         .fetch_one(&mut *self.conn().await?)
         .await
-        .map_err(|e| StoreError::from_write(e, "a history for that workstation and month"))
+        .map_err(|e| StoreError::from_write(e, "exists_history", "a history for that workstation and month"))
     }
 
     /// The history of a workstation for a month.

@@ -47,7 +47,7 @@ pub enum Backend {
 pub enum StoreError {
     /// A uniqueness rule or a concurrent change refused the write.
     #[error("conflict: {0}")]
-    Conflict(String),
+    Conflict(Conflict),
     /// No such record.
     #[error("not found: {0}")]
     NotFound(String),
@@ -73,12 +73,40 @@ pub enum StoreError {
     },
 }
 
+/// Why the records refused a write: a stable key for the message catalogue (`exists_camera`,
+/// `record_changed`…) and the English words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    /// The message key: `exists_<subject>` for a duplicate, `record_changed` for a record that
+    /// changed under the caller, or a key of its own.
+    pub key: &'static str,
+    /// What it says, in English.
+    pub text: String,
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 impl StoreError {
-    /// Maps a unique-constraint violation to [`StoreError::Conflict`].
-    pub fn from_write(e: sqlx::Error, what: &str) -> Self {
+    /// A conflict with the records, keyed.
+    pub fn conflict(key: &'static str, text: impl Into<String>) -> Self {
+        StoreError::Conflict(Conflict { key, text: text.into() })
+    }
+
+    /// A record that changed (or went) under the caller: someone else acted first.
+    pub fn changed(text: impl Into<String>) -> Self {
+        StoreError::conflict("record_changed", text)
+    }
+
+    /// Maps a unique-constraint violation to [`StoreError::Conflict`] with `key`
+    /// (`exists_<subject>`); `what` names the duplicate in English.
+    pub fn from_write(e: sqlx::Error, key: &'static str, what: &str) -> Self {
         match &e {
             sqlx::Error::Database(d) if d.is_unique_violation() => {
-                StoreError::Conflict(format!("{what} already exists"))
+                StoreError::conflict(key, format!("{what} already exists"))
             }
             _ => StoreError::Db(e),
         }
@@ -95,7 +123,7 @@ pub(crate) fn changed_one(
     why: impl FnOnce() -> String,
 ) -> Result<()> {
     if r.rows_affected() == 0 {
-        return Err(StoreError::Conflict(why()));
+        return Err(StoreError::changed(why()));
     }
     Ok(())
 }
@@ -245,7 +273,7 @@ impl Db {
             None => Ok(Conn::Pool(self.pool.acquire().await?)),
             Some(tx) => tokio::sync::MutexGuard::try_map(tx.lock().await, Option::as_mut)
                 .map(Conn::Tx)
-                .map_err(|_| StoreError::Conflict("this change has already ended".into())),
+                .map_err(|_| StoreError::changed("this change has already ended")),
         }
     }
 
@@ -324,10 +352,13 @@ impl Db {
 pub async fn create_pg_database(server_url: &str, name: &str) -> Result<String> {
     use sqlx::Connection;
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Err(StoreError::Conflict(format!("{name:?} is not a plain database name")));
+        return Err(StoreError::conflict(
+            "db_name",
+            format!("{name:?} is not a plain database name"),
+        ));
     }
     let (prefix, _) = server_url.rsplit_once('/').ok_or_else(|| {
-        StoreError::Conflict(format!("{server_url}: no database name in the URL"))
+        StoreError::conflict("db_name", format!("{server_url}: no database name in the URL"))
     })?;
     let mut conn = sqlx::PgConnection::connect(server_url).await?;
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))

@@ -180,7 +180,7 @@ impl Db {
         .bind(now)
         .fetch_optional(&mut *self.conn().await?)
         .await?
-        .ok_or_else(|| StoreError::Conflict(format!("complaint {id} is closed or does not exist")))
+        .ok_or_else(|| StoreError::changed(format!("complaint {id} is closed or does not exist")))
     }
 
     /// Closes an answered complaint.
@@ -196,7 +196,7 @@ impl Db {
         .fetch_optional(&mut *self.conn().await?)
         .await?
         .ok_or_else(|| {
-            StoreError::Conflict(format!(
+            StoreError::changed(format!(
                 "complaint {id} is not answered yet, already closed, or does not exist"
             ))
         })
@@ -278,7 +278,7 @@ impl Db {
         .await
         .map_err(|e| match e {
             sqlx::Error::Database(d) if d.is_unique_violation() => {
-                StoreError::Conflict("you have already confirmed this disposal".into())
+                StoreError::conflict("disposal_confirmed_twice", "you have already confirmed this disposal")
             }
             e => e.into(),
         })?;

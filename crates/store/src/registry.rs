@@ -267,7 +267,7 @@ impl Db {
         .bind(s.council_review.map_or("", |r| r.1))
         .fetch_one(&mut *self.conn().await?)
         .await
-        .map_err(|e| StoreError::from_write(e, "a site with that code"))
+        .map_err(|e| StoreError::from_write(e, "exists_site", "a site with that code"))
     }
 
     /// All sites.
@@ -322,7 +322,7 @@ impl Db {
         .bind(by)
         .fetch_one(&mut *self.conn().await?)
         .await
-        .map_err(|e| StoreError::from_write(e, "a camera with that code"))
+        .map_err(|e| StoreError::from_write(e, "exists_camera", "a camera with that code"))
     }
 
     /// All cameras.
@@ -399,7 +399,7 @@ impl Db {
         .bind(by)
         .fetch_one(&mut *self.conn().await?)
         .await
-        .map_err(|e| StoreError::from_write(e, "a workstation with that code"))
+        .map_err(|e| StoreError::from_write(e, "exists_workstation", "a workstation with that code"))
     }
 
     /// All workstations.
@@ -621,7 +621,7 @@ impl Db {
         .bind(now)
         .fetch_one(&mut *self.conn().await?)
         .await
-        .map_err(|e| StoreError::from_write(e, "this mask version"))?;
+        .map_err(|e| StoreError::from_write(e, "exists_mask_version", "this mask version"))?;
         if let Some(s) = share {
             sqlx::query("UPDATE cameras SET public_share_permille = $2 WHERE id = $1")
                 .bind(camera_id)

@@ -293,7 +293,7 @@ macro_rules! ledger_cols {
 }
 
 fn stale(what: &str, id: i64, expected: &str) -> StoreError {
-    StoreError::Conflict(format!(
+    StoreError::changed(format!(
         "{what} {id} is no longer {expected}: someone else acted on it first"
     ))
 }
@@ -321,7 +321,7 @@ impl Db {
         .bind(r.owner_org_id)
         .fetch_one(&mut *self.conn().await?)
         .await
-        .map_err(|e| StoreError::from_write(e, "a request with that number"))
+        .map_err(|e| StoreError::from_write(e, "exists_request", "a request with that number"))
     }
 
     /// A request by id.
@@ -422,8 +422,8 @@ impl Db {
         .bind(number)
         .fetch_optional(&mut *self.conn().await?)
         .await
-        .map_err(|e| StoreError::from_write(e, "that certificate number"))?
-        .ok_or_else(|| StoreError::Conflict(format!("request {id} already has a certificate")))
+        .map_err(|e| StoreError::from_write(e, "exists_certificate", "that certificate number"))?
+        .ok_or_else(|| StoreError::changed(format!("request {id} already has a certificate")))
     }
 
     /// Links a request to the emergency order it files for.
@@ -577,7 +577,7 @@ impl Db {
         .bind(now)
         .fetch_optional(&mut *self.conn().await?)
         .await?
-        .ok_or_else(|| StoreError::Conflict(format!("extraction {id} is already reported")))
+        .ok_or_else(|| StoreError::changed(format!("extraction {id} is already reported")))
     }
 
     /// Writes a ledger entry.

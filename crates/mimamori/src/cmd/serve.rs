@@ -591,11 +591,16 @@ pub fn init_tracing() {
     init_tracing_as(LogFormat::Text);
 }
 
-/// Logs to stderr in `format`; `RUST_LOG` filters.
+/// Logs to stderr in `format`; `RUST_LOG` filters. Colours only on a terminal: a log file or a
+/// journal gets plain text, not escape sequences.
 pub fn init_tracing_as(format: LogFormat) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),

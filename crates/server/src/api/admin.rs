@@ -41,7 +41,10 @@ fn keeps_accounts_of(
     let kind = policy::profile::OrgKind::parse(&p.org_kind);
     match kind {
         Some(kind) => st.profile.check_account_scope(kind, p.account.organisation_id, org),
-        None => Err(policy::workflow::Refusal::new(&cited::RBAC, "no organisation kind")),
+        None => {
+            Err(policy::workflow::Refusal::new(&cited::RBAC, "no organisation kind")
+                .key("no_org_kind"))
+        }
     }
 }
 
@@ -371,7 +374,7 @@ fn may_designate(
         return p.role_with(profile, Permission::AccountsAdminister).cloned().ok_or_else(|| {
             ApiError::forbidden(
                 &role.rule,
-                format!("{} is a post set up by the account administrator", role.name_ja),
+                Msg::new("post_by_administrator").with("role", &role.name_ja),
             )
         });
     }
@@ -382,11 +385,9 @@ fn may_designate(
         .ok_or_else(|| {
             ApiError::forbidden(
                 &role.rule,
-                format!(
-                    "{} is designated by {}",
-                    role.name_ja,
-                    profile.role_names(&role.designated_by)
-                ),
+                Msg::new("designated_by")
+                    .with("role", &role.name_ja)
+                    .with("by", profile.role_names(&role.designated_by)),
             )
         })
 }
@@ -422,12 +423,9 @@ pub async fn designate(
 ) -> ApiResult<Json<Value>> {
     let profile = st.profile.clone();
     let now = st.clock.now_ms();
-    let role = profile.role(&b.role).ok_or_else(|| {
-        ApiError::invalid(
-            "role",
-            format!("{:?} is not a role of profile {}", b.role, profile.profile.id),
-        )
-    })?;
+    let role = profile
+        .role(&b.role)
+        .ok_or_else(|| ApiError::invalid("role", Msg::new("not_a_role").with("role", &b.role)))?;
     let acting = may_designate(&st, &p, role)?;
     let target = st.db.account(b.account_id).await?.filter(|a| a.disabled_at.is_none());
     let target =
@@ -446,10 +444,7 @@ pub async fn designate(
         return Err(ApiError::refused(
             &role.rule,
             Some("account_id"),
-            format!(
-                "{} is held by members of a {:?} organisation, not {:?}",
-                role.name_ja, role.organisations, org.kind
-            ),
+            Msg::new("role_org_kind").with("role", &role.name_ja),
         ));
     }
     // rule: PROD-SOD-2 — never oneself.
@@ -469,17 +464,18 @@ pub async fn designate(
                 return Err(ApiError::refused(
                     term_rule,
                     Some("valid_until"),
-                    format!(
-                        "{} is time-boxed: give valid_until (at most {max_days} days)",
-                        role.name_ja
-                    ),
+                    Msg::new("designation_term_required")
+                        .with("role", &role.name_ja)
+                        .with("days", max_days),
                 ));
             }
             Some(u) if u > limit || u <= now => {
                 return Err(ApiError::refused(
                     term_rule,
                     Some("valid_until"),
-                    format!("a designation as {} lasts at most {max_days} days", role.name_ja),
+                    Msg::new("designation_term_max")
+                        .with("role", &role.name_ja)
+                        .with("days", max_days),
                 ));
             }
             _ => {}
@@ -630,11 +626,9 @@ async fn site_owner(st: &AppState, p: &Principal, asked: Option<i64>) -> ApiResu
     let rule = &st.profile.ownership.rule;
     match p.scope {
         policy::scope::Scope::Own(org) => match asked {
-            Some(other) if other != org => Err(ApiError::refused(
-                rule,
-                Some("owner_org_id"),
-                "you register the sites of your own organisation only",
-            )),
+            Some(other) if other != org => {
+                Err(ApiError::refused(rule, Some("owner_org_id"), Msg::new("own_sites_only")))
+            }
             _ => Ok(org),
         },
         policy::scope::Scope::Office => {
@@ -645,16 +639,12 @@ async fn site_owner(st: &AppState, p: &Principal, asked: Option<i64>) -> ApiResu
             let owns = org.as_ref().and_then(|o| policy::profile::OrgKind::parse(&o.kind));
             match owns {
                 Some(kind) if st.profile.owns_cameras(kind) => Ok(id),
-                _ => Err(ApiError::invalid(
-                    "owner_org_id",
-                    format!("not an organisation that owns cameras ({rule})"),
-                )),
+                _ => Err(ApiError::invalid("owner_org_id", Msg::new("not_a_camera_owner"))),
             }
         }
-        policy::scope::Scope::Outside => Err(ApiError::forbidden(
-            rule,
-            "your organisation owns no cameras and registers no sites",
-        )),
+        policy::scope::Scope::Outside => {
+            Err(ApiError::forbidden(rule, Msg::new("no_sites_to_register")))
+        }
     }
 }
 
@@ -804,7 +794,17 @@ pub fn polygon(field: &str, points: &[Vec<f64>]) -> ApiResult<geometry::Polygon>
         }
     }
     let poly = geometry::Polygon::from_pairs(&pairs);
-    poly.validate().map_err(|e| ApiError::invalid(field, e))?;
+    poly.validate().map_err(|e| {
+        ApiError::invalid(
+            field,
+            match e {
+                geometry::PolygonError::TooFewPoints(n) => {
+                    Msg::new("polygon_too_few").with("count", n)
+                }
+                geometry::PolygonError::Outside => Msg::new("polygon_outside"),
+            },
+        )
+    })?;
     Ok(poly)
 }
 
@@ -870,8 +870,19 @@ pub async fn create_camera(
         return Err(ApiError::invalid("mask_in_recorder", Msg::new("masks_native")));
     }
     // rule: PROD-IDENT-1 — the code names directories on the recorder.
-    policy::ident::check_camera_code(b.code.trim())
-        .map_err(|why| ApiError::invalid("code", why))?;
+    policy::ident::check_camera_code(b.code.trim()).map_err(|why| {
+        ApiError::invalid(
+            "code",
+            match why {
+                policy::ident::CodeError::Empty => Msg::new("required"),
+                policy::ident::CodeError::TooLong(max) => {
+                    Msg::new("code_too_long").with("max", max)
+                }
+                policy::ident::CodeError::Characters => Msg::new("code_characters"),
+                policy::ident::CodeError::Start => Msg::new("code_start"),
+            },
+        )
+    })?;
     required("name", &b.name)?;
     if b.install_date.parse::<jiff::civil::Date>().is_err() {
         return Err(ApiError::invalid("install_date", Msg::new("date_format")));
@@ -1047,10 +1058,7 @@ pub async fn set_stream_credentials(
         required("username", &b.username)?;
         required("password", &b.password)?;
         if recorder.is_empty() {
-            return Err(ApiError::invalid(
-                "recorder",
-                "the camera names no recorder node: credentials are sealed to the node that records it",
-            ));
+            return Err(ApiError::invalid("recorder", Msg::new("credentials_need_node")));
         }
         // A recorder node on another machine, enrolled here: the recorder in this process takes
         // its cameras (and their credentials) from its own configuration, not the registry.
@@ -1254,9 +1262,7 @@ pub async fn redeem_enrolment(
             audit::Event::new("anonymous", "workstation.enrol", "workstation:?", Outcome::Denied);
         ev.client = client;
         st.audit(ev).await?;
-        return Err(ApiError::not_found(
-            "this enrolment link is unknown, already used or expired: ask the workstation manager for a new one",
-        ));
+        return Err(ApiError::not_found(Msg::new("enrol_link_unknown")));
     };
     let mut ev = audit::Event::new(
         "device",
@@ -1367,7 +1373,7 @@ pub async fn create_contract(
             return Err(ApiError::refused(
                 &st.profile.accounts.contractor_gate_rule,
                 Some("clauses"),
-                format!("clause {} is left out: record the manager's reason", c.clause),
+                Msg::new("clause_left_out").with("clause", c.clause),
             ));
         }
     }
@@ -1375,10 +1381,7 @@ pub async fn create_contract(
         return Err(ApiError::refused(
             &st.profile.accounts.contractor_gate_rule,
             Some("clauses"),
-            format!(
-                "clause {} is missing: say for each of ①–⑦ whether it is included",
-                missing + 1
-            ),
+            Msg::new("clause_missing").with("clause", missing + 1),
         ));
     }
     let from = instant("valid_from", &b.valid_from)?.as_millisecond();

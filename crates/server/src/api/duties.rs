@@ -195,14 +195,7 @@ pub async fn record_done(
         .ok_or_else(|| ApiError::not_found(Msg::new("no_such_duty").with("id", &duty)))?;
     required("note", &b.note)?;
     if def.done_by != DoneBy::Record {
-        return Err(ApiError::refused(
-            &def.rule,
-            None,
-            format!(
-                "this duty is done by its own action ({:?}), which records it; it cannot be recorded by hand",
-                def.done_by
-            ),
-        ));
+        return Err(ApiError::refused(&def.rule, None, Msg::new("duty_by_action")));
     }
     let ch = st.change().await?;
     let subject = subjects(&st, &ch, def.per)
@@ -228,12 +221,7 @@ pub async fn record_done(
                 .map(|o| o.occurrence.period.clone())
         }
     }
-    .ok_or_else(|| {
-        ApiError::invalid(
-            "period",
-            "no occurrence of this duty is owed for that period (done already, or the period has not ended)",
-        )
-    })?;
+    .ok_or_else(|| ApiError::invalid("period", Msg::new("duty_not_owed")))?;
     let now = st.clock.now_ms();
     let f = ch
         .fulfil_duty(&def.id, &period, &subject.key, p.account.id, b.note.trim(), now)

@@ -441,10 +441,7 @@ pub async fn ledger_order(
 ) -> ApiResult<Json<Value>> {
     let profile = st.profile.clone();
     let Some(em) = &profile.emergency else {
-        return Err(ApiError::forbidden(
-            &profile.workflow.rule,
-            "this profile has no emergency path",
-        ));
+        return Err(ApiError::forbidden(&profile.workflow.rule, Msg::new("no_emergency_path")));
     };
     let o =
         st.db.order(id).await?.ok_or_else(|| {

@@ -68,7 +68,7 @@ fn encryption(b: Option<&EncryptBody>) -> ApiResult<Option<ExportEncryption>> {
                 if !r.trim().starts_with("age1") {
                     return Err(ApiError::invalid(
                         &format!("encrypt.recipients[{i}]"),
-                        "an age X25519 recipient starts with age1",
+                        Msg::new("age_recipient"),
                     ));
                 }
             }
@@ -91,18 +91,12 @@ pub async fn make_packages(
 ) -> ApiResult<Option<Vec<ExportedPackage>>> {
     if !st.has_nodes() {
         if body.encrypt.is_some() {
-            return Err(ApiError::invalid(
-                "encrypt",
-                "no recorder runs in this server; encrypt when exporting on the node",
-            ));
+            return Err(ApiError::invalid("encrypt", Msg::new("encrypt_on_node")));
         }
         return Ok(None);
     };
     if body.package_id.is_some() || body.manifest_hash.is_some() {
-        return Err(ApiError::invalid(
-            "package_id",
-            "this server records the cameras and makes the package itself",
-        ));
+        return Err(ApiError::invalid("package_id", Msg::new("package_made_here")));
     }
     let enc = encryption(body.encrypt.as_ref())?;
     // Each camera's footage is exported by the node that records it (issue 21).
@@ -412,7 +406,7 @@ pub async fn list(
     if e.operator_id != p.account.id {
         return Err(ApiError::forbidden(
             &st.profile.workflow.rule,
-            "only the extractor sees the packages of an extraction",
+            Msg::new("packages_extractor_only"),
         ));
     }
     let pkgs = st.db.evidence_packages_of(id).await?;

@@ -121,10 +121,7 @@ pub async fn register(
 ) -> ApiResult<Json<Value>> {
     let name = b.name.trim();
     if !nodelink::pki::valid_node_name(name) {
-        return Err(ApiError::invalid(
-            "name",
-            "1–40 lower-case letters, digits and hyphens (it names the node's certificate)",
-        ));
+        return Err(ApiError::invalid("name", Msg::new("node_name")));
     }
     required("site", &b.site)?;
     // rule: KIT-5.1 — the recorder's site meets every condition of its kind.
@@ -209,9 +206,7 @@ pub async fn enrol(
     };
     let Some(r) = found else {
         st.audit(refuse("node:?".into())).await?;
-        return Err(ApiError::not_found(
-            "this enrolment token is unknown, already used or expired: ask the centre's manager to register the node again",
-        ));
+        return Err(ApiError::not_found(Msg::new("node_token_unknown")));
     };
     let ca = crate::fleet::ca(&st).map_err(|e| ApiError::internal(&e.to_string()))?;
     let cert = match ca.issue_node(&r.name, &b.csr) {
@@ -220,7 +215,7 @@ pub async fn enrol(
             let mut ev = refuse(format!("node:{}", r.name));
             ev.detail = json!({ "why": e.to_string() });
             st.audit(ev).await?;
-            return Err(ApiError::invalid("csr", e.to_string()));
+            return Err(ApiError::invalid("csr", Msg::new("csr_refused")));
         }
     };
     let der = nodelink::pki::first_cert(&cert).map_err(|e| ApiError::internal(&e.to_string()))?;

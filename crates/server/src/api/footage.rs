@@ -67,10 +67,7 @@ pub async fn check_range_available(
 ) -> ApiResult<()> {
     let now = st.clock.now_ms();
     if from >= now {
-        return Err(ApiError::invalid(
-            "from",
-            "the range starts in the future: there is no footage yet",
-        ));
+        return Err(ApiError::invalid("from", Msg::new("range_starts_future")));
     }
     if to > now + 60_000 {
         return Err(ApiError::invalid("to", Msg::new("range_future")));
@@ -81,19 +78,17 @@ pub async fn check_range_available(
         let period = camera_period(st, cam).await?;
         let erase =
             policy::retention::erase_at(store::ts(from), period, profile.retention.counting)
-                .map_err(|e| ApiError::invalid("from", e.to_string()))?;
+                .map_err(|_| ApiError::invalid("from", Msg::new("date_outside_calendar")))?;
         let held =
             holds.iter().any(|h| h.camera == cam.code && h.range_from <= from && from < h.range_to);
         if erase.as_millisecond() <= now && !held {
             return Err(ApiError::refused(
                 &profile.retention.rule,
                 Some("from"),
-                format!(
-                    "footage of {} recorded at {} was erased at {} (retention {period}); the range reaches past retention",
-                    cam.code,
-                    jst(from),
-                    policy::jst::rfc3339(erase)
-                ),
+                super::types::period_msg(("past_retention_days", "past_retention_months"), period)
+                    .with("camera", &cam.code)
+                    .with("recorded", policy::jst::minute(store::ts(from)))
+                    .with("erased", policy::jst::minute(erase)),
             ));
         }
     }
@@ -648,7 +643,7 @@ pub async fn withdraw_request(
     if r.requester_id != Some(p.account.id) {
         return Err(ApiError::forbidden(
             &st.profile.workflow.rule,
-            "only the requester may withdraw a request",
+            Msg::new("withdraw_requester_only"),
         ));
     }
     if !matches!(state_of(&r)?, RequestState::Submitted | RequestState::Relayed) {
@@ -723,10 +718,7 @@ fn narrowed(
     let all = parse_list(&r.cameras)?;
     let cams = cameras.unwrap_or_else(|| all.clone());
     if cams.is_empty() || cams.iter().any(|c| !all.contains(c)) {
-        return Err(ApiError::invalid(
-            "cameras",
-            "an instruction names cameras of its request only",
-        ));
+        return Err(ApiError::invalid("cameras", Msg::new("instruction_cameras")));
     }
     let f = match from {
         Some(s) => instant("from", s)?.as_millisecond(),
@@ -737,10 +729,7 @@ fn narrowed(
         None => r.range_to,
     };
     if f < r.range_from || t > r.range_to || t <= f {
-        return Err(ApiError::invalid(
-            "from",
-            "an instruction's range lies within its request's range",
-        ));
+        return Err(ApiError::invalid("from", Msg::new("instruction_range")));
     }
     Ok((cams, f, t))
 }
@@ -793,10 +782,7 @@ pub async fn create_internal_use(
 ) -> ApiResult<Json<Value>> {
     let profile = st.profile.clone();
     let Some(rule) = profile.workflow.internal_use_rule.clone() else {
-        return Err(ApiError::forbidden(
-            &profile.workflow.rule,
-            "this profile has no internal use without a request: file a request instead",
-        ));
+        return Err(ApiError::forbidden(&profile.workflow.rule, Msg::new("no_internal_use")));
     };
     profile.check_purpose(&b.purpose)?;
     let (from, to) = range(&b.from, &b.to)?;

@@ -62,6 +62,19 @@ fn pending_on(
     (in_force && r.holds_sent_at.is_none_or(|t| t < h.placed_at)).then(|| r.name.clone())
 }
 
+/// A hold refusal in the catalogue's words.
+fn hold_msg(e: &policy::hold::HoldError) -> Msg {
+    use policy::hold::HoldError as H;
+    Msg::new(match e {
+        H::NotGranted { .. } => "hold_not_granted",
+        H::WrongRole { .. } => "hold_wrong_role",
+        H::MissingReason { .. } => "hold_reason",
+        H::MissingInquiry { .. } => "hold_inquiry",
+        H::BadRange => "hold_range",
+        H::PastCeiling { .. } => "hold_past_ceiling",
+    })
+}
+
 /// `POST /api/v1/holds`.
 pub async fn create_hold(
     State(st): State<Arc<AppState>>,
@@ -76,7 +89,7 @@ pub async fn create_hold(
     if cams.iter().any(|c| !p.governs(c.owner_org_id)) {
         return Err(ApiError::invalid(
             "camera",
-            format!("camera {:?} is not in the registry", b.camera),
+            Msg::new("no_such_camera").with("code", &b.camera),
         ));
     }
     let role = p.role_with(&st.profile, Permission::HoldManage).cloned().unwrap_or_default();
@@ -99,9 +112,9 @@ pub async fn create_hold(
                 } else {
                     "reason"
                 }),
-                e.to_string(),
+                hold_msg(&e),
             ),
-            None => ApiError::invalid("until", e.to_string()),
+            None => ApiError::invalid("until", hold_msg(&e)),
         });
     }
     // The footage must still exist to be held.
@@ -277,9 +290,7 @@ pub async fn recorder_status(
 ) -> ApiResult<Json<RecorderStatus>> {
     let nodes = st.nodes();
     if nodes.is_empty() {
-        return Err(ApiError::not_found(
-            "no recorder runs in this server (role central) and no recorder node is enrolled",
-        ));
+        return Err(ApiError::not_found(Msg::new("no_recorder")));
     }
     // Each owner sees its own cameras' state; police and agencies, who govern none, none of
     // it — whether a street's camera is down is not theirs to know (issue 15).

@@ -49,7 +49,7 @@ async fn complaint_new(
     let due_at = st
         .profile
         .complaint_due_at(st.clock.now())
-        .map_err(|e| ApiError::invalid("received_at", e.to_string()))?
+        .map_err(|_| ApiError::invalid("received_at", Msg::new("date_outside_calendar")))?
         .as_millisecond();
     let c = ch
         .create_complaint(
@@ -135,10 +135,10 @@ pub async fn list_complaints(
     let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let blank = super::types::blank;
     let state = blank(&q.state);
-    if let Some(s) = state.as_deref().filter(|s| !COMPLAINT_STATES.contains(s)) {
+    if state.as_deref().is_some_and(|s| !COMPLAINT_STATES.contains(&s)) {
         return Err(ApiError::invalid(
             "state",
-            format!("{s:?}: one of {}", COMPLAINT_STATES.join(", ")),
+            Msg::new("one_of").with("choices", COMPLAINT_STATES.join(", ")),
         ));
     }
     let category = blank(&q.category);
@@ -390,7 +390,16 @@ pub async fn public_report(State(st): State<Arc<AppState>>, Id(fy): Id) -> ApiRe
 async fn compute_report(st: &AppState, fy: i16) -> ApiResult<report::AnnualReport> {
     let bad = |e: crate::report::ReportError| match e {
         crate::report::ReportError::Store(s) => ApiError::from(s),
-        other => ApiError::invalid("fiscal_year", other.to_string()),
+        crate::report::ReportError::Year(y) => {
+            ApiError::invalid("fiscal_year", Msg::new("fiscal_year_range").with("year", y))
+        }
+        crate::report::ReportError::Future(y) => {
+            ApiError::invalid("fiscal_year", Msg::new("fiscal_year_future").with("year", y))
+        }
+        crate::report::ReportError::Audit(why) => {
+            tracing::error!(error = %why, "audit log while gathering the yearly report");
+            ApiError::internal("reading the audit log")
+        }
     };
     let (from, to) = crate::report::period(fy, st.clock.now_ms()).map_err(bad)?;
     // Uptime, gaps and erasures from every recorder node that answers.
@@ -712,7 +721,7 @@ pub async fn camera_still(
         Err(why) => {
             let mut ev = p.event("camera.still", target, Outcome::Denied);
             ev.rule = Some(cited::NO_LIVE_VIEW.to_string());
-            ev.detail = json!({ "extraction": extraction, "why": why });
+            ev.detail = json!({ "extraction": extraction, "why": why.english() });
             st.audit(ev).await?;
             return Err(ApiError::forbidden(&cited::NO_LIVE_VIEW, why));
         }
@@ -735,7 +744,7 @@ pub async fn camera_still(
 }
 
 /// What a still may show: `Ok((range, audit detail))` or `Err(why it is refused)`.
-type StillGrant = Result<(Option<(i64, i64)>, Value), String>;
+type StillGrant = Result<(Option<(i64, i64)>, Value), Msg>;
 
 /// Before commissioning: the registry's or the masks' keepers, the newest keyframe.
 fn still_before_commissioning(
@@ -747,12 +756,10 @@ fn still_before_commissioning(
         .into_iter()
         .any(|perm| p.role_with(&st.profile, perm).is_some());
     if !keeper {
-        return Err(
-            "a still is taken under an extraction of this camera: add ?extraction=<id>".into()
-        );
+        return Err(Msg::new("still_needs_extraction"));
     }
     if cam.commissioned_at.is_some() || cam.status != "active" {
-        return Err("this camera is in operation: a still is taken only through the instruction chain (the extractor of an instructed extraction, ?extraction=<id>), with a ledger entry".into());
+        return Err(Msg::new("still_in_operation"));
     }
     Ok((None, json!({ "before_commissioning": true })))
 }
@@ -767,20 +774,18 @@ async fn still_under_extraction(
 ) -> ApiResult<StillGrant> {
     let e = super::evidence::extraction_or_404(st, eid).await?;
     let Some(request) = e.request_id else {
-        return Ok(Err(
-            "a still is taken under an instructed extraction, not an emergency one".into()
-        ));
+        return Ok(Err(Msg::new("still_not_emergency")));
     };
     if e.operator_id != p.account.id {
-        return Ok(Err(format!("only the extractor of extraction {eid} takes its still")));
+        return Ok(Err(Msg::new("still_extractor_only").with("id", eid)));
     }
     if p.workstation.as_ref().map(|w| w.id) != Some(e.workstation_id) {
-        return Ok(Err(format!(
-            "the still of extraction {eid} is taken on the workstation it was extracted on"
-        )));
+        return Ok(Err(Msg::new("still_same_workstation").with("id", eid)));
     }
     if !store::parse_list(&e.cameras)?.contains(&cam.code) {
-        return Ok(Err(format!("extraction {eid} does not cover camera {}", cam.code)));
+        return Ok(Err(Msg::new("still_camera_not_covered")
+            .with("id", eid)
+            .with("camera", &cam.code)));
     }
     let r = st
         .db
@@ -855,12 +860,10 @@ pub async fn create_disposal(
         return Err(ApiError::refused(
             disposal_rule(&st),
             Some("device"),
-            format!(
-                "{} footage key(s) still exist on {} (e.g. {:?}): erase the footage (retention or decommissioning) before disposal",
-                keys.len(),
-                b.device.trim(),
-                shown
-            ),
+            Msg::new("disposal_keys_left")
+                .with("count", keys.len())
+                .with("device", b.device.trim())
+                .with("keys", shown.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")),
         ));
     }
     let now = st.clock.now_ms();
@@ -970,12 +973,10 @@ pub async fn disposal_certificate(
         return Err(ApiError::refused(
             disposal_rule(&st),
             None,
-            format!(
-                "disposal {} is not confirmed yet: {} distinct people are needed, the {} among them",
-                d.number,
-                rule.min_confirmers,
-                rule.required_roles.join(", ")
-            ),
+            Msg::new("disposal_unconfirmed")
+                .with("number", &d.number)
+                .with("count", rule.min_confirmers)
+                .with("roles", st.profile.role_names(&rule.required_roles)),
         ));
     }
     let mut v = disposal_json(&st, &d).await?;
@@ -1007,7 +1008,10 @@ pub async fn rules_doc(
     let d =
         crate::report::installer_rules_doc(&st, installer.as_ref()).await.map_err(|e| match e {
             crate::report::ReportError::Store(s) => ApiError::from(s),
-            other => ApiError::conflict(other.to_string()),
+            other => {
+                tracing::error!(error = %other, "gathering the rules document");
+                ApiError::internal("gathering the rules document")
+            }
         })?;
     Ok(Json(json!(d)))
 }

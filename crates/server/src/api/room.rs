@@ -112,9 +112,7 @@ pub async fn enter(
         (ground == policy::placement::RoomEntryGround::Approved).then_some(p.account.id);
     // One entry at a time: a person inside leaves before entering again.
     if st.db.open_room_entry(person).await?.is_some() {
-        return Err(ApiError::conflict(
-            "this person is in the room already: record the leaving first",
-        ));
+        return Err(ApiError::conflict(Msg::new("room_inside_already")));
     }
     let ch = st.change().await?;
     let e = ch

@@ -142,9 +142,9 @@ async fn reauthenticate(
     let now = st.clock.now_ms();
     let a = &p.account;
     let lock_after = i64::from(st.profile.accounts.lockout_after_failures);
-    let refused = |field: &str, why: &str| ApiError::invalid(field, why);
+    let refused = |field: &str, key: &'static str| ApiError::invalid(field, Msg::new(key));
     if st.db.claim_login_attempt(a.id, now, lock_after, auth::LOCK_MS).await?.is_none() {
-        return Err(refused("current_password", "too many wrong passwords: try again later"));
+        return Err(refused("current_password", "password_attempts"));
     }
     let password_ok = match (&a.directory_dn, st.directory()) {
         (None, _) => auth::verify_password_blocking(password, &a.password_hash).await,
@@ -157,13 +157,10 @@ async fn reauthenticate(
         (Some(_), None) => false,
     };
     if !password_ok {
-        return Err(refused("current_password", "the current password is wrong"));
+        return Err(refused("current_password", "password_wrong"));
     }
     if a.totp_enabled != 0 && second_factor(st, a, code, now).await?.is_none() {
-        return Err(refused(
-            "totp",
-            "give the current code from your authenticator, or one of your recovery codes",
-        ));
+        return Err(refused("totp", "totp_needed"));
     }
     st.db.record_login_success(a.id).await?;
     Ok(())
@@ -458,10 +455,7 @@ pub async fn change_password(
     let now = st.clock.now_ms();
     let object = format!("account:{}", p.account.id);
     if p.account.directory_dn.is_some() {
-        return Err(ApiError::invalid(
-            "new_password",
-            "this account signs in with the city's directory: change the password there",
-        ));
+        return Err(ApiError::invalid("new_password", Msg::new("password_in_directory")));
     }
     reauthenticate(&st, &p, &b.current_password, b.totp.as_deref()).await?;
     auth::check_new_password(&p.account.login, &b.new_password)?;
@@ -469,7 +463,7 @@ pub async fn change_password(
         return Err(ApiError::refused(
             p.profile_rotation_rule(&st),
             Some("new_password"),
-            "the new password must differ from the current one",
+            Msg::new("password_same"),
         ));
     }
     // Not one of the last N passwords either (the current one is N = 1): a rotation that
@@ -480,7 +474,7 @@ pub async fn change_password(
             return Err(ApiError::refused(
                 p.profile_rotation_rule(&st),
                 Some("new_password"),
-                format!("the new password must differ from your last {} passwords", keep + 1),
+                Msg::new("password_recent").with("count", keep + 1),
             ));
         }
     }

@@ -53,6 +53,15 @@ pub fn max_len(field: &str, value: &str, max: usize) -> ApiResult<()> {
     Ok(())
 }
 
+/// A message naming a retention period: the days key or the months key, with `n`.
+pub fn period_msg(keys: (&'static str, &'static str), period: policy::retention::Period) -> Msg {
+    use policy::retention::Period;
+    match period {
+        Period::Days(n) => Msg::new(keys.0).with("n", n),
+        Period::Months(n) => Msg::new(keys.1).with("n", n),
+    }
+}
+
 /// Rejects a value outside `choices` (an empty one is asked to be chosen).
 pub fn one_of(field: &str, value: &str, choices: &[&str]) -> ApiResult<()> {
     if value.trim().is_empty() {
@@ -824,9 +833,17 @@ pub fn retention_setting(
         (None, Some(m)) => (months.0, Period::Months(m)),
         (None, None) => return Ok(None),
     };
-    profile
-        .check_retention_setting(period)
-        .map_err(|e| ApiError::refused(e.rule(), Some(field), e.to_string()))?;
+    profile.check_retention_setting(period).map_err(|e| {
+        let msg = match &e {
+            policy::retention::BoundError::BelowFloor { floor, .. } => {
+                period_msg(("retention_floor_days", "retention_floor_months"), *floor)
+            }
+            policy::retention::BoundError::AboveCeiling { ceiling, .. } => {
+                period_msg(("retention_ceiling_days", "retention_ceiling_months"), *ceiling)
+            }
+        };
+        ApiError::refused(e.rule(), Some(field), msg)
+    })?;
     Ok(Some(period))
 }
 
