@@ -315,17 +315,20 @@ fn json_error(e: &dyn std::error::Error) -> Option<&serde_path_to_error::Error<s
     None
 }
 
+/// JSON that breaks off or goes wrong: where, by line and character.
+fn broken_json(e: &serde_json::Error) -> ApiError {
+    ApiError::malformed(
+        Msg::new("malformed_json_at").with("line", e.line()).with("column", e.column()),
+    )
+}
+
 /// A body that is not JSON, or JSON but not the shape asked for, said in the catalogue's
 /// words: where the JSON breaks off, or the field at fault and whether it is missing, unknown,
 /// of the wrong type or not one of its values (issue 19, item 3 — serde's own English is kept
 /// only as a parameter of the last resort).
 fn json_problem(err: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     if err.inner().classify() != serde_json::error::Category::Data {
-        return ApiError::malformed(
-            Msg::new("malformed_json_at")
-                .with("line", err.inner().line())
-                .with("column", err.inner().column()),
-        );
+        return broken_json(err.inner());
     }
     let path = err.path().to_string();
     let path = if path == "." { String::new() } else { path };
@@ -377,11 +380,7 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for MaybeBody
         }
         let mut json = serde_json::Deserializer::from_slice(&bytes);
         let value = serde_path_to_error::deserialize(&mut json).map_err(|e| json_problem(&e))?;
-        json.end().map_err(|e| {
-            ApiError::malformed(
-                Msg::new("malformed_json_at").with("line", e.line()).with("column", e.column()),
-            )
-        })?;
+        json.end().map_err(|e| broken_json(&e))?;
         Ok(MaybeBody(value))
     }
 }
