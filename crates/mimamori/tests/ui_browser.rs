@@ -872,7 +872,7 @@ async fn asahikawa_manager_screens() {
     click(&c, "input[name='clause3']").await; // untick ③
     click(&c, "#create-contract").await;
     let alert = text(&c, "p.problem").await;
-    assert!(alert.contains("ASA-3.7") && alert.contains("clause 3"), "{alert}");
+    assert!(alert.contains("ASA-3.7") && alert.contains("条項3"), "{alert}");
     let kept = c.find(Locator::Id("contract-title")).await.unwrap().prop("value").await.unwrap();
     assert_eq!(kept.as_deref(), Some("カメラ清掃業務"), "typed text survives a refusal");
     shot(&c, "mgr-02-contract-refused").await;
@@ -1412,7 +1412,7 @@ async fn kitakyushu_transparency_in_a_browser() {
     fill(&c, "#disposal-serials", "SN-1, HDD-2").await;
     click(&c, "#create-disposal").await;
     let alert = text(&c, "p.problem").await;
-    assert!(alert.contains("KIT-5.7") && alert.contains("key"), "{alert}");
+    assert!(alert.contains("KIT-5.7") && alert.contains("映像の鍵"), "{alert}");
     let kept = c.find(Locator::Id("disposal-serials")).await.unwrap().prop("value").await.unwrap();
     assert_eq!(kept.as_deref(), Some("SN-1, HDD-2"));
     shot(&c, "mgr-13-disposal-refused").await;
