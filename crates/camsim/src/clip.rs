@@ -205,3 +205,48 @@ pub fn synthesize(
     }
     split_params(out, w as u32, h as u32, fps)
 }
+
+/// The clip as a camera that masks at the source sends it: every frame decoded, the macroblocks
+/// the `polygons` touch blacked out, re-encoded with keyframes where the clip has them (the
+/// `masking` crate's burn-in, here standing in for a camera's own masking engine). The frame
+/// count and keyframe positions are the clip's, so a mount can switch clips at any keyframe.
+pub fn masked(clip: &Clip, polygons: &[masking::Polygon]) -> Result<Clip, Error> {
+    let avcc = clip.avc_decoder_config()?;
+    let bits =
+        clip.bytes() as u64 * 8 * u64::from(clip.fps.max(1)) / clip.frames.len().max(1) as u64;
+    let settings = masking::Settings {
+        bitrate: u32::try_from(bits).unwrap_or(u32::MAX).max(200_000),
+        fps: clip.fps.max(1) as f32,
+    };
+    let mut masker = masking::Masker::new(polygons.to_vec(), settings)
+        .map_err(|e| Error::Clip(format!("masks: {e}")))?;
+    let mut frames = Vec::with_capacity(clip.frames.len());
+    let mut data = Vec::new();
+    for (i, f) in clip.frames.iter().enumerate() {
+        data.clear();
+        for nal in &f.nals {
+            data.extend_from_slice(&(nal.len() as u32).to_be_bytes());
+            data.extend_from_slice(nal);
+        }
+        let out = masker
+            .process(&data, f.keyframe, &avcc)
+            .map_err(|e| Error::Clip(format!("masks, frame {i}: {e}")))?
+            .ok_or_else(|| Error::Clip(format!("masks: frame {i} did not decode")))?;
+        let nals = masking::avcc_nals(&out.data)
+            .map_err(|e| Error::Clip(format!("masks, frame {i}: {e}")))?
+            .into_iter()
+            .map(<[u8]>::to_vec)
+            .collect();
+        frames.push(ClipFrame { nals, keyframe: f.keyframe && out.keyframe });
+    }
+    let avcc = masker.avcc().ok_or_else(|| Error::Clip("masks: no parameter sets".into()))?;
+    let (sps, pps) = masking::parse_avcc(&avcc).map_err(|e| Error::Clip(format!("masks: {e}")))?;
+    Ok(Clip {
+        frames,
+        sps: sps.into_iter().next().unwrap_or_default(),
+        pps: pps.into_iter().next().unwrap_or_default(),
+        width: clip.width,
+        height: clip.height,
+        fps: clip.fps,
+    })
+}

@@ -32,12 +32,17 @@ pub struct Faults {
     pub corrupt_every: Option<Duration>,
     /// Jump the RTP timestamps by an hour this often (absurd camera timestamps).
     pub timestamp_jump_every: Option<Duration>,
+    /// Accept privacy masks over ONVIF and report them, but never draw them (a camera whose
+    /// masking engine failed silently): the recorder must see it in the pictures.
+    pub masks_ignored: bool,
+    /// Answer ONVIF's mask calls with `ter:ActionNotSupported` (a camera that cannot mask).
+    pub masks_unsupported: bool,
     /// Mounts the faults apply to (`cam2`…); empty: all.
     pub cameras: Vec<String>,
 }
 
 impl Faults {
-    fn applies(&self, mount: &str) -> bool {
+    pub(crate) fn applies(&self, mount: &str) -> bool {
         self.cameras.is_empty() || self.cameras.iter().any(|c| c == mount)
     }
 }
@@ -51,24 +56,57 @@ pub struct Stats {
     pub bytes_sent: AtomicU64,
 }
 
-struct Mount {
+pub(crate) struct Mount {
     name: String,
     ssrc: u32,
     tx: broadcast::Sender<Bytes>,
     /// Next sequence number and timestamp, for RTP-Info.
     seq_ts: std::sync::Mutex<(u16, u32)>,
+    /// What the mount sends: the clip, or the clip with the camera's own masks drawn in; the
+    /// pacing task switches at the next keyframe.
+    pub(crate) sending: tokio::sync::watch::Sender<Arc<Packets>>,
+    /// The privacy masks set over ONVIF, and the next mask token's number.
+    pub(crate) masks: std::sync::Mutex<(Vec<onvif::Mask>, u64)>,
+}
+
+/// A clip packetised once: each frame's RTP payloads (parameter sets in band before every IDR,
+/// as cameras send them) and whether it is a keyframe.
+pub(crate) struct Packets {
+    frames: Vec<(Vec<Vec<u8>>, bool)>,
+    /// The masks drawn in (none for the plain clip).
+    pub(crate) masks: usize,
+}
+
+impl Packets {
+    pub(crate) fn new(clip: &Clip, masks: usize) -> Packets {
+        let frames = clip
+            .frames
+            .iter()
+            .map(|f| {
+                let mut nals: Vec<&[u8]> = Vec::new();
+                if f.keyframe {
+                    nals.push(&clip.sps);
+                    nals.push(&clip.pps);
+                }
+                nals.extend(f.nals.iter().map(Vec::as_slice));
+                (rtp::payloads(&nals), f.keyframe)
+            })
+            .collect();
+        Packets { frames, masks }
+    }
 }
 
 /// The simulator.
 pub struct CamSim {
-    clip: Arc<Clip>,
-    mounts: HashMap<String, Arc<Mount>>,
-    faults: Faults,
+    pub(crate) clip: Arc<Clip>,
+    pub(crate) plain: Arc<Packets>,
+    pub(crate) mounts: HashMap<String, Arc<Mount>>,
+    pub(crate) faults: Faults,
     /// Counters.
     pub stats: Arc<Stats>,
     sdp_params: String,
-    /// `user:password` required (HTTP Basic) when set.
-    auth: Option<String>,
+    /// `user:password` required (HTTP Basic for RTSP, a WS-Security digest for ONVIF) when set.
+    pub(crate) auth: Option<String>,
 }
 
 fn random_u32() -> u32 {
@@ -98,6 +136,8 @@ impl CamSim {
             b64.encode(&clip.sps),
             b64.encode(&clip.pps)
         );
+        // Pre-packetize the clip once: every loop reuses the payloads; only headers change.
+        let plain = Arc::new(Packets::new(&clip, 0));
         let clip = Arc::new(clip);
         let stats = Arc::new(Stats::default());
         let mut mounts = HashMap::new();
@@ -109,12 +149,14 @@ impl CamSim {
                 ssrc: random_u32(),
                 tx,
                 seq_ts: std::sync::Mutex::new((0, 0)),
+                sending: tokio::sync::watch::Sender::new(plain.clone()),
+                masks: std::sync::Mutex::new((Vec::new(), 1)),
             });
             let jump = if faults.applies(&name) { faults.timestamp_jump_every } else { None };
-            tokio::spawn(pace(m.clone(), clip.clone(), i, jump));
+            tokio::spawn(pace(m.clone(), clip.fps, i, jump));
             mounts.insert(name, m);
         }
-        Arc::new(CamSim { clip, mounts, faults, stats, sdp_params, auth })
+        Arc::new(CamSim { clip, plain, mounts, faults, stats, sdp_params, auth })
     }
 
     /// Accepts clients forever.
@@ -262,29 +304,17 @@ impl CamSim {
     }
 }
 
-/// Builds and broadcasts each frame of a mount at the clip's pace.
-async fn pace(m: Arc<Mount>, clip: Arc<Clip>, index: usize, jump_every: Option<Duration>) {
+/// Builds and broadcasts each frame of a mount at the clip's pace; a change of what the mount
+/// sends (masks drawn in or not) takes effect at the next keyframe.
+async fn pace(m: Arc<Mount>, fps: u32, index: usize, jump_every: Option<Duration>) {
     let ssrc = m.ssrc;
     let mut seq: u16 = (random_u32() & 0x7fff) as u16;
     let mut ts: u32 = random_u32();
-    let step = 90_000 / clip.fps.max(1);
-    // Pre-packetize the clip once: every loop reuses the payloads; only headers change.
-    let payloads: Vec<Vec<Vec<u8>>> = clip
-        .frames
-        .iter()
-        .map(|f| {
-            let mut nals: Vec<&[u8]> = Vec::new();
-            if f.keyframe {
-                // Parameter sets in band before every IDR, as cameras do.
-                nals.push(&clip.sps);
-                nals.push(&clip.pps);
-            }
-            nals.extend(f.nals.iter().map(Vec::as_slice));
-            rtp::payloads(&nals)
-        })
-        .collect();
+    let step = 90_000 / fps.max(1);
+    let mut sending = m.sending.subscribe();
+    let mut packets = sending.borrow_and_update().clone();
     // Stagger mounts over one frame interval so they do not all wake at once.
-    let period = Duration::from_micros(1_000_000 / u64::from(clip.fps.max(1)));
+    let period = Duration::from_micros(1_000_000 / u64::from(fps.max(1)));
     tokio::time::sleep(period.mul_f64((index % 16) as f64 / 16.0)).await;
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -299,7 +329,11 @@ async fn pace(m: Arc<Mount>, clip: Arc<Clip>, index: usize, jump_every: Option<D
             last_jump = tokio::time::Instant::now();
             ts = ts.wrapping_add(3600 * 90_000);
         }
-        let frame = &payloads[k % payloads.len()];
+        let at = k % packets.frames.len().max(1);
+        if packets.frames.get(at).is_some_and(|f| f.1) && sending.has_changed().unwrap_or(false) {
+            packets = sending.borrow_and_update().clone();
+        }
+        let Some((frame, _)) = packets.frames.get(at) else { return };
         if m.tx.receiver_count() > 0 {
             buf.clear();
             for (i, p) in frame.iter().enumerate() {

@@ -15,10 +15,12 @@
 #[cfg(feature = "libav")]
 pub mod libav;
 mod macroblocks;
+mod source_check;
 mod worker;
 
 pub use geometry::{Point, Polygon, public_share_permille};
 pub use macroblocks::MacroblockMask;
+pub use source_check::{SourceCheck, SourceVerdict};
 pub use worker::{Codec, MaskWorker};
 
 use openh264::OpenH264API;
