@@ -33,6 +33,8 @@ async fn export(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, evidence
         retention: None,
         masks: Vec::new(),
         mask_version: 0,
+        onvif: None,
+        mask_check_ms: recorder::config::MASK_CHECK_MS,
     }];
     let profile = policy::resolve_seed("kawaguchi").unwrap();
     let rec = recorder::Recorder::start(cfg, profile, clock::Clock::System).await.unwrap();

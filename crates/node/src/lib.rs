@@ -102,6 +102,83 @@ pub struct CameraStatus {
     /// Times the stream was lost and connected to again since start.
     #[serde(default)]
     pub reconnects: u64,
+    /// Where the camera's privacy masks are applied now, and why (issue 24, item 2).
+    #[serde(default)]
+    pub masks: MaskMode,
+}
+
+/// Where a camera's privacy masks are applied (PROD-MASK-1: by the camera where it can, verified
+/// in its pictures; burned in by the recorder where it cannot or does not).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum MaskMode {
+    /// The camera has no masks.
+    #[default]
+    None,
+    /// The recorder burns them in.
+    Recorder {
+        /// Why not at the camera.
+        why: BurnInReason,
+    },
+    /// The camera masks them itself; its pictures last showed it at `verified_ms` (UTC ms).
+    Camera {
+        /// When a keyframe last showed every masked macroblock black.
+        verified_ms: i64,
+    },
+}
+
+/// Why the recorder burns a camera's masks in rather than leaving them to the camera.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum BurnInReason {
+    /// The camera is configured without an ONVIF service: it cannot mask by itself.
+    Configured,
+    /// Set on the camera, not yet seen in its pictures.
+    NotYetSeen,
+    /// The camera cannot take the masks (no Media2 masks, too many, other outlines read back).
+    CameraCannot {
+        /// The camera's answer.
+        detail: String,
+    },
+    /// The camera could not be asked over ONVIF.
+    Unreachable {
+        /// What failed.
+        detail: String,
+    },
+    /// Its keyframe showed `not_black` of the `checked` masked macroblocks.
+    NotMasked {
+        /// Macroblocks not uniform black.
+        not_black: usize,
+        /// Macroblocks wholly inside a mask.
+        checked: usize,
+    },
+    /// No whole macroblock lies inside a mask, so the camera's pictures cannot show it.
+    TooSmall,
+    /// The camera's keyframe could not be decoded or checked.
+    Unchecked {
+        /// What failed.
+        detail: String,
+    },
+}
+
+impl std::fmt::Display for BurnInReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BurnInReason::Configured => write!(f, "the camera cannot mask (no ONVIF service)"),
+            BurnInReason::NotYetSeen => write!(f, "not yet seen in the camera's pictures"),
+            BurnInReason::CameraCannot { detail } => write!(f, "the camera cannot mask: {detail}"),
+            BurnInReason::Unreachable { detail } => {
+                write!(f, "the camera could not be asked over ONVIF: {detail}")
+            }
+            BurnInReason::NotMasked { not_black, checked } => {
+                write!(f, "the camera's picture shows {not_black} of {checked} masked macroblocks")
+            }
+            BurnInReason::TooSmall => write!(f, "the masks are too small to check"),
+            BurnInReason::Unchecked { detail } => {
+                write!(f, "the camera's keyframe could not be checked: {detail}")
+            }
+        }
+    }
 }
 
 impl CameraStatus {
@@ -122,6 +199,7 @@ impl CameraStatus {
             lost_packets: 0,
             bad_packets: 0,
             reconnects: 0,
+            masks: MaskMode::None,
         }
     }
 }

@@ -133,6 +133,9 @@ pub struct CameraTask {
     record_mask: Option<(i64, i64)>,
     /// The camera's own codec parameters, as last received (the masked stream has others).
     camera_params: Option<CodecParams>,
+    /// Masks set on the camera itself and checked in its pictures (issue 24, item 2): while
+    /// they pass, `masker` is off and the camera's frames are stored as they come.
+    at_source: Option<crate::source_masks::AtSource>,
 }
 
 /// A camera's masker and the parameters on either side of it.
@@ -237,6 +240,12 @@ impl CameraTask {
         let record_mask = (ctx.db.last_mask_version(&cfg.code).await? != cfg.mask_version)
             .then_some((cfg.mask_version, cfg.masks.len() as i64));
         let mask_rx = ctx.mask_updates(&cfg.code);
+        let mut at_source = crate::source_masks::AtSource::for_camera(&cfg);
+        if let Some(src) = at_source.as_mut()
+            && !cfg.masks.is_empty()
+        {
+            src.set(cfg.mask_version, cfg.masks.clone(), now);
+        }
         Ok(CameraTask {
             stop,
             code: cfg.code.clone(),
@@ -264,6 +273,7 @@ impl CameraTask {
             pending_masks: None,
             record_mask,
             camera_params: None,
+            at_source,
         })
     }
 
@@ -407,6 +417,11 @@ impl CameraTask {
         tokio::pin!(demuxed);
         let now = self.ctx.clock.now_ms();
         self.ctx.status.set_state(&self.code, now, State::Recording, "");
+        if let Some(src) = self.at_source.as_mut() {
+            src.new_session();
+        }
+        let mode = self.mask_mode();
+        self.ctx.status.update(&self.code, now, |s| s.masks = mode);
         let stall = Duration::from_millis(self.ctx.stall_ms);
         let mut first_frame = true;
         // Malformed packets since the last frame, and the last one's reason (issue 25, D11).
@@ -491,6 +506,16 @@ impl CameraTask {
                         }
                     }
                 }
+                if self.at_source.is_some() {
+                    match self.source_masks(keyframe, &data, params).await {
+                        Ok(p) => params = p,
+                        Err(()) => {
+                            // Fail closed: not stored until a keyframe is checked or masked.
+                            self.unpublished.dropped += 1;
+                            continue;
+                        }
+                    }
+                }
                 match self.masked(keyframe, data, params) {
                     Some((keyframe, data, params)) => {
                         self.frame(pts, rate, keyframe, lost, data, params).await;
@@ -517,6 +542,9 @@ impl CameraTask {
         let (version, polygons) = set;
         let count = polygons.len() as i64;
         let mut params = params;
+        if let Some(src) = self.at_source.as_mut() {
+            src.set(version, polygons.clone(), self.ctx.clock.now_ms());
+        }
         if polygons.is_empty() {
             if self.masker.take().is_some() {
                 params = params.or_else(|| self.camera_params.clone());
@@ -545,11 +573,109 @@ impl CameraTask {
         }
         self.seal("privacy masks changed").await;
         self.record_mask = Some((version, count));
+        let (now, mode) = (self.ctx.clock.now_ms(), self.mask_mode());
+        self.ctx.status.update(&self.code, now, |s| s.masks = mode);
         self.event(
             "recorder.masks_applied",
             serde_json::json!({ "version": version, "polygons": count }),
         )
         .await;
+        Ok(params)
+    }
+
+    /// Where the camera's masks are applied now, for the status board.
+    fn mask_mode(&self) -> node::MaskMode {
+        match &self.at_source {
+            Some(src) => src.mode(),
+            None if self.masker.is_some() => {
+                node::MaskMode::Recorder { why: node::BurnInReason::Configured }
+            }
+            None => node::MaskMode::None,
+        }
+    }
+
+    /// Masks at the source (issue 24, item 2; [`crate::source_masks`]): at a keyframe, a due
+    /// check of the camera's own picture switches between storing the camera's frames as they
+    /// come (its masks seen) and burning the masks in (not seen). Returns the codec parameters
+    /// to hand on; `Err` for a frame that must not be stored (a passing camera's new session
+    /// before its first keyframe is checked, or burn-in that could not start).
+    async fn source_masks(
+        &mut self,
+        keyframe: bool,
+        data: &[u8],
+        params: Option<CodecParams>,
+    ) -> Result<Option<CodecParams>, ()> {
+        let Some(src) = self.at_source.as_mut() else { return Ok(params) };
+        let mut params = params;
+        if let Some(setting) = src.setting_changed() {
+            let detail = match &setting {
+                crate::source_masks::Setting::Cannot(why) => {
+                    serde_json::json!({ "set": false, "why": why })
+                }
+                _ => serde_json::json!({ "set": true, "polygons": src.polygons().len() }),
+            };
+            if setting != crate::source_masks::Setting::Pending {
+                self.event("recorder.masks_at_camera_set", detail).await;
+            }
+        }
+        let Some(src) = self.at_source.as_mut() else { return Ok(params) };
+        if !keyframe {
+            let now = self.ctx.clock.now_ms();
+            let mode = src.mode();
+            let waiting = src.awaiting_check();
+            self.ctx.status.update(&self.code, now, |s| s.masks = mode);
+            return if waiting { Err(()) } else { Ok(params) };
+        }
+        let avcc = self
+            .camera_params
+            .as_ref()
+            .and_then(|p| hex::decode(&p.extra_data).ok())
+            .unwrap_or_default();
+        let now = self.ctx.clock.now_ms();
+        // One decode of one keyframe (a few ms): on this task, as the burn-in's wait is.
+        let decision = match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
+                tokio::task::block_in_place(|| src.at_keyframe(now, data, &avcc))
+            }
+            _ => src.at_keyframe(now, data, &avcc),
+        };
+        let count = src.polygons().len();
+        let mode = src.mode();
+        self.ctx.status.update(&self.code, now, |s| s.masks = mode);
+        match decision {
+            crate::source_masks::Decision::Keep => {}
+            crate::source_masks::Decision::Pass(v) => {
+                if self.masker.take().is_some() {
+                    params = params.or_else(|| self.camera_params.clone());
+                }
+                self.seal("privacy masks seen in the camera's pictures").await;
+                self.event(
+                    "recorder.masks_at_camera",
+                    serde_json::json!({ "verified": true, "polygons": count, "macroblocks": v.checked }),
+                )
+                .await;
+            }
+            crate::source_masks::Decision::BurnIn(why) => {
+                let polygons =
+                    self.at_source.as_ref().map(|s| s.polygons().to_vec()).unwrap_or_default();
+                tracing::warn!(camera = %self.code, why = %why, "privacy masks not seen at the camera: burning them in");
+                self.seal("privacy masks not seen in the camera's pictures").await;
+                self.event(
+                    "recorder.masks_at_camera",
+                    serde_json::json!({ "verified": false, "why": why.to_string() }),
+                )
+                .await;
+                match new_masker(&self.code, polygons) {
+                    Ok(m) => {
+                        self.masker = Some(Masking { masker: m, camera_avcc: avcc, stored: None });
+                    }
+                    Err(e) => {
+                        tracing::error!(camera = %self.code, error = %e, "privacy masks could not be burned in");
+                        return Err(());
+                    }
+                }
+            }
+        }
         Ok(params)
     }
 

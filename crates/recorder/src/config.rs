@@ -21,7 +21,17 @@ pub struct CameraConfig {
     pub masks: Vec<masking::Polygon>,
     /// The registry's version of `masks` (0: none), recorded with the segments it applies to.
     pub mask_version: i64,
+    /// The camera's ONVIF Media2 service (`http://camera/onvif/media2_service`), for a camera
+    /// that masks at the source: the recorder sets `masks` there, checks its pictures and burns
+    /// them in itself until a keyframe shows them and whenever one does not (issue 24, item 2;
+    /// [`crate::source_masks`]). The camera's user and password are used for it too.
+    pub onvif: Option<String>,
+    /// How often a camera masking at the source has a keyframe checked (ms; default a minute).
+    pub mask_check_ms: i64,
 }
+
+/// Default interval between checks of a camera that masks at the source (ms).
+pub const MASK_CHECK_MS: i64 = 60_000;
 
 impl CameraConfig {
     /// A camera at `url` (`rtsp://[user:password@]host/path`, the way camera configurations are
@@ -48,6 +58,8 @@ impl CameraConfig {
             retention: None,
             masks: Vec::new(),
             mask_version: 0,
+            onvif: None,
+            mask_check_ms: MASK_CHECK_MS,
         })
     }
 }

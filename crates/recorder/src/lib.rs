@@ -16,6 +16,7 @@ pub mod local_node;
 pub mod playback;
 pub use local_node::LocalNode;
 pub mod recovery;
+pub mod source_masks;
 pub mod status;
 pub mod still;
 pub mod sweeper;

@@ -26,6 +26,8 @@ async fn a_clock_jump_cuts_the_segment_and_is_recorded() {
         retention: None,
         masks: Vec::new(),
         mask_version: 0,
+        onvif: None,
+        mask_check_ms: recorder::config::MASK_CHECK_MS,
     }];
     let start = policy::jst::parse_rfc3339("2026-11-24T10:00:00+09:00").unwrap();
     let clock = clock::Clock::offset(start);

@@ -57,6 +57,8 @@ async fn a_full_disk_pauses_recording_and_loses_nothing_recorded() {
         retention: None,
         masks: Vec::new(),
         mask_version: 0,
+        onvif: None,
+        mask_check_ms: recorder::config::MASK_CHECK_MS,
     }];
     let profile = policy::resolve_seed("nishiyodogawa").unwrap();
     let rec = Recorder::start(c, profile, clock::Clock::System).await.unwrap();

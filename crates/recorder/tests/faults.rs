@@ -21,6 +21,8 @@ fn cam(code: &str, url: String) -> CameraConfig {
         retention: None,
         masks: Vec::new(),
         mask_version: 0,
+        onvif: None,
+        mask_check_ms: recorder::config::MASK_CHECK_MS,
     }
 }
 

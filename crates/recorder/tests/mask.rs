@@ -33,6 +33,11 @@ async fn masked_camera_stores_only_masked_pictures() {
     {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // The status says the recorder burns them in, and why (no ONVIF service: it cannot mask).
+    assert_eq!(
+        rec.status()[0].masks,
+        node::MaskMode::Recorder { why: node::BurnInReason::Configured }
+    );
     // An export of the masked camera verifies offline.
     let now = rec.ctx.clock.now_ms();
     let out = dir.path().join("EV.zip");

@@ -24,6 +24,8 @@ fn config(dir: &std::path::Path, port: u16, cameras: usize) -> RecorderConfig {
             retention: None,
             masks: Vec::new(),
             mask_version: 0,
+            onvif: None,
+            mask_check_ms: recorder::config::MASK_CHECK_MS,
         })
         .collect();
     c

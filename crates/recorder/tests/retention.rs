@@ -28,6 +28,8 @@ fn config(dir: &std::path::Path, port: Option<u16>) -> RecorderConfig {
                 retention: None,
                 masks: Vec::new(),
                 mask_version: 0,
+                onvif: None,
+                mask_check_ms: recorder::config::MASK_CHECK_MS,
             })
             .collect();
     }

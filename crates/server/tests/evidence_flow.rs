@@ -100,6 +100,8 @@ async fn instruction_extracts_packages_that_verify_offline() {
             retention: None,
             masks: Vec::new(),
             mask_version: 0,
+            onvif: None,
+            mask_check_ms: recorder::config::MASK_CHECK_MS,
         })
         .collect();
     let rec = recorder::Recorder::start(cfg, profile, clock::Clock::System).await.unwrap();

@@ -54,6 +54,16 @@ pub struct CamsimArgs {
     /// Require these RTSP credentials (`user:password`, HTTP Basic).
     #[arg(long)]
     pub auth: Option<String>,
+    /// Also answer ONVIF's Media2 mask calls on this port (`http://BIND:PORT/onvif/camN/media2_service`):
+    /// masks set there are drawn into that camera's stream (a camera that masks at the source).
+    #[arg(long)]
+    pub onvif_port: Option<u16>,
+    /// Fault: accept ONVIF masks but never draw them (a camera whose masking failed silently).
+    #[arg(long)]
+    pub masks_ignored: bool,
+    /// Fault: answer ONVIF's mask calls with ActionNotSupported (a camera that cannot mask).
+    #[arg(long)]
+    pub masks_unsupported: bool,
     /// Cameras the faults apply to (comma-separated, e.g. cam2,cam3); default all.
     #[arg(long, value_delimiter = ',')]
     pub faulty: Vec<String>,
@@ -78,6 +88,8 @@ impl CamsimArgs {
             stall_for: secs(self.stall_for),
             corrupt_every: self.corrupt_every.map(secs),
             timestamp_jump_every: self.timestamp_jump_every.map(secs),
+            masks_ignored: self.masks_ignored,
+            masks_unsupported: self.masks_unsupported,
             cameras: self.faulty.clone(),
         };
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -97,6 +109,14 @@ impl CamsimArgs {
                 self.cameras
             );
             let sim = camsim::CamSim::with_auth(clip, self.cameras, faults, self.auth.clone());
+            if let Some(port) = self.onvif_port {
+                let onvif = tokio::net::TcpListener::bind((self.bind.as_str(), port))
+                    .await
+                    .with_context(|| format!("cannot listen on {}:{port}", self.bind))?;
+                let at = onvif.local_addr()?;
+                println!("camsim: ONVIF masks on http://{at}/onvif/cam1/media2_service … cam{}", self.cameras);
+                tokio::spawn(sim.clone().serve_onvif(onvif));
+            }
             let stats = sim.stats.clone();
             let r = tokio::select! {
                 r = sim.serve(listener) => r.map_err(anyhow::Error::from),

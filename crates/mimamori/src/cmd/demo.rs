@@ -444,7 +444,13 @@ impl DemoArgs {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let cam_port = listener.local_addr()?.port();
         let nodes = usize::from(self.nodes);
-        tokio::spawn(camsim::CamSim::new(clip, self.cameras + nodes, faults).serve(listener));
+        let sim = camsim::CamSim::new(clip, self.cameras + nodes, faults);
+        tokio::spawn(sim.clone().serve(listener));
+        // Each simulated camera is also an ONVIF device that masks at the source: the demo's
+        // masked camera (cam1) gets its masks set there and checked in its pictures (issue 24).
+        let onvif = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let onvif_port = onvif.local_addr()?.port();
+        tokio::spawn(sim.serve_onvif(onvif));
         let cams: Vec<(String, String)> = (1..=self.cameras)
             .map(|i| (format!("cam{i}"), format!("rtsp://127.0.0.1:{cam_port}/cam{i}")))
             .collect();
@@ -576,6 +582,9 @@ impl DemoArgs {
             let mut cc = super::serve::parse_camera(&format!("{code}={url}"))?;
             (cc.mask_version, cc.masks) =
                 server::nodes::recorder_masks(&app.state.db, code).await?;
+            if code == "cam1" {
+                cc.onvif = Some(format!("http://127.0.0.1:{onvif_port}/onvif/cam1/media2_service"));
+            }
             cfg.cameras.push(cc);
         }
         let rec = recorder::Recorder::start(cfg, profile.clone(), clock).await?;

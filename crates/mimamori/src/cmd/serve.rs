@@ -348,10 +348,27 @@ fn configured_cameras(
     Ok(out)
 }
 
-/// Parses `CODE=URL`, moving credentials out of the URL.
+/// Parses `CODE=URL[;onvif=SERVICE]`, moving credentials out of the URL. `SERVICE` is the
+/// camera's ONVIF Media2 address for a camera that masks at the source (issue 24): the recorder
+/// sets its masks there and checks them in its pictures, with the camera's own credentials.
 pub fn parse_camera(spec: &str) -> anyhow::Result<recorder::config::CameraConfig> {
-    let (code, url) = spec.split_once('=').context("--camera takes CODE=rtsp://host/path")?;
-    Ok(recorder::config::CameraConfig::from_url(code, url)?)
+    let (code, rest) = spec.split_once('=').context("--camera takes CODE=rtsp://host/path")?;
+    let (url, onvif) = match rest.split_once(";onvif=") {
+        Some((url, onvif)) => (url, Some(onvif)),
+        None => (rest, None),
+    };
+    let mut cam = recorder::config::CameraConfig::from_url(code, url)?;
+    if let Some(service) = onvif {
+        let u = url::Url::parse(service)
+            .with_context(|| format!("camera {code}: onvif= is not a URL"))?;
+        if !matches!(u.scheme(), "http" | "https") || !u.username().is_empty() {
+            anyhow::bail!(
+                "camera {code}: onvif= takes http(s)://camera/onvif/media2_service without credentials (the camera's own are used)"
+            );
+        }
+        cam.onvif = Some(service.to_owned());
+    }
+    Ok(cam)
 }
 
 impl ServeArgs {
@@ -610,7 +627,22 @@ pub fn init_tracing_as(format: LogFormat) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::configured_cameras;
+    use super::{configured_cameras, parse_camera};
+
+    // issue 24, item 2 — a camera that masks at the source is given with its ONVIF service.
+    #[test]
+    fn a_camera_that_masks_at_the_source_names_its_onvif_service() {
+        let c = parse_camera(
+            "cam1=rtsp://u:p@10.0.0.5/stream1;onvif=http://10.0.0.5/onvif/media2_service",
+        )
+        .unwrap();
+        assert_eq!(c.url, "rtsp://10.0.0.5/stream1");
+        assert_eq!(c.onvif.as_deref(), Some("http://10.0.0.5/onvif/media2_service"));
+        assert_eq!(c.username.as_deref(), Some("u"));
+        assert!(parse_camera("cam1=rtsp://10.0.0.5/s;onvif=http://u:p@10.0.0.5/x").is_err());
+        assert!(parse_camera("cam1=rtsp://10.0.0.5/s;onvif=ftp://10.0.0.5/x").is_err());
+        assert!(parse_camera("cam1=rtsp://10.0.0.5/s").unwrap().onvif.is_none());
+    }
 
     // issue 16, M9 — camera passwords never on the command line; a cameras file only when its
     // owner alone can read it; the passwords leave the URL.

@@ -737,13 +737,46 @@ fn rec_label(l: Lang, s: &str) -> String {
     label(l, "rec", s)
 }
 
+/// Where a camera's privacy masks are applied, and why not at the camera (issue 24, item 2).
+fn mask_mode_label(l: Lang, v: &serde_json::Value) -> String {
+    use node::{BurnInReason as R, MaskMode};
+    let mode: MaskMode = serde_json::from_value(v.clone()).unwrap_or_default();
+    match mode {
+        MaskMode::None => t(l, "mask_none"),
+        MaskMode::Camera { verified_ms } => {
+            let at = jiff::Timestamp::from_millisecond(verified_ms)
+                .map(policy::jst::minute)
+                .unwrap_or_default();
+            t(l, "mask_camera").replace("{at}", &at)
+        }
+        MaskMode::Recorder { why } => {
+            let why = match why {
+                R::Configured => t(l, "mask_why_configured"),
+                R::NotYetSeen => t(l, "mask_why_not_yet_seen"),
+                R::CameraCannot { detail } => {
+                    t(l, "mask_why_camera_cannot").replace("{detail}", &detail)
+                }
+                R::Unreachable { detail } => {
+                    t(l, "mask_why_unreachable").replace("{detail}", &detail)
+                }
+                R::NotMasked { not_black, checked } => t(l, "mask_why_not_masked")
+                    .replace("{not_black}", &not_black.to_string())
+                    .replace("{checked}", &checked.to_string()),
+                R::TooSmall => t(l, "mask_why_too_small"),
+                R::Unchecked { detail } => t(l, "mask_why_unchecked").replace("{detail}", &detail),
+            };
+            t(l, "mask_recorder").replace("{why}", &why)
+        }
+    }
+}
+
 fn recorder_table(l: Lang, a: &Answer) -> Markup {
     if !a.ok() {
         return html! { p { (t(l, "no_recorder")) } };
     }
     html! {
         table {
-            thead { tr { th { (t(l, "cameras_field")) } th { (t(l, "recorder_state")) } th { (t(l, "last_frame")) } th { (t(l, "gaps_today")) } } }
+            thead { tr { th { (t(l, "cameras_field")) } th { (t(l, "recorder_state")) } th { (t(l, "last_frame")) } th { (t(l, "gaps_today")) } th { (t(l, "masks_col")) } } }
             tbody {
                 @for c in a.json["cameras"].as_array().into_iter().flatten() {
                     tr {
@@ -751,6 +784,7 @@ fn recorder_table(l: Lang, a: &Answer) -> Markup {
                         td { (rec_label(l, c["state"].as_str().unwrap_or(""))) " " (c["detail"].as_str().unwrap_or("")) }
                         td { (c["last_frame_ms"].as_i64().and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()).map(policy::jst::rfc3339).unwrap_or_default()) }
                         td { (c["gaps_today"]) }
+                        td.masks { (mask_mode_label(l, &c["masks"])) }
                     }
                 }
             }
