@@ -1,6 +1,7 @@
-//! `mimamori bench ingest`: the recorder's cost per stream against ffmpeg recording the same
-//! streams the way simple NVRs do (`-c copy -f segment`, one process per camera), measured in
-//! the same run on the same machine.
+//! `mimamori bench ingest`: the recorder's cost per stream against its peers recording the same
+//! streams, measured in the same run on the same machine, rounds alternating: Moonfire NVR, the
+//! floor (a bare `retina` pull that discards every frame, [`super::bench_peers`]) and ffmpeg
+//! recording the way simple NVRs do (`-c copy -f segment`, one process per camera).
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
@@ -12,7 +13,8 @@ use std::time::{Duration, Instant};
 /// Benchmarks.
 #[derive(Debug, Subcommand)]
 pub enum BenchCmd {
-    /// Recording cost per stream: mimamori's recorder vs ffmpeg -c copy -f segment.
+    /// Recording cost per stream: mimamori's recorder vs Moonfire NVR, a bare retina pull (the
+    /// floor) and ffmpeg -c copy -f segment, alternating rounds on one camera farm.
     Ingest {
         /// Simulated cameras.
         #[arg(long, default_value_t = 25)]
@@ -29,10 +31,20 @@ pub enum BenchCmd {
         /// Skip the ffmpeg peer (only when ffmpeg is unavailable; the ratio is then not printed).
         #[arg(long)]
         no_ffmpeg: bool,
-        /// Rounds: recorder and ffmpeg windows alternate; medians are reported (this damps a
-        /// noisy machine).
+        /// Rounds: the recorder's and the peers' windows alternate; medians are reported (this
+        /// damps a noisy machine).
         #[arg(long, default_value_t = 3)]
         rounds: usize,
+        /// Moonfire NVR's binary (default: `shared/tools/peers/moonfire-nvr` beside the
+        /// repository, if it is there; its `moonfire-configure.py` must sit beside it).
+        #[arg(long)]
+        moonfire: Option<PathBuf>,
+        /// Skip Moonfire NVR.
+        #[arg(long)]
+        no_moonfire: bool,
+        /// Skip the floor (a bare retina pull of every stream).
+        #[arg(long)]
+        no_floor: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -53,9 +65,16 @@ pub enum BenchCmd {
     /// Serving viewings (issue 20): CPU per viewed stream and time to first frame on the
     /// recorder node, against `cat` of the same segment files.
     View(super::bench_view::ViewBench),
+    /// The floor of `bench ingest`: pull these RTSP streams with retina, discard every frame,
+    /// print the count once a second until SIGTERM.
+    #[command(hide = true)]
+    Pull {
+        /// `rtsp://…` URLs.
+        urls: Vec<String>,
+    },
 }
 
-struct Proc(Child);
+pub(super) struct Proc(pub(super) Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -81,7 +100,7 @@ fn peak_rss(pid: u32) -> anyhow::Result<u64> {
     Ok(kb * 1024)
 }
 
-fn wait_port(port: u16) -> anyhow::Result<()> {
+pub(super) fn wait_port(port: u16) -> anyhow::Result<()> {
     let t = Instant::now();
     while t.elapsed() < Duration::from_secs(120) {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -92,7 +111,7 @@ fn wait_port(port: u16) -> anyhow::Result<()> {
     bail!("nothing listens on {port}")
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub(super) fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
@@ -137,12 +156,12 @@ pub(super) fn make_clip(dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(out)
 }
 
-fn sigterm(pid: u32) {
+pub(super) fn sigterm(pid: u32) {
     let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
 }
 
 /// Measures a set of processes: total CPU seconds over the window, peak RSS.
-fn measure(pids: &[u32], warmup: u64, seconds: u64) -> anyhow::Result<(f64, u64, u64)> {
+pub(super) fn measure(pids: &[u32], warmup: u64, seconds: u64) -> anyhow::Result<(f64, u64, u64)> {
     std::thread::sleep(Duration::from_secs(warmup));
     let start: f64 = pids.iter().map(|p| cpu_secs(*p)).sum::<anyhow::Result<f64>>()?;
     let t = Instant::now();
@@ -163,16 +182,34 @@ fn measure(pids: &[u32], warmup: u64, seconds: u64) -> anyhow::Result<(f64, u64,
 impl BenchCmd {
     /// Runs the benchmark.
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let (cameras, seconds, warmup, clip, no_ffmpeg, rounds, json) = match self {
-            BenchCmd::Ingest { cameras, seconds, warmup, clip, no_ffmpeg, rounds, json } => {
-                (cameras, seconds, warmup, clip, no_ffmpeg, rounds, json)
-            }
-            BenchCmd::Export(b) => return b.run(),
-            BenchCmd::Mask(b) => return b.run(),
-            BenchCmd::Api(b) => return b.run(),
-            BenchCmd::Fleet(b) => return b.run(),
-            BenchCmd::View(b) => return b.run(),
-        };
+        let (cameras, seconds, warmup, clip, no_ffmpeg, rounds, json, moonfire, no_floor) =
+            match self {
+                BenchCmd::Ingest {
+                    cameras,
+                    seconds,
+                    warmup,
+                    clip,
+                    no_ffmpeg,
+                    rounds,
+                    json,
+                    moonfire,
+                    no_moonfire,
+                    no_floor,
+                } => {
+                    let moonfire = if no_moonfire {
+                        None
+                    } else {
+                        super::bench_peers::moonfire_binary(moonfire)
+                    };
+                    (cameras, seconds, warmup, clip, no_ffmpeg, rounds, json, moonfire, no_floor)
+                }
+                BenchCmd::Pull { urls } => return super::bench_peers::pull(urls),
+                BenchCmd::Export(b) => return b.run(),
+                BenchCmd::Mask(b) => return b.run(),
+                BenchCmd::Api(b) => return b.run(),
+                BenchCmd::Fleet(b) => return b.run(),
+                BenchCmd::View(b) => return b.run(),
+            };
         let me = std::env::current_exe()?;
         let tmp = tempfile_dir()?;
         let clip = match clip {
@@ -201,7 +238,19 @@ impl BenchCmd {
         let mut rec_runs = Vec::new();
         let mut losses = Vec::new();
         let mut ff_runs = Vec::new();
+        let mut mf_runs: Vec<super::bench_peers::Round> = Vec::new();
+        let mut floor_runs: Vec<super::bench_peers::Round> = Vec::new();
         for round in 0..rounds.max(1) {
+            if let Some(mf) = &moonfire {
+                let dir = tmp.join(format!("moonfire{round}"));
+                mf_runs.push(super::bench_peers::moonfire_round(
+                    mf, &dir, cameras, &url, warmup, seconds,
+                )?);
+            }
+            if !no_floor {
+                floor_runs
+                    .push(super::bench_peers::floor_round(&me, cameras, &url, warmup, seconds)?);
+            }
             // mimamori's recorder, as its own process.
             let data = tmp.join(format!("rec{round}"));
             let mut cmd = Command::new(&me);
@@ -342,6 +391,28 @@ impl BenchCmd {
         }
         let _ = sim.0.wait();
         let per_stream = rec_cpu * 100.0 / cameras as f64;
+        let rec_rss_per_stream = rec_rss as f64 / (1 << 20) as f64 / cameras as f64;
+        // The peers in one shape: median cores, peak RSS, frames kept / sent in the windows.
+        let peer = |runs: &[super::bench_peers::Round]| {
+            (!runs.is_empty()).then(|| {
+                let cpu = median(runs.iter().map(|r| r.cpu).collect());
+                let rss = runs.iter().map(|r| r.rss).max().unwrap_or(0) as f64 / (1 << 20) as f64;
+                let frames: f64 = runs.iter().map(|r| r.frames).sum();
+                let expected: f64 = runs.iter().map(|r| r.expected).sum();
+                let rounds = runs.iter().map(|r| format!("{:.3}", r.cpu)).collect::<Vec<_>>();
+                serde_json::json!({
+                    "cpu_cores": cpu,
+                    "cpu_percent_per_stream": cpu * 100.0 / cameras as f64,
+                    "peak_rss_mib": rss,
+                    "rss_mib_per_stream": rss / cameras as f64,
+                    "frames_kept_in_window": frames.round(),
+                    "frames_expected_in_window": expected.round(),
+                    "cpu_cores_per_round": rounds.join(", "),
+                    "ratio_recorder_to_peer_cpu": rec_cpu / cpu,
+                })
+            })
+        };
+        let (mf, floor) = (peer(&mf_runs), peer(&floor_runs));
         let report = serde_json::json!({
             "cameras": cameras,
             "seconds": seconds,
@@ -364,6 +435,13 @@ impl BenchCmd {
                 "cpu_cores_per_round": ff_note,
             })),
             "ratio_recorder_to_ffmpeg_cpu": ff.map(|(cpu, _, _)| rec_cpu / cpu),
+            "moonfire": mf,
+            "floor_retina_pull": floor,
+            "targets": {
+                "recorder_to_moonfire_cpu_at_most": 0.7,
+                "recorder_to_floor_cpu_at_most": 1.2,
+                "rss_mib_per_stream_at_most": 0.5,
+            },
             "camsim": sent,
         });
         if json {
@@ -402,6 +480,40 @@ impl BenchCmd {
                 );
                 println!("  ratio recorder/ffmpeg CPU: {:.3}", rec_cpu / cpu);
             }
+            for (name, p) in
+                [("Moonfire NVR", &mf), ("floor (retina pull, frames discarded)", &floor)]
+            {
+                let Some(p) = p else { continue };
+                println!(
+                    "  {name}: {:.3} cores = {:.3} % per stream; peak RSS {:.1} MiB ({:.2} MiB per stream); frames kept {} of ~{} sent; cores per round: {}",
+                    p["cpu_cores"].as_f64().unwrap_or(0.0),
+                    p["cpu_percent_per_stream"].as_f64().unwrap_or(0.0),
+                    p["peak_rss_mib"].as_f64().unwrap_or(0.0),
+                    p["rss_mib_per_stream"].as_f64().unwrap_or(0.0),
+                    p["frames_kept_in_window"],
+                    p["frames_expected_in_window"],
+                    p["cpu_cores_per_round"].as_str().unwrap_or("")
+                );
+            }
+            let verdict = |ok: bool| if ok { "met" } else { "NOT met" };
+            if let Some(p) = &mf {
+                let r = p["ratio_recorder_to_peer_cpu"].as_f64().unwrap_or(f64::NAN);
+                println!(
+                    "  ratio recorder/Moonfire CPU: {r:.3} (target ≤ 0.7: {})",
+                    verdict(r <= 0.7)
+                );
+            }
+            if let Some(p) = &floor {
+                let r = p["ratio_recorder_to_peer_cpu"].as_f64().unwrap_or(f64::NAN);
+                println!(
+                    "  ratio recorder/floor CPU: {r:.3} (target ≤ 1.2: {})",
+                    verdict(r <= 1.2)
+                );
+            }
+            println!(
+                "  recorder RSS per stream: {rec_rss_per_stream:.2} MiB (target ≤ 0.5: {})",
+                verdict(rec_rss_per_stream <= 0.5)
+            );
             println!("  {sent}");
         }
         let _ = std::fs::remove_dir_all(&tmp);

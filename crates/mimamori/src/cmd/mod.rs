@@ -8,6 +8,7 @@ pub mod bench_api;
 pub mod bench_export;
 pub mod bench_fleet;
 pub mod bench_mask;
+pub mod bench_peers;
 pub mod bench_view;
 pub mod camsim;
 pub mod config;
