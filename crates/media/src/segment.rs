@@ -181,8 +181,13 @@ fn header_aad(header_bytes: &[u8]) -> [u8; 32] {
         .as_bytes()
 }
 
-/// Sealed chunks are collected here and written in blocks of this size.
-const WRITE_BLOCK: usize = 256 * 1024;
+/// Sealed chunks are collected here and written in blocks of about this size. A chunk that would
+/// take the buffer past it is written after what is already there, not appended to it: the
+/// buffer then never grows past one block or one frame, whichever is larger (64 KiB: 8 writes a
+/// second for a 4 Mbit/s camera; a keyframe arriving
+/// on a nearly full 256 KiB buffer used to double its capacity; with many cameras that was most
+/// of the recorder's memory per stream — issue 24, item 1).
+const WRITE_BLOCK: usize = 64 * 1024;
 
 /// Writes one segment. Chunks are sealed in place inside the write buffer, so each frame is
 /// copied once (into the buffer) before the kernel takes it.
@@ -219,7 +224,7 @@ impl SegmentWriter {
         let stream = stream(key, &header.salt)?;
         let file = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
         let hb = serde_json::to_vec(&header).map_err(|e| Error::Format(e.to_string()))?;
-        let mut pending = Vec::with_capacity(WRITE_BLOCK + 64 * 1024);
+        let mut pending = Vec::with_capacity(WRITE_BLOCK);
         pending.extend_from_slice(MAGIC);
         pending.extend_from_slice(&(hb.len() as u32).to_le_bytes());
         pending.extend_from_slice(&hb);
@@ -272,6 +277,11 @@ impl SegmentWriter {
     /// Hashes, seals and appends a frame. Returns its leaf.
     pub fn append(&mut self, frame: &Frame) -> Result<Leaf, Error> {
         let leaf = Leaf::of(frame);
+        // Length, kind, pts, wall time, keyframe flag, data, tag.
+        let chunk = 4 + 1 + 8 + 8 + 1 + frame.data.len() + 16;
+        if !self.pending.is_empty() && self.pending.len() + chunk > WRITE_BLOCK {
+            self.write_pending()?;
+        }
         let start = self.begin_chunk(KIND_FRAME);
         self.pending.extend_from_slice(&frame.pts.to_le_bytes());
         self.pending.extend_from_slice(&frame.wall_ms.to_le_bytes());
@@ -614,7 +624,7 @@ impl SegmentWriter {
         std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0))?;
         let w = SegmentWriter {
             file,
-            pending: Vec::with_capacity(WRITE_BLOCK + 64 * 1024),
+            pending: Vec::with_capacity(WRITE_BLOCK),
             stream,
             aad: header_aad(&hb),
             position: contents.chunks,

@@ -606,11 +606,15 @@ impl CameraTask {
         params: Option<CodecParams>,
     ) -> Result<Option<CodecParams>, ()> {
         let Some(src) = self.at_source.as_mut() else { return Ok(params) };
+        if !keyframe {
+            // Between keyframes nothing is decided (and nothing is locked per frame).
+            return if src.awaiting_check() { Err(()) } else { Ok(params) };
+        }
         let mut params = params;
         if let Some(setting) = src.setting_changed() {
             let detail = match &setting {
                 crate::source_masks::Setting::Cannot(why) => {
-                    serde_json::json!({ "set": false, "why": why })
+                    serde_json::json!({ "set": false, "why": why, "text": why.to_string() })
                 }
                 _ => serde_json::json!({ "set": true, "polygons": src.polygons().len() }),
             };
@@ -619,13 +623,6 @@ impl CameraTask {
             }
         }
         let Some(src) = self.at_source.as_mut() else { return Ok(params) };
-        if !keyframe {
-            let now = self.ctx.clock.now_ms();
-            let mode = src.mode();
-            let waiting = src.awaiting_check();
-            self.ctx.status.update(&self.code, now, |s| s.masks = mode);
-            return if waiting { Err(()) } else { Ok(params) };
-        }
         let avcc = self
             .camera_params
             .as_ref()
@@ -662,7 +659,7 @@ impl CameraTask {
                 self.seal("privacy masks not seen in the camera's pictures").await;
                 self.event(
                     "recorder.masks_at_camera",
-                    serde_json::json!({ "verified": false, "why": why.to_string() }),
+                    serde_json::json!({ "verified": false, "why": why, "text": why.to_string() }),
                 )
                 .await;
                 match new_masker(&self.code, polygons) {
