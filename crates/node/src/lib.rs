@@ -386,6 +386,10 @@ pub struct Assignment {
     /// them; only the node can open them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<String>,
+    /// The camera's ONVIF Media2 service, when it masks at the source: the node sets `masks`
+    /// there and checks them in its pictures, burning them in whenever they are not seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onvif: Option<String>,
 }
 
 /// One erasure a node made (E3), as the centre receives it: `seq` is the node's own order, so

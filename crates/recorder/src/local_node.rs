@@ -91,6 +91,7 @@ pub fn camera_config(
     c.retention = Some(a.retention);
     c.mask_version = a.mask_version;
     c.masks = a.masks.clone();
+    c.onvif = a.onvif.clone();
     Ok(c)
 }
 
@@ -237,10 +238,13 @@ impl node::Node for LocalNode {
         Box::pin(async move {
             let _one = lock.lock().await;
             let before = assigned(&ctx.data_dir).map_err(seam)?;
-            // Gone, or moved to another address: stopped (a moved one starts again below).
+            // Gone, moved to another address or masking another way: stopped (a moved one
+            // starts again below).
             for old in &before {
                 let now = cameras.iter().find(|c| c.camera == old.camera);
-                if now.is_none_or(|c| c.url != old.url || c.credentials != old.credentials) {
+                if now.is_none_or(|c| {
+                    c.url != old.url || c.credentials != old.credentials || c.onvif != old.onvif
+                }) {
                     ctx.remove_camera(&old.camera).await;
                 }
             }

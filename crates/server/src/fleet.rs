@@ -215,6 +215,7 @@ pub async fn assignments(st: &AppState, name: &str) -> anyhow::Result<Vec<node::
             mask_version,
             masks,
             credentials,
+            onvif: c.onvif_url,
         });
     }
     Ok(out)

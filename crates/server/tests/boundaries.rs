@@ -50,7 +50,24 @@ async fn recorder_nodes_record_only_their_organisations_cameras() {
         };
         let (s, v) = w.api.post("/api/v1/cameras", &a_inst, cam("a-cam1", "city-node")).await;
         assert_eq!((s.as_u16(), v["rule"].as_str()), (422, Some("KAW-2.2.2")), "{v}");
-        w.api.ok("/api/v1/cameras", &a_inst, cam("a-cam1", "a-node")).await;
+        // A camera that masks by itself names its ONVIF service (issue 24, item 2): http(s) only,
+        // no credentials; it travels to the node with the assignment.
+        let mut with_onvif = cam("a-cam1", "a-node");
+        for (bad, key) in [
+            ("ftp://10.0.0.5/onvif", "onvif_scheme"),
+            ("http://u:p@10.0.0.5/onvif", "rtsp_credentials"),
+        ] {
+            with_onvif["onvif_url"] = json!(bad);
+            let (s, v) = w.api.post("/api/v1/cameras", &a_inst, with_onvif.clone()).await;
+            let e = &v["errors"][0];
+            assert_eq!(
+                (s.as_u16(), e["field"].as_str(), e["code"].as_str()),
+                (422, Some("onvif_url"), Some(key)),
+                "{v}"
+            );
+        }
+        with_onvif["onvif_url"] = json!("http://10.0.0.5/onvif/media2_service");
+        w.api.ok("/api/v1/cameras", &a_inst, with_onvif).await;
         for id in [1, 2] {
             let _ = w.api.post(&format!("/api/v1/cameras/{id}/commission"), &city, json!({})).await;
         }
@@ -60,7 +77,9 @@ async fn recorder_nodes_record_only_their_organisations_cameras() {
         let _ = w.api.post(&format!("/api/v1/cameras/{a_id}/commission"), &a_inst, json!({})).await;
         let st = &w.srv.state;
         let codes = |v: Vec<node::Assignment>| v.into_iter().map(|a| a.camera).collect::<Vec<_>>();
-        assert_eq!(codes(server::fleet::assignments(st, "a-node").await.unwrap()), ["a-cam1"]);
+        let assigned = server::fleet::assignments(st, "a-node").await.unwrap();
+        assert_eq!(assigned[0].onvif.as_deref(), Some("http://10.0.0.5/onvif/media2_service"));
+        assert_eq!(codes(assigned), ["a-cam1"]);
         assert!(server::fleet::assignments(st, "city-node").await.unwrap().is_empty());
         // Group B sees neither node.
         let (_, v) = w.api.get("/api/v1/nodes", &b_inst).await;

@@ -18,7 +18,8 @@ use serde_json::json;
 const PREVIOUS: i64 = 21;
 
 /// What the migrations added since the previous release did, undone.
-const UNDO: [&str; 8] = [
+const UNDO: [&str; 9] = [
+    "ALTER TABLE cameras DROP COLUMN onvif_url",
     "ALTER TABLE recorder_nodes DROP COLUMN site_conditions",
     "ALTER TABLE recorder_nodes DROP COLUMN site_kind",
     "DROP INDEX camera_footage_checks_camera",

@@ -125,6 +125,8 @@ pub struct Camera {
     /// Where the camera holds the footage (NIS-2): the days it keeps before overwriting,
     /// recorded when it was commissioned (NIS-6).
     pub overwrite_cycle_days: Option<i64>,
+    /// The camera's ONVIF Media2 service, for a camera that masks at the source (issue 24).
+    pub onvif_url: Option<String>,
 }
 
 /// A new camera.
@@ -142,6 +144,8 @@ pub struct NewCamera<'a> {
     pub recorder: &'a str,
     /// Stream address.
     pub rtsp_url: &'a str,
+    /// ONVIF Media2 service, for a camera that masks at the source.
+    pub onvif_url: Option<&'a str>,
     /// Public share, per mille.
     pub public_share_permille: Option<i64>,
     /// Exemption reason.
@@ -230,7 +234,7 @@ macro_rules! camera_cols {
         "id, code, site_id, name, install_date, recorder, rtsp_url, public_share_permille, coverage_exemption, \
     consensus_note, owner_permission, anti_removal, masks_native, retention_days, retention_months, status, commissioned_at, \
     decommissioned_at, created_at, created_by, decommission_reason, decommissioned_early, owner_org_id, stream_credentials, \
-    credentials_node, overwrite_cycle_days"
+    credentials_node, overwrite_cycle_days, onvif_url"
     };
 }
 macro_rules! ws_cols {
@@ -301,9 +305,9 @@ impl Db {
     /// Registers a camera.
     pub async fn create_camera(&self, c: &NewCamera<'_>, by: i64, now: i64) -> Result<Camera> {
         sqlx::query_as(concat!("INSERT INTO cameras (code, site_id, name, install_date, recorder, rtsp_url, public_share_permille, coverage_exemption, \
-             consensus_note, owner_permission, anti_removal, masks_native, retention_days, retention_months, status, created_at, created_by, owner_org_id) \
+             consensus_note, owner_permission, anti_removal, masks_native, retention_days, retention_months, status, created_at, created_by, owner_org_id, onvif_url) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'active', $15, $16, \
-             (SELECT owner_org_id FROM sites WHERE id = $2)) RETURNING ", camera_cols!()))
+             (SELECT owner_org_id FROM sites WHERE id = $2), $17) RETURNING ", camera_cols!()))
         .bind(c.code)
         .bind(c.site_id)
         .bind(c.name)
@@ -320,6 +324,7 @@ impl Db {
         .bind(c.retention_months)
         .bind(now)
         .bind(by)
+        .bind(c.onvif_url)
         .fetch_one(&mut *self.conn().await?)
         .await
         .map_err(|e| StoreError::from_write(e, "exists_camera", "a camera with that code"))

@@ -537,10 +537,27 @@ pub async fn revoke_designation(
 /// credentials anywhere in it — not as user and password, not in the query — since they are
 /// configured on the recorder and never shown.
 fn check_stream_url(u: &str, networks: &[ipnet::IpNet]) -> ApiResult<()> {
-    let bad = |key: &'static str| ApiError::invalid("rtsp_url", Msg::new(key));
+    check_camera_url(u, "rtsp_url", (&["rtsp", "rtsps"], "rtsp_scheme"), networks)
+}
+
+/// A camera's ONVIF Media2 service (issue 24, item 2): `http(s)://` to a host on the camera
+/// networks, without credentials (the camera's own, sealed to its node, are used).
+fn check_onvif_url(u: &str, networks: &[ipnet::IpNet]) -> ApiResult<()> {
+    check_camera_url(u, "onvif_url", (&["http", "https"], "onvif_scheme"), networks)
+}
+
+/// An address of a camera's, given in `field`: one of `schemes` (else `scheme_key`), a host, no
+/// credentials, within the operator's camera networks.
+fn check_camera_url(
+    u: &str,
+    field: &str,
+    (schemes, scheme_key): (&[&str], &'static str),
+    networks: &[ipnet::IpNet],
+) -> ApiResult<()> {
+    let bad = |key: &'static str| ApiError::invalid(field, Msg::new(key));
     let url = url::Url::parse(u.trim()).map_err(|_| bad("rtsp_not_url"))?;
-    if !matches!(url.scheme(), "rtsp" | "rtsps") {
-        return Err(bad("rtsp_scheme"));
+    if !schemes.contains(&url.scheme()) {
+        return Err(bad(scheme_key));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(bad("rtsp_host"));
@@ -774,6 +791,7 @@ pub async fn list_cameras(
             let mut v = json!(c);
             if hide {
                 v["rtsp_url"] = Value::Null;
+                v["onvif_url"] = Value::Null;
             } else if let Some(k) = checks.iter().find(|k| k.camera_id == c.id) {
                 v["footage_check"] = json!({ "oldest_day": k.oldest_day, "checked_on": k.checked_on,
                     "age_days": k.age_days, "verdict": k.verdict });
@@ -909,6 +927,10 @@ pub async fn create_camera(
     if let Some(u) = b.rtsp_url.as_deref().filter(|u| !u.trim().is_empty()) {
         check_stream_url(u, &st.camera_networks())?;
     }
+    let onvif_url = b.onvif_url.as_deref().map(str::trim).filter(|u| !u.is_empty());
+    if let Some(u) = onvif_url {
+        check_onvif_url(u, &st.camera_networks())?;
+    }
     check_coverage(&st.profile, &b)?;
     retention_setting(
         &st.profile,
@@ -926,6 +948,7 @@ pub async fn create_camera(
                 install_date: &b.install_date,
                 recorder: b.recorder.as_deref().unwrap_or(""),
                 rtsp_url: b.rtsp_url.as_deref().unwrap_or(""),
+                onvif_url,
                 public_share_permille: b.public_share_permille,
                 coverage_exemption: b.coverage_exemption.as_deref().unwrap_or(""),
                 consensus_note: b.consensus_note.as_deref().unwrap_or(""),

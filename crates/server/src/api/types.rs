@@ -240,6 +240,10 @@ pub struct CameraBody {
     /// Stream URL (without credentials).
     #[serde(default)]
     pub rtsp_url: Option<String>,
+    /// The camera's ONVIF Media2 service, when it masks at the source: its recorder node sets the
+    /// masks there and checks them in its pictures (issue 24, item 2).
+    #[serde(default)]
+    pub onvif_url: Option<String>,
     /// Public share of the picture in per mille (KAW-2.1.3).
     #[serde(default)]
     pub public_share_permille: Option<i64>,

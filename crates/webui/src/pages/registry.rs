@@ -256,6 +256,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                     (input(&d, "camera", "name", &t(l, "name"), "text", true))
                     (input(&d, "camera", "install_date", &t(l, "install_date"), "date", true))
                     (input(&d, "camera", "rtsp_url", &t(l, "rtsp_url"), "text", false))
+                    (input(&d, "camera", "onvif_url", &t(l, "onvif_url"), "text", false))
                     (select(&d, "camera", "recorder", &t(l, "recorder_node"), &recorder_options))
                     (input(&d, "camera", "public_share_percent", &t(l, "public_share"), "number", false))
                     @if let Some(e) = d.err("camera", "public_share_permille") { p.field-error { (e) } }
@@ -322,7 +323,7 @@ pub async fn cameras_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<P
             (
                 "/api/v1/cameras".to_owned(),
                 json!({ "code": txt(&f, "code"), "site_id": num(&f, "site_id"), "name": txt(&f, "name"),
-                        "install_date": txt(&f, "install_date"), "rtsp_url": opt(&f, "rtsp_url"), "recorder": opt(&f, "recorder"),
+                        "install_date": txt(&f, "install_date"), "rtsp_url": opt(&f, "rtsp_url"), "onvif_url": opt(&f, "onvif_url"), "recorder": opt(&f, "recorder"),
                         "public_share_permille": permille, "coverage_exemption": opt(&f, "coverage_exemption"),
                         "consensus_note": opt(&f, "consensus_note"), "owner_permission": opt(&f, "owner_permission"),
                         "anti_removal": f.fields.contains_key("anti_removal"), "masks_native": f.fields.contains_key("masks_native") }),
