@@ -158,6 +158,15 @@ struct Unpublished {
     published_ms: i64,
 }
 
+/// Runs work that blocks (a keyframe's decode, a wait for the masking thread) on the camera's
+/// task: on a multi-thread runtime the worker hands its other tasks on meanwhile.
+fn blocking<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
+    }
+}
+
 /// Bitrate of a masked camera's re-encoded stream (4 Mbit/s: 1080p at good quality).
 const MASKED_BITRATE: u32 = 4_000_000;
 
@@ -630,12 +639,7 @@ impl CameraTask {
             .unwrap_or_default();
         let now = self.ctx.clock.now_ms();
         // One decode of one keyframe (a few ms): on this task, as the burn-in's wait is.
-        let decision = match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
-                tokio::task::block_in_place(|| src.at_keyframe(now, data, &avcc))
-            }
-            _ => src.at_keyframe(now, data, &avcc),
-        };
+        let decision = blocking(|| src.at_keyframe(now, data, &avcc));
         let count = src.polygons().len();
         let mode = src.mode();
         self.ctx.status.update(&self.code, now, |s| s.masks = mode);
@@ -695,14 +699,8 @@ impl CameraTask {
             return None;
         }
         let work = move |m: &mut Masking| m.masker.process(data, keyframe, &m.camera_avcc);
-        // The masking thread does the CPU work; waiting for its answer blocks, so the async
-        // worker hands its other tasks on meanwhile.
-        let out = match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
-                tokio::task::block_in_place(|| work(m))
-            }
-            _ => work(m),
-        };
+        // The masking thread does the CPU work; waiting for its answer blocks.
+        let out = blocking(|| work(m));
         let out = match out {
             Ok(Some(f)) => f,
             Ok(None) => return None,
