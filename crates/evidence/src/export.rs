@@ -8,7 +8,7 @@
 
 use crate::city::CityIdentity;
 use crate::manifest::{self, Camera, Manifest, Node, Range, Refs, Video};
-use crate::mp4::{self, ExportInfo, Track};
+use crate::mp4::{self, Chunk, Description, ExportInfo, Track};
 use crate::{Error, package};
 use ed25519_dalek::SigningKey;
 use media::chain::{ChainCheckpoint, Gap, LinkInput};
@@ -221,7 +221,8 @@ fn export_info(req: &Request<'_>, start_ms: i64) -> ExportInfo {
     }
 }
 
-pub(crate) fn codec_track(params: &CodecParams, frames: &[FrameMeta]) -> Result<Track, Error> {
+/// The sample description of footage recorded with `params`.
+pub(crate) fn description(params: &CodecParams) -> Result<Description, Error> {
     let sample_entry = if params.rfc6381.starts_with("hvc1") || params.rfc6381.starts_with("hev1") {
         *b"hvc1"
     } else if params.rfc6381.starts_with("avc1") || params.rfc6381.starts_with("avc3") {
@@ -231,14 +232,59 @@ pub(crate) fn codec_track(params: &CodecParams, frames: &[FrameMeta]) -> Result<
     };
     let config = hex::decode(&params.extra_data)
         .map_err(|_| Error::Export("recorded codec parameters are not hex".into()))?;
-    let pts: Vec<i64> = frames.iter().map(|f| f.pts).collect();
-    let sync =
-        frames.iter().enumerate().filter(|(_, f)| f.keyframe).map(|(i, _)| i as u32 + 1).collect();
-    Ok(Track {
+    Ok(Description {
         sample_entry,
         config,
         width: u16::try_from(params.width).unwrap_or(u16::MAX),
         height: u16::try_from(params.height).unwrap_or(u16::MAX),
+    })
+}
+
+/// The track of `frames`, recorded in runs of `(codec parameters, how many frames)`: a chunk per
+/// run, each naming the description of its parameters (one description per distinct set).
+/// Parameters of another codec in the same range are refused: one track holds one codec.
+pub(crate) fn codec_track(
+    runs: &[(&CodecParams, usize)],
+    frames: &[FrameMeta],
+) -> Result<Track, Error> {
+    let mut distinct: Vec<&CodecParams> = Vec::new();
+    let mut descriptions: Vec<Description> = Vec::new();
+    let mut chunks: Vec<Chunk> = Vec::new();
+    for (p, n) in runs {
+        if *n == 0 {
+            continue;
+        }
+        let index = match distinct.iter().position(|q| q == p) {
+            Some(i) => i,
+            None => {
+                let d = description(p)?;
+                if descriptions.first().is_some_and(|f| f.sample_entry != d.sample_entry) {
+                    return Err(Error::Export(format!(
+                        "the camera changed codec in this range ({} to {}); export the parts \
+                         before and after the change separately",
+                        distinct[0].rfc6381, p.rfc6381
+                    )));
+                }
+                if descriptions.len() as u32 >= mp4::MAX_DESCRIPTIONS {
+                    return Err(Error::Export(format!(
+                        "the camera's codec parameters change more than {} times in this range; \
+                         export it in shorter parts",
+                        mp4::MAX_DESCRIPTIONS
+                    )));
+                }
+                distinct.push(p);
+                descriptions.push(d);
+                distinct.len() - 1
+            }
+        };
+        chunks.push(Chunk { samples: *n as u32, description: index as u32 + 1 });
+    }
+    let pts: Vec<i64> = frames.iter().map(|f| f.pts).collect();
+    let sync =
+        frames.iter().enumerate().filter(|(_, f)| f.keyframe).map(|(i, _)| i as u32 + 1).collect();
+    Ok(Track {
+        descriptions,
+        chunks,
         sizes: frames.iter().map(|f| f.size).collect(),
         durations: mp4::durations(&pts),
         sync,
@@ -319,37 +365,37 @@ fn export_inner(
                 Err(_) => Box::new(package::Plain::new(std::fs::File::create(partial)?)?),
             },
         };
+        // Each segment's codec parameters first (its first chunk only): the movie box, written
+        // before the samples, describes them all.
+        let seg_params: Vec<CodecParams> = segs
+            .iter()
+            .map(|s| media::segment::read_params(&s.path, &s.key))
+            .collect::<Result<_, _>>()?;
+        let runs: Vec<(&CodecParams, usize)> =
+            seg_params.iter().zip(&slices).map(|(p, (a, b))| (p, b - a)).collect();
+        let track = codec_track(&runs, &frames)?;
+        let params = seg_params.first().cloned();
         let mut zip = package::Writer::new(sink, req.now_ms)?;
-        let mut params: Option<CodecParams> = None;
         let mut reads: Vec<Read> = Vec::new();
         let mut video_bytes = 0u64;
         let (mp4_len, sha_final) = {
             let mut tee =
                 Tee { inner: zip.start_stored(package::VIDEO)?, sha: Sha256::new(), n: 0 };
-            for (s, (a, b)) in segs.iter().zip(&slices) {
+            for (i, (s, (a, b))) in segs.iter().zip(&slices).enumerate() {
                 let r =
                     rx.recv().map_err(|_| Error::Export("the segment reader stopped".into()))??;
-                let p = r.contents.params.clone().ok_or_else(|| {
-                    Error::Export(format!("segment {} has no codec parameters", s.seq))
-                })?;
-                match &params {
-                    None => {
-                        let track = codec_track(&p, &frames)?;
-                        let info = export_info(req, first.wall_ms);
-                        tee.write_all(&mp4::head(&track, &info))?;
-                        let total: u64 = frames.iter().map(|f| u64::from(f.size)).sum();
-                        tee.write_all(&mp4::mdat_header(total))?;
-                        params = Some(p);
-                    }
-                    Some(q) if *q != p => {
-                        return Err(Error::Export(format!(
-                            "the camera's codec parameters change at segment {} ({}); export \
-                             the parts before and after it separately",
-                            s.seq,
-                            manifest::jst(s.frames.first().map_or(0, |f| f.wall_ms))
-                        )));
-                    }
-                    Some(_) => {}
+                if r.contents.params.as_ref() != Some(&seg_params[i]) {
+                    return Err(Error::Export(format!(
+                        "segment {} changed while it was exported; run `mimamori recorder \
+                         check` and report it",
+                        s.seq
+                    )));
+                }
+                if i == 0 {
+                    let info = export_info(req, first.wall_ms);
+                    tee.write_all(&mp4::head(&track, &info))?;
+                    let total: u64 = frames.iter().map(|f| u64::from(f.size)).sum();
+                    tee.write_all(&mp4::mdat_header(total))?;
                 }
                 for f in &r.contents.frames[*a..*b] {
                     tee.write_all(&f.data)?;

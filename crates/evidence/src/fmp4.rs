@@ -10,13 +10,13 @@
 //! (a stall, a reconnection) ends the fragment, so the player shows a gap, not a frozen frame.
 
 use crate::Error;
-use crate::mp4::{BoxWriter, DEFAULT_DURATION, u32b, u64b};
+use crate::mp4::{BoxWriter, DEFAULT_DURATION, Track, u32b, u64b};
 use media::frame::Frame;
 use media::segment::CodecParams;
 
 /// The initialisation segment for footage recorded with `params`, its movie dated `start_ms`.
 pub fn init(params: &CodecParams, start_ms: i64) -> Result<Vec<u8>, Error> {
-    let track = crate::export::codec_track(params, &[])?;
+    let track = Track::single(crate::export::description(params)?, vec![], vec![], vec![]);
     Ok(crate::mp4::fragmented_head(&track, start_ms))
 }
 
@@ -131,7 +131,7 @@ fn fragment(out: &mut Vec<u8>, seq: u32, base_90k: u64, frames: &[Frame], durati
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::mp4::{Track, boxes, fragmented_head};
+    use crate::mp4::{Description, boxes, fragmented_head};
 
     fn frame(i: i64, pts: i64, wall: i64) -> Frame {
         Frame { pts, wall_ms: wall, keyframe: i % 50 == 0, data: vec![0, 0, 0, 2, 0x65, i as u8] }
@@ -156,15 +156,17 @@ mod tests {
 
     #[test]
     fn init_has_no_samples_and_an_mvex() {
-        let t = Track {
-            sample_entry: *b"avc1",
-            config: vec![1, 0x42, 0, 0x1e, 0xff, 0xe0, 0],
-            width: 640,
-            height: 360,
-            sizes: vec![],
-            durations: vec![],
-            sync: vec![],
-        };
+        let t = Track::single(
+            Description {
+                sample_entry: *b"avc1",
+                config: vec![1, 0x42, 0, 0x1e, 0xff, 0xe0, 0],
+                width: 640,
+                height: 360,
+            },
+            vec![],
+            vec![],
+            vec![],
+        );
         let init = fragmented_head(&t, 1_795_000_000_000);
         let top = boxes(&init, 0, init.len() as u64).unwrap();
         let kinds: Vec<_> = top.iter().map(|b| b.kind).collect();

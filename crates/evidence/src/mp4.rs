@@ -85,9 +85,9 @@ pub struct ExportInfo {
     pub start_ms: i64,
 }
 
-/// The video track.
-#[derive(Debug, Clone)]
-pub struct Track {
+/// One sample description (`stsd` entry): how to decode the samples of the chunks that name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description {
     /// `avc1` or `hvc1`.
     pub sample_entry: [u8; 4],
     /// `avcC` or `hvcC` body.
@@ -96,12 +96,59 @@ pub struct Track {
     pub width: u16,
     /// Height.
     pub height: u16,
+}
+
+/// A run of consecutive samples stored together (one `stsc`/`co64` chunk), all decoded with one
+/// sample description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunk {
+    /// How many samples.
+    pub samples: u32,
+    /// The 1-based index of its sample description.
+    pub description: u32,
+}
+
+/// The video track.
+#[derive(Debug, Clone)]
+pub struct Track {
+    /// The sample descriptions: one, or one per set of codec parameters the camera sent in the
+    /// range (a camera that starts masking at the source, or changes resolution, changes them at
+    /// a keyframe; ISO/IEC 14496-12 §8.5.2 lets one track carry several, each chunk naming its
+    /// own, so the samples stay byte for byte as recorded).
+    pub descriptions: Vec<Description>,
+    /// The chunks, in order, back to back in one `mdat`; empty for a fragmented head.
+    pub chunks: Vec<Chunk>,
     /// Sample sizes.
     pub sizes: Vec<u32>,
     /// Sample durations in 90 kHz units.
     pub durations: Vec<u32>,
     /// 1-based indices of sync samples.
     pub sync: Vec<u32>,
+}
+
+impl Track {
+    /// A track of one sample description whose samples are one chunk.
+    pub fn single(
+        description: Description,
+        sizes: Vec<u32>,
+        durations: Vec<u32>,
+        sync: Vec<u32>,
+    ) -> Track {
+        let chunks = if sizes.is_empty() {
+            Vec::new()
+        } else {
+            vec![Chunk { samples: sizes.len() as u32, description: 1 }]
+        };
+        Track { descriptions: vec![description], chunks, sizes, durations, sync }
+    }
+
+    fn first(&self) -> Option<&Description> {
+        self.descriptions.first()
+    }
+
+    fn brand(&self) -> [u8; 4] {
+        self.first().map_or(*b"avc1", |d| d.sample_entry)
+    }
 }
 
 fn iso_time(ms: i64) -> u64 {
@@ -141,7 +188,7 @@ pub fn head(track: &Track, info: &ExportInfo) -> Vec<u8> {
     let mut b = BoxWriter::open(&mut out, b"ftyp");
     b.body().extend_from_slice(b"isom");
     u32b(b.body(), 0x200);
-    for brand in [b"isom", b"iso2", &track.sample_entry, b"mp41"] {
+    for brand in [b"isom", b"iso2", &track.brand(), b"mp41"] {
         b.body().extend_from_slice(brand);
     }
     b.close();
@@ -164,7 +211,7 @@ pub fn fragmented_head(track: &Track, start_ms: i64) -> Vec<u8> {
     let mut b = BoxWriter::open(&mut out, b"ftyp");
     b.body().extend_from_slice(b"iso6");
     u32b(b.body(), 0);
-    for brand in [b"iso6", b"isom", &track.sample_entry, b"mp41"] {
+    for brand in [b"iso6", b"isom", &track.brand(), b"mp41"] {
         b.body().extend_from_slice(brand);
     }
     b.close();
@@ -218,8 +265,9 @@ fn moov(
             for m in [0x0001_0000u32, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000] {
                 u32b(v, m);
             }
-            u32b(v, u32::from(track.width) << 16);
-            u32b(v, u32::from(track.height) << 16);
+            let (w, h) = track.first().map_or((0, 0), |d| (d.width, d.height));
+            u32b(v, u32::from(w) << 16);
+            u32b(v, u32::from(h) << 16);
             b.close();
         }
         let mut mdia = BoxWriter::open(trak.body(), b"mdia");
@@ -260,26 +308,28 @@ fn moov(
         let mut stbl = BoxWriter::open(minf.body(), b"stbl");
         {
             let mut stsd = BoxWriter::full(stbl.body(), b"stsd", 0, 0);
-            u32b(stsd.body(), 1);
-            let mut e = BoxWriter::open(stsd.body(), &track.sample_entry);
-            let v = e.body();
-            v.extend_from_slice(&[0; 6]);
-            u16b(v, 1); // data reference index
-            v.extend_from_slice(&[0; 16]);
-            u16b(v, track.width);
-            u16b(v, track.height);
-            u32b(v, 0x0048_0000);
-            u32b(v, 0x0048_0000);
-            u32b(v, 0);
-            u16b(v, 1); // frame count
-            v.extend_from_slice(&[0; 32]); // compressor name
-            u16b(v, 0x18);
-            u16b(v, 0xffff);
-            let cfg = if &track.sample_entry == b"hvc1" { b"hvcC" } else { b"avcC" };
-            let mut c = BoxWriter::open(e.body(), cfg);
-            c.body().extend_from_slice(&track.config);
-            c.close();
-            e.close();
+            u32b(stsd.body(), track.descriptions.len() as u32);
+            for d in &track.descriptions {
+                let mut e = BoxWriter::open(stsd.body(), &d.sample_entry);
+                let v = e.body();
+                v.extend_from_slice(&[0; 6]);
+                u16b(v, 1); // data reference index
+                v.extend_from_slice(&[0; 16]);
+                u16b(v, d.width);
+                u16b(v, d.height);
+                u32b(v, 0x0048_0000);
+                u32b(v, 0x0048_0000);
+                u32b(v, 0);
+                u16b(v, 1); // frame count
+                v.extend_from_slice(&[0; 32]); // compressor name
+                u16b(v, 0x18);
+                u16b(v, 0xffff);
+                let cfg = if &d.sample_entry == b"hvc1" { b"hvcC" } else { b"avcC" };
+                let mut c = BoxWriter::open(e.body(), cfg);
+                c.body().extend_from_slice(&d.config);
+                c.close();
+                e.close();
+            }
             stsd.close();
         }
         {
@@ -308,14 +358,20 @@ fn moov(
             b.close();
         }
         {
+            // stsc: an entry wherever the samples per chunk or the description change.
             let mut b = BoxWriter::full(stbl.body(), b"stsc", 0, 0);
-            if data_offset.is_some() {
-                u32b(b.body(), 1);
-                u32b(b.body(), 1);
-                u32b(b.body(), track.sizes.len() as u32);
-                u32b(b.body(), 1);
-            } else {
-                u32b(b.body(), 0);
+            let chunks: &[Chunk] = if data_offset.is_some() { &track.chunks } else { &[] };
+            let mut entries: Vec<(u32, Chunk)> = Vec::new();
+            for (i, c) in chunks.iter().enumerate() {
+                if entries.last().is_none_or(|(_, last)| last != c) {
+                    entries.push((i as u32 + 1, *c));
+                }
+            }
+            u32b(b.body(), entries.len() as u32);
+            for (first, c) in entries {
+                u32b(b.body(), first);
+                u32b(b.body(), c.samples);
+                u32b(b.body(), c.description);
             }
             b.close();
         }
@@ -329,11 +385,21 @@ fn moov(
             b.close();
         }
         {
+            // co64: the chunks lie back to back from `data_offset`.
             let mut b = BoxWriter::full(stbl.body(), b"co64", 0, 0);
             match data_offset {
-                Some(offset) => {
-                    u32b(b.body(), 1);
-                    u64b(b.body(), offset);
+                Some(mut offset) => {
+                    u32b(b.body(), track.chunks.len() as u32);
+                    let mut at = 0usize;
+                    for c in &track.chunks {
+                        u64b(b.body(), offset);
+                        let n = c.samples as usize;
+                        offset += track.sizes[at..(at + n).min(track.sizes.len())]
+                            .iter()
+                            .map(|s| u64::from(*s))
+                            .sum::<u64>();
+                        at += n;
+                    }
                 }
                 None => u32b(b.body(), 0),
             }
@@ -494,8 +560,12 @@ pub struct Tables {
     pub durations: Vec<u32>,
     /// Sync sample indices (1-based).
     pub sync: Vec<u32>,
-    /// File offset of the first sample (the single chunk).
+    /// File offset of the first sample; the chunks follow each other from there.
     pub data_offset: u64,
+    /// The chunks, in order (samples, sample description).
+    pub chunks: Vec<Chunk>,
+    /// How many sample descriptions (all of the kind of `sample_entry`).
+    pub descriptions: u32,
     /// Track timescale.
     pub timescale: u32,
 }
@@ -544,7 +614,7 @@ fn need(d: &[u8], parent: &BoxRef, skip: u64, kind: &[u8; 4]) -> Result<BoxRef, 
 }
 
 /// Parses a `moov` box (its whole bytes, header included) as [`head`] writes it: one video
-/// track, one chunk. Anything else is refused with a reason; nothing panics on hostile input.
+/// track, its chunks back to back. Anything else is refused with a reason; nothing panics on hostile input.
 pub fn parse_moov(d: &[u8]) -> Result<Tables, Error> {
     let top = boxes(d, 0, d.len() as u64)?;
     let moov = top
@@ -570,13 +640,21 @@ pub fn parse_moov(d: &[u8]) -> Result<Tables, Error> {
     let minf = need(d, &mdia, 0, b"minf")?;
     let stbl = need(d, &minf, 0, b"stbl")?;
     let stsd = need(d, &stbl, 0, b"stsd")?;
-    if be32(d, stsd.body + 4)? != 1 {
-        return Err(Error::Mp4("an export has exactly one sample description".into()));
+    let entries = boxes(d, stsd.body + 8, stsd.end)?;
+    let descriptions = be32(d, stsd.body + 4)?;
+    if descriptions == 0 || descriptions as usize != entries.len() {
+        return Err(Error::Mp4(format!(
+            "stsd says {descriptions} sample descriptions and holds {}",
+            entries.len()
+        )));
     }
-    let entry = boxes(d, stsd.body + 8, stsd.end)?
-        .first()
-        .copied()
-        .ok_or_else(|| Error::Mp4("empty stsd".into()))?;
+    if descriptions > MAX_DESCRIPTIONS {
+        return Err(Error::Mp4(format!("{descriptions} sample descriptions is not an export")));
+    }
+    let entry = entries[0];
+    if entries.iter().any(|e| e.kind != entry.kind) {
+        return Err(Error::Mp4("an export's sample descriptions are of one codec".into()));
+    }
     let stsz = need(d, &stbl, 0, b"stsz")?;
     let stts = need(d, &stbl, 0, b"stts")?;
     let stsc = need(d, &stbl, 0, b"stsc")?;
@@ -617,17 +695,69 @@ pub fn parse_moov(d: &[u8]) -> Result<Tables, Error> {
     for i in 0..nsync {
         sync.push(be32(d, stss.body + 8 + 4 * i)?);
     }
-    // One chunk holding every sample.
-    if be32(d, stsc.body + 4)? != 1
-        || be32(d, stsc.body + 8)? != 1
-        || u64::from(be32(d, stsc.body + 12)?) != count
-        || be32(d, co64.body + 4)? != 1
+    // Chunks back to back, covering every sample in order, each naming a description.
+    let nchunks = u64::from(be32(d, co64.body + 4)?);
+    if nchunks == 0 || count == 0 {
+        return Err(Error::Mp4("an export holds at least one sample".into()));
+    }
+    if nchunks > (co64.end - co64.body).saturating_sub(8) / 8 || nchunks > count {
+        return Err(Error::Mp4("co64 claims more chunks than it holds".into()));
+    }
+    let nstsc = u64::from(be32(d, stsc.body + 4)?);
+    if nstsc > (stsc.end - stsc.body).saturating_sub(8) / 12 || nstsc > nchunks {
+        return Err(Error::Mp4("stsc claims more entries than it holds".into()));
+    }
+    let mut runs = Vec::with_capacity(nstsc as usize);
+    for i in 0..nstsc {
+        let at = stsc.body + 8 + 12 * i;
+        runs.push((be32(d, at)?, be32(d, at + 4)?, be32(d, at + 8)?));
+    }
+    let mut chunks = Vec::with_capacity(nchunks as usize);
+    for (i, (first, samples, description)) in runs.iter().copied().enumerate() {
+        let next = runs.get(i + 1).map_or(nchunks + 1, |r| u64::from(r.0));
+        let first_ok = if i == 0 { first == 1 } else { first > runs[i - 1].0 };
+        if !first_ok || next <= u64::from(first) || next > nchunks + 1 {
+            return Err(Error::Mp4("stsc entries out of order".into()));
+        }
+        if samples == 0 || description == 0 || description > descriptions {
+            return Err(Error::Mp4("an stsc entry names no samples or no description".into()));
+        }
+        for _ in u64::from(first)..next {
+            chunks.push(Chunk { samples, description });
+        }
+    }
+    if chunks.len() as u64 != nchunks
+        || chunks.iter().map(|c| u64::from(c.samples)).sum::<u64>() != count
     {
-        return Err(Error::Mp4("an export holds its samples in one chunk".into()));
+        return Err(Error::Mp4("the chunks do not hold the samples exactly".into()));
     }
     let data_offset = be64(d, co64.body + 8)?;
-    Ok(Tables { sample_entry: entry.kind, sizes, durations, sync, data_offset, timescale })
+    let mut at = data_offset;
+    let mut sample = 0usize;
+    for (i, c) in chunks.iter().enumerate() {
+        if be64(d, co64.body + 8 + 8 * i as u64)? != at {
+            return Err(Error::Mp4("an export's chunks follow each other in one mdat".into()));
+        }
+        let n = c.samples as usize;
+        at += sizes[sample..sample + n].iter().map(|s| u64::from(*s)).sum::<u64>();
+        sample += n;
+    }
+    Ok(Tables {
+        sample_entry: entry.kind,
+        sizes,
+        durations,
+        sync,
+        data_offset,
+        chunks,
+        descriptions,
+        timescale,
+    })
 }
+
+/// The most sample descriptions an export holds: one per set of codec parameters a camera sent
+/// in the range (each switch between masks at the camera and at the recorder may add one; the
+/// same parameters again reuse theirs).
+pub const MAX_DESCRIPTIONS: u32 = 64;
 
 /// Parses the file-level `meta` box (its whole bytes) as [`meta`] writes it.
 pub fn parse_meta(d: &[u8]) -> Result<MetaInfo, Error> {

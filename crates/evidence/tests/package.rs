@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use evidence::export::export;
-use evidence::mp4::{self, ExportInfo, Track};
+use evidence::mp4::{self, Description, ExportInfo, Track};
 use evidence::package::{self, Decryption, Encryption};
 use evidence::verify::{Options, Report, Severity, Verdict, verify};
 use std::path::Path;
@@ -98,6 +98,72 @@ fn ffprobe_reads_the_mp4_and_agrees_with_the_manifest() {
 }
 
 #[test]
+// rule: ASA-3.3b (never re-encoded): a camera that switches to masking at the source (issue 24)
+// changes its codec parameters at a keyframe; an export across the switch keeps every sample as
+// recorded, each chunk naming the sample description of its parameters, and verifies; ffmpeg
+// decodes every frame at both sizes.
+fn an_export_across_a_change_of_codec_parameters() {
+    let switched = |seq: u64| seq == 2 || seq == 3;
+    let rec = record_switching("cam1", 5, 0, 0, Some(&switched));
+    let node = node_key();
+    let out = tempfile::tempdir().unwrap();
+    let path = out.path().join("pkg.zip");
+    let req = request(&rec, "cam1", T0 + 2_500, T0 + 14_100, &node, 5);
+    let o = export(&req, &path, None).unwrap();
+    assert_eq!(o.delivered.from_ms, T0 + 2_000);
+    let r = check(&path);
+    assert!(r.ok(), "{}", r.render());
+    assert_eq!(r.frames_checked, o.frames);
+
+    let e = entries(&path);
+    let mp4 = get(&e, package::VIDEO);
+    let mb = top_boxes(mp4)[1];
+    let t = mp4::parse_moov(&mp4[mb.1..mb.2]).unwrap();
+    assert_eq!(t.descriptions, 2);
+    let chunks: Vec<(u32, u32)> = t.chunks.iter().map(|c| (c.samples, c.description)).collect();
+    // Segment 1 from 2.0 s (50 frames), segments 2 and 3 in the other picture, segment 4 up
+    // to 14.08 s (53 frames).
+    assert_eq!(chunks, vec![(50, 1), (100, 2), (100, 2), (53, 1)]);
+    // The samples are the recorded access units, in order.
+    let (samples, keyframes, _) = samples(&e);
+    assert_eq!(samples[50], access_unit(other_clip(), 0).0);
+    assert_eq!(samples[250], access_unit(clip(4), 0).0);
+    assert!(keyframes[50] && keyframes[250]);
+
+    let mp4_path = out.path().join("video.mp4");
+    std::fs::write(&mp4_path, mp4).unwrap();
+    let v =
+        ffprobe_json(&["-show_entries", "frame=width,height", "-select_streams", "v:0"], &mp4_path);
+    let sizes: Vec<(i64, i64)> = v["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["width"].as_i64().unwrap(), f["height"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(sizes.len() as u64, o.frames, "every frame decodes");
+    assert_eq!(sizes[0], (320, 240));
+    assert_eq!(sizes[60], (352, 288));
+    assert_eq!(sizes[260], (320, 240));
+    let d = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&mp4_path)
+        .args(["-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(d.status.success() && d.stderr.is_empty(), "{}", String::from_utf8_lossy(&d.stderr));
+
+    // A sample table that points a chunk elsewhere than right after the one before it (a
+    // player would show other bytes than the ones hashed) is refused.
+    let mut bad = mp4[mb.1..mb.2].to_vec();
+    let co64 = bad.windows(4).position(|w| w == b"co64").unwrap() + 4;
+    let second = co64 + 8 + 8;
+    let v = u64::from_be_bytes(bad[second..second + 8].try_into().unwrap());
+    bad[second..second + 8].copy_from_slice(&(v + 4).to_be_bytes());
+    let err = mp4::parse_moov(&bad).unwrap_err().to_string();
+    assert!(err.contains("follow each other"), "{err}");
+}
+
+#[test]
 // The ONVIF file signature checked by an independent tool: openssl, on the bytes the Export
 // File Format says are signed (the file with the `sibo` payload zeroed).
 fn openssl_verifies_the_onvif_signature() {
@@ -168,20 +234,17 @@ fn rebuild_mp4(original: &[u8], samples: &[Vec<u8>], keyframes: &[bool], pts: &[
     let t = mp4::parse_moov(&original[moov_box.1..moov_box.2]).unwrap();
     let c = clip(4);
     let p = params(c);
-    let track = Track {
-        sample_entry: t.sample_entry,
-        config: hex::decode(&p.extra_data).unwrap(),
-        width: 320,
-        height: 240,
-        sizes: samples.iter().map(|s| s.len() as u32).collect(),
-        durations: mp4::durations(pts),
-        sync: keyframes
-            .iter()
-            .enumerate()
-            .filter(|(_, k)| **k)
-            .map(|(i, _)| i as u32 + 1)
-            .collect(),
-    };
+    let track = Track::single(
+        Description {
+            sample_entry: t.sample_entry,
+            config: hex::decode(&p.extra_data).unwrap(),
+            width: 320,
+            height: 240,
+        },
+        samples.iter().map(|s| s.len() as u32).collect(),
+        mp4::durations(pts),
+        keyframes.iter().enumerate().filter(|(_, k)| **k).map(|(i, _)| i as u32 + 1).collect(),
+    );
     let info = ExportInfo {
         unit_name: "mimamori node1".into(),
         unit_url: String::new(),

@@ -604,6 +604,11 @@ pub fn read_frames(
     Ok((params, frames))
 }
 
+/// Reads a segment's codec parameters only (its first chunk), authenticated like every chunk.
+pub fn read_params(path: &Path, key: &DataKey) -> Result<CodecParams, Error> {
+    read_frames(path, key, FrameRun { first: 0, offset: 0, count: 0 }).map(|(p, _)| p)
+}
+
 impl SegmentWriter {
     /// Reopens an unsealed (torn) segment to seal it: truncates the file after the last chunk
     /// that authenticates and continues the STREAM from there. Fails for a sealed segment or one

@@ -31,6 +31,7 @@
   var complete = false;
   var generation = 0;       // a seek starts a new generation; older answers are dropped
   var pending = [];
+  var sbCodec = null;
   var holes = [];           // [from, to) the server had nothing playable in (before a keyframe)
   var playedFrom = null;    // the stretch being played, media seconds
   var lastTime = 0;
@@ -101,6 +102,7 @@
         loading = false;
         if (gen !== generation) { pump(); return; }
         if (!sb) {
+          sbCodec = c.codec;
           sb = ms.addSourceBuffer('video/mp4; codecs="' + c.codec + '"');
           sb.addEventListener('updateend', function () {
             flush();
@@ -112,7 +114,7 @@
         if (c.start > from + 40) { holes.push([from, c.start]); }
         next = c.end;
         complete = c.complete;
-        pending.push(c.buf);
+        pending.push({ buf: c.buf, codec: c.codec });
         flush();
       })
       .catch(function (e) {
@@ -122,7 +124,16 @@
   }
 
   function flush() {
-    if (sb && !sb.updating && pending.length) { sb.appendBuffer(pending.shift()); }
+    if (sb && !sb.updating && pending.length) {
+      var p = pending.shift();
+      // Each chunk starts with its own initialisation segment; where the camera's codec changed
+      // (it began masking at the source, another profile), the buffer is told first.
+      if (p.codec && p.codec !== sbCodec && sb.changeType) {
+        sb.changeType('video/mp4; codecs="' + p.codec + '"');
+        sbCodec = p.codec;
+      }
+      sb.appendBuffer(p.buf);
+    }
     if (el.getAttribute('data-state') === 'loading' && video.buffered.length) {
       el.setAttribute('data-state', 'ready');
     }

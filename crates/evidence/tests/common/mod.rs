@@ -82,8 +82,25 @@ pub fn record(cam: &str, n: u64, gap_ms: i64) -> Recorded {
 /// As [`record`], and the recorder's wall clock stepped by `step_ms` before segment 3 (an NTP
 /// step: wall times jump, media times do not; the recorder cuts the segment there).
 pub fn record_opts(cam: &str, n: u64, gap_ms: i64, step_ms: i64) -> Recorded {
+    record_switching(cam, n, gap_ms, step_ms, None)
+}
+
+/// Another camera picture (352×288): other codec parameters than [`clip`]'s.
+pub fn other_clip() -> &'static camsim::Clip {
+    static C: OnceLock<camsim::Clip> = OnceLock::new();
+    C.get_or_init(|| camsim::synthesize(352, 288, 25, 300_000, 4).unwrap())
+}
+
+/// As [`record_opts`], the camera sending [`other_clip`] (other codec parameters, as when it
+/// starts masking at the source) in the segments whose number is in `switched`.
+pub fn record_switching(
+    cam: &str,
+    n: u64,
+    gap_ms: i64,
+    step_ms: i64,
+    switched: Option<&dyn Fn(u64) -> bool>,
+) -> Recorded {
     let dir = tempfile::tempdir().unwrap();
-    let c = clip(4);
     let key = DataKey::generate().unwrap();
     let key_id = new_key_id().unwrap();
     let node = node_key();
@@ -120,6 +137,7 @@ pub fn record_opts(cam: &str, n: u64, gap_ms: i64, step_ms: i64) -> Recorded {
             });
             gaps.push(gap_before.clone().unwrap());
         }
+        let c = if switched.is_some_and(|f| f(seq)) { other_clip() } else { clip(4) };
         let mut w = SegmentWriter::create(&path, header, &key, &params(c)).unwrap();
         let mut metas = Vec::new();
         let mut first_wall = 0;
