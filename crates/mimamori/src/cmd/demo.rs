@@ -44,11 +44,11 @@ pub struct DemoArgs {
     /// start, so the recording has gaps (recorded with their cause) to see in a viewing.
     #[arg(long, value_name = "SECONDS")]
     pub fault_drop_after: Option<u64>,
-    /// The masked camera (cam1) masks at the source: the recorder sets its masks over ONVIF and
-    /// checks them in its pictures (issue 24). Off by default: an export or viewing across the
-    /// switch from burn-in to the camera's own stream does not yet work (docs/masking.md).
+    /// The masked camera (cam1) is masked by the recorder burning its masks in, as a camera
+    /// without ONVIF masks would be. By default it masks at the source: the recorder sets its
+    /// masks over ONVIF and checks them in its pictures (issue 24; docs/masking.md).
     #[arg(long)]
-    pub masks_at_camera: bool,
+    pub masks_at_recorder: bool,
     /// Also run this many recorder node processes (issue 21): each registered at the demo's
     /// centre, enrolled, recording one more simulated camera the registry assigns it, reached
     /// over mutual TLS (`/nodes` shows them).
@@ -587,7 +587,7 @@ impl DemoArgs {
             let mut cc = super::serve::parse_camera(&format!("{code}={url}"))?;
             (cc.mask_version, cc.masks) =
                 server::nodes::recorder_masks(&app.state.db, code).await?;
-            if self.masks_at_camera && code == "cam1" {
+            if !self.masks_at_recorder && code == "cam1" {
                 cc.onvif = Some(format!("http://127.0.0.1:{onvif_port}/onvif/cam1/media2_service"));
             }
             cfg.cameras.push(cc);
