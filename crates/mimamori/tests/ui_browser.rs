@@ -2000,6 +2000,8 @@ async fn asahikawa_officer_views_recorded_footage() {
     // Seek to just before the gap. Footage is served from the keyframe at or before a position,
     // and a position before the range's first keyframe is stepped over: on a loaded machine the
     // landing point can fall after the gap, so step further back until it lands before it.
+    c.execute("window.__trace = []; const v = document.getElementById('viewing-video'); for (const e of ['seeking', 'seeked', 'waiting', 'playing', 'stalled']) { v.addEventListener(e, () => window.__trace.push([e, v.currentTime, v.buffered.length ? [...Array(v.buffered.length).keys()].map(i => [v.buffered.start(i), v.buffered.end(i)]) : []])); }", vec![]).await.unwrap();
+    let mut landings = Vec::new();
     for back in [1_500, 3_500, 6_000] {
         let to = (gap_from - back).max(0) as f64 / 1000.0;
         c.execute("document.getElementById('player').seekTo(arguments[0]);", vec![json!(to)])
@@ -2013,6 +2015,7 @@ async fn asahikawa_officer_views_recorded_footage() {
             |t| t.as_f64().unwrap_or(-1.0) >= 0.0,
         )
         .await;
+        landings.push((to, landed.clone()));
         if landed.as_f64().is_some_and(|t| t * 1000.0 < (gap_from - 200) as f64) {
             break;
         }
@@ -2039,7 +2042,11 @@ async fn asahikawa_officer_views_recorded_footage() {
         .execute("return document.getElementById('player').getAttribute('data-gaps');", vec![])
         .await
         .unwrap();
-    assert!(gaps.as_str().is_some_and(|g| g != "0"), "the gap was said and skipped: {gaps}");
+    let trace = c.execute("return window.__trace;", vec![]).await.unwrap();
+    assert!(
+        gaps.as_str().is_some_and(|g| g != "0"),
+        "the gap was said and skipped: {gaps}; gap {gap_from}..{gap_to} ms, landings {landings:?}, {why}, trace {trace}"
+    );
     let note = c
         .execute("return document.querySelector('#player .gap-note').textContent;", vec![])
         .await

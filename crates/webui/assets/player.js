@@ -32,6 +32,7 @@
   var generation = 0;       // a seek starts a new generation; older answers are dropped
   var pending = [];
   var sbCodec = null;
+  var skipping = null;      // media seconds a skip over a gap is waiting to land at
   var holes = [];           // [from, to) the server had nothing playable in (before a keyframe)
   var playedFrom = null;    // the stretch being played, media seconds
   var lastTime = 0;
@@ -177,6 +178,32 @@
     }
   }
 
+  // Playing into a stretch the recording has no footage for, though the buffer shows none:
+  // Chrome joins buffered ranges whose gap is under twice the longest distance between frames it
+  // has seen, so after a jittery stretch a gap of a second or two plays as a frozen frame. The
+  // recorded spans say where the gaps are: say so and go on to the next span.
+  function skipUnrecorded() {
+    if (video.paused || video.seeking || !spans.length) { return; }
+    if (skipping !== null) {
+      if (video.currentTime < skipping - 0.05) { return; } // the chunk after the gap is loading
+      skipping = null;
+    }
+    var wall = origin + video.currentTime * 1000;
+    var prev = null;
+    var following = null;
+    for (var i = 0; i < spans.length; i++) {
+      if (spans[i][0] <= wall && wall < spans[i][1] + 200) { return; } // recorded (or its last frame)
+      if (spans[i][1] <= wall) { prev = spans[i]; }
+      if (spans[i][0] > wall && following === null) { following = spans[i]; }
+    }
+    if (prev === null || following === null || following[0] - wall < 150) { return; }
+    var to = (following[0] - origin) / 1000;
+    gapNote.textContent = el.getAttribute('data-msg-gap') + ' ' + fmt(prev[1]) + ' – ' + fmt(following[0]);
+    gapNote.hidden = false;
+    el.setAttribute('data-gaps', String(Number(el.getAttribute('data-gaps') || 0) + 1));
+    if (bufferedEnd(to) > to) { video.currentTime = to; } else { seekTo(to); skipping = to; }
+  }
+
   // What was played is reported in stretches (seconds of the recording), summed by the server.
   function report(force) {
     if (playedFrom === null) { return; }
@@ -205,6 +232,7 @@
     }
     seek.value = String(t);
     watermark();
+    skipUnrecorded();
     pump();
   });
   video.addEventListener('waiting', skipGap);
@@ -216,6 +244,7 @@
 
   // Seeking: inside what is buffered, at once; elsewhere, the chunk from there first.
   function seekTo(t) {
+    skipping = null;
     t = Math.max(0, Math.min(duration, t));
     report(true);
     playedFrom = null;
