@@ -1,6 +1,8 @@
 //! The ONVIF Media2 mask calls a camera that masks at the source answers (issue 24, item 2):
 //! `POST /onvif/{camN}/media2_service` — one device per mount, as each real camera is one
-//! device. Masks set here are drawn into the mount's stream from its next keyframe (the clip
+//! device — and the device service's `GetServices` at `/onvif/{camN}/device_service` that says
+//! where Media2 is (answered without credentials, as ONVIF Core's PRE_AUTH class allows; a mount
+//! with `masks_unsupported` offers no Media2). Masks set here are drawn into the mount's stream from its next keyframe (the clip
 //! re-encoded with them, [`crate::clip::masked`]), unless the `masks_ignored` fault is on; with
 //! `masks_unsupported` the calls answer `ter:ActionNotSupported`. With credentials every call
 //! must carry a WS-Security UsernameToken digest of the password.
@@ -41,6 +43,7 @@ impl CamSim {
     ) -> std::io::Result<()> {
         let app = axum::Router::new()
             .route("/onvif/{mount}/media2_service", axum::routing::post(media2_service))
+            .route("/onvif/{mount}/device_service", axum::routing::post(device_service))
             .with_state(self);
         axum::serve(listener, app).await
     }
@@ -106,6 +109,47 @@ impl CamSim {
             }
         });
     }
+}
+
+async fn device_service(
+    State(sim): State<Arc<CamSim>>,
+    Path(mount): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: String,
+) -> Response {
+    if !sim.mounts.contains_key(&mount) {
+        return fault(StatusCode::NOT_FOUND, "ter:ActionNotSupported", "no such device");
+    }
+    let root = match xml::parse(&body) {
+        Ok(r) => r,
+        Err(e) => return fault(StatusCode::BAD_REQUEST, "ter:WellFormed", &e),
+    };
+    match soap::body(&root).map(|b| b.name.as_str()) {
+        Some("GetServices") => {}
+        Some(_) => {
+            return fault(StatusCode::BAD_REQUEST, "ter:ActionNotSupported", "not offered here");
+        }
+        None => return fault(StatusCode::BAD_REQUEST, "ter:WellFormed", "no body"),
+    }
+    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    let mut services = vec![onvif::device::Service {
+        namespace: onvif::device::TDS.into(),
+        xaddr: format!("http://{host}/onvif/{mount}/device_service"),
+    }];
+    if !(sim.faults.masks_unsupported && sim.faults.applies(&mount)) {
+        services.push(onvif::device::Service {
+            namespace: media2::TR2.into(),
+            xaddr: format!("http://{host}/onvif/{mount}/media2_service"),
+        });
+    }
+    answer(
+        StatusCode::OK,
+        soap::envelope(
+            None,
+            onvif::device::NAMESPACES,
+            &onvif::device::response::services(&services),
+        ),
+    )
 }
 
 async fn media2_service(

@@ -74,6 +74,32 @@ async fn fault_modes_refuse_or_ignore_the_masks() {
     assert_eq!(sim.masks_drawn("cam1"), 0, "and draws nothing");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// A camera registered by its device service address (the one ONVIF discovery gives): the
+// client asks it for the Media2 service, then sets the masks there; a device without Media2
+// masks is a camera that cannot.
+async fn the_media2_service_is_found_through_the_device_service() {
+    let (sim, url) = device(camsim::Faults::default()).await;
+    let device_url = url.replace("media2_service", "device_service");
+    let c = client(&device_url, "cam-pass");
+    assert_eq!(c.media2_url().await.unwrap(), url);
+    c.set_masks(&[entrance()]).await.unwrap();
+    assert_eq!(sim.source_masks("cam1").len(), 1);
+    assert!(sim.source_masks("cam2").is_empty());
+    // Credentials are still checked where the masks are set.
+    let e = client(&device_url, "wrong").set_masks(&[entrance()]).await.unwrap_err();
+    assert!(
+        matches!(&e, onvif::Error::Fault { code, .. } if code.ends_with("NotAuthorized")),
+        "{e}"
+    );
+
+    let (sim, url) = device(camsim::Faults { masks_unsupported: true, ..Default::default() }).await;
+    let device_url = url.replace("media2_service", "device_service");
+    let e = client(&device_url, "cam-pass").set_masks(&[entrance()]).await.unwrap_err();
+    assert!(e.is_not_supported() && e.to_string().contains("no Media2"), "{e}");
+    assert!(sim.source_masks("cam1").is_empty());
+}
+
 /// The masked clip is black inside the mask on every keyframe, as the recorder's check reads
 /// it; the plain clip is not.
 #[test]

@@ -928,6 +928,24 @@ async fn asahikawa_manager_screens() {
     // checked in its pictures (the first keyframe of the session is burned in until then).
     let masks = poll_masks(&c, "カメラ側で適用（映像で確認").await;
     assert!(masks.contains("カメラ側で適用（映像で確認"), "cam1's masks: {masks}");
+    // Where a camera's masks are applied can change after registration, with a reason (a
+    // camera replaced by one that masks by itself): recorded, and shown on the page again.
+    let row = "#registry tbody tr:first-child details.onvif";
+    click(&c, &format!("{row} summary")).await;
+    let device = "http://127.0.0.1:8080/onvif/cam1/device_service";
+    fill(&c, &format!("{row} input[name=onvif_url]"), device).await;
+    fill(&c, &format!("{row} input[name=reason]"), "ONVIF対応カメラに交換").await;
+    submit(&c, &format!("{row} button")).await;
+    let done = text(&c, "#done").await;
+    assert!(done.contains("マスクの適用先の変更を記録しました"), "{done}");
+    let kept = c
+        .execute(
+            &format!("return document.querySelector('{row} input[name=onvif_url]').value;"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept, json!(device));
     shot(&c, "mgr-06-registry").await;
 
     // Workstations: a custody check is recorded.

@@ -1,18 +1,22 @@
 //! An ONVIF Media2 client for privacy masks, over HTTP (reqwest).
 
-use crate::Error;
 use crate::media2::{self, Mask, MaskOptions, NAMESPACES, TR2};
 use crate::soap::{self, UsernameToken};
 use crate::xml::Element;
+use crate::{Error, device};
 use geometry::Polygon;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// A device's Media2 service.
+/// A device's Media2 service, reached directly or found through its device service.
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
     url: String,
     credentials: Option<(String, String)>,
+    /// The Media2 address the device service gave, once asked (cleared when a call fails to
+    /// reach it, so a camera that moved its service is asked again).
+    media2: Arc<Mutex<Option<String>>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -26,26 +30,72 @@ impl std::fmt::Debug for Client {
 pub const READ_BACK_TOLERANCE: f64 = 0.01;
 
 impl Client {
-    /// The Media2 service at `url` (`http://camera/onvif/media2_service`), with the user and
-    /// password the device asks for, if it asks.
+    /// The Media2 service at `url` (`http://camera/onvif/media2_service`), or the device
+    /// service there (`…/onvif/device_service`, [`device::is_device_service`]) to ask for it,
+    /// with the user and password the device asks for, if it asks.
     pub fn new(url: &str, credentials: Option<(String, String)>) -> Client {
         let http =
             reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
-        Client { http, url: url.to_owned(), credentials }
+        Client { http, url: url.to_owned(), credentials, media2: Arc::default() }
+    }
+
+    /// The Media2 service's address: the configured one, or the one the device service gives
+    /// (on the host the device was reached at, [`device::on_same_host`]).
+    pub async fn media2_url(&self) -> Result<String, Error> {
+        if !device::is_device_service(&self.url) {
+            return Ok(self.url.clone());
+        }
+        if let Some(u) = self.media2.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            return Ok(u);
+        }
+        let body = self
+            .post(
+                &self.url,
+                device::NAMESPACES,
+                device::TDS,
+                "GetServices",
+                &device::request::get_services(),
+            )
+            .await?;
+        let services = device::read::services(&body).map_err(Error::Malformed)?;
+        let media2 = services.iter().find(|s| s.namespace == TR2).ok_or_else(|| {
+            Error::Cannot("the device offers no Media2 service (no masks over ONVIF)".into())
+        })?;
+        let url = device::on_same_host(&self.url, &media2.xaddr).ok_or_else(|| {
+            Error::Malformed(format!("the Media2 address {:?} is not a URL", media2.xaddr))
+        })?;
+        *self.media2.lock().unwrap_or_else(|p| p.into_inner()) = Some(url.clone());
+        Ok(url)
     }
 
     async fn call(&self, action: &str, body: &str) -> Result<Element, Error> {
+        let url = self.media2_url().await?;
+        let r = self.post(&url, NAMESPACES, TR2, action, body).await;
+        if matches!(r, Err(Error::Http(_))) {
+            *self.media2.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        }
+        r
+    }
+
+    async fn post(
+        &self,
+        url: &str,
+        namespaces: &str,
+        service: &str,
+        action: &str,
+        body: &str,
+    ) -> Result<Element, Error> {
         let token = self
             .credentials
             .as_ref()
             .map(|(u, p)| UsernameToken::new(u, p, jiff::Timestamp::now()));
-        let doc = soap::envelope(token.as_ref(), NAMESPACES, body);
+        let doc = soap::envelope(token.as_ref(), namespaces, body);
         let resp = self
             .http
-            .post(&self.url)
+            .post(url)
             .header(
                 "Content-Type",
-                format!("application/soap+xml; charset=utf-8; action=\"{TR2}/{action}\""),
+                format!("application/soap+xml; charset=utf-8; action=\"{service}/{action}\""),
             )
             .body(doc)
             .send()

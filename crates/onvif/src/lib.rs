@@ -1,7 +1,8 @@
 //! # onvif — the few ONVIF calls mimamori speaks
 //!
 //! Most cameras a city buys (ONVIF Profile S/T) can black out privacy masks themselves. The
-//! recorder sets the registry's masks on such a camera through the Media2 service
+//! recorder finds a camera's Media2 service through its device service (`GetServices`,
+//! [`device`]) when registered by that address, sets the registry's masks on it through Media2
 //! (`GetVideoSourceConfigurations`, `GetMaskOptions`, `GetMasks`, `CreateMask`, `DeleteMask`;
 //! ONVIF Media2 Service Specification §5.11), reads them back and then checks the pictures
 //! itself (the `masking` crate's [`SourceCheck`](../masking/struct.SourceCheck.html)); the camera
@@ -16,6 +17,7 @@
 //! normalised [0, 1] × [0, 1] with y downwards ([`media2::to_onvif`], [`media2::from_onvif`]).
 
 pub mod client;
+pub mod device;
 pub mod media2;
 pub mod soap;
 pub mod xml;

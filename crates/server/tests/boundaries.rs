@@ -81,6 +81,48 @@ async fn recorder_nodes_record_only_their_organisations_cameras() {
         assert_eq!(assigned[0].onvif.as_deref(), Some("http://10.0.0.5/onvif/media2_service"));
         assert_eq!(codes(assigned), ["a-cam1"]);
         assert!(server::fleet::assignments(st, "city-node").await.unwrap().is_empty());
+        // The address changes after registration (the camera replaced, registered by its device
+        // service now), with a reason; checked as at registration; only by the group keeping
+        // the camera; audited without the address; and back to burn-in when cleared.
+        let path = format!("/api/v1/cameras/{a_id}/onvif");
+        let device = "http://10.0.0.6/onvif/device_service";
+        let (s, v) = w.api.post(&path, &a_inst, json!({ "onvif_url": device, "reason": "" })).await;
+        assert_eq!((s.as_u16(), v["errors"][0]["field"].as_str()), (422, Some("reason")), "{v}");
+        let (s, v) = w
+            .api
+            .post(
+                &path,
+                &a_inst,
+                json!({ "onvif_url": "http://u:p@10.0.0.6/onvif", "reason": "交換" }),
+            )
+            .await;
+        assert_eq!(
+            (s.as_u16(), v["errors"][0]["code"].as_str()),
+            (422, Some("rtsp_credentials")),
+            "{v}"
+        );
+        let (s, _) =
+            w.api.post(&path, &b_inst, json!({ "onvif_url": device, "reason": "乗っ取り" })).await;
+        assert_eq!(s.as_u16(), 404, "another group's camera is not there for B");
+        let v =
+            w.api.ok(&path, &a_inst, json!({ "onvif_url": device, "reason": "カメラ交換" })).await;
+        assert_eq!(v["masks_at"], "camera");
+        let assigned = server::fleet::assignments(st, "a-node").await.unwrap();
+        assert_eq!(assigned[0].onvif.as_deref(), Some(device));
+        let v = w
+            .api
+            .ok(&path, &a_inst, json!({ "onvif_url": "", "reason": "マスク機能の故障" }))
+            .await;
+        assert_eq!(v["masks_at"], "recorder");
+        let assigned = server::fleet::assignments(st, "a-node").await.unwrap();
+        assert_eq!(assigned[0].onvif, None);
+        // Newest first: the clearing, then the setting.
+        let changes =
+            st.audit.store().search(None, Some("camera.onvif_%"), None, 10).await.unwrap();
+        let actions: Vec<_> = changes.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["camera.onvif_clear", "camera.onvif_set"]);
+        assert!(changes.iter().all(|e| !e.detail.to_string().contains("10.0.0.6")), "{changes:?}");
+        assert!(changes[0].detail.to_string().contains("マスク機能の故障"));
         // Group B sees neither node.
         let (_, v) = w.api.get("/api/v1/nodes", &b_inst).await;
         assert_eq!(v["nodes"], json!([]), "{v}");
@@ -816,6 +858,7 @@ async fn scope_matrix_every_id_endpoint_on_another_owners_things() {
             "respond" => json!({ "response": "x" }),
             "masks" => json!({ "polygons": [], "reason": "x" }),
             "stream-credentials" => json!({ "username": "u", "password": "p" }),
+            "onvif" => json!({ "onvif_url": "", "reason": "x" }),
             "played" => json!({ "camera": "cam1", "from_ms": 0, "to_ms": 1 }),
             "prints" => json!({ "camera": "cam1", "at_ms": 0 }),
             "footage-checks" => json!({ "oldest_day": "2026-11-27", "note": "x" }),

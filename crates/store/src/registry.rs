@@ -365,6 +365,17 @@ impl Db {
         changed_one(&r, || format!("camera {id} does not exist"))
     }
 
+    /// Sets (or, with `None`, clears) the camera's ONVIF service address (issue 24): where its
+    /// recorder sets its masks at the source.
+    pub async fn set_camera_onvif(&self, id: i64, onvif_url: Option<&str>) -> Result<()> {
+        let r = sqlx::query("UPDATE cameras SET onvif_url = $2 WHERE id = $1")
+            .bind(id)
+            .bind(onvif_url)
+            .execute(&mut *self.conn().await?)
+            .await?;
+        changed_one(&r, || format!("camera {id} does not exist"))
+    }
+
     /// A camera by code.
     pub async fn camera_by_code(&self, code: &str) -> Result<Option<Camera>> {
         Ok(sqlx::query_as(concat!("SELECT ", camera_cols!(), " FROM cameras WHERE code = $1"))

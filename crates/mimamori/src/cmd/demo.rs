@@ -588,7 +588,7 @@ impl DemoArgs {
             (cc.mask_version, cc.masks) =
                 server::nodes::recorder_masks(&app.state.db, code).await?;
             if !self.masks_at_recorder && code == "cam1" {
-                cc.onvif = Some(format!("http://127.0.0.1:{onvif_port}/onvif/cam1/media2_service"));
+                cc.onvif = Some(format!("http://127.0.0.1:{onvif_port}/onvif/cam1/device_service"));
             }
             cfg.cameras.push(cc);
         }

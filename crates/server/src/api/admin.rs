@@ -1062,6 +1062,40 @@ pub async fn set_masks(
     Ok(Json(out))
 }
 
+/// `POST /api/v1/cameras/{id}/onvif`: the camera's ONVIF service address changes (issue 24),
+/// checked as at registration; the node recording it receives the change in its assignment and
+/// restarts the camera, setting its masks there (or burning them in, when cleared). Audited with
+/// the reason; the address itself stays out of the trail, hidden as the stream address is.
+pub async fn set_camera_onvif(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+    Id(id): Id,
+    Body(b): Body<CameraOnvifBody>,
+) -> ApiResult<Json<Value>> {
+    let cam = own_camera(&st, &p, id).await?;
+    if cam.status == "decommissioned" {
+        return Err(ApiError::conflict(Msg::new("camera_decommissioned").with("code", &cam.code)));
+    }
+    required("reason", &b.reason)?;
+    let url = b.onvif_url.trim();
+    let url = (!url.is_empty()).then_some(url);
+    if let Some(u) = url {
+        check_onvif_url(u, &st.camera_networks())?;
+    }
+    let ch = st.change().await?;
+    ch.set_camera_onvif(id, url).await?;
+    let action = if url.is_some() { "camera.onvif_set" } else { "camera.onvif_clear" };
+    let mut ev = p.event(action, format!("camera:{}", cam.code), Outcome::Ok);
+    ev.rule = Some(st.profile.recording.masks_rule.to_string());
+    ev.detail = json!({ "recorder": cam.recorder, "reason": b.reason.trim(), "had_onvif": cam.onvif_url.is_some() });
+    st.audit_in(&ch, ev).await?;
+    ch.commit().await?;
+    Ok(Json(json!({
+        "camera": cam.code,
+        "masks_at": if url.is_some() { "camera" } else { "recorder" },
+    })))
+}
+
 /// `POST /api/v1/cameras/{id}/stream-credentials`: the user and password the camera asks
 /// for, sealed at once to the key of the recorder node that records it (issue 21, item 2): the
 /// store keeps only the sealed box, which no central process can open; the node receives it

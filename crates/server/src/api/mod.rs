@@ -172,6 +172,7 @@ api! {
     post "/api/v1/cameras" => admin::create_camera, Access::Perm(P::RegistryManage), "camera.create", "registry", "Register a camera", CameraBody;
     get "/api/v1/cameras/{id}/masks" => admin::list_masks, Access::AnyOf(&[P::MaskManage, P::RegistryManage]), "mask.list", "registry", "Every version of a camera's privacy masks";
     post "/api/v1/cameras/{id}/masks" => admin::set_masks, Access::Perm(P::MaskManage), "mask.change", "registry", "A new version of a camera's privacy masks, with a reason", MasksBody;
+    post "/api/v1/cameras/{id}/onvif" => admin::set_camera_onvif, Access::Perm(P::RegistryManage), "camera.onvif", "registry", "Change the camera's ONVIF service address, where its recorder sets its masks at the source (issue 24); empty: the recorder burns them in", CameraOnvifBody;
     post "/api/v1/cameras/{id}/stream-credentials" => admin::set_stream_credentials, Access::Perm(P::RegistryManage), "camera.credentials", "registry", "Seal the user and password a camera asks for to the recorder node that records it (issue 21; the centre cannot read them back); both empty removes them", StreamCredentialsBody;
     get "/api/v1/workstations" => admin::list_workstations, Access::Perm(P::WorkstationManage), "workstation.list", "registry", "List dedicated workstations";
     post "/api/v1/workstations" => admin::create_workstation, Access::Perm(P::WorkstationManage), "workstation.create", "registry", "Register a dedicated workstation", WorkstationBody;

@@ -358,6 +358,19 @@ impl std::fmt::Debug for StreamCredentialsBody {
     }
 }
 
+/// `POST /cameras/{id}/onvif`: the camera's ONVIF service changed (issue 24) — a camera
+/// replaced by one that masks at the source, a new address, or masks back at the recorder.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CameraOnvifBody {
+    /// The device service (`…/onvif/device_service`) or Media2 service address, http(s) on the
+    /// camera networks, without credentials; empty: the recorder burns the masks in.
+    #[serde(default)]
+    pub onvif_url: String,
+    /// Why (kept in the audit trail).
+    pub reason: String,
+}
+
 /// A recorder node to register (issue 21).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

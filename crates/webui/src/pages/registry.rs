@@ -45,8 +45,13 @@ fn yes(l: Lang, v: &Value) -> String {
 
 /// `GET /cameras`: sites with their signage, cameras with coverage and recording state; the
 /// registration forms for those who keep the registry. Never a picture (ALL-REC-2).
-pub async fn cameras(State(ui): State<Arc<Ui>>, s: Session) -> Response {
-    cameras_page(&ui, s, Draft::default(), StatusCode::OK).await
+pub async fn cameras(
+    State(ui): State<Arc<Ui>>,
+    s: Session,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    let d = Draft { done: q.get("done").cloned(), ..Draft::default() };
+    cameras_page(&ui, s, d, StatusCode::OK).await
 }
 
 async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
@@ -125,6 +130,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
         })
         .collect();
     let body = html! {
+        (d.confirmation(l))
         (camera_map(l, &ui.map_tiles, &points))
         h2 #sites-h { (t(l, "sites")) }
         table #sites aria-labelledby="sites-h" {
@@ -172,6 +178,21 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                                         input id={ "cp-" (c["id"]) } name="password" type="password" autocomplete="new-password";
                                         button { (t(l, "seal_credentials")) }
                                         p { small { (t(l, "credentials_help")) } }
+                                    }
+                                }
+                            }
+                            // Where its masks are applied: the camera's ONVIF service (issue 24).
+                            @if manage && c["status"] != "decommissioned" {
+                                details.onvif {
+                                    summary { (t(l, "camera_onvif")) }
+                                    form.onvif method="post" action="/cameras" {
+                                        (form_head(&me, "onvif")) input type="hidden" name="id" value=(c["id"]);
+                                        label for={ "ov-" (c["id"]) } { (t(l, "onvif_url")) }
+                                        input id={ "ov-" (c["id"]) } name="onvif_url" type="url" value=(js(&c["onvif_url"]));
+                                        label for={ "or-" (c["id"]) } { (t(l, "reason")) }
+                                        input id={ "or-" (c["id"]) } name="reason" required;
+                                        button { (t(l, "save_onvif")) }
+                                        p { small { (t(l, "onvif_help")) } }
                                     }
                                 }
                             }
@@ -285,6 +306,10 @@ pub async fn cameras_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<P
             format!("/api/v1/cameras/{}/decommission", txt(&f, "id")),
             json!({ "reason": txt(&f, "reason") }),
         ),
+        "onvif" => (
+            format!("/api/v1/cameras/{}/onvif", txt(&f, "id")),
+            json!({ "onvif_url": txt(&f, "onvif_url"), "reason": txt(&f, "reason") }),
+        ),
         "credentials" => (
             format!("/api/v1/cameras/{}/stream-credentials", txt(&f, "id")),
             json!({ "username": txt(&f, "username"), "password": txt(&f, "password") }),
@@ -332,6 +357,8 @@ pub async fn cameras_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<P
         _ => return StatusCode::BAD_REQUEST.into_response(),
     };
     match post_form(&ui, &s.headers, &f, &path, body).await {
+        // A form with a confirmation in the catalogue (`done_onvif`) shows it on the page.
+        Ok(_) if form == "onvif" => Redirect::to("/cameras?done=onvif#done").into_response(),
         Ok(_) => Redirect::to("/cameras").into_response(),
         Err((status, d)) => cameras_page(&ui, s, d, status).await,
     }
