@@ -303,13 +303,13 @@ pub async fn unlock_account(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Done>> {
     kept_account(&st, &p, id).await?;
     let ch = st.change().await?;
     ch.unlock_account(id).await?;
     st.audit_in(&ch, p.event("account.unlock", format!("account:{id}"), Outcome::Ok)).await?;
     ch.commit().await?;
-    Ok(Json(json!({ "ok": true })))
+    Ok(Json(Done::OK))
 }
 
 /// `POST /api/v1/accounts/{id}/disable`.
@@ -317,7 +317,7 @@ pub async fn disable_account(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Done>> {
     if id == p.account.id {
         return Err(ApiError::invalid("id", Msg::new("disable_self")));
     }
@@ -328,7 +328,7 @@ pub async fn disable_account(
     ch.revoke_sessions_of(id, now, None).await?;
     st.audit_in(&ch, p.event("account.disable", format!("account:{id}"), Outcome::Ok)).await?;
     ch.commit().await?;
-    Ok(Json(json!({ "ok": true })))
+    Ok(Json(Done::OK))
 }
 
 /// `GET /api/v1/designations`.
@@ -511,7 +511,7 @@ pub async fn revoke_designation(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Done>> {
     let d = st
         .db
         .designation(id)
@@ -530,7 +530,7 @@ pub async fn revoke_designation(
     st.audit_in(&ch, p.event("designation.revoke", format!("designation:{id}"), Outcome::Ok))
         .await?;
     ch.commit().await?;
-    Ok(Json(json!({ "ok": true })))
+    Ok(Json(Done::OK))
 }
 
 /// A camera's stream address (issue 16, M7): `rtsp://` or `rtsps://` to a host, with no
@@ -741,7 +741,7 @@ pub async fn check_signage(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Done>> {
     own_site(&st, &p, id).await?;
     let ch = st.change().await?;
     // The sign-check duty owed before this check is done by it (PROD-SIGNAGE-1).
@@ -765,7 +765,7 @@ pub async fn check_signage(
         .await?;
     }
     ch.commit().await?;
-    Ok(Json(json!({ "ok": true })))
+    Ok(Json(Done::OK))
 }
 
 /// `GET /api/v1/cameras`.
@@ -1342,7 +1342,7 @@ pub async fn custody_check(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Done>> {
     kept_workstation(&st, &p, id).await?;
     let ch = st.change().await?;
     ch.custody_check(id, st.clock.now_ms()).await?;
@@ -1352,7 +1352,7 @@ pub async fn custody_check(
     )
     .await?;
     ch.commit().await?;
-    Ok(Json(json!({ "ok": true })))
+    Ok(Json(Done::OK))
 }
 
 /// `POST /api/v1/workstations/{id}/revoke` (NIS-3.3.2: a lost or stolen PC).
@@ -1361,7 +1361,7 @@ pub async fn revoke_workstation(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     Body(b): Body<ReasonBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Done>> {
     required("reason", &b.reason)?;
     kept_workstation(&st, &p, id).await?;
     let ch = st.change().await?;
@@ -1369,7 +1369,7 @@ pub async fn revoke_workstation(
     st.audit_in(&ch, p.event("workstation.revoke", format!("workstation:{id}"), Outcome::Ok))
         .await?;
     ch.commit().await?;
-    Ok(Json(json!({ "ok": true })))
+    Ok(Json(Done::OK))
 }
 
 /// `GET /api/v1/contracts`.
@@ -1471,7 +1471,7 @@ pub async fn sign_off_contract(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Done>> {
     let c = st
         .db
         .contract(id)
@@ -1484,5 +1484,5 @@ pub async fn sign_off_contract(
     ch.sign_off_contract(id, p.account.id, st.clock.now_ms()).await?;
     st.audit_in(&ch, p.event("contract.sign_off", format!("contract:{id}"), Outcome::Ok)).await?;
     ch.commit().await?;
-    Ok(Json(json!({ "ok": true })))
+    Ok(Json(Done::OK))
 }

@@ -51,12 +51,12 @@ pub async fn revoke_delegation(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Done>> {
     let ch = st.change().await?;
     ch.revoke_delegation(id, p.account.id, st.clock.now_ms()).await?;
     st.audit_in(&ch, p.event("delegation.revoke", format!("delegation:{id}"), Outcome::Ok)).await?;
     ch.commit().await?;
-    Ok(Json(json!({ "ok": true })))
+    Ok(Json(Done::OK))
 }
 
 /// The facts `policy` decides an order's actions from, for `p` now.
@@ -522,7 +522,7 @@ pub async fn delay_reason(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     Body(b): Body<ReasonBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Done>> {
     required("reason", &b.reason)?;
     // A late filing's reason may follow the filing (the answer prompts for it), once: the
     // store refuses to overwrite a reason on record (issue 16, L11).
@@ -535,7 +535,7 @@ pub async fn delay_reason(
     )
     .await?;
     ch.commit().await?;
-    Ok(Json(json!({ "ok": true })))
+    Ok(Json(Done::OK))
 }
 
 /// Parses `YYYY-MM` into the JST month's `[start, end)` in UTC ms.
@@ -717,7 +717,7 @@ pub async fn close_incident(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     Body(b): Body<NoteBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Done>> {
     required("note", &b.note)?;
     let ch = st.change().await?;
     match ch.incident(id).await? {
@@ -729,7 +729,7 @@ pub async fn close_incident(
     st.audit_in(&ch, p.event("reconciliation.close", format!("incident:{id}"), Outcome::Ok))
         .await?;
     ch.commit().await?;
-    Ok(Json(json!({ "ok": true })))
+    Ok(Json(Done::OK))
 }
 
 /// `GET /api/v1/emergency/executors`: the accounts of my organisation that may carry out an

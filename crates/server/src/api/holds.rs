@@ -15,36 +15,80 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-fn hold_json(h: &store::holds::StoredHold, now: i64) -> Value {
-    json!({
-        "id": h.id, "camera": h.camera, "from": jst(h.range_from), "to": jst(h.range_to), "until": jst(h.until_at),
-        "placed_by": h.placed_by, "placed_role": h.placed_role, "reason": h.reason, "inquiry_reference": h.inquiry_reference,
-        "placed_at": jst(h.placed_at), "released_by": h.released_by, "released_at": jst_opt(h.released_at),
-        "in_force": h.until_at > now && h.released_at.is_none_or(|r| r > now),
-    })
+/// A retention hold, as the API answers it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct HoldView {
+    /// Id.
+    pub id: i64,
+    /// Camera code.
+    pub camera: String,
+    /// The held footage's range (JST, RFC 3339).
+    pub from: String,
+    /// Its end.
+    pub to: String,
+    /// Held until (JST).
+    pub until: String,
+    /// Account that placed it.
+    pub placed_by: i64,
+    /// Its role.
+    pub placed_role: String,
+    /// Why.
+    pub reason: String,
+    /// The inquiry it answers, where the profile asks for one.
+    pub inquiry_reference: Option<String>,
+    /// Placed (JST).
+    pub placed_at: String,
+    /// Account that released it.
+    pub released_by: Option<i64>,
+    /// Released (JST).
+    pub released_at: Option<String>,
+    /// Whether it holds footage now.
+    pub in_force: bool,
+    /// The recorder node on another machine that has not yet taken it, if any.
+    pub pending_on_node: Option<String>,
+}
+
+fn hold_view(
+    st: &AppState,
+    remote: &[store::fleet::RecorderNode],
+    h: &store::holds::StoredHold,
+    now: i64,
+) -> HoldView {
+    HoldView {
+        id: h.id,
+        camera: h.camera.clone(),
+        from: jst(h.range_from),
+        to: jst(h.range_to),
+        until: jst(h.until_at),
+        placed_by: h.placed_by,
+        placed_role: h.placed_role.clone(),
+        reason: h.reason.clone(),
+        inquiry_reference: h.inquiry_reference.clone(),
+        placed_at: jst(h.placed_at),
+        released_by: h.released_by,
+        released_at: jst_opt(h.released_at),
+        in_force: h.until_at > now && h.released_at.is_none_or(|r| r > now),
+        pending_on_node: pending_on(st, remote, h),
+    }
 }
 
 /// `GET /api/v1/holds`: the holds on the caller's organisation's cameras (issue 15).
 pub async fn list_holds(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<HoldView>>> {
     let now = st.clock.now_ms();
     let owner = super::types::camera_owners(&st).await?;
     let remote = st.db.recorder_nodes().await?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         st.db
             .holds()
             .await?
             .iter()
             .filter(|h| p.governs(owner.get(&h.camera).copied().flatten()))
-            .map(|h| {
-                let mut v = hold_json(h, now);
-                v["pending_on_node"] = json!(pending_on(&st, &remote, h));
-                v
-            })
+            .map(|h| hold_view(&st, &remote, h, now))
             .collect(),
-    )))
+    ))
 }
 
 /// The recorder node on another machine that has not yet taken hold `h` (issue 21, item 5):
@@ -80,7 +124,7 @@ pub async fn create_hold(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<HoldBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<HoldView>> {
     let now = st.clock.now();
     let (from, to) = range(&b.from, &b.to)?;
     let until = instant("until", &b.until)?;
@@ -144,7 +188,8 @@ pub async fn create_hold(
     ev.detail = json!({ "camera": h.camera, "until": jst(h.until_at), "reason": h.reason });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(hold_json(&h, now.as_millisecond())))
+    let remote = st.db.recorder_nodes().await?;
+    Ok(Json(hold_view(&st, &remote, &h, now.as_millisecond())))
 }
 
 /// `POST /api/v1/holds/{id}/release`.
@@ -152,7 +197,7 @@ pub async fn release_hold(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Done>> {
     // Only a hold on one's own cameras (issue 15); another's answers as if it did not exist.
     let hold = st.db.holds().await?.into_iter().find(|h| h.id == id);
     let owner = match &hold {
@@ -166,7 +211,7 @@ pub async fn release_hold(
     ch.release_hold(id, p.account.id, st.clock.now_ms()).await?;
     st.audit_in(&ch, p.event("hold.release", format!("hold:{id}"), Outcome::Ok)).await?;
     ch.commit().await?;
-    Ok(Json(json!({ "ok": true })))
+    Ok(Json(Done::OK))
 }
 
 /// Filters of the audit search.

@@ -58,7 +58,37 @@ pub struct Endpoint {
     pub summary: &'static str,
     /// Request body, if any.
     pub body: Option<BodySchema>,
+    /// The `200` answer's schema, where the handler returns a typed body (issue 23, item 4):
+    /// checked at compile time against the handler's return type ([`Returns`]).
+    pub response: Option<BodySchema>,
 }
+
+/// Implemented by a handler whose answer is `ApiResult<Json<T>>`, whatever its extractors
+/// (`Args`): the registry's `: T` annotation must name what the handler really returns, or the
+/// crate does not compile.
+pub trait Returns<T, Args> {}
+
+macro_rules! impl_returns {
+    ($($a:ident),*) => {
+        impl<T, F, Fut, $($a,)*> Returns<T, ($($a,)*)> for F
+        where
+            F: Fn($($a),*) -> Fut,
+            Fut: std::future::Future<Output = crate::error::ApiResult<axum::Json<T>>>,
+        {
+        }
+    };
+}
+impl_returns!();
+impl_returns!(A);
+impl_returns!(A, B);
+impl_returns!(A, B, C);
+impl_returns!(A, B, C, D);
+impl_returns!(A, B, C, D, E);
+impl_returns!(A, B, C, D, E, G);
+impl_returns!(A, B, C, D, E, G, H);
+
+/// Compiles only when `handler` answers `ApiResult<Json<T>>`.
+fn returns<T, Args, F: Returns<T, Args>>(_handler: &F) {}
 
 macro_rules! body_schema {
     () => {
@@ -74,7 +104,7 @@ macro_rules! body_schema {
 }
 
 macro_rules! api {
-    ($( $method:ident $path:literal => $handler:path, $access:expr, $action:literal, $tag:literal, $summary:literal $(, $body:ty)? ; )*) => {
+    ($( $method:ident $path:literal => $handler:path $(: $resp:ty)?, $access:expr, $action:literal, $tag:literal, $summary:literal $(, $body:ty)? ; )*) => {
         /// Every endpoint, in registration order.
         pub fn endpoints() -> Vec<Endpoint> {
             vec![$( Endpoint {
@@ -85,12 +115,14 @@ macro_rules! api {
                 tag: $tag,
                 summary: $summary,
                 body: body_schema!($($body)?),
+                response: body_schema!($($resp)?),
             }, )*]
         }
 
         /// The API router; every route behind its own authorization guard.
         pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
             let mut r = Router::new();
+            $( $( returns::<$resp, _, _>(&$handler); )? )*
             $(
                 let guard = Guard { state: state.clone(), access: $access, action: $action };
                 r = r.route(
@@ -143,7 +175,7 @@ api! {
     post "/api/v1/auth/login" => session::login, Access::Public, "login", "session", "Log in (cookie session or bearer token)", LoginBody;
     post "/api/v1/auth/logout" => session::logout, Access::SelfService, "logout", "session", "Log out";
     get "/api/v1/me" => session::me, Access::SelfService, "me.read", "session", "Who am I: account, roles, pending duties";
-    get "/api/v1/me/tasks" => tasks::my_tasks, Access::SelfService, "me.tasks", "session", "What I must do now, and by when";
+    get "/api/v1/me/tasks" => tasks::my_tasks: tasks::Tasks, Access::SelfService, "me.tasks", "session", "What I must do now, and by when";
     post "/api/v1/me/password" => session::change_password, Access::SelfService, "me.password", "session", "Change my password", PasswordBody;
     post "/api/v1/me/acknowledge" => session::acknowledge, Access::SelfService, "me.acknowledge", "session", "Acknowledge the confidentiality duty";
     post "/api/v1/me/totp" => session::totp_enrol, Access::SelfService, "me.totp.enrol", "session", "Start TOTP enrolment (re-authenticates)", ReauthBody;
@@ -159,15 +191,15 @@ api! {
     get "/api/v1/accounts" => admin::list_accounts, Access::Perm(P::AccountsAdminister), "account.list", "accounts", "List accounts";
     post "/api/v1/accounts" => admin::create_account, Access::Perm(P::AccountsAdminister), "account.create", "accounts", "Create an account", AccountBody;
     post "/api/v1/accounts/{id}/activate" => admin::activate_account, Access::Perm(P::AccountsAdminister), "account.activate", "accounts", "Activate an outsider's account made by another administrator (PROD-SOD-6)";
-    post "/api/v1/accounts/{id}/unlock" => admin::unlock_account, Access::Perm(P::AccountsAdminister), "account.unlock", "accounts", "Unlock an account";
-    post "/api/v1/accounts/{id}/disable" => admin::disable_account, Access::Perm(P::AccountsAdminister), "account.disable", "accounts", "Disable an account and end its sessions";
+    post "/api/v1/accounts/{id}/unlock" => admin::unlock_account: Done, Access::Perm(P::AccountsAdminister), "account.unlock", "accounts", "Unlock an account";
+    post "/api/v1/accounts/{id}/disable" => admin::disable_account: Done, Access::Perm(P::AccountsAdminister), "account.disable", "accounts", "Disable an account and end its sessions";
     get "/api/v1/designations" => admin::list_designations, Access::AnyOf(DESIGNATE), "designation.list", "accounts", "List role designations";
     post "/api/v1/designations" => admin::designate, Access::AnyOf(DESIGNATE), "designation.create", "accounts", "Designate an account to a role", DesignationBody;
-    post "/api/v1/designations/{id}/revoke" => admin::revoke_designation, Access::AnyOf(DESIGNATE), "designation.revoke", "accounts", "Revoke a designation";
+    post "/api/v1/designations/{id}/revoke" => admin::revoke_designation: Done, Access::AnyOf(DESIGNATE), "designation.revoke", "accounts", "Revoke a designation";
 
     get "/api/v1/sites" => admin::list_sites, Access::Authenticated, "site.list", "registry", "List sites";
     post "/api/v1/sites" => admin::create_site, Access::Perm(P::RegistryManage), "site.create", "registry", "Register a site", SiteBody;
-    post "/api/v1/sites/{id}/signage-check" => admin::check_signage, Access::Perm(P::RegistryManage), "site.signage_check", "registry", "Record a signage check";
+    post "/api/v1/sites/{id}/signage-check" => admin::check_signage: Done, Access::Perm(P::RegistryManage), "site.signage_check", "registry", "Record a signage check";
     get "/api/v1/cameras" => admin::list_cameras, Access::Authenticated, "camera.list", "registry", "List cameras";
     post "/api/v1/cameras" => admin::create_camera, Access::Perm(P::RegistryManage), "camera.create", "registry", "Register a camera", CameraBody;
     get "/api/v1/cameras/{id}/masks" => admin::list_masks, Access::AnyOf(&[P::MaskManage, P::RegistryManage]), "mask.list", "registry", "Every version of a camera's privacy masks";
@@ -177,20 +209,20 @@ api! {
     get "/api/v1/workstations" => admin::list_workstations, Access::Perm(P::WorkstationManage), "workstation.list", "registry", "List dedicated workstations";
     post "/api/v1/workstations" => admin::create_workstation, Access::Perm(P::WorkstationManage), "workstation.create", "registry", "Register a dedicated workstation", WorkstationBody;
     post "/api/v1/workstations/{id}/enrol-link" => admin::enrol_link, Access::Perm(P::WorkstationManage), "workstation.enrol_link", "registry", "A one-time link that enrols the PC which opens it (24 h)";
-    get "/api/v1/room-entries" => room::list, Access::Authenticated, "room.list", "registry", "Entries to the central room (KIT-5.5): all for the manager and auditors, one's own otherwise";
-    post "/api/v1/room-entries" => room::enter, Access::Authenticated, "room.enter", "registry", "Record an entry to the central room now: one's own, or (by the manager) an approved person's (KIT-5.5)", RoomEntryBody;
-    post "/api/v1/room-entries/{id}/leave" => room::leave, Access::Authenticated, "room.leave", "registry", "Record leaving the central room";
+    get "/api/v1/room-entries" => room::list: room::RoomEntries, Access::Authenticated, "room.list", "registry", "Entries to the central room (KIT-5.5): all for the manager and auditors, one's own otherwise";
+    post "/api/v1/room-entries" => room::enter: room::RoomEntryView, Access::Authenticated, "room.enter", "registry", "Record an entry to the central room now: one's own, or (by the manager) an approved person's (KIT-5.5)", RoomEntryBody;
+    post "/api/v1/room-entries/{id}/leave" => room::leave: room::RoomEntryView, Access::Authenticated, "room.leave", "registry", "Record leaving the central room";
     get "/api/v1/nodes" => fleet::list, Access::AnyOf(&[P::RegistryManage, P::RecorderOperate]), "node.list", "recorder", "The recorder nodes: state, cameras, last contact, storage (issue 21)";
     post "/api/v1/nodes" => fleet::register, Access::Perm(P::RegistryManage), "node.register", "recorder", "Register a recorder node and issue its one-time enrolment token (24 h)", NodeBody;
     post "/api/v1/nodes/enrol" => fleet::enrol, Access::Public, "node.enrol", "recorder", "A node redeems its enrolment token with its certificate signing request", NodeEnrolBody;
     post "/api/v1/nodes/{id}/revoke" => fleet::revoke, Access::Perm(P::RegistryManage), "node.revoke", "recorder", "Revoke a recorder node: it is never asked again", ReasonBody;
     post "/api/v1/workstations/enrol" => admin::redeem_enrolment, Access::Public, "workstation.enrol", "registry", "Redeem an enrolment link's code on the PC that opened it (sets the device cookie)", EnrolCodeBody;
     post "/api/v1/workstations/{id}/enrol" => admin::enrol_workstation, Access::Perm(P::WorkstationManage), "workstation.enrol", "registry", "Issue the device token of a workstation";
-    post "/api/v1/workstations/{id}/custody-check" => admin::custody_check, Access::Perm(P::WorkstationManage), "workstation.custody_check", "registry", "Record a custody check";
-    post "/api/v1/workstations/{id}/revoke" => admin::revoke_workstation, Access::Perm(P::WorkstationManage), "workstation.revoke", "registry", "Revoke a lost or stolen workstation", ReasonBody;
+    post "/api/v1/workstations/{id}/custody-check" => admin::custody_check: Done, Access::Perm(P::WorkstationManage), "workstation.custody_check", "registry", "Record a custody check";
+    post "/api/v1/workstations/{id}/revoke" => admin::revoke_workstation: Done, Access::Perm(P::WorkstationManage), "workstation.revoke", "registry", "Revoke a lost or stolen workstation", ReasonBody;
     get "/api/v1/contracts" => admin::list_contracts, Access::Perm(P::ContractManage), "contract.list", "registry", "List contracts";
     post "/api/v1/contracts" => admin::create_contract, Access::Perm(P::ContractManage), "contract.create", "registry", "Record a contract and its clause checklist", ContractBody;
-    post "/api/v1/contracts/{id}/sign-off" => admin::sign_off_contract, Access::Perm(P::ContractManage), "contract.sign_off", "registry", "Sign off a contract's clause checklist";
+    post "/api/v1/contracts/{id}/sign-off" => admin::sign_off_contract: Done, Access::Perm(P::ContractManage), "contract.sign_off", "registry", "Sign off a contract's clause checklist";
 
     get "/api/v1/requests" => footage::list_requests, Access::AnyOf(READ_REQUESTS), "request.list", "footage", "List requests visible to me";
     post "/api/v1/requests" => footage::create_request, Access::Perm(P::RequestSubmit), "request.create", "footage", "File a request", RequestBody;
@@ -224,27 +256,27 @@ api! {
 
     get "/api/v1/delegations" => emergency::list_delegations, Access::Perm(P::DelegationManage), "delegation.list", "emergency", "Written delegations to agencies";
     post "/api/v1/delegations" => emergency::create_delegation, Access::Perm(P::DelegationManage), "delegation.create", "emergency", "Record a written delegation", DelegationBody;
-    post "/api/v1/delegations/{id}/revoke" => emergency::revoke_delegation, Access::Perm(P::DelegationManage), "delegation.revoke", "emergency", "Revoke a delegation";
+    post "/api/v1/delegations/{id}/revoke" => emergency::revoke_delegation: Done, Access::Perm(P::DelegationManage), "delegation.revoke", "emergency", "Revoke a delegation";
     get "/api/v1/emergency/orders" => emergency::list_orders, Access::AnyOf(ORDERS), "emergency.list", "emergency", "Emergency orders, with follow-ups due";
     get "/api/v1/emergency/executors" => emergency::executors, Access::Perm(P::EmergencyOrder), "emergency.executors", "emergency", "Who in my organisation may carry out an emergency extraction";
     post "/api/v1/emergency/orders" => emergency::create_order, Access::Perm(P::EmergencyOrder), "emergency.order", "emergency", "Order an emergency extraction", OrderBody;
     post "/api/v1/emergency/orders/{id}/extract" => emergency::extract_order, Access::Perm(P::EmergencyExtract), "emergency.extract", "emergency", "Carry out an emergency extraction", ExtractBody;
     post "/api/v1/emergency/orders/{id}/file" => emergency::file_order, Access::Perm(P::EmergencyFile), "emergency.file", "emergency", "File the post-hoc request", FilingBody;
-    post "/api/v1/emergency/orders/{id}/delay-reason" => emergency::delay_reason, Access::AnyOf(DELAY), "emergency.delay_reason", "emergency", "Record why a filing came late", ReasonBody;
+    post "/api/v1/emergency/orders/{id}/delay-reason" => emergency::delay_reason: Done, Access::AnyOf(DELAY), "emergency.delay_reason", "emergency", "Record why a filing came late", ReasonBody;
     post "/api/v1/emergency/orders/{id}/ledger" => emergency::ledger_order, Access::Perm(P::LedgerWrite), "emergency.ledger", "emergency", "Write the ledger entry on receipt of the filing", LedgerBody;
     post "/api/v1/emergency/orders/{id}/report" => emergency::report_order, Access::Perm(P::LedgerWrite), "emergency.report", "emergency", "Report the ledger entry to the operations chief (NIS-11.2), which closes the order";
     post "/api/v1/emergency/orders/{id}/review-flag" => emergency::review_flag, Access::Perm(P::ReconciliationReview), "emergency.flag_review", "emergency", "Record the review of an order given outside the window (PROD-EMERG-1)", NoteBody;
     post "/api/v1/reconciliation/histories" => emergency::submit_history, Access::Perm(P::ReconciliationSubmit), "reconciliation.submit", "emergency", "Submit a month's extraction history", HistoryBody;
     post "/api/v1/reconciliation/run" => emergency::run_reconciliation, Access::Perm(P::ReconciliationReview), "reconciliation.run", "emergency", "Reconcile a month", MonthBody;
     get "/api/v1/reconciliation/incidents" => emergency::list_incidents, Access::Perm(P::ReconciliationReview), "reconciliation.list", "emergency", "Reconciliation incidents";
-    post "/api/v1/reconciliation/incidents/{id}/close" => emergency::close_incident, Access::Perm(P::ReconciliationReview), "reconciliation.close", "emergency", "Close an incident with a note", NoteBody;
+    post "/api/v1/reconciliation/incidents/{id}/close" => emergency::close_incident: Done, Access::Perm(P::ReconciliationReview), "reconciliation.close", "emergency", "Close an incident with a note", NoteBody;
 
-    get "/api/v1/duties" => duties::list_duties, Access::Authenticated, "duty.list", "duties", "The recurring duties I do or oversee: what is owed, by when, what was done";
-    post "/api/v1/duties/{duty}/done" => duties::record_done, Access::Authenticated, "duty.done", "duties", "Record a duty done by a person (an access review, a device password changed, the report published)", DutyDoneBody;
+    get "/api/v1/duties" => duties::list_duties: Vec<duties::DutyView>, Access::Authenticated, "duty.list", "duties", "The recurring duties I do or oversee: what is owed, by when, what was done";
+    post "/api/v1/duties/{duty}/done" => duties::record_done: duties::DutyDone, Access::Authenticated, "duty.done", "duties", "Record a duty done by a person (an access review, a device password changed, the report published)", DutyDoneBody;
 
-    get "/api/v1/holds" => holds::list_holds, Access::Perm(P::HoldManage), "hold.list", "retention", "Retention holds";
-    post "/api/v1/holds" => holds::create_hold, Access::Perm(P::HoldManage), "hold.create", "retention", "Place a retention hold", HoldBody;
-    post "/api/v1/holds/{id}/release" => holds::release_hold, Access::Perm(P::HoldManage), "hold.release", "retention", "Release a hold";
+    get "/api/v1/holds" => holds::list_holds: Vec<holds::HoldView>, Access::Perm(P::HoldManage), "hold.list", "retention", "Retention holds";
+    post "/api/v1/holds" => holds::create_hold: holds::HoldView, Access::Perm(P::HoldManage), "hold.create", "retention", "Place a retention hold", HoldBody;
+    post "/api/v1/holds/{id}/release" => holds::release_hold: Done, Access::Perm(P::HoldManage), "hold.release", "retention", "Release a hold";
     get "/api/v1/recorder/status" => holds::recorder_status, Access::Authenticated, "recorder.status", "recorder", "Recording state of each camera (no live view)";
     get "/api/v1/audit" => holds::search_audit, Access::Perm(P::AuditRead), "audit.search", "audit", "Search the audit log";
     get "/api/v1/audit/verify" => holds::verify_audit, Access::Perm(P::AuditRead), "audit.verify", "audit", "Verify the audit chain";
@@ -461,7 +493,22 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             .description(Some(who))
             .operation_id(Some(format!("{} {}", ep.method, ep.path)))
             .tag(ep.tag)
-            .response("200", ResponseBuilder::new().description("OK (JSON)").build())
+            .response(
+                "200",
+                match ep.response {
+                    Some(b) => {
+                        (b.deps)(&mut schemas);
+                        ResponseBuilder::new()
+                            .description("OK")
+                            .content(
+                                "application/json",
+                                ContentBuilder::new().schema(Some((b.schema)())).build(),
+                            )
+                            .build()
+                    }
+                    None => ResponseBuilder::new().description("OK (JSON)").build(),
+                },
+            )
             .response("400", problem())
             .response("422", problem());
         if ep.access != Access::Public {

@@ -10,8 +10,10 @@ use crate::state::AppState;
 use audit::Outcome;
 use axum::extract::State;
 use axum::{Extension, Json};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::json;
 use std::sync::Arc;
+use utoipa::ToSchema;
 
 /// How many entries the list shows.
 const SHOWN: i64 = 200;
@@ -26,13 +28,65 @@ fn reads_all(st: &AppState, p: &Principal, room: &policy::profile::CentralRoom) 
         || p.role_with(&st.profile, policy::Permission::AuditRead).is_some()
 }
 
-fn entry_json(e: &store::room::RoomEntry, names: &std::collections::HashMap<i64, String>) -> Value {
+/// One entry to the room, as the API answers it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomEntryView {
+    /// Id.
+    pub id: i64,
+    /// The person who entered.
+    pub account_id: i64,
+    /// Their name.
+    pub name: String,
+    /// Why.
+    pub purpose: String,
+    /// `role`, `contract` or `approved`.
+    pub ground: String,
+    /// The approver's name, for an approved entry.
+    pub approved_by: Option<String>,
+    /// Who recorded it.
+    pub recorded_by: String,
+    /// Entered (JST, RFC 3339).
+    pub entered_at: String,
+    /// Left (JST), or `null` while inside.
+    pub left_at: Option<String>,
+}
+
+/// The room's name and rule.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomName {
+    /// Japanese name.
+    pub ja: String,
+    /// English name.
+    pub en: String,
+    /// The rule that governs entry.
+    pub rule: String,
+}
+
+/// `GET /api/v1/room-entries`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomEntries {
+    /// The room.
+    pub room: RoomName,
+    /// Entries, newest first.
+    pub entries: Vec<RoomEntryView>,
+}
+
+fn entry_view(
+    e: &store::room::RoomEntry,
+    names: &std::collections::HashMap<i64, String>,
+) -> RoomEntryView {
     let name = |id: i64| names.get(&id).cloned().unwrap_or_else(|| id.to_string());
-    json!({
-        "id": e.id, "account_id": e.account_id, "name": name(e.account_id), "purpose": e.purpose,
-        "ground": e.ground, "approved_by": e.approved_by.map(name), "recorded_by": name(e.recorded_by),
-        "entered_at": jst(e.entered_at), "left_at": e.left_at.map(jst),
-    })
+    RoomEntryView {
+        id: e.id,
+        account_id: e.account_id,
+        name: name(e.account_id),
+        purpose: e.purpose.clone(),
+        ground: e.ground.clone(),
+        approved_by: e.approved_by.map(name),
+        recorded_by: name(e.recorded_by),
+        entered_at: jst(e.entered_at),
+        left_at: e.left_at.map(jst),
+    }
 }
 
 async fn names(st: &AppState) -> ApiResult<std::collections::HashMap<i64, String>> {
@@ -44,21 +98,26 @@ async fn names(st: &AppState) -> ApiResult<std::collections::HashMap<i64, String
 pub async fn list(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RoomEntries>> {
     let room = room(&st)?;
     let all = reads_all(&st, &p, room);
     let names = names(&st).await?;
-    let entries: Vec<Value> = st
+    let entries: Vec<RoomEntryView> = st
         .db
         .room_entries(SHOWN)
         .await?
         .iter()
         .filter(|e| all || e.account_id == p.account.id)
-        .map(|e| entry_json(e, &names))
+        .map(|e| entry_view(e, &names))
         .collect();
-    Ok(Json(
-        json!({ "room": { "ja": room.name_ja, "en": room.name_en, "rule": room.rule }, "entries": entries }),
-    ))
+    Ok(Json(RoomEntries {
+        room: RoomName {
+            ja: room.name_ja.clone(),
+            en: room.name_en.clone(),
+            rule: room.rule.to_string(),
+        },
+        entries,
+    }))
 }
 
 /// `POST /api/v1/room-entries`: records an entry now — one's own, or (by the manager) another
@@ -67,7 +126,7 @@ pub async fn enter(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<RoomEntryBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RoomEntryView>> {
     let room = room(&st)?;
     required("purpose", &b.purpose)?;
     let now = st.clock.now_ms();
@@ -123,7 +182,7 @@ pub async fn enter(
     ev.detail = json!({ "account": person, "ground": ground_text });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(entry_json(&e, &names(&st).await?)))
+    Ok(Json(entry_view(&e, &names(&st).await?)))
 }
 
 /// `POST /api/v1/room-entries/{id}/leave`: the person (or the manager) records the leaving.
@@ -131,7 +190,7 @@ pub async fn leave(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RoomEntryView>> {
     let room = room(&st)?;
     let e = st
         .db
@@ -153,5 +212,5 @@ pub async fn leave(
         .room_entry(id)
         .await?
         .ok_or_else(|| ApiError::not_found(Msg::new("no_such_room_entry").with("id", id)))?;
-    Ok(Json(entry_json(&e, &names(&st).await?)))
+    Ok(Json(entry_view(&e, &names(&st).await?)))
 }

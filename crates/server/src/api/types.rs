@@ -339,6 +339,18 @@ pub struct EnrolCodeBody {
     pub code: String,
 }
 
+/// The answer of an act that has nothing else to say: it was done (and audited).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct Done {
+    /// Always `true`: a refusal is a problem document, never `ok: false`.
+    pub ok: bool,
+}
+
+impl Done {
+    /// Done.
+    pub const OK: Done = Done { ok: true };
+}
+
 /// `POST /cameras/{id}/stream-credentials`: what the camera asks for when its recorder
 /// connects (issue 21). Both empty: the stored credentials are removed.
 #[derive(Deserialize, ToSchema)]
