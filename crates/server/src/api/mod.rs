@@ -176,12 +176,12 @@ api! {
     post "/api/v1/auth/logout" => session::logout, Access::SelfService, "logout", "session", "Log out";
     get "/api/v1/me" => session::me, Access::SelfService, "me.read", "session", "Who am I: account, roles, pending duties";
     get "/api/v1/me/tasks" => tasks::my_tasks: tasks::Tasks, Access::SelfService, "me.tasks", "session", "What I must do now, and by when";
-    post "/api/v1/me/password" => session::change_password, Access::SelfService, "me.password", "session", "Change my password", PasswordBody;
-    post "/api/v1/me/acknowledge" => session::acknowledge, Access::SelfService, "me.acknowledge", "session", "Acknowledge the confidentiality duty";
-    post "/api/v1/me/totp" => session::totp_enrol, Access::SelfService, "me.totp.enrol", "session", "Start TOTP enrolment (re-authenticates)", ReauthBody;
-    post "/api/v1/me/totp/confirm" => session::totp_confirm, Access::SelfService, "me.totp.confirm", "session", "Confirm TOTP with a code", CodeBody;
-    post "/api/v1/me/recovery-codes" => session::renew_recovery, Access::SelfService, "me.recovery_codes", "session", "A new set of recovery codes (re-authenticates; the old set stops working)", ReauthBody;
-    post "/api/v1/me/tokens" => session::create_token, Access::Authenticated, "me.token", "session", "Create an API token", TokenBody;
+    post "/api/v1/me/password" => session::change_password: session::PasswordChanged, Access::SelfService, "me.password", "session", "Change my password", PasswordBody;
+    post "/api/v1/me/acknowledge" => session::acknowledge: session::Acknowledged, Access::SelfService, "me.acknowledge", "session", "Acknowledge the confidentiality duty";
+    post "/api/v1/me/totp" => session::totp_enrol: session::TotpEnrolment, Access::SelfService, "me.totp.enrol", "session", "Start TOTP enrolment (re-authenticates)", ReauthBody;
+    post "/api/v1/me/totp/confirm" => session::totp_confirm: session::TotpConfirmed, Access::SelfService, "me.totp.confirm", "session", "Confirm TOTP with a code", CodeBody;
+    post "/api/v1/me/recovery-codes" => session::renew_recovery: session::RecoveryCodes, Access::SelfService, "me.recovery_codes", "session", "A new set of recovery codes (re-authenticates; the old set stops working)", ReauthBody;
+    post "/api/v1/me/tokens" => session::create_token: session::ApiToken, Access::Authenticated, "me.token", "session", "Create an API token", TokenBody;
     get "/api/v1/profile" => session::profile, Access::Authenticated, "profile.read", "session", "The active regulation profile";
 
     get "/api/v1/organisations" => admin::list_organisations, Access::Perm(P::AccountsAdminister), "organisation.list", "accounts", "List organisations";

@@ -13,9 +13,11 @@ use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use policy::rule::cited;
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use totp_rs::{Algorithm, Secret, TOTP};
+use utoipa::ToSchema;
 
 fn totp_for(secret_b32: &str) -> Option<TOTP> {
     let bytes = Secret::Encoded(secret_b32.to_owned()).to_bytes().ok()?;
@@ -451,7 +453,7 @@ pub async fn change_password(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<PasswordBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PasswordChanged>> {
     let now = st.clock.now_ms();
     let object = format!("account:{}", p.account.id);
     if p.account.directory_dn.is_some() {
@@ -486,7 +488,7 @@ pub async fn change_password(
     ch.revoke_sessions_of(p.account.id, now, Some(p.session_id)).await?;
     st.audit_in(&ch, p.event("me.password", object, Outcome::Ok)).await?;
     ch.commit().await?;
-    Ok(Json(json!({ "ok": true, "password_changed_at": jst(now) })))
+    Ok(Json(PasswordChanged { ok: true, password_changed_at: jst(now) }))
 }
 
 impl Principal {
@@ -499,7 +501,7 @@ impl Principal {
 pub async fn acknowledge(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Acknowledged>> {
     let now = st.clock.now_ms();
     let ch = st.change().await?;
     ch.acknowledge_confidentiality(p.account.id, now).await?;
@@ -513,7 +515,7 @@ pub async fn acknowledge(
     ev.detail = json!({ "text_blake3": blake3::hash(text.as_bytes()).to_hex().to_string() });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(json!({ "ok": true, "acknowledged_at": jst(now) })))
+    Ok(Json(Acknowledged { ok: true, acknowledged_at: jst(now) }))
 }
 
 /// `POST /api/v1/me/totp`: a new secret, pending until confirmed.
@@ -521,7 +523,7 @@ pub async fn totp_enrol(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<ReauthBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TotpEnrolment>> {
     // A bare session cannot replace (or switch off) the second factor (issue 16, M4).
     reauthenticate(&st, &p, &b.password, b.totp.as_deref()).await?;
     let mut raw = [0u8; 20];
@@ -550,7 +552,7 @@ pub async fn totp_enrol(
         pct(&p.account.login),
         pct(&issuer)
     );
-    Ok(Json(json!({ "secret": secret, "otpauth_url": url })))
+    Ok(Json(TotpEnrolment { secret, otpauth_url: url }))
 }
 
 fn pct(s: &str) -> String {
@@ -570,7 +572,7 @@ pub async fn totp_confirm(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<CodeBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TotpConfirmed>> {
     let now = st.clock.now_ms();
     // The seed being enrolled: a new authenticator's (TOTP on), or the first one's.
     let candidate = match (&p.account.totp_pending, p.account.totp_enabled != 0) {
@@ -600,7 +602,7 @@ pub async fn totp_confirm(
     st.audit_in(&ch, p.event("me.totp.confirm", format!("account:{}", p.account.id), Outcome::Ok))
         .await?;
     ch.commit().await?;
-    Ok(Json(json!({ "ok": true, "totp_enabled": true, "recovery_codes": codes })))
+    Ok(Json(TotpConfirmed { ok: true, totp_enabled: true, recovery_codes: codes }))
 }
 
 /// `POST /api/v1/me/recovery-codes`: a new set of recovery codes (the old set stops working),
@@ -609,7 +611,7 @@ pub async fn renew_recovery(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<ReauthBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RecoveryCodes>> {
     if p.account.totp_enabled == 0 {
         return Err(ApiError::conflict(Msg::new("recovery_needs_totp")));
     }
@@ -622,7 +624,7 @@ pub async fn renew_recovery(
     )
     .await?;
     ch.commit().await?;
-    Ok(Json(json!({ "recovery_codes": codes })))
+    Ok(Json(RecoveryCodes { recovery_codes: codes }))
 }
 
 /// `POST /api/v1/me/tokens`: a bearer token for an API client, shown once.
@@ -630,7 +632,7 @@ pub async fn create_token(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<TokenBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ApiToken>> {
     required("name", &b.name)?;
     if !(1..=90).contains(&b.days) {
         return Err(ApiError::invalid("days", Msg::new("between").with("min", 1).with("max", 90)));
@@ -656,10 +658,66 @@ pub async fn create_token(
     ev.detail = json!({ "name": b.name, "expires_at": jst(expires) });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(json!({ "id": s.id, "token": token, "expires_at": jst(expires) })))
+    Ok(Json(ApiToken { id: s.id, token, expires_at: jst(expires) }))
 }
 
 /// `GET /api/v1/profile`.
 pub async fn profile(State(st): State<Arc<AppState>>) -> Json<Value> {
     Json(serde_json::to_value(st.profile.as_ref()).unwrap_or(Value::Null))
+}
+
+/// `POST /api/v1/me/password`.
+#[derive(Serialize, ToSchema)]
+pub struct PasswordChanged {
+    /// Done.
+    pub ok: bool,
+    /// When (JST, RFC 3339).
+    pub password_changed_at: String,
+}
+
+/// `POST /api/v1/me/acknowledge`: the confidentiality duty acknowledged.
+#[derive(Serialize, ToSchema)]
+pub struct Acknowledged {
+    /// Done.
+    pub ok: bool,
+    /// When (JST).
+    pub acknowledged_at: String,
+}
+
+/// A TOTP secret to enrol (shown once; not `Debug`, so never logged).
+#[derive(Serialize, ToSchema)]
+pub struct TotpEnrolment {
+    /// Base32 secret.
+    pub secret: String,
+    /// The `otpauth://` URL an authenticator app reads.
+    pub otpauth_url: String,
+}
+
+/// TOTP confirmed, with the recovery codes (shown once).
+#[derive(Serialize, ToSchema)]
+pub struct TotpConfirmed {
+    /// Done.
+    pub ok: bool,
+    /// Always `true`.
+    pub totp_enabled: bool,
+    /// One-time recovery codes.
+    pub recovery_codes: Vec<String>,
+}
+
+/// New recovery codes (shown once; the old ones no longer work).
+#[derive(Serialize, ToSchema)]
+pub struct RecoveryCodes {
+    /// One-time recovery codes.
+    pub recovery_codes: Vec<String>,
+}
+
+/// A new API token (shown once).
+#[derive(Serialize, ToSchema)]
+pub struct ApiToken {
+    /// The session's id.
+    pub id: i64,
+    /// The bearer token.
+    pub token: String,
+    /// When it expires (JST).
+    pub expires_at: String,
 }
