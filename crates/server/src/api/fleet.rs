@@ -10,8 +10,10 @@ use crate::state::AppState;
 use audit::Outcome;
 use axum::extract::State;
 use axum::{Extension, Json};
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use utoipa::ToSchema;
 
 /// How long an enrolment token may be redeemed.
 const TOKEN_MS: i64 = 24 * 3600 * 1000;
@@ -19,19 +21,131 @@ const TOKEN_MS: i64 = 24 * 3600 * 1000;
 /// How many of a node's newest erasures the fleet list shows.
 const ERASURES_SHOWN: i64 = 10;
 
+/// A node's storage and clock, as it last reported them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NodeHealthView {
+    /// When the centre read them (JST).
+    pub read_at: String,
+    /// Free space on the node's data directory.
+    pub disk_free_bytes: Option<u64>,
+    /// Its oldest footage (JST).
+    pub oldest_footage_at: Option<String>,
+    /// Footage held.
+    pub footage_bytes: u64,
+    /// Day keys held.
+    pub keys_held: u64,
+    /// Camera-days erased so far.
+    pub erased_camera_days: u64,
+    /// The node's clock less the centre's, when it reported it (ms).
+    pub clock_offset_ms: Option<i64>,
+}
+
+/// One erasure a node reported (made on its own schedule, KIT-5.7).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NodeErasureView {
+    /// The node's sequence number for it.
+    pub seq: i64,
+    /// Camera code.
+    pub camera: String,
+    /// JST day erased.
+    pub day: String,
+    /// Segments erased.
+    pub segments: i64,
+    /// Frames erased.
+    pub frames: i64,
+    /// Bytes erased.
+    pub bytes: i64,
+    /// When the node erased them (its clock, JST).
+    pub erased_at: String,
+    /// When the centre heard of it (JST).
+    pub received_at: String,
+}
+
+/// A recorder node on another machine, with its state and alerts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NodeView {
+    /// Id.
+    pub id: i64,
+    /// Name (it names the node's certificate).
+    pub name: String,
+    /// `stale`, `audit_log`, `clock_drift`, `disk_low` ([`crate::fleet::alerts`]).
+    pub alerts: Vec<&'static str>,
+    /// What the last check of its audit log against the witnessed checkpoints found.
+    #[schema(value_type = Vec<Object>)]
+    pub audit_findings: Vec<Value>,
+    /// When that check ran (JST).
+    pub audit_checked_at: Option<String>,
+    /// Where it stands.
+    pub site: String,
+    /// The kind of its site (KIT-5.1).
+    pub site_kind: Option<String>,
+    /// The site's conditions met.
+    pub site_conditions: Vec<String>,
+    /// The organisation that keeps it.
+    pub organisation_id: i64,
+    /// `host:port` the centre reaches it at.
+    pub address: String,
+    /// `in_contact`, `stale`, `waiting_for_enrolment` or `revoked`.
+    pub state: &'static str,
+    /// Enrolled (JST).
+    pub enrolled_at: Option<String>,
+    /// Until when its enrolment token may be redeemed (JST).
+    pub token_expires_at: Option<String>,
+    /// The cameras it records.
+    pub cameras: Vec<String>,
+    /// Last contact (JST).
+    pub last_contact_at: Option<String>,
+    /// Revoked (JST).
+    pub revoked_at: Option<String>,
+    /// Why.
+    pub revoked_reason: String,
+    /// Its last reported health.
+    pub health: Option<NodeHealthView>,
+    /// Its newest erasures (the fleet list only).
+    pub erasures: Vec<NodeErasureView>,
+}
+
+/// A node just registered, with its one-time enrolment token (shown once; not `Debug`).
+#[derive(Serialize, ToSchema)]
+pub struct RegisteredNode {
+    /// The node.
+    #[serde(flatten)]
+    pub node: NodeView,
+    /// The token the node redeems at enrolment.
+    pub enrolment_token: String,
+}
+
+/// The recorder of this process.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InProcessRecorder {
+    /// Its node id.
+    pub name: String,
+    /// The cameras it records.
+    pub cameras: Vec<String>,
+}
+
+/// `GET /api/v1/nodes`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Nodes {
+    /// The nodes of the organisations the caller keeps records of.
+    pub nodes: Vec<NodeView>,
+    /// The recorder in this process, if any.
+    pub in_process: Option<InProcessRecorder>,
+    /// A node not heard from for this long is `stale` (seconds).
+    pub stale_after_s: i64,
+}
+
 /// A node's row as the fleet page shows it, with its alerts ([`crate::fleet::alerts`]).
-fn node_json(r: &store::fleet::RecorderNode, now: i64, tolerance_ms: i64) -> Value {
+fn node_view(r: &store::fleet::RecorderNode, now: i64, tolerance_ms: i64) -> NodeView {
     let seen = r.health.as_deref().and_then(|h| serde_json::from_str::<node::NodeHealth>(h).ok());
-    let health = seen.zip(r.health_at).map(|(h, at)| {
-        json!({
-            "read_at": jst(at),
-            "disk_free_bytes": h.disk_free_bytes,
-            "oldest_footage_at": h.oldest_footage_ms.map(jst),
-            "footage_bytes": h.footage_bytes,
-            "keys_held": h.keys_held,
-            "erased_camera_days": h.erased_camera_days,
-            "clock_offset_ms": h.clock.map(|c| c.at_ms - at),
-        })
+    let health = seen.zip(r.health_at).map(|(h, at)| NodeHealthView {
+        read_at: jst(at),
+        disk_free_bytes: h.disk_free_bytes,
+        oldest_footage_at: h.oldest_footage_ms.map(jst),
+        footage_bytes: h.footage_bytes,
+        keys_held: h.keys_held,
+        erased_camera_days: h.erased_camera_days,
+        clock_offset_ms: h.clock.map(|c| c.at_ms - at),
     });
     let state = if r.revoked_at.is_some() {
         "revoked"
@@ -42,28 +156,27 @@ fn node_json(r: &store::fleet::RecorderNode, now: i64, tolerance_ms: i64) -> Val
     } else {
         "in_contact"
     };
-    let alerts = crate::fleet::alerts(r, now, tolerance_ms);
-    let audit_findings: Value = serde_json::from_str(&r.audit_findings).unwrap_or(json!([]));
-    json!({
-        "id": r.id,
-        "name": r.name,
-        "alerts": alerts,
-        "audit_findings": audit_findings,
-        "audit_checked_at": r.audit_checked_at.map(jst),
-        "site": r.site,
-        "site_kind": r.site_kind,
-        "site_conditions": store::parse_list(&r.site_conditions).unwrap_or_default(),
-        "organisation_id": r.organisation_id,
-        "address": r.address,
-        "state": state,
-        "enrolled_at": r.enrolled_at.map(jst),
-        "token_expires_at": r.token_expires_at.map(jst),
-        "cameras": serde_json::from_str::<Value>(&r.cameras).unwrap_or(json!([])),
-        "last_contact_at": r.last_contact_at.map(jst),
-        "revoked_at": r.revoked_at.map(jst),
-        "revoked_reason": r.revoked_reason,
-        "health": health,
-    })
+    NodeView {
+        id: r.id,
+        name: r.name.clone(),
+        alerts: crate::fleet::alerts(r, now, tolerance_ms),
+        audit_findings: serde_json::from_str(&r.audit_findings).unwrap_or_default(),
+        audit_checked_at: r.audit_checked_at.map(jst),
+        site: r.site.clone(),
+        site_kind: r.site_kind.clone(),
+        site_conditions: store::parse_list(&r.site_conditions).unwrap_or_default(),
+        organisation_id: r.organisation_id,
+        address: r.address.clone(),
+        state,
+        enrolled_at: r.enrolled_at.map(jst),
+        token_expires_at: r.token_expires_at.map(jst),
+        cameras: serde_json::from_str(&r.cameras).unwrap_or_default(),
+        last_contact_at: r.last_contact_at.map(jst),
+        revoked_at: r.revoked_at.map(jst),
+        revoked_reason: r.revoked_reason.clone(),
+        health,
+        erasures: Vec::new(),
+    }
 }
 
 fn tolerance(st: &AppState) -> i64 {
@@ -76,40 +189,42 @@ fn tolerance(st: &AppState) -> i64 {
 pub async fn list(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Nodes>> {
     let now = st.clock.now_ms();
     let mut nodes = Vec::new();
     for r in st.db.recorder_nodes().await? {
         if !p.keeps(&st.profile, Some(r.organisation_id)) {
             continue;
         }
-        let mut v = node_json(&r, now, tolerance(&st));
+        let mut v = node_view(&r, now, tolerance(&st));
         // The newest erasures the node reported (made on its own schedule, KIT-5.7; those made
         // while the centre was down arrive when it is back).
-        let erased: Vec<Value> = st
+        v.erasures = st
             .db
             .node_erasures(r.id, ERASURES_SHOWN)
             .await?
             .iter()
-            .map(|e| {
-                json!({ "seq": e.seq, "camera": e.camera, "day": e.day, "segments": e.segments,
-                        "frames": e.frames, "bytes": e.bytes, "erased_at": jst(e.erased_at),
-                        "received_at": jst(e.received_at) })
+            .map(|e| NodeErasureView {
+                seq: e.seq,
+                camera: e.camera.clone(),
+                day: e.day.clone(),
+                segments: e.segments,
+                frames: e.frames,
+                bytes: e.bytes,
+                erased_at: jst(e.erased_at),
+                received_at: jst(e.received_at),
             })
             .collect();
-        v["erasures"] = json!(erased);
         nodes.push(v);
     }
-    let local = match st.node() {
+    let in_process = match st.node() {
         Some(n) => {
-            let cams: Vec<String> = n.status().await?.into_iter().map(|s| s.camera).collect();
-            json!({ "name": n.id(), "cameras": cams })
+            let cameras = n.status().await?.into_iter().map(|s| s.camera).collect();
+            Some(InProcessRecorder { name: n.id().to_owned(), cameras })
         }
-        None => Value::Null,
+        None => None,
     };
-    Ok(Json(
-        json!({ "nodes": nodes, "in_process": local, "stale_after_s": crate::fleet::STALE_MS / 1000 }),
-    ))
+    Ok(Json(Nodes { nodes, in_process, stale_after_s: crate::fleet::STALE_MS / 1000 }))
 }
 
 /// `POST /api/v1/nodes`: registers a node and issues its one-time enrolment token (shown once;
@@ -118,7 +233,7 @@ pub async fn register(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<NodeBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RegisteredNode>> {
     let name = b.name.trim();
     if !nodelink::pki::valid_node_name(name) {
         return Err(ApiError::invalid("name", Msg::new("node_name")));
@@ -176,9 +291,7 @@ pub async fn register(
         "site_kind": r.site_kind, "site_conditions": store::parse_list(&r.site_conditions).unwrap_or_default() });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    let mut out = node_json(&r, now, tolerance(&st));
-    out["enrolment_token"] = json!(token);
-    Ok(Json(out))
+    Ok(Json(RegisteredNode { node: node_view(&r, now, tolerance(&st)), enrolment_token: token }))
 }
 
 /// `POST /api/v1/nodes/enrol`: a node redeems its one-time token with its certificate signing
@@ -241,7 +354,7 @@ pub async fn revoke(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     Body(b): Body<ReasonBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<NodeView>> {
     required("reason", &b.reason)?;
     let r = st
         .db
@@ -265,5 +378,5 @@ pub async fn revoke(
         .recorder_node(id)
         .await?
         .ok_or_else(|| ApiError::not_found(Msg::new("no_such_recorder_node").with("id", id)))?;
-    Ok(Json(node_json(&r, now, tolerance(&st))))
+    Ok(Json(node_view(&r, now, tolerance(&st))))
 }

@@ -212,10 +212,10 @@ api! {
     get "/api/v1/room-entries" => room::list: room::RoomEntries, Access::Authenticated, "room.list", "registry", "Entries to the central room (KIT-5.5): all for the manager and auditors, one's own otherwise";
     post "/api/v1/room-entries" => room::enter: room::RoomEntryView, Access::Authenticated, "room.enter", "registry", "Record an entry to the central room now: one's own, or (by the manager) an approved person's (KIT-5.5)", RoomEntryBody;
     post "/api/v1/room-entries/{id}/leave" => room::leave: room::RoomEntryView, Access::Authenticated, "room.leave", "registry", "Record leaving the central room";
-    get "/api/v1/nodes" => fleet::list, Access::AnyOf(&[P::RegistryManage, P::RecorderOperate]), "node.list", "recorder", "The recorder nodes: state, cameras, last contact, storage (issue 21)";
-    post "/api/v1/nodes" => fleet::register, Access::Perm(P::RegistryManage), "node.register", "recorder", "Register a recorder node and issue its one-time enrolment token (24 h)", NodeBody;
+    get "/api/v1/nodes" => fleet::list: fleet::Nodes, Access::AnyOf(&[P::RegistryManage, P::RecorderOperate]), "node.list", "recorder", "The recorder nodes: state, cameras, last contact, storage (issue 21)";
+    post "/api/v1/nodes" => fleet::register: fleet::RegisteredNode, Access::Perm(P::RegistryManage), "node.register", "recorder", "Register a recorder node and issue its one-time enrolment token (24 h)", NodeBody;
     post "/api/v1/nodes/enrol" => fleet::enrol, Access::Public, "node.enrol", "recorder", "A node redeems its enrolment token with its certificate signing request", NodeEnrolBody;
-    post "/api/v1/nodes/{id}/revoke" => fleet::revoke, Access::Perm(P::RegistryManage), "node.revoke", "recorder", "Revoke a recorder node: it is never asked again", ReasonBody;
+    post "/api/v1/nodes/{id}/revoke" => fleet::revoke: fleet::NodeView, Access::Perm(P::RegistryManage), "node.revoke", "recorder", "Revoke a recorder node: it is never asked again", ReasonBody;
     post "/api/v1/workstations/enrol" => admin::redeem_enrolment, Access::Public, "workstation.enrol", "registry", "Redeem an enrolment link's code on the PC that opened it (sets the device cookie)", EnrolCodeBody;
     post "/api/v1/workstations/{id}/enrol" => admin::enrol_workstation, Access::Perm(P::WorkstationManage), "workstation.enrol", "registry", "Issue the device token of a workstation";
     post "/api/v1/workstations/{id}/custody-check" => admin::custody_check: Done, Access::Perm(P::WorkstationManage), "workstation.custody_check", "registry", "Record a custody check";
