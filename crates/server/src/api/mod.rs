@@ -245,13 +245,13 @@ api! {
     post "/api/v1/extractions/{id}/report" => footage::report_extraction, Access::Perm(P::FootageExtract), "extraction.report", "footage", "Report an extraction to the operations chief";
     get "/api/v1/ledger" => footage::list_ledger, Access::Perm(P::LedgerRead), "ledger.list", "footage", "The usage ledger";
     post "/api/v1/ledger" => footage::write_ledger, Access::Perm(P::LedgerWrite), "ledger.write", "footage", "Write the ledger entry of a request", LedgerBody;
-    get "/api/v1/viewings" => viewing::list_viewings, Access::Perm(P::FootageView), "viewing.list", "footage", "Viewings of recorded footage";
-    post "/api/v1/viewings" => viewing::create_viewing, Access::Perm(P::FootageView), "footage.view", "footage", "Record a viewing (cameras, a range ending the profile's delay before now, purpose, witnesses) on a dedicated PC; opens its playback session", ViewingBody;
-    get "/api/v1/viewings/{id}" => viewing::get_viewing, Access::Perm(P::FootageView), "viewing.read", "footage", "A viewing: its record, its session, each camera's recorded spans";
+    get "/api/v1/viewings" => viewing::list_viewings: Vec<viewing::ViewingView>, Access::Perm(P::FootageView), "viewing.list", "footage", "Viewings of recorded footage";
+    post "/api/v1/viewings" => viewing::create_viewing: viewing::ViewingView, Access::Perm(P::FootageView), "footage.view", "footage", "Record a viewing (cameras, a range ending the profile's delay before now, purpose, witnesses) on a dedicated PC; opens its playback session", ViewingBody;
+    get "/api/v1/viewings/{id}" => viewing::get_viewing: viewing::ViewingDetail, Access::Perm(P::FootageView), "viewing.read", "footage", "A viewing: its record, its session, each camera's recorded spans";
     get "/api/v1/viewings/{id}/media" => viewing::media, Access::Perm(P::FootageView), "footage.play", "footage", "Recorded footage of a viewing as fragmented MP4 (?camera=&from=ms): the viewer's own session, on its PC, inside its cameras and range, never near the live edge; audited";
     post "/api/v1/viewings/{id}/played" => viewing::played, Access::Perm(P::FootageView), "viewing.played", "footage", "Report a stretch the player played (summed per camera, audited at closing)", PlayedBody;
-    post "/api/v1/viewings/{id}/judge-witnesses" => viewing::judge_witnesses, Access::Perm(P::FootageView), "viewing.witnesses_judged", "footage", "The manager finds the others named as present especially necessary (ASA-3.4a): the viewing's session opens";
-    post "/api/v1/viewings/{id}/close" => viewing::close, Access::Perm(P::FootageView), "viewing.close", "footage", "Close my viewing: its record keeps what was seen";
+    post "/api/v1/viewings/{id}/judge-witnesses" => viewing::judge_witnesses: viewing::ViewingView, Access::Perm(P::FootageView), "viewing.witnesses_judged", "footage", "The manager finds the others named as present especially necessary (ASA-3.4a): the viewing's session opens";
+    post "/api/v1/viewings/{id}/close" => viewing::close: viewing::ViewingView, Access::Perm(P::FootageView), "viewing.close", "footage", "Close my viewing: its record keeps what was seen";
     post "/api/v1/viewings/{id}/prints" => viewing::print, Access::Perm(P::FootageView), "footage.print", "footage", "Print a still from my viewing where the profile allows it (ASA-3.4a), audited", PrintBody;
 
     get "/api/v1/delegations" => emergency::list_delegations, Access::Perm(P::DelegationManage), "delegation.list", "emergency", "Written delegations to agencies";

@@ -19,10 +19,13 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use policy::Permission;
 use policy::viewing::{Ask, Session, Witnesses};
+use serde::Serialize;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use store::holds::{NewViewing, Viewing};
 use store::{json_list, parse_list};
+use utoipa::ToSchema;
 
 /// A list the store holds as JSON; unreadable, empty (which plays nothing: deny by default).
 fn stored_list(s: &str) -> Vec<String> {
@@ -38,7 +41,7 @@ pub async fn create_viewing(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<ViewingBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ViewingView>> {
     st.profile.check_purpose(&b.purpose)?;
     if !on_own_workstation(&st, &p) && st.profile.viewing_needs_workstation() {
         return Err(ApiError::forbidden(
@@ -99,19 +102,19 @@ pub async fn create_viewing(
     });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(viewing_json(&st, &v)))
+    Ok(Json(viewing_view(&st, &v)))
 }
 
 /// `GET /api/v1/viewings`.
 pub async fn list_viewings(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<ViewingView>>> {
     let (owner, viewer_org) = keeping(&p);
     close_expired(&st).await?;
     let v = st.db.viewings(owner, viewer_org).await?;
     st.audit(p.event("viewing.list", "viewings", Outcome::Ok)).await?;
-    Ok(Json(Value::Array(v.iter().map(|v| viewing_json(&st, v)).collect())))
+    Ok(Json(v.iter().map(|v| viewing_view(&st, v)).collect()))
 }
 
 /// Whose viewings `p` keeps: an owner's to the owner, others' to their own organisation
@@ -143,32 +146,101 @@ async fn kept(st: &AppState, p: &Principal, id: i64) -> ApiResult<Viewing> {
 }
 
 /// A viewing as the API answers it.
-fn viewing_json(st: &AppState, v: &Viewing) -> Value {
+/// A recorded viewing (ALL-REC-2), as the API answers it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ViewingView {
+    /// Id (the viewing's number).
+    pub id: i64,
+    /// Who views.
+    pub viewer_id: i64,
+    /// In which role.
+    pub role: String,
+    /// On which PC.
+    pub workstation_id: i64,
+    /// The cameras.
+    pub cameras: Vec<String>,
+    /// The recorded range (JST, RFC 3339).
+    pub range_from: String,
+    /// Its end.
+    pub range_to: String,
+    /// The range's start, UTC ms (the player's origin).
+    pub range_from_ms: i64,
+    /// Its end, UTC ms.
+    pub range_to_ms: i64,
+    /// Why.
+    pub purpose: String,
+    /// Others present.
+    pub witnesses: Vec<String>,
+    /// Recorded (JST).
+    pub viewed_at: String,
+    /// The organisation whose cameras are viewed.
+    pub owner_org_id: Option<i64>,
+    /// Until when it may play (JST).
+    pub expires_at: Option<String>,
+    /// Closed (JST).
+    pub closed_at: Option<String>,
+    /// Whether it plays now.
+    pub open: bool,
+    /// Seconds served and played, per camera.
+    #[schema(value_type = Object)]
+    pub seen: Value,
+    /// Why the others are present.
+    pub witness_reason: String,
+    /// Whether the others wait for the manager's judgement.
+    pub witnesses_pending: bool,
+    /// Who judged them.
+    pub witnesses_judged_by: Option<i64>,
+    /// When (JST).
+    pub witnesses_judged_at: Option<String>,
+}
+
+/// `GET /api/v1/viewings/{id}`: the viewing, with what the player needs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ViewingDetail {
+    /// The record.
+    #[serde(flatten)]
+    pub viewing: ViewingView,
+    /// Per camera, the recorded spans `[from_ms, to_ms]` in the range still held.
+    #[schema(value_type = Object)]
+    pub spans: BTreeMap<String, Vec<(i64, i64)>>,
+    /// The viewer's name.
+    pub viewer: Option<String>,
+    /// Whether the caller is the viewer.
+    pub mine: bool,
+    /// Whether the profile lets a still be printed.
+    pub print: bool,
+    /// Whether the caller may judge the others present.
+    pub can_judge: bool,
+    /// The rule viewings follow.
+    pub rule: String,
+}
+
+fn viewing_view(st: &AppState, v: &Viewing) -> ViewingView {
     let now = st.clock.now_ms();
     let open = v.closed_at.is_none() && v.expires_at.is_some_and(|e| now < e);
-    json!({
-        "id": v.id,
-        "viewer_id": v.viewer_id,
-        "role": v.role,
-        "workstation_id": v.workstation_id,
-        "cameras": stored_list(&v.cameras),
-        "range_from": jst(v.range_from),
-        "range_to": jst(v.range_to),
-        "range_from_ms": v.range_from,
-        "range_to_ms": v.range_to,
-        "purpose": v.purpose,
-        "witnesses": stored_list(&v.witnesses),
-        "viewed_at": jst(v.viewed_at),
-        "owner_org_id": v.owner_org_id,
-        "expires_at": v.expires_at.map(jst),
-        "closed_at": v.closed_at.map(jst),
-        "open": open,
-        "seen": serde_json::from_str::<Value>(&v.seen).unwrap_or_else(|_| json!({})),
-        "witness_reason": v.witness_reason,
-        "witnesses_pending": v.witnesses_pending != 0,
-        "witnesses_judged_by": v.witnesses_judged_by,
-        "witnesses_judged_at": v.witnesses_judged_at.map(jst),
-    })
+    ViewingView {
+        id: v.id,
+        viewer_id: v.viewer_id,
+        role: v.role.clone(),
+        workstation_id: v.workstation_id,
+        cameras: stored_list(&v.cameras),
+        range_from: jst(v.range_from),
+        range_to: jst(v.range_to),
+        range_from_ms: v.range_from,
+        range_to_ms: v.range_to,
+        purpose: v.purpose.clone(),
+        witnesses: stored_list(&v.witnesses),
+        viewed_at: jst(v.viewed_at),
+        owner_org_id: v.owner_org_id,
+        expires_at: v.expires_at.map(jst),
+        closed_at: v.closed_at.map(jst),
+        open,
+        seen: serde_json::from_str::<Value>(&v.seen).unwrap_or_else(|_| json!({})),
+        witness_reason: v.witness_reason.clone(),
+        witnesses_pending: v.witnesses_pending != 0,
+        witnesses_judged_by: v.witnesses_judged_by,
+        witnesses_judged_at: v.witnesses_judged_at.map(jst),
+    }
 }
 
 /// The record as `policy::viewing` sees it.
@@ -190,29 +262,28 @@ pub async fn get_viewing(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ViewingDetail>> {
     close_expired(&st).await?;
     let v = kept(&st, &p, id).await?;
     let cameras = stored_list(&v.cameras);
-    let mut spans = serde_json::Map::new();
+    let mut spans = BTreeMap::new();
     for c in &cameras {
         if let Some(node) = st.node_for(c) {
-            let s = node.recorded(c, v.range_from, v.range_to).await?;
-            spans.insert(c.clone(), json!(s));
+            spans.insert(c.clone(), node.recorded(c, v.range_from, v.range_to).await?);
         }
     }
     let viewer = st.db.account(v.viewer_id).await?;
-    let mut out = viewing_json(&st, &v);
-    out["spans"] = Value::Object(spans);
-    out["viewer"] = json!(viewer.map(|a| a.display_name));
-    out["mine"] = json!(v.viewer_id == p.account.id);
-    out["print"] = json!(st.profile.viewing.print);
-    out["can_judge"] = json!(
-        v.witnesses_pending != 0
+    let out = ViewingDetail {
+        viewing: viewing_view(&st, &v),
+        spans,
+        viewer: viewer.map(|a| a.display_name),
+        mine: v.viewer_id == p.account.id,
+        print: st.profile.viewing.print,
+        can_judge: v.witnesses_pending != 0
             && v.viewer_id != p.account.id
-            && st.profile.check_witness_judge(&p.roles).is_ok()
-    );
-    out["rule"] = json!(st.profile.viewing.rule);
+            && st.profile.check_witness_judge(&p.roles).is_ok(),
+        rule: st.profile.viewing.rule.to_string(),
+    };
     st.audit(p.event("viewing.read", format!("viewing:{id}"), Outcome::Ok)).await?;
     Ok(Json(out))
 }
@@ -353,7 +424,7 @@ pub async fn close(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ViewingView>> {
     let v = kept(&st, &p, id).await?;
     if v.viewer_id != p.account.id {
         return Err(ApiError::forbidden(
@@ -374,7 +445,7 @@ pub async fn close(
         .viewing(id)
         .await?
         .ok_or_else(|| ApiError::not_found(Msg::new("no_such_viewing").with("id", id)))?;
-    Ok(Json(viewing_json(&st, &v)))
+    Ok(Json(viewing_view(&st, &v)))
 }
 
 /// Closes the viewings whose session ended without the viewer closing them, each with its
@@ -406,7 +477,7 @@ pub async fn judge_witnesses(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ViewingView>> {
     let v = kept(&st, &p, id).await?;
     st.profile.check_witness_judge(&p.roles)?;
     let now = st.clock.now_ms();
@@ -422,7 +493,7 @@ pub async fn judge_witnesses(
         .viewing(id)
         .await?
         .ok_or_else(|| ApiError::not_found(Msg::new("no_such_viewing").with("id", id)))?;
-    Ok(Json(viewing_json(&st, &v)))
+    Ok(Json(viewing_view(&st, &v)))
 }
 
 /// `POST /api/v1/viewings/{id}/prints`: a still printed from the viewing, where the profile
