@@ -12,11 +12,13 @@ use axum::{Extension, Json};
 use jiff::civil::Date;
 use policy::emergency::{Order, OrderFacts, OrderState};
 use policy::reconcile::{HistoryItem, LoggedExtraction, reconcile};
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use store::emergency::{EmergencyOrder, NewOrder};
 use store::workflow::{LedgerEntry, NewExtraction};
 use store::{json_list, parse_list};
+use utoipa::ToSchema;
 
 /// `GET /api/v1/delegations`.
 pub async fn list_delegations(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
@@ -79,43 +81,148 @@ pub(super) async fn order_facts(
     })
 }
 
-/// An order as the API shows it to `p`, with what `p` can do with it now (`actions`, from
-/// `policy`: the web app renders them and decides nothing from state names).
-async fn order_view(st: &AppState, p: &Principal, o: &EmergencyOrder) -> ApiResult<Value> {
-    let facts = order_facts(st, p, o).await?;
-    let actions = st.profile.order_actions(p.actor(), &facts, st.clock.now());
-    let mut v = order_json(st, o, facts.state, st.clock.now_ms());
-    v["actions"] = json!(actions);
-    Ok(v)
+/// An emergency order as the API shows it (NIS-11, ASA-3.5b), with what the caller can do now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderView {
+    /// Id.
+    pub id: i64,
+    /// Its number.
+    pub number: String,
+    /// The agency that gave it.
+    pub organisation_id: i64,
+    /// Who gave it.
+    pub ordered_by: i64,
+    /// In which role.
+    pub ordered_role: String,
+    /// Why it could not wait.
+    pub urgency_reason: String,
+    /// Who carries it out.
+    pub executor_id: i64,
+    /// The cameras.
+    pub cameras: Vec<String>,
+    /// The range (JST, RFC 3339).
+    pub from: String,
+    /// Its end.
+    pub to: String,
+    /// Why.
+    pub purpose: String,
+    /// Given (JST).
+    pub ordered_at: String,
+    /// Given inside the profile's window (nights and holidays).
+    pub in_window: bool,
+    /// Why it was given outside the window.
+    pub outside_reason: Option<String>,
+    /// Flagged for review (given outside the window).
+    pub flagged: bool,
+    /// When the filing is due (JST).
+    pub filing_due_at: Option<String>,
+    /// Its state.
+    pub state: String,
+    /// The extraction that carried it out.
+    pub extraction_id: Option<i64>,
+    /// Who filed it.
+    pub filed_by: Option<i64>,
+    /// When (JST).
+    pub filed_at: Option<String>,
+    /// The form filed.
+    pub filing_form: Option<String>,
+    /// Its reference.
+    pub filing_reference: Option<String>,
+    /// Why the filing was late.
+    pub delay_reason: Option<String>,
+    /// Its usage-ledger entry.
+    pub ledger_entry_id: Option<i64>,
+    /// The filing is due (遅滞なく: a reminder, not a breach; PROD-FILING-1).
+    pub follow_up_due: bool,
+    /// Filed after it was due.
+    pub filed_late: bool,
+    /// The ledger entry is still to write.
+    pub needs_ledger: bool,
+    /// The entry is still to report to the operations chief (NIS-11.2).
+    pub needs_report: bool,
+    /// Who reported it.
+    pub reported_by: Option<i64>,
+    /// When (JST).
+    pub reported_at: Option<String>,
+    /// Who reviewed the flag (PROD-EMERG-1).
+    pub flag_reviewed_by: Option<i64>,
+    /// When (JST).
+    pub flag_reviewed_at: Option<String>,
+    /// The review's note.
+    pub flag_review_note: Option<String>,
+    /// The profile's emergency rule.
+    pub rule: Option<String>,
+    /// When the power to carry it out lapses (JST; while ordered, issue 15).
+    pub expires_at: Option<String>,
+    /// What the caller can do with it now, from `policy`.
+    #[schema(value_type = Vec<Object>)]
+    pub actions: Vec<policy::emergency::OrderAvailable>,
+    /// When it was carried out (the list only; NIS form 3 names the extraction date).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extracted_at: Option<Option<String>>,
 }
 
-fn order_json(st: &AppState, o: &EmergencyOrder, state: OrderState, now: i64) -> Value {
+/// An order as the API shows it to `p`, with what `p` can do with it now (`actions`, from
+/// `policy`: the web app renders them and decides nothing from state names).
+async fn order_view(st: &AppState, p: &Principal, o: &EmergencyOrder) -> ApiResult<OrderView> {
+    let facts = order_facts(st, p, o).await?;
+    let actions = st.profile.order_actions(p.actor(), &facts, st.clock.now());
+    let state = facts.state;
+    let now = st.clock.now_ms();
     let open = state.awaits_filing();
-    json!({
-        "id": o.id, "number": o.number, "organisation_id": o.organisation_id, "ordered_by": o.ordered_by,
-        "ordered_role": o.ordered_role, "urgency_reason": o.urgency_reason, "executor_id": o.executor_id,
-        "cameras": parse_list(&o.cameras).unwrap_or_default(), "from": jst(o.range_from), "to": jst(o.range_to),
-        "purpose": o.purpose, "ordered_at": jst(o.ordered_at), "in_window": o.in_window != 0,
-        "outside_reason": o.outside_reason, "flagged": o.flagged != 0, "filing_due_at": jst_opt(o.filing_due_at),
-        "state": o.state, "extraction_id": o.extraction_id, "filed_by": o.filed_by, "filed_at": jst_opt(o.filed_at),
-        "filing_form": o.filing_form, "filing_reference": o.filing_reference, "delay_reason": o.delay_reason,
-        "ledger_entry_id": o.ledger_entry_id,
+    Ok(OrderView {
+        id: o.id,
+        number: o.number.clone(),
+        organisation_id: o.organisation_id,
+        ordered_by: o.ordered_by,
+        ordered_role: o.ordered_role.clone(),
+        urgency_reason: o.urgency_reason.clone(),
+        executor_id: o.executor_id,
+        cameras: parse_list(&o.cameras).unwrap_or_default(),
+        from: jst(o.range_from),
+        to: jst(o.range_to),
+        purpose: o.purpose.clone(),
+        ordered_at: jst(o.ordered_at),
+        in_window: o.in_window != 0,
+        outside_reason: o.outside_reason.clone(),
+        flagged: o.flagged != 0,
+        filing_due_at: jst_opt(o.filing_due_at),
+        state: o.state.clone(),
+        extraction_id: o.extraction_id,
+        filed_by: o.filed_by,
+        filed_at: jst_opt(o.filed_at),
+        filing_form: o.filing_form.clone(),
+        filing_reference: o.filing_reference.clone(),
+        delay_reason: o.delay_reason.clone(),
+        ledger_entry_id: o.ledger_entry_id,
         // 遅滞なく: a reminder, not a breach (SPEC.md §7). rule: PROD-FILING-1
-        "follow_up_due": open && o.filing_due_at.is_some_and(|d| now >= d),
-        "filed_late": o.filed_at.zip(o.filing_due_at).is_some_and(|(f, d)| f > d),
-        "needs_ledger": state == OrderState::Filed,
+        follow_up_due: open && o.filing_due_at.is_some_and(|d| now >= d),
+        filed_late: o.filed_at.zip(o.filing_due_at).is_some_and(|(f, d)| f > d),
+        needs_ledger: state == OrderState::Filed,
         // NIS-11.2: the entry is reported to the operations chief; open until then.
-        "needs_report": state == OrderState::Ledgered,
-        "reported_by": o.reported_by, "reported_at": jst_opt(o.reported_at),
+        needs_report: state == OrderState::Ledgered,
+        reported_by: o.reported_by,
+        reported_at: jst_opt(o.reported_at),
         // PROD-EMERG-1: the review of an order given outside the window.
-        "flag_reviewed_by": o.flag_reviewed_by, "flag_reviewed_at": jst_opt(o.flag_reviewed_at),
-        "flag_review_note": o.flag_review_note,
-        "rule": st.profile.emergency.as_ref().map(|e| e.rule.to_string()),
+        flag_reviewed_by: o.flag_reviewed_by,
+        flag_reviewed_at: jst_opt(o.flag_reviewed_at),
+        flag_review_note: o.flag_review_note.clone(),
+        rule: st.profile.emergency.as_ref().map(|e| e.rule.to_string()),
         // When the power to carry it out lapses (issue 15).
-        "expires_at": (state == OrderState::Ordered)
+        expires_at: (state == OrderState::Ordered)
             .then(|| st.profile.emergency_expires_at(store::ts(o.ordered_at)).ok())
             .flatten()
             .map(policy::jst::rfc3339),
+        actions,
+        extracted_at: None,
+    })
+}
+
+/// [`order_view`] as JSON, for the answers that add to it (packages, ledger entries).
+async fn order_value(st: &AppState, p: &Principal, o: &EmergencyOrder) -> ApiResult<Value> {
+    serde_json::to_value(order_view(st, p, o).await?).map_err(|e| {
+        tracing::error!(error = %e, "an order did not serialise");
+        ApiError::internal("order")
     })
 }
 
@@ -123,7 +230,7 @@ fn order_json(st: &AppState, o: &EmergencyOrder, state: OrderState, now: i64) ->
 pub async fn list_orders(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<OrderView>>> {
     if st.profile.emergency.is_none() {
         return Err(ApiError::not_found(Msg::new("no_emergency_path")));
     }
@@ -136,12 +243,12 @@ pub async fn list_orders(
         let mut v = order_view(&st, &p, o).await?;
         // When it was carried out (NIS form 3 names the extraction date).
         if let Some(x) = o.extraction_id {
-            v["extracted_at"] = json!(st.db.extraction(x).await?.map(|e| jst(e.extracted_at)));
+            v.extracted_at = Some(st.db.extraction(x).await?.map(|e| jst(e.extracted_at)));
         }
         visible.push(v);
     }
     st.audit(p.event("emergency.list", "emergency_orders", Outcome::Ok)).await?;
-    Ok(Json(Value::Array(visible)))
+    Ok(Json(visible))
 }
 
 /// `POST /api/v1/emergency/orders` (ASA-3.5b, NIS-11.1).
@@ -149,7 +256,7 @@ pub async fn create_order(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<OrderBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<OrderView>> {
     let profile = st.profile.clone();
     let now = st.clock.now();
     let now_ms = now.as_millisecond();
@@ -323,7 +430,7 @@ pub async fn extract_order(
     }
     .await;
     let (o, pkgs) = evidence::kept_or_discarded(&st, recorded, made.as_deref()).await?;
-    let mut v = order_view(&st, &p, &o).await?;
+    let mut v = order_value(&st, &p, &o).await?;
     v["packages"] =
         Value::Array(pkgs.iter().map(|k| evidence::package_json(k, Some(&o.number))).collect());
     Ok(Json(v))
@@ -365,7 +472,7 @@ pub async fn file_order(
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
     let o = st.db.order(o.id).await?.unwrap_or(o);
-    let mut v = order_view(&st, &p, &o).await?;
+    let mut v = order_value(&st, &p, &o).await?;
     v["ledger_entry"] = entry.map_or(Value::Null, |l| ledger_json(&st, &l));
     v["prompt_delay_reason"] = json!(late && o.delay_reason.is_none());
     Ok(Json(v))
@@ -461,7 +568,7 @@ pub async fn ledger_order(
     ev.detail = json!({ "ledger": entry.id, "reported_to_role": em.filing.report_to });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    let mut v = order_view(&st, &p, &o).await?;
+    let mut v = order_value(&st, &p, &o).await?;
     v["ledger_entry"] = ledger_json(&st, &entry);
     Ok(Json(v))
 }
@@ -472,7 +579,7 @@ pub async fn report_order(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<OrderView>> {
     let profile = st.profile.clone();
     let o = load_order(&st, &p, id).await?;
     let state = OrderState::parse(&o.state).ok_or_else(|| {
@@ -500,7 +607,7 @@ pub async fn review_flag(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     Body(b): Body<NoteBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<OrderView>> {
     let o = load_order(&st, &p, id).await?;
     let facts = order_facts(&st, &p, &o).await?;
     let (role, rule) = st.profile.check_order_flag_review(p.actor(), &facts)?;
