@@ -81,9 +81,10 @@ async fn recorder_nodes_record_only_their_organisations_cameras() {
         assert_eq!(assigned[0].onvif.as_deref(), Some("http://10.0.0.5/onvif/media2_service"));
         assert_eq!(codes(assigned), ["a-cam1"]);
         assert!(server::fleet::assignments(st, "city-node").await.unwrap().is_empty());
-        // The address changes after registration (the camera replaced, registered by its device
-        // service now), with a reason; checked as at registration; only by the group keeping
-        // the camera; audited without the address; and back to burn-in when cleared.
+        // rule: PROD-MASK-1, KAW-2.2.2 — the address changes after registration (the camera
+        // replaced, registered by its device service now), with a reason; checked as at
+        // registration; only by the group keeping the camera; audited without the address; and
+        // back to burn-in when cleared.
         let path = format!("/api/v1/cameras/{a_id}/onvif");
         let device = "http://10.0.0.6/onvif/device_service";
         let (s, v) = w.api.post(&path, &a_inst, json!({ "onvif_url": device, "reason": "" })).await;
