@@ -394,7 +394,12 @@ fn moov(
                     for c in &track.chunks {
                         u64b(b.body(), offset);
                         let n = c.samples as usize;
-                        offset += track.sizes[at..(at + n).min(track.sizes.len())]
+                        // (A track whose chunks claim more samples than it has is cut
+                        // short here, never a panic: the verifier refuses such a file.)
+                        offset += track
+                            .sizes
+                            .get(at..at + n)
+                            .unwrap_or_default()
                             .iter()
                             .map(|s| u64::from(*s))
                             .sum::<u64>();

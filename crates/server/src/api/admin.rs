@@ -1062,6 +1062,15 @@ pub async fn set_masks(
     Ok(Json(out))
 }
 
+/// The answer of `POST /api/v1/cameras/{id}/onvif`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct CameraOnvif {
+    /// Camera code.
+    pub camera: String,
+    /// `camera` (set at the source, checked in its pictures) or `recorder` (burned in).
+    pub masks_at: &'static str,
+}
+
 /// `POST /api/v1/cameras/{id}/onvif`: the camera's ONVIF service address changes (issue 24),
 /// checked as at registration; the node recording it receives the change in its assignment and
 /// restarts the camera, setting its masks there (or burning them in, when cleared). Audited with
@@ -1071,7 +1080,8 @@ pub async fn set_camera_onvif(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     Body(b): Body<CameraOnvifBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CameraOnvif>> {
+    // rule: PROD-MASK-1 — where a camera's masks are applied is the keeper's decision, recorded.
     let cam = own_camera(&st, &p, id).await?;
     if cam.status == "decommissioned" {
         return Err(ApiError::conflict(Msg::new("camera_decommissioned").with("code", &cam.code)));
@@ -1090,10 +1100,10 @@ pub async fn set_camera_onvif(
     ev.detail = json!({ "recorder": cam.recorder, "reason": b.reason.trim(), "had_onvif": cam.onvif_url.is_some() });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(json!({
-        "camera": cam.code,
-        "masks_at": if url.is_some() { "camera" } else { "recorder" },
-    })))
+    Ok(Json(CameraOnvif {
+        camera: cam.code,
+        masks_at: if url.is_some() { "camera" } else { "recorder" },
+    }))
 }
 
 /// `POST /api/v1/cameras/{id}/stream-credentials`: the user and password the camera asks
