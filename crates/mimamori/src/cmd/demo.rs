@@ -434,7 +434,14 @@ impl DemoArgs {
         Ok(ExitCode::SUCCESS)
     }
 
-    async fn run_async(self, profile: policy::Profile) -> anyhow::Result<()> {
+    async fn run_async(mut self, profile: policy::Profile) -> anyhow::Result<()> {
+        // The web address is taken first, before any simulated camera takes a port, and what was
+        // bound is what the nodes and the printed links use: `--listen 127.0.0.1:0` lets the
+        // system choose, so demos started side by side never race for a port.
+        let web = tokio::net::TcpListener::bind(self.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", self.listen))?;
+        self.listen = web.local_addr()?;
         println!(
             "mimamori demo: preparing ({} simulated cameras, profile {})…",
             self.cameras, profile.profile.id
@@ -614,9 +621,7 @@ impl DemoArgs {
             router: webui::router(app.router.clone()).merge(app.router),
             state: app.state,
         };
-        let listener = tokio::net::TcpListener::bind(self.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", self.listen))?;
+        let listener = web;
         // The history keeps every duty in time; a lapse here is a fault of the demo, said aloud.
         let lapsed = server::duties::sweep(&app.state)
             .await

@@ -58,12 +58,12 @@ pub fn start_demo_env(
 ) -> (Proc, String) {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
-    let port = free_port();
+    // Port 0: the demo binds first and prints the address it got, so demos started side by side
+    // (and their simulated cameras) never race for a port.
     let mut child = Command::new(env!("CARGO_BIN_EXE_mimamori"))
         .arg("demo")
         .args(args)
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
+        .args(["--listen", "127.0.0.1:0"])
         .current_dir(cwd)
         .env("RUST_LOG", "warn")
         .envs(env.iter().copied())
@@ -73,14 +73,21 @@ pub fn start_demo_env(
         .unwrap();
     let out = child.stdout.take().unwrap();
     let mut lines = BufReader::new(out).lines();
+    let mut base = None;
     for l in lines.by_ref() {
-        if l.unwrap().contains("Ctrl-C") {
+        let l = l.unwrap();
+        if let Some(url) = l.split("open: ").nth(1) {
+            base = Some(url.trim().trim_end_matches('/').to_owned());
+        }
+        if l.contains("Ctrl-C") {
             break;
         }
     }
     std::thread::spawn(move || for _ in lines {});
+    let base = base.expect("the demo printed no address to open");
+    let port: u16 = base.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap();
     wait_for_port(port, Duration::from_secs(30));
-    (Proc(child), format!("http://127.0.0.1:{port}"))
+    (Proc(child), base)
 }
 
 /// A bearer token for `login` on a running server (panics with the answer when refused).
