@@ -900,9 +900,14 @@ async fn asahikawa_manager_screens() {
     assert!(text(&c, "#incidents").await.contains("端末の履歴出力漏れと判明"));
 
     // The audit log finds the closing, and the chain verifies.
-    c.goto(&format!("{base}/audit?action=reconciliation.close")).await.unwrap();
+    // Searched as a clerk searches: the action chosen by its name, the person by login name.
+    c.goto(&format!("{base}/audit")).await.unwrap();
+    c.find(Locator::Css("#action")).await.unwrap().select_by_label("照合結果の完結").await.unwrap();
+    fill(&c, "#actor", "admin").await;
+    submit(&c, "#search").await;
     let audit = text(&c, "#audit").await;
-    assert!(audit.contains("reconciliation.close"), "{audit}");
+    assert!(audit.contains("照合結果の完結") && !audit.contains("reconciliation.close"), "{audit}");
+    assert!(!audit.contains("提供申請の承認"), "only the action chosen: {audit}");
     click(&c, "#verify").await;
     let v = text(&c, "#verify-result").await;
     assert!(v.contains("検証しました"), "{v}");
@@ -1491,7 +1496,9 @@ async fn asahikawa_recurring_duties_in_a_browser() {
     assert!(!due.contains("全防犯カメラのアクセス状況の確認"), "{due}");
     // The record is in the audit log.
     c.goto(&format!("{base}/audit?action=duty.done")).await.unwrap();
-    assert!(text(&c, "#audit").await.contains("duty:access_review/2026-11/office"));
+    let audit = text(&c, "#audit").await;
+    assert!(audit.contains("定期業務の実施"), "{audit}");
+    assert!(audit.contains("定期業務 全防犯カメラのアクセス状況の確認 2026-11"), "{audit}");
 }
 
 /// An API session on the demo, for setting up what the demo's history does not have.
@@ -2209,6 +2216,151 @@ async fn no_serious_accessibility_violation_on_any_screen() {
     c.close().await.unwrap();
 }
 
+/// What on a page's text looks like machine output rather than words for a clerk (issue 19,
+/// item 4): ISO timestamps, a `+09:00` offset, JSON, snake_case or dotted codes
+/// (`crime_prevention`, `footage.extract`). Login names (`u_manager`) and file names
+/// (`…_cam1_20261202-2156.zip`) are what a person types or saves, so they pass.
+fn machine_text(text: &str, logins: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    let b = text.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    for i in 0..b.len() {
+        // 2026-12-01T22:00
+        if b[i] == b'T'
+            && i >= 10
+            && digits(i - 10..i - 6)
+            && b[i - 6] == b'-'
+            && digits(i + 1..i + 3)
+        {
+            found.push(text[i - 10..(i + 6).min(text.len())].to_owned());
+        }
+    }
+    for marker in ["+09:00", "{\"", "[\"", "\":"] {
+        if text.contains(marker) {
+            found.push(marker.to_owned());
+        }
+    }
+    const FILES: [&str; 12] =
+        ["zip", "age", "mp4", "csv", "pdf", "json", "png", "jpg", "svg", "txt", "html", "toml"];
+    for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')) {
+        let word = word.trim_matches('.');
+        let is_file = word.rsplit_once('.').is_some_and(|(_, ext)| FILES.contains(&ext));
+        if word.is_empty() || is_file || logins.contains(&word) {
+            continue;
+        }
+        let snake = word.contains('_') && word.chars().any(|c| c.is_ascii_lowercase());
+        let dotted = word.contains('.')
+            && word
+                .split('.')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            && word != "e.g"
+            && !word.ends_with(".jp")
+            && !word.ends_with(".com");
+        if snake || dotted {
+            found.push(word.to_owned());
+        }
+    }
+    found
+}
+
+/// Each line of `text` with machine output in it: what was found, and the line (shortened).
+fn machine_lines(text: &str, logins: &[&str]) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| {
+            let found = machine_text(line, logins);
+            let short: String = line.chars().take(140).collect();
+            (!found.is_empty()).then(|| format!("{found:?} in {short:?}"))
+        })
+        .collect()
+}
+
+/// No machine format on any screen (issue 19, item 4 and its test "no ISO timestamp, JSON or
+/// internal code visible on any page, in both languages"): every role of the city walks every
+/// page its navigation offers and the first record of each list (a request, an extraction, a
+/// complaint…), in Japanese and again in English, and the page's text is scanned.
+async fn no_machine_text_on_any_screen(profile_id: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, base, logins_text) = demo(profile_id, dir.path());
+    let logins: Vec<&str> = logins_text
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|l| l.starts_with("u_") || *l == "admin")
+        .collect();
+    let (_driver, c) = browser().await;
+    let mut problems = Vec::new();
+    let mut pages = 0;
+    const TEXT_AND_LINKS: &str = "const main = document.querySelector('main');
+         return [main ? main.innerText : document.body.innerText,
+                 Array.from(document.querySelectorAll('main a[href]')).map(a => a.getAttribute('href'))];";
+    for public in ["/login", "/public/cameras", "/public/reports", "/rules", "/contact"] {
+        c.goto(&format!("{base}{public}")).await.unwrap();
+        let v = c.execute(TEXT_AND_LINKS, vec![]).await.unwrap();
+        for m in machine_lines(v[0].as_str().unwrap_or_default(), &logins) {
+            problems.push(format!("{public}: {m}"));
+        }
+        pages += 1;
+    }
+    for login in &logins {
+        login_as(&c, &base, login).await;
+        for lang in ["ja", "en"] {
+            if lang == "en" {
+                click(&c, "a.lang").await;
+                expect_text(&c, "h1", "Home").await;
+            }
+            let mut todo: Vec<String> = vec!["/".to_owned()];
+            todo.extend(
+                links(&c)
+                    .await
+                    .into_iter()
+                    .filter(|h| h.starts_with('/') && !h.starts_with("/lang")),
+            );
+            let mut seen = std::collections::HashSet::new();
+            let mut details = std::collections::HashSet::new();
+            while let Some(href) = todo.pop() {
+                if !seen.insert(href.clone()) {
+                    continue;
+                }
+                c.goto(&format!("{base}{href}")).await.unwrap();
+                let v = c.execute(TEXT_AND_LINKS, vec![]).await.unwrap();
+                pages += 1;
+                for m in machine_lines(v[0].as_str().unwrap_or_default(), &logins) {
+                    problems.push(format!("{login} ({lang}) {href}: {m}"));
+                }
+                // The first record of each kind the page lists: /requests/12, /complaints/3…
+                for link in v[1].as_array().into_iter().flatten().filter_map(|l| l.as_str()) {
+                    let parts: Vec<&str> = link.trim_start_matches('/').split('/').collect();
+                    if parts.len() == 2
+                        && parts[1].chars().all(|ch| ch.is_ascii_digit())
+                        && details.insert(parts[0].to_owned())
+                    {
+                        todo.push(link.to_owned());
+                    }
+                }
+            }
+            if lang == "en" {
+                click(&c, "a.lang").await;
+                expect_text(&c, "h1", "ホーム").await;
+            }
+        }
+        c.goto(&format!("{base}/")).await.unwrap();
+        logout(&c).await;
+    }
+    assert!(pages >= 60, "{pages} pages scanned");
+    assert!(problems.is_empty(), "{} machine texts:\n{}", problems.len(), problems.join("\n"));
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asahikawa_screens_show_no_machine_text() {
+    no_machine_text_on_any_screen("asahikawa").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nishiyodogawa_screens_show_no_machine_text() {
+    no_machine_text_on_any_screen("nishiyodogawa").await;
+}
+
 /// Issue 21: the fleet page. `demo --nodes 1` runs a recorder node process beside the demo's
 /// centre; the manager sees it in contact with the camera the registry assigned it, registers
 /// another node (its one-time token shown once), and revokes it with a reason.
@@ -2452,4 +2604,9 @@ async fn nishiyodogawa_manager_reviews_an_order_given_outside_the_window() {
     assert!(c.find_all(Locator::Css("#task-review-flag")).await.unwrap().is_empty());
     shot(&c, "em-nis-flag-reviewed").await;
     c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kawaguchi_screens_show_no_machine_text() {
+    no_machine_text_on_any_screen("kawaguchi").await;
 }

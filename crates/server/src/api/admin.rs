@@ -352,6 +352,7 @@ pub async fn list_designations(
                 json!({
                     "id": d.id, "account_id": d.account_id, "role": d.role,
                     "role_name_ja": st.profile.role(&d.role).map(|r| r.name_ja.clone()),
+                    "role_name_en": st.profile.role(&d.role).map(|r| r.name_en.clone()),
                     "designated_by": d.designated_by, "designated_at": jst(d.designated_at),
                     "valid_until": jst_opt(d.valid_until), "revoked_at": jst_opt(d.revoked_at),
                     "revoked_by": d.revoked_by, "note": d.note, "in_force": d.in_force(now),

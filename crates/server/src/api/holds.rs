@@ -11,7 +11,7 @@ use axum::extract::{Query, State};
 use axum::{Extension, Json};
 use policy::Permission;
 use policy::hold::Hold;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -230,6 +230,44 @@ pub struct AuditQuery {
     limit: Option<i64>,
 }
 
+/// One entry of the audit log as the search answers it: the stored entry, with the actor's
+/// name and the role's names beside the ids it keeps.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditEntryView {
+    /// The entry's place in the chain.
+    pub seq: u64,
+    /// When, in JST (RFC 3339).
+    pub at: String,
+    /// An account id, or `system`, `public`, `anonymous`, or a recorder node's id.
+    pub actor: String,
+    /// The account's display name, when the actor is an account.
+    pub actor_name: Option<String>,
+    /// The role acted in.
+    pub role: Option<String>,
+    /// That role's name in Japanese.
+    pub role_name_ja: Option<String>,
+    /// That role's name in English.
+    pub role_name_en: Option<String>,
+    /// The registered workstation acted from.
+    pub workstation: Option<String>,
+    /// The client's network address.
+    pub client: Option<String>,
+    /// What, as `noun.verb`.
+    pub action: String,
+    /// On what (`request:42`).
+    pub object: String,
+    /// `ok`, `denied` or `failed`.
+    #[schema(value_type = String)]
+    pub outcome: Outcome,
+    /// The rule that decided it, if one did.
+    pub rule: Option<String>,
+    /// Further facts.
+    #[schema(value_type = Object)]
+    pub detail: Value,
+    /// The entry's hash in the chain (hex).
+    pub hash: String,
+}
+
 /// An instant, or the start of a JST date; with `end`, the end of that date.
 fn instant_or_day(field: &str, v: &str, end: bool) -> ApiResult<i64> {
     if let Ok(d) = v.parse::<jiff::civil::Date>() {
@@ -255,8 +293,20 @@ pub async fn search_audit(
     let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = super::types::page_limit(q.limit, 100, 1000)?;
     let blank = super::types::blank;
+    // A person is searched by login name as well as by account id (issue 19, item 4: nobody
+    // should have to know a number); any other actor (`system`, `public`, `directory`, a
+    // recorder node) by what the log writes.
+    let actor = match blank(&q.actor) {
+        Some(a) if !a.chars().all(|c| c.is_ascii_digit()) => {
+            match st.db.account_by_login(&a).await? {
+                Some(account) => Some(account.id.to_string()),
+                None => Some(a),
+            }
+        }
+        a => a,
+    };
     let filter = store::audit_store::AuditFilter {
-        actor: blank(&q.actor),
+        actor,
         action: blank(&q.action),
         object: blank(&q.object),
         before_seq: q.before,
@@ -281,14 +331,41 @@ pub async fn search_audit(
             ("before", Some(last.seq.to_string())),
         ]
     });
-    let items = entries
-        .iter()
-        .map(|e| {
-            json!({"seq": e.seq, "at": policy::jst::rfc3339(e.at), "actor": e.actor, "role": e.role, "workstation": e.workstation, "client": e.client,
-                   "action": e.action, "object": e.object, "outcome": e.outcome, "rule": e.rule,
-                   "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::Null), "hash": e.hash.to_hex()})
-        })
-        .collect();
+    // Who each actor is, by name: the log keeps ids (a name may change; the id does not).
+    let mut names = std::collections::HashMap::new();
+    for e in &entries {
+        if let Ok(id) = e.actor.parse::<i64>()
+            && let std::collections::hash_map::Entry::Vacant(v) = names.entry(id)
+        {
+            v.insert(st.db.account(id).await?.map(|a| a.display_name));
+        }
+    }
+    let mut items = Vec::with_capacity(entries.len());
+    for e in &entries {
+        let role = e.role.as_deref().and_then(|r| st.profile.role(r));
+        let view = AuditEntryView {
+            seq: e.seq,
+            at: policy::jst::rfc3339(e.at),
+            actor: e.actor.clone(),
+            actor_name: e
+                .actor
+                .parse::<i64>()
+                .ok()
+                .and_then(|id| names.get(&id).cloned().flatten()),
+            role: e.role.clone(),
+            role_name_ja: role.map(|r| r.name_ja.clone()),
+            role_name_en: role.map(|r| r.name_en.clone()),
+            workstation: e.workstation.clone(),
+            client: e.client.clone(),
+            action: e.action.clone(),
+            object: e.object.clone(),
+            outcome: e.outcome,
+            rule: e.rule.clone(),
+            detail: serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::Null),
+            hash: e.hash.to_hex(),
+        };
+        items.push(serde_json::to_value(view).map_err(|_| ApiError::internal("audit entry"))?);
+    }
     Ok(super::types::page_response(items, "/api/v1/audit", next.as_ref().map(|n| &n[..])))
 }
 

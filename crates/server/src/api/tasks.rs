@@ -30,8 +30,13 @@ pub struct Task {
     pub object: String,
     /// Its number or name, to show.
     pub label: String,
-    /// A line about it (recipient, case, camera range).
+    /// A line about it (recipient and case, a witness reason).
     pub detail: String,
+    /// The cameras it concerns, where it concerns footage (an instruction, an order).
+    pub cameras: Vec<String>,
+    /// The footage's range (JST), where it concerns footage: for the client to write the
+    /// dates as its reader writes them.
+    pub range: Option<TaskRange>,
     /// When the line is a code (a complaint's category, an incident's kind): its catalogue key
     /// (`category_signage`, `incident_not_in_history`), for the client to say in words.
     pub detail_key: Option<String>,
@@ -45,6 +50,15 @@ pub struct Task {
     pub href: String,
     /// What it is, in both languages, where the profile names it (a recurring duty).
     pub title: Option<Title>,
+}
+
+/// A range of footage.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TaskRange {
+    /// From (JST, RFC 3339).
+    pub from: String,
+    /// To (JST, RFC 3339).
+    pub to: String,
 }
 
 /// A name in Japanese and English.
@@ -142,6 +156,8 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                 object: format!("request:{}", r.id),
                 label: r.number.clone(),
                 detail: format!("{} — {}", r.recipient, r.case_summary),
+                cameras: Vec::new(),
+                range: None,
                 detail_key: None,
                 due_at: None,
                 overdue: false,
@@ -161,16 +177,18 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
             kind: "instruction",
             action: if last { "extract" } else { "pass_on" }.into(),
             object: format!("instruction:{}", i.id),
-            label: requests
-                .iter()
-                .find(|r| r.id == i.request_id)
-                .map_or_else(|| format!("#{}", i.id), |r| r.number.clone()),
-            detail: format!(
-                "{} {} 〜 {}",
-                store::parse_list(&i.cameras).unwrap_or_default().join(", "),
-                jst(i.range_from),
-                jst(i.range_to)
-            ),
+            label: match requests.iter().find(|r| r.id == i.request_id) {
+                Some(r) => r.number.clone(),
+                // A request this person does not list (the end of a chain): still its number.
+                None => st
+                    .db
+                    .request(i.request_id)
+                    .await?
+                    .map_or_else(|| format!("#{}", i.request_id), |r| r.number),
+            },
+            detail: String::new(),
+            cameras: store::parse_list(&i.cameras).unwrap_or_default(),
+            range: Some(TaskRange { from: jst(i.range_from), to: jst(i.range_to) }),
             detail_key: None,
             due_at: None,
             overdue: false,
@@ -215,12 +233,9 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                     action: action.into(),
                     object: format!("emergency_order:{}", o.id),
                     label: o.number.clone(),
-                    detail: format!(
-                        "{} {} 〜 {}",
-                        store::parse_list(&o.cameras).unwrap_or_default().join(", "),
-                        jst(o.range_from),
-                        jst(o.range_to)
-                    ),
+                    detail: String::new(),
+                    cameras: store::parse_list(&o.cameras).unwrap_or_default(),
+                    range: Some(TaskRange { from: jst(o.range_from), to: jst(o.range_to) }),
                     detail_key: None,
                     due_at: due.map(jst),
                     overdue: due.is_some_and(|d| now >= d),
@@ -262,6 +277,8 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                 } else {
                     i.kind.clone()
                 },
+                cameras: Vec::new(),
+                range: None,
                 detail_key: (!lapsed).then(|| format!("incident_{}", i.kind)),
                 due_at: None,
                 overdue: lapsed,
@@ -292,6 +309,8 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                     object: format!("complaint:{}", c.id),
                     label: c.number.clone(),
                     detail: c.category.clone(),
+                    cameras: Vec::new(),
+                    range: None,
                     detail_key: Some(format!("category_{}", c.category)),
                     due_at: Some(jst(c.due_at)),
                     overdue: true,
@@ -315,6 +334,8 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
             object: crate::duties::duty_object(&o.duty, &o.occurrence.period, &o.subject.key),
             label: o.subject.label.clone(),
             detail: o.occurrence.period.clone(),
+            cameras: Vec::new(),
+            range: None,
             detail_key: None,
             due_at: Some(jst(due)),
             overdue: o.standing == Standing::Lapsed,
@@ -343,6 +364,8 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                 object: format!("viewing:{}", v.id),
                 label: format!("No.{}", v.id),
                 detail: v.witness_reason.clone(),
+                cameras: Vec::new(),
+                range: None,
                 detail_key: None,
                 due_at: None,
                 overdue: false,
@@ -364,6 +387,8 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
             object: format!("account:{}", p.account.id),
             label: p.account.login.clone(),
             detail: String::new(),
+            cameras: Vec::new(),
+            range: None,
             detail_key: None,
             due_at: Some(jst(due)),
             overdue: now >= due,

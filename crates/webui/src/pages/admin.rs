@@ -98,7 +98,7 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
                 tbody {
                     @for x in designations.json.as_array().into_iter().flatten() {
                         tr {
-                            td { (login_of(&x["account_id"])) } td { (js(&x["role_name_ja"])) " (" (js(&x["role"])) ")" }
+                            td { (login_of(&x["account_id"])) } td { (role_name(l, x)) }
                             td { (when(l, &x["designated_at"])) } td { (when(l, &x["valid_until"])) } td { (js(&x["document_ref"])) }
                             td { @if x["in_force"] == true { (t(l, "yes")) } @else { (t(l, "no")) " " (when(l, &x["revoked_at"])) } }
                             td { @if x["in_force"] == true {
@@ -165,4 +165,11 @@ pub async fn accounts_post(
         Ok(_) => Redirect::to("/accounts").into_response(),
         Err((status, d)) => accounts_page(&ui, s, d, status).await,
     }
+}
+
+/// A designation's role by its name in `l` (the Japanese name where the API gives no English
+/// one); never its code (issue 19, item 4).
+fn role_name(l: Lang, x: &Value) -> String {
+    let en = x["role_name_en"].as_str().filter(|_| l == Lang::En);
+    en.or(x["role_name_ja"].as_str()).unwrap_or("").to_owned()
 }

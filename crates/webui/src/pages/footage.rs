@@ -731,8 +731,12 @@ pub async fn ledger(
             wareki(&format!("{d}T00:00:00+09:00")).split(' ').next().unwrap_or("").to_owned()
         } else if era && !d.is_empty() {
             wareki(d)
+        } else if d.len() == 10 {
+            // A handover recorded as a day (older entries): the day as this person writes it.
+            day_text(l, v)
         } else {
-            d.to_owned()
+            // A handover recorded with its time: as every other instant on the page.
+            when(v)
         }
     };
     let Session { l, me, headers } = s;

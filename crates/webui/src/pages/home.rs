@@ -58,6 +58,9 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
                                 @if let Some(title) = x["title"][l.code()].as_str() { (title) ": " }
                                 a href=(js(&x["href"])) { (js(&x["label"])) }
                                 @if !js(&x["detail"]).is_empty() { " — " (task_detail(l, x)) }
+                                @if x["range"].is_object() {
+                                    " — " (list(&x["cameras"])) " " (when(l, &x["range"]["from"])) " 〜 " (when(l, &x["range"]["to"]))
+                                }
                                 @if !x["due_at"].is_null() {
                                     " — " (until(l, &x["due_at"]))
                                     @if x["overdue"] == true { " (" (t(l, "follow_up_due")) ")" }

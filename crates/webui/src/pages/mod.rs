@@ -677,6 +677,18 @@ fn when(l: Lang, v: &Value) -> String {
     instant_of(v).map(|t| policy::jst::when_in(t, l == Lang::Ja, years())).unwrap_or_default()
 }
 
+/// A calendar day from the API (`2026-12-01`) as this person writes days: `令和8年12月1日(火)`
+/// (or the Western year by choice) in Japanese, `Tue 1 Dec 2026` in English; anything else as
+/// it is.
+fn day_text(l: Lang, v: &Value) -> String {
+    let d = js(v);
+    match d.parse::<jiff::civil::Date>() {
+        Ok(day) if l == Lang::Ja => policy::jst::date_ja_in(day, years()),
+        Ok(day) => policy::jst::date_en(day),
+        Err(_) => d.to_owned(),
+    }
+}
+
 /// A deadline from the API (the instant it passes) as its last day: `12月3日(木)まで`.
 fn until(l: Lang, v: &Value) -> String {
     let this_year = policy::jst::civil(jiff::Timestamp::now()).year();
@@ -782,7 +794,7 @@ fn recorder_table(l: Lang, a: &Answer) -> Markup {
                     tr {
                         td { (c["camera"].as_str().unwrap_or("")) }
                         td { (rec_label(l, c["state"].as_str().unwrap_or(""))) " " (c["detail"].as_str().unwrap_or("")) }
-                        td { (c["last_frame_ms"].as_i64().and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()).map(policy::jst::rfc3339).unwrap_or_default()) }
+                        td { (when(l, &c["last_frame_ms"])) }
                         td { (c["gaps_today"]) }
                         td.masks { (mask_mode_label(l, &c["masks"])) }
                     }

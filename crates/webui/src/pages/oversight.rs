@@ -220,10 +220,7 @@ async fn reconciliation_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) 
                         tr {
                             td { (i["id"]) } td { (js(&i["month"])) } td { (label(l, "incident", js(&i["kind"]))) }
                             td {
-                                @if js(&i["kind"]) == "duty_lapsed" {
-                                    (js(&i["detail"][format!("name_{}", l.code())])) " — " (js(&i["detail"]["label"]))
-                                    " (" (until(l, &i["detail"]["due_at"])) ")"
-                                } @else { code { (i["detail"].to_string()) } }
+                                (incident_detail(l, js(&i["kind"]), &i["detail"]))
                             }
                             td { (when(l, &i["opened_at"])) }
                             td {
@@ -269,7 +266,7 @@ async fn reconciliation_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) 
                     input #history-month name="month" type="month" value=(dv("history", "month")) required;
                     @if let Some(e) = d.err("history", "month") { p.field-error { (e) } }
                     label for="history-items" { (t(l, "history_items")) }
-                    textarea #history-items name="items" rows="6" placeholder="2026-11-28T02:10:00+09:00 cam1" { (dv("history", "items")) }
+                    textarea #history-items name="items" rows="6" placeholder="2026-11-28 02:10 cam1" { (dv("history", "items")) }
                     @if let Some(e) = d.err("history", "items") { p.field-error { (e) } }
                     button #submit-history { (t(l, "submit_history")) }
                 }
@@ -294,14 +291,13 @@ pub async fn reconciliation_post(
             json!({ "note": txt(&f, "note") }),
         ),
         Some("history") => {
-            // One extraction per line: "<instant> <camera>".
             let items: Vec<Value> = txt(&f, "items")
                 .lines()
                 .map(str::trim)
                 .filter(|x| !x.is_empty())
                 .map(|x| {
-                    let (at, cam) = x.split_once(char::is_whitespace).unwrap_or((x, ""));
-                    json!({ "extracted_at": at, "camera": cam.trim() })
+                    let (at, cam) = history_line(x);
+                    json!({ "extracted_at": at, "camera": cam })
                 })
                 .collect();
             (
@@ -369,14 +365,21 @@ pub async fn audit(
     } else {
         None
     };
+    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
+    let actions = audit_action_choices(l);
     let body = html! {
         form method="get" action="/audit" role="search" {
-            label for="actor" { (t(l, "actor")) " (ID)" }
-            input #actor name="actor" value=(q.actor);
+            label for="actor" { (t(l, "actor")) }
+            input #actor name="actor" value=(q.actor) placeholder=(t(l, "audit_actor_hint"));
             label for="action" { (t(l, "action")) }
-            input #action name="action" value=(q.action) placeholder="footage.extract";
+            select #action name="action" {
+                option value="" { (t(l, "all")) }
+                @for (code, name) in &actions {
+                    option value=(code) selected[*code == q.action.trim()] { (name) }
+                }
+            }
             label for="object" { (t(l, "object")) }
-            input #object name="object" value=(q.object) placeholder="request:12";
+            input #object name="object" value=(q.object) placeholder=(t(l, "audit_object_hint"));
             label for="from" { (t(l, "range_from")) }
             input #from name="from" type="date" value=(q.from);
             label for="to" { (t(l, "range_to")) }
@@ -396,12 +399,15 @@ pub async fn audit(
         }
         p { a #csv href={ "/audit.csv?" (query) } download { (t(l, "download_csv")) } }
         table #audit {
-            thead { tr { th { "seq" } th { (t(l, "at")) } th { (t(l, "actor")) } th { (t(l, "role")) } th { (t(l, "action")) } th { (t(l, "object")) } th { (t(l, "outcome")) } th { "rule" } } }
+            thead { tr { th { (t(l, "audit_seq")) } th { (t(l, "at")) } th { (t(l, "actor")) } th { (t(l, "role")) } th { (t(l, "action")) } th { (t(l, "object")) } th { (t(l, "outcome")) } th { (t(l, "audit_rule")) } } }
             tbody {
                 @for e in a.json.as_array().into_iter().flatten() {
                     tr.outcome[e["outcome"] != "ok"] {
-                        td { (e["seq"]) } td { (when(l, &e["at"])) } td { (e["actor"]) } td { (js(&e["role"])) }
-                        td { code { (js(&e["action"])) } } td { (js(&e["object"])) } td { (js(&e["outcome"])) } td { (js(&e["rule"])) }
+                        td { (e["seq"]) } td { (when(l, &e["at"])) } td { (actor_label(l, e)) }
+                        td { (js(&e[if l == Lang::Ja { "role_name_ja" } else { "role_name_en" }])) }
+                        td title=(js(&e["action"])) { (action_name(l, js(&e["action"]))) }
+                        td { (object_label(l, &profile, js(&e["object"]))) }
+                        td { (t(l, &format!("outcome_{}", js(&e["outcome"])))) } td { (js(&e["rule"])) }
                     }
                 }
             }
@@ -411,6 +417,142 @@ pub async fn audit(
         }
     };
     page(l, Some(&me), &t(l, "audit"), body).into_response()
+}
+
+/// One line of a lent PC's extraction history as a clerk types it from the printout: "day time
+/// camera" in JST (`2026-11-28 02:10 cam1`), or an RFC 3339 instant and the camera (what the
+/// PC's own log writes). The instant is left for the API to check.
+fn history_line(line: &str) -> (String, String) {
+    let mut words = line.split_whitespace();
+    let first = words.next().unwrap_or("");
+    let rest: Vec<&str> = words.collect();
+    let is_time = |w: &str| {
+        jiff::civil::Time::strptime("%H:%M", w).is_ok() || w.parse::<jiff::civil::Time>().is_ok()
+    };
+    match rest.split_first() {
+        Some((time, cam)) if first.parse::<jiff::civil::Date>().is_ok() && is_time(time) => {
+            (jst_input(&format!("{first}T{time}")), cam.join(" "))
+        }
+        _ => (first.to_owned(), rest.join(" ")),
+    }
+}
+
+/// An incident's facts in words (issue 19, item 4: never its JSON): which duty and by when,
+/// which extraction, which camera and time, which recorder.
+fn incident_detail(l: Lang, kind: &str, d: &Value) -> String {
+    let name = |k: &str| t(l, &format!("obj.{k}"));
+    match kind {
+        "duty_lapsed" => format!(
+            "{} — {} ({})",
+            js(&d[format!("name_{}", l.code())]),
+            js(&d["label"]),
+            until(l, &d["due_at"])
+        ),
+        "not_in_history" | "unfiled" => format!("{} #{}", name("extraction"), d["id"]),
+        "not_in_log" => format!(
+            "{} {} {}",
+            name("camera"),
+            js(&d["item"]["camera"]),
+            when(l, &d["item"]["extracted_at"])
+        ),
+        "camera_footage_drift" => format!(
+            "{} {} — {}",
+            name("camera"),
+            js(&d["camera"]),
+            t(l, "footage_age_detail")
+                .replace("{day}", &day_text(l, &d["oldest_day"]))
+                .replace("{age}", &d["age_days"].to_string())
+                .replace("{floor}", &d["band"][0].to_string())
+                .replace("{ceiling}", &d["band"][1].to_string())
+        ),
+        k if k.starts_with("node_") => format!(
+            "{} {} ({}) — {}: {}",
+            name("node"),
+            js(&d["node"]),
+            js(&d["site"]),
+            t(l, "last_contact"),
+            when(l, &d["last_contact_at"])
+        ),
+        // Whatever else: its plain values, never its keys or braces.
+        _ => d
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, v)| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(" / "),
+    }
+}
+
+/// Every audited action with a name, as choices sorted by name (issue 19, item 4: the search
+/// asks for an action by its name, not its code).
+fn audit_action_choices(l: Lang) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = crate::i18n::catalogue(l)
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("act.").map(|code| (code.to_owned(), v.clone())))
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out
+}
+
+/// An audited action by its name in `l` (`footage.extract` → 映像の抽出); a code no
+/// catalogue names (a test forbids it for what the server writes) as it is.
+fn action_name(l: Lang, code: &str) -> String {
+    crate::i18n::catalogue(l)
+        .get(&format!("act.{code}"))
+        .cloned()
+        .unwrap_or_else(|| code.to_owned())
+}
+
+/// Who acted: the account's name and login id, or the system, the public or a recorder node in
+/// words.
+fn actor_label(l: Lang, e: &Value) -> String {
+    let actor = js(&e["actor"]);
+    match (e["actor_name"].as_str(), actor) {
+        (Some(name), id) => format!("{name} (#{id})"),
+        (None, "system" | "public" | "anonymous") => t(l, &format!("actor_{actor}")),
+        (None, other) => other.to_owned(),
+    }
+}
+
+/// What an entry concerns, in words: `request:12` → 提供申請 #12, `camera:cam1` → カメラ cam1,
+/// `duty:access_review/2026-10/office` → the duty's name and period; a list (`complaints`) by
+/// its name.
+fn object_label(l: Lang, profile: &Value, object: &str) -> String {
+    let cat = crate::i18n::catalogue(l);
+    let (kind, rest) = object.split_once(':').unwrap_or((object, ""));
+    let Some(kind_name) = cat.get(&format!("obj.{kind}")) else { return object.to_owned() };
+    if rest.is_empty() {
+        return kind_name.clone();
+    }
+    let rest = match kind {
+        "duty" => {
+            let mut parts = rest.split('/');
+            let id = parts.next().unwrap_or("");
+            let name = profile["duties"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|d| d["id"] == id)
+                .and_then(|d| d[if l == Lang::Ja { "name_ja" } else { "name_en" }].as_str())
+                .unwrap_or(id);
+            let period: Vec<&str> = parts.collect();
+            format!("{name} {}", period.join(" "))
+        }
+        // A hash is shown shortened, as a reference to find the entry, not to read.
+        "audit-log" => rest.chars().take(16).collect(),
+        "request" | "account" | "designation" | "complaint" | "instruction" | "ledger"
+        | "emergency_order" | "hold" | "disposal" | "delegation" | "contract" | "incident"
+        | "extraction" | "viewing" | "room_entry" | "organisation" | "site" | "report" => {
+            format!("#{rest}")
+        }
+        _ => rest.to_owned(),
+    };
+    format!("{kind_name} {rest}")
 }
 
 /// `GET /viewings`: viewings of recorded footage (issue 20), each recorded first — who, on which
@@ -720,5 +862,31 @@ pub async fn delegations_post(
     match post_form(&ui, &s.headers, &f, &path, body).await {
         Ok(_) => Redirect::to("/delegations").into_response(),
         Err((status, d)) => delegations_page(&ui, s, d, status).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A history line as typed from the printout, or as the PC's log writes it (PROD-EMERG-1's
+    /// monthly reconciliation reads these).
+    #[test]
+    fn history_lines_as_a_clerk_types_them() {
+        let typed = |x: &str| history_line(x);
+        assert_eq!(
+            typed("2026-11-28 02:10 cam1"),
+            ("2026-11-28T02:10:00+09:00".into(), "cam1".into())
+        );
+        assert_eq!(
+            typed("2026-11-28  02:10:30  cam 2"),
+            ("2026-11-28T02:10:30+09:00".into(), "cam 2".into())
+        );
+        assert_eq!(
+            typed("2026-11-28T02:10:00+09:00 cam1"),
+            ("2026-11-28T02:10:00+09:00".into(), "cam1".into())
+        );
+        // Not a time: left as typed, for the API to refuse with its field message.
+        assert_eq!(typed("yesterday cam1"), ("yesterday".into(), "cam1".into()));
     }
 }
