@@ -507,6 +507,13 @@ async fn asahikawa_request_to_ledger_in_a_browser() {
     enrol_here(&c, &enrol_city).await;
     login_as(&c, &base, "u_handling_officer").await;
     assert!(text(&c, ".ws").await.contains("専用パソコン"), "on the dedicated PC");
+    // The instruction waits on the officer's home (issue 19, item 2), its range in words.
+    let waiting = text(&c, "#task-instruction").await;
+    assert!(waiting.contains(&number) && waiting.contains("cam1"), "{waiting}");
+    assert!(
+        waiting.contains("令和") && waiting.contains('〜') && !waiting.contains("+09:00"),
+        "{waiting}"
+    );
     c.goto(&request_url).await.unwrap();
     click(&c, "#extract").await;
     c.accept_alert().await.unwrap(); // the irreversible-action confirmation
