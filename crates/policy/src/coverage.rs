@@ -2,8 +2,10 @@
 //! the masks — at least the profile's minimum, or its lower exemption minimum with a recorded
 //! reason — and local consensus is recorded where the profile requires it.
 
+use crate::RuleId;
 use crate::profile::Profile;
 use crate::workflow::Refusal;
+use jiff::civil::Date;
 
 /// A camera's declared or measured coverage.
 #[derive(Debug, Clone, Copy)]
@@ -75,6 +77,18 @@ impl Profile {
         }
         Ok(())
     }
+
+    /// Whether taking a camera out of operation on `today` comes before the profile's minimum
+    /// operation period (KAW-2.1.3: 「設置後5年間は運用する」) from its installation day; `Some`
+    /// with the rule when it does (the decommissioning is allowed, flagged early). `None` where
+    /// the profile sets no period, or the installation day is not a date.
+    pub fn decommission_early(&self, installed: &str, today: Date) -> Option<&RuleId> {
+        let c = self.coverage.as_ref()?;
+        let years = c.minimum_operation_years?;
+        let installed = installed.trim().parse::<Date>().ok()?;
+        let until = installed.checked_add(jiff::Span::new().years(i64::from(years))).ok()?;
+        (today < until).then_some(&c.rule)
+    }
 }
 
 #[cfg(test)]
@@ -108,5 +122,22 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("consensus_note"));
         let asa = crate::profile::seed("asahikawa").unwrap().unwrap();
         assert!(asa.check_coverage(&cov(None, None, None), "share").is_ok());
+    }
+
+    // rule: KAW-2.1.3 — operated five years from installation: a camera taken out before is
+    // flagged early (the day itself is the first day allowed); other cities set no period.
+    #[test]
+    fn decommissioning_before_the_minimum_period_is_early() {
+        let kaw = crate::profile::seed("kawaguchi").unwrap().unwrap();
+        let day = |s: &str| s.parse::<Date>().unwrap();
+        let early = kaw.decommission_early("2022-04-01", day("2027-03-31"));
+        assert_eq!(early.map(RuleId::as_str), Some("KAW-2.1.3"));
+        assert!(kaw.decommission_early("2022-04-01", day("2027-04-01")).is_none());
+        // Installed on a leap day: five years on is the last day of February.
+        assert!(kaw.decommission_early("2024-02-29", day("2029-02-27")).is_some());
+        assert!(kaw.decommission_early("2024-02-29", day("2029-02-28")).is_none());
+        assert!(kaw.decommission_early("not a date", day("2027-04-01")).is_none());
+        let asa = crate::profile::seed("asahikawa").unwrap().unwrap();
+        assert!(asa.decommission_early("2026-04-01", day("2026-12-05")).is_none());
     }
 }

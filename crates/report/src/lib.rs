@@ -76,6 +76,7 @@ pub struct ComplaintFact {
 /// The audit chain at the end of the period: anyone holding the city's published checkpoint can
 /// check that the log the report was computed from is the one that continued.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct AuditDigest {
     /// Entries written in the period.
     pub entries: u64,
@@ -143,6 +144,7 @@ pub struct IncidentFacts {
 /// A cell of a table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub enum Cell {
     /// Text.
     Text(String),
@@ -158,6 +160,7 @@ pub enum Cell {
 
 /// One table of the report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Table {
     /// File name stem for the CSV (`cameras`, `provisions`…).
     pub id: String,
@@ -173,6 +176,7 @@ pub struct Table {
 
 /// The report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct AnnualReport {
     /// What it covers and how it was made.
     pub meta: Meta,
@@ -182,6 +186,7 @@ pub struct AnnualReport {
 
 /// About the report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Meta {
     /// Profile.
     pub profile: String,

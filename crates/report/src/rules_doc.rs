@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// One item of the document: its mark (ア…キ), heading, and paragraphs or list lines.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Item {
     /// ア, イ, …
     pub mark: String,
@@ -17,6 +18,7 @@ pub struct Item {
 
 /// The document.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct RulesDoc {
     /// Title.
     pub title: String,

@@ -75,7 +75,7 @@ pub async fn public_complaint(
     State(st): State<Arc<AppState>>,
     headers: axum::http::HeaderMap,
     Body(b): Body<ComplaintBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ComplaintReceipt>> {
     // rule: PROD-RATE-1 — a few submissions per address and hour (issue 16, M11).
     let source = crate::limits::peer(&headers).unwrap_or_else(|| "unknown".into());
     if let Err(wait) = st.public_form_rate.check(&source, st.clock.now_ms()) {
@@ -93,19 +93,76 @@ pub async fn public_complaint(
     ev.detail = json!({ "number": c.number, "category": c.category, "channel": "web" });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(
-        json!({ "number": c.number, "received_at": jst(c.received_at), "answer_by": jst(c.due_at) }),
-    ))
+    Ok(Json(ComplaintReceipt {
+        number: c.number,
+        received_at: jst(c.received_at),
+        answer_by: jst(c.due_at),
+    }))
 }
 
-fn complaint_json(c: &store::lifecycle::Complaint, now: i64) -> Value {
-    json!({
-        "id": c.id, "number": c.number, "received_at": jst(c.received_at), "channel": c.channel,
-        "category": c.category, "camera": c.camera, "body": c.body, "contact": c.contact,
-        "due_at": jst(c.due_at), "escalated_at": jst_opt(c.escalated_at), "response": c.response,
-        "responded_at": jst_opt(c.responded_at), "closed_at": jst_opt(c.closed_at),
-        "overdue": c.responded_at.is_none() && c.closed_at.is_none() && c.due_at < now,
-    })
+/// A complaint as the register shows it (KIT-7).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ComplaintView {
+    /// Id.
+    pub id: i64,
+    /// `CP-2026-0001`.
+    pub number: String,
+    /// Received (JST).
+    pub received_at: String,
+    /// `web`, `phone`, `counter`, `mail`.
+    pub channel: String,
+    /// `privacy`, `signage`, `placement`, `footage`, `other`.
+    pub category: String,
+    /// The camera named, if one was.
+    pub camera: Option<String>,
+    /// What was said (personal data: never in reports).
+    pub body: String,
+    /// How to answer (personal data).
+    pub contact: String,
+    /// The answer is due by (JST).
+    pub due_at: String,
+    /// When it went overdue and was escalated.
+    pub escalated_at: Option<String>,
+    /// The answer.
+    pub response: Option<String>,
+    /// Answered at.
+    pub responded_at: Option<String>,
+    /// Closed at.
+    pub closed_at: Option<String>,
+    /// Past its deadline with no answer.
+    pub overdue: bool,
+}
+
+impl ComplaintView {
+    fn of(c: &store::lifecycle::Complaint, now: i64) -> Self {
+        ComplaintView {
+            id: c.id,
+            number: c.number.clone(),
+            received_at: jst(c.received_at),
+            channel: c.channel.clone(),
+            category: c.category.clone(),
+            camera: c.camera.clone(),
+            body: c.body.clone(),
+            contact: c.contact.clone(),
+            due_at: jst(c.due_at),
+            escalated_at: jst_opt(c.escalated_at),
+            response: c.response.clone(),
+            responded_at: jst_opt(c.responded_at),
+            closed_at: jst_opt(c.closed_at),
+            overdue: c.responded_at.is_none() && c.closed_at.is_none() && c.due_at < now,
+        }
+    }
+}
+
+/// What the public contact form answers: the number to quote and when the answer is due.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ComplaintReceipt {
+    /// `CP-2026-0001`.
+    pub number: String,
+    /// Received (JST).
+    pub received_at: String,
+    /// The answer is due by (JST).
+    pub answer_by: String,
 }
 
 /// Escalates every complaint past its deadline, once, to the audit log (the manager's
@@ -131,7 +188,7 @@ pub async fn list_complaints(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     q: Result<Query<ComplaintListQuery>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<ComplaintView>>> {
     let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let blank = super::types::blank;
     let state = blank(&q.state);
@@ -155,7 +212,7 @@ pub async fn list_complaints(
         Some("closed") => c.closed_at.is_some(),
         _ => true,
     };
-    Ok(Json(Value::Array(
+    Ok(Json(
         all.iter()
             .filter(|c| p.keeps(&st.profile, complaint_owner(&owners, c)))
             .filter(|c| in_state(c))
@@ -167,9 +224,9 @@ pub async fn list_complaints(
                         || c.camera.as_deref().is_some_and(|cam| cam.contains(t.as_str()))
                 })
             })
-            .map(|c| complaint_json(c, now))
+            .map(|c| ComplaintView::of(c, now))
             .collect(),
-    )))
+    ))
 }
 
 /// The states a complaint can be listed by.
@@ -216,7 +273,7 @@ pub async fn create_complaint(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<ComplaintBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ComplaintView>> {
     let channel = b.channel.clone().unwrap_or_else(|| "phone".into());
     if !CHANNELS.contains(&channel.as_str()) {
         return Err(ApiError::invalid(
@@ -231,7 +288,7 @@ pub async fn create_complaint(
     ev.detail = json!({ "number": c.number, "category": c.category, "channel": channel });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(complaint_json(&c, st.clock.now_ms())))
+    Ok(Json(ComplaintView::of(&c, st.clock.now_ms())))
 }
 
 /// `POST /api/v1/complaints/{id}/respond`.
@@ -240,7 +297,7 @@ pub async fn respond_complaint(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     Body(b): Body<ResponseBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ComplaintView>> {
     required("response", &b.response)?;
     kept_complaint(&st, &p, id).await?;
     let now = st.clock.now_ms();
@@ -250,7 +307,7 @@ pub async fn respond_complaint(
     ev.detail = json!({ "number": c.number, "late": now > c.due_at });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(complaint_json(&c, now)))
+    Ok(Json(ComplaintView::of(&c, now)))
 }
 
 /// `POST /api/v1/complaints/{id}/close`.
@@ -258,14 +315,14 @@ pub async fn close_complaint(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ComplaintView>> {
     kept_complaint(&st, &p, id).await?;
     let now = st.clock.now_ms();
     let ch = st.change().await?;
     let c = ch.close_complaint(id, p.account.id, now).await?;
     st.audit_in(&ch, p.event("complaint.close", format!("complaint:{id}"), Outcome::Ok)).await?;
     ch.commit().await?;
-    Ok(Json(complaint_json(&c, now)))
+    Ok(Json(ComplaintView::of(&c, now)))
 }
 
 /// A fiscal year as the API takes it: 2000–2100.
@@ -301,7 +358,7 @@ pub async fn annual_report(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Query(q): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AnnualReportView>> {
     city_report(&st, &p)?;
     let fy = match q.get("fiscal_year") {
         Some(v) => fiscal_year_field(v)?,
@@ -311,8 +368,11 @@ pub async fn annual_report(
     let mut ev = p.event("report.annual", format!("report:{fy}"), Outcome::Ok);
     ev.rule = st.profile.report.rule.as_ref().map(|r| r.to_string());
     st.audit(ev).await?;
-    Ok(Json(json!(r)))
+    Ok(Json(r))
 }
+
+/// The yearly report (KIT-8): counts only, small counts suppressed.
+pub type AnnualReportView = report::AnnualReport;
 
 /// `POST /api/v1/reports/annual/publish`: publishes an ended fiscal year's report (KIT-8) as it
 /// stands now — frozen, so the public reads what was published — and fulfils the yearly
@@ -321,7 +381,7 @@ pub async fn publish_report(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<PublishReportBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PublishedReportView>> {
     city_report(&st, &p)?;
     let fy = fiscal_year_field(&b.fiscal_year.to_string())?;
     let now = st.clock.now_ms();
@@ -356,34 +416,72 @@ pub async fn publish_report(
         .await?;
     }
     ch.commit().await?;
-    Ok(Json(published_json(&published)))
+    Ok(Json(PublishedReportView::of(&published)))
 }
 
-fn published_json(r: &store::reports::PublishedReport) -> Value {
-    json!({
-        "fiscal_year": r.fiscal_year, "version": r.version, "published_at": jst(r.published_at),
-        "note": r.note,
-    })
+/// A published yearly report's version.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PublishedReportView {
+    /// The fiscal year (April to March).
+    pub fiscal_year: i64,
+    /// 1 for the first publication; a correction is the next.
+    pub version: i64,
+    /// When (JST).
+    pub published_at: String,
+    /// What the publisher noted (a correction's reason).
+    pub note: String,
+}
+
+impl PublishedReportView {
+    fn of(r: &store::reports::PublishedReport) -> Self {
+        PublishedReportView {
+            fiscal_year: r.fiscal_year,
+            version: r.version,
+            published_at: jst(r.published_at),
+            note: r.note.clone(),
+        }
+    }
+}
+
+/// The published yearly reports.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PublicReports {
+    /// Who publishes them (the city).
+    pub operator: String,
+    /// Newest year first.
+    pub reports: Vec<PublishedReportView>,
+}
+
+/// A year's report as published.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PublicReport {
+    /// Its version and date.
+    #[serde(flatten)]
+    pub published: PublishedReportView,
+    /// The report as it was frozen when published.
+    #[schema(value_type = Object)]
+    pub report: Value,
 }
 
 /// `GET /api/v1/public/reports`: the published yearly reports, newest year first (no login).
-pub async fn public_reports(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
-    let list: Vec<Value> = st.db.published_reports().await?.iter().map(published_json).collect();
-    Ok(Json(json!({ "operator": st.profile.profile.name_ja, "reports": list })))
+pub async fn public_reports(State(st): State<Arc<AppState>>) -> ApiResult<Json<PublicReports>> {
+    let reports = st.db.published_reports().await?.iter().map(PublishedReportView::of).collect();
+    Ok(Json(PublicReports { operator: st.profile.profile.name_ja.clone(), reports }))
 }
 
 /// `GET /api/v1/public/reports/{fy}`: a year's report as published (its newest version), with
 /// the version and date; 404 before it is published.
-pub async fn public_report(State(st): State<Arc<AppState>>, Id(fy): Id) -> ApiResult<Json<Value>> {
+pub async fn public_report(
+    State(st): State<Arc<AppState>>,
+    Id(fy): Id,
+) -> ApiResult<Json<PublicReport>> {
     let fy = fiscal_year_field(&fy.to_string())?;
     let Some(r) = st.db.published_report(fy).await? else {
         return Err(ApiError::not_found(Msg::new("report_not_published").with("year", fy)));
     };
     let report: Value =
         serde_json::from_str(&r.report).map_err(|_| ApiError::internal("reading a report"))?;
-    let mut out = published_json(&r);
-    out["report"] = report;
-    Ok(Json(out))
+    Ok(Json(PublicReport { published: PublishedReportView::of(&r), report }))
 }
 
 /// The yearly report of `fy` as the records stand now.
@@ -502,28 +600,40 @@ pub async fn decommission_camera(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     Body(b): Body<ReasonBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Decommissioned>> {
     required("reason", &b.reason)?;
     let cam = super::admin::own_camera(&st, &p, id).await?;
     let now = st.clock.now();
-    let mut early = false;
-    let mut rule = None;
-    if let Some(cov) = &st.profile.coverage
-        && let Some(years) = cov.minimum_operation_years
-        && let Ok(installed) = cam.install_date.parse::<jiff::civil::Date>()
-        && let Ok(until) = installed.checked_add(jiff::Span::new().years(i64::from(years)))
-    {
-        early = policy::jst::date(now) < until;
-        rule = Some(cov.rule.to_string());
-    }
+    let early_by = st.profile.decommission_early(&cam.install_date, policy::jst::date(now));
+    let early = early_by.is_some();
     let ch = st.change().await?;
     ch.decommission_camera(id, b.reason.trim(), early, now.as_millisecond()).await?;
     let mut ev = p.event("camera.decommission", format!("camera:{}", cam.code), Outcome::Ok);
-    ev.rule = if early { rule } else { None };
+    ev.rule = early_by.map(ToString::to_string);
     ev.detail = json!({ "reason": b.reason.trim(), "early": early, "installed": cam.install_date });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(json!({ "camera": cam.code, "early": early })))
+    Ok(Json(Decommissioned { camera: cam.code, early }))
+}
+
+/// A camera taken out of operation.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Decommissioned {
+    /// Its code.
+    pub camera: String,
+    /// Before the profile's minimum operation period (KAW-2.1.3).
+    pub early: bool,
+}
+
+/// A camera put into operation.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Commissioned {
+    /// Its code.
+    pub camera: String,
+    /// When (JST).
+    pub commissioned_at: String,
+    /// The camera's own overwrite cycle, where it holds the footage (NIS-2).
+    pub overwrite_cycle_days: Option<u32>,
 }
 
 /// `POST /api/v1/cameras/{id}/commission`: the camera goes into operation, its aim and masks
@@ -533,7 +643,7 @@ pub async fn commission_camera(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     super::MaybeBody(b): super::MaybeBody<CommissionBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Commissioned>> {
     let cam = super::admin::own_camera(&st, &p, id).await?;
     // rule: NIS-2, NIS-6 — where the camera holds the footage, its overwrite cycle first.
     let cycle = st.profile.check_overwrite_cycle(b.overwrite_cycle_days)?;
@@ -545,9 +655,11 @@ pub async fn commission_camera(
     ev.detail = json!({ "overwrite_cycle_days": cycle });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(
-        json!({ "camera": cam.code, "commissioned_at": jst(now), "overwrite_cycle_days": cycle }),
-    ))
+    Ok(Json(Commissioned {
+        camera: cam.code,
+        commissioned_at: jst(now),
+        overwrite_cycle_days: cycle,
+    }))
 }
 
 /// `POST /api/v1/cameras/{id}/commission`.
@@ -579,7 +691,7 @@ pub async fn record_footage_check(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     Body(b): Body<FootageCheckBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<FootageCheckRecorded>> {
     let cam = super::admin::own_camera(&st, &p, id).await?;
     // Every field at fault in one answer (issue 19, item 3).
     let mut check = Check::new();
@@ -664,11 +776,78 @@ pub async fn record_footage_check(
         .await?;
     }
     ch.commit().await?;
-    Ok(Json(json!({
-        "id": row.id, "camera": cam.code, "oldest_day": row.oldest_day, "checked_on": row.checked_on,
-        "age_days": age.age_days, "verdict": verdict, "band": [age.floor_days, age.ceiling_days],
-        "incident": incident, "rule": rule.to_string(),
-    })))
+    Ok(Json(FootageCheckRecorded {
+        id: row.id,
+        camera: cam.code,
+        oldest_day: row.oldest_day,
+        checked_on: row.checked_on,
+        age_days: age.age_days,
+        verdict: verdict.to_owned(),
+        band: (age.floor_days, age.ceiling_days),
+        incident,
+        rule: rule.to_string(),
+    }))
+}
+
+/// A check of the footage a camera holds, as recorded (NIS-2, NIS-6).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct FootageCheckRecorded {
+    /// Id.
+    pub id: i64,
+    /// The camera's code.
+    pub camera: String,
+    /// The recording day of the oldest footage found (`YYYY-MM-DD`, JST).
+    pub oldest_day: String,
+    /// The day of the check (JST).
+    pub checked_on: String,
+    /// Whole days from the oldest day to the check.
+    pub age_days: i32,
+    /// `within`, `too_young` or `too_old`.
+    pub verdict: String,
+    /// The band of days the footage's age must lie in.
+    #[schema(value_type = Vec<u32>)]
+    pub band: (u32, u32),
+    /// Whether a drift incident was opened.
+    pub incident: bool,
+    /// The rule judged by.
+    pub rule: String,
+}
+
+/// A camera's footage checks.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct FootageChecks {
+    /// The camera's code.
+    pub camera: String,
+    /// The camera's own overwrite cycle in days.
+    pub overwrite_cycle_days: Option<i64>,
+    /// The band of days the footage's age must lie in, where the camera holds the footage.
+    #[schema(value_type = Option<Vec<u32>>)]
+    pub band: Option<(u32, u32)>,
+    /// Newest first.
+    pub checks: Vec<FootageCheckView>,
+}
+
+/// One recorded check.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct FootageCheckView {
+    /// Id.
+    pub id: i64,
+    /// The recording day of the oldest footage found.
+    pub oldest_day: String,
+    /// The day of the check.
+    pub checked_on: String,
+    /// When it was recorded (JST).
+    pub checked_at: String,
+    /// Whole days from the oldest day to the check.
+    pub age_days: i64,
+    /// `within`, `too_young` or `too_old`.
+    pub verdict: String,
+    /// `manual`.
+    pub method: String,
+    /// What was looked at.
+    pub note: String,
+    /// Who recorded it.
+    pub checked_by: i64,
 }
 
 /// `GET /api/v1/cameras/{id}/footage-checks`: the checks of the footage a camera holds, newest
@@ -677,18 +856,28 @@ pub async fn list_footage_checks(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<FootageChecks>> {
     let cam = super::admin::own_camera(&st, &p, id).await?;
     let checks = st.db.footage_checks(cam.id, 100).await?;
-    Ok(Json(json!({
-        "camera": cam.code,
-        "overwrite_cycle_days": cam.overwrite_cycle_days,
-        "band": st.profile.camera_footage_band(),
-        "checks": checks.iter().map(|c| json!({
-            "id": c.id, "oldest_day": c.oldest_day, "checked_on": c.checked_on, "checked_at": jst(c.checked_at),
-            "age_days": c.age_days, "verdict": c.verdict, "method": c.method, "note": c.note, "checked_by": c.checked_by,
-        })).collect::<Vec<_>>(),
-    })))
+    Ok(Json(FootageChecks {
+        camera: cam.code,
+        overwrite_cycle_days: cam.overwrite_cycle_days,
+        band: st.profile.camera_footage_band(),
+        checks: checks
+            .into_iter()
+            .map(|c| FootageCheckView {
+                id: c.id,
+                oldest_day: c.oldest_day,
+                checked_on: c.checked_on,
+                checked_at: jst(c.checked_at),
+                age_days: c.age_days,
+                verdict: c.verdict,
+                method: c.method,
+                note: c.note,
+                checked_by: c.checked_by,
+            })
+            .collect(),
+    }))
 }
 
 /// `GET /api/v1/cameras/{id}/still[?extraction=E]`: the still for checking aim and masks,
@@ -810,16 +999,76 @@ fn disposal_rule(st: &AppState) -> &RuleId {
     st.profile.disposal.rules.first().unwrap_or(&st.profile.workflow.rule)
 }
 
-async fn disposal_json(st: &AppState, d: &store::lifecycle::Disposal) -> ApiResult<Value> {
+/// A recorder's disposal and who confirmed it (ASA-3.3d, KIT-5.7).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DisposalView {
+    /// Id.
+    pub id: i64,
+    /// `DS-2026-0001`.
+    pub number: String,
+    /// The device disposed of.
+    pub device: String,
+    /// Its disks' serial numbers.
+    pub serials: Vec<String>,
+    /// `overwrite_verified`, `shred`, `melt` or `degauss`.
+    pub method: String,
+    /// A note.
+    pub note: String,
+    /// When the device was found to hold no live key (JST).
+    pub keys_checked_at: Option<String>,
+    /// Who recorded it.
+    pub recorded_by: i64,
+    /// When (JST).
+    pub recorded_at: String,
+    /// When enough people, the required roles among them, had confirmed (JST).
+    pub completed_at: Option<String>,
+    /// The confirmations.
+    pub confirmations: Vec<DisposalConfirmation>,
+    /// Distinct people who must confirm.
+    pub min_confirmers: u32,
+    /// Roles one of whose holders must be among them.
+    pub required_roles: Vec<String>,
+    /// The city, on a certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+}
+
+/// One person's confirmation of a disposal.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DisposalConfirmation {
+    /// Who.
+    pub account_id: i64,
+    /// In which role.
+    pub role: String,
+    /// When (JST).
+    pub confirmed_at: String,
+}
+
+async fn disposal_view(st: &AppState, d: &store::lifecycle::Disposal) -> ApiResult<DisposalView> {
     let confirmations = st.db.confirmations(d.id).await?;
-    Ok(json!({
-        "id": d.id, "number": d.number, "device": d.device,
-        "serials": serde_json::from_str::<Value>(&d.serials).unwrap_or(Value::Null),
-        "method": d.method, "note": d.note, "keys_checked_at": jst_opt(d.keys_checked_at),
-        "recorded_by": d.recorded_by, "recorded_at": jst(d.recorded_at), "completed_at": jst_opt(d.completed_at),
-        "confirmations": confirmations.iter().map(|c| json!({ "account_id": c.account_id, "role": c.role, "confirmed_at": jst(c.confirmed_at) })).collect::<Vec<_>>(),
-        "min_confirmers": st.profile.disposal.min_confirmers, "required_roles": st.profile.disposal.required_roles,
-    }))
+    Ok(DisposalView {
+        id: d.id,
+        number: d.number.clone(),
+        device: d.device.clone(),
+        serials: serde_json::from_str(&d.serials).unwrap_or_default(),
+        method: d.method.clone(),
+        note: d.note.clone(),
+        keys_checked_at: jst_opt(d.keys_checked_at),
+        recorded_by: d.recorded_by,
+        recorded_at: jst(d.recorded_at),
+        completed_at: jst_opt(d.completed_at),
+        confirmations: confirmations
+            .iter()
+            .map(|c| DisposalConfirmation {
+                account_id: c.account_id,
+                role: c.role.clone(),
+                confirmed_at: jst(c.confirmed_at),
+            })
+            .collect(),
+        min_confirmers: st.profile.disposal.min_confirmers,
+        required_roles: st.profile.disposal.required_roles.clone(),
+        profile: None,
+    })
 }
 
 /// `POST /api/v1/disposals`: records the disposal of a recorder node, only once every key for
@@ -829,7 +1078,7 @@ pub async fn create_disposal(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<DisposalBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<DisposalView>> {
     required("device", &b.device)?;
     if !disposes_here(&st, &p).await? {
         return Err(ApiError::forbidden(&st.profile.ownership.rule, Msg::new("disposal_shared")));
@@ -886,22 +1135,22 @@ pub async fn create_disposal(
     ev.detail = json!({ "device": d.device, "method": d.method, "keys_left": 0 });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(disposal_json(&st, &d).await?))
+    Ok(Json(disposal_view(&st, &d).await?))
 }
 
 /// `GET /api/v1/disposals`.
 pub async fn list_disposals(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<DisposalView>>> {
     if !disposes_here(&st, &p).await? {
-        return Ok(Json(Value::Array(Vec::new())));
+        return Ok(Json(Vec::new()));
     }
     let mut out = Vec::new();
     for d in st.db.disposals().await? {
-        out.push(disposal_json(&st, &d).await?);
+        out.push(disposal_view(&st, &d).await?);
     }
-    Ok(Json(Value::Array(out)))
+    Ok(Json(out))
 }
 
 /// `POST /api/v1/disposals/{id}/confirm`: one person confirms; the disposal completes when
@@ -910,7 +1159,7 @@ pub async fn confirm_disposal(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<DisposalView>> {
     let d = st
         .db
         .disposal(id)
@@ -950,7 +1199,7 @@ pub async fn confirm_disposal(
         .disposal(id)
         .await?
         .ok_or_else(|| ApiError::not_found(Msg::new("no_such_disposal").with("id", id)))?;
-    Ok(Json(disposal_json(&st, &d).await?))
+    Ok(Json(disposal_view(&st, &d).await?))
 }
 
 /// `GET /api/v1/disposals/{id}/certificate`: only for a completed disposal (enough confirmers,
@@ -959,7 +1208,7 @@ pub async fn disposal_certificate(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<DisposalView>> {
     let d = st
         .db
         .disposal(id)
@@ -979,8 +1228,8 @@ pub async fn disposal_certificate(
                 .with("roles", st.profile.role_names(&rule.required_roles)),
         ));
     }
-    let mut v = disposal_json(&st, &d).await?;
-    v["profile"] = json!(st.profile.profile.name_ja);
+    let mut v = disposal_view(&st, &d).await?;
+    v.profile = Some(st.profile.profile.name_ja.clone());
     Ok(Json(v))
 }
 
@@ -989,7 +1238,7 @@ pub async fn disposal_certificate(
 pub async fn rules_doc(
     State(st): State<Arc<AppState>>,
     Query(q): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RulesDocView>> {
     // `?installer=ID`: the rules document of a camera owner other than the city (KAW-2.2.7).
     let installer = match q.get("installer") {
         None => None,
@@ -1013,8 +1262,11 @@ pub async fn rules_doc(
                 ApiError::internal("gathering the rules document")
             }
         })?;
-    Ok(Json(json!(d)))
+    Ok(Json(d))
 }
+
+/// The installer's rules document (KAW-2.2.7 ア–キ).
+pub type RulesDocView = report::rules_doc::RulesDoc;
 
 /// `GET /api/v1/public/city`: the city whose system this is, for the public pages' header
 /// (issue 19, item 8).
