@@ -227,14 +227,55 @@ pub fn recorded_ids(
 }
 
 /// A package as the API shows it, with its download link.
+/// An evidence package as the API shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PackageView {
+    /// The name to save it under (`ASA-2026-0010_cam1_20261202-2156.zip`).
+    pub file_name: String,
+    /// Its id (`EV-…`).
+    pub id: String,
+    /// The camera.
+    pub camera: String,
+    /// Its manifest's SHA-256.
+    pub manifest_sha256: String,
+    /// Its size.
+    pub bytes: i64,
+    /// Frames in it.
+    pub frames: i64,
+    /// The footage it holds: from (JST).
+    pub delivered_from: String,
+    /// To.
+    pub delivered_to: String,
+    /// Encrypted to the recipient (age).
+    pub encrypted: bool,
+    /// Times downloaded.
+    pub downloads: i64,
+    /// Where to download it.
+    pub href: String,
+}
+
+impl PackageView {
+    /// `p`, named for the request `number` where there is one.
+    pub fn of(p: &EvidencePackage, number: Option<&str>) -> Self {
+        PackageView {
+            file_name: file_name(number, p),
+            id: p.id.clone(),
+            camera: p.camera.clone(),
+            manifest_sha256: p.manifest_sha256.clone(),
+            bytes: p.bytes,
+            frames: p.frames,
+            delivered_from: super::types::jst(p.delivered_from),
+            delivered_to: super::types::jst(p.delivered_to),
+            encrypted: p.encrypted != 0,
+            downloads: p.downloads,
+            href: format!("/api/v1/packages/{}", p.id),
+        }
+    }
+}
+
+/// [`PackageView`] as JSON.
 pub fn package_json(p: &EvidencePackage, number: Option<&str>) -> Value {
-    json!({
-        "file_name": file_name(number, p),
-        "id": p.id, "camera": p.camera, "manifest_sha256": p.manifest_sha256, "bytes": p.bytes,
-        "frames": p.frames, "delivered_from": super::types::jst(p.delivered_from),
-        "delivered_to": super::types::jst(p.delivered_to), "encrypted": p.encrypted != 0,
-        "downloads": p.downloads, "href": format!("/api/v1/packages/{}", p.id),
-    })
+    serde_json::to_value(PackageView::of(p, number)).unwrap_or(Value::Null)
 }
 
 fn valid_id(id: &str) -> bool {

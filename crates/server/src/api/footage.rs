@@ -117,36 +117,198 @@ async fn visible(st: &AppState, p: &Principal, r: &Request) -> ApiResult<bool> {
 }
 
 /// A request as JSON, times in JST.
+/// A request for footage as the API shows it (ASA-3.4, KIT-6, NIS-10.1…).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct RequestView {
+    /// Id.
+    pub id: i64,
+    /// Its number (`ASA-2026-0001`).
+    pub number: String,
+    /// `request`, or `internal` (NIS-9.1).
+    pub kind: String,
+    /// The legal ground (profile id).
+    pub basis: String,
+    /// Its name.
+    pub basis_name_ja: Option<String>,
+    /// The clause that makes it a ground.
+    pub basis_rule: Option<String>,
+    /// The purpose (profile id).
+    pub purpose: String,
+    /// Its name.
+    pub purpose_name_ja: Option<String>,
+    /// Who applied.
+    pub requester_id: Option<i64>,
+    /// In which role.
+    pub requester_role: String,
+    /// Who receives the footage.
+    pub recipient: String,
+    /// The case, in a line.
+    pub case_summary: String,
+    /// The documents attached (`form`, `reference`).
+    #[schema(value_type = Vec<Object>)]
+    pub documents: Value,
+    /// The cameras.
+    pub cameras: Vec<String>,
+    /// The range asked for (JST).
+    pub from: String,
+    /// Its end.
+    pub to: String,
+    /// `submitted`, `relayed`, `approved`, `refused`, `withdrawn`, `instructed`, `extracted`,
+    /// `reported`, `completed`.
+    pub state: String,
+    /// Filed (JST).
+    pub created_at: String,
+    /// Who relayed it (SAK-M).
+    pub relayed_by: Option<i64>,
+    /// When.
+    pub relayed_at: Option<String>,
+    /// Who decided.
+    pub decided_by: Option<i64>,
+    /// When.
+    pub decided_at: Option<String>,
+    /// A refusal's reason.
+    pub decision_reason: Option<String>,
+    /// The approval certificate's number.
+    pub certificate_number: Option<String>,
+    /// The emergency order it records, where it does.
+    pub emergency_order_id: Option<i64>,
+}
+
+impl RequestView {
+    /// `r` as the API shows it.
+    pub fn of(st: &AppState, r: &Request) -> Self {
+        let basis = st.profile.basis(&r.basis);
+        let purpose = st.profile.purpose(&r.purpose);
+        RequestView {
+            id: r.id,
+            number: r.number.clone(),
+            kind: r.kind.clone(),
+            basis: r.basis.clone(),
+            basis_name_ja: basis.map(|b| b.name_ja.clone()),
+            basis_rule: basis.map(|b| b.rule.to_string()),
+            purpose: r.purpose.clone(),
+            purpose_name_ja: purpose.map(|x| x.name_ja.clone()),
+            requester_id: r.requester_id,
+            requester_role: r.requester_role.clone(),
+            recipient: r.recipient.clone(),
+            case_summary: r.case_summary.clone(),
+            documents: serde_json::from_str::<Value>(&r.documents).unwrap_or(Value::Null),
+            cameras: parse_list(&r.cameras).unwrap_or_default(),
+            from: jst(r.range_from),
+            to: jst(r.range_to),
+            state: r.state.clone(),
+            created_at: jst(r.created_at),
+            relayed_by: r.relayed_by,
+            relayed_at: jst_opt(r.relayed_at),
+            decided_by: r.decided_by,
+            decided_at: jst_opt(r.decided_at),
+            decision_reason: r.decision_reason.clone(),
+            certificate_number: r.certificate_number.clone(),
+            emergency_order_id: r.emergency_order_id,
+        }
+    }
+}
+
+/// A request's case file: the request, its instructions and extractions, who applied, what
+/// happened when, until when the footage exists, and what the reader may do now.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RequestDetail {
+    /// The request.
+    #[serde(flatten)]
+    pub request: RequestView,
+    /// Its instructions, the chain's links.
+    pub instructions: Vec<InstructionView>,
+    /// Its extractions.
+    pub extractions: Vec<ExtractionView>,
+    /// Who applied.
+    pub applicant: Option<Person>,
+    /// What happened when, oldest first.
+    pub timeline: Vec<Step>,
+    /// Until when the footage exists.
+    pub footage: FootageLifetime,
+    /// What the reader may do now, from `policy`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub actions: Option<Vec<policy::workflow::Available>>,
+    /// The footage has left and its use is still to be recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub awaits_ledger: Option<bool>,
+}
+
+/// An extraction as the API shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ExtractionView {
+    /// Id.
+    pub id: i64,
+    /// The request it served.
+    pub request_id: Option<i64>,
+    /// The instruction it carried out.
+    pub instruction_id: Option<i64>,
+    /// The emergency order it carried out.
+    pub emergency_order_id: Option<i64>,
+    /// Who extracted.
+    pub operator_id: i64,
+    /// In which role.
+    pub operator_role: String,
+    /// On which dedicated PC.
+    pub workstation_id: i64,
+    /// The cameras.
+    pub cameras: Vec<String>,
+    /// The range (JST).
+    pub from: String,
+    /// Its end.
+    pub to: String,
+    /// When (JST).
+    pub extracted_at: String,
+    /// The first package made.
+    pub package_id: Option<String>,
+    /// Its manifest's hash.
+    pub manifest_hash: Option<String>,
+    /// Whom it was reported to (NIS-9.3).
+    pub reported_to: Option<i64>,
+    /// When.
+    pub reported_at: Option<String>,
+}
+
+impl ExtractionView {
+    /// `e` as the API shows it.
+    pub fn of(e: &store::workflow::Extraction) -> Self {
+        ExtractionView {
+            id: e.id,
+            request_id: e.request_id,
+            instruction_id: e.instruction_id,
+            emergency_order_id: e.emergency_order_id,
+            operator_id: e.operator_id,
+            operator_role: e.operator_role.clone(),
+            workstation_id: e.workstation_id,
+            cameras: parse_list(&e.cameras).unwrap_or_default(),
+            from: jst(e.range_from),
+            to: jst(e.range_to),
+            extracted_at: jst(e.extracted_at),
+            package_id: e.package_id.clone(),
+            manifest_hash: e.manifest_hash.clone(),
+            reported_to: e.reported_to,
+            reported_at: jst_opt(e.reported_at),
+        }
+    }
+}
+
+/// Until when a request's footage exists.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct FootageLifetime {
+    /// The first moment any of its cameras' footage of the range's start is erased (JST).
+    pub erased_at: Option<String>,
+    /// Already erased (and no hold keeps it).
+    pub erased: bool,
+    /// A hold keeps it.
+    pub held: bool,
+    /// The retention rule.
+    pub rule: String,
+}
+
+/// `r` as the API shows it, as JSON (for pages of requests).
 pub fn request_json(st: &AppState, r: &Request) -> Value {
-    let basis = st.profile.basis(&r.basis);
-    let purpose = st.profile.purpose(&r.purpose);
-    json!({
-        "id": r.id,
-        "number": r.number,
-        "kind": r.kind,
-        "basis": r.basis,
-        "basis_name_ja": basis.map(|b| b.name_ja.clone()),
-        "basis_rule": basis.map(|b| b.rule.to_string()),
-        "purpose": r.purpose,
-        "purpose_name_ja": purpose.map(|x| x.name_ja.clone()),
-        "requester_id": r.requester_id,
-        "requester_role": r.requester_role,
-        "recipient": r.recipient,
-        "case_summary": r.case_summary,
-        "documents": serde_json::from_str::<Value>(&r.documents).unwrap_or(Value::Null),
-        "cameras": parse_list(&r.cameras).unwrap_or_default(),
-        "from": jst(r.range_from),
-        "to": jst(r.range_to),
-        "state": r.state,
-        "created_at": jst(r.created_at),
-        "relayed_by": r.relayed_by,
-        "relayed_at": jst_opt(r.relayed_at),
-        "decided_by": r.decided_by,
-        "decided_at": jst_opt(r.decided_at),
-        "decision_reason": r.decision_reason,
-        "certificate_number": r.certificate_number,
-        "emergency_order_id": r.emergency_order_id,
-    })
+    serde_json::to_value(RequestView::of(st, r)).unwrap_or(Value::Null)
 }
 
 /// A request the caller may see (issue 15: a request about another organisation's cameras
@@ -172,7 +334,7 @@ pub async fn create_request(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<RequestBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RequestView>> {
     let profile = st.profile.clone();
     // Every field at fault in one answer (issue 19, item 3); the legal choices have no default,
     // so an unchosen one is asked for (item 7).
@@ -238,7 +400,7 @@ pub async fn create_request(
     ev.detail = json!({ "number": r.number, "basis": r.basis, "cameras": b.cameras });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(request_json(&st, &r)))
+    Ok(Json(RequestView::of(&st, &r)))
 }
 
 /// The query of `GET /api/v1/requests`.
@@ -318,51 +480,45 @@ pub async fn get_request(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RequestDetail>> {
     let r = load(&st, &p, id).await?;
     if !visible(&st, &p, &r).await? {
         return Err(ApiError::not_found(Msg::new("no_such_request").with("id", id)));
     }
-    let mut v = request_json(&st, &r);
     let ins = st.db.instructions_of(id).await?;
-    v["instructions"] = Value::Array(ins.iter().map(|i| instruction_json(&st, &p, i)).collect());
     let ex = st.db.extractions_of(id).await?;
-    v["extractions"] = Value::Array(
-        ex.iter()
-            .map(|e| {
-                json!({"id": e.id, "operator_id": e.operator_id, "workstation_id": e.workstation_id, "extracted_at": jst(e.extracted_at),
-                       "package_id": e.package_id, "manifest_hash": e.manifest_hash, "reported_to": e.reported_to, "reported_at": jst_opt(e.reported_at)})
-            })
-            .collect(),
-    );
     // The case file: who applied, what happened when and by whom, until when the footage
     // exists (issue 19, item 6).
     let mut people = People::default();
-    v["applicant"] = match r.requester_id {
-        Some(id) => json!(people.get(&st, id).await?),
-        None => Value::Null,
+    let applicant = match r.requester_id {
+        Some(id) => Some(people.get(&st, id).await?),
+        None => None,
     };
-    v["timeline"] = json!(timeline(&st, &r, &ins, &ex, &mut people).await?);
-    v["footage"] = footage_lifetime(&st, &r).await?;
+    let mut v = RequestDetail {
+        request: RequestView::of(&st, &r),
+        instructions: ins.iter().map(|i| InstructionView::of(&st, &p, i)).collect(),
+        extractions: ex.iter().map(ExtractionView::of).collect(),
+        applicant,
+        timeline: timeline(&st, &r, &ins, &ex, &mut people).await?,
+        footage: footage_lifetime(&st, &r).await?,
+        actions: None,
+        awaits_ledger: None,
+    };
     // What this person may do with it now, as `policy` decides (the web app only renders it).
     if let Some(state) = RequestState::parse(&r.state) {
         let requester = r.requester_id.map(|x| x.to_string()).unwrap_or_default();
         let made_by = crate::api::tasks::requester_made_by(&st, r.requester_id).await?;
-        let extractor = v["extractions"]
-            .as_array()
-            .and_then(|x| x.last())
-            .and_then(|e| e["operator_id"].as_i64())
-            .map(|x| x.to_string());
+        let extractor = ex.last().map(|e| e.operator_id.to_string());
         let facts = policy::workflow::RequestFacts {
             state,
             requester: policy::workflow::Requester::new(&requester, made_by.as_deref()),
             basis: &r.basis,
             extractor: extractor.as_deref(),
         };
-        v["actions"] = json!(st.profile.request_actions(p.actor(), &facts));
+        v.actions = Some(st.profile.request_actions(p.actor(), &facts));
         // The footage has left and its use is still to be recorded (the extractor's still of
         // each camera is allowed meanwhile, ALL-REC-2).
-        v["awaits_ledger"] = json!(state.awaits_ledger());
+        v.awaits_ledger = Some(state.awaits_ledger());
     }
     st.audit(p.event("request.read", format!("request:{id}"), Outcome::Ok)).await?;
     Ok(Json(v))
@@ -507,7 +663,7 @@ async fn timeline(
 /// Until when the requested footage exists: the first moment any of its cameras' footage of the
 /// range's start is erased under retention, and whether a hold keeps it (`erased_at` is then
 /// the erasure the hold postpones).
-async fn footage_lifetime(st: &AppState, r: &Request) -> ApiResult<Value> {
+async fn footage_lifetime(st: &AppState, r: &Request) -> ApiResult<FootageLifetime> {
     let codes: Vec<String> = parse_list(&r.cameras).unwrap_or_default();
     let now = st.clock.now_ms();
     let holds = st.db.holds_in_force(now).await?;
@@ -529,12 +685,12 @@ async fn footage_lifetime(st: &AppState, r: &Request) -> ApiResult<Value> {
             h.camera == cam.code && h.range_from <= r.range_from && r.range_from < h.range_to
         });
     }
-    Ok(json!({
-        "erased_at": jst_opt(first),
-        "erased": first.is_some_and(|f| f <= now) && !held,
-        "held": held,
-        "rule": st.profile.retention.rule.to_string(),
-    }))
+    Ok(FootageLifetime {
+        erased_at: jst_opt(first),
+        erased: first.is_some_and(|f| f <= now) && !held,
+        held,
+        rule: st.profile.retention.rule.to_string(),
+    })
 }
 
 /// A camera's retention period: its own (within the profile's bounds), else its owner's
@@ -557,7 +713,7 @@ pub async fn relay_request(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RequestView>> {
     let r = load(&st, &p, id).await?;
     let role = st.profile.check_relay(p.actor(), state_of(&r)?)?;
     let ch = st.change().await?;
@@ -566,7 +722,7 @@ pub async fn relay_request(
     ev.role = Some(role);
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(request_json(&st, &r)))
+    Ok(Json(RequestView::of(&st, &r)))
 }
 
 async fn decide(
@@ -575,7 +731,7 @@ async fn decide(
     id: i64,
     approve: bool,
     reason: Option<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RequestView>> {
     let r = load(&st, &p, id).await?;
     let requester = r.requester_id.map(|x| x.to_string()).unwrap_or_default();
     let made_by = crate::api::tasks::requester_made_by(&st, r.requester_id).await?;
@@ -611,7 +767,7 @@ async fn decide(
     ev.detail = json!({ "certificate_number": r.certificate_number, "reason": reason });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(request_json(&st, &r)))
+    Ok(Json(RequestView::of(&st, &r)))
 }
 
 /// `POST /api/v1/requests/{id}/approve`.
@@ -619,7 +775,7 @@ pub async fn approve_request(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RequestView>> {
     decide(st, p, id, true, None).await
 }
 
@@ -629,7 +785,7 @@ pub async fn refuse_request(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     Body(b): Body<ReasonBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RequestView>> {
     decide(st, p, id, false, Some(b.reason)).await
 }
 
@@ -638,7 +794,7 @@ pub async fn withdraw_request(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RequestView>> {
     let r = load(&st, &p, id).await?;
     if r.requester_id != Some(p.account.id) {
         return Err(ApiError::forbidden(
@@ -653,7 +809,7 @@ pub async fn withdraw_request(
     let r = ch.transition_request(id, &r.state, RequestState::Withdrawn.as_str()).await?;
     st.audit_in(&ch, p.event("request.withdraw", format!("request:{id}"), Outcome::Ok)).await?;
     ch.commit().await?;
-    Ok(Json(request_json(&st, &r)))
+    Ok(Json(RequestView::of(&st, &r)))
 }
 
 /// `GET /api/v1/requests/{id}/certificate`: the data printed on the approval certificate.
@@ -661,7 +817,7 @@ pub async fn certificate(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Certificate>> {
     let r = load(&st, &p, id).await?;
     if !visible(&st, &p, &r).await? {
         return Err(ApiError::not_found(Msg::new("no_such_request").with("id", id)));
@@ -683,15 +839,35 @@ pub async fn certificate(
         None => None,
     };
     st.audit(p.event("request.certificate", format!("request:{id}"), Outcome::Ok)).await?;
-    Ok(Json(json!({
-        "form": form,
-        "number": number,
-        "document_number": document_number,
-        "request": request_json(&st, &r),
-        "approved_by": decider,
-        "approved_at": jst_opt(r.decided_at),
-        "profile": st.profile.profile.name_ja,
-    })))
+    Ok(Json(Certificate {
+        form,
+        number,
+        document_number,
+        request: RequestView::of(&st, &r),
+        approved_by: decider,
+        approved_at: jst_opt(r.decided_at),
+        profile: st.profile.profile.name_ja.clone(),
+    }))
+}
+
+/// What the approval certificate prints (ASA-3.4c).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Certificate {
+    /// The form, as the profile names it.
+    #[schema(value_type = Option<Object>)]
+    pub form: Option<policy::profile::FormDef>,
+    /// Stored as `{fiscal year}-{serial}`.
+    pub number: String,
+    /// As the city writes it (旭交防第N号).
+    pub document_number: String,
+    /// The request approved.
+    pub request: RequestView,
+    /// Who approved it.
+    pub approved_by: Option<String>,
+    /// When (JST).
+    pub approved_at: Option<String>,
+    /// The city.
+    pub profile: String,
 }
 
 /// The roles of the person an instruction is addressed to: another person (PROD-SOD-3), of the
@@ -739,7 +915,7 @@ pub async fn create_instruction(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<InstructionBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<InstructionView>> {
     let r = load(&st, &p, b.request_id).await.map_err(|_| {
         ApiError::invalid("request_id", Msg::new("no_such_request").with("id", b.request_id))
     })?;
@@ -771,7 +947,7 @@ pub async fn create_instruction(
     ev.detail = json!({ "request": r.id, "to": b.to_account, "cameras": cams, "from": jst(f), "to_time": jst(t) });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(json!(i)))
+    Ok(Json(InstructionView::of(&st, &p, &i)))
 }
 
 /// `POST /api/v1/internal-uses` (NIS-9.1: the manager's own judgement, same chain).
@@ -779,7 +955,7 @@ pub async fn create_internal_use(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<InternalUseBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<InternalUse>> {
     let profile = st.profile.clone();
     let Some(rule) = profile.workflow.internal_use_rule.clone() else {
         return Err(ApiError::forbidden(&profile.workflow.rule, Msg::new("no_internal_use")));
@@ -841,16 +1017,28 @@ pub async fn create_internal_use(
     ev.detail = json!({ "instruction": i.id, "purpose": b.purpose });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(json!({ "request": request_json(&st, &r), "instruction": i })))
+    Ok(Json(InternalUse {
+        request: RequestView::of(&st, &r),
+        instruction: InstructionView::of(&st, &p, &i),
+    }))
+}
+
+/// An internal use recorded (NIS-9.1): the request made for it and its first instruction.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct InternalUse {
+    /// The request.
+    pub request: RequestView,
+    /// Its instruction.
+    pub instruction: InstructionView,
 }
 
 /// `GET /api/v1/instructions`.
 pub async fn list_instructions(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<InstructionView>>> {
     let open = st.db.open_instructions_for(p.account.id).await?;
-    Ok(Json(Value::Array(open.iter().map(|i| instruction_json(&st, &p, i)).collect())))
+    Ok(Json(open.iter().map(|i| InstructionView::of(&st, &p, i)).collect()))
 }
 
 /// The facts `policy` decides an instruction's actions from, for `p`.
@@ -868,14 +1056,62 @@ fn instruction_facts(
 }
 
 /// An instruction as the API shows it to `p`, with what `p` can do with it now (`actions`).
-fn instruction_json(st: &AppState, p: &Principal, i: &store::workflow::Instruction) -> Value {
-    let actions = st.profile.instruction_actions(p.actor(), &instruction_facts(st, p, i));
-    json!({"id": i.id, "request_id": i.request_id, "step": i.step, "issued_by": i.issued_by,
-           "issued_role": i.issued_role, "issued_to": i.issued_to,
-           "cameras": parse_list(&i.cameras).unwrap_or_default(), "from": jst(i.range_from),
-           "to": jst(i.range_to), "issued_at": jst(i.issued_at), "state": i.state, "note": i.note,
-           "final": usize::try_from(i.step).is_ok_and(|s| s + 1 == st.profile.workflow.chain.len()),
-           "actions": actions})
+/// An instruction, a link of the chain, as the API shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct InstructionView {
+    /// Id.
+    pub id: i64,
+    /// The request.
+    pub request_id: i64,
+    /// Its step in the chain (1 = the first instruction).
+    pub step: i64,
+    /// Who gave it.
+    pub issued_by: i64,
+    /// In which role.
+    pub issued_role: String,
+    /// To whom.
+    pub issued_to: i64,
+    /// The cameras.
+    pub cameras: Vec<String>,
+    /// The range (JST).
+    pub from: String,
+    /// Its end.
+    pub to: String,
+    /// When (JST).
+    pub issued_at: String,
+    /// `open`, `passed_on` or `done`.
+    pub state: String,
+    /// What the giver noted.
+    pub note: String,
+    /// The chain's last link (its addressee extracts).
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    /// What the reader may do with it now, from `policy`.
+    #[schema(value_type = Vec<Object>)]
+    pub actions: Vec<policy::workflow::InstructionAvailable>,
+}
+
+impl InstructionView {
+    /// `i` as `p` reads it.
+    pub fn of(st: &AppState, p: &Principal, i: &store::workflow::Instruction) -> Self {
+        InstructionView {
+            id: i.id,
+            request_id: i.request_id,
+            step: i.step,
+            issued_by: i.issued_by,
+            issued_role: i.issued_role.clone(),
+            issued_to: i.issued_to,
+            cameras: parse_list(&i.cameras).unwrap_or_default(),
+            from: jst(i.range_from),
+            to: jst(i.range_to),
+            issued_at: jst(i.issued_at),
+            state: i.state.clone(),
+            note: i.note.clone(),
+            is_final: usize::try_from(i.step)
+                .is_ok_and(|s| s + 1 == st.profile.workflow.chain.len()),
+            actions: st.profile.instruction_actions(p.actor(), &instruction_facts(st, p, i)),
+        }
+    }
 }
 
 async fn my_open_instruction(
@@ -899,7 +1135,7 @@ pub async fn relay_instruction(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     Body(b): Body<RelayBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<InstructionView>> {
     let i = my_open_instruction(&st, &p, id).await?;
     let targets = target_roles(&st, &p, b.to_account).await?;
     let role = st.profile.check_relay_instruction(p.actor(), i.step as usize, &targets)?;
@@ -924,7 +1160,7 @@ pub async fn relay_instruction(
     ev.detail = json!({ "parent": i.id, "to": b.to_account });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(json!(next)))
+    Ok(Json(InstructionView::of(&st, &p, &next)))
 }
 
 /// Whether the caller is on a registered workstation of their own organisation, at a
@@ -955,7 +1191,7 @@ pub async fn extract(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     MaybeBody(b): MaybeBody<ExtractBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Extracted>> {
     let i = my_open_instruction(&st, &p, id).await?;
     let role = st.profile.check_extract(p.actor(), i.step as usize, on_own_workstation(&st, &p))?;
     check_in_room(&st, &p).await?;
@@ -1023,8 +1259,22 @@ pub async fn extract(
     }
     .await;
     let (e, pkgs) = evidence::kept_or_discarded(&st, recorded, made.as_deref()).await?;
-    Ok(Json(json!({ "extraction": e, "needs_report": st.profile.needs_report(),
-        "packages": pkgs.iter().map(|k| evidence::package_json(k, Some(&r.number))).collect::<Vec<_>>() })))
+    Ok(Json(Extracted {
+        extraction: ExtractionView::of(&e),
+        needs_report: st.profile.needs_report(),
+        packages: pkgs.iter().map(|k| evidence::PackageView::of(k, Some(&r.number))).collect(),
+    }))
+}
+
+/// An extraction made: its record, whether it is to be reported (NIS-9.3), its packages.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Extracted {
+    /// The extraction.
+    pub extraction: ExtractionView,
+    /// It is to be reported to the one who instructed it.
+    pub needs_report: bool,
+    /// One evidence package per camera.
+    pub packages: Vec<evidence::PackageView>,
 }
 
 /// `POST /api/v1/extractions/{id}/report` (NIS-9.3: to the operations chief who instructed).
@@ -1032,7 +1282,7 @@ pub async fn report_extraction(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ExtractionView>> {
     let profile = st.profile.clone();
     let Some(report_role) = profile.workflow.report_to.clone() else {
         return Err(ApiError::forbidden(&profile.workflow.rule, Msg::new("no_report_step")));
@@ -1077,7 +1327,7 @@ pub async fn report_extraction(
     ev.detail = json!({ "reported_to": ins.issued_by });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(json!(e)))
+    Ok(Json(ExtractionView::of(&e)))
 }
 
 /// `POST /api/v1/ledger`: the ledger entry with the LEDGER-1 fields closes the request.
@@ -1085,7 +1335,7 @@ pub async fn write_ledger(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<LedgerBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<LedgerView>> {
     let request_id =
         b.request_id.ok_or_else(|| ApiError::invalid("request_id", Msg::new("required")))?;
     let r = load(&st, &p, request_id).await.map_err(|_| {
@@ -1143,21 +1393,94 @@ pub async fn write_ledger(
     ev.detail = json!({ "request": r.id, "form": entry.form });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(ledger_json(&st, &entry)))
+    Ok(Json(LedgerView::of(&st, &entry)))
 }
 
-/// A ledger entry as JSON.
+/// A usage-ledger entry as the API shows it (LEDGER-1).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct LedgerView {
+    /// Id.
+    pub id: i64,
+    /// The form it is written on (profile id).
+    pub form: String,
+    /// Its name.
+    pub form_name_ja: Option<String>,
+    /// The request.
+    pub request_id: Option<i64>,
+    /// The emergency order.
+    pub emergency_order_id: Option<i64>,
+    /// The extraction.
+    pub extraction_id: i64,
+    /// The instruction.
+    pub instruction_id: Option<i64>,
+    /// Who gave the instruction.
+    pub instruction_issuer: Option<i64>,
+    /// Who extracted.
+    pub operator_id: i64,
+    /// The cameras.
+    pub cameras: Vec<String>,
+    /// The range (JST).
+    pub from: String,
+    /// Its end.
+    pub to: String,
+    /// When extracted (JST).
+    pub extracted_at: String,
+    /// On which dedicated PC.
+    pub workstation_id: i64,
+    /// The request's number or the document's reference.
+    pub request_ref: String,
+    /// The legal ground.
+    pub basis: String,
+    /// The purpose.
+    pub purpose: String,
+    /// Who received it.
+    pub recipient: String,
+    /// When it was handed over (a day, or an instant).
+    pub handover_date: Option<String>,
+    /// The packages' hashes.
+    pub data_hashes: Vec<String>,
+    /// Who wrote the entry.
+    pub written_by: i64,
+    /// In which role.
+    pub written_role: String,
+    /// When (JST).
+    pub written_at: String,
+}
+
+impl LedgerView {
+    /// `l` as the API shows it.
+    pub fn of(st: &AppState, l: &LedgerEntry) -> Self {
+        LedgerView {
+            id: l.id,
+            form: l.form.clone(),
+            form_name_ja: st.profile.form(&l.form).map(|f| f.name_ja.clone()),
+            request_id: l.request_id,
+            emergency_order_id: l.emergency_order_id,
+            extraction_id: l.extraction_id,
+            instruction_id: l.instruction_id,
+            instruction_issuer: l.instruction_issuer,
+            operator_id: l.operator_id,
+            cameras: parse_list(&l.cameras).unwrap_or_default(),
+            from: jst(l.range_from),
+            to: jst(l.range_to),
+            extracted_at: jst(l.extracted_at),
+            workstation_id: l.workstation_id,
+            request_ref: l.request_ref.clone(),
+            basis: l.basis.clone(),
+            purpose: l.purpose.clone(),
+            recipient: l.recipient.clone(),
+            handover_date: l.handover_date.clone(),
+            data_hashes: parse_list(&l.data_hashes).unwrap_or_default(),
+            written_by: l.written_by,
+            written_role: l.written_role.clone(),
+            written_at: jst(l.written_at),
+        }
+    }
+}
+
+/// [`LedgerView`] as JSON (for pages of entries, and answers that add it to an order).
 pub fn ledger_json(st: &AppState, l: &LedgerEntry) -> Value {
-    json!({
-        "id": l.id, "form": l.form, "form_name_ja": st.profile.form(&l.form).map(|f| f.name_ja.clone()),
-        "request_id": l.request_id, "emergency_order_id": l.emergency_order_id, "extraction_id": l.extraction_id,
-        "instruction_id": l.instruction_id, "instruction_issuer": l.instruction_issuer, "operator_id": l.operator_id,
-        "cameras": parse_list(&l.cameras).unwrap_or_default(), "from": jst(l.range_from), "to": jst(l.range_to),
-        "extracted_at": jst(l.extracted_at), "workstation_id": l.workstation_id, "request_ref": l.request_ref,
-        "basis": l.basis, "purpose": l.purpose, "recipient": l.recipient, "handover_date": l.handover_date,
-        "data_hashes": parse_list(&l.data_hashes).unwrap_or_default(), "written_by": l.written_by, "written_role": l.written_role,
-        "written_at": jst(l.written_at),
-    })
+    serde_json::to_value(LedgerView::of(st, l)).unwrap_or(Value::Null)
 }
 
 /// `GET /api/v1/ledger`.
@@ -1261,7 +1584,7 @@ pub async fn instruction_recipients(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<Recipient>>> {
     let step: usize = q
         .get("step")
         .map_or(Ok(1), |s| s.parse())
@@ -1282,10 +1605,32 @@ pub async fn instruction_recipients(
             && a.id != p.account.id
             && p.scope.owner().is_none_or(|org| a.organisation_id == org)
         {
-            out.push(json!({ "id": a.id, "display_name": a.display_name, "login": a.login, "role": d.role,
-                "role_name_ja": st.profile.role(&d.role).map(|r| r.name_ja.clone()),
-                "role_name_en": st.profile.role(&d.role).map(|r| r.name_en.clone()) }));
+            out.push(Recipient {
+                id: a.id,
+                display_name: a.display_name,
+                login: a.login,
+                role_name_ja: st.profile.role(&d.role).map(|r| r.name_ja.clone()),
+                role_name_en: st.profile.role(&d.role).map(|r| r.name_en.clone()),
+                role: d.role,
+            });
         }
     }
-    Ok(Json(Value::Array(out)))
+    Ok(Json(out))
+}
+
+/// A person an instruction may be addressed to.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Recipient {
+    /// Account id.
+    pub id: i64,
+    /// Name.
+    pub display_name: String,
+    /// Login name.
+    pub login: String,
+    /// The role that makes them a recipient at this step.
+    pub role: String,
+    /// Its name.
+    pub role_name_ja: Option<String>,
+    /// Its English name.
+    pub role_name_en: Option<String>,
 }
