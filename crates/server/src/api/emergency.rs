@@ -1,6 +1,6 @@
 //! The investigative agencies' emergency paths and the monthly reconciliation (SPEC.md §5).
 
-use super::footage::{check_range_available, checked_cameras, fiscal_year, ledger_json};
+use super::footage::{LedgerView, check_range_available, checked_cameras, fiscal_year};
 use super::types::*;
 use super::{Body, Id, MaybeBody, evidence};
 use crate::auth::Principal;
@@ -20,9 +20,52 @@ use store::workflow::{LedgerEntry, NewExtraction};
 use store::{json_list, parse_list};
 use utoipa::ToSchema;
 
+/// A delegation of the emergency extraction to an agency (NIS-10.2), as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DelegationView {
+    /// Id.
+    pub id: i64,
+    /// The agency.
+    pub organisation_id: i64,
+    /// Its name.
+    pub organisation_name: Option<String>,
+    /// The written confirmation's reference.
+    pub document_ref: String,
+    /// Who recorded it.
+    pub confirmed_by: i64,
+    /// When (JST).
+    pub confirmed_at: String,
+    /// When it was revoked (JST).
+    pub revoked_at: Option<String>,
+    /// By whom.
+    pub revoked_by: Option<i64>,
+}
+
+impl DelegationView {
+    async fn of(st: &AppState, d: &store::emergency::Delegation) -> ApiResult<Self> {
+        let org = st.db.organisation(d.organisation_id).await?;
+        Ok(DelegationView {
+            id: d.id,
+            organisation_id: d.organisation_id,
+            organisation_name: org.map(|o| o.name),
+            document_ref: d.document_ref.clone(),
+            confirmed_by: d.confirmed_by,
+            confirmed_at: jst(d.confirmed_at),
+            revoked_at: jst_opt(d.revoked_at),
+            revoked_by: d.revoked_by,
+        })
+    }
+}
+
 /// `GET /api/v1/delegations`.
-pub async fn list_delegations(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.db.delegations().await?)))
+pub async fn list_delegations(
+    State(st): State<Arc<AppState>>,
+) -> ApiResult<Json<Vec<DelegationView>>> {
+    let mut out = Vec::new();
+    for d in st.db.delegations().await? {
+        out.push(DelegationView::of(&st, &d).await?);
+    }
+    Ok(Json(out))
 }
 
 /// `POST /api/v1/delegations` (NIS-10.2: written confirmation, stored).
@@ -30,7 +73,7 @@ pub async fn create_delegation(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<DelegationBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<DelegationView>> {
     required("document_ref", &b.document_ref)?;
     let org = st.db.organisation(b.organisation_id).await?.ok_or_else(|| {
         ApiError::invalid("organisation_id", Msg::new("no_such_organisation_plain"))
@@ -45,7 +88,7 @@ pub async fn create_delegation(
     st.audit_in(&ch, p.event("delegation.create", format!("delegation:{}", d.id), Outcome::Ok))
         .await?;
     ch.commit().await?;
-    Ok(Json(json!(d)))
+    Ok(Json(DelegationView::of(&st, &d).await?))
 }
 
 /// `POST /api/v1/delegations/{id}/revoke`.
@@ -219,11 +262,21 @@ async fn order_view(st: &AppState, p: &Principal, o: &EmergencyOrder) -> ApiResu
 }
 
 /// [`order_view`] as JSON, for the answers that add to it (packages, ledger entries).
-async fn order_value(st: &AppState, p: &Principal, o: &EmergencyOrder) -> ApiResult<Value> {
-    serde_json::to_value(order_view(st, p, o).await?).map_err(|e| {
-        tracing::error!(error = %e, "an order did not serialise");
-        ApiError::internal("order")
-    })
+/// An order as an act on it answers: the order, and what the act produced.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderAnswer {
+    /// The order as it stands now.
+    #[serde(flatten)]
+    pub order: OrderView,
+    /// The packages an extraction made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packages: Option<Vec<evidence::PackageView>>,
+    /// The usage-ledger entry the act wrote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ledger_entry: Option<LedgerView>,
+    /// The filing came late and gave no reason: ask for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_delay_reason: Option<bool>,
 }
 
 /// `GET /api/v1/emergency/orders`: agencies see their own; the city sees all.
@@ -343,7 +396,7 @@ pub async fn extract_order(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     MaybeBody(b): MaybeBody<ExtractBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<OrderAnswer>> {
     let o = load_order(&st, &p, id).await?;
     // The power is checked when it is used: the named executor, once, while it lasts — it
     // lapses with the period it was given in, and a delegation must still be in force
@@ -430,10 +483,14 @@ pub async fn extract_order(
     }
     .await;
     let (o, pkgs) = evidence::kept_or_discarded(&st, recorded, made.as_deref()).await?;
-    let mut v = order_value(&st, &p, &o).await?;
-    v["packages"] =
-        Value::Array(pkgs.iter().map(|k| evidence::package_json(k, Some(&o.number))).collect());
-    Ok(Json(v))
+    let order = order_view(&st, &p, &o).await?;
+    let packages = pkgs.iter().map(|k| evidence::PackageView::of(k, Some(&o.number))).collect();
+    Ok(Json(OrderAnswer {
+        order,
+        packages: Some(packages),
+        ledger_entry: None,
+        prompt_delay_reason: None,
+    }))
 }
 
 /// `POST /api/v1/emergency/orders/{id}/file`: the post-hoc 申請書 / 照会書 / form 3.
@@ -442,7 +499,7 @@ pub async fn file_order(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     Body(b): Body<FilingBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<OrderAnswer>> {
     let profile = st.profile.clone();
     required("reference", &b.reference)?;
     let o = load_order(&st, &p, id).await?;
@@ -472,10 +529,13 @@ pub async fn file_order(
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
     let o = st.db.order(o.id).await?.unwrap_or(o);
-    let mut v = order_value(&st, &p, &o).await?;
-    v["ledger_entry"] = entry.map_or(Value::Null, |l| ledger_json(&st, &l));
-    v["prompt_delay_reason"] = json!(late && o.delay_reason.is_none());
-    Ok(Json(v))
+    let order = order_view(&st, &p, &o).await?;
+    Ok(Json(OrderAnswer {
+        order,
+        ledger_entry: entry.map(|l| LedgerView::of(&st, &l)),
+        prompt_delay_reason: Some(late && o.delay_reason.is_none()),
+        packages: None,
+    }))
 }
 
 /// Writes the ledger entry of an emergency extraction in `ch`, the filing's or ledger step's
@@ -545,7 +605,7 @@ pub async fn ledger_order(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     Body(b): Body<LedgerBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<OrderAnswer>> {
     let profile = st.profile.clone();
     let Some(em) = &profile.emergency else {
         return Err(ApiError::forbidden(&profile.workflow.rule, Msg::new("no_emergency_path")));
@@ -568,9 +628,13 @@ pub async fn ledger_order(
     ev.detail = json!({ "ledger": entry.id, "reported_to_role": em.filing.report_to });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    let mut v = order_value(&st, &p, &o).await?;
-    v["ledger_entry"] = ledger_json(&st, &entry);
-    Ok(Json(v))
+    let order = order_view(&st, &p, &o).await?;
+    Ok(Json(OrderAnswer {
+        order,
+        ledger_entry: Some(LedgerView::of(&st, &entry)),
+        packages: None,
+        prompt_delay_reason: None,
+    }))
 }
 
 /// `POST /api/v1/emergency/orders/{id}/report`: NIS-11.2 — the image clerk reports the form-1
@@ -662,7 +726,7 @@ pub async fn submit_history(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<HistoryBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<HistorySubmitted>> {
     month_range(&b.month)?;
     let ws = st.db.workstation(b.workstation_id).await?.ok_or_else(|| {
         ApiError::invalid("workstation_id", Msg::new("no_such_workstation_plain"))
@@ -705,9 +769,28 @@ pub async fn submit_history(
     )
     .await?;
     ch.commit().await?;
-    Ok(Json(
-        json!({ "id": h.id, "workstation_id": h.workstation_id, "month": h.month, "items": items.len(), "submitted_at": jst(h.submitted_at) }),
-    ))
+    Ok(Json(HistorySubmitted {
+        id: h.id,
+        workstation_id: h.workstation_id,
+        month: h.month,
+        items: items.len(),
+        submitted_at: jst(h.submitted_at),
+    }))
+}
+
+/// A lent PC's monthly history, received.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistorySubmitted {
+    /// Id.
+    pub id: i64,
+    /// The PC.
+    pub workstation_id: i64,
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Extractions listed.
+    pub items: usize,
+    /// When (JST).
+    pub submitted_at: String,
 }
 
 /// `POST /api/v1/reconciliation/run`: matches each lent PC's submitted history against the
@@ -716,7 +799,7 @@ pub async fn run_reconciliation(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<MonthBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Reconciled>> {
     let (start, end) = month_range(&b.month)?;
     let now = st.clock.now_ms();
     if now < end {
@@ -774,7 +857,7 @@ pub async fn run_reconciliation(
                 owner: None,
             };
             if ch.open_incident(&incident, now).await? {
-                opened.push(json!({ "workstation": ws.code, "kind": kind, "detail": detail }));
+                opened.push(OpenedIncident { workstation: ws.code.clone(), kind, detail });
             }
         }
     }
@@ -796,7 +879,28 @@ pub async fn run_reconciliation(
         .await?;
     }
     ch.commit().await?;
-    Ok(Json(json!({ "month": b.month, "opened": opened })))
+    Ok(Json(Reconciled { month: b.month, opened }))
+}
+
+/// A month reconciled: the incidents it opened.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Reconciled {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// The incidents opened (a mismatch already open is not opened again).
+    pub opened: Vec<OpenedIncident>,
+}
+
+/// An incident a reconciliation opened.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OpenedIncident {
+    /// The lent PC.
+    pub workstation: String,
+    /// `missing_submission`, `not_in_history`, `not_in_log`, `unfiled`.
+    pub kind: String,
+    /// What was found.
+    #[schema(value_type = Object)]
+    pub detail: Value,
 }
 
 /// `GET /api/v1/reconciliation/incidents`: those about what the caller governs (a lapsed
@@ -804,18 +908,49 @@ pub async fn run_reconciliation(
 pub async fn list_incidents(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<IncidentView>>> {
     let all = st.db.incidents().await?;
-    Ok(Json(Value::Array(
-        all.iter()
+    Ok(Json(
+        all.into_iter()
             .filter(|i| i.owner_org_id.is_none() || p.governs(i.owner_org_id))
-            .map(|i| {
-                json!({"id": i.id, "month": i.month, "workstation_id": i.workstation_id, "kind": i.kind,
-                       "detail": serde_json::from_str::<Value>(&i.detail).unwrap_or(Value::Null), "opened_at": jst(i.opened_at),
-                       "closed_by": i.closed_by, "closed_at": jst_opt(i.closed_at), "note": i.note})
+            .map(|i| IncidentView {
+                id: i.id,
+                month: i.month,
+                workstation_id: i.workstation_id,
+                kind: i.kind,
+                detail: serde_json::from_str::<Value>(&i.detail).unwrap_or(Value::Null),
+                opened_at: jst(i.opened_at),
+                closed_by: i.closed_by,
+                closed_at: jst_opt(i.closed_at),
+                note: i.note,
             })
             .collect(),
-    )))
+    ))
+}
+
+/// A reconciliation incident: a mismatch, a lapsed duty, a recorder's alert, a drift of the
+/// footage a camera holds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentView {
+    /// Id.
+    pub id: i64,
+    /// The month (or day) it concerns.
+    pub month: String,
+    /// The lent PC, where it concerns one (0 otherwise).
+    pub workstation_id: i64,
+    /// Its kind (`not_in_history`, `duty_lapsed`, `node_stale`…).
+    pub kind: String,
+    /// What was found, by kind.
+    #[schema(value_type = Object)]
+    pub detail: Value,
+    /// When (JST).
+    pub opened_at: String,
+    /// Who closed it.
+    pub closed_by: Option<i64>,
+    /// When (JST).
+    pub closed_at: Option<String>,
+    /// The closing note.
+    pub note: Option<String>,
 }
 
 /// `POST /api/v1/reconciliation/incidents/{id}/close`.
@@ -844,9 +979,9 @@ pub async fn close_incident(
 pub async fn executors(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<Executor>>> {
     let Some(em) = st.profile.emergency.as_ref() else {
-        return Ok(Json(Value::Array(Vec::new())));
+        return Ok(Json(Vec::new()));
     };
     let now = st.clock.now_ms();
     let mut out = Vec::new();
@@ -859,8 +994,26 @@ pub async fn executors(
             && a.organisation_id == p.account.organisation_id
             && a.id != p.account.id
         {
-            out.push(json!({ "id": a.id, "display_name": a.display_name, "login": a.login, "role": d.role }));
+            out.push(Executor {
+                id: a.id,
+                display_name: a.display_name,
+                login: a.login,
+                role: d.role,
+            });
         }
     }
-    Ok(Json(Value::Array(out)))
+    Ok(Json(out))
+}
+
+/// A person who may carry out an emergency extraction.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Executor {
+    /// Account id.
+    pub id: i64,
+    /// Name.
+    pub display_name: String,
+    /// Login name.
+    pub login: String,
+    /// The role that lets them.
+    pub role: String,
 }

@@ -254,21 +254,21 @@ api! {
     post "/api/v1/viewings/{id}/close" => viewing::close: viewing::ViewingView, Access::Perm(P::FootageView), "viewing.close", "footage", "Close my viewing: its record keeps what was seen";
     post "/api/v1/viewings/{id}/prints" => viewing::print, Access::Perm(P::FootageView), "footage.print", "footage", "Print a still from my viewing where the profile allows it (ASA-3.4a), audited", PrintBody;
 
-    get "/api/v1/delegations" => emergency::list_delegations, Access::Perm(P::DelegationManage), "delegation.list", "emergency", "Written delegations to agencies";
-    post "/api/v1/delegations" => emergency::create_delegation, Access::Perm(P::DelegationManage), "delegation.create", "emergency", "Record a written delegation", DelegationBody;
+    get "/api/v1/delegations" => emergency::list_delegations: Vec<emergency::DelegationView>, Access::Perm(P::DelegationManage), "delegation.list", "emergency", "Written delegations to agencies";
+    post "/api/v1/delegations" => emergency::create_delegation: emergency::DelegationView, Access::Perm(P::DelegationManage), "delegation.create", "emergency", "Record a written delegation", DelegationBody;
     post "/api/v1/delegations/{id}/revoke" => emergency::revoke_delegation: Done, Access::Perm(P::DelegationManage), "delegation.revoke", "emergency", "Revoke a delegation";
     get "/api/v1/emergency/orders" => emergency::list_orders: Vec<emergency::OrderView>, Access::AnyOf(ORDERS), "emergency.list", "emergency", "Emergency orders, with follow-ups due";
-    get "/api/v1/emergency/executors" => emergency::executors, Access::Perm(P::EmergencyOrder), "emergency.executors", "emergency", "Who in my organisation may carry out an emergency extraction";
+    get "/api/v1/emergency/executors" => emergency::executors: Vec<emergency::Executor>, Access::Perm(P::EmergencyOrder), "emergency.executors", "emergency", "Who in my organisation may carry out an emergency extraction";
     post "/api/v1/emergency/orders" => emergency::create_order: emergency::OrderView, Access::Perm(P::EmergencyOrder), "emergency.order", "emergency", "Order an emergency extraction", OrderBody;
-    post "/api/v1/emergency/orders/{id}/extract" => emergency::extract_order, Access::Perm(P::EmergencyExtract), "emergency.extract", "emergency", "Carry out an emergency extraction", ExtractBody;
-    post "/api/v1/emergency/orders/{id}/file" => emergency::file_order, Access::Perm(P::EmergencyFile), "emergency.file", "emergency", "File the post-hoc request", FilingBody;
+    post "/api/v1/emergency/orders/{id}/extract" => emergency::extract_order: emergency::OrderAnswer, Access::Perm(P::EmergencyExtract), "emergency.extract", "emergency", "Carry out an emergency extraction", ExtractBody;
+    post "/api/v1/emergency/orders/{id}/file" => emergency::file_order: emergency::OrderAnswer, Access::Perm(P::EmergencyFile), "emergency.file", "emergency", "File the post-hoc request", FilingBody;
     post "/api/v1/emergency/orders/{id}/delay-reason" => emergency::delay_reason: Done, Access::AnyOf(DELAY), "emergency.delay_reason", "emergency", "Record why a filing came late", ReasonBody;
-    post "/api/v1/emergency/orders/{id}/ledger" => emergency::ledger_order, Access::Perm(P::LedgerWrite), "emergency.ledger", "emergency", "Write the ledger entry on receipt of the filing", LedgerBody;
+    post "/api/v1/emergency/orders/{id}/ledger" => emergency::ledger_order: emergency::OrderAnswer, Access::Perm(P::LedgerWrite), "emergency.ledger", "emergency", "Write the ledger entry on receipt of the filing", LedgerBody;
     post "/api/v1/emergency/orders/{id}/report" => emergency::report_order: emergency::OrderView, Access::Perm(P::LedgerWrite), "emergency.report", "emergency", "Report the ledger entry to the operations chief (NIS-11.2), which closes the order";
     post "/api/v1/emergency/orders/{id}/review-flag" => emergency::review_flag: emergency::OrderView, Access::Perm(P::ReconciliationReview), "emergency.flag_review", "emergency", "Record the review of an order given outside the window (PROD-EMERG-1)", NoteBody;
-    post "/api/v1/reconciliation/histories" => emergency::submit_history, Access::Perm(P::ReconciliationSubmit), "reconciliation.submit", "emergency", "Submit a month's extraction history", HistoryBody;
-    post "/api/v1/reconciliation/run" => emergency::run_reconciliation, Access::Perm(P::ReconciliationReview), "reconciliation.run", "emergency", "Reconcile a month", MonthBody;
-    get "/api/v1/reconciliation/incidents" => emergency::list_incidents, Access::Perm(P::ReconciliationReview), "reconciliation.list", "emergency", "Reconciliation incidents";
+    post "/api/v1/reconciliation/histories" => emergency::submit_history: emergency::HistorySubmitted, Access::Perm(P::ReconciliationSubmit), "reconciliation.submit", "emergency", "Submit a month's extraction history", HistoryBody;
+    post "/api/v1/reconciliation/run" => emergency::run_reconciliation: emergency::Reconciled, Access::Perm(P::ReconciliationReview), "reconciliation.run", "emergency", "Reconcile a month", MonthBody;
+    get "/api/v1/reconciliation/incidents" => emergency::list_incidents: Vec<emergency::IncidentView>, Access::Perm(P::ReconciliationReview), "reconciliation.list", "emergency", "Reconciliation incidents";
     post "/api/v1/reconciliation/incidents/{id}/close" => emergency::close_incident: Done, Access::Perm(P::ReconciliationReview), "reconciliation.close", "emergency", "Close an incident with a note", NoteBody;
 
     get "/api/v1/duties" => duties::list_duties: Vec<duties::DutyView>, Access::Authenticated, "duty.list", "duties", "The recurring duties I do or oversee: what is owed, by when, what was done";

@@ -816,13 +816,18 @@ async fn delegations_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> 
         return problem_page(l, Some(&me), &a);
     }
     let confirm = t(l, "confirm_irreversible");
+    // The agency chosen by its name where this person may list organisations (pickers, not
+    // typed ids: issue 19, item 4).
+    let agencies =
+        super::registry::organisations(ui, &headers, |k| k == "police" || k == "agency").await;
     let body = html! {
         table #delegations {
-            thead { tr { th { "#" } th { (t(l, "organisation_id")) } th { (t(l, "document_reference")) } th { (t(l, "confirmed_at")) } th { (t(l, "revoked")) } th { "" } } }
+            thead { tr { th { "#" } th { (t(l, "organisation")) } th { (t(l, "document_reference")) } th { (t(l, "confirmed_at")) } th { (t(l, "revoked")) } th { "" } } }
             tbody {
                 @for x in a.json.as_array().into_iter().flatten() {
                     tr {
-                        td { (x["id"]) } td { (x["organisation_id"]) } td { (js(&x["document_ref"])) } td { (when(l, &x["confirmed_at"])) } td { (when(l, &x["revoked_at"])) }
+                        td { (x["id"]) } td { (x["organisation_name"].as_str().map_or_else(|| x["organisation_id"].to_string(), str::to_owned)) }
+                        td { (js(&x["document_ref"])) } td { (when(l, &x["confirmed_at"])) } td { (when(l, &x["revoked_at"])) }
                         td { @if x["revoked_at"].is_null() {
                             form.inline method="post" action="/delegations" data-confirm=(confirm) { (form_head(&me, "revoke")) input type="hidden" name="id" value=(x["id"]); button { (t(l, "revoke")) } }
                         } }
@@ -836,7 +841,7 @@ async fn delegations_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> 
             (d.alert("delegation"))
             form method="post" action="/delegations" novalidate {
                 (form_head(&me, "delegation"))
-                (input(&d, "delegation", "organisation_id", &t(l, "organisation_id"), "number", true))
+                (super::registry::organisation_field(l, &d, "delegation", &agencies))
                 (input(&d, "delegation", "document_ref", &t(l, "document_reference"), "text", true))
                 button #create-delegation { (t(l, "register")) }
             }

@@ -5,7 +5,7 @@ use super::*;
 
 /// Organisations of the kinds `kinds` accepts, as select options, when this user may list them
 /// (accounts administrators).
-async fn organisations(
+pub(super) async fn organisations(
     ui: &Ui,
     headers: &HeaderMap,
     kinds: fn(&str) -> bool,
@@ -23,7 +23,7 @@ async fn organisations(
 }
 
 /// An organisation field: a select when the organisations can be listed, else the id.
-fn organisation_field(
+pub(super) fn organisation_field(
     l: Lang,
     d: &Draft,
     form: &str,
