@@ -129,7 +129,7 @@ async fn storage_places_and_mountings_are_recorded_under_each_citys_clause() {
     w.api.ok("/api/v1/cameras", &reg, json!({ "code": "cam9", "site_id": site, "name": "取外し防止", "install_date": "2026-12-01", "public_share_permille": 900, "anti_removal": true })).await;
     let (_, cams) = w.api.get("/api/v1/cameras", &reg).await;
     let cam: &Value = cams.as_array().unwrap().iter().find(|c| c["code"] == "cam9").unwrap();
-    assert_eq!(cam["anti_removal"], 1, "ASA-3.2d: the mounting is recorded: {cam}");
+    assert_eq!(cam["anti_removal"], true, "ASA-3.2d: the mounting is recorded: {cam}");
 }
 
 // rule: NIS-3.2.2 — Nishiyodogawa uses images only for its two purposes; anything else is

@@ -25,10 +25,41 @@ const ORG_KINDS: [&str; 6] = ["city", "contractor", "police", "agency", "communi
 pub async fn list_organisations(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<OrganisationView>>> {
     let mut orgs = st.db.organisations().await?;
     orgs.retain(|o| keeps_accounts_of(&st, &p, o.id).is_ok());
-    Ok(Json(json!(orgs)))
+    Ok(Json(orgs.iter().map(OrganisationView::of).collect()))
+}
+
+/// An organisation (the city, a contractor, a police station, an agency, a community group, a
+/// facility).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct OrganisationView {
+    /// Id.
+    pub id: i64,
+    /// `city`, `contractor`, `police`, `agency`, `community`, `facility`.
+    pub kind: String,
+    /// Its name.
+    pub name: String,
+    /// Registered (JST).
+    pub created_at: String,
+    /// Its own retention period in days (SAK-9), if it set one.
+    pub retention_days: Option<i64>,
+    /// Or in months.
+    pub retention_months: Option<i64>,
+}
+
+impl OrganisationView {
+    fn of(o: &store::accounts::Organisation) -> Self {
+        OrganisationView {
+            id: o.id,
+            kind: o.kind.clone(),
+            name: o.name.clone(),
+            created_at: jst(o.created_at),
+            retention_days: o.retention_days,
+            retention_months: o.retention_months,
+        }
+    }
 }
 
 /// Whether the caller, an account administrator, keeps the accounts of organisation `org`: the
@@ -66,7 +97,7 @@ pub async fn create_organisation(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<OrganisationBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<OrganisationView>> {
     // Organisations are set up by the city, which runs the system (issue 15).
     if p.org_kind != "city" {
         return Err(ApiError::forbidden(&st.profile.ownership.rule, Msg::new("org_setup_city")));
@@ -86,35 +117,66 @@ pub async fn create_organisation(
     )
     .await?;
     ch.commit().await?;
-    Ok(Json(json!(org)))
+    Ok(Json(OrganisationView::of(&org)))
 }
 
-fn account_json(a: &store::accounts::Account) -> Value {
-    json!({
-        "id": a.id,
-        "login": a.login,
-        "display_name": a.display_name,
-        "organisation_id": a.organisation_id,
-        "locked_until": jst_opt(a.locked_until),
-        "failed_logins": a.failed_logins,
-        "disabled_at": jst_opt(a.disabled_at),
-        "pending_activation": a.pending_activation != 0,
-        "acknowledged_at": jst_opt(a.confidentiality_ack_at),
-        "password_changed_at": jst(a.password_changed_at),
-        "totp_enabled": a.totp_enabled != 0,
-        "created_at": jst(a.created_at),
-    })
+/// An account as its administrators see it (no secrets).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AccountView {
+    /// Id.
+    pub id: i64,
+    /// Login name.
+    pub login: String,
+    /// Name.
+    pub display_name: String,
+    /// Organisation.
+    pub organisation_id: i64,
+    /// Locked after failed logins until (JST).
+    pub locked_until: Option<String>,
+    /// Failed logins in a row.
+    pub failed_logins: i64,
+    /// Disabled at (JST).
+    pub disabled_at: Option<String>,
+    /// Made by one administrator, waiting for another to activate it (PROD-SOD-6).
+    pub pending_activation: bool,
+    /// Confidentiality acknowledged at (JST).
+    pub acknowledged_at: Option<String>,
+    /// Password last changed (JST).
+    pub password_changed_at: String,
+    /// Signs in with a one-time code too.
+    pub totp_enabled: bool,
+    /// Made (JST).
+    pub created_at: String,
+}
+
+impl AccountView {
+    fn of(a: &store::accounts::Account) -> Self {
+        AccountView {
+            id: a.id,
+            login: a.login.clone(),
+            display_name: a.display_name.clone(),
+            organisation_id: a.organisation_id,
+            locked_until: jst_opt(a.locked_until),
+            failed_logins: a.failed_logins,
+            disabled_at: jst_opt(a.disabled_at),
+            pending_activation: a.pending_activation != 0,
+            acknowledged_at: jst_opt(a.confidentiality_ack_at),
+            password_changed_at: jst(a.password_changed_at),
+            totp_enabled: a.totp_enabled != 0,
+            created_at: jst(a.created_at),
+        }
+    }
 }
 
 /// `GET /api/v1/accounts` (personal data: audited).
 pub async fn list_accounts(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<AccountView>>> {
     let mut accounts = st.db.accounts().await?;
     accounts.retain(|a| keeps_accounts_of(&st, &p, a.organisation_id).is_ok());
     st.audit(p.event("account.list", "accounts", Outcome::Ok)).await?;
-    Ok(Json(Value::Array(accounts.iter().map(account_json).collect())))
+    Ok(Json(accounts.iter().map(AccountView::of).collect()))
 }
 
 /// `POST /api/v1/accounts`.
@@ -122,7 +184,7 @@ pub async fn create_account(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<AccountBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AccountView>> {
     required("login", &b.login)?;
     required("display_name", &b.display_name)?;
     if !b.login.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c)) {
@@ -165,7 +227,7 @@ pub async fn create_account(
     }
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(account_json(&a)))
+    Ok(Json(AccountView::of(&a)))
 }
 
 /// `POST /api/v1/accounts/{id}/activate`: a second account administrator activates an
@@ -174,7 +236,7 @@ pub async fn activate_account(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AccountView>> {
     let a = kept_account(&st, &p, id).await?;
     if a.pending_activation == 0 {
         return Err(ApiError::conflict(Msg::new("account_not_waiting").with("login", &a.login)));
@@ -194,14 +256,28 @@ pub async fn activate_account(
         .account(id)
         .await?
         .ok_or_else(|| ApiError::not_found(Msg::new("no_such_account").with("id", id)))?;
-    Ok(Json(account_json(&a)))
+    Ok(Json(AccountView::of(&a)))
 }
 
-fn period_json(p: Period) -> Value {
-    match p {
-        Period::Days(d) => json!({ "days": d, "text": p.to_string() }),
-        Period::Months(m) => json!({ "months": m, "text": p.to_string() }),
-    }
+/// A retention period: days or months, and how it reads.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PeriodView {
+    /// Days, when counted in days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    /// Months, when counted in months.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub months: Option<u32>,
+    /// As written (`14 days`).
+    pub text: String,
+}
+
+fn period_view(p: Period) -> PeriodView {
+    let (days, months) = match p {
+        Period::Days(d) => (Some(d), None),
+        Period::Months(m) => (None, Some(m)),
+    };
+    PeriodView { days, months, text: p.to_string() }
 }
 
 /// The organisation whose own settings the caller keeps: its own, where it owns cameras
@@ -220,24 +296,77 @@ async fn own_organisation(
 
 /// The retention of an organisation's cameras: its own period, the profile's default and
 /// bounds, and each camera's period in force.
-async fn retention_json(st: &AppState, o: &store::accounts::Organisation) -> ApiResult<Value> {
+/// An organisation's retention (SAK-9): its own period, the profile's default and bounds, and
+/// each of its cameras' period in force.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RetentionView {
+    /// The organisation.
+    pub organisation_id: i64,
+    /// Its name.
+    pub organisation: String,
+    /// Its own period, if it set one.
+    pub period: Option<PeriodView>,
+    /// The profile's default.
+    pub default: PeriodView,
+    /// The shortest allowed.
+    pub floor: Option<PeriodView>,
+    /// The clause that sets it.
+    pub floor_rule: String,
+    /// The longest allowed.
+    pub ceiling: Option<PeriodView>,
+    /// The clause that sets it.
+    pub ceiling_rule: String,
+    /// The retention clause.
+    pub rule: String,
+    /// Its cameras.
+    pub cameras: Vec<CameraRetention>,
+}
+
+/// A camera's retention in force.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct CameraRetention {
+    /// Its code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// The period in force.
+    pub period: PeriodView,
+    /// Set on the camera itself (else its owner's or the profile's).
+    pub own_setting: bool,
+    /// After a change: whether its recorder was told at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_to_recorder: Option<bool>,
+}
+
+async fn retention_view(
+    st: &AppState,
+    o: &store::accounts::Organisation,
+) -> ApiResult<RetentionView> {
     let r = &st.profile.retention;
     let mut cameras = Vec::new();
     for c in st.db.cameras().await?.iter().filter(|c| c.owner_org_id == Some(o.id)) {
         let own = Period::from_setting(c.retention_days, c.retention_months);
         let period = super::footage::camera_period(st, c).await?;
-        cameras.push(json!({ "code": c.code, "name": c.name, "period": period_json(period), "own_setting": own.is_some() }));
+        cameras.push(CameraRetention {
+            code: c.code.clone(),
+            name: c.name.clone(),
+            period: period_view(period),
+            own_setting: own.is_some(),
+            sent_to_recorder: None,
+        });
     }
-    Ok(json!({
-        "organisation_id": o.id,
-        "organisation": o.name,
-        "period": Period::from_setting(o.retention_days, o.retention_months).map(period_json),
-        "default": period_json(st.profile.default_period()),
-        "floor": r.floor.period().map(period_json), "floor_rule": r.floor.rule.to_string(),
-        "ceiling": r.ceiling.period().map(period_json), "ceiling_rule": r.ceiling.rule.to_string(),
-        "rule": r.rule.to_string(),
-        "cameras": cameras,
-    }))
+    Ok(RetentionView {
+        organisation_id: o.id,
+        organisation: o.name.clone(),
+        period: Period::from_setting(o.retention_days, o.retention_months).map(period_view),
+        default: period_view(st.profile.default_period()),
+        floor: r.floor.period().map(period_view),
+        floor_rule: r.floor.rule.to_string(),
+        ceiling: r.ceiling.period().map(period_view),
+        ceiling_rule: r.ceiling.rule.to_string(),
+        rule: r.rule.to_string(),
+        cameras,
+    })
 }
 
 /// `GET /api/v1/organisations/{id}/retention`: one's own organisation's retention (SAK-9).
@@ -245,9 +374,9 @@ pub async fn organisation_retention(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RetentionView>> {
     let o = own_organisation(&st, &p, id).await?;
-    Ok(Json(retention_json(&st, &o).await?))
+    Ok(Json(retention_view(&st, &o).await?))
 }
 
 /// `POST /api/v1/organisations/{id}/retention`: an owner sets its own retention period within
@@ -259,7 +388,7 @@ pub async fn set_organisation_retention(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     Body(b): Body<RetentionBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RetentionView>> {
     required("reason", &b.reason)?;
     let o = own_organisation(&st, &p, id).await?;
     let period = retention_setting(&st.profile, ("days", b.days), ("months", b.months))?;
@@ -275,12 +404,12 @@ pub async fn set_organisation_retention(
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
     // On record: the recorder applies it now (and reads it from the registry when it starts).
-    let mut out = retention_json(&st, &o).await?;
-    if let Some(cams) = out["cameras"].as_array_mut().filter(|_| st.has_nodes()) {
-        for c in cams.iter_mut().filter(|c| c["own_setting"] == false) {
-            let code = c["code"].as_str().unwrap_or_default().to_owned();
+    let mut out = retention_view(&st, &o).await?;
+    if st.has_nodes() {
+        for c in out.cameras.iter_mut().filter(|c| !c.own_setting) {
+            let code = c.code.clone();
             let Some(node) = st.node_for(&code) else {
-                c["sent_to_recorder"] = json!(false);
+                c.sent_to_recorder = Some(false);
                 continue;
             };
             let effective = st.profile.camera_period(None, period);
@@ -292,7 +421,7 @@ pub async fn set_organisation_retention(
                     false
                 }
             };
-            c["sent_to_recorder"] = json!(sent);
+            c.sent_to_recorder = Some(sent);
         }
     }
     Ok(Json(out))
@@ -335,7 +464,7 @@ pub async fn disable_account(
 pub async fn list_designations(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<DesignationView>>> {
     let all = st.db.all_designations().await?;
     // An organisation sees the designations of its own staff and those it made (issue 15).
     let org_of: std::collections::HashMap<i64, i64> =
@@ -345,22 +474,64 @@ pub async fn list_designations(
     };
     st.audit(p.event("designation.list", "designations", Outcome::Ok)).await?;
     let now = st.clock.now_ms();
-    Ok(Json(Value::Array(
+    Ok(Json(
         all.iter()
             .filter(|d| mine(Some(d.account_id)) || mine(d.designated_by))
-            .map(|d| {
-                json!({
-                    "id": d.id, "account_id": d.account_id, "role": d.role,
-                    "role_name_ja": st.profile.role(&d.role).map(|r| r.name_ja.clone()),
-                    "role_name_en": st.profile.role(&d.role).map(|r| r.name_en.clone()),
-                    "designated_by": d.designated_by, "designated_at": jst(d.designated_at),
-                    "valid_until": jst_opt(d.valid_until), "revoked_at": jst_opt(d.revoked_at),
-                    "revoked_by": d.revoked_by, "note": d.note, "in_force": d.in_force(now),
-                    "document_ref": d.document_ref,
-                })
-            })
+            .map(|d| DesignationView::of(&st, d, now))
             .collect(),
-    )))
+    ))
+}
+
+/// A designation of a person to a role (who designated, until when, on which document).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DesignationView {
+    /// Id.
+    pub id: i64,
+    /// The person.
+    pub account_id: i64,
+    /// The role (profile id).
+    pub role: String,
+    /// Its name.
+    pub role_name_ja: Option<String>,
+    /// Its English name.
+    pub role_name_en: Option<String>,
+    /// Who designated.
+    pub designated_by: Option<i64>,
+    /// When (JST).
+    pub designated_at: String,
+    /// Until when, where the role has a term (JST).
+    pub valid_until: Option<String>,
+    /// Revoked (JST).
+    pub revoked_at: Option<String>,
+    /// By whom.
+    pub revoked_by: Option<i64>,
+    /// A note.
+    pub note: String,
+    /// In force now.
+    pub in_force: bool,
+    /// The document that designates (NIS-10.3's 届出).
+    pub document_ref: Option<String>,
+}
+
+impl DesignationView {
+    fn of(st: &AppState, d: &store::accounts::Designation, now: i64) -> Self {
+        let role = st.profile.role(&d.role);
+        DesignationView {
+            id: d.id,
+            account_id: d.account_id,
+            role: d.role.clone(),
+            role_name_ja: role.map(|r| r.name_ja.clone()),
+            role_name_en: role.map(|r| r.name_en.clone()),
+            designated_by: d.designated_by,
+            designated_at: jst(d.designated_at),
+            valid_until: jst_opt(d.valid_until),
+            revoked_at: jst_opt(d.revoked_at),
+            revoked_by: d.revoked_by,
+            note: d.note.clone(),
+            in_force: d.in_force(now),
+            document_ref: d.document_ref.clone(),
+        }
+    }
 }
 
 /// Whether `p` may designate (or revoke) holders of `role`: one of the role's `designated_by`
@@ -421,7 +592,7 @@ pub async fn designate(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<DesignationBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<DesignationView>> {
     let profile = st.profile.clone();
     let now = st.clock.now_ms();
     let role = profile
@@ -502,9 +673,7 @@ pub async fn designate(
     ev.detail = json!({ "account": target.id, "role": role.id, "valid_until": jst_opt(valid_until), "document_ref": document });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(
-        json!({ "id": d.id, "account_id": d.account_id, "role": d.role, "designated_by": d.designated_by, "designated_at": jst(d.designated_at), "valid_until": jst_opt(d.valid_until), "document_ref": d.document_ref }),
-    ))
+    Ok(Json(DesignationView::of(&st, &d, st.clock.now_ms())))
 }
 
 /// `POST /api/v1/designations/{id}/revoke`.
@@ -622,20 +791,76 @@ fn lists_all(p: &Principal) -> bool {
 pub async fn list_sites(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<SiteView>>> {
     let sites = st.db.sites().await?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         sites
             .iter()
             .filter(|s| lists_all(&p) || p.governs(s.owner_org_id))
-            .map(|s| {
-                let mut v = json!(s);
-                v["signage_checked_at"] = json!(jst_opt(s.signage_checked_at));
-                v["created_at"] = json!(jst(s.created_at));
-                v
-            })
+            .map(SiteView::of)
             .collect(),
-    )))
+    ))
+}
+
+/// A camera site and its sign (ASA-2.2, KIT-4.1, NIS-4.1), and where a street site's council
+/// review is on record (SAK-M).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SiteView {
+    /// Id.
+    pub id: i64,
+    /// Its code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Address.
+    pub address: String,
+    /// Latitude.
+    pub latitude: Option<f64>,
+    /// Longitude.
+    pub longitude: Option<f64>,
+    /// The system it belongs to (the area).
+    pub system: String,
+    /// Why a camera is here.
+    pub reason: String,
+    /// What the sign says.
+    pub signage_text: String,
+    /// The sign last checked (JST).
+    pub signage_checked_at: Option<String>,
+    /// Registered (JST).
+    pub created_at: String,
+    /// By whom.
+    pub created_by: Option<i64>,
+    /// The organisation that owns it.
+    pub owner_org_id: Option<i64>,
+    /// `public_facility` or `street`.
+    pub placement: String,
+    /// The council's review day, for a street site where the profile needs one.
+    pub council_review_date: Option<String>,
+    /// The review's minutes.
+    pub council_review_minutes: String,
+}
+
+impl SiteView {
+    fn of(s: &store::registry::Site) -> Self {
+        SiteView {
+            id: s.id,
+            code: s.code.clone(),
+            name: s.name.clone(),
+            address: s.address.clone(),
+            latitude: s.latitude,
+            longitude: s.longitude,
+            system: s.system.clone(),
+            reason: s.reason.clone(),
+            signage_text: s.signage_text.clone(),
+            signage_checked_at: jst_opt(s.signage_checked_at),
+            created_at: jst(s.created_at),
+            created_by: s.created_by,
+            owner_org_id: s.owner_org_id,
+            placement: s.placement.clone(),
+            council_review_date: s.council_review_date.clone(),
+            council_review_minutes: s.council_review_minutes.clone(),
+        }
+    }
 }
 
 /// Who owns a new site (issue 15): an owner registers its own sites; a registry office that
@@ -671,7 +896,7 @@ pub async fn create_site(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<SiteBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SiteView>> {
     required("code", &b.code)?;
     required("name", &b.name)?;
     // What the city's clauses ask every site to record, each citing its clause, all at once
@@ -734,7 +959,7 @@ pub async fn create_site(
         .await?;
     st.audit_in(&ch, p.event("site.create", format!("site:{}", s.id), Outcome::Ok)).await?;
     ch.commit().await?;
-    Ok(Json(json!(s)))
+    Ok(Json(SiteView::of(&s)))
 }
 
 /// `POST /api/v1/sites/{id}/signage-check`.
@@ -773,14 +998,14 @@ pub async fn check_signage(
 pub async fn list_cameras(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<CameraView>>> {
     let keeper = p.role_with(&st.profile, Permission::RegistryManage).is_some();
     // Where the cameras hold the footage (NIS-2): each one's latest check, for its keepers.
     let checks = match st.profile.camera_footage_band() {
         Some(_) if keeper => st.db.latest_footage_checks().await?,
         _ => Vec::new(),
     };
-    let cams: Vec<Value> = st
+    let cams = st
         .db
         .cameras()
         .await?
@@ -789,18 +1014,130 @@ pub async fn list_cameras(
         .map(|c| {
             // Where a camera's stream is fetched from is for those who keep its registry entry.
             let hide = !(keeper && p.governs(c.owner_org_id));
-            let mut v = json!(c);
+            let mut v = CameraView::of(&c);
             if hide {
-                v["rtsp_url"] = Value::Null;
-                v["onvif_url"] = Value::Null;
+                v.rtsp_url = None;
+                v.onvif_url = None;
             } else if let Some(k) = checks.iter().find(|k| k.camera_id == c.id) {
-                v["footage_check"] = json!({ "oldest_day": k.oldest_day, "checked_on": k.checked_on,
-                    "age_days": k.age_days, "verdict": k.verdict });
+                v.footage_check = Some(LatestFootageCheck {
+                    oldest_day: k.oldest_day.clone(),
+                    checked_on: k.checked_on.clone(),
+                    age_days: k.age_days,
+                    verdict: k.verdict.clone(),
+                });
             }
             v
         })
         .collect();
-    Ok(Json(Value::Array(cams)))
+    Ok(Json(cams))
+}
+
+/// A camera in the registry. Where its stream is fetched from is shown only to those who keep
+/// its registry entry; its stream credentials never.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct CameraView {
+    /// Id.
+    pub id: i64,
+    /// Its code (`cam1`).
+    pub code: String,
+    /// Its site.
+    pub site_id: i64,
+    /// Its name.
+    pub name: String,
+    /// Installed (`YYYY-MM-DD`).
+    pub install_date: String,
+    /// The recorder node that records it.
+    pub recorder: String,
+    /// Its stream (RTSP), for its keepers.
+    pub rtsp_url: Option<String>,
+    /// Its ONVIF service, for its keepers.
+    pub onvif_url: Option<String>,
+    /// Public space in the picture, per mille (KAW-2.1.3).
+    pub public_share_permille: Option<i64>,
+    /// Why the exemption minimum applies.
+    pub coverage_exemption: String,
+    /// How local consensus was formed.
+    pub consensus_note: String,
+    /// The owner's permission.
+    pub owner_permission: String,
+    /// Mounted against removal (ASA-3.2d).
+    pub anti_removal: bool,
+    /// Masks at the camera itself.
+    pub masks_native: bool,
+    /// Its own retention in days.
+    pub retention_days: Option<i64>,
+    /// Or in months.
+    pub retention_months: Option<i64>,
+    /// `active` or `decommissioned`.
+    pub status: String,
+    /// Put into operation (JST).
+    pub commissioned_at: Option<String>,
+    /// Taken out (JST).
+    pub decommissioned_at: Option<String>,
+    /// Registered (JST).
+    pub created_at: String,
+    /// By whom.
+    pub created_by: Option<i64>,
+    /// Why it was taken out.
+    pub decommission_reason: String,
+    /// Taken out before the minimum period (KAW-2.1.3).
+    pub decommissioned_early: bool,
+    /// The organisation that owns it.
+    pub owner_org_id: Option<i64>,
+    /// The node its credentials are sealed to.
+    pub credentials_node: Option<String>,
+    /// Its own overwrite cycle, where it holds the footage (NIS-2).
+    pub overwrite_cycle_days: Option<i64>,
+    /// The latest check of the footage it holds, for its keepers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub footage_check: Option<LatestFootageCheck>,
+}
+
+/// The latest check of a camera's own footage.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct LatestFootageCheck {
+    /// The recording day of the oldest footage found.
+    pub oldest_day: String,
+    /// The day of the check.
+    pub checked_on: String,
+    /// Its age in days.
+    pub age_days: i64,
+    /// `within`, `too_young` or `too_old`.
+    pub verdict: String,
+}
+
+impl CameraView {
+    fn of(c: &store::registry::Camera) -> Self {
+        CameraView {
+            id: c.id,
+            code: c.code.clone(),
+            site_id: c.site_id,
+            name: c.name.clone(),
+            install_date: c.install_date.clone(),
+            recorder: c.recorder.clone(),
+            rtsp_url: Some(c.rtsp_url.clone()),
+            onvif_url: c.onvif_url.clone(),
+            public_share_permille: c.public_share_permille,
+            coverage_exemption: c.coverage_exemption.clone(),
+            consensus_note: c.consensus_note.clone(),
+            owner_permission: c.owner_permission.clone(),
+            anti_removal: c.anti_removal != 0,
+            masks_native: c.masks_native != 0,
+            retention_days: c.retention_days,
+            retention_months: c.retention_months,
+            status: c.status.clone(),
+            commissioned_at: jst_opt(c.commissioned_at),
+            decommissioned_at: jst_opt(c.decommissioned_at),
+            created_at: jst(c.created_at),
+            created_by: c.created_by,
+            decommission_reason: c.decommission_reason.clone(),
+            decommissioned_early: c.decommissioned_early != 0,
+            owner_org_id: c.owner_org_id,
+            credentials_node: c.credentials_node.clone(),
+            overwrite_cycle_days: c.overwrite_cycle_days,
+            footage_check: None,
+        }
+    }
 }
 
 /// A polygon from JSON points, checked (three points or more, inside the picture).
@@ -877,7 +1214,7 @@ pub async fn create_camera(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(mut b): Body<CameraBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CameraView>> {
     // A public-space polygon makes the share measured, after the masks (KAW-2.1.3).
     let masks = b.masks.clone().unwrap_or_default();
     b.public_share_permille =
@@ -984,16 +1321,47 @@ pub async fn create_camera(
         st.audit_in(&ch, ev).await?;
     }
     ch.commit().await?;
-    Ok(Json(json!(c)))
+    Ok(Json(CameraView::of(&c)))
 }
 
-fn masks_json(m: &store::registry::CameraMasks) -> Value {
-    json!({
-        "version": m.version, "polygons": serde_json::from_str::<Value>(&m.polygons).unwrap_or(Value::Null),
-        "public_area": m.public_area.as_deref().and_then(|a| serde_json::from_str::<Value>(a).ok()),
-        "public_share_permille": m.public_share_permille, "in_recorder": m.in_recorder != 0,
-        "reason": m.reason, "created_by": m.created_by, "created_at": jst(m.created_at),
-    })
+/// A version of a camera's privacy masks (PROD-MASK-1).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct MasksView {
+    /// Its version (1, 2, …).
+    pub version: i64,
+    /// The polygons, in the picture's unit square.
+    #[schema(value_type = Vec<Object>)]
+    pub polygons: Value,
+    /// The public-space polygon, where one was drawn.
+    #[schema(value_type = Option<Object>)]
+    pub public_area: Option<Value>,
+    /// Public space after the masks, per mille.
+    pub public_share_permille: Option<i64>,
+    /// Burnt in by the recorder (else the camera masks).
+    pub in_recorder: bool,
+    /// Why this version.
+    pub reason: String,
+    /// By whom.
+    pub created_by: i64,
+    /// When (JST).
+    pub created_at: String,
+    /// After a change: whether the recorder was told at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_to_recorder: Option<bool>,
+}
+
+fn masks_view(m: &store::registry::CameraMasks) -> MasksView {
+    MasksView {
+        version: m.version,
+        polygons: serde_json::from_str::<Value>(&m.polygons).unwrap_or(Value::Null),
+        public_area: m.public_area.as_deref().and_then(|a| serde_json::from_str::<Value>(a).ok()),
+        public_share_permille: m.public_share_permille,
+        in_recorder: m.in_recorder != 0,
+        reason: m.reason.clone(),
+        created_by: m.created_by,
+        created_at: jst(m.created_at),
+        sent_to_recorder: None,
+    }
 }
 
 /// `GET /api/v1/cameras/{id}/masks`: every version of a camera's masks, newest first.
@@ -1001,9 +1369,9 @@ pub async fn list_masks(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<MasksView>>> {
     own_camera(&st, &p, id).await?;
-    Ok(Json(Value::Array(st.db.camera_masks(id).await?.iter().map(masks_json).collect())))
+    Ok(Json(st.db.camera_masks(id).await?.iter().map(masks_view).collect()))
 }
 
 /// `POST /api/v1/cameras/{id}/masks`: a new version of the masks, by the manager, with a
@@ -1014,7 +1382,7 @@ pub async fn set_masks(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     Body(b): Body<MasksBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<MasksView>> {
     required("reason", &b.reason)?;
     let cam = own_camera(&st, &p, id).await?;
     for (i, m) in b.polygons.iter().enumerate() {
@@ -1058,8 +1426,8 @@ pub async fn set_masks(
         }
         None => false,
     };
-    let mut out = masks_json(&m);
-    out["sent_to_recorder"] = json!(applied);
+    let mut out = masks_view(&m);
+    out.sent_to_recorder = Some(applied);
     Ok(Json(out))
 }
 
@@ -1116,7 +1484,7 @@ pub async fn set_stream_credentials(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     Body(b): Body<StreamCredentialsBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<StreamCredentials>> {
     let cam = own_camera(&st, &p, id).await?;
     let clear = b.username.is_empty() && b.password.is_empty();
     let recorder = cam.recorder.trim().to_owned();
@@ -1155,21 +1523,81 @@ pub async fn set_stream_credentials(
     ev.detail = json!({ "node": recorder });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(json!({
-        "camera": cam.code,
-        "credentials_node": (!clear).then_some(recorder),
-        "has_credentials": !clear,
-    })))
+    Ok(Json(StreamCredentials {
+        camera: cam.code,
+        credentials_node: (!clear).then_some(recorder),
+        has_credentials: !clear,
+    }))
+}
+
+/// A camera's stream credentials, as far as they are told: whether it has some and the node
+/// they are sealed to (never the credentials).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct StreamCredentials {
+    /// The camera's code.
+    pub camera: String,
+    /// The recorder node that alone can open them.
+    pub credentials_node: Option<String>,
+    /// Whether it has credentials now.
+    pub has_credentials: bool,
 }
 
 /// `GET /api/v1/workstations`.
 pub async fn list_workstations(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<WorkstationView>>> {
     let mut all = st.db.workstations().await?;
     all.retain(|w| p.keeps(&st.profile, Some(w.organisation_id)));
-    Ok(Json(json!(all)))
+    Ok(Json(all.iter().map(WorkstationView::of).collect()))
+}
+
+/// A dedicated PC (ASA-3.3a, NIS-3.3): where it is kept and whether it is enrolled.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct WorkstationView {
+    /// Id.
+    pub id: i64,
+    /// Its code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Where it is placed (`city_office`, `lent_police`…: profile ids).
+    pub placement: String,
+    /// The organisation that keeps it.
+    pub organisation_id: i64,
+    /// How it is stored (the profile's storage rule).
+    pub storage: String,
+    /// Enrolled (JST).
+    pub enrolled_at: Option<String>,
+    /// Its custody last checked (JST).
+    pub last_custody_check_at: Option<String>,
+    /// Revoked, lost or stolen (JST).
+    pub revoked_at: Option<String>,
+    /// Why.
+    pub revoked_reason: String,
+    /// Registered (JST).
+    pub created_at: String,
+    /// By whom.
+    pub created_by: Option<i64>,
+}
+
+impl WorkstationView {
+    fn of(w: &store::registry::Workstation) -> Self {
+        WorkstationView {
+            id: w.id,
+            code: w.code.clone(),
+            name: w.name.clone(),
+            placement: w.placement.clone(),
+            organisation_id: w.organisation_id,
+            storage: w.storage.clone(),
+            enrolled_at: jst_opt(w.enrolled_at),
+            last_custody_check_at: jst_opt(w.last_custody_check_at),
+            revoked_at: jst_opt(w.revoked_at),
+            revoked_reason: w.revoked_reason.clone(),
+            created_at: jst(w.created_at),
+            created_by: w.created_by,
+        }
+    }
 }
 
 /// A workstation the caller keeps (issue 15), else 404 as if it did not exist.
@@ -1197,7 +1625,7 @@ pub async fn create_workstation(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<WorkstationBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<WorkstationView>> {
     required("code", &b.code)?;
     required("name", &b.name)?;
     // ASA-3.2f, NIS-3.3.2, KAW-2.2.6エ: kept in a lockable cabinet or other recorded place.
@@ -1242,7 +1670,7 @@ pub async fn create_workstation(
     st.audit_in(&ch, p.event("workstation.create", format!("workstation:{}", w.code), Outcome::Ok))
         .await?;
     ch.commit().await?;
-    Ok(Json(json!(w)))
+    Ok(Json(WorkstationView::of(&w)))
 }
 
 /// `POST /api/v1/workstations/{id}/enrol`: issues the device token (shown once) and sets it as
@@ -1285,7 +1713,7 @@ pub async fn enrol_link(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EnrolLink>> {
     let w = kept_workstation(&st, &p, id).await?;
     let code = auth::new_token()?;
     let expires = st.clock.now_ms() + ENROL_LINK_MS;
@@ -1295,9 +1723,22 @@ pub async fn enrol_link(
     ev.detail = json!({ "expires_at": jst(expires) });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(
-        json!({ "workstation": w.code, "href": format!("/enrol/{code}"), "expires_at": jst(expires) }),
-    ))
+    Ok(Json(EnrolLink {
+        workstation: w.code,
+        href: format!("/enrol/{code}"),
+        expires_at: jst(expires),
+    }))
+}
+
+/// A one-time enrolment link for a dedicated PC, to open on that PC.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct EnrolLink {
+    /// The PC's code.
+    pub workstation: String,
+    /// The link (one use).
+    pub href: String,
+    /// Until when it works (JST).
+    pub expires_at: String,
 }
 
 /// `POST /api/v1/workstations/enrol`: redeems an enrolment link's code on the PC that opened
@@ -1387,15 +1828,60 @@ pub async fn revoke_workstation(
 pub async fn list_contracts(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<ContractView>>> {
     let mut all = st.db.contracts().await?;
     let mut mine = Vec::new();
     for c in all.drain(..) {
         if contract_kept(&st, &p, &c).await? {
-            mine.push(c);
+            mine.push(ContractView::of(&c));
         }
     }
-    Ok(Json(json!(mine)))
+    Ok(Json(mine))
+}
+
+/// A contractor's contract and its clause checklist (ASA-3.7).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ContractView {
+    /// Id.
+    pub id: i64,
+    /// The contractor.
+    pub organisation_id: i64,
+    /// Its title.
+    pub title: String,
+    /// What it covers.
+    pub scope: String,
+    /// The clause checklist (JSON text: each clause, included or the reason it is left out).
+    pub clauses: String,
+    /// From (JST).
+    pub valid_from: String,
+    /// Until (JST).
+    pub valid_until: String,
+    /// Who signed the checklist off.
+    pub signed_off_by: Option<i64>,
+    /// When (JST).
+    pub signed_off_at: Option<String>,
+    /// Recorded (JST).
+    pub created_at: String,
+    /// By whom.
+    pub created_by: Option<i64>,
+}
+
+impl ContractView {
+    fn of(c: &store::registry::Contract) -> Self {
+        ContractView {
+            id: c.id,
+            organisation_id: c.organisation_id,
+            title: c.title.clone(),
+            scope: c.scope.clone(),
+            clauses: c.clauses.clone(),
+            valid_from: jst(c.valid_from),
+            valid_until: jst(c.valid_until),
+            signed_off_by: c.signed_off_by,
+            signed_off_at: jst_opt(c.signed_off_at),
+            created_at: jst(c.created_at),
+            created_by: c.created_by,
+        }
+    }
 }
 
 /// Whether the caller keeps a contract: the organisation of whoever recorded it (issue 15).
@@ -1416,7 +1902,7 @@ pub async fn create_contract(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Body(b): Body<ContractBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ContractView>> {
     required("title", &b.title)?;
     required("scope", &b.scope)?;
     let org = st.db.organisation(b.organisation_id).await?.ok_or_else(|| {
@@ -1474,7 +1960,7 @@ pub async fn create_contract(
         .await?;
     st.audit_in(&ch, p.event("contract.create", format!("contract:{}", c.id), Outcome::Ok)).await?;
     ch.commit().await?;
-    Ok(Json(json!(c)))
+    Ok(Json(ContractView::of(&c)))
 }
 
 /// `POST /api/v1/contracts/{id}/sign-off`.

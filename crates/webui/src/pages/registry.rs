@@ -224,7 +224,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                         td {
                             @if c["status"] == "decommissioned" {
                                 (t(l, "decommissioned")) " " (when(l, &c["decommissioned_at"])) " " (js(&c["decommission_reason"]))
-                                @if c["decommissioned_early"] == 1 { br; strong.problem { (t(l, "decommissioned_early")) } }
+                                @if c["decommissioned_early"] == true { br; strong.problem { (t(l, "decommissioned_early")) } }
                             } @else if manage {
                                 form method="post" action="/cameras" data-confirm=(t(l, "confirm_irreversible")) {
                                     (form_head(&me, "decommission")) input type="hidden" name="id" value=(c["id"]);
