@@ -50,7 +50,8 @@ pub struct OrganisationView {
 }
 
 impl OrganisationView {
-    fn of(o: &store::accounts::Organisation) -> Self {
+    /// `o` as the API shows it.
+    pub fn of(o: &store::accounts::Organisation) -> Self {
         OrganisationView {
             id: o.id,
             kind: o.kind.clone(),

@@ -273,11 +273,6 @@ impl PackageView {
     }
 }
 
-/// [`PackageView`] as JSON.
-pub fn package_json(p: &EvidencePackage, number: Option<&str>) -> Value {
-    serde_json::to_value(PackageView::of(p, number)).unwrap_or(Value::Null)
-}
-
 fn valid_id(id: &str) -> bool {
     id.len() == 35 && id.starts_with("EV-") && id[3..].bytes().all(|b| b.is_ascii_hexdigit())
 }
@@ -442,7 +437,7 @@ pub async fn list(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     super::Id(id): super::Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ExtractionPackages>> {
     let e = extraction_or_404(&st, id).await?;
     if e.operator_id != p.account.id {
         return Err(ApiError::forbidden(
@@ -452,8 +447,17 @@ pub async fn list(
     }
     let pkgs = st.db.evidence_packages_of(id).await?;
     let number = case_number(&st, &e).await?;
-    let items: Vec<Value> = pkgs.iter().map(|p| package_json(p, number.as_deref())).collect();
-    Ok(Json(json!({ "extraction": id, "packages": items })))
+    let packages = pkgs.iter().map(|p| PackageView::of(p, number.as_deref())).collect();
+    Ok(Json(ExtractionPackages { extraction: id, packages }))
+}
+
+/// An extraction's packages.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ExtractionPackages {
+    /// The extraction.
+    pub extraction: i64,
+    /// One per camera.
+    pub packages: Vec<PackageView>,
 }
 
 /// `GET /api/v1/packages/{id}/record`: what the city's records say about a package (issue 17
@@ -466,7 +470,7 @@ pub async fn record(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PackageRecord>> {
     if !valid_id(&id) {
         return Err(ApiError::invalid("id", Msg::new("package_id_format")));
     }
@@ -500,18 +504,82 @@ pub async fn record(
     let mut ev = p.event("package.record", format!("package:{id}"), Outcome::Ok);
     ev.detail = json!({ "extraction": e.id });
     st.audit(ev).await?;
-    Ok(Json(json!({
-        "package_id": pkg.id,
-        "camera": pkg.camera,
-        "manifest_sha256": pkg.manifest_sha256,
-        "delivered_from": super::types::jst(pkg.delivered_from),
-        "delivered_to": super::types::jst(pkg.delivered_to),
-        "extraction": { "id": e.id, "at": super::types::jst(e.extracted_at), "operator_id": e.operator_id },
-        "made_for": made_for,
-        "downloads": pkg.downloads,
-        "erased_at": pkg.erased_at.map(super::types::jst),
-        "ledger": ledger.map(|l| json!({ "id": l.id, "written_at": super::types::jst(l.written_at), "recipient": l.recipient, "handover_date": l.handover_date, "purpose": l.purpose })),
-    })))
+    Ok(Json(PackageRecord {
+        package_id: pkg.id,
+        camera: pkg.camera,
+        manifest_sha256: pkg.manifest_sha256,
+        delivered_from: super::types::jst(pkg.delivered_from),
+        delivered_to: super::types::jst(pkg.delivered_to),
+        extraction: RecordExtraction {
+            id: e.id,
+            at: super::types::jst(e.extracted_at),
+            operator_id: e.operator_id,
+        },
+        made_for,
+        downloads: pkg.downloads,
+        erased_at: pkg.erased_at.map(super::types::jst),
+        ledger: ledger.map(|l| RecordLedger {
+            id: l.id,
+            written_at: super::types::jst(l.written_at),
+            recipient: l.recipient,
+            handover_date: l.handover_date,
+            purpose: l.purpose,
+        }),
+    }))
+}
+
+/// What the city's records say about a package (`mimamori verify --against` reads it).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PackageRecord {
+    /// The package.
+    pub package_id: String,
+    /// Its camera.
+    pub camera: String,
+    /// Its manifest's SHA-256, as recorded when it was made.
+    pub manifest_sha256: String,
+    /// The footage it holds: from (JST).
+    pub delivered_from: String,
+    /// To.
+    pub delivered_to: String,
+    /// The extraction that made it.
+    pub extraction: RecordExtraction,
+    /// The request (`request`, `request_number`, `approval_certificate`, `instruction`,
+    /// `recipient`, `state`) or emergency order (`emergency_order`, `emergency_order_number`,
+    /// `recipient`, `state`) it was made for.
+    #[schema(value_type = Object)]
+    pub made_for: Value,
+    /// Times downloaded.
+    pub downloads: i64,
+    /// When it was erased from the server (JST).
+    pub erased_at: Option<String>,
+    /// Its usage-ledger entry, once written.
+    pub ledger: Option<RecordLedger>,
+}
+
+/// The extraction named in a package's record.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RecordExtraction {
+    /// Id.
+    pub id: i64,
+    /// When (JST).
+    pub at: String,
+    /// Who extracted.
+    pub operator_id: i64,
+}
+
+/// The usage-ledger entry named in a package's record.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RecordLedger {
+    /// Id.
+    pub id: i64,
+    /// Written (JST).
+    pub written_at: String,
+    /// Who received the footage.
+    pub recipient: String,
+    /// When it was handed over.
+    pub handover_date: Option<String>,
+    /// For what.
+    pub purpose: String,
 }
 
 /// The number of the request or emergency order an extraction was made for.

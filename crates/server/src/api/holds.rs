@@ -373,7 +373,7 @@ pub async fn search_audit(
 pub async fn verify_audit(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AuditVerified>> {
     let key = st.audit.public_key();
     let report = audit::verify(st.audit.store(), Some(&key), &[]).await?;
     st.audit(p.event(
@@ -383,25 +383,72 @@ pub async fn verify_audit(
     ))
     .await?;
     let first = report.findings.first().map(|f| f.describe());
-    Ok(Json(
-        json!({ "ok": report.is_ok(), "report": report, "first_bad_entry": first, "public_key": hex::encode(key.to_bytes()) }),
-    ))
+    Ok(Json(AuditVerified {
+        ok: report.is_ok(),
+        report: serde_json::to_value(&report).unwrap_or(Value::Null),
+        first_bad_entry: first,
+        public_key: hex::encode(key.to_bytes()),
+    }))
+}
+
+/// The audit log verified from its first entry (chain, signatures, checkpoints).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditVerified {
+    /// No finding.
+    pub ok: bool,
+    /// What was checked and found (the `audit` crate's report).
+    #[schema(value_type = Object)]
+    pub report: Value,
+    /// The first finding, in words.
+    pub first_bad_entry: Option<String>,
+    /// The log's public key (hex).
+    pub public_key: String,
+}
+
+/// The audit log's public facts: anyone may keep its checkpoints.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicAudit {
+    /// The log's id (hex).
+    pub log_id: String,
+    /// Its public key (hex).
+    pub public_key: String,
+    /// Why audited calls are refused, while the log does not verify.
+    pub halted: Option<String>,
+    /// What the recorders' own logs were found to hold.
+    #[schema(value_type = Vec<Object>)]
+    pub recorder_findings: Value,
+    /// How often a checkpoint is signed.
+    pub checkpoint_every: CheckpointEvery,
+    /// The newest signed checkpoints, newest first.
+    #[schema(value_type = Vec<Object>)]
+    pub checkpoints: Value,
+}
+
+/// How often the audit log signs a checkpoint: after so many entries or minutes.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CheckpointEvery {
+    /// Entries.
+    pub entries: u32,
+    /// Minutes.
+    pub minutes: u32,
 }
 
 /// `GET /api/v1/public/audit`: the audit log's id and public key, its newest signed
 /// checkpoints, and whether it is halted (issue 17, item 6). Public: anyone may keep copies of
 /// the checkpoints, and every copy kept is one more witness that the tail was not cut.
-pub async fn public_audit(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+pub async fn public_audit(State(st): State<Arc<AppState>>) -> ApiResult<Json<PublicAudit>> {
     let mut checkpoints = audit::Store::checkpoints(st.audit.store()).await?;
     let newest: Vec<_> = checkpoints.split_off(checkpoints.len().saturating_sub(50));
-    Ok(Json(json!({
-        "log_id": st.audit.store().id().0.to_hex(),
-        "public_key": hex::encode(st.audit.public_key().to_bytes()),
-        "halted": st.audit.halted(),
-        "recorder_findings": st.node_audit_findings.read().unwrap_or_else(|p| p.into_inner()).clone(),
-        "checkpoint_every": { "entries": 100, "minutes": 5 },
-        "checkpoints": newest.into_iter().rev().collect::<Vec<_>>(),
-    })))
+    let findings = st.node_audit_findings.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let checkpoints: Vec<_> = newest.into_iter().rev().collect();
+    Ok(Json(PublicAudit {
+        log_id: st.audit.store().id().0.to_hex(),
+        public_key: hex::encode(st.audit.public_key().to_bytes()),
+        halted: st.audit.halted(),
+        recorder_findings: serde_json::to_value(findings).unwrap_or(Value::Null),
+        checkpoint_every: CheckpointEvery { entries: 100, minutes: 5 },
+        checkpoints: serde_json::to_value(checkpoints).unwrap_or(Value::Null),
+    }))
 }
 
 /// `GET /api/v1/recorder/status`: state, last frame, bitrate and gaps per camera — never a

@@ -1270,10 +1270,21 @@ pub type RulesDocView = report::rules_doc::RulesDoc;
 
 /// `GET /api/v1/public/city`: the city whose system this is, for the public pages' header
 /// (issue 19, item 8).
-pub async fn public_city(State(st): State<Arc<AppState>>) -> Json<Value> {
+pub async fn public_city(State(st): State<Arc<AppState>>) -> ApiResult<Json<PublicCity>> {
     let p = &st.profile.profile;
-    let emblem = st.emblem().map(|_| "/api/v1/public/emblem");
-    Json(json!({ "ja": p.name_ja, "en": p.name_en, "emblem": emblem }))
+    let emblem = st.emblem().map(|_| "/api/v1/public/emblem".to_owned());
+    Ok(Json(PublicCity { ja: p.name_ja.clone(), en: p.name_en.clone(), emblem }))
+}
+
+/// The city whose system this is.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PublicCity {
+    /// Its name in Japanese.
+    pub ja: String,
+    /// In English.
+    pub en: String,
+    /// Where its emblem is served, when it has one.
+    pub emblem: Option<String>,
 }
 
 /// `GET /api/v1/public/emblem`: the city's emblem (issue 19, item 8). An SVG opened on its own

@@ -174,7 +174,7 @@ const DELAY: &[P] = &[P::EmergencyFile, P::ReconciliationReview];
 api! {
     post "/api/v1/auth/login" => session::login, Access::Public, "login", "session", "Log in (cookie session or bearer token)", LoginBody;
     post "/api/v1/auth/logout" => session::logout, Access::SelfService, "logout", "session", "Log out";
-    get "/api/v1/me" => session::me, Access::SelfService, "me.read", "session", "Who am I: account, roles, pending duties";
+    get "/api/v1/me" => session::me: session::MeView, Access::SelfService, "me.read", "session", "Who am I: account, roles, pending duties";
     get "/api/v1/me/tasks" => tasks::my_tasks: tasks::Tasks, Access::SelfService, "me.tasks", "session", "What I must do now, and by when";
     post "/api/v1/me/password" => session::change_password: session::PasswordChanged, Access::SelfService, "me.password", "session", "Change my password", PasswordBody;
     post "/api/v1/me/acknowledge" => session::acknowledge: session::Acknowledged, Access::SelfService, "me.acknowledge", "session", "Acknowledge the confidentiality duty";
@@ -238,9 +238,9 @@ api! {
     post "/api/v1/instructions" => footage::create_instruction: footage::InstructionView, Access::Perm(P::InstructionIssue), "instruction.create", "footage", "Issue an extraction instruction", InstructionBody;
     post "/api/v1/instructions/{id}/relay" => footage::relay_instruction: footage::InstructionView, Access::Perm(P::InstructionRelay), "instruction.relay", "footage", "Pass an instruction on to the extractor", RelayBody;
     post "/api/v1/instructions/{id}/extract" => footage::extract: footage::Extracted, Access::Perm(P::FootageExtract), "footage.extract", "footage", "Extract footage under an instruction addressed to me", ExtractBody;
-    get "/api/v1/extractions/{id}/packages" => evidence::list, Access::AnyOf(EXTRACTORS), "package.list", "footage", "The evidence packages of my extraction";
+    get "/api/v1/extractions/{id}/packages" => evidence::list: evidence::ExtractionPackages, Access::AnyOf(EXTRACTORS), "package.list", "footage", "The evidence packages of my extraction";
     get "/api/v1/extractions/{id}/packages.zip" => evidence::download_all, Access::AnyOf(EXTRACTORS), "footage.download_all", "footage", "Download every evidence package of my extraction still on the server as one zip, on the workstation it was made on (each package audited as downloaded)";
-    get "/api/v1/packages/{id}/record" => evidence::record, Access::AnyOf(&[P::LedgerRead, P::RequestReview]), "package.record", "footage", "What the records say about an evidence package: made for which request or order, recipient, manifest hash, ledger entry";
+    get "/api/v1/packages/{id}/record" => evidence::record: evidence::PackageRecord, Access::AnyOf(&[P::LedgerRead, P::RequestReview]), "package.record", "footage", "What the records say about an evidence package: made for which request or order, recipient, manifest hash, ledger entry";
     get "/api/v1/packages/{id}" => evidence::download, Access::AnyOf(EXTRACTORS), "footage.download", "footage", "Download an evidence package I extracted, on the workstation it was made on";
     post "/api/v1/extractions/{id}/report" => footage::report_extraction: footage::ExtractionView, Access::Perm(P::FootageExtract), "extraction.report", "footage", "Report an extraction to the operations chief";
     get "/api/v1/ledger" => footage::list_ledger, Access::Perm(P::LedgerRead), "ledger.list", "footage", "The usage ledger";
@@ -249,10 +249,10 @@ api! {
     post "/api/v1/viewings" => viewing::create_viewing: viewing::ViewingView, Access::Perm(P::FootageView), "footage.view", "footage", "Record a viewing (cameras, a range ending the profile's delay before now, purpose, witnesses) on a dedicated PC; opens its playback session", ViewingBody;
     get "/api/v1/viewings/{id}" => viewing::get_viewing: viewing::ViewingDetail, Access::Perm(P::FootageView), "viewing.read", "footage", "A viewing: its record, its session, each camera's recorded spans";
     get "/api/v1/viewings/{id}/media" => viewing::media, Access::Perm(P::FootageView), "footage.play", "footage", "Recorded footage of a viewing as fragmented MP4 (?camera=&from=ms): the viewer's own session, on its PC, inside its cameras and range, never near the live edge; audited";
-    post "/api/v1/viewings/{id}/played" => viewing::played, Access::Perm(P::FootageView), "viewing.played", "footage", "Report a stretch the player played (summed per camera, audited at closing)", PlayedBody;
+    post "/api/v1/viewings/{id}/played" => viewing::played: viewing::Played, Access::Perm(P::FootageView), "viewing.played", "footage", "Report a stretch the player played (summed per camera, audited at closing)", PlayedBody;
     post "/api/v1/viewings/{id}/judge-witnesses" => viewing::judge_witnesses: viewing::ViewingView, Access::Perm(P::FootageView), "viewing.witnesses_judged", "footage", "The manager finds the others named as present especially necessary (ASA-3.4a): the viewing's session opens";
     post "/api/v1/viewings/{id}/close" => viewing::close: viewing::ViewingView, Access::Perm(P::FootageView), "viewing.close", "footage", "Close my viewing: its record keeps what was seen";
-    post "/api/v1/viewings/{id}/prints" => viewing::print, Access::Perm(P::FootageView), "footage.print", "footage", "Print a still from my viewing where the profile allows it (ASA-3.4a), audited", PrintBody;
+    post "/api/v1/viewings/{id}/prints" => viewing::print: viewing::StillPrinted, Access::Perm(P::FootageView), "footage.print", "footage", "Print a still from my viewing where the profile allows it (ASA-3.4a), audited", PrintBody;
 
     get "/api/v1/delegations" => emergency::list_delegations: Vec<emergency::DelegationView>, Access::Perm(P::DelegationManage), "delegation.list", "emergency", "Written delegations to agencies";
     post "/api/v1/delegations" => emergency::create_delegation: emergency::DelegationView, Access::Perm(P::DelegationManage), "delegation.create", "emergency", "Record a written delegation", DelegationBody;
@@ -279,11 +279,11 @@ api! {
     post "/api/v1/holds/{id}/release" => holds::release_hold: Done, Access::Perm(P::HoldManage), "hold.release", "retention", "Release a hold";
     get "/api/v1/recorder/status" => holds::recorder_status, Access::Authenticated, "recorder.status", "recorder", "Recording state of each camera (no live view)";
     get "/api/v1/audit" => holds::search_audit, Access::Perm(P::AuditRead), "audit.search", "audit", "Search the audit log";
-    get "/api/v1/audit/verify" => holds::verify_audit, Access::Perm(P::AuditRead), "audit.verify", "audit", "Verify the audit chain";
+    get "/api/v1/audit/verify" => holds::verify_audit: holds::AuditVerified, Access::Perm(P::AuditRead), "audit.verify", "audit", "Verify the audit chain";
 
     post "/api/v1/public/complaints" => lifecycle::public_complaint: lifecycle::ComplaintReceipt, Access::Public, "complaint.receive", "transparency", "Send a complaint or inquiry (public form, no login)", ComplaintBody;
-    get "/api/v1/public/audit" => holds::public_audit, Access::Public, "audit.public", "transparency", "The audit log's public key, its newest signed checkpoints (keep copies: they make a cut tail detectable) and whether it is halted";
-    get "/api/v1/public/city" => lifecycle::public_city, Access::Public, "city.public", "transparency", "The city whose system this is (for the public pages)";
+    get "/api/v1/public/audit" => holds::public_audit: holds::PublicAudit, Access::Public, "audit.public", "transparency", "The audit log's public key, its newest signed checkpoints (keep copies: they make a cut tail detectable) and whether it is halted";
+    get "/api/v1/public/city" => lifecycle::public_city: lifecycle::PublicCity, Access::Public, "city.public", "transparency", "The city whose system this is (for the public pages)";
     get "/api/v1/public/emblem" => lifecycle::public_emblem, Access::Public, "city.emblem", "transparency", "The city's emblem for the pages' header, when the city configured one (404 otherwise)";
     get "/api/v1/public/cameras" => lifecycle::public_cameras, Access::Public, "camera.public", "transparency", "Where the cameras are and what their signs say (open data; ?format=csv)";
     get "/api/v1/complaints" => lifecycle::list_complaints: Vec<lifecycle::ComplaintView>, Access::Perm(P::ComplaintHandle), "complaint.list", "transparency", "The complaints register (overdue ones escalated)";

@@ -175,63 +175,165 @@ fn session_cookie(st: &AppState, token: &str, max_age_s: i64) -> String {
     )
 }
 
-async fn me_json(st: &AppState, p: &Principal) -> ApiResult<Value> {
+/// Who I am and what my pages need to know (`GET /api/v1/me`).
+#[derive(Serialize, ToSchema)]
+pub struct MeView {
+    /// Account id.
+    pub id: i64,
+    /// Login name.
+    pub login: String,
+    /// Name.
+    pub display_name: String,
+    /// My organisation.
+    pub organisation: Option<super::admin::OrganisationView>,
+    /// My roles in force, with their permissions.
+    pub roles: Vec<MyRole>,
+    /// `cookie` or `bearer`.
+    pub via: &'static str,
+    /// The CSRF token of a cookie session.
+    pub csrf_token: Option<String>,
+    /// The confidentiality duty is still to acknowledge.
+    pub must_acknowledge: bool,
+    /// The password has expired.
+    pub must_change_password: bool,
+    /// Changed (JST).
+    pub password_changed_at: String,
+    /// To change by (JST).
+    pub password_due_at: String,
+    /// Signs in with a one-time code too.
+    pub totp_enabled: bool,
+    /// Recovery codes left, with TOTP.
+    pub recovery_codes_left: Option<i64>,
+    /// The registered PC this session comes from.
+    pub workstation: Option<MyWorkstation>,
+    /// The confidentiality duty, as the profile states it.
+    pub confidentiality: Confidentiality,
+    /// The profile's id.
+    pub profile: String,
+    /// The city whose system this is, as its pages name it (issue 19, item 8).
+    pub city: Names,
+    /// The profile has an emergency path.
+    pub emergency_path: bool,
+    /// The central room whose entries are recorded here (KIT-5.5).
+    pub central_room: Option<Names>,
+    /// I keep every organisation's records (the city's people; issue 15).
+    pub keeps_all: bool,
+    /// The duties page concerns me: I do a recurring duty, or review lapses.
+    pub has_duties: bool,
+    /// The server's time (JST).
+    pub now: String,
+    /// How many tasks wait for me.
+    pub task_count: usize,
+}
+
+/// A role I hold.
+#[derive(Serialize, ToSchema)]
+pub struct MyRole {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name_ja: Option<String>,
+    /// Its English name.
+    pub name_en: Option<String>,
+    /// What it lets me do (`request.submit`…).
+    pub permissions: Option<Vec<&'static str>>,
+}
+
+/// The PC a session comes from.
+#[derive(Serialize, ToSchema)]
+pub struct MyWorkstation {
+    /// Id.
+    pub id: i64,
+    /// Its code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Where it is placed.
+    pub placement: String,
+}
+
+/// A name in Japanese and English.
+#[derive(Serialize, ToSchema)]
+pub struct Names {
+    /// Japanese.
+    pub ja: String,
+    /// English.
+    pub en: String,
+}
+
+/// The confidentiality duty, as the profile states it.
+#[derive(Serialize, ToSchema)]
+pub struct Confidentiality {
+    /// In Japanese.
+    pub ja: String,
+    /// In English.
+    pub en: String,
+    /// The clauses that state it.
+    pub rules: Vec<String>,
+}
+
+async fn me_view(st: &AppState, p: &Principal) -> ApiResult<MeView> {
     let now = st.clock.now_ms();
     let profile = &st.profile;
-    let roles: Vec<Value> = p
+    let roles = p
         .roles
         .iter()
         .map(|r| {
             let def = profile.role(r);
-            json!({
-                "id": r,
-                "name_ja": def.map(|d| d.name_ja.clone()),
-                "name_en": def.map(|d| d.name_en.clone()),
-                "permissions": def.map(|d| d.permissions.iter().map(|x| x.key()).collect::<Vec<_>>()),
-            })
+            MyRole {
+                id: r.clone(),
+                name_ja: def.map(|d| d.name_ja.clone()),
+                name_en: def.map(|d| d.name_en.clone()),
+                permissions: def.map(|d| d.permissions.iter().map(|x| x.key()).collect()),
+            }
         })
         .collect();
     let org = st.db.organisation(p.account.organisation_id).await?;
     let task_count = super::tasks::tasks_of(st, p).await?.len();
-    Ok(json!({
-        "id": p.account.id,
-        "login": p.account.login,
-        "display_name": p.account.display_name,
-        "organisation": org,
-        "roles": roles,
-        "via": if p.via == Via::Cookie { "cookie" } else { "bearer" },
-        "csrf_token": if p.via == Via::Cookie { Some(p.csrf.clone()) } else { None },
-        "must_acknowledge": p.account.confidentiality_ack_at.is_none(),
-        "must_change_password": auth::password_expired(profile, &p.account, now),
-        "password_changed_at": jst(p.account.password_changed_at),
-        "password_due_at": jst(p.account.password_changed_at + i64::from(profile.accounts.password_rotation_days) * 86_400_000),
-        "totp_enabled": p.account.totp_enabled != 0,
-        "recovery_codes_left": if p.account.totp_enabled != 0 {
+    let totp = p.account.totp_enabled != 0;
+    Ok(MeView {
+        id: p.account.id,
+        login: p.account.login.clone(),
+        display_name: p.account.display_name.clone(),
+        organisation: org.as_ref().map(super::admin::OrganisationView::of),
+        roles,
+        via: if p.via == Via::Cookie { "cookie" } else { "bearer" },
+        csrf_token: if p.via == Via::Cookie { Some(p.csrf.clone()) } else { None },
+        must_acknowledge: p.account.confidentiality_ack_at.is_none(),
+        must_change_password: auth::password_expired(profile, &p.account, now),
+        password_changed_at: jst(p.account.password_changed_at),
+        password_due_at: jst(p.account.password_changed_at
+            + i64::from(profile.accounts.password_rotation_days) * 86_400_000),
+        totp_enabled: totp,
+        recovery_codes_left: if totp {
             Some(st.db.recovery_codes_left(p.account.id).await?)
         } else {
             None
         },
-        "workstation": p.workstation.as_ref().map(|w| json!({"id": w.id, "code": w.code, "name": w.name, "placement": w.placement})),
-        "confidentiality": {
-            "ja": profile.accounts.confidentiality_ja.trim(),
-            "en": profile.accounts.confidentiality_en.trim(),
-            "rules": profile.accounts.confidentiality_rules,
+        workstation: p.workstation.as_ref().map(|w| MyWorkstation {
+            id: w.id,
+            code: w.code.clone(),
+            name: w.name.clone(),
+            placement: w.placement.clone(),
+        }),
+        confidentiality: Confidentiality {
+            ja: profile.accounts.confidentiality_ja.trim().to_owned(),
+            en: profile.accounts.confidentiality_en.trim().to_owned(),
+            rules: profile.accounts.confidentiality_rules.iter().map(ToString::to_string).collect(),
         },
-        "profile": profile.profile.id,
-        // The city whose system this is, as its pages name it (issue 19, item 8).
-        "city": { "ja": profile.profile.name_ja, "en": profile.profile.name_en },
-        "emergency_path": profile.emergency.is_some(),
-        // Whether entries to a central room are recorded here (KIT-5.5).
-        "central_room": profile.central_room.as_ref().map(|r| json!({ "ja": r.name_ja, "en": r.name_en })),
-        // Whether I keep every organisation's records (the city's people; issue 15): the yearly
-        // report and the whole audit log are theirs.
-        "keeps_all": p.keeps(profile, None),
-        // Whether the duties page concerns me: I do a recurring duty, or review lapses.
-        "has_duties": profile.duties.iter().any(|d| p.role_with(profile, d.performed_with).is_some())
+        profile: profile.profile.id.clone(),
+        city: Names { ja: profile.profile.name_ja.clone(), en: profile.profile.name_en.clone() },
+        emergency_path: profile.emergency.is_some(),
+        central_room: profile
+            .central_room
+            .as_ref()
+            .map(|r| Names { ja: r.name_ja.clone(), en: r.name_en.clone() }),
+        keeps_all: p.keeps(profile, None),
+        has_duties: profile.duties.iter().any(|d| p.role_with(profile, d.performed_with).is_some())
             || p.role_with(profile, policy::Permission::ReconciliationReview).is_some(),
-        "now": jst(now),
-        "task_count": task_count,
-    }))
+        now: jst(now),
+        task_count,
+    })
 }
 
 /// `POST /api/v1/auth/login`.
@@ -444,8 +546,8 @@ pub async fn logout(
 pub async fn me(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(me_json(&st, &p).await?))
+) -> ApiResult<Json<MeView>> {
+    Ok(Json(me_view(&st, &p).await?))
 }
 
 /// `POST /api/v1/me/password`.

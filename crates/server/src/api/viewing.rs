@@ -396,7 +396,7 @@ pub async fn played(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     Body(b): Body<PlayedBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Played>> {
     let mut v = kept(&st, &p, id).await?;
     // What was played before the session ended may be reported up to a minute after it (a
     // viewing its expiry closed is closed at its expiry instant; one its viewer closed is not
@@ -415,7 +415,15 @@ pub async fn played(
     let seen = add_seen(ch.viewing(id).await?.map(|v| v.seen), &b.camera, "played", seconds);
     ch.set_viewing_seen(id, &seen).await?;
     ch.commit().await?;
-    Ok(Json(json!({ "seen": serde_json::from_str::<Value>(&seen).unwrap_or_default() })))
+    Ok(Json(Played { seen: serde_json::from_str::<Value>(&seen).unwrap_or_default() }))
+}
+
+/// What a viewing has shown so far.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Played {
+    /// Per camera: seconds played and the stretches.
+    #[schema(value_type = Object)]
+    pub seen: Value,
 }
 
 /// `POST /api/v1/viewings/{id}/close`: the viewer ends the session; the record keeps what was
@@ -503,7 +511,7 @@ pub async fn print(
     Extension(p): Extension<Principal>,
     Id(id): Id,
     Body(b): Body<PrintBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<StillPrinted>> {
     let v = kept(&st, &p, id).await?;
     if !st.profile.viewing.print {
         return Err(ApiError::forbidden(&st.profile.viewing.rule, Msg::new("viewing_no_print")));
@@ -514,8 +522,26 @@ pub async fn print(
     ev.rule = Some(st.profile.viewing.rule.to_string());
     ev.detail = json!({ "camera": b.camera, "recorded_at": jst(b.at_ms) });
     st.audit(ev).await?;
-    Ok(Json(json!({
-        "viewer": p.account.display_name, "viewing": id, "camera": b.camera,
-        "recorded_at": jst(b.at_ms), "printed_at": jst(now),
-    })))
+    Ok(Json(StillPrinted {
+        viewer: p.account.display_name.clone(),
+        viewing: id,
+        camera: b.camera,
+        recorded_at: jst(b.at_ms),
+        printed_at: jst(now),
+    }))
+}
+
+/// A still printed from a viewing: what the printout's footer says.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StillPrinted {
+    /// Who printed it.
+    pub viewer: String,
+    /// The viewing.
+    pub viewing: i64,
+    /// The camera.
+    pub camera: String,
+    /// The moment shown (JST).
+    pub recorded_at: String,
+    /// When printed (JST).
+    pub printed_at: String,
 }
