@@ -144,6 +144,14 @@ pub enum Standing {
     Lapsed,
 }
 
+/// Whether the performer may record an occurrence of `def` standing at `standing` by hand: a
+/// duty done by a record (others are done by the act they name), shown already — a rolling
+/// duty may also be recorded early, and counts for the occurrence owed now.
+pub fn recordable(def: &DutyDef, standing: Standing) -> bool {
+    def.done_by == DoneBy::Record
+        && (standing != Standing::NotYet || def.cadence == Cadence::Rolling)
+}
+
 /// A profile's duty that cannot work as written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DutyError {
@@ -358,5 +366,21 @@ mod tests {
         let mut bad = d.clone();
         bad.every_days = None;
         assert!(rolling_occurrence(&bad, t("2026-06-05T15:00:00+09:00")).is_err());
+    }
+
+    // rule: ASA-3.5c — the access review is recorded by hand once it is shown; a duty done by
+    // an act (the history submission) is never recorded by hand; a rolling duty may be early.
+    #[test]
+    fn which_occurrences_are_recorded_by_hand() {
+        let asa = crate::profile::seed("asahikawa").unwrap().unwrap();
+        let duty = |id: &str| asa.duties.iter().find(|d| d.id == id).unwrap().clone();
+        let review = duty("access_review");
+        assert!(recordable(&review, Standing::Due));
+        assert!(recordable(&review, Standing::Lapsed));
+        assert!(!recordable(&review, Standing::NotYet));
+        assert!(!recordable(&duty("monthly_history"), Standing::Due));
+        let mut rolling = review.clone();
+        rolling.cadence = Cadence::Rolling;
+        assert!(recordable(&rolling, Standing::NotYet));
     }
 }

@@ -67,6 +67,9 @@ pub struct NewSite<'a> {
     pub council_review: Option<(&'a str, &'a str)>,
 }
 
+/// A camera's `status` once it is taken out of operation (the other is `active`).
+pub const CAMERA_DECOMMISSIONED: &str = "decommissioned";
+
 /// A camera.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
 pub struct Camera {

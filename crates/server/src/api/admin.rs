@@ -1071,6 +1071,11 @@ pub struct CameraView {
     pub retention_months: Option<i64>,
     /// `active` or `decommissioned`.
     pub status: String,
+    /// Taken out of operation.
+    pub decommissioned: bool,
+    /// Registered, not yet put into operation: its aim and masks are checked on a still
+    /// (ALL-REC-2).
+    pub awaiting_commission: bool,
     /// Put into operation (JST).
     pub commissioned_at: Option<String>,
     /// Taken out (JST).
@@ -1127,6 +1132,9 @@ impl CameraView {
             retention_days: c.retention_days,
             retention_months: c.retention_months,
             status: c.status.clone(),
+            decommissioned: c.status == store::registry::CAMERA_DECOMMISSIONED,
+            awaiting_commission: c.status != store::registry::CAMERA_DECOMMISSIONED
+                && c.commissioned_at.is_none(),
             commissioned_at: jst_opt(c.commissioned_at),
             decommissioned_at: jst_opt(c.decommissioned_at),
             created_at: jst(c.created_at),
@@ -1453,7 +1461,7 @@ pub async fn set_camera_onvif(
 ) -> ApiResult<Json<CameraOnvif>> {
     // rule: PROD-MASK-1 — where a camera's masks are applied is the keeper's decision, recorded.
     let cam = own_camera(&st, &p, id).await?;
-    if cam.status == "decommissioned" {
+    if cam.status == store::registry::CAMERA_DECOMMISSIONED {
         return Err(ApiError::conflict(Msg::new("camera_decommissioned").with("code", &cam.code)));
     }
     required("reason", &b.reason)?;

@@ -34,6 +34,11 @@ pub struct OwedView {
     pub standing: Standing,
     /// The caller does it.
     pub mine: bool,
+    /// Past its deadline.
+    pub lapsed: bool,
+    /// The caller may record it done here now (`policy::duties::recordable`); a duty done by
+    /// an act is done by that act.
+    pub can_record: bool,
 }
 
 /// One occurrence done.
@@ -108,13 +113,18 @@ pub async fn list_duties(
             .iter()
             .filter(|o| o.duty.id == def.id)
             .filter(|o| visible.iter().any(|s| s.key == o.subject.key))
-            .map(|o| OwedView {
-                subject: o.subject.key.clone(),
-                label: o.subject.label.clone(),
-                period: o.occurrence.period.clone(),
-                due_at: policy::jst::rfc3339(o.occurrence.due_at),
-                standing: o.standing,
-                mine: performs(&st, &p, def, &o.subject),
+            .map(|o| {
+                let mine = performs(&st, &p, def, &o.subject);
+                OwedView {
+                    subject: o.subject.key.clone(),
+                    label: o.subject.label.clone(),
+                    period: o.occurrence.period.clone(),
+                    due_at: policy::jst::rfc3339(o.occurrence.due_at),
+                    standing: o.standing,
+                    mine,
+                    lapsed: o.standing == Standing::Lapsed,
+                    can_record: mine && policy::duties::recordable(def, o.standing),
+                }
             })
             .collect();
         let done: Vec<DoneView> = st
@@ -217,7 +227,9 @@ pub async fn record_done(
         Cadence::Monthly | Cadence::FiscalYear => {
             let want = b.period.as_deref().unwrap_or_default();
             owed.iter()
-                .find(|o| o.occurrence.period == want && o.standing != Standing::NotYet)
+                .find(|o| {
+                    o.occurrence.period == want && policy::duties::recordable(def, o.standing)
+                })
                 .map(|o| o.occurrence.period.clone())
         }
     }

@@ -529,7 +529,7 @@ fn public_cameras_rows(
     city: &str,
 ) -> Vec<Value> {
     cams.iter()
-        .filter(|c| c.status != "decommissioned")
+        .filter(|c| c.status != store::registry::CAMERA_DECOMMISSIONED)
         .map(|c| {
             let s = sites.iter().find(|s| s.id == c.site_id);
             let owner = orgs.iter().find(|o| Some(o.id) == c.owner_org_id);
@@ -706,7 +706,7 @@ pub async fn record_footage_check(
     let Some(oldest) = oldest else {
         return Err(ApiError::invalid("oldest_day", Msg::new("day").with("value", &b.oldest_day)));
     };
-    if cam.status == "decommissioned" {
+    if cam.status == store::registry::CAMERA_DECOMMISSIONED {
         return Err(ApiError::conflict(
             Msg::new("camera_decommissioned_no_footage").with("code", &cam.code),
         ));

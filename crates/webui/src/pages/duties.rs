@@ -33,11 +33,11 @@ async fn duties_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Respo
                         thead { tr { th { (t(l, "duty_subject")) } th { (t(l, "duty_period")) } th { (t(l, "due_by")) } th { (t(l, "duty_standing")) } th { "" } } }
                         tbody {
                             @for o in &owed {
-                                tr.problem[o["standing"] == "lapsed"] {
+                                tr.problem[o["lapsed"] == true] {
                                     td { (js(&o["label"])) } td { (js(&o["period"])) } td { (until(l, &o["due_at"])) }
                                     td { (label(l, "standing", js(&o["standing"]))) }
                                     td {
-                                        @if o["mine"] == true && duty["done_by"] == "record" && (o["standing"] != "not_yet" || duty["cadence"] == "rolling") {
+                                        @if o["can_record"] == true {
                                             form method="post" action="/duties" novalidate {
                                                 (form_head(&me, &form))
                                                 input type="hidden" name="duty" value=(id);

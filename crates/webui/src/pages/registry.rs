@@ -167,7 +167,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                                 br; span.badge.sealed { (t(l, "credentials_sealed")) }
                             }
                             // The camera's user and password, sealed to the node that records it.
-                            @if manage && c["status"] != "decommissioned" && !js(&c["recorder"]).is_empty() {
+                            @if manage && c["decommissioned"] != true && !js(&c["recorder"]).is_empty() {
                                 details {
                                     summary { (t(l, "stream_credentials")) }
                                     form.credentials method="post" action="/cameras" autocomplete="off" {
@@ -182,7 +182,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                                 }
                             }
                             // Where its masks are applied: the camera's ONVIF service (issue 24).
-                            @if manage && c["status"] != "decommissioned" {
+                            @if manage && c["decommissioned"] != true {
                                 details.onvif {
                                     summary { (t(l, "camera_onvif")) }
                                     form.onvif method="post" action="/cameras" {
@@ -206,7 +206,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                                     " " span class={ "badge verdict-" (js(&k["verdict"])) } { (label(l, "verdict", js(&k["verdict"]))) }
                                     br; small { (t(l, "checked_on")) " " (js(&k["checked_on"])) }
                                 }
-                                @if c["status"] != "decommissioned" {
+                                @if c["decommissioned"] != true {
                                     details {
                                         summary { (t(l, "record_footage_check")) }
                                         form.footage-check method="post" action="/cameras" {
@@ -222,7 +222,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                             }
                         }
                         td {
-                            @if c["status"] == "decommissioned" {
+                            @if c["decommissioned"] == true {
                                 (t(l, "decommissioned")) " " (when(l, &c["decommissioned_at"])) " " (js(&c["decommission_reason"]))
                                 @if c["decommissioned_early"] == true { br; strong.problem { (t(l, "decommissioned_early")) } }
                             } @else if manage {
@@ -919,7 +919,7 @@ async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) 
                 }
             }
         }
-        @if cam["status"] == "active" && cam["commissioned_at"].is_null() {
+        @if cam["awaiting_commission"] == true {
             section #commissioning {
                 h2 { (t(l, "commissioning_still")) }
                 p.note { (t(l, "commissioning_still_note")) }
