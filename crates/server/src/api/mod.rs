@@ -182,7 +182,7 @@ api! {
     post "/api/v1/me/totp/confirm" => session::totp_confirm: session::TotpConfirmed, Access::SelfService, "me.totp.confirm", "session", "Confirm TOTP with a code", CodeBody;
     post "/api/v1/me/recovery-codes" => session::renew_recovery: session::RecoveryCodes, Access::SelfService, "me.recovery_codes", "session", "A new set of recovery codes (re-authenticates; the old set stops working)", ReauthBody;
     post "/api/v1/me/tokens" => session::create_token: session::ApiToken, Access::Authenticated, "me.token", "session", "Create an API token", TokenBody;
-    get "/api/v1/profile" => session::profile, Access::Authenticated, "profile.read", "session", "The active regulation profile";
+    get "/api/v1/profile" => session::profile: session::ProfileView, Access::Authenticated, "profile.read", "session", "The active regulation profile";
 
     get "/api/v1/organisations" => admin::list_organisations: Vec<admin::OrganisationView>, Access::Perm(P::AccountsAdminister), "organisation.list", "accounts", "List organisations";
     post "/api/v1/organisations" => admin::create_organisation: admin::OrganisationView, Access::Perm(P::AccountsAdminister), "organisation.create", "accounts", "Create an organisation", OrganisationBody;
