@@ -68,6 +68,35 @@ pub fn check_new(login: &str, new: &str) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// A day of a password's age: its rotation interval counts whole 24-hour days from the
+/// change (not calendar days: a password changed at 15:00 expires at 15:00).
+const DAY: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
+impl crate::profile::Profile {
+    /// When a password changed at `changed` must be changed again (ASA-3.2c, NIS-3.3.1: the
+    /// profile's rotation interval).
+    pub fn password_due_at(&self, changed: jiff::Timestamp) -> jiff::Timestamp {
+        let days = i64::from(self.accounts.password_rotation_days);
+        changed.saturating_add(DAY * days as i32).unwrap_or(changed)
+    }
+
+    /// Whether a password changed at `changed` has expired at `now`.
+    pub fn password_expired(&self, changed: jiff::Timestamp, now: jiff::Timestamp) -> bool {
+        now >= self.password_due_at(changed)
+    }
+
+    /// Whether the rotation of a password changed at `changed` is announced at `now`: within
+    /// the notice period before it is due, or past due (PROD-AUTH-2).
+    pub fn password_rotation_announced(
+        &self,
+        changed: jiff::Timestamp,
+        now: jiff::Timestamp,
+    ) -> bool {
+        let notice = DAY * crate::duties::PASSWORD_NOTICE_DAYS as i32;
+        now >= self.password_due_at(changed).saturating_sub(notice).unwrap_or(changed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +126,24 @@ mod tests {
             assert!(check_new("tanaka", good).is_ok(), "{good}");
         }
         assert!(common().len() >= 9_000);
+    }
+
+    // rule: ASA-3.2c — the password is changed at the profile's interval (90 days in
+    // Asahikawa), announced 14 days before (PROD-AUTH-2).
+    #[test]
+    fn a_password_expires_after_the_rotation_interval() {
+        let asa = crate::profile::seed("asahikawa").unwrap().unwrap();
+        let days = i64::from(asa.accounts.password_rotation_days);
+        let changed: jiff::Timestamp = "2026-09-01T06:00:00Z".parse().unwrap();
+        let due = asa.password_due_at(changed);
+        assert_eq!(due.duration_since(changed), jiff::SignedDuration::from_hours(24 * days));
+        let before = due.checked_sub(jiff::SignedDuration::from_secs(1)).unwrap();
+        assert!(!asa.password_expired(changed, before));
+        assert!(asa.password_expired(changed, due));
+        let notice = jiff::SignedDuration::from_hours(24 * crate::duties::PASSWORD_NOTICE_DAYS);
+        let announced = due.checked_sub(notice).unwrap();
+        assert!(asa.password_rotation_announced(changed, announced));
+        let earlier = announced.checked_sub(jiff::SignedDuration::from_secs(1)).unwrap();
+        assert!(!asa.password_rotation_announced(changed, earlier));
     }
 }

@@ -435,6 +435,6 @@ pub fn password_expired(profile: &policy::Profile, account: &Account, now: i64) 
     if account.directory_dn.is_some() {
         return false;
     }
-    let max_age = i64::from(profile.accounts.password_rotation_days) * 86_400_000;
-    account.must_change_password != 0 || now - account.password_changed_at >= max_age
+    account.must_change_password != 0
+        || profile.password_expired(store::ts(account.password_changed_at), store::ts(now))
 }

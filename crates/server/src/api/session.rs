@@ -302,8 +302,9 @@ async fn me_view(st: &AppState, p: &Principal) -> ApiResult<MeView> {
         must_acknowledge: p.account.confidentiality_ack_at.is_none(),
         must_change_password: auth::password_expired(profile, &p.account, now),
         password_changed_at: jst(p.account.password_changed_at),
-        password_due_at: jst(p.account.password_changed_at
-            + i64::from(profile.accounts.password_rotation_days) * 86_400_000),
+        password_due_at: jst(profile
+            .password_due_at(store::ts(p.account.password_changed_at))
+            .as_millisecond()),
         totp_enabled: totp,
         recovery_codes_left: if totp {
             Some(st.db.recovery_codes_left(p.account.id).await?)

@@ -378,9 +378,9 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
 
     // My password, due for rotation within the notice period.
     let rotation = &profile.accounts;
-    let due =
-        p.account.password_changed_at + i64::from(rotation.password_rotation_days) * 86_400_000;
-    if due - now < policy::duties::PASSWORD_NOTICE_DAYS * 86_400_000 {
+    let changed = store::ts(p.account.password_changed_at);
+    let due = profile.password_due_at(changed).as_millisecond();
+    if profile.password_rotation_announced(changed, store::ts(now)) {
         out.push(Task {
             kind: "account",
             action: "change_password".into(),
