@@ -753,6 +753,44 @@ impl Profile {
         }
     }
 
+    /// The term of a designation to a time-boxed role (`max_term_days`: Kitakyushu's 臨時
+    /// operator, PROD-TERM-1): an end must be given, after `now` and within the role's maximum
+    /// term; roles without a maximum take any term or none.
+    pub fn check_designation_term(
+        &self,
+        role: &crate::profile::RoleDef,
+        valid_until: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<(), Refusal> {
+        let Some(max_days) = role.max_term_days else { return Ok(()) };
+        let rule = role.term_rule.as_ref().unwrap_or(&role.rule);
+        let limit = now
+            .saturating_add(jiff::SignedDuration::from_hours(24 * i64::from(max_days)))
+            .unwrap_or(now);
+        match valid_until {
+            None => Err(Refusal::new(
+                rule,
+                format!(
+                    "{} is time-boxed: give valid_until (at most {max_days} days)",
+                    role.name_ja
+                ),
+            )
+            .key("designation_term_required")
+            .with("role", &role.name_ja)
+            .with("days", max_days)
+            .at("valid_until")),
+            Some(u) if u > limit || u <= now => Err(Refusal::new(
+                rule,
+                format!("a designation as {} lasts at most {max_days} days", role.name_ja),
+            )
+            .key("designation_term_max")
+            .with("role", &role.name_ja)
+            .with("days", max_days)
+            .at("valid_until")),
+            Some(_) => Ok(()),
+        }
+    }
+
     /// The 提供日時 of a ledger entry (LEDGER-1; KIT-6.3 「提供日時…を記録」): required, not
     /// before the extraction it hands over, not in the future. The refusal cites the rule of the
     /// profile's ledger form.
@@ -847,5 +885,28 @@ impl Profile {
 
     fn basis_ids(&self) -> String {
         self.bases.iter().map(|b| b.id.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use jiff::Timestamp;
+
+    // rule: PROD-TERM-1 — Kitakyushu's temporary operator is designated for at most 7 days,
+    // with an end; a role without a maximum needs none.
+    #[test]
+    fn a_time_boxed_role_is_designated_with_an_end_within_its_term() {
+        let kit = crate::profile::seed("kitakyushu").unwrap().unwrap();
+        let role = kit.role("temporary_operator").unwrap();
+        let now: Timestamp = "2026-12-05T01:00:00Z".parse().unwrap();
+        let days = |d: i64| now.checked_add(jiff::SignedDuration::from_hours(24 * d)).unwrap();
+        let e = kit.check_designation_term(role, None, now).unwrap_err();
+        assert_eq!((e.rule.as_str(), e.field.as_deref()), ("PROD-TERM-1", Some("valid_until")));
+        assert!(kit.check_designation_term(role, Some(days(7)), now).is_ok());
+        assert!(kit.check_designation_term(role, Some(days(8)), now).is_err());
+        assert!(kit.check_designation_term(role, Some(now), now).is_err());
+        let officer = kit.role("handling_officer").unwrap();
+        assert!(kit.check_designation_term(officer, None, now).is_ok());
     }
 }

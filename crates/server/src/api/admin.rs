@@ -629,31 +629,8 @@ pub async fn designate(
         Some(s) => Some(instant("valid_until", s)?.as_millisecond()),
         None => None,
     };
-    if let Some(max_days) = role.max_term_days {
-        let limit = now + i64::from(max_days) * 86_400_000;
-        let term_rule = role.term_rule.as_ref().unwrap_or(&role.rule);
-        match valid_until {
-            None => {
-                return Err(ApiError::refused(
-                    term_rule,
-                    Some("valid_until"),
-                    Msg::new("designation_term_required")
-                        .with("role", &role.name_ja)
-                        .with("days", max_days),
-                ));
-            }
-            Some(u) if u > limit || u <= now => {
-                return Err(ApiError::refused(
-                    term_rule,
-                    Some("valid_until"),
-                    Msg::new("designation_term_max")
-                        .with("role", &role.name_ja)
-                        .with("days", max_days),
-                ));
-            }
-            _ => {}
-        }
-    }
+    // rule: PROD-TERM-1 — a time-boxed role's term (policy decides).
+    profile.check_designation_term(role, valid_until.map(store::ts), store::ts(now))?;
     let document = profile.check_designation_document(role, b.document_ref.as_deref())?;
     let ch = st.change().await?;
     let d = ch
