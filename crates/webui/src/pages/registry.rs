@@ -729,10 +729,8 @@ async fn contracts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
     // The clause the checklist rests on in the running profile (ASA-3.7 in Asahikawa; a product
     // rule elsewhere), never another city's.
     let profile = ui.api.get("/api/v1/profile", &headers).await.json;
-    let gate_rule = profile["accounts"]["contractor_gate_rule"]
-        .as_str()
-        .unwrap_or("PROD-CONTRACTOR-2")
-        .to_owned();
+    // Always in the profile's answer (the policy crate gives it a default).
+    let gate_rule = js(&profile["accounts"]["contractor_gate_rule"]).to_owned();
     let body = html! {
         table #contracts {
             thead { tr { th { "#" } th { (t(l, "contract_title")) } th { (t(l, "scope")) } th { (t(l, "clauses")) } th { (t(l, "valid")) } th { (t(l, "signed_off")) } } }
@@ -892,8 +890,7 @@ async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) 
     let title = format!("{} {} — {}", js(&cam["code"]), js(&cam["name"]), t(l, "privacy_masks"));
     // The running profile's own clauses, never another city's (issue 15, item 7).
     let profile = ui.api.get("/api/v1/profile", &headers).await.json;
-    let masks_rule =
-        profile["recording"]["masks_rule"].as_str().unwrap_or("PROD-MASK-1").to_owned();
+    let masks_rule = js(&profile["recording"]["masks_rule"]).to_owned();
     let coverage_rule = match profile["coverage"]["rule"].as_str() {
         Some(r) if l == Lang::Ja => format!("（{r}）"),
         Some(r) => format!(" ({r})"),
