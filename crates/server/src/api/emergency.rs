@@ -42,30 +42,33 @@ pub struct DelegationView {
 }
 
 impl DelegationView {
-    async fn of(st: &AppState, d: &store::emergency::Delegation) -> ApiResult<Self> {
-        let org = st.db.organisation(d.organisation_id).await?;
-        Ok(DelegationView {
+    /// `d`, naming its agency (`None` when the organisation is unknown).
+    fn of(d: &store::emergency::Delegation, organisation_name: Option<String>) -> Self {
+        DelegationView {
             id: d.id,
             organisation_id: d.organisation_id,
-            organisation_name: org.map(|o| o.name),
+            organisation_name,
             document_ref: d.document_ref.clone(),
             confirmed_by: d.confirmed_by,
             confirmed_at: jst(d.confirmed_at),
             revoked_at: jst_opt(d.revoked_at),
             revoked_by: d.revoked_by,
-        })
+        }
     }
 }
 
-/// `GET /api/v1/delegations`.
+/// `GET /api/v1/delegations`: the organisations are read once for every delegation's name.
 pub async fn list_delegations(
     State(st): State<Arc<AppState>>,
 ) -> ApiResult<Json<Vec<DelegationView>>> {
-    let mut out = Vec::new();
-    for d in st.db.delegations().await? {
-        out.push(DelegationView::of(&st, &d).await?);
-    }
-    Ok(Json(out))
+    let names: std::collections::HashMap<i64, String> =
+        st.db.organisations().await?.into_iter().map(|o| (o.id, o.name)).collect();
+    let list = st.db.delegations().await?;
+    Ok(Json(
+        list.iter()
+            .map(|d| DelegationView::of(d, names.get(&d.organisation_id).cloned()))
+            .collect(),
+    ))
 }
 
 /// `POST /api/v1/delegations` (NIS-10.2: written confirmation, stored).
@@ -88,7 +91,7 @@ pub async fn create_delegation(
     st.audit_in(&ch, p.event("delegation.create", format!("delegation:{}", d.id), Outcome::Ok))
         .await?;
     ch.commit().await?;
-    Ok(Json(DelegationView::of(&st, &d).await?))
+    Ok(Json(DelegationView::of(&d, Some(org.name))))
 }
 
 /// `POST /api/v1/delegations/{id}/revoke`.
