@@ -303,6 +303,14 @@ impl std::fmt::Display for OrderState {
     }
 }
 
+impl TryFrom<String> for OrderState {
+    type Error = crate::workflow::UnknownState;
+    fn try_from(name: String) -> Result<Self, crate::workflow::UnknownState> {
+        OrderState::parse(&name)
+            .ok_or(crate::workflow::UnknownState { what: "emergency order", name })
+    }
+}
+
 /// Something that can be done with an emergency order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -24,6 +24,7 @@
 
 pub mod calendar;
 pub mod camera_store;
+pub mod complaint;
 pub mod coverage;
 pub mod duties;
 pub mod emergency;

@@ -25,6 +25,7 @@ pub mod nodes;
 pub mod packages;
 pub mod report;
 pub mod secrets;
+pub mod seed;
 pub mod state;
 
 use ::clock::Clock;

@@ -5,6 +5,7 @@
 use crate::state::AppState;
 use audit::Store as _;
 use policy::jst;
+use policy::workflow::RequestState;
 use report::{AuditDigest, CameraFact, ComplaintFact, Facts, OrderFact, RequestFact};
 use std::collections::HashMap;
 
@@ -117,8 +118,11 @@ pub async fn gather(
                 .requester_id
                 .and_then(|a| account_kind.get(&a).cloned())
                 .unwrap_or_else(|| "city".into()),
-            provided: matches!(r.state.as_str(), "extracted" | "reported" | "closed"),
-            refused: r.state == "refused",
+            provided: matches!(
+                r.state,
+                RequestState::Extracted | RequestState::Reported | RequestState::Closed
+            ),
+            refused: r.state == RequestState::Refused,
         });
     }
 

@@ -1,6 +1,7 @@
 //! Delegations, emergency orders, monthly histories and reconciliation incidents (SPEC.md §5).
 
 use crate::{Db, Result, StoreError, changed_one};
+use policy::emergency::OrderState;
 use serde::Serialize;
 
 /// A written delegation to an investigative agency (NIS-10.2).
@@ -57,8 +58,9 @@ pub struct EmergencyOrder {
     pub flagged: i64,
     /// Filing due (UTC ms).
     pub filing_due_at: Option<i64>,
-    /// `ordered`, `extracted`, `filed`, `closed`.
-    pub state: String,
+    /// Where it stands (an unknown stored name is a decoding error).
+    #[sqlx(try_from = "String")]
+    pub state: OrderState,
     /// The extraction.
     pub extraction_id: Option<i64>,
     /// Filed by.
@@ -338,11 +340,11 @@ impl Db {
         closes: bool,
         now: i64,
     ) -> Result<EmergencyOrder> {
-        let to = if closes { "closed" } else { "filed" };
+        let to = if closes { OrderState::Closed } else { OrderState::Filed };
         sqlx::query_as(concat!("UPDATE emergency_orders SET state = $2, filed_by = $3, filed_at = $4, filing_form = $5, filing_reference = $6 \
              WHERE id = $1 AND state = 'extracted' RETURNING ", order_cols!()))
         .bind(id)
-        .bind(to)
+        .bind(to.as_str())
         .bind(by)
         .bind(now)
         .bind(form)
@@ -359,11 +361,11 @@ impl Db {
         ledger_entry_id: i64,
         report_follows: bool,
     ) -> Result<EmergencyOrder> {
-        let state = if report_follows { "ledgered" } else { "closed" };
+        let state = if report_follows { OrderState::Ledgered } else { OrderState::Closed };
         sqlx::query_as(concat!("UPDATE emergency_orders SET state = $3, ledger_entry_id = $2 WHERE id = $1 AND state = 'filed' RETURNING ", order_cols!()))
         .bind(id)
         .bind(ledger_entry_id)
-        .bind(state)
+        .bind(state.as_str())
         .fetch_optional(&mut *self.conn().await?)
         .await?
         .ok_or_else(|| StoreError::changed(format!("emergency order {id} is not awaiting its ledger entry")))

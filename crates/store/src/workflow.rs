@@ -4,6 +4,7 @@
 //! the same request at once exactly one changes a row; the other gets [`StoreError::Conflict`].
 
 use crate::{Db, Result, StoreError};
+use policy::workflow::RequestState;
 use serde::Serialize;
 
 /// A request for footage (or an internal use, NIS-9.1).
@@ -35,8 +36,9 @@ pub struct Request {
     pub range_from: i64,
     /// Range end (UTC ms, exclusive).
     pub range_to: i64,
-    /// State (policy::workflow::RequestState).
-    pub state: String,
+    /// Where it stands (an unknown stored name is a decoding error).
+    #[sqlx(try_from = "String")]
+    pub state: RequestState,
     /// Filed at.
     pub created_at: i64,
     /// Relayed by (SAK-M).
@@ -85,7 +87,7 @@ pub struct NewRequest<'a> {
     /// To.
     pub range_to: i64,
     /// Initial state.
-    pub state: &'a str,
+    pub state: RequestState,
     /// The owner of its cameras.
     pub owner_org_id: Option<i64>,
 }
@@ -316,7 +318,7 @@ impl Db {
         .bind(r.cameras)
         .bind(r.range_from)
         .bind(r.range_to)
-        .bind(r.state)
+        .bind(r.state.as_str())
         .bind(now)
         .bind(r.owner_org_id)
         .fetch_one(&mut *self.conn().await?)
@@ -365,29 +367,40 @@ impl Db {
     }
 
     /// Moves a request from `from` to `to` (a plain transition).
-    pub async fn transition_request(&self, id: i64, from: &str, to: &str) -> Result<Request> {
+    pub async fn transition_request(
+        &self,
+        id: i64,
+        from: RequestState,
+        to: RequestState,
+    ) -> Result<Request> {
         sqlx::query_as(concat!(
             "UPDATE requests SET state = $3 WHERE id = $1 AND state = $2 RETURNING ",
             req_cols!()
         ))
         .bind(id)
-        .bind(from)
-        .bind(to)
+        .bind(from.as_str())
+        .bind(to.as_str())
         .fetch_optional(&mut *self.conn().await?)
         .await?
-        .ok_or_else(|| stale("request", id, from))
+        .ok_or_else(|| stale("request", id, from.as_str()))
     }
 
     /// Records the relay (SAK-M).
-    pub async fn relay_request(&self, id: i64, from: &str, by: i64, now: i64) -> Result<Request> {
+    pub async fn relay_request(
+        &self,
+        id: i64,
+        from: RequestState,
+        by: i64,
+        now: i64,
+    ) -> Result<Request> {
         sqlx::query_as(concat!("UPDATE requests SET state = 'relayed', relayed_by = $3, relayed_at = $4 WHERE id = $1 AND state = $2 RETURNING ", req_cols!()))
         .bind(id)
-        .bind(from)
+        .bind(from.as_str())
         .bind(by)
         .bind(now)
         .fetch_optional(&mut *self.conn().await?)
         .await?
-        .ok_or_else(|| stale("request", id, from))
+        .ok_or_else(|| stale("request", id, from.as_str()))
     }
 
     /// Records a decision. On approval with a certificate, `certificate` is its number; the
@@ -395,24 +408,24 @@ impl Db {
     pub async fn decide_request(
         &self,
         id: i64,
-        from: &str,
+        from: RequestState,
         approve: bool,
         by: i64,
         reason: Option<&str>,
         now: i64,
     ) -> Result<Request> {
-        let to = if approve { "approved" } else { "refused" };
+        let to = if approve { RequestState::Approved } else { RequestState::Refused };
         sqlx::query_as(concat!("UPDATE requests SET state = $3, decided_by = $4, decided_at = $5, decision_reason = $6 \
              WHERE id = $1 AND state = $2 RETURNING ", req_cols!()))
         .bind(id)
-        .bind(from)
-        .bind(to)
+        .bind(from.as_str())
+        .bind(to.as_str())
         .bind(by)
         .bind(now)
         .bind(reason)
         .fetch_optional(&mut *self.conn().await?)
         .await?
-        .ok_or_else(|| stale("request", id, from))
+        .ok_or_else(|| stale("request", id, from.as_str()))
     }
 
     /// Sets the certificate number of an approved request (once).

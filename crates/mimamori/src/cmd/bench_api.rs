@@ -423,7 +423,8 @@ async fn run_backend(
         .iter()
         .filter(|e| e.outcome == audit::Outcome::Ok)
         .count();
-    let approved = requests.iter().filter(|r| r.state == "approved").count();
+    let approved =
+        requests.iter().filter(|r| r.state == policy::workflow::RequestState::Approved).count();
     store.close().await;
     Ok(json!({
         "backend": name, "history": args.history, "seed_seconds": seeded.as_secs_f64(), "levels": out,

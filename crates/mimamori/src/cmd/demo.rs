@@ -139,23 +139,9 @@ impl Caller {
             .await?;
         Ok(v["token"].as_str().context("no token")?.to_owned())
     }
-    /// First login: the duty acknowledged and the initial password replaced.
-    async fn onboard(&self, login: &str) -> anyhow::Result<String> {
-        let token = self.login(login, INITIAL).await?;
-        self.post("/api/v1/me/acknowledge", &token, json!({})).await?;
-        self.post(
-            "/api/v1/me/password",
-            &token,
-            json!({ "current_password": INITIAL, "new_password": DEMO_PASSWORD }),
-        )
-        .await?;
-        Ok(token)
-    }
 }
 
-pub(crate) fn kind_str(k: &policy::profile::OrgKind) -> String {
-    serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
+pub(crate) use server::seed::kind_str;
 
 /// One demo login, as printed.
 struct Login {
@@ -191,151 +177,33 @@ pub(crate) fn commission_body(profile: &policy::Profile) -> Value {
     }
 }
 
-/// Creates the organisations, accounts, registry and workstations.
+impl server::seed::Client for Caller {
+    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Result<Value, String> {
+        self.call(Method::POST, path, token, Some(body)).await.map_err(|e| e.to_string())
+    }
+}
+
+/// Creates the organisations, accounts, registry and workstations: the seed the tests make too
+/// (`server::seed`), with the demo's names, two sites near the city's centre and its simulated
+/// cameras.
 async fn seed(
     c: &Caller,
     app: &server::App,
     profile: &policy::Profile,
     cams: &[(String, String)],
 ) -> anyhow::Result<Seed> {
-    let now = app.state.clock.now_ms();
-    let admin_role = server::bootstrap::admin_role(profile)
-        .context("the profile has no administrator role")?
-        .clone();
-    let a = server::bootstrap::create_admin(
-        &app.state.db,
-        profile,
-        "管理部署",
-        "admin",
-        "管理者",
-        INITIAL,
-        now,
-    )
-    .await?;
-    let admin = c.onboard("admin").await?;
-    // A second account administrator makes the other accounts, so that the administrator —
-    // who decides requests in some profiles — made none of the requesters' (PROD-SOD-5).
-    let reg = c
-        .post("/api/v1/accounts", &admin, json!({ "login": "registrar", "display_name": "アカウント登録担当", "organisation_id": a.organisation_id, "initial_password": INITIAL }))
-        .await?;
-    c.post(
-        "/api/v1/designations",
-        &admin,
-        json!({ "account_id": reg["id"], "role": admin_role.id }),
-    )
-    .await?;
-    let registrar = c.onboard("registrar").await?;
-    let mut orgs: HashMap<String, i64> = HashMap::new();
-    orgs.insert(kind_str(&admin_role.organisations[0]), a.organisation_id);
-    for r in &profile.roles {
-        let kind = kind_str(&r.organisations[0]);
-        if !orgs.contains_key(&kind) {
-            let name = match kind.as_str() {
-                "police" => "中央警察署",
-                "contractor" => "保守委託会社",
-                "agency" => "関係機関",
-                "facility" => "施設管理者",
-                _ => "市役所",
-            };
-            let v = c
-                .post("/api/v1/organisations", &admin, json!({ "kind": kind, "name": name }))
-                .await?;
-            orgs.insert(kind.clone(), v["id"].as_i64().context("org id")?);
+    let now = app.state.clock.now();
+    let org_name = |kind: &str| {
+        match kind {
+            "police" => "中央警察署",
+            "contractor" => "保守委託会社",
+            "agency" => "関係機関",
+            "facility" => "施設管理者",
+            _ => "市役所",
         }
-    }
-    let mut tokens: HashMap<String, String> = HashMap::new();
-    tokens.insert(admin_role.id.clone(), admin.clone());
-    let mut logins = vec![
-        Login {
-            login: "admin".into(),
-            role: admin_role.name_ja.clone(),
-            org_kind: kind_str(&admin_role.organisations[0]),
-        },
-        Login {
-            login: "registrar".into(),
-            role: format!("{}（アカウント登録）", admin_role.name_ja),
-            org_kind: kind_str(&admin_role.organisations[0]),
-        },
-    ];
-    let holder = |perm: policy::Permission, tokens: &HashMap<String, String>| {
-        profile
-            .roles
-            .iter()
-            .filter(|r| r.permissions.contains(&perm))
-            .find_map(|r| tokens.get(&r.id).cloned())
+        .to_owned()
     };
-    // Contractors log in only under a signed-off contract (ASA-3.7).
-    let mut pending: Vec<policy::profile::RoleDef> =
-        profile.roles.iter().filter(|r| r.id != admin_role.id).cloned().collect();
-    let mut contract_done = false;
-    let mut late = Vec::new();
-    while !pending.is_empty() {
-        let before = pending.len();
-        let mut next = Vec::new();
-        for role in pending {
-            let designator = if role.designated_by.is_empty() {
-                Some(admin.clone())
-            } else {
-                role.designated_by.iter().find_map(|d| tokens.get(d).cloned())
-            };
-            let Some(d) = designator else {
-                next.push(role);
-                continue;
-            };
-            let kind = kind_str(&role.organisations[0]);
-            if kind == "contractor" && !contract_done {
-                let Some(mgr) = holder(policy::Permission::ContractManage, &tokens) else {
-                    next.push(role);
-                    continue;
-                };
-                let clauses: Vec<Value> =
-                    (1..=7).map(|n| json!({ "clause": n, "included": true })).collect();
-                let ct = c
-                    .post("/api/v1/contracts", &mgr, json!({ "organisation_id": orgs[&kind], "title": "録画装置保守委託", "scope": "録画装置の保守点検", "clauses": clauses,
-                        "valid_from": policy::jst::rfc3339(app.state.clock.now() - jiff::SignedDuration::from_hours(24)), "valid_until": policy::jst::rfc3339(app.state.clock.now() + jiff::SignedDuration::from_hours(24 * 365)) }))
-                    .await?;
-                c.post(&format!("/api/v1/contracts/{}/sign-off", ct["id"]), &mgr, json!({}))
-                    .await?;
-                contract_done = true;
-            }
-            let login = format!("u_{}", role.id);
-            let acc = c
-                .post("/api/v1/accounts", &registrar, json!({ "login": login, "display_name": role.name_ja, "organisation_id": orgs[&kind], "initial_password": INITIAL }))
-                .await?;
-            if acc["pending_activation"] == true {
-                // An outsider's account the city made: a second administrator activates it
-                // (PROD-SOD-6).
-                c.post(&format!("/api/v1/accounts/{}/activate", acc["id"]), &admin, json!({}))
-                    .await?;
-            }
-            let t = c.onboard(&login).await?;
-            if role.max_term_days.is_some() {
-                // A time-boxed role is designated when the demo starts (after the history),
-                // so that its term runs from the demo's now.
-                let designator = profile
-                    .role(&role.id)
-                    .and_then(|r| r.designated_by.iter().find(|d| tokens.contains_key(*d)).cloned())
-                    .unwrap_or_else(|| admin_role.id.clone());
-                late.push((acc["id"].as_i64().unwrap_or(0), role.id.clone(), designator));
-            } else {
-                let mut body = json!({ "account_id": acc["id"], "role": role.id });
-                if role.designation_document.is_some() {
-                    // NIS-10.3: the head's notification of the staff, as received.
-                    body["document_ref"] = json!(format!("届出第{}号", acc["id"]));
-                }
-                c.post("/api/v1/designations", &d, body).await?;
-                tokens.insert(role.id.clone(), t);
-            }
-            logins.push(Login { login, role: role.name_ja.clone(), org_kind: kind });
-        }
-        if next.len() == before {
-            bail!("cannot designate roles {:?}", next.iter().map(|r| &r.id).collect::<Vec<_>>());
-        }
-        pending = next;
-    }
-    // Registry: two sites, the cameras recorded by this demo's recorder.
-    let reg = holder(policy::Permission::RegistryManage, &tokens)
-        .context("nobody manages the registry")?;
+    let document_ref = |_: &str, id: i64| format!("届出第{id}号");
     // Near each city's centre, for the public camera map.
     let here = match profile.profile.id.as_str() {
         "kitakyushu" => (33.8834, 130.8752),
@@ -344,65 +212,83 @@ async fn seed(
         "saku" => (36.2489, 138.4769),
         _ => (43.7706, 142.3650),
     };
-    // The sites belong to the profile's first kind of camera owner (the city; Saku: a facility).
-    let owner = profile.ownership.owners.first().map(kind_str).and_then(|k| orgs.get(&k).copied());
-    let s1 = c.post("/api/v1/sites", &reg, json!({ "code": "S1", "name": "駅前通り", "address": "1条通7丁目", "latitude": here.0, "longitude": here.1, "system": "駅周辺地区", "reason": "警察署から提供された犯罪情報による", "signage_text": format!("防犯カメラ作動中（{}）", profile.profile.name_ja), "owner_org_id": owner })).await?;
-    let s2 = c.post("/api/v1/sites", &reg, json!({ "code": "S2", "name": "買物公園", "address": "平和通", "latitude": here.0 + 0.002, "longitude": here.1 + 0.001, "system": "駅周辺地区", "reason": "警察署から提供された犯罪情報による", "signage_text": format!("防犯カメラ作動中　設置者 {}", profile.profile.name_ja), "owner_org_id": owner })).await?;
-    for (i, (code, url)) in cams.iter().enumerate() {
-        let site = if i % 2 == 0 { &s1 } else { &s2 };
-        // cam1 looks at a house's entrance: masked by the recorder (ASA-2.1), and its public
-        // share measured from the public-space polygon after the mask (KAW-2.1.3).
-        let (masks, area, in_rec) = if i == 0 {
-            (
-                json!([[[0.62, 0.15], [0.95, 0.15], [0.95, 0.7], [0.62, 0.7]]]),
-                json!([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]),
-                true,
-            )
-        } else {
-            (json!([]), Value::Null, false)
-        };
-        let cam = c.post("/api/v1/cameras", &reg, json!({ "code": code, "site_id": site["id"], "name": format!("{} {}", site["name"].as_str().unwrap_or(""), i + 1),
-            "masks": masks, "public_area": area, "mask_in_recorder": in_rec, "coverage_exemption": if in_rec { Some("住宅の玄関をマスクしたため") } else { None },
-            "install_date": "2026-04-01", "public_share_permille": 850, "consensus_note": "町内会で合意（2026年3月）", "rtsp_url": url }))
-            .await?;
-        // Every camera but cam1 is in operation; cam1's masks are still being checked, so its
-        // still can be seen (ALL-REC-2: before commissioning only).
-        if i > 0 {
-            let body = commission_body(profile);
-            c.post(&format!("/api/v1/cameras/{}/commission", cam["id"]), &reg, body).await?;
-        }
-    }
-    // A dedicated workstation for every organisation that extracts.
-    let wsm = holder(policy::Permission::WorkstationManage, &tokens)
-        .context("nobody manages workstations")?;
-    let mut enrol = HashMap::new();
-    let mut workstations = HashMap::new();
-    for (kind, org) in &orgs {
-        // Where the profile places this kind of organisation's PC (none: it has none).
-        let Some(k) = policy::profile::OrgKind::parse(kind) else {
-            continue;
-        };
-        let Some(placement) = profile.workstations.placements.iter().find(|p| p.kinds.contains(&k))
-        else {
-            continue;
-        };
-        let placement = placement.id.clone();
-        let ws = c
-            .post("/api/v1/workstations", &wsm, json!({ "code": format!("PC-{kind}"), "name": format!("専用パソコン（{kind}）"), "placement": placement, "organisation_id": org, "storage": "施錠できる保管庫" }))
-            .await?;
-        let e =
-            c.post(&format!("/api/v1/workstations/{}/enrol", ws["id"]), &wsm, json!({})).await?;
-        enrol.insert(kind.clone(), e["device_token"].as_str().unwrap_or("").to_owned());
-        workstations.insert(kind.clone(), ws["id"].as_i64().unwrap_or(0));
-    }
+    let sites = vec![
+        json!({ "code": "S1", "name": "駅前通り", "address": "1条通7丁目", "latitude": here.0, "longitude": here.1, "system": "駅周辺地区", "reason": "警察署から提供された犯罪情報による", "signage_text": format!("防犯カメラ作動中（{}）", profile.profile.name_ja) }),
+        json!({ "code": "S2", "name": "買物公園", "address": "平和通", "latitude": here.0 + 0.002, "longitude": here.1 + 0.001, "system": "駅周辺地区", "reason": "警察署から提供された犯罪情報による", "signage_text": format!("防犯カメラ作動中　設置者 {}", profile.profile.name_ja) }),
+    ];
+    let site_names = ["駅前通り", "買物公園"];
+    let cameras = cams
+        .iter()
+        .enumerate()
+        .map(|(i, (code, url))| {
+            // cam1 looks at a house's entrance: masked by the recorder (ASA-2.1), and its
+            // public share measured from the public-space polygon after the mask (KAW-2.1.3).
+            let (masks, area, in_rec) = if i == 0 {
+                (
+                    json!([[[0.62, 0.15], [0.95, 0.15], [0.95, 0.7], [0.62, 0.7]]]),
+                    json!([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]),
+                    true,
+                )
+            } else {
+                (json!([]), Value::Null, false)
+            };
+            server::seed::CameraPlan {
+                site: i % 2,
+                body: json!({ "code": code, "name": format!("{} {}", site_names[i % 2], i + 1),
+                    "masks": masks, "public_area": area, "mask_in_recorder": in_rec, "coverage_exemption": if in_rec { Some("住宅の玄関をマスクしたため") } else { None },
+                    "install_date": "2026-04-01", "public_share_permille": 850, "consensus_note": "町内会で合意（2026年3月）", "rtsp_url": url }),
+                // Every camera but cam1 is in operation; cam1's masks are still being checked,
+                // so its still can be seen (ALL-REC-2: before commissioning only).
+                commission: (i > 0).then(|| commission_body(profile)),
+            }
+        })
+        .collect();
+    let plan = server::seed::Plan {
+        profile,
+        initial_password: INITIAL,
+        password: DEMO_PASSWORD,
+        registrar_name: "アカウント登録担当",
+        org_name: &org_name,
+        contract_valid: (
+            policy::jst::rfc3339(now - jiff::SignedDuration::from_hours(24)),
+            policy::jst::rfc3339(now + jiff::SignedDuration::from_hours(24 * 365)),
+        ),
+        document_ref: &document_ref,
+        // A time-boxed role is designated when the demo starts (after the history), so that
+        // its term runs from the demo's now.
+        time_boxed: server::seed::TimeBoxed::Later,
+        now,
+        sites,
+        cameras,
+    };
+    let seeded = server::seed::seed(c, &app.state.db, &plan).await?;
+    let admin_role = &seeded.admin.role;
+    let admin_name = profile.role(admin_role).map(|r| r.name_ja.clone()).unwrap_or_default();
+    let mut logins = vec![
+        Login {
+            login: "admin".into(),
+            role: admin_name.clone(),
+            org_kind: seeded.admin.org_kind.clone(),
+        },
+        Login {
+            login: "registrar".into(),
+            role: format!("{admin_name}（アカウント登録）"),
+            org_kind: seeded.registrar.org_kind.clone(),
+        },
+    ];
     let mut role_logins: HashMap<String, String> = HashMap::new();
-    role_logins.insert(admin_role.id.clone(), "admin".into());
-    for r in &profile.roles {
-        if r.id != admin_role.id && tokens.contains_key(&r.id) {
-            role_logins.insert(r.id.clone(), format!("u_{}", r.id));
+    role_logins.insert(admin_role.clone(), "admin".into());
+    let deferred: Vec<&String> = seeded.late.iter().map(|(_, role, _)| role).collect();
+    for p in &seeded.people {
+        let role = profile.role(&p.role).map(|r| r.name_ja.clone()).unwrap_or_default();
+        logins.push(Login { login: p.login.clone(), role, org_kind: p.org_kind.clone() });
+        if !deferred.contains(&&p.role) {
+            role_logins.insert(p.role.clone(), p.login.clone());
         }
     }
-    Ok(Seed { logins, enrol, workstations, orgs, role_logins, late })
+    let enrol = seeded.workstations.iter().map(|(k, (_, d))| (k.clone(), d.clone())).collect();
+    let workstations = seeded.workstations.iter().map(|(k, (id, _))| (k.clone(), *id)).collect();
+    Ok(Seed { logins, enrol, workstations, orgs: seeded.orgs, role_logins, late: seeded.late })
 }
 
 impl DemoArgs {

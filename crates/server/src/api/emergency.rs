@@ -113,9 +113,7 @@ pub(super) async fn order_facts(
     p: &Principal,
     o: &EmergencyOrder,
 ) -> ApiResult<OrderFacts> {
-    let state = OrderState::parse(&o.state).ok_or_else(|| {
-        ApiError::internal(&format!("emergency order {} has an unknown state {:?}", o.id, o.state))
-    })?;
+    let state = o.state;
     let delegation = st.db.delegation_id_in_force(o.organisation_id, st.clock.now_ms()).await?;
     Ok(OrderFacts {
         state,
@@ -233,7 +231,7 @@ async fn order_view(st: &AppState, p: &Principal, o: &EmergencyOrder) -> ApiResu
         outside_reason: o.outside_reason.clone(),
         flagged: o.flagged != 0,
         filing_due_at: jst_opt(o.filing_due_at),
-        state: o.state.clone(),
+        state: o.state.to_string(),
         extraction_id: o.extraction_id,
         filed_by: o.filed_by,
         filed_at: jst_opt(o.filed_at),
@@ -595,7 +593,7 @@ async fn write_order_ledger(
             written_at: st.clock.now_ms(),
         })
         .await?;
-    if OrderState::parse(&o.state) == Some(OrderState::Closed) {
+    if o.state == OrderState::Closed {
         ch.set_order_ledger_entry(o.id, entry.id).await?;
     }
     Ok(entry)
@@ -617,9 +615,7 @@ pub async fn ledger_order(
         st.db.order(id).await?.ok_or_else(|| {
             ApiError::not_found(Msg::new("no_such_emergency_order").with("id", id))
         })?;
-    let state = OrderState::parse(&o.state).ok_or_else(|| {
-        ApiError::internal(&format!("emergency order {id} has an unknown state {:?}", o.state))
-    })?;
+    let state = o.state;
     let (role, rule) = profile.check_order_ledger(p.actor(), state)?;
     let handed = b.handed_over_at.as_deref().map(|s| instant("handed_over_at", s)).transpose()?;
     let ch = st.change().await?;
@@ -649,9 +645,7 @@ pub async fn report_order(
 ) -> ApiResult<Json<OrderView>> {
     let profile = st.profile.clone();
     let o = load_order(&st, &p, id).await?;
-    let state = OrderState::parse(&o.state).ok_or_else(|| {
-        ApiError::internal(&format!("emergency order {id} has an unknown state {:?}", o.state))
-    })?;
+    let state = o.state;
     let (role, rule) = profile.check_order_report(p.actor(), state)?;
     let ch = st.change().await?;
     let o = ch.order_reported(o.id, p.account.id, st.clock.now_ms()).await?;

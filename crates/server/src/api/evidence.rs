@@ -12,6 +12,8 @@ use axum::http::header;
 use axum::response::Response;
 use axum::{Extension, Json};
 use node::{ExportEncryption, ExportJob, ExportedPackage};
+use policy::emergency::OrderState;
+use policy::workflow::RequestState;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use store::evidence::EvidencePackage;
@@ -339,8 +341,8 @@ async fn handed_out(
         return Err(ApiError::forbidden(rule, Msg::new("package_only_extractor")));
     }
     let closed = match (e.request_id, e.emergency_order_id) {
-        (Some(r), _) => st.db.request(r).await?.is_some_and(|r| r.state == "closed"),
-        (None, Some(o)) => st.db.order(o).await?.is_some_and(|o| o.state == "closed"),
+        (Some(r), _) => st.db.request(r).await?.is_some_and(|r| r.state == RequestState::Closed),
+        (None, Some(o)) => st.db.order(o).await?.is_some_and(|o| o.state == OrderState::Closed),
         _ => false,
     };
     if closed {

@@ -196,7 +196,7 @@ impl RequestView {
             cameras: parse_list(&r.cameras).unwrap_or_default(),
             from: jst(r.range_from),
             to: jst(r.range_to),
-            state: r.state.clone(),
+            state: r.state.to_string(),
             created_at: jst(r.created_at),
             relayed_by: r.relayed_by,
             relayed_at: jst_opt(r.relayed_at),
@@ -326,7 +326,7 @@ async fn load(st: &AppState, p: &Principal, id: i64) -> ApiResult<Request> {
 }
 
 fn state_of(r: &Request) -> ApiResult<RequestState> {
-    RequestState::parse(&r.state).ok_or_else(|| ApiError::internal("reading a request state"))
+    Ok(r.state)
 }
 
 /// `POST /api/v1/requests`.
@@ -389,7 +389,7 @@ pub async fn create_request(
                 cameras: &json_list(&b.cameras),
                 range_from: from,
                 range_to: to,
-                state: RequestState::Submitted.as_str(),
+                state: RequestState::Submitted,
                 owner_org_id: owner,
             },
             now,
@@ -505,7 +505,8 @@ pub async fn get_request(
         awaits_ledger: None,
     };
     // What this person may do with it now, as `policy` decides (the web app only renders it).
-    if let Some(state) = RequestState::parse(&r.state) {
+    {
+        let state = r.state;
         let requester = r.requester_id.map(|x| x.to_string()).unwrap_or_default();
         let made_by = crate::api::tasks::requester_made_by(&st, r.requester_id).await?;
         let extractor = ex.last().map(|e| e.operator_id.to_string());
@@ -606,7 +607,7 @@ async fn timeline(
         steps.push(Step { kind: "relayed", at: jst(at), by, role: None, to: None, note: None });
     }
     if let (Some(id), Some(at)) = (r.decided_by, r.decided_at) {
-        let approved = RequestState::parse(&r.state) != Some(RequestState::Refused);
+        let approved = r.state != RequestState::Refused;
         steps.push(Step {
             kind: if approved { "approved" } else { "refused" },
             at: jst(at),
@@ -717,7 +718,7 @@ pub async fn relay_request(
     let r = load(&st, &p, id).await?;
     let role = st.profile.check_relay(p.actor(), state_of(&r)?)?;
     let ch = st.change().await?;
-    let r = ch.relay_request(id, &r.state, p.account.id, st.clock.now_ms()).await?;
+    let r = ch.relay_request(id, r.state, p.account.id, st.clock.now_ms()).await?;
     let mut ev = p.event("request.relay", format!("request:{id}"), Outcome::Ok);
     ev.role = Some(role);
     st.audit_in(&ch, ev).await?;
@@ -754,7 +755,7 @@ async fn decide(
     let now = st.clock.now_ms();
     let ch = st.change().await?;
     let mut r = ch
-        .decide_request(id, &r.state, approve, p.account.id, reason.as_deref().map(str::trim), now)
+        .decide_request(id, r.state, approve, p.account.id, reason.as_deref().map(str::trim), now)
         .await?;
     if approve && st.profile.workflow.certificate_form.is_some() {
         // Numbered only after this decision won: a losing concurrent approval takes no number.
@@ -803,10 +804,12 @@ pub async fn withdraw_request(
         ));
     }
     if !matches!(state_of(&r)?, RequestState::Submitted | RequestState::Relayed) {
-        return Err(ApiError::conflict(Msg::new("no_longer_withdrawn").with("state", &r.state)));
+        return Err(ApiError::conflict(
+            Msg::new("no_longer_withdrawn").with("state", r.state.as_str()),
+        ));
     }
     let ch = st.change().await?;
-    let r = ch.transition_request(id, &r.state, RequestState::Withdrawn.as_str()).await?;
+    let r = ch.transition_request(id, r.state, RequestState::Withdrawn).await?;
     st.audit_in(&ch, p.event("request.withdraw", format!("request:{id}"), Outcome::Ok)).await?;
     ch.commit().await?;
     Ok(Json(RequestView::of(&st, &r)))
@@ -926,7 +929,7 @@ pub async fn create_instruction(
     // The instruction takes the request forward first, so two concurrent instructions cannot both
     // succeed.
     let ch = st.change().await?;
-    ch.transition_request(r.id, &r.state, RequestState::Instructed.as_str()).await?;
+    ch.transition_request(r.id, r.state, RequestState::Instructed).await?;
     let now = st.clock.now_ms();
     let i = ch
         .create_instruction(
@@ -991,7 +994,7 @@ pub async fn create_internal_use(
                 cameras: &json_list(&b.cameras),
                 range_from: from,
                 range_to: to,
-                state: RequestState::Instructed.as_str(),
+                state: RequestState::Instructed,
                 owner_org_id: owner,
             },
             now,
@@ -1197,9 +1200,9 @@ pub async fn extract(
     check_in_room(&st, &p).await?;
     let r = load(&st, &p, i.request_id).await?;
     let cameras = parse_list(&i.cameras)?;
-    if r.state != RequestState::Instructed.as_str() {
+    if r.state != RequestState::Instructed {
         return Err(ApiError::conflict(
-            Msg::new("request_not_instructed").with("id", r.id).with("state", &r.state),
+            Msg::new("request_not_instructed").with("id", r.id).with("state", r.state.as_str()),
         ));
     }
     // The packages are made before anything changes: a failed export leaves the instruction
@@ -1221,8 +1224,8 @@ pub async fn extract(
         let ch = st.change().await?;
         ch.transition_request(
             r.id,
-            RequestState::Instructed.as_str(),
-            RequestState::Extracted.as_str(),
+            RequestState::Instructed,
+            RequestState::Extracted,
         )
         .await?;
         ch.close_instruction(id, "executed").await?;
@@ -1316,12 +1319,7 @@ pub async fn report_extraction(
     let request_id =
         e.request_id.ok_or_else(|| ApiError::conflict(Msg::new("extraction_without_request")))?;
     let ch = st.change().await?;
-    ch.transition_request(
-        request_id,
-        RequestState::Extracted.as_str(),
-        RequestState::Reported.as_str(),
-    )
-    .await?;
+    ch.transition_request(request_id, RequestState::Extracted, RequestState::Reported).await?;
     let e = ch.report_extraction(id, ins.issued_by, st.clock.now_ms()).await?;
     let mut ev = p.event("extraction.report", format!("extraction:{id}"), Outcome::Ok);
     ev.detail = json!({ "reported_to": ins.issued_by });
@@ -1360,7 +1358,7 @@ pub async fn write_ledger(
         .collect::<Vec<_>>()
         .join(" / ");
     let ch = st.change().await?;
-    ch.transition_request(r.id, &r.state, RequestState::Closed.as_str()).await?;
+    ch.transition_request(r.id, r.state, RequestState::Closed).await?;
     let now = st.clock.now_ms();
     let entry = ch
         .create_ledger_entry(&LedgerEntry {

@@ -13,6 +13,7 @@ use axum::Json;
 use axum::extract::{Extension, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use policy::complaint::{ComplaintFacts, ComplaintState};
 use policy::rule::cited;
 use policy::{Permission, RuleId};
 use serde_json::{Value, json};
@@ -149,7 +150,7 @@ impl ComplaintView {
             response: c.response.clone(),
             responded_at: jst_opt(c.responded_at),
             closed_at: jst_opt(c.closed_at),
-            overdue: c.responded_at.is_none() && c.closed_at.is_none() && c.due_at < now,
+            overdue: ComplaintState::Overdue.holds(&facts(c), now),
         }
     }
 }
@@ -191,13 +192,13 @@ pub async fn list_complaints(
 ) -> ApiResult<Json<Vec<ComplaintView>>> {
     let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let blank = super::types::blank;
-    let state = blank(&q.state);
-    if state.as_deref().is_some_and(|s| !COMPLAINT_STATES.contains(&s)) {
-        return Err(ApiError::invalid(
-            "state",
-            Msg::new("one_of").with("choices", COMPLAINT_STATES.join(", ")),
-        ));
-    }
+    let state = match blank(&q.state) {
+        None => None,
+        Some(s) => Some(ComplaintState::parse(&s).ok_or_else(|| {
+            let choices: Vec<&str> = ComplaintState::ALL.iter().map(|s| s.key()).collect();
+            ApiError::invalid("state", Msg::new("one_of").with("choices", choices.join(", ")))
+        })?),
+    };
     let category = blank(&q.category);
     let text = blank(&q.q);
     escalate_overdue(&st).await?;
@@ -205,13 +206,7 @@ pub async fn list_complaints(
     let owners = super::types::camera_owners(&st).await?;
     let all = st.db.complaints().await?;
     st.audit(p.event("complaint.list", "complaints", Outcome::Ok)).await?;
-    let in_state = |c: &store::lifecycle::Complaint| match state.as_deref() {
-        Some("open") => c.closed_at.is_none(),
-        Some("overdue") => c.responded_at.is_none() && c.closed_at.is_none() && c.due_at < now,
-        Some("answered") => c.responded_at.is_some() && c.closed_at.is_none(),
-        Some("closed") => c.closed_at.is_some(),
-        _ => true,
-    };
+    let in_state = |c: &store::lifecycle::Complaint| state.is_none_or(|s| s.holds(&facts(c), now));
     Ok(Json(
         all.iter()
             .filter(|c| p.keeps(&st.profile, complaint_owner(&owners, c)))
@@ -229,8 +224,10 @@ pub async fn list_complaints(
     ))
 }
 
-/// The states a complaint can be listed by.
-const COMPLAINT_STATES: [&str; 4] = ["open", "overdue", "answered", "closed"];
+/// What a complaint's state depends on.
+fn facts(c: &store::lifecycle::Complaint) -> ComplaintFacts {
+    ComplaintFacts { responded_ms: c.responded_at, closed_ms: c.closed_at, due_ms: c.due_at }
+}
 
 /// The filters of `GET /api/v1/complaints`.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -981,11 +978,10 @@ async fn still_under_extraction(
         .request(request)
         .await?
         .ok_or_else(|| ApiError::not_found(Msg::new("no_such_request").with("id", request)))?;
-    let open = policy::workflow::RequestState::parse(&r.state)
-        .is_some_and(policy::workflow::RequestState::awaits_ledger);
+    let open = r.state.awaits_ledger();
     if !open {
         return Err(ApiError::conflict(
-            Msg::new("still_after_close").with("id", request).with("state", &r.state),
+            Msg::new("still_after_close").with("id", request).with("state", r.state.as_str()),
         ));
     }
     Ok(Ok((

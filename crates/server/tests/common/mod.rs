@@ -203,8 +203,25 @@ fn kind_str(k: &policy::profile::OrgKind) -> String {
     serde_json::to_value(k).unwrap().as_str().unwrap().to_owned()
 }
 
+impl server::seed::Client for Api {
+    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Result<Value, String> {
+        let user = token.map(|t| User {
+            id: 0,
+            login: String::new(),
+            token: t.to_owned(),
+            org: 0,
+            role: String::new(),
+            ws: None,
+        });
+        let (s, v) = self.call("POST", path, user.as_ref(), Some(body)).await;
+        if s == StatusCode::OK { Ok(v) } else { Err(format!("POST {path}: {s} {v:#}")) }
+    }
+}
+
 impl World {
-    /// Builds a world for `profile_id` on `backend` with the clock at `now`.
+    /// Builds a world for `profile_id` on `backend` with the clock at `now`: the seed the demo
+    /// makes too (`server::seed`), with the tests' names and one site with two cameras, not
+    /// yet commissioned.
     pub async fn new(profile_id: &str, backend: Backend, now: &str) -> World {
         let dir = tempfile::tempdir().unwrap();
         let db = testkit::database_url(backend, dir.path()).await;
@@ -212,168 +229,64 @@ impl World {
         let srv = Server::start(profile_id, &db, &dir.path().join("node.key"), clock).await;
         let api = Api::new(&srv.base);
         let profile = policy::resolve_seed(profile_id).unwrap();
-        let admin_role = server::bootstrap::admin_role(&profile).unwrap().clone();
-        let a = server::bootstrap::create_admin(
-            &srv.state.db,
-            &profile,
-            "管理部署",
-            "admin",
-            "管理者",
-            INITIAL,
-            srv.clock.now_ms(),
-        )
-        .await
-        .unwrap();
-        let admin = onboard(&api, "admin", &admin_role.id, a.organisation_id).await;
-        let registrar = {
-            let body = json!({ "login": "registrar", "display_name": "登録担当", "organisation_id": a.organisation_id, "initial_password": INITIAL });
-            let acc = api.ok("/api/v1/accounts", &admin, body).await;
-            let id = acc["id"].as_i64().unwrap();
-            api.ok(
-                "/api/v1/designations",
-                &admin,
-                json!({ "account_id": id, "role": admin_role.id }),
-            )
-            .await;
-            let mut r = onboard(&api, "registrar", &admin_role.id, a.organisation_id).await;
-            r.id = id;
-            r
+        let org_name = |kind: &str| format!("{kind} 組織");
+        let document_ref = |login: &str, _: i64| format!("届出-{login}");
+        let cameras = ["cam1", "cam2"]
+            .iter()
+            .map(|code| server::seed::CameraPlan {
+                site: 0,
+                body: json!({ "code": code, "name": format!("{code} 交差点"), "install_date": "2026-04-01", "public_share_permille": 800, "consensus_note": "町内会で合意" }),
+                commission: None,
+            })
+            .collect();
+        let plan = server::seed::Plan {
+            profile: &profile,
+            initial_password: INITIAL,
+            password: PASSWORD,
+            registrar_name: "登録担当",
+            org_name: &org_name,
+            contract_valid: (
+                "2026-04-01T00:00:00+09:00".into(),
+                "2027-04-01T00:00:00+09:00".into(),
+            ),
+            document_ref: &document_ref,
+            time_boxed: server::seed::TimeBoxed::Now,
+            now: srv.clock.now(),
+            sites: vec![
+                json!({ "code": "S1", "name": "駅前通り", "address": "1条通7丁目", "system": "駅周辺地区", "reason": "警察署から提供された犯罪情報による", "signage_text": "防犯カメラ作動中" }),
+            ],
+            cameras,
         };
-        let mut orgs = HashMap::new();
-        orgs.insert(kind_str(&admin_role.organisations[0]), a.organisation_id);
-        let mut w = World {
+        let seeded = server::seed::seed(&api, &srv.state.db, &plan).await.unwrap();
+        let user = |p: &server::seed::Person| {
+            // Its organisation's dedicated PC, where it has one.
+            let ws = seeded.workstations.get(&p.org_kind).map(|(_, d)| d.clone());
+            User {
+                id: p.account_id,
+                login: p.login.clone(),
+                token: p.token.clone(),
+                org: p.org_id,
+                role: p.role.clone(),
+                ws,
+            }
+        };
+        let admin = user(&seeded.admin);
+        // The registrar works from no PC (as before this seed was shared).
+        let registrar = User { ws: None, ..user(&seeded.registrar) };
+        let mut users: HashMap<String, User> =
+            seeded.people.iter().map(|p| (p.role.clone(), user(p))).collect();
+        users.insert(admin.role.clone(), admin.clone());
+        World {
             srv,
             api,
             profile,
-            admin: admin.clone(),
+            admin,
             registrar,
-            users: HashMap::new(),
-            orgs,
-            cameras: Vec::new(),
+            users,
+            orgs: seeded.orgs.clone(),
+            cameras: vec!["cam1".into(), "cam2".into()],
             dir,
-        };
-        w.users.insert(admin_role.id.clone(), admin);
-        // Organisations for every kind a role needs.
-        let kinds: Vec<String> =
-            w.profile.roles.iter().map(|r| kind_str(&r.organisations[0])).collect();
-        for kind in kinds {
-            if !w.orgs.contains_key(&kind) {
-                let v = w
-                    .api
-                    .ok(
-                        "/api/v1/organisations",
-                        &w.admin,
-                        json!({ "kind": kind, "name": format!("{kind} 組織") }),
-                    )
-                    .await;
-                w.orgs.insert(kind.clone(), v["id"].as_i64().unwrap());
-            }
         }
-        // Contractors log in only under a signed-off contract (ASA-3.7).
-        if let Some(&org) = w.orgs.get("contractor") {
-            let mgr = w.holder(Permission::ContractManage).clone();
-            let clauses: Vec<Value> =
-                (1..=7).map(|c| json!({ "clause": c, "included": true })).collect();
-            let c = w
-                .api
-                .ok("/api/v1/contracts", &mgr, json!({ "organisation_id": org, "title": "保守委託", "scope": "録画装置の保守", "clauses": clauses, "valid_from": "2026-04-01T00:00:00+09:00", "valid_until": "2027-04-01T00:00:00+09:00" }))
-                .await;
-            w.api.ok(&format!("/api/v1/contracts/{}/sign-off", c["id"]), &mgr, json!({})).await;
-        }
-        // One account per role, designated by whoever the profile says designates it.
-        let mut pending: Vec<policy::profile::RoleDef> =
-            w.profile.roles.iter().filter(|r| r.id != admin_role.id).cloned().collect();
-        while !pending.is_empty() {
-            let before = pending.len();
-            let mut next = Vec::new();
-            for role in pending {
-                let designator = if role.designated_by.is_empty() {
-                    Some(w.admin.clone())
-                } else {
-                    role.designated_by.iter().find_map(|d| w.users.get(d).cloned())
-                };
-                match designator {
-                    Some(d) => {
-                        w.add_user(&role, &d).await;
-                    }
-                    None => next.push(role),
-                }
-            }
-            assert!(
-                next.len() < before,
-                "cannot designate roles {:?}",
-                next.iter().map(|r| &r.id).collect::<Vec<_>>()
-            );
-            pending = next;
-        }
-        // Registry: a site with two cameras.
-        let reg = w.holder(Permission::RegistryManage).clone();
-        // Owned by the profile's first kind of camera owner (the city; Saku: the facility).
-        let owner_kind = kind_str(&w.profile.ownership.owners[0]);
-        let site = w.api.ok("/api/v1/sites", &reg, json!({ "code": "S1", "name": "駅前通り", "address": "1条通7丁目", "system": "駅周辺地区", "reason": "警察署から提供された犯罪情報による", "signage_text": "防犯カメラ作動中", "owner_org_id": w.orgs[&owner_kind] })).await;
-        for code in ["cam1", "cam2"] {
-            w.api
-                .ok("/api/v1/cameras", &reg, json!({ "code": code, "site_id": site["id"], "name": format!("{code} 交差点"), "install_date": "2026-04-01", "public_share_permille": 800, "consensus_note": "町内会で合意" }))
-                .await;
-            w.cameras.push(code.into());
-        }
-        // A registered workstation for every organisation whose users extract.
-        let wsm = w.holder(Permission::WorkstationManage).clone();
-        let orgs: Vec<(String, i64)> = w.orgs.iter().map(|(k, v)| (k.clone(), *v)).collect();
-        for (kind, org) in orgs {
-            // Where the profile places this kind of organisation's PC (none: it has none).
-            let k: policy::profile::OrgKind = policy::profile::OrgKind::parse(&kind).unwrap();
-            let Some(placement) =
-                w.profile.workstations.placements.iter().find(|p| p.kinds.contains(&k))
-            else {
-                continue;
-            };
-            let placement = placement.id.clone();
-            let ws = w
-                .api
-                .ok("/api/v1/workstations", &wsm, json!({ "code": format!("PC-{kind}"), "name": format!("専用パソコン {kind}"), "placement": placement, "organisation_id": org, "storage": "施錠できる保管庫" }))
-                .await;
-            let e = w
-                .api
-                .ok(&format!("/api/v1/workstations/{}/enrol", ws["id"]), &wsm, json!({}))
-                .await;
-            let token = e["device_token"].as_str().unwrap().to_owned();
-            for u in w.users.values_mut().filter(|u| u.org == org) {
-                u.ws = Some(token.clone());
-            }
-            if w.admin.org == org {
-                w.admin.ws = Some(token.clone());
-            }
-        }
-        w
-    }
-
-    async fn add_user(&mut self, role: &policy::profile::RoleDef, designator: &User) -> User {
-        let kind = kind_str(&role.organisations[0]);
-        let org = self.orgs[&kind];
-        let login = format!("u_{}", role.id);
-        let acc = self.api
-            .ok("/api/v1/accounts", &self.registrar, json!({ "login": login, "display_name": role.name_ja, "organisation_id": org, "initial_password": INITIAL }))
-            .await;
-        activate_if_pending(&self.api, &acc, &self.admin).await;
-        let (_, list) = self.api.get("/api/v1/accounts", &self.registrar).await;
-        let id =
-            list.as_array().unwrap().iter().find(|a| a["login"] == login.as_str()).unwrap()["id"]
-                .as_i64()
-                .unwrap();
-        let mut body = json!({ "account_id": id, "role": role.id });
-        if role.designation_document.is_some() {
-            body["document_ref"] = json!(format!("届出-{login}"));
-        }
-        if let Some(days) = role.max_term_days {
-            let until =
-                self.srv.clock.now() + jiff::SignedDuration::from_hours(i64::from(days) * 24 - 1);
-            body["valid_until"] = json!(policy::jst::rfc3339(until));
-        }
-        self.api.ok("/api/v1/designations", designator, body).await;
-        let u = onboard(&self.api, &login, &role.id, org).await;
-        self.users.insert(role.id.clone(), u.clone());
-        u
     }
 
     /// The user holding `role`.

@@ -176,7 +176,7 @@ async fn complaints_page(
             label for="f-state" { (t(l, "state")) }
             select #f-state name="state" {
                 option value="" { (t(l, "all_states")) }
-                @for st in ["open", "overdue", "answered", "closed"] {
+                @for st in policy::complaint::ComplaintState::ALL.map(|s| s.key()) {
                     option value=(st) selected[pick("state") == st] { (label(l, "complaint_state", st)) }
                 }
             }
