@@ -304,10 +304,9 @@ impl std::fmt::Display for OrderState {
 }
 
 impl TryFrom<String> for OrderState {
-    type Error = crate::workflow::UnknownState;
-    fn try_from(name: String) -> Result<Self, crate::workflow::UnknownState> {
-        OrderState::parse(&name)
-            .ok_or(crate::workflow::UnknownState { what: "emergency order", name })
+    type Error = crate::UnknownName;
+    fn try_from(name: String) -> Result<Self, crate::UnknownName> {
+        OrderState::parse(&name).ok_or(crate::UnknownName { what: "emergency order state", name })
     }
 }
 

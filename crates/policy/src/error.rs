@@ -19,3 +19,14 @@ pub enum PolicyError {
     )]
     UnknownProfile(String),
 }
+
+/// A stored name (a state, a kind) that names nothing mimamori knows: a row written by something
+/// else, refused when it is read rather than taken for some default.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {name:?}")]
+pub struct UnknownName {
+    /// What it should have named (`request state`, `organisation kind`…).
+    pub what: &'static str,
+    /// The stored name.
+    pub name: String,
+}

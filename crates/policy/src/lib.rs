@@ -43,7 +43,7 @@ pub mod scope;
 pub mod viewing;
 pub mod workflow;
 
-pub use error::PolicyError;
+pub use error::{PolicyError, UnknownName};
 pub use profile::{Permission, Profile};
 pub use rule::RuleId;
 

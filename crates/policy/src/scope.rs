@@ -119,6 +119,19 @@ impl Profile {
 }
 
 impl Profile {
+    /// Whether a member of an organisation of `kind` may set up organisations: the city's, which
+    /// runs the system (issue 15; refused under `ownership.rule`).
+    pub fn sets_up_organisations(&self, kind: Option<OrgKind>) -> bool {
+        kind == Some(OrgKind::City)
+    }
+
+    /// Whether a member of an organisation of `kind` works only under a current, signed-off
+    /// contract (ASA-3.7, PROD-CONTRACTOR-1): a contractor's staff, at login and on every call.
+    /// The rule refusing them is `accounts.contractor_gate_rule`.
+    pub fn needs_contract(&self, kind: Option<OrgKind>) -> bool {
+        kind == Some(OrgKind::Contractor)
+    }
+
     /// Whether a member of organisation `org` (of `kind`) keeps the administrative records of
     /// organisation `target` — its accounts, dedicated workstations, contracts, complaints about
     /// its cameras, its part of the audit log. The city's keepers keep every organisation's: the

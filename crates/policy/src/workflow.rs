@@ -85,21 +85,10 @@ impl fmt::Display for RequestState {
     }
 }
 
-/// A stored state name that names no state: a row written by something other than mimamori,
-/// refused when it is read rather than treated as some state.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {what} state {name:?}")]
-pub struct UnknownState {
-    /// What the state belongs to (`request`, `emergency order`).
-    pub what: &'static str,
-    /// The stored name.
-    pub name: String,
-}
-
 impl TryFrom<String> for RequestState {
-    type Error = UnknownState;
-    fn try_from(name: String) -> Result<Self, UnknownState> {
-        RequestState::parse(&name).ok_or(UnknownState { what: "request", name })
+    type Error = crate::UnknownName;
+    fn try_from(name: String) -> Result<Self, crate::UnknownName> {
+        RequestState::parse(&name).ok_or(crate::UnknownName { what: "request state", name })
     }
 }
 

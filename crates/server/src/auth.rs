@@ -146,8 +146,8 @@ pub struct Principal {
     pub account: Account,
     /// The account id as text (audit actor, policy segregation checks).
     pub uid: String,
-    /// Its organisation's kind.
-    pub org_kind: String,
+    /// Its organisation's kind (none: the organisation is gone).
+    pub org_kind: Option<policy::profile::OrgKind>,
     /// Which cameras its organisation governs (issue 15).
     pub scope: policy::scope::Scope,
     /// Roles held now.
@@ -201,7 +201,7 @@ impl Principal {
     /// complaints, the audit log) of organisation `org` (issue 15): the city's people every
     /// organisation's, others only their own (`policy::Profile::keeps_records_of`).
     pub fn keeps(&self, profile: &policy::Profile, org: Option<i64>) -> bool {
-        policy::profile::OrgKind::parse(&self.org_kind)
+        self.org_kind
             .is_some_and(|k| profile.keeps_records_of(k, self.account.organisation_id, org))
     }
 }
@@ -355,9 +355,9 @@ async fn gates(
         }
     };
     let org = st.db.organisation(account.organisation_id).await.map_err(internal)?;
-    let org_kind = org.map(|o| o.kind).unwrap_or_default();
+    let org_kind = org.map(|o| o.kind);
     let profile = &st.profile;
-    if org_kind == "contractor"
+    if profile.needs_contract(org_kind)
         && !st.db.has_current_contract(account.organisation_id, now).await.map_err(internal)?
     {
         return Err(deny(ApiError::forbidden(
@@ -411,7 +411,7 @@ async fn gates(
     if now - session.last_seen_at > 60_000 {
         let _ = st.db.touch_session(session.id, now).await;
     }
-    let scope = policy::profile::OrgKind::parse(&org_kind)
+    let scope = org_kind
         .map_or(policy::scope::Scope::Outside, |k| profile.scope_of(account.organisation_id, k));
     Ok(Principal {
         uid: account.id.to_string(),

@@ -96,7 +96,7 @@ pub async fn gather(
 
     // Requests received in the period, by basis and the requesting organisation's kind.
     let org_kind: HashMap<i64, String> =
-        st.db.organisations().await?.into_iter().map(|o| (o.id, o.kind)).collect();
+        st.db.organisations().await?.into_iter().map(|o| (o.id, o.kind.to_string())).collect();
     let account_kind: HashMap<i64, String> = st
         .db
         .accounts()

@@ -9,8 +9,9 @@ use serde::Serialize;
 pub struct Organisation {
     /// Id.
     pub id: i64,
-    /// `city`, `contractor`, `police`, `agency`, `community`, `facility`.
-    pub kind: String,
+    /// What kind of organisation it is (an unknown stored name is a decoding error).
+    #[sqlx(try_from = "String")]
+    pub kind: policy::profile::OrgKind,
     /// Name.
     pub name: String,
     /// Created (UTC ms).

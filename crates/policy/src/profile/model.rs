@@ -545,6 +545,26 @@ impl OrgKind {
     pub fn parse(s: &str) -> Option<OrgKind> {
         OrgKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
+
+    /// Whether organisations of this kind investigate crimes — police, or another
+    /// investigative agency — and so may hold a written delegation for emergency
+    /// extraction (NIS-10.2).
+    pub fn investigates(self) -> bool {
+        matches!(self, OrgKind::Police | OrgKind::Agency)
+    }
+}
+
+impl TryFrom<String> for OrgKind {
+    type Error = crate::UnknownName;
+    fn try_from(name: String) -> Result<Self, crate::UnknownName> {
+        OrgKind::parse(&name).ok_or(crate::UnknownName { what: "organisation kind", name })
+    }
+}
+
+impl std::fmt::Display for OrgKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 macro_rules! permissions {
@@ -1064,5 +1084,27 @@ mod org_kind_tests {
             assert_eq!(super::OrgKind::parse(k.as_str()), Some(k));
         }
         assert_eq!(super::OrgKind::parse("City"), None);
+    }
+}
+
+#[cfg(test)]
+mod org_kind_name_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::OrgKind;
+
+    #[test]
+    fn stored_kinds_round_trip_and_unknown_ones_are_refused() {
+        for k in OrgKind::ALL {
+            assert_eq!(OrgKind::try_from(k.as_str().to_owned()), Ok(k));
+        }
+        let e = OrgKind::try_from("ward".to_owned()).unwrap_err();
+        assert_eq!(e.to_string(), "unknown organisation kind \"ward\"");
+    }
+
+    #[test]
+    fn only_police_and_agencies_may_hold_a_delegation() {
+        // rule: NIS-10.2
+        let investigating: Vec<_> = OrgKind::ALL.into_iter().filter(|k| k.investigates()).collect();
+        assert_eq!(investigating, [OrgKind::Police, OrgKind::Agency]);
     }
 }

@@ -19,8 +19,6 @@ use std::sync::Arc;
 use store::accounts::NewAccount;
 use store::registry::{NewCamera, NewSite};
 
-const ORG_KINDS: [&str; 6] = ["city", "contractor", "police", "agency", "community", "facility"];
-
 /// `GET /api/v1/organisations`.
 pub async fn list_organisations(
     State(st): State<Arc<AppState>>,
@@ -54,7 +52,7 @@ impl OrganisationView {
     pub fn of(o: &store::accounts::Organisation) -> Self {
         OrganisationView {
             id: o.id,
-            kind: o.kind.clone(),
+            kind: o.kind.to_string(),
             name: o.name.clone(),
             created_at: jst(o.created_at),
             retention_days: o.retention_days,
@@ -70,8 +68,7 @@ fn keeps_accounts_of(
     p: &Principal,
     org: i64,
 ) -> Result<(), policy::workflow::Refusal> {
-    let kind = policy::profile::OrgKind::parse(&p.org_kind);
-    match kind {
+    match p.org_kind {
         Some(kind) => st.profile.check_account_scope(kind, p.account.organisation_id, org),
         None => {
             Err(policy::workflow::Refusal::new(&cited::RBAC, "no organisation kind")
@@ -100,18 +97,19 @@ pub async fn create_organisation(
     Body(b): Body<OrganisationBody>,
 ) -> ApiResult<Json<OrganisationView>> {
     // Organisations are set up by the city, which runs the system (issue 15).
-    if p.org_kind != "city" {
+    if !st.profile.sets_up_organisations(p.org_kind) {
         return Err(ApiError::forbidden(&st.profile.ownership.rule, Msg::new("org_setup_city")));
     }
-    if !ORG_KINDS.contains(&b.kind.as_str()) {
+    let Some(kind) = policy::profile::OrgKind::parse(&b.kind) else {
+        let choices: Vec<&str> = policy::profile::OrgKind::ALL.iter().map(|k| k.as_str()).collect();
         return Err(ApiError::invalid(
             "kind",
-            Msg::new("one_of").with("choices", ORG_KINDS.join(", ")),
+            Msg::new("one_of").with("choices", choices.join(", ")),
         ));
-    }
+    };
     required("name", &b.name)?;
     let ch = st.change().await?;
-    let org = ch.create_organisation(&b.kind, b.name.trim(), st.clock.now_ms()).await?;
+    let org = ch.create_organisation(kind.as_str(), b.name.trim(), st.clock.now_ms()).await?;
     st.audit_in(
         &ch,
         p.event("organisation.create", format!("organisation:{}", org.id), Outcome::Ok),
@@ -197,7 +195,7 @@ pub async fn create_account(
     keeps_accounts_of(&st, &p, org.id)?;
     // rule: PROD-SOD-6 — an outsider's account made by the city waits for a second
     // administrator: whoever made it knows its first password.
-    let pending = policy::profile::OrgKind::parse(&org.kind).is_some_and(|k| {
+    let pending = Some(org.kind).is_some_and(|k| {
         policy::scope::sod::needs_activation(k, org.id, p.account.organisation_id)
     });
     auth::check_new_password(&b.login, &b.initial_password).map_err(|mut e| {
@@ -572,7 +570,7 @@ fn check_designation_scope(
     role: &policy::profile::RoleDef,
     target_org: i64,
 ) -> ApiResult<()> {
-    let Some(kind) = policy::profile::OrgKind::parse(&p.org_kind) else {
+    let Some(kind) = p.org_kind else {
         return Err(ApiError::forbidden(
             &st.profile.ownership.rule,
             Msg::new("no_such_organisation_plain"),
@@ -857,7 +855,7 @@ async fn site_owner(st: &AppState, p: &Principal, asked: Option<i64>) -> ApiResu
                 ApiError::invalid("owner_org_id", Msg::new("site_owner_required"))
             })?;
             let org = st.db.organisation(id).await?;
-            let owns = org.as_ref().and_then(|o| policy::profile::OrgKind::parse(&o.kind));
+            let owns = org.as_ref().map(|o| o.kind);
             match owns {
                 Some(kind) if st.profile.owns_cameras(kind) => Ok(id),
                 _ => Err(ApiError::invalid("owner_org_id", Msg::new("not_a_camera_owner"))),
@@ -1599,13 +1597,6 @@ async fn kept_workstation(
         .ok_or_else(|| ApiError::not_found(Msg::new("no_such_workstation").with("id", id)))
 }
 
-/// The kind of an organisation, as the profile names kinds.
-pub fn org_kind(org: &store::accounts::Organisation) -> ApiResult<policy::profile::OrgKind> {
-    policy::profile::OrgKind::parse(&org.kind).ok_or_else(|| {
-        ApiError::internal(&format!("organisation {} has an unknown kind {:?}", org.id, org.kind))
-    })
-}
-
 /// `POST /api/v1/workstations`.
 pub async fn create_workstation(
     State(st): State<Arc<AppState>>,
@@ -1640,7 +1631,7 @@ pub async fn create_workstation(
         .into());
     }
     // Where the profile lets this kind of organisation place a PC (ASA-3.2e, KIT-5.5, NIS-8…).
-    st.profile.check_placement(&b.placement, org_kind(&org)?)?;
+    st.profile.check_placement(&b.placement, org.kind)?;
     let ch = st.change().await?;
     let w = ch
         .create_workstation(
@@ -1894,7 +1885,7 @@ pub async fn create_contract(
     let org = st.db.organisation(b.organisation_id).await?.ok_or_else(|| {
         ApiError::invalid("organisation_id", Msg::new("no_such_organisation_plain"))
     })?;
-    if org.kind != "contractor" {
+    if org.kind != policy::profile::OrgKind::Contractor {
         return Err(ApiError::invalid("organisation_id", Msg::new("contract_with_contractor")));
     }
     let mut seen = [false; 7];

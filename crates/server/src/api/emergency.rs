@@ -81,7 +81,7 @@ pub async fn create_delegation(
     let org = st.db.organisation(b.organisation_id).await?.ok_or_else(|| {
         ApiError::invalid("organisation_id", Msg::new("no_such_organisation_plain"))
     })?;
-    if !matches!(org.kind.as_str(), "police" | "agency") {
+    if !org.kind.investigates() {
         return Err(ApiError::invalid("organisation_id", Msg::new("delegation_to_agency")));
     }
     let ch = st.change().await?;

@@ -1169,7 +1169,7 @@ pub async fn relay_instruction(
 /// Whether the caller is on a registered workstation of their own organisation, at a
 /// placement the profile allows that organisation (ASA-3.2e, KIT-5.5, NIS-8, SAK-M).
 pub(super) fn on_own_workstation(st: &AppState, p: &Principal) -> bool {
-    let kind = policy::profile::OrgKind::parse(&p.org_kind);
+    let kind = p.org_kind;
     p.workstation.as_ref().is_some_and(|w| {
         w.revoked_at.is_none()
             && w.organisation_id == p.account.organisation_id

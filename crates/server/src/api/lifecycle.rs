@@ -530,7 +530,7 @@ fn public_cameras_rows(
         .map(|c| {
             let s = sites.iter().find(|s| s.id == c.site_id);
             let owner = orgs.iter().find(|o| Some(o.id) == c.owner_org_id);
-            let group = owner.filter(|o| o.kind != "city");
+            let group = owner.filter(|o| o.kind != policy::profile::OrgKind::City);
             let installer = group.map_or(city, |o| o.name.as_str());
             json!({
                 "code": c.code, "name": c.name, "installer": installer, "installer_id": group.map(|o| o.id),
@@ -1242,7 +1242,8 @@ pub async fn rules_doc(
             let id = v
                 .parse::<i64>()
                 .map_err(|_| ApiError::invalid("installer", Msg::new("id_number")))?;
-            let org = st.db.organisation(id).await?.filter(|o| o.kind != "city");
+            let org =
+                st.db.organisation(id).await?.filter(|o| o.kind != policy::profile::OrgKind::City);
             let owns = st.db.sites().await?.iter().any(|s| s.owner_org_id == Some(id));
             match org {
                 Some(o) if owns => Some(o),

@@ -483,7 +483,7 @@ pub async fn login(
     // A contractor's staff log in only under a current contract whose clause checklist the
     // manager signed off (ASA-3.7, PROD-CONTRACTOR-1); every call is gated the same way.
     let org = st.db.organisation(account.organisation_id).await?;
-    if org.is_some_and(|o| o.kind == "contractor")
+    if st.profile.needs_contract(org.map(|o| o.kind))
         && !st.db.has_current_contract(account.organisation_id, now).await?
     {
         st.audit(deny("no current signed-off contract")).await?;
