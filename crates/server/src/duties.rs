@@ -98,7 +98,7 @@ pub async fn subjects(st: &AppState, db: &Db, per: DutySubject) -> ApiResult<Vec
             .cameras()
             .await?
             .into_iter()
-            .filter(|c| c.status != store::registry::CAMERA_DECOMMISSIONED)
+            .filter(|c| c.status != store::registry::CameraStatus::Decommissioned)
             .map(|c| Subject {
                 key: format!("camera:{}", c.code),
                 label: c.code,

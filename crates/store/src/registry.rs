@@ -67,8 +67,36 @@ pub struct NewSite<'a> {
     pub council_review: Option<(&'a str, &'a str)>,
 }
 
-/// A camera's `status` once it is taken out of operation (the other is `active`).
-pub const CAMERA_DECOMMISSIONED: &str = "decommissioned";
+/// Whether a camera is in the registry's operation or taken out of it for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CameraStatus {
+    /// Registered and (once commissioned) recorded.
+    Active,
+    /// Taken out of operation; its footage runs out on the retention clock.
+    Decommissioned,
+}
+
+impl CameraStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CameraStatus::Active => "active",
+            CameraStatus::Decommissioned => "decommissioned",
+        }
+    }
+}
+
+impl TryFrom<String> for CameraStatus {
+    type Error = policy::UnknownName;
+    fn try_from(name: String) -> std::result::Result<Self, policy::UnknownName> {
+        match name.as_str() {
+            "active" => Ok(CameraStatus::Active),
+            "decommissioned" => Ok(CameraStatus::Decommissioned),
+            _ => Err(policy::UnknownName { what: "camera status", name }),
+        }
+    }
+}
 
 /// A camera.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
@@ -103,8 +131,9 @@ pub struct Camera {
     pub retention_days: Option<i64>,
     /// Retention setting in months.
     pub retention_months: Option<i64>,
-    /// `active` or `decommissioned`.
-    pub status: String,
+    /// In operation or not (an unknown stored name is a decoding error).
+    #[sqlx(try_from = "String")]
+    pub status: CameraStatus,
     /// Commissioned at.
     pub commissioned_at: Option<i64>,
     /// Decommissioned at.

@@ -469,7 +469,7 @@ impl ServeArgs {
                     if s.role == Role::All {
                         // Cameras registered with a stream URL are recorded too.
                         for c in app.state.db.cameras().await? {
-                            if c.status == "active" && !c.rtsp_url.is_empty() && !cameras.iter().any(|x| x.code == c.code) {
+                            if c.status == store::registry::CameraStatus::Active && !c.rtsp_url.is_empty() && !cameras.iter().any(|x| x.code == c.code) {
                                 // Its own period, else its owner's (SAK-9), else the profile's.
                                 let period = server::api::camera_period(&app.state, &c)
                                     .await

@@ -1106,9 +1106,9 @@ impl CameraView {
             masks_native: c.masks_native != 0,
             retention_days: c.retention_days,
             retention_months: c.retention_months,
-            status: c.status.clone(),
-            decommissioned: c.status == store::registry::CAMERA_DECOMMISSIONED,
-            awaiting_commission: c.status != store::registry::CAMERA_DECOMMISSIONED
+            status: c.status.as_str().to_owned(),
+            decommissioned: c.status == store::registry::CameraStatus::Decommissioned,
+            awaiting_commission: c.status != store::registry::CameraStatus::Decommissioned
                 && c.commissioned_at.is_none(),
             commissioned_at: jst_opt(c.commissioned_at),
             decommissioned_at: jst_opt(c.decommissioned_at),
@@ -1436,7 +1436,7 @@ pub async fn set_camera_onvif(
 ) -> ApiResult<Json<CameraOnvif>> {
     // rule: PROD-MASK-1 — where a camera's masks are applied is the keeper's decision, recorded.
     let cam = own_camera(&st, &p, id).await?;
-    if cam.status == store::registry::CAMERA_DECOMMISSIONED {
+    if cam.status == store::registry::CameraStatus::Decommissioned {
         return Err(ApiError::conflict(Msg::new("camera_decommissioned").with("code", &cam.code)));
     }
     required("reason", &b.reason)?;

@@ -43,7 +43,7 @@ pub async fn checked_cameras(
     for code in codes {
         let c = st.db.camera_by_code(code).await?;
         match c {
-            Some(c) if c.status == "active" => out.push(c),
+            Some(c) if c.status == store::registry::CameraStatus::Active => out.push(c),
             Some(_) => {
                 let msg = Msg::new("camera_decommissioned").with("code", code);
                 return Err(ApiError::invalid(field, msg));

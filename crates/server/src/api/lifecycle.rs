@@ -526,7 +526,7 @@ fn public_cameras_rows(
     city: &str,
 ) -> Vec<Value> {
     cams.iter()
-        .filter(|c| c.status != store::registry::CAMERA_DECOMMISSIONED)
+        .filter(|c| c.status != store::registry::CameraStatus::Decommissioned)
         .map(|c| {
             let s = sites.iter().find(|s| s.id == c.site_id);
             let owner = orgs.iter().find(|o| Some(o.id) == c.owner_org_id);
@@ -703,7 +703,7 @@ pub async fn record_footage_check(
     let Some(oldest) = oldest else {
         return Err(ApiError::invalid("oldest_day", Msg::new("day").with("value", &b.oldest_day)));
     };
-    if cam.status == store::registry::CAMERA_DECOMMISSIONED {
+    if cam.status == store::registry::CameraStatus::Decommissioned {
         return Err(ApiError::conflict(
             Msg::new("camera_decommissioned_no_footage").with("code", &cam.code),
         ));
@@ -944,7 +944,7 @@ fn still_before_commissioning(
     if !keeper {
         return Err(Msg::new("still_needs_extraction"));
     }
-    if cam.commissioned_at.is_some() || cam.status != "active" {
+    if cam.commissioned_at.is_some() || cam.status != store::registry::CameraStatus::Active {
         return Err(Msg::new("still_in_operation"));
     }
     Ok((None, json!({ "before_commissioning": true })))
