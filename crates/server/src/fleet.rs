@@ -194,7 +194,10 @@ pub async fn assignments(st: &AppState, name: &str) -> anyhow::Result<Vec<node::
     };
     let mut out = Vec::new();
     for c in st.db.cameras().await? {
-        if c.recorder != name || c.status != store::registry::CameraStatus::Active || c.rtsp_url.is_empty() {
+        if c.recorder != name
+            || c.status != store::registry::CameraStatus::Active
+            || c.rtsp_url.is_empty()
+        {
             continue;
         }
         if c.owner_org_id.is_some_and(|o| o != node.organisation_id) {

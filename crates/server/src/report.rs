@@ -254,7 +254,9 @@ pub async fn installer_rules_doc(
     for s in sites.iter().filter(|s| owned(s.owner_org_id)) {
         let mine: Vec<String> = cams
             .iter()
-            .filter(|c| c.site_id == s.id && c.status != store::registry::CameraStatus::Decommissioned)
+            .filter(|c| {
+                c.site_id == s.id && c.status != store::registry::CameraStatus::Decommissioned
+            })
             .map(|c| match c.public_share_permille {
                 Some(pm) => format!("{}（公共空間 {:.1}%）", c.code, pm as f64 / 10.0),
                 None => c.code.clone(),

@@ -92,8 +92,49 @@ pub struct NewRequest<'a> {
     pub owner_org_id: Option<i64>,
 }
 
-/// The state of an instruction not yet passed on or executed (stored as `'open'`).
-pub const INSTRUCTION_OPEN: &str = "open";
+/// Where an instruction stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstructionState {
+    /// Issued, not yet passed on or executed.
+    Open,
+    /// Passed on down the chain (a new instruction carries it).
+    Passed,
+    /// Carried out: the footage was extracted.
+    Executed,
+    /// Cancelled before it was carried out.
+    Cancelled,
+}
+
+impl InstructionState {
+    /// Every state.
+    pub const ALL: [InstructionState; 4] = [
+        InstructionState::Open,
+        InstructionState::Passed,
+        InstructionState::Executed,
+        InstructionState::Cancelled,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstructionState::Open => "open",
+            InstructionState::Passed => "passed",
+            InstructionState::Executed => "executed",
+            InstructionState::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl TryFrom<String> for InstructionState {
+    type Error = policy::UnknownName;
+    fn try_from(name: String) -> std::result::Result<Self, policy::UnknownName> {
+        InstructionState::ALL
+            .into_iter()
+            .find(|s| s.as_str() == name)
+            .ok_or(policy::UnknownName { what: "instruction state", name })
+    }
+}
 
 /// One link of an instruction chain.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
@@ -122,8 +163,9 @@ pub struct Instruction {
     pub note: String,
     /// Issued at.
     pub issued_at: i64,
-    /// `open`, `passed`, `executed`, `cancelled`.
-    pub state: String,
+    /// Where it stands (an unknown stored name is a decoding error).
+    #[sqlx(try_from = "String")]
+    pub state: InstructionState,
 }
 
 /// An extraction of footage.
@@ -514,13 +556,13 @@ impl Db {
     }
 
     /// Moves an instruction from `open` to `to` (`passed`, `executed`, `cancelled`).
-    pub async fn close_instruction(&self, id: i64, to: &str) -> Result<Instruction> {
+    pub async fn close_instruction(&self, id: i64, to: InstructionState) -> Result<Instruction> {
         sqlx::query_as(concat!(
             "UPDATE instructions SET state = $2 WHERE id = $1 AND state = 'open' RETURNING ",
             ins_cols!()
         ))
         .bind(id)
-        .bind(to)
+        .bind(to.as_str())
         .fetch_optional(&mut *self.conn().await?)
         .await?
         .ok_or_else(|| stale("instruction", id, "open"))

@@ -1052,7 +1052,7 @@ fn instruction_facts(
 ) -> policy::workflow::InstructionFacts {
     policy::workflow::InstructionFacts {
         step: usize::try_from(i.step).unwrap_or(usize::MAX),
-        open: i.state == store::workflow::INSTRUCTION_OPEN,
+        open: i.state == store::workflow::InstructionState::Open,
         addressed_to_actor: i.issued_to == p.account.id,
         on_registered_workstation: on_own_workstation(st, p),
     }
@@ -1108,7 +1108,7 @@ impl InstructionView {
             from: jst(i.range_from),
             to: jst(i.range_to),
             issued_at: jst(i.issued_at),
-            state: i.state.clone(),
+            state: i.state.as_str().to_owned(),
             note: i.note.clone(),
             is_final: usize::try_from(i.step)
                 .is_ok_and(|s| s + 1 == st.profile.workflow.chain.len()),
@@ -1143,7 +1143,7 @@ pub async fn relay_instruction(
     let targets = target_roles(&st, &p, b.to_account).await?;
     let role = st.profile.check_relay_instruction(p.actor(), i.step as usize, &targets)?;
     let ch = st.change().await?;
-    ch.close_instruction(id, "passed").await?;
+    ch.close_instruction(id, store::workflow::InstructionState::Passed).await?;
     let next = ch
         .create_instruction(
             i.request_id,
@@ -1228,7 +1228,7 @@ pub async fn extract(
             RequestState::Extracted,
         )
         .await?;
-        ch.close_instruction(id, "executed").await?;
+        ch.close_instruction(id, store::workflow::InstructionState::Executed).await?;
         let ws = p.workstation.as_ref().map_or(0, |w| w.id);
         let e = ch
             .create_extraction(
