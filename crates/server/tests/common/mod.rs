@@ -199,9 +199,7 @@ pub fn t(s: &str) -> Timestamp {
     policy::jst::parse_rfc3339(s).unwrap()
 }
 
-fn kind_str(k: &policy::profile::OrgKind) -> String {
-    serde_json::to_value(k).unwrap().as_str().unwrap().to_owned()
-}
+use server::seed::kind_str;
 
 impl server::seed::Client for Api {
     async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Result<Value, String> {
