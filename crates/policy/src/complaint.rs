@@ -1,5 +1,5 @@
-//! Where a complaint stands (KIT-7, ALL-ROLE-3): the states the register is listed by, decided
-//! here once for the API's filter and the web app's list.
+//! Where a complaint stands (KIT-7: tracked to closure): the states the register is listed
+//! by, decided here once for the API's filter and the web app's list.
 
 /// A state a complaint can be listed by; a complaint is in one or two of them at once
 /// (an overdue complaint is also open).
@@ -78,6 +78,7 @@ mod tests {
 
     #[test]
     fn an_unanswered_complaint_past_its_day_is_open_and_overdue() {
+        // rule: KIT-7
         let f = ComplaintFacts { responded_ms: None, closed_ms: None, due_ms: 1_000 };
         let states: Vec<_> =
             ComplaintState::ALL.into_iter().filter(|s| s.holds(&f, 2_000)).collect();
