@@ -133,7 +133,7 @@ pub struct Occurrence {
 }
 
 /// Where an occurrence stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Standing {
     /// Not yet shown (rolling duties before their notice period).

@@ -345,7 +345,7 @@ pub struct OrderFacts {
 }
 
 /// An order action available now: what, in which role, under which rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct OrderAvailable {
     /// The action.
     pub action: OrderAction,

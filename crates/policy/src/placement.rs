@@ -40,6 +40,13 @@ impl Profile {
         Ok(())
     }
 
+    /// Whether an organisation of `kind` may hold a dedicated workstation anywhere: some
+    /// placement of the profile takes its kind (a contractor's never does, PROD-CONTRACTOR-1:
+    /// it does not take footage out).
+    pub fn may_hold_workstation(&self, kind: OrgKind) -> bool {
+        self.workstations.placements.iter().any(|p| p.kinds.contains(&kind))
+    }
+
     /// Whether PCs at `placement` are lent to investigative agencies (their history is
     /// reconciled monthly, ASA-3.5c, NIS-11.3).
     pub fn lent_placement(&self, placement: &str) -> bool {
@@ -168,6 +175,21 @@ mod tests {
         assert!(saku.viewing_needs_workstation());
         saku.recording.remote_viewing = true;
         assert!(!saku.viewing_needs_workstation());
+    }
+
+    // rule: PROD-CONTRACTOR-1, SAK-M — no city places a contractor's PC; each places its own
+    // keepers' (Saku: the facilities, not the city's office).
+    #[test]
+    fn contractors_hold_no_workstation_anywhere() {
+        for id in ["asahikawa", "kitakyushu", "nishiyodogawa", "kawaguchi", "saku"] {
+            assert!(!seed(id).may_hold_workstation(OrgKind::Contractor), "{id}");
+        }
+        for id in ["asahikawa", "kitakyushu", "nishiyodogawa", "kawaguchi"] {
+            assert!(seed(id).may_hold_workstation(OrgKind::City), "{id}");
+        }
+        assert!(seed("asahikawa").may_hold_workstation(OrgKind::Police));
+        assert!(seed("saku").may_hold_workstation(OrgKind::Facility));
+        assert!(!seed("saku").may_hold_workstation(OrgKind::City));
     }
 
     // rule: SAK-M, KIT-5.5 — a refusal off the dedicated PC cites the clause that places it;

@@ -14,6 +14,37 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// What a request is: one filed by a requester, or the keeper's own use of its footage
+/// (NIS-9.1), which runs the same chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    /// A request for footage by someone outside the keeper (police, a court, a person filmed).
+    Request,
+    /// The keeper's own use (NIS-9.1).
+    Internal,
+}
+
+impl RequestKind {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestKind::Request => "request",
+            RequestKind::Internal => "internal",
+        }
+    }
+}
+
+impl TryFrom<String> for RequestKind {
+    type Error = crate::UnknownName;
+    fn try_from(name: String) -> Result<Self, crate::UnknownName> {
+        [RequestKind::Request, RequestKind::Internal]
+            .into_iter()
+            .find(|k| k.as_str() == name)
+            .ok_or(crate::UnknownName { what: "request kind", name })
+    }
+}
+
 /// Where a request stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -234,7 +265,7 @@ impl RequestAction {
 }
 
 /// An action available now: what, in which role, under which rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Available {
     /// The action.
     pub action: RequestAction,
@@ -268,7 +299,7 @@ pub struct InstructionFacts {
 }
 
 /// An instruction action available now: what, in which role, under which rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct InstructionAvailable {
     /// The action.
     pub action: InstructionAction,

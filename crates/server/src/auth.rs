@@ -130,14 +130,8 @@ impl Access {
     }
 }
 
-/// How the caller authenticated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    /// Session cookie.
-    Cookie,
-    /// Bearer token.
-    Bearer,
-}
+/// How the caller authenticated: the kind of session it presented.
+pub use store::accounts::SessionKind as Via;
 
 /// The authenticated caller, placed in request extensions by [`authorize`].
 #[derive(Debug, Clone)]
@@ -305,14 +299,10 @@ async fn gates(
         .session_by_token(&token_hash(&token))
         .await
         .map_err(internal)?
-        .filter(|s| {
-            s.revoked_at.is_none()
-                && s.expires_at > now
-                && (s.kind == "bearer") == (via == Via::Bearer)
-        })
+        .filter(|s| s.revoked_at.is_none() && s.expires_at > now && s.kind == via)
         .ok_or((ApiError::unauthenticated(Msg::new("session_expired")), None))?;
     // The last use is recorded to the minute (below), so the idle limit holds to the minute.
-    if session.kind == "cookie" && now - session.last_seen_at > IDLE_MS {
+    if session.kind == Via::Cookie && now - session.last_seen_at > IDLE_MS {
         return Err((
             ApiError::unauthenticated(Msg::new("session_idle")),
             Some(session.account_id.to_string()),

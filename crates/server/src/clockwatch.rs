@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// One machine's clock, as the status and the metrics show it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ClockStatus {
     /// `centre`, or the node's id.
     pub host: String,

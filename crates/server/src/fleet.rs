@@ -53,26 +53,54 @@ pub const DISK_LOW_BYTES: u64 = 1 << 30;
 /// A node not heard from for this long is an incident, not only an alert.
 pub const STALE_INCIDENT_MS: i64 = 5 * 60_000;
 
+/// What is wrong with a recorder node, as its alerts and incidents name it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeAlert {
+    /// Not heard from for [`STALE_MS`].
+    Stale,
+    /// Its audit log failed verification against its witnessed checkpoints.
+    AuditLog,
+    /// Its clock is off the centre's by more than the profile's tolerance (PROD-TIME-1).
+    ClockDrift,
+    /// Under [`DISK_LOW_BYTES`] free.
+    DiskLow,
+}
+
+impl NodeAlert {
+    /// Its name in incidents and audit entries (`clock_drift`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeAlert::Stale => "stale",
+            NodeAlert::AuditLog => "audit_log",
+            NodeAlert::ClockDrift => "clock_drift",
+            NodeAlert::DiskLow => "disk_low",
+        }
+    }
+}
+
 /// Node `r`'s alerts at `now`: `stale` (enrolled, unrevoked, not heard from for
 /// [`STALE_MS`]), `audit_log` (its log failed verification against its checkpoints witnessed
 /// here), `clock_drift` (its clock off the centre's by more than `tolerance_ms`, PROD-TIME-1),
 /// `disk_low` (under 1 GiB free).
-pub fn alerts(r: &store::fleet::RecorderNode, now: i64, tolerance_ms: i64) -> Vec<&'static str> {
+pub fn alerts(r: &store::fleet::RecorderNode, now: i64, tolerance_ms: i64) -> Vec<NodeAlert> {
     let mut out = Vec::new();
     let live = r.revoked_at.is_none() && r.enrolled_at.is_some();
     if live && r.last_contact_at.is_none_or(|t| now - t > STALE_MS) {
-        out.push("stale");
+        out.push(NodeAlert::Stale);
     }
     if serde_json::from_str::<Vec<String>>(&r.audit_findings).is_ok_and(|f| !f.is_empty()) {
-        out.push("audit_log");
+        out.push(NodeAlert::AuditLog);
     }
     let health = r.health.as_deref().and_then(|h| serde_json::from_str::<node::NodeHealth>(h).ok());
     if let (Some(h), Some(at)) = (health, r.health_at) {
         if h.clock.is_some_and(|c| (c.at_ms - at).abs() > tolerance_ms) {
-            out.push("clock_drift");
+            out.push(NodeAlert::ClockDrift);
         }
         if h.disk_free_bytes.is_some_and(|b| b < DISK_LOW_BYTES) {
-            out.push("disk_low");
+            out.push(NodeAlert::DiskLow);
         }
     }
     out
@@ -93,10 +121,10 @@ pub async fn escalate(st: &AppState) -> anyhow::Result<usize> {
         }
         let silent_since = r.last_contact_at.or(r.enrolled_at).unwrap_or(now);
         for alert in alerts(&r, now, tolerance) {
-            if alert == "stale" && now - silent_since < STALE_INCIDENT_MS {
+            if alert == NodeAlert::Stale && now - silent_since < STALE_INCIDENT_MS {
                 continue;
             }
-            let kind = format!("node_{alert}");
+            let kind = format!("node_{}", alert.as_str());
             let detail = serde_json::json!({
                 "node": r.name, "site": r.site, "alert": alert,
                 "last_contact_at": r.last_contact_at.map(crate::api::types::jst),
@@ -119,7 +147,7 @@ pub async fn escalate(st: &AppState) -> anyhow::Result<usize> {
                     format!("node:{}", r.name),
                     audit::Outcome::Failed,
                 );
-                if alert == "clock_drift" {
+                if alert == NodeAlert::ClockDrift {
                     ev.rule = Some(policy::rule::cited::CLOCK_SYNC.to_string());
                 }
                 ev.detail = serde_json::json!({ "alert": alert, "incident": kind });

@@ -179,8 +179,8 @@ pub async fn render(st: &AppState) -> Result<String, ApiError> {
     reg.register("logins", "Login attempts by outcome", st.metrics.logins.clone());
 
     let sessions = Family::<KindLabels, Gauge>::default();
-    for kind in ["cookie", "bearer"] {
-        let _ = sessions.get_or_create(&KindLabels { kind: kind.into() });
+    for kind in [store::accounts::SessionKind::Cookie, store::accounts::SessionKind::Bearer] {
+        let _ = sessions.get_or_create(&KindLabels { kind: kind.as_str().into() });
     }
     for (kind, n) in st.db.live_session_counts(now_ms).await? {
         sessions.get_or_create(&KindLabels { kind }).set(n);

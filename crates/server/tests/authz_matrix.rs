@@ -114,6 +114,9 @@ async fn the_openapi_document_describes_every_endpoint() {
             continue; // not in this city (Saku keeps no central room record)
         }
         assert_eq!(s, 200, "{} {v}", ep.path);
+        if let Some(reads) = ep.reads_back {
+            reads(&v).unwrap_or_else(|e| panic!("{} does not read back as its type: {e}", ep.path));
+        }
         let (object, described) = match v {
             Value::Array(items) => (items.first().cloned(), resolve(&resolve(schema)["items"])),
             other => (Some(other), resolve(schema)),

@@ -3,6 +3,37 @@
 use crate::{Db, Result, StoreError, changed_one};
 use serde::Serialize;
 
+/// How a session is presented: a browser's cookie, or an API token in an `Authorization`
+/// header. A session is honoured only when presented its own way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionKind {
+    /// A session cookie (with a CSRF token, an idle limit).
+    Cookie,
+    /// A bearer token (login with `bearer`, or a named API token).
+    Bearer,
+}
+
+impl SessionKind {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Cookie => "cookie",
+            SessionKind::Bearer => "bearer",
+        }
+    }
+}
+
+impl TryFrom<String> for SessionKind {
+    type Error = policy::UnknownName;
+    fn try_from(name: String) -> std::result::Result<Self, policy::UnknownName> {
+        [SessionKind::Cookie, SessionKind::Bearer]
+            .into_iter()
+            .find(|k| k.as_str() == name)
+            .ok_or(policy::UnknownName { what: "session kind", name })
+    }
+}
+
 /// An organisation: a city section, a contractor, a police station, an agency, a community group
 /// or a facility.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
@@ -144,8 +175,9 @@ pub struct Session {
     pub token_hash: String,
     /// Owner.
     pub account_id: i64,
-    /// `cookie` or `bearer`.
-    pub kind: String,
+    /// How it is presented (an unknown stored name is a decoding error).
+    #[sqlx(try_from = "String")]
+    pub kind: SessionKind,
     /// Label of an API token.
     pub name: String,
     /// CSRF token bound to a cookie session.
@@ -648,7 +680,7 @@ impl Db {
         &self,
         token_hash: &str,
         account_id: i64,
-        kind: &str,
+        kind: SessionKind,
         name: &str,
         csrf: &str,
         now: i64,
@@ -660,7 +692,7 @@ impl Db {
         )
         .bind(token_hash)
         .bind(account_id)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(name)
         .bind(csrf)
         .bind(now)

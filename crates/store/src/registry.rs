@@ -68,7 +68,7 @@ pub struct NewSite<'a> {
 }
 
 /// Whether a camera is in the registry's operation or taken out of it for good.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CameraStatus {
     /// Registered and (once commissioned) recorded.

@@ -14,8 +14,9 @@ pub struct Request {
     pub id: i64,
     /// Number shown on forms.
     pub number: String,
-    /// `request` or `internal`.
-    pub kind: String,
+    /// A request, or the keeper's own use (an unknown stored name is a decoding error).
+    #[sqlx(try_from = "String")]
+    pub kind: policy::workflow::RequestKind,
     /// Legal basis id.
     pub basis: String,
     /// Purpose id.
@@ -64,8 +65,8 @@ pub struct Request {
 pub struct NewRequest<'a> {
     /// Number.
     pub number: &'a str,
-    /// `request` or `internal`.
-    pub kind: &'a str,
+    /// A request, or the keeper's own use.
+    pub kind: policy::workflow::RequestKind,
     /// Basis.
     pub basis: &'a str,
     /// Purpose.
@@ -93,7 +94,7 @@ pub struct NewRequest<'a> {
 }
 
 /// Where an instruction stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InstructionState {
     /// Issued, not yet passed on or executed.
@@ -349,7 +350,7 @@ impl Db {
              cameras, range_from, range_to, state, created_at, owner_org_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
              RETURNING ", req_cols!()))
         .bind(r.number)
-        .bind(r.kind)
+        .bind(r.kind.as_str())
         .bind(r.basis)
         .bind(r.purpose)
         .bind(r.requester_id)

@@ -17,7 +17,7 @@ async fn fresh(backend: testkit::Backend, dir: &std::path::Path) -> (Db, String)
 fn request<'a>(number: &'a str) -> NewRequest<'a> {
     NewRequest {
         number,
-        kind: "request",
+        kind: policy::workflow::RequestKind::Request,
         basis: "legal_request",
         purpose: "criminal_investigation",
         requester_id: None,

@@ -3,6 +3,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -51,6 +52,26 @@ impl Answer {
     /// The problem's text, for a failed call.
     pub fn detail(&self) -> String {
         self.json["detail"].as_str().unwrap_or("").to_owned()
+    }
+
+    /// The body of a successful answer as the API's own response type `T` (the structs
+    /// `server::api` serialises, so a field renamed there fails to compile here rather than
+    /// showing empty). A refusal comes back as it is; a body that does not read as `T` becomes a
+    /// server error naming the type, never a page of defaults.
+    pub fn read<T: DeserializeOwned>(self) -> Result<T, Answer> {
+        if !self.ok() {
+            return Err(self);
+        }
+        T::deserialize(&self.json).map_err(|e| {
+            let what = std::any::type_name::<T>();
+            tracing::error!(%e, what, "an API answer did not read as its type");
+            Answer {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                json: serde_json::json!({ "detail": format!("the answer did not read as {what}: {e}") }),
+                set_cookies: self.set_cookies,
+                next: self.next,
+            }
+        })
     }
 
     /// Field errors of a problem, in the page's language.
@@ -148,6 +169,15 @@ impl Api {
     /// GET.
     pub async fn get(&self, path: &str, browser: &HeaderMap) -> Answer {
         self.call(Method::GET, path, browser, None, None).await
+    }
+
+    /// GET, read as the API's response type `T` ([`Answer::read`]).
+    pub async fn get_as<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        browser: &HeaderMap,
+    ) -> Result<T, Answer> {
+        self.get(path, browser).await.read()
     }
 
     /// POST with the CSRF token.

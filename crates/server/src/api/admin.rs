@@ -14,7 +14,7 @@ use axum::{Extension, Json};
 use policy::Permission;
 use policy::retention::Period;
 use policy::rule::cited;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 use store::accounts::NewAccount;
 use store::registry::{NewCamera, NewSite};
@@ -31,12 +31,14 @@ pub async fn list_organisations(
 
 /// An organisation (the city, a contractor, a police station, an agency, a community group, a
 /// facility).
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct OrganisationView {
     /// Id.
     pub id: i64,
-    /// `city`, `contractor`, `police`, `agency`, `community`, `facility`.
-    pub kind: String,
+    /// What kind of organisation it is (`city`, `contractor`, `police`, `agency`,
+    /// `community`, `facility`).
+    #[schema(value_type = String)]
+    pub kind: policy::profile::OrgKind,
     /// Its name.
     pub name: String,
     /// Registered (JST).
@@ -52,7 +54,7 @@ impl OrganisationView {
     pub fn of(o: &store::accounts::Organisation) -> Self {
         OrganisationView {
             id: o.id,
-            kind: o.kind.to_string(),
+            kind: o.kind,
             name: o.name.clone(),
             created_at: jst(o.created_at),
             retention_days: o.retention_days,
@@ -120,7 +122,7 @@ pub async fn create_organisation(
 }
 
 /// An account as its administrators see it (no secrets).
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct AccountView {
     /// Id.
     pub id: i64,
@@ -259,7 +261,7 @@ pub async fn activate_account(
 }
 
 /// A retention period: days or months, and how it reads.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct PeriodView {
     /// Days, when counted in days.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -297,7 +299,7 @@ async fn own_organisation(
 /// bounds, and each camera's period in force.
 /// An organisation's retention (SAK-9): its own period, the profile's default and bounds, and
 /// each of its cameras' period in force.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RetentionView {
     /// The organisation.
     pub organisation_id: i64,
@@ -322,7 +324,7 @@ pub struct RetentionView {
 }
 
 /// A camera's retention in force.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct CameraRetention {
     /// Its code.
     pub code: String,
@@ -482,7 +484,7 @@ pub async fn list_designations(
 }
 
 /// A designation of a person to a role (who designated, until when, on which document).
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct DesignationView {
     /// Id.
     pub id: i64,
@@ -780,7 +782,7 @@ pub async fn list_sites(
 
 /// A camera site and its sign (ASA-2.2, KIT-4.1, NIS-4.1), and where a street site's council
 /// review is on record (SAK-M).
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct SiteView {
     /// Id.
     pub id: i64,
@@ -1010,7 +1012,7 @@ pub async fn list_cameras(
 
 /// A camera in the registry. Where its stream is fetched from is shown only to those who keep
 /// its registry entry; its stream credentials never.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct CameraView {
     /// Id.
     pub id: i64,
@@ -1044,8 +1046,9 @@ pub struct CameraView {
     pub retention_days: Option<i64>,
     /// Or in months.
     pub retention_months: Option<i64>,
-    /// `active` or `decommissioned`.
-    pub status: String,
+    /// In operation, or taken out for good.
+    #[schema(value_type = String)]
+    pub status: store::registry::CameraStatus,
     /// Taken out of operation.
     pub decommissioned: bool,
     /// Registered, not yet put into operation: its aim and masks are checked on a still
@@ -1075,7 +1078,7 @@ pub struct CameraView {
 }
 
 /// The latest check of a camera's own footage.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct LatestFootageCheck {
     /// The recording day of the oldest footage found.
     pub oldest_day: String,
@@ -1106,7 +1109,7 @@ impl CameraView {
             masks_native: c.masks_native != 0,
             retention_days: c.retention_days,
             retention_months: c.retention_months,
-            status: c.status.as_str().to_owned(),
+            status: c.status,
             decommissioned: c.status == store::registry::CameraStatus::Decommissioned,
             awaiting_commission: c.status != store::registry::CameraStatus::Decommissioned
                 && c.commissioned_at.is_none(),
@@ -1309,16 +1312,14 @@ pub async fn create_camera(
 }
 
 /// A version of a camera's privacy masks (PROD-MASK-1).
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct MasksView {
     /// Its version (1, 2, …).
     pub version: i64,
-    /// The polygons, in the picture's unit square.
-    #[schema(value_type = Vec<Object>)]
-    pub polygons: Value,
+    /// The polygons, `[[[x, y], …], …]` in the picture's unit square.
+    pub polygons: Vec<Vec<Vec<f64>>>,
     /// The public-space polygon, where one was drawn.
-    #[schema(value_type = Option<Object>)]
-    pub public_area: Option<Value>,
+    pub public_area: Option<Vec<Vec<f64>>>,
     /// Public space after the masks, per mille.
     pub public_share_permille: Option<i64>,
     /// Burnt in by the recorder (else the camera masks).
@@ -1337,8 +1338,8 @@ pub struct MasksView {
 fn masks_view(m: &store::registry::CameraMasks) -> MasksView {
     MasksView {
         version: m.version,
-        polygons: serde_json::from_str::<Value>(&m.polygons).unwrap_or(Value::Null),
-        public_area: m.public_area.as_deref().and_then(|a| serde_json::from_str::<Value>(a).ok()),
+        polygons: serde_json::from_str(&m.polygons).unwrap_or_default(),
+        public_area: m.public_area.as_deref().and_then(|a| serde_json::from_str(a).ok()),
         public_share_permille: m.public_share_permille,
         in_recorder: m.in_recorder != 0,
         reason: m.reason.clone(),
@@ -1416,12 +1417,24 @@ pub async fn set_masks(
 }
 
 /// The answer of `POST /api/v1/cameras/{id}/onvif`.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct CameraOnvif {
     /// Camera code.
     pub camera: String,
-    /// `camera` (set at the source, checked in its pictures) or `recorder` (burned in).
-    pub masks_at: &'static str,
+    /// Where its masks will be applied.
+    pub masks_at: MasksAt,
+}
+
+/// Where a camera's masks are to be applied, as its keeper configured it (PROD-MASK-1).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum MasksAt {
+    /// Set at the source over ONVIF, checked in its pictures.
+    Camera,
+    /// Burned in by the recorder.
+    Recorder,
 }
 
 /// `POST /api/v1/cameras/{id}/onvif`: the camera's ONVIF service address changes (issue 24),
@@ -1455,7 +1468,7 @@ pub async fn set_camera_onvif(
     ch.commit().await?;
     Ok(Json(CameraOnvif {
         camera: cam.code,
-        masks_at: if url.is_some() { "camera" } else { "recorder" },
+        masks_at: if url.is_some() { MasksAt::Camera } else { MasksAt::Recorder },
     }))
 }
 
@@ -1516,7 +1529,7 @@ pub async fn set_stream_credentials(
 
 /// A camera's stream credentials, as far as they are told: whether it has some and the node
 /// they are sealed to (never the credentials).
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct StreamCredentials {
     /// The camera's code.
     pub camera: String,
@@ -1537,7 +1550,7 @@ pub async fn list_workstations(
 }
 
 /// A dedicated PC (ASA-3.3a, NIS-3.3): where it is kept and whether it is enrolled.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct WorkstationView {
     /// Id.
     pub id: i64,
@@ -1708,7 +1721,7 @@ pub async fn enrol_link(
 }
 
 /// A one-time enrolment link for a dedicated PC, to open on that PC.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct EnrolLink {
     /// The PC's code.
     pub workstation: String,
@@ -1817,7 +1830,7 @@ pub async fn list_contracts(
 }
 
 /// A contractor's contract and its clause checklist (ASA-3.7).
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ContractView {
     /// Id.
     pub id: i64,
@@ -1827,8 +1840,8 @@ pub struct ContractView {
     pub title: String,
     /// What it covers.
     pub scope: String,
-    /// The clause checklist (JSON text: each clause, included or the reason it is left out).
-    pub clauses: String,
+    /// The clause checklist: each clause, included or the reason it is left out.
+    pub clauses: Vec<super::types::Clause>,
     /// From (JST).
     pub valid_from: String,
     /// Until (JST).
@@ -1850,7 +1863,7 @@ impl ContractView {
             organisation_id: c.organisation_id,
             title: c.title.clone(),
             scope: c.scope.clone(),
-            clauses: c.clauses.clone(),
+            clauses: serde_json::from_str(&c.clauses).unwrap_or_default(),
             valid_from: jst(c.valid_from),
             valid_until: jst(c.valid_until),
             signed_off_by: c.signed_off_by,

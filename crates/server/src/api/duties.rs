@@ -19,7 +19,7 @@ use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// One occurrence owed and not done.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct OwedView {
     /// What it is for (`workstation:3`).
     pub subject: String,
@@ -42,7 +42,7 @@ pub struct OwedView {
 }
 
 /// One occurrence done.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct DoneView {
     /// What it was for.
     pub subject: String,
@@ -57,7 +57,7 @@ pub struct DoneView {
 }
 
 /// One duty of the profile.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct DutyView {
     /// Identifier.
     pub id: String,
@@ -175,7 +175,7 @@ pub struct DutyDoneBody {
 }
 
 /// What a record of a duty answers.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct DutyDone {
     /// The duty.
     pub duty: String,

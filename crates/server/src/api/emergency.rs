@@ -21,7 +21,7 @@ use store::{json_list, parse_list};
 use utoipa::ToSchema;
 
 /// A delegation of the emergency extraction to an agency (NIS-10.2), as the API shows it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct DelegationView {
     /// Id.
     pub id: i64,
@@ -126,7 +126,7 @@ pub(super) async fn order_facts(
 }
 
 /// An emergency order as the API shows it (NIS-11, ASA-3.5b), with what the caller can do now.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct OrderView {
     /// Id.
     pub id: i64,
@@ -160,8 +160,9 @@ pub struct OrderView {
     pub flagged: bool,
     /// When the filing is due (JST).
     pub filing_due_at: Option<String>,
-    /// Its state.
-    pub state: String,
+    /// Where it stands.
+    #[schema(value_type = String)]
+    pub state: policy::emergency::OrderState,
     /// The extraction that carried it out.
     pub extraction_id: Option<i64>,
     /// Who filed it.
@@ -231,7 +232,7 @@ async fn order_view(st: &AppState, p: &Principal, o: &EmergencyOrder) -> ApiResu
         outside_reason: o.outside_reason.clone(),
         flagged: o.flagged != 0,
         filing_due_at: jst_opt(o.filing_due_at),
-        state: o.state.to_string(),
+        state: o.state,
         extraction_id: o.extraction_id,
         filed_by: o.filed_by,
         filed_at: jst_opt(o.filed_at),
@@ -264,7 +265,7 @@ async fn order_view(st: &AppState, p: &Principal, o: &EmergencyOrder) -> ApiResu
 
 /// [`order_view`] as JSON, for the answers that add to it (packages, ledger entries).
 /// An order as an act on it answers: the order, and what the act produced.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct OrderAnswer {
     /// The order as it stands now.
     #[serde(flatten)]
@@ -776,7 +777,7 @@ pub async fn submit_history(
 }
 
 /// A lent PC's monthly history, received.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct HistorySubmitted {
     /// Id.
     pub id: i64,
@@ -880,7 +881,7 @@ pub async fn run_reconciliation(
 }
 
 /// A month reconciled: the incidents it opened.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct Reconciled {
     /// `YYYY-MM`.
     pub month: String,
@@ -889,7 +890,7 @@ pub struct Reconciled {
 }
 
 /// An incident a reconciliation opened.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct OpenedIncident {
     /// The lent PC.
     pub workstation: String,
@@ -927,7 +928,7 @@ pub async fn list_incidents(
 
 /// A reconciliation incident: a mismatch, a lapsed duty, a recorder's alert, a drift of the
 /// footage a camera holds.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct IncidentView {
     /// Id.
     pub id: i64,
@@ -1003,7 +1004,7 @@ pub async fn executors(
 }
 
 /// A person who may carry out an emergency extraction.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct Executor {
     /// Account id.
     pub id: i64,

@@ -230,7 +230,7 @@ pub fn recorded_ids(
 
 /// A package as the API shows it, with its download link.
 /// An evidence package as the API shows it.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct PackageView {
     /// The name to save it under (`ASA-2026-0010_cam1_20261202-2156.zip`).
     pub file_name: String,
@@ -454,7 +454,7 @@ pub async fn list(
 }
 
 /// An extraction's packages.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ExtractionPackages {
     /// The extraction.
     pub extraction: i64,
@@ -531,7 +531,7 @@ pub async fn record(
 }
 
 /// What the city's records say about a package (`mimamori verify --against` reads it).
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct PackageRecord {
     /// The package.
     pub package_id: String,
@@ -559,7 +559,7 @@ pub struct PackageRecord {
 }
 
 /// The extraction named in a package's record.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RecordExtraction {
     /// Id.
     pub id: i64,
@@ -570,7 +570,7 @@ pub struct RecordExtraction {
 }
 
 /// The usage-ledger entry named in a package's record.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RecordLedger {
     /// Id.
     pub id: i64,

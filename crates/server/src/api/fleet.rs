@@ -22,7 +22,7 @@ const TOKEN_MS: i64 = 24 * 3600 * 1000;
 const ERASURES_SHOWN: i64 = 10;
 
 /// A node's storage and clock, as it last reported them.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct NodeHealthView {
     /// When the centre read them (JST).
     pub read_at: String,
@@ -41,7 +41,7 @@ pub struct NodeHealthView {
 }
 
 /// One erasure a node reported (made on its own schedule, KIT-5.7).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct NodeErasureView {
     /// The node's sequence number for it.
     pub seq: i64,
@@ -61,15 +61,29 @@ pub struct NodeErasureView {
     pub received_at: String,
 }
 
+/// Where a recorder node stands with the centre.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeState {
+    /// Enrolled and heard from within [`crate::fleet::STALE_MS`].
+    InContact,
+    /// Enrolled, not heard from for longer.
+    Stale,
+    /// Registered; its enrolment token not yet redeemed.
+    WaitingForEnrolment,
+    /// Its certificate revoked.
+    Revoked,
+}
+
 /// A recorder node on another machine, with its state and alerts.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct NodeView {
     /// Id.
     pub id: i64,
     /// Name (it names the node's certificate).
     pub name: String,
     /// `stale`, `audit_log`, `clock_drift`, `disk_low` ([`crate::fleet::alerts`]).
-    pub alerts: Vec<&'static str>,
+    pub alerts: Vec<crate::fleet::NodeAlert>,
     /// What the last check of its audit log against the witnessed checkpoints found.
     #[schema(value_type = Vec<Object>)]
     pub audit_findings: Vec<Value>,
@@ -85,8 +99,8 @@ pub struct NodeView {
     pub organisation_id: i64,
     /// `host:port` the centre reaches it at.
     pub address: String,
-    /// `in_contact`, `stale`, `waiting_for_enrolment` or `revoked`.
-    pub state: &'static str,
+    /// Where it stands with the centre.
+    pub state: NodeState,
     /// Enrolled (JST).
     pub enrolled_at: Option<String>,
     /// Until when its enrolment token may be redeemed (JST).
@@ -106,7 +120,7 @@ pub struct NodeView {
 }
 
 /// A node just registered, with its one-time enrolment token (shown once; not `Debug`).
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, serde::Deserialize, ToSchema)]
 pub struct RegisteredNode {
     /// The node.
     #[serde(flatten)]
@@ -116,7 +130,7 @@ pub struct RegisteredNode {
 }
 
 /// The recorder of this process.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct InProcessRecorder {
     /// Its node id.
     pub name: String,
@@ -125,7 +139,7 @@ pub struct InProcessRecorder {
 }
 
 /// `GET /api/v1/nodes`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct Nodes {
     /// The nodes of the organisations the caller keeps records of.
     pub nodes: Vec<NodeView>,
@@ -148,13 +162,13 @@ fn node_view(r: &store::fleet::RecorderNode, now: i64, tolerance_ms: i64) -> Nod
         clock_offset_ms: h.clock.map(|c| c.at_ms - at),
     });
     let state = if r.revoked_at.is_some() {
-        "revoked"
+        NodeState::Revoked
     } else if r.enrolled_at.is_none() {
-        "waiting_for_enrolment"
+        NodeState::WaitingForEnrolment
     } else if r.last_contact_at.is_none_or(|t| now - t > crate::fleet::STALE_MS) {
-        "stale"
+        NodeState::Stale
     } else {
-        "in_contact"
+        NodeState::InContact
     };
     NodeView {
         id: r.id,

@@ -118,14 +118,15 @@ async fn visible(st: &AppState, p: &Principal, r: &Request) -> ApiResult<bool> {
 
 /// A request as JSON, times in JST.
 /// A request for footage as the API shows it (ASA-3.4, KIT-6, NIS-10.1…).
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RequestView {
     /// Id.
     pub id: i64,
     /// Its number (`ASA-2026-0001`).
     pub number: String,
-    /// `request`, or `internal` (NIS-9.1).
-    pub kind: String,
+    /// A request, or the keeper's own use (NIS-9.1).
+    #[schema(value_type = String)]
+    pub kind: policy::workflow::RequestKind,
     /// The legal ground (profile id).
     pub basis: String,
     /// Its name.
@@ -144,18 +145,17 @@ pub struct RequestView {
     pub recipient: String,
     /// The case, in a line.
     pub case_summary: String,
-    /// The documents attached (`form`, `reference`).
-    #[schema(value_type = Vec<Object>)]
-    pub documents: Value,
+    /// The documents attached.
+    pub documents: Vec<super::types::DocRef>,
     /// The cameras.
     pub cameras: Vec<String>,
     /// The range asked for (JST).
     pub from: String,
     /// Its end.
     pub to: String,
-    /// `submitted`, `relayed`, `approved`, `refused`, `withdrawn`, `instructed`, `extracted`,
-    /// `reported`, `completed`.
-    pub state: String,
+    /// Where it stands.
+    #[schema(value_type = String)]
+    pub state: RequestState,
     /// Filed (JST).
     pub created_at: String,
     /// Who relayed it (SAK-M).
@@ -182,7 +182,7 @@ impl RequestView {
         RequestView {
             id: r.id,
             number: r.number.clone(),
-            kind: r.kind.clone(),
+            kind: r.kind,
             basis: r.basis.clone(),
             basis_name_ja: basis.map(|b| b.name_ja.clone()),
             basis_rule: basis.map(|b| b.rule.to_string()),
@@ -192,11 +192,11 @@ impl RequestView {
             requester_role: r.requester_role.clone(),
             recipient: r.recipient.clone(),
             case_summary: r.case_summary.clone(),
-            documents: serde_json::from_str::<Value>(&r.documents).unwrap_or(Value::Null),
+            documents: serde_json::from_str(&r.documents).unwrap_or_default(),
             cameras: parse_list(&r.cameras).unwrap_or_default(),
             from: jst(r.range_from),
             to: jst(r.range_to),
-            state: r.state.to_string(),
+            state: r.state,
             created_at: jst(r.created_at),
             relayed_by: r.relayed_by,
             relayed_at: jst_opt(r.relayed_at),
@@ -211,7 +211,7 @@ impl RequestView {
 
 /// A request's case file: the request, its instructions and extractions, who applied, what
 /// happened when, until when the footage exists, and what the reader may do now.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RequestDetail {
     /// The request.
     #[serde(flatten)]
@@ -236,7 +236,7 @@ pub struct RequestDetail {
 }
 
 /// An extraction as the API shows it.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ExtractionView {
     /// Id.
     pub id: i64,
@@ -294,7 +294,7 @@ impl ExtractionView {
 }
 
 /// Until when a request's footage exists.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct FootageLifetime {
     /// The first moment any of its cameras' footage of the range's start is erased (JST).
     pub erased_at: Option<String>,
@@ -378,7 +378,7 @@ pub async fn create_request(
         .create_request(
             &NewRequest {
                 number: &number,
-                kind: "request",
+                kind: policy::workflow::RequestKind::Request,
                 basis: &b.basis,
                 purpose: &b.purpose,
                 requester_id: Some(p.account.id),
@@ -526,7 +526,7 @@ pub async fn get_request(
 }
 
 /// A person on a case file: name and organisation (no login, no contact details).
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Person {
     /// Account id.
     pub id: i64,
@@ -560,12 +560,35 @@ impl People {
     }
 }
 
+/// What a step of a request's history was.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    /// Filed.
+    Submitted,
+    /// Passed on to the reviewer (NIS-9.2).
+    Relayed,
+    /// Approved.
+    Approved,
+    /// Refused.
+    Refused,
+    /// An instruction to extract issued.
+    Instructed,
+    /// Footage extracted.
+    Extracted,
+    /// The extraction reported.
+    Reported,
+    /// Written in the usage ledger.
+    Ledgered,
+}
+
 /// One step of a request's history.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Step {
-    /// `submitted`, `relayed`, `approved`, `refused`, `instructed`, `extracted`, `reported`,
-    /// `ledgered`.
-    pub kind: &'static str,
+    /// What happened.
+    pub kind: StepKind,
     /// When (JST).
     pub at: String,
     /// Who.
@@ -594,7 +617,7 @@ async fn timeline(
         None => None,
     };
     let submitted = Step {
-        kind: "submitted",
+        kind: StepKind::Submitted,
         at: jst(r.created_at),
         by,
         role: role(&r.requester_role),
@@ -604,12 +627,19 @@ async fn timeline(
     steps.push(submitted);
     if let (Some(id), Some(at)) = (r.relayed_by, r.relayed_at) {
         let by = Some(people.get(st, id).await?);
-        steps.push(Step { kind: "relayed", at: jst(at), by, role: None, to: None, note: None });
+        steps.push(Step {
+            kind: StepKind::Relayed,
+            at: jst(at),
+            by,
+            role: None,
+            to: None,
+            note: None,
+        });
     }
     if let (Some(id), Some(at)) = (r.decided_by, r.decided_at) {
         let approved = r.state != RequestState::Refused;
         steps.push(Step {
-            kind: if approved { "approved" } else { "refused" },
+            kind: if approved { StepKind::Approved } else { StepKind::Refused },
             at: jst(at),
             by: Some(people.get(st, id).await?),
             role: None,
@@ -619,7 +649,7 @@ async fn timeline(
     }
     for i in ins {
         steps.push(Step {
-            kind: "instructed",
+            kind: StepKind::Instructed,
             at: jst(i.issued_at),
             by: Some(people.get(st, i.issued_by).await?),
             role: role(&i.issued_role),
@@ -629,7 +659,7 @@ async fn timeline(
     }
     for e in ex {
         steps.push(Step {
-            kind: "extracted",
+            kind: StepKind::Extracted,
             at: jst(e.extracted_at),
             by: Some(people.get(st, e.operator_id).await?),
             role: role(&e.operator_role),
@@ -638,7 +668,7 @@ async fn timeline(
         });
         if let (Some(to), Some(at)) = (e.reported_to, e.reported_at) {
             steps.push(Step {
-                kind: "reported",
+                kind: StepKind::Reported,
                 at: jst(at),
                 by: Some(people.get(st, e.operator_id).await?),
                 role: None,
@@ -648,7 +678,7 @@ async fn timeline(
         }
         if let Some(l) = st.db.ledger_of_extraction(e.id).await? {
             steps.push(Step {
-                kind: "ledgered",
+                kind: StepKind::Ledgered,
                 at: jst(l.written_at),
                 by: Some(people.get(st, l.written_by).await?),
                 role: role(&l.written_role),
@@ -854,7 +884,7 @@ pub async fn certificate(
 }
 
 /// What the approval certificate prints (ASA-3.4c).
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Certificate {
     /// The form, as the profile names it.
     #[schema(value_type = Option<Object>)]
@@ -983,7 +1013,7 @@ pub async fn create_internal_use(
         .create_request(
             &NewRequest {
                 number: &format!("{}-{fy}-{n:04}", profile.profile.rule_prefix),
-                kind: "internal",
+                kind: policy::workflow::RequestKind::Internal,
                 basis: "internal",
                 purpose: &b.purpose,
                 requester_id: Some(p.account.id),
@@ -1027,7 +1057,7 @@ pub async fn create_internal_use(
 }
 
 /// An internal use recorded (NIS-9.1): the request made for it and its first instruction.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct InternalUse {
     /// The request.
     pub request: RequestView,
@@ -1060,7 +1090,7 @@ fn instruction_facts(
 
 /// An instruction as the API shows it to `p`, with what `p` can do with it now (`actions`).
 /// An instruction, a link of the chain, as the API shows it.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct InstructionView {
     /// Id.
     pub id: i64,
@@ -1082,8 +1112,9 @@ pub struct InstructionView {
     pub to: String,
     /// When (JST).
     pub issued_at: String,
-    /// `open`, `passed_on` or `done`.
-    pub state: String,
+    /// Where it stands.
+    #[schema(value_type = String)]
+    pub state: store::workflow::InstructionState,
     /// What the giver noted.
     pub note: String,
     /// The chain's last link (its addressee extracts).
@@ -1108,7 +1139,7 @@ impl InstructionView {
             from: jst(i.range_from),
             to: jst(i.range_to),
             issued_at: jst(i.issued_at),
-            state: i.state.as_str().to_owned(),
+            state: i.state,
             note: i.note.clone(),
             is_final: usize::try_from(i.step)
                 .is_ok_and(|s| s + 1 == st.profile.workflow.chain.len()),
@@ -1270,7 +1301,7 @@ pub async fn extract(
 }
 
 /// An extraction made: its record, whether it is to be reported (NIS-9.3), its packages.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Extracted {
     /// The extraction.
     pub extraction: ExtractionView,
@@ -1395,7 +1426,7 @@ pub async fn write_ledger(
 }
 
 /// A usage-ledger entry as the API shows it (LEDGER-1).
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct LedgerView {
     /// Id.
     pub id: i64,
@@ -1617,7 +1648,7 @@ pub async fn instruction_recipients(
 }
 
 /// A person an instruction may be addressed to.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Recipient {
     /// Account id.
     pub id: i64,

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// A retention hold, as the API answers it.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct HoldView {
     /// Id.
     pub id: i64,
@@ -232,7 +232,7 @@ pub struct AuditQuery {
 
 /// One entry of the audit log as the search answers it: the stored entry, with the actor's
 /// name and the role's names beside the ids it keeps.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct AuditEntryView {
     /// The entry's place in the chain.
     pub seq: u64,
@@ -392,7 +392,7 @@ pub async fn verify_audit(
 }
 
 /// The audit log verified from its first entry (chain, signatures, checkpoints).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct AuditVerified {
     /// No finding.
     pub ok: bool,
@@ -406,7 +406,7 @@ pub struct AuditVerified {
 }
 
 /// The audit log's public facts: anyone may keep its checkpoints.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct PublicAudit {
     /// The log's id (hex).
     pub log_id: String,
@@ -425,7 +425,7 @@ pub struct PublicAudit {
 }
 
 /// How often the audit log signs a checkpoint: after so many entries or minutes.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct CheckpointEvery {
     /// Entries.
     pub entries: u32,
@@ -490,10 +490,13 @@ pub async fn recorder_status(
 }
 
 /// The answer of `GET /api/v1/recorder/status`.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RecorderStatus {
-    /// Every camera the node records.
+    /// Every camera the node records: `camera`, `state`, `detail`, `last_frame_ms`, frames,
+    /// bytes, bitrate, gaps today, where its masks are applied (`node::CameraStatus`).
+    #[schema(value_type = Vec<Object>)]
     pub cameras: Vec<node::CameraStatus>,
     /// The centre's and the node's clocks (PROD-TIME-1).
+    #[schema(value_type = Vec<Object>)]
     pub clocks: Vec<crate::clockwatch::ClockStatus>,
 }

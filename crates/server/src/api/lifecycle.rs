@@ -102,7 +102,7 @@ pub async fn public_complaint(
 }
 
 /// A complaint as the register shows it (KIT-7).
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ComplaintView {
     /// Id.
     pub id: i64,
@@ -156,7 +156,7 @@ impl ComplaintView {
 }
 
 /// What the public contact form answers: the number to quote and when the answer is due.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ComplaintReceipt {
     /// `CP-2026-0001`.
     pub number: String,
@@ -417,7 +417,7 @@ pub async fn publish_report(
 }
 
 /// A published yearly report's version.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct PublishedReportView {
     /// The fiscal year (April to March).
     pub fiscal_year: i64,
@@ -441,7 +441,7 @@ impl PublishedReportView {
 }
 
 /// The published yearly reports.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct PublicReports {
     /// Who publishes them (the city).
     pub operator: String,
@@ -450,7 +450,7 @@ pub struct PublicReports {
 }
 
 /// A year's report as published.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct PublicReport {
     /// Its version and date.
     #[serde(flatten)]
@@ -614,7 +614,7 @@ pub async fn decommission_camera(
 }
 
 /// A camera taken out of operation.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Decommissioned {
     /// Its code.
     pub camera: String,
@@ -623,7 +623,7 @@ pub struct Decommissioned {
 }
 
 /// A camera put into operation.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Commissioned {
     /// Its code.
     pub camera: String,
@@ -787,7 +787,7 @@ pub async fn record_footage_check(
 }
 
 /// A check of the footage a camera holds, as recorded (NIS-2, NIS-6).
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct FootageCheckRecorded {
     /// Id.
     pub id: i64,
@@ -811,7 +811,7 @@ pub struct FootageCheckRecorded {
 }
 
 /// A camera's footage checks.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct FootageChecks {
     /// The camera's code.
     pub camera: String,
@@ -825,7 +825,7 @@ pub struct FootageChecks {
 }
 
 /// One recorded check.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct FootageCheckView {
     /// Id.
     pub id: i64,
@@ -996,7 +996,7 @@ fn disposal_rule(st: &AppState) -> &RuleId {
 }
 
 /// A recorder's disposal and who confirmed it (ASA-3.3d, KIT-5.7).
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct DisposalView {
     /// Id.
     pub id: i64,
@@ -1030,7 +1030,7 @@ pub struct DisposalView {
 }
 
 /// One person's confirmation of a disposal.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct DisposalConfirmation {
     /// Who.
     pub account_id: i64,
@@ -1274,7 +1274,7 @@ pub async fn public_city(State(st): State<Arc<AppState>>) -> ApiResult<Json<Publ
 }
 
 /// The city whose system this is.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct PublicCity {
     /// Its name in Japanese.
     pub ja: String,

@@ -29,7 +29,7 @@ fn reads_all(st: &AppState, p: &Principal, room: &policy::profile::CentralRoom) 
 }
 
 /// One entry to the room, as the API answers it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct RoomEntryView {
     /// Id.
     pub id: i64,
@@ -52,7 +52,7 @@ pub struct RoomEntryView {
 }
 
 /// The room's name and rule.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct RoomName {
     /// Japanese name.
     pub ja: String,
@@ -63,7 +63,7 @@ pub struct RoomName {
 }
 
 /// `GET /api/v1/room-entries`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct RoomEntries {
     /// The room.
     pub room: RoomName,

@@ -176,7 +176,7 @@ fn session_cookie(st: &AppState, token: &str, max_age_s: i64) -> String {
 }
 
 /// Who I am and what my pages need to know (`GET /api/v1/me`).
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, serde::Deserialize, ToSchema)]
 pub struct MeView {
     /// Account id.
     pub id: i64,
@@ -188,8 +188,9 @@ pub struct MeView {
     pub organisation: Option<super::admin::OrganisationView>,
     /// My roles in force, with their permissions.
     pub roles: Vec<MyRole>,
-    /// `cookie` or `bearer`.
-    pub via: &'static str,
+    /// How this session authenticated (`cookie` or `bearer`).
+    #[schema(value_type = String)]
+    pub via: crate::auth::Via,
     /// The CSRF token of a cookie session.
     pub csrf_token: Option<String>,
     /// The confidentiality duty is still to acknowledge.
@@ -227,7 +228,7 @@ pub struct MeView {
 }
 
 /// A role I hold.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, serde::Deserialize, ToSchema)]
 pub struct MyRole {
     /// Its id.
     pub id: String,
@@ -236,11 +237,11 @@ pub struct MyRole {
     /// Its English name.
     pub name_en: Option<String>,
     /// What it lets me do (`request.submit`…).
-    pub permissions: Option<Vec<&'static str>>,
+    pub permissions: Option<Vec<String>>,
 }
 
 /// The PC a session comes from.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, serde::Deserialize, ToSchema)]
 pub struct MyWorkstation {
     /// Id.
     pub id: i64,
@@ -253,7 +254,7 @@ pub struct MyWorkstation {
 }
 
 /// A name in Japanese and English.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, serde::Deserialize, ToSchema)]
 pub struct Names {
     /// Japanese.
     pub ja: String,
@@ -262,7 +263,7 @@ pub struct Names {
 }
 
 /// The confidentiality duty, as the profile states it.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, serde::Deserialize, ToSchema)]
 pub struct Confidentiality {
     /// In Japanese.
     pub ja: String,
@@ -284,7 +285,8 @@ async fn me_view(st: &AppState, p: &Principal) -> ApiResult<MeView> {
                 id: r.clone(),
                 name_ja: def.map(|d| d.name_ja.clone()),
                 name_en: def.map(|d| d.name_en.clone()),
-                permissions: def.map(|d| d.permissions.iter().map(|x| x.key()).collect()),
+                permissions: def
+                    .map(|d| d.permissions.iter().map(|x| x.key().to_owned()).collect()),
             }
         })
         .collect();
@@ -297,7 +299,7 @@ async fn me_view(st: &AppState, p: &Principal) -> ApiResult<MeView> {
         display_name: p.account.display_name.clone(),
         organisation: org.as_ref().map(super::admin::OrganisationView::of),
         roles,
-        via: if p.via == Via::Cookie { "cookie" } else { "bearer" },
+        via: p.via,
         csrf_token: if p.via == Via::Cookie { Some(p.csrf.clone()) } else { None },
         must_acknowledge: p.account.confidentiality_ack_at.is_none(),
         must_change_password: auth::password_expired(profile, &p.account, now),
@@ -495,7 +497,7 @@ pub async fn login(
     let token = auth::new_token()?;
     let csrf = auth::new_token()?;
     let (kind, expires) =
-        if bearer { ("bearer", now + 30 * 86_400_000) } else { ("cookie", now + SESSION_MS) };
+        if bearer { (Via::Bearer, now + 30 * 86_400_000) } else { (Via::Cookie, now + SESSION_MS) };
     let expires = crate::directory::session_bound(&account, now, expires);
     let ch = st.change().await?;
     ch.record_login_success(account.id).await?;
@@ -750,7 +752,7 @@ pub async fn create_token(
         .create_session(
             &auth::token_hash(&token),
             p.account.id,
-            "bearer",
+            Via::Bearer,
             &b.name,
             "",
             now,
@@ -771,7 +773,7 @@ pub async fn profile(State(st): State<Arc<AppState>>) -> ApiResult<Json<ProfileV
 
 /// The regulation profile in force, as its TOML file states it (`policy::Profile`; the format is
 /// the profile files' own, `crates/policy/profiles/*.toml`).
-#[derive(Serialize)]
+#[derive(Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct ProfileView(pub Arc<policy::Profile>);
 
@@ -819,7 +821,7 @@ impl utoipa::PartialSchema for ProfileView {
 impl ToSchema for ProfileView {}
 
 /// `POST /api/v1/me/password`.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, serde::Deserialize, ToSchema)]
 pub struct PasswordChanged {
     /// Done.
     pub ok: bool,
@@ -828,7 +830,7 @@ pub struct PasswordChanged {
 }
 
 /// `POST /api/v1/me/acknowledge`: the confidentiality duty acknowledged.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, serde::Deserialize, ToSchema)]
 pub struct Acknowledged {
     /// Done.
     pub ok: bool,
@@ -837,7 +839,7 @@ pub struct Acknowledged {
 }
 
 /// A TOTP secret to enrol (shown once; not `Debug`, so never logged).
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, serde::Deserialize, ToSchema)]
 pub struct TotpEnrolment {
     /// Base32 secret.
     pub secret: String,
@@ -846,7 +848,7 @@ pub struct TotpEnrolment {
 }
 
 /// TOTP confirmed, with the recovery codes (shown once).
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, serde::Deserialize, ToSchema)]
 pub struct TotpConfirmed {
     /// Done.
     pub ok: bool,
@@ -857,14 +859,14 @@ pub struct TotpConfirmed {
 }
 
 /// New recovery codes (shown once; the old ones no longer work).
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, serde::Deserialize, ToSchema)]
 pub struct RecoveryCodes {
     /// One-time recovery codes.
     pub recovery_codes: Vec<String>,
 }
 
 /// A new API token (shown once).
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, serde::Deserialize, ToSchema)]
 pub struct ApiToken {
     /// The session's id.
     pub id: i64,

@@ -16,12 +16,33 @@ use policy::workflow::{RequestAction, RequestFacts, RequestState};
 use serde::Serialize;
 use std::sync::Arc;
 
+/// What a task is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    /// A request for footage.
+    Request,
+    /// An instruction to extract.
+    Instruction,
+    /// An emergency order (the police's night and holiday path).
+    EmergencyOrder,
+    /// An incident to close.
+    Incident,
+    /// A complaint to answer.
+    Complaint,
+    /// A recurring duty of the profile.
+    Duty,
+    /// A viewing whose witnesses are to be judged.
+    Viewing,
+    /// My own account (a password to change).
+    Account,
+}
+
 /// One thing to do.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Task {
-    /// What it is about: `request`, `instruction`, `extraction`, `emergency_order`,
-    /// `incident`, `complaint`, `duty`, `account`, `viewing`.
-    pub kind: &'static str,
+    /// What it is about.
+    pub kind: TaskKind,
     /// What to do: `relay`, `decide`, `instruct`, `ledger`, `extract`, `pass_on`, `report`,
     /// `file`, `close`, `respond`, `change_password`, `judge_witnesses`, `review_flag`; for a
     /// duty, the profile's duty id.
@@ -53,7 +74,7 @@ pub struct Task {
 }
 
 /// A range of footage.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct TaskRange {
     /// From (JST, RFC 3339).
     pub from: String,
@@ -62,7 +83,7 @@ pub struct TaskRange {
 }
 
 /// A name in Japanese and English.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Title {
     /// Japanese.
     pub ja: String,
@@ -71,7 +92,7 @@ pub struct Title {
 }
 
 /// The tasks of the caller, most urgent first.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Tasks {
     /// How many.
     pub count: usize,
@@ -151,7 +172,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
             }
             .to_owned();
             out.push(Task {
-                kind: "request",
+                kind: TaskKind::Request,
                 action,
                 object: format!("request:{}", r.id),
                 label: r.number.clone(),
@@ -174,7 +195,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
         let step = usize::try_from(i.step).unwrap_or(0);
         let last = step + 1 >= chain.len();
         out.push(Task {
-            kind: "instruction",
+            kind: TaskKind::Instruction,
             action: if last { "extract" } else { "pass_on" }.into(),
             object: format!("instruction:{}", i.id),
             label: match requests.iter().find(|r| r.id == i.request_id) {
@@ -226,7 +247,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                     OrderAction::ReviewFlag => ("review_flag", None),
                 };
                 out.push(Task {
-                    kind: "emergency_order",
+                    kind: TaskKind::EmergencyOrder,
                     action: action.into(),
                     object: format!("emergency_order:{}", o.id),
                     label: o.number.clone(),
@@ -256,7 +277,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
             }
             let lapsed = i.kind == crate::duties::LAPSED;
             out.push(Task {
-                kind: "incident",
+                kind: TaskKind::Incident,
                 action: "close".into(),
                 object: format!("incident:{}", i.id),
                 label: i.month.clone(),
@@ -301,7 +322,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
             }
             if c.responded_at.is_none() && c.closed_at.is_none() && c.due_at < now {
                 out.push(Task {
-                    kind: "complaint",
+                    kind: TaskKind::Complaint,
                     action: "respond".into(),
                     object: format!("complaint:{}", c.id),
                     label: c.number.clone(),
@@ -326,7 +347,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
         }
         let due = o.occurrence.due_at.as_millisecond();
         out.push(Task {
-            kind: "duty",
+            kind: TaskKind::Duty,
             action: o.duty.id.clone(),
             object: crate::duties::duty_object(&o.duty, &o.occurrence.period, &o.subject.key),
             label: o.subject.label.clone(),
@@ -356,7 +377,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                 continue;
             }
             out.push(Task {
-                kind: "viewing",
+                kind: TaskKind::Viewing,
                 action: "judge_witnesses".into(),
                 object: format!("viewing:{}", v.id),
                 label: format!("No.{}", v.id),
@@ -379,7 +400,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
     let due = profile.password_due_at(changed).as_millisecond();
     if profile.password_rotation_announced(changed, store::ts(now)) {
         out.push(Task {
-            kind: "account",
+            kind: TaskKind::Account,
             action: "change_password".into(),
             object: format!("account:{}", p.account.id),
             label: p.account.login.clone(),

@@ -340,7 +340,7 @@ pub struct EnrolCodeBody {
 }
 
 /// The answer of an act that has nothing else to say: it was done (and audited).
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, ToSchema)]
 pub struct Done {
     /// Always `true`: a refusal is a problem document, never `ok: false`.
     pub ok: bool,

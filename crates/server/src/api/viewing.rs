@@ -147,7 +147,7 @@ async fn kept(st: &AppState, p: &Principal, id: i64) -> ApiResult<Viewing> {
 
 /// A viewing as the API answers it.
 /// A recorded viewing (ALL-REC-2), as the API answers it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct ViewingView {
     /// Id (the viewing's number).
     pub id: i64,
@@ -195,7 +195,7 @@ pub struct ViewingView {
 }
 
 /// `GET /api/v1/viewings/{id}`: the viewing, with what the player needs.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct ViewingDetail {
     /// The record.
     #[serde(flatten)]
@@ -419,7 +419,7 @@ pub async fn played(
 }
 
 /// What a viewing has shown so far.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct Played {
     /// Per camera: seconds played and the stretches.
     #[schema(value_type = Object)]
@@ -532,7 +532,7 @@ pub async fn print(
 }
 
 /// A still printed from a viewing: what the printout's footer says.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct StillPrinted {
     /// Who printed it.
     pub viewer: String,

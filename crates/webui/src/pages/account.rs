@@ -38,18 +38,18 @@ fn account_page(
     error: Option<&str>,
     shown: Option<&Shown>,
 ) -> Markup {
-    let conf = &me.0["confidentiality"][l.code()];
+    let conf = if l == Lang::Ja { &me.confidentiality.ja } else { &me.confidentiality.en };
     page(
         l,
         Some(me),
-        me.0["display_name"].as_str().unwrap_or(""),
+        &me.display_name,
         html! {
             @if let Some(d) = done { (d.confirmation(l)) }
             @if let Some(e) = error { p.problem role="alert" { (e) } }
             p { (t(l, "role")) ": " (me.roles(l)) }
-            @if me.0["must_acknowledge"] == true {
+            @if me.must_acknowledge {
                 section {
-                    p.duty { (conf.as_str().unwrap_or("")) }
+                    p.duty { (conf) }
                     form method="post" action="/account" {
                         input type="hidden" name="csrf" value=(me.csrf());
                         input type="hidden" name="op" value="acknowledge";
@@ -104,9 +104,9 @@ fn account_page(
                         input #code name="code" inputmode="numeric" autocomplete="one-time-code" required;
                         button #totp-confirm { (t(l, "totp_confirm")) }
                     }
-                } @else if me.0["totp_enabled"] == true {
+                } @else if me.totp_enabled {
                     p #totp-on { (t(l, "totp_on")) }
-                    p #recovery-left { (t(l, "recovery_codes_left")) ": " (me.0["recovery_codes_left"].as_i64().unwrap_or(0)) }
+                    p #recovery-left { (t(l, "recovery_codes_left")) ": " (me.recovery_codes_left.unwrap_or(0)) }
                     form method="post" action="/account" {
                         input type="hidden" name="csrf" value=(me.csrf());
                         input type="hidden" name="op" value="recovery_codes";

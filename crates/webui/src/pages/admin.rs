@@ -1,6 +1,8 @@
 //! Accounts and role designations: who may touch the system (ASA-3.1, KIT-3, NIS-2).
 
 use super::*;
+use server::api::admin::{AccountView, DesignationView, OrganisationView};
+use server::api::session::ProfileView;
 
 /// `GET /accounts`: accounts with their lock state, and the role designations.
 pub async fn accounts(State(ui): State<Arc<Ui>>, s: Session) -> Response {
@@ -9,68 +11,67 @@ pub async fn accounts(State(ui): State<Arc<Ui>>, s: Session) -> Response {
 
 async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
     let Session { l, me, headers } = s;
-    let accounts = ui.api.get("/api/v1/accounts", &headers).await;
-    let designations = ui.api.get("/api/v1/designations", &headers).await;
-    if !accounts.ok() && !designations.ok() {
-        return problem_page(l, Some(&me), &designations);
-    }
-    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
-    let orgs = ui.api.get("/api/v1/organisations", &headers).await;
-    let name_key = if l == Lang::Ja { "name_ja" } else { "name_en" };
-    let login_of = |id: &Value| {
-        accounts.json.as_array().into_iter().flatten().find(|a| a["id"] == *id).map_or_else(
-            || format!("#{id}"),
-            |a| format!("{} ({})", js(&a["display_name"]), js(&a["login"])),
-        )
+    // An accounts administrator sees the accounts, a designator the designations; either page
+    // part alone is the page, and a person who is neither is refused.
+    let accounts = ui.api.get_as::<Vec<AccountView>>("/api/v1/accounts", &headers).await;
+    let designations =
+        ui.api.get_as::<Vec<DesignationView>>("/api/v1/designations", &headers).await;
+    let (accounts, designations) = match (accounts, designations) {
+        (Err(_), Err(a)) => return problem_page(l, Some(&me), &a),
+        (accounts, designations) => (accounts.ok(), designations.ok()),
     };
-    let account_options: Vec<(String, String)> = accounts
-        .json
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|a| a["disabled_at"].is_null())
-        .map(|a| (a["id"].to_string(), format!("{} ({})", js(&a["display_name"]), js(&a["login"]))))
+    let profile =
+        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me).0;
+    let orgs = ui.api.get_as::<Vec<OrganisationView>>("/api/v1/organisations", &headers).await;
+    let all_accounts = accounts.as_deref().unwrap_or_default();
+    let login_of = |id: i64| {
+        all_accounts
+            .iter()
+            .find(|a| a.id == id)
+            .map_or_else(|| format!("#{id}"), |a| format!("{} ({})", a.display_name, a.login))
+    };
+    let account_options: Vec<(String, String)> = all_accounts
+        .iter()
+        .filter(|a| a.disabled_at.is_none())
+        .map(|a| (a.id.to_string(), format!("{} ({})", a.display_name, a.login)))
         .collect();
-    let role_options: Vec<(String, String)> = profile["roles"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|r| (js(&r["id"]).to_owned(), js(&r[name_key]).to_owned()))
-        .collect();
+    let role_name_of = |r: &policy::profile::RoleDef| {
+        if l == Lang::Ja { r.name_ja.clone() } else { r.name_en.clone() }
+    };
+    let role_options: Vec<(String, String)> =
+        profile.roles.iter().map(|r| (r.id.clone(), role_name_of(r))).collect();
     let org_options: Vec<(String, String)> = orgs
-        .json
-        .as_array()
         .into_iter()
         .flatten()
-        .map(|o| (o["id"].to_string(), format!("{} ({})", js(&o["name"]), js(&o["kind"]))))
+        .map(|o| (o.id.to_string(), format!("{} ({})", o.name, o.kind.as_str())))
         .collect();
     let confirm = t(l, "confirm_irreversible");
     let body = html! {
-        @if accounts.ok() {
+        @if let Some(accounts) = &accounts {
             h2 #accounts-h { (t(l, "accounts")) }
             table #accounts aria-labelledby="accounts-h" {
                 thead { tr { th { (t(l, "login_name")) } th { (t(l, "person_name")) } th { (t(l, "password_changed")) } th { "TOTP" } th { (t(l, "acknowledged")) } th { (t(l, "account_state")) } th { "" } } }
                 tbody {
-                    @for a in accounts.json.as_array().into_iter().flatten() {
+                    @for a in accounts {
                         tr {
-                            td { (js(&a["login"])) } td { (js(&a["display_name"])) } td { (when(l, &a["password_changed_at"])) }
-                            td { @if a["totp_enabled"] == true { (t(l, "yes")) } @else { (t(l, "no")) } }
-                            td { (when(l, &a["acknowledged_at"])) }
+                            td { (a.login) } td { (a.display_name) } td { (when_at(l, &a.password_changed_at)) }
+                            td { @if a.totp_enabled { (t(l, "yes")) } @else { (t(l, "no")) } }
+                            td { (at(l, &a.acknowledged_at)) }
                             td {
-                                @if !a["disabled_at"].is_null() { (t(l, "disabled")) " " (when(l, &a["disabled_at"])) }
-                                @else if a["pending_activation"] == true { (t(l, "pending_activation")) }
-                                @else if !a["locked_until"].is_null() { (t(l, "locked")) " 〜" (js(&a["locked_until"])) }
+                                @if a.disabled_at.is_some() { (t(l, "disabled")) " " (at(l, &a.disabled_at)) }
+                                @else if a.pending_activation { (t(l, "pending_activation")) }
+                                @else if let Some(until) = &a.locked_until { (t(l, "locked")) " 〜" (until) }
                             }
                             td {
                                 // PROD-SOD-6: a second administrator activates an outsider's account.
-                                @if a["pending_activation"] == true && a["disabled_at"].is_null() {
-                                    form.inline method="post" action="/accounts" { (form_head(&me, "activate")) input type="hidden" name="id" value=(a["id"]); button { (t(l, "activate")) } }
+                                @if a.pending_activation && a.disabled_at.is_none() {
+                                    form.inline method="post" action="/accounts" { (form_head(&me, "activate")) input type="hidden" name="id" value=(a.id); button { (t(l, "activate")) } }
                                 }
-                                @if !a["locked_until"].is_null() {
-                                    form.inline method="post" action="/accounts" { (form_head(&me, "unlock")) input type="hidden" name="id" value=(a["id"]); button { (t(l, "unlock")) } }
+                                @if a.locked_until.is_some() {
+                                    form.inline method="post" action="/accounts" { (form_head(&me, "unlock")) input type="hidden" name="id" value=(a.id); button { (t(l, "unlock")) } }
                                 }
-                                @if a["disabled_at"].is_null() && a["id"].as_i64() != Some(me.id()) {
-                                    form.inline method="post" action="/accounts" data-confirm=(confirm) { (form_head(&me, "disable")) input type="hidden" name="id" value=(a["id"]); button { (t(l, "disable")) } }
+                                @if a.disabled_at.is_none() && a.id != me.id() {
+                                    form.inline method="post" action="/accounts" data-confirm=(confirm) { (form_head(&me, "disable")) input type="hidden" name="id" value=(a.id); button { (t(l, "disable")) } }
                                 }
                             }
                         }
@@ -91,18 +92,18 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
                 }
             }
         }
-        @if designations.ok() {
+        @if let Some(designations) = &designations {
             h2 #designations-h { (t(l, "designations")) }
             table #designations aria-labelledby="designations-h" {
                 thead { tr { th { (t(l, "login_name")) } th { (t(l, "role")) } th { (t(l, "designated_at")) } th { (t(l, "valid_until")) } th { (t(l, "designation_document")) } th { (t(l, "in_force")) } th { "" } } }
                 tbody {
-                    @for x in designations.json.as_array().into_iter().flatten() {
+                    @for x in designations {
                         tr {
-                            td { (login_of(&x["account_id"])) } td { (role_name(l, x)) }
-                            td { (when(l, &x["designated_at"])) } td { (when(l, &x["valid_until"])) } td { (js(&x["document_ref"])) }
-                            td { @if x["in_force"] == true { (t(l, "yes")) } @else { (t(l, "no")) " " (when(l, &x["revoked_at"])) } }
-                            td { @if x["in_force"] == true {
-                                form.inline method="post" action="/accounts" data-confirm=(confirm) { (form_head(&me, "revoke")) input type="hidden" name="id" value=(x["id"]); button { (t(l, "revoke")) } }
+                            td { (login_of(x.account_id)) } td { (role_name(l, x)) }
+                            td { (when_at(l, &x.designated_at)) } td { (at(l, &x.valid_until)) } td { (x.document_ref.as_deref().unwrap_or("")) }
+                            td { @if x.in_force { (t(l, "yes")) } @else { (t(l, "no")) " " (at(l, &x.revoked_at)) } }
+                            td { @if x.in_force {
+                                form.inline method="post" action="/accounts" data-confirm=(confirm) { (form_head(&me, "revoke")) input type="hidden" name="id" value=(x.id); button { (t(l, "revoke")) } }
                             } }
                         }
                     }
@@ -169,7 +170,7 @@ pub async fn accounts_post(
 
 /// A designation's role by its name in `l` (the Japanese name where the API gives no English
 /// one); never its code (issue 19, item 4).
-fn role_name(l: Lang, x: &Value) -> String {
-    let en = x["role_name_en"].as_str().filter(|_| l == Lang::En);
-    en.or(x["role_name_ja"].as_str()).unwrap_or("").to_owned()
+fn role_name(l: Lang, x: &DesignationView) -> String {
+    let en = x.role_name_en.as_deref().filter(|_| l == Lang::En);
+    en.or(x.role_name_ja.as_deref()).unwrap_or("").to_owned()
 }

@@ -1,6 +1,7 @@
 //! `/duties`: the recurring duties I do or oversee (issue 18 item 1) — what is owed, by when,
 //! what was done and by whom — and the record of a duty done by a person.
 use super::*;
+use server::api::duties::DutyView;
 
 /// `GET /duties`.
 pub async fn duties(State(ui): State<Arc<Ui>>, s: Session) -> Response {
@@ -9,46 +10,43 @@ pub async fn duties(State(ui): State<Arc<Ui>>, s: Session) -> Response {
 
 async fn duties_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
     let Session { l, me, headers } = s;
-    let a = ui.api.get("/api/v1/duties", &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
-    let name = |x: &Value| js(&x[format!("name_{}", l.code())]).to_owned();
+    let duties =
+        or_problem!(ui.api.get_as::<Vec<DutyView>>("/api/v1/duties", &headers).await, l, &me);
+    let name = |x: &DutyView| if l == Lang::Ja { x.name_ja.clone() } else { x.name_en.clone() };
     let body = html! {
         p { (t(l, "duties_help")) }
-        @if a.json.as_array().is_none_or(Vec::is_empty) { p #no-duties { (t(l, "no_duties")) } }
-        @for duty in a.json.as_array().into_iter().flatten() {
-            @let id = js(&duty["id"]);
+        @if duties.is_empty() { p #no-duties { (t(l, "no_duties")) } }
+        @for duty in &duties {
+            @let id = &duty.id;
             @let form = format!("duty-{id}");
             section.duty id=(form) aria-labelledby={ (form) "-h" } {
                 h2 id={ (form) "-h" } { (name(duty)) }
                 p.note {
-                    (label(l, "cadence", js(&duty["cadence"])))
-                    @if let Some(n) = duty["every_days"].as_u64() { " (" (n) (t(l, "days_suffix")) ")" }
-                    " · " (label(l, "done_by", js(&duty["done_by"])))
+                    (label(l, "cadence", &code(&duty.cadence)))
+                    @if let Some(n) = duty.every_days { " (" (n) (t(l, "days_suffix")) ")" }
+                    " · " (label(l, "done_by", &code(&duty.done_by)))
                 }
-                @let owed = duty["owed"].as_array().cloned().unwrap_or_default();
-                @if owed.is_empty() { p { (t(l, "duty_nothing_owed")) } } @else {
+                @if duty.owed.is_empty() { p { (t(l, "duty_nothing_owed")) } } @else {
                     table.owed {
                         thead { tr { th { (t(l, "duty_subject")) } th { (t(l, "duty_period")) } th { (t(l, "due_by")) } th { (t(l, "duty_standing")) } th { "" } } }
                         tbody {
-                            @for o in &owed {
-                                tr.problem[o["lapsed"] == true] {
-                                    td { (js(&o["label"])) } td { (js(&o["period"])) } td { (until(l, &o["due_at"])) }
-                                    td { (label(l, "standing", js(&o["standing"]))) }
+                            @for o in &duty.owed {
+                                tr.problem[o.lapsed] {
+                                    td { (o.label) } td { (o.period) } td { (until_at(l, &o.due_at)) }
+                                    td { (label(l, "standing", &code(&o.standing))) }
                                     td {
-                                        @if o["can_record"] == true {
+                                        @if o.can_record {
                                             form method="post" action="/duties" novalidate {
                                                 (form_head(&me, &form))
                                                 input type="hidden" name="duty" value=(id);
-                                                input type="hidden" name="subject" value=(js(&o["subject"]));
-                                                input type="hidden" name="period" value=(js(&o["period"]));
-                                                label for={ (form) "-" (js(&o["subject"])) } { (t(l, "duty_note")) }
-                                                input id={ (form) "-" (js(&o["subject"])) } name="note" required value=(d.v(&form, "note"));
+                                                input type="hidden" name="subject" value=(o.subject);
+                                                input type="hidden" name="period" value=(o.period);
+                                                label for={ (form) "-" (o.subject) } { (t(l, "duty_note")) }
+                                                input id={ (form) "-" (o.subject) } name="note" required value=(d.v(&form, "note"));
                                                 @if let Some(e) = d.err(&form, "note") { p.field-error { (e) } }
                                                 button { (t(l, "duty_record")) }
                                             }
-                                        } @else if o["mine"] == true {
+                                        } @else if o.mine {
                                             (t(l, "duty_by_action"))
                                         }
                                     }
@@ -58,15 +56,14 @@ async fn duties_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Respo
                     }
                 }
                 (d.alert(&form))
-                @let done = duty["done"].as_array().cloned().unwrap_or_default();
-                @if !done.is_empty() {
+                @if !duty.done.is_empty() {
                     details {
-                        summary { (t(l, "duty_done_list")) " (" (done.len()) ")" }
+                        summary { (t(l, "duty_done_list")) " (" (duty.done.len()) ")" }
                         table.done {
                             thead { tr { th { (t(l, "duty_subject")) } th { (t(l, "duty_period")) } th { (t(l, "duty_done_at")) } th { (t(l, "detail")) } } }
                             tbody {
-                                @for f in &done {
-                                    tr { td { (js(&f["subject"])) } td { (js(&f["period"])) } td { (when(l, &f["fulfilled_at"])) } td { (js(&f["note"])) } }
+                                @for f in &duty.done {
+                                    tr { td { (f.subject) } td { (f.period) } td { (when_at(l, &f.fulfilled_at)) } td { (f.note) } }
                                 }
                             }
                         }

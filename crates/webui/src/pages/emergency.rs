@@ -1,5 +1,10 @@
 //! The police emergency path: orders, extraction, the post-hoc filing.
 use super::*;
+use policy::emergency::OrderAction;
+use server::api::admin::{CameraView, SiteView};
+use server::api::emergency::{Executor, OrderView};
+use server::api::evidence::{ExtractionPackages, PackageView};
+use server::api::session::ProfileView;
 /// rule: ASA-3.5b, NIS-10.4 (the rules themselves are the API's; this page shows them).
 /// `GET /emergency`: emergency orders of my organisation (the city sees all), with the actions
 /// this user may take, and the order form for those who may order.
@@ -9,52 +14,63 @@ pub async fn emergency(State(ui): State<Arc<Ui>>, s: Session) -> Response {
 
 async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
     let Session { l, me, headers } = s;
-    let a = ui.api.get("/api/v1/emergency/orders", &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
-    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
-    let name = if l == Lang::Ja { "name_ja" } else { "name_en" };
+    let orders = or_problem!(
+        ui.api.get_as::<Vec<OrderView>>("/api/v1/emergency/orders", &headers).await,
+        l,
+        &me
+    );
+    let profile =
+        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me).0;
+    let name = |ja: &str, en: &str| if l == Lang::Ja { ja.to_owned() } else { en.to_owned() };
+    // Sections for what this person may also do; one the API refuses is left out.
     let executors = if me.can("emergency.order") {
-        ui.api.get("/api/v1/emergency/executors", &headers).await.json
+        let list = ui.api.get_as::<Vec<Executor>>("/api/v1/emergency/executors", &headers).await;
+        list.unwrap_or_default()
     } else {
-        Value::Null
+        Vec::new()
     };
-    let cams = ui.api.get("/api/v1/cameras", &headers).await.json;
-    let mut packages: HashMap<i64, Vec<Value>> = HashMap::new();
-    for o in a.json.as_array().into_iter().flatten() {
-        if let Some(x) = o["extraction_id"].as_i64()
-            && o["executor_id"].as_i64() == Some(me.id())
-        {
-            let p = ui.api.get(&format!("/api/v1/extractions/{x}/packages"), &headers).await;
-            packages.insert(
-                o["id"].as_i64().unwrap_or(0),
-                p.json["packages"].as_array().cloned().unwrap_or_default(),
-            );
+    let cams = ui.api.get_as::<Vec<CameraView>>("/api/v1/cameras", &headers).await;
+    let cams = cams.unwrap_or_default();
+    let mut packages: HashMap<i64, Vec<PackageView>> = HashMap::new();
+    for o in orders.iter().filter(|o| o.executor_id == me.id()) {
+        if let Some(x) = o.extraction_id {
+            let path = format!("/api/v1/extractions/{x}/packages");
+            if let Ok(p) = ui.api.get_as::<ExtractionPackages>(&path, &headers).await {
+                packages.insert(o.id, p.packages);
+            }
         }
     }
+    let no_forms = Vec::new();
+    let filing_forms = profile.emergency.as_ref().map_or(&no_forms, |e| &e.filing.forms);
+    // Only the purposes the emergency path serves (ASA-3.5b).
+    let served = profile.emergency.as_ref().map(|e| &e.purposes);
+    let purposes: Vec<_> = profile
+        .purposes
+        .iter()
+        .filter(|p| served.is_none_or(|v| v.is_empty() || v.contains(&p.id)))
+        .collect();
     let confirm = t(l, "confirm_irreversible");
     let body = html! {
-        @if a.json.as_array().is_none_or(Vec::is_empty) { p { (t(l, "no_orders")) } }
-        @for o in a.json.as_array().into_iter().flatten() {
-            @let id = o["id"].as_i64().unwrap_or(0);
+        @if orders.is_empty() { p { (t(l, "no_orders")) } }
+        @for o in &orders {
+            @let id = o.id;
             // What this user may do now is the API's answer (`actions`, from `policy`).
-            @let act = |action: &str| o["actions"].as_array().into_iter().flatten().any(|a| a["action"] == action);
+            @let act = |action: OrderAction| o.actions.iter().any(|a| a.action == action);
             section.actions id={ "order-" (id) } {
-                h2 { (o["number"].as_str().unwrap_or("")) " — " span.state { (state_label(l, o["state"].as_str().unwrap_or(""))) } }
-                p { (list(&o["cameras"])) " " (when(l, &o["from"])) " 〜 " (when(l, &o["to"])) }
-                p { (t(l, "urgency_reason")) ": " (o["urgency_reason"].as_str().unwrap_or("")) }
-                @if !o["filing_due_at"].is_null() { p { (t(l, "filing_due")) ": " (until(l, &o["filing_due_at"])) } }
-                @if o["follow_up_due"] == true { p.problem { (t(l, "follow_up_due")) } }
+                h2 { (o.number) " — " span.state { (state_label(l, o.state.as_str())) } }
+                p { (o.cameras.join(", ")) " " (when_at(l, &o.from)) " 〜 " (when_at(l, &o.to)) }
+                p { (t(l, "urgency_reason")) ": " (o.urgency_reason) }
+                @if let Some(due) = &o.filing_due_at { p { (t(l, "filing_due")) ": " (until_at(l, due)) } }
+                @if o.follow_up_due { p.problem { (t(l, "follow_up_due")) } }
                 // PROD-EMERG-1: given outside night and closed days, with its written reason.
-                @if o["flagged"] == true {
-                    p.flagged { strong { (t(l, "flagged_order")) } " " (t(l, "outside_reason")) ": " (js(&o["outside_reason"])) }
-                    @if o["flag_reviewed_at"].is_string() {
-                        p.flag-reviewed { (t(l, "flag_reviewed")) ": " (when(l, &o["flag_reviewed_at"])) " — " (js(&o["flag_review_note"])) }
+                @if o.flagged {
+                    p.flagged { strong { (t(l, "flagged_order")) } " " (t(l, "outside_reason")) ": " (o.outside_reason.as_deref().unwrap_or("")) }
+                    @if let Some(at) = &o.flag_reviewed_at {
+                        p.flag-reviewed { (t(l, "flag_reviewed")) ": " (when_at(l, at)) " — " (o.flag_review_note.as_deref().unwrap_or("")) }
                     }
                 }
                 @let fv = format!("review-flag-{id}");
-                @if act("review_flag") {
+                @if act(OrderAction::ReviewFlag) {
                     (d.alert(&fv))
                     form method="post" action={ "/emergency/" (id) "/review-flag" } {
                         (form_head(&me, &fv))
@@ -67,30 +83,29 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                 @let fx = format!("extract-{id}");
                 @let ff = format!("file-{id}");
                 (d.alert(&fx)) (d.alert(&ff))
-                @if act("extract") {
+                @if act(OrderAction::Extract) {
                     form method="post" action={ "/emergency/" (id) "/extract" } data-confirm=(confirm) {
                         (form_head(&me, &fx))
                         button.extract-order { (t(l, "extract_order")) }
                     }
                 }
-                @if !o["extraction_id"].is_null() { p { a.order-application href={ "/emergency/" (id) "/application" } { (t(l, "application_print")) } } }
+                @if o.extraction_id.is_some() { p { a.order-application href={ "/emergency/" (id) "/application" } { (t(l, "application_print")) } } }
                 @if let Some(pk) = packages.get(&id) {
-                    ul.packages { @for p in pk { li { code { (p["id"].as_str().unwrap_or("")) } " " a href=(p["href"].as_str().unwrap_or("")) download { (t(l, "download")) } } } }
+                    ul.packages { @for p in pk { li { code { (p.id) } " " a href=(p.href) download { (t(l, "download")) } } } }
                 }
-                @if act("file") {
+                @if act(OrderAction::File) {
                     form method="post" action={ "/emergency/" (id) "/file" } {
                         (form_head(&me, &ff))
                         label for={ "form-" (id) } { (t(l, "form")) }
                         select id={ "form-" (id) } name="filing_form" {
-                            @for f in profile["emergency"]["filing"]["forms"].as_array().into_iter().flatten() {
-                                @let fid = f.as_str().unwrap_or("");
-                                option value=(fid) selected[d.v(&ff, "filing_form") == fid] { (form_name(&profile, fid, name)) }
+                            @for fid in filing_forms {
+                                option value=(fid) selected[d.v(&ff, "filing_form") == *fid] { (form_title(&profile, fid, l)) }
                             }
                         }
                         label for={ "ref-" (id) } { (t(l, "document_reference")) }
                         input id={ "ref-" (id) } name="reference" value=(d.v(&ff, "reference")) required;
                         @if let Some(e) = d.err(&ff, "reference") { p.field-error { (e) } }
-                        @if o["follow_up_due"] == true || d.err(&ff, "delay_reason").is_some() {
+                        @if o.follow_up_due || d.err(&ff, "delay_reason").is_some() {
                             label for={ "delay-" (id) } { (t(l, "delay_reason")) }
                             input id={ "delay-" (id) } name="delay_reason" value=(d.v(&ff, "delay_reason"));
                             @if let Some(e) = d.err(&ff, "delay_reason") { p.field-error { (e) } }
@@ -99,7 +114,7 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                     }
                 }
                 @let fl = format!("ledger-{id}");
-                @if act("ledger") {
+                @if act(OrderAction::Ledger) {
                     (d.alert(&fl))
                     form method="post" action={ "/emergency/" (id) "/ledger" } {
                         (form_head(&me, &fl))
@@ -115,14 +130,14 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                 }
                 // NIS-11.2: the entry is reported to the operations chief, which closes the order.
                 @let fr = format!("report-{id}");
-                @if act("report") {
+                @if act(OrderAction::Report) {
                     (d.alert(&fr))
                     form method="post" action={ "/emergency/" (id) "/report" } {
                         (form_head(&me, &fr))
                         button.report-order { (t(l, "report_order")) }
                     }
                 }
-                @if !o["reported_at"].is_null() { p.reported { (t(l, "reported_at")) ": " (when(l, &o["reported_at"])) } }
+                @if let Some(at) = &o.reported_at { p.reported { (t(l, "reported_at")) ": " (when_at(l, at)) } }
             }
         }
         @if me.can("emergency.order") {
@@ -133,14 +148,13 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                     (form_head(&me, "order"))
                     label for="executor" { (t(l, "executor")) }
                     select #executor name="executor" {
-                        @for e in executors.as_array().into_iter().flatten() { option value=(e["id"]) selected[d.v("order", "executor").parse::<i64>().ok() == e["id"].as_i64()] { (e["display_name"].as_str().unwrap_or("")) } }
+                        @for e in &executors { option value=(e.id) selected[d.v("order", "executor").parse::<i64>().ok() == Some(e.id)] { (e.display_name) } }
                     }
                     @if let Some(e) = d.err("order", "executor_account") { p.field-error { (e) } }
                     fieldset {
                         legend { (t(l, "cameras_field")) }
-                        @for c in cams.as_array().into_iter().flatten() {
-                            @let code = c["code"].as_str().unwrap_or("");
-                            label.check { input type="checkbox" name={ "cam:" (code) } value="1" checked[!d.v("order", &format!("cam:{code}")).is_empty()]; (code) " " (c["name"].as_str().unwrap_or("")) }
+                        @for c in &cams {
+                            label.check { input type="checkbox" name={ "cam:" (c.code) } value="1" checked[!d.v("order", &format!("cam:{}", c.code)).is_empty()]; (c.code) " " (c.name) }
                         }
                         @if let Some(e) = d.err("order", "cameras") { p.field-error { (e) } }
                     }
@@ -152,11 +166,7 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                     @if let Some(e) = d.err("order", "to").or_else(|| d.err("order", "range")) { p.field-error { (e) } }
                     label for="purpose" { (t(l, "purpose")) }
                     select #purpose name="purpose" {
-                        @for p in profile["purposes"].as_array().into_iter().flatten().filter(|p| {
-                            // Only the purposes the emergency path serves (ASA-3.5b).
-                            let served = profile["emergency"]["purposes"].as_array();
-                            served.is_none_or(|v| v.is_empty() || v.contains(&p["id"]))
-                        }) { option value=(p["id"].as_str().unwrap_or("")) selected[d.v("order", "purpose") == p["id"].as_str().unwrap_or("")] { (p[name].as_str().unwrap_or("")) } }
+                        @for p in &purposes { option value=(p.id) selected[d.v("order", "purpose") == p.id] { (name(&p.name_ja, &p.name_en)) } }
                     }
                     label for="urgency_reason" { (t(l, "urgency_reason")) }
                     input #urgency_reason name="urgency_reason" value=(d.v("order", "urgency_reason")) required;
@@ -183,58 +193,49 @@ pub async fn order_application(
     Path(id): Path<i64>,
 ) -> Response {
     let Session { l, me, headers } = s;
-    let a = ui.api.get("/api/v1/emergency/orders", &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
-    let Some(o) = a.json.as_array().into_iter().flatten().find(|o| o["id"].as_i64() == Some(id))
-    else {
+    let orders = or_problem!(
+        ui.api.get_as::<Vec<OrderView>>("/api/v1/emergency/orders", &headers).await,
+        l,
+        &me
+    );
+    let Some(o) = orders.iter().find(|o| o.id == id) else {
         return (StatusCode::NOT_FOUND, page(l, Some(&me), &t(l, "not_found"), html! {}))
             .into_response();
     };
-    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
-    let filing: Vec<&str> = profile["emergency"]["filing"]["forms"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let profile =
+        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me).0;
+    let printed = |id: &str| profile.form(id).filter(|f| f.printed);
     // The form filed, when the city prints it; else the city's own form among those that file.
-    let filed = o["filing_form"].as_str();
+    let filed = o.filing_form.as_deref();
     let form = match filed {
-        Some(f) => printed_form(&profile, f),
-        None => filing.iter().find_map(|f| printed_form(&profile, f)),
+        Some(f) => printed(f),
+        None => profile.emergency.iter().flat_map(|e| &e.filing.forms).find_map(|f| printed(f)),
     };
     let Some(form) = form else {
-        let name = if l == Lang::Ja { "name_ja" } else { "name_en" };
-        let doc = filed.map_or_else(String::new, |f| form_name(&profile, f, name));
+        let doc = filed.map_or_else(String::new, |f| form_title(&profile, f, l));
         let body = html! { p.notice #not-printed { (t(l, "filing_not_printed")) " " (doc) } };
         return page(l, Some(&me), &t(l, "application_print"), body).into_response();
     };
-    let title = js(&form["name_ja"]).to_owned();
-    let cams = ui.api.get("/api/v1/cameras", &headers).await.json;
-    let sites = ui.api.get("/api/v1/sites", &headers).await.json;
+    let title = form.name_ja.clone();
+    let cams = ui.api.get_as::<Vec<CameraView>>("/api/v1/cameras", &headers).await;
+    let sites = ui.api.get_as::<Vec<SiteView>>("/api/v1/sites", &headers).await;
+    let (cams, sites) = (cams.unwrap_or_default(), sites.unwrap_or_default());
     let place = |code: &str| {
-        let cam = cams.as_array().into_iter().flatten().find(|c| c["code"] == code);
-        let site = cam
-            .and_then(|c| sites.as_array().into_iter().flatten().find(|x| x["id"] == c["site_id"]));
-        match site {
-            Some(x) => format!("{}（{}、カメラ {code}）", js(&x["address"]), js(&x["name"])),
+        let cam = cams.iter().find(|c| c.code == code);
+        match cam.and_then(|c| sites.iter().find(|x| x.id == c.site_id)) {
+            Some(x) => format!("{}（{}、カメラ {code}）", x.address, x.name),
             None => code.to_owned(),
         }
     };
-    let purpose = profile["purposes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p["id"] == o["purpose"])
-        .map_or_else(|| js(&o["purpose"]).to_owned(), |p| js(&p["name_ja"]).to_owned());
+    let purpose =
+        profile.purpose(&o.purpose).map_or_else(|| o.purpose.clone(), |p| p.name_ja.clone());
     // Dated the day it was filed; before that, the day it is printed to be filled in.
-    let dated = if o["filed_at"].is_string() { &o["filed_at"] } else { &me.0["now"] };
+    let dated = o.filed_at.as_deref().unwrap_or(me.now());
+    let extracted_at = o.extracted_at.clone().flatten().unwrap_or_default();
     let body = html! {
         article.print-a4.certificate #order-application {
-            p.right { (wareki_day(js(dated))) }
-            p.addressee { (js(&form["addressed_to"])) " 様" }
+            p.right { (wareki_day(dated)) }
+            p.addressee { (form.addressed_to.as_deref().unwrap_or("")) " 様" }
             div.right.applicant {
                 p { "所属 ＿＿＿＿＿＿＿＿＿＿＿＿" }
                 p { "職・氏名 ＿＿＿＿＿＿＿＿＿＿ 印" }
@@ -244,13 +245,13 @@ pub async fn order_application(
             p.center { "記" }
             table {
                 tr { th { "利用目的" } td { (purpose) } }
-                tr { th { "緊急を要した理由" } td { (js(&o["urgency_reason"])) } }
-                tr { th { "防犯カメラ設置場所" } td { @for c in o["cameras"].as_array().into_iter().flatten() { (place(js(c))) br; } } }
-                tr { th { "画像の日時" } td { (wareki(js(&o["from"]))) " 〜 " (wareki(js(&o["to"]))) } }
-                tr { th { "画像取出日" } td { (wareki_day(js(&o["extracted_at"]))) } }
-                tr { th { "整理番号" } td { (js(&o["number"])) } }
+                tr { th { "緊急を要した理由" } td { (o.urgency_reason) } }
+                tr { th { "防犯カメラ設置場所" } td { @for c in &o.cameras { (place(c)) br; } } }
+                tr { th { "画像の日時" } td { (wareki(&o.from)) " 〜 " (wareki(&o.to)) } }
+                tr { th { "画像取出日" } td { (wareki_day(&extracted_at)) } }
+                tr { th { "整理番号" } td { (o.number) } }
             }
-            @if let Some(pledge) = form["pledge"].as_str() { p.pledge { (pledge) } }
+            @if let Some(pledge) = &form.pledge { p.pledge { (pledge) } }
         }
         p.noprint { button type="button" data-print { (t(l, "print")) } }
     };

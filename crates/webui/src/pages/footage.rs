@@ -1,5 +1,12 @@
 //! Requests, their review, instructions, extraction and the usage ledger.
 use super::*;
+use policy::workflow::{InstructionAction, RequestAction};
+use server::api::admin::CameraView;
+use server::api::evidence::{ExtractionPackages, PackageView};
+use server::api::footage::{
+    Certificate, InstructionView, Person, Recipient, RequestDetail, RequestView,
+};
+use server::api::session::ProfileView;
 /// `GET /requests?state=&q=&before=`: a page of the requests, filtered, with the next page.
 pub async fn requests(
     State(ui): State<Arc<Ui>>,
@@ -25,11 +32,11 @@ pub async fn requests(
         .collect::<Vec<_>>()
         .join("&");
     let a = ui.api.get(&format!("/api/v1/requests?{qs}"), &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
-    let rows: Vec<Value> = a.json.as_array().cloned().unwrap_or_default();
     let next = a.next.as_deref().and_then(|n| n.strip_prefix("/api/v1")).map(str::to_owned);
+    let rows = match a.read::<Vec<RequestView>>() {
+        Ok(rows) => rows,
+        Err(a) => return problem_page(l, Some(&me), &a),
+    };
     // The filter offers every state the workflow has (typed in `policy`, named by the catalogue).
     let states = policy::workflow::RequestState::ALL.map(policy::workflow::RequestState::as_str);
     let chosen = pick("state").unwrap_or("");
@@ -74,34 +81,33 @@ fn request_input_id(field: &str) -> String {
 }
 
 async fn request_form(ui: &Ui, headers: &HeaderMap, me: &Me, l: Lang, d: &RequestDraft) -> Markup {
-    let profile = ui.api.get("/api/v1/profile", headers).await.json;
-    let cams = ui.api.get("/api/v1/cameras", headers).await.json;
-    let name = if l == Lang::Ja { "name_ja" } else { "name_en" };
+    // The form is drawn whatever these answer; a read that fails leaves its choices empty and
+    // the API says what is missing when the form is sent.
+    let profile = ui.api.get_as::<ProfileView>("/api/v1/profile", headers).await.ok();
+    let profile = profile.map(|p| p.0);
+    let cams = ui.api.get_as::<Vec<CameraView>>("/api/v1/cameras", headers).await;
+    let cams = cams.unwrap_or_default();
+    let named = |ja: &str, en: &str| if l == Lang::Ja { ja.to_owned() } else { en.to_owned() };
     let v = |k: &str| d.values.get(k).cloned().unwrap_or_default();
     let err = |k: &str| field_error(d, k);
     let chosen: Vec<String> = v("cameras").split(',').map(str::to_owned).collect();
-    let forms: Vec<String> = {
-        let mut f: Vec<String> = Vec::new();
-        for b in profile["bases"].as_array().into_iter().flatten() {
-            for x in b["documents"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .chain(b["documents_any_of"].as_array().into_iter().flatten())
-            {
-                if let Some(s) = x.as_str()
-                    && !f.iter().any(|y| y == s)
-                {
-                    f.push(s.to_owned());
-                }
+    let bases = profile.as_ref().map_or(&[][..], |p| &p.bases[..]);
+    let purposes = profile.as_ref().map_or(&[][..], |p| &p.purposes[..]);
+    // Every document a basis asks for, then the city's own request form, each once.
+    let forms: Vec<&str> = {
+        let mut f: Vec<&str> = Vec::new();
+        let request_form = profile.as_ref().and_then(|p| p.workflow.request_form.as_deref());
+        let named = bases.iter().flat_map(|b| b.documents.iter().chain(&b.documents_any_of));
+        for x in named.map(String::as_str).chain(request_form) {
+            if !f.contains(&x) {
+                f.push(x);
             }
         }
-        if let Some(s) = profile["workflow"]["request_form"].as_str()
-            && !f.iter().any(|y| y == s)
-        {
-            f.push(s.to_owned());
-        }
         f
+    };
+    let form_label = |id: &str| match &profile {
+        Some(p) => form_title(p, id, l),
+        None => id.to_owned(),
     };
     html! {
         @if let Some(dt) = &d.detail {
@@ -113,16 +119,16 @@ async fn request_form(ui: &Ui, headers: &HeaderMap, me: &Me, l: Lang, d: &Reques
             select #basis name="basis" required aria-describedby="basis-err" {
                 // No legal basis is assumed: the applicant chooses one (issue 19, item 7).
                 option value="" { (t(l, "choose")) }
-                @for b in profile["bases"].as_array().into_iter().flatten() {
-                    option value=(b["id"].as_str().unwrap_or("")) selected[v("basis") == b["id"].as_str().unwrap_or("")] { (b[name].as_str().unwrap_or("")) " (" (b["rule"].as_str().unwrap_or("")) ")" }
+                @for b in bases {
+                    option value=(b.id) selected[v("basis") == b.id] { (named(&b.name_ja, &b.name_en)) " (" (b.rule.as_str()) ")" }
                 }
             }
             @if let Some(e) = err("basis") { p.field-error #basis-err { (e) } }
             label for="purpose" { (t(l, "purpose")) }
             select #purpose name="purpose" required {
                 option value="" { (t(l, "choose")) }
-                @for p in profile["purposes"].as_array().into_iter().flatten() {
-                    option value=(p["id"].as_str().unwrap_or("")) selected[v("purpose") == p["id"].as_str().unwrap_or("")] { (p[name].as_str().unwrap_or("")) }
+                @for p in purposes {
+                    option value=(p.id) selected[v("purpose") == p.id] { (named(&p.name_ja, &p.name_en)) }
                 }
             }
             @if let Some(e) = err("purpose") { p.field-error { (e) } }
@@ -135,18 +141,17 @@ async fn request_form(ui: &Ui, headers: &HeaderMap, me: &Me, l: Lang, d: &Reques
             fieldset {
                 legend { (t(l, "documents")) }
                 @for (i, f) in forms.iter().enumerate() {
-                    label for={ "doc-" (i) } { (form_name(&profile, f, name)) " — " (t(l, "document_reference")) }
+                    label for={ "doc-" (i) } { (form_label(f)) " — " (t(l, "document_reference")) }
                     input id={ "doc-" (i) } name={ "doc:" (f) } value=(v(&format!("doc:{f}")));
                 }
                 @if let Some(e) = err("documents") { p.field-error { (e) } }
             }
             fieldset #cameras-field {
                 legend { (t(l, "cameras_field")) }
-                @for c in cams.as_array().into_iter().flatten() {
-                    @let code = c["code"].as_str().unwrap_or("");
+                @for c in &cams {
                     label.check {
-                        input type="checkbox" name={ "cam:" (code) } value="1" checked[chosen.iter().any(|x| x == code)];
-                        (code) " " (c["name"].as_str().unwrap_or(""))
+                        input type="checkbox" name={ "cam:" (c.code) } value="1" checked[chosen.contains(&c.code)];
+                        (c.code) " " (c.name)
                     }
                 }
                 @if let Some(e) = err("cameras") { p.field-error { (e) } }
@@ -234,90 +239,86 @@ pub async fn request(
 /// The request page; `d` carries a refused form back, filled in, with the API's messages.
 async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: StatusCode) -> Response {
     let Session { l, me, headers } = s;
-    let a = ui.api.get(&format!("/api/v1/requests/{id}"), &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
-    let r = a.json;
-    let state = r["state"].as_str().unwrap_or("");
+    let r = or_problem!(
+        ui.api.get_as::<RequestDetail>(&format!("/api/v1/requests/{id}"), &headers).await,
+        l,
+        &me
+    );
     // What this user may do now is the API's answer (`actions`, from `policy`); the page never
     // decides it from state names.
-    let act =
-        |action: &str| r["actions"].as_array().into_iter().flatten().any(|a| a["action"] == action);
-    let mut packages = Vec::new();
-    for e in r["extractions"].as_array().into_iter().flatten() {
-        if e["operator_id"].as_i64() == Some(me.id()) {
-            let p =
-                ui.api.get(&format!("/api/v1/extractions/{}/packages", e["id"]), &headers).await;
-            let eid = e["id"].as_i64().unwrap_or(0);
-            packages.extend(
-                p.json["packages"].as_array().into_iter().flatten().map(|p| (eid, p.clone())),
-            );
+    let act = |action: RequestAction| r.actions.iter().flatten().any(|a| a.action == action);
+    // The sections below are what this PC and person may also do; one the API refuses here (the
+    // packages off the PC they were made on) is left out, and the case file still shows.
+    let mut packages: Vec<(i64, PackageView)> = Vec::new();
+    for e in r.extractions.iter().filter(|e| e.operator_id == me.id()) {
+        let path = format!("/api/v1/extractions/{}/packages", e.id);
+        if let Ok(p) = ui.api.get_as::<ExtractionPackages>(&path, &headers).await {
+            packages.extend(p.packages.into_iter().map(|p| (e.id, p)));
         }
     }
     // rule: ALL-REC-2 — the extractor may look at a still of each camera (aim and masks) while
     // the request awaits its ledger entry.
-    let camera_ids: std::collections::HashMap<String, i64> =
-        if !packages.is_empty() && r["awaits_ledger"] == true {
-            let c = ui.api.get("/api/v1/cameras", &headers).await.json;
-            c.as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|c| Some((c["code"].as_str()?.to_owned(), c["id"].as_i64()?)))
-                .collect()
-        } else {
-            Default::default()
-        };
-    // Instructions this user can act on now (`actions`, from `policy`).
-    let offers = |i: &Value, action: &str| {
-        i["actions"].as_array().into_iter().flatten().any(|a| a["action"] == action)
+    let camera_ids: HashMap<String, i64> = if !packages.is_empty() && r.awaits_ledger == Some(true)
+    {
+        let cams = ui.api.get_as::<Vec<CameraView>>("/api/v1/cameras", &headers).await;
+        cams.into_iter().flatten().map(|c| (c.code, c.id)).collect()
+    } else {
+        HashMap::new()
     };
-    let my_open: Vec<&Value> = r["instructions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|i| i["actions"].as_array().is_some_and(|a| !a.is_empty()))
-        .collect();
-    let recipients = |step: usize| {
+    // Instructions this user can act on now (`actions`, from `policy`).
+    let offers = |i: &InstructionView, action: InstructionAction| {
+        i.actions.iter().any(|a| a.action == action)
+    };
+    let my_open: Vec<&InstructionView> =
+        r.instructions.iter().filter(|i| !i.actions.is_empty()).collect();
+    let recipients = |step: i64| {
         let ui = ui.clone();
         let headers = headers.clone();
         async move {
-            ui.api.get(&format!("/api/v1/instructions/recipients?step={step}"), &headers).await.json
+            let path = format!("/api/v1/instructions/recipients?step={step}");
+            ui.api.get_as::<Vec<Recipient>>(&path, &headers).await
         }
     };
-    let first_recipients = if act("instruct") { recipients(1).await } else { Value::Null };
+    let first_recipients = match act(RequestAction::Instruct) {
+        true => recipients(1).await.unwrap_or_default(),
+        false => Vec::new(),
+    };
     let mut relay_to = HashMap::new();
-    for i in my_open.iter().filter(|i| offers(i, "pass_on")) {
-        let step = i["step"].as_u64().unwrap_or(1) as usize;
-        relay_to.insert(i["id"].as_i64().unwrap_or(0), recipients(step + 1).await);
+    for i in my_open.iter().filter(|i| offers(i, InstructionAction::PassOn)) {
+        relay_to.insert(i.id, recipients(i.step + 1).await.unwrap_or_default());
     }
     let confirm = t(l, "confirm_irreversible");
-    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
-    let footage = &r["footage"];
+    let profile =
+        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me).0;
+    let footage = &r.footage;
+    let q = &r.request;
+    let person = |p: &Option<Person>| p.as_ref().map(|p| (p.name.clone(), p.organisation.clone()));
     let body = html! {
         (d.confirmation(l))
         dl.record {
-            dt { (t(l, "number")) } dd #number { (r["number"].as_str().unwrap_or("")) }
-            dt { (t(l, "applicant")) } dd #applicant { (js(&r["applicant"]["name"])) "（" (js(&r["applicant"]["organisation"])) "）" }
-            dt { (t(l, "state")) } dd #state { (state_label(l, state)) }
-            dt { (t(l, "basis")) } dd { (r["basis_name_ja"].as_str().unwrap_or("")) " (" (r["basis_rule"].as_str().unwrap_or("")) ")" }
-            dt { (t(l, "purpose")) } dd { (r["purpose_name_ja"].as_str().unwrap_or("")) }
-            dt { (t(l, "recipient")) } dd { (r["recipient"].as_str().unwrap_or("")) }
-            dt { (t(l, "case_summary")) } dd { (r["case_summary"].as_str().unwrap_or("")) }
-            dt { (t(l, "cameras_field")) } dd { (list(&r["cameras"])) }
-            dt { (t(l, "range_from")) } dd { (when(l, &r["from"])) }
-            dt { (t(l, "range_to")) } dd { (when(l, &r["to"])) }
-            dt { (t(l, "submitted_at")) } dd { (when(l, &r["created_at"])) }
+            dt { (t(l, "number")) } dd #number { (q.number) }
+            dt { (t(l, "applicant")) } dd #applicant {
+                @if let Some((name, org)) = person(&r.applicant) { (name) "（" (org) "）" } @else { "（）" }
+            }
+            dt { (t(l, "state")) } dd #state { (state_label(l, q.state.as_str())) }
+            dt { (t(l, "basis")) } dd { (q.basis_name_ja.as_deref().unwrap_or("")) " (" (q.basis_rule.as_deref().unwrap_or("")) ")" }
+            dt { (t(l, "purpose")) } dd { (q.purpose_name_ja.as_deref().unwrap_or("")) }
+            dt { (t(l, "recipient")) } dd { (q.recipient) }
+            dt { (t(l, "case_summary")) } dd { (q.case_summary) }
+            dt { (t(l, "cameras_field")) } dd { (q.cameras.join(", ")) }
+            dt { (t(l, "range_from")) } dd { (when_at(l, &q.from)) }
+            dt { (t(l, "range_to")) } dd { (when_at(l, &q.to)) }
+            dt { (t(l, "submitted_at")) } dd { (when_at(l, &q.created_at)) }
             dt { (t(l, "documents")) } dd #documents {
-                @for doc in r["documents"].as_array().into_iter().flatten() {
-                    (form_name(&profile, js(&doc["form"]), if l == Lang::Ja { "name_ja" } else { "name_en" })) ": " (js(&doc["reference"])) br;
+                @for doc in &q.documents {
+                    (form_title(&profile, &doc.form, l)) ": " (doc.reference) br;
                 }
             }
             dt { (t(l, "footage_erased_at")) } dd #footage-erasure {
-                (when(l, &footage["erased_at"]))
-                @if footage["held"] == true { " — " (t(l, "footage_held")) }
-                @else if footage["erased"] == true { " — " (t(l, "footage_erased")) }
-                " (" (js(&footage["rule"])) ")"
+                (footage.erased_at.as_deref().map(|at| when_at(l, at)).unwrap_or_default())
+                @if footage.held { " — " (t(l, "footage_held")) }
+                @else if footage.erased { " — " (t(l, "footage_erased")) }
+                " (" (footage.rule) ")"
             }
         }
         section #timeline {
@@ -325,18 +326,20 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
             table {
                 thead { tr { th { (t(l, "when")) } th { (t(l, "step")) } th { (t(l, "step_by")) } th { (t(l, "details")) } } }
                 tbody {
-                    @for x in r["timeline"].as_array().into_iter().flatten() {
+                    @for x in &r.timeline {
                         tr {
-                            td { (when(l, &x["at"])) }
-                            td { (label(l, "step", js(&x["kind"]))) }
+                            td { (when_at(l, &x.at)) }
+                            td { (label(l, "step", &code(&x.kind))) }
                             td {
-                                (js(&x["by"]["name"]))
-                                @if !js(&x["by"]["organisation"]).is_empty() { "（" (js(&x["by"]["organisation"])) "）" }
-                                @if !js(&x["role"]).is_empty() { br; small { (js(&x["role"])) } }
+                                @if let Some((name, org)) = person(&x.by) {
+                                    (name)
+                                    @if !org.is_empty() { "（" (org) "）" }
+                                }
+                                @if let Some(role) = x.role.as_deref().filter(|r| !r.is_empty()) { br; small { (role) } }
                             }
                             td {
-                                @if x["to"].is_object() { (t(l, "to_person")) " " (js(&x["to"]["name"])) "（" (js(&x["to"]["organisation"])) "） " }
-                                (js(&x["note"]))
+                                @if let Some((name, org)) = person(&x.to) { (t(l, "to_person")) " " (name) "（" (org) "） " }
+                                (x.note.as_deref().unwrap_or(""))
                             }
                         }
                     }
@@ -344,13 +347,13 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
             }
         }
         p { a #application-link href={ "/requests/" (id) "/application" } { (t(l, "application_print")) } }
-        @if r["certificate_number"].is_string() {
-            p { a href={ "/requests/" (id) "/certificate" } { (t(l, "certificate")) " " (r["certificate_number"].as_str().unwrap_or("")) } }
+        @if let Some(n) = &q.certificate_number {
+            p { a href={ "/requests/" (id) "/certificate" } { (t(l, "certificate")) " " (n) } }
         }
-        @if act("relay") {
+        @if act(RequestAction::Relay) {
             (d.alert("relay")) form method="post" action={ "/requests/" (id) "/act/relay" } { (form_head(&me, "relay")) button #relay { (t(l, "relay")) } }
         }
-        @if act("approve") {
+        @if act(RequestAction::Approve) {
             section.actions {
                 h2 { (t(l, "reviewed")) }
                 form method="post" action={ "/requests/" (id) "/act/approve" } { (form_head(&me, "approve")) button #approve { (t(l, "approve")) } }
@@ -365,7 +368,7 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                 }
             }
         }
-        @if act("instruct") {
+        @if act(RequestAction::Instruct) {
             section.actions {
                 h2 { (t(l, "instruct")) }
                 (d.alert("instruct"))
@@ -373,8 +376,8 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                     (form_head(&me, "instruct"))
                     label for="to_account" { (t(l, "instruct_to")) }
                     select #to_account name="to_account" required {
-                        @for a in first_recipients.as_array().into_iter().flatten() {
-                            option value=(a["id"]) { (a["display_name"].as_str().unwrap_or("")) " (" (a[if l == Lang::Ja { "role_name_ja" } else { "role_name_en" }].as_str().unwrap_or("")) ")" }
+                        @for a in &first_recipients {
+                            option value=(a.id) { (a.display_name) " (" (if l == Lang::Ja { &a.role_name_ja } else { &a.role_name_en }.as_deref().unwrap_or("")) ")" }
                         }
                     }
                     label for="note" { (t(l, "instruction_note")) }
@@ -384,24 +387,23 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
             }
         }
         @for i in &my_open {
-            @let iid = i["id"].as_i64().unwrap_or(0);
             section.actions {
-                h2 { (t(l, "instructions")) " #" (iid) }
-                @if let Some(list) = relay_to.get(&iid) {
+                h2 { (t(l, "instructions")) " #" (i.id) }
+                @if let Some(list) = relay_to.get(&i.id) {
                     (d.alert("relay_instruction"))
-                    form method="post" action={ "/instructions/" (iid) "/relay" } {
+                    form method="post" action={ "/instructions/" (i.id) "/relay" } {
                         (form_head(&me, "relay_instruction"))
                         input type="hidden" name="request" value=(id);
                         label for="relay_to" { (t(l, "instruct_to")) }
                         select #relay_to name="to_account" {
-                            @for a in list.as_array().into_iter().flatten() { option value=(a["id"]) { (a["display_name"].as_str().unwrap_or("")) } }
+                            @for a in list { option value=(a.id) { (a.display_name) } }
                         }
                         button #relay-instruction { (t(l, "relay")) }
                     }
                 }
-                @if offers(i, "extract") {
+                @if offers(i, InstructionAction::Extract) {
                     (d.alert("extract"))
-                    form method="post" action={ "/instructions/" (iid) "/extract" } data-confirm=(confirm) {
+                    form method="post" action={ "/instructions/" (i.id) "/extract" } data-confirm=(confirm) {
                         (form_head(&me, "extract"))
                         input type="hidden" name="request" value=(id);
                         label for="passphrase" { (t(l, "encrypt_passphrase")) }
@@ -420,12 +422,12 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                     tbody {
                         @for (eid, p) in &packages {
                             tr {
-                                td { code { (p["id"].as_str().unwrap_or("")) } }
-                                td { (p["camera"].as_str().unwrap_or("")) }
-                                td { code.hash { (p["manifest_sha256"].as_str().unwrap_or("")) } }
-                                td { a href=(p["href"].as_str().unwrap_or("")) download=(p["file_name"].as_str().unwrap_or("")) { (t(l, "download")) } br; small { (p["file_name"].as_str().unwrap_or("")) } }
+                                td { code { (p.id) } }
+                                td { (p.camera) }
+                                td { code.hash { (p.manifest_sha256) } }
+                                td { a href=(p.href) download=(p.file_name) { (t(l, "download")) } br; small { (p.file_name) } }
                                 td {
-                                    @if let Some(cid) = p["camera"].as_str().and_then(|c| camera_ids.get(c)) {
+                                    @if let Some(cid) = camera_ids.get(&p.camera) {
                                         a.still href={ "/api/v1/cameras/" (cid) "/still?extraction=" (eid) } target="_blank" { (t(l, "still_for_aim")) }
                                     }
                                 }
@@ -444,19 +446,19 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                 }
             }
         }
-        @if act("report") {
-            @for e in r["extractions"].as_array().into_iter().flatten().filter(|e| e["operator_id"].as_i64() == Some(me.id()) && e["reported_at"].is_null()) {
+        @if act(RequestAction::Report) {
+            @for e in r.extractions.iter().filter(|e| e.operator_id == me.id() && e.reported_at.is_none()) {
                 section.actions {
                     h2 { (t(l, "report_extraction")) }
                     (d.alert("report"))
-                    form method="post" action={ "/requests/" (id) "/report/" (e["id"]) } {
+                    form method="post" action={ "/requests/" (id) "/report/" (e.id) } {
                         (form_head(&me, "report"))
                         button #report { (t(l, "report_extraction")) }
                     }
                 }
             }
         }
-        @if act("ledger") {
+        @if act(RequestAction::Ledger) {
             section.actions {
                 h2 { (t(l, "write_ledger")) }
                 (d.alert("ledger"))
@@ -465,13 +467,13 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                     // 提供日時 (LEDGER-1, KIT-6.3): date and time, now unless changed.
                     label for="handed_over_at" { (t(l, "handover_date")) " " span.req aria-hidden="true" { "*" } }
                     input #handed_over_at name="handed_over_at" type="datetime-local" step="1" required
-                        value=(if d.form == "ledger" { d.v("ledger", "handed_over_at") } else { js(&me.0["now"]).chars().take(19).collect::<String>() });
+                        value=(if d.form == "ledger" { d.v("ledger", "handed_over_at") } else { me.now().chars().take(19).collect::<String>() });
                     @if let Some(e) = d.err("ledger", "handed_over_at") { p.field-error #handed_over_at-err { (e) } }
                     label for="data_hashes" { (t(l, "data_hashes")) }
                     textarea #data_hashes name="data_hashes" rows="3" {
                         @if d.form == "ledger" { (d.v("ledger", "data_hashes")) } @else {
-                        @for e in r["extractions"].as_array().into_iter().flatten() {
-                            @for h in e["manifest_hash"].as_str().unwrap_or("").split_whitespace() { "sha256:" (h) "\n" }
+                        @for e in &r.extractions {
+                            @for h in e.manifest_hash.as_deref().unwrap_or("").split_whitespace() { "sha256:" (h) "\n" }
                         }
                         }
                     }
@@ -480,11 +482,11 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                 }
             }
         }
-        @if act("withdraw") {
+        @if act(RequestAction::Withdraw) {
             (d.alert("withdraw")) form method="post" action={ "/requests/" (id) "/act/withdraw" } data-confirm=(confirm) { (form_head(&me, "withdraw")) button { (t(l, "withdraw")) } }
         }
     };
-    let title = format!("{} {}", t(l, "requests"), r["number"].as_str().unwrap_or(""));
+    let title = format!("{} {}", t(l, "requests"), q.number);
     (status, page(l, Some(&me), &title, body)).into_response()
 }
 
@@ -495,57 +497,50 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
 /// as received, addressed to the role that decides it, with no pledge the rules do not state.
 pub async fn application(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i64>) -> Response {
     let Session { l, me, headers } = s;
-    let a = ui.api.get(&format!("/api/v1/requests/{id}"), &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
-    let r = &a.json;
-    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
-    let docs: Vec<&Value> = r["documents"].as_array().into_iter().flatten().collect();
+    let r = or_problem!(
+        ui.api.get_as::<RequestDetail>(&format!("/api/v1/requests/{id}"), &headers).await,
+        l,
+        &me
+    )
+    .request;
+    let profile =
+        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me).0;
+    let printed = |id: &str| profile.form(id).filter(|f| f.printed);
     // The profile's own application form, else a printed form among the documents attached.
-    let form = profile["workflow"]["request_form"]
-        .as_str()
-        .and_then(|f| printed_form(&profile, f))
-        .or_else(|| {
-            docs.iter().filter_map(|d| d["form"].as_str()).find_map(|f| printed_form(&profile, f))
-        });
-    let title = form.map_or_else(|| "画像提供申請書".to_owned(), |f| js(&f["name_ja"]).to_owned());
+    let form = profile
+        .workflow
+        .request_form
+        .as_deref()
+        .and_then(printed)
+        .or_else(|| r.documents.iter().find_map(|d| printed(&d.form)));
+    let title = form.map_or_else(|| "画像提供申請書".to_owned(), |f| f.name_ja.clone());
     // Addressed as the form says; else to the role that decides requests, by the rules' name.
-    let addressee = form.and_then(|f| f["addressed_to"].as_str()).map_or_else(
-        || {
-            let decider = profile["workflow"]["reviewed_by"][0].as_str().unwrap_or("");
-            let role =
-                profile["roles"].as_array().into_iter().flatten().find(|x| x["id"] == decider);
-            format!(
-                "{} {}",
-                js(&profile["profile"]["name_ja"]),
-                role.map_or("", |x| js(&x["name_ja"]))
-            )
-        },
-        str::to_owned,
-    );
+    let addressee = form.and_then(|f| f.addressed_to.clone()).unwrap_or_else(|| {
+        let decider = profile.workflow.reviewed_by.first().and_then(|id| profile.role(id));
+        format!("{} {}", profile.profile.name_ja, decider.map_or("", |x| x.name_ja.as_str()))
+    });
     let body = html! {
         article.print-a4.certificate #application {
-            p.right { (wareki_day(js(&r["created_at"]))) }
+            p.right { (wareki_day(&r.created_at)) }
             p.addressee { (addressee) " 様" }
             div.right.applicant {
-                p { (js(&r["recipient"])) }
+                p { (r.recipient) }
                 p { "申請者 ＿＿＿＿＿＿＿＿＿＿ 印" }
             }
             h2.center { (title) }
             p { "次のとおり、防犯カメラの画像の提供を申請します。" }
             p.center { "記" }
             table {
-                tr { th { "提供を受ける者" } td { (js(&r["recipient"])) } }
-                tr { th { "提供を求める根拠" } td { (js(&r["basis_name_ja"])) } }
-                tr { th { "利用目的" } td { (js(&r["purpose_name_ja"])) } }
-                tr { th { "事件の概要" } td { (js(&r["case_summary"])) } }
-                tr { th { "防犯カメラ" } td { (list(&r["cameras"])) } }
-                tr { th { "画像の日時" } td { (wareki(js(&r["from"]))) " 〜 " (wareki(js(&r["to"]))) } }
-                tr { th { "添付書類" } td { @for d in &docs { (form_name(&profile, js(&d["form"]), "name_ja")) " " (js(&d["reference"])) br; } } }
-                tr { th { "整理番号" } td { (js(&r["number"])) } }
+                tr { th { "提供を受ける者" } td { (r.recipient) } }
+                tr { th { "提供を求める根拠" } td { (r.basis_name_ja.as_deref().unwrap_or("")) } }
+                tr { th { "利用目的" } td { (r.purpose_name_ja.as_deref().unwrap_or("")) } }
+                tr { th { "事件の概要" } td { (r.case_summary) } }
+                tr { th { "防犯カメラ" } td { (r.cameras.join(", ")) } }
+                tr { th { "画像の日時" } td { (wareki(&r.from)) " 〜 " (wareki(&r.to)) } }
+                tr { th { "添付書類" } td { @for d in &r.documents { (form_title(&profile, &d.form, Lang::Ja)) " " (d.reference) br; } } }
+                tr { th { "整理番号" } td { (r.number) } }
             }
-            @if let Some(pledge) = form.and_then(|f| f["pledge"].as_str()) { p.pledge { (pledge) } }
+            @if let Some(pledge) = form.and_then(|f| f.pledge.as_deref()) { p.pledge { (pledge) } }
         }
         p.noprint { button type="button" data-print { (t(l, "print")) } }
     };
@@ -555,39 +550,36 @@ pub async fn application(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i
 /// `GET /requests/{id}/certificate`: the approval certificate, printable on A4.
 pub async fn certificate(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i64>) -> Response {
     let Session { l, me, headers } = s;
-    let a = ui.api.get(&format!("/api/v1/requests/{id}/certificate"), &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
-    let c = &a.json;
-    let r = &c["request"];
-    let form = &c["form"];
+    let path = format!("/api/v1/requests/{id}/certificate");
+    let c = or_problem!(ui.api.get_as::<Certificate>(&path, &headers).await, l, &me);
+    let r = &c.request;
+    let form = c.form.as_ref();
     // As a municipal office issues it (issue 18 item 6): 文書番号 and date top right, the
     // addressee top left, the issuing office and the signer, 記, the conditions in the rules'
     // own words; no rule IDs or codes.
     let body = html! {
         article.print-a4.certificate #certificate {
             div.right {
-                p #cert-number { (js(&c["document_number"])) }
-                p { (wareki_day(js(&c["approved_at"]))) }
+                p #cert-number { (c.document_number) }
+                p { (wareki_day(c.approved_at.as_deref().unwrap_or(""))) }
             }
-            p.addressee { (js(&r["recipient"])) " 様" }
+            p.addressee { (r.recipient) " 様" }
             div.right.applicant {
-                p { (js(&form["issuer"])) }
-                p #cert-signer { (js(&c["approved_by"])) " 印" }
+                p { (form.and_then(|f| f.issuer.as_deref()).unwrap_or("")) }
+                p #cert-signer { (c.approved_by.as_deref().unwrap_or("")) " 印" }
             }
-            h2.center { (js(&form["name_ja"])) }
-            p { (wareki_day(js(&r["created_at"]))) "付けで申請のあった防犯カメラの画像の提供について、次のとおり承認します。" }
+            h2.center { (form.map_or("", |f| f.name_ja.as_str())) }
+            p { (wareki_day(&r.created_at)) "付けで申請のあった防犯カメラの画像の提供について、次のとおり承認します。" }
             p.center { "記" }
             table {
-                tr { th { "申請の整理番号" } td { (js(&r["number"])) } }
-                tr { th { "提供を受ける者" } td { (js(&r["recipient"])) } }
-                tr { th { "提供の根拠" } td { (js(&r["basis_name_ja"])) } }
-                tr { th { "利用目的" } td { (js(&r["purpose_name_ja"])) } }
-                tr { th { "防犯カメラ" } td { (list(&r["cameras"])) } }
-                tr { th { "画像の日時" } td { (wareki(js(&r["from"]))) " 〜 " (wareki(js(&r["to"]))) } }
+                tr { th { "申請の整理番号" } td { (r.number) } }
+                tr { th { "提供を受ける者" } td { (r.recipient) } }
+                tr { th { "提供の根拠" } td { (r.basis_name_ja.as_deref().unwrap_or("")) } }
+                tr { th { "利用目的" } td { (r.purpose_name_ja.as_deref().unwrap_or("")) } }
+                tr { th { "防犯カメラ" } td { (r.cameras.join(", ")) } }
+                tr { th { "画像の日時" } td { (wareki(&r.from)) " 〜 " (wareki(&r.to)) } }
             }
-            @if let Some(conditions) = form["conditions"].as_str() {
+            @if let Some(conditions) = form.and_then(|f| f.conditions.as_deref()) {
                 p { "（条件）" }
                 p.conditions { (conditions) }
             }
@@ -823,7 +815,7 @@ pub async fn ledger(
 }
 
 /// The extractions the listed packages belong to, each once, in order.
-fn package_extractions(packages: &[(i64, Value)]) -> Vec<i64> {
+fn package_extractions<P>(packages: &[(i64, P)]) -> Vec<i64> {
     let mut out: Vec<i64> = Vec::new();
     for (eid, _) in packages {
         if !out.contains(eid) {

@@ -1,47 +1,52 @@
 //! The dashboard: my tasks and the cameras.
 use super::*;
+use server::api::tasks::{Task, TaskKind, Tasks};
 
 /// `GET /`: my tasks and the cameras.
 pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
     let Session { l, me, headers } = s;
-    if me.0["must_acknowledge"] == true || me.0["must_change_password"] == true {
+    if me.must_acknowledge || me.must_change_password {
         return Redirect::to("/account").into_response();
     }
     // What this person must do now, computed by the server from the rules (issue 19).
-    let a = ui.api.get("/api/v1/me/tasks", &headers).await;
-    let tasks: Vec<Value> = a.json["tasks"].as_array().cloned().unwrap_or_default();
-    let of = |kind: &str, action: &str| -> Vec<&Value> {
-        tasks.iter().filter(|t| t["kind"] == kind && t["action"] == action).collect()
+    let tasks =
+        or_problem!(ui.api.get_as::<Tasks>("/api/v1/me/tasks", &headers).await, l, &me).tasks;
+    let of = |kind: TaskKind, action: &str| -> Vec<&Task> {
+        tasks.iter().filter(|t| t.kind == kind && t.action == action).collect()
     };
     // Groups in the order a clerk works through them: (heading key, element id, tasks).
     let groups = [
-        ("task_relay", "task-relay", of("request", "relay")),
-        ("task_review", "task-review", of("request", "decide")),
-        ("task_instruct", "task-instruct", of("request", "instruct")),
+        ("task_relay", "task-relay", of(TaskKind::Request, "relay")),
+        ("task_review", "task-review", of(TaskKind::Request, "decide")),
+        ("task_instruct", "task-instruct", of(TaskKind::Request, "instruct")),
         ("task_instruction", "task-instruction", {
-            let mut v = of("instruction", "extract");
-            v.extend(of("instruction", "pass_on"));
+            let mut v = of(TaskKind::Instruction, "extract");
+            v.extend(of(TaskKind::Instruction, "pass_on"));
             v
         }),
-        ("task_report", "task-report", of("request", "report")),
-        ("task_ledger", "task-ledger", of("request", "ledger")),
-        ("task_emergency_extract", "task-emergency-extract", of("emergency_order", "extract")),
-        ("task_filing", "filings", of("emergency_order", "file")),
-        ("task_emergency_ledger", "task-emergency-ledger", of("emergency_order", "ledger")),
-        ("task_emergency_report", "task-emergency-report", of("emergency_order", "report")),
-        ("task_review_flag", "task-review-flag", of("emergency_order", "review_flag")),
-        ("overdue_complaints", "overdue-complaints", of("complaint", "respond")),
-        ("open_incidents", "open-incidents", of("incident", "close")),
-        ("task_witnesses", "task-witnesses", of("viewing", "judge_witnesses")),
-        ("duties_due", "duties-due", tasks.iter().filter(|t| t["kind"] == "duty").collect()),
-        ("password_rotate_soon", "rotate", of("account", "change_password")),
+        ("task_report", "task-report", of(TaskKind::Request, "report")),
+        ("task_ledger", "task-ledger", of(TaskKind::Request, "ledger")),
+        (
+            "task_emergency_extract",
+            "task-emergency-extract",
+            of(TaskKind::EmergencyOrder, "extract"),
+        ),
+        ("task_filing", "filings", of(TaskKind::EmergencyOrder, "file")),
+        ("task_emergency_ledger", "task-emergency-ledger", of(TaskKind::EmergencyOrder, "ledger")),
+        ("task_emergency_report", "task-emergency-report", of(TaskKind::EmergencyOrder, "report")),
+        ("task_review_flag", "task-review-flag", of(TaskKind::EmergencyOrder, "review_flag")),
+        ("overdue_complaints", "overdue-complaints", of(TaskKind::Complaint, "respond")),
+        ("open_incidents", "open-incidents", of(TaskKind::Incident, "close")),
+        ("task_witnesses", "task-witnesses", of(TaskKind::Viewing, "judge_witnesses")),
+        ("duties_due", "duties-due", tasks.iter().filter(|t| t.kind == TaskKind::Duty).collect()),
+        ("password_rotate_soon", "rotate", of(TaskKind::Account, "change_password")),
     ];
-    let recorder = ui.api.get("/api/v1/recorder/status", &headers).await;
+    let recorder = ui.api.get_as::<RecorderStatus>("/api/v1/recorder/status", &headers).await;
     let body = html! {
-        p { (me.0["display_name"].as_str().unwrap_or("")) "（" (me.roles(l)) "）" }
+        p { (me.display_name) "（" (me.roles(l)) "）" }
         p.ws {
             (t(l, "workstation")) ": "
-            @match me.0["workstation"]["name"].as_str() {
+            @match me.workstation.as_ref().map(|w| w.name.as_str()) {
                 Some(n) => (n),
                 None => (t(l, "no_workstation")),
             }
@@ -54,16 +59,16 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
                     h3 { (t(l, heading)) " (" (items.len()) ")" }
                     ul.tasks id=(id) {
                         @for x in items {
-                            li.problem[x["overdue"] == true] {
-                                @if let Some(title) = x["title"][l.code()].as_str() { (title) ": " }
-                                a href=(js(&x["href"])) { (js(&x["label"])) }
-                                @if !js(&x["detail"]).is_empty() { " — " (task_detail(l, x)) }
-                                @if x["range"].is_object() {
-                                    " — " (list(&x["cameras"])) " " (when(l, &x["range"]["from"])) " 〜 " (when(l, &x["range"]["to"]))
+                            li.problem[x.overdue] {
+                                @if let Some(title) = &x.title { (if l == Lang::Ja { &title.ja } else { &title.en }) ": " }
+                                a href=(x.href) { (x.label) }
+                                @if !x.detail.is_empty() { " — " (task_detail(l, x)) }
+                                @if let Some(range) = &x.range {
+                                    " — " (x.cameras.join(", ")) " " (when_at(l, &range.from)) " 〜 " (when_at(l, &range.to))
                                 }
-                                @if !x["due_at"].is_null() {
-                                    " — " (until(l, &x["due_at"]))
-                                    @if x["overdue"] == true { " (" (t(l, "follow_up_due")) ")" }
+                                @if let Some(due) = &x.due_at {
+                                    " — " (until_at(l, due))
+                                    @if x.overdue { " (" (t(l, "follow_up_due")) ")" }
                                 }
                             }
                         }
@@ -81,9 +86,9 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
 
 /// A task's line in words: a code the catalogue names (a complaint's category, an incident's
 /// kind) is said by its name, never shown raw (issue 19, item 4).
-fn task_detail(l: Lang, x: &Value) -> String {
-    match x["detail_key"].as_str() {
+fn task_detail(l: Lang, x: &Task) -> String {
+    match x.detail_key.as_deref() {
         Some(key) if t(l, key) != key => t(l, key),
-        _ => js(&x["detail"]).to_owned(),
+        _ => x.detail.clone(),
     }
 }

@@ -10,8 +10,20 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use server::api::holds::RecorderStatus;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// The value of a read the page cannot do without; a refusal, or an answer that does not read
+/// as its type, returns the problem page from the handler (as `?` would).
+macro_rules! or_problem {
+    ($read:expr, $l:expr, $me:expr) => {
+        match $read {
+            Ok(v) => v,
+            Err(a) => return problem_page($l, Some($me), &a),
+        }
+    };
+}
 
 mod account;
 mod admin;
@@ -56,36 +68,52 @@ fn lang(headers: &HeaderMap) -> Lang {
 }
 
 /// The signed-in user as `/api/v1/me` describes them.
-struct Me(Value);
+/// Read as the API's own type, so a page cannot misspell a field of it.
+struct Me {
+    view: server::api::session::MeView,
+    /// The page asked for, so the navigation marks where the person is.
+    path: String,
+}
 
-impl Me {
-    fn csrf(&self) -> &str {
-        self.0["csrf_token"].as_str().unwrap_or("")
-    }
-    fn id(&self) -> i64 {
-        self.0["id"].as_i64().unwrap_or(0)
-    }
-    fn can(&self, perm: &str) -> bool {
-        self.0["roles"].as_array().into_iter().flatten().any(|r| {
-            r["permissions"].as_array().into_iter().flatten().any(|p| p.as_str() == Some(perm))
-        })
-    }
-    fn roles(&self, l: Lang) -> String {
-        let key = if l == Lang::Ja { "name_ja" } else { "name_en" };
-        let names: Vec<&str> = self.0["roles"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|r| r[key].as_str())
-            .collect();
-        names.join("、")
+impl std::ops::Deref for Me {
+    type Target = server::api::session::MeView;
+    fn deref(&self) -> &Self::Target {
+        &self.view
     }
 }
 
-/// Loads the user, or answers with the login page redirect.
+impl Me {
+    fn csrf(&self) -> &str {
+        self.view.csrf_token.as_deref().unwrap_or("")
+    }
+    fn id(&self) -> i64 {
+        self.view.id
+    }
+    fn can(&self, perm: &str) -> bool {
+        self.view.roles.iter().flat_map(|r| r.permissions.iter().flatten()).any(|p| p == perm)
+    }
+    fn roles(&self, l: Lang) -> String {
+        let names: Vec<&str> = self
+            .view
+            .roles
+            .iter()
+            .filter_map(|r| if l == Lang::Ja { &r.name_ja } else { &r.name_en }.as_deref())
+            .collect();
+        names.join("、")
+    }
+    /// The server's time now (JST, RFC 3339).
+    fn now(&self) -> &str {
+        &self.view.now
+    }
+}
+
+/// Loads the user, or answers with the login page redirect (a session that is gone, or an
+/// answer that does not read as the API's type).
 async fn me(ui: &Ui, headers: &HeaderMap) -> Result<Me, Response> {
-    let a = ui.api.get("/api/v1/me", headers).await;
-    if a.ok() { Ok(Me(a.json)) } else { Err(Redirect::to("/login").into_response()) }
+    match ui.api.get_as("/api/v1/me", headers).await {
+        Ok(view) => Ok(Me { view, path: String::new() }),
+        Err(_) => Err(Redirect::to("/login").into_response()),
+    }
 }
 
 /// A page request from a logged-in user: language, the user, and the browser's headers (to call
@@ -126,7 +154,7 @@ impl axum::extract::FromRequestParts<Arc<Ui>> for Session {
             }
         };
         // The page asked for, so the navigation marks where the person is.
-        me.0["path"] = Value::String(parts.uri.path().to_owned());
+        me.path = parts.uri.path().to_owned();
         Ok(Session { l: lang(&headers), me, headers })
     }
 }
@@ -179,7 +207,7 @@ fn nav_groups(l: Lang, m: &Me) -> Vec<(&'static str, Vec<(&'static str, String)>
     if can("ledger.read") {
         work.push(("/ledger", t(l, "ledger")));
     }
-    if m.0["emergency_path"] == true
+    if m.emergency_path
         && [
             "emergency.order",
             "emergency.extract",
@@ -195,7 +223,7 @@ fn nav_groups(l: Lang, m: &Me) -> Vec<(&'static str, Vec<(&'static str, String)>
     if can("footage.view") {
         work.push(("/viewings", t(l, "viewings")));
     }
-    if m.0["has_duties"] == true {
+    if m.has_duties {
         work.push(("/duties", t(l, "duties")));
     }
     let mut registers = vec![("/cameras", t(l, "cameras"))];
@@ -214,7 +242,7 @@ fn nav_groups(l: Lang, m: &Me) -> Vec<(&'static str, Vec<(&'static str, String)>
     if can("workstation.manage") {
         registers.push(("/workstations", t(l, "workstations")));
     }
-    if m.0["central_room"].is_object() {
+    if m.central_room.is_some() {
         registers.push(("/room", t(l, "room_entries")));
     }
     if can("contract.manage") {
@@ -227,9 +255,7 @@ fn nav_groups(l: Lang, m: &Me) -> Vec<(&'static str, Vec<(&'static str, String)>
         registers.push(("/disposals", t(l, "disposals")));
     }
     let mut oversight = Vec::new();
-    if (m.0["emergency_path"] == true && can("reconciliation.submit"))
-        || can("reconciliation.review")
-    {
+    if (m.emergency_path && can("reconciliation.submit")) || can("reconciliation.review") {
         oversight.push(("/reconciliation", t(l, "reconciliation")));
     }
     if can("audit.read") {
@@ -238,13 +264,10 @@ fn nav_groups(l: Lang, m: &Me) -> Vec<(&'static str, Vec<(&'static str, String)>
     if can("complaint.handle") {
         oversight.push(("/complaints", t(l, "complaints")));
     }
-    if can("report.publish") && m.0["keeps_all"] == true {
+    if can("report.publish") && m.keeps_all {
         oversight.push(("/reports", t(l, "reports")));
     }
-    let mine = vec![
-        ("/rules", t(l, "rules")),
-        ("/account", m.0["display_name"].as_str().unwrap_or("").to_owned()),
-    ];
+    let mine = vec![("/rules", t(l, "rules")), ("/account", m.display_name.clone())];
     vec![
         ("nav_work", work),
         ("nav_registers", registers),
@@ -256,8 +279,8 @@ fn nav_groups(l: Lang, m: &Me) -> Vec<(&'static str, Vec<(&'static str, String)>
 /// The page frame: header, navigation for what this user may do, language switch; the city
 /// named as the person's session says.
 fn page(l: Lang, me: Option<&Me>, title: &str, body: Markup) -> Markup {
-    let city = me.map_or(&Value::Null, |m| &m.0["city"]);
-    page_of(l, me, city, title, body)
+    let city = me.map(|m| json!({ "ja": m.city.ja, "en": m.city.en })).unwrap_or(Value::Null);
+    page_of(l, me, &city, title, body)
 }
 
 /// A public page (no session): the frame with the city's name (issue 19, item 8).
@@ -305,10 +328,10 @@ fn page_of(l: Lang, me: Option<&Me>, city: &Value, title: &str, body: Markup) ->
                                         ul {
                                             @for (href, text) in links {
                                                 li {
-                                                    a href=(href) aria-current=[(m.0["path"].as_str() == Some(href)).then_some("page")] {
+                                                    a href=(href) aria-current=[(m.path == href).then_some("page")] {
                                                         (text)
                                                         @if href == "/" {
-                                                            @if let Some(n) = m.0["task_count"].as_u64().filter(|n| *n > 0) {
+                                                            @if let Some(n) = Some(m.task_count).filter(|n| *n > 0) {
                                                                 " " span.count #task-count aria-label={ (t(l, "my_tasks")) " " (n) } { (n) }
                                                             }
                                                         }
@@ -342,7 +365,7 @@ fn page_of(l: Lang, me: Option<&Me>, city: &Value, title: &str, body: Markup) ->
                             a href="/contact" { (t(l, "contact")) }
                         }
                     }
-                    @if let Some(m) = me { p.note { (t(l, "now")) ": " time #now datetime=(js(&m.0["now"])) { (when(l, &m.0["now"])) } } }
+                    @if let Some(m) = me { p.note { (t(l, "now")) ": " time #now datetime=(m.now()) { (when_at(l, m.now())) } } }
                 }
             }
         }
@@ -697,6 +720,26 @@ fn until(l: Lang, v: &Value) -> String {
         .unwrap_or_default()
 }
 
+/// An instant the API wrote (RFC 3339) as this person writes instants ([`when`]).
+fn when_at(l: Lang, s: &str) -> String {
+    policy::jst::parse_rfc3339(s)
+        .map(|t| policy::jst::when_in(t, l == Lang::Ja, years()))
+        .unwrap_or_default()
+}
+
+/// An optional instant the API wrote, as [`when_at`] says it (nothing for none).
+fn at(l: Lang, s: &Option<String>) -> String {
+    s.as_deref().map(|s| when_at(l, s)).unwrap_or_default()
+}
+
+/// A deadline the API wrote (RFC 3339), as [`until`] says it.
+fn until_at(l: Lang, s: &str) -> String {
+    let this_year = policy::jst::civil(jiff::Timestamp::now()).year();
+    policy::jst::parse_rfc3339(s)
+        .map(|t| policy::jst::deadline_in(t, l == Lang::Ja, this_year, years()))
+        .unwrap_or_default()
+}
+
 fn instant_of(v: &Value) -> Option<jiff::Timestamp> {
     match v {
         Value::String(s) => policy::jst::parse_rfc3339(s).ok(),
@@ -726,19 +769,17 @@ fn wareki_day(rfc3339: &str) -> String {
     w.split_once(' ').map_or(w.clone(), |(day, _)| day.to_owned())
 }
 
-/// The profile's form `id`, when it is one the city prints itself (`printed`).
-fn printed_form<'a>(profile: &'a Value, id: &str) -> Option<&'a Value> {
-    profile["forms"]
-        .as_array()?
-        .iter()
-        .find(|f| f["id"].as_str() == Some(id) && f["printed"] == true)
-}
-
 /// The catalogue text of `{prefix}_{value}`, or the value itself for one the catalogue lacks.
 fn label(l: Lang, prefix: &str, value: &str) -> String {
     let key = format!("{prefix}_{value}");
     let v = t(l, &key);
     if v == key { value.to_owned() } else { v }
+}
+
+/// The name a unit enum of the API goes by on the wire (`fiscal_year`), to key the catalogue
+/// with: the same text the API's JSON carries.
+fn code<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 fn state_label(l: Lang, s: &str) -> String {
@@ -750,10 +791,9 @@ fn rec_label(l: Lang, s: &str) -> String {
 }
 
 /// Where a camera's privacy masks are applied, and why not at the camera (issue 24, item 2).
-fn mask_mode_label(l: Lang, v: &serde_json::Value) -> String {
+fn mask_mode_label(l: Lang, mode: &node::MaskMode) -> String {
     use node::{BurnInReason as R, MaskMode};
-    let mode: MaskMode = serde_json::from_value(v.clone()).unwrap_or_default();
-    match mode {
+    match mode.clone() {
         MaskMode::None => t(l, "mask_none"),
         MaskMode::Camera { verified_ms } => {
             let at = jiff::Timestamp::from_millisecond(verified_ms)
@@ -782,21 +822,28 @@ fn mask_mode_label(l: Lang, v: &serde_json::Value) -> String {
     }
 }
 
-fn recorder_table(l: Lang, a: &Answer) -> Markup {
-    if !a.ok() {
+/// The recorder's state per camera and the clocks, as `GET /api/v1/recorder/status` says;
+/// a refusal (no recorder here, or none of the person's cameras) says there is none.
+fn recorder_table(l: Lang, status: &Result<RecorderStatus, Answer>) -> Markup {
+    let Ok(status) = status else {
         return html! { p { (t(l, "no_recorder")) } };
-    }
+    };
+    let ms = |m: Option<i64>| {
+        m.and_then(|m| jiff::Timestamp::from_millisecond(m).ok())
+            .map(|t| policy::jst::when_in(t, l == Lang::Ja, years()))
+            .unwrap_or_default()
+    };
     html! {
         table {
             thead { tr { th { (t(l, "cameras_field")) } th { (t(l, "recorder_state")) } th { (t(l, "last_frame")) } th { (t(l, "gaps_today")) } th { (t(l, "masks_col")) } } }
             tbody {
-                @for c in a.json["cameras"].as_array().into_iter().flatten() {
+                @for c in &status.cameras {
                     tr {
-                        td { (c["camera"].as_str().unwrap_or("")) }
-                        td { (rec_label(l, c["state"].as_str().unwrap_or(""))) " " (c["detail"].as_str().unwrap_or("")) }
-                        td { (when(l, &c["last_frame_ms"])) }
-                        td { (c["gaps_today"]) }
-                        td.masks { (mask_mode_label(l, &c["masks"])) }
+                        td { (c.camera) }
+                        td { (rec_label(l, &code(&c.state))) " " (c.detail) }
+                        td { (ms(c.last_frame_ms)) }
+                        td { (c.gaps_today) }
+                        td.masks { (mask_mode_label(l, &c.masks)) }
                     }
                 }
             }
@@ -806,14 +853,14 @@ fn recorder_table(l: Lang, a: &Answer) -> Markup {
             caption { (t(l, "clocks")) }
             thead { tr { th { (t(l, "clock_host")) } th { (t(l, "clock_synced")) } th { (t(l, "clock_error")) } th { (t(l, "clock_ok")) } } }
             tbody {
-                @for c in a.json["clocks"].as_array().into_iter().flatten() {
+                @for c in &status.clocks {
                     tr {
-                        td { (if c["host"] == "centre" { t(l, "clock_centre") } else { c["host"].as_str().unwrap_or("").to_owned() }) }
-                        td { (if c["synchronised"] == true { t(l, "yes") } else { t(l, "no") }) }
-                        td { (format!("{:.0} ms", c["max_error_ms"].as_f64().unwrap_or(0.0))) }
+                        td { (if c.host == "centre" { t(l, "clock_centre") } else { c.host.clone() }) }
+                        td { (if c.synchronised { t(l, "yes") } else { t(l, "no") }) }
+                        td { (format!("{:.0} ms", c.max_error_ms)) }
                         td {
-                            @if c["within_tolerance"] == true { (t(l, "yes")) }
-                            @else { strong.problem { (t(l, "no")) " (" (c["rule"].as_str().unwrap_or("")) ", ±" (c["tolerance_ms"]) " ms)" } }
+                            @if c.within_tolerance { (t(l, "yes")) }
+                            @else { strong.problem { (t(l, "no")) " (" (c.rule) ", ±" (c.tolerance_ms) " ms)" } }
                         }
                     }
                 }
@@ -822,23 +869,32 @@ fn recorder_table(l: Lang, a: &Answer) -> Markup {
     }
 }
 
-fn request_list(l: Lang, rows: &[Value]) -> Markup {
+fn request_list(l: Lang, rows: &[server::api::footage::RequestView]) -> Markup {
     html! {
         table {
             thead { tr { th { (t(l, "number")) } th { (t(l, "state")) } th { (t(l, "recipient")) } th { (t(l, "cameras_field")) } th { (t(l, "range_from")) } th { (t(l, "range_to")) } } }
             tbody {
                 @for r in rows {
                     tr {
-                        td { a href={ "/requests/" (r["id"]) } { (r["number"].as_str().unwrap_or("")) } }
-                        td { (state_label(l, r["state"].as_str().unwrap_or(""))) }
-                        td { (r["recipient"].as_str().unwrap_or("")) }
-                        td { (list(&r["cameras"])) }
-                        td { (when(l, &r["from"])) }
-                        td { (when(l, &r["to"])) }
+                        td { a href={ "/requests/" (r.id) } { (r.number) } }
+                        td { (state_label(l, r.state.as_str())) }
+                        td { (r.recipient) }
+                        td { (r.cameras.join(", ")) }
+                        td { (when_at(l, &r.from)) }
+                        td { (when_at(l, &r.to)) }
                     }
                 }
             }
         }
+    }
+}
+
+/// A form's title in the profile (`[[forms]]`) in the page's language, or its id.
+fn form_title(profile: &policy::Profile, id: &str, l: Lang) -> String {
+    match profile.form(id) {
+        Some(f) if l == Lang::Ja => f.name_ja.clone(),
+        Some(f) => f.name_en.clone(),
+        None => id.to_owned(),
     }
 }
 

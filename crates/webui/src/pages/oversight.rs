@@ -2,6 +2,12 @@
 //! and the audit log.
 
 use super::*;
+use policy::profile::OrgKind;
+use server::api::admin::{PeriodView, RetentionView};
+use server::api::emergency::{DelegationView, IncidentView};
+use server::api::holds::HoldView;
+use server::api::session::ProfileView;
+use server::api::viewing::{ViewingDetail, ViewingView};
 
 /// `GET /holds`: retention extensions with their recorded reasons (KIT-5.6, KAW-2.2.6イ).
 pub async fn holds(State(ui): State<Arc<Ui>>, s: Session) -> Response {
@@ -10,10 +16,8 @@ pub async fn holds(State(ui): State<Arc<Ui>>, s: Session) -> Response {
 
 async fn holds_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
     let Session { l, me, headers } = s;
-    let a = ui.api.get("/api/v1/holds", &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
+    let holds =
+        or_problem!(ui.api.get_as::<Vec<HoldView>>("/api/v1/holds", &headers).await, l, &me);
     let cams = camera_choices(ui, &headers).await;
     let confirm = t(l, "confirm_irreversible");
     let body = html! {
@@ -21,14 +25,14 @@ async fn holds_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Respon
         table #holds {
             thead { tr { th { "#" } th { (t(l, "cameras_field")) } th { (t(l, "range_from")) } th { (t(l, "range_to")) } th { (t(l, "hold_until")) } th { (t(l, "reason")) } th { (t(l, "inquiry_reference")) } th { (t(l, "in_force")) } th { "" } } }
             tbody {
-                @for h in a.json.as_array().into_iter().flatten() {
+                @for h in &holds {
                     tr {
-                        td { (h["id"]) } td { (js(&h["camera"])) } td { (when(l, &h["from"])) } td { (when(l, &h["to"])) } td { (when(l, &h["until"])) }
-                        td { (js(&h["reason"])) } td { (js(&h["inquiry_reference"])) }
-                        td { @if h["in_force"] == true { (t(l, "yes")) } @else { (t(l, "no")) " " (when(l, &h["released_at"])) }
-                             @if let Some(n) = h["pending_on_node"].as_str() { br; span.badge.pending { (t(l, "hold_pending_on")) ": " (n) } } }
-                        td { @if h["in_force"] == true {
-                            form.inline method="post" action="/holds" data-confirm=(confirm) { (form_head(&me, "release")) input type="hidden" name="id" value=(h["id"]); button { (t(l, "release")) } }
+                        td { (h.id) } td { (h.camera) } td { (when_at(l, &h.from)) } td { (when_at(l, &h.to)) } td { (when_at(l, &h.until)) }
+                        td { (h.reason) } td { (h.inquiry_reference.as_deref().unwrap_or("")) }
+                        td { @if h.in_force { (t(l, "yes")) } @else { (t(l, "no")) " " (at(l, &h.released_at)) }
+                             @if let Some(n) = &h.pending_on_node { br; span.badge.pending { (t(l, "hold_pending_on")) ": " (n) } } }
+                        td { @if h.in_force {
+                            form.inline method="post" action="/holds" data-confirm=(confirm) { (form_head(&me, "release")) input type="hidden" name="id" value=(h.id); button { (t(l, "release")) } }
                         } }
                     }
                 }
@@ -80,41 +84,38 @@ pub async fn retention(State(ui): State<Arc<Ui>>, s: Session) -> Response {
     retention_page(&ui, s, Draft::default(), StatusCode::OK).await
 }
 
-fn period_text(l: Lang, p: &Value) -> String {
-    match (p["days"].as_u64(), p["months"].as_u64()) {
-        (Some(d), _) => t(l, "period_days").replace("{n}", &d.to_string()),
-        (None, Some(m)) => t(l, "period_months").replace("{n}", &m.to_string()),
+fn period_text(l: Lang, p: Option<&PeriodView>) -> String {
+    match p.map(|p| (p.days, p.months)) {
+        Some((Some(d), _)) => t(l, "period_days").replace("{n}", &d.to_string()),
+        Some((None, Some(m))) => t(l, "period_months").replace("{n}", &m.to_string()),
         _ => String::new(),
     }
 }
 
 async fn retention_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
     let Session { l, me, headers } = s;
-    let org = me.0["organisation"]["id"].as_i64().unwrap_or(0);
-    let a = ui.api.get(&format!("/api/v1/organisations/{org}/retention"), &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
-    let r = &a.json;
+    let org = me.organisation.as_ref().map_or(0, |o| o.id);
+    let path = format!("/api/v1/organisations/{org}/retention");
+    let r = or_problem!(ui.api.get_as::<RetentionView>(&path, &headers).await, l, &me);
     let units =
         [("days".to_owned(), t(l, "unit_days")), ("months".to_owned(), t(l, "unit_months"))];
     let body = html! {
-        p { (t(l, "retention_help").replace("{rule}", js(&r["rule"]))) }
+        p { (t(l, "retention_help").replace("{rule}", &r.rule)) }
         dl.facts #retention-facts {
-            dt { (t(l, "organisation")) } dd { (js(&r["organisation"])) }
+            dt { (t(l, "organisation")) } dd { (r.organisation) }
             dt { (t(l, "retention_own")) }
-            dd #retention-own { @if r["period"].is_null() { (t(l, "retention_default_used")) } @else { (period_text(l, &r["period"])) } }
-            dt { (t(l, "retention_default")) } dd { (period_text(l, &r["default"])) }
+            dd #retention-own { @match &r.period { None => (t(l, "retention_default_used")), Some(p) => (period_text(l, Some(p))) } }
+            dt { (t(l, "retention_default")) } dd { (period_text(l, Some(&r.default))) }
             dt { (t(l, "retention_bounds")) }
-            dd { (period_text(l, &r["floor"])) " (" (js(&r["floor_rule"])) ") 〜 " (period_text(l, &r["ceiling"])) " (" (js(&r["ceiling_rule"])) ")" }
+            dd { (period_text(l, r.floor.as_ref())) " (" (r.floor_rule) ") 〜 " (period_text(l, r.ceiling.as_ref())) " (" (r.ceiling_rule) ")" }
         }
         table #retention-cameras {
             thead { tr { th { (t(l, "cameras_field")) } th { (t(l, "retention_in_force")) } } }
             tbody {
-                @for c in r["cameras"].as_array().into_iter().flatten() {
+                @for c in &r.cameras {
                     tr {
-                        td { (js(&c["code"])) " " (js(&c["name"])) }
-                        td { (period_text(l, &c["period"])) @if c["own_setting"] == true { " (" (t(l, "retention_camera_own")) ")" } }
+                        td { (c.code) " " (c.name) }
+                        td { (period_text(l, Some(&c.period))) @if c.own_setting { " (" (t(l, "retention_camera_own")) ")" } }
                     }
                 }
             }
@@ -144,7 +145,7 @@ pub async fn retention_post(
     if f.fields.get("form").map(String::as_str) != Some("retention") {
         return StatusCode::BAD_REQUEST.into_response();
     }
-    let org = s.me.0["organisation"]["id"].as_i64().unwrap_or(0);
+    let org = s.me.organisation.as_ref().map_or(0, |o| o.id);
     let length = txt(&f, "length");
     // A number the API checks against the bounds; text that is no number is sent as it is, for
     // the API to name the field.
@@ -189,16 +190,17 @@ async fn reconciliation_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) 
         return problem_page(l, Some(&me), &a);
     }
     let incidents = if review {
-        ui.api.get("/api/v1/reconciliation/incidents", &headers).await.json
+        let path = "/api/v1/reconciliation/incidents";
+        or_problem!(ui.api.get_as::<Vec<IncidentView>>(path, &headers).await, l, &me)
     } else {
-        Value::Null
+        Vec::new()
     };
-    let month = last_month(js(&me.0["now"]));
+    let month = last_month(me.now());
     let mut d = d;
     if d.form.is_empty() {
         // Defaults on a fresh page: last month, and this PC.
         d.values.insert("month".into(), month);
-        if let Some(w) = me.0["workstation"]["id"].as_i64() {
+        if let Some(w) = me.workstation.as_ref().map(|w| w.id) {
             d.values.insert("workstation_id".into(), w.to_string());
         }
     }
@@ -212,26 +214,25 @@ async fn reconciliation_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) 
     let body = html! {
         @if review {
             h2 #incidents-h { (t(l, "incidents")) }
-            @if incidents.as_array().is_none_or(Vec::is_empty) { p #no-incidents { (t(l, "no_incidents")) } }
+            @if incidents.is_empty() { p #no-incidents { (t(l, "no_incidents")) } }
             table #incidents aria-labelledby="incidents-h" {
                 thead { tr { th { "#" } th { (t(l, "month")) } th { (t(l, "incident_kind")) } th { (t(l, "detail")) } th { (t(l, "opened_at")) } th { (t(l, "closed")) } } }
                 tbody {
-                    @for i in incidents.as_array().into_iter().flatten() {
+                    @for i in &incidents {
                         tr {
-                            td { (i["id"]) } td { (js(&i["month"])) } td { (label(l, "incident", js(&i["kind"]))) }
+                            td { (i.id) } td { (i.month) } td { (label(l, "incident", &i.kind)) }
+                            td { (incident_detail(l, &i.kind, &i.detail)) }
+                            td { (when_at(l, &i.opened_at)) }
                             td {
-                                (incident_detail(l, js(&i["kind"]), &i["detail"]))
-                            }
-                            td { (when(l, &i["opened_at"])) }
-                            td {
-                                @if i["closed_at"].is_null() {
-                                    form method="post" action="/reconciliation" novalidate {
-                                        (form_head(&me, "close")) input type="hidden" name="id" value=(i["id"]);
-                                        label for={ "note-" (i["id"]) } { (t(l, "close_note")) }
-                                        input id={ "note-" (i["id"]) } name="note" required;
+                                @match &i.closed_at {
+                                    None => form method="post" action="/reconciliation" novalidate {
+                                        (form_head(&me, "close")) input type="hidden" name="id" value=(i.id);
+                                        label for={ "note-" (i.id) } { (t(l, "close_note")) }
+                                        input id={ "note-" (i.id) } name="note" required;
                                         button { (t(l, "close")) }
-                                    }
-                                } @else { (when(l, &i["closed_at"])) " " (js(&i["note"])) }
+                                    },
+                                    Some(closed) => { (when_at(l, closed)) " " (i.note.as_deref().unwrap_or("")) }
+                                }
                             }
                         }
                     }
@@ -239,7 +240,7 @@ async fn reconciliation_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) 
             }
             (d.alert("close"))
         }
-        @if review && me.0["emergency_path"] == true {
+        @if review && me.emergency_path {
             section.actions {
                 h2 { (t(l, "run_reconciliation")) }
                 (d.alert("run"))
@@ -564,22 +565,19 @@ pub async fn viewings(State(ui): State<Arc<Ui>>, s: Session) -> Response {
 
 /// The profile's purposes, as choices in the page's language.
 async fn purpose_choices(ui: &Ui, headers: &HeaderMap, l: Lang) -> Vec<(String, String)> {
-    let profile = ui.api.get("/api/v1/profile", headers).await.json;
-    let name = if l == Lang::Ja { "name_ja" } else { "name_en" };
-    profile["purposes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| (js(&p["id"]).to_owned(), js(&p[name]).to_owned()))
-        .collect()
+    let Ok(ProfileView(profile)) = ui.api.get_as("/api/v1/profile", headers).await else {
+        return Vec::new();
+    };
+    let name = |p: &policy::profile::Purpose| {
+        if l == Lang::Ja { p.name_ja.clone() } else { p.name_en.clone() }
+    };
+    profile.purposes.iter().map(|p| (p.id.clone(), name(p))).collect()
 }
 
 async fn viewings_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
     let Session { l, me, headers } = s;
-    let a = ui.api.get("/api/v1/viewings", &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
+    let viewings =
+        or_problem!(ui.api.get_as::<Vec<ViewingView>>("/api/v1/viewings", &headers).await, l, &me);
     let purposes = purpose_choices(ui, &headers, l).await;
     let purpose_name =
         |id: &str| purposes.iter().find(|(k, _)| k == id).map_or(id.to_owned(), |(_, n)| n.clone());
@@ -589,20 +587,20 @@ async fn viewings_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
         table #viewings {
             thead { tr { th { "No." } th { (t(l, "viewed_at")) } th { (t(l, "cameras_field")) } th { (t(l, "range_from")) } th { (t(l, "range_to")) } th { (t(l, "purpose")) } th { (t(l, "witnesses")) } th { (t(l, "state")) } } }
             tbody {
-                @for v in a.json.as_array().into_iter().flatten() {
+                @for v in &viewings {
                     tr {
-                        td { (v["id"]) } td { (when(l, &v["viewed_at"])) }
-                        td { (join(&v["cameras"])) } td { (when(l, &v["range_from"])) } td { (when(l, &v["range_to"])) }
-                        td { (purpose_name(js(&v["purpose"]))) } td { (join(&v["witnesses"])) }
+                        td { (v.id) } td { (when_at(l, &v.viewed_at)) }
+                        td { (v.cameras.join("、")) } td { (when_at(l, &v.range_from)) } td { (when_at(l, &v.range_to)) }
+                        td { (purpose_name(&v.purpose)) } td { (v.witnesses.join("、")) }
                         td {
-                            @if v["witnesses_pending"] == true {
-                                a href={ "/viewings/" (v["id"]) } { (t(l, "viewing_state_pending")) }
-                            } @else if v["open"] == true && v["viewer_id"].as_i64() == Some(me.id()) {
-                                a.play href={ "/viewings/" (v["id"]) } { (t(l, "viewing_play")) }
-                            } @else if v["open"] == true {
+                            @if v.witnesses_pending {
+                                a href={ "/viewings/" (v.id) } { (t(l, "viewing_state_pending")) }
+                            } @else if v.open && v.viewer_id == me.id() {
+                                a.play href={ "/viewings/" (v.id) } { (t(l, "viewing_play")) }
+                            } @else if v.open {
                                 (t(l, "viewing_state_open"))
                             } @else {
-                                a href={ "/viewings/" (v["id"]) } { (t(l, "viewing_state_ended")) }
+                                a href={ "/viewings/" (v.id) } { (t(l, "viewing_state_ended")) }
                             }
                         }
                     }
@@ -626,11 +624,6 @@ async fn viewings_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
         }
     };
     (status, page(l, Some(&me), &t(l, "viewings"), body)).into_response()
-}
-
-/// A JSON list of strings, joined for reading.
-fn join(v: &Value) -> String {
-    v.as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join("、")
 }
 
 /// `POST /viewings`: records the viewing and opens its player.
@@ -670,60 +663,55 @@ pub async fn viewing(
     axum::extract::Query(q): axum::extract::Query<ViewingQuery>,
 ) -> Response {
     let Session { l, me, headers } = s;
-    let a = ui.api.get(&format!("/api/v1/viewings/{id}"), &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
-    let v = &a.json;
+    let path = format!("/api/v1/viewings/{id}");
+    let detail = or_problem!(ui.api.get_as::<ViewingDetail>(&path, &headers).await, l, &me);
+    let v = &detail.viewing;
     let purposes = purpose_choices(&ui, &headers, l).await;
     let purpose = purposes
         .iter()
-        .find(|(k, _)| k == js(&v["purpose"]))
-        .map_or(js(&v["purpose"]).to_owned(), |(_, n)| n.clone());
-    let cameras: Vec<String> = v["cameras"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.as_str().map(str::to_owned))
-        .collect();
+        .find(|(k, _)| *k == v.purpose)
+        .map_or(v.purpose.clone(), |(_, n)| n.clone());
+    let cameras = &v.cameras;
     let camera = q
         .camera
         .filter(|c| cameras.contains(c))
         .or_else(|| cameras.first().cloned())
         .unwrap_or_default();
-    let playable = v["mine"] == true && v["open"] == true;
-    let watermark = format!("{} · {} {}", js(&v["viewer"]), t(l, "viewing_no"), v["id"]);
-    let seen = v["seen"].as_object().cloned().unwrap_or_default();
+    let playable = detail.mine && v.open;
+    let viewer = detail.viewer.as_deref().unwrap_or("");
+    let watermark = format!("{viewer} · {} {}", t(l, "viewing_no"), v.id);
+    let spans = serde_json::to_string(&detail.spans.get(&camera)).unwrap_or_default();
+    let seen = v.seen.as_object().cloned().unwrap_or_default();
     let body = html! {
         dl.record {
-            dt { (t(l, "viewing_no")) } dd { (v["id"]) }
-            dt { (t(l, "cameras_field")) } dd { (join(&v["cameras"])) }
-            dt { (t(l, "range_from")) } dd { (when(l, &v["range_from"])) }
-            dt { (t(l, "range_to")) } dd { (when(l, &v["range_to"])) }
+            dt { (t(l, "viewing_no")) } dd { (v.id) }
+            dt { (t(l, "cameras_field")) } dd { (v.cameras.join("、")) }
+            dt { (t(l, "range_from")) } dd { (when_at(l, &v.range_from)) }
+            dt { (t(l, "range_to")) } dd { (when_at(l, &v.range_to)) }
             dt { (t(l, "purpose")) } dd { (purpose) }
-            dt { (t(l, "witnesses")) } dd { (join(&v["witnesses"])) }
-            @if !js(&v["witness_reason"]).is_empty() {
-                dt { (t(l, "witness_reason")) } dd { (js(&v["witness_reason"])) }
+            dt { (t(l, "witnesses")) } dd { (v.witnesses.join("、")) }
+            @if !v.witness_reason.is_empty() {
+                dt { (t(l, "witness_reason")) } dd { (v.witness_reason) }
                 dt { (t(l, "witnesses_judged")) }
                 dd #witness-judgement {
-                    @if v["witnesses_pending"] == true { (t(l, "viewing_state_pending")) }
-                    @else { (when(l, &v["witnesses_judged_at"])) }
+                    @if v.witnesses_pending { (t(l, "viewing_state_pending")) }
+                    @else { (at(l, &v.witnesses_judged_at)) }
                 }
             }
-            dt { (t(l, "viewing_until")) } dd { (when(l, &v["expires_at"])) }
-            dt { (t(l, "viewing_rule")) } dd { code { (js(&v["rule"])) } }
+            dt { (t(l, "viewing_until")) } dd { (at(l, &v.expires_at)) }
+            dt { (t(l, "viewing_rule")) } dd { code { (detail.rule) } }
         }
         @if playable {
             @if cameras.len() > 1 {
                 nav.cameras aria-label=(t(l, "cameras_field")) {
-                    @for c in &cameras {
+                    @for c in cameras {
                         a href={ "/viewings/" (id) "?camera=" (c) } aria-current=[(c == &camera).then_some("true")] { (c) }
                     }
                 }
             }
             script src="/assets/player.js" defer {}
-            div #player data-viewing=(id) data-camera=(camera) data-from=(v["range_from_ms"]) data-to=(v["range_to_ms"])
-                data-csrf=(me.csrf()) data-spans=(v["spans"][&camera].to_string()) data-watermark=(watermark)
+            div #player data-viewing=(id) data-camera=(camera) data-from=(v.range_from_ms) data-to=(v.range_to_ms)
+                data-csrf=(me.csrf()) data-spans=(spans) data-watermark=(watermark)
                 data-lang=(l.code()) data-msg-gap=(t(l, "viewing_gap")) data-msg-refused=(t(l, "viewing_refused")) {
                 div.stage {
                     video #viewing-video playsinline muted disablepictureinpicture controlslist="nodownload" {}
@@ -740,7 +728,7 @@ pub async fn viewing(
                         select #speed { option value="0.25" { "×0.25" } option value="0.5" { "×0.5" } option value="1" selected { "×1" } option value="2" { "×2" } option value="4" { "×4" } }
                     }
                     span { (t(l, "viewing_recorded_time")) ": " output #wall-clock {} }
-                    @if v["print"] == true { button #print-still type="button" { (t(l, "viewing_print")) } }
+                    @if detail.print { button #print-still type="button" { (t(l, "viewing_print")) } }
                 }
                 p.problem #player-error hidden role="alert" {}
                 div #print-area {}
@@ -749,16 +737,16 @@ pub async fn viewing(
                 input type="hidden" name="csrf" value=(me.csrf());
                 button #close-viewing type="submit" { (t(l, "viewing_close")) }
             }
-        } @else if v["witnesses_pending"] == true {
+        } @else if v.witnesses_pending {
             p.note #pending-note { (t(l, "viewing_pending_note")) }
-            @if v["can_judge"] == true {
+            @if detail.can_judge {
                 form method="post" action={ "/viewings/" (id) "/judge-witnesses" } data-confirm=(t(l, "viewing_judge_confirm")) {
                     input type="hidden" name="csrf" value=(me.csrf());
                     button #judge-witnesses type="submit" { (t(l, "viewing_judge")) }
                 }
             }
         } @else {
-            p.note { (t(l, if v["mine"] == true { "viewing_ended_note" } else { "viewing_others_note" })) }
+            p.note { (t(l, if detail.mine { "viewing_ended_note" } else { "viewing_others_note" })) }
         }
         @if !seen.is_empty() {
             h2 { (t(l, "viewing_seen")) }
@@ -811,25 +799,22 @@ pub async fn delegations(State(ui): State<Arc<Ui>>, s: Session) -> Response {
 
 async fn delegations_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
     let Session { l, me, headers } = s;
-    let a = ui.api.get("/api/v1/delegations", &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
+    let list = ui.api.get_as::<Vec<DelegationView>>("/api/v1/delegations", &headers).await;
+    let delegations = or_problem!(list, l, &me);
     let confirm = t(l, "confirm_irreversible");
     // The agency chosen by its name where this person may list organisations (pickers, not
-    // typed ids: issue 19, item 4).
-    let agencies =
-        super::registry::organisations(ui, &headers, |k| k == "police" || k == "agency").await;
+    // typed ids: issue 19, item 4); only those that may hold a delegation (NIS-10.2).
+    let agencies = super::registry::organisations(ui, &headers, OrgKind::investigates).await;
     let body = html! {
         table #delegations {
             thead { tr { th { "#" } th { (t(l, "organisation")) } th { (t(l, "document_reference")) } th { (t(l, "confirmed_at")) } th { (t(l, "revoked")) } th { "" } } }
             tbody {
-                @for x in a.json.as_array().into_iter().flatten() {
+                @for x in &delegations {
                     tr {
-                        td { (x["id"]) } td { (x["organisation_name"].as_str().map_or_else(|| x["organisation_id"].to_string(), str::to_owned)) }
-                        td { (js(&x["document_ref"])) } td { (when(l, &x["confirmed_at"])) } td { (when(l, &x["revoked_at"])) }
-                        td { @if x["revoked_at"].is_null() {
-                            form.inline method="post" action="/delegations" data-confirm=(confirm) { (form_head(&me, "revoke")) input type="hidden" name="id" value=(x["id"]); button { (t(l, "revoke")) } }
+                        td { (x.id) } td { (x.organisation_name.clone().unwrap_or_else(|| x.organisation_id.to_string())) }
+                        td { (x.document_ref) } td { (when_at(l, &x.confirmed_at)) } td { (at(l, &x.revoked_at)) }
+                        td { @if x.revoked_at.is_none() {
+                            form.inline method="post" action="/delegations" data-confirm=(confirm) { (form_head(&me, "revoke")) input type="hidden" name="id" value=(x.id); button { (t(l, "revoke")) } }
                         } }
                     }
                 }

@@ -2,24 +2,27 @@
 //! contractors' contracts with their clause checklist.
 
 use super::*;
+use policy::profile::OrgKind;
+use server::api::admin::{
+    CameraView, ContractView, MasksView, OrganisationView, SiteView, WorkstationView,
+};
+use server::api::fleet::Nodes;
+use server::api::room::RoomEntries;
+use server::api::session::ProfileView;
+use server::fleet::NodeAlert;
 
-/// Organisations of the kinds `kinds` accepts, as select options, when this user may list them
-/// (accounts administrators).
+/// Organisations of the kinds `kinds` accepts (a `policy` question, asked by the caller), as
+/// select options, when this user may list them (accounts administrators).
 pub(super) async fn organisations(
     ui: &Ui,
     headers: &HeaderMap,
-    kinds: fn(&str) -> bool,
+    kinds: impl Fn(OrgKind) -> bool,
 ) -> Option<Vec<(String, String)>> {
-    let a = ui.api.get("/api/v1/organisations", headers).await;
-    a.ok().then(|| {
-        a.json
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|o| kinds(js(&o["kind"])))
-            .map(|o| (o["id"].to_string(), format!("{} ({})", js(&o["name"]), js(&o["kind"]))))
-            .collect()
-    })
+    let orgs = ui.api.get_as::<Vec<OrganisationView>>("/api/v1/organisations", headers).await;
+    let orgs = orgs.ok()?;
+    let option =
+        |o: OrganisationView| (o.id.to_string(), format!("{} ({})", o.name, o.kind.as_str()));
+    Some(orgs.into_iter().filter(|o| kinds(o.kind)).map(option).collect())
 }
 
 /// An organisation field: a select when the organisations can be listed, else the id.
@@ -35,12 +38,8 @@ pub(super) fn organisation_field(
     }
 }
 
-fn yes(l: Lang, v: &Value) -> String {
-    if v.as_i64().is_some_and(|x| x != 0) || v == &Value::Bool(true) {
-        t(l, "yes")
-    } else {
-        t(l, "no")
-    }
+fn yes(l: Lang, v: bool) -> String {
+    t(l, if v { "yes" } else { "no" })
 }
 
 /// `GET /cameras`: sites with their signage, cameras with coverage and recording state; the
@@ -56,19 +55,20 @@ pub async fn cameras(
 
 async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
     let Session { l, me, headers } = s;
-    let cams = ui.api.get("/api/v1/cameras", &headers).await;
-    if !cams.ok() {
-        return problem_page(l, Some(&me), &cams);
-    }
-    let sites = ui.api.get("/api/v1/sites", &headers).await.json;
-    let rec = ui.api.get("/api/v1/recorder/status", &headers).await;
+    let cams =
+        or_problem!(ui.api.get_as::<Vec<CameraView>>("/api/v1/cameras", &headers).await, l, &me);
+    let sites = ui.api.get_as::<Vec<SiteView>>("/api/v1/sites", &headers).await;
+    let sites = sites.unwrap_or_default();
+    let rec = ui.api.get_as::<RecorderStatus>("/api/v1/recorder/status", &headers).await;
+    let profile =
+        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me).0;
     // Where the profile names a body that reviews street sites first (SAK-M), the site form
     // asks for its review.
-    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
-    let review_body = profile["sites"]["street_review"]
-        [if l.code() == "ja" { "body_ja" } else { "body_en" }]
-    .as_str()
-    .map(str::to_owned);
+    let review_body = profile
+        .sites
+        .street_review
+        .as_ref()
+        .map(|r| if l == Lang::Ja { r.body_ja.clone() } else { r.body_en.clone() });
     let placements = vec![
         ("public_facility".to_owned(), t(l, "placement_public_facility")),
         ("street".to_owned(), t(l, "placement_street")),
@@ -76,56 +76,32 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
     let manage = me.can("registry.manage");
     let see_masks = me.can("mask.manage") || manage;
     // NIS-2: where each camera holds its own footage, its cycle and the checks of its oldest day.
-    let camera_held = profile["recording"]["camera_holds_footage"] == true && manage;
+    let camera_held = profile.recording.camera_holds_footage && manage;
     // The recorder nodes a camera may be given to (issue 21): this centre's own recorder, or an
     // enrolled node.
     let mut recorder_options = vec![(String::new(), t(l, "recorder_node_here"))];
-    if manage {
-        let nodes = ui.api.get("/api/v1/nodes", &headers).await.json;
+    if manage && let Ok(nodes) = ui.api.get_as::<Nodes>("/api/v1/nodes", &headers).await {
         recorder_options.extend(
-            nodes["nodes"]
-                .as_array()
+            nodes
+                .nodes
                 .into_iter()
-                .flatten()
-                .filter(|n| n["revoked_at"].is_null())
-                .map(|n| {
-                    (js(&n["name"]).to_owned(), format!("{} ({})", js(&n["name"]), js(&n["site"])))
-                }),
+                .filter(|n| n.revoked_at.is_none())
+                .map(|n| (n.name.clone(), format!("{} ({})", n.name, n.site))),
         );
     }
-    let site_name = |id: &Value| {
-        sites
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|x| x["id"] == *id)
-            .map(|x| js(&x["name"]).to_owned())
-            .unwrap_or_default()
-    };
-    let site_options: Vec<(String, String)> = sites
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|x| (x["id"].to_string(), format!("{} {}", js(&x["code"]), js(&x["name"]))))
-        .collect();
+    let site_name = |id: i64| sites.iter().find(|x| x.id == id).map(|x| x.name.clone());
+    let site_options: Vec<(String, String)> =
+        sites.iter().map(|x| (x.id.to_string(), format!("{} {}", x.code, x.name))).collect();
     // The sites on a map (issue 19, item 11), each with its cameras.
     let points: Vec<(f64, f64, String)> = sites
-        .as_array()
-        .into_iter()
-        .flatten()
+        .iter()
         .filter_map(|x| {
-            let on_site: Vec<&str> = cams
-                .json
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|c| c["site_id"] == x["id"])
-                .filter_map(|c| c["code"].as_str())
-                .collect();
+            let on_site: Vec<&str> =
+                cams.iter().filter(|c| c.site_id == x.id).map(|c| c.code.as_str()).collect();
             Some((
-                x["latitude"].as_f64()?,
-                x["longitude"].as_f64()?,
-                format!("{} {} ({})", js(&x["code"]), js(&x["name"]), on_site.join(", ")),
+                x.latitude?,
+                x.longitude?,
+                format!("{} {} ({})", x.code, x.name, on_site.join(", ")),
             ))
         })
         .collect();
@@ -136,13 +112,13 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
         table #sites aria-labelledby="sites-h" {
             thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "address")) } th { (t(l, "signage_text")) } th { (t(l, "signage_checked")) } @if manage { th { "" } } } }
             tbody {
-                @for x in sites.as_array().into_iter().flatten() {
+                @for x in &sites {
                     tr {
-                        td { (js(&x["code"])) } td { (js(&x["name"])) } td { (js(&x["address"])) }
-                        td { (js(&x["signage_text"])) } td { (when(l, &x["signage_checked_at"])) }
+                        td { (x.code) } td { (x.name) } td { (x.address) }
+                        td { (x.signage_text) } td { (at(l, &x.signage_checked_at)) }
                         @if manage {
                             td { form.inline method="post" action="/cameras" {
-                                (form_head(&me, "signage")) input type="hidden" name="id" value=(x["id"]);
+                                (form_head(&me, "signage")) input type="hidden" name="id" value=(x.id);
                                 button { (t(l, "record_signage_check")) }
                             } }
                         }
@@ -154,43 +130,44 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
         table #registry aria-labelledby="registry-h" {
             thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "install_date")) } th { (t(l, "public_share")) } th { (t(l, "coverage_exemption")) } th { (t(l, "masks_native")) } th { (t(l, "anti_removal")) } th { (t(l, "recorder_node")) } @if camera_held { th { (t(l, "camera_footage")) } } th { (t(l, "state")) } @if see_masks { th { (t(l, "privacy_masks")) } } } }
             tbody {
-                @for c in cams.json.as_array().into_iter().flatten() {
+                @for c in &cams {
+                    @let cid = c.id;
                     tr {
-                        td { (js(&c["code"])) } td { (js(&c["name"])) } td { (site_name(&c["site_id"])) }
-                        td { (js(&c["install_date"])) }
-                        td { (c["public_share_permille"].as_i64().map(|p| format!("{:.1} %", p as f64 / 10.0)).unwrap_or_default()) }
-                        td { (js(&c["coverage_exemption"])) }
-                        td { (yes(l, &c["masks_native"])) } td { (yes(l, &c["anti_removal"])) }
+                        td { (c.code) } td { (c.name) } td { (site_name(c.site_id).unwrap_or_default()) }
+                        td { (c.install_date) }
+                        td { (c.public_share_permille.map(|p| format!("{:.1} %", p as f64 / 10.0)).unwrap_or_default()) }
+                        td { (c.coverage_exemption) }
+                        td { (yes(l, c.masks_native)) } td { (yes(l, c.anti_removal)) }
                         td.recorder {
-                            (js(&c["recorder"]))
-                            @if c["credentials_node"].is_string() {
+                            (c.recorder)
+                            @if c.credentials_node.is_some() {
                                 br; span.badge.sealed { (t(l, "credentials_sealed")) }
                             }
                             // The camera's user and password, sealed to the node that records it.
-                            @if manage && c["decommissioned"] != true && !js(&c["recorder"]).is_empty() {
+                            @if manage && !c.decommissioned && !c.recorder.is_empty() {
                                 details {
                                     summary { (t(l, "stream_credentials")) }
                                     form.credentials method="post" action="/cameras" autocomplete="off" {
-                                        (form_head(&me, "credentials")) input type="hidden" name="id" value=(c["id"]);
-                                        label for={ "cu-" (c["id"]) } { (t(l, "stream_username")) }
-                                        input id={ "cu-" (c["id"]) } name="username" autocomplete="off";
-                                        label for={ "cp-" (c["id"]) } { (t(l, "stream_password")) }
-                                        input id={ "cp-" (c["id"]) } name="password" type="password" autocomplete="new-password";
+                                        (form_head(&me, "credentials")) input type="hidden" name="id" value=(cid);
+                                        label for={ "cu-" (cid) } { (t(l, "stream_username")) }
+                                        input id={ "cu-" (cid) } name="username" autocomplete="off";
+                                        label for={ "cp-" (cid) } { (t(l, "stream_password")) }
+                                        input id={ "cp-" (cid) } name="password" type="password" autocomplete="new-password";
                                         button { (t(l, "seal_credentials")) }
                                         p { small { (t(l, "credentials_help")) } }
                                     }
                                 }
                             }
                             // Where its masks are applied: the camera's ONVIF service (issue 24).
-                            @if manage && c["decommissioned"] != true {
+                            @if manage && !c.decommissioned {
                                 details.onvif {
                                     summary { (t(l, "camera_onvif")) }
                                     form.onvif method="post" action="/cameras" {
-                                        (form_head(&me, "onvif")) input type="hidden" name="id" value=(c["id"]);
-                                        label for={ "ov-" (c["id"]) } { (t(l, "onvif_url")) }
-                                        input id={ "ov-" (c["id"]) } name="onvif_url" type="url" value=(js(&c["onvif_url"]));
-                                        label for={ "or-" (c["id"]) } { (t(l, "reason")) }
-                                        input id={ "or-" (c["id"]) } name="reason" required;
+                                        (form_head(&me, "onvif")) input type="hidden" name="id" value=(cid);
+                                        label for={ "ov-" (cid) } { (t(l, "onvif_url")) }
+                                        input id={ "ov-" (cid) } name="onvif_url" type="url" value=(c.onvif_url.as_deref().unwrap_or(""));
+                                        label for={ "or-" (cid) } { (t(l, "reason")) }
+                                        input id={ "or-" (cid) } name="reason" required;
                                         button { (t(l, "save_onvif")) }
                                         p { small { (t(l, "onvif_help")) } }
                                     }
@@ -199,22 +176,22 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                         }
                         @if camera_held {
                             td.camera-footage {
-                                @if let Some(days) = c["overwrite_cycle_days"].as_i64() { (t(l, "overwrite_cycle")) ": " (days) (t(l, "days_unit")) br; }
-                                @let k = &c["footage_check"];
-                                @if k.is_object() {
-                                    (t(l, "oldest_on_camera")) ": " (js(&k["oldest_day"])) "（" (k["age_days"]) (t(l, "days_unit")) "）"
-                                    " " span class={ "badge verdict-" (js(&k["verdict"])) } { (label(l, "verdict", js(&k["verdict"]))) }
-                                    br; small { (t(l, "checked_on")) " " (js(&k["checked_on"])) }
+                                @if let Some(days) = c.overwrite_cycle_days { (t(l, "overwrite_cycle")) ": " (days) (t(l, "days_unit")) br; }
+                                @if let Some(k) = &c.footage_check {
+                                    @let verdict = code(&k.verdict);
+                                    (t(l, "oldest_on_camera")) ": " (k.oldest_day) "（" (k.age_days) (t(l, "days_unit")) "）"
+                                    " " span class={ "badge verdict-" (verdict) } { (label(l, "verdict", &verdict)) }
+                                    br; small { (t(l, "checked_on")) " " (k.checked_on) }
                                 }
-                                @if c["decommissioned"] != true {
+                                @if !c.decommissioned {
                                     details {
                                         summary { (t(l, "record_footage_check")) }
                                         form.footage-check method="post" action="/cameras" {
-                                            (form_head(&me, "footage_check")) input type="hidden" name="id" value=(c["id"]);
-                                            label for={ "fo-" (c["id"]) } { (t(l, "oldest_footage_day")) }
-                                            input id={ "fo-" (c["id"]) } name="oldest_day" type="date" required;
-                                            label for={ "fn-" (c["id"]) } { (t(l, "footage_check_note")) }
-                                            input id={ "fn-" (c["id"]) } name="note" required;
+                                            (form_head(&me, "footage_check")) input type="hidden" name="id" value=(cid);
+                                            label for={ "fo-" (cid) } { (t(l, "oldest_footage_day")) }
+                                            input id={ "fo-" (cid) } name="oldest_day" type="date" required;
+                                            label for={ "fn-" (cid) } { (t(l, "footage_check_note")) }
+                                            input id={ "fn-" (cid) } name="note" required;
                                             button { (t(l, "record")) }
                                         }
                                     }
@@ -222,19 +199,19 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                             }
                         }
                         td {
-                            @if c["decommissioned"] == true {
-                                (t(l, "decommissioned")) " " (when(l, &c["decommissioned_at"])) " " (js(&c["decommission_reason"]))
-                                @if c["decommissioned_early"] == true { br; strong.problem { (t(l, "decommissioned_early")) } }
+                            @if c.decommissioned {
+                                (t(l, "decommissioned")) " " (at(l, &c.decommissioned_at)) " " (c.decommission_reason)
+                                @if c.decommissioned_early { br; strong.problem { (t(l, "decommissioned_early")) } }
                             } @else if manage {
                                 form method="post" action="/cameras" data-confirm=(t(l, "confirm_irreversible")) {
-                                    (form_head(&me, "decommission")) input type="hidden" name="id" value=(c["id"]);
-                                    label for={ "decom-" (c["id"]) } { (t(l, "decommission_reason")) }
-                                    input id={ "decom-" (c["id"]) } name="reason" required;
+                                    (form_head(&me, "decommission")) input type="hidden" name="id" value=(cid);
+                                    label for={ "decom-" (cid) } { (t(l, "decommission_reason")) }
+                                    input id={ "decom-" (cid) } name="reason" required;
                                     button.decommission { (t(l, "decommission")) }
                                 }
                             } @else { (t(l, "in_operation")) }
                         }
-                        @if see_masks { td { a.masks href={ "/cameras/" (c["id"]) "/masks" } { (t(l, "masks_link")) } } }
+                        @if see_masks { td { a.masks href={ "/cameras/" (cid) "/masks" } { (t(l, "masks_link")) } } }
                     }
                 }
             }
@@ -378,14 +355,13 @@ async fn workstations_page(
     enrolled: Option<(String, String)>,
 ) -> Response {
     let Session { l, me, headers } = s;
-    let a = ui.api.get("/api/v1/workstations", &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
-    // Contractors get no dedicated PC: they never extract footage (PROD-CONTRACTOR-1).
-    let orgs = organisations(ui, &headers, |k| k != "contractor").await;
-    // The placements this city's rules allow (ASA-3.2e, KIT-5.5, NIS-8, SAK-M).
-    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
+    let list = ui.api.get_as::<Vec<WorkstationView>>("/api/v1/workstations", &headers).await;
+    let workstations = or_problem!(list, l, &me);
+    // The placements this city's rules allow (ASA-3.2e, KIT-5.5, NIS-8, SAK-M), and the
+    // organisations that may hold a PC at one (never a contractor: PROD-CONTRACTOR-1).
+    let profile =
+        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me).0;
+    let orgs = organisations(ui, &headers, |k| profile.may_hold_workstation(k)).await;
     let confirm = t(l, "confirm_irreversible");
     let body = html! {
         @if let Some((code, href)) = &enrolled {
@@ -398,14 +374,14 @@ async fn workstations_page(
         table #workstations {
             thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "placement")) } th { (t(l, "storage")) } th { (t(l, "enrolled_at")) } th { (t(l, "custody_checked")) } th { (t(l, "revoked")) } th { "" } } }
             tbody {
-                @for w in a.json.as_array().into_iter().flatten() {
-                    @let id = w["id"].to_string();
+                @for w in &workstations {
+                    @let id = w.id;
                     tr {
-                        td { (js(&w["code"])) } td { (js(&w["name"])) } td { (js(&w["placement"])) } td { (js(&w["storage"])) }
-                        td { (when(l, &w["enrolled_at"])) } td { (when(l, &w["last_custody_check_at"])) }
-                        td { (when(l, &w["revoked_at"])) " " (js(&w["revoked_reason"])) }
+                        td { (w.code) } td { (w.name) } td { (w.placement) } td { (w.storage) }
+                        td { (at(l, &w.enrolled_at)) } td { (at(l, &w.last_custody_check_at)) }
+                        td { (at(l, &w.revoked_at)) " " (w.revoked_reason) }
                         td {
-                            @if w["revoked_at"].is_null() {
+                            @if w.revoked_at.is_none() {
                                 form.inline method="post" action="/workstations" { (form_head(&me, "enrol")) input type="hidden" name="id" value=(id); button { (t(l, "enrol")) } }
                                 " "
                                 form.inline method="post" action="/workstations" { (form_head(&me, "custody")) input type="hidden" name="id" value=(id); button { (t(l, "custody_check")) } }
@@ -431,9 +407,8 @@ async fn workstations_page(
                 (input(&d, "workstation", "name", &t(l, "name"), "text", true))
                 label for="placement" { (t(l, "placement")) }
                 select #placement name="placement" {
-                    @for pl in profile["workstations"]["placements"].as_array().into_iter().flatten() {
-                        @let id = js(&pl["id"]);
-                        option value=(id) selected[d.v("workstation", "placement") == id] { (label(l, "placement", id)) }
+                    @for pl in &profile.workstations.placements {
+                        option value=(pl.id) selected[d.v("workstation", "placement") == pl.id] { (label(l, "placement", &pl.id)) }
                     }
                 }
                 @if let Some(e) = d.err("workstation", "placement") { p.field-error { (e) } }
@@ -479,8 +454,8 @@ pub async fn workstations_post(
 }
 
 /// Bytes as GiB with one decimal.
-fn gib(v: &Value) -> String {
-    v.as_u64().map(|b| format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64)).unwrap_or_default()
+fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
 }
 
 /// `GET /nodes`: the recorder nodes (issue 21) — state, site, cameras, last contact, disk,
@@ -498,24 +473,16 @@ async fn nodes_page(
     token: Option<(String, String)>,
 ) -> Response {
     let Session { l, me, headers } = s;
-    let a = ui.api.get("/api/v1/nodes", &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
+    let nodes = or_problem!(ui.api.get_as::<Nodes>("/api/v1/nodes", &headers).await, l, &me);
     let confirm = t(l, "confirm_irreversible");
     let manage = me.can("registry.manage");
     // KIT-5.1: where the profile sets site conditions, each recorder's are confirmed here.
-    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
-    let site_kinds: Vec<Value> =
-        profile["recorder_sites"]["kinds"].as_array().cloned().unwrap_or_default();
-    let name_key = if l == Lang::Ja { "name_ja" } else { "name_en" };
-    let kind_name = |id: &str| {
-        site_kinds
-            .iter()
-            .find(|k| k["id"] == id)
-            .map(|k| js(&k[name_key]).to_owned())
-            .unwrap_or_default()
-    };
+    let profile =
+        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me).0;
+    let site_kinds = profile.recorder_sites.as_ref().map_or(&[][..], |r| &r.kinds[..]);
+    let named = |ja: &str, en: &str| if l == Lang::Ja { ja.to_owned() } else { en.to_owned() };
+    let kind_name =
+        |id: &str| site_kinds.iter().find(|k| k.id == id).map(|k| named(&k.name_ja, &k.name_en));
     let body = html! {
         @if let Some((name, token)) = &token {
             section.actions #node-token role="status" {
@@ -524,9 +491,8 @@ async fn nodes_page(
                 p { code.hash { (token) } }
             }
         }
-        @if let Some(local) = a.json["in_process"].as_object() {
-            p #in-process { (t(l, "node_in_process")) ": " (js(&local["name"].clone())) " — "
-                (local["cameras"].as_array().into_iter().flatten().map(|c| js(c).to_owned()).collect::<Vec<_>>().join("、")) }
+        @if let Some(local) = &nodes.in_process {
+            p #in-process { (t(l, "node_in_process")) ": " (local.name) " — " (local.cameras.join("、")) }
         }
         table #nodes {
             thead { tr {
@@ -535,30 +501,31 @@ async fn nodes_page(
                 th { (t(l, "keys_held")) } th { (t(l, "clock_offset")) } th { (t(l, "last_erasures")) } th { "" }
             } }
             tbody {
-                @for n in a.json["nodes"].as_array().into_iter().flatten() {
-                    @let id = n["id"].to_string();
-                    @let state = js(&n["state"]).to_owned();
-                    tr data-node=(js(&n["name"])) {
-                        td { (js(&n["name"])) br; small { (js(&n["address"])) } }
-                        td { (js(&n["site"]))
-                             @if let Some(k) = n["site_kind"].as_str() { br; small.site-kind { (kind_name(k)) } } }
+                @for n in &nodes.nodes {
+                    @let id = n.id;
+                    @let state = code(&n.state);
+                    @let health = n.health.as_ref();
+                    tr data-node=(n.name) {
+                        td { (n.name) br; small { (n.address) } }
+                        td { (n.site)
+                             @if let Some(k) = &n.site_kind { br; small.site-kind { (kind_name(k).unwrap_or_default()) } } }
                         td { span class={ "badge node-" (state) } { (label(l, "node_state", &state)) }
-                             @for a in n["alerts"].as_array().into_iter().flatten().filter(|a| a.as_str() != Some("stale")) {
-                                 br; span.badge.alert { (label(l, "node_alert", js(a))) } }
-                             @if !n["revoked_reason"].as_str().unwrap_or_default().is_empty() { br; small { (js(&n["revoked_reason"])) } } }
-                        td { (n["cameras"].as_array().into_iter().flatten().map(|c| js(c).to_owned()).collect::<Vec<_>>().join("、")) }
-                        td { (when(l, &n["last_contact_at"])) }
-                        td { (gib(&n["health"]["disk_free_bytes"])) }
-                        td { (when(l, &n["health"]["oldest_footage_at"])) }
-                        td { (n["health"]["keys_held"].as_u64().map(|k| k.to_string()).unwrap_or_default()) }
-                        td { (n["health"]["clock_offset_ms"].as_i64().map(|o| format!("{o} ms")).unwrap_or_default()) }
+                             @for a in n.alerts.iter().filter(|a| **a != NodeAlert::Stale) {
+                                 br; span.badge.alert { (label(l, "node_alert", a.as_str())) } }
+                             @if !n.revoked_reason.is_empty() { br; small { (n.revoked_reason) } } }
+                        td { (n.cameras.join("、")) }
+                        td { (at(l, &n.last_contact_at)) }
+                        td { (health.and_then(|h| h.disk_free_bytes).map(gib).unwrap_or_default()) }
+                        td { (health.map(|h| at(l, &h.oldest_footage_at)).unwrap_or_default()) }
+                        td { (health.map(|h| h.keys_held.to_string()).unwrap_or_default()) }
+                        td { (health.and_then(|h| h.clock_offset_ms).map(|o| format!("{o} ms")).unwrap_or_default()) }
                         td.erasures {
-                            @for e in n["erasures"].as_array().into_iter().flatten().take(3) {
-                                (js(&e["camera"])) " " (js(&e["day"])) " " small { (when(l, &e["erased_at"])) } br;
+                            @for e in n.erasures.iter().take(3) {
+                                (e.camera) " " (e.day) " " small { (when_at(l, &e.erased_at)) } br;
                             }
                         }
                         td {
-                            @if manage && n["revoked_at"].is_null() {
+                            @if manage && n.revoked_at.is_none() {
                                 form method="post" action="/nodes" data-confirm=(confirm) {
                                     (form_head(&me, "revoke")) input type="hidden" name="id" value=(id);
                                     label for={ "revoke-" (id) } { (t(l, "revoke_reason")) }
@@ -585,13 +552,12 @@ async fn nodes_page(
                     @if !site_kinds.is_empty() {
                         fieldset #site-conditions {
                             legend { (t(l, "recorder_site")) }
-                            @for k in &site_kinds {
-                                @let kid = js(&k["id"]);
-                                label.check { input type="radio" name="site_kind" value=(kid) checked[d.v("node", "site_kind") == kid]; strong { (js(&k[name_key])) } }
+                            @for k in site_kinds {
+                                label.check { input type="radio" name="site_kind" value=(k.id) checked[d.v("node", "site_kind") == k.id]; strong { (named(&k.name_ja, &k.name_en)) } }
                                 ul.conditions {
-                                    @for c in k["conditions"].as_array().into_iter().flatten() {
-                                        @let key = format!("cond:{}:{}", kid, js(&c["id"]));
-                                        li { label.check { input type="checkbox" name=(key) value="1" checked[!d.v("node", &key).is_empty()]; (js(&c[name_key])) } }
+                                    @for c in &k.conditions {
+                                        @let key = format!("cond:{}:{}", k.id, c.id);
+                                        li { label.check { input type="checkbox" name=(key) value="1" checked[!d.v("node", &key).is_empty()]; (named(&c.name_ja, &c.name_en)) } }
                                     }
                                 }
                             }
@@ -646,30 +612,29 @@ pub async fn room(State(ui): State<Arc<Ui>>, s: Session) -> Response {
 
 async fn room_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
     let Session { l, me, headers } = s;
-    let a = ui.api.get("/api/v1/room-entries", &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
-    let name = js(&a.json["room"][l.code()]).to_owned();
+    let room =
+        or_problem!(ui.api.get_as::<RoomEntries>("/api/v1/room-entries", &headers).await, l, &me);
+    let name = if l == Lang::Ja { &room.room.ja } else { &room.room.en };
     let body = html! {
         p { (t(l, "room_help")) }
         table #room-entries {
             thead { tr { th { (t(l, "person")) } th { (t(l, "purpose")) } th { (t(l, "room_ground")) } th { (t(l, "room_entered")) } th { (t(l, "room_left")) } } }
             tbody {
-                @for e in a.json["entries"].as_array().into_iter().flatten() {
+                @for e in &room.entries {
                     tr {
-                        td { (js(&e["name"])) }
-                        td { (js(&e["purpose"])) }
-                        td { (label(l, "room_ground", js(&e["ground"])))
-                             @if let Some(by) = e["approved_by"].as_str() { br; small { (by) } } }
-                        td { (when(l, &e["entered_at"])) }
+                        td { (e.name) }
+                        td { (e.purpose) }
+                        td { (label(l, "room_ground", &e.ground))
+                             @if let Some(by) = &e.approved_by { br; small { (by) } } }
+                        td { (when_at(l, &e.entered_at)) }
                         td {
-                            @if e["left_at"].is_null() {
-                                form method="post" action="/room" {
-                                    (form_head(&me, "leave")) input type="hidden" name="id" value=(e["id"]);
+                            @match &e.left_at {
+                                None => form method="post" action="/room" {
+                                    (form_head(&me, "leave")) input type="hidden" name="id" value=(e.id);
                                     button { (t(l, "room_leave")) }
-                                }
-                            } @else { (when(l, &e["left_at"])) }
+                                },
+                                Some(left) => (when_at(l, left)),
+                            }
                         }
                     }
                 }
@@ -721,33 +686,34 @@ pub async fn contracts(State(ui): State<Arc<Ui>>, s: Session) -> Response {
 
 async fn contracts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
     let Session { l, me, headers } = s;
-    let a = ui.api.get("/api/v1/contracts", &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
-    let orgs = organisations(ui, &headers, |k| k == "contractor").await;
+    let contracts = or_problem!(
+        ui.api.get_as::<Vec<ContractView>>("/api/v1/contracts", &headers).await,
+        l,
+        &me
+    );
+    let profile =
+        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me).0;
+    let orgs = organisations(ui, &headers, |k| profile.needs_contract(Some(k))).await;
     // The clause the checklist rests on in the running profile (ASA-3.7 in Asahikawa; a product
     // rule elsewhere), never another city's.
-    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
-    // Always in the profile's answer (the policy crate gives it a default).
-    let gate_rule = js(&profile["accounts"]["contractor_gate_rule"]).to_owned();
+    let gate_rule = profile.accounts.contractor_gate_rule.as_str();
     let body = html! {
         table #contracts {
             thead { tr { th { "#" } th { (t(l, "contract_title")) } th { (t(l, "scope")) } th { (t(l, "clauses")) } th { (t(l, "valid")) } th { (t(l, "signed_off")) } } }
             tbody {
-                @for c in a.json.as_array().into_iter().flatten() {
-                    @let clauses: Vec<Value> = serde_json::from_str(js(&c["clauses"])).unwrap_or_default();
+                @for c in &contracts {
                     tr {
-                        td { (c["id"]) } td { (js(&c["title"])) } td { (js(&c["scope"])) }
-                        td { ul.clauses { @for k in &clauses {
-                            li { (CLAUSES.get((k["clause"].as_u64().unwrap_or(1) as usize).saturating_sub(1)).copied().unwrap_or("?")) " "
-                                 @if k["included"] == true { (t(l, "included")) } @else { (t(l, "left_out")) ": " (js(&k["reason"])) } }
+                        td { (c.id) } td { (c.title) } td { (c.scope) }
+                        td { ul.clauses { @for k in &c.clauses {
+                            li { (CLAUSES.get(usize::from(k.clause).saturating_sub(1)).copied().unwrap_or("?")) " "
+                                 @if k.included { (t(l, "included")) } @else { (t(l, "left_out")) ": " (k.reason.as_deref().unwrap_or("")) } }
                         } } }
-                        td { (when(l, &c["valid_from"])) " 〜 " (when(l, &c["valid_until"])) }
+                        td { (when_at(l, &c.valid_from)) " 〜 " (when_at(l, &c.valid_until)) }
                         td {
-                            @if c["signed_off_at"].is_null() {
-                                form.inline method="post" action="/contracts" { (form_head(&me, "sign_off")) input type="hidden" name="id" value=(c["id"]); button.sign-off { (t(l, "sign_off")) } }
-                            } @else { (when(l, &c["signed_off_at"])) }
+                            @match &c.signed_off_at {
+                                None => form.inline method="post" action="/contracts" { (form_head(&me, "sign_off")) input type="hidden" name="id" value=(c.id); button.sign-off { (t(l, "sign_off")) } },
+                                Some(at) => (when_at(l, at)),
+                            }
                         }
                     }
                 }
@@ -827,30 +793,27 @@ fn parse_points(line: &str) -> Result<Vec<Vec<f64>>, String> {
         .collect()
 }
 
+/// The `[x, y]` of a polygon's point (a short one reads as the origin's missing part).
+fn xy(p: &[f64]) -> (f64, f64) {
+    (p.first().copied().unwrap_or(0.0), p.get(1).copied().unwrap_or(0.0))
+}
+
 /// A polygon written back the way the form takes it.
-fn points_text(poly: &Value) -> String {
-    poly.as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| format!("{},{}", p[0], p[1]))
-        .collect::<Vec<_>>()
-        .join(" ")
+fn points_text(poly: &[Vec<f64>]) -> String {
+    let point = |p: &Vec<f64>| {
+        let (x, y) = xy(p);
+        format!("{x},{y}")
+    };
+    poly.iter().map(point).collect::<Vec<_>>().join(" ")
 }
 
 /// `points` of an SVG polygon in a 1000 × 562.5 (16:9) picture box.
-fn svg_points(poly: &Value) -> String {
-    poly.as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| {
-            format!(
-                "{:.1},{:.1}",
-                p[0].as_f64().unwrap_or(0.0) * 1000.0,
-                p[1].as_f64().unwrap_or(0.0) * 562.5
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+fn svg_points(poly: &[Vec<f64>]) -> String {
+    let point = |p: &Vec<f64>| {
+        let (x, y) = xy(p);
+        format!("{:.1},{:.1}", x * 1000.0, y * 562.5)
+    };
+    poly.iter().map(point).collect::<Vec<_>>().join(" ")
 }
 
 /// `GET /cameras/{id}/masks`: a camera's privacy masks, every version with who, when and why,
@@ -862,61 +825,60 @@ pub async fn masks(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i64>) -
 
 async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) -> Response {
     let Session { l, me, headers } = s;
-    let versions = ui.api.get(&format!("/api/v1/cameras/{id}/masks"), &headers).await;
-    if !versions.ok() {
-        return problem_page(l, Some(&me), &versions);
-    }
-    let cams = ui.api.get("/api/v1/cameras", &headers).await.json;
-    let cam = cams.as_array().into_iter().flatten().find(|c| c["id"] == id).cloned();
-    let cam = cam.unwrap_or(Value::Null);
-    let list: Vec<Value> = versions.json.as_array().cloned().unwrap_or_default();
-    let current = list.first().cloned().unwrap_or(Value::Null);
-    let polys: Vec<Value> = current["polygons"].as_array().cloned().unwrap_or_default();
+    let path = format!("/api/v1/cameras/{id}/masks");
+    let list = or_problem!(ui.api.get_as::<Vec<MasksView>>(&path, &headers).await, l, &me);
+    let cams =
+        or_problem!(ui.api.get_as::<Vec<CameraView>>("/api/v1/cameras", &headers).await, l, &me);
+    let cam = cams.iter().find(|c| c.id == id);
+    let current = list.first();
     // A fresh form starts from the version in force.
     let mut d = d;
     if d.form != "masks" {
         d.form = "masks".into();
-        d.values.insert(
-            "polygons".into(),
-            polys.iter().map(points_text).collect::<Vec<_>>().join("\n"),
-        );
-        if !current["public_area"].is_null() {
-            d.values.insert("public_area".into(), points_text(&current["public_area"]));
-        }
-        if current["in_recorder"] == true {
-            d.values.insert("in_recorder".into(), "1".into());
+        if let Some(m) = current {
+            let text = m.polygons.iter().map(|p| points_text(p)).collect::<Vec<_>>().join("\n");
+            d.values.insert("polygons".into(), text);
+            if let Some(area) = &m.public_area {
+                d.values.insert("public_area".into(), points_text(area));
+            }
+            if m.in_recorder {
+                d.values.insert("in_recorder".into(), "1".into());
+            }
         }
     }
-    let title = format!("{} {} — {}", js(&cam["code"]), js(&cam["name"]), t(l, "privacy_masks"));
+    let (code, name) = cam.map_or(("", ""), |c| (c.code.as_str(), c.name.as_str()));
+    let title = format!("{code} {name} — {}", t(l, "privacy_masks"));
     // The running profile's own clauses, never another city's (issue 15, item 7).
-    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
-    let masks_rule = js(&profile["recording"]["masks_rule"]).to_owned();
-    let coverage_rule = match profile["coverage"]["rule"].as_str() {
+    let profile =
+        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me).0;
+    let masks_rule = profile.recording.masks_rule.as_str();
+    let coverage_rule = match profile.coverage.as_ref().map(|c| c.rule.as_str()) {
         Some(r) if l == Lang::Ja => format!("（{r}）"),
         Some(r) => format!(" ({r})"),
         None => String::new(),
     };
+    let share = |p: Option<i64>| p.map(|p| format!("{:.1} %", p as f64 / 10.0));
     let body = html! {
         p { a href="/cameras" { (t(l, "cameras")) } }
-        p.note { (t(l, "masks_note").replace("{rule}", &masks_rule)) }
-        @if !current.is_null() {
+        p.note { (t(l, "masks_note").replace("{rule}", masks_rule)) }
+        @if let Some(current) = current {
             figure {
                 svg #mask-diagram viewBox="0 0 1000 562.5" width="480" role="img" aria-label=(t(l, "mask_diagram")) {
                     rect x="0" y="0" width="1000" height="562.5" fill="#9aa4ad" {}
-                    @if !current["public_area"].is_null() {
-                        polygon points=(svg_points(&current["public_area"])) fill="#cfe8cf" stroke="#2e7d32" stroke-width="4" {}
+                    @if let Some(area) = &current.public_area {
+                        polygon points=(svg_points(area)) fill="#cfe8cf" stroke="#2e7d32" stroke-width="4" {}
                     }
-                    @for p in &polys { polygon.mask points=(svg_points(p)) fill="#000" {} }
+                    @for p in &current.polygons { polygon.mask points=(svg_points(p)) fill="#000" {} }
                 }
                 figcaption {
-                    (t(l, "version")) " " (current["version"]) " · "
+                    (t(l, "version")) " " (current.version) " · "
                     (t(l, "public_share")) " "
-                    (current["public_share_permille"].as_i64().map(|p| format!("{:.1} %", p as f64 / 10.0)).unwrap_or_else(|| "—".into()))
-                    " · " @if current["in_recorder"] == true { (t(l, "mask_in_recorder")) } @else { (t(l, "masks_native")) }
+                    (share(current.public_share_permille).unwrap_or_else(|| "—".into()))
+                    " · " @if current.in_recorder { (t(l, "mask_in_recorder")) } @else { (t(l, "masks_native")) }
                 }
             }
         }
-        @if cam["awaiting_commission"] == true {
+        @if cam.is_some_and(|c| c.awaiting_commission) {
             section #commissioning {
                 h2 { (t(l, "commissioning_still")) }
                 p.note { (t(l, "commissioning_still_note")) }
@@ -926,7 +888,7 @@ async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) 
                     form method="post" action={ "/cameras/" (id) "/masks" } data-confirm=(t(l, "confirm_irreversible")) {
                         (form_head(&me, "commission"))
                         // NIS-2, NIS-6: the camera keeps the footage; its cycle is recorded now.
-                        @if profile["recording"]["camera_holds_footage"] == true {
+                        @if profile.recording.camera_holds_footage {
                             label for="overwrite_cycle_days" { (t(l, "overwrite_cycle")) " (" (t(l, "days_unit")) ")" }
                             input #overwrite_cycle_days name="overwrite_cycle_days" type="number" min="1" required value=(d.v("commission", "overwrite_cycle_days"));
                             @if let Some(e) = d.err("commission", "overwrite_cycle_days") { p.field-error { (e) } }
@@ -935,19 +897,19 @@ async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) 
                     }
                 }
             }
-        } @else if !cam["commissioned_at"].is_null() {
-            p #commissioned { (t(l, "commissioned_at")) " " (when(l, &cam["commissioned_at"])) " — " (t(l, "still_through_chain")) }
+        } @else if let Some(at) = cam.and_then(|c| c.commissioned_at.as_deref()) {
+            p #commissioned { (t(l, "commissioned_at")) " " (when_at(l, at)) " — " (t(l, "still_through_chain")) }
         }
         table #mask-versions {
             thead { tr { th { (t(l, "version")) } th { (t(l, "mask_polygons")) } th { (t(l, "public_share")) } th { (t(l, "mask_in_recorder")) } th { (t(l, "reason")) } th { (t(l, "by")) } th { (t(l, "at")) } } }
             tbody {
                 @for v in &list {
                     tr {
-                        td { (v["version"]) }
-                        td { (v["polygons"].as_array().map_or(0, Vec::len)) }
-                        td { (v["public_share_permille"].as_i64().map(|p| format!("{:.1} %", p as f64 / 10.0)).unwrap_or_default()) }
-                        td { (yes(l, &v["in_recorder"])) }
-                        td { (js(&v["reason"])) } td { (v["created_by"]) } td { (when(l, &v["created_at"])) }
+                        td { (v.version) }
+                        td { (v.polygons.len()) }
+                        td { (share(v.public_share_permille).unwrap_or_default()) }
+                        td { (yes(l, v.in_recorder)) }
+                        td { (v.reason) } td { (v.created_by) } td { (when_at(l, &v.created_at)) }
                     }
                 }
             }

@@ -2,6 +2,7 @@
 //! complaints register, the yearly report, the rules document, and disposals.
 
 use super::*;
+use server::api::lifecycle::{ComplaintView, DisposalView, PublicReports};
 
 const CATEGORIES: [&str; 5] = ["privacy", "signage", "placement", "footage", "other"];
 
@@ -163,10 +164,9 @@ async fn complaints_page(
     // The filters (issue 19, item 5): state, category, text; kept in the CSV link.
     let qs = super::csv_export::filters(q, super::csv_export::COMPLAINT_FILTERS);
     let pick = |k: &str| q.get(k).map(|v| v.trim()).unwrap_or("");
-    let a = ui.api.get(&format!("/api/v1/complaints?{qs}"), &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
+    let path = format!("/api/v1/complaints?{qs}");
+    let complaints =
+        or_problem!(ui.api.get_as::<Vec<ComplaintView>>(&path, &headers).await, l, &me);
     let channels: Vec<(String, String)> = ["phone", "counter", "mail"]
         .iter()
         .map(|c| ((*c).to_owned(), label(l, "channel", c)))
@@ -193,17 +193,18 @@ async fn complaints_page(
         table #complaints {
             thead { tr { th { (t(l, "number")) } th { (t(l, "received_at")) } th { (t(l, "category")) } th { (t(l, "cameras_field")) } th { (t(l, "contact_body")) } th { (t(l, "answer_by")) } th { (t(l, "state")) } } }
             tbody {
-                @for c in a.json.as_array().into_iter().flatten() {
-                    @let id = c["id"].to_string();
-                    tr.overdue[c["overdue"] == true] {
-                        td { (js(&c["number"])) br; small { (label(l, "channel", js(&c["channel"]))) } }
-                        td { (when(l, &c["received_at"])) } td { (label(l, "category", js(&c["category"]))) } td { (js(&c["camera"])) }
-                        td { (js(&c["body"])) br; small { (js(&c["contact"])) } }
-                        td { (until(l, &c["due_at"])) @if c["overdue"] == true { br; strong.problem { (t(l, "overdue")) } } }
+                @for c in &complaints {
+                    @let id = c.id;
+                    @let response = c.response.as_deref().unwrap_or("");
+                    tr.overdue[c.overdue] {
+                        td { (c.number) br; small { (label(l, "channel", &c.channel)) } }
+                        td { (when_at(l, &c.received_at)) } td { (label(l, "category", &c.category)) } td { (c.camera.as_deref().unwrap_or("")) }
+                        td { (c.body) br; small { (c.contact) } }
+                        td { (until_at(l, &c.due_at)) @if c.overdue { br; strong.problem { (t(l, "overdue")) } } }
                         td {
-                            @if !c["closed_at"].is_null() { (t(l, "closed")) " " (when(l, &c["closed_at"])) br; (js(&c["response"])) }
-                            @else if !c["responded_at"].is_null() {
-                                (js(&c["response"]))
+                            @if c.closed_at.is_some() { (t(l, "closed")) " " (at(l, &c.closed_at)) br; (response) }
+                            @else if c.responded_at.is_some() {
+                                (response)
                                 form method="post" action="/complaints" { (form_head(&me, "close")) input type="hidden" name="id" value=(id); button.close-complaint { (t(l, "close")) } }
                             } @else {
                                 form method="post" action="/complaints" {
@@ -298,7 +299,7 @@ async fn reports_page(
     status: StatusCode,
 ) -> Response {
     let Session { l, me, headers } = s;
-    let now = js(&me.0["now"]).to_owned();
+    let now = me.now().to_owned();
     let this_fy = policy::jst::parse_rfc3339(&now)
         .map(|t| {
             let d = policy::jst::civil(t);
@@ -306,10 +307,8 @@ async fn reports_page(
         })
         .unwrap_or(2026);
     let fy = fiscal_year.unwrap_or_else(|| this_fy.to_string());
-    let published = ui.api.get("/api/v1/public/reports", &headers).await.json["reports"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let published = ui.api.get_as::<PublicReports>("/api/v1/public/reports", &headers).await;
+    let published = published.map(|p| p.reports).unwrap_or_default();
     let r = match annual(ui, &headers, &fy).await {
         Ok(r) => r,
         Err(a) => return problem_page(l, Some(&me), &a),
@@ -336,8 +335,8 @@ async fn reports_page(
         } @else {
             p.note { (t(l, "report_year_open")) }
         }
-        @if let Some(x) = published.iter().find(|x| x["fiscal_year"].as_i64().map(|y| y.to_string()) == Some(fy.clone())) {
-            p #published-as { (t(l, "published_at")) " " (when(l, &x["published_at"])) " (" (t(l, "version")) " " (x["version"]) ") — " a href="/public/reports" { (t(l, "public_reports")) } }
+        @if let Some(x) = published.iter().find(|x| x.fiscal_year.to_string() == fy) {
+            p #published-as { (t(l, "published_at")) " " (when_at(l, &x.published_at)) " (" (t(l, "version")) " " (x.version) ") — " a href="/public/reports" { (t(l, "public_reports")) } }
         }
         @for tb in &r.tables {
             h2 { @if ja { (tb.title_ja) } @else { (tb.title_en) } }
@@ -411,18 +410,20 @@ fn report_links(r: &report::AnnualReport, base: &str) -> Markup {
 /// `GET /public/reports`: the published yearly reports (KIT-8), no login.
 pub async fn public_reports(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Response {
     let l = lang(&headers);
-    let a = ui.api.get("/api/v1/public/reports", &headers).await;
-    let list = a.json["reports"].as_array().cloned().unwrap_or_default();
+    let reports = match ui.api.get_as::<PublicReports>("/api/v1/public/reports", &headers).await {
+        Ok(r) => r,
+        Err(a) => return problem_page(l, None, &a),
+    };
     let body = html! {
-        p { (js(&a.json["operator"])) " — " (t(l, "public_reports_help")) }
-        @if list.is_empty() { p #no-reports { (t(l, "no_published_reports")) } }
+        p { (reports.operator) " — " (t(l, "public_reports_help")) }
+        @if reports.reports.is_empty() { p #no-reports { (t(l, "no_published_reports")) } }
         ul #published-reports {
-            @for x in &list {
-                @let fy = x["fiscal_year"].as_i64().unwrap_or(0);
+            @for x in &reports.reports {
+                @let fy = x.fiscal_year;
                 li {
                     a href={ "/public/reports/" (fy) "/report." (l.code()) ".html" } { (fiscal_year_name(l, fy)) }
-                    " — " (t(l, "published_at")) " " (when(l, &x["published_at"]))
-                    @if x["version"].as_i64().unwrap_or(1) > 1 { " (" (t(l, "revised")) " " (x["version"]) ")" }
+                    " — " (t(l, "published_at")) " " (when_at(l, &x.published_at))
+                    @if x.version > 1 { " (" (t(l, "revised")) " " (x.version) ")" }
                     " · " a href={ "/public/reports/" (fy) "/report.json" } { "JSON" }
                 }
             }
@@ -482,10 +483,11 @@ pub async fn disposals(State(ui): State<Arc<Ui>>, s: Session) -> Response {
 
 async fn disposals_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
     let Session { l, me, headers } = s;
-    let a = ui.api.get("/api/v1/disposals", &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
+    let disposals = or_problem!(
+        ui.api.get_as::<Vec<DisposalView>>("/api/v1/disposals", &headers).await,
+        l,
+        &me
+    );
     let methods: Vec<(String, String)> = ["overwrite_verified", "shred", "melt", "degauss"]
         .iter()
         .map(|m| ((*m).to_owned(), label(l, "method", m)))
@@ -494,15 +496,15 @@ async fn disposals_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
         table #disposals {
             thead { tr { th { (t(l, "number")) } th { (t(l, "device")) } th { (t(l, "serials")) } th { (t(l, "method")) } th { (t(l, "confirmations")) } th { (t(l, "state")) } } }
             tbody {
-                @for x in a.json.as_array().into_iter().flatten() {
+                @for x in &disposals {
                     tr {
-                        td { (js(&x["number"])) } td { (js(&x["device"])) } td { (list(&x["serials"])) } td { (label(l, "method", js(&x["method"]))) }
-                        td { (x["confirmations"].as_array().map_or(0, Vec::len)) " / " (x["min_confirmers"]) }
+                        td { (x.number) } td { (x.device) } td { (x.serials.join(", ")) } td { (label(l, "method", &x.method)) }
+                        td { (x.confirmations.len()) " / " (x.min_confirmers) }
                         td {
-                            @if x["completed_at"].is_null() {
-                                form.inline method="post" action="/disposals" { (form_head(&me, "confirm")) input type="hidden" name="id" value=(x["id"]); button.confirm-disposal { (t(l, "confirm_disposal")) } }
+                            @if x.completed_at.is_none() {
+                                form.inline method="post" action="/disposals" { (form_head(&me, "confirm")) input type="hidden" name="id" value=(x.id); button.confirm-disposal { (t(l, "confirm_disposal")) } }
                             } @else {
-                                (t(l, "closed")) " " a href={ "/disposals/" (x["id"]) "/certificate" } { (t(l, "certificate")) }
+                                (t(l, "closed")) " " a href={ "/disposals/" (x.id) "/certificate" } { (t(l, "certificate")) }
                             }
                         }
                     }
@@ -562,25 +564,23 @@ pub async fn disposal_certificate(
     Path(id): Path<i64>,
 ) -> Response {
     let Session { l, me, headers } = s;
-    let a = ui.api.get(&format!("/api/v1/disposals/{id}/certificate"), &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
-    let c = &a.json;
+    let path = format!("/api/v1/disposals/{id}/certificate");
+    let c = or_problem!(ui.api.get_as::<DisposalView>(&path, &headers).await, l, &me);
+    let wareki_of = |at: &Option<String>| at.as_deref().map(wareki).unwrap_or_default();
     let body = html! {
         article.print-a4.certificate #disposal-certificate {
-            p.right { (t(l, "number")) " " (js(&c["number"])) }
-            p.right { (wareki(js(&c["completed_at"]))) }
+            p.right { (t(l, "number")) " " (c.number) }
+            p.right { (wareki_of(&c.completed_at)) }
             h2.center { "記録媒体等廃棄証明書" }
             table {
-                tr { th { (t(l, "device")) } td { (js(&c["device"])) } }
-                tr { th { (t(l, "serials")) } td { (list(&c["serials"])) } }
-                tr { th { (t(l, "method")) } td { (label(l, "method", js(&c["method"]))) } }
-                tr { th { (t(l, "keys_checked")) } td { (wareki(js(&c["keys_checked_at"]))) } }
-                tr { th { (t(l, "confirmations")) } td { @for x in c["confirmations"].as_array().into_iter().flatten() { "#" (x["account_id"]) "（" (js(&x["role"])) "） " (wareki(js(&x["confirmed_at"]))) br; } } }
+                tr { th { (t(l, "device")) } td { (c.device) } }
+                tr { th { (t(l, "serials")) } td { (c.serials.join(", ")) } }
+                tr { th { (t(l, "method")) } td { (label(l, "method", &c.method)) } }
+                tr { th { (t(l, "keys_checked")) } td { (wareki_of(&c.keys_checked_at)) } }
+                tr { th { (t(l, "confirmations")) } td { @for x in &c.confirmations { "#" (x.account_id) "（" (x.role) "） " (wareki(&x.confirmed_at)) br; } } }
             }
             p { "上記の録画装置・記録媒体について、画像を復元できない状態にしたうえで廃棄したことを確認しました。" }
-            p.right { (js(&c["profile"])) }
+            p.right { (c.profile.as_deref().unwrap_or("")) }
         }
         p.noprint { button type="button" data-print { (t(l, "print")) } }
     };
