@@ -313,7 +313,7 @@ async fn gates(
         .account(session.account_id)
         .await
         .map_err(internal)?
-        .filter(|a| a.disabled_at.is_none() && a.pending_activation == 0)
+        .filter(|a| a.disabled_at.is_none() && !*a.pending_activation)
         .ok_or((ApiError::unauthenticated(Msg::new("account_disabled")), None))?;
     let actor = Some(account.id.to_string());
     let deny = |e: ApiError| (e, actor.clone());
@@ -425,6 +425,6 @@ pub fn password_expired(profile: &policy::Profile, account: &Account, now: i64) 
     if account.directory_dn.is_some() {
         return false;
     }
-    account.must_change_password != 0
+    *account.must_change_password
         || profile.password_expired(store::ts(account.password_changed_at), store::ts(now))
 }

@@ -147,7 +147,7 @@ async fn seal_clear_totp_seeds(db: &Db, key: &secrets::SeedKey) -> anyhow::Resul
     for a in db.accounts().await? {
         if let Some(seed) = a.totp_secret.as_deref().filter(|s| !secrets::SeedKey::is_sealed(s)) {
             let sealed = key.seal(a.id, seed)?;
-            db.set_totp(a.id, Some(&sealed), a.totp_enabled != 0).await?;
+            db.set_totp(a.id, Some(&sealed), *a.totp_enabled).await?;
             tracing::info!(account = a.id, "sealed a TOTP seed stored in clear");
         }
     }

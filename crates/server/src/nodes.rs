@@ -97,7 +97,7 @@ pub async fn recorder_masks(
 
 /// The polygons a mask version has the recorder burn in (none unless "in recorder").
 pub fn mask_polygons(m: &store::registry::CameraMasks) -> Vec<Polygon> {
-    if m.in_recorder == 0 {
+    if !*m.in_recorder {
         return Vec::new();
     }
     let polys: Vec<Vec<Vec<f64>>> = serde_json::from_str(&m.polygons).unwrap_or_default();

@@ -69,7 +69,8 @@ pub struct Account {
     /// When the password was last set (UTC ms).
     pub password_changed_at: i64,
     /// 1 when the next login must change the password (set by an administrator).
-    pub must_change_password: i64,
+    #[sqlx(try_from = "i64")]
+    pub must_change_password: crate::Flag,
     /// Consecutive failed logins.
     pub failed_logins: i64,
     /// Locked until (UTC ms).
@@ -77,7 +78,8 @@ pub struct Account {
     /// TOTP secret (base32), when enrolled.
     pub totp_secret: Option<String>,
     /// 1 when TOTP is confirmed and required.
-    pub totp_enabled: i64,
+    #[sqlx(try_from = "i64")]
+    pub totp_enabled: crate::Flag,
     /// A new TOTP secret awaiting confirmation while the current one stays in force (sealed).
     pub totp_pending: Option<String>,
     /// When the confidentiality duty was acknowledged.
@@ -92,7 +94,8 @@ pub struct Account {
     /// account with a password of its own.
     pub directory_dn: Option<String>,
     /// 1 while the account waits for a second administrator's activation (PROD-SOD-6).
-    pub pending_activation: i64,
+    #[sqlx(try_from = "i64")]
+    pub pending_activation: crate::Flag,
 }
 
 /// A new account.

@@ -50,12 +50,14 @@ pub struct EmergencyOrder {
     pub purpose: String,
     /// Ordered at.
     pub ordered_at: i64,
-    /// Inside the emergency window, 0/1.
-    pub in_window: i64,
+    /// Inside the emergency window.
+    #[sqlx(try_from = "i64")]
+    pub in_window: crate::Flag,
     /// Written reason outside the window (NIS).
     pub outside_reason: Option<String>,
-    /// Flagged to the manager, 0/1.
-    pub flagged: i64,
+    /// Flagged to the manager.
+    #[sqlx(try_from = "i64")]
+    pub flagged: crate::Flag,
     /// Filing due (UTC ms).
     pub filing_due_at: Option<i64>,
     /// Where it stands (an unknown stored name is a decoding error).

@@ -66,7 +66,8 @@ pub struct Viewing {
     /// Why others are present (ASA-3.4a 特に必要と認める場合).
     pub witness_reason: String,
     /// 1 while its witnesses wait for the manager's judgement (nothing plays).
-    pub witnesses_pending: i64,
+    #[sqlx(try_from = "i64")]
+    pub witnesses_pending: crate::Flag,
     /// Who judged the witnesses necessary.
     pub witnesses_judged_by: Option<i64>,
     /// When.

@@ -387,3 +387,28 @@ pub fn json_list(items: &[String]) -> String {
 pub fn parse_list(text: &str) -> Result<Vec<String>> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("list {text:?}: {e}")))
 }
+
+/// A flag as the store keeps it — `0` or `1` in an integer column, so the SQL stays the same on
+/// both databases — read as a `bool` (`*flag`). A stored value other than 0 or 1 is a decoding
+/// error, never taken as set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(transparent)]
+pub struct Flag(pub bool);
+
+impl TryFrom<i64> for Flag {
+    type Error = policy::UnknownName;
+    fn try_from(stored: i64) -> std::result::Result<Self, policy::UnknownName> {
+        match stored {
+            0 => Ok(Flag(false)),
+            1 => Ok(Flag(true)),
+            other => Err(policy::UnknownName { what: "flag (0 or 1)", name: other.to_string() }),
+        }
+    }
+}
+
+impl std::ops::Deref for Flag {
+    type Target = bool;
+    fn deref(&self) -> &bool {
+        &self.0
+    }
+}

@@ -123,10 +123,12 @@ pub struct Camera {
     pub consensus_note: String,
     /// Owner permission record (KAW-2.1.3).
     pub owner_permission: String,
-    /// Mounted so it cannot easily be removed (ASA-3.2d), 0/1.
-    pub anti_removal: i64,
-    /// The camera masks by itself (PROD-MASK-1), 0/1.
-    pub masks_native: i64,
+    /// Mounted so it cannot easily be removed (ASA-3.2d).
+    #[sqlx(try_from = "i64")]
+    pub anti_removal: crate::Flag,
+    /// The camera masks by itself (PROD-MASK-1).
+    #[sqlx(try_from = "i64")]
+    pub masks_native: crate::Flag,
     /// Retention setting in days, if not the profile default.
     pub retention_days: Option<i64>,
     /// Retention setting in months.
@@ -144,8 +146,9 @@ pub struct Camera {
     pub created_by: Option<i64>,
     /// Why it was decommissioned.
     pub decommission_reason: String,
-    /// 0/1: decommissioned before the profile's minimum operation period (KAW-2.1.3).
-    pub decommissioned_early: i64,
+    /// Decommissioned before the profile's minimum operation period (KAW-2.1.3).
+    #[sqlx(try_from = "i64")]
+    pub decommissioned_early: crate::Flag,
     /// The owning organisation: its site's (issue 15).
     pub owner_org_id: Option<i64>,
     /// The camera's user and password sealed to its recorder node's key (issue 21; never
@@ -624,8 +627,9 @@ pub struct CameraMasks {
     pub public_area: Option<String>,
     /// Public share after masks, per mille.
     pub public_share_permille: Option<i64>,
-    /// 0/1: burnt in by the recorder.
-    pub in_recorder: i64,
+    /// Burnt in by the recorder.
+    #[sqlx(try_from = "i64")]
+    pub in_recorder: crate::Flag,
     /// Why.
     pub reason: String,
     /// Who.

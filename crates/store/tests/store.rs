@@ -131,6 +131,28 @@ async fn a_stored_state_no_state_names_is_refused_when_read() {
         // (sqlx 0.9's derive names the column but not our error's text: its autoref
         // specialisation picks the "unprintable" arm.)
         assert!(e.contains("decoding column state"), "{backend:?}: {e}");
+
+        // A flag is 0 or 1 and reads as a bool; any other stored value is refused, never
+        // taken as set.
+        let org = db.create_organisation("city", "交通防犯課", 10).await.unwrap();
+        let new = NewAccount {
+            login: "flag",
+            display_name: "旗 太郎",
+            organisation_id: org.id,
+            password_hash: "x",
+            must_change_password: true,
+            created_by: None,
+            pending_activation: false,
+        };
+        let acc = db.create_account(&new, 10).await.unwrap();
+        assert!(*acc.must_change_password && !*acc.pending_activation && !*acc.totp_enabled);
+        sqlx::query("UPDATE accounts SET totp_enabled = 2 WHERE id = $1")
+            .bind(acc.id)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let e = db.account(acc.id).await.unwrap_err().to_string();
+        assert!(e.contains("decoding column totp_enabled"), "{backend:?}: {e}");
     }
 }
 

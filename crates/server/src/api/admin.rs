@@ -160,10 +160,10 @@ impl AccountView {
             locked_until: jst_opt(a.locked_until),
             failed_logins: a.failed_logins,
             disabled_at: jst_opt(a.disabled_at),
-            pending_activation: a.pending_activation != 0,
+            pending_activation: *a.pending_activation,
             acknowledged_at: jst_opt(a.confidentiality_ack_at),
             password_changed_at: jst(a.password_changed_at),
-            totp_enabled: a.totp_enabled != 0,
+            totp_enabled: *a.totp_enabled,
             created_at: jst(a.created_at),
         }
     }
@@ -239,7 +239,7 @@ pub async fn activate_account(
     Id(id): Id,
 ) -> ApiResult<Json<AccountView>> {
     let a = kept_account(&st, &p, id).await?;
-    if a.pending_activation == 0 {
+    if !*a.pending_activation {
         return Err(ApiError::conflict(Msg::new("account_not_waiting").with("login", &a.login)));
     }
     policy::scope::sod::check_activation(a.created_by, p.account.id)?;
@@ -1105,8 +1105,8 @@ impl CameraView {
             coverage_exemption: c.coverage_exemption.clone(),
             consensus_note: c.consensus_note.clone(),
             owner_permission: c.owner_permission.clone(),
-            anti_removal: c.anti_removal != 0,
-            masks_native: c.masks_native != 0,
+            anti_removal: *c.anti_removal,
+            masks_native: *c.masks_native,
             retention_days: c.retention_days,
             retention_months: c.retention_months,
             status: c.status,
@@ -1118,7 +1118,7 @@ impl CameraView {
             created_at: jst(c.created_at),
             created_by: c.created_by,
             decommission_reason: c.decommission_reason.clone(),
-            decommissioned_early: c.decommissioned_early != 0,
+            decommissioned_early: *c.decommissioned_early,
             owner_org_id: c.owner_org_id,
             credentials_node: c.credentials_node.clone(),
             overwrite_cycle_days: c.overwrite_cycle_days,
@@ -1341,7 +1341,7 @@ fn masks_view(m: &store::registry::CameraMasks) -> MasksView {
         polygons: serde_json::from_str(&m.polygons).unwrap_or_default(),
         public_area: m.public_area.as_deref().and_then(|a| serde_json::from_str(a).ok()),
         public_share_permille: m.public_share_permille,
-        in_recorder: m.in_recorder != 0,
+        in_recorder: *m.in_recorder,
         reason: m.reason.clone(),
         created_by: m.created_by,
         created_at: jst(m.created_at),

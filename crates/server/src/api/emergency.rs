@@ -121,7 +121,7 @@ pub(super) async fn order_facts(
         actor_executes: o.executor_id == p.account.id,
         actor_in_agency: o.organisation_id == p.account.organisation_id,
         delegation_in_force: delegation.is_some(),
-        flag_open: o.flagged != 0 && o.flag_reviewed_at.is_none(),
+        flag_open: *o.flagged && o.flag_reviewed_at.is_none(),
     })
 }
 
@@ -228,9 +228,9 @@ async fn order_view(st: &AppState, p: &Principal, o: &EmergencyOrder) -> ApiResu
         to: jst(o.range_to),
         purpose: o.purpose.clone(),
         ordered_at: jst(o.ordered_at),
-        in_window: o.in_window != 0,
+        in_window: *o.in_window,
         outside_reason: o.outside_reason.clone(),
-        flagged: o.flagged != 0,
+        flagged: *o.flagged,
         filing_due_at: jst_opt(o.filing_due_at),
         state: o.state,
         extraction_id: o.extraction_id,

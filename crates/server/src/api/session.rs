@@ -161,7 +161,7 @@ async fn reauthenticate(
     if !password_ok {
         return Err(refused("current_password", "password_wrong"));
     }
-    if a.totp_enabled != 0 && second_factor(st, a, code, now).await?.is_none() {
+    if *a.totp_enabled && second_factor(st, a, code, now).await?.is_none() {
         return Err(refused("totp", "totp_needed"));
     }
     st.db.record_login_success(a.id).await?;
@@ -292,7 +292,7 @@ async fn me_view(st: &AppState, p: &Principal) -> ApiResult<MeView> {
         .collect();
     let org = st.db.organisation(p.account.organisation_id).await?;
     let task_count = super::tasks::tasks_of(st, p).await?.len();
-    let totp = p.account.totp_enabled != 0;
+    let totp = *p.account.totp_enabled;
     Ok(MeView {
         id: p.account.id,
         login: p.account.login.clone(),
@@ -458,12 +458,12 @@ pub async fn login(
     };
     // A TOTP code is accepted once (its time step is recorded), and only after the password; a
     // recovery code in its place is spent.
-    let factor = if account.totp_enabled != 0 && password_ok {
+    let factor = if *account.totp_enabled && password_ok {
         second_factor(&st, &account, b.totp.as_deref(), now).await?
     } else {
         None
     };
-    let totp_ok = account.totp_enabled == 0 || factor.is_some();
+    let totp_ok = !*account.totp_enabled || factor.is_some();
     if !password_ok || !totp_ok {
         let mut ev =
             deny(if password_ok { "wrong, missing or reused TOTP code" } else { "wrong password" });
@@ -476,7 +476,7 @@ pub async fn login(
     }
     // An outsider's account the city made signs in once a second administrator has activated
     // it (PROD-SOD-6). Said only to whoever knows the password.
-    if account.pending_activation != 0 {
+    if *account.pending_activation {
         let mut ev = deny("awaiting activation by a second administrator");
         ev.rule = Some(cited::ACTIVATION.to_string());
         st.audit(ev).await?;
@@ -641,7 +641,7 @@ pub async fn totp_enrol(
         .seal(p.account.id, &secret)
         .map_err(|_| ApiError::internal("sealing a TOTP seed"))?;
     let ch = st.change().await?;
-    if p.account.totp_enabled != 0 {
+    if *p.account.totp_enabled {
         // A new authenticator: the current one stays in force until the new one is confirmed.
         ch.set_totp_pending(p.account.id, &sealed).await?;
     } else {
@@ -680,7 +680,7 @@ pub async fn totp_confirm(
 ) -> ApiResult<Json<TotpConfirmed>> {
     let now = st.clock.now_ms();
     // The seed being enrolled: a new authenticator's (TOTP on), or the first one's.
-    let candidate = match (&p.account.totp_pending, p.account.totp_enabled != 0) {
+    let candidate = match (&p.account.totp_pending, *p.account.totp_enabled) {
         (Some(pending), _) => Some(pending.clone()),
         (None, false) => p.account.totp_secret.clone(),
         (None, true) => None,
@@ -717,7 +717,7 @@ pub async fn renew_recovery(
     Extension(p): Extension<Principal>,
     Body(b): Body<ReauthBody>,
 ) -> ApiResult<Json<RecoveryCodes>> {
-    if p.account.totp_enabled == 0 {
+    if !*p.account.totp_enabled {
         return Err(ApiError::conflict(Msg::new("recovery_needs_totp")));
     }
     reauthenticate(&st, &p, &b.password, b.totp.as_deref()).await?;

@@ -373,7 +373,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
     if profile.check_witness_judge(&p.roles).is_ok() {
         let (owner, org) = super::viewing::keeping(p);
         for v in st.db.viewings(owner, org).await? {
-            if v.witnesses_pending == 0 || v.closed_at.is_some() {
+            if !*v.witnesses_pending || v.closed_at.is_some() {
                 continue;
             }
             out.push(Task {

@@ -237,7 +237,7 @@ fn viewing_view(st: &AppState, v: &Viewing) -> ViewingView {
         open,
         seen: serde_json::from_str::<Value>(&v.seen).unwrap_or_else(|_| json!({})),
         witness_reason: v.witness_reason.clone(),
-        witnesses_pending: v.witnesses_pending != 0,
+        witnesses_pending: *v.witnesses_pending,
         witnesses_judged_by: v.witnesses_judged_by,
         witnesses_judged_at: v.witnesses_judged_at.map(jst),
     }
@@ -252,7 +252,7 @@ fn session<'a>(v: &Viewing, cameras: &'a [String]) -> Session<'a> {
         range: (v.range_from, v.range_to),
         expires_ms: v.expires_at,
         closed: v.closed_at.is_some(),
-        witnesses_pending: v.witnesses_pending != 0,
+        witnesses_pending: *v.witnesses_pending,
     }
 }
 
@@ -279,7 +279,7 @@ pub async fn get_viewing(
         viewer: viewer.map(|a| a.display_name),
         mine: v.viewer_id == p.account.id,
         print: st.profile.viewing.print,
-        can_judge: v.witnesses_pending != 0
+        can_judge: *v.witnesses_pending
             && v.viewer_id != p.account.id
             && st.profile.check_witness_judge(&p.roles).is_ok(),
         rule: st.profile.viewing.rule.to_string(),

@@ -140,14 +140,14 @@ pub async fn accounts_post(
     Form(f): Form<Plain>,
 ) -> Response {
     let id = txt(&f, "id");
-    let (path, body) = match f.fields.get("form").map(String::as_str) {
-        Some("account") => (
+    let (path, body) = match f.form() {
+        Some(PageForm::Account) => (
             "/api/v1/accounts".to_owned(),
             json!({ "login": txt(&f, "login"), "display_name": txt(&f, "display_name"),
                     "organisation_id": num(&f, "organisation_id"),
                     "initial_password": f.fields.get("initial_password").cloned().unwrap_or_default() }),
         ),
-        Some("designation") => {
+        Some(PageForm::Designation) => {
             let until = txt(&f, "valid_until");
             (
                 "/api/v1/designations".to_owned(),
@@ -156,10 +156,10 @@ pub async fn accounts_post(
                         "note": opt(&f, "note"), "document_ref": opt(&f, "document_ref") }),
             )
         }
-        Some("activate") => (format!("/api/v1/accounts/{id}/activate"), json!({})),
-        Some("unlock") => (format!("/api/v1/accounts/{id}/unlock"), json!({})),
-        Some("disable") => (format!("/api/v1/accounts/{id}/disable"), json!({})),
-        Some("revoke") => (format!("/api/v1/designations/{id}/revoke"), json!({})),
+        Some(PageForm::Activate) => (format!("/api/v1/accounts/{id}/activate"), json!({})),
+        Some(PageForm::Unlock) => (format!("/api/v1/accounts/{id}/unlock"), json!({})),
+        Some(PageForm::Disable) => (format!("/api/v1/accounts/{id}/disable"), json!({})),
+        Some(PageForm::Revoke) => (format!("/api/v1/designations/{id}/revoke"), json!({})),
         _ => return StatusCode::BAD_REQUEST.into_response(),
     };
     match post_form(&ui, &s.headers, &f, &path, body).await {

@@ -286,18 +286,22 @@ pub async fn order_action(
     Path((id, action)): Path<(i64, String)>,
     Form(f): Form<Plain>,
 ) -> Response {
-    let body = match action.as_str() {
-        "extract" | "report" => json!({}),
-        "review-flag" => json!({ "note": txt(&f, "note") }),
-        "file" => {
+    // The path writes the action with a hyphen (`review-flag`), as the API's path does.
+    let Some(action) = super::forms::named::<OrderAction>(&action.replace('-', "_")) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let body = match action {
+        OrderAction::Extract | OrderAction::Report => json!({}),
+        OrderAction::ReviewFlag => json!({ "note": txt(&f, "note") }),
+        OrderAction::File => {
             json!({ "form": txt(&f, "filing_form"), "reference": txt(&f, "reference"), "delay_reason": opt(&f, "delay_reason") })
         }
-        "ledger" => {
+        OrderAction::Ledger => {
             let raw = txt(&f, "data_hashes");
             let hashes: Vec<&str> = raw.lines().map(str::trim).filter(|x| !x.is_empty()).collect();
             json!({ "handed_over_at": local_instant(&f, "handed_over_at"), "data_hashes": hashes })
         }
-        _ => return StatusCode::NOT_FOUND.into_response(),
     };
-    post_order(&ui, s, &f, &format!("/api/v1/emergency/orders/{id}/{action}"), body).await
+    let path = format!("/api/v1/emergency/orders/{id}/{}", code(&action).replace('_', "-"));
+    post_order(&ui, s, &f, &path, body).await
 }

@@ -619,13 +619,20 @@ pub async fn request_action(
     Path((id, action)): Path<(i64, String)>,
     Form(f): Form<Plain>,
 ) -> Response {
-    let body = match action.as_str() {
-        "refuse" => json!({ "reason": txt(&f, "reason") }),
-        "approve" | "relay" | "withdraw" => json!({}),
-        _ => return StatusCode::NOT_FOUND.into_response(),
+    // The decisions posted here; the others have their own forms (instruct, report, ledger).
+    let Some(action) = super::forms::named::<RequestAction>(&action) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let body = match action {
+        RequestAction::Refuse => json!({ "reason": txt(&f, "reason") }),
+        RequestAction::Approve | RequestAction::Relay | RequestAction::Withdraw => json!({}),
+        RequestAction::Instruct | RequestAction::Report | RequestAction::Ledger => {
+            return StatusCode::NOT_FOUND.into_response();
+        }
     };
     let back = format!("/requests/{id}");
-    act(&ui, s, id, &f, &format!("/api/v1/requests/{id}/{action}"), body, &back).await
+    let path = format!("/api/v1/requests/{id}/{}", code(&action));
+    act(&ui, s, id, &f, &path, body, &back).await
 }
 
 /// `POST /requests/{id}/instruct`.

@@ -59,8 +59,8 @@ async fn holds_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Respon
 
 /// `POST /holds`.
 pub async fn holds_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Plain>) -> Response {
-    let (path, body) = match f.fields.get("form").map(String::as_str) {
-        Some("hold") => {
+    let (path, body) = match f.form() {
+        Some(PageForm::Hold) => {
             let until = txt(&f, "until");
             (
                 "/api/v1/holds".to_owned(),
@@ -69,7 +69,7 @@ pub async fn holds_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Pla
                         "reason": txt(&f, "reason"), "inquiry_reference": opt(&f, "inquiry_reference") }),
             )
         }
-        Some("release") => (format!("/api/v1/holds/{}/release", txt(&f, "id")), json!({})),
+        Some(PageForm::Release) => (format!("/api/v1/holds/{}/release", txt(&f, "id")), json!({})),
         _ => return StatusCode::BAD_REQUEST.into_response(),
     };
     match post_form(&ui, &s.headers, &f, &path, body).await {
@@ -142,7 +142,7 @@ pub async fn retention_post(
     s: Session,
     Form(f): Form<Plain>,
 ) -> Response {
-    if f.fields.get("form").map(String::as_str) != Some("retention") {
+    if f.form() != Some(PageForm::Retention) {
         return StatusCode::BAD_REQUEST.into_response();
     }
     let org = s.me.organisation.as_ref().map_or(0, |o| o.id);
@@ -283,15 +283,15 @@ pub async fn reconciliation_post(
     s: Session,
     Form(f): Form<Plain>,
 ) -> Response {
-    let (path, body) = match f.fields.get("form").map(String::as_str) {
-        Some("run") => {
+    let (path, body) = match f.form() {
+        Some(PageForm::Run) => {
             ("/api/v1/reconciliation/run".to_owned(), json!({ "month": txt(&f, "month") }))
         }
-        Some("close") => (
+        Some(PageForm::Close) => (
             format!("/api/v1/reconciliation/incidents/{}/close", txt(&f, "id")),
             json!({ "note": txt(&f, "note") }),
         ),
-        Some("history") => {
+        Some(PageForm::History) => {
             let items: Vec<Value> = txt(&f, "items")
                 .lines()
                 .map(str::trim)
@@ -841,12 +841,14 @@ pub async fn delegations_post(
     s: Session,
     Form(f): Form<Plain>,
 ) -> Response {
-    let (path, body) = match f.fields.get("form").map(String::as_str) {
-        Some("delegation") => (
+    let (path, body) = match f.form() {
+        Some(PageForm::Delegation) => (
             "/api/v1/delegations".to_owned(),
             json!({ "organisation_id": num(&f, "organisation_id"), "document_ref": txt(&f, "document_ref") }),
         ),
-        Some("revoke") => (format!("/api/v1/delegations/{}/revoke", txt(&f, "id")), json!({})),
+        Some(PageForm::Revoke) => {
+            (format!("/api/v1/delegations/{}/revoke", txt(&f, "id")), json!({}))
+        }
         _ => return StatusCode::BAD_REQUEST.into_response(),
     };
     match post_form(&ui, &s.headers, &f, &path, body).await {

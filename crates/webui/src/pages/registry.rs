@@ -276,26 +276,28 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
 
 /// `POST /cameras`: register a site or a camera, or record a signage check.
 pub async fn cameras_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Plain>) -> Response {
-    let form = f.fields.get("form").cloned().unwrap_or_default();
-    let (path, body) = match form.as_str() {
-        "signage" => (format!("/api/v1/sites/{}/signage-check", txt(&f, "id")), json!({})),
-        "decommission" => (
+    let form = f.form();
+    let (path, body) = match form {
+        Some(PageForm::Signage) => {
+            (format!("/api/v1/sites/{}/signage-check", txt(&f, "id")), json!({}))
+        }
+        Some(PageForm::Decommission) => (
             format!("/api/v1/cameras/{}/decommission", txt(&f, "id")),
             json!({ "reason": txt(&f, "reason") }),
         ),
-        "onvif" => (
+        Some(PageForm::Onvif) => (
             format!("/api/v1/cameras/{}/onvif", txt(&f, "id")),
             json!({ "onvif_url": txt(&f, "onvif_url"), "reason": txt(&f, "reason") }),
         ),
-        "credentials" => (
+        Some(PageForm::Credentials) => (
             format!("/api/v1/cameras/{}/stream-credentials", txt(&f, "id")),
             json!({ "username": txt(&f, "username"), "password": txt(&f, "password") }),
         ),
-        "footage_check" => (
+        Some(PageForm::FootageCheck) => (
             format!("/api/v1/cameras/{}/footage-checks", txt(&f, "id")),
             json!({ "oldest_day": txt(&f, "oldest_day"), "note": txt(&f, "note") }),
         ),
-        "site" => {
+        Some(PageForm::Site) => {
             let coord = |k: &str| txt(&f, k).parse::<f64>().ok();
             (
                 "/api/v1/sites".to_owned(),
@@ -307,14 +309,17 @@ pub async fn cameras_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<P
                         "signage_text": txt(&f, "signage_text") }),
             )
         }
-        "camera" => {
+        Some(PageForm::Camera) => {
             let share = txt(&f, "public_share_percent");
             let permille = match share.parse::<f64>() {
                 Ok(p) if (0.0..=100.0).contains(&p) => json!((p * 10.0).round() as i64),
                 _ if share.is_empty() => Value::Null,
                 _ => {
-                    let mut d =
-                        Draft { form: form.clone(), values: f.fields.clone(), ..Draft::default() };
+                    let mut d = Draft {
+                        form: "camera".into(),
+                        values: f.fields.clone(),
+                        ..Draft::default()
+                    };
                     d.errors.push(FieldProblem::local(
                         "public_share_percent",
                         t(s.l, "percent_expected"),
@@ -335,7 +340,9 @@ pub async fn cameras_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<P
     };
     match post_form(&ui, &s.headers, &f, &path, body).await {
         // A form with a confirmation in the catalogue (`done_onvif`) shows it on the page.
-        Ok(_) if form == "onvif" => Redirect::to("/cameras?done=onvif#done").into_response(),
+        Ok(_) if form == Some(PageForm::Onvif) => {
+            Redirect::to("/cameras?done=onvif#done").into_response()
+        }
         Ok(_) => Redirect::to("/cameras").into_response(),
         Err((status, d)) => cameras_page(&ui, s, d, status).await,
     }
@@ -428,15 +435,15 @@ pub async fn workstations_post(
     Form(f): Form<Plain>,
 ) -> Response {
     let id = txt(&f, "id");
-    let (path, body) = match f.fields.get("form").map(String::as_str) {
-        Some("workstation") => (
+    let (path, body) = match f.form() {
+        Some(PageForm::Workstation) => (
             "/api/v1/workstations".to_owned(),
             json!({ "code": txt(&f, "code"), "name": txt(&f, "name"), "placement": txt(&f, "placement"),
                     "organisation_id": num(&f, "organisation_id"), "storage": txt(&f, "storage") }),
         ),
-        Some("enrol") => (format!("/api/v1/workstations/{id}/enrol-link"), json!({})),
-        Some("custody") => (format!("/api/v1/workstations/{id}/custody-check"), json!({})),
-        Some("revoke") => {
+        Some(PageForm::Enrol) => (format!("/api/v1/workstations/{id}/enrol-link"), json!({})),
+        Some(PageForm::Custody) => (format!("/api/v1/workstations/{id}/custody-check"), json!({})),
+        Some(PageForm::Revoke) => {
             (format!("/api/v1/workstations/{id}/revoke"), json!({ "reason": txt(&f, "reason") }))
         }
         _ => return StatusCode::BAD_REQUEST.into_response(),
@@ -575,8 +582,8 @@ async fn nodes_page(
 /// `POST /nodes`.
 pub async fn nodes_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Plain>) -> Response {
     let id = txt(&f, "id");
-    let (path, body) = match f.fields.get("form").map(String::as_str) {
-        Some("node") => {
+    let (path, body) = match f.form() {
+        Some(PageForm::Node) => {
             // The conditions ticked under the chosen kind (`cond:{kind}:{id}`).
             let kind = txt(&f, "site_kind");
             let prefix = format!("cond:{kind}:");
@@ -588,7 +595,7 @@ pub async fn nodes_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Pla
                         "site_kind": opt(&f, "site_kind"), "site_conditions": conditions }),
             )
         }
-        Some("revoke") => {
+        Some(PageForm::Revoke) => {
             (format!("/api/v1/nodes/{id}/revoke"), json!({ "reason": txt(&f, "reason") }))
         }
         _ => return StatusCode::BAD_REQUEST.into_response(),
@@ -657,12 +664,14 @@ async fn room_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Respons
 
 /// `POST /room`.
 pub async fn room_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Plain>) -> Response {
-    let (path, body) = match f.fields.get("form").map(String::as_str) {
-        Some("enter") => (
+    let (path, body) = match f.form() {
+        Some(PageForm::Enter) => (
             "/api/v1/room-entries".to_owned(),
             json!({ "purpose": txt(&f, "purpose"), "login": opt(&f, "login") }),
         ),
-        Some("leave") => (format!("/api/v1/room-entries/{}/leave", txt(&f, "id")), json!({})),
+        Some(PageForm::Leave) => {
+            (format!("/api/v1/room-entries/{}/leave", txt(&f, "id")), json!({}))
+        }
         _ => return StatusCode::BAD_REQUEST.into_response(),
     };
     match post_form(&ui, &s.headers, &f, &path, body).await {
@@ -753,8 +762,8 @@ pub async fn contracts_post(
     s: Session,
     Form(f): Form<Plain>,
 ) -> Response {
-    let (path, body) = match f.fields.get("form").map(String::as_str) {
-        Some("contract") => {
+    let (path, body) = match f.form() {
+        Some(PageForm::Contract) => {
             let clauses: Vec<Value> = (1..=7)
                 .map(|n| {
                     let included = f.fields.contains_key(&format!("clause{n}"));
@@ -771,7 +780,9 @@ pub async fn contracts_post(
                         "clauses": clauses, "valid_from": day("valid_from"), "valid_until": day("valid_until") }),
             )
         }
-        Some("sign_off") => (format!("/api/v1/contracts/{}/sign-off", txt(&f, "id")), json!({})),
+        Some(PageForm::SignOff) => {
+            (format!("/api/v1/contracts/{}/sign-off", txt(&f, "id")), json!({}))
+        }
         _ => return StatusCode::BAD_REQUEST.into_response(),
     };
     match post_form(&ui, &s.headers, &f, &path, body).await {
@@ -941,7 +952,7 @@ pub async fn masks_post(
     Path(id): Path<i64>,
     Form(f): Form<Plain>,
 ) -> Response {
-    if txt(&f, "form") == "commission" {
+    if f.form() == Some(PageForm::Commission) {
         let path = format!("/api/v1/cameras/{id}/commission");
         let cycle = txt(&f, "overwrite_cycle_days").trim().parse::<u32>().ok();
         let body = match cycle {

@@ -244,16 +244,16 @@ pub async fn complaints_post(
     Form(f): Form<Plain>,
 ) -> Response {
     let id = txt(&f, "id");
-    let (path, body) = match f.fields.get("form").map(String::as_str) {
-        Some("complaint") => (
+    let (path, body) = match f.form() {
+        Some(PageForm::Complaint) => (
             "/api/v1/complaints".to_owned(),
             json!({ "channel": txt(&f, "channel"), "category": txt(&f, "category"), "camera": opt(&f, "camera"),
                     "body": txt(&f, "body"), "contact": opt(&f, "contact") }),
         ),
-        Some("respond") => {
+        Some(PageForm::Respond) => {
             (format!("/api/v1/complaints/{id}/respond"), json!({ "response": txt(&f, "response") }))
         }
-        Some("close") => (format!("/api/v1/complaints/{id}/close"), json!({})),
+        Some(PageForm::Close) => (format!("/api/v1/complaints/{id}/close"), json!({})),
         _ => return StatusCode::BAD_REQUEST.into_response(),
     };
     match post_form(&ui, &s.headers, &f, &path, body).await {
@@ -535,8 +535,8 @@ pub async fn disposals_post(
     s: Session,
     Form(f): Form<Plain>,
 ) -> Response {
-    let (path, body) = match f.fields.get("form").map(String::as_str) {
-        Some("disposal") => {
+    let (path, body) = match f.form() {
+        Some(PageForm::Disposal) => {
             let serials: Vec<String> = txt(&f, "serials")
                 .split(['、', ',', ' '])
                 .map(str::trim)
@@ -548,7 +548,9 @@ pub async fn disposals_post(
                 json!({ "device": txt(&f, "device"), "serials": serials, "method": txt(&f, "method"), "note": opt(&f, "note") }),
             )
         }
-        Some("confirm") => (format!("/api/v1/disposals/{}/confirm", txt(&f, "id")), json!({})),
+        Some(PageForm::Confirm) => {
+            (format!("/api/v1/disposals/{}/confirm", txt(&f, "id")), json!({}))
+        }
         _ => return StatusCode::BAD_REQUEST.into_response(),
     };
     match post_form(&ui, &s.headers, &f, &path, body).await {
