@@ -30,3 +30,31 @@ pub struct UnknownName {
     /// The stored name.
     pub name: String,
 }
+
+impl UnknownName {
+    /// The one of `all` whose stored name (`as_str`) is `name`; else the error naming it as a
+    /// `what`. One lookup for every enum a row decodes from its stored name.
+    pub fn pick<T: Copy>(
+        all: &[T],
+        as_str: fn(T) -> &'static str,
+        what: &'static str,
+        name: String,
+    ) -> Result<T, UnknownName> {
+        all.iter().copied().find(|t| as_str(*t) == name).ok_or(UnknownName { what, name })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UnknownName;
+    use crate::workflow::RequestKind;
+
+    #[test]
+    fn a_stored_name_picks_its_variant_or_is_named_in_the_error() {
+        let all = [RequestKind::Request, RequestKind::Internal];
+        let pick = |n: &str| UnknownName::pick(&all, RequestKind::as_str, "request kind", n.into());
+        assert_eq!(pick("internal"), Ok(RequestKind::Internal));
+        let e = pick("Internal").unwrap_err();
+        assert_eq!(e.to_string(), "unknown request kind \"Internal\"");
+    }
+}

@@ -38,10 +38,8 @@ impl RequestKind {
 impl TryFrom<String> for RequestKind {
     type Error = crate::UnknownName;
     fn try_from(name: String) -> Result<Self, crate::UnknownName> {
-        [RequestKind::Request, RequestKind::Internal]
-            .into_iter()
-            .find(|k| k.as_str() == name)
-            .ok_or(crate::UnknownName { what: "request kind", name })
+        let all = [RequestKind::Request, RequestKind::Internal];
+        crate::UnknownName::pick(&all, RequestKind::as_str, "request kind", name)
     }
 }
 

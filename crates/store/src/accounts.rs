@@ -27,10 +27,8 @@ impl SessionKind {
 impl TryFrom<String> for SessionKind {
     type Error = policy::UnknownName;
     fn try_from(name: String) -> std::result::Result<Self, policy::UnknownName> {
-        [SessionKind::Cookie, SessionKind::Bearer]
-            .into_iter()
-            .find(|k| k.as_str() == name)
-            .ok_or(policy::UnknownName { what: "session kind", name })
+        let all = [SessionKind::Cookie, SessionKind::Bearer];
+        policy::UnknownName::pick(&all, SessionKind::as_str, "session kind", name)
     }
 }
 

@@ -90,11 +90,8 @@ impl CameraStatus {
 impl TryFrom<String> for CameraStatus {
     type Error = policy::UnknownName;
     fn try_from(name: String) -> std::result::Result<Self, policy::UnknownName> {
-        match name.as_str() {
-            "active" => Ok(CameraStatus::Active),
-            "decommissioned" => Ok(CameraStatus::Decommissioned),
-            _ => Err(policy::UnknownName { what: "camera status", name }),
-        }
+        let all = [CameraStatus::Active, CameraStatus::Decommissioned];
+        policy::UnknownName::pick(&all, CameraStatus::as_str, "camera status", name)
     }
 }
 

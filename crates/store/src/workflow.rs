@@ -130,10 +130,8 @@ impl InstructionState {
 impl TryFrom<String> for InstructionState {
     type Error = policy::UnknownName;
     fn try_from(name: String) -> std::result::Result<Self, policy::UnknownName> {
-        InstructionState::ALL
-            .into_iter()
-            .find(|s| s.as_str() == name)
-            .ok_or(policy::UnknownName { what: "instruction state", name })
+        let all = InstructionState::ALL;
+        policy::UnknownName::pick(&all, InstructionState::as_str, "instruction state", name)
     }
 }
 

@@ -5,8 +5,9 @@
 //! posts to the API, in process (`tower::ServiceExt::oneshot` on the API router) with the
 //! browser's own session cookie and CSRF token. So the API's guards decide what each role may see
 //! and do (deny by default, every refusal audited), the API's validation messages appear next to
-//! the fields, and there is no second implementation of any rule here. There is no live view
-//! anywhere (ALL-REC-2).
+//! the fields, and there is no second implementation of any rule here. Answers are read as the
+//! API's own response types (`client::Api::get_as`), and the forms a page posts are named by one
+//! enum (`pages::forms::PageForm`). There is no live view anywhere (ALL-REC-2).
 
 pub mod client;
 pub mod i18n;

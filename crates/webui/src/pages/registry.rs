@@ -178,9 +178,9 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                             td.camera-footage {
                                 @if let Some(days) = c.overwrite_cycle_days { (t(l, "overwrite_cycle")) ": " (days) (t(l, "days_unit")) br; }
                                 @if let Some(k) = &c.footage_check {
-                                    @let verdict = code(&k.verdict);
+                                    @let verdict = &k.verdict;
                                     (t(l, "oldest_on_camera")) ": " (k.oldest_day) "（" (k.age_days) (t(l, "days_unit")) "）"
-                                    " " span class={ "badge verdict-" (verdict) } { (label(l, "verdict", &verdict)) }
+                                    " " span class={ "badge verdict-" (verdict) } { (label(l, "verdict", verdict)) }
                                     br; small { (t(l, "checked_on")) " " (k.checked_on) }
                                 }
                                 @if !c.decommissioned {
