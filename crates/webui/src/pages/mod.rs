@@ -698,8 +698,21 @@ pub async fn set_years(Path(style): Path<String>, headers: HeaderMap) -> Respons
     remember(&headers, &format!("{YEARS_COOKIE}={style}"))
 }
 
+/// An instant as this person writes instants, to the minute in JST; nothing for none. Every
+/// page's times go through here ([`when`], [`when_at`], [`at`]).
+fn said_when(l: Lang, t: Option<jiff::Timestamp>) -> String {
+    t.map(|t| policy::jst::when_in(t, l == Lang::Ja, years())).unwrap_or_default()
+}
+
+/// A deadline (the instant it passes) as its last day: `12月3日(木)まで`; nothing for none.
+/// Every page's deadlines go through here ([`until`], [`until_at`]).
+fn said_until(l: Lang, t: Option<jiff::Timestamp>) -> String {
+    let this_year = policy::jst::civil(jiff::Timestamp::now()).year();
+    t.map(|t| policy::jst::deadline_in(t, l == Lang::Ja, this_year, years())).unwrap_or_default()
+}
+
 fn when(l: Lang, v: &Value) -> String {
-    instant_of(v).map(|t| policy::jst::when_in(t, l == Lang::Ja, years())).unwrap_or_default()
+    said_when(l, instant_of(v))
 }
 
 /// A calendar day from the API (`2026-12-01`) as this person writes days: `令和8年12月1日(火)`
@@ -716,17 +729,12 @@ fn day_text(l: Lang, v: &Value) -> String {
 
 /// A deadline from the API (the instant it passes) as its last day: `12月3日(木)まで`.
 fn until(l: Lang, v: &Value) -> String {
-    let this_year = policy::jst::civil(jiff::Timestamp::now()).year();
-    instant_of(v)
-        .map(|t| policy::jst::deadline_in(t, l == Lang::Ja, this_year, years()))
-        .unwrap_or_default()
+    said_until(l, instant_of(v))
 }
 
 /// An instant the API wrote (RFC 3339) as this person writes instants ([`when`]).
 fn when_at(l: Lang, s: &str) -> String {
-    policy::jst::parse_rfc3339(s)
-        .map(|t| policy::jst::when_in(t, l == Lang::Ja, years()))
-        .unwrap_or_default()
+    said_when(l, policy::jst::parse_rfc3339(s).ok())
 }
 
 /// An optional instant the API wrote, as [`when_at`] says it (nothing for none).
@@ -736,10 +744,7 @@ fn at(l: Lang, s: &Option<String>) -> String {
 
 /// A deadline the API wrote (RFC 3339), as [`until`] says it.
 fn until_at(l: Lang, s: &str) -> String {
-    let this_year = policy::jst::civil(jiff::Timestamp::now()).year();
-    policy::jst::parse_rfc3339(s)
-        .map(|t| policy::jst::deadline_in(t, l == Lang::Ja, this_year, years()))
-        .unwrap_or_default()
+    said_until(l, policy::jst::parse_rfc3339(s).ok())
 }
 
 fn instant_of(v: &Value) -> Option<jiff::Timestamp> {
@@ -830,11 +835,8 @@ fn recorder_table(l: Lang, status: &Result<RecorderStatus, Answer>) -> Markup {
     let Ok(status) = status else {
         return html! { p { (t(l, "no_recorder")) } };
     };
-    let ms = |m: Option<i64>| {
-        m.and_then(|m| jiff::Timestamp::from_millisecond(m).ok())
-            .map(|t| policy::jst::when_in(t, l == Lang::Ja, years()))
-            .unwrap_or_default()
-    };
+    let ms =
+        |m: Option<i64>| said_when(l, m.and_then(|m| jiff::Timestamp::from_millisecond(m).ok()));
     html! {
         table {
             thead { tr { th { (t(l, "cameras_field")) } th { (t(l, "recorder_state")) } th { (t(l, "last_frame")) } th { (t(l, "gaps_today")) } th { (t(l, "masks_col")) } } }
