@@ -152,6 +152,20 @@ fn camera_status(data: &Path, camera: &str) -> Value {
         .unwrap_or_default()
 }
 
+/// Where a node process says `camera`'s masks are applied, once it says they are burned in
+/// for `reason` (10 s at most; what it said last otherwise).
+async fn burned_in_because(data: &Path, camera: &str, reason: &str) -> Value {
+    let mut masks = Value::Null;
+    for _ in 0..50 {
+        masks = camera_status(data, camera)["masks"].clone();
+        if masks["why"]["reason"] == reason {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    masks
+}
+
 /// Frames a node process says it recorded of `camera`.
 fn frames_recorded(data: &Path, camera: &str) -> u64 {
     camera_status(data, camera)["frames"].as_u64().unwrap_or(0)
@@ -515,6 +529,40 @@ async fn a_centre_governs_recorder_nodes_on_other_machines() {
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "{left:?}");
+
+    // Where cam2's masks are applied changes through the centre, and node 2 switches while it
+    // records (rule: PROD-MASK-1): given an ONVIF service that does not answer, it tries the
+    // camera and keeps burning the masks in, saying why; cleared, it burns them in as
+    // configured. No reconnect either time.
+    let reconnects = camera_status(&data[1], "cam2")["reconnects"].as_u64();
+    let onvif = format!("/api/v1/cameras/{}/onvif", cam2.id);
+    let service = "http://127.0.0.1:9/onvif/media2_service";
+    let a = w
+        .api
+        .ok(&onvif, &manager, json!({ "onvif_url": service, "reason": "ONVIF対応カメラに交換" }))
+        .await;
+    assert_eq!(
+        (a["masks_at"].as_str(), a["sent_to_recorder"].as_bool()),
+        (Some("camera"), Some(true)),
+        "{a:#}"
+    );
+    let why = burned_in_because(&data[1], "cam2", "unreachable").await;
+    assert_eq!(why["why"]["reason"], "unreachable", "{why:#}");
+    let a = w
+        .api
+        .ok(&onvif, &manager, json!({ "onvif_url": "", "reason": "カメラ側マスクの故障" }))
+        .await;
+    assert_eq!(a["sent_to_recorder"], true, "{a:#}");
+    let why = burned_in_because(&data[1], "cam2", "configured").await;
+    assert_eq!(why["why"]["reason"], "configured", "{why:#}");
+    assert_eq!(camera_status(&data[1], "cam2")["reconnects"].as_u64(), reconnects);
+    // Both switches are in node 2's own audit log, without the address.
+    let log = std::fs::read_to_string(data[1].join("audit.log")).unwrap();
+    let switches: Vec<&str> = log.lines().filter(|l| l.contains("recorder.masks_source")).collect();
+    assert_eq!(switches.len(), 2, "{switches:#?}");
+    assert!(switches[0].contains(r#"\"at\":\"camera\""#), "{}", switches[0]);
+    assert!(switches[1].contains(r#"\"at\":\"recorder\""#), "{}", switches[1]);
+    assert!(!log.contains("127.0.0.1:9/onvif"), "the address stays out of the node's log");
 
     // Audit logs witness each other across the link: the centre's checkpoint in node-2's log,
     // node-2's in the centre's (issue 17's witnessing, now for remote nodes too).

@@ -940,24 +940,41 @@ async fn asahikawa_manager_screens() {
     // checked in its pictures (the first keyframe of the session is burned in until then).
     let masks = poll_masks(&c, "カメラ側で適用（映像で確認").await;
     assert!(masks.contains("カメラ側で適用（映像で確認"), "cam1's masks: {masks}");
-    // Where a camera's masks are applied can change after registration, with a reason (a
-    // camera replaced by one that masks by itself): recorded, and shown on the page again.
+    // Where a camera's masks are applied can change after registration, with a reason, and
+    // the recorder switches while it records (rule: PROD-MASK-1): cleared — the camera's masking
+    // broke — it burns the masks in; given the camera's service again, they are set there and
+    // checked in its pictures once more.
     let row = "#registry tbody tr:first-child details.onvif";
+    let service_of = |c: &Client| {
+        let c = c.clone();
+        async move {
+            let js = format!("return document.querySelector('{row} input[name=onvif_url]').value;");
+            c.execute(&js, vec![]).await.unwrap().as_str().unwrap_or("").to_owned()
+        }
+    };
+    let device = service_of(&c).await;
+    assert!(device.ends_with("/onvif/cam1/device_service"), "cam1's service: {device}");
     click(&c, &format!("{row} summary")).await;
-    let device = "http://127.0.0.1:8080/onvif/cam1/device_service";
-    fill(&c, &format!("{row} input[name=onvif_url]"), device).await;
+    fill(&c, &format!("{row} input[name=onvif_url]"), "").await;
+    fill(&c, &format!("{row} input[name=reason]"), "カメラのマスク機能の故障").await;
+    submit(&c, &format!("{row} button")).await;
+    let done = text(&c, "#done").await;
+    assert!(done.contains("次のキーフレームから"), "the recorder took it: {done}");
+    assert_eq!(service_of(&c).await, "", "cleared in the registry");
+    let masks = poll_masks(&c, "録画装置で焼き込み").await;
+    assert!(masks.contains("録画装置で焼き込み"), "cam1 burned in now: {masks}");
+    click(&c, &format!("{row} summary")).await;
+    fill(&c, &format!("{row} input[name=onvif_url]"), &device).await;
     fill(&c, &format!("{row} input[name=reason]"), "ONVIF対応カメラに交換").await;
     submit(&c, &format!("{row} button")).await;
     let done = text(&c, "#done").await;
     assert!(done.contains("マスクの適用先の変更を記録しました"), "{done}");
-    let kept = c
-        .execute(
-            &format!("return document.querySelector('{row} input[name=onvif_url]').value;"),
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(kept, json!(device));
+    let masks = poll_masks(&c, "カメラ側で適用（映像で確認").await;
+    assert!(
+        masks.contains("カメラ側で適用（映像で確認"),
+        "cam1 masks at the camera again: {masks}"
+    );
+    assert_eq!(service_of(&c).await, device);
     shot(&c, "mgr-06-registry").await;
 
     // Workstations: a custody check is recorded.
@@ -2124,7 +2141,6 @@ async fn asahikawa_officer_views_recorded_footage() {
 /// The cameras page's masks cell for the first camera, read again (the page reloaded) until it
 /// contains `want` or half a minute has passed; returns what it last said.
 async fn poll_masks(c: &Client, want: &str) -> String {
-    let url = c.current_url().await.unwrap();
     let mut last = String::new();
     for _ in 0..30 {
         last = text(c, "td.masks").await;
@@ -2132,7 +2148,8 @@ async fn poll_masks(c: &Client, want: &str) -> String {
             break;
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
-        c.goto(url.as_str()).await.unwrap();
+        // (Going to the same address with a `#fragment` would not load the page again.)
+        c.refresh().await.unwrap();
     }
     last
 }

@@ -496,6 +496,13 @@ pub trait Node: Send + Sync {
     /// keyframe (ASA-2.1). Fails with [`NodeError::NotRecorded`] for a camera it does not record.
     fn set_masks(&self, camera: &str, version: i64, polygons: Vec<Polygon>) -> NodeFuture<()>;
 
+    /// Changes where `camera`'s masks are applied (PROD-MASK-1, issue 24): at the camera
+    /// through its ONVIF Media2 service `onvif` — burned in until a keyframe of the camera's
+    /// own shows them — or, with `None`, burned in by the recorder. Takes effect at the next
+    /// keyframe without interrupting the recording. Fails with [`NodeError::NotRecorded`] for
+    /// a camera the node does not record.
+    fn set_masks_source(&self, camera: &str, onvif: Option<String>) -> NodeFuture<()>;
+
     /// A chunk of `ask.camera`'s recorded footage for playback in a viewing the server has
     /// recorded and checked (issue 20). Footage past its erase instant is not served.
     fn playback(&self, ask: PlaybackAsk<'_>) -> NodeFuture<PlaybackChunk>;

@@ -8,8 +8,8 @@
 
 use crate::LinkError;
 use crate::wire::{
-    ErasuresAsk, Hello, MasksAsk, PackageMeta, PlaybackAsk, RangeAsk, RetentionAsk, StillAsk,
-    WireError,
+    ErasuresAsk, Hello, MasksAsk, MasksSourceAsk, PackageMeta, PlaybackAsk, RangeAsk, RetentionAsk,
+    StillAsk, WireError,
 };
 use base64::Engine;
 use node::{
@@ -281,6 +281,12 @@ impl node::Node for RemoteNode {
         let i = self.inner.clone();
         let ask = MasksAsk { camera: camera.to_owned(), version, polygons };
         Box::pin(async move { i.post_empty("/masks", &ask).await })
+    }
+
+    fn set_masks_source(&self, camera: &str, onvif: Option<String>) -> NodeFuture<()> {
+        let i = self.inner.clone();
+        let ask = MasksSourceAsk { camera: camera.to_owned(), onvif };
+        Box::pin(async move { i.post_empty("/masks-source", &ask).await })
     }
 
     fn playback(&self, ask: node::PlaybackAsk<'_>) -> NodeFuture<node::PlaybackChunk> {

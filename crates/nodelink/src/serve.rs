@@ -7,8 +7,8 @@
 //! removed once sent: the centre keeps the package and its erasure.
 
 use crate::wire::{
-    ErasuresAsk, Hello, MasksAsk, PackageMeta, PlaybackAsk, RangeAsk, RetentionAsk, StillAsk,
-    WireError,
+    ErasuresAsk, Hello, MasksAsk, MasksSourceAsk, PackageMeta, PlaybackAsk, RangeAsk, RetentionAsk,
+    StillAsk, WireError,
 };
 use axum::Json;
 use axum::body::Body;
@@ -30,6 +30,7 @@ pub fn router(node: Arc<dyn Node>) -> axum::Router {
         .route("/node/v1/export", post(export))
         .route("/node/v1/still", post(still))
         .route("/node/v1/masks", post(masks))
+        .route("/node/v1/masks-source", post(masks_source))
         .route("/node/v1/playback", post(playback))
         .route("/node/v1/recorded", post(recorded))
         .route("/node/v1/retention", post(retention))
@@ -128,6 +129,11 @@ async fn playback(State(n): St, Json(a): Json<PlaybackAsk>) -> Result<Response, 
 
 async fn recorded(State(n): St, Json(a): Json<RangeAsk>) -> Answer<Vec<(i64, i64)>> {
     Ok(Json(n.recorded(&a.camera, a.from_ms, a.to_ms).await.map_err(Fail)?))
+}
+
+async fn masks_source(State(n): St, Json(a): Json<MasksSourceAsk>) -> Result<StatusCode, Fail> {
+    n.set_masks_source(&a.camera, a.onvif).await.map_err(Fail)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn retention(State(n): St, Json(a): Json<RetentionAsk>) -> Result<StatusCode, Fail> {

@@ -113,6 +113,15 @@ pub struct ErasuresAsk {
     pub limit: u32,
 }
 
+/// `POST /node/v1/masks-source`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MasksSourceAsk {
+    /// Camera code.
+    pub camera: String,
+    /// The camera's ONVIF Media2 service, or `None`: burned in by the recorder.
+    pub onvif: Option<String>,
+}
+
 /// `POST /node/v1/retention`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RetentionAsk {

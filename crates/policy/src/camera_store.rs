@@ -24,16 +24,11 @@ pub enum AgeVerdict {
     TooOld,
 }
 
-impl AgeVerdict {
-    /// Stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AgeVerdict::Within => "within",
-            AgeVerdict::TooYoung => "too_young",
-            AgeVerdict::TooOld => "too_old",
-        }
-    }
-}
+crate::stored_names!(AgeVerdict, "footage age verdict", {
+    Within => "within",
+    TooYoung => "too_young",
+    TooOld => "too_old",
+});
 
 /// The result of a check of the oldest footage on a camera.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -263,50 +263,19 @@ pub enum OrderState {
     Expired,
 }
 
+crate::stored_names!(OrderState, "emergency order state", {
+    Ordered => "ordered",
+    Extracted => "extracted",
+    Filed => "filed",
+    Ledgered => "ledgered",
+    Closed => "closed",
+    Expired => "expired",
+});
+
 impl OrderState {
-    /// Every state.
-    pub const ALL: [OrderState; 6] = [
-        OrderState::Ordered,
-        OrderState::Extracted,
-        OrderState::Filed,
-        OrderState::Ledgered,
-        OrderState::Closed,
-        OrderState::Expired,
-    ];
-
-    /// Stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderState::Ordered => "ordered",
-            OrderState::Extracted => "extracted",
-            OrderState::Filed => "filed",
-            OrderState::Ledgered => "ledgered",
-            OrderState::Closed => "closed",
-            OrderState::Expired => "expired",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        OrderState::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-
     /// Not yet filed: the footage may have left, and the agency still owes its filing.
     pub fn awaits_filing(self) -> bool {
         matches!(self, OrderState::Ordered | OrderState::Extracted)
-    }
-}
-
-impl std::fmt::Display for OrderState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl TryFrom<String> for OrderState {
-    type Error = crate::UnknownName;
-    fn try_from(name: String) -> Result<Self, crate::UnknownName> {
-        OrderState::parse(&name).ok_or(crate::UnknownName { what: "emergency order state", name })
     }
 }
 

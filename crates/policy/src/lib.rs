@@ -43,7 +43,7 @@ pub mod scope;
 pub mod viewing;
 pub mod workflow;
 
-pub use error::{PolicyError, UnknownName};
+pub use error::{PolicyError, UnknownName, serde_names_agree};
 pub use profile::{Permission, Profile};
 pub use rule::RuleId;
 

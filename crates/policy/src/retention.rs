@@ -25,15 +25,11 @@ pub enum Counting {
     FromRecordingDay,
 }
 
-impl Counting {
-    /// The name used in JSON output and profile files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Counting::FromNextDay => "from_next_day",
-            Counting::FromRecordingDay => "from_recording_day",
-        }
-    }
-}
+// The names used in JSON output and profile files.
+crate::stored_names!(Counting, "day counting", {
+    FromNextDay => "from_next_day",
+    FromRecordingDay => "from_recording_day",
+});
 
 /// A retention period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,7 +12,6 @@ use crate::profile::{LegalBasis, Permission, Profile};
 use crate::rule::RuleId;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// What a request is: one filed by a requester, or the keeper's own use of its footage
 /// (NIS-9.1), which runs the same chain.
@@ -25,23 +24,10 @@ pub enum RequestKind {
     Internal,
 }
 
-impl RequestKind {
-    /// Stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestKind::Request => "request",
-            RequestKind::Internal => "internal",
-        }
-    }
-}
-
-impl TryFrom<String> for RequestKind {
-    type Error = crate::UnknownName;
-    fn try_from(name: String) -> Result<Self, crate::UnknownName> {
-        let all = [RequestKind::Request, RequestKind::Internal];
-        crate::UnknownName::pick(&all, RequestKind::as_str, "request kind", name)
-    }
-}
+crate::stored_names!(RequestKind, "request kind", {
+    Request => "request",
+    Internal => "internal",
+});
 
 /// Where a request stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -67,57 +53,23 @@ pub enum RequestState {
     Closed,
 }
 
+crate::stored_names!(RequestState, "request state", {
+    Submitted => "submitted",
+    Relayed => "relayed",
+    Approved => "approved",
+    Refused => "refused",
+    Withdrawn => "withdrawn",
+    Instructed => "instructed",
+    Extracted => "extracted",
+    Reported => "reported",
+    Closed => "closed",
+});
+
 impl RequestState {
-    /// Every state.
-    pub const ALL: [RequestState; 9] = [
-        RequestState::Submitted,
-        RequestState::Relayed,
-        RequestState::Approved,
-        RequestState::Refused,
-        RequestState::Withdrawn,
-        RequestState::Instructed,
-        RequestState::Extracted,
-        RequestState::Reported,
-        RequestState::Closed,
-    ];
-
-    /// Stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestState::Submitted => "submitted",
-            RequestState::Relayed => "relayed",
-            RequestState::Approved => "approved",
-            RequestState::Refused => "refused",
-            RequestState::Withdrawn => "withdrawn",
-            RequestState::Instructed => "instructed",
-            RequestState::Extracted => "extracted",
-            RequestState::Reported => "reported",
-            RequestState::Closed => "closed",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        RequestState::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-
     /// Extracted (and perhaps reported) but not yet closed by its ledger entry: the footage has
     /// left and its use is still to be recorded.
     pub fn awaits_ledger(self) -> bool {
         matches!(self, RequestState::Extracted | RequestState::Reported)
-    }
-}
-
-impl fmt::Display for RequestState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl TryFrom<String> for RequestState {
-    type Error = crate::UnknownName;
-    fn try_from(name: String) -> Result<Self, crate::UnknownName> {
-        RequestState::parse(&name).ok_or(crate::UnknownName { what: "request state", name })
     }
 }
 

@@ -136,6 +136,10 @@ pub struct CameraTask {
     /// Masks set on the camera itself and checked in its pictures (issue 24, item 2): while
     /// they pass, `masker` is off and the camera's frames are stored as they come.
     at_source: Option<crate::source_masks::AtSource>,
+    /// Where the masks are to be applied, from the registry (`Ctx::set_masks_source`).
+    source_rx: Option<tokio::sync::watch::Receiver<Option<String>>>,
+    /// A change of where the masks are applied, waiting for the next keyframe.
+    pending_source: Option<Option<String>>,
 }
 
 /// A camera's masker and the parameters on either side of it.
@@ -249,6 +253,7 @@ impl CameraTask {
         let record_mask = (ctx.db.last_mask_version(&cfg.code).await? != cfg.mask_version)
             .then_some((cfg.mask_version, cfg.masks.len() as i64));
         let mask_rx = ctx.mask_updates(&cfg.code);
+        let source_rx = ctx.source_updates(&cfg.code);
         let mut at_source = crate::source_masks::AtSource::for_camera(&cfg);
         if let Some(src) = at_source.as_mut()
             && !cfg.masks.is_empty()
@@ -283,6 +288,8 @@ impl CameraTask {
             record_mask,
             camera_params: None,
             at_source,
+            source_rx,
+            pending_source: None,
         })
     }
 
@@ -515,6 +522,23 @@ impl CameraTask {
                         }
                     }
                 }
+                if let Some(rx) = self.source_rx.as_mut()
+                    && rx.has_changed().unwrap_or(false)
+                {
+                    self.pending_source = Some(rx.borrow_and_update().clone());
+                }
+                if keyframe && let Some(onvif) = self.pending_source.take() {
+                    match self.switch_source(onvif).await {
+                        Ok(()) => {}
+                        Err(onvif) => {
+                            // Fail closed: tried again at the next keyframe; this one is not
+                            // stored the new way half set up.
+                            self.pending_source = Some(onvif);
+                            self.unpublished.dropped += 1;
+                            continue;
+                        }
+                    }
+                }
                 if self.at_source.is_some() {
                     match self.source_masks(keyframe, &data, params).await {
                         Ok(p) => params = p,
@@ -564,20 +588,10 @@ impl CameraTask {
             .is_none_or(|m| m.masker.set_polygons(polygons.clone()).is_err())
         {
             // No masker yet, or its thread stopped: a new one from this keyframe.
-            match new_masker(&self.code, polygons.clone()) {
-                Ok(m) => {
-                    let camera_avcc = self
-                        .camera_params
-                        .as_ref()
-                        .and_then(|p| hex::decode(&p.extra_data).ok())
-                        .unwrap_or_default();
-                    self.masker = Some(Masking { masker: m, camera_avcc, stored: None });
-                }
-                Err(e) => {
-                    tracing::error!(camera = %self.code, error = %e, "privacy masks could not be applied");
-                    self.pending_masks = Some((version, polygons));
-                    return Err(());
-                }
+            if let Err(e) = self.start_burn_in(polygons.clone()) {
+                tracing::error!(camera = %self.code, error = %e, "privacy masks could not be applied");
+                self.pending_masks = Some((version, polygons));
+                return Err(());
             }
         }
         self.seal("privacy masks changed").await;
@@ -590,6 +604,60 @@ impl CameraTask {
         )
         .await;
         Ok(params)
+    }
+
+    /// Moves where the masks are applied (PROD-MASK-1), at a keyframe and without a new
+    /// session: to the camera's ONVIF service `onvif` — burned in until a keyframe of the
+    /// camera's own shows them, as at a start — or, with `None`, to the recorder, which burns
+    /// them in from this keyframe. The open segment is sealed so that each segment is masked
+    /// one way throughout. `Err` gives the change back when burn-in could not start: nothing
+    /// changed, and the frame is not stored.
+    async fn switch_source(&mut self, onvif: Option<String>) -> Result<(), Option<String>> {
+        if onvif == self.cfg.onvif {
+            return Ok(());
+        }
+        let (version, polygons) = match &self.mask_rx {
+            Some(rx) => rx.borrow().clone(),
+            None => (self.cfg.mask_version, self.cfg.masks.clone()),
+        };
+        // Burned in from this keyframe until the new source is seen masking (or for good).
+        if !polygons.is_empty()
+            && self.masker.is_none()
+            && let Err(e) = self.start_burn_in(polygons.clone())
+        {
+            tracing::error!(camera = %self.code, error = %e, "privacy masks could not be burned in");
+            return Err(onvif);
+        }
+        self.cfg.onvif = onvif;
+        let now = self.ctx.clock.now_ms();
+        self.at_source = crate::source_masks::AtSource::for_camera(&self.cfg);
+        if let Some(src) = self.at_source.as_mut() {
+            if !polygons.is_empty() {
+                src.set(version, polygons, now);
+            }
+            src.new_session();
+        }
+        self.seal("where the privacy masks are applied changed").await;
+        let mode = self.mask_mode();
+        self.ctx.status.update(&self.code, now, |s| s.masks = mode);
+        let at = if self.at_source.is_some() { "camera" } else { "recorder" };
+        self.event("recorder.masks_source", serde_json::json!({ "at": at })).await;
+        Ok(())
+    }
+
+    /// The camera's own parameter sets (avcC), as last received; empty before the first.
+    fn camera_avcc(&self) -> Vec<u8> {
+        self.camera_params
+            .as_ref()
+            .and_then(|p| hex::decode(&p.extra_data).ok())
+            .unwrap_or_default()
+    }
+
+    /// Burns `polygons` in from here on: a new masker, fed the camera's own parameters.
+    fn start_burn_in(&mut self, polygons: Vec<masking::Polygon>) -> Result<(), Error> {
+        let masker = new_masker(&self.code, polygons)?;
+        self.masker = Some(Masking { masker, camera_avcc: self.camera_avcc(), stored: None });
+        Ok(())
     }
 
     /// Where the camera's masks are applied now, for the status board.
@@ -631,12 +699,8 @@ impl CameraTask {
                 self.event("recorder.masks_at_camera_set", detail).await;
             }
         }
+        let avcc = self.camera_avcc();
         let Some(src) = self.at_source.as_mut() else { return Ok(params) };
-        let avcc = self
-            .camera_params
-            .as_ref()
-            .and_then(|p| hex::decode(&p.extra_data).ok())
-            .unwrap_or_default();
         let now = self.ctx.clock.now_ms();
         // One decode of one keyframe (a few ms): on this task, as the burn-in's wait is.
         let decision = blocking(|| src.at_keyframe(now, data, &avcc));
@@ -666,14 +730,9 @@ impl CameraTask {
                     serde_json::json!({ "verified": false, "why": why, "text": why.to_string() }),
                 )
                 .await;
-                match new_masker(&self.code, polygons) {
-                    Ok(m) => {
-                        self.masker = Some(Masking { masker: m, camera_avcc: avcc, stored: None });
-                    }
-                    Err(e) => {
-                        tracing::error!(camera = %self.code, error = %e, "privacy masks could not be burned in");
-                        return Err(());
-                    }
+                if let Err(e) = self.start_burn_in(polygons) {
+                    tracing::error!(camera = %self.code, error = %e, "privacy masks could not be burned in");
+                    return Err(());
                 }
             }
         }

@@ -64,6 +64,21 @@ impl CameraConfig {
     }
 }
 
+/// Checks the ONVIF service a camera masks at (PROD-MASK-1): `http(s)://`, without user or
+/// password in it — the recorder signs its calls with the camera's own credentials, and an
+/// address carrying others would put them in logs and the registry.
+pub fn check_onvif(code: &str, service: &str) -> Result<(), crate::Error> {
+    let bad = |why: &str| crate::Error::Config(format!("camera {code}: {why}"));
+    let u = url::Url::parse(service).map_err(|_| bad("the ONVIF service is not a URL"))?;
+    if !matches!(u.scheme(), "http" | "https") || !u.username().is_empty() || u.password().is_some()
+    {
+        return Err(bad(
+            "the ONVIF service takes http(s)://camera/onvif/media2_service without credentials (the camera's own are used)",
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a camera code before it names a directory (PROD-IDENT-1): a code such as
 /// `../../x` would make the recorder write outside its data directory.
 pub fn check_code(code: &str) -> Result<(), String> {

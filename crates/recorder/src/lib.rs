@@ -141,6 +141,10 @@ pub struct Ctx {
     /// Each camera's privacy masks (version, polygons): a new value reaches the camera's task,
     /// which applies it at the next keyframe.
     masks: std::sync::RwLock<HashMap<String, watch::Sender<MaskSet>>>,
+    /// Where each camera's masks are applied (PROD-MASK-1): its ONVIF Media2 service, or `None`
+    /// for burn-in by the recorder. A new value reaches the camera's task, which switches at
+    /// the next keyframe, without a new session.
+    sources: std::sync::RwLock<HashMap<String, watch::Sender<Option<String>>>>,
     /// Exclusive lock on the data directory, held while the recorder runs.
     lock: std::sync::Mutex<Option<std::fs::File>>,
     /// The previous run on this data directory did not stop cleanly (no shutdown marker): the
@@ -226,6 +230,10 @@ impl Ctx {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(cam.code.clone(), watch::channel((cam.mask_version, cam.masks.clone())).0);
+        self.sources
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(cam.code.clone(), watch::channel(cam.onvif.clone()).0);
         let code = cam.code.clone();
         let index = running.len();
         let (stop, rx) = watch::channel(false);
@@ -268,6 +276,7 @@ impl Ctx {
     fn forget(&self, camera: &str) {
         self.camera_urls.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(camera);
         self.masks.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(camera);
+        self.sources.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(camera);
         self.status.remove(camera);
     }
 
@@ -282,6 +291,33 @@ impl Ctx {
             }
             None => false,
         }
+    }
+
+    /// Changes where a camera's masks are applied (PROD-MASK-1): at the camera through its
+    /// ONVIF Media2 service `onvif` (burned in until a keyframe of its own shows them), or
+    /// burned in by the recorder (`None`). The camera's task switches at its next keyframe;
+    /// the recording is not interrupted. False when this node does not record the camera.
+    pub fn set_masks_source(&self, camera: &str, onvif: Option<String>) -> bool {
+        match self.sources.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(camera) {
+            Some(tx) => {
+                tx.send_if_modified(|now| {
+                    let changed = *now != onvif;
+                    *now = onvif;
+                    changed
+                });
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A receiver of where a camera's masks are applied.
+    pub(crate) fn source_updates(&self, camera: &str) -> Option<watch::Receiver<Option<String>>> {
+        self.sources
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(camera)
+            .map(watch::Sender::subscribe)
     }
 
     /// A receiver of a camera's mask versions.
@@ -434,6 +470,13 @@ impl Recorder {
                     .cameras
                     .iter()
                     .map(|c| (c.code.clone(), watch::channel((c.mask_version, c.masks.clone())).0))
+                    .collect(),
+            ),
+            sources: std::sync::RwLock::new(
+                config
+                    .cameras
+                    .iter()
+                    .map(|c| (c.code.clone(), watch::channel(c.onvif.clone()).0))
                     .collect(),
             ),
             lock: std::sync::Mutex::new(Some(lock)),

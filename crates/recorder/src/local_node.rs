@@ -221,6 +221,28 @@ impl node::Node for LocalNode {
         Box::pin(async move { if applied { Ok(()) } else { Err(NodeError::NotRecorded(camera)) } })
     }
 
+    fn set_masks_source(&self, camera: &str, onvif: Option<String>) -> NodeFuture<()> {
+        let ctx = self.ctx.clone();
+        let lock = self.assigning.clone();
+        let camera = camera.to_owned();
+        Box::pin(async move {
+            if let Some(u) = &onvif {
+                crate::config::check_onvif(&camera, u).map_err(seam)?;
+            }
+            let _one = lock.lock().await;
+            if !ctx.set_masks_source(&camera, onvif.clone()) {
+                return Err(NodeError::NotRecorded(camera));
+            }
+            // An assigned camera keeps the change across the node's restarts.
+            let mut list = assigned(&ctx.data_dir).map_err(seam)?;
+            if let Some(a) = list.iter_mut().find(|a| a.camera == camera) {
+                a.onvif = onvif;
+                keep_assigned(&ctx.data_dir, &list).map_err(seam)?;
+            }
+            Ok(())
+        })
+    }
+
     fn set_retention(&self, camera: &str, period: policy::retention::Period) -> NodeFuture<()> {
         let ctx = self.ctx.clone();
         let camera = camera.to_owned();
@@ -242,9 +264,7 @@ impl node::Node for LocalNode {
             // starts again below).
             for old in &before {
                 let now = cameras.iter().find(|c| c.camera == old.camera);
-                if now.is_none_or(|c| {
-                    c.url != old.url || c.credentials != old.credentials || c.onvif != old.onvif
-                }) {
+                if now.is_none_or(|c| c.url != old.url || c.credentials != old.credentials) {
                     ctx.remove_camera(&old.camera).await;
                 }
             }
@@ -261,6 +281,16 @@ impl node::Node for LocalNode {
                 let was = before.iter().find(|b| b.camera == a.camera);
                 if was.is_none_or(|b| b.mask_version != a.mask_version) {
                     ctx.set_masks(&a.camera, a.mask_version, a.masks.clone());
+                }
+                // Where the masks are applied switches at the next keyframe, no restart.
+                if was.is_none_or(|b| b.onvif != a.onvif) {
+                    if let Some(u) = &a.onvif
+                        && let Err(e) = crate::config::check_onvif(&a.camera, u)
+                    {
+                        failed.push(e.to_string());
+                        continue;
+                    }
+                    ctx.set_masks_source(&a.camera, a.onvif.clone());
                 }
                 if was.is_none_or(|b| b.retention != a.retention)
                     && let Err(e) = ctx.set_retention(&a.camera, a.retention).await

@@ -36,6 +36,17 @@ async fn cameras(faults: camsim::Faults) -> (Arc<camsim::CamSim>, u16, u16) {
 }
 
 async fn start(dir: &std::path::Path, rtsp: u16, onvif: u16, check_ms: i64) -> Recorder {
+    start_masking_at(dir, rtsp, Some(onvif), check_ms).await
+}
+
+/// cam1 with the entrance masked (version 3): at the camera through camsim's ONVIF port `onvif`,
+/// or burned in by the recorder (`None`).
+async fn start_masking_at(
+    dir: &std::path::Path,
+    rtsp: u16,
+    onvif: Option<u16>,
+    check_ms: i64,
+) -> Recorder {
     let mut cfg = RecorderConfig::new("node-source-masks", dir);
     cfg.segment_ms = 2_000;
     let mut cam =
@@ -43,7 +54,7 @@ async fn start(dir: &std::path::Path, rtsp: u16, onvif: u16, check_ms: i64) -> R
             .unwrap();
     cam.masks = vec![entrance()];
     cam.mask_version = 3;
-    cam.onvif = Some(format!("http://127.0.0.1:{onvif}/onvif/cam1/media2_service"));
+    cam.onvif = onvif.map(|port| format!("http://127.0.0.1:{port}/onvif/cam1/media2_service"));
     cam.mask_check_ms = check_ms;
     cfg.cameras = vec![cam];
     let profile = policy::resolve_seed("asahikawa").unwrap();
@@ -285,4 +296,49 @@ async fn a_new_mask_version_goes_to_the_camera_and_is_checked_again() {
         let v = check.check(f, avcc, std::slice::from_ref(&window)).unwrap().unwrap();
         assert!(v.masked(), "segment at {start}: the new mask is not black ({v:?})");
     }
+}
+
+/// Where the masks are applied changes while the camera records (`Ctx::set_masks_source`, what
+/// the cameras page's ONVIF form reaches): from burn-in to the camera — the masks set there,
+/// burned in until its pictures show them — and back to burn-in from the next keyframe, both
+/// without a new session; every stored keyframe black inside the mask throughout.
+// rule: PROD-MASK-1
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn where_masks_are_applied_switches_at_a_keyframe_without_reconnecting() {
+    let (sim, rtsp, onvif) = cameras(camsim::Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let rec = start_masking_at(dir.path(), rtsp, None, 3_000).await;
+    wait_frames(&rec, 50).await;
+    let mode = rec.status()[0].masks.clone();
+    assert!(
+        matches!(mode, MaskMode::Recorder { why: BurnInReason::Configured }),
+        "burned in as configured: {mode:?}"
+    );
+    assert!(sim.source_masks("cam1").is_empty(), "nothing set on the camera yet");
+    let reconnects = rec.status()[0].reconnects;
+
+    // To the camera: set there, then verified in its pictures.
+    let service = format!("http://127.0.0.1:{onvif}/onvif/cam1/media2_service");
+    assert!(rec.ctx.set_masks_source("cam1", Some(service)));
+    let mode = wait_mode(&rec, |m| matches!(m, MaskMode::Camera { .. })).await;
+    assert!(matches!(mode, MaskMode::Camera { verified_ms } if verified_ms > 0), "{mode:?}");
+    assert_eq!(sim.source_masks("cam1").len(), 1, "the masks are on the camera");
+
+    // Back to burn-in, from the next keyframe.
+    assert!(rec.ctx.set_masks_source("cam1", None));
+    let mode = wait_mode(&rec, |m| matches!(m, MaskMode::Recorder { .. })).await;
+    assert!(matches!(mode, MaskMode::Recorder { why: BurnInReason::Configured }), "{mode:?}");
+    wait_frames(&rec, 50).await;
+    assert_eq!(rec.status()[0].reconnects, reconnects, "the session was never interrupted");
+    assert!(!rec.ctx.set_masks_source("cam9", None), "a camera not recorded here");
+
+    let keys = stored_keyframes(dir.path(), rec).await;
+    assert!(keys.len() >= 6, "{} keyframes", keys.len());
+    for (start, avcc, f) in &keys {
+        assert!(masked(avcc, f), "segment at {start}: the mask is not black");
+    }
+    let switches = audited(dir.path(), "recorder.masks_source");
+    let at: Vec<_> = switches.iter().map(|d| d["at"].as_str().unwrap_or("")).collect();
+    assert_eq!(at, ["camera", "recorder"], "both switches audited, without the address");
+    assert!(switches.iter().all(|d| !d.to_string().contains("127.0.0.1")));
 }

@@ -69,17 +69,13 @@ pub enum NodeAlert {
     DiskLow,
 }
 
-impl NodeAlert {
-    /// Its name in incidents and audit entries (`clock_drift`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NodeAlert::Stale => "stale",
-            NodeAlert::AuditLog => "audit_log",
-            NodeAlert::ClockDrift => "clock_drift",
-            NodeAlert::DiskLow => "disk_low",
-        }
-    }
-}
+// Its names in incidents and audit entries (`clock_drift`).
+policy::stored_names!(NodeAlert, "node alert", {
+    Stale => "stale",
+    AuditLog => "audit_log",
+    ClockDrift => "clock_drift",
+    DiskLow => "disk_low",
+});
 
 /// Node `r`'s alerts at `now`: `stale` (enrolled, unrevoked, not heard from for
 /// [`STALE_MS`]), `audit_log` (its log failed verification against its checkpoints witnessed
@@ -374,4 +370,15 @@ pub fn spawn(st: Arc<AppState>) -> tokio::task::JoinHandle<()> {
             tokio::time::sleep(CONTACT_EVERY).await;
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NodeAlert;
+
+    #[test]
+    fn alert_names_are_the_serde_names() {
+        policy::serde_names_agree(&NodeAlert::ALL, NodeAlert::as_str).unwrap();
+        assert_eq!(NodeAlert::parse("clock_drift"), Some(NodeAlert::ClockDrift));
+    }
 }

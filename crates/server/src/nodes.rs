@@ -95,6 +95,16 @@ pub async fn recorder_masks(
     Ok((m.version, mask_polygons(&m)))
 }
 
+/// Where the registry has `camera`'s masks applied (PROD-MASK-1): its ONVIF service, or
+/// `None` — burned in by the recorder (also for a camera the registry does not know). Read when
+/// the recorder starts; changes reach it through [`node::Node::set_masks_source`].
+pub async fn masks_source(
+    db: &store::Db,
+    camera: &str,
+) -> Result<Option<String>, store::StoreError> {
+    Ok(db.camera_by_code(camera).await?.and_then(|c| c.onvif_url))
+}
+
 /// The polygons a mask version has the recorder burn in (none unless "in recorder").
 pub fn mask_polygons(m: &store::registry::CameraMasks) -> Vec<Polygon> {
     if !*m.in_recorder {

@@ -14,23 +14,10 @@ pub enum SessionKind {
     Bearer,
 }
 
-impl SessionKind {
-    /// Stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionKind::Cookie => "cookie",
-            SessionKind::Bearer => "bearer",
-        }
-    }
-}
-
-impl TryFrom<String> for SessionKind {
-    type Error = policy::UnknownName;
-    fn try_from(name: String) -> std::result::Result<Self, policy::UnknownName> {
-        let all = [SessionKind::Cookie, SessionKind::Bearer];
-        policy::UnknownName::pick(&all, SessionKind::as_str, "session kind", name)
-    }
-}
+policy::stored_names!(SessionKind, "session kind", {
+    Cookie => "cookie",
+    Bearer => "bearer",
+});
 
 /// An organisation: a city section, a contractor, a police station, an agency, a community group
 /// or a facility.

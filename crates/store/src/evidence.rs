@@ -25,8 +25,9 @@ pub struct EvidencePackage {
     pub delivered_from: i64,
     /// End of the range delivered.
     pub delivered_to: i64,
-    /// 1 when encrypted to the recipient.
-    pub encrypted: i64,
+    /// Encrypted to the recipient.
+    #[sqlx(try_from = "i64")]
+    pub encrypted: crate::Flag,
     /// When it was made.
     pub created_at: i64,
     /// Times downloaded.
@@ -53,7 +54,7 @@ impl Db {
         .bind(p.frames)
         .bind(p.delivered_from)
         .bind(p.delivered_to)
-        .bind(p.encrypted)
+        .bind(i64::from(*p.encrypted))
         .bind(p.created_at)
         .bind(p.downloads)
         .bind(p.erased_at)

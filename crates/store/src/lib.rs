@@ -412,3 +412,21 @@ impl std::ops::Deref for Flag {
         &self.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::accounts::SessionKind;
+    use crate::registry::CameraStatus;
+    use crate::workflow::InstructionState;
+    use policy::serde_names_agree;
+
+    #[test]
+    fn stored_names_are_the_serde_names() {
+        serde_names_agree(&CameraStatus::ALL, CameraStatus::as_str).unwrap();
+        serde_names_agree(&InstructionState::ALL, InstructionState::as_str).unwrap();
+        serde_names_agree(&SessionKind::ALL, SessionKind::as_str).unwrap();
+        assert_eq!(SessionKind::try_from("cookie".to_owned()), Ok(SessionKind::Cookie));
+        let e = CameraStatus::try_from("retired".to_owned()).unwrap_err();
+        assert_eq!(e.to_string(), "unknown camera status \"retired\"");
+    }
+}

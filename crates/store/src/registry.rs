@@ -77,23 +77,10 @@ pub enum CameraStatus {
     Decommissioned,
 }
 
-impl CameraStatus {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CameraStatus::Active => "active",
-            CameraStatus::Decommissioned => "decommissioned",
-        }
-    }
-}
-
-impl TryFrom<String> for CameraStatus {
-    type Error = policy::UnknownName;
-    fn try_from(name: String) -> std::result::Result<Self, policy::UnknownName> {
-        let all = [CameraStatus::Active, CameraStatus::Decommissioned];
-        policy::UnknownName::pick(&all, CameraStatus::as_str, "camera status", name)
-    }
-}
+policy::stored_names!(CameraStatus, "camera status", {
+    Active => "active",
+    Decommissioned => "decommissioned",
+});
 
 /// A camera.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]

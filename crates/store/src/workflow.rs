@@ -107,33 +107,12 @@ pub enum InstructionState {
     Cancelled,
 }
 
-impl InstructionState {
-    /// Every state.
-    pub const ALL: [InstructionState; 4] = [
-        InstructionState::Open,
-        InstructionState::Passed,
-        InstructionState::Executed,
-        InstructionState::Cancelled,
-    ];
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InstructionState::Open => "open",
-            InstructionState::Passed => "passed",
-            InstructionState::Executed => "executed",
-            InstructionState::Cancelled => "cancelled",
-        }
-    }
-}
-
-impl TryFrom<String> for InstructionState {
-    type Error = policy::UnknownName;
-    fn try_from(name: String) -> std::result::Result<Self, policy::UnknownName> {
-        let all = InstructionState::ALL;
-        policy::UnknownName::pick(&all, InstructionState::as_str, "instruction state", name)
-    }
-}
+policy::stored_names!(InstructionState, "instruction state", {
+    Open => "open",
+    Passed => "passed",
+    Executed => "executed",
+    Cancelled => "cancelled",
+});
 
 /// One link of an instruction chain.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]

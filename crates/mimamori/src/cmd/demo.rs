@@ -472,6 +472,14 @@ impl DemoArgs {
                 app.state.db.set_camera_url(&code, url).await.ok();
             }
         }
+        // cam1 masks at the source (issue 24) unless --masks-at-recorder: registered so at the
+        // first run; on later runs the address moves to this run's simulator, and a camera its
+        // manager switched to burn-in on the cameras page stays so.
+        if let Some(c) = app.state.db.camera_by_code("cam1").await? {
+            let service = format!("http://127.0.0.1:{onvif_port}/onvif/cam1/device_service");
+            let at_camera = !self.masks_at_recorder && (fresh || c.onvif_url.is_some());
+            app.state.db.set_camera_onvif(c.id, at_camera.then_some(service.as_str())).await?;
+        }
         let mut cfg =
             recorder::config::RecorderConfig::new("demo-node", self.data.join("recorder"));
         cfg.key_path = self.data.join("node.key");
@@ -480,9 +488,7 @@ impl DemoArgs {
             let mut cc = super::serve::parse_camera(&format!("{code}={url}"))?;
             (cc.mask_version, cc.masks) =
                 server::nodes::recorder_masks(&app.state.db, code).await?;
-            if !self.masks_at_recorder && code == "cam1" {
-                cc.onvif = Some(format!("http://127.0.0.1:{onvif_port}/onvif/cam1/device_service"));
-            }
+            cc.onvif = server::nodes::masks_source(&app.state.db, code).await?;
             cfg.cameras.push(cc);
         }
         let rec = recorder::Recorder::start(cfg, profile.clone(), clock).await?;

@@ -359,13 +359,7 @@ pub fn parse_camera(spec: &str) -> anyhow::Result<recorder::config::CameraConfig
     };
     let mut cam = recorder::config::CameraConfig::from_url(code, url)?;
     if let Some(service) = onvif {
-        let u = url::Url::parse(service)
-            .with_context(|| format!("camera {code}: onvif= is not a URL"))?;
-        if !matches!(u.scheme(), "http" | "https") || !u.username().is_empty() {
-            anyhow::bail!(
-                "camera {code}: onvif= takes http(s)://camera/onvif/media2_service without credentials (the camera's own are used)"
-            );
-        }
+        recorder::config::check_onvif(code, service)?;
         cam.onvif = Some(service.to_owned());
     }
     Ok(cam)
@@ -479,9 +473,17 @@ impl ServeArgs {
                                 cameras.push(cc);
                             }
                         }
-                        // Masks the registry says the recorder burns in (ASA-2.1).
+                        // Masks the registry says the recorder burns in (ASA-2.1), and where
+                        // (PROD-MASK-1): the registry decides for the cameras it knows.
                         for cc in &mut cameras {
                             (cc.mask_version, cc.masks) = server::nodes::recorder_masks(&app.state.db, &cc.code).await?;
+                            if app.state.db.camera_by_code(&cc.code).await?.is_some() {
+                                let source = server::nodes::masks_source(&app.state.db, &cc.code).await?;
+                                if cc.onvif.is_some() && source.is_none() {
+                                    eprintln!("mimamori: camera {}: onvif= ignored: the registry names no ONVIF service for it (set it on the cameras page)", cc.code);
+                                }
+                                cc.onvif = source;
+                            }
                         }
                         let r = recorder::Recorder::start(rec_config(cameras), profile, Clock::System).await?;
                         attach_recorder(&app.state, &r, s.data.join("exports"));

@@ -518,52 +518,22 @@ pub enum OrgKind {
     Facility,
 }
 
+// The stored names, as in profile files.
+crate::stored_names!(OrgKind, "organisation kind", {
+    City => "city",
+    Contractor => "contractor",
+    Police => "police",
+    Agency => "agency",
+    Community => "community",
+    Facility => "facility",
+});
+
 impl OrgKind {
-    /// Every kind.
-    pub const ALL: [OrgKind; 6] = [
-        OrgKind::City,
-        OrgKind::Contractor,
-        OrgKind::Police,
-        OrgKind::Agency,
-        OrgKind::Community,
-        OrgKind::Facility,
-    ];
-
-    /// The stored name (`city`, `police`…), as in profile files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgKind::City => "city",
-            OrgKind::Contractor => "contractor",
-            OrgKind::Police => "police",
-            OrgKind::Agency => "agency",
-            OrgKind::Community => "community",
-            OrgKind::Facility => "facility",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<OrgKind> {
-        OrgKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
     /// Whether organisations of this kind investigate crimes — police, or another
     /// investigative agency — and so may hold a written delegation for emergency
     /// extraction (NIS-10.2).
     pub fn investigates(self) -> bool {
         matches!(self, OrgKind::Police | OrgKind::Agency)
-    }
-}
-
-impl TryFrom<String> for OrgKind {
-    type Error = crate::UnknownName;
-    fn try_from(name: String) -> Result<Self, crate::UnknownName> {
-        OrgKind::parse(&name).ok_or(crate::UnknownName { what: "organisation kind", name })
-    }
-}
-
-impl std::fmt::Display for OrgKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -1397,23 +1397,34 @@ pub async fn set_masks(
     ch.commit().await?;
     // Once the version is on record, the running recorder burns it in from the next keyframe
     // (the recorder writes the change into its own index and audit log).
-    let applied = match st.node_for(&cam.code) {
-        Some(node) => {
-            match node.set_masks(&cam.code, m.version, crate::nodes::mask_polygons(&m)).await {
-                Ok(()) => true,
-                Err(node::NodeError::NotRecorded(_)) => false,
-                Err(e) => {
-                    // On record already; the node reads the newest version when it starts.
-                    tracing::error!(camera = %cam.code, error = %e, "masks not sent to the recorder");
-                    false
-                }
-            }
-        }
-        None => false,
-    };
+    let polygons = crate::nodes::mask_polygons(&m);
+    let applied =
+        tell_recorder(&st, &cam.code, "masks", |n| n.set_masks(&cam.code, m.version, polygons))
+            .await;
     let mut out = masks_view(&m);
     out.sent_to_recorder = Some(applied);
     Ok(Json(out))
+}
+
+/// Tells the recorder node that records `camera` of a change already on record (`send`);
+/// whether it took it. A camera no node records now, or a node that fails, is not an error:
+/// the node reads the registry's value when it starts (a remote one also in its next
+/// assignment); a failure is logged.
+async fn tell_recorder(
+    st: &AppState,
+    camera: &str,
+    what: &str,
+    send: impl FnOnce(&dyn node::Node) -> node::NodeFuture<()>,
+) -> bool {
+    let Some(node) = st.node_for(camera) else { return false };
+    match send(&*node).await {
+        Ok(()) => true,
+        Err(node::NodeError::NotRecorded(_)) => false,
+        Err(e) => {
+            tracing::error!(camera, what, error = %e, "a change not sent to the recorder");
+            false
+        }
+    }
 }
 
 /// The answer of `POST /api/v1/cameras/{id}/onvif`.
@@ -1423,6 +1434,9 @@ pub struct CameraOnvif {
     pub camera: String,
     /// Where its masks will be applied.
     pub masks_at: MasksAt,
+    /// Whether the recorder recording it took the change (from its next keyframe); false when
+    /// no recorder records it now — one that starts later reads it from the registry.
+    pub sent_to_recorder: bool,
 }
 
 /// Where a camera's masks are to be applied, as its keeper configured it (PROD-MASK-1).
@@ -1438,8 +1452,9 @@ pub enum MasksAt {
 }
 
 /// `POST /api/v1/cameras/{id}/onvif`: the camera's ONVIF service address changes (issue 24),
-/// checked as at registration; the node recording it receives the change in its assignment and
-/// restarts the camera, setting its masks there (or burning them in, when cleared). Audited with
+/// checked as at registration; the node recording it switches at the camera's next keyframe
+/// (setting its masks there, or burning them in when cleared) without restarting it — a remote
+/// node also finds it in its next assignment. Audited with
 /// the reason; the address itself stays out of the trail, hidden as the stream address is.
 pub async fn set_camera_onvif(
     State(st): State<Arc<AppState>>,
@@ -1466,9 +1481,15 @@ pub async fn set_camera_onvif(
     ev.detail = json!({ "recorder": cam.recorder, "reason": b.reason.trim(), "had_onvif": cam.onvif_url.is_some() });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
+    // On record: the recorder recording it switches at its next keyframe, without a restart.
+    let onvif = url.map(str::to_owned);
+    let sent =
+        tell_recorder(&st, &cam.code, "mask source", |n| n.set_masks_source(&cam.code, onvif))
+            .await;
     Ok(Json(CameraOnvif {
         camera: cam.code,
         masks_at: if url.is_some() { MasksAt::Camera } else { MasksAt::Recorder },
+        sent_to_recorder: sent,
     }))
 }
 

@@ -201,7 +201,7 @@ pub async fn record_packages(
             frames: i64::try_from(pkg.frames).unwrap_or(i64::MAX),
             delivered_from: pkg.delivered.0,
             delivered_to: pkg.delivered.1,
-            encrypted: i64::from(pkg.encrypted),
+            encrypted: store::Flag(pkg.encrypted),
             created_at: now,
             downloads: 0,
             erased_at: None,
@@ -268,7 +268,7 @@ impl PackageView {
             frames: p.frames,
             delivered_from: super::types::jst(p.delivered_from),
             delivered_to: super::types::jst(p.delivered_to),
-            encrypted: p.encrypted != 0,
+            encrypted: *p.encrypted,
             downloads: p.downloads,
             href: format!("/api/v1/packages/{}", p.id),
         }
@@ -615,7 +615,7 @@ fn file_name(number: Option<&str>, pkg: &store::evidence::EvidencePackage) -> St
         ),
         _ => pkg.id.clone(),
     };
-    if pkg.encrypted != 0 { format!("{stem}.zip.age") } else { format!("{stem}.zip") }
+    if *pkg.encrypted { format!("{stem}.zip.age") } else { format!("{stem}.zip") }
 }
 
 #[cfg(test)]
@@ -636,13 +636,13 @@ mod tests {
             // 2026-12-02T21:56:30+09:00
             delivered_from: 1_796_216_190_000,
             delivered_to: 0,
-            encrypted: 0,
+            encrypted: store::Flag(false),
             created_at: 0,
             downloads: 0,
             erased_at: None,
         };
         assert_eq!(file_name(Some("ASA-2026-0010"), &pkg), "ASA-2026-0010_cam1_20261202-2156.zip");
-        pkg.encrypted = 1;
+        pkg.encrypted = store::Flag(true);
         assert_eq!(
             file_name(Some("ASA-2026-0010"), &pkg),
             "ASA-2026-0010_cam1_20261202-2156.zip.age"

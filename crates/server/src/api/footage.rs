@@ -15,7 +15,7 @@ use axum::{Extension, Json};
 use policy::Permission;
 use policy::retention::Period;
 use policy::workflow::{Filing, RequestState};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 use store::workflow::{LedgerEntry, NewExtraction, NewRequest, Request};
@@ -116,7 +116,6 @@ async fn visible(st: &AppState, p: &Principal, r: &Request) -> ApiResult<bool> {
     Ok(mine)
 }
 
-/// A request as JSON, times in JST.
 /// A request for footage as the API shows it (ASA-3.4, KIT-6, NIS-10.1…).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RequestView {
@@ -306,11 +305,6 @@ pub struct FootageLifetime {
     pub rule: String,
 }
 
-/// `r` as the API shows it, as JSON (for pages of requests).
-pub fn request_json(st: &AppState, r: &Request) -> Value {
-    serde_json::to_value(RequestView::of(st, r)).unwrap_or(Value::Null)
-}
-
 /// A request the caller may see (issue 15: a request about another organisation's cameras
 /// answers as if it did not exist, for reads and writes alike).
 async fn load(st: &AppState, p: &Principal, id: i64) -> ApiResult<Request> {
@@ -429,7 +423,7 @@ pub async fn list_requests(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     q: Result<axum::extract::Query<RequestListQuery>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<axum::response::Response> {
+) -> ApiResult<Paged<RequestView>> {
     let axum::extract::Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = super::types::page_limit(q.limit, PAGE, MAX_PAGE)?;
     let states: Vec<String> = q
@@ -471,8 +465,8 @@ pub async fn list_requests(
             ("q", q.q.clone().filter(|s| !s.trim().is_empty())),
         ]
     });
-    let items = page.iter().map(|r| request_json(&st, r)).collect();
-    Ok(super::types::page_response(items, "/api/v1/requests", next.as_ref().map(|n| &n[..])))
+    let items = page.iter().map(|r| RequestView::of(&st, r)).collect();
+    Ok(Paged::new(items, "/api/v1/requests", next.as_ref().map(|n| &n[..])))
 }
 
 /// `GET /api/v1/requests/{id}` — personal data: every read is audited.
@@ -1474,6 +1468,12 @@ pub struct LedgerView {
     pub written_role: String,
     /// When (JST).
     pub written_at: String,
+    /// Who extracted, by name (in the ledger's list; the printed ledger names them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator_name: Option<String>,
+    /// Who wrote the entry, by name (in the ledger's list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_by_name: Option<String>,
 }
 
 impl LedgerView {
@@ -1503,13 +1503,10 @@ impl LedgerView {
             written_by: l.written_by,
             written_role: l.written_role.clone(),
             written_at: jst(l.written_at),
+            operator_name: None,
+            written_by_name: None,
         }
     }
-}
-
-/// [`LedgerView`] as JSON (for pages of entries, and answers that add it to an order).
-pub fn ledger_json(st: &AppState, l: &LedgerEntry) -> Value {
-    serde_json::to_value(LedgerView::of(st, l)).unwrap_or(Value::Null)
 }
 
 /// `GET /api/v1/ledger`.
@@ -1517,7 +1514,7 @@ pub async fn list_ledger(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     q: Result<axum::extract::Query<LedgerListQuery>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<axum::response::Response> {
+) -> ApiResult<Paged<LedgerView>> {
     let axum::extract::Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = super::types::page_limit(q.limit, 100, 500)?;
     // Each organisation reads the entries about its own cameras; police and agencies those
@@ -1579,14 +1576,13 @@ pub async fn list_ledger(
     }
     let items = entries
         .iter()
-        .map(|l| {
-            let mut v = ledger_json(&st, l);
-            v["operator_name"] = json!(names.get(&l.operator_id));
-            v["written_by_name"] = json!(names.get(&l.written_by));
-            v
+        .map(|l| LedgerView {
+            operator_name: names.get(&l.operator_id).cloned(),
+            written_by_name: names.get(&l.written_by).cloned(),
+            ..LedgerView::of(&st, l)
         })
         .collect();
-    Ok(super::types::page_response(items, "/api/v1/ledger", next.as_ref().map(|n| &n[..])))
+    Ok(Paged::new(items, "/api/v1/ledger", next.as_ref().map(|n| &n[..])))
 }
 
 /// The query of `GET /api/v1/ledger`.

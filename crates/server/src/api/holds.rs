@@ -289,7 +289,7 @@ pub async fn search_audit(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<axum::response::Response> {
+) -> ApiResult<super::types::Paged<AuditEntryView>> {
     let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = super::types::page_limit(q.limit, 100, 1000)?;
     let blank = super::types::blank;
@@ -364,9 +364,9 @@ pub async fn search_audit(
             detail: serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::Null),
             hash: e.hash.to_hex(),
         };
-        items.push(serde_json::to_value(view).map_err(|_| ApiError::internal("audit entry"))?);
+        items.push(view);
     }
-    Ok(super::types::page_response(items, "/api/v1/audit", next.as_ref().map(|n| &n[..])))
+    Ok(super::types::Paged::new(items, "/api/v1/audit", next.as_ref().map(|n| &n[..])))
 }
 
 /// `GET /api/v1/audit/verify`.
@@ -415,13 +415,12 @@ pub struct PublicAudit {
     /// Why audited calls are refused, while the log does not verify.
     pub halted: Option<String>,
     /// What the recorders' own logs were found to hold.
-    #[schema(value_type = Vec<Object>)]
-    pub recorder_findings: Value,
+    pub recorder_findings: Vec<String>,
     /// How often a checkpoint is signed.
     pub checkpoint_every: CheckpointEvery,
     /// The newest signed checkpoints, newest first.
     #[schema(value_type = Vec<Object>)]
-    pub checkpoints: Value,
+    pub checkpoints: Vec<audit::Checkpoint>,
 }
 
 /// How often the audit log signs a checkpoint: after so many entries or minutes.
@@ -445,9 +444,9 @@ pub async fn public_audit(State(st): State<Arc<AppState>>) -> ApiResult<Json<Pub
         log_id: st.audit.store().id().0.to_hex(),
         public_key: hex::encode(st.audit.public_key().to_bytes()),
         halted: st.audit.halted(),
-        recorder_findings: serde_json::to_value(findings).unwrap_or(Value::Null),
+        recorder_findings: findings,
         checkpoint_every: CheckpointEvery { entries: 100, minutes: 5 },
-        checkpoints: serde_json::to_value(checkpoints).unwrap_or(Value::Null),
+        checkpoints,
     }))
 }
 

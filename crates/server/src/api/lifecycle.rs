@@ -516,6 +516,42 @@ async fn compute_report(st: &AppState, fy: i16) -> ApiResult<report::AnnualRepor
     Ok(report::build(&facts))
 }
 
+/// The public camera list (NIS-3.1b): who runs the cameras and where each is.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct PublicCameras {
+    /// The city that operates them.
+    pub operator: String,
+    /// The cameras in service.
+    pub cameras: Vec<PublicCamera>,
+}
+
+/// A camera in service as anyone may see it: no footage, no stream address, no personal data.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct PublicCamera {
+    /// Its code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Who installed it: the owning group or facility (KAW-2.2.1: its name on the sign), else
+    /// the city.
+    pub installer: String,
+    /// The installing group's organisation, for its own rules document (KAW-2.2.7); none for
+    /// the city.
+    pub installer_id: Option<i64>,
+    /// Its site.
+    pub site: Option<String>,
+    /// The site's address.
+    pub address: Option<String>,
+    /// Latitude.
+    pub latitude: Option<f64>,
+    /// Longitude.
+    pub longitude: Option<f64>,
+    /// What the sign says.
+    pub signage_text: Option<String>,
+    /// When it was installed (a day).
+    pub installed: String,
+}
+
 /// The public rows of the cameras in service, each naming its installer: the organisation that
 /// owns it where that is not the city (a Kawaguchi community group, a Saku facility: KAW-2.2.1
 /// has the installer's name on the sign), else the city.
@@ -524,20 +560,25 @@ fn public_cameras_rows(
     sites: &[store::registry::Site],
     orgs: &[store::accounts::Organisation],
     city: &str,
-) -> Vec<Value> {
+) -> Vec<PublicCamera> {
     cams.iter()
         .filter(|c| c.status != store::registry::CameraStatus::Decommissioned)
         .map(|c| {
             let s = sites.iter().find(|s| s.id == c.site_id);
             let owner = orgs.iter().find(|o| Some(o.id) == c.owner_org_id);
             let group = owner.filter(|o| o.kind != policy::profile::OrgKind::City);
-            let installer = group.map_or(city, |o| o.name.as_str());
-            json!({
-                "code": c.code, "name": c.name, "installer": installer, "installer_id": group.map(|o| o.id),
-                "site": s.map(|s| s.name.clone()), "address": s.map(|s| s.address.clone()),
-                "latitude": s.and_then(|s| s.latitude), "longitude": s.and_then(|s| s.longitude),
-                "signage_text": s.map(|s| s.signage_text.clone()), "installed": c.install_date,
-            })
+            PublicCamera {
+                code: c.code.clone(),
+                name: c.name.clone(),
+                installer: group.map_or(city, |o| o.name.as_str()).to_owned(),
+                installer_id: group.map(|o| o.id),
+                site: s.map(|s| s.name.clone()),
+                address: s.map(|s| s.address.clone()),
+                latitude: s.and_then(|s| s.latitude),
+                longitude: s.and_then(|s| s.longitude),
+                signage_text: s.map(|s| s.signage_text.clone()),
+                installed: c.install_date.clone(),
+            }
         })
         .collect()
 }
@@ -547,47 +588,36 @@ fn public_cameras_rows(
 pub async fn public_cameras(
     State(st): State<Arc<AppState>>,
     Query(q): Query<HashMap<String, String>>,
-) -> ApiResult<Response> {
+) -> ApiResult<OrCsv<PublicCameras>> {
     let cams = st.db.cameras().await?;
     let sites = st.db.sites().await?;
     let orgs = st.db.organisations().await?;
-    let operator = &st.profile.profile.name_ja;
-    let rows = public_cameras_rows(&cams, &sites, &orgs, operator);
-    if q.get("format").map(String::as_str) == Some("csv") {
-        let mut out = String::from(
-            "\u{feff}カメラ番号,名称,設置場所,所在地,緯度,経度,設置者,表示の文言,設置日\r\n",
-        );
-        let field = |v: &Value| {
-            let s = match v {
-                // A text cell that a spreadsheet would run as a formula is written as text
-                // (issue 16, L9: `=`, `+`, `-`, `@`, tab, carriage return).
-                Value::String(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => {
-                    format!("'{s}")
-                }
-                Value::String(s) => s.clone(),
-                Value::Null => String::new(),
-                other => other.to_string(),
-            };
-            format!("\"{}\"", s.replace('"', "\"\""))
-        };
-        for r in &rows {
-            let cells = [
-                field(&r["code"]),
-                field(&r["name"]),
-                field(&r["site"]),
-                field(&r["address"]),
-                field(&r["latitude"]),
-                field(&r["longitude"]),
-                field(&r["installer"]),
-                field(&r["signage_text"]),
-                field(&r["installed"]),
-            ];
-            out.push_str(&cells.join(","));
-            out.push_str("\r\n");
-        }
-        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response());
+    let operator = st.profile.profile.name_ja.clone();
+    let cameras = public_cameras_rows(&cams, &sites, &orgs, &operator);
+    if q.get("format").map(String::as_str) != Some("csv") {
+        return Ok(OrCsv::Json(PublicCameras { operator, cameras }));
     }
-    Ok(Json(json!({ "operator": operator, "cameras": rows })).into_response())
+    let mut out = String::from(
+        "\u{feff}カメラ番号,名称,設置場所,所在地,緯度,経度,設置者,表示の文言,設置日\r\n",
+    );
+    let text = |v: &Option<String>| csv_cell(v.as_deref().unwrap_or(""));
+    let number = |v: Option<f64>| csv_cell(&v.map(|x| x.to_string()).unwrap_or_default());
+    for r in &cameras {
+        let cells = [
+            csv_cell(&r.code),
+            csv_cell(&r.name),
+            text(&r.site),
+            text(&r.address),
+            number(r.latitude),
+            number(r.longitude),
+            csv_cell(&r.installer),
+            text(&r.signage_text),
+            csv_cell(&r.installed),
+        ];
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    Ok(OrCsv::Csv(out))
 }
 
 /// `POST /api/v1/cameras/{id}/decommission`: with a reason; before the profile's minimum

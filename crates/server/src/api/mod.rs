@@ -69,17 +69,36 @@ pub struct Endpoint {
     pub reads_back: Option<ReadsBack>,
 }
 
-/// Implemented by a handler whose answer is `ApiResult<Json<T>>`, whatever its extractors
-/// (`Args`): the registry's `: T` annotation must name what the handler really returns, or the
-/// crate does not compile.
+/// Implemented by a handler whose answer is `ApiResult<Json<T>>` or, for a paged list of `U`,
+/// `ApiResult<Paged<U>>` with `T = Vec<U>`, whatever its extractors (`Args`): the registry's
+/// `: T` annotation must name what the handler really returns, or the crate does not compile.
 pub trait Returns<T, Args> {}
+
+/// An answer with a typed JSON body: the body's type as a client reads it.
+pub trait TypedAnswer {
+    /// What the body deserialises as.
+    type Body;
+}
+
+impl<T> TypedAnswer for axum::Json<T> {
+    type Body = T;
+}
+
+impl<T> TypedAnswer for types::Paged<T> {
+    type Body = Vec<T>;
+}
+
+impl<T> TypedAnswer for types::OrCsv<T> {
+    type Body = T;
+}
 
 macro_rules! impl_returns {
     ($($a:ident),*) => {
-        impl<T, F, Fut, $($a,)*> Returns<T, ($($a,)*)> for F
+        impl<T, R, F, Fut, $($a,)*> Returns<T, ($($a,)*)> for F
         where
             F: Fn($($a),*) -> Fut,
-            Fut: std::future::Future<Output = crate::error::ApiResult<axum::Json<T>>>,
+            Fut: std::future::Future<Output = crate::error::ApiResult<R>>,
+            R: TypedAnswer<Body = T>,
         {
         }
     };
@@ -93,7 +112,7 @@ impl_returns!(A, B, C, D, E);
 impl_returns!(A, B, C, D, E, G);
 impl_returns!(A, B, C, D, E, G, H);
 
-/// Compiles only when `handler` answers `ApiResult<Json<T>>`.
+/// Compiles only when `handler` answers `ApiResult<Json<T>>` (or a [`types::Paged`] list).
 fn returns<T, Args, F: Returns<T, Args>>(_handler: &F) {}
 
 macro_rules! body_schema {
@@ -242,7 +261,7 @@ api! {
     post "/api/v1/contracts" => admin::create_contract: admin::ContractView, Access::Perm(P::ContractManage), "contract.create", "registry", "Record a contract and its clause checklist", ContractBody;
     post "/api/v1/contracts/{id}/sign-off" => admin::sign_off_contract: Done, Access::Perm(P::ContractManage), "contract.sign_off", "registry", "Sign off a contract's clause checklist";
 
-    get "/api/v1/requests" => footage::list_requests, Access::AnyOf(READ_REQUESTS), "request.list", "footage", "List requests visible to me";
+    get "/api/v1/requests" => footage::list_requests: Vec<footage::RequestView>, Access::AnyOf(READ_REQUESTS), "request.list", "footage", "List requests visible to me";
     post "/api/v1/requests" => footage::create_request: footage::RequestView, Access::Perm(P::RequestSubmit), "request.create", "footage", "File a request", RequestBody;
     get "/api/v1/requests/{id}" => footage::get_request: footage::RequestDetail, Access::AnyOf(READ_REQUESTS), "request.read", "footage", "Read a request with its instructions and extractions";
     post "/api/v1/requests/{id}/relay" => footage::relay_request: footage::RequestView, Access::Perm(P::RequestRelay), "request.relay", "footage", "Relay a request to the deciding manager";
@@ -261,7 +280,7 @@ api! {
     get "/api/v1/packages/{id}/record" => evidence::record: evidence::PackageRecord, Access::AnyOf(&[P::LedgerRead, P::RequestReview]), "package.record", "footage", "What the records say about an evidence package: made for which request or order, recipient, manifest hash, ledger entry";
     get "/api/v1/packages/{id}" => evidence::download, Access::AnyOf(EXTRACTORS), "footage.download", "footage", "Download an evidence package I extracted, on the workstation it was made on";
     post "/api/v1/extractions/{id}/report" => footage::report_extraction: footage::ExtractionView, Access::Perm(P::FootageExtract), "extraction.report", "footage", "Report an extraction to the operations chief";
-    get "/api/v1/ledger" => footage::list_ledger, Access::Perm(P::LedgerRead), "ledger.list", "footage", "The usage ledger";
+    get "/api/v1/ledger" => footage::list_ledger: Vec<footage::LedgerView>, Access::Perm(P::LedgerRead), "ledger.list", "footage", "The usage ledger";
     post "/api/v1/ledger" => footage::write_ledger: footage::LedgerView, Access::Perm(P::LedgerWrite), "ledger.write", "footage", "Write the ledger entry of a request", LedgerBody;
     get "/api/v1/viewings" => viewing::list_viewings: Vec<viewing::ViewingView>, Access::Perm(P::FootageView), "viewing.list", "footage", "Viewings of recorded footage";
     post "/api/v1/viewings" => viewing::create_viewing: viewing::ViewingView, Access::Perm(P::FootageView), "footage.view", "footage", "Record a viewing (cameras, a range ending the profile's delay before now, purpose, witnesses) on a dedicated PC; opens its playback session", ViewingBody;
@@ -296,14 +315,14 @@ api! {
     post "/api/v1/holds" => holds::create_hold: holds::HoldView, Access::Perm(P::HoldManage), "hold.create", "retention", "Place a retention hold", HoldBody;
     post "/api/v1/holds/{id}/release" => holds::release_hold: Done, Access::Perm(P::HoldManage), "hold.release", "retention", "Release a hold";
     get "/api/v1/recorder/status" => holds::recorder_status: holds::RecorderStatus, Access::Authenticated, "recorder.status", "recorder", "Recording state of each camera (no live view)";
-    get "/api/v1/audit" => holds::search_audit, Access::Perm(P::AuditRead), "audit.search", "audit", "Search the audit log";
+    get "/api/v1/audit" => holds::search_audit: Vec<holds::AuditEntryView>, Access::Perm(P::AuditRead), "audit.search", "audit", "Search the audit log";
     get "/api/v1/audit/verify" => holds::verify_audit: holds::AuditVerified, Access::Perm(P::AuditRead), "audit.verify", "audit", "Verify the audit chain";
 
     post "/api/v1/public/complaints" => lifecycle::public_complaint: lifecycle::ComplaintReceipt, Access::Public, "complaint.receive", "transparency", "Send a complaint or inquiry (public form, no login)", ComplaintBody;
     get "/api/v1/public/audit" => holds::public_audit: holds::PublicAudit, Access::Public, "audit.public", "transparency", "The audit log's public key, its newest signed checkpoints (keep copies: they make a cut tail detectable) and whether it is halted";
     get "/api/v1/public/city" => lifecycle::public_city: lifecycle::PublicCity, Access::Public, "city.public", "transparency", "The city whose system this is (for the public pages)";
     get "/api/v1/public/emblem" => lifecycle::public_emblem, Access::Public, "city.emblem", "transparency", "The city's emblem for the pages' header, when the city configured one (404 otherwise)";
-    get "/api/v1/public/cameras" => lifecycle::public_cameras, Access::Public, "camera.public", "transparency", "Where the cameras are and what their signs say (open data; ?format=csv)";
+    get "/api/v1/public/cameras" => lifecycle::public_cameras: lifecycle::PublicCameras, Access::Public, "camera.public", "transparency", "Where the cameras are and what their signs say (open data; ?format=csv)";
     get "/api/v1/complaints" => lifecycle::list_complaints: Vec<lifecycle::ComplaintView>, Access::Perm(P::ComplaintHandle), "complaint.list", "transparency", "The complaints register (overdue ones escalated)";
     post "/api/v1/complaints" => lifecycle::create_complaint: lifecycle::ComplaintView, Access::Perm(P::ComplaintHandle), "complaint.create", "transparency", "Record a complaint received by phone, counter or mail", ComplaintBody;
     post "/api/v1/complaints/{id}/respond" => lifecycle::respond_complaint: lifecycle::ComplaintView, Access::Perm(P::ComplaintHandle), "complaint.respond", "transparency", "Record the answer to a complaint", ResponseBody;

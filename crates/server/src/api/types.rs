@@ -811,26 +811,83 @@ pub struct DisposalBody {
 const QUERY_VALUE: &percent_encoding::AsciiSet =
     &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
-/// A page of a list: the items as a JSON array and, when there are more, a
-/// `Link: <path?query>; rel="next"` header (RFC 8288) whose query carries the present `next`
-/// pairs, values percent-encoded. Every paged list answers this way.
-pub fn page_response(
-    items: Vec<serde_json::Value>,
-    path: &str,
-    next: Option<&[(&str, Option<String>)]>,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let body = axum::Json(serde_json::Value::Array(items));
-    let Some(pairs) = next else { return body.into_response() };
-    let query = pairs
-        .iter()
-        .filter_map(|(k, v)| {
-            v.as_ref()
-                .map(|v| format!("{k}={}", percent_encoding::utf8_percent_encode(v, QUERY_VALUE)))
-        })
-        .collect::<Vec<_>>()
-        .join("&");
-    ([(axum::http::header::LINK, format!("<{path}?{query}>; rel=\"next\""))], body).into_response()
+/// A page of a list (issue 23, item 4: the paged lists speak a type like every other answer):
+/// the items as a JSON array — the same shape as an unpaged list of `T` — and, when there are
+/// more, a `Link: <path?query>; rel="next"` header (RFC 8288) whose query carries the present
+/// `next` pairs, values percent-encoded. Every paged list answers this way.
+#[derive(Debug)]
+pub struct Paged<T> {
+    /// The page's items.
+    pub items: Vec<T>,
+    /// The next page's address, when there is one.
+    pub next: Option<String>,
+}
+
+impl<T> Paged<T> {
+    /// The page `items` of the list at `path`; `next` gives the query of the next page.
+    pub fn new(items: Vec<T>, path: &str, next: Option<&[(&str, Option<String>)]>) -> Self {
+        let next = next.map(|pairs| {
+            let query = pairs
+                .iter()
+                .filter_map(|(k, v)| {
+                    v.as_ref().map(|v| {
+                        format!("{k}={}", percent_encoding::utf8_percent_encode(v, QUERY_VALUE))
+                    })
+                })
+                .collect::<Vec<_>>()
+                .join("&");
+            format!("{path}?{query}")
+        });
+        Paged { items, next }
+    }
+}
+
+impl<T: Serialize> axum::response::IntoResponse for Paged<T> {
+    fn into_response(self) -> axum::response::Response {
+        let body = axum::Json(self.items);
+        match self.next {
+            Some(next) => ([(axum::http::header::LINK, format!("<{next}>; rel=\"next\""))], body)
+                .into_response(),
+            None => body.into_response(),
+        }
+    }
+}
+
+/// A typed answer that the caller may ask as CSV instead (`?format=csv`): the JSON body is `T`
+/// (what the registry documents and checks), the CSV its rows as a spreadsheet opens them.
+#[derive(Debug)]
+pub enum OrCsv<T> {
+    /// The typed answer.
+    Json(T),
+    /// UTF-8 CSV text (with its byte-order mark, for spreadsheets).
+    Csv(String),
+}
+
+impl<T: Serialize> axum::response::IntoResponse for OrCsv<T> {
+    fn into_response(self) -> axum::response::Response {
+        match self {
+            OrCsv::Json(v) => axum::Json(v).into_response(),
+            OrCsv::Csv(text) => {
+                ([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")], text)
+                    .into_response()
+            }
+        }
+    }
+}
+
+/// A text as a spreadsheet cell must hold it: one a spreadsheet would run as a formula (`=`,
+/// `+`, `-`, `@`, tab, carriage return first) is written as text with a leading `'` (issue 16,
+/// L9). Every CSV the product writes goes through here.
+pub fn spreadsheet_text(s: &str) -> String {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        _ => s.to_owned(),
+    }
+}
+
+/// One CSV cell, quoted ([`spreadsheet_text`] inside).
+pub fn csv_cell(s: &str) -> String {
+    format!("\"{}\"", spreadsheet_text(s).replace('"', "\"\""))
 }
 
 /// A query parameter's value, trimmed; `None` when absent or blank.

@@ -1,5 +1,6 @@
 //! My account: confidentiality duty, password, TOTP; enrolling a workstation.
 use super::*;
+use server::api::session::{RecoveryCodes, TotpConfirmed, TotpEnrolment};
 /// `GET /account`: confidentiality acknowledgement, password change and the second factor;
 /// `?done=password` (…) shows the confirmation of what was just done.
 pub async fn account(
@@ -131,6 +132,22 @@ fn account_page(
     )
 }
 
+/// What a form on the account page asks (its `op` field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum AccountOp {
+    /// The notice about the rules was read (first login).
+    Acknowledge,
+    /// A new password.
+    Password,
+    /// Two-step login: a new key (shown once).
+    Totp,
+    /// Two-step login: the first code, which turns it on.
+    TotpConfirm,
+    /// New recovery codes (shown once).
+    RecoveryCodes,
+}
+
 /// `POST /account`.
 pub async fn account_update(
     State(ui): State<Arc<Ui>>,
@@ -138,10 +155,12 @@ pub async fn account_update(
     Form(f): Form<Plain>,
 ) -> Response {
     let l = lang(&headers);
-    let op = f.fields.get("op").map(String::as_str).unwrap_or("");
+    let Some(op) = f.fields.get("op").and_then(|op| super::forms::named::<AccountOp>(op)) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
     let (path, body) = match op {
-        "acknowledge" => ("/api/v1/me/acknowledge", json!({})),
-        "password" => {
+        AccountOp::Acknowledge => ("/api/v1/me/acknowledge", json!({})),
+        AccountOp::Password => {
             // The confirmation is the form's own check: the API takes one new password.
             if txt(&f, "new") != txt(&f, "confirm") {
                 return match me(&ui, &headers).await {
@@ -158,28 +177,45 @@ pub async fn account_update(
                 json!({ "current_password": txt(&f, "current"), "new_password": txt(&f, "new") }),
             )
         }
-        "totp" => ("/api/v1/me/totp", json!({ "password": txt(&f, "password") })),
-        "totp_confirm" => ("/api/v1/me/totp/confirm", json!({ "code": txt(&f, "code") })),
-        "recovery_codes" => (
+        AccountOp::Totp => ("/api/v1/me/totp", json!({ "password": txt(&f, "password") })),
+        AccountOp::TotpConfirm => ("/api/v1/me/totp/confirm", json!({ "code": txt(&f, "code") })),
+        AccountOp::RecoveryCodes => (
             "/api/v1/me/recovery-codes",
             json!({ "password": txt(&f, "password"), "totp": txt(&f, "code") }),
         ),
-        _ => return StatusCode::BAD_REQUEST.into_response(),
     };
     let a = ui.api.post(path, &headers, &f.csrf, body).await;
-    let shown = if a.json["secret"].is_string() {
-        Some(Shown::Enrolment {
-            secret: js(&a.json["secret"]).to_owned(),
-            url: js(&a.json["otpauth_url"]).to_owned(),
+    // What is shown once: the new key, or the recovery codes (an answer that does not read as
+    // its type is the server's error, never a page without them).
+    let read = |a: &crate::client::Answer| -> Result<Option<Shown>, serde_json::Error> {
+        use serde::Deserialize;
+        Ok(match op {
+            _ if !a.ok() => None,
+            AccountOp::Totp => {
+                let e = TotpEnrolment::deserialize(&a.json)?;
+                Some(Shown::Enrolment { secret: e.secret, url: e.otpauth_url })
+            }
+            AccountOp::TotpConfirm => {
+                Some(Shown::RecoveryCodes(TotpConfirmed::deserialize(&a.json)?.recovery_codes))
+            }
+            AccountOp::RecoveryCodes => {
+                Some(Shown::RecoveryCodes(RecoveryCodes::deserialize(&a.json)?.recovery_codes))
+            }
+            AccountOp::Acknowledge | AccountOp::Password => None,
         })
-    } else {
-        a.json["recovery_codes"]
-            .as_array()
-            .map(|codes| Shown::RecoveryCodes(codes.iter().map(|c| js(c).to_owned()).collect()))
     };
-    if let Some(e) = shown.filter(|_| a.ok()) {
-        let done =
-            Draft { done: (op == "totp_confirm").then(|| "totp".to_owned()), ..Draft::default() };
+    let shown = match read(&a) {
+        Ok(shown) => shown,
+        Err(e) => {
+            tracing::error!(%e, "an account answer did not read as its type");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    if let Some(e) = shown {
+        let done = Draft {
+            done: (op == AccountOp::TotpConfirm).then(|| "totp".to_owned()),
+            ..Draft::default()
+        };
         return match me(&ui, &headers).await {
             Ok(m) => account_page(l, &m, Some(&done), None, Some(&e)).into_response(),
             Err(r) => r,
@@ -187,14 +223,15 @@ pub async fn account_update(
     }
     if a.ok() {
         let to = match op {
-            "password" | "acknowledge" => format!("/account?done={op}#done"),
-            _ => "/".to_owned(),
+            AccountOp::Password => "/account?done=password#done",
+            AccountOp::Acknowledge => "/account?done=acknowledge#done",
+            _ => "/",
         };
-        return with_cookies(Redirect::to(&to).into_response(), &a.set_cookies);
+        return with_cookies(Redirect::to(to).into_response(), &a.set_cookies);
     }
     // A mistyped code keeps the enrolment on screen with the same key (the server still holds
     // it pending); the key shown comes back from the form only if it has a key's shape.
-    let retry = (op == "totp_confirm")
+    let retry = (op == AccountOp::TotpConfirm)
         .then(|| (txt(&f, "secret"), txt(&f, "url")))
         .filter(|(secret, url)| {
             !secret.is_empty()

@@ -12,10 +12,7 @@ const MAX_ROWS: usize = 50_000;
 
 /// A cell a spreadsheet will not evaluate.
 fn cell(v: &str) -> String {
-    match v.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{v}"),
-        _ => v.to_owned(),
-    }
+    server::api::types::spreadsheet_text(v)
 }
 
 /// Every item of an API list, from `first` on through its `next` pages; the failing answer if

@@ -4,7 +4,7 @@ use policy::workflow::{InstructionAction, RequestAction};
 use server::api::admin::CameraView;
 use server::api::evidence::{ExtractionPackages, PackageView};
 use server::api::footage::{
-    Certificate, InstructionView, Person, Recipient, RequestDetail, RequestView,
+    Certificate, InstructionView, LedgerView, Person, Recipient, RequestDetail, RequestView,
 };
 use server::api::session::ProfileView;
 /// `GET /requests?state=&q=&before=`: a page of the requests, filtered, with the next page.
@@ -209,7 +209,8 @@ pub async fn create_request(
         .call_once(Method::POST, "/api/v1/requests", &headers, Some(&get("csrf")), key, Some(body))
         .await;
     if a.ok() {
-        return Redirect::to(&format!("/requests/{}", a.json["id"])).into_response();
+        let filed = or_problem!(a.read::<RequestView>(), l, &me);
+        return Redirect::to(&format!("/requests/{}", filed.id)).into_response();
     }
     // Nothing typed is lost: the form comes back with the API's messages beside the fields.
     let mut values: HashMap<String, String> = f.iter().cloned().collect();
@@ -391,7 +392,7 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                 h2 { (t(l, "instructions")) " #" (i.id) }
                 @if let Some(list) = relay_to.get(&i.id) {
                     (d.alert("relay_instruction"))
-                    form method="post" action={ "/instructions/" (i.id) "/relay" } {
+                    form method="post" action={ "/instructions/" (i.id) "/pass_on" } {
                         (form_head(&me, "relay_instruction"))
                         input type="hidden" name="request" value=(id);
                         label for="relay_to" { (t(l, "instruct_to")) }
@@ -647,24 +648,30 @@ pub async fn instruct(
     act(&ui, s, id, &f, "/api/v1/instructions", body, &format!("/requests/{id}")).await
 }
 
-/// `POST /instructions/{id}/{relay|extract}`: pass the instruction on, or carry it out (the
-/// server makes the evidence packages, optionally encrypted to a passphrase).
+/// `POST /instructions/{id}/{pass_on|extract}` (policy's [`InstructionAction`]): pass the
+/// instruction on, or carry it out (the server makes the evidence packages, optionally
+/// encrypted to a passphrase). Another action is a 404.
 pub async fn instruction_action(
     State(ui): State<Arc<Ui>>,
     s: Session,
     Path((id, action)): Path<(i64, String)>,
     Form(f): Form<Plain>,
 ) -> Response {
-    let request = txt(&f, "request").parse::<i64>().unwrap_or(0);
-    let body = match action.as_str() {
-        "relay" => json!({ "to_account": account_field(&f) }),
-        "extract" => match f.fields.get("passphrase").filter(|p| !p.is_empty()) {
-            Some(p) => json!({ "encrypt": { "passphrase": p } }),
-            None => json!({}),
-        },
-        _ => return StatusCode::NOT_FOUND.into_response(),
+    let Some(action) = super::forms::named::<InstructionAction>(&action) else {
+        return StatusCode::NOT_FOUND.into_response();
     };
-    let path = format!("/api/v1/instructions/{id}/{action}");
+    let request = txt(&f, "request").parse::<i64>().unwrap_or(0);
+    let (step, body) = match action {
+        InstructionAction::PassOn => ("relay", json!({ "to_account": account_field(&f) })),
+        InstructionAction::Extract => (
+            "extract",
+            match f.fields.get("passphrase").filter(|p| !p.is_empty()) {
+                Some(p) => json!({ "encrypt": { "passphrase": p } }),
+                None => json!({}),
+            },
+        ),
+    };
+    let path = format!("/api/v1/instructions/{id}/{step}");
     act(&ui, s, request, &f, &path, body, &format!("/requests/{request}")).await
 }
 
@@ -698,15 +705,11 @@ pub async fn write_ledger(
 
 /// A ledger entry's reference (`ASA-2026-0001 / application:申-400`) in words: each
 /// `form:reference` part as the form's name and the reference.
-fn request_ref(profile: &Value, raw: &str, name_key: &str) -> String {
+fn request_ref(profile: &policy::Profile, raw: &str, l: Lang) -> String {
     raw.split(" / ")
         .map(|part| match part.split_once(':') {
-            Some((form, reference))
-                if profile["forms"]
-                    .as_array()
-                    .is_some_and(|fs| fs.iter().any(|f| f["id"] == form)) =>
-            {
-                format!("{} {reference}", form_name(profile, form, name_key))
+            Some((form, reference)) if profile.form(form).is_some() => {
+                format!("{} {reference}", form_name(profile, form, l))
             }
             _ => part.to_owned(),
         })
@@ -723,19 +726,18 @@ pub async fn ledger(
     // Dates in the Japanese era (令和) for the printed ledger, on request.
     let era = q.get("era").is_some_and(|v| v == "1");
     let l = s.l;
-    let when = |v: &Value| if era { wareki(js(v)) } else { when(l, v) };
-    let day = |v: &Value| {
-        let d = js(v);
+    let when = |v: &str| if era { wareki(v) } else { when_at(l, v) };
+    let day = |d: &str| {
         if era && d.len() == 10 {
             wareki(&format!("{d}T00:00:00+09:00")).split(' ').next().unwrap_or("").to_owned()
         } else if era && !d.is_empty() {
             wareki(d)
         } else if d.len() == 10 {
             // A handover recorded as a day (older entries): the day as this person writes it.
-            day_text(l, v)
+            day_text(l, d)
         } else {
             // A handover recorded with its time: as every other instant on the page.
-            when(v)
+            when(d)
         }
     };
     let Session { l, me, headers } = s;
@@ -748,20 +750,15 @@ pub async fn ledger(
         None => format!("/api/v1/ledger?limit=500&{qs}"),
     };
     let a = ui.api.get(&path, &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
-    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
-    let name_key = if l == Lang::Ja { "name_ja" } else { "name_en" };
-    let purpose = |id: &Value| {
-        profile["purposes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| p["id"] == *id)
-            .and_then(|p| p[name_key].as_str())
-            .unwrap_or_else(|| id.as_str().unwrap_or(""))
-            .to_owned()
+    let next = a.next.clone();
+    let entries = or_problem!(a.read::<Vec<LedgerView>>(), l, &me);
+    let profile =
+        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me);
+    let profile = &*profile.0;
+    let purpose = |id: &str| match profile.purposes.iter().find(|p| p.id == id) {
+        Some(p) if l == Lang::Ja => p.name_ja.clone(),
+        Some(p) => p.name_en.clone(),
+        None => id.to_owned(),
     };
     let cams = camera_choices(&ui, &headers).await;
     let pick = |k: &str| q.get(k).map(|v| v.trim()).unwrap_or("");
@@ -785,7 +782,7 @@ pub async fn ledger(
         // The ledger as the rules name it (NIS: 画像管理台帳（様式第1号）), A4 landscape on paper,
         // with who asked, who extracted and who received (issue 18 item 6).
         section.landscape #ledger-sheet {
-        h2.ledger-title #ledger-title { (form_name(&profile, js(&profile["workflow"]["ledger_form"]), name_key)) }
+        h2.ledger-title #ledger-title { (form_name(profile, &profile.workflow.ledger_form, l)) }
         table #ledger {
             thead { tr {
                 th { "#" } th { (t(l, "ledger_request")) } th { (t(l, "cameras_field")) } th { (t(l, "ledger_range")) }
@@ -793,17 +790,17 @@ pub async fn ledger(
                 th { (t(l, "data_hashes")) }
             } }
             tbody {
-                @for e in a.json.as_array().into_iter().flatten() {
+                @for e in &entries {
                     tr {
-                        td { (e["id"]) }
-                        td { (request_ref(&profile, js(&e["request_ref"]), name_key)) }
-                        td { (list(&e["cameras"])) }
-                        td { (when(&e["from"])) " 〜 " (when(&e["to"])) }
-                        td { (when(&e["extracted_at"])) br; (js(&e["operator_name"])) }
-                        td { (js(&e["recipient"])) }
-                        td { (purpose(&e["purpose"])) }
-                        td { (day(&e["handover_date"])) }
-                        td { code.hash { (list(&e["data_hashes"])) } }
+                        td { (e.id) }
+                        td { (request_ref(profile, &e.request_ref, l)) }
+                        td { (e.cameras.join(", ")) }
+                        td { (when(&e.from)) " 〜 " (when(&e.to)) }
+                        td { (when(&e.extracted_at)) br; (e.operator_name.as_deref().unwrap_or("")) }
+                        td { (e.recipient) }
+                        td { (purpose(&e.purpose)) }
+                        td { (day(e.handover_date.as_deref().unwrap_or(""))) }
+                        td { code.hash { (e.data_hashes.join(", ")) } }
                     }
                 }
             }
@@ -813,7 +810,7 @@ pub async fn ledger(
             @if era { a #era href={ "/ledger?" (qs) } { (t(l, "western_dates")) } } @else { a #era href={ "/ledger?era=1&" (qs) } { (t(l, "era_dates")) } }
             " "
             button type="button" data-print { (t(l, "print")) }
-            @if let Some(n) = a.next.as_deref().and_then(|n| n.split("before=").nth(1)) {
+            @if let Some(n) = next.as_deref().and_then(|n| n.split("before=").nth(1)) {
                 " " a #next-page rel="next" href={ "/ledger?before=" (n.split('&').next().unwrap_or("")) "&" (qs) @if era { "&era=1" } } { (t(l, "next_page")) }
             }
         }

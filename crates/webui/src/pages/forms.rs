@@ -108,5 +108,10 @@ mod tests {
         use policy::workflow::RequestAction;
         assert_eq!(super::named::<RequestAction>("withdraw"), Some(RequestAction::Withdraw));
         assert_eq!(super::named::<RequestAction>("delete"), None);
+        // An instruction's actions in `/instructions/{id}/{action}` by policy's names only.
+        use policy::workflow::InstructionAction;
+        assert_eq!(super::named::<InstructionAction>("pass_on"), Some(InstructionAction::PassOn));
+        assert_eq!(super::named::<InstructionAction>("extract"), Some(InstructionAction::Extract));
+        assert_eq!(super::named::<InstructionAction>("relay"), None);
     }
 }

@@ -718,8 +718,7 @@ fn when(l: Lang, v: &Value) -> String {
 /// A calendar day from the API (`2026-12-01`) as this person writes days: `令和8年12月1日(火)`
 /// (or the Western year by choice) in Japanese, `Tue 1 Dec 2026` in English; anything else as
 /// it is.
-fn day_text(l: Lang, v: &Value) -> String {
-    let d = js(v);
+fn day_text(l: Lang, d: &str) -> String {
     match d.parse::<jiff::civil::Date>() {
         Ok(day) if l == Lang::Ja => policy::jst::date_ja_in(day, years()),
         Ok(day) => policy::jst::date_en(day),
@@ -903,19 +902,12 @@ fn form_title(profile: &policy::Profile, id: &str, l: Lang) -> String {
 }
 
 /// A form's name in the profile (`[[forms]]`), or its id.
-fn form_name(profile: &Value, id: &str, name: &str) -> String {
-    profile["forms"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|f| f["id"].as_str() == Some(id))
-        .and_then(|f| f[name].as_str())
-        .unwrap_or(id)
-        .to_owned()
-}
-
-fn list(v: &Value) -> String {
-    v.as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")
+fn form_name(profile: &policy::Profile, id: &str, l: Lang) -> String {
+    match profile.form(id) {
+        Some(f) if l == Lang::Ja => f.name_ja.clone(),
+        Some(f) => f.name_en.clone(),
+        None => id.to_owned(),
+    }
 }
 
 /// A field of a form posted as pairs (empty if absent).

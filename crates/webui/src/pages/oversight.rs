@@ -5,7 +5,7 @@ use super::*;
 use policy::profile::OrgKind;
 use server::api::admin::{PeriodView, RetentionView};
 use server::api::emergency::{DelegationView, IncidentView};
-use server::api::holds::HoldView;
+use server::api::holds::{AuditEntryView, HoldView};
 use server::api::session::ProfileView;
 use server::api::viewing::{ViewingDetail, ViewingView};
 
@@ -358,9 +358,8 @@ pub async fn audit(
         query.finish()
     };
     let a = ui.api.get(&format!("/api/v1/audit?{query}"), &headers).await;
-    if !a.ok() {
-        return problem_page(l, Some(&me), &a);
-    }
+    let next = a.next.clone();
+    let entries = or_problem!(a.read::<Vec<AuditEntryView>>(), l, &me);
     let verified = if q.verify.is_some() {
         Some(ui.api.get("/api/v1/audit/verify", &headers).await)
     } else {
@@ -402,18 +401,20 @@ pub async fn audit(
         table #audit {
             thead { tr { th { (t(l, "audit_seq")) } th { (t(l, "at")) } th { (t(l, "actor")) } th { (t(l, "role")) } th { (t(l, "action")) } th { (t(l, "object")) } th { (t(l, "outcome")) } th { (t(l, "audit_rule")) } } }
             tbody {
-                @for e in a.json.as_array().into_iter().flatten() {
-                    tr.outcome[e["outcome"] != "ok"] {
-                        td { (e["seq"]) } td { (when(l, &e["at"])) } td { (actor_label(l, e)) }
-                        td { (js(&e[if l == Lang::Ja { "role_name_ja" } else { "role_name_en" }])) }
-                        td title=(js(&e["action"])) { (action_name(l, js(&e["action"]))) }
-                        td { (object_label(l, &profile, js(&e["object"]))) }
-                        td { (t(l, &format!("outcome_{}", js(&e["outcome"])))) } td { (js(&e["rule"])) }
+                @for e in &entries {
+                    @let role = if l == Lang::Ja { &e.role_name_ja } else { &e.role_name_en };
+                    tr.outcome[e.outcome != audit::Outcome::Ok] {
+                        td { (e.seq) } td { (when_at(l, &e.at)) } td { (actor_label(l, e)) }
+                        td { (role.as_deref().unwrap_or("")) }
+                        td title=(e.action) { (action_name(l, &e.action)) }
+                        td { (object_label(l, &profile, &e.object)) }
+                        td { (t(l, &format!("outcome_{}", e.outcome.as_str()))) }
+                        td { (e.rule.as_deref().unwrap_or("")) }
                     }
                 }
             }
         }
-        @if let Some(n) = a.next.as_deref().and_then(|n| n.strip_prefix("/api/v1")) {
+        @if let Some(n) = next.as_deref().and_then(|n| n.strip_prefix("/api/v1")) {
             p { a #next-page href=(n) rel="next" { (t(l, "next_page")) } }
         }
     };
@@ -461,7 +462,7 @@ fn incident_detail(l: Lang, kind: &str, d: &Value) -> String {
             name("camera"),
             js(&d["camera"]),
             t(l, "footage_age_detail")
-                .replace("{day}", &day_text(l, &d["oldest_day"]))
+                .replace("{day}", &day_text(l, js(&d["oldest_day"])))
                 .replace("{age}", &d["age_days"].to_string())
                 .replace("{floor}", &d["band"][0].to_string())
                 .replace("{ceiling}", &d["band"][1].to_string())
@@ -511,9 +512,9 @@ fn action_name(l: Lang, code: &str) -> String {
 
 /// Who acted: the account's name and login id, or the system, the public or a recorder node in
 /// words.
-fn actor_label(l: Lang, e: &Value) -> String {
-    let actor = js(&e["actor"]);
-    match (e["actor_name"].as_str(), actor) {
+fn actor_label(l: Lang, e: &AuditEntryView) -> String {
+    let actor = e.actor.as_str();
+    match (e.actor_name.as_deref(), actor) {
         (Some(name), id) => format!("{name} (#{id})"),
         (None, "system" | "public" | "anonymous") => t(l, &format!("actor_{actor}")),
         (None, other) => other.to_owned(),
@@ -641,7 +642,10 @@ pub async fn viewings_post(
     let body = json!({ "cameras": [txt(&f, "camera")], "from": jst_input(&txt(&f, "from")), "to": jst_input(&txt(&f, "to")),
                        "purpose": txt(&f, "purpose"), "witnesses": witnesses, "witness_reason": txt(&f, "witness_reason") });
     match post_form(&ui, &s.headers, &f, "/api/v1/viewings", body).await {
-        Ok(a) => Redirect::to(&format!("/viewings/{}", a.json["id"])).into_response(),
+        Ok(a) => {
+            let v = or_problem!(a.read::<ViewingView>(), s.l, &s.me);
+            Redirect::to(&format!("/viewings/{}", v.id)).into_response()
+        }
         Err((status, d)) => viewings_page(&ui, s, d, status).await,
     }
 }

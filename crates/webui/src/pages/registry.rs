@@ -4,9 +4,9 @@
 use super::*;
 use policy::profile::OrgKind;
 use server::api::admin::{
-    CameraView, ContractView, MasksView, OrganisationView, SiteView, WorkstationView,
+    CameraView, ContractView, EnrolLink, MasksView, OrganisationView, SiteView, WorkstationView,
 };
-use server::api::fleet::Nodes;
+use server::api::fleet::{Nodes, RegisteredNode};
 use server::api::room::RoomEntries;
 use server::api::session::ProfileView;
 use server::fleet::NodeAlert;
@@ -339,10 +339,14 @@ pub async fn cameras_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<P
         _ => return StatusCode::BAD_REQUEST.into_response(),
     };
     match post_form(&ui, &s.headers, &f, &path, body).await {
-        // A form with a confirmation in the catalogue (`done_onvif`) shows it on the page.
-        Ok(_) if form == Some(PageForm::Onvif) => {
-            Redirect::to("/cameras?done=onvif#done").into_response()
+        // The confirmation says whether the recorder took the change now (`done_onvif`) or
+        // reads it when it next records the camera (`done_onvif_later`).
+        Ok(a) if form == Some(PageForm::Onvif) => match a.read::<server::api::admin::CameraOnvif>()
+        {
+            Ok(c) if c.sent_to_recorder => Redirect::to("/cameras?done=onvif#done"),
+            _ => Redirect::to("/cameras?done=onvif_later#done"),
         }
+        .into_response(),
         Ok(_) => Redirect::to("/cameras").into_response(),
         Err((status, d)) => cameras_page(&ui, s, d, status).await,
     }
@@ -435,7 +439,8 @@ pub async fn workstations_post(
     Form(f): Form<Plain>,
 ) -> Response {
     let id = txt(&f, "id");
-    let (path, body) = match f.form() {
+    let form = f.form();
+    let (path, body) = match form {
         Some(PageForm::Workstation) => (
             "/api/v1/workstations".to_owned(),
             json!({ "code": txt(&f, "code"), "name": txt(&f, "name"), "placement": txt(&f, "placement"),
@@ -449,10 +454,11 @@ pub async fn workstations_post(
         _ => return StatusCode::BAD_REQUEST.into_response(),
     };
     match post_form(&ui, &s.headers, &f, &path, body).await {
-        Ok(a) if a.json["href"].is_string() => {
+        Ok(a) if form == Some(PageForm::Enrol) => {
             // A one-time link (24 h), shown once to the manager; the PC that opens it is
             // enrolled (issue 16, L8). Only its hash is stored.
-            let e = (s_owned(&a.json["workstation"]), s_owned(&a.json["href"]));
+            let link = or_problem!(a.read::<EnrolLink>(), s.l, &s.me);
+            let e = (link.workstation, link.href);
             workstations_page(&ui, s, Draft::default(), StatusCode::OK, Some(e)).await
         }
         Ok(_) => Redirect::to("/workstations").into_response(),
@@ -582,7 +588,8 @@ async fn nodes_page(
 /// `POST /nodes`.
 pub async fn nodes_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Plain>) -> Response {
     let id = txt(&f, "id");
-    let (path, body) = match f.form() {
+    let form = f.form();
+    let (path, body) = match form {
         Some(PageForm::Node) => {
             // The conditions ticked under the chosen kind (`cond:{kind}:{id}`).
             let kind = txt(&f, "site_kind");
@@ -601,9 +608,10 @@ pub async fn nodes_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Pla
         _ => return StatusCode::BAD_REQUEST.into_response(),
     };
     match post_form(&ui, &s.headers, &f, &path, body).await {
-        Ok(a) if a.json["enrolment_token"].is_string() => {
+        Ok(a) if form == Some(PageForm::Node) => {
             // Shown once: only its hash is kept (issue 21).
-            let e = (s_owned(&a.json["name"]), s_owned(&a.json["enrolment_token"]));
+            let node = or_problem!(a.read::<RegisteredNode>(), s.l, &s.me);
+            let e = (node.node.name, node.enrolment_token);
             nodes_page(&ui, s, Draft::default(), StatusCode::OK, Some(e)).await
         }
         Ok(_) => Redirect::to("/nodes").into_response(),
@@ -678,10 +686,6 @@ pub async fn room_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Plai
         Ok(_) => Redirect::to("/room").into_response(),
         Err((status, d)) => room_page(&ui, s, d, status).await,
     }
-}
-
-fn s_owned(v: &Value) -> String {
-    js(v).to_owned()
 }
 
 /// The seven clauses a contract must carry or explain (ASA-3.7 ①–⑦).

@@ -2,7 +2,10 @@
 //! complaints register, the yearly report, the rules document, and disposals.
 
 use super::*;
-use server::api::lifecycle::{ComplaintView, DisposalView, PublicReports};
+use server::api::holds::PublicAudit;
+use server::api::lifecycle::{
+    ComplaintReceipt, ComplaintView, DisposalView, PublicCameras, PublicReports,
+};
 
 const CATEGORIES: [&str; 5] = ["privacy", "signage", "placement", "footage", "other"];
 
@@ -54,11 +57,15 @@ pub async fn contact_post(
         let d = Draft::refused("contact", f, &a);
         return contact_page(&ui, l, &d, a.status).await;
     }
+    let receipt = match a.read::<ComplaintReceipt>() {
+        Ok(r) => r,
+        Err(a) => return problem_page(l, None, &a),
+    };
     let body = html! {
         p #received role="status" { (t(l, "contact_received")) }
         dl.record {
-            dt { (t(l, "number")) } dd #complaint-number { (js(&a.json["number"])) }
-            dt { (t(l, "answer_by")) } dd { (until(l, &a.json["answer_by"])) }
+            dt { (t(l, "number")) } dd #complaint-number { (receipt.number) }
+            dt { (t(l, "answer_by")) } dd { (until_at(l, &receipt.answer_by)) }
         }
     };
     public_page(&ui, l, &t(l, "contact"), body).await.into_response()
@@ -69,32 +76,32 @@ pub async fn contact_post(
 pub async fn public_cameras(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Response {
     let l = lang(&headers);
     let a = ui.api.get("/api/v1/public/cameras", &headers).await;
-    let points: Vec<(f64, f64, String)> = a.json["cameras"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| {
-            Some((
-                c["latitude"].as_f64()?,
-                c["longitude"].as_f64()?,
-                format!("{} {}", js(&c["code"]), js(&c["name"])),
-            ))
-        })
+    let list = match a.read::<PublicCameras>() {
+        Ok(list) => list,
+        Err(a) => return problem_page(l, None, &a),
+    };
+    let points: Vec<(f64, f64, String)> = list
+        .cameras
+        .iter()
+        .filter_map(|c| Some((c.latitude?, c.longitude?, format!("{} {}", c.code, c.name))))
         .collect();
+    let or_blank = |v: &Option<String>| v.clone().unwrap_or_default();
     let body = html! {
-        p { (t(l, "public_cameras_help")) " " (js(&a.json["operator"])) }
+        p { (t(l, "public_cameras_help")) " " (list.operator) }
         (camera_map(l, &ui.map_tiles, &points))
         table #public-cameras {
             thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "address")) } th { (t(l, "installer")) } th { (t(l, "signage_text")) } th { (t(l, "map")) } } }
             tbody {
-                @for c in a.json["cameras"].as_array().into_iter().flatten() {
+                @for c in &list.cameras {
                     tr {
-                        td { (js(&c["code"])) } td { (js(&c["name"])) } td { (js(&c["site"])) } td { (js(&c["address"])) } td.installer {
+                        td { (c.code) } td { (c.name) } td { (or_blank(&c.site)) } td { (or_blank(&c.address)) }
+                        td.installer {
                             // A group's or facility's own rules document (KAW-2.2.7).
-                            @if let Some(id) = c["installer_id"].as_i64() { a href={ "/rules?installer=" (id) } { (js(&c["installer"])) } }
-                            @else { (js(&c["installer"])) }
-                        } td { (js(&c["signage_text"])) }
-                        td { @if let (Some(la), Some(lo)) = (c["latitude"].as_f64(), c["longitude"].as_f64()) {
+                            @if let Some(id) = c.installer_id { a href={ "/rules?installer=" (id) } { (c.installer) } }
+                            @else { (c.installer) }
+                        }
+                        td { (or_blank(&c.signage_text)) }
+                        td { @if let (Some(la), Some(lo)) = (c.latitude, c.longitude) {
                             a href={ "https://maps.gsi.go.jp/#17/" (la) "/" (lo) "/" } rel="noopener" { (format!("{la:.4}, {lo:.4}")) }
                         } }
                     }
@@ -115,26 +122,30 @@ pub async fn public_cameras(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Re
 pub async fn public_audit(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Response {
     let l = lang(&headers);
     let a = ui.api.get("/api/v1/public/audit", &headers).await;
+    let log = match a.read::<PublicAudit>() {
+        Ok(log) => log,
+        Err(a) => return problem_page(l, None, &a),
+    };
     let body = html! {
-        @if let Some(why) = a.json["halted"].as_str() {
+        @if let Some(why) = &log.halted {
             p.problem #audit-halted role="alert" { (t(l, "audit_halted")) " (" (why) ")" }
         }
-        @for f in a.json["recorder_findings"].as_array().into_iter().flatten() {
-            p.problem.recorder-finding role="alert" { (t(l, "audit_recorder_finding")) " (" (js(f)) ")" }
+        @for f in &log.recorder_findings {
+            p.problem.recorder-finding role="alert" { (t(l, "audit_recorder_finding")) " (" (f) ")" }
         }
         p { (t(l, "public_audit_help")) }
         dl {
-            dt { (t(l, "audit_log_id")) } dd { code #audit-log-id { (js(&a.json["log_id"])) } }
-            dt { (t(l, "audit_public_key")) } dd { code #audit-public-key { (js(&a.json["public_key"])) } }
+            dt { (t(l, "audit_log_id")) } dd { code #audit-log-id { (log.log_id) } }
+            dt { (t(l, "audit_public_key")) } dd { code #audit-public-key { (log.public_key) } }
         }
         table #audit-checkpoints {
             thead { tr { th { (t(l, "audit_entry_no")) } th { (t(l, "audit_signed_at")) } th { (t(l, "audit_entry_hash")) } } }
             tbody {
-                @for c in a.json["checkpoints"].as_array().into_iter().flatten() {
+                @for c in &log.checkpoints {
                     tr {
-                        td { (c["seq"]) }
-                        td { (wareki(js(&c["at"]))) }
-                        td { code { (js(&c["hash"])) } }
+                        td { (c.seq) }
+                        td { (wareki(&policy::jst::rfc3339(c.at))) }
+                        td { code { (c.hash.to_hex()) } }
                     }
                 }
             }
