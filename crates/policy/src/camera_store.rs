@@ -13,7 +13,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 /// How the oldest footage's age compares with the band.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AgeVerdict {
     /// Within the band.

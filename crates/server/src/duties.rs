@@ -239,21 +239,24 @@ pub async fn sweep(st: &AppState) -> ApiResult<usize> {
             continue;
         }
         let key = format!("{}/{}", o.duty.id, o.subject.key);
-        let detail = json!({
-            "duty": o.duty.id, "name_ja": o.duty.name_ja, "name_en": o.duty.name_en,
-            "subject": o.subject.key, "label": o.subject.label,
-            "period": o.occurrence.period, "due_at": policy::jst::rfc3339(o.occurrence.due_at),
-        });
-        let detail_text = detail.to_string();
-        let incident = store::emergency::NewIncident {
+        let lapsed = crate::incidents::LapsedDuty {
+            duty: o.duty.id.clone(),
+            name_ja: o.duty.name_ja.clone(),
+            name_en: o.duty.name_en.clone(),
+            subject: o.subject.key.clone(),
+            label: o.subject.label.clone(),
+            period: o.occurrence.period.clone(),
+            due_at: policy::jst::rfc3339(o.occurrence.due_at),
+        };
+        let detail = serde_json::to_value(&lapsed).map_err(|_| ApiError::internal("a duty"))?;
+        let facts = crate::incidents::IncidentFacts::DutyLapsed(lapsed);
+        let at = crate::incidents::Place {
             month: &o.occurrence.period,
             workstation: o.subject.workstation.unwrap_or(0),
-            kind: LAPSED,
-            ref_key: &key,
-            detail: &detail_text,
+            key: &key,
             owner: o.subject.owner,
         };
-        let opened = ch.open_incident(&incident, now).await?;
+        let opened = crate::incidents::open(&ch, at, &facts, now).await?;
         if opened {
             n += 1;
             let mut ev = audit::Event::new(

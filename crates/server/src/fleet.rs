@@ -120,23 +120,26 @@ pub async fn escalate(st: &AppState) -> anyhow::Result<usize> {
             if alert == NodeAlert::Stale && now - silent_since < STALE_INCIDENT_MS {
                 continue;
             }
-            let kind = format!("node_{}", alert.as_str());
-            let detail = serde_json::json!({
-                "node": r.name, "site": r.site, "alert": alert,
-                "last_contact_at": r.last_contact_at.map(crate::api::types::jst),
-                "audit_findings": serde_json::from_str::<serde_json::Value>(&r.audit_findings).ok(),
-                "health": r.health.as_deref().and_then(|h| serde_json::from_str::<serde_json::Value>(h).ok()),
+            let facts = crate::incidents::IncidentFacts::node(crate::incidents::NodeIncident {
+                node: r.name.clone(),
+                site: r.site.clone(),
+                alert,
+                last_contact_at: r.last_contact_at.map(crate::api::types::jst),
+                audit_findings: serde_json::from_str(&r.audit_findings).ok(),
+                health: r.health.as_deref().and_then(|h| serde_json::from_str(h).ok()),
             });
+            let kind = format!("node_{}", alert.as_str());
             let ch = st.change().await.map_err(|e| anyhow::anyhow!("{}", e.0.detail))?;
-            let incident = store::emergency::NewIncident {
+            let at = crate::incidents::Place {
                 month: &day,
                 workstation: 0,
-                kind: &kind,
-                ref_key: &r.name,
-                detail: &detail.to_string(),
+                key: &r.name,
                 owner: Some(r.organisation_id),
             };
-            if ch.open_incident(&incident, now).await? {
+            if crate::incidents::open(&ch, at, &facts, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.0.detail))?
+            {
                 let mut ev = audit::Event::new(
                     "system",
                     "node.alert",

@@ -19,6 +19,7 @@ pub use ::clock;
 pub mod error;
 pub mod fleet;
 pub mod idempotent;
+pub mod incidents;
 pub mod limits;
 pub mod metrics;
 pub mod nodes;

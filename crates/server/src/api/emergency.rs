@@ -5,6 +5,7 @@ use super::types::*;
 use super::{Body, Id, MaybeBody, evidence};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Msg};
+use crate::incidents::IncidentFacts;
 use crate::state::AppState;
 use audit::Outcome;
 use axum::extract::State;
@@ -13,7 +14,7 @@ use jiff::civil::Date;
 use policy::emergency::{Order, OrderFacts, OrderState};
 use policy::reconcile::{HistoryItem, LoggedExtraction, reconcile};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 use store::emergency::{EmergencyOrder, NewOrder};
 use store::workflow::{LedgerEntry, NewExtraction};
@@ -835,8 +836,6 @@ pub async fn run_reconciliation(
             });
         }
         for d in reconcile(history.as_deref(), &logged, jiff::SignedDuration::from_mins(10)) {
-            let detail = serde_json::to_value(&d).unwrap_or(Value::Null);
-            let kind = detail["kind"].as_str().unwrap_or("mismatch").to_owned();
             let key = match &d {
                 policy::reconcile::Discrepancy::MissingSubmission => "-".to_owned(),
                 policy::reconcile::Discrepancy::NotInHistory { id }
@@ -845,17 +844,15 @@ pub async fn run_reconciliation(
                     format!("{}@{}", item.camera, item.extracted_at.as_millisecond())
                 }
             };
-            let detail_text = detail.to_string();
-            let incident = store::emergency::NewIncident {
+            let facts = IncidentFacts::from(&d);
+            let at = crate::incidents::Place {
                 month: &b.month,
                 workstation: ws.id,
-                kind: &kind,
-                ref_key: &key,
-                detail: &detail_text,
+                key: &key,
                 owner: None,
             };
-            if ch.open_incident(&incident, now).await? {
-                opened.push(OpenedIncident { workstation: ws.code.clone(), kind, detail });
+            if crate::incidents::open(&ch, at, &facts, now).await? {
+                opened.push(OpenedIncident { workstation: ws.code.clone(), facts });
             }
         }
     }
@@ -894,11 +891,10 @@ pub struct Reconciled {
 pub struct OpenedIncident {
     /// The lent PC.
     pub workstation: String,
-    /// `missing_submission`, `not_in_history`, `not_in_log`, `unfiled`.
-    pub kind: String,
-    /// What was found.
-    #[schema(value_type = Object)]
-    pub detail: Value,
+    /// What was found: `kind` (`missing_submission`, `not_in_history`, `not_in_log`,
+    /// `unfiled`) and `detail`.
+    #[serde(flatten)]
+    pub facts: IncidentFacts,
 }
 
 /// `GET /api/v1/reconciliation/incidents`: those about what the caller governs (a lapsed
@@ -908,22 +904,24 @@ pub async fn list_incidents(
     Extension(p): Extension<Principal>,
 ) -> ApiResult<Json<Vec<IncidentView>>> {
     let all = st.db.incidents().await?;
-    Ok(Json(
-        all.into_iter()
-            .filter(|i| i.owner_org_id.is_none() || p.governs(i.owner_org_id))
-            .map(|i| IncidentView {
-                id: i.id,
-                month: i.month,
-                workstation_id: i.workstation_id,
-                kind: i.kind,
-                detail: serde_json::from_str::<Value>(&i.detail).unwrap_or(Value::Null),
-                opened_at: jst(i.opened_at),
-                closed_by: i.closed_by,
-                closed_at: jst_opt(i.closed_at),
-                note: i.note,
-            })
-            .collect(),
-    ))
+    let mut out = Vec::new();
+    for i in all.into_iter().filter(|i| i.owner_org_id.is_none() || p.governs(i.owner_org_id)) {
+        let facts = IncidentFacts::from_stored(&i.kind, &i.detail).map_err(|e| {
+            tracing::error!(incident = i.id, kind = %i.kind, error = %e, "an incident's facts do not read");
+            ApiError::internal("an incident's facts")
+        })?;
+        out.push(IncidentView {
+            id: i.id,
+            month: i.month,
+            workstation_id: i.workstation_id,
+            facts,
+            opened_at: jst(i.opened_at),
+            closed_by: i.closed_by,
+            closed_at: jst_opt(i.closed_at),
+            note: i.note,
+        });
+    }
+    Ok(Json(out))
 }
 
 /// A reconciliation incident: a mismatch, a lapsed duty, a recorder's alert, a drift of the
@@ -936,11 +934,10 @@ pub struct IncidentView {
     pub month: String,
     /// The lent PC, where it concerns one (0 otherwise).
     pub workstation_id: i64,
-    /// Its kind (`not_in_history`, `duty_lapsed`, `node_stale`…).
-    pub kind: String,
-    /// What was found, by kind.
-    #[schema(value_type = Object)]
-    pub detail: Value,
+    /// What was found: its `kind` (`not_in_history`, `duty_lapsed`, `node_stale`…) and the
+    /// `detail` of that kind.
+    #[serde(flatten)]
+    pub facts: IncidentFacts,
     /// When (JST).
     pub opened_at: String,
     /// Who closed it.

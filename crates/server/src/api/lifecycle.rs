@@ -769,21 +769,22 @@ pub async fn record_footage_check(
     st.audit_in(&ch, ev).await?;
     let mut incident = false;
     if drift {
-        let detail = json!({ "camera": cam.code, "oldest_day": row.oldest_day, "age_days": age.age_days,
-            "verdict": verdict, "band": [age.floor_days, age.ceiling_days], "overwrite_cycle_days": cam.overwrite_cycle_days });
-        incident = ch
-            .open_incident(
-                &store::emergency::NewIncident {
-                    month: &row.checked_on,
-                    workstation: 0,
-                    kind: "camera_footage_drift",
-                    ref_key: &cam.code,
-                    detail: &detail.to_string(),
-                    owner: cam.owner_org_id,
-                },
-                now,
-            )
-            .await?;
+        let facts =
+            crate::incidents::IncidentFacts::CameraFootageDrift(crate::incidents::FootageDrift {
+                camera: cam.code.clone(),
+                oldest_day: row.oldest_day.clone(),
+                age_days: i64::from(age.age_days),
+                verdict: age.verdict,
+                band: [age.floor_days, age.ceiling_days],
+                overwrite_cycle_days: cam.overwrite_cycle_days,
+            });
+        let at = crate::incidents::Place {
+            month: &row.checked_on,
+            workstation: 0,
+            key: &cam.code,
+            owner: cam.owner_org_id,
+        };
+        incident = crate::incidents::open(&ch, at, &facts, now).await?;
     }
     let key = format!("camera:{}", cam.code);
     let subject = crate::duties::subjects(&st, &ch, policy::duties::DutySubject::Camera)

@@ -699,20 +699,16 @@ pub async fn set_years(Path(style): Path<String>, headers: HeaderMap) -> Respons
 }
 
 /// An instant as this person writes instants, to the minute in JST; nothing for none. Every
-/// page's times go through here ([`when`], [`when_at`], [`at`]).
+/// page's times go through here ([`when_at`], [`at`]).
 fn said_when(l: Lang, t: Option<jiff::Timestamp>) -> String {
     t.map(|t| policy::jst::when_in(t, l == Lang::Ja, years())).unwrap_or_default()
 }
 
 /// A deadline (the instant it passes) as its last day: `12月3日(木)まで`; nothing for none.
-/// Every page's deadlines go through here ([`until`], [`until_at`]).
+/// Every page's deadlines go through here ([`until_at`]).
 fn said_until(l: Lang, t: Option<jiff::Timestamp>) -> String {
     let this_year = policy::jst::civil(jiff::Timestamp::now()).year();
     t.map(|t| policy::jst::deadline_in(t, l == Lang::Ja, this_year, years())).unwrap_or_default()
-}
-
-fn when(l: Lang, v: &Value) -> String {
-    said_when(l, instant_of(v))
 }
 
 /// A calendar day from the API (`2026-12-01`) as this person writes days: `令和8年12月1日(火)`
@@ -726,12 +722,7 @@ fn day_text(l: Lang, d: &str) -> String {
     }
 }
 
-/// A deadline from the API (the instant it passes) as its last day: `12月3日(木)まで`.
-fn until(l: Lang, v: &Value) -> String {
-    said_until(l, instant_of(v))
-}
-
-/// An instant the API wrote (RFC 3339) as this person writes instants ([`when`]).
+/// An instant the API wrote (RFC 3339) as this person writes instants.
 fn when_at(l: Lang, s: &str) -> String {
     said_when(l, policy::jst::parse_rfc3339(s).ok())
 }
@@ -741,17 +732,9 @@ fn at(l: Lang, s: &Option<String>) -> String {
     s.as_deref().map(|s| when_at(l, s)).unwrap_or_default()
 }
 
-/// A deadline the API wrote (RFC 3339), as [`until`] says it.
+/// A deadline the API wrote (RFC 3339) as its last day: `12月3日(木)まで`.
 fn until_at(l: Lang, s: &str) -> String {
     said_until(l, policy::jst::parse_rfc3339(s).ok())
-}
-
-fn instant_of(v: &Value) -> Option<jiff::Timestamp> {
-    match v {
-        Value::String(s) => policy::jst::parse_rfc3339(s).ok(),
-        Value::Number(n) => n.as_i64().and_then(|m| jiff::Timestamp::from_millisecond(m).ok()),
-        _ => None,
-    }
 }
 
 /// A JST RFC 3339 instant as printed on Japanese forms: `令和8年11月24日 10時05分` (the Reiwa era

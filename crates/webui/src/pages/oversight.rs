@@ -8,6 +8,7 @@ use server::api::emergency::{DelegationView, IncidentView};
 use server::api::holds::{AuditEntryView, HoldView};
 use server::api::session::ProfileView;
 use server::api::viewing::{ViewingDetail, ViewingView};
+use server::incidents::IncidentFacts;
 
 /// `GET /holds`: retention extensions with their recorded reasons (KIT-5.6, KAW-2.2.6イ).
 pub async fn holds(State(ui): State<Arc<Ui>>, s: Session) -> Response {
@@ -220,8 +221,8 @@ async fn reconciliation_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) 
                 tbody {
                     @for i in &incidents {
                         tr {
-                            td { (i.id) } td { (i.month) } td { (label(l, "incident", &i.kind)) }
-                            td { (incident_detail(l, &i.kind, &i.detail)) }
+                            td { (i.id) } td { (i.month) } td { (label(l, "incident", i.facts.kind())) }
+                            td { (incident_detail(l, &i.facts)) }
                             td { (when_at(l, &i.opened_at)) }
                             td {
                                 @match &i.closed_at {
@@ -441,52 +442,41 @@ fn history_line(line: &str) -> (String, String) {
 
 /// An incident's facts in words (issue 19, item 4: never its JSON): which duty and by when,
 /// which extraction, which camera and time, which recorder.
-fn incident_detail(l: Lang, kind: &str, d: &Value) -> String {
+fn incident_detail(l: Lang, facts: &IncidentFacts) -> String {
     let name = |k: &str| t(l, &format!("obj.{k}"));
-    match kind {
-        "duty_lapsed" => format!(
-            "{} — {} ({})",
-            js(&d[format!("name_{}", l.code())]),
-            js(&d["label"]),
-            until(l, &d["due_at"])
-        ),
-        "not_in_history" | "unfiled" => format!("{} #{}", name("extraction"), d["id"]),
-        "not_in_log" => format!(
-            "{} {} {}",
-            name("camera"),
-            js(&d["item"]["camera"]),
-            when(l, &d["item"]["extracted_at"])
-        ),
-        "camera_footage_drift" => format!(
+    match facts {
+        IncidentFacts::DutyLapsed(d) => {
+            let duty = if l == Lang::Ja { &d.name_ja } else { &d.name_en };
+            format!("{duty} — {} ({})", d.label, until_at(l, &d.due_at))
+        }
+        IncidentFacts::NotInHistory { id } | IncidentFacts::Unfiled { id } => {
+            format!("{} #{id}", name("extraction"))
+        }
+        IncidentFacts::NotInLog { item } => {
+            format!("{} {} {}", name("camera"), item.camera, said_when(l, Some(item.extracted_at)))
+        }
+        IncidentFacts::MissingSubmission {} => String::new(),
+        IncidentFacts::CameraFootageDrift(d) => format!(
             "{} {} — {}",
             name("camera"),
-            js(&d["camera"]),
+            d.camera,
             t(l, "footage_age_detail")
-                .replace("{day}", &day_text(l, js(&d["oldest_day"])))
-                .replace("{age}", &d["age_days"].to_string())
-                .replace("{floor}", &d["band"][0].to_string())
-                .replace("{ceiling}", &d["band"][1].to_string())
+                .replace("{day}", &day_text(l, &d.oldest_day))
+                .replace("{age}", &d.age_days.to_string())
+                .replace("{floor}", &d.band[0].to_string())
+                .replace("{ceiling}", &d.band[1].to_string())
         ),
-        k if k.starts_with("node_") => format!(
+        IncidentFacts::NodeStale(n)
+        | IncidentFacts::NodeAuditLog(n)
+        | IncidentFacts::NodeClockDrift(n)
+        | IncidentFacts::NodeDiskLow(n) => format!(
             "{} {} ({}) — {}: {}",
             name("node"),
-            js(&d["node"]),
-            js(&d["site"]),
+            n.node,
+            n.site,
             t(l, "last_contact"),
-            when(l, &d["last_contact_at"])
+            at(l, &n.last_contact_at)
         ),
-        // Whatever else: its plain values, never its keys or braces.
-        _ => d
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter_map(|(_, v)| match v {
-                Value::String(s) => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .join(" / "),
     }
 }
 
