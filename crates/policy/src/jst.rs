@@ -83,6 +83,43 @@ pub enum Years {
     Western,
 }
 
+/// A year in its era as written (`令和8`, `令和元` for an era's first year).
+fn era_year(day: Date) -> String {
+    let (name, y) = era(day);
+    if y == 1 { format!("{name}元") } else { format!("{name}{y}") }
+}
+
+/// The Japanese fiscal year (1 April – 31 March), named by the year it starts in, of an instant.
+pub fn fiscal_year(at: Timestamp) -> i16 {
+    let d = date(at);
+    if d.month() >= 4 { d.year() } else { d.year() - 1 }
+}
+
+/// The instant fiscal year `fy` starts: 1 April of `fy`, 00:00 JST.
+pub fn fiscal_year_start(fy: i16) -> Result<Timestamp, jiff::Error> {
+    midnight(Date::new(fy, 4, 1)?)
+}
+
+/// A fiscal year as public offices name it: `令和8年度` (FY2019, which began in 平成31, is
+/// 令和元年度, as the government named it: the era of the year's later months).
+pub fn fiscal_year_ja(fy: i16) -> String {
+    match Date::new(fy, 12, 31) {
+        Ok(day) => format!("{}年度", era_year(day)),
+        Err(_) => format!("{fy}年度"),
+    }
+}
+
+/// A day as printed on Japanese paper forms, without its weekday: `令和8年12月5日`.
+pub fn printed_day(day: Date) -> String {
+    format!("{}年{}月{}日", era_year(day), day.month(), day.day())
+}
+
+/// An instant as printed on Japanese paper forms: `令和8年11月24日 10時05分`.
+pub fn printed(at: Timestamp) -> String {
+    let d = civil(at);
+    format!("{} {}時{:02}分", printed_day(d.date()), d.hour(), d.minute())
+}
+
 /// A date as written on Japanese forms, with its weekday: `令和8年12月1日(火)`.
 pub fn date_ja(day: Date) -> String {
     date_ja_in(day, Years::Era)
@@ -93,10 +130,7 @@ pub fn date_ja(day: Date) -> String {
 pub fn date_ja_in(day: Date, years: Years) -> String {
     let wd = WEEKDAYS_JA[usize::from(day.weekday().to_monday_zero_offset().unsigned_abs())];
     let year = match years {
-        Years::Era => {
-            let (name, y) = era(day);
-            format!("{name}{}", if y == 1 { "元".to_owned() } else { y.to_string() })
-        }
+        Years::Era => era_year(day),
         Years::Western => day.year().to_string(),
     };
     format!("{year}年{}月{}日({wd})", day.month(), day.day())
@@ -160,6 +194,21 @@ pub fn deadline_in(at: Timestamp, japanese: bool, this_year: i16, years: Years) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fiscal_years_and_paper_dates() {
+        let t = |s: &str| parse_rfc3339(s).unwrap();
+        // 31 March 23:59 JST is the old year's; 1 April 00:00 JST the new one's.
+        assert_eq!(fiscal_year(t("2027-03-31T23:59:59+09:00")), 2026);
+        assert_eq!(fiscal_year(t("2027-03-31T15:00:00Z")), 2027);
+        assert_eq!(fiscal_year_start(2026).unwrap(), t("2026-04-01T00:00:00+09:00"));
+        assert_eq!(fiscal_year_ja(2026), "令和8年度");
+        assert_eq!(fiscal_year_ja(2019), "令和元年度");
+        assert_eq!(fiscal_year_ja(2018), "平成30年度");
+        assert_eq!(printed(t("2026-11-24T01:05:00Z")), "令和8年11月24日 10時05分");
+        assert_eq!(printed_day(Date::constant(2019, 5, 1)), "令和元年5月1日");
+        assert_eq!(printed_day(Date::constant(2019, 4, 30)), "平成31年4月30日");
+    }
 
     #[test]
     fn western_years_when_a_person_prefers_them() {

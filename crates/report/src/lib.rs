@@ -483,9 +483,9 @@ pub fn json(r: &AnnualReport) -> Result<String, serde_json::Error> {
 pub fn html(r: &AnnualReport, ja: bool) -> Markup {
     let m = &r.meta;
     let below = m.suppress_below;
-    let reiwa = i32::from(m.fiscal_year) - 2018;
     let title = if ja {
-        format!("{} 防犯カメラの運用状況・情報提供状況（令和{reiwa}年度）", m.city_ja)
+        let fy = policy::jst::fiscal_year_ja(m.fiscal_year);
+        format!("{} 防犯カメラの運用状況・情報提供状況（{fy}）", m.city_ja)
     } else {
         format!(
             "{}: street security cameras, operation and provision of footage (FY{})",

@@ -29,11 +29,7 @@ pub enum ReportError {
 /// `[1 April of fy, 1 April of fy + 1)` in UTC milliseconds.
 pub fn fiscal_year_bounds(fy: i16) -> Result<(i64, i64), ReportError> {
     let start = |y: i16| {
-        jiff::civil::Date::new(y, 4, 1)
-            .ok()
-            .and_then(|d| jst::midnight(d).ok())
-            .map(|t| t.as_millisecond())
-            .ok_or(ReportError::Year(fy))
+        jst::fiscal_year_start(y).map(|t| t.as_millisecond()).map_err(|_| ReportError::Year(fy))
     };
     Ok((start(fy)?, start(fy + 1)?))
 }

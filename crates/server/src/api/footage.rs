@@ -21,10 +21,9 @@ use std::sync::Arc;
 use store::workflow::{LedgerEntry, NewExtraction, NewRequest, Request};
 use store::{json_list, parse_list};
 
-/// The Japanese fiscal year (1 April – 31 March) of an instant.
+/// The Japanese fiscal year of an instant the store keeps ([`policy::jst::fiscal_year`]).
 pub fn fiscal_year(ms: i64) -> i16 {
-    let d = policy::jst::date(store::ts(ms));
-    if d.month() >= 4 { d.year() } else { d.year() - 1 }
+    policy::jst::fiscal_year(store::ts(ms))
 }
 
 /// Checks camera codes against the registry (active cameras only).

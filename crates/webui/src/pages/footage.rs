@@ -728,8 +728,8 @@ pub async fn ledger(
     let l = s.l;
     let when = |v: &str| if era { wareki(v) } else { when_at(l, v) };
     let day = |d: &str| {
-        if era && d.len() == 10 {
-            wareki(&format!("{d}T00:00:00+09:00")).split(' ').next().unwrap_or("").to_owned()
+        if era && let Ok(day) = d.parse::<jiff::civil::Date>() {
+            policy::jst::printed_day(day)
         } else if era && !d.is_empty() {
             wareki(d)
         } else if d.len() == 10 {

@@ -173,14 +173,16 @@ fn style_link() -> Markup {
 
 /// The cameras this person may name, as choices: (code, "code name").
 async fn camera_choices(ui: &Ui, headers: &HeaderMap) -> Vec<(String, String)> {
-    ui.api
-        .get("/api/v1/cameras", headers)
+    let cameras = ui.api.get_as::<Vec<server::api::admin::CameraView>>("/api/v1/cameras", headers);
+    // (A filter offered without cameras when they cannot be read: the list itself still shows.)
+    cameras
         .await
-        .json
-        .as_array()
+        .unwrap_or_default()
         .into_iter()
-        .flatten()
-        .map(|c| (js(&c["code"]).to_owned(), format!("{} {}", js(&c["code"]), js(&c["name"]))))
+        .map(|c| {
+            let label = format!("{} {}", c.code, c.name);
+            (c.code, label)
+        })
         .collect()
 }
 
@@ -611,8 +613,9 @@ pub async fn login_form(
     Query(q): Query<HashMap<String, String>>,
 ) -> Markup {
     let audit = ui.api.get("/api/v1/public/audit", &headers).await;
+    let halted = audit.read::<server::api::holds::PublicAudit>().is_ok_and(|a| a.halted.is_some());
     let next = q.get("next").map(String::as_str).and_then(local_return).unwrap_or("");
-    login_page(lang(&headers), ui.city().await, "", next, None, audit.json["halted"].is_string())
+    login_page(lang(&headers), ui.city().await, "", next, None, halted)
 }
 
 /// `POST /login`: a cookie session through the API.
@@ -737,25 +740,21 @@ fn until_at(l: Lang, s: &str) -> String {
     said_until(l, policy::jst::parse_rfc3339(s).ok())
 }
 
-/// A JST RFC 3339 instant as printed on Japanese forms: `令和8年11月24日 10時05分` (the Reiwa era
-/// from 2019-05-01; earlier dates in the Gregorian calendar).
+/// A JST RFC 3339 instant as printed on Japanese forms: `令和8年11月24日 10時05分`
+/// ([`policy::jst::printed`]); anything else as it is.
 fn wareki(rfc3339: &str) -> String {
-    let Ok(t) = policy::jst::parse_rfc3339(rfc3339) else { return rfc3339.to_owned() };
-    let d = policy::jst::civil(t);
-    let date = if (d.year(), d.month(), d.day()) >= (2019, 5, 1) {
-        let y = d.year() - 2018;
-        let y = if y == 1 { "元".to_owned() } else { y.to_string() };
-        format!("令和{y}年{}月{}日", d.month(), d.day())
-    } else {
-        format!("{}年{}月{}日", d.year(), d.month(), d.day())
-    };
-    format!("{date} {}時{:02}分", d.hour(), d.minute())
+    match policy::jst::parse_rfc3339(rfc3339) {
+        Ok(t) => policy::jst::printed(t),
+        Err(_) => rfc3339.to_owned(),
+    }
 }
 
 /// The day of an instant in the Japanese era (`令和8年12月5日`), as paper dates a document.
 fn wareki_day(rfc3339: &str) -> String {
-    let w = wareki(rfc3339);
-    w.split_once(' ').map_or(w.clone(), |(day, _)| day.to_owned())
+    match policy::jst::parse_rfc3339(rfc3339) {
+        Ok(t) => policy::jst::printed_day(policy::jst::date(t)),
+        Err(_) => rfc3339.to_owned(),
+    }
 }
 
 /// The catalogue text of `{prefix}_{value}`, or the value itself for one the catalogue lacks.
@@ -1068,11 +1067,6 @@ fn form_head(me: &Me, form: &str) -> Markup {
     }
 }
 
-/// A JSON string field, or "".
-fn js(v: &Value) -> &str {
-    v.as_str().unwrap_or("")
-}
-
 /// Posts a page's form to the API. On success: `Ok(answer)`. On a refusal: the posted values
 /// and the API's messages, for the page to render again with nothing lost.
 async fn post_form(
@@ -1117,7 +1111,8 @@ mod tests {
     fn japanese_era_on_forms() {
         assert_eq!(super::wareki("2026-11-24T10:05:00+09:00"), "令和8年11月24日 10時05分");
         assert_eq!(super::wareki("2019-05-01T00:00:00+09:00"), "令和元年5月1日 0時00分");
-        assert_eq!(super::wareki("2019-04-30T23:59:00+09:00"), "2019年4月30日 23時59分");
+        // Before Reiwa in its own era, as every other Japanese date of the product (policy::jst).
+        assert_eq!(super::wareki("2019-04-30T23:59:00+09:00"), "平成31年4月30日 23時59分");
         // UTC input is shown in JST.
         assert_eq!(super::wareki("2026-11-23T15:30:00Z"), "令和8年11月24日 0時30分");
     }

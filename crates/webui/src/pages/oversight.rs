@@ -5,7 +5,7 @@ use super::*;
 use policy::profile::OrgKind;
 use server::api::admin::{PeriodView, RetentionView};
 use server::api::emergency::{DelegationView, IncidentView};
-use server::api::holds::{AuditEntryView, HoldView};
+use server::api::holds::{AuditEntryView, AuditVerified, HoldView};
 use server::api::session::ProfileView;
 use server::api::viewing::{ViewingDetail, ViewingView};
 use server::incidents::IncidentFacts;
@@ -361,12 +361,14 @@ pub async fn audit(
     let a = ui.api.get(&format!("/api/v1/audit?{query}"), &headers).await;
     let next = a.next.clone();
     let entries = or_problem!(a.read::<Vec<AuditEntryView>>(), l, &me);
+    // The chain's verdict: verified, the first entry that fails, or why it could not be checked.
     let verified = if q.verify.is_some() {
-        Some(ui.api.get("/api/v1/audit/verify", &headers).await)
+        Some(ui.api.get("/api/v1/audit/verify", &headers).await.read::<AuditVerified>())
     } else {
         None
     };
-    let profile = ui.api.get("/api/v1/profile", &headers).await.json;
+    let profile =
+        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me);
     let actions = audit_action_choices(l);
     let body = html! {
         form method="get" action="/audit" role="search" {
@@ -391,12 +393,17 @@ pub async fn audit(
             input type="hidden" name="verify" value="1";
             button #verify { (t(l, "verify_chain")) }
         }
-        @if let Some(v) = &verified {
-            @if v.json["ok"] == true {
-                p #verify-result.ok role="status" { (t(l, "chain_ok")) " " code.hash { (js(&v.json["public_key"])) } }
-            } @else {
-                p #verify-result.problem role="alert" { (t(l, "chain_bad")) ": " (js(&v.json["first_bad_entry"])) (v.detail()) }
+        @match &verified {
+            Some(Ok(v)) if v.ok => {
+                p #verify-result.ok role="status" { (t(l, "chain_ok")) " " code.hash { (v.public_key) } }
             }
+            Some(Ok(v)) => {
+                p #verify-result.problem role="alert" { (t(l, "chain_bad")) ": " (v.first_bad_entry.as_deref().unwrap_or("")) }
+            }
+            Some(Err(a)) => {
+                p #verify-result.problem role="alert" { (t(l, "chain_bad")) ": " (a.detail()) }
+            }
+            None => {}
         }
         p { a #csv href={ "/audit.csv?" (query) } download { (t(l, "download_csv")) } }
         table #audit {
@@ -408,7 +415,7 @@ pub async fn audit(
                         td { (e.seq) } td { (when_at(l, &e.at)) } td { (actor_label(l, e)) }
                         td { (role.as_deref().unwrap_or("")) }
                         td title=(e.action) { (action_name(l, &e.action)) }
-                        td { (object_label(l, &profile, &e.object)) }
+                        td { (object_label(l, &profile.0, &e.object)) }
                         td { (t(l, &format!("outcome_{}", e.outcome.as_str()))) }
                         td { (e.rule.as_deref().unwrap_or("")) }
                     }
@@ -514,7 +521,7 @@ fn actor_label(l: Lang, e: &AuditEntryView) -> String {
 /// What an entry concerns, in words: `request:12` → 提供申請 #12, `camera:cam1` → カメラ cam1,
 /// `duty:access_review/2026-10/office` → the duty's name and period; a list (`complaints`) by
 /// its name.
-fn object_label(l: Lang, profile: &Value, object: &str) -> String {
+fn object_label(l: Lang, profile: &policy::Profile, object: &str) -> String {
     let cat = crate::i18n::catalogue(l);
     let (kind, rest) = object.split_once(':').unwrap_or((object, ""));
     let Some(kind_name) = cat.get(&format!("obj.{kind}")) else { return object.to_owned() };
@@ -525,13 +532,11 @@ fn object_label(l: Lang, profile: &Value, object: &str) -> String {
         "duty" => {
             let mut parts = rest.split('/');
             let id = parts.next().unwrap_or("");
-            let name = profile["duties"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|d| d["id"] == id)
-                .and_then(|d| d[if l == Lang::Ja { "name_ja" } else { "name_en" }].as_str())
-                .unwrap_or(id);
+            let name = match profile.duties.iter().find(|d| d.id == id) {
+                Some(d) if l == Lang::Ja => d.name_ja.as_str(),
+                Some(d) => d.name_en.as_str(),
+                None => id,
+            };
             let period: Vec<&str> = parts.collect();
             format!("{name} {}", period.join(" "))
         }

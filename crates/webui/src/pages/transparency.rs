@@ -459,11 +459,9 @@ pub async fn public_report_file(
 
 /// `令和7年度` / `FY2025`.
 fn fiscal_year_name(l: Lang, fy: i64) -> String {
-    if l == Lang::Ja {
-        let y = fy - 2018;
-        if y == 1 { "令和元年度".to_owned() } else { format!("令和{y}年度") }
-    } else {
-        format!("FY{fy}")
+    match i16::try_from(fy) {
+        Ok(fy) if l == Lang::Ja => policy::jst::fiscal_year_ja(fy),
+        _ => format!("FY{fy}"),
     }
 }
 
