@@ -24,7 +24,7 @@ pub mod limits;
 pub mod metrics;
 pub mod nodes;
 pub mod packages;
-pub mod report;
+pub mod report_facts;
 pub mod secrets;
 pub mod seed;
 pub mod state;

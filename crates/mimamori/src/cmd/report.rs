@@ -69,7 +69,7 @@ impl ReportCmd {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let written = rt.block_on(async {
             let app = source.open().await?;
-            let (from, to) = server::report::period(fiscal_year, app.state.clock.now_ms())?;
+            let (from, to) = server::report_facts::period(fiscal_year, app.state.clock.now_ms())?;
             let node = match &recorder {
                 Some(dir) => {
                     let db = recorder::db::NodeDb::open(dir).await.with_context(|| {
@@ -81,7 +81,7 @@ impl ReportCmd {
                 }
                 None => None,
             };
-            let facts = server::report::gather(&app.state, fiscal_year, node).await?;
+            let facts = server::report_facts::gather(&app.state, fiscal_year, node).await?;
             let r = report::build(&facts);
             std::fs::create_dir_all(&out)?;
             let mut files: Vec<(String, Vec<u8>)> = vec![
@@ -124,7 +124,7 @@ impl RulesDocArgs {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let doc = rt.block_on(async {
             let app = self.source.open().await?;
-            anyhow::Ok(server::report::rules_doc(&app.state).await?)
+            anyhow::Ok(server::report_facts::rules_doc(&app.state).await?)
         })?;
         let text = if self.out.extension().is_some_and(|e| e == "md") {
             report::rules_doc::markdown(&doc)

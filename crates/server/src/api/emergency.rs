@@ -2,7 +2,7 @@
 
 use super::footage::{LedgerView, check_range_available, checked_cameras, fiscal_year};
 use super::types::*;
-use super::{Body, Id, MaybeBody, evidence};
+use super::{Body, Id, MaybeBody, extraction};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Msg};
 use crate::incidents::IncidentFacts;
@@ -273,7 +273,7 @@ pub struct OrderAnswer {
     pub order: OrderView,
     /// The packages an extraction made.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub packages: Option<Vec<evidence::PackageView>>,
+    pub packages: Option<Vec<extraction::PackageView>>,
     /// The usage-ledger entry the act wrote.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ledger_entry: Option<LedgerView>,
@@ -432,7 +432,7 @@ pub async fn extract_order(
     let delegation = st.db.delegation_id_in_force(o.organisation_id, st.clock.now_ms()).await?;
     let cameras = parse_list(&o.cameras)?;
     let recipient = st.db.organisation(o.organisation_id).await?.map(|org| org.name);
-    let refs = evidence::Refs {
+    let refs = extraction::Refs {
         emergency_order: Some(o.id),
         emergency_order_number: Some(o.number.clone()),
         delegation,
@@ -440,8 +440,8 @@ pub async fn extract_order(
         ..Default::default()
     };
     let made =
-        evidence::make_packages(&st, &p, &cameras, (o.range_from, o.range_to), refs, &b).await?;
-    let (package_id, manifest_hash) = evidence::recorded_ids(made.as_deref(), &b);
+        extraction::make_packages(&st, &p, &cameras, (o.range_from, o.range_to), refs, &b).await?;
+    let (package_id, manifest_hash) = extraction::recorded_ids(made.as_deref(), &b);
     let now = st.clock.now_ms();
     // The extraction's records and audit entry commit together; if they cannot, the packages
     // just made are removed (no copy of footage outside the workflow).
@@ -473,7 +473,7 @@ pub async fn extract_order(
             .map(|t| t.as_millisecond());
         let o = ch.order_extracted(o.id, e.id, due).await?;
         let pkgs = match &made {
-            Some(pk) => evidence::record_packages(&ch, e.id, pk, now).await?,
+            Some(pk) => extraction::record_packages(&ch, e.id, pk, now).await?,
             None => Vec::new(),
         };
         let mut ev = p.event("emergency.extract", format!("emergency_order:{}", o.id), Outcome::Ok);
@@ -485,9 +485,9 @@ pub async fn extract_order(
         Ok::<_, ApiError>((o, pkgs))
     }
     .await;
-    let (o, pkgs) = evidence::kept_or_discarded(&st, recorded, made.as_deref()).await?;
+    let (o, pkgs) = extraction::kept_or_discarded(&st, recorded, made.as_deref()).await?;
     let order = order_view(&st, &p, &o).await?;
-    let packages = pkgs.iter().map(|k| evidence::PackageView::of(k, Some(&o.number))).collect();
+    let packages = pkgs.iter().map(|k| extraction::PackageView::of(k, Some(&o.number))).collect();
     Ok(Json(OrderAnswer {
         order,
         packages: Some(packages),

@@ -5,7 +5,7 @@
 //! (so a concurrent actor gets 409), then writes the audit entry.
 
 use super::types::*;
-use super::{Body, Id, MaybeBody, evidence};
+use super::{Body, Id, MaybeBody, extraction};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Check, Msg};
 use crate::state::AppState;
@@ -1231,7 +1231,7 @@ pub async fn extract(
     }
     // The packages are made before anything changes: a failed export leaves the instruction
     // open (the failure is audited by the guard).
-    let refs = evidence::Refs {
+    let refs = extraction::Refs {
         request: Some(r.id),
         request_number: Some(r.number.clone()),
         approval_certificate: r.certificate_number.clone(),
@@ -1240,8 +1240,8 @@ pub async fn extract(
         ..Default::default()
     };
     let made =
-        evidence::make_packages(&st, &p, &cameras, (i.range_from, i.range_to), refs, &b).await?;
-    let (package_id, manifest_hash) = evidence::recorded_ids(made.as_deref(), &b);
+        extraction::make_packages(&st, &p, &cameras, (i.range_from, i.range_to), refs, &b).await?;
+    let (package_id, manifest_hash) = extraction::recorded_ids(made.as_deref(), &b);
     // The records of the extraction and its audit entry commit together; if they cannot, the
     // packages just made are removed (no copy of footage outside the workflow).
     let recorded = async {
@@ -1273,7 +1273,7 @@ pub async fn extract(
             )
             .await?;
         let pkgs = match &made {
-            Some(pk) => evidence::record_packages(&ch, e.id, pk, st.clock.now_ms()).await?,
+            Some(pk) => extraction::record_packages(&ch, e.id, pk, st.clock.now_ms()).await?,
             None => Vec::new(),
         };
         let mut ev = p.event("footage.extract", format!("request:{}", r.id), Outcome::Ok);
@@ -1285,11 +1285,11 @@ pub async fn extract(
         Ok::<_, ApiError>((e, pkgs))
     }
     .await;
-    let (e, pkgs) = evidence::kept_or_discarded(&st, recorded, made.as_deref()).await?;
+    let (e, pkgs) = extraction::kept_or_discarded(&st, recorded, made.as_deref()).await?;
     Ok(Json(Extracted {
         extraction: ExtractionView::of(&e),
         needs_report: st.profile.needs_report(),
-        packages: pkgs.iter().map(|k| evidence::PackageView::of(k, Some(&r.number))).collect(),
+        packages: pkgs.iter().map(|k| extraction::PackageView::of(k, Some(&r.number))).collect(),
     }))
 }
 
@@ -1301,7 +1301,7 @@ pub struct Extracted {
     /// It is to be reported to the one who instructed it.
     pub needs_report: bool,
     /// One evidence package per camera.
-    pub packages: Vec<evidence::PackageView>,
+    pub packages: Vec<extraction::PackageView>,
 }
 
 /// `POST /api/v1/extractions/{id}/report` (NIS-9.3: to the operations chief who instructed).
@@ -1314,7 +1314,7 @@ pub async fn report_extraction(
     let Some(report_role) = profile.workflow.report_to.clone() else {
         return Err(ApiError::forbidden(&profile.workflow.rule, Msg::new("no_report_step")));
     };
-    let e = super::evidence::extraction_or_404(&st, id).await?;
+    let e = super::extraction::extraction_or_404(&st, id).await?;
     let request = match e.request_id {
         Some(rid) => st.db.request(rid).await?,
         None => None,

@@ -483,20 +483,20 @@ pub async fn public_report(
 
 /// The yearly report of `fy` as the records stand now.
 async fn compute_report(st: &AppState, fy: i16) -> ApiResult<report::AnnualReport> {
-    let bad = |e: crate::report::ReportError| match e {
-        crate::report::ReportError::Store(s) => ApiError::from(s),
-        crate::report::ReportError::Year(y) => {
+    let bad = |e: crate::report_facts::ReportError| match e {
+        crate::report_facts::ReportError::Store(s) => ApiError::from(s),
+        crate::report_facts::ReportError::Year(y) => {
             ApiError::invalid("fiscal_year", Msg::new("fiscal_year_range").with("year", y))
         }
-        crate::report::ReportError::Future(y) => {
+        crate::report_facts::ReportError::Future(y) => {
             ApiError::invalid("fiscal_year", Msg::new("fiscal_year_future").with("year", y))
         }
-        crate::report::ReportError::Audit(why) => {
+        crate::report_facts::ReportError::Audit(why) => {
             tracing::error!(error = %why, "audit log while gathering the yearly report");
             ApiError::internal("reading the audit log")
         }
     };
-    let (from, to) = crate::report::period(fy, st.clock.now_ms()).map_err(bad)?;
+    let (from, to) = crate::report_facts::period(fy, st.clock.now_ms()).map_err(bad)?;
     // Uptime, gaps and erasures from every recorder node that answers.
     let mut node: Option<node::NodeFacts> = None;
     for n in st.nodes() {
@@ -512,7 +512,7 @@ async fn compute_report(st: &AppState, fy: i16) -> ApiResult<report::AnnualRepor
             }
         }
     }
-    let facts = crate::report::gather(st, fy, node).await.map_err(bad)?;
+    let facts = crate::report_facts::gather(st, fy, node).await.map_err(bad)?;
     Ok(report::build(&facts))
 }
 
@@ -989,7 +989,7 @@ async fn still_under_extraction(
     cam: &store::registry::Camera,
     eid: i64,
 ) -> ApiResult<StillGrant> {
-    let e = super::evidence::extraction_or_404(st, eid).await?;
+    let e = super::extraction::extraction_or_404(st, eid).await?;
     let Some(request) = e.request_id else {
         return Ok(Err(Msg::new("still_not_emergency")));
     };
@@ -1282,14 +1282,15 @@ pub async fn rules_doc(
             }
         }
     };
-    let d =
-        crate::report::installer_rules_doc(&st, installer.as_ref()).await.map_err(|e| match e {
-            crate::report::ReportError::Store(s) => ApiError::from(s),
+    let d = crate::report_facts::installer_rules_doc(&st, installer.as_ref()).await.map_err(
+        |e| match e {
+            crate::report_facts::ReportError::Store(s) => ApiError::from(s),
             other => {
                 tracing::error!(error = %other, "gathering the rules document");
                 ApiError::internal("gathering the rules document")
             }
-        })?;
+        },
+    )?;
     Ok(Json(d))
 }
 

@@ -4,8 +4,8 @@
 pub mod admin;
 pub mod duties;
 pub mod emergency;
-pub mod evidence;
-pub use evidence::{KEEP_DAYS as PACKAGE_KEEP_DAYS, erase_expired as erase_expired_packages};
+pub mod extraction;
+pub use extraction::{KEEP_DAYS as PACKAGE_KEEP_DAYS, erase_expired as erase_expired_packages};
 pub mod fleet;
 pub mod footage;
 pub mod holds;
@@ -275,10 +275,10 @@ api! {
     post "/api/v1/instructions" => footage::create_instruction: footage::InstructionView, Access::Perm(P::InstructionIssue), "instruction.create", "footage", "Issue an extraction instruction", InstructionBody;
     post "/api/v1/instructions/{id}/relay" => footage::relay_instruction: footage::InstructionView, Access::Perm(P::InstructionRelay), "instruction.relay", "footage", "Pass an instruction on to the extractor", RelayBody;
     post "/api/v1/instructions/{id}/extract" => footage::extract: footage::Extracted, Access::Perm(P::FootageExtract), "footage.extract", "footage", "Extract footage under an instruction addressed to me", ExtractBody;
-    get "/api/v1/extractions/{id}/packages" => evidence::list: evidence::ExtractionPackages, Access::AnyOf(EXTRACTORS), "package.list", "footage", "The evidence packages of my extraction";
-    get "/api/v1/extractions/{id}/packages.zip" => evidence::download_all, Access::AnyOf(EXTRACTORS), "footage.download_all", "footage", "Download every evidence package of my extraction still on the server as one zip, on the workstation it was made on (each package audited as downloaded)";
-    get "/api/v1/packages/{id}/record" => evidence::record: evidence::PackageRecord, Access::AnyOf(&[P::LedgerRead, P::RequestReview]), "package.record", "footage", "What the records say about an evidence package: made for which request or order, recipient, manifest hash, ledger entry";
-    get "/api/v1/packages/{id}" => evidence::download, Access::AnyOf(EXTRACTORS), "footage.download", "footage", "Download an evidence package I extracted, on the workstation it was made on";
+    get "/api/v1/extractions/{id}/packages" => extraction::list: extraction::ExtractionPackages, Access::AnyOf(EXTRACTORS), "package.list", "footage", "The evidence packages of my extraction";
+    get "/api/v1/extractions/{id}/packages.zip" => extraction::download_all, Access::AnyOf(EXTRACTORS), "footage.download_all", "footage", "Download every evidence package of my extraction still on the server as one zip, on the workstation it was made on (each package audited as downloaded)";
+    get "/api/v1/packages/{id}/record" => extraction::record: extraction::PackageRecord, Access::AnyOf(&[P::LedgerRead, P::RequestReview]), "package.record", "footage", "What the records say about an evidence package: made for which request or order, recipient, manifest hash, ledger entry";
+    get "/api/v1/packages/{id}" => extraction::download, Access::AnyOf(EXTRACTORS), "footage.download", "footage", "Download an evidence package I extracted, on the workstation it was made on";
     post "/api/v1/extractions/{id}/report" => footage::report_extraction: footage::ExtractionView, Access::Perm(P::FootageExtract), "extraction.report", "footage", "Report an extraction to the operations chief";
     get "/api/v1/ledger" => footage::list_ledger: Vec<footage::LedgerView>, Access::Perm(P::LedgerRead), "ledger.list", "footage", "The usage ledger";
     post "/api/v1/ledger" => footage::write_ledger: footage::LedgerView, Access::Perm(P::LedgerWrite), "ledger.write", "footage", "Write the ledger entry of a request", LedgerBody;

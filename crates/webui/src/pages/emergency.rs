@@ -3,7 +3,7 @@ use super::*;
 use policy::emergency::OrderAction;
 use server::api::admin::{CameraView, SiteView};
 use server::api::emergency::{Executor, OrderView};
-use server::api::evidence::{ExtractionPackages, PackageView};
+use server::api::extraction::{ExtractionPackages, PackageView};
 use server::api::session::ProfileView;
 /// rule: ASA-3.5b, NIS-10.4 (the rules themselves are the API's; this page shows them).
 /// `GET /emergency`: emergency orders of my organisation (the city sees all), with the actions

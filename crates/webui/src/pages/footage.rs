@@ -2,7 +2,7 @@
 use super::*;
 use policy::workflow::{InstructionAction, RequestAction};
 use server::api::admin::CameraView;
-use server::api::evidence::{ExtractionPackages, PackageView};
+use server::api::extraction::{ExtractionPackages, PackageView};
 use server::api::footage::{
     Certificate, InstructionView, LedgerView, Person, Recipient, RequestDetail, RequestView,
 };

@@ -1,6 +1,7 @@
-//! Evidence packages of an extraction (evidence issue): made by the recorder in this process
-//! when an instruction or emergency order is carried out, recorded with the extraction, and
-//! downloaded only by the extractor on the workstation it was made on. Every download is audited.
+//! Evidence packages of an extraction (evidence issue): made by the recorder node that records
+//! each camera when an instruction or emergency order is carried out, recorded with the
+//! extraction, and downloaded only by the extractor on the workstation it was made on. Every
+//! download is audited. (Named for what it serves; the `evidence` crate writes the packages.)
 
 use super::types::{EncryptBody, ExtractBody};
 use crate::auth::Principal;
