@@ -507,7 +507,10 @@ impl CameraTask {
                     self.camera_params = Some(p.clone());
                 }
                 let mut params = params;
-                if let Some(rx) = self.mask_rx.as_mut()
+                // Mask changes and a change of where masks are applied take effect at a
+                // keyframe: only there are they looked for (nothing per frame in between).
+                if keyframe
+                    && let Some(rx) = self.mask_rx.as_mut()
                     && rx.has_changed().unwrap_or(false)
                 {
                     self.pending_masks = Some(rx.borrow_and_update().clone());
@@ -522,7 +525,8 @@ impl CameraTask {
                         }
                     }
                 }
-                if let Some(rx) = self.source_rx.as_mut()
+                if keyframe
+                    && let Some(rx) = self.source_rx.as_mut()
                     && rx.has_changed().unwrap_or(false)
                 {
                     self.pending_source = Some(rx.borrow_and_update().clone());
@@ -612,6 +616,7 @@ impl CameraTask {
     /// them in from this keyframe. The open segment is sealed so that each segment is masked
     /// one way throughout. `Err` gives the change back when burn-in could not start: nothing
     /// changed, and the frame is not stored.
+    // rule: PROD-MASK-1 — masks at the camera only where its own pictures show them.
     async fn switch_source(&mut self, onvif: Option<String>) -> Result<(), Option<String>> {
         if onvif == self.cfg.onvif {
             return Ok(());
