@@ -391,10 +391,9 @@ pub async fn seed<C: Client>(c: &C, db: &Db, plan: &Plan<'_>) -> Result<Seeded, 
         let ws = post(c, "/api/v1/workstations", &wsm, json!({ "code": format!("PC-{kind}"), "name": format!("専用パソコン（{kind}）"), "placement": placement.id, "organisation_id": org, "storage": "施錠できる保管庫" })).await?;
         let ws_id = id_of(&ws, "workstation")?;
         let e = post(c, &format!("/api/v1/workstations/{ws_id}/enrol"), &wsm, json!({})).await?;
-        let device = e["device_token"]
-            .as_str()
-            .ok_or_else(|| SeedError::Call(format!("enrolment: no device token in {e}")))?
-            .to_owned();
+        let device = serde_json::from_value::<crate::api::admin::DeviceToken>(e)
+            .map_err(|err| SeedError::Call(format!("enrolment: {err}")))?
+            .device_token;
         workstations.insert(kind.clone(), (ws_id, device));
     }
     Ok(Seeded { admin, registrar, people, orgs, workstations, sites, cameras, late })

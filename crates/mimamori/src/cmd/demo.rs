@@ -137,7 +137,8 @@ impl Caller {
                 Some(json!({ "login": login, "password": password, "session": "bearer" })),
             )
             .await?;
-        Ok(v["token"].as_str().context("no token")?.to_owned())
+        let session: server::api::session::LoggedIn = serde_json::from_value(v)?;
+        session.token.context("no token")
     }
 }
 

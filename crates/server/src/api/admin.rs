@@ -8,8 +8,6 @@ use crate::error::{ApiError, ApiResult, Msg};
 use crate::state::AppState;
 use audit::Outcome;
 use axum::extract::State;
-use axum::http::header::SET_COOKIE;
-use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::{Extension, Json};
 use policy::Permission;
 use policy::retention::Period;
@@ -1690,7 +1688,7 @@ pub async fn enrol_workstation(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
     Id(id): Id,
-) -> ApiResult<Response> {
+) -> ApiResult<WithCookie<DeviceToken>> {
     let w = kept_workstation(&st, &p, id).await?;
     let token = auth::new_token()?;
     let ch = st.change().await?;
@@ -1698,11 +1696,26 @@ pub async fn enrol_workstation(
     st.audit_in(&ch, p.event("workstation.enrol", format!("workstation:{}", w.code), Outcome::Ok))
         .await?;
     ch.commit().await?;
-    Ok((
-        AppendHeaders([(SET_COOKIE, workstation_cookie(&st, &token))]),
-        Json(json!({ "workstation": w.code, "device_token": token })),
-    )
-        .into_response())
+    let cookie = Some(workstation_cookie(&st, &token));
+    Ok(WithCookie { cookie, body: DeviceToken { workstation: w.code, device_token: token } })
+}
+
+/// A PC's device token, issued (shown once; not `Debug`).
+#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct DeviceToken {
+    /// The PC's code.
+    pub workstation: String,
+    /// Its device token.
+    pub device_token: String,
+}
+
+/// A PC enrolled through its one-time link.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Enrolled {
+    /// The PC's code.
+    pub workstation: String,
+    /// Its name.
+    pub name: String,
 }
 
 /// How long an enrolment link stays usable.
@@ -1760,7 +1773,7 @@ pub async fn redeem_enrolment(
     State(st): State<Arc<AppState>>,
     headers: axum::http::HeaderMap,
     Body(b): Body<EnrolCodeBody>,
-) -> ApiResult<Response> {
+) -> ApiResult<WithCookie<Enrolled>> {
     let client = crate::limits::peer(&headers);
     let source = client.clone().unwrap_or_else(|| "unknown".into());
     if let Err(wait) = st.enrol_rate.check(&source, st.clock.now_ms()) {
@@ -1793,11 +1806,8 @@ pub async fn redeem_enrolment(
     ev.client = client;
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok((
-        AppendHeaders([(SET_COOKIE, workstation_cookie(&st, &token))]),
-        Json(json!({ "workstation": w.code, "name": w.name })),
-    )
-        .into_response())
+    let cookie = Some(workstation_cookie(&st, &token));
+    Ok(WithCookie { cookie, body: Enrolled { workstation: w.code, name: w.name } })
 }
 
 /// `POST /api/v1/workstations/{id}/custody-check`.

@@ -92,6 +92,10 @@ impl<T> TypedAnswer for types::OrCsv<T> {
     type Body = T;
 }
 
+impl<T> TypedAnswer for types::WithCookie<T> {
+    type Body = T;
+}
+
 macro_rules! impl_returns {
     ($($a:ident),*) => {
         impl<T, R, F, Fut, $($a,)*> Returns<T, ($($a,)*)> for F
@@ -209,8 +213,8 @@ const ORDERS: &[P] = &[
 const DELAY: &[P] = &[P::EmergencyFile, P::ReconciliationReview];
 
 api! {
-    post "/api/v1/auth/login" => session::login, Access::Public, "login", "session", "Log in (cookie session or bearer token)", LoginBody;
-    post "/api/v1/auth/logout" => session::logout, Access::SelfService, "logout", "session", "Log out";
+    post "/api/v1/auth/login" => session::login: session::LoggedIn, Access::Public, "login", "session", "Log in (cookie session or bearer token)", LoginBody;
+    post "/api/v1/auth/logout" => session::logout: Done, Access::SelfService, "logout", "session", "Log out";
     get "/api/v1/me" => session::me: session::MeView, Access::SelfService, "me.read", "session", "Who am I: account, roles, pending duties";
     get "/api/v1/me/tasks" => tasks::my_tasks: tasks::Tasks, Access::SelfService, "me.tasks", "session", "What I must do now, and by when";
     post "/api/v1/me/password" => session::change_password: session::PasswordChanged, Access::SelfService, "me.password", "session", "Change my password", PasswordBody;
@@ -253,8 +257,8 @@ api! {
     post "/api/v1/nodes" => fleet::register: fleet::RegisteredNode, Access::Perm(P::RegistryManage), "node.register", "recorder", "Register a recorder node and issue its one-time enrolment token (24 h)", NodeBody;
     post "/api/v1/nodes/enrol" => fleet::enrol, Access::Public, "node.enrol", "recorder", "A node redeems its enrolment token with its certificate signing request", NodeEnrolBody;
     post "/api/v1/nodes/{id}/revoke" => fleet::revoke: fleet::NodeView, Access::Perm(P::RegistryManage), "node.revoke", "recorder", "Revoke a recorder node: it is never asked again", ReasonBody;
-    post "/api/v1/workstations/enrol" => admin::redeem_enrolment, Access::Public, "workstation.enrol", "registry", "Redeem an enrolment link's code on the PC that opened it (sets the device cookie)", EnrolCodeBody;
-    post "/api/v1/workstations/{id}/enrol" => admin::enrol_workstation, Access::Perm(P::WorkstationManage), "workstation.enrol", "registry", "Issue the device token of a workstation";
+    post "/api/v1/workstations/enrol" => admin::redeem_enrolment: admin::Enrolled, Access::Public, "workstation.enrol", "registry", "Redeem an enrolment link's code on the PC that opened it (sets the device cookie)", EnrolCodeBody;
+    post "/api/v1/workstations/{id}/enrol" => admin::enrol_workstation: admin::DeviceToken, Access::Perm(P::WorkstationManage), "workstation.enrol", "registry", "Issue the device token of a workstation";
     post "/api/v1/workstations/{id}/custody-check" => admin::custody_check: Done, Access::Perm(P::WorkstationManage), "workstation.custody_check", "registry", "Record a custody check";
     post "/api/v1/workstations/{id}/revoke" => admin::revoke_workstation: Done, Access::Perm(P::WorkstationManage), "workstation.revoke", "registry", "Revoke a lost or stolen workstation", ReasonBody;
     get "/api/v1/contracts" => admin::list_contracts: Vec<admin::ContractView>, Access::Perm(P::ContractManage), "contract.list", "registry", "List contracts";

@@ -10,8 +10,6 @@ use audit::{Event, Outcome};
 use axum::Extension;
 use axum::Json;
 use axum::extract::State;
-use axum::http::header::SET_COOKIE;
-use axum::response::{AppendHeaders, IntoResponse, Response};
 use policy::rule::cited;
 use serde::Serialize;
 use serde_json::json;
@@ -344,7 +342,7 @@ pub async fn login(
     State(st): State<Arc<AppState>>,
     headers: axum::http::HeaderMap,
     Body(b): Body<LoginBody>,
-) -> ApiResult<Response> {
+) -> ApiResult<WithCookie<LoggedIn>> {
     let client = crate::limits::peer(&headers);
     let now = st.clock.now_ms();
     let profile = &st.profile;
@@ -514,35 +512,51 @@ pub async fn login(
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
     let roles = st.db.active_roles(account.id, now).await?;
-    let body = json!({
-        "account_id": account.id,
-        "display_name": account.display_name,
-        "roles": roles,
-        "token": if bearer { Some(token.clone()) } else { None },
-        "csrf_token": if bearer { None } else { Some(csrf) },
-        "expires_at": jst(expires),
-        "must_acknowledge": account.confidentiality_ack_at.is_none(),
-        "must_change_password": auth::password_expired(profile, &account, now),
-    });
-    if bearer {
-        Ok(Json(body).into_response())
-    } else {
-        let cookie = session_cookie(&st, &token, SESSION_MS / 1000);
-        Ok((AppendHeaders([(SET_COOKIE, cookie)]), Json(body)).into_response())
-    }
+    let body = LoggedIn {
+        account_id: account.id,
+        display_name: account.display_name.clone(),
+        roles,
+        token: bearer.then(|| token.clone()),
+        csrf_token: (!bearer).then_some(csrf),
+        expires_at: jst(expires),
+        must_acknowledge: account.confidentiality_ack_at.is_none(),
+        must_change_password: auth::password_expired(profile, &account, now),
+    };
+    let cookie = (!bearer).then(|| session_cookie(&st, &token, SESSION_MS / 1000));
+    Ok(WithCookie { cookie, body })
+}
+
+/// A session begun (not `Debug`: it carries the token).
+#[derive(Serialize, serde::Deserialize, ToSchema)]
+pub struct LoggedIn {
+    /// The account.
+    pub account_id: i64,
+    /// Its name.
+    pub display_name: String,
+    /// The roles it holds now.
+    pub roles: Vec<String>,
+    /// A bearer session's token (shown once); none for a cookie session.
+    pub token: Option<String>,
+    /// A cookie session's CSRF token; none for a bearer session.
+    pub csrf_token: Option<String>,
+    /// When the session ends (JST).
+    pub expires_at: String,
+    /// The rules notice is still to be acknowledged (first login).
+    pub must_acknowledge: bool,
+    /// The password must be changed before anything else.
+    pub must_change_password: bool,
 }
 
 /// `POST /api/v1/auth/logout`.
 pub async fn logout(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
-) -> ApiResult<Response> {
+) -> ApiResult<WithCookie<Done>> {
     let ch = st.change().await?;
     ch.revoke_session(p.session_id, st.clock.now_ms()).await?;
     st.audit_in(&ch, p.event("logout", format!("account:{}", p.account.id), Outcome::Ok)).await?;
     ch.commit().await?;
-    let clear = session_cookie(&st, "", 0);
-    Ok((AppendHeaders([(SET_COOKIE, clear)]), Json(json!({ "ok": true }))).into_response())
+    Ok(WithCookie { cookie: Some(session_cookie(&st, "", 0)), body: Done::OK })
 }
 
 /// `GET /api/v1/me`.

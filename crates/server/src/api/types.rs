@@ -853,6 +853,27 @@ impl<T: Serialize> axum::response::IntoResponse for Paged<T> {
     }
 }
 
+/// A typed answer that sets the session cookie (`Set-Cookie`, when there is one): a login
+/// with a cookie session, a logout clearing it.
+#[derive(Debug)]
+pub struct WithCookie<T> {
+    /// The cookie, as the `Set-Cookie` header's value.
+    pub cookie: Option<String>,
+    /// The answer.
+    pub body: T,
+}
+
+impl<T: Serialize> axum::response::IntoResponse for WithCookie<T> {
+    fn into_response(self) -> axum::response::Response {
+        let body = axum::Json(self.body);
+        match self.cookie {
+            Some(c) => (axum::response::AppendHeaders([(axum::http::header::SET_COOKIE, c)]), body)
+                .into_response(),
+            None => body.into_response(),
+        }
+    }
+}
+
 /// A typed answer that the caller may ask as CSV instead (`?format=csv`): the JSON body is `T`
 /// (what the registry documents and checks), the CSV its rows as a spreadsheet opens them.
 #[derive(Debug)]

@@ -296,7 +296,9 @@ pub async fn enrol_confirm(
         )
         .await;
     if a.ok() {
-        let name = a.json["name"].as_str().unwrap_or("").to_owned();
+        let name = <server::api::admin::Enrolled as serde::Deserialize>::deserialize(&a.json)
+            .map(|e| e.name)
+            .unwrap_or_default();
         return with_cookies(enrol_result(l, StatusCode::OK, Some(&name)), &a.set_cookies);
     }
     enrol_result(l, a.status, None)

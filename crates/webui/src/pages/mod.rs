@@ -636,7 +636,14 @@ pub async fn login(
     let next = local_return(&f.next).unwrap_or("");
     if a.ok() {
         // A password to change or rules to acknowledge come first, wherever the person was.
-        let gated = a.json["must_change_password"] == true || a.json["must_acknowledge"] == true;
+        let session = <server::api::session::LoggedIn as Deserialize>::deserialize(&a.json);
+        let gated = match session {
+            Ok(s) => s.must_change_password || s.must_acknowledge,
+            Err(e) => {
+                tracing::error!(%e, "a login answer did not read as its type");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        };
         let to = if gated {
             "/account"
         } else if next.is_empty() {
