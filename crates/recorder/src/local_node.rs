@@ -91,6 +91,10 @@ pub fn camera_config(
     c.retention = Some(a.retention);
     c.mask_version = a.mask_version;
     c.masks = a.masks.clone();
+    if let Some(service) = &a.onvif {
+        // The centre checked it at registration; a node checks what it is sent as well.
+        crate::config::check_onvif(&a.camera, service)?;
+    }
     c.onvif = a.onvif.clone();
     Ok(c)
 }
