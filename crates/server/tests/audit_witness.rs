@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a panic is the failure report
 
-mod common;
+use crate::common;
 
 use common::{Api, BACKENDS, Server};
 use server::audit_watch::{Watch, read_published};

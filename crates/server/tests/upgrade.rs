@@ -9,7 +9,7 @@
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a panic is the failure report
 
-mod common;
+use crate::common;
 
 use common::{Api, BACKENDS, Server, World, documents};
 use serde_json::json;
