@@ -16,7 +16,7 @@ pub struct EnrolAsk {
 }
 
 /// The centre's answer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Enrolled {
     /// The name the node is registered under.
     pub node: String,

@@ -299,10 +299,10 @@ async fn gates(
         .session_by_token(&token_hash(&token))
         .await
         .map_err(internal)?
-        .filter(|s| s.revoked_at.is_none() && s.expires_at > now && s.kind == via)
+        .filter(|s| s.revoked_at.is_none() && s.expires_at.ms() > now && s.kind == via)
         .ok_or((ApiError::unauthenticated(Msg::new("session_expired")), None))?;
     // The last use is recorded to the minute (below), so the idle limit holds to the minute.
-    if session.kind == Via::Cookie && now - session.last_seen_at > IDLE_MS {
+    if session.kind == Via::Cookie && now - session.last_seen_at.ms() > IDLE_MS {
         return Err((
             ApiError::unauthenticated(Msg::new("session_idle")),
             Some(session.account_id.to_string()),
@@ -398,7 +398,7 @@ async fn gates(
         }
         found
     };
-    if now - session.last_seen_at > 60_000 {
+    if now - session.last_seen_at.ms() > 60_000 {
         let _ = st.db.touch_session(session.id, now).await;
     }
     let scope = org_kind
@@ -426,5 +426,5 @@ pub fn password_expired(profile: &policy::Profile, account: &Account, now: i64) 
         return false;
     }
     *account.must_change_password
-        || profile.password_expired(store::ts(account.password_changed_at), store::ts(now))
+        || profile.password_expired(account.password_changed_at.0, store::ts(now))
 }

@@ -61,7 +61,7 @@ pub async fn subjects(st: &AppState, db: &Db, per: DutySubject) -> ApiResult<Vec
         owner: None,
         holder: lent.then_some(w.organisation_id),
         workstation: Some(w.id),
-        since: w.created_at,
+        since: w.created_at.ms(),
         last_elsewhere: None,
     };
     Ok(match per {
@@ -74,7 +74,7 @@ pub async fn subjects(st: &AppState, db: &Db, per: DutySubject) -> ApiResult<Vec
                     owner: None,
                     holder: None,
                     workstation: None,
-                    since,
+                    since: since.ms(),
                     last_elsewhere: None,
                 })
                 .into_iter()
@@ -105,7 +105,7 @@ pub async fn subjects(st: &AppState, db: &Db, per: DutySubject) -> ApiResult<Vec
                 owner: c.owner_org_id,
                 holder: None,
                 workstation: None,
-                since: c.created_at,
+                since: c.created_at.ms(),
                 last_elsewhere: None,
             })
             .collect(),
@@ -119,8 +119,8 @@ pub async fn subjects(st: &AppState, db: &Db, per: DutySubject) -> ApiResult<Vec
                 owner: s.owner_org_id,
                 holder: None,
                 workstation: None,
-                since: s.created_at,
-                last_elsewhere: s.signage_checked_at,
+                since: s.created_at.ms(),
+                last_elsewhere: s.signage_checked_at.map(store::At::ms),
             })
             .collect(),
     })
@@ -140,7 +140,7 @@ fn rolling_now(
     let last = done
         .iter()
         .filter(|f| f.subject == s.key)
-        .map(|f| f.fulfilled_at)
+        .map(|f| f.fulfilled_at.ms())
         .chain(s.last_elsewhere)
         .max()
         .unwrap_or(s.since);

@@ -84,7 +84,7 @@ policy::stored_names!(NodeAlert, "node alert", {
 pub fn alerts(r: &store::fleet::RecorderNode, now: i64, tolerance_ms: i64) -> Vec<NodeAlert> {
     let mut out = Vec::new();
     let live = r.revoked_at.is_none() && r.enrolled_at.is_some();
-    if live && r.last_contact_at.is_none_or(|t| now - t > STALE_MS) {
+    if live && r.last_contact_at.is_none_or(|t| now - t.ms() > STALE_MS) {
         out.push(NodeAlert::Stale);
     }
     if serde_json::from_str::<Vec<String>>(&r.audit_findings).is_ok_and(|f| !f.is_empty()) {
@@ -92,7 +92,7 @@ pub fn alerts(r: &store::fleet::RecorderNode, now: i64, tolerance_ms: i64) -> Ve
     }
     let health = r.health.as_deref().and_then(|h| serde_json::from_str::<node::NodeHealth>(h).ok());
     if let (Some(h), Some(at)) = (health, r.health_at) {
-        if h.clock.is_some_and(|c| (c.at_ms - at).abs() > tolerance_ms) {
+        if h.clock.is_some_and(|c| (c.at_ms - at.ms()).abs() > tolerance_ms) {
             out.push(NodeAlert::ClockDrift);
         }
         if h.disk_free_bytes.is_some_and(|b| b < DISK_LOW_BYTES) {
@@ -115,7 +115,7 @@ pub async fn escalate(st: &AppState) -> anyhow::Result<usize> {
         if r.revoked_at.is_some() || r.enrolled_at.is_none() {
             continue;
         }
-        let silent_since = r.last_contact_at.or(r.enrolled_at).unwrap_or(now);
+        let silent_since = r.last_contact_at.or(r.enrolled_at).map_or(now, store::At::ms);
         for alert in alerts(&r, now, tolerance) {
             if alert == NodeAlert::Stale && now - silent_since < STALE_INCIDENT_MS {
                 continue;
@@ -184,8 +184,8 @@ async fn collect_erasures(st: &AppState, id: i64, n: &RemoteNode) -> anyhow::Res
                 segments: e.segments,
                 frames: e.frames,
                 bytes: e.bytes,
-                erased_at: e.erased_at_ms,
-                received_at,
+                erased_at: store::At::saturating(e.erased_at_ms),
+                received_at: store::At::saturating(received_at),
             })
             .collect();
         st.db.record_node_erasures(id, &rows).await?;
@@ -327,14 +327,14 @@ pub async fn refresh(st: &AppState) -> anyhow::Result<()> {
                     tracing::warn!(node = %h.node, error = %e, "the node's erasures not collected; asked again next time");
                 }
                 let row = live.iter().find(|r| r.id == *id);
-                if let Some(r) =
-                    row.filter(|r| r.audit_checked_at.is_none_or(|t| now - t >= AUDIT_EVERY_MS))
+                if let Some(r) = row
+                    .filter(|r| r.audit_checked_at.is_none_or(|t| now - t.ms() >= AUDIT_EVERY_MS))
                     && let Err(e) = verify_node_log(st, r, n).await
                 {
                     tracing::warn!(node = %r.name, error = %e, "the node's audit log could not be checked");
                 }
                 let due =
-                    row.is_none_or(|r| r.health_at.is_none_or(|t| now - t >= HEALTH_EVERY_MS));
+                    row.is_none_or(|r| r.health_at.is_none_or(|t| now - t.ms() >= HEALTH_EVERY_MS));
                 if due {
                     // The node's clock is compared with the centre's at the middle of the call
                     // (not at the start of the round, which would count the round's own time).

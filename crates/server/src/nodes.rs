@@ -57,9 +57,9 @@ pub async fn send_holds(state: &AppState) -> anyhow::Result<()> {
         .map(|h| Hold {
             id: h.id,
             camera: h.camera,
-            range_from: h.range_from,
-            range_to: h.range_to,
-            until_ms: h.until_at.min(h.released_at.unwrap_or(i64::MAX)),
+            range_from: h.range_from.ms(),
+            range_to: h.range_to.ms(),
+            until_ms: h.until_at.ms().min(h.released_at.map_or(i64::MAX, store::At::ms)),
         })
         .collect();
     let mut failed = Vec::new();

@@ -34,8 +34,8 @@ pub fn fiscal_year_bounds(fy: i16) -> Result<(i64, i64), ReportError> {
     Ok((start(fy)?, start(fy + 1)?))
 }
 
-fn in_range(t: Option<i64>, from: i64, to: i64) -> bool {
-    t.is_some_and(|t| t >= from && t < to)
+fn in_range(t: Option<store::At>, from: i64, to: i64) -> bool {
+    t.is_some_and(|t| t.ms() >= from && t.ms() < to)
 }
 
 /// The period of fiscal year `fy` as far as it has run at `now`: `(from, to)` in UTC ms.
@@ -66,14 +66,14 @@ pub async fn gather(
             .get(&c.site_id)
             .map(|s| if s.system.is_empty() { s.name.clone() } else { s.system.clone() })
             .unwrap_or_default();
-        let began = c.commissioned_at.unwrap_or(c.created_at);
-        let operating = began < to && c.decommissioned_at.is_none_or(|d| d > from);
+        let began = c.commissioned_at.unwrap_or(c.created_at).ms();
+        let operating = began < to && c.decommissioned_at.is_none_or(|d| d.ms() > from);
         let (mut period_ms, mut gap_ms, mut gaps) = (None, None, None);
         if let Some(n) = &node
             && let Some(first) = n.first_recorded.get(&c.code)
         {
             let start = from.max(*first);
-            let stop = to.min(c.decommissioned_at.unwrap_or(to));
+            let stop = to.min(c.decommissioned_at.map_or(to, store::At::ms));
             if stop > start {
                 let mine: Vec<(i64, i64)> = n
                     .gaps
@@ -132,7 +132,9 @@ pub async fn gather(
         .map(|o| OrderFact {
             extracted: o.extraction_id.is_some(),
             filed: o.filed_at.is_some(),
-            late: o.filing_due_at.is_some_and(|due| o.filed_at.unwrap_or(now) > due),
+            late: o
+                .filing_due_at
+                .is_some_and(|due| o.filed_at.map_or(now, store::At::ms) > due.ms()),
         })
         .collect();
 
@@ -149,7 +151,7 @@ pub async fn gather(
         .map(|c| ComplaintFact {
             received: in_range(Some(c.received_at), from, to),
             closed: in_range(c.closed_at, from, to),
-            overdue: c.responded_at.unwrap_or(now) > c.due_at,
+            overdue: c.responded_at.map_or(now, store::At::ms) > c.due_at.ms(),
             category: c.category,
         })
         .collect();
@@ -162,7 +164,7 @@ pub async fn gather(
         } else {
             incidents.reconciliation += 1;
         }
-        incidents.closed += u64::from(i.closed_at.is_some_and(|c| c < to));
+        incidents.closed += u64::from(i.closed_at.is_some_and(|c| c.ms() < to));
     }
 
     // The audit chain's state at the end of the period.
@@ -359,7 +361,7 @@ pub async fn installer_rules_doc(
     let ws = workstations.iter().filter(|w| w.revoked_at.is_none()).count();
     let contracts = st.db.contracts().await?;
     let signed =
-        contracts.iter().filter(|c| c.signed_off_at.is_some() && c.valid_until > now).count();
+        contracts.iter().filter(|c| c.signed_off_at.is_some() && c.valid_until.ms() > now).count();
     let protect = vec![
         "録画は撮影と同時に暗号化（AES-256-GCM、カメラ・日ごとの鍵）して保存し、鍵は録画装置の鍵で保護する。".to_owned(),
         "各フレームのハッシュ値と連鎖により、録画の欠落・差替え・改ざんを検出できるようにする。提供する画像には署名付きの検証情報を添える。".to_owned(),

@@ -135,28 +135,43 @@ impl Slapd {
              directory {d}/db\nmaxsize 10485760\n"
         );
         std::fs::write(&conf, text).unwrap();
-        let port = free_port();
-        let tls_port = if tls { free_port() } else { 0 };
-        let mut urls = format!("ldap://127.0.0.1:{port}/");
-        if tls {
-            urls += &format!(" ldaps://127.0.0.1:{tls_port}/");
-        }
-        let child = Command::new("/usr/sbin/slapd")
-            .arg("-f")
-            .arg(&conf)
-            .args(["-h", &urls, "-d", "0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("slapd (Debian slapd): run scripts/test-deps.sh");
-        let mut s = Slapd { child, port, tls_port, dir };
-        let t = Instant::now();
-        let ports = if tls { vec![port, tls_port] } else { vec![port] };
-        while ports.iter().any(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_err()) {
-            assert!(s.child.try_wait().unwrap().is_none(), "slapd exited (a port taken?)");
-            assert!(t.elapsed() < Duration::from_secs(20), "slapd did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        // A port chosen free may still be taken before slapd binds it — by a connection any test
+        // of this binary opens meanwhile (outgoing connections draw from the same ephemeral
+        // range): slapd then exits at once, and it is started again on other ports.
+        let mut attempts = 0;
+        let mut s = loop {
+            attempts += 1;
+            let port = free_port();
+            let tls_port = if tls { free_port() } else { 0 };
+            let mut urls = format!("ldap://127.0.0.1:{port}/");
+            if tls {
+                urls += &format!(" ldaps://127.0.0.1:{tls_port}/");
+            }
+            let child = Command::new("/usr/sbin/slapd")
+                .arg("-f")
+                .arg(&conf)
+                .args(["-h", &urls, "-d", "0"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("slapd (Debian slapd): run scripts/test-deps.sh");
+            let mut child = Some(child);
+            let t = Instant::now();
+            let ports = if tls { vec![port, tls_port] } else { vec![port] };
+            let mut up = true;
+            while ports.iter().any(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_err()) {
+                if child.as_mut().unwrap().try_wait().unwrap().is_some() {
+                    up = false;
+                    break;
+                }
+                assert!(t.elapsed() < Duration::from_secs(20), "slapd did not start");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            if up {
+                break Slapd { child: child.take().unwrap(), port, tls_port, dir };
+            }
+            assert!(attempts < 5, "slapd exited {attempts} times (ports taken?)");
+        };
         assert!(s.child.try_wait().unwrap().is_none(), "slapd exited");
         s.ldif("ldapadd", &base_ldif());
         s

@@ -1,6 +1,6 @@
 //! Organisations, accounts, role designations and sessions.
 
-use crate::{Db, Result, StoreError, changed_one};
+use crate::{At, Db, Result, StoreError, changed_one};
 use serde::Serialize;
 
 /// How a session is presented: a browser's cookie, or an API token in an `Authorization`
@@ -31,7 +31,7 @@ pub struct Organisation {
     /// Name.
     pub name: String,
     /// Created (UTC ms).
-    pub created_at: i64,
+    pub created_at: At,
     /// Its own retention period in days, within the profile's bounds (SAK-9), if set.
     pub retention_days: Option<i64>,
     /// Its own retention period in months (SAK-9), if set.
@@ -52,14 +52,14 @@ pub struct Account {
     /// argon2id PHC string.
     pub password_hash: String,
     /// When the password was last set (UTC ms).
-    pub password_changed_at: i64,
+    pub password_changed_at: At,
     /// 1 when the next login must change the password (set by an administrator).
     #[sqlx(try_from = "i64")]
     pub must_change_password: crate::Flag,
     /// Consecutive failed logins.
     pub failed_logins: i64,
     /// Locked until (UTC ms).
-    pub locked_until: Option<i64>,
+    pub locked_until: Option<At>,
     /// TOTP secret (base32), when enrolled.
     pub totp_secret: Option<String>,
     /// 1 when TOTP is confirmed and required.
@@ -68,11 +68,11 @@ pub struct Account {
     /// A new TOTP secret awaiting confirmation while the current one stays in force (sealed).
     pub totp_pending: Option<String>,
     /// When the confidentiality duty was acknowledged.
-    pub confidentiality_ack_at: Option<i64>,
+    pub confidentiality_ack_at: Option<At>,
     /// Disabled since.
-    pub disabled_at: Option<i64>,
+    pub disabled_at: Option<At>,
     /// Created.
-    pub created_at: i64,
+    pub created_at: At,
     /// Created by (account id).
     pub created_by: Option<i64>,
     /// The directory entry (LDAP DN) whose password signs this account in; `None` for an
@@ -131,11 +131,11 @@ pub struct Designation {
     /// Designating account (None: set up by the administrator).
     pub designated_by: Option<i64>,
     /// When.
-    pub designated_at: i64,
+    pub designated_at: At,
     /// End of a time-boxed designation (KIT-3 temporary operator).
-    pub valid_until: Option<i64>,
+    pub valid_until: Option<At>,
     /// Revoked at.
-    pub revoked_at: Option<i64>,
+    pub revoked_at: Option<At>,
     /// Revoked by.
     pub revoked_by: Option<i64>,
     /// Note.
@@ -148,9 +148,9 @@ pub struct Designation {
 impl Designation {
     /// In force at `now`.
     pub fn in_force(&self, now: i64) -> bool {
-        self.revoked_at.is_none_or(|r| r > now)
-            && self.valid_until.is_none_or(|u| u > now)
-            && self.designated_at <= now
+        self.revoked_at.is_none_or(|r| r.ms() > now)
+            && self.valid_until.is_none_or(|u| u.ms() > now)
+            && self.designated_at.ms() <= now
     }
 }
 
@@ -171,13 +171,13 @@ pub struct Session {
     /// CSRF token bound to a cookie session.
     pub csrf_token: String,
     /// Created.
-    pub created_at: i64,
+    pub created_at: At,
     /// Expires.
-    pub expires_at: i64,
+    pub expires_at: At,
     /// Last used.
-    pub last_seen_at: i64,
+    pub last_seen_at: At,
     /// Revoked.
-    pub revoked_at: Option<i64>,
+    pub revoked_at: Option<At>,
 }
 
 macro_rules! account_cols {

@@ -2,7 +2,7 @@
 //! oldest footage found on the camera, its age on the day of the check, and the verdict against
 //! the retention band (`policy::camera_store`).
 
-use crate::{Db, Result};
+use crate::{At, Db, Result};
 use serde::Serialize;
 
 /// One check of the oldest footage on a camera.
@@ -15,7 +15,7 @@ pub struct FootageCheck {
     /// The recording day of the oldest footage found (`YYYY-MM-DD`, JST).
     pub oldest_day: String,
     /// When the check was recorded (UTC ms).
-    pub checked_at: i64,
+    pub checked_at: At,
     /// The day of the check (`YYYY-MM-DD`, JST).
     pub checked_on: String,
     /// Whole days from the oldest day to the day of the check.

@@ -1,7 +1,7 @@
 //! Recurring duties done (issue 18 item 1): one row per occurrence of a profile duty that was
 //! fulfilled. What is owed is computed by `policy::duties`; this holds only what was done.
 
-use crate::{Db, Result};
+use crate::{At, Db, Result};
 use serde::Serialize;
 
 /// One fulfilled occurrence of a duty.
@@ -18,7 +18,7 @@ pub struct DutyFulfilment {
     /// Who did it.
     pub fulfilled_by: i64,
     /// When.
-    pub fulfilled_at: i64,
+    pub fulfilled_at: At,
     /// What was done (or the action that did it).
     pub note: String,
 }

@@ -1,6 +1,6 @@
 //! Delegations, emergency orders, monthly histories and reconciliation incidents (SPEC.md §5).
 
-use crate::{Db, Result, StoreError, changed_one};
+use crate::{At, Db, Result, StoreError, changed_one};
 use policy::emergency::OrderState;
 use serde::Serialize;
 
@@ -16,9 +16,9 @@ pub struct Delegation {
     /// Confirmed by (the manager).
     pub confirmed_by: i64,
     /// When.
-    pub confirmed_at: i64,
+    pub confirmed_at: At,
     /// Revoked.
-    pub revoked_at: Option<i64>,
+    pub revoked_at: Option<At>,
     /// Revoked by.
     pub revoked_by: Option<i64>,
 }
@@ -43,13 +43,13 @@ pub struct EmergencyOrder {
     /// Cameras JSON.
     pub cameras: String,
     /// From.
-    pub range_from: i64,
+    pub range_from: At,
     /// To.
-    pub range_to: i64,
+    pub range_to: At,
     /// Purpose id.
     pub purpose: String,
     /// Ordered at.
-    pub ordered_at: i64,
+    pub ordered_at: At,
     /// Inside the emergency window.
     #[sqlx(try_from = "i64")]
     pub in_window: crate::Flag,
@@ -59,7 +59,7 @@ pub struct EmergencyOrder {
     #[sqlx(try_from = "i64")]
     pub flagged: crate::Flag,
     /// Filing due (UTC ms).
-    pub filing_due_at: Option<i64>,
+    pub filing_due_at: Option<At>,
     /// Where it stands (an unknown stored name is a decoding error).
     #[sqlx(try_from = "String")]
     pub state: OrderState,
@@ -68,7 +68,7 @@ pub struct EmergencyOrder {
     /// Filed by.
     pub filed_by: Option<i64>,
     /// Filed at.
-    pub filed_at: Option<i64>,
+    pub filed_at: Option<At>,
     /// Form filed.
     pub filing_form: Option<String>,
     /// Reference of the filed document.
@@ -82,11 +82,11 @@ pub struct EmergencyOrder {
     /// Who reported the ledger entry to the operations chief (NIS-11.2).
     pub reported_by: Option<i64>,
     /// When.
-    pub reported_at: Option<i64>,
+    pub reported_at: Option<At>,
     /// Who reviewed the order it was flagged to them (outside the window, PROD-EMERG-1).
     pub flag_reviewed_by: Option<i64>,
     /// When.
-    pub flag_reviewed_at: Option<i64>,
+    pub flag_reviewed_at: Option<At>,
     /// The reviewer's note.
     pub flag_review_note: Option<String>,
 }
@@ -156,7 +156,7 @@ pub struct MonthlyHistory {
     /// Submitted by.
     pub submitted_by: i64,
     /// When.
-    pub submitted_at: i64,
+    pub submitted_at: At,
     /// Items JSON (policy::reconcile::HistoryItem list).
     pub items: String,
 }
@@ -177,11 +177,11 @@ pub struct Incident {
     /// Detail JSON.
     pub detail: String,
     /// Opened.
-    pub opened_at: i64,
+    pub opened_at: At,
     /// Closed by.
     pub closed_by: Option<i64>,
     /// Closed at.
-    pub closed_at: Option<i64>,
+    pub closed_at: Option<At>,
     /// Closing note.
     pub note: Option<String>,
     /// The owner of the cameras it is about (a lapsed duty on a site or camera); `None`: the

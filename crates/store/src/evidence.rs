@@ -1,6 +1,6 @@
 //! Evidence packages produced by extractions (evidence issue).
 
-use crate::{Db, Result, StoreError};
+use crate::{At, Db, Result, StoreError};
 use serde::Serialize;
 
 /// An evidence package on the server, waiting for (or already fetched by) its extractor.
@@ -22,18 +22,18 @@ pub struct EvidencePackage {
     /// Frames in the video.
     pub frames: i64,
     /// Range delivered (keyframe-aligned), UTC ms.
-    pub delivered_from: i64,
+    pub delivered_from: At,
     /// End of the range delivered.
-    pub delivered_to: i64,
+    pub delivered_to: At,
     /// Encrypted to the recipient.
     #[sqlx(try_from = "i64")]
     pub encrypted: crate::Flag,
     /// When it was made.
-    pub created_at: i64,
+    pub created_at: At,
     /// Times downloaded.
     pub downloads: i64,
     /// When the file was erased from the server.
-    pub erased_at: Option<i64>,
+    pub erased_at: Option<At>,
 }
 
 const COLS: &str = "id, extraction_id, camera, path, manifest_sha256, bytes, frames, delivered_from, \

@@ -1,7 +1,7 @@
 //! Recorder nodes on other machines (issue 21): their registration, one-time enrolment, the
 //! certificate each enrolled (pinned), last contact and revocation.
 
-use crate::{Db, Result, changed_one};
+use crate::{At, Db, Result, changed_one};
 use serde::Serialize;
 
 /// A registered recorder node.
@@ -21,17 +21,17 @@ pub struct RecorderNode {
     #[serde(skip)]
     pub token_hash: Option<String>,
     /// Until when the token may be redeemed.
-    pub token_expires_at: Option<i64>,
+    pub token_expires_at: Option<At>,
     /// SHA-256 of the certificate it enrolled, hex.
     pub cert_sha256: Option<String>,
     /// When it enrolled.
-    pub enrolled_at: Option<i64>,
+    pub enrolled_at: Option<At>,
     /// The cameras it said it records when last heard from (JSON list).
     pub cameras: String,
     /// When it last answered.
-    pub last_contact_at: Option<i64>,
+    pub last_contact_at: Option<At>,
     /// Revoked at.
-    pub revoked_at: Option<i64>,
+    pub revoked_at: Option<At>,
     /// Revoked by.
     pub revoked_by: Option<i64>,
     /// Why revoked.
@@ -39,15 +39,15 @@ pub struct RecorderNode {
     /// What it last said of its storage and clock (JSON `node::NodeHealth`).
     pub health: Option<String>,
     /// When that was read.
-    pub health_at: Option<i64>,
+    pub health_at: Option<At>,
     /// When it last took the holds in force.
-    pub holds_sent_at: Option<i64>,
+    pub holds_sent_at: Option<At>,
     /// What the node's audit log verification found (JSON list; empty: verified).
     pub audit_findings: String,
     /// When it was last verified.
-    pub audit_checked_at: Option<i64>,
+    pub audit_checked_at: Option<At>,
     /// Registered at.
-    pub created_at: i64,
+    pub created_at: At,
     /// Registered by.
     pub created_by: i64,
     /// The kind of its site (KIT-5.1: `network`, `standalone`), where the profile asks.
@@ -321,7 +321,7 @@ pub struct NodeErasure {
     /// Bytes erased.
     pub bytes: i64,
     /// When, by the node's clock (UTC ms).
-    pub erased_at: i64,
+    pub erased_at: At,
     /// When the centre received it (UTC ms).
-    pub received_at: i64,
+    pub received_at: At,
 }

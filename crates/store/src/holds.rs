@@ -1,6 +1,6 @@
 //! Retention holds and management viewings.
 
-use crate::{Db, Result, changed_one};
+use crate::{At, Db, Result, changed_one};
 use serde::Serialize;
 
 /// A stored hold (KIT-5.6, KAW-2.2.6イ).
@@ -11,11 +11,11 @@ pub struct StoredHold {
     /// Camera code.
     pub camera: String,
     /// From.
-    pub range_from: i64,
+    pub range_from: At,
     /// To.
-    pub range_to: i64,
+    pub range_to: At,
     /// Kept until.
-    pub until_at: i64,
+    pub until_at: At,
     /// Placed by.
     pub placed_by: i64,
     /// In which role.
@@ -25,11 +25,11 @@ pub struct StoredHold {
     /// Legal-procedure inquiry reference.
     pub inquiry_reference: Option<String>,
     /// Placed at.
-    pub placed_at: i64,
+    pub placed_at: At,
     /// Released by.
     pub released_by: Option<i64>,
     /// Released at.
-    pub released_at: Option<i64>,
+    pub released_at: Option<At>,
 }
 
 /// A management viewing (ASA-3.4a).
@@ -46,21 +46,21 @@ pub struct Viewing {
     /// Cameras JSON.
     pub cameras: String,
     /// From.
-    pub range_from: i64,
+    pub range_from: At,
     /// To.
-    pub range_to: i64,
+    pub range_to: At,
     /// Purpose.
     pub purpose: String,
     /// Witnesses JSON list (立会い).
     pub witnesses: String,
     /// When.
-    pub viewed_at: i64,
+    pub viewed_at: At,
     /// The organisation owning the cameras viewed (PROD-OWN-2).
     pub owner_org_id: Option<i64>,
     /// When its playback session ends (issue 20); `None` for a record made before playback.
-    pub expires_at: Option<i64>,
+    pub expires_at: Option<At>,
     /// Closed by the viewer.
-    pub closed_at: Option<i64>,
+    pub closed_at: Option<At>,
     /// What it showed, per camera (JSON: seconds served and played).
     pub seen: String,
     /// Why others are present (ASA-3.4a 特に必要と認める場合).
@@ -71,7 +71,7 @@ pub struct Viewing {
     /// Who judged the witnesses necessary.
     pub witnesses_judged_by: Option<i64>,
     /// When.
-    pub witnesses_judged_at: Option<i64>,
+    pub witnesses_judged_at: Option<At>,
 }
 
 /// A viewing to record.

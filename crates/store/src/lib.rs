@@ -10,6 +10,7 @@
 //! tests' clock) is the only clock.
 
 pub mod accounts;
+mod at;
 pub mod audit_store;
 pub mod audit_writer;
 pub mod camera_store;
@@ -25,6 +26,8 @@ pub mod reports;
 pub mod room;
 pub mod schema;
 pub mod workflow;
+
+pub use at::At;
 
 use jiff::Timestamp;
 use sqlx::any::AnyPoolOptions;

@@ -1,7 +1,7 @@
 //! Complaints from the public (KIT-7), disposal of recorders and media (ASA-3.3d, KIT-5.7), and
 //! decommissioning cameras (KAW-2.1.3).
 
-use crate::{Db, Result, StoreError, changed_one};
+use crate::{At, Db, Result, StoreError, changed_one};
 use serde::Serialize;
 
 /// A complaint or inquiry.
@@ -12,7 +12,7 @@ pub struct Complaint {
     /// `CP-2026-0001`.
     pub number: String,
     /// Received.
-    pub received_at: i64,
+    pub received_at: At,
     /// `web`, `phone`, `counter`, `mail`.
     pub channel: String,
     /// `privacy`, `signage`, `placement`, `footage`, `other`.
@@ -24,19 +24,19 @@ pub struct Complaint {
     /// How to answer (personal data).
     pub contact: String,
     /// Answer due by.
-    pub due_at: i64,
+    pub due_at: At,
     /// When it went overdue and was escalated to the manager.
-    pub escalated_at: Option<i64>,
+    pub escalated_at: Option<At>,
     /// The answer.
     pub response: Option<String>,
     /// Answered by.
     pub responded_by: Option<i64>,
     /// Answered at.
-    pub responded_at: Option<i64>,
+    pub responded_at: Option<At>,
     /// Closed by.
     pub closed_by: Option<i64>,
     /// Closed at.
-    pub closed_at: Option<i64>,
+    pub closed_at: Option<At>,
     /// Staff who recorded it (none for the public form).
     pub recorded_by: Option<i64>,
 }
@@ -76,13 +76,13 @@ pub struct Disposal {
     /// Note.
     pub note: String,
     /// When the system checked that no key for footage on the device remains.
-    pub keys_checked_at: Option<i64>,
+    pub keys_checked_at: Option<At>,
     /// Recorded by.
     pub recorded_by: i64,
     /// Recorded at.
-    pub recorded_at: i64,
+    pub recorded_at: At,
     /// Completed (enough confirmations).
-    pub completed_at: Option<i64>,
+    pub completed_at: Option<At>,
 }
 
 /// One person's confirmation of a disposal.
@@ -95,7 +95,7 @@ pub struct Confirmation {
     /// In which role.
     pub role: String,
     /// When.
-    pub confirmed_at: i64,
+    pub confirmed_at: At,
 }
 
 macro_rules! complaint_cols {

@@ -1,6 +1,6 @@
 //! Sites, cameras, dedicated workstations and contracts.
 
-use crate::{Db, Result, StoreError, changed_one};
+use crate::{At, Db, Result, StoreError, changed_one};
 use serde::Serialize;
 
 /// A site where cameras are installed (ASA-2.2, KIT-4.1, NIS-4.1).
@@ -25,9 +25,9 @@ pub struct Site {
     /// Sign text (ASA-3.2b, KIT-4.2, KAW-2.2.1, NIS-4.2).
     pub signage_text: String,
     /// When the sign was last checked (UTC ms).
-    pub signage_checked_at: Option<i64>,
+    pub signage_checked_at: Option<At>,
     /// Created.
-    pub created_at: i64,
+    pub created_at: At,
     /// Created by.
     pub created_by: Option<i64>,
     /// The organisation that owns the site and its cameras (issue 15).
@@ -121,11 +121,11 @@ pub struct Camera {
     #[sqlx(try_from = "String")]
     pub status: CameraStatus,
     /// Commissioned at.
-    pub commissioned_at: Option<i64>,
+    pub commissioned_at: Option<At>,
     /// Decommissioned at.
-    pub decommissioned_at: Option<i64>,
+    pub decommissioned_at: Option<At>,
     /// Created.
-    pub created_at: i64,
+    pub created_at: At,
     /// Created by.
     pub created_by: Option<i64>,
     /// Why it was decommissioned.
@@ -202,15 +202,15 @@ pub struct Workstation {
     #[serde(skip)]
     pub device_token_hash: Option<String>,
     /// Enrolled at.
-    pub enrolled_at: Option<i64>,
+    pub enrolled_at: Option<At>,
     /// Last custody check (NIS-3.3.2).
-    pub last_custody_check_at: Option<i64>,
+    pub last_custody_check_at: Option<At>,
     /// Revoked (lost/stolen).
-    pub revoked_at: Option<i64>,
+    pub revoked_at: Option<At>,
     /// Why revoked.
     pub revoked_reason: String,
     /// Created.
-    pub created_at: i64,
+    pub created_at: At,
     /// Created by.
     pub created_by: Option<i64>,
 }
@@ -229,15 +229,15 @@ pub struct Contract {
     /// Checklist as JSON: `[{"clause":1,"included":true,"reason":""}, …]`.
     pub clauses: String,
     /// Valid from (UTC ms).
-    pub valid_from: i64,
+    pub valid_from: At,
     /// Valid until (UTC ms).
-    pub valid_until: i64,
+    pub valid_until: At,
     /// Signed off by (the manager).
     pub signed_off_by: Option<i64>,
     /// Signed off at.
-    pub signed_off_at: Option<i64>,
+    pub signed_off_at: Option<At>,
     /// Created.
-    pub created_at: i64,
+    pub created_at: At,
     /// Created by.
     pub created_by: Option<i64>,
 }
@@ -619,7 +619,7 @@ pub struct CameraMasks {
     /// Who.
     pub created_by: i64,
     /// When.
-    pub created_at: i64,
+    pub created_at: At,
 }
 
 impl Db {

@@ -2,7 +2,7 @@
 //! for a fiscal year, frozen as JSON, each correction a new version. What the report says is
 //! computed by the `report` crate from facts the server gathers; this keeps what was published.
 
-use crate::{Db, Result};
+use crate::{At, Db, Result};
 use serde::Serialize;
 
 /// One published version of a fiscal year's report.
@@ -17,7 +17,7 @@ pub struct PublishedReport {
     /// Who published it.
     pub published_by: i64,
     /// When.
-    pub published_at: i64,
+    pub published_at: At,
     /// What the publisher said (where it was also published, what a correction corrects).
     pub note: String,
 }

@@ -1,7 +1,7 @@
 //! Entries to the central room (issue 18, KIT-5.5): who entered, why, on what ground, who
 //! recorded it, and when they left.
 
-use crate::{Db, Result, changed_one};
+use crate::{At, Db, Result, changed_one};
 use serde::Serialize;
 
 /// One entry to the central room.
@@ -20,9 +20,9 @@ pub struct RoomEntry {
     /// Who recorded it.
     pub recorded_by: i64,
     /// Entered (UTC ms).
-    pub entered_at: i64,
+    pub entered_at: At,
     /// Left (UTC ms), or `None` while inside.
-    pub left_at: Option<i64>,
+    pub left_at: Option<At>,
 }
 
 const COLS: &str = "id, account_id, purpose, ground, approved_by, recorded_by, entered_at, left_at";

@@ -3,7 +3,7 @@
 //! State changes are conditional updates (`… WHERE state = $expected`): of two managers approving
 //! the same request at once exactly one changes a row; the other gets [`StoreError::Conflict`].
 
-use crate::{Db, Result, StoreError};
+use crate::{At, Db, Result, StoreError};
 use policy::workflow::RequestState;
 use serde::Serialize;
 
@@ -34,22 +34,22 @@ pub struct Request {
     /// Camera codes, JSON list.
     pub cameras: String,
     /// Range start (UTC ms, inclusive).
-    pub range_from: i64,
+    pub range_from: At,
     /// Range end (UTC ms, exclusive).
-    pub range_to: i64,
+    pub range_to: At,
     /// Where it stands (an unknown stored name is a decoding error).
     #[sqlx(try_from = "String")]
     pub state: RequestState,
     /// Filed at.
-    pub created_at: i64,
+    pub created_at: At,
     /// Relayed by (SAK-M).
     pub relayed_by: Option<i64>,
     /// Relayed at.
-    pub relayed_at: Option<i64>,
+    pub relayed_at: Option<At>,
     /// Decided by.
     pub decided_by: Option<i64>,
     /// Decided at.
-    pub decided_at: Option<i64>,
+    pub decided_at: Option<At>,
     /// Reason (required for a refusal).
     pub decision_reason: Option<String>,
     /// Certificate number (ASA 承認書).
@@ -134,13 +134,13 @@ pub struct Instruction {
     /// Cameras, JSON.
     pub cameras: String,
     /// From.
-    pub range_from: i64,
+    pub range_from: At,
     /// To.
-    pub range_to: i64,
+    pub range_to: At,
     /// Note.
     pub note: String,
     /// Issued at.
-    pub issued_at: i64,
+    pub issued_at: At,
     /// Where it stands (an unknown stored name is a decoding error).
     #[sqlx(try_from = "String")]
     pub state: InstructionState,
@@ -166,11 +166,11 @@ pub struct Extraction {
     /// Cameras, JSON.
     pub cameras: String,
     /// From.
-    pub range_from: i64,
+    pub range_from: At,
     /// To.
-    pub range_to: i64,
+    pub range_to: At,
     /// When.
-    pub extracted_at: i64,
+    pub extracted_at: At,
     /// Evidence package id (evidence issue).
     pub package_id: Option<String>,
     /// Manifest hash.
@@ -178,7 +178,7 @@ pub struct Extraction {
     /// Reported to (NIS-9.3).
     pub reported_to: Option<i64>,
     /// Reported at.
-    pub reported_at: Option<i64>,
+    pub reported_at: Option<At>,
 }
 
 /// A new extraction.
@@ -230,11 +230,11 @@ pub struct LedgerEntry {
     /// Cameras JSON.
     pub cameras: String,
     /// From.
-    pub range_from: i64,
+    pub range_from: At,
     /// To.
-    pub range_to: i64,
+    pub range_to: At,
     /// Extraction time.
-    pub extracted_at: i64,
+    pub extracted_at: At,
     /// Workstation.
     pub workstation_id: i64,
     /// Request / 照会書 reference.
@@ -254,7 +254,7 @@ pub struct LedgerEntry {
     /// Writer's role.
     pub written_role: String,
     /// Written at.
-    pub written_at: i64,
+    pub written_at: At,
 }
 
 macro_rules! req_cols {

@@ -646,7 +646,7 @@ pub async fn designate(
         .await?;
     let mut ev = p.event("designation.create", format!("designation:{}", d.id), Outcome::Ok);
     ev.role = Some(acting);
-    ev.detail = json!({ "account": target.id, "role": role.id, "valid_until": jst_opt(valid_until), "document_ref": document });
+    ev.detail = json!({ "account": target.id, "role": role.id, "valid_until": valid_until.map(jst_ms), "document_ref": document });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
     Ok(Json(DesignationView::of(&st, &d, st.clock.now_ms())))
@@ -1744,13 +1744,13 @@ pub async fn enrol_link(
     let ch = st.change().await?;
     ch.set_enrol_code(id, &auth::token_hash(&code), expires).await?;
     let mut ev = p.event("workstation.enrol_link", format!("workstation:{}", w.code), Outcome::Ok);
-    ev.detail = json!({ "expires_at": jst(expires) });
+    ev.detail = json!({ "expires_at": jst_ms(expires) });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
     Ok(Json(EnrolLink {
         workstation: w.code,
         href: format!("/enrol/{code}"),
-        expires_at: jst(expires),
+        expires_at: jst_ms(expires),
     }))
 }
 

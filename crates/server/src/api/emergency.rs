@@ -118,7 +118,7 @@ pub(super) async fn order_facts(
     let delegation = st.db.delegation_id_in_force(o.organisation_id, st.clock.now_ms()).await?;
     Ok(OrderFacts {
         state,
-        ordered_at: store::ts(o.ordered_at),
+        ordered_at: o.ordered_at.0,
         actor_executes: o.executor_id == p.account.id,
         actor_in_agency: o.organisation_id == p.account.organisation_id,
         delegation_in_force: delegation.is_some(),
@@ -242,7 +242,7 @@ async fn order_view(st: &AppState, p: &Principal, o: &EmergencyOrder) -> ApiResu
         delay_reason: o.delay_reason.clone(),
         ledger_entry_id: o.ledger_entry_id,
         // 遅滞なく: a reminder, not a breach (SPEC.md §7). rule: PROD-FILING-1
-        follow_up_due: open && o.filing_due_at.is_some_and(|d| now >= d),
+        follow_up_due: open && o.filing_due_at.is_some_and(|d| now >= d.ms()),
         filed_late: o.filed_at.zip(o.filing_due_at).is_some_and(|(f, d)| f > d),
         needs_ledger: state == OrderState::Filed,
         // NIS-11.2: the entry is reported to the operations chief; open until then.
@@ -256,7 +256,7 @@ async fn order_view(st: &AppState, p: &Principal, o: &EmergencyOrder) -> ApiResu
         rule: st.profile.emergency.as_ref().map(|e| e.rule.to_string()),
         // When the power to carry it out lapses (issue 15).
         expires_at: (state == OrderState::Ordered)
-            .then(|| st.profile.emergency_expires_at(store::ts(o.ordered_at)).ok())
+            .then(|| st.profile.emergency_expires_at(o.ordered_at.0).ok())
             .flatten()
             .map(policy::jst::rfc3339),
         actions,
@@ -439,8 +439,8 @@ pub async fn extract_order(
         recipient,
         ..Default::default()
     };
-    let made =
-        extraction::make_packages(&st, &p, &cameras, (o.range_from, o.range_to), refs, &b).await?;
+    let range = (o.range_from.ms(), o.range_to.ms());
+    let made = extraction::make_packages(&st, &p, &cameras, range, refs, &b).await?;
     let (package_id, manifest_hash) = extraction::recorded_ids(made.as_deref(), &b);
     let now = st.clock.now_ms();
     // The extraction's records and audit entry commit together; if they cannot, the packages
@@ -457,8 +457,8 @@ pub async fn extract_order(
                     operator_role: &role,
                     workstation_id: ws.id,
                     cameras: &o.cameras,
-                    range_from: o.range_from,
-                    range_to: o.range_to,
+                    range_from: o.range_from.ms(),
+                    range_to: o.range_to.ms(),
                     package_id: package_id.as_deref(),
                     manifest_hash: manifest_hash.as_deref(),
                 },
@@ -509,9 +509,9 @@ pub async fn file_order(
     let facts = order_facts(&st, &p, &o).await?;
     let role = profile.check_order_filing(p.actor(), &facts, Some(&b.form))?;
     let now = st.clock.now_ms();
-    let late = o.filing_due_at.is_some_and(|d| now >= d);
+    let late = o.filing_due_at.is_some_and(|d| now >= d.ms());
     profile.check_filing_delay(
-        o.filing_due_at.map(store::ts),
+        o.filing_due_at.map(|due| due.0),
         st.clock.now(),
         b.delay_reason.as_deref().or(o.delay_reason.as_deref()),
     )?;
@@ -560,8 +560,8 @@ async fn write_order_ledger(
     let org = ch.organisation(o.organisation_id).await?.map(|x| x.name).unwrap_or_default();
     // The agency extracted on its own PC: the data were in its hands from the extraction.
     let handed = st.profile.check_handover(
-        store::ts(e.extracted_at),
-        Some(handover.unwrap_or_else(|| store::ts(e.extracted_at))),
+        e.extracted_at.0,
+        Some(handover.unwrap_or(e.extracted_at.0)),
         st.clock.now(),
     )?;
     let entry = ch
@@ -592,7 +592,7 @@ async fn write_order_ledger(
             data_hashes: json_list(hashes),
             written_by: p.account.id,
             written_role: role.to_owned(),
-            written_at: st.clock.now_ms(),
+            written_at: store::At(st.clock.now()),
         })
         .await?;
     if o.state == OrderState::Closed {
@@ -754,7 +754,7 @@ pub async fn submit_history(
         owner: None,
         holder: Some(ws.organisation_id),
         workstation: Some(ws.id),
-        since: ws.created_at,
+        since: ws.created_at.ms(),
         last_elsewhere: None,
     };
     crate::duties::fulfilled_by_action(
@@ -830,7 +830,7 @@ pub async fn run_reconciliation(
             };
             logged.push(LoggedExtraction {
                 id: e.id,
-                extracted_at: store::ts(e.extracted_at),
+                extracted_at: e.extracted_at.0,
                 cameras: parse_list(&e.cameras)?,
                 filed,
             });

@@ -200,10 +200,10 @@ pub async fn record_packages(
             manifest_sha256: pkg.manifest_sha256.clone(),
             bytes: i64::try_from(pkg.bytes).unwrap_or(i64::MAX),
             frames: i64::try_from(pkg.frames).unwrap_or(i64::MAX),
-            delivered_from: pkg.delivered.0,
-            delivered_to: pkg.delivered.1,
+            delivered_from: store::At::saturating(pkg.delivered.0),
+            delivered_to: store::At::saturating(pkg.delivered.1),
             encrypted: store::Flag(pkg.encrypted),
-            created_at: now,
+            created_at: store::At::saturating(now),
             downloads: 0,
             erased_at: None,
         };
@@ -393,7 +393,7 @@ pub async fn download_all(
     let mut files = Vec::with_capacity(pkgs.len());
     for pkg in &pkgs {
         let body = open_package(&st, pkg).await?;
-        files.push((file_name(number.as_deref(), pkg), pkg.bytes, pkg.created_at, body));
+        files.push((file_name(number.as_deref(), pkg), pkg.bytes, pkg.created_at.ms(), body));
     }
     let ch = st.change().await?;
     for pkg in &pkgs {
@@ -602,7 +602,7 @@ async fn case_number(st: &AppState, e: &store::workflow::Extraction) -> ApiResul
 fn file_name(number: Option<&str>, pkg: &store::evidence::EvidencePackage) -> String {
     let safe = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c));
     let start = policy::jst::civil(
-        jiff::Timestamp::from_millisecond(pkg.delivered_from).unwrap_or_default(),
+        jiff::Timestamp::from_millisecond(pkg.delivered_from.ms()).unwrap_or_default(),
     );
     let stem = match number.filter(|n| !n.is_empty() && safe(n)) {
         Some(n) if safe(&pkg.camera) => format!(
@@ -635,10 +635,10 @@ mod tests {
             bytes: 0,
             frames: 0,
             // 2026-12-02T21:56:30+09:00
-            delivered_from: 1_796_216_190_000,
-            delivered_to: 0,
+            delivered_from: store::At::saturating(1_796_216_190_000),
+            delivered_to: store::At::saturating(0),
             encrypted: store::Flag(false),
-            created_at: 0,
+            created_at: store::At::saturating(0),
             downloads: 0,
             erased_at: None,
         };

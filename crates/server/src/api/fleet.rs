@@ -155,17 +155,17 @@ fn node_view(r: &store::fleet::RecorderNode, now: i64, tolerance_ms: i64) -> Nod
     let health = seen.zip(r.health_at).map(|(h, at)| NodeHealthView {
         read_at: jst(at),
         disk_free_bytes: h.disk_free_bytes,
-        oldest_footage_at: h.oldest_footage_ms.map(jst),
+        oldest_footage_at: h.oldest_footage_ms.map(jst_ms),
         footage_bytes: h.footage_bytes,
         keys_held: h.keys_held,
         erased_camera_days: h.erased_camera_days,
-        clock_offset_ms: h.clock.map(|c| c.at_ms - at),
+        clock_offset_ms: h.clock.map(|c| c.at_ms - at.ms()),
     });
     let state = if r.revoked_at.is_some() {
         NodeState::Revoked
     } else if r.enrolled_at.is_none() {
         NodeState::WaitingForEnrolment
-    } else if r.last_contact_at.is_none_or(|t| now - t > crate::fleet::STALE_MS) {
+    } else if r.last_contact_at.is_none_or(|t| now - t.ms() > crate::fleet::STALE_MS) {
         NodeState::Stale
     } else {
         NodeState::InContact
@@ -301,7 +301,7 @@ pub async fn register(
         )
         .await?;
     let mut ev = p.event("node.register", format!("node:{name}"), Outcome::Ok);
-    ev.detail = json!({ "site": r.site, "address": r.address, "organisation_id": org, "token_expires_at": jst(expires),
+    ev.detail = json!({ "site": r.site, "address": r.address, "organisation_id": org, "token_expires_at": jst_ms(expires),
         "site_kind": r.site_kind, "site_conditions": store::parse_list(&r.site_conditions).unwrap_or_default() });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;

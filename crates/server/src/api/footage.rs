@@ -78,8 +78,9 @@ pub async fn check_range_available(
         let erase =
             policy::retention::erase_at(store::ts(from), period, profile.retention.counting)
                 .map_err(|_| ApiError::invalid("from", Msg::new("date_outside_calendar")))?;
-        let held =
-            holds.iter().any(|h| h.camera == cam.code && h.range_from <= from && from < h.range_to);
+        let held = holds
+            .iter()
+            .any(|h| h.camera == cam.code && h.range_from.ms() <= from && from < h.range_to.ms());
         if erase.as_millisecond() <= now && !held {
             return Err(ApiError::refused(
                 &profile.retention.rule,
@@ -696,11 +697,9 @@ async fn footage_lifetime(st: &AppState, r: &Request) -> ApiResult<FootageLifeti
     for code in &codes {
         let Some(cam) = st.db.camera_by_code(code).await? else { continue };
         let period = camera_period(st, &cam).await?;
-        let Ok(erase) = policy::retention::erase_at(
-            store::ts(r.range_from),
-            period,
-            st.profile.retention.counting,
-        ) else {
+        let Ok(erase) =
+            policy::retention::erase_at(r.range_from.0, period, st.profile.retention.counting)
+        else {
             continue;
         };
         let at = erase.as_millisecond();
@@ -710,7 +709,7 @@ async fn footage_lifetime(st: &AppState, r: &Request) -> ApiResult<FootageLifeti
         });
     }
     Ok(FootageLifetime {
-        erased_at: jst_opt(first),
+        erased_at: first.map(jst_ms),
         erased: first.is_some_and(|f| f <= now) && !held,
         held,
         rule: st.profile.retention.rule.to_string(),
@@ -924,13 +923,13 @@ fn narrowed(
     }
     let f = match from {
         Some(s) => instant("from", s)?.as_millisecond(),
-        None => r.range_from,
+        None => r.range_from.ms(),
     };
     let t = match to {
         Some(s) => instant("to", s)?.as_millisecond(),
-        None => r.range_to,
+        None => r.range_to.ms(),
     };
-    if f < r.range_from || t > r.range_to || t <= f {
+    if f < r.range_from.ms() || t > r.range_to.ms() || t <= f {
         return Err(ApiError::invalid("from", Msg::new("instruction_range")));
     }
     Ok((cams, f, t))
@@ -970,7 +969,7 @@ pub async fn create_instruction(
         .await?;
     let mut ev = p.event("instruction.create", format!("instruction:{}", i.id), Outcome::Ok);
     ev.role = Some(role);
-    ev.detail = json!({ "request": r.id, "to": b.to_account, "cameras": cams, "from": jst(f), "to_time": jst(t) });
+    ev.detail = json!({ "request": r.id, "to": b.to_account, "cameras": cams, "from": jst_ms(f), "to_time": jst_ms(t) });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
     Ok(Json(InstructionView::of(&st, &p, &i)))
@@ -1177,7 +1176,7 @@ pub async fn relay_instruction(
             &role,
             b.to_account,
             &i.cameras,
-            (i.range_from, i.range_to),
+            (i.range_from.ms(), i.range_to.ms()),
             b.note.as_deref().unwrap_or(""),
             st.clock.now_ms(),
         )
@@ -1239,8 +1238,8 @@ pub async fn extract(
         recipient: Some(r.recipient.clone()).filter(|s| !s.trim().is_empty()),
         ..Default::default()
     };
-    let made =
-        extraction::make_packages(&st, &p, &cameras, (i.range_from, i.range_to), refs, &b).await?;
+    let range = (i.range_from.ms(), i.range_to.ms());
+    let made = extraction::make_packages(&st, &p, &cameras, range, refs, &b).await?;
     let (package_id, manifest_hash) = extraction::recorded_ids(made.as_deref(), &b);
     // The records of the extraction and its audit entry commit together; if they cannot, the
     // packages just made are removed (no copy of footage outside the workflow).
@@ -1264,8 +1263,8 @@ pub async fn extract(
                     operator_role: &role,
                     workstation_id: ws,
                     cameras: &i.cameras,
-                    range_from: i.range_from,
-                    range_to: i.range_to,
+                    range_from: i.range_from.ms(),
+                    range_to: i.range_to.ms(),
                     package_id: package_id.as_deref(),
                     manifest_hash: manifest_hash.as_deref(),
                 },
@@ -1371,7 +1370,7 @@ pub async fn write_ledger(
         .await?
         .pop()
         .ok_or_else(|| ApiError::conflict(Msg::new("request_no_extraction")))?;
-    let handed = st.profile.check_handover(store::ts(e.extracted_at), handed, st.clock.now())?;
+    let handed = st.profile.check_handover(e.extracted_at.0, handed, st.clock.now())?;
     let issuer = match e.instruction_id {
         Some(i) => st.db.instruction(i).await?.map(|x| x.issued_by),
         None => None,
@@ -1407,7 +1406,7 @@ pub async fn write_ledger(
             data_hashes: json_list(&b.data_hashes),
             written_by: p.account.id,
             written_role: role.clone(),
-            written_at: now,
+            written_at: store::At::saturating(now),
         })
         .await?;
     let mut ev = p.event("ledger.write", format!("ledger:{}", entry.id), Outcome::Ok);

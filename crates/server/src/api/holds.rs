@@ -67,7 +67,7 @@ fn hold_view(
         placed_at: jst(h.placed_at),
         released_by: h.released_by,
         released_at: jst_opt(h.released_at),
-        in_force: h.until_at > now && h.released_at.is_none_or(|r| r > now),
+        in_force: h.until_at.ms() > now && h.released_at.is_none_or(|r| r.ms() > now),
         pending_on_node: pending_on(st, remote, h),
     }
 }
@@ -102,7 +102,7 @@ fn pending_on(
 ) -> Option<String> {
     let node = st.node_for(&h.camera)?;
     let r = remote.iter().find(|r| r.name == node.id())?;
-    let in_force = h.released_at.is_none() && h.until_at > st.clock.now_ms();
+    let in_force = h.released_at.is_none() && h.until_at.ms() > st.clock.now_ms();
     (in_force && r.holds_sent_at.is_none_or(|t| t < h.placed_at)).then(|| r.name.clone())
 }
 

@@ -226,7 +226,11 @@ pub async fn list_complaints(
 
 /// What a complaint's state depends on.
 fn facts(c: &store::lifecycle::Complaint) -> ComplaintFacts {
-    ComplaintFacts { responded_ms: c.responded_at, closed_ms: c.closed_at, due_ms: c.due_at }
+    ComplaintFacts {
+        responded_ms: c.responded_at.map(store::At::ms),
+        closed_ms: c.closed_at.map(store::At::ms),
+        due_ms: c.due_at.ms(),
+    }
 }
 
 /// The filters of `GET /api/v1/complaints`.
@@ -301,7 +305,7 @@ pub async fn respond_complaint(
     let ch = st.change().await?;
     let c = ch.respond_complaint(id, b.response.trim(), p.account.id, now).await?;
     let mut ev = p.event("complaint.respond", format!("complaint:{id}"), Outcome::Ok);
-    ev.detail = json!({ "number": c.number, "late": now > c.due_at });
+    ev.detail = json!({ "number": c.number, "late": now > c.due_at.ms() });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
     Ok(Json(ComplaintView::of(&c, now)))
@@ -684,7 +688,7 @@ pub async fn commission_camera(
     ch.commit().await?;
     Ok(Json(Commissioned {
         camera: cam.code,
-        commissioned_at: jst(now),
+        commissioned_at: jst_ms(now),
         overwrite_cycle_days: cycle,
     }))
 }
@@ -951,7 +955,7 @@ pub async fn camera_still(
     let node::Still { png, recorded_ms: at } = node.still(&cam.code, within).await?;
     let mut ev = p.event("camera.still", target, Outcome::Ok);
     ev.rule = Some(cited::NO_LIVE_VIEW.to_string());
-    detail["recorded_at"] = json!(jst(at));
+    detail["recorded_at"] = json!(jst_ms(at));
     detail["bytes"] = json!(png.len());
     detail["blake3"] = json!(blake3::hash(&png).to_hex().to_string());
     ev.detail = detail;
@@ -1016,7 +1020,7 @@ async fn still_under_extraction(
         ));
     }
     Ok(Ok((
-        Some((e.range_from, e.range_to)),
+        Some((e.range_from.ms(), e.range_to.ms())),
         json!({ "extraction": eid, "request": request, "from": jst(e.range_from), "to": jst(e.range_to) }),
     )))
 }

@@ -255,7 +255,7 @@ api! {
     post "/api/v1/room-entries/{id}/leave" => room::leave: room::RoomEntryView, Access::Authenticated, "room.leave", "registry", "Record leaving the central room";
     get "/api/v1/nodes" => fleet::list: fleet::Nodes, Access::AnyOf(&[P::RegistryManage, P::RecorderOperate]), "node.list", "recorder", "The recorder nodes: state, cameras, last contact, storage (issue 21)";
     post "/api/v1/nodes" => fleet::register: fleet::RegisteredNode, Access::Perm(P::RegistryManage), "node.register", "recorder", "Register a recorder node and issue its one-time enrolment token (24 h)", NodeBody;
-    post "/api/v1/nodes/enrol" => fleet::enrol, Access::Public, "node.enrol", "recorder", "A node redeems its enrolment token with its certificate signing request", NodeEnrolBody;
+    post "/api/v1/nodes/enrol" => fleet::enrol: nodelink::enrol::Enrolled, Access::Public, "node.enrol", "recorder", "A node redeems its enrolment token with its certificate signing request", NodeEnrolBody;
     post "/api/v1/nodes/{id}/revoke" => fleet::revoke: fleet::NodeView, Access::Perm(P::RegistryManage), "node.revoke", "recorder", "Revoke a recorder node: it is never asked again", ReasonBody;
     post "/api/v1/workstations/enrol" => admin::redeem_enrolment: admin::Enrolled, Access::Public, "workstation.enrol", "registry", "Redeem an enrolment link's code on the PC that opened it (sets the device cookie)", EnrolCodeBody;
     post "/api/v1/workstations/{id}/enrol" => admin::enrol_workstation: admin::DeviceToken, Access::Perm(P::WorkstationManage), "workstation.enrol", "registry", "Issue the device token of a workstation";

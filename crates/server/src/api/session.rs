@@ -302,9 +302,9 @@ async fn me_view(st: &AppState, p: &Principal) -> ApiResult<MeView> {
         must_acknowledge: p.account.confidentiality_ack_at.is_none(),
         must_change_password: auth::password_expired(profile, &p.account, now),
         password_changed_at: jst(p.account.password_changed_at),
-        password_due_at: jst(profile
-            .password_due_at(store::ts(p.account.password_changed_at))
-            .as_millisecond()),
+        password_due_at: jst_ms(
+            profile.password_due_at(p.account.password_changed_at.0).as_millisecond(),
+        ),
         totp_enabled: totp,
         recovery_codes_left: if totp {
             Some(st.db.recovery_codes_left(p.account.id).await?)
@@ -332,7 +332,7 @@ async fn me_view(st: &AppState, p: &Principal) -> ApiResult<MeView> {
         keeps_all: p.keeps(profile, None),
         has_duties: profile.duties.iter().any(|d| p.role_with(profile, d.performed_with).is_some())
             || p.role_with(profile, policy::Permission::ReconciliationReview).is_some(),
-        now: jst(now),
+        now: jst_ms(now),
         task_count,
     })
 }
@@ -518,7 +518,7 @@ pub async fn login(
         roles,
         token: bearer.then(|| token.clone()),
         csrf_token: (!bearer).then_some(csrf),
-        expires_at: jst(expires),
+        expires_at: jst_ms(expires),
         must_acknowledge: account.confidentiality_ack_at.is_none(),
         must_change_password: auth::password_expired(profile, &account, now),
     };
@@ -607,7 +607,7 @@ pub async fn change_password(
     ch.revoke_sessions_of(p.account.id, now, Some(p.session_id)).await?;
     st.audit_in(&ch, p.event("me.password", object, Outcome::Ok)).await?;
     ch.commit().await?;
-    Ok(Json(PasswordChanged { ok: true, password_changed_at: jst(now) }))
+    Ok(Json(PasswordChanged { ok: true, password_changed_at: jst_ms(now) }))
 }
 
 impl Principal {
@@ -634,7 +634,7 @@ pub async fn acknowledge(
     ev.detail = json!({ "text_blake3": blake3::hash(text.as_bytes()).to_hex().to_string() });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(Acknowledged { ok: true, acknowledged_at: jst(now) }))
+    Ok(Json(Acknowledged { ok: true, acknowledged_at: jst_ms(now) }))
 }
 
 /// `POST /api/v1/me/totp`: a new secret, pending until confirmed.
@@ -774,10 +774,10 @@ pub async fn create_token(
         )
         .await?;
     let mut ev = p.event("me.token", format!("session:{}", s.id), Outcome::Ok);
-    ev.detail = json!({ "name": b.name, "expires_at": jst(expires) });
+    ev.detail = json!({ "name": b.name, "expires_at": jst_ms(expires) });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
-    Ok(Json(ApiToken { id: s.id, token, expires_at: jst(expires) }))
+    Ok(Json(ApiToken { id: s.id, token, expires_at: jst_ms(expires) }))
 }
 
 /// `GET /api/v1/profile`.

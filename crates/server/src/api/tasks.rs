@@ -3,7 +3,7 @@
 //! 1). A request's actions are exactly those whose `policy` check passes; nothing a role must
 //! act on is reachable only by searching.
 
-use super::types::jst;
+use super::types::{jst, jst_ms};
 use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -241,7 +241,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                             .ok()
                             .map(|t| t.as_millisecond()),
                     ),
-                    OrderAction::File => ("file", o.filing_due_at),
+                    OrderAction::File => ("file", o.filing_due_at.map(store::At::ms)),
                     OrderAction::Ledger => ("ledger", None),
                     OrderAction::Report => ("report", None),
                     OrderAction::ReviewFlag => ("review_flag", None),
@@ -255,7 +255,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
                     cameras: store::parse_list(&o.cameras).unwrap_or_default(),
                     range: Some(TaskRange { from: jst(o.range_from), to: jst(o.range_to) }),
                     detail_key: None,
-                    due_at: due.map(jst),
+                    due_at: due.map(jst_ms),
                     overdue: due.is_some_and(|d| now >= d),
                     rule: a.rule.to_string(),
                     href: format!("/emergency#order-{}", o.id),
@@ -320,7 +320,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
             if !p.keeps(profile, owner) {
                 continue;
             }
-            if c.responded_at.is_none() && c.closed_at.is_none() && c.due_at < now {
+            if c.responded_at.is_none() && c.closed_at.is_none() && c.due_at.ms() < now {
                 out.push(Task {
                     kind: TaskKind::Complaint,
                     action: "respond".into(),
@@ -355,7 +355,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
             cameras: Vec::new(),
             range: None,
             detail_key: None,
-            due_at: Some(jst(due)),
+            due_at: Some(jst_ms(due)),
             overdue: o.standing == Standing::Lapsed,
             rule: o.duty.rule.to_string(),
             href: match o.duty.done_by {
@@ -396,7 +396,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
 
     // My password, due for rotation within the notice period.
     let rotation = &profile.accounts;
-    let changed = store::ts(p.account.password_changed_at);
+    let changed = p.account.password_changed_at.0;
     let due = profile.password_due_at(changed).as_millisecond();
     if profile.password_rotation_announced(changed, store::ts(now)) {
         out.push(Task {
@@ -408,7 +408,7 @@ pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
             cameras: Vec::new(),
             range: None,
             detail_key: None,
-            due_at: Some(jst(due)),
+            due_at: Some(jst_ms(due)),
             overdue: now >= due,
             rule: rotation.password_rotation_rule.to_string(),
             href: "/account".into(),

@@ -6,14 +6,20 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Formats stored UTC milliseconds as RFC 3339 in JST.
-pub fn jst(ms: i64) -> String {
-    policy::jst::rfc3339(store::ts(ms))
+/// Formats an instant (a row's [`store::At`], or a `jiff::Timestamp`) as RFC 3339 in JST.
+pub fn jst(at: impl Into<Timestamp>) -> String {
+    policy::jst::rfc3339(at.into())
 }
 
-/// Formats optional milliseconds.
-pub fn jst_opt(ms: Option<i64>) -> Option<String> {
-    ms.map(jst)
+/// Formats an optional instant.
+pub fn jst_opt<T: Into<Timestamp>>(at: Option<T>) -> Option<String> {
+    at.map(jst)
+}
+
+/// Formats UTC milliseconds that did not come from a row (a node's report, a computed bound) as
+/// RFC 3339 in JST.
+pub fn jst_ms(ms: i64) -> String {
+    policy::jst::rfc3339(store::ts(ms))
 }
 
 /// Parses an RFC 3339 field, naming it on error.

@@ -20,7 +20,7 @@ use axum::{Extension, Json};
 use policy::Permission;
 use policy::viewing::{Ask, Session, Witnesses};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use store::holds::{NewViewing, Viewing};
@@ -96,7 +96,7 @@ pub async fn create_viewing(
     let mut ev = p.event("footage.view", format!("viewing:{}", v.id), Outcome::Ok);
     ev.rule = Some(st.profile.viewing.rule.to_string());
     ev.detail = json!({
-        "cameras": b.cameras, "from": jst(from), "to": jst(to), "purpose": b.purpose,
+        "cameras": b.cameras, "from": jst_ms(from), "to": jst_ms(to), "purpose": b.purpose,
         "witnesses": b.witnesses.len(), "witness_rule": st.profile.workflow.witness_rule,
         "expires": v.expires_at.map(jst), "witnesses_pending": pending,
     });
@@ -182,8 +182,7 @@ pub struct ViewingView {
     /// Whether it plays now.
     pub open: bool,
     /// Seconds served and played, per camera.
-    #[schema(value_type = Object)]
-    pub seen: Value,
+    pub seen: Seen,
     /// Why the others are present.
     pub witness_reason: String,
     /// Whether the others wait for the manager's judgement.
@@ -217,7 +216,7 @@ pub struct ViewingDetail {
 
 fn viewing_view(st: &AppState, v: &Viewing) -> ViewingView {
     let now = st.clock.now_ms();
-    let open = v.closed_at.is_none() && v.expires_at.is_some_and(|e| now < e);
+    let open = v.closed_at.is_none() && v.expires_at.is_some_and(|e| now < e.ms());
     ViewingView {
         id: v.id,
         viewer_id: v.viewer_id,
@@ -226,8 +225,8 @@ fn viewing_view(st: &AppState, v: &Viewing) -> ViewingView {
         cameras: stored_list(&v.cameras),
         range_from: jst(v.range_from),
         range_to: jst(v.range_to),
-        range_from_ms: v.range_from,
-        range_to_ms: v.range_to,
+        range_from_ms: v.range_from.ms(),
+        range_to_ms: v.range_to.ms(),
         purpose: v.purpose.clone(),
         witnesses: stored_list(&v.witnesses),
         viewed_at: jst(v.viewed_at),
@@ -235,7 +234,7 @@ fn viewing_view(st: &AppState, v: &Viewing) -> ViewingView {
         expires_at: v.expires_at.map(jst),
         closed_at: v.closed_at.map(jst),
         open,
-        seen: serde_json::from_str::<Value>(&v.seen).unwrap_or_else(|_| json!({})),
+        seen: seen_of(&v.seen),
         witness_reason: v.witness_reason.clone(),
         witnesses_pending: *v.witnesses_pending,
         witnesses_judged_by: v.witnesses_judged_by,
@@ -249,8 +248,8 @@ fn session<'a>(v: &Viewing, cameras: &'a [String]) -> Session<'a> {
         viewer: v.viewer_id,
         workstation: v.workstation_id,
         cameras,
-        range: (v.range_from, v.range_to),
-        expires_ms: v.expires_at,
+        range: (v.range_from.ms(), v.range_to.ms()),
+        expires_ms: v.expires_at.map(store::At::ms),
         closed: v.closed_at.is_some(),
         witnesses_pending: *v.witnesses_pending,
     }
@@ -269,7 +268,7 @@ pub async fn get_viewing(
     let mut spans = BTreeMap::new();
     for c in &cameras {
         if let Some(node) = st.node_for(c) {
-            spans.insert(c.clone(), node.recorded(c, v.range_from, v.range_to).await?);
+            spans.insert(c.clone(), node.recorded(c, v.range_from.ms(), v.range_to.ms()).await?);
         }
     }
     let viewer = st.db.account(v.viewer_id).await?;
@@ -343,18 +342,18 @@ pub async fn media(
         camera: &q.camera,
         from_ms: q.from,
         length_ms: CHUNK_MS,
-        range: (v.range_from, v.range_to.min(st.profile.viewing_edge(now))),
-        origin_ms: v.range_from,
+        range: (v.range_from.ms(), v.range_to.ms().min(st.profile.viewing_edge(now))),
+        origin_ms: v.range_from.ms(),
     };
     let chunk = node.playback(ask).await?;
     let seconds = (chunk.end_ms - chunk.start_ms).max(0) as f64 / 1000.0;
     let ch = st.change().await?;
-    let seen = add_seen(ch.viewing(id).await?.map(|v| v.seen), &q.camera, "served", seconds);
-    ch.set_viewing_seen(id, &seen).await?;
+    let seen = add_seen(ch.viewing(id).await?.map(|v| v.seen), &q.camera, Shown::Served, seconds);
+    ch.set_viewing_seen(id, &stored_seen(&seen)).await?;
     let mut ev = p.event("footage.play", format!("viewing:{id}"), Outcome::Ok);
     ev.rule = Some(st.profile.viewing.rule.to_string());
     ev.detail = json!({
-        "camera": q.camera, "from": jst(chunk.start_ms), "to": jst(chunk.end_ms),
+        "camera": q.camera, "from": jst_ms(chunk.start_ms), "to": jst_ms(chunk.end_ms),
         "seconds": seconds, "frames": chunk.frames, "bytes": chunk.media.len(),
     });
     st.audit_in(&ch, ev).await?;
@@ -375,17 +374,48 @@ pub async fn media(
         .into_response())
 }
 
-/// `seen` with `seconds` added to `camera`'s `what` ("served" or "played").
-fn add_seen(seen: Option<String>, camera: &str, what: &str, seconds: f64) -> String {
-    let mut v: Value =
-        seen.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_else(|| json!({}));
-    if !v.is_object() {
-        v = json!({});
-    }
-    let slot = &mut v[camera][what];
-    let total = slot.as_f64().unwrap_or(0.0) + seconds;
-    *slot = json!((total * 10.0).round() / 10.0);
-    v.to_string()
+/// Seconds of one camera's footage a viewing served (sent to the player) and played (the player
+/// reported showing), to a tenth of a second.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+pub struct SeenSeconds {
+    /// Seconds served.
+    #[serde(default)]
+    pub served: f64,
+    /// Seconds played.
+    #[serde(default)]
+    pub played: f64,
+}
+
+/// What a viewing showed, per camera code.
+pub type Seen = BTreeMap<String, SeenSeconds>;
+
+/// Which of a camera's sums a stretch adds to.
+#[derive(Debug, Clone, Copy)]
+enum Shown {
+    Served,
+    Played,
+}
+
+/// A viewing's stored `seen` (JSON); a record the server did not write reads as nothing seen.
+fn seen_of(stored: &str) -> Seen {
+    serde_json::from_str(stored).unwrap_or_default()
+}
+
+/// `seen` with `seconds` added to `camera`'s served or played sum.
+fn add_seen(stored: Option<String>, camera: &str, what: Shown, seconds: f64) -> Seen {
+    let mut seen = stored.as_deref().map(seen_of).unwrap_or_default();
+    let sums = seen.entry(camera.to_owned()).or_default();
+    let slot = match what {
+        Shown::Served => &mut sums.served,
+        Shown::Played => &mut sums.played,
+    };
+    *slot = ((*slot + seconds) * 10.0).round() / 10.0;
+    seen
+}
+
+/// `seen` as it is stored.
+fn stored_seen(seen: &Seen) -> String {
+    serde_json::to_string(seen).unwrap_or_else(|_| "{}".into())
 }
 
 /// `POST /api/v1/viewings/{id}/played`: the player reports a stretch it played (the viewer's own
@@ -405,25 +435,24 @@ pub async fn played(
         v.closed_at = None;
     }
     let now = st.clock.now_ms();
-    let at = match v.expires_at {
+    let at = match v.expires_at.map(store::At::ms) {
         Some(e) if now < e + 60_000 => now.min(e - 1),
         _ => now,
     };
     check_ask(&st, &p, &v, &b.camera, b.from_ms, at)?;
-    let seconds = ((b.to_ms.min(v.range_to) - b.from_ms) as f64 / 1000.0).clamp(0.0, 120.0);
+    let seconds = ((b.to_ms.min(v.range_to.ms()) - b.from_ms) as f64 / 1000.0).clamp(0.0, 120.0);
     let ch = st.change().await?;
-    let seen = add_seen(ch.viewing(id).await?.map(|v| v.seen), &b.camera, "played", seconds);
-    ch.set_viewing_seen(id, &seen).await?;
+    let seen = add_seen(ch.viewing(id).await?.map(|v| v.seen), &b.camera, Shown::Played, seconds);
+    ch.set_viewing_seen(id, &stored_seen(&seen)).await?;
     ch.commit().await?;
-    Ok(Json(Played { seen: serde_json::from_str::<Value>(&seen).unwrap_or_default() }))
+    Ok(Json(Played { seen }))
 }
 
 /// What a viewing has shown so far.
 #[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct Played {
-    /// Per camera: seconds played and the stretches.
-    #[schema(value_type = Object)]
-    pub seen: Value,
+    /// Per camera: seconds served and played.
+    pub seen: Seen,
 }
 
 /// `POST /api/v1/viewings/{id}/close`: the viewer ends the session; the record keeps what was
@@ -445,7 +474,7 @@ pub async fn close(
     ch.close_viewing(id, now).await?;
     let mut ev = p.event("viewing.close", format!("viewing:{id}"), Outcome::Ok);
     ev.rule = Some(st.profile.viewing.rule.to_string());
-    ev.detail = json!({ "seen": serde_json::from_str::<Value>(&v.seen).unwrap_or_default(), "by": "viewer" });
+    ev.detail = json!({ "seen": seen_of(&v.seen), "by": "viewer" });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
     let v = st
@@ -461,7 +490,7 @@ pub async fn close(
 pub async fn close_expired(st: &AppState) -> ApiResult<()> {
     let now = st.clock.now_ms();
     for v in st.db.expired_open_viewings(now).await? {
-        let end = v.expires_at.unwrap_or(now);
+        let end = v.expires_at.map_or(now, store::At::ms);
         let ch = st.change().await?;
         match ch.close_viewing(v.id, end).await {
             Ok(()) => {}
@@ -471,7 +500,7 @@ pub async fn close_expired(st: &AppState) -> ApiResult<()> {
         let mut ev =
             audit::Event::new("system", "viewing.close", format!("viewing:{}", v.id), Outcome::Ok);
         ev.rule = Some(st.profile.viewing.rule.to_string());
-        ev.detail = json!({ "seen": serde_json::from_str::<Value>(&v.seen).unwrap_or_default(), "by": "expiry" });
+        ev.detail = json!({ "seen": seen_of(&v.seen), "by": "expiry" });
         st.audit_in(&ch, ev).await?;
         ch.commit().await?;
     }
@@ -520,14 +549,14 @@ pub async fn print(
     check_ask(&st, &p, &v, &b.camera, b.at_ms, now)?;
     let mut ev = p.event("footage.print", format!("viewing:{id}"), Outcome::Ok);
     ev.rule = Some(st.profile.viewing.rule.to_string());
-    ev.detail = json!({ "camera": b.camera, "recorded_at": jst(b.at_ms) });
+    ev.detail = json!({ "camera": b.camera, "recorded_at": jst_ms(b.at_ms) });
     st.audit(ev).await?;
     Ok(Json(StillPrinted {
         viewer: p.account.display_name.clone(),
         viewing: id,
         camera: b.camera,
-        recorded_at: jst(b.at_ms),
-        printed_at: jst(now),
+        recorded_at: jst_ms(b.at_ms),
+        printed_at: jst_ms(now),
     }))
 }
 

@@ -680,7 +680,7 @@ pub async fn viewing(
     let viewer = detail.viewer.as_deref().unwrap_or("");
     let watermark = format!("{viewer} · {} {}", t(l, "viewing_no"), v.id);
     let spans = serde_json::to_string(&detail.spans.get(&camera)).unwrap_or_default();
-    let seen = v.seen.as_object().cloned().unwrap_or_default();
+    let seen = &v.seen;
     let body = html! {
         dl.record {
             dt { (t(l, "viewing_no")) } dd { (v.id) }
@@ -751,7 +751,7 @@ pub async fn viewing(
             h2 { (t(l, "viewing_seen")) }
             table #viewing-seen {
                 thead { tr { th { (t(l, "cameras_field")) } th { (t(l, "viewing_served_s")) } th { (t(l, "viewing_played_s")) } } }
-                tbody { @for (c, x) in &seen { tr { td { (c) } td { (x["served"]) } td { (x["played"]) } } } }
+                tbody { @for (c, x) in seen { tr { td { (c) } td { (x.served) } td { (x.played) } } } }
             }
         }
         p { a href="/viewings" { (t(l, "viewings")) } }
