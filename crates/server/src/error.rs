@@ -42,8 +42,9 @@ impl Msg {
     }
 }
 
-/// One problem with one input field.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// One problem with one input field. (Read back by the web app: a member it lacks reads empty.)
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
 pub struct FieldError {
     /// The field (`range.to`, `basis`…).
     pub field: String,
@@ -83,8 +84,10 @@ impl FieldError {
     }
 }
 
-/// An error response.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// An error response (`application/problem+json`). The web app reads it back as this type; a
+/// member it lacks reads empty.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
 pub struct Problem {
     /// A URI reference naming the kind of problem.
     #[serde(rename = "type")]

@@ -3,8 +3,10 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use server::error::Problem;
 use tower::ServiceExt;
 
 /// The API, called in process.
@@ -49,9 +51,20 @@ impl Answer {
         self.status.is_success()
     }
 
+    /// The problem of a failed call, as the API's own type (`server::error::Problem`); a body
+    /// that is no problem document reads as an empty one.
+    pub fn problem(&self) -> Problem {
+        Problem::deserialize(&self.json).unwrap_or_default()
+    }
+
     /// The problem's text, for a failed call.
     pub fn detail(&self) -> String {
-        self.json["detail"].as_str().unwrap_or("").to_owned()
+        self.problem().detail
+    }
+
+    /// The rule that refused a failed call (a SPEC.md ID), if a rule did.
+    pub fn rule(&self) -> Option<String> {
+        self.problem().rule
     }
 
     /// The body of a successful answer as the API's own response type `T` (the structs
@@ -76,18 +89,10 @@ impl Answer {
 
     /// Field errors of a problem, in the page's language.
     pub fn field_errors(&self) -> Vec<FieldProblem> {
-        self.json["errors"]
-            .as_array()
+        self.problem()
+            .errors
             .into_iter()
-            .flatten()
-            .map(|e| {
-                let text = |k: &str| e[k].as_str().unwrap_or("").to_owned();
-                FieldProblem {
-                    field: text("field"),
-                    label: text("label"),
-                    message: text("message"),
-                }
-            })
+            .map(|e| FieldProblem { field: e.field, label: e.label, message: e.message })
             .collect()
     }
 }

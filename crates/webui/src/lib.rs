@@ -25,22 +25,20 @@ pub struct Ui {
     /// local one in tests).
     map_tiles: String,
     /// The city's name (ja, en), read once from the API for the public pages' header.
-    city: tokio::sync::OnceCell<serde_json::Value>,
+    city: tokio::sync::OnceCell<server::api::lifecycle::PublicCity>,
 }
 
 impl Ui {
-    /// The city whose system this is: `{"ja": …, "en": …}`; null (the product's name shows)
-    /// while the API cannot say — a failed read is not kept, the next page asks again.
-    async fn city(&self) -> &serde_json::Value {
-        static UNKNOWN: serde_json::Value = serde_json::Value::Null;
-        let read = self
-            .city
+    /// The city whose system this is; `None` (the product's name shows) while the API cannot
+    /// say — a failed read is not kept, the next page asks again.
+    async fn city(&self) -> Option<&server::api::lifecycle::PublicCity> {
+        self.city
             .get_or_try_init(|| async {
                 let a = self.api.get("/api/v1/public/city", &axum::http::HeaderMap::new()).await;
-                if a.ok() { Ok(a.json) } else { Err(()) }
+                a.read::<server::api::lifecycle::PublicCity>().map_err(|_| ())
             })
-            .await;
-        read.unwrap_or(&UNKNOWN)
+            .await
+            .ok()
     }
 }
 

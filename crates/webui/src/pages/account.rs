@@ -62,9 +62,11 @@ fn account_page(
                 h2 { (t(l, "date_style")) }
                 p {
                     @if years() == policy::jst::Years::Western {
-                        (t(l, "date_style_western")) " · " a #years-era href="/years/era" { (t(l, "date_style_use_era")) }
+                        (t(l, "date_style_western"))
+                        " · " a #years-era href="/years/era" { (t(l, "date_style_use_era")) }
                     } @else {
-                        (t(l, "date_style_era")) " · " a #years-western href="/years/western" { (t(l, "date_style_use_western")) }
+                        (t(l, "date_style_era"))
+                        " · " a #years-western href="/years/western" { (t(l, "date_style_use_western")) }
                     }
                 }
             }
@@ -107,7 +109,8 @@ fn account_page(
                     }
                 } @else if me.totp_enabled {
                     p #totp-on { (t(l, "totp_on")) }
-                    p #recovery-left { (t(l, "recovery_codes_left")) ": " (me.recovery_codes_left.unwrap_or(0)) }
+                    p #recovery-left { (t(l, "recovery_codes_left"))
+                        ": " (me.recovery_codes_left.unwrap_or(0)) }
                     form method="post" action="/account" {
                         input type="hidden" name="csrf" value=(me.csrf());
                         input type="hidden" name="op" value="recovery_codes";

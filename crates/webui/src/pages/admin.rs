@@ -50,28 +50,40 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
         @if let Some(accounts) = &accounts {
             h2 #accounts-h { (t(l, "accounts")) }
             table #accounts aria-labelledby="accounts-h" {
-                thead { tr { th { (t(l, "login_name")) } th { (t(l, "person_name")) } th { (t(l, "password_changed")) } th { "TOTP" } th { (t(l, "acknowledged")) } th { (t(l, "account_state")) } th { "" } } }
+                thead { tr { th { (t(l, "login_name")) } th { (t(l, "person_name")) }
+                        th { (t(l, "password_changed")) } th { "TOTP" }
+                        th { (t(l, "acknowledged")) }
+                        th { (t(l, "account_state")) } th { "" } } }
                 tbody {
                     @for a in accounts {
                         tr {
-                            td { (a.login) } td { (a.display_name) } td { (when_at(l, &a.password_changed_at)) }
+                            td { (a.login) } td { (a.display_name) }
+                            td { (when_at(l, &a.password_changed_at)) }
                             td { @if a.totp_enabled { (t(l, "yes")) } @else { (t(l, "no")) } }
                             td { (at(l, &a.acknowledged_at)) }
                             td {
-                                @if a.disabled_at.is_some() { (t(l, "disabled")) " " (at(l, &a.disabled_at)) }
+                                @if a.disabled_at.is_some() { (t(l, "disabled"))
+                                    " " (at(l, &a.disabled_at)) }
                                 @else if a.pending_activation { (t(l, "pending_activation")) }
-                                @else if let Some(until) = &a.locked_until { (t(l, "locked")) " 〜" (until) }
+                                @else if let Some(until) = &a.locked_until { (t(l, "locked"))
+                                    " 〜" (until) }
                             }
                             td {
                                 // PROD-SOD-6: a second administrator activates an outsider's account.
                                 @if a.pending_activation && a.disabled_at.is_none() {
-                                    form.inline method="post" action="/accounts" { (form_head(&me, "activate")) input type="hidden" name="id" value=(a.id); button { (t(l, "activate")) } }
+                                    form.inline method="post" action="/accounts" { (form_head(&me, "activate"))
+                                        input type="hidden" name="id" value=(a.id);
+                                        button { (t(l, "activate")) } }
                                 }
                                 @if a.locked_until.is_some() {
-                                    form.inline method="post" action="/accounts" { (form_head(&me, "unlock")) input type="hidden" name="id" value=(a.id); button { (t(l, "unlock")) } }
+                                    form.inline method="post" action="/accounts" { (form_head(&me, "unlock"))
+                                        input type="hidden" name="id" value=(a.id);
+                                        button { (t(l, "unlock")) } }
                                 }
                                 @if a.disabled_at.is_none() && a.id != me.id() {
-                                    form.inline method="post" action="/accounts" data-confirm=(confirm) { (form_head(&me, "disable")) input type="hidden" name="id" value=(a.id); button { (t(l, "disable")) } }
+                                    form.inline method="post" action="/accounts" data-confirm=(confirm) { (form_head(&me, "disable"))
+                                        input type="hidden" name="id" value=(a.id);
+                                        button { (t(l, "disable")) } }
                                 }
                             }
                         }
@@ -95,15 +107,22 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
         @if let Some(designations) = &designations {
             h2 #designations-h { (t(l, "designations")) }
             table #designations aria-labelledby="designations-h" {
-                thead { tr { th { (t(l, "login_name")) } th { (t(l, "role")) } th { (t(l, "designated_at")) } th { (t(l, "valid_until")) } th { (t(l, "designation_document")) } th { (t(l, "in_force")) } th { "" } } }
+                (head(l, &[
+                    "login_name", "role", "designated_at", "valid_until", "designation_document",
+                    "in_force", "",
+                ]))
                 tbody {
                     @for x in designations {
                         tr {
                             td { (login_of(x.account_id)) } td { (role_name(l, x)) }
-                            td { (when_at(l, &x.designated_at)) } td { (at(l, &x.valid_until)) } td { (x.document_ref.as_deref().unwrap_or("")) }
-                            td { @if x.in_force { (t(l, "yes")) } @else { (t(l, "no")) " " (at(l, &x.revoked_at)) } }
+                            td { (when_at(l, &x.designated_at)) } td { (at(l, &x.valid_until)) }
+                            td { (x.document_ref.as_deref().unwrap_or("")) }
+                            td { @if x.in_force { (t(l, "yes")) }
+                                @else { (t(l, "no")) " " (at(l, &x.revoked_at)) } }
                             td { @if x.in_force {
-                                form.inline method="post" action="/accounts" data-confirm=(confirm) { (form_head(&me, "revoke")) input type="hidden" name="id" value=(x.id); button { (t(l, "revoke")) } }
+                                form.inline method="post" action="/accounts" data-confirm=(confirm) { (form_head(&me, "revoke"))
+                                    input type="hidden" name="id" value=(x.id);
+                                    button { (t(l, "revoke")) } }
                             } }
                         }
                     }

@@ -28,11 +28,12 @@ async fn duties_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Respo
                 }
                 @if duty.owed.is_empty() { p { (t(l, "duty_nothing_owed")) } } @else {
                     table.owed {
-                        thead { tr { th { (t(l, "duty_subject")) } th { (t(l, "duty_period")) } th { (t(l, "due_by")) } th { (t(l, "duty_standing")) } th { "" } } }
+                        (head(l, &["duty_subject", "duty_period", "due_by", "duty_standing", ""]))
                         tbody {
                             @for o in &duty.owed {
                                 tr.problem[o.lapsed] {
-                                    td { (o.label) } td { (o.period) } td { (until_at(l, &o.due_at)) }
+                                    td { (o.label) } td { (o.period) }
+                                    td { (until_at(l, &o.due_at)) }
                                     td { (label(l, "standing", &code(&o.standing))) }
                                     td {
                                         @if o.can_record {
@@ -60,10 +61,11 @@ async fn duties_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Respo
                     details {
                         summary { (t(l, "duty_done_list")) " (" (duty.done.len()) ")" }
                         table.done {
-                            thead { tr { th { (t(l, "duty_subject")) } th { (t(l, "duty_period")) } th { (t(l, "duty_done_at")) } th { (t(l, "detail")) } } }
+                            (head(l, &["duty_subject", "duty_period", "duty_done_at", "detail"]))
                             tbody {
                                 @for f in &duty.done {
-                                    tr { td { (f.subject) } td { (f.period) } td { (when_at(l, &f.fulfilled_at)) } td { (f.note) } }
+                                    tr { td { (f.subject) } td { (f.period) }
+                                        td { (when_at(l, &f.fulfilled_at)) } td { (f.note) } }
                                 }
                             }
                         }
@@ -81,7 +83,8 @@ pub async fn duties_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Pl
     if duty.is_empty() || !duty.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return StatusCode::BAD_REQUEST.into_response();
     }
-    let body = json!({ "subject": txt(&f, "subject"), "period": opt(&f, "period"), "note": txt(&f, "note") });
+    let body = json!({ "subject": txt(&f, "subject"), "period": opt(&f, "period"),
+            "note": txt(&f, "note") });
     match post_form(&ui, &s.headers, &f, &format!("/api/v1/duties/{duty}/done"), body).await {
         Ok(_) => Redirect::to(&format!("/duties#duty-{duty}")).into_response(),
         Err((status, d)) => duties_page(&ui, s, d, status).await,

@@ -60,13 +60,16 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                 h2 { (o.number) " — " span.state { (state_label(l, o.state.as_str())) } }
                 p { (o.cameras.join(", ")) " " (when_at(l, &o.from)) " 〜 " (when_at(l, &o.to)) }
                 p { (t(l, "urgency_reason")) ": " (o.urgency_reason) }
-                @if let Some(due) = &o.filing_due_at { p { (t(l, "filing_due")) ": " (until_at(l, due)) } }
+                @if let Some(due) = &o.filing_due_at { p { (t(l, "filing_due"))
+                        ": " (until_at(l, due)) } }
                 @if o.follow_up_due { p.problem { (t(l, "follow_up_due")) } }
                 // PROD-EMERG-1: given outside night and closed days, with its written reason.
                 @if o.flagged {
-                    p.flagged { strong { (t(l, "flagged_order")) } " " (t(l, "outside_reason")) ": " (o.outside_reason.as_deref().unwrap_or("")) }
+                    p.flagged { strong { (t(l, "flagged_order")) } " " (t(l, "outside_reason"))
+                        ": " (o.outside_reason.as_deref().unwrap_or("")) }
                     @if let Some(at) = &o.flag_reviewed_at {
-                        p.flag-reviewed { (t(l, "flag_reviewed")) ": " (when_at(l, at)) " — " (o.flag_review_note.as_deref().unwrap_or("")) }
+                        p.flag-reviewed { (t(l, "flag_reviewed")) ": " (when_at(l, at))
+                            " — " (o.flag_review_note.as_deref().unwrap_or("")) }
                     }
                 }
                 @let fv = format!("review-flag-{id}");
@@ -91,7 +94,8 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                 }
                 @if o.extraction_id.is_some() { p { a.order-application href={ "/emergency/" (id) "/application" } { (t(l, "application_print")) } } }
                 @if let Some(pk) = packages.get(&id) {
-                    ul.packages { @for p in pk { li { code { (p.id) } " " a href=(p.href) download { (t(l, "download")) } } } }
+                    ul.packages { @for p in pk { li { code { (p.id) }
+                                " " a href=(p.href) download { (t(l, "download")) } } } }
                 }
                 @if act(OrderAction::File) {
                     form method="post" action={ "/emergency/" (id) "/file" } {
@@ -137,7 +141,8 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                         button.report-order { (t(l, "report_order")) }
                     }
                 }
-                @if let Some(at) = &o.reported_at { p.reported { (t(l, "reported_at")) ": " (when_at(l, at)) } }
+                @if let Some(at) = &o.reported_at { p.reported { (t(l, "reported_at"))
+                        ": " (when_at(l, at)) } }
             }
         }
         @if me.can("emergency.order") {
@@ -154,7 +159,8 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                     fieldset {
                         legend { (t(l, "cameras_field")) }
                         @for c in &cams {
-                            label.check { input type="checkbox" name={ "cam:" (c.code) } value="1" checked[!d.v("order", &format!("cam:{}", c.code)).is_empty()]; (c.code) " " (c.name) }
+                            label.check { input type="checkbox" name={ "cam:" (c.code) } value="1" checked[!d.v("order", &format!("cam:{}", c.code)).is_empty()];
+                                (c.code) " " (c.name) }
                         }
                         @if let Some(e) = d.err("order", "cameras") { p.field-error { (e) } }
                     }
@@ -294,7 +300,8 @@ pub async fn order_action(
         OrderAction::Extract | OrderAction::Report => json!({}),
         OrderAction::ReviewFlag => json!({ "note": txt(&f, "note") }),
         OrderAction::File => {
-            json!({ "form": txt(&f, "filing_form"), "reference": txt(&f, "reference"), "delay_reason": opt(&f, "delay_reason") })
+            json!({ "form": txt(&f, "filing_form"), "reference": txt(&f, "reference"),
+                    "delay_reason": opt(&f, "delay_reason") })
         }
         OrderAction::Ledger => {
             let raw = txt(&f, "data_hashes");

@@ -120,7 +120,8 @@ async fn request_form(ui: &Ui, headers: &HeaderMap, me: &Me, l: Lang, d: &Reques
                 // No legal basis is assumed: the applicant chooses one (issue 19, item 7).
                 option value="" { (t(l, "choose")) }
                 @for b in bases {
-                    option value=(b.id) selected[v("basis") == b.id] { (named(&b.name_ja, &b.name_en)) " (" (b.rule.as_str()) ")" }
+                    option value=(b.id) selected[v("basis") == b.id] { (named(&b.name_ja, &b.name_en))
+                        " (" (b.rule.as_str()) ")" }
                 }
             }
             @if let Some(e) = err("basis") { p.field-error #basis-err { (e) } }
@@ -215,12 +216,8 @@ pub async fn create_request(
     // Nothing typed is lost: the form comes back with the API's messages beside the fields.
     let mut values: HashMap<String, String> = f.iter().cloned().collect();
     values.insert("cameras".into(), cameras.join(","));
-    let d = RequestDraft {
-        values,
-        errors: a.field_errors(),
-        detail: Some(a.detail()),
-        rule: a.json["rule"].as_str().map(str::to_owned),
-    };
+    let d =
+        RequestDraft { values, errors: a.field_errors(), detail: Some(a.detail()), rule: a.rule() };
     let form = request_form(&ui, &headers, &me, l, &d).await;
     (a.status, page(l, Some(&me), &t(l, "new_request"), form)).into_response()
 }
@@ -299,10 +296,13 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
         dl.record {
             dt { (t(l, "number")) } dd #number { (q.number) }
             dt { (t(l, "applicant")) } dd #applicant {
-                @if let Some((name, org)) = person(&r.applicant) { (name) "（" (org) "）" } @else { "（）" }
+                @if let Some((name, org)) = person(&r.applicant) { (name) "（" (org) "）" }
+                @else { "（）" }
             }
             dt { (t(l, "state")) } dd #state { (state_label(l, q.state.as_str())) }
-            dt { (t(l, "basis")) } dd { (q.basis_name_ja.as_deref().unwrap_or("")) " (" (q.basis_rule.as_deref().unwrap_or("")) ")" }
+            dt { (t(l, "basis")) }
+            dd { (q.basis_name_ja.as_deref().unwrap_or(""))
+                " (" (q.basis_rule.as_deref().unwrap_or("")) ")" }
             dt { (t(l, "purpose")) } dd { (q.purpose_name_ja.as_deref().unwrap_or("")) }
             dt { (t(l, "recipient")) } dd { (q.recipient) }
             dt { (t(l, "case_summary")) } dd { (q.case_summary) }
@@ -325,7 +325,7 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
         section #timeline {
             h2 { (t(l, "timeline")) }
             table {
-                thead { tr { th { (t(l, "when")) } th { (t(l, "step")) } th { (t(l, "step_by")) } th { (t(l, "details")) } } }
+                (head(l, &["when", "step", "step_by", "details"]))
                 tbody {
                     @for x in &r.timeline {
                         tr {
@@ -336,10 +336,12 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                                     (name)
                                     @if !org.is_empty() { "（" (org) "）" }
                                 }
-                                @if let Some(role) = x.role.as_deref().filter(|r| !r.is_empty()) { br; small { (role) } }
+                                @if let Some(role) = x.role.as_deref().filter(|r| !r.is_empty()) { br;
+                                    small { (role) } }
                             }
                             td {
-                                @if let Some((name, org)) = person(&x.to) { (t(l, "to_person")) " " (name) "（" (org) "） " }
+                                @if let Some((name, org)) = person(&x.to) { (t(l, "to_person"))
+                                    " " (name) "（" (org) "） " }
                                 (x.note.as_deref().unwrap_or(""))
                             }
                         }
@@ -352,12 +354,15 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
             p { a href={ "/requests/" (id) "/certificate" } { (t(l, "certificate")) " " (n) } }
         }
         @if act(RequestAction::Relay) {
-            (d.alert("relay")) form method="post" action={ "/requests/" (id) "/act/relay" } { (form_head(&me, "relay")) button #relay { (t(l, "relay")) } }
+            (d.alert("relay"))
+            form method="post" action={ "/requests/" (id) "/act/relay" } { (form_head(&me, "relay"))
+                button #relay { (t(l, "relay")) } }
         }
         @if act(RequestAction::Approve) {
             section.actions {
                 h2 { (t(l, "reviewed")) }
-                form method="post" action={ "/requests/" (id) "/act/approve" } { (form_head(&me, "approve")) button #approve { (t(l, "approve")) } }
+                form method="post" action={ "/requests/" (id) "/act/approve" } { (form_head(&me, "approve"))
+                    button #approve { (t(l, "approve")) } }
                 (d.alert("approve"))
                 (d.alert("refuse"))
                 form method="post" action={ "/requests/" (id) "/act/refuse" } {
@@ -378,7 +383,9 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                     label for="to_account" { (t(l, "instruct_to")) }
                     select #to_account name="to_account" required {
                         @for a in &first_recipients {
-                            option value=(a.id) { (a.display_name) " (" (if l == Lang::Ja { &a.role_name_ja } else { &a.role_name_en }.as_deref().unwrap_or("")) ")" }
+                            option value=(a.id) { (a.display_name)
+                                " (" (if l == Lang::Ja { &a.role_name_ja } else { &a.role_name_en }.as_deref().unwrap_or(""))
+                                ")" }
                         }
                     }
                     label for="note" { (t(l, "instruction_note")) }
@@ -419,14 +426,16 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
             section {
                 h2 { (t(l, "packages")) }
                 table #packages {
-                    thead { tr { th { "ID" } th { (t(l, "cameras_field")) } th { "SHA-256 (manifest)" } th { "" } th { "" } } }
+                    thead { tr { th { "ID" } th { (t(l, "cameras_field")) }
+                            th { "SHA-256 (manifest)" } th { "" } th { "" } } }
                     tbody {
                         @for (eid, p) in &packages {
                             tr {
                                 td { code { (p.id) } }
                                 td { (p.camera) }
                                 td { code.hash { (p.manifest_sha256) } }
-                                td { a href=(p.href) download=(p.file_name) { (t(l, "download")) } br; small { (p.file_name) } }
+                                td { a href=(p.href) download=(p.file_name) { (t(l, "download")) }
+                                    br; small { (p.file_name) } }
                                 td {
                                     @if let Some(cid) = camera_ids.get(&p.camera) {
                                         a.still href={ "/api/v1/cameras/" (cid) "/still?extraction=" (eid) } target="_blank" { (t(l, "still_for_aim")) }
@@ -439,7 +448,8 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                 // Every package of an extraction in one zip (issue 19, item 6), for its extractor.
                 @for eid in package_extractions(&packages) {
                     p.download-all {
-                        a #{ "download-all-" (eid) } href={ "/api/v1/extractions/" (eid) "/packages.zip" } download {
+                        a #{ "download-all-" (eid) }
+                        href={ "/api/v1/extractions/" (eid) "/packages.zip" } download {
                             (t(l, "download_all"))
                         }
                         " " small { (t(l, "download_all_note")) }
@@ -466,7 +476,8 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                 form method="post" action={ "/requests/" (id) "/ledger" } novalidate {
                     (form_head(&me, "ledger"))
                     // 提供日時 (LEDGER-1, KIT-6.3): date and time, now unless changed.
-                    label for="handed_over_at" { (t(l, "handover_date")) " " span.req aria-hidden="true" { "*" } }
+                    label for="handed_over_at" { (t(l, "handover_date"))
+                        " " span.req aria-hidden="true" { "*" } }
                     input #handed_over_at name="handed_over_at" type="datetime-local" step="1" required
                         value=(if d.form == "ledger" { d.v("ledger", "handed_over_at") } else { me.now().chars().take(19).collect::<String>() });
                     @if let Some(e) = d.err("ledger", "handed_over_at") { p.field-error #handed_over_at-err { (e) } }
@@ -474,7 +485,8 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                     textarea #data_hashes name="data_hashes" rows="3" {
                         @if d.form == "ledger" { (d.v("ledger", "data_hashes")) } @else {
                         @for e in &r.extractions {
-                            @for h in e.manifest_hash.as_deref().unwrap_or("").split_whitespace() { "sha256:" (h) "\n" }
+                            @for h in e.manifest_hash.as_deref().unwrap_or("").split_whitespace() { "sha256:" (h)
+                                "\n" }
                         }
                         }
                     }
@@ -484,7 +496,9 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
             }
         }
         @if act(RequestAction::Withdraw) {
-            (d.alert("withdraw")) form method="post" action={ "/requests/" (id) "/act/withdraw" } data-confirm=(confirm) { (form_head(&me, "withdraw")) button { (t(l, "withdraw")) } }
+            (d.alert("withdraw"))
+            form method="post" action={ "/requests/" (id) "/act/withdraw" } data-confirm=(confirm) { (form_head(&me, "withdraw"))
+                button { (t(l, "withdraw")) } }
         }
     };
     let title = format!("{} {}", t(l, "requests"), q.number);
@@ -538,7 +552,9 @@ pub async fn application(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i
                 tr { th { "事件の概要" } td { (r.case_summary) } }
                 tr { th { "防犯カメラ" } td { (r.cameras.join(", ")) } }
                 tr { th { "画像の日時" } td { (wareki(&r.from)) " 〜 " (wareki(&r.to)) } }
-                tr { th { "添付書類" } td { @for d in &r.documents { (form_title(&profile, &d.form, Lang::Ja)) " " (d.reference) br; } } }
+                tr { th { "添付書類" }
+                    td { @for d in &r.documents { (form_title(&profile, &d.form, Lang::Ja))
+                            " " (d.reference) br; } } }
                 tr { th { "整理番号" } td { (r.number) } }
             }
             @if let Some(pledge) = form.and_then(|f| f.pledge.as_deref()) { p.pledge { (pledge) } }
@@ -699,7 +715,8 @@ pub async fn write_ledger(
         .get("data_hashes")
         .map(|s| s.lines().map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect())
         .unwrap_or_default();
-    let body = json!({ "request_id": id, "data_hashes": hashes, "handed_over_at": local_instant(&f, "handed_over_at") });
+    let body = json!({ "request_id": id, "data_hashes": hashes,
+            "handed_over_at": local_instant(&f, "handed_over_at") });
     act(&ui, s, id, &f, "/api/v1/ledger", body, "/ledger").await
 }
 
@@ -769,7 +786,8 @@ pub async fn ledger(
             label for="f-camera" { (t(l, "cameras_field")) }
             select #f-camera name="camera" {
                 option value="" { (t(l, "all_cameras")) }
-                @for (code, name) in &cams { option value=(code) selected[pick("camera") == code] { (name) } }
+                @for (code, name)
+                in &cams { option value=(code) selected[pick("camera") == code] { (name) } }
             }
             label for="f-from" { (t(l, "extracted_from")) }
             input #f-from name="from" type="date" value=(pick("from"));
@@ -785,8 +803,10 @@ pub async fn ledger(
         h2.ledger-title #ledger-title { (form_name(profile, &profile.workflow.ledger_form, l)) }
         table #ledger {
             thead { tr {
-                th { "#" } th { (t(l, "ledger_request")) } th { (t(l, "cameras_field")) } th { (t(l, "ledger_range")) }
-                th { (t(l, "ledger_extracted")) } th { (t(l, "recipient")) } th { (t(l, "purpose")) } th { (t(l, "handover_date")) }
+                th { "#" } th { (t(l, "ledger_request")) } th { (t(l, "cameras_field")) }
+                th { (t(l, "ledger_range")) }
+                th { (t(l, "ledger_extracted")) } th { (t(l, "recipient")) }
+                th { (t(l, "purpose")) } th { (t(l, "handover_date")) }
                 th { (t(l, "data_hashes")) }
             } }
             tbody {
@@ -796,7 +816,8 @@ pub async fn ledger(
                         td { (request_ref(profile, &e.request_ref, l)) }
                         td { (e.cameras.join(", ")) }
                         td { (when(&e.from)) " 〜 " (when(&e.to)) }
-                        td { (when(&e.extracted_at)) br; (e.operator_name.as_deref().unwrap_or("")) }
+                        td { (when(&e.extracted_at)) br;
+                            (e.operator_name.as_deref().unwrap_or("")) }
                         td { (e.recipient) }
                         td { (purpose(&e.purpose)) }
                         td { (day(e.handover_date.as_deref().unwrap_or(""))) }
@@ -807,7 +828,8 @@ pub async fn ledger(
         }
         }
         p.noprint {
-            @if era { a #era href={ "/ledger?" (qs) } { (t(l, "western_dates")) } } @else { a #era href={ "/ledger?era=1&" (qs) } { (t(l, "era_dates")) } }
+            @if era { a #era href={ "/ledger?" (qs) } { (t(l, "western_dates")) } }
+            @else { a #era href={ "/ledger?era=1&" (qs) } { (t(l, "era_dates")) } }
             " "
             button type="button" data-print { (t(l, "print")) }
             @if let Some(n) = next.as_deref().and_then(|n| n.split("before=").nth(1)) {

@@ -60,11 +60,13 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
                     ul.tasks id=(id) {
                         @for x in items {
                             li.problem[x.overdue] {
-                                @if let Some(title) = &x.title { (if l == Lang::Ja { &title.ja } else { &title.en }) ": " }
+                                @if let Some(title) = &x.title { (if l == Lang::Ja { &title.ja } else { &title.en })
+                                    ": " }
                                 a href=(x.href) { (x.label) }
                                 @if !x.detail.is_empty() { " — " (task_detail(l, x)) }
                                 @if let Some(range) = &x.range {
-                                    " — " (x.cameras.join(", ")) " " (when_at(l, &range.from)) " 〜 " (when_at(l, &range.to))
+                                    " — " (x.cameras.join(", ")) " " (when_at(l, &range.from))
+                                    " 〜 " (when_at(l, &range.to))
                                 }
                                 @if let Some(due) = &x.due_at {
                                     " — " (until_at(l, due))

@@ -12,6 +12,7 @@ use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use server::api::holds::RecorderStatus;
+use server::api::lifecycle::PublicCity;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -283,8 +284,9 @@ fn nav_groups(l: Lang, m: &Me) -> Vec<(&'static str, Vec<(&'static str, String)>
 /// The page frame: header, navigation for what this user may do, language switch; the city
 /// named as the person's session says.
 fn page(l: Lang, me: Option<&Me>, title: &str, body: Markup) -> Markup {
-    let city = me.map(|m| json!({ "ja": m.city.ja, "en": m.city.en })).unwrap_or(Value::Null);
-    page_of(l, me, &city, title, body)
+    let city =
+        me.map(|m| PublicCity { ja: m.city.ja.clone(), en: m.city.en.clone(), emblem: None });
+    page_of(l, me, city.as_ref(), title, body)
 }
 
 /// A public page (no session): the frame with the city's name (issue 19, item 8).
@@ -292,12 +294,21 @@ async fn public_page(ui: &Ui, l: Lang, title: &str, body: Markup) -> Markup {
     page_of(l, None, ui.city().await, title, body)
 }
 
-/// The frame. `city` is `{"ja": …, "en": …}`, or null where unknown (the product's name then).
-fn page_of(l: Lang, me: Option<&Me>, city: &Value, title: &str, body: Markup) -> Markup {
+/// The frame. `city` is `None` where unknown (the product's name then).
+fn page_of(
+    l: Lang,
+    me: Option<&Me>,
+    city: Option<&PublicCity>,
+    title: &str,
+    body: Markup,
+) -> Markup {
     // The city's emblem, when it configured one (issue 19, item 8): beside its name, so
     // decorative for a screen reader (the name follows).
-    let emblem = city["emblem"].as_str().filter(|e| e.starts_with("/api/v1/public/"));
-    let city = city[l.code()].as_str().filter(|c| !c.is_empty());
+    let emblem =
+        city.and_then(|c| c.emblem.as_deref()).filter(|e| e.starts_with("/api/v1/public/"));
+    let city = city
+        .map(|c| if l == Lang::Ja { c.ja.as_str() } else { c.en.as_str() })
+        .filter(|c| !c.is_empty());
     let site = match city {
         Some(c) => format!("{c} {}", t(l, "app_name_short")),
         None => t(l, "app_name"),
@@ -320,7 +331,8 @@ fn page_of(l: Lang, me: Option<&Me>, city: &Value, title: &str, body: Markup) ->
                 header.top {
                     a.brand href="/" {
                         @if let Some(src) = emblem { img.emblem src=(src) alt="" height="32"; " " }
-                        @if let Some(c) = city { span.city { (c) } " " (t(l, "app_name_short")) small.product { " " (t(l, "product")) } }
+                        @if let Some(c) = city { span.city { (c) } " " (t(l, "app_name_short"))
+                            small.product { " " (t(l, "product")) } }
                         @else { (t(l, "app_name")) }
                     }
                     @if let Some(m) = me {
@@ -369,10 +381,20 @@ fn page_of(l: Lang, me: Option<&Me>, city: &Value, title: &str, body: Markup) ->
                             a href="/contact" { (t(l, "contact")) }
                         }
                     }
-                    @if let Some(m) = me { p.note { (t(l, "now")) ": " time #now datetime=(m.now()) { (when_at(l, m.now())) } } }
+                    @if let Some(m) = me { p.note { (t(l, "now"))
+                            ": " time #now datetime=(m.now()) { (when_at(l, m.now())) } } }
                 }
             }
         }
+    }
+}
+
+/// A table's header row: the columns' message keys in order (`""` or `"#"` for a column shown
+/// as that text).
+fn head(l: Lang, keys: &[&str]) -> Markup {
+    html! {
+        thead { tr { @for k in keys { th { @if k.is_empty() || *k == "#" { (k) }
+                        @else { (t(l, k)) } } } } }
     }
 }
 
@@ -384,7 +406,7 @@ fn problem_page(l: Lang, me: Option<&Me>, a: &Answer) -> Response {
     };
     let body = html! {
         p.problem role="alert" { (a.detail()) }
-        @if let Some(rule) = a.json["rule"].as_str() { p { "rule: " code { (rule) } } }
+        @if let Some(rule) = a.rule() { p { "rule: " code { (rule) } } }
         p { a href="/" { (t(l, "back")) } }
     };
     (a.status, page(l, me, &t(l, key), body)).into_response()
@@ -549,7 +571,7 @@ pub struct LoginForm {
 
 fn login_page(
     l: Lang,
-    city: &Value,
+    city: Option<&PublicCity>,
     login: &str,
     next: &str,
     error: Option<&str>,
@@ -564,9 +586,11 @@ fn login_page(
             // The audit log failed verification at start: nothing audited can be done, a login
             // included (issue 17) — said plainly before anyone tries.
             @if audit_halted {
-                p.problem role="alert" #audit-halted { (t(l, "audit_halted")) " " a href="/public/audit" { (t(l, "public_audit")) } }
+                p.problem role="alert" #audit-halted { (t(l, "audit_halted"))
+                    " " a href="/public/audit" { (t(l, "public_audit")) } }
             }
-            @if let Some(e) = error { p.problem role="alert" id="login-error" { (t(l, "login_failed")) ": " (e) } }
+            @if let Some(e) = error { p.problem role="alert" id="login-error" { (t(l, "login_failed"))
+                    ": " (e) } }
             @if !next.is_empty() { p.note #login-return { (t(l, "login_to_return")) } }
             form method="post" action="/login" {
                 @if !next.is_empty() { input type="hidden" name="next" value=(next); }
@@ -827,7 +851,7 @@ fn recorder_table(l: Lang, status: &Result<RecorderStatus, Answer>) -> Markup {
         |m: Option<i64>| said_when(l, m.and_then(|m| jiff::Timestamp::from_millisecond(m).ok()));
     html! {
         table {
-            thead { tr { th { (t(l, "cameras_field")) } th { (t(l, "recorder_state")) } th { (t(l, "last_frame")) } th { (t(l, "gaps_today")) } th { (t(l, "masks_col")) } } }
+            (head(l, &["cameras_field", "recorder_state", "last_frame", "gaps_today", "masks_col"]))
             tbody {
                 @for c in &status.cameras {
                     tr {
@@ -843,7 +867,7 @@ fn recorder_table(l: Lang, status: &Result<RecorderStatus, Answer>) -> Markup {
         // The clocks every recorded time rests on (PROD-TIME-1).
         table #clocks {
             caption { (t(l, "clocks")) }
-            thead { tr { th { (t(l, "clock_host")) } th { (t(l, "clock_synced")) } th { (t(l, "clock_error")) } th { (t(l, "clock_ok")) } } }
+            (head(l, &["clock_host", "clock_synced", "clock_error", "clock_ok"]))
             tbody {
                 @for c in &status.clocks {
                     tr {
@@ -852,7 +876,8 @@ fn recorder_table(l: Lang, status: &Result<RecorderStatus, Answer>) -> Markup {
                         td { (format!("{:.0} ms", c.max_error_ms)) }
                         td {
                             @if c.within_tolerance { (t(l, "yes")) }
-                            @else { strong.problem { (t(l, "no")) " (" (c.rule) ", ±" (c.tolerance_ms) " ms)" } }
+                            @else { strong.problem { (t(l, "no")) " (" (c.rule)
+                                    ", ±" (c.tolerance_ms) " ms)" } }
                         }
                     }
                 }
@@ -864,7 +889,7 @@ fn recorder_table(l: Lang, status: &Result<RecorderStatus, Answer>) -> Markup {
 fn request_list(l: Lang, rows: &[server::api::footage::RequestView]) -> Markup {
     html! {
         table {
-            thead { tr { th { (t(l, "number")) } th { (t(l, "state")) } th { (t(l, "recipient")) } th { (t(l, "cameras_field")) } th { (t(l, "range_from")) } th { (t(l, "range_to")) } } }
+            (head(l, &["number", "state", "recipient", "cameras_field", "range_from", "range_to"]))
             tbody {
                 @for r in rows {
                     tr {
@@ -950,7 +975,7 @@ impl Draft {
             values,
             errors: a.field_errors(),
             detail: a.detail(),
-            rule: a.json["rule"].as_str().map(str::to_owned),
+            rule: a.rule(),
             done: None,
         }
     }

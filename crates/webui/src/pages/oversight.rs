@@ -24,16 +24,24 @@ async fn holds_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Respon
     let body = html! {
         p { (t(l, "holds_help")) }
         table #holds {
-            thead { tr { th { "#" } th { (t(l, "cameras_field")) } th { (t(l, "range_from")) } th { (t(l, "range_to")) } th { (t(l, "hold_until")) } th { (t(l, "reason")) } th { (t(l, "inquiry_reference")) } th { (t(l, "in_force")) } th { "" } } }
+            (head(l, &[
+                "#", "cameras_field", "range_from", "range_to", "hold_until", "reason",
+                "inquiry_reference", "in_force", "",
+            ]))
             tbody {
                 @for h in &holds {
                     tr {
-                        td { (h.id) } td { (h.camera) } td { (when_at(l, &h.from)) } td { (when_at(l, &h.to)) } td { (when_at(l, &h.until)) }
+                        td { (h.id) } td { (h.camera) } td { (when_at(l, &h.from)) }
+                        td { (when_at(l, &h.to)) } td { (when_at(l, &h.until)) }
                         td { (h.reason) } td { (h.inquiry_reference.as_deref().unwrap_or("")) }
-                        td { @if h.in_force { (t(l, "yes")) } @else { (t(l, "no")) " " (at(l, &h.released_at)) }
-                             @if let Some(n) = &h.pending_on_node { br; span.badge.pending { (t(l, "hold_pending_on")) ": " (n) } } }
+                        td { @if h.in_force { (t(l, "yes")) }
+                            @else { (t(l, "no")) " " (at(l, &h.released_at)) }
+                             @if let Some(n) = &h.pending_on_node { br;
+                                 span.badge.pending { (t(l, "hold_pending_on")) ": " (n) } } }
                         td { @if h.in_force {
-                            form.inline method="post" action="/holds" data-confirm=(confirm) { (form_head(&me, "release")) input type="hidden" name="id" value=(h.id); button { (t(l, "release")) } }
+                            form.inline method="post" action="/holds" data-confirm=(confirm) { (form_head(&me, "release"))
+                                input type="hidden" name="id" value=(h.id);
+                                button { (t(l, "release")) } }
                         } }
                     }
                 }
@@ -65,9 +73,11 @@ pub async fn holds_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Pla
             let until = txt(&f, "until");
             (
                 "/api/v1/holds".to_owned(),
-                json!({ "camera": txt(&f, "camera"), "from": jst_input(&txt(&f, "from")), "to": jst_input(&txt(&f, "to")),
+                json!({ "camera": txt(&f, "camera"), "from": jst_input(&txt(&f, "from")),
+                        "to": jst_input(&txt(&f, "to")),
                         "until": if until.is_empty() { until } else { format!("{until}T23:59:59+09:00") },
-                        "reason": txt(&f, "reason"), "inquiry_reference": opt(&f, "inquiry_reference") }),
+                        "reason": txt(&f, "reason"),
+                        "inquiry_reference": opt(&f, "inquiry_reference") }),
             )
         }
         Some(PageForm::Release) => (format!("/api/v1/holds/{}/release", txt(&f, "id")), json!({})),
@@ -108,7 +118,8 @@ async fn retention_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
             dd #retention-own { @match &r.period { None => (t(l, "retention_default_used")), Some(p) => (period_text(l, Some(p))) } }
             dt { (t(l, "retention_default")) } dd { (period_text(l, Some(&r.default))) }
             dt { (t(l, "retention_bounds")) }
-            dd { (period_text(l, r.floor.as_ref())) " (" (r.floor_rule) ") 〜 " (period_text(l, r.ceiling.as_ref())) " (" (r.ceiling_rule) ")" }
+            dd { (period_text(l, r.floor.as_ref())) " (" (r.floor_rule)
+                ") 〜 " (period_text(l, r.ceiling.as_ref())) " (" (r.ceiling_rule) ")" }
         }
         table #retention-cameras {
             thead { tr { th { (t(l, "cameras_field")) } th { (t(l, "retention_in_force")) } } }
@@ -116,7 +127,8 @@ async fn retention_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                 @for c in &r.cameras {
                     tr {
                         td { (c.code) " " (c.name) }
-                        td { (period_text(l, Some(&c.period))) @if c.own_setting { " (" (t(l, "retention_camera_own")) ")" } }
+                        td { (period_text(l, Some(&c.period)))
+                            @if c.own_setting { " (" (t(l, "retention_camera_own")) ")" } }
                     }
                 }
             }
@@ -217,22 +229,25 @@ async fn reconciliation_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) 
             h2 #incidents-h { (t(l, "incidents")) }
             @if incidents.is_empty() { p #no-incidents { (t(l, "no_incidents")) } }
             table #incidents aria-labelledby="incidents-h" {
-                thead { tr { th { "#" } th { (t(l, "month")) } th { (t(l, "incident_kind")) } th { (t(l, "detail")) } th { (t(l, "opened_at")) } th { (t(l, "closed")) } } }
+                (head(l, &["#", "month", "incident_kind", "detail", "opened_at", "closed"]))
                 tbody {
                     @for i in &incidents {
                         tr {
-                            td { (i.id) } td { (i.month) } td { (label(l, "incident", i.facts.kind())) }
+                            td { (i.id) } td { (i.month) }
+                            td { (label(l, "incident", i.facts.kind())) }
                             td { (incident_detail(l, &i.facts)) }
                             td { (when_at(l, &i.opened_at)) }
                             td {
                                 @match &i.closed_at {
                                     None => form method="post" action="/reconciliation" novalidate {
-                                        (form_head(&me, "close")) input type="hidden" name="id" value=(i.id);
+                                        (form_head(&me, "close"))
+                                        input type="hidden" name="id" value=(i.id);
                                         label for={ "note-" (i.id) } { (t(l, "close_note")) }
                                         input id={ "note-" (i.id) } name="note" required;
                                         button { (t(l, "close")) }
                                     },
-                                    Some(closed) => { (when_at(l, closed)) " " (i.note.as_deref().unwrap_or("")) }
+                                    Some(closed) => { (when_at(l, closed))
+                                        " " (i.note.as_deref().unwrap_or("")) }
                                 }
                             }
                         }
@@ -304,7 +319,8 @@ pub async fn reconciliation_post(
                 .collect();
             (
                 "/api/v1/reconciliation/histories".to_owned(),
-                json!({ "workstation_id": num(&f, "workstation_id"), "month": txt(&f, "month"), "items": items }),
+                json!({ "workstation_id": num(&f, "workstation_id"), "month": txt(&f, "month"),
+                        "items": items }),
             )
         }
         _ => return StatusCode::BAD_REQUEST.into_response(),
@@ -395,10 +411,12 @@ pub async fn audit(
         }
         @match &verified {
             Some(Ok(v)) if v.ok => {
-                p #verify-result.ok role="status" { (t(l, "chain_ok")) " " code.hash { (v.public_key) } }
+                p #verify-result.ok role="status" { (t(l, "chain_ok"))
+                    " " code.hash { (v.public_key) } }
             }
             Some(Ok(v)) => {
-                p #verify-result.problem role="alert" { (t(l, "chain_bad")) ": " (v.first_bad_entry.as_deref().unwrap_or("")) }
+                p #verify-result.problem role="alert" { (t(l, "chain_bad"))
+                    ": " (v.first_bad_entry.as_deref().unwrap_or("")) }
             }
             Some(Err(a)) => {
                 p #verify-result.problem role="alert" { (t(l, "chain_bad")) ": " (a.detail()) }
@@ -407,7 +425,9 @@ pub async fn audit(
         }
         p { a #csv href={ "/audit.csv?" (query) } download { (t(l, "download_csv")) } }
         table #audit {
-            thead { tr { th { (t(l, "audit_seq")) } th { (t(l, "at")) } th { (t(l, "actor")) } th { (t(l, "role")) } th { (t(l, "action")) } th { (t(l, "object")) } th { (t(l, "outcome")) } th { (t(l, "audit_rule")) } } }
+            (head(l, &[
+                "audit_seq", "at", "actor", "role", "action", "object", "outcome", "audit_rule",
+            ]))
             tbody {
                 @for e in &entries {
                     @let role = if l == Lang::Ja { &e.role_name_ja } else { &e.role_name_en };
@@ -581,12 +601,15 @@ async fn viewings_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
     let body = html! {
         p.note { (t(l, "no_live_view")) }
         table #viewings {
-            thead { tr { th { "No." } th { (t(l, "viewed_at")) } th { (t(l, "cameras_field")) } th { (t(l, "range_from")) } th { (t(l, "range_to")) } th { (t(l, "purpose")) } th { (t(l, "witnesses")) } th { (t(l, "state")) } } }
+            thead { tr { th { "No." } th { (t(l, "viewed_at")) } th { (t(l, "cameras_field")) }
+                    th { (t(l, "range_from")) } th { (t(l, "range_to")) } th { (t(l, "purpose")) }
+                    th { (t(l, "witnesses")) } th { (t(l, "state")) } } }
             tbody {
                 @for v in &viewings {
                     tr {
                         td { (v.id) } td { (when_at(l, &v.viewed_at)) }
-                        td { (v.cameras.join("、")) } td { (when_at(l, &v.range_from)) } td { (when_at(l, &v.range_to)) }
+                        td { (v.cameras.join("、")) } td { (when_at(l, &v.range_from)) }
+                        td { (when_at(l, &v.range_to)) }
                         td { (purpose_name(&v.purpose)) } td { (v.witnesses.join("、")) }
                         td {
                             @if v.witnesses_pending {
@@ -634,8 +657,10 @@ pub async fn viewings_post(
         .filter(|w| !w.is_empty())
         .map(str::to_owned)
         .collect();
-    let body = json!({ "cameras": [txt(&f, "camera")], "from": jst_input(&txt(&f, "from")), "to": jst_input(&txt(&f, "to")),
-                       "purpose": txt(&f, "purpose"), "witnesses": witnesses, "witness_reason": txt(&f, "witness_reason") });
+    let body = json!({ "cameras": [txt(&f, "camera")], "from": jst_input(&txt(&f, "from")),
+            "to": jst_input(&txt(&f, "to")),
+                       "purpose": txt(&f, "purpose"), "witnesses": witnesses,
+                       "witness_reason": txt(&f, "witness_reason") });
     match post_form(&ui, &s.headers, &f, "/api/v1/viewings", body).await {
         Ok(a) => {
             let v = or_problem!(a.read::<ViewingView>(), s.l, &s.me);
@@ -714,7 +739,8 @@ pub async fn viewing(
                 data-lang=(l.code()) data-msg-gap=(t(l, "viewing_gap")) data-msg-refused=(t(l, "viewing_refused")) {
                 div.stage {
                     video #viewing-video playsinline muted disablepictureinpicture controlslist="nodownload" {}
-                    div.watermark aria-hidden="true" { span.wm-line {} span.wm-line {} span.wm-line {} }
+                    div.watermark aria-hidden="true" { span.wm-line {} span.wm-line {}
+                        span.wm-line {} }
                     p.gap-note hidden role="status" {}
                 }
                 div.timeline aria-hidden="true" {}
@@ -724,7 +750,9 @@ pub async fn viewing(
                     button #frame-back type="button" { (t(l, "viewing_frame_back")) }
                     button #frame-fwd type="button" { (t(l, "viewing_frame_forward")) }
                     label { (t(l, "viewing_speed")) " "
-                        select #speed { option value="0.25" { "×0.25" } option value="0.5" { "×0.5" } option value="1" selected { "×1" } option value="2" { "×2" } option value="4" { "×4" } }
+                        select #speed { option value="0.25" { "×0.25" }
+                            option value="0.5" { "×0.5" } option value="1" selected { "×1" }
+                            option value="2" { "×2" } option value="4" { "×4" } }
                     }
                     span { (t(l, "viewing_recorded_time")) ": " output #wall-clock {} }
                     @if detail.print { button #print-still type="button" { (t(l, "viewing_print")) } }
@@ -750,8 +778,9 @@ pub async fn viewing(
         @if !seen.is_empty() {
             h2 { (t(l, "viewing_seen")) }
             table #viewing-seen {
-                thead { tr { th { (t(l, "cameras_field")) } th { (t(l, "viewing_served_s")) } th { (t(l, "viewing_played_s")) } } }
-                tbody { @for (c, x) in seen { tr { td { (c) } td { (x.served) } td { (x.played) } } } }
+                (head(l, &["cameras_field", "viewing_served_s", "viewing_played_s"]))
+                tbody { @for (c, x)
+                    in seen { tr { td { (c) } td { (x.served) } td { (x.played) } } } }
             }
         }
         p { a href="/viewings" { (t(l, "viewings")) } }
@@ -806,14 +835,18 @@ async fn delegations_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> 
     let agencies = super::registry::organisations(ui, &headers, OrgKind::investigates).await;
     let body = html! {
         table #delegations {
-            thead { tr { th { "#" } th { (t(l, "organisation")) } th { (t(l, "document_reference")) } th { (t(l, "confirmed_at")) } th { (t(l, "revoked")) } th { "" } } }
+            (head(l, &["#", "organisation", "document_reference", "confirmed_at", "revoked", ""]))
             tbody {
                 @for x in &delegations {
                     tr {
-                        td { (x.id) } td { (x.organisation_name.clone().unwrap_or_else(|| x.organisation_id.to_string())) }
-                        td { (x.document_ref) } td { (when_at(l, &x.confirmed_at)) } td { (at(l, &x.revoked_at)) }
+                        td { (x.id) }
+                        td { (x.organisation_name.clone().unwrap_or_else(|| x.organisation_id.to_string())) }
+                        td { (x.document_ref) } td { (when_at(l, &x.confirmed_at)) }
+                        td { (at(l, &x.revoked_at)) }
                         td { @if x.revoked_at.is_none() {
-                            form.inline method="post" action="/delegations" data-confirm=(confirm) { (form_head(&me, "revoke")) input type="hidden" name="id" value=(x.id); button { (t(l, "revoke")) } }
+                            form.inline method="post" action="/delegations" data-confirm=(confirm) { (form_head(&me, "revoke"))
+                                input type="hidden" name="id" value=(x.id);
+                                button { (t(l, "revoke")) } }
                         } }
                     }
                 }
@@ -843,7 +876,8 @@ pub async fn delegations_post(
     let (path, body) = match f.form() {
         Some(PageForm::Delegation) => (
             "/api/v1/delegations".to_owned(),
-            json!({ "organisation_id": num(&f, "organisation_id"), "document_ref": txt(&f, "document_ref") }),
+            json!({ "organisation_id": num(&f, "organisation_id"),
+                    "document_ref": txt(&f, "document_ref") }),
         ),
         Some(PageForm::Revoke) => {
             (format!("/api/v1/delegations/{}/revoke", txt(&f, "id")), json!({}))

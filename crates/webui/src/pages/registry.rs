@@ -110,7 +110,9 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
         (camera_map(l, &ui.map_tiles, &points))
         h2 #sites-h { (t(l, "sites")) }
         table #sites aria-labelledby="sites-h" {
-            thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "address")) } th { (t(l, "signage_text")) } th { (t(l, "signage_checked")) } @if manage { th { "" } } } }
+            thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "address")) }
+                    th { (t(l, "signage_text")) } th { (t(l, "signage_checked")) }
+                    @if manage { th { "" } } } }
             tbody {
                 @for x in &sites {
                     tr {
@@ -118,7 +120,8 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                         td { (x.signage_text) } td { (at(l, &x.signage_checked_at)) }
                         @if manage {
                             td { form.inline method="post" action="/cameras" {
-                                (form_head(&me, "signage")) input type="hidden" name="id" value=(x.id);
+                                (form_head(&me, "signage"))
+                                input type="hidden" name="id" value=(x.id);
                                 button { (t(l, "record_signage_check")) }
                             } }
                         }
@@ -128,12 +131,18 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
         }
         h2 #registry-h { (t(l, "cameras_field")) }
         table #registry aria-labelledby="registry-h" {
-            thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "install_date")) } th { (t(l, "public_share")) } th { (t(l, "coverage_exemption")) } th { (t(l, "masks_native")) } th { (t(l, "anti_removal")) } th { (t(l, "recorder_node")) } @if camera_held { th { (t(l, "camera_footage")) } } th { (t(l, "state")) } @if see_masks { th { (t(l, "privacy_masks")) } } } }
+            thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "site")) }
+                    th { (t(l, "install_date")) } th { (t(l, "public_share")) }
+                    th { (t(l, "coverage_exemption")) } th { (t(l, "masks_native")) }
+                    th { (t(l, "anti_removal")) } th { (t(l, "recorder_node")) }
+                    @if camera_held { th { (t(l, "camera_footage")) } } th { (t(l, "state")) }
+                    @if see_masks { th { (t(l, "privacy_masks")) } } } }
             tbody {
                 @for c in &cams {
                     @let cid = c.id;
                     tr {
-                        td { (c.code) } td { (c.name) } td { (site_name(c.site_id).unwrap_or_default()) }
+                        td { (c.code) } td { (c.name) }
+                        td { (site_name(c.site_id).unwrap_or_default()) }
                         td { (c.install_date) }
                         td { (c.public_share_permille.map(|p| format!("{:.1} %", p as f64 / 10.0)).unwrap_or_default()) }
                         td { (c.coverage_exemption) }
@@ -148,7 +157,8 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                                 details {
                                     summary { (t(l, "stream_credentials")) }
                                     form.credentials method="post" action="/cameras" autocomplete="off" {
-                                        (form_head(&me, "credentials")) input type="hidden" name="id" value=(cid);
+                                        (form_head(&me, "credentials"))
+                                        input type="hidden" name="id" value=(cid);
                                         label for={ "cu-" (cid) } { (t(l, "stream_username")) }
                                         input id={ "cu-" (cid) } name="username" autocomplete="off";
                                         label for={ "cp-" (cid) } { (t(l, "stream_password")) }
@@ -163,7 +173,8 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                                 details.onvif {
                                     summary { (t(l, "camera_onvif")) }
                                     form.onvif method="post" action="/cameras" {
-                                        (form_head(&me, "onvif")) input type="hidden" name="id" value=(cid);
+                                        (form_head(&me, "onvif"))
+                                        input type="hidden" name="id" value=(cid);
                                         label for={ "ov-" (cid) } { (t(l, "onvif_url")) }
                                         input id={ "ov-" (cid) } name="onvif_url" type="url" value=(c.onvif_url.as_deref().unwrap_or(""));
                                         label for={ "or-" (cid) } { (t(l, "reason")) }
@@ -176,10 +187,12 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                         }
                         @if camera_held {
                             td.camera-footage {
-                                @if let Some(days) = c.overwrite_cycle_days { (t(l, "overwrite_cycle")) ": " (days) (t(l, "days_unit")) br; }
+                                @if let Some(days) = c.overwrite_cycle_days { (t(l, "overwrite_cycle"))
+                                    ": " (days) (t(l, "days_unit")) br; }
                                 @if let Some(k) = &c.footage_check {
                                     @let verdict = &k.verdict;
-                                    (t(l, "oldest_on_camera")) ": " (k.oldest_day) "（" (k.age_days) (t(l, "days_unit")) "）"
+                                    (t(l, "oldest_on_camera")) ": " (k.oldest_day) "（" (k.age_days)
+                                    (t(l, "days_unit")) "）"
                                     " " span class={ "badge verdict-" (verdict) } { (label(l, "verdict", verdict)) }
                                     br; small { (t(l, "checked_on")) " " (k.checked_on) }
                                 }
@@ -187,7 +200,8 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                                     details {
                                         summary { (t(l, "record_footage_check")) }
                                         form.footage-check method="post" action="/cameras" {
-                                            (form_head(&me, "footage_check")) input type="hidden" name="id" value=(cid);
+                                            (form_head(&me, "footage_check"))
+                                            input type="hidden" name="id" value=(cid);
                                             label for={ "fo-" (cid) } { (t(l, "oldest_footage_day")) }
                                             input id={ "fo-" (cid) } name="oldest_day" type="date" required;
                                             label for={ "fn-" (cid) } { (t(l, "footage_check_note")) }
@@ -200,11 +214,14 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                         }
                         td {
                             @if c.decommissioned {
-                                (t(l, "decommissioned")) " " (at(l, &c.decommissioned_at)) " " (c.decommission_reason)
-                                @if c.decommissioned_early { br; strong.problem { (t(l, "decommissioned_early")) } }
+                                (t(l, "decommissioned")) " " (at(l, &c.decommissioned_at))
+                                " " (c.decommission_reason)
+                                @if c.decommissioned_early { br;
+                                    strong.problem { (t(l, "decommissioned_early")) } }
                             } @else if manage {
                                 form method="post" action="/cameras" data-confirm=(t(l, "confirm_irreversible")) {
-                                    (form_head(&me, "decommission")) input type="hidden" name="id" value=(cid);
+                                    (form_head(&me, "decommission"))
+                                    input type="hidden" name="id" value=(cid);
                                     label for={ "decom-" (cid) } { (t(l, "decommission_reason")) }
                                     input id={ "decom-" (cid) } name="reason" required;
                                     button.decommission { (t(l, "decommission")) }
@@ -261,8 +278,10 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                     (input(&d, "camera", "coverage_exemption", &t(l, "coverage_exemption"), "text", false))
                     (input(&d, "camera", "consensus_note", &t(l, "consensus_note"), "text", false))
                     (input(&d, "camera", "owner_permission", &t(l, "owner_permission"), "text", false))
-                    label.check { input type="checkbox" name="anti_removal" value="1" checked[!d.v("camera", "anti_removal").is_empty()]; (t(l, "anti_removal")) }
-                    label.check { input type="checkbox" name="masks_native" value="1" checked[!d.v("camera", "masks_native").is_empty()]; (t(l, "masks_native")) }
+                    label.check { input type="checkbox" name="anti_removal" value="1" checked[!d.v("camera", "anti_removal").is_empty()];
+                        (t(l, "anti_removal")) }
+                    label.check { input type="checkbox" name="masks_native" value="1" checked[!d.v("camera", "masks_native").is_empty()];
+                        (t(l, "masks_native")) }
                     button #create-camera { (t(l, "register")) }
                 }
             }
@@ -301,10 +320,13 @@ pub async fn cameras_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<P
             let coord = |k: &str| txt(&f, k).parse::<f64>().ok();
             (
                 "/api/v1/sites".to_owned(),
-                json!({ "code": txt(&f, "code"), "name": txt(&f, "name"), "address": txt(&f, "address"),
-                        "latitude": coord("latitude"), "longitude": coord("longitude"), "reason": opt(&f, "reason"),
+                json!({ "code": txt(&f, "code"), "name": txt(&f, "name"),
+                        "address": txt(&f, "address"),
+                        "latitude": coord("latitude"), "longitude": coord("longitude"),
+                        "reason": opt(&f, "reason"),
                         "system": opt(&f, "system"),
-                        "placement": opt(&f, "placement"), "council_review_date": opt(&f, "council_review_date"),
+                        "placement": opt(&f, "placement"),
+                        "council_review_date": opt(&f, "council_review_date"),
                         "council_review_minutes": opt(&f, "council_review_minutes"),
                         "signage_text": txt(&f, "signage_text") }),
             )
@@ -329,11 +351,16 @@ pub async fn cameras_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<P
             };
             (
                 "/api/v1/cameras".to_owned(),
-                json!({ "code": txt(&f, "code"), "site_id": num(&f, "site_id"), "name": txt(&f, "name"),
-                        "install_date": txt(&f, "install_date"), "rtsp_url": opt(&f, "rtsp_url"), "onvif_url": opt(&f, "onvif_url"), "recorder": opt(&f, "recorder"),
-                        "public_share_permille": permille, "coverage_exemption": opt(&f, "coverage_exemption"),
-                        "consensus_note": opt(&f, "consensus_note"), "owner_permission": opt(&f, "owner_permission"),
-                        "anti_removal": f.fields.contains_key("anti_removal"), "masks_native": f.fields.contains_key("masks_native") }),
+                json!({ "code": txt(&f, "code"), "site_id": num(&f, "site_id"),
+                        "name": txt(&f, "name"),
+                        "install_date": txt(&f, "install_date"), "rtsp_url": opt(&f, "rtsp_url"),
+                        "onvif_url": opt(&f, "onvif_url"), "recorder": opt(&f, "recorder"),
+                        "public_share_permille": permille,
+                        "coverage_exemption": opt(&f, "coverage_exemption"),
+                        "consensus_note": opt(&f, "consensus_note"),
+                        "owner_permission": opt(&f, "owner_permission"),
+                        "anti_removal": f.fields.contains_key("anti_removal"),
+                        "masks_native": f.fields.contains_key("masks_native") }),
             )
         }
         _ => return StatusCode::BAD_REQUEST.into_response(),
@@ -383,7 +410,10 @@ async fn workstations_page(
             }
         }
         table #workstations {
-            thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "placement")) } th { (t(l, "storage")) } th { (t(l, "enrolled_at")) } th { (t(l, "custody_checked")) } th { (t(l, "revoked")) } th { "" } } }
+            (head(l, &[
+                "code", "name", "placement", "storage", "enrolled_at", "custody_checked",
+                "revoked", "",
+            ]))
             tbody {
                 @for w in &workstations {
                     @let id = w.id;
@@ -393,11 +423,16 @@ async fn workstations_page(
                         td { (at(l, &w.revoked_at)) " " (w.revoked_reason) }
                         td {
                             @if w.revoked_at.is_none() {
-                                form.inline method="post" action="/workstations" { (form_head(&me, "enrol")) input type="hidden" name="id" value=(id); button { (t(l, "enrol")) } }
+                                form.inline method="post" action="/workstations" { (form_head(&me, "enrol"))
+                                    input type="hidden" name="id" value=(id);
+                                    button { (t(l, "enrol")) } }
                                 " "
-                                form.inline method="post" action="/workstations" { (form_head(&me, "custody")) input type="hidden" name="id" value=(id); button { (t(l, "custody_check")) } }
+                                form.inline method="post" action="/workstations" { (form_head(&me, "custody"))
+                                    input type="hidden" name="id" value=(id);
+                                    button { (t(l, "custody_check")) } }
                                 form method="post" action="/workstations" data-confirm=(confirm) {
-                                    (form_head(&me, "revoke")) input type="hidden" name="id" value=(id);
+                                    (form_head(&me, "revoke"))
+                                    input type="hidden" name="id" value=(id);
                                     label for={ "revoke-" (id) } { (t(l, "revoke_reason")) }
                                     input id={ "revoke-" (id) } name="reason" required;
                                     button { (t(l, "revoke")) }
@@ -443,7 +478,8 @@ pub async fn workstations_post(
     let (path, body) = match form {
         Some(PageForm::Workstation) => (
             "/api/v1/workstations".to_owned(),
-            json!({ "code": txt(&f, "code"), "name": txt(&f, "name"), "placement": txt(&f, "placement"),
+            json!({ "code": txt(&f, "code"), "name": txt(&f, "name"),
+                    "placement": txt(&f, "placement"),
                     "organisation_id": num(&f, "organisation_id"), "storage": txt(&f, "storage") }),
         ),
         Some(PageForm::Enrol) => (format!("/api/v1/workstations/{id}/enrol-link"), json!({})),
@@ -505,13 +541,17 @@ async fn nodes_page(
             }
         }
         @if let Some(local) = &nodes.in_process {
-            p #in-process { (t(l, "node_in_process")) ": " (local.name) " — " (local.cameras.join("、")) }
+            p #in-process { (t(l, "node_in_process")) ": " (local.name)
+                " — " (local.cameras.join("、")) }
         }
         table #nodes {
             thead { tr {
-                th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "state")) } th { (t(l, "node_cameras")) }
-                th { (t(l, "last_contact")) } th { (t(l, "disk_free")) } th { (t(l, "oldest_footage")) }
-                th { (t(l, "keys_held")) } th { (t(l, "clock_offset")) } th { (t(l, "last_erasures")) } th { "" }
+                th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "state")) }
+                th { (t(l, "node_cameras")) }
+                th { (t(l, "last_contact")) } th { (t(l, "disk_free")) }
+                th { (t(l, "oldest_footage")) }
+                th { (t(l, "keys_held")) } th { (t(l, "clock_offset")) }
+                th { (t(l, "last_erasures")) } th { "" }
             } }
             tbody {
                 @for n in &nodes.nodes {
@@ -521,7 +561,8 @@ async fn nodes_page(
                     tr data-node=(n.name) {
                         td { (n.name) br; small { (n.address) } }
                         td { (n.site)
-                             @if let Some(k) = &n.site_kind { br; small.site-kind { (kind_name(k).unwrap_or_default()) } } }
+                             @if let Some(k) = &n.site_kind { br;
+                                 small.site-kind { (kind_name(k).unwrap_or_default()) } } }
                         td { span class={ "badge node-" (state) } { (label(l, "node_state", &state)) }
                              @for a in n.alerts.iter().filter(|a| **a != NodeAlert::Stale) {
                                  br; span.badge.alert { (label(l, "node_alert", a.as_str())) } }
@@ -540,7 +581,8 @@ async fn nodes_page(
                         td {
                             @if manage && n.revoked_at.is_none() {
                                 form method="post" action="/nodes" data-confirm=(confirm) {
-                                    (form_head(&me, "revoke")) input type="hidden" name="id" value=(id);
+                                    (form_head(&me, "revoke"))
+                                    input type="hidden" name="id" value=(id);
                                     label for={ "revoke-" (id) } { (t(l, "revoke_reason")) }
                                     input id={ "revoke-" (id) } name="reason" required;
                                     button { (t(l, "revoke")) }
@@ -566,11 +608,13 @@ async fn nodes_page(
                         fieldset #site-conditions {
                             legend { (t(l, "recorder_site")) }
                             @for k in site_kinds {
-                                label.check { input type="radio" name="site_kind" value=(k.id) checked[d.v("node", "site_kind") == k.id]; strong { (named(&k.name_ja, &k.name_en)) } }
+                                label.check { input type="radio" name="site_kind" value=(k.id) checked[d.v("node", "site_kind") == k.id];
+                                    strong { (named(&k.name_ja, &k.name_en)) } }
                                 ul.conditions {
                                     @for c in &k.conditions {
                                         @let key = format!("cond:{}:{}", k.id, c.id);
-                                        li { label.check { input type="checkbox" name=(key) value="1" checked[!d.v("node", &key).is_empty()]; (named(&c.name_ja, &c.name_en)) } }
+                                        li { label.check { input type="checkbox" name=(key) value="1" checked[!d.v("node", &key).is_empty()];
+                                                (named(&c.name_ja, &c.name_en)) } }
                                     }
                                 }
                             }
@@ -598,7 +642,8 @@ pub async fn nodes_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Pla
                 f.fields.keys().filter_map(|k| k.strip_prefix(prefix.as_str())).collect();
             (
                 "/api/v1/nodes".to_owned(),
-                json!({ "name": txt(&f, "name"), "site": txt(&f, "site"), "address": txt(&f, "address"),
+                json!({ "name": txt(&f, "name"), "site": txt(&f, "site"),
+                        "address": txt(&f, "address"),
                         "site_kind": opt(&f, "site_kind"), "site_conditions": conditions }),
             )
         }
@@ -633,7 +678,7 @@ async fn room_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Respons
     let body = html! {
         p { (t(l, "room_help")) }
         table #room-entries {
-            thead { tr { th { (t(l, "person")) } th { (t(l, "purpose")) } th { (t(l, "room_ground")) } th { (t(l, "room_entered")) } th { (t(l, "room_left")) } } }
+            (head(l, &["person", "purpose", "room_ground", "room_entered", "room_left"]))
             tbody {
                 @for e in &room.entries {
                     tr {
@@ -645,7 +690,8 @@ async fn room_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Respons
                         td {
                             @match &e.left_at {
                                 None => form method="post" action="/room" {
-                                    (form_head(&me, "leave")) input type="hidden" name="id" value=(e.id);
+                                    (form_head(&me, "leave"))
+                                    input type="hidden" name="id" value=(e.id);
                                     button { (t(l, "room_leave")) }
                                 },
                                 Some(left) => (when_at(l, left)),
@@ -712,19 +758,24 @@ async fn contracts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
     let gate_rule = profile.accounts.contractor_gate_rule.as_str();
     let body = html! {
         table #contracts {
-            thead { tr { th { "#" } th { (t(l, "contract_title")) } th { (t(l, "scope")) } th { (t(l, "clauses")) } th { (t(l, "valid")) } th { (t(l, "signed_off")) } } }
+            (head(l, &["#", "contract_title", "scope", "clauses", "valid", "signed_off"]))
             tbody {
                 @for c in &contracts {
                     tr {
                         td { (c.id) } td { (c.title) } td { (c.scope) }
                         td { ul.clauses { @for k in &c.clauses {
-                            li { (CLAUSES.get(usize::from(k.clause).saturating_sub(1)).copied().unwrap_or("?")) " "
-                                 @if k.included { (t(l, "included")) } @else { (t(l, "left_out")) ": " (k.reason.as_deref().unwrap_or("")) } }
+                            li { (CLAUSES.get(usize::from(k.clause).saturating_sub(1)).copied().unwrap_or("?"))
+                                " "
+                                 @if k.included { (t(l, "included")) }
+                                 @else { (t(l, "left_out"))
+                                     ": " (k.reason.as_deref().unwrap_or("")) } }
                         } } }
                         td { (when_at(l, &c.valid_from)) " 〜 " (when_at(l, &c.valid_until)) }
                         td {
                             @match &c.signed_off_at {
-                                None => form.inline method="post" action="/contracts" { (form_head(&me, "sign_off")) input type="hidden" name="id" value=(c.id); button.sign-off { (t(l, "sign_off")) } },
+                                None => form.inline method="post" action="/contracts" { (form_head(&me, "sign_off"))
+                                    input type="hidden" name="id" value=(c.id);
+                                    button.sign-off { (t(l, "sign_off")) } },
                                 Some(at) => (when_at(l, at)),
                             }
                         }
@@ -748,7 +799,8 @@ async fn contracts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                     @if let Some(e) = d.err("contract", "clauses") { p.field-error { (e) } }
                     @for (i, mark) in CLAUSES.iter().enumerate() {
                         @let n = i + 1;
-                        label.check { input type="checkbox" name={ "clause" (n) } value="1" checked[d.form != "contract" || !d.v("contract", &format!("clause{n}")).is_empty()]; (mark) " " (t(l, &format!("clause_{n}"))) }
+                        label.check { input type="checkbox" name={ "clause" (n) } value="1" checked[d.form != "contract" || !d.v("contract", &format!("clause{n}")).is_empty()];
+                            (mark) " " (t(l, &format!("clause_{n}"))) }
                         label for={ "contract-reason" (n) } { (mark) " " (t(l, "left_out_reason")) }
                         input id={ "contract-reason" (n) } name={ "reason" (n) } value=(d.v("contract", &format!("reason{n}")));
                     }
@@ -771,7 +823,8 @@ pub async fn contracts_post(
             let clauses: Vec<Value> = (1..=7)
                 .map(|n| {
                     let included = f.fields.contains_key(&format!("clause{n}"));
-                    json!({ "clause": n, "included": included, "reason": if included { Value::Null } else { opt(&f, &format!("reason{n}")) } })
+                    json!({ "clause": n, "included": included,
+                            "reason": if included { Value::Null } else { opt(&f, &format!("reason{n}")) } })
                 })
                 .collect();
             let day = |k: &str| {
@@ -780,8 +833,10 @@ pub async fn contracts_post(
             };
             (
                 "/api/v1/contracts".to_owned(),
-                json!({ "organisation_id": num(&f, "organisation_id"), "title": txt(&f, "title"), "scope": txt(&f, "scope"),
-                        "clauses": clauses, "valid_from": day("valid_from"), "valid_until": day("valid_until") }),
+                json!({ "organisation_id": num(&f, "organisation_id"), "title": txt(&f, "title"),
+                        "scope": txt(&f, "scope"),
+                        "clauses": clauses, "valid_from": day("valid_from"),
+                        "valid_until": day("valid_until") }),
             )
         }
         Some(PageForm::SignOff) => {
@@ -889,7 +944,8 @@ async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) 
                     (t(l, "version")) " " (current.version) " · "
                     (t(l, "public_share")) " "
                     (share(current.public_share_permille).unwrap_or_else(|| "—".into()))
-                    " · " @if current.in_recorder { (t(l, "mask_in_recorder")) } @else { (t(l, "masks_native")) }
+                    " · " @if current.in_recorder { (t(l, "mask_in_recorder")) }
+                    @else { (t(l, "masks_native")) }
                 }
             }
         }
@@ -904,7 +960,8 @@ async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) 
                         (form_head(&me, "commission"))
                         // NIS-2, NIS-6: the camera keeps the footage; its cycle is recorded now.
                         @if profile.recording.camera_holds_footage {
-                            label for="overwrite_cycle_days" { (t(l, "overwrite_cycle")) " (" (t(l, "days_unit")) ")" }
+                            label for="overwrite_cycle_days" { (t(l, "overwrite_cycle"))
+                                " (" (t(l, "days_unit")) ")" }
                             input #overwrite_cycle_days name="overwrite_cycle_days" type="number" min="1" required value=(d.v("commission", "overwrite_cycle_days"));
                             @if let Some(e) = d.err("commission", "overwrite_cycle_days") { p.field-error { (e) } }
                         }
@@ -913,10 +970,14 @@ async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) 
                 }
             }
         } @else if let Some(at) = cam.and_then(|c| c.commissioned_at.as_deref()) {
-            p #commissioned { (t(l, "commissioned_at")) " " (when_at(l, at)) " — " (t(l, "still_through_chain")) }
+            p #commissioned { (t(l, "commissioned_at")) " " (when_at(l, at))
+                " — " (t(l, "still_through_chain")) }
         }
         table #mask-versions {
-            thead { tr { th { (t(l, "version")) } th { (t(l, "mask_polygons")) } th { (t(l, "public_share")) } th { (t(l, "mask_in_recorder")) } th { (t(l, "reason")) } th { (t(l, "by")) } th { (t(l, "at")) } } }
+            (head(l, &[
+                "version", "mask_polygons", "public_share", "mask_in_recorder", "reason", "by",
+                "at",
+            ]))
             tbody {
                 @for v in &list {
                     tr {
@@ -937,7 +998,8 @@ async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) 
                     (form_head(&me, "masks"))
                     (input(&d, "masks", "polygons", &t(l, "mask_polygons_help"), "textarea", false))
                     (input(&d, "masks", "public_area", &t(l, "public_area_help").replace("{rule}", &coverage_rule), "text", false))
-                    label.check { input type="checkbox" name="in_recorder" value="1" checked[!d.v("masks", "in_recorder").is_empty()]; (t(l, "mask_in_recorder")) }
+                    label.check { input type="checkbox" name="in_recorder" value="1" checked[!d.v("masks", "in_recorder").is_empty()];
+                        (t(l, "mask_in_recorder")) }
                     (input(&d, "masks", "coverage_exemption", &t(l, "coverage_exemption"), "text", false))
                     (input(&d, "masks", "reason", &t(l, "mask_reason"), "text", true))
                     button #save-masks { (t(l, "register")) }
@@ -997,7 +1059,8 @@ pub async fn masks_post(
     };
     let body = json!({ "polygons": polygons, "public_area": public_area,
                        "in_recorder": f.fields.contains_key("in_recorder"),
-                       "coverage_exemption": opt(&f, "coverage_exemption"), "reason": txt(&f, "reason") });
+                       "coverage_exemption": opt(&f, "coverage_exemption"),
+                       "reason": txt(&f, "reason") });
     match post_form(&ui, &s.headers, &f, &format!("/api/v1/cameras/{id}/masks"), body).await {
         Ok(_) => Redirect::to(&format!("/cameras/{id}/masks")).into_response(),
         Err((status, d)) => masks_page(&ui, s, id, d, status).await,

@@ -48,7 +48,8 @@ pub async fn contact_post(
     let l = lang(&headers);
     let get = |k: &str| f.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
     let opt = |k: &str| Some(get(k)).filter(|v| !v.is_empty());
-    let body = json!({ "category": get("category"), "camera": opt("camera"), "body": get("body"), "contact": opt("contact") });
+    let body = json!({ "category": get("category"), "camera": opt("camera"), "body": get("body"),
+            "contact": opt("contact") });
     let a = ui
         .api
         .call(axum::http::Method::POST, "/api/v1/public/complaints", &headers, None, Some(body))
@@ -90,11 +91,12 @@ pub async fn public_cameras(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Re
         p { (t(l, "public_cameras_help")) " " (list.operator) }
         (camera_map(l, &ui.map_tiles, &points))
         table #public-cameras {
-            thead { tr { th { (t(l, "code")) } th { (t(l, "name")) } th { (t(l, "site")) } th { (t(l, "address")) } th { (t(l, "installer")) } th { (t(l, "signage_text")) } th { (t(l, "map")) } } }
+            (head(l, &["code", "name", "site", "address", "installer", "signage_text", "map"]))
             tbody {
                 @for c in &list.cameras {
                     tr {
-                        td { (c.code) } td { (c.name) } td { (or_blank(&c.site)) } td { (or_blank(&c.address)) }
+                        td { (c.code) } td { (c.name) } td { (or_blank(&c.site)) }
+                        td { (or_blank(&c.address)) }
                         td.installer {
                             // A group's or facility's own rules document (KAW-2.2.7).
                             @if let Some(id) = c.installer_id { a href={ "/rules?installer=" (id) } { (c.installer) } }
@@ -108,7 +110,8 @@ pub async fn public_cameras(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Re
                 }
             }
         }
-        p { a #cameras-csv href="/api/v1/public/cameras?format=csv" download { (t(l, "open_data_csv")) } " · " a href="/contact" { (t(l, "contact")) } }
+        p { a #cameras-csv href="/api/v1/public/cameras?format=csv" download { (t(l, "open_data_csv")) }
+            " · " a href="/contact" { (t(l, "contact")) } }
     };
     with_map_csp(
         &ui.map_tiles,
@@ -131,7 +134,8 @@ pub async fn public_audit(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Resp
             p.problem #audit-halted role="alert" { (t(l, "audit_halted")) " (" (why) ")" }
         }
         @for f in &log.recorder_findings {
-            p.problem.recorder-finding role="alert" { (t(l, "audit_recorder_finding")) " (" (f) ")" }
+            p.problem.recorder-finding role="alert" { (t(l, "audit_recorder_finding")) " (" (f)
+                ")" }
         }
         p { (t(l, "public_audit_help")) }
         dl {
@@ -139,7 +143,7 @@ pub async fn public_audit(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Resp
             dt { (t(l, "audit_public_key")) } dd { code #audit-public-key { (log.public_key) } }
         }
         table #audit-checkpoints {
-            thead { tr { th { (t(l, "audit_entry_no")) } th { (t(l, "audit_signed_at")) } th { (t(l, "audit_entry_hash")) } } }
+            (head(l, &["audit_entry_no", "audit_signed_at", "audit_entry_hash"]))
             tbody {
                 @for c in &log.checkpoints {
                     tr {
@@ -202,24 +206,34 @@ async fn complaints_page(
         }
         p { a #csv href={ "/complaints.csv?" (qs) } download { (t(l, "download_csv")) } }
         table #complaints {
-            thead { tr { th { (t(l, "number")) } th { (t(l, "received_at")) } th { (t(l, "category")) } th { (t(l, "cameras_field")) } th { (t(l, "contact_body")) } th { (t(l, "answer_by")) } th { (t(l, "state")) } } }
+            (head(l, &[
+                "number", "received_at", "category", "cameras_field", "contact_body", "answer_by",
+                "state",
+            ]))
             tbody {
                 @for c in &complaints {
                     @let id = c.id;
                     @let response = c.response.as_deref().unwrap_or("");
                     tr.overdue[c.overdue] {
                         td { (c.number) br; small { (label(l, "channel", &c.channel)) } }
-                        td { (when_at(l, &c.received_at)) } td { (label(l, "category", &c.category)) } td { (c.camera.as_deref().unwrap_or("")) }
+                        td { (when_at(l, &c.received_at)) }
+                        td { (label(l, "category", &c.category)) }
+                        td { (c.camera.as_deref().unwrap_or("")) }
                         td { (c.body) br; small { (c.contact) } }
-                        td { (until_at(l, &c.due_at)) @if c.overdue { br; strong.problem { (t(l, "overdue")) } } }
+                        td { (until_at(l, &c.due_at))
+                            @if c.overdue { br; strong.problem { (t(l, "overdue")) } } }
                         td {
-                            @if c.closed_at.is_some() { (t(l, "closed")) " " (at(l, &c.closed_at)) br; (response) }
+                            @if c.closed_at.is_some() { (t(l, "closed")) " " (at(l, &c.closed_at))
+                                br; (response) }
                             @else if c.responded_at.is_some() {
                                 (response)
-                                form method="post" action="/complaints" { (form_head(&me, "close")) input type="hidden" name="id" value=(id); button.close-complaint { (t(l, "close")) } }
+                                form method="post" action="/complaints" { (form_head(&me, "close"))
+                                    input type="hidden" name="id" value=(id);
+                                    button.close-complaint { (t(l, "close")) } }
                             } @else {
                                 form method="post" action="/complaints" {
-                                    (form_head(&me, "respond")) input type="hidden" name="id" value=(id);
+                                    (form_head(&me, "respond"))
+                                    input type="hidden" name="id" value=(id);
                                     label for={ "response-" (id) } { (t(l, "response")) }
                                     textarea id={ "response-" (id) } name="response" rows="2" required {}
                                     button.respond { (t(l, "record_response")) }
@@ -258,7 +272,8 @@ pub async fn complaints_post(
     let (path, body) = match f.form() {
         Some(PageForm::Complaint) => (
             "/api/v1/complaints".to_owned(),
-            json!({ "channel": txt(&f, "channel"), "category": txt(&f, "category"), "camera": opt(&f, "camera"),
+            json!({ "channel": txt(&f, "channel"), "category": txt(&f, "category"),
+                    "camera": opt(&f, "camera"),
                     "body": txt(&f, "body"), "contact": opt(&f, "contact") }),
         ),
         Some(PageForm::Respond) => {
@@ -347,7 +362,9 @@ async fn reports_page(
             p.note { (t(l, "report_year_open")) }
         }
         @if let Some(x) = published.iter().find(|x| x.fiscal_year.to_string() == fy) {
-            p #published-as { (t(l, "published_at")) " " (when_at(l, &x.published_at)) " (" (t(l, "version")) " " (x.version) ") — " a href="/public/reports" { (t(l, "public_reports")) } }
+            p #published-as { (t(l, "published_at")) " " (when_at(l, &x.published_at))
+                " (" (t(l, "version")) " " (x.version)
+                ") — " a href="/public/reports" { (t(l, "public_reports")) } }
         }
         @for tb in &r.tables {
             h2 { @if ja { (tb.title_ja) } @else { (tb.title_en) } }
@@ -451,9 +468,17 @@ pub async fn public_report_file(
 ) -> Response {
     let l = lang(&headers);
     let a = ui.api.get(&format!("/api/v1/public/reports/{fy}"), &headers).await;
-    match serde_json::from_value::<report::AnnualReport>(a.json["report"].clone()) {
-        Ok(r) if a.ok() => report_file_of(&r, &file),
-        _ => problem_page(l, None, &a),
+    // The published report is served as it was frozen (the API keeps it as a JSON document, so a
+    // later change of the report's shape cannot alter what was published); it is read as today's
+    // `AnnualReport` to lay out its files, and one that no longer reads is a server error.
+    let frozen = a.read::<server::api::lifecycle::PublicReport>().and_then(|p| {
+        let doc =
+            Answer { status: StatusCode::OK, json: p.report, set_cookies: Vec::new(), next: None };
+        doc.read::<report::AnnualReport>()
+    });
+    match frozen {
+        Ok(r) => report_file_of(&r, &file),
+        Err(a) => problem_page(l, None, &a),
     }
 }
 
@@ -503,17 +528,21 @@ async fn disposals_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
         .collect();
     let body = html! {
         table #disposals {
-            thead { tr { th { (t(l, "number")) } th { (t(l, "device")) } th { (t(l, "serials")) } th { (t(l, "method")) } th { (t(l, "confirmations")) } th { (t(l, "state")) } } }
+            (head(l, &["number", "device", "serials", "method", "confirmations", "state"]))
             tbody {
                 @for x in &disposals {
                     tr {
-                        td { (x.number) } td { (x.device) } td { (x.serials.join(", ")) } td { (label(l, "method", &x.method)) }
+                        td { (x.number) } td { (x.device) } td { (x.serials.join(", ")) }
+                        td { (label(l, "method", &x.method)) }
                         td { (x.confirmations.len()) " / " (x.min_confirmers) }
                         td {
                             @if x.completed_at.is_none() {
-                                form.inline method="post" action="/disposals" { (form_head(&me, "confirm")) input type="hidden" name="id" value=(x.id); button.confirm-disposal { (t(l, "confirm_disposal")) } }
+                                form.inline method="post" action="/disposals" { (form_head(&me, "confirm"))
+                                    input type="hidden" name="id" value=(x.id);
+                                    button.confirm-disposal { (t(l, "confirm_disposal")) } }
                             } @else {
-                                (t(l, "closed")) " " a href={ "/disposals/" (x.id) "/certificate" } { (t(l, "certificate")) }
+                                (t(l, "closed"))
+                                " " a href={ "/disposals/" (x.id) "/certificate" } { (t(l, "certificate")) }
                             }
                         }
                     }
@@ -554,7 +583,8 @@ pub async fn disposals_post(
                 .collect();
             (
                 "/api/v1/disposals".to_owned(),
-                json!({ "device": txt(&f, "device"), "serials": serials, "method": txt(&f, "method"), "note": opt(&f, "note") }),
+                json!({ "device": txt(&f, "device"), "serials": serials,
+                        "method": txt(&f, "method"), "note": opt(&f, "note") }),
             )
         }
         Some(PageForm::Confirm) => {
@@ -588,7 +618,9 @@ pub async fn disposal_certificate(
                 tr { th { (t(l, "serials")) } td { (c.serials.join(", ")) } }
                 tr { th { (t(l, "method")) } td { (label(l, "method", &c.method)) } }
                 tr { th { (t(l, "keys_checked")) } td { (wareki_of(&c.keys_checked_at)) } }
-                tr { th { (t(l, "confirmations")) } td { @for x in &c.confirmations { "#" (x.account_id) "（" (x.role) "） " (wareki(&x.confirmed_at)) br; } } }
+                tr { th { (t(l, "confirmations")) }
+                    td { @for x in &c.confirmations { "#" (x.account_id) "（" (x.role)
+                            "） " (wareki(&x.confirmed_at)) br; } } }
             }
             p { "上記の録画装置・記録媒体について、画像を復元できない状態にしたうえで廃棄したことを確認しました。" }
             p.right { (c.profile.as_deref().unwrap_or("")) }
