@@ -66,7 +66,8 @@ fn account_page(
                         " · " a #years-era href="/years/era" { (t(l, "date_style_use_era")) }
                     } @else {
                         (t(l, "date_style_era"))
-                        " · " a #years-western href="/years/western" { (t(l, "date_style_use_western")) }
+                        " · " a #years-western href="/years/western" {
+                                (t(l, "date_style_use_western")) }
                     }
                 }
             }
@@ -76,11 +77,13 @@ fn account_page(
                     input type="hidden" name="csrf" value=(me.csrf());
                     input type="hidden" name="op" value="password";
                     label for="current" { (t(l, "password_current")) }
-                    input #current name="current" type="password" autocomplete="current-password" required;
+                    input #current name="current" type="password" autocomplete="current-password"
+                        required;
                     label for="new" { (t(l, "password_new")) }
                     input #new name="new" type="password" autocomplete="new-password" required;
                     label for="confirm" { (t(l, "password_confirm")) }
-                    input #confirm name="confirm" type="password" autocomplete="new-password" required;
+                    input #confirm name="confirm" type="password" autocomplete="new-password"
+                        required;
                     button { (t(l, "change_password")) }
                 }
             }
@@ -93,7 +96,8 @@ fn account_page(
                 @if let Some(Shown::Enrolment { secret, url }) = shown {
                     p { (t(l, "totp_scan")) }
                     @if let Some(svg) = qr_svg(url) {
-                        div #totp-qr.qr role="img" aria-label=(t(l, "totp_qr")) { (maud::PreEscaped(svg)) }
+                        div #totp-qr.qr role="img" aria-label=(t(l, "totp_qr")) {
+                                (maud::PreEscaped(svg)) }
                     }
                     p { (t(l, "totp_key")) ": " code #totp-secret { (secret) } }
                     form method="post" action="/account" {
@@ -104,7 +108,8 @@ fn account_page(
                         input type="hidden" name="secret" value=(secret);
                         input type="hidden" name="url" value=(url);
                         label for="code" { (t(l, "totp_code")) }
-                        input #code name="code" inputmode="numeric" autocomplete="one-time-code" required;
+                        input #code name="code" inputmode="numeric" autocomplete="one-time-code"
+                            required;
                         button #totp-confirm { (t(l, "totp_confirm")) }
                     }
                 } @else if me.totp_enabled {
@@ -115,7 +120,8 @@ fn account_page(
                         input type="hidden" name="csrf" value=(me.csrf());
                         input type="hidden" name="op" value="recovery_codes";
                         label for="rc-password" { (t(l, "password")) }
-                        input #rc-password name="password" type="password" autocomplete="current-password" required;
+                        input #rc-password name="password" type="password"
+                            autocomplete="current-password" required;
                         label for="rc-code" { (t(l, "totp")) }
                         input #rc-code name="code" autocomplete="one-time-code" required;
                         button #recovery-renew { (t(l, "recovery_codes_renew")) }
@@ -126,7 +132,8 @@ fn account_page(
                         input type="hidden" name="csrf" value=(me.csrf());
                         input type="hidden" name="op" value="totp";
                         label for="totp-password" { (t(l, "password")) }
-                        input #totp-password name="password" type="password" autocomplete="current-password" required;
+                        input #totp-password name="password" type="password"
+                            autocomplete="current-password" required;
                         button #totp-start { (t(l, "totp_start")) }
                     }
                 }

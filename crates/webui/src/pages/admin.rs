@@ -71,17 +71,20 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
                             td {
                                 // PROD-SOD-6: a second administrator activates an outsider's account.
                                 @if a.pending_activation && a.disabled_at.is_none() {
-                                    form.inline method="post" action="/accounts" { (form_head(&me, "activate"))
+                                    form.inline method="post" action="/accounts" {
+                                            (form_head(&me, "activate"))
                                         input type="hidden" name="id" value=(a.id);
                                         button { (t(l, "activate")) } }
                                 }
                                 @if a.locked_until.is_some() {
-                                    form.inline method="post" action="/accounts" { (form_head(&me, "unlock"))
+                                    form.inline method="post" action="/accounts" {
+                                            (form_head(&me, "unlock"))
                                         input type="hidden" name="id" value=(a.id);
                                         button { (t(l, "unlock")) } }
                                 }
                                 @if a.disabled_at.is_none() && a.id != me.id() {
-                                    form.inline method="post" action="/accounts" data-confirm=(confirm) { (form_head(&me, "disable"))
+                                    form.inline method="post" action="/accounts"
+                                        data-confirm=(confirm) { (form_head(&me, "disable"))
                                         input type="hidden" name="id" value=(a.id);
                                         button { (t(l, "disable")) } }
                                 }
@@ -120,7 +123,8 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
                             td { @if x.in_force { (t(l, "yes")) }
                                 @else { (t(l, "no")) " " (at(l, &x.revoked_at)) } }
                             td { @if x.in_force {
-                                form.inline method="post" action="/accounts" data-confirm=(confirm) { (form_head(&me, "revoke"))
+                                form.inline method="post" action="/accounts"
+                                    data-confirm=(confirm) { (form_head(&me, "revoke"))
                                     input type="hidden" name="id" value=(x.id);
                                     button { (t(l, "revoke")) } }
                             } }

@@ -40,11 +40,15 @@ async fn duties_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Respo
                                             form method="post" action="/duties" novalidate {
                                                 (form_head(&me, &form))
                                                 input type="hidden" name="duty" value=(id);
-                                                input type="hidden" name="subject" value=(o.subject);
+                                                input type="hidden" name="subject"
+                                                    value=(o.subject);
                                                 input type="hidden" name="period" value=(o.period);
-                                                label for={ (form) "-" (o.subject) } { (t(l, "duty_note")) }
-                                                input id={ (form) "-" (o.subject) } name="note" required value=(d.v(&form, "note"));
-                                                @if let Some(e) = d.err(&form, "note") { p.field-error { (e) } }
+                                                label for={ (form) "-" (o.subject) } {
+                                                    (t(l, "duty_note")) }
+                                                input id={ (form) "-" (o.subject) } name="note"
+                                                    required value=(d.v(&form, "note"));
+                                                @if let Some(e) = d.err(&form, "note") {
+                                                    p.field-error { (e) } }
                                                 button { (t(l, "duty_record")) }
                                             }
                                         } @else if o.mine {

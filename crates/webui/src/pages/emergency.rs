@@ -78,7 +78,8 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                     form method="post" action={ "/emergency/" (id) "/review-flag" } {
                         (form_head(&me, &fv))
                         label for={ "flag-note-" (id) } { (t(l, "flag_note")) }
-                        textarea id={ "flag-note-" (id) } name="note" rows="2" required { (d.v(&fv, "note")) }
+                        textarea id={ "flag-note-" (id) } name="note" rows="2" required {
+                                (d.v(&fv, "note")) }
                         @if let Some(e) = d.err(&fv, "note") { p.field-error { (e) } }
                         button.review-flag { (t(l, "review_flag")) }
                     }
@@ -87,12 +88,15 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                 @let ff = format!("file-{id}");
                 (d.alert(&fx)) (d.alert(&ff))
                 @if act(OrderAction::Extract) {
-                    form method="post" action={ "/emergency/" (id) "/extract" } data-confirm=(confirm) {
+                    form method="post" action={ "/emergency/" (id) "/extract" }
+                        data-confirm=(confirm) {
                         (form_head(&me, &fx))
                         button.extract-order { (t(l, "extract_order")) }
                     }
                 }
-                @if o.extraction_id.is_some() { p { a.order-application href={ "/emergency/" (id) "/application" } { (t(l, "application_print")) } } }
+                @if o.extraction_id.is_some() { p {
+                        a.order-application href={ "/emergency/" (id) "/application" } {
+                            (t(l, "application_print")) } } }
                 @if let Some(pk) = packages.get(&id) {
                     ul.packages { @for p in pk { li { code { (p.id) }
                                 " " a href=(p.href) download { (t(l, "download")) } } } }
@@ -103,15 +107,18 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                         label for={ "form-" (id) } { (t(l, "form")) }
                         select id={ "form-" (id) } name="filing_form" {
                             @for fid in filing_forms {
-                                option value=(fid) selected[d.v(&ff, "filing_form") == *fid] { (form_title(&profile, fid, l)) }
+                                option value=(fid) selected[d.v(&ff, "filing_form") == *fid] {
+                                        (form_title(&profile, fid, l)) }
                             }
                         }
                         label for={ "ref-" (id) } { (t(l, "document_reference")) }
-                        input id={ "ref-" (id) } name="reference" value=(d.v(&ff, "reference")) required;
+                        input id={ "ref-" (id) } name="reference" value=(d.v(&ff, "reference"))
+                            required;
                         @if let Some(e) = d.err(&ff, "reference") { p.field-error { (e) } }
                         @if o.follow_up_due || d.err(&ff, "delay_reason").is_some() {
                             label for={ "delay-" (id) } { (t(l, "delay_reason")) }
-                            input id={ "delay-" (id) } name="delay_reason" value=(d.v(&ff, "delay_reason"));
+                            input id={ "delay-" (id) } name="delay_reason"
+                                value=(d.v(&ff, "delay_reason"));
                             @if let Some(e) = d.err(&ff, "delay_reason") { p.field-error { (e) } }
                         }
                         button.file-order { (t(l, "file_order")) }
@@ -124,10 +131,12 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                         (form_head(&me, &fl))
                         // Blank: handed over at the extraction (the agency made it on its own PC).
                         label for={ "handover-" (id) } { (t(l, "handover_date")) }
-                        input id={ "handover-" (id) } name="handed_over_at" type="datetime-local" value=(d.v(&fl, "handed_over_at"));
+                        input id={ "handover-" (id) } name="handed_over_at" type="datetime-local"
+                            value=(d.v(&fl, "handed_over_at"));
                         @if let Some(e) = d.err(&fl, "handed_over_at") { p.field-error { (e) } }
                         label for={ "hashes-" (id) } { (t(l, "data_hashes")) }
-                        textarea id={ "hashes-" (id) } name="data_hashes" rows="3" { (d.v(&fl, "data_hashes")) }
+                        textarea id={ "hashes-" (id) } name="data_hashes" rows="3" {
+                                (d.v(&fl, "data_hashes")) }
                         @if let Some(e) = d.err(&fl, "data_hashes") { p.field-error { (e) } }
                         button.ledger-order { (t(l, "write_ledger")) }
                     }
@@ -153,32 +162,42 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                     (form_head(&me, "order"))
                     label for="executor" { (t(l, "executor")) }
                     select #executor name="executor" {
-                        @for e in &executors { option value=(e.id) selected[d.v("order", "executor").parse::<i64>().ok() == Some(e.id)] { (e.display_name) } }
+                        @for e in &executors { option value=(e.id)
+                            selected[d.v("order", "executor").parse::<i64>().ok() == Some(e.id)] {
+                                (e.display_name) } }
                     }
                     @if let Some(e) = d.err("order", "executor_account") { p.field-error { (e) } }
                     fieldset {
                         legend { (t(l, "cameras_field")) }
                         @for c in &cams {
-                            label.check { input type="checkbox" name={ "cam:" (c.code) } value="1" checked[!d.v("order", &format!("cam:{}", c.code)).is_empty()];
+                            label.check { input type="checkbox" name={ "cam:" (c.code) } value="1"
+                                checked[!d.v("order", &format!("cam:{}", c.code)).is_empty()];
                                 (c.code) " " (c.name) }
                         }
                         @if let Some(e) = d.err("order", "cameras") { p.field-error { (e) } }
                     }
                     label for="from" { (t(l, "range_from")) }
-                    input #from name="from" type="datetime-local" step="1" value=(d.v("order", "from")) required;
+                    input #from name="from" type="datetime-local" step="1"
+                        value=(d.v("order", "from")) required;
                     @if let Some(e) = d.err("order", "from") { p.field-error { (e) } }
                     label for="to" { (t(l, "range_to")) }
-                    input #to name="to" type="datetime-local" step="1" value=(d.v("order", "to")) required;
-                    @if let Some(e) = d.err("order", "to").or_else(|| d.err("order", "range")) { p.field-error { (e) } }
+                    input #to name="to" type="datetime-local" step="1" value=(d.v("order", "to"))
+                        required;
+                    @if let Some(e) = d.err("order", "to").or_else(|| d.err("order", "range")) {
+                        p.field-error { (e) } }
                     label for="purpose" { (t(l, "purpose")) }
                     select #purpose name="purpose" {
-                        @for p in &purposes { option value=(p.id) selected[d.v("order", "purpose") == p.id] { (name(&p.name_ja, &p.name_en)) } }
+                        @for p in &purposes { option value=(p.id)
+                            selected[d.v("order", "purpose") == p.id] {
+                                (name(&p.name_ja, &p.name_en)) } }
                     }
                     label for="urgency_reason" { (t(l, "urgency_reason")) }
-                    input #urgency_reason name="urgency_reason" value=(d.v("order", "urgency_reason")) required;
+                    input #urgency_reason name="urgency_reason"
+                        value=(d.v("order", "urgency_reason")) required;
                     @if let Some(e) = d.err("order", "urgency_reason") { p.field-error { (e) } }
                     label for="outside_reason" { (t(l, "outside_reason")) }
-                    input #outside_reason name="outside_reason" value=(d.v("order", "outside_reason"));
+                    input #outside_reason name="outside_reason"
+                        value=(d.v("order", "outside_reason"));
                     @if let Some(e) = d.err("order", "outside_reason") { p.field-error { (e) } }
                     button #order { (t(l, "order")) }
                 }

@@ -120,7 +120,8 @@ async fn request_form(ui: &Ui, headers: &HeaderMap, me: &Me, l: Lang, d: &Reques
                 // No legal basis is assumed: the applicant chooses one (issue 19, item 7).
                 option value="" { (t(l, "choose")) }
                 @for b in bases {
-                    option value=(b.id) selected[v("basis") == b.id] { (named(&b.name_ja, &b.name_en))
+                    option value=(b.id) selected[v("basis") == b.id] {
+                            (named(&b.name_ja, &b.name_en))
                         " (" (b.rule.as_str()) ")" }
                 }
             }
@@ -129,7 +130,8 @@ async fn request_form(ui: &Ui, headers: &HeaderMap, me: &Me, l: Lang, d: &Reques
             select #purpose name="purpose" required {
                 option value="" { (t(l, "choose")) }
                 @for p in purposes {
-                    option value=(p.id) selected[v("purpose") == p.id] { (named(&p.name_ja, &p.name_en)) }
+                    option value=(p.id) selected[v("purpose") == p.id] {
+                            (named(&p.name_ja, &p.name_en)) }
                 }
             }
             @if let Some(e) = err("purpose") { p.field-error { (e) } }
@@ -151,7 +153,8 @@ async fn request_form(ui: &Ui, headers: &HeaderMap, me: &Me, l: Lang, d: &Reques
                 legend { (t(l, "cameras_field")) }
                 @for c in &cams {
                     label.check {
-                        input type="checkbox" name={ "cam:" (c.code) } value="1" checked[chosen.contains(&c.code)];
+                        input type="checkbox" name={ "cam:" (c.code) } value="1"
+                            checked[chosen.contains(&c.code)];
                         (c.code) " " (c.name)
                     }
                 }
@@ -336,7 +339,8 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                                     (name)
                                     @if !org.is_empty() { "（" (org) "）" }
                                 }
-                                @if let Some(role) = x.role.as_deref().filter(|r| !r.is_empty()) { br;
+                                @if let Some(role) = x.role.as_deref().filter(|r| !r.is_empty()) {
+                                    br;
                                     small { (role) } }
                             }
                             td {
@@ -349,7 +353,8 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                 }
             }
         }
-        p { a #application-link href={ "/requests/" (id) "/application" } { (t(l, "application_print")) } }
+        p { a #application-link href={ "/requests/" (id) "/application" } {
+                (t(l, "application_print")) } }
         @if let Some(n) = &q.certificate_number {
             p { a href={ "/requests/" (id) "/certificate" } { (t(l, "certificate")) " " (n) } }
         }
@@ -361,7 +366,8 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
         @if act(RequestAction::Approve) {
             section.actions {
                 h2 { (t(l, "reviewed")) }
-                form method="post" action={ "/requests/" (id) "/act/approve" } { (form_head(&me, "approve"))
+                form method="post" action={ "/requests/" (id) "/act/approve" } {
+                        (form_head(&me, "approve"))
                     button #approve { (t(l, "approve")) } }
                 (d.alert("approve"))
                 (d.alert("refuse"))
@@ -384,7 +390,8 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                     select #to_account name="to_account" required {
                         @for a in &first_recipients {
                             option value=(a.id) { (a.display_name)
-                                " (" (if l == Lang::Ja { &a.role_name_ja } else { &a.role_name_en }.as_deref().unwrap_or(""))
+                                " (" (if l == Lang::Ja { &a.role_name_ja } else {
+                                    &a.role_name_en }.as_deref().unwrap_or(""))
                                 ")" }
                         }
                     }
@@ -411,11 +418,13 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                 }
                 @if offers(i, InstructionAction::Extract) {
                     (d.alert("extract"))
-                    form method="post" action={ "/instructions/" (i.id) "/extract" } data-confirm=(confirm) {
+                    form method="post" action={ "/instructions/" (i.id) "/extract" }
+                        data-confirm=(confirm) {
                         (form_head(&me, "extract"))
                         input type="hidden" name="request" value=(id);
                         label for="passphrase" { (t(l, "encrypt_passphrase")) }
-                        input #passphrase name="passphrase" type="password" autocomplete="new-password";
+                        input #passphrase name="passphrase" type="password"
+                            autocomplete="new-password";
                         @if let Some(e) = d.err("extract", "encrypt") { p.field-error { (e) } }
                         button #extract { (t(l, "extract")) }
                     }
@@ -438,7 +447,8 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                                     br; small { (p.file_name) } }
                                 td {
                                     @if let Some(cid) = camera_ids.get(&p.camera) {
-                                        a.still href={ "/api/v1/cameras/" (cid) "/still?extraction=" (eid) } target="_blank" { (t(l, "still_for_aim")) }
+                                        a.still href={ "/api/v1/cameras/" (cid) "/still?extraction=" (eid) }
+                                            target="_blank" { (t(l, "still_for_aim")) }
                                     }
                                 }
                             }
@@ -478,14 +488,18 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                     // 提供日時 (LEDGER-1, KIT-6.3): date and time, now unless changed.
                     label for="handed_over_at" { (t(l, "handover_date"))
                         " " span.req aria-hidden="true" { "*" } }
-                    input #handed_over_at name="handed_over_at" type="datetime-local" step="1" required
-                        value=(if d.form == "ledger" { d.v("ledger", "handed_over_at") } else { me.now().chars().take(19).collect::<String>() });
-                    @if let Some(e) = d.err("ledger", "handed_over_at") { p.field-error #handed_over_at-err { (e) } }
+                    input #handed_over_at name="handed_over_at" type="datetime-local"
+                        step="1" required
+                        value=(if d.form == "ledger" { d.v("ledger", "handed_over_at") } else {
+                            me.now().chars().take(19).collect::<String>() });
+                    @if let Some(e) = d.err("ledger", "handed_over_at") {
+                        p.field-error #handed_over_at-err { (e) } }
                     label for="data_hashes" { (t(l, "data_hashes")) }
                     textarea #data_hashes name="data_hashes" rows="3" {
                         @if d.form == "ledger" { (d.v("ledger", "data_hashes")) } @else {
                         @for e in &r.extractions {
-                            @for h in e.manifest_hash.as_deref().unwrap_or("").split_whitespace() { "sha256:" (h)
+                            @for h in e.manifest_hash.as_deref().unwrap_or("").split_whitespace() {
+                                "sha256:" (h)
                                 "\n" }
                         }
                         }
@@ -497,7 +511,8 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
         }
         @if act(RequestAction::Withdraw) {
             (d.alert("withdraw"))
-            form method="post" action={ "/requests/" (id) "/act/withdraw" } data-confirm=(confirm) { (form_head(&me, "withdraw"))
+            form method="post" action={ "/requests/" (id) "/act/withdraw" } data-confirm=(confirm) {
+                    (form_head(&me, "withdraw"))
                 button { (t(l, "withdraw")) } }
         }
     };

@@ -60,7 +60,8 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
                     ul.tasks id=(id) {
                         @for x in items {
                             li.problem[x.overdue] {
-                                @if let Some(title) = &x.title { (if l == Lang::Ja { &title.ja } else { &title.en })
+                                @if let Some(title) = &x.title { (if l == Lang::Ja {
+                                            &title.ja } else { &title.en })
                                     ": " }
                                 a href=(x.href) { (x.label) }
                                 @if !x.detail.is_empty() { " — " (task_detail(l, x)) }

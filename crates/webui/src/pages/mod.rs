@@ -344,11 +344,13 @@ fn page_of(
                                         ul {
                                             @for (href, text) in links {
                                                 li {
-                                                    a href=(href) aria-current=[(m.path == href).then_some("page")] {
+                                                    a href=(href)
+                                                        aria-current=[(m.path == href).then_some("page")] {
                                                         (text)
                                                         @if href == "/" {
                                                             @if let Some(n) = Some(m.task_count).filter(|n| *n > 0) {
-                                                                " " span.count #task-count aria-label={ (t(l, "my_tasks")) " " (n) } { (n) }
+                                                                " " span.count #task-count aria-label={ (t(l, "my_tasks")) " " (n) } {
+                                                                    (n) }
                                                             }
                                                         }
                                                     }
@@ -364,7 +366,8 @@ fn page_of(
                             button type="submit" { (t(l, "logout")) }
                         }
                     }
-                    a.lang href={ "/lang/" (l.other().code()) } lang=(l.other().code()) { (t(l, "language")) }
+                    a.lang href={ "/lang/" (l.other().code()) } lang=(l.other().code()) {
+                            (t(l, "language")) }
                 }
                 main #main tabindex="-1" {
                     h1 { (title) }
@@ -472,7 +475,8 @@ fn camera_map(l: Lang, tiles: &str, points: &[(f64, f64, String)]) -> Markup {
         @if !points.is_empty() {
             link rel="stylesheet" href="/assets/leaflet/leaflet.css";
             script src="/assets/leaflet/leaflet.js" defer {}
-            div #camera-map role="region" aria-label=(t(l, "camera_map")) data-tiles=(tiles) data-attribution=(attribution) {
+            div #camera-map role="region" aria-label=(t(l, "camera_map")) data-tiles=(tiles)
+                data-attribution=(attribution) {
                 ul.map-points {
                     @for (la, lo, label) in points {
                         li data-lat=(la) data-lon=(lo) { (label) }
@@ -589,7 +593,8 @@ fn login_page(
                 p.problem role="alert" #audit-halted { (t(l, "audit_halted"))
                     " " a href="/public/audit" { (t(l, "public_audit")) } }
             }
-            @if let Some(e) = error { p.problem role="alert" id="login-error" { (t(l, "login_failed"))
+            @if let Some(e) = error { p.problem role="alert" id="login-error" {
+                    (t(l, "login_failed"))
                     ": " (e) } }
             @if !next.is_empty() { p.note #login-return { (t(l, "login_to_return")) } }
             form method="post" action="/login" {
@@ -597,7 +602,8 @@ fn login_page(
                 label for="login" { (t(l, "login_name")) }
                 input #login name="login" value=(login) autocomplete="username" required autofocus;
                 label for="password" { (t(l, "password")) }
-                input #password name="password" type="password" autocomplete="current-password" required;
+                input #password name="password" type="password" autocomplete="current-password"
+                    required;
                 label for="totp" { (t(l, "totp")) }
                 input #totp name="totp" autocomplete="one-time-code" maxlength="40";
                 button type="submit" { (t(l, "login")) }
@@ -871,7 +877,8 @@ fn recorder_table(l: Lang, status: &Result<RecorderStatus, Answer>) -> Markup {
             tbody {
                 @for c in &status.clocks {
                     tr {
-                        td { (if c.host == "centre" { t(l, "clock_centre") } else { c.host.clone() }) }
+                        td { (if c.host == "centre" { t(l, "clock_centre") } else {
+                                    c.host.clone() }) }
                         td { (if c.synchronised { t(l, "yes") } else { t(l, "no") }) }
                         td { (format!("{:.0} ms", c.max_error_ms)) }
                         td {
@@ -1065,9 +1072,14 @@ fn input(d: &Draft, form: &str, name: &str, label: &str, kind: &str, required: b
     html! {
         label for=(id) { (label) @if required { " " span.req aria-hidden="true" { "*" } } }
         @if kind == "textarea" {
-            textarea id=(id) name=(name) rows="3" required[required] aria-invalid=[err.as_ref().map(|_| "true")] aria-describedby=[err.as_ref().map(|_| format!("{id}-err"))] { (d.v(form, name)) }
+            textarea id=(id) name=(name) rows="3" required[required]
+                aria-invalid=[err.as_ref().map(|_| "true")]
+                aria-describedby=[err.as_ref().map(|_| format!("{id}-err"))] { (d.v(form, name)) }
         } @else {
-            input id=(id) name=(name) type=(kind) step=[(kind == "datetime-local").then_some("1")] value=(d.v(form, name)) required[required] aria-invalid=[err.as_ref().map(|_| "true")] aria-describedby=[err.as_ref().map(|_| format!("{id}-err"))];
+            input id=(id) name=(name) type=(kind) step=[(kind == "datetime-local").then_some("1")]
+                value=(d.v(form, name)) required[required]
+                aria-invalid=[err.as_ref().map(|_| "true")]
+                aria-describedby=[err.as_ref().map(|_| format!("{id}-err"))];
         }
         @if let Some(e) = err { p.field-error id={ (id) "-err" } { (e) } }
     }

@@ -39,7 +39,8 @@ async fn holds_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Respon
                              @if let Some(n) = &h.pending_on_node { br;
                                  span.badge.pending { (t(l, "hold_pending_on")) ": " (n) } } }
                         td { @if h.in_force {
-                            form.inline method="post" action="/holds" data-confirm=(confirm) { (form_head(&me, "release"))
+                            form.inline method="post" action="/holds" data-confirm=(confirm) {
+                                    (form_head(&me, "release"))
                                 input type="hidden" name="id" value=(h.id);
                                 button { (t(l, "release")) } }
                         } }
@@ -115,7 +116,8 @@ async fn retention_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
         dl.facts #retention-facts {
             dt { (t(l, "organisation")) } dd { (r.organisation) }
             dt { (t(l, "retention_own")) }
-            dd #retention-own { @match &r.period { None => (t(l, "retention_default_used")), Some(p) => (period_text(l, Some(p))) } }
+            dd #retention-own { @match &r.period {
+                    None => (t(l, "retention_default_used")), Some(p) => (period_text(l, Some(p))) } }
             dt { (t(l, "retention_default")) } dd { (period_text(l, Some(&r.default))) }
             dt { (t(l, "retention_bounds")) }
             dd { (period_text(l, r.floor.as_ref())) " (" (r.floor_rule)
@@ -277,13 +279,16 @@ async fn reconciliation_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) 
                 form method="post" action="/reconciliation" novalidate {
                     (form_head(&me, "history"))
                     label for="history-ws" { (t(l, "workstation")) " (ID)" }
-                    input #history-ws name="workstation_id" type="number" value=(dv("history", "workstation_id")) required;
+                    input #history-ws name="workstation_id" type="number"
+                        value=(dv("history", "workstation_id")) required;
                     @if let Some(e) = d.err("history", "workstation_id") { p.field-error { (e) } }
                     label for="history-month" { (t(l, "month")) }
-                    input #history-month name="month" type="month" value=(dv("history", "month")) required;
+                    input #history-month name="month" type="month" value=(dv("history", "month"))
+                        required;
                     @if let Some(e) = d.err("history", "month") { p.field-error { (e) } }
                     label for="history-items" { (t(l, "history_items")) }
-                    textarea #history-items name="items" rows="6" placeholder="2026-11-28 02:10 cam1" { (dv("history", "items")) }
+                    textarea #history-items name="items" rows="6"
+                        placeholder="2026-11-28 02:10 cam1" { (dv("history", "items")) }
                     @if let Some(e) = d.err("history", "items") { p.field-error { (e) } }
                     button #submit-history { (t(l, "submit_history")) }
                 }
@@ -729,14 +734,17 @@ pub async fn viewing(
             @if cameras.len() > 1 {
                 nav.cameras aria-label=(t(l, "cameras_field")) {
                     @for c in cameras {
-                        a href={ "/viewings/" (id) "?camera=" (c) } aria-current=[(c == &camera).then_some("true")] { (c) }
+                        a href={ "/viewings/" (id) "?camera=" (c) }
+                            aria-current=[(c == &camera).then_some("true")] { (c) }
                     }
                 }
             }
             script src="/assets/player.js" defer {}
-            div #player data-viewing=(id) data-camera=(camera) data-from=(v.range_from_ms) data-to=(v.range_to_ms)
+            div #player data-viewing=(id) data-camera=(camera) data-from=(v.range_from_ms)
+                data-to=(v.range_to_ms)
                 data-csrf=(me.csrf()) data-spans=(spans) data-watermark=(watermark)
-                data-lang=(l.code()) data-msg-gap=(t(l, "viewing_gap")) data-msg-refused=(t(l, "viewing_refused")) {
+                data-lang=(l.code()) data-msg-gap=(t(l, "viewing_gap"))
+                    data-msg-refused=(t(l, "viewing_refused")) {
                 div.stage {
                     video #viewing-video playsinline muted disablepictureinpicture controlslist="nodownload" {}
                     div.watermark aria-hidden="true" { span.wm-line {} span.wm-line {}
@@ -744,9 +752,11 @@ pub async fn viewing(
                     p.gap-note hidden role="status" {}
                 }
                 div.timeline aria-hidden="true" {}
-                input #seek type="range" min="0" step="0.04" value="0" aria-label=(t(l, "viewing_seek"));
+                input #seek type="range" min="0" step="0.04" value="0"
+                    aria-label=(t(l, "viewing_seek"));
                 div.controls {
-                    button #play type="button" data-play=(t(l, "viewing_play_button")) data-pause=(t(l, "viewing_pause")) { (t(l, "viewing_play_button")) }
+                    button #play type="button" data-play=(t(l, "viewing_play_button"))
+                        data-pause=(t(l, "viewing_pause")) { (t(l, "viewing_play_button")) }
                     button #frame-back type="button" { (t(l, "viewing_frame_back")) }
                     button #frame-fwd type="button" { (t(l, "viewing_frame_forward")) }
                     label { (t(l, "viewing_speed")) " "
@@ -755,7 +765,8 @@ pub async fn viewing(
                             option value="2" { "×2" } option value="4" { "×4" } }
                     }
                     span { (t(l, "viewing_recorded_time")) ": " output #wall-clock {} }
-                    @if detail.print { button #print-still type="button" { (t(l, "viewing_print")) } }
+                    @if detail.print { button #print-still type="button" {
+                            (t(l, "viewing_print")) } }
                 }
                 p.problem #player-error hidden role="alert" {}
                 div #print-area {}
@@ -767,13 +778,15 @@ pub async fn viewing(
         } @else if v.witnesses_pending {
             p.note #pending-note { (t(l, "viewing_pending_note")) }
             @if detail.can_judge {
-                form method="post" action={ "/viewings/" (id) "/judge-witnesses" } data-confirm=(t(l, "viewing_judge_confirm")) {
+                form method="post" action={ "/viewings/" (id) "/judge-witnesses" }
+                    data-confirm=(t(l, "viewing_judge_confirm")) {
                     input type="hidden" name="csrf" value=(me.csrf());
                     button #judge-witnesses type="submit" { (t(l, "viewing_judge")) }
                 }
             }
         } @else {
-            p.note { (t(l, if detail.mine { "viewing_ended_note" } else { "viewing_others_note" })) }
+            p.note { (t(l, if detail.mine { "viewing_ended_note" } else {
+                            "viewing_others_note" })) }
         }
         @if !seen.is_empty() {
             h2 { (t(l, "viewing_seen")) }
@@ -840,11 +853,13 @@ async fn delegations_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> 
                 @for x in &delegations {
                     tr {
                         td { (x.id) }
-                        td { (x.organisation_name.clone().unwrap_or_else(|| x.organisation_id.to_string())) }
+                        td {
+                            (x.organisation_name.clone().unwrap_or_else(|| x.organisation_id.to_string())) }
                         td { (x.document_ref) } td { (when_at(l, &x.confirmed_at)) }
                         td { (at(l, &x.revoked_at)) }
                         td { @if x.revoked_at.is_none() {
-                            form.inline method="post" action="/delegations" data-confirm=(confirm) { (form_head(&me, "revoke"))
+                            form.inline method="post" action="/delegations" data-confirm=(confirm) {
+                                    (form_head(&me, "revoke"))
                                 input type="hidden" name="id" value=(x.id);
                                 button { (t(l, "revoke")) } }
                         } }

@@ -144,7 +144,8 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                         td { (c.code) } td { (c.name) }
                         td { (site_name(c.site_id).unwrap_or_default()) }
                         td { (c.install_date) }
-                        td { (c.public_share_permille.map(|p| format!("{:.1} %", p as f64 / 10.0)).unwrap_or_default()) }
+                        td {
+                            (c.public_share_permille.map(|p| format!("{:.1} %", p as f64 / 10.0)).unwrap_or_default()) }
                         td { (c.coverage_exemption) }
                         td { (yes(l, c.masks_native)) } td { (yes(l, c.anti_removal)) }
                         td.recorder {
@@ -156,13 +157,15 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                             @if manage && !c.decommissioned && !c.recorder.is_empty() {
                                 details {
                                     summary { (t(l, "stream_credentials")) }
-                                    form.credentials method="post" action="/cameras" autocomplete="off" {
+                                    form.credentials method="post" action="/cameras"
+                                        autocomplete="off" {
                                         (form_head(&me, "credentials"))
                                         input type="hidden" name="id" value=(cid);
                                         label for={ "cu-" (cid) } { (t(l, "stream_username")) }
                                         input id={ "cu-" (cid) } name="username" autocomplete="off";
                                         label for={ "cp-" (cid) } { (t(l, "stream_password")) }
-                                        input id={ "cp-" (cid) } name="password" type="password" autocomplete="new-password";
+                                        input id={ "cp-" (cid) } name="password" type="password"
+                                            autocomplete="new-password";
                                         button { (t(l, "seal_credentials")) }
                                         p { small { (t(l, "credentials_help")) } }
                                     }
@@ -176,7 +179,8 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                                         (form_head(&me, "onvif"))
                                         input type="hidden" name="id" value=(cid);
                                         label for={ "ov-" (cid) } { (t(l, "onvif_url")) }
-                                        input id={ "ov-" (cid) } name="onvif_url" type="url" value=(c.onvif_url.as_deref().unwrap_or(""));
+                                        input id={ "ov-" (cid) } name="onvif_url" type="url"
+                                            value=(c.onvif_url.as_deref().unwrap_or(""));
                                         label for={ "or-" (cid) } { (t(l, "reason")) }
                                         input id={ "or-" (cid) } name="reason" required;
                                         button { (t(l, "save_onvif")) }
@@ -187,13 +191,15 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                         }
                         @if camera_held {
                             td.camera-footage {
-                                @if let Some(days) = c.overwrite_cycle_days { (t(l, "overwrite_cycle"))
+                                @if let Some(days) = c.overwrite_cycle_days {
+                                    (t(l, "overwrite_cycle"))
                                     ": " (days) (t(l, "days_unit")) br; }
                                 @if let Some(k) = &c.footage_check {
                                     @let verdict = &k.verdict;
                                     (t(l, "oldest_on_camera")) ": " (k.oldest_day) "（" (k.age_days)
                                     (t(l, "days_unit")) "）"
-                                    " " span class={ "badge verdict-" (verdict) } { (label(l, "verdict", verdict)) }
+                                    " " span class={ "badge verdict-" (verdict) } {
+                                            (label(l, "verdict", verdict)) }
                                     br; small { (t(l, "checked_on")) " " (k.checked_on) }
                                 }
                                 @if !c.decommissioned {
@@ -202,9 +208,12 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                                         form.footage-check method="post" action="/cameras" {
                                             (form_head(&me, "footage_check"))
                                             input type="hidden" name="id" value=(cid);
-                                            label for={ "fo-" (cid) } { (t(l, "oldest_footage_day")) }
-                                            input id={ "fo-" (cid) } name="oldest_day" type="date" required;
-                                            label for={ "fn-" (cid) } { (t(l, "footage_check_note")) }
+                                            label for={ "fo-" (cid) } {
+                                                (t(l, "oldest_footage_day")) }
+                                            input id={ "fo-" (cid) } name="oldest_day" type="date"
+                                                required;
+                                            label for={ "fn-" (cid) } {
+                                                (t(l, "footage_check_note")) }
                                             input id={ "fn-" (cid) } name="note" required;
                                             button { (t(l, "record")) }
                                         }
@@ -219,7 +228,8 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                                 @if c.decommissioned_early { br;
                                     strong.problem { (t(l, "decommissioned_early")) } }
                             } @else if manage {
-                                form method="post" action="/cameras" data-confirm=(t(l, "confirm_irreversible")) {
+                                form method="post" action="/cameras"
+                                    data-confirm=(t(l, "confirm_irreversible")) {
                                     (form_head(&me, "decommission"))
                                     input type="hidden" name="id" value=(cid);
                                     label for={ "decom-" (cid) } { (t(l, "decommission_reason")) }
@@ -228,7 +238,8 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                                 }
                             } @else { (t(l, "in_operation")) }
                         }
-                        @if see_masks { td { a.masks href={ "/cameras/" (cid) "/masks" } { (t(l, "masks_link")) } } }
+                        @if see_masks { td { a.masks href={ "/cameras/" (cid) "/masks" } {
+                                    (t(l, "masks_link")) } } }
                     }
                 }
             }
@@ -274,13 +285,16 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                     (input(&d, "camera", "onvif_url", &t(l, "onvif_url"), "text", false))
                     (select(&d, "camera", "recorder", &t(l, "recorder_node"), &recorder_options))
                     (input(&d, "camera", "public_share_percent", &t(l, "public_share"), "number", false))
-                    @if let Some(e) = d.err("camera", "public_share_permille") { p.field-error { (e) } }
+                    @if let Some(e) = d.err("camera", "public_share_permille") { p.field-error {
+                            (e) } }
                     (input(&d, "camera", "coverage_exemption", &t(l, "coverage_exemption"), "text", false))
                     (input(&d, "camera", "consensus_note", &t(l, "consensus_note"), "text", false))
                     (input(&d, "camera", "owner_permission", &t(l, "owner_permission"), "text", false))
-                    label.check { input type="checkbox" name="anti_removal" value="1" checked[!d.v("camera", "anti_removal").is_empty()];
+                    label.check { input type="checkbox" name="anti_removal" value="1"
+                        checked[!d.v("camera", "anti_removal").is_empty()];
                         (t(l, "anti_removal")) }
-                    label.check { input type="checkbox" name="masks_native" value="1" checked[!d.v("camera", "masks_native").is_empty()];
+                    label.check { input type="checkbox" name="masks_native" value="1"
+                        checked[!d.v("camera", "masks_native").is_empty()];
                         (t(l, "masks_native")) }
                     button #create-camera { (t(l, "register")) }
                 }
@@ -423,11 +437,13 @@ async fn workstations_page(
                         td { (at(l, &w.revoked_at)) " " (w.revoked_reason) }
                         td {
                             @if w.revoked_at.is_none() {
-                                form.inline method="post" action="/workstations" { (form_head(&me, "enrol"))
+                                form.inline method="post" action="/workstations" {
+                                        (form_head(&me, "enrol"))
                                     input type="hidden" name="id" value=(id);
                                     button { (t(l, "enrol")) } }
                                 " "
-                                form.inline method="post" action="/workstations" { (form_head(&me, "custody"))
+                                form.inline method="post" action="/workstations" {
+                                        (form_head(&me, "custody"))
                                     input type="hidden" name="id" value=(id);
                                     button { (t(l, "custody_check")) } }
                                 form method="post" action="/workstations" data-confirm=(confirm) {
@@ -454,7 +470,8 @@ async fn workstations_page(
                 label for="placement" { (t(l, "placement")) }
                 select #placement name="placement" {
                     @for pl in &profile.workstations.placements {
-                        option value=(pl.id) selected[d.v("workstation", "placement") == pl.id] { (label(l, "placement", &pl.id)) }
+                        option value=(pl.id) selected[d.v("workstation", "placement") == pl.id] {
+                                (label(l, "placement", &pl.id)) }
                     }
                 }
                 @if let Some(e) = d.err("workstation", "placement") { p.field-error { (e) } }
@@ -563,7 +580,8 @@ async fn nodes_page(
                         td { (n.site)
                              @if let Some(k) = &n.site_kind { br;
                                  small.site-kind { (kind_name(k).unwrap_or_default()) } } }
-                        td { span class={ "badge node-" (state) } { (label(l, "node_state", &state)) }
+                        td { span class={ "badge node-" (state) } {
+                                (label(l, "node_state", &state)) }
                              @for a in n.alerts.iter().filter(|a| **a != NodeAlert::Stale) {
                                  br; span.badge.alert { (label(l, "node_alert", a.as_str())) } }
                              @if !n.revoked_reason.is_empty() { br; small { (n.revoked_reason) } } }
@@ -572,7 +590,8 @@ async fn nodes_page(
                         td { (health.and_then(|h| h.disk_free_bytes).map(gib).unwrap_or_default()) }
                         td { (health.map(|h| at(l, &h.oldest_footage_at)).unwrap_or_default()) }
                         td { (health.map(|h| h.keys_held.to_string()).unwrap_or_default()) }
-                        td { (health.and_then(|h| h.clock_offset_ms).map(|o| format!("{o} ms")).unwrap_or_default()) }
+                        td {
+                            (health.and_then(|h| h.clock_offset_ms).map(|o| format!("{o} ms")).unwrap_or_default()) }
                         td.erasures {
                             @for e in n.erasures.iter().take(3) {
                                 (e.camera) " " (e.day) " " small { (when_at(l, &e.erased_at)) } br;
@@ -608,17 +627,20 @@ async fn nodes_page(
                         fieldset #site-conditions {
                             legend { (t(l, "recorder_site")) }
                             @for k in site_kinds {
-                                label.check { input type="radio" name="site_kind" value=(k.id) checked[d.v("node", "site_kind") == k.id];
+                                label.check { input type="radio" name="site_kind" value=(k.id)
+                                    checked[d.v("node", "site_kind") == k.id];
                                     strong { (named(&k.name_ja, &k.name_en)) } }
                                 ul.conditions {
                                     @for c in &k.conditions {
                                         @let key = format!("cond:{}:{}", k.id, c.id);
-                                        li { label.check { input type="checkbox" name=(key) value="1" checked[!d.v("node", &key).is_empty()];
+                                        li { label.check { input type="checkbox" name=(key)
+                                                value="1" checked[!d.v("node", &key).is_empty()];
                                                 (named(&c.name_ja, &c.name_en)) } }
                                     }
                                 }
                             }
-                            @if let Some(e) = d.err("node", "site_kind").or_else(|| d.err("node", "site_conditions")) { p.field-error { (e) } }
+                            @if let Some(e) = d.err("node", "site_kind").or_else(|| d.err("node", "site_conditions")) {
+                                p.field-error { (e) } }
                         }
                     }
                     button #register-node { (t(l, "register")) }
@@ -764,7 +786,8 @@ async fn contracts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                     tr {
                         td { (c.id) } td { (c.title) } td { (c.scope) }
                         td { ul.clauses { @for k in &c.clauses {
-                            li { (CLAUSES.get(usize::from(k.clause).saturating_sub(1)).copied().unwrap_or("?"))
+                            li {
+                                (CLAUSES.get(usize::from(k.clause).saturating_sub(1)).copied().unwrap_or("?"))
                                 " "
                                  @if k.included { (t(l, "included")) }
                                  @else { (t(l, "left_out"))
@@ -773,7 +796,8 @@ async fn contracts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                         td { (when_at(l, &c.valid_from)) " 〜 " (when_at(l, &c.valid_until)) }
                         td {
                             @match &c.signed_off_at {
-                                None => form.inline method="post" action="/contracts" { (form_head(&me, "sign_off"))
+                                None => form.inline method="post" action="/contracts" {
+                                        (form_head(&me, "sign_off"))
                                     input type="hidden" name="id" value=(c.id);
                                     button.sign-off { (t(l, "sign_off")) } },
                                 Some(at) => (when_at(l, at)),
@@ -799,10 +823,12 @@ async fn contracts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                     @if let Some(e) = d.err("contract", "clauses") { p.field-error { (e) } }
                     @for (i, mark) in CLAUSES.iter().enumerate() {
                         @let n = i + 1;
-                        label.check { input type="checkbox" name={ "clause" (n) } value="1" checked[d.form != "contract" || !d.v("contract", &format!("clause{n}")).is_empty()];
+                        label.check { input type="checkbox" name={ "clause" (n) } value="1"
+                            checked[d.form != "contract" || !d.v("contract", &format!("clause{n}")).is_empty()];
                             (mark) " " (t(l, &format!("clause_{n}"))) }
                         label for={ "contract-reason" (n) } { (mark) " " (t(l, "left_out_reason")) }
-                        input id={ "contract-reason" (n) } name={ "reason" (n) } value=(d.v("contract", &format!("reason{n}")));
+                        input id={ "contract-reason" (n) } name={ "reason" (n) }
+                            value=(d.v("contract", &format!("reason{n}")));
                     }
                 }
                 button #create-contract { (t(l, "register")) }
@@ -933,12 +959,15 @@ async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) 
         p.note { (t(l, "masks_note").replace("{rule}", masks_rule)) }
         @if let Some(current) = current {
             figure {
-                svg #mask-diagram viewBox="0 0 1000 562.5" width="480" role="img" aria-label=(t(l, "mask_diagram")) {
+                svg #mask-diagram viewBox="0 0 1000 562.5" width="480" role="img"
+                    aria-label=(t(l, "mask_diagram")) {
                     rect x="0" y="0" width="1000" height="562.5" fill="#9aa4ad" {}
                     @if let Some(area) = &current.public_area {
-                        polygon points=(svg_points(area)) fill="#cfe8cf" stroke="#2e7d32" stroke-width="4" {}
+                        polygon points=(svg_points(area)) fill="#cfe8cf" stroke="#2e7d32"
+                            stroke-width="4" {}
                     }
-                    @for p in &current.polygons { polygon.mask points=(svg_points(p)) fill="#000" {} }
+                    @for p in &current.polygons { polygon.mask points=(svg_points(p))
+                        fill="#000" {} }
                 }
                 figcaption {
                     (t(l, "version")) " " (current.version) " · "
@@ -953,17 +982,21 @@ async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) 
             section #commissioning {
                 h2 { (t(l, "commissioning_still")) }
                 p.note { (t(l, "commissioning_still_note")) }
-                img #still src={ "/api/v1/cameras/" (id) "/still" } width="480" alt=(t(l, "commissioning_still"));
+                img #still src={ "/api/v1/cameras/" (id) "/still" } width="480"
+                    alt=(t(l, "commissioning_still"));
                 (d.alert("commission"))
                 @if me.can("registry.manage") {
-                    form method="post" action={ "/cameras/" (id) "/masks" } data-confirm=(t(l, "confirm_irreversible")) {
+                    form method="post" action={ "/cameras/" (id) "/masks" }
+                        data-confirm=(t(l, "confirm_irreversible")) {
                         (form_head(&me, "commission"))
                         // NIS-2, NIS-6: the camera keeps the footage; its cycle is recorded now.
                         @if profile.recording.camera_holds_footage {
                             label for="overwrite_cycle_days" { (t(l, "overwrite_cycle"))
                                 " (" (t(l, "days_unit")) ")" }
-                            input #overwrite_cycle_days name="overwrite_cycle_days" type="number" min="1" required value=(d.v("commission", "overwrite_cycle_days"));
-                            @if let Some(e) = d.err("commission", "overwrite_cycle_days") { p.field-error { (e) } }
+                            input #overwrite_cycle_days name="overwrite_cycle_days" type="number"
+                                min="1" required value=(d.v("commission", "overwrite_cycle_days"));
+                            @if let Some(e) = d.err("commission", "overwrite_cycle_days") {
+                                p.field-error { (e) } }
                         }
                         button #commission { (t(l, "commission")) }
                     }
@@ -998,7 +1031,8 @@ async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) 
                     (form_head(&me, "masks"))
                     (input(&d, "masks", "polygons", &t(l, "mask_polygons_help"), "textarea", false))
                     (input(&d, "masks", "public_area", &t(l, "public_area_help").replace("{rule}", &coverage_rule), "text", false))
-                    label.check { input type="checkbox" name="in_recorder" value="1" checked[!d.v("masks", "in_recorder").is_empty()];
+                    label.check { input type="checkbox" name="in_recorder" value="1"
+                        checked[!d.v("masks", "in_recorder").is_empty()];
                         (t(l, "mask_in_recorder")) }
                     (input(&d, "masks", "coverage_exemption", &t(l, "coverage_exemption"), "text", false))
                     (input(&d, "masks", "reason", &t(l, "mask_reason"), "text", true))

@@ -99,18 +99,21 @@ pub async fn public_cameras(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Re
                         td { (or_blank(&c.address)) }
                         td.installer {
                             // A group's or facility's own rules document (KAW-2.2.7).
-                            @if let Some(id) = c.installer_id { a href={ "/rules?installer=" (id) } { (c.installer) } }
+                            @if let Some(id) = c.installer_id {
+                                a href={ "/rules?installer=" (id) } { (c.installer) } }
                             @else { (c.installer) }
                         }
                         td { (or_blank(&c.signage_text)) }
                         td { @if let (Some(la), Some(lo)) = (c.latitude, c.longitude) {
-                            a href={ "https://maps.gsi.go.jp/#17/" (la) "/" (lo) "/" } rel="noopener" { (format!("{la:.4}, {lo:.4}")) }
+                            a href={ "https://maps.gsi.go.jp/#17/" (la) "/" (lo) "/" }
+                                rel="noopener" { (format!("{la:.4}, {lo:.4}")) }
                         } }
                     }
                 }
             }
         }
-        p { a #cameras-csv href="/api/v1/public/cameras?format=csv" download { (t(l, "open_data_csv")) }
+        p { a #cameras-csv href="/api/v1/public/cameras?format=csv" download {
+                (t(l, "open_data_csv")) }
             " · " a href="/contact" { (t(l, "contact")) } }
     };
     with_map_csp(
@@ -154,7 +157,8 @@ pub async fn public_audit(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Resp
                 }
             }
         }
-        p { a #audit-json href="/api/v1/public/audit" download="audit-checkpoints.json" { (t(l, "audit_checkpoints_json")) } }
+        p { a #audit-json href="/api/v1/public/audit" download="audit-checkpoints.json" {
+                (t(l, "audit_checkpoints_json")) } }
     };
     public_page(&ui, l, &t(l, "public_audit"), body).await.into_response()
 }
@@ -192,13 +196,15 @@ async fn complaints_page(
             select #f-state name="state" {
                 option value="" { (t(l, "all_states")) }
                 @for st in policy::complaint::ComplaintState::ALL.map(|s| s.key()) {
-                    option value=(st) selected[pick("state") == st] { (label(l, "complaint_state", st)) }
+                    option value=(st) selected[pick("state") == st] {
+                            (label(l, "complaint_state", st)) }
                 }
             }
             label for="f-category" { (t(l, "category")) }
             select #f-category name="category" {
                 option value="" { (t(l, "all_categories")) }
-                @for c in CATEGORIES { option value=(c) selected[pick("category") == c] { (label(l, "category", c)) } }
+                @for c in CATEGORIES { option value=(c) selected[pick("category") == c] {
+                        (label(l, "category", c)) } }
             }
             label for="f-q" { (t(l, "complaint_search")) }
             input #f-q name="q" type="search" value=(pick("q"));
@@ -235,7 +241,8 @@ async fn complaints_page(
                                     (form_head(&me, "respond"))
                                     input type="hidden" name="id" value=(id);
                                     label for={ "response-" (id) } { (t(l, "response")) }
-                                    textarea id={ "response-" (id) } name="response" rows="2" required {}
+                                    textarea id={ "response-" (id) } name="response" rows="2"
+                                        required {}
                                     button.respond { (t(l, "record_response")) }
                                 }
                             }
@@ -352,7 +359,8 @@ async fn reports_page(
         @if fy.parse::<i32>().is_ok_and(|y| y < i32::from(this_fy)) {
             // An ended year can be published: frozen for the public page (KIT-8).
             (d.alert("publish"))
-            form #publish-report method="post" action="/reports" data-confirm=(t(l, "publish_confirm")) {
+            form #publish-report method="post" action="/reports"
+                data-confirm=(t(l, "publish_confirm")) {
                 (form_head(&me, "publish"))
                 input type="hidden" name="fiscal_year" value=(fy);
                 (input(&d, "publish", "note", &t(l, "publish_note"), "text", false))
@@ -370,7 +378,8 @@ async fn reports_page(
             h2 { @if ja { (tb.title_ja) } @else { (tb.title_en) } }
             table id={ "report-" (tb.id) } {
                 thead { tr { @for c in &tb.columns { th { @if ja { (c.0) } @else { (c.1) } } } } }
-                tbody { @for row in &tb.rows { tr { @for c in row { td { (c.text(ja, below)) } } } } }
+                tbody { @for row in &tb.rows { tr { @for c in row { td {
+                                    (c.text(ja, below)) } } } } }
             }
         }
         p.note { (t(l, "suppression_note")) " (" (r.meta.suppression_rule) ")" }
@@ -449,7 +458,8 @@ pub async fn public_reports(State(ui): State<Arc<Ui>>, headers: HeaderMap) -> Re
             @for x in &reports.reports {
                 @let fy = x.fiscal_year;
                 li {
-                    a href={ "/public/reports/" (fy) "/report." (l.code()) ".html" } { (fiscal_year_name(l, fy)) }
+                    a href={ "/public/reports/" (fy) "/report." (l.code()) ".html" } {
+                        (fiscal_year_name(l, fy)) }
                     " — " (t(l, "published_at")) " " (when_at(l, &x.published_at))
                     @if x.version > 1 { " (" (t(l, "revised")) " " (x.version) ")" }
                     " · " a href={ "/public/reports/" (fy) "/report.json" } { "JSON" }
@@ -537,12 +547,14 @@ async fn disposals_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                         td { (x.confirmations.len()) " / " (x.min_confirmers) }
                         td {
                             @if x.completed_at.is_none() {
-                                form.inline method="post" action="/disposals" { (form_head(&me, "confirm"))
+                                form.inline method="post" action="/disposals" {
+                                        (form_head(&me, "confirm"))
                                     input type="hidden" name="id" value=(x.id);
                                     button.confirm-disposal { (t(l, "confirm_disposal")) } }
                             } @else {
                                 (t(l, "closed"))
-                                " " a href={ "/disposals/" (x.id) "/certificate" } { (t(l, "certificate")) }
+                                " " a href={ "/disposals/" (x.id) "/certificate" } {
+                                        (t(l, "certificate")) }
                             }
                         }
                     }
