@@ -159,6 +159,36 @@ async fn kawaguchi_groups_govern_only_their_own_cameras() {
         let (_, v) = w.api.get("/api/v1/cameras", &police).await;
         assert_eq!(codes(&v).len(), 4);
         assert!(v.as_array().unwrap().iter().all(|c| c["rtsp_url"].is_null()), "{v}");
+        // The registry page's one answer (issue 23, item 6) is each part as its own endpoint
+        // gives it to the same person: no wider view through the combined door.
+        for who in [&a_inst, &a_mgr, &b_mgr, &police, &city_mgr, &w.admin] {
+            let (s, reg) = w.api.get("/api/v1/registry", who).await;
+            assert_eq!(s, 200, "{backend:?} {reg}");
+            let (_, cams) = w.api.get("/api/v1/cameras", who).await;
+            let (_, sites) = w.api.get("/api/v1/sites", who).await;
+            assert_eq!((&reg["cameras"], &reg["sites"]), (&cams, &sites), "{backend:?}");
+            let (s, nodes) = w.api.get("/api/v1/nodes", who).await;
+            match s.as_u16() {
+                200 => assert_eq!(reg["nodes"], nodes, "{backend:?}"),
+                _ => assert!(reg["nodes"].is_null(), "{backend:?} {reg}"),
+            }
+            let (s, rec) = w.api.get("/api/v1/recorder/status", who).await;
+            match s.as_u16() {
+                200 => assert_eq!(
+                    reg["recording"]["cameras"].as_array().map(Vec::len),
+                    rec["cameras"].as_array().map(Vec::len)
+                ),
+                _ => assert!(reg["recording"].is_null(), "{backend:?} {reg}"),
+            }
+            // The home page's one answer: the same tasks as `GET /api/v1/me/tasks`.
+            let (_, home) = w.api.get("/api/v1/me/dashboard", who).await;
+            let (_, tasks) = w.api.get("/api/v1/me/tasks", who).await;
+            assert_eq!(home["tasks"], tasks["tasks"], "{backend:?}");
+        }
+        let (_, reg) = w.api.get("/api/v1/registry", &police).await;
+        assert!(reg["nodes"].is_null() && codes(&reg["cameras"]).len() == 4, "{reg}");
+        let (_, reg) = w.api.get("/api/v1/registry", &a_mgr).await;
+        assert_eq!(codes(&reg["cameras"]), ["a-cam1"]);
 
         // A group registers sites for itself only.
         let (s, e) = w.api.post("/api/v1/sites", &a_inst, json!({ "code": "X", "name": "x", "address": "x", "signage_text": "x", "owner_org_id": w.admin.org })).await;

@@ -80,7 +80,9 @@ impl Answer {
             tracing::error!(%e, what, "an API answer did not read as its type");
             Answer {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
-                json: serde_json::json!({ "detail": format!("the answer did not read as {what}: {e}") }),
+                json: serde_json::json!({
+                    "detail": format!("the answer did not read as {what}: {e}")
+                }),
                 set_cookies: self.set_cookies,
                 next: self.next,
             }
@@ -191,7 +193,8 @@ impl Api {
     }
 }
 
-/// The target of a `Link` header's `rel="next"` (RFC 8288), e.g. `</api/v1/requests?…>; rel="next"`.
+/// The target of a `Link` header's `rel="next"` (RFC 8288), e.g.
+/// `</api/v1/requests?…>; rel="next"`.
 fn next_link(header: &str) -> Option<String> {
     header.split(',').find_map(|link| {
         let (target, params) = link.trim().split_once(';')?;

@@ -26,6 +26,9 @@ pub struct Ui {
     map_tiles: String,
     /// The city's name (ja, en), read once from the API for the public pages' header.
     city: tokio::sync::OnceCell<server::api::lifecycle::PublicCity>,
+    /// The regulation profile in force, read once from the API (it is fixed for the life of the
+    /// server process): pages ask it for labels and switches instead of calling the API again.
+    profile: tokio::sync::OnceCell<Arc<policy::Profile>>,
 }
 
 impl Ui {
@@ -40,6 +43,22 @@ impl Ui {
             .await
             .ok()
     }
+
+    /// The regulation profile in force, as the API states it to this session (issue 23, item
+    /// 6: one call per page, not one for the page and one for the profile). Read on the first
+    /// page a logged-in person opens; a refused or failed read is not kept.
+    async fn profile(
+        &self,
+        browser: &axum::http::HeaderMap,
+    ) -> Result<Arc<policy::Profile>, client::Answer> {
+        self.profile
+            .get_or_try_init(|| async {
+                let a = self.api.get("/api/v1/profile", browser).await;
+                a.read::<server::api::session::ProfileView>().map(|v| v.0)
+            })
+            .await
+            .cloned()
+    }
 }
 
 /// The Geospatial Information Authority of Japan's standard map tiles (地理院タイル 標準地図).
@@ -52,8 +71,12 @@ pub fn router(api: Router) -> Router {
         .ok()
         .filter(|t| t.starts_with("https://") || t.starts_with("http://"))
         .unwrap_or_else(|| GSI_TILES.to_owned());
-    let ui =
-        Arc::new(Ui { api: client::Api::new(api), map_tiles, city: tokio::sync::OnceCell::new() });
+    let ui = Arc::new(Ui {
+        api: client::Api::new(api),
+        map_tiles,
+        city: tokio::sync::OnceCell::new(),
+        profile: tokio::sync::OnceCell::new(),
+    });
     Router::new()
         .route("/", get(pages::dashboard))
         .route("/login", get(pages::login_form).post(pages::login))
@@ -143,8 +166,9 @@ async fn same_origin_posts(
                     None => u.host_str().unwrap_or("").to_owned(),
                 });
             if origin_host.as_deref() != Some(host) {
-                return (StatusCode::FORBIDDEN, "この送信は本システムの画面からのものではありません / this form was not sent from this site's pages")
-                    .into_response();
+                let refusal = "この送信は本システムの画面からのものではありません / \
+                               this form was not sent from this site's pages";
+                return (StatusCode::FORBIDDEN, refusal).into_response();
             }
         }
     }

@@ -970,6 +970,45 @@ pub async fn check_signage(
     Ok(Json(Done::OK))
 }
 
+/// `GET /api/v1/registry`: what the registry page shows, in one answer (issue 23, item 6) —
+/// each part exactly as its own endpoint gives it to the caller, by the same functions.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Registry {
+    /// The sites (`GET /api/v1/sites`).
+    pub sites: Vec<SiteView>,
+    /// The cameras (`GET /api/v1/cameras`).
+    pub cameras: Vec<CameraView>,
+    /// Their recording state (`GET /api/v1/recorder/status`); none where no recorder is set up.
+    pub recording: Option<super::holds::RecorderStatus>,
+    /// The recorder nodes a camera may be given to (`GET /api/v1/nodes`), for those who keep the
+    /// registry or operate the recorders; none for everyone else.
+    pub nodes: Option<super::fleet::Nodes>,
+}
+
+/// `GET /api/v1/registry`.
+pub async fn registry(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Registry>> {
+    let Json(sites) = list_sites(State(st.clone()), Extension(p.clone())).await?;
+    let Json(cameras) = list_cameras(State(st.clone()), Extension(p.clone())).await?;
+    let recording =
+        match super::holds::recorder_status(State(st.clone()), Extension(p.clone())).await {
+            Ok(Json(r)) => Some(r),
+            Err(e) if e.status() == axum::http::StatusCode::NOT_FOUND => None,
+            Err(e) => return Err(e),
+        };
+    // The same permissions as `GET /api/v1/nodes` (its registry entry).
+    let keeps_nodes = [Permission::RegistryManage, Permission::RecorderOperate]
+        .into_iter()
+        .any(|x| p.role_with(&st.profile, x).is_some());
+    let nodes = match keeps_nodes {
+        true => Some(super::fleet::list(State(st.clone()), Extension(p)).await?.0),
+        false => None,
+    };
+    Ok(Json(Registry { sites, cameras, recording, nodes }))
+}
+
 /// `GET /api/v1/cameras`.
 pub async fn list_cameras(
     State(st): State<Arc<AppState>>,

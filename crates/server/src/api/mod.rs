@@ -216,6 +216,7 @@ api! {
     post "/api/v1/auth/login" => session::login: session::LoggedIn, Access::Public, "login", "session", "Log in (cookie session or bearer token)", LoginBody;
     post "/api/v1/auth/logout" => session::logout: Done, Access::SelfService, "logout", "session", "Log out";
     get "/api/v1/me" => session::me: session::MeView, Access::SelfService, "me.read", "session", "Who am I: account, roles, pending duties";
+    get "/api/v1/me/dashboard" => tasks::dashboard: tasks::Dashboard, Access::Authenticated, "me.dashboard", "session", "The home page in one answer: my tasks and the cameras' recording state";
     get "/api/v1/me/tasks" => tasks::my_tasks: tasks::Tasks, Access::SelfService, "me.tasks", "session", "What I must do now, and by when";
     post "/api/v1/me/password" => session::change_password: session::PasswordChanged, Access::SelfService, "me.password", "session", "Change my password", PasswordBody;
     post "/api/v1/me/acknowledge" => session::acknowledge: session::Acknowledged, Access::SelfService, "me.acknowledge", "session", "Acknowledge the confidentiality duty";
@@ -241,6 +242,7 @@ api! {
     get "/api/v1/sites" => admin::list_sites: Vec<admin::SiteView>, Access::Authenticated, "site.list", "registry", "List sites";
     post "/api/v1/sites" => admin::create_site: admin::SiteView, Access::Perm(P::RegistryManage), "site.create", "registry", "Register a site", SiteBody;
     post "/api/v1/sites/{id}/signage-check" => admin::check_signage: Done, Access::Perm(P::RegistryManage), "site.signage_check", "registry", "Record a signage check";
+    get "/api/v1/registry" => admin::registry: admin::Registry, Access::Authenticated, "registry.read", "registry", "The registry page in one answer: sites, cameras, their recording state and (for their keepers) the recorder nodes";
     get "/api/v1/cameras" => admin::list_cameras: Vec<admin::CameraView>, Access::Authenticated, "camera.list", "registry", "List cameras";
     post "/api/v1/cameras" => admin::create_camera: admin::CameraView, Access::Perm(P::RegistryManage), "camera.create", "registry", "Register a camera", CameraBody;
     get "/api/v1/cameras/{id}/masks" => admin::list_masks: Vec<admin::MasksView>, Access::AnyOf(&[P::MaskManage, P::RegistryManage]), "mask.list", "registry", "Every version of a camera's privacy masks";

@@ -109,6 +109,31 @@ pub async fn my_tasks(
     Ok(Json(Tasks { count: tasks.len(), tasks }))
 }
 
+/// `GET /api/v1/me/dashboard`: the home page in one answer (issue 23, item 6) — my tasks, and
+/// the recording state of the cameras I may see (never a picture, ALL-REC-2).
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Dashboard {
+    /// What I must do now (`GET /api/v1/me/tasks`).
+    pub tasks: Vec<Task>,
+    /// The cameras' recording state (`GET /api/v1/recorder/status`); none where no recorder is
+    /// set up.
+    pub recording: Option<super::holds::RecorderStatus>,
+}
+
+/// `GET /api/v1/me/dashboard`.
+pub async fn dashboard(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<Dashboard>> {
+    let tasks = tasks_of(&st, &p).await?;
+    let recording = match super::holds::recorder_status(State(st.clone()), Extension(p)).await {
+        Ok(Json(r)) => Some(r),
+        Err(e) if e.status() == axum::http::StatusCode::NOT_FOUND => None,
+        Err(e) => return Err(e),
+    };
+    Ok(Json(Dashboard { tasks, recording }))
+}
+
 /// Every task of `p` now.
 pub async fn tasks_of(st: &AppState, p: &Principal) -> ApiResult<Vec<Task>> {
     let now = st.clock.now_ms();

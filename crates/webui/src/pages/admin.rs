@@ -2,7 +2,6 @@
 
 use super::*;
 use server::api::admin::{AccountView, DesignationView, OrganisationView};
-use server::api::session::ProfileView;
 
 /// `GET /accounts`: accounts with their lock state, and the role designations.
 pub async fn accounts(State(ui): State<Arc<Ui>>, s: Session) -> Response {
@@ -20,8 +19,7 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
         (Err(_), Err(a)) => return problem_page(l, Some(&me), &a),
         (accounts, designations) => (accounts.ok(), designations.ok()),
     };
-    let profile =
-        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me).0;
+    let profile = or_problem!(ui.profile(&headers).await, l, &me);
     let orgs = ui.api.get_as::<Vec<OrganisationView>>("/api/v1/organisations", &headers).await;
     let all_accounts = accounts.as_deref().unwrap_or_default();
     let login_of = |id: i64| {
@@ -69,7 +67,8 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
                                     " 〜" (until) }
                             }
                             td {
-                                // PROD-SOD-6: a second administrator activates an outsider's account.
+                                // PROD-SOD-6: a second administrator activates an
+                                // outsider's account.
                                 @if a.pending_activation && a.disabled_at.is_none() {
                                     form.inline method="post" action="/accounts" {
                                             (form_head(&me, "activate"))
@@ -102,7 +101,10 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
                     (input(&d, "account", "login", &t(l, "login_name"), "text", true))
                     (input(&d, "account", "display_name", &t(l, "person_name"), "text", true))
                     (select(&d, "account", "organisation_id", &t(l, "organisation"), &org_options))
-                    (input(&d, "account", "initial_password", &t(l, "initial_password"), "password", true))
+                    (input(
+                        &d, "account", "initial_password", &t(l, "initial_password"), "password",
+                        true,
+                    ))
                     button #create-account { (t(l, "register")) }
                 }
             }
@@ -139,15 +141,22 @@ async fn accounts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Res
                 form method="post" action="/accounts" novalidate {
                     (form_head(&me, "designation"))
                     @if account_options.is_empty() {
-                        (input(&d, "designation", "account_id", &t(l, "account_id"), "number", true))
+                        (input(
+                            &d, "designation", "account_id", &t(l, "account_id"), "number", true
+                        ))
                     } @else {
-                        (select(&d, "designation", "account_id", &t(l, "login_name"), &account_options))
+                        (select(
+                            &d, "designation", "account_id", &t(l, "login_name"), &account_options
+                        ))
                     }
                     (select(&d, "designation", "role", &t(l, "role"), &role_options))
                     (input(&d, "designation", "valid_until", &t(l, "valid_until"), "date", false))
                     (input(&d, "designation", "note", &t(l, "designation_note"), "text", false))
                     // Where the role rests on a document (NIS-10.3 届出), its reference.
-                    (input(&d, "designation", "document_ref", &t(l, "designation_document"), "text", false))
+                    (input(
+                        &d, "designation", "document_ref", &t(l, "designation_document"), "text",
+                        false,
+                    ))
                     button #designate { (t(l, "designate")) }
                 }
             }
@@ -168,14 +177,14 @@ pub async fn accounts_post(
             "/api/v1/accounts".to_owned(),
             json!({ "login": txt(&f, "login"), "display_name": txt(&f, "display_name"),
                     "organisation_id": num(&f, "organisation_id"),
-                    "initial_password": f.fields.get("initial_password").cloned().unwrap_or_default() }),
+                    "initial_password": raw(&f, "initial_password") }),
         ),
         Some(PageForm::Designation) => {
             let until = txt(&f, "valid_until");
             (
                 "/api/v1/designations".to_owned(),
                 json!({ "account_id": num(&f, "account_id"), "role": txt(&f, "role"),
-                        "valid_until": if until.is_empty() { Value::Null } else { json!(format!("{until}T23:59:59+09:00")) },
+                        "valid_until": end_of_day(&until),
                         "note": opt(&f, "note"), "document_ref": opt(&f, "document_ref") }),
             )
         }

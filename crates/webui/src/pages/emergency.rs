@@ -4,7 +4,6 @@ use policy::emergency::OrderAction;
 use server::api::admin::{CameraView, SiteView};
 use server::api::emergency::{Executor, OrderView};
 use server::api::extraction::{ExtractionPackages, PackageView};
-use server::api::session::ProfileView;
 /// rule: ASA-3.5b, NIS-10.4 (the rules themselves are the API's; this page shows them).
 /// `GET /emergency`: emergency orders of my organisation (the city sees all), with the actions
 /// this user may take, and the order form for those who may order.
@@ -19,8 +18,7 @@ async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
         l,
         &me
     );
-    let profile =
-        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me).0;
+    let profile = or_problem!(ui.profile(&headers).await, l, &me);
     let name = |ja: &str, en: &str| if l == Lang::Ja { ja.to_owned() } else { en.to_owned() };
     // Sections for what this person may also do; one the API refuses is left out.
     let executors = if me.can("emergency.order") {
@@ -227,8 +225,7 @@ pub async fn order_application(
         return (StatusCode::NOT_FOUND, page(l, Some(&me), &t(l, "not_found"), html! {}))
             .into_response();
     };
-    let profile =
-        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me).0;
+    let profile = or_problem!(ui.profile(&headers).await, l, &me);
     let printed = |id: &str| profile.form(id).filter(|f| f.printed);
     // The form filed, when the city prints it; else the city's own form among those that file.
     let filed = o.filing_form.as_deref();

@@ -6,7 +6,6 @@ use server::api::extraction::{ExtractionPackages, PackageView};
 use server::api::footage::{
     Certificate, InstructionView, LedgerView, Person, Recipient, RequestDetail, RequestView,
 };
-use server::api::session::ProfileView;
 /// `GET /requests?state=&q=&before=`: a page of the requests, filtered, with the next page.
 pub async fn requests(
     State(ui): State<Arc<Ui>>,
@@ -83,8 +82,7 @@ fn request_input_id(field: &str) -> String {
 async fn request_form(ui: &Ui, headers: &HeaderMap, me: &Me, l: Lang, d: &RequestDraft) -> Markup {
     // The form is drawn whatever these answer; a read that fails leaves its choices empty and
     // the API says what is missing when the form is sent.
-    let profile = ui.api.get_as::<ProfileView>("/api/v1/profile", headers).await.ok();
-    let profile = profile.map(|p| p.0);
+    let profile = ui.profile(headers).await.ok();
     let cams = ui.api.get_as::<Vec<CameraView>>("/api/v1/cameras", headers).await;
     let cams = cams.unwrap_or_default();
     let named = |ja: &str, en: &str| if l == Lang::Ja { ja.to_owned() } else { en.to_owned() };
@@ -289,8 +287,7 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
         relay_to.insert(i.id, recipients(i.step + 1).await.unwrap_or_default());
     }
     let confirm = t(l, "confirm_irreversible");
-    let profile =
-        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me).0;
+    let profile = or_problem!(ui.profile(&headers).await, l, &me);
     let footage = &r.footage;
     let q = &r.request;
     let person = |p: &Option<Person>| p.as_ref().map(|p| (p.name.clone(), p.organisation.clone()));
@@ -447,8 +444,10 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
                                     br; small { (p.file_name) } }
                                 td {
                                     @if let Some(cid) = camera_ids.get(&p.camera) {
-                                        a.still href={ "/api/v1/cameras/" (cid) "/still?extraction=" (eid) }
-                                            target="_blank" { (t(l, "still_for_aim")) }
+                                        a.still target="_blank"
+                                            href={ "/api/v1/cameras/" (cid)
+                                                "/still?extraction=" (eid) }
+                                        { (t(l, "still_for_aim")) }
                                     }
                                 }
                             }
@@ -468,7 +467,9 @@ async fn request_page(ui: &Arc<Ui>, s: Session, id: i64, d: Draft, status: Statu
             }
         }
         @if act(RequestAction::Report) {
-            @for e in r.extractions.iter().filter(|e| e.operator_id == me.id() && e.reported_at.is_none()) {
+            @for e in r.extractions.iter()
+                .filter(|e| e.operator_id == me.id() && e.reported_at.is_none())
+            {
                 section.actions {
                     h2 { (t(l, "report_extraction")) }
                     (d.alert("report"))
@@ -533,8 +534,7 @@ pub async fn application(State(ui): State<Arc<Ui>>, s: Session, Path(id): Path<i
         &me
     )
     .request;
-    let profile =
-        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me).0;
+    let profile = or_problem!(ui.profile(&headers).await, l, &me);
     let printed = |id: &str| profile.form(id).filter(|f| f.printed);
     // The profile's own application form, else a printed form among the documents attached.
     let form = profile
@@ -784,9 +784,8 @@ pub async fn ledger(
     let a = ui.api.get(&path, &headers).await;
     let next = a.next.clone();
     let entries = or_problem!(a.read::<Vec<LedgerView>>(), l, &me);
-    let profile =
-        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me);
-    let profile = &*profile.0;
+    let profile = or_problem!(ui.profile(&headers).await, l, &me);
+    let profile = &*profile;
     let purpose = |id: &str| match profile.purposes.iter().find(|p| p.id == id) {
         Some(p) if l == Lang::Ja => p.name_ja.clone(),
         Some(p) => p.name_en.clone(),
@@ -848,7 +847,10 @@ pub async fn ledger(
             " "
             button type="button" data-print { (t(l, "print")) }
             @if let Some(n) = next.as_deref().and_then(|n| n.split("before=").nth(1)) {
-                " " a #next-page rel="next" href={ "/ledger?before=" (n.split('&').next().unwrap_or("")) "&" (qs) @if era { "&era=1" } } { (t(l, "next_page")) }
+                @let before = n.split('&').next().unwrap_or("");
+                " " a #next-page rel="next"
+                    href={ "/ledger?before=" (before) "&" (qs) @if era { "&era=1" } }
+                { (t(l, "next_page")) }
             }
         }
     };

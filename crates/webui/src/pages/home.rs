@@ -1,6 +1,6 @@
 //! The dashboard: my tasks and the cameras.
 use super::*;
-use server::api::tasks::{Task, TaskKind, Tasks};
+use server::api::tasks::{Dashboard, Task, TaskKind};
 
 /// `GET /`: my tasks and the cameras.
 pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
@@ -9,8 +9,8 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
         return Redirect::to("/account").into_response();
     }
     // What this person must do now, computed by the server from the rules (issue 19).
-    let tasks =
-        or_problem!(ui.api.get_as::<Tasks>("/api/v1/me/tasks", &headers).await, l, &me).tasks;
+    let Dashboard { tasks, recording: recorder } =
+        or_problem!(ui.api.get_as::<Dashboard>("/api/v1/me/dashboard", &headers).await, l, &me);
     let of = |kind: TaskKind, action: &str| -> Vec<&Task> {
         tasks.iter().filter(|t| t.kind == kind && t.action == action).collect()
     };
@@ -41,7 +41,6 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
         ("duties_due", "duties-due", tasks.iter().filter(|t| t.kind == TaskKind::Duty).collect()),
         ("password_rotate_soon", "rotate", of(TaskKind::Account, "change_password")),
     ];
-    let recorder = ui.api.get_as::<RecorderStatus>("/api/v1/recorder/status", &headers).await;
     let body = html! {
         p { (me.display_name) "（" (me.roles(l)) "）" }
         p.ws {
@@ -81,7 +80,7 @@ pub async fn dashboard(State(ui): State<Arc<Ui>>, s: Session) -> Response {
         }
         section aria-labelledby="cams" {
             h2 #cams { (t(l, "cameras")) }
-            (recorder_table(l, &recorder))
+            (recorder_table(l, recorder.as_ref()))
         }
     };
     page(l, Some(&me), &t(l, "dashboard"), body).into_response()

@@ -162,6 +162,20 @@ impl axum::extract::FromRequestParts<Arc<Ui>> for Session {
     }
 }
 
+/// One link of the main navigation, marked when it is the page shown; the home link carries
+/// the number of my tasks.
+fn nav_link(l: Lang, m: &Me, href: &str, text: &str) -> Markup {
+    let tasks = Some(m.task_count).filter(|n| *n > 0 && href == "/");
+    html! {
+        a href=(href) aria-current=[(m.path == href).then_some("page")] {
+            (text)
+            @if let Some(n) = tasks {
+                " " span.count #task-count aria-label={ (t(l, "my_tasks")) " " (n) } { (n) }
+            }
+        }
+    }
+}
+
 /// The page's stylesheet and its one script (confirmations, printing): files, never inline, so
 /// the Content-Security-Policy forbids inline script (issue 16, L6).
 fn style_link() -> Markup {
@@ -343,18 +357,7 @@ fn page_of(
                                         span.group-name { (t(l, group)) }
                                         ul {
                                             @for (href, text) in links {
-                                                li {
-                                                    a href=(href)
-                                                        aria-current=[(m.path == href).then_some("page")] {
-                                                        (text)
-                                                        @if href == "/" {
-                                                            @if let Some(n) = Some(m.task_count).filter(|n| *n > 0) {
-                                                                " " span.count #task-count aria-label={ (t(l, "my_tasks")) " " (n) } {
-                                                                    (n) }
-                                                            }
-                                                        }
-                                                    }
-                                                }
+                                                li { (nav_link(l, m, href, &text)) }
                                             }
                                         }
                                     }
@@ -495,8 +498,9 @@ fn with_map_csp(tiles: &str, mut resp: Response) -> Response {
         .filter(|o| o != "null")
         .unwrap_or_default();
     let csp = format!(
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: {origin}; \
-         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+        "default-src 'self'; script-src 'self'; style-src 'self'; \
+         img-src 'self' data: blob: {origin}; object-src 'none'; base-uri 'none'; \
+         frame-ancestors 'none'; form-action 'self'"
     );
     if let Ok(v) = header::HeaderValue::from_str(&csp) {
         resp.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
@@ -849,8 +853,8 @@ fn mask_mode_label(l: Lang, mode: &node::MaskMode) -> String {
 
 /// The recorder's state per camera and the clocks, as `GET /api/v1/recorder/status` says;
 /// a refusal (no recorder here, or none of the person's cameras) says there is none.
-fn recorder_table(l: Lang, status: &Result<RecorderStatus, Answer>) -> Markup {
-    let Ok(status) = status else {
+fn recorder_table(l: Lang, status: Option<&RecorderStatus>) -> Markup {
+    let Some(status) = status else {
         return html! { p { (t(l, "no_recorder")) } };
     };
     let ms =
@@ -1142,6 +1146,16 @@ fn opt(f: &Plain, k: &str) -> Value {
 /// A text field, trimmed ("" when absent).
 fn txt(f: &Plain, k: &str) -> String {
     f.fields.get(k).map(|v| v.trim().to_owned()).unwrap_or_default()
+}
+
+/// A field exactly as typed, "" when absent (a password: its spaces count).
+fn raw(f: &Plain, k: &str) -> String {
+    f.fields.get(k).cloned().unwrap_or_default()
+}
+
+/// The last second (JST) of a `date` field's day, as RFC 3339; `None` when blank.
+fn end_of_day(day: &str) -> Option<String> {
+    (!day.is_empty()).then(|| format!("{day}T23:59:59+09:00"))
 }
 
 /// An id field: a number or `null` (the API then names the field).

@@ -6,7 +6,6 @@ use policy::profile::OrgKind;
 use server::api::admin::{PeriodView, RetentionView};
 use server::api::emergency::{DelegationView, IncidentView};
 use server::api::holds::{AuditEntryView, AuditVerified, HoldView};
-use server::api::session::ProfileView;
 use server::api::viewing::{ViewingDetail, ViewingView};
 use server::incidents::IncidentFacts;
 
@@ -76,7 +75,7 @@ pub async fn holds_post(State(ui): State<Arc<Ui>>, s: Session, Form(f): Form<Pla
                 "/api/v1/holds".to_owned(),
                 json!({ "camera": txt(&f, "camera"), "from": jst_input(&txt(&f, "from")),
                         "to": jst_input(&txt(&f, "to")),
-                        "until": if until.is_empty() { until } else { format!("{until}T23:59:59+09:00") },
+                        "until": end_of_day(&until).unwrap_or_default(),
                         "reason": txt(&f, "reason"),
                         "inquiry_reference": opt(&f, "inquiry_reference") }),
             )
@@ -117,7 +116,9 @@ async fn retention_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
             dt { (t(l, "organisation")) } dd { (r.organisation) }
             dt { (t(l, "retention_own")) }
             dd #retention-own { @match &r.period {
-                    None => (t(l, "retention_default_used")), Some(p) => (period_text(l, Some(p))) } }
+                    None => (t(l, "retention_default_used")),
+                    Some(p) => (period_text(l, Some(p))),
+            } }
             dt { (t(l, "retention_default")) } dd { (period_text(l, Some(&r.default))) }
             dt { (t(l, "retention_bounds")) }
             dd { (period_text(l, r.floor.as_ref())) " (" (r.floor_rule)
@@ -388,8 +389,7 @@ pub async fn audit(
     } else {
         None
     };
-    let profile =
-        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me);
+    let profile = or_problem!(ui.profile(&headers).await, l, &me);
     let actions = audit_action_choices(l);
     let body = html! {
         form method="get" action="/audit" role="search" {
@@ -440,7 +440,7 @@ pub async fn audit(
                         td { (e.seq) } td { (when_at(l, &e.at)) } td { (actor_label(l, e)) }
                         td { (role.as_deref().unwrap_or("")) }
                         td title=(e.action) { (action_name(l, &e.action)) }
-                        td { (object_label(l, &profile.0, &e.object)) }
+                        td { (object_label(l, &profile, &e.object)) }
                         td { (t(l, &format!("outcome_{}", e.outcome.as_str()))) }
                         td { (e.rule.as_deref().unwrap_or("")) }
                     }
@@ -586,7 +586,7 @@ pub async fn viewings(State(ui): State<Arc<Ui>>, s: Session) -> Response {
 
 /// The profile's purposes, as choices in the page's language.
 async fn purpose_choices(ui: &Ui, headers: &HeaderMap, l: Lang) -> Vec<(String, String)> {
-    let Ok(ProfileView(profile)) = ui.api.get_as("/api/v1/profile", headers).await else {
+    let Ok(profile) = ui.profile(headers).await else {
         return Vec::new();
     };
     let name = |p: &policy::profile::Purpose| {
@@ -746,7 +746,8 @@ pub async fn viewing(
                 data-lang=(l.code()) data-msg-gap=(t(l, "viewing_gap"))
                     data-msg-refused=(t(l, "viewing_refused")) {
                 div.stage {
-                    video #viewing-video playsinline muted disablepictureinpicture controlslist="nodownload" {}
+                    video #viewing-video playsinline muted disablepictureinpicture
+                        controlslist="nodownload" {}
                     div.watermark aria-hidden="true" { span.wm-line {} span.wm-line {}
                         span.wm-line {} }
                     p.gap-note hidden role="status" {}
@@ -854,7 +855,8 @@ async fn delegations_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> 
                     tr {
                         td { (x.id) }
                         td {
-                            (x.organisation_name.clone().unwrap_or_else(|| x.organisation_id.to_string())) }
+                            (x.organisation_name.clone()
+                                .unwrap_or_else(|| x.organisation_id.to_string())) }
                         td { (x.document_ref) } td { (when_at(l, &x.confirmed_at)) }
                         td { (at(l, &x.revoked_at)) }
                         td { @if x.revoked_at.is_none() {

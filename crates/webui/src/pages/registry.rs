@@ -4,11 +4,10 @@
 use super::*;
 use policy::profile::OrgKind;
 use server::api::admin::{
-    CameraView, ContractView, EnrolLink, MasksView, OrganisationView, SiteView, WorkstationView,
+    CameraView, ContractView, EnrolLink, MasksView, OrganisationView, Registry, WorkstationView,
 };
 use server::api::fleet::{Nodes, RegisteredNode};
 use server::api::room::RoomEntries;
-use server::api::session::ProfileView;
 use server::fleet::NodeAlert;
 
 /// Organisations of the kinds `kinds` accepts (a `policy` question, asked by the caller), as
@@ -55,13 +54,10 @@ pub async fn cameras(
 
 async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
     let Session { l, me, headers } = s;
-    let cams =
-        or_problem!(ui.api.get_as::<Vec<CameraView>>("/api/v1/cameras", &headers).await, l, &me);
-    let sites = ui.api.get_as::<Vec<SiteView>>("/api/v1/sites", &headers).await;
-    let sites = sites.unwrap_or_default();
-    let rec = ui.api.get_as::<RecorderStatus>("/api/v1/recorder/status", &headers).await;
-    let profile =
-        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me).0;
+    // Sites, cameras, their recording state and the recorder nodes: one answer (issue 23).
+    let Registry { sites, cameras: cams, recording: rec, nodes } =
+        or_problem!(ui.api.get_as::<Registry>("/api/v1/registry", &headers).await, l, &me);
+    let profile = or_problem!(ui.profile(&headers).await, l, &me);
     // Where the profile names a body that reviews street sites first (SAK-M), the site form
     // asks for its review.
     let review_body = profile
@@ -80,7 +76,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
     // The recorder nodes a camera may be given to (issue 21): this centre's own recorder, or an
     // enrolled node.
     let mut recorder_options = vec![(String::new(), t(l, "recorder_node_here"))];
-    if manage && let Ok(nodes) = ui.api.get_as::<Nodes>("/api/v1/nodes", &headers).await {
+    if manage && let Some(nodes) = nodes {
         recorder_options.extend(
             nodes
                 .nodes
@@ -145,7 +141,9 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                         td { (site_name(c.site_id).unwrap_or_default()) }
                         td { (c.install_date) }
                         td {
-                            (c.public_share_permille.map(|p| format!("{:.1} %", p as f64 / 10.0)).unwrap_or_default()) }
+                            (c.public_share_permille
+                                .map(|p| format!("{:.1} %", p as f64 / 10.0))
+                                .unwrap_or_default()) }
                         td { (c.coverage_exemption) }
                         td { (yes(l, c.masks_native)) } td { (yes(l, c.anti_removal)) }
                         td.recorder {
@@ -248,7 +246,7 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
         (d.alert("credentials"))
         (d.alert("footage_check"))
         h2 { (t(l, "recorder_state")) }
-        (recorder_table(l, &rec))
+        (recorder_table(l, rec.as_ref()))
         @if manage {
             section.actions {
                 h2 { (t(l, "new_site")) }
@@ -265,8 +263,14 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                     (select(&d, "site", "placement", &t(l, "site_placement"), &placements))
                     @if let Some(body) = &review_body {
                         p { small { (t(l, "street_review_help")) " (" (body) ")" } }
-                        (input(&d, "site", "council_review_date", &t(l, "council_review_date"), "date", false))
-                        (input(&d, "site", "council_review_minutes", &t(l, "council_review_minutes"), "text", false))
+                        (input(
+                            &d, "site", "council_review_date", &t(l, "council_review_date"),
+                            "date", false,
+                        ))
+                        (input(
+                            &d, "site", "council_review_minutes", &t(l, "council_review_minutes"),
+                            "text", false,
+                        ))
                     }
                     (input(&d, "site", "signage_text", &t(l, "signage_text"), "textarea", true))
                     button #create-site { (t(l, "register")) }
@@ -284,12 +288,19 @@ async fn cameras_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Resp
                     (input(&d, "camera", "rtsp_url", &t(l, "rtsp_url"), "text", false))
                     (input(&d, "camera", "onvif_url", &t(l, "onvif_url"), "text", false))
                     (select(&d, "camera", "recorder", &t(l, "recorder_node"), &recorder_options))
-                    (input(&d, "camera", "public_share_percent", &t(l, "public_share"), "number", false))
+                    (input(
+                        &d, "camera", "public_share_percent", &t(l, "public_share"), "number", false
+                    ))
                     @if let Some(e) = d.err("camera", "public_share_permille") { p.field-error {
                             (e) } }
-                    (input(&d, "camera", "coverage_exemption", &t(l, "coverage_exemption"), "text", false))
+                    (input(
+                        &d, "camera", "coverage_exemption", &t(l, "coverage_exemption"), "text",
+                        false,
+                    ))
                     (input(&d, "camera", "consensus_note", &t(l, "consensus_note"), "text", false))
-                    (input(&d, "camera", "owner_permission", &t(l, "owner_permission"), "text", false))
+                    (input(
+                        &d, "camera", "owner_permission", &t(l, "owner_permission"), "text", false
+                    ))
                     label.check { input type="checkbox" name="anti_removal" value="1"
                         checked[!d.v("camera", "anti_removal").is_empty()];
                         (t(l, "anti_removal")) }
@@ -411,8 +422,7 @@ async fn workstations_page(
     let workstations = or_problem!(list, l, &me);
     // The placements this city's rules allow (ASA-3.2e, KIT-5.5, NIS-8, SAK-M), and the
     // organisations that may hold a PC at one (never a contractor: PROD-CONTRACTOR-1).
-    let profile =
-        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me).0;
+    let profile = or_problem!(ui.profile(&headers).await, l, &me);
     let orgs = organisations(ui, &headers, |k| profile.may_hold_workstation(k)).await;
     let confirm = t(l, "confirm_irreversible");
     let body = html! {
@@ -543,8 +553,7 @@ async fn nodes_page(
     let confirm = t(l, "confirm_irreversible");
     let manage = me.can("registry.manage");
     // KIT-5.1: where the profile sets site conditions, each recorder's are confirmed here.
-    let profile =
-        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me).0;
+    let profile = or_problem!(ui.profile(&headers).await, l, &me);
     let site_kinds = profile.recorder_sites.as_ref().map_or(&[][..], |r| &r.kinds[..]);
     let named = |ja: &str, en: &str| if l == Lang::Ja { ja.to_owned() } else { en.to_owned() };
     let kind_name =
@@ -591,7 +600,9 @@ async fn nodes_page(
                         td { (health.map(|h| at(l, &h.oldest_footage_at)).unwrap_or_default()) }
                         td { (health.map(|h| h.keys_held.to_string()).unwrap_or_default()) }
                         td {
-                            (health.and_then(|h| h.clock_offset_ms).map(|o| format!("{o} ms")).unwrap_or_default()) }
+                            (health.and_then(|h| h.clock_offset_ms)
+                                .map(|o| format!("{o} ms"))
+                                .unwrap_or_default()) }
                         td.erasures {
                             @for e in n.erasures.iter().take(3) {
                                 (e.camera) " " (e.day) " " small { (when_at(l, &e.erased_at)) } br;
@@ -639,7 +650,9 @@ async fn nodes_page(
                                     }
                                 }
                             }
-                            @if let Some(e) = d.err("node", "site_kind").or_else(|| d.err("node", "site_conditions")) {
+                            @if let Some(e) = d.err("node", "site_kind")
+                                .or_else(|| d.err("node", "site_conditions"))
+                            {
                                 p.field-error { (e) } }
                         }
                     }
@@ -772,8 +785,7 @@ async fn contracts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
         l,
         &me
     );
-    let profile =
-        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me).0;
+    let profile = or_problem!(ui.profile(&headers).await, l, &me);
     let orgs = organisations(ui, &headers, |k| profile.needs_contract(Some(k))).await;
     // The clause the checklist rests on in the running profile (ASA-3.7 in Asahikawa; a product
     // rule elsewhere), never another city's.
@@ -787,7 +799,10 @@ async fn contracts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                         td { (c.id) } td { (c.title) } td { (c.scope) }
                         td { ul.clauses { @for k in &c.clauses {
                             li {
-                                (CLAUSES.get(usize::from(k.clause).saturating_sub(1)).copied().unwrap_or("?"))
+                                (CLAUSES
+                                    .get(usize::from(k.clause).saturating_sub(1))
+                                    .copied()
+                                    .unwrap_or("?"))
                                 " "
                                  @if k.included { (t(l, "included")) }
                                  @else { (t(l, "left_out"))
@@ -824,7 +839,8 @@ async fn contracts_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Re
                     @for (i, mark) in CLAUSES.iter().enumerate() {
                         @let n = i + 1;
                         label.check { input type="checkbox" name={ "clause" (n) } value="1"
-                            checked[d.form != "contract" || !d.v("contract", &format!("clause{n}")).is_empty()];
+                            checked[d.form != "contract"
+                                || !d.v("contract", &format!("clause{n}")).is_empty()];
                             (mark) " " (t(l, &format!("clause_{n}"))) }
                         label for={ "contract-reason" (n) } { (mark) " " (t(l, "left_out_reason")) }
                         input id={ "contract-reason" (n) } name={ "reason" (n) }
@@ -850,7 +866,10 @@ pub async fn contracts_post(
                 .map(|n| {
                     let included = f.fields.contains_key(&format!("clause{n}"));
                     json!({ "clause": n, "included": included,
-                            "reason": if included { Value::Null } else { opt(&f, &format!("reason{n}")) } })
+                            "reason": match included {
+                                true => Value::Null,
+                                false => opt(&f, &format!("reason{n}")),
+                            } })
                 })
                 .collect();
             let day = |k: &str| {
@@ -945,8 +964,7 @@ async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) 
     let (code, name) = cam.map_or(("", ""), |c| (c.code.as_str(), c.name.as_str()));
     let title = format!("{code} {name} — {}", t(l, "privacy_masks"));
     // The running profile's own clauses, never another city's (issue 15, item 7).
-    let profile =
-        or_problem!(ui.api.get_as::<ProfileView>("/api/v1/profile", &headers).await, l, &me).0;
+    let profile = or_problem!(ui.profile(&headers).await, l, &me);
     let masks_rule = profile.recording.masks_rule.as_str();
     let coverage_rule = match profile.coverage.as_ref().map(|c| c.rule.as_str()) {
         Some(r) if l == Lang::Ja => format!("（{r}）"),
@@ -1030,11 +1048,17 @@ async fn masks_page(ui: &Ui, s: Session, id: i64, d: Draft, status: StatusCode) 
                 form method="post" action={ "/cameras/" (id) "/masks" } novalidate {
                     (form_head(&me, "masks"))
                     (input(&d, "masks", "polygons", &t(l, "mask_polygons_help"), "textarea", false))
-                    (input(&d, "masks", "public_area", &t(l, "public_area_help").replace("{rule}", &coverage_rule), "text", false))
+                    (input(
+                        &d, "masks", "public_area",
+                        &t(l, "public_area_help").replace("{rule}", &coverage_rule), "text", false,
+                    ))
                     label.check { input type="checkbox" name="in_recorder" value="1"
                         checked[!d.v("masks", "in_recorder").is_empty()];
                         (t(l, "mask_in_recorder")) }
-                    (input(&d, "masks", "coverage_exemption", &t(l, "coverage_exemption"), "text", false))
+                    (input(
+                        &d, "masks", "coverage_exemption", &t(l, "coverage_exemption"), "text",
+                        false,
+                    ))
                     (input(&d, "masks", "reason", &t(l, "mask_reason"), "text", true))
                     button #save-masks { (t(l, "register")) }
                 }
