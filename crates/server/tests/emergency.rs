@@ -94,6 +94,33 @@ async fn asahikawa_police_path_filing_and_reconciliation() {
         w.api.ok(&format!("/api/v1/emergency/orders/{first}/extract"), &operator, json!({})).await;
         assert_eq!(actions_on(&w, &chief, first).await, ["file"]);
         assert!(actions_on(&w, &operator, first).await.is_empty(), "carried out once");
+        // The emergency page's one answer (issue 23, item 6) is each part as its own endpoint
+        // gives it to the same person.
+        for who in [&chief, &operator, &w.user("manager")] {
+            let (s, desk) = w.api.get("/api/v1/emergency", who).await;
+            assert_eq!(s, 200, "{backend:?} {desk}");
+            assert_eq!(desk["orders"], Value::from(orders(&w, who).await), "{backend:?}");
+            let (_, cams) = w.api.get("/api/v1/cameras", who).await;
+            assert_eq!(desk["cameras"], cams);
+            let (s, ex) = w.api.get("/api/v1/emergency/executors", who).await;
+            match s.as_u16() {
+                200 => assert_eq!(desk["executors"], ex),
+                _ => assert_eq!(desk["executors"], json!([]), "{backend:?}"),
+            }
+        }
+        let (_, desk) = w.api.get("/api/v1/emergency", &operator).await;
+        let made = desk["packages"].as_array().unwrap();
+        assert_eq!(made.len(), 1, "{desk}");
+        assert_eq!(made[0]["order"], first);
+        let x = orders(&w, &operator).await.iter().find(|o| o["id"] == first).unwrap().clone();
+        let (_, own) = w
+            .api
+            .get(&format!("/api/v1/extractions/{}/packages", x["extraction_id"]), &operator)
+            .await;
+        // (No recorder in this world: the extraction is on record, its package list empty.)
+        assert_eq!((&made[0]["packages"], own["extraction"].is_i64()), (&own["packages"], true));
+        let (_, desk) = w.api.get("/api/v1/emergency", &chief).await;
+        assert_eq!(desk["packages"], json!([]), "the chief carried out none");
         // Then the filing waits on the chief's home, with its deadline (遅滞なく).
         assert_eq!(
             order_tasks(&w, &chief, first).await,

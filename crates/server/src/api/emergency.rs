@@ -307,6 +307,59 @@ pub async fn list_orders(
     Ok(Json(visible))
 }
 
+/// `GET /api/v1/emergency`: the emergency page in one answer (issue 23, item 6) — the orders
+/// (`GET /api/v1/emergency/orders`), who may carry one out for those who order
+/// (`…/executors`), the cameras to name (`GET /api/v1/cameras`) and the packages of the
+/// extractions this person carried out (`GET /api/v1/extractions/{id}/packages`), each made by
+/// its endpoint's own function.
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct EmergencyDesk {
+    /// The orders this person may see.
+    pub orders: Vec<OrderView>,
+    /// Who may carry out an order: empty unless this person orders.
+    pub executors: Vec<Executor>,
+    /// The cameras an order may name.
+    pub cameras: Vec<super::admin::CameraView>,
+    /// The packages of the orders this person carried out, by order.
+    pub packages: Vec<OrderPackages>,
+}
+
+/// The packages made for one emergency order.
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct OrderPackages {
+    /// The order.
+    pub order: i64,
+    /// Its extraction's packages.
+    pub packages: Vec<extraction::PackageView>,
+}
+
+/// `GET /api/v1/emergency`.
+pub async fn desk(
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<EmergencyDesk>> {
+    let Json(orders) = list_orders(State(st.clone()), Extension(p.clone())).await?;
+    let holds = |x: policy::Permission| p.role_with(&st.profile, x).is_some();
+    // The same permissions as each part's own endpoint.
+    let executors = match holds(policy::Permission::EmergencyOrder) {
+        true => executors(State(st.clone()), Extension(p.clone())).await?.0,
+        false => Vec::new(),
+    };
+    let Json(cameras) = super::admin::list_cameras(State(st.clone()), Extension(p.clone())).await?;
+    let mut packages = Vec::new();
+    if holds(policy::Permission::FootageExtract) || holds(policy::Permission::EmergencyExtract) {
+        for o in orders.iter().filter(|o| o.executor_id == p.account.id) {
+            let Some(x) = o.extraction_id else { continue };
+            // One that cannot be listed (its extraction gone) leaves the order without packages.
+            if let Ok(list) = extraction::list(State(st.clone()), Extension(p.clone()), Id(x)).await
+            {
+                packages.push(OrderPackages { order: o.id, packages: list.0.packages });
+            }
+        }
+    }
+    Ok(Json(EmergencyDesk { orders, executors, cameras, packages }))
+}
+
 /// `POST /api/v1/emergency/orders` (ASA-3.5b, NIS-11.1).
 pub async fn create_order(
     State(st): State<Arc<AppState>>,

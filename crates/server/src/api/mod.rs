@@ -300,6 +300,7 @@ api! {
     get "/api/v1/delegations" => emergency::list_delegations: Vec<emergency::DelegationView>, Access::Perm(P::DelegationManage), "delegation.list", "emergency", "Written delegations to agencies";
     post "/api/v1/delegations" => emergency::create_delegation: emergency::DelegationView, Access::Perm(P::DelegationManage), "delegation.create", "emergency", "Record a written delegation", DelegationBody;
     post "/api/v1/delegations/{id}/revoke" => emergency::revoke_delegation: Done, Access::Perm(P::DelegationManage), "delegation.revoke", "emergency", "Revoke a delegation";
+    get "/api/v1/emergency" => emergency::desk: emergency::EmergencyDesk, Access::AnyOf(ORDERS), "emergency.desk", "emergency", "The emergency page in one answer: orders, who may carry one out, the cameras, my packages";
     get "/api/v1/emergency/orders" => emergency::list_orders: Vec<emergency::OrderView>, Access::AnyOf(ORDERS), "emergency.list", "emergency", "Emergency orders, with follow-ups due";
     get "/api/v1/emergency/executors" => emergency::executors: Vec<emergency::Executor>, Access::Perm(P::EmergencyOrder), "emergency.executors", "emergency", "Who in my organisation may carry out an emergency extraction";
     post "/api/v1/emergency/orders" => emergency::create_order: emergency::OrderView, Access::Perm(P::EmergencyOrder), "emergency.order", "emergency", "Order an emergency extraction", OrderBody;

@@ -2,8 +2,8 @@
 use super::*;
 use policy::emergency::OrderAction;
 use server::api::admin::{CameraView, SiteView};
-use server::api::emergency::{Executor, OrderView};
-use server::api::extraction::{ExtractionPackages, PackageView};
+use server::api::emergency::{EmergencyDesk, OrderView};
+use server::api::extraction::PackageView;
 /// rule: ASA-3.5b, NIS-10.4 (the rules themselves are the API's; this page shows them).
 /// `GET /emergency`: emergency orders of my organisation (the city sees all), with the actions
 /// this user may take, and the order form for those who may order.
@@ -13,31 +13,13 @@ pub async fn emergency(State(ui): State<Arc<Ui>>, s: Session) -> Response {
 
 async fn emergency_page(ui: &Ui, s: Session, d: Draft, status: StatusCode) -> Response {
     let Session { l, me, headers } = s;
-    let orders = or_problem!(
-        ui.api.get_as::<Vec<OrderView>>("/api/v1/emergency/orders", &headers).await,
-        l,
-        &me
-    );
+    // Orders, executors, cameras and my packages: one answer (issue 23, item 6).
+    let EmergencyDesk { orders, executors, cameras: cams, packages } =
+        or_problem!(ui.api.get_as::<EmergencyDesk>("/api/v1/emergency", &headers).await, l, &me);
+    let packages: HashMap<i64, Vec<PackageView>> =
+        packages.into_iter().map(|p| (p.order, p.packages)).collect();
     let profile = or_problem!(ui.profile(&headers).await, l, &me);
     let name = |ja: &str, en: &str| if l == Lang::Ja { ja.to_owned() } else { en.to_owned() };
-    // Sections for what this person may also do; one the API refuses is left out.
-    let executors = if me.can("emergency.order") {
-        let list = ui.api.get_as::<Vec<Executor>>("/api/v1/emergency/executors", &headers).await;
-        list.unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    let cams = ui.api.get_as::<Vec<CameraView>>("/api/v1/cameras", &headers).await;
-    let cams = cams.unwrap_or_default();
-    let mut packages: HashMap<i64, Vec<PackageView>> = HashMap::new();
-    for o in orders.iter().filter(|o| o.executor_id == me.id()) {
-        if let Some(x) = o.extraction_id {
-            let path = format!("/api/v1/extractions/{x}/packages");
-            if let Ok(p) = ui.api.get_as::<ExtractionPackages>(&path, &headers).await {
-                packages.insert(o.id, p.packages);
-            }
-        }
-    }
     let no_forms = Vec::new();
     let filing_forms = profile.emergency.as_ref().map_or(&no_forms, |e| &e.filing.forms);
     // Only the purposes the emergency path serves (ASA-3.5b).
