@@ -2474,6 +2474,35 @@ async fn asahikawa_manager_sees_the_recorder_fleet() {
     }
     assert!(sealed.contains("認証情報：封印済み"), "{sealed}");
     assert!(!c.source().await.unwrap().contains("kamera-2026"), "never shown again");
+
+    // A demo that is killed (SIGKILL: no clean-up of its own) leaves no recorder node running:
+    // the node stops when the demo's end of its standard input closes.
+    let data = dir.path().to_string_lossy().into_owned();
+    assert_eq!(processes_naming(&data).len(), 1, "the node runs beside the demo");
+    drop(_demo);
+    let mut left = Vec::new();
+    for _ in 0..100 {
+        left = processes_naming(&data);
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(left.is_empty(), "still running after the demo was killed: {left:?}");
+}
+
+/// The processes (other than demos) whose command line names `text`: pid and command line.
+fn processes_naming(text: &str) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else { continue };
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if cmd.contains(text) && cmd.contains("--role recorder") {
+            out.push((pid, cmd));
+        }
+    }
+    out
 }
 
 /// Kitakyushu's central room (KIT-5.5): a handling officer records his entry and leaving on

@@ -106,6 +106,10 @@ pub fn start(
             .arg(addr.to_string())
             .arg("--segment-secs")
             .arg(segment_secs.to_string())
+            // The node stops when this pipe closes: when the demo ends, however it ends
+            // (killed too), no recorder is left running.
+            .arg("--until-stdin-closes")
+            .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

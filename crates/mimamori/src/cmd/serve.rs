@@ -105,6 +105,10 @@ pub struct ServeArgs {
     /// must have enrolled with `mimamori node enrol`): mutual TLS, the centre's certificate only.
     #[arg(long, value_name = "ADDR")]
     pub node_listen: Option<SocketAddr>,
+    /// Stop (as on SIGTERM) when standard input closes: how `demo` ties the node processes it
+    /// starts to its own life, so a demo that is killed leaves no recorder running.
+    #[arg(long, hide = true)]
+    pub until_stdin_closes: bool,
     /// Target segment length in seconds [default: 60].
     #[arg(long)]
     pub segment_secs: Option<u32>,
@@ -378,6 +382,7 @@ impl ServeArgs {
             return rt.block_on(s.verify_audit_only(key_path));
         }
         let accept = self.accept_audit_findings.clone();
+        let until_stdin_closes = self.until_stdin_closes;
         if self.clock_start.is_some() && !matches!(s.role, Role::Recorder) {
             anyhow::bail!("--clock-start is for a recorder node (--role recorder) only");
         }
@@ -429,7 +434,10 @@ impl ServeArgs {
                     });
                     let to = s.node_listen.map(|a| format!(", node API on {a}")).unwrap_or_default();
                     println!("mimamori: recorder {} recording {} cameras into {}{to}", s.node_id, rec.cameras().len(), s.data.display());
-                    shutdown_signal().await;
+                    match until_stdin_closes {
+                        true => tokio::select! { _ = shutdown_signal() => {}, _ = stdin_closed() => {} },
+                        false => shutdown_signal().await,
+                    }
                     if let Some(t) = served {
                         t.abort();
                     }
@@ -586,6 +594,25 @@ pub fn default_key_path(db: &str) -> PathBuf {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."))
         .join("node.key")
+}
+
+/// Resolves when standard input reaches its end (the process that holds its other end has
+/// closed it, or died).
+async fn stdin_closed() {
+    // A blocking read on a plain thread of its own (tokio's stdin is not built into this
+    // binary, and a `spawn_blocking` task still reading would hold the runtime's shutdown).
+    let (closed, wait) = tokio::sync::oneshot::channel::<()>();
+    let reader = std::thread::Builder::new().name("stdin-watch".into()).spawn(move || {
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+        let _ = closed.send(());
+    });
+    match reader {
+        Ok(_) => {
+            let _ = wait.await;
+        }
+        // No thread: then only a signal stops the node.
+        Err(_) => std::future::pending::<()>().await,
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
