@@ -111,8 +111,8 @@ pub struct NewDesignation<'a> {
     pub role: &'a str,
     /// Who designates (`None`: bootstrap).
     pub by: Option<i64>,
-    /// End of a time-boxed designation (UTC ms).
-    pub valid_until: Option<i64>,
+    /// End of a time-boxed designation.
+    pub valid_until: Option<At>,
     /// Note.
     pub note: &'a str,
     /// The reference of the document it rests on (NIS-10.3's 届出).
@@ -569,7 +569,7 @@ impl Db {
         role: &str,
         by: Option<i64>,
         now: i64,
-        valid_until: Option<i64>,
+        valid_until: Option<At>,
         note: &str,
     ) -> Result<Designation> {
         let d = NewDesignation { account_id, role, by, valid_until, note, document_ref: None };

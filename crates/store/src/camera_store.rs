@@ -37,8 +37,8 @@ pub struct NewFootageCheck<'a> {
     pub camera_id: i64,
     /// The oldest footage's day.
     pub oldest_day: &'a str,
-    /// Now (UTC ms).
-    pub checked_at: i64,
+    /// Now.
+    pub checked_at: At,
     /// Today (JST).
     pub checked_on: &'a str,
     /// Its age in days.

@@ -109,9 +109,9 @@ pub struct NewOrder<'a> {
     /// Cameras JSON.
     pub cameras: &'a str,
     /// From.
-    pub range_from: i64,
+    pub range_from: At,
     /// To.
-    pub range_to: i64,
+    pub range_to: At,
     /// Purpose.
     pub purpose: &'a str,
     /// In window.
@@ -121,7 +121,7 @@ pub struct NewOrder<'a> {
     /// Flagged.
     pub flagged: bool,
     /// Filing due.
-    pub filing_due_at: Option<i64>,
+    pub filing_due_at: Option<At>,
     /// The owner of the cameras.
     pub owner_org_id: Option<i64>,
 }

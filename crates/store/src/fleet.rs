@@ -78,7 +78,7 @@ pub struct NewNode<'a> {
     /// Hash of its one-time token.
     pub token_hash: &'a str,
     /// Token valid until.
-    pub token_expires_at: i64,
+    pub token_expires_at: At,
     /// The kind of its site (KIT-5.1).
     pub site_kind: Option<&'a str>,
     /// The site conditions confirmed, a JSON list.

@@ -42,7 +42,7 @@ pub struct Complaint {
 }
 
 /// A new complaint.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewComplaint<'a> {
     /// Channel.
     pub channel: &'a str,
@@ -55,7 +55,7 @@ pub struct NewComplaint<'a> {
     /// Contact.
     pub contact: &'a str,
     /// Due.
-    pub due_at: i64,
+    pub due_at: At,
     /// Recorded by.
     pub recorded_by: Option<i64>,
 }

@@ -84,9 +84,9 @@ pub struct NewRequest<'a> {
     /// Cameras JSON.
     pub cameras: &'a str,
     /// From.
-    pub range_from: i64,
+    pub range_from: At,
     /// To.
-    pub range_to: i64,
+    pub range_to: At,
     /// Initial state.
     pub state: RequestState,
     /// The owner of its cameras.
@@ -199,9 +199,9 @@ pub struct NewExtraction<'a> {
     /// Cameras JSON.
     pub cameras: &'a str,
     /// From.
-    pub range_from: i64,
+    pub range_from: At,
     /// To.
-    pub range_to: i64,
+    pub range_to: At,
     /// Package id.
     pub package_id: Option<&'a str>,
     /// Manifest hash.

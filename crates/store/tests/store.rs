@@ -26,8 +26,8 @@ fn request<'a>(number: &'a str) -> NewRequest<'a> {
         case_summary: "事件",
         documents: "[]",
         cameras: "[\"cam1\"]",
-        range_from: 1,
-        range_to: 2,
+        range_from: store::At::saturating(1),
+        range_to: store::At::saturating(2),
         state: policy::workflow::RequestState::Submitted,
         owner_org_id: None,
     }
@@ -55,7 +55,10 @@ async fn records_survive_a_reconnect_on_both_backends() {
             .await
             .unwrap();
         db.designate(acc.id, "manager", None, 10, None, "").await.unwrap();
-        let temp = db.designate(acc.id, "handling_officer", None, 10, Some(100), "").await.unwrap();
+        let temp = db
+            .designate(acc.id, "handling_officer", None, 10, store::At::from_ms(100), "")
+            .await
+            .unwrap();
         assert_eq!(db.active_roles(acc.id, 50).await.unwrap(), ["handling_officer", "manager"]);
         assert_eq!(
             db.active_roles(acc.id, 100).await.unwrap(),

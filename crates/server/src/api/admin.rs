@@ -624,11 +624,11 @@ pub async fn designate(
     // agency heads), across organisations only where the profile says so (issue 15).
     check_designation_scope(&st, &p, role, target.organisation_id)?;
     let valid_until = match &b.valid_until {
-        Some(s) => Some(instant("valid_until", s)?.as_millisecond()),
+        Some(s) => Some(store::At::from(instant("valid_until", s)?)),
         None => None,
     };
     // rule: PROD-TERM-1 — a time-boxed role's term (policy decides).
-    profile.check_designation_term(role, valid_until.map(store::ts), store::ts(now))?;
+    profile.check_designation_term(role, valid_until.map(|t| *t), store::ts(now))?;
     let document = profile.check_designation_document(role, b.document_ref.as_deref())?;
     let ch = st.change().await?;
     let d = ch
@@ -646,7 +646,7 @@ pub async fn designate(
         .await?;
     let mut ev = p.event("designation.create", format!("designation:{}", d.id), Outcome::Ok);
     ev.role = Some(acting);
-    ev.detail = json!({ "account": target.id, "role": role.id, "valid_until": valid_until.map(jst_ms), "document_ref": document });
+    ev.detail = json!({ "account": target.id, "role": role.id, "valid_until": valid_until.map(jst), "document_ref": document });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;
     Ok(Json(DesignationView::of(&st, &d, st.clock.now_ms())))

@@ -280,7 +280,8 @@ pub async fn register(
     }
     let token = crate::auth::new_token()?;
     let now = st.clock.now_ms();
-    let expires = now + TOKEN_MS;
+    // A day from now (a clock this far off its range is no clock: then saturated).
+    let expires = store::At::saturating(now + TOKEN_MS);
     let ch = st.change().await?;
     let r = ch
         .create_recorder_node(
@@ -301,7 +302,7 @@ pub async fn register(
         )
         .await?;
     let mut ev = p.event("node.register", format!("node:{name}"), Outcome::Ok);
-    ev.detail = json!({ "site": r.site, "address": r.address, "organisation_id": org, "token_expires_at": jst_ms(expires),
+    ev.detail = json!({ "site": r.site, "address": r.address, "organisation_id": org, "token_expires_at": jst(expires),
         "site_kind": r.site_kind, "site_conditions": store::parse_list(&r.site_conditions).unwrap_or_default() });
     st.audit_in(&ch, ev).await?;
     ch.commit().await?;

@@ -61,9 +61,10 @@ pub async fn checked_cameras(
 pub async fn check_range_available(
     st: &AppState,
     cameras: &[store::registry::Camera],
-    from: i64,
-    to: i64,
+    from: store::At,
+    to: store::At,
 ) -> ApiResult<()> {
+    let (from, to) = (from.ms(), to.ms());
     let now = st.clock.now_ms();
     if from >= now {
         return Err(ApiError::invalid("from", Msg::new("range_starts_future")));
@@ -1031,7 +1032,7 @@ pub async fn create_internal_use(
             &role,
             b.to_account,
             &json_list(&b.cameras),
-            (from, to),
+            (from.ms(), to.ms()),
             b.note.as_deref().unwrap_or(""),
             now,
         )
@@ -1263,8 +1264,8 @@ pub async fn extract(
                     operator_role: &role,
                     workstation_id: ws,
                     cameras: &i.cameras,
-                    range_from: i.range_from.ms(),
-                    range_to: i.range_to.ms(),
+                    range_from: i.range_from,
+                    range_to: i.range_to,
                     package_id: package_id.as_deref(),
                     manifest_hash: manifest_hash.as_deref(),
                 },

@@ -139,8 +139,8 @@ pub async fn create_hold(
     let role = p.role_with(&st.profile, Permission::HoldManage).cloned().unwrap_or_default();
     let hold = Hold {
         camera: b.camera.clone(),
-        from: store::ts(from),
-        to: store::ts(to),
+        from: *from,
+        to: *to,
         until,
         placed_by_role: role.clone(),
         reason: b.reason.clone(),
@@ -173,7 +173,7 @@ pub async fn create_hold(
     let h = ch
         .create_hold(
             &b.camera,
-            (from, to),
+            (from.ms(), to.ms()),
             until.as_millisecond(),
             p.account.id,
             &role,

@@ -51,7 +51,7 @@ async fn complaint_new(
         .profile
         .complaint_due_at(st.clock.now())
         .map_err(|_| ApiError::invalid("received_at", Msg::new("date_outside_calendar")))?
-        .as_millisecond();
+        .into();
     let c = ch
         .create_complaint(
             &store::lifecycle::NewComplaint {
@@ -751,7 +751,7 @@ pub async fn record_footage_check(
         .record_footage_check(&store::camera_store::NewFootageCheck {
             camera_id: cam.id,
             oldest_day: &oldest.to_string(),
-            checked_at: now,
+            checked_at: store::At::saturating(now),
             checked_on: &today.to_string(),
             age_days: i64::from(age.age_days),
             verdict,

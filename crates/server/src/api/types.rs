@@ -32,13 +32,13 @@ pub fn instant(field: &str, s: &str) -> ApiResult<Timestamp> {
 }
 
 /// Parses a `[from, to)` range: both RFC 3339, `to` after `from`; both ends' faults at once.
-pub fn range(from: &str, to: &str) -> ApiResult<(i64, i64)> {
+pub fn range(from: &str, to: &str) -> ApiResult<(store::At, store::At)> {
     let mut check = Check::new();
     let f = check.take(instant("from", from))?;
     let t = check.take(instant("to", to))?;
     check.finish()?;
     match (f, t) {
-        (Some(f), Some(t)) if t > f => Ok((f.as_millisecond(), t.as_millisecond())),
+        (Some(f), Some(t)) if t > f => Ok((f.into(), t.into())),
         _ => Err(ApiError::invalid("to", Msg::new("range_order"))),
     }
 }

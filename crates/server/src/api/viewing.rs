@@ -54,7 +54,7 @@ pub async fn create_viewing(
     let (from, to) = range(&b.from, &b.to)?;
     let now = st.clock.now_ms();
     // rule: ALL-REC-2 — only footage recorded at least the profile's delay ago.
-    st.profile.check_viewing_range(from, to, now)?;
+    st.profile.check_viewing_range(from.ms(), to.ms(), now)?;
     let cams = checked_cameras(&st, "cameras", &b.cameras).await?;
     // One owner's cameras, and the viewer's own organisation's where it owns cameras: a
     // facility views its own footage on its own PC (SAK-M, issue 15).
@@ -81,7 +81,7 @@ pub async fn create_viewing(
             role: &role,
             workstation: ws,
             cameras: &json_list(&b.cameras),
-            range: (from, to),
+            range: (from.ms(), to.ms()),
             purpose: &b.purpose,
             witnesses: &json_list(&b.witnesses),
             witness_reason: b.witness_reason.trim(),
@@ -96,7 +96,7 @@ pub async fn create_viewing(
     let mut ev = p.event("footage.view", format!("viewing:{}", v.id), Outcome::Ok);
     ev.rule = Some(st.profile.viewing.rule.to_string());
     ev.detail = json!({
-        "cameras": b.cameras, "from": jst_ms(from), "to": jst_ms(to), "purpose": b.purpose,
+        "cameras": b.cameras, "from": jst(from), "to": jst(to), "purpose": b.purpose,
         "witnesses": b.witnesses.len(), "witness_rule": st.profile.workflow.witness_rule,
         "expires": v.expires_at.map(jst), "witnesses_pending": pending,
     });
