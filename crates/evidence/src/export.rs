@@ -161,7 +161,7 @@ struct Read {
 }
 
 fn read_segment(s: &SegmentSource) -> Result<Read, Error> {
-    let contents = media::segment::read(&s.path, &s.key)?;
+    let contents = media::segment::read_sealed(&s.path, &s.key)?;
     if let Some(why) = &contents.torn {
         return Err(Error::Export(format!("segment {} cannot be read whole: {why}", s.seq)));
     }

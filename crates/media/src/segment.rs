@@ -422,7 +422,31 @@ fn read_header_from(r: &mut impl Read) -> Result<(SegmentHeader, Vec<u8>), Error
 
 /// Reads a segment with its day key. A sealed segment must authenticate to the end; an open or
 /// crashed one yields every whole frame before the tear, with `torn` saying why it stopped.
+/// Every frame is hashed again and the leaves must give the trailer's root.
 pub fn read(path: &Path, key: &DataKey) -> Result<SegmentContents, Error> {
+    read_checking(path, key, Leaves::Rehash)
+}
+
+/// [`read`] for an export (issue 17, item 7): a sealed segment's root is checked against the
+/// frame hashes its trailer keeps (computed while recording) instead of hashing every frame
+/// again. Each frame's chunk and the trailer authenticate under the segment key, so a frame
+/// whose bytes are not the ones hashed does not decrypt — only the key's holder could make
+/// one, and that holder could reseal the trailer too, whichever way the root is checked.
+/// Segments sealed before trailers kept the hashes are hashed as by [`read`].
+pub fn read_sealed(path: &Path, key: &DataKey) -> Result<SegmentContents, Error> {
+    read_checking(path, key, Leaves::Sealed)
+}
+
+/// Which leaves a sealed segment's root is checked with.
+#[derive(Clone, Copy)]
+enum Leaves {
+    /// Every frame hashed again.
+    Rehash,
+    /// The frame hashes the trailer keeps, where it keeps one per frame.
+    Sealed,
+}
+
+fn read_checking(path: &Path, key: &DataKey, leaves: Leaves) -> Result<SegmentContents, Error> {
     let mut r = BufReader::with_capacity(256 * 1024, File::open(path)?);
     let file_len = r.get_ref().metadata()?.len();
     let (header, hb) = read_header_from(&mut r)?;
@@ -520,7 +544,10 @@ pub fn read(path: &Path, key: &DataKey) -> Result<SegmentContents, Error> {
         out.valid_len += 4 + u64::from(len);
     }
     if let Some(t) = &out.trailer {
-        let root = segment_root(&out.leaves());
+        let root = match leaves {
+            Leaves::Rehash => segment_root(&out.leaves()),
+            Leaves::Sealed => segment_root(&out.sealed_leaves()),
+        };
         if t.root != root || t.frames != out.frames.len() as u64 || t.link_input.link() != t.link {
             return Err(Error::Format("the trailer does not match the frames".into()));
         }
