@@ -2,8 +2,9 @@
 //!
 //! The MP4's sample tables come from the node index (sizes, times, keyframes) before a byte is
 //! decrypted, so the file is written front to back in one pass: `ftyp moov mdat meta`. A reader
-//! thread decrypts segments and hashes frames (BLAKE3 leaves) while the writer thread feeds the
-//! bytes to the zip entry and SHA-256; the ONVIF signature covers the whole file with the `sibo`
+//! thread decrypts segments and checks each against its sealed root (with the frame hashes its
+//! trailer keeps) while the main thread writes the bytes to the zip entry and a third thread
+//! hashes the same bytes (SHA-256); the ONVIF signature covers the whole file with the `sibo`
 //! payload zeroed, and since `meta` comes last it is signed before it is written.
 
 use crate::city::CityIdentity;
@@ -12,6 +13,7 @@ use crate::mp4::{self, Chunk, Description, ExportInfo, Track};
 use crate::{Error, package};
 use ed25519_dalek::SigningKey;
 use media::chain::{ChainCheckpoint, Gap, LinkInput};
+use media::frame::Frame;
 use media::frame::{Leaf, segment_root};
 use media::keys::DataKey;
 use media::merkle::Hash;
@@ -189,22 +191,54 @@ fn read_segment(s: &SegmentSource) -> Result<Read, Error> {
     Ok(Read { contents, leaves })
 }
 
-/// A `Write` that also feeds SHA-256 and counts.
-struct Tee<W: Write> {
-    inner: W,
-    sha: Sha256,
-    n: u64,
+/// What the hashing thread is given, in the order the MP4's bytes are written.
+enum ToHash {
+    /// Bytes the export made (the movie's head).
+    Bytes(Vec<u8>),
+    /// A run of a segment's frames, shared with the writer (not copied).
+    Frames(std::sync::Arc<Vec<Frame>>, usize, usize),
 }
 
-impl<W: Write> Write for Tee<W> {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(b)?;
-        self.sha.update(&b[..n]);
-        self.n += n as u64;
-        Ok(n)
+/// SHA-256 of the MP4 on a thread of its own (issue 17, item 7): the export's main thread
+/// remuxes and writes while this one hashes the same bytes, on the other core.
+struct Hashing {
+    tx: Option<std::sync::mpsc::SyncSender<ToHash>>,
+    thread: std::thread::JoinHandle<Sha256>,
+}
+
+impl Hashing {
+    fn start() -> Result<Hashing, Error> {
+        // Two runs ahead at most: a slow hash holds back the writer, never memory (with the
+        // reader's two ahead, at most six segments' frames are held at once). One run ahead
+        // was measured slower (docs/benchmarks.md, 2026-12-06).
+        let (tx, rx) = std::sync::mpsc::sync_channel::<ToHash>(2);
+        let thread =
+            std::thread::Builder::new().name("package-sha256".into()).spawn(move || {
+                let mut sha = Sha256::new();
+                for m in rx {
+                    match m {
+                        ToHash::Bytes(b) => sha.update(&b),
+                        ToHash::Frames(frames, a, b) => {
+                            for f in &frames[a..b] {
+                                sha.update(&f.data);
+                            }
+                        }
+                    }
+                }
+                sha
+            })?;
+        Ok(Hashing { tx: Some(tx), thread })
     }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
+
+    fn send(&self, m: ToHash) -> Result<(), Error> {
+        let stopped = || Error::Export("the hashing thread stopped".into());
+        self.tx.as_ref().ok_or_else(stopped)?.send(m).map_err(|_| stopped())
+    }
+
+    /// The hash of everything sent.
+    fn finish(mut self) -> Result<Sha256, Error> {
+        self.tx = None;
+        self.thread.join().map_err(|_| Error::Export("the hashing thread failed".into()))
     }
 }
 
@@ -379,10 +413,11 @@ fn export_inner(
         let mut reads: Vec<Read> = Vec::new();
         let mut video_bytes = 0u64;
         let (mp4_len, sha_final) = {
-            let mut tee =
-                Tee { inner: zip.start_stored(package::VIDEO)?, sha: Sha256::new(), n: 0 };
+            let hashing = Hashing::start()?;
+            let video = zip.start_stored(package::VIDEO)?;
+            let mut n = 0u64;
             for (i, (s, (a, b))) in segs.iter().zip(&slices).enumerate() {
-                let r =
+                let mut r =
                     rx.recv().map_err(|_| Error::Export("the segment reader stopped".into()))??;
                 if r.contents.params.as_ref() != Some(&seg_params[i]) {
                     return Err(Error::Export(format!(
@@ -393,31 +428,37 @@ fn export_inner(
                 }
                 if i == 0 {
                     let info = export_info(req, first.wall_ms);
-                    tee.write_all(&mp4::head(&track, &info))?;
                     let total: u64 = frames.iter().map(|f| u64::from(f.size)).sum();
-                    tee.write_all(&mp4::mdat_header(total))?;
-                }
-                for f in &r.contents.frames[*a..*b] {
-                    tee.write_all(&f.data)?;
-                    video_bytes += f.data.len() as u64;
+                    let mut head = mp4::head(&track, &info);
+                    head.extend_from_slice(&mp4::mdat_header(total));
+                    video.write_all(&head)?;
+                    n += head.len() as u64;
+                    hashing.send(ToHash::Bytes(head))?;
                 }
                 // Only the trailer and leaves are kept for the manifest: an hour of video is
-                // never held in memory.
-                let mut r = r;
-                r.contents.frames = Vec::new();
+                // never held in memory (the frames go once both threads are done with them).
+                let run = std::sync::Arc::new(std::mem::take(&mut r.contents.frames));
+                hashing.send(ToHash::Frames(run.clone(), *a, *b))?;
+                for f in &run[*a..*b] {
+                    video.write_all(&f.data)?;
+                    video_bytes += f.data.len() as u64;
+                }
                 reads.push(r);
             }
+            n += video_bytes;
+            let mut sha = hashing.finish()?;
             // meta: sign the file with the sibo payload zeroed, then write it signed.
             let info = export_info(req, first.wall_ms);
             let (mut meta, sibo_at) =
                 mp4::meta(&info, req.city.cert_der(), req.city.signature_len());
-            let mut signed = tee.sha.clone();
+            let mut signed = sha.clone();
             signed.update(&meta);
             let digest: [u8; 32] = signed.finalize().into();
             let sig = req.city.sign_digest(&digest)?;
             meta[sibo_at..sibo_at + sig.len()].copy_from_slice(&sig);
-            tee.write_all(&meta)?;
-            (tee.n, hex::encode(tee.sha.finalize()))
+            video.write_all(&meta)?;
+            sha.update(&meta);
+            (n + meta.len() as u64, hex::encode(sha.finalize()))
         };
         let mut tail_reads = Vec::new();
         for s in &req.tail {
