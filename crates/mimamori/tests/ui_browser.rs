@@ -2491,7 +2491,7 @@ async fn asahikawa_manager_sees_the_recorder_fleet() {
     assert!(left.is_empty(), "still running after the demo was killed: {left:?}");
 }
 
-/// The processes (other than demos) whose command line names `text`: pid and command line.
+/// The recorder node processes whose command line names `text`: pid and command line.
 fn processes_naming(text: &str) -> Vec<(u32, String)> {
     let mut out = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
