@@ -992,12 +992,7 @@ pub async fn registry(
 ) -> ApiResult<Json<Registry>> {
     let Json(sites) = list_sites(State(st.clone()), Extension(p.clone())).await?;
     let Json(cameras) = list_cameras(State(st.clone()), Extension(p.clone())).await?;
-    let recording =
-        match super::holds::recorder_status(State(st.clone()), Extension(p.clone())).await {
-            Ok(Json(r)) => Some(r),
-            Err(e) if e.status() == axum::http::StatusCode::NOT_FOUND => None,
-            Err(e) => return Err(e),
-        };
+    let recording = super::holds::recording(&st, &p).await?;
     // The same permissions as `GET /api/v1/nodes` (its registry entry).
     let keeps_nodes = [Permission::RegistryManage, Permission::RecorderOperate]
         .into_iter()

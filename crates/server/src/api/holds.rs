@@ -456,13 +456,22 @@ pub async fn recorder_status(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
 ) -> ApiResult<Json<RecorderStatus>> {
+    match recording(&st, &p).await? {
+        Some(r) => Ok(Json(r)),
+        None => Err(ApiError::not_found(Msg::new("no_recorder"))),
+    }
+}
+
+/// The recording state `p` may see (as `GET /api/v1/recorder/status` answers it), or `None`
+/// where no recorder is set up — for the pages that show it beside other things.
+pub async fn recording(st: &AppState, p: &Principal) -> ApiResult<Option<RecorderStatus>> {
     let nodes = st.nodes();
     if nodes.is_empty() {
-        return Err(ApiError::not_found(Msg::new("no_recorder")));
+        return Ok(None);
     }
     // Each owner sees its own cameras' state; police and agencies, who govern none, none of
     // it — whether a street's camera is down is not theirs to know (issue 15).
-    let owner = super::types::camera_owners(&st).await?;
+    let owner = super::types::camera_owners(st).await?;
     let mut cameras = Vec::new();
     for node in nodes {
         match node.status().await {
@@ -485,7 +494,7 @@ pub async fn recorder_status(
         }
     }
     cameras.retain(|c| p.governs(owner.get(&c.camera).copied().flatten()));
-    Ok(Json(RecorderStatus { cameras, clocks: crate::clockwatch::clocks(&st).await }))
+    Ok(Some(RecorderStatus { cameras, clocks: crate::clockwatch::clocks(st).await }))
 }
 
 /// The answer of `GET /api/v1/recorder/status`.

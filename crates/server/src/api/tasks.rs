@@ -126,11 +126,7 @@ pub async fn dashboard(
     Extension(p): Extension<Principal>,
 ) -> ApiResult<Json<Dashboard>> {
     let tasks = tasks_of(&st, &p).await?;
-    let recording = match super::holds::recorder_status(State(st.clone()), Extension(p)).await {
-        Ok(Json(r)) => Some(r),
-        Err(e) if e.status() == axum::http::StatusCode::NOT_FOUND => None,
-        Err(e) => return Err(e),
-    };
+    let recording = super::holds::recording(&st, &p).await?;
     Ok(Json(Dashboard { tasks, recording }))
 }
 
